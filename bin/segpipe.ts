@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+
+const program = new Command()
+  .name('segpipe')
+  .description('Ground Truth semantic-segmentation output to SageMaker Semantic Segmentation channels, and back to pictures')
+  .version('0.1.0');
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`segpipe: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

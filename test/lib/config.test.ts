@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_FIELDS, ConfigError, configReferenceMarkdown, deepMerge, mergeContextConfig, resolveConfig } from '../../lib/config';
+
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    resolveConfig(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveConfig defaults', () => {
+  const config = resolveConfig({});
+
+  test('a fresh clone imports labels only and trains and hosts on the documented instances', () => {
+    expect(config.workforce.type).toBe('none');
+    expect(config.labelClasses).toEqual([]);
+    expect(config.training).toEqual({
+      instanceType: 'ml.p3.2xlarge', algorithm: 'fcn', backbone: 'resnet-50', epochs: 30,
+      hyperparameters: {}, spot: false, maxRuntimeSeconds: 3600, volumeSizeGb: 30,
+    });
+    expect(config.hosting).toEqual({ instanceType: 'ml.c5.xlarge', idleMinutes: 120, timeToLiveHours: 0 });
+    expect(config.split).toEqual({ validationFraction: 0.2, seed: 'segpipe' });
+    expect(config.minValidationMiou).toBe(0.5);
+    expect(config.budgetUsd).toBeUndefined();
+    expect(config.notificationEmail).toBeUndefined();
+    expect(config.storage).toEqual({ encryption: 's3-managed', kmsKeyArn: undefined, retainOnDelete: true, scratchExpirationDays: 14 });
+  });
+
+  test('workers per object default to 1 for a private team and 3 for the public crowd', () => {
+    const privateTeam = resolveConfig({ labelClasses: ['turtle'], workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/team' } });
+    expect(privateTeam.workforce.workersPerObject).toBe(1);
+    const publicCrowd = resolveConfig({ labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true } });
+    expect(publicCrowd.workforce.workersPerObject).toBe(3);
+    expect(publicCrowd.workforce.taskAvailabilityLifetimeSeconds).toBe(21600);
+  });
+
+  test('pass-through hyperparameters become strings, booleans spelled as the algorithm does', () => {
+    const config = resolveConfig({ training: { hyperparameters: { learning_rate: 0.01, use_pretrained_model: false, optimizer: 'adam' } } });
+    expect(config.training.hyperparameters).toEqual({ learning_rate: '0.01', use_pretrained_model: 'False', optimizer: 'adam' });
+  });
+});
+
+describe('resolveConfig validation', () => {
+  test('three mistakes give one error naming all three, with value received and what is allowed', () => {
+    const problems = problemsOf({ training: { epochs: -1, algorithm: 'unet' }, hosting: { idleMinutes: 'soon' } });
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^training\.algorithm: received "unet"; allowed: fcn, psp, deeplab/);
+    expect(problems[1]).toMatch(/^training\.epochs: received -1; allowed: an integer from 1 to 1000/);
+    expect(problems[2]).toMatch(/^hosting\.idleMinutes: received "soon"; allowed: an integer/);
+  });
+
+  test.each([
+    [{ workforce: { type: 'crowd' } }, /workforce\.type: received "crowd"; allowed: none, private, vendor, public/],
+    [{ labelClasses: ['turtle'], workforce: { type: 'private' } }, /workforce\.workteamArn: received nothing; allowed: the ARN of your private workteam/],
+    [{ labelClasses: ['turtle'], workforce: { type: 'vendor', workteamArn: 'team' } }, /workforce\.workteamArn: received "team"; allowed: a workteam ARN/],
+    [{ workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' } }, /labelClasses: received nothing; allowed: at least one class name/],
+    [{ labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84 } }, /workforce\.attestNoPersonalData: received nothing; allowed: true, and only if/],
+    [{ labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.5, attestNoPersonalData: true } }, /workforce\.publicTaskPriceUsd: received 0\.5; allowed: one of 0\.84, 0\.96, 1\.08, 1\.2/],
+    [{ labelClasses: ['turtle'], workforce: { type: 'public', attestNoPersonalData: true } }, /workforce\.publicTaskPriceUsd: received nothing; allowed: .*required when workforce\.type is "public"/],
+    [{ labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true, taskAvailabilityLifetimeSeconds: 86400 } }, /taskAvailabilityLifetimeSeconds: received 86400; allowed: an integer from 60 to 43200/],
+    [{ workforce: { workersPerObject: 10 } }, /workforce\.workersPerObject: received 10; allowed: an integer from 1 to 9/],
+    [{ workforce: { taskTimeLimitSeconds: 10 } }, /workforce\.taskTimeLimitSeconds: received 10; allowed: an integer from 30 to 28800/],
+    [{ labelClasses: ['turtle', 'turtle', 'BACKGROUND', ''] }, /labelClasses: received .*these are not: "turtle", "BACKGROUND", ""/],
+    [{ labelClasses: 'turtle' }, /labelClasses: received "turtle"; allowed: an array/],
+    [{ split: { validationFraction: 1 } }, /split\.validationFraction: received 1; allowed: a number greater than 0 and less than 1/],
+    [{ split: { seed: '' } }, /split\.seed: received ""; allowed: a non-empty string/],
+    [{ training: { instanceType: 'ml.c5.xlarge' } }, /training\.instanceType: received "ml\.c5\.xlarge"; allowed: a GPU instance type/],
+    [{ training: { backbone: 'resnet-152' } }, /training\.backbone: received "resnet-152"; allowed: resnet-50, resnet-101/],
+    [{ training: { hyperparameters: { num_classes: 3 } } }, /training\.hyperparameters\.num_classes: received 3; allowed: .*segpipe sets those/],
+    [{ training: { spot: 'yes' } }, /training\.spot: received "yes"; allowed: `true` or `false`/],
+    [{ training: { maxRuntimeSeconds: 10 } }, /training\.maxRuntimeSeconds: received 10; allowed: an integer from 60/],
+    [{ training: { volumeSizeGb: 0 } }, /training\.volumeSizeGb: received 0/],
+    [{ hosting: { instanceType: 'c5.xlarge' } }, /hosting\.instanceType: received "c5\.xlarge"; allowed: an ml\.\* instance type/],
+    [{ hosting: { timeToLiveHours: -1 } }, /hosting\.timeToLiveHours: received -1/],
+    [{ minValidationMiou: 1.5 }, /minValidationMiou: received 1\.5; allowed: a number from 0 to 1/],
+    [{ notificationEmail: 'me' }, /notificationEmail: received "me"; allowed: an e-mail address/],
+    [{ budgetUsd: 0 }, /budgetUsd: received 0; allowed: a positive number/],
+    [{ storage: { encryption: 'aes' } }, /storage\.encryption: received "aes"; allowed: s3-managed, kms/],
+    [{ storage: { kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } }, /storage\.kmsKeyArn: .*allowed: nothing unless storage\.encryption is "kms"/],
+    [{ storage: { scratchExpirationDays: 0 } }, /storage\.scratchExpirationDays: received 0/],
+    [{ storage: { retainOnDelete: 'no' } }, /storage\.retainOnDelete: received "no"/],
+    [{ trainig: {} }, /trainig: unknown field \(received \{\}\); known fields here: labelClasses, workforce/],
+    [{ training: 'fast' }, /training: received "fast"; allowed: an object/],
+  ])('%j is refused with its reason', (raw, message) => {
+    const problems = problemsOf(raw);
+    expect(problems.some((p) => message.test(p))).toBe(true);
+  });
+
+  test('the error message lists each problem on its own line', () => {
+    expect(() => resolveConfig({ budgetUsd: -1, minValidationMiou: 2 })).toThrow(/2 problems\):\n {2}- minValidationMiou.*\n {2}- budgetUsd/);
+  });
+});
+
+describe('context merging', () => {
+  test('a -c segpipe=<json> string deep-merges over the cdk.json object', () => {
+    const merged = mergeContextConfig(
+      { labelClasses: ['a'], training: { epochs: 30, spot: false } },
+      JSON.stringify({ training: { spot: true } }),
+    );
+    expect(merged).toEqual({ labelClasses: ['a'], training: { epochs: 30, spot: true } });
+  });
+
+  test('arrays are replaced, not concatenated', () => {
+    expect(deepMerge({ labelClasses: ['a', 'b'] }, { labelClasses: ['c'] })).toEqual({ labelClasses: ['c'] });
+  });
+
+  test('a context string that is not JSON is a config error', () => {
+    expect(() => mergeContextConfig({}, '{training:')).toThrow(ConfigError);
+  });
+});
+
+describe('configuration reference', () => {
+  test('every field of the resolved config is documented, and nothing else', () => {
+    const leaves = (obj: object, prefix = ''): string[] =>
+      Object.entries(obj).flatMap(([key, value]) => {
+        const path = prefix ? `${prefix}.${key}` : key;
+        const isGroup = typeof value === 'object' && value !== null && !Array.isArray(value) && path !== 'training.hyperparameters';
+        return isGroup ? leaves(value, path) : [path];
+      });
+    const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10 });
+    expect(CONFIG_FIELDS.map((f) => f.path).sort()).toEqual(leaves(resolved).sort());
+  });
+
+  test('the README carries the generated table', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    // Out of date? Run `npm run docs:config`.
+    expect(readme).toContain(`(generated by npm run docs:config) -->\n${configReferenceMarkdown()}\n<!-- config-reference:end -->`);
+  });
+});
