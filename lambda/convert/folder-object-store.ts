@@ -1,0 +1,104 @@
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ObjectNotFoundError, ObjectStore, isS3Uri, parseS3Uri } from './object-store';
+
+/**
+ * Object storage in a folder. Plain paths are used as they are; with a `localRoot`, `s3://BUCKET/KEY`
+ * is read from `localRoot/BUCKET/KEY`, the layout `aws s3 sync s3://BUCKET DIR/BUCKET` leaves.
+ */
+export class FolderObjectStore implements ObjectStore {
+  private readonly localRoot?: string;
+
+  constructor(localRoot?: string) {
+    this.localRoot = localRoot === undefined ? undefined : resolve(localRoot);
+  }
+
+  /** The file path of a location; refuses a key that would escape the local root (`..` segments). */
+  pathOf(location: string): string {
+    if (!isS3Uri(location)) return location;
+    const uri = parseS3Uri(location);
+    if (!uri) throw new Error(`not an s3://bucket/key URI: ${location}`);
+    if (this.localRoot === undefined) throw new Error(`${location} is an S3 URI; give a local root to read it from a folder`);
+    const bucketDir = resolve(this.localRoot, uri.bucket);
+    const path = resolve(bucketDir, uri.key);
+    if (!path.startsWith(bucketDir + sep) || uri.bucket.includes('..') || uri.bucket.includes('/')) {
+      throw new Error(`${location} escapes the local root ${this.localRoot}`);
+    }
+    return path;
+  }
+
+  async size(location: string): Promise<number | undefined> {
+    try {
+      const info = await stat(this.pathOf(location));
+      return info.isFile() ? info.size : undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async read(location: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(location));
+    } catch (err) {
+      throw isMissing(err) ? new ObjectNotFoundError(location) : err;
+    }
+  }
+
+  async readRange(location: string, start: number, end: number): Promise<Buffer> {
+    let handle;
+    try {
+      handle = await open(this.pathOf(location), 'r');
+    } catch (err) {
+      throw isMissing(err) ? new ObjectNotFoundError(location) : err;
+    }
+    try {
+      const buffer = Buffer.alloc(end - start + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async readStream(location: string): Promise<Readable> {
+    const path = this.pathOf(location);
+    if ((await this.size(location)) === undefined) throw new ObjectNotFoundError(location);
+    return createReadStream(path);
+  }
+
+  async write(location: string, body: Buffer): Promise<void> {
+    const path = this.pathOf(location);
+    await mkdir(dirname(path), { recursive: true });
+    // Write then rename, so a reader never sees half a file.
+    const partial = `${path}.${process.pid}.partial`;
+    await writeFile(partial, body);
+    await rename(partial, path);
+  }
+
+  async copyFrom(source: ObjectStore, from: string, to: string, _contentType: string): Promise<void> {
+    if (!(source instanceof FolderObjectStore)) {
+      await this.write(to, await source.read(from));
+      return;
+    }
+    const path = this.pathOf(to);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await copyFile(source.pathOf(from), path);
+    } catch (err) {
+      if (isMissing(err)) throw new ObjectNotFoundError(from);
+      throw err;
+    }
+  }
+
+  join(location: string, ...segments: string[]): string {
+    return isS3Uri(location) ? [location.replace(/\/+$/, ''), ...segments].join('/') : join(location, ...segments);
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}

@@ -1,0 +1,182 @@
+import type { Readable } from 'node:stream';
+
+/** Ground Truth's maximum size of one manifest line (one JSON object), in characters. */
+export const MAX_MANIFEST_LINE_CHARACTERS = 100_000;
+/** UTF-8 takes at most 4 bytes a character: past this many bytes a line is too long whatever it holds. */
+const MAX_MANIFEST_LINE_BYTES = MAX_MANIFEST_LINE_CHARACTERS * 4;
+const NEWLINE = 0x0a;
+
+export const SEMANTIC_SEGMENTATION_TYPE = 'groundtruth/semantic-segmentation';
+
+/** One line of a JSON Lines file: its text, or why it was dropped. */
+export type ManifestLine =
+  | { readonly lineNumber: number; readonly text: string }
+  | { readonly lineNumber: number; readonly error: string };
+
+/**
+ * Splits a stream into JSON Lines lines: tolerates a BOM, CRLF and blank lines (skipped), and rejects
+ * a line past Ground Truth's maximum without buffering it whole (its bytes are dropped as they arrive).
+ */
+export async function* readManifestLines(stream: Readable): AsyncGenerator<ManifestLine> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let discarding = false;
+  let lineNumber = 0;
+  let first = true;
+
+  const finish = (): ManifestLine | undefined => {
+    lineNumber += 1;
+    if (discarding) {
+      discarding = false;
+      return { lineNumber, error: `line is longer than Ground Truth's maximum of ${MAX_MANIFEST_LINE_CHARACTERS} characters` };
+    }
+    let text = Buffer.concat(pending, pendingBytes).toString('utf8');
+    pending = [];
+    pendingBytes = 0;
+    if (first) {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    text = text.trim();
+    if (text === '') return undefined;
+    if (text.length > MAX_MANIFEST_LINE_CHARACTERS) {
+      return { lineNumber, error: `line is ${text.length} characters, longer than Ground Truth's maximum of ${MAX_MANIFEST_LINE_CHARACTERS}` };
+    }
+    return { lineNumber, text };
+  };
+
+  const keep = (piece: Buffer): void => {
+    if (discarding) return;
+    if (pendingBytes + piece.length > MAX_MANIFEST_LINE_BYTES) {
+      discarding = true;
+      pending = [];
+      pendingBytes = 0;
+      return;
+    }
+    pending.push(piece);
+    pendingBytes += piece.length;
+  };
+
+  for await (const chunk of stream) {
+    const data: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let start = 0;
+    for (let newline = data.indexOf(NEWLINE, start); newline >= 0; newline = data.indexOf(NEWLINE, start)) {
+      keep(data.subarray(start, newline));
+      start = newline + 1;
+      const line = finish();
+      if (line) yield line;
+    }
+    if (start < data.length) keep(data.subarray(start));
+  }
+  if (pendingBytes > 0 || discarding) {
+    const line = finish();
+    if (line) yield line;
+  }
+}
+
+/** A class of one line's `internal-color-map`. */
+export interface ColourMapEntry {
+  /** The map's key: "0" is the background. */
+  readonly key: string;
+  readonly className: string;
+  /** The colour as 0xRRGGBB. */
+  readonly rgb: number;
+}
+
+/** A manifest line with a semantic-segmentation label. */
+export interface LabeledItem {
+  readonly lineNumber: number;
+  /** `source-ref`, verbatim. */
+  readonly source: string;
+  readonly labelAttribute: string;
+  /** The colour mask's URI. */
+  readonly mask: string;
+  readonly colourMap: readonly ColourMapEntry[];
+}
+
+/** A manifest line that cannot be converted, with its reason. */
+export interface SkippedLine {
+  readonly lineNumber: number;
+  readonly source: string | null;
+  readonly reason: string;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads one Ground Truth output line. The label attribute is `labelAttribute` when given, else the key
+ * ending in `-ref` (not `source-ref`) whose `-metadata.type` is semantic segmentation; when a line was
+ * labeled twice (a job and its adjustment job), the newest `creation-date` wins.
+ */
+export function parseManifestLine(line: { lineNumber: number; text: string }, labelAttribute?: string): LabeledItem | SkippedLine {
+  const { lineNumber } = line;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line.text);
+  } catch (err) {
+    return { lineNumber, source: null, reason: `not valid JSON (${(err as Error).message})` };
+  }
+  if (!isObject(parsed)) return { lineNumber, source: null, reason: 'not a JSON object' };
+  const source = parsed['source-ref'];
+  if (typeof source !== 'string' || source === '') return { lineNumber, source: null, reason: 'no "source-ref"' };
+
+  const attribute = labelAttribute ?? findLabelAttribute(parsed);
+  if (attribute === undefined) {
+    const failure = findFailureReason(parsed);
+    return { lineNumber, source, reason: failure ? `labeling failed: ${failure}` : 'no semantic-segmentation label (no "<name>-ref" with metadata type groundtruth/semantic-segmentation)' };
+  }
+  const metadata = parsed[`${attribute}-metadata`];
+  const mask = parsed[attribute];
+  if (typeof mask !== 'string' || mask === '') {
+    const failure = isObject(metadata) ? metadata['failure-reason'] : undefined;
+    return { lineNumber, source, reason: typeof failure === 'string' ? `labeling failed: ${failure}` : `no label in "${attribute}"` };
+  }
+  if (!isObject(metadata)) return { lineNumber, source, reason: `no "${attribute}-metadata"` };
+  const colourMap = parseColourMap(metadata['internal-color-map']);
+  if (typeof colourMap === 'string') return { lineNumber, source, reason: `"${attribute}-metadata".internal-color-map ${colourMap}` };
+  return { lineNumber, source, labelAttribute: attribute, mask, colourMap };
+}
+
+function findLabelAttribute(line: JsonObject): string | undefined {
+  let best: { attribute: string; created: string } | undefined;
+  for (const key of Object.keys(line)) {
+    if (!key.endsWith('-ref') || key === 'source-ref') continue;
+    const metadata = line[`${key}-metadata`];
+    if (!isObject(metadata) || metadata.type !== SEMANTIC_SEGMENTATION_TYPE) continue;
+    const created = typeof metadata['creation-date'] === 'string' ? metadata['creation-date'] : '';
+    if (!best || created >= best.created) best = { attribute: key, created };
+  }
+  return best?.attribute;
+}
+
+function findFailureReason(line: JsonObject): string | undefined {
+  for (const [key, value] of Object.entries(line)) {
+    if (key.endsWith('-metadata') && isObject(value) && typeof value['failure-reason'] === 'string') return value['failure-reason'];
+  }
+  return undefined;
+}
+
+const HEX_COLOUR = /^#([0-9a-fA-F]{6})$/;
+
+function parseColourMap(value: unknown): ColourMapEntry[] | string {
+  if (!isObject(value) || Object.keys(value).length === 0) return 'is missing or empty';
+  const entries: ColourMapEntry[] = [];
+  const seen = new Map<number, string>();
+  for (const [key, entry] of Object.entries(value)) {
+    if (!isObject(entry)) return `entry "${key}" is not an object`;
+    const className = entry['class-name'];
+    const hex = typeof entry['hex-color'] === 'string' ? HEX_COLOUR.exec(entry['hex-color'].trim()) : null;
+    if (typeof className !== 'string' || className === '') return `entry "${key}" has no class-name`;
+    if (!hex) return `entry "${key}" (${className}) has hex-color ${JSON.stringify(entry['hex-color'])}, not #rrggbb`;
+    const rgb = parseInt(hex[1], 16);
+    const other = seen.get(rgb);
+    if (other !== undefined) return `gives ${className} and ${other} the same colour #${hex[1]}`;
+    seen.set(rgb, className);
+    entries.push({ key, className, rgb });
+  }
+  return entries;
+}

@@ -1,0 +1,47 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The small slice of object storage the converter needs, so that one conversion runs against S3,
+ * an S3-compatible server, or a folder. Locations are `s3://bucket/key` URIs or, for a folder, paths.
+ */
+export interface ObjectStore {
+  /** Size of the object, or `undefined` when there is none. */
+  size(location: string): Promise<number | undefined>;
+  /** The whole object. */
+  read(location: string): Promise<Buffer>;
+  /** Bytes `start` to `end` inclusive (clamped to the object's size). */
+  readRange(location: string, start: number, end: number): Promise<Buffer>;
+  /** The object as a stream, for inputs too large to hold (manifests). */
+  readStream(location: string): Promise<Readable>;
+  write(location: string, body: Buffer, contentType: string): Promise<void>;
+  /**
+   * Copies `from` (held by `source`) to `to` in this store: server-side when both are the same
+   * S3 endpoint, so unchanged bytes never travel through the converter.
+   */
+  copyFrom(source: ObjectStore, from: string, to: string, contentType: string): Promise<void>;
+  /** Appends a path segment to a location. */
+  join(location: string, ...segments: string[]): string;
+}
+
+/** A location that does not exist; the converter reports it per item. */
+export class ObjectNotFoundError extends Error {
+  constructor(readonly location: string) {
+    super(`not found: ${location}`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+export interface S3Uri {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** Splits `s3://bucket/key`; the key is kept verbatim (manifests hold raw keys). */
+export function parseS3Uri(uri: string): S3Uri | undefined {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/s.exec(uri);
+  return match ? { bucket: match[1], key: match[2] } : undefined;
+}
+
+export function isS3Uri(location: string): boolean {
+  return location.startsWith('s3://');
+}

@@ -1,0 +1,122 @@
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
+
+export interface S3ObjectStoreOptions {
+  /**
+   * Tags (`key=value&...`) put on every object this store writes or copies.
+   * @default - none
+   */
+  readonly tagging?: string;
+}
+
+/** An S3 client for AWS, or for an S3-compatible server when `endpoint` is given. */
+export function createS3Client(options: { region?: string; endpoint?: string } = {}): S3Client {
+  const config: S3ClientConfig = { region: options.region };
+  if (options.endpoint) {
+    Object.assign(config, {
+      endpoint: options.endpoint,
+      forcePathStyle: true,
+      // S3-compatible servers may store the SDK's default aws-chunked checksum framing as data.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+  return new S3Client(config);
+}
+
+/** Object storage on S3 (AWS SDK v3); copies within the same endpoint are server-side `CopyObject`. */
+export class S3ObjectStore implements ObjectStore {
+  constructor(
+    readonly client: S3Client,
+    private readonly options: S3ObjectStoreOptions = {},
+  ) {}
+
+  async size(location: string): Promise<number | undefined> {
+    const { bucket, key } = s3Uri(location);
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async read(location: string): Promise<Buffer> {
+    return Buffer.from(await (await this.get(location)).transformToByteArray());
+  }
+
+  async readRange(location: string, start: number, end: number): Promise<Buffer> {
+    return Buffer.from(await (await this.get(location, `bytes=${start}-${end}`)).transformToByteArray());
+  }
+
+  async readStream(location: string): Promise<Readable> {
+    return (await this.get(location)) as unknown as Readable;
+  }
+
+  async write(location: string, body: Buffer, contentType: string): Promise<void> {
+    const { bucket, key } = s3Uri(location);
+    await new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+      tags: parseTagging(this.options.tagging),
+    }).done();
+  }
+
+  async copyFrom(source: ObjectStore, from: string, to: string, contentType: string): Promise<void> {
+    if (!(source instanceof S3ObjectStore) || source.client !== this.client) {
+      await this.write(to, await source.read(from), contentType);
+      return;
+    }
+    const src = s3Uri(from);
+    const dst = s3Uri(to);
+    try {
+      await this.client.send(new CopyObjectCommand({
+        Bucket: dst.bucket,
+        Key: dst.key,
+        // CopySource is a URL path: encode the key (spaces, `+`, unicode), keep its slashes.
+        CopySource: `${src.bucket}/${src.key.split('/').map(encodeURIComponent).join('/')}`,
+        ContentType: contentType,
+        MetadataDirective: 'REPLACE',
+        ...(this.options.tagging ? { Tagging: this.options.tagging, TaggingDirective: 'REPLACE' as const } : {}),
+      }));
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(from);
+      throw err;
+    }
+  }
+
+  join(location: string, ...segments: string[]): string {
+    return [location.replace(/\/+$/, ''), ...segments].join('/');
+  }
+
+  private async get(location: string, range?: string) {
+    const { bucket, key } = s3Uri(location);
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
+      if (!response.Body) throw new ObjectNotFoundError(location);
+      return response.Body;
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(location);
+      throw err;
+    }
+  }
+}
+
+function s3Uri(location: string): S3Uri {
+  const uri = parseS3Uri(location);
+  if (!uri) throw new Error(`not an s3://bucket/key URI: ${location}`);
+  return uri;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404;
+}
+
+function parseTagging(tagging: string | undefined): { Key: string; Value: string }[] | undefined {
+  if (!tagging) return undefined;
+  return [...new URLSearchParams(tagging)].map(([Key, Value]) => ({ Key, Value }));
+}
