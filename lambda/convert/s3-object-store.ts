@@ -12,8 +12,8 @@ export interface S3ObjectStoreOptions {
 }
 
 /** An S3 client for AWS, or for an S3-compatible server when `endpoint` is given. */
-export function createS3Client(options: { region?: string; endpoint?: string } = {}): S3Client {
-  const config: S3ClientConfig = { region: options.region };
+export function createS3Client(options: { region?: string; endpoint?: string; credentials?: S3ClientConfig['credentials'] } = {}): S3Client {
+  const config: S3ClientConfig = { region: options.region, credentials: options.credentials };
   if (options.endpoint) {
     Object.assign(config, {
       endpoint: options.endpoint,

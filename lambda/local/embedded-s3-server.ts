@@ -40,7 +40,8 @@ export async function startEmbeddedS3Server(options: { buckets: readonly string[
   return {
     endpoint,
     directory,
-    client: () => createS3Client({ endpoint, region: 'us-east-1' }),
+    // s3rver checks signatures against its fixed key pair.
+    client: () => createS3Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }),
     close: () => server.close(),
   };
 }
