@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { ConversionReport, REPORT_FILE, convertGroundTruthManifest } from '../../lambda/convert/convert-manifest';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
+import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
 
 interface ConvertCommandOptions {
@@ -64,6 +65,7 @@ export function convertCommand(): Command {
 }
 
 async function runConvert(options: ConvertCommandOptions): Promise<ConversionReport> {
+  useSharpForConcurrentItems();
   let s3: ObjectStore | undefined;
   const s3Store = async (): Promise<ObjectStore> => {
     if (!s3) {

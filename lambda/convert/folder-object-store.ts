@@ -10,6 +10,8 @@ import { ObjectNotFoundError, ObjectStore, isS3Uri, parseS3Uri } from './object-
  */
 export class FolderObjectStore implements ObjectStore {
   private readonly localRoot?: string;
+  /** Folders this store has made, so that a write of many files into few folders makes each once. */
+  private readonly madeFolders = new Set<string>();
 
   constructor(localRoot?: string) {
     this.localRoot = localRoot === undefined ? undefined : resolve(localRoot);
@@ -71,7 +73,7 @@ export class FolderObjectStore implements ObjectStore {
 
   async write(location: string, body: Buffer): Promise<void> {
     const path = this.pathOf(location);
-    await mkdir(dirname(path), { recursive: true });
+    await this.makeFolderOf(path);
     // Write then rename, so a reader never sees half a file.
     const partial = `${path}.${process.pid}.partial`;
     await writeFile(partial, body);
@@ -84,13 +86,20 @@ export class FolderObjectStore implements ObjectStore {
       return;
     }
     const path = this.pathOf(to);
-    await mkdir(dirname(path), { recursive: true });
+    await this.makeFolderOf(path);
     try {
       await copyFile(source.pathOf(from), path);
     } catch (err) {
       if (isMissing(err)) throw new ObjectNotFoundError(from);
       throw err;
     }
+  }
+
+  private async makeFolderOf(path: string): Promise<void> {
+    const folder = dirname(path);
+    if (this.madeFolders.has(folder)) return;
+    await mkdir(folder, { recursive: true });
+    this.madeFolders.add(folder);
   }
 
   join(location: string, ...segments: string[]): string {

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { endsWithEndOfImage, exifOrientation, readJpegHeader } from '../../../lambda/convert/jpeg';
 import { decodeColourMask, encodeClassIndexPng, mapColoursToIndices } from '../../../lambda/convert/mask';
+import { encodePalettePng, encodePng } from '../../../lambda/local/png';
 
 const rangeOf = (data: Buffer) => async (start: number, end: number) => data.subarray(start, end + 1);
 
@@ -84,5 +85,52 @@ describe('colour masks', () => {
     const png = await encodeClassIndexPng(Buffer.from([0, 1, 2, 255]), 2, 2);
     const meta = await sharp(png).metadata();
     expect([meta.format, meta.channels, meta.depth, meta.space]).toEqual(['png', 1, 'uchar', 'b-w']);
+  });
+});
+
+describe('mapping agrees with a plain per-pixel lookup', () => {
+  const colours = [{ rgb: 0xffffff, index: 0 }, { rgb: 0x1f77b4, index: 1 }, { rgb: 0xff7f0e, index: 2 }, { rgb: 0x000000, index: 3 }];
+  const palette = [0xffffff, 0x1f77b4, 0xff7f0e, 0x000000, 0x123456];
+
+  /** Runs of random length and value, as masks have, with odd sizes so the last group is partial. */
+  function runs(seed: number, length: number, values: number): Uint8Array {
+    let state = seed;
+    const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length;) {
+      const value = Math.floor(random() * values);
+      const run = 1 + Math.floor(random() * 9);
+      out.fill(value, i, Math.min(length, i + run));
+      i += run;
+    }
+    return out;
+  }
+
+  test.each([[1, 37, 7], [2, 64, 5], [3, 13, 1], [4, 1, 1], [5, 6, 11]])('seed %i, %i×%i', async (seed, width, height) => {
+    const slots = runs(seed, width * height, palette.length);
+    const expectedIndices = Array.from(slots, (s) => colours.find((c) => c.rgb === palette[s])?.index ?? 255);
+    const expectedCounts = new Map<number, number>();
+    for (const v of expectedIndices) expectedCounts.set(v, (expectedCounts.get(v) ?? 0) + 1);
+
+    const indexed = encodePalettePng(slots, width, height, palette);
+    const rgb = Buffer.alloc(slots.length * 3);
+    slots.forEach((s, i) => rgb.writeUIntBE(palette[s], i * 3, 3));
+    const raw = { raw: { width, height, channels: 3 as const } };
+    // Adaptive filtering makes libpng pick Sub, Up, Average or Paeth per row; 16-bit goes through sharp.
+    const filtered = await sharp(rgb, raw).png({ adaptiveFiltering: true, compressionLevel: 9 }).toBuffer();
+    const rgba = await sharp(rgb, raw).ensureAlpha().png().toBuffer();
+    const sixteenBit = await sharp(rgb, raw).toColourspace('rgb16').png().toBuffer();
+    expect((await sharp(sixteenBit).metadata()).depth).toBe('ushort');
+    // Every row filter, on an indexed and an RGB image.
+    const rowFilter = (row: number) => row % 5;
+    const everyFilterIndexed = encodePng({ width, height, colourType: 3, data: slots, palette, rowFilter });
+    const everyFilterRgb = encodePng({ width, height, colourType: 2, data: rgb, rowFilter });
+    expect((await sharp(everyFilterRgb).raw().toBuffer()).equals(rgb)).toBe(true);
+    for (const png of [indexed, filtered, rgba, sixteenBit, everyFilterIndexed, everyFilterRgb]) {
+      const mask = await decodeColourMask(png, colours, { limitInputPixels: 1e6 });
+      expect([...mask.indices]).toEqual(expectedIndices);
+      for (const [value, n] of expectedCounts) expect(mask.pixelsPerIndex[value]).toBe(n);
+      expect(mask.pixelsPerIndex.reduce((a, b) => a + b, 0)).toBe(width * height);
+    }
   });
 });
