@@ -332,9 +332,8 @@ async function convertItem(
  * missing), sniffs its format, and checks a JPEG is whole without decoding it.
  */
 async function readSourceImage(store: ObjectStore, source: string, limits: { maxPixels: number; maxFileBytes: number }): Promise<SourceImage> {
-  const { location, size } = await locate(store, source, 'image');
+  const { location, data: head, size } = await readStart(store, source, 'image', HEAD_BYTES);
   if (size > limits.maxFileBytes) throw new ItemSkipped(`image is ${size} bytes, more than the ${limits.maxFileBytes} accepted`);
-  const head = await store.readRange(location, 0, Math.min(size, HEAD_BYTES) - 1);
   if (head.subarray(0, 3).equals(JPEG_SIGNATURE)) {
     const readRange = (start: number, end: number) => store.readRange(location, start, end);
     const header = await readJpegHeader(head, size, readRange);
@@ -348,34 +347,30 @@ async function readSourceImage(store: ObjectStore, source: string, limits: { max
     checkPixels('image', dimensions, limits.maxPixels);
     return { format: 'png', location, data: size <= head.length ? head : await store.read(location), ...dimensions };
   }
-  throw new ItemSkipped(`image is not a JPEG or PNG (it starts with ${head.subarray(0, 8).toString('hex') || 'nothing'})`);
+  throw new ItemSkipped(`image is not a JPEG or PNG (it starts with ${head.subarray(0, 8).toString('hex')})`);
 }
 
 async function readMaskFile(store: ObjectStore, mask: string, limits: { maxFileBytes: number }): Promise<Buffer> {
-  const { location, size } = await locate(store, mask, 'mask');
+  const { data, size } = await readStart(store, mask, 'mask', limits.maxFileBytes);
   if (size > limits.maxFileBytes) throw new ItemSkipped(`mask is ${size} bytes, more than the ${limits.maxFileBytes} accepted`);
-  return store.read(location);
+  return data;
 }
 
-async function locate(store: ObjectStore, uri: string, what: string): Promise<{ location: string; size: number }> {
-  let size: number | undefined;
-  try {
-    size = await store.size(uri);
-  } catch (err) {
-    throw new ItemSkipped(`${what} ${uri} cannot be read: ${(err as Error).message}`);
-  }
-  if (size !== undefined) return checkEmpty(uri, size, what);
+/** The start of an object (one request), trying the URL-decoded key when the raw one is missing. */
+async function readStart(store: ObjectStore, uri: string, what: string, maxBytes: number): Promise<{ location: string; data: Buffer; size: number }> {
   const decoded = decodeKey(uri);
-  if (decoded !== uri) {
-    const decodedSize = await store.size(decoded).catch(() => undefined);
-    if (decodedSize !== undefined) return checkEmpty(decoded, decodedSize, what);
+  for (const location of decoded === uri ? [uri] : [uri, decoded]) {
+    let start;
+    try {
+      start = await store.readStart(location, maxBytes);
+    } catch (err) {
+      throw new ItemSkipped(`${what} ${location} cannot be read: ${(err as Error).message}`);
+    }
+    if (start === undefined) continue;
+    if (start.size === 0) throw new ItemSkipped(`${what} ${location} is empty`);
+    return { location, ...start };
   }
   throw new ItemSkipped(`${what} not found: ${uri}`);
-}
-
-function checkEmpty(location: string, size: number, what: string): { location: string; size: number } {
-  if (size === 0) throw new ItemSkipped(`${what} ${location} is empty`);
-  return { location, size };
 }
 
 /** `s3://b/red+flower%C3%A9.jpg` → `s3://b/red floweré.jpg`, as S3 event notifications encode keys. */

@@ -31,13 +31,22 @@ export class FolderObjectStore implements ObjectStore {
     return path;
   }
 
-  async size(location: string): Promise<number | undefined> {
+  async readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined> {
+    let handle;
     try {
-      const info = await stat(this.pathOf(location));
-      return info.isFile() ? info.size : undefined;
+      handle = await open(this.pathOf(location), 'r');
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return undefined;
+      const data = Buffer.allocUnsafe(Math.min(info.size, maxBytes));
+      const { bytesRead } = await handle.read(data, 0, data.length, 0);
+      return { data: data.subarray(0, bytesRead), size: info.size };
+    } finally {
+      await handle.close();
     }
   }
 
@@ -67,7 +76,11 @@ export class FolderObjectStore implements ObjectStore {
 
   async readStream(location: string): Promise<Readable> {
     const path = this.pathOf(location);
-    if ((await this.size(location)) === undefined) throw new ObjectNotFoundError(location);
+    const info = await stat(path).catch((err) => {
+      if (isMissing(err)) return undefined;
+      throw err;
+    });
+    if (!info?.isFile()) throw new ObjectNotFoundError(location);
     return createReadStream(path);
   }
 

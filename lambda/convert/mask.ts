@@ -130,9 +130,8 @@ export async function decodeColourMask(
   colours: readonly ColourIndex[],
   options: { limitInputPixels: number; resizeTo?: { width: number; height: number } },
 ): Promise<ClassIndexMask> {
-  const direct = options.resizeTo ? undefined : await readPngDirect(png);
+  const direct = options.resizeTo ? undefined : await readPngDirect(png, options.limitInputPixels);
   if (direct) {
-    if (direct.width * direct.height > options.limitInputPixels) throw new Error('Input image exceeds pixel limit');
     const mapped = direct.palette
       ? mapPaletteToIndices(direct.data, direct.palette, colours)
       : mapColoursToIndices(direct.data, direct.channels, colours);

@@ -5,8 +5,11 @@ import type { Readable } from 'node:stream';
  * an S3-compatible server, or a folder. Locations are `s3://bucket/key` URIs or, for a folder, paths.
  */
 export interface ObjectStore {
-  /** Size of the object, or `undefined` when there is none. */
-  size(location: string): Promise<number | undefined>;
+  /**
+   * The object's first `maxBytes` bytes (all of it when smaller) and its whole size, in one request;
+   * `undefined` when there is no such object.
+   */
+  readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined>;
   /** The whole object. */
   read(location: string): Promise<Buffer>;
   /** Bytes `start` to `end` inclusive (clamped to the object's size). */

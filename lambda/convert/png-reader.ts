@@ -22,10 +22,10 @@ export interface DirectPng {
  * Ground Truth mask is an indexed PNG, and its palette indices plus the colour of each palette entry
  * are all the mapping by colour needs (a third of the bytes of the RGB that a general decoder returns).
  * Returns `undefined` for the PNGs it does not read (16-bit, bit depths below 8, interlaced); throws
- * when the file is corrupt. Inflation runs on the thread pool, with its output bounded by the size
- * the header declares.
+ * when the file is corrupt or declares more than `maxPixels`. Inflation runs on the thread pool, with
+ * its output bounded by the size the header declares.
  */
-export async function readPngDirect(png: Buffer): Promise<DirectPng | undefined> {
+export async function readPngDirect(png: Buffer, maxPixels: number): Promise<DirectPng | undefined> {
   if (png.length < 33 || !png.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG');
   let width = 0;
   let height = 0;
@@ -43,6 +43,7 @@ export async function readPngDirect(png: Buffer): Promise<DirectPng | undefined>
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
+      if (width * height > maxPixels) throw new Error(`PNG declares ${width}×${height} pixels, more than the ${maxPixels} accepted`);
       const bitDepth = data[8];
       const colourType = data[9];
       if (bitDepth !== 8 || data[12] !== 0 || CHANNELS_OF_COLOUR_TYPE[colourType] === undefined) return undefined;

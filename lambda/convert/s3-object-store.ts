@@ -1,4 +1,4 @@
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
@@ -33,13 +33,18 @@ export class S3ObjectStore implements ObjectStore {
     private readonly options: S3ObjectStoreOptions = {},
   ) {}
 
-  async size(location: string): Promise<number | undefined> {
+  async readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined> {
     const { bucket, key } = s3Uri(location);
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return head.ContentLength ?? 0;
+      const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${maxBytes - 1}` }));
+      const data = Buffer.from((await response.Body?.transformToByteArray()) ?? []);
+      // "bytes 0-65535/356450": the total follows the slash.
+      const total = Number(/\/(\d+)$/.exec(response.ContentRange ?? '')?.[1] ?? data.length);
+      return { data, size: total };
     } catch (err) {
       if (isNotFound(err)) return undefined;
+      // A range of an empty object is unsatisfiable.
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return { data: Buffer.alloc(0), size: 0 };
       throw err;
     }
   }
