@@ -80,7 +80,7 @@ function unfilter(filtered: Buffer, stride: number, height: number, bpp: number)
     const up = row - stride;
     switch (filter) {
       case 0:
-        filtered.copy(out, row, src, src + stride);
+        out.set(filtered.subarray(src, src + stride), row);
         break;
       case 1:
         for (let x = 0; x < stride; x++) out[row + x] = (filtered[src + x] + (x >= bpp ? out[row + x - bpp] : 0)) & 0xff;
