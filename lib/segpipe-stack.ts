@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import { SegpipeConfig } from './config';
 import { ALGORITHM_REGIONS, GROUND_TRUTH_REGIONS, REGION_TABLE } from './regions';
 import { SegpipeStorage } from './storage';
+import { SegpipeWorkflow } from './workflow';
+import { resourcePrefix } from '../lambda/workflow/names';
 
 export interface SegpipeStackProps extends StackProps {
   /** The resolved configuration (see `resolveConfig`). */
@@ -23,6 +25,7 @@ export const REGION_MAPPING_KEYS = {
 export class SegpipeStack extends Stack {
   public readonly regionTable: CfnMapping;
   public readonly storage: SegpipeStorage;
+  public readonly workflow: SegpipeWorkflow;
 
   constructor(scope: Construct, id: string, props: SegpipeStackProps) {
     super(scope, id, props);
@@ -61,6 +64,17 @@ export class SegpipeStack extends Stack {
       scratchExpirationDays: config.storage.scratchExpirationDays,
     });
 
+    this.workflow = new SegpipeWorkflow(this, 'Workflow', {
+      config,
+      inboxBucket: this.storage.inboxBucket,
+      artifactsBucket: this.storage.artifactsBucket,
+      encryptionKey,
+      algorithmImageUri: this.algorithmImageUri(),
+      algorithmImageAccount: this.algorithmImageAccount(),
+      groundTruthLambdaAccount: config.workforce.type === 'none' ? undefined : this.groundTruthLambdaAccount(),
+      resourcePrefix: resourcePrefix(this.stackName),
+    });
+
     new CfnOutput(this, 'InboxBucketName', {
       description: 'Drop images here, under images/<batch>/, or a Ground Truth output manifest under labeled/<batch>/',
       value: this.storage.inboxBucket.bucketName,
@@ -72,6 +86,18 @@ export class SegpipeStack extends Stack {
     new CfnOutput(this, 'ArtifactsBucketName', {
       description: 'Run reports (runs/<run-id>/report.json), datasets and models',
       value: this.storage.artifactsBucket.bucketName,
+    });
+    new CfnOutput(this, 'StateMachineConsoleUrl', {
+      description: 'The runs, state by state',
+      value: Fn.join('', ['https://', Aws.REGION, '.console.aws.amazon.com/states/home?region=', Aws.REGION, '#/statemachines/view/', this.workflow.stateMachine.stateMachineArn]),
+    });
+    new CfnOutput(this, 'NotificationTopicArn', {
+      description: 'Run notifications (subscribe more addresses here)',
+      value: this.workflow.topic.topicArn,
+    });
+    new CfnOutput(this, 'EndpointName', {
+      description: 'The SageMaker endpoint runs deploy to (created by the first run that passes the mIOU gate)',
+      value: this.workflow.endpointName,
     });
     new CfnOutput(this, 'TrainingImageUri', {
       description: 'The built-in Semantic Segmentation image runs train on and endpoints serve',

@@ -84,6 +84,17 @@ export interface ConvertGroundTruthManifestOptions {
    * @default 268435456 (256 MiB)
    */
   readonly maxFileBytes?: number;
+  /**
+   * Only these manifest lines (1-based, inclusive) are converted, the others read past: the workflow
+   * converts a large manifest in chunks, one Lambda each.
+   * @default - every line
+   */
+  readonly lines?: { readonly first: number; readonly last: number };
+  /**
+   * Where the report is written.
+   * @default - `<out>/report.json`
+   */
+  readonly reportLocation?: string;
   readonly onProgress?: (progress: ConversionProgress) => void;
 }
 
@@ -186,6 +197,10 @@ export async function convertGroundTruthManifest(options: ConvertGroundTruthMani
   // Lines are parsed in order (so first-seen class order is the manifest's), items converted concurrently.
   async function* labeledItems(): AsyncGenerator<{ item: LabeledItem; colours: ColourIndex[]; name: string; split: Split }> {
     for await (const line of readManifestLines(manifestStream)) {
+      if (options.lines && (line.lineNumber < options.lines.first || line.lineNumber > options.lines.last)) {
+        if (line.lineNumber > options.lines.last) break;
+        continue;
+      }
       seen += 1;
       if ('error' in line) {
         skip(line.lineNumber, null, line.error);
@@ -217,6 +232,8 @@ export async function convertGroundTruthManifest(options: ConvertGroundTruthMani
       yield { item: parsed, colours, name, split: splitFor(parsed.source, seed, validationFraction) };
     }
     readAll = true;
+    // A chunk stops reading early: release the rest of the stream (an S3 response body).
+    manifestStream.destroy();
     progress();
   }
 
@@ -266,7 +283,7 @@ export async function convertGroundTruthManifest(options: ConvertGroundTruthMani
     items,
     skipped,
   };
-  await stores.output.write(stores.output.join(options.out, REPORT_FILE), Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
+  await stores.output.write(options.reportLocation ?? stores.output.join(options.out, REPORT_FILE), Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
   return report;
 }
 

@@ -1,0 +1,14 @@
+import { ChunkSummary, ConversionChunk, convertChunk } from '../workflow/dataset';
+import { logger, readSettings, store } from './runtime';
+
+const settings = readSettings();
+
+/** Converts one chunk of Ground Truth output lines into the dataset. */
+export async function handler(event: { runId: string; chunk: ConversionChunk; classes: string[] }): Promise<ChunkSummary> {
+  const summary = await convertChunk({
+    sources: store, output: store, bucket: settings.artifactsBucket, runId: event.runId, chunk: event.chunk,
+    classes: event.classes, validationFraction: settings.validationFraction, seed: settings.splitSeed,
+  });
+  logger.info('chunk converted', { runId: event.runId, ...summary });
+  return summary;
+}

@@ -1,0 +1,49 @@
+import { LabelingInputs, writeLabelingInputs } from '../workflow/labeling';
+import { RunResourceNames, runResourceNames } from '../workflow/names';
+import { logger, readSettings, store } from './runtime';
+
+/** The execution's input. */
+export interface RunInput {
+  readonly batch: string;
+  /** Images to label, as s3:// URIs; or */
+  readonly images?: readonly string[];
+  /** an existing Ground Truth output manifest, whose labels are imported. */
+  readonly manifest?: string;
+}
+
+export interface PrepareRunEvent {
+  /** The execution name: the run's id. */
+  readonly runId: string;
+  readonly input: RunInput;
+}
+
+export interface PreparedRun {
+  readonly runId: string;
+  readonly batch: string;
+  readonly mode: 'label' | 'import';
+  readonly names: RunResourceNames;
+  readonly labeling?: LabelingInputs;
+  readonly manifest?: string;
+  readonly images: number;
+}
+
+const settings = readSettings();
+const workforce = process.env.WORKFORCE ?? 'none';
+
+/** Names what the run creates and, for a batch of images, writes the labeling job's inputs. */
+export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
+  const { runId, input } = event;
+  if (typeof input?.batch !== 'string' || input.batch === '') throw new Error(`the run input needs a "batch" name, received ${JSON.stringify(input)}`);
+  logger.appendKeys({ runId, batch: input.batch });
+  const names = runResourceNames(settings.resourcePrefix, runId);
+  if (input.manifest !== undefined) {
+    if (!/^s3:\/\/[^/]+\/.+/.test(input.manifest)) throw new Error(`manifest must be an s3://bucket/key URI, received ${JSON.stringify(input.manifest)}`);
+    logger.info('importing labels', { manifest: input.manifest });
+    return { runId, batch: input.batch, mode: 'import', names, manifest: input.manifest, images: 0 };
+  }
+  const images = input.images ?? [];
+  if (workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: images.length };
+  const labeling = await writeLabelingInputs(store, settings.artifactsBucket, runId, images, settings.labelClasses);
+  logger.info('labeling inputs written', { images: images.length, ...labeling });
+  return { runId, batch: input.batch, mode: 'label', names, labeling, images: images.length };
+}

@@ -1,0 +1,51 @@
+import { CHANNELS } from '../convert/convert-manifest';
+
+/**
+ * Where a run and the dataset keep their objects in the artifacts bucket. Every write goes to a run-
+ * or dataset-scoped key, so a re-run is idempotent; the stack's IAM is scoped to these prefixes.
+ */
+export const RUNS_PREFIX = 'runs/';
+export const DATASETS_PREFIX = 'datasets/';
+export const MODELS_PREFIX = 'models/';
+/** Inbox prefixes users write to. */
+export const IMAGES_PREFIX = 'images/';
+export const LABELED_PREFIX = 'labeled/';
+
+/** The stack keeps one dataset, accumulated across runs. */
+export const DATASET_NAME = 'main';
+
+export const CHANNEL_NAMES = ['train', 'validation', 'train_annotation', 'validation_annotation'] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+export function s3Uri(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
+
+/** The keys of one run under the artifacts bucket. */
+export function runLayout(runId: string) {
+  const run = `${RUNS_PREFIX}${runId}/`;
+  return {
+    prefix: run,
+    inputManifest: `${run}labeling/input.manifest`,
+    labelCategories: `${run}labeling/label-categories.json`,
+    uiTemplate: `${run}labeling/template.liquid`,
+    labelingOutput: `${run}labeling/output/`,
+    conversionReport: (chunk: number) => `${run}conversion/chunk-${String(chunk).padStart(5, '0')}.json`,
+    channels: `${run}channels/`,
+    channel: (name: ChannelName) => `${run}channels/${name}/`,
+    report: `${run}report.json`,
+    model: `${MODELS_PREFIX}${runId}/`,
+  };
+}
+
+/** The dataset's keys: its items kept in the algorithm's channel layout (an item's split never changes). */
+export function datasetLayout(dataset = DATASET_NAME) {
+  const prefix = `${DATASETS_PREFIX}${dataset}/`;
+  return {
+    prefix,
+    classes: `${prefix}classes.json`,
+    items: `${prefix}items.json`,
+    image: (split: 'train' | 'validation', name: string) => `${prefix}${CHANNELS[split].images}/${name}.jpg`,
+    mask: (split: 'train' | 'validation', name: string) => `${prefix}${CHANNELS[split].masks}/${name}.png`,
+  };
+}

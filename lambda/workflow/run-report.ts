@@ -1,0 +1,111 @@
+import type { SkippedItem } from '../convert/convert-manifest';
+
+export type RunStatus = 'deployed' | 'not-deployed' | 'failed';
+
+/** The parts of the execution state the report reads; each is present once its step has run. */
+export interface RunState {
+  readonly run?: { runId: string; batch: string; mode: string; names: Record<string, string> };
+  readonly channels?: { numClasses: number; numTrainingSamples: number; numValidationSamples: number; converted: number; skipped: number; skippedItems: SkippedItem[]; classes: string[] };
+  readonly labeling?: { LabelingJobName?: string; LabelCounters?: Record<string, number> };
+  readonly training?: { TrainingJobName?: string; TrainingTimeInSeconds?: number; BillableTimeInSeconds?: number; ModelArtifacts?: { S3ModelArtifacts?: string } };
+  readonly metrics?: { miou?: number[]; pixelAccuracy?: number[] };
+  readonly error?: { Error?: string; Cause?: string };
+}
+
+export interface RunReport {
+  readonly runId: string;
+  readonly batch: string;
+  readonly status: RunStatus;
+  readonly reason?: string;
+  readonly mode?: string;
+  readonly labelingJob?: string;
+  readonly trainingJob?: string;
+  readonly model?: string;
+  readonly endpoint?: string;
+  readonly classes?: string[];
+  readonly counts?: { converted: number; skipped: number; train: number; validation: number };
+  readonly skippedItems?: SkippedItem[];
+  readonly metrics?: { 'validation:mIOU'?: number; 'validation:pixel_accuracy'?: number; minimumMiou: number };
+  readonly durations: { totalSeconds: number; trainingSeconds?: number; billableTrainingSeconds?: number };
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+/** Explains an error the way a user can act on it; Step Functions wraps causes in JSON. */
+function reasonOf(error: RunState['error']): string | undefined {
+  if (!error) return undefined;
+  let cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause);
+    cause = parsed.errorMessage ?? parsed.FailureReason ?? parsed.Message ?? cause;
+  } catch {
+    // A plain-text cause.
+  }
+  return `${error.Error ?? 'Error'}: ${cause}`.slice(0, 2000);
+}
+
+export function buildRunReport(options: {
+  readonly status: RunStatus;
+  readonly state: RunState;
+  readonly endpointName: string;
+  readonly minimumMiou: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}): RunReport {
+  const { state } = options;
+  const miou = state.metrics?.miou?.[0];
+  const pixelAccuracy = state.metrics?.pixelAccuracy?.[0];
+  return {
+    runId: state.run?.runId ?? 'unknown',
+    batch: state.run?.batch ?? 'unknown',
+    status: options.status,
+    reason: options.status === 'failed'
+      ? reasonOf(state.error)
+      : options.status === 'not-deployed'
+        ? `validation:mIOU ${miou ?? 'missing'} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
+        : undefined,
+    mode: state.run?.mode,
+    labelingJob: state.run?.mode === 'label' ? state.run.names.labelingJob : undefined,
+    trainingJob: state.training?.TrainingJobName,
+    model: options.status === 'deployed' ? state.run?.names.model : undefined,
+    endpoint: options.status === 'deployed' ? options.endpointName : undefined,
+    classes: state.channels?.classes,
+    counts: state.channels && {
+      converted: state.channels.converted,
+      skipped: state.channels.skipped,
+      train: state.channels.numTrainingSamples,
+      validation: state.channels.numValidationSamples,
+    },
+    skippedItems: state.channels?.skippedItems,
+    metrics: state.metrics && { 'validation:mIOU': miou, 'validation:pixel_accuracy': pixelAccuracy, minimumMiou: options.minimumMiou },
+    durations: {
+      totalSeconds: Math.round((Date.parse(options.finishedAt) - Date.parse(options.startedAt)) / 1000),
+      trainingSeconds: state.training?.TrainingTimeInSeconds,
+      billableTrainingSeconds: state.training?.BillableTimeInSeconds,
+    },
+    startedAt: options.startedAt,
+    finishedAt: options.finishedAt,
+  };
+}
+
+/** The e-mail: subject (at most 100 characters for SNS) and a plain-text body. */
+export function notificationText(report: RunReport, reportUri: string): { subject: string; message: string } {
+  const headline = {
+    deployed: `segpipe: ${report.batch} deployed to ${report.endpoint}`,
+    'not-deployed': `segpipe: ${report.batch} trained, not deployed (mIOU below minimum)`,
+    failed: `segpipe: run for ${report.batch} failed`,
+  }[report.status];
+  const lines = [
+    headline,
+    '',
+    `Run: ${report.runId}`,
+    report.reason ? `Reason: ${report.reason}` : undefined,
+    report.endpoint ? `Endpoint: ${report.endpoint}` : undefined,
+    report.metrics ? `validation:mIOU ${report.metrics['validation:mIOU']}, validation:pixel_accuracy ${report.metrics['validation:pixel_accuracy']} (minimum mIOU ${report.metrics.minimumMiou})` : undefined,
+    report.counts ? `Items: ${report.counts.converted} converted this run, ${report.counts.skipped} skipped; dataset ${report.counts.train} train, ${report.counts.validation} validation` : undefined,
+    ...(report.skippedItems ?? []).map((s) => `  skipped ${s.source ?? `line ${s.line}`}: ${s.reason}`),
+    `Duration: ${report.durations.totalSeconds} s${report.durations.trainingSeconds !== undefined ? ` (training ${report.durations.trainingSeconds} s)` : ''}`,
+    `Report: ${reportUri}`,
+  ];
+  return { subject: headline.slice(0, 100), message: lines.filter((l) => l !== undefined).join('\n') };
+}
