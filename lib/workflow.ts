@@ -65,6 +65,8 @@ export class SegpipeWorkflow extends Construct {
   public readonly groundTruthRole: iam.Role;
   public readonly trainingRole: iam.Role;
   public readonly modelRole: iam.Role;
+  /** The workflow's Lambdas, by handler file name (`lambda/handlers/<name>.ts`). */
+  public readonly handlers: Readonly<Record<string, HandlerFunction>>;
 
   constructor(scope: Construct, id: string, props: SegpipeWorkflowProps) {
     super(scope, id);
@@ -104,6 +106,10 @@ export class SegpipeWorkflow extends Construct {
     const convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', { timeout: Duration.minutes(15), memorySize: 2048 });
     const assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', { timeout: Duration.minutes(15), memorySize: 1024 });
     const finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification');
+    this.handlers = {
+      'prepare-run': prepareRun, 'plan-conversion': planConversion, 'convert-chunk': convertChunk,
+      'assemble-channels': assembleChannels, 'finish-run': finishRun,
+    };
 
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
@@ -226,8 +232,13 @@ export class SegpipeWorkflow extends Construct {
       Tags: tags,
     }, sfn.JsonPath.DISCARD)), cleanUp);
     const findEndpoint = catchTo(retryThrottling(sagemaker('Find endpoint', 'aws-sdk:sagemaker:listEndpoints', { NameContains: this.endpointName }, '$.existing', {
-      'exists.$': `States.ArrayContains($.Endpoints[*].EndpointName, '${this.endpointName}')`,
+      'endpoints.$': '$.Endpoints',
     })), cleanUp);
+    // NameContains matches substrings: look for the exact name (ArrayContains needs a non-empty list).
+    const checkNames = new sfn.Pass(this, 'Check endpoint names', {
+      parameters: { 'exists.$': `States.ArrayContains($.existing.endpoints[*].EndpointName, '${this.endpointName}')` },
+      resultPath: '$.existing',
+    });
     const createEndpoint = catchTo(retryThrottling(sagemaker('Create endpoint', 'sagemaker:createEndpoint', {
       EndpointName: this.endpointName, 'EndpointConfigName.$': '$.run.names.endpointConfig', Tags: tags,
     }, sfn.JsonPath.DISCARD)), cleanUp);
@@ -263,8 +274,12 @@ export class SegpipeWorkflow extends Construct {
     createEndpoint.next(startPolling);
     updateEndpoint.next(startPolling);
     createModel.next(createEndpointConfig).next(findEndpoint).next(
-      new sfn.Choice(this, 'Endpoint exists?')
-        .when(sfn.Condition.booleanEquals('$.existing.exists', true), updateEndpoint)
+      new sfn.Choice(this, 'Any endpoint listed?')
+        .when(sfn.Condition.isPresent('$.existing.endpoints[0]'), checkNames.next(
+          new sfn.Choice(this, 'Endpoint exists?')
+            .when(sfn.Condition.booleanEquals('$.existing.exists', true), updateEndpoint)
+            .otherwise(createEndpoint),
+        ))
         .otherwise(createEndpoint),
     );
 

@@ -1,0 +1,237 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../lambda/local/ground-truth-output';
+import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../lambda/local/simulated-workforce';
+import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
+import { TaskHandler } from '../../lambda/local/workflow-runner';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
+
+const CONFIG = {
+  labelClasses: ['turtle', 'rock'],
+  workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/turtle-team' },
+  split: { validationFraction: 0.3 },
+};
+const ENDPOINT = 'segpipe-endpoint';
+
+type Calls = Record<string, unknown[]>;
+
+/** Stand-ins for the SageMaker, SNS and EventBridge states, recording every request they get. */
+function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, options: {
+  endpointExists?: boolean;
+  miou?: number;
+  endpointStatuses?: string[];
+  failLabeling?: boolean;
+  failTraining?: boolean;
+} = {}): { tasks: Record<string, TaskHandler>; calls: Calls } {
+  const calls: Calls = {};
+  const statuses = [...(options.endpointStatuses ?? ['Creating', 'InService'])];
+  const record = (state: string, answer: (input: never) => unknown): TaskHandler => async (input) => {
+    (calls[state] ??= []).push(input);
+    return answer(input as never) as never;
+  };
+  const failure = (name: string, cause: string) => Object.assign(new Error(cause), { name });
+  return {
+    calls,
+    tasks: {
+      Label: record('Label', async (request: LabelingJobRequest) => {
+        if (options.failLabeling) throw failure('States.TaskFailed', '{"FailureReason":"ClientError: workteam has no workers"}');
+        return simulateLabelingJob(harness.store, request, (source) => truth.get(source));
+      }),
+      Train: record('Train', (request: { TrainingJobName: string }) => {
+        if (options.failTraining) throw failure('States.TaskFailed', '{"FailureReason":"AlgorithmError: CUDA out of memory"}');
+        return {
+          TrainingJobName: request.TrainingJobName,
+          TrainingJobStatus: 'Completed',
+          TrainingTimeInSeconds: 420,
+          BillableTimeInSeconds: 420,
+          ModelArtifacts: { S3ModelArtifacts: `s3://${ARTIFACTS_BUCKET}/models/x/output/${request.TrainingJobName}/output/model.tar.gz` },
+          FinalMetricDataList: [
+            { MetricName: 'validation:pixel_accuracy', Value: 0.93 },
+            { MetricName: 'validation:mIOU', Value: options.miou ?? 0.71 },
+          ],
+        };
+      }),
+      'Create model': record('Create model', () => ({ ModelArn: 'arn:model' })),
+      'Create endpoint config': record('Create endpoint config', () => ({ EndpointConfigArn: 'arn:config' })),
+      'Find endpoint': record('Find endpoint', () => ({ Endpoints: options.endpointExists ? [{ EndpointName: ENDPOINT }] : [] })),
+      'Create endpoint': record('Create endpoint', () => ({ EndpointArn: 'arn:endpoint' })),
+      'Update endpoint': record('Update endpoint', () => ({ EndpointArn: 'arn:endpoint' })),
+      'Describe endpoint': record('Describe endpoint', () => {
+        const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
+        return { EndpointName: ENDPOINT, EndpointStatus: status, ...(status === 'Failed' ? { FailureReason: 'The primary container failed to start' } : {}) };
+      }),
+      'Delete endpoint config': record('Delete endpoint config', () => ({})),
+      'Delete model': record('Delete model', () => ({})),
+      Notify: record('Notify', () => ({ MessageId: '1' })),
+      'Publish event': record('Publish event', () => ({ FailedEntryCount: 0 })),
+      'Notify failure': record('Notify failure', () => ({ MessageId: '2' })),
+      'Publish failure event': record('Publish failure event', () => ({ FailedEntryCount: 0 })),
+    },
+  };
+}
+
+describe('the run workflow, executed locally from the synthesized definition', () => {
+  let harness: WorkflowHarness;
+  const truth = new Map<string, TrueLabels>();
+
+  async function uploadBatch(batch: string, count: number, seed: number): Promise<string[]> {
+    const client = harness.server.client();
+    const images: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const scene = renderSyntheticScene(seed + i, 64, 48);
+      const key = `images/${batch}/photo ${i}.jpg`;
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: await sceneToJpeg(scene) }));
+      images.push(`s3://${INBOX_BUCKET}/${key}`);
+      truth.set(images[i], { width: 64, height: 48, classIndices: scene.classIndices });
+    }
+    client.destroy();
+    return images;
+  }
+
+  const report = async (runId: string) => JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/${runId}/report.json`)).toString('utf8'));
+
+  beforeAll(async () => {
+    harness = await startWorkflowHarness(CONFIG);
+  });
+  afterAll(async () => harness?.close());
+
+  test('first run: labels, converts, trains, passes the gate and creates the endpoint', async () => {
+    const images = await uploadBatch('turtles', 14, 100);
+    truth.delete(images[13]); // one image no worker labels
+    const { tasks, calls } = fakes(harness, truth);
+    const outcome = await harness.run({ input: { batch: 'turtles', images }, executionName: 'turtles-1', fakes: tasks });
+    expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    expect(outcome.path).toEqual(expect.arrayContaining(['Prepare run', 'Label', 'Use labeling output', 'Plan conversion', 'Convert chunks', 'Convert chunk', 'Assemble channels', 'Train', 'Read metrics', 'Create model', 'Create endpoint config', 'Find endpoint', 'Create endpoint', 'Wait for endpoint', 'Describe endpoint', 'Report deployed', 'Notify', 'Publish event', 'Run finished']));
+    expect(outcome.path).not.toContain('Update endpoint');
+    expect(calls['Describe endpoint']).toHaveLength(2);
+
+    const labeling = calls.Label[0] as Record<string, any>;
+    expect(labeling).toMatchObject({
+      LabelAttributeName: 'segmentation-ref',
+      RoleArn: expect.stringContaining('GroundTruthRole'),
+      HumanTaskConfig: {
+        WorkteamArn: CONFIG.workforce.workteamArn,
+        PreHumanTaskLambdaArn: 'arn:aws:lambda:us-east-1:432418664414:function:PRE-SemanticSegmentation',
+        AnnotationConsolidationConfig: { AnnotationConsolidationLambdaArn: 'arn:aws:lambda:us-east-1:432418664414:function:ACS-SemanticSegmentation' },
+        NumberOfHumanWorkersPerDataObject: 1,
+        UiConfig: { UiTemplateS3Uri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/labeling/template.liquid` },
+      },
+    });
+    expect(labeling.LabelingJobName).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+
+    const training = calls.Train[0] as Record<string, any>;
+    expect(training.AlgorithmSpecification).toEqual({ TrainingImage: '811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1', TrainingInputMode: 'File' });
+    expect(training.ResourceConfig).toMatchObject({ InstanceType: 'ml.p3.2xlarge', InstanceCount: 1 });
+    expect(training.HyperParameters).toMatchObject({ num_classes: '3', algorithm: 'fcn', backbone: 'resnet-50', epochs: '30' });
+    const rep = await report('turtles-1');
+    expect(training.HyperParameters.num_training_samples).toBe(String(rep.counts.train));
+    expect(training.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual(['train', 'validation', 'train_annotation', 'validation_annotation']);
+    for (const channel of training.InputDataConfig) {
+      expect(channel.DataSource.S3DataSource.S3Uri).toBe(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${channel.ChannelName}/`);
+    }
+    expect(calls['Create endpoint config'][0]).toMatchObject({ ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1 }] });
+    expect(calls['Create endpoint'][0]).toMatchObject({ EndpointName: ENDPOINT });
+
+    expect(rep).toMatchObject({
+      runId: 'turtles-1', batch: 'turtles', status: 'deployed', endpoint: ENDPOINT, classes: ['BACKGROUND', 'turtle', 'rock'],
+      counts: { converted: 13, skipped: 1 },
+      metrics: { 'validation:mIOU': 0.71, 'validation:pixel_accuracy': 0.93, minimumMiou: 0.5 },
+    });
+    expect(rep.skippedItems[0]).toMatchObject({ source: images[13], reason: expect.stringMatching(/^labeling failed/) });
+    expect(calls.Notify[0]).toMatchObject({ Subject: 'segpipe: turtles deployed to segpipe-endpoint' });
+    expect((calls['Publish event'][0] as any).Entries[0]).toMatchObject({ Source: 'segpipe', DetailType: 'Segpipe Run Finished', Detail: expect.objectContaining({ status: 'deployed' }) });
+    const conversion = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/conversion/report.json`)).toString('utf8'));
+    for (const item of conversion.items as { name: string; split: string }[]) {
+      expect(await harness.store.readStart(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}/${item.name}.jpg`, 4)).toBeDefined();
+      expect(await harness.store.readStart(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}_annotation/${item.name}.png`, 4)).toBeDefined();
+    }
+  });
+
+  test('second run: updates the endpoint in place and trains on everything labeled so far', async () => {
+    const first = await report('turtles-1');
+    const images = await uploadBatch('more-turtles', 8, 300);
+    const { tasks, calls } = fakes(harness, truth, { endpointExists: true, endpointStatuses: ['Updating', 'Updating', 'InService'] });
+    const outcome = await harness.run({ input: { batch: 'more-turtles', images }, executionName: 'more-turtles-1', fakes: tasks });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.path).toContain('Update endpoint');
+    expect(outcome.path).not.toContain('Create endpoint');
+    const second = await report('more-turtles-1');
+    expect(second.counts.train + second.counts.validation).toBe(first.counts.train + first.counts.validation + 8);
+    expect((calls.Train[0] as any).HyperParameters.num_training_samples).toBe(String(second.counts.train));
+  });
+
+  test('import: an existing Ground Truth manifest skips labeling', async () => {
+    const client = harness.server.client();
+    const classes = labelingClasses(['rock', 'turtle']); // another job's order and colours
+    const lines: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const scene = renderSyntheticScene(500 + i, 64, 48);
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `images/imported/${i}.jpg`, Body: await sceneToJpeg(scene) }));
+      const swapped = Uint8Array.from(scene.classIndices, (c) => [0, 2, 1][c]);
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `labeled/imported/masks/${i}.png`, Body: groundTruthMaskPng(swapped, 64, 48, classes) }));
+      lines.push(JSON.stringify(groundTruthManifestLine({ source: `s3://${INBOX_BUCKET}/images/imported/${i}.jpg`, mask: `s3://${INBOX_BUCKET}/labeled/imported/masks/${i}.png`, attribute: 'old-job-ref', jobName: 'old-job', classes })));
+    }
+    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/imported/output.manifest', Body: lines.join('\n') }));
+    client.destroy();
+    const { tasks, calls } = fakes(harness, truth, { endpointExists: true });
+    const outcome = await harness.run({ input: { batch: 'imported', manifest: `s3://${INBOX_BUCKET}/labeled/imported/output.manifest` }, executionName: 'imported-1', fakes: tasks });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.path).toContain('Use imported labels');
+    expect(outcome.path).not.toContain('Label');
+    expect(calls.Label).toBeUndefined();
+    expect((await report('imported-1')).classes).toEqual(['BACKGROUND', 'turtle', 'rock']);
+  });
+
+  test('labeling failed: the run ends failed with the reason, nothing created', async () => {
+    const images = await uploadBatch('doomed', 3, 700);
+    const { tasks, calls } = fakes(harness, truth, { failLabeling: true });
+    const outcome = await harness.run({ input: { batch: 'doomed', images }, executionName: 'doomed-1', fakes: tasks });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+    expect(outcome.path.slice(-4)).toEqual(['Report failure', 'Notify failure', 'Publish failure event', 'Run failed']);
+    expect(calls.Train).toBeUndefined();
+    expect((calls['Notify failure'][0] as any).Message).toContain('Reason: States.TaskFailed: ClientError: workteam has no workers');
+    expect(await report('doomed-1')).toMatchObject({ status: 'failed', reason: 'States.TaskFailed: ClientError: workteam has no workers' });
+  });
+
+  test('training failed: the run ends failed before any model is made', async () => {
+    const images = await uploadBatch('heavy', 4, 800);
+    const { tasks, calls } = fakes(harness, truth, { failTraining: true });
+    const outcome = await harness.run({ input: { batch: 'heavy', images }, executionName: 'heavy-1', fakes: tasks });
+    expect(outcome.status).toBe('FAILED');
+    expect(calls['Create model']).toBeUndefined();
+    expect((await report('heavy-1')).reason).toBe('States.TaskFailed: AlgorithmError: CUDA out of memory');
+    expect((calls['Publish failure event'][0] as any).Entries[0]).toMatchObject({ DetailType: 'Segpipe Run Failed' });
+  });
+
+  test('below the gate: the run ends "not deployed" and the endpoint is untouched', async () => {
+    const images = await uploadBatch('blurry', 4, 900);
+    const { tasks, calls } = fakes(harness, truth, { miou: 0.31 });
+    const outcome = await harness.run({ input: { batch: 'blurry', images }, executionName: 'blurry-1', fakes: tasks });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.path).toContain('Report not deployed');
+    for (const state of ['Create model', 'Create endpoint config', 'Create endpoint', 'Update endpoint']) expect(calls[state]).toBeUndefined();
+    expect(await report('blurry-1')).toMatchObject({ status: 'not-deployed', metrics: { 'validation:mIOU': 0.31 } });
+    expect((calls.Notify[0] as any).Subject).toBe('segpipe: blurry trained, not deployed (mIOU below minimum)');
+  });
+
+  test('endpoint Failed: the run ends failed with the endpoint\'s reason', async () => {
+    const images = await uploadBatch('broken', 4, 1000);
+    const { tasks, calls } = fakes(harness, truth, { endpointStatuses: ['Creating', 'Failed'] });
+    const outcome = await harness.run({ input: { batch: 'broken', images }, executionName: 'broken-1', fakes: tasks });
+    expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toMatchObject({ status: 'FAILED', error: 'EndpointFailed' });
+    expect(outcome.path).toContain('Endpoint failed');
+    expect((await report('broken-1')).reason).toBe('EndpointFailed: endpoint segpipe-endpoint is Failed: The primary container failed to start');
+    expect(calls['Notify failure']).toHaveLength(1);
+  });
+
+  test('a failure after the model was made deletes the run\'s model and endpoint config', async () => {
+    const images = await uploadBatch('quota', 4, 1100);
+    const { tasks, calls } = fakes(harness, truth);
+    tasks['Create endpoint'] = async () => {
+      throw Object.assign(new Error('ResourceLimitExceeded: ml.c5.xlarge for endpoint usage'), { name: 'SageMaker.ResourceLimitExceededException' });
+    };
+    const outcome = await harness.run({ input: { batch: 'quota', images }, executionName: 'quota-1', fakes: tasks });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.path).toEqual(expect.arrayContaining(['Delete endpoint config', 'Delete model', 'Report failure']));
+    expect(calls['Delete model'][0]).toEqual({ ModelName: (calls['Create model'][0] as any).ModelName });
+  });
+});
