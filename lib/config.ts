@@ -53,6 +53,8 @@ export interface TrainingConfig {
   readonly spot: boolean;
   readonly maxRuntimeSeconds: number;
   readonly volumeSizeGb: number;
+  /** Fewest items in the train channel before a GPU is paid for. */
+  readonly minSamples: number;
 }
 
 export interface HostingConfig {
@@ -111,6 +113,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'training.spot', default: '`false`', allowed: '`true`, `false`', description: 'Managed spot training, with checkpoints under `models/<run-id>/`.' },
   { path: 'training.maxRuntimeSeconds', default: '`3600`', allowed: 'an integer from 60 to 2419200', description: 'Training stops after this long.' },
   { path: 'training.volumeSizeGb', default: '`30`', allowed: 'an integer from 1 to 16384', description: 'Training volume size.' },
+  { path: 'training.minSamples', default: '`10`', allowed: 'an integer from 1 to 1000000', description: 'A run whose train channel holds fewer items stops before training.' },
   { path: 'hosting.instanceType', default: '`ml.c5.xlarge`', allowed: 'an `ml.*` instance type', description: 'Endpoint instance.' },
   { path: 'hosting.idleMinutes', default: '`120`', allowed: 'an integer from 10 to 43200', description: 'An endpoint with no invocations for this long is deleted.' },
   { path: 'hosting.timeToLiveHours', default: '`0`', allowed: 'an integer from 0 to 8760; 0 means no limit', description: 'An endpoint older than this is deleted.' },
@@ -346,7 +349,7 @@ function readHyperparameters(reader: FieldReader): Record<string, string> {
 }
 
 function readTraining(root: FieldReader): TrainingConfig {
-  const reader = root.object('training', ['instanceType', 'algorithm', 'backbone', 'epochs', 'hyperparameters', 'spot', 'maxRuntimeSeconds', 'volumeSizeGb']);
+  const reader = root.object('training', ['instanceType', 'algorithm', 'backbone', 'epochs', 'hyperparameters', 'spot', 'maxRuntimeSeconds', 'volumeSizeGb', 'minSamples']);
   return {
     instanceType: reader.string('instanceType', 'ml.p3.2xlarge', TRAINING_INSTANCE_PATTERN, 'a GPU instance type the algorithm trains on: ml.p2.*, ml.p3.*, ml.g4dn.* or ml.g5.* (e.g. ml.p3.2xlarge, ml.g4dn.xlarge)'),
     algorithm: reader.oneOf<SegmentationAlgorithm>('algorithm', 'fcn', ['fcn', 'psp', 'deeplab']),
@@ -356,6 +359,7 @@ function readTraining(root: FieldReader): TrainingConfig {
     spot: reader.boolean('spot', false),
     maxRuntimeSeconds: reader.integer('maxRuntimeSeconds', 3600, 60, 2_419_200),
     volumeSizeGb: reader.integer('volumeSizeGb', 30, 1, 16_384),
+    minSamples: reader.integer('minSamples', 10, 1, 1_000_000),
   };
 }
 

@@ -37,11 +37,6 @@ export interface SegpipeWorkflowProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * Fewest training items a run trains on.
-   * @default 10
-   */
-  readonly minTrainingSamples?: number;
-  /**
    * Wait between two looks at a deploying endpoint.
    * @default Duration.minutes(1)
    */
@@ -73,7 +68,6 @@ export class SegpipeWorkflow extends Construct {
     const { config, inboxBucket, artifactsBucket, encryptionKey, resourcePrefix } = props;
     const labeling = config.workforce.type !== 'none';
     if (labeling && !props.groundTruthLambdaAccount) throw new Error('SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured');
-    const minTrainingSamples = props.minTrainingSamples ?? 10;
     const pollInterval = props.endpointPollInterval ?? Duration.minutes(1);
     const pollAttempts = props.endpointPollAttempts ?? 60;
     this.endpointName = endpointName(resourcePrefix);
@@ -94,7 +88,7 @@ export class SegpipeWorkflow extends Construct {
       WORKFORCE: config.workforce.type,
       VALIDATION_FRACTION: String(config.split.validationFraction),
       SPLIT_SEED: config.split.seed,
-      MIN_TRAINING_SAMPLES: String(minTrainingSamples),
+      MIN_TRAINING_SAMPLES: String(config.training.minSamples),
       MIN_VALIDATION_MIOU: String(config.minValidationMiou),
       RESOURCE_PREFIX: resourcePrefix,
       POWERTOOLS_SERVICE_NAME: 'segpipe',

@@ -14,7 +14,7 @@ export function nameSafe(text: string): string {
  * lower-cases names in ARNs and the stack's IAM scopes its actions to `<prefix>-*`.
  */
 export function resourcePrefix(stackName: string): string {
-  return nameSafe(stackName).slice(0, 20) || 'segpipe';
+  return nameSafe(stackName).slice(0, 20).replace(/-+$/, '') || 'segpipe';
 }
 
 export interface RunResourceNames {

@@ -20,7 +20,7 @@ describe('resolveConfig defaults', () => {
     expect(config.labelClasses).toEqual([]);
     expect(config.training).toEqual({
       instanceType: 'ml.p3.2xlarge', algorithm: 'fcn', backbone: 'resnet-50', epochs: 30,
-      hyperparameters: {}, spot: false, maxRuntimeSeconds: 3600, volumeSizeGb: 30,
+      hyperparameters: {}, spot: false, maxRuntimeSeconds: 3600, volumeSizeGb: 30, minSamples: 10,
     });
     expect(config.hosting).toEqual({ instanceType: 'ml.c5.xlarge', idleMinutes: 120, timeToLiveHours: 0 });
     expect(config.split).toEqual({ validationFraction: 0.2, seed: 'segpipe' });

@@ -9,6 +9,7 @@ const CONFIG = {
   labelClasses: ['turtle', 'rock'],
   workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/turtle-team' },
   split: { validationFraction: 0.3 },
+  training: { minSamples: 2 },
 };
 const ENDPOINT = 'segpipe-endpoint';
 
