@@ -72,6 +72,16 @@ export interface StorageConfig {
   readonly scratchExpirationDays: number;
 }
 
+export interface BatchConfig {
+  /** Seconds without a new upload after which a batch starts (or at once on `_START`). */
+  readonly quietSeconds: number;
+}
+
+export interface ImportConfig {
+  /** Buckets, besides the inbox, that imported manifests may refer to: granted read-only to the converter. */
+  readonly readBuckets: readonly string[];
+}
+
 export interface SegpipeConfig {
   /** Class names in index order after the background (index 0). */
   readonly labelClasses: readonly string[];
@@ -83,6 +93,8 @@ export interface SegpipeConfig {
   readonly notificationEmail?: string;
   readonly budgetUsd?: number;
   readonly storage: StorageConfig;
+  readonly batch: BatchConfig;
+  readonly import: ImportConfig;
 }
 
 /** One row of the configuration reference: the README's table is generated from these. */
@@ -120,6 +132,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'minValidationMiou', default: '`0.5`', allowed: 'a number from 0 to 1', description: 'A model whose `validation:mIOU` is below this is not deployed.' },
   { path: 'notificationEmail', default: 'none', allowed: 'an e-mail address', description: 'Subscribed to the run notifications.' },
   { path: 'budgetUsd', default: 'none', allowed: 'a positive number', description: 'A run whose cost estimate exceeds this stops before labeling.' },
+  { path: 'batch.quietSeconds', default: '`120`', allowed: 'an integer from 10 to 86400', description: 'A batch starts once no image has arrived for this long, or at once when `images/<batch>/_START` appears.' },
+  { path: 'import.readBuckets', default: '`[]`', allowed: 'S3 bucket names', description: 'Other buckets that imported manifests (`labeled/<batch>/*.manifest`) may refer to; granted read-only. References elsewhere are reported per item.' },
   { path: 'storage.encryption', default: '`s3-managed`', allowed: '`s3-managed`, `kms`', description: 'Encryption at rest of the inbox and artifacts buckets.' },
   { path: 'storage.kmsKeyArn', default: 'none (a new key when `kms`)', allowed: '`arn:aws:kms:<region>:<account>:key/<id>`', description: 'An existing customer key to use with `kms`.' },
   { path: 'storage.retainOnDelete', default: '`true`', allowed: '`true`, `false`', description: 'Keep the buckets and their data when the stack is deleted.' },
@@ -385,6 +399,18 @@ function readStorage(root: FieldReader): StorageConfig {
   };
 }
 
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function readBucketNames(reader: FieldReader): string[] {
+  const value = reader.rawValue('readBuckets');
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || !BUCKET_NAME.test(name))) {
+    reader.problem('readBuckets', 'an array of S3 bucket names (3 to 63 lower-case letters, digits, dots and hyphens)');
+    return [];
+  }
+  return value as string[];
+}
+
 /**
  * Validates a raw configuration and fills in every default.
  * @throws ConfigError listing every problem: field, value received, what is allowed.
@@ -393,7 +419,7 @@ export function resolveConfig(raw: unknown = {}): SegpipeConfig {
   const problems: string[] = [];
   if (!isPlainObject(raw)) throw new ConfigError([`segpipe: received ${show(raw)}; allowed: an object`]);
   const root = new FieldReader(problems, raw, '', [
-    'labelClasses', 'workforce', 'split', 'training', 'hosting', 'minValidationMiou', 'notificationEmail', 'budgetUsd', 'storage',
+    'labelClasses', 'workforce', 'split', 'training', 'hosting', 'minValidationMiou', 'notificationEmail', 'budgetUsd', 'storage', 'batch', 'import',
   ]);
   const labelClasses = readLabelClasses(root);
   const workforce = readWorkforce(root, labelClasses);
@@ -411,6 +437,8 @@ export function resolveConfig(raw: unknown = {}): SegpipeConfig {
     notificationEmail: root.optionalString('notificationEmail', EMAIL_PATTERN, 'an e-mail address'),
     budgetUsd: root.optionalNumber('budgetUsd', (n) => n > 0, 'a positive number of US dollars'),
     storage: readStorage(root),
+    batch: { quietSeconds: root.object('batch', ['quietSeconds']).integer('quietSeconds', 120, 10, 86_400) },
+    import: { readBuckets: readBucketNames(root.object('import', ['readBuckets'])) },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -49,7 +49,11 @@ export interface HandlerFunctionProps {
   /** File under `lambda/handlers/`, without extension. */
   readonly handler: string;
   readonly description: string;
-  readonly layers: lambda.ILayerVersion[];
+  /**
+   * Layers, such as sharp's for the handlers that decode images.
+   * @default - none
+   */
+  readonly layers?: lambda.ILayerVersion[];
   readonly environment: Record<string, string>;
   /**
    * @default Duration.minutes(1)

@@ -8,7 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { CHANNEL_NAMES, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX } from '../lambda/workflow/layout';
+import { BATCHES_PREFIX, CHANNEL_NAMES, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX } from '../lambda/workflow/layout';
 import { endpointName } from '../lambda/workflow/names';
 import { SegpipeConfig } from './config';
 import { HandlerFunction, LOG_RETENTION, sharpLayer } from './handler-function';
@@ -36,6 +36,11 @@ export interface SegpipeWorkflowProps {
    * @default - S3-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Wait between two looks at a batch that is still receiving uploads.
+   * @default Duration.seconds(30)
+   */
+  readonly batchPollInterval?: Duration;
   /**
    * Wait between two looks at a deploying endpoint.
    * @default Duration.minutes(1)
@@ -69,6 +74,7 @@ export class SegpipeWorkflow extends Construct {
     const labeling = config.workforce.type !== 'none';
     if (labeling && !props.groundTruthLambdaAccount) throw new Error('SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured');
     const pollInterval = props.endpointPollInterval ?? Duration.minutes(1);
+    const batchPollInterval = props.batchPollInterval ?? Duration.seconds(30);
     const pollAttempts = props.endpointPollAttempts ?? 60;
     this.endpointName = endpointName(resourcePrefix);
     const stack = Stack.of(this);
@@ -84,6 +90,10 @@ export class SegpipeWorkflow extends Construct {
     const layer = sharpLayer(this, 'SharpLayer');
     const environment = {
       ARTIFACTS_BUCKET: artifactsBucket.bucketName,
+      INBOX_BUCKET: inboxBucket.bucketName,
+      QUIET_SECONDS: String(config.batch.quietSeconds),
+      TRAINING_INSTANCE_TYPE: config.training.instanceType,
+      TRAINING_SPOT: String(config.training.spot),
       LABEL_CLASSES: JSON.stringify(config.labelClasses),
       WORKFORCE: config.workforce.type,
       VALIDATION_FRACTION: String(config.split.validationFraction),
@@ -93,16 +103,19 @@ export class SegpipeWorkflow extends Construct {
       RESOURCE_PREFIX: resourcePrefix,
       POWERTOOLS_SERVICE_NAME: 'segpipe',
     };
-    const handler = (id: string, name: string, description: string, extra: { timeout?: Duration; memorySize?: number } = {}) =>
-      new HandlerFunction(this, id, { handler: name, description, layers: [layer], environment, encryptionKey, ...extra });
+    const handler = (id: string, name: string, description: string, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean } = {}) =>
+      new HandlerFunction(this, id, { handler: name, description, layers: extra.sharp ? [layer] : [], environment, encryptionKey, ...extra });
+    const checkBatch = handler('CheckBatch', 'check-batch', 'segpipe: tells whether an uploaded batch has settled');
+    const snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken');
     const prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs');
-    const planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', { timeout: Duration.minutes(5) });
-    const convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', { timeout: Duration.minutes(15), memorySize: 2048 });
-    const assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', { timeout: Duration.minutes(15), memorySize: 1024 });
+    const checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid');
+    const planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', { timeout: Duration.minutes(5), sharp: true });
+    const convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
+    const assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
     const finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification');
     this.handlers = {
-      'prepare-run': prepareRun, 'plan-conversion': planConversion, 'convert-chunk': convertChunk,
-      'assemble-channels': assembleChannels, 'finish-run': finishRun,
+      'check-batch': checkBatch, 'snapshot-batch': snapshotBatch, 'prepare-run': prepareRun, 'check-quota': checkQuota,
+      'plan-conversion': planConversion, 'convert-chunk': convertChunk, 'assemble-channels': assembleChannels, 'finish-run': finishRun,
     };
 
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
@@ -115,7 +128,23 @@ export class SegpipeWorkflow extends Construct {
     allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
     allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
-    allow(finishRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
+    allow(finishRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, BATCHES_PREFIX)]);
+    allow(finishRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    for (const fn of [checkBatch, snapshotBatch]) {
+      allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn], { StringLike: { 's3:prefix': [`${IMAGES_PREFIX}*`] } });
+      allow(fn.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    }
+    allow(snapshotBatch.role, ['s3:PutObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    // Service Quotas reads take no resource narrower than the service's quotas.
+    allow(checkQuota.role, ['servicequotas:ListServiceQuotas'], ['*']);
+    // Imported manifests may refer to the buckets the configuration lists: read-only.
+    for (const name of config.import.readBuckets) {
+      const bucket = s3.Bucket.fromBucketName(this, `ReadBucket-${name}`, name);
+      for (const fn of [convertChunk, assembleChannels]) {
+        allow(fn.role, ['s3:GetObject'], [bucket.arnForObjects('*')]);
+        allow(fn.role, ['s3:ListBucket'], [bucket.bucketArn]);
+      }
+    }
     // A missing key answers 403 instead of 404 without ListBucket; the converter reports missing files by name.
     for (const fn of [planConversion, convertChunk, assembleChannels]) {
       allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn, artifactsBucket.bucketArn]);
@@ -353,18 +382,35 @@ export class SegpipeWorkflow extends Construct {
         resultPath: '$.error',
       }).next(reportFailure));
     }
-    prepare.next(route);
+    const checkQuotaState = catchTo(invoke('Check training quota', checkQuota, {}, sfn.JsonPath.DISCARD), reportFailure);
+    prepare.next(checkQuotaState).next(route);
+
+    // A batch of uploads: wait for it to settle, then take its images no run has taken.
+    const checkBatchState = catchTo(invoke('Check batch', checkBatch, { 'batch.$': '$.batch' }, '$.readiness'), reportFailure);
+    const snapshot = catchTo(invoke('Snapshot batch', snapshotBatch, { 'batch.$': '$.batch', 'generation.$': '$.generation' }, '$.snapshot'), reportFailure);
+    const useSnapshot = new sfn.Pass(this, 'Use snapshot', {
+      parameters: { 'batch.$': '$.batch', 'generation.$': '$.generation', 'images.$': '$.snapshot.images' },
+      resultPath: '$',
+    });
+    checkBatchState.next(
+      new sfn.Choice(this, 'Batch settled?')
+        .when(sfn.Condition.booleanEquals('$.readiness.ready', true), snapshot.next(useSnapshot).next(prepare))
+        .otherwise(new sfn.Wait(this, 'Wait for quiet', { time: sfn.WaitTime.duration(batchPollInterval) }).next(checkBatchState)),
+    );
+    const start = new sfn.Choice(this, 'Started by an upload?')
+      .when(sfn.Condition.isPresent('$.generation'), checkBatchState)
+      .otherwise(prepare);
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'segpipe run: label, convert, train, gate, deploy',
-      definitionBody: sfn.DefinitionBody.fromChainable(prepare),
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     this.grantSageMaker(props, labeling);
-    this.acknowledgeScopedWildcards(props, [prepareRun, planConversion, convertChunk, assembleChannels, finishRun]);
+    this.acknowledgeScopedWildcards(props, Object.values(this.handlers));
   }
 
   /**
@@ -386,8 +432,12 @@ export class SegpipeWorkflow extends Construct {
       [`Resource::${inbox}/${LABELED_PREFIX}*`]: 'Imported manifests are read by their keys under labeled/, which users choose; nothing outside that prefix.',
       [`Resource::${artifacts}/${RUNS_PREFIX}*`]: 'Each run writes and reads its own keys under runs/<run-id>/; run ids are made per execution, so the prefix is the narrowest fixed scope.',
       [`Resource::${artifacts}/${DATASETS_PREFIX}*`]: 'The dataset accumulates converted items under datasets/, one key per item; the prefix is the narrowest fixed scope.',
+      [`Resource::${artifacts}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
+      ...Object.fromEntries(props.config.import.readBuckets.map((name) => [
+        `Resource::arn:<AWS::Partition>:s3:::${name}/*`, `import.readBuckets lists ${name}: imported manifests may refer to any of its objects (read-only).`,
+      ])),
       [`Resource::${artifacts}/${MODELS_PREFIX}*`]: 'Training writes, and endpoints read, model artifacts under models/<run-id>/; run ids are made per execution.',
-      'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints and sagemaker:ListTags, and cloudwatch:PutMetricData limited by a namespace condition.',
+      'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints, sagemaker:ListTags, servicequotas:ListServiceQuotas, and cloudwatch:PutMetricData limited by a namespace condition.',
       'Action::kms:GenerateDataKey*': 'CDK\'s grant on the customer data key: encrypting objects needs every GenerateDataKey variant.',
       'Action::kms:ReEncrypt*': 'CDK\'s grant on the customer data key: S3 re-encrypts objects it copies.',
       [`Resource::${sagemaker('training-job')}`]: 'Training jobs are named per run under the stack\'s lower-case resource prefix.',

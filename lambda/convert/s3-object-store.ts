@@ -1,4 +1,4 @@
-import { CopyObjectCommand, GetObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
@@ -95,6 +95,15 @@ export class S3ObjectStore implements ObjectStore {
 
   join(location: string, ...segments: string[]): string {
     return [location.replace(/\/+$/, ''), ...segments].join('/');
+  }
+
+  /** Every object under `s3://bucket/prefix`, page by page. */
+  async list(bucket: string, prefix: string): Promise<{ key: string; lastModified: Date; size: number }[]> {
+    const objects: { key: string; lastModified: Date; size: number }[] = [];
+    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: bucket, Prefix: prefix })) {
+      for (const o of page.Contents ?? []) objects.push({ key: o.Key!, lastModified: o.LastModified ?? new Date(0), size: o.Size ?? 0 });
+    }
+    return objects;
   }
 
   private async get(location: string, range?: string) {

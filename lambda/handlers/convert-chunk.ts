@@ -1,7 +1,9 @@
 import { ChunkSummary, ConversionChunk, convertChunk } from '../workflow/dataset';
+import { useSharpForConcurrentItems } from '../convert/mask';
 import { logger, readSettings, store } from './runtime';
 
 const settings = readSettings();
+useSharpForConcurrentItems();
 
 /** Converts one chunk of Ground Truth output lines into the dataset. */
 export async function handler(event: { runId: string; chunk: ConversionChunk; classes: string[] }): Promise<ChunkSummary> {

@@ -1,3 +1,4 @@
+import { readBatchState, writeBatchState } from '../workflow/batch';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
@@ -18,8 +19,22 @@ export async function handler(event: FinishRunEvent): Promise<{ subject: string;
     status: event.status, state: event.state, endpointName: endpointName(settings.resourcePrefix), minimumMiou,
     startedAt: event.startedAt, finishedAt: new Date().toISOString(),
   });
+  await releaseUnlabeledImages(event);
   const reportUri = s3Uri(settings.artifactsBucket, runLayout(report.runId).report);
   await store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
   logger.info('run finished', { ...report, skippedItems: undefined });
   return { ...notificationText(report, reportUri), detail: report, reportUri };
+}
+
+/**
+ * A run that fails before its labeling job starts (no workforce, no quota) gives its snapshot back,
+ * so that nothing is lost: the next run of the batch (a new upload or `_START`) takes those images.
+ */
+async function releaseUnlabeledImages(event: FinishRunEvent): Promise<void> {
+  const { state } = event;
+  if (event.status !== 'failed' || state.labeling || !state.batch || !state.images?.length) return;
+  const batchState = await readBatchState(store, settings.artifactsBucket, state.batch);
+  const released = new Set(state.images);
+  await writeBatchState(store, settings.artifactsBucket, state.batch, { ...batchState, taken: batchState.taken.filter((image) => !released.has(image)) });
+  logger.info('snapshot released', { batch: state.batch, images: released.size });
 }

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3ObjectStore, createS3Client } from '../convert/s3-object-store';
-import { useSharpForConcurrentItems } from '../convert/mask';
 import { SCRATCH_OBJECT_TAG } from '../shared/retention';
 
 /** What every segpipe Lambda reads from its environment, once per container. */
@@ -39,4 +38,3 @@ export const store = new S3ObjectStore(s3Client);
 /** The same, tagging what it writes as run scratch data that the bucket's lifecycle rule expires. */
 export const scratchStore = new S3ObjectStore(s3Client, { tagging: `${SCRATCH_OBJECT_TAG.key}=${SCRATCH_OBJECT_TAG.value}` });
 
-useSharpForConcurrentItems();

@@ -7,6 +7,7 @@ import { CHANNELS } from '../convert/convert-manifest';
 export const RUNS_PREFIX = 'runs/';
 export const DATASETS_PREFIX = 'datasets/';
 export const MODELS_PREFIX = 'models/';
+export const BATCHES_PREFIX = 'batches/';
 /** Inbox prefixes users write to. */
 export const IMAGES_PREFIX = 'images/';
 export const LABELED_PREFIX = 'labeled/';

@@ -23,6 +23,9 @@ export interface WorkflowHarness {
 }
 
 const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> = {
+  'check-batch': () => import('../../lambda/handlers/check-batch') as never,
+  'snapshot-batch': () => import('../../lambda/handlers/snapshot-batch') as never,
+  'check-quota': () => import('../../lambda/handlers/check-quota') as never,
   'prepare-run': () => import('../../lambda/handlers/prepare-run') as never,
   'plan-conversion': () => import('../../lambda/handlers/plan-conversion') as never,
   'convert-chunk': () => import('../../lambda/handlers/convert-chunk') as never,

@@ -83,6 +83,8 @@ describe('resolveConfig validation', () => {
     [{ storage: { kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } }, /storage\.kmsKeyArn: .*allowed: nothing unless storage\.encryption is "kms"/],
     [{ storage: { scratchExpirationDays: 0 } }, /storage\.scratchExpirationDays: received 0/],
     [{ storage: { retainOnDelete: 'no' } }, /storage\.retainOnDelete: received "no"/],
+    [{ batch: { quietSeconds: 1 } }, /batch\.quietSeconds: received 1; allowed: an integer from 10 to 86400/],
+    [{ import: { readBuckets: ['Not_A_Bucket'] } }, /import\.readBuckets: received \["Not_A_Bucket"\]; allowed: an array of S3 bucket names/],
     [{ trainig: {} }, /trainig: unknown field \(received \{\}\); known fields here: labelClasses, workforce/],
     [{ training: 'fast' }, /training: received "fast"; allowed: an object/],
   ])('%j is refused with its reason', (raw, message) => {

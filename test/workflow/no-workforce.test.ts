@@ -21,10 +21,10 @@ describe('a stack without a workforce', () => {
     const outcome = await harness.run({
       input: { batch: 'turtles', images: ['s3://inbox/images/turtles/a.jpg'] },
       executionName: 'turtles-1',
-      fakes: { ...unexpected, ...harness.lambdaStates, 'Notify failure': record, 'Publish failure event': record },
+      fakes: { ...unexpected, ...harness.lambdaStates, 'Check training quota': async () => ({}), 'Notify failure': record, 'Publish failure event': record },
     });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'NoWorkforceConfigured' });
-    expect(outcome.path).toEqual(['Prepare run', 'Labels imported?', 'No workforce', 'Report failure', 'Notify failure', 'Publish failure event', 'Run failed']);
+    expect(outcome.path).toEqual(['Started by an upload?', 'Prepare run', 'Check training quota', 'Labels imported?', 'No workforce', 'Report failure', 'Notify failure', 'Publish failure event', 'Run failed']);
     expect((sent[0] as { Message: string }).Message).toContain('set workforce in the segpipe configuration, deploy, and drop _START into the batch');
   });
 });

@@ -33,6 +33,8 @@ function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, options
   return {
     calls,
     tasks: {
+      // The quota Lambda calls Service Quotas: answered here as an account with quota would.
+      'Check training quota': record('Check training quota', () => ({ message: 'quota "ml.p3.2xlarge for training job usage" is 1' })),
       Label: record('Label', async (request: LabelingJobRequest) => {
         if (options.failLabeling) throw failure('States.TaskFailed', '{"FailureReason":"ClientError: workteam has no workers"}');
         return simulateLabelingJob(harness.store, request, (source) => truth.get(source));

@@ -1,0 +1,23 @@
+import { ServiceQuotasClient, paginateListServiceQuotas } from '@aws-sdk/client-service-quotas';
+import { checkTrainingQuota, trainingQuotaName } from '../workflow/quota';
+import { logger } from './runtime';
+
+const instanceType = process.env.TRAINING_INSTANCE_TYPE ?? 'ml.p3.2xlarge';
+const spot = process.env.TRAINING_SPOT === 'true';
+const quotas = new ServiceQuotasClient({});
+
+/** Checks the account's SageMaker quota for the training instance before anyone is paid to label. */
+export async function handler(): Promise<{ message: string }> {
+  const wanted = trainingQuotaName(instanceType, spot);
+  let found: { name: string; code?: string; value?: number } | undefined;
+  for await (const page of paginateListServiceQuotas({ client: quotas }, { ServiceCode: 'sagemaker' })) {
+    const quota = page.Quotas?.find((q) => q.QuotaName === wanted);
+    if (quota) {
+      found = { name: wanted, code: quota.QuotaCode, value: quota.Value };
+      break;
+    }
+  }
+  const message = checkTrainingQuota(found, instanceType, spot);
+  logger.info('training quota checked', { message });
+  return { message };
+}

@@ -1,0 +1,57 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState } from '../workflow/batch';
+import { logger, readSettings, store } from './runtime';
+
+/** The part of an S3 "Object Created" event from EventBridge that matters here. */
+export interface ObjectCreatedEvent {
+  readonly detail: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string } };
+}
+
+const settings = readSettings();
+const stateMachineArn = process.env.STATE_MACHINE_ARN ?? '';
+const sfn = new SFNClient({ endpoint: process.env.SEGPIPE_SFN_ENDPOINT || undefined });
+
+export interface StartRunResult {
+  readonly action: 'started' | 'ignored';
+  readonly executionName?: string;
+  readonly reason?: string;
+}
+
+/**
+ * One event per uploaded object, at least once and in any order: every event of a batch asks for the
+ * same execution (name and input derive from the batch and its generation), so one run starts.
+ */
+export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult> {
+  const { name: bucket } = event.detail.bucket;
+  let key: string | undefined;
+  for (const candidate of keyCandidates(event.detail.object.key)) {
+    if ((await store.readStart(`s3://${bucket}/${candidate}`, 1)) !== undefined) {
+      key = candidate;
+      break;
+    }
+  }
+  if (key === undefined) {
+    logger.warn('object of the event is gone; ignored', { key: event.detail.object.key });
+    return { action: 'ignored', reason: 'the object no longer exists' };
+  }
+  const object = classifyInboxKey(key);
+  if (object.kind === 'ignored') {
+    logger.warn('object ignored', { key, reason: object.reason });
+    return { action: 'ignored', reason: object.reason };
+  }
+  const [executionName, input] = object.kind === 'manifest'
+    ? [importExecutionName(object.batch, key), { batch: object.batch, manifest: `s3://${bucket}/${key}` }]
+    : await (async () => {
+      const { generation } = await readBatchState(store, settings.artifactsBucket, object.batch);
+      return [batchExecutionName(object.batch, generation), { batch: object.batch, generation }] as const;
+    })();
+  try {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+  } catch (err) {
+    // A closed execution of that name: this generation already ran; the next event after its snapshot starts the next.
+    if (!(err instanceof ExecutionAlreadyExists)) throw err;
+    logger.info('execution already exists', { executionName });
+  }
+  logger.info('run requested', { executionName, key });
+  return { action: 'started', executionName };
+}
