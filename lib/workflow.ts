@@ -18,7 +18,16 @@ export const LABEL_ATTRIBUTE_NAME = 'segmentation-ref';
 /** Account of the public Mechanical Turk workteam in every Ground Truth region. */
 const PUBLIC_WORKTEAM_ACCOUNT = '394669845002';
 /** Error names of throttling, the only SageMaker failure a request-response task retries. */
-const THROTTLING_ERRORS = ['SageMaker.ThrottlingException', 'ThrottlingException', 'SageMaker.AmazonSageMakerException'];
+const THROTTLING_ERRORS = ['SageMaker.ThrottlingException', 'ThrottlingException'];
+
+/**
+ * SageMaker refuses a KMS key for the storage volume of instance types with local (NVMe) storage,
+ * which it encrypts itself: `d` families (c5d, m5d, ...), g4dn, g5/g6, p3dn, p4d, p5.
+ */
+export function hasInstanceStorage(instanceType: string): boolean {
+  const family = instanceType.split('.')[1] ?? '';
+  return /d$|dn$/.test(family) || /^(g5|g6|g6e|p4de|p5|p5e)$/.test(family);
+}
 
 export interface SegpipeWorkflowProps {
   readonly config: SegpipeConfig;
@@ -251,10 +260,10 @@ export class SegpipeWorkflow extends Construct {
       ProductionVariants: [{
         VariantName: 'AllTraffic', 'ModelName.$': '$.run.names.model', InstanceType: config.hosting.instanceType, InitialInstanceCount: 1, InitialVariantWeight: 1,
       }],
-      ...(encryptionKey ? { KmsKeyId: encryptionKey.keyArn } : {}),
+      ...(encryptionKey && !hasInstanceStorage(config.hosting.instanceType) ? { KmsKeyId: encryptionKey.keyArn } : {}),
       Tags: tags,
     }, sfn.JsonPath.DISCARD)), cleanUp);
-    const findEndpoint = catchTo(retryThrottling(sagemaker('Find endpoint', 'aws-sdk:sagemaker:listEndpoints', { NameContains: this.endpointName }, '$.existing', {
+    const findEndpoint = catchTo(retryThrottling(sagemaker('Find endpoint', 'aws-sdk:sagemaker:listEndpoints', { NameContains: this.endpointName, MaxResults: 100 }, '$.existing', {
       'endpoints.$': '$.Endpoints',
     })), cleanUp);
     // NameContains matches substrings: look for the exact name (ArrayContains needs a non-empty list).
@@ -271,13 +280,20 @@ export class SegpipeWorkflow extends Construct {
     const startPolling = new sfn.Pass(this, 'Start polling', { parameters: { attempt: 0 }, resultPath: '$.poll' });
     const waitForEndpoint = new sfn.Wait(this, 'Wait for endpoint', { time: sfn.WaitTime.duration(pollInterval) });
     const describeEndpoint = catchTo(retryThrottling(sagemaker('Describe endpoint', 'aws-sdk:sagemaker:describeEndpoint', { EndpointName: this.endpointName }, '$.endpoint', {
-      'status.$': '$.EndpointStatus', 'details.$': '$',
+      'status.$': '$.EndpointStatus', 'config.$': '$.EndpointConfigName', 'details.$': '$',
     })), reportFailure);
+    // FailureReason is absent for some states: hand over the whole description, the report picks from it.
     const endpointFailed = new sfn.Pass(this, 'Endpoint failed', {
-      parameters: { Error: 'EndpointFailed', 'Cause.$': `States.Format('endpoint ${this.endpointName} is {}: {}', $.endpoint.status, $.endpoint.details.FailureReason)` },
+      parameters: { Error: 'EndpointFailed', 'Cause.$': 'States.JsonToString($.endpoint.details)' },
       resultPath: '$.error',
     });
     endpointFailed.next(reportFailure);
+    // A failed update rolls back: InService again, on the previous config; this run's model and config are unused.
+    const updateRolledBack = new sfn.Pass(this, 'Update rolled back', {
+      parameters: { Error: 'EndpointUpdateFailed', 'Cause.$': 'States.JsonToString($.endpoint.details)' },
+      resultPath: '$.error',
+    });
+    updateRolledBack.next(cleanUp);
     const endpointTimedOut = new sfn.Pass(this, 'Endpoint timed out', {
       parameters: { Error: 'EndpointTimeout', Cause: `endpoint ${this.endpointName} did not reach InService after ${pollAttempts} looks, ${pollInterval.toHumanString()} apart` },
       resultPath: '$.error',
@@ -286,7 +302,8 @@ export class SegpipeWorkflow extends Construct {
     const countAttempt = new sfn.Pass(this, 'Count attempt', { parameters: { 'attempt.$': 'States.MathAdd($.poll.attempt, 1)' }, resultPath: '$.poll' });
     startPolling.next(waitForEndpoint).next(describeEndpoint).next(
       new sfn.Choice(this, 'Endpoint in service?')
-        .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), reportDeployed)
+        .when(sfn.Condition.and(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', '$.run.names.endpointConfig')), reportDeployed)
+        .when(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), updateRolledBack)
         .when(sfn.Condition.or(sfn.Condition.stringEquals('$.endpoint.status', 'Failed'), sfn.Condition.stringEquals('$.endpoint.status', 'UpdateRollbackFailed'), sfn.Condition.stringEquals('$.endpoint.status', 'OutOfService')), endpointFailed)
         .otherwise(countAttempt.next(
           new sfn.Choice(this, 'Waited too long?')
@@ -329,13 +346,23 @@ export class SegpipeWorkflow extends Construct {
         DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) } },
       })),
       OutputDataConfig: { 'S3OutputPath.$': modelsUri('output/'), ...(encryptionKey ? { KmsKeyId: encryptionKey.keyArn } : {}) },
-      ResourceConfig: { InstanceType: training.instanceType, InstanceCount: 1, VolumeSizeInGB: training.volumeSizeGb, ...(encryptionKey ? { VolumeKmsKeyId: encryptionKey.keyArn } : {}) },
+      ResourceConfig: {
+        InstanceType: training.instanceType, InstanceCount: 1, VolumeSizeInGB: training.volumeSizeGb,
+        ...(encryptionKey && !hasInstanceStorage(training.instanceType) ? { VolumeKmsKeyId: encryptionKey.keyArn } : {}),
+      },
       StoppingCondition: training.spot
         ? { MaxRuntimeInSeconds: training.maxRuntimeSeconds, MaxWaitTimeInSeconds: training.maxRuntimeSeconds * 2 }
         : { MaxRuntimeInSeconds: training.maxRuntimeSeconds },
       ...(training.spot ? { EnableManagedSpotTraining: true, 'CheckpointConfig': { 'S3Uri.$': modelsUri('checkpoints/') } } : {}),
       Tags: tags,
-    }, '$.training'), reportFailure);
+    }, '$.training', {
+      // Only what the gate, the model and the report read: the state stays far below 256 KiB.
+      'TrainingJobName.$': '$.TrainingJobName',
+      'TrainingTimeInSeconds.$': '$.TrainingTimeInSeconds',
+      'BillableTimeInSeconds.$': '$.BillableTimeInSeconds',
+      'ModelArtifacts.$': '$.ModelArtifacts',
+      'FinalMetricDataList.$': '$.FinalMetricDataList',
+    }), reportFailure);
     const readMetrics = new sfn.Pass(this, 'Read metrics', {
       parameters: {
         'miou.$': "$.training.FinalMetricDataList[?(@.MetricName == 'validation:mIOU')].Value",
@@ -370,7 +397,9 @@ export class SegpipeWorkflow extends Construct {
     useImported.next(plan);
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
     if (labeling) {
-      const label = catchTo(sagemaker('Label', 'sagemaker:createLabelingJob.sync', this.labelingJobParameters(props, tags), '$.labeling'), reportFailure);
+      const label = catchTo(sagemaker('Label', 'sagemaker:createLabelingJob.sync', this.labelingJobParameters(props, tags), '$.labeling', {
+        'LabelingJobName.$': '$.LabelingJobName', 'LabelCounters.$': '$.LabelCounters', 'LabelingJobOutput.$': '$.LabelingJobOutput',
+      }), reportFailure);
       label.next(new sfn.Pass(this, 'Use labeling output', { parameters: { 'manifest.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri' }, resultPath: '$.conversion' })).next(plan);
       route.otherwise(label);
     } else {
@@ -519,6 +548,15 @@ export class SegpipeWorkflow extends Construct {
     ];
     if (labeling) statements.push([['sagemaker:CreateLabelingJob', 'sagemaker:DescribeLabelingJob', 'sagemaker:StopLabelingJob'], [arn('labeling-job', `${prefix}-*`)]]);
     for (const [actions, resources] of statements) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    if (props.encryptionKey) {
+      // The state machine hands the key to SageMaker jobs, endpoint configs and the SNS topic.
+      props.encryptionKey.grantEncryptDecrypt(role);
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }));
+    }
     const passed = [this.trainingRole, this.modelRole, ...(labeling ? [this.groundTruthRole] : [])];
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['iam:PassRole'],

@@ -212,6 +212,7 @@ export async function assembleChannels(options: {
   };
   await store.write(s3Uri(bucket, `${run.prefix}conversion/report.json`), Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, items }, null, 1)}\n`), 'application/json');
 
+  if (items.length === 0) problems.push(`no item of this run was converted (${skipped.length} skipped, first: ${skipped[0]?.reason ?? 'none'}); nothing new to train on`);
   if (numClasses < 2) problems.push(`the dataset has ${numClasses} class; the algorithm needs at least 2 (the background and one label)`);
   if (numTrainingSamples < options.minTrainingSamples) problems.push(`the train channel holds ${numTrainingSamples} items; at least ${options.minTrainingSamples} are needed`);
   if (numValidationSamples === 0) problems.push('the validation channel is empty: add images, or raise split.validationFraction');

@@ -41,7 +41,9 @@ function reasonOf(error: RunState['error']): string | undefined {
   let cause = error.Cause ?? '';
   try {
     const parsed = JSON.parse(cause);
-    cause = parsed.errorMessage ?? parsed.FailureReason ?? parsed.Message ?? cause;
+    cause = parsed.EndpointName
+      ? `endpoint ${parsed.EndpointName} is ${parsed.EndpointStatus}${parsed.FailureReason ? `: ${parsed.FailureReason}` : ''}`
+      : parsed.errorMessage ?? parsed.FailureReason ?? parsed.Message ?? cause;
   } catch {
     // A plain-text cause.
   }
@@ -111,5 +113,5 @@ export function notificationText(report: RunReport, reportUri: string): { subjec
     `Duration: ${report.durations.totalSeconds} s${report.durations.trainingSeconds !== undefined ? ` (training ${report.durations.trainingSeconds} s)` : ''}`,
     `Report: ${reportUri}`,
   ];
-  return { subject: headline.slice(0, 100), message: lines.filter((l) => l !== undefined).join('\n') };
+  return { subject: headline.slice(0, 99), message: lines.filter((l) => l !== undefined).join('\n') };
 }

@@ -169,9 +169,17 @@ describe('workflow IAM', () => {
 
   test('a customer key is granted to every role that touches the data', () => {
     const { template: kms } = synthStack({ ...PRIVATE, storage: { encryption: 'kms' } });
-    for (const role of ['WorkflowGroundTruthRole', 'WorkflowTrainingRole', 'WorkflowModelRole', 'WorkflowConvertChunkRole', 'WorkflowAssembleChannelsRole']) {
+    for (const role of ['WorkflowStateMachineRole', 'WorkflowGroundTruthRole', 'WorkflowTrainingRole', 'WorkflowModelRole', 'WorkflowConvertChunkRole', 'WorkflowAssembleChannelsRole']) {
       expect({ role, kms: JSON.stringify(statementsOf(kms, role)).includes('kms:Decrypt') }).toEqual({ role, kms: true });
     }
+  });
+
+  test('no KMS key is passed for instance types with local storage, which SageMaker refuses', () => {
+    const { template: kms } = synthStack({ ...PRIVATE, storage: { encryption: 'kms' }, training: { instanceType: 'ml.g4dn.xlarge' } });
+    const train = stateOf(kms, 'Train').Parameters as Record<string, any>;
+    expect(train.ResourceConfig.VolumeKmsKeyId).toBeUndefined();
+    expect(train.OutputDataConfig.KmsKeyId).toBeDefined();
+    expect((stateOf(kms, 'Create endpoint config').Parameters as Record<string, any>).KmsKeyId).toBeDefined();
   });
 
   test('outputs add the state machine console link, the topic and the endpoint name', () => {

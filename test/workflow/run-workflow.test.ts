@@ -22,6 +22,8 @@ function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, options
   endpointStatuses?: string[];
   failLabeling?: boolean;
   failTraining?: boolean;
+  /** The update fails and the endpoint rolls back to its previous config. */
+  rolledBack?: boolean;
 } = {}): { tasks: Record<string, TaskHandler>; calls: Calls } {
   const calls: Calls = {};
   const statuses = [...(options.endpointStatuses ?? ['Creating', 'InService'])];
@@ -60,7 +62,11 @@ function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, options
       'Update endpoint': record('Update endpoint', () => ({ EndpointArn: 'arn:endpoint' })),
       'Describe endpoint': record('Describe endpoint', () => {
         const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
-        return { EndpointName: ENDPOINT, EndpointStatus: status, ...(status === 'Failed' ? { FailureReason: 'The primary container failed to start' } : {}) };
+        const config = options.rolledBack ? 'segpipe-config-previous' : (calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName;
+        return {
+          EndpointName: ENDPOINT, EndpointStatus: status, EndpointConfigName: config,
+          ...(status === 'Failed' || options.rolledBack ? { FailureReason: 'The primary container failed to start' } : {}),
+        };
       }),
       'Delete endpoint config': record('Delete endpoint config', () => ({})),
       'Delete model': record('Delete model', () => ({})),
@@ -224,6 +230,25 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(outcome.path).toContain('Endpoint failed');
     expect((await report('broken-1')).reason).toBe('EndpointFailed: endpoint segpipe-endpoint is Failed: The primary container failed to start');
     expect(calls['Notify failure']).toHaveLength(1);
+  });
+
+  test('a failed update rolls back: the run fails, deletes its unused model and config, and says why', async () => {
+    const images = await uploadBatch('rollback', 4, 1200);
+    const { tasks, calls } = fakes(harness, truth, { endpointExists: true, endpointStatuses: ['Updating', 'InService'], rolledBack: true });
+    const outcome = await harness.run({ input: { batch: 'rollback', images }, executionName: 'rollback-1', fakes: tasks });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'EndpointUpdateFailed' });
+    expect(outcome.path).toEqual(expect.arrayContaining(['Update rolled back', 'Delete endpoint config', 'Delete model']));
+    expect(outcome.path).not.toContain('Report deployed');
+    expect((await report('rollback-1')).reason).toBe('EndpointUpdateFailed: endpoint segpipe-endpoint is InService: The primary container failed to start');
+    expect(calls.Notify).toBeUndefined();
+  });
+
+  test('an endpoint out of service without a reason still ends the run with a report', async () => {
+    const images = await uploadBatch('silent', 4, 1300);
+    const { tasks } = fakes(harness, truth, { endpointStatuses: ['Creating', 'OutOfService'] });
+    const outcome = await harness.run({ input: { batch: 'silent', images }, executionName: 'silent-1', fakes: tasks });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'EndpointFailed' });
+    expect((await report('silent-1')).reason).toBe('EndpointFailed: endpoint segpipe-endpoint is OutOfService');
   });
 
   test('a failure after the model was made deletes the run\'s model and endpoint config', async () => {
