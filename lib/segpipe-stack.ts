@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { SegpipeConfig } from './config';
 import { ALGORITHM_REGIONS, GROUND_TRUTH_REGIONS, REGION_TABLE } from './regions';
 import { SegpipeStorage } from './storage';
+import { SegpipeTrigger } from './trigger';
 import { SegpipeWorkflow } from './workflow';
 import { resourcePrefix } from '../lambda/workflow/names';
 
@@ -26,6 +27,7 @@ export class SegpipeStack extends Stack {
   public readonly regionTable: CfnMapping;
   public readonly storage: SegpipeStorage;
   public readonly workflow: SegpipeWorkflow;
+  public readonly trigger: SegpipeTrigger;
 
   constructor(scope: Construct, id: string, props: SegpipeStackProps) {
     super(scope, id, props);
@@ -73,6 +75,13 @@ export class SegpipeStack extends Stack {
       algorithmImageAccount: this.algorithmImageAccount(),
       groundTruthLambdaAccount: config.workforce.type === 'none' ? undefined : this.groundTruthLambdaAccount(),
       resourcePrefix: resourcePrefix(this.stackName),
+    });
+
+    this.trigger = new SegpipeTrigger(this, 'Trigger', {
+      inboxBucket: this.storage.inboxBucket,
+      artifactsBucket: this.storage.artifactsBucket,
+      stateMachine: this.workflow.stateMachine,
+      encryptionKey,
     });
 
     new CfnOutput(this, 'InboxBucketName', {

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Aws, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +12,7 @@ import { BATCHES_PREFIX, CHANNEL_NAMES, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_
 import { endpointName } from '../lambda/workflow/names';
 import { SegpipeConfig } from './config';
 import { HandlerFunction, LOG_RETENTION, sharpLayer } from './handler-function';
+import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from './nag';
 
 /** The label attribute of segpipe's labeling jobs: semantic segmentation requires the `-ref` suffix. */
 export const LABEL_ATTRIBUTE_NAME = 'segmentation-ref';
@@ -211,7 +212,7 @@ export class SegpipeWorkflow extends Construct {
       state.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 4 });
 
     // Failure: report, notify, fail.
-    const reportFailure = invoke('Report failure', finishRun, { status: 'failed', 'state.$': '$', 'startedAt.$': '$$.Execution.StartTime' }, '$.outcome');
+    const reportFailure = invoke('Report failure', finishRun, { status: 'failed', 'state.$': '$', 'runId.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' }, '$.outcome');
     const notifyFailure = new tasks.SnsPublish(this, 'Notify failure', {
       topic: this.topic, subject: sfn.JsonPath.stringAt('$.outcome.subject'), message: sfn.TaskInput.fromJsonPathAt('$.outcome.message'), resultPath: sfn.JsonPath.DISCARD,
     });
@@ -235,9 +236,9 @@ export class SegpipeWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     notify.next(finishedEvent).next(new sfn.Succeed(this, 'Run finished'));
-    const reportDeployed = catchTo(invoke('Report deployed', finishRun, { status: 'deployed', 'state.$': '$', 'startedAt.$': '$$.Execution.StartTime' }, '$.outcome'), reportFailure);
+    const reportDeployed = catchTo(invoke('Report deployed', finishRun, { status: 'deployed', 'state.$': '$', 'runId.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' }, '$.outcome'), reportFailure);
     reportDeployed.next(notify);
-    const reportNotDeployed = catchTo(invoke('Report not deployed', finishRun, { status: 'not-deployed', 'state.$': '$', 'startedAt.$': '$$.Execution.StartTime' }, '$.outcome'), reportFailure);
+    const reportNotDeployed = catchTo(invoke('Report not deployed', finishRun, { status: 'not-deployed', 'state.$': '$', 'runId.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' }, '$.outcome'), reportFailure);
     reportNotDeployed.next(notify);
     for (const state of [notify, finishedEvent, notifyFailure, failureEvent, reportFailure]) {
       state.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
@@ -418,12 +419,16 @@ export class SegpipeWorkflow extends Construct {
     const checkBatchState = catchTo(invoke('Check batch', checkBatch, { 'batch.$': '$.batch' }, '$.readiness'), reportFailure);
     const snapshot = catchTo(invoke('Snapshot batch', snapshotBatch, { 'batch.$': '$.batch', 'generation.$': '$.generation' }, '$.snapshot'), reportFailure);
     const useSnapshot = new sfn.Pass(this, 'Use snapshot', {
+      // Its output replaces the state (the default ResultPath): the run goes on as if started with these images.
       parameters: { 'batch.$': '$.batch', 'generation.$': '$.generation', 'images.$': '$.snapshot.images' },
-      resultPath: '$',
     });
     checkBatchState.next(
       new sfn.Choice(this, 'Batch settled?')
-        .when(sfn.Condition.booleanEquals('$.readiness.ready', true), snapshot.next(useSnapshot).next(prepare))
+        .when(sfn.Condition.booleanEquals('$.readiness.ready', true), snapshot.next(
+          new sfn.Choice(this, 'Anything new?')
+            .when(sfn.Condition.isPresent('$.snapshot.images[0]'), useSnapshot.next(prepare))
+            .otherwise(new sfn.Succeed(this, 'Nothing new', { comment: 'Every image of the batch was taken by an earlier run (a late or repeated upload event).' })),
+        ))
         .otherwise(new sfn.Wait(this, 'Wait for quiet', { time: sfn.WaitTime.duration(batchPollInterval) }).next(checkBatchState)),
     );
     const start = new sfn.Choice(this, 'Started by an upload?')
@@ -448,7 +453,7 @@ export class SegpipeWorkflow extends Construct {
    */
   private acknowledgeScopedWildcards(props: SegpipeWorkflowProps, functions: HandlerFunction[]): void {
     const stack = Stack.of(this);
-    const arnOf = (construct: Construct) => `<${stack.getLogicalId(construct.node.defaultChild as CfnElement)}.Arn>`;
+    const arnOf = nagArnOf;
     const inbox = arnOf(props.inboxBucket);
     const artifacts = arnOf(props.artifactsBucket);
     const prefix = props.resourcePrefix;
@@ -467,8 +472,7 @@ export class SegpipeWorkflow extends Construct {
       ])),
       [`Resource::${artifacts}/${MODELS_PREFIX}*`]: 'Training writes, and endpoints read, model artifacts under models/<run-id>/; run ids are made per execution.',
       'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints, sagemaker:ListTags, servicequotas:ListServiceQuotas, and cloudwatch:PutMetricData limited by a namespace condition.',
-      'Action::kms:GenerateDataKey*': 'CDK\'s grant on the customer data key: encrypting objects needs every GenerateDataKey variant.',
-      'Action::kms:ReEncrypt*': 'CDK\'s grant on the customer data key: S3 re-encrypts objects it copies.',
+      ...KMS_GRANT_FINDINGS,
       [`Resource::${sagemaker('training-job')}`]: 'Training jobs are named per run under the stack\'s lower-case resource prefix.',
       [`Resource::${sagemaker('labeling-job')}`]: 'Labeling jobs are named per run under the stack\'s lower-case resource prefix.',
       [`Resource::${sagemaker('model')}`]: 'Models are named per run under the stack\'s lower-case resource prefix.',
@@ -484,9 +488,7 @@ export class SegpipeWorkflow extends Construct {
         `CDK's LambdaInvoke grants ${fn.node.id} and its versions; nothing else.`,
       ])),
     };
-    for (const [finding, reason] of Object.entries(findings)) {
-      Validations.of(this).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
-    }
+    acknowledgeWildcards(this, findings);
   }
 
   private labelingJobParameters(props: SegpipeWorkflowProps, tags: unknown[]): Record<string, unknown> {

@@ -9,6 +9,8 @@ const minimumMiou = Number(process.env.MIN_VALIDATION_MIOU ?? '0.5');
 
 export interface FinishRunEvent {
   readonly status: RunStatus;
+  /** The execution name, for runs that fail before they are prepared. */
+  readonly runId: string;
   readonly state: RunState;
   readonly startedAt: string;
 }
@@ -16,7 +18,7 @@ export interface FinishRunEvent {
 /** Writes the run report and returns the notification's subject, message and event detail. */
 export async function handler(event: FinishRunEvent): Promise<{ subject: string; message: string; detail: RunReport; reportUri: string }> {
   const report = buildRunReport({
-    status: event.status, state: event.state, endpointName: endpointName(settings.resourcePrefix), minimumMiou,
+    status: event.status, state: event.state, runId: event.runId, endpointName: endpointName(settings.resourcePrefix), minimumMiou,
     startedAt: event.startedAt, finishedAt: new Date().toISOString(),
   });
   await releaseUnlabeledImages(event);

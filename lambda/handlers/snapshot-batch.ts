@@ -10,9 +10,7 @@ export async function handler(event: { batch: string; generation: number }): Pro
   const state = await readBatchState(store, settings.artifactsBucket, event.batch);
   const objects = await store.list(inboxBucket, `${IMAGES_PREFIX}${event.batch}/`);
   const snapshot = snapshotImages(inboxBucket, objects, state);
-  if (snapshot.images.length === 0) {
-    throw Object.assign(new Error(`batch ${event.batch} has no images that were not labeled before`), { name: 'NothingToLabel' });
-  }
+  // The generation advances even when nothing is new (a late duplicate event): the next upload then starts the next run.
   await writeBatchState(store, settings.artifactsBucket, event.batch, {
     generation: Math.max(state.generation, event.generation + 1),
     snapshotAt: new Date().toISOString(),

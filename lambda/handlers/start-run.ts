@@ -39,12 +39,21 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
     logger.warn('object ignored', { key, reason: object.reason });
     return { action: 'ignored', reason: object.reason };
   }
-  const [executionName, input] = object.kind === 'manifest'
-    ? [importExecutionName(object.batch, key), { batch: object.batch, manifest: `s3://${bucket}/${key}` }]
-    : await (async () => {
-      const { generation } = await readBatchState(store, settings.artifactsBucket, object.batch);
-      return [batchExecutionName(object.batch, generation), { batch: object.batch, generation }] as const;
-    })();
+  let executionName: string;
+  let input: Record<string, unknown>;
+  if (object.kind === 'manifest') {
+    executionName = importExecutionName(object.batch, key);
+    input = { batch: object.batch, manifest: `s3://${bucket}/${key}` };
+  } else {
+    const state = await readBatchState(store, settings.artifactsBucket, object.batch);
+    // A repeated or late event of an image a run already took changes nothing.
+    if (object.kind === 'image' && state.taken.includes(`s3://${bucket}/${key}`)) {
+      logger.info('image already taken by a run; event ignored', { key });
+      return { action: 'ignored', reason: 'already taken by an earlier run' };
+    }
+    executionName = batchExecutionName(object.batch, state.generation);
+    input = { batch: object.batch, generation: state.generation };
+  }
   try {
     await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
   } catch (err) {

@@ -107,8 +107,18 @@ export function batchReadiness(objects: readonly ListedObject[], state: BatchSta
 
 /** Reads a batch's state from the artifacts bucket (the empty state before its first run). */
 export async function readBatchState(store: { readStart(location: string, maxBytes: number): Promise<{ data: Buffer } | undefined> }, bucket: string, batch: string): Promise<BatchState> {
-  const start = await store.readStart(`s3://${bucket}/${batchStateKey(batch)}`, 64 * 1024 * 1024);
-  return start ? { ...EMPTY_BATCH_STATE, ...JSON.parse(start.data.toString('utf8')) } : EMPTY_BATCH_STATE;
+  // S3 replaces an object atomically; the local S3 stand-in can serve a write in progress (a torn or
+  // aborted read), so such a read is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const start = await store.readStart(`s3://${bucket}/${batchStateKey(batch)}`, 64 * 1024 * 1024);
+      if (!start) return EMPTY_BATCH_STATE;
+      return { ...EMPTY_BATCH_STATE, ...JSON.parse(start.data.toString('utf8')) };
+    } catch (err) {
+      if (attempt >= 5) throw new Error(`cannot read the state of batch ${batch}: ${(err as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
 
 /** Most images one run takes: their URIs travel in the execution state, which Step Functions caps at 256 KiB. */

@@ -52,6 +52,7 @@ function reasonOf(error: RunState['error']): string | undefined {
 
 export function buildRunReport(options: {
   readonly status: RunStatus;
+  readonly runId: string;
   readonly state: RunState;
   readonly endpointName: string;
   readonly minimumMiou: number;
@@ -62,8 +63,8 @@ export function buildRunReport(options: {
   const miou = state.metrics?.miou?.[0];
   const pixelAccuracy = state.metrics?.pixelAccuracy?.[0];
   return {
-    runId: state.run?.runId ?? 'unknown',
-    batch: state.run?.batch ?? 'unknown',
+    runId: options.runId,
+    batch: state.run?.batch ?? state.batch ?? 'unknown',
     status: options.status,
     reason: options.status === 'failed'
       ? reasonOf(state.error)

@@ -37,7 +37,7 @@ const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> =
  * The synthesized state machine, ready to execute locally: an embedded S3 server holds the buckets,
  * Lambda states run the real handlers against it with the environment the template gives them.
  */
-export async function startWorkflowHarness(rawConfig: unknown): Promise<WorkflowHarness> {
+export async function startWorkflowHarness(rawConfig: unknown, environmentOverrides: Record<string, string> = {}): Promise<WorkflowHarness> {
   const { stack, template } = synthStack(rawConfig);
   const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const refs = {
@@ -57,7 +57,7 @@ export async function startWorkflowHarness(rawConfig: unknown): Promise<Workflow
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REGION: 'us-east-1',
     POWERTOOLS_LOG_LEVEL: 'WARN',
-  });
+  }, environmentOverrides);
 
   const lambdaStates: Record<string, TaskHandler> = {};
   for (const [name, fn] of Object.entries(stack.workflow.handlers)) {

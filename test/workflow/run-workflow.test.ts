@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../lambda/local/ground-truth-output';
-import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../lambda/local/simulated-workforce';
+import { TrueLabels } from '../../lambda/local/simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
-import { TaskHandler } from '../../lambda/local/workflow-runner';
+import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
 
 const CONFIG = {
@@ -11,73 +11,6 @@ const CONFIG = {
   split: { validationFraction: 0.3 },
   training: { minSamples: 2 },
 };
-const ENDPOINT = 'segpipe-endpoint';
-
-type Calls = Record<string, unknown[]>;
-
-/** Stand-ins for the SageMaker, SNS and EventBridge states, recording every request they get. */
-function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, options: {
-  endpointExists?: boolean;
-  miou?: number;
-  endpointStatuses?: string[];
-  failLabeling?: boolean;
-  failTraining?: boolean;
-  /** The update fails and the endpoint rolls back to its previous config. */
-  rolledBack?: boolean;
-} = {}): { tasks: Record<string, TaskHandler>; calls: Calls } {
-  const calls: Calls = {};
-  const statuses = [...(options.endpointStatuses ?? ['Creating', 'InService'])];
-  const record = (state: string, answer: (input: never) => unknown): TaskHandler => async (input) => {
-    (calls[state] ??= []).push(input);
-    return answer(input as never) as never;
-  };
-  const failure = (name: string, cause: string) => Object.assign(new Error(cause), { name });
-  return {
-    calls,
-    tasks: {
-      // The quota Lambda calls Service Quotas: answered here as an account with quota would.
-      'Check training quota': record('Check training quota', () => ({ message: 'quota "ml.p3.2xlarge for training job usage" is 1' })),
-      Label: record('Label', async (request: LabelingJobRequest) => {
-        if (options.failLabeling) throw failure('States.TaskFailed', '{"FailureReason":"ClientError: workteam has no workers"}');
-        return simulateLabelingJob(harness.store, request, (source) => truth.get(source));
-      }),
-      Train: record('Train', (request: { TrainingJobName: string }) => {
-        if (options.failTraining) throw failure('States.TaskFailed', '{"FailureReason":"AlgorithmError: CUDA out of memory"}');
-        return {
-          TrainingJobName: request.TrainingJobName,
-          TrainingJobStatus: 'Completed',
-          TrainingTimeInSeconds: 420,
-          BillableTimeInSeconds: 420,
-          ModelArtifacts: { S3ModelArtifacts: `s3://${ARTIFACTS_BUCKET}/models/x/output/${request.TrainingJobName}/output/model.tar.gz` },
-          FinalMetricDataList: [
-            { MetricName: 'validation:pixel_accuracy', Value: 0.93 },
-            { MetricName: 'validation:mIOU', Value: options.miou ?? 0.71 },
-          ],
-        };
-      }),
-      'Create model': record('Create model', () => ({ ModelArn: 'arn:model' })),
-      'Create endpoint config': record('Create endpoint config', () => ({ EndpointConfigArn: 'arn:config' })),
-      'Find endpoint': record('Find endpoint', () => ({ Endpoints: options.endpointExists ? [{ EndpointName: ENDPOINT }] : [] })),
-      'Create endpoint': record('Create endpoint', () => ({ EndpointArn: 'arn:endpoint' })),
-      'Update endpoint': record('Update endpoint', () => ({ EndpointArn: 'arn:endpoint' })),
-      'Describe endpoint': record('Describe endpoint', () => {
-        const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
-        const config = options.rolledBack ? 'segpipe-config-previous' : (calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName;
-        return {
-          EndpointName: ENDPOINT, EndpointStatus: status, EndpointConfigName: config,
-          ...(status === 'Failed' || options.rolledBack ? { FailureReason: 'The primary container failed to start' } : {}),
-        };
-      }),
-      'Delete endpoint config': record('Delete endpoint config', () => ({})),
-      'Delete model': record('Delete model', () => ({})),
-      Notify: record('Notify', () => ({ MessageId: '1' })),
-      'Publish event': record('Publish event', () => ({ FailedEntryCount: 0 })),
-      'Notify failure': record('Notify failure', () => ({ MessageId: '2' })),
-      'Publish failure event': record('Publish failure event', () => ({ FailedEntryCount: 0 })),
-    },
-  };
-}
-
 describe('the run workflow, executed locally from the synthesized definition', () => {
   let harness: WorkflowHarness;
   const truth = new Map<string, TrueLabels>();

@@ -1,0 +1,71 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
+import { HandlerFunction } from './handler-function';
+import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from './nag';
+
+export interface SegpipeTriggerProps {
+  readonly inboxBucket: s3.IBucket;
+  readonly artifactsBucket: s3.IBucket;
+  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * Customer key of the buckets.
+   * @default - S3-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * Uploads start runs: the inbox's "Object Created" events under `images/` and `labeled/` go to a
+ * Lambda that starts one execution per batch generation (or per imported manifest). Only the inbox
+ * triggers: the pipeline writes to the artifacts bucket.
+ */
+export class SegpipeTrigger extends Construct {
+  public readonly rule: events.Rule;
+  public readonly startRun: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: SegpipeTriggerProps) {
+    super(scope, id);
+    const { inboxBucket, artifactsBucket } = props;
+    this.startRun = new HandlerFunction(this, 'StartRun', {
+      handler: 'start-run',
+      description: 'segpipe: starts one run per uploaded batch',
+      environment: { ARTIFACTS_BUCKET: artifactsBucket.bucketName, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      encryptionKey: props.encryptionKey,
+    });
+    const role = this.startRun.role;
+    // It reads the first byte of the object to learn which key spelling exists (event keys may be URL-encoded).
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [inboxBucket.arnForObjects(`${IMAGES_PREFIX}*`), inboxBucket.arnForObjects(`${LABELED_PREFIX}*`), artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*`)],
+    }));
+    // Without ListBucket a missing key answers 403, not 404.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [inboxBucket.bucketArn, artifactsBucket.bucketArn] }));
+    props.stateMachine.grantStartExecution(role);
+
+    this.rule = new events.Rule(this, 'ObjectCreated', {
+      description: 'segpipe: an upload under images/<batch>/ or labeled/<batch>/ starts a run',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [inboxBucket.bucketName] },
+          object: { key: [{ prefix: IMAGES_PREFIX }, { prefix: LABELED_PREFIX }] },
+        },
+      },
+      targets: [new targets.LambdaFunction(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+    });
+    acknowledgeWildcards(this, {
+      [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',
+      [`Resource::${nagArnOf(inboxBucket)}/${LABELED_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded manifest, whose key users choose under labeled/.',
+      [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
+      ...KMS_GRANT_FINDINGS,
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { TrueLabels } from '../../lambda/local/simulated-workforce';
+import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
+import { WorkflowOutcome } from '../../lambda/local/workflow-runner';
+import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
+import { Calls, fakes } from '../helpers/workflow-fakes';
+import { INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
+
+const CONFIG = {
+  labelClasses: ['turtle', 'rock'],
+  workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/turtle-team' },
+  training: { minSamples: 2 },
+};
+
+/** S3 "Object Created" as EventBridge delivers it (shape from the S3 user guide). */
+function objectCreated(key: string): ObjectCreatedEvent {
+  return {
+    version: '0', id: `id-${key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time: '2026-11-29T12:00:00Z', region: 'us-east-1',
+    resources: [`arn:aws:s3:::${INBOX_BUCKET}`],
+    detail: { version: '0', bucket: { name: INBOX_BUCKET }, object: { key, size: 1, etag: 'e', sequencer: '0' }, 'request-id': 'r', requester: '123456789012', reason: 'PutObject' },
+  } as ObjectCreatedEvent;
+}
+
+describe('uploads start runs: events replayed through the start Lambda and the local workflow', () => {
+  let harness: WorkflowHarness;
+  let startRun: (event: ObjectCreatedEvent) => Promise<StartRunResult>;
+  const sfn = mockClient(SFNClient);
+  const truth = new Map<string, TrueLabels>();
+  const executions = new Map<string, { input: string; done: boolean; outcome: Promise<WorkflowOutcome>; calls: Calls }>();
+
+  beforeAll(async () => {
+    // The quiet window is 0 s here: the uploads are all in before the events are replayed.
+    harness = await startWorkflowHarness(CONFIG, { QUIET_SECONDS: '0', STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe' });
+    startRun = (await import('../../lambda/handlers/start-run')).handler;
+    // Standard workflows: a repeated name with the same input while running is the same execution; once closed, an error.
+    sfn.on(StartExecutionCommand).callsFake(async ({ name, input }: { name: string; input: string }) => {
+      const existing = executions.get(name);
+      if (existing && (existing.done || existing.input !== input)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, $metadata: {} });
+      if (!existing) {
+        const { tasks, calls } = fakes(harness, truth);
+        const entry = { input, done: false, calls, outcome: harness.run({ input: JSON.parse(input), executionName: name, fakes: tasks }) };
+        entry.outcome.finally(() => (entry.done = true));
+        executions.set(name, entry);
+      }
+      return { executionArn: `arn:aws:states:us-east-1:123456789012:execution:segpipe:${name}`, startDate: new Date() };
+    });
+  });
+  afterAll(async () => {
+    sfn.restore();
+    await harness?.close();
+  });
+
+  async function upload(key: string, seed: number) {
+    const client = harness.server.client();
+    const scene = renderSyntheticScene(seed, 32, 24);
+    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: key.endsWith('.jpg') ? await sceneToJpeg(scene) : Buffer.from('notes') }));
+    client.destroy();
+    truth.set(`s3://${INBOX_BUCKET}/${key}`, { width: 32, height: 24, classIndices: scene.classIndices });
+  }
+
+  test('300 uploads to one batch, events duplicated, reordered and URL-encoded, start one run that labels all 300', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `images/big batch/photo ${i}+é.jpg`);
+    for (const [i, key] of keys.entries()) await upload(key, 2000 + i);
+    await upload('images/big batch/field notes.txt', 1);
+    const events = [...keys, ...keys.slice(0, 60), 'images/big batch/field notes.txt']
+      .map((key, i) => objectCreated(i % 3 === 0 ? encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') : key));
+    // Out of order: a seeded shuffle.
+    let seed = 42;
+    for (let i = events.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const j = seed % (i + 1);
+      [events[i], events[j]] = [events[j], events[i]];
+    }
+    const results = [];
+    for (const event of events) {
+      try {
+        results.push(await startRun(event));
+      } catch (err) {
+        throw new Error(`start-run failed for ${event.detail.object.key}: ${(err as Error).stack}`);
+      }
+    }
+    expect(results.filter((r) => r.action === 'ignored' && r.reason !== 'already taken by an earlier run')).toEqual([{ action: 'ignored', reason: expect.stringContaining('not an image') }]);
+
+    await Promise.all([...executions.values()].map((e) => e.outcome));
+    const labeled = [...executions.values()].filter((e) => e.calls.Label);
+    expect(labeled).toHaveLength(1);
+    expect((await labeled[0].outcome).status).toBe('SUCCEEDED');
+    const request = labeled[0].calls.Label[0] as { InputConfig: { DataSource: { S3DataSource: { ManifestS3Uri: string } } } };
+    const manifest = (await harness.store.read(request.InputConfig.DataSource.S3DataSource.ManifestS3Uri)).toString('utf8').trim().split('\n');
+    expect(manifest).toHaveLength(300);
+    expect(new Set(manifest.map((l) => JSON.parse(l)['source-ref']))).toEqual(new Set(keys.map((k) => `s3://${INBOX_BUCKET}/${k}`)));
+    // Any execution started by a late duplicate finds nothing new and ends quietly.
+    for (const e of executions.values()) if (!e.calls.Label) expect((await e.outcome).path.slice(-1)).toEqual(['Nothing new']);
+  }, 240_000);
+
+  test('an image added after the snapshot starts the next run, which labels only it', async () => {
+    const before = new Set(executions.keys());
+    await upload('images/big batch/late.jpg', 9999);
+    const result = await startRun(objectCreated('images/big batch/late.jpg'));
+    expect(result.action).toBe('started');
+    expect(before.has(result.executionName!)).toBe(false);
+    const run = executions.get(result.executionName!)!;
+    expect((await run.outcome).status).toBe('SUCCEEDED');
+    const request = run.calls.Label[0] as { InputConfig: { DataSource: { S3DataSource: { ManifestS3Uri: string } } } };
+    const manifest = (await harness.store.read(request.InputConfig.DataSource.S3DataSource.ManifestS3Uri)).toString('utf8').trim().split('\n');
+    expect(manifest.map((l) => JSON.parse(l)['source-ref'])).toEqual([`s3://${INBOX_BUCKET}/images/big batch/late.jpg`]);
+  });
+
+  test('a manifest dropped under labeled/<batch>/ starts an import run; other keys start nothing', async () => {
+    const client = harness.server.client();
+    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/big batch/old-job.manifest', Body: '{"source-ref":"s3://inbox/images/big batch/late.jpg"}\n' }));
+    client.destroy();
+    const result = await startRun(objectCreated('labeled/big batch/old-job.manifest'));
+    expect(result).toMatchObject({ action: 'started', executionName: expect.stringMatching(/^big-batch-[0-9a-f]{8}-m[0-9a-f]{8}$/) });
+    const run = executions.get(result.executionName!)!;
+    expect(JSON.parse(run.input)).toEqual({ batch: 'big batch', manifest: 's3://inbox/labeled/big batch/old-job.manifest' });
+    const outcome = await run.outcome;
+    expect(outcome.path).toContain('Use imported labels');
+    expect(outcome.path).not.toContain('Label');
+    expect(await startRun(objectCreated('labeled/big batch/masks/1.png'))).toMatchObject({ action: 'ignored' });
+    expect(await startRun(objectCreated('images/big batch/missing.jpg'))).toEqual({ action: 'ignored', reason: 'the object no longer exists' });
+  });
+});
