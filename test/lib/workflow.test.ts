@@ -182,6 +182,13 @@ describe('workflow IAM', () => {
     expect((stateOf(kms, 'Create endpoint config').Parameters as Record<string, any>).KmsKeyId).toBeDefined();
   });
 
+  test('buckets listed in import.readBuckets are granted read-only to the converter, nothing else', () => {
+    const { template: imports } = synthStack({ import: { readBuckets: ['old-labeling-output'] } });
+    const statements = statementsOf(imports, 'WorkflowConvertChunkRole');
+    const foreign = statements.filter((s) => JSON.stringify(s.Resource).includes('old-labeling-output'));
+    expect(foreign.flatMap((s) => [s.Action].flat()).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+  });
+
   test('outputs add the state machine console link, the topic and the endpoint name', () => {
     const outputs = template.toJSON().Outputs;
     expect(outputs.EndpointName.Value).toBe('segpipe-endpoint');

@@ -5,6 +5,7 @@ import { TrueLabels } from '../../lambda/local/simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
 import { WorkflowOutcome } from '../../lambda/local/workflow-runner';
 import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
+import { batchStateKey } from '../../lambda/workflow/batch';
 import { Calls, fakes } from '../helpers/workflow-fakes';
 import { INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
 
@@ -121,5 +122,24 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     expect(outcome.path).not.toContain('Label');
     expect(await startRun(objectCreated('labeled/big batch/masks/1.png'))).toMatchObject({ action: 'ignored' });
     expect(await startRun(objectCreated('images/big batch/missing.jpg'))).toEqual({ action: 'ignored', reason: 'the object no longer exists' });
+  });
+
+  test('no training quota: the run ends before labeling, and its images are given back for the next run', async () => {
+    await upload('images/quota batch/a.jpg', 5);
+    const name = (await startRun(objectCreated('images/quota batch/a.jpg'))).executionName!;
+    // That run was started with the quota stand-in of the fakes; run the same batch again with a quota of 0.
+    await executions.get(name)!.outcome;
+    const { tasks, calls } = fakes(harness, truth);
+    tasks['Check training quota'] = async () => {
+      throw Object.assign(new Error('this account\'s SageMaker quota "ml.p3.2xlarge for training job usage" is 0'), { name: 'TrainingQuotaError' });
+    };
+    await upload('images/quota batch/b.jpg', 6);
+    const state = JSON.parse((await harness.store.read(`s3://artifacts/${batchStateKey('quota batch')}`)).toString());
+    const outcome = await harness.run({ input: { batch: 'quota batch', generation: state.generation }, executionName: 'quota-no', fakes: tasks });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'TrainingQuotaError' });
+    expect(calls.Label).toBeUndefined();
+    const after = JSON.parse((await harness.store.read(`s3://artifacts/${batchStateKey('quota batch')}`)).toString());
+    expect(after.taken).not.toContain(`s3://${INBOX_BUCKET}/images/quota batch/b.jpg`);
+    expect(after.taken).toContain(`s3://${INBOX_BUCKET}/images/quota batch/a.jpg`);
   });
 });

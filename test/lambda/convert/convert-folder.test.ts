@@ -177,4 +177,19 @@ describe('convertGroundTruthManifest, folder to folder', () => {
     expect(encoded.skipped).toEqual([]);
     expect(encoded.items[0].source).toBe('s3://inbox/images/batch/tortue-%C3%A9%2B1.jpg');
   });
+
+  test('a reference to a bucket the converter may not read is reported per item, and the rest converts', async () => {
+    const store = new FolderObjectStore(fixture.root);
+    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    // What S3 answers for a bucket outside import.readBuckets.
+    const guarded = Object.assign(Object.create(store), {
+      readStart: (location: string, max: number) => (location.startsWith('s3://foreign/') ? Promise.reject(denied) : store.readStart(location, max)),
+    });
+    const manifest = join(out, '..', 'foreign.manifest');
+    const lines = fixture.manifestText.replace(/^\ufeff/, '').split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 2);
+    writeFileSync(manifest, `${lines[0]}\n${lines[1].replace('s3://inbox/', 's3://foreign/')}\n`);
+    const result = await convertGroundTruthManifest({ manifest, out: join(out, '..', 'foreign'), stores: { manifest: store, sources: guarded, output: new FolderObjectStore() } });
+    expect(result.counts.converted).toBe(1);
+    expect(result.skipped).toEqual([{ line: 2, source: expect.stringMatching(/^s3:\/\/foreign\//), reason: expect.stringMatching(/^image s3:\/\/foreign\/.* cannot be read: Access Denied$/) }]);
+  });
 });

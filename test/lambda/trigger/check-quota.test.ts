@@ -1,0 +1,31 @@
+import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { mockClient } from 'aws-sdk-client-mock';
+
+describe('check-quota handler (Service Quotas mocked)', () => {
+  const quotas = mockClient(ServiceQuotasClient);
+  let handler: () => Promise<{ message: string }>;
+
+  beforeAll(async () => {
+    process.env.TRAINING_INSTANCE_TYPE = 'ml.p3.2xlarge';
+    process.env.TRAINING_SPOT = 'false';
+    ({ handler } = await import('../../../lambda/handlers/check-quota'));
+  });
+  afterEach(() => quotas.reset());
+  afterAll(() => quotas.restore());
+
+  test('pages through the SageMaker quotas and refuses a quota of 0 with what to do', async () => {
+    quotas.on(ListServiceQuotasCommand, { ServiceCode: 'sagemaker' }).resolvesOnce({
+      Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', QuotaCode: 'L-1', Value: 1 }], NextToken: 'page-2',
+    }).resolvesOnce({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', QuotaCode: 'L-2D0D3C5E', Value: 0 }] });
+    await expect(handler()).rejects.toMatchObject({
+      name: 'TrainingQuotaError',
+      message: expect.stringMatching(/"ml\.p3\.2xlarge for training job usage" \(L-2D0D3C5E\) is 0.*ml\.g4dn\.xlarge or ml\.g5\.xlarge/),
+    });
+    expect(quotas.commandCalls(ListServiceQuotasCommand)).toHaveLength(2);
+  });
+
+  test('lets the run go on when the quota allows an instance', async () => {
+    quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', Value: 2 }] });
+    await expect(handler()).resolves.toEqual({ message: 'quota "ml.p3.2xlarge for training job usage" is 2' });
+  });
+});
