@@ -1,4 +1,4 @@
-import { CopyObjectCommand, GetObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
@@ -95,6 +95,36 @@ export class S3ObjectStore implements ObjectStore {
 
   join(location: string, ...segments: string[]): string {
     return [location.replace(/\/+$/, ''), ...segments].join('/');
+  }
+
+  /** A small object and its ETag, for a conditional update; `undefined` when there is none. */
+  async readVersioned(location: string): Promise<{ data: Buffer; etag: string } | undefined> {
+    const { bucket, key } = s3Uri(location);
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return { data: Buffer.from((await response.Body?.transformToByteArray()) ?? []), etag: response.ETag ?? '' };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Writes only if the object still has `etag` (or, without one, still does not exist): S3's
+   * conditional writes. Returns false when another writer came first.
+   */
+  async writeIfUnchanged(location: string, body: Buffer, contentType: string, etag: string | undefined): Promise<boolean> {
+    const { bucket, key } = s3Uri(location);
+    try {
+      await this.client.send(new PutObjectCommand({
+        Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }),
+      }));
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw err;
+    }
   }
 
   /** Every object under `s3://bucket/prefix`, page by page. */

@@ -22,9 +22,26 @@ export interface ConversionPlan {
   readonly chunks: ConversionChunk[];
 }
 
-async function readJson<T>(store: ObjectStore, location: string, fallback: T): Promise<T> {
-  const start = await store.readStart(location, 64 * 1024 * 1024);
-  return start ? (JSON.parse(start.data.toString('utf8')) as T) : fallback;
+/** Object storage that can update a small object without losing a concurrent writer's update. */
+export interface VersionedStore extends ObjectStore {
+  readVersioned(location: string): Promise<{ data: Buffer; etag: string } | undefined>;
+  writeIfUnchanged(location: string, body: Buffer, contentType: string, etag: string | undefined): Promise<boolean>;
+}
+
+const UPDATE_ATTEMPTS = 8;
+
+/**
+ * Read-modify-write of a JSON object that runs of other batches may update at the same time (the
+ * dataset's classes and items): a conditional write, tried again on the newer version when it lost.
+ */
+export async function updateJson<T>(store: VersionedStore, location: string, fallback: T, update: (current: T) => T): Promise<T> {
+  for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
+    const current = await store.readVersioned(location);
+    const next = update(current ? (JSON.parse(current.data.toString('utf8')) as T) : fallback);
+    if (await store.writeIfUnchanged(location, Buffer.from(`${JSON.stringify(next, null, 1)}\n`), 'application/json', current?.etag)) return next;
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * attempt));
+  }
+  throw new Error(`${location} kept changing under ${UPDATE_ATTEMPTS} attempts to update it`);
 }
 
 /**
@@ -32,7 +49,7 @@ async function readJson<T>(store: ObjectStore, location: string, fallback: T): P
  * agree whatever order they finish in) and to cut it into chunks of lines.
  */
 export async function planConversion(options: {
-  readonly store: ObjectStore;
+  readonly store: VersionedStore;
   readonly bucket: string;
   readonly manifest: string;
   readonly configuredClasses: readonly string[];
@@ -40,8 +57,7 @@ export async function planConversion(options: {
 }): Promise<ConversionPlan> {
   const chunkLines = options.chunkLines ?? DEFAULT_CHUNK_LINES;
   const dataset = datasetLayout();
-  const datasetClasses = await readJson<string[]>(options.store, s3Uri(options.bucket, dataset.classes), []);
-  const classIndex = new ClassIndex([...datasetClasses.slice(1), ...options.configuredClasses.filter((c) => !datasetClasses.includes(c))]);
+  const classIndex = new ClassIndex(options.configuredClasses);
   let lastLine = 0;
   let stream;
   try {
@@ -55,8 +71,9 @@ export async function planConversion(options: {
     const parsed = parseManifestLine(line);
     if ('colourMap' in parsed) classIndex.indicesOf(parsed.colourMap);
   }
-  const classes = [datasetClasses[0] ?? classIndex.classes[0], ...classIndex.classes.slice(1)];
-  await options.store.write(s3Uri(options.bucket, dataset.classes), Buffer.from(`${JSON.stringify(classes)}\n`), 'application/json');
+  // The dataset's order wins; classes it lacks are appended (configured first, then first-seen).
+  const classes = await updateJson<string[]>(options.store, s3Uri(options.bucket, dataset.classes), [], (known) =>
+    known.length === 0 ? [...classIndex.classes] : [...known, ...classIndex.classes.slice(1).filter((c) => !known.includes(c))]);
   const chunks: ConversionChunk[] = [];
   for (let first = 1; first <= lastLine; first += chunkLines) {
     chunks.push({ index: chunks.length, manifest: options.manifest, first, last: Math.min(lastLine, first + chunkLines - 1) });
@@ -139,7 +156,7 @@ async function forEachLimited<T>(items: readonly T[], concurrency: number, work:
  * 255, both splits hold items, and training has at least `minTrainingSamples`.
  */
 export async function assembleChannels(options: {
-  readonly store: ObjectStore;
+  readonly store: VersionedStore;
   /** Writes the channel copies, tagged as scratch data. */
   readonly scratchStore: ObjectStore;
   readonly bucket: string;
@@ -150,7 +167,7 @@ export async function assembleChannels(options: {
   const { store, bucket, runId } = options;
   const run = runLayout(runId);
   const dataset = datasetLayout();
-  const classes = await readJson<string[]>(store, s3Uri(bucket, dataset.classes), []);
+  const classes = JSON.parse((await store.read(s3Uri(bucket, dataset.classes))).toString('utf8')) as string[];
   const reports: ConversionReport[] = [];
   for (let index = 0; index < options.chunks; index++) {
     reports.push(JSON.parse((await store.read(s3Uri(bucket, run.conversionReport(index)))).toString('utf8')));
@@ -168,11 +185,11 @@ export async function assembleChannels(options: {
   }
   skipped.sort((a, b) => a.line - b.line);
 
-  const known = await readJson<DatasetItem[]>(store, s3Uri(bucket, dataset.items), []);
-  const byName = new Map(known.map((item) => [item.name, item]));
-  for (const item of items) byName.set(item.name, { source: item.source, name: item.name, split: item.split, runId });
-  const all = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-  await store.write(s3Uri(bucket, dataset.items), Buffer.from(`${JSON.stringify(all, null, 1)}\n`), 'application/json');
+  const all = await updateJson<DatasetItem[]>(store, s3Uri(bucket, dataset.items), [], (known) => {
+    const byName = new Map(known.map((item) => [item.name, item]));
+    for (const item of items) byName.set(item.name, { source: item.source, name: item.name, split: item.split, runId });
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  });
 
   const numClasses = classes.length;
   const problems: string[] = [];

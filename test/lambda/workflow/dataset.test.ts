@@ -45,3 +45,27 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     );
   });
 });
+
+describe('updateJson', () => {
+  test('a write that lost to another run is redone on the newer version, so neither update is lost', async () => {
+    const { updateJson } = await import('../../../lambda/workflow/dataset');
+    let stored = { data: Buffer.from('["BACKGROUND","turtle"]'), etag: '"1"' };
+    let raced = false;
+    const store = {
+      readVersioned: async () => stored,
+      writeIfUnchanged: async (_location: string, body: Buffer, _type: string, etag: string | undefined) => {
+        if (!raced) {
+          // Another run appends "kelp" between this run's read and its write.
+          raced = true;
+          stored = { data: Buffer.from('["BACKGROUND","turtle","kelp"]'), etag: '"2"' };
+        }
+        if (etag !== stored.etag) return false;
+        stored = { data: body, etag: '"3"' };
+        return true;
+      },
+    } as never;
+    const result = await updateJson<string[]>(store, 's3://b/datasets/main/classes.json', [], (known) => [...known, 'rock']);
+    expect(result).toEqual(['BACKGROUND', 'turtle', 'kelp', 'rock']);
+    expect(JSON.parse(stored.data.toString())).toEqual(result);
+  });
+});
