@@ -9,6 +9,7 @@ import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { CLASS_MASK_PNG_OPTIONS, useSharpForConcurrentItems } from '../../lambda/convert/mask';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../lambda/local/ground-truth-output';
 import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
+import { forEachLimited } from '../../lambda/shared/concurrency';
 import { parsePositiveInteger } from './convert';
 
 const DISTINCT_SCENES = 16;
@@ -50,20 +51,13 @@ async function writeGroundTruthJob(root: string, count: number, options: BenchOp
   return manifest;
 }
 
-async function runPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
-}
-
 /**
  * The floor: sharp decodes each mask PNG to raw RGB and encodes a single-channel PNG of its size
  * (its first channel, taken by libvips), with no colour mapping, no image and no writes.
  */
 async function floorPerSecond(root: string, count: number, concurrency: number): Promise<number> {
   const started = performance.now();
-  await runPool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
+  await forEachLimited(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
     const png = readFileSync(join(root, 'gt', 'job', 'annotations', `${i}.png`));
     const { data, info } = await sharp(png).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })

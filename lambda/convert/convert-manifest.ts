@@ -5,6 +5,7 @@ import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, r
 import { LabeledItem, SkippedLine, parseManifestLine, readManifestLines } from './manifest';
 import { ColourIndex, decodeColourMask, encodeClassIndexPng } from './mask';
 import { Split, outputNameFor, splitFor } from './naming';
+import { decodeEventKey } from '../shared/s3-keys';
 import { ObjectNotFoundError, ObjectStore } from './object-store';
 
 /** The four channels of the built-in Semantic Segmentation algorithm, by split. */
@@ -375,7 +376,7 @@ async function readMaskFile(store: ObjectStore, mask: string, limits: { maxFileB
 
 /** The start of an object (one request), trying the URL-decoded key when the raw one is missing. */
 async function readStart(store: ObjectStore, uri: string, what: string, maxBytes: number): Promise<{ location: string; data: Buffer; size: number }> {
-  const decoded = decodeKey(uri);
+  const decoded = decodeEventKey(uri);
   for (const location of decoded === uri ? [uri] : [uri, decoded]) {
     let start;
     try {
@@ -388,15 +389,6 @@ async function readStart(store: ObjectStore, uri: string, what: string, maxBytes
     return { location, ...start };
   }
   throw new ItemSkipped(`${what} not found: ${uri}`);
-}
-
-/** `s3://b/red+flower%C3%A9.jpg` → `s3://b/red floweré.jpg`, as S3 event notifications encode keys. */
-function decodeKey(uri: string): string {
-  try {
-    return decodeURIComponent(uri.replace(/\+/g, ' '));
-  } catch {
-    return uri;
-  }
 }
 
 async function reencodeAsJpeg(store: ObjectStore, image: SourceImage, rotate: boolean): Promise<Buffer> {

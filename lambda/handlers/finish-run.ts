@@ -1,4 +1,4 @@
-import { readBatchState, writeBatchState } from '../workflow/batch';
+import { updateBatchState } from '../workflow/batch';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
@@ -35,8 +35,7 @@ export async function handler(event: FinishRunEvent): Promise<{ subject: string;
 async function releaseUnlabeledImages(event: FinishRunEvent): Promise<void> {
   const { state } = event;
   if (event.status !== 'failed' || state.labeling || !state.batch || !state.images?.length) return;
-  const batchState = await readBatchState(store, settings.artifactsBucket, state.batch);
   const released = new Set(state.images);
-  await writeBatchState(store, settings.artifactsBucket, state.batch, { ...batchState, taken: batchState.taken.filter((image) => !released.has(image)) });
+  await updateBatchState(store, settings.artifactsBucket, state.batch, (batchState) => ({ ...batchState, taken: batchState.taken.filter((image) => !released.has(image)) }));
   logger.info('snapshot released', { batch: state.batch, images: released.size });
 }

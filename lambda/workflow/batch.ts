@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { ObjectStore } from '../convert/object-store';
+import { decodeEventKey } from '../shared/s3-keys';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from './layout';
+import { VersionedStore, readJson, updateJson } from './versioned-json';
 import { nameSafe } from './names';
 
 /** The marker that starts a batch at once instead of waiting for it to settle. */
@@ -34,12 +37,7 @@ export function classifyInboxKey(key: string): InboxObject {
  * first, then its decoded form (`+` as a space).
  */
 export function keyCandidates(eventKey: string): string[] {
-  let decoded = eventKey;
-  try {
-    decoded = decodeURIComponent(eventKey.replace(/\+/g, ' '));
-  } catch {
-    // Not valid percent-encoding: the raw key is all there is.
-  }
+  const decoded = decodeEventKey(eventKey);
   return decoded === eventKey ? [eventKey] : [eventKey, decoded];
 }
 
@@ -105,20 +103,14 @@ export function batchReadiness(objects: readonly ListedObject[], state: BatchSta
     : { ready: false, reason: `last upload ${Math.floor(quiet)} s ago; waiting for ${quietSeconds} s of quiet`, images: images.length };
 }
 
-/** Reads a batch's state from the artifacts bucket (the empty state before its first run). */
-export async function readBatchState(store: { readStart(location: string, maxBytes: number): Promise<{ data: Buffer } | undefined> }, bucket: string, batch: string): Promise<BatchState> {
-  // S3 replaces an object atomically; the local S3 stand-in can serve a write in progress (a torn or
-  // aborted read), so such a read is tried again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const start = await store.readStart(`s3://${bucket}/${batchStateKey(batch)}`, 64 * 1024 * 1024);
-      if (!start) return EMPTY_BATCH_STATE;
-      return { ...EMPTY_BATCH_STATE, ...JSON.parse(start.data.toString('utf8')) };
-    } catch (err) {
-      if (attempt >= 5) throw new Error(`cannot read the state of batch ${batch}: ${(err as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-    }
-  }
+/** A batch's state in the artifacts bucket (the empty state before its first run). */
+export async function readBatchState(store: Pick<ObjectStore, 'readStart'>, bucket: string, batch: string): Promise<BatchState> {
+  return { ...EMPTY_BATCH_STATE, ...(await readJson<Partial<BatchState>>(store, `s3://${bucket}/${batchStateKey(batch)}`, {})) };
+}
+
+/** Changes a batch's state without losing a concurrent change (a snapshot, a release). */
+export function updateBatchState(store: VersionedStore, bucket: string, batch: string, update: (state: BatchState) => BatchState): Promise<BatchState> {
+  return updateJson<Partial<BatchState>>(store, `s3://${bucket}/${batchStateKey(batch)}`, {}, (raw) => update({ ...EMPTY_BATCH_STATE, ...raw })) as Promise<BatchState>;
 }
 
 /** Most images one run takes: their URIs travel in the execution state, which Step Functions caps at 256 KiB. */
@@ -131,9 +123,6 @@ export interface BatchSnapshot {
   readonly ignored: { key: string; reason: string }[];
 }
 
-export async function writeBatchState(store: { write(location: string, body: Buffer, contentType: string): Promise<void> }, bucket: string, batch: string, state: BatchState): Promise<void> {
-  await store.write(`s3://${bucket}/${batchStateKey(batch)}`, Buffer.from(`${JSON.stringify(state)}\n`), 'application/json');
-}
 
 /** The images of a batch no run has taken; beyond the per-run maximum they stay for the next run. */
 export function snapshotImages(bucket: string, objects: readonly ListedObject[], state: BatchState): BatchSnapshot {

@@ -3,7 +3,9 @@ import { ConversionReport, ConvertedItem, SkippedItem, convertGroundTruthManifes
 import { parseManifestLine, readManifestLines } from '../convert/manifest';
 import { ObjectStore } from '../convert/object-store';
 import { readPngDirect } from '../convert/png-reader';
+import { forEachLimited } from '../shared/concurrency';
 import { datasetLayout, runLayout, s3Uri } from './layout';
+import { VersionedStore, updateJson } from './versioned-json';
 
 /** Lines per conversion chunk: one Lambda converts a chunk well within its 15 minutes (~40 items/s measured locally). */
 export const DEFAULT_CHUNK_LINES = 2000;
@@ -20,28 +22,6 @@ export interface ConversionPlan {
   readonly classes: string[];
   readonly lines: number;
   readonly chunks: ConversionChunk[];
-}
-
-/** Object storage that can update a small object without losing a concurrent writer's update. */
-export interface VersionedStore extends ObjectStore {
-  readVersioned(location: string): Promise<{ data: Buffer; etag: string } | undefined>;
-  writeIfUnchanged(location: string, body: Buffer, contentType: string, etag: string | undefined): Promise<boolean>;
-}
-
-const UPDATE_ATTEMPTS = 8;
-
-/**
- * Read-modify-write of a JSON object that runs of other batches may update at the same time (the
- * dataset's classes and items): a conditional write, tried again on the newer version when it lost.
- */
-export async function updateJson<T>(store: VersionedStore, location: string, fallback: T, update: (current: T) => T): Promise<T> {
-  for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
-    const current = await store.readVersioned(location);
-    const next = update(current ? (JSON.parse(current.data.toString('utf8')) as T) : fallback);
-    if (await store.writeIfUnchanged(location, Buffer.from(`${JSON.stringify(next, null, 1)}\n`), 'application/json', current?.etag)) return next;
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * attempt));
-  }
-  throw new Error(`${location} kept changing under ${UPDATE_ATTEMPTS} attempts to update it`);
 }
 
 /**
@@ -142,13 +122,6 @@ export class ChannelCheckError extends Error {
 
 const MAX_SKIPS_IN_SUMMARY = 10;
 
-async function forEachLimited<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
-}
-
 /**
  * Merges the chunks' reports into the run's conversion report, adds the run's items to the dataset,
  * copies the whole dataset into the run's channels (the exact input of its training job), and checks
@@ -193,23 +166,21 @@ export async function assembleChannels(options: {
 
   const numClasses = classes.length;
   const problems: string[] = [];
+  const convertedNow = new Set(items.map((item) => item.name));
   await forEachLimited(all, 16, async (item) => {
-    const mask = await store.read(s3Uri(bucket, dataset.mask(item.split, item.name))).catch(() => undefined);
-    if (!mask) {
-      problems.push(`${item.name}: mask missing from the dataset`);
-      return;
+    const image = s3Uri(bucket, dataset.image(item.split, item.name));
+    const mask = s3Uri(bucket, dataset.mask(item.split, item.name));
+    // Masks of earlier runs were checked by their run, and the class list only grows: check this run's.
+    if (convertedNow.has(item.name)) {
+      const problem = await maskProblem(store, mask, numClasses);
+      if (problem) {
+        problems.push(`${item.name}: ${problem}`);
+        return;
+      }
     }
-    const pixels = await readPngDirect(mask, Number.MAX_SAFE_INTEGER).catch(() => undefined);
-    if (!pixels || pixels.channels !== 1 || pixels.palette) {
-      problems.push(`${item.name}: mask is not an 8-bit single-channel PNG`);
-      return;
-    }
-    const bad = pixels.data.find((v) => v >= numClasses && v !== 255);
-    if (bad !== undefined) problems.push(`${item.name}: mask holds ${bad}, not a class index below ${numClasses} or 255`);
-    const channel = item.split === 'train' ? 'train' : 'validation';
     try {
-      await options.scratchStore.copyFrom(store, s3Uri(bucket, dataset.image(item.split, item.name)), s3Uri(bucket, `${run.channel(channel)}${item.name}.jpg`), 'image/jpeg');
-      await options.scratchStore.write(s3Uri(bucket, `${run.channel(`${channel}_annotation`)}${item.name}.png`), mask, 'image/png');
+      await options.scratchStore.copyFrom(store, image, s3Uri(bucket, `${run.channel(item.split)}${item.name}.jpg`), 'image/jpeg');
+      await options.scratchStore.copyFrom(store, mask, s3Uri(bucket, `${run.channel(`${item.split}_annotation`)}${item.name}.png`), 'image/png');
     } catch (err) {
       problems.push(`${item.name}: ${(err as Error).message}`);
     }
@@ -238,4 +209,14 @@ export async function assembleChannels(options: {
     throw new ChannelCheckError(`the channels are not fit to train on (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.slice(0, 10).join('; ')}`);
   }
   return summary;
+}
+
+/** Why a mask is not fit for the algorithm: missing, not 8-bit single-channel, or a value past the classes. */
+async function maskProblem(store: ObjectStore, location: string, numClasses: number): Promise<string | undefined> {
+  const mask = await store.read(location).catch(() => undefined);
+  if (!mask) return 'mask missing from the dataset';
+  const pixels = await readPngDirect(mask, Number.MAX_SAFE_INTEGER).catch(() => undefined);
+  if (!pixels || pixels.channels !== 1 || pixels.palette) return 'mask is not an 8-bit single-channel PNG';
+  const bad = pixels.data.find((v) => v >= numClasses && v !== 255);
+  return bad === undefined ? undefined : `mask holds ${bad}, not a class index below ${numClasses} or 255`;
 }

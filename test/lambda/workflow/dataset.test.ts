@@ -48,7 +48,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
 
 describe('updateJson', () => {
   test('a write that lost to another run is redone on the newer version, so neither update is lost', async () => {
-    const { updateJson } = await import('../../../lambda/workflow/dataset');
+    const { updateJson } = await import('../../../lambda/workflow/versioned-json');
     let stored: { data: Buffer; etag: string } = { data: Buffer.from('["BACKGROUND","turtle"]'), etag: '"1"' };
     let raced = false;
     const store = {
