@@ -42,6 +42,8 @@ export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
     return { runId, batch: input.batch, mode: 'import', names, manifest: input.manifest, images: 0 };
   }
   const images = input.images ?? [];
+  const notS3 = images.filter((image) => typeof image !== 'string' || !/^s3:\/\/[^/]+\/.+/.test(image));
+  if (notS3.length > 0) throw new Error(`images must be s3://bucket/key URIs; these are not: ${notS3.slice(0, 5).map((i) => JSON.stringify(i)).join(', ')}`);
   if (workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: images.length };
   const labeling = await writeLabelingInputs(store, settings.artifactsBucket, runId, images, settings.labelClasses);
   logger.info('labeling inputs written', { images: images.length, ...labeling });

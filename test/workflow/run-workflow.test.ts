@@ -195,4 +195,12 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(outcome.path).toEqual(expect.arrayContaining(['Delete endpoint config', 'Delete model', 'Report failure']));
     expect(calls['Delete model'][0]).toEqual({ ModelName: (calls['Create model'][0] as any).ModelName });
   });
+
+  test('an input that is not a batch of s3:// images fails at once with what is wrong', async () => {
+    const { tasks, calls } = fakes(harness, truth);
+    const outcome = await harness.run({ input: { batch: 'typo', images: ['/home/me/turtle.jpg'] }, executionName: 'typo-1', fakes: tasks });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'Error' });
+    expect(calls.Label).toBeUndefined();
+    expect((await report('typo-1')).reason).toBe('Error: images must be s3://bucket/key URIs; these are not: "/home/me/turtle.jpg"');
+  });
 });
