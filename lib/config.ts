@@ -64,6 +64,15 @@ export interface HostingConfig {
   readonly timeToLiveHours: number;
 }
 
+export interface CleanupConfig {
+  /** Minutes between two clean-up sweeps. */
+  readonly everyMinutes: number;
+  /** Newest models kept, with the endpoint config that served each, so a redeploy is one call. */
+  readonly keepModels: number;
+  /** Log what would be deleted, delete nothing. */
+  readonly dryRun: boolean;
+}
+
 export interface StorageConfig {
   readonly encryption: BucketEncryption;
   /** An existing customer key for `kms`; without it the stack creates one. */
@@ -89,6 +98,7 @@ export interface SegpipeConfig {
   readonly split: SplitConfig;
   readonly training: TrainingConfig;
   readonly hosting: HostingConfig;
+  readonly cleanup: CleanupConfig;
   readonly minValidationMiou: number;
   readonly notificationEmail?: string;
   readonly budgetUsd?: number;
@@ -129,6 +139,9 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'hosting.instanceType', default: '`ml.c5.xlarge`', allowed: 'an `ml.*` instance type', description: 'Endpoint instance.' },
   { path: 'hosting.idleMinutes', default: '`120`', allowed: 'an integer from 10 to 43200', description: 'An endpoint with no invocations for this long is deleted.' },
   { path: 'hosting.timeToLiveHours', default: '`0`', allowed: 'an integer from 0 to 8760; 0 means no limit', description: 'An endpoint older than this is deleted.' },
+  { path: 'cleanup.everyMinutes', default: '`60`', allowed: 'an integer from 5 to 1440', description: 'How often the clean-up looks for idle, expired or failed endpoints and unused endpoint configs and models.' },
+  { path: 'cleanup.keepModels', default: '`1`', allowed: 'an integer from 0 to 100', description: 'Newest models kept (with the endpoint config that served each) after their endpoint is deleted, so a redeploy is one `create-endpoint` call.' },
+  { path: 'cleanup.dryRun', default: '`false`', allowed: '`true`, `false`', description: 'The clean-up logs what it would delete and deletes nothing.' },
   { path: 'minValidationMiou', default: '`0.5`', allowed: 'a number from 0 to 1', description: 'A model whose `validation:mIOU` is below this is not deployed.' },
   { path: 'notificationEmail', default: 'none', allowed: 'an e-mail address', description: 'Subscribed to the run notifications.' },
   { path: 'budgetUsd', default: 'none', allowed: 'a positive number', description: 'A run whose cost estimate exceeds this stops before labeling.' },
@@ -386,6 +399,15 @@ function readHosting(root: FieldReader): HostingConfig {
   };
 }
 
+function readCleanup(root: FieldReader): CleanupConfig {
+  const reader = root.object('cleanup', ['everyMinutes', 'keepModels', 'dryRun']);
+  return {
+    everyMinutes: reader.integer('everyMinutes', 60, 5, 1440),
+    keepModels: reader.integer('keepModels', 1, 0, 100),
+    dryRun: reader.boolean('dryRun', false),
+  };
+}
+
 function readStorage(root: FieldReader): StorageConfig {
   const reader = root.object('storage', ['encryption', 'kmsKeyArn', 'retainOnDelete', 'scratchExpirationDays']);
   const encryption = reader.oneOf<BucketEncryption>('encryption', 's3-managed', ['s3-managed', 'kms']);
@@ -419,7 +441,7 @@ export function resolveConfig(raw: unknown = {}): SegpipeConfig {
   const problems: string[] = [];
   if (!isPlainObject(raw)) throw new ConfigError([`segpipe: received ${show(raw)}; allowed: an object`]);
   const root = new FieldReader(problems, raw, '', [
-    'labelClasses', 'workforce', 'split', 'training', 'hosting', 'minValidationMiou', 'notificationEmail', 'budgetUsd', 'storage', 'batch', 'import',
+    'labelClasses', 'workforce', 'split', 'training', 'hosting', 'cleanup', 'minValidationMiou', 'notificationEmail', 'budgetUsd', 'storage', 'batch', 'import',
   ]);
   const labelClasses = readLabelClasses(root);
   const workforce = readWorkforce(root, labelClasses);
@@ -433,6 +455,7 @@ export function resolveConfig(raw: unknown = {}): SegpipeConfig {
     },
     training: readTraining(root),
     hosting: readHosting(root),
+    cleanup: readCleanup(root),
     minValidationMiou: root.number('minValidationMiou', 0.5, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
     notificationEmail: root.optionalString('notificationEmail', EMAIL_PATTERN, 'an e-mail address'),
     budgetUsd: root.optionalNumber('budgetUsd', (n) => n > 0, 'a positive number of US dollars'),

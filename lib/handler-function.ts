@@ -48,6 +48,11 @@ export function sharpLayer(scope: Construct, id: string): lambda.LayerVersion {
 export interface HandlerFunctionProps {
   /** File under `lambda/handlers/`, without extension. */
   readonly handler: string;
+  /**
+   * The function the file exports for Lambda to call.
+   * @default 'handler'
+   */
+  readonly exportName?: string;
   readonly description: string;
   /**
    * Layers, such as sharp's for the handlers that decode images.
@@ -88,7 +93,7 @@ export class HandlerFunction extends Construct {
     logGroup.grantWrite(this.role);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, 'lambda', 'handlers', `${props.handler}.ts`),
-      handler: 'handler',
+      handler: props.exportName ?? 'handler',
       description: props.description,
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.X86_64,

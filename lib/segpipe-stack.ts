@@ -1,6 +1,7 @@
 import { Aws, CfnMapping, CfnOutput, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { SegpipeCleanup } from './cleanup';
 import { SegpipeConfig } from './config';
 import { ALGORITHM_REGIONS, GROUND_TRUTH_REGIONS, REGION_TABLE } from './regions';
 import { SegpipeStorage } from './storage';
@@ -28,6 +29,7 @@ export class SegpipeStack extends Stack {
   public readonly storage: SegpipeStorage;
   public readonly workflow: SegpipeWorkflow;
   public readonly trigger: SegpipeTrigger;
+  public readonly cleanup: SegpipeCleanup;
 
   constructor(scope: Construct, id: string, props: SegpipeStackProps) {
     super(scope, id, props);
@@ -82,6 +84,15 @@ export class SegpipeStack extends Stack {
       artifactsBucket: this.storage.artifactsBucket,
       stateMachine: this.workflow.stateMachine,
       encryptionKey,
+    });
+
+    this.cleanup = new SegpipeCleanup(this, 'Cleanup', {
+      cleanup: config.cleanup,
+      hosting: config.hosting,
+      resourcePrefix: resourcePrefix(this.stackName),
+      endpointName: this.workflow.endpointName,
+      stateMachine: this.workflow.stateMachine,
+      topic: this.workflow.topic,
     });
 
     new CfnOutput(this, 'InboxBucketName', {

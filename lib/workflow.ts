@@ -9,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BATCHES_PREFIX, CHANNEL_NAMES, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX } from '../lambda/workflow/layout';
-import { endpointName } from '../lambda/workflow/names';
+import { RUN_TAG_KEY, STACK_TAG_KEY, endpointName } from '../lambda/workflow/names';
 import { SegpipeConfig } from './config';
 import { HandlerFunction, LOG_RETENTION, sharpLayer } from './handler-function';
 import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from './nag';
@@ -187,8 +187,8 @@ export class SegpipeWorkflow extends Construct {
 
     // States.
     const tags = [
-      { Key: 'segpipe:stack', Value: stack.stackName },
-      { Key: 'segpipe:run', 'Value.$': '$.run.runId' },
+      { Key: STACK_TAG_KEY, Value: stack.stackName },
+      { Key: RUN_TAG_KEY, 'Value.$': '$.run.runId' },
     ];
     const invoke = (id: string, fn: HandlerFunction, payload: Record<string, unknown>, resultPath: string) =>
       new tasks.LambdaInvoke(this, id, {

@@ -42,3 +42,8 @@ export function runResourceNames(prefix: string, runId: string): RunResourceName
 export function endpointName(prefix: string): string {
   return `${prefix}-endpoint`;
 }
+
+/** Tag on everything the workflow creates in SageMaker: its value is the stack's name. */
+export const STACK_TAG_KEY = 'segpipe:stack';
+/** Tag naming the run that created a SageMaker resource. */
+export const RUN_TAG_KEY = 'segpipe:run';

@@ -1,0 +1,188 @@
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { RetryOptions, isNotFound } from '../shared/aws-calls';
+import { ResourceKind, StackEndpoint, StackIdentity, StackResource, StackResources } from './stack-resources';
+
+/** Endpoint states in which SageMaker is still working: deleting then fails, and the config in use may change. */
+const IN_PROGRESS_STATES = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
+const MINUTE = 60_000;
+
+export interface CleanupPolicy extends StackIdentity {
+  /** An endpoint with no invocations for this long is deleted. */
+  readonly idleMinutes: number;
+  /** An endpoint older than this is deleted; 0 means no limit. */
+  readonly timeToLiveHours: number;
+  /** Newest models kept, with the newest endpoint config serving each. */
+  readonly keepModels: number;
+  /** Decide and log, delete nothing. */
+  readonly dryRun: boolean;
+  /**
+   * Endpoint configs and models younger than this are kept: a run may be between creating them and
+   * deploying them.
+   */
+  readonly graceMinutes: number;
+}
+
+export interface CleanupClients {
+  readonly sagemaker: SageMakerClient;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+export interface CleanupDecision {
+  readonly kind: ResourceKind;
+  readonly name: string;
+  readonly reason: string;
+}
+
+export interface CleanupResult {
+  /** Deleted, or with `dryRun` to be deleted. */
+  readonly deleted: CleanupDecision[];
+  readonly kept: CleanupDecision[];
+  /** Gone before the sweep reached them (deleted by someone else). */
+  readonly vanished: CleanupDecision[];
+  readonly errors: (CleanupDecision & { readonly error: string })[];
+  readonly dryRun: boolean;
+}
+
+export interface CleanupOptions {
+  readonly now?: Date;
+  readonly retry?: RetryOptions;
+  /** Called for each deletion (or planned deletion in a dry run), after it happened. */
+  readonly onDeleted?: (decision: CleanupDecision) => Promise<void> | void;
+}
+
+/**
+ * One sweep over a stack's SageMaker resources: endpoints that failed, expired or sat idle are
+ * deleted; then endpoint configs no endpoint uses and models no endpoint config uses, except the
+ * newest `keepModels` models and the config that served each. Only resources tagged with the stack's
+ * name are ever touched. While any endpoint of the stack is changing, configs and models wait for
+ * the next sweep.
+ */
+export async function cleanUpStackResources(clients: CleanupClients, policy: CleanupPolicy, options: CleanupOptions = {}): Promise<CleanupResult> {
+  const now = options.now ?? new Date();
+  const resources = new StackResources(clients.sagemaker, policy, options.retry);
+  const result: CleanupResult = { deleted: [], kept: [], vanished: [], errors: [], dryRun: policy.dryRun };
+  const keep = (resource: StackResource, reason: string) => result.kept.push({ kind: resource.kind, name: resource.name, reason });
+
+  const remove = async (resource: StackResource, reason: string): Promise<boolean> => {
+    const decision = { kind: resource.kind, name: resource.name, reason };
+    if (!policy.dryRun) {
+      try {
+        await resources.call(() => deleteResource(clients.sagemaker, resource));
+      } catch (err) {
+        if (isNotFound(err)) {
+          result.vanished.push(decision);
+          return true;
+        }
+        result.errors.push({ ...decision, error: (err as Error).message });
+        return false;
+      }
+    }
+    result.deleted.push(decision);
+    await options.onDeleted?.(decision);
+    return true;
+  };
+
+  // Endpoints.
+  const configsInUse = new Set<string>();
+  let changing = false;
+  for (const endpoint of await resources.endpoints()) {
+    if (IN_PROGRESS_STATES.has(endpoint.status)) {
+      changing = true;
+      keep(endpoint, `${endpoint.status}: left alone until SageMaker is done`);
+      continue;
+    }
+    const details = await resources.describeEndpoint(endpoint.name);
+    if (!details) {
+      result.vanished.push({ kind: 'endpoint', name: endpoint.name, reason: 'deleted by someone else during the sweep' });
+      continue;
+    }
+    const verdict = endpoint.status === 'Failed'
+      ? `Failed: ${details.failureReason ?? 'no reason given'}`
+      : await expiredOrIdle(clients.cloudwatch, resources, endpoint, details.variants, policy, now);
+    if (verdict.startsWith('keep: ')) {
+      keep(endpoint, verdict.slice('keep: '.length));
+      if (details.config) configsInUse.add(details.config);
+    } else if (!(await remove(endpoint, verdict)) && details.config) {
+      configsInUse.add(details.config);
+    }
+  }
+  if (changing) {
+    return result;
+  }
+
+  // Endpoint configs and models.
+  const models = (await resources.models()).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const newestModels = new Set(models.slice(0, policy.keepModels).map((m) => m.name));
+  const configs = (await resources.endpointConfigs()).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const modelsInUse = new Set<string>();
+  const modelsWithConfig = new Set<string>();
+  const recent = (resource: StackResource) => now.getTime() - resource.createdAt.getTime() < policy.graceMinutes * MINUTE;
+  for (const config of configs) {
+    const served = await resources.modelsOfConfig(config.name);
+    if (!served) {
+      result.vanished.push({ kind: 'endpoint-config', name: config.name, reason: 'deleted by someone else during the sweep' });
+      continue;
+    }
+    const servesKeptModel = served.length > 0 && served.every((m) => newestModels.has(m) && !modelsWithConfig.has(m));
+    let kept = true;
+    if (configsInUse.has(config.name)) keep(config, 'an endpoint uses it');
+    else if (recent(config)) keep(config, `created less than ${policy.graceMinutes} minutes ago: a run may be deploying it`);
+    else if (servesKeptModel) keep(config, `serves one of the newest ${policy.keepModels} model(s): redeploy with aws sagemaker create-endpoint --endpoint-name <name> --endpoint-config-name ${config.name}`);
+    else kept = !(await remove(config, 'no endpoint uses it'));
+    if (kept) served.forEach((m) => modelsInUse.add(m));
+    if (servesKeptModel) served.forEach((m) => modelsWithConfig.add(m));
+  }
+  for (const model of models) {
+    if (modelsInUse.has(model.name)) keep(model, 'an endpoint config uses it');
+    else if (newestModels.has(model.name)) keep(model, `one of the newest ${policy.keepModels} model(s)`);
+    else if (recent(model)) keep(model, `created less than ${policy.graceMinutes} minutes ago: a run may be deploying it`);
+    else await remove(model, 'no endpoint config uses it');
+  }
+  return result;
+}
+
+/** Why an endpoint that is standing goes, or `keep: <why>` when it stays. */
+async function expiredOrIdle(
+  cloudwatch: CloudWatchClient, resources: StackResources, endpoint: StackEndpoint, variants: string[], policy: CleanupPolicy, now: Date,
+): Promise<string> {
+  const ageHours = (now.getTime() - endpoint.createdAt.getTime()) / (60 * MINUTE);
+  if (policy.timeToLiveHours > 0 && ageHours >= policy.timeToLiveHours) {
+    return `older than its time-to-live: created ${endpoint.createdAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h`;
+  }
+  const sinceChange = (now.getTime() - endpoint.lastModifiedAt.getTime()) / MINUTE;
+  if (sinceChange < policy.idleMinutes) return `keep: deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${policy.idleMinutes}`;
+  const invocations = await invocationsSince(cloudwatch, resources, endpoint.name, variants, policy.idleMinutes, now);
+  if (invocations > 0) return `keep: ${invocations} invocations in the last ${policy.idleMinutes} minutes`;
+  return `idle: no invocations in the last ${policy.idleMinutes} minutes`;
+}
+
+/** `AWS/SageMaker` `Invocations` summed over the endpoint's variants; no datapoints counts as zero. */
+export async function invocationsSince(cloudwatch: CloudWatchClient, resources: StackResources, endpointName: string, variants: string[], minutes: number, now: Date): Promise<number> {
+  const seconds = minutes * 60;
+  // Beyond 15 days CloudWatch keeps hourly datapoints only, and asks for a period to match.
+  const unit = seconds > 15 * 24 * 3600 ? 3600 : 60;
+  const period = Math.ceil(seconds / unit) * unit;
+  let total = 0;
+  for (const variant of variants) {
+    const statistics = await resources.call(() => cloudwatch.send(new GetMetricStatisticsCommand({
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'EndpointName', Value: endpointName }, { Name: 'VariantName', Value: variant }],
+      StartTime: new Date(now.getTime() - seconds * 1000),
+      EndTime: now,
+      Period: period,
+      Statistics: ['Sum'],
+    })));
+    total += (statistics.Datapoints ?? []).reduce((sum, point) => sum + (point.Sum ?? 0), 0);
+  }
+  return total;
+}
+
+export function deleteResource(sagemaker: SageMakerClient, resource: Pick<StackResource, 'kind' | 'name'>): Promise<unknown> {
+  switch (resource.kind) {
+    case 'endpoint': return sagemaker.send(new DeleteEndpointCommand({ EndpointName: resource.name }));
+    case 'endpoint-config': return sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: resource.name }));
+    case 'model': return sagemaker.send(new DeleteModelCommand({ ModelName: resource.name }));
+  }
+}

@@ -1,0 +1,72 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CleanupDecision, CleanupPolicy, CleanupResult, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
+import { logger } from './runtime';
+
+/** What EventBridge hands over: the schedule's event, or an endpoint's state change. */
+export interface CleanupEvent {
+  readonly 'detail-type'?: string;
+  readonly detail?: { readonly EndpointName?: string; readonly EndpointStatus?: string };
+}
+
+export const DELETED_DETAIL_TYPE = 'Segpipe Resource Deleted';
+
+const policy: CleanupPolicy = {
+  stackName: process.env.STACK_NAME ?? '',
+  resourcePrefix: process.env.RESOURCE_PREFIX ?? 'segpipe',
+  idleMinutes: Number(process.env.IDLE_MINUTES ?? '120'),
+  timeToLiveHours: Number(process.env.TIME_TO_LIVE_HOURS ?? '0'),
+  keepModels: Number(process.env.KEEP_MODELS ?? '1'),
+  dryRun: process.env.DRY_RUN === 'true',
+  graceMinutes: Number(process.env.GRACE_MINUTES ?? '60'),
+};
+const topicArn = process.env.TOPIC_ARN ?? '';
+const clients = { sagemaker: new SageMakerClient({}), cloudwatch: new CloudWatchClient({}) };
+const events = new EventBridgeClient({});
+const sns = new SNSClient({});
+
+/** Sweeps the stack's SageMaker resources; after an endpoint failed, also tells the user. */
+export async function handler(event: CleanupEvent): Promise<CleanupResult> {
+  if (!policy.stackName) throw new Error('environment variable STACK_NAME is not set');
+  const failedEndpoint = event['detail-type'] === 'SageMaker Endpoint State Change' ? event.detail?.EndpointName : undefined;
+  logger.appendKeys({ dryRun: policy.dryRun, trigger: failedEndpoint ? `endpoint ${failedEndpoint} FAILED` : 'schedule' });
+  const result = await cleanUpStackResources(clients, policy, {
+    onDeleted: async (decision) => {
+      if (policy.dryRun) {
+        logger.info('dry run: would delete', { ...decision });
+        return;
+      }
+      logger.info('deleted', { ...decision });
+      await events.send(new PutEventsCommand({
+        Entries: [{ Source: 'segpipe', DetailType: DELETED_DETAIL_TYPE, Detail: JSON.stringify({ stack: policy.stackName, ...decision }) }],
+      }));
+    },
+  });
+  for (const vanished of result.vanished) logger.info('already gone', { ...vanished });
+  for (const kept of result.kept) logger.debug('kept', { ...kept });
+  if (failedEndpoint) await notifyFailedEndpoint(failedEndpoint, result);
+  if (result.errors.length > 0) {
+    // Failing the invocation makes the errors visible in the function's metrics; the next sweep retries.
+    throw new Error(`clean-up could not delete ${result.errors.map((e) => `${e.kind} ${e.name} (${e.error})`).join('; ')}`);
+  }
+  logger.info('clean-up done', { deleted: result.deleted.length, kept: result.kept.length, vanished: result.vanished.length });
+  return result;
+}
+
+async function notifyFailedEndpoint(endpointName: string, result: CleanupResult): Promise<void> {
+  const describe = (d: CleanupDecision) => `- ${d.kind} ${d.name}: ${d.reason}`;
+  const deleted = result.deleted.filter((d) => d.kind === 'endpoint' && d.name === endpointName);
+  const message = [
+    `The SageMaker endpoint ${endpointName} entered FAILED.`,
+    deleted.length > 0
+      ? (policy.dryRun ? 'Dry run: it would have been deleted.' : 'It was deleted, so the next run creates it anew.')
+      : 'It was not deleted by this clean-up (see below); the next scheduled clean-up tries again.',
+    '',
+    result.dryRun ? 'Would delete:' : 'Deleted:',
+    ...(result.deleted.length > 0 ? result.deleted.map(describe) : ['- nothing']),
+    ...(result.errors.length > 0 ? ['', 'Could not delete:', ...result.errors.map((e) => `- ${e.kind} ${e.name}: ${e.error}`)] : []),
+  ].join('\n');
+  await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: `segpipe: endpoint ${endpointName} failed`.slice(0, 100), Message: message }));
+}
