@@ -13,7 +13,8 @@ export interface CleanupEvent {
 
 export const DELETED_DETAIL_TYPE = 'Segpipe Resource Deleted';
 
-const policy: CleanupPolicy = {
+/** Read per invocation: cheap, and a changed setting applies without a new container. */
+const policyFromEnvironment = (): CleanupPolicy => ({
   stackName: process.env.STACK_NAME ?? '',
   resourcePrefix: process.env.RESOURCE_PREFIX ?? 'segpipe',
   idleMinutes: Number(process.env.IDLE_MINUTES ?? '120'),
@@ -21,14 +22,14 @@ const policy: CleanupPolicy = {
   keepModels: Number(process.env.KEEP_MODELS ?? '1'),
   dryRun: process.env.DRY_RUN === 'true',
   graceMinutes: Number(process.env.GRACE_MINUTES ?? '60'),
-};
-const topicArn = process.env.TOPIC_ARN ?? '';
+});
 const clients = { sagemaker: new SageMakerClient({}), cloudwatch: new CloudWatchClient({}) };
 const events = new EventBridgeClient({});
 const sns = new SNSClient({});
 
 /** Sweeps the stack's SageMaker resources; after an endpoint failed, also tells the user. */
 export async function handler(event: CleanupEvent): Promise<CleanupResult> {
+  const policy = policyFromEnvironment();
   if (!policy.stackName) throw new Error('environment variable STACK_NAME is not set');
   const failedEndpoint = event['detail-type'] === 'SageMaker Endpoint State Change' ? event.detail?.EndpointName : undefined;
   logger.appendKeys({ dryRun: policy.dryRun, trigger: failedEndpoint ? `endpoint ${failedEndpoint} FAILED` : 'schedule' });
@@ -46,7 +47,7 @@ export async function handler(event: CleanupEvent): Promise<CleanupResult> {
   });
   for (const vanished of result.vanished) logger.info('already gone', { ...vanished });
   for (const kept of result.kept) logger.debug('kept', { ...kept });
-  if (failedEndpoint) await notifyFailedEndpoint(failedEndpoint, result);
+  if (failedEndpoint) await notifyFailedEndpoint(failedEndpoint, result, process.env.TOPIC_ARN ?? '');
   if (result.errors.length > 0) {
     // Failing the invocation makes the errors visible in the function's metrics; the next sweep retries.
     throw new Error(`clean-up could not delete ${result.errors.map((e) => `${e.kind} ${e.name} (${e.error})`).join('; ')}`);
@@ -55,13 +56,13 @@ export async function handler(event: CleanupEvent): Promise<CleanupResult> {
   return result;
 }
 
-async function notifyFailedEndpoint(endpointName: string, result: CleanupResult): Promise<void> {
+async function notifyFailedEndpoint(endpointName: string, result: CleanupResult, topicArn: string): Promise<void> {
   const describe = (d: CleanupDecision) => `- ${d.kind} ${d.name}: ${d.reason}`;
   const deleted = result.deleted.filter((d) => d.kind === 'endpoint' && d.name === endpointName);
   const message = [
     `The SageMaker endpoint ${endpointName} entered FAILED.`,
     deleted.length > 0
-      ? (policy.dryRun ? 'Dry run: it would have been deleted.' : 'It was deleted, so the next run creates it anew.')
+      ? (result.dryRun ? 'Dry run: it would have been deleted.' : 'It was deleted, so the next run creates it anew.')
       : 'It was not deleted by this clean-up (see below); the next scheduled clean-up tries again.',
     '',
     result.dryRun ? 'Would delete:' : 'Deleted:',

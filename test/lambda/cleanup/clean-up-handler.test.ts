@@ -1,0 +1,54 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SageMakerWorld } from '../../helpers/sagemaker-world';
+
+const OURS = { 'segpipe:stack': 'Segpipe' };
+const events = mockClient(EventBridgeClient);
+const sns = mockClient(SNSClient);
+let world: SageMakerWorld;
+
+function loadHandler(env: Record<string, string> = {}) {
+  Object.assign(process.env, { STACK_NAME: 'Segpipe', RESOURCE_PREFIX: 'segpipe', TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:runs', KEEP_MODELS: '0', AWS_REGION: 'us-east-1', DRY_RUN: 'false', ...env });
+  return (require('../../../lambda/handlers/clean-up') as typeof import('../../../lambda/handlers/clean-up')).handler;
+}
+
+beforeEach(() => {
+  world = new SageMakerWorld();
+  events.reset();
+  sns.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+  sns.on(PublishCommand).resolves({ MessageId: 'm' });
+  const failedAt = new Date(Date.now() - 60_000);
+  world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: failedAt, status: 'Failed', failureReason: 'The primary container did not pass the ping health check.', config: 'segpipe-config-1' });
+  world.configs.set('segpipe-config-1', { name: 'segpipe-config-1', tags: OURS, createdAt: new Date(Date.now() - 3 * 3600_000), models: ['segpipe-model-1'] });
+  world.models.set('segpipe-model-1', { name: 'segpipe-model-1', tags: OURS, createdAt: new Date(Date.now() - 3 * 3600_000) });
+});
+afterEach(() => world.restore());
+
+const failedEvent = {
+  'detail-type': 'SageMaker Endpoint State Change', source: 'aws.sagemaker',
+  detail: { EndpointName: 'segpipe-endpoint', EndpointStatus: 'FAILED', Tags: {} },
+};
+
+test('an endpoint entering FAILED is deleted, each deletion published, and the user notified with the reason', async () => {
+  const handler = loadHandler();
+  const result = await handler(failedEvent);
+  expect(result.deleted.map((d) => `${d.kind} ${d.name}`)).toEqual(['endpoint segpipe-endpoint', 'endpoint-config segpipe-config-1', 'model segpipe-model-1']);
+  const entries = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+  expect(entries).toHaveLength(3);
+  expect(entries[0]).toEqual({ Source: 'segpipe', DetailType: 'Segpipe Resource Deleted', Detail: expect.any(String) });
+  expect(JSON.parse(entries[0].Detail!)).toEqual({ stack: 'Segpipe', kind: 'endpoint', name: 'segpipe-endpoint', reason: 'Failed: The primary container did not pass the ping health check.' });
+  const [publish] = sns.commandCalls(PublishCommand);
+  expect(publish.args[0].input).toEqual(expect.objectContaining({ Subject: 'segpipe: endpoint segpipe-endpoint failed', TopicArn: 'arn:aws:sns:us-east-1:123456789012:runs' }));
+  expect(publish.args[0].input.Message).toContain('ping health check');
+});
+
+test('a scheduled dry run deletes and publishes nothing', async () => {
+  const handler = loadHandler({ DRY_RUN: 'true' });
+  const result = await handler({ 'detail-type': 'Scheduled Event' });
+  expect(result.deleted).toHaveLength(3);
+  expect(world.deleted).toEqual([]);
+  expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+  expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+});

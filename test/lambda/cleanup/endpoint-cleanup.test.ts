@@ -1,0 +1,181 @@
+import { ListEndpointsCommand, ListTagsCommand } from '@aws-sdk/client-sagemaker';
+import { CleanupPolicy, cleanUpStackResources } from '../../../lambda/cleanup/endpoint-cleanup';
+import { SageMakerWorld } from '../../helpers/sagemaker-world';
+
+const NOW = new Date('2026-11-29T12:00:00Z');
+const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3600_000);
+const OURS = { 'segpipe:stack': 'Segpipe', 'segpipe:run': 'r' };
+const POLICY: CleanupPolicy = {
+  stackName: 'Segpipe', resourcePrefix: 'segpipe', idleMinutes: 120, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 60,
+};
+const FAST_RETRY = { baseDelayMs: 1 };
+
+let world: SageMakerWorld;
+beforeEach(() => {
+  world = new SageMakerWorld();
+});
+afterEach(() => world.restore());
+
+/** An endpoint serving `config`, which serves `model`, all three tagged as `tags` say. */
+function deployment(endpoint: string | undefined, config: string, model: string, opts: { tags?: Record<string, string>; ageHours?: number; status?: string; invocations?: number; failureReason?: string; modifiedHoursAgo?: number } = {}) {
+  const tags = opts.tags ?? OURS;
+  const createdAt = hoursAgo(opts.ageHours ?? 5);
+  world.models.set(model, { name: model, tags, createdAt });
+  world.configs.set(config, { name: config, tags, createdAt, models: [model] });
+  if (endpoint) {
+    world.endpoints.set(endpoint, {
+      name: endpoint, tags, createdAt, config, status: opts.status ?? 'InService', invocations: opts.invocations, failureReason: opts.failureReason,
+      lastModifiedAt: hoursAgo(opts.modifiedHoursAgo ?? opts.ageHours ?? 5),
+    });
+  }
+}
+
+const sweep = (policy: Partial<CleanupPolicy> = {}) => cleanUpStackResources(world.clients(), { ...POLICY, ...policy }, { now: NOW, retry: FAST_RETRY });
+
+describe('cleanUpStackResources', () => {
+  test('an idle endpoint goes; its config and model stay, ready for a one-call redeploy', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    const result = await sweep();
+    expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
+    expect(result.deleted[0].reason).toBe('idle: no invocations in the last 120 minutes');
+    expect([...world.configs.keys(), ...world.models.keys()]).toEqual(['segpipe-config-a', 'segpipe-model-a']);
+    expect(world.metricQueries).toEqual([expect.objectContaining({
+      Namespace: 'AWS/SageMaker', MetricName: 'Invocations', Statistics: ['Sum'], Period: 7200,
+      Dimensions: [{ Name: 'EndpointName', Value: 'segpipe-endpoint' }, { Name: 'VariantName', Value: 'AllTraffic' }],
+      StartTime: new Date(NOW.getTime() - 7200_000), EndTime: NOW,
+    })]);
+  });
+
+  test('a busy endpoint stays, with its config and model', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { invocations: 3 });
+    const result = await sweep();
+    expect(world.deleted).toEqual([]);
+    expect(result.kept).toContainEqual({ kind: 'endpoint', name: 'segpipe-endpoint', reason: '3 invocations in the last 120 minutes' });
+  });
+
+  test('an endpoint deployed less than the idle time ago stays without asking CloudWatch', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { ageHours: 30, modifiedHoursAgo: 1 });
+    await sweep();
+    expect(world.deleted).toEqual([]);
+    expect(world.metricQueries).toEqual([]);
+  });
+
+  test('an endpoint past its time-to-live goes even when busy', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { ageHours: 25, invocations: 100 });
+    const result = await sweep({ timeToLiveHours: 24 });
+    expect(world.deleted).toContain('endpoint segpipe-endpoint');
+    expect(result.deleted[0].reason).toMatch(/^older than its time-to-live: .*25\.0 h ago, time-to-live 24 h$/);
+  });
+
+  test('untagged and other stacks\' resources are never touched, whatever their name', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { tags: {} });
+    deployment('segpipe-other', 'segpipe-config-b', 'segpipe-model-b', { tags: { 'segpipe:stack': 'SegpipeProd' } });
+    world.models.set('segpipe-model-c', { name: 'segpipe-model-c', tags: { 'segpipe:stack': 'segpipe' }, createdAt: hoursAgo(50) });
+    const result = await sweep({ keepModels: 0 });
+    expect(world.deleted).toEqual([]);
+    expect(result.kept).toEqual([]);
+  });
+
+  test('an endpoint that is Creating or Updating is left alone, and so are all configs and models', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { status: 'Updating' });
+    deployment(undefined, 'segpipe-config-old', 'segpipe-model-old', { ageHours: 48 });
+    const result = await sweep({ keepModels: 0 });
+    expect(world.deleted).toEqual([]);
+    expect(result.kept).toEqual([{ kind: 'endpoint', name: 'segpipe-endpoint', reason: 'Updating: left alone until SageMaker is done' }]);
+  });
+
+  test('a Failed endpoint goes with its reason, then, with keepModels 0, its config and model', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { status: 'Failed', failureReason: 'Image not found', modifiedHoursAgo: 0.1, invocations: 9 });
+    const result = await sweep({ keepModels: 0 });
+    expect(world.deleted).toEqual(['endpoint segpipe-endpoint', 'endpoint-config segpipe-config-a', 'model segpipe-model-a']);
+    expect(result.deleted[0].reason).toBe('Failed: Image not found');
+  });
+
+  test('unused configs and models go; the newest model and the config that served it stay; recent ones wait', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-3', 'segpipe-model-3', { ageHours: 3, invocations: 1 });
+    deployment(undefined, 'segpipe-config-2', 'segpipe-model-2', { ageHours: 20 });
+    deployment(undefined, 'segpipe-config-1', 'segpipe-model-1', { ageHours: 40 });
+    deployment(undefined, 'segpipe-config-new', 'segpipe-model-new', { ageHours: 0.2 });
+    world.models.set('segpipe-model-orphan', { name: 'segpipe-model-orphan', tags: OURS, createdAt: hoursAgo(30) });
+    await sweep({ keepModels: 2 });
+    // Newest two models: -new (recent) and -3 (in use); -2 is the third newest.
+    expect(world.deleted.sort()).toEqual([
+      'endpoint-config segpipe-config-1', 'endpoint-config segpipe-config-2', 'model segpipe-model-1', 'model segpipe-model-2', 'model segpipe-model-orphan',
+    ]);
+  });
+
+  test('keepModels keeps the newest unused model and its config ready for a one-call redeploy', async () => {
+    deployment(undefined, 'segpipe-config-2', 'segpipe-model-2', { ageHours: 20 });
+    deployment(undefined, 'segpipe-config-1', 'segpipe-model-1', { ageHours: 40 });
+    const result = await sweep();
+    expect(world.deleted.sort()).toEqual(['endpoint-config segpipe-config-1', 'model segpipe-model-1']);
+    expect(result.kept.find((k) => k.name === 'segpipe-config-2')?.reason).toContain('--endpoint-config-name segpipe-config-2');
+  });
+
+  test('pages through many endpoints, configs and models', async () => {
+    world.pageSize = 3;
+    for (let i = 0; i < 10; i++) deployment(`segpipe-endpoint-${i}`, `segpipe-config-${i}`, `segpipe-model-${i}`, { ageHours: 10 + i, invocations: i % 2 });
+    await sweep({ keepModels: 0 });
+    const idle = [0, 2, 4, 6, 8];
+    expect(world.deleted.sort()).toEqual([
+      ...idle.map((i) => `endpoint segpipe-endpoint-${i}`),
+      ...idle.map((i) => `endpoint-config segpipe-config-${i}`),
+      ...idle.map((i) => `model segpipe-model-${i}`),
+    ].sort());
+    expect(world.sagemaker.commandCalls(ListEndpointsCommand)).toHaveLength(4);
+  });
+
+  test('throttling is retried with backoff', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    world.sagemaker.on(ListEndpointsCommand).rejectsOnce(throttled).rejectsOnce(throttled).callsFake(() => ({
+      Endpoints: [{ EndpointName: 'segpipe-endpoint', EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/segpipe-endpoint', CreationTime: hoursAgo(5), LastModifiedTime: hoursAgo(5), EndpointStatus: 'InService' }],
+    }));
+    await sweep();
+    expect(world.sagemaker.commandCalls(ListEndpointsCommand)).toHaveLength(3);
+    expect(world.deleted).toContain('endpoint segpipe-endpoint');
+  });
+
+  test('throttling that does not stop fails the sweep rather than guessing', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    world.sagemaker.on(ListTagsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(sweep()).rejects.toThrow('Rate exceeded');
+    expect(world.deleted).toEqual([]);
+  });
+
+  test('an endpoint deleted by someone else during the sweep is noted, not an error', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    deployment('segpipe-endpoint-2', 'segpipe-config-b', 'segpipe-model-b', { invocations: 5 });
+    // Listed, then gone before DescribeEndpoint.
+    world.sagemaker.on(ListTagsCommand).callsFake((input) => {
+      if (input.ResourceArn?.endsWith('endpoint/segpipe-endpoint')) world.endpoints.delete('segpipe-endpoint');
+      return { Tags: Object.entries(OURS).map(([Key, Value]) => ({ Key, Value })) };
+    });
+    const result = await sweep({ keepModels: 0 });
+    expect(result.vanished).toEqual([{ kind: 'endpoint', name: 'segpipe-endpoint', reason: 'deleted by someone else during the sweep' }]);
+    expect(result.errors).toEqual([]);
+    expect(world.deleted).toEqual(['endpoint-config segpipe-config-a', 'model segpipe-model-a']);
+  });
+
+  test('a dry run decides the same and deletes nothing', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    deployment(undefined, 'segpipe-config-old', 'segpipe-model-old', { ageHours: 48 });
+    const planned: string[] = [];
+    const result = await cleanUpStackResources(world.clients(), { ...POLICY, dryRun: true }, { now: NOW, retry: FAST_RETRY, onDeleted: (d) => { planned.push(`${d.kind} ${d.name}`); } });
+    expect(world.deleted).toEqual([]);
+    expect(result.dryRun).toBe(true);
+    expect(planned.sort()).toEqual(['endpoint segpipe-endpoint', 'endpoint-config segpipe-config-old', 'model segpipe-model-old']);
+  });
+
+  test('a delete SageMaker refuses is reported and the sweep goes on', async () => {
+    deployment(undefined, 'segpipe-config-1', 'segpipe-model-1', { ageHours: 40 });
+    deployment(undefined, 'segpipe-config-2', 'segpipe-model-2', { ageHours: 41 });
+    world.sagemaker.on(ListTagsCommand).callsFake(() => ({ Tags: [{ Key: 'segpipe:stack', Value: 'Segpipe' }] }));
+    const { DeleteEndpointConfigCommand } = await import('@aws-sdk/client-sagemaker');
+    world.sagemaker.on(DeleteEndpointConfigCommand, { EndpointConfigName: 'segpipe-config-1' }).rejects(Object.assign(new Error('User is not authorized to perform: sagemaker:DeleteEndpointConfig'), { name: 'AccessDeniedException' }));
+    const result = await sweep({ keepModels: 0 });
+    expect(result.errors).toEqual([expect.objectContaining({ name: 'segpipe-config-1', error: expect.stringContaining('not authorized') })]);
+    // Its model is still used by the config that stayed.
+    expect(world.deleted.sort()).toEqual(['endpoint-config segpipe-config-2', 'model segpipe-model-2']);
+  });
+});
