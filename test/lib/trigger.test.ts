@@ -4,7 +4,7 @@ describe('trigger', () => {
   const { template } = synthStack();
 
   test('an EventBridge rule sends the inbox\'s Object Created events under images/ and labeled/ to the start Lambda', () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const rules = Object.entries(template.findResources('AWS::Events::Rule')).filter(([id]) => id.startsWith('TriggerObjectCreated')).map(([, rule]) => rule);
     expect(rules).toHaveLength(1);
     const { EventPattern, Targets } = rules[0].Properties;
     expect(EventPattern).toEqual({

@@ -1,0 +1,74 @@
+import { synthStack } from '../helpers/stack';
+
+interface Statement { Action: string | string[]; Resource: unknown; Condition?: unknown }
+
+function statementsOf(template: ReturnType<typeof synthStack>['template'], rolePrefix: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const sagemakerArn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}/segpipe-*`]] });
+const OWNED_BY_STACK = { StringEquals: { 'aws:ResourceTag/segpipe:stack': 'Segpipe' } };
+
+describe('clean-up', () => {
+  const { template } = synthStack();
+  const rules = template.findResources('AWS::Events::Rule');
+  const ruleOf = (prefix: string) => Object.entries(rules).find(([id]) => id.startsWith(prefix))![1].Properties;
+  const cleanUpFunction = { 'Fn::GetAtt': [expect.stringMatching(/^CleanupCleanUpFunction/), 'Arn'] };
+
+  test('a schedule runs the clean-up Lambda hourly by default, at the configured rate otherwise', () => {
+    const schedule = ruleOf('CleanupSchedule');
+    expect(schedule.ScheduleExpression).toBe('rate(1 hour)');
+    expect(schedule.Targets[0].Arn).toEqual(cleanUpFunction);
+    const { template: every15 } = synthStack({ cleanup: { everyMinutes: 15 } });
+    const [custom] = Object.entries(every15.findResources('AWS::Events::Rule')).filter(([id]) => id.startsWith('CleanupSchedule'));
+    expect(custom[1].Properties.ScheduleExpression).toBe('rate(15 minutes)');
+  });
+
+  test('the stack\'s endpoint entering FAILED (upper snake case in the event) goes to the clean-up Lambda', () => {
+    const failed = ruleOf('CleanupEndpointFailed');
+    expect(failed.EventPattern).toEqual({
+      source: ['aws.sagemaker'],
+      'detail-type': ['SageMaker Endpoint State Change'],
+      detail: { EndpointName: ['segpipe-endpoint'], EndpointStatus: ['FAILED'] },
+    });
+    expect(failed.Targets[0].Arn).toEqual(cleanUpFunction);
+  });
+
+  test('the clean-up Lambda gets its policy in its environment', () => {
+    const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('CleanupCleanUpFunction'))![1];
+    expect(fn.Properties.Environment.Variables).toEqual(expect.objectContaining({
+      STACK_NAME: 'Segpipe', RESOURCE_PREFIX: 'segpipe', IDLE_MINUTES: '120', TIME_TO_LIVE_HOURS: '0', KEEP_MODELS: '1', DRY_RUN: 'false', GRACE_MINUTES: '60',
+    }));
+  });
+
+  test('the clean-up Lambda deletes only the stack\'s prefix, and only what carries the stack\'s tag', () => {
+    const statements = statementsOf(template, 'CleanupCleanUpRole');
+    const deletes = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sagemaker:Delete')));
+    expect(deletes).toEqual([{
+      Effect: 'Allow',
+      Action: ['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'],
+      Resource: [sagemakerArn('endpoint-config'), sagemakerArn('endpoint'), sagemakerArn('model')],
+      Condition: OWNED_BY_STACK,
+    }]);
+    const wildcard = statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat()).sort();
+    expect(wildcard).toEqual(['cloudwatch:GetMetricStatistics', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListEndpoints', 'sagemaker:ListModels']);
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['events:PutEvents', 'sns:Publish']));
+    expect(actions.filter((a) => /^(s3|iam):/.test(a))).toEqual([]);
+  });
+
+  test('a delete-time custom resource stops the stack\'s jobs and deletes its tagged resources, before the clean-up goes', () => {
+    const [[id, resource]] = Object.entries(template.findResources('Custom::SegpipeSageMakerTearDown'));
+    expect(id).toMatch(/^CleanupTearDown/);
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^WorkflowStateMachine/), expect.stringMatching(/^CleanupCleanUpFunction/), expect.stringMatching(/^CleanupSchedule/), expect.stringMatching(/^CleanupEndpointFailed/),
+    ]));
+    const statements = statementsOf(template, 'CleanupTearDownCheckRole');
+    expect(statements).toContainEqual({
+      Effect: 'Allow', Action: ['sagemaker:StopLabelingJob', 'sagemaker:StopTrainingJob'], Resource: [sagemakerArn('labeling-job'), sagemakerArn('training-job')], Condition: OWNED_BY_STACK,
+    });
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:ListExecutions', Resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } }));
+  });
+});
