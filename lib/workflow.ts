@@ -10,6 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BATCHES_PREFIX, CHANNEL_NAMES, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX } from '../lambda/workflow/layout';
 import { RUN_TAG_KEY, STACK_TAG_KEY, endpointName } from '../lambda/workflow/names';
+import { pickCostSettings } from '../lambda/cost/estimate';
 import { SegpipeConfig } from './config';
 import { HandlerFunction, LOG_RETENTION, sharpLayer } from './handler-function';
 import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from './nag';
@@ -111,6 +112,7 @@ export class SegpipeWorkflow extends Construct {
       MIN_TRAINING_SAMPLES: String(config.training.minSamples),
       MIN_VALIDATION_MIOU: String(config.minValidationMiou),
       RESOURCE_PREFIX: resourcePrefix,
+      COST_SETTINGS: JSON.stringify(pickCostSettings(config)),
       POWERTOOLS_SERVICE_NAME: 'segpipe',
     };
     const handler = (id: string, name: string, description: string, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean } = {}) =>
@@ -119,12 +121,13 @@ export class SegpipeWorkflow extends Construct {
     const snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken');
     const prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs');
     const checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid');
+    const checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid');
     const planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', { timeout: Duration.minutes(5), sharp: true });
     const convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
     const assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
     const finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification');
     this.handlers = {
-      'check-batch': checkBatch, 'snapshot-batch': snapshotBatch, 'prepare-run': prepareRun, 'check-quota': checkQuota,
+      'check-batch': checkBatch, 'snapshot-batch': snapshotBatch, 'prepare-run': prepareRun, 'check-quota': checkQuota, 'check-budget': checkBudget,
       'plan-conversion': planConversion, 'convert-chunk': convertChunk, 'assemble-channels': assembleChannels, 'finish-run': finishRun,
     };
 
@@ -413,7 +416,8 @@ export class SegpipeWorkflow extends Construct {
       }).next(reportFailure));
     }
     const checkQuotaState = catchTo(invoke('Check training quota', checkQuota, {}, sfn.JsonPath.DISCARD), reportFailure);
-    prepare.next(checkQuotaState).next(route);
+    const checkBudgetState = catchTo(invoke('Check budget', checkBudget, { 'images.$': '$.run.images', 'mode.$': '$.run.mode' }, '$.estimate'), reportFailure);
+    prepare.next(checkQuotaState).next(checkBudgetState).next(route);
 
     // A batch of uploads: wait for it to settle, then take its images no run has taken.
     const checkBatchState = catchTo(invoke('Check batch', checkBatch, { 'batch.$': '$.batch' }, '$.readiness'), reportFailure);

@@ -97,13 +97,12 @@ export interface AslState {
   readonly [key: string]: Json;
 }
 
-/** The state machine's definition from a synthesized template, resolved to plain JSON. */
-export function synthesizedDefinition(template: Template, refs: Record<string, string>, region = LOCAL_REGION): AslDefinition {
+/** A state machine's definition from a synthesized template, by its logical ID, resolved to plain JSON. */
+export function synthesizedDefinition(template: Template, logicalId: string, refs: Record<string, string>, region = LOCAL_REGION): AslDefinition {
   const json = template.toJSON();
-  const machines = Object.values(json.Resources as Record<string, { Type: string; Properties: Record<string, Json> }>)
-    .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1) throw new Error(`expected one state machine in the template, found ${machines.length}`);
-  const text = resolveCloudFormation(machines[0].Properties.DefinitionString, { refs, mappings: json.Mappings ?? {}, region });
+  const machine = (json.Resources as Record<string, { Type: string; Properties: Record<string, Json> }>)[logicalId];
+  if (machine?.Type !== 'AWS::StepFunctions::StateMachine') throw new Error(`the template has no state machine ${logicalId}`);
+  const text = resolveCloudFormation(machine.Properties.DefinitionString, { refs, mappings: json.Mappings ?? {}, region });
   return JSON.parse(String(text));
 }
 

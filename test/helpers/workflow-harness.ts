@@ -26,6 +26,7 @@ const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> =
   'check-batch': () => import('../../lambda/handlers/check-batch') as never,
   'snapshot-batch': () => import('../../lambda/handlers/snapshot-batch') as never,
   'check-quota': () => import('../../lambda/handlers/check-quota') as never,
+  'check-budget': () => import('../../lambda/handlers/check-budget') as never,
   'prepare-run': () => import('../../lambda/handlers/prepare-run') as never,
   'plan-conversion': () => import('../../lambda/handlers/plan-conversion') as never,
   'convert-chunk': () => import('../../lambda/handlers/convert-chunk') as never,
@@ -44,7 +45,7 @@ export async function startWorkflowHarness(rawConfig: unknown, environmentOverri
     [logicalId(stack.storage.inboxBucket)]: INBOX_BUCKET,
     [logicalId(stack.storage.artifactsBucket)]: ARTIFACTS_BUCKET,
   };
-  const definition = synthesizedDefinition(template, refs);
+  const definition = synthesizedDefinition(template, logicalId(stack.workflow.stateMachine), refs);
 
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET] });
   const functions = template.toJSON().Resources as Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, unknown> } } }>;

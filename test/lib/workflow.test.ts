@@ -13,7 +13,8 @@ const PUBLIC = {
 };
 
 function definitionOf(template: Template) {
-  return synthesizedDefinition(template, {});
+  const [logicalId] = Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).filter((id) => id.startsWith('WorkflowStateMachine'));
+  return synthesizedDefinition(template, logicalId, {});
 }
 
 function stateOf(template: Template, name: string) {

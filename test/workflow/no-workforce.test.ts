@@ -24,7 +24,7 @@ describe('a stack without a workforce', () => {
       fakes: { ...unexpected, ...harness.lambdaStates, 'Check training quota': async () => ({}), 'Notify failure': record, 'Publish failure event': record },
     });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'NoWorkforceConfigured' });
-    expect(outcome.path).toEqual(['Started by an upload?', 'Prepare run', 'Check training quota', 'Labels imported?', 'No workforce', 'Report failure', 'Notify failure', 'Publish failure event', 'Run failed']);
+    expect(outcome.path).toEqual(['Started by an upload?', 'Prepare run', 'Check training quota', 'Check budget', 'Labels imported?', 'No workforce', 'Report failure', 'Notify failure', 'Publish failure event', 'Run failed']);
     expect((sent[0] as { Message: string }).Message).toContain('set workforce in the segpipe configuration, deploy, and drop _START into the batch');
   });
 });

@@ -1,0 +1,174 @@
+import PRICE_TABLE from './price-table.json';
+
+/** The editable price table (`lambda/cost/price-table.json`). */
+export interface PriceTable {
+  readonly date: string;
+  readonly region: string;
+  readonly source: string;
+  readonly groundTruth: { readonly perObjectTiers: readonly { readonly upToObjectsPerMonth: number | null; readonly usdPerObject: number }[] };
+  readonly spot: { readonly typicalSaving: number };
+  readonly trainingUsdPerHour: Readonly<Record<string, number>>;
+  readonly hostingUsdPerHour: Readonly<Record<string, number>>;
+}
+
+export const DEFAULT_PRICE_TABLE: PriceTable = PRICE_TABLE;
+
+/** The part of the configuration a run's cost depends on (a `SegpipeConfig` is one). */
+export interface CostSettings {
+  readonly workforce: { readonly type: string; readonly workersPerObject: number; readonly publicTaskPriceUsd?: number };
+  readonly training: { readonly instanceType: string; readonly maxRuntimeSeconds: number; readonly spot: boolean };
+  readonly hosting: { readonly instanceType: string; readonly idleMinutes: number };
+  readonly cleanup: { readonly everyMinutes: number };
+  readonly budgetUsd?: number;
+}
+
+/** Just the cost settings, for a Lambda's environment. */
+export function pickCostSettings(config: CostSettings): CostSettings {
+  const { workforce, training, hosting, cleanup, budgetUsd } = config;
+  return {
+    workforce: { type: workforce.type, workersPerObject: workforce.workersPerObject, publicTaskPriceUsd: workforce.publicTaskPriceUsd },
+    training: { instanceType: training.instanceType, maxRuntimeSeconds: training.maxRuntimeSeconds, spot: training.spot },
+    hosting: { instanceType: hosting.instanceType, idleMinutes: hosting.idleMinutes },
+    cleanup: { everyMinutes: cleanup.everyMinutes },
+    budgetUsd,
+  };
+}
+
+export interface CostLine {
+  readonly item: 'Labeling' | 'Training' | 'Hosting';
+  readonly usd: number;
+  readonly detail: string;
+}
+
+export interface CostEstimate {
+  readonly images: number;
+  readonly lines: readonly CostLine[];
+  readonly totalUsd: number;
+  /** What the estimate could not price; a budget check refuses to guess. */
+  readonly unpriced: readonly string[];
+  readonly table: PriceTable;
+}
+
+export interface RunSize {
+  readonly images: number;
+  /** Labels come from an imported manifest: nobody is paid to label. */
+  readonly labelsImported?: boolean;
+}
+
+const usd = (amount: number) => `$${amount.toFixed(2)}`;
+const price = (amount: number) => `$${Number(amount.toFixed(4))}`;
+
+/** Ground Truth's charge for `objects` labeled objects, from the first tier on (a month's first run). */
+function groundTruthCharge(objects: number, table: PriceTable): number {
+  let charged = 0;
+  let total = 0;
+  for (const tier of table.groundTruth.perObjectTiers) {
+    const inTier = Math.max(0, Math.min(objects, tier.upToObjectsPerMonth ?? Infinity) - charged);
+    total += inTier * tier.usdPerObject;
+    charged += inTier;
+  }
+  return total;
+}
+
+/**
+ * What one run is expected to cost: Ground Truth's per-object charge plus the workforce's price per
+ * worker and object; the training instance up to the maximum runtime (less spot's typical saving);
+ * the endpoint for as long as the clean-up lets an unused one stand.
+ */
+export function estimateRunCost(settings: CostSettings, size: RunSize, table: PriceTable = DEFAULT_PRICE_TABLE): CostEstimate {
+  const { workforce, training, hosting, cleanup } = settings;
+  const lines: CostLine[] = [];
+  const unpriced: string[] = [];
+
+  if (size.labelsImported) {
+    lines.push({ item: 'Labeling', usd: 0, detail: 'labels imported from a Ground Truth output manifest: nothing is labeled' });
+  } else if (workforce.type === 'none') {
+    lines.push({ item: 'Labeling', usd: 0, detail: 'workforce "none": labels are imported, nothing is labeled' });
+  } else {
+    const service = groundTruthCharge(size.images, table);
+    const parts = [`Ground Truth ${usd(service)} for ${size.images} objects (${price(table.groundTruth.perObjectTiers[0].usdPerObject)} each in the first tier)`];
+    let workers = 0;
+    if (workforce.type === 'public') {
+      const perTask = workforce.publicTaskPriceUsd ?? 0;
+      workers = perTask * workforce.workersPerObject * size.images;
+      parts.push(`Mechanical Turk ${price(perTask)} × ${workforce.workersPerObject} workers × ${size.images} images = ${usd(workers)}`);
+    } else if (workforce.type === 'private') {
+      parts.push('your private workteam: no workforce charge');
+    } else {
+      parts.push('the vendor\'s own price (its AWS Marketplace listing) is not included');
+      unpriced.push('the vendor workforce\'s price');
+    }
+    lines.push({ item: 'Labeling', usd: service + workers, detail: parts.join('; ') });
+  }
+
+  const hours = training.maxRuntimeSeconds / 3600;
+  const trainingRate = table.trainingUsdPerHour[training.instanceType];
+  if (trainingRate === undefined) {
+    unpriced.push(`training on ${training.instanceType}`);
+    lines.push({ item: 'Training', usd: 0, detail: `${training.instanceType}: no price in the table` });
+  } else {
+    const saving = training.spot ? table.spot.typicalSaving : 0;
+    lines.push({
+      item: 'Training',
+      usd: trainingRate * hours * (1 - saving),
+      detail: `${training.instanceType} at ${price(trainingRate)}/h for up to ${hours.toFixed(2)} h (training.maxRuntimeSeconds ${training.maxRuntimeSeconds})` +
+        (training.spot ? `, less spot's typical ${Math.round(saving * 100)}% saving` : ', on-demand'),
+    });
+  }
+
+  const standingHours = (hosting.idleMinutes + cleanup.everyMinutes) / 60;
+  const hostingRate = table.hostingUsdPerHour[hosting.instanceType];
+  if (hostingRate === undefined) {
+    unpriced.push(`hosting on ${hosting.instanceType}`);
+    lines.push({ item: 'Hosting', usd: 0, detail: `${hosting.instanceType}: no price in the table` });
+  } else {
+    lines.push({
+      item: 'Hosting',
+      usd: hostingRate * standingHours,
+      detail: `${hosting.instanceType} at ${price(hostingRate)}/h for ${standingHours.toFixed(2)} h, if unused once deployed: hosting.idleMinutes ${hosting.idleMinutes} ` +
+        `+ up to cleanup.everyMinutes ${cleanup.everyMinutes} until the clean-up deletes it (${usd(hostingRate * 24)} a day while in use)`,
+    });
+  }
+  const totalUsd = lines.reduce((sum, line) => sum + line.usd, 0);
+  return { images: size.images, lines, totalUsd, unpriced, table };
+}
+
+/** The estimate as the command line prints it; the last line is `Total: $<amount>`. */
+export function formatEstimate(estimate: CostEstimate, budgetUsd?: number): string {
+  const { table } = estimate;
+  const out = [
+    `Estimated cost of one run of ${estimate.images} images (prices: ${table.region}, ${table.date}, lambda/cost/price-table.json)`,
+    ...estimate.lines.map((line) => `  ${line.item.padEnd(9)} ${usd(line.usd).padStart(10)}  ${line.detail}`),
+    '  Not counted: S3 storage and requests, Lambda, Step Functions, CloudWatch (cents for a run like this).',
+  ];
+  if (estimate.unpriced.length > 0) out.push(`  Not priced (add to the price table): ${estimate.unpriced.join(', ')}.`);
+  if (budgetUsd !== undefined) out.push(`Budget: ${usd(budgetUsd)} per run; this estimate is ${estimate.totalUsd > budgetUsd ? 'OVER' : 'within'} it.`);
+  out.push(`Total: ${usd(estimate.totalUsd)}`);
+  return out.join('\n');
+}
+
+export class BudgetExceededError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BudgetExceeded';
+  }
+}
+
+/**
+ * Stops a run whose estimate is over the budget, before anyone is paid to label. An estimate with
+ * an unpriced part cannot be checked, and is refused too: the fix is one line in the price table.
+ */
+export function checkBudget(settings: CostSettings, size: RunSize, table: PriceTable = DEFAULT_PRICE_TABLE): { estimateUsd: number; message: string } {
+  const estimate = estimateRunCost(settings, size, table);
+  const budget = settings.budgetUsd;
+  if (budget === undefined) return { estimateUsd: estimate.totalUsd, message: `no budget set; estimated ${usd(estimate.totalUsd)}` };
+  if (estimate.unpriced.length > 0) {
+    throw new BudgetExceededError(`the run could not be checked against the budget of ${usd(budget)}: the price table has no price for ${estimate.unpriced.join(', ')}. ` +
+      'Add it to lambda/cost/price-table.json and deploy, or remove budgetUsd.');
+  }
+  if (estimate.totalUsd > budget) {
+    throw new BudgetExceededError(`the estimated cost of this run, ${usd(estimate.totalUsd)}, is over the budget of ${usd(budget)} per run, so it stopped before labeling. ` +
+      `Raise budgetUsd, or send fewer images per batch, then deploy and drop _START into the batch.\n${formatEstimate(estimate, budget)}`);
+  }
+  return { estimateUsd: estimate.totalUsd, message: `estimated ${usd(estimate.totalUsd)}, within the budget of ${usd(budget)}` };
+}

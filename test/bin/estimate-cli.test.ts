@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const segpipe = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+
+describe('segpipe estimate', () => {
+  test('prints each part and ends with the total, as the README\'s table for the default config says', () => {
+    const run = segpipe('estimate', '--images', '300');
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('Total: $4.44');
+    const printed = Object.fromEntries(lines.map((l) => l.match(/^ {2}(Labeling|Training|Hosting) +(\$[0-9.]+)/)).filter(Boolean).map((m) => [m![1], m![2]]));
+
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = readme.slice(readme.indexOf('<!-- cost-estimate:start'), readme.indexOf('<!-- cost-estimate:end'));
+    const table = Object.fromEntries([...block.matchAll(/^\| (Labeling|Training|Hosting) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]));
+    expect(table).toEqual(printed);
+    expect(block).toContain(`| **Total** | **${lines.at(-1)!.slice('Total: '.length)}** |`);
+  });
+
+  test('reads --config over cdk.json, and names a budget the estimate is over', () => {
+    const run = segpipe('estimate', '--images', '300', '--config', JSON.stringify({
+      labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true }, budgetUsd: 500,
+    }));
+    expect(run.stdout).toContain('Mechanical Turk $0.84 × 3 workers × 300 images = $756.00');
+    expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual(['Budget: $500.00 per run; this estimate is OVER it.', 'Total: $784.44']);
+  });
+
+  test('a bad configuration is refused with its problems', () => {
+    const run = segpipe('estimate', '--images', '3', '--config', '{"hosting":{"idleMinutes":1}}');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('hosting.idleMinutes: received 1; allowed: an integer from 10 to 43200');
+  });
+});

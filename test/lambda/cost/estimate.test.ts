@@ -1,0 +1,52 @@
+import { BudgetExceededError, DEFAULT_PRICE_TABLE, checkBudget, estimateRunCost, formatEstimate } from '../../../lambda/cost/estimate';
+import { resolveConfig } from '../../../lib/config';
+
+const PUBLIC = resolveConfig({ labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.96, attestNoPersonalData: true } });
+
+describe('estimateRunCost', () => {
+  test('the default config: no labeling, an hour of ml.p3.2xlarge, ml.c5.xlarge until the idle clean-up', () => {
+    const estimate = estimateRunCost(resolveConfig({}), { images: 300 });
+    expect(estimate.lines.map((l) => [l.item, Number(l.usd.toFixed(4))])).toEqual([['Labeling', 0], ['Training', 3.825], ['Hosting', 0.612]]);
+    expect(formatEstimate(estimate).split('\n').pop()).toBe('Total: $4.44');
+  });
+
+  test('the public crowd: Ground Truth per object plus the task price per worker and image', () => {
+    const estimate = estimateRunCost(PUBLIC, { images: 300 });
+    expect(estimate.lines[0].usd).toBeCloseTo(300 * 0.08 + 0.96 * 3 * 300, 6);
+    expect(estimate.totalUsd).toBeCloseTo(24 + 864 + 3.825 + 0.612, 6);
+  });
+
+  test('Ground Truth\'s tiers apply past 50,000 objects; a private team adds no workforce charge', () => {
+    const estimate = estimateRunCost({ ...PUBLIC, workforce: { ...PUBLIC.workforce, type: 'private' } }, { images: 60_000 });
+    expect(estimate.lines[0].usd).toBeCloseTo(50_000 * 0.08 + 10_000 * 0.04, 6);
+    expect(estimate.lines[0].detail).toContain('no workforce charge');
+  });
+
+  test('spot takes the table\'s typical saving off training; imports pay no labeling', () => {
+    const spot = resolveConfig({ training: { spot: true, maxRuntimeSeconds: 7200 } });
+    const estimate = estimateRunCost({ ...spot, workforce: PUBLIC.workforce }, { images: 100, labelsImported: true });
+    expect(estimate.lines[0].usd).toBe(0);
+    expect(estimate.lines[1].usd).toBeCloseTo(3.825 * 2 * (1 - DEFAULT_PRICE_TABLE.spot.typicalSaving), 6);
+  });
+
+  test('an instance type missing from the table is named, not guessed', () => {
+    const estimate = estimateRunCost(resolveConfig({ hosting: { instanceType: 'ml.r5.24xlarge' } }), { images: 1 });
+    expect(estimate.unpriced).toEqual(['hosting on ml.r5.24xlarge']);
+    expect(formatEstimate(estimate)).toContain('Not priced (add to the price table): hosting on ml.r5.24xlarge.');
+  });
+});
+
+describe('checkBudget', () => {
+  test('over the budget: a clear error with the estimate; within it: a message', () => {
+    const settings = { ...PUBLIC, budgetUsd: 100 };
+    expect(() => checkBudget(settings, { images: 300 })).toThrow(BudgetExceededError);
+    expect(() => checkBudget(settings, { images: 300 })).toThrow(/\$892\.44, is over the budget of \$100\.00 per run[\s\S]*Total: \$892\.44$/);
+    expect(checkBudget(settings, { images: 10 }).message).toBe('estimated $34.04, within the budget of $100.00');
+    expect(checkBudget(PUBLIC, { images: 300 }).message).toBe('no budget set; estimated $892.44');
+  });
+
+  test('an unpriced part cannot be checked against a budget', () => {
+    expect(() => checkBudget({ ...PUBLIC, budgetUsd: 1000, workforce: { ...PUBLIC.workforce, type: 'vendor' } }, { images: 10 }))
+      .toThrow('the price table has no price for the vendor workforce\'s price');
+  });
+});
