@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { benchCommand } from './commands/bench';
 import { convertCommand } from './commands/convert';
 import { estimateCommand } from './commands/estimate';
+import { predictCommand } from './commands/predict';
 
 const program = new Command()
   .name('segpipe')
@@ -9,6 +10,7 @@ const program = new Command()
   .version('0.1.0')
   .addCommand(convertCommand())
   .addCommand(estimateCommand())
+  .addCommand(predictCommand())
   .addCommand(benchCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,58 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { Command } from 'commander';
+import { predictSegmentation } from '../../lambda/predict/predict';
+
+interface PredictOptions {
+  endpoint: string;
+  out: string;
+  region?: string;
+  endpointUrl?: string;
+  classes?: string;
+}
+
+/** A client for the real SageMaker runtime, or for the local run's endpoint (which needs no credentials). */
+export function runtimeClient(options: { region?: string; endpointUrl?: string }): SageMakerRuntimeClient {
+  const local = options.endpointUrl !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(options.endpointUrl);
+  return new SageMakerRuntimeClient({
+    region: options.region ?? process.env.AWS_REGION ?? (local ? 'us-east-1' : undefined),
+    endpoint: options.endpointUrl,
+    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+}
+
+/** `segpipe predict`: an endpoint's masks for some images, drawn over them. */
+export function predictCommand(): Command {
+  return new Command('predict')
+    .description('send images to a semantic-segmentation endpoint and write each one\'s class mask and an overlay with a legend')
+    .argument('<image...>', 'JPEG or PNG images')
+    .requiredOption('--endpoint <name>', 'the SageMaker endpoint (segpipe\'s stack output EndpointName)')
+    .requiredOption('--out <dir>', 'folder for <name>.mask.png and <name>.overlay.png')
+    .option('--region <region>', 'the endpoint\'s region (default: from the AWS configuration)')
+    .option('--endpoint-url <url>', 'the SageMaker runtime URL, e.g. the local run\'s')
+    .option('--classes <names>', 'class names of indices 1, 2, ... for the legend, comma-separated (see the run report\'s classes)')
+    .action(async (images: string[], options: PredictOptions) => {
+      const client = runtimeClient(options);
+      const classNames = options.classes ? options.classes.split(',').map((c) => c.trim()) : [];
+      mkdirSync(options.out, { recursive: true });
+      let failed = 0;
+      for (const image of images) {
+        const name = basename(image, extname(image));
+        try {
+          const prediction = await predictSegmentation(client, options.endpoint, readFileSync(image), classNames);
+          const maskPath = join(options.out, `${name}.mask.png`);
+          const overlayPath = join(options.out, `${name}.overlay.png`);
+          writeFileSync(maskPath, prediction.maskPng);
+          writeFileSync(overlayPath, prediction.overlayPng);
+          const shares = prediction.classNames.map((c, i) => `${c} ${(prediction.fractions[i] * 100).toFixed(1)}%`).join(', ');
+          process.stdout.write(`${image} → ${maskPath}, ${overlayPath} (${prediction.width}×${prediction.height}${prediction.scaled ? ', sent scaled down to fit the 6 MiB request limit' : ''}): ${shares}\n`);
+        } catch (err) {
+          failed += 1;
+          process.stderr.write(`${image}: ${(err as Error).message}\n`);
+        }
+      }
+      client.destroy();
+      if (failed > 0) throw new Error(`${failed} of ${images.length} images failed`);
+    });
+}

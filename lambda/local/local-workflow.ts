@@ -1,0 +1,76 @@
+import { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { synthesizeStack } from '../../lib/synthesize';
+import { SegpipeStack } from '../../lib/segpipe-stack';
+import { EmbeddedS3Server } from './embedded-s3-server';
+import { AslDefinition, RunWorkflowOptions, TaskHandler, allStates, resolveCloudFormation, runWorkflow, synthesizedDefinition } from './workflow-runner';
+
+export const INBOX_BUCKET = 'inbox';
+export const ARTIFACTS_BUCKET = 'artifacts';
+
+/** The workflow's Lambda handlers by file name; loaded after the environment is set, as Lambda would. */
+const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> = {
+  'check-batch': () => import('../handlers/check-batch') as never,
+  'snapshot-batch': () => import('../handlers/snapshot-batch') as never,
+  'check-quota': () => import('../handlers/check-quota') as never,
+  'check-budget': () => import('../handlers/check-budget') as never,
+  'prepare-run': () => import('../handlers/prepare-run') as never,
+  'plan-conversion': () => import('../handlers/plan-conversion') as never,
+  'convert-chunk': () => import('../handlers/convert-chunk') as never,
+  'assemble-channels': () => import('../handlers/assemble-channels') as never,
+  'finish-run': () => import('../handlers/finish-run') as never,
+};
+
+export interface LocalWorkflow {
+  readonly stack: SegpipeStack;
+  readonly template: Template;
+  /** The synthesized state machine definition, resolved for the local buckets. */
+  readonly definition: AslDefinition;
+  /** The real handlers, by the name of the Lambda state that invokes them. */
+  readonly lambdaStates: Record<string, TaskHandler>;
+  /** Runs one execution; `tasks` answer the non-Lambda states by state name. */
+  run(options: Omit<RunWorkflowOptions, 'definition' | 'tasks'> & { tasks: Record<string, TaskHandler> }): ReturnType<typeof runWorkflow>;
+}
+
+/**
+ * The state machine `cdk deploy` ships, for a configuration, ready to execute on this machine: the
+ * stack is synthesized, its definition resolved with the local bucket names, and its Lambda states run
+ * the real handlers in this process, against the embedded S3 server, with the environment the
+ * template gives them (and `environmentOverrides`, which the local run uses to shorten waits).
+ */
+export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS3Server, environmentOverrides: Record<string, string> = {}): Promise<LocalWorkflow> {
+  const { stack, template } = synthesizeStack(rawConfig);
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const refs = {
+    [logicalId(stack.storage.inboxBucket)]: INBOX_BUCKET,
+    [logicalId(stack.storage.artifactsBucket)]: ARTIFACTS_BUCKET,
+  };
+  const definition = synthesizedDefinition(template, logicalId(stack.workflow.stateMachine), refs);
+
+  const functions = template.toJSON().Resources as Record<string, { Properties: { Environment?: { Variables: Record<string, unknown> } } }>;
+  const firstHandler = Object.values(stack.workflow.handlers)[0];
+  const variables = functions[logicalId(firstHandler.function)].Properties.Environment!.Variables;
+  const environment = resolveCloudFormation(variables, { refs, mappings: {} }) as Record<string, string>;
+  Object.assign(process.env, environment, {
+    SEGPIPE_S3_ENDPOINT: server.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  }, environmentOverrides);
+
+  const lambdaStates: Record<string, TaskHandler> = {};
+  for (const [name, fn] of Object.entries(stack.workflow.handlers)) {
+    const loadModule = HANDLER_MODULES[name];
+    if (!loadModule) throw new Error(`no local module for the handler ${name}`);
+    const module = await loadModule();
+    const arn = `arn:aws:local:us-east-1:123456789012:${logicalId(fn.function)}`;
+    for (const [state, definitionState] of allStates(definition)) {
+      if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input);
+    }
+  }
+  return {
+    stack, template, definition, lambdaStates,
+    run: ({ tasks, ...options }) => runWorkflow({ ...options, definition, tasks: { ...lambdaStates, ...tasks } }),
+  };
+}

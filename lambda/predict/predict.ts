@@ -1,0 +1,158 @@
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import sharp from 'sharp';
+import { encodeClassIndexPng } from '../convert/mask';
+
+/** InvokeEndpoint's request body limit: 6 MiB (aws-facts.md). */
+export const INVOKE_BODY_LIMIT = 6 * 1024 * 1024;
+const IGNORE_LABEL = 255;
+
+/** Overlay colours of classes 1, 2, ... (class 0, the background, is left clear). */
+const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
+  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+];
+
+export function classColour(index: number): readonly [number, number, number] {
+  return CLASS_COLOURS[(index - 1) % CLASS_COLOURS.length];
+}
+
+export interface RequestImage {
+  /** What is sent: a JPEG no larger than the limit. */
+  readonly body: Buffer;
+  /** The image as given. */
+  readonly width: number;
+  readonly height: number;
+  /** The image as sent, when it had to be scaled down to fit the limit. */
+  readonly sentWidth: number;
+  readonly sentHeight: number;
+  /** The image's RGB pixels at its own size, for drawing. */
+  readonly rgb: Buffer;
+}
+
+/**
+ * The image as the endpoint takes it: a JPEG as is; anything else re-encoded as JPEG; and, when that
+ * is over the 6 MiB request limit, scaled down until it fits (the mask is scaled back afterwards).
+ */
+export async function prepareRequestImage(input: Buffer, limit = INVOKE_BODY_LIMIT): Promise<RequestImage> {
+  const decoded = await sharp(input).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { width, height } = decoded.info;
+  const meta = await sharp(input).metadata();
+  let body = meta.format === 'jpeg' ? input : await sharp(decoded.data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  let sentWidth = width;
+  let sentHeight = height;
+  while (body.length > limit) {
+    const scale = Math.sqrt(limit / body.length) * 0.9;
+    sentWidth = Math.max(1, Math.floor(sentWidth * scale));
+    sentHeight = Math.max(1, Math.floor(sentHeight * scale));
+    body = await sharp(decoded.data, { raw: { width, height, channels: 3 } }).resize(sentWidth, sentHeight, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+  }
+  return { body, width, height, sentWidth, sentHeight, rgb: decoded.data };
+}
+
+/** Class indices from the endpoint's PNG, at `width` × `height` (nearest-neighbour when it was sent smaller). */
+export async function decodeClassMask(png: Buffer, width: number, height: number): Promise<Uint8Array> {
+  let mask = sharp(png).extractChannel(0);
+  const meta = await sharp(png).metadata();
+  if (meta.width !== width || meta.height !== height) {
+    const raw = await mask.raw().toBuffer({ resolveWithObject: true });
+    mask = sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: 1 } }).resize(width, height, { kernel: 'nearest', fit: 'fill' });
+  }
+  return new Uint8Array(await mask.raw().toBuffer());
+}
+
+/** Share of the pixels of each class index (the ignore label left out). */
+export function classFractions(mask: Uint8Array, numClasses: number): number[] {
+  const counts = new Array<number>(numClasses).fill(0);
+  let total = 0;
+  for (const index of mask) {
+    if (index === IGNORE_LABEL) continue;
+    if (index >= counts.length) counts.length = index + 1;
+    counts[index] = (counts[index] ?? 0) + 1;
+    total += 1;
+  }
+  return Array.from(counts, (c) => (total ? (c ?? 0) / total : 0));
+}
+
+/** The image with each class's pixels tinted in its colour (half opaque); background and ignored pixels left as they are. */
+export function tintWithMask(rgb: Uint8Array, mask: Uint8Array): Buffer {
+  const out = Buffer.from(rgb);
+  for (let p = 0; p < mask.length; p++) {
+    const index = mask[p];
+    if (index === 0 || index === IGNORE_LABEL) continue;
+    const colour = classColour(index);
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = Math.round(out[p * 3 + c] * 0.45 + colour[c] * 0.55);
+  }
+  return out;
+}
+
+const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A legend strip: a swatch and the name of each class, with its pixel share when given. */
+export function legendSvg(classNames: readonly string[], width: number, fractions?: readonly number[]): { svg: Buffer; height: number } {
+  const rowHeight = 22;
+  const entries = classNames.map((name, i) => `${name}${fractions ? ` ${((fractions[i] ?? 0) * 100).toFixed(1)}%` : ''}`);
+  const columnWidth = Math.max(120, ...entries.map((e) => e.length * 8 + 30));
+  const perRow = Math.max(1, Math.floor(width / columnWidth));
+  const height = Math.ceil(entries.length / perRow) * rowHeight + 6;
+  const items = entries.map((entry, i) => {
+    const x = (i % perRow) * columnWidth + 6;
+    const y = Math.floor(i / perRow) * rowHeight + 4;
+    const fill = i === 0 ? 'none' : `rgb(${classColour(i).join(',')})`;
+    return `<rect x="${x}" y="${y + 2}" width="14" height="14" fill="${fill}" stroke="#333"/><text x="${x + 20}" y="${y + 14}" font-family="DejaVu Sans, sans-serif" font-size="13" fill="#111">${escapeXml(entry)}</text>`;
+  });
+  return { svg: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${items.join('')}</svg>`), height };
+}
+
+/** The tinted image above its legend, as PNG. */
+export async function overlayPng(rgb: Uint8Array, width: number, height: number, mask: Uint8Array, classNames: readonly string[]): Promise<Buffer> {
+  const canvasWidth = Math.max(width, 260);
+  const legend = legendSvg(classNames, canvasWidth, classFractions(mask, classNames.length));
+  return sharp({ create: { width: canvasWidth, height: height + legend.height, channels: 3, background: '#ffffff' } })
+    .composite([
+      { input: tintWithMask(rgb, mask), raw: { width, height, channels: 3 }, left: 0, top: 0 },
+      { input: legend.svg, left: 0, top: height },
+    ])
+    .png()
+    .toBuffer();
+}
+
+/** Class names by index: the background, the given names, then `class <n>` for any index beyond them. */
+export function classNamesFor(mask: Uint8Array, names: readonly string[]): string[] {
+  let highest = names.length;
+  for (const index of mask) if (index !== IGNORE_LABEL && index > highest) highest = index;
+  return Array.from({ length: highest + 1 }, (_, i) => (i === 0 ? 'background' : names[i - 1] ?? `class ${i}`));
+}
+
+export interface Prediction {
+  readonly width: number;
+  readonly height: number;
+  /** Whether the image was scaled down to fit the request limit. */
+  readonly scaled: boolean;
+  readonly mask: Uint8Array;
+  /** Single-channel PNG of class indices, at the image's size. */
+  readonly maskPng: Buffer;
+  readonly overlayPng: Buffer;
+  readonly classNames: string[];
+  readonly fractions: number[];
+}
+
+/**
+ * Asks a semantic-segmentation endpoint for an image's mask (`image/jpeg` in, `image/png` out, as the
+ * built-in algorithm answers) and draws it over the image.
+ */
+export async function predictSegmentation(client: SageMakerRuntimeClient, endpointName: string, image: Buffer, classNames: readonly string[]): Promise<Prediction> {
+  const request = await prepareRequestImage(image);
+  const response = await client.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'image/jpeg', Accept: 'image/png', Body: request.body }));
+  if (!response.Body) throw new Error(`endpoint ${endpointName} answered with no body`);
+  const mask = await decodeClassMask(Buffer.from(response.Body), request.width, request.height);
+  const names = classNamesFor(mask, classNames);
+  return {
+    width: request.width,
+    height: request.height,
+    scaled: request.sentWidth !== request.width || request.sentHeight !== request.height,
+    mask,
+    maskPng: await encodeClassIndexPng(Buffer.from(mask), request.width, request.height),
+    overlayPng: await overlayPng(request.rgb, request.width, request.height, mask, names),
+    classNames: names,
+    fractions: classFractions(mask, names.length),
+  };
+}
