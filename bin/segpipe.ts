@@ -2,15 +2,17 @@ import { Command } from 'commander';
 import { benchCommand } from './commands/bench';
 import { convertCommand } from './commands/convert';
 import { estimateCommand } from './commands/estimate';
+import { localCommand } from './commands/local';
 import { predictCommand } from './commands/predict';
 
 const program = new Command()
   .name('segpipe')
-  .description('Ground Truth semantic-segmentation output to SageMaker Semantic Segmentation channels, and back to pictures')
+  .description('images in S3 to a SageMaker semantic-segmentation endpoint: convert labeling output, estimate costs, predict, and run it all locally')
   .version('0.1.0')
   .addCommand(convertCommand())
   .addCommand(estimateCommand())
   .addCommand(predictCommand())
+  .addCommand(localCommand())
   .addCommand(benchCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

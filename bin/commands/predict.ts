@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { Command } from 'commander';
 import { predictSegmentation } from '../../lambda/predict/predict';
+import { runtimeClientFor } from '../../lambda/predict/runtime-client';
 
 interface PredictOptions {
   endpoint: string;
@@ -10,16 +10,6 @@ interface PredictOptions {
   region?: string;
   endpointUrl?: string;
   classes?: string;
-}
-
-/** A client for the real SageMaker runtime, or for the local run's endpoint (which needs no credentials). */
-export function runtimeClient(options: { region?: string; endpointUrl?: string }): SageMakerRuntimeClient {
-  const local = options.endpointUrl !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(options.endpointUrl);
-  return new SageMakerRuntimeClient({
-    region: options.region ?? process.env.AWS_REGION ?? (local ? 'us-east-1' : undefined),
-    endpoint: options.endpointUrl,
-    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
 }
 
 /** `segpipe predict`: an endpoint's masks for some images, drawn over them. */
@@ -33,7 +23,7 @@ export function predictCommand(): Command {
     .option('--endpoint-url <url>', 'the SageMaker runtime URL, e.g. the local run\'s')
     .option('--classes <names>', 'class names of indices 1, 2, ... for the legend, comma-separated (see the run report\'s classes)')
     .action(async (images: string[], options: PredictOptions) => {
-      const client = runtimeClient(options);
+      const client = runtimeClientFor(options);
       const classNames = options.classes ? options.classes.split(',').map((c) => c.trim()) : [];
       mkdirSync(options.out, { recursive: true });
       let failed = 0;

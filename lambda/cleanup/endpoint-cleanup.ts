@@ -6,6 +6,8 @@ import { ResourceKind, StackEndpoint, StackIdentity, StackResource, StackResourc
 /** Endpoint states in which SageMaker is still working: deleting then fails, and the config in use may change. */
 const IN_PROGRESS_STATES = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 const MINUTE = 60_000;
+/** Minutes as people read them (the local run uses fractions of a minute). */
+const minutes = (n: number) => String(Number(n.toFixed(2)));
 
 export interface CleanupPolicy extends StackIdentity {
   /** An endpoint with no invocations for this long is deleted. */
@@ -151,10 +153,10 @@ async function expiredOrIdle(
     return `older than its time-to-live: created ${endpoint.createdAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h`;
   }
   const sinceChange = (now.getTime() - endpoint.lastModifiedAt.getTime()) / MINUTE;
-  if (sinceChange < policy.idleMinutes) return `keep: deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${policy.idleMinutes}`;
+  if (sinceChange < policy.idleMinutes) return `keep: deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${minutes(policy.idleMinutes)}`;
   const invocations = await invocationsSince(cloudwatch, resources, endpoint.name, variants, policy.idleMinutes, now);
-  if (invocations > 0) return `keep: ${invocations} invocations in the last ${policy.idleMinutes} minutes`;
-  return `idle: no invocations in the last ${policy.idleMinutes} minutes`;
+  if (invocations > 0) return `keep: ${invocations} invocations in the last ${minutes(policy.idleMinutes)} minutes`;
+  return `idle: no invocations in the last ${minutes(policy.idleMinutes)} minutes`;
 }
 
 /** `AWS/SageMaker` `Invocations` summed over the endpoint's variants; no datapoints counts as zero. */

@@ -36,6 +36,10 @@ export async function startEmbeddedS3Server(options: { buckets: readonly string[
     await next();
   });
   const { port } = await server.run();
+  // Node closes idle keep-alive sockets after 5 s, racing the SDK reusing them after a long pause (a
+  // local training job): the SDK then sees ECONNRESET. Keep them open longer than any pause here.
+  server.httpServer.keepAliveTimeout = 120_000;
+  server.httpServer.headersTimeout = 121_000;
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,

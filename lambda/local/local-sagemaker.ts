@@ -58,6 +58,8 @@ export class LocalSageMaker {
     this.server = createServer((req, res) => {
       this.invoke(req, res).catch((err: Error) => this.error(res, 500, 'InternalFailure', err.message));
     });
+    // As for the embedded S3 server: idle keep-alive sockets outlive the pauses between requests.
+    this.server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
@@ -128,9 +130,8 @@ export class LocalSageMaker {
 
   /** A SageMaker client whose calls this stand-in answers: the clean-up runs against it unchanged. */
   sagemakerClient(): SageMakerClient {
-    const page = <T>(items: T[]) => items;
     const send = async (command: unknown): Promise<unknown> => {
-      if (command instanceof ListEndpointsCommand) return { Endpoints: page([...this.endpoints.values()].filter((e) => e.name.includes(command.input.NameContains ?? '')).map((e) => this.summary(e))) };
+      if (command instanceof ListEndpointsCommand) return { Endpoints: [...this.endpoints.values()].filter((e) => e.name.includes(command.input.NameContains ?? '')).map((e) => this.summary(e)) };
       if (command instanceof ListEndpointConfigsCommand) {
         return { EndpointConfigs: [...this.configs.values()].filter((c) => c.name.includes(command.input.NameContains ?? '')).map((c) => ({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: c.createdAt })) };
       }

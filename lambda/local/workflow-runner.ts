@@ -130,6 +130,8 @@ export interface RunWorkflowOptions {
   readonly tasks: Record<string, TaskHandler>;
   /** Called as the run enters each state (for progress output). */
   readonly onState?: (name: string) => void;
+  /** Seconds every Wait state waits. @default 0 */
+  readonly waitSeconds?: number;
 }
 
 export interface WorkflowOutcome {
@@ -141,13 +143,13 @@ export interface WorkflowOutcome {
   readonly path: string[];
 }
 
-/** Executes the definition locally with every Task answered by `tasks`, Waits and Retries without delay. */
+/** Executes the definition locally with every Task answered by `tasks`, Waits as short as asked, Retries without delay. */
 export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowOutcome> {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const states = allStates(options.definition);
   const missing = states.filter(([name, s]) => s.Type === 'Task' && !options.tasks[name]).map(([name]) => name);
   if (missing.length > 0) throw new Error(`no local handler for the Task states ${missing.join(', ')}`);
-  const waitTimeOverrides = Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, 0]));
+  const waitTimeOverrides = Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, (options.waitSeconds ?? 0) * 1000]));
   const retryIntervalOverrides = Object.fromEntries(states.filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 0]));
   const machine = new StateMachine(options.definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const execution = machine.run(options.input as never, {

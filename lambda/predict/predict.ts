@@ -8,7 +8,7 @@ const IGNORE_LABEL = 255;
 
 /** Overlay colours of classes 1, 2, ... (class 0, the background, is left clear). */
 const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+  [230, 25, 75], [255, 225, 25], [0, 130, 200], [60, 180, 75], [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
 ];
 
 export function classColour(index: number): readonly [number, number, number] {

@@ -29,7 +29,7 @@ describe('a per-run budget, checked in the local workflow', () => {
   test('a batch whose estimate is over the budget stops before labeling, says why, and gives its images back', async () => {
     await uploadBatch('big', 5);
     const client = harness.server.client();
-    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'images/big/_START', Body: '' }));
+    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'images/big/_START', Body: Buffer.alloc(0) }));
     client.destroy();
     const { tasks, calls } = fakes(harness, new Map());
     const outcome = await harness.run({ input: { batch: 'big', generation: 'g1' }, executionName: 'big-over-budget', fakes: tasks });
