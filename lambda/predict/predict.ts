@@ -54,7 +54,8 @@ export async function decodeClassMask(png: Buffer, width: number, height: number
   const meta = await sharp(png).metadata();
   if (meta.width !== width || meta.height !== height) {
     const raw = await mask.raw().toBuffer({ resolveWithObject: true });
-    mask = sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: 1 } }).resize(width, height, { kernel: 'nearest', fit: 'fill' });
+    // sharp widens one-channel raw input to three channels: take the first back.
+    mask = sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: 1 } }).resize(width, height, { kernel: 'nearest', fit: 'fill' }).extractChannel(0);
   }
   return new Uint8Array(await mask.raw().toBuffer());
 }

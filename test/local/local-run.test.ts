@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { LocalRunResult, runLocally } from '../../lambda/local/local-run';
+import { S3ObjectStore, createS3Client } from '../../lambda/convert/s3-object-store';
+import { renderSyntheticScene } from '../../lambda/local/synthetic-scenes';
+import { readMasksWithPil } from '../helpers/pil';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+
+describe('the local run', () => {
+  let result: LocalRunResult;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    result = await runLocally({ images: 16, imageWidth: 96, imageHeight: 72, epochs: 8, keep: true, dataDir: mkdtempSync(join(tmpdir(), 'segpipe-local-test-')), log: (l) => lines.push(l) });
+  }, 180_000);
+  afterAll(async () => result?.close());
+
+  test('runs the shipped state machine to a deployed endpoint, saying what is a stand-in', () => {
+    expect(result.status).toBe('SUCCEEDED');
+    const output = lines.join('\n');
+    for (const state of ['Check batch', 'Snapshot batch', 'Label', 'Convert chunk', 'Assemble channels', 'Train', 'Create endpoint', 'Report deployed', 'Run finished']) {
+      expect(output).toContain(`▸ ${state}\n`);
+    }
+    expect(output).toMatch(/LOCAL STAND-IN labeling/);
+    expect(output).toMatch(/LOCAL STAND-IN training/);
+    expect(output).toMatch(/LOCAL STAND-IN hosting/);
+    expect(output).toContain('Shortened for a local run');
+    expect(output).toContain(`Try: npx segpipe predict --endpoint segpipe-endpoint --endpoint-url ${result.endpointUrl}`);
+  });
+
+  test('its report holds the run, the classes and metrics that beat predicting background everywhere', () => {
+    const report = JSON.parse(readFileSync(result.reportPath!, 'utf8'));
+    expect(report).toMatchObject({ status: 'deployed', classes: ['BACKGROUND', 'turtle', 'rock'], counts: { skipped: 1 } });
+    expect(report.counts.converted).toBe(15);
+    // Background everywhere scores its pixel share over 3 classes: at most 1/3.
+    expect(report.metrics['validation:mIOU']).toBeGreaterThan(0.45);
+    expect(report.metrics['validation:pixel_accuracy']).toBeGreaterThan(0.7);
+  });
+
+  test('its channels are what the algorithm reads: JPEGs and single-channel class-index PNGs of the same names', async () => {
+    const channels = join(result.dataDir, 's3', 'artifacts', 'runs', result.runId!, 'channels');
+    expect(existsSync(channels)).toBe(true);
+    const store = new S3ObjectStore(createS3Client({ endpoint: result.s3Endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }));
+    const prefix = `runs/${result.runId}/channels/`;
+    const train = (await store.list('artifacts', `${prefix}train/`)).map((o) => o.key.split('/').pop()!.replace('.jpg', ''));
+    const annotations = (await store.list('artifacts', `${prefix}train_annotation/`)).map((o) => o.key.split('/').pop()!.replace('.png', ''));
+    expect(train.length).toBeGreaterThan(0);
+    expect(annotations.sort()).toEqual(train.sort());
+    const work = mkdtempSync(join(tmpdir(), 'segpipe-local-pil-'));
+    const mask = join(work, 'mask.png');
+    writeFileSync(mask, await store.read(`s3://artifacts/${prefix}train_annotation/${annotations[0]}.png`));
+    const [pil] = readMasksWithPil([mask]);
+    expect(pil.mode).toBe('L');
+    expect(Math.max(...pil.values)).toBeLessThanOrEqual(2);
+    store.client.destroy();
+  });
+
+  test('validation-overlays.png is a contact sheet of the validation images', async () => {
+    const meta = await sharp(result.overlayPath!).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBeGreaterThanOrEqual(3 * 96);
+    expect(meta.height).toBeGreaterThan(72);
+  });
+
+  test('segpipe predict against the local endpoint writes masks of the input image\'s size, and overlays', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'segpipe-predict-'));
+    const scene = renderSyntheticScene(42, 150, 110);
+    const png = join(work, 'shore.png');
+    await sharp(scene.rgb, { raw: { width: 150, height: 110, channels: 3 } }).png().toFile(png);
+    const jpeg = join(work, 'rocks.jpg');
+    await sharp(renderSyntheticScene(43, 77, 51).rgb, { raw: { width: 77, height: 51, channels: 3 } }).jpeg().toFile(jpeg);
+    const out = join(work, 'out');
+    const { stdout } = await run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,rock', '--out', out, png, jpeg]);
+    expect(stdout).toMatch(/shore\.png → .*shore\.mask\.png, .*shore\.overlay\.png \(150×110\): background \d+\.\d%, turtle \d+\.\d%, rock \d+\.\d%/);
+    expect(readdirSync(out).sort()).toEqual(['rocks.mask.png', 'rocks.overlay.png', 'shore.mask.png', 'shore.overlay.png']);
+    for (const [name, width, height] of [['shore', 150, 110], ['rocks', 77, 51]] as const) {
+      const mask = await sharp(join(out, `${name}.mask.png`)).metadata();
+      expect({ width: mask.width, height: mask.height, channels: mask.channels }).toEqual({ width, height, channels: 1 });
+    }
+    // Most pixels predicted right on a scene like the training ones.
+    const predicted = await sharp(join(out, 'shore.mask.png')).extractChannel(0).raw().toBuffer();
+    let right = 0;
+    predicted.forEach((v, i) => { if (v === scene.classIndices[i]) right++; });
+    expect(right / predicted.length).toBeGreaterThan(0.6);
+  });
+
+  test('predict reports an unknown endpoint by name and fails', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'segpipe-predict-'));
+    const jpeg = join(work, 'a.jpg');
+    await sharp(renderSyntheticScene(1, 20, 20).rgb, { raw: { width: 20, height: 20, channels: 3 } }).jpeg().toFile(jpeg);
+    await expect(run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', 'nope', '--endpoint-url', result.endpointUrl!, '--out', work, jpeg]))
+      .rejects.toMatchObject({ stderr: expect.stringContaining('Endpoint nope of account 123456789012 not found.') });
+  });
+});
