@@ -101,8 +101,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
 
   try {
     const notify = (kind: string): TaskHandler => async (input) => {
-      const message = input as { Subject?: string; Message?: string; Entries?: { DetailType: string; Detail: string }[] };
-      const text = message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${e.Detail}`).join('\n') : `${message.Subject}\n${message.Message}`;
+      const message = input as { Subject?: string; Message?: string; Entries?: { DetailType: string; Detail: unknown }[] };
+      const detail = (d: unknown) => (typeof d === 'string' ? d : JSON.stringify(d));
+      const text = message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${detail(e.Detail)}`).join('\n') : `${message.Subject}\n${message.Message}`;
       appendFileSync(join(dataDir, 'notifications.log'), `--- ${kind} (local stand-in) ${new Date().toISOString()}\n${text}\n`);
       return kind.startsWith('SNS') ? { MessageId: `local-${Date.now()}` } : { FailedEntryCount: 0, Entries: [{ EventId: 'local' }] };
     };

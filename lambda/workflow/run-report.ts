@@ -69,7 +69,7 @@ export function buildRunReport(options: {
     reason: options.status === 'failed'
       ? reasonOf(state.error)
       : options.status === 'not-deployed'
-        ? `validation:mIOU ${miou ?? 'missing'} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
+        ? `validation:mIOU ${rounded(miou)} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
         : undefined,
     mode: state.run?.mode,
     labelingJob: state.run?.mode === 'label' ? state.run.names.labelingJob : undefined,
@@ -108,11 +108,16 @@ export function notificationText(report: RunReport, reportUri: string): { subjec
     `Run: ${report.runId}`,
     report.reason ? `Reason: ${report.reason}` : undefined,
     report.endpoint ? `Endpoint: ${report.endpoint}` : undefined,
-    report.metrics ? `validation:mIOU ${report.metrics['validation:mIOU']}, validation:pixel_accuracy ${report.metrics['validation:pixel_accuracy']} (minimum mIOU ${report.metrics.minimumMiou})` : undefined,
+    report.metrics ? `validation:mIOU ${rounded(report.metrics['validation:mIOU'])}, validation:pixel_accuracy ${rounded(report.metrics['validation:pixel_accuracy'])} (minimum mIOU ${report.metrics.minimumMiou})` : undefined,
     report.counts ? `Items: ${report.counts.converted} converted this run, ${report.counts.skipped} skipped; dataset ${report.counts.train} train, ${report.counts.validation} validation` : undefined,
     ...(report.skippedItems ?? []).map((s) => `  skipped ${s.source ?? `line ${s.line}`}: ${s.reason}`),
     `Duration: ${report.durations.totalSeconds} s${report.durations.trainingSeconds !== undefined ? ` (training ${report.durations.trainingSeconds} s)` : ''}`,
     `Report: ${reportUri}`,
   ];
   return { subject: headline.slice(0, 99), message: lines.filter((l) => l !== undefined).join('\n') };
+}
+
+/** A metric as people read it: three decimals (the report keeps the full value). */
+function rounded(value: number | undefined): string {
+  return value === undefined ? 'missing' : String(Number(value.toFixed(3)));
 }
