@@ -59,62 +59,56 @@ export class StackResources {
   }
 
   async endpoints(): Promise<StackEndpoint[]> {
-    const found: StackEndpoint[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await this.call(() => this.sagemaker.send(new ListEndpointsCommand({ NameContains: this.identity.resourcePrefix, MaxResults: 100, NextToken })));
-      for (const e of page.Endpoints ?? []) {
-        found.push({
-          kind: 'endpoint', name: e.EndpointName!, arn: e.EndpointArn!, createdAt: new Date(e.CreationTime!),
-          lastModifiedAt: new Date(e.LastModifiedTime ?? e.CreationTime!), status: e.EndpointStatus ?? 'Unknown',
-        });
-      }
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return this.tagged(found);
+    const NameContains = this.identity.resourcePrefix;
+    return this.tagged(await this.listAll(
+      (NextToken) => this.sagemaker.send(new ListEndpointsCommand({ NameContains, MaxResults: 100, NextToken })),
+      (page) => (page.Endpoints ?? []).map((e): StackEndpoint => ({
+        kind: 'endpoint', name: e.EndpointName!, arn: e.EndpointArn!, createdAt: new Date(e.CreationTime!),
+        lastModifiedAt: new Date(e.LastModifiedTime ?? e.CreationTime!), status: e.EndpointStatus ?? 'Unknown',
+      })),
+    ));
   }
 
   async endpointConfigs(): Promise<StackResource[]> {
-    const found: StackResource[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await this.call(() => this.sagemaker.send(new ListEndpointConfigsCommand({ NameContains: this.identity.resourcePrefix, MaxResults: 100, NextToken })));
-      for (const c of page.EndpointConfigs ?? []) {
-        found.push({ kind: 'endpoint-config', name: c.EndpointConfigName!, arn: c.EndpointConfigArn!, createdAt: new Date(c.CreationTime!) });
-      }
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return this.tagged(found);
+    const NameContains = this.identity.resourcePrefix;
+    return this.tagged(await this.listAll(
+      (NextToken) => this.sagemaker.send(new ListEndpointConfigsCommand({ NameContains, MaxResults: 100, NextToken })),
+      (page) => (page.EndpointConfigs ?? []).map((c): StackResource => ({ kind: 'endpoint-config', name: c.EndpointConfigName!, arn: c.EndpointConfigArn!, createdAt: new Date(c.CreationTime!) })),
+    ));
   }
 
   async models(): Promise<StackResource[]> {
-    const found: StackResource[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await this.call(() => this.sagemaker.send(new ListModelsCommand({ NameContains: this.identity.resourcePrefix, MaxResults: 100, NextToken })));
-      for (const m of page.Models ?? []) {
-        found.push({ kind: 'model', name: m.ModelName!, arn: m.ModelArn!, createdAt: new Date(m.CreationTime!) });
-      }
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return this.tagged(found);
+    const NameContains = this.identity.resourcePrefix;
+    return this.tagged(await this.listAll(
+      (NextToken) => this.sagemaker.send(new ListModelsCommand({ NameContains, MaxResults: 100, NextToken })),
+      (page) => (page.Models ?? []).map((m): StackResource => ({ kind: 'model', name: m.ModelName!, arn: m.ModelArn!, createdAt: new Date(m.CreationTime!) })),
+    ));
   }
 
   /** The stack's training and labeling jobs that are still running (`InProgress`), which bill until they stop. */
   async runningJobs(): Promise<StackJob[]> {
-    const found: StackJob[] = [];
-    let NextToken: string | undefined;
+    const filter = { NameContains: this.identity.resourcePrefix, StatusEquals: 'InProgress' as const, MaxResults: 100 };
+    const training = await this.listAll(
+      (NextToken) => this.sagemaker.send(new ListTrainingJobsCommand({ ...filter, NextToken })),
+      (page) => (page.TrainingJobSummaries ?? []).map((job): StackJob => ({ kind: 'training-job', name: job.TrainingJobName!, arn: job.TrainingJobArn! })),
+    );
+    const labeling = await this.listAll(
+      (NextToken) => this.sagemaker.send(new ListLabelingJobsCommand({ ...filter, NextToken })),
+      (page) => (page.LabelingJobSummaryList ?? []).map((job): StackJob => ({ kind: 'labeling-job', name: job.LabelingJobName!, arn: job.LabelingJobArn! })),
+    );
+    return this.tagged([...training, ...labeling]);
+  }
+
+  /** Every page of a SageMaker listing, each page's call retried on throttling. */
+  private async listAll<Page extends { NextToken?: string }, T>(fetch: (nextToken?: string) => Promise<Page>, items: (page: Page) => T[]): Promise<T[]> {
+    const found: T[] = [];
+    let nextToken: string | undefined;
     do {
-      const page = await this.call(() => this.sagemaker.send(new ListTrainingJobsCommand({ NameContains: this.identity.resourcePrefix, StatusEquals: 'InProgress', MaxResults: 100, NextToken })));
-      for (const job of page.TrainingJobSummaries ?? []) found.push({ kind: 'training-job', name: job.TrainingJobName!, arn: job.TrainingJobArn! });
-      NextToken = page.NextToken;
-    } while (NextToken);
-    do {
-      const page = await this.call(() => this.sagemaker.send(new ListLabelingJobsCommand({ NameContains: this.identity.resourcePrefix, StatusEquals: 'InProgress', MaxResults: 100, NextToken })));
-      for (const job of page.LabelingJobSummaryList ?? []) found.push({ kind: 'labeling-job', name: job.LabelingJobName!, arn: job.LabelingJobArn! });
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return this.tagged(found);
+      const page = await this.call(() => fetch(nextToken));
+      found.push(...items(page));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return found;
   }
 
   /** The endpoint's config, variants and failure reason; undefined once it is gone. */
