@@ -29,8 +29,9 @@ export interface SegpipeCleanupProps {
    */
   readonly deployGracePeriod?: Duration;
   /**
-   * Longest wait, when the stack is deleted, for its endpoints and jobs to go.
-   * @default Duration.hours(2)
+   * Longest wait, when the stack is deleted, for its endpoints and jobs to go (CloudFormation waits
+   * an hour at most for a custom resource).
+   * @default Duration.minutes(55)
    */
   readonly tearDownTimeout?: Duration;
 }
@@ -71,6 +72,8 @@ export class SegpipeCleanup extends Construct {
       },
       timeout: Duration.minutes(5),
     });
+    // A failed sweep is not run again at once (it would notify twice): the next scheduled one retries.
+    this.cleanUp.function.configureAsyncInvoke({ retryAttempts: 0 });
     const tearDownStart = new HandlerFunction(this, 'TearDownStart', {
       handler: 'tear-down', exportName: 'onEvent', description: 'segpipe: on stack deletion, stops the stack\'s jobs and deletes its SageMaker resources',
       environment: { ...identity, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn }, timeout: Duration.minutes(5),
@@ -97,6 +100,8 @@ export class SegpipeCleanup extends Construct {
       allow(fn.role, ['sagemaker:ListTags'], [sagemakerArn('training-job'), sagemakerArn('labeling-job')]);
       allow(fn.role, ['sagemaker:StopTrainingJob', 'sagemaker:StopLabelingJob'], [sagemakerArn('training-job'), sagemakerArn('labeling-job')], ownedByStack);
       allow(fn.role, ['states:ListExecutions'], [props.stateMachine.stateMachineArn]);
+      // A Delete of the resource tears down only while the stack itself is being deleted.
+      allow(fn.role, ['cloudformation:DescribeStacks'], [stack.stackId]);
       allow(fn.role, ['states:StopExecution'], [Arn.format({
         service: 'states', resource: 'execution', resourceName: `${Arn.split(props.stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }, stack)]);
@@ -122,7 +127,7 @@ export class SegpipeCleanup extends Construct {
       onEventHandler: tearDownStart.function,
       isCompleteHandler: tearDownCheck.function,
       queryInterval: Duration.seconds(30),
-      totalTimeout: props.tearDownTimeout ?? Duration.hours(2),
+      totalTimeout: props.tearDownTimeout ?? Duration.minutes(55),
       logGroup: new logs.LogGroup(this, 'TearDownProviderLogs', { retention: LOG_RETENTION }),
     });
     this.tearDown = new CustomResource(this, 'TearDown', { serviceToken: provider.serviceToken, resourceType: 'Custom::SegpipeSageMakerTearDown' });

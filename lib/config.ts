@@ -138,7 +138,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { path: 'training.minSamples', default: '`10`', allowed: 'an integer from 1 to 1000000', description: 'A run whose train channel holds fewer items stops before training.' },
   { path: 'hosting.instanceType', default: '`ml.c5.xlarge`', allowed: 'an `ml.*` instance type', description: 'Endpoint instance.' },
   { path: 'hosting.idleMinutes', default: '`120`', allowed: 'an integer from 10 to 43200', description: 'An endpoint with no invocations for this long is deleted.' },
-  { path: 'hosting.timeToLiveHours', default: '`0`', allowed: 'an integer from 0 to 8760; 0 means no limit', description: 'An endpoint older than this is deleted.' },
+  { path: 'hosting.timeToLiveHours', default: '`0`', allowed: 'an integer from 0 to 8760; 0 means no limit', description: 'An endpoint deployed longer ago than this is deleted, used or not (a run that redeploys starts the count anew).' },
   { path: 'cleanup.everyMinutes', default: '`60`', allowed: 'an integer from 5 to 1440', description: 'How often the clean-up looks for idle, expired or failed endpoints and unused endpoint configs and models.' },
   { path: 'cleanup.keepModels', default: '`1`', allowed: 'an integer from 0 to 100', description: 'Newest models kept (with the endpoint config that served each) after their endpoint is deleted, so a redeploy is one `create-endpoint` call.' },
   { path: 'cleanup.dryRun', default: '`false`', allowed: '`true`, `false`', description: 'The clean-up logs what it would delete and deletes nothing.' },

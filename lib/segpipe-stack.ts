@@ -94,6 +94,8 @@ export class SegpipeStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       topic: this.workflow.topic,
     });
+    // On deletion the trigger goes first: no run starts while the tear-down stops the running ones.
+    this.trigger.rule.node.addDependency(this.cleanup.tearDown);
 
     new CfnOutput(this, 'InboxBucketName', {
       description: 'Drop images here, under images/<batch>/, or a Ground Truth output manifest under labeled/<batch>/',

@@ -112,7 +112,6 @@ export class SegpipeWorkflow extends Construct {
       MIN_TRAINING_SAMPLES: String(config.training.minSamples),
       MIN_VALIDATION_MIOU: String(config.minValidationMiou),
       RESOURCE_PREFIX: resourcePrefix,
-      COST_SETTINGS: JSON.stringify(pickCostSettings(config)),
       POWERTOOLS_SERVICE_NAME: 'segpipe',
     };
     const handler = (id: string, name: string, description: string, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean } = {}) =>
@@ -122,6 +121,7 @@ export class SegpipeWorkflow extends Construct {
     const prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs');
     const checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid');
     const checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid');
+    checkBudget.function.addEnvironment('COST_SETTINGS', JSON.stringify(pickCostSettings(config)));
     const planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', { timeout: Duration.minutes(5), sharp: true });
     const convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
     const assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });

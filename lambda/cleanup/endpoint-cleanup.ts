@@ -1,13 +1,15 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { RetryOptions, isNotFound } from '../shared/aws-calls';
-import { ResourceKind, StackEndpoint, StackIdentity, StackResource, StackResources } from './stack-resources';
+import { ENDPOINT_CHANGING_STATES, ResourceKind, StackEndpoint, StackIdentity, StackResource, StackResources } from './stack-resources';
+import { STACK_TAG_KEY, endpointName } from '../workflow/names';
 
-/** Endpoint states in which SageMaker is still working: deleting then fails, and the config in use may change. */
-const IN_PROGRESS_STATES = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 const MINUTE = 60_000;
 /** Minutes as people read them (the local run uses fractions of a minute). */
 const minutes = (n: number) => String(Number(n.toFixed(2)));
+
+/** A call retried on throttling. */
+type Call = <T>(request: () => Promise<T>) => Promise<T>;
 
 export interface CleanupPolicy extends StackIdentity {
   /** An endpoint with no invocations for this long is deleted. */
@@ -88,8 +90,14 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
   // Endpoints.
   const configsInUse = new Set<string>();
   let changing = false;
-  for (const endpoint of await resources.endpoints()) {
-    if (IN_PROGRESS_STATES.has(endpoint.status)) {
+  for (const endpoint of await resources.endpointsUnderPrefix()) {
+    if (!endpoint.ours) {
+      // Not the stack's to delete, but it may serve one of the stack's configs.
+      const config = (await resources.describeEndpoint(endpoint.name))?.config;
+      if (config) configsInUse.add(config);
+      continue;
+    }
+    if (ENDPOINT_CHANGING_STATES.has(endpoint.status)) {
       changing = true;
       keep(endpoint, `${endpoint.status}: left alone until SageMaker is done`);
       continue;
@@ -99,9 +107,15 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
       result.vanished.push({ kind: 'endpoint', name: endpoint.name, reason: 'deleted by someone else during the sweep' });
       continue;
     }
+    // The listing may be stale: a run may have started an update since.
+    if (details.status && ENDPOINT_CHANGING_STATES.has(details.status)) {
+      changing = true;
+      keep(endpoint, `${details.status}: left alone until SageMaker is done`);
+      continue;
+    }
     const verdict = endpoint.status === 'Failed'
       ? `Failed: ${details.failureReason ?? 'no reason given'}`
-      : await expiredOrIdle(clients.cloudwatch, resources, endpoint, details.variants, policy, now);
+      : await expiredOrIdle(clients.cloudwatch, (call) => resources.call(call), endpoint, details.variants, policy, now);
     if (verdict.startsWith('keep: ')) {
       keep(endpoint, verdict.slice('keep: '.length));
       if (details.config) configsInUse.add(details.config);
@@ -130,7 +144,10 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
     let kept = true;
     if (configsInUse.has(config.name)) keep(config, 'an endpoint uses it');
     else if (recent(config)) keep(config, `created less than ${policy.graceMinutes} minutes ago: a run may be deploying it`);
-    else if (servesKeptModel) keep(config, `serves one of the newest ${policy.keepModels} model(s): redeploy with aws sagemaker create-endpoint --endpoint-name <name> --endpoint-config-name ${config.name}`);
+    else if (servesKeptModel) {
+      keep(config, `serves one of the newest ${policy.keepModels} model(s): redeploy with aws sagemaker create-endpoint --endpoint-name ${endpointName(policy.resourcePrefix)} ` +
+        `--endpoint-config-name ${config.name} --tags Key=${STACK_TAG_KEY},Value=${policy.stackName}`);
+    }
     else kept = !(await remove(config, 'no endpoint uses it'));
     if (kept) served.forEach((m) => modelsInUse.add(m));
     if (servesKeptModel) served.forEach((m) => modelsWithConfig.add(m));
@@ -146,31 +163,32 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
 
 /** Why an endpoint that is standing goes, or `keep: <why>` when it stays. */
 async function expiredOrIdle(
-  cloudwatch: CloudWatchClient, resources: StackResources, endpoint: StackEndpoint, variants: string[], policy: CleanupPolicy, now: Date,
+  cloudwatch: CloudWatchClient, call: Call, endpoint: StackEndpoint, variants: string[], policy: CleanupPolicy, now: Date,
 ): Promise<string> {
-  const ageHours = (now.getTime() - endpoint.createdAt.getTime()) / (60 * MINUTE);
+  // From the last deployment: a run that redeploys to an old endpoint gives it a new time-to-live.
+  const ageHours = (now.getTime() - endpoint.lastModifiedAt.getTime()) / (60 * MINUTE);
   if (policy.timeToLiveHours > 0 && ageHours >= policy.timeToLiveHours) {
-    return `older than its time-to-live: created ${endpoint.createdAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h`;
+    return `older than its time-to-live: deployed ${endpoint.lastModifiedAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h`;
   }
   const sinceChange = (now.getTime() - endpoint.lastModifiedAt.getTime()) / MINUTE;
   if (sinceChange < policy.idleMinutes) return `keep: deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${minutes(policy.idleMinutes)}`;
-  const invocations = await invocationsSince(cloudwatch, resources, endpoint.name, variants, policy.idleMinutes, now);
+  const invocations = await invocationsSince(cloudwatch, call, endpoint.name, variants, policy.idleMinutes, now);
   if (invocations > 0) return `keep: ${invocations} invocations in the last ${minutes(policy.idleMinutes)} minutes`;
   return `idle: no invocations in the last ${minutes(policy.idleMinutes)} minutes`;
 }
 
 /** `AWS/SageMaker` `Invocations` summed over the endpoint's variants; no datapoints counts as zero. */
-export async function invocationsSince(cloudwatch: CloudWatchClient, resources: StackResources, endpointName: string, variants: string[], minutes: number, now: Date): Promise<number> {
-  const seconds = minutes * 60;
-  // Beyond 15 days CloudWatch keeps hourly datapoints only, and asks for a period to match.
-  const unit = seconds > 15 * 24 * 3600 ? 3600 : 60;
+export async function invocationsSince(cloudwatch: CloudWatchClient, call: Call, endpoint: string, variants: string[], windowMinutes: number, now: Date): Promise<number> {
+  const seconds = windowMinutes * 60;
+  // Datapoints older than 15 days are kept at 5-minute resolution, and CloudWatch asks for a period to match.
+  const unit = seconds > 15 * 24 * 3600 ? 300 : 60;
   const period = Math.ceil(seconds / unit) * unit;
   let total = 0;
   for (const variant of variants) {
-    const statistics = await resources.call(() => cloudwatch.send(new GetMetricStatisticsCommand({
+    const statistics = await call(() => cloudwatch.send(new GetMetricStatisticsCommand({
       Namespace: 'AWS/SageMaker',
       MetricName: 'Invocations',
-      Dimensions: [{ Name: 'EndpointName', Value: endpointName }, { Name: 'VariantName', Value: variant }],
+      Dimensions: [{ Name: 'EndpointName', Value: endpoint }, { Name: 'VariantName', Value: variant }],
       StartTime: new Date(now.getTime() - seconds * 1000),
       EndTime: now,
       Period: period,

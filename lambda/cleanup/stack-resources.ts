@@ -9,8 +9,11 @@ import {
   ListTagsCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { RetryOptions, isNotFound, withThrottlingRetry } from '../shared/aws-calls';
+import { RetryOptions, isAccessDenied, isNotFound, withThrottlingRetry } from '../shared/aws-calls';
 import { STACK_TAG_KEY } from '../workflow/names';
+
+/** Endpoint states in which SageMaker is still working: a delete fails, and the config in use may change. */
+export const ENDPOINT_CHANGING_STATES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 
 /** The three kinds of SageMaker resource a deployment leaves standing. */
 export type ResourceKind = 'endpoint' | 'endpoint-config' | 'model';
@@ -32,6 +35,7 @@ export interface StackJob {
   readonly kind: 'training-job' | 'labeling-job';
   readonly name: string;
   readonly arn: string;
+  readonly status: string;
 }
 
 /** Which stack's resources to find: names narrow the listing, the tag decides. */
@@ -58,45 +62,69 @@ export class StackResources {
     return withThrottlingRetry(request, this.retry);
   }
 
+  /** The stack's endpoints. */
   async endpoints(): Promise<StackEndpoint[]> {
+    return (await this.endpointsUnderPrefix()).filter((e) => e.ours);
+  }
+
+  /**
+   * Every endpoint named under the stack's prefix, tagged or not: one made by hand from the stack's
+   * endpoint config (a redeploy without `--tags`) still uses that config.
+   */
+  async endpointsUnderPrefix(): Promise<(StackEndpoint & { readonly ours: boolean })[]> {
     const NameContains = this.identity.resourcePrefix;
-    return this.tagged(await this.listAll(
+    const listed = this.underPrefix(await this.listAll(
       (NextToken) => this.sagemaker.send(new ListEndpointsCommand({ NameContains, MaxResults: 100, NextToken })),
       (page) => (page.Endpoints ?? []).map((e): StackEndpoint => ({
         kind: 'endpoint', name: e.EndpointName!, arn: e.EndpointArn!, createdAt: new Date(e.CreationTime!),
         lastModifiedAt: new Date(e.LastModifiedTime ?? e.CreationTime!), status: e.EndpointStatus ?? 'Unknown',
       })),
     ));
+    const ours = new Set(await this.tagged(listed));
+    return listed.map((e) => ({ ...e, ours: ours.has(e) }));
   }
 
   async endpointConfigs(): Promise<StackResource[]> {
     const NameContains = this.identity.resourcePrefix;
-    return this.tagged(await this.listAll(
+    return this.tagged(this.underPrefix(await this.listAll(
       (NextToken) => this.sagemaker.send(new ListEndpointConfigsCommand({ NameContains, MaxResults: 100, NextToken })),
       (page) => (page.EndpointConfigs ?? []).map((c): StackResource => ({ kind: 'endpoint-config', name: c.EndpointConfigName!, arn: c.EndpointConfigArn!, createdAt: new Date(c.CreationTime!) })),
-    ));
+    )));
   }
 
   async models(): Promise<StackResource[]> {
     const NameContains = this.identity.resourcePrefix;
-    return this.tagged(await this.listAll(
+    return this.tagged(this.underPrefix(await this.listAll(
       (NextToken) => this.sagemaker.send(new ListModelsCommand({ NameContains, MaxResults: 100, NextToken })),
       (page) => (page.Models ?? []).map((m): StackResource => ({ kind: 'model', name: m.ModelName!, arn: m.ModelArn!, createdAt: new Date(m.CreationTime!) })),
-    ));
+    )));
   }
 
-  /** The stack's training and labeling jobs that are still running (`InProgress`), which bill until they stop. */
-  async runningJobs(): Promise<StackJob[]> {
-    const filter = { NameContains: this.identity.resourcePrefix, StatusEquals: 'InProgress' as const, MaxResults: 100 };
-    const training = await this.listAll(
-      (NextToken) => this.sagemaker.send(new ListTrainingJobsCommand({ ...filter, NextToken })),
-      (page) => (page.TrainingJobSummaries ?? []).map((job): StackJob => ({ kind: 'training-job', name: job.TrainingJobName!, arn: job.TrainingJobArn! })),
-    );
-    const labeling = await this.listAll(
-      (NextToken) => this.sagemaker.send(new ListLabelingJobsCommand({ ...filter, NextToken })),
-      (page) => (page.LabelingJobSummaryList ?? []).map((job): StackJob => ({ kind: 'labeling-job', name: job.LabelingJobName!, arn: job.LabelingJobArn! })),
-    );
-    return this.tagged([...training, ...labeling]);
+  /** The stack's training and labeling jobs that have not ended: they bill until they stop. */
+  async unfinishedJobs(): Promise<StackJob[]> {
+    const jobs: StackJob[] = [];
+    const NameContains = this.identity.resourcePrefix;
+    for (const status of ['InProgress', 'Stopping'] as const) {
+      jobs.push(...await this.listAll(
+        (NextToken) => this.sagemaker.send(new ListTrainingJobsCommand({ NameContains, StatusEquals: status, MaxResults: 100, NextToken })),
+        (page) => (page.TrainingJobSummaries ?? []).map((job): StackJob => ({ kind: 'training-job', name: job.TrainingJobName!, arn: job.TrainingJobArn!, status })),
+      ));
+    }
+    for (const status of ['Initializing', 'InProgress', 'Stopping'] as const) {
+      jobs.push(...await this.listAll(
+        (NextToken) => this.sagemaker.send(new ListLabelingJobsCommand({ NameContains, StatusEquals: status, MaxResults: 100, NextToken })),
+        (page) => (page.LabelingJobSummaryList ?? []).map((job): StackJob => ({ kind: 'labeling-job', name: job.LabelingJobName!, arn: job.LabelingJobArn!, status })),
+      ));
+    }
+    return this.tagged(this.underPrefix(jobs));
+  }
+
+  /**
+   * `NameContains` matches anywhere in a name; the stack's resources start with `<prefix>-`, and IAM
+   * lets the stack read the tags of nothing else.
+   */
+  private underPrefix<T extends { readonly name: string }>(resources: T[]): T[] {
+    return resources.filter((r) => r.name.toLowerCase().startsWith(`${this.identity.resourcePrefix}-`));
   }
 
   /** Every page of a SageMaker listing, each page's call retried on throttling. */
@@ -111,7 +139,7 @@ export class StackResources {
     return found;
   }
 
-  /** The endpoint's config, variants and failure reason; undefined once it is gone. */
+  /** The endpoint's config, status, variants and failure reason; undefined once it is gone. */
   async describeEndpoint(name: string): Promise<{ config?: string; variants: string[]; failureReason?: string; status?: string } | undefined> {
     try {
       const endpoint = await this.call(() => this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name })));
@@ -155,8 +183,8 @@ export class StackResources {
         NextToken = page.NextToken;
       } while (NextToken);
     } catch (err) {
-      // Deleted between the listing and now: not ours to touch any more.
-      if (isNotFound(err)) return false;
+      // Deleted between the listing and now, or not readable by the stack's role: not ours to touch.
+      if (isNotFound(err) || isAccessDenied(err)) return false;
       throw err;
     }
     return false;

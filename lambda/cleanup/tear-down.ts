@@ -2,7 +2,7 @@ import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk
 import { SageMakerClient, StopLabelingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { RetryOptions, isNotFound } from '../shared/aws-calls';
 import { deleteResource } from './endpoint-cleanup';
-import { StackIdentity, StackResources } from './stack-resources';
+import { ENDPOINT_CHANGING_STATES, StackIdentity, StackResources } from './stack-resources';
 
 export interface TearDownClients {
   readonly sagemaker: SageMakerClient;
@@ -23,7 +23,6 @@ export interface TearDownResult {
   readonly waitingFor: string[];
 }
 
-const ENDPOINT_BUSY = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
 
 /**
  * One pass of the stack's tear-down, repeated until `complete`: stop the workflow's running
@@ -55,17 +54,19 @@ export async function tearDownStackResources(clients: TearDownClients, target: T
     nextToken = page.nextToken;
   } while (nextToken);
 
-  for (const job of await resources.runningJobs()) {
-    await ignoreGone(`stopped ${job.kind} ${job.name}`, () => (job.kind === 'training-job'
-      ? clients.sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: job.name }))
-      : clients.sagemaker.send(new StopLabelingJobCommand({ LabelingJobName: job.name }))));
+  for (const job of await resources.unfinishedJobs()) {
+    if (job.status !== 'Stopping') {
+      await ignoreGone(`stopped ${job.kind} ${job.name}`, () => (job.kind === 'training-job'
+        ? clients.sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: job.name }))
+        : clients.sagemaker.send(new StopLabelingJobCommand({ LabelingJobName: job.name }))));
+    }
     waitingFor.push(`${job.kind} ${job.name} to stop`);
   }
 
   const endpoints = await resources.endpoints();
   for (const endpoint of endpoints) {
-    if (ENDPOINT_BUSY.has(endpoint.status)) waitingFor.push(`endpoint ${endpoint.name} (${endpoint.status}) before deleting it`);
-    else if (endpoint.status === 'Deleting') waitingFor.push(`endpoint ${endpoint.name} to be deleted`);
+    if (endpoint.status === 'Deleting') waitingFor.push(`endpoint ${endpoint.name} to be deleted`);
+    else if (ENDPOINT_CHANGING_STATES.has(endpoint.status)) waitingFor.push(`endpoint ${endpoint.name} (${endpoint.status}) before deleting it`);
     else {
       await ignoreGone(`deleted endpoint ${endpoint.name} (${endpoint.status})`, () => deleteResource(clients.sagemaker, endpoint));
       waitingFor.push(`endpoint ${endpoint.name} to be deleted`);

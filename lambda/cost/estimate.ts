@@ -17,8 +17,8 @@ export const DEFAULT_PRICE_TABLE: PriceTable = PRICE_TABLE;
 export interface CostSettings {
   readonly workforce: { readonly type: string; readonly workersPerObject: number; readonly publicTaskPriceUsd?: number };
   readonly training: { readonly instanceType: string; readonly maxRuntimeSeconds: number; readonly spot: boolean };
-  readonly hosting: { readonly instanceType: string; readonly idleMinutes: number };
-  readonly cleanup: { readonly everyMinutes: number };
+  readonly hosting: { readonly instanceType: string; readonly idleMinutes: number; readonly timeToLiveHours: number };
+  readonly cleanup: { readonly everyMinutes: number; readonly dryRun: boolean };
   readonly budgetUsd?: number;
 }
 
@@ -28,8 +28,8 @@ export function pickCostSettings(config: CostSettings): CostSettings {
   return {
     workforce: { type: workforce.type, workersPerObject: workforce.workersPerObject, publicTaskPriceUsd: workforce.publicTaskPriceUsd },
     training: { instanceType: training.instanceType, maxRuntimeSeconds: training.maxRuntimeSeconds, spot: training.spot },
-    hosting: { instanceType: hosting.instanceType, idleMinutes: hosting.idleMinutes },
-    cleanup: { everyMinutes: cleanup.everyMinutes },
+    hosting: { instanceType: hosting.instanceType, idleMinutes: hosting.idleMinutes, timeToLiveHours: hosting.timeToLiveHours },
+    cleanup: { everyMinutes: cleanup.everyMinutes, dryRun: cleanup.dryRun },
     budgetUsd,
   };
 }
@@ -116,7 +116,16 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
     });
   }
 
-  const standingHours = (hosting.idleMinutes + cleanup.everyMinutes) / 60;
+  // An unused endpoint stands until a sweep after its idle time (or its time-to-live, if sooner)
+  // deletes it; in a dry run nothing does, and a day is counted.
+  const idleLimit = hosting.idleMinutes + cleanup.everyMinutes;
+  const ttlLimit = hosting.timeToLiveHours > 0 ? hosting.timeToLiveHours * 60 + cleanup.everyMinutes : Infinity;
+  const standingHours = cleanup.dryRun ? 24 : Math.min(idleLimit, ttlLimit) / 60;
+  const standing = cleanup.dryRun
+    ? 'for a day, and on: cleanup.dryRun is on, so nothing deletes it'
+    : ttlLimit < idleLimit
+      ? `for ${standingHours.toFixed(2)} h: hosting.timeToLiveHours ${hosting.timeToLiveHours} + up to cleanup.everyMinutes ${cleanup.everyMinutes} until the clean-up deletes it`
+      : `for ${standingHours.toFixed(2)} h, if unused once deployed: hosting.idleMinutes ${hosting.idleMinutes} + up to cleanup.everyMinutes ${cleanup.everyMinutes} until the clean-up deletes it`;
   const hostingRate = table.hostingUsdPerHour[hosting.instanceType];
   if (hostingRate === undefined) {
     unpriced.push(`hosting on ${hosting.instanceType}`);
@@ -125,8 +134,7 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
     lines.push({
       item: 'Hosting',
       usd: hostingRate * standingHours,
-      detail: `${hosting.instanceType} at ${price(hostingRate)}/h for ${standingHours.toFixed(2)} h, if unused once deployed: hosting.idleMinutes ${hosting.idleMinutes} ` +
-        `+ up to cleanup.everyMinutes ${cleanup.everyMinutes} until the clean-up deletes it (${usd(hostingRate * 24)} a day while in use)`,
+      detail: `${hosting.instanceType} at ${price(hostingRate)}/h ${standing} (${usd(hostingRate * 24)} a day while in use)`,
     });
   }
   const totalUsd = lines.reduce((sum, line) => sum + line.usd, 0);
@@ -154,6 +162,14 @@ export class BudgetExceededError extends Error {
   }
 }
 
+/** The estimate has a part the price table cannot price, so the budget cannot be checked. */
+export class BudgetUncheckableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BudgetUncheckable';
+  }
+}
+
 /**
  * Stops a run whose estimate is over the budget, before anyone is paid to label. An estimate with
  * an unpriced part cannot be checked, and is refused too: the fix is one line in the price table.
@@ -163,7 +179,7 @@ export function checkBudget(settings: CostSettings, size: RunSize, table: PriceT
   const budget = settings.budgetUsd;
   if (budget === undefined) return { estimateUsd: estimate.totalUsd, message: `no budget set; estimated ${usd(estimate.totalUsd)}` };
   if (estimate.unpriced.length > 0) {
-    throw new BudgetExceededError(`the run could not be checked against the budget of ${usd(budget)}: the price table has no price for ${estimate.unpriced.join(', ')}. ` +
+    throw new BudgetUncheckableError(`the run could not be checked against the budget of ${usd(budget)}: the price table has no price for ${estimate.unpriced.join(', ')}. ` +
       'Add it to lambda/cost/price-table.json and deploy, or remove budgetUsd.');
   }
   if (estimate.totalUsd > budget) {

@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CleanupDecision, CleanupPolicy, CleanupResult, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
+import { withThrottlingRetry } from '../shared/aws-calls';
 import { logger } from './runtime';
 
 /** What EventBridge hands over: the schedule's event, or an endpoint's state change. */
@@ -40,9 +41,15 @@ export async function handler(event: CleanupEvent): Promise<CleanupResult> {
         return;
       }
       logger.info('deleted', { ...decision });
-      await events.send(new PutEventsCommand({
-        Entries: [{ Source: 'segpipe', DetailType: DELETED_DETAIL_TYPE, Detail: JSON.stringify({ stack: policy.stackName, ...decision }) }],
-      }));
+      // The deletion happened: an event that cannot be published is logged, and the sweep goes on.
+      try {
+        const response = await withThrottlingRetry(() => events.send(new PutEventsCommand({
+          Entries: [{ Source: 'segpipe', DetailType: DELETED_DETAIL_TYPE, Detail: JSON.stringify({ stack: policy.stackName, ...decision }) }],
+        })));
+        if (response.FailedEntryCount) logger.error('deletion event not published', { ...decision, entries: response.Entries });
+      } catch (err) {
+        logger.error('deletion event not published', { ...decision, error: (err as Error).message });
+      }
     },
   });
   for (const vanished of result.vanished) logger.info('already gone', { ...vanished });

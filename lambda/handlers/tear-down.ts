@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { TearDownTarget, tearDownStackResources } from '../cleanup/tear-down';
@@ -6,8 +7,15 @@ import { logger } from './runtime';
 /** The custom-resource event the CDK provider framework passes on. */
 export interface TearDownEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly StackId: string;
   readonly PhysicalResourceId?: string;
 }
+
+/**
+ * Stack states in which a Delete means the stack is going away. A Delete also comes when the resource
+ * alone is replaced or an update rolls back; the stack's SageMaker resources must stay then.
+ */
+const STACK_GOING_AWAY = new Set(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS']);
 
 const target: TearDownTarget = {
   stackName: process.env.STACK_NAME ?? '',
@@ -15,6 +23,14 @@ const target: TearDownTarget = {
   stateMachineArn: process.env.STATE_MACHINE_ARN ?? '',
 };
 const clients = { sagemaker: new SageMakerClient({}), sfn: new SFNClient({}) };
+const cloudformation = new CloudFormationClient({});
+
+async function stackGoingAway(stackId: string): Promise<boolean> {
+  const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }));
+  const status = Stacks?.[0]?.StackStatus ?? 'unknown';
+  if (!STACK_GOING_AWAY.has(status)) logger.info('delete of the tear-down resource while the stack stays: nothing torn down', { status });
+  return STACK_GOING_AWAY.has(status);
+}
 
 /** Nothing to do until the stack is deleted; then the first tear-down pass. */
 export async function onEvent(event: TearDownEvent): Promise<{ PhysicalResourceId: string }> {
@@ -25,7 +41,7 @@ export async function onEvent(event: TearDownEvent): Promise<{ PhysicalResourceI
 
 /** Called again and again by the provider framework until the stack's SageMaker resources are gone. */
 export async function isComplete(event: TearDownEvent): Promise<{ IsComplete: boolean }> {
-  if (event.RequestType !== 'Delete') return { IsComplete: true };
+  if (event.RequestType !== 'Delete' || !(await stackGoingAway(event.StackId))) return { IsComplete: true };
   const result = await tearDownStackResources(clients, target);
   logger.info('tear-down pass', { ...result });
   return { IsComplete: result.complete };

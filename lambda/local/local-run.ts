@@ -10,6 +10,7 @@ import { predictSegmentation } from '../predict/predict';
 import type { ObjectCreatedEvent } from '../handlers/start-run';
 import { RunReport } from '../workflow/run-report';
 import { runLayout, s3Uri } from '../workflow/layout';
+import { resourcePrefix } from '../workflow/names';
 import { contactSheetPng, ContactSheetRow } from './contact-sheet';
 import { startEmbeddedS3Server } from './embedded-s3-server';
 import { LocalSageMaker } from './local-sagemaker';
@@ -212,7 +213,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     log(`${elapsed()}  waiting ${LOCAL_TIMINGS.idleSeconds} s (the local idle time), then the clean-up sweeps, as its schedule would`);
     await new Promise((done) => setTimeout(done, (LOCAL_TIMINGS.idleSeconds + 1) * 1000));
     const cleanup = await cleanUpStackResources({ sagemaker: sagemaker.sagemakerClient(), cloudwatch: sagemaker.cloudwatchClient() }, {
-      stackName: workflow.stack.stackName, resourcePrefix: 'segpipe', idleMinutes: LOCAL_TIMINGS.idleSeconds / 60, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 0,
+      stackName: workflow.stack.stackName, resourcePrefix: resourcePrefix(workflow.stack.stackName), idleMinutes: LOCAL_TIMINGS.idleSeconds / 60, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 0,
     });
     for (const d of cleanup.deleted) log(`  clean-up deleted ${d.kind} ${d.name}: ${d.reason}`);
     for (const d of cleanup.kept) log(`  clean-up kept ${d.kind} ${d.name}: ${d.reason}`);

@@ -47,9 +47,9 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
   };
   const definition = synthesizedDefinition(template, logicalId(stack.workflow.stateMachine), refs);
 
+  // One process runs every handler: the union of their environments (they agree where they overlap).
   const functions = template.toJSON().Resources as Record<string, { Properties: { Environment?: { Variables: Record<string, unknown> } } }>;
-  const firstHandler = Object.values(stack.workflow.handlers)[0];
-  const variables = functions[logicalId(firstHandler.function)].Properties.Environment!.Variables;
+  const variables = Object.assign({}, ...Object.values(stack.workflow.handlers).map((fn) => functions[logicalId(fn.function)].Properties.Environment?.Variables ?? {}));
   const environment = resolveCloudFormation(variables, { refs, mappings: {} }) as Record<string, string>;
   Object.assign(process.env, environment, {
     SEGPIPE_S3_ENDPOINT: server.endpoint,

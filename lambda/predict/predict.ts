@@ -1,6 +1,7 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
 import { encodeClassIndexPng } from '../convert/mask';
+import { readPngDirect } from '../convert/png-reader';
 
 /** InvokeEndpoint's request body limit: 6 MiB (aws-facts.md). */
 export const INVOKE_BODY_LIMIT = 6 * 1024 * 1024;
@@ -48,16 +49,23 @@ export async function prepareRequestImage(input: Buffer, limit = INVOKE_BODY_LIM
   return { body, width, height, sentWidth, sentHeight, rgb: decoded.data };
 }
 
-/** Class indices from the endpoint's PNG, at `width` × `height` (nearest-neighbour when it was sent smaller). */
+/**
+ * Class indices from the endpoint's PNG, at `width` × `height` (nearest-neighbour when it was sent
+ * smaller). A one-channel PNG is read as stored, so a palette PNG gives its indices, not its colours.
+ */
 export async function decodeClassMask(png: Buffer, width: number, height: number): Promise<Uint8Array> {
-  let mask = sharp(png).extractChannel(0);
-  const meta = await sharp(png).metadata();
-  if (meta.width !== width || meta.height !== height) {
-    const raw = await mask.raw().toBuffer({ resolveWithObject: true });
-    // sharp widens one-channel raw input to three channels: take the first back.
-    mask = sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: 1 } }).resize(width, height, { kernel: 'nearest', fit: 'fill' }).extractChannel(0);
+  const direct = await readPngDirect(png, width * height * 4 + 1);
+  let indices: { data: Buffer; width: number; height: number };
+  if (direct?.channels === 1) {
+    indices = direct;
+  } else {
+    const raw = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    indices = { data: raw.data, width: raw.info.width, height: raw.info.height };
   }
-  return new Uint8Array(await mask.raw().toBuffer());
+  if (indices.width === width && indices.height === height) return new Uint8Array(indices.data);
+  // sharp widens one-channel raw input to three channels: take the first back.
+  return new Uint8Array(await sharp(indices.data, { raw: { width: indices.width, height: indices.height, channels: 1 } })
+    .resize(width, height, { kernel: 'nearest', fit: 'fill' }).extractChannel(0).raw().toBuffer());
 }
 
 /** Share of the pixels of each class index (the ignore label left out). */

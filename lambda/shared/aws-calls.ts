@@ -22,6 +22,11 @@ export function isNotFound(err: unknown): boolean {
   return error?.name === 'ValidationException' && /could not find|does not exist|not found/i.test(error.message ?? '');
 }
 
+export function isAccessDenied(err: unknown): boolean {
+  const name = (err as AwsError | undefined)?.name ?? '';
+  return name === 'AccessDeniedException' || name === 'AccessDenied';
+}
+
 export interface RetryOptions {
   /** Tries in all, the first included. @default 6 */
   readonly attempts?: number;

@@ -70,5 +70,11 @@ describe('clean-up', () => {
       Effect: 'Allow', Action: ['sagemaker:StopLabelingJob', 'sagemaker:StopTrainingJob'], Resource: [sagemakerArn('labeling-job'), sagemakerArn('training-job')], Condition: OWNED_BY_STACK,
     });
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:ListExecutions', Resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } }));
+    // On deletion the trigger goes before the tear-down runs: no new run starts meanwhile.
+    const [trigger] = Object.entries(template.findResources('AWS::Events::Rule')).filter(([ruleId]) => ruleId.startsWith('TriggerObjectCreated'));
+    expect(trigger[1].DependsOn).toEqual(expect.arrayContaining([id]));
+    const [asyncInvoke] = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(asyncInvoke.Properties).toMatchObject({ FunctionName: { Ref: expect.stringMatching(/^CleanupCleanUpFunction/) }, MaximumRetryAttempts: 0 });
   });
 });

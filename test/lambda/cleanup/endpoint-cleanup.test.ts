@@ -1,4 +1,4 @@
-import { ListEndpointsCommand, ListTagsCommand } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand, ListEndpointsCommand, ListTagsCommand } from '@aws-sdk/client-sagemaker';
 import { CleanupPolicy, cleanUpStackResources } from '../../../lambda/cleanup/endpoint-cleanup';
 import { SageMakerWorld } from '../../helpers/sagemaker-world';
 
@@ -60,11 +60,12 @@ describe('cleanUpStackResources', () => {
     expect(world.metricQueries).toEqual([]);
   });
 
-  test('an endpoint past its time-to-live goes even when busy', async () => {
+  test('an endpoint deployed longer ago than its time-to-live goes even when busy; a redeploy starts it anew', async () => {
     deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { ageHours: 25, invocations: 100 });
+    deployment('segpipe-endpoint-2', 'segpipe-config-b', 'segpipe-model-b', { ageHours: 200, modifiedHoursAgo: 3, invocations: 100 });
     const result = await sweep({ timeToLiveHours: 24 });
-    expect(world.deleted).toContain('endpoint segpipe-endpoint');
-    expect(result.deleted[0].reason).toMatch(/^older than its time-to-live: .*25\.0 h ago, time-to-live 24 h$/);
+    expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
+    expect(result.deleted[0].reason).toMatch(/^older than its time-to-live: deployed .*, 25\.0 h ago, time-to-live 24 h$/);
   });
 
   test('untagged and other stacks\' resources are never touched, whatever their name', async () => {
@@ -74,6 +75,34 @@ describe('cleanUpStackResources', () => {
     const result = await sweep({ keepModels: 0 });
     expect(world.deleted).toEqual([]);
     expect(result.kept).toEqual([]);
+  });
+
+  test('an endpoint listed InService but Updating by the time it is described is left alone', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    world.sagemaker.on(DescribeEndpointCommand).resolves({ EndpointName: 'segpipe-endpoint', EndpointStatus: 'Updating', EndpointConfigName: 'segpipe-config-a', ProductionVariants: [{ VariantName: 'AllTraffic' }] });
+    const result = await sweep();
+    expect(world.deleted).toEqual([]);
+    expect(result.kept).toEqual([{ kind: 'endpoint', name: 'segpipe-endpoint', reason: 'Updating: left alone until SageMaker is done' }]);
+  });
+
+  test('a config an untagged endpoint under the prefix uses (a redeploy made by hand) stays, with its model', async () => {
+    deployment(undefined, 'segpipe-config-a', 'segpipe-model-a', { ageHours: 30 });
+    deployment(undefined, 'segpipe-config-b', 'segpipe-model-b', { ageHours: 20 });
+    world.endpoints.set('segpipe-by-hand', { name: 'segpipe-by-hand', tags: {}, createdAt: hoursAgo(10), status: 'InService', config: 'segpipe-config-a', invocations: 50 });
+    await sweep({ keepModels: 0 });
+    expect(world.deleted.sort()).toEqual(['endpoint-config segpipe-config-b', 'model segpipe-model-b']);
+  });
+
+  test('names that only contain the prefix are not the stack\'s; tags the role may not read are not the stack\'s', async () => {
+    deployment('old-segpipe-test', 'old-segpipe-config', 'old-segpipe-model', { tags: OURS });
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    world.sagemaker.on(ListTagsCommand).callsFake((input) => {
+      if (!input.ResourceArn?.includes('/segpipe-')) throw new Error('ListTags outside the prefix');
+      throw Object.assign(new Error('not authorized to perform: sagemaker:ListTags'), { name: 'AccessDeniedException' });
+    });
+    const result = await sweep({ keepModels: 0 });
+    expect(world.deleted).toEqual([]);
+    expect(result.errors).toEqual([]);
   });
 
   test('an endpoint that is Creating or Updating is left alone, and so are all configs and models', async () => {
@@ -109,7 +138,7 @@ describe('cleanUpStackResources', () => {
     deployment(undefined, 'segpipe-config-1', 'segpipe-model-1', { ageHours: 40 });
     const result = await sweep();
     expect(world.deleted.sort()).toEqual(['endpoint-config segpipe-config-1', 'model segpipe-model-1']);
-    expect(result.kept.find((k) => k.name === 'segpipe-config-2')?.reason).toContain('--endpoint-config-name segpipe-config-2');
+    expect(result.kept.find((k) => k.name === 'segpipe-config-2')?.reason).toContain('create-endpoint --endpoint-name segpipe-endpoint --endpoint-config-name segpipe-config-2 --tags Key=segpipe:stack,Value=Segpipe');
   });
 
   test('pages through many endpoints, configs and models', async () => {

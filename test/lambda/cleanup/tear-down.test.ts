@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { tearDownStackResources } from '../../../lambda/cleanup/tear-down';
@@ -25,7 +26,8 @@ test('stops running executions and the stack\'s running jobs, deletes its endpoi
     executions: [{ executionArn: `${TARGET.stateMachineArn.replace('stateMachine', 'execution')}:run-1`, name: 'run-1', stateMachineArn: TARGET.stateMachineArn, status: 'RUNNING', startDate: created }],
   }).resolves({ executions: [] });
   world.jobs.set('segpipe-train-r1', { kind: 'training-job', name: 'segpipe-train-r1', tags: OURS, createdAt: created, status: 'InProgress' });
-  world.jobs.set('segpipe-label-r1', { kind: 'labeling-job', name: 'segpipe-label-r1', tags: OURS, createdAt: created, status: 'InProgress' });
+  world.jobs.set('segpipe-label-r1', { kind: 'labeling-job', name: 'segpipe-label-r1', tags: OURS, createdAt: created, status: 'Initializing' });
+  world.jobs.set('segpipe-train-r0', { kind: 'training-job', name: 'segpipe-train-r0', tags: OURS, createdAt: created, status: 'Stopping' });
   world.jobs.set('segpipe-train-theirs', { kind: 'training-job', name: 'segpipe-train-theirs', tags: { 'segpipe:stack': 'Other' }, createdAt: created, status: 'InProgress' });
   world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: created, status: 'Creating', config: 'segpipe-config-1' });
   world.configs.set('segpipe-config-1', { name: 'segpipe-config-1', tags: OURS, createdAt: created, models: ['segpipe-model-1'] });
@@ -36,10 +38,11 @@ test('stops running executions and the stack\'s running jobs, deletes its endpoi
   expect(first.complete).toBe(false);
   expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([expect.stringMatching(/:run-1$/)]);
   expect(world.stopped.sort()).toEqual(['labeling-job segpipe-label-r1', 'training-job segpipe-train-r1']);
-  expect(first.waitingFor).toContain('endpoint segpipe-endpoint (Creating) before deleting it');
+  expect(first.waitingFor).toEqual(expect.arrayContaining(['endpoint segpipe-endpoint (Creating) before deleting it', 'training-job segpipe-train-r0 to stop']));
   expect(world.deleted).toEqual([]);
 
   world.endpoints.get('segpipe-endpoint')!.status = 'InService';
+  for (const job of world.jobs.values()) if (job.status === 'Stopping') job.status = 'Stopped';
   const second = await pass();
   expect(second.complete).toBe(false);
   expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
@@ -53,4 +56,35 @@ test('stops running executions and the stack\'s running jobs, deletes its endpoi
 
 test('a stack with nothing in SageMaker is done at once', async () => {
   expect(await pass()).toEqual({ complete: true, actions: [], waitingFor: [] });
+});
+
+describe('the tear-down custom resource handler', () => {
+  const cloudformation = mockClient(CloudFormationClient);
+  afterAll(() => cloudformation.restore());
+  const load = () => {
+    Object.assign(process.env, { STACK_NAME: 'Segpipe', RESOURCE_PREFIX: 'segpipe', STATE_MACHINE_ARN: TARGET.stateMachineArn, AWS_REGION: 'us-east-1' });
+    return require('../../../lambda/handlers/tear-down') as typeof import('../../../lambda/handlers/tear-down');
+  };
+  const event = (RequestType: 'Create' | 'Update' | 'Delete') => ({ RequestType, StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Segpipe/1', PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
+
+  beforeEach(() => {
+    world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: created, status: 'InService', config: 'segpipe-config-1' });
+  });
+
+  test('a Delete while the stack is being deleted tears down', async () => {
+    cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Segpipe', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: created }] });
+    const { onEvent, isComplete } = load();
+    expect(await onEvent(event('Delete'))).toEqual({ PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
+    expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
+    expect(await isComplete(event('Delete'))).toEqual({ IsComplete: true });
+  });
+
+  test('a Delete while the stack stays (the resource replaced, an update cleaning up) touches nothing', async () => {
+    cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Segpipe', StackStatus: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', CreationTime: created }] });
+    const { onEvent, isComplete } = load();
+    await onEvent(event('Delete'));
+    expect(await isComplete(event('Delete'))).toEqual({ IsComplete: true });
+    expect(await isComplete(event('Update'))).toEqual({ IsComplete: true });
+    expect(world.deleted).toEqual([]);
+  });
 });

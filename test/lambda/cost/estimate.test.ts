@@ -29,6 +29,14 @@ describe('estimateRunCost', () => {
     expect(estimate.lines[1].usd).toBeCloseTo(3.825 * 2 * (1 - DEFAULT_PRICE_TABLE.spot.typicalSaving), 6);
   });
 
+  test('hosting stands until the time-to-live when that is sooner, and for a day in a clean-up dry run', () => {
+    const ttl = estimateRunCost(resolveConfig({ hosting: { timeToLiveHours: 1 } }), { images: 1 });
+    expect(ttl.lines[2].usd).toBeCloseTo(0.204 * 2, 6);
+    const dryRun = estimateRunCost(resolveConfig({ cleanup: { dryRun: true } }), { images: 1 });
+    expect(dryRun.lines[2].usd).toBeCloseTo(0.204 * 24, 6);
+    expect(dryRun.lines[2].detail).toContain('cleanup.dryRun is on, so nothing deletes it');
+  });
+
   test('an instance type missing from the table is named, not guessed', () => {
     const estimate = estimateRunCost(resolveConfig({ hosting: { instanceType: 'ml.r5.24xlarge' } }), { images: 1 });
     expect(estimate.unpriced).toEqual(['hosting on ml.r5.24xlarge']);
@@ -47,6 +55,6 @@ describe('checkBudget', () => {
 
   test('an unpriced part cannot be checked against a budget', () => {
     expect(() => checkBudget({ ...PUBLIC, budgetUsd: 1000, workforce: { ...PUBLIC.workforce, type: 'vendor' } }, { images: 10 }))
-      .toThrow('the price table has no price for the vendor workforce\'s price');
+      .toThrow(expect.objectContaining({ name: 'BudgetUncheckable', message: expect.stringContaining('the price table has no price for the vendor workforce\'s price') }));
   });
 });

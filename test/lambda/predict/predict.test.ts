@@ -38,3 +38,10 @@ describe('predict', () => {
     expect(meta.height).toBeGreaterThan(90);
   });
 });
+
+test('a palette PNG from an endpoint gives its indices, not its colours', async () => {
+  const { encodePalettePng } = await import('../../../lambda/local/png');
+  const indices = new Uint8Array([0, 1, 2, 1, 0, 2]);
+  const png = encodePalettePng(indices, 3, 2, [255, 255, 255, 200, 10, 10, 10, 200, 10]);
+  expect(Array.from(await decodeClassMask(png, 3, 2))).toEqual([0, 1, 2, 1, 0, 2]);
+});
