@@ -15,7 +15,7 @@ import { contactSheetPng, ContactSheetRow } from './contact-sheet';
 import { startEmbeddedS3Server } from './embedded-s3-server';
 import { LocalSageMaker } from './local-sagemaker';
 import { LocalStepFunctions } from './local-step-functions';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, prepareLocalWorkflow } from './local-workflow';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from './local-workflow';
 import { TrueLabels } from './simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from './synthetic-scenes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, WorkflowOutcome } from './workflow-runner';
@@ -126,14 +126,12 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       training: { minSamples: 2, ...(options.epochs ? { epochs: options.epochs } : {}) },
     };
     log(`${elapsed()}  synthesizing the stack (config: ${JSON.stringify(config)})`);
-    const sfnPlaceholder = 'http://127.0.0.1:1';
-    const workflow = await prepareLocalWorkflow(config, server, {
-      QUIET_SECONDS: String(LOCAL_TIMINGS.quietSeconds), STATE_MACHINE_ARN, SEGPIPE_SFN_ENDPOINT: sfnPlaceholder,
-    });
+    // The start Lambda calls StartExecution on the local stand-in, which runs the local workflow.
+    let workflow: LocalWorkflow | undefined;
     stepFunctions = new LocalStepFunctions(STATE_MACHINE_ARN, (executionName, input) => {
       log(`${elapsed()}  execution ${executionName} started with ${JSON.stringify(input)}`);
       let previous = '';
-      return workflow.run({
+      return workflow!.run({
         input, executionName, tasks, waitSeconds: LOCAL_TIMINGS.waitSeconds,
         onState: (state) => {
           if (state !== previous) log(`${elapsed()}  ▸ ${state}`);
@@ -141,7 +139,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
         },
       });
     });
-    process.env.SEGPIPE_SFN_ENDPOINT = await stepFunctions.listen();
+    workflow = await prepareLocalWorkflow(config, server, {
+      QUIET_SECONDS: String(LOCAL_TIMINGS.quietSeconds), STATE_MACHINE_ARN, SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(),
+    });
     const { handler: startRun } = await import('../handlers/start-run');
 
     // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
