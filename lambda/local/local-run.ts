@@ -9,7 +9,7 @@ import { runtimeClientFor } from '../predict/runtime-client';
 import { predictSegmentation } from '../predict/predict';
 import type { ObjectCreatedEvent } from '../handlers/start-run';
 import { RunReport } from '../workflow/run-report';
-import { runLayout, s3Uri } from '../workflow/layout';
+import { CHANNEL_NAMES, runLayout, s3Uri } from '../workflow/layout';
 import { resourcePrefix } from '../workflow/names';
 import { contactSheetPng, ContactSheetRow } from './contact-sheet';
 import { startEmbeddedS3Server } from './embedded-s3-server';
@@ -49,6 +49,8 @@ export interface LocalRunResult {
   readonly report?: RunReport;
   readonly reportPath?: string;
   readonly overlayPath?: string;
+  /** The run's four channels as plain files. */
+  readonly channelsDir?: string;
   readonly endpointName: string;
   /** The local SageMaker runtime, while it serves (`keep`). */
   readonly endpointUrl?: string;
@@ -173,6 +175,15 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const endpointName = report.endpoint ?? 'segpipe-endpoint';
     const deployed = report.status === 'deployed';
 
+    // The channels as plain files, as a training job finds them under /opt/ml/input/data/<channel>/.
+    const channelsDir = join(dataDir, 'channels');
+    for (const channel of CHANNEL_NAMES) {
+      mkdirSync(join(channelsDir, channel), { recursive: true });
+      for (const { key } of await store.list(ARTIFACTS_BUCKET, runLayout(runId).channel(channel))) {
+        writeFileSync(join(channelsDir, channel, key.split('/').pop()!), await store.read(s3Uri(ARTIFACTS_BUCKET, key)));
+      }
+    }
+
     const overlayPath = join(dataDir, 'validation-overlays.png');
     const client = runtimeClientFor({ endpointUrl });
     const channels = `${runLayout(runId).channels}`;
@@ -195,12 +206,13 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     log(`  report: ${reportPath} (in S3: ${reportUri})`);
     if (report.metrics) log(`  validation:mIOU ${report.metrics['validation:mIOU']?.toFixed(3)}, validation:pixel_accuracy ${report.metrics['validation:pixel_accuracy']?.toFixed(3)} (gate: ${report.metrics.minimumMiou})`);
     log(`  overlays: ${overlayPath}`);
+    log(`  channels: ${channelsDir}/{${CHANNEL_NAMES.join(',')}}/`);
     log(`  notifications: ${join(dataDir, 'notifications.log')}`);
 
     const predictCommand = deployed
       ? `npx segpipe predict --endpoint ${endpointName} --endpoint-url ${endpointUrl} --classes ${LOCAL_CLASSES.join(',')} --out ${join(dataDir, 'predictions')} ${join(dataDir, 'samples', 'photo-0.jpg')}`
       : undefined;
-    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath, endpointName, s3Endpoint: server.endpoint };
+    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath, channelsDir, endpointName, s3Endpoint: server.endpoint };
     if (options.keep) {
       log('');
       log(`The S3 server (${server.endpoint}) and the endpoint keep serving until Ctrl-C.`);
