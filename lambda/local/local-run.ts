@@ -201,19 +201,21 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const miou = report.metrics?.['validation:mIOU'];
     writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...LOCAL_CLASSES], `segpipe local run: validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
 
-    log('');
-    log(`Run ${runId}: ${report.status}`);
-    log(`  report: ${reportPath} (in S3: ${reportUri})`);
-    if (report.metrics) log(`  validation:mIOU ${report.metrics['validation:mIOU']?.toFixed(3)}, validation:pixel_accuracy ${report.metrics['validation:pixel_accuracy']?.toFixed(3)} (gate: ${report.metrics.minimumMiou})`);
-    log(`  overlays: ${overlayPath}`);
-    log(`  channels: ${channelsDir}/{${CHANNEL_NAMES.join(',')}}/`);
-    log(`  notifications: ${join(dataDir, 'notifications.log')}`);
-
+    const summary = () => {
+      log('');
+      log(`Run ${runId}: ${report.status}`);
+      log(`  report: ${reportPath} (in S3: ${reportUri})`);
+      if (report.metrics) log(`  validation:mIOU ${report.metrics['validation:mIOU']?.toFixed(3)}, validation:pixel_accuracy ${report.metrics['validation:pixel_accuracy']?.toFixed(3)} (gate: ${report.metrics.minimumMiou})`);
+      log(`  overlays: ${overlayPath}`);
+      log(`  channels: ${channelsDir}/{${CHANNEL_NAMES.join(',')}}/`);
+      log(`  notifications: ${join(dataDir, 'notifications.log')}`);
+    };
     const predictCommand = deployed
       ? `npx segpipe predict --endpoint ${endpointName} --endpoint-url ${endpointUrl} --classes ${LOCAL_CLASSES.join(',')} --out ${join(dataDir, 'predictions')} ${join(dataDir, 'samples', 'photo-0.jpg')}`
       : undefined;
     const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath, channelsDir, endpointName, s3Endpoint: server.endpoint };
     if (options.keep) {
+      summary();
       log('');
       log(`The S3 server (${server.endpoint}) and the endpoint keep serving until Ctrl-C.`);
       if (predictCommand) log(`Try: ${predictCommand}`);
@@ -221,7 +223,6 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     }
 
     // Nobody calls the endpoint now: after the (shortened) idle time the clean-up deletes it.
-    log('');
     log(`${elapsed()}  waiting ${LOCAL_TIMINGS.idleSeconds} s (the local idle time), then the clean-up sweeps, as its schedule would`);
     await new Promise((done) => setTimeout(done, (LOCAL_TIMINGS.idleSeconds + 1) * 1000));
     const cleanup = await cleanUpStackResources({ sagemaker: sagemaker.sagemakerClient(), cloudwatch: sagemaker.cloudwatchClient() }, {
@@ -231,6 +232,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     for (const d of cleanup.kept) log(`  clean-up kept ${d.kind} ${d.name}: ${d.reason}`);
     await close();
     log(`${elapsed()}  done`);
+    summary();
     return { ...result, cleanup, close: async () => undefined };
   } catch (err) {
     await close();
