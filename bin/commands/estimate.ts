@@ -24,7 +24,7 @@ interface EstimateOptions {
 export function estimateCommand(): Command {
   return new Command('estimate')
     .description('print the expected cost of one run with the configuration in cdk.json (and --config), from the price table')
-    .requiredOption('--images <n>', 'images in the batch', parsePositiveInteger)
+    .requiredOption('--images <n>', '(required) images in the batch', parsePositiveInteger)
     .option('--imported', 'the labels are imported (no labeling cost)', false)
     .option('--config <json>', 'configuration deep-merged over cdk.json\'s, as with cdk -c segpipe=<json>')
     .option('--price-table <file>', 'price table to use (default: lambda/cost/price-table.json)')

@@ -13,7 +13,7 @@ export function localCommand(): Command {
   return new Command('local')
     .description('run the whole workflow on this machine without AWS: embedded S3, the synthesized state machine, local stand-ins for SageMaker')
     .option('--images <n>', 'synthetic photos in the batch', parsePositiveInteger, 40)
-    .option('--data-dir <dir>', 'where the S3 data, the report and the overlays go (default: a fresh temporary folder)')
+    .option('--data-dir <dir>', 'where everything goes: S3 data, channels, report, overlays, notifications (default: a fresh temporary folder); a second run in the same folder is a second batch')
     .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C', false)
     .action(async (options: LocalOptions) => {
       const result = await runLocally({ images: options.images, dataDir: options.dataDir, keep: options.keep });

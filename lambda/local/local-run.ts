@@ -21,7 +21,6 @@ import { renderSyntheticScene, sceneToJpeg } from './synthetic-scenes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, WorkflowOutcome } from './workflow-runner';
 
 export const LOCAL_CLASSES = ['turtle', 'rock'];
-const BATCH = 'local-demo';
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:segpipe-local`;
 /** Shortened for the local run, and said so: the quiet window, the Wait states, the clean-up's idle time. */
 export const LOCAL_TIMINGS = { quietSeconds: 3, waitSeconds: 1, idleSeconds: 5 };
@@ -37,6 +36,11 @@ export interface LocalRunOptions {
   readonly imageWidth?: number;
   /** @default 144 */
   readonly imageHeight?: number;
+  /**
+   * The batch's name (its images' names, and so their train/validation split, derive from it).
+   * @default `local-demo-<UTC time>`: each run in a data folder is a batch of its own
+   */
+  readonly batch?: string;
   /** Training epochs of the local model. @default 30 (the configuration's default) */
   readonly epochs?: number;
   readonly log?: (line: string) => void;
@@ -106,7 +110,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const notify = (kind: string): TaskHandler => async (input) => {
       const message = input as { Subject?: string; Message?: string; Entries?: { DetailType: string; Detail: unknown }[] };
       const detail = (d: unknown) => (typeof d === 'string' ? d : JSON.stringify(d));
-      const text = message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${detail(e.Detail)}`).join('\n') : `${message.Subject}\n${message.Message}`;
+      const text = message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${detail(e.Detail)}`).join('\n') : `Subject: ${message.Subject}\n\n${message.Message}`;
       appendFileSync(join(dataDir, 'notifications.log'), `--- ${kind} (local stand-in) ${new Date().toISOString()}\n${text}\n`);
       return kind.startsWith('SNS') ? { MessageId: `local-${Date.now()}` } : { FailedEntryCount: 0, Entries: [{ EventId: 'local' }] };
     };
@@ -147,11 +151,14 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const { handler: startRun } = await import('../handlers/start-run');
 
     // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
-    log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${BATCH}/; the last one gets no labels (a failed labeling item)`);
+    // A batch of its own each time, so that a second run in the same --data-dir is a second batch:
+    // its run trains on both (the dataset accumulates), as a user's second upload would.
+    const batch = options.batch ?? `local-demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+    log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${batch}/; the last one gets no labels (a failed labeling item)`);
     mkdirSync(join(dataDir, 'samples'), { recursive: true });
     for (let i = 0; i < count; i++) {
       const scene = renderSyntheticScene(9000 + i, width, height);
-      const key = `images/${BATCH}/photo-${String(i).padStart(3, '0')}.jpg`;
+      const key = `images/${batch}/photo-${String(i).padStart(3, '0')}.jpg`;
       const jpeg = await sceneToJpeg(scene);
       if (i < 3) writeFileSync(join(dataDir, 'samples', `photo-${i}.jpg`), jpeg);
       await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: key, Body: jpeg, ContentType: 'image/jpeg' } }).done();
@@ -159,12 +166,12 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       await startRun(objectCreated(key));
     }
     // Not empty: s3rver never finishes a ranged GET of an empty object (S3 answers 416, which the start Lambda handles).
-    await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: `images/${BATCH}/_START`, Body: Buffer.from('start\n') } }).done();
-    await startRun(objectCreated(`images/${BATCH}/_START`));
+    await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: `images/${batch}/_START`, Body: Buffer.from('start\n') } }).done();
+    await startRun(objectCreated(`images/${batch}/_START`));
 
     const runs = await Promise.all([...stepFunctions.executions.entries()].map(async ([name, e]) => ({ name, outcome: await e.outcome })));
-    const run = runs.find((r) => !r.outcome.path.includes('Nothing new')) ?? runs[0];
-    if (!run) throw new Error('no execution was started: the start Lambda ignored every upload');
+    const run = runs.find((r) => !r.outcome.path.includes('Nothing new'));
+    if (!run) throw new Error(`no run took the batch ${batch}: ${runs.length ? 'every execution found nothing new' : 'the start Lambda started no execution'}`);
     log(`${elapsed()}  execution ${run.name} ${run.outcome.status}${run.outcome.error ? `: ${run.outcome.error}: ${run.outcome.cause}` : ''}`);
 
     const runId = run.name;
@@ -187,9 +194,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const overlayPath = join(dataDir, 'validation-overlays.png');
     const client = runtimeClientFor({ endpointUrl });
     const channels = `${runLayout(runId).channels}`;
-    const validation = (await store.list(ARTIFACTS_BUCKET, `${channels}validation/`)).slice(0, 6);
+    const validation = await store.list(ARTIFACTS_BUCKET, `${channels}validation/`);
     const rows: ContactSheetRow[] = [];
-    for (const { key } of validation) {
+    for (const { key } of validation.slice(0, 6)) {
       const name = key.split('/').pop()!.replace(/\.jpe?g$/i, '');
       const image = await store.read(s3Uri(ARTIFACTS_BUCKET, key));
       const rgb = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -199,7 +206,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     }
     client.destroy();
     const miou = report.metrics?.['validation:mIOU'];
-    writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...LOCAL_CLASSES], `segpipe local run: validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
+    writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...LOCAL_CLASSES], `segpipe local run: ${rows.length} of ${validation.length} validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
 
     const summary = () => {
       log('');

@@ -53,11 +53,15 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
     },
   });
   const score = new SegmentationScore(numClasses);
-  for (const item of validation) score.add(item.labels, predictClassIndices(model, item.rgb, item.width, item.height));
+  const background = new SegmentationScore(numClasses);
+  for (const item of validation) {
+    score.add(item.labels, predictClassIndices(model, item.rgb, item.width, item.height));
+    background.add(item.labels, new Uint8Array(item.labels.length));
+  }
   const artifact = `${request.OutputDataConfig.S3OutputPath.replace(/\/?$/, '/')}${request.TrainingJobName}/output/model.tar.gz`;
   await store.write(artifact, await packModelArtifact(model), 'application/gzip');
   const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
-  log(`  validation:mIOU ${score.miou.toFixed(3)}, validation:pixel_accuracy ${score.pixelAccuracy.toFixed(3)}; model ${artifact}`);
+  log(`  validation:mIOU ${score.miou.toFixed(3)} (predicting background everywhere: ${background.miou.toFixed(3)}), validation:pixel_accuracy ${score.pixelAccuracy.toFixed(3)}; model ${artifact}`);
   return {
     TrainingJobName: request.TrainingJobName,
     TrainingJobStatus: 'Completed',

@@ -97,16 +97,20 @@ const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charC
 
 /** A legend strip: a swatch and the name of each class, with its pixel share when given. */
 export function legendSvg(classNames: readonly string[], width: number, fractions?: readonly number[]): { svg: Buffer; height: number } {
-  const rowHeight = 22;
+  // Readable at any image size: the legend grows with the image past 640 pixels.
+  const scale = Math.max(1, width / 640);
+  const rowHeight = Math.round(22 * scale);
   const entries = classNames.map((name, i) => `${name}${fractions ? ` ${((fractions[i] ?? 0) * 100).toFixed(1)}%` : ''}`);
-  const columnWidth = Math.max(120, ...entries.map((e) => e.length * 8 + 30));
+  const columnWidth = Math.round(Math.max(120, ...entries.map((e) => e.length * 8 + 30)) * scale);
   const perRow = Math.max(1, Math.floor(width / columnWidth));
-  const height = Math.ceil(entries.length / perRow) * rowHeight + 6;
+  const height = Math.ceil(entries.length / perRow) * rowHeight + Math.round(6 * scale);
   const items = entries.map((entry, i) => {
-    const x = (i % perRow) * columnWidth + 6;
-    const y = Math.floor(i / perRow) * rowHeight + 4;
+    const x = (i % perRow) * columnWidth + Math.round(6 * scale);
+    const y = Math.floor(i / perRow) * rowHeight + Math.round(4 * scale);
     const fill = i === 0 ? 'none' : `rgb(${classColour(i).join(',')})`;
-    return `<rect x="${x}" y="${y + 2}" width="14" height="14" fill="${fill}" stroke="#333"/><text x="${x + 20}" y="${y + 14}" font-family="DejaVu Sans, sans-serif" font-size="13" fill="#111">${escapeXml(entry)}</text>`;
+    const swatch = Math.round(14 * scale);
+    return `<rect x="${x}" y="${y + Math.round(2 * scale)}" width="${swatch}" height="${swatch}" fill="${fill}" stroke="#333"/>` +
+      `<text x="${x + Math.round(20 * scale)}" y="${y + swatch}" font-family="DejaVu Sans, sans-serif" font-size="${Math.round(13 * scale)}" fill="#111">${escapeXml(entry)}</text>`;
   });
   return { svg: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${items.join('')}</svg>`), height };
 }

@@ -16,7 +16,7 @@ describe('the local run', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    result = await runLocally({ images: 16, imageWidth: 96, imageHeight: 72, epochs: 8, keep: true, dataDir: mkdtempSync(join(tmpdir(), 'segpipe-local-test-')), log: (l) => lines.push(l) });
+    result = await runLocally({ batch: 'local-test', images: 16, imageWidth: 96, imageHeight: 72, epochs: 8, keep: true, dataDir: mkdtempSync(join(tmpdir(), 'segpipe-local-test-')), log: (l) => lines.push(l) });
   }, 180_000);
   afterAll(async () => result?.close());
 
