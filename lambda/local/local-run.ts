@@ -206,21 +206,23 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     }
     client.destroy();
     const miou = report.metrics?.['validation:mIOU'];
-    writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...LOCAL_CLASSES], `segpipe local run: ${rows.length} of ${validation.length} validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
+    if (rows.length > 0) {
+      writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...LOCAL_CLASSES], `segpipe local run: ${rows.length} of ${validation.length} validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
+    }
 
     const summary = () => {
       log('');
       log(`Run ${runId}: ${report.status}`);
       log(`  report: ${reportPath} (in S3: ${reportUri})`);
       if (report.metrics) log(`  validation:mIOU ${report.metrics['validation:mIOU']?.toFixed(3)}, validation:pixel_accuracy ${report.metrics['validation:pixel_accuracy']?.toFixed(3)} (gate: ${report.metrics.minimumMiou})`);
-      log(`  overlays: ${overlayPath}`);
+      log(rows.length > 0 ? `  overlays: ${overlayPath}` : '  overlays: none, the run made no validation channel (see the report)');
       log(`  channels: ${channelsDir}/{${CHANNEL_NAMES.join(',')}}/`);
       log(`  notifications: ${join(dataDir, 'notifications.log')}`);
     };
     const predictCommand = deployed
       ? `npx segpipe predict --endpoint ${endpointName} --endpoint-url ${endpointUrl} --classes ${LOCAL_CLASSES.join(',')} --out ${join(dataDir, 'predictions')} ${join(dataDir, 'samples', 'photo-0.jpg')}`
       : undefined;
-    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath, channelsDir, endpointName, s3Endpoint: server.endpoint };
+    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName, s3Endpoint: server.endpoint };
     if (options.keep) {
       summary();
       log('');
