@@ -16,6 +16,8 @@ export function localCommand(): Command {
     .option('--data-dir <dir>', 'where everything goes: S3 data, channels, report, overlays, notifications (default: a fresh temporary folder); a second run in the same folder is a second batch')
     .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C', false)
     .action(async (options: LocalOptions) => {
+      // The local run reaches no AWS service: the SDK's notice about Node 20 support is noise here.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const result = await runLocally({ images: options.images, dataDir: options.dataDir, keep: options.keep });
       if (options.keep) {
         await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
