@@ -16,6 +16,16 @@ export interface EmbeddedS3Server {
   close(): Promise<void>;
 }
 
+/** The parts of s3rver's Koa context the middleware below uses. */
+interface KoaContext {
+  headers: Record<string, string>;
+  status: number;
+  type: string;
+  body: unknown;
+  response: { get(name: string): string };
+  set(name: string, value: string): void;
+}
+
 export async function startEmbeddedS3Server(options: { buckets: readonly string[]; directory?: string; port?: number }): Promise<EmbeddedS3Server> {
   // s3rver has no type declarations.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,10 +40,18 @@ export async function startEmbeddedS3Server(options: { buckets: readonly string[
   });
   // S3 decodes x-amz-copy-source fully; s3rver uses decodeURI, which keeps `%2B` and the like encoded.
   // Re-encode the header so that s3rver's decoding yields the key S3 would (keys with `+`, `&`, ...).
-  server.middleware.unshift(async (ctx: { headers: Record<string, string> }, next: () => Promise<void>) => {
+  server.middleware.unshift(async (ctx: KoaContext, next: () => Promise<void>) => {
     const source = ctx.headers['x-amz-copy-source'];
     if (source) ctx.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(source));
     await next();
+    // A range of an empty object (`touch _START`): S3 answers 416; s3rver promises one byte and sends
+    // none, so the client waits for ever. Answer as S3 does.
+    if (ctx.status === 206 && /\/0$/.test(ctx.response.get('Content-Range'))) {
+      ctx.status = 416;
+      ctx.set('Content-Range', 'bytes */0');
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>';
+    }
   });
   const { port } = await server.run();
   // Node closes idle keep-alive sockets after 5 s, racing the SDK reusing them after a long pause (a

@@ -165,8 +165,8 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       if (i < count - 1) truth.set(s3Uri(INBOX_BUCKET, key), { width, height, classIndices: scene.classIndices });
       await startRun(objectCreated(key));
     }
-    // Not empty: s3rver never finishes a ranged GET of an empty object (S3 answers 416, which the start Lambda handles).
-    await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: `images/${batch}/_START`, Body: Buffer.from('start\n') } }).done();
+    // Empty, as `touch _START` makes it.
+    await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: `images/${batch}/_START`, Body: Buffer.alloc(0) } }).done();
     await startRun(objectCreated(`images/${batch}/_START`));
 
     const runs = await Promise.all([...stepFunctions.executions.entries()].map(async ([name, e]) => ({ name, outcome: await e.outcome })));
