@@ -32,7 +32,7 @@ export function parsePositiveInteger(value: string): number {
   return n;
 }
 
-function parseClassList(value: string): string[] {
+export function parseClassList(value: string): string[] {
   const names = value.split(',').map((name) => name.trim());
   if (names.some((name) => name === '') || new Set(names).size !== names.length) {
     throw new InvalidArgumentError('expected unique, non-empty class names separated by commas');

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { predictSegmentation } from '../../lambda/predict/predict';
+import { parseClassList } from './convert';
 import { runtimeClientFor } from '../../lambda/predict/runtime-client';
 
 interface PredictOptions {
@@ -9,7 +10,7 @@ interface PredictOptions {
   out: string;
   region?: string;
   endpointUrl?: string;
-  classes?: string;
+  classes?: string[];
 }
 
 /** `segpipe predict`: an endpoint's masks for some images, drawn over them. */
@@ -21,16 +22,20 @@ export function predictCommand(): Command {
     .requiredOption('--out <dir>', '(required) folder for <name>.mask.png and <name>.overlay.png')
     .option('--region <region>', 'the endpoint\'s region (default: from the AWS configuration)')
     .option('--endpoint-url <url>', 'the SageMaker runtime URL, e.g. the local run\'s')
-    .option('--classes <names>', 'class names of indices 1, 2, ... for the legend, comma-separated (see the run report\'s classes)')
+    .option('--classes <names>', 'class names of indices 1, 2, ... for the legend, comma-separated (see the run report\'s classes)', parseClassList)
     .action(async (images: string[], options: PredictOptions) => {
       const client = runtimeClientFor(options);
-      const classNames = options.classes ? options.classes.split(',').map((c) => c.trim()) : [];
       mkdirSync(options.out, { recursive: true });
       let failed = 0;
+      const used = new Set<string>();
       for (const image of images) {
-        const name = basename(image, extname(image));
+        // Two inputs of the same name (a/photo.jpg, b/photo.jpg) must not overwrite each other's outputs.
+        const base = basename(image, extname(image));
+        let name = base;
+        for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
+        used.add(name);
         try {
-          const prediction = await predictSegmentation(client, options.endpoint, readFileSync(image), classNames);
+          const prediction = await predictSegmentation(client, options.endpoint, readFileSync(image), options.classes ?? []);
           const maskPath = join(options.out, `${name}.mask.png`);
           const overlayPath = join(options.out, `${name}.overlay.png`);
           writeFileSync(maskPath, prediction.maskPng);

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -10,7 +10,7 @@ import { predictSegmentation } from '../predict/predict';
 import type { ObjectCreatedEvent } from '../handlers/start-run';
 import { RunReport } from '../workflow/run-report';
 import { CHANNEL_NAMES, runLayout, s3Uri } from '../workflow/layout';
-import { resourcePrefix } from '../workflow/names';
+import { endpointName, resourcePrefix } from '../workflow/names';
 import { contactSheetPng, ContactSheetRow } from './contact-sheet';
 import { startEmbeddedS3Server } from './embedded-s3-server';
 import { LocalSageMaker } from './local-sagemaker';
@@ -179,7 +179,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const report = JSON.parse((await store.read(reportUri)).toString('utf8')) as RunReport;
     const reportPath = join(dataDir, 'report.json');
     writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-    const endpointName = report.endpoint ?? 'segpipe-endpoint';
+    const endpoint = report.endpoint ?? endpointName(resourcePrefix(workflow.stack.stackName));
     const deployed = report.status === 'deployed';
 
     // The channels as plain files, as a training job finds them under /opt/ml/input/data/<channel>/.
@@ -191,17 +191,17 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       }
     }
 
+    // The overlays, from the channel files just written: the validation images and their true masks.
     const overlayPath = join(dataDir, 'validation-overlays.png');
     const client = runtimeClientFor({ endpointUrl });
-    const channels = `${runLayout(runId).channels}`;
-    const validation = await store.list(ARTIFACTS_BUCKET, `${channels}validation/`);
+    const validation = readdirSync(join(channelsDir, 'validation')).sort();
     const rows: ContactSheetRow[] = [];
-    for (const { key } of validation.slice(0, 6)) {
-      const name = key.split('/').pop()!.replace(/\.jpe?g$/i, '');
-      const image = await store.read(s3Uri(ARTIFACTS_BUCKET, key));
+    for (const file of validation.slice(0, 6)) {
+      const name = file.replace(/\.jpe?g$/i, '');
+      const image = readFileSync(join(channelsDir, 'validation', file));
       const rgb = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const mask = await sharp(await store.read(s3Uri(ARTIFACTS_BUCKET, `${channels}validation_annotation/${name}.png`))).extractChannel(0).raw().toBuffer();
-      const predicted = deployed ? (await predictSegmentation(client, endpointName, image, LOCAL_CLASSES)).mask : undefined;
+      const mask = await sharp(join(channelsDir, 'validation_annotation', `${name}.png`)).extractChannel(0).raw().toBuffer();
+      const predicted = deployed ? (await predictSegmentation(client, endpoint, image, LOCAL_CLASSES)).mask : undefined;
       rows.push({ name, rgb: rgb.data, width: rgb.info.width, height: rgb.info.height, truth: new Uint8Array(mask), predicted });
     }
     client.destroy();
@@ -220,9 +220,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       log(`  notifications: ${join(dataDir, 'notifications.log')}`);
     };
     const predictCommand = deployed
-      ? `npx segpipe predict --endpoint ${endpointName} --endpoint-url ${endpointUrl} --classes ${LOCAL_CLASSES.join(',')} --out ${join(dataDir, 'predictions')} ${join(dataDir, 'samples', 'photo-0.jpg')}`
+      ? `npx segpipe predict --endpoint ${endpoint} --endpoint-url ${endpointUrl} --classes ${LOCAL_CLASSES.join(',')} --out ${join(dataDir, 'predictions')} ${join(dataDir, 'samples', 'photo-0.jpg')}`
       : undefined;
-    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName, s3Endpoint: server.endpoint };
+    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName: endpoint, s3Endpoint: server.endpoint };
     if (options.keep) {
       summary();
       log('');

@@ -65,11 +65,6 @@ export class LocalSageMaker {
     return this.url;
   }
 
-  get endpointUrl(): string {
-    if (!this.url) throw new Error('the local SageMaker runtime is not started');
-    return this.url;
-  }
-
   async close(): Promise<void> {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -99,10 +94,7 @@ export class LocalSageMaker {
         });
         return { EndpointConfigArn: arnOf('endpoint-config', req.EndpointConfigName) };
       },
-      'Find endpoint': async (request) => {
-        const req = request as { NameContains?: string };
-        return { Endpoints: [...this.endpoints.values()].filter((e) => !req.NameContains || e.name.includes(req.NameContains)).map((e) => this.summary(e)) };
-      },
+      'Find endpoint': async (request) => this.listEndpoints((request as { NameContains?: string }).NameContains),
       'Create endpoint': async (request) => {
         const req = request as { EndpointName: string; EndpointConfigName: string; Tags?: Tags };
         if (this.endpoints.has(req.EndpointName)) throw validation(`Cannot create already existing endpoint "${arnOf('endpoint', req.EndpointName)}".`);
@@ -131,7 +123,7 @@ export class LocalSageMaker {
   /** A SageMaker client whose calls this stand-in answers: the clean-up runs against it unchanged. */
   sagemakerClient(): SageMakerClient {
     const send = async (command: unknown): Promise<unknown> => {
-      if (command instanceof ListEndpointsCommand) return { Endpoints: [...this.endpoints.values()].filter((e) => e.name.includes(command.input.NameContains ?? '')).map((e) => this.summary(e)) };
+      if (command instanceof ListEndpointsCommand) return this.listEndpoints(command.input.NameContains);
       if (command instanceof ListEndpointConfigsCommand) {
         return { EndpointConfigs: [...this.configs.values()].filter((c) => c.name.includes(command.input.NameContains ?? '')).map((c) => ({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: c.createdAt })) };
       }
@@ -170,8 +162,13 @@ export class LocalSageMaker {
     return { send } as unknown as CloudWatchClient;
   }
 
-  private summary(e: LocalEndpoint) {
-    return { EndpointName: e.name, EndpointArn: e.arn, CreationTime: e.createdAt, LastModifiedTime: e.lastModifiedAt, EndpointStatus: e.status };
+  /** ListEndpoints, for the workflow's state and for the clean-up alike. */
+  private listEndpoints(nameContains = '') {
+    return {
+      Endpoints: [...this.endpoints.values()].filter((e) => e.name.includes(nameContains)).map((e) => ({
+        EndpointName: e.name, EndpointArn: e.arn, CreationTime: e.createdAt, LastModifiedTime: e.lastModifiedAt, EndpointStatus: e.status,
+      })),
+    };
   }
 
   private describeEndpoint(name: string) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,10 +69,14 @@ describe('the local run', () => {
     await sharp(scene.rgb, { raw: { width: 150, height: 110, channels: 3 } }).png().toFile(png);
     const jpeg = join(work, 'rocks.jpg');
     await sharp(renderSyntheticScene(43, 77, 51).rgb, { raw: { width: 77, height: 51, channels: 3 } }).jpeg().toFile(jpeg);
+    const again = join(work, 'again');
+    mkdirSync(again);
+    copyFileSync(png, join(again, 'shore.png'));
     const out = join(work, 'out');
-    const { stdout } = await run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,rock', '--out', out, png, jpeg]);
+    const { stdout } = await run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,rock', '--out', out, png, jpeg, join(again, 'shore.png')]);
     expect(stdout).toMatch(/shore\.png → .*shore\.mask\.png, .*shore\.overlay\.png \(150×110\): background \d+\.\d%, turtle \d+\.\d%, rock \d+\.\d%/);
-    expect(readdirSync(out).sort()).toEqual(['rocks.mask.png', 'rocks.overlay.png', 'shore.mask.png', 'shore.overlay.png']);
+    // A second input of the same name gets outputs of its own.
+    expect(readdirSync(out).sort()).toEqual(['rocks.mask.png', 'rocks.overlay.png', 'shore-2.mask.png', 'shore-2.overlay.png', 'shore.mask.png', 'shore.overlay.png']);
     for (const [name, width, height] of [['shore', 150, 110], ['rocks', 77, 51]] as const) {
       const mask = await sharp(join(out, `${name}.mask.png`)).metadata();
       expect({ width: mask.width, height: mask.height, channels: mask.channels }).toEqual({ width, height, channels: 1 });
@@ -88,6 +92,8 @@ describe('the local run', () => {
     const work = mkdtempSync(join(tmpdir(), 'segpipe-predict-'));
     const jpeg = join(work, 'a.jpg');
     await sharp(renderSyntheticScene(1, 20, 20).rgb, { raw: { width: 20, height: 20, channels: 3 } }).jpeg().toFile(jpeg);
+    await expect(run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,,rock', '--out', work, jpeg]))
+      .rejects.toMatchObject({ stderr: expect.stringContaining('expected unique, non-empty class names separated by commas') });
     await expect(run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', 'nope', '--endpoint-url', result.endpointUrl!, '--out', work, jpeg]))
       .rejects.toMatchObject({ stderr: expect.stringContaining('Endpoint nope of account 123456789012 not found.') });
   });
