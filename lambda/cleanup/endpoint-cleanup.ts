@@ -8,6 +8,11 @@ const MINUTE = 60_000;
 /** Minutes as people read them (the local run uses fractions of a minute). */
 const minutes = (n: number) => String(Number(n.toFixed(2)));
 
+interface Verdict {
+  readonly remove: boolean;
+  readonly reason: string;
+}
+
 /** A call retried on throttling. */
 type Call = <T>(request: () => Promise<T>) => Promise<T>;
 
@@ -113,13 +118,13 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
       keep(endpoint, `${details.status}: left alone until SageMaker is done`);
       continue;
     }
-    const verdict = endpoint.status === 'Failed'
-      ? `Failed: ${details.failureReason ?? 'no reason given'}`
+    const verdict: Verdict = (details.status ?? endpoint.status) === 'Failed'
+      ? { remove: true, reason: `Failed: ${details.failureReason ?? 'no reason given'}` }
       : await expiredOrIdle(clients.cloudwatch, (call) => resources.call(call), endpoint, details.variants, policy, now);
-    if (verdict.startsWith('keep: ')) {
-      keep(endpoint, verdict.slice('keep: '.length));
+    if (!verdict.remove) {
+      keep(endpoint, verdict.reason);
       if (details.config) configsInUse.add(details.config);
-    } else if (!(await remove(endpoint, verdict)) && details.config) {
+    } else if (!(await remove(endpoint, verdict.reason)) && details.config) {
       configsInUse.add(details.config);
     }
   }
@@ -161,20 +166,20 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
   return result;
 }
 
-/** Why an endpoint that is standing goes, or `keep: <why>` when it stays. */
+/** Whether an endpoint that is standing goes, and why. */
 async function expiredOrIdle(
   cloudwatch: CloudWatchClient, call: Call, endpoint: StackEndpoint, variants: string[], policy: CleanupPolicy, now: Date,
-): Promise<string> {
+): Promise<Verdict> {
   // From the last deployment: a run that redeploys to an old endpoint gives it a new time-to-live.
   const ageHours = (now.getTime() - endpoint.lastModifiedAt.getTime()) / (60 * MINUTE);
   if (policy.timeToLiveHours > 0 && ageHours >= policy.timeToLiveHours) {
-    return `older than its time-to-live: deployed ${endpoint.lastModifiedAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h`;
+    return { remove: true, reason: `older than its time-to-live: deployed ${endpoint.lastModifiedAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h` };
   }
   const sinceChange = (now.getTime() - endpoint.lastModifiedAt.getTime()) / MINUTE;
-  if (sinceChange < policy.idleMinutes) return `keep: deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${minutes(policy.idleMinutes)}`;
+  if (sinceChange < policy.idleMinutes) return { remove: false, reason: `deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${minutes(policy.idleMinutes)}` };
   const invocations = await invocationsSince(cloudwatch, call, endpoint.name, variants, policy.idleMinutes, now);
-  if (invocations > 0) return `keep: ${invocations} invocations in the last ${minutes(policy.idleMinutes)} minutes`;
-  return `idle: no invocations in the last ${minutes(policy.idleMinutes)} minutes`;
+  if (invocations > 0) return { remove: false, reason: `${invocations} invocations in the last ${minutes(policy.idleMinutes)} minutes` };
+  return { remove: true, reason: `idle: no invocations in the last ${minutes(policy.idleMinutes)} minutes` };
 }
 
 /** `AWS/SageMaker` `Invocations` summed over the endpoint's variants; no datapoints counts as zero. */
