@@ -54,22 +54,18 @@ export function pixelFeatures(rgb: Uint8Array, width: number, height: number): F
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
       const o = i * FEATURES;
-      const near = [box(0, x, y, 2), box(1, x, y, 2), box(2, x, y, 2)];
-      const far = [box(0, x, y, wide), box(1, x, y, wide), box(2, x, y, wide)];
+      // Per colour channel: the pixel, the mean near it, the mean of its wider surroundings, and how
+      // much the near mean stands out from the wider one. No arrays here: this runs once per pixel.
+      for (let c = 0; c < 3; c++) {
+        const near = box(c, x, y, 2);
+        const far = box(c, x, y, wide);
+        out[o + c] = rgb[i * 3 + c];
+        out[o + 3 + c] = near;
+        out[o + 6 + c] = far;
+        out[o + 10 + c] = near - far;
+      }
       const lum = box(3, x, y, 2);
-      out[o] = rgb[i * 3];
-      out[o + 1] = rgb[i * 3 + 1];
-      out[o + 2] = rgb[i * 3 + 2];
-      out[o + 3] = near[0];
-      out[o + 4] = near[1];
-      out[o + 5] = near[2];
-      out[o + 6] = far[0];
-      out[o + 7] = far[1];
-      out[o + 8] = far[2];
       out[o + 9] = Math.sqrt(Math.max(0, box(4, x, y, 2) - lum * lum));
-      out[o + 10] = near[0] - far[0];
-      out[o + 11] = near[1] - far[1];
-      out[o + 12] = near[2] - far[2];
     }
   }
   return out;
