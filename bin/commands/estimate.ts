@@ -13,6 +13,19 @@ export function repositoryRoot(from = __dirname): string {
   }
 }
 
+/** An edited price table, refused with its file name when it is not one. */
+function readPriceTable(file: string): PriceTable {
+  let table: Partial<PriceTable>;
+  try {
+    table = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`price table ${file}: ${(err as Error).message}`);
+  }
+  const missing = (['date', 'region', 'source', 'groundTruth', 'spot', 'trainingUsdPerHour', 'hostingUsdPerHour'] as const).filter((field) => table[field] === undefined);
+  if (missing.length > 0) throw new Error(`price table ${file} lacks ${missing.join(', ')} (see lambda/cost/price-table.json)`);
+  return table as PriceTable;
+}
+
 interface EstimateOptions {
   images: number;
   imported: boolean;
@@ -32,7 +45,7 @@ export function estimateCommand(): Command {
       const root = repositoryRoot();
       const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8'));
       const config = resolveConfig(mergeContextConfig(cdkJson.context?.segpipe, options.config));
-      const table: PriceTable = JSON.parse(readFileSync(options.priceTable ?? join(root, 'lambda', 'cost', 'price-table.json'), 'utf8'));
+      const table = readPriceTable(options.priceTable ?? join(root, 'lambda', 'cost', 'price-table.json'));
       const estimate = estimateRunCost(config, { images: options.images, labelsImported: options.imported }, table);
       process.stdout.write(`${formatEstimate(estimate, config.budgetUsd)}\n`);
     });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -26,6 +27,14 @@ describe('segpipe estimate', () => {
     }));
     expect(run.stdout).toContain('Mechanical Turk $0.84 × 3 workers × 300 images = $756.00');
     expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual(['Budget: $500.00 per run; this estimate is OVER it.', 'Total: $784.44']);
+  });
+
+  test('an edited price table that is not one is refused with its file name', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'segpipe-prices-')), 'prices.json');
+    writeFileSync(file, JSON.stringify({ date: '2026-12-01', region: 'eu-west-1' }));
+    const run = segpipe('estimate', '--images', '3', '--price-table', file);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`price table ${file} lacks source, groundTruth, spot, trainingUsdPerHour, hostingUsdPerHour`);
   });
 
   test('a bad configuration is refused with its problems', () => {
