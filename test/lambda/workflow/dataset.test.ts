@@ -1,16 +1,18 @@
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../lambda/local/embedded-s3-server';
 import { groundTruthManifestLine, labelingClasses } from '../../../lambda/local/ground-truth-output';
-import { encodePng } from '../../../lambda/local/png';
+import { encodePalettePng, encodePng } from '../../../lambda/local/png';
 import { assembleChannels, planConversion } from '../../../lambda/workflow/dataset';
 
 describe('conversion plan and channel checks (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
   let store: S3ObjectStore;
   const bucket = 'artifacts';
+  // One bucket per channel-check case: each starts from an empty dataset.
+  const CHECK_BUCKETS = Array.from({ length: 8 }, (_, i) => `check-${i}`);
 
   beforeAll(async () => {
-    server = await startEmbeddedS3Server({ buckets: [bucket] });
+    server = await startEmbeddedS3Server({ buckets: [bucket, ...CHECK_BUCKETS] });
     store = new S3ObjectStore(server.client());
   });
   afterAll(async () => {
@@ -43,6 +45,52 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     await expect(assembleChannels({ store, scratchStore: store, bucket, runId: 'check', chunks: 1, minTrainingSamples: 5 })).rejects.toThrow(
       /the channels are not fit to train on \(3 problems\): a: mask holds 7, not a class index below 2 or 255; the train channel holds 1 items; at least 5 are needed; the validation channel is empty/,
     );
+  });
+
+  describe('each problem alone stops the run with its reason', () => {
+    // BACKGROUND and turtle: num_classes is 2, so a mask may hold 0, 1 and 255 (ignore).
+    const grey = (values: number[]) => encodePng({ width: values.length, height: 1, colourType: 0, data: Uint8Array.from(values) });
+    const good = grey([0, 1, 255, 1]);
+    let next = 0;
+
+    /** A dataset of this run's items in a bucket of its own, then the channel check over it. */
+    async function check(items: { name: string; split: 'train' | 'validation'; mask?: Buffer }[], minTrainingSamples = 1) {
+      const b = CHECK_BUCKETS[next++];
+      await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
+      for (const item of items) {
+        await store.write(`s3://${b}/datasets/main/${item.split}/${item.name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+        if (item.mask) await store.write(`s3://${b}/datasets/main/${item.split}_annotation/${item.name}.png`, item.mask, 'image/png');
+      }
+      const report = { items: items.map((i) => ({ source: `s3://in/${i.name}.jpg`, name: i.name, split: i.split, width: 4, height: 1 })), skipped: [] };
+      await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
+      return assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: 1, minTrainingSamples });
+    }
+    const fine = (name: string, split: 'train' | 'validation' = 'train') => ({ name, split, mask: good });
+    const oneProblem = (problem: string) => `the channels are not fit to train on (1 problem): ${problem}`;
+
+    test('an RGB mask (three channels, values all below num_classes)', async () => {
+      const rgb = encodePng({ width: 2, height: 1, colourType: 2, data: Uint8Array.from([0, 0, 0, 1, 1, 1]) });
+      await expect(check([{ name: 'a', split: 'train', mask: rgb }, fine('b'), fine('v', 'validation')])).rejects.toThrow(oneProblem('a: mask is not an 8-bit single-channel PNG'));
+    });
+
+    test('a palette mask (one byte a pixel, but indices into colours)', async () => {
+      const palette = encodePalettePng(Uint8Array.from([0, 1, 1, 0]), 4, 1, [0x000000, 0x010101]);
+      await expect(check([{ name: 'a', split: 'train', mask: palette }, fine('b'), fine('v', 'validation')])).rejects.toThrow(oneProblem('a: mask is not an 8-bit single-channel PNG'));
+    });
+
+    test('a mask holding exactly num_classes', async () => {
+      await expect(check([{ name: 'a', split: 'train', mask: grey([0, 1, 2]) }, fine('b'), fine('v', 'validation')])).rejects.toThrow(oneProblem('a: mask holds 2, not a class index below 2 or 255'));
+    });
+
+    test('a mask missing from the dataset', async () => {
+      await expect(check([{ name: 'a', split: 'train' }, fine('b'), fine('v', 'validation')])).rejects.toThrow(oneProblem('a: mask missing from the dataset'));
+    });
+
+    test('a train channel of minSamples - 1 items stops the run; minSamples items train', async () => {
+      await expect(check([fine('a'), fine('b'), fine('v', 'validation')], 3)).rejects.toThrow(oneProblem('the train channel holds 2 items; at least 3 are needed'));
+      const summary = await check([fine('a'), fine('b'), fine('c'), fine('v', 'validation')], 3);
+      expect(summary).toMatchObject({ numClasses: 2, numTrainingSamples: 3, numValidationSamples: 1, converted: 4 });
+    });
   });
 });
 
