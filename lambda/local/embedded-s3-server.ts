@@ -26,10 +26,77 @@ interface KoaContext {
   set(name: string, value: string): void;
 }
 
+/** The parts of s3rver's store and list result that the continuation tokens below use. */
+interface ListResult {
+  objects: { key: string }[];
+  isTruncated: boolean;
+}
+interface ListingContext extends KoaContext {
+  params: { bucket: string };
+  query: Record<string, string | undefined>;
+  store: { listObjects(bucket: string, options: unknown): Promise<ListResult> };
+}
+
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only offers under
+ * `--openssl-legacy-provider`: without it every listing past one page is an InternalError. Its list
+ * handler is replaced, once per loaded s3rver, by one that pages with a plain token (the bucket and
+ * the last key, base64url), as opaque to clients as S3's. The handler is looked up on the module's
+ * exports at each request, so replacing the export is enough.
+ */
+function pageListingsWithoutDes(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const bucketController = require('s3rver/lib/controllers/bucket');
+  const S3Error = require('s3rver/lib/models/error');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  if (bucketController.getBucket.pagesWithoutDes) return;
+  const listBucket: (ctx: ListingContext) => Promise<void> = bucketController.getBucket;
+  const encode = (bucket: string, key: string) => Buffer.from(`${bucket}/${key}`, 'utf8').toString('base64url');
+  const pagedListBucket = async (ctx: ListingContext) => {
+    if (ctx.query['list-type'] !== '2') return listBucket(ctx);
+    const token = ctx.query['continuation-token'];
+    if (token) {
+      const decoded = Buffer.from(token, 'base64url').toString('utf8');
+      if (!decoded.startsWith(`${ctx.params.bucket}/`)) {
+        throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+      }
+      // Authentication has already checked the signature of the query as sent.
+      const { 'continuation-token': _, ...query } = ctx.query;
+      ctx.query = { ...query, 'start-after': decoded.slice(ctx.params.bucket.length + 1) };
+    }
+    // s3rver makes its DES token whenever the store says the listing is truncated: it is told
+    // "not truncated", and the truth is restored in the answer with a token of ours.
+    const store = ctx.store;
+    let truncated: ListResult | undefined;
+    ctx.store = Object.create(store, {
+      listObjects: {
+        value: async (bucket: string, listOptions: unknown) => {
+          const result = await store.listObjects(bucket, listOptions);
+          if (result.isTruncated) truncated = result;
+          return { ...result, isTruncated: false };
+        },
+      },
+    });
+    await listBucket(ctx);
+    const answer = (ctx.body as { ListBucketResult: Record<string, unknown> }).ListBucketResult;
+    if (token) {
+      answer.StartAfter = undefined;
+      answer.ContinuationToken = token;
+    }
+    if (truncated) {
+      answer.IsTruncated = true;
+      answer.NextContinuationToken = encode(ctx.params.bucket, truncated.objects[truncated.objects.length - 1].key);
+    }
+  };
+  pagedListBucket.pagesWithoutDes = true;
+  bucketController.getBucket = pagedListBucket;
+}
+
 export async function startEmbeddedS3Server(options: { buckets: readonly string[]; directory?: string; port?: number }): Promise<EmbeddedS3Server> {
   // s3rver has no type declarations.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
+  pageListingsWithoutDes();
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'segpipe-s3-'));
   const server = new S3rver({
     address: '127.0.0.1',
