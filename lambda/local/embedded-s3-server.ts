@@ -16,6 +16,9 @@ export interface EmbeddedS3Server {
   close(): Promise<void>;
 }
 
+/** Credentials for the embedded server: any pair does (see {@link takeAnyAccessKey}); these are s3rver's own. */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
 /** The parts of s3rver's Koa context the middleware below uses. */
 interface KoaContext {
   headers: Record<string, string>;
@@ -92,11 +95,23 @@ function pageListingsWithoutDes(): void {
   bucketController.getBucket = pagedListBucket;
 }
 
+/**
+ * s3rver knows one access key, `S3RVER`. Any key is taken instead, as the signature (SigV4) is not
+ * checked anyway: the AWS CLI or `segpipe convert --endpoint-url` work against the local S3 with
+ * whatever credentials the shell has, and a shell without any needs only to set two dummy values.
+ */
+function takeAnyAccessKey(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { registry, DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
+  registry.get = (accessKeyId: string) => Map.prototype.get.call(registry, accessKeyId) ?? DUMMY_ACCOUNT;
+}
+
 export async function startEmbeddedS3Server(options: { buckets: readonly string[]; directory?: string; port?: number }): Promise<EmbeddedS3Server> {
   // s3rver has no type declarations.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   pageListingsWithoutDes();
+  takeAnyAccessKey();
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'segpipe-s3-'));
   const server = new S3rver({
     address: '127.0.0.1',
@@ -129,8 +144,7 @@ export async function startEmbeddedS3Server(options: { buckets: readonly string[
   return {
     endpoint,
     directory,
-    // s3rver checks signatures against its fixed key pair.
-    client: () => createS3Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }),
+    client: () => createS3Client({ endpoint, region: 'us-east-1', credentials: LOCAL_S3_CREDENTIALS }),
     close: () => server.close(),
   };
 }

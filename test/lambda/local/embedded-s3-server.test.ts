@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { S3ObjectStore, createS3Client } from '../../../lambda/convert/s3-object-store';
 import { startEmbeddedS3Server } from '../../../lambda/local/embedded-s3-server';
 
 test('a ranged read of an empty object (touch _START) is answered at once, as S3 answers it, not left hanging', async () => {
@@ -40,6 +40,18 @@ test('ListObjectsV2 pages with continuation tokens on a Node without the legacy 
     // A token is only good for the bucket that issued it, as in S3.
     const first = await client.send(new ListObjectsV2Command({ Bucket: 'inbox', MaxKeys: 1 }));
     await expect(client.send(new ListObjectsV2Command({ Bucket: 'other', ContinuationToken: first.NextContinuationToken }))).rejects.toThrow(/continuation token/i);
+  } finally {
+    client.destroy();
+    await server.close();
+  }
+}, 20_000);
+
+test('any access key is taken (the signature is not checked), so the AWS CLI works with whatever keys a shell has', async () => {
+  const server = await startEmbeddedS3Server({ buckets: ['inbox'] });
+  const client = createS3Client({ endpoint: server.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'AKIAANYTHING', secretAccessKey: 'anything' } });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'a.jpg', Body: Buffer.from('abc') }));
+    expect((await client.send(new ListObjectsV2Command({ Bucket: 'inbox' }))).Contents?.map((c) => c.Key)).toEqual(['a.jpg']);
   } finally {
     client.destroy();
     await server.close();
