@@ -9,10 +9,10 @@ export type SegmentationAlgorithm = 'fcn' | 'psp' | 'deeplab';
 export type SegmentationBackbone = 'resnet-50' | 'resnet-101';
 export type BucketEncryption = 's3-managed' | 'kms';
 
-/** Mechanical Turk prices allowed for semantic segmentation, USD per task (aws-facts.md §4). */
+/** Mechanical Turk prices allowed for semantic segmentation, USD per task (SageMaker API reference, `PublicWorkforceTaskPrice`). */
 export const PUBLIC_SEGMENTATION_PRICES_USD = [0.84, 0.96, 1.08, 1.2] as const;
 
-/** Instance families the built-in algorithm trains on: single-machine GPU only (aws-facts.md §2). */
+/** Instance families the built-in algorithm trains on: single-machine GPU only (SageMaker Developer Guide, "Semantic Segmentation Algorithm"). */
 const TRAINING_INSTANCE_PATTERN = /^ml\.(p2|p3|p3dn|g4dn|g5)\.[0-9]*x?large$/;
 const INSTANCE_PATTERN = /^ml\.[a-z0-9]+\.[0-9]*x?large$/;
 const WORKTEAM_ARN_PATTERN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:workteam\/[a-z-]+\/[A-Za-z0-9._-]+$/;

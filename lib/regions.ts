@@ -1,5 +1,5 @@
 /**
- * Per-region accounts that segpipe needs, with their sources (see shared/reference/aws-facts.md §3, §4).
+ * Per-region accounts that segpipe needs, with their sources.
  *
  * - `algorithmImageAccount`: owner of `<account>.dkr.ecr.<region>.<url suffix>/semantic-segmentation:1`,
  *   the built-in Semantic Segmentation image (sagemaker-python-sdk `image_uri_config/semantic-segmentation.json`).

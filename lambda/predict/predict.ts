@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { encodeClassIndexPng } from '../convert/mask';
 import { readPngDirect } from '../convert/png-reader';
 
-/** InvokeEndpoint's request body limit: 6 MiB (aws-facts.md). */
+/** InvokeEndpoint's request body limit: 6 MiB (SageMaker Runtime API reference, `InvokeEndpoint` `Body`). */
 export const INVOKE_BODY_LIMIT = 6 * 1024 * 1024;
 const IGNORE_LABEL = 255;
 
