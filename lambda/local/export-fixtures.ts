@@ -26,7 +26,8 @@ export function cvatLabelmapText(labels: readonly LabelingClass[]): string {
 
 /**
  * An RGB colour mask: each pixel painted with `colours[positions[i]]`. With the label map's colours,
- * `positions` are label-map positions; a colour the label map lacks makes an unknown colour.
+ * `positions` are label-map positions; a colour the label map lacks makes an unknown colour. Rows
+ * are filtered adaptively, as the libpng behind CVAT's and PIL's writers filters RGB rows.
  */
 export function colourMaskPng(positions: Uint8Array, width: number, height: number, colours: readonly number[]): Promise<Buffer> {
   if (positions.length !== width * height) throw new Error(`expected ${width * height} pixels, received ${positions.length}`);
@@ -38,7 +39,7 @@ export function colourMaskPng(positions: Uint8Array, width: number, height: numb
     rgb[i * 3 + 1] = (colour >> 8) & 0xff;
     rgb[i * 3 + 2] = colour & 0xff;
   }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } }).png({ adaptiveFiltering: true }).toBuffer();
 }
 
 export interface CvatExportItem {
