@@ -1,12 +1,12 @@
-import type { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { ClassIndex, IGNORE_INDEX } from './classes';
+import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from './classes';
+import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, isBackgroundName } from './export-item';
 import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
-import { LabeledItem, SkippedLine, parseManifestLine, readManifestLines } from './manifest';
-import { ColourIndex, decodeColourMask, encodeClassIndexPng } from './mask';
+import { ClassIndexMask, ColourIndex, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from './mask';
 import { Split, outputNameFor, splitFor } from './naming';
-import { decodeEventKey } from '../shared/s3-keys';
 import { ObjectNotFoundError, ObjectStore } from './object-store';
+import { manifestReader } from './readers/ground-truth';
+import { IndexedShape, paintShapes } from './shapes';
 
 /** The four channels of the built-in Semantic Segmentation algorithm, by split. */
 export const CHANNELS = {
@@ -22,29 +22,21 @@ const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 const REENCODED_JPEG_QUALITY = 95;
 
-export interface ConversionStores {
-  /** Reads the manifest. */
-  readonly manifest: ObjectStore;
-  /** Reads the images and masks the manifest refers to. */
-  readonly sources: ObjectStore;
-  /** Writes the channels and the report. */
-  readonly output: ObjectStore;
-}
-
 export interface ConversionProgress {
-  /** Lines converted or skipped so far. */
+  /** Items converted or skipped so far. */
   readonly done: number;
-  /** Manifest lines read so far (the total once `readAll`). */
+  /** Items read from the export so far (the total once `readAll`). */
   readonly seen: number;
   readonly readAll: boolean;
 }
 
-export interface ConvertGroundTruthManifestOptions {
-  /** Location of the Ground Truth output manifest. */
-  readonly manifest: string;
+export interface ConvertExportOptions {
+  /** The export, read by the reader of its format. */
+  readonly reader: ExportReader;
   /** Location under which the channels and `report.json` are written. */
   readonly out: string;
-  readonly stores: ConversionStores;
+  /** Writes the channels and the report. */
+  readonly output: ObjectStore;
   /**
    * Share of items that go to validation.
    * @default 0.2
@@ -56,15 +48,12 @@ export interface ConvertGroundTruthManifestOptions {
    */
   readonly seed?: string;
   /**
-   * Class names in index order after the background; classes not listed follow in first-seen order.
-   * @default - first-seen order
+   * Class names in index order after the background; classes not listed follow in the export's
+   * declared order, then first-seen order. When the export declares more classes than the algorithm
+   * takes, only these are trained and the others are ignored (255).
+   * @default - the export's order
    */
   readonly classes?: readonly string[];
-  /**
-   * The label attribute to read.
-   * @default - the `-ref` attribute whose metadata type is semantic segmentation
-   */
-  readonly labelAttribute?: string;
   /**
    * Items converted at once.
    * @default 4
@@ -86,12 +75,6 @@ export interface ConvertGroundTruthManifestOptions {
    */
   readonly maxFileBytes?: number;
   /**
-   * Only these manifest lines (1-based, inclusive) are converted, the others read past: the workflow
-   * converts a large manifest in chunks, one Lambda each.
-   * @default - every line
-   */
-  readonly lines?: { readonly first: number; readonly last: number };
-  /**
    * Where the report is written.
    * @default - `<out>/report.json`
    */
@@ -99,8 +82,34 @@ export interface ConvertGroundTruthManifestOptions {
   readonly onProgress?: (progress: ConversionProgress) => void;
 }
 
+export interface ConvertGroundTruthManifestOptions extends Omit<ConvertExportOptions, 'reader' | 'output'> {
+  /** Location of the Ground Truth (or Lookout for Vision) output manifest. */
+  readonly manifest: string;
+  readonly stores: ConversionStores;
+  /**
+   * The label attribute to read.
+   * @default - the `-ref` attribute whose metadata type is semantic segmentation
+   */
+  readonly labelAttribute?: string;
+  /**
+   * Only these manifest lines (1-based, inclusive) are converted, the others read past: the workflow
+   * converts a large manifest in chunks, one Lambda each.
+   * @default - every line
+   */
+  readonly lines?: { readonly first: number; readonly last: number };
+}
+
+export interface ConversionStores {
+  /** Reads the manifest. */
+  readonly manifest: ObjectStore;
+  /** Reads the images and masks the manifest refers to. */
+  readonly sources: ObjectStore;
+  /** Writes the channels and the report. */
+  readonly output: ObjectStore;
+}
+
 export interface ConvertedItem {
-  /** The manifest's `source-ref`, verbatim. */
+  /** The image reference exactly as the export wrote it. */
   readonly source: string;
   /** Output file stem: `<name>.jpg` and `<name>.png`. */
   readonly name: string;
@@ -112,22 +121,28 @@ export interface ConvertedItem {
   readonly pixelsPerClass: Record<string, number>;
   /** Pixels of a colour no class has, written as 255 (ignored by the algorithm). */
   readonly ignoredPixels: number;
+  /** Shapes of the item that were not painted, by reason (rectangles, unknown categories). */
+  readonly notPainted?: Readonly<Record<string, number>>;
 }
 
 export interface SkippedItem {
+  /** Position in the export: manifest line, task or image number. */
   readonly line: number;
-  /** The manifest's `source-ref`, verbatim; `null` when the line has none. */
+  /** The image reference as the export wrote it; `null` when the entry has none. */
   readonly source: string | null;
   readonly reason: string;
 }
 
 export interface ConversionReport {
-  readonly manifest: string;
-  /** Class names in index order, spelled as in the manifest or the configured classes. */
+  /** The export read, and its format. */
+  readonly input: string;
+  readonly format: ExportFormat;
+  /** Class names in index order, spelled as in the export or the configured classes. */
   readonly classes: readonly string[];
   readonly validationFraction: number;
   readonly seed: string;
   readonly counts: {
+    /** Entries read: manifest lines, tasks, images. */
     readonly lines: number;
     readonly converted: number;
     readonly skipped: number;
@@ -136,13 +151,12 @@ export interface ConversionReport {
     readonly imagesCopied: number;
     readonly imagesReencoded: number;
     readonly ignoredPixels: number;
+    /** Shapes not painted (not segmentation, unknown category), over all items. */
+    readonly shapesNotPainted: number;
   };
   readonly items: readonly ConvertedItem[];
   readonly skipped: readonly SkippedItem[];
 }
-
-/** Raised for an item that cannot be converted; its message is the reason reported. */
-class ItemSkipped extends Error {}
 
 interface Dimensions {
   readonly width: number;
@@ -150,8 +164,14 @@ interface Dimensions {
 }
 
 type SourceImage =
-  | { readonly format: 'jpeg'; readonly location: string; readonly header: JpegHeader; readonly size: number }
-  | { readonly format: 'png'; readonly location: string; readonly data: Buffer; readonly width: number; readonly height: number };
+  | { readonly format: 'jpeg'; readonly store: ObjectStore; readonly location: string; readonly header: JpegHeader; readonly size: number }
+  | { readonly format: 'png'; readonly store: ObjectStore; readonly location: string; readonly data: Buffer; readonly width: number; readonly height: number };
+
+/** An item's mask with its classes resolved to indices. */
+type IndexedMask =
+  | { readonly kind: 'colour-png'; readonly file: ObjectRef; readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
+  | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly table: Uint8Array }
+  | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly (IndexedShape & { readonly percent?: boolean })[] };
 
 interface ItemResult {
   readonly line: number;
@@ -159,12 +179,22 @@ interface ItemResult {
 }
 
 /**
- * Converts a Ground Truth semantic-segmentation output into the built-in algorithm's channels:
- * `<out>/{train,validation}/<name>.jpg`, `<out>/{train,validation}_annotation/<name>.png` (8-bit
- * single-channel class indices), and `<out>/report.json`. Bad items are reported and skipped; sources
- * are only read. Throws only when the manifest cannot be read or an output cannot be written.
+ * Converts a Ground Truth (or Lookout for Vision) output manifest: `convertExport` with its reader.
+ * The workflow's chunks use it with `lines`.
  */
-export async function convertGroundTruthManifest(options: ConvertGroundTruthManifestOptions): Promise<ConversionReport> {
+export function convertGroundTruthManifest(options: ConvertGroundTruthManifestOptions): Promise<ConversionReport> {
+  const { manifest, stores, labelAttribute, lines, ...rest } = options;
+  const reader = manifestReader({ manifest, manifestStore: stores.manifest, sources: stores.sources, labelAttribute, lines });
+  return convertExport({ ...rest, reader, output: stores.output });
+}
+
+/**
+ * Converts a labeling export, read by the reader of its format, into the built-in algorithm's
+ * channels: `<out>/{train,validation}/<name>.jpg`, `<out>/{train,validation}_annotation/<name>.png`
+ * (8-bit single-channel class indices), and `<out>/report.json`. Bad items are reported and skipped;
+ * sources are only read. Throws only when the export cannot be read or an output cannot be written.
+ */
+export async function convertExport(options: ConvertExportOptions): Promise<ConversionReport> {
   const validationFraction = options.validationFraction ?? 0.2;
   const seed = options.seed ?? 'segpipe';
   const concurrency = options.concurrency ?? 4;
@@ -172,8 +202,8 @@ export async function convertGroundTruthManifest(options: ConvertGroundTruthMani
   if (!(validationFraction > 0 && validationFraction < 1)) throw new Error(`validation fraction must be between 0 and 1 (exclusive), received ${validationFraction}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, received ${concurrency}`);
 
-  const { stores } = options;
-  const classIndex = new ClassIndex(options.classes);
+  const { reader } = options;
+  const classIndex = await classIndexFor(reader, options.classes ?? []);
   const results: ItemResult[] = [];
   const skipped: SkippedItem[] = [];
   const firstLineOfSource = new Map<string, number>();
@@ -188,70 +218,52 @@ export async function convertGroundTruthManifest(options: ConvertGroundTruthMani
     progress();
   };
 
-  let manifestStream: Readable;
-  try {
-    manifestStream = await stores.manifest.readStream(options.manifest);
-  } catch (err) {
-    throw new Error(`cannot read the manifest ${options.manifest}: ${(err as Error).message}`);
-  }
-
-  // Lines are parsed in order (so first-seen class order is the manifest's), items converted concurrently.
-  async function* labeledItems(): AsyncGenerator<{ item: LabeledItem; colours: ColourIndex[]; name: string; split: Split }> {
-    for await (const line of readManifestLines(manifestStream)) {
-      if (options.lines && (line.lineNumber < options.lines.first || line.lineNumber > options.lines.last)) {
-        if (line.lineNumber > options.lines.last) break;
-        continue;
-      }
+  // Entries are read in order (so first-seen class order is the export's), items converted concurrently.
+  async function* exportItems(): AsyncGenerator<{ item: ExportItem; mask: IndexedMask; name: string; split: Split }> {
+    for await (const entry of reader.items()) {
       seen += 1;
-      if ('error' in line) {
-        skip(line.lineNumber, null, line.error);
+      if (!('mask' in entry)) {
+        skip(entry.line, entry.source, entry.reason);
         continue;
       }
-      const parsed: LabeledItem | SkippedLine = parseManifestLine(line, options.labelAttribute);
-      if ('reason' in parsed) {
-        skip(parsed.lineNumber, parsed.source, parsed.reason);
-        continue;
-      }
-      const earlier = firstLineOfSource.get(parsed.source);
+      const earlier = firstLineOfSource.get(entry.source);
       if (earlier !== undefined) {
-        skip(parsed.lineNumber, parsed.source, `duplicate of line ${earlier}`);
+        skip(entry.line, entry.source, `duplicate of entry ${earlier}`);
         continue;
       }
-      firstLineOfSource.set(parsed.source, parsed.lineNumber);
-      const name = outputNameFor(parsed.source);
+      firstLineOfSource.set(entry.source, entry.line);
+      const name = outputNameFor(entry.source);
       const other = sourceOfName.get(name);
       if (other !== undefined) {
-        skip(parsed.lineNumber, parsed.source, `output name ${name} is already taken by ${other}`);
+        skip(entry.line, entry.source, `output name ${name} is already taken by ${other}`);
         continue;
       }
-      sourceOfName.set(name, parsed.source);
-      const colours = classIndex.indicesOf(parsed.colourMap);
-      if (typeof colours === 'string') {
-        skip(parsed.lineNumber, parsed.source, colours);
+      sourceOfName.set(name, entry.source);
+      const mask = indexMask(entry.mask, classIndex);
+      if (typeof mask === 'string') {
+        skip(entry.line, entry.source, mask);
         continue;
       }
-      yield { item: parsed, colours, name, split: splitFor(parsed.source, seed, validationFraction) };
+      yield { item: entry, mask, name, split: splitFor(entry.source, seed, validationFraction) };
     }
     readAll = true;
-    // A chunk stops reading early: release the rest of the stream (an S3 response body).
-    manifestStream.destroy();
     progress();
   }
 
-  const queue = labeledItems();
+  const queue = exportItems();
   const worker = async () => {
     for (let next = await queue.next(); !next.done; next = await queue.next()) {
-      const { item, colours, name, split } = next.value;
-      const result = await convertItem(item, colours, name, split, options, limits).catch((err: unknown) => {
+      const { item, mask, name, split } = next.value;
+      const result = await convertItem(item, mask, name, split, options, limits).catch((err: unknown) => {
         if (err instanceof ItemSkipped) return err.message;
         if (err instanceof ObjectNotFoundError) return err.message;
         if (isSourceReadError(err)) return `cannot read a source: ${(err as Error).message}`;
         throw err;
       });
       if (typeof result === 'string') {
-        skip(item.lineNumber, item.source, result);
+        skip(item.line, item.source, result);
       } else {
-        results.push({ line: item.lineNumber, item: result });
+        results.push({ line: item.line, item: result });
         done += 1;
         progress();
       }
@@ -267,7 +279,8 @@ export async function convertGroundTruthManifest(options: ConvertGroundTruthMani
     pixelsPerClass: Object.fromEntries(classes.map((name, index) => [name, pixelsPerIndex[index]])),
   }));
   const report: ConversionReport = {
-    manifest: options.manifest,
+    input: reader.input,
+    format: reader.format,
     classes,
     validationFraction,
     seed,
@@ -280,77 +293,145 @@ export async function convertGroundTruthManifest(options: ConvertGroundTruthMani
       imagesCopied: items.filter((i) => i.image === 'copied').length,
       imagesReencoded: items.filter((i) => i.image === 're-encoded').length,
       ignoredPixels: items.reduce((sum, i) => sum + i.ignoredPixels, 0),
+      shapesNotPainted: items.reduce((sum, i) => sum + Object.values(i.notPainted ?? {}).reduce((a, b) => a + b, 0), 0),
     },
     items,
     skipped,
   };
-  await stores.output.write(options.reportLocation ?? stores.output.join(options.out, REPORT_FILE), Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
+  await options.output.write(options.reportLocation ?? options.output.join(options.out, REPORT_FILE), Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
   return report;
 }
 
+/**
+ * The class order: the background, the configured classes, then the export's declared ones. A
+ * declared list longer than the algorithm takes is an error unless `--classes` chooses among it.
+ */
+async function classIndexFor(reader: ExportReader, configured: readonly string[]): Promise<ClassIndex> {
+  const declared = await reader.declaredClasses();
+  const names = new Set([...configured, ...declared.filter((c) => !c.background && !isBackgroundName(c.name)).map((c) => c.name)]);
+  const tooMany = names.size > MAX_CLASSES - 1;
+  if (tooMany && configured.length === 0) {
+    throw new Error(`the export declares ${names.size} classes besides the background; the algorithm takes at most ${MAX_CLASSES - 1}: choose the ones to train with --classes a,b,... (the others are ignored)`);
+  }
+  const classIndex = new ClassIndex(configured, tooMany);
+  for (const cls of declared) {
+    const index = classIndex.indexOf(cls);
+    if (typeof index === 'string') throw new Error(index);
+  }
+  return classIndex;
+}
+
+function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string {
+  switch (mask.kind) {
+    case 'colour-png': {
+      const colours: ColourIndex[] = [];
+      for (const colour of mask.colours) {
+        const index = classIndex.indexOf(colour);
+        if (typeof index === 'string') return index;
+        colours.push({ rgb: colour.rgb, index });
+      }
+      return { kind: 'colour-png', file: mask.file, colours, transparentIsBackground: mask.transparentIsBackground };
+    }
+    case 'index-png': {
+      const table = new Uint8Array(256).fill(IGNORE_INDEX);
+      for (let value = 0; value < mask.classOfValue.length; value++) {
+        const cls = mask.classOfValue[value];
+        if (!cls) continue;
+        const index = classIndex.indexOf(cls);
+        if (typeof index === 'string') return index;
+        table[value] = index;
+      }
+      return { kind: 'index-png', file: mask.file, table };
+    }
+    case 'shapes': {
+      const shapes: (IndexedShape & { percent?: boolean })[] = [];
+      for (const shape of mask.shapes) {
+        const index = classIndex.indexOf({ name: shape.className, background: false });
+        if (typeof index === 'string') return index;
+        shapes.push(shape.kind === 'polygon' ? { kind: 'polygon', index, rings: shape.rings, percent: shape.percent } : { ...shape, index });
+      }
+      return { kind: 'shapes', size: mask.size, shapes };
+    }
+  }
+}
+
 async function convertItem(
-  item: LabeledItem,
-  colours: readonly ColourIndex[],
+  item: ExportItem,
+  mask: IndexedMask,
   name: string,
   split: Split,
-  options: ConvertGroundTruthManifestOptions,
+  options: ConvertExportOptions,
   limits: { maxPixels: number; maxFileBytes: number },
 ): Promise<ItemResult['item']> {
-  const { stores, out } = options;
-  const image = await readSourceImage(stores.sources, item.source, limits);
-  const maskPng = await readMaskFile(stores.sources, item.mask, limits);
-  const maskSize = pngDimensions(maskPng);
-  if (!maskSize) throw new ItemSkipped(`mask ${item.mask} is not a PNG`);
+  const { output, out } = options;
+  const image = await readSourceImage(await item.findImage(), limits);
+  let maskPng: Buffer | undefined;
+  let maskSize: Dimensions;
+  if (mask.kind === 'shapes') {
+    maskSize = mask.size ?? (image.format === 'jpeg' ? image.header : image);
+  } else {
+    maskPng = await readMaskFile(mask.file, limits);
+    const size = pngDimensions(maskPng);
+    if (!size) throw new ItemSkipped(`mask ${mask.file.locations[0]} is not a PNG`);
+    maskSize = size;
+  }
   checkPixels('mask', maskSize, limits.maxPixels);
 
   const stored = image.format === 'jpeg' ? image.header : image;
   const orientation = image.format === 'jpeg' ? image.header.orientation : 1;
-  // Ground Truth shows images as stored, so masks follow the stored pixel grid; a mask that matches
+  // Labeling tools show images as stored, so masks follow the stored pixel grid; a mask that matches
   // the EXIF-rotated size instead was drawn on the rotated image, and the image is rotated to match.
   const rotate = !sameSize(maskSize, stored) && orientationSwapsAxes(orientation) && sameSize(maskSize, swapped(stored));
   const imageSize = rotate ? swapped(stored) : stored;
   if (!sameSize(maskSize, imageSize) && !options.resizeMasks) {
     throw new ItemSkipped(`mask is ${maskSize.width}×${maskSize.height} but the image is ${imageSize.width}×${imageSize.height} (resize masks to convert it anyway)`);
   }
+  const resizeTo = sameSize(maskSize, imageSize) ? undefined : imageSize;
 
-  let mask;
+  let decoded: ClassIndexMask;
   try {
-    mask = await decodeColourMask(maskPng, colours, {
-      limitInputPixels: limits.maxPixels,
-      resizeTo: sameSize(maskSize, imageSize) ? undefined : imageSize,
-    });
+    if (mask.kind === 'colour-png') {
+      decoded = await decodeColourMask(maskPng!, mask.colours, { limitInputPixels: limits.maxPixels, resizeTo, transparentIndex: mask.transparentIsBackground ? 0 : undefined });
+    } else if (mask.kind === 'index-png') {
+      decoded = await decodeIndexMask(maskPng!, mask.table, { limitInputPixels: limits.maxPixels, resizeTo });
+    } else {
+      const shapes = mask.shapes.map((shape) => (shape.kind === 'polygon' && shape.percent
+        ? { ...shape, rings: shape.rings.map((ring) => ring.map((v, i) => (v * (i % 2 === 0 ? maskSize.width : maskSize.height)) / 100)) }
+        : shape));
+      const painted = paintShapes(shapes, maskSize.width, maskSize.height);
+      decoded = resizeTo ? resizeClassIndexMask(painted, resizeTo.width, resizeTo.height) : painted;
+    }
   } catch (err) {
-    throw new ItemSkipped(`mask ${item.mask} cannot be decoded: ${(err as Error).message}`);
+    throw new ItemSkipped(`mask ${mask.kind === 'shapes' ? '' : `${mask.file.locations[0]} `}cannot be decoded: ${(err as Error).message}`);
   }
-  const maskOut = await encodeClassIndexPng(mask.indices, mask.width, mask.height);
+  const maskOut = await encodeClassIndexPng(decoded.indices, decoded.width, decoded.height);
 
   const channel = CHANNELS[split];
-  const imageTarget = stores.output.join(out, channel.images, `${name}.jpg`);
+  const imageTarget = output.join(out, channel.images, `${name}.jpg`);
   const copyBytes = image.format === 'jpeg' && orientation === 1 && image.header.components !== 4 && !rotate;
   if (copyBytes) {
-    await stores.output.copyFrom(stores.sources, image.location, imageTarget, 'image/jpeg');
+    await output.copyFrom(image.store, image.location, imageTarget, 'image/jpeg');
   } else {
-    await stores.output.write(imageTarget, await reencodeAsJpeg(stores.sources, image, rotate), 'image/jpeg');
+    await output.write(imageTarget, await reencodeAsJpeg(image, rotate), 'image/jpeg');
   }
-  await stores.output.write(stores.output.join(out, channel.masks, `${name}.png`), maskOut, 'image/png');
+  await output.write(output.join(out, channel.masks, `${name}.png`), maskOut, 'image/png');
   return {
     source: item.source,
     name,
     split,
-    width: mask.width,
-    height: mask.height,
+    width: decoded.width,
+    height: decoded.height,
     image: copyBytes ? 'copied' : 're-encoded',
-    pixelsPerIndex: mask.pixelsPerIndex,
-    ignoredPixels: mask.pixelsPerIndex[IGNORE_INDEX],
+    pixelsPerIndex: decoded.pixelsPerIndex,
+    ignoredPixels: decoded.pixelsPerIndex[IGNORE_INDEX],
+    ...(item.notPainted ? { notPainted: item.notPainted } : {}),
   };
 }
 
-/**
- * Finds the source (a manifest holds the raw key; an URL-encoded one is tried when the raw one is
- * missing), sniffs its format, and checks a JPEG is whole without decoding it.
- */
-async function readSourceImage(store: ObjectStore, source: string, limits: { maxPixels: number; maxFileBytes: number }): Promise<SourceImage> {
-  const { location, data: head, size } = await readStart(store, source, 'image', HEAD_BYTES);
+/** Reads the start of the image, sniffs its format, and checks a JPEG is whole without decoding it. */
+async function readSourceImage(ref: ObjectRef, limits: { maxPixels: number; maxFileBytes: number }): Promise<SourceImage> {
+  const { store } = ref;
+  const { location, data: head, size } = await readStart(ref, 'image', HEAD_BYTES);
   if (size > limits.maxFileBytes) throw new ItemSkipped(`image is ${size} bytes, more than the ${limits.maxFileBytes} accepted`);
   if (head.subarray(0, 3).equals(JPEG_SIGNATURE)) {
     const readRange = (start: number, end: number) => store.readRange(location, start, end);
@@ -358,26 +439,26 @@ async function readSourceImage(store: ObjectStore, source: string, limits: { max
     if (typeof header === 'string') throw new ItemSkipped(`image ${header}`);
     checkPixels('image', header, limits.maxPixels);
     if (!(await endsWithEndOfImage(size, readRange))) throw new ItemSkipped('image is truncated (no JPEG end-of-image marker)');
-    return { format: 'jpeg', location, header, size };
+    return { format: 'jpeg', store, location, header, size };
   }
   const dimensions = pngDimensions(head);
   if (dimensions) {
     checkPixels('image', dimensions, limits.maxPixels);
-    return { format: 'png', location, data: size <= head.length ? head : await store.read(location), ...dimensions };
+    return { format: 'png', store, location, data: size <= head.length ? head : await store.read(location), ...dimensions };
   }
-  throw new ItemSkipped(`image is not a JPEG or PNG (it starts with ${head.subarray(0, 8).toString('hex')})`);
+  throw new ItemSkipped(`image ${location} is not a JPEG or PNG`);
 }
 
-async function readMaskFile(store: ObjectStore, mask: string, limits: { maxFileBytes: number }): Promise<Buffer> {
-  const { data, size } = await readStart(store, mask, 'mask', limits.maxFileBytes);
+async function readMaskFile(ref: ObjectRef, limits: { maxFileBytes: number }): Promise<Buffer> {
+  const { data, size } = await readStart(ref, 'mask', limits.maxFileBytes);
   if (size > limits.maxFileBytes) throw new ItemSkipped(`mask is ${size} bytes, more than the ${limits.maxFileBytes} accepted`);
   return data;
 }
 
-/** The start of an object (one request), trying the URL-decoded key when the raw one is missing. */
-async function readStart(store: ObjectStore, uri: string, what: string, maxBytes: number): Promise<{ location: string; data: Buffer; size: number }> {
-  const decoded = decodeEventKey(uri);
-  for (const location of decoded === uri ? [uri] : [uri, decoded]) {
+/** The start of an object (one request), trying its locations in order. */
+async function readStart(ref: ObjectRef, what: string, maxBytes: number): Promise<{ location: string; data: Buffer; size: number }> {
+  const { store } = ref;
+  for (const location of ref.locations) {
     let start;
     try {
       start = await store.readStart(location, maxBytes);
@@ -388,11 +469,11 @@ async function readStart(store: ObjectStore, uri: string, what: string, maxBytes
     if (start.size === 0) throw new ItemSkipped(`${what} ${location} is empty`);
     return { location, ...start };
   }
-  throw new ItemSkipped(`${what} not found: ${uri}`);
+  throw new ItemSkipped(`${what} not found: ${ref.locations[0]}`);
 }
 
-async function reencodeAsJpeg(store: ObjectStore, image: SourceImage, rotate: boolean): Promise<Buffer> {
-  const data = image.format === 'png' ? image.data : await store.read(image.location);
+async function reencodeAsJpeg(image: SourceImage, rotate: boolean): Promise<Buffer> {
+  const data = image.format === 'png' ? image.data : await image.store.read(image.location);
   try {
     // sharp drops all metadata (EXIF orientation included) unless asked to keep it.
     let pipeline = sharp(data, { failOn: 'error', autoOrient: rotate });

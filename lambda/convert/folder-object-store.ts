@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, isS3Uri, parseS3Uri } from './object-store';
 
@@ -82,6 +82,30 @@ export class FolderObjectStore implements ObjectStore {
     });
     if (!info?.isFile()) throw new ObjectNotFoundError(location);
     return createReadStream(path);
+  }
+
+  async readRangeStream(location: string, start: number, end: number): Promise<Readable> {
+    await this.readStream(location);
+    return createReadStream(this.pathOf(location), { start, end });
+  }
+
+  async listUnder(location: string): Promise<string[]> {
+    const folder = this.pathOf(location);
+    let entries;
+    try {
+      entries = await readdir(folder, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => this.join(location, ...relative(folder, join(entry.parentPath, entry.name)).split(sep)))
+      .sort();
+  }
+
+  async remove(locations: readonly string[]): Promise<void> {
+    for (const location of locations) await rm(this.pathOf(location), { force: true });
   }
 
   async write(location: string, body: Buffer): Promise<void> {

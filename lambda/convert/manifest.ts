@@ -76,12 +76,21 @@ export async function* readManifestLines(stream: Readable): AsyncGenerator<Manif
 
 /** A class of one line's `internal-color-map`. */
 export interface ColourMapEntry {
-  /** The map's key: "0" is the background. */
   readonly key: string;
   readonly className: string;
   /** The colour as 0xRRGGBB. */
   readonly rgb: number;
+  /** Ground Truth: key "0" or `BACKGROUND`; Lookout for Vision: `BACKGROUND` only (its key "0" may be a defect). */
+  readonly background: boolean;
 }
+
+/**
+ * Ground Truth's line shape as Ground Truth writes it, or as Lookout for Vision wrote it; `auto`
+ * decides line by line (`isLookoutForVisionLine`).
+ */
+export type ManifestDialect = 'groundtruth' | 'lookoutvision' | 'auto';
+
+const IMAGE_CLASSIFICATION_TYPE = 'groundtruth/image-classification';
 
 /** A manifest line with a semantic-segmentation label. */
 export interface LabeledItem {
@@ -92,6 +101,7 @@ export interface LabeledItem {
   /** The colour mask's URI. */
   readonly mask: string;
   readonly colourMap: readonly ColourMapEntry[];
+  readonly dialect: Exclude<ManifestDialect, 'auto'>;
 }
 
 /** A manifest line that cannot be converted, with its reason. */
@@ -112,15 +122,20 @@ function isObject(value: unknown): value is JsonObject {
  * ending in `-ref` (not `source-ref`) whose `-metadata.type` is semantic segmentation; when a line was
  * labeled twice (a job and its adjustment job), the newest `creation-date` wins.
  */
-export function parseManifestLine(line: { lineNumber: number; text: string }, labelAttribute?: string): LabeledItem | SkippedLine {
+export function parseManifestLine(
+  line: { lineNumber: number; text: string },
+  labelAttribute?: string,
+  dialect: ManifestDialect = 'auto',
+): LabeledItem | SkippedLine {
   const { lineNumber } = line;
   let parsed: unknown;
   try {
     parsed = JSON.parse(line.text);
-  } catch (err) {
-    return { lineNumber, source: null, reason: `not valid JSON (${(err as Error).message})` };
+  } catch {
+    return { lineNumber, source: null, reason: 'not valid JSON' };
   }
   if (!isObject(parsed)) return { lineNumber, source: null, reason: 'not a JSON object' };
+  const lineDialect = dialect === 'auto' ? (isLookoutForVisionLine(parsed) ? 'lookoutvision' : 'groundtruth') : dialect;
   const source = parsed['source-ref'];
   if (typeof source !== 'string' || source === '') return { lineNumber, source: null, reason: 'no "source-ref"' };
 
@@ -136,9 +151,9 @@ export function parseManifestLine(line: { lineNumber: number; text: string }, la
     return { lineNumber, source, reason: typeof failure === 'string' ? `labeling failed: ${failure}` : `no label in "${attribute}"` };
   }
   if (!isObject(metadata)) return { lineNumber, source, reason: `no "${attribute}-metadata"` };
-  const colourMap = parseColourMap(metadata['internal-color-map']);
+  const colourMap = parseColourMap(metadata['internal-color-map'], lineDialect);
   if (typeof colourMap === 'string') return { lineNumber, source, reason: `"${attribute}-metadata".internal-color-map ${colourMap}` };
-  return { lineNumber, source, labelAttribute: attribute, mask, colourMap };
+  return { lineNumber, source, labelAttribute: attribute, mask, colourMap, dialect: lineDialect };
 }
 
 function findLabelAttribute(line: JsonObject): string | undefined {
@@ -162,7 +177,19 @@ function findFailureReason(line: JsonObject): string | undefined {
 
 const HEX_COLOUR = /^#([0-9a-fA-F]{6})$/;
 
-function parseColourMap(value: unknown): ColourMapEntry[] | string {
+/**
+ * Whether a line was written by Lookout for Vision: it carries an image-classification attribute
+ * (its anomaly label) beside the segmentation one, or its colour map has no `BACKGROUND` class.
+ */
+export function isLookoutForVisionLine(parsed: unknown): boolean {
+  if (!isObject(parsed)) return false;
+  const metadata = Object.entries(parsed).filter(([key, value]) => key.endsWith('-metadata') && isObject(value)).map(([, value]) => value as JsonObject);
+  if (metadata.some((m) => m.type === IMAGE_CLASSIFICATION_TYPE)) return true;
+  const colourMaps = metadata.filter((m) => m.type === SEMANTIC_SEGMENTATION_TYPE && isObject(m['internal-color-map'])).map((m) => m['internal-color-map'] as JsonObject);
+  return colourMaps.some((map) => !Object.values(map).some((entry) => isObject(entry) && typeof entry['class-name'] === 'string' && entry['class-name'].toUpperCase() === 'BACKGROUND'));
+}
+
+function parseColourMap(value: unknown, dialect: Exclude<ManifestDialect, 'auto'>): ColourMapEntry[] | string {
   if (!isObject(value) || Object.keys(value).length === 0) return 'is missing or empty';
   const entries: ColourMapEntry[] = [];
   const seen = new Map<number, string>();
@@ -176,7 +203,8 @@ function parseColourMap(value: unknown): ColourMapEntry[] | string {
     const other = seen.get(rgb);
     if (other !== undefined) return `gives ${className} and ${other} the same colour #${hex[1]}`;
     seen.set(rgb, className);
-    entries.push({ key, className, rgb });
+    const background = className.toUpperCase() === 'BACKGROUND' || (dialect === 'groundtruth' && key === '0');
+    entries.push({ key, className, rgb, background });
   }
   return entries;
 }

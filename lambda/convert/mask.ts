@@ -72,22 +72,33 @@ function countWordRun(perValue: Float64Array, word: number, run: number): void {
   perValue[word >>> 24] += run;
 }
 
-/** Maps multi-byte pixels (RGB, RGBA, grey+alpha) through the colour table, once per run of one colour. */
-function mapColourPixels(pixels: Uint8Array, channels: number, table: Uint8Array): { indices: Buffer; pixelsPerIndex: Uint32Array } {
+/** Alpha below this is transparent: Lookout for Vision's anti-aliased edges and background. */
+const OPAQUE_FROM = 128;
+/** A run key no 24-bit colour has: a transparent pixel. */
+const TRANSPARENT = -2;
+
+/**
+ * Maps multi-byte pixels (RGB, RGBA, grey+alpha) through the colour table, once per run of one colour.
+ * With `transparentIndex`, a pixel whose alpha is below 128 takes that index whatever its colour.
+ */
+function mapColourPixels(pixels: Uint8Array, channels: number, table: Uint8Array, transparentIndex?: number): { indices: Buffer; pixelsPerIndex: Uint32Array } {
   const count = pixels.length / channels;
   const indices = Buffer.allocUnsafe(count);
   const pixelsPerIndex = new Uint32Array(256);
   const grey = channels < 3;
+  const alphaAt = transparentIndex !== undefined && (channels === 2 || channels === 4) ? channels - 1 : -1;
   let previous = -1;
   let value = IGNORE_INDEX;
   let runStart = 0;
   for (let i = 0, p = 0; i < count; i++, p += channels) {
-    const rgb = grey ? pixels[p] * 0x010101 : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
+    const rgb = alphaAt >= 0 && pixels[p + alphaAt] < OPAQUE_FROM
+      ? TRANSPARENT
+      : grey ? pixels[p] * 0x010101 : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
     if (rgb !== previous) {
       pixelsPerIndex[value] += i - runStart;
       runStart = i;
       previous = rgb;
-      value = table[rgb];
+      value = rgb === TRANSPARENT ? transparentIndex! : table[rgb];
     }
     indices[i] = value;
   }
@@ -97,27 +108,72 @@ function mapColourPixels(pixels: Uint8Array, channels: number, table: Uint8Array
 
 /**
  * Maps decoded mask pixels to class indices by colour (never by palette index: Ground Truth once
- * wrote wrong palette indices). Takes raw pixels with 1 to 4 channels; alpha is ignored.
+ * wrote wrong palette indices). Takes raw pixels with 1 to 4 channels; alpha is ignored unless
+ * `transparentIndex` is given.
  */
-export function mapColoursToIndices(pixels: Uint8Array, channels: number, colours: readonly ColourIndex[]): { indices: Buffer; pixelsPerIndex: Uint32Array } {
+export function mapColoursToIndices(
+  pixels: Uint8Array,
+  channels: number,
+  colours: readonly ColourIndex[],
+  transparentIndex?: number,
+): { indices: Buffer; pixelsPerIndex: Uint32Array } {
   const table = (colourTable ??= new Uint8Array(1 << 24).fill(IGNORE_INDEX));
   for (const { rgb, index } of colours) table[rgb] = index;
   try {
     if (channels === 1) return mapBytes(pixels, Uint8Array.from({ length: 256 }, (_, grey) => table[grey * 0x010101]));
-    return mapColourPixels(pixels, channels, table);
+    return mapColourPixels(pixels, channels, table, transparentIndex);
   } finally {
     for (const { rgb } of colours) table[rgb] = IGNORE_INDEX;
   }
 }
 
-/** Maps an indexed image by the colour of each palette entry (never by the index itself). */
-function mapPaletteToIndices(paletteIndices: Uint8Array, palette: Buffer, colours: readonly ColourIndex[]): { indices: Buffer; pixelsPerIndex: Uint32Array } {
+/**
+ * Maps an indexed image by the colour of each palette entry (never by the index itself); with
+ * `transparentIndex`, an entry whose tRNS alpha is below 128 takes that index.
+ */
+function mapPaletteToIndices(
+  paletteIndices: Uint8Array,
+  palette: Buffer,
+  paletteAlpha: Buffer | undefined,
+  colours: readonly ColourIndex[],
+  transparentIndex?: number,
+): { indices: Buffer; pixelsPerIndex: Uint32Array } {
   const classOfEntry = new Uint8Array(256).fill(IGNORE_INDEX);
   const classOfColour = new Map(colours.map(({ rgb, index }) => [rgb, index]));
   for (let entry = 0; entry * 3 + 2 < palette.length; entry++) {
-    classOfEntry[entry] = classOfColour.get(palette.readUIntBE(entry * 3, 3)) ?? IGNORE_INDEX;
+    const transparent = transparentIndex !== undefined && paletteAlpha !== undefined && entry < paletteAlpha.length && paletteAlpha[entry] < OPAQUE_FROM;
+    classOfEntry[entry] = transparent ? transparentIndex : classOfColour.get(palette.readUIntBE(entry * 3, 3)) ?? IGNORE_INDEX;
   }
   return mapBytes(paletteIndices, classOfEntry);
+}
+
+/**
+ * Maps a PNG whose pixel values are class numbers (Pascal VOC's palette indices, or grey levels)
+ * through `classOfValue`: what the value means comes from the format, not from the colour.
+ */
+export async function decodeIndexMask(png: Buffer, classOfValue: Uint8Array, options: { limitInputPixels: number; resizeTo?: { width: number; height: number } }): Promise<ClassIndexMask> {
+  const direct = await readPngDirect(png, options.limitInputPixels);
+  if (!direct || direct.channels !== 1) throw new Error('a class-number mask must be an 8-bit palette or grey PNG');
+  const mapped = mapBytes(direct.data, classOfValue);
+  const mask = { ...mapped, width: direct.width, height: direct.height };
+  return options.resizeTo ? resizeClassIndexMask(mask, options.resizeTo.width, options.resizeTo.height) : mask;
+}
+
+/** Scales a class-index mask with nearest-neighbour, which keeps its values exact. */
+export function resizeClassIndexMask(mask: ClassIndexMask, width: number, height: number): ClassIndexMask {
+  if (mask.width === width && mask.height === height) return mask;
+  const indices = Buffer.allocUnsafe(width * height);
+  const pixelsPerIndex = new Uint32Array(256);
+  const columns = Int32Array.from({ length: width }, (_, x) => Math.min(mask.width - 1, Math.floor(((x + 0.5) * mask.width) / width)));
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(mask.height - 1, Math.floor(((y + 0.5) * mask.height) / height)) * mask.width;
+    for (let x = 0; x < width; x++) {
+      const value = mask.indices[row + columns[x]];
+      indices[y * width + x] = value;
+      pixelsPerIndex[value]++;
+    }
+  }
+  return { indices, width, height, pixelsPerIndex };
 }
 
 /**
@@ -128,19 +184,20 @@ function mapPaletteToIndices(paletteIndices: Uint8Array, palette: Buffer, colour
 export async function decodeColourMask(
   png: Buffer,
   colours: readonly ColourIndex[],
-  options: { limitInputPixels: number; resizeTo?: { width: number; height: number } },
+  options: { limitInputPixels: number; resizeTo?: { width: number; height: number }; transparentIndex?: number },
 ): Promise<ClassIndexMask> {
+  const { transparentIndex } = options;
   const direct = options.resizeTo ? undefined : await readPngDirect(png, options.limitInputPixels);
   if (direct) {
     const mapped = direct.palette
-      ? mapPaletteToIndices(direct.data, direct.palette, colours)
-      : mapColoursToIndices(direct.data, direct.channels, colours);
+      ? mapPaletteToIndices(direct.data, direct.palette, direct.paletteAlpha, colours, transparentIndex)
+      : mapColoursToIndices(direct.data, direct.channels, colours, transparentIndex);
     return { ...mapped, width: direct.width, height: direct.height };
   }
   let pipeline = sharp(png, { limitInputPixels: options.limitInputPixels, failOn: 'error' });
   if (options.resizeTo) pipeline = pipeline.resize(options.resizeTo.width, options.resizeTo.height, { kernel: 'nearest', fit: 'fill' });
   const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  const { indices, pixelsPerIndex } = mapColoursToIndices(data, info.channels, colours);
+  const { indices, pixelsPerIndex } = mapColoursToIndices(data, info.channels, colours, transparentIndex);
   return { indices, width: info.width, height: info.height, pixelsPerIndex };
 }
 

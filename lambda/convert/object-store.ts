@@ -16,6 +16,12 @@ export interface ObjectStore {
   readRange(location: string, start: number, end: number): Promise<Buffer>;
   /** The object as a stream, for inputs too large to hold (manifests). */
   readStream(location: string): Promise<Readable>;
+  /** Bytes `start` to `end` inclusive as a stream: a large entry of a zip read in place. */
+  readRangeStream(location: string, start: number, end: number): Promise<Readable>;
+  /** Every object under a folder location (recursively), as locations; `[]` when there is none. */
+  listUnder(location: string): Promise<string[]>;
+  /** Deletes objects; a missing one is not an error. */
+  remove(locations: readonly string[]): Promise<void>;
   write(location: string, body: Buffer, contentType: string): Promise<void>;
   /**
    * Copies `from` (held by `source`) to `to` in this store: server-side when both are the same

@@ -15,6 +15,8 @@ export interface DirectPng {
   readonly data: Buffer;
   /** For an indexed PNG, its PLTE chunk: the RGB colour of each palette index. */
   readonly palette?: Buffer;
+  /** For an indexed PNG, its tRNS chunk: the alpha of the first palette entries (the others are opaque). */
+  readonly paletteAlpha?: Buffer;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function readPngDirect(png: Buffer, maxPixels: number): Promise<Dir
   let height = 0;
   let channels: 1 | 2 | 3 | 4 | undefined;
   let palette: Buffer | undefined;
+  let paletteAlpha: Buffer | undefined;
   let indexed = false;
   const idat: Buffer[] = [];
   let ended = false;
@@ -51,6 +54,8 @@ export async function readPngDirect(png: Buffer, maxPixels: number): Promise<Dir
       indexed = colourType === 3;
     } else if (type === 'PLTE') {
       palette = data;
+    } else if (type === 'tRNS') {
+      paletteAlpha = data;
     } else if (type === 'IDAT') {
       idat.push(data);
     } else if (type === 'IEND') {
@@ -67,7 +72,7 @@ export async function readPngDirect(png: Buffer, maxPixels: number): Promise<Dir
   // One output chunk of the declared size: no per-16-KiB callbacks, no concatenation.
   const filtered = await inflateAsync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: expected + 1, chunkSize: Math.max(expected + 1, 64) });
   if (filtered.length !== expected) throw new Error(`PNG image data holds ${filtered.length} bytes, its ${width}×${height} header needs ${expected}`);
-  return { width, height, channels, data: unfilter(filtered, stride, height, channels), palette: indexed ? palette : undefined };
+  return { width, height, channels, data: unfilter(filtered, stride, height, channels), palette: indexed ? palette : undefined, paletteAlpha: indexed ? paletteAlpha : undefined };
 }
 
 /** Reverses PNG's per-row filters (None, Sub, Up, Average, Paeth). */

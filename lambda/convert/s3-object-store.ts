@@ -1,4 +1,4 @@
-import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
@@ -59,6 +59,33 @@ export class S3ObjectStore implements ObjectStore {
 
   async readStream(location: string): Promise<Readable> {
     return (await this.get(location)) as unknown as Readable;
+  }
+
+  async readRangeStream(location: string, start: number, end: number): Promise<Readable> {
+    return (await this.get(location, `bytes=${start}-${end}`)) as unknown as Readable;
+  }
+
+  async listUnder(location: string): Promise<string[]> {
+    const { bucket, key } = parseS3Uri(`${location.replace(/\/+$/, '')}/`) ?? s3Uri(location);
+    return (await this.list(bucket, key)).map((o) => `s3://${bucket}/${o.key}`);
+  }
+
+  async remove(locations: readonly string[]): Promise<void> {
+    const byBucket = new Map<string, string[]>();
+    for (const location of locations) {
+      const { bucket, key } = s3Uri(location);
+      byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), key]);
+    }
+    for (const [bucket, keys] of byBucket) {
+      // DeleteObjects takes at most 1,000 keys a request.
+      for (let i = 0; i < keys.length; i += 1000) {
+        const response = await this.client.send(new DeleteObjectsCommand({
+          Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }));
+        const failed = response.Errors ?? [];
+        if (failed.length > 0) throw new Error(`cannot delete ${failed.length} objects of s3://${bucket} (first: ${failed[0].Key}: ${failed[0].Code})`);
+      }
+    }
   }
 
   async write(location: string, body: Buffer, contentType: string): Promise<void> {

@@ -125,6 +125,7 @@ describe('convertGroundTruthManifest, folder to folder', () => {
       imagesCopied: fixture.expected.filter((e) => e.image === 'copied').length,
       imagesReencoded: fixture.expected.filter((e) => e.image === 're-encoded').length,
       ignoredPixels: 10,
+      shapesNotPainted: 0,
     });
     expect(written.counts.train).toBeGreaterThan(0);
     expect(written.counts.validation).toBeGreaterThan(0);

@@ -60,7 +60,8 @@ describe('parseManifestLine', () => {
   test('finds the -ref attribute whose metadata type is semantic segmentation', () => {
     expect(parse(good)).toEqual({
       lineNumber: 7, source: 's3://b/a.jpg', labelAttribute: 'turtles-ref', mask: 's3://o/m.png',
-      colourMap: [{ key: '0', className: 'BACKGROUND', rgb: 0xffffff }, { key: '1', className: 'turtle', rgb: 0x1f77b4 }],
+      colourMap: [{ key: '0', className: 'BACKGROUND', rgb: 0xffffff, background: true }, { key: '1', className: 'turtle', rgb: 0x1f77b4, background: false }],
+      dialect: 'groundtruth',
     });
   });
 

@@ -1,0 +1,78 @@
+import { ItemSkipped, ObjectRef } from './export-item';
+import { ObjectStore, isS3Uri } from './object-store';
+
+const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
+/** Label Studio stores an upload as `<8 hex digits>-<original name>`. */
+const UPLOAD_PREFIX = /^[0-9a-f]{8}-(.+)$/i;
+
+/**
+ * Finds the images an export names, under one images root (a folder, an S3 prefix, a zip folder):
+ * by relative path first, then by file name, then (Label Studio uploads) by the name after the
+ * upload's hash prefix; a name must match exactly one image.
+ */
+export class ImageFinder {
+  private byName?: Promise<Map<string, string[]>>;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly root: string,
+    /** Reads `s3://` references directly when they are not under the root (an export made on S3 data). */
+    private readonly s3?: ObjectStore,
+  ) {}
+
+  async find(reference: string): Promise<ObjectRef> {
+    const path = pathOf(reference);
+    const locations = this.store.join(this.root, ...path.split('/').filter((s) => s !== '' && s !== '.' && s !== '..'));
+    if (await this.exists(this.store, locations)) return { store: this.store, locations: [locations] };
+    if (isS3Uri(reference) && this.s3 && (await this.exists(this.s3, reference))) return { store: this.s3, locations: [reference] };
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const index = await (this.byName ??= this.indexByName());
+    for (const candidate of [name, UPLOAD_PREFIX.exec(name)?.[1]]) {
+      if (!candidate) continue;
+      const found = index.get(candidate) ?? [];
+      if (found.length === 1) return { store: this.store, locations: found };
+      if (found.length > 1) throw new ItemSkipped(`image ${reference}: ${found.length} images under ${this.root} are named ${candidate}`);
+    }
+    throw new ItemSkipped(`image not found: ${reference} (looked under ${this.root} by path and by file name)`);
+  }
+
+  private async exists(store: ObjectStore, location: string): Promise<boolean> {
+    try {
+      return (await store.readStart(location, 1)) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  private async indexByName(): Promise<Map<string, string[]>> {
+    const index = new Map<string, string[]>();
+    for (const location of await this.store.listUnder(this.root)) {
+      if (!IMAGE_EXTENSION.test(location)) continue;
+      const name = location.slice(location.replace(/\\/g, '/').lastIndexOf('/') + 1);
+      index.set(name, [...(index.get(name) ?? []), location]);
+    }
+    return index;
+  }
+}
+
+/**
+ * The path part of an image reference: an S3 key, a URL's path, Label Studio's
+ * `/data/local-files/?d=<path>` or `/data/upload/<n>/<name>`, or a plain relative path.
+ */
+export function pathOf(reference: string): string {
+  const s3 = /^s3:\/\/[^/]+\/(.*)$/s.exec(reference);
+  if (s3) return s3[1];
+  let path = reference;
+  const url = /^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/[^?#]*)?(\?[^#]*)?/i.exec(reference);
+  const query = url ? url[2] : reference.includes('?') ? reference.slice(reference.indexOf('?')) : undefined;
+  const localFile = query ? new URLSearchParams(query.slice(1)).get('d') : null;
+  if (localFile) return localFile;
+  if (url) path = url[1] ?? '';
+  else if (query) path = reference.slice(0, reference.indexOf('?'));
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A reference with a bare `%` is a file name, not an encoding.
+  }
+  return path.replace(/^\/+/, '');
+}

@@ -1,0 +1,196 @@
+import { ExportClass, ExportItem, ExportReader, ExportSkip, Shape, isBackgroundName } from '../export-item';
+import { ImageFinder } from '../image-finder';
+import { streamJsonElements } from '../json-stream';
+import type { ObjectStore } from '../object-store';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Decodes COCO's compressed RLE string (pycocotools' `rleFrString`): each count is 5-bit groups
+ * offset by 48, with a continuation bit and sign extension; counts after the second are stored as
+ * the difference from the count two places back.
+ */
+export function decodeCocoRleString(text: string): number[] {
+  const counts: number[] = [];
+  let p = 0;
+  while (p < text.length) {
+    let x = 0;
+    let k = 0;
+    let more = true;
+    while (more) {
+      if (p >= text.length) throw new Error('compressed RLE ends inside a count');
+      const c = text.charCodeAt(p) - 48;
+      x += (c & 0x1f) * 2 ** (5 * k);
+      more = (c & 0x20) !== 0;
+      p += 1;
+      k += 1;
+      if (!more && (c & 0x10) !== 0) x -= 2 ** (5 * k);
+    }
+    if (counts.length > 2) x += counts[counts.length - 2];
+    counts.push(x);
+  }
+  return counts;
+}
+
+/** An RLE (`counts` alternate background and object runs, column by column) as a row-major bitmap. */
+export function rleToBitmap(counts: readonly number[], width: number, height: number): Uint8Array {
+  const pixels = new Uint8Array(width * height);
+  const total = width * height;
+  let position = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const run = counts[i];
+    if (run < 0 || !Number.isInteger(run)) throw new Error(`RLE count ${run} is not a whole number of pixels`);
+    if (i % 2 === 1) {
+      for (let p = position; p < Math.min(position + run, total); p++) {
+        // Column-major position p is pixel (x = p / height, y = p % height).
+        pixels[(p % height) * width + Math.floor(p / height)] = 1;
+      }
+    }
+    position += run;
+  }
+  if (position > total) throw new Error(`RLE covers ${position} pixels, its ${width}×${height} size has ${total}`);
+  return pixels;
+}
+
+interface CocoImage {
+  readonly id: unknown;
+  readonly fileName: string;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+export interface CocoReaderOptions {
+  readonly store: ObjectStore;
+  readonly location: string;
+  /** Where `file_name`s resolve. @default - the JSON's folder */
+  readonly images: { readonly store: ObjectStore; readonly root: string };
+  readonly s3?: ObjectStore;
+}
+
+/**
+ * COCO instance segmentation: polygons, uncompressed and compressed RLE, `iscrowd` either way. One
+ * mask per image; classes are the categories by name in category-id order after the background. The
+ * JSON is streamed: images and categories are kept, each annotation only as its shape.
+ */
+export function cocoReader(options: CocoReaderOptions): ExportReader {
+  let parsed: Promise<ParsedCoco> | undefined;
+  const parse = () => (parsed ??= parseCoco(options));
+  return {
+    format: 'coco',
+    input: options.location,
+    declaredClasses: async () => (await parse()).classes,
+    items: () => cocoItems(options, parse),
+  };
+}
+
+interface ParsedCoco {
+  readonly classes: ExportClass[];
+  readonly categoryName: Map<string, string>;
+  readonly images: CocoImage[];
+  readonly annotationsOf: Map<string, Json[]>;
+  readonly problems: ExportSkip[];
+}
+
+async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
+  const stream = await options.store.readStream(options.location);
+  const categories: { id: number; name: string }[] = [];
+  const images: CocoImage[] = [];
+  const annotationsOf = new Map<string, Json[]>();
+  const problems: ExportSkip[] = [];
+  const seen = { images: 0, annotations: 0, categories: 0 };
+  for await (const { key, value } of streamJsonElements(stream, ['images', 'annotations', 'categories'])) {
+    if (key === 'categories') {
+      seen.categories += 1;
+      if (isObject(value) && typeof value.name === 'string' && value.name !== '' && (typeof value.id === 'number' || typeof value.id === 'string')) {
+        categories.push({ id: Number(value.id), name: value.name });
+      }
+    } else if (key === 'images') {
+      seen.images += 1;
+      if (isObject(value) && typeof value.file_name === 'string' && value.file_name !== '') {
+        images.push({
+          id: value.id,
+          fileName: value.file_name,
+          width: typeof value.width === 'number' && value.width > 0 ? value.width : undefined,
+          height: typeof value.height === 'number' && value.height > 0 ? value.height : undefined,
+        });
+      } else {
+        problems.push({ line: seen.images, source: null, reason: `images[${seen.images - 1}] has no file_name` });
+      }
+    } else if (key === 'annotations' && isObject(value)) {
+      seen.annotations += 1;
+      // Only what painting needs is kept: the JSON's other fields (bbox, area, attributes) are dropped.
+      const kept: Json = { category_id: value.category_id, segmentation: value.segmentation };
+      const id = String(value.image_id);
+      const list = annotationsOf.get(id);
+      if (list) list.push(kept);
+      else annotationsOf.set(id, [kept]);
+    }
+  }
+  if (seen.images === 0 && seen.categories === 0) throw new Error(`${options.location} is not a COCO export: it has no "images" nor "categories"`);
+  const byId = [...categories].sort((a, b) => a.id - b.id);
+  return {
+    classes: byId.map((c) => ({ name: c.name, background: isBackgroundName(c.name) })),
+    categoryName: new Map(byId.map((c) => [String(c.id), c.name])),
+    images,
+    annotationsOf,
+    problems,
+  };
+}
+
+async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<ParsedCoco>): AsyncGenerator<ExportItem | ExportSkip> {
+  const coco = await parse();
+  yield* coco.problems;
+  const finder = new ImageFinder(options.images.store, options.images.root, options.s3);
+  const sourceSeen = new Set<string>();
+  let line = 0;
+  for (const image of coco.images) {
+    line += 1;
+    if (sourceSeen.has(image.fileName)) continue;
+    sourceSeen.add(image.fileName);
+    const shapes: Shape[] = [];
+    const notPainted: Record<string, number> = {};
+    const count = (reason: string) => (notPainted[reason] = (notPainted[reason] ?? 0) + 1);
+    for (const annotation of coco.annotationsOf.get(String(image.id)) ?? []) {
+      const className = coco.categoryName.get(String(annotation.category_id));
+      if (className === undefined) {
+        count(`annotation of unknown category ${JSON.stringify(annotation.category_id)}`);
+        continue;
+      }
+      const shape = shapeOf(annotation.segmentation, className, image);
+      if (typeof shape === 'string') count(shape);
+      else shapes.push(shape);
+    }
+    const size = image.width !== undefined && image.height !== undefined ? { width: image.width, height: image.height } : undefined;
+    yield {
+      line,
+      source: image.fileName,
+      findImage: () => finder.find(image.fileName),
+      mask: { kind: 'shapes', size, shapes },
+      notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
+    };
+  }
+}
+
+function shapeOf(segmentation: unknown, className: string, image: CocoImage): Shape | string {
+  if (Array.isArray(segmentation)) {
+    // A list of polygons (the parts of one object); some tools write one flat polygon.
+    const rings = (segmentation.every((v) => typeof v === 'number') ? [segmentation] : segmentation)
+      .filter((ring): ring is number[] => Array.isArray(ring) && ring.length >= 6 && ring.every((v) => typeof v === 'number' && Number.isFinite(v)));
+    return rings.length > 0 ? { kind: 'polygon', className, rings } : 'annotation without a polygon of 3 points';
+  }
+  if (isObject(segmentation) && Array.isArray(segmentation.size) && segmentation.size.length === 2) {
+    const [height, width] = segmentation.size as number[];
+    if (image.width !== undefined && image.height !== undefined && (width !== image.width || height !== image.height)) {
+      return `RLE of ${width}×${height} on an image of ${image.width}×${image.height}`;
+    }
+    try {
+      const counts = typeof segmentation.counts === 'string' ? decodeCocoRleString(segmentation.counts) : segmentation.counts;
+      if (!Array.isArray(counts)) return 'RLE without counts';
+      return { kind: 'bitmap', className, width, height, pixels: rleToBitmap(counts as number[], width, height) };
+    } catch (err) {
+      return `RLE cannot be decoded (${(err as Error).message})`;
+    }
+  }
+  return 'annotation without segmentation';
+}

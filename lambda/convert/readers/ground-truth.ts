@@ -1,0 +1,84 @@
+import type { Readable } from 'node:stream';
+import { decodeEventKey } from '../../shared/s3-keys';
+import { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../export-item';
+import { ManifestDialect, parseManifestLine, readManifestLines } from '../manifest';
+import type { ObjectStore } from '../object-store';
+
+export interface ManifestReaderOptions {
+  /** The output manifest and the store that holds it. */
+  readonly manifest: string;
+  readonly manifestStore: ObjectStore;
+  /** Reads the images and masks the manifest names (S3, or a folder standing in for it). */
+  readonly sources: ObjectStore;
+  /**
+   * `groundtruth` (key "0" is the background), `lookoutvision` (the background is `BACKGROUND` or
+   * added; transparent mask pixels are background), or `auto`, line by line.
+   * @default 'auto'
+   */
+  readonly dialect?: ManifestDialect;
+  /** @default - the `-ref` attribute whose metadata type is semantic segmentation */
+  readonly labelAttribute?: string;
+  /** Only these lines (1-based, inclusive); the others are read past unparsed. @default - every line */
+  readonly lines?: { readonly first: number; readonly last: number };
+}
+
+/**
+ * Ground Truth output manifests, and Lookout for Vision's segmentation manifests (Ground Truth's line
+ * shape written by another tool): each line's mask is a colour PNG whose classes are given by the
+ * line's `internal-color-map`.
+ */
+export function manifestReader(options: ManifestReaderOptions): ExportReader {
+  const dialect = options.dialect ?? 'auto';
+  return {
+    format: dialect === 'lookoutvision' ? 'lookoutvision' : 'groundtruth',
+    input: options.manifest,
+    declaredClasses: async () => [],
+    items: () => manifestItems(options, dialect),
+  };
+}
+
+/** A manifest's raw key, then its URL-decoded form (a key the manifest holds URL-encoded). */
+function candidates(store: ObjectStore, uri: string): ObjectRef {
+  const decoded = decodeEventKey(uri);
+  return { store, locations: decoded === uri ? [uri] : [uri, decoded] };
+}
+
+async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestDialect): AsyncGenerator<ExportItem | ExportSkip> {
+  let stream: Readable;
+  try {
+    stream = await options.manifestStore.readStream(options.manifest);
+  } catch (err) {
+    throw new Error(`cannot read the manifest ${options.manifest}: ${(err as Error).message}`);
+  }
+  const { lines, sources } = options;
+  try {
+    for await (const line of readManifestLines(stream)) {
+      if (lines && line.lineNumber < lines.first) continue;
+      if (lines && line.lineNumber > lines.last) break;
+      if ('error' in line) {
+        yield { line: line.lineNumber, source: null, reason: line.error };
+        continue;
+      }
+      const parsed = parseManifestLine(line, options.labelAttribute, dialect);
+      if ('reason' in parsed) {
+        yield { line: parsed.lineNumber, source: parsed.source, reason: parsed.reason };
+        continue;
+      }
+      const image = candidates(sources, parsed.source);
+      yield {
+        line: parsed.lineNumber,
+        source: parsed.source,
+        findImage: async () => image,
+        mask: {
+          kind: 'colour-png',
+          file: candidates(sources, parsed.mask),
+          colours: parsed.colourMap.map((entry) => ({ name: entry.className, background: entry.background, rgb: entry.rgb })),
+          transparentIsBackground: parsed.dialect === 'lookoutvision',
+        },
+      };
+    }
+  } finally {
+    // A chunk stops reading early: release the rest of the stream (an S3 response body).
+    stream.destroy();
+  }
+}

@@ -1,0 +1,121 @@
+import { decode as decodeBrushRle } from '@thi.ng/rle-pack';
+import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
+import { ImageFinder } from '../image-finder';
+import { streamJsonElements } from '../json-stream';
+import type { ObjectStore } from '../object-store';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Result types that are shapes but not segmentation: counted in the report, never painted. */
+const NOT_SEGMENTATION = new Set(['rectanglelabels', 'ellipselabels', 'keypointlabels', 'rectangle', 'ellipse', 'keypoint']);
+/** Shapes stored apart from their label: a `labels` result with the same `id` names the class. */
+const UNLABELED_SHAPES = new Set(['brush', 'polygon', 'magicwand']);
+/** Brush alpha from which a pixel is the label (Label Studio paints anti-aliased strokes). */
+const BRUSH_OPAQUE_FROM = 128;
+
+export interface LabelStudioReaderOptions {
+  readonly store: ObjectStore;
+  readonly location: string;
+  /** Where image references resolve. @default - the JSON's folder */
+  readonly images: { readonly store: ObjectStore; readonly root: string };
+  readonly s3?: ObjectStore;
+}
+
+/**
+ * Label Studio's JSON export (a list of tasks), streamed task by task: `brushlabels` (Label Studio's
+ * RLE), `polygonlabels` (points in percent of the image), and the same shapes stored as a result
+ * plus a `labels` result sharing its `id`. Cancelled annotations are skipped; of several, the most
+ * recently updated wins.
+ */
+export function labelStudioReader(options: LabelStudioReaderOptions): ExportReader {
+  return {
+    format: 'labelstudio',
+    input: options.location,
+    declaredClasses: async () => [],
+    items: () => labelStudioItems(options),
+  };
+}
+
+async function* labelStudioItems(options: LabelStudioReaderOptions): AsyncGenerator<ExportItem | ExportSkip> {
+  const finder = new ImageFinder(options.images.store, options.images.root, options.s3);
+  let line = 0;
+  for await (const { value: task } of streamJsonElements(await options.store.readStream(options.location), 'top')) {
+    line += 1;
+    yield taskItem(task, line, finder);
+  }
+}
+
+function taskItem(task: unknown, line: number, finder: ImageFinder): ExportItem | ExportSkip {
+  if (!isObject(task)) return { line, source: null, reason: 'task is not a JSON object' };
+  const data = isObject(task.data) ? task.data : {};
+  const image = data.image ?? Object.values(data).find((v) => typeof v === 'string' && /\.(jpe?g|png)(\?|$)/i.test(v));
+  if (Array.isArray(image)) return { line, source: null, reason: 'data.image is a list (a multi-image task); segpipe takes one image per task' };
+  if (typeof image !== 'string' || image === '') return { line, source: null, reason: 'task has no data.image' };
+  const annotations = (Array.isArray(task.annotations) ? task.annotations : []).filter(isObject);
+  const kept = annotations.filter((a) => a.was_cancelled !== true);
+  if (kept.length === 0) return { line, source: image, reason: annotations.length === 0 ? 'task has no annotations' : 'every annotation of the task was cancelled' };
+  const stamp = (a: Json) => String(a.updated_at ?? a.created_at ?? '');
+  // The most recent annotation wins; among equal stamps, the later in the export.
+  const annotation = kept.reduce((best, a) => (stamp(a) >= stamp(best) ? a : best));
+  const results = (Array.isArray(annotation.result) ? annotation.result : []).filter(isObject).filter((r) => isObject(r.value));
+
+  const labelOfId = new Map<string, string>();
+  for (const r of results) {
+    const labels = (r.value as Json).labels;
+    if (r.type === 'labels' && Array.isArray(labels) && typeof labels[0] === 'string') labelOfId.set(String(r.id), labels[0]);
+  }
+  let size: { width: number; height: number } | undefined;
+  const shapes: Shape[] = [];
+  const notPainted: Record<string, number> = {};
+  const count = (reason: string) => (notPainted[reason] = (notPainted[reason] ?? 0) + 1);
+  for (const r of results) {
+    const type = String(r.type);
+    const value = r.value as Json;
+    if (NOT_SEGMENTATION.has(type)) {
+      count(type);
+      continue;
+    }
+    const labelList = value[type];
+    const className = UNLABELED_SHAPES.has(type) ? labelOfId.get(String(r.id)) : Array.isArray(labelList) && typeof labelList[0] === 'string' ? labelList[0] : undefined;
+    const kind = type.replace(/labels$/, '');
+    if (!['brush', 'polygon', 'magicwand'].includes(kind)) continue;
+    if (className === undefined) {
+      count(`${type} without a label`);
+      continue;
+    }
+    const width = Number(r.original_width);
+    const height = Number(r.original_height);
+    const known = width > 0 && height > 0 ? { width, height } : undefined;
+    if (known) size ??= known;
+    if (kind === 'polygon') {
+      const points = Array.isArray(value.points) ? value.points : [];
+      const ring = points.flatMap((p) => (Array.isArray(p) && p.length >= 2 ? [Number(p[0]), Number(p[1])] : []));
+      if (ring.length < 6 || ring.some((v) => !Number.isFinite(v))) {
+        count('polygon with fewer than 3 points');
+        continue;
+      }
+      shapes.push({ kind: 'polygon', className, rings: [ring], percent: true });
+      continue;
+    }
+    if (!Array.isArray(value.rle) || !known) {
+      count(known ? `${type} without rle` : `${type} without original_width and original_height`);
+      continue;
+    }
+    const rgba = decodeBrushRle(Uint8Array.from(value.rle as number[]));
+    if (rgba.length !== known.width * known.height * 4) {
+      count(`${type} whose rle holds ${rgba.length / 4} pixels, not ${known.width}×${known.height}`);
+      continue;
+    }
+    const pixels = new Uint8Array(known.width * known.height);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4 + 3] >= BRUSH_OPAQUE_FROM ? 1 : 0;
+    shapes.push({ kind: 'bitmap', className, width: known.width, height: known.height, pixels });
+  }
+  return {
+    line,
+    source: image,
+    findImage: () => finder.find(image),
+    mask: { kind: 'shapes', size, shapes },
+    notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
+  };
+}

@@ -1,0 +1,130 @@
+import { ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, isBackgroundName } from '../export-item';
+import { ImageFinder } from '../image-finder';
+import type { ObjectStore } from '../object-store';
+
+/** The Pascal VOC classes, by palette index; 255 is the objects' border, which the algorithm ignores. */
+export const VOC_CLASSES = [
+  'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
+  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+] as const;
+
+export const LABEL_MAP_FILE = 'labelmap.txt';
+const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
+
+/** A class of CVAT's `labelmap.txt` with its mask colour. */
+export interface LabelMapEntry extends ExportClass {
+  readonly rgb: number;
+}
+
+/**
+ * Parses CVAT's `labelmap.txt` (`name:r,g,b:parts:actions` lines, `#` comments, blank lines). The
+ * label named `background` (any case) is the background, whatever its colour and place.
+ */
+export function parseLabelMap(text: string): LabelMapEntry[] {
+  const entries: LabelMapEntry[] = [];
+  const problems: string[] = [];
+  const byColour = new Map<number, string>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const [name, colour] = line.split(':');
+    const rgb = /^\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*$/.exec(colour ?? '');
+    if (!name || !rgb || rgb.slice(1).some((c) => Number(c) > 255)) {
+      problems.push(`line ${i + 1} ${JSON.stringify(line.slice(0, 80))} is not name:r,g,b:parts:actions`);
+      return;
+    }
+    const value = (Number(rgb[1]) << 16) | (Number(rgb[2]) << 8) | Number(rgb[3]);
+    const other = byColour.get(value);
+    if (other !== undefined) problems.push(`line ${i + 1} gives ${name} the colour of ${other} (${rgb[1]},${rgb[2]},${rgb[3]})`);
+    byColour.set(value, name);
+    entries.push({ name, rgb: value, background: isBackgroundName(name) });
+  });
+  if (problems.length > 0) throw new Error(`${LABEL_MAP_FILE}: ${problems.join('; ')}`);
+  return entries;
+}
+
+export interface VocReaderOptions {
+  readonly store: ObjectStore;
+  /** The export's root: the folder holding `SegmentationClass/` (and `labelmap.txt` for CVAT). */
+  readonly root: string;
+  readonly format: 'cvat' | 'voc';
+  /** Where image names resolve. @default - the export's `JPEGImages/` */
+  readonly images?: { readonly store: ObjectStore; readonly root: string };
+  /** The location reported as the input. */
+  readonly input: string;
+}
+
+/**
+ * CVAT's "Segmentation mask 1.1" export (RGB colour masks, classes by colour from `labelmap.txt`) and
+ * Pascal VOC itself (palette masks whose indices are the 21 VOC classes). Items are the images the
+ * `ImageSets/Segmentation/*.txt` lists name, then masks no list names; an item without its image
+ * or mask is reported.
+ */
+export function vocReader(options: VocReaderOptions): ExportReader {
+  const { store, root } = options;
+  let labelMap: Promise<LabelMapEntry[]> | undefined;
+  const readLabelMap = () => (labelMap ??= store.read(store.join(root, LABEL_MAP_FILE)).then((data) => parseLabelMap(data.toString('utf8'))));
+  return {
+    format: options.format,
+    input: options.input,
+    declaredClasses: async () => (options.format === 'cvat' ? readLabelMap() : VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }))),
+    items: () => vocItems(options, readLabelMap),
+  };
+}
+
+async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<LabelMapEntry[]>): AsyncGenerator<ExportItem | ExportSkip> {
+  const { store, root } = options;
+  const relative = (location: string) => location.slice(store.join(root, '').replace(/\/?$/, '/').length);
+  const files = (await store.listUnder(root)).map(relative);
+  const masks = new Set(files.filter((f) => f.startsWith('SegmentationClass/') && f.toLowerCase().endsWith('.png')).map((f) => f.slice('SegmentationClass/'.length, -4)));
+  const imageOfStem = new Map<string, string>();
+  for (const f of files) {
+    if (f.startsWith('JPEGImages/') && IMAGE_EXTENSION.test(f)) imageOfStem.set(f.slice('JPEGImages/'.length).replace(IMAGE_EXTENSION, ''), f);
+  }
+  const listed: string[] = [];
+  for (const list of files.filter((f) => /^ImageSets\/Segmentation\/[^/]+\.txt$/.test(f)).sort()) {
+    for (const line of (await store.read(store.join(root, list))).toString('utf8').split(/\r?\n/)) {
+      const stem = line.trim().split(/\s+/)[0];
+      if (stem) listed.push(stem);
+    }
+  }
+  const stems = [...new Set([...listed, ...[...masks].sort()])];
+
+  const finder = options.images ? new ImageFinder(options.images.store, options.images.root) : undefined;
+  const colours = options.format === 'cvat' ? await readLabelMap() : undefined;
+  const classOfValue = VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }));
+  let line = 0;
+  for (const stem of stems) {
+    line += 1;
+    const image = imageOfStem.get(stem);
+    const source = image ?? `JPEGImages/${stem}`;
+    if (!masks.has(stem)) {
+      yield { line, source, reason: `no mask SegmentationClass/${stem}.png` };
+      continue;
+    }
+    if (!finder && !image) {
+      yield { line, source, reason: `image not found: JPEGImages/${stem}.jpg (or .jpeg, .png)` };
+      continue;
+    }
+    const findImage = async (): Promise<ObjectRef> => {
+      if (!finder) return { store, locations: [store.join(root, image!)] };
+      for (const extension of ['.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG']) {
+        try {
+          return await finder.find(`${stem}${extension}`);
+        } catch (err) {
+          if (!(err instanceof ItemSkipped)) throw err;
+        }
+      }
+      throw new ItemSkipped(`image not found: ${stem}.jpg (or .jpeg, .png) under ${options.images!.root}`);
+    };
+    const file = { store, locations: [store.join(root, 'SegmentationClass', `${stem}.png`)] };
+    yield {
+      line,
+      source,
+      findImage,
+      mask: colours
+        ? { kind: 'colour-png', file, colours, transparentIsBackground: false }
+        : { kind: 'index-png', file, classOfValue },
+    };
+  }
+}
