@@ -68,7 +68,7 @@ describe('splitFor', () => {
 });
 
 describe('ClassIndex', () => {
-  const entry = (key: string, className: string, rgb: number) => ({ key, className, rgb });
+  const entry = (key: string, className: string, rgb: number) => ({ key, className, rgb, background: key === '0' });
 
   test('background is 0, others in first-seen order, identified by name across colour maps', () => {
     const index = new ClassIndex();
