@@ -3,7 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { predictSegmentation } from '../../lambda/predict/predict';
 import { parseClassList } from './convert';
-import { runtimeClientFor } from '../../lambda/predict/runtime-client';
+import { checkRegionAndCredentials, runtimeClientFor } from '../../lambda/predict/runtime-client';
 
 interface PredictOptions {
   endpoint: string;
@@ -23,8 +23,20 @@ export function predictCommand(): Command {
     .option('--region <region>', 'the endpoint\'s region (default: from the AWS configuration)')
     .option('--endpoint-url <url>', 'the SageMaker runtime URL, e.g. the local run\'s')
     .option('--classes <names>', 'class names of indices 1, 2, ... for the legend, comma-separated (see the run report\'s classes)', parseClassList)
+    .addHelpText('after', `
+Examples:
+  # the deployed endpoint (the stack's EndpointName output), class names from the run report
+  npx segpipe predict --endpoint segpipe-endpoint --region eu-west-1 --classes turtle,rock --out predictions/ photo1.jpg photo2.png
+  # the local run's endpoint (npx segpipe local --keep prints this command with its URL)
+  npx segpipe predict --endpoint segpipe-endpoint --endpoint-url http://127.0.0.1:<port> --out predictions/ photo.jpg`)
     .action(async (images: string[], options: PredictOptions) => {
       const client = runtimeClientFor(options);
+      try {
+        await checkRegionAndCredentials(client);
+      } catch (err) {
+        client.destroy();
+        throw err;
+      }
       mkdirSync(options.out, { recursive: true });
       let failed = 0;
       const used = new Set<string>();
