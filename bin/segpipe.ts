@@ -4,6 +4,9 @@ import { convertCommand } from './commands/convert';
 import { estimateCommand } from './commands/estimate';
 import { localCommand } from './commands/local';
 import { predictCommand } from './commands/predict';
+import { replaceSdkNodeVersionNotice } from './node-support';
+
+const sayNodeVersionNotice = replaceSdkNodeVersionNotice();
 
 const program = new Command()
   .name('segpipe')
@@ -14,6 +17,8 @@ const program = new Command()
   .addCommand(predictCommand())
   .addCommand(localCommand())
   .addCommand(benchCommand());
+
+program.hook('preAction', sayNodeVersionNotice);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`segpipe: ${err instanceof Error ? err.message : String(err)}\n`);
