@@ -143,6 +143,24 @@ export interface WorkflowOutcome {
   readonly path: string[];
 }
 
+/**
+ * What a Task without `TimeoutSeconds` may take locally. Step Functions gives such a Task no timeout
+ * (a Lambda's own timeout bounds it), while aws-local-stepfunctions applies the States Language
+ * specification's 60 s, which converting or training a large local batch exceeds. One day stands in
+ * for none (Node's timers stop at 24.8 days).
+ */
+export const LOCAL_TASK_TIMEOUT_SECONDS = 86_400;
+
+/** The definition with {@link LOCAL_TASK_TIMEOUT_SECONDS} on every Task that sets no timeout of its own. */
+export function withStepFunctionsTaskTimeouts(definition: AslDefinition): AslDefinition {
+  const states = Object.fromEntries(Object.entries(definition.States).map(([name, state]) => {
+    const ownTimeout = state.TimeoutSeconds !== undefined || state.TimeoutSecondsPath !== undefined;
+    const withTimeout = state.Type === 'Task' && !ownTimeout ? { ...state, TimeoutSeconds: LOCAL_TASK_TIMEOUT_SECONDS } : state;
+    return [name, withTimeout.ItemProcessor ? { ...withTimeout, ItemProcessor: withStepFunctionsTaskTimeouts(withTimeout.ItemProcessor) } : withTimeout];
+  }));
+  return { ...definition, States: states };
+}
+
 /** Executes the definition locally with every Task answered by `tasks`, Waits as short as asked, Retries without delay. */
 export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowOutcome> {
   const { StateMachine } = await import('aws-local-stepfunctions');
@@ -151,7 +169,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   if (missing.length > 0) throw new Error(`no local handler for the Task states ${missing.join(', ')}`);
   const waitTimeOverrides = Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, (options.waitSeconds ?? 0) * 1000]));
   const retryIntervalOverrides = Object.fromEntries(states.filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 0]));
-  const machine = new StateMachine(options.definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
+  const machine = new StateMachine(withStepFunctionsTaskTimeouts(options.definition) as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers: options.tasks as never, waitTimeOverrides, retryIntervalOverrides },
     context: { Execution: { Name: options.executionName, Input: options.input, StartTime: new Date().toISOString() } } as never,
