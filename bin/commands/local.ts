@@ -1,6 +1,6 @@
-import { Command } from 'commander';
-import { runLocally } from '../../lambda/local/local-run';
-import { parsePositiveInteger } from './convert';
+import { Command, InvalidArgumentError } from 'commander';
+import { MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../../lambda/local/local-run';
+import { MAX_IMAGES_PER_RUN } from '../../lambda/workflow/batch';
 
 interface LocalOptions {
   images: number;
@@ -8,16 +8,31 @@ interface LocalOptions {
   keep: boolean;
 }
 
+/** `--images`, refused before anything starts when a run of that many cannot complete. */
+function parseLocalImageCount(value: string): number {
+  const images = Number(value);
+  const problem = localImageCountProblem(images);
+  if (problem) throw new InvalidArgumentError(problem);
+  return images;
+}
+
 /** `segpipe local`: the whole workflow on this machine, with local stand-ins for AWS. */
 export function localCommand(): Command {
   return new Command('local')
     .description('run the whole workflow on this machine without AWS: embedded S3, the synthesized state machine, local stand-ins for SageMaker')
-    .option('--images <n>', 'synthetic photos in the batch', parsePositiveInteger, 40)
+    .option('--images <n>', `synthetic photos in the batch, ${MIN_LOCAL_IMAGES} to ${MAX_IMAGES_PER_RUN}`, parseLocalImageCount, 40)
     .option('--data-dir <dir>', 'where everything goes: S3 data, channels, report, overlays, notifications (default: a fresh temporary folder); a second run in the same folder is a second batch')
-    .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C', false)
+    .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C, and print the commands to try against them', false)
+    .addHelpText('after', `
+Examples:
+  # the default demo: 40 images, about 25 s
+  npx segpipe local
+  # a bigger batch in a folder of your choice, then a second batch that trains on both
+  npx segpipe local --images 200 --data-dir ./segpipe-demo
+  npx segpipe local --images 200 --data-dir ./segpipe-demo
+  # keep the local S3 and endpoint up and print the predict and aws s3 commands to try
+  npx segpipe local --keep`)
     .action(async (options: LocalOptions) => {
-      // The local run reaches no AWS service: the SDK's notice about Node 20 support is noise here.
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const result = await runLocally({ images: options.images, dataDir: options.dataDir, keep: options.keep });
       if (options.keep) {
         await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

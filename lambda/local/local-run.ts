@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import sharp from 'sharp';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CleanupResult, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
+import { splitFor } from '../convert/naming';
 import { S3ObjectStore } from '../convert/s3-object-store';
 import { runtimeClientFor } from '../predict/runtime-client';
 import { predictSegmentation } from '../predict/predict';
 import type { ObjectCreatedEvent } from '../handlers/start-run';
 import { RunReport } from '../workflow/run-report';
+import { MAX_IMAGES_PER_RUN } from '../workflow/batch';
 import { CHANNEL_NAMES, runLayout, s3Uri } from '../workflow/layout';
 import { endpointName, resourcePrefix } from '../workflow/names';
 import { contactSheetPng, ContactSheetRow } from './contact-sheet';
@@ -22,11 +25,60 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, WorkflowOutcome } from './wor
 
 export const LOCAL_CLASSES = ['turtle', 'rock'];
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:segpipe-local`;
-/** Shortened for the local run, and said so: the quiet window, the Wait states, the clean-up's idle time. */
-export const LOCAL_TIMINGS = { quietSeconds: 3, waitSeconds: 1, idleSeconds: 5 };
+/**
+ * Shortened for the local run, and said so: the Wait states, the clean-up's idle time. The batch's
+ * quiet window is not: the run drops `_START` after its last upload, so however slowly a busy machine
+ * uploads, the batch is one run.
+ */
+export const LOCAL_TIMINGS = { waitSeconds: 1, idleSeconds: 5 };
+/** The local run's split and channel check: a quarter to validation, at least 2 train images. */
+export const LOCAL_SPLIT = { validationFraction: 0.25, minTrainSamples: 2 };
+/**
+ * Fewest images a local run takes: the last one is left unlabeled (a failed labeling item), and the
+ * rest must give the validation channel one image and the train channel `minTrainSamples`.
+ */
+export const MIN_LOCAL_IMAGES = LOCAL_SPLIT.minTrainSamples + 2;
+
+/** Why a local run of `images` images cannot complete, or undefined when it can. */
+export function localImageCountProblem(images: number): string | undefined {
+  if (!Number.isInteger(images) || images < 1) return 'expected a positive whole number';
+  if (images < MIN_LOCAL_IMAGES) {
+    return `a local run needs at least ${MIN_LOCAL_IMAGES} images: one is left unlabeled (a failed labeling item), and the rest must fill the validation channel (1) and the train channel (training.minSamples ${LOCAL_SPLIT.minTrainSamples})`;
+  }
+  if (images > MAX_IMAGES_PER_RUN) {
+    return `a run takes at most ${MAX_IMAGES_PER_RUN} images (their URIs travel in the Step Functions execution state, capped at 256 KiB), so ${images - MAX_IMAGES_PER_RUN} would wait for a next run: use --images ${MAX_IMAGES_PER_RUN} or fewer, and run again with the same --data-dir for another batch`;
+  }
+  return undefined;
+}
+
+/** The name of the next local batch in a data folder: numbered, never timed, so that a run is reproducible. */
+export function nextLocalBatchName(existingBatches: readonly string[]): string {
+  const numbers = existingBatches.map((b) => /^local-demo-(\d+)$/.exec(b)?.[1]).filter((n) => n !== undefined).map(Number);
+  return `local-demo-${Math.max(0, ...numbers) + 1}`;
+}
+
+/** The inbox key of the local batch's i-th image. */
+function localImageKey(batch: string, index: number): string {
+  return `images/${batch}/photo-${String(index).padStart(3, '0')}.jpg`;
+}
+
+/**
+ * The split seed for a local batch: the configuration's default (`segpipe`), or else the first of
+ * `segpipe-2`, `segpipe-3`, ... under which the batch's labeled images give the validation channel an
+ * image and the train channel `minTrainSamples`. The split hashes the seed and each source, so a small
+ * batch can draw no validation image; the seed depends only on the batch's image names, so a run
+ * with the same images splits the same way.
+ */
+export function localSplitSeed(labeledSources: readonly string[]): string {
+  for (let attempt = 1; ; attempt++) {
+    const seed = attempt === 1 ? 'segpipe' : `segpipe-${attempt}`;
+    const validation = labeledSources.filter((source) => splitFor(source, seed, LOCAL_SPLIT.validationFraction) === 'validation').length;
+    if (validation >= 1 && labeledSources.length - validation >= LOCAL_SPLIT.minTrainSamples) return seed;
+  }
+}
 
 export interface LocalRunOptions {
-  /** Images in the synthetic batch. @default 40 */
+  /** Images in the synthetic batch, from {@link MIN_LOCAL_IMAGES} to the per-run maximum. @default 40 */
   readonly images?: number;
   /** Where everything goes. @default a fresh folder under the system's temporary folder */
   readonly dataDir?: string;
@@ -38,7 +90,7 @@ export interface LocalRunOptions {
   readonly imageHeight?: number;
   /**
    * The batch's name (its images' names, and so their train/validation split, derive from it).
-   * @default `local-demo-<UTC time>`: each run in a data folder is a batch of its own
+   * @default `local-demo-<n>`, n one more than the data folder's last: each run a batch of its own
    */
   readonly batch?: string;
   /** Training epochs of the local model. @default 30 (the configuration's default) */
@@ -59,6 +111,8 @@ export interface LocalRunResult {
   /** The local SageMaker runtime, while it serves (`keep`). */
   readonly endpointUrl?: string;
   readonly predictCommand?: string;
+  /** With `keep`: commands to look at the run's S3 data and convert its labeling output again, with the environment they need. */
+  readonly s3Commands?: string[];
   readonly s3Endpoint?: string;
   readonly cleanup?: CleanupResult;
   close(): Promise<void>;
@@ -83,6 +137,8 @@ function objectCreated(key: string): ObjectCreatedEvent {
 export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRunResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const count = options.images ?? 40;
+  const countProblem = localImageCountProblem(count);
+  if (countProblem) throw new Error(`--images ${count}: ${countProblem}`);
   const width = options.imageWidth ?? 192;
   const height = options.imageHeight ?? 144;
   const dataDir = resolve(options.dataDir ?? mkdtempSync(join(tmpdir(), 'segpipe-local-')));
@@ -90,13 +146,23 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`;
   log(`segpipe local run: the state machine cdk deploy ships, executed on this machine, no AWS account. Data: ${dataDir}`);
-  log(`Shortened for a local run: batch quiet window ${LOCAL_TIMINGS.quietSeconds} s, Wait states ${LOCAL_TIMINGS.waitSeconds} s, endpoint idle time ${LOCAL_TIMINGS.idleSeconds} s.`);
+  log(`Shortened for a local run: Wait states ${LOCAL_TIMINGS.waitSeconds} s, endpoint idle time ${LOCAL_TIMINGS.idleSeconds} s; the batch starts with the _START dropped after its last upload.`);
 
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET], directory: join(dataDir, 's3') });
   log(`LOCAL STAND-IN S3: an embedded S3-compatible server at ${server.endpoint} (objects under ${join(dataDir, 's3')})`);
   const store = new S3ObjectStore(server.client());
-  const truth = new Map<string, TrueLabels>();
-  const sagemaker = new LocalSageMaker({ store, truthOf: (source) => truth.get(source), log });
+  // A batch of its own each time, so that a second run in the same --data-dir is a second batch:
+  // its run trains on both (the dataset accumulates), as a user's second upload would.
+  const listed = await store.client.send(new ListObjectsV2Command({ Bucket: INBOX_BUCKET, Prefix: 'images/', Delimiter: '/' }));
+  const batch = options.batch ?? nextLocalBatchName((listed.CommonPrefixes ?? []).map((p) => p.Prefix!.slice('images/'.length, -1)));
+  // The scenes are drawn again from their seeds when the workforce labels them, rather than held:
+  // memory stays flat however many images the batch has. The last image gets no labels.
+  const truthIndex = new Map(Array.from({ length: count - 1 }, (_, i) => [s3Uri(INBOX_BUCKET, localImageKey(batch, i)), i]));
+  const truthOf = (source: string): TrueLabels | undefined => {
+    const index = truthIndex.get(source);
+    return index === undefined ? undefined : { width, height, classIndices: renderSyntheticScene(9000 + index, width, height).classIndices };
+  };
+  const sagemaker = new LocalSageMaker({ store, truthOf, log });
   const endpointUrl = await sagemaker.start();
   let stepFunctions: LocalStepFunctions | undefined;
   const close = async () => {
@@ -106,12 +172,13 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     await server.close();
   };
 
+  // What SNS and EventBridge would carry, in the order they would carry it.
+  const recordNotification = (kind: string, text: string) => appendFileSync(join(dataDir, 'notifications.log'), `--- ${kind} (local stand-in) ${new Date().toISOString()}\n${text}\n`);
   try {
     const notify = (kind: string): TaskHandler => async (input) => {
       const message = input as { Subject?: string; Message?: string; Entries?: { DetailType: string; Detail: unknown }[] };
       const detail = (d: unknown) => (typeof d === 'string' ? d : JSON.stringify(d));
-      const text = message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${detail(e.Detail)}`).join('\n') : `Subject: ${message.Subject}\n\n${message.Message}`;
-      appendFileSync(join(dataDir, 'notifications.log'), `--- ${kind} (local stand-in) ${new Date().toISOString()}\n${text}\n`);
+      recordNotification(kind, message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${detail(e.Detail)}`).join('\n') : `Subject: ${message.Subject}\n\n${message.Message}`);
       return kind.startsWith('SNS') ? { MessageId: `local-${Date.now()}` } : { FailedEntryCount: 0, Entries: [{ EventId: 'local' }] };
     };
     const tasks: Record<string, TaskHandler> = {
@@ -128,8 +195,8 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const config = {
       labelClasses: LOCAL_CLASSES,
       workforce: { type: 'private', workteamArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-stand-in` },
-      split: { validationFraction: 0.25 },
-      training: { minSamples: 2, ...(options.epochs ? { epochs: options.epochs } : {}) },
+      split: { validationFraction: LOCAL_SPLIT.validationFraction, seed: localSplitSeed([...truthIndex.keys()]) },
+      training: { minSamples: LOCAL_SPLIT.minTrainSamples, ...(options.epochs ? { epochs: options.epochs } : {}) },
     };
     log(`${elapsed()}  synthesizing the stack (config: ${JSON.stringify(config)})`);
     // The start Lambda calls StartExecution on the local stand-in, which runs the local workflow.
@@ -146,23 +213,19 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       });
     });
     workflow = await prepareLocalWorkflow(config, server, {
-      QUIET_SECONDS: String(LOCAL_TIMINGS.quietSeconds), STATE_MACHINE_ARN, SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(),
+      STATE_MACHINE_ARN, SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(),
     });
     const { handler: startRun } = await import('../handlers/start-run');
 
     // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
-    // A batch of its own each time, so that a second run in the same --data-dir is a second batch:
-    // its run trains on both (the dataset accumulates), as a user's second upload would.
-    const batch = options.batch ?? `local-demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
     log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${batch}/; the last one gets no labels (a failed labeling item)`);
     mkdirSync(join(dataDir, 'samples'), { recursive: true });
     for (let i = 0; i < count; i++) {
       const scene = renderSyntheticScene(9000 + i, width, height);
-      const key = `images/${batch}/photo-${String(i).padStart(3, '0')}.jpg`;
+      const key = localImageKey(batch, i);
       const jpeg = await sceneToJpeg(scene);
       if (i < 3) writeFileSync(join(dataDir, 'samples', `photo-${i}.jpg`), jpeg);
       await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: key, Body: jpeg, ContentType: 'image/jpeg' } }).done();
-      if (i < count - 1) truth.set(s3Uri(INBOX_BUCKET, key), { width, height, classIndices: scene.classIndices });
       await startRun(objectCreated(key));
     }
     // Empty, as `touch _START` makes it.
@@ -225,17 +288,32 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName: endpoint, s3Endpoint: server.endpoint };
     if (options.keep) {
       summary();
+      // The SDK and the AWS CLI refuse to send a request without credentials, though the local S3
+      // takes any: dummy values in the environment, and the region the local run uses.
+      const environment = 'AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local';
+      const s3Options = `--endpoint-url ${server.endpoint} --region ${LOCAL_REGION}`;
+      const s3Commands = [`${environment} aws s3 ls s3://${ARTIFACTS_BUCKET}/runs/${runId}/ --recursive ${s3Options}`];
+      if (report.labelingJob) {
+        const labeled = s3Uri(ARTIFACTS_BUCKET, `${runLayout(runId).labelingOutput}${report.labelingJob}/manifests/output/output.manifest`);
+        s3Commands.push(`${environment} npx segpipe convert --manifest ${labeled} --out ${join(dataDir, 'converted')} --classes ${LOCAL_CLASSES.join(',')} ${s3Options}`);
+      }
       log('');
-      log(`The S3 server (${server.endpoint}) and the endpoint keep serving until Ctrl-C.`);
+      log(`The S3 server (${server.endpoint}) and the endpoint keep serving until Ctrl-C. The local S3 needs no AWS account and takes any access keys; the commands below set dummy ones.`);
       if (predictCommand) log(`Try: ${predictCommand}`);
-      return { ...result, endpointUrl, predictCommand, close };
+      for (const command of s3Commands) log(`     ${command}`);
+      return { ...result, endpointUrl, predictCommand, s3Commands, close };
     }
 
     // Nobody calls the endpoint now: after the (shortened) idle time the clean-up deletes it.
     log(`${elapsed()}  waiting ${LOCAL_TIMINGS.idleSeconds} s (the local idle time), then the clean-up sweeps, as its schedule would`);
     await new Promise((done) => setTimeout(done, (LOCAL_TIMINGS.idleSeconds + 1) * 1000));
+    const { DELETED_DETAIL_TYPE } = await import('../handlers/clean-up');
+    const stackName = workflow.stack.stackName;
     const cleanup = await cleanUpStackResources({ sagemaker: sagemaker.sagemakerClient(), cloudwatch: sagemaker.cloudwatchClient() }, {
-      stackName: workflow.stack.stackName, resourcePrefix: resourcePrefix(workflow.stack.stackName), idleMinutes: LOCAL_TIMINGS.idleSeconds / 60, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 0,
+      stackName, resourcePrefix: resourcePrefix(stackName), idleMinutes: LOCAL_TIMINGS.idleSeconds / 60, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 0,
+    }, {
+      // The event the deployed clean-up publishes for each deletion.
+      onDeleted: (decision) => recordNotification('EventBridge event', `${DELETED_DETAIL_TYPE}: ${JSON.stringify({ stack: stackName, ...decision })}`),
     });
     for (const d of cleanup.deleted) log(`  clean-up deleted ${d.kind} ${d.name}: ${d.reason}`);
     for (const d of cleanup.kept) log(`  clean-up kept ${d.kind} ${d.name}: ${d.reason}`);

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { S3ObjectStore } from '../convert/s3-object-store';
-import { parseS3Uri } from '../convert/object-store';
+import { S3Uri, parseS3Uri } from '../convert/object-store';
 import { packModelArtifact } from './model-artifact';
 import { PixelModel, SegmentationScore, TrainingImage, predictClassIndices, trainPixelModel } from './pixel-model';
 
@@ -12,20 +12,35 @@ export interface TrainingJobRequest {
   readonly OutputDataConfig: { S3OutputPath: string };
 }
 
-/** Reads one image channel and its annotation channel: pairs by name, as the algorithm does. */
-async function readChannelPair(store: S3ObjectStore, imagesUri: string, annotationsUri: string): Promise<(TrainingImage & { name: string })[]> {
-  const images = parseS3Uri(imagesUri)!;
-  const annotations = parseS3Uri(annotationsUri)!;
-  const listed = await store.list(images.bucket, images.key);
-  const pairs: (TrainingImage & { name: string })[] = [];
-  for (const { key } of listed) {
-    const name = key.slice(images.key.length).replace(/\.jpe?g$/i, '');
-    const rgb = await sharp(await store.read(`s3://${images.bucket}/${key}`)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const mask = await sharp(await store.read(`s3://${annotations.bucket}/${annotations.key}${name}.png`)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-    if (mask.info.width !== rgb.info.width || mask.info.height !== rgb.info.height) throw new Error(`${name}: image and mask sizes differ`);
-    pairs.push({ name, rgb: rgb.data, width: rgb.info.width, height: rgb.info.height, labels: mask.data });
+/**
+ * Most train images the local model learns from. It draws 12,000 pixels an epoch, which a few dozen
+ * images hold many times over, while each image's pixel features take 1.4 MB (192×144): learning from
+ * an even sample of a large train channel keeps memory and time flat as the batch grows.
+ */
+export const MAX_LOCAL_TRAIN_IMAGES = 64;
+
+/** One image channel and its annotation channel, paired by name as the algorithm pairs them. */
+class ChannelPair {
+  private constructor(private readonly store: S3ObjectStore, private readonly images: S3Uri, private readonly annotations: S3Uri, readonly keys: string[]) {}
+
+  static async list(store: S3ObjectStore, imagesUri: string, annotationsUri: string): Promise<ChannelPair> {
+    const images = parseS3Uri(imagesUri)!;
+    return new ChannelPair(store, images, parseS3Uri(annotationsUri)!, (await store.list(images.bucket, images.key)).map((o) => o.key));
   }
-  return pairs;
+
+  async read(key: string): Promise<TrainingImage> {
+    const name = key.slice(this.images.key.length).replace(/\.jpe?g$/i, '');
+    const rgb = await sharp(await this.store.read(`s3://${this.images.bucket}/${key}`)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const mask = await sharp(await this.store.read(`s3://${this.annotations.bucket}/${this.annotations.key}${name}.png`)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    if (mask.info.width !== rgb.info.width || mask.info.height !== rgb.info.height) throw new Error(`${name}: image and mask sizes differ`);
+    return { rgb: rgb.data, width: rgb.info.width, height: rgb.info.height, labels: mask.data };
+  }
+}
+
+/** At most `limit` of `items`, spread evenly over them (all of them when there are fewer). */
+export function evenSample<T>(items: readonly T[], limit: number): T[] {
+  if (items.length <= limit) return [...items];
+  return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)]);
 }
 
 /**
@@ -43,9 +58,13 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
   };
   const numClasses = Number(request.HyperParameters.num_classes);
   const epochs = Number(request.HyperParameters.epochs ?? '10');
-  const train = await readChannelPair(store, channel('train'), channel('train_annotation'));
-  const validation = await readChannelPair(store, channel('validation'), channel('validation_annotation'));
-  log(`LOCAL STAND-IN training: a small per-pixel network on the CPU, not the built-in FCN; ${train.length} train and ${validation.length} validation images, ${numClasses} classes, ${epochs} epochs`);
+  const trainChannel = await ChannelPair.list(store, channel('train'), channel('train_annotation'));
+  const validationChannel = await ChannelPair.list(store, channel('validation'), channel('validation_annotation'));
+  const trainKeys = evenSample(trainChannel.keys, MAX_LOCAL_TRAIN_IMAGES);
+  const train: TrainingImage[] = [];
+  for (const key of trainKeys) train.push(await trainChannel.read(key));
+  const learnsFrom = trainKeys.length < trainChannel.keys.length ? `learning from an even sample of ${trainKeys.length} of the ${trainChannel.keys.length} train images` : `${train.length} train images`;
+  log(`LOCAL STAND-IN training: a small per-pixel network on the CPU, not the built-in FCN; ${learnsFrom}, ${validationChannel.keys.length} validation images, ${numClasses} classes, ${epochs} epochs`);
   const model: PixelModel = trainPixelModel(train, {
     numClasses, epochs,
     onEpoch: (epoch, loss) => {
@@ -54,7 +73,9 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
   });
   const score = new SegmentationScore(numClasses);
   const background = new SegmentationScore(numClasses);
-  for (const item of validation) {
+  // Every validation image is scored, one at a time.
+  for (const key of validationChannel.keys) {
+    const item = await validationChannel.read(key);
     score.add(item.labels, predictClassIndices(model, item.rgb, item.width, item.height));
     background.add(item.labels, new Uint8Array(item.labels.length));
   }

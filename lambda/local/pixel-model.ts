@@ -95,10 +95,17 @@ export function trainPixelModel(images: readonly TrainingImage[], options: Train
   const hidden = options.hidden ?? 24;
   const random = randomGenerator(options.seed ?? 1);
   const features = images.map((image) => pixelFeatures(image.rgb, image.width, image.height));
-  // Where each class's pixels are: [image, pixel] pairs.
-  const byClass: [number, number][][] = Array.from({ length: numClasses }, () => []);
+  // Where each class's pixels are: image and pixel indices in typed arrays (an array of pairs would
+  // take some 50 bytes a pixel), counted first, then filled.
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const image of images) for (const label of image.labels) if (label < numClasses) counts[label] += 1;
+  const byClass = counts.map((n) => ({ image: new Uint32Array(n), pixel: new Uint32Array(n), length: 0 }));
   images.forEach((image, m) => image.labels.forEach((label, p) => {
-    if (label < numClasses) byClass[label].push([m, p]);
+    if (label >= numClasses) return;
+    const list = byClass[label];
+    list.image[list.length] = m;
+    list.pixel[list.length] = p;
+    list.length += 1;
   }));
   const present = byClass.map((list, c) => (list.length > 0 ? c : -1)).filter((c) => c >= 0);
   if (present.length === 0) throw new Error('the train channel has no labeled pixels');
@@ -143,7 +150,9 @@ export function trainPixelModel(images: readonly TrainingImage[], options: Train
       grad.fill(0);
       for (let s = 0; s < batch; s++) {
         const c = present[Math.floor(random() * present.length)];
-        const [m, p] = byClass[c][Math.floor(random() * byClass[c].length)];
+        const drawn = Math.floor(random() * byClass[c].length);
+        const m = byClass[c].image[drawn];
+        const p = byClass[c].pixel[drawn];
         const f = features[m];
         for (let k = 0; k < FEATURES; k++) x[k] = (f[p * FEATURES + k] - featureMean[k]) / featureStd[k];
         forward(weights, x, h, z, hidden, numClasses);

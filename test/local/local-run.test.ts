@@ -3,7 +3,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { parseS3Uri } from '../../lambda/convert/object-store';
+import { createS3Client } from '../../lambda/convert/s3-object-store';
 import { LocalRunResult, runLocally } from '../../lambda/local/local-run';
 import { renderSyntheticScene } from '../../lambda/local/synthetic-scenes';
 import { readMasksWithPil } from '../helpers/pil';
@@ -16,7 +19,7 @@ describe('the local run', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    result = await runLocally({ batch: 'local-test', images: 16, imageWidth: 96, imageHeight: 72, epochs: 8, keep: true, dataDir: mkdtempSync(join(tmpdir(), 'segpipe-local-test-')), log: (l) => lines.push(l) });
+    result = await runLocally({ images: 16, imageWidth: 96, imageHeight: 72, epochs: 8, keep: true, dataDir: mkdtempSync(join(tmpdir(), 'segpipe-local-test-')), log: (l) => lines.push(l) });
   }, 180_000);
   afterAll(async () => result?.close());
 
@@ -31,6 +34,27 @@ describe('the local run', () => {
     expect(output).toMatch(/LOCAL STAND-IN hosting/);
     expect(output).toContain('Shortened for a local run');
     expect(output).toContain(`Try: npx segpipe predict --endpoint segpipe-endpoint --endpoint-url ${result.endpointUrl}`);
+    // The first batch of a fresh data folder, named without the clock.
+    expect(result.runId).toMatch(/^local-demo-1-/);
+  });
+
+  test('--keep prints the S3 commands with the dummy keys, endpoint URL and region they need, and the local S3 takes those keys', async () => {
+    const output = lines.join('\n');
+    expect(output).toContain('takes any access keys');
+    const s3Options = `--endpoint-url ${result.s3Endpoint} --region us-east-1`;
+    expect(result.s3Commands).toEqual([
+      `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws s3 ls s3://artifacts/runs/${result.runId}/ --recursive ${s3Options}`,
+      expect.stringMatching(new RegExp(`^AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local npx segpipe convert --manifest s3://artifacts/runs/${result.runId}/labeling/output/[^ ]+/manifests/output/output\\.manifest --out \\S+ --classes turtle,rock ${s3Options}$`)),
+    ]);
+    for (const command of result.s3Commands!) expect(output).toContain(command);
+    const client = createS3Client({ endpoint: result.s3Endpoint!, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      const manifest = parseS3Uri(/--manifest (\S+)/.exec(result.s3Commands![1])![1])!;
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: 'artifacts', Prefix: manifest.key }));
+      expect(listed.Contents?.map((c) => c.Key)).toEqual([manifest.key]);
+    } finally {
+      client.destroy();
+    }
   });
 
   test('its report holds the run, the classes and metrics that beat predicting background everywhere', () => {
