@@ -1,12 +1,19 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { ConversionReport, REPORT_FILE, convertGroundTruthManifest } from '../../lambda/convert/convert-manifest';
+import { ConversionReport, REPORT_FILE, convertExport } from '../../lambda/convert/convert-manifest';
+import { EXPORT_FORMATS, ExportFormat } from '../../lambda/convert/export-item';
+import { FORMAT_DESCRIPTIONS, openExport } from '../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
+import { checkOutputLocation, removeStaleOutput } from '../../lambda/convert/output-folder';
+import { checkRegionAndCredentials } from '../aws-client-check';
 
 interface ConvertCommandOptions {
-  manifest: string;
+  input?: string;
+  manifest?: string;
+  format: ExportFormat | 'auto';
+  images?: string;
   out: string;
   localRoot?: string;
   validationFraction: number;
@@ -42,45 +49,77 @@ export function parseClassList(value: string): string[] {
 
 export function convertCommand(): Command {
   return new Command('convert')
-    .description('convert a Ground Truth semantic-segmentation output into the four channels of the built-in algorithm')
-    .requiredOption('--manifest <file|s3-uri>', 'the output.manifest of the labeling job')
-    .requiredOption('--out <dir|s3-uri>', 'where train/, validation/, train_annotation/, validation_annotation/ and report.json go')
+    .description('convert a labeling export (Ground Truth, Lookout for Vision, CVAT, Pascal VOC, COCO, Label Studio) into the four channels of the built-in algorithm')
+    .option('--input <file|dir|zip|s3-uri>', 'the export: a file, a folder, a .zip, or an s3:// URI of any of these (required; --manifest is a synonym)')
+    .addOption(new Option('--manifest <file|s3-uri>', 'synonym of --input').hideHelp())
+    .addOption(new Option('--format <format>', 'the export\'s format; auto decides from the content').choices(['auto', ...EXPORT_FORMATS]).default('auto'))
+    .option('--images <dir|s3-uri>', 'where the export\'s image names resolve (default: the export\'s folder, JPEGImages/ for CVAT and VOC)')
+    .requiredOption('--out <dir|s3-uri>', 'where train/, validation/, train_annotation/, validation_annotation/ and report.json go: empty, new, or a previous output (replaced)')
     .option('--local-root <dir>', 'read s3://BUCKET/KEY from DIR/BUCKET/KEY (the layout `aws s3 sync s3://BUCKET DIR/BUCKET` leaves)')
     .option('--validation-fraction <f>', 'share of items for validation', parseFraction, 0.2)
     .option('--seed <seed>', 'seed of the train/validation split', 'segpipe')
-    .option('--classes <a,b,...>', 'class names in index order after the background (default: first-seen order)', parseClassList)
-    .option('--label-attribute <name>', 'the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
+    .option('--classes <a,b,...>', 'class names in index order after the background (default: the export\'s order); with more than 253 classes, the ones to train', parseClassList)
+    .option('--label-attribute <name>', 'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
     .option('--concurrency <n>', 'items converted at once', parsePositiveInteger, 4)
     .option('--resize-masks', 'scale a mask whose size differs from its image (nearest-neighbour) instead of skipping it', false)
     .option('--max-pixels <n>', 'largest image or mask accepted, in pixels (default 67108864)', parsePositiveInteger)
     .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS')
-    .option('--region <region>', 'AWS region of the buckets')
+    .option('--region <region>', 'AWS region of the buckets (default: AWS_REGION or the AWS configuration)')
+    .addHelpText('after', `
+Formats (--format auto tells them apart by content):
+${EXPORT_FORMATS.map((f) => `  ${f.padEnd(14)}${FORMAT_DESCRIPTIONS[f]}`).join('\n')}
+
+Examples:
+  # a CVAT "Segmentation mask 1.1" zip, as CVAT downloads it
+  npx segpipe convert --input task_turtles-segmentation_mask_1.1.zip --out ./channels
+  # a COCO or Label Studio JSON whose images are in another folder
+  npx segpipe convert --input export.json --images ./photos --out ./channels --classes turtle,rock
+  # a Ground Truth job synced from S3 (aws s3 sync s3://BUCKET ./buckets/BUCKET for each bucket)
+  npx segpipe convert --input ./buckets/gt-output/turtles/manifests/output/output.manifest --local-root ./buckets --out ./channels`)
     .action(async (options: ConvertCommandOptions) => {
       const report = await runConvert(options);
       if (report.counts.converted === 0) {
-        process.stderr.write(`segpipe convert: nothing converted (${report.counts.skipped} skipped); first reasons:\n${firstReasons(report)}\n`);
+        const why = report.counts.lines === 0 ? `${report.input} holds no items` : `nothing converted (${report.counts.skipped} skipped); first reasons:\n${firstReasons(report)}`;
+        process.stderr.write(`segpipe convert: ${why}\n`);
         process.exitCode = 1;
       }
     });
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+
 async function runConvert(options: ConvertCommandOptions): Promise<ConversionReport> {
+  const input = options.input ?? options.manifest;
+  if (input === undefined) throw new Error("required option '--input <file|dir|zip|s3-uri>' not specified");
+  if (options.input !== undefined && options.manifest !== undefined) throw new Error('give --input or its synonym --manifest, not both');
   useSharpForConcurrentItems();
   let s3: ObjectStore | undefined;
   const s3Store = async (): Promise<ObjectStore> => {
     if (!s3) {
       const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/s3-object-store');
-      s3 = new S3ObjectStore(createS3Client({ region: options.region, endpoint: options.endpointUrl }));
+      // An S3-compatible server answers whatever region is named.
+      const client = createS3Client({ region: options.region ?? (options.endpointUrl ? process.env.AWS_REGION ?? 'us-east-1' : undefined), endpoint: options.endpointUrl });
+      await checkRegionAndCredentials(client, options.endpointUrl).catch((err: Error) => {
+        throw new Error(options.localRoot === undefined && !options.endpointUrl ? `${err.message}; or, for a downloaded job, pass --local-root DIR` : err.message);
+      });
+      s3 = new S3ObjectStore(client);
     }
     return s3;
   };
+  const usesS3 = (location: string | undefined) => location !== undefined && isS3Uri(location) && options.localRoot === undefined;
   const local = new FolderObjectStore(options.localRoot);
-  const readsS3 = (location: string) => isS3Uri(location) && options.localRoot === undefined;
-  const stores = {
-    manifest: readsS3(options.manifest) ? await s3Store() : local,
-    sources: options.localRoot === undefined ? await s3Store() : local,
-    output: isS3Uri(options.out) ? await s3Store() : new FolderObjectStore(),
-  };
+  const remote = usesS3(input) || usesS3(options.images) || usesS3(options.out) ? await s3Store() : undefined;
+  const output = isS3Uri(options.out) ? (remote ?? (await s3Store())) : new FolderObjectStore();
+  // Ground Truth manifests name s3:// sources: read them from the local root when one is given.
+  const sources = options.localRoot === undefined ? remote ?? (await lazyS3Sources(s3Store)) : local;
+
+  const previous = await checkOutputLocation(output, options.out);
+  const opened = await openExport({ input, format: options.format, images: options.images, local, s3: remote, sources, labelAttribute: options.labelAttribute });
+  const { reader } = opened;
+  // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
+  // or missing credentials is said once, now, not as a reason on every item.
+  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined) await s3Store();
+  process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
 
   const bar = process.stderr.isTTY
     ? new SingleBar({ format: 'converting [{bar}] {value}/{total} items, {eta}s left', etaBuffer: 50, stream: process.stderr, hideCursor: true })
@@ -88,14 +127,13 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   bar?.start(1, 0);
   const started = performance.now();
   try {
-    const report = await convertGroundTruthManifest({
-      manifest: options.manifest,
+    const report = await convertExport({
+      reader,
       out: options.out,
-      stores,
+      output,
       validationFraction: options.validationFraction,
       seed: options.seed,
       classes: options.classes,
-      labelAttribute: options.labelAttribute,
       concurrency: options.concurrency,
       resizeMasks: options.resizeMasks,
       maxPixels: options.maxPixels,
@@ -105,18 +143,46 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
       }),
     });
     bar?.stop();
+    const removed = await removeStaleOutput(output, options.out, previous, report);
     const seconds = (performance.now() - started) / 1000;
     const { counts } = report;
     process.stdout.write(
       `segpipe convert: ${counts.converted} converted (${counts.train} train, ${counts.validation} validation), ${counts.skipped} skipped, ` +
-        `${report.classes.length} classes (${report.classes.join(', ')}), ${counts.ignoredPixels} ignored pixels; ` +
-        `${seconds.toFixed(1)} s, ${(counts.lines / seconds).toFixed(0)} items/s; report: ${stores.output.join(options.out, REPORT_FILE)}\n`,
+        `${plural(report.classes.length, 'class')} (${report.classes.join(', ')}), ${plural(counts.ignoredPixels, 'ignored pixel')}` +
+        `${counts.shapesNotPainted > 0 ? `, ${plural(counts.shapesNotPainted, 'shape')} not painted` : ''}` +
+        `${removed > 0 ? `, ${plural(removed, 'file')} of the previous output removed` : ''}; ` +
+        `${seconds.toFixed(1)} s, ${(counts.lines / seconds).toFixed(0)} items/s; report: ${output.join(options.out, REPORT_FILE)}\n`,
     );
+    if (counts.converted > 0 && (counts.train === 0 || counts.validation === 0)) {
+      const empty = counts.train === 0 ? 'train' : 'validation';
+      process.stderr.write(`segpipe convert: warning: the ${empty} channel is empty (${plural(counts.converted, 'item')} at --validation-fraction ${report.validationFraction}); the algorithm needs both: add items or change --validation-fraction\n`);
+    }
     return report;
   } catch (err) {
     bar?.stop();
     throw err;
+  } finally {
+    opened.close();
   }
+}
+
+/** The S3 store for a manifest's sources, made only when a source is read (a folder export needs none). */
+async function lazyS3Sources(s3Store: () => Promise<ObjectStore>): Promise<ObjectStore> {
+  let store: Promise<ObjectStore> | undefined;
+  const get = () => (store ??= s3Store());
+  const lazy: ObjectStore = {
+    readStart: async (...args) => (await get()).readStart(...args),
+    read: async (...args) => (await get()).read(...args),
+    readRange: async (...args) => (await get()).readRange(...args),
+    readStream: async (...args) => (await get()).readStream(...args),
+    readRangeStream: async (...args) => (await get()).readRangeStream(...args),
+    listUnder: async (...args) => (await get()).listUnder(...args),
+    remove: async (...args) => (await get()).remove(...args),
+    write: async (...args) => (await get()).write(...args),
+    copyFrom: async (...args) => (await get()).copyFrom(...args),
+    join: (location, ...segments) => [location.replace(/\/+$/, ''), ...segments].join('/'),
+  };
+  return lazy;
 }
 
 function firstReasons(report: ConversionReport): string {

@@ -228,7 +228,7 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
       }
       const earlier = firstLineOfSource.get(entry.source);
       if (earlier !== undefined) {
-        skip(entry.line, entry.source, `duplicate of entry ${earlier}`);
+        skip(entry.line, entry.source, `duplicate of line ${earlier}`);
         continue;
       }
       firstLineOfSource.set(entry.source, entry.line);

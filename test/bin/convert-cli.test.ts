@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cvatFixture, zipFolder } from '../helpers/format-fixtures';
 import { GT_BUCKET, GroundTruthFixture, buildGroundTruthFixture } from '../helpers/ground-truth-fixture';
 
 /** The command as users run it: the compiled bundle (`npm test` builds it first). */
@@ -22,7 +23,7 @@ describe('segpipe convert', () => {
     const out = join(work, 'channels');
     const manifest = join(fixture.root, GT_BUCKET, 'turtles/manifests/output/output.manifest');
     const run = segpipe('convert', '--manifest', manifest, '--local-root', fixture.root, '--out', out, '--classes', 'turtle,rock', '--seed', 's1', '--validation-fraction', '0.5', '--concurrency', '2');
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(`segpipe convert: ${manifest} read as groundtruth (Ground Truth output manifest (JSON Lines with source-ref))\n`);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^segpipe convert: ${fixture.expected.length} converted \\(\\d+ train, \\d+ validation\\), ${fixture.skips.length} skipped, 3 classes \\(BACKGROUND, turtle, rock\\), 10 ignored pixels; .* report: ${out}/report.json\\n$`));
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -40,7 +41,7 @@ describe('segpipe convert', () => {
   test('exits non-zero with a clear message when the manifest cannot be read', () => {
     const run = segpipe('convert', '--manifest', join(work, 'missing.manifest'), '--local-root', fixture.root, '--out', join(work, 'x'));
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^segpipe: cannot read the manifest .*missing\.manifest: not found/);
+    expect(run.stderr).toMatch(/^segpipe: \S*missing\.manifest not found, or an empty folder\n$/);
   });
 
   test('refuses bad options with what is allowed', () => {
@@ -48,4 +49,91 @@ describe('segpipe convert', () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/--validation-fraction.*expected a number greater than 0 and less than 1/);
   });
+
+  describe('a reused --out', () => {
+    const manifest = () => join(fixture.root, GT_BUCKET, 'turtles/manifests/output/output.manifest');
+    const channelFiles = (out: string, folder: string) => readdirSync(join(out, folder)).sort();
+
+    test('is replaced, so the channels hold exactly what the report says and no image is in both splits', () => {
+      const out = join(work, 'reused');
+      expect(segpipe('convert', '--input', manifest(), '--local-root', fixture.root, '--out', out).status).toBe(0);
+      const second = segpipe('convert', '--input', manifest(), '--local-root', fixture.root, '--out', out, '--validation-fraction', '0.5');
+      expect(second.status).toBe(0);
+      expect(second.stdout).toMatch(/files? of the previous output removed/);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      for (const split of ['train', 'validation']) {
+        const names = report.items.filter((i: { split: string }) => i.split === split).map((i: { name: string }) => i.name).sort();
+        expect(channelFiles(out, split)).toEqual(names.map((n: string) => `${n}.jpg`));
+        expect(channelFiles(out, `${split}_annotation`)).toEqual(names.map((n: string) => `${n}.png`));
+      }
+      const train = new Set(channelFiles(out, 'train'));
+      expect(channelFiles(out, 'validation').filter((f) => train.has(f))).toEqual([]);
+    });
+
+    test('that is not a segpipe output is refused, and nothing in it is touched', () => {
+      const out = join(work, 'foreign');
+      mkdirSync(out);
+      writeFileSync(join(out, 'thesis.tex'), 'mine');
+      const run = segpipe('convert', '--input', manifest(), '--local-root', fixture.root, '--out', out);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/^segpipe: --out \S+foreign is not empty and not a segpipe output \(it holds \S+thesis\.tex\): give an empty or new folder\n$/);
+      expect(readdirSync(out)).toEqual(['thesis.tex']);
+    });
+  });
+
+  describe('inputs that are not what was meant: one clear line each', () => {
+    test('an empty manifest', () => {
+      const empty = join(work, 'empty.manifest');
+      writeFileSync(empty, '');
+      const run = segpipe('convert', '--manifest', empty, '--out', join(work, 'empty-out'));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`segpipe: ${empty} is empty\n`);
+    });
+
+    test('a JPEG given as the manifest: no bytes of it on the terminal', () => {
+      const photo = join(work, 'photo.jpg');
+      writeFileSync(photo, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('\n{\u0000\u0001\n\u00ff', 'latin1')]));
+      const run = segpipe('convert', '--manifest', photo, '--out', join(work, 'photo-out'));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/^segpipe: \S+photo\.jpg is not an export segpipe recognises: it reads groundtruth .* labelstudio .*\n$/);
+      expect(run.stderr).not.toMatch(/[^\x20-\x7e\n]/);
+    });
+
+    test('a folder that holds no export', () => {
+      const folder = join(work, 'just-photos');
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'a.jpg'), 'x');
+      const run = segpipe('convert', '--manifest', folder, '--out', join(work, 'folder-out'));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/^segpipe: \S+just-photos holds no export: it reads groundtruth .*\n$/);
+    });
+
+    test('s3:// sources without --local-root or a region name both fixes', () => {
+      const run = spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'segpipe.js'), 'convert', '--input', join(fixture.root, GT_BUCKET, 'turtles/manifests/output/output.manifest'), '--out', join(work, 'no-region')], {
+        encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work },
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe('segpipe: no AWS region: pass --region (e.g. --region eu-west-1) or set AWS_REGION; or, for a downloaded job, pass --local-root DIR\n');
+    });
+
+    test('an S3-compatible endpoint without credentials says how the local run\'s S3 takes any keys', () => {
+      const run = spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'segpipe.js'), 'convert', '--input', 's3://inbox/x.manifest', '--endpoint-url', 'http://127.0.0.1:9', '--out', join(work, 'no-keys')], {
+        encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work },
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/^segpipe: no credentials for http:\/\/127\.0\.0\.1:9: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY .*the local run's S3 server takes any.*\n$/);
+    });
+  });
+
+  test('a CVAT zip is recognised, said so, and converted; a one-class or empty split is worded right', async () => {
+    const cvat = await cvatFixture(join(work, 'cvat'));
+    const zip = join(work, 'cvat.zip');
+    zipFolder(cvat.input, zip, 'task');
+    const run = segpipe('convert', '--input', zip, '--out', join(work, 'cvat-out'), '--validation-fraction', '0.01');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^segpipe convert: \S+cvat\.zip read as cvat \(CVAT "Segmentation mask 1\.1"/);
+    expect(run.stderr).toMatch(/warning: the validation channel is empty \(2 items at --validation-fraction 0\.01\); the algorithm needs both/);
+    expect(run.stdout).toMatch(/^segpipe convert: 2 converted \(2 train, 0 validation\), 1 skipped, 3 classes \(Background, turtle, rock\), 1 ignored pixel;/);
+  });
 });
+

@@ -1,4 +1,4 @@
-import { decode as decodeBrushRle } from '@thi.ng/rle-pack';
+import { decodeBinary as decodeBrushRle } from '@thi.ng/rle-pack';
 import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
 import { ImageFinder } from '../image-finder';
 import { streamJsonElements } from '../json-stream';

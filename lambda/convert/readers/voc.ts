@@ -74,7 +74,9 @@ export function vocReader(options: VocReaderOptions): ExportReader {
 
 async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<LabelMapEntry[]>): AsyncGenerator<ExportItem | ExportSkip> {
   const { store, root } = options;
-  const relative = (location: string) => location.slice(store.join(root, '').replace(/\/?$/, '/').length);
+  // Paths relative to the root ('' for a zip that does not wrap its export in a folder).
+  const prefixLength = root === '' ? 0 : store.join(root, 'x').length - 1;
+  const relative = (location: string) => location.slice(prefixLength);
   const files = (await store.listUnder(root)).map(relative);
   const masks = new Set(files.filter((f) => f.startsWith('SegmentationClass/') && f.toLowerCase().endsWith('.png')).map((f) => f.slice('SegmentationClass/'.length, -4)));
   const imageOfStem = new Map<string, string>();

@@ -94,7 +94,7 @@ describe('convertGroundTruthManifest, S3 to S3 (embedded S3 server)', () => {
       '--manifest', `s3://${GT_BUCKET}/turtles/manifests/output/output.manifest`,
       '--out', 's3://artifacts/cli/channels', '--endpoint-url', server.endpoint, '--region', 'us-east-1',
     ], { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe('segpipe convert: s3://gt-output/turtles/manifests/output/output.manifest read as groundtruth (Ground Truth output manifest (JSON Lines with source-ref))\n');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`segpipe convert: ${fixture.expected.length} converted`);
     expect(run.stdout).toContain('report: s3://artifacts/cli/channels/report.json');

@@ -1,0 +1,154 @@
+import { EXPORT_FORMATS, ExportFormat, ExportReader } from './export-item';
+import { isLookoutForVisionLine } from './manifest';
+import { ObjectStore, isS3Uri } from './object-store';
+import { cocoReader } from './readers/coco';
+import { manifestReader } from './readers/ground-truth';
+import { labelStudioReader } from './readers/label-studio';
+import { LABEL_MAP_FILE, vocReader } from './readers/voc';
+import { ZipObjectStore } from './zip-object-store';
+
+const SNIFF_BYTES = 64 * 1024;
+const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const EXPORT_FILE = /\.(manifest|jsonl|json)$/i;
+
+/** What each format's export looks like, for the error that names the formats segpipe knows. */
+export const FORMAT_DESCRIPTIONS: Record<ExportFormat, string> = {
+  groundtruth: 'Ground Truth output manifest (JSON Lines with source-ref)',
+  lookoutvision: 'Lookout for Vision segmentation manifest (JSON Lines)',
+  cvat: 'CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/)',
+  voc: 'Pascal VOC (SegmentationClass/ palette masks, JPEGImages/)',
+  coco: 'COCO instance segmentation JSON',
+  labelstudio: 'Label Studio JSON export (a list of tasks)',
+};
+
+/** An input that is not an export segpipe can read; its message is one line naming what it knows. */
+export class UnrecognisedExportError extends Error {}
+
+export interface OpenExportOptions {
+  /** A file, a folder, a `.zip`, or an `s3://` URI of any of these. */
+  readonly input: string;
+  /** @default 'auto' (decided from the content, not the name) */
+  readonly format?: ExportFormat | 'auto';
+  /** Where image names resolve. @default - the export's own folder (`JPEGImages/` for CVAT and VOC) */
+  readonly images?: string;
+  /** Reads local paths (and `s3://` URIs from a local root). */
+  readonly local: ObjectStore;
+  /** Reads S3; `undefined` when S3 is read from a local root. */
+  readonly s3?: ObjectStore;
+  /** Reads the images a Ground Truth or Lookout for Vision manifest names. */
+  readonly sources: ObjectStore;
+  readonly labelAttribute?: string;
+}
+
+/** An opened export: its reader, and what to close when done (a zip). */
+export interface OpenedExport {
+  readonly reader: ExportReader;
+  readonly close: () => void;
+}
+
+/**
+ * Opens an export wherever it is (a file, a folder, a zip read in place, any of them on S3) and
+ * picks its reader, from `format` or from the content.
+ */
+export async function openExport(options: OpenExportOptions): Promise<OpenedExport> {
+  const store = isS3Uri(options.input) && options.s3 ? options.s3 : options.local;
+  const input = options.input;
+  const start = await store.readStart(input, SNIFF_BYTES).catch(() => undefined);
+  if (start && start.data.subarray(0, 4).equals(ZIP_SIGNATURE)) {
+    const zip = await ZipObjectStore.open(store, input, start.size);
+    try {
+      return { reader: await folderReader(zip, '', options), close: () => zip.close() };
+    } catch (err) {
+      zip.close();
+      throw err;
+    }
+  }
+  if (start) {
+    if (start.size === 0) throw new UnrecognisedExportError(`${input} is empty`);
+    return { reader: fileReader(store, input, start.data, options), close: () => undefined };
+  }
+  const files = await store.listUnder(input);
+  if (files.length === 0) throw new UnrecognisedExportError(`${input} not found, or an empty folder`);
+  return { reader: await folderReader(store, input, options), close: () => undefined };
+}
+
+/** A folder (or zip) export: CVAT or VOC by its layout, else the one export file it holds. */
+async function folderReader(store: ObjectStore, root: string, options: OpenExportOptions): Promise<ExportReader> {
+  const files = await store.listUnder(root);
+  const prefixLength = root === '' ? 0 : store.join(root, 'x').length - 1;
+  const relative = files.map((f) => f.slice(prefixLength));
+  // The layout's root: the export itself, or the one folder a zip wraps it in.
+  const layoutRoot = relative.filter((f) => /(^|\/)SegmentationClass\/[^/]+$/.test(f)).map((f) => f.slice(0, f.lastIndexOf('SegmentationClass/')));
+  const roots = [...new Set(layoutRoot)];
+  if (options.format === 'cvat' || options.format === 'voc' || (options.format ?? 'auto') === 'auto') {
+    if (roots.length === 1) {
+      const exportRoot = roots[0] === '' ? root : store.join(root, ...roots[0].replace(/\/$/, '').split('/'));
+      const hasLabelMap = relative.includes(`${roots[0]}${LABEL_MAP_FILE}`);
+      const format = options.format === 'cvat' || options.format === 'voc' ? options.format : hasLabelMap ? 'cvat' : 'voc';
+      if (format === 'cvat' && !hasLabelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
+      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options) });
+    }
+    if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
+    if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
+  }
+  const candidates = files.filter((f) => EXPORT_FILE.test(f) && !/(^|\/)(__MACOSX|\.)/.test(f.slice(prefixLength)));
+  if (candidates.length !== 1) {
+    throw new UnrecognisedExportError(candidates.length === 0
+      ? `${options.input} holds no export: ${knownFormats()}`
+      : `${options.input} holds ${candidates.length} export files (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
+  }
+  const start = await store.readStart(candidates[0], SNIFF_BYTES);
+  if (!start || start.size === 0) throw new UnrecognisedExportError(`${candidates[0]} is empty`);
+  return fileReader(store, candidates[0], start.data, options);
+}
+
+/** A single-file export, its format from `format` or sniffed from its first bytes. */
+function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions): ExportReader {
+  const format = options.format && options.format !== 'auto' ? options.format : sniffFormat(head, location);
+  const images = imagesRoot(options) ?? { store, root: folderOf(store, location) };
+  switch (format) {
+    case 'groundtruth':
+    case 'lookoutvision':
+      return manifestReader({ manifest: location, manifestStore: store, sources: options.sources, dialect: format, labelAttribute: options.labelAttribute });
+    case 'coco':
+      return cocoReader({ store, location, images, s3: options.s3 });
+    case 'labelstudio':
+      return labelStudioReader({ store, location, images, s3: options.s3 });
+    default:
+      throw new UnrecognisedExportError(`${location} is a file; a ${FORMAT_DESCRIPTIONS[format]} export is a folder or a zip`);
+  }
+}
+
+/** The format of a single-file export, from its content. */
+export function sniffFormat(head: Buffer, location: string): ExportFormat {
+  const text = head.toString('utf8').replace(/^\uFEFF/, '');
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[')) return 'labelstudio';
+  if (trimmed.startsWith('{')) {
+    const firstLine = trimmed.slice(0, trimmed.indexOf('\n') >= 0 ? trimmed.indexOf('\n') : undefined).trim();
+    let line: unknown;
+    try {
+      line = JSON.parse(firstLine);
+    } catch {
+      line = undefined;
+    }
+    if (typeof line === 'object' && line !== null && 'source-ref' in line) return isLookoutForVisionLine(line) ? 'lookoutvision' : 'groundtruth';
+    if (/"(images|annotations|categories)"\s*:/.test(text)) return 'coco';
+  }
+  throw new UnrecognisedExportError(`${location} is not an export segpipe recognises: ${knownFormats()}`);
+}
+
+function knownFormats(): string {
+  return `it reads ${EXPORT_FORMATS.map((f) => `${f} (${FORMAT_DESCRIPTIONS[f]})`).join(', ')}`;
+}
+
+function imagesRoot(options: OpenExportOptions): { store: ObjectStore; root: string } | undefined {
+  if (options.images === undefined) return undefined;
+  return { store: isS3Uri(options.images) && options.s3 ? options.s3 : options.local, root: options.images };
+}
+
+function folderOf(store: ObjectStore, location: string): string {
+  const slash = location.replace(/\\/g, '/').lastIndexOf('/');
+  if (slash < 0) return store.join('.', '');
+  return location.slice(0, slash) || '/';
+}

@@ -1,0 +1,35 @@
+import { CHANNELS, ConversionReport, REPORT_FILE } from './convert-manifest';
+import type { ObjectStore } from './object-store';
+
+const CHANNEL_FOLDERS = Object.values(CHANNELS).flatMap((c) => [c.images, c.masks]);
+
+/**
+ * Checks that `out` may be written: empty, or a previous segpipe output (its report and the four
+ * channel folders, nothing else), whose files are returned so that the ones this run does not
+ * write again can be removed after it. Anything else is refused: the channels must hold exactly what
+ * the report says, and a stale file from another split would leak validation images into training.
+ */
+export async function checkOutputLocation(store: ObjectStore, out: string): Promise<string[]> {
+  const files = await store.listUnder(out);
+  if (files.length === 0) return [];
+  const report = store.join(out, REPORT_FILE);
+  const inChannels = (f: string) => CHANNEL_FOLDERS.some((folder) => f.startsWith(store.join(out, folder, '')));
+  const foreign = files.filter((f) => f !== report && !inChannels(f));
+  if (!files.includes(report) || foreign.length > 0) {
+    const named = foreign.length > 0 ? foreign : files;
+    throw new Error(`--out ${out} is not empty and not a segpipe output (it holds ${named.slice(0, 3).join(', ')}${named.length > 3 ? ', ...' : ''}): give an empty or new folder`);
+  }
+  return files;
+}
+
+/** Removes the files of a previous output that this conversion did not write. */
+export async function removeStaleOutput(store: ObjectStore, out: string, previous: readonly string[], report: ConversionReport): Promise<number> {
+  const written = new Set([store.join(out, REPORT_FILE)]);
+  for (const item of report.items) {
+    written.add(store.join(out, CHANNELS[item.split].images, `${item.name}.jpg`));
+    written.add(store.join(out, CHANNELS[item.split].masks, `${item.name}.png`));
+  }
+  const stale = previous.filter((f) => !written.has(f));
+  await store.remove(stale);
+  return stale.length;
+}

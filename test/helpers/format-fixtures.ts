@@ -1,0 +1,342 @@
+import { encodeBinary } from '@thi.ng/rle-pack';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { encodePalettePng } from '../../lambda/local/png';
+import { SYSTEM_PYTHON } from './pil';
+
+/**
+ * Exports of the labeling tools segpipe reads, written the way those tools write them, with the
+ * quirks real exports have, and the class-index mask each item must become (the truth).
+ */
+
+export const W = 48;
+export const H = 32;
+
+export interface Truth {
+  /** The item's `source` in the report: the reference as the export wrote it. */
+  readonly source: string;
+  /** Class index (or 255) per pixel, row by row, in the report's class order. */
+  readonly indices: Uint8Array;
+}
+
+export interface FormatFixture {
+  /** What to pass as --input. */
+  readonly input: string;
+  readonly images?: string;
+  readonly classes: readonly string[];
+  readonly truths: readonly Truth[];
+  /** Skipped entries: the source (or null) and a pattern of the reason. */
+  readonly skips: readonly { readonly source: string | null; readonly reason: RegExp }[];
+}
+
+function write(path: string, body: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, body);
+}
+
+/** A photo-like JPEG of the fixture's size (its content does not matter to the masks). */
+export function jpeg(seed: number, width = W, height = H): Promise<Buffer> {
+  const rgb = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 7 + seed * 31) & 0xff;
+  return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+/** Pixel values by a rule of the coordinates. */
+export function grid(rule: (x: number, y: number) => number, width = W, height = H): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[y * width + x] = rule(x, y);
+  return out;
+}
+
+/** An indexed PNG with a tRNS chunk (alpha per palette entry), as Lookout for Vision wrote masks. */
+export function palettePngWithAlpha(indices: Uint8Array, palette: readonly number[], alpha: readonly number[], width = W, height = H): Buffer {
+  const png = encodePalettePng(indices, width, height, palette);
+  const plteAt = png.indexOf('PLTE', 0, 'latin1') - 4;
+  const plteEnd = plteAt + 12 + png.readUInt32BE(plteAt);
+  const body = Buffer.concat([Buffer.from('tRNS', 'latin1'), Buffer.from(alpha)]);
+  const chunk = Buffer.alloc(12 + alpha.length);
+  chunk.writeUInt32BE(alpha.length, 0);
+  body.copy(chunk, 4);
+  chunk.writeUInt32BE(crc32(body), 8 + alpha.length);
+  return Buffer.concat([png.subarray(0, plteEnd), chunk, png.subarray(plteEnd)]);
+}
+
+/** An RGB(A) PNG from per-pixel colours (0xRRGGBB) and optional alphas. */
+export function colourPng(colours: readonly number[], alpha?: readonly number[], width = W, height = H): Promise<Buffer> {
+  const channels = alpha ? 4 : 3;
+  const data = Buffer.alloc(width * height * channels);
+  colours.forEach((rgb, i) => {
+    data[i * channels] = rgb >> 16;
+    data[i * channels + 1] = (rgb >> 8) & 0xff;
+    data[i * channels + 2] = rgb & 0xff;
+    if (alpha) data[i * channels + 3] = alpha[i];
+  });
+  return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
+}
+
+/** Zips a folder with Python's zipfile (an independent writer), entries under `wrapper/` when given. */
+export function zipFolder(folder: string, zipPath: string, wrapper = ''): void {
+  execFileSync(SYSTEM_PYTHON, ['-c', `
+import os, sys, zipfile
+folder, target, wrapper = sys.argv[1:4]
+with zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as z:
+    for root, _, files in os.walk(folder):
+        for f in sorted(files):
+            path = os.path.join(root, f)
+            z.write(path, os.path.join(wrapper, os.path.relpath(path, folder)))
+`, folder, zipPath, wrapper]);
+}
+
+/** Lookout for Vision: a classification attribute beside the mask, key "0" a defect, no BACKGROUND, upper-case hex, transparent masks. */
+export async function lookoutForVisionFixture(dir: string): Promise<FormatFixture> {
+  const scratch = 0x2ca02c;
+  const dent = 0xd62728;
+  const line = (name: string, anomalous: boolean) => ({
+    'source-ref': `s3://l4v/dataset/${name}.jpg`,
+    'anomaly-label': anomalous ? 1 : 0,
+    'anomaly-label-metadata': { 'class-name': anomalous ? 'anomaly' : 'normal', type: 'groundtruth/image-classification', 'job-name': 'anomaly-label', 'human-annotated': 'yes', 'creation-date': '2021/04/01 10:00:00', confidence: 1 },
+    ...(anomalous ? {
+      'anomaly-mask-ref': `s3://l4v/masks/${name}.png`,
+      'anomaly-mask-ref-metadata': {
+        'internal-color-map': { 0: { 'class-name': 'scratch', 'hex-color': '#2CA02C', confidence: 0 }, 1: { 'class-name': 'dent', 'hex-color': '#D62728', confidence: 0 } },
+        type: 'groundtruth/semantic-segmentation', 'human-annotated': 'yes', 'creation-date': 'Thu, 01 Apr 2021 10:00:00 GMT', 'job-name': 'labeling-job/anomaly-mask',
+      },
+    } : {}),
+  });
+  const root = join(dir, 'buckets');
+  for (const [i, name] of ['a', 'b', 'c'].entries()) write(join(root, 'l4v', 'dataset', `${name}.jpg`), await jpeg(i));
+  // Palette: transparent background, two defects, and anti-aliased edges of each (alpha 100 and 200).
+  const entries = grid((x, y) => (x < 4 ? 0 : x < 16 ? 1 : x < 20 ? 3 : x < 30 ? 2 : x < 34 ? 4 : y < 8 ? 0 : 1));
+  write(join(root, 'l4v', 'masks', 'a.png'), palettePngWithAlpha(entries, [0x000000, scratch, dent, scratch, dent], [0, 255, 255, 100, 200]));
+  const classOfEntry = [0, 1, 2, 0, 2];
+  // RGBA: a transparent black background, a dent, and a scratch with a faint (alpha 60) halo.
+  const rgbaClass = grid((x) => (x < 10 ? 0 : x < 20 ? 2 : x < 24 ? 3 : 1));
+  const colours = [...rgbaClass].map((c) => [0x000000, scratch, dent, scratch][c]);
+  const alphas = [...rgbaClass].map((c) => [0, 255, 255, 60][c]);
+  write(join(root, 'l4v', 'masks', 'b.png'), await colourPng(colours, alphas));
+  const manifest = join(root, 'l4v', 'manifests', 'output.manifest');
+  write(manifest, `${[line('a', true), line('b', true), line('c', false)].map((l) => JSON.stringify(l)).join('\n')}\n`);
+  return {
+    input: manifest,
+    classes: ['BACKGROUND', 'scratch', 'dent'],
+    truths: [
+      { source: 's3://l4v/dataset/a.jpg', indices: entries.map((e) => classOfEntry[e]) },
+      { source: 's3://l4v/dataset/b.jpg', indices: rgbaClass.map((c) => [0, 1, 2, 0][c]) },
+    ],
+    skips: [{ source: 's3://l4v/dataset/c.jpg', reason: /no semantic-segmentation label/ }],
+  };
+}
+
+/** CVAT "Segmentation mask 1.1": comments and blank lines, a grey background that is not first, a PNG image, a listed image that is absent. */
+export async function cvatFixture(dir: string): Promise<FormatFixture> {
+  const colours = { turtle: 0xfa3253, background: 0x0a0a0a, rock: 0x3d3df5, unknown: 0x123456 };
+  write(join(dir, 'labelmap.txt'), '# label:color_rgb:parts:actions\nturtle:250,50,83::\n\nBackground:10,10,10::\n  # rocks\nrock:61,61,245::\n');
+  write(join(dir, 'ImageSets', 'Segmentation', 'default.txt'), 'frame_000\nframe_001\nmissing_002\n');
+  write(join(dir, 'JPEGImages', 'frame_000.jpg'), await jpeg(1));
+  write(join(dir, 'JPEGImages', 'frame_001.png'), await sharp(await jpeg(2)).png().toBuffer());
+  const first = grid((x, y) => (x + y < 20 ? 1 : y > 20 ? 2 : x === 40 && y === 5 ? 3 : 0));
+  const second = grid((x) => (x % 7 === 0 ? 2 : 0));
+  const palette = [colours.background, colours.turtle, colours.rock, colours.unknown];
+  write(join(dir, 'SegmentationClass', 'frame_000.png'), await colourPng([...first].map((p) => palette[p])));
+  write(join(dir, 'SegmentationClass', 'frame_001.png'), await colourPng([...second].map((p) => palette[p])));
+  // Class order: Background, then turtle and rock in label-map order; the unknown colour is 255.
+  const index = [0, 1, 2, 255];
+  return {
+    input: dir,
+    classes: ['Background', 'turtle', 'rock'],
+    truths: [
+      { source: 'JPEGImages/frame_000.jpg', indices: first.map((p) => index[p]) },
+      { source: 'JPEGImages/frame_001.png', indices: second.map((p) => index[p]) },
+    ],
+    skips: [{ source: 'JPEGImages/missing_002', reason: /no mask SegmentationClass\/missing_002\.png/ }],
+  };
+}
+
+/** Pascal VOC's colour map: the palette its SegmentationClass PNGs carry. */
+export function vocPalette(): number[] {
+  return Array.from({ length: 256 }, (_, index) => {
+    let r = 0, g = 0, b = 0, c = index;
+    for (let j = 0; j < 8; j++) {
+      r |= ((c >> 0) & 1) << (7 - j);
+      g |= ((c >> 1) & 1) << (7 - j);
+      b |= ((c >> 2) & 1) << (7 - j);
+      c >>= 3;
+    }
+    return (r << 16) | (g << 8) | b;
+  });
+}
+
+/** Pascal VOC: palette masks whose indices are the classes, 255 on object borders, an image without a mask. */
+export async function vocFixture(dir: string): Promise<FormatFixture> {
+  const values = grid((x, y) => (x < 10 ? 0 : x === 10 ? 255 : x < 30 ? 15 : y < 16 ? 8 : 255));
+  write(join(dir, 'JPEGImages', '2007_000032.jpg'), await jpeg(3));
+  write(join(dir, 'JPEGImages', '2007_000033.jpg'), await jpeg(4));
+  write(join(dir, 'SegmentationClass', '2007_000032.png'), encodePalettePng(values, W, H, vocPalette()));
+  write(join(dir, 'ImageSets', 'Segmentation', 'train.txt'), '2007_000032\n');
+  write(join(dir, 'ImageSets', 'Segmentation', 'val.txt'), '2007_000033\n');
+  return {
+    input: dir,
+    classes: ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor'],
+    truths: [{ source: 'JPEGImages/2007_000032.jpg', indices: values }],
+    skips: [{ source: 'JPEGImages/2007_000033.jpg', reason: /no mask/ }],
+  };
+}
+
+/** Whether the centre of pixel (x, y) is inside a polygon: a ray cast, independent of the converter's scanline. */
+export function centreInside(ring: readonly number[], x: number, y: number): boolean {
+  const px = x + 0.5;
+  const py = y + 0.5;
+  let inside = false;
+  for (let i = 0, j = ring.length - 2; i < ring.length; j = i, i += 2) {
+    const [xi, yi, xj, yj] = [ring[i], ring[i + 1], ring[j], ring[j + 1]];
+    if ((yi > py) !== (yj > py) && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** COCO's uncompressed RLE of a row-major bitmap: runs column by column, starting with zeros. */
+export function cocoRle(bitmap: Uint8Array, width: number, height: number): number[] {
+  const counts: number[] = [];
+  let current = 0;
+  let run = 0;
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      const v = bitmap[y * width + x] ? 1 : 0;
+      if (v !== current) {
+        counts.push(run);
+        run = 0;
+        current = v;
+      }
+      run++;
+    }
+  }
+  counts.push(run);
+  return counts;
+}
+
+/** pycocotools' `rleToString`: LEB128-like groups of 5 bits, offset by 48, deltas after the second count. */
+export function cocoRleString(counts: readonly number[]): string {
+  let out = '';
+  counts.forEach((count, i) => {
+    let x = i > 2 ? count - counts[i - 2] : count;
+    let more = true;
+    while (more) {
+      let c = x & 0x1f;
+      x >>= 5;
+      more = c & 0x10 ? x !== -1 : x !== 0;
+      if (more) c |= 0x20;
+      out += String.fromCharCode(c + 48);
+    }
+  });
+  return out;
+}
+
+/** COCO: categories out of id order, overlapping polygons (the small one listed first), both RLE kinds, iscrowd, an unknown category, a missing image. */
+export async function cocoFixture(dir: string): Promise<FormatFixture> {
+  const big = [2.5, 2.5, 45.2, 3.1, 44.7, 29.4, 3.3, 28.8];
+  const small = [10.2, 8.7, 22.9, 9.4, 16.1, 20.6];
+  const twoParts = [[30, 4, 40, 4, 40, 12], [5.5, 20, 12.5, 20, 9, 30.5]];
+  const blob = grid((x, y) => ((x - 24) ** 2 + (y - 16) ** 2 < 81 ? 1 : 0));
+  const crowd = grid((x, y) => (y > 24 && x > 30 ? 1 : 0));
+  const coco = {
+    info: { description: 'fixture' },
+    categories: [{ id: 7, name: 'turtle', supercategory: 'animal' }, { id: 2, name: 'rock', supercategory: 'thing' }],
+    images: [
+      { id: 11, file_name: 'photos/c1.jpg', width: W, height: H },
+      { id: 12, file_name: 'c2.jpg', width: W, height: H },
+      { id: 13, file_name: 'absent.jpg', width: W, height: H },
+    ],
+    annotations: [
+      { id: 1, image_id: 11, category_id: 7, segmentation: [small], area: 80, bbox: [], iscrowd: 0 },
+      { id: 2, image_id: 11, category_id: 2, segmentation: [big], area: 1100, bbox: [], iscrowd: 0 },
+      { id: 3, image_id: 11, category_id: 99, segmentation: [small], area: 80, bbox: [], iscrowd: 0 },
+      { id: 4, image_id: 12, category_id: 7, segmentation: { counts: cocoRle(blob, W, H), size: [H, W] }, area: 250, bbox: [], iscrowd: 0 },
+      { id: 5, image_id: 12, category_id: 2, segmentation: { counts: cocoRleString(cocoRle(crowd, W, H)), size: [H, W] }, area: 100, bbox: [], iscrowd: 1 },
+      { id: 6, image_id: 12, category_id: 2, segmentation: twoParts, area: 60, bbox: [], iscrowd: 0 },
+    ],
+  };
+  write(join(dir, 'annotations', 'instances_default.json'), JSON.stringify(coco, null, 1));
+  write(join(dir, 'images', 'photos', 'c1.jpg'), await jpeg(5));
+  write(join(dir, 'images', 'c2.jpg'), await jpeg(6));
+  // Classes by category id: rock (2) before turtle (7).
+  const first = grid((x, y) => (centreInside(small, x, y) ? 2 : centreInside(big, x, y) ? 1 : 0));
+  const second = grid((x, y) => (twoParts.some((r) => centreInside(r, x, y)) ? 1 : blob[y * W + x] ? 2 : crowd[y * W + x] ? 1 : 0));
+  return {
+    input: join(dir, 'annotations', 'instances_default.json'),
+    images: join(dir, 'images'),
+    classes: ['BACKGROUND', 'rock', 'turtle'],
+    truths: [{ source: 'photos/c1.jpg', indices: first }, { source: 'c2.jpg', indices: second }],
+    skips: [{ source: 'absent.jpg', reason: /image not found: absent\.jpg/ }],
+  };
+}
+
+/** Label Studio's brush RLE of a mask: RGBA pixels whose alpha is the stroke, encoded as its front end does. */
+export function labelStudioRle(alpha: Uint8Array): number[] {
+  const rgba = new Uint8Array(alpha.length * 4);
+  alpha.forEach((a, i) => {
+    rgba[i * 4] = 255;
+    rgba[i * 4 + 3] = a;
+  });
+  return [...encodeBinary(rgba, rgba.length)];
+}
+
+/** Label Studio: uploads prefixed with a hash, an s3:// reference, brush and polygon labels, paired results, rectangles, cancelled and older annotations. */
+export async function labelStudioFixture(dir: string): Promise<FormatFixture> {
+  write(join(dir, 'media', 'ls1.jpg'), await jpeg(7));
+  write(join(dir, 'media', 'nested', 'ls2.jpg'), await jpeg(8));
+  const brushAlpha = grid((x, y) => (x < 12 ? 255 : x < 14 ? 100 : x < 16 ? 200 : y === 31 ? 255 : 0));
+  const polygonPercent = [[50, 10], [90, 10], [90, 60], [50, 60]];
+  const polygonPixels = polygonPercent.flatMap(([x, y]) => [(x * W) / 100, (y * H) / 100]);
+  const result = (type: string, value: Record<string, unknown>, id: string, sized = true) => ({
+    id, type, from_name: 'tag', to_name: 'image', ...(sized ? { original_width: W, original_height: H, image_rotation: 0 } : {}), value,
+  });
+  const tasks = [
+    {
+      id: 1,
+      data: { image: '/data/upload/3/1a2b3c4d-ls1.jpg' },
+      annotations: [
+        { id: 10, was_cancelled: true, created_at: '2026-03-05T10:00:00Z', updated_at: '2026-03-05T10:00:00Z', result: [result('brushlabels', { format: 'rle', rle: labelStudioRle(grid(() => 255)), brushlabels: ['rock'] }, 'x')] },
+        {
+          id: 11, was_cancelled: false, created_at: '2026-03-01T10:00:00Z', updated_at: '2026-03-04T10:00:00Z',
+          result: [
+            result('brushlabels', { format: 'rle', rle: labelStudioRle(brushAlpha), brushlabels: ['turtle'] }, 'b1'),
+            result('polygonlabels', { points: polygonPercent, closed: true, polygonlabels: ['rock'] }, 'p1'),
+            result('rectanglelabels', { x: 1, y: 1, width: 5, height: 5, rectanglelabels: ['turtle'] }, 'r1'),
+            { type: 'relation', from_id: 'b1', to_id: 'p1', direction: 'right' },
+          ],
+        },
+        { id: 12, was_cancelled: false, created_at: '2026-03-02T10:00:00Z', updated_at: '2026-03-02T10:00:00Z', result: [] },
+      ],
+      predictions: [],
+    },
+    {
+      id: 2,
+      data: { image: 's3://label-bucket/raw/ls2.jpg' },
+      annotations: [{
+        id: 20, was_cancelled: false, created_at: '2026-03-01T10:00:00Z',
+        result: [result('polygon', { points: polygonPercent }, 'q1', false), result('labels', { labels: ['turtle'] }, 'q1', false)],
+      }],
+    },
+    { id: 3, data: { image: ['/data/upload/3/a.jpg', '/data/upload/3/b.jpg'] }, annotations: [] },
+    { id: 4, data: { image: '/data/upload/3/ls1.jpg' }, annotations: [{ id: 40, was_cancelled: true, result: [] }] },
+  ];
+  write(join(dir, 'export', 'project-1-at-2026-03-06.json'), JSON.stringify(tasks));
+  const brush = (x: number, y: number) => brushAlpha[y * W + x] >= 128;
+  return {
+    input: join(dir, 'export', 'project-1-at-2026-03-06.json'),
+    images: join(dir, 'media'),
+    classes: ['BACKGROUND', 'turtle', 'rock'],
+    truths: [
+      // The brush (area 16×32+) is larger than the polygon (19×16), so the polygon is painted over it.
+      { source: '/data/upload/3/1a2b3c4d-ls1.jpg', indices: grid((x, y) => (centreInside(polygonPixels, x, y) ? 2 : brush(x, y) ? 1 : 0)) },
+      { source: 's3://label-bucket/raw/ls2.jpg', indices: grid((x, y) => (centreInside(polygonPixels, x, y) ? 1 : 0)) },
+    ],
+    skips: [
+      { source: null, reason: /data\.image is a list/ },
+      { source: '/data/upload/3/ls1.jpg', reason: /every annotation of the task was cancelled/ },
+    ],
+  };
+}

@@ -1,0 +1,216 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConversionReport, convertExport } from '../../../lambda/convert/convert-manifest';
+import { ExportFormat } from '../../../lambda/convert/export-item';
+import { openExport, sniffFormat } from '../../../lambda/convert/export-input';
+import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/output-folder';
+import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../lambda/local/embedded-s3-server';
+import { sha256 } from '../../helpers/files';
+import { FormatFixture, cocoFixture, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
+import { readMasksWithPil } from '../../helpers/pil';
+
+const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
+
+async function convertFolder(fixture: FormatFixture, out: string, extra: { localRoot?: string; format?: ExportFormat; classes?: string[] } = {}): Promise<ConversionReport> {
+  const local = new FolderObjectStore(extra.localRoot);
+  const opened = await openExport({ input: fixture.input, images: fixture.images, format: extra.format, local, sources: local });
+  try {
+    return await convertExport({ reader: opened.reader, out, output: new FolderObjectStore(), classes: extra.classes, validationFraction: 0.5 });
+  } finally {
+    opened.close();
+  }
+}
+
+/** Every truth converted, its mask read back by PIL as mode L holding exactly the truth; the skips as expected. */
+function expectConverted(report: ConversionReport, fixture: FormatFixture, out: string): void {
+  expect(report.classes).toEqual(fixture.classes);
+  expect(report.items.map((i) => i.source)).toEqual(fixture.truths.map((t) => t.source));
+  const files = report.items.map((i) => join(out, `${i.split}_annotation`, `${i.name}.png`));
+  const readings = readMasksWithPil(files);
+  readings.forEach((reading, i) => {
+    expect({ source: fixture.truths[i].source, mode: reading.mode, sha256: reading.sha256 })
+      .toEqual({ source: fixture.truths[i].source, mode: 'L', sha256: sha256(Buffer.from(fixture.truths[i].indices)) });
+  });
+  expect(report.skipped.map((s) => s.source)).toEqual(fixture.skips.map((s) => s.source));
+  report.skipped.forEach((s, i) => expect(s.reason).toMatch(fixture.skips[i].reason));
+}
+
+describe.each([
+  ['lookoutvision', lookoutForVisionFixture, { localRoot: 'buckets' }],
+  ['cvat', cvatFixture, {}],
+  ['voc', vocFixture, {}],
+  ['coco', cocoFixture, {}],
+  ['labelstudio', labelStudioFixture, {}],
+] as const)('%s export', (format, build, options) => {
+  let fixture: FormatFixture;
+  let report: ConversionReport;
+  const dir = join(work, format);
+  const out = join(work, `${format}-out`);
+
+  beforeAll(async () => {
+    fixture = await build(dir);
+    report = await convertFolder(fixture, out, { localRoot: 'localRoot' in options ? join(dir, options.localRoot) : undefined });
+  });
+
+  test('is recognised from its content', () => {
+    expect(report.format).toBe(format);
+  });
+
+  test('every item with its image converts, each pixel of the class the export says; the rest is reported', () => {
+    expectConverted(report, fixture, out);
+  });
+});
+
+describe('format quirks', () => {
+  test('Lookout for Vision: key "0" is a defect, the background is added, transparent pixels (alpha < 128) are background', async () => {
+    const fixture = await lookoutForVisionFixture(join(work, 'l4v-quirks'));
+    const report = await convertFolder(fixture, join(work, 'l4v-quirks-out'), { localRoot: join(work, 'l4v-quirks', 'buckets') });
+    expect(report.classes).toEqual(['BACKGROUND', 'scratch', 'dent']);
+    expect(report.counts.ignoredPixels).toBe(0);
+  });
+
+  test('the same Lookout for Vision manifest read as Ground Truth would make key "0" the background: the formats differ', async () => {
+    const fixture = await lookoutForVisionFixture(join(work, 'l4v-as-gt'));
+    const report = await convertFolder(fixture, join(work, 'l4v-as-gt-out'), { localRoot: join(work, 'l4v-as-gt', 'buckets'), format: 'groundtruth' });
+    expect(report.classes).toEqual(['scratch', 'dent']);
+  });
+
+  test('COCO: a small object on a large one stays visible; an unknown category is counted, not painted', async () => {
+    const fixture = await cocoFixture(join(work, 'coco-quirks'));
+    const report = await convertFolder(fixture, join(work, 'coco-quirks-out'));
+    const first = report.items.find((i) => i.source === 'photos/c1.jpg')!;
+    expect(first.pixelsPerClass.turtle).toBeGreaterThan(50);
+    expect(first.notPainted).toEqual({ 'annotation of unknown category 99': 1 });
+    expect(report.counts.shapesNotPainted).toBe(1);
+  });
+
+  test('Label Studio: rectangles are counted, the newest annotation wins over older and cancelled ones', async () => {
+    const fixture = await labelStudioFixture(join(work, 'ls-quirks'));
+    const report = await convertFolder(fixture, join(work, 'ls-quirks-out'));
+    expect(report.items[0].notPainted).toEqual({ rectanglelabels: 1 });
+    // The cancelled annotation would have painted everything rock; the older one nothing.
+    expect(report.items[0].pixelsPerClass.turtle).toBeGreaterThan(0);
+  });
+
+  test('--classes fixes the order across formats, matched by name', async () => {
+    const fixture = await cvatFixture(join(work, 'cvat-classes'));
+    const report = await convertFolder(fixture, join(work, 'cvat-classes-out'), { classes: ['rock', 'turtle'] });
+    expect(report.classes).toEqual(['Background', 'rock', 'turtle']);
+  });
+
+  test('a label map of more classes than the algorithm takes is one clear error, unless --classes chooses', async () => {
+    const dir = join(work, 'cvat-many');
+    const fixture = await cvatFixture(dir);
+    writeFileSync(join(dir, 'labelmap.txt'), `background:0,0,0::\n${Array.from({ length: 300 }, (_, i) => `c${i}:${i % 256},${Math.floor(i / 256)},9::`).join('\n')}\n`);
+    await expect(convertFolder(fixture, join(work, 'cvat-many-out'))).rejects.toThrow(/declares 300 classes besides the background; the algorithm takes at most 253: choose the ones to train with --classes/);
+    const report = await convertFolder(fixture, join(work, 'cvat-many-out'), { classes: ['c1', 'c2'] });
+    expect(report.classes).toEqual(['background', 'c1', 'c2']);
+  });
+});
+
+describe('inputs as users have them', () => {
+  test('a CVAT zip, wrapped in a folder as CVAT downloads it, is read in place', async () => {
+    const fixture = await cvatFixture(join(work, 'cvat-zip'));
+    const zip = join(work, 'task_1-segmentation_mask_1.1.zip');
+    zipFolder(fixture.input, zip, 'task_1');
+    const out = join(work, 'cvat-zip-out');
+    const report = await convertFolder({ ...fixture, input: zip }, out);
+    expect(report.format).toBe('cvat');
+    expectConverted(report, fixture, out);
+  });
+
+  describe('on S3 (embedded S3 server)', () => {
+    let server: EmbeddedS3Server;
+    let store: S3ObjectStore;
+    let ranged = 0;
+    let gets = 0;
+
+    beforeAll(async () => {
+      server = await startEmbeddedS3Server({ buckets: ['exports', 'channels'] });
+      const client = server.client();
+      client.middlewareStack.add((next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') {
+          gets += 1;
+          if ((args.input as { Range?: string }).Range) ranged += 1;
+        }
+        return next(args);
+      }, { step: 'initialize', name: 'countGets' });
+      store = new S3ObjectStore(client);
+    });
+
+    afterAll(async () => {
+      store?.client.destroy();
+      await server?.close();
+    });
+
+    test('a CVAT zip on S3 converts to S3 through ranged reads of its central directory and entries', async () => {
+      const fixture = await cvatFixture(join(work, 'cvat-s3'));
+      const zip = join(work, 'cvat-s3.zip');
+      zipFolder(fixture.input, zip);
+      await store.client.send(new PutObjectCommand({ Bucket: 'exports', Key: 'cvat/export.zip', Body: readFileSync(zip) }));
+      const opened = await openExport({ input: 's3://exports/cvat/export.zip', local: new FolderObjectStore(), s3: store, sources: store });
+      const report = await convertExport({ reader: opened.reader, out: 's3://channels/cvat', output: store, validationFraction: 0.5 });
+      opened.close();
+      expect(report.format).toBe('cvat');
+      expect(report.skipped.map((s) => s.source)).toEqual(fixture.skips.map((s) => s.source));
+      expect(report.items).toHaveLength(fixture.truths.length);
+      expect(ranged).toBe(gets);
+      for (const [i, item] of report.items.entries()) {
+        const mask = await store.read(`s3://channels/cvat/${item.split}_annotation/${item.name}.png`);
+        const local = join(work, `cvat-s3-mask-${i}.png`);
+        writeFileSync(local, mask);
+        expect(readMasksWithPil([local])[0].sha256).toBe(sha256(Buffer.from(fixture.truths[i].indices)));
+      }
+    });
+
+    test('a previous output on S3 is replaced: files this conversion did not write are removed', async () => {
+      const fixture = await cvatFixture(join(work, 'cvat-s3-again'));
+      const out = 's3://channels/again';
+      const stale = `${out}/validation/stale-00000000.jpg`;
+      await store.write(`${out}/report.json`, Buffer.from('{}'), 'application/json');
+      await store.write(stale, Buffer.from('old'), 'image/jpeg');
+      const previous = await checkOutputLocation(store, out);
+      expect(previous).toEqual([`${out}/report.json`, stale]);
+      const opened = await openExport({ input: fixture.input, local: new FolderObjectStore(), sources: store });
+      const report = await convertExport({ reader: opened.reader, out, output: store, validationFraction: 0.5 });
+      expect(await removeStaleOutput(store, out, previous, report)).toBe(1);
+      expect(await store.listUnder(out)).toEqual([`${out}/report.json`, ...report.items.flatMap((i) => [`${out}/${i.split}/${i.name}.jpg`, `${out}/${i.split}_annotation/${i.name}.png`])].sort());
+      await store.write(`${out}/notes.txt`, Buffer.from('mine'), 'text/plain');
+      await expect(checkOutputLocation(store, out)).rejects.toThrow(/is not empty and not a segpipe output \(it holds s3:\/\/channels\/again\/notes\.txt\)/);
+    });
+
+    test('a COCO JSON on S3 finds its images under an S3 prefix', async () => {
+      const fixture = await cocoFixture(join(work, 'coco-s3'));
+      const local = new FolderObjectStore();
+      for (const file of await local.listUnder(join(work, 'coco-s3'))) {
+        const key = `coco/${file.slice(join(work, 'coco-s3').length + 1)}`;
+        await store.client.send(new PutObjectCommand({ Bucket: 'exports', Key: key, Body: readFileSync(file) }));
+      }
+      const opened = await openExport({ input: 's3://exports/coco/annotations/instances_default.json', images: 's3://exports/coco/images', local, s3: store, sources: store });
+      const report = await convertExport({ reader: opened.reader, out: 's3://channels/coco', output: store, validationFraction: 0.5 });
+      expect(report.items.map((i) => i.source)).toEqual(fixture.truths.map((t) => t.source));
+    });
+  });
+});
+
+describe('recognising an export', () => {
+  test('decides from the content, not the name', () => {
+    expect(sniffFormat(Buffer.from('[{"id":1,"data":{}}]'), 'x.txt')).toBe('labelstudio');
+    expect(sniffFormat(Buffer.from('{\n  "info": {},\n  "images": []\n}'), 'x.manifest')).toBe('coco');
+    expect(sniffFormat(Buffer.from('{"source-ref":"s3://b/k.jpg","a-ref":"s3://b/m.png"}\n'), 'x.json')).toBe('groundtruth');
+  });
+
+  test('an input it cannot recognise is one line naming the formats it knows, without its bytes', () => {
+    const jpegBytes = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]);
+    expect(() => sniffFormat(jpegBytes, 'photo.jpg')).toThrow(/^photo\.jpg is not an export segpipe recognises: it reads groundtruth .*, lookoutvision .*, cvat .*, voc .*, coco .*, labelstudio .*$/);
+    try {
+      sniffFormat(jpegBytes, 'photo.jpg');
+    } catch (err) {
+      expect((err as Error).message).not.toMatch(/[^\x20-\x7e]/);
+    }
+  });
+});
