@@ -1,4 +1,4 @@
-import { EXPORT_FORMATS, ExportFormat, ExportReader } from './export-item';
+import { EXPORT_FORMATS, ExportClass, ExportFormat, ExportReader } from './export-item';
 import { isLookoutForVisionLine } from './manifest';
 import { ObjectStore, isS3Uri } from './object-store';
 import { cocoReader } from './readers/coco';
@@ -92,14 +92,42 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
     if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
   }
   const candidates = files.filter((f) => EXPORT_FILE.test(f) && !/(^|\/)(__MACOSX|\.)/.test(f.slice(prefixLength)));
-  if (candidates.length !== 1) {
-    throw new UnrecognisedExportError(candidates.length === 0
-      ? `${options.input} holds no export: ${knownFormats()}`
-      : `${options.input} holds ${candidates.length} export files (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
+  if (candidates.length === 0) throw new UnrecognisedExportError(`${options.input} holds no export: ${knownFormats()}`);
+  const readers: ExportReader[] = [];
+  for (const candidate of candidates) {
+    const start = await store.readStart(candidate, SNIFF_BYTES);
+    if (!start || start.size === 0) throw new UnrecognisedExportError(`${candidate} is empty`);
+    readers.push(fileReader(store, candidate, start.data, options));
   }
-  const start = await store.readStart(candidates[0], SNIFF_BYTES);
-  if (!start || start.size === 0) throw new UnrecognisedExportError(`${candidates[0]} is empty`);
-  return fileReader(store, candidates[0], start.data, options);
+  // Roboflow's COCO export holds one JSON per split (train/, valid/, test/), its images beside each.
+  if (readers.length > 1 && !readers.every((r) => r.format === 'coco')) {
+    throw new UnrecognisedExportError(`${options.input} holds ${candidates.length} export files (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
+  }
+  return readers.length === 1 ? readers[0] : concatenatedReader(readers, options.input);
+}
+
+/** Several exports of one format read as one: classes merged by name in file order, entries numbered on. */
+function concatenatedReader(readers: readonly ExportReader[], input: string): ExportReader {
+  return {
+    format: readers[0].format,
+    input,
+    declaredClasses: async () => {
+      const merged = new Map<string, ExportClass>();
+      for (const reader of readers) for (const cls of await reader.declaredClasses()) if (!merged.has(cls.name)) merged.set(cls.name, cls);
+      return [...merged.values()];
+    },
+    items: async function* () {
+      let offset = 0;
+      for (const reader of readers) {
+        let last = 0;
+        for await (const entry of reader.items()) {
+          last = Math.max(last, entry.line);
+          yield { ...entry, line: offset + entry.line };
+        }
+        offset += last;
+      }
+    },
+  };
 }
 
 /** A single-file export, its format from `format` or sniffed from its first bytes. */
@@ -149,6 +177,6 @@ function imagesRoot(options: OpenExportOptions): { store: ObjectStore; root: str
 
 function folderOf(store: ObjectStore, location: string): string {
   const slash = location.replace(/\\/g, '/').lastIndexOf('/');
-  if (slash < 0) return store.join('.', '');
+  if (slash < 0) return store instanceof ZipObjectStore ? '' : '.';
   return location.slice(0, slash) || '/';
 }

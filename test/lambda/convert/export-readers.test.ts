@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConversionReport, convertExport } from '../../../lambda/convert/convert-manifest';
@@ -10,7 +10,7 @@ import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../lambda/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
-import { FormatFixture, cocoFixture, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
+import { FormatFixture, H, W, cocoFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
@@ -121,6 +121,27 @@ describe('inputs as users have them', () => {
     const report = await convertFolder({ ...fixture, input: zip }, out);
     expect(report.format).toBe('cvat');
     expectConverted(report, fixture, out);
+  });
+
+  test('a Roboflow COCO zip, one JSON per split with its images beside it, converts as one export', async () => {
+    const dir = join(work, 'roboflow');
+    const rectangle = [4, 4, 20, 4, 20, 12, 4, 12];
+    for (const [i, split] of ['train', 'valid'].entries()) {
+      mkdirSync(join(dir, split), { recursive: true });
+      writeFileSync(join(dir, split, `${split}-photo_jpg.rf.0123.jpg`), await jpeg(i));
+      writeFileSync(join(dir, split, '_annotations.coco.json'), JSON.stringify({
+        categories: [{ id: 0, name: 'turtles', supercategory: 'none' }, { id: 1, name: 'turtle', supercategory: 'turtles' }],
+        images: [{ id: 0, file_name: `${split}-photo_jpg.rf.0123.jpg`, width: W, height: H }],
+        annotations: [{ id: 0, image_id: 0, category_id: 1, segmentation: [rectangle], area: 128, bbox: [4, 4, 16, 8], iscrowd: 0 }],
+      }));
+    }
+    const zip = join(work, 'roboflow.zip');
+    zipFolder(dir, zip);
+    const out = join(work, 'roboflow-out');
+    const report = await convertFolder({ input: zip, classes: [], truths: [], skips: [] }, out);
+    expect(report.format).toBe('coco');
+    expect(report.classes).toEqual(['BACKGROUND', 'turtles', 'turtle']);
+    expect(report.items.map((i) => [i.source, i.pixelsPerClass.turtle])).toEqual([['train-photo_jpg.rf.0123.jpg', 128], ['valid-photo_jpg.rf.0123.jpg', 128]]);
   });
 
   describe('on S3 (embedded S3 server)', () => {
