@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { ConversionReport, REPORT_FILE, convertExport } from '../../lambda/convert/convert-manifest';
 import { EXPORT_FORMATS, ExportFormat } from '../../lambda/convert/export-item';
 import { FORMAT_DESCRIPTIONS, openExport } from '../../lambda/convert/export-input';
@@ -121,8 +120,9 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined) await s3Store();
   process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
 
+  // cli-progress takes 30 ms to load: only a terminal shows the bar.
   const bar = process.stderr.isTTY
-    ? new SingleBar({ format: 'converting [{bar}] {value}/{total} items, {eta}s left', etaBuffer: 50, stream: process.stderr, hideCursor: true })
+    ? new (await import('cli-progress')).SingleBar({ format: 'converting [{bar}] {value}/{total} items, {eta}s left', etaBuffer: 50, stream: process.stderr, hideCursor: true })
     : undefined;
   bar?.start(1, 0);
   const started = performance.now();
