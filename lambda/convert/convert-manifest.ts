@@ -170,7 +170,7 @@ type SourceImage =
 /** An item's mask with its classes resolved to indices. */
 type IndexedMask =
   | { readonly kind: 'colour-png'; readonly file: ObjectRef; readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
-  | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly table: Uint8Array }
+  | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly table: Uint8Array; readonly colours: readonly ColourIndex[] }
   | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly (IndexedShape & { readonly percent?: boolean })[] };
 
 interface ItemResult {
@@ -341,7 +341,8 @@ function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string
         if (typeof index === 'string') return index;
         table[value] = index;
       }
-      return { kind: 'index-png', file: mask.file, table };
+      const colours = mask.colourOfValue.map((rgb, value) => ({ rgb, index: table[value] })).filter((c) => c.index !== IGNORE_INDEX);
+      return { kind: 'index-png', file: mask.file, table, colours };
     }
     case 'shapes': {
       const shapes: (IndexedShape & { percent?: boolean })[] = [];
@@ -393,7 +394,10 @@ async function convertItem(
     if (mask.kind === 'colour-png') {
       decoded = await decodeColourMask(maskPng!, mask.colours, { limitInputPixels: limits.maxPixels, resizeTo, transparentIndex: mask.transparentIsBackground ? 0 : undefined });
     } else if (mask.kind === 'index-png') {
-      decoded = await decodeIndexMask(maskPng!, mask.table, { limitInputPixels: limits.maxPixels, resizeTo });
+      // A class-number mask another tool saved as RGB keeps the format's colours: read it by those.
+      decoded = isClassNumberPng(maskPng!)
+        ? await decodeIndexMask(maskPng!, mask.table, { limitInputPixels: limits.maxPixels, resizeTo })
+        : await decodeColourMask(maskPng!, mask.colours, { limitInputPixels: limits.maxPixels, resizeTo });
     } else {
       const shapes = mask.shapes.map((shape) => (shape.kind === 'polygon' && shape.percent
         ? { ...shape, rings: shape.rings.map((ring) => ring.map((v, i) => (v * (i % 2 === 0 ? maskSize.width : maskSize.height)) / 100)) }
@@ -482,6 +486,13 @@ async function reencodeAsJpeg(image: SourceImage, rotate: boolean): Promise<Buff
   } catch (err) {
     throw new ItemSkipped(`image cannot be decoded: ${(err as Error).message}`);
   }
+}
+
+/** Whether a PNG holds one value per pixel (8-bit palette or grey), as class-number masks do. */
+function isClassNumberPng(png: Buffer): boolean {
+  const bitDepth = png[24];
+  const colourType = png[25];
+  return bitDepth === 8 && (colourType === 0 || colourType === 3);
 }
 
 /** Width and height from a PNG's IHDR chunk, or `undefined` when `data` is not a PNG. */

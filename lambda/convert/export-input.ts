@@ -76,7 +76,8 @@ export async function openExport(options: OpenExportOptions): Promise<OpenedExpo
 async function folderReader(store: ObjectStore, root: string, options: OpenExportOptions): Promise<ExportReader> {
   const files = await store.listUnder(root);
   const prefixLength = root === '' ? 0 : store.join(root, 'x').length - 1;
-  const relative = files.map((f) => f.slice(prefixLength));
+  // macOS's zip tool adds `__MACOSX/` and `._` shadow files: they are not part of the export.
+  const relative = files.map((f) => f.slice(prefixLength)).filter((f) => !/(^|\/)(__MACOSX\/|\._)/.test(f));
   // The layout's root: the export itself, or the one folder a zip wraps it in.
   const layoutRoot = relative.filter((f) => /(^|\/)SegmentationClass\/[^/]+$/.test(f)).map((f) => f.slice(0, f.lastIndexOf('SegmentationClass/')));
   const roots = [...new Set(layoutRoot)];
@@ -91,7 +92,8 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
     if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
     if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
   }
-  const candidates = files.filter((f) => EXPORT_FILE.test(f) && !/(^|\/)(__MACOSX|\.)/.test(f.slice(prefixLength)));
+  const kept = new Set(relative);
+  const candidates = files.filter((f) => EXPORT_FILE.test(f) && kept.has(f.slice(prefixLength)));
   if (candidates.length === 0) throw new UnrecognisedExportError(`${options.input} holds no export: ${knownFormats()}`);
   const readers: ExportReader[] = [];
   for (const candidate of candidates) {

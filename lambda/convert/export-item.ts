@@ -54,8 +54,16 @@ export type MaskSpec =
     /** Pixels with alpha below 128 are background (Lookout for Vision's transparent masks). */
     readonly transparentIsBackground: boolean;
   }
-  /** A palette or grey PNG whose pixel values are class numbers (Pascal VOC): `classOfValue[v]`, 255 stays ignored. */
-  | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly classOfValue: readonly (ExportClass | undefined)[] }
+  /**
+   * A palette or grey PNG whose pixel values are class numbers (Pascal VOC): `classOfValue[v]`, 255
+   * stays ignored. A mask saved as RGB by another tool is read by `colourOfValue[v]` instead.
+   */
+  | {
+    readonly kind: 'index-png';
+    readonly file: ObjectRef;
+    readonly classOfValue: readonly (ExportClass | undefined)[];
+    readonly colourOfValue: readonly number[];
+  }
   /** Shapes painted largest first on the background (COCO, Label Studio); the size is the image's unless given. */
   | { readonly kind: 'shapes'; readonly size?: { readonly width: number; readonly height: number }; readonly shapes: readonly Shape[] };
 

@@ -94,7 +94,8 @@ interface ParsedCoco {
 
 async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
   const stream = await options.store.readStream(options.location);
-  const categories: { id: number; name: string }[] = [];
+  const categories: { id: number; name: string; supercategory?: string }[] = [];
+  const annotatedCategories = new Set<string>();
   const images: CocoImage[] = [];
   const annotationsOf = new Map<string, Json[]>();
   const problems: ExportSkip[] = [];
@@ -103,7 +104,7 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
     if (key === 'categories') {
       seen.categories += 1;
       if (isObject(value) && typeof value.name === 'string' && value.name !== '' && (typeof value.id === 'number' || typeof value.id === 'string')) {
-        categories.push({ id: Number(value.id), name: value.name });
+        categories.push({ id: Number(value.id), name: value.name, supercategory: typeof value.supercategory === 'string' ? value.supercategory : undefined });
       }
     } else if (key === 'images') {
       seen.images += 1;
@@ -121,6 +122,7 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
       seen.annotations += 1;
       // Only what painting needs is kept: the JSON's other fields (bbox, area, attributes) are dropped.
       const kept: Json = { category_id: value.category_id, segmentation: value.segmentation };
+      annotatedCategories.add(String(value.category_id));
       const id = String(value.image_id);
       const list = annotationsOf.get(id);
       if (list) list.push(kept);
@@ -128,7 +130,10 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
     }
   }
   if (seen.images === 0 && seen.categories === 0) throw new Error(`${options.location} is not a COCO export: it has no "images" nor "categories"`);
-  const byId = [...categories].sort((a, b) => a.id - b.id);
+  // Roboflow lists the data set itself as a category (id 0) whose name is the others' supercategory;
+  // a category that only groups others and labels nothing is not a class.
+  const groups = new Set(categories.map((c) => c.supercategory).filter((name) => name !== undefined));
+  const byId = categories.filter((c) => !(groups.has(c.name) && !annotatedCategories.has(String(c.id)))).sort((a, b) => a.id - b.id);
   return {
     classes: byId.map((c) => ({ name: c.name, background: isBackgroundName(c.name) })),
     categoryName: new Map(byId.map((c) => [String(c.id), c.name])),

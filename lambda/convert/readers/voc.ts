@@ -8,6 +8,19 @@ export const VOC_CLASSES = [
   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ] as const;
 
+/** VOC's colour map (the palette of its masks): value v's colour from v's bits, three at a time. */
+export const VOC_PALETTE: readonly number[] = Array.from({ length: 256 }, (_, value) => {
+  let r = 0;
+  let g = 0;
+  let b = 0;
+  for (let bit = 0, c = value; bit < 8; bit++, c >>= 3) {
+    r |= (c & 1) << (7 - bit);
+    g |= ((c >> 1) & 1) << (7 - bit);
+    b |= ((c >> 2) & 1) << (7 - bit);
+  }
+  return (r << 16) | (g << 8) | b;
+});
+
 export const LABEL_MAP_FILE = 'labelmap.txt';
 const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 
@@ -126,7 +139,7 @@ async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<
       findImage,
       mask: colours
         ? { kind: 'colour-png', file, colours, transparentIsBackground: false }
-        : { kind: 'index-png', file, classOfValue },
+        : { kind: 'index-png', file, classOfValue, colourOfValue: VOC_PALETTE },
     };
   }
 }

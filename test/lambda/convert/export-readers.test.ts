@@ -1,4 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +97,16 @@ describe('format quirks', () => {
     expect(report.items[0].pixelsPerClass.turtle).toBeGreaterThan(0);
   });
 
+  test('VOC: a mask another tool saved as RGB is read by the VOC colours, to the same classes', async () => {
+    const dir = join(work, 'voc-rgb');
+    const fixture = await vocFixture(dir);
+    const mask = join(dir, 'SegmentationClass', '2007_000032.png');
+    writeFileSync(mask, await sharp(readFileSync(mask)).toColourspace('srgb').png().toBuffer());
+    expect((await sharp(mask).metadata()).channels).toBe(3);
+    const out = join(work, 'voc-rgb-out');
+    expectConverted(await convertFolder(fixture, out), fixture, out);
+  });
+
   test('--classes fixes the order across formats, matched by name', async () => {
     const fixture = await cvatFixture(join(work, 'cvat-classes'));
     const report = await convertFolder(fixture, join(work, 'cvat-classes-out'), { classes: ['rock', 'turtle'] });
@@ -140,7 +151,8 @@ describe('inputs as users have them', () => {
     const out = join(work, 'roboflow-out');
     const report = await convertFolder({ input: zip, classes: [], truths: [], skips: [] }, out);
     expect(report.format).toBe('coco');
-    expect(report.classes).toEqual(['BACKGROUND', 'turtles', 'turtle']);
+    // Roboflow's category 0 names the data set (the others' supercategory) and labels nothing: not a class.
+    expect(report.classes).toEqual(['BACKGROUND', 'turtle']);
     expect(report.items.map((i) => [i.source, i.pixelsPerClass.turtle])).toEqual([['train-photo_jpg.rf.0123.jpg', 128], ['valid-photo_jpg.rf.0123.jpg', 128]]);
   });
 
