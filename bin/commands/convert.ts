@@ -49,11 +49,11 @@ export function parseClassList(value: string): string[] {
 export function convertCommand(): Command {
   return new Command('convert')
     .description('convert a labeling export (Ground Truth, Lookout for Vision, CVAT, Pascal VOC, COCO, Label Studio) into the four channels of the built-in algorithm')
-    .option('--input <file|dir|zip|s3-uri>', 'the export: a file, a folder, a .zip, or an s3:// URI of any of these (required; --manifest is a synonym)')
+    .option('--input <file|dir|zip|s3-uri>', '(required) the export: a file, a folder, a .zip, or an s3:// URI of any of these; --manifest is a synonym')
     .addOption(new Option('--manifest <file|s3-uri>', 'synonym of --input').hideHelp())
     .addOption(new Option('--format <format>', 'the export\'s format; auto decides from the content').choices(['auto', ...EXPORT_FORMATS]).default('auto'))
     .option('--images <dir|s3-uri>', 'where the export\'s image names resolve (default: the export\'s folder, JPEGImages/ for CVAT and VOC)')
-    .requiredOption('--out <dir|s3-uri>', 'where train/, validation/, train_annotation/, validation_annotation/ and report.json go: empty, new, or a previous output (replaced)')
+    .requiredOption('--out <dir|s3-uri>', '(required) where train/, validation/, train_annotation/, validation_annotation/ and report.json go: empty, new, or a previous output (replaced)')
     .option('--local-root <dir>', 'read s3://BUCKET/KEY from DIR/BUCKET/KEY (the layout `aws s3 sync s3://BUCKET DIR/BUCKET` leaves)')
     .option('--validation-fraction <f>', 'share of items for validation', parseFraction, 0.2)
     .option('--seed <seed>', 'seed of the train/validation split', 'segpipe')

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { convertCommand } from '../../bin/commands/convert';
 import { cvatFixture, zipFolder } from '../helpers/format-fixtures';
 import { GT_BUCKET, GroundTruthFixture, buildGroundTruthFixture } from '../helpers/ground-truth-fixture';
 
@@ -135,5 +136,14 @@ describe('segpipe convert', () => {
     expect(run.stderr).toMatch(/warning: the validation channel is empty \(2 items at --validation-fraction 0\.01\); the algorithm needs both/);
     expect(run.stdout).toMatch(/^segpipe convert: 2 converted \(2 train, 0 validation\), 1 skipped, 3 classes \(Background, turtle, rock\), 1 ignored pixel;/);
   });
-});
 
+  test('--help marks the required options, lists the formats and shows examples (in-process)', () => {
+    let help = '';
+    const command = convertCommand().configureOutput({ writeOut: (text) => (help += text) }).exitOverride();
+    expect(() => command.parse(['--help'], { from: 'user' })).toThrow();
+    expect(help).toMatch(/--input <file\|dir\|zip\|s3-uri>\s+\(required\)/);
+    expect(help).toMatch(/--out <dir\|s3-uri>\s+\(required\)/);
+    for (const format of ['groundtruth', 'lookoutvision', 'cvat', 'voc', 'coco', 'labelstudio']) expect(help).toContain(`  ${format}`);
+    expect(help).toMatch(/Examples:\n\s+# a CVAT/);
+  });
+});
