@@ -132,6 +132,12 @@ export interface RunWorkflowOptions {
   readonly onState?: (name: string) => void;
   /** Seconds every Wait state waits. @default 0 */
   readonly waitSeconds?: number;
+  /**
+   * Aborts the execution: no Task starts after it, and the run ends (FAILED, `ExecutionAborted`)
+   * once the Tasks already running have returned, so that nothing of it still talks to the local
+   * stand-ins when they are closed.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface WorkflowOutcome {
@@ -169,11 +175,26 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   if (missing.length > 0) throw new Error(`no local handler for the Task states ${missing.join(', ')}`);
   const waitTimeOverrides = Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, (options.waitSeconds ?? 0) * 1000]));
   const retryIntervalOverrides = Object.fromEntries(states.filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 0]));
+  // The Tasks running now, Map iterations' included: the interpreter settles an aborted or failed run
+  // without waiting for them, and they would go on using the stand-ins after the run returned.
+  const running = new Set<Promise<Json>>();
+  const { signal } = options;
+  const tasks = Object.fromEntries(Object.entries(options.tasks).map(([name, handler]): [string, TaskHandler] => [name, (input) => {
+    if (signal?.aborted) return Promise.reject(Object.assign(new Error(`execution ${options.executionName} was aborted before ${name}`), { name: 'ExecutionAborted' }));
+    const task = handler(input);
+    running.add(task);
+    const done = () => running.delete(task);
+    task.then(done, done);
+    return task;
+  }]));
   const machine = new StateMachine(withStepFunctionsTaskTimeouts(options.definition) as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const execution = machine.run(options.input as never, {
-    overrides: { taskResourceLocalHandlers: options.tasks as never, waitTimeOverrides, retryIntervalOverrides },
+    overrides: { taskResourceLocalHandlers: tasks as never, waitTimeOverrides, retryIntervalOverrides },
     context: { Execution: { Name: options.executionName, Input: options.input, StartTime: new Date().toISOString() } } as never,
   });
+  const abort = () => execution.abort();
+  if (signal?.aborted) abort();
+  signal?.addEventListener('abort', abort, { once: true });
   const path: string[] = [];
   let failure: { Error: string; Cause: unknown } | undefined;
   const follow = (async () => {
@@ -185,12 +206,19 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       if (event.type === 'ExecutionFailed') failure = { Error: String(event.Error), Cause: event.Cause };
     }
   })();
+  const settled = async () => {
+    signal?.removeEventListener('abort', abort);
+    while (running.size > 0) await Promise.allSettled([...running]);
+  };
   try {
     const output = await execution.result;
     await follow;
+    await settled();
     return { status: 'SUCCEEDED', output, path };
   } catch (err) {
     await follow.catch(() => undefined);
+    await settled();
+    if (signal?.aborted) return { status: 'FAILED', error: 'ExecutionAborted', cause: `execution ${options.executionName} was aborted`, path };
     return { status: 'FAILED', error: failure?.Error ?? (err as Error).name, cause: String(failure?.Cause ?? (err as Error).message), path };
   }
 }

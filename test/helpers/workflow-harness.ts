@@ -25,10 +25,22 @@ export async function startWorkflowHarness(rawConfig: unknown, environmentOverri
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET] });
   const workflow = await prepareLocalWorkflow(rawConfig, server, environmentOverrides);
   const store = new S3ObjectStore(server.client());
+  // A test that fails (or times out) may leave executions running: the server would wait for their
+  // connections (kept alive for minutes), and Jest for the server.
+  const running = new Map<AbortController, Promise<unknown>>();
   return {
     ...workflow, server, store,
-    run: ({ input, executionName, fakes }) => workflow.run({ input, executionName, tasks: fakes }),
+    run: ({ input, executionName, fakes }) => {
+      const controller = new AbortController();
+      const outcome = workflow.run({ input, executionName, tasks: fakes, signal: controller.signal });
+      running.set(controller, outcome);
+      const done = () => running.delete(controller);
+      outcome.then(done, done);
+      return outcome;
+    },
     close: async () => {
+      for (const controller of running.keys()) controller.abort();
+      await Promise.allSettled(running.values());
       store.client.destroy();
       await server.close();
     },
