@@ -109,8 +109,11 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   const local = new FolderObjectStore(options.localRoot);
   const remote = usesS3(input) || usesS3(options.images) || usesS3(options.out) ? await s3Store() : undefined;
   const output = isS3Uri(options.out) ? (remote ?? (await s3Store())) : new FolderObjectStore();
-  // Ground Truth manifests name s3:// sources: read them from the local root when one is given.
-  const sources = options.localRoot === undefined ? remote ?? (await lazyS3Sources(s3Store)) : local;
+  // Ground Truth manifests name s3:// sources: read them from the local root when one is given, which
+  // is then a boundary (a manifest is untrusted: no plain paths, no links out of the root).
+  const sources = options.localRoot === undefined
+    ? remote ?? (await lazyS3Sources(s3Store))
+    : new FolderObjectStore(options.localRoot, { onlyUnderRoot: true });
 
   const previous = await checkOutputLocation(output, options.out);
   const opened = await openExport({ input, format: options.format, images: options.images, local, s3: remote, sources, labelAttribute: options.labelAttribute });

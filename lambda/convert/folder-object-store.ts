@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, isS3Uri, parseS3Uri } from './object-store';
@@ -12,9 +12,16 @@ export class FolderObjectStore implements ObjectStore {
   private readonly localRoot?: string;
   /** Folders this store has made, so that a write of many files into few folders makes each once. */
   private readonly madeFolders = new Set<string>();
+  private realRoot?: Promise<string>;
 
-  constructor(localRoot?: string) {
+  /**
+   * @param options.onlyUnderRoot the local root is a boundary (the sources a manifest names are
+   * untrusted): only `s3://` addresses are read, and only when their real path, links resolved,
+   * is under the root.
+   */
+  constructor(localRoot?: string, private readonly options: { readonly onlyUnderRoot?: boolean } = {}) {
     this.localRoot = localRoot === undefined ? undefined : resolve(localRoot);
+    if (options.onlyUnderRoot && this.localRoot === undefined) throw new Error('a store confined to its local root needs a local root');
   }
 
   /** The file path of a location; refuses a key that would escape the local root (`..` segments). */
@@ -31,10 +38,28 @@ export class FolderObjectStore implements ObjectStore {
     return path;
   }
 
+  /** The path to read a location from, after the boundary checks of a store confined to its root. */
+  private async readablePath(location: string): Promise<string> {
+    if (!this.options.onlyUnderRoot) return this.pathOf(location);
+    if (!isS3Uri(location)) throw new Error(`${location} is not an s3:// address; with a local root only s3://BUCKET/KEY is read, from under the root`);
+    const path = this.pathOf(location);
+    let real;
+    try {
+      real = await realpath(path);
+    } catch (err) {
+      if (isMissing(err)) return path;
+      throw err;
+    }
+    const root = await (this.realRoot ??= realpath(this.localRoot!));
+    if (!real.startsWith(root + sep)) throw new Error(`${location} is a link that leads outside the local root ${this.localRoot}`);
+    return real;
+  }
+
   async readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined> {
     let handle;
+    const path = await this.readablePath(location);
     try {
-      handle = await open(this.pathOf(location), 'r');
+      handle = await open(path, 'r');
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
@@ -52,7 +77,7 @@ export class FolderObjectStore implements ObjectStore {
 
   async read(location: string): Promise<Buffer> {
     try {
-      return await readFile(this.pathOf(location));
+      return await readFile(await this.readablePath(location));
     } catch (err) {
       throw isMissing(err) ? new ObjectNotFoundError(location) : err;
     }
@@ -60,8 +85,9 @@ export class FolderObjectStore implements ObjectStore {
 
   async readRange(location: string, start: number, end: number): Promise<Buffer> {
     let handle;
+    const path = await this.readablePath(location);
     try {
-      handle = await open(this.pathOf(location), 'r');
+      handle = await open(path, 'r');
     } catch (err) {
       throw isMissing(err) ? new ObjectNotFoundError(location) : err;
     }
@@ -75,7 +101,7 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async readStream(location: string): Promise<Readable> {
-    const path = this.pathOf(location);
+    const path = await this.readablePath(location);
     const info = await stat(path).catch((err) => {
       if (isMissing(err)) return undefined;
       throw err;
@@ -86,7 +112,7 @@ export class FolderObjectStore implements ObjectStore {
 
   async readRangeStream(location: string, start: number, end: number): Promise<Readable> {
     await this.readStream(location);
-    return createReadStream(this.pathOf(location), { start, end });
+    return createReadStream(await this.readablePath(location), { start, end });
   }
 
   async listUnder(location: string): Promise<string[]> {
@@ -125,7 +151,7 @@ export class FolderObjectStore implements ObjectStore {
     const path = this.pathOf(to);
     await this.makeFolderOf(path);
     try {
-      await copyFile(source.pathOf(from), path);
+      await copyFile(await source.readablePath(from), path);
     } catch (err) {
       if (isMissing(err)) throw new ObjectNotFoundError(from);
       throw err;
