@@ -1,6 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../lambda/local/ground-truth-output';
 import { TrueLabels } from '../../lambda/local/simulated-workforce';
+import { TaskHandler } from '../../lambda/local/workflow-runner';
 import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
 import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
@@ -194,6 +195,55 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(outcome.status).toBe('FAILED');
     expect(outcome.path).toEqual(expect.arrayContaining(['Delete endpoint config', 'Delete model', 'Report failure']));
     expect(calls['Delete model'][0]).toEqual({ ModelName: (calls['Create model'][0] as any).ModelName });
+  });
+
+  describe('every failure after the model was made deletes the run\'s endpoint config and model', () => {
+    const sageMakerError = (name: string, message: string) => Object.assign(new Error(message), { name });
+    /** The fakes with `state` recording its request, then failing with `error`. */
+    function failing(tasks: Record<string, TaskHandler>, state: string, error: Error) {
+      const answer = tasks[state];
+      tasks[state] = async (input) => {
+        await answer(input);
+        throw error;
+      };
+    }
+    async function deployFails(batch: string, seed: number, fail: (tasks: Record<string, TaskHandler>) => void, options: Parameters<typeof fakes>[2] = {}) {
+      const images = await uploadBatch(batch, 4, seed);
+      const { tasks, calls } = fakes(harness, truth, options);
+      fail(tasks);
+      const outcome = await harness.run({ input: { batch, images }, executionName: `${batch}-1`, fakes: tasks });
+      const created = { model: (calls['Create model'][0] as { ModelName: string }).ModelName, config: (calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName };
+      return { outcome, calls, created, report: await report(`${batch}-1`) };
+    }
+
+    test('at Create endpoint config', async () => {
+      const { outcome, calls, created, report: rep } = await deployFails('no-config', 1400, (tasks) => failing(tasks, 'Create endpoint config', sageMakerError('SageMaker.ResourceLimitExceededException', 'endpoint config limit reached')));
+      expect(outcome.status).toBe('FAILED');
+      expect(calls['Delete endpoint config']).toEqual([{ EndpointConfigName: created.config }]);
+      expect(calls['Delete model']).toEqual([{ ModelName: created.model }]);
+      expect(calls['Create endpoint']).toBeUndefined();
+      expect(rep.reason).toBe('SageMaker.ResourceLimitExceededException: endpoint config limit reached');
+    });
+
+    test('at Update endpoint', async () => {
+      const { outcome, calls, created, report: rep } = await deployFails('no-update', 1500, (tasks) => failing(tasks, 'Update endpoint', sageMakerError('SageMaker.AmazonSageMakerException', 'Cannot update in-progress endpoint')), { endpointExists: true });
+      expect(outcome.status).toBe('FAILED');
+      expect(outcome.path).toContain('Update endpoint');
+      expect(calls['Delete endpoint config']).toEqual([{ EndpointConfigName: created.config }]);
+      expect(calls['Delete model']).toEqual([{ ModelName: created.model }]);
+      expect(rep.reason).toBe('SageMaker.AmazonSageMakerException: Cannot update in-progress endpoint');
+    });
+
+    test('the model is deleted even when deleting the config fails, and the run reports the first failure', async () => {
+      const { outcome, calls, created, report: rep } = await deployFails('no-delete', 1600, (tasks) => {
+        failing(tasks, 'Create endpoint', sageMakerError('SageMaker.ResourceLimitExceededException', 'ml.c5.xlarge for endpoint usage'));
+        failing(tasks, 'Delete endpoint config', sageMakerError('SageMaker.AmazonSageMakerException', 'Could not find endpoint configuration'));
+      });
+      expect(outcome.status).toBe('FAILED');
+      expect(calls['Delete endpoint config']).toEqual([{ EndpointConfigName: created.config }]);
+      expect(calls['Delete model']).toEqual([{ ModelName: created.model }]);
+      expect(rep.reason).toBe('SageMaker.ResourceLimitExceededException: ml.c5.xlarge for endpoint usage');
+    });
   });
 
   test('an input that is not a batch of s3:// images fails at once with what is wrong', async () => {
