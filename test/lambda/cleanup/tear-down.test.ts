@@ -54,6 +54,22 @@ test('stops running executions and the stack\'s running jobs, deletes its endpoi
   expect(world.jobs.get('segpipe-train-theirs')!.status).toBe('InProgress');
 });
 
+test('a pass that has just stopped a running job is not complete: the job bills until it has stopped', async () => {
+  world.jobs.set('segpipe-train-r1', { kind: 'training-job', name: 'segpipe-train-r1', tags: OURS, createdAt: created, status: 'InProgress' });
+  const result = await pass();
+  expect(world.stopped).toEqual(['training-job segpipe-train-r1']);
+  expect(result).toEqual({ complete: false, actions: ['stopped training-job segpipe-train-r1'], waitingFor: ['training-job segpipe-train-r1 to stop'] });
+});
+
+test('running executions listed over two pages are all stopped', async () => {
+  const execution = (name: string) => ({ executionArn: `${TARGET.stateMachineArn.replace('stateMachine', 'execution')}:${name}`, name, stateMachineArn: TARGET.stateMachineArn, status: 'RUNNING' as const, startDate: created });
+  sfn.on(ListExecutionsCommand).callsFake((input) => (input.nextToken === 'page-2'
+    ? { executions: [execution('run-2')] }
+    : { executions: [execution('run-1')], nextToken: 'page-2' }));
+  await pass();
+  expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([expect.stringMatching(/:run-1$/), expect.stringMatching(/:run-2$/)]);
+});
+
 test('a stack with nothing in SageMaker is done at once', async () => {
   expect(await pass()).toEqual({ complete: true, actions: [], waitingFor: [] });
 });
@@ -79,12 +95,31 @@ describe('the tear-down custom resource handler', () => {
     expect(await isComplete(event('Delete'))).toEqual({ IsComplete: true });
   });
 
-  test('a Delete while the stack stays (the resource replaced, an update cleaning up) touches nothing', async () => {
-    cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Segpipe', StackStatus: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', CreationTime: created }] });
+  const stackIs = (StackStatus: string) => cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Segpipe', StackStatus: StackStatus as never, CreationTime: created }] });
+
+  test('a Delete while the stack rolls back its creation tears down', async () => {
+    stackIs('ROLLBACK_IN_PROGRESS');
+    const { onEvent } = load();
+    await onEvent(event('Delete'));
+    expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
+  });
+
+  test.each(['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])('a Delete while the stack stays (%s: the resource replaced, an update cleaning up or rolled back) touches nothing', async (status) => {
+    stackIs(status);
     const { onEvent, isComplete } = load();
     await onEvent(event('Delete'));
     expect(await isComplete(event('Delete'))).toEqual({ IsComplete: true });
-    expect(await isComplete(event('Update'))).toEqual({ IsComplete: true });
+    expect(world.deleted).toEqual([]);
+  });
+
+  test('a Create or Update touches nothing, even while the stack is being deleted', async () => {
+    // DELETE_IN_PROGRESS: the stack's status would let a tear-down through, so only the request type refuses.
+    stackIs('DELETE_IN_PROGRESS');
+    const { onEvent, isComplete } = load();
+    for (const type of ['Create', 'Update'] as const) {
+      expect(await onEvent(event(type))).toEqual({ PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
+      expect(await isComplete(event(type))).toEqual({ IsComplete: true });
+    }
     expect(world.deleted).toEqual([]);
   });
 });
