@@ -105,12 +105,13 @@ describe('cleanUpStackResources', () => {
     expect(result.errors).toEqual([]);
   });
 
-  test('an endpoint that is Creating or Updating is left alone, and so are all configs and models', async () => {
-    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { status: 'Updating' });
+  test.each(['Creating', 'Updating'])('an endpoint that is %s is left alone, and so are its config and model and all others', async (status) => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { status });
     deployment(undefined, 'segpipe-config-old', 'segpipe-model-old', { ageHours: 48 });
     const result = await sweep({ keepModels: 0 });
     expect(world.deleted).toEqual([]);
-    expect(result.kept).toEqual([{ kind: 'endpoint', name: 'segpipe-endpoint', reason: 'Updating: left alone until SageMaker is done' }]);
+    expect(result).toMatchObject({ kept: [{ kind: 'endpoint', name: 'segpipe-endpoint', reason: `${status}: left alone until SageMaker is done` }], errors: [] });
+    expect([...world.endpoints.keys(), ...world.configs.keys(), ...world.models.keys()].sort()).toEqual(['segpipe-config-a', 'segpipe-config-old', 'segpipe-endpoint', 'segpipe-model-a', 'segpipe-model-old']);
   });
 
   test('a Failed endpoint goes with its reason, then, with keepModels 0, its config and model', async () => {
