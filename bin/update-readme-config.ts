@@ -1,4 +1,4 @@
-/** Rewrites the configuration table in README.md from lib/config.ts (`npm run docs:config`). */
+/** Rewrites the configuration table in README.md from the configuration schema in lib/config.ts (`npm run docs:config`). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configReferenceMarkdown } from '../lib/config';

@@ -1,157 +1,308 @@
 /**
  * segpipe's configuration: one object under the `segpipe` key of cdk.json's context, over which
- * `cdk synth -c segpipe='<json>'` deep-merges. `resolveConfig` fills every default and reports every
- * problem at once, so a user fixes a config in one round trip.
+ * `cdk synth -c segpipe='<json>'` deep-merges. One zod schema holds each field's type, default,
+ * allowed values and description: `resolveConfig` validates and fills defaults, reporting every problem
+ * at once so a user fixes a config in one round trip, and the README's table is generated from it.
+ *
+ * Limits that come from the SageMaker API cite it: the SageMaker API Reference, or the SDK's model
+ * (@aws-sdk/client-sagemaker 3.1142.0, `dist-types/models/`), read on 2026-12-02.
  */
-
-export type WorkforceType = 'none' | 'private' | 'vendor' | 'public';
-export type SegmentationAlgorithm = 'fcn' | 'psp' | 'deeplab';
-export type SegmentationBackbone = 'resnet-50' | 'resnet-101';
-export type BucketEncryption = 's3-managed' | 'kms';
+import { z } from 'zod';
+import { SEGMENTATION_HOSTING_INSTANCE_TYPES, SEGMENTATION_TRAINING_INSTANCE_TYPES, instanceFamily } from './sagemaker-instance-types';
 
 /** Mechanical Turk prices allowed for semantic segmentation, USD per task (SageMaker API reference, `PublicWorkforceTaskPrice`). */
 export const PUBLIC_SEGMENTATION_PRICES_USD = [0.84, 0.96, 1.08, 1.2] as const;
 
-/** Instance families the built-in algorithm trains on: single-machine GPU only (SageMaker Developer Guide, "Semantic Segmentation Algorithm"). */
-const TRAINING_INSTANCE_PATTERN = /^ml\.(p2|p3|p3dn|g4dn|g5)\.[0-9]*x?large$/;
-const INSTANCE_PATTERN = /^ml\.[a-z0-9]+\.[0-9]*x?large$/;
-const WORKTEAM_ARN_PATTERN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:workteam\/[a-z-]+\/[A-Za-z0-9._-]+$/;
-const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/;
-
 /** Hyperparameters segpipe sets itself: passing them through `training.hyperparameters` is refused. */
 export const MANAGED_HYPERPARAMETERS = ['num_classes', 'num_training_samples', 'algorithm', 'backbone', 'epochs'] as const;
 
-export interface WorkforceConfig {
-  /** `none`: labels are imported only; `private`/`vendor`: a workteam; `public`: Mechanical Turk. */
-  readonly type: WorkforceType;
-  /** The private or vendor workteam's ARN; required for those types. */
-  readonly workteamArn?: string;
-  /** Mechanical Turk price per task in USD, one of {@link PUBLIC_SEGMENTATION_PRICES_USD}; required for `public`. */
-  readonly publicTaskPriceUsd?: number;
-  /** The user's promise that the images hold no personal data; `public` requires `true`. */
-  readonly attestNoPersonalData: boolean;
-  /** The user's promise that the images hold no adult content (sets the optional classifier). */
-  readonly attestNoAdultContent: boolean;
-  readonly workersPerObject: number;
-  readonly taskTimeLimitSeconds: number;
-  readonly taskAvailabilityLifetimeSeconds: number;
-}
+/** `StoppingCondition.MaxRuntimeInSeconds`: "The maximum value is 28 days" (SDK model, `StoppingCondition`). */
+const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
+/** Managed spot waits up to twice the runtime (`MaxWaitTimeInSeconds`), and that wait is bound by the same 28 days. */
+const SPOT_WAIT_FACTOR = 2;
 
-export interface SplitConfig {
-  readonly validationFraction: number;
-  readonly seed: string;
-}
+/** Defaults that depend on the workforce: Mechanical Turk tasks need more workers and expire sooner. */
+const WORKFORCE_DEFAULTS = {
+  workersPerObject: { team: 1, public: 3 },
+  taskAvailabilityLifetimeSeconds: { team: 864_000, public: 21_600 },
+};
+/**
+ * `HumanTaskConfig.TaskAvailabilityLifetimeInSeconds`: at most 12 hours for Mechanical Turk, 30 days for
+ * a private or vendor workforce (SDK model, `HumanTaskConfig`).
+ */
+const MAX_TASK_AVAILABILITY_SECONDS = { team: 2_592_000, public: 43_200 };
 
-export interface TrainingConfig {
-  readonly instanceType: string;
-  readonly algorithm: SegmentationAlgorithm;
-  readonly backbone: SegmentationBackbone;
-  readonly epochs: number;
-  /** Further hyperparameters of the built-in algorithm, passed through as strings. */
-  readonly hyperparameters: Readonly<Record<string, string>>;
-  readonly spot: boolean;
-  readonly maxRuntimeSeconds: number;
-  readonly volumeSizeGb: number;
-  /** Fewest items in the train channel before a GPU is paid for. */
-  readonly minSamples: number;
-}
-
-export interface HostingConfig {
-  readonly instanceType: string;
-  readonly idleMinutes: number;
-  /** Hours an endpoint may live; 0 means no limit. */
-  readonly timeToLiveHours: number;
-}
-
-export interface CleanupConfig {
-  /** Minutes between two clean-up sweeps. */
-  readonly everyMinutes: number;
-  /** Newest models kept, with the endpoint config that served each, so a redeploy is one call. */
-  readonly keepModels: number;
-  /** Log what would be deleted, delete nothing. */
-  readonly dryRun: boolean;
-}
-
-export interface StorageConfig {
-  readonly encryption: BucketEncryption;
-  /** An existing customer key for `kms`; without it the stack creates one. */
-  readonly kmsKeyArn?: string;
-  readonly retainOnDelete: boolean;
-  readonly scratchExpirationDays: number;
-}
-
-export interface BatchConfig {
-  /** Seconds without a new upload after which a batch starts (or at once on `_START`). */
-  readonly quietSeconds: number;
-}
-
-export interface ImportConfig {
-  /** Buckets, besides the inbox, that imported manifests may refer to: granted read-only to the converter. */
-  readonly readBuckets: readonly string[];
-}
-
-export interface SegpipeConfig {
-  /** Class names in index order after the background (index 0). */
-  readonly labelClasses: readonly string[];
-  readonly workforce: WorkforceConfig;
-  readonly split: SplitConfig;
-  readonly training: TrainingConfig;
-  readonly hosting: HostingConfig;
-  readonly cleanup: CleanupConfig;
-  readonly minValidationMiou: number;
-  readonly notificationEmail?: string;
-  readonly budgetUsd?: number;
-  readonly storage: StorageConfig;
-  readonly batch: BatchConfig;
-  readonly import: ImportConfig;
-}
-
-/** One row of the configuration reference: the README's table is generated from these. */
-export interface ConfigField {
-  readonly path: string;
-  readonly default: string;
+/** What a field documents in the README, besides its description: its default and what it allows. */
+interface FieldDoc {
+  /** Markdown text of what is allowed; also the "allowed:" of its problems. */
   readonly allowed: string;
-  readonly description: string;
+  /** Markdown text of the default, where the schema's own default does not say it (conditional or absent). */
+  readonly defaultText?: string;
 }
 
-export const CONFIG_FIELDS: readonly ConfigField[] = [
-  { path: 'labelClasses', default: '`[]`', allowed: 'unique non-empty names, at most 253, not `BACKGROUND`', description: 'Classes to label, in index order after the background (index 0). Required once a workforce is set.' },
-  { path: 'workforce.type', default: '`none`', allowed: '`none`, `private`, `vendor`, `public`', description: '`none`: labels are only imported (`labeled/<batch>/*.manifest`); `private`/`vendor`: a Ground Truth workteam; `public`: Amazon Mechanical Turk.' },
-  { path: 'workforce.workteamArn', default: 'none', allowed: '`arn:aws:sagemaker:<region>:<account>:workteam/<type>/<name>`', description: 'The private or vendor workteam; required for those types.' },
-  { path: 'workforce.publicTaskPriceUsd', default: 'none', allowed: PUBLIC_SEGMENTATION_PRICES_USD.join(', '), description: 'Mechanical Turk price per task (USD); required for `public`.' },
-  { path: 'workforce.attestNoPersonalData', default: '`false`', allowed: '`true`, `false`', description: 'Your promise that the images hold no personally identifiable information; `public` requires `true`.' },
-  { path: 'workforce.attestNoAdultContent', default: '`false`', allowed: '`true`, `false`', description: 'Your promise that the images hold no adult content (lets more workers see the task).' },
-  { path: 'workforce.workersPerObject', default: '1 (`private`, `vendor`), 3 (`public`)', allowed: 'an integer from 1 to 9', description: 'Workers who label each image; Ground Truth consolidates their masks.' },
-  { path: 'workforce.taskTimeLimitSeconds', default: '`1800`', allowed: 'an integer from 30 to 28800', description: 'Time a worker has for one image.' },
-  { path: 'workforce.taskAvailabilityLifetimeSeconds', default: '`864000` (`private`, `vendor`), `21600` (`public`)', allowed: 'an integer from 60 to 2592000 (43200 for `public`)', description: 'Time a task stays available to workers.' },
-  { path: 'split.validationFraction', default: '`0.2`', allowed: 'a number greater than 0 and less than 1', description: 'Share of items that go to the validation channels.' },
-  { path: 'split.seed', default: '`segpipe`', allowed: 'a non-empty string', description: 'Seed of the deterministic train/validation split.' },
-  { path: 'training.instanceType', default: '`ml.p3.2xlarge`', allowed: 'an `ml.p2`, `ml.p3`, `ml.g4dn` or `ml.g5` type', description: 'Training instance (the algorithm trains on one GPU machine).' },
-  { path: 'training.algorithm', default: '`fcn`', allowed: '`fcn`, `psp`, `deeplab`', description: 'Segmentation network.' },
-  { path: 'training.backbone', default: '`resnet-50`', allowed: '`resnet-50`, `resnet-101`', description: 'Encoder network.' },
-  { path: 'training.epochs', default: '`30`', allowed: 'an integer from 1 to 1000', description: 'Training epochs.' },
-  { path: 'training.hyperparameters', default: '`{}`', allowed: `an object of strings, numbers or booleans; not ${MANAGED_HYPERPARAMETERS.map((n) => `\`${n}\``).join(', ')}`, description: 'Further hyperparameters of the built-in algorithm, passed through as strings.' },
-  { path: 'training.spot', default: '`false`', allowed: '`true`, `false`', description: 'Managed spot training, with checkpoints under `models/<run-id>/`.' },
-  { path: 'training.maxRuntimeSeconds', default: '`3600`', allowed: 'an integer from 60 to 2419200', description: 'Training stops after this long.' },
-  { path: 'training.volumeSizeGb', default: '`30`', allowed: 'an integer from 1 to 16384', description: 'Training volume size.' },
-  { path: 'training.minSamples', default: '`10`', allowed: 'an integer from 1 to 1000000', description: 'A run whose train channel holds fewer items stops before training.' },
-  { path: 'hosting.instanceType', default: '`ml.c5.xlarge`', allowed: 'an `ml.*` instance type', description: 'Endpoint instance.' },
-  { path: 'hosting.idleMinutes', default: '`120`', allowed: 'an integer from 10 to 43200', description: 'An endpoint with no invocations for this long is deleted.' },
-  { path: 'hosting.timeToLiveHours', default: '`0`', allowed: 'an integer from 0 to 8760; 0 means no limit', description: 'An endpoint deployed longer ago than this is deleted, used or not (a run that redeploys starts the count anew).' },
-  { path: 'cleanup.everyMinutes', default: '`60`', allowed: 'an integer from 5 to 1440', description: 'How often the clean-up looks for idle, expired or failed endpoints and unused endpoint configs and models.' },
-  { path: 'cleanup.keepModels', default: '`1`', allowed: 'an integer from 0 to 100', description: 'Newest models kept (with the endpoint config that served each) after their endpoint is deleted, so a redeploy is one `create-endpoint` call.' },
-  { path: 'cleanup.dryRun', default: '`false`', allowed: '`true`, `false`', description: 'The clean-up logs what it would delete and deletes nothing.' },
-  { path: 'minValidationMiou', default: '`0.5`', allowed: 'a number from 0 to 1', description: 'A model whose `validation:mIOU` is below this is not deployed.' },
-  { path: 'notificationEmail', default: 'none', allowed: 'an e-mail address', description: 'Subscribed to the run notifications.' },
-  { path: 'budgetUsd', default: 'none', allowed: 'a positive number', description: 'A run whose cost estimate exceeds this stops before labeling.' },
-  { path: 'batch.quietSeconds', default: '`120`', allowed: 'an integer from 10 to 86400', description: 'A batch starts once no image has arrived for this long, or at once when `images/<batch>/_START` appears.' },
-  { path: 'import.readBuckets', default: '`[]`', allowed: 'S3 bucket names', description: 'Other buckets that imported manifests (`labeled/<batch>/*.manifest`) may refer to; granted read-only. References elsewhere are reported per item.' },
-  { path: 'storage.encryption', default: '`s3-managed`', allowed: '`s3-managed`, `kms`', description: 'Encryption at rest of the inbox and artifacts buckets.' },
-  { path: 'storage.kmsKeyArn', default: 'none (a new key when `kms`)', allowed: '`arn:aws:kms:<region>:<account>:key/<id>`', description: 'An existing customer key to use with `kms`.' },
-  { path: 'storage.retainOnDelete', default: '`true`', allowed: '`true`, `false`', description: 'Keep the buckets and their data when the stack is deleted.' },
-  { path: 'storage.scratchExpirationDays', default: '`14`', allowed: 'an integer from 1 to 3650', description: 'Days after which a run\'s channel copies (`runs/<run-id>/channels/`) expire; datasets and reports stay.' },
-];
+const fieldDocs = z.registry<FieldDoc>();
+
+/** A leaf of the schema: `allowed` is both its error message and its README cell. */
+function field<T extends z.ZodType>(schema: T, allowed: string): T {
+  fieldDocs.add(schema, { allowed });
+  return schema;
+}
+
+function integer(min: number, max: number, allowed = `an integer from ${min} to ${max}`) {
+  return field(z.int({ error: allowed }).min(min, allowed).max(max, allowed), allowed);
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const allowed = values.join(', ');
+  return field(z.enum(values, { error: allowed }), values.map((v) => `\`${v}\``).join(', '));
+}
+
+function bool() {
+  return field(z.boolean({ error: '`true` or `false`' }), '`true`, `false`');
+}
+
+function matching(pattern: RegExp, allowed: string, readme = allowed) {
+  return field(z.string({ error: allowed }).regex(pattern, allowed), readme);
+}
+
+/** A group of fields: unknown fields in it are problems that name the known ones. */
+function group<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `known fields here: ${known}` : 'an object'),
+  });
+}
+
+/** Instance types grouped by family, e.g. `ml.p3: 2xlarge, 8xlarge, 16xlarge`. */
+function byFamily(types: readonly string[]): string {
+  const sizes = new Map<string, string[]>();
+  for (const type of types) {
+    const family = instanceFamily(type);
+    sizes.set(family, [...(sizes.get(family) ?? []), type.split('.')[2]]);
+  }
+  return [...sizes].map(([family, s]) => `ml.${family}: ${s.join(', ')}`).join('; ');
+}
+
+/**
+ * An instance type out of a fixed list. A wrong size of a known family is answered with that family's
+ * sizes; anything else with every type, or with the families where the types are too many to read.
+ */
+function instanceType(types: readonly string[], what: string, readme: string) {
+  const families = [...new Set(types.map(instanceFamily))];
+  const allowedFor = (input: unknown) => {
+    const family = typeof input === 'string' ? instanceFamily(input) : '';
+    if (families.includes(family)) return `${what}; ${byFamily(types.filter((t) => instanceFamily(t) === family))}`;
+    return families.length <= 8 ? `${what}: ${byFamily(types)}` : `${what}, of the families ml.${families.join(', ml.')}`;
+  };
+  return z.enum(types as [string, ...string[]], { error: (issue) => allowedFor(issue.input) }).register(fieldDocs, { allowed: readme });
+}
+
+const LABEL_CLASSES_ALLOWED = 'unique non-empty names of at most 256 characters, at most 253 of them, not `BACKGROUND`';
+/**
+ * The algorithm's `num_classes` is at most 254 and counts the background (SageMaker Developer Guide,
+ * "Semantic Segmentation Hyperparameters").
+ */
+const MAX_LABEL_CLASSES = 253;
+
+const labelClasses = field(
+  z.array(z.string({ error: 'a class name (a string)' }), { error: 'an array of class names' })
+    .max(MAX_LABEL_CLASSES, `at most ${MAX_LABEL_CLASSES} class names (the algorithm's num_classes, background included, is at most 254)`)
+    .superRefine((names, ctx) => {
+      names.forEach((name, i) => {
+        const firstIndex = names.indexOf(name);
+        const reason = name.trim() === '' || name.length > 256
+          ? 'a non-empty class name of at most 256 characters'
+          : /^background$/i.test(name)
+            ? 'a class name other than BACKGROUND (index 0 is the background)'
+            : firstIndex !== i ? `a class name not listed before (it is also at index ${firstIndex})` : undefined;
+        if (reason) ctx.addIssue({ code: 'custom', path: [i], message: reason, input: name });
+      });
+    }),
+  LABEL_CLASSES_ALLOWED,
+).default([]).describe('Classes to label, in index order after the background (index 0). Required once a workforce is set.');
+
+const workforce = group({
+  type: oneOf(['none', 'private', 'vendor', 'public']).default('none')
+    .describe('`none`: labels are only imported (`labeled/<batch>/*.manifest`); `private`/`vendor`: a Ground Truth workteam; `public`: Amazon Mechanical Turk.'),
+  // `WorkteamArn`'s pattern in the API reference, with segpipe's two kinds of team.
+  workteamArn: matching(
+    /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:workteam\/[a-z-]+\/[A-Za-z0-9._-]+$/,
+    'a workteam ARN, arn:aws:sagemaker:<region>:<account>:workteam/<private-crowd|vendor-crowd>/<name>',
+    '`arn:aws:sagemaker:<region>:<account>:workteam/<type>/<name>`',
+  ).optional().describe('The private or vendor workteam; required for those types.'),
+  publicTaskPriceUsd: field(
+    z.number({ error: `one of ${PUBLIC_SEGMENTATION_PRICES_USD.join(', ')} (Mechanical Turk prices for semantic segmentation)` })
+      .refine((n) => (PUBLIC_SEGMENTATION_PRICES_USD as readonly number[]).includes(n), `one of ${PUBLIC_SEGMENTATION_PRICES_USD.join(', ')} (Mechanical Turk prices for semantic segmentation)`),
+    PUBLIC_SEGMENTATION_PRICES_USD.join(', '),
+  ).optional().describe('Mechanical Turk price per task (USD); required for `public`.'),
+  attestNoPersonalData: bool().default(false)
+    .describe('Your promise that the images hold no personally identifiable information; `public` requires `true`.'),
+  attestNoAdultContent: bool().default(false)
+    .describe('Your promise that the images hold no adult content (lets more workers see the task).'),
+  // `NumberOfHumanWorkersPerDataObject`: 1 to 9 (API reference, `HumanTaskConfig`).
+  workersPerObject: integer(1, 9).optional()
+    .describe('Workers who label each image; Ground Truth consolidates their masks.')
+    .register(fieldDocs, { allowed: 'an integer from 1 to 9', defaultText: `${WORKFORCE_DEFAULTS.workersPerObject.team} (\`private\`, \`vendor\`), ${WORKFORCE_DEFAULTS.workersPerObject.public} (\`public\`)` }),
+  // `TaskTimeLimitInSeconds`: at least 30 (API reference); "for image ... labeling jobs, the maximum is 8 hours" (SDK model, `HumanTaskConfig`).
+  taskTimeLimitSeconds: integer(30, 28_800).default(1800).describe('Time a worker has for one image.'),
+  taskAvailabilityLifetimeSeconds: integer(60, MAX_TASK_AVAILABILITY_SECONDS.team).optional()
+    .describe('Time a task stays available to workers.')
+    .register(fieldDocs, {
+      allowed: `an integer from 60 to ${MAX_TASK_AVAILABILITY_SECONDS.team} (${MAX_TASK_AVAILABILITY_SECONDS.public} for \`public\`)`,
+      defaultText: `\`${WORKFORCE_DEFAULTS.taskAvailabilityLifetimeSeconds.team}\` (\`private\`, \`vendor\`), \`${WORKFORCE_DEFAULTS.taskAvailabilityLifetimeSeconds.public}\` (\`public\`)`,
+    }),
+});
+
+const split = group({
+  validationFraction: field(
+    z.number({ error: 'a number greater than 0 and less than 1' }).gt(0, 'a number greater than 0 and less than 1').lt(1, 'a number greater than 0 and less than 1'),
+    'a number greater than 0 and less than 1',
+  ).default(0.2).describe('Share of items that go to the validation channels.'),
+  seed: matching(/^.{1,256}$/, 'a non-empty string of at most 256 characters').default('segpipe').describe('Seed of the deterministic train/validation split.'),
+});
+
+/** `HyperParameters`: at most 100 entries, keys of at most 256 characters, values of at most 2500 (API reference, `CreateTrainingJob`). */
+const MAX_HYPERPARAMETERS = 100 - MANAGED_HYPERPARAMETERS.length;
+
+const training = group({
+  instanceType: instanceType(
+    SEGMENTATION_TRAINING_INSTANCE_TYPES,
+    'a GPU type the algorithm trains on that CreateTrainingJob accepts',
+    byFamily(SEGMENTATION_TRAINING_INSTANCE_TYPES).replace(/ml\.[a-z0-9]+/g, '`$&`'),
+  ).default('ml.p3.2xlarge').describe('Training instance (the algorithm trains on one GPU machine).'),
+  algorithm: oneOf(['fcn', 'psp', 'deeplab']).default('fcn').describe('Segmentation network.'),
+  backbone: oneOf(['resnet-50', 'resnet-101']).default('resnet-50').describe('Encoder network.'),
+  epochs: integer(1, 1000).default(30).describe('Training epochs.'),
+  hyperparameters: field(
+    z.record(
+      z.string().max(256, 'a name of at most 256 characters')
+        .refine((name) => !(MANAGED_HYPERPARAMETERS as readonly string[]).includes(name), `a name other than ${MANAGED_HYPERPARAMETERS.join(', ')} (segpipe sets those)`),
+      z.union([z.string().max(2500, 'a string of at most 2500 characters'), z.number(), z.boolean()], { error: 'a string, number or boolean' }),
+      { error: 'an object of hyperparameter names and values' },
+    ).refine((record) => Object.keys(record).length <= MAX_HYPERPARAMETERS, `at most ${MAX_HYPERPARAMETERS} hyperparameters (CreateTrainingJob takes 100, segpipe sets ${MANAGED_HYPERPARAMETERS.length})`)
+      // The built-in algorithm's booleans are spelled True/False.
+      .transform((record) => Object.fromEntries(Object.entries(record).map(([name, v]) => [name, typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v)]))),
+    `at most ${MAX_HYPERPARAMETERS} strings, numbers or booleans; not ${MANAGED_HYPERPARAMETERS.map((n) => `\`${n}\``).join(', ')}`,
+  ).default({}).describe('Further hyperparameters of the built-in algorithm, passed through as strings.'),
+  spot: bool().default(false).describe('Managed spot training, with checkpoints under `models/<run-id>/`.'),
+  maxRuntimeSeconds: integer(60, MAX_TRAINING_SECONDS)
+    .register(fieldDocs, { allowed: `an integer from 60 to ${MAX_TRAINING_SECONDS} (28 days; ${MAX_TRAINING_SECONDS / SPOT_WAIT_FACTOR} with \`spot\`)` })
+    .default(3600).describe('Training stops after this long.'),
+  // `VolumeSizeInGB` is a gp2 volume (SDK model, `ResourceConfig`), and gp2 volumes hold 1 to 16,384 GiB.
+  volumeSizeGb: integer(1, 16_384).default(30).describe('Training volume size.'),
+  minSamples: integer(1, 1_000_000).default(10).describe('A run whose train channel holds fewer items stops before training.'),
+});
+
+const hosting = group({
+  instanceType: instanceType(
+    SEGMENTATION_HOSTING_INSTANCE_TYPES,
+    'an x86 CPU or NVIDIA GPU type that CreateEndpointConfig accepts',
+    `a type of CreateEndpointConfig's \`ProductionVariantInstanceType\` with an x86 CPU or NVIDIA GPU, e.g. \`ml.t2.medium\`, \`ml.c5.xlarge\`, \`ml.g4dn.xlarge\`; families ${[...new Set(SEGMENTATION_HOSTING_INSTANCE_TYPES.map((t) => `\`ml.${instanceFamily(t)}\``))].join(', ')}`,
+  ).default('ml.c5.xlarge').describe('Endpoint instance.'),
+  idleMinutes: integer(10, 43_200).default(120).describe('An endpoint with no invocations for this long is deleted.'),
+  timeToLiveHours: integer(0, 8760, 'an integer from 0 to 8760; 0 means no limit').default(0)
+    .describe('An endpoint deployed longer ago than this is deleted, used or not (a run that redeploys starts the count anew).'),
+});
+
+const cleanup = group({
+  everyMinutes: integer(5, 1440).default(60).describe('How often the clean-up looks for idle, expired or failed endpoints and unused endpoint configs and models.'),
+  keepModels: integer(0, 100).default(1)
+    .describe('Newest models kept (with the endpoint config that served each) after their endpoint is deleted, so a redeploy is one `create-endpoint` call.'),
+  dryRun: bool().default(false).describe('The clean-up logs what it would delete and deletes nothing.'),
+});
+
+const storage = group({
+  encryption: oneOf(['s3-managed', 'kms']).default('s3-managed').describe('Encryption at rest of the inbox and artifacts buckets.'),
+  kmsKeyArn: matching(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/,
+    'a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>',
+    '`arn:aws:kms:<region>:<account>:key/<id>`',
+  ).optional().describe('An existing customer key to use with `kms`.')
+    .register(fieldDocs, { allowed: '`arn:aws:kms:<region>:<account>:key/<id>`', defaultText: 'none (a new key when `kms`)' }),
+  retainOnDelete: bool().default(true).describe('Keep the buckets and their data when the stack is deleted.'),
+  scratchExpirationDays: integer(1, 3650).default(14)
+    .describe('Days after which a run\'s channel copies (`runs/<run-id>/channels/`) expire; datasets and reports stay.'),
+});
+
+const segpipeConfigSchema = group({
+  labelClasses,
+  workforce: workforce.prefault({}),
+  split: split.prefault({}),
+  training: training.prefault({}),
+  hosting: hosting.prefault({}),
+  cleanup: cleanup.prefault({}),
+  minValidationMiou: field(z.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'), 'a number from 0 to 1')
+    .default(0.5).describe('A model whose `validation:mIOU` is below this is not deployed.'),
+  notificationEmail: matching(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address').optional().describe('Subscribed to the run notifications.'),
+  budgetUsd: field(z.number({ error: 'a positive number of US dollars' }).positive('a positive number of US dollars'), 'a positive number')
+    .optional().describe('A run whose cost estimate exceeds this stops before labeling.'),
+  batch: group({
+    quietSeconds: integer(10, 86_400).default(120)
+      .describe('A batch starts once no image has arrived for this long, or at once when `images/<batch>/_START` appears.'),
+  }).prefault({}),
+  import: group({
+    readBuckets: field(
+      z.array(
+        z.string({ error: 'an S3 bucket name' }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)'),
+        { error: 'an array of S3 bucket names' },
+      ),
+      'S3 bucket names',
+    ).default([])
+      .describe('Other buckets that imported manifests (`labeled/<batch>/*.manifest`) may refer to; granted read-only. References elsewhere are reported per item.'),
+  }).prefault({}),
+  storage: storage.prefault({}),
+})
+  // Rules across fields. They run even when other fields have problems, so that all are reported at once.
+  .superRefine((parsed, ctx) => {
+    // Fields with problems of their own hold what was received here: compare, never assume a type.
+    const config = parsed as unknown as Record<'workforce' | 'training' | 'storage', Record<string, unknown> | undefined> & { labelClasses?: unknown };
+    const problem = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message, input: undefined });
+    const { type, workteamArn, publicTaskPriceUsd, attestNoPersonalData, taskAvailabilityLifetimeSeconds } = config.workforce ?? {};
+    if ((type === 'private' || type === 'vendor') && workteamArn === undefined) {
+      problem(['workforce', 'workteamArn'], `the ARN of your ${type} workteam (required when workforce.type is "${type}")`);
+    }
+    if (type === 'public') {
+      if (workteamArn !== undefined) problem(['workforce', 'workteamArn'], 'nothing when workforce.type is "public" (segpipe uses the public crowd of the region)');
+      if (publicTaskPriceUsd === undefined) {
+        problem(['workforce', 'publicTaskPriceUsd'], `one of ${PUBLIC_SEGMENTATION_PRICES_USD.join(', ')} (Mechanical Turk prices for semantic segmentation); required when workforce.type is "public"`);
+      }
+      if (attestNoPersonalData !== true) {
+        problem(['workforce', 'attestNoPersonalData'], 'true, and only if the images hold no personal data: Mechanical Turk workers anywhere will see them');
+      }
+      if (typeof taskAvailabilityLifetimeSeconds === 'number' && taskAvailabilityLifetimeSeconds > MAX_TASK_AVAILABILITY_SECONDS.public) {
+        problem(['workforce', 'taskAvailabilityLifetimeSeconds'], `an integer from 60 to ${MAX_TASK_AVAILABILITY_SECONDS.public} when workforce.type is "public" (Mechanical Turk's maximum, 12 hours)`);
+      }
+    }
+    if (type !== undefined && type !== 'none' && Array.isArray(config.labelClasses) && config.labelClasses.length === 0) {
+      problem(['labelClasses'], `at least one class name when workforce.type is "${type}"`);
+    }
+    const { spot, maxRuntimeSeconds } = config.training ?? {};
+    if (spot === true && typeof maxRuntimeSeconds === 'number' && maxRuntimeSeconds * SPOT_WAIT_FACTOR > MAX_TRAINING_SECONDS) {
+      problem(['training', 'maxRuntimeSeconds'], `an integer from 60 to ${MAX_TRAINING_SECONDS / SPOT_WAIT_FACTOR} with training.spot (a spot job may wait ${SPOT_WAIT_FACTOR} times its runtime, MaxWaitTimeInSeconds, and that wait may not exceed the 28-day training maximum, ${MAX_TRAINING_SECONDS})`);
+    }
+    const { encryption, kmsKeyArn } = config.storage ?? {};
+    if (kmsKeyArn !== undefined && encryption !== 'kms') problem(['storage', 'kmsKeyArn'], 'nothing unless storage.encryption is "kms"');
+  }, { when: (payload) => isPlainObject(payload.value) })
+  .transform((config) => {
+    const audience = config.workforce.type === 'public' ? 'public' : 'team';
+    return {
+      ...config,
+      workforce: {
+        ...config.workforce,
+        workersPerObject: config.workforce.workersPerObject ?? WORKFORCE_DEFAULTS.workersPerObject[audience],
+        taskAvailabilityLifetimeSeconds: config.workforce.taskAvailabilityLifetimeSeconds ?? WORKFORCE_DEFAULTS.taskAvailabilityLifetimeSeconds[audience],
+      },
+    };
+  });
+
+type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+export type SegpipeConfig = DeepReadonly<z.output<typeof segpipeConfigSchema>>;
+export type WorkforceConfig = SegpipeConfig['workforce'];
+export type TrainingConfig = SegpipeConfig['training'];
+export type HostingConfig = SegpipeConfig['hosting'];
+export type CleanupConfig = SegpipeConfig['cleanup'];
+export type StorageConfig = SegpipeConfig['storage'];
 
 /** Thrown when the configuration has problems; its message lists every one. */
 export class ConfigError extends Error {
@@ -196,241 +347,29 @@ export function mergeContextConfig(cdkJsonConfig: unknown, contextValue: unknown
   return deepMerge(cdkJsonConfig ?? {}, override ?? {});
 }
 
-/** Reads fields out of a raw object, recording problems instead of throwing. */
-class FieldReader {
-  constructor(
-    private readonly problems: string[],
-    private readonly raw: JsonObject,
-    private readonly prefix: string,
-    knownFields: readonly string[],
-  ) {
-    for (const key of Object.keys(raw)) {
-      if (!knownFields.includes(key)) {
-        this.problems.push(`${this.path(key)}: unknown field (received ${show(raw[key])}); known fields here: ${knownFields.join(', ')}`);
-      }
-    }
-  }
-
-  path(key: string): string {
-    return this.prefix ? `${this.prefix}.${key}` : key;
-  }
-
-  addProblem(message: string): void {
-    this.problems.push(message);
-  }
-
-  problem(key: string, allowed: string): void {
-    this.problems.push(`${this.path(key)}: received ${show(this.raw[key])}; allowed: ${allowed}`);
-  }
-
-  has(key: string): boolean {
-    return this.raw[key] !== undefined && this.raw[key] !== null;
-  }
-
-  integer(key: string, fallback: number, min: number, max: number): number {
-    if (!this.has(key)) return fallback;
-    const value = this.raw[key];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      this.problem(key, `an integer from ${min} to ${max}`);
-      return fallback;
-    }
-    return value;
-  }
-
-  number(key: string, fallback: number, accept: (n: number) => boolean, allowed: string): number {
-    if (!this.has(key)) return fallback;
-    const value = this.raw[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || !accept(value)) {
-      this.problem(key, allowed);
-      return fallback;
-    }
-    return value;
-  }
-
-  optionalNumber(key: string, accept: (n: number) => boolean, allowed: string): number | undefined {
-    return this.has(key) ? this.number(key, NaN, accept, allowed) : undefined;
-  }
-
-  boolean(key: string, fallback: boolean): boolean {
-    if (!this.has(key)) return fallback;
-    const value = this.raw[key];
-    if (typeof value !== 'boolean') {
-      this.problem(key, '`true` or `false`');
-      return fallback;
-    }
-    return value;
-  }
-
-  oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
-    if (!this.has(key)) return fallback;
-    const value = this.raw[key];
-    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      this.problem(key, allowed.join(', '));
-      return fallback;
-    }
-    return value as T;
-  }
-
-  string(key: string, fallback: string, pattern: RegExp, allowed: string): string {
-    if (!this.has(key)) return fallback;
-    const value = this.raw[key];
-    if (typeof value !== 'string' || !pattern.test(value)) {
-      this.problem(key, allowed);
-      return fallback;
-    }
-    return value;
-  }
-
-  optionalString(key: string, pattern: RegExp, allowed: string): string | undefined {
-    return this.has(key) ? this.string(key, '', pattern, allowed) || undefined : undefined;
-  }
-
-  object(key: string, knownFields: readonly string[]): FieldReader {
-    const value = this.has(key) ? this.raw[key] : {};
-    if (!isPlainObject(value)) {
-      this.problem(key, 'an object');
-      return new FieldReader(this.problems, {}, this.path(key), knownFields);
-    }
-    return new FieldReader(this.problems, value, this.path(key), knownFields);
-  }
-
-  rawValue(key: string): Json | undefined {
-    return this.raw[key];
-  }
+/** Drops null fields of objects, recursively: `null` stands for "the default", so an override can unset a cdk.json value. */
+function withoutNulls(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
 }
 
 function show(value: unknown): string {
   return value === undefined ? 'nothing' : JSON.stringify(value);
 }
 
-function readLabelClasses(reader: FieldReader): string[] {
-  const value = reader.rawValue('labelClasses');
-  if (value === undefined || value === null) return [];
-  const allowed = 'an array of unique non-empty class names (at most 253, not "BACKGROUND")';
-  if (!Array.isArray(value) || value.length > 253) {
-    reader.problem('labelClasses', allowed);
-    return [];
-  }
-  const bad = value.filter((name, i) => typeof name !== 'string' || name.trim() === '' || name.length > 256 || /^background$/i.test(name) || value.indexOf(name) !== i);
-  if (bad.length > 0) {
-    reader.problem('labelClasses', `${allowed}; these are not: ${bad.map(show).join(', ')}`);
-    return [];
-  }
-  return value as string[];
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined), raw);
 }
 
-function readWorkforce(root: FieldReader, labelClasses: readonly string[]): WorkforceConfig {
-  const reader = root.object('workforce', [
-    'type', 'workteamArn', 'publicTaskPriceUsd', 'attestNoPersonalData', 'attestNoAdultContent',
-    'workersPerObject', 'taskTimeLimitSeconds', 'taskAvailabilityLifetimeSeconds',
-  ]);
-  const type = reader.oneOf<WorkforceType>('type', 'none', ['none', 'private', 'vendor', 'public']);
-  const isPublic = type === 'public';
-  const workteamArn = reader.optionalString('workteamArn', WORKTEAM_ARN_PATTERN, 'a workteam ARN, arn:aws:sagemaker:<region>:<account>:workteam/<private-crowd|vendor-crowd>/<name>');
-  if ((type === 'private' || type === 'vendor') && !reader.has('workteamArn')) {
-    reader.problem('workteamArn', `the ARN of your ${type} workteam (required when workforce.type is "${type}")`);
+/** One line per problem: the field, the value received and what is allowed. */
+function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string[] {
+  const name = (path: readonly PropertyKey[]) => path.map(String).join('.') || 'segpipe';
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${name([...issue.path, key])}: unknown field (received ${show(valueAt(raw, [...issue.path, key]))}); ${issue.message}`);
   }
-  if (isPublic && reader.has('workteamArn')) {
-    reader.problem('workteamArn', 'nothing when workforce.type is "public" (segpipe uses the public crowd of the region)');
-  }
-  const priceAllowed = `one of ${PUBLIC_SEGMENTATION_PRICES_USD.join(', ')} (Mechanical Turk prices for semantic segmentation)`;
-  const publicTaskPriceUsd = reader.optionalNumber('publicTaskPriceUsd', (n) => (PUBLIC_SEGMENTATION_PRICES_USD as readonly number[]).includes(n), priceAllowed);
-  if (isPublic && !reader.has('publicTaskPriceUsd')) reader.problem('publicTaskPriceUsd', `${priceAllowed}; required when workforce.type is "public"`);
-  const attestNoPersonalData = reader.boolean('attestNoPersonalData', false);
-  if (isPublic && attestNoPersonalData !== true) {
-    reader.problem('attestNoPersonalData', 'true, and only if the images hold no personal data: Mechanical Turk workers anywhere will see them');
-  }
-  if (type !== 'none' && labelClasses.length === 0) {
-    root.problem('labelClasses', `at least one class name when workforce.type is "${type}"`);
-  }
-  return {
-    type,
-    workteamArn,
-    publicTaskPriceUsd,
-    attestNoPersonalData,
-    attestNoAdultContent: reader.boolean('attestNoAdultContent', false),
-    workersPerObject: reader.integer('workersPerObject', isPublic ? 3 : 1, 1, 9),
-    taskTimeLimitSeconds: reader.integer('taskTimeLimitSeconds', 1800, 30, 28_800),
-    taskAvailabilityLifetimeSeconds: reader.integer('taskAvailabilityLifetimeSeconds', isPublic ? 21_600 : 864_000, 60, isPublic ? 43_200 : 2_592_000),
-  };
-}
-
-function readHyperparameters(reader: FieldReader): Record<string, string> {
-  const value = reader.rawValue('hyperparameters');
-  if (value === undefined || value === null) return {};
-  const allowed = `an object of strings, numbers or booleans, without ${MANAGED_HYPERPARAMETERS.join(', ')} (segpipe sets those)`;
-  if (!isPlainObject(value)) {
-    reader.problem('hyperparameters', allowed);
-    return {};
-  }
-  const result: Record<string, string> = {};
-  for (const [name, v] of Object.entries(value)) {
-    if ((MANAGED_HYPERPARAMETERS as readonly string[]).includes(name) || !['string', 'number', 'boolean'].includes(typeof v)) {
-      reader.addProblem(`${reader.path('hyperparameters')}.${name}: received ${show(v)}; allowed: ${allowed}`);
-      continue;
-    }
-    // The built-in algorithm's booleans are spelled True/False.
-    result[name] = typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v);
-  }
-  return result;
-}
-
-function readTraining(root: FieldReader): TrainingConfig {
-  const reader = root.object('training', ['instanceType', 'algorithm', 'backbone', 'epochs', 'hyperparameters', 'spot', 'maxRuntimeSeconds', 'volumeSizeGb', 'minSamples']);
-  return {
-    instanceType: reader.string('instanceType', 'ml.p3.2xlarge', TRAINING_INSTANCE_PATTERN, 'a GPU instance type the algorithm trains on: ml.p2.*, ml.p3.*, ml.g4dn.* or ml.g5.* (e.g. ml.p3.2xlarge, ml.g4dn.xlarge)'),
-    algorithm: reader.oneOf<SegmentationAlgorithm>('algorithm', 'fcn', ['fcn', 'psp', 'deeplab']),
-    backbone: reader.oneOf<SegmentationBackbone>('backbone', 'resnet-50', ['resnet-50', 'resnet-101']),
-    epochs: reader.integer('epochs', 30, 1, 1000),
-    hyperparameters: readHyperparameters(reader),
-    spot: reader.boolean('spot', false),
-    maxRuntimeSeconds: reader.integer('maxRuntimeSeconds', 3600, 60, 2_419_200),
-    volumeSizeGb: reader.integer('volumeSizeGb', 30, 1, 16_384),
-    minSamples: reader.integer('minSamples', 10, 1, 1_000_000),
-  };
-}
-
-function readHosting(root: FieldReader): HostingConfig {
-  const reader = root.object('hosting', ['instanceType', 'idleMinutes', 'timeToLiveHours']);
-  return {
-    instanceType: reader.string('instanceType', 'ml.c5.xlarge', INSTANCE_PATTERN, 'an ml.* instance type, e.g. ml.c5.xlarge'),
-    idleMinutes: reader.integer('idleMinutes', 120, 10, 43_200),
-    timeToLiveHours: reader.integer('timeToLiveHours', 0, 0, 8760),
-  };
-}
-
-function readCleanup(root: FieldReader): CleanupConfig {
-  const reader = root.object('cleanup', ['everyMinutes', 'keepModels', 'dryRun']);
-  return {
-    everyMinutes: reader.integer('everyMinutes', 60, 5, 1440),
-    keepModels: reader.integer('keepModels', 1, 0, 100),
-    dryRun: reader.boolean('dryRun', false),
-  };
-}
-
-function readStorage(root: FieldReader): StorageConfig {
-  const reader = root.object('storage', ['encryption', 'kmsKeyArn', 'retainOnDelete', 'scratchExpirationDays']);
-  const encryption = reader.oneOf<BucketEncryption>('encryption', 's3-managed', ['s3-managed', 'kms']);
-  const kmsKeyArn = reader.optionalString('kmsKeyArn', KMS_KEY_ARN_PATTERN, 'a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>');
-  if (kmsKeyArn !== undefined && encryption !== 'kms') reader.problem('kmsKeyArn', 'nothing unless storage.encryption is "kms"');
-  return {
-    encryption,
-    kmsKeyArn,
-    retainOnDelete: reader.boolean('retainOnDelete', true),
-    scratchExpirationDays: reader.integer('scratchExpirationDays', 14, 1, 3650),
-  };
-}
-
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-function readBucketNames(reader: FieldReader): string[] {
-  const value = reader.rawValue('readBuckets');
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || !BUCKET_NAME.test(name))) {
-    reader.problem('readBuckets', 'an array of S3 bucket names (3 to 63 lower-case letters, digits, dots and hyphens)');
-    return [];
-  }
-  return value as string[];
+  // A refused record key (a managed hyperparameter) carries its reason inside.
+  if (issue.code === 'invalid_key') return [`${name(issue.path)}: received ${show(valueAt(raw, issue.path))}; allowed: ${issue.issues[0]?.message ?? issue.message}`];
+  return [`${name(issue.path)}: received ${show(valueAt(raw, issue.path))}; allowed: ${issue.message}`];
 }
 
 /**
@@ -438,37 +377,52 @@ function readBucketNames(reader: FieldReader): string[] {
  * @throws ConfigError listing every problem: field, value received, what is allowed.
  */
 export function resolveConfig(raw: unknown = {}): SegpipeConfig {
-  const problems: string[] = [];
-  if (!isPlainObject(raw)) throw new ConfigError([`segpipe: received ${show(raw)}; allowed: an object`]);
-  const root = new FieldReader(problems, raw, '', [
-    'labelClasses', 'workforce', 'split', 'training', 'hosting', 'cleanup', 'minValidationMiou', 'notificationEmail', 'budgetUsd', 'storage', 'batch', 'import',
-  ]);
-  const labelClasses = readLabelClasses(root);
-  const workforce = readWorkforce(root, labelClasses);
-  const split = root.object('split', ['validationFraction', 'seed']);
-  const config: SegpipeConfig = {
-    labelClasses,
-    workforce,
-    split: {
-      validationFraction: split.number('validationFraction', 0.2, (n) => n > 0 && n < 1, 'a number greater than 0 and less than 1'),
-      seed: split.string('seed', 'segpipe', /^.{1,256}$/, 'a non-empty string'),
-    },
-    training: readTraining(root),
-    hosting: readHosting(root),
-    cleanup: readCleanup(root),
-    minValidationMiou: root.number('minValidationMiou', 0.5, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
-    notificationEmail: root.optionalString('notificationEmail', EMAIL_PATTERN, 'an e-mail address'),
-    budgetUsd: root.optionalNumber('budgetUsd', (n) => n > 0, 'a positive number of US dollars'),
-    storage: readStorage(root),
-    batch: { quietSeconds: root.object('batch', ['quietSeconds']).integer('quietSeconds', 120, 10, 86_400) },
-    import: { readBuckets: readBucketNames(root.object('import', ['readBuckets'])) },
+  const input = withoutNulls(raw);
+  const result = segpipeConfigSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(input, issue)));
+  return result.data;
+}
+
+/** One row of the configuration reference. */
+export interface ConfigFieldReference {
+  readonly path: string;
+  readonly default: string;
+  readonly allowed: string;
+  readonly description: string;
+}
+
+/** The schema's leaves in order, read from their registrations, descriptions and defaults. */
+export function configReference(): ConfigFieldReference[] {
+  const rows: ConfigFieldReference[] = [];
+  const visit = (schema: z.ZodType, path: string) => {
+    let doc: Partial<FieldDoc> = {};
+    let description: string | undefined;
+    let defaultValue: unknown;
+    // Walk the wrappers (default, optional, transform, refinements) down to the field; the outermost registration wins.
+    for (let s: z.ZodType | undefined = schema; s;) {
+      doc = { ...fieldDocs.get(s), ...doc };
+      description ??= s.description;
+      const def = s._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType; defaultValue?: unknown };
+      if (def.type === 'default') defaultValue ??= def.defaultValue;
+      if (def.type === 'object' && !doc.allowed) {
+        for (const [key, child] of Object.entries((s as z.ZodObject).shape)) visit(child as z.ZodType, path ? `${path}.${key}` : key);
+        return;
+      }
+      s = def.innerType ?? def.in;
+    }
+    rows.push({
+      path,
+      default: doc.defaultText ?? (defaultValue === undefined ? 'none' : `\`${typeof defaultValue === 'string' ? defaultValue : JSON.stringify(defaultValue)}\``),
+      allowed: doc.allowed ?? '',
+      description: description ?? '',
+    });
   };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  visit(segpipeConfigSchema, '');
+  return rows;
 }
 
 /** The configuration reference as a Markdown table, for the README. */
 export function configReferenceMarkdown(): string {
-  const rows = CONFIG_FIELDS.map((f) => `| \`${f.path}\` | ${f.default} | ${f.allowed} | ${f.description} |`);
+  const rows = configReference().map((f) => `| \`${f.path}\` | ${f.default} | ${f.allowed} | ${f.description} |`);
   return ['| field | default | allowed | what it does |', '|---|---|---|---|', ...rows].join('\n');
 }

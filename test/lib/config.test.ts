@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_FIELDS, ConfigError, configReferenceMarkdown, deepMerge, mergeContextConfig, resolveConfig } from '../../lib/config';
+import { ConfigError, configReference, configReferenceMarkdown, deepMerge, mergeContextConfig, resolveConfig } from '../../lib/config';
+import { HOSTING_INSTANCE_TYPES, SEGMENTATION_TRAINING_INSTANCE_TYPES, TRAINING_INSTANCE_TYPES } from '../../lib/sagemaker-instance-types';
 
 function problemsOf(raw: unknown): readonly string[] {
   try {
@@ -64,17 +65,24 @@ describe('resolveConfig validation', () => {
     [{ labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true, taskAvailabilityLifetimeSeconds: 86400 } }, /taskAvailabilityLifetimeSeconds: received 86400; allowed: an integer from 60 to 43200/],
     [{ workforce: { workersPerObject: 10 } }, /workforce\.workersPerObject: received 10; allowed: an integer from 1 to 9/],
     [{ workforce: { taskTimeLimitSeconds: 10 } }, /workforce\.taskTimeLimitSeconds: received 10; allowed: an integer from 30 to 28800/],
-    [{ labelClasses: ['turtle', 'turtle', 'BACKGROUND', ''] }, /labelClasses: received .*these are not: "turtle", "BACKGROUND", ""/],
+    [{ labelClasses: ['turtle', 'turtle'] }, /labelClasses\.1: received "turtle"; allowed: a class name not listed before \(it is also at index 0\)/],
+    [{ labelClasses: ['Background'] }, /labelClasses\.0: received "Background"; allowed: a class name other than BACKGROUND/],
+    [{ labelClasses: ['turtle', ''] }, /labelClasses\.1: received ""; allowed: a non-empty class name/],
     [{ labelClasses: 'turtle' }, /labelClasses: received "turtle"; allowed: an array/],
+    [{ labelClasses: Array.from({ length: 254 }, (_, i) => `c${i}`) }, /labelClasses: received .*; allowed: at most 253 class names \(the algorithm's num_classes, background included, is at most 254\)/],
     [{ split: { validationFraction: 1 } }, /split\.validationFraction: received 1; allowed: a number greater than 0 and less than 1/],
     [{ split: { seed: '' } }, /split\.seed: received ""; allowed: a non-empty string/],
-    [{ training: { instanceType: 'ml.c5.xlarge' } }, /training\.instanceType: received "ml\.c5\.xlarge"; allowed: a GPU instance type/],
+    [{ training: { instanceType: 'ml.c5.xlarge' } }, /training\.instanceType: received "ml\.c5\.xlarge"; allowed: a GPU type the algorithm trains on that CreateTrainingJob accepts: ml\.g4dn: xlarge/],
     [{ training: { backbone: 'resnet-152' } }, /training\.backbone: received "resnet-152"; allowed: resnet-50, resnet-101/],
-    [{ training: { hyperparameters: { num_classes: 3 } } }, /training\.hyperparameters\.num_classes: received 3; allowed: .*segpipe sets those/],
+    [{ training: { hyperparameters: { num_classes: 3 } } }, /training\.hyperparameters\.num_classes: received 3; allowed: a name other than num_classes, .*segpipe sets those/],
+    [{ training: { hyperparameters: { crop_size: [240] } } }, /training\.hyperparameters\.crop_size: received \[240\]; allowed: a string, number or boolean/],
+    [{ training: { hyperparameters: Object.fromEntries(Array.from({ length: 96 }, (_, i) => [`h${i}`, i])) } }, /training\.hyperparameters: received .*; allowed: at most 95 hyperparameters \(CreateTrainingJob takes 100, segpipe sets 5\)/],
     [{ training: { spot: 'yes' } }, /training\.spot: received "yes"; allowed: `true` or `false`/],
     [{ training: { maxRuntimeSeconds: 10 } }, /training\.maxRuntimeSeconds: received 10; allowed: an integer from 60/],
+    [{ training: { maxRuntimeSeconds: 2_419_201 } }, /training\.maxRuntimeSeconds: received 2419201; allowed: an integer from 60 to 2419200/],
+    [{ training: { spot: true, maxRuntimeSeconds: 1_209_601 } }, /training\.maxRuntimeSeconds: received 1209601; allowed: an integer from 60 to 1209600 with training\.spot \(.*MaxWaitTimeInSeconds.*28-day/],
     [{ training: { volumeSizeGb: 0 } }, /training\.volumeSizeGb: received 0/],
-    [{ hosting: { instanceType: 'c5.xlarge' } }, /hosting\.instanceType: received "c5\.xlarge"; allowed: an ml\.\* instance type/],
+    [{ hosting: { instanceType: 'c5.xlarge' } }, /hosting\.instanceType: received "c5\.xlarge"; allowed: an x86 CPU or NVIDIA GPU type that CreateEndpointConfig accepts, of the families ml\.c4, .*ml\.t2/],
     [{ hosting: { timeToLiveHours: -1 } }, /hosting\.timeToLiveHours: received -1/],
     [{ minValidationMiou: 1.5 }, /minValidationMiou: received 1\.5; allowed: a number from 0 to 1/],
     [{ notificationEmail: 'me' }, /notificationEmail: received "me"; allowed: an e-mail address/],
@@ -84,7 +92,10 @@ describe('resolveConfig validation', () => {
     [{ storage: { scratchExpirationDays: 0 } }, /storage\.scratchExpirationDays: received 0/],
     [{ storage: { retainOnDelete: 'no' } }, /storage\.retainOnDelete: received "no"/],
     [{ batch: { quietSeconds: 1 } }, /batch\.quietSeconds: received 1; allowed: an integer from 10 to 86400/],
-    [{ import: { readBuckets: ['Not_A_Bucket'] } }, /import\.readBuckets: received \["Not_A_Bucket"\]; allowed: an array of S3 bucket names/],
+    [{ import: { readBuckets: ['ok-bucket', 'Not_A_Bucket'] } }, /import\.readBuckets\.1: received "Not_A_Bucket"; allowed: an S3 bucket name \(3 to 63/],
+    [{ import: { readBuckets: 'bucket' } }, /import\.readBuckets: received "bucket"; allowed: an array of S3 bucket names/],
+    [{ workforce: { type: 'none', workers: 3 } }, /workforce\.workers: unknown field \(received 3\); known fields here: type, workteamArn, .*taskAvailabilityLifetimeSeconds/],
+    ['{}', /segpipe: received "\{\}"; allowed: an object/],
     [{ trainig: {} }, /trainig: unknown field \(received \{\}\); known fields here: labelClasses, workforce/],
     [{ training: 'fast' }, /training: received "fast"; allowed: an object/],
   ])('%j is refused with its reason', (raw, message) => {
@@ -92,8 +103,71 @@ describe('resolveConfig validation', () => {
     expect(problems.some((p) => message.test(p))).toBe(true);
   });
 
+  test('problems in different groups and across fields are all reported at once', () => {
+    const problems = problemsOf({
+      labelClasses: ['turtle'],
+      workforce: { type: 'public', workersPerObject: 0 },
+      training: { spot: true, maxRuntimeSeconds: 2_000_000, epochs: 0 },
+      storage: { kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' },
+    });
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'workforce.workersPerObject', 'training.epochs',
+      'workforce.publicTaskPriceUsd', 'workforce.attestNoPersonalData', 'training.maxRuntimeSeconds', 'storage.kmsKeyArn',
+    ]);
+  });
+
+  test('null stands for the default, so a -c override can unset a cdk.json value', () => {
+    const config = resolveConfig(mergeContextConfig({ notificationEmail: 'a@b.co', training: { epochs: 5 } }, '{"notificationEmail": null, "training": {"epochs": null}}'));
+    expect(config.notificationEmail).toBeUndefined();
+    expect(config.training.epochs).toBe(30);
+  });
+
   test('the error message lists each problem on its own line', () => {
     expect(() => resolveConfig({ budgetUsd: -1, minValidationMiou: 2 })).toThrow(/2 problems\):\n {2}- minValidationMiou.*\n {2}- budgetUsd/);
+  });
+});
+
+describe('instance types: what the SageMaker API accepts, and the algorithm runs on', () => {
+  test.each([
+    ['ml.p3.xlarge', 'ml.p3: 2xlarge, 8xlarge, 16xlarge'],
+    ['ml.g5.large', 'ml.g5: xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge, 48xlarge'],
+    ['ml.g4dn.24xlarge', 'ml.g4dn: xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge'],
+  ])('training on %s, which CreateTrainingJob refuses, is refused with the family\'s sizes', (type, sizes) => {
+    expect(problemsOf({ training: { instanceType: type } })).toEqual([
+      `training.instanceType: received "${type}"; allowed: a GPU type the algorithm trains on that CreateTrainingJob accepts; ${sizes}`,
+    ]);
+    expect(TRAINING_INSTANCE_TYPES).not.toContain(type);
+  });
+
+  test('training on a CPU type the API accepts is refused with every type the algorithm trains on', () => {
+    expect(problemsOf({ training: { instanceType: 'ml.c5.xlarge' } })).toEqual([
+      'training.instanceType: received "ml.c5.xlarge"; allowed: a GPU type the algorithm trains on that CreateTrainingJob accepts: ' +
+        'ml.g4dn: xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge; ml.g5: xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge, 48xlarge; ' +
+        'ml.p2: xlarge, 8xlarge, 16xlarge; ml.p3: 2xlarge, 8xlarge, 16xlarge; ml.p3dn: 24xlarge',
+    ]);
+  });
+
+  test('every training type allowed is a GPU type of the API\'s list', () => {
+    expect(SEGMENTATION_TRAINING_INSTANCE_TYPES.every((type) => TRAINING_INSTANCE_TYPES.includes(type) && /^ml\.(p2|p3|p3dn|g4dn|g5)\./.test(type))).toBe(true);
+    for (const type of ['ml.g4dn.16xlarge', 'ml.g5.48xlarge', 'ml.p3dn.24xlarge', 'ml.p2.xlarge']) {
+      expect(resolveConfig({ training: { instanceType: type } }).training.instanceType).toBe(type);
+    }
+  });
+
+  test.each(['ml.t2.medium', 'ml.m5d.large', 'ml.g6.xlarge', 'ml.c7i.large'])('hosting on %s, which the old pattern or list refused, passes', (type) => {
+    expect(HOSTING_INSTANCE_TYPES).toContain(type);
+    expect(resolveConfig({ hosting: { instanceType: type } }).hosting.instanceType).toBe(type);
+  });
+
+  test.each([
+    ['ml.c5.medium', /ml\.c5: large, xlarge, 2xlarge, 4xlarge, 9xlarge, 18xlarge$/],
+    ['ml.t2.micro', /ml\.t2: medium, large, xlarge, 2xlarge$/],
+    ['ml.c7g.large', /of the families ml\.c4, ml\.c5, .*ml\.t2$/],
+    ['ml.inf2.xlarge', /of the families ml\.c4, ml\.c5, .*ml\.t2$/],
+  ])('hosting on %s is refused naming what is allowed', (type, allowed) => {
+    const [problem] = problemsOf({ hosting: { instanceType: type } });
+    expect(problem).toMatch(new RegExp(`^hosting\\.instanceType: received "${type.replace(/\./g, '\\.')}"; allowed: an x86 CPU or NVIDIA GPU type that CreateEndpointConfig accepts`));
+    expect(problem).toMatch(allowed);
   });
 });
 
@@ -123,8 +197,9 @@ describe('configuration reference', () => {
         const isGroup = typeof value === 'object' && value !== null && !Array.isArray(value) && path !== 'training.hyperparameters';
         return isGroup ? leaves(value, path) : [path];
       });
-    const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10 });
-    expect(CONFIG_FIELDS.map((f) => f.path).sort()).toEqual(leaves(resolved).sort());
+    const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10, workforce: { publicTaskPriceUsd: 0.84, workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' }, storage: { encryption: 'kms', kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } });
+    expect(configReference().map((f) => f.path).sort()).toEqual(leaves(resolved).sort());
+    expect(configReference().every((f) => f.allowed !== '' && f.description !== '')).toBe(true);
   });
 
   test('the README carries the generated table', () => {
