@@ -182,6 +182,7 @@ export function checkBudget(settings: CostSettings, size: RunSize, table: PriceT
     throw new BudgetUncheckableError(`the run could not be checked against the budget of ${usd(budget)}: the price table has no price for ${estimate.unpriced.join(', ')}. ` +
       'Add it to lambda/cost/price-table.json and deploy, or remove budgetUsd.');
   }
+  // An estimate equal to the budget is within it: the budget is the most a run may cost.
   if (estimate.totalUsd > budget) {
     throw new BudgetExceededError(`the estimated cost of this run, ${usd(estimate.totalUsd)}, is over the budget of ${usd(budget)} per run, so it stopped before labeling. ` +
       `Raise budgetUsd, or send fewer images per batch, then deploy and drop _START into the batch.\n${formatEstimate(estimate, budget)}`);

@@ -53,6 +53,14 @@ describe('checkBudget', () => {
     expect(checkBudget(PUBLIC, { images: 300 }).message).toBe('no budget set; estimated $892.44');
   });
 
+  test('an estimate exactly equal to the budget is within it; a cent less of budget stops the run', () => {
+    const estimate = estimateRunCost(PUBLIC, { images: 10 });
+    const atBudget = { ...PUBLIC, budgetUsd: estimate.totalUsd };
+    expect(checkBudget(atBudget, { images: 10 }).message).toBe('estimated $34.04, within the budget of $34.04');
+    expect(formatEstimate(estimate, atBudget.budgetUsd)).toContain('this estimate is within it.');
+    expect(() => checkBudget({ ...PUBLIC, budgetUsd: estimate.totalUsd - 0.01 }, { images: 10 })).toThrow(BudgetExceededError);
+  });
+
   test('an unpriced part cannot be checked against a budget', () => {
     expect(() => checkBudget({ ...PUBLIC, budgetUsd: 1000, workforce: { ...PUBLIC.workforce, type: 'vendor' } }, { images: 10 }))
       .toThrow(expect.objectContaining({ name: 'BudgetUncheckable', message: expect.stringContaining('the price table has no price for the vendor workforce\'s price') }));
