@@ -1,4 +1,4 @@
-/** Instance families the built-in algorithm trains on, to suggest when a quota is 0. */
+/** Instance families the built-in algorithm trains on, to suggest when a quota is 0 or missing. */
 export const ALTERNATIVE_TRAINING_INSTANCES = ['ml.g4dn.xlarge', 'ml.g5.xlarge', 'ml.p3.2xlarge'];
 
 /** The Service Quotas name of the training quota for an instance type. */
@@ -13,14 +13,24 @@ export class TrainingQuotaError extends Error {
   }
 }
 
-/** Refuses a run the account cannot train, naming the quota and what to do. */
+/**
+ * Refuses a run the account cannot train, naming the quota and what to do. A quota Service Quotas
+ * does not list is refused too: SageMaker has no quota for a type it does not train on in the region,
+ * and letting the run go on would pay for labeling before CreateTrainingJob fails.
+ */
 export function checkTrainingQuota(quota: { name: string; code?: string; value?: number } | undefined, instanceType: string, spot: boolean): string {
   const name = trainingQuotaName(instanceType, spot);
-  if (!quota || quota.value === undefined) return `quota "${name}" not found in Service Quotas; not checked`;
-  if (quota.value >= 1) return `quota "${name}" is ${quota.value}`;
   const alternatives = ALTERNATIVE_TRAINING_INSTANCES.filter((type) => type !== instanceType).join(' or ');
+  const whatToDo = `set training.instanceType to a type you have quota for (${alternatives}), deploy, and drop _START into the batch.`;
+  if (quota?.value === undefined) {
+    throw new TrainingQuotaError(
+      `Service Quotas lists no SageMaker quota "${name}" in this region, so ${instanceType} cannot be used for ${spot ? 'spot ' : ''}training here and the run stopped before labeling. ` +
+        `Check the instance type and the region, or ${whatToDo}`,
+    );
+  }
+  if (quota.value >= 1) return `quota "${name}" is ${quota.value}`;
   throw new TrainingQuotaError(
     `this account's SageMaker quota "${name}"${quota.code ? ` (${quota.code})` : ''} is ${quota.value}, so training could not start. ` +
-      `Request an increase in the Service Quotas console, or set training.instanceType to a type you have quota for (${alternatives}), deploy, and drop _START into the batch.`,
+      `Request an increase in the Service Quotas console, or ${whatToDo}`,
   );
 }

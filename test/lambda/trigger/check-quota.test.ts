@@ -24,6 +24,16 @@ describe('check-quota handler (Service Quotas mocked)', () => {
     expect(quotas.commandCalls(ListServiceQuotasCommand)).toHaveLength(2);
   });
 
+  test('a quota on no page stops the run: Service Quotas has none for that type in the region', async () => {
+    quotas.on(ListServiceQuotasCommand).resolvesOnce({ Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', Value: 1 }], NextToken: 'page-2' })
+      .resolvesOnce({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for spot training job usage', Value: 4 }] });
+    await expect(handler()).rejects.toMatchObject({
+      name: 'TrainingQuotaError',
+      message: expect.stringMatching(/^Service Quotas lists no SageMaker quota "ml\.p3\.2xlarge for training job usage" in this region/),
+    });
+    expect(quotas.commandCalls(ListServiceQuotasCommand)).toHaveLength(2);
+  });
+
   test('lets the run go on when the quota allows an instance', async () => {
     quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', Value: 2 }] });
     await expect(handler()).resolves.toEqual({ message: 'quota "ml.p3.2xlarge for training job usage" is 2' });
