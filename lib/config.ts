@@ -97,16 +97,22 @@ function instanceType(types: readonly string[], what: string, readme: string) {
   return z.enum(types as [string, ...string[]], { error: (issue) => allowedFor(issue.input) }).register(fieldDocs, { allowed: readme });
 }
 
-const LABEL_CLASSES_ALLOWED = 'unique non-empty names of at most 256 characters, at most 253 of them, not `BACKGROUND`';
+const LABEL_CLASSES_ALLOWED = 'unique non-empty names of at most 256 characters, at most 253 of them and 3072 characters as JSON, not `BACKGROUND`';
 /**
  * The algorithm's `num_classes` is at most 254 and counts the background (SageMaker Developer Guide,
  * "Semantic Segmentation Hyperparameters").
  */
 const MAX_LABEL_CLASSES = 253;
+/**
+ * The Lambdas that label and convert receive the class names in their environment, which holds 4 KB in
+ * all (AWS Lambda Developer Guide, "Lambda quotas"); the rest of their settings fits in the remaining 1 KB.
+ */
+const MAX_LABEL_CLASSES_JSON = 3072;
 
 const labelClasses = field(
   z.array(z.string({ error: 'a class name (a string)' }), { error: 'an array of class names' })
     .max(MAX_LABEL_CLASSES, `at most ${MAX_LABEL_CLASSES} class names (the algorithm's num_classes, background included, is at most 254)`)
+    .refine((names) => JSON.stringify(names).length <= MAX_LABEL_CLASSES_JSON, `class names of at most ${MAX_LABEL_CLASSES_JSON} characters as JSON in all (they travel in a Lambda's environment, which holds 4 KB)`)
     .superRefine((names, ctx) => {
       names.forEach((name, i) => {
         const firstIndex = names.indexOf(name);

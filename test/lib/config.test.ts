@@ -69,6 +69,7 @@ describe('resolveConfig validation', () => {
     [{ labelClasses: ['Background'] }, /labelClasses\.0: received "Background"; allowed: a class name other than BACKGROUND/],
     [{ labelClasses: ['turtle', ''] }, /labelClasses\.1: received ""; allowed: a non-empty class name/],
     [{ labelClasses: 'turtle' }, /labelClasses: received "turtle"; allowed: an array/],
+    [{ labelClasses: Array.from({ length: 30 }, (_, i) => `${'x'.repeat(100)}${i}`) }, /labelClasses: received .*; allowed: class names of at most 3072 characters as JSON in all \(they travel in a Lambda's environment, which holds 4 KB\)/],
     [{ labelClasses: Array.from({ length: 254 }, (_, i) => `c${i}`) }, /labelClasses: received .*; allowed: at most 253 class names \(the algorithm's num_classes, background included, is at most 254\)/],
     [{ split: { validationFraction: 1 } }, /split\.validationFraction: received 1; allowed: a number greater than 0 and less than 1/],
     [{ split: { seed: '' } }, /split\.seed: received ""; allowed: a non-empty string/],
