@@ -34,7 +34,11 @@ describe('a per-run budget, checked in the local workflow', () => {
     const { tasks, calls } = fakes(harness, new Map());
     const outcome = await harness.run({ input: { batch: 'big', generation: 'g1' }, executionName: 'big-over-budget', fakes: tasks });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'BudgetExceeded' });
-    expect(outcome.path).toEqual(expect.arrayContaining(['Check training quota', 'Check budget', 'Report failure', 'Notify failure', 'Run failed']));
+    // The README's order: the quota check, then the budget, and nothing after it but the failure.
+    expect(outcome.path).toEqual([
+      'Started by an upload?', 'Check batch', 'Batch settled?', 'Snapshot batch', 'Anything new?', 'Use snapshot', 'Prepare run',
+      'Check training quota', 'Check budget', 'Report failure', 'Notify failure', 'Publish failure event', 'Run failed',
+    ]);
     expect(calls.Label).toBeUndefined();
     const message = (calls['Notify failure'][0] as { Message: string }).Message;
     // 5 × ($0.84 × 3 + $0.08) = $13.00 labeling, $3.825 training, $0.612 hosting.
@@ -51,7 +55,8 @@ describe('a per-run budget, checked in the local workflow', () => {
       throw Object.assign(new Error('stop here'), { name: 'States.TaskFailed' });
     };
     const outcome = await harness.run({ input: { batch: 'small', images: [`s3://${INBOX_BUCKET}/images/small/0.jpg`] }, executionName: 'small-within-budget', fakes: tasks });
-    expect(outcome.path).toEqual(expect.arrayContaining(['Check budget', 'Labels imported?', 'Label']));
+    const quota = outcome.path.indexOf('Check training quota');
+    expect(outcome.path.slice(quota, quota + 4)).toEqual(['Check training quota', 'Check budget', 'Labels imported?', 'Label']);
     expect(calls['Check training quota']).toHaveLength(1);
   });
 });
