@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { CHANNELS } from './channels';
 import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from './classes';
 import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, isBackgroundName } from './export-item';
 import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
@@ -8,11 +9,7 @@ import { ObjectNotFoundError, ObjectStore } from './object-store';
 import { manifestReader } from './readers/ground-truth';
 import { IndexedShape, paintShapes } from './shapes';
 
-/** The four channels of the built-in Semantic Segmentation algorithm, by split. */
-export const CHANNELS = {
-  train: { images: 'train', masks: 'train_annotation' },
-  validation: { images: 'validation', masks: 'validation_annotation' },
-} as const;
+export { CHANNELS };
 
 export const REPORT_FILE = 'report.json';
 

@@ -1,4 +1,4 @@
-import { CHANNELS } from '../convert/convert-manifest';
+import { CHANNELS } from '../convert/channels';
 
 /**
  * Where a run and the dataset keep their objects in the artifacts bucket. Every write goes to a run-

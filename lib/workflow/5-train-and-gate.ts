@@ -1,0 +1,98 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CHANNEL_NAMES, MODELS_PREFIX } from '../../lambda/workflow/layout';
+import { SegpipeConfig } from '../config';
+import { catchInto, choiceBranch, hasInstanceStorage, runTags, sageMakerCall } from './states';
+
+export interface TrainAndGateProps {
+  readonly config: SegpipeConfig;
+  readonly artifactsBucket: s3.IBucket;
+  /** The role training jobs run as. */
+  readonly trainingRole: iam.IRole;
+  /** The built-in semantic-segmentation image of the deployment region. */
+  readonly algorithmImageUri: string;
+  /**
+   * Key of the model artifacts and, where SageMaker takes one, of the training volume.
+   * @default - S3-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Where the run goes when validation mIOU is below the minimum: it ends "not deployed". */
+  readonly belowMinimum: sfn.IChainable;
+  /** Where a failure goes. */
+  readonly onFailure: sfn.IChainable;
+}
+
+/**
+ * Train on the run's channels (`createTrainingJob.sync`, a custom state so that managed spot
+ * training, its wait time and checkpoints can be set), then gate on validation mIOU. The stage
+ * ends where the gate passes.
+ */
+export class TrainAndGate extends sfn.StateMachineFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[];
+
+  constructor(scope: Construct, id: string, props: TrainAndGateProps) {
+    super(scope, id);
+    const { config: { training, minValidationMiou }, encryptionKey } = props;
+    const channelUri = (channel: string) => `States.Format('{}${channel}/', $.channels.channels)`;
+    const modelsUri = (suffix: string) => `States.Format('s3://${props.artifactsBucket.bucketName}/${MODELS_PREFIX}{}/${suffix}', $.run.runId)`;
+    const train = catchInto(sageMakerCall(this, 'Train', {
+      action: 'sagemaker:createTrainingJob.sync',
+      parameters: {
+        'TrainingJobName.$': '$.run.names.trainingJob',
+        AlgorithmSpecification: { TrainingImage: props.algorithmImageUri, TrainingInputMode: 'File' },
+        RoleArn: props.trainingRole.roleArn,
+        HyperParameters: {
+          ...training.hyperparameters,
+          algorithm: training.algorithm,
+          backbone: training.backbone,
+          epochs: String(training.epochs),
+          'num_classes.$': 'States.Format(\'{}\', $.channels.numClasses)',
+          'num_training_samples.$': 'States.Format(\'{}\', $.channels.numTrainingSamples)',
+        },
+        InputDataConfig: CHANNEL_NAMES.map((channel) => ({
+          ChannelName: channel,
+          ContentType: channel.endsWith('_annotation') ? 'image/png' : 'image/jpeg',
+          CompressionType: 'None',
+          DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) } },
+        })),
+        OutputDataConfig: { 'S3OutputPath.$': modelsUri('output/'), ...(encryptionKey ? { KmsKeyId: encryptionKey.keyArn } : {}) },
+        ResourceConfig: {
+          InstanceType: training.instanceType, InstanceCount: 1, VolumeSizeInGB: training.volumeSizeGb,
+          ...(encryptionKey && !hasInstanceStorage(training.instanceType) ? { VolumeKmsKeyId: encryptionKey.keyArn } : {}),
+        },
+        StoppingCondition: training.spot
+          ? { MaxRuntimeInSeconds: training.maxRuntimeSeconds, MaxWaitTimeInSeconds: training.maxRuntimeSeconds * 2 }
+          : { MaxRuntimeInSeconds: training.maxRuntimeSeconds },
+        ...(training.spot ? { EnableManagedSpotTraining: true, 'CheckpointConfig': { 'S3Uri.$': modelsUri('checkpoints/') } } : {}),
+        Tags: runTags(this),
+      },
+      resultPath: '$.training',
+      resultSelector: {
+        // Only what the gate, the model and the report read: the state stays far below 256 KiB.
+        'TrainingJobName.$': '$.TrainingJobName',
+        'TrainingTimeInSeconds.$': '$.TrainingTimeInSeconds',
+        'BillableTimeInSeconds.$': '$.BillableTimeInSeconds',
+        'ModelArtifacts.$': '$.ModelArtifacts',
+        'FinalMetricDataList.$': '$.FinalMetricDataList',
+      },
+    }), props.onFailure);
+    const readMetrics = new sfn.Pass(this, 'Read metrics', {
+      parameters: {
+        'miou.$': "$.training.FinalMetricDataList[?(@.MetricName == 'validation:mIOU')].Value",
+        'pixelAccuracy.$': "$.training.FinalMetricDataList[?(@.MetricName == 'validation:pixel_accuracy')].Value",
+      },
+      resultPath: '$.metrics',
+    });
+    const gate = new sfn.Choice(this, 'mIOU at least the minimum?').otherwise(props.belowMinimum);
+    train.next(readMetrics).next(gate);
+    this.startState = train;
+    this.endStates = [choiceBranch(gate, sfn.Condition.and(
+      sfn.Condition.isPresent('$.metrics.miou[0]'),
+      sfn.Condition.numberGreaterThanEquals('$.metrics.miou[0]', minValidationMiou),
+    ))];
+  }
+}

@@ -1,0 +1,62 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { HandlerFunction } from '../handler-function';
+import { catchInto, invokeHandler } from './states';
+
+export interface ReportProps {
+  readonly finishRun: HandlerFunction;
+  /** The topic runs are announced on. */
+  readonly topic: sns.ITopic;
+}
+
+/**
+ * How every run ends: `runs/<run-id>/report.json`, an SNS notification and an EventBridge event.
+ * Its start reports a deployed run; `notDeployed` a run the gate stopped, and `failed` every failure
+ * the other stages catch, which ends the execution as failed.
+ */
+export class Report extends sfn.StateMachineFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[] = [];
+  /** Reports a run whose model did not pass the gate. */
+  public readonly notDeployed: sfn.IChainable;
+  /** Reports the failure under `$.error`, then fails the execution. */
+  public readonly failed: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: ReportProps) {
+    super(scope, id);
+    const report = (stateId: string, status: string) => invokeHandler(this, stateId, props.finishRun, {
+      status, 'state.$': '$', 'runId.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime',
+    }, '$.outcome');
+    const notify = (stateId: string) => new tasks.SnsPublish(this, stateId, {
+      topic: props.topic, subject: sfn.JsonPath.stringAt('$.outcome.subject'), message: sfn.TaskInput.fromJsonPathAt('$.outcome.message'), resultPath: sfn.JsonPath.DISCARD,
+    });
+    const publish = (stateId: string, detailType: string) => new tasks.EventBridgePutEvents(this, stateId, {
+      entries: [{ source: 'segpipe', detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome.detail') }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+
+    const reportFailure = report('Report failure', 'failed');
+    const notifyFailure = notify('Notify failure');
+    const failureEvent = publish('Publish failure event', 'Segpipe Run Failed');
+    reportFailure.next(notifyFailure).next(failureEvent).next(new sfn.Fail(this, 'Run failed', { errorPath: '$.error.Error', causePath: '$.outcome.message' }));
+
+    const notifyFinished = notify('Notify');
+    const finishedEvent = publish('Publish event', 'Segpipe Run Finished');
+    notifyFinished.next(finishedEvent).next(new sfn.Succeed(this, 'Run finished'));
+    const reportDeployed = catchInto(report('Report deployed', 'deployed'), reportFailure);
+    reportDeployed.next(notifyFinished);
+    const reportNotDeployed = catchInto(report('Report not deployed', 'not-deployed'), reportFailure);
+    reportNotDeployed.next(notifyFinished);
+
+    // Notifications, and the failure report, end a run and have nowhere to fail to: they retry instead.
+    for (const state of [notifyFinished, finishedEvent, notifyFailure, failureEvent, reportFailure]) {
+      state.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    }
+    this.startState = reportDeployed;
+    this.notDeployed = reportNotDeployed;
+    this.failed = reportFailure;
+  }
+}

@@ -1,0 +1,115 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { pickCostSettings } from '../../lambda/cost/estimate';
+import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { SegpipeConfig } from '../config';
+import { HandlerFunction, sharpLayer } from '../handler-function';
+
+export interface WorkflowFunctionsProps {
+  readonly config: SegpipeConfig;
+  readonly inboxBucket: s3.IBucket;
+  readonly artifactsBucket: s3.IBucket;
+  /** Lower-case prefix of every SageMaker resource the workflow creates. */
+  readonly resourcePrefix: string;
+  /**
+   * Customer key of the buckets, granted to every function.
+   * @default - S3-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * The workflow's Lambdas, each with its own role granted only the prefixes it touches. They are
+ * made in the workflow's scope: their construct IDs are the stack's logical IDs.
+ */
+export class WorkflowFunctions {
+  public readonly checkBatch: HandlerFunction;
+  public readonly snapshotBatch: HandlerFunction;
+  public readonly prepareRun: HandlerFunction;
+  public readonly checkQuota: HandlerFunction;
+  public readonly checkBudget: HandlerFunction;
+  public readonly planConversion: HandlerFunction;
+  public readonly convertChunk: HandlerFunction;
+  public readonly assembleChannels: HandlerFunction;
+  public readonly finishRun: HandlerFunction;
+
+  constructor(scope: Construct, props: WorkflowFunctionsProps) {
+    const { config, inboxBucket, artifactsBucket, encryptionKey } = props;
+    const layer = sharpLayer(scope, 'SharpLayer');
+    const environment = {
+      ARTIFACTS_BUCKET: artifactsBucket.bucketName,
+      INBOX_BUCKET: inboxBucket.bucketName,
+      QUIET_SECONDS: String(config.batch.quietSeconds),
+      TRAINING_INSTANCE_TYPE: config.training.instanceType,
+      TRAINING_SPOT: String(config.training.spot),
+      LABEL_CLASSES: JSON.stringify(config.labelClasses),
+      WORKFORCE: config.workforce.type,
+      VALIDATION_FRACTION: String(config.split.validationFraction),
+      SPLIT_SEED: config.split.seed,
+      MIN_TRAINING_SAMPLES: String(config.training.minSamples),
+      MIN_VALIDATION_MIOU: String(config.minValidationMiou),
+      RESOURCE_PREFIX: props.resourcePrefix,
+      POWERTOOLS_SERVICE_NAME: 'segpipe',
+    };
+    const handler = (id: string, name: string, description: string, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean } = {}) =>
+      new HandlerFunction(scope, id, { handler: name, description, layers: extra.sharp ? [layer] : [], environment, encryptionKey, ...extra });
+    this.checkBatch = handler('CheckBatch', 'check-batch', 'segpipe: tells whether an uploaded batch has settled');
+    this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken');
+    this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs');
+    this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid');
+    this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid');
+    this.checkBudget.function.addEnvironment('COST_SETTINGS', JSON.stringify(pickCostSettings(config)));
+    this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', { timeout: Duration.minutes(5), sharp: true });
+    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
+    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
+    this.finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification');
+    this.grant(scope, props);
+  }
+
+  /** The functions by handler file name (`lambda/handlers/<name>.ts`). */
+  public byHandlerName(): Record<string, HandlerFunction> {
+    return {
+      'check-batch': this.checkBatch, 'snapshot-batch': this.snapshotBatch, 'prepare-run': this.prepareRun, 'check-quota': this.checkQuota, 'check-budget': this.checkBudget,
+      'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'finish-run': this.finishRun,
+    };
+  }
+
+  private grant(scope: Construct, props: WorkflowFunctionsProps): void {
+    const { inboxBucket, artifactsBucket } = props;
+    const { checkBatch, snapshotBatch, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, finishRun } = this;
+    const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
+    const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+    allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
+    allow(planConversion.role, ['s3:GetObject'], [objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(planConversion.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(convertChunk.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
+    allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
+    allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(finishRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, BATCHES_PREFIX)]);
+    allow(finishRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    for (const fn of [checkBatch, snapshotBatch]) {
+      allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn], { StringLike: { 's3:prefix': [`${IMAGES_PREFIX}*`] } });
+      allow(fn.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    }
+    allow(snapshotBatch.role, ['s3:PutObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    // Service Quotas reads take no resource narrower than the service's quotas.
+    allow(checkQuota.role, ['servicequotas:ListServiceQuotas'], ['*']);
+    // Imported manifests may refer to the buckets the configuration lists: read-only.
+    for (const name of props.config.import.readBuckets) {
+      const bucket = s3.Bucket.fromBucketName(scope, `ReadBucket-${name}`, name);
+      for (const fn of [convertChunk, assembleChannels]) {
+        allow(fn.role, ['s3:GetObject'], [bucket.arnForObjects('*')]);
+        allow(fn.role, ['s3:ListBucket'], [bucket.bucketArn]);
+      }
+    }
+    // A missing key answers 403 instead of 404 without ListBucket; the converter reports missing files by name.
+    for (const fn of [planConversion, convertChunk, assembleChannels]) {
+      allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn, artifactsBucket.bucketArn]);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { endpointName } from '../../lambda/workflow/names';
+import { SegpipeConfig } from '../config';
+import { HandlerFunction, LOG_RETENTION } from '../handler-function';
+import { WaitForBatch } from './1-wait-for-batch';
+import { Prepare } from './2-prepare';
+import { Label } from './3-label';
+import { Convert } from './4-convert';
+import { TrainAndGate } from './5-train-and-gate';
+import { Deploy } from './6-deploy';
+import { Report } from './7-report';
+import { WorkflowFunctions } from './functions';
+import { SageMakerRoles, grantSageMakerCalls } from './roles';
+import { acknowledgeWorkflowWildcards } from './wildcards';
+
+export { LABEL_ATTRIBUTE_NAME } from './3-label';
+export { hasInstanceStorage } from './states';
+
+export interface SegpipeWorkflowProps {
+  readonly config: SegpipeConfig;
+  readonly inboxBucket: s3.IBucket;
+  readonly artifactsBucket: s3.IBucket;
+  /** `<account>.dkr.ecr.<region>.<url suffix>/semantic-segmentation:1` of the deployment region. */
+  readonly algorithmImageUri: string;
+  readonly algorithmImageAccount: string;
+  /** Account of Ground Truth's `PRE-`/`ACS-SemanticSegmentation` Lambdas; required with a workforce. */
+  readonly groundTruthLambdaAccount?: string;
+  /** Lower-case prefix of every SageMaker resource the workflow creates. */
+  readonly resourcePrefix: string;
+  /**
+   * Customer key of the buckets, granted to every role that touches the data.
+   * @default - S3-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Wait between two looks at a batch that is still receiving uploads.
+   * @default Duration.seconds(30)
+   */
+  readonly batchPollInterval?: Duration;
+  /**
+   * Wait between two looks at a deploying endpoint.
+   * @default Duration.minutes(1)
+   */
+  readonly endpointPollInterval?: Duration;
+  /**
+   * Looks at a deploying endpoint before the run gives up on it.
+   * @default 60
+   */
+  readonly endpointPollAttempts?: number;
+}
+
+/**
+ * The run: Ground Truth labeling (or imported labels) → conversion into the algorithm's channels →
+ * training → a gate on validation mIOU → the stack's endpoint, created or updated in place; a report,
+ * an SNS notification and an EventBridge event either way. Every SageMaker call is a state.
+ */
+export class SegpipeWorkflow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly topic: sns.Topic;
+  public readonly endpointName: string;
+  public readonly groundTruthRole: iam.Role;
+  public readonly trainingRole: iam.Role;
+  public readonly modelRole: iam.Role;
+  /** The workflow's Lambdas, by handler file name (`lambda/handlers/<name>.ts`). */
+  public readonly handlers: Readonly<Record<string, HandlerFunction>>;
+
+  constructor(scope: Construct, id: string, props: SegpipeWorkflowProps) {
+    super(scope, id);
+    const { config, encryptionKey } = props;
+    const labeling = config.workforce.type !== 'none';
+    if (labeling && !props.groundTruthLambdaAccount) throw new Error('SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured');
+    this.endpointName = endpointName(props.resourcePrefix);
+
+    this.topic = new sns.Topic(this, 'Notifications', {
+      displayName: 'segpipe runs',
+      enforceSSL: true,
+      masterKey: encryptionKey ?? kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+    });
+    if (config.notificationEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+    const functions = new WorkflowFunctions(this, props);
+    this.handlers = functions.byHandlerName();
+    const roles = new SageMakerRoles(this, props);
+    this.groundTruthRole = roles.groundTruth;
+    this.trainingRole = roles.training;
+    this.modelRole = roles.model;
+
+    // The stages, in the order a run goes through them. Every stage hands its failures to the
+    // report, so the report is made first.
+    const report = new Report(this, 'Report', { finishRun: functions.finishRun, topic: this.topic });
+    const onFailure = report.failed;
+    const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { ...functions, pollInterval: props.batchPollInterval ?? Duration.seconds(30), onFailure });
+    const prepare = new Prepare(this, 'Prepare', { ...functions, onFailure });
+    const label = new Label(this, 'Label', { ...props, groundTruthRole: roles.groundTruth, onFailure });
+    const convert = new Convert(this, 'Convert', { ...functions, onFailure });
+    const trainAndGate = new TrainAndGate(this, 'TrainAndGate', { ...props, trainingRole: roles.training, belowMinimum: report.notDeployed, onFailure });
+    const deploy = new Deploy(this, 'Deploy', {
+      ...props,
+      modelRole: roles.model,
+      endpointName: this.endpointName,
+      pollInterval: props.endpointPollInterval ?? Duration.minutes(1),
+      pollAttempts: props.endpointPollAttempts ?? 60,
+      deployed: report,
+      onFailure,
+    });
+    const start = new sfn.Choice(this, 'Started by an upload?')
+      .when(sfn.Condition.isPresent('$.generation'), waitForBatch.next(prepare))
+      .otherwise(prepare);
+    prepare.next(label).next(convert).next(trainAndGate).next(deploy);
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'segpipe run: label, convert, train, gate, deploy',
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: { destination: new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    grantSageMakerCalls(this.stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });
+    acknowledgeWorkflowWildcards(this, { ...props, readBuckets: config.import.readBuckets, stateMachine: this.stateMachine, functions: Object.values(this.handlers) });
+  }
+}

@@ -1,0 +1,59 @@
+import { Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { HandlerFunction } from '../handler-function';
+import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from '../nag';
+
+export interface WorkflowWildcardsProps {
+  readonly inboxBucket: s3.IBucket;
+  readonly artifactsBucket: s3.IBucket;
+  /** Lower-case prefix of every SageMaker resource the workflow creates. */
+  readonly resourcePrefix: string;
+  /** Buckets imported manifests may refer to (`import.readBuckets`). */
+  readonly readBuckets: readonly string[];
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: HandlerFunction[];
+}
+
+/**
+ * cdk-nag flags every `*` in an IAM resource. Each one left under `scope` is scoped as far as IAM
+ * allows; the reasons say why.
+ */
+export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWildcardsProps): void {
+  const inbox = nagArnOf(props.inboxBucket);
+  const artifacts = nagArnOf(props.artifactsBucket);
+  const prefix = props.resourcePrefix;
+  const sagemaker = (resource: string) => `arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:${resource}/${prefix}-*`;
+  const logGroup = (name: string) => `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/${name}*`;
+  const stateMachine = Stack.of(scope).resolve(props.stateMachine.stateMachineArn);
+  const mapRun = `{"Fn::Select":[6,{"Fn::Split":[":",${JSON.stringify(stateMachine)}]}]}`;
+  acknowledgeWildcards(scope, {
+    [`Resource::${inbox}/${IMAGES_PREFIX}*`]: 'Images are read by their keys under images/, which users choose; nothing outside that prefix.',
+    [`Resource::${inbox}/${LABELED_PREFIX}*`]: 'Imported manifests are read by their keys under labeled/, which users choose; nothing outside that prefix.',
+    [`Resource::${artifacts}/${RUNS_PREFIX}*`]: 'Each run writes and reads its own keys under runs/<run-id>/; run ids are made per execution, so the prefix is the narrowest fixed scope.',
+    [`Resource::${artifacts}/${DATASETS_PREFIX}*`]: 'The dataset accumulates converted items under datasets/, one key per item; the prefix is the narrowest fixed scope.',
+    [`Resource::${artifacts}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
+    ...Object.fromEntries(props.readBuckets.map((name) => [
+      `Resource::arn:<AWS::Partition>:s3:::${name}/*`, `import.readBuckets lists ${name}: imported manifests may refer to any of its objects (read-only).`,
+    ])),
+    [`Resource::${artifacts}/${MODELS_PREFIX}*`]: 'Training writes, and endpoints read, model artifacts under models/<run-id>/; run ids are made per execution.',
+    'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints, sagemaker:ListTags, servicequotas:ListServiceQuotas, and cloudwatch:PutMetricData limited by a namespace condition.',
+    ...KMS_GRANT_FINDINGS,
+    [`Resource::${sagemaker('training-job')}`]: 'Training jobs are named per run under the stack\'s lower-case resource prefix.',
+    [`Resource::${sagemaker('labeling-job')}`]: 'Labeling jobs are named per run under the stack\'s lower-case resource prefix.',
+    [`Resource::${sagemaker('model')}`]: 'Models are named per run under the stack\'s lower-case resource prefix.',
+    [`Resource::${sagemaker('endpoint-config')}`]: 'Endpoint configs are named per run under the stack\'s lower-case resource prefix.',
+    [`Resource::${logGroup('LabelingJobs')}`]: 'SageMaker writes labeling-job logs to log groups under /aws/sagemaker/LabelingJobs.',
+    [`Resource::${logGroup('TrainingJobs')}`]: 'SageMaker writes training-job logs to log groups under /aws/sagemaker/TrainingJobs.',
+    [`Resource::${logGroup('Endpoints')}`]: 'SageMaker writes endpoint logs to log groups under /aws/sagemaker/Endpoints/<endpoint>.',
+    'Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/StepFunctionsGetEventsForSageMaker*': 'The managed rules Step Functions creates to wait for SageMaker jobs (.sync), as its documentation prescribes.',
+    [`Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${mapRun}/*:*`]: 'The Distributed Map\'s child executions, which Step Functions names itself.',
+    [`Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${mapRun}:*`]: 'The Distributed Map\'s map runs, which Step Functions names itself.',
+    ...Object.fromEntries(props.functions.map((fn) => [
+      `Resource::${nagArnOf(fn.function)}:*`,
+      `CDK's LambdaInvoke grants ${fn.node.id} and its versions; nothing else.`,
+    ])),
+  });
+}
