@@ -68,7 +68,19 @@ describe('workflow definition', () => {
       const isTerminalReport = ['Report failure', 'Notify failure', 'Publish failure event', 'Notify', 'Publish event', 'Delete endpoint config', 'Delete model'].includes(name);
       if (!isTerminalReport) expect({ name, catch: Array.isArray(state.Catch) }).toEqual({ name, catch: true });
     }
-    expect(stateOf(template, 'Create model').Retry).toEqual([expect.objectContaining({ ErrorEquals: expect.arrayContaining(['SageMaker.ThrottlingException']) })]);
+  });
+
+  test('every request-response SageMaker call, the deletions included, retries throttling under the name its integration raises, and nothing else', () => {
+    const sagemakerStates = allStates(definitionOf(template)).filter(([, s]) => typeof s.Resource === 'string' && s.Resource.includes(':sagemaker:') && !s.Resource.endsWith('.sync'));
+    const retried = Object.fromEntries(sagemakerStates.map(([name, s]) => [name, (s.Retry as { ErrorEquals: string[] }[] | undefined)?.flatMap((r) => r.ErrorEquals)]));
+    expect(retried).toEqual({
+      // The optimized integration reports throttling as its catch-all exception.
+      'Create model': ['SageMaker.AmazonSageMakerException'], 'Create endpoint config': ['SageMaker.AmazonSageMakerException'],
+      'Create endpoint': ['SageMaker.AmazonSageMakerException'], 'Update endpoint': ['SageMaker.AmazonSageMakerException'],
+      // AWS SDK integrations name the API's error, with the Exception suffix.
+      'Find endpoint': ['SageMaker.ThrottlingException'], 'Describe endpoint': ['SageMaker.ThrottlingException'],
+      'Delete endpoint config': ['SageMaker.ThrottlingException'], 'Delete model': ['SageMaker.ThrottlingException'],
+    });
   });
 
   test('converts with a Distributed Map over the chunks a Lambda returns (ItemsPath, no ItemReader)', () => {
