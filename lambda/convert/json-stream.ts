@@ -1,66 +1,156 @@
 import type { Readable } from 'node:stream';
-import Assembler from 'stream-json/Assembler';
-import { parser } from 'stream-json';
 
 /** A JSON document that is not what the reader expected, with the reason. */
 export class JsonShapeError extends Error {}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
 
 /**
  * The elements of large JSON arrays, one at a time, so that an export of gigabytes converts in
  * bounded memory: with `arrays === 'top'`, the elements of a top-level array (Label Studio); else the
  * elements of the named arrays of a top-level object, with their key (COCO's `images`,
- * `annotations`, `categories`). Everything else is parsed past, not kept.
+ * `annotations`, `categories`). Everything else is scanned past, not kept.
+ *
+ * A byte scanner finds where each element starts and ends (brackets outside strings; every byte it
+ * looks for is ASCII, so UTF-8 text never confuses it) and `JSON.parse` reads the element. A
+ * token-by-token parser (stream-json) read Label Studio brush exports, whose RLEs hold ~800,000
+ * numbers a task, at 3.6 MB/s here: a 2 GB export would take ten minutes before any image.
  */
 export async function* streamJsonElements(stream: Readable, arrays: 'top' | readonly string[]): AsyncGenerator<{ key: string | null; value: unknown }> {
-  const tokens = stream.pipe(parser({ packValues: true, streamValues: false, jsonStreaming: false }));
-  stream.on('error', (err) => tokens.destroy(err));
+  const elementDepth = arrays === 'top' ? 1 : 2;
+  const shapeError = () => new JsonShapeError(`expected a JSON ${arrays === 'top' ? 'array' : 'object'} at the top level`);
   let depth = 0;
-  let key: string | null = null;
+  let inString = false;
+  let escaped = false;
+  let started = false;
+  /** In a wanted array, at its elements' level. */
   let inTarget = false;
-  let element: Assembler | undefined;
+  /** At the top object's level, where the next string is a key. */
+  let expectKey = false;
+  let key: string | null = null;
+  let keyBytes: Buffer[] | undefined;
+  let keyFrom = -1;
+  /** The element being read: its pieces from earlier chunks, and where it starts in this one. */
+  let pieces: Buffer[] = [];
+  let elementFrom = -1;
+  let inElement = false;
+
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new JsonShapeError(`not valid JSON: ${(err as Error).message.replace(/[^\x20-\x7e]/g, '?').slice(0, 120)}`);
+    }
+  };
+
   try {
-    for await (const token of tokens as AsyncIterable<{ name: string; value?: unknown }>) {
-      if (element) {
-        element.consume(token as never);
-        if (element.done) {
-          yield { key, value: element.current };
-          element = undefined;
+    for await (const chunk of stream) {
+      const data: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const found: { key: string | null; value: unknown }[] = [];
+      if (inElement) elementFrom = 0;
+      if (keyBytes) keyFrom = 0;
+      const length = data.length;
+      for (let i = 0; i < length; i++) {
+        let byte = data[i];
+        if (escaped) {
+          escaped = false;
+          continue;
         }
-        continue;
-      }
-      switch (token.name) {
-        case 'startObject':
-        case 'startArray':
-          if (depth === 0) {
-            const wanted = arrays === 'top' ? 'startArray' : 'startObject';
-            if (token.name !== wanted) throw new JsonShapeError(`expected a JSON ${arrays === 'top' ? 'array' : 'object'} at the top level`);
-            if (arrays === 'top') inTarget = true;
-          } else if (depth === 1 && arrays !== 'top' && token.name === 'startArray' && key !== null && arrays.includes(key)) {
-            inTarget = true;
-          } else if (inTarget && depth === (arrays === 'top' ? 1 : 2)) {
-            element = new Assembler();
-            element.consume(token as never);
+        if (inString) {
+          // Tight loops: most bytes of an export are inside strings or deep inside elements.
+          while (byte !== QUOTE && byte !== BACKSLASH && ++i < length) byte = data[i];
+          if (i === length) break;
+          if (byte === BACKSLASH) {
+            escaped = true;
             continue;
           }
-          depth += 1;
-          break;
-        case 'endObject':
-        case 'endArray':
-          depth -= 1;
-          if (depth <= 1) inTarget = arrays === 'top' && depth === 1;
-          break;
-        case 'keyValue':
-          if (depth === 1) key = token.value as string;
-          break;
-        default:
-          if (inTarget && depth === (arrays === 'top' ? 1 : 2)) yield { key, value: token.value };
-          else if (depth === 0) throw new JsonShapeError(`expected a JSON ${arrays === 'top' ? 'array' : 'object'} at the top level`);
+          inString = false;
+          if (keyBytes) {
+            keyBytes.push(data.subarray(keyFrom, i + 1));
+            key = parse(Buffer.concat(keyBytes).toString('utf8')) as string;
+            keyBytes = undefined;
+          }
+          continue;
+        }
+        if (depth > elementDepth || (depth > 1 && !inTarget)) {
+          while (byte !== QUOTE && byte !== OPEN_BRACE && byte !== CLOSE_BRACE && byte !== OPEN_BRACKET && byte !== CLOSE_BRACKET && ++i < length) byte = data[i];
+          if (i === length) break;
+          if (byte === QUOTE) inString = true;
+          else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1;
+          else depth -= 1;
+          continue;
+        }
+        if (isSpace(byte)) continue;
+        if (!started) {
+          started = true;
+          if (byte !== (arrays === 'top' ? OPEN_BRACKET : OPEN_BRACE)) throw shapeError();
+          depth = 1;
+          inTarget = arrays === 'top';
+          expectKey = arrays !== 'top';
+          continue;
+        }
+        if (depth === 0) throw new JsonShapeError('not valid JSON: text after the end of the document');
+        if (inTarget && depth === elementDepth) {
+          if (byte === COMMA || byte === CLOSE_BRACKET) {
+            if (inElement) {
+              pieces.push(data.subarray(elementFrom, i));
+              found.push({ key, value: parse(Buffer.concat(pieces).toString('utf8')) });
+              pieces = [];
+              inElement = false;
+            }
+            if (byte === CLOSE_BRACKET) {
+              depth -= 1;
+              inTarget = false;
+            }
+            continue;
+          }
+          if (!inElement) {
+            inElement = true;
+            elementFrom = i;
+          }
+        }
+        if (depth === 1 && arrays !== 'top') {
+          if (byte === QUOTE && expectKey) {
+            keyBytes = [];
+            keyFrom = i;
+            inString = true;
+            expectKey = false;
+            continue;
+          }
+          if (byte === COMMA) {
+            expectKey = true;
+            continue;
+          }
+          if (byte === OPEN_BRACKET && key !== null && arrays.includes(key)) {
+            depth = 2;
+            inTarget = true;
+            continue;
+          }
+        }
+        if (byte === QUOTE) inString = true;
+        else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1;
+        else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth -= 1;
       }
+      if (inElement) pieces.push(data.subarray(elementFrom));
+      if (keyBytes) keyBytes.push(data.subarray(keyFrom));
+      yield* found;
     }
   } catch (err) {
     if (err instanceof JsonShapeError) throw err;
-    throw new JsonShapeError(`not valid JSON: ${(err as Error).message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}`);
+    throw new JsonShapeError(`cannot read the JSON: ${(err as Error).message}`);
   } finally {
     stream.destroy();
   }
+  if (!started) throw shapeError();
+  if (depth !== 0 || inString) throw new JsonShapeError('not valid JSON: the document ends before it is complete');
 }
