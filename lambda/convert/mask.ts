@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { IGNORE_INDEX } from './classes';
-import { readPngDirect } from './png-reader';
+import { FilteredPng, inflatePng, unfilterRow } from './png-reader';
 
 /** A colour of a mask and the class index it stands for. */
 export interface ColourIndex {
@@ -117,34 +117,193 @@ export function mapColoursToIndices(
   colours: readonly ColourIndex[],
   transparentIndex?: number,
 ): { indices: Buffer; pixelsPerIndex: Uint32Array } {
+  return withColourTable(colours, (table) => (channels === 1
+    ? mapBytes(pixels, greyTable(table))
+    : mapColourPixels(pixels, channels, table, transparentIndex)));
+}
+
+/** Runs `map` with the colour table holding `colours`, and resets it after. */
+function withColourTable<T>(colours: readonly ColourIndex[], map: (table: Uint8Array) => T): T {
   const table = (colourTable ??= new Uint8Array(1 << 24).fill(IGNORE_INDEX));
   for (const { rgb, index } of colours) table[rgb] = index;
   try {
-    if (channels === 1) return mapBytes(pixels, Uint8Array.from({ length: 256 }, (_, grey) => table[grey * 0x010101]));
-    return mapColourPixels(pixels, channels, table, transparentIndex);
+    return map(table);
   } finally {
     for (const { rgb } of colours) table[rgb] = IGNORE_INDEX;
   }
 }
 
+/** The class index of each grey level, from the colour table. */
+const greyTable = (table: Uint8Array) => Uint8Array.from({ length: 256 }, (_, grey) => table[grey * 0x010101]);
+
 /**
- * Maps an indexed image by the colour of each palette entry (never by the index itself); with
- * `transparentIndex`, an entry whose tRNS alpha is below 128 takes that index.
+ * The class index of each palette entry, by the entry's colour (never by the index itself: Ground
+ * Truth once wrote wrong palette indices); with `transparentIndex`, an entry whose tRNS alpha is
+ * below 128 takes that index.
  */
-function mapPaletteToIndices(
-  paletteIndices: Uint8Array,
-  palette: Buffer,
-  paletteAlpha: Buffer | undefined,
-  colours: readonly ColourIndex[],
-  transparentIndex?: number,
-): { indices: Buffer; pixelsPerIndex: Uint32Array } {
+function classOfPaletteEntry(palette: Buffer, paletteAlpha: Buffer | undefined, colours: readonly ColourIndex[], transparentIndex?: number): Uint8Array {
   const classOfEntry = new Uint8Array(256).fill(IGNORE_INDEX);
   const classOfColour = new Map(colours.map(({ rgb, index }) => [rgb, index]));
   for (let entry = 0; entry * 3 + 2 < palette.length; entry++) {
     const transparent = transparentIndex !== undefined && paletteAlpha !== undefined && entry < paletteAlpha.length && paletteAlpha[entry] < OPAQUE_FROM;
     classOfEntry[entry] = transparent ? transparentIndex : classOfColour.get(palette.readUIntBE(entry * 3, 3)) ?? IGNORE_INDEX;
   }
-  return mapBytes(paletteIndices, classOfEntry);
+  return classOfEntry;
+}
+
+/**
+ * The class index of a pixel: through a 256-entry table for one-byte pixels (palette indices, grey
+ * levels, class numbers), else through the colour table once per run of one colour, with
+ * `transparentIndex` for alpha below 128 (as `mapColourPixels`).
+ */
+class PixelClasses {
+  private readonly grey: boolean;
+  private readonly alphaAt: number;
+  private previous = -1;
+  private value = IGNORE_INDEX;
+
+  private constructor(readonly byteTable: Uint8Array | undefined, channels: number, private readonly table: Uint8Array, private readonly transparentIndex?: number) {
+    this.grey = channels < 3;
+    this.alphaAt = transparentIndex !== undefined && (channels === 2 || channels === 4) ? channels - 1 : -1;
+  }
+
+  static ofBytes(byteTable: Uint8Array): PixelClasses {
+    return new PixelClasses(byteTable, 1, byteTable);
+  }
+
+  static ofColours(channels: number, table: Uint8Array, transparentIndex?: number): PixelClasses {
+    return new PixelClasses(undefined, channels, table, transparentIndex);
+  }
+
+  at(pixels: Uint8Array, p: number): number {
+    if (this.byteTable) return this.byteTable[pixels[p]];
+    const rgb = this.alphaAt >= 0 && pixels[p + this.alphaAt] < OPAQUE_FROM
+      ? TRANSPARENT
+      : this.grey ? pixels[p] * 0x010101 : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
+    if (rgb !== this.previous) {
+      this.previous = rgb;
+      this.value = rgb === TRANSPARENT ? this.transparentIndex! : this.table[rgb];
+    }
+    return this.value;
+  }
+}
+
+/** A row of unfiltered pixels, also as 32-bit words (it is not from the pool, so aligned). */
+interface PixelRow {
+  readonly bytes: Buffer;
+  readonly words: Int32Array;
+}
+
+function pixelRow(stride: number): PixelRow {
+  const bytes = Buffer.alloc(stride);
+  return { bytes, words: new Int32Array(bytes.buffer, 0, stride >>> 2) };
+}
+
+/**
+ * Undoes a PNG's row filters and maps its pixels to class indices in one pass, keeping two rows of
+ * pixels. Masks are flat colour, and the work follows the runs: a span of zero residuals under Sub
+ * repeats the pixel to its left, under Up the row above, so such spans are found four bytes at a time
+ * and written, pixels and class indices alike, with native fill and copy; a row of another filter is
+ * unfiltered byte by byte, then its class indices are copied from the row above when it repeats that
+ * row, or else mapped run by run (one-byte pixels) or pixel by pixel. Measured on a 1280×720 RGB mask,
+ * 8.8 ms for unfiltering then mapping becomes about 3.4 ms.
+ */
+function unfilterAndMap(png: FilteredPng, classes: PixelClasses): Buffer {
+  const { width, height, channels: bpp } = png;
+  const stride = width * bpp;
+  // Word views need 4-byte alignment.
+  const filtered = png.filtered.byteOffset % 4 === 0 ? png.filtered : Buffer.from(png.filtered);
+  const words = new Int32Array(filtered.buffer, filtered.byteOffset, filtered.length >>> 2);
+  // Not from the pool: `countIndices` reads it by aligned words. Its fills and copies go through
+  // the typed array's own methods, which are cheaper than Buffer's for the short runs of a row.
+  const indices = Buffer.allocUnsafeSlow(width * height);
+  const runs = new Uint8Array(indices.buffer, 0, indices.length);
+  const { byteTable } = classes;
+  let above = pixelRow(stride); // zeros: what filters take as the row above the first
+  let current = pixelRow(stride);
+  for (let y = 0; y < height; y++) {
+    const src = y * (stride + 1);
+    const filter = filtered[src];
+    const row = y * width;
+    const pixels = current.bytes;
+    if (filter === 1 || (filter === 2 && y > 0)) {
+      const sub = filter === 1;
+      const residuals = src + 1;
+      let p = 0;
+      if (sub) {
+        // The first pixel has nothing to its left: its residuals are its bytes.
+        for (let c = 0; c < bpp; c++) pixels[c] = filtered[residuals + c];
+        indices[row] = classes.at(pixels, 0);
+        p = 1;
+      }
+      while (p < width) {
+        const zerosTo = Math.floor((nextDiffering(filtered, words, residuals + p * bpp, residuals + stride, 0) - residuals) / bpp);
+        if (zerosTo > p) {
+          if (!sub) {
+            above.bytes.copy(pixels, p * bpp, p * bpp, zerosTo * bpp);
+            runs.copyWithin(row + p, row - width + p, row - width + zerosTo);
+          } else {
+            if (bpp === 1) pixels.fill(pixels[p - 1], p, zerosTo);
+            else pixels.fill(pixels.subarray((p - 1) * bpp, p * bpp), p * bpp, zerosTo * bpp);
+            runs.fill(indices[row + p - 1], row + p, row + zerosTo);
+          }
+          p = zerosTo;
+          if (p === width) break;
+        }
+        const at = p * bpp;
+        for (let c = 0; c < bpp; c++) pixels[at + c] = (filtered[residuals + at + c] + (sub ? pixels[at + c - bpp] : above.bytes[at + c])) & 0xff;
+        indices[row + p] = classes.at(pixels, at);
+        p++;
+      }
+    } else {
+      unfilterRow(filtered, src, pixels, 0, above.bytes, 0, stride, bpp);
+      if (y > 0 && pixels.equals(above.bytes)) {
+        runs.copyWithin(row, row - width, row);
+      } else if (byteTable) {
+        for (let p = 0; p < width;) {
+          const value = pixels[p];
+          const end = nextDiffering(pixels, current.words, p + 1, width, value);
+          runs.fill(byteTable[value], row + p, row + end);
+          p = end;
+        }
+      } else {
+        for (let p = 0; p < width; p++) indices[row + p] = classes.at(pixels, p * bpp);
+      }
+    }
+    const done = current;
+    current = above;
+    above = done;
+  }
+  return indices;
+}
+
+/** The first byte of `bytes[start, end)` other than `value`, or `end`; `words` is `bytes` as 32-bit words. */
+function nextDiffering(bytes: Uint8Array, words: Int32Array, start: number, end: number, value: number): number {
+  let i = start;
+  for (; i < end && (i & 3) !== 0; i++) if (bytes[i] !== value) return i;
+  const word = value * 0x01010101 | 0;
+  let w = i >>> 2;
+  const last = end >>> 2;
+  while (w < last && words[w] === word) w++;
+  for (i = Math.max(i, w << 2); i < end; i++) if (bytes[i] !== value) return i;
+  return end;
+}
+
+/** Pixels per class index, counted once per run of equal 4-byte words (see `mapBytes`). */
+function countIndices(indices: Buffer): Uint32Array {
+  const perValue = new Float64Array(256);
+  const groups = indices.length >>> 2;
+  const words = new Int32Array(indices.buffer, indices.byteOffset, groups);
+  let runStart = 0;
+  for (let g = 1; g < groups; g++) {
+    if (words[g] !== words[runStart]) {
+      countWordRun(perValue, words[runStart], g - runStart);
+      runStart = g;
+    }
+  }
+  if (groups > 0) countWordRun(perValue, words[runStart], groups - runStart);
+  for (let i = groups * 4; i < indices.length; i++) perValue[indices[i]]++;
+  return Uint32Array.from(perValue);
 }
 
 /**
@@ -152,10 +311,10 @@ function mapPaletteToIndices(
  * through `classOfValue`: what the value means comes from the format, not from the colour.
  */
 export async function decodeIndexMask(png: Buffer, classOfValue: Uint8Array, options: { limitInputPixels: number; resizeTo?: { width: number; height: number } }): Promise<ClassIndexMask> {
-  const direct = await readPngDirect(png, options.limitInputPixels);
-  if (!direct || direct.channels !== 1) throw new Error('a class-number mask must be an 8-bit palette or grey PNG');
-  const mapped = mapBytes(direct.data, classOfValue);
-  const mask = { ...mapped, width: direct.width, height: direct.height };
+  const inflated = await inflatePng(png, options.limitInputPixels);
+  if (!inflated || inflated.channels !== 1) throw new Error('a class-number mask must be an 8-bit palette or grey PNG');
+  const indices = unfilterAndMap(inflated, PixelClasses.ofBytes(classOfValue));
+  const mask = { indices, pixelsPerIndex: countIndices(indices), width: inflated.width, height: inflated.height };
   return options.resizeTo ? resizeClassIndexMask(mask, options.resizeTo.width, options.resizeTo.height) : mask;
 }
 
@@ -178,7 +337,7 @@ export function resizeClassIndexMask(mask: ClassIndexMask, width: number, height
 
 /**
  * Decodes a colour mask PNG of any type (RGB, RGBA, palette, grey) and maps it to class indices.
- * 8-bit PNGs are read directly (see `readPngDirect`); others go through sharp. With `resizeTo`, the
+ * 8-bit PNGs are read directly (see `readPngDirect` and `unfilterAndMap`); others go through sharp. With `resizeTo`, the
  * mask is first scaled with nearest-neighbour, which keeps its colours exact.
  */
 export async function decodeColourMask(
@@ -187,12 +346,13 @@ export async function decodeColourMask(
   options: { limitInputPixels: number; resizeTo?: { width: number; height: number }; transparentIndex?: number },
 ): Promise<ClassIndexMask> {
   const { transparentIndex } = options;
-  const direct = options.resizeTo ? undefined : await readPngDirect(png, options.limitInputPixels);
-  if (direct) {
-    const mapped = direct.palette
-      ? mapPaletteToIndices(direct.data, direct.palette, direct.paletteAlpha, colours, transparentIndex)
-      : mapColoursToIndices(direct.data, direct.channels, colours, transparentIndex);
-    return { ...mapped, width: direct.width, height: direct.height };
+  const inflated = options.resizeTo ? undefined : await inflatePng(png, options.limitInputPixels);
+  if (inflated) {
+    const { palette, channels } = inflated;
+    const indices = palette
+      ? unfilterAndMap(inflated, PixelClasses.ofBytes(classOfPaletteEntry(palette, inflated.paletteAlpha, colours, transparentIndex)))
+      : withColourTable(colours, (table) => unfilterAndMap(inflated, channels === 1 ? PixelClasses.ofBytes(greyTable(table)) : PixelClasses.ofColours(channels, table, transparentIndex)));
+    return { indices, pixelsPerIndex: countIndices(indices), width: inflated.width, height: inflated.height };
   }
   let pipeline = sharp(png, { limitInputPixels: options.limitInputPixels, failOn: 'error' });
   if (options.resizeTo) pipeline = pipeline.resize(options.resizeTo.width, options.resizeTo.height, { kernel: 'nearest', fit: 'fill' });

@@ -19,15 +19,35 @@ export interface DirectPng {
   readonly paletteAlpha?: Buffer;
 }
 
+/** An 8-bit PNG's header and its inflated rows, still filtered: each row is its filter type, then `width × channels` bytes. */
+export interface FilteredPng {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 2 | 3 | 4;
+  readonly filtered: Buffer;
+  readonly palette?: Buffer;
+  readonly paletteAlpha?: Buffer;
+}
+
 /**
  * Reads the pixels of an 8-bit, non-interlaced PNG as stored, without expanding a palette: a
  * Ground Truth mask is an indexed PNG, and its palette indices plus the colour of each palette entry
  * are all the mapping by colour needs (a third of the bytes of the RGB that a general decoder returns).
  * Returns `undefined` for the PNGs it does not read (16-bit, bit depths below 8, interlaced); throws
- * when the file is corrupt or declares more than `maxPixels`. Inflation runs on the thread pool, with
- * its output bounded by the size the header declares.
+ * when the file is corrupt or declares more than `maxPixels`.
  */
 export async function readPngDirect(png: Buffer, maxPixels: number): Promise<DirectPng | undefined> {
+  const inflated = await inflatePng(png, maxPixels);
+  if (!inflated) return undefined;
+  const { width, height, channels, filtered, palette, paletteAlpha } = inflated;
+  return { width, height, channels, data: unfilter(filtered, width * channels, height, channels), palette, paletteAlpha };
+}
+
+/**
+ * `readPngDirect` up to the row filters, for readers that undo them as they go. Inflation runs on the
+ * thread pool, with its output bounded by the size the header declares.
+ */
+export async function inflatePng(png: Buffer, maxPixels: number): Promise<FilteredPng | undefined> {
   if (png.length < 33 || !png.subarray(0, 8).equals(SIGNATURE)) throw new Error('not a PNG');
   let width = 0;
   let height = 0;
@@ -72,49 +92,55 @@ export async function readPngDirect(png: Buffer, maxPixels: number): Promise<Dir
   // One output chunk of the declared size: no per-16-KiB callbacks, no concatenation.
   const filtered = await inflateAsync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: expected + 1, chunkSize: Math.max(expected + 1, 64) });
   if (filtered.length !== expected) throw new Error(`PNG image data holds ${filtered.length} bytes, its ${width}×${height} header needs ${expected}`);
-  return { width, height, channels, data: unfilter(filtered, stride, height, channels), palette: indexed ? palette : undefined, paletteAlpha: indexed ? paletteAlpha : undefined };
+  return { width, height, channels, filtered, palette: indexed ? palette : undefined, paletteAlpha: indexed ? paletteAlpha : undefined };
 }
 
 /** Reverses PNG's per-row filters (None, Sub, Up, Average, Paeth). */
 function unfilter(filtered: Buffer, stride: number, height: number, bpp: number): Buffer {
   const out = Buffer.allocUnsafe(stride * height);
+  const none = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
-    const filter = filtered[y * (stride + 1)];
-    const src = y * (stride + 1) + 1;
     const row = y * stride;
-    const up = row - stride;
-    switch (filter) {
-      case 0:
-        out.set(filtered.subarray(src, src + stride), row);
-        break;
-      case 1:
-        for (let x = 0; x < stride; x++) out[row + x] = (filtered[src + x] + (x >= bpp ? out[row + x - bpp] : 0)) & 0xff;
-        break;
-      case 2:
-        for (let x = 0; x < stride; x++) out[row + x] = (filtered[src + x] + (y > 0 ? out[up + x] : 0)) & 0xff;
-        break;
-      case 3:
-        for (let x = 0; x < stride; x++) {
-          const left = x >= bpp ? out[row + x - bpp] : 0;
-          const above = y > 0 ? out[up + x] : 0;
-          out[row + x] = (filtered[src + x] + ((left + above) >> 1)) & 0xff;
-        }
-        break;
-      case 4:
-        for (let x = 0; x < stride; x++) {
-          const a = x >= bpp ? out[row + x - bpp] : 0;
-          const b = y > 0 ? out[up + x] : 0;
-          const c = x >= bpp && y > 0 ? out[up + x - bpp] : 0;
-          const p = a + b - c;
-          const pa = Math.abs(p - a);
-          const pb = Math.abs(p - b);
-          const pc = Math.abs(p - c);
-          out[row + x] = (filtered[src + x] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
-        }
-        break;
-      default:
-        throw new Error(`PNG row ${y} has an unknown filter type ${filter}`);
-    }
+    unfilterRow(filtered, y * (stride + 1), out, row, y > 0 ? out : none, y > 0 ? row - stride : 0, stride, bpp);
   }
   return out;
+}
+
+/**
+ * Reverses the filter of the row at `filtered[src]` (its filter type, then `stride` bytes) into
+ * `out[at..]`, given the unfiltered row above at `above[aboveAt..]` (zeros for the first row).
+ */
+export function unfilterRow(filtered: Uint8Array, src: number, out: Uint8Array, at: number, above: Uint8Array, aboveAt: number, stride: number, bpp: number): void {
+  const filter = filtered[src++];
+  switch (filter) {
+    case 0:
+      out.set(filtered.subarray(src, src + stride), at);
+      break;
+    case 1:
+      for (let x = 0; x < stride; x++) out[at + x] = (filtered[src + x] + (x >= bpp ? out[at + x - bpp] : 0)) & 0xff;
+      break;
+    case 2:
+      for (let x = 0; x < stride; x++) out[at + x] = (filtered[src + x] + above[aboveAt + x]) & 0xff;
+      break;
+    case 3:
+      for (let x = 0; x < stride; x++) {
+        const left = x >= bpp ? out[at + x - bpp] : 0;
+        out[at + x] = (filtered[src + x] + ((left + above[aboveAt + x]) >> 1)) & 0xff;
+      }
+      break;
+    case 4:
+      for (let x = 0; x < stride; x++) {
+        const a = x >= bpp ? out[at + x - bpp] : 0;
+        const b = above[aboveAt + x];
+        const c = x >= bpp ? above[aboveAt + x - bpp] : 0;
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        out[at + x] = (filtered[src + x] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
+      }
+      break;
+    default:
+      throw new Error(`PNG row ${(src - 1) / (stride + 1)} has an unknown filter type ${filter}`);
+  }
 }
