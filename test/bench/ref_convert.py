@@ -4,9 +4,9 @@ turn a labeling export into the built-in Semantic Segmentation algorithm's chann
 (classes from colours or polygons, unknown colours to 255, whole JPEGs copied, a seeded split).
 
 It is the performance anchor of `npm run bench:convert`: segpipe's whole command is timed against
-this whole command on the same data. It does the same work segpipe does for each item (read the
-image's header, never decode a JPEG it copies; read the mask; write both; count pixels per class),
-in one process, as a hand-written script would.
+this whole command on the same data. It does for each item what a careful PIL user does: open and
+decode the image to check that it is readable (then copy a JPEG's bytes rather than re-encode it),
+read the mask, write both, count pixels per class, in one process, as a hand-written script would.
 
 usage:
   ref_convert.py --manifest M --local-root R --out O    Ground Truth output manifest, s3://B/K read from R/B/K
@@ -57,9 +57,11 @@ def jpeg_is_whole(path):
 
 
 def open_image(path):
-    """The image with only its header read, or the reason it cannot be used."""
+    """The image, opened and decoded to check that it is readable, or the reason it cannot be used."""
     try:
-        return Image.open(path), None
+        image = Image.open(path)
+        image.load()
+        return image, None
     except FileNotFoundError:
         return None, "image missing"
     except OSError as error:
