@@ -202,7 +202,7 @@ export function benchCommand(): Command {
 
         const segpipe = (out: string, ...args: string[]): WholeCommand => ({
           command: process.execPath,
-          args: [join(REPOSITORY, 'bin', 'segpipe.js'), 'convert', ...args, '--out', out, '--concurrency', String(options.concurrency)],
+          args: [join(REPOSITORY, 'dist', 'segpipe.js'), 'convert', ...args, '--out', out, '--concurrency', String(options.concurrency)],
           out,
         });
         const reference = (out: string, ...args: string[]): WholeCommand => ({ command: options.python, args: [options.reference, ...args, '--out', out], out });
@@ -211,7 +211,7 @@ export function benchCommand(): Command {
         const comparisons = [
           {
             what: 'Ground Truth, palette masks', target: 5,
-            ours: segpipe(ours, '--manifest', compared, '--local-root', work),
+            ours: segpipe(ours, '--input', compared, '--local-root', work),
             reference: reference(theirs, '--manifest', compared, '--local-root', work),
           },
           {
