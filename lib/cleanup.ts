@@ -55,20 +55,20 @@ export class SegpipeCleanup extends Construct {
     const { resourcePrefix: prefix } = props;
     const sagemakerArn = (resource: string) => Arn.format({ service: 'sagemaker', resource, resourceName: `${prefix}-*` }, stack);
     const ownedByStack = { StringEquals: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: stack.stackName } };
-    const identity = { STACK_NAME: stack.stackName, RESOURCE_PREFIX: prefix, POWERTOOLS_SERVICE_NAME: 'segpipe' };
+    const identity = { stackName: stack.stackName, resourcePrefix: prefix };
     const deployable = [sagemakerArn('endpoint'), sagemakerArn('endpoint-config'), sagemakerArn('model')];
 
     this.cleanUp = new HandlerFunction(this, 'CleanUp', {
       handler: 'clean-up',
       description: 'segpipe: deletes idle, expired or failed endpoints and unused endpoint configs and models',
-      environment: {
+      settings: {
         ...identity,
-        IDLE_MINUTES: String(props.hosting.idleMinutes),
-        TIME_TO_LIVE_HOURS: String(props.hosting.timeToLiveHours),
-        KEEP_MODELS: String(props.cleanup.keepModels),
-        DRY_RUN: String(props.cleanup.dryRun),
-        GRACE_MINUTES: String((props.deployGracePeriod ?? Duration.hours(1)).toMinutes()),
-        TOPIC_ARN: props.topic.topicArn,
+        idleMinutes: props.hosting.idleMinutes,
+        timeToLiveHours: props.hosting.timeToLiveHours,
+        keepModels: props.cleanup.keepModels,
+        dryRun: props.cleanup.dryRun,
+        graceMinutes: (props.deployGracePeriod ?? Duration.hours(1)).toMinutes(),
+        topicArn: props.topic.topicArn,
       },
       timeout: Duration.minutes(5),
     });
@@ -76,11 +76,11 @@ export class SegpipeCleanup extends Construct {
     this.cleanUp.function.configureAsyncInvoke({ retryAttempts: 0 });
     const tearDownStart = new HandlerFunction(this, 'TearDownStart', {
       handler: 'tear-down', exportName: 'onEvent', description: 'segpipe: on stack deletion, stops the stack\'s jobs and deletes its SageMaker resources',
-      environment: { ...identity, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn }, timeout: Duration.minutes(5),
+      settings: { ...identity, stateMachineArn: props.stateMachine.stateMachineArn }, timeout: Duration.minutes(5),
     });
     const tearDownCheck = new HandlerFunction(this, 'TearDownCheck', {
       handler: 'tear-down', exportName: 'isComplete', description: 'segpipe: on stack deletion, goes on until the stack\'s SageMaker resources are gone',
-      environment: { ...identity, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn }, timeout: Duration.minutes(5),
+      settings: { ...identity, stateMachineArn: props.stateMachine.stateMachineArn }, timeout: Duration.minutes(5),
     });
 
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>

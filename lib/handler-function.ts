@@ -1,12 +1,13 @@
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HandlerName, HandlerSettings, SETTINGS_VARIABLE } from '../lambda/shared/settings';
 
 const REPO_ROOT = join(__dirname, '..');
 const NODE_MODULES = join(REPO_ROOT, 'node_modules');
@@ -45,9 +46,11 @@ export function sharpLayer(scope: Construct, id: string): lambda.LayerVersion {
   });
 }
 
-export interface HandlerFunctionProps {
+export interface HandlerFunctionProps<N extends HandlerName> {
   /** File under `lambda/handlers/`, without extension. */
-  readonly handler: string;
+  readonly handler: N;
+  /** What the handler is told: one JSON value in its environment, which it parses at start-up. */
+  readonly settings: HandlerSettings<N>;
   /**
    * The function the file exports for Lambda to call.
    * @default 'handler'
@@ -59,7 +62,6 @@ export interface HandlerFunctionProps {
    * @default - none
    */
   readonly layers?: lambda.ILayerVersion[];
-  readonly environment: Record<string, string>;
   /**
    * @default Duration.minutes(1)
    */
@@ -79,12 +81,15 @@ export interface HandlerFunctionProps {
  * A segpipe handler: bundled by the local esbuild from `lambda/handlers/<handler>.ts`, its own role
  * (only what it is granted, logs to its own log group), a log group with a retention.
  */
-export class HandlerFunction extends Construct {
+export class HandlerFunction<N extends HandlerName = HandlerName> extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly role: iam.Role;
+  /** The handler's file under `lambda/handlers/`, which names its settings. */
+  public readonly handlerName: N;
 
-  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps<N>) {
     super(scope, id);
+    this.handlerName = props.handler;
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -102,7 +107,7 @@ export class HandlerFunction extends Construct {
       role: this.role,
       logGroup,
       layers: props.layers,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { [SETTINGS_VARIABLE]: Stack.of(this).toJsonString(props.settings), NODE_OPTIONS: '--enable-source-maps' },
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       bundling: {

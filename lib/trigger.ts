@@ -36,7 +36,7 @@ export class SegpipeTrigger extends Construct {
     this.startRun = new HandlerFunction(this, 'StartRun', {
       handler: 'start-run',
       description: 'segpipe: starts one run per uploaded batch',
-      environment: { ARTIFACTS_BUCKET: artifactsBucket.bucketName, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      settings: { artifactsBucket: artifactsBucket.bucketName, stateMachineArn: props.stateMachine.stateMachineArn },
       encryptionKey: props.encryptionKey,
     });
     const role = this.startRun.role;

@@ -1,7 +1,8 @@
 import { ChannelSummary, assembleChannels } from '../workflow/dataset';
-import { logger, readSettings, scratchStore, store } from './runtime';
+import { readHandlerSettings } from '../shared/settings';
+import { logger, scratchStore, store } from './runtime';
 
-const settings = readSettings();
+const settings = readHandlerSettings('assemble-channels');
 
 /** Builds and checks the run's four channels from the dataset, before any GPU is paid for. */
 export async function handler(event: { runId: string; chunks: unknown[] }): Promise<ChannelSummary> {

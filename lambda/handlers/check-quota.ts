@@ -1,9 +1,9 @@
 import { ServiceQuotasClient, paginateListServiceQuotas } from '@aws-sdk/client-service-quotas';
 import { checkTrainingQuota, trainingQuotaName } from '../workflow/quota';
+import { readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
 
-const instanceType = process.env.TRAINING_INSTANCE_TYPE ?? 'ml.p3.2xlarge';
-const spot = process.env.TRAINING_SPOT === 'true';
+const { trainingInstanceType: instanceType, spot } = readHandlerSettings('check-quota');
 const quotas = new ServiceQuotasClient({});
 
 /** Checks the account's SageMaker quota for the training instance before anyone is paid to label. */

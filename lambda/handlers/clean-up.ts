@@ -2,8 +2,9 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { CleanupDecision, CleanupPolicy, CleanupResult, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
+import { CleanupDecision, CleanupResult, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
 import { withThrottlingRetry } from '../shared/aws-calls';
+import { HandlerSettings, readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
 
 /** What EventBridge hands over: the schedule's event, or an endpoint's state change. */
@@ -14,24 +15,21 @@ export interface CleanupEvent {
 
 export const DELETED_DETAIL_TYPE = 'Segpipe Resource Deleted';
 
-/** Read per invocation: cheap, and a changed setting applies without a new container. */
-const policyFromEnvironment = (): CleanupPolicy => ({
-  stackName: process.env.STACK_NAME ?? '',
-  resourcePrefix: process.env.RESOURCE_PREFIX ?? 'segpipe',
-  idleMinutes: Number(process.env.IDLE_MINUTES ?? '120'),
-  timeToLiveHours: Number(process.env.TIME_TO_LIVE_HOURS ?? '0'),
-  keepModels: Number(process.env.KEEP_MODELS ?? '1'),
-  dryRun: process.env.DRY_RUN === 'true',
-  graceMinutes: Number(process.env.GRACE_MINUTES ?? '60'),
-});
 const clients = { sagemaker: new SageMakerClient({}), cloudwatch: new CloudWatchClient({}) };
 const events = new EventBridgeClient({});
 const sns = new SNSClient({});
 
-/** Sweeps the stack's SageMaker resources; after an endpoint failed, also tells the user. */
-export async function handler(event: CleanupEvent): Promise<CleanupResult> {
-  const policy = policyFromEnvironment();
-  if (!policy.stackName) throw new Error('environment variable STACK_NAME is not set');
+/**
+ * Sweeps the stack's SageMaker resources by a policy; after an endpoint failed, also tells the user.
+ * Lambda's handler has the function's settings; tests make one per policy.
+ */
+export function cleanUpHandler(policy: HandlerSettings<'clean-up'>): (event: CleanupEvent) => Promise<CleanupResult> {
+  return (event) => cleanUp(policy, event);
+}
+
+export const handler = cleanUpHandler(readHandlerSettings('clean-up'));
+
+async function cleanUp(policy: HandlerSettings<'clean-up'>, event: CleanupEvent): Promise<CleanupResult> {
   const failedEndpoint = event['detail-type'] === 'SageMaker Endpoint State Change' ? event.detail?.EndpointName : undefined;
   logger.appendKeys({ dryRun: policy.dryRun, trigger: failedEndpoint ? `endpoint ${failedEndpoint} FAILED` : 'schedule' });
   const result = await cleanUpStackResources(clients, policy, {
@@ -54,7 +52,7 @@ export async function handler(event: CleanupEvent): Promise<CleanupResult> {
   });
   for (const vanished of result.vanished) logger.info('already gone', { ...vanished });
   for (const kept of result.kept) logger.debug('kept', { ...kept });
-  if (failedEndpoint) await notifyFailedEndpoint(failedEndpoint, result, process.env.TOPIC_ARN ?? '');
+  if (failedEndpoint) await notifyFailedEndpoint(failedEndpoint, result, policy.topicArn);
   if (result.errors.length > 0) {
     // Failing the invocation makes the errors visible in the function's metrics; the next sweep retries.
     throw new Error(`clean-up could not delete ${result.errors.map((e) => `${e.kind} ${e.name} (${e.error})`).join('; ')}`);

@@ -1,8 +1,9 @@
 import { ChunkSummary, ConversionChunk, convertChunk } from '../workflow/dataset';
 import { useSharpForConcurrentItems } from '../convert/mask';
-import { logger, readSettings, store } from './runtime';
+import { readHandlerSettings } from '../shared/settings';
+import { logger, store } from './runtime';
 
-const settings = readSettings();
+const settings = readHandlerSettings('convert-chunk');
 useSharpForConcurrentItems();
 
 /** Converts one chunk of Ground Truth output lines into the dataset. */

@@ -2,10 +2,10 @@ import { updateBatchState } from '../workflow/batch';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
-import { logger, readSettings, store } from './runtime';
+import { readHandlerSettings } from '../shared/settings';
+import { logger, store } from './runtime';
 
-const settings = readSettings();
-const minimumMiou = Number(process.env.MIN_VALIDATION_MIOU ?? '0.5');
+const settings = readHandlerSettings('finish-run');
 
 export interface FinishRunEvent {
   readonly status: RunStatus;
@@ -18,7 +18,7 @@ export interface FinishRunEvent {
 /** Writes the run report and returns the notification's subject, message and event detail. */
 export async function handler(event: FinishRunEvent): Promise<{ subject: string; message: string; detail: RunReport; reportUri: string }> {
   const report = buildRunReport({
-    status: event.status, state: event.state, runId: event.runId, endpointName: endpointName(settings.resourcePrefix), minimumMiou,
+    status: event.status, state: event.state, runId: event.runId, endpointName: endpointName(settings.resourcePrefix), minimumMiou: settings.minValidationMiou,
     startedAt: event.startedAt, finishedAt: new Date().toISOString(),
   });
   await releaseUnlabeledImages(event);

@@ -1,7 +1,8 @@
 import { ConversionPlan, planConversion } from '../workflow/dataset';
-import { logger, readSettings, store } from './runtime';
+import { readHandlerSettings } from '../shared/settings';
+import { logger, store } from './runtime';
 
-const settings = readSettings();
+const settings = readHandlerSettings('plan-conversion');
 
 /** Cuts the labeled manifest into chunks for the Distributed Map, and fixes the class order. */
 export async function handler(event: { runId: string; manifest: string }): Promise<ConversionPlan> {

@@ -1,6 +1,7 @@
 import { LabelingInputs, writeLabelingInputs } from '../workflow/labeling';
 import { RunResourceNames, runResourceNames } from '../workflow/names';
-import { logger, readSettings, store } from './runtime';
+import { readHandlerSettings } from '../shared/settings';
+import { logger, store } from './runtime';
 
 /** The execution's input. */
 export interface RunInput {
@@ -27,8 +28,7 @@ export interface PreparedRun {
   readonly images: number;
 }
 
-const settings = readSettings();
-const workforce = process.env.WORKFORCE ?? 'none';
+const settings = readHandlerSettings('prepare-run');
 
 /** Names what the run creates and, for a batch of images, writes the labeling job's inputs. */
 export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
@@ -44,7 +44,7 @@ export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
   const images = input.images ?? [];
   const notS3 = images.filter((image) => typeof image !== 'string' || !/^s3:\/\/[^/]+\/.+/.test(image));
   if (notS3.length > 0) throw new Error(`images must be s3://bucket/key URIs; these are not: ${notS3.slice(0, 5).map((i) => JSON.stringify(i)).join(', ')}`);
-  if (workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: images.length };
+  if (settings.workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: images.length };
   const labeling = await writeLabelingInputs(store, settings.artifactsBucket, runId, images, settings.labelClasses);
   logger.info('labeling inputs written', { images: images.length, ...labeling });
   return { runId, batch: input.batch, mode: 'label', names, labeling, images: images.length };

@@ -1,14 +1,14 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState } from '../workflow/batch';
-import { logger, readSettings, store } from './runtime';
+import { readHandlerSettings } from '../shared/settings';
+import { logger, store } from './runtime';
 
 /** The part of an S3 "Object Created" event from EventBridge that matters here. */
 export interface ObjectCreatedEvent {
   readonly detail: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string } };
 }
 
-const settings = readSettings();
-const stateMachineArn = process.env.STATE_MACHINE_ARN ?? '';
+const settings = readHandlerSettings('start-run');
 const sfn = new SFNClient({ endpoint: process.env.SEGPIPE_SFN_ENDPOINT || undefined });
 
 export interface StartRunResult {
@@ -55,7 +55,7 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
     input = { batch: object.batch, generation: state.generation };
   }
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: settings.stateMachineArn, name: executionName, input: JSON.stringify(input) }));
   } catch (err) {
     // A closed execution of that name: this generation already ran; the next event after its snapshot starts the next.
     if (!(err instanceof ExecutionAlreadyExists)) throw err;

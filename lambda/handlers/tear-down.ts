@@ -1,7 +1,8 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { TearDownTarget, tearDownStackResources } from '../cleanup/tear-down';
+import { tearDownStackResources } from '../cleanup/tear-down';
+import { readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
 
 /** The custom-resource event the CDK provider framework passes on. */
@@ -17,11 +18,7 @@ export interface TearDownEvent {
  */
 const STACK_GOING_AWAY = new Set(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS']);
 
-const target: TearDownTarget = {
-  stackName: process.env.STACK_NAME ?? '',
-  resourcePrefix: process.env.RESOURCE_PREFIX ?? 'segpipe',
-  stateMachineArn: process.env.STATE_MACHINE_ARN ?? '',
-};
+const target = readHandlerSettings('tear-down');
 const clients = { sagemaker: new SageMakerClient({}), sfn: new SFNClient({}) };
 const cloudformation = new CloudFormationClient({});
 

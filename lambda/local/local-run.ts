@@ -213,9 +213,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       });
     });
     workflow = await prepareLocalWorkflow(config, server, {
-      STATE_MACHINE_ARN, SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(),
+      settings: { stateMachineArn: STATE_MACHINE_ARN }, environment: { SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen() },
     });
-    const { handler: startRun } = await import('../handlers/start-run');
+    const { startRun } = workflow;
 
     // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
     log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${batch}/; the last one gets no labels (a failed labeling item)`);

@@ -1,14 +1,17 @@
 import { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { synthesizeStack } from '../../lib/synthesize';
+import { HandlerFunction } from '../../lib/handler-function';
 import { SegpipeStack } from '../../lib/segpipe-stack';
+import type { ObjectCreatedEvent, StartRunResult } from '../handlers/start-run';
+import { SETTINGS_VARIABLE } from '../shared/settings';
 import { EmbeddedS3Server } from './embedded-s3-server';
 import { AslDefinition, RunWorkflowOptions, TaskHandler, allStates, resolveCloudFormation, runWorkflow, synthesizedDefinition } from './workflow-runner';
 
 export const INBOX_BUCKET = 'inbox';
 export const ARTIFACTS_BUCKET = 'artifacts';
 
-/** The workflow's Lambda handlers by file name; loaded after the environment is set, as Lambda would. */
+/** The workflow's Lambda handlers by file name; each loaded after its settings are in the environment, as Lambda would. */
 const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> = {
   'check-batch': () => import('../handlers/check-batch') as never,
   'snapshot-batch': () => import('../handlers/snapshot-batch') as never,
@@ -28,17 +31,26 @@ export interface LocalWorkflow {
   readonly definition: AslDefinition;
   /** The real handlers, by the name of the Lambda state that invokes them. */
   readonly lambdaStates: Record<string, TaskHandler>;
+  /** The real start Lambda, with the trigger's settings: uploads' events start runs through it. */
+  readonly startRun: (event: ObjectCreatedEvent) => Promise<StartRunResult>;
   /** Runs one execution; `tasks` answer the non-Lambda states by state name. */
   run(options: Omit<RunWorkflowOptions, 'definition' | 'tasks'> & { tasks: Record<string, TaskHandler> }): ReturnType<typeof runWorkflow>;
+}
+
+export interface LocalWorkflowOverrides {
+  /** Settings replaced in every handler whose settings have them, such as a shorter `quietSeconds`. */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Environment variables besides the handlers' settings, such as `SEGPIPE_SFN_ENDPOINT`. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
  * The state machine `cdk deploy` ships, for a configuration, ready to execute on this machine: the
  * stack is synthesized, its definition resolved with the local bucket names, and its Lambda states run
- * the real handlers in this process, against the embedded S3 server, with the environment the
- * template gives them (and `environmentOverrides`, which the local run uses to shorten waits).
+ * the real handlers in this process, against the embedded S3 server, each with the settings the
+ * template gives its function (and `overrides`, which the local run uses to shorten waits).
  */
-export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS3Server, environmentOverrides: Record<string, string> = {}): Promise<LocalWorkflow> {
+export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS3Server, overrides: LocalWorkflowOverrides = {}): Promise<LocalWorkflow> {
   const { stack, template } = synthesizeStack(rawConfig);
   const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const refs = {
@@ -47,30 +59,37 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
   };
   const definition = synthesizedDefinition(template, logicalId(stack.workflow.stateMachine), refs);
 
-  // One process runs every handler: the union of their environments (they agree where they overlap).
-  const functions = template.toJSON().Resources as Record<string, { Properties: { Environment?: { Variables: Record<string, unknown> } } }>;
-  const variables = Object.assign({}, ...Object.values(stack.workflow.handlers).map((fn) => functions[logicalId(fn.function)].Properties.Environment?.Variables ?? {}));
-  const environment = resolveCloudFormation(variables, { refs, mappings: {} }) as Record<string, string>;
-  Object.assign(process.env, environment, {
+  Object.assign(process.env, {
     SEGPIPE_S3_ENDPOINT: server.endpoint,
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REGION: 'us-east-1',
     POWERTOOLS_LOG_LEVEL: 'WARN',
-  }, environmentOverrides);
+  }, overrides.environment);
+  // One process runs every handler, and each reads its settings once, when its module loads: each
+  // module is loaded with its own function's settings in the environment.
+  const functions = template.toJSON().Resources as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+  const loadWithSettings = <T>(fn: HandlerFunction, loadModule: () => Promise<T>): Promise<T> => {
+    const variables = resolveCloudFormation(functions[logicalId(fn.function)].Properties.Environment.Variables, { refs, mappings: {} }) as Record<string, string>;
+    const settings = JSON.parse(variables[SETTINGS_VARIABLE]) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(overrides.settings ?? {})) if (name in settings) settings[name] = value;
+    process.env[SETTINGS_VARIABLE] = JSON.stringify(settings);
+    return loadModule();
+  };
 
   const lambdaStates: Record<string, TaskHandler> = {};
   for (const [name, fn] of Object.entries(stack.workflow.handlers)) {
     const loadModule = HANDLER_MODULES[name];
     if (!loadModule) throw new Error(`no local module for the handler ${name}`);
-    const module = await loadModule();
+    const module = await loadWithSettings(fn, loadModule);
     const arn = `arn:aws:local:us-east-1:123456789012:${logicalId(fn.function)}`;
     for (const [state, definitionState] of allStates(definition)) {
       if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input);
     }
   }
+  const { handler: startRun } = await loadWithSettings(stack.trigger.startRun, () => import('../handlers/start-run'));
   return {
-    stack, template, definition, lambdaStates,
+    stack, template, definition, lambdaStates, startRun,
     run: ({ tasks, ...options }) => runWorkflow({ ...options, definition, tasks: { ...lambdaStates, ...tasks } }),
   };
 }

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pickCostSettings } from '../../lambda/cost/estimate';
+import { HandlerName, HandlerSettings } from '../../lambda/shared/settings';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
 import { HandlerFunction, sharpLayer } from '../handler-function';
@@ -39,33 +40,32 @@ export class WorkflowFunctions {
   constructor(scope: Construct, props: WorkflowFunctionsProps) {
     const { config, inboxBucket, artifactsBucket, encryptionKey } = props;
     const layer = sharpLayer(scope, 'SharpLayer');
-    const environment = {
-      ARTIFACTS_BUCKET: artifactsBucket.bucketName,
-      INBOX_BUCKET: inboxBucket.bucketName,
-      QUIET_SECONDS: String(config.batch.quietSeconds),
-      TRAINING_INSTANCE_TYPE: config.training.instanceType,
-      TRAINING_SPOT: String(config.training.spot),
-      LABEL_CLASSES: JSON.stringify(config.labelClasses),
-      WORKFORCE: config.workforce.type,
-      VALIDATION_FRACTION: String(config.split.validationFraction),
-      SPLIT_SEED: config.split.seed,
-      MIN_TRAINING_SAMPLES: String(config.training.minSamples),
-      MIN_VALIDATION_MIOU: String(config.minValidationMiou),
-      RESOURCE_PREFIX: props.resourcePrefix,
-      POWERTOOLS_SERVICE_NAME: 'segpipe',
-    };
-    const handler = (id: string, name: string, description: string, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean } = {}) =>
-      new HandlerFunction(scope, id, { handler: name, description, layers: extra.sharp ? [layer] : [], environment, encryptionKey, ...extra });
-    this.checkBatch = handler('CheckBatch', 'check-batch', 'segpipe: tells whether an uploaded batch has settled');
-    this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken');
-    this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs');
-    this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid');
-    this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid');
-    this.checkBudget.function.addEnvironment('COST_SETTINGS', JSON.stringify(pickCostSettings(config)));
-    this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', { timeout: Duration.minutes(5), sharp: true });
-    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
-    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
-    this.finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification');
+    const artifacts = { artifactsBucket: artifactsBucket.bucketName };
+    const handler = <N extends HandlerName>(id: string, name: N, description: string, settings: HandlerSettings<N>, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean } = {}) =>
+      new HandlerFunction(scope, id, { handler: name, description, settings, layers: extra.sharp ? [layer] : [], encryptionKey, ...extra });
+    this.checkBatch = handler('CheckBatch', 'check-batch', 'segpipe: tells whether an uploaded batch has settled', {
+      ...artifacts, inboxBucket: inboxBucket.bucketName, quietSeconds: config.batch.quietSeconds,
+    });
+    this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken', { ...artifacts, inboxBucket: inboxBucket.bucketName });
+    this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs', {
+      ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.workforce.type, labelClasses: [...config.labelClasses],
+    });
+    this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid', {
+      trainingInstanceType: config.training.instanceType, spot: config.training.spot,
+    });
+    this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config));
+    this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', {
+      ...artifacts, labelClasses: [...config.labelClasses],
+    }, { timeout: Duration.minutes(5), sharp: true });
+    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', {
+      ...artifacts, validationFraction: config.split.validationFraction, splitSeed: config.split.seed,
+    }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
+    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', {
+      ...artifacts, minTrainingSamples: config.training.minSamples,
+    }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
+    this.finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification', {
+      ...artifacts, resourcePrefix: props.resourcePrefix, minValidationMiou: config.minValidationMiou,
+    });
     this.grant(scope, props);
   }
 

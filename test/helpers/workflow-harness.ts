@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../lambda/local/embedded-s3-server';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, prepareLocalWorkflow } from '../../lambda/local/local-workflow';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../lambda/local/local-workflow';
 import { AslDefinition, TaskHandler, runWorkflow } from '../../lambda/local/workflow-runner';
 import { SegpipeStack } from '../../lib/segpipe-stack';
 
@@ -15,15 +15,17 @@ export interface WorkflowHarness {
   readonly store: S3ObjectStore;
   /** The real handlers, by the name of the Lambda state that invokes them. */
   readonly lambdaStates: Record<string, TaskHandler>;
+  /** The real start Lambda: uploads' events start runs through it. */
+  readonly startRun: LocalWorkflow['startRun'];
   /** Runs one execution; `fakes` answer the non-Lambda tasks by state name. */
   run(options: { input: unknown; executionName: string; fakes: Record<string, TaskHandler> }): ReturnType<typeof runWorkflow>;
   close(): Promise<void>;
 }
 
 /** The local run's workflow (the synthesized definition, the real handlers) on a fresh embedded S3 server. */
-export async function startWorkflowHarness(rawConfig: unknown, environmentOverrides: Record<string, string> = {}): Promise<WorkflowHarness> {
+export async function startWorkflowHarness(rawConfig: unknown, overrides: LocalWorkflowOverrides = {}): Promise<WorkflowHarness> {
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET] });
-  const workflow = await prepareLocalWorkflow(rawConfig, server, environmentOverrides);
+  const workflow = await prepareLocalWorkflow(rawConfig, server, overrides);
   const store = new S3ObjectStore(server.client());
   // A test that fails (or times out) may leave executions running: the server would wait for their
   // connections (kept alive for minutes), and Jest for the server.

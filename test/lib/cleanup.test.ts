@@ -1,3 +1,4 @@
+import { resolveCloudFormation } from '../../lambda/local/workflow-runner';
 import { synthStack } from '../helpers/stack';
 
 interface Statement { Action: string | string[]; Resource: unknown; Condition?: unknown }
@@ -36,11 +37,12 @@ describe('clean-up', () => {
     expect(failed.Targets[0].Arn).toEqual(cleanUpFunction);
   });
 
-  test('the clean-up Lambda gets its policy in its environment', () => {
+  test('the clean-up Lambda gets its policy in its settings', () => {
     const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('CleanupCleanUpFunction'))![1];
-    expect(fn.Properties.Environment.Variables).toEqual(expect.objectContaining({
-      STACK_NAME: 'Segpipe', RESOURCE_PREFIX: 'segpipe', IDLE_MINUTES: '120', TIME_TO_LIVE_HOURS: '0', KEEP_MODELS: '1', DRY_RUN: 'false', GRACE_MINUTES: '60',
-    }));
+    const settings = JSON.parse(resolveCloudFormation(fn.Properties.Environment.Variables.SEGPIPE_SETTINGS, { refs: {}, mappings: {} }) as string);
+    expect(settings).toEqual({
+      stackName: 'Segpipe', resourcePrefix: 'segpipe', idleMinutes: 120, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 60, topicArn: expect.any(String),
+    });
   });
 
   test('the clean-up Lambda deletes only the stack\'s prefix, and only what carries the stack\'s tag', () => {

@@ -33,8 +33,8 @@ describe('uploads start runs: events replayed through the start Lambda and the l
 
   beforeAll(async () => {
     // The quiet window is 0 s here: the uploads are all in before the events are replayed.
-    harness = await startWorkflowHarness(CONFIG, { QUIET_SECONDS: '0', STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe' });
-    startRun = (await import('../../lambda/handlers/start-run')).handler;
+    harness = await startWorkflowHarness(CONFIG, { settings: { quietSeconds: 0, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe' } });
+    startRun = harness.startRun;
     // Standard workflows: a repeated name with the same input while running is the same execution; once closed, an error.
     sfn.on(StartExecutionCommand).callsFake(async ({ name, input }: { name: string; input: string }) => {
       const existing = executions.get(name);

@@ -8,9 +8,15 @@ const events = mockClient(EventBridgeClient);
 const sns = mockClient(SNSClient);
 let world: SageMakerWorld;
 
-function loadHandler(env: Record<string, string> = {}) {
-  Object.assign(process.env, { STACK_NAME: 'Segpipe', RESOURCE_PREFIX: 'segpipe', TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:runs', KEEP_MODELS: '0', AWS_REGION: 'us-east-1', DRY_RUN: 'false', ...env });
-  return (require('../../../lambda/handlers/clean-up') as typeof import('../../../lambda/handlers/clean-up')).handler;
+const POLICY = {
+  stackName: 'Segpipe', resourcePrefix: 'segpipe', topicArn: 'arn:aws:sns:us-east-1:123456789012:runs',
+  idleMinutes: 120, timeToLiveHours: 0, keepModels: 0, dryRun: false, graceMinutes: 60,
+};
+
+/** The Lambda's handler is made from its settings when the module loads; each test makes one for its policy. */
+function loadHandler(policy: Partial<typeof POLICY> = {}) {
+  Object.assign(process.env, { SEGPIPE_SETTINGS: JSON.stringify(POLICY), AWS_REGION: 'us-east-1' });
+  return (require('../../../lambda/handlers/clean-up') as typeof import('../../../lambda/handlers/clean-up')).cleanUpHandler({ ...POLICY, ...policy });
 }
 
 beforeEach(() => {
@@ -45,7 +51,7 @@ test('an endpoint entering FAILED is deleted, each deletion published, and the u
 });
 
 test('a scheduled dry run deletes and publishes nothing', async () => {
-  const handler = loadHandler({ DRY_RUN: 'true' });
+  const handler = loadHandler({ dryRun: true });
   const result = await handler({ 'detail-type': 'Scheduled Event' });
   expect(result.deleted).toHaveLength(3);
   expect(world.deleted).toEqual([]);

@@ -78,7 +78,7 @@ describe('the tear-down custom resource handler', () => {
   const cloudformation = mockClient(CloudFormationClient);
   afterAll(() => cloudformation.restore());
   const load = () => {
-    Object.assign(process.env, { STACK_NAME: 'Segpipe', RESOURCE_PREFIX: 'segpipe', STATE_MACHINE_ARN: TARGET.stateMachineArn, AWS_REGION: 'us-east-1' });
+    Object.assign(process.env, { SEGPIPE_SETTINGS: JSON.stringify({ stackName: 'Segpipe', resourcePrefix: 'segpipe', stateMachineArn: TARGET.stateMachineArn }), AWS_REGION: 'us-east-1' });
     return require('../../../lambda/handlers/tear-down') as typeof import('../../../lambda/handlers/tear-down');
   };
   const event = (RequestType: 'Create' | 'Update' | 'Delete') => ({ RequestType, StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Segpipe/1', PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });

@@ -6,8 +6,7 @@ describe('check-quota handler (Service Quotas mocked)', () => {
   let handler: () => Promise<{ message: string }>;
 
   beforeAll(async () => {
-    process.env.TRAINING_INSTANCE_TYPE = 'ml.p3.2xlarge';
-    process.env.TRAINING_SPOT = 'false';
+    process.env.SEGPIPE_SETTINGS = JSON.stringify({ trainingInstanceType: 'ml.p3.2xlarge', spot: false });
     ({ handler } = await import('../../../lambda/handlers/check-quota'));
   });
   afterEach(() => quotas.reset());

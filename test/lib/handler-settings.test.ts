@@ -1,0 +1,33 @@
+import { CfnElement } from 'aws-cdk-lib';
+import { HANDLER_SETTINGS, SETTINGS_VARIABLE } from '../../lambda/shared/settings';
+import { resolveCloudFormation } from '../../lambda/local/workflow-runner';
+import { HandlerFunction } from '../../lib/handler-function';
+import { synthStack } from '../helpers/stack';
+
+describe('each Lambda receives its own settings, as one JSON value its handler accepts', () => {
+  const { stack, template } = synthStack({
+    labelClasses: ['turtle'], training: { minSamples: 4, spot: true }, batch: { quietSeconds: 30 }, budgetUsd: 20,
+  });
+  const resources = template.toJSON().Resources as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+  const functions = stack.node.findAll().filter((c): c is HandlerFunction => c instanceof HandlerFunction);
+  const settingsOf = (fn: HandlerFunction) => {
+    const variables = resources[stack.getLogicalId(fn.function.node.defaultChild as CfnElement)].Properties.Environment.Variables;
+    expect(Object.keys(variables).sort()).toEqual(['NODE_OPTIONS', SETTINGS_VARIABLE]);
+    return JSON.parse(resolveCloudFormation(variables[SETTINGS_VARIABLE] as never, { refs: {}, mappings: {} }) as string);
+  };
+
+  test('every handler has a function, and every function settings its handler parses', () => {
+    expect([...new Set(functions.map((fn) => fn.handlerName))].sort()).toEqual(Object.keys(HANDLER_SETTINGS).sort());
+    for (const fn of functions) expect(HANDLER_SETTINGS[fn.handlerName].safeParse(settingsOf(fn)).error).toBeUndefined();
+  });
+
+  test('the settings come from the configuration, with its defaults, and hold nothing another handler needs', () => {
+    const byName = Object.fromEntries(functions.map((fn) => [fn.handlerName, settingsOf(fn)]));
+    expect(byName['assemble-channels']).toEqual({ artifactsBucket: expect.any(String), minTrainingSamples: 4 });
+    expect(byName['check-batch']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), quietSeconds: 30 });
+    expect(byName['check-quota']).toEqual({ trainingInstanceType: 'ml.p3.2xlarge', spot: true });
+    expect(byName['convert-chunk']).toEqual({ artifactsBucket: expect.any(String), validationFraction: 0.2, splitSeed: 'segpipe' });
+    expect(byName['prepare-run']).toEqual({ artifactsBucket: expect.any(String), resourcePrefix: 'segpipe', workforce: 'none', labelClasses: ['turtle'] });
+    expect(byName['check-budget']).toMatchObject({ budgetUsd: 20, training: { instanceType: 'ml.p3.2xlarge', maxRuntimeSeconds: 3600, spot: true } });
+  });
+});
