@@ -16,6 +16,9 @@ interface Verdict {
 /** A call retried on throttling. */
 type Call = <T>(request: () => Promise<T>) => Promise<T>;
 
+/** The detail type of the EventBridge event the clean-up publishes for each deletion. */
+export const DELETED_DETAIL_TYPE = 'Segpipe Resource Deleted';
+
 export interface CleanupPolicy extends StackIdentity {
   /** An endpoint with no invocations for this long is deleted. */
   readonly idleMinutes: number;

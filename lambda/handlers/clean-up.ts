@@ -2,7 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { CleanupDecision, CleanupResult, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
+import { CleanupDecision, CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
 import { withThrottlingRetry } from '../shared/aws-calls';
 import { HandlerSettings, readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
@@ -12,8 +12,6 @@ export interface CleanupEvent {
   readonly 'detail-type'?: string;
   readonly detail?: { readonly EndpointName?: string; readonly EndpointStatus?: string };
 }
-
-export const DELETED_DETAIL_TYPE = 'Segpipe Resource Deleted';
 
 const clients = { sagemaker: new SageMakerClient({}), cloudwatch: new CloudWatchClient({}) };
 const events = new EventBridgeClient({});

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import sharp from 'sharp';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { CleanupResult, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
+import { CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
 import { splitFor } from '../convert/naming';
 import { S3ObjectStore } from '../convert/s3-object-store';
 import { runtimeClientFor } from '../predict/runtime-client';
@@ -307,7 +307,6 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     // Nobody calls the endpoint now: after the (shortened) idle time the clean-up deletes it.
     log(`${elapsed()}  waiting ${LOCAL_TIMINGS.idleSeconds} s (the local idle time), then the clean-up sweeps, as its schedule would`);
     await new Promise((done) => setTimeout(done, (LOCAL_TIMINGS.idleSeconds + 1) * 1000));
-    const { DELETED_DETAIL_TYPE } = await import('../handlers/clean-up');
     const stackName = workflow.stack.stackName;
     const cleanup = await cleanUpStackResources({ sagemaker: sagemaker.sagemakerClient(), cloudwatch: sagemaker.cloudwatchClient() }, {
       stackName, resourcePrefix: resourcePrefix(stackName), idleMinutes: LOCAL_TIMINGS.idleSeconds / 60, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 0,
