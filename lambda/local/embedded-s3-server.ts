@@ -1,6 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdtempSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../convert/s3-object-store';
 
@@ -106,12 +110,57 @@ function takeAnyAccessKey(): void {
   registry.get = (accessKeyId: string) => Map.prototype.get.call(registry, accessKeyId) ?? DUMMY_ACCOUNT;
 }
 
+/** The parts of s3rver's object and filesystem store that the atomic put below uses. */
+interface StoredObject {
+  bucket: string;
+  key: string;
+  content: Buffer | NodeJS.ReadableStream;
+  metadata: unknown;
+}
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+}
+
+/**
+ * s3rver writes an object in place, and answers a PUT of a buffer before the file is written, so a
+ * concurrent GET can read half an object: S3 replaces objects atomically. Its put is replaced, once
+ * per loaded s3rver, by one that writes a temporary file, waits for it, and renames it into place.
+ */
+function putObjectsAtomically(): void {
+  const FilesystemStore = require('s3rver/lib/stores/filesystem');
+  if (FilesystemStore.prototype.putObject.atomic) return;
+  const atomicPut = async function (this: FilesystemStore, object: StoredObject): Promise<{ size: number; md5: string }> {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const partial = `${objectPath}.${randomUUID()}.partial`;
+    const md5 = createHash('md5');
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    await pipeline(content, counted, createWriteStream(partial));
+    const digest = md5.digest('hex');
+    await rename(partial, objectPath);
+    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
+  atomicPut.atomic = true;
+  FilesystemStore.prototype.putObject = atomicPut;
+}
+
 export async function startEmbeddedS3Server(options: { buckets: readonly string[]; directory?: string; port?: number }): Promise<EmbeddedS3Server> {
   // s3rver has no type declarations.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   pageListingsWithoutDes();
   takeAnyAccessKey();
+  putObjectsAtomically();
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'segpipe-s3-'));
   const server = new S3rver({
     address: '127.0.0.1',

@@ -57,3 +57,20 @@ test('any access key is taken (the signature is not checked), so the AWS CLI wor
     await server.close();
   }
 }, 20_000);
+
+test('an object being rewritten is read whole, old or new, never half (S3 replaces objects atomically)', async () => {
+  const server = await startEmbeddedS3Server({ buckets: ['state'] });
+  const store = new S3ObjectStore(server.client());
+  try {
+    const documents = [0, 1].map((n) => Buffer.from(JSON.stringify({ n, taken: Array.from({ length: 60_000 }, (_, i) => `s3://inbox/images/batch/${n}-${i}.jpg`) })));
+    await store.write('s3://state/state.json', documents[0], 'application/json');
+    const writes = Array.from({ length: 12 }, (_, i) => store.write('s3://state/state.json', documents[i % 2], 'application/json'));
+    const reads = Array.from({ length: 24 }, async () => (await store.read('s3://state/state.json')).length);
+    const lengths = await Promise.all(reads);
+    await Promise.all(writes);
+    expect(lengths.every((length) => documents.some((d) => d.length === length))).toBe(true);
+  } finally {
+    store.client.destroy();
+    await server.close();
+  }
+});
