@@ -20,9 +20,14 @@ export interface ClassIndexMask {
 /**
  * Colour → class index for every 24-bit colour, 255 by default. One table serves every mask: the
  * entries of a mask's colours are set, the mask is mapped, and the entries are reset, all
- * synchronously, so concurrent conversions never see each other's colours.
+ * synchronously, so concurrent conversions never see each other's colours. An entry holds the index
+ * plus one (see `classOfEntry`), so the table starts as zeros: no 16 MiB fill, and the pages of
+ * colours no mask has are never touched.
  */
 let colourTable: Uint8Array | undefined;
+
+/** The class index of a colour table entry: 0 (no class) is 255. */
+const classOfEntry = (entry: number) => (entry - 1) & 0xff;
 
 /**
  * Maps one-byte pixels (palette indices, grey levels) through a 256-entry table, four at a time:
@@ -98,7 +103,7 @@ function mapColourPixels(pixels: Uint8Array, channels: number, table: Uint8Array
       pixelsPerIndex[value] += i - runStart;
       runStart = i;
       previous = rgb;
-      value = rgb === TRANSPARENT ? transparentIndex! : table[rgb];
+      value = rgb === TRANSPARENT ? transparentIndex! : classOfEntry(table[rgb]);
     }
     indices[i] = value;
   }
@@ -124,17 +129,17 @@ export function mapColoursToIndices(
 
 /** Runs `map` with the colour table holding `colours`, and resets it after. */
 function withColourTable<T>(colours: readonly ColourIndex[], map: (table: Uint8Array) => T): T {
-  const table = (colourTable ??= new Uint8Array(1 << 24).fill(IGNORE_INDEX));
-  for (const { rgb, index } of colours) table[rgb] = index;
+  const table = (colourTable ??= new Uint8Array(1 << 24));
+  for (const { rgb, index } of colours) table[rgb] = index + 1;
   try {
     return map(table);
   } finally {
-    for (const { rgb } of colours) table[rgb] = IGNORE_INDEX;
+    for (const { rgb } of colours) table[rgb] = 0;
   }
 }
 
 /** The class index of each grey level, from the colour table. */
-const greyTable = (table: Uint8Array) => Uint8Array.from({ length: 256 }, (_, grey) => table[grey * 0x010101]);
+const greyTable = (table: Uint8Array) => Uint8Array.from({ length: 256 }, (_, grey) => classOfEntry(table[grey * 0x010101]));
 
 /**
  * The class index of each palette entry, by the entry's colour (never by the index itself: Ground
@@ -182,7 +187,7 @@ class PixelClasses {
       : this.grey ? pixels[p] * 0x010101 : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
     if (rgb !== this.previous) {
       this.previous = rgb;
-      this.value = rgb === TRANSPARENT ? this.transparentIndex! : this.table[rgb];
+      this.value = rgb === TRANSPARENT ? this.transparentIndex! : classOfEntry(this.table[rgb]);
     }
     return this.value;
   }
