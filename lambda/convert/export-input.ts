@@ -53,7 +53,7 @@ export interface OpenedExport {
 export async function openExport(options: OpenExportOptions): Promise<OpenedExport> {
   const store = isS3Uri(options.input) && options.s3 ? options.s3 : options.local;
   const input = options.input;
-  const start = await store.readStart(input, SNIFF_BYTES).catch(() => undefined);
+  const start = await store.readStart(input, SNIFF_BYTES);
   if (start && start.data.subarray(0, 4).equals(ZIP_SIGNATURE)) {
     const zip = await ZipObjectStore.open(store, input, start.size);
     try {
