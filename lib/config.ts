@@ -11,10 +11,10 @@ import { z } from 'zod';
 import { SEGMENTATION_HOSTING_INSTANCE_TYPES, SEGMENTATION_TRAINING_INSTANCE_TYPES, instanceFamily } from './sagemaker-instance-types';
 
 /** Mechanical Turk prices allowed for semantic segmentation, USD per task (SageMaker API reference, `PublicWorkforceTaskPrice`). */
-export const PUBLIC_SEGMENTATION_PRICES_USD = [0.84, 0.96, 1.08, 1.2] as const;
+const PUBLIC_SEGMENTATION_PRICES_USD = [0.84, 0.96, 1.08, 1.2] as const;
 
 /** Hyperparameters segpipe sets itself: passing them through `training.hyperparameters` is refused. */
-export const MANAGED_HYPERPARAMETERS = ['num_classes', 'num_training_samples', 'algorithm', 'backbone', 'epochs'] as const;
+const MANAGED_HYPERPARAMETERS = ['num_classes', 'num_training_samples', 'algorithm', 'backbone', 'epochs'] as const;
 
 /** `StoppingCondition.MaxRuntimeInSeconds`: "The maximum value is 28 days" (SDK model, `StoppingCondition`). */
 const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
@@ -42,7 +42,7 @@ interface FieldDoc {
 
 const fieldDocs = z.registry<FieldDoc>();
 
-/** A leaf of the schema: `allowed` is both its error message and its README cell. */
+/** Registers what a leaf allows as the README's table says it; its error messages say the same in plain text. */
 function field<T extends z.ZodType>(schema: T, allowed: string): T {
   fieldDocs.add(schema, { allowed });
   return schema;
@@ -94,7 +94,7 @@ function instanceType(types: readonly string[], what: string, readme: string) {
     if (families.includes(family)) return `${what}; ${byFamily(types.filter((t) => instanceFamily(t) === family))}`;
     return families.length <= 8 ? `${what}: ${byFamily(types)}` : `${what}, of the families ml.${families.join(', ml.')}`;
   };
-  return z.enum(types as [string, ...string[]], { error: (issue) => allowedFor(issue.input) }).register(fieldDocs, { allowed: readme });
+  return field(z.enum(types as [string, ...string[]], { error: (issue) => allowedFor(issue.input) }), readme);
 }
 
 const LABEL_CLASSES_ALLOWED = 'unique non-empty names of at most 256 characters, at most 253 of them and 3072 characters as JSON, not `BACKGROUND`';
@@ -304,11 +304,8 @@ const segpipeConfigSchema = group({
 type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 export type SegpipeConfig = DeepReadonly<z.output<typeof segpipeConfigSchema>>;
-export type WorkforceConfig = SegpipeConfig['workforce'];
-export type TrainingConfig = SegpipeConfig['training'];
 export type HostingConfig = SegpipeConfig['hosting'];
 export type CleanupConfig = SegpipeConfig['cleanup'];
-export type StorageConfig = SegpipeConfig['storage'];
 
 /** Thrown when the configuration has problems; its message lists every one. */
 export class ConfigError extends Error {
