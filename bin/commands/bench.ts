@@ -7,9 +7,9 @@ import sharp from 'sharp';
 import { convertGroundTruthManifest } from '../../lambda/convert/convert-manifest';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { CLASS_MASK_PNG_OPTIONS, useSharpForConcurrentItems } from '../../lambda/convert/mask';
-import { cocoPolygonExport, colourMaskPng, cvatLabels, randomPolygonObjects, writeCvatExport } from '../../lambda/local/export-fixtures';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../lambda/local/ground-truth-output';
-import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
+import { cocoPolygonExport, colourMaskPng, cvatLabels, randomPolygonObjects, writeCvatExport } from '../local/export-fixtures';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../local/ground-truth-output';
+import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../local/synthetic-scenes';
 import { forEachLimited } from '../../lambda/shared/concurrency';
 import { parsePositiveInteger } from './convert';
 

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../../lambda/local/local-run';
+import { MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../local/local-run';
 import { MAX_IMAGES_PER_RUN } from '../../lambda/workflow/batch';
 
 interface LocalOptions {

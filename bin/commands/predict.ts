@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
-import { predictSegmentation } from '../../lambda/predict/predict';
+import { predictSegmentation } from '../predict/predict';
 import { parseClassList } from './convert';
-import { checkRegionAndCredentials, runtimeClientFor } from '../../lambda/predict/runtime-client';
+import { checkRegionAndCredentials, runtimeClientFor } from '../predict/runtime-client';
 
 interface PredictOptions {
   endpoint: string;

@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import {
   LabelingClass, groundTruthFailedLine, groundTruthManifestLine, groundTruthMaskPng, labelingClasses,
-} from '../../lambda/local/ground-truth-output';
-import { encodePalettePng } from '../../lambda/local/png';
-import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
+} from '../../bin/local/ground-truth-output';
+import { encodePalettePng } from '../../bin/local/png';
+import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 
 export const INBOX = 'inbox';
 export const GT_BUCKET = 'gt-output';

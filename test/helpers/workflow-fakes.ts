@@ -1,5 +1,5 @@
-import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../lambda/local/simulated-workforce';
-import { TaskHandler } from '../../lambda/local/workflow-runner';
+import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../bin/local/simulated-workforce';
+import { TaskHandler } from '../../bin/local/workflow-runner';
 import { ARTIFACTS_BUCKET, WorkflowHarness } from './workflow-harness';
 
 export const ENDPOINT = 'segpipe-endpoint';

@@ -1,8 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../lambda/local/embedded-s3-server';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../lambda/local/local-workflow';
-import { AslDefinition, TaskHandler, runWorkflow } from '../../lambda/local/workflow-runner';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../bin/local/local-workflow';
+import { AslDefinition, TaskHandler, runWorkflow } from '../../bin/local/workflow-runner';
 import { SegpipeStack } from '../../lib/segpipe-stack';
 
 export { ARTIFACTS_BUCKET, INBOX_BUCKET };

@@ -1,4 +1,4 @@
-import { resolveCloudFormation } from '../../lambda/local/workflow-runner';
+import { resolveCloudFormation } from '../../bin/local/workflow-runner';
 import { synthStack } from '../helpers/stack';
 
 interface Statement { Action: string | string[]; Resource: unknown; Condition?: unknown }

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { allStates, synthesizedDefinition } from '../../lambda/local/workflow-runner';
+import { allStates, synthesizedDefinition } from '../../bin/local/workflow-runner';
 import { synthStack } from '../helpers/stack';
 
 const PRIVATE = {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLocally } from '../../lambda/local/local-run';
+import { runLocally } from '../../bin/local/local-run';
 
 test('the local run\'s clean-up writes each deletion to notifications.log, as the event the deployed clean-up publishes', async () => {
   const lines: string[] = [];

@@ -7,8 +7,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { parseS3Uri } from '../../lambda/convert/object-store';
 import { createS3Client } from '../../lambda/convert/s3-object-store';
-import { LocalRunResult, runLocally } from '../../lambda/local/local-run';
-import { renderSyntheticScene } from '../../lambda/local/synthetic-scenes';
+import { LocalRunResult, runLocally } from '../../bin/local/local-run';
+import { renderSyntheticScene } from '../../bin/local/synthetic-scenes';
 import { readMasksWithPil } from '../helpers/pil';
 
 const run = promisify(execFile);

@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../lambda/local/ground-truth-output';
-import { TrueLabels } from '../../lambda/local/simulated-workforce';
-import { TaskHandler } from '../../lambda/local/workflow-runner';
-import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../bin/local/ground-truth-output';
+import { TrueLabels } from '../../bin/local/simulated-workforce';
+import { TaskHandler } from '../../bin/local/workflow-runner';
+import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
 

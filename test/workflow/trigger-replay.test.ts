@@ -1,9 +1,9 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { TrueLabels } from '../../lambda/local/simulated-workforce';
-import { renderSyntheticScene, sceneToJpeg } from '../../lambda/local/synthetic-scenes';
-import { WorkflowOutcome } from '../../lambda/local/workflow-runner';
+import { TrueLabels } from '../../bin/local/simulated-workforce';
+import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
+import { WorkflowOutcome } from '../../bin/local/workflow-runner';
 import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
 import { batchExecutionName, batchStateKey } from '../../lambda/workflow/batch';
 import { Calls, fakes } from '../helpers/workflow-fakes';

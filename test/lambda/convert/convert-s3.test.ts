@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { ConversionReport, convertGroundTruthManifest } from '../../../lambda/convert/convert-manifest';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../lambda/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
 import { GT_BUCKET, GroundTruthFixture, INBOX, buildGroundTruthFixture } from '../../helpers/ground-truth-fixture';
 

@@ -9,7 +9,7 @@ import { openExport, sniffFormat } from '../../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
 import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/output-folder';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../lambda/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
 import { FormatFixture, H, W, cocoFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { endsWithEndOfImage, exifOrientation, readJpegHeader } from '../../../lambda/convert/jpeg';
 import { decodeColourMask, encodeClassIndexPng, mapColoursToIndices } from '../../../lambda/convert/mask';
-import { encodePalettePng, encodePng } from '../../../lambda/local/png';
+import { encodePalettePng, encodePng } from '../../../bin/local/png';
 
 const rangeOf = (data: Buffer) => async (start: number, end: number) => data.subarray(start, end + 1);
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { MAX_MANIFEST_LINE_CHARACTERS, ManifestLine, parseManifestLine, readManifestLines } from '../../../lambda/convert/manifest';
-import { groundTruthManifestLine, labelingClasses } from '../../../lambda/local/ground-truth-output';
+import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
 
 async function linesOf(stream: Readable): Promise<ManifestLine[]> {
   const lines: ManifestLine[] = [];

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConversionReport, convertGroundTruthManifest } from '../../../lambda/convert/convert-manifest';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
-import { groundTruthManifestLine, groundTruthMaskPng } from '../../../lambda/local/ground-truth-output';
-import { renderSyntheticScene, sceneToJpeg } from '../../../lambda/local/synthetic-scenes';
+import { groundTruthManifestLine, groundTruthMaskPng } from '../../../bin/local/ground-truth-output';
+import { renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
 import { GT_BUCKET, GroundTruthFixture, HEIGHT, INBOX, JOB_A, WIDTH, buildGroundTruthFixture } from '../../helpers/ground-truth-fixture';
 
 /**

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { ColourIndex, decodeColourMask, decodeIndexMask, mapColoursToIndices } from '../../../lambda/convert/mask';
 import { readPngDirect } from '../../../lambda/convert/png-reader';
-import { encodePng } from '../../../lambda/local/png';
+import { encodePng } from '../../../bin/local/png';
 
 /**
  * decodeColourMask and decodeIndexMask undo the row filters and map pixels in one pass, skipping

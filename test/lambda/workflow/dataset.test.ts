@@ -1,7 +1,7 @@
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../lambda/local/embedded-s3-server';
-import { groundTruthManifestLine, labelingClasses } from '../../../lambda/local/ground-truth-output';
-import { encodePalettePng, encodePng } from '../../../lambda/local/png';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
+import { encodePalettePng, encodePng } from '../../../bin/local/png';
 import { assembleChannels, planConversion } from '../../../lambda/workflow/dataset';
 
 describe('conversion plan and channel checks (embedded S3 server)', () => {

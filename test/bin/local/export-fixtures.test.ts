@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   CocoImage, colourMaskPng, cocoPolygonExport, cvatLabelmapText, polygonArea, randomPolygonObjects, writeCvatExport,
-} from '../../../lambda/local/export-fixtures';
-import { LabelingClass } from '../../../lambda/local/ground-truth-output';
-import { randomGenerator, renderSyntheticScene, sceneToJpeg } from '../../../lambda/local/synthetic-scenes';
+} from '../../../bin/local/export-fixtures';
+import { LabelingClass } from '../../../bin/local/ground-truth-output';
+import { randomGenerator, renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
 import { sha256 } from '../../helpers/files';
 import { SYSTEM_PYTHON, readMasksWithPil } from '../../helpers/pil';
 

@@ -6,8 +6,8 @@ import {
   ListEndpointConfigsCommand, ListEndpointsCommand, ListModelsCommand, ListTagsCommand, SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import sharp from 'sharp';
-import { encodeClassIndexPng } from '../convert/mask';
-import { S3ObjectStore } from '../convert/s3-object-store';
+import { encodeClassIndexPng } from '../../lambda/convert/mask';
+import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { runLocalTrainingJob, TrainingJobRequest } from './local-training';
 import { unpackModelArtifact } from './model-artifact';
 import { PixelModel, predictClassIndices } from './pixel-model';

@@ -3,8 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { synthesizeStack } from '../../lib/synthesize';
 import { HandlerFunction } from '../../lib/handler-function';
 import { SegpipeStack } from '../../lib/segpipe-stack';
-import type { ObjectCreatedEvent, StartRunResult } from '../handlers/start-run';
-import { SETTINGS_VARIABLE } from '../shared/settings';
+import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
+import { SETTINGS_VARIABLE } from '../../lambda/shared/settings';
 import { EmbeddedS3Server } from './embedded-s3-server';
 import { AslDefinition, RunWorkflowOptions, TaskHandler, allStates, resolveCloudFormation, runWorkflow, synthesizedDefinition } from './workflow-runner';
 
@@ -13,15 +13,15 @@ export const ARTIFACTS_BUCKET = 'artifacts';
 
 /** The workflow's Lambda handlers by file name; each loaded after its settings are in the environment, as Lambda would. */
 const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> = {
-  'check-batch': () => import('../handlers/check-batch') as never,
-  'snapshot-batch': () => import('../handlers/snapshot-batch') as never,
-  'check-quota': () => import('../handlers/check-quota') as never,
-  'check-budget': () => import('../handlers/check-budget') as never,
-  'prepare-run': () => import('../handlers/prepare-run') as never,
-  'plan-conversion': () => import('../handlers/plan-conversion') as never,
-  'convert-chunk': () => import('../handlers/convert-chunk') as never,
-  'assemble-channels': () => import('../handlers/assemble-channels') as never,
-  'finish-run': () => import('../handlers/finish-run') as never,
+  'check-batch': () => import('../../lambda/handlers/check-batch') as never,
+  'snapshot-batch': () => import('../../lambda/handlers/snapshot-batch') as never,
+  'check-quota': () => import('../../lambda/handlers/check-quota') as never,
+  'check-budget': () => import('../../lambda/handlers/check-budget') as never,
+  'prepare-run': () => import('../../lambda/handlers/prepare-run') as never,
+  'plan-conversion': () => import('../../lambda/handlers/plan-conversion') as never,
+  'convert-chunk': () => import('../../lambda/handlers/convert-chunk') as never,
+  'assemble-channels': () => import('../../lambda/handlers/assemble-channels') as never,
+  'finish-run': () => import('../../lambda/handlers/finish-run') as never,
 };
 
 export interface LocalWorkflow {
@@ -87,7 +87,7 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
       if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input);
     }
   }
-  const { handler: startRun } = await loadWithSettings(stack.trigger.startRun, () => import('../handlers/start-run'));
+  const { handler: startRun } = await loadWithSettings(stack.trigger.startRun, () => import('../../lambda/handlers/start-run'));
   return {
     stack, template, definition, lambdaStates, startRun,
     run: ({ tasks, ...options }) => runWorkflow({ ...options, definition, tasks: { ...lambdaStates, ...tasks } }),

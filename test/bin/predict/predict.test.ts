@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../../lambda/convert/mask';
-import { classFractions, classNamesFor, decodeClassMask, overlayPng, prepareRequestImage } from '../../../lambda/predict/predict';
-import { renderSyntheticScene } from '../../../lambda/local/synthetic-scenes';
+import { classFractions, classNamesFor, decodeClassMask, overlayPng, prepareRequestImage } from '../../../bin/predict/predict';
+import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';
 
 describe('predict', () => {
   const scene = renderSyntheticScene(5, 120, 90);
@@ -40,7 +40,7 @@ describe('predict', () => {
 });
 
 test('a palette PNG from an endpoint gives its indices, not its colours', async () => {
-  const { encodePalettePng } = await import('../../../lambda/local/png');
+  const { encodePalettePng } = await import('../../../bin/local/png');
   const indices = new Uint8Array([0, 1, 2, 1, 0, 2]);
   const png = encodePalettePng(indices, 3, 2, [255, 255, 255, 200, 10, 10, 10, 200, 10]);
   expect(Array.from(await decodeClassMask(png, 3, 2))).toEqual([0, 1, 2, 1, 0, 2]);

@@ -1,7 +1,7 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
-import { encodeClassIndexPng } from '../convert/mask';
-import { readPngDirect } from '../convert/png-reader';
+import { encodeClassIndexPng } from '../../lambda/convert/mask';
+import { readPngDirect } from '../../lambda/convert/png-reader';
 
 /** InvokeEndpoint's request body limit: 6 MiB (SageMaker Runtime API reference, `InvokeEndpoint` `Body`). */
 export const INVOKE_BODY_LIMIT = 6 * 1024 * 1024;
