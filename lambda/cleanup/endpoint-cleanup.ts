@@ -1,6 +1,6 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { RetryOptions, isNotFound } from '../shared/aws-calls';
+import { isNotFound } from '../shared/aws-calls';
 import { ENDPOINT_CHANGING_STATES, ResourceKind, StackEndpoint, StackIdentity, StackResource, StackResources } from './stack-resources';
 import { STACK_TAG_KEY, endpointName } from '../workflow/names';
 
@@ -12,9 +12,6 @@ interface Verdict {
   readonly remove: boolean;
   readonly reason: string;
 }
-
-/** A call retried on throttling. */
-type Call = <T>(request: () => Promise<T>) => Promise<T>;
 
 /** The detail type of the EventBridge event the clean-up publishes for each deletion. */
 export const DELETED_DETAIL_TYPE = 'Segpipe Resource Deleted';
@@ -58,7 +55,6 @@ export interface CleanupResult {
 
 export interface CleanupOptions {
   readonly now?: Date;
-  readonly retry?: RetryOptions;
   /** Called for each deletion (or planned deletion in a dry run), after it happened. */
   readonly onDeleted?: (decision: CleanupDecision) => Promise<void> | void;
 }
@@ -72,7 +68,7 @@ export interface CleanupOptions {
  */
 export async function cleanUpStackResources(clients: CleanupClients, policy: CleanupPolicy, options: CleanupOptions = {}): Promise<CleanupResult> {
   const now = options.now ?? new Date();
-  const resources = new StackResources(clients.sagemaker, policy, options.retry);
+  const resources = new StackResources(clients.sagemaker, policy);
   const result: CleanupResult = { deleted: [], kept: [], vanished: [], errors: [], dryRun: policy.dryRun };
   const keep = (resource: StackResource, reason: string) => result.kept.push({ kind: resource.kind, name: resource.name, reason });
 
@@ -80,7 +76,7 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
     const decision = { kind: resource.kind, name: resource.name, reason };
     if (!policy.dryRun) {
       try {
-        await resources.call(() => deleteResource(clients.sagemaker, resource));
+        await deleteResource(clients.sagemaker, resource);
       } catch (err) {
         if (isNotFound(err)) {
           result.vanished.push(decision);
@@ -123,7 +119,7 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
     }
     const verdict: Verdict = (details.status ?? endpoint.status) === 'Failed'
       ? { remove: true, reason: `Failed: ${details.failureReason ?? 'no reason given'}` }
-      : await expiredOrIdle(clients.cloudwatch, (call) => resources.call(call), endpoint, details.variants, policy, now);
+      : await expiredOrIdle(clients.cloudwatch, endpoint, details.variants, policy, now);
     if (!verdict.remove) {
       keep(endpoint, verdict.reason);
       if (details.config) configsInUse.add(details.config);
@@ -171,7 +167,7 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
 
 /** Whether an endpoint that is standing goes, and why. */
 async function expiredOrIdle(
-  cloudwatch: CloudWatchClient, call: Call, endpoint: StackEndpoint, variants: string[], policy: CleanupPolicy, now: Date,
+  cloudwatch: CloudWatchClient, endpoint: StackEndpoint, variants: string[], policy: CleanupPolicy, now: Date,
 ): Promise<Verdict> {
   // From the last deployment: a run that redeploys to an old endpoint gives it a new time-to-live.
   const ageHours = (now.getTime() - endpoint.lastModifiedAt.getTime()) / (60 * MINUTE);
@@ -180,20 +176,20 @@ async function expiredOrIdle(
   }
   const sinceChange = (now.getTime() - endpoint.lastModifiedAt.getTime()) / MINUTE;
   if (sinceChange < policy.idleMinutes) return { remove: false, reason: `deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${minutes(policy.idleMinutes)}` };
-  const invocations = await invocationsSince(cloudwatch, call, endpoint.name, variants, policy.idleMinutes, now);
+  const invocations = await invocationsSince(cloudwatch, endpoint.name, variants, policy.idleMinutes, now);
   if (invocations > 0) return { remove: false, reason: `${invocations} invocations in the last ${minutes(policy.idleMinutes)} minutes` };
   return { remove: true, reason: `idle: no invocations in the last ${minutes(policy.idleMinutes)} minutes` };
 }
 
 /** `AWS/SageMaker` `Invocations` summed over the endpoint's variants; no datapoints counts as zero. */
-export async function invocationsSince(cloudwatch: CloudWatchClient, call: Call, endpoint: string, variants: string[], windowMinutes: number, now: Date): Promise<number> {
+export async function invocationsSince(cloudwatch: CloudWatchClient, endpoint: string, variants: string[], windowMinutes: number, now: Date): Promise<number> {
   const seconds = windowMinutes * 60;
   // Datapoints older than 15 days are kept at 5-minute resolution, and CloudWatch asks for a period to match.
   const unit = seconds > 15 * 24 * 3600 ? 300 : 60;
   const period = Math.ceil(seconds / unit) * unit;
   let total = 0;
   for (const variant of variants) {
-    const statistics = await call(() => cloudwatch.send(new GetMetricStatisticsCommand({
+    const statistics = await cloudwatch.send(new GetMetricStatisticsCommand({
       Namespace: 'AWS/SageMaker',
       MetricName: 'Invocations',
       Dimensions: [{ Name: 'EndpointName', Value: endpoint }, { Name: 'VariantName', Value: variant }],
@@ -201,7 +197,7 @@ export async function invocationsSince(cloudwatch: CloudWatchClient, call: Call,
       EndTime: now,
       Period: period,
       Statistics: ['Sum'],
-    })));
+    }));
     total += (statistics.Datapoints ?? []).reduce((sum, point) => sum + (point.Sum ?? 0), 0);
   }
   return total;

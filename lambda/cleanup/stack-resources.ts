@@ -9,7 +9,7 @@ import {
   ListTagsCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { RetryOptions, isAccessDenied, isNotFound, withThrottlingRetry } from '../shared/aws-calls';
+import { isAccessDenied, isNotFound } from '../shared/aws-calls';
 import { STACK_TAG_KEY } from '../workflow/names';
 
 /** Endpoint states in which SageMaker is still working: a delete fails, and the config in use may change. */
@@ -55,12 +55,7 @@ export class StackResources {
   constructor(
     private readonly sagemaker: SageMakerClient,
     private readonly identity: StackIdentity,
-    private readonly retry: RetryOptions = {},
   ) {}
-
-  call<T>(request: () => Promise<T>): Promise<T> {
-    return withThrottlingRetry(request, this.retry);
-  }
 
   /** The stack's endpoints. */
   async endpoints(): Promise<StackEndpoint[]> {
@@ -127,12 +122,12 @@ export class StackResources {
     return resources.filter((r) => r.name.toLowerCase().startsWith(`${this.identity.resourcePrefix}-`));
   }
 
-  /** Every page of a SageMaker listing, each page's call retried on throttling. */
+  /** Every page of a SageMaker listing. */
   private async listAll<Page extends { NextToken?: string }, T>(fetch: (nextToken?: string) => Promise<Page>, items: (page: Page) => T[]): Promise<T[]> {
     const found: T[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.call(() => fetch(nextToken));
+      const page = await fetch(nextToken);
       found.push(...items(page));
       nextToken = page.NextToken;
     } while (nextToken);
@@ -142,7 +137,7 @@ export class StackResources {
   /** The endpoint's config, status, variants and failure reason; undefined once it is gone. */
   async describeEndpoint(name: string): Promise<{ config?: string; variants: string[]; failureReason?: string; status?: string } | undefined> {
     try {
-      const endpoint = await this.call(() => this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name })));
+      const endpoint = await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
       return {
         config: endpoint.EndpointConfigName,
         variants: (endpoint.ProductionVariants ?? []).map((v) => v.VariantName!).filter(Boolean),
@@ -158,7 +153,7 @@ export class StackResources {
   /** The models an endpoint config serves; undefined once it is gone. */
   async modelsOfConfig(name: string): Promise<string[] | undefined> {
     try {
-      const config = await this.call(() => this.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })));
+      const config = await this.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name }));
       return (config.ProductionVariants ?? []).map((v) => v.ModelName!).filter(Boolean);
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -178,7 +173,7 @@ export class StackResources {
     let NextToken: string | undefined;
     try {
       do {
-        const page = await this.call(() => this.sagemaker.send(new ListTagsCommand({ ResourceArn: arn, MaxResults: 100, NextToken })));
+        const page = await this.sagemaker.send(new ListTagsCommand({ ResourceArn: arn, MaxResults: 100, NextToken }));
         if ((page.Tags ?? []).some((tag) => tag.Key === STACK_TAG_KEY && tag.Value === this.identity.stackName)) return true;
         NextToken = page.NextToken;
       } while (NextToken);

@@ -1,6 +1,6 @@
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { SageMakerClient, StopLabelingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { RetryOptions, isNotFound } from '../shared/aws-calls';
+import { isNotFound } from '../shared/aws-calls';
 import { deleteResource } from './endpoint-cleanup';
 import { ENDPOINT_CHANGING_STATES, StackIdentity, StackResources } from './stack-resources';
 
@@ -30,13 +30,13 @@ export interface TearDownResult {
  * those SageMaker is still changing), and once no endpoint is left, its endpoint configs and models.
  * CloudFormation never created these, so without this they would outlive the stack and keep billing.
  */
-export async function tearDownStackResources(clients: TearDownClients, target: TearDownTarget, retry: RetryOptions = {}): Promise<TearDownResult> {
-  const resources = new StackResources(clients.sagemaker, target, retry);
+export async function tearDownStackResources(clients: TearDownClients, target: TearDownTarget): Promise<TearDownResult> {
+  const resources = new StackResources(clients.sagemaker, target);
   const actions: string[] = [];
   const waitingFor: string[] = [];
   const ignoreGone = async (what: string, call: () => Promise<unknown>) => {
     try {
-      await resources.call(call);
+      await call();
       actions.push(what);
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -45,7 +45,7 @@ export async function tearDownStackResources(clients: TearDownClients, target: T
 
   let nextToken: string | undefined;
   do {
-    const page = await resources.call(() => clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, statusFilter: 'RUNNING', nextToken })));
+    const page = await clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, statusFilter: 'RUNNING', nextToken }));
     for (const execution of page.executions ?? []) {
       await ignoreGone(`stopped execution ${execution.name}`, () => clients.sfn.send(new StopExecutionCommand({
         executionArn: execution.executionArn, error: 'StackDeleted', cause: 'The segpipe stack is being deleted.',

@@ -2,6 +2,7 @@ import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCom
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
+import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 
 export interface S3ObjectStoreOptions {
   /**
@@ -13,7 +14,7 @@ export interface S3ObjectStoreOptions {
 
 /** An S3 client for AWS, or for an S3-compatible server when `endpoint` is given. */
 export function createS3Client(options: { region?: string; endpoint?: string; credentials?: S3ClientConfig['credentials'] } = {}): S3Client {
-  const config: S3ClientConfig = { region: options.region, credentials: options.credentials };
+  const config: S3ClientConfig = { ...ADAPTIVE_RETRY, region: options.region, credentials: options.credentials };
   if (options.endpoint) {
     Object.assign(config, {
       endpoint: options.endpoint,

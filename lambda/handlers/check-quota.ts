@@ -2,9 +2,10 @@ import { ServiceQuotasClient, paginateListServiceQuotas } from '@aws-sdk/client-
 import { checkTrainingQuota, trainingQuotaName } from '../workflow/quota';
 import { readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
+import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 
 const { trainingInstanceType: instanceType, spot } = readHandlerSettings('check-quota');
-const quotas = new ServiceQuotasClient({});
+const quotas = new ServiceQuotasClient(ADAPTIVE_RETRY);
 
 /** Checks the account's SageMaker quota for the training instance before anyone is paid to label. */
 export async function handler(): Promise<{ message: string }> {

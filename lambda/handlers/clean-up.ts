@@ -3,7 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CleanupDecision, CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
-import { withThrottlingRetry } from '../shared/aws-calls';
+import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 import { HandlerSettings, readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
 
@@ -13,9 +13,9 @@ export interface CleanupEvent {
   readonly detail?: { readonly EndpointName?: string; readonly EndpointStatus?: string };
 }
 
-const clients = { sagemaker: new SageMakerClient({}), cloudwatch: new CloudWatchClient({}) };
-const events = new EventBridgeClient({});
-const sns = new SNSClient({});
+const clients = { sagemaker: new SageMakerClient(ADAPTIVE_RETRY), cloudwatch: new CloudWatchClient(ADAPTIVE_RETRY) };
+const events = new EventBridgeClient(ADAPTIVE_RETRY);
+const sns = new SNSClient(ADAPTIVE_RETRY);
 
 /**
  * Sweeps the stack's SageMaker resources by a policy; after an endpoint failed, also tells the user.
@@ -39,9 +39,9 @@ async function cleanUp(policy: HandlerSettings<'clean-up'>, event: CleanupEvent)
       logger.info('deleted', { ...decision });
       // The deletion happened: an event that cannot be published is logged, and the sweep goes on.
       try {
-        const response = await withThrottlingRetry(() => events.send(new PutEventsCommand({
+        const response = await events.send(new PutEventsCommand({
           Entries: [{ Source: 'segpipe', DetailType: DELETED_DETAIL_TYPE, Detail: JSON.stringify({ stack: policy.stackName, ...decision }) }],
-        })));
+        }));
         if (response.FailedEntryCount) logger.error('deletion event not published', { ...decision, entries: response.Entries });
       } catch (err) {
         logger.error('deletion event not published', { ...decision, error: (err as Error).message });

@@ -2,6 +2,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState } from '../workflow/batch';
 import { readHandlerSettings } from '../shared/settings';
 import { logger, store } from './runtime';
+import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 
 /** The part of an S3 "Object Created" event from EventBridge that matters here. */
 export interface ObjectCreatedEvent {
@@ -9,7 +10,7 @@ export interface ObjectCreatedEvent {
 }
 
 const settings = readHandlerSettings('start-run');
-const sfn = new SFNClient({ endpoint: process.env.SEGPIPE_SFN_ENDPOINT || undefined });
+const sfn = new SFNClient({ ...ADAPTIVE_RETRY, endpoint: process.env.SEGPIPE_SFN_ENDPOINT || undefined });
 
 export interface StartRunResult {
   readonly action: 'started' | 'ignored';

@@ -4,6 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { tearDownStackResources } from '../cleanup/tear-down';
 import { readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
+import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 
 /** The custom-resource event the CDK provider framework passes on. */
 export interface TearDownEvent {
@@ -19,8 +20,8 @@ export interface TearDownEvent {
 const STACK_GOING_AWAY = new Set(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS']);
 
 const target = readHandlerSettings('tear-down');
-const clients = { sagemaker: new SageMakerClient({}), sfn: new SFNClient({}) };
-const cloudformation = new CloudFormationClient({});
+const clients = { sagemaker: new SageMakerClient(ADAPTIVE_RETRY), sfn: new SFNClient(ADAPTIVE_RETRY) };
+const cloudformation = new CloudFormationClient(ADAPTIVE_RETRY);
 
 async function stackGoingAway(stackId: string): Promise<boolean> {
   const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }));

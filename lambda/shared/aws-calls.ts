@@ -27,27 +27,10 @@ export function isAccessDenied(err: unknown): boolean {
   return name === 'AccessDeniedException' || name === 'AccessDenied';
 }
 
-export interface RetryOptions {
-  /** Tries in all, the first included. @default 6 */
-  readonly attempts?: number;
-  /** Delay before the first retry; each later one doubles it, with full jitter. @default 500 */
-  readonly baseDelayMs?: number;
-}
-
 /**
- * Calls `call`, retrying throttling with exponential backoff and full jitter. The SDK retries too,
- * but a sweep over many resources outlasts its few attempts when an account is busy.
+ * Retry settings of segpipe's AWS clients: the SDK's adaptive mode (exponential backoff
+ * with jitter, plus a client-side rate limiter that slows the calls down while the service throttles),
+ * with more attempts than the default 3, since a sweep over many resources of a busy account
+ * outlasts a few.
  */
-export async function withThrottlingRetry<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? 6;
-  const baseDelayMs = options.baseDelayMs ?? 500;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!isThrottling(err) || attempt >= attempts) throw err;
-      const delay = Math.random() * baseDelayMs * 2 ** (attempt - 1);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
+export const ADAPTIVE_RETRY = { retryMode: 'adaptive', maxAttempts: 8 } as const;

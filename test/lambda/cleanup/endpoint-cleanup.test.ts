@@ -8,7 +8,6 @@ const OURS = { 'segpipe:stack': 'Segpipe', 'segpipe:run': 'r' };
 const POLICY: CleanupPolicy = {
   stackName: 'Segpipe', resourcePrefix: 'segpipe', idleMinutes: 120, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 60,
 };
-const FAST_RETRY = { baseDelayMs: 1 };
 
 let world: SageMakerWorld;
 beforeEach(() => {
@@ -30,7 +29,7 @@ function deployment(endpoint: string | undefined, config: string, model: string,
   }
 }
 
-const sweep = (policy: Partial<CleanupPolicy> = {}) => cleanUpStackResources(world.clients(), { ...POLICY, ...policy }, { now: NOW, retry: FAST_RETRY });
+const sweep = (policy: Partial<CleanupPolicy> = {}) => cleanUpStackResources(world.clients(), { ...POLICY, ...policy }, { now: NOW });
 
 describe('cleanUpStackResources', () => {
   test('an idle endpoint goes; its config and model stay, ready for a one-call redeploy', async () => {
@@ -155,17 +154,6 @@ describe('cleanUpStackResources', () => {
     expect(world.sagemaker.commandCalls(ListEndpointsCommand)).toHaveLength(4);
   });
 
-  test('throttling is retried with backoff', async () => {
-    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    world.sagemaker.on(ListEndpointsCommand).rejectsOnce(throttled).rejectsOnce(throttled).callsFake(() => ({
-      Endpoints: [{ EndpointName: 'segpipe-endpoint', EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/segpipe-endpoint', CreationTime: hoursAgo(5), LastModifiedTime: hoursAgo(5), EndpointStatus: 'InService' }],
-    }));
-    await sweep();
-    expect(world.sagemaker.commandCalls(ListEndpointsCommand)).toHaveLength(3);
-    expect(world.deleted).toContain('endpoint segpipe-endpoint');
-  });
-
   test('throttling that does not stop fails the sweep rather than guessing', async () => {
     deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
     world.sagemaker.on(ListTagsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
@@ -191,7 +179,7 @@ describe('cleanUpStackResources', () => {
     deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
     deployment(undefined, 'segpipe-config-old', 'segpipe-model-old', { ageHours: 48 });
     const planned: string[] = [];
-    const result = await cleanUpStackResources(world.clients(), { ...POLICY, dryRun: true }, { now: NOW, retry: FAST_RETRY, onDeleted: (d) => { planned.push(`${d.kind} ${d.name}`); } });
+    const result = await cleanUpStackResources(world.clients(), { ...POLICY, dryRun: true }, { now: NOW, onDeleted: (d) => { planned.push(`${d.kind} ${d.name}`); } });
     expect(world.deleted).toEqual([]);
     expect(result.dryRun).toBe(true);
     expect(planned.sort()).toEqual(['endpoint segpipe-endpoint', 'endpoint-config segpipe-config-old', 'model segpipe-model-old']);

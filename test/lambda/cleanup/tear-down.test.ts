@@ -19,7 +19,7 @@ beforeEach(() => {
 afterEach(() => world.restore());
 afterAll(() => sfn.restore());
 
-const pass = () => tearDownStackResources({ sagemaker: world.clients().sagemaker, sfn: new SFNClient({ region: 'us-east-1' }) }, TARGET, { baseDelayMs: 1 });
+const pass = () => tearDownStackResources({ sagemaker: world.clients().sagemaker, sfn: new SFNClient({ region: 'us-east-1' }) }, TARGET);
 
 test('stops running executions and the stack\'s running jobs, deletes its endpoint, then configs and models, over passes', async () => {
   sfn.on(ListExecutionsCommand).resolvesOnce({
