@@ -210,3 +210,23 @@ export function deleteResource(sagemaker: SageMakerClient, resource: Pick<StackR
     case 'model': return sagemaker.send(new DeleteModelCommand({ ModelName: resource.name }));
   }
 }
+
+/** SNS's limit on a subject, in characters. */
+const SNS_SUBJECT_MAX = 100;
+
+/** What the user is told when an endpoint of the stack entered FAILED: what was deleted, and what not. */
+export function failedEndpointNotification(endpointName: string, result: CleanupResult): { subject: string; message: string } {
+  const describe = (d: CleanupDecision) => `- ${d.kind} ${d.name}: ${d.reason}`;
+  const deleted = result.deleted.filter((d) => d.kind === 'endpoint' && d.name === endpointName);
+  const message = [
+    `The SageMaker endpoint ${endpointName} entered FAILED.`,
+    deleted.length > 0
+      ? (result.dryRun ? 'Dry run: it would have been deleted.' : 'It was deleted, so the next run creates it anew.')
+      : 'It was not deleted by this clean-up (see below); the next scheduled clean-up tries again.',
+    '',
+    result.dryRun ? 'Would delete:' : 'Deleted:',
+    ...(result.deleted.length > 0 ? result.deleted.map(describe) : ['- nothing']),
+    ...(result.errors.length > 0 ? ['', 'Could not delete:', ...result.errors.map((e) => `- ${e.kind} ${e.name}: ${e.error}`)] : []),
+  ].join('\n');
+  return { subject: `segpipe: endpoint ${endpointName} failed`.slice(0, SNS_SUBJECT_MAX), message };
+}

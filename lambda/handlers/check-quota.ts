@@ -19,6 +19,7 @@ export async function handler(): Promise<{ message: string }> {
     }
   }
   const message = checkTrainingQuota(found, instanceType, spot);
-  logger.info('training quota checked', { message });
+  // `message` is the logger's own key (the log line's text): the verdict goes under a key of its own.
+  logger.info('training quota checked', { verdict: message });
   return { message };
 }

@@ -2,16 +2,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { CleanupDecision, CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources } from '../cleanup/endpoint-cleanup';
+import type { EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
+import { CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources, failedEndpointNotification } from '../cleanup/endpoint-cleanup';
 import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 import { HandlerSettings, readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
 
 /** What EventBridge hands over: the schedule's event, or an endpoint's state change. */
-export interface CleanupEvent {
-  readonly 'detail-type'?: string;
-  readonly detail?: { readonly EndpointName?: string; readonly EndpointStatus?: string };
-}
+export type CleanupEvent = ScheduledEvent | EventBridgeEvent<'SageMaker Endpoint State Change', { readonly EndpointName: string; readonly EndpointStatus: string }>;
 
 const clients = { sagemaker: new SageMakerClient(ADAPTIVE_RETRY), cloudwatch: new CloudWatchClient(ADAPTIVE_RETRY) };
 const events = new EventBridgeClient(ADAPTIVE_RETRY);
@@ -60,17 +58,6 @@ async function cleanUp(policy: HandlerSettings<'clean-up'>, event: CleanupEvent)
 }
 
 async function notifyFailedEndpoint(endpointName: string, result: CleanupResult, topicArn: string): Promise<void> {
-  const describe = (d: CleanupDecision) => `- ${d.kind} ${d.name}: ${d.reason}`;
-  const deleted = result.deleted.filter((d) => d.kind === 'endpoint' && d.name === endpointName);
-  const message = [
-    `The SageMaker endpoint ${endpointName} entered FAILED.`,
-    deleted.length > 0
-      ? (result.dryRun ? 'Dry run: it would have been deleted.' : 'It was deleted, so the next run creates it anew.')
-      : 'It was not deleted by this clean-up (see below); the next scheduled clean-up tries again.',
-    '',
-    result.dryRun ? 'Would delete:' : 'Deleted:',
-    ...(result.deleted.length > 0 ? result.deleted.map(describe) : ['- nothing']),
-    ...(result.errors.length > 0 ? ['', 'Could not delete:', ...result.errors.map((e) => `- ${e.kind} ${e.name}: ${e.error}`)] : []),
-  ].join('\n');
-  await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: `segpipe: endpoint ${endpointName} failed`.slice(0, 100), Message: message }));
+  const { subject, message } = failedEndpointNotification(endpointName, result);
+  await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
 }

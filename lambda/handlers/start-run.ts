@@ -1,13 +1,12 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState } from '../workflow/batch';
 import { readHandlerSettings } from '../shared/settings';
 import { logger, store } from './runtime';
 import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 
-/** The part of an S3 "Object Created" event from EventBridge that matters here. */
-export interface ObjectCreatedEvent {
-  readonly detail: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string } };
-}
+/** An S3 "Object Created" event, as EventBridge delivers it. */
+export type ObjectCreatedEvent = S3ObjectCreatedNotificationEvent;
 
 const settings = readHandlerSettings('start-run');
 const sfn = new SFNClient({ ...ADAPTIVE_RETRY, endpoint: process.env.SEGPIPE_SFN_ENDPOINT || undefined });

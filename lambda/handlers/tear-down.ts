@@ -1,17 +1,14 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { tearDownStackResources } from '../cleanup/tear-down';
 import { readHandlerSettings } from '../shared/settings';
 import { logger } from './runtime';
 import { ADAPTIVE_RETRY } from '../shared/aws-calls';
 
 /** The custom-resource event the CDK provider framework passes on. */
-export interface TearDownEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly StackId: string;
-  readonly PhysicalResourceId?: string;
-}
+export type TearDownEvent = CloudFormationCustomResourceEvent;
 
 /**
  * Stack states in which a Delete means the stack is going away. A Delete also comes when the resource
@@ -32,7 +29,7 @@ async function stackGoingAway(stackId: string): Promise<boolean> {
 
 /** Nothing to do until the stack is deleted; then the first tear-down pass. */
 export async function onEvent(event: TearDownEvent): Promise<{ PhysicalResourceId: string }> {
-  const PhysicalResourceId = event.PhysicalResourceId ?? `${target.stackName}-sagemaker-tear-down`;
+  const PhysicalResourceId = event.RequestType === 'Create' ? `${target.stackName}-sagemaker-tear-down` : event.PhysicalResourceId;
   if (event.RequestType === 'Delete') await isComplete(event);
   return { PhysicalResourceId };
 }

@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SageMakerWorld } from '../../helpers/sagemaker-world';
+import type { CleanupEvent } from '../../../lambda/handlers/clean-up';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
 const events = mockClient(EventBridgeClient);
@@ -32,10 +33,13 @@ beforeEach(() => {
 });
 afterEach(() => world.restore());
 
-const failedEvent = {
-  'detail-type': 'SageMaker Endpoint State Change', source: 'aws.sagemaker',
-  detail: { EndpointName: 'segpipe-endpoint', EndpointStatus: 'FAILED', Tags: {} },
+/** The envelope EventBridge puts around every event. */
+const envelope = { id: 'e1', version: '0', account: '123456789012', time: '2026-12-02T00:00:00Z', region: 'us-east-1', resources: [] };
+const failedEvent: CleanupEvent = {
+  ...envelope, 'detail-type': 'SageMaker Endpoint State Change', source: 'aws.sagemaker',
+  detail: { EndpointName: 'segpipe-endpoint', EndpointStatus: 'FAILED' },
 };
+const scheduledEvent: CleanupEvent = { ...envelope, 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
 
 test('an endpoint entering FAILED is deleted, each deletion published, and the user notified with the reason', async () => {
   const handler = loadHandler();
@@ -52,7 +56,7 @@ test('an endpoint entering FAILED is deleted, each deletion published, and the u
 
 test('a scheduled dry run deletes and publishes nothing', async () => {
   const handler = loadHandler({ dryRun: true });
-  const result = await handler({ 'detail-type': 'Scheduled Event' });
+  const result = await handler(scheduledEvent);
   expect(result.deleted).toHaveLength(3);
   expect(world.deleted).toEqual([]);
   expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);

@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { tearDownStackResources } from '../../../lambda/cleanup/tear-down';
+import type { TearDownEvent } from '../../../lambda/handlers/tear-down';
 import { SageMakerWorld } from '../../helpers/sagemaker-world';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
@@ -81,7 +82,13 @@ describe('the tear-down custom resource handler', () => {
     Object.assign(process.env, { SEGPIPE_SETTINGS: JSON.stringify({ stackName: 'Segpipe', resourcePrefix: 'segpipe', stateMachineArn: TARGET.stateMachineArn }), AWS_REGION: 'us-east-1' });
     return require('../../../lambda/handlers/tear-down') as typeof import('../../../lambda/handlers/tear-down');
   };
-  const event = (RequestType: 'Create' | 'Update' | 'Delete') => ({ RequestType, StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Segpipe/1', PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
+  // The event as the CDK provider framework passes it on.
+  const event = (RequestType: 'Create' | 'Update' | 'Delete') => ({
+    RequestType, StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Segpipe/1', PhysicalResourceId: 'Segpipe-sagemaker-tear-down',
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', ResponseURL: 'https://example.invalid/response', RequestId: 'r1',
+    LogicalResourceId: 'TearDown', ResourceType: 'Custom::SegpipeSageMakerTearDown', ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider' },
+    OldResourceProperties: {},
+  }) as TearDownEvent;
 
   beforeEach(() => {
     world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: created, status: 'InService', config: 'segpipe-config-1' });
