@@ -18,16 +18,19 @@ export default {
     // package.json's "jest" section, with these keys replaced (a shallow merge):
     config: {
       // The command-line tests run the esbuild bundle in a child process, which never sees the
-      // active mutant; the global set-up only builds that bundle. The end-to-end suites run whole
-      // workflows (minutes each) and are left to `npm test`.
+      // active mutant; the global set-up only builds that bundle. The end-to-end suites (test/local/,
+      // test/workflow/: whole workflows, 15-70 s a file) and the CDK synth tests (test/lib/) would
+      // re-run for every mutant they cover and blow the 30-minute budget; they stay in `npm test`.
       globalSetup: null,
+      // Jest's node environment, with the coverage of a beforeAll handed to the tests it serves.
+      testEnvironment: './stryker.jest-environment.cjs',
       testPathIgnorePatterns: [
         '/node_modules/',
         '<rootDir>/test/local/',
         '<rootDir>/test/lib/',
         '<rootDir>/test/bin/[^/]+-cli\\.test\\.ts$',
         '<rootDir>/test/bin/node-support\\.test\\.ts$',
-        '<rootDir>/test/workflow/trigger-replay\\.test\\.ts$',
+        '<rootDir>/test/workflow/',
       ],
     },
   },

@@ -1,0 +1,73 @@
+// @ts-check
+'use strict';
+/**
+ * Jest's node environment for `npm run mutate` (stryker.config.mjs), so that code run by a
+ * `beforeAll` counts as covered by the tests of its describe block.
+ *
+ * Stryker's per-test coverage notes which test runs each mutant, but it only knows the running test
+ * between `test_start` and `test_done`. Many tests here convert a fixture once in `beforeAll` and
+ * check it in several tests; Stryker would call every mutant that conversion reaches "static" and
+ * run the whole selected suite for each (about 50 s, thousands of mutants). Here the coverage a
+ * `beforeAll` records is handed to every test under its describe block instead: running any of
+ * them runs the hook, so that is exactly the set of tests that can kill the mutant.
+ *
+ * Stryker wraps this class (it reads `testEnvironment` and mixes in its own event handler, which
+ * runs after this one).
+ */
+const { TestEnvironment } = require('jest-environment-node');
+
+const IN_BEFORE_ALL = '__stryker_before_all__';
+
+/** @param {Record<string, number>} into @param {Record<string, number>} from */
+function addCounts(into, from) {
+  for (const [id, count] of Object.entries(from)) into[id] = (into[id] ?? 0) + count;
+}
+
+class BeforeAllCoverageEnvironment extends TestEnvironment {
+  /** @type {Map<unknown, Record<string, number>>} describe block -> mutants its beforeAll hooks covered */
+  #hookCoverage = new Map();
+
+  /** @returns {{ currentTestId?: string; mutantCoverage?: { perTest: Record<string, Record<string, number>> } } | undefined} */
+  #stryker() {
+    const ns = this.global.__strykerGlobalNamespace__ ?? '__stryker__';
+    return /** @type {any} */ (this.global)[/** @type {string} */ (ns)];
+  }
+
+  /** @param {import('@jest/types').Circus.Event} event */
+  async handleTestEvent(event) {
+    const stryker = this.#stryker();
+    if (!stryker) return;
+    switch (event.name) {
+      case 'hook_start':
+        if (event.hook.type === 'beforeAll' && stryker.currentTestId === undefined) stryker.currentTestId = IN_BEFORE_ALL;
+        break;
+      case 'hook_success':
+      case 'hook_failure':
+        if (event.hook.type === 'beforeAll' && stryker.currentTestId === IN_BEFORE_ALL) {
+          stryker.currentTestId = undefined;
+          const covered = stryker.mutantCoverage?.perTest[IN_BEFORE_ALL];
+          if (covered) {
+            delete stryker.mutantCoverage?.perTest[IN_BEFORE_ALL];
+            const block = event.hook.parent;
+            addCounts(this.#hookCoverage.get(block) ?? this.#hookCoverage.set(block, {}).get(block) ?? {}, covered);
+          }
+        }
+        break;
+      case 'test_done': {
+        // Stryker's handler, which runs after this one, still holds the test's id here.
+        const testId = stryker.currentTestId;
+        const perTest = stryker.mutantCoverage?.perTest;
+        if (!testId || testId === IN_BEFORE_ALL || !perTest) break;
+        for (let block = event.test.parent; block; block = block.parent) {
+          const covered = this.#hookCoverage.get(block);
+          if (covered) addCounts((perTest[testId] ??= {}), covered);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+module.exports = BeforeAllCoverageEnvironment;
