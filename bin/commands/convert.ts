@@ -93,13 +93,16 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   if (options.input !== undefined && options.manifest !== undefined) throw new Error('give --input or its synonym --manifest, not both');
   useSharpForConcurrentItems();
   let s3: ObjectStore | undefined;
+  /** Why S3 cannot be used (no region, no credentials), once something needed it. */
+  let s3SetupError: Error | undefined;
   const s3Store = async (): Promise<ObjectStore> => {
     if (!s3) {
       const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/s3-object-store');
       // An S3-compatible server answers whatever region is named.
       const client = createS3Client({ region: options.region ?? (options.endpointUrl ? process.env.AWS_REGION ?? 'us-east-1' : undefined), endpoint: options.endpointUrl });
       await checkRegionAndCredentials(client, options.endpointUrl).catch((err: Error) => {
-        throw new Error(options.localRoot === undefined && !options.endpointUrl ? `${err.message}; or, for a downloaded job, pass --local-root DIR` : err.message);
+        s3SetupError = new Error(options.localRoot === undefined && !options.endpointUrl ? `${err.message}; or, for files on this machine, pass --local-root DIR (a synced Ground Truth job) or --images DIR` : err.message);
+        throw s3SetupError;
       });
       s3 = new S3ObjectStore(client);
     }
@@ -109,14 +112,15 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   const local = new FolderObjectStore(options.localRoot);
   const remote = usesS3(input) || usesS3(options.images) || usesS3(options.out) ? await s3Store() : undefined;
   const output = isS3Uri(options.out) ? (remote ?? (await s3Store())) : new FolderObjectStore();
-  // Ground Truth manifests name s3:// sources: read them from the local root when one is given, which
-  // is then a boundary (a manifest is untrusted: no plain paths, no links out of the root).
+  // What an export names as s3://: a manifest's sources, a COCO or Label Studio image on S3. With a
+  // local root they are read from it, and it is a boundary (an export is untrusted: no plain paths,
+  // no links out of the root); else from S3, with a client made only if one is read.
   const sources = options.localRoot === undefined
     ? remote ?? (await lazyS3Sources(s3Store))
     : new FolderObjectStore(options.localRoot, { onlyUnderRoot: true });
 
   const previous = await checkOutputLocation(output, options.out);
-  const opened = await openExport({ input, format: options.format, images: options.images, local, s3: remote, sources, labelAttribute: options.labelAttribute });
+  const opened = await openExport({ input, format: options.format, images: options.images, local, s3: remote ?? sources, sources, labelAttribute: options.labelAttribute });
   const { reader } = opened;
   // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
   // or missing credentials is said once, now, not as a reason on every item.
@@ -146,6 +150,8 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
       }),
     });
     bar?.stop();
+    // Every item needed S3 and S3 cannot be used: say why once, not once an item.
+    if (s3SetupError && report.counts.converted === 0) throw s3SetupError;
     const removed = await removeStaleOutput(output, options.out, previous, report);
     const seconds = (performance.now() - started) / 1000;
     const { counts } = report;
@@ -169,7 +175,7 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   }
 }
 
-/** The S3 store for a manifest's sources, made only when a source is read (a folder export needs none). */
+/** The S3 store for what an export names on S3, made only when one is read (a folder export needs none). */
 async function lazyS3Sources(s3Store: () => Promise<ObjectStore>): Promise<ObjectStore> {
   let store: Promise<ObjectStore> | undefined;
   const get = () => (store ??= s3Store());

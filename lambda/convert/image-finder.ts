@@ -39,8 +39,8 @@ export class ImageFinder {
   private async exists(store: ObjectStore, location: string): Promise<boolean> {
     try {
       return (await store.readStart(location, 1)) !== undefined;
-    } catch {
-      return false;
+    } catch (err) {
+      throw new ItemSkipped(`image ${location} cannot be read: ${(err as Error).message}`);
     }
   }
 

@@ -114,7 +114,7 @@ describe('segpipe convert', () => {
         encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work },
       });
       expect(run.status).toBe(1);
-      expect(run.stderr).toBe('segpipe: no AWS region: pass --region (e.g. --region eu-west-1) or set AWS_REGION; or, for a downloaded job, pass --local-root DIR\n');
+      expect(run.stderr).toBe('segpipe: no AWS region: pass --region (e.g. --region eu-west-1) or set AWS_REGION; or, for files on this machine, pass --local-root DIR (a synced Ground Truth job) or --images DIR\n');
     });
 
     test('an S3-compatible endpoint without credentials says how the local run\'s S3 takes any keys', () => {
