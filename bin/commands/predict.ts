@@ -3,7 +3,8 @@ import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { predictSegmentation } from '../predict/predict';
 import { parseClassList } from './convert';
-import { checkRegionAndCredentials, runtimeClientFor } from '../predict/runtime-client';
+import { checkRegionAndCredentials } from '../aws-client-check';
+import { runtimeClientFor } from '../predict/runtime-client';
 
 interface PredictOptions {
   endpoint: string;
