@@ -1,19 +1,33 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { resolveCloudFormation } from '../../bin/local/workflow-runner';
-import { synthStack } from '../helpers/stack';
-
-interface Statement { Action: string | string[]; Resource: unknown; Condition?: unknown }
-
-function statementsOf(template: ReturnType<typeof synthStack>['template'], rolePrefix: string): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-}
+import { SegpipeCleanup } from '../../lib/cleanup';
+import { resolveConfig } from '../../lib/config';
+import { bareStack, statementsOf } from '../helpers/stack';
 
 const sagemakerArn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}/segpipe-*`]] });
 const OWNED_BY_STACK = { StringEquals: { 'aws:ResourceTag/segpipe:stack': 'Segpipe' } };
 
+/** SegpipeCleanup in a stack of its own, with the state machine and topic it is given. */
+function cleanupStack(rawConfig: unknown = {}) {
+  const stack = bareStack('Segpipe');
+  const config = resolveConfig(rawConfig);
+  const stateMachine = new sfn.StateMachine(stack, 'StateMachine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Run')) });
+  const topic = new sns.Topic(stack, 'Topic');
+  const cleanup = new SegpipeCleanup(stack, 'Cleanup', {
+    cleanup: config.cleanup, hosting: config.hosting, resourcePrefix: 'segpipe', endpointName: 'segpipe-endpoint', stateMachine, topic,
+  });
+  return { stack, cleanup, template: Template.fromStack(stack), ids: { stateMachine: logicalId(stack, stateMachine), topic: logicalId(stack, topic) } };
+}
+
+function logicalId(stack: Stack, construct: sfn.StateMachine | sns.Topic): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
 describe('clean-up', () => {
-  const { template } = synthStack();
+  const { template, ids } = cleanupStack();
   const rules = template.findResources('AWS::Events::Rule');
   const ruleOf = (prefix: string) => Object.entries(rules).find(([id]) => id.startsWith(prefix))![1].Properties;
   const cleanUpFunction = { 'Fn::GetAtt': [expect.stringMatching(/^CleanupCleanUpFunction/), 'Arn'] };
@@ -22,7 +36,7 @@ describe('clean-up', () => {
     const schedule = ruleOf('CleanupSchedule');
     expect(schedule.ScheduleExpression).toBe('rate(1 hour)');
     expect(schedule.Targets[0].Arn).toEqual(cleanUpFunction);
-    const { template: every15 } = synthStack({ cleanup: { everyMinutes: 15 } });
+    const { template: every15 } = cleanupStack({ cleanup: { everyMinutes: 15 } });
     const [custom] = Object.entries(every15.findResources('AWS::Events::Rule')).filter(([id]) => id.startsWith('CleanupSchedule'));
     expect(custom[1].Properties.ScheduleExpression).toBe('rate(15 minutes)');
   });
@@ -39,9 +53,9 @@ describe('clean-up', () => {
 
   test('the clean-up Lambda gets its policy in its settings', () => {
     const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('CleanupCleanUpFunction'))![1];
-    const settings = JSON.parse(resolveCloudFormation(fn.Properties.Environment.Variables.SEGPIPE_SETTINGS, { refs: {}, mappings: {} }) as string);
+    const settings = JSON.parse(resolveCloudFormation(fn.Properties.Environment.Variables.SEGPIPE_SETTINGS, { refs: { [ids.topic]: 'the-topic' }, mappings: {} }) as string);
     expect(settings).toEqual({
-      stackName: 'Segpipe', resourcePrefix: 'segpipe', idleMinutes: 120, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 60, topicArn: expect.any(String),
+      stackName: 'Segpipe', resourcePrefix: 'segpipe', idleMinutes: 120, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 60, topicArn: 'the-topic',
     });
   });
 
@@ -58,6 +72,7 @@ describe('clean-up', () => {
     expect(wildcard).toEqual(['cloudwatch:GetMetricStatistics', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListEndpoints', 'sagemaker:ListModels']);
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['events:PutEvents', 'sns:Publish']));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: ids.topic } }));
     expect(actions.filter((a) => /^(s3|iam):/.test(a))).toEqual([]);
   });
 
@@ -65,17 +80,14 @@ describe('clean-up', () => {
     const [[id, resource]] = Object.entries(template.findResources('Custom::SegpipeSageMakerTearDown'));
     expect(id).toMatch(/^CleanupTearDown/);
     expect(resource.DependsOn).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^WorkflowStateMachine/), expect.stringMatching(/^CleanupCleanUpFunction/), expect.stringMatching(/^CleanupSchedule/), expect.stringMatching(/^CleanupEndpointFailed/),
+      ids.stateMachine, expect.stringMatching(/^CleanupCleanUpFunction/), expect.stringMatching(/^CleanupSchedule/), expect.stringMatching(/^CleanupEndpointFailed/),
     ]));
     const statements = statementsOf(template, 'CleanupTearDownCheckRole');
     expect(statements).toContainEqual({
       Effect: 'Allow', Action: ['sagemaker:StopLabelingJob', 'sagemaker:StopTrainingJob'], Resource: [sagemakerArn('labeling-job'), sagemakerArn('training-job')], Condition: OWNED_BY_STACK,
     });
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:ListExecutions', Resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:ListExecutions', Resource: { Ref: ids.stateMachine } }));
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } }));
-    // On deletion the trigger goes before the tear-down runs: no new run starts meanwhile.
-    const [trigger] = Object.entries(template.findResources('AWS::Events::Rule')).filter(([ruleId]) => ruleId.startsWith('TriggerObjectCreated'));
-    expect(trigger[1].DependsOn).toEqual(expect.arrayContaining([id]));
     const [asyncInvoke] = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
     expect(asyncInvoke.Properties).toMatchObject({ FunctionName: { Ref: expect.stringMatching(/^CleanupCleanUpFunction/) }, MaximumRetryAttempts: 0 });
   });
