@@ -19,6 +19,7 @@ import { startEmbeddedS3Server } from './embedded-s3-server';
 import { LocalSageMaker } from './local-sagemaker';
 import { LocalStepFunctions } from './local-step-functions';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from './local-workflow';
+import { checkSnsPublish } from './sns-stand-in';
 import { TrueLabels } from './simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from './synthetic-scenes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, WorkflowOutcome } from './workflow-runner';
@@ -177,6 +178,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
   try {
     const notify = (kind: string): TaskHandler => async (input) => {
       const message = input as { Subject?: string; Message?: string; Entries?: { DetailType: string; Detail: unknown }[] };
+      if (kind.startsWith('SNS')) checkSnsPublish(input);
       const detail = (d: unknown) => (typeof d === 'string' ? d : JSON.stringify(d));
       recordNotification(kind, message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${detail(e.Detail)}`).join('\n') : `Subject: ${message.Subject}\n\n${message.Message}`);
       return kind.startsWith('SNS') ? { MessageId: `local-${Date.now()}` } : { FailedEntryCount: 0, Entries: [{ EventId: 'local' }] };

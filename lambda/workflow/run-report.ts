@@ -1,4 +1,5 @@
 import type { SkippedItem } from '../convert/convert-manifest';
+import { plainText, quoted, snsSubject } from '../shared/untrusted-text';
 
 export type RunStatus = 'deployed' | 'not-deployed' | 'failed';
 
@@ -95,26 +96,33 @@ export function buildRunReport(options: {
   };
 }
 
-/** The e-mail: subject (at most 100 characters for SNS) and a plain-text body. */
+/** Characters of an uploader's text (a batch name, a `source-ref`, a skip reason) an e-mail quotes. */
+export const QUOTED_FIELD_MAX = 200;
+
+/**
+ * The e-mail: a subject SNS accepts (printable ASCII, under 100 characters) and a plain-text body.
+ * The batch name and the skipped items come from uploads: the body quotes them (escaped, cut to
+ * {@link QUOTED_FIELD_MAX} characters) and the subject keeps only their printable ASCII.
+ */
 export function notificationText(report: RunReport, reportUri: string): { subject: string; message: string } {
-  const headline = {
-    deployed: `segpipe: ${report.batch} deployed to ${report.endpoint}`,
-    'not-deployed': `segpipe: ${report.batch} trained, not deployed (mIOU below minimum)`,
-    failed: `segpipe: run for ${report.batch} failed`,
+  const [before, after] = {
+    deployed: ['segpipe: ', ` deployed to ${report.endpoint}`],
+    'not-deployed': ['segpipe: ', ' trained, not deployed (mIOU below minimum)'],
+    failed: ['segpipe: run for ', ' failed'],
   }[report.status];
   const lines = [
-    headline,
+    `${before}${quoted(report.batch, QUOTED_FIELD_MAX)}${after}`,
     '',
     `Run: ${report.runId}`,
-    report.reason ? `Reason: ${report.reason}` : undefined,
+    report.reason ? `Reason: ${plainText(report.reason)}` : undefined,
     report.endpoint ? `Endpoint: ${report.endpoint}` : undefined,
     report.metrics ? `validation:mIOU ${rounded(report.metrics['validation:mIOU'])}, validation:pixel_accuracy ${rounded(report.metrics['validation:pixel_accuracy'])} (minimum mIOU ${report.metrics.minimumMiou})` : undefined,
     report.counts ? `Items: ${report.counts.converted} converted this run, ${report.counts.skipped} skipped; dataset ${report.counts.train} train, ${report.counts.validation} validation` : undefined,
-    ...(report.skippedItems ?? []).map((s) => `  skipped ${s.source ?? `line ${s.line}`}: ${s.reason}`),
+    ...(report.skippedItems ?? []).map((s) => `  skipped ${s.source === null || s.source === undefined ? `line ${s.line}` : quoted(s.source, QUOTED_FIELD_MAX)}: ${quoted(s.reason, QUOTED_FIELD_MAX)}`),
     `Duration: ${report.durations.totalSeconds} s${report.durations.trainingSeconds !== undefined ? ` (training ${report.durations.trainingSeconds} s)` : ''}`,
     `Report: ${reportUri}`,
   ];
-  return { subject: headline.slice(0, 99), message: lines.filter((l) => l !== undefined).join('\n') };
+  return { subject: snsSubject(before, report.batch, after), message: lines.filter((l) => l !== undefined).join('\n') };
 }
 
 /** A metric as people read it: three decimals (the report keeps the full value). */

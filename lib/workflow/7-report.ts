@@ -55,6 +55,10 @@ export class Report extends sfn.StateMachineFragment {
     for (const state of [notifyFinished, finishedEvent, notifyFailure, failureEvent, reportFailure]) {
       state.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
     }
+    // A notification SNS refuses (or that keeps failing) must not lose the run's event and end: the
+    // event, and the execution's status, follow either way, with the refusal under `$.notificationError`.
+    notifyFinished.addCatch(finishedEvent, { errors: ['States.ALL'], resultPath: '$.notificationError' });
+    notifyFailure.addCatch(failureEvent, { errors: ['States.ALL'], resultPath: '$.notificationError' });
     this.startState = reportDeployed;
     this.notDeployed = reportNotDeployed;
     this.failed = reportFailure;

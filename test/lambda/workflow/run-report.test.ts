@@ -116,14 +116,14 @@ describe('notificationText', () => {
     expect(notificationText(r, 's3://art/runs/batch-1-r1/report.json')).toStrictEqual({
       subject: 'segpipe: batch 1 deployed to segpipe-endpoint',
       message: [
-        'segpipe: batch 1 deployed to segpipe-endpoint',
+        'segpipe: "batch 1" deployed to segpipe-endpoint',
         '',
         'Run: batch-1-r1',
         'Endpoint: segpipe-endpoint',
         'validation:mIOU 0.613, validation:pixel_accuracy 0.9 (minimum mIOU 0.5)',
         'Items: 5 converted this run, 2 skipped; dataset 8 train, 2 validation',
-        '  skipped s3://in/images/b/x.jpg: mask holds value 7',
-        '  skipped line 7: not JSON',
+        '  skipped "s3://in/images/b/x.jpg": "mask holds value 7"',
+        '  skipped line 7: "not JSON"',
         'Duration: 1202 s (training 300 s)',
         'Report: s3://art/runs/batch-1-r1/report.json',
       ].join('\n'),
@@ -135,7 +135,7 @@ describe('notificationText', () => {
     expect(notificationText(r, 'uri')).toStrictEqual({
       subject: 'segpipe: batch 1 trained, not deployed (mIOU below minimum)',
       message: [
-        'segpipe: batch 1 trained, not deployed (mIOU below minimum)',
+        'segpipe: "batch 1" trained, not deployed (mIOU below minimum)',
         '',
         'Run: batch-1-r1',
         'Reason: validation:mIOU 0.2 is below the minimum 0.5; the endpoint was left as it was',
@@ -148,7 +148,7 @@ describe('notificationText', () => {
 
   test('a failed run: its reason; no training time is shown when there was none', () => {
     const r = report('failed', { run, error: { Error: 'E', Cause: 'boom' } });
-    expect(notificationText(r, 'uri').message).toBe(['segpipe: run for batch 1 failed', '', 'Run: batch-1-r1', 'Reason: E: boom', 'Duration: 1202 s', 'Report: uri'].join('\n'));
+    expect(notificationText(r, 'uri').message).toBe(['segpipe: run for "batch 1" failed', '', 'Run: batch-1-r1', 'Reason: E: boom', 'Duration: 1202 s', 'Report: uri'].join('\n'));
     expect(notificationText(r, 'uri').subject).toBe('segpipe: run for batch 1 failed');
   });
 
@@ -157,10 +157,10 @@ describe('notificationText', () => {
     expect(notificationText(r, 'uri').message).toContain('Duration: 1202 s (training 0 s)');
   });
 
-  test('the subject stays under SNS\'s 100 characters', () => {
+  test('the subject stays under SNS\'s 100 characters: the batch name is cut, what is said around it stays', () => {
     const r = report('failed', { run: { ...run, batch: 'b'.repeat(120) } });
     const { subject } = notificationText(r, 'uri');
-    expect(subject).toBe(`segpipe: run for ${'b'.repeat(120)} failed`.slice(0, 99));
+    expect(subject).toBe(`segpipe: run for ${'b'.repeat(72)}... failed`);
     expect(subject).toHaveLength(99);
   });
 });
