@@ -77,6 +77,18 @@ export interface ConvertExportOptions {
    */
   readonly reportLocation?: string;
   readonly onProgress?: (progress: ConversionProgress) => void;
+  /**
+   * Convert only the entries whose position in the export is `index` modulo `count`, so that `count`
+   * threads share one export; every shard still reads all entries, so class order, duplicates and
+   * names are decided as by one conversion. Merge the shards' reports with `mergeConversionReports`.
+   * @default - the whole export
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /**
+   * Write `report.json` (a shard's report is merged and written by the caller instead).
+   * @default true
+   */
+  readonly writeReport?: boolean;
 }
 
 export interface ConvertGroundTruthManifestOptions extends Omit<ConvertExportOptions, 'reader' | 'output'> {
@@ -106,6 +118,8 @@ export interface ConversionStores {
 }
 
 export interface ConvertedItem {
+  /** Position in the export: manifest line, task or image number. */
+  readonly line: number;
   /** The image reference exactly as the export wrote it. */
   readonly source: string;
   /** Output file stem: `<name>.jpg` and `<name>.png`. */
@@ -171,7 +185,6 @@ type IndexedMask =
   | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly (IndexedShape & { readonly percent?: boolean })[] };
 
 interface ItemResult {
-  readonly line: number;
   readonly item: Omit<ConvertedItem, 'pixelsPerClass'> & { readonly pixelsPerIndex: Uint32Array };
 }
 
@@ -199,7 +212,10 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   if (!(validationFraction > 0 && validationFraction < 1)) throw new Error(`validation fraction must be between 0 and 1 (exclusive), received ${validationFraction}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, received ${concurrency}`);
 
-  const { reader } = options;
+  const { reader, shard } = options;
+  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    throw new Error(`shard ${shard.index} of ${shard.count} is not one of 0..count-1`);
+  }
   const classIndex = await classIndexFor(reader, options.classes ?? []);
   const results: ItemResult[] = [];
   const skipped: SkippedItem[] = [];
@@ -217,31 +233,35 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
 
   // Entries are read in order (so first-seen class order is the export's), items converted concurrently.
   async function* exportItems(): AsyncGenerator<{ item: ExportItem; mask: IndexedMask; name: string; split: Split }> {
+    let position = 0;
     for await (const entry of reader.items()) {
-      seen += 1;
+      const mine = !shard || position++ % shard.count === shard.index;
+      if (mine) seen += 1;
+      const skipMine = (source: string | null, reason: string) => mine && skip(entry.line, source, reason);
       if (!('mask' in entry)) {
-        skip(entry.line, entry.source, entry.reason);
+        skipMine(entry.source, entry.reason);
         continue;
       }
       const earlier = firstLineOfSource.get(entry.source);
       if (earlier !== undefined) {
-        skip(entry.line, entry.source, `duplicate of line ${earlier}`);
+        skipMine(entry.source, `duplicate of line ${earlier}`);
         continue;
       }
       firstLineOfSource.set(entry.source, entry.line);
       const name = outputNameFor(entry.source);
       const other = sourceOfName.get(name);
       if (other !== undefined) {
-        skip(entry.line, entry.source, `output name ${name} is already taken by ${other}`);
+        skipMine(entry.source, `output name ${name} is already taken by ${other}`);
         continue;
       }
       sourceOfName.set(name, entry.source);
+      // Every shard resolves every entry's classes, so all agree on the class order.
       const mask = indexMask(entry.mask, classIndex);
       if (typeof mask === 'string') {
-        skip(entry.line, entry.source, mask);
+        skipMine(entry.source, mask);
         continue;
       }
-      yield { item: entry, mask, name, split: splitFor(entry.source, seed, validationFraction) };
+      if (mine) yield { item: entry, mask, name, split: splitFor(entry.source, seed, validationFraction) };
     }
     readAll = true;
     progress();
@@ -260,7 +280,7 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
       if (typeof result === 'string') {
         skip(item.line, item.source, result);
       } else {
-        results.push({ line: item.line, item: result });
+        results.push({ item: result });
         done += 1;
         progress();
       }
@@ -269,20 +289,32 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   await Promise.all(Array.from({ length: concurrency }, worker));
 
   const classes = [...classIndex.classes];
-  results.sort((a, b) => a.line - b.line);
-  skipped.sort((a, b) => a.line - b.line);
   const items: ConvertedItem[] = results.map(({ item: { pixelsPerIndex, ...item } }) => ({
     ...item,
     pixelsPerClass: Object.fromEntries(classes.map((name, index) => [name, pixelsPerIndex[index]])),
-  }));
-  const report: ConversionReport = {
+  })).sort((a, b) => a.line - b.line);
+  const report = reportOf(reader, classes, validationFraction, seed, seen, items, skipped.sort((a, b) => a.line - b.line));
+  if (options.writeReport ?? true) await writeConversionReport(options.output, options.reportLocation ?? options.output.join(options.out, REPORT_FILE), report);
+  return report;
+}
+
+function reportOf(
+  reader: Pick<ExportReader, 'input' | 'format'>,
+  classes: readonly string[],
+  validationFraction: number,
+  seed: string,
+  lines: number,
+  items: readonly ConvertedItem[],
+  skipped: readonly SkippedItem[],
+): ConversionReport {
+  return {
     input: reader.input,
     format: reader.format,
     classes,
     validationFraction,
     seed,
     counts: {
-      lines: seen,
+      lines,
       converted: items.length,
       skipped: skipped.length,
       train: items.filter((i) => i.split === 'train').length,
@@ -295,8 +327,25 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
     items,
     skipped,
   };
-  await options.output.write(options.reportLocation ?? options.output.join(options.out, REPORT_FILE), Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
-  return report;
+}
+
+export function writeConversionReport(output: ObjectStore, location: string, report: ConversionReport): Promise<void> {
+  return output.write(location, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
+}
+
+/**
+ * One report from the reports of a conversion's shards: what one conversion of the whole export
+ * would have reported, items and skips back in export order.
+ */
+export function mergeConversionReports(reports: readonly ConversionReport[]): ConversionReport {
+  const [first] = reports;
+  if (reports.some((r) => JSON.stringify(r.classes) !== JSON.stringify(first.classes))) {
+    throw new Error(`the shards of a conversion disagree on the classes: ${reports.map((r) => r.classes.join(',')).join(' / ')}`);
+  }
+  const byLine = (a: { readonly line: number }, b: { readonly line: number }) => a.line - b.line;
+  const items = reports.flatMap((r) => r.items).sort(byLine);
+  const skipped = reports.flatMap((r) => r.skipped).sort(byLine);
+  return reportOf(first, first.classes, first.validationFraction, first.seed, reports.reduce((sum, r) => sum + r.counts.lines, 0), items, skipped);
 }
 
 /**
@@ -417,6 +466,7 @@ async function convertItem(
   }
   await output.write(output.join(out, channel.masks, `${name}.png`), maskOut, 'image/png');
   return {
+    line: item.line,
     source: item.source,
     name,
     split,
