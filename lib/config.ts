@@ -228,6 +228,16 @@ const storage = group({
   retainOnDelete: bool().default(true).describe('Keep the buckets and their data when the stack is deleted.'),
   scratchExpirationDays: integer(1, 3650).default(14)
     .describe('Days after which a run\'s channel copies (`runs/<run-id>/channels/`) expire; datasets and reports stay.'),
+  noncurrentVersionExpirationDays: integer(1, 3650).default(30)
+    .describe('The artifacts bucket keeps versions (datasets and models); a version that was replaced or deleted expires after this many days.'),
+});
+
+const logging = group({
+  // The state machine's `LoggingConfiguration.Level` (Step Functions API reference, `LogLevel`).
+  level: oneOf(['off', 'error', 'fatal', 'all']).default('error')
+    .describe('What the state machine logs to its log group: `error` logs failed states and executions; `all` every state (a run\'s state holds upload names).'),
+  includeExecutionData: bool().default(false)
+    .describe('Whether those log entries carry the states\' input and output (which hold batch names, image keys and manifest lines from uploads).'),
 });
 
 const segpipeConfigSchema = group({
@@ -245,6 +255,9 @@ const segpipeConfigSchema = group({
   batch: group({
     quietSeconds: integer(10, 86_400).default(120)
       .describe('A batch starts once no image has arrived for this long, or at once when `images/<batch>/_START` appears.'),
+    // Lambda's `ReservedConcurrentExecutions`; the account keeps at least 100 unreserved (AWS Lambda Developer Guide, "Lambda quotas").
+    startConcurrency: integer(1, 1000).default(10)
+      .describe('Reserved concurrency of the Lambda that turns uploads into runs: a bulk upload queues its events instead of taking the account\'s Lambda concurrency.'),
   }).prefault({}),
   import: group({
     readBuckets: field(
@@ -257,6 +270,7 @@ const segpipeConfigSchema = group({
       .describe('Other buckets that imported manifests (`labeled/<batch>/*.manifest`) may refer to; granted read-only. References elsewhere are reported per item.'),
   }).prefault({}),
   storage: storage.prefault({}),
+  logging: logging.prefault({}),
 })
   // Rules across fields. They run even when other fields have problems, so that all are reported at once.
   .superRefine((parsed, ctx) => {

@@ -66,6 +66,8 @@ export class SegpipeStack extends Stack {
       encryptionKey,
       retainOnDelete: config.storage.retainOnDelete,
       scratchExpirationDays: config.storage.scratchExpirationDays,
+      noncurrentVersionExpirationDays: config.storage.noncurrentVersionExpirationDays,
+      labelingCors: config.workforce.type !== 'none',
     });
 
     this.workflow = new SegpipeWorkflow(this, 'Workflow', {
@@ -84,6 +86,7 @@ export class SegpipeStack extends Stack {
       artifactsBucket: this.storage.artifactsBucket,
       stateMachine: this.workflow.stateMachine,
       encryptionKey,
+      reservedConcurrency: config.batch.startConcurrency,
     });
 
     this.cleanup = new SegpipeCleanup(this, 'Cleanup', {

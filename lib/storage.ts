@@ -21,6 +21,18 @@ export interface SegpipeStorageProps {
    */
   readonly scratchExpirationDays?: number;
   /**
+   * Days after which an artifacts object's replaced or deleted versions expire. The artifacts bucket
+   * is versioned (datasets and models are hard to make again); this bounds what the versions cost.
+   * @default 30
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * The inbox's CORS rule (GET from any origin), which Ground Truth's labeling UI needs to show the
+   * images in the workers' browsers. Only a stack with a labeling workforce needs it; imports do not.
+   * @default true
+   */
+  readonly labelingCors?: boolean;
+  /**
    * Days after which server access logs expire.
    * @default 90
    */
@@ -44,8 +56,10 @@ export class SegpipeStorage extends Construct {
     const retainOnDelete = props.retainOnDelete ?? true;
     const scratchExpirationDays = props.scratchExpirationDays ?? 14;
     const accessLogExpirationDays = props.accessLogExpirationDays ?? 90;
+    const noncurrentVersionExpirationDays = props.noncurrentVersionExpirationDays ?? 30;
     const problems = [
       ...checkDays('scratchExpirationDays', scratchExpirationDays),
+      ...checkDays('noncurrentVersionExpirationDays', noncurrentVersionExpirationDays),
       ...checkDays('accessLogExpirationDays', accessLogExpirationDays),
     ];
     if (problems.length > 0) throw new Error(`SegpipeStorage: ${problems.join('; ')}`);
@@ -81,13 +95,14 @@ export class SegpipeStorage extends Construct {
       eventBridgeEnabled: true,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'inbox/',
-      // Ground Truth's labeling UI reads the images from the browser: without this CORS rule its tasks fail.
-      cors: [{
+      // Ground Truth's labeling UI reads the images from the browser: without this CORS rule its tasks
+      // fail. A stack that only imports labels has no such reader, and no rule.
+      cors: (props.labelingCors ?? true) ? [{
         allowedMethods: [s3.HttpMethods.GET],
         allowedOrigins: ['*'],
         allowedHeaders: [],
         exposedHeaders: ['Access-Control-Allow-Origin'],
-      }],
+      }] : undefined,
       lifecycleRules: [abortUploads],
     });
 
@@ -96,12 +111,19 @@ export class SegpipeStorage extends Construct {
       ...dataEncryption,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'artifacts/',
+      // Datasets and models are kept in versions: an overwrite or a delete can be undone for a while.
+      versioned: true,
       lifecycleRules: [
         abortUploads,
         {
           id: 'ExpireRunScratch',
           tagFilters: { [SCRATCH_OBJECT_TAG.key]: SCRATCH_OBJECT_TAG.value },
           expiration: Duration.days(scratchExpirationDays),
+        },
+        {
+          id: 'ExpireNoncurrentVersions',
+          noncurrentVersionExpiration: Duration.days(noncurrentVersionExpirationDays),
+          expiredObjectDeleteMarker: true,
         },
       ],
     });

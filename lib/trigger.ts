@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -19,6 +20,12 @@ export interface SegpipeTriggerProps {
    * @default - S3-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Reserved concurrency of the start Lambda: a bulk upload's events queue (EventBridge retries them)
+   * instead of taking the account's Lambda concurrency.
+   * @default 10
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -39,6 +46,9 @@ export class SegpipeTrigger extends Construct {
       settings: { artifactsBucket: artifactsBucket.bucketName, stateMachineArn: props.stateMachine.stateMachineArn },
       encryptionKey: props.encryptionKey,
     });
+    const reservedConcurrency = props.reservedConcurrency ?? 10;
+    if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) throw new Error(`SegpipeTrigger: reservedConcurrency must be a whole number, at least 1 (received ${reservedConcurrency})`);
+    (this.startRun.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reservedConcurrency;
     const role = this.startRun.role;
     // It reads the first byte of the object to learn which key spelling exists (event keys may be URL-encoded).
     role.addToPrincipalPolicy(new iam.PolicyStatement({

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,6 +23,9 @@ import { acknowledgeWorkflowWildcards } from './wildcards';
 
 export { LABEL_ATTRIBUTE_NAME } from './3-label';
 export { hasInstanceStorage } from './states';
+
+/** `logging.level` as Step Functions spells it. */
+const STATE_MACHINE_LOG_LEVELS = { error: sfn.LogLevel.ERROR, fatal: sfn.LogLevel.FATAL, all: sfn.LogLevel.ALL } as const;
 
 export interface SegpipeWorkflowProps {
   readonly config: SegpipeConfig;
@@ -120,9 +123,38 @@ export class SegpipeWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(start),
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,
-      logs: { destination: new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY }), level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logs: config.logging.level === 'off' ? undefined : {
+        destination: this.logGroup(encryptionKey),
+        level: STATE_MACHINE_LOG_LEVELS[config.logging.level],
+        includeExecutionData: config.logging.includeExecutionData,
+      },
     });
+    if (config.logging.level !== 'all') {
+      // The stack with logging.level "all" has no finding to acknowledge.
+      Validations.of(this.stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason: `logging.level is "${config.logging.level}": runs' states carry names from uploads, so by default only failures are logged (set logging.level to "all" to log every state).`,
+      });
+    }
     grantSageMakerCalls(this.stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });
     acknowledgeWorkflowWildcards(this, { ...props, readBuckets: config.import.readBuckets, stateMachine: this.stateMachine, functions: Object.values(this.handlers) });
   }
+
+  /**
+   * The state machine's log group; encrypted with the data key in KMS mode. A key the stack creates
+   * lets CloudWatch Logs use it for the stack's log groups; an existing key's policy must allow it.
+   */
+  private logGroup(encryptionKey: kms.IKey | undefined): logs.LogGroup {
+    if (encryptionKey) {
+      const stack = Stack.of(this);
+      encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+      }));
+    }
+    return new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY, encryptionKey });
+  }
+
 }

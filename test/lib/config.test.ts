@@ -28,7 +28,7 @@ describe('resolveConfig defaults', () => {
     expect(config.minValidationMiou).toBe(0.5);
     expect(config.budgetUsd).toBeUndefined();
     expect(config.notificationEmail).toBeUndefined();
-    expect(config.storage).toEqual({ encryption: 's3-managed', kmsKeyArn: undefined, retainOnDelete: true, scratchExpirationDays: 14 });
+    expect(config.storage).toEqual({ encryption: 's3-managed', kmsKeyArn: undefined, retainOnDelete: true, scratchExpirationDays: 14, noncurrentVersionExpirationDays: 30 });
   });
 
   test('workers per object default to 1 for a private team and 3 for the public crowd', () => {
