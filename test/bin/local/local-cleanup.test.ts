@@ -1,7 +1,10 @@
+// A run of its own (without --keep): the handlers read their settings and S3 endpoint once, when loaded, so a
+// second run in the --keep run's process (local-run.test.ts) would need its modules loaded again; a file of
+// its own costs the same and runs beside it.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLocally } from '../../bin/local/local-run';
+import { runLocally } from '../../../bin/local/local-run';
 
 test('the local run\'s clean-up writes each deletion to notifications.log, as the event the deployed clean-up publishes', async () => {
   const lines: string[] = [];

@@ -1,7 +1,7 @@
-import { splitFor } from '../../lambda/convert/naming';
-import * as localRun from '../../bin/local/local-run';
-import { LOCAL_SPLIT, MIN_LOCAL_IMAGES, localSplitSeed, nextLocalBatchName } from '../../bin/local/local-run';
-import { localCommand } from '../../bin/commands/local';
+import { splitFor } from '../../../lambda/convert/naming';
+import * as localRun from '../../../bin/local/local-run';
+import { LOCAL_SPLIT, MIN_LOCAL_IMAGES, localSplitSeed, nextLocalBatchName } from '../../../bin/local/local-run';
+import { localCommand } from '../../../bin/commands/local';
 
 /** `segpipe local <args>` parsed in this process, the run itself replaced: what it would be asked to do, or the one-line refusal. */
 async function parseLocal(...args: string[]): Promise<{ images?: number; error?: string }> {

@@ -1,20 +1,20 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { parseS3Uri } from '../../lambda/convert/object-store';
-import { createS3Client } from '../../lambda/convert/s3-object-store';
-import { LocalRunResult, runLocally } from '../../bin/local/local-run';
-import { renderSyntheticScene } from '../../bin/local/synthetic-scenes';
-import { readMasksWithPil } from '../helpers/pil';
+import { predictCommand } from '../../../bin/commands/predict';
+import { parseS3Uri } from '../../../lambda/convert/object-store';
+import { createS3Client } from '../../../lambda/convert/s3-object-store';
+import { LocalRunResult, runLocally } from '../../../bin/local/local-run';
+import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';
+import { runCommand } from '../../helpers/cli';
+import { readMasksWithPil } from '../../helpers/pil';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
+/** `segpipe predict <args>`, parsed and run in this process against the local endpoint. */
+const predict = (...args: string[]) => runCommand(predictCommand(), args);
 
-describe('the local run', () => {
+describe('the local run, --keep', () => {
   let result: LocalRunResult;
   const lines: string[] = [];
 
@@ -97,7 +97,8 @@ describe('the local run', () => {
     mkdirSync(again);
     copyFileSync(png, join(again, 'shore.png'));
     const out = join(work, 'out');
-    const { stdout } = await run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,rock', '--out', out, png, jpeg, join(again, 'shore.png')]);
+    const { stdout, error } = await predict('--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,rock', '--out', out, png, jpeg, join(again, 'shore.png'));
+    expect(error).toBeUndefined();
     expect(stdout).toMatch(/shore\.png → .*shore\.mask\.png, .*shore\.overlay\.png \(150×110\): background \d+\.\d%, turtle \d+\.\d%, rock \d+\.\d%/);
     // A second input of the same name gets outputs of its own.
     expect(readdirSync(out).sort()).toEqual(['rocks.mask.png', 'rocks.overlay.png', 'shore-2.mask.png', 'shore-2.overlay.png', 'shore.mask.png', 'shore.overlay.png']);
@@ -112,13 +113,12 @@ describe('the local run', () => {
     expect(right / predicted.length).toBeGreaterThan(0.6);
   });
 
-  test('predict reports an unknown endpoint by name and fails', async () => {
+  test('predict reports an unknown endpoint by name and fails (its options are tested in test/bin/commands/predict.test.ts)', async () => {
     const work = mkdtempSync(join(tmpdir(), 'segpipe-predict-'));
     const jpeg = join(work, 'a.jpg');
     await sharp(renderSyntheticScene(1, 20, 20).rgb, { raw: { width: 20, height: 20, channels: 3 } }).jpeg().toFile(jpeg);
-    await expect(run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,,rock', '--out', work, jpeg]))
-      .rejects.toMatchObject({ stderr: expect.stringContaining('expected unique, non-empty class names separated by commas') });
-    await expect(run(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), 'predict', '--endpoint', 'nope', '--endpoint-url', result.endpointUrl!, '--out', work, jpeg]))
-      .rejects.toMatchObject({ stderr: expect.stringContaining('Endpoint nope of account 123456789012 not found.') });
+    const unknown = await predict('--endpoint', 'nope', '--endpoint-url', result.endpointUrl!, '--out', work, jpeg);
+    expect(unknown.stderr).toBe(`${jpeg}: Endpoint nope of account 123456789012 not found.\n`);
+    expect(unknown.error?.message).toBe('1 of 1 images failed');
   });
 });
