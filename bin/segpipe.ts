@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { replaceSdkNodeVersionNotice } from './node-support';
 
 const sayNodeVersionNotice = replaceSdkNodeVersionNotice();
@@ -28,7 +29,12 @@ async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`segpipe: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (!isMainThread && workerData?.convertShard) {
+  // A thread of `segpipe convert --jobs`: this same file, converting its share of the export.
+  void import('./commands/convert').then((convert) => convert.convertShardInWorker(workerData.convertShard));
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(`segpipe: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConversionReport, REPORT_FILE, convertExport } from '../../lambda/convert/convert-manifest';
+import { availableParallelism } from 'node:os';
+import { Worker, parentPort } from 'node:worker_threads';
+import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports, writeConversionReport } from '../../lambda/convert/convert-manifest';
 import { EXPORT_FORMATS, ExportFormat } from '../../lambda/convert/export-item';
-import { FORMAT_DESCRIPTIONS, openExport } from '../../lambda/convert/export-input';
+import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
@@ -20,6 +22,7 @@ interface ConvertCommandOptions {
   classes?: string[];
   labelAttribute?: string;
   concurrency: number;
+  jobs?: number;
   resizeMasks: boolean;
   maxPixels?: number;
   endpointUrl?: string;
@@ -59,7 +62,8 @@ export function convertCommand(): Command {
     .option('--seed <seed>', 'seed of the train/validation split', 'segpipe')
     .option('--classes <a,b,...>', 'class names in index order after the background (default: the export\'s order); with more than 253 classes, the ones to train', parseClassList)
     .option('--label-attribute <name>', 'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
-    .option('--concurrency <n>', 'items converted at once', parsePositiveInteger, 4)
+    .option('--concurrency <n>', 'items converted at once by each thread', parsePositiveInteger, 4)
+    .option('--jobs <n>', 'threads converting, each a share of the export (default: the cores, at most 2; 1 for COCO and Label Studio JSON, which every thread would parse whole)', parsePositiveInteger)
     .option('--resize-masks', 'scale a mask whose size differs from its image (nearest-neighbour) instead of skipping it', false)
     .option('--max-pixels <n>', 'largest image or mask accepted, in pixels (default 67108864)', parsePositiveInteger)
     .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS')
@@ -87,13 +91,20 @@ Examples:
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 
-async function runConvert(options: ConvertCommandOptions): Promise<ConversionReport> {
-  const input = options.input ?? options.manifest;
-  if (input === undefined) throw new Error("required option '--input <file|dir|zip|s3-uri>' not specified");
-  if (options.input !== undefined && options.manifest !== undefined) throw new Error('give --input or its synonym --manifest, not both');
-  useSharpForConcurrentItems();
-  let s3: ObjectStore | undefined;
+/** The stores a conversion reads and writes, made the same way by the command and by each shard. */
+interface ConvertStores {
+  readonly local: FolderObjectStore;
+  readonly remote?: ObjectStore;
+  readonly output: ObjectStore;
+  readonly sources: ObjectStore;
+  /** The S3 store, made (and its region and credentials checked) on first use. */
+  readonly s3Store: () => Promise<ObjectStore>;
   /** Why S3 cannot be used (no region, no credentials), once something needed it. */
+  readonly s3SetupError: () => Error | undefined;
+}
+
+async function convertStores(options: ConvertCommandOptions, input: string): Promise<ConvertStores> {
+  let s3: ObjectStore | undefined;
   let s3SetupError: Error | undefined;
   const s3Store = async (): Promise<ObjectStore> => {
     if (!s3) {
@@ -118,13 +129,98 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   const sources = options.localRoot === undefined
     ? remote ?? (await lazyS3Sources(s3Store))
     : new FolderObjectStore(options.localRoot, { onlyUnderRoot: true });
+  return { local, remote, output, sources, s3Store, s3SetupError: () => s3SetupError };
+}
 
+function openExportFor(options: ConvertCommandOptions, input: string, stores: ConvertStores): Promise<OpenedExport> {
+  return openExport({ input, format: options.format, images: options.images, local: stores.local, s3: stores.remote ?? stores.sources, sources: stores.sources, labelAttribute: options.labelAttribute });
+}
+
+function conversionOptions(options: ConvertCommandOptions) {
+  return {
+    out: options.out,
+    validationFraction: options.validationFraction,
+    seed: options.seed,
+    classes: options.classes,
+    concurrency: options.concurrency,
+    resizeMasks: options.resizeMasks,
+    maxPixels: options.maxPixels,
+  };
+}
+
+/** A conversion's report, and why S3 could not be used if something needed it. */
+interface Converted {
+  readonly report: ConversionReport;
+  readonly s3SetupError?: string;
+}
+
+/** What a shard's thread is given, and what it posts back. */
+interface ShardTask {
+  readonly options: ConvertCommandOptions;
+  readonly input: string;
+  readonly shard: { readonly index: number; readonly count: number };
+}
+type ShardMessage = { readonly progress: ConversionProgress } | { readonly converted: Converted } | { readonly error: string };
+
+/** Runs in a worker thread (see bin/segpipe.ts): converts one shard and posts its report. */
+export async function convertShardInWorker(task: ShardTask): Promise<void> {
+  const post = (message: ShardMessage) => parentPort!.postMessage(message);
+  try {
+    useSharpForConcurrentItems();
+    const stores = await convertStores(task.options, task.input);
+    const opened = await openExportFor(task.options, task.input, stores);
+    try {
+      const report = await convertExport({
+        ...conversionOptions(task.options), reader: opened.reader, output: stores.output, shard: task.shard, writeReport: false,
+        onProgress: (progress) => post({ progress }),
+      });
+      post({ converted: { report, s3SetupError: stores.s3SetupError()?.message } });
+    } finally {
+      opened.close();
+    }
+  } catch (err) {
+    post({ error: (err as Error).message });
+  }
+}
+
+/**
+ * Converts in `jobs` threads, one shard each, so that a conversion uses every core (mapping mask
+ * pixels is JavaScript: one core's work a thread), and merges their reports.
+ */
+async function convertInThreads(options: ConvertCommandOptions, input: string, jobs: number, onProgress?: (p: ConversionProgress) => void): Promise<Converted> {
+  const progress: ConversionProgress[] = Array.from({ length: jobs }, () => ({ done: 0, seen: 0, readAll: false }));
+  const shards = await Promise.all(progress.map((_, index) => new Promise<Converted>((resolve, reject) => {
+    const task: ShardTask = { options, input, shard: { index, count: jobs } };
+    const worker = new Worker(__filename, { workerData: { convertShard: task } });
+    worker.on('message', (message: ShardMessage) => {
+      if ('progress' in message) {
+        progress[index] = message.progress;
+        onProgress?.(progress.reduce((sum, p) => ({ done: sum.done + p.done, seen: sum.seen + p.seen, readAll: sum.readAll && p.readAll }), { done: 0, seen: 0, readAll: true }));
+      } else if ('converted' in message) {
+        resolve(message.converted);
+      } else {
+        reject(new Error(message.error));
+      }
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`a conversion thread stopped (exit code ${code})`)));
+  })));
+  return { report: mergeConversionReports(shards.map((s) => s.report)), s3SetupError: shards.find((s) => s.s3SetupError)?.s3SetupError };
+}
+
+async function runConvert(options: ConvertCommandOptions): Promise<ConversionReport> {
+  const input = options.input ?? options.manifest;
+  if (input === undefined) throw new Error("required option '--input <file|dir|zip|s3-uri>' not specified");
+  if (options.input !== undefined && options.manifest !== undefined) throw new Error('give --input or its synonym --manifest, not both');
+  useSharpForConcurrentItems();
+  const stores = await convertStores(options, input);
+  const { output } = stores;
   const previous = await checkOutputLocation(output, options.out);
-  const opened = await openExport({ input, format: options.format, images: options.images, local, s3: remote ?? sources, sources, labelAttribute: options.labelAttribute });
+  const opened = await openExportFor(options, input, stores);
   const { reader } = opened;
   // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
   // or missing credentials is said once, now, not as a reason on every item.
-  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined) await s3Store();
+  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined) await stores.s3Store();
   process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
 
   // cli-progress takes 30 ms to load: only a terminal shows the bar.
@@ -132,26 +228,20 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
     ? new (await import('cli-progress')).SingleBar({ format: 'converting [{bar}] {value}/{total} items, {eta}s left', etaBuffer: 50, stream: process.stderr, hideCursor: true })
     : undefined;
   bar?.start(1, 0);
+  const onProgress = bar && ((p: ConversionProgress) => {
+    bar.setTotal(Math.max(p.seen, 1));
+    bar.update(p.done);
+  });
   const started = performance.now();
   try {
-    const report = await convertExport({
-      reader,
-      out: options.out,
-      output,
-      validationFraction: options.validationFraction,
-      seed: options.seed,
-      classes: options.classes,
-      concurrency: options.concurrency,
-      resizeMasks: options.resizeMasks,
-      maxPixels: options.maxPixels,
-      onProgress: bar && ((p) => {
-        bar.setTotal(Math.max(p.seen, 1));
-        bar.update(p.done);
-      }),
-    });
+    const jobs = options.jobs ?? (reader.format === 'coco' || reader.format === 'labelstudio' ? 1 : Math.min(2, availableParallelism()));
+    const { report, s3SetupError } = jobs > 1
+      ? await convertInThreads(options, input, jobs, onProgress)
+      : { report: await convertExport({ ...conversionOptions(options), reader, output, onProgress, writeReport: false }), s3SetupError: stores.s3SetupError()?.message };
     bar?.stop();
     // Every item needed S3 and S3 cannot be used: say why once, not once an item.
-    if (s3SetupError && report.counts.converted === 0) throw s3SetupError;
+    if (s3SetupError && report.counts.converted === 0) throw new Error(s3SetupError);
+    await writeConversionReport(output, output.join(options.out, REPORT_FILE), report);
     const removed = await removeStaleOutput(output, options.out, previous, report);
     const seconds = (performance.now() - started) / 1000;
     const { counts } = report;
