@@ -1,5 +1,4 @@
 import { batchExecutionName, batchReadiness, classifyInboxKey, importExecutionName, keyCandidates, snapshotImages } from '../../../lambda/workflow/batch';
-import { TrainingQuotaError, checkTrainingQuota } from '../../../lambda/workflow/quota';
 
 describe('inbox keys', () => {
   test.each([
@@ -48,21 +47,5 @@ describe('batch readiness and snapshots', () => {
   test('a snapshot takes the images no run took, and reports what is not an image', () => {
     const snapshot = snapshotImages('inbox', objects, { generation: 1, taken: ['s3://inbox/images/t/a.jpg'] });
     expect(snapshot).toEqual({ images: ['s3://inbox/images/t/b.jpg'], ignored: [{ key: 'images/t/notes.txt', reason: expect.stringContaining('not an image') }] });
-  });
-});
-
-describe('training quota', () => {
-  test('a quota of 0 stops the run naming the quota and the alternatives', () => {
-    expect(() => checkTrainingQuota({ name: 'x', code: 'L-2D0D3C5E', value: 0 }, 'ml.p3.2xlarge', false)).toThrow(
-      /quota "ml\.p3\.2xlarge for training job usage" \(L-2D0D3C5E\) is 0.*ml\.g4dn\.xlarge or ml\.g5\.xlarge/,
-    );
-    expect(checkTrainingQuota({ name: 'x', value: 2 }, 'ml.p3.2xlarge', true)).toBe('quota "ml.p3.2xlarge for spot training job usage" is 2');
-  });
-
-  test('a quota Service Quotas does not list, or lists without a value, stops the run too: it is not taken as unchecked', () => {
-    expect(() => checkTrainingQuota(undefined, 'ml.g5.xlarge', true)).toThrow(
-      /^Service Quotas lists no SageMaker quota "ml\.g5\.xlarge for spot training job usage" in this region, .*stopped before labeling\. .*ml\.g4dn\.xlarge or ml\.p3\.2xlarge/,
-    );
-    expect(() => checkTrainingQuota({ name: 'x', code: 'L-1' }, 'ml.p3.2xlarge', false)).toThrow(TrainingQuotaError);
   });
 });
