@@ -17,25 +17,22 @@ export default {
     projectType: 'custom',
     // package.json's "jest" section, with these keys replaced (a shallow merge):
     config: {
-      // The command-line tests run the esbuild bundle in a child process, which never sees the
-      // active mutant; the global set-up only builds that bundle. The end-to-end suites (test/local/,
-      // test/workflow/: whole workflows, 15-70 s a file) and the CDK synth tests (test/lib/) would
-      // re-run for every mutant they cover and blow the 30-minute budget; they stay in `npm test`.
+      // Only the tests of lambda/ (test/lambda/). The command-line tests (test/bin/) run the esbuild
+      // bundle in a child process, which never sees the active mutant, and the global set-up only
+      // builds that bundle. The end-to-end suites (test/bin/local/, test/local/, test/workflow/: whole
+      // workflows, 15-70 s a file) and the CDK synth tests (test/lib/) would re-run for every mutant
+      // they reach and blow the 30-minute budget; they stay in `npm test`.
       globalSetup: null,
       // Jest's node environment, with the coverage of a beforeAll handed to the tests it serves.
       testEnvironment: './stryker.jest-environment.cjs',
-      testPathIgnorePatterns: [
-        '/node_modules/',
-        '<rootDir>/test/local/',
-        '<rootDir>/test/lib/',
-        '<rootDir>/test/bin/[^/]+-cli\\.test\\.ts$',
-        '<rootDir>/test/bin/node-support\\.test\\.ts$',
-        '<rootDir>/test/workflow/',
-      ],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/(bin|lib|local|workflow)/'],
     },
   },
+  // Not copied into the sandbox: what the mutation run never loads.
+  ignorePatterns: ['/test/bin/', '/test/lib/', '/test/local/', '/test/workflow/', '/docs/', '/cdk.out/', '/coverage/', '/.segpipe-local/'],
   checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
+  // lambda/ only: a mutant's type errors are in lambda/, and the tests, stack and CLI need not be re-checked.
+  tsconfigFile: 'tsconfig.stryker.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   disableTypeChecks: 'lambda/**/*.ts',
   coverageAnalysis: 'perTest',

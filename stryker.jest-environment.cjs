@@ -1,8 +1,10 @@
 // @ts-check
 'use strict';
 /**
- * Jest's node environment for `npm run mutate` (stryker.config.mjs), so that code run by a
- * `beforeAll` counts as covered by the tests of its describe block.
+ * Jest's node environment for `npm run mutate` (stryker.config.mjs). Two things Stryker's Jest runner
+ * lacks, without which a run over lambda/convert/ would take hours on two cores:
+ *
+ * 1. Code run by a `beforeAll` counts as covered by the tests of its describe block.
  *
  * Stryker's per-test coverage notes which test runs each mutant, but it only knows the running test
  * between `test_start` and `test_done`. Many tests here convert a fixture once in `beforeAll` and
@@ -11,23 +13,29 @@
  * `beforeAll` records is handed to every test under its describe block instead: running any of
  * them runs the hook, so that is exactly the set of tests that can kill the mutant.
  *
+ * 2. Bail: once a test has failed with a mutant active, the mutant is killed; the remaining tests and
+ *    describe blocks of that run are skipped (their `beforeAll` too) instead of converting every
+ *    fixture again. Stryker's other runners do this (`disableBail: false`); its Jest runner cannot.
+ *    The state lives on Stryker's shared context, so it spans the test files of one run.
+ *
  * Stryker wraps this class (it reads `testEnvironment` and mixes in its own event handler, which
  * runs after this one).
  */
 const { TestEnvironment } = require('jest-environment-node');
 
 const IN_BEFORE_ALL = '__stryker_before_all__';
+const KILLED = '__segpipeKilledMutant';
 
 /** @param {Record<string, number>} into @param {Record<string, number>} from */
 function addCounts(into, from) {
   for (const [id, count] of Object.entries(from)) into[id] = (into[id] ?? 0) + count;
 }
 
-class BeforeAllCoverageEnvironment extends TestEnvironment {
+class MutationRunEnvironment extends TestEnvironment {
   /** @type {Map<unknown, Record<string, number>>} describe block -> mutants its beforeAll hooks covered */
   #hookCoverage = new Map();
 
-  /** @returns {{ currentTestId?: string; mutantCoverage?: { perTest: Record<string, Record<string, number>> } } | undefined} */
+  /** @returns {{ currentTestId?: string; activeMutant?: string; [KILLED]?: string; mutantCoverage?: { perTest: Record<string, Record<string, number>> } } | undefined} */
   #stryker() {
     const ns = this.global.__strykerGlobalNamespace__ ?? '__stryker__';
     return /** @type {any} */ (this.global)[/** @type {string} */ (ns)];
@@ -37,7 +45,15 @@ class BeforeAllCoverageEnvironment extends TestEnvironment {
   async handleTestEvent(event) {
     const stryker = this.#stryker();
     if (!stryker) return;
+    const mutant = stryker.activeMutant;
+    const killed = mutant !== undefined && stryker[KILLED] === String(mutant);
     switch (event.name) {
+      case 'run_describe_start':
+        if (killed) event.describeBlock.mode = 'skip';
+        break;
+      case 'test_start':
+        if (killed) event.test.mode = 'skip';
+        break;
       case 'hook_start':
         if (event.hook.type === 'beforeAll' && stryker.currentTestId === undefined) stryker.currentTestId = IN_BEFORE_ALL;
         break;
@@ -54,6 +70,7 @@ class BeforeAllCoverageEnvironment extends TestEnvironment {
         }
         break;
       case 'test_done': {
+        if (mutant !== undefined && event.test.errors.length > 0) stryker[KILLED] = String(mutant);
         // Stryker's handler, which runs after this one, still holds the test's id here.
         const testId = stryker.currentTestId;
         const perTest = stryker.mutantCoverage?.perTest;
@@ -70,4 +87,4 @@ class BeforeAllCoverageEnvironment extends TestEnvironment {
   }
 }
 
-module.exports = BeforeAllCoverageEnvironment;
+module.exports = MutationRunEnvironment;
