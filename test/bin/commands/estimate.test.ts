@@ -2,13 +2,29 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CommanderError } from 'commander';
+import { estimateCommand } from '../../../bin/commands/estimate';
+import { runCommand } from '../../helpers/cli';
 
-const ROOT = join(__dirname, '..', '..');
-const segpipe = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+const ROOT = join(__dirname, '..', '..', '..');
+/** The command as users run it: the bundle, in a process of its own. */
+const bundled = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+
+/**
+ * `segpipe estimate <args>` parsed and run in this process, told as the CLI tells it: an error it
+ * ends with is printed after `segpipe: ` with status 1 (bin/segpipe.ts; commander prints its own
+ * refusals), help and success are status 0.
+ */
+async function segpipe(_command: 'estimate', ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const run = await runCommand(estimateCommand(), args);
+  if (!run.error) return { status: 0, stdout: run.stdout, stderr: run.stderr };
+  if (run.error instanceof CommanderError) return { status: run.error.exitCode, stdout: run.stdout, stderr: run.stderr };
+  return { status: 1, stdout: run.stdout, stderr: `${run.stderr}segpipe: ${run.error.message}\n` };
+}
 
 describe('segpipe estimate', () => {
   test('prints each part and ends with the total, as the README\'s table for the default config says', () => {
-    const run = segpipe('estimate', '--images', '300');
+    const run = bundled('estimate', '--images', '300');
     expect(run.stderr).toBe('');
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toBe('Total: $4.44');
@@ -21,30 +37,30 @@ describe('segpipe estimate', () => {
     expect(block).toContain(`| **Total** | **${lines.at(-1)!.slice('Total: '.length)}** |`);
   });
 
-  test('reads --config over cdk.json, and names a budget the estimate is over', () => {
-    const run = segpipe('estimate', '--images', '300', '--config', JSON.stringify({
+  test('reads --config over cdk.json, and names a budget the estimate is over', async () => {
+    const run = await segpipe('estimate', '--images', '300', '--config', JSON.stringify({
       labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true }, budgetUsd: 500,
     }));
     expect(run.stdout).toContain('Mechanical Turk $0.84 × 3 workers × 300 images = $756.00');
     expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual(['Budget: $500.00 per run; this estimate is OVER it.', 'Total: $784.44']);
   });
 
-  test('an edited price table that is not one is refused with its file name', () => {
+  test('an edited price table that is not one is refused with its file name', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'segpipe-prices-')), 'prices.json');
     writeFileSync(file, JSON.stringify({ date: '2026-12-01', region: 'eu-west-1' }));
-    const run = segpipe('estimate', '--images', '3', '--price-table', file);
+    const run = await segpipe('estimate', '--images', '3', '--price-table', file);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`price table ${file} lacks source, groundTruth, spot, trainingUsdPerHour, hostingUsdPerHour`);
   });
 
-  test('a bad configuration is refused with its problems', () => {
-    const run = segpipe('estimate', '--images', '3', '--config', '{"hosting":{"idleMinutes":1}}');
+  test('a bad configuration is refused with its problems', async () => {
+    const run = await segpipe('estimate', '--images', '3', '--config', '{"hosting":{"idleMinutes":1}}');
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('hosting.idleMinutes: received 1; allowed: an integer from 10 to 43200');
   });
 
-  test('a batch larger than one run takes is priced as the runs it takes, never as one run', () => {
-    const run = segpipe('estimate', '--images', '5000');
+  test('a batch larger than one run takes is priced as the runs it takes, never as one run', async () => {
+    const run = await segpipe('estimate', '--images', '5000');
     expect(run.status).toBe(0);
     expect(run.stdout).not.toContain('one run of 5000');
     const lines = run.stdout.trimEnd().split('\n');
@@ -57,10 +73,10 @@ describe('segpipe estimate', () => {
     expect(perRun).toHaveLength(2);
     expect(lines.at(-1)).toMatch(/^Total: \$[0-9.]+ for 3 runs$/);
     expect(Number(/\$([0-9.]+)/.exec(lines.at(-1)!)![1])).toBeCloseTo(2 * perRun[0] + perRun[1], 1);
-    expect(segpipe('estimate', '--images', '2000').stdout).toMatch(/^Estimated cost of one run of 2000 images/);
+    expect((await segpipe('estimate', '--images', '2000')).stdout).toMatch(/^Estimated cost of one run of 2000 images/);
   });
 
-  test('--help shows examples', () => {
-    expect(segpipe('estimate', '--help').stdout).toMatch(/Examples:\n.*\n +npx segpipe estimate --images 300\n/);
+  test('--help shows examples', async () => {
+    expect((await segpipe('estimate', '--help')).stdout).toMatch(/Examples:\n.*\n +npx segpipe estimate --images 300\n/);
   });
 });
