@@ -104,6 +104,14 @@ describe('the configuration reaches the constructs', () => {
     expect(machine).toContain('"Fn::FindInMap":["RegionTable",{"Ref":"AWS::Region"},"AlgorithmImageAccount"]');
   });
 
+  test('every segpipe Lambda of the stack (workflow, trigger, clean-up, tear-down) runs on Node.js 22 or newer, and every log group keeps its logs a month', () => {
+    const { template } = PRIVATE_KMS_DESTROY;
+    const handlers = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, fn]) => JSON.stringify(fn.Properties.Environment ?? {}).includes('SEGPIPE_SETTINGS'));
+    expect(handlers.map(([id]) => id.replace(/Function[0-9A-F]{8}$/, '')).filter((id) => /^(Trigger|Cleanup)/.test(id)).sort()).toEqual(['CleanupCleanUp', 'CleanupTearDownCheck', 'CleanupTearDownStart', 'TriggerStartRun']);
+    for (const [, fn] of handlers) expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
   test('on deletion the trigger goes before the tear-down runs: no new run starts meanwhile', () => {
     const { template } = DEFAULT;
     const tearDown = idOf(template, 'Custom::SegpipeSageMakerTearDown', 'CleanupTearDown');
