@@ -7,7 +7,7 @@ import { RunReport, RunState, buildRunReport, notificationText } from '../../../
 const run = { runId: 'batch-1-r1', batch: 'batch 1', mode: 'label', names: { labelingJob: 'lj-1', model: 'model-1' } };
 const channels = {
   numClasses: 3, numTrainingSamples: 8, numValidationSamples: 2, converted: 5, skipped: 1,
-  skippedItems: [{ source: 's3://in/images/b/x.jpg', reason: 'mask holds value 7' }], classes: ['background', 'turtle', 'rock'],
+  skippedItems: [{ line: 3, source: 's3://in/images/b/x.jpg', reason: 'mask holds value 7' }], classes: ['background', 'turtle', 'rock'],
 };
 const training = { TrainingJobName: 'tj-1', TrainingTimeInSeconds: 300, BillableTimeInSeconds: 120 };
 const times = { startedAt: '2026-12-01T10:00:00.000Z', finishedAt: '2026-12-01T10:20:01.600Z' };
@@ -30,7 +30,7 @@ describe('buildRunReport', () => {
       endpoint: 'segpipe-endpoint',
       classes: ['background', 'turtle', 'rock'],
       counts: { converted: 5, skipped: 1, train: 8, validation: 2 },
-      skippedItems: [{ source: 's3://in/images/b/x.jpg', reason: 'mask holds value 7' }],
+      skippedItems: [{ line: 3, source: 's3://in/images/b/x.jpg', reason: 'mask holds value 7' }],
       metrics: { 'validation:mIOU': 0.61234, 'validation:pixel_accuracy': 0.9, minimumMiou: 0.5 },
       durations: { totalSeconds: 1202, trainingSeconds: 300, billableTrainingSeconds: 120 },
       ...times,
@@ -110,7 +110,7 @@ describe('notificationText', () => {
   test('a deployed run: the headline, the endpoint, the metrics rounded, the counts, the skipped items and the durations', () => {
     const r = report('deployed', {
       run, training,
-      channels: { ...channels, skipped: 2, skippedItems: [...channels.skippedItems, { line: 7, reason: 'not JSON' }] },
+      channels: { ...channels, skipped: 2, skippedItems: [...channels.skippedItems, { line: 7, source: null, reason: 'not JSON' }] },
       metrics: { miou: [0.61266], pixelAccuracy: [0.9] },
     });
     expect(notificationText(r, 's3://art/runs/batch-1-r1/report.json')).toStrictEqual({
