@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { availableParallelism } from 'node:os';
 import { Worker, parentPort } from 'node:worker_threads';
 import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports, writeConversionReport } from '../../lambda/convert/convert-manifest';
 import { EXPORT_FORMATS, ExportFormat } from '../../lambda/convert/export-item';
@@ -22,7 +21,7 @@ interface ConvertCommandOptions {
   classes?: string[];
   labelAttribute?: string;
   concurrency: number;
-  jobs?: number;
+  jobs: number;
   resizeMasks: boolean;
   maxPixels?: number;
   endpointUrl?: string;
@@ -63,7 +62,7 @@ export function convertCommand(): Command {
     .option('--classes <a,b,...>', 'class names in index order after the background (default: the export\'s order); with more than 253 classes, the ones to train', parseClassList)
     .option('--label-attribute <name>', 'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
     .option('--concurrency <n>', 'items converted at once by each thread', parsePositiveInteger, 4)
-    .option('--jobs <n>', 'threads converting, each a share of the export (default: the cores, at most 2; 1 for COCO and Label Studio JSON, which every thread would parse whole)', parsePositiveInteger)
+    .option('--jobs <n>', 'threads converting, each a share of the export: for machines with cores to spare (every thread parses the export whole)', parsePositiveInteger, 1)
     .option('--resize-masks', 'scale a mask whose size differs from its image (nearest-neighbour) instead of skipping it', false)
     .option('--max-pixels <n>', 'largest image or mask accepted, in pixels (default 67108864)', parsePositiveInteger)
     .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS')
@@ -234,9 +233,8 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   });
   const started = performance.now();
   try {
-    const jobs = options.jobs ?? (reader.format === 'coco' || reader.format === 'labelstudio' ? 1 : Math.min(2, availableParallelism()));
-    const { report, s3SetupError } = jobs > 1
-      ? await convertInThreads(options, input, jobs, onProgress)
+    const { report, s3SetupError } = options.jobs > 1
+      ? await convertInThreads(options, input, options.jobs, onProgress)
       : { report: await convertExport({ ...conversionOptions(options), reader, output, onProgress, writeReport: false }), s3SetupError: stores.s3SetupError()?.message };
     bar?.stop();
     // Every item needed S3 and S3 cannot be used: say why once, not once an item.
