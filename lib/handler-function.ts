@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HandlerName, HandlerSettings, SETTINGS_VARIABLE } from '../lambda/shared/settings';
+import { HandlerName, HandlerSettings, SETTINGS_VARIABLE } from '../lambda/common/settings';
 
 const REPO_ROOT = join(__dirname, '..');
 const NODE_MODULES = join(REPO_ROOT, 'node_modules');

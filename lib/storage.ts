@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SCRATCH_OBJECT_TAG } from '../lambda/shared/retention';
+import { SCRATCH_OBJECT_TAG } from '../lambda/common/retention';
 
 export interface SegpipeStorageProps {
   /**

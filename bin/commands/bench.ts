@@ -10,7 +10,7 @@ import { CLASS_MASK_PNG_OPTIONS, useSharpForConcurrentItems } from '../../lambda
 import { cocoPolygonExport, colourMaskPng, cvatLabels, randomPolygonObjects, writeCvatExport } from '../local/export-fixtures';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../local/ground-truth-output';
 import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../local/synthetic-scenes';
-import { forEachLimited } from '../../lambda/shared/concurrency';
+import { forEachLimited } from '../../lambda/common/concurrency';
 import { parsePositiveInteger } from './convert';
 
 const DISTINCT_SCENES = 16;

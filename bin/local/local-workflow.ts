@@ -4,7 +4,7 @@ import { synthesizeStack } from '../../lib/synthesize';
 import { HandlerFunction } from '../../lib/handler-function';
 import { SegpipeStack } from '../../lib/segpipe-stack';
 import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
-import { SETTINGS_VARIABLE } from '../../lambda/shared/settings';
+import { SETTINGS_VARIABLE } from '../../lambda/common/settings';
 import { EmbeddedS3Server } from './embedded-s3-server';
 import { AslDefinition, RunWorkflowOptions, TaskHandler, allStates, resolveCloudFormation, runWorkflow, synthesizedDefinition } from './workflow-runner';
 

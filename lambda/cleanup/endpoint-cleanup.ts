@@ -1,6 +1,6 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { isNotFound } from '../shared/aws-calls';
+import { isNotFound } from '../common/aws-calls';
 import { ENDPOINT_CHANGING_STATES, ResourceKind, StackEndpoint, StackIdentity, StackResource, StackResources } from './stack-resources';
 import { STACK_TAG_KEY, endpointName } from '../workflow/names';
 

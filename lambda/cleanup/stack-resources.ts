@@ -9,7 +9,7 @@ import {
   ListTagsCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { isAccessDenied, isNotFound } from '../shared/aws-calls';
+import { isAccessDenied, isNotFound } from '../common/aws-calls';
 import { STACK_TAG_KEY } from '../workflow/names';
 
 /** Endpoint states in which SageMaker is still working: a delete fails, and the config in use may change. */

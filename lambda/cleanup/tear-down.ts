@@ -1,6 +1,6 @@
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { SageMakerClient, StopLabelingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import { isNotFound } from '../shared/aws-calls';
+import { isNotFound } from '../common/aws-calls';
 import { deleteResource } from './endpoint-cleanup';
 import { ENDPOINT_CHANGING_STATES, StackIdentity, StackResources } from './stack-resources';
 

@@ -2,7 +2,7 @@ import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCom
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
-import { ADAPTIVE_RETRY } from '../shared/aws-calls';
+import { ADAPTIVE_RETRY } from '../common/aws-calls';
 
 export interface S3ObjectStoreOptions {
   /**

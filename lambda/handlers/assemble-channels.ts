@@ -1,5 +1,5 @@
 import { ChannelSummary, assembleChannels } from '../workflow/dataset';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger, scratchStore, store } from './runtime';
 
 const settings = readHandlerSettings('assemble-channels');

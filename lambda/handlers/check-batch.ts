@@ -1,6 +1,6 @@
 import { BatchReadiness, batchReadiness, readBatchState } from '../workflow/batch';
 import { IMAGES_PREFIX } from '../workflow/layout';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 
 const settings = readHandlerSettings('check-batch');

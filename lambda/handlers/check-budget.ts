@@ -1,5 +1,5 @@
 import { checkBudget } from '../cost/estimate';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger } from './runtime';
 
 const settings = readHandlerSettings('check-budget');

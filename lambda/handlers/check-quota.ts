@@ -1,8 +1,8 @@
 import { ServiceQuotasClient, paginateListServiceQuotas } from '@aws-sdk/client-service-quotas';
 import { checkTrainingQuota, trainingQuotaName } from '../workflow/quota';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger } from './runtime';
-import { ADAPTIVE_RETRY } from '../shared/aws-calls';
+import { ADAPTIVE_RETRY } from '../common/aws-calls';
 
 const { trainingInstanceType: instanceType, spot } = readHandlerSettings('check-quota');
 const quotas = new ServiceQuotasClient(ADAPTIVE_RETRY);

@@ -4,8 +4,8 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
 import { CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources, failedEndpointNotification } from '../cleanup/endpoint-cleanup';
-import { ADAPTIVE_RETRY } from '../shared/aws-calls';
-import { HandlerSettings, readHandlerSettings } from '../shared/settings';
+import { ADAPTIVE_RETRY } from '../common/aws-calls';
+import { HandlerSettings, readHandlerSettings } from '../common/settings';
 import { logger } from './runtime';
 
 /** What EventBridge hands over: the schedule's event, or an endpoint's state change. */

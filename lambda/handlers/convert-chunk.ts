@@ -1,6 +1,6 @@
 import { ChunkSummary, ConversionChunk, convertChunk } from '../workflow/dataset';
 import { useSharpForConcurrentItems } from '../convert/mask';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 
 const settings = readHandlerSettings('convert-chunk');

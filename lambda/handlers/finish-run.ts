@@ -2,7 +2,7 @@ import { updateBatchState } from '../workflow/batch';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 
 const settings = readHandlerSettings('finish-run');

@@ -1,5 +1,5 @@
 import { ConversionPlan, planConversion } from '../workflow/dataset';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 
 const settings = readHandlerSettings('plan-conversion');

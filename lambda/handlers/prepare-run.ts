@@ -1,6 +1,6 @@
 import { LabelingInputs, writeLabelingInputs } from '../workflow/labeling';
 import { RunResourceNames, runResourceNames } from '../workflow/names';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 
 /** The execution's input. */

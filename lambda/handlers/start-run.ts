@@ -1,9 +1,9 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState } from '../workflow/batch';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
-import { ADAPTIVE_RETRY } from '../shared/aws-calls';
+import { ADAPTIVE_RETRY } from '../common/aws-calls';
 
 /** An S3 "Object Created" event, as EventBridge delivers it. */
 export type ObjectCreatedEvent = S3ObjectCreatedNotificationEvent;

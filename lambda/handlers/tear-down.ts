@@ -3,9 +3,9 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { tearDownStackResources } from '../cleanup/tear-down';
-import { readHandlerSettings } from '../shared/settings';
+import { readHandlerSettings } from '../common/settings';
 import { logger } from './runtime';
-import { ADAPTIVE_RETRY } from '../shared/aws-calls';
+import { ADAPTIVE_RETRY } from '../common/aws-calls';
 
 /** The custom-resource event the CDK provider framework passes on. */
 export type TearDownEvent = CloudFormationCustomResourceEvent;

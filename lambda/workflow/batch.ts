@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../convert/object-store';
-import { decodeEventKey } from '../shared/s3-keys';
+import { decodeEventKey } from '../common/s3-keys';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from './layout';
 import { VersionedStore, readJson, updateJson } from './versioned-json';
 import { nameSafe } from './names';

@@ -3,7 +3,7 @@ import { ConversionReport, ConvertedItem, SkippedItem, convertGroundTruthManifes
 import { parseManifestLine, readManifestLines } from '../convert/manifest';
 import { ObjectStore } from '../convert/object-store';
 import { readPngDirect } from '../convert/png-reader';
-import { forEachLimited } from '../shared/concurrency';
+import { forEachLimited } from '../common/concurrency';
 import { datasetLayout, runLayout, s3Uri } from './layout';
 import { VersionedStore, updateJson } from './versioned-json';
 

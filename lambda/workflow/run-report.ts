@@ -1,5 +1,5 @@
 import type { SkippedItem } from '../convert/convert-manifest';
-import { plainText, quoted, snsSubject } from '../shared/untrusted-text';
+import { plainText, quoted, snsSubject } from '../common/untrusted-text';
 
 export type RunStatus = 'deployed' | 'not-deployed' | 'failed';
 

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pickCostSettings } from '../../lambda/cost/estimate';
-import { HandlerName, HandlerSettings } from '../../lambda/shared/settings';
+import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
 import { HandlerFunction, sharpLayer } from '../handler-function';

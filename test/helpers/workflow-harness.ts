@@ -1,7 +1,10 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../bin/local/local-workflow';
+import { TrueLabels } from '../../bin/local/simulated-workforce';
+import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { AslDefinition, TaskHandler, runWorkflow } from '../../bin/local/workflow-runner';
 import { SegpipeStack } from '../../lib/segpipe-stack';
 
@@ -47,4 +50,25 @@ export async function startWorkflowHarness(rawConfig: unknown, overrides: LocalW
       await server.close();
     },
   };
+}
+
+/**
+ * Uploads `count` synthetic 64×48 photos to `images/<batch>/` (names with a space, as users have),
+ * records their true labels in `truth` for the simulated workforce, and returns their URIs.
+ */
+export async function uploadSyntheticBatch(harness: WorkflowHarness, truth: Map<string, TrueLabels>, batch: string, count: number, seed: number): Promise<string[]> {
+  const client = harness.server.client();
+  const images: string[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const scene = renderSyntheticScene(seed + i, 64, 48);
+      const key = `images/${batch}/photo ${i}.jpg`;
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: await sceneToJpeg(scene) }));
+      images.push(`s3://${INBOX_BUCKET}/${key}`);
+      truth.set(images[i], { width: 64, height: 48, classIndices: scene.classIndices });
+    }
+  } finally {
+    client.destroy();
+  }
+  return images;
 }

@@ -1,5 +1,5 @@
 import { CfnElement } from 'aws-cdk-lib';
-import { HANDLER_SETTINGS, SETTINGS_VARIABLE } from '../../lambda/shared/settings';
+import { HANDLER_SETTINGS, SETTINGS_VARIABLE } from '../../lambda/common/settings';
 import { resolveCloudFormation } from '../../bin/local/workflow-runner';
 import { HandlerFunction } from '../../lib/handler-function';
 import { synthStack } from '../helpers/stack';

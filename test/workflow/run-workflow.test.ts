@@ -4,7 +4,7 @@ import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { TaskHandler } from '../../bin/local/workflow-runner';
 import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 
 const CONFIG = {
   labelClasses: ['turtle', 'rock'],
@@ -16,19 +16,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
   let harness: WorkflowHarness;
   const truth = new Map<string, TrueLabels>();
 
-  async function uploadBatch(batch: string, count: number, seed: number): Promise<string[]> {
-    const client = harness.server.client();
-    const images: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const scene = renderSyntheticScene(seed + i, 64, 48);
-      const key = `images/${batch}/photo ${i}.jpg`;
-      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: await sceneToJpeg(scene) }));
-      images.push(`s3://${INBOX_BUCKET}/${key}`);
-      truth.set(images[i], { width: 64, height: 48, classIndices: scene.classIndices });
-    }
-    client.destroy();
-    return images;
-  }
+  const uploadBatch = (batch: string, count: number, seed: number) => uploadSyntheticBatch(harness, truth, batch, count, seed);
 
   const report = async (runId: string) => JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/${runId}/report.json`)).toString('utf8'));
 

@@ -1,10 +1,8 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { checkSnsPublish } from '../../bin/local/sns-stand-in';
 import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { TaskHandler } from '../../bin/local/workflow-runner';
-import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { fakes } from '../helpers/workflow-fakes';
-import { INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
+import { WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 
 /** A batch name as an object key can carry it: a line break, a bell, an escape sequence, a bidi override. */
 const HOSTILE_BATCH = 'turtles\nBcc: victim@example.com\u0007\u001b[31m\u202eevil';
@@ -46,19 +44,7 @@ describe('text from uploads in notifications', () => {
   });
   afterAll(async () => harness?.close());
 
-  async function uploadBatch(batch: string, count: number, seed: number): Promise<string[]> {
-    const client = harness.server.client();
-    const images: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const scene = renderSyntheticScene(seed + i, 64, 48);
-      const key = `images/${batch}/photo ${i}.jpg`;
-      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: await sceneToJpeg(scene) }));
-      images.push(`s3://${INBOX_BUCKET}/${key}`);
-      truth.set(images[i], { width: 64, height: 48, classIndices: scene.classIndices });
-    }
-    client.destroy();
-    return images;
-  }
+  const uploadBatch = (batch: string, count: number, seed: number) => uploadSyntheticBatch(harness, truth, batch, count, seed);
 
   test('a batch name with a line break and control characters: SNS accepts the subject, the body quotes the name, the event follows', async () => {
     const images = await uploadBatch('hostile', 2, 100);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { decodeEventKey } from '../../shared/s3-keys';
+import { decodeEventKey } from '../../common/s3-keys';
 import { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../export-item';
 import { ManifestDialect, parseManifestLine, readManifestLines } from '../manifest';
 import type { ObjectStore } from '../object-store';

@@ -1,6 +1,6 @@
 import { ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { Readable } from 'node:stream';
-import { ADAPTIVE_RETRY } from '../../../lambda/shared/aws-calls';
+import { ADAPTIVE_RETRY } from '../../../lambda/common/aws-calls';
 
 /**
  * The real SDK retry middleware, against a request handler that answers like SageMaker does when it

@@ -1,4 +1,4 @@
-import { SettingsError, readHandlerSettings } from '../../../lambda/shared/settings';
+import { SettingsError, readHandlerSettings } from '../../../lambda/common/settings';
 
 describe('a handler\'s settings, read once at start-up', () => {
   test('are parsed from SEGPIPE_SETTINGS and typed', () => {
