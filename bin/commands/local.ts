@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../local/local-run';
-import { MAX_IMAGES_PER_RUN } from '../../lambda/workflow/batch';
+import { MAX_LOCAL_IMAGES, MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../local/local-run';
 
 interface LocalOptions {
   images: number;
@@ -20,7 +19,7 @@ function parseLocalImageCount(value: string): number {
 export function localCommand(): Command {
   return new Command('local')
     .description('run the whole workflow on this machine without AWS: embedded S3, the synthesized state machine, local stand-ins for SageMaker')
-    .option('--images <n>', `synthetic photos in the batch, ${MIN_LOCAL_IMAGES} to ${MAX_IMAGES_PER_RUN}`, parseLocalImageCount, 40)
+    .option('--images <n>', `synthetic photos in the batch, ${MIN_LOCAL_IMAGES} to ${MAX_LOCAL_IMAGES}`, parseLocalImageCount, 40)
     .option('--data-dir <dir>', 'where everything goes: S3 data, channels, report, overlays, notifications (default: a fresh temporary folder); a second run in the same folder is a second batch')
     .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C, and print the commands to try against them', false)
     .addHelpText('after', `

@@ -1,4 +1,4 @@
-import { updateBatchState } from '../workflow/batch';
+import { releaseGeneration } from '../workflow/batch';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
@@ -34,8 +34,7 @@ export async function handler(event: FinishRunEvent): Promise<{ subject: string;
  */
 async function releaseUnlabeledImages(event: FinishRunEvent): Promise<void> {
   const { state } = event;
-  if (event.status !== 'failed' || state.labeling || !state.batch || !state.images?.length) return;
-  const released = new Set(state.images);
-  await updateBatchState(store, settings.artifactsBucket, state.batch, (batchState) => ({ ...batchState, taken: batchState.taken.filter((image) => !released.has(image)) }));
-  logger.info('snapshot released', { batch: state.batch, images: released.size });
+  if (event.status !== 'failed' || state.labeling || !state.batch || state.generation === undefined || !state.imagesManifest) return;
+  await releaseGeneration(store, settings.artifactsBucket, state.batch, state.generation);
+  logger.info('snapshot released', { batch: state.batch, generation: state.generation, images: state.imageCount });
 }

@@ -6,8 +6,11 @@ import { logger, store } from './runtime';
 /** The execution's input. */
 export interface RunInput {
   readonly batch: string;
-  /** Images to label, as s3:// URIs; or */
+  /** Images to label, as s3:// URIs (a run started by hand); or */
   readonly images?: readonly string[];
+  /** a batch snapshot's input manifest of the images to label, and their number; or */
+  readonly imagesManifest?: string;
+  readonly imageCount?: number;
   /** an existing Ground Truth output manifest, whose labels are imported. */
   readonly manifest?: string;
 }
@@ -29,6 +32,7 @@ export interface PreparedRun {
 }
 
 const settings = readHandlerSettings('prepare-run');
+const S3_URI = /^s3:\/\/[^/]+\/.+/;
 
 /** Names what the run creates and, for a batch of images, writes the labeling job's inputs. */
 export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
@@ -37,15 +41,27 @@ export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
   logger.appendKeys({ runId, batch: input.batch });
   const names = runResourceNames(settings.resourcePrefix, runId);
   if (input.manifest !== undefined) {
-    if (!/^s3:\/\/[^/]+\/.+/.test(input.manifest)) throw new Error(`manifest must be an s3://bucket/key URI, received ${JSON.stringify(input.manifest)}`);
+    if (!S3_URI.test(input.manifest)) throw new Error(`manifest must be an s3://bucket/key URI, received ${JSON.stringify(input.manifest)}`);
     logger.info('importing labels', { manifest: input.manifest });
     return { runId, batch: input.batch, mode: 'import', names, manifest: input.manifest, images: 0 };
   }
-  const images = input.images ?? [];
-  const notS3 = images.filter((image) => typeof image !== 'string' || !/^s3:\/\/[^/]+\/.+/.test(image));
-  if (notS3.length > 0) throw new Error(`images must be s3://bucket/key URIs; these are not: ${notS3.slice(0, 5).map((i) => JSON.stringify(i)).join(', ')}`);
-  if (settings.workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: images.length };
+  const images = imagesToLabel(input);
+  const count = Array.isArray(images) ? images.length : (images as { count: number }).count;
+  if (settings.workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: count };
   const labeling = await writeLabelingInputs(store, settings.artifactsBucket, runId, images, settings.labelClasses);
-  logger.info('labeling inputs written', { images: images.length, ...labeling });
-  return { runId, batch: input.batch, mode: 'label', names, labeling, images: images.length };
+  logger.info('labeling inputs written', { images: count, ...labeling });
+  return { runId, batch: input.batch, mode: 'label', names, labeling, images: count };
+}
+
+function imagesToLabel(input: RunInput): readonly string[] | { manifest: string; count: number } {
+  if (input.imagesManifest !== undefined) {
+    if (!S3_URI.test(input.imagesManifest) || !Number.isInteger(input.imageCount)) {
+      throw new Error(`imagesManifest must be an s3://bucket/key URI with a whole imageCount, received ${JSON.stringify({ imagesManifest: input.imagesManifest, imageCount: input.imageCount }).slice(0, 300)}`);
+    }
+    return { manifest: input.imagesManifest, count: input.imageCount as number };
+  }
+  const images = input.images ?? [];
+  const notS3 = images.filter((image) => typeof image !== 'string' || !S3_URI.test(image));
+  if (notS3.length > 0) throw new Error(`images must be s3://bucket/key URIs; these are not: ${notS3.slice(0, 5).map((i) => JSON.stringify(i).slice(0, 200)).join(', ')}`);
+  return images;
 }

@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3ObjectCreatedNotificationEvent } from 'aws-lambda';
-import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState } from '../workflow/batch';
+import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState, uploadedBeforeSnapshot, ALREADY_TAKEN } from '../workflow/batch';
 import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
@@ -19,7 +19,8 @@ export interface StartRunResult {
 
 /**
  * One event per uploaded object, at least once and in any order: every event of a batch asks for the
- * same execution (name and input derive from the batch and its generation), so one run starts.
+ * same execution (name and input derive from the batch and its generation), so one run starts. An
+ * event costs two small reads (the object's first byte, the batch's state) and one StartExecution.
  */
 export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult> {
   const { name: bucket } = event.detail.bucket;
@@ -45,11 +46,12 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
     executionName = importExecutionName(object.batch, key);
     input = { batch: object.batch, manifest: `s3://${bucket}/${key}` };
   } else {
+    // A few numbers, whatever the batch's size: every event costs the same.
     const state = await readBatchState(store, settings.artifactsBucket, object.batch);
-    // A repeated or late event of an image a run already took changes nothing.
-    if (object.kind === 'image' && state.taken.includes(`s3://${bucket}/${key}`)) {
-      logger.info('image already taken by a run; event ignored', { key });
-      return { action: 'ignored', reason: 'already taken by an earlier run' };
+    // A repeated or late event of an image the last snapshot listed changes nothing.
+    if (object.kind === 'image' && uploadedBeforeSnapshot(key, event.time, state)) {
+      logger.info('image uploaded before the batch\'s last snapshot; event ignored', { key });
+      return { action: 'ignored', reason: ALREADY_TAKEN };
     }
     executionName = batchExecutionName(object.batch, state.generation);
     input = { batch: object.batch, generation: state.generation };

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../convert/object-store';
 import { decodeEventKey } from '../common/s3-keys';
-import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from './layout';
+import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, s3Uri } from './layout';
+import { inputManifest } from './labeling';
 import { VersionedStore, readJson, updateJson } from './versioned-json';
 import { nameSafe } from './names';
 
@@ -64,19 +65,43 @@ export function batchStateKey(batch: string): string {
   return `${BATCHES_PREFIX}${shortHash(batch)}/state.json`;
 }
 
+/** The images a generation's snapshot took, as a Ground Truth input manifest (one `source-ref` a line). */
+export function generationImagesKey(batch: string, generation: number): string {
+  return `${BATCHES_PREFIX}${shortHash(batch)}/generations/${String(generation).padStart(6, '0')}/images.manifest`;
+}
+
+/** The objects a generation's snapshot left out (not images), with the reason: their number and names are the uploader's. */
+export function generationIgnoredKey(batch: string, generation: number): string {
+  return `${BATCHES_PREFIX}${shortHash(batch)}/generations/${String(generation).padStart(6, '0')}/ignored.json`;
+}
+
+/**
+ * A batch's state: a few numbers whatever the batch's size, so that an upload event reads the same
+ * bytes for the 10th image as for the 100,000th. What each generation took is a list in S3 that only
+ * the next snapshot reads (once per run, not per event).
+ */
 export interface BatchState {
   /** Generations whose snapshot was taken; the next run is this number. */
   readonly generation: number;
-  /** When the last snapshot was taken (ISO 8601); a `_START` older than this is spent. */
-  readonly snapshotAt?: string;
   /**
-   * Images a run has taken into its snapshot: never taken again, unless that run ends before its
-   * labeling job starts (no workforce, no quota), which gives them back.
+   * When the last snapshot began listing the batch (ISO 8601). An image whose upload completed
+   * before it was in that listing; a `_START` older than it is spent.
    */
-  readonly taken: readonly string[];
+  readonly snapshotAt?: string;
+  /** Generations whose run ended before labeling: their images are given back to the next snapshot. */
+  readonly released?: readonly number[];
+  /**
+   * Keys the last snapshot took that were uploaded just before it began (within twice
+   * {@link SNAPSHOT_TIME_MARGIN_MS}): their events cannot be told apart by time alone. A batch is
+   * quiet when its snapshot is taken, so this is usually empty; it is bounded by bytes, not by the batch.
+   */
+  readonly recent?: readonly string[];
 }
 
-export const EMPTY_BATCH_STATE: BatchState = { generation: 0, taken: [] };
+/** Most bytes of keys {@link BatchState.recent} holds; beyond them an event counts as possibly new. */
+export const RECENT_KEYS_MAX_BYTES = 16 * 1024;
+
+export const EMPTY_BATCH_STATE: BatchState = { generation: 0 };
 
 export interface ListedObject {
   readonly key: string;
@@ -103,6 +128,41 @@ export function batchReadiness(objects: readonly ListedObject[], state: BatchSta
     : { ready: false, reason: `last upload ${Math.floor(quiet)} s ago; waiting for ${quietSeconds} s of quiet`, images: images.length };
 }
 
+/**
+ * Margin between an event's time and the snapshot's start: the event's `time` is cut to the second
+ * and comes from another clock than the Lambda's. Within it an image counts as possibly new; if the
+ * snapshot did take it, the next run finds nothing new and ends at once.
+ */
+export const SNAPSHOT_TIME_MARGIN_MS = 5000;
+
+/**
+ * Whether the image `key`, whose upload completed at `eventTime`, was in the listing of the batch's
+ * last snapshot: S3 lists every object whose write completed before the listing began, and the
+ * snapshot names the ones uploaded just before it. A missing or unreadable time counts as new.
+ */
+export function uploadedBeforeSnapshot(key: string, eventTime: string | undefined, state: BatchState): boolean {
+  if (!state.snapshotAt) return false;
+  if (state.recent?.includes(key)) return true;
+  const uploaded = eventTime ? Date.parse(eventTime) : NaN;
+  return Number.isFinite(uploaded) && uploaded + SNAPSHOT_TIME_MARGIN_MS < Date.parse(state.snapshotAt);
+}
+
+/** The keys of `images` modified within twice the margin before `listedAt`, up to {@link RECENT_KEYS_MAX_BYTES}. */
+function recentKeys(objects: readonly ListedObject[], images: ReadonlySet<string>, bucket: string, listedAt: Date): string[] {
+  const recent: string[] = [];
+  let bytes = 0;
+  for (const { key, lastModified } of objects) {
+    if (lastModified.getTime() < listedAt.getTime() - 2 * SNAPSHOT_TIME_MARGIN_MS || !images.has(`s3://${bucket}/${key}`)) continue;
+    bytes += Buffer.byteLength(key);
+    if (bytes > RECENT_KEYS_MAX_BYTES) break;
+    recent.push(key);
+  }
+  return recent;
+}
+
+/** Why an event of an image the last snapshot listed starts nothing. */
+export const ALREADY_TAKEN = 'uploaded before the batch\'s last snapshot, which took it';
+
 /** A batch's state in the artifacts bucket (the empty state before its first run). */
 export async function readBatchState(store: Pick<ObjectStore, 'readStart'>, bucket: string, batch: string): Promise<BatchState> {
   return { ...EMPTY_BATCH_STATE, ...(await readJson<Partial<BatchState>>(store, `s3://${bucket}/${batchStateKey(batch)}`, {})) };
@@ -113,27 +173,85 @@ export function updateBatchState(store: VersionedStore, bucket: string, batch: s
   return updateJson<Partial<BatchState>>(store, `s3://${bucket}/${batchStateKey(batch)}`, {}, (raw) => update({ ...EMPTY_BATCH_STATE, ...raw })) as Promise<BatchState>;
 }
 
-/** Most images one run takes: their URIs travel in the execution state, which Step Functions caps at 256 KiB. */
-export const MAX_IMAGES_PER_RUN = 2000;
-
-export interface BatchSnapshot {
-  /** Images of the batch no labeling job has taken yet, as s3:// URIs. */
-  readonly images: string[];
-  /** Objects of the batch that are not images, with the reason they are left out. */
-  readonly ignored: { key: string; reason: string }[];
+/** Gives a generation's images back: the batch's next snapshot takes them again. */
+export async function releaseGeneration(store: VersionedStore, bucket: string, batch: string, generation: number): Promise<void> {
+  await updateBatchState(store, bucket, batch, (state) => ({ ...state, released: [...new Set([...(state.released ?? []), generation])].sort((a, b) => a - b) }));
 }
 
+/** What a snapshot hands the run: where its lists are and how long they are, never the lists. */
+export interface BatchSnapshot {
+  /** The images of the batch no run had taken, as a Ground Truth input manifest. */
+  readonly imagesManifest: string;
+  readonly images: number;
+  /** Objects of the batch that are not images, left out; their keys and reasons are in `ignoredList`. */
+  readonly ignored: number;
+  readonly ignoredList: string;
+}
 
-/** The images of a batch no run has taken; beyond the per-run maximum they stay for the next run. */
-export function snapshotImages(bucket: string, objects: readonly ListedObject[], state: BatchState): BatchSnapshot {
-  const labeled = new Set(state.taken);
+/** The images of a listing no earlier generation took, in key order; the other objects with their reason. */
+export function newImages(objects: readonly ListedObject[], bucket: string, taken: ReadonlySet<string>): { images: string[]; ignored: { key: string; reason: string }[] } {
   const images: string[] = [];
   const ignored: { key: string; reason: string }[] = [];
-  for (const object of [...objects].sort((a, b) => a.key.localeCompare(b.key))) {
-    const kind = classifyInboxKey(object.key);
-    if (kind.kind === 'ignored') ignored.push({ key: object.key, reason: kind.reason });
-    const uri = `s3://${bucket}/${object.key}`;
-    if (kind.kind === 'image' && !labeled.has(uri) && images.length < MAX_IMAGES_PER_RUN) images.push(uri);
+  for (const { key } of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    const kind = classifyInboxKey(key);
+    if (kind.kind === 'ignored') ignored.push({ key, reason: kind.reason });
+    const uri = `s3://${bucket}/${key}`;
+    if (kind.kind === 'image' && !taken.has(uri)) images.push(uri);
   }
   return { images, ignored };
+}
+
+/**
+ * Takes a generation's snapshot of a batch: lists it, leaves out what earlier generations took
+ * (unless released), writes the rest as the generation's input manifest, and opens the next
+ * generation for later uploads. Repeating it for a generation already taken (a retried Lambda)
+ * answers the same snapshot. No list travels in the execution state, so a run has no image cap.
+ */
+export async function takeBatchSnapshot(options: {
+  readonly store: VersionedStore & { list(bucket: string, prefix: string): Promise<ListedObject[]> };
+  readonly inboxBucket: string;
+  readonly artifactsBucket: string;
+  readonly batch: string;
+  readonly generation: number;
+  readonly now?: () => Date;
+}): Promise<BatchSnapshot> {
+  const { store, inboxBucket, artifactsBucket, batch, generation } = options;
+  const now = options.now ?? (() => new Date());
+  const where = {
+    imagesManifest: s3Uri(artifactsBucket, generationImagesKey(batch, generation)),
+    ignoredList: s3Uri(artifactsBucket, generationIgnoredKey(batch, generation)),
+  };
+  const state = await readBatchState(store, artifactsBucket, batch);
+  if (state.generation > generation) {
+    const taken = await readGenerationImages(store, where.imagesManifest);
+    const ignored = await readJson<unknown[]>(store, where.ignoredList, []);
+    return { ...where, images: taken.length, ignored: ignored.length };
+  }
+  const listedAt = now();
+  const objects = await store.list(inboxBucket, `${IMAGES_PREFIX}${batch}/`);
+  const released = new Set(state.released ?? []);
+  const taken = new Set<string>();
+  for (let earlier = 0; earlier < generation; earlier++) {
+    if (released.has(earlier)) continue;
+    for (const image of await readGenerationImages(store, s3Uri(artifactsBucket, generationImagesKey(batch, earlier)))) taken.add(image);
+  }
+  const { images, ignored } = newImages(objects, inboxBucket, taken);
+  await store.write(where.imagesManifest, Buffer.from(inputManifest(images)), 'application/x-ndjson');
+  await store.write(where.ignoredList, Buffer.from(`${JSON.stringify(ignored, null, 1)}\n`), 'application/json');
+  // The generation advances even when nothing is new (a late event): the next upload then starts the next run.
+  const recent = recentKeys(objects, new Set(images), inboxBucket, listedAt);
+  await updateBatchState(store, artifactsBucket, batch, (current) => ({
+    ...current,
+    generation: Math.max(current.generation, generation + 1),
+    snapshotAt: listedAt.toISOString(),
+    recent,
+  }));
+  return { ...where, images: images.length, ignored: ignored.length };
+}
+
+/** The images a generation took (none when it wrote no list). */
+async function readGenerationImages(store: Pick<ObjectStore, 'readStart'>, location: string): Promise<string[]> {
+  const start = await store.readStart(location, 2 ** 31);
+  if (!start) return [];
+  return start.data.toString('utf8').split('\n').filter((line) => line.trim() !== '').map((line) => (JSON.parse(line) as { 'source-ref': string })['source-ref']);
 }

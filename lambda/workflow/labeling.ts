@@ -44,12 +44,19 @@ export interface LabelingInputs {
   readonly outputPath: string;
 }
 
-/** Writes what a labeling job reads, under the run's prefix. */
-export async function writeLabelingInputs(store: ObjectStore, bucket: string, runId: string, images: readonly string[], classes: readonly string[]): Promise<LabelingInputs> {
-  if (images.length === 0) throw new Error('the batch has no images to label');
+/**
+ * Writes what a labeling job reads, under the run's prefix: the images, a list given by the run's
+ * input or a batch snapshot's input manifest (copied in S3, so the labeling role reads only the run's
+ * labeling folder), the label categories and the worker UI.
+ */
+export async function writeLabelingInputs(store: ObjectStore, bucket: string, runId: string, images: readonly string[] | { readonly manifest: string; readonly count: number }, classes: readonly string[]): Promise<LabelingInputs> {
+  const count = Array.isArray(images) ? images.length : (images as { count: number }).count;
+  if (count === 0) throw new Error('the batch has no images to label');
   if (classes.length === 0) throw new Error('no label classes are configured: set labelClasses in the segpipe configuration');
   const layout = runLayout(runId);
-  await store.write(s3Uri(bucket, layout.inputManifest), Buffer.from(inputManifest(images)), 'application/x-ndjson');
+  const manifestUri = s3Uri(bucket, layout.inputManifest);
+  if (Array.isArray(images)) await store.write(manifestUri, Buffer.from(inputManifest(images)), 'application/x-ndjson');
+  else await store.copyFrom(store, (images as { manifest: string }).manifest, manifestUri, 'application/x-ndjson');
   await store.write(s3Uri(bucket, layout.labelCategories), Buffer.from(labelCategoriesJson(classes)), 'application/json');
   await store.write(s3Uri(bucket, layout.uiTemplate), Buffer.from(semanticSegmentationTemplate(classes)), 'text/html');
   return {

@@ -5,10 +5,11 @@ export type RunStatus = 'deployed' | 'not-deployed' | 'failed';
 
 /** The parts of the execution state the report reads; each is present once its step has run. */
 export interface RunState {
-  /** From a batch snapshot: the batch, its generation and the images the run took. */
+  /** From a batch snapshot: the batch, its generation, and the manifest of the images the run took. */
   readonly batch?: string;
   readonly generation?: number;
-  readonly images?: string[];
+  readonly imagesManifest?: string;
+  readonly imageCount?: number;
   readonly run?: { runId: string; batch: string; mode: string; names: Record<string, string> };
   readonly channels?: { numClasses: number; numTrainingSamples: number; numValidationSamples: number; converted: number; skipped: number; skippedItems: SkippedItem[]; classes: string[] };
   readonly labeling?: { LabelingJobName?: string; LabelCounters?: Record<string, number> };

@@ -26,14 +26,15 @@ export class WaitForBatch extends sfn.StateMachineFragment {
     const checkBatch = catchInto(invokeHandler(this, 'Check batch', props.checkBatch, { 'batch.$': '$.batch' }, '$.readiness'), props.onFailure);
     const snapshot = catchInto(invokeHandler(this, 'Snapshot batch', props.snapshotBatch, { 'batch.$': '$.batch', 'generation.$': '$.generation' }, '$.snapshot'), props.onFailure);
     const useSnapshot = new sfn.Pass(this, 'Use snapshot', {
-      // Its output replaces the state (the default ResultPath): the run goes on as if started with these images.
-      parameters: { 'batch.$': '$.batch', 'generation.$': '$.generation', 'images.$': '$.snapshot.images' },
+      // Its output replaces the state (the default ResultPath): the run goes on as if started with these
+      // images. The state carries where their list is and its length, never the list (no cap per run).
+      parameters: { 'batch.$': '$.batch', 'generation.$': '$.generation', 'imagesManifest.$': '$.snapshot.imagesManifest', 'imageCount.$': '$.snapshot.images' },
     });
     checkBatch.next(
       new sfn.Choice(this, 'Batch settled?')
         .when(sfn.Condition.booleanEquals('$.readiness.ready', true), snapshot.next(
           new sfn.Choice(this, 'Anything new?')
-            .when(sfn.Condition.isPresent('$.snapshot.images[0]'), useSnapshot)
+            .when(sfn.Condition.numberGreaterThan('$.snapshot.images', 0), useSnapshot)
             .otherwise(new sfn.Succeed(this, 'Nothing new', { comment: 'Every image of the batch was taken by an earlier run (a late or repeated upload event).' })),
         ))
         .otherwise(new sfn.Wait(this, 'Wait for quiet', { time: sfn.WaitTime.duration(props.pollInterval) }).next(checkBatch)),

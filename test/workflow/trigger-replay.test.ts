@@ -5,7 +5,8 @@ import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { WorkflowOutcome } from '../../bin/local/workflow-runner';
 import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
-import { batchExecutionName, batchStateKey } from '../../lambda/workflow/batch';
+
+import { ALREADY_TAKEN, batchExecutionName, batchStateKey, takeBatchSnapshot } from '../../lambda/workflow/batch';
 import { Calls, fakes } from '../helpers/workflow-fakes';
 import { INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
 
@@ -23,10 +24,14 @@ const CONFIG = {
  */
 const UPLOADS = Number(process.env.SEGPIPE_REPLAY_UPLOADS ?? 60);
 
-/** S3 "Object Created" as EventBridge delivers it (shape from the S3 user guide). */
+/** When each key's upload completed, as S3 stamps its event: cut to the second. */
+const uploadedAt = new Map<string, string>();
+
+/** S3 "Object Created" as EventBridge delivers it (shape from the S3 user guide), at the upload's time. */
 function objectCreated(key: string): ObjectCreatedEvent {
+  const time = uploadedAt.get(decodeURIComponent(key.replace(/\+/g, ' '))) ?? uploadedAt.get(key) ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return {
-    version: '0', id: `id-${key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time: '2026-11-29T12:00:00Z', region: 'us-east-1',
+    version: '0', id: `id-${key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time, region: 'us-east-1',
     resources: [`arn:aws:s3:::${INBOX_BUCKET}`],
     detail: { version: '0', bucket: { name: INBOX_BUCKET }, object: { key, size: 1, etag: 'e', sequencer: '0' }, 'request-id': 'r', requester: '123456789012', reason: 'PutObject' },
   } as ObjectCreatedEvent;
@@ -65,6 +70,7 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     const client = harness.server.client();
     const scene = renderSyntheticScene(seed, 32, 24);
     await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: key.endsWith('.jpg') ? await sceneToJpeg(scene) : Buffer.from('notes') }));
+    uploadedAt.set(key, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
     client.destroy();
     truth.set(`s3://${INBOX_BUCKET}/${key}`, { width: 32, height: 24, classIndices: scene.classIndices });
   }
@@ -98,7 +104,7 @@ describe('uploads start runs: events replayed through the start Lambda and the l
       }
       results.push(result);
     }
-    expect(results.filter((r) => r.action === 'ignored' && r.reason !== 'already taken by an earlier run')).toEqual([{ action: 'ignored', reason: expect.stringContaining('not an image') }]);
+    expect(results.filter((r) => r.action === 'ignored' && r.reason !== ALREADY_TAKEN)).toEqual([{ action: 'ignored', reason: expect.stringContaining('not an image') }]);
     expect([...executions.keys()]).toEqual([generation0]);
 
     await Promise.all([...executions.values()].map((e) => e.outcome));
@@ -154,7 +160,10 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'TrainingQuotaError' });
     expect(calls.Label).toBeUndefined();
     const after = JSON.parse((await harness.store.read(`s3://artifacts/${batchStateKey('quota batch')}`)).toString());
-    expect(after.taken).not.toContain(`s3://${INBOX_BUCKET}/images/quota batch/b.jpg`);
-    expect(after.taken).toContain(`s3://${INBOX_BUCKET}/images/quota batch/a.jpg`);
+    expect(after.released).toEqual([state.generation]);
+    // The next snapshot takes b again (given back), never a (labeled by the first run).
+    const next = await takeBatchSnapshot({ store: harness.store, inboxBucket: INBOX_BUCKET, artifactsBucket: 'artifacts', batch: 'quota batch', generation: after.generation });
+    const manifest = (await harness.store.read(next.imagesManifest)).toString().trim().split('\n').map((l) => JSON.parse(l)['source-ref']);
+    expect(manifest).toEqual([`s3://${INBOX_BUCKET}/images/quota batch/b.jpg`]);
   });
 });

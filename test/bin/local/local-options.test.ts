@@ -26,10 +26,10 @@ describe('segpipe local --images', () => {
     }
   });
 
-  test('refuses more than one run takes, saying how many would be left and what to do instead', async () => {
+  test('refuses more than one machine runs in minutes, saying what to do instead', async () => {
     const { error } = await parseLocal('--images', '5000');
-    expect(error).toContain('a run takes at most 2000 images');
-    expect(error).toContain('so 3000 would wait for a next run: use --images 2000 or fewer, and run again with the same --data-dir for another batch');
+    expect(error).toContain('a local run takes at most 2000 images');
+    expect(error).toContain('use --images 2000 or fewer, and run again with the same --data-dir for another batch');
     expect((await parseLocal('--images', '2.5')).error).toContain('expected a positive whole number');
   });
 

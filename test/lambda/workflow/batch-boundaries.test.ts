@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  EMPTY_BATCH_STATE, MAX_IMAGES_PER_RUN, batchExecutionName, batchReadiness, batchStateKey, classifyInboxKey, importExecutionName, readBatchState, snapshotImages, updateBatchState,
+  EMPTY_BATCH_STATE, batchExecutionName, batchReadiness, batchStateKey, classifyInboxKey, importExecutionName, newImages, readBatchState, updateBatchState,
 } from '../../../lambda/workflow/batch';
 import { datasetLayout, runLayout, s3Uri } from '../../../lambda/workflow/layout';
 
@@ -49,10 +49,10 @@ describe('names and keys of a batch', () => {
         return body === undefined ? undefined : { data: Buffer.from(body), size: body.length };
       },
     });
-    expect(await readBatchState(store(undefined), 'art', 't')).toStrictEqual({ generation: 0, taken: [] });
+    expect(await readBatchState(store(undefined), 'art', 't')).toStrictEqual({ generation: 0 });
     expect(reads).toEqual([`s3://art/batches/${hash8('t')}/state.json`]);
-    expect(await readBatchState(store('{"generation":2,"snapshotAt":"x"}'), 'art', 't')).toStrictEqual({ generation: 2, taken: [], snapshotAt: 'x' });
-    expect(EMPTY_BATCH_STATE).toStrictEqual({ generation: 0, taken: [] });
+    expect(await readBatchState(store('{"generation":2,"snapshotAt":"x"}'), 'art', 't')).toStrictEqual({ generation: 2, snapshotAt: 'x' });
+    expect(EMPTY_BATCH_STATE).toStrictEqual({ generation: 0 });
   });
 
   test('an update sees the empty state filled in, and writes to the batch\'s key', async () => {
@@ -68,8 +68,8 @@ describe('names and keys of a batch', () => {
       seen = state;
       return { ...state, generation: state.generation + 1 };
     });
-    expect(seen).toStrictEqual({ generation: 0, taken: [] });
-    expect(updated).toMatchObject({ generation: 1, taken: [] });
+    expect(seen).toStrictEqual({ generation: 0 });
+    expect(updated).toMatchObject({ generation: 1 });
     expect(written.map((w) => w.location)).toEqual([`s3://art/batches/${hash8('t')}/state.json`]);
   });
 });
@@ -79,42 +79,41 @@ describe('when a batch is ready', () => {
   const images = [{ key: 'images/t/a.jpg', lastModified: at(0) }, { key: 'images/t/b.png', lastModified: at(10) }];
 
   test('quiet for exactly the window is ready; a second less is not; both say how long', () => {
-    const state = { generation: 0, taken: [] };
+    const state = { generation: 0 };
     expect(batchReadiness(images, state, 60, at(70))).toStrictEqual({ ready: true, reason: 'quiet for 60 s', images: 2 });
     expect(batchReadiness(images, state, 60, new Date(at(70).getTime() - 500))).toStrictEqual({ ready: false, reason: 'last upload 59 s ago; waiting for 60 s of quiet', images: 2 });
   });
 
   test('the newest object counts, whatever it is; the images are counted apart', () => {
     const withNote = [...images, { key: 'images/t/notes.txt', lastModified: at(50) }];
-    expect(batchReadiness(withNote, { generation: 0, taken: [] }, 60, at(70))).toStrictEqual({ ready: false, reason: 'last upload 20 s ago; waiting for 60 s of quiet', images: 2 });
+    expect(batchReadiness(withNote, { generation: 0 }, 60, at(70))).toStrictEqual({ ready: false, reason: 'last upload 20 s ago; waiting for 60 s of quiet', images: 2 });
   });
 
   test('a _START is fresh only when newer than the last snapshot, not when as old', () => {
     const marker = { key: 'images/t/_START', lastModified: at(40) };
     const ready = { ready: true, reason: '_START is present', images: 2 };
-    expect(batchReadiness([...images, marker], { generation: 1, taken: [], snapshotAt: at(39).toISOString() }, 600, at(41))).toStrictEqual(ready);
-    expect(batchReadiness([...images, marker], { generation: 1, taken: [], snapshotAt: at(40).toISOString() }, 600, at(41))).toMatchObject({ ready: false });
+    expect(batchReadiness([...images, marker], { generation: 1, snapshotAt: at(39).toISOString() }, 600, at(41))).toStrictEqual(ready);
+    expect(batchReadiness([...images, marker], { generation: 1, snapshotAt: at(40).toISOString() }, 600, at(41))).toMatchObject({ ready: false });
   });
 
   test('an empty batch has been quiet since the epoch', () => {
-    expect(batchReadiness([], { generation: 0, taken: [] }, 60, at(0))).toMatchObject({ ready: true, images: 0 });
+    expect(batchReadiness([], { generation: 0 }, 60, at(0))).toMatchObject({ ready: true, images: 0 });
   });
 });
 
 describe('a snapshot', () => {
-  test('takes the images in key order, at most MAX_IMAGES_PER_RUN; the rest wait for the next run', () => {
-    const objects = Array.from({ length: MAX_IMAGES_PER_RUN + 2 }, (_, i) => ({ key: `images/t/${String(i).padStart(5, '0')}.jpg`, lastModified: new Date(0) })).reverse();
-    const { images, ignored } = snapshotImages('in', objects, EMPTY_BATCH_STATE);
-    expect(MAX_IMAGES_PER_RUN).toBe(2000);
-    expect(images).toHaveLength(MAX_IMAGES_PER_RUN);
+  test('takes every image in key order: no cap per run', () => {
+    const objects = Array.from({ length: 5002 }, (_, i) => ({ key: `images/t/${String(i).padStart(5, '0')}.jpg`, lastModified: new Date(0) })).reverse();
+    const { images, ignored } = newImages(objects, 'in', new Set());
+    expect(images).toHaveLength(5002);
     expect(images[0]).toBe('s3://in/images/t/00000.jpg');
-    expect(images.at(-1)).toBe('s3://in/images/t/01999.jpg');
+    expect(images.at(-1)).toBe('s3://in/images/t/05001.jpg');
     expect(ignored).toEqual([]);
   });
 
   test('leaves out the start marker and the manifests without calling them ignored', () => {
     const objects = [{ key: 'images/t/_START', lastModified: new Date(0) }, { key: 'labeled/t/a.manifest', lastModified: new Date(0) }, { key: 'images/t/a.jpg', lastModified: new Date(0) }];
-    expect(snapshotImages('in', objects, EMPTY_BATCH_STATE)).toStrictEqual({ images: ['s3://in/images/t/a.jpg'], ignored: [] });
+    expect(newImages(objects, 'in', new Set())).toStrictEqual({ images: ['s3://in/images/t/a.jpg'], ignored: [] });
   });
 });
 

@@ -1,4 +1,4 @@
-import { batchExecutionName, batchReadiness, classifyInboxKey, importExecutionName, keyCandidates, snapshotImages } from '../../../lambda/workflow/batch';
+import { batchExecutionName, batchReadiness, classifyInboxKey, importExecutionName, keyCandidates, newImages, uploadedBeforeSnapshot } from '../../../lambda/workflow/batch';
 
 describe('inbox keys', () => {
   test.each([
@@ -36,16 +36,28 @@ describe('batch readiness and snapshots', () => {
   const objects = [{ key: 'images/t/a.jpg', lastModified: at(0) }, { key: 'images/t/b.jpg', lastModified: at(30) }, { key: 'images/t/notes.txt', lastModified: at(31) }];
 
   test('a batch waits for its quiet window, or starts at once on a fresh _START', () => {
-    const state = { generation: 0, taken: [] };
+    const state = { generation: 0 };
     expect(batchReadiness(objects, state, 120, at(100))).toMatchObject({ ready: false, images: 2 });
     expect(batchReadiness(objects, state, 120, at(152))).toMatchObject({ ready: true });
     expect(batchReadiness([...objects, { key: 'images/t/_START', lastModified: at(40) }], state, 120, at(41))).toMatchObject({ ready: true, reason: '_START is present' });
-    const spent = { generation: 1, taken: [], snapshotAt: at(50).toISOString() };
+    const spent = { generation: 1, snapshotAt: at(50).toISOString() };
     expect(batchReadiness([...objects, { key: 'images/t/_START', lastModified: at(40) }], spent, 120, at(60))).toMatchObject({ ready: false });
   });
 
   test('a snapshot takes the images no run took, and reports what is not an image', () => {
-    const snapshot = snapshotImages('inbox', objects, { generation: 1, taken: ['s3://inbox/images/t/a.jpg'] });
+    const snapshot = newImages(objects, 'inbox', new Set(['s3://inbox/images/t/a.jpg']));
     expect(snapshot).toEqual({ images: ['s3://inbox/images/t/b.jpg'], ignored: [{ key: 'images/t/notes.txt', reason: expect.stringContaining('not an image') }] });
+  });
+
+  test('an image uploaded before the last snapshot began (by more than the margin) was in its listing', () => {
+    const state = { generation: 1, snapshotAt: '2026-12-01T10:00:10.000Z' };
+    expect(uploadedBeforeSnapshot('images/t/a.jpg', '2026-12-01T10:00:04Z', state)).toBe(true);
+    // Within the margin (event times are cut to the second, clocks differ): possibly new, unless the snapshot named it.
+    expect(uploadedBeforeSnapshot('images/t/a.jpg', '2026-12-01T10:00:05Z', state)).toBe(false);
+    expect(uploadedBeforeSnapshot('images/t/a.jpg', '2026-12-01T10:00:05Z', { ...state, recent: ['images/t/a.jpg'] })).toBe(true);
+    expect(uploadedBeforeSnapshot('images/t/a.jpg', '2026-12-01T10:00:11Z', state)).toBe(false);
+    expect(uploadedBeforeSnapshot('images/t/a.jpg', undefined, state)).toBe(false);
+    expect(uploadedBeforeSnapshot('images/t/a.jpg', 'not a time', state)).toBe(false);
+    expect(uploadedBeforeSnapshot('images/t/a.jpg', '2026-12-01T10:00:04Z', { generation: 0 })).toBe(false);
   });
 });
