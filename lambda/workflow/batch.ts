@@ -216,6 +216,7 @@ export async function takeBatchSnapshot(options: {
   readonly now?: () => Date;
 }): Promise<BatchSnapshot> {
   const { store, inboxBucket, artifactsBucket, batch, generation } = options;
+  if (!Number.isInteger(generation) || generation < 0) throw new Error(`generation must be a whole number from 0, received ${JSON.stringify(generation)}`);
   const now = options.now ?? (() => new Date());
   const where = {
     imagesManifest: s3Uri(artifactsBucket, generationImagesKey(batch, generation)),

@@ -32,7 +32,7 @@ describe('a per-run budget, checked in the local workflow', () => {
     await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'images/big/_START', Body: Buffer.alloc(0) }));
     client.destroy();
     const { tasks, calls } = fakes(harness, new Map());
-    const outcome = await harness.run({ input: { batch: 'big', generation: 'g1' }, executionName: 'big-over-budget', fakes: tasks });
+    const outcome = await harness.run({ input: { batch: 'big', generation: 0 }, executionName: 'big-over-budget', fakes: tasks });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'BudgetExceeded' });
     // The README's order: the quota check, then the budget, and nothing after it but the failure.
     expect(outcome.path).toEqual([
