@@ -129,7 +129,7 @@ const labelClasses = field(
 
 const workforce = group({
   type: oneOf(['none', 'private', 'vendor', 'public']).default('none')
-    .describe('`none`: labels are only imported (`labeled/<batch>/*.manifest`); `private`/`vendor`: a Ground Truth workteam; `public`: Amazon Mechanical Turk.'),
+    .describe('`none`: labels are only imported (an export dropped under `labeled/<batch>/`); `private`/`vendor`: a Ground Truth workteam; `public`: Amazon Mechanical Turk.'),
   // `WorkteamArn`'s pattern in the API reference, with segpipe's two kinds of team.
   workteamArn: matching(
     /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:workteam\/[a-z-]+\/[A-Za-z0-9._-]+$/,
@@ -259,6 +259,15 @@ const segpipeConfigSchema = group({
     startConcurrency: integer(1, 1000).default(10)
       .describe('Reserved concurrency of the Lambda that turns uploads into runs: a bulk upload queues its events instead of taking the account\'s Lambda concurrency.'),
   }).prefault({}),
+  conversion: group({
+    chunkEntries: integer(100, 100_000).default(2000)
+      .describe('Entries (manifest lines, tasks, images) one Lambda converts; a plan of more than 1,000 chunks makes them larger instead, so that their list fits the execution state.'),
+    // A Distributed Map runs at most 10,000 child executions at once (Step Functions quotas).
+    maxConcurrency: integer(1, 10_000).default(10)
+      .describe('Conversion Lambdas running at once (the Distributed Map\'s `MaxConcurrency`).'),
+    maxFailedChunkPercent: field(z.number({ error: 'a number from 0 to 100' }).min(0, 'a number from 0 to 100').max(100, 'a number from 0 to 100'), 'a number from 0 to 100')
+      .default(0).describe('Share of conversion chunks whose Lambda may fail (their entries reported skipped, each with the reason) before the run stops.'),
+  }).prefault({}),
   import: group({
     readBuckets: field(
       z.array(
@@ -267,7 +276,7 @@ const segpipeConfigSchema = group({
       ),
       'S3 bucket names',
     ).default([])
-      .describe('Other buckets that imported manifests (`labeled/<batch>/*.manifest`) may refer to; granted read-only. References elsewhere are reported per item.'),
+      .describe('Other buckets that imported exports (`labeled/<batch>/`) may refer to; granted read-only. References elsewhere are reported per item.'),
   }).prefault({}),
   storage: storage.prefault({}),
   logging: logging.prefault({}),

@@ -12,6 +12,7 @@ import { predictSegmentation } from '../predict/predict';
 import type { ObjectCreatedEvent } from '../../lambda/handlers/start-run';
 import { RunReport } from '../../lambda/workflow/run-report';
 import { CHANNEL_NAMES, runLayout, s3Uri } from '../../lambda/workflow/layout';
+import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 import { contactSheetPng, ContactSheetRow } from './contact-sheet';
 import { startEmbeddedS3Server } from './embedded-s3-server';
@@ -253,8 +254,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const channelsDir = join(dataDir, 'channels');
     for (const channel of CHANNEL_NAMES) {
       mkdirSync(join(channelsDir, channel), { recursive: true });
-      for (const { key } of await store.list(ARTIFACTS_BUCKET, runLayout(runId).channel(channel))) {
-        writeFileSync(join(channelsDir, channel, key.split('/').pop()!), await store.read(s3Uri(ARTIFACTS_BUCKET, key)));
+      const manifest = await readChannelManifest(store, s3Uri(ARTIFACTS_BUCKET, runLayout(runId).channelManifest(channel))).catch(() => undefined);
+      for (const key of manifest?.keys ?? []) {
+        writeFileSync(join(channelsDir, channel, key.split('/').pop()!), await store.read(`${manifest!.prefix}${key}`));
       }
     }
 

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { S3Uri, parseS3Uri } from '../../lambda/convert/object-store';
+import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { packModelArtifact } from './model-artifact';
 import { PixelModel, SegmentationScore, TrainingImage, predictClassIndices, trainPixelModel } from './pixel-model';
 
@@ -8,7 +9,7 @@ import { PixelModel, SegmentationScore, TrainingImage, predictClassIndices, trai
 export interface TrainingJobRequest {
   readonly TrainingJobName: string;
   readonly HyperParameters: Record<string, string>;
-  readonly InputDataConfig: readonly { ChannelName: string; DataSource: { S3DataSource: { S3Uri: string } } }[];
+  readonly InputDataConfig: readonly { ChannelName: string; DataSource: { S3DataSource: { S3DataType?: string; S3Uri: string } } }[];
   readonly OutputDataConfig: { S3OutputPath: string };
 }
 
@@ -19,13 +20,28 @@ export interface TrainingJobRequest {
  */
 export const MAX_LOCAL_TRAIN_IMAGES = 64;
 
-/** One image channel and its annotation channel, paired by name as the algorithm pairs them. */
+type ChannelSource = { S3DataType?: string; S3Uri: string };
+
+/**
+ * One image channel and its annotation channel, paired by name as the algorithm pairs them. A
+ * channel is an S3 prefix or a manifest file (`ManifestFile`: a prefix and keys relative to it),
+ * resolved as SageMaker resolves it.
+ */
 class ChannelPair {
   private constructor(private readonly store: S3ObjectStore, private readonly images: S3Uri, private readonly annotations: S3Uri, readonly keys: string[]) {}
 
-  static async list(store: S3ObjectStore, imagesUri: string, annotationsUri: string): Promise<ChannelPair> {
-    const images = parseS3Uri(imagesUri)!;
-    return new ChannelPair(store, images, parseS3Uri(annotationsUri)!, (await store.list(images.bucket, images.key)).map((o) => o.key));
+  static async list(store: S3ObjectStore, imagesSource: ChannelSource, annotationsSource: ChannelSource): Promise<ChannelPair> {
+    const resolve = async (source: ChannelSource): Promise<{ prefix: S3Uri; keys: string[] }> => {
+      if (source.S3DataType === 'ManifestFile') {
+        const manifest = await readChannelManifest(store, source.S3Uri);
+        const prefix = parseS3Uri(manifest.prefix)!;
+        return { prefix, keys: manifest.keys.map((key) => `${prefix.key}${key}`) };
+      }
+      const prefix = parseS3Uri(source.S3Uri)!;
+      return { prefix, keys: (await store.list(prefix.bucket, prefix.key)).map((o) => o.key) };
+    };
+    const images = await resolve(imagesSource);
+    return new ChannelPair(store, images.prefix, (await resolve(annotationsSource)).prefix, images.keys);
   }
 
   async read(key: string): Promise<TrainingImage> {
@@ -54,7 +70,7 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
   const channel = (name: string) => {
     const found = request.InputDataConfig.find((c) => c.ChannelName === name);
     if (!found) throw new Error(`the training job has no ${name} channel`);
-    return found.DataSource.S3DataSource.S3Uri;
+    return found.DataSource.S3DataSource;
   };
   const numClasses = Number(request.HyperParameters.num_classes);
   const epochs = Number(request.HyperParameters.epochs ?? '10');

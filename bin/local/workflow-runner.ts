@@ -157,9 +157,15 @@ export interface WorkflowOutcome {
  */
 export const LOCAL_TASK_TIMEOUT_SECONDS = 86_400;
 
-/** The definition with {@link LOCAL_TASK_TIMEOUT_SECONDS} on every Task that sets no timeout of its own. */
+/**
+ * The definition with {@link LOCAL_TASK_TIMEOUT_SECONDS} on every Task that sets no timeout of its
+ * own, and without `ResultPath: "$"` (the default, spelt out by CDK): aws-local-stepfunctions stores
+ * such a result under a key named `$` instead of replacing the state with it, as Step Functions does.
+ */
 export function withStepFunctionsTaskTimeouts(definition: AslDefinition): AslDefinition {
-  const states = Object.fromEntries(Object.entries(definition.States).map(([name, state]) => {
+  const states = Object.fromEntries(Object.entries(definition.States).map(([name, original]) => {
+    const { ResultPath, ...rest } = original as AslState & { ResultPath?: unknown };
+    const state = (ResultPath === '$' ? rest : original) as AslState;
     const ownTimeout = state.TimeoutSeconds !== undefined || state.TimeoutSecondsPath !== undefined;
     const withTimeout = state.Type === 'Task' && !ownTimeout ? { ...state, TimeoutSeconds: LOCAL_TASK_TIMEOUT_SECONDS } : state;
     return [name, withTimeout.ItemProcessor ? { ...withTimeout, ItemProcessor: withStepFunctionsTaskTimeouts(withTimeout.ItemProcessor) } : withTimeout];

@@ -85,6 +85,13 @@ export interface ConvertExportOptions {
    */
   readonly shard?: { readonly index: number; readonly count: number };
   /**
+   * Convert only the entries at these positions (1-based, inclusive; lines, tasks, images), and stop
+   * reading after `last`: the workflow converts a large export in chunks, one Lambda each. Entries
+   * before `first` are still read, so that a duplicate of one of them is reported as one here.
+   * @default - every entry
+   */
+  readonly range?: { readonly first: number; readonly last: number };
+  /**
    * Write `report.json` (a shard's report is merged and written by the caller instead).
    * @default true
    */
@@ -234,8 +241,10 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   // Entries are read in order (so first-seen class order is the export's), items converted concurrently.
   async function* exportItems(): AsyncGenerator<{ item: ExportItem; mask: IndexedMask; name: string; split: Split }> {
     let position = 0;
+    const { range } = options;
     for await (const entry of reader.items()) {
-      const mine = !shard || position++ % shard.count === shard.index;
+      if (range && entry.line > range.last) break;
+      const mine = (!shard || position++ % shard.count === shard.index) && (!range || entry.line >= range.first);
       if (mine) seen += 1;
       const skipMine = (source: string | null, reason: string) => mine && skip(entry.line, source, reason);
       if (!('mask' in entry)) {
@@ -346,6 +355,21 @@ export function mergeConversionReports(reports: readonly ConversionReport[]): Co
   const items = reports.flatMap((r) => r.items).sort(byLine);
   const skipped = reports.flatMap((r) => r.skipped).sort(byLine);
   return reportOf(first, first.classes, first.validationFraction, first.seed, reports.reduce((sum, r) => sum + r.counts.lines, 0), items, skipped);
+}
+
+/**
+ * Reads a whole export once, converting nothing: the class order a conversion of it would use
+ * (background, configured, declared, then first-seen), and the position of its last entry. The
+ * workflow plans its chunks with it, so that every chunk agrees on the classes.
+ */
+export async function surveyExport(reader: ExportReader, configured: readonly string[]): Promise<{ classes: string[]; lastEntry: number }> {
+  const classIndex = await classIndexFor(reader, configured);
+  let lastEntry = 0;
+  for await (const entry of reader.items()) {
+    lastEntry = Math.max(lastEntry, entry.line);
+    if ('mask' in entry) indexMask(entry.mask, classIndex);
+  }
+  return { classes: [...classIndex.classes], lastEntry };
 }
 
 /**

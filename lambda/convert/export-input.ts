@@ -31,6 +31,12 @@ export interface OpenExportOptions {
   readonly format?: ExportFormat | 'auto';
   /** Where image names resolve. @default - the export's own folder (`JPEGImages/` for CVAT and VOC) */
   readonly images?: string;
+  /**
+   * Where image names resolve when the export's own folder does not hold them (the workflow: the
+   * batch's `images/<batch>/` in the inbox).
+   * @default - nowhere else
+   */
+  readonly fallbackImages?: string;
   /** Reads local paths (and `s3://` URIs from a local root). */
   readonly local: ObjectStore;
   /** Reads S3; `undefined` when S3 is read from a local root. */
@@ -87,7 +93,7 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
       const hasLabelMap = relative.includes(`${roots[0]}${LABEL_MAP_FILE}`);
       const format = options.format === 'cvat' || options.format === 'voc' ? options.format : hasLabelMap ? 'cvat' : 'voc';
       if (format === 'cvat' && !hasLabelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
-      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options) });
+      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options) });
     }
     if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
     if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
@@ -135,7 +141,7 @@ function concatenatedReader(readers: readonly ExportReader[], input: string): Ex
 /** A single-file export, its format from `format` or sniffed from its first bytes. */
 function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions): ExportReader {
   const format = options.format && options.format !== 'auto' ? options.format : sniffFormat(head, location);
-  const images = imagesRoot(options) ?? { store, root: folderOf(store, location) };
+  const images = { ...(imagesRoot(options) ?? { store, root: folderOf(store, location) }), fallback: fallbackRoot(options) };
   switch (format) {
     case 'groundtruth':
     case 'lookoutvision':
@@ -175,6 +181,11 @@ function knownFormats(): string {
 function imagesRoot(options: OpenExportOptions): { store: ObjectStore; root: string } | undefined {
   if (options.images === undefined) return undefined;
   return { store: isS3Uri(options.images) && options.s3 ? options.s3 : options.local, root: options.images };
+}
+
+function fallbackRoot(options: OpenExportOptions): { store: ObjectStore; root: string } | undefined {
+  if (options.fallbackImages === undefined) return undefined;
+  return { store: isS3Uri(options.fallbackImages) && options.s3 ? options.s3 : options.local, root: options.fallbackImages };
 }
 
 function folderOf(store: ObjectStore, location: string): string {

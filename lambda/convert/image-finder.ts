@@ -5,6 +5,14 @@ const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 /** Label Studio stores an upload as `<8 hex digits>-<original name>`. */
 const UPLOAD_PREFIX = /^[0-9a-f]{8}-(.+)$/i;
 
+/** Where an export's image names resolve, and where to look when they are not there. */
+export interface ImagesRoot {
+  readonly store: ObjectStore;
+  readonly root: string;
+  /** Looked in when an image is not under `root` (the workflow: the batch's `images/<batch>/`). */
+  readonly fallback?: { readonly store: ObjectStore; readonly root: string };
+}
+
 /**
  * Finds the images an export names, under one images root (a folder, an S3 prefix, a zip folder):
  * by relative path first, then by file name, then (Label Studio uploads) by the name after the
@@ -18,7 +26,14 @@ export class ImageFinder {
     private readonly root: string,
     /** Reads `s3://` references directly when they are not under the root (an export made on S3 data). */
     private readonly s3?: ObjectStore,
+    /** Asked when an image is not under the root. */
+    private readonly fallback?: ImageFinder,
   ) {}
+
+  /** A finder for an images root and its fallback. */
+  static of(images: ImagesRoot, s3?: ObjectStore): ImageFinder {
+    return new ImageFinder(images.store, images.root, s3, images.fallback && new ImageFinder(images.fallback.store, images.fallback.root, s3));
+  }
 
   async find(reference: string): Promise<ObjectRef> {
     const path = pathOf(reference);
@@ -32,6 +47,11 @@ export class ImageFinder {
       const found = index.get(candidate) ?? [];
       if (found.length === 1) return { store: this.store, locations: found };
       if (found.length > 1) throw new ItemSkipped(`image ${reference}: ${found.length} images under ${this.root} are named ${candidate}`);
+    }
+    if (this.fallback) {
+      return this.fallback.find(reference).catch((err: unknown) => {
+        throw err instanceof ItemSkipped ? new ItemSkipped(`image not found: ${reference} (looked under ${this.root} and ${this.fallback!.root} by path and by file name)`) : err;
+      });
     }
     throw new ItemSkipped(`image not found: ${reference} (looked under ${this.root} by path and by file name)`);
   }

@@ -6,11 +6,11 @@ import { logger, store } from './runtime';
 const settings = readHandlerSettings('convert-chunk');
 useSharpForConcurrentItems();
 
-/** Converts one chunk of Ground Truth output lines into the dataset. */
-export async function handler(event: { runId: string; chunk: ConversionChunk; classes: string[] }): Promise<ChunkSummary> {
+/** Converts one chunk of the labels' export into the dataset. */
+export async function handler(event: { runId: string; export: string; batch?: string; chunk: ConversionChunk; classes: string[] }): Promise<ChunkSummary> {
   const summary = await convertChunk({
-    sources: store, output: store, bucket: settings.artifactsBucket, runId: event.runId, chunk: event.chunk,
-    classes: event.classes, validationFraction: settings.validationFraction, seed: settings.splitSeed,
+    store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, inboxBucket: settings.inboxBucket,
+    chunk: event.chunk, classes: event.classes, validationFraction: settings.validationFraction, seed: settings.splitSeed,
   });
   logger.info('chunk converted', { runId: event.runId, ...summary });
   return summary;

@@ -4,9 +4,12 @@ import { logger, store } from './runtime';
 
 const settings = readHandlerSettings('plan-conversion');
 
-/** Cuts the labeled manifest into chunks for the Distributed Map, and fixes the class order. */
-export async function handler(event: { runId: string; manifest: string }): Promise<ConversionPlan> {
-  const plan = await planConversion({ store, bucket: settings.artifactsBucket, manifest: event.manifest, configuredClasses: settings.labelClasses });
-  logger.info('conversion planned', { runId: event.runId, lines: plan.lines, chunks: plan.chunks.length, classes: plan.classes });
+/** Reads the labels' export once: fixes the class order and cuts its entries into chunks for the Distributed Map. */
+export async function handler(event: { runId: string; export: string; batch?: string }): Promise<ConversionPlan> {
+  const plan = await planConversion({
+    store, bucket: settings.artifactsBucket, export: event.export, batch: event.batch, inboxBucket: settings.inboxBucket,
+    configuredClasses: settings.labelClasses, chunkEntries: settings.chunkEntries,
+  });
+  logger.info('conversion planned', { runId: event.runId, format: plan.format, entries: plan.entries, chunks: plan.chunks.length, classes: plan.classes });
   return plan;
 }

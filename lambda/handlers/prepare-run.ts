@@ -11,7 +11,9 @@ export interface RunInput {
   /** a batch snapshot's input manifest of the images to label, and their number; or */
   readonly imagesManifest?: string;
   readonly imageCount?: number;
-  /** an existing Ground Truth output manifest, whose labels are imported. */
+  /** labels made elsewhere, imported: a Ground Truth or Lookout for Vision manifest, a COCO or Label Studio JSON, a CVAT or VOC zip; */
+  readonly export?: string;
+  /** the same, as runs started by earlier versions name it. */
   readonly manifest?: string;
 }
 
@@ -27,7 +29,7 @@ export interface PreparedRun {
   readonly mode: 'label' | 'import';
   readonly names: RunResourceNames;
   readonly labeling?: LabelingInputs;
-  readonly manifest?: string;
+  readonly export?: string;
   readonly images: number;
 }
 
@@ -40,10 +42,11 @@ export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
   if (typeof input?.batch !== 'string' || input.batch === '') throw new Error(`the run input needs a "batch" name, received ${JSON.stringify(input)}`);
   logger.appendKeys({ runId, batch: input.batch });
   const names = runResourceNames(settings.resourcePrefix, runId);
-  if (input.manifest !== undefined) {
-    if (!S3_URI.test(input.manifest)) throw new Error(`manifest must be an s3://bucket/key URI, received ${JSON.stringify(input.manifest)}`);
-    logger.info('importing labels', { manifest: input.manifest });
-    return { runId, batch: input.batch, mode: 'import', names, manifest: input.manifest, images: 0 };
+  const labels = input.export ?? input.manifest;
+  if (labels !== undefined) {
+    if (typeof labels !== 'string' || !S3_URI.test(labels)) throw new Error(`export must be an s3://bucket/key URI, received ${JSON.stringify(labels).slice(0, 300)}`);
+    logger.info('importing labels', { export: labels });
+    return { runId, batch: input.batch, mode: 'import', names, export: labels, images: 0 };
   }
   const images = imagesToLabel(input);
   const count = Array.isArray(images) ? images.length : (images as { count: number }).count;

@@ -42,9 +42,9 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
   }
   let executionName: string;
   let input: Record<string, unknown>;
-  if (object.kind === 'manifest') {
+  if (object.kind === 'export') {
     executionName = importExecutionName(object.batch, key);
-    input = { batch: object.batch, manifest: `s3://${bucket}/${key}` };
+    input = { batch: object.batch, export: `s3://${bucket}/${key}` };
   } else {
     // A few numbers, whatever the batch's size: every event costs the same.
     const state = await readBatchState(store, settings.artifactsBucket, object.batch);

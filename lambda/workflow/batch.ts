@@ -3,7 +3,7 @@ import type { ObjectStore } from '../convert/object-store';
 import { decodeEventKey } from '../common/s3-keys';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, s3Uri } from './layout';
 import { inputManifest } from './labeling';
-import { VersionedStore, readJson, updateJson } from './versioned-json';
+import { ListingStore, VersionedStore, readJson, updateJson } from './versioned-json';
 import { nameSafe } from './names';
 
 /** The marker that starts a batch at once instead of waiting for it to settle. */
@@ -15,10 +15,16 @@ export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
 export type InboxObject =
   | { readonly kind: 'image'; readonly batch: string; readonly key: string }
   | { readonly kind: 'start-marker'; readonly batch: string; readonly key: string }
-  | { readonly kind: 'manifest'; readonly batch: string; readonly key: string }
+  | { readonly kind: 'export'; readonly batch: string; readonly key: string }
   | { readonly kind: 'ignored'; readonly key: string; readonly reason: string };
 
-/** Classifies an inbox key: `images/<batch>/**`, `<prefix>/<batch>/_START`, `labeled/<batch>/*.manifest`. */
+/**
+ * Files under `labeled/<batch>/` that start an import: a Ground Truth or Lookout for Vision manifest,
+ * a COCO or Label Studio JSON, a CVAT or VOC zip. What the file is, is read from its content.
+ */
+export const EXPORT_EXTENSIONS = ['.manifest', '.jsonl', '.json', '.zip'];
+
+/** Classifies an inbox key: `images/<batch>/**`, `<prefix>/<batch>/_START`, `labeled/<batch>/<export>`. */
 export function classifyInboxKey(key: string): InboxObject {
   const match = /^(images|labeled)\/([^/]+)\/(.+)$/s.exec(key);
   if (!match) return { kind: 'ignored', key, reason: 'not under images/<batch>/ or labeled/<batch>/' };
@@ -29,8 +35,8 @@ export function classifyInboxKey(key: string): InboxObject {
     if (IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext))) return { kind: 'image', batch, key };
     return { kind: 'ignored', key, reason: `not an image Ground Truth labels (${IMAGE_EXTENSIONS.join(', ')})` };
   }
-  if (`${prefix}/` === LABELED_PREFIX && rest.endsWith('.manifest') && !rest.includes('/')) return { kind: 'manifest', batch, key };
-  return { kind: 'ignored', key, reason: 'under labeled/<batch>/ only *.manifest files start an import' };
+  if (`${prefix}/` === LABELED_PREFIX && !rest.includes('/') && EXPORT_EXTENSIONS.some((ext) => rest.toLowerCase().endsWith(ext))) return { kind: 'export', batch, key };
+  return { kind: 'ignored', key, reason: `under labeled/<batch>/ only an export file (${EXPORT_EXTENSIONS.join(', ')}) starts an import` };
 }
 
 /**
@@ -55,7 +61,7 @@ export function batchExecutionName(batch: string, generation: number): string {
   return `${nameSafe(batch).slice(0, 50) || 'batch'}-${shortHash(batch)}-g${generation}`;
 }
 
-/** The execution name of an import: one run per manifest. */
+/** The execution name of an import: one run per export file. */
 export function importExecutionName(batch: string, manifestKey: string): string {
   return `${nameSafe(batch).slice(0, 50) || 'batch'}-${shortHash(batch)}-m${shortHash(manifestKey)}`;
 }
@@ -208,7 +214,7 @@ export function newImages(objects: readonly ListedObject[], bucket: string, take
  * answers the same snapshot. No list travels in the execution state, so a run has no image cap.
  */
 export async function takeBatchSnapshot(options: {
-  readonly store: VersionedStore & { list(bucket: string, prefix: string): Promise<ListedObject[]> };
+  readonly store: VersionedStore & ListingStore;
   readonly inboxBucket: string;
   readonly artifactsBucket: string;
   readonly batch: string;

@@ -1,64 +1,83 @@
-import { ClassIndex } from '../convert/classes';
-import { ConversionReport, ConvertedItem, SkippedItem, convertGroundTruthManifest } from '../convert/convert-manifest';
-import { parseManifestLine, readManifestLines } from '../convert/manifest';
+import { ConversionReport, ConvertedItem, SkippedItem, convertExport, surveyExport } from '../convert/convert-manifest';
+import { OpenedExport, openExport } from '../convert/export-input';
 import { ObjectStore } from '../convert/object-store';
 import { readPngDirect } from '../convert/png-reader';
 import { forEachLimited } from '../common/concurrency';
-import { datasetLayout, runLayout, s3Uri } from './layout';
-import { VersionedStore, updateJson } from './versioned-json';
+import { plainText } from '../common/untrusted-text';
+import { channelManifestJson } from './channel-manifest';
+import { DatasetItem, readDatasetIndex, writeIndexShard } from './dataset-index';
+import { CHANNEL_NAMES, IMAGES_PREFIX, datasetLayout, runLayout, s3Uri } from './layout';
+import { ListingStore, VersionedStore, updateJson } from './versioned-json';
 
-/** Lines per conversion chunk: one Lambda converts a chunk well within its 15 minutes (~40 items/s measured locally). */
-export const DEFAULT_CHUNK_LINES = 2000;
+/** Entries per conversion chunk: one Lambda converts a chunk well within its 15 minutes (~40 items/s measured locally). */
+export const DEFAULT_CHUNK_ENTRIES = 2000;
 
+/**
+ * Most chunks a plan makes: their descriptors (~40 bytes) and the map's results (~80 bytes) travel in
+ * the execution state, which Step Functions caps at 256 KiB ("Maximum input or output size for a
+ * task, state, or execution", Step Functions quotas). Past 1,000 chunks, chunks grow instead.
+ */
+export const MAX_CHUNKS = 1000;
+
+/** One Lambda's share of an export: its entries `first` to `last` (1-based, inclusive). */
 export interface ConversionChunk {
   readonly index: number;
-  readonly manifest: string;
   readonly first: number;
   readonly last: number;
 }
 
 export interface ConversionPlan {
+  /** The export, read where it is. */
+  readonly export: string;
+  readonly format: string;
   /** Class names in index order: the dataset's, then the configured, then new ones first-seen. */
   readonly classes: string[];
-  readonly lines: number;
+  readonly entries: number;
   readonly chunks: ConversionChunk[];
 }
 
+/** Where and how the workflow's conversion Lambdas read an export. */
+export interface ExportLocation {
+  /** The export: a Ground Truth or Lookout for Vision manifest, a COCO or Label Studio JSON, a CVAT or VOC zip. */
+  readonly export: string;
+  /** The batch whose `images/<batch>/` holds the images the export names but does not contain. */
+  readonly batch?: string;
+  readonly inboxBucket?: string;
+}
+
+/** Opens an export on S3 (a zip is read in place with ranged GETs), images looked for in the batch too. */
+function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promise<OpenedExport> {
+  const fallbackImages = location.batch !== undefined && location.inboxBucket ? s3Uri(location.inboxBucket, `${IMAGES_PREFIX}${location.batch}/`) : undefined;
+  return openExport({ input: location.export, local: store, s3: store, sources: store, fallbackImages });
+}
+
 /**
- * Reads a Ground Truth output manifest once to fix the class order for the whole run (chunks then
- * agree whatever order they finish in) and to cut it into chunks of lines.
+ * Reads the export once to fix the class order for the whole run (chunks then agree whatever order
+ * they finish in) and to cut its entries into chunks.
  */
-export async function planConversion(options: {
+export async function planConversion(options: ExportLocation & {
   readonly store: VersionedStore;
   readonly bucket: string;
-  readonly manifest: string;
   readonly configuredClasses: readonly string[];
-  readonly chunkLines?: number;
+  readonly chunkEntries?: number;
 }): Promise<ConversionPlan> {
-  const chunkLines = options.chunkLines ?? DEFAULT_CHUNK_LINES;
-  const dataset = datasetLayout();
-  const classIndex = new ClassIndex(options.configuredClasses);
-  let lastLine = 0;
-  let stream;
+  const opened = await openWorkflowExport(options.store, options);
+  let survey: { classes: string[]; lastEntry: number };
   try {
-    stream = await options.store.readStream(options.manifest);
-  } catch (err) {
-    throw new Error(`cannot read the manifest ${options.manifest}: ${(err as Error).message}`);
+    survey = await surveyExport(opened.reader, options.configuredClasses);
+  } finally {
+    opened.close();
   }
-  for await (const line of readManifestLines(stream)) {
-    lastLine = line.lineNumber;
-    if ('error' in line) continue;
-    const parsed = parseManifestLine(line);
-    if ('colourMap' in parsed) classIndex.indicesOf(parsed.colourMap);
-  }
+  const dataset = datasetLayout();
   // The dataset's order wins; classes it lacks are appended (configured first, then first-seen).
   const classes = await updateJson<string[]>(options.store, s3Uri(options.bucket, dataset.classes), [], (known) =>
-    known.length === 0 ? [...classIndex.classes] : [...known, ...classIndex.classes.slice(1).filter((c) => !known.includes(c))]);
+    known.length === 0 ? [...survey.classes] : [...known, ...survey.classes.slice(1).filter((c) => !known.includes(c))]);
+  const chunkEntries = Math.max(options.chunkEntries ?? DEFAULT_CHUNK_ENTRIES, Math.ceil(survey.lastEntry / MAX_CHUNKS));
   const chunks: ConversionChunk[] = [];
-  for (let first = 1; first <= lastLine; first += chunkLines) {
-    chunks.push({ index: chunks.length, manifest: options.manifest, first, last: Math.min(lastLine, first + chunkLines - 1) });
+  for (let first = 1; first <= survey.lastEntry; first += chunkEntries) {
+    chunks.push({ index: chunks.length, first, last: Math.min(survey.lastEntry, first + chunkEntries - 1) });
   }
-  return { classes, lines: lastLine, chunks };
+  return { export: options.export, format: opened.reader.format, classes, entries: survey.lastEntry, chunks };
 }
 
 export interface ChunkSummary {
@@ -67,10 +86,17 @@ export interface ChunkSummary {
   readonly skipped: number;
 }
 
-/** Converts one chunk of the manifest into the dataset; its report goes under the run. */
-export async function convertChunk(options: {
-  readonly sources: ObjectStore;
-  readonly output: ObjectStore;
+/** A chunk whose Lambda failed (caught in the map, so that other chunks go on); its entries are reported skipped. */
+export interface FailedChunk extends ConversionChunk {
+  readonly error: string;
+  readonly cause?: string;
+}
+
+export type ChunkResult = ChunkSummary | FailedChunk;
+
+/** Converts one chunk of the export into the dataset; its report goes under the run. */
+export async function convertChunk(options: ExportLocation & {
+  readonly store: ObjectStore;
   readonly bucket: string;
   readonly runId: string;
   readonly chunk: ConversionChunk;
@@ -79,28 +105,26 @@ export async function convertChunk(options: {
   readonly seed: string;
 }): Promise<ChunkSummary> {
   const { chunk } = options;
-  const report = await convertGroundTruthManifest({
-    manifest: chunk.manifest,
-    out: s3Uri(options.bucket, datasetLayout().prefix.replace(/\/$/, '')),
-    stores: { manifest: options.sources, sources: options.sources, output: options.output },
-    classes: options.classes.slice(1),
-    validationFraction: options.validationFraction,
-    seed: options.seed,
-    lines: { first: chunk.first, last: chunk.last },
-    reportLocation: s3Uri(options.bucket, runLayout(options.runId).conversionReport(chunk.index)),
-  });
-  return { index: chunk.index, converted: report.counts.converted, skipped: report.counts.skipped };
-}
-
-/** An item of the dataset and the run that added it: the dataset's lineage. */
-export interface DatasetItem {
-  readonly source: string;
-  readonly name: string;
-  readonly split: 'train' | 'validation';
-  readonly runId: string;
+  const opened = await openWorkflowExport(options.store, options);
+  try {
+    const report = await convertExport({
+      reader: opened.reader,
+      out: s3Uri(options.bucket, datasetLayout().prefix.replace(/\/$/, '')),
+      output: options.store,
+      classes: options.classes.slice(1),
+      validationFraction: options.validationFraction,
+      seed: options.seed,
+      range: { first: chunk.first, last: chunk.last },
+      reportLocation: s3Uri(options.bucket, runLayout(options.runId).conversionReport(chunk.index)),
+    });
+    return { index: chunk.index, converted: report.counts.converted, skipped: report.counts.skipped };
+  } finally {
+    opened.close();
+  }
 }
 
 export interface ChannelSummary {
+  /** The run's channel manifests: `<channels><channel>.manifest`. */
   readonly channels: string;
   readonly classes: readonly string[];
   readonly numClasses: number;
@@ -108,8 +132,9 @@ export interface ChannelSummary {
   readonly numValidationSamples: number;
   readonly converted: number;
   readonly skipped: number;
-  /** The first skipped items, for the notification; the run report has them all. */
+  /** The first skipped items, cut for the notification; the run's conversion report has them all, whole. */
   readonly skippedItems: readonly SkippedItem[];
+  readonly failedChunks: number;
 }
 
 /** Thrown when the channels are not fit to train on; the workflow stops before any GPU is paid for. */
@@ -121,36 +146,51 @@ export class ChannelCheckError extends Error {
 }
 
 const MAX_SKIPS_IN_SUMMARY = 10;
+/** Characters of an uploader's text (a source reference, a reason) the execution state carries. */
+const MAX_TEXT_IN_SUMMARY = 200;
 
 /**
- * Merges the chunks' reports into the run's conversion report, adds the run's items to the dataset,
- * copies the whole dataset into the run's channels (the exact input of its training job), and checks
- * them: every image has its mask, masks are 8-bit single-channel with values below `num_classes` or
- * 255, both splits hold items, and training has at least `minTrainingSamples`.
+ * Merges the chunks' reports into the run's conversion report, adds the run's items to the dataset's
+ * index, writes the run's four channel manifests over the whole dataset (the exact input of its
+ * training job; no object is copied), and checks them: this run's masks are 8-bit single-channel
+ * with values below `num_classes` or 255, every listed image has its mask, both splits hold items,
+ * and training has at least `minTrainingSamples`.
  */
 export async function assembleChannels(options: {
-  readonly store: VersionedStore;
-  /** Writes the channel copies, tagged as scratch data. */
+  readonly store: VersionedStore & ListingStore;
+  /** Writes the channel manifests, tagged as scratch data. */
   readonly scratchStore: ObjectStore;
   readonly bucket: string;
   readonly runId: string;
-  readonly chunks: number;
+  readonly chunks: readonly ChunkResult[];
   readonly minTrainingSamples: number;
+  /**
+   * Share of chunks that may fail (their entries reported skipped) before the run stops.
+   * @default 0
+   */
+  readonly maxFailedChunkPercent?: number;
 }): Promise<ChannelSummary> {
   const { store, bucket, runId } = options;
   const run = runLayout(runId);
   const dataset = datasetLayout();
   const classes = JSON.parse((await store.read(s3Uri(bucket, dataset.classes))).toString('utf8')) as string[];
   const reports: ConversionReport[] = [];
-  for (let index = 0; index < options.chunks; index++) {
-    reports.push(JSON.parse((await store.read(s3Uri(bucket, run.conversionReport(index)))).toString('utf8')));
+  const skipped: SkippedItem[] = [];
+  const failed = options.chunks.filter((chunk): chunk is FailedChunk => 'error' in chunk);
+  for (const chunk of options.chunks) {
+    if ('error' in chunk) {
+      const reason = `its chunk (entries ${chunk.first} to ${chunk.last}) failed: ${chunk.error}${chunk.cause ? `: ${chunk.cause}` : ''}`;
+      for (let line = chunk.first; line <= chunk.last; line++) skipped.push({ line, source: null, reason });
+      continue;
+    }
+    reports.push(JSON.parse((await store.read(s3Uri(bucket, run.conversionReport(chunk.index)))).toString('utf8')));
   }
   const seen = new Set<string>();
   const items: ConvertedItem[] = [];
-  const skipped: SkippedItem[] = reports.flatMap((r) => r.skipped);
+  skipped.push(...reports.flatMap((r) => r.skipped));
   for (const item of reports.flatMap((r) => r.items)) {
     if (seen.has(item.source)) {
-      skipped.push({ line: 0, source: item.source, reason: 'duplicate of an earlier line' });
+      skipped.push({ line: item.line, source: item.source, reason: 'duplicate of an earlier entry' });
       continue;
     }
     seen.add(item.source);
@@ -158,36 +198,27 @@ export async function assembleChannels(options: {
   }
   skipped.sort((a, b) => a.line - b.line);
 
-  const all = await updateJson<DatasetItem[]>(store, s3Uri(bucket, dataset.items), [], (known) => {
-    const byName = new Map(known.map((item) => [item.name, item]));
-    for (const item of items) byName.set(item.name, { source: item.source, name: item.name, split: item.split, runId });
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-  });
+  await writeIndexShard(store, bucket, runId, items.map((item) => ({ source: item.source, name: item.name, split: item.split, runId })));
+  const index = await readDatasetIndex(store, bucket);
+  const all = [...index.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const numClasses = classes.length;
   const problems: string[] = [];
-  const convertedNow = new Set(items.map((item) => item.name));
-  await forEachLimited(all, 16, async (item) => {
-    const image = s3Uri(bucket, dataset.image(item.split, item.name));
-    const mask = s3Uri(bucket, dataset.mask(item.split, item.name));
-    // Masks of earlier runs were checked by their run, and the class list only grows: check this run's.
-    if (convertedNow.has(item.name)) {
-      const problem = await maskProblem(store, mask, numClasses);
-      if (problem) {
-        problems.push(`${item.name}: ${problem}`);
-        return;
-      }
-    }
-    try {
-      await options.scratchStore.copyFrom(store, image, s3Uri(bucket, `${run.channel(item.split)}${item.name}.jpg`), 'image/jpeg');
-      await options.scratchStore.copyFrom(store, mask, s3Uri(bucket, `${run.channel(`${item.split}_annotation`)}${item.name}.png`), 'image/png');
-    } catch (err) {
-      problems.push(`${item.name}: ${(err as Error).message}`);
-    }
+  // Masks of earlier runs were checked by their run, and the class list only grows: decode this run's.
+  await forEachLimited(items, 16, async (item) => {
+    const problem = await maskProblem(store, s3Uri(bucket, dataset.mask(item.split, item.name)), numClasses);
+    if (problem) problems.push(`${item.name}: ${problem}`);
   });
+  problems.push(...await missingObjects(store, bucket, all));
 
   const numTrainingSamples = all.filter((i) => i.split === 'train').length;
   const numValidationSamples = all.length - numTrainingSamples;
+  for (const channel of CHANNEL_NAMES) {
+    const split = channel.startsWith('train') ? 'train' : 'validation';
+    const extension = channel.endsWith('_annotation') ? 'png' : 'jpg';
+    const keys = all.filter((item) => item.split === split).map((item) => `${item.name}.${extension}`);
+    await options.scratchStore.write(s3Uri(bucket, run.channelManifest(channel)), Buffer.from(channelManifestJson({ prefix: s3Uri(bucket, dataset.channelPrefix(channel)), keys })), 'application/json');
+  }
   const summary: ChannelSummary = {
     channels: s3Uri(bucket, run.channels),
     classes,
@@ -196,19 +227,46 @@ export async function assembleChannels(options: {
     numValidationSamples,
     converted: items.length,
     skipped: skipped.length,
-    skippedItems: skipped.slice(0, MAX_SKIPS_IN_SUMMARY),
+    skippedItems: skipped.slice(0, MAX_SKIPS_IN_SUMMARY).map((s) => ({ line: s.line, source: s.source === null ? null : cut(s.source), reason: cut(s.reason) })),
+    failedChunks: failed.length,
   };
   await store.write(s3Uri(bucket, `${run.prefix}conversion/report.json`), Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, items }, null, 1)}\n`), 'application/json');
 
-  if (items.length === 0) problems.push(`no item of this run was converted (${skipped.length} skipped, first: ${skipped[0]?.reason ?? 'none'}); nothing new to train on`);
+  const failedPercent = options.chunks.length === 0 ? 0 : (100 * failed.length) / options.chunks.length;
+  if (failedPercent > (options.maxFailedChunkPercent ?? 0)) {
+    problems.push(`${failed.length} of ${options.chunks.length} conversion chunks failed, over conversion.maxFailedChunkPercent ${options.maxFailedChunkPercent ?? 0} (first: ${cut(failed[0].error)})`);
+  }
+  if (items.length === 0) problems.push(`no item of this run was converted (${skipped.length} skipped, first: ${cut(skipped[0]?.reason ?? 'none')}); nothing new to train on`);
   if (numClasses < 2) problems.push(`the dataset has ${numClasses} class; the algorithm needs at least 2 (the background and one label)`);
   if (numTrainingSamples < options.minTrainingSamples) problems.push(`the train channel holds ${numTrainingSamples} items; at least ${options.minTrainingSamples} are needed`);
   if (numValidationSamples === 0) problems.push('the validation channel is empty: add images, or raise split.validationFraction');
   if (problems.length > 0) {
-    problems.sort();
-    throw new ChannelCheckError(`the channels are not fit to train on (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.slice(0, 10).join('; ')}`);
+    const distinct = [...new Set(problems)].sort();
+    throw new ChannelCheckError(`the channels are not fit to train on (${distinct.length} problem${distinct.length === 1 ? '' : 's'}): ${distinct.slice(0, 10).join('; ')}`);
   }
   return summary;
+}
+
+function cut(text: string): string {
+  return plainText(text, MAX_TEXT_IN_SUMMARY);
+}
+
+/**
+ * Items of the index whose image or mask is not in the dataset, found by listing its four channel
+ * folders (a thousand keys a request) rather than asking for each object.
+ */
+async function missingObjects(store: ListingStore, bucket: string, items: readonly DatasetItem[]): Promise<string[]> {
+  const dataset = datasetLayout();
+  const present = new Set<string>();
+  for (const channel of CHANNEL_NAMES) {
+    for (const { key } of await store.list(bucket, dataset.channelPrefix(channel))) present.add(key);
+  }
+  const problems: string[] = [];
+  for (const item of items) {
+    if (!present.has(dataset.image(item.split, item.name))) problems.push(`${item.name}: image missing from the dataset`);
+    if (!present.has(dataset.mask(item.split, item.name))) problems.push(`${item.name}: mask missing from the dataset`);
+  }
+  return problems;
 }
 
 /** Why a mask is not fit for the algorithm: missing, not 8-bit single-channel, or a value past the classes. */

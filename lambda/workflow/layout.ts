@@ -33,7 +33,8 @@ export function runLayout(runId: string) {
     labelingOutput: `${run}labeling/output/`,
     conversionReport: (chunk: number) => `${run}conversion/chunk-${String(chunk).padStart(5, '0')}.json`,
     channels: `${run}channels/`,
-    channel: (name: ChannelName) => `${run}channels/${name}/`,
+    /** The channel's manifest (`S3DataType: ManifestFile`), listing the dataset's objects. */
+    channelManifest: (name: ChannelName) => `${run}channels/${name}.manifest`,
     report: `${run}report.json`,
     model: `${MODELS_PREFIX}${runId}/`,
   };
@@ -45,7 +46,12 @@ export function datasetLayout(dataset = DATASET_NAME) {
   return {
     prefix,
     classes: `${prefix}classes.json`,
-    items: `${prefix}items.json`,
+    /** The index as earlier versions kept it: one document, rewritten whole by every run. Still read. */
+    legacyItems: `${prefix}items.json`,
+    /** The index: one JSON Lines shard per run, written once, never rewritten (see `dataset-index.ts`). */
+    index: `${prefix}index/`,
+    indexShard: (runId: string) => `${prefix}index/${runId}.jsonl`,
+    channelPrefix: (channel: ChannelName) => `${prefix}${channel}/`,
     image: (split: 'train' | 'validation', name: string) => `${prefix}${CHANNELS[split].images}/${name}.jpg`,
     mask: (split: 'train' | 'validation', name: string) => `${prefix}${CHANNELS[split].masks}/${name}.png`,
   };

@@ -6,6 +6,11 @@ export interface VersionedStore extends ObjectStore {
   writeIfUnchanged(location: string, body: Buffer, contentType: string, etag: string | undefined): Promise<boolean>;
 }
 
+/** Object storage that lists a bucket's keys under a prefix, with their times (S3). */
+export interface ListingStore {
+  list(bucket: string, prefix: string): Promise<{ key: string; lastModified: Date }[]>;
+}
+
 /** Conditional writes that lost to another writer, redone on the newer version before giving up. */
 const ATTEMPTS = 8;
 const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * attempt));

@@ -30,9 +30,9 @@ export interface LabelProps {
 }
 
 /**
- * The labels to convert: an imported Ground Truth output manifest as it is, or a labeling job
- * (`createLabelingJob.sync`) over the run's images. Either way the stage ends with the manifest
- * under `$.conversion.manifest`.
+ * The labels to convert: an imported export (any format segpipe reads) as it is, or a labeling job
+ * (`createLabelingJob.sync`) over the run's images. Either way the stage ends with the export's URI
+ * under `$.conversion.export`.
  */
 export class Label extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
@@ -40,7 +40,7 @@ export class Label extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: LabelProps) {
     super(scope, id);
-    const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'manifest.$': '$.run.manifest' }, resultPath: '$.conversion' });
+    const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'export.$': '$.run.export' }, resultPath: '$.conversion' });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
     this.startState = route;
     if (props.config.workforce.type === 'none') {
@@ -60,7 +60,7 @@ export class Label extends sfn.StateMachineFragment {
       resultPath: '$.labeling',
       resultSelector: { 'LabelingJobName.$': '$.LabelingJobName', 'LabelCounters.$': '$.LabelCounters', 'LabelingJobOutput.$': '$.LabelingJobOutput' },
     }), props.onFailure);
-    const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', { parameters: { 'manifest.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri' }, resultPath: '$.conversion' });
+    const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', { parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri' }, resultPath: '$.conversion' });
     route.otherwise(label.next(useLabelingOutput));
     this.endStates = [useImported, useLabelingOutput];
   }

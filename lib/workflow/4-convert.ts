@@ -7,13 +7,17 @@ export interface ConvertProps {
   readonly planConversion: HandlerFunction;
   readonly convertChunk: HandlerFunction;
   readonly assembleChannels: HandlerFunction;
+  /** Conversion Lambdas running at once. */
+  readonly maxConcurrency: number;
   /** Where a failure goes. */
   readonly onFailure: sfn.IChainable;
 }
 
 /**
- * The labeled manifest into the dataset and the run's channels: plan the chunks, convert them in a
- * Distributed Map, then assemble and check the channels before any GPU is paid for.
+ * The labels' export into the dataset and the run's channels: plan the chunks, convert them in a
+ * Distributed Map, then write and check the channel manifests before any GPU is paid for. A chunk
+ * whose Lambda fails is caught in the map and reported by entry; the channel check decides whether
+ * the run can go on without it (`conversion.maxFailedChunkPercent`).
  */
 export class Convert extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
@@ -21,14 +25,23 @@ export class Convert extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: ConvertProps) {
     super(scope, id);
-    const plan = catchInto(invokeHandler(this, 'Plan conversion', props.planConversion, { 'runId.$': '$.run.runId', 'manifest.$': '$.conversion.manifest' }, '$.plan'), props.onFailure);
+    const plan = catchInto(invokeHandler(this, 'Plan conversion', props.planConversion, {
+      'runId.$': '$.run.runId', 'export.$': '$.conversion.export', 'batch.$': '$.run.batch',
+    }, '$.plan'), props.onFailure);
+    // The chunks' descriptors are in the state: the plan keeps them under 1,000 (see MAX_CHUNKS).
     const convertChunks = new sfn.DistributedMap(this, 'Convert chunks', {
       itemsPath: '$.plan.chunks',
-      itemSelector: { 'runId.$': '$.run.runId', 'chunk.$': '$$.Map.Item.Value', 'classes.$': '$.plan.classes' },
-      maxConcurrency: 10,
+      itemSelector: { 'runId.$': '$.run.runId', 'export.$': '$.plan.export', 'batch.$': '$.run.batch', 'chunk.$': '$$.Map.Item.Value', 'classes.$': '$.plan.classes' },
+      maxConcurrency: props.maxConcurrency,
       resultPath: '$.chunks',
     });
-    convertChunks.itemProcessor(invokeHandler(this, 'Convert chunk', props.convertChunk, { 'runId.$': '$.runId', 'chunk.$': '$.chunk', 'classes.$': '$.classes' }, '$'));
+    const convertChunk = invokeHandler(this, 'Convert chunk', props.convertChunk, {
+      'runId.$': '$.runId', 'export.$': '$.export', 'batch.$': '$.batch', 'chunk.$': '$.chunk', 'classes.$': '$.classes',
+    }, '$');
+    convertChunk.addCatch(new sfn.Pass(this, 'Chunk failed', {
+      parameters: { 'index.$': '$.chunk.index', 'first.$': '$.chunk.first', 'last.$': '$.chunk.last', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+    }), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    convertChunks.itemProcessor(convertChunk);
     catchInto(convertChunks, props.onFailure);
     const assemble = catchInto(invokeHandler(this, 'Assemble channels', props.assembleChannels, { 'runId.$': '$.run.runId', 'chunks.$': '$.chunks' }, '$.channels'), props.onFailure);
     plan.next(convertChunks).next(assemble);

@@ -37,7 +37,7 @@ export class TrainAndGate extends sfn.StateMachineFragment {
   constructor(scope: Construct, id: string, props: TrainAndGateProps) {
     super(scope, id);
     const { config: { training, minValidationMiou }, encryptionKey } = props;
-    const channelUri = (channel: string) => `States.Format('{}${channel}/', $.channels.channels)`;
+    const channelUri = (channel: string) => `States.Format('{}${channel}.manifest', $.channels.channels)`;
     const modelsUri = (suffix: string) => `States.Format('s3://${props.artifactsBucket.bucketName}/${MODELS_PREFIX}{}/${suffix}', $.run.runId)`;
     const train = catchInto(sageMakerCall(this, 'Train', {
       action: 'sagemaker:createTrainingJob.sync',
@@ -57,7 +57,8 @@ export class TrainAndGate extends sfn.StateMachineFragment {
           ChannelName: channel,
           ContentType: channel.endsWith('_annotation') ? 'image/png' : 'image/jpeg',
           CompressionType: 'None',
-          DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) } },
+          // A manifest of the dataset's objects: the job reads them where they are, no run copies them.
+          DataSource: { S3DataSource: { S3DataType: 'ManifestFile', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) } },
         })),
         OutputDataConfig: { 'S3OutputPath.$': modelsUri('output/'), ...(encryptionKey ? { KmsKeyId: encryptionKey.keyArn } : {}) },
         ResourceConfig: {

@@ -54,15 +54,15 @@ export class WorkflowFunctions {
       trainingInstanceType: config.training.instanceType, spot: config.training.spot,
     });
     this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config));
-    this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: fixes the class order, cuts the manifest into chunks', {
-      ...artifacts, labelClasses: [...config.labelClasses],
-    }, { timeout: Duration.minutes(5), sharp: true });
-    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts Ground Truth output into the dataset', {
-      ...artifacts, validationFraction: config.split.validationFraction, splitSeed: config.split.seed,
+    this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: reads the labels\' export once, fixes the class order, cuts it into chunks', {
+      ...artifacts, inboxBucket: inboxBucket.bucketName, labelClasses: [...config.labelClasses], chunkEntries: config.conversion.chunkEntries,
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
-    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: builds and checks the run\'s channels', {
-      ...artifacts, minTrainingSamples: config.training.minSamples,
-    }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
+    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts a chunk of the labels\' export into the dataset', {
+      ...artifacts, inboxBucket: inboxBucket.bucketName, validationFraction: config.split.validationFraction, splitSeed: config.split.seed,
+    }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
+    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: writes and checks the run\'s channel manifests', {
+      ...artifacts, minTrainingSamples: config.training.minSamples, maxFailedChunkPercent: config.conversion.maxFailedChunkPercent,
+    }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
     this.finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification', {
       ...artifacts, resourcePrefix: props.resourcePrefix, minValidationMiou: config.minValidationMiou,
     });
@@ -89,6 +89,7 @@ export class WorkflowFunctions {
     allow(convertChunk.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
     allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
     allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(prepareRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(finishRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(finishRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
@@ -102,7 +103,7 @@ export class WorkflowFunctions {
     // Imported manifests may refer to the buckets the configuration lists: read-only.
     for (const name of props.config.import.readBuckets) {
       const bucket = s3.Bucket.fromBucketName(scope, `ReadBucket-${name}`, name);
-      for (const fn of [convertChunk, assembleChannels]) {
+      for (const fn of [convertChunk]) {
         allow(fn.role, ['s3:GetObject'], [bucket.arnForObjects('*')]);
         allow(fn.role, ['s3:ListBucket'], [bucket.bucketArn]);
       }

@@ -102,7 +102,7 @@ export class SegpipeWorkflow extends Construct {
     const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { ...functions, pollInterval: props.batchPollInterval ?? Duration.seconds(30), onFailure });
     const prepare = new Prepare(this, 'Prepare', { ...functions, onFailure });
     const label = new Label(this, 'Label', { ...props, groundTruthRole: roles.groundTruth, onFailure });
-    const convert = new Convert(this, 'Convert', { ...functions, onFailure });
+    const convert = new Convert(this, 'Convert', { ...functions, maxConcurrency: config.conversion.maxConcurrency, onFailure });
     const trainAndGate = new TrainAndGate(this, 'TrainAndGate', { ...props, trainingRole: roles.training, belowMinimum: report.notDeployed, onFailure });
     const deploy = new Deploy(this, 'Deploy', {
       ...props,

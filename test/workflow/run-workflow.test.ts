@@ -1,3 +1,4 @@
+import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../bin/local/ground-truth-output';
 import { TrueLabels } from '../../bin/local/simulated-workforce';
@@ -56,8 +57,9 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const rep = await report('turtles-1');
     expect(training.HyperParameters.num_training_samples).toBe(String(rep.counts.train));
     expect(training.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual(['train', 'validation', 'train_annotation', 'validation_annotation']);
+    // Manifest-file channels: the job reads the dataset's objects where they are.
     for (const channel of training.InputDataConfig) {
-      expect(channel.DataSource.S3DataSource.S3Uri).toBe(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${channel.ChannelName}/`);
+      expect(channel.DataSource.S3DataSource).toMatchObject({ S3DataType: 'ManifestFile', S3Uri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${channel.ChannelName}.manifest` });
     }
     expect(calls['Create endpoint config'][0]).toMatchObject({ ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1 }] });
     expect(calls['Create endpoint'][0]).toMatchObject({ EndpointName: ENDPOINT });
@@ -71,10 +73,13 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(calls.Notify[0]).toMatchObject({ Subject: 'segpipe: turtles deployed to segpipe-endpoint' });
     expect((calls['Publish event'][0] as any).Entries[0]).toMatchObject({ Source: 'segpipe', DetailType: 'Segpipe Run Finished', Detail: expect.objectContaining({ status: 'deployed' }) });
     const conversion = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/conversion/report.json`)).toString('utf8'));
-    for (const item of conversion.items as { name: string; split: string }[]) {
-      expect(await harness.store.readStart(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}/${item.name}.jpg`, 4)).toBeDefined();
-      expect(await harness.store.readStart(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}_annotation/${item.name}.png`, 4)).toBeDefined();
+    for (const item of conversion.items as { name: string; split: 'train' | 'validation' }[]) {
+      const images = await readChannelManifest(harness.store, `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}.manifest`);
+      const masks = await readChannelManifest(harness.store, `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}_annotation.manifest`);
+      expect(await harness.store.readStart(`${images.prefix}${images.keys.find((k) => k === `${item.name}.jpg`)}`, 4)).toBeDefined();
+      expect(await harness.store.readStart(`${masks.prefix}${masks.keys.find((k) => k === `${item.name}.png`)}`, 4)).toBeDefined();
     }
+    expect(await harness.store.list(ARTIFACTS_BUCKET, 'runs/turtles-1/channels/')).toHaveLength(4);
   });
 
   test('second run: updates the endpoint in place and trains on everything labeled so far', async () => {

@@ -137,7 +137,7 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     const result = await startRun(objectCreated('labeled/big batch/old-job.manifest'));
     expect(result).toMatchObject({ action: 'started', executionName: expect.stringMatching(/^big-batch-[0-9a-f]{8}-m[0-9a-f]{8}$/) });
     const run = executions.get(result.executionName!)!;
-    expect(JSON.parse(run.input)).toEqual({ batch: 'big batch', manifest: 's3://inbox/labeled/big batch/old-job.manifest' });
+    expect(JSON.parse(run.input)).toEqual({ batch: 'big batch', export: 's3://inbox/labeled/big batch/old-job.manifest' });
     const outcome = await run.outcome;
     expect(outcome.path).toContain('Use imported labels');
     expect(outcome.path).not.toContain('Label');

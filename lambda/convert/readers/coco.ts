@@ -1,5 +1,5 @@
 import { ExportClass, ExportItem, ExportReader, ExportSkip, Shape, isBackgroundName } from '../export-item';
-import { ImageFinder } from '../image-finder';
+import { ImageFinder, ImagesRoot } from '../image-finder';
 import { streamJsonElements } from '../json-stream';
 import type { ObjectStore } from '../object-store';
 
@@ -64,7 +64,7 @@ export interface CocoReaderOptions {
   readonly store: ObjectStore;
   readonly location: string;
   /** Where `file_name`s resolve. @default - the JSON's folder */
-  readonly images: { readonly store: ObjectStore; readonly root: string };
+  readonly images: ImagesRoot;
   readonly s3?: ObjectStore;
 }
 
@@ -146,7 +146,7 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
 async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<ParsedCoco>): AsyncGenerator<ExportItem | ExportSkip> {
   const coco = await parse();
   yield* coco.problems;
-  const finder = new ImageFinder(options.images.store, options.images.root, options.s3);
+  const finder = ImageFinder.of(options.images, options.s3);
   const sourceSeen = new Set<string>();
   let line = 0;
   for (const image of coco.images) {

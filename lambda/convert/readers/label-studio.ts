@@ -1,6 +1,6 @@
 import { decodeBinary as decodeBrushRle } from '@thi.ng/rle-pack';
 import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
-import { ImageFinder } from '../image-finder';
+import { ImageFinder, ImagesRoot } from '../image-finder';
 import { streamJsonElements } from '../json-stream';
 import type { ObjectStore } from '../object-store';
 
@@ -18,7 +18,7 @@ export interface LabelStudioReaderOptions {
   readonly store: ObjectStore;
   readonly location: string;
   /** Where image references resolve. @default - the JSON's folder */
-  readonly images: { readonly store: ObjectStore; readonly root: string };
+  readonly images: ImagesRoot;
   readonly s3?: ObjectStore;
 }
 
@@ -38,7 +38,7 @@ export function labelStudioReader(options: LabelStudioReaderOptions): ExportRead
 }
 
 async function* labelStudioItems(options: LabelStudioReaderOptions): AsyncGenerator<ExportItem | ExportSkip> {
-  const finder = new ImageFinder(options.images.store, options.images.root, options.s3);
+  const finder = ImageFinder.of(options.images, options.s3);
   let line = 0;
   for await (const { value: task } of streamJsonElements(await options.store.readStream(options.location), 'top')) {
     line += 1;

@@ -63,6 +63,8 @@ export interface VocReaderOptions {
   readonly format: 'cvat' | 'voc';
   /** Where image names resolve. @default - the export's `JPEGImages/` */
   readonly images?: { readonly store: ObjectStore; readonly root: string };
+  /** Where an image the export does not hold is looked for (the workflow: the batch's `images/<batch>/`). */
+  readonly fallbackImages?: { readonly store: ObjectStore; readonly root: string };
   /** The location reported as the input. */
   readonly input: string;
 }
@@ -106,6 +108,7 @@ async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<
   const stems = [...new Set([...listed, ...[...masks].sort()])];
 
   const finder = options.images ? new ImageFinder(options.images.store, options.images.root) : undefined;
+  const fallback = options.fallbackImages ? new ImageFinder(options.fallbackImages.store, options.fallbackImages.root) : undefined;
   const colours = options.format === 'cvat' ? await readLabelMap() : undefined;
   const classOfValue = VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }));
   let line = 0;
@@ -117,20 +120,22 @@ async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<
       yield { line, source, reason: `no mask SegmentationClass/${stem}.png` };
       continue;
     }
-    if (!finder && !image) {
+    const lookIn = finder ?? (image ? undefined : fallback);
+    if (!lookIn && !image) {
       yield { line, source, reason: `image not found: JPEGImages/${stem}.jpg (or .jpeg, .png)` };
       continue;
     }
     const findImage = async (): Promise<ObjectRef> => {
-      if (!finder) return { store, locations: [store.join(root, image!)] };
+      if (!lookIn) return { store, locations: [store.join(root, image!)] };
       for (const extension of ['.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG']) {
         try {
-          return await finder.find(`${stem}${extension}`);
+          return await lookIn.find(`${stem}${extension}`);
         } catch (err) {
           if (!(err instanceof ItemSkipped)) throw err;
         }
       }
-      throw new ItemSkipped(`image not found: ${stem}.jpg (or .jpeg, .png) under ${options.images!.root}`);
+      const where = finder ? options.images!.root : `JPEGImages/ nor ${options.fallbackImages!.root}`;
+      throw new ItemSkipped(`image not found: ${stem}.jpg (or .jpeg, .png) in ${where}`);
     };
     const file = { store, locations: [store.join(root, 'SegmentationClass', `${stem}.png`)] };
     yield {

@@ -17,9 +17,9 @@ describe('what an inbox key means, with the reason for what is ignored', () => {
     ['images/t/a.jpeg.txt', { kind: 'ignored', key: 'images/t/a.jpeg.txt', reason: 'not an image Ground Truth labels (.jpg, .jpeg, .png)' }],
     ['labeled/t/_START', { kind: 'start-marker', batch: 't', key: 'labeled/t/_START' }],
     ['images/t/sub/_START', { kind: 'ignored', key: 'images/t/sub/_START', reason: 'not an image Ground Truth labels (.jpg, .jpeg, .png)' }],
-    ['labeled/t/a.manifest', { kind: 'manifest', batch: 't', key: 'labeled/t/a.manifest' }],
-    ['labeled/t/sub/a.manifest', { kind: 'ignored', key: 'labeled/t/sub/a.manifest', reason: 'under labeled/<batch>/ only *.manifest files start an import' }],
-    ['labeled/t/a.manifest.bak', { kind: 'ignored', key: 'labeled/t/a.manifest.bak', reason: 'under labeled/<batch>/ only *.manifest files start an import' }],
+    ['labeled/t/a.manifest', { kind: 'export', batch: 't', key: 'labeled/t/a.manifest' }],
+    ['labeled/t/sub/a.manifest', { kind: 'ignored', key: 'labeled/t/sub/a.manifest', reason: 'under labeled/<batch>/ only an export file (.manifest, .jsonl, .json, .zip) starts an import' }],
+    ['labeled/t/a.manifest.bak', { kind: 'ignored', key: 'labeled/t/a.manifest.bak', reason: 'under labeled/<batch>/ only an export file (.manifest, .jsonl, .json, .zip) starts an import' }],
     ['images/a.jpg', { kind: 'ignored', key: 'images/a.jpg', reason: 'not under images/<batch>/ or labeled/<batch>/' }],
     ['x/images/t/a.jpg', { kind: 'ignored', key: 'x/images/t/a.jpg', reason: 'not under images/<batch>/ or labeled/<batch>/' }],
     ['images/t/a\nb.jpg', { kind: 'image', batch: 't', key: 'images/t/a\nb.jpg' }],
@@ -131,17 +131,19 @@ describe('where a run and the dataset keep their objects', () => {
       model: 'models/r-1/',
     });
     expect(run.conversionReport(7)).toBe('runs/r-1/conversion/chunk-00007.json');
-    expect(run.channel('validation_annotation')).toBe('runs/r-1/channels/validation_annotation/');
+    expect(run.channelManifest('validation_annotation')).toBe('runs/r-1/channels/validation_annotation.manifest');
     expect(s3Uri('b', 'k/x')).toBe('s3://b/k/x');
   });
 
   test('the dataset\'s keys, images and masks in the algorithm\'s channel folders', () => {
     const dataset = datasetLayout();
-    expect(dataset).toMatchObject({ prefix: 'datasets/main/', classes: 'datasets/main/classes.json', items: 'datasets/main/items.json' });
+    expect(dataset).toMatchObject({ prefix: 'datasets/main/', classes: 'datasets/main/classes.json', legacyItems: 'datasets/main/items.json', index: 'datasets/main/index/' });
+    expect(dataset.indexShard('r-1')).toBe('datasets/main/index/r-1.jsonl');
+    expect(dataset.channelPrefix('train_annotation')).toBe('datasets/main/train_annotation/');
     expect(dataset.image('train', 'a')).toBe('datasets/main/train/a.jpg');
     expect(dataset.mask('train', 'a')).toBe('datasets/main/train_annotation/a.png');
     expect(dataset.image('validation', 'a')).toBe('datasets/main/validation/a.jpg');
     expect(dataset.mask('validation', 'a')).toBe('datasets/main/validation_annotation/a.png');
-    expect(datasetLayout('other').items).toBe('datasets/other/items.json');
+    expect(datasetLayout('other').index).toBe('datasets/other/index/');
   });
 });

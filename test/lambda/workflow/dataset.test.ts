@@ -9,7 +9,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
   let store: S3ObjectStore;
   const bucket = 'artifacts';
   // One bucket per channel-check case: each starts from an empty dataset.
-  const CHECK_BUCKETS = Array.from({ length: 8 }, (_, i) => `check-${i}`);
+  const CHECK_BUCKETS = Array.from({ length: 12 }, (_, i) => `check-${i}`);
 
   beforeAll(async () => {
     server = await startEmbeddedS3Server({ buckets: [bucket, ...CHECK_BUCKETS] });
@@ -25,13 +25,10 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     const classes = labelingClasses(['kelp', 'turtle', 'rock']);
     const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(groundTruthManifestLine({ source: `s3://in/${i}.jpg`, mask: `s3://in/${i}.png`, attribute: 'a-ref', jobName: 'j', classes })));
     await store.write(`s3://${bucket}/runs/r/output.manifest`, Buffer.from(`${lines.join('\n')}\n\nnot json\n`), 'application/x-ndjson');
-    const plan = await planConversion({ store, bucket, manifest: `s3://${bucket}/runs/r/output.manifest`, configuredClasses: ['turtle'], chunkLines: 3 });
+    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/r/output.manifest`, configuredClasses: ['turtle'], chunkEntries: 3 });
     expect(plan.classes).toEqual(['BACKGROUND', 'rock', 'turtle', 'kelp']);
-    expect(plan.chunks).toEqual([
-      { index: 0, manifest: `s3://${bucket}/runs/r/output.manifest`, first: 1, last: 3 },
-      { index: 1, manifest: `s3://${bucket}/runs/r/output.manifest`, first: 4, last: 6 },
-      { index: 2, manifest: `s3://${bucket}/runs/r/output.manifest`, first: 7, last: 7 },
-    ]);
+    expect(plan).toMatchObject({ export: `s3://${bucket}/runs/r/output.manifest`, format: 'groundtruth', entries: 7 });
+    expect(plan.chunks).toEqual([{ index: 0, first: 1, last: 3 }, { index: 1, first: 4, last: 6 }, { index: 2, first: 7, last: 7 }]);
     expect(JSON.parse((await store.read(`s3://${bucket}/datasets/main/classes.json`)).toString())).toEqual(plan.classes);
   });
 
@@ -42,7 +39,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     await store.write(`s3://${bucket}/datasets/main/train_annotation/a.png`, mask([0, 1, 7]), 'image/png');
     const report = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', width: 3, height: 1 }], skipped: [] };
     await store.write(`s3://${bucket}/runs/check/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
-    await expect(assembleChannels({ store, scratchStore: store, bucket, runId: 'check', chunks: 1, minTrainingSamples: 5 })).rejects.toThrow(
+    await expect(assembleChannels({ store, scratchStore: store, bucket, runId: 'check', chunks: [{ index: 0, converted: 1, skipped: 0 }], minTrainingSamples: 5 })).rejects.toThrow(
       /the channels are not fit to train on \(3 problems\): a: mask holds 7, not a class index below 2 or 255; the train channel holds 1 items; at least 5 are needed; the validation channel is empty/,
     );
   });
@@ -63,7 +60,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
       }
       const report = { items: items.map((i) => ({ source: `s3://in/${i.name}.jpg`, name: i.name, split: i.split, width: 4, height: 1 })), skipped: [] };
       await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
-      return assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: 1, minTrainingSamples });
+      return assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: [{ index: 0, converted: items.length, skipped: 0 }], minTrainingSamples });
     }
     const fine = (name: string, split: 'train' | 'validation' = 'train') => ({ name, split, mask: good });
     const oneProblem = (problem: string) => `the channels are not fit to train on (1 problem): ${problem}`;
@@ -84,6 +81,50 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
 
     test('a mask missing from the dataset', async () => {
       await expect(check([{ name: 'a', split: 'train' }, fine('b'), fine('v', 'validation')])).rejects.toThrow(oneProblem('a: mask missing from the dataset'));
+    });
+
+    test('the channels are manifests of the dataset\'s objects: runs add shards to the index, nothing is copied', async () => {
+      const b = CHECK_BUCKETS[next];
+      // An item indexed by an earlier version (items.json) and one by an earlier run's shard.
+      await store.write(`s3://${b}/datasets/main/items.json`, Buffer.from(JSON.stringify([{ source: 's3://in/old.jpg', name: 'old', split: 'train', runId: 'v1' }])), 'application/json');
+      await store.write(`s3://${b}/datasets/main/index/r0.jsonl`, Buffer.from('{"name":"w","split":"validation","source":"s3://in/w.jpg","runId":"r0"}\n'), 'application/x-ndjson');
+      for (const [name, split] of [['old', 'train'], ['w', 'validation']]) {
+        await store.write(`s3://${b}/datasets/main/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+        await store.write(`s3://${b}/datasets/main/${split}_annotation/${name}.png`, good, 'image/png');
+      }
+      const summary = await check([fine('a'), fine('v', 'validation')]);
+      expect(summary).toMatchObject({ channels: `s3://${b}/runs/r/channels/`, numTrainingSamples: 2, numValidationSamples: 2, converted: 2 });
+      const manifest = async (channel: string) => JSON.parse((await store.read(`s3://${b}/runs/r/channels/${channel}.manifest`)).toString());
+      expect(await manifest('train')).toEqual([{ prefix: `s3://${b}/datasets/main/train/` }, 'a.jpg', 'old.jpg']);
+      expect(await manifest('train_annotation')).toEqual([{ prefix: `s3://${b}/datasets/main/train_annotation/` }, 'a.png', 'old.png']);
+      expect(await manifest('validation')).toEqual([{ prefix: `s3://${b}/datasets/main/validation/` }, 'v.jpg', 'w.jpg']);
+      expect(await manifest('validation_annotation')).toEqual([{ prefix: `s3://${b}/datasets/main/validation_annotation/` }, 'v.png', 'w.png']);
+      expect((await store.read(`s3://${b}/datasets/main/index/r.jsonl`)).toString().trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(['a', 'v']);
+      expect(await store.list(b, 'runs/r/channels/')).toHaveLength(4);
+    });
+
+    test('an indexed item whose image is gone stops the run, named', async () => {
+      const b = CHECK_BUCKETS[next];
+      await store.write(`s3://${b}/datasets/main/index/r0.jsonl`, Buffer.from('{"name":"gone","split":"train","source":"s3://in/gone.jpg","runId":"r0"}\n'), 'application/x-ndjson');
+      await store.write(`s3://${b}/datasets/main/train_annotation/gone.png`, good, 'image/png');
+      await expect(check([fine('a'), fine('v', 'validation')])).rejects.toThrow(oneProblem('gone: image missing from the dataset'));
+    });
+
+    test('a failed chunk is reported entry by entry; past maxFailedChunkPercent it stops the run', async () => {
+      const b = CHECK_BUCKETS[next++];
+      await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
+      for (const [name, split] of [['a', 'train'], ['v', 'validation']]) {
+        await store.write(`s3://${b}/datasets/main/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+        await store.write(`s3://${b}/datasets/main/${split}_annotation/${name}.png`, good, 'image/png');
+      }
+      const report = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', line: 1 }, { source: 's3://in/v.jpg', name: 'v', split: 'validation', line: 2 }], skipped: [] };
+      await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
+      const chunks = [{ index: 0, converted: 2, skipped: 0 }, { index: 1, first: 3, last: 5, error: 'Sandbox.Timedout', cause: 'Task timed out after 900.00 seconds' }];
+      await expect(assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks, minTrainingSamples: 1, maxFailedChunkPercent: 49 }))
+        .rejects.toThrow(oneProblem('1 of 2 conversion chunks failed, over conversion.maxFailedChunkPercent 49 (first: Sandbox.Timedout)'));
+      const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks, minTrainingSamples: 1, maxFailedChunkPercent: 50 });
+      expect(summary).toMatchObject({ converted: 2, skipped: 3, failedChunks: 1 });
+      expect(summary.skippedItems).toEqual([3, 4, 5].map((line) => ({ line, source: null, reason: 'its chunk (entries 3 to 5) failed: Sandbox.Timedout: Task timed out after 900.00 seconds' })));
     });
 
     test('a train channel of minSamples - 1 items stops the run; minSamples items train', async () => {

@@ -1,0 +1,44 @@
+import type { ObjectStore } from '../convert/object-store';
+import { datasetLayout, s3Uri } from './layout';
+import { ListingStore } from './versioned-json';
+
+/** An item of the dataset and the run that added it: the dataset's lineage. */
+export interface DatasetItem {
+  readonly source: string;
+  readonly name: string;
+  readonly split: 'train' | 'validation';
+  readonly runId: string;
+}
+
+/**
+ * The dataset's index is one JSON Lines shard per run (`datasets/<name>/index/<run-id>.jsonl`),
+ * written once by the run that converted its items and never rewritten. Concurrent runs write
+ * different objects, so none loses another's items and no conditional write can keep failing; a
+ * run writes bytes in proportion to its own items, not to the dataset; and a million items are a
+ * few hundred shards read in sequence, a line at a time. An item converted again by a later run
+ * (same name) is that run's: shards are read oldest first and later lines win.
+ */
+export async function writeIndexShard(store: Pick<ObjectStore, 'write'>, bucket: string, runId: string, items: readonly DatasetItem[]): Promise<void> {
+  const body = items.map((item) => `${JSON.stringify({ name: item.name, split: item.split, source: item.source, runId: item.runId })}\n`).join('');
+  await store.write(s3Uri(bucket, datasetLayout().indexShard(runId)), Buffer.from(body), 'application/x-ndjson');
+}
+
+/** Every item of the dataset by name: the shards oldest first, after the index of earlier versions. */
+export async function readDatasetIndex(store: Pick<ObjectStore, 'readStart' | 'read'> & ListingStore, bucket: string): Promise<Map<string, DatasetItem>> {
+  const dataset = datasetLayout();
+  const items = new Map<string, DatasetItem>();
+  const legacy = await store.readStart(s3Uri(bucket, dataset.legacyItems), 2 ** 31);
+  if (legacy) for (const item of JSON.parse(legacy.data.toString('utf8')) as DatasetItem[]) items.set(item.name, item);
+  const shards = (await store.list(bucket, dataset.index))
+    .filter((o) => o.key.endsWith('.jsonl'))
+    .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || (a.key < b.key ? -1 : 1));
+  for (const shard of shards) {
+    const text = (await store.read(s3Uri(bucket, shard.key))).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      const item = JSON.parse(line) as DatasetItem;
+      items.set(item.name, item);
+    }
+  }
+  return items;
+}
