@@ -87,6 +87,7 @@ export class SegpipeStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       encryptionKey,
       reservedConcurrency: config.batch.startConcurrency,
+      alarmTopic: this.workflow.topic,
     });
 
     this.cleanup = new SegpipeCleanup(this, 'Cleanup', {

@@ -6,8 +6,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
+import { DeadLetters } from './dead-letters';
 import { HandlerFunction } from './handler-function';
 import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from './nag';
 
@@ -26,6 +28,12 @@ export interface SegpipeTriggerProps {
    * @default 10
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Told when an upload event could not start a run after every retry (its event is then in the
+   * dead-letter queue, to replay); only when it is under `encryptionKey` (see {@link DeadLetters}).
+   * @default - the dead-letter alarm has no action
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -36,6 +44,8 @@ export interface SegpipeTriggerProps {
 export class SegpipeTrigger extends Construct {
   public readonly rule: events.Rule;
   public readonly startRun: HandlerFunction;
+  /** Upload events the start Lambda could not take after every retry: none is lost. */
+  public readonly deadLetters: DeadLetters;
 
   constructor(scope: Construct, id: string, props: SegpipeTriggerProps) {
     super(scope, id);
@@ -59,6 +69,9 @@ export class SegpipeTrigger extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [inboxBucket.bucketArn, artifactsBucket.bucketArn] }));
     props.stateMachine.grantStartExecution(role);
 
+    this.deadLetters = new DeadLetters(this, 'DeadLetters', {
+      description: 'segpipe: an upload event could not start its run', alarmTopic: props.alarmTopic, alarmTopicKey: props.encryptionKey,
+    });
     this.rule = new events.Rule(this, 'ObjectCreated', {
       description: 'segpipe: an upload under images/<batch>/ or labeled/<batch>/ starts a run',
       eventPattern: {
@@ -69,7 +82,7 @@ export class SegpipeTrigger extends Construct {
           object: { key: [{ prefix: IMAGES_PREFIX }, { prefix: LABELED_PREFIX }] },
         },
       },
-      targets: [new targets.LambdaFunction(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+      targets: [new targets.LambdaFunction(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters.queue })],
     });
     acknowledgeWildcards(this, {
       [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',
