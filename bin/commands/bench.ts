@@ -158,6 +158,16 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 export function benchCommand(): Command {
   const bench = new Command('bench').description('benchmarks that print figures');
+  bench.command('scale')
+    .description('the pipeline at 100,000 images, with the real handlers and the embedded S3 server: upload events per generation, an import through the Distributed Map, channel manifests against copies')
+    .option('--events <n>', 'upload events of one batch', parsePositiveInteger, 100_000)
+    .option('--import-items <n>', 'items of the import converted through the Distributed Map', parsePositiveInteger, 10_000)
+    .option('--dataset-items <n>', 'dataset items the channel manifests list', parsePositiveInteger, 100_000)
+    .option('--keep', 'keep the generated data', false)
+    .action(async (options: { events: number; importItems: number; datasetItems: number; keep: boolean }) => {
+      const { runScaleBench } = await import('../bench/scale');
+      await runScaleBench(options, (line) => process.stdout.write(`${line}\n`));
+    });
   bench.command('convert')
     .description('conversion throughput against its floor, and whole commands against the Python/PIL reference converter (test/bench/ref_convert.py)')
     .option('--images <n>', 'items for the in-process figures', parsePositiveInteger, 200)

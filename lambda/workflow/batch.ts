@@ -105,7 +105,7 @@ export interface BatchState {
 }
 
 /** Most bytes of keys {@link BatchState.recent} holds; beyond them an event counts as possibly new. */
-export const RECENT_KEYS_MAX_BYTES = 16 * 1024;
+export const RECENT_KEYS_MAX_BYTES = 8 * 1024;
 
 export const EMPTY_BATCH_STATE: BatchState = { generation: 0 };
 

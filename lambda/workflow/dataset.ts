@@ -213,12 +213,7 @@ export async function assembleChannels(options: {
 
   const numTrainingSamples = all.filter((i) => i.split === 'train').length;
   const numValidationSamples = all.length - numTrainingSamples;
-  for (const channel of CHANNEL_NAMES) {
-    const split = channel.startsWith('train') ? 'train' : 'validation';
-    const extension = channel.endsWith('_annotation') ? 'png' : 'jpg';
-    const keys = all.filter((item) => item.split === split).map((item) => `${item.name}.${extension}`);
-    await options.scratchStore.write(s3Uri(bucket, run.channelManifest(channel)), Buffer.from(channelManifestJson({ prefix: s3Uri(bucket, dataset.channelPrefix(channel)), keys })), 'application/json');
-  }
+  await writeChannelManifests(options.scratchStore, bucket, runId, all);
   const summary: ChannelSummary = {
     channels: s3Uri(bucket, run.channels),
     classes,
@@ -245,6 +240,17 @@ export async function assembleChannels(options: {
     throw new ChannelCheckError(`the channels are not fit to train on (${distinct.length} problem${distinct.length === 1 ? '' : 's'}): ${distinct.slice(0, 10).join('; ')}`);
   }
   return summary;
+}
+
+/** The run's four channel manifests over `items` (of the dataset), in name order: four writes, whatever the dataset's size. */
+export async function writeChannelManifests(store: Pick<ObjectStore, 'write'>, bucket: string, runId: string, items: readonly DatasetItem[]): Promise<void> {
+  const dataset = datasetLayout();
+  for (const channel of CHANNEL_NAMES) {
+    const split = channel.startsWith('train') ? 'train' : 'validation';
+    const extension = channel.endsWith('_annotation') ? 'png' : 'jpg';
+    const keys = items.filter((item) => item.split === split).map((item) => `${item.name}.${extension}`);
+    await store.write(s3Uri(bucket, runLayout(runId).channelManifest(channel)), Buffer.from(channelManifestJson({ prefix: s3Uri(bucket, dataset.channelPrefix(channel)), keys })), 'application/json');
+  }
 }
 
 function cut(text: string): string {
