@@ -18,6 +18,7 @@ import { TrainAndGate } from './5-train-and-gate';
 import { Deploy } from './6-deploy';
 import { Report } from './7-report';
 import { WorkflowFunctions } from './functions';
+import { RunEnded } from './run-ended';
 import { SageMakerRoles, grantSageMakerCalls } from './roles';
 import { acknowledgeWorkflowWildcards } from './wildcards';
 
@@ -74,6 +75,8 @@ export class SegpipeWorkflow extends Construct {
   public readonly modelRole: iam.Role;
   /** The workflow's Lambdas, by handler file name (`lambda/handlers/<name>.ts`). */
   public readonly handlers: Readonly<Record<string, HandlerFunction>>;
+  /** Reports runs that end where the workflow could not, and gives their images back. */
+  public readonly runEnded: RunEnded;
 
   constructor(scope: Construct, id: string, props: SegpipeWorkflowProps) {
     super(scope, id);
@@ -136,6 +139,10 @@ export class SegpipeWorkflow extends Construct {
         reason: `logging.level is "${config.logging.level}": runs' states carry names from uploads, so by default only failures are logged (set logging.level to "all" to log every state).`,
       });
     }
+    this.runEnded = new RunEnded(this, 'RunEnded', {
+      stateMachine: this.stateMachine, artifactsBucket: props.artifactsBucket, topic: this.topic, resourcePrefix: props.resourcePrefix,
+      minValidationMiou: config.minValidationMiou, labeling, encryptionKey,
+    });
     grantSageMakerCalls(this.stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });
     acknowledgeWorkflowWildcards(this, { ...props, readBuckets: config.import.readBuckets, stateMachine: this.stateMachine, functions: Object.values(this.handlers) });
   }

@@ -1,0 +1,78 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { BATCHES_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { DeadLetters } from '../dead-letters';
+import { HandlerFunction } from '../handler-function';
+import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from '../nag';
+
+export interface RunEndedProps {
+  readonly stateMachine: sfn.IStateMachine;
+  readonly artifactsBucket: s3.IBucket;
+  readonly topic: sns.ITopic;
+  readonly resourcePrefix: string;
+  readonly minValidationMiou: number;
+  /** Whether a workforce is configured (a run may have a labeling job). */
+  readonly labeling: boolean;
+  /**
+   * Customer key of the buckets and the topic.
+   * @default - S3-managed encryption, the AWS-managed SNS key
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * The safety net under the workflow's own failure handling: an EventBridge rule on the state
+ * machine's executions ending FAILED, TIMED_OUT or ABORTED runs a Lambda that reports a run the
+ * workflow could not report (a stopped or timed-out execution, a state past Step Functions' limits)
+ * and gives its batch's images back when its labeling job never started.
+ */
+export class RunEnded extends Construct {
+  public readonly rule: events.Rule;
+  public readonly function: HandlerFunction;
+  public readonly deadLetters: DeadLetters;
+
+  constructor(scope: Construct, id: string, props: RunEndedProps) {
+    super(scope, id);
+    const { artifactsBucket } = props;
+    this.function = new HandlerFunction(this, 'Function', {
+      handler: 'run-ended',
+      description: 'segpipe: reports a run that ended where its workflow could not, and gives its images back',
+      settings: {
+        artifactsBucket: artifactsBucket.bucketName, resourcePrefix: props.resourcePrefix, minValidationMiou: props.minValidationMiou,
+        labeling: props.labeling, topicArn: props.topic.topicArn,
+      },
+      encryptionKey: props.encryptionKey,
+    });
+    const role = this.function.role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [artifactsBucket.arnForObjects(`${RUNS_PREFIX}*/report.json`), artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/state.json`)] }));
+    // Without ListBucket a missing report answers 403, not 404.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [artifactsBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${BATCHES_PREFIX}*`] } } }));
+    const labelingJobs = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'labeling-job', resourceName: `${props.resourcePrefix}-label-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    if (props.labeling) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:DescribeLabelingJob'], resources: [labelingJobs] }));
+    props.topic.grantPublish(role);
+
+    this.deadLetters = new DeadLetters(this, 'DeadLetters', { description: 'segpipe: an ended run could not be checked', alarmTopic: props.topic, alarmTopicKey: props.encryptionKey });
+    this.rule = new events.Rule(this, 'Rule', {
+      description: 'segpipe: a run ended FAILED, TIMED_OUT or ABORTED; report it if its workflow could not',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.LambdaFunction(this.function.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters.queue })],
+    });
+    acknowledgeWildcards(this, {
+      [`Resource::${nagArnOf(artifactsBucket)}/${RUNS_PREFIX}*/report.json`]: 'Each run\'s report, under runs/<run id>/; run ids are execution names.',
+      [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/state.json`]: 'Each batch\'s state, under batches/<hash of its name>/; batch names are the users\'.',
+      [`Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/${props.resourcePrefix}-label-*`]: 'The stack\'s labeling jobs, named per run under its prefix: whether a run\'s job started.',
+      ...KMS_GRANT_FINDINGS,
+    });
+  }
+}

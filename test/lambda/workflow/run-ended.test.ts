@@ -1,0 +1,78 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
+import { runResourceNames } from '../../../lambda/workflow/names';
+import { reportUncaughtRunEnd } from '../../../lambda/workflow/run-ended';
+
+/** Runs that end where the workflow cannot report them (stopped, timed out, past a service limit). */
+describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
+  let server: EmbeddedS3Server;
+  let store: S3ObjectStore;
+
+  beforeAll(async () => {
+    server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'] });
+    store = new S3ObjectStore(server.client());
+  });
+  afterAll(async () => {
+    store.client.destroy();
+    await server.close();
+  });
+
+  async function snapshotOf(batch: string) {
+    await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: `images/${batch}/a.jpg`, Body: 'x' }));
+    await takeBatchSnapshot({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', batch, generation: 0 });
+  }
+  const event = (name: string, status: string, input: unknown) => ({
+    detail: { name, status, input: JSON.stringify(input), error: null, cause: null, startDate: Date.UTC(2026, 11, 1, 10), stopDate: Date.UTC(2026, 11, 1, 11) },
+  });
+
+  test('timed out before labeling: reported, notified, and its images given back', async () => {
+    await snapshotOf('late');
+    const asked: string[] = [];
+    const sent: { subject: string; message: string }[] = [];
+    const verdict = await reportUncaughtRunEnd({
+      event: event('late-g0', 'TIMED_OUT', { batch: 'late', generation: 0 }), store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true,
+      labelingJobExists: async (name) => { asked.push(name); return false; },
+      notify: async (subject, message) => { sent.push({ subject, message }); },
+    });
+    expect(asked).toEqual([runResourceNames('segpipe', 'late-g0').labelingJob]);
+    expect(verdict).toMatchObject({ action: 'reported', released: true, report: { status: 'failed', batch: 'late', reason: expect.stringContaining('ExecutionTIMED_OUT: no cause given; the execution ended TIMED_OUT where the workflow could not report it; its images are given back') } });
+    expect((await readBatchState(store, 'artifacts', 'late')).released).toEqual([0]);
+    expect(JSON.parse((await store.read('s3://artifacts/runs/late-g0/report.json')).toString())).toMatchObject({ runId: 'late-g0', status: 'failed', durations: { totalSeconds: 3600 } });
+    expect(sent).toEqual([{ subject: 'segpipe: run for late failed', message: expect.stringContaining('Report: s3://artifacts/runs/late-g0/report.json') }]);
+  });
+
+  test('aborted after its labeling job started: reported, but the images stay taken (their labels are paid for)', async () => {
+    await snapshotOf('paid');
+    const verdict = await reportUncaughtRunEnd({
+      event: event('paid-g0', 'ABORTED', { batch: 'paid', generation: 0 }), store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true,
+      labelingJobExists: async () => true, notify: async () => undefined,
+    });
+    expect(verdict).toMatchObject({ action: 'reported', released: false });
+    expect((await readBatchState(store, 'artifacts', 'paid')).released).toBeUndefined();
+  });
+
+  test('a run that wrote its own report is left alone: no second report, notification or release', async () => {
+    await snapshotOf('done');
+    await store.write('s3://artifacts/runs/done-g0/report.json', Buffer.from('{"status":"failed"}'), 'application/json');
+    const notify = jest.fn();
+    const labelingJobExists = jest.fn();
+    const verdict = await reportUncaughtRunEnd({
+      event: event('done-g0', 'FAILED', { batch: 'done', generation: 0 }), store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true, labelingJobExists, notify,
+    });
+    expect(verdict).toEqual({ action: 'already-reported' });
+    expect(notify).not.toHaveBeenCalled();
+    expect(labelingJobExists).not.toHaveBeenCalled();
+    expect((await store.read('s3://artifacts/runs/done-g0/report.json')).toString()).toBe('{"status":"failed"}');
+    expect((await readBatchState(store, 'artifacts', 'done')).released).toBeUndefined();
+  });
+
+  test('an import, or an input that is not JSON, is reported with nothing to give back', async () => {
+    const verdict = await reportUncaughtRunEnd({
+      event: { detail: { name: 'import-1', status: 'FAILED', input: 'not json', error: 'States.DataLimitExceeded', cause: 'The state/task returned a result with a size exceeding the maximum number of bytes service limit.' } },
+      store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: false, labelingJobExists: async () => false, notify: async () => undefined,
+    });
+    expect(verdict).toMatchObject({ action: 'reported', released: false, report: { batch: 'unknown', reason: expect.stringMatching(/^States\.DataLimitExceeded: The state\/task returned/) } });
+  });
+});
