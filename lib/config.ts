@@ -227,7 +227,7 @@ const storage = group({
     .register(fieldDocs, { allowed: '`arn:aws:kms:<region>:<account>:key/<id>`', defaultText: 'none (a new key when `kms`)' }),
   retainOnDelete: bool().default(true).describe('Keep the buckets and their data when the stack is deleted.'),
   scratchExpirationDays: integer(1, 3650).default(14)
-    .describe('Days after which a run\'s channel copies (`runs/<run-id>/channels/`) expire; datasets and reports stay.'),
+    .describe('Days after which a run\'s channel manifests (`runs/<run-id>/channels/`) expire; datasets and reports stay.'),
   noncurrentVersionExpirationDays: integer(1, 3650).default(30)
     .describe('The artifacts bucket keeps versions (datasets and models); a version that was replaced or deleted expires after this many days.'),
 });

@@ -16,7 +16,7 @@ export interface SegpipeStorageProps {
    */
   readonly retainOnDelete?: boolean;
   /**
-   * Days after which objects tagged as run scratch data (a run's channel copies) expire.
+   * Days after which objects tagged as run scratch data (a run's channel manifests) expire.
    * @default 14
    */
   readonly scratchExpirationDays?: number;
