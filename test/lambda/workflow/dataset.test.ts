@@ -2,7 +2,7 @@ import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
 import { encodePalettePng, encodePng } from '../../../bin/local/png';
-import { assembleChannels, planConversion } from '../../../lambda/workflow/dataset';
+import { MAX_CHUNKS, assembleChannels, planConversion } from '../../../lambda/workflow/dataset';
 
 describe('conversion plan and channel checks (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
@@ -30,6 +30,18 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     expect(plan).toMatchObject({ export: `s3://${bucket}/runs/r/output.manifest`, format: 'groundtruth', entries: 7 });
     expect(plan.chunks).toEqual([{ index: 0, first: 1, last: 3 }, { index: 1, first: 4, last: 6 }, { index: 2, first: 7, last: 7 }]);
     expect(JSON.parse((await store.read(`s3://${bucket}/datasets/main/classes.json`)).toString())).toEqual(plan.classes);
+  });
+
+  test('a large export gets larger chunks, never more than MAX_CHUNKS: their list stays far below the 256 KiB state', async () => {
+    const lines = Array.from({ length: 2500 }, (_, i) => JSON.stringify({ 'source-ref': `s3://in/${i}.jpg` }));
+    await store.write(`s3://${bucket}/runs/big/output.manifest`, Buffer.from(`${lines.join('\n')}\n`), 'application/x-ndjson');
+    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/big/output.manifest`, configuredClasses: ['turtle'], chunkEntries: 2 });
+    expect(MAX_CHUNKS).toBe(1000);
+    expect(plan.chunks).toHaveLength(834);
+    expect(plan.chunks[0]).toEqual({ index: 0, first: 1, last: 3 });
+    expect(plan.chunks.at(-1)).toEqual({ index: 833, first: 2500, last: 2500 });
+    expect(plan.chunks.every((c, i) => i === 0 || c.first === plan.chunks[i - 1].last + 1)).toBe(true);
+    expect(JSON.stringify(plan).length).toBeLessThan(64 * 1024);
   });
 
   test('channels that are not fit to train on stop the run with every problem named', async () => {
