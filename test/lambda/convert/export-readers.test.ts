@@ -16,11 +16,11 @@ import { readMasksWithPil } from '../../helpers/pil';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
 
-async function convertFolder(fixture: FormatFixture, out: string, extra: { localRoot?: string; format?: ExportFormat; classes?: string[] } = {}): Promise<ConversionReport> {
+async function convertFolder(fixture: FormatFixture, out: string, extra: { localRoot?: string; format?: ExportFormat; classes?: string[]; range?: { first: number; last: number } } = {}): Promise<ConversionReport> {
   const local = new FolderObjectStore(extra.localRoot);
   const opened = await openExport({ input: fixture.input, images: fixture.images, format: extra.format, local, sources: local });
   try {
-    return await convertExport({ reader: opened.reader, out, output: new FolderObjectStore(), classes: extra.classes, validationFraction: 0.5 });
+    return await convertExport({ reader: opened.reader, out, output: new FolderObjectStore(), classes: extra.classes, validationFraction: 0.5, range: extra.range });
   } finally {
     opened.close();
   }
@@ -63,6 +63,16 @@ describe.each([
 
   test('every item with its image converts, each pixel of the class the export says; the rest is reported', () => {
     expectConverted(report, fixture, out);
+  });
+
+  test('converted an entry at a time, as the workflow\'s chunks do, it gives the same items, splits and skips', async () => {
+    const lastEntry = Math.max(...report.items.map((i) => i.line), ...report.skipped.map((s) => s.line));
+    const localRoot = 'localRoot' in options ? join(dir, options.localRoot) : undefined;
+    const chunks: ConversionReport[] = [];
+    for (let entry = 1; entry <= lastEntry; entry++) chunks.push(await convertFolder(fixture, join(work, `${format}-chunk-${entry}`), { localRoot, range: { first: entry, last: entry } }));
+    expect(chunks.flatMap((c) => c.items).map((i) => [i.line, i.name, i.split])).toEqual(report.items.map((i) => [i.line, i.name, i.split]));
+    expect(chunks.flatMap((c) => c.skipped)).toEqual(report.skipped);
+    expect(chunks.every((c) => JSON.stringify(c.classes) === JSON.stringify(report.classes))).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConversionReport, convertGroundTruthManifest } from '../../../lambda/convert/convert-manifest';
+import { ConversionReport, convertExport } from '../../../lambda/convert/convert-manifest';
+import { manifestReader } from '../../../lambda/convert/readers/ground-truth';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
 import { groundTruthManifestLine, groundTruthMaskPng } from '../../../bin/local/ground-truth-output';
 import { renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
@@ -17,12 +18,13 @@ describe('an item keeps its split when the manifest grows and is converted in ch
   let fixture: GroundTruthFixture;
   let store: FolderObjectStore;
 
-  const convert = (manifestKey: string, out: string, lines?: { first: number; last: number }) => convertGroundTruthManifest({
-    manifest: `s3://${GT_BUCKET}/${manifestKey}`,
+  // As the workflow's chunks convert: the whole export read, only the chunk's entries converted.
+  const convert = (manifestKey: string, out: string, range?: { first: number; last: number }) => convertExport({
+    reader: manifestReader({ manifest: `s3://${GT_BUCKET}/${manifestKey}`, manifestStore: store, sources: store }),
     out: join(work, out),
-    stores: { manifest: store, sources: store, output: new FolderObjectStore() },
+    output: new FolderObjectStore(),
     validationFraction: 0.5,
-    ...(lines ? { lines } : {}),
+    ...(range ? { range } : {}),
   });
 
   /** Manifest lines of new labeled images (image and mask written under the fixture's root). */
