@@ -43,7 +43,7 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
   let executionName: string;
   let input: Record<string, unknown>;
   if (object.kind === 'export') {
-    executionName = importExecutionName(object.batch, key);
+    executionName = importExecutionName(object.batch, key, event.detail.object.sequencer);
     input = { batch: object.batch, export: `s3://${bucket}/${key}` };
   } else {
     // A few numbers, whatever the batch's size: every event costs the same.

@@ -29,6 +29,9 @@ describe('inbox keys', () => {
     expect(batchExecutionName('My Turtles / 2026', 1)).not.toBe(name);
     expect(batchExecutionName('my-turtles-2026', 0)).not.toBe(name);
     expect(importExecutionName('t', 'labeled/t/a.manifest')).not.toBe(importExecutionName('t', 'labeled/t/b.manifest'));
+    // A second upload under the same key (another sequencer) is a run of its own; a repeated event is not.
+    expect(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407460')).not.toBe(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407461'));
+    expect(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407460')).toBe(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407460'));
     expect(batchExecutionName('x'.repeat(300), 12345).length).toBeLessThanOrEqual(80);
   });
 });
