@@ -58,11 +58,16 @@ describe('a batch snapshot', () => {
 
   test('what the run carries and the state file stay small whatever the uploads (their lists stay in S3)', async () => {
     // 2,000 images and 2,000 other files once overflowed the 256 KiB state; the sizes checked here do not depend on the counts.
-    await upload(Array.from({ length: 300 }, (_, i) => `images/big/${i}.jpg`));
+    await upload(Array.from({ length: 300 }, (_, i) => `images/big/photo-number-${i}-of-the-big-batch.jpg`));
     await upload(Array.from({ length: 300 }, (_, i) => `images/big/${'n'.repeat(150)}-${i}.txt`));
     const taken = await snapshot('big', 0);
     expect(taken).toMatchObject({ images: 300, ignored: 300 });
     expect(JSON.stringify(taken).length).toBeLessThan(1024);
     expect((await store.read(`s3://${artifacts}/${batchStateKey('big')}`)).length).toBeLessThan(RECENT_KEYS_MAX_BYTES + 1024);
+    // The keys uploaded just before the snapshot are named up to the bound; the events of the others count as possibly new.
+    const { recent } = await readBatchState(store, artifacts, 'big');
+    expect(recent!.length).toBeGreaterThan(100);
+    expect(recent!.length).toBeLessThan(300);
+    expect(Buffer.byteLength(recent!.join(''))).toBeLessThanOrEqual(RECENT_KEYS_MAX_BYTES);
   });
 });
