@@ -80,6 +80,11 @@ export function generationImagesKey(batch: string, generation: number): string {
   return `${BATCHES_PREFIX}${shortHash(batch)}/generations/${String(generation).padStart(6, '0')}/images.manifest`;
 }
 
+/** The images earlier versions recorded as taken in the state itself, moved here by the first snapshot after an upgrade. */
+export function legacyTakenKey(batch: string): string {
+  return `${BATCHES_PREFIX}${shortHash(batch)}/generations/legacy/images.manifest`;
+}
+
 /** The objects a generation's snapshot left out (not images), with the reason: their number and names are the uploader's. */
 export function generationIgnoredKey(batch: string, generation: number): string {
   return `${BATCHES_PREFIX}${shortHash(batch)}/generations/${String(generation).padStart(6, '0')}/ignored.json`;
@@ -241,7 +246,11 @@ export async function takeBatchSnapshot(options: {
   const listedAt = now();
   const objects = await store.list(inboxBucket, `${IMAGES_PREFIX}${batch}/`);
   const released = new Set(state.released ?? []);
-  const taken = new Set<string>();
+  // Earlier versions kept every taken image in the state: the first snapshot after an upgrade moves
+  // that list out, so that nothing labeled before is labeled again and events read a small state.
+  const legacy = (state as { taken?: readonly string[] }).taken;
+  if (legacy) await store.write(s3Uri(artifactsBucket, legacyTakenKey(batch)), Buffer.from(inputManifest(legacy)), 'application/x-ndjson');
+  const taken = new Set<string>(await readGenerationImages(store, s3Uri(artifactsBucket, legacyTakenKey(batch))));
   for (let earlier = 0; earlier < generation; earlier++) {
     if (released.has(earlier)) continue;
     for (const image of await readGenerationImages(store, s3Uri(artifactsBucket, generationImagesKey(batch, earlier)))) taken.add(image);
@@ -249,14 +258,12 @@ export async function takeBatchSnapshot(options: {
   const { images, ignored } = newImages(objects, inboxBucket, taken);
   await store.write(where.imagesManifest, Buffer.from(inputManifest(images)), 'application/x-ndjson');
   await store.write(where.ignoredList, Buffer.from(`${JSON.stringify(ignored, null, 1)}\n`), 'application/json');
-  // The generation advances even when nothing is new (a late event): the next upload then starts the next run.
   const recent = recentKeys(objects, new Set(images), inboxBucket, listedAt);
-  await updateBatchState(store, artifactsBucket, batch, (current) => ({
-    ...current,
-    generation: Math.max(current.generation, generation + 1),
-    snapshotAt: listedAt.toISOString(),
-    recent,
-  }));
+  // The generation advances even when nothing is new (a late event): the next upload then starts the next run.
+  await updateBatchState(store, artifactsBucket, batch, (current) => {
+    const { taken: _moved, ...rest } = current as BatchState & { taken?: unknown };
+    return { ...rest, generation: Math.max(current.generation, generation + 1), snapshotAt: listedAt.toISOString(), recent };
+  });
   return { ...where, images: images.length, ignored: ignored.length };
 }
 

@@ -56,6 +56,16 @@ describe('a batch snapshot', () => {
     expect(await readBatchState(store, artifacts, 'r')).toMatchObject({ generation: 2, released: [0] });
   });
 
+  test('after an upgrade, the images an earlier version recorded as taken in the state are never taken again, and leave the state', async () => {
+    await upload(['images/old/a.jpg', 'images/old/b.jpg']);
+    await store.write(`s3://${artifacts}/${batchStateKey('old')}`, Buffer.from(JSON.stringify({ generation: 3, snapshotAt: '2026-11-01T00:00:00.000Z', taken: ['s3://inbox/images/old/a.jpg'] })), 'application/json');
+    const first = await snapshot('old', 3);
+    expect(await manifestImages(first.imagesManifest)).toEqual(['s3://inbox/images/old/b.jpg']);
+    expect(await readBatchState(store, artifacts, 'old')).not.toHaveProperty('taken');
+    await upload(['images/old/c.jpg']);
+    expect(await manifestImages((await snapshot('old', 4)).imagesManifest)).toEqual(['s3://inbox/images/old/c.jpg']);
+  });
+
   test('what the run carries and the state file stay small whatever the uploads (their lists stay in S3)', async () => {
     // 2,000 images and 2,000 other files once overflowed the 256 KiB state; the sizes checked here do not depend on the counts.
     await upload(Array.from({ length: 300 }, (_, i) => `images/big/photo-number-${i}-of-the-big-batch.jpg`));
