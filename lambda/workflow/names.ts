@@ -22,6 +22,10 @@ export interface RunResourceNames {
   readonly trainingJob: string;
   readonly model: string;
   readonly endpointConfig: string;
+  /** The endpoint config that adds this run's model beside the serving one, at zero weight. */
+  readonly trialConfig: string;
+  /** This run's production variant: unique per run, so that it can stand beside the champion's. */
+  readonly variant: string;
 }
 
 /**
@@ -35,7 +39,9 @@ export function runResourceNames(prefix: string, runId: string): RunResourceName
     const readable = nameSafe(runId).slice(0, MAX_NAME - fixed.length - hash.length - 1).replace(/-+$/, '');
     return `${fixed}${readable ? `${readable}-` : ''}${hash}`;
   };
-  return { labelingJob: name('label'), trainingJob: name('train'), model: name('model'), endpointConfig: name('config') };
+  return {
+    labelingJob: name('label'), trainingJob: name('train'), model: name('model'), endpointConfig: name('config'), trialConfig: name('trial'), variant: name('variant'),
+  };
 }
 
 /** The one endpoint a stack serves from. */

@@ -1,0 +1,36 @@
+/** Whether a challenger replaces the champion, from their mean IoU on the same images. */
+
+export interface VariantScore {
+  readonly variant: string;
+  readonly miou: number;
+}
+
+export interface PromotionRule {
+  /** How much worse than the champion's the challenger's mean IoU may be. */
+  readonly tolerance: number;
+  /** The least mean IoU a model is served with (`minValidationMiou`). */
+  readonly minimumMiou: number;
+}
+
+export interface Verdict {
+  readonly promote: boolean;
+  readonly reason: string;
+}
+
+const fixed = (value: number) => value.toFixed(3);
+
+/** Promote when the challenger passes the minimum and is not worse than the champion by more than the tolerance. */
+export function promotionVerdict(challenger: VariantScore, champion: VariantScore | undefined, rule: PromotionRule, images: number): Verdict {
+  const on = `on the same ${images} validation image${images === 1 ? '' : 's'}`;
+  const scores = champion
+    ? `challenger ${challenger.variant} mIoU ${fixed(challenger.miou)}, champion ${champion.variant} mIoU ${fixed(champion.miou)} ${on}`
+    : `mIoU ${fixed(challenger.miou)} ${on.replace('the same ', '')}`;
+  if (challenger.miou < rule.minimumMiou) {
+    return { promote: false, reason: `${scores}: the challenger is below the minimum mIoU ${rule.minimumMiou}` };
+  }
+  if (champion && challenger.miou < champion.miou - rule.tolerance) {
+    return { promote: false, reason: `${scores}: the challenger is worse by ${fixed(champion.miou - challenger.miou)}, more than the tolerance ${rule.tolerance}` };
+  }
+  if (!champion) return { promote: true, reason: `${scores}: the first model, at least the minimum mIoU ${rule.minimumMiou}` };
+  return { promote: true, reason: `${scores}: the challenger is not worse than the champion by more than the tolerance ${rule.tolerance}` };
+}
