@@ -210,6 +210,13 @@ const hosting = group({
     .describe('An endpoint deployed longer ago than this is deleted, used or not (a run that redeploys starts the count anew).'),
 });
 
+const evaluation = group({
+  maxImages: integer(1, 1000).default(100)
+    .describe('Validation images of the run every variant is sent (the same ones, chosen by a hash of their names) before the challenger may replace the serving model.'),
+  tolerance: field(z.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'), 'a number from 0 to 1').default(0.01)
+    .describe('How much lower than the serving model\'s mean IoU on those images the challenger\'s may be and still replace it.'),
+});
+
 const cleanup = group({
   everyMinutes: integer(5, 1440).default(60).describe('How often the clean-up looks for idle, expired or failed endpoints and unused endpoint configs and models.'),
   keepModels: integer(0, 100).default(1)
@@ -246,9 +253,10 @@ const segpipeConfigSchema = group({
   split: split.prefault({}),
   training: training.prefault({}),
   hosting: hosting.prefault({}),
+  evaluation: evaluation.prefault({}),
   cleanup: cleanup.prefault({}),
   minValidationMiou: field(z.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'), 'a number from 0 to 1')
-    .default(0.5).describe('A model whose `validation:mIOU` is below this is not deployed.'),
+    .default(0.5).describe('A model whose `validation:mIOU`, or whose mean IoU in the evaluation on the endpoint, is below this is not deployed.'),
   notificationEmail: matching(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address').optional().describe('Subscribed to the run notifications.'),
   budgetUsd: field(z.number({ error: 'a positive number of US dollars' }).positive('a positive number of US dollars'), 'a positive number')
     .optional().describe('A run whose cost estimate exceeds this stops before labeling.'),

@@ -21,6 +21,7 @@ const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> =
   'plan-conversion': () => import('../../lambda/handlers/plan-conversion') as never,
   'convert-chunk': () => import('../../lambda/handlers/convert-chunk') as never,
   'assemble-channels': () => import('../../lambda/handlers/assemble-channels') as never,
+  'evaluate-variants': () => import('../../lambda/handlers/evaluate-variants') as never,
   'finish-run': () => import('../../lambda/handlers/finish-run') as never,
 };
 

@@ -35,6 +35,9 @@ export const HANDLER_SETTINGS = {
   'convert-chunk': z.strictObject({ artifactsBucket: name, inboxBucket: name, validationFraction: z.number().gt(0).lt(1), splitSeed: name }),
   'assemble-channels': z.strictObject({ artifactsBucket: name, minTrainingSamples: z.int().positive(), maxFailedChunkPercent: z.number().min(0).max(100) }),
   'run-ended': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1), labeling: z.boolean(), topicArn: name }),
+  'evaluate-variants': z.strictObject({
+    artifactsBucket: name, endpointName: name, maxImages: z.int().positive(), tolerance: z.number().min(0).max(1), minValidationMiou: z.number().min(0).max(1),
+  }),
   'finish-run': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1) }),
   'clean-up': z.strictObject({
     stackName: name, resourcePrefix: name, idleMinutes: count, timeToLiveHours: count, keepModels: count, dryRun: z.boolean(),

@@ -22,6 +22,14 @@ export function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }
 
+/**
+ * The S3 console's page of an object: where a person opens it after signing in to the account. Never a
+ * presigned URL, which would hand the object to whoever holds the e-mail.
+ */
+export function s3ConsoleUrl(bucket: string, key: string, region: string): string {
+  return `https://console.aws.amazon.com/s3/object/${encodeURIComponent(bucket)}?region=${encodeURIComponent(region)}&bucketType=general&prefix=${encodeURIComponent(key)}`;
+}
+
 /** The keys of one run under the artifacts bucket. */
 export function runLayout(runId: string) {
   const run = `${RUNS_PREFIX}${runId}/`;
@@ -36,6 +44,8 @@ export function runLayout(runId: string) {
     /** The channel's manifest (`S3DataType: ManifestFile`), listing the dataset's objects. */
     channelManifest: (name: ChannelName) => `${run}channels/${name}.manifest`,
     report: `${run}report.json`,
+    evaluationMetrics: `${run}evaluation/metrics.json`,
+    evaluationReport: `${run}evaluation/report.html`,
     model: `${MODELS_PREFIX}${runId}/`,
   };
 }

@@ -1,7 +1,8 @@
 import type { SkippedItem } from '../convert/convert-manifest';
+import type { RunEvaluationResult } from '../evaluation/run-evaluation';
 import { plainText, quoted, snsSubject } from '../common/untrusted-text';
 
-export type RunStatus = 'deployed' | 'not-deployed' | 'failed';
+export type RunStatus = 'deployed' | 'not-deployed' | 'not-promoted' | 'failed';
 
 /** The parts of the execution state the report reads; each is present once its step has run. */
 export interface RunState {
@@ -15,6 +16,9 @@ export interface RunState {
   readonly labeling?: { LabelingJobName?: string; LabelCounters?: Record<string, number> };
   readonly training?: { TrainingJobName?: string; TrainingTimeInSeconds?: number; BillableTimeInSeconds?: number; ModelArtifacts?: { S3ModelArtifacts?: string } };
   readonly metrics?: { miou?: number[]; pixelAccuracy?: number[] };
+  /** The serving endpoint's config when the run found one: its model was the champion. */
+  readonly champion?: { config?: string };
+  readonly evaluation?: RunEvaluationResult;
   readonly error?: { Error?: string; Cause?: string };
 }
 
@@ -32,6 +36,8 @@ export interface RunReport {
   readonly counts?: { converted: number; skipped: number; train: number; validation: number };
   readonly skippedItems?: SkippedItem[];
   readonly metrics?: { 'validation:mIOU'?: number; 'validation:pixel_accuracy'?: number; minimumMiou: number };
+  /** The evaluation on the endpoint: both variants' scores on the same images, the verdict, and the report's addresses. */
+  readonly evaluation?: RunEvaluationResult;
   readonly durations: { totalSeconds: number; trainingSeconds?: number; billableTrainingSeconds?: number };
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -72,12 +78,14 @@ export function buildRunReport(options: {
       ? reasonOf(state.error)
       : options.status === 'not-deployed'
         ? `validation:mIOU ${rounded(miou)} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
-        : undefined,
+        : options.status === 'not-promoted'
+          ? `${state.evaluation?.reason ?? 'the evaluation did not promote the model'}; ${state.champion ? 'the champion keeps serving, the challenger variant was removed' : 'the new endpoint was deleted'}`
+          : undefined,
     mode: state.run?.mode,
     labelingJob: state.run?.mode === 'label' ? state.run.names.labelingJob : undefined,
     trainingJob: state.training?.TrainingJobName,
     model: options.status === 'deployed' ? state.run?.names.model : undefined,
-    endpoint: options.status === 'deployed' ? options.endpointName : undefined,
+    endpoint: options.status === 'deployed' || (options.status === 'not-promoted' && state.champion) ? options.endpointName : undefined,
     classes: state.channels?.classes,
     counts: state.channels && {
       converted: state.channels.converted,
@@ -87,6 +95,7 @@ export function buildRunReport(options: {
     },
     skippedItems: state.channels?.skippedItems,
     metrics: state.metrics && { 'validation:mIOU': miou, 'validation:pixel_accuracy': pixelAccuracy, minimumMiou: options.minimumMiou },
+    evaluation: state.evaluation,
     durations: {
       totalSeconds: Math.round((Date.parse(options.finishedAt) - Date.parse(options.startedAt)) / 1000),
       trainingSeconds: state.training?.TrainingTimeInSeconds,
@@ -109,6 +118,7 @@ export function notificationText(report: RunReport, reportUri: string): { subjec
   const [before, after] = {
     deployed: ['segpipe: ', ` deployed to ${report.endpoint}`],
     'not-deployed': ['segpipe: ', ' trained, not deployed (mIOU below minimum)'],
+    'not-promoted': ['segpipe: ', ' trained, not promoted (evaluated on the endpoint)'],
     failed: ['segpipe: run for ', ' failed'],
   }[report.status];
   const lines = [
@@ -116,7 +126,10 @@ export function notificationText(report: RunReport, reportUri: string): { subjec
     '',
     `Run: ${report.runId}`,
     report.reason ? `Reason: ${plainText(report.reason)}` : undefined,
-    report.endpoint ? `Endpoint: ${report.endpoint}` : undefined,
+    report.endpoint ? `Endpoint: ${report.endpoint}${report.status === 'not-promoted' ? ' (still serving the champion)' : ''}` : undefined,
+    report.evaluation && report.status !== 'not-promoted' ? `Evaluation: ${plainText(report.evaluation.reason)}` : undefined,
+    report.evaluation ? `Evaluation report: ${report.evaluation.reportUri}` : undefined,
+    report.evaluation ? `  in the S3 console: ${report.evaluation.reportConsoleUrl}` : undefined,
     report.metrics ? `validation:mIOU ${rounded(report.metrics['validation:mIOU'])}, validation:pixel_accuracy ${rounded(report.metrics['validation:pixel_accuracy'])} (minimum mIOU ${report.metrics.minimumMiou})` : undefined,
     report.counts ? `Items: ${report.counts.converted} converted this run, ${report.counts.skipped} skipped; dataset ${report.counts.train} train, ${report.counts.validation} validation` : undefined,
     ...(report.skippedItems ?? []).map((s) => `  skipped ${s.source === null || s.source === undefined ? `line ${s.line}` : quoted(s.source, QUOTED_FIELD_MAX)}: ${quoted(s.reason, QUOTED_FIELD_MAX)}`),

@@ -4,7 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SegpipeConfig } from '../config';
-import { catchInto, hasInstanceStorage, runTags, sageMakerCall } from './states';
+import { HandlerFunction } from '../handler-function';
+import { catchInto, hasInstanceStorage, invokeHandler, runTags, sageMakerCall } from './states';
 
 export interface DeployProps {
   readonly config: SegpipeConfig;
@@ -12,26 +13,46 @@ export interface DeployProps {
   readonly modelRole: iam.IRole;
   /** The built-in semantic-segmentation image of the deployment region. */
   readonly algorithmImageUri: string;
-  /** The stack's one endpoint, created by the first run and updated in place by the next. */
+  /** The stack's one endpoint: created by the first run, given a challenger variant by the next. */
   readonly endpointName: string;
   /**
    * Key of the endpoint's storage volume, where SageMaker takes one.
    * @default - SageMaker's own encryption
    */
   readonly encryptionKey?: kms.IKey;
-  /** Wait between two looks at a deploying endpoint. */
+  /** Wait between two looks at a changing endpoint. */
   readonly pollInterval: Duration;
-  /** Looks at a deploying endpoint before the run gives up on it. */
+  /** Looks at a changing endpoint before the run gives up on it. */
   readonly pollAttempts: number;
-  /** Where the run goes once the endpoint serves this run's model. */
+  /** The Lambda that scores the variants on the run's validation images. */
+  readonly evaluateVariants: HandlerFunction;
+  /** Where the run goes once the endpoint serves this run's model alone. */
   readonly deployed: sfn.IChainable;
-  /** Where a failure goes; failures after the model was made first delete this run's model and config. */
+  /** Where the run goes when the evaluation kept the champion (or refused a first model): it ends "not promoted". */
+  readonly notPromoted: sfn.IChainable;
+  /** Where a failure goes; failures after the model was made first delete this run's model and configs. */
   readonly onFailure: sfn.IChainable;
 }
 
+/** What a poll of the endpoint does with each outcome. */
+interface PollOutcomes {
+  /** InService, on the expected config. */
+  readonly ready: sfn.IChainable;
+  /** InService on another config: the change failed and SageMaker rolled it back (polls that expect a config). */
+  readonly rolledBack?: sfn.IChainable;
+  /** Failed, out of service, or still changing after every look. */
+  readonly failed: sfn.IChainable;
+}
+
 /**
- * Model → endpoint config → the stack's endpoint, created or updated in place so it keeps serving;
- * `DescribeEndpoint` polled (bounded) until it serves this run's config, fails, or rolls back.
+ * The run's model onto the stack's endpoint, never replacing a better one. A first deployment creates
+ * the endpoint with the model alone and evaluates it. Otherwise the model joins the serving one as a
+ * second production variant at zero weight (one endpoint update); both are evaluated on the same
+ * validation images through `InvokeEndpoint`'s `TargetVariant`; the challenger is promoted (all weight
+ * to it, then the old variant removed) only when it is not worse by more than `evaluation.tolerance`
+ * and passes `minValidationMiou`, else removed. Every endpoint change is a state of its own, polled
+ * (bounded) until the endpoint is InService on the config it asked for; every failure after the
+ * challenger was added puts the endpoint back on the champion's config.
  */
 export class Deploy extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
@@ -42,12 +63,66 @@ export class Deploy extends sfn.StateMachineFragment {
     const { endpointName, encryptionKey, pollInterval, pollAttempts, onFailure } = props;
     const { instanceType } = props.config.hosting;
     const tags = runTags(this);
+    const errorPass = (stateId: string, error: string, cause: string | { path: string }) => new sfn.Pass(this, stateId, {
+      parameters: { Error: error, ...(typeof cause === 'string' ? { Cause: cause } : { 'Cause.$': cause.path }) },
+      resultPath: '$.error',
+    });
 
-    // Failure after the model was made: delete the run's config and model, each best-effort, then report.
-    const cleanUp = sageMakerCall(this, 'Delete endpoint config', { action: 'aws-sdk:sagemaker:deleteEndpointConfig', parameters: { 'EndpointConfigName.$': '$.run.names.endpointConfig' }, resultPath: sfn.JsonPath.DISCARD });
+    // The end of every path that does not deploy: delete the run's configs and model, each best-effort,
+    // then report the failure under $.error, or else the "not promoted" verdict.
+    const deleteTrialConfig = sageMakerCall(this, 'Delete trial config', { action: 'aws-sdk:sagemaker:deleteEndpointConfig', parameters: { 'EndpointConfigName.$': '$.run.names.trialConfig' }, resultPath: sfn.JsonPath.DISCARD });
+    const deleteConfig = sageMakerCall(this, 'Delete endpoint config', { action: 'aws-sdk:sagemaker:deleteEndpointConfig', parameters: { 'EndpointConfigName.$': '$.run.names.endpointConfig' }, resultPath: sfn.JsonPath.DISCARD });
     const deleteModel = sageMakerCall(this, 'Delete model', { action: 'aws-sdk:sagemaker:deleteModel', parameters: { 'ModelName.$': '$.run.names.model' }, resultPath: sfn.JsonPath.DISCARD });
-    cleanUp.addCatch(deleteModel, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD }).next(deleteModel);
-    deleteModel.addCatch(onFailure, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD }).next(onFailure);
+    const failedOrKept = new sfn.Choice(this, 'Failed or not promoted?')
+      .when(sfn.Condition.isPresent('$.error'), onFailure)
+      .otherwise(props.notPromoted);
+    deleteTrialConfig.addCatch(deleteConfig, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD }).next(deleteConfig);
+    deleteConfig.addCatch(deleteModel, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD }).next(deleteModel);
+    deleteModel.addCatch(failedOrKept, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD }).next(failedOrKept);
+    const cleanUp = deleteTrialConfig;
+
+    /** Polls the endpoint after a change until it is InService on `expectedConfig` (a JSONPath), or not. */
+    const poll = (label: string, expectedConfig: string | undefined, outcomes: PollOutcomes): sfn.State => {
+      const named = (base: string) => (label ? `${base} (${label})` : base);
+      const startPolling = new sfn.Pass(this, named('Start polling'), { parameters: { attempt: 0 }, resultPath: '$.poll' });
+      const wait = new sfn.Wait(this, named('Wait for endpoint'), { time: sfn.WaitTime.duration(pollInterval) });
+      const describe = catchInto(sageMakerCall(this, named('Describe endpoint'), {
+        action: 'aws-sdk:sagemaker:describeEndpoint',
+        parameters: { EndpointName: endpointName },
+        resultPath: '$.endpoint',
+        resultSelector: { 'status.$': '$.EndpointStatus', 'config.$': '$.EndpointConfigName', 'details.$': '$' },
+      }), outcomes.failed);
+      // FailureReason is absent for some states: hand over the whole description, the report picks from it.
+      const failed = errorPass(named('Endpoint failed'), 'EndpointFailed', { path: 'States.JsonToString($.endpoint.details)' }).next(outcomes.failed);
+      const timedOut = errorPass(named('Endpoint timed out'), 'EndpointTimeout', `endpoint ${endpointName} did not reach InService after ${pollAttempts} looks, ${pollInterval.toHumanString()} apart`).next(outcomes.failed);
+      const countAttempt = new sfn.Pass(this, named('Count attempt'), { parameters: { 'attempt.$': 'States.MathAdd($.poll.attempt, 1)' }, resultPath: '$.poll' });
+      const status = (value: string) => sfn.Condition.stringEquals('$.endpoint.status', value);
+      const inService = new sfn.Choice(this, named('Endpoint in service?'));
+      if (expectedConfig) {
+        const rolledBack = errorPass(named('Update rolled back'), 'EndpointUpdateFailed', { path: 'States.JsonToString($.endpoint.details)' }).next(outcomes.rolledBack ?? outcomes.failed);
+        inService.when(sfn.Condition.and(status('InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', expectedConfig)), outcomes.ready)
+          .when(status('InService'), rolledBack);
+      } else {
+        inService.when(status('InService'), outcomes.ready);
+      }
+      inService
+        .when(sfn.Condition.or(status('Failed'), status('UpdateRollbackFailed'), status('OutOfService')), failed)
+        .otherwise(countAttempt.next(
+          new sfn.Choice(this, named('Waited too long?'))
+            .when(sfn.Condition.numberGreaterThanEquals('$.poll.attempt', pollAttempts), timedOut)
+            .otherwise(wait),
+        ));
+      startPolling.next(wait).next(describe).next(inService);
+      return startPolling;
+    };
+
+    const evaluate = (stateId: string, champion: string | undefined) => invokeHandler(this, stateId, props.evaluateVariants, {
+      'runId.$': '$.run.runId',
+      'trainingJob.$': '$.training.TrainingJobName',
+      'classes.$': '$.channels.classes',
+      ...(champion ? { 'champion.$': champion } : {}),
+      'challenger.$': '$.run.names.variant',
+    }, '$.evaluation');
 
     const createModel = catchInto(sageMakerCall(this, 'Create model', {
       action: 'sagemaker:createModel',
@@ -59,16 +134,14 @@ export class Deploy extends sfn.StateMachineFragment {
       },
       resultPath: sfn.JsonPath.DISCARD,
     }), cleanUp);
+    const volumeKey = encryptionKey && !hasInstanceStorage(instanceType) ? { KmsKeyId: encryptionKey.keyArn } : {};
+    const challengerVariant = (weight: number) => ({
+      'VariantName.$': '$.run.names.variant', 'ModelName.$': '$.run.names.model', InstanceType: instanceType, InitialInstanceCount: 1, InitialVariantWeight: weight,
+    });
+    // The config the endpoint ends on when this run's model serves alone: a first deployment's, or after promotion.
     const createEndpointConfig = catchInto(sageMakerCall(this, 'Create endpoint config', {
       action: 'sagemaker:createEndpointConfig',
-      parameters: {
-        'EndpointConfigName.$': '$.run.names.endpointConfig',
-        ProductionVariants: [{
-          VariantName: 'AllTraffic', 'ModelName.$': '$.run.names.model', InstanceType: instanceType, InitialInstanceCount: 1, InitialVariantWeight: 1,
-        }],
-        ...(encryptionKey && !hasInstanceStorage(instanceType) ? { KmsKeyId: encryptionKey.keyArn } : {}),
-        Tags: tags,
-      },
+      parameters: { 'EndpointConfigName.$': '$.run.names.endpointConfig', ProductionVariants: [challengerVariant(1)], ...volumeKey, Tags: tags },
       resultPath: sfn.JsonPath.DISCARD,
     }), cleanUp);
     const findEndpoint = catchInto(sageMakerCall(this, 'Find endpoint', {
@@ -82,63 +155,100 @@ export class Deploy extends sfn.StateMachineFragment {
       parameters: { 'exists.$': `States.ArrayContains($.existing.endpoints[*].EndpointName, '${endpointName}')` },
       resultPath: '$.existing',
     });
+
+    // A first deployment: the endpoint with this run's model alone, evaluated alone; deleted again if it falls short.
     const createEndpoint = catchInto(sageMakerCall(this, 'Create endpoint', {
       action: 'sagemaker:createEndpoint',
       parameters: { EndpointName: endpointName, 'EndpointConfigName.$': '$.run.names.endpointConfig', Tags: tags },
       resultPath: sfn.JsonPath.DISCARD,
     }), cleanUp);
-    const updateEndpoint = catchInto(sageMakerCall(this, 'Update endpoint', {
+    const deleteNewEndpoint = sageMakerCall(this, 'Delete new endpoint', { action: 'aws-sdk:sagemaker:deleteEndpoint', parameters: { EndpointName: endpointName }, resultPath: sfn.JsonPath.DISCARD });
+    deleteNewEndpoint.addCatch(cleanUp, { errors: [sfn.Errors.ALL], resultPath: '$.deleteEndpointError' }).next(cleanUp);
+    const evaluateAlone = evaluate('Evaluate model', undefined);
+    evaluateAlone.addCatch(deleteNewEndpoint, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    createEndpoint.next(poll('', '$.run.names.endpointConfig', { ready: evaluateAlone, rolledBack: cleanUp, failed: onFailure }));
+    evaluateAlone.next(new sfn.Choice(this, 'Model good enough?')
+      .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), props.deployed)
+      .otherwise(deleteNewEndpoint));
+
+    // An endpoint that serves a model: this run's joins it as a challenger at zero weight.
+    const describeServing = catchInto(sageMakerCall(this, 'Describe serving endpoint', {
+      action: 'aws-sdk:sagemaker:describeEndpoint',
+      parameters: { EndpointName: endpointName },
+      resultPath: '$.champion',
+      resultSelector: { 'config.$': '$.EndpointConfigName' },
+    }), cleanUp);
+    const describeServingConfig = catchInto(sageMakerCall(this, 'Describe serving config', {
+      action: 'aws-sdk:sagemaker:describeEndpointConfig',
+      parameters: { 'EndpointConfigName.$': '$.champion.config' },
+      resultPath: '$.champion.serving',
+      resultSelector: { 'variant.$': '$.ProductionVariants[0]' },
+    }), cleanUp);
+    const createTrialConfig = catchInto(sageMakerCall(this, 'Create trial config', {
+      action: 'sagemaker:createEndpointConfig',
+      parameters: {
+        'EndpointConfigName.$': '$.run.names.trialConfig',
+        ProductionVariants: [
+          {
+            'VariantName.$': '$.champion.serving.variant.VariantName', 'ModelName.$': '$.champion.serving.variant.ModelName',
+            'InstanceType.$': '$.champion.serving.variant.InstanceType', 'InitialInstanceCount.$': '$.champion.serving.variant.InitialInstanceCount', InitialVariantWeight: 1,
+          },
+          challengerVariant(0),
+        ],
+        ...volumeKey,
+        Tags: tags,
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    }), cleanUp);
+    const addChallenger = catchInto(sageMakerCall(this, 'Add challenger', {
       action: 'sagemaker:updateEndpoint',
-      parameters: { EndpointName: endpointName, 'EndpointConfigName.$': '$.run.names.endpointConfig' },
+      parameters: { EndpointName: endpointName, 'EndpointConfigName.$': '$.run.names.trialConfig' },
       resultPath: sfn.JsonPath.DISCARD,
     }), cleanUp);
 
-    const startPolling = new sfn.Pass(this, 'Start polling', { parameters: { attempt: 0 }, resultPath: '$.poll' });
-    const waitForEndpoint = new sfn.Wait(this, 'Wait for endpoint', { time: sfn.WaitTime.duration(pollInterval) });
-    const describeEndpoint = catchInto(sageMakerCall(this, 'Describe endpoint', {
-      action: 'aws-sdk:sagemaker:describeEndpoint',
-      parameters: { EndpointName: endpointName },
-      resultPath: '$.endpoint',
-      resultSelector: { 'status.$': '$.EndpointStatus', 'config.$': '$.EndpointConfigName', 'details.$': '$' },
+    // Back to the champion's own config: the challenger's variant goes, the champion serves as before.
+    const removeChallenger = catchInto(sageMakerCall(this, 'Remove challenger', {
+      action: 'sagemaker:updateEndpoint',
+      parameters: { EndpointName: endpointName, 'EndpointConfigName.$': '$.champion.config' },
+      resultPath: sfn.JsonPath.DISCARD,
     }), onFailure);
-    // FailureReason is absent for some states: hand over the whole description, the report picks from it.
-    const endpointFailed = new sfn.Pass(this, 'Endpoint failed', {
-      parameters: { Error: 'EndpointFailed', 'Cause.$': 'States.JsonToString($.endpoint.details)' },
-      resultPath: '$.error',
-    }).next(onFailure);
-    // A failed update rolls back: InService again, on the previous config; this run's model and config are unused.
-    const updateRolledBack = new sfn.Pass(this, 'Update rolled back', {
-      parameters: { Error: 'EndpointUpdateFailed', 'Cause.$': 'States.JsonToString($.endpoint.details)' },
-      resultPath: '$.error',
-    }).next(cleanUp);
-    const endpointTimedOut = new sfn.Pass(this, 'Endpoint timed out', {
-      parameters: { Error: 'EndpointTimeout', Cause: `endpoint ${endpointName} did not reach InService after ${pollAttempts} looks, ${pollInterval.toHumanString()} apart` },
-      resultPath: '$.error',
-    }).next(onFailure);
-    const countAttempt = new sfn.Pass(this, 'Count attempt', { parameters: { 'attempt.$': 'States.MathAdd($.poll.attempt, 1)' }, resultPath: '$.poll' });
-    const status = (value: string) => sfn.Condition.stringEquals('$.endpoint.status', value);
+    removeChallenger.next(poll('challenger removed', '$.champion.config', { ready: cleanUp, rolledBack: onFailure, failed: onFailure }));
+
+    const evaluateBoth = evaluate('Evaluate champion and challenger', '$.champion.serving.variant.VariantName');
+    evaluateBoth.addCatch(removeChallenger, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const shiftTraffic = catchInto(sageMakerCall(this, 'Shift traffic to challenger', {
+      action: 'aws-sdk:sagemaker:updateEndpointWeightsAndCapacities',
+      parameters: {
+        EndpointName: endpointName,
+        DesiredWeightsAndCapacities: [
+          { 'VariantName.$': '$.champion.serving.variant.VariantName', DesiredWeight: 0 },
+          { 'VariantName.$': '$.run.names.variant', DesiredWeight: 1 },
+        ],
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    }), removeChallenger);
+    const retireChampion = catchInto(sageMakerCall(this, 'Retire champion', {
+      action: 'sagemaker:updateEndpoint',
+      parameters: { EndpointName: endpointName, 'EndpointConfigName.$': '$.run.names.endpointConfig' },
+      resultPath: sfn.JsonPath.DISCARD,
+    }), removeChallenger);
+
+    describeServing.next(describeServingConfig).next(createTrialConfig).next(addChallenger)
+      .next(poll('challenger added', '$.run.names.trialConfig', { ready: evaluateBoth, rolledBack: cleanUp, failed: onFailure }));
+    evaluateBoth.next(new sfn.Choice(this, 'Promote challenger?')
+      .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), shiftTraffic)
+      .otherwise(removeChallenger));
+    shiftTraffic.next(poll('traffic shifted', undefined, { ready: retireChampion, failed: removeChallenger }));
+    retireChampion.next(poll('champion retired', '$.run.names.endpointConfig', { ready: props.deployed, rolledBack: removeChallenger, failed: removeChallenger }));
 
     createModel.next(createEndpointConfig).next(findEndpoint).next(
       new sfn.Choice(this, 'Any endpoint listed?')
         .when(sfn.Condition.isPresent('$.existing.endpoints[0]'), checkNames.next(
           new sfn.Choice(this, 'Endpoint exists?')
-            .when(sfn.Condition.booleanEquals('$.existing.exists', true), updateEndpoint)
+            .when(sfn.Condition.booleanEquals('$.existing.exists', true), describeServing)
             .otherwise(createEndpoint),
         ))
         .otherwise(createEndpoint),
-    );
-    createEndpoint.next(startPolling);
-    updateEndpoint.next(startPolling);
-    startPolling.next(waitForEndpoint).next(describeEndpoint).next(
-      new sfn.Choice(this, 'Endpoint in service?')
-        .when(sfn.Condition.and(status('InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', '$.run.names.endpointConfig')), props.deployed)
-        .when(status('InService'), updateRolledBack)
-        .when(sfn.Condition.or(status('Failed'), status('UpdateRollbackFailed'), status('OutOfService')), endpointFailed)
-        .otherwise(countAttempt.next(
-          new sfn.Choice(this, 'Waited too long?')
-            .when(sfn.Condition.numberGreaterThanEquals('$.poll.attempt', pollAttempts), endpointTimedOut)
-            .otherwise(waitForEndpoint),
-        )),
     );
     this.startState = createModel;
   }

@@ -14,7 +14,8 @@ export interface ReportProps {
 
 /**
  * How every run ends: `runs/<run-id>/report.json`, an SNS notification and an EventBridge event.
- * Its start reports a deployed run; `notDeployed` a run the gate stopped, and `failed` every failure
+ * Its start reports a deployed run; `notDeployed` a run the gate stopped, `notPromoted` a run whose model
+ * the evaluation on the endpoint kept from serving, and `failed` every failure
  * the other stages catch, which ends the execution as failed.
  */
 export class Report extends sfn.StateMachineFragment {
@@ -22,6 +23,8 @@ export class Report extends sfn.StateMachineFragment {
   public readonly endStates: sfn.INextable[] = [];
   /** Reports a run whose model did not pass the gate. */
   public readonly notDeployed: sfn.IChainable;
+  /** Reports a run whose model the evaluation on the endpoint did not promote. */
+  public readonly notPromoted: sfn.IChainable;
   /** Reports the failure under `$.error`, then fails the execution. */
   public readonly failed: sfn.IChainable;
 
@@ -50,6 +53,8 @@ export class Report extends sfn.StateMachineFragment {
     reportDeployed.next(notifyFinished);
     const reportNotDeployed = catchInto(report('Report not deployed', 'not-deployed'), reportFailure);
     reportNotDeployed.next(notifyFinished);
+    const reportNotPromoted = catchInto(report('Report not promoted', 'not-promoted'), reportFailure);
+    reportNotPromoted.next(notifyFinished);
 
     // Notifications, and the failure report, end a run and have nowhere to fail to: they retry instead.
     for (const state of [notifyFinished, finishedEvent, notifyFailure, failureEvent, reportFailure]) {
@@ -61,6 +66,7 @@ export class Report extends sfn.StateMachineFragment {
     notifyFailure.addCatch(failureEvent, { errors: ['States.ALL'], resultPath: '$.notificationError' });
     this.startState = reportDeployed;
     this.notDeployed = reportNotDeployed;
+    this.notPromoted = reportNotPromoted;
     this.failed = reportFailure;
   }
 }

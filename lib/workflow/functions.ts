@@ -1,10 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Arn, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pickCostSettings } from '../../lambda/cost/estimate';
 import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
+import { endpointName } from '../../lambda/workflow/names';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
 import { HandlerFunction, sharpLayer } from '../handler-function';
@@ -35,6 +36,7 @@ export class WorkflowFunctions {
   public readonly planConversion: HandlerFunction;
   public readonly convertChunk: HandlerFunction;
   public readonly assembleChannels: HandlerFunction;
+  public readonly evaluateVariants: HandlerFunction;
   public readonly finishRun: HandlerFunction;
 
   constructor(scope: Construct, props: WorkflowFunctionsProps) {
@@ -63,6 +65,11 @@ export class WorkflowFunctions {
     this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: writes and checks the run\'s channel manifests', {
       ...artifacts, minTrainingSamples: config.training.minSamples, maxFailedChunkPercent: config.conversion.maxFailedChunkPercent,
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
+    // Up to 2 × evaluation.maxImages requests, 4 images in flight: at the built-in algorithm's ~1 s per
+    // CPU request, 100 images take under 2 minutes; 15 minutes leaves room for slow GPU-less models.
+    this.evaluateVariants = handler('EvaluateVariants', 'evaluate-variants', 'segpipe: scores the champion and challenger variants on the run\'s validation images', {
+      ...artifacts, endpointName: endpointName(props.resourcePrefix), maxImages: config.evaluation.maxImages, tolerance: config.evaluation.tolerance, minValidationMiou: config.minValidationMiou,
+    }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
     this.finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification', {
       ...artifacts, resourcePrefix: props.resourcePrefix, minValidationMiou: config.minValidationMiou,
     });
@@ -73,13 +80,13 @@ export class WorkflowFunctions {
   public byHandlerName(): Record<string, HandlerFunction> {
     return {
       'check-batch': this.checkBatch, 'snapshot-batch': this.snapshotBatch, 'prepare-run': this.prepareRun, 'check-quota': this.checkQuota, 'check-budget': this.checkBudget,
-      'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'finish-run': this.finishRun,
+      'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'evaluate-variants': this.evaluateVariants, 'finish-run': this.finishRun,
     };
   }
 
   private grant(scope: Construct, props: WorkflowFunctionsProps): void {
     const { inboxBucket, artifactsBucket } = props;
-    const { checkBatch, snapshotBatch, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, finishRun } = this;
+    const { checkBatch, snapshotBatch, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, evaluateVariants, finishRun } = this;
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
@@ -91,6 +98,11 @@ export class WorkflowFunctions {
     allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(prepareRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(evaluateVariants.role, ['s3:GetObject', 's3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
+    allow(evaluateVariants.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`] } });
+    allow(evaluateVariants.role, ['sagemaker:InvokeEndpoint'], [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))]);
+    // CloudWatch metric reads take no resource; the training curves are read from the jobs' namespace only.
+    allow(evaluateVariants.role, ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'], ['*']);
     allow(finishRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(finishRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     for (const fn of [checkBatch, snapshotBatch]) {

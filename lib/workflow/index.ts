@@ -63,7 +63,8 @@ export interface SegpipeWorkflowProps {
 
 /**
  * The run: Ground Truth labeling (or imported labels) → conversion into the algorithm's channels →
- * training → a gate on validation mIOU → the stack's endpoint, created or updated in place; a report,
+ * training → a gate on validation mIOU → the stack's endpoint, where the new model is evaluated beside
+ * the serving one and replaces it only if it is not worse (see `Deploy`); a report,
  * an SNS notification and an EventBridge event either way. Every SageMaker call is a state.
  */
 export class SegpipeWorkflow extends Construct {
@@ -113,7 +114,9 @@ export class SegpipeWorkflow extends Construct {
       endpointName: this.endpointName,
       pollInterval: props.endpointPollInterval ?? Duration.minutes(1),
       pollAttempts: props.endpointPollAttempts ?? 60,
+      evaluateVariants: functions.evaluateVariants,
       deployed: report,
+      notPromoted: report.notPromoted,
       onFailure,
     });
     const start = new sfn.Choice(this, 'Started by an upload?')
@@ -122,7 +125,7 @@ export class SegpipeWorkflow extends Construct {
     prepare.next(label).next(convert).next(trainAndGate).next(deploy);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'segpipe run: label, convert, train, gate, deploy',
+      comment: 'segpipe run: label, convert, train, gate, deploy as a challenger, evaluate, promote or keep the champion',
       definitionBody: sfn.DefinitionBody.fromChainable(start),
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,

@@ -86,8 +86,10 @@ export function grantSageMakerCalls(role: iam.IRole, props: SageMakerCallsGrantP
   const statements: [string[], string[]][] = [
     [['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [arn('training-job', `${prefix}-*`)]],
     [['sagemaker:CreateModel', 'sagemaker:DeleteModel'], [arn('model', `${prefix}-*`)]],
-    [['sagemaker:CreateEndpointConfig', 'sagemaker:DeleteEndpointConfig'], [arn('endpoint-config', `${prefix}-*`)]],
+    [['sagemaker:CreateEndpointConfig', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DescribeEndpointConfig'], [arn('endpoint-config', `${prefix}-*`)]],
     [['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'], [arn('endpoint', props.endpointName), arn('endpoint-config', `${prefix}-*`)]],
+    // Promotion moves the weights; a first model that falls short is deleted with its endpoint.
+    [['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint'], [arn('endpoint', props.endpointName)]],
     [['sagemaker:AddTags'], [arn('training-job', `${prefix}-*`), arn('model', `${prefix}-*`), arn('endpoint-config', `${prefix}-*`), arn('endpoint', props.endpointName), arn('labeling-job', `${prefix}-*`)]],
     // List actions take no resource; .sync reads job tags with ListTags.
     [['sagemaker:ListEndpoints', 'sagemaker:ListTags'], ['*']],

@@ -39,7 +39,7 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
       `Resource::arn:<AWS::Partition>:s3:::${name}/*`, `import.readBuckets lists ${name}: imported manifests may refer to any of its objects (read-only).`,
     ])),
     [`Resource::${artifacts}/${MODELS_PREFIX}*`]: 'Training writes, and endpoints read, model artifacts under models/<run-id>/; run ids are made per execution.',
-    'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints, sagemaker:ListTags, servicequotas:ListServiceQuotas, and cloudwatch:PutMetricData limited by a namespace condition.',
+    'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints, sagemaker:ListTags, servicequotas:ListServiceQuotas, cloudwatch:ListMetrics and cloudwatch:GetMetricData (the evaluation reads training curves), and cloudwatch:PutMetricData limited by a namespace condition.',
     ...KMS_GRANT_FINDINGS,
     [`Resource::${sagemaker('training-job')}`]: 'Training jobs are named per run under the stack\'s lower-case resource prefix.',
     [`Resource::${sagemaker('labeling-job')}`]: 'Labeling jobs are named per run under the stack\'s lower-case resource prefix.',

@@ -7,6 +7,7 @@ import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { AslDefinition, TaskHandler, runWorkflow } from '../../bin/local/workflow-runner';
 import { SegpipeStack } from '../../lib/segpipe-stack';
+import { FakeRuntime } from './fake-runtime';
 
 export { ARTIFACTS_BUCKET, INBOX_BUCKET };
 
@@ -16,6 +17,8 @@ export interface WorkflowHarness {
   readonly definition: AslDefinition;
   readonly server: EmbeddedS3Server;
   readonly store: S3ObjectStore;
+  /** The endpoint's runtime the evaluation calls: tests say how each variant answers. */
+  readonly runtime: FakeRuntime;
   /** The real handlers, by the name of the Lambda state that invokes them. */
   readonly lambdaStates: Record<string, TaskHandler>;
   /** The real start Lambda: uploads' events start runs through it. */
@@ -28,13 +31,16 @@ export interface WorkflowHarness {
 /** The local run's workflow (the synthesized definition, the real handlers) on a fresh embedded S3 server. */
 export async function startWorkflowHarness(rawConfig: unknown, overrides: LocalWorkflowOverrides = {}): Promise<WorkflowHarness> {
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET] });
-  const workflow = await prepareLocalWorkflow(rawConfig, server, overrides);
+  const runtime = new FakeRuntime();
+  const workflow = await prepareLocalWorkflow(rawConfig, server, {
+    ...overrides, environment: { SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: await runtime.start(), SEGPIPE_NO_CLOUDWATCH: '1', ...overrides.environment },
+  });
   const store = new S3ObjectStore(server.client());
   // A test that fails (or times out) may leave executions running: the server would wait for their
   // connections (kept alive for minutes), and Jest for the server.
   const running = new Map<AbortController, Promise<unknown>>();
   return {
-    ...workflow, server, store,
+    ...workflow, server, store, runtime,
     run: ({ input, executionName, fakes }) => {
       const controller = new AbortController();
       const outcome = workflow.run({ input, executionName, tasks: fakes, signal: controller.signal });
@@ -47,6 +53,7 @@ export async function startWorkflowHarness(rawConfig: unknown, overrides: LocalW
       for (const controller of running.keys()) controller.abort();
       await Promise.allSettled(running.values());
       store.client.destroy();
+      await runtime.close();
       await server.close();
     },
   };
@@ -63,9 +70,11 @@ export async function uploadSyntheticBatch(harness: WorkflowHarness, truth: Map<
     for (let i = 0; i < count; i++) {
       const scene = renderSyntheticScene(seed + i, 64, 48);
       const key = `images/${batch}/photo ${i}.jpg`;
-      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: await sceneToJpeg(scene) }));
+      const jpeg = await sceneToJpeg(scene);
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: jpeg }));
       images.push(`s3://${INBOX_BUCKET}/${key}`);
       truth.set(images[i], { width: 64, height: 48, classIndices: scene.classIndices });
+      harness.runtime.truthByImage.set(FakeRuntime.hash(jpeg), truth.get(images[i])!);
     }
   } finally {
     client.destroy();

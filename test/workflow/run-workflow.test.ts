@@ -4,7 +4,7 @@ import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '..
 import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { TaskHandler } from '../../bin/local/workflow-runner';
 import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
-import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
+import { CHAMPION, ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 
 const CONFIG = {
@@ -26,14 +26,14 @@ describe('the run workflow, executed locally from the synthesized definition', (
   });
   afterAll(async () => harness?.close());
 
-  test('first run: labels, converts, trains, passes the gate and creates the endpoint', async () => {
+  test('first run: labels, converts, trains, passes the gate, creates the endpoint and evaluates the model alone', async () => {
     const images = await uploadBatch('turtles', 14, 100);
     truth.delete(images[13]); // one image no worker labels
     const { tasks, calls } = fakes(harness, truth);
     const outcome = await harness.run({ input: { batch: 'turtles', images }, executionName: 'turtles-1', fakes: tasks });
     expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
-    expect(outcome.path).toEqual(expect.arrayContaining(['Prepare run', 'Label', 'Use labeling output', 'Plan conversion', 'Convert chunks', 'Convert chunk', 'Assemble channels', 'Train', 'Read metrics', 'Create model', 'Create endpoint config', 'Find endpoint', 'Create endpoint', 'Wait for endpoint', 'Describe endpoint', 'Report deployed', 'Notify', 'Publish event', 'Run finished']));
-    expect(outcome.path).not.toContain('Update endpoint');
+    expect(outcome.path).toEqual(expect.arrayContaining(['Prepare run', 'Label', 'Use labeling output', 'Plan conversion', 'Convert chunks', 'Convert chunk', 'Assemble channels', 'Train', 'Read metrics', 'Create model', 'Create endpoint config', 'Find endpoint', 'Create endpoint', 'Wait for endpoint', 'Describe endpoint', 'Evaluate model', 'Report deployed', 'Notify', 'Publish event', 'Run finished']));
+    expect(outcome.path).not.toContain('Add challenger');
     expect(calls['Describe endpoint']).toHaveLength(2);
 
     const labeling = calls.Label[0] as Record<string, any>;
@@ -61,17 +61,30 @@ describe('the run workflow, executed locally from the synthesized definition', (
     for (const channel of training.InputDataConfig) {
       expect(channel.DataSource.S3DataSource).toMatchObject({ S3DataType: 'ManifestFile', S3Uri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${channel.ChannelName}.manifest` });
     }
-    expect(calls['Create endpoint config'][0]).toMatchObject({ ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1 }] });
+    expect(calls['Create endpoint config'][0]).toMatchObject({ ProductionVariants: [{ VariantName: expect.stringMatching(/^segpipe-variant-turtles-1-[0-9a-f]{8}$/), InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 1 }] });
     expect(calls['Create endpoint'][0]).toMatchObject({ EndpointName: ENDPOINT });
 
     expect(rep).toMatchObject({
       runId: 'turtles-1', batch: 'turtles', status: 'deployed', endpoint: ENDPOINT, classes: ['BACKGROUND', 'turtle', 'rock'],
       counts: { converted: 13, skipped: 1 },
       metrics: { 'validation:mIOU': 0.71, 'validation:pixel_accuracy': 0.93, minimumMiou: 0.5 },
+      evaluation: {
+        promote: true, images: rep.counts.validation, challenger: { variant: (calls['Create endpoint config'][0] as any).ProductionVariants[0].VariantName, miou: 1 },
+        reportUri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/evaluation/report.html`,
+        reportConsoleUrl: 'https://console.aws.amazon.com/s3/object/artifacts?region=us-east-1&bucketType=general&prefix=runs%2Fturtles-1%2Fevaluation%2Freport.html',
+      },
     });
+    expect(rep.evaluation.champion).toBeUndefined();
+    expect(new Set(harness.runtime.requests)).toEqual(new Set([rep.evaluation.challenger.variant]));
+    const metrics = JSON.parse((await harness.store.read(rep.evaluation.metricsUri)).toString('utf8'));
+    expect(metrics.variants).toHaveLength(1);
+    expect(metrics.variants[0]).toMatchObject({ role: 'model', miou: 1, pixelAccuracy: 1 });
+    expect((await harness.store.read(rep.evaluation.reportUri)).toString('utf8')).toMatch(/^<!DOCTYPE html>/);
     expect(rep.skippedItems[0]).toMatchObject({ source: images[13], reason: expect.stringMatching(/^labeling failed/) });
     expect(calls.Notify[0]).toMatchObject({ Subject: 'segpipe: turtles deployed to segpipe-endpoint' });
     expect((calls['Publish event'][0] as any).Entries[0]).toMatchObject({ Source: 'segpipe', DetailType: 'Segpipe Run Finished', Detail: expect.objectContaining({ status: 'deployed' }) });
+    expect((calls.Notify[0] as any).Message).toContain(`Evaluation report: ${rep.evaluation.reportUri}\n  in the S3 console: ${rep.evaluation.reportConsoleUrl}`);
+    expect((calls.Notify[0] as any).Message).not.toMatch(/X-Amz-Signature/i);
     const conversion = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/conversion/report.json`)).toString('utf8'));
     for (const item of conversion.items as { name: string; split: 'train' | 'validation' }[]) {
       const images = await readChannelManifest(harness.store, `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}.manifest`);
@@ -82,17 +95,89 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(await harness.store.list(ARTIFACTS_BUCKET, 'runs/turtles-1/channels/')).toHaveLength(4);
   });
 
-  test('second run: updates the endpoint in place and trains on everything labeled so far', async () => {
+  test('second run: the challenger as good as the champion is promoted, and trains on everything labeled so far', async () => {
     const first = await report('turtles-1');
     const images = await uploadBatch('more-turtles', 8, 300);
     const { tasks, calls } = fakes(harness, truth, { endpointExists: true, endpointStatuses: ['Updating', 'Updating', 'InService'] });
     const outcome = await harness.run({ input: { batch: 'more-turtles', images }, executionName: 'more-turtles-1', fakes: tasks });
     expect(outcome.status).toBe('SUCCEEDED');
-    expect(outcome.path).toContain('Update endpoint');
+    expect(outcome.path).toContain('Add challenger');
+    expect(outcome.path).toContain('Retire champion');
     expect(outcome.path).not.toContain('Create endpoint');
     const second = await report('more-turtles-1');
     expect(second.counts.train + second.counts.validation).toBe(first.counts.train + first.counts.validation + 8);
     expect((calls.Train[0] as any).HyperParameters.num_training_samples).toBe(String(second.counts.train));
+  });
+
+  describe('a challenger on the serving endpoint', () => {
+    const trialOf = (calls: Record<string, unknown[]>) => calls['Create trial config'][0] as { EndpointConfigName: string; ProductionVariants: { VariantName: string; ModelName: string; InitialVariantWeight: number }[] };
+    afterEach(() => {
+      harness.runtime.answer = () => 'truth';
+    });
+
+    test('a worse challenger is removed, the champion keeps serving, and the run says why with both scores', async () => {
+      const images = await uploadBatch('worse', 4, 2000);
+      const { tasks, calls, endpoint } = fakes(harness, truth, { endpointExists: true });
+      // The challenger misses every third image.
+      harness.runtime.answer = (variant, nth) => (variant !== CHAMPION.variant && nth % 3 === 0 ? 'background' : 'truth');
+      const outcome = await harness.run({ input: { batch: 'worse', images }, executionName: 'worse-1', fakes: tasks });
+      expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+      const trial = trialOf(calls);
+      // The champion's variant as it serves, and the challenger beside it at zero weight.
+      expect(trial.ProductionVariants).toEqual([
+        expect.objectContaining({ VariantName: CHAMPION.variant, ModelName: CHAMPION.model, InitialVariantWeight: 1 }),
+        expect.objectContaining({ VariantName: expect.stringMatching(/^segpipe-variant-worse-1-/), InitialVariantWeight: 0 }),
+      ]);
+      expect(outcome.path).toEqual(expect.arrayContaining(['Add challenger', 'Evaluate champion and challenger', 'Remove challenger', 'Delete trial config', 'Report not promoted']));
+      expect(outcome.path).not.toContain('Shift traffic to challenger');
+      expect(calls['Remove challenger']).toEqual([{ EndpointName: ENDPOINT, EndpointConfigName: CHAMPION.config }]);
+      expect(endpoint.config).toBe(CHAMPION.config);
+      const rep = await report('worse-1');
+      expect(rep).toMatchObject({ status: 'not-promoted', endpoint: ENDPOINT, evaluation: { promote: false, champion: { variant: CHAMPION.variant, miou: 1 }, challenger: { variant: trial.ProductionVariants[1].VariantName } } });
+      expect(rep.evaluation.challenger.miou).toBeGreaterThan(0.5);
+      expect(rep.evaluation.challenger.miou).toBeLessThan(0.99);
+      expect(rep.reason).toMatch(new RegExp(`^challenger ${trial.ProductionVariants[1].VariantName} mIoU 0\\.\\d{3}, champion AllTraffic mIoU 1\\.000 on the same ${rep.evaluation.images} validation images: the challenger is worse by 0\\.\\d{3}, more than the tolerance 0\\.01; the champion keeps serving, the challenger variant was removed$`));
+      expect((calls.Notify[0] as any).Subject).toBe('segpipe: worse trained, not promoted (evaluated on the endpoint)');
+      expect((calls.Notify[0] as any).Message).toContain('Endpoint: segpipe-endpoint (still serving the champion)');
+      const metrics = JSON.parse((await harness.store.read(rep.evaluation.metricsUri)).toString('utf8'));
+      expect(metrics.variants.map((v: { role: string }) => v.role)).toEqual(['champion', 'challenger']);
+      expect(metrics.variants[0].perImage.map((i: { name: string }) => i.name)).toEqual(metrics.variants[1].perImage.map((i: { name: string }) => i.name));
+    });
+
+    test('a better challenger gets all the weight, then the champion\'s variant is removed', async () => {
+      const images = await uploadBatch('better', 4, 2100);
+      const { tasks, calls, endpoint } = fakes(harness, truth, { endpointExists: true });
+      harness.runtime.answer = (variant) => (variant === CHAMPION.variant ? 'background' : 'truth');
+      const outcome = await harness.run({ input: { batch: 'better', images }, executionName: 'better-1', fakes: tasks });
+      expect(outcome.status).toBe('SUCCEEDED');
+      const at = (state: string) => outcome.path.indexOf(state);
+      expect(at('Add challenger')).toBeLessThan(at('Evaluate champion and challenger'));
+      expect(at('Evaluate champion and challenger')).toBeLessThan(at('Shift traffic to challenger'));
+      expect(at('Shift traffic to challenger')).toBeLessThan(at('Retire champion'));
+      const challenger = trialOf(calls).ProductionVariants[1].VariantName;
+      expect(endpoint.weights).toEqual([{ VariantName: CHAMPION.variant, DesiredWeight: 0 }, { VariantName: challenger, DesiredWeight: 1 }]);
+      const rep = await report('better-1');
+      expect(endpoint.config).toBe((calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName);
+      expect(rep).toMatchObject({ status: 'deployed', evaluation: { promote: true, challenger: { variant: challenger, miou: 1 }, champion: { variant: CHAMPION.variant } } });
+      expect(rep.evaluation.champion.miou).toBeLessThan(0.5);
+    });
+
+    test('an evaluation failing midway removes the challenger: the champion serves, the run fails and says why', async () => {
+      const images = await uploadBatch('flaky', 4, 2200);
+      const { tasks, calls, endpoint } = fakes(harness, truth, { endpointExists: true });
+      harness.runtime.answer = (variant, nth) => (variant !== CHAMPION.variant && nth >= 3 ? 'error' : 'truth');
+      const outcome = await harness.run({ input: { batch: 'flaky', images }, executionName: 'flaky-1', fakes: tasks });
+      expect(outcome).toMatchObject({ status: 'FAILED' });
+      expect(outcome.path).toEqual(expect.arrayContaining(['Evaluate champion and challenger', 'Remove challenger', 'Describe endpoint (challenger removed)', 'Delete trial config', 'Delete model', 'Report failure']));
+      expect(outcome.path).not.toContain('Shift traffic to challenger');
+      expect(endpoint.config).toBe(CHAMPION.config);
+      expect(endpoint.weights).toBeUndefined();
+      expect(calls['Delete trial config']).toEqual([{ EndpointConfigName: trialOf(calls).EndpointConfigName }]);
+      const rep = await report('flaky-1');
+      expect(rep.status).toBe('failed');
+      expect(rep.reason).toMatch(/^Error: InvokeEndpoint of variant segpipe-variant-flaky-1-[0-9a-f]{8} failed on validation image \S+: variant segpipe-variant-flaky-1-[0-9a-f]{8} failed on request 3$/);
+      expect((calls['Notify failure'][0] as any).Message).toContain('InvokeEndpoint of variant');
+    });
   });
 
   test('import: an existing Ground Truth manifest skips labeling', async () => {
@@ -144,7 +229,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const outcome = await harness.run({ input: { batch: 'blurry', images }, executionName: 'blurry-1', fakes: tasks });
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.path).toContain('Report not deployed');
-    for (const state of ['Create model', 'Create endpoint config', 'Create endpoint', 'Update endpoint']) expect(calls[state]).toBeUndefined();
+    for (const state of ['Create model', 'Create endpoint config', 'Create endpoint', 'Add challenger']) expect(calls[state]).toBeUndefined();
     expect(await report('blurry-1')).toMatchObject({ status: 'not-deployed', metrics: { 'validation:mIOU': 0.31 } });
     expect((calls.Notify[0] as any).Subject).toBe('segpipe: blurry trained, not deployed (mIOU below minimum)');
   });
@@ -164,7 +249,8 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const { tasks, calls } = fakes(harness, truth, { endpointExists: true, endpointStatuses: ['Updating', 'InService'], rolledBack: true });
     const outcome = await harness.run({ input: { batch: 'rollback', images }, executionName: 'rollback-1', fakes: tasks });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'EndpointUpdateFailed' });
-    expect(outcome.path).toEqual(expect.arrayContaining(['Update rolled back', 'Delete endpoint config', 'Delete model']));
+    expect(outcome.path).toEqual(expect.arrayContaining(['Update rolled back (challenger added)', 'Delete trial config', 'Delete endpoint config', 'Delete model']));
+    expect(outcome.path).not.toContain('Evaluate champion and challenger');
     expect(outcome.path).not.toContain('Report deployed');
     expect((await report('rollback-1')).reason).toBe('EndpointUpdateFailed: endpoint segpipe-endpoint is InService: The primary container failed to start');
     expect(calls.Notify).toBeUndefined();
@@ -218,10 +304,10 @@ describe('the run workflow, executed locally from the synthesized definition', (
       expect(rep.reason).toBe('SageMaker.ResourceLimitExceededException: endpoint config limit reached');
     });
 
-    test('at Update endpoint', async () => {
-      const { outcome, calls, created, report: rep } = await deployFails('no-update', 1500, (tasks) => failing(tasks, 'Update endpoint', sageMakerError('SageMaker.AmazonSageMakerException', 'Cannot update in-progress endpoint')), { endpointExists: true });
+    test('at Add challenger', async () => {
+      const { outcome, calls, created, report: rep } = await deployFails('no-update', 1500, (tasks) => failing(tasks, 'Add challenger', sageMakerError('SageMaker.AmazonSageMakerException', 'Cannot update in-progress endpoint')), { endpointExists: true });
       expect(outcome.status).toBe('FAILED');
-      expect(outcome.path).toContain('Update endpoint');
+      expect(outcome.path).toContain('Add challenger');
       expect(calls['Delete endpoint config']).toEqual([{ EndpointConfigName: created.config }]);
       expect(calls['Delete model']).toEqual([{ ModelName: created.model }]);
       expect(rep.reason).toBe('SageMaker.AmazonSageMakerException: Cannot update in-progress endpoint');

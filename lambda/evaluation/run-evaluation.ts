@@ -1,0 +1,97 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { ObjectStore } from '../convert/object-store';
+import { runLayout, s3ConsoleUrl, s3Uri } from '../workflow/layout';
+import { EvaluationResult, VariantToEvaluate, evaluateVariants, sageMakerInvoker, validationChannel } from './evaluate';
+import { evaluationReportHtml, metricsDocument } from './report-html';
+import { TrainingCurvePoint, trainingCurves } from './training-curves';
+import { Verdict, promotionVerdict } from './verdict';
+
+export interface RunEvaluationSettings {
+  readonly artifactsBucket: string;
+  readonly endpointName: string;
+  readonly maxImages: number;
+  readonly tolerance: number;
+  readonly minValidationMiou: number;
+}
+
+export interface RunEvaluationEvent {
+  readonly runId: string;
+  readonly trainingJob: string;
+  /** Class names by index, the background first (the run's channels' classes). */
+  readonly classes: string[];
+  /** The serving variant; absent at a first deployment, which is evaluated alone. */
+  readonly champion?: string;
+  /** This run's variant. */
+  readonly challenger: string;
+}
+
+export interface VariantSummary {
+  readonly variant: string;
+  readonly miou: number;
+  readonly pixelAccuracy: number;
+}
+
+/** What the state machine decides on and the run report quotes: small, so the execution state stays small. */
+export interface RunEvaluationResult extends Verdict {
+  readonly images: number;
+  readonly champion?: VariantSummary;
+  readonly challenger: VariantSummary;
+  readonly metricsUri: string;
+  readonly reportUri: string;
+  /** The report's page in the S3 console. */
+  readonly reportConsoleUrl: string;
+}
+
+export interface RunEvaluationDependencies {
+  readonly store: ObjectStore;
+  readonly runtime: SageMakerRuntimeClient;
+  /** Undefined where there is no CloudWatch (the local run): the report says there are no training curves. */
+  readonly cloudwatch?: CloudWatchClient;
+  readonly region: string;
+  readonly log?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/**
+ * The run's evaluation on the live endpoint: the same validation images to the champion and the
+ * challenger variant (`TargetVariant`), their scores, the verdict, then `metrics.json` and `report.html`
+ * under `runs/<run-id>/evaluation/`. A failed request fails it; the state machine then removes the challenger.
+ */
+export async function evaluateRun(deps: RunEvaluationDependencies, settings: RunEvaluationSettings, event: RunEvaluationEvent): Promise<RunEvaluationResult> {
+  const layout = runLayout(event.runId);
+  const source = validationChannel(deps.store, s3Uri(settings.artifactsBucket, layout.channels));
+  const variants: VariantToEvaluate[] = event.champion
+    ? [{ variant: event.champion, role: 'champion' }, { variant: event.challenger, role: 'challenger' }]
+    : [{ variant: event.challenger, role: 'model' }];
+  const result: EvaluationResult = await evaluateVariants({
+    source, variants, numClasses: event.classes.length, maxImages: settings.maxImages, invoke: sageMakerInvoker(deps.runtime, settings.endpointName),
+  });
+  const summary = (index: number): VariantSummary => ({ variant: result.variants[index].variant!, miou: result.variants[index].miou, pixelAccuracy: result.variants[index].pixelAccuracy });
+  const challenger = summary(result.variants.length - 1);
+  const champion = event.champion ? summary(0) : undefined;
+  const verdict = promotionVerdict(challenger, champion, { tolerance: settings.tolerance, minimumMiou: settings.minValidationMiou }, result.images.length);
+  deps.log?.('evaluated', { runId: event.runId, images: result.images.length, champion, challenger, ...verdict });
+
+  let curves: readonly TrainingCurvePoint[] = [];
+  if (deps.cloudwatch) {
+    try {
+      curves = await trainingCurves(deps.cloudwatch, event.trainingJob);
+    } catch (err) {
+      // The curves illustrate the report; a CloudWatch refusal is logged, and the report says it has none.
+      deps.log?.('training curves unavailable', { trainingJob: event.trainingJob, error: (err as Error).message });
+    }
+  }
+  const generatedAt = new Date().toISOString();
+  const common = { endpoint: settings.endpointName, classes: event.classes, result, verdict, generatedAt };
+  const metricsUri = s3Uri(settings.artifactsBucket, layout.evaluationMetrics);
+  await deps.store.write(metricsUri, Buffer.from(`${JSON.stringify(metricsDocument(common), null, 2)}\n`), 'application/json');
+  const html = await evaluationReportHtml({
+    ...common, title: `segpipe run ${event.runId}: ${event.champion ? 'champion against challenger' : 'first model'}`, source, training: { job: event.trainingJob, curves },
+  });
+  const reportUri = s3Uri(settings.artifactsBucket, layout.evaluationReport);
+  await deps.store.write(reportUri, Buffer.from(html), 'text/html; charset=utf-8');
+  return {
+    ...verdict, images: result.images.length, champion, challenger, metricsUri, reportUri,
+    reportConsoleUrl: s3ConsoleUrl(settings.artifactsBucket, layout.evaluationReport, deps.region),
+  };
+}
