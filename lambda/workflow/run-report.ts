@@ -95,7 +95,7 @@ export function buildRunReport(options: {
     },
     skippedItems: state.channels?.skippedItems,
     metrics: state.metrics && { 'validation:mIOU': miou, 'validation:pixel_accuracy': pixelAccuracy, minimumMiou: options.minimumMiou },
-    evaluation: state.evaluation,
+    ...(state.evaluation ? { evaluation: state.evaluation } : {}),
     durations: {
       totalSeconds: Math.round((Date.parse(options.finishedAt) - Date.parse(options.startedAt)) / 1000),
       trainingSeconds: state.training?.TrainingTimeInSeconds,

@@ -45,6 +45,37 @@ describe('buildRunReport', () => {
     expect(r.metrics).toStrictEqual({ 'validation:mIOU': 0.123456, 'validation:pixel_accuracy': undefined, minimumMiou: 0.5 });
   });
 
+  describe('the evaluation on the endpoint', () => {
+    const evaluation = {
+      promote: false, reason: 'challenger v2 mIoU 0.700, champion v1 mIoU 0.800 on the same 40 validation images: the challenger is worse by 0.100, more than the tolerance 0.01',
+      images: 40, champion: { variant: 'v1', miou: 0.8, pixelAccuracy: 0.9 }, challenger: { variant: 'v2', miou: 0.7, pixelAccuracy: 0.85 },
+      metricsUri: 's3://art/runs/batch-1-r1/evaluation/metrics.json', reportUri: 's3://art/runs/batch-1-r1/evaluation/report.html',
+      reportConsoleUrl: 'https://console.aws.amazon.com/s3/object/art?region=eu-west-1&bucketType=general&prefix=runs%2Fbatch-1-r1%2Fevaluation%2Freport.html',
+    };
+
+    test('a challenger not promoted: both scores and why, the champion\'s endpoint still named, no model; the e-mail links the report, never presigned', () => {
+      const rep = report('not-promoted', { run, channels, training, champion: { config: 'c1' }, evaluation });
+      expect(rep).toMatchObject({ status: 'not-promoted', endpoint: 'segpipe-endpoint', evaluation, reason: `${evaluation.reason}; the champion keeps serving, the challenger variant was removed` });
+      expect(rep.model).toBeUndefined();
+      const { subject, message } = notificationText(rep, 's3://art/runs/batch-1-r1/report.json');
+      expect(subject).toBe('segpipe: batch 1 trained, not promoted (evaluated on the endpoint)');
+      expect(message).toContain(`Reason: ${evaluation.reason}; the champion keeps serving`);
+      expect(message).toContain('Endpoint: segpipe-endpoint (still serving the champion)');
+      expect(message).toContain(`Evaluation report: ${evaluation.reportUri}\n  in the S3 console: ${evaluation.reportConsoleUrl}`);
+      expect(message).not.toMatch(/X-Amz-|Signature=/);
+    });
+
+    test('a first model below the minimum: its endpoint was deleted, none is named', () => {
+      const rep = report('not-promoted', { run, channels, training, evaluation: { ...evaluation, champion: undefined, reason: 'mIoU 0.400 on 40 validation images: the challenger is below the minimum mIoU 0.5' } });
+      expect(rep).toMatchObject({ endpoint: undefined, reason: 'mIoU 0.400 on 40 validation images: the challenger is below the minimum mIoU 0.5; the new endpoint was deleted' });
+    });
+
+    test('a promoted run quotes the verdict in the e-mail', () => {
+      const rep = report('deployed', { run, channels, training, evaluation: { ...evaluation, promote: true, reason: 'not worse' } });
+      expect(notificationText(rep, 's3://art/r.json').message).toContain('Evaluation: not worse\nEvaluation report: s3://art/runs/batch-1-r1/evaluation/report.html');
+    });
+  });
+
   test('a missing metric reads "missing"', () => {
     expect(report('not-deployed', { run, metrics: {} }).reason).toBe('validation:mIOU missing is below the minimum 0.5; the endpoint was left as it was');
   });

@@ -39,13 +39,17 @@ describe('the composed definition (index.ts)', () => {
 
   test('every SageMaker call is a state of its own', () => {
     const resources = allStates(definition).map(([, s]) => s.Resource).filter((r): r is string => typeof r === 'string' && r.includes(':sagemaker:'));
-    expect(resources.sort()).toEqual([
-      'arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig', 'arn:aws:states:::aws-sdk:sagemaker:deleteModel',
-      'arn:aws:states:::aws-sdk:sagemaker:describeEndpoint', 'arn:aws:states:::aws-sdk:sagemaker:listEndpoints',
+    expect([...new Set(resources)].sort()).toEqual([
+      'arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint', 'arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig', 'arn:aws:states:::aws-sdk:sagemaker:deleteModel',
+      'arn:aws:states:::aws-sdk:sagemaker:describeEndpoint', 'arn:aws:states:::aws-sdk:sagemaker:describeEndpointConfig', 'arn:aws:states:::aws-sdk:sagemaker:listEndpoints',
+      'arn:aws:states:::aws-sdk:sagemaker:updateEndpointWeightsAndCapacities',
       'arn:aws:states:::sagemaker:createEndpoint', 'arn:aws:states:::sagemaker:createEndpointConfig',
       'arn:aws:states:::sagemaker:createLabelingJob.sync', 'arn:aws:states:::sagemaker:createModel',
       'arn:aws:states:::sagemaker:createTrainingJob.sync', 'arn:aws:states:::sagemaker:updateEndpoint',
     ]);
+    // Each endpoint change is a state of its own.
+    const updates = allStates(definition).filter(([, s]) => s.Resource === 'arn:aws:states:::sagemaker:updateEndpoint').map(([n]) => n);
+    expect(updates.sort()).toEqual(['Add challenger', 'Remove challenger', 'Retire champion']);
   });
 
   test('.sync jobs are never retried (a retry would resubmit the same name); every task has a catch', () => {
@@ -59,15 +63,14 @@ describe('the composed definition (index.ts)', () => {
 
   test('every request-response SageMaker call, the deletions included, retries throttling under the name its integration raises, and nothing else', () => {
     const sagemakerStates = allStates(definition).filter(([, s]) => typeof s.Resource === 'string' && s.Resource.includes(':sagemaker:') && !s.Resource.endsWith('.sync'));
-    const retried = Object.fromEntries(sagemakerStates.map(([name, s]) => [name, (s.Retry as { ErrorEquals: string[] }[] | undefined)?.flatMap((r) => r.ErrorEquals)]));
-    expect(retried).toEqual({
-      // The optimized integration reports throttling as its catch-all exception.
-      'Create model': ['SageMaker.AmazonSageMakerException'], 'Create endpoint config': ['SageMaker.AmazonSageMakerException'],
-      'Create endpoint': ['SageMaker.AmazonSageMakerException'], 'Update endpoint': ['SageMaker.AmazonSageMakerException'],
-      // AWS SDK integrations name the API's error, with the Exception suffix.
-      'Find endpoint': ['SageMaker.ThrottlingException'], 'Describe endpoint': ['SageMaker.ThrottlingException'],
-      'Delete endpoint config': ['SageMaker.ThrottlingException'], 'Delete model': ['SageMaker.ThrottlingException'],
-    });
+    expect(sagemakerStates.length).toBeGreaterThan(15);
+    for (const [name, state] of sagemakerStates) {
+      const retried = (state.Retry as { ErrorEquals: string[] }[] | undefined)?.flatMap((r) => r.ErrorEquals);
+      // The optimized integration reports throttling as its catch-all exception; AWS SDK integrations
+      // name the API's error, with the Exception suffix.
+      const expected = String(state.Resource).includes(':aws-sdk:') ? ['SageMaker.ThrottlingException'] : ['SageMaker.AmazonSageMakerException'];
+      expect({ name, retried }).toEqual({ name, retried: expected });
+    }
   });
 });
 
@@ -118,6 +121,59 @@ describe('5-train-and-gate', () => {
     const onDemand = stateOf('Train').Parameters as Record<string, any>;
     expect(onDemand.EnableManagedSpotTraining).toBeUndefined();
     expect(onDemand.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600 });
+  });
+});
+
+describe('6-deploy', () => {
+  /** Whether `target` can be reached from the start without passing through `through`. */
+  function reachableAvoiding(target: string, through: string): boolean {
+    const states = Object.fromEntries(allStates(definition));
+    const seen = new Set<string>();
+    const queue = [definition.StartAt];
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (name === through || seen.has(name)) continue;
+      seen.add(name);
+      const s = states[name] as Record<string, any>;
+      const next = [s.Next, s.Default, ...(s.Choices ?? []).map((c: { Next: string }) => c.Next), ...(s.Catch ?? []).map((c: { Next: string }) => c.Next)];
+      queue.push(...next.filter((n): n is string => typeof n === 'string'));
+    }
+    return seen.has(target);
+  }
+
+  test('the run\'s model joins the serving one as a second variant at zero weight, in one endpoint update', () => {
+    const trial = stateOf('Create trial config').Parameters as Record<string, any>;
+    expect(trial.ProductionVariants).toEqual([
+      expect.objectContaining({ 'VariantName.$': '$.champion.serving.variant.VariantName', 'ModelName.$': '$.champion.serving.variant.ModelName', InitialVariantWeight: 1 }),
+      expect.objectContaining({ 'VariantName.$': '$.run.names.variant', 'ModelName.$': '$.run.names.model', InstanceType: 'ml.c5.xlarge', InitialVariantWeight: 0 }),
+    ]);
+    expect(stateOf('Add challenger').Parameters).toEqual({ EndpointName: 'segpipe-endpoint', 'EndpointConfigName.$': '$.run.names.trialConfig' });
+  });
+
+  test('both variants are called with a target variant before any weight moves or the champion goes', () => {
+    const evaluate = stateOf('Evaluate champion and challenger').Parameters as Record<string, any>;
+    expect(evaluate).toMatchObject({ 'champion.$': '$.champion.serving.variant.VariantName', 'challenger.$': '$.run.names.variant', 'runId.$': '$.run.runId' });
+    expect(reachableAvoiding('Shift traffic to challenger', 'Evaluate champion and challenger')).toBe(false);
+    expect(reachableAvoiding('Retire champion', 'Shift traffic to challenger')).toBe(false);
+    expect(reachableAvoiding('Shift traffic to challenger', 'Add challenger')).toBe(false);
+    expect(stateOf('Shift traffic to challenger').Parameters).toEqual({
+      EndpointName: 'segpipe-endpoint',
+      DesiredWeightsAndCapacities: [{ 'VariantName.$': '$.champion.serving.variant.VariantName', DesiredWeight: 0 }, { 'VariantName.$': '$.run.names.variant', DesiredWeight: 1 }],
+    });
+  });
+
+  test('a failed evaluation, shift or retirement puts the endpoint back on the champion\'s config', () => {
+    for (const name of ['Evaluate champion and challenger', 'Shift traffic to challenger', 'Retire champion']) {
+      expect((stateOf(name).Catch as { Next: string }[]).map((c) => c.Next)).toEqual(['Remove challenger']);
+    }
+    expect(stateOf('Remove challenger').Parameters).toEqual({ EndpointName: 'segpipe-endpoint', 'EndpointConfigName.$': '$.champion.config' });
+  });
+
+  test('the evaluation Lambda may invoke the stack\'s endpoint and nothing else', () => {
+    const policies = privateTeam.template.findResources('AWS::IAM::Policy');
+    const invoke = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((st: any) => [st.Action].flat().includes('sagemaker:InvokeEndpoint'));
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0].Resource)).toMatch(/:endpoint\/segpipe-endpoint"\]\]\}$/);
   });
 });
 
