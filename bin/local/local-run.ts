@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
 import sharp from 'sharp';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources } from '../../lambda/cleanup/endpoint-cleanup';
+import { CleanupResult, cleanUpStackResources } from '../../lambda/cleanup/endpoint-cleanup';
 import { splitFor } from '../../lambda/convert/naming';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { runtimeClientFor } from '../predict/runtime-client';
@@ -108,6 +108,8 @@ export interface LocalRunResult {
   readonly runId?: string;
   readonly report?: RunReport;
   readonly reportPath?: string;
+  /** The evaluation's `report.html`, copied out of the local S3. */
+  readonly evaluationReportPath?: string;
   readonly overlayPath?: string;
   /** The run's four channels as plain files. */
   readonly channelsDir?: string;
@@ -166,7 +168,8 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const index = truthIndex.get(source);
     return index === undefined ? undefined : { width, height, classIndices: renderSyntheticScene(9000 + index, width, height).classIndices };
   };
-  const sagemaker = new LocalSageMaker({ store, truthOf, log });
+  // Kept in the data folder: the next run in it finds this run's endpoint serving, as its champion.
+  const sagemaker = new LocalSageMaker({ store, truthOf, log, stateFile: join(dataDir, 'sagemaker.json') });
   const endpointUrl = await sagemaker.start();
   let stepFunctions: LocalStepFunctions | undefined;
   const close = async () => {
@@ -186,8 +189,8 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       recordNotification(kind, message.Entries ? message.Entries.map((e) => `${e.DetailType}: ${detail(e.Detail)}`).join('\n') : `Subject: ${message.Subject}\n\n${message.Message}`);
       return kind.startsWith('SNS') ? { MessageId: `local-${Date.now()}` } : { FailedEntryCount: 0, Entries: [{ EventId: 'local' }] };
     };
+    // The SageMaker states are known once the workflow is synthesized (below), before any run starts.
     const tasks: Record<string, TaskHandler> = {
-      ...sagemaker.tasks(),
       'Check training quota': async () => {
         log('  LOCAL STAND-IN Service Quotas: not reachable without AWS; the training quota is taken as 1');
         return { message: 'local run: quota not checked' };
@@ -218,8 +221,11 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       });
     });
     workflow = await prepareLocalWorkflow(config, server, {
-      settings: { stateMachineArn: STATE_MACHINE_ARN }, environment: { SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen() },
+      settings: { stateMachineArn: STATE_MACHINE_ARN },
+      // The evaluation calls the local endpoint; there is no CloudWatch to read training curves from.
+      environment: { SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(), SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: endpointUrl, SEGPIPE_NO_CLOUDWATCH: '1' },
     });
+    Object.assign(tasks, sagemaker.tasks(workflow.definition));
     const { startRun } = workflow;
 
     // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
@@ -249,6 +255,15 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     const endpoint = report.endpoint ?? endpointName(resourcePrefix(workflow.stack.stackName));
     const deployed = report.status === 'deployed';
+
+    // The evaluation's report and metrics as plain files, to open in a browser.
+    let evaluationReportPath: string | undefined;
+    if (report.evaluation) {
+      mkdirSync(join(dataDir, 'evaluation'), { recursive: true });
+      evaluationReportPath = join(dataDir, 'evaluation', 'report.html');
+      writeFileSync(evaluationReportPath, await store.read(report.evaluation.reportUri));
+      writeFileSync(join(dataDir, 'evaluation', 'metrics.json'), await store.read(report.evaluation.metricsUri));
+    }
 
     // The channels as plain files, as a training job finds them under /opt/ml/input/data/<channel>/.
     const channelsDir = join(dataDir, 'channels');
@@ -284,6 +299,8 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       log(`Run ${runId}: ${report.status}`);
       log(`  report: ${reportPath} (in S3: ${reportUri})`);
       if (report.metrics) log(`  validation:mIOU ${report.metrics['validation:mIOU']?.toFixed(3)}, validation:pixel_accuracy ${report.metrics['validation:pixel_accuracy']?.toFixed(3)} (gate: ${report.metrics.minimumMiou})`);
+      if (report.evaluation) log(`  evaluation on the endpoint: ${report.evaluation.promote ? 'promoted' : 'not promoted'}: ${report.evaluation.reason}`);
+      if (evaluationReportPath) log(`  evaluation report: ${evaluationReportPath} (in S3: ${report.evaluation!.reportUri})`);
       log(rows.length > 0 ? `  overlays: ${overlayPath}` : '  overlays: none, the run made no validation channel (see the report)');
       log(`  channels: ${channelsDir}/{${CHANNEL_NAMES.join(',')}}/`);
       log(`  notifications: ${join(dataDir, 'notifications.log')}`);
@@ -291,7 +308,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const predictCommand = deployed
       ? `npx segpipe predict --endpoint ${endpoint} --endpoint-url ${endpointUrl} --classes ${LOCAL_CLASSES.join(',')} --out ${join(dataDir, 'predictions')} ${join(dataDir, 'samples', 'photo-0.jpg')}`
       : undefined;
-    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName: endpoint, s3Endpoint: server.endpoint };
+    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, evaluationReportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName: endpoint, s3Endpoint: server.endpoint };
     if (options.keep) {
       summary();
       // The SDK and the AWS CLI refuse to send a request without credentials, though the local S3
@@ -310,17 +327,15 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       return { ...result, endpointUrl, predictCommand, s3Commands, close };
     }
 
-    // Nobody calls the endpoint now: after the (shortened) idle time the clean-up deletes it.
-    log(`${elapsed()}  waiting ${LOCAL_TIMINGS.idleSeconds} s (the local idle time), then the clean-up sweeps, as its schedule would`);
+    // Nobody calls the endpoint now: after the (shortened) idle time the clean-up would delete it. It
+    // sweeps as a dry run, so that the next run in this data folder meets this endpoint as its champion.
+    log(`${elapsed()}  waiting ${LOCAL_TIMINGS.idleSeconds} s (the local idle time), then the clean-up sweeps, as its schedule would, as a dry run: the endpoint stays for the next run in ${dataDir}, which evaluates its model against this one`);
     await new Promise((done) => setTimeout(done, (LOCAL_TIMINGS.idleSeconds + 1) * 1000));
     const stackName = workflow.stack.stackName;
     const cleanup = await cleanUpStackResources({ sagemaker: sagemaker.sagemakerClient(), cloudwatch: sagemaker.cloudwatchClient() }, {
-      stackName, resourcePrefix: resourcePrefix(stackName), idleMinutes: LOCAL_TIMINGS.idleSeconds / 60, timeToLiveHours: 0, keepModels: 1, dryRun: false, graceMinutes: 0,
-    }, {
-      // The event the deployed clean-up publishes for each deletion.
-      onDeleted: (decision) => recordNotification('EventBridge event', `${DELETED_DETAIL_TYPE}: ${JSON.stringify({ stack: stackName, ...decision })}`),
+      stackName, resourcePrefix: resourcePrefix(stackName), idleMinutes: LOCAL_TIMINGS.idleSeconds / 60, timeToLiveHours: 0, keepModels: 1, dryRun: true, graceMinutes: 0,
     });
-    for (const d of cleanup.deleted) log(`  clean-up deleted ${d.kind} ${d.name}: ${d.reason}`);
+    for (const d of cleanup.deleted) log(`  clean-up would delete ${d.kind} ${d.name}: ${d.reason}`);
     for (const d of cleanup.kept) log(`  clean-up kept ${d.kind} ${d.name}: ${d.reason}`);
     await close();
     log(`${elapsed()}  done`);

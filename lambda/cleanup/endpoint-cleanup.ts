@@ -137,6 +137,10 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
   const configs = (await resources.endpointConfigs()).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   const modelsInUse = new Set<string>();
   const modelsWithConfig = new Set<string>();
+  // While a run evaluates a challenger, the endpoint is on the run's trial config; the champion's own
+  // config, which the run returns the endpoint to, serves a model the endpoint serves: it stays.
+  const modelsServed = new Set<string>();
+  for (const name of configsInUse) (await resources.modelsOfConfig(name))?.forEach((m) => modelsServed.add(m));
   const recent = (resource: StackResource) => now.getTime() - resource.createdAt.getTime() < policy.graceMinutes * MINUTE;
   for (const config of configs) {
     const served = await resources.modelsOfConfig(config.name);
@@ -147,6 +151,7 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
     const servesKeptModel = served.length > 0 && served.every((m) => newestModels.has(m) && !modelsWithConfig.has(m));
     let kept = true;
     if (configsInUse.has(config.name)) keep(config, 'an endpoint uses it');
+    else if (served.length > 0 && served.every((m) => modelsServed.has(m))) keep(config, 'its model serves on an endpoint, which a run may return to this config');
     else if (recent(config)) keep(config, `created less than ${policy.graceMinutes} minutes ago: a run may be deploying it`);
     else if (servesKeptModel) {
       keep(config, `serves one of the newest ${policy.keepModels} model(s): redeploy with aws sagemaker create-endpoint --endpoint-name ${endpointName(policy.resourcePrefix)} ` +

@@ -134,13 +134,17 @@ export class StackResources {
     return found;
   }
 
-  /** The endpoint's config, status, variants and failure reason; undefined once it is gone. */
+  /**
+   * The endpoint's config, status, the variants that take traffic, and failure reason; undefined once
+   * it is gone. A variant at zero weight (a run's challenger under evaluation) is left out: the
+   * evaluation's requests to it never make an endpoint look used.
+   */
   async describeEndpoint(name: string): Promise<{ config?: string; variants: string[]; failureReason?: string; status?: string } | undefined> {
     try {
       const endpoint = await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
       return {
         config: endpoint.EndpointConfigName,
-        variants: (endpoint.ProductionVariants ?? []).map((v) => v.VariantName!).filter(Boolean),
+        variants: (endpoint.ProductionVariants ?? []).filter((v) => v.CurrentWeight === undefined || v.CurrentWeight > 0).map((v) => v.VariantName!).filter(Boolean),
         failureReason: endpoint.FailureReason,
         status: endpoint.EndpointStatus,
       };

@@ -19,6 +19,8 @@ export interface WorldEndpoint extends WorldResource {
   failureReason?: string;
   /** Invocations CloudWatch reports in any window asked for. */
   invocations?: number;
+  /** Production variants with their weights and invocations; one `AllTraffic` variant without a weight when absent. */
+  variants?: { name: string; weight: number; invocations?: number }[];
 }
 export interface WorldConfig extends WorldResource {
   models: string[];
@@ -87,7 +89,8 @@ export class SageMakerWorld {
     this.sagemaker.on(DescribeEndpointCommand).callsFake((input) => {
       const e = this.endpoints.get(input.EndpointName!);
       if (!e) throw notFound('endpoint', arnOf('endpoint', input.EndpointName!));
-      return { EndpointName: e.name, EndpointConfigName: e.config, EndpointStatus: e.status, FailureReason: e.failureReason, ProductionVariants: [{ VariantName: 'AllTraffic' }] };
+      const variants = e.variants?.map((v) => ({ VariantName: v.name, CurrentWeight: v.weight })) ?? [{ VariantName: 'AllTraffic' }];
+      return { EndpointName: e.name, EndpointConfigName: e.config, EndpointStatus: e.status, FailureReason: e.failureReason, ProductionVariants: variants };
     });
     this.sagemaker.on(DescribeEndpointConfigCommand).callsFake((input) => {
       const c = this.configs.get(input.EndpointConfigName!);
@@ -120,7 +123,9 @@ export class SageMakerWorld {
     this.cloudwatch.on(GetMetricStatisticsCommand).callsFake((input) => {
       this.metricQueries.push(input);
       const name = input.Dimensions?.find((d: { Name?: string }) => d.Name === 'EndpointName')?.Value;
-      const invocations = name ? this.endpoints.get(name)?.invocations : undefined;
+      const variant = input.Dimensions?.find((d: { Name?: string }) => d.Name === 'VariantName')?.Value;
+      const endpoint = name ? this.endpoints.get(name) : undefined;
+      const invocations = endpoint?.variants ? endpoint.variants.find((v) => v.name === variant)?.invocations : endpoint?.invocations;
       return { Label: 'Invocations', Datapoints: invocations ? [{ Sum: invocations, Timestamp: input.StartTime }] : [] };
     });
   }

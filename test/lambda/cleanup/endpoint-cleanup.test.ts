@@ -45,6 +45,32 @@ describe('cleanUpStackResources', () => {
     })]);
   });
 
+  test('idle is judged per endpoint: invocations of a zero-weight challenger never keep it', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-trial', 'segpipe-model-a');
+    world.endpoints.get('segpipe-endpoint')!.variants = [{ name: 'champion', weight: 1 }, { name: 'challenger', weight: 0, invocations: 100 }];
+    const result = await sweep();
+    expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
+    expect(result.deleted[0].reason).toBe('idle: no invocations in the last 120 minutes');
+    expect(world.metricQueries.map((q) => q.Dimensions?.[1].Value)).toEqual(['champion']);
+  });
+
+  test('invocations of any variant with weight count toward the endpoint', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-trial', 'segpipe-model-a');
+    world.endpoints.get('segpipe-endpoint')!.variants = [{ name: 'champion', weight: 0 }, { name: 'challenger', weight: 1, invocations: 2 }];
+    const result = await sweep();
+    expect(world.deleted).toEqual([]);
+    expect(result.kept).toContainEqual({ kind: 'endpoint', name: 'segpipe-endpoint', reason: '2 invocations in the last 120 minutes' });
+  });
+
+  test('while a challenger is evaluated, the champion\'s own config stays: the run returns the endpoint to it', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-trial', 'segpipe-model-new', { invocations: 5, ageHours: 3 });
+    deployment(undefined, 'segpipe-config-old', 'segpipe-model-old', { ageHours: 48 });
+    world.configs.get('segpipe-config-trial')!.models = ['segpipe-model-old', 'segpipe-model-new'];
+    const result = await sweep({ keepModels: 0 });
+    expect(world.deleted).toEqual([]);
+    expect(result.kept).toContainEqual({ kind: 'endpoint-config', name: 'segpipe-config-old', reason: 'its model serves on an endpoint, which a run may return to this config' });
+  });
+
   test('a busy endpoint stays, with its config and model', async () => {
     deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { invocations: 3 });
     const result = await sweep();
