@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   convert: async () => (await import('./commands/convert')).convertCommand(),
   estimate: async () => (await import('./commands/estimate')).estimateCommand(),
   predict: async () => (await import('./commands/predict')).predictCommand(),
+  evaluate: async () => (await import('./commands/evaluate')).evaluateCommand(),
   local: async () => (await import('./commands/local')).localCommand(),
   bench: async () => (await import('./commands/bench')).benchCommand(),
 };
@@ -19,7 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function main(): Promise<void> {
   const program = new Command()
     .name('segpipe')
-    .description('images in S3 to a SageMaker semantic-segmentation endpoint: convert labeling output, estimate costs, predict, and run it all locally')
+    .description('images in S3 to a SageMaker semantic-segmentation endpoint: convert labeling output, estimate costs, predict, evaluate an endpoint, and run it all locally')
     .version('0.1.0');
   // The invoked command alone; anything else (--help, help <command>, a misspelt name) needs them all.
   const invoked = process.argv[2];

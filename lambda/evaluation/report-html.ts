@@ -13,7 +13,7 @@ const loadVega = () => ({ vega: require('vega') as typeof import('vega'), vegaLi
 
 /** Images of the gallery at each end: the worst and the best by the last variant's per-image IoU. */
 export const GALLERY_EACH_END = 3;
-/** Widest thumbnail in the gallery, in pixels. */
+/** Width of the gallery's pictures, in pixels: small images are enlarged, so a mask's shapes can be seen. */
 const THUMBNAIL_WIDTH = 192;
 
 export interface EvaluationReportInput {
@@ -64,9 +64,9 @@ function classIouChart(input: EvaluationReportInput): TopLevelSpec {
     mark: 'bar',
     encoding: {
       x: { field: 'class', type: 'nominal', sort: [...input.classes], title: 'class', axis: { labelAngle: 0 } },
-      xOffset: { field: 'variant' },
+      xOffset: { field: 'variant', sort: input.result.variants.map(variantLabel) },
       y: { field: 'iou', type: 'quantitative', scale: { domain: [0, 1] }, title: 'IoU' },
-      color: { field: 'variant', type: 'nominal', title: 'variant' },
+      color: { field: 'variant', type: 'nominal', title: 'variant', sort: input.result.variants.map(variantLabel) },
     },
   };
 }
@@ -82,7 +82,7 @@ function confusionChart(input: EvaluationReportInput): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values },
-    facet: { column: { field: 'variant', type: 'nominal', title: null } },
+    facet: { column: { field: 'variant', type: 'nominal', title: null, sort: input.result.variants.map(variantLabel) } },
     spec: {
       width: 50 * input.classes.length, height: 50 * input.classes.length,
       encoding: {
@@ -90,7 +90,7 @@ function confusionChart(input: EvaluationReportInput): TopLevelSpec {
         y: { field: 'truth', type: 'nominal', sort: [...input.classes], title: 'true class' },
       },
       layer: [
-        { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], scheme: 'blues' }, title: 'share of the true class' } } },
+        { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], scheme: 'blues' }, title: 'share' } } },
         {
           mark: { type: 'text', fontSize: 11 },
           encoding: {
@@ -110,7 +110,7 @@ function trainingChart(curves: readonly TrainingCurvePoint[]): TopLevelSpec {
     data: { values: curves.map((p) => ({ ...p })) },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'value', type: 'quantitative', title: 'value' },
       color: { field: 'metric', type: 'nominal', title: 'metric' },
     },
@@ -122,12 +122,12 @@ async function maskDataUrl(mask: { data: Uint8Array; width: number; height: numb
   const rgb = Buffer.alloc(mask.data.length * 3);
   mask.data.forEach((index, i) => rgb.set(maskColour(index), i * 3));
   const png = await sharp(rgb, { raw: { width: mask.width, height: mask.height, channels: 3 } })
-    .resize({ width: Math.min(THUMBNAIL_WIDTH, mask.width), kernel: 'nearest' }).png().toBuffer();
+    .resize({ width: THUMBNAIL_WIDTH, kernel: 'nearest' }).png().toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
 async function imageDataUrl(jpeg: Buffer): Promise<string> {
-  const thumbnail = await sharp(jpeg).rotate().resize({ width: THUMBNAIL_WIDTH, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer();
+  const thumbnail = await sharp(jpeg).resize({ width: THUMBNAIL_WIDTH }).jpeg({ quality: 85 }).toBuffer();
   return `data:image/jpeg;base64,${thumbnail.toString('base64')}`;
 }
 
@@ -199,7 +199,8 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; 
 table.scores { border-collapse: collapse; }
 table.scores th, table.scores td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
 .gallery-row .cells { display: flex; flex-wrap: wrap; gap: 0.6em; }
-figure { margin: 0; } figcaption { font-size: 0.85em; color: #555; }
+figure { margin: 0; width: 192px; } figcaption { font-size: 0.85em; color: #555; }
+figure.chart { width: auto; }
 img { image-rendering: pixelated; border: 1px solid #ddd; }
 .swatch { margin-right: 1em; white-space: nowrap; } .swatch i { display: inline-block; width: 1em; height: 1em; margin-right: 0.3em; vertical-align: middle; border: 1px solid #999; }
 .none { color: #555; font-style: italic; }
