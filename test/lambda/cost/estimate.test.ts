@@ -4,16 +4,17 @@ import { resolveConfig } from '../../../lib/config';
 const PUBLIC = resolveConfig({ labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.96, attestNoPersonalData: true } });
 
 describe('estimateRunCost', () => {
-  test('the default config: no labeling, an hour of ml.p3.2xlarge, ml.c5.xlarge until the idle clean-up', () => {
+  test('the default config: no labeling, an hour of ml.p3.2xlarge, ml.c5.xlarge until the idle clean-up, a second one while a challenger is evaluated', () => {
     const estimate = estimateRunCost(resolveConfig({}), { images: 300 });
-    expect(estimate.lines.map((l) => [l.item, Number(l.usd.toFixed(4))])).toEqual([['Labeling', 0], ['Training', 3.825], ['Hosting', 0.612]]);
-    expect(formatEstimate(estimate).split('\n').pop()).toBe('Total: $4.44');
+    // The challenger's instance: two updates of 10 min, and 200 requests of 1 s (100 images to each variant).
+    expect(estimate.lines.map((l) => [l.item, Number(l.usd.toFixed(4))])).toEqual([['Labeling', 0], ['Training', 3.825], ['Hosting', 0.612], ['Evaluation', Number((0.204 * (20 + 200 / 60) / 60).toFixed(4))]]);
+    expect(formatEstimate(estimate).split('\n').pop()).toBe('Total: $4.52');
   });
 
   test('the public crowd: Ground Truth per object plus the task price per worker and image', () => {
     const estimate = estimateRunCost(PUBLIC, { images: 300 });
     expect(estimate.lines[0].usd).toBeCloseTo(300 * 0.08 + 0.96 * 3 * 300, 6);
-    expect(estimate.totalUsd).toBeCloseTo(24 + 864 + 3.825 + 0.612, 6);
+    expect(estimate.totalUsd).toBeCloseTo(24 + 864 + 3.825 + 0.612 + 0.204 * (20 + 200 / 60) / 60, 6);
   });
 
   test('Ground Truth\'s tiers apply past 50,000 objects; a private team adds no workforce charge', () => {
@@ -37,6 +38,12 @@ describe('estimateRunCost', () => {
     expect(dryRun.lines[2].detail).toContain('cleanup.dryRun is on, so nothing deletes it');
   });
 
+  test('the evaluation window grows with evaluation.maxImages and the table\'s assumptions', () => {
+    const estimate = estimateRunCost(resolveConfig({ evaluation: { maxImages: 600 } }), { images: 1 }, { ...DEFAULT_PRICE_TABLE, evaluation: { endpointUpdateMinutes: 15, secondsPerRequest: 3 } });
+    // 2 × 15 min + 1200 requests × 3 s = 90 min.
+    expect(estimate.lines[3]).toEqual({ item: 'Evaluation', usd: expect.closeTo(0.204 * 1.5, 9), detail: expect.stringContaining('for 1.50 h: 2 endpoint updates of about 15 min and 1200 requests (evaluation.maxImages 600 to each variant) at about 3 s') });
+  });
+
   test('an instance type missing from the table is named, not guessed', () => {
     const estimate = estimateRunCost(resolveConfig({ hosting: { instanceType: 'ml.r5.24xlarge' } }), { images: 1 });
     expect(estimate.unpriced).toEqual(['hosting on ml.r5.24xlarge']);
@@ -48,15 +55,15 @@ describe('checkBudget', () => {
   test('over the budget: a clear error with the estimate; within it: a message', () => {
     const settings = { ...PUBLIC, budgetUsd: 100 };
     expect(() => checkBudget(settings, { images: 300 })).toThrow(BudgetExceededError);
-    expect(() => checkBudget(settings, { images: 300 })).toThrow(/\$892\.44, is over the budget of \$100\.00 per run[\s\S]*Total: \$892\.44$/);
-    expect(checkBudget(settings, { images: 10 }).message).toBe('estimated $34.04, within the budget of $100.00');
-    expect(checkBudget(PUBLIC, { images: 300 }).message).toBe('no budget set; estimated $892.44');
+    expect(() => checkBudget(settings, { images: 300 })).toThrow(/\$892\.52, is over the budget of \$100\.00 per run[\s\S]*Total: \$892\.52$/);
+    expect(checkBudget(settings, { images: 10 }).message).toBe('estimated $34.12, within the budget of $100.00');
+    expect(checkBudget(PUBLIC, { images: 300 }).message).toBe('no budget set; estimated $892.52');
   });
 
   test('an estimate exactly equal to the budget is within it; a cent less of budget stops the run', () => {
     const estimate = estimateRunCost(PUBLIC, { images: 10 });
     const atBudget = { ...PUBLIC, budgetUsd: estimate.totalUsd };
-    expect(checkBudget(atBudget, { images: 10 }).message).toBe('estimated $34.04, within the budget of $34.04');
+    expect(checkBudget(atBudget, { images: 10 }).message).toBe('estimated $34.12, within the budget of $34.12');
     expect(formatEstimate(estimate, atBudget.budgetUsd)).toContain('this estimate is within it.');
     expect(() => checkBudget({ ...PUBLIC, budgetUsd: estimate.totalUsd - 0.01 }, { images: 10 })).toThrow(BudgetExceededError);
   });
