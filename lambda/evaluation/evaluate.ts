@@ -2,6 +2,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import sharp from 'sharp';
 import { forEachLimited } from '../common/concurrency';
 import { ObjectStore } from '../convert/object-store';
+import { readChannelManifest } from '../workflow/channel-manifest';
 import { ConfusionMatrix, SegmentationMetrics, imageMiou, percentile } from './metrics';
 import { selectEvaluationImages } from './select-images';
 
@@ -13,19 +14,43 @@ export interface EvaluationImages {
   mask(name: string): Promise<Buffer>;
 }
 
-/** The validation split of the channels under `location`, read through `store`. */
+/** A file's name without its folder and extension. */
+const baseName = (location: string) => location.slice(location.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '');
+
+/**
+ * The validation split of the channels under `location`, read through `store`: a run's channels are
+ * manifests over the dataset (`validation.manifest`, `S3DataType: ManifestFile`), `segpipe convert`'s
+ * are folders (`validation/`, `validation_annotation/`).
+ */
 export function validationChannel(store: ObjectStore, location: string): EvaluationImages {
-  const images = store.join(location, 'validation');
-  const masks = store.join(location, 'validation_annotation');
-  const baseNames = async (folder: string, extension: RegExp) => (await store.listUnder(folder))
-    .map((l) => l.slice(l.lastIndexOf('/') + 1)).filter((f) => extension.test(f)).map((f) => f.replace(extension, ''));
+  let resolved: Promise<{ images: Map<string, string>; masks: Map<string, string> }> | undefined;
+  const byName = (locations: string[], extension: RegExp) => new Map(locations.filter((l) => extension.test(l)).map((l) => [baseName(l), l]));
+  const resolve = () => resolved ??= (async () => {
+    const manifest = store.join(location, 'validation.manifest');
+    if (await store.readStart(manifest, 1)) {
+      const read = async (channel: string) => {
+        const { prefix, keys } = await readChannelManifest(store, store.join(location, `${channel}.manifest`));
+        return keys.map((key) => `${prefix}${key}`);
+      };
+      return { images: byName(await read('validation'), /\.jpe?g$/i), masks: byName(await read('validation_annotation'), /\.png$/i) };
+    }
+    return {
+      images: byName(await store.listUnder(store.join(location, 'validation')), /\.jpe?g$/i),
+      masks: byName(await store.listUnder(store.join(location, 'validation_annotation')), /\.png$/i),
+    };
+  })();
+  const locationOf = async (kind: 'images' | 'masks', name: string) => {
+    const found = (await resolve())[kind].get(name);
+    if (!found) throw new Error(`the validation channel has no ${kind === 'images' ? 'image' : 'mask'} named ${name}`);
+    return found;
+  };
   return {
     names: async () => {
-      const withMask = new Set(await baseNames(masks, /\.png$/i));
-      return (await baseNames(images, /\.jpe?g$/i)).filter((n) => withMask.has(n));
+      const { images, masks } = await resolve();
+      return [...images.keys()].filter((name) => masks.has(name));
     },
-    image: (name) => store.read(store.join(images, `${name}.jpg`)),
-    mask: (name) => store.read(store.join(masks, `${name}.png`)),
+    image: async (name) => store.read(await locationOf('images', name)),
+    mask: async (name) => store.read(await locationOf('masks', name)),
   };
 }
 

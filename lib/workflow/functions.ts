@@ -98,8 +98,11 @@ export class WorkflowFunctions {
     allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(prepareRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
-    allow(evaluateVariants.role, ['s3:GetObject', 's3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
-    allow(evaluateVariants.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`] } });
+    // The run's channel manifests (runs/) list the dataset's images and masks (datasets/); the report goes to runs/.
+    allow(evaluateVariants.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(evaluateVariants.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
+    // A missing key answers 403 instead of 404 without ListBucket.
+    allow(evaluateVariants.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${DATASETS_PREFIX}*`] } });
     allow(evaluateVariants.role, ['sagemaker:InvokeEndpoint'], [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))]);
     // CloudWatch metric reads take no resource; the training curves are read from the jobs' namespace only.
     allow(evaluateVariants.role, ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'], ['*']);
