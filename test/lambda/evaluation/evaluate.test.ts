@@ -1,0 +1,98 @@
+import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { encodeClassIndexPng } from '../../../lambda/convert/mask';
+import { EvaluationImages, evaluateVariants, sageMakerInvoker } from '../../../lambda/evaluation/evaluate';
+import { galleryImages } from '../../../lambda/evaluation/report-html';
+import { TRAINING_METRICS_NAMESPACE, trainingCurves } from '../../../lambda/evaluation/training-curves';
+
+const runtime = mockClient(SageMakerRuntimeClient);
+const cloudwatch = mockClient(CloudWatchClient);
+afterEach(() => {
+  runtime.reset();
+  cloudwatch.reset();
+});
+afterAll(() => {
+  runtime.restore();
+  cloudwatch.restore();
+});
+
+/** Four 2×1 images whose true masks are [0, 1]. */
+const SOURCE: EvaluationImages = {
+  names: async () => ['a', 'b', 'c', 'd'],
+  image: async (name) => Buffer.from(`jpeg of ${name}`),
+  mask: async () => encodeClassIndexPng(Buffer.from([0, 1]), 2, 1),
+};
+
+describe('InvokeEndpoint per variant', () => {
+  test('sends the JPEG with TargetVariant, asks for the PNG mask, and scores each variant on the same images', async () => {
+    const perfect = await encodeClassIndexPng(Buffer.from([0, 1]), 2, 1);
+    const background = await encodeClassIndexPng(Buffer.from([0, 0]), 2, 1);
+    runtime.on(InvokeEndpointCommand).callsFake((input) => ({ Body: input.TargetVariant === 'champion' ? perfect : background }));
+    const result = await evaluateVariants({
+      source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1' }), 'segpipe-endpoint'), numClasses: 2, maxImages: 3,
+      variants: [{ variant: 'champion', role: 'champion' }, { variant: 'challenger', role: 'challenger' }],
+    });
+    const calls = runtime.commandCalls(InvokeEndpointCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(6);
+    expect(calls[0]).toEqual({ EndpointName: 'segpipe-endpoint', ContentType: 'image/jpeg', Accept: 'image/png', Body: expect.any(Buffer), TargetVariant: 'champion' });
+    expect(calls.map((c) => c.TargetVariant).sort()).toEqual(['challenger', 'challenger', 'challenger', 'champion', 'champion', 'champion']);
+    expect(result.images).toHaveLength(3);
+    expect(result.variants.map((v) => [v.role, v.miou, v.pixelAccuracy])).toEqual([['champion', 1, 1], ['challenger', 0.25, 0.5]]);
+    expect(result.variants[1].perImage.map((i) => i.name)).toEqual(result.images);
+  });
+
+  test('without a variant, TargetVariant is left out: the endpoint\'s weights route the request', async () => {
+    runtime.on(InvokeEndpointCommand).resolves({ Body: await encodeClassIndexPng(Buffer.from([0, 1]), 2, 1) as never });
+    await evaluateVariants({ source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1' }), 'e'), numClasses: 2, maxImages: 1, variants: [{ variant: undefined, role: 'model' }] });
+    expect(runtime.commandCalls(InvokeEndpointCommand)[0].args[0].input).not.toHaveProperty('TargetVariant');
+  });
+
+  test('a failed request fails the evaluation, naming the variant and the image', async () => {
+    runtime.on(InvokeEndpointCommand).rejects(Object.assign(new Error('Received server error (500) from primary'), { name: 'ModelError' }));
+    await expect(evaluateVariants({
+      source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), 'e'), numClasses: 2, maxImages: 1, concurrency: 1,
+      variants: [{ variant: 'v2', role: 'challenger' }],
+    })).rejects.toThrow(/^InvokeEndpoint of variant v2 failed on validation image [abcd]: Received server error \(500\) from primary$/);
+  });
+
+  test('an answer that is no PNG says so', async () => {
+    runtime.on(InvokeEndpointCommand).resolves({ Body: Buffer.from('{"predictions": []}') as never });
+    await expect(evaluateVariants({ source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1' }), 'e'), numClasses: 2, maxImages: 1, variants: [{ variant: 'v', role: 'model' }] }))
+      .rejects.toThrow(/^the answer of variant v for validation image [abcd] is not a mask PNG/);
+  });
+
+  test('the gallery: the worst and the best images by the last variant, each once', () => {
+    const perImage = [0.9, 0.1, 0.5, 0.7, 0.3].map((miou, i) => ({ name: `i${i}`, miou }));
+    const result = { variants: [{ perImage }] } as never;
+    expect(galleryImages(result, 2)).toEqual([{ name: 'i1', end: 'worst' }, { name: 'i4', end: 'worst' }, { name: 'i0', end: 'best' }, { name: 'i3', end: 'best' }]);
+    expect(galleryImages({ variants: [{ perImage: perImage.slice(0, 3) }] } as never, 2).map((g) => g.name)).toEqual(['i1', 'i2', 'i0']);
+  });
+});
+
+describe('training curves from CloudWatch', () => {
+  test('the job\'s metrics, each as its datapoints in time order numbered as epochs', async () => {
+    cloudwatch.on(ListMetricsCommand).resolves({ Metrics: [
+      { Namespace: TRAINING_METRICS_NAMESPACE, MetricName: 'train:loss', Dimensions: [{ Name: 'Host', Value: 'algo-1' }, { Name: 'TrainingJobName', Value: 'job' }] },
+      { Namespace: TRAINING_METRICS_NAMESPACE, MetricName: 'validation:mIOU', Dimensions: [{ Name: 'Host', Value: 'algo-1' }, { Name: 'TrainingJobName', Value: 'job' }] },
+    ] });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [
+      { Id: 'm0', Label: 'train:loss', Timestamps: [new Date(2000), new Date(1000)], Values: [0.5, 0.9] },
+      { Id: 'm1', Label: 'validation:mIOU', Timestamps: [new Date(1000)], Values: [0.6] },
+    ] });
+    const now = new Date('2026-12-02T06:00:00Z');
+    expect(await trainingCurves(new CloudWatchClient({ region: 'us-east-1' }), 'job', now)).toEqual([
+      { metric: 'train:loss', epoch: 1, value: 0.9 }, { metric: 'train:loss', epoch: 2, value: 0.5 }, { metric: 'validation:mIOU', epoch: 1, value: 0.6 },
+    ]);
+    expect(cloudwatch.commandCalls(ListMetricsCommand)[0].args[0].input).toEqual({ Namespace: '/aws/sagemaker/TrainingJobs', Dimensions: [{ Name: 'TrainingJobName', Value: 'job' }] });
+    const query = cloudwatch.commandCalls(GetMetricDataCommand)[0].args[0].input;
+    expect(query.MetricDataQueries?.[1]).toMatchObject({ Id: 'm1', Label: 'validation:mIOU', MetricStat: { Period: 60, Stat: 'Average', Metric: { MetricName: 'validation:mIOU' } } });
+    expect(query.EndTime).toEqual(now);
+  });
+
+  test('none: an empty list, and CloudWatch is asked nothing more', async () => {
+    cloudwatch.on(ListMetricsCommand).resolves({ Metrics: [] });
+    expect(await trainingCurves(new CloudWatchClient({ region: 'us-east-1' }), 'job')).toEqual([]);
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+  });
+});
