@@ -36,10 +36,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** What a variant is called in the report. */
+/** What a variant is called in the report's text. */
 export function variantLabel(v: Pick<VariantEvaluation, 'role' | 'variant'>): string {
   return v.variant ? `${v.role} (${v.variant})` : v.role;
 }
+
+/** What a variant is called in charts and captions, where a variant's long name would not fit: its role, unique in an evaluation. */
+const roleOf = (v: Pick<VariantEvaluation, 'role'>) => v.role;
 
 /** A Vega-Lite chart as an SVG element, drawn in this process (no browser). */
 export async function chartSvg(spec: TopLevelSpec): Promise<string> {
@@ -55,7 +58,7 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
 const percent = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)} %`);
 
 function classIouChart(input: EvaluationReportInput): TopLevelSpec {
-  const values = input.result.variants.flatMap((v) => v.classIou.map((iou, c) => ({ class: input.classes[c] ?? `class ${c}`, variant: variantLabel(v), iou })))
+  const values = input.result.variants.flatMap((v) => v.classIou.map((iou, c) => ({ class: input.classes[c] ?? `class ${c}`, variant: roleOf(v), iou })))
     .filter((row) => row.iou !== null);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -64,9 +67,9 @@ function classIouChart(input: EvaluationReportInput): TopLevelSpec {
     mark: 'bar',
     encoding: {
       x: { field: 'class', type: 'nominal', sort: [...input.classes], title: 'class', axis: { labelAngle: 0 } },
-      xOffset: { field: 'variant', sort: input.result.variants.map(variantLabel) },
+      xOffset: { field: 'variant', sort: input.result.variants.map(roleOf) },
       y: { field: 'iou', type: 'quantitative', scale: { domain: [0, 1] }, title: 'IoU' },
-      color: { field: 'variant', type: 'nominal', title: 'variant', sort: input.result.variants.map(variantLabel) },
+      color: { field: 'variant', type: 'nominal', title: 'variant', sort: input.result.variants.map(roleOf) },
     },
   };
 }
@@ -76,17 +79,17 @@ function confusionChart(input: EvaluationReportInput): TopLevelSpec {
   const values = input.result.variants.flatMap((v) => v.confusion.flatMap((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
     return row.map((count, p) => ({
-      variant: variantLabel(v), truth: name(t), predicted: p === input.result.numClasses ? 'other index' : name(p), share: total === 0 ? 0 : count / total,
+      variant: roleOf(v), truth: name(t), predicted: p === input.result.numClasses ? 'other index' : name(p), share: total === 0 ? 0 : count / total,
     })).filter((cell) => cell.predicted !== 'other index' || cell.share > 0);
   }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values },
-    facet: { column: { field: 'variant', type: 'nominal', title: null, sort: input.result.variants.map(variantLabel) } },
+    facet: { column: { field: 'variant', type: 'nominal', title: null, sort: input.result.variants.map(roleOf) } },
     spec: {
-      width: 50 * input.classes.length, height: 50 * input.classes.length,
+      width: 70 * input.classes.length, height: 50 * input.classes.length,
       encoding: {
-        x: { field: 'predicted', type: 'nominal', sort: [...input.classes], title: 'predicted class', axis: { labelAngle: 0 } },
+        x: { field: 'predicted', type: 'nominal', sort: [...input.classes], title: 'predicted class', axis: { labelAngle: 0, labelLimit: 66 } },
         y: { field: 'truth', type: 'nominal', sort: [...input.classes], title: 'true class' },
       },
       layer: [
@@ -152,7 +155,7 @@ async function gallery(input: EvaluationReportInput): Promise<string> {
     for (const [index, v] of result.variants.entries()) {
       const predicted = await maskIndices(result.predictions[index].get(name)!, truth.width, truth.height);
       const iou = v.perImage.find((p) => p.name === name)!.miou;
-      cells.push(`<figure><img src="${await maskDataUrl(predicted)}" alt="mask predicted by ${escapeHtml(variantLabel(v))}"><figcaption>${escapeHtml(variantLabel(v))}: IoU ${iou.toFixed(3)}</figcaption></figure>`);
+      cells.push(`<figure><img src="${await maskDataUrl(predicted)}" alt="mask predicted by ${escapeHtml(variantLabel(v))}"><figcaption>${roleOf(v)}: IoU ${iou.toFixed(3)}</figcaption></figure>`);
     }
     rows.push(`<div class="gallery-row"><h3>${end}: ${escapeHtml(name)}</h3><div class="cells">${cells.join('')}</div></div>`);
   }
@@ -163,7 +166,7 @@ async function gallery(input: EvaluationReportInput): Promise<string> {
 
 function scoresTable(input: EvaluationReportInput): string {
   const { variants } = input.result;
-  const header = `<tr><th></th>${variants.map((v) => `<th>${escapeHtml(variantLabel(v))}</th>`).join('')}</tr>`;
+  const header = `<tr><th></th>${variants.map((v) => `<th>${roleOf(v)}${v.variant ? `<br><small>${escapeHtml(v.variant)}</small>` : ''}</th>`).join('')}</tr>`;
   const row = (label: string, cell: (v: VariantEvaluation) => string) => `<tr><th>${label}</th>${variants.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`;
   return `<table class="scores">${header}
 ${row('mean IoU', (v) => v.miou.toFixed(3))}
