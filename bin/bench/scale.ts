@@ -85,9 +85,11 @@ export async function runScaleBench(options: ScaleBenchOptions, say: (line: stri
   const sagemaker = new LocalSageMaker({ store: new S3ObjectStore(server.client()), truthOf: () => undefined, log: () => undefined });
   const rows: string[][] = [];
   try {
-    await sagemaker.start();
+    const endpointUrl = await sagemaker.start();
     const workflow = await prepareLocalWorkflow({ training: { minSamples: 1 }, conversion: { maxConcurrency: 1 } }, server, {
-      settings: { stateMachineArn: STATE_MACHINE_ARN, quietSeconds: 10 }, environment: { SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen() },
+      settings: { stateMachineArn: STATE_MACHINE_ARN, quietSeconds: 10 },
+      // The evaluation after deploying calls the local endpoint; there is no CloudWatch here.
+      environment: { SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(), SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: endpointUrl, SEGPIPE_NO_CLOUDWATCH: '1' },
     });
     // The handlers' S3 client, loaded with the workflow's settings above: every request they make is counted.
     const { store: handlerStore } = await import('../../lambda/handlers/runtime');
@@ -220,7 +222,7 @@ async function importThroughMap(workflow: LocalWorkflow, uploader: S3Client, sag
     executionName: 'bench-import',
     waitSeconds: 1,
     tasks: {
-      ...sagemaker.tasks(),
+      ...sagemaker.tasks(workflow.definition),
       'Check training quota': async () => ({ message: 'bench: quota not checked' }),
       Notify: async () => ({ MessageId: 'bench' }),
       'Notify failure': async () => ({ MessageId: 'bench' }),
