@@ -15,7 +15,10 @@ describe('two local runs in one data folder', () => {
     for (const i of [0, 1]) {
       jest.resetModules();
       const { runLocally: run } = await import('../../../bin/local/local-run') as { runLocally: typeof runLocally };
-      results.push(await run({ images: 12, imageWidth: 96, imageHeight: 72, epochs: 8, dataDir, log: (l) => lines[i].push(l) }));
+      // The first with --keep, closed at once: it skips the idle wait, and the second run's clean-up is the one looked at.
+      const result = await run({ images: 12, imageWidth: 96, imageHeight: 72, epochs: 8, dataDir, keep: i === 0, log: (l) => lines[i].push(l) });
+      await result.close();
+      results.push(result);
     }
   }, 240_000);
 
@@ -30,10 +33,10 @@ describe('two local runs in one data folder', () => {
   });
 
   test('the clean-up sweeps as a dry run, so the endpoint stays for the next run; nothing is announced as deleted', () => {
-    const cleanup = results[0].cleanup!;
+    const cleanup = results[1].cleanup!;
     expect(cleanup.dryRun).toBe(true);
     expect(cleanup.deleted).toContainEqual({ kind: 'endpoint', name: 'segpipe-endpoint', reason: expect.stringMatching(/^idle: no invocations/) });
-    for (const d of cleanup.deleted) expect(lines[0]).toContain(`  clean-up would delete ${d.kind} ${d.name}: ${d.reason}`);
+    for (const d of cleanup.deleted) expect(lines[1]).toContain(`  clean-up would delete ${d.kind} ${d.name}: ${d.reason}`);
     expect(readFileSync(join(dataDir, 'notifications.log'), 'utf8')).not.toContain('Segpipe Resource Deleted');
     expect(existsSync(join(dataDir, 'sagemaker.json'))).toBe(true);
   });
