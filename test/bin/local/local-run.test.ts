@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { predictCommand } from '../../../bin/commands/predict';
 import { parseS3Uri } from '../../../lambda/convert/object-store';
 import { createS3Client } from '../../../lambda/convert/s3-object-store';
-import { LocalRunResult, runLocally } from '../../../bin/local/local-run';
+import type { LocalRunOptions, LocalRunResult, runLocally } from '../../../bin/local/local-run';
 import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';
 import { runCommand } from '../../helpers/cli';
 import { readMasksWithPil } from '../../helpers/pil';
@@ -14,12 +14,25 @@ import { readMasksWithPil } from '../../helpers/pil';
 /** `segpipe predict <args>`, parsed and run in this process against the local endpoint. */
 const predict = (...args: string[]) => runCommand(predictCommand(), args);
 
-describe('the local run, --keep', () => {
-  let result: LocalRunResult;
-  const lines: string[] = [];
+/**
+ * Two local runs in one data folder, as a user would run `segpipe local` twice: the first with --keep
+ * (looked at while it serves, then closed, which also skips its idle wait), the second meeting the
+ * first one's endpoint as its champion. The handlers read their settings and S3 endpoint once, when
+ * loaded, so each run loads them again (jest.resetModules), as a second process would.
+ */
+const dataDir = mkdtempSync(join(tmpdir(), 'segpipe-local-test-'));
+async function localRun(options: Omit<LocalRunOptions, 'dataDir'>): Promise<LocalRunResult> {
+  jest.resetModules();
+  const { runLocally: run } = await import('../../../bin/local/local-run') as { runLocally: typeof runLocally };
+  return run({ ...options, dataDir });
+}
 
+let result: LocalRunResult;
+const lines: string[] = [];
+
+describe('the local run, --keep', () => {
   beforeAll(async () => {
-    result = await runLocally({ images: 16, imageWidth: 96, imageHeight: 72, epochs: 8, keep: true, dataDir: mkdtempSync(join(tmpdir(), 'segpipe-local-test-')), log: (l) => lines.push(l) });
+    result = await localRun({ images: 16, imageWidth: 96, imageHeight: 72, epochs: 8, keep: true, log: (l) => lines.push(l) });
   }, 180_000);
   afterAll(async () => result?.close());
 
@@ -120,5 +133,47 @@ describe('the local run, --keep', () => {
     const unknown = await predict('--endpoint', 'nope', '--endpoint-url', result.endpointUrl!, '--out', work, jpeg);
     expect(unknown.stderr).toBe(`${jpeg}: Endpoint nope of account 123456789012 not found.\n`);
     expect(unknown.error?.message).toBe('1 of 1 images failed');
+  });
+
+  test('evaluates its model alone on the endpoint it creates, and prints the report\'s path', () => {
+    expect(result.report!.evaluation).toMatchObject({ promote: true, challenger: { variant: expect.stringMatching(/^segpipe-variant-local-demo-1-/) } });
+    expect(result.report!.evaluation!.champion).toBeUndefined();
+    expect(result.evaluationReportPath).toBe(join(dataDir, 'evaluation', 'report.html'));
+    expect(lines).toContain(`  evaluation report: ${result.evaluationReportPath} (in S3: ${result.report!.evaluation!.reportUri})`);
+    expect(lines.join('\n')).toMatch(/▸ Evaluate model\n/);
+  });
+});
+
+describe('a second local run in the same data folder', () => {
+  let second: LocalRunResult;
+  const secondLines: string[] = [];
+
+  beforeAll(async () => {
+    second = await localRun({ images: 12, imageWidth: 96, imageHeight: 72, epochs: 8, log: (l) => secondLines.push(l) });
+    await second.close();
+  }, 180_000);
+
+  test('the clean-up sweeps as a dry run, so the endpoint stays for the next run; nothing is announced as deleted', () => {
+    const cleanup = second.cleanup!;
+    expect(cleanup.dryRun).toBe(true);
+    expect(cleanup.deleted).toContainEqual({ kind: 'endpoint', name: 'segpipe-endpoint', reason: expect.stringMatching(/^idle: no invocations/) });
+    for (const d of cleanup.deleted) expect(secondLines).toContain(`  clean-up would delete ${d.kind} ${d.name}: ${d.reason}`);
+    expect(readFileSync(join(dataDir, 'notifications.log'), 'utf8')).not.toContain('Segpipe Resource Deleted');
+    expect(existsSync(join(dataDir, 'sagemaker.json'))).toBe(true);
+  });
+
+  test('the second meets the first one\'s endpoint and decides between champion and challenger on the same images', () => {
+    expect(second.status).toBe('SUCCEEDED');
+    const output = secondLines.join('\n');
+    expect(output).toMatch(/LOCAL STAND-IN hosting: endpoint segpipe-endpoint from an earlier run serves segpipe-model-local-demo-1-/);
+    for (const state of ['Add challenger', 'Evaluate champion and challenger']) expect(output).toContain(`▸ ${state}\n`);
+    const evaluation = second.report!.evaluation!;
+    expect(evaluation.champion!.variant).toBe(result.report!.evaluation!.challenger.variant);
+    expect(evaluation.challenger.variant).toMatch(/^segpipe-variant-local-demo-2-/);
+    const deserves = evaluation.challenger.miou >= 0.5 && evaluation.challenger.miou >= evaluation.champion!.miou - 0.01;
+    expect({ promote: evaluation.promote, status: second.report!.status }).toEqual({ promote: deserves, status: deserves ? 'deployed' : 'not-promoted' });
+    expect(output).toContain(`  evaluation on the endpoint: ${deserves ? 'promoted' : 'not promoted'}: challenger ${evaluation.challenger.variant} mIoU`);
+    const metrics = JSON.parse(readFileSync(join(dataDir, 'evaluation', 'metrics.json'), 'utf8'));
+    expect(metrics.variants.map((v: { role: string }) => v.role)).toEqual(['champion', 'challenger']);
   });
 });
