@@ -97,6 +97,8 @@ function instanceType(types: readonly string[], what: string, readme: string) {
   return field(z.enum(types as [string, ...string[]], { error: (issue) => allowedFor(issue.input) }), readme);
 }
 
+const READ_LOCATION_ALLOWED = 'an S3 bucket name, optionally followed by / and a key prefix without *, ?, control characters or . and .. segments';
+
 const LABEL_CLASSES_ALLOWED = 'unique non-empty names of at most 256 characters, at most 253 of them and 3072 characters as JSON, not `BACKGROUND`';
 /**
  * The algorithm's `num_classes` is at most 254 and counts the background (SageMaker Developer Guide,
@@ -279,12 +281,23 @@ const segpipeConfigSchema = group({
   import: group({
     readBuckets: field(
       z.array(
-        z.string({ error: 'an S3 bucket name' }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)'),
-        { error: 'an array of S3 bucket names' },
+        // A prefix ends the grant's ARN: IAM's wildcards in it would widen it, `..` segments would mislead.
+        z.string({ error: READ_LOCATION_ALLOWED }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^*?\u0000-\u001f\u007f]*)?$/, READ_LOCATION_ALLOWED)
+          .refine((location) => !location.split('/').slice(1).some((segment) => segment === '.' || segment === '..'), READ_LOCATION_ALLOWED),
+        { error: `an array of ${READ_LOCATION_ALLOWED}s` },
       ),
-      'S3 bucket names',
+      'S3 bucket names, each optionally followed by `/` and a key prefix (`my-bucket`, `my-bucket/exports/`)',
     ).default([])
-      .describe('Other buckets that imported exports (`labeled/<batch>/`) may refer to; granted read-only. References elsewhere are reported per item.'),
+      .describe('Other S3 locations that imported exports (`labeled/<batch>/`) may refer to: a whole bucket, or its keys under a prefix; granted read-only. References elsewhere are reported per item.'),
+    readBucketOwners: field(
+      z.record(
+        z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+        z.string({ error: 'a 12-digit AWS account id' }).regex(/^[0-9]{12}$/, 'a 12-digit AWS account id'),
+        { error: 'an object of bucket names and 12-digit account ids' },
+      ),
+      'bucket names of `readBuckets` and 12-digit account ids',
+    ).default({})
+      .describe('The account that owns each `readBuckets` bucket of another account; every other one must be the stack\'s account\'s (reads of a bucket another account owns are refused, `s3:ResourceAccount`).'),
   }).prefault({}),
   storage: storage.prefault({}),
   logging: logging.prefault({}),
@@ -316,6 +329,13 @@ const segpipeConfigSchema = group({
     const { spot, maxRuntimeSeconds } = config.training ?? {};
     if (spot === true && typeof maxRuntimeSeconds === 'number' && maxRuntimeSeconds * SPOT_WAIT_FACTOR > MAX_TRAINING_SECONDS) {
       problem(['training', 'maxRuntimeSeconds'], `an integer from 60 to ${MAX_TRAINING_SECONDS / SPOT_WAIT_FACTOR} with training.spot (a spot job may wait ${SPOT_WAIT_FACTOR} times its runtime, MaxWaitTimeInSeconds, and that wait may not exceed the 28-day training maximum, ${MAX_TRAINING_SECONDS})`);
+    }
+    const { readBuckets, readBucketOwners } = (config as { import?: Record<string, unknown> }).import ?? {};
+    if (Array.isArray(readBuckets) && isPlainObject(readBucketOwners)) {
+      const buckets = new Set(readBuckets.map((location) => String(location).split('/')[0]));
+      for (const bucket of Object.keys(readBucketOwners).filter((b) => !buckets.has(b))) {
+        problem(['import', 'readBucketOwners', bucket], `a bucket that import.readBuckets lists (it lists ${[...buckets].join(', ') || 'none'})`);
+      }
     }
     const { encryption, kmsKeyArn } = config.storage ?? {};
     if (kmsKeyArn !== undefined && encryption !== 'kms') problem(['storage', 'kmsKeyArn'], 'nothing unless storage.encryption is "kms"');

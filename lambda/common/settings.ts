@@ -22,6 +22,13 @@ const costSettings = z.strictObject({
   budgetUsd: z.number().positive().optional(),
 });
 
+/** Where a conversion may read besides its run's own prefixes (`SourceAllowListSettings` of `lambda/convert/source-allow-list.ts`). */
+const conversionSources = {
+  inboxBucket: name,
+  /** `import.readBuckets`: `bucket` or `bucket/prefix`. */
+  readLocations: z.array(name),
+};
+
 /** Each handler's settings, by its file name under `lambda/handlers/`. */
 export const HANDLER_SETTINGS = {
   'start-run': z.strictObject({ artifactsBucket: name, stateMachineArn: name }),
@@ -32,8 +39,8 @@ export const HANDLER_SETTINGS = {
   }),
   'check-quota': z.strictObject({ trainingInstanceType: name, spot: z.boolean() }),
   'check-budget': costSettings,
-  'plan-conversion': z.strictObject({ artifactsBucket: name, inboxBucket: name, labelClasses, chunkEntries: z.int().positive() }),
-  'convert-chunk': z.strictObject({ artifactsBucket: name, inboxBucket: name, validationFraction: z.number().gt(0).lt(1), splitSeed: name }),
+  'plan-conversion': z.strictObject({ artifactsBucket: name, ...conversionSources, labelClasses, chunkEntries: z.int().positive() }),
+  'convert-chunk': z.strictObject({ artifactsBucket: name, ...conversionSources, validationFraction: z.number().gt(0).lt(1), splitSeed: name }),
   'assemble-channels': z.strictObject({ artifactsBucket: name, minTrainingSamples: z.int().positive(), maxFailedChunkPercent: z.number().min(0).max(100) }),
   'run-ended': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1), labeling: z.boolean(), topicArn: name }),
   'evaluate-variants': z.strictObject({

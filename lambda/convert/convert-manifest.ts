@@ -5,7 +5,7 @@ import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRe
 import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
 import { ClassIndexMask, ColourIndex, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from './mask';
 import { Split, outputNameFor, splitFor } from './naming';
-import { ObjectNotFoundError, ObjectStore } from './object-store';
+import { ObjectNotFoundError, ObjectStore, ReadRefusedError } from './object-store';
 import { manifestReader } from './readers/ground-truth';
 import { IndexedShape, paintShapes } from './shapes';
 
@@ -283,6 +283,7 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
       const result = await convertItem(item, mask, name, split, options, limits).catch((err: unknown) => {
         if (err instanceof ItemSkipped) return err.message;
         if (err instanceof ObjectNotFoundError) return err.message;
+        if (err instanceof ReadRefusedError) return err.message;
         if (isSourceReadError(err)) return `cannot read a source: ${(err as Error).message}`;
         throw err;
       });
@@ -538,6 +539,7 @@ async function readStart(ref: ObjectRef, what: string, maxBytes: number): Promis
     try {
       start = await store.readStart(location, maxBytes);
     } catch (err) {
+      if (err instanceof ReadRefusedError) throw new ItemSkipped(`${what} ${err.message}`);
       throw new ItemSkipped(`${what} ${location} cannot be read: ${(err as Error).message}`);
     }
     if (start === undefined) continue;

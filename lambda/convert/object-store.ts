@@ -30,6 +30,20 @@ export interface ObjectStore {
   copyFrom(source: ObjectStore, from: string, to: string, contentType: string): Promise<void>;
   /** Appends a path segment to a location. */
   join(location: string, ...segments: string[]): string;
+  /**
+   * The store that holds `location` for a server-side copy: a store that checks reads answers with the
+   * store it wraps, once `location` passes its check.
+   * @default - the store itself
+   */
+  copySourceOf?(location: string): ObjectStore;
+}
+
+/** A location a store will not read (outside what it may read): reported per item, like a missing file. */
+export class ReadRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReadRefusedError';
+  }
 }
 
 /** A location that does not exist; the converter reports it per item. */

@@ -99,7 +99,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async copyFrom(source: ObjectStore, from: string, to: string, contentType: string): Promise<void> {
-    if (!(source instanceof S3ObjectStore) || source.client !== this.client) {
+    const origin = source.copySourceOf?.(from) ?? source;
+    if (!(origin instanceof S3ObjectStore) || origin.client !== this.client) {
       await this.write(to, await source.read(from), contentType);
       return;
     }

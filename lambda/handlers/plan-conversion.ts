@@ -1,4 +1,5 @@
 import { ConversionPlan, planConversion } from '../workflow/dataset';
+import { sourceAllowList } from '../convert/source-allow-list';
 import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 
@@ -8,7 +9,7 @@ const settings = readHandlerSettings('plan-conversion');
 export async function handler(event: { runId: string; export: string; batch?: string }): Promise<ConversionPlan> {
   const plan = await planConversion({
     store, bucket: settings.artifactsBucket, export: event.export, batch: event.batch, inboxBucket: settings.inboxBucket,
-    configuredClasses: settings.labelClasses, chunkEntries: settings.chunkEntries,
+    allowList: sourceAllowList(settings, event), configuredClasses: settings.labelClasses, chunkEntries: settings.chunkEntries,
   });
   logger.info('conversion planned', { runId: event.runId, format: plan.format, entries: plan.entries, chunks: plan.chunks.length, classes: plan.classes });
   return plan;

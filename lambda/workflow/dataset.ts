@@ -1,6 +1,7 @@
 import { ConversionReport, ConvertedItem, SkippedItem, convertExport, surveyExport } from '../convert/convert-manifest';
 import { OpenedExport, openExport } from '../convert/export-input';
 import { ObjectStore } from '../convert/object-store';
+import { AllowListedStore, SourceAllowList } from '../convert/source-allow-list';
 import { readPngDirect } from '../convert/png-reader';
 import { forEachLimited } from '../common/concurrency';
 import { plainText } from '../common/untrusted-text';
@@ -43,12 +44,18 @@ export interface ExportLocation {
   /** The batch whose `images/<batch>/` holds the images the export names but does not contain. */
   readonly batch?: string;
   readonly inboxBucket?: string;
+  /** What the run may read (`sourceAllowList`): the export and every address it names are checked against it first. */
+  readonly allowList: SourceAllowList;
 }
 
-/** Opens an export on S3 (a zip is read in place with ranged GETs), images looked for in the batch too. */
+/**
+ * Opens an export on S3 (a zip is read in place with ranged GETs), images looked for in the batch too;
+ * every read, of the export and of what it names, only under the run's allow-list.
+ */
 function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promise<OpenedExport> {
+  const sources = new AllowListedStore(store, location.allowList);
   const fallbackImages = location.batch !== undefined && location.inboxBucket ? s3Uri(location.inboxBucket, `${IMAGES_PREFIX}${location.batch}/`) : undefined;
-  return openExport({ input: location.export, local: store, s3: store, sources: store, fallbackImages });
+  return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages });
 }
 
 /**

@@ -30,6 +30,17 @@ export function s3ConsoleUrl(bucket: string, key: string, region: string): strin
   return `https://console.aws.amazon.com/s3/object/${encodeURIComponent(bucket)}?region=${encodeURIComponent(region)}&bucketType=general&prefix=${encodeURIComponent(key)}`;
 }
 
+/**
+ * The parts of every run's keys, as IAM patterns under the artifacts bucket (`runs/*\/labeling/output/`):
+ * a role that needs one part of runs gets that part, not all of `runs/`.
+ */
+export const RUN_PATHS = {
+  labeling: `${RUNS_PREFIX}*/labeling/`,
+  labelingOutput: `${RUNS_PREFIX}*/labeling/output/`,
+  conversion: `${RUNS_PREFIX}*/conversion/`,
+  channels: `${RUNS_PREFIX}*/channels/`,
+} as const;
+
 /** The keys of one run under the artifacts bucket. */
 export function runLayout(runId: string) {
   const run = `${RUNS_PREFIX}${runId}/`;

@@ -1,12 +1,13 @@
-import { Arn, Duration, Stack } from 'aws-cdk-lib';
+import { Arn, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pickCostSettings } from '../../lambda/cost/estimate';
 import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
+import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { endpointName } from '../../lambda/workflow/names';
-import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
 import { HandlerFunction, sharpLayer } from '../handler-function';
 
@@ -56,11 +57,13 @@ export class WorkflowFunctions {
       trainingInstanceType: config.training.instanceType, spot: config.training.spot,
     });
     this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config));
+    // Where the conversion may read (lambda/convert/source-allow-list.ts), besides the run's own prefixes.
+    const sources = { inboxBucket: inboxBucket.bucketName, readLocations: [...config.import.readBuckets] };
     this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: reads the labels\' export once, fixes the class order, cuts it into chunks', {
-      ...artifacts, inboxBucket: inboxBucket.bucketName, labelClasses: [...config.labelClasses], chunkEntries: config.conversion.chunkEntries,
+      ...artifacts, ...sources, labelClasses: [...config.labelClasses], chunkEntries: config.conversion.chunkEntries,
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
     this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts a chunk of the labels\' export into the dataset', {
-      ...artifacts, inboxBucket: inboxBucket.bucketName, validationFraction: config.split.validationFraction, splitSeed: config.split.seed,
+      ...artifacts, ...sources, validationFraction: config.split.validationFraction, splitSeed: config.split.seed,
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
     this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: writes and checks the run\'s channel manifests', {
       ...artifacts, minTrainingSamples: config.training.minSamples, maxFailedChunkPercent: config.conversion.maxFailedChunkPercent,
@@ -91,13 +94,14 @@ export class WorkflowFunctions {
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
     allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
-    allow(planConversion.role, ['s3:GetObject'], [objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    // The conversion reads a run's labeling output, never the rest of runs/ (RUN_PATHS).
+    allow(planConversion.role, ['s3:GetObject'], [objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(planConversion.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX)]);
-    allow(convertChunk.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
-    allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
-    allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(convertChunk.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput)]);
+    allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, RUN_PATHS.conversion)]);
+    allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(prepareRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
-    allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, RUN_PATHS.channels), objects(artifactsBucket, DATASETS_PREFIX)]);
     // The run's channel manifests (runs/) list the dataset's images and masks (datasets/); the report goes to runs/.
     allow(evaluateVariants.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(evaluateVariants.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
@@ -115,13 +119,16 @@ export class WorkflowFunctions {
     allow(snapshotBatch.role, ['s3:PutObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     // Service Quotas reads take no resource narrower than the service's quotas.
     allow(checkQuota.role, ['servicequotas:ListServiceQuotas'], ['*']);
-    // Imported manifests may refer to the buckets the configuration lists: read-only.
-    for (const name of props.config.import.readBuckets) {
-      const bucket = s3.Bucket.fromBucketName(scope, `ReadBucket-${name}`, name);
-      for (const fn of [convertChunk]) {
-        allow(fn.role, ['s3:GetObject'], [bucket.arnForObjects('*')]);
-        allow(fn.role, ['s3:ListBucket'], [bucket.bucketArn]);
-      }
+    // Imported manifests may refer to the locations the configuration lists: read-only, only by the
+    // converter (the channels are assembled from the dataset), and only in a bucket of the expected
+    // account, so that a bucket deleted and re-created by someone else is not read.
+    const { readBuckets, readBucketOwners } = props.config.import;
+    for (const location of readBuckets) {
+      const { bucket: name, prefix } = parseReadLocation(location);
+      const bucket = s3.Bucket.fromBucketName(scope, `ReadBucket-${location}`, name);
+      const owner = { StringEquals: { 's3:ResourceAccount': readBucketOwners[name] ?? Aws.ACCOUNT_ID } };
+      allow(convertChunk.role, ['s3:GetObject'], [bucket.arnForObjects(`${prefix}*`)], owner);
+      allow(convertChunk.role, ['s3:ListBucket'], [bucket.bucketArn], { ...owner, ...(prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : {}) });
     }
     // A missing key answers 403 instead of 404 without ListBucket; the converter reports missing files by name.
     for (const fn of [planConversion, convertChunk, assembleChannels]) {

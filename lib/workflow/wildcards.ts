@@ -2,7 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { parseReadLocation } from '../../lambda/convert/source-allow-list';
+import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
 import { HandlerFunction } from '../handler-function';
 import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from '../nag';
 
@@ -11,7 +12,7 @@ export interface WorkflowWildcardsProps {
   readonly artifactsBucket: s3.IBucket;
   /** Lower-case prefix of every SageMaker resource the workflow creates. */
   readonly resourcePrefix: string;
-  /** Buckets imported manifests may refer to (`import.readBuckets`). */
+  /** Locations imported manifests may refer to (`import.readBuckets`: `bucket` or `bucket/prefix`). */
   readonly readBuckets: readonly string[];
   readonly stateMachine: sfn.StateMachine;
   readonly functions: HandlerFunction[];
@@ -35,9 +36,16 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     [`Resource::${artifacts}/${RUNS_PREFIX}*`]: 'Each run writes and reads its own keys under runs/<run-id>/; run ids are made per execution, so the prefix is the narrowest fixed scope.',
     [`Resource::${artifacts}/${DATASETS_PREFIX}*`]: 'The dataset accumulates converted items under datasets/, one key per item; the prefix is the narrowest fixed scope.',
     [`Resource::${artifacts}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
-    ...Object.fromEntries(props.readBuckets.map((name) => [
-      `Resource::arn:<AWS::Partition>:s3:::${name}/*`, `import.readBuckets lists ${name}: imported manifests may refer to any of its objects (read-only).`,
-    ])),
+    [`Resource::${artifacts}/${RUN_PATHS.labelingOutput}*`]: 'Ground Truth writes a run\'s labeling output under runs/<run-id>/labeling/output/; the conversion reads only there, and each read is checked against the run\'s own prefix first (lambda/convert/source-allow-list.ts).',
+    [`Resource::${artifacts}/${RUN_PATHS.conversion}*`]: 'Each chunk of a run\'s conversion writes its report under runs/<run-id>/conversion/, which the channel assembly reads.',
+    [`Resource::${artifacts}/${RUN_PATHS.channels}*`]: 'The channel assembly writes a run\'s channels under runs/<run-id>/channels/; run ids are made per execution.',
+    ...Object.fromEntries(props.readBuckets.map((location) => {
+      const { bucket, prefix } = parseReadLocation(location);
+      return [
+        `Resource::arn:<AWS::Partition>:s3:::${bucket}/${prefix}*`,
+        `import.readBuckets lists ${location}: imported manifests may refer to its objects (read-only, in a bucket of the expected account, each read checked against the run's allow-list first).`,
+      ];
+    })),
     [`Resource::${artifacts}/${MODELS_PREFIX}*`]: 'Training writes, and endpoints read, model artifacts under models/<run-id>/; run ids are made per execution.',
     'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints, sagemaker:ListTags, servicequotas:ListServiceQuotas, cloudwatch:ListMetrics and cloudwatch:GetMetricData (the evaluation reads training curves), and cloudwatch:PutMetricData limited by a namespace condition.',
     ...KMS_GRANT_FINDINGS,

@@ -93,8 +93,12 @@ describe('resolveConfig validation', () => {
     [{ storage: { scratchExpirationDays: 0 } }, /storage\.scratchExpirationDays: received 0/],
     [{ storage: { retainOnDelete: 'no' } }, /storage\.retainOnDelete: received "no"/],
     [{ batch: { quietSeconds: 1 } }, /batch\.quietSeconds: received 1; allowed: an integer from 10 to 86400/],
-    [{ import: { readBuckets: ['ok-bucket', 'Not_A_Bucket'] } }, /import\.readBuckets\.1: received "Not_A_Bucket"; allowed: an S3 bucket name \(3 to 63/],
-    [{ import: { readBuckets: 'bucket' } }, /import\.readBuckets: received "bucket"; allowed: an array of S3 bucket names/],
+    [{ import: { readBuckets: ['ok-bucket', 'Not_A_Bucket'] } }, /import\.readBuckets\.1: received "Not_A_Bucket"; allowed: an S3 bucket name, optionally followed by \/ and a key prefix/],
+    [{ import: { readBuckets: 'bucket' } }, /import\.readBuckets: received "bucket"; allowed: an array of an S3 bucket name/],
+    [{ import: { readBuckets: ['ok-bucket/exports/*'] } }, /import\.readBuckets\.0: received "ok-bucket\/exports\/\*"; allowed: .*without \*, \?/],
+    [{ import: { readBuckets: ['ok-bucket/exports/../secrets/'] } }, /import\.readBuckets\.0: received "ok-bucket\/exports\/\.\.\/secrets\/"; allowed: .*\.\. segments/],
+    [{ import: { readBuckets: ['ok-bucket'], readBucketOwners: { 'ok-bucket': '1234' } } }, /import\.readBucketOwners\.ok-bucket: received "1234"; allowed: a 12-digit AWS account id/],
+    [{ import: { readBuckets: ['ok-bucket'], readBucketOwners: { 'other-bucket': '123456789012' } } }, /import\.readBucketOwners\.other-bucket: received "123456789012"; allowed: a bucket that import\.readBuckets lists \(it lists ok-bucket\)/],
     [{ workforce: { type: 'none', workers: 3 } }, /workforce\.workers: unknown field \(received 3\); known fields here: type, workteamArn, .*taskAvailabilityLifetimeSeconds/],
     ['{}', /segpipe: received "\{\}"; allowed: an object/],
     [{ trainig: {} }, /trainig: unknown field \(received \{\}\); known fields here: labelClasses, workforce/],
@@ -195,7 +199,7 @@ describe('configuration reference', () => {
     const leaves = (obj: object, prefix = ''): string[] =>
       Object.entries(obj).flatMap(([key, value]) => {
         const path = prefix ? `${prefix}.${key}` : key;
-        const isGroup = typeof value === 'object' && value !== null && !Array.isArray(value) && path !== 'training.hyperparameters';
+        const isGroup = typeof value === 'object' && value !== null && !Array.isArray(value) && path !== 'training.hyperparameters' && path !== 'import.readBucketOwners';
         return isGroup ? leaves(value, path) : [path];
       });
     const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10, workforce: { publicTaskPriceUsd: 0.84, workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' }, storage: { encryption: 'kms', kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } });

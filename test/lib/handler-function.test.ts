@@ -26,8 +26,8 @@ describe('each Lambda receives its own settings, as one JSON value its handler a
     expect(byName['assemble-channels']).toEqual({ artifactsBucket: expect.any(String), minTrainingSamples: 4, maxFailedChunkPercent: 0 });
     expect(byName['check-batch']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), quietSeconds: 30 });
     expect(byName['check-quota']).toEqual({ trainingInstanceType: 'ml.p3.2xlarge', spot: true });
-    expect(byName['convert-chunk']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), validationFraction: 0.2, splitSeed: 'segpipe' });
-    expect(byName['plan-conversion']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), labelClasses: ['turtle'], chunkEntries: 2000 });
+    expect(byName['convert-chunk']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), readLocations: [], validationFraction: 0.2, splitSeed: 'segpipe' });
+    expect(byName['plan-conversion']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), readLocations: [], labelClasses: ['turtle'], chunkEntries: 2000 });
     expect(byName['prepare-run']).toEqual({ artifactsBucket: expect.any(String), resourcePrefix: 'segpipe', workforce: 'none', labelClasses: ['turtle'] });
     expect(byName['check-budget']).toMatchObject({ budgetUsd: 20, training: { instanceType: 'ml.p3.2xlarge', maxRuntimeSeconds: 3600, spot: true } });
   });

@@ -202,6 +202,46 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect((await report('imported-1')).classes).toEqual(['BACKGROUND', 'turtle', 'rock']);
   });
 
+  test('import: a hostile manifest\'s lines outside the run\'s allow-list are skipped with their reason, never read', async () => {
+    const client = harness.server.client();
+    const classes = labelingClasses(['turtle', 'rock']);
+    const put = async (bucket: string, key: string, body: Buffer | string) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    const pair = async (seed: number, image: [string, string], mask: [string, string]) => {
+      const scene = renderSyntheticScene(seed, 64, 48);
+      await put(...image, await sceneToJpeg(scene));
+      await put(...mask, groundTruthMaskPng(scene.classIndices, 64, 48, classes));
+      return JSON.stringify(groundTruthManifestLine({ source: `s3://${image[0]}/${image[1]}`, mask: `s3://${mask[0]}/${mask[1]}`, attribute: 'old-job-ref', jobName: 'old-job', classes }));
+    };
+    const lines: string[] = [];
+    for (let i = 0; i < 6; i++) lines.push(await pair(900 + i, [INBOX_BUCKET, `images/hostile/${i}.jpg`], [INBOX_BUCKET, `labeled/hostile/masks/${i}.png`]));
+    // Valid pairs the import may not read: another batch's upload, the models, the batches' state, a `..` way out.
+    lines.push(await pair(910, [INBOX_BUCKET, 'labeled/someone-else/private.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/private.png']));
+    lines.push(await pair(911, [INBOX_BUCKET, 'images/hostile/ok-image.jpg'], [ARTIFACTS_BUCKET, 'models/secret-mask.png']));
+    lines.push(await pair(912, [ARTIFACTS_BUCKET, 'batches/secret.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/other.png']));
+    lines.push(await pair(913, [INBOX_BUCKET, 'images/../labeled/someone-else/private.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/dots.png']));
+    await put(INBOX_BUCKET, 'labeled/hostile/output.manifest', lines.join('\n'));
+    client.destroy();
+    const { tasks } = fakes(harness, truth, { endpointExists: true });
+    const outcome = await harness.run({ input: { batch: 'hostile', manifest: `s3://${INBOX_BUCKET}/labeled/hostile/output.manifest` }, executionName: 'hostile-import-1', fakes: tasks });
+    expect(outcome.status).toBe('SUCCEEDED');
+    const conversion = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/conversion/report.json`)).toString('utf8'));
+    expect(conversion.converted).toBe(6);
+    const allowed = `(s3://${INBOX_BUCKET}/images/, s3://${INBOX_BUCKET}/labeled/hostile/, s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/labeling/output/)`;
+    expect(conversion.skippedItems).toEqual([
+      { line: 7, source: `s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg`, reason: `image "s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg" is outside what this run may read ${allowed}` },
+      { line: 8, source: `s3://${INBOX_BUCKET}/images/hostile/ok-image.jpg`, reason: `mask "s3://${ARTIFACTS_BUCKET}/models/secret-mask.png" is outside what this run may read ${allowed}` },
+      { line: 9, source: `s3://${ARTIFACTS_BUCKET}/batches/secret.jpg`, reason: `image "s3://${ARTIFACTS_BUCKET}/batches/secret.jpg" is outside what this run may read ${allowed}` },
+      { line: 10, source: `s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg`, reason: `image "s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg" is outside what this run may read ${allowed}` },
+    ]);
+  });
+
+  test('import: a manifest outside the batch\'s own labeled/<batch>/ is not read at all', async () => {
+    const { tasks } = fakes(harness, truth, { endpointExists: true });
+    const outcome = await harness.run({ input: { batch: 'hostile', manifest: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/report.json` }, executionName: 'hostile-import-2', fakes: tasks });
+    expect(outcome.status).toBe('FAILED');
+    expect((await report('hostile-import-2')).reason).toContain(`"s3://${ARTIFACTS_BUCKET}/runs/turtles-1/report.json" is outside what this run may read`);
+  });
+
   test('labeling failed: the run ends failed with the reason, nothing created', async () => {
     const images = await uploadBatch('doomed', 3, 700);
     const { tasks, calls } = fakes(harness, truth, { failLabeling: true });

@@ -25,7 +25,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     const classes = labelingClasses(['kelp', 'turtle', 'rock']);
     const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(groundTruthManifestLine({ source: `s3://in/${i}.jpg`, mask: `s3://in/${i}.png`, attribute: 'a-ref', jobName: 'j', classes })));
     await store.write(`s3://${bucket}/runs/r/output.manifest`, Buffer.from(`${lines.join('\n')}\n\nnot json\n`), 'application/x-ndjson');
-    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/r/output.manifest`, configuredClasses: ['turtle'], chunkEntries: 3 });
+    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/r/output.manifest`, allowList: [{ bucket, prefix: 'runs/r/' }], configuredClasses: ['turtle'], chunkEntries: 3 });
     expect(plan.classes).toEqual(['BACKGROUND', 'rock', 'turtle', 'kelp']);
     expect(plan).toMatchObject({ export: `s3://${bucket}/runs/r/output.manifest`, format: 'groundtruth', entries: 7 });
     expect(plan.chunks).toEqual([{ index: 0, first: 1, last: 3 }, { index: 1, first: 4, last: 6 }, { index: 2, first: 7, last: 7 }]);

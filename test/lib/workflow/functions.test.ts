@@ -2,7 +2,10 @@ import { statementsOf } from '../../helpers/stack';
 import { workflowStack } from '../../helpers/workflow-stack';
 
 /** The workflow's Lambdas and their grants (lib/workflow/functions.ts), with a customer key and a foreign bucket to import from. */
-const { template } = workflowStack({ storage: { encryption: 'kms' }, import: { readBuckets: ['old-labeling-output'] } });
+const { template } = workflowStack({
+  storage: { encryption: 'kms' },
+  import: { readBuckets: ['old-labeling-output', 'partner-exports/turtles/'], readBucketOwners: { 'partner-exports': '210987654321' } },
+});
 
 describe('workflow Lambdas', () => {
   test('Lambdas run on Node.js 22 or newer, and every log group keeps its logs a month', () => {
@@ -18,9 +21,32 @@ describe('workflow Lambdas', () => {
     }
   });
 
-  test('buckets listed in import.readBuckets are granted read-only to the converter, nothing else', () => {
+  test('locations listed in import.readBuckets are granted read-only to the converter alone, under their prefix, in their owner\'s bucket', () => {
     const statements = statementsOf(template, 'WorkflowConvertChunkRole');
-    const foreign = statements.filter((s) => JSON.stringify(s.Resource).includes('old-labeling-output'));
-    expect(foreign.flatMap((s) => [s.Action].flat()).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    const foreign = (bucket: string) => statements.filter((s) => JSON.stringify(s.Resource).includes(bucket));
+    const stackAccount = { StringEquals: { 's3:ResourceAccount': { Ref: 'AWS::AccountId' } } };
+    expect(foreign('old-labeling-output').map((s) => [s.Action, JSON.stringify(s.Resource), s.Condition])).toEqual([
+      ['s3:GetObject', expect.stringContaining(':s3:::old-labeling-output/*"'), stackAccount],
+      ['s3:ListBucket', expect.stringContaining(':s3:::old-labeling-output"'), stackAccount],
+    ]);
+    const partner = { StringEquals: { 's3:ResourceAccount': '210987654321' } };
+    expect(foreign('partner-exports').map((s) => [s.Action, JSON.stringify(s.Resource), s.Condition])).toEqual([
+      ['s3:GetObject', expect.stringContaining(':s3:::partner-exports/turtles/*"'), partner],
+      ['s3:ListBucket', expect.stringContaining(':s3:::partner-exports"'), { ...partner, StringLike: { 's3:prefix': ['turtles/*'] } }],
+    ]);
+    for (const role of ['WorkflowAssembleChannelsRole', 'WorkflowPlanConversionRole']) {
+      expect({ role, foreign: JSON.stringify(statementsOf(template, role)).match(/old-labeling-output|partner-exports/g) }).toEqual({ role, foreign: null });
+    }
+  });
+
+  test('the conversion reads a run\'s labeling output, not the rest of runs/; it writes its chunk reports, not the rest', () => {
+    const objects = (role: string, action: string) => statementsOf(template, role)
+      .filter((s) => [s.Action].flat().includes(action))
+      .flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)))
+      .filter((r) => r.includes('Artifacts'))
+      .map((r) => /"(\/[^"]*)"\]\]\}$/.exec(r)?.[1]);
+    expect(objects('WorkflowConvertChunkRole', 's3:GetObject')).toEqual(['/runs/*/labeling/output/*']);
+    expect(objects('WorkflowConvertChunkRole', 's3:PutObject').sort()).toEqual(['/datasets/*', '/runs/*/conversion/*']);
+    expect(objects('WorkflowPlanConversionRole', 's3:GetObject').sort()).toEqual(['/datasets/*', '/runs/*/labeling/output/*']);
   });
 });
