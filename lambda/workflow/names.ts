@@ -9,12 +9,21 @@ export function nameSafe(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
+/** Readable characters of the stack name a prefix keeps. */
+const PREFIX_READABLE = 12;
+/** Hex digits of the stack name's hash a prefix ends with. */
+const PREFIX_HASH = 8;
+
 /**
- * The stack's prefix for every SageMaker resource it creates. Lower-case, because SageMaker
- * lower-cases names in ARNs and the stack's IAM scopes its actions to `<prefix>-*`.
+ * The stack's prefix for every SageMaker resource it creates: the stack name's first characters, for
+ * people, and a hash of the whole name, so that no two stacks share one (`Segpipe` and `Segpipe-Dev`,
+ * or two names that only differ after their first characters or in case), and the stack's IAM, scoped
+ * to `<prefix>-*`, reaches only its own resources. Lower-case, because SageMaker lower-cases names in
+ * ARNs; at most 21 characters, leaving the rest of SageMaker's 63 to a run's names.
  */
 export function resourcePrefix(stackName: string): string {
-  return nameSafe(stackName).slice(0, 20).replace(/-+$/, '') || 'segpipe';
+  const readable = nameSafe(stackName).slice(0, PREFIX_READABLE).replace(/-+$/, '') || 'segpipe';
+  return `${readable}-${createHash('sha256').update(stackName).digest('hex').slice(0, PREFIX_HASH)}`;
 }
 
 export interface RunResourceNames {

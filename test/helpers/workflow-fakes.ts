@@ -1,8 +1,10 @@
+import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../bin/local/simulated-workforce';
 import { TaskHandler, allStates } from '../../bin/local/workflow-runner';
 import { ARTIFACTS_BUCKET, WorkflowHarness } from './workflow-harness';
 
-export const ENDPOINT = 'segpipe-endpoint';
+/** The endpoint of the harness's stack (`Segpipe`, lib/synthesize.ts). */
+export const ENDPOINT = endpointName(resourcePrefix('Segpipe'));
 /** What an existing endpoint serves before a run (`endpointExists`): an earlier run's config and model. */
 export const CHAMPION = { config: 'segpipe-config-previous', model: 'segpipe-model-previous', variant: 'AllTraffic' };
 

@@ -7,6 +7,7 @@ import { resolveConfig } from '../../lib/config';
 import { ALGORITHM_REGIONS, GROUND_TRUTH_REGIONS } from '../../lib/regions';
 import { SegpipeStack } from '../../lib/segpipe-stack';
 import { synthStack, testApp } from '../helpers/stack';
+import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 
 /**
  * The whole stack, as `cdk deploy` ships it: what SegpipeStack itself adds (the region table and
@@ -129,7 +130,7 @@ test('outputs give the buckets, the exact command that starts a run, the state m
   expect(outputs.StartRunCommand.Value).toEqual({
     'Fn::Join': ['', ['aws s3 sync ./my-images s3://', bucket('Inbox'), '/images/my-batch/']],
   });
-  expect(outputs.EndpointName.Value).toBe('segpipe-endpoint');
+  expect(outputs.EndpointName.Value).toBe(endpointName(resourcePrefix('Segpipe')));
   expect(JSON.stringify(outputs.StateMachineConsoleUrl.Value)).toContain('#/statemachines/view/');
   expect(outputs.NotificationTopicArn.Value).toEqual({ Ref: expect.stringMatching(/^WorkflowNotifications/) });
 });
