@@ -97,6 +97,7 @@ export class SegpipeStack extends Stack {
       endpointName: this.workflow.endpointName,
       stateMachine: this.workflow.stateMachine,
       topic: this.workflow.topic,
+      encryptionKey,
     });
     // On deletion the trigger goes first: no run starts while the tear-down stops the running ones.
     this.trigger.rule.node.addDependency(this.cleanup.tearDown);

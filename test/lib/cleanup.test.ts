@@ -76,6 +76,27 @@ describe('clean-up', () => {
     expect(actions.filter((a) => /^(s3|iam):/.test(a))).toEqual([]);
   });
 
+  test('the clean-up\'s failures go somewhere: both rules retry, then dead-letter into an encrypted, TLS-only queue, as do failed sweeps; an alarm watches it', () => {
+    const [[queueId, queue]] = Object.entries(template.findResources('AWS::SQS::Queue'));
+    expect(queueId).toMatch(/^CleanupDeadLetters/);
+    expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
+    for (const [rule, retries] of [['CleanupSchedule', 2], ['CleanupEndpointFailed', 4]] as const) {
+      expect({ rule, target: ruleOf(rule).Targets[0] }).toMatchObject({ rule, target: { RetryPolicy: { MaximumRetryAttempts: retries }, DeadLetterConfig: { Arn: queueArn } } });
+    }
+    const [asyncInvoke] = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(asyncInvoke.Properties.DestinationConfig).toEqual({ OnFailure: { Destination: queueArn } });
+    const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const statements = policy.Properties.PolicyDocument.Statement as { Effect: string; Principal: unknown; Condition?: unknown }[];
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } }));
+    const [alarm] = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarm.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+    });
+  });
+
   test('a delete-time custom resource stops the stack\'s jobs and deletes its tagged resources, before the clean-up goes', () => {
     const [[id, resource]] = Object.entries(template.findResources('Custom::SegpipeSageMakerTearDown'));
     expect(id).toMatch(/^CleanupTearDown/);
