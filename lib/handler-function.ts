@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerName, HandlerSettings, SETTINGS_VARIABLE } from '../lambda/common/settings';
+import { DataKeyAccess, grantDataKey } from './data-key';
 
 const REPO_ROOT = join(__dirname, '..');
 const NODE_MODULES = join(REPO_ROOT, 'node_modules');
@@ -71,10 +72,16 @@ export interface HandlerFunctionProps<N extends HandlerName> {
    */
   readonly memorySize?: number;
   /**
-   * Key the data is encrypted with; the function may use it.
+   * Key the data is encrypted with; the function may use it through S3 (`kms:ViaService`). A function
+   * that touches no object is given none.
    * @default - none
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * What the function does with `encryptionKey`'s data: a function that only reads objects only decrypts.
+   * @default 'encrypt-decrypt'
+   */
+  readonly keyAccess?: DataKeyAccess;
 }
 
 /**
@@ -118,6 +125,6 @@ export class HandlerFunction<N extends HandlerName = HandlerName> extends Constr
         target: 'node22',
       },
     });
-    if (props.encryptionKey) props.encryptionKey.grantEncryptDecrypt(this.role);
+    if (props.encryptionKey) grantDataKey(props.encryptionKey, this.role, props.keyAccess ?? 'encrypt-decrypt');
   }
 }

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
 import { DeadLetters } from './dead-letters';
 import { HandlerFunction } from './handler-function';
-import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from './nag';
+import { acknowledgeWildcards, nagArnOf } from './nag';
 
 export interface SegpipeTriggerProps {
   readonly inboxBucket: s3.IBucket;
@@ -55,6 +55,8 @@ export class SegpipeTrigger extends Construct {
       description: 'segpipe: starts one run per uploaded batch',
       settings: { artifactsBucket: artifactsBucket.bucketName, stateMachineArn: props.stateMachine.stateMachineArn },
       encryptionKey: props.encryptionKey,
+      // It only reads (the first byte of an upload, a batch's progress).
+      keyAccess: 'decrypt',
     });
     const reservedConcurrency = props.reservedConcurrency ?? 10;
     if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) throw new Error(`SegpipeTrigger: reservedConcurrency must be a whole number, at least 1 (received ${reservedConcurrency})`);
@@ -88,7 +90,6 @@ export class SegpipeTrigger extends Construct {
       [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',
       [`Resource::${nagArnOf(inboxBucket)}/${LABELED_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded manifest, whose key users choose under labeled/.',
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
-      ...KMS_GRANT_FINDINGS,
-    });
+      });
   }
 }

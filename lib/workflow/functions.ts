@@ -9,6 +9,7 @@ import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { endpointName } from '../../lambda/workflow/names';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
+import { DataKeyAccess } from '../data-key';
 import { HandlerFunction, sharpLayer } from '../handler-function';
 
 export interface WorkflowFunctionsProps {
@@ -44,19 +45,25 @@ export class WorkflowFunctions {
     const { config, inboxBucket, artifactsBucket, encryptionKey } = props;
     const layer = sharpLayer(scope, 'SharpLayer');
     const artifacts = { artifactsBucket: artifactsBucket.bucketName };
-    const handler = <N extends HandlerName>(id: string, name: N, description: string, settings: HandlerSettings<N>, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean } = {}) =>
-      new HandlerFunction(scope, id, { handler: name, description, settings, layers: extra.sharp ? [layer] : [], encryptionKey, ...extra });
+    // Each function gets the data key for what it does with objects: none when it touches none.
+    const handler = <N extends HandlerName>(id: string, name: N, description: string, settings: HandlerSettings<N>, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean; keyAccess?: DataKeyAccess | 'none' } = {}) => {
+      const { keyAccess, ...rest } = extra;
+      return new HandlerFunction(scope, id, {
+        handler: name, description, settings, layers: extra.sharp ? [layer] : [], ...rest,
+        ...(keyAccess === 'none' ? {} : { encryptionKey, keyAccess }),
+      });
+    };
     this.checkBatch = handler('CheckBatch', 'check-batch', 'segpipe: tells whether an uploaded batch has settled', {
       ...artifacts, inboxBucket: inboxBucket.bucketName, quietSeconds: config.batch.quietSeconds,
-    });
+    }, { keyAccess: 'decrypt' });
     this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken', { ...artifacts, inboxBucket: inboxBucket.bucketName });
     this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs', {
       ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.workforce.type, labelClasses: [...config.labelClasses],
     });
     this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid', {
       trainingInstanceType: config.training.instanceType, spot: config.training.spot,
-    });
-    this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config));
+    }, { keyAccess: 'none' });
+    this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config), { keyAccess: 'none' });
     // Where the conversion may read (lambda/convert/source-allow-list.ts), besides the run's own prefixes.
     const sources = { inboxBucket: inboxBucket.bucketName, readLocations: [...config.import.readBuckets] };
     this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: reads the labels\' export once, fixes the class order, cuts it into chunks', {

@@ -1,9 +1,11 @@
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { IMAGES_PREFIX, MODELS_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { DATASETS_PREFIX, IMAGES_PREFIX, MODELS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
+import { STACK_TAG_KEY } from '../../lambda/workflow/names';
+import { grantDataKey } from '../data-key';
 
 export interface SageMakerRolesProps {
   readonly inboxBucket: s3.IBucket;
@@ -19,12 +21,14 @@ export interface SageMakerRolesProps {
 
 /**
  * The roles SageMaker assumes for the workflow's jobs and endpoint, each reading and writing only
- * its prefixes. Made in the workflow's scope: their construct IDs are the stack's logical IDs.
+ * its prefixes, each assumable by SageMaker only on behalf of the stack's account (`aws:SourceAccount`,
+ * against the confused deputy). Made in the workflow's scope: their construct IDs are the stack's
+ * logical IDs.
  */
 export class SageMakerRoles {
-  /** Ground Truth labeling jobs: reads `images/`, reads and writes `runs/`. */
+  /** Ground Truth labeling jobs: read `images/` in the inbox, read and write `runs/<run-id>/labeling/`. */
   public readonly groundTruth: iam.Role;
-  /** Training jobs: read `runs/`, write `models/`. */
+  /** Training jobs: read the run's channels and the dataset they list, read and write `models/`. */
   public readonly training: iam.Role;
   /** Endpoints serving a trained model: read `models/`. */
   public readonly model: iam.Role;
@@ -35,16 +39,19 @@ export class SageMakerRoles {
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
-    const sagemakerPrincipal = new iam.ServicePrincipal('sagemaker.amazonaws.com');
+    const listing = (prefixes: string[]) => ({ StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } });
+    const sagemakerPrincipal = new iam.ServicePrincipal('sagemaker.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } });
 
     this.groundTruth = new iam.Role(scope, 'GroundTruthRole', { assumedBy: sagemakerPrincipal, description: 'segpipe: Ground Truth labeling jobs' });
-    allow(this.groundTruth, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(artifactsBucket, RUNS_PREFIX)]);
-    allow(this.groundTruth, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
-    allow(this.groundTruth, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
+    allow(this.groundTruth, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(artifactsBucket, RUN_PATHS.labeling)]);
+    allow(this.groundTruth, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labeling)]);
+    allow(this.groundTruth, ['s3:ListBucket'], [artifactsBucket.bucketArn], listing([RUN_PATHS.labeling]));
     this.training = new iam.Role(scope, 'TrainingRole', { assumedBy: sagemakerPrincipal, description: 'segpipe: training jobs' });
-    allow(this.training, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, MODELS_PREFIX)]);
+    // The channels (or the channel manifests) under runs/<run-id>/channels/ and the dataset items they
+    // list; models/ for a spot job's checkpoints, which it reads back after an interruption.
+    allow(this.training, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.channels), objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, MODELS_PREFIX)]);
     allow(this.training, ['s3:PutObject'], [objects(artifactsBucket, MODELS_PREFIX)]);
-    allow(this.training, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${MODELS_PREFIX}*`] } });
+    allow(this.training, ['s3:ListBucket'], [artifactsBucket.bucketArn], listing([RUN_PATHS.channels, DATASETS_PREFIX, MODELS_PREFIX]));
     this.model = new iam.Role(scope, 'ModelRole', { assumedBy: sagemakerPrincipal, description: 'segpipe: endpoints serving a trained model' });
     allow(this.model, ['s3:GetObject'], [objects(artifactsBucket, MODELS_PREFIX)]);
 
@@ -54,7 +61,12 @@ export class SageMakerRoles {
         Arn.format({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/${logPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
       ]);
       allow(role, ['cloudwatch:PutMetricData'], ['*'], { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } });
-      encryptionKey?.grantEncryptDecrypt(role);
+    }
+    if (encryptionKey) {
+      grantDataKey(encryptionKey, this.groundTruth, 'encrypt-decrypt');
+      grantDataKey(encryptionKey, this.training, 'encrypt-decrypt');
+      // Endpoints only read the model.
+      grantDataKey(encryptionKey, this.model, 'decrypt');
     }
     for (const role of [this.training, this.model]) {
       allow(role, ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], [imageRepository]);
@@ -78,27 +90,68 @@ export interface SageMakerCallsGrantProps {
   readonly encryptionKey?: kms.IKey;
 }
 
-/** What the state machine's SageMaker states need, scoped to the stack's resource-name prefix. */
+/**
+ * Step Functions' managed EventBridge rules through which a `.sync` state waits for its job. The
+ * training one is named in the Step Functions Developer Guide (IAM policies for SageMaker); the
+ * labeling one is not documented anywhere we found, so it is matched as the labeling rule of the
+ * same family, whatever its exact spelling.
+ */
+export const SYNC_EVENT_RULES = {
+  training: 'StepFunctionsGetEventsForSageMakerTrainingJobsRule',
+  labeling: 'StepFunctionsGetEventsForSageMaker*LabelingJob*',
+} as const;
+
+/**
+ * What the state machine's SageMaker states need, scoped to the stack's resource-name prefix, which
+ * no other stack shares (`resourcePrefix`): every create carries the stack's tag (`aws:RequestTag`),
+ * and every update, stop and delete needs it on the resource (`aws:ResourceTag`), as the clean-up's
+ * deletes do.
+ */
 export function grantSageMakerCalls(role: iam.IRole, props: SageMakerCallsGrantProps): void {
   const stack = Stack.of(role);
   const prefix = props.resourcePrefix;
   const arn = (resource: string, name: string) => Arn.format({ service: 'sagemaker', resource, resourceName: name }, stack);
-  const statements: [string[], string[]][] = [
-    [['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'], [arn('training-job', `${prefix}-*`)]],
-    [['sagemaker:CreateModel', 'sagemaker:DeleteModel'], [arn('model', `${prefix}-*`)]],
-    [['sagemaker:CreateEndpointConfig', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DescribeEndpointConfig'], [arn('endpoint-config', `${prefix}-*`)]],
-    [['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'], [arn('endpoint', props.endpointName), arn('endpoint-config', `${prefix}-*`)]],
+  const tagged = (kind: 'RequestTag' | 'ResourceTag') => ({ StringEquals: { [`aws:${kind}/${STACK_TAG_KEY}`]: stack.stackName } });
+  const [creating, owned] = [tagged('RequestTag'), tagged('ResourceTag')];
+  const trainingJobs = arn('training-job', `${prefix}-*`);
+  const labelingJobs = arn('labeling-job', `${prefix}-*`);
+  const models = arn('model', `${prefix}-*`);
+  const endpointConfigs = arn('endpoint-config', `${prefix}-*`);
+  const endpoint = arn('endpoint', props.endpointName);
+  const rule = (name: string) => Arn.format({ service: 'events', resource: 'rule', resourceName: name }, stack);
+  const statements: [string[], string[], Record<string, unknown>?][] = [
+    [['sagemaker:CreateTrainingJob'], [trainingJobs], creating],
+    [['sagemaker:DescribeTrainingJob'], [trainingJobs]],
+    [['sagemaker:StopTrainingJob'], [trainingJobs], owned],
+    [['sagemaker:CreateModel'], [models], creating],
+    [['sagemaker:DeleteModel'], [models], owned],
+    [['sagemaker:CreateEndpointConfig'], [endpointConfigs], creating],
+    [['sagemaker:DeleteEndpointConfig'], [endpointConfigs], owned],
+    [['sagemaker:DescribeEndpointConfig'], [endpointConfigs]],
+    [['sagemaker:CreateEndpoint'], [endpoint, endpointConfigs], creating],
+    [['sagemaker:UpdateEndpoint'], [endpoint, endpointConfigs], owned],
+    [['sagemaker:DescribeEndpoint'], [endpoint]],
     // Promotion moves the weights; a first model that falls short is deleted with its endpoint.
-    [['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint'], [arn('endpoint', props.endpointName)]],
-    [['sagemaker:AddTags'], [arn('training-job', `${prefix}-*`), arn('model', `${prefix}-*`), arn('endpoint-config', `${prefix}-*`), arn('endpoint', props.endpointName), arn('labeling-job', `${prefix}-*`)]],
-    // List actions take no resource; .sync reads job tags with ListTags.
+    [['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint'], [endpoint], owned],
+    // Creating with tags needs AddTags: only the stack's tag, only on what the stack names.
+    [['sagemaker:AddTags'], [trainingJobs, models, endpointConfigs, endpoint, ...(props.labeling ? [labelingJobs] : [])], creating],
+    // ListEndpoints takes no resource. ListTags could take one, but the Step Functions Developer Guide
+    // grants the .sync integration ListTags on "*" and documents no narrower resource it calls it on.
     [['sagemaker:ListEndpoints', 'sagemaker:ListTags'], ['*']],
-    [['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [Arn.format({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForSageMaker*' }, stack)]],
+    [['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [rule(SYNC_EVENT_RULES.training), ...(props.labeling ? [rule(SYNC_EVENT_RULES.labeling)] : [])]],
   ];
-  if (props.labeling) statements.push([['sagemaker:CreateLabelingJob', 'sagemaker:DescribeLabelingJob', 'sagemaker:StopLabelingJob'], [arn('labeling-job', `${prefix}-*`)]]);
-  for (const [actions, resources] of statements) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  if (props.labeling) {
+    statements.push(
+      [['sagemaker:CreateLabelingJob'], [labelingJobs], creating],
+      [['sagemaker:DescribeLabelingJob'], [labelingJobs]],
+      [['sagemaker:StopLabelingJob'], [labelingJobs], owned],
+    );
+  }
+  for (const [actions, resources, conditions] of statements) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
   if (props.encryptionKey) {
-    props.encryptionKey.grantEncryptDecrypt(role);
+    // The state machine touches no object: it publishes to the topic the key encrypts, and hands the
+    // key to SageMaker, which makes its own grants for the jobs' volumes and the endpoint.
+    grantDataKey(props.encryptionKey, role, 'encrypt-decrypt', ['sns']);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['kms:CreateGrant', 'kms:DescribeKey'],
       resources: [props.encryptionKey.keyArn],

@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
 import { HandlerFunction } from '../handler-function';
-import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from '../nag';
+import { SYNC_EVENT_RULES } from './roles';
+import { acknowledgeWildcards, nagArnOf } from '../nag';
 
 export interface WorkflowWildcardsProps {
   readonly inboxBucket: s3.IBucket;
@@ -19,8 +20,8 @@ export interface WorkflowWildcardsProps {
 }
 
 /**
- * cdk-nag flags every `*` in an IAM resource. Each one left under `scope` is scoped as far as IAM
- * allows; the reasons say why.
+ * cdk-nag flags every `*` in an IAM resource. Each one left in the workflow's policies is scoped as far
+ * as IAM allows; the reasons say why, and each is acknowledged only on the policies that hold it.
  */
 export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWildcardsProps): void {
   const inbox = nagArnOf(props.inboxBucket);
@@ -36,6 +37,7 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     [`Resource::${artifacts}/${RUNS_PREFIX}*`]: 'Each run writes and reads its own keys under runs/<run-id>/; run ids are made per execution, so the prefix is the narrowest fixed scope.',
     [`Resource::${artifacts}/${DATASETS_PREFIX}*`]: 'The dataset accumulates converted items under datasets/, one key per item; the prefix is the narrowest fixed scope.',
     [`Resource::${artifacts}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
+    [`Resource::${artifacts}/${RUN_PATHS.labeling}*`]: 'Ground Truth reads a run\'s labeling inputs and writes its output under runs/<run-id>/labeling/, and nothing else of runs/; run ids are made per execution.',
     [`Resource::${artifacts}/${RUN_PATHS.labelingOutput}*`]: 'Ground Truth writes a run\'s labeling output under runs/<run-id>/labeling/output/; the conversion reads only there, and each read is checked against the run\'s own prefix first (lambda/convert/source-allow-list.ts).',
     [`Resource::${artifacts}/${RUN_PATHS.conversion}*`]: 'Each chunk of a run\'s conversion writes its report under runs/<run-id>/conversion/, which the channel assembly reads.',
     [`Resource::${artifacts}/${RUN_PATHS.channels}*`]: 'The channel assembly writes a run\'s channels under runs/<run-id>/channels/; run ids are made per execution.',
@@ -48,7 +50,6 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     })),
     [`Resource::${artifacts}/${MODELS_PREFIX}*`]: 'Training writes, and endpoints read, model artifacts under models/<run-id>/; run ids are made per execution.',
     'Resource::*': 'Only actions IAM cannot scope to a resource: ecr:GetAuthorizationToken, sagemaker:ListEndpoints, sagemaker:ListTags, servicequotas:ListServiceQuotas, cloudwatch:ListMetrics and cloudwatch:GetMetricData (the evaluation reads training curves), and cloudwatch:PutMetricData limited by a namespace condition.',
-    ...KMS_GRANT_FINDINGS,
     [`Resource::${sagemaker('training-job')}`]: 'Training jobs are named per run under the stack\'s lower-case resource prefix.',
     [`Resource::${sagemaker('labeling-job')}`]: 'Labeling jobs are named per run under the stack\'s lower-case resource prefix.',
     [`Resource::${sagemaker('model')}`]: 'Models are named per run under the stack\'s lower-case resource prefix.',
@@ -56,7 +57,7 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     [`Resource::${logGroup('LabelingJobs')}`]: 'SageMaker writes labeling-job logs to log groups under /aws/sagemaker/LabelingJobs.',
     [`Resource::${logGroup('TrainingJobs')}`]: 'SageMaker writes training-job logs to log groups under /aws/sagemaker/TrainingJobs.',
     [`Resource::${logGroup('Endpoints')}`]: 'SageMaker writes endpoint logs to log groups under /aws/sagemaker/Endpoints/<endpoint>.',
-    'Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/StepFunctionsGetEventsForSageMaker*': 'The managed rules Step Functions creates to wait for SageMaker jobs (.sync), as its documentation prescribes.',
+    [`Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/${SYNC_EVENT_RULES.labeling}`]: 'The managed rule Step Functions creates to wait for labeling jobs (.sync): its exact name is documented nowhere we found, so it is matched among the SageMaker rules by LabelingJob.',
     [`Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${mapRun}/*:*`]: 'The Distributed Map\'s child executions, which Step Functions names itself.',
     [`Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${mapRun}:*`]: 'The Distributed Map\'s map runs, which Step Functions names itself.',
     ...Object.fromEntries(props.functions.map((fn) => [

@@ -28,7 +28,7 @@ describe('each Lambda receives its own settings, as one JSON value its handler a
     expect(byName['check-quota']).toEqual({ trainingInstanceType: 'ml.p3.2xlarge', spot: true });
     expect(byName['convert-chunk']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), readLocations: [], validationFraction: 0.2, splitSeed: 'segpipe' });
     expect(byName['plan-conversion']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), readLocations: [], labelClasses: ['turtle'], chunkEntries: 2000 });
-    expect(byName['prepare-run']).toEqual({ artifactsBucket: expect.any(String), resourcePrefix: 'segpipe', workforce: 'none', labelClasses: ['turtle'] });
+    expect(byName['prepare-run']).toEqual({ artifactsBucket: expect.any(String), resourcePrefix: expect.stringMatching(/^segpipe-[0-9a-f]{8}$/), workforce: 'none', labelClasses: ['turtle'] });
     expect(byName['check-budget']).toMatchObject({ budgetUsd: 20, training: { instanceType: 'ml.p3.2xlarge', maxRuntimeSeconds: 3600, spot: true } });
   });
 });

@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { resolveConfig } from '../../lib/config';
-import { synthStack } from '../helpers/stack';
+import { statementsOf, synthStack } from '../helpers/stack';
 
 /**
  * Limits and leftovers (issue 16, item 7), read from the synthesized template: the start Lambda's
@@ -101,5 +101,21 @@ describe('the new configuration fields', () => {
     expect(() => resolveConfig({ batch: { startConcurrency: 0 }, logging: { level: 'verbose' }, storage: { noncurrentVersionExpirationDays: 0 } })).toThrow(
       /batch\.startConcurrency: received 0; allowed: an integer from 1 to 1000[\s\S]*storage\.noncurrentVersionExpirationDays: received 0[\s\S]*logging\.level: received "verbose"; allowed: off, error, fatal, all/,
     );
+  });
+});
+
+describe('the data key, whole stack (issue 16, item 6)', () => {
+  const keyStatements = (role: string) => statementsOf(PRIVATE_KMS, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+  const via = (service: string) => ({ StringEquals: { 'kms:ViaService': [{ 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] }] } });
+  test('the start Lambda only reads, through S3; the clean-up only publishes, through SNS', () => {
+    expect(keyStatements('TriggerStartRunRole').map((s) => [s.Action, s.Condition])).toEqual([['kms:Decrypt', via('s3')]]);
+    expect(keyStatements('CleanupCleanUpRole').map((s) => [s.Action, s.Condition])).toEqual([[['kms:Decrypt', 'kms:GenerateDataKey'], via('sns')]]);
+  });
+  test('no role may use the key outside a service, nor with a wildcard action', () => {
+    const keyUses = Object.values(PRIVATE_KMS.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[])
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    expect(keyUses.length).toBeGreaterThan(10);
+    expect(keyUses.filter((s) => s.Condition === undefined || [s.Action].flat().some((a) => a.includes('*')))).toEqual([]);
   });
 });

@@ -15,10 +15,14 @@ describe('workflow Lambdas', () => {
     for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
-  test('a customer key is granted to the Lambdas that touch the data', () => {
-    for (const role of ['WorkflowConvertChunkRole', 'WorkflowAssembleChannelsRole']) {
-      expect({ role, kms: JSON.stringify(statementsOf(template, role)).includes('kms:Decrypt') }).toEqual({ role, kms: true });
+  test('the customer key: through S3 only, decrypt only for readers, none for the Lambdas that touch no object', () => {
+    const keyActions = (role: string) => statementsOf(template, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    const viaS3 = { StringEquals: { 'kms:ViaService': [{ 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }] } };
+    for (const role of ['WorkflowSnapshotBatchRole', 'WorkflowPrepareRunRole', 'WorkflowPlanConversionRole', 'WorkflowConvertChunkRole', 'WorkflowAssembleChannelsRole', 'WorkflowFinishRunRole']) {
+      expect({ role, key: keyActions(role).map((s) => [s.Action, s.Condition]) }).toEqual({ role, key: [[['kms:Decrypt', 'kms:GenerateDataKey'], viaS3]] });
     }
+    expect(keyActions('WorkflowCheckBatchRole').map((s) => [s.Action, s.Condition])).toEqual([['kms:Decrypt', viaS3]]);
+    for (const role of ['WorkflowCheckQuotaRole', 'WorkflowCheckBudgetRole']) expect({ role, key: keyActions(role) }).toEqual({ role, key: [] });
   });
 
   test('locations listed in import.readBuckets are granted read-only to the converter alone, under their prefix, in their owner\'s bucket', () => {
