@@ -81,7 +81,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(metrics.variants[0]).toMatchObject({ role: 'model', miou: 1, pixelAccuracy: 1 });
     expect((await harness.store.read(rep.evaluation.reportUri)).toString('utf8')).toMatch(/^<!DOCTYPE html>/);
     expect(rep.skippedItems[0]).toMatchObject({ source: images[13], reason: expect.stringMatching(/^labeling failed/) });
-    expect(calls.Notify[0]).toMatchObject({ Subject: 'segpipe: turtles deployed to segpipe-endpoint' });
+    expect(calls.Notify[0]).toMatchObject({ Subject: `segpipe: turtles deployed to ${ENDPOINT}` });
     expect((calls['Publish event'][0] as any).Entries[0]).toMatchObject({ Source: 'segpipe', DetailType: 'Segpipe Run Finished', Detail: expect.objectContaining({ status: 'deployed' }) });
     expect((calls.Notify[0] as any).Message).toContain(`Evaluation report: ${rep.evaluation.reportUri}\n  in the S3 console: ${rep.evaluation.reportConsoleUrl}`);
     expect((calls.Notify[0] as any).Message).not.toMatch(/X-Amz-Signature/i);
@@ -280,7 +280,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const outcome = await harness.run({ input: { batch: 'broken', images }, executionName: 'broken-1', fakes: tasks });
     expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toMatchObject({ status: 'FAILED', error: 'EndpointFailed' });
     expect(outcome.path).toContain('Endpoint failed');
-    expect((await report('broken-1')).reason).toBe('EndpointFailed: endpoint segpipe-endpoint is Failed: The primary container failed to start');
+    expect((await report('broken-1')).reason).toBe(`EndpointFailed: endpoint ${ENDPOINT} is Failed: The primary container failed to start`);
     expect(calls['Notify failure']).toHaveLength(1);
   });
 
@@ -292,7 +292,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(outcome.path).toEqual(expect.arrayContaining(['Update rolled back (challenger added)', 'Delete trial config', 'Delete endpoint config', 'Delete model']));
     expect(outcome.path).not.toContain('Evaluate champion and challenger');
     expect(outcome.path).not.toContain('Report deployed');
-    expect((await report('rollback-1')).reason).toBe('EndpointUpdateFailed: endpoint segpipe-endpoint is InService: The primary container failed to start');
+    expect((await report('rollback-1')).reason).toBe(`EndpointUpdateFailed: endpoint ${ENDPOINT} is InService: The primary container failed to start`);
     expect(calls.Notify).toBeUndefined();
   });
 
@@ -301,7 +301,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const { tasks } = fakes(harness, truth, { endpointStatuses: ['Creating', 'OutOfService'] });
     const outcome = await harness.run({ input: { batch: 'silent', images }, executionName: 'silent-1', fakes: tasks });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'EndpointFailed' });
-    expect((await report('silent-1')).reason).toBe('EndpointFailed: endpoint segpipe-endpoint is OutOfService');
+    expect((await report('silent-1')).reason).toBe(`EndpointFailed: endpoint ${ENDPOINT} is OutOfService`);
   });
 
   test('a failure after the model was made deletes the run\'s model and endpoint config', async () => {

@@ -10,6 +10,7 @@ import type { LocalRunOptions, LocalRunResult, runLocally } from '../../../bin/l
 import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';
 import { runCommand } from '../../helpers/cli';
 import { readMasksWithPil } from '../../helpers/pil';
+import { endpointName, resourcePrefix } from '../../../lambda/workflow/names';
 
 /** `segpipe predict <args>`, parsed and run in this process against the local endpoint. */
 const predict = (...args: string[]) => runCommand(predictCommand(), args);
@@ -46,7 +47,7 @@ describe('the local run, --keep', () => {
     expect(output).toMatch(/LOCAL STAND-IN training/);
     expect(output).toMatch(/LOCAL STAND-IN hosting/);
     expect(output).toContain('Shortened for a local run');
-    expect(output).toContain(`Try: npx segpipe predict --endpoint segpipe-endpoint --endpoint-url ${result.endpointUrl}`);
+    expect(output).toContain(`Try: npx segpipe predict --endpoint ${endpointName(resourcePrefix('Segpipe'))} --endpoint-url ${result.endpointUrl}`);
     // The first batch of a fresh data folder, named without the clock.
     expect(result.runId).toMatch(/^local-demo-1-/);
   });
