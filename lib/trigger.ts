@@ -90,6 +90,6 @@ export class SegpipeTrigger extends Construct {
       [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',
       [`Resource::${nagArnOf(inboxBucket)}/${LABELED_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded manifest, whose key users choose under labeled/.',
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
-      });
+    });
   }
 }
