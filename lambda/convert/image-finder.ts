@@ -1,5 +1,5 @@
 import { ItemSkipped, ObjectRef } from './export-item';
-import { ObjectStore, isS3Uri } from './object-store';
+import { ObjectStore, ReadRefusedError, isS3Uri } from './object-store';
 
 const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 /** Label Studio stores an upload as `<8 hex digits>-<original name>`. */
@@ -39,7 +39,17 @@ export class ImageFinder {
     const path = pathOf(reference);
     const locations = this.store.join(this.root, ...path.split('/').filter((s) => s !== '' && s !== '.' && s !== '..'));
     if (await this.exists(this.store, locations)) return { store: this.store, locations: [locations] };
-    if (isS3Uri(reference) && this.s3 && (await this.exists(this.s3, reference))) return { store: this.s3, locations: [reference] };
+    // An address the store refuses to read (outside the run's allow-list) is looked for by name, as a
+    // missing one is: nothing outside is read, and an upload of the same name is found.
+    let refused: ReadRefusedError | undefined;
+    if (isS3Uri(reference) && this.s3) {
+      const direct = await this.exists(this.s3, reference).catch((err: unknown) => {
+        if (!(err instanceof ReadRefusedError)) throw err;
+        refused = err;
+        return false;
+      });
+      if (direct) return { store: this.s3, locations: [reference] };
+    }
     const name = path.slice(path.lastIndexOf('/') + 1);
     const index = await (this.byName ??= this.indexByName());
     for (const candidate of [name, UPLOAD_PREFIX.exec(name)?.[1]]) {
@@ -48,18 +58,20 @@ export class ImageFinder {
       if (found.length === 1) return { store: this.store, locations: found };
       if (found.length > 1) throw new ItemSkipped(`image ${reference}: ${found.length} images under ${this.root} are named ${candidate}`);
     }
+    const refusal = refused ? `; ${refused.message}` : '';
     if (this.fallback) {
       return this.fallback.find(reference).catch((err: unknown) => {
-        throw err instanceof ItemSkipped ? new ItemSkipped(`image not found: ${reference} (looked under ${this.root} and ${this.fallback!.root} by path and by file name)`) : err;
+        throw err instanceof ItemSkipped ? new ItemSkipped(`image not found: ${reference} (looked under ${this.root} and ${this.fallback!.root} by path and by file name${refusal})`) : err;
       });
     }
-    throw new ItemSkipped(`image not found: ${reference} (looked under ${this.root} by path and by file name)`);
+    throw new ItemSkipped(`image not found: ${reference} (looked under ${this.root} by path and by file name${refusal})`);
   }
 
   private async exists(store: ObjectStore, location: string): Promise<boolean> {
     try {
       return (await store.readStart(location, 1)) !== undefined;
     } catch (err) {
+      if (err instanceof ReadRefusedError) throw err;
       throw new ItemSkipped(`image ${location} cannot be read: ${(err as Error).message}`);
     }
   }

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { ItemSkipped } from '../../../lambda/convert/export-item';
+import { ImageFinder } from '../../../lambda/convert/image-finder';
 import { ObjectNotFoundError, ObjectStore, ReadRefusedError } from '../../../lambda/convert/object-store';
 import { AllowListedStore, checkSource, isAllowedSource, parseReadLocation, sourceAllowList } from '../../../lambda/convert/source-allow-list';
 
@@ -103,5 +105,29 @@ describe('a store that reads only the allow-list', () => {
     await expect(sources.write()).rejects.toThrow(/only reads/);
     await expect(sources.remove()).rejects.toThrow(/only reads/);
     await expect(sources.copyFrom()).rejects.toThrow(/only reads/);
+  });
+});
+
+describe('an export\'s image reference outside the allow-list', () => {
+  /** Objects by location; records every location asked for. */
+  function memoryStore(objects: Record<string, string>) {
+    const asked: string[] = [];
+    const store = {
+      readStart: async (location: string) => (asked.push(location), objects[location] === undefined ? undefined : { data: Buffer.from(objects[location]), size: objects[location].length }),
+      listUnder: async (location: string) => (asked.push(location), Object.keys(objects).filter((key) => key.startsWith(`${location.replace(/\/+$/, '')}/`))),
+      join: (location: string, ...segments: string[]) => [location.replace(/\/+$/, ''), ...segments].join('/'),
+    } as unknown as ObjectStore;
+    return { store, asked };
+  }
+
+  test('is never read: the image is looked for by name where the run may read, and a miss names the refusal', async () => {
+    const { store, asked } = memoryStore({ 's3://elsewhere/raw/a.jpg': 'secret', 's3://inbox/images/turtles/a.jpg': 'upload' });
+    const sources = new AllowListedStore(store, ALLOW);
+    const finder = ImageFinder.of({ store: sources, root: 's3://inbox/labeled/turtles', fallback: { store: sources, root: 's3://inbox/images/turtles' } }, sources);
+    expect(await finder.find('s3://elsewhere/raw/a.jpg')).toEqual({ store: sources, locations: ['s3://inbox/images/turtles/a.jpg'] });
+    const missing = await finder.find('s3://elsewhere/raw/b.jpg').catch((err: unknown) => err);
+    expect(missing).toBeInstanceOf(ItemSkipped);
+    expect((missing as Error).message).toContain('"s3://elsewhere/raw/b.jpg" is outside what this run may read');
+    expect(asked.filter((location) => location.startsWith('s3://elsewhere'))).toEqual([]);
   });
 });
