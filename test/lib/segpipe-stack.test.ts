@@ -135,6 +135,15 @@ test('outputs give the buckets, the exact command that starts a run, the state m
   expect(outputs.NotificationTopicArn.Value).toEqual({ Ref: expect.stringMatching(/^WorkflowNotifications/) });
 });
 
+test('the stack\'s SageMaker scope is its own prefix, with a hash of its name: no other stack\'s names fall under it', () => {
+  const text = JSON.stringify(DEFAULT.template.toJSON());
+  const prefix = resourcePrefix('Segpipe');
+  expect(prefix).toMatch(/^segpipe-[0-9a-f]{8}$/);
+  for (const resource of ['training-job', 'model', 'endpoint-config']) expect(text).toContain(`:${resource}/${prefix}-*`);
+  expect(text).toContain(`:endpoint/${prefix}-endpoint`);
+  expect(text).not.toMatch(/:(training-job|model|endpoint-config|endpoint)\/segpipe-(\*|endpoint)/);
+});
+
 describe('validation', () => {
   // One engine for both: it starts again (seconds) only for resource types it has not seen, and the
   // first config has every type the second has.
