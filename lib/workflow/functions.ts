@@ -100,7 +100,7 @@ export class WorkflowFunctions {
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
-    allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
+    allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labeling)]);
     // The conversion reads a run's labeling output, never the rest of runs/ (RUN_PATHS).
     allow(planConversion.role, ['s3:GetObject'], [objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(planConversion.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX)]);

@@ -52,6 +52,7 @@ describe('workflow Lambdas', () => {
     expect(objects('WorkflowConvertChunkRole', 's3:GetObject')).toEqual(['/runs/*/labeling/output/*']);
     expect(objects('WorkflowConvertChunkRole', 's3:PutObject').sort()).toEqual(['/datasets/*', '/runs/*/conversion/*']);
     expect(objects('WorkflowPlanConversionRole', 's3:GetObject').sort()).toEqual(['/datasets/*', '/runs/*/labeling/output/*']);
+    expect(objects('WorkflowPrepareRunRole', 's3:PutObject')).toEqual(['/runs/*/labeling/*']);
     const listed = statementsOf(template, 'WorkflowAssembleChannelsRole').filter((s) => s.Action === 's3:ListBucket').flatMap((s) => [s.Resource].flat());
     expect(JSON.stringify(listed)).not.toContain('Inbox');
   });
