@@ -1,13 +1,11 @@
 import { Arn, ArnFormat, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
@@ -15,6 +13,7 @@ import { STACK_TAG_KEY } from '../lambda/workflow/names';
 import { CleanupConfig, HostingConfig } from './config';
 import { HandlerFunction, LOG_RETENTION } from './handler-function';
 import { grantDataKey } from './data-key';
+import { DeadLetters } from './dead-letters';
 import { acknowledgeWildcards, nagArnOf } from './nag';
 
 export interface SegpipeCleanupProps {
@@ -29,8 +28,9 @@ export interface SegpipeCleanupProps {
   /** Where a failed endpoint is reported. */
   readonly topic: sns.ITopic;
   /**
-   * Key the topic is encrypted with; the clean-up uses it only to publish there.
-   * @default - the topic's key is AWS managed (nothing to grant)
+   * Key the topic is encrypted with; the clean-up uses it only to publish there, and the dead-letter
+   * alarm notifies the topic only when it is under this key.
+   * @default - the topic's key is AWS managed (nothing to grant, no alarm action)
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -59,9 +59,7 @@ export class SegpipeCleanup extends Construct {
   public readonly failedEndpointRule: events.Rule;
   public readonly tearDown: CustomResource;
   /** The clean-up's failures: events EventBridge could not deliver to it, and sweeps that failed. */
-  public readonly deadLetters: sqs.Queue;
-  /** In alarm while the dead-letter queue holds a message. */
-  public readonly failureAlarm: cloudwatch.Alarm;
+  public readonly deadLetters: DeadLetters;
 
   constructor(scope: Construct, id: string, props: SegpipeCleanupProps) {
     super(scope, id);
@@ -88,22 +86,13 @@ export class SegpipeCleanup extends Construct {
     });
     // Failures go somewhere: an event EventBridge could not deliver, and a sweep that failed (not run
     // again at once, it would notify twice: the next scheduled one retries), land in this queue, and
-    // the alarm says so. SQS encrypts it with its own key: EventBridge may send to it without a key
-    // policy of ours.
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    // its alarm says so (on the topic, when the topic is under the customer key).
+    this.deadLetters = new DeadLetters(this, 'DeadLetters', {
+      description: 'segpipe: the clean-up failed or could not be started, and endpoints may be left running',
+      alarmTopic: props.topic,
+      alarmTopicKey: props.encryptionKey,
     });
-    this.cleanUp.function.configureAsyncInvoke({ retryAttempts: 0, onFailure: new destinations.SqsDestination(this.deadLetters) });
-    this.failureAlarm = new cloudwatch.Alarm(this, 'Failed', {
-      alarmDescription: 'segpipe: the clean-up failed or could not be started (its dead-letter queue holds the events); endpoints may be left running',
-      metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.cleanUp.function.configureAsyncInvoke({ retryAttempts: 0, onFailure: new destinations.SqsDestination(this.deadLetters.queue) });
     const tearDownStart = new HandlerFunction(this, 'TearDownStart', {
       handler: 'tear-down', exportName: 'onEvent', description: 'segpipe: on stack deletion, stops the stack\'s jobs and deletes its SageMaker resources',
       settings: { ...identity, stateMachineArn: props.stateMachine.stateMachineArn }, timeout: Duration.minutes(5),
@@ -141,7 +130,7 @@ export class SegpipeCleanup extends Construct {
     this.scheduleRule = new events.Rule(this, 'Schedule', {
       description: `segpipe: every ${props.cleanup.everyMinutes} minutes, deletes endpoints idle for ${props.hosting.idleMinutes} minutes and what no endpoint uses`,
       schedule: events.Schedule.rate(Duration.minutes(props.cleanup.everyMinutes)),
-      targets: [new targets.LambdaFunction(this.cleanUp.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: this.deadLetters })],
+      targets: [new targets.LambdaFunction(this.cleanUp.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: this.deadLetters.queue })],
     });
     this.failedEndpointRule = new events.Rule(this, 'EndpointFailed', {
       description: `segpipe: ${props.endpointName} entering FAILED is cleaned up and reported`,
@@ -151,7 +140,7 @@ export class SegpipeCleanup extends Construct {
         // The event spells states in upper snake case; the Lambda checks the stack's tag before deleting.
         detail: { EndpointName: [props.endpointName], EndpointStatus: ['FAILED'] },
       },
-      targets: [new targets.LambdaFunction(this.cleanUp.function, { retryAttempts: 4, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters })],
+      targets: [new targets.LambdaFunction(this.cleanUp.function, { retryAttempts: 4, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters.queue })],
     });
 
     const provider = new cr.Provider(this, 'TearDownProvider', {
@@ -179,10 +168,6 @@ export class SegpipeCleanup extends Construct {
     });
     Validations.of(provider).acknowledge({ id: 'AwsSolutions-SF1', reason: 'CDK\'s provider waiter state machine only polls the tear-down check; its steps are logged by the check function itself.' });
     Validations.of(provider).acknowledge({ id: 'AwsSolutions-SF2', reason: 'CDK\'s provider waiter state machine only polls the tear-down check once per stack deletion; tracing it adds nothing.' });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the clean-up (its EventBridge targets and its failed invocations); it has none of its own.',
-    });
     acknowledgeWildcards(this, {
       [`Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*`]: 'The workflow\'s executions, whose names derive from batches: stopped when the stack is deleted.',
       'Resource::*': 'SageMaker List* actions and cloudwatch:GetMetricStatistics take no resource; every listed resource is checked for the stack\'s tag before it is touched.',
