@@ -1,8 +1,9 @@
 /**
- * What a workflow conversion may read. A manifest is an upload: the addresses it names are untrusted,
- * and IAM alone would let it read whatever the conversion's role may (other runs, other batches, whole
- * buckets). Every source, mask and manifest address is checked against an allow-list of S3 prefixes
- * before a byte is read; an address outside it is refused per item, with a reason that quotes it.
+ * What a workflow conversion may read. An export (a manifest, a JSON, a zip) is an upload: the
+ * addresses it names are untrusted, and IAM alone would let it read whatever the conversion's role may
+ * (other runs, other batches, whole buckets). The export and every image and mask address it names are
+ * checked against an allow-list of S3 prefixes before a byte is read; an address outside it is refused
+ * per item, with a reason that quotes it.
  */
 import type { Readable } from 'node:stream';
 import { quoted } from '../common/untrusted-text';
