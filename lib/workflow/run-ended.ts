@@ -8,9 +8,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { BATCHES_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { grantDataKey } from '../data-key';
 import { DeadLetters } from '../dead-letters';
 import { HandlerFunction } from '../handler-function';
-import { KMS_GRANT_FINDINGS, acknowledgeWildcards, nagArnOf } from '../nag';
+import { acknowledgeWildcards, nagArnOf } from '../nag';
 
 export interface RunEndedProps {
   readonly stateMachine: sfn.IStateMachine;
@@ -56,7 +57,9 @@ export class RunEnded extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [artifactsBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${BATCHES_PREFIX}*`] } } }));
     const labelingJobs = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'labeling-job', resourceName: `${props.resourcePrefix}-label-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     if (props.labeling) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:DescribeLabelingJob'], resources: [labelingJobs] }));
-    props.topic.grantPublish(role);
+    // It publishes to the topic, whose key (in KMS mode) it may use only through SNS.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
+    if (props.encryptionKey) grantDataKey(props.encryptionKey, role, 'encrypt-decrypt', ['sns']);
 
     this.deadLetters = new DeadLetters(this, 'DeadLetters', { description: 'segpipe: an ended run could not be checked', alarmTopic: props.topic, alarmTopicKey: props.encryptionKey });
     this.rule = new events.Rule(this, 'Rule', {
@@ -72,7 +75,6 @@ export class RunEnded extends Construct {
       [`Resource::${nagArnOf(artifactsBucket)}/${RUNS_PREFIX}*/report.json`]: 'Each run\'s report, under runs/<run id>/; run ids are execution names.',
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/state.json`]: 'Each batch\'s state, under batches/<hash of its name>/; batch names are the users\'.',
       [`Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/${props.resourcePrefix}-label-*`]: 'The stack\'s labeling jobs, named per run under its prefix: whether a run\'s job started.',
-      ...KMS_GRANT_FINDINGS,
     });
   }
 }

@@ -122,8 +122,8 @@ describe('the data key, whole stack (issue 16, item 6)', () => {
 
 describe('the clean-up\'s dead letters (issue 16, item 7)', () => {
   const alarms = (template: Template) => Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => /DeadLettersAlarm/.test(id));
-  test('the clean-up has its own dead-letter alarm beside the start Lambda\'s; under a customer key both notify the run topic', () => {
-    expect(alarms(PRIVATE_KMS).map(([id]) => id.replace(/DeadLetters.*$/, '')).sort()).toEqual(['Cleanup', 'Trigger']);
+  test('the clean-up has its own dead-letter alarm beside the other EventBridge targets\'; under a customer key each notifies the run topic', () => {
+    expect(alarms(PRIVATE_KMS).map(([id]) => id.replace(/DeadLetters.*$/, ''))).toContain('Cleanup');
     for (const [, alarm] of alarms(PRIVATE_KMS)) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^WorkflowNotifications/) }]);
   });
   test('under the AWS-managed SNS key the alarms have no action (CloudWatch cannot publish there)', () => {

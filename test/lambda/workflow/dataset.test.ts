@@ -35,7 +35,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
   test('a large export gets larger chunks, never more than MAX_CHUNKS: their list stays far below the 256 KiB state', async () => {
     const lines = Array.from({ length: 2500 }, (_, i) => JSON.stringify({ 'source-ref': `s3://in/${i}.jpg` }));
     await store.write(`s3://${bucket}/runs/big/output.manifest`, Buffer.from(`${lines.join('\n')}\n`), 'application/x-ndjson');
-    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/big/output.manifest`, configuredClasses: ['turtle'], chunkEntries: 2 });
+    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/big/output.manifest`, allowList: [{ bucket, prefix: 'runs/big/' }], configuredClasses: ['turtle'], chunkEntries: 2 });
     expect(MAX_CHUNKS).toBe(1000);
     expect(plan.chunks).toHaveLength(834);
     expect(plan.chunks[0]).toEqual({ index: 0, first: 1, last: 3 });
