@@ -119,34 +119,25 @@ export function grantSageMakerCalls(role: iam.IRole, props: SageMakerCallsGrantP
   const endpointConfigs = arn('endpoint-config', `${prefix}-*`);
   const endpoint = arn('endpoint', props.endpointName);
   const rule = (name: string) => Arn.format({ service: 'events', resource: 'rule', resourceName: name }, stack);
+  // Three statements over the stack's names, by what the action does to them (an action applies only
+  // to the resource types it takes): a smaller policy than one statement per action, which would
+  // overflow the role's inline policy.
+  const stackResources = [trainingJobs, models, endpointConfigs, endpoint, ...(props.labeling ? [labelingJobs] : [])];
+  const labelingActions = (...actions: string[]) => (props.labeling ? actions : []);
   const statements: [string[], string[], Record<string, unknown>?][] = [
-    [['sagemaker:CreateTrainingJob'], [trainingJobs], creating],
-    [['sagemaker:DescribeTrainingJob'], [trainingJobs]],
-    [['sagemaker:StopTrainingJob'], [trainingJobs], owned],
-    [['sagemaker:CreateModel'], [models], creating],
-    [['sagemaker:DeleteModel'], [models], owned],
-    [['sagemaker:CreateEndpointConfig'], [endpointConfigs], creating],
-    [['sagemaker:DeleteEndpointConfig'], [endpointConfigs], owned],
-    [['sagemaker:DescribeEndpointConfig'], [endpointConfigs]],
-    [['sagemaker:CreateEndpoint'], [endpoint, endpointConfigs], creating],
-    [['sagemaker:UpdateEndpoint'], [endpoint, endpointConfigs], owned],
-    [['sagemaker:DescribeEndpoint'], [endpoint]],
+    // Creating with tags needs AddTags too: both only with the stack's tag.
+    [['sagemaker:CreateTrainingJob', 'sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:CreateEndpoint', 'sagemaker:AddTags', ...labelingActions('sagemaker:CreateLabelingJob')], stackResources, creating],
     // Promotion moves the weights; a first model that falls short is deleted with its endpoint.
-    [['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint'], [endpoint], owned],
-    // Creating with tags needs AddTags: only the stack's tag, only on what the stack names.
-    [['sagemaker:AddTags'], [trainingJobs, models, endpointConfigs, endpoint, ...(props.labeling ? [labelingJobs] : [])], creating],
+    [[
+      'sagemaker:StopTrainingJob', 'sagemaker:DeleteModel', 'sagemaker:DeleteEndpointConfig', 'sagemaker:UpdateEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint',
+      ...labelingActions('sagemaker:StopLabelingJob'),
+    ], stackResources, owned],
+    [['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeEndpoint', ...labelingActions('sagemaker:DescribeLabelingJob')], stackResources],
     // ListEndpoints takes no resource. ListTags could take one, but the Step Functions Developer Guide
     // grants the .sync integration ListTags on "*" and documents no narrower resource it calls it on.
     [['sagemaker:ListEndpoints', 'sagemaker:ListTags'], ['*']],
     [['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [rule(SYNC_EVENT_RULES.training), ...(props.labeling ? [rule(SYNC_EVENT_RULES.labeling)] : [])]],
   ];
-  if (props.labeling) {
-    statements.push(
-      [['sagemaker:CreateLabelingJob'], [labelingJobs], creating],
-      [['sagemaker:DescribeLabelingJob'], [labelingJobs]],
-      [['sagemaker:StopLabelingJob'], [labelingJobs], owned],
-    );
-  }
   for (const [actions, resources, conditions] of statements) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
   if (props.encryptionKey) {
     // The state machine touches no object: it publishes to the topic the key encrypts, and hands the

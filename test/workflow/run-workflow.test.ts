@@ -6,6 +6,10 @@ import { TaskHandler } from '../../bin/local/workflow-runner';
 import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { CHAMPION, ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
+import { resourcePrefix } from '../../lambda/workflow/names';
+
+/** The harness's stack's SageMaker prefix (`Segpipe`, lib/synthesize.ts). */
+const PREFIX = resourcePrefix('Segpipe');
 
 const CONFIG = {
   labelClasses: ['turtle', 'rock'],
@@ -61,7 +65,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
     for (const channel of training.InputDataConfig) {
       expect(channel.DataSource.S3DataSource).toMatchObject({ S3DataType: 'ManifestFile', S3Uri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${channel.ChannelName}.manifest` });
     }
-    expect(calls['Create endpoint config'][0]).toMatchObject({ ProductionVariants: [{ VariantName: expect.stringMatching(/^segpipe-variant-turtles-1-[0-9a-f]{8}$/), InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 1 }] });
+    expect(calls['Create endpoint config'][0]).toMatchObject({ ProductionVariants: [{ VariantName: expect.stringMatching(new RegExp(`^${PREFIX}-variant-turtles-1-[0-9a-f]{8}$`)), InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 1 }] });
     expect(calls['Create endpoint'][0]).toMatchObject({ EndpointName: ENDPOINT });
 
     expect(rep).toMatchObject({
@@ -126,7 +130,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
       // The champion's variant as it serves, and the challenger beside it at zero weight.
       expect(trial.ProductionVariants).toEqual([
         expect.objectContaining({ VariantName: CHAMPION.variant, ModelName: CHAMPION.model, InitialVariantWeight: 1 }),
-        expect.objectContaining({ VariantName: expect.stringMatching(/^segpipe-variant-worse-1-/), InitialVariantWeight: 0 }),
+        expect.objectContaining({ VariantName: expect.stringMatching(new RegExp(`^${PREFIX}-variant-worse-1-`)), InitialVariantWeight: 0 }),
       ]);
       expect(outcome.path).toEqual(expect.arrayContaining(['Add challenger', 'Evaluate champion and challenger', 'Remove challenger', 'Delete trial config', 'Report not promoted']));
       expect(outcome.path).not.toContain('Shift traffic to challenger');
@@ -138,7 +142,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
       expect(rep.evaluation.challenger.miou).toBeLessThan(0.99);
       expect(rep.reason).toMatch(new RegExp(`^challenger ${trial.ProductionVariants[1].VariantName} mIoU 0\\.\\d{3}, champion AllTraffic mIoU 1\\.000 on the same ${rep.evaluation.images} validation images: the challenger is worse by 0\\.\\d{3}, more than the tolerance 0\\.01; the champion keeps serving, the challenger variant was removed$`));
       expect((calls.Notify[0] as any).Subject).toBe('segpipe: worse trained, not promoted (evaluated on the endpoint)');
-      expect((calls.Notify[0] as any).Message).toContain('Endpoint: segpipe-endpoint (still serving the champion)');
+      expect((calls.Notify[0] as any).Message).toContain(`Endpoint: ${ENDPOINT} (still serving the champion)`);
       const metrics = JSON.parse((await harness.store.read(rep.evaluation.metricsUri)).toString('utf8'));
       expect(metrics.variants.map((v: { role: string }) => v.role)).toEqual(['champion', 'challenger']);
       expect(metrics.variants[0].perImage.map((i: { name: string }) => i.name)).toEqual(metrics.variants[1].perImage.map((i: { name: string }) => i.name));
@@ -175,7 +179,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
       expect(calls['Delete trial config']).toEqual([{ EndpointConfigName: trialOf(calls).EndpointConfigName }]);
       const rep = await report('flaky-1');
       expect(rep.status).toBe('failed');
-      expect(rep.reason).toMatch(/^Error: InvokeEndpoint of variant segpipe-variant-flaky-1-[0-9a-f]{8} failed on validation image \S+: variant segpipe-variant-flaky-1-[0-9a-f]{8} failed on request 3$/);
+      expect(rep.reason).toMatch(new RegExp(`^Error: InvokeEndpoint of variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8} failed on validation image \\S+: variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8} failed on request 3$`));
       expect((calls['Notify failure'][0] as any).Message).toContain('InvokeEndpoint of variant');
     });
   });
