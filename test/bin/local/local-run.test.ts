@@ -12,6 +12,9 @@ import { runCommand } from '../../helpers/cli';
 import { readMasksWithPil } from '../../helpers/pil';
 import { endpointName, resourcePrefix } from '../../../lambda/workflow/names';
 
+/** The local run's stack's SageMaker prefix (`Segpipe`, lib/synthesize.ts). */
+const PREFIX = resourcePrefix('Segpipe');
+
 /** `segpipe predict <args>`, parsed and run in this process against the local endpoint. */
 const predict = (...args: string[]) => runCommand(predictCommand(), args);
 
@@ -47,7 +50,7 @@ describe('the local run, --keep', () => {
     expect(output).toMatch(/LOCAL STAND-IN training/);
     expect(output).toMatch(/LOCAL STAND-IN hosting/);
     expect(output).toContain('Shortened for a local run');
-    expect(output).toContain(`Try: npx segpipe predict --endpoint ${endpointName(resourcePrefix('Segpipe'))} --endpoint-url ${result.endpointUrl}`);
+    expect(output).toContain(`Try: npx segpipe predict --endpoint ${endpointName(PREFIX)} --endpoint-url ${result.endpointUrl}`);
     // The first batch of a fresh data folder, named without the clock.
     expect(result.runId).toMatch(/^local-demo-1-/);
   });
@@ -137,7 +140,7 @@ describe('the local run, --keep', () => {
   });
 
   test('evaluates its model alone on the endpoint it creates, and prints the report\'s path', () => {
-    expect(result.report!.evaluation).toMatchObject({ promote: true, challenger: { variant: expect.stringMatching(/^segpipe-variant-local-demo-1-/) } });
+    expect(result.report!.evaluation).toMatchObject({ promote: true, challenger: { variant: expect.stringMatching(new RegExp(`^${PREFIX}-variant-local-demo-1-`)) } });
     expect(result.report!.evaluation!.champion).toBeUndefined();
     expect(result.evaluationReportPath).toBe(join(dataDir, 'evaluation', 'report.html'));
     expect(lines).toContain(`  evaluation report: ${result.evaluationReportPath} (in S3: ${result.report!.evaluation!.reportUri})`);
@@ -157,7 +160,7 @@ describe('a second local run in the same data folder', () => {
   test('the clean-up sweeps as a dry run, so the endpoint stays for the next run; nothing is announced as deleted', () => {
     const cleanup = second.cleanup!;
     expect(cleanup.dryRun).toBe(true);
-    expect(cleanup.deleted).toContainEqual({ kind: 'endpoint', name: 'segpipe-endpoint', reason: expect.stringMatching(/^idle: no invocations/) });
+    expect(cleanup.deleted).toContainEqual({ kind: 'endpoint', name: `${PREFIX}-endpoint`, reason: expect.stringMatching(/^idle: no invocations/) });
     for (const d of cleanup.deleted) expect(secondLines).toContain(`  clean-up would delete ${d.kind} ${d.name}: ${d.reason}`);
     expect(readFileSync(join(dataDir, 'notifications.log'), 'utf8')).not.toContain('Segpipe Resource Deleted');
     expect(existsSync(join(dataDir, 'sagemaker.json'))).toBe(true);
@@ -166,11 +169,11 @@ describe('a second local run in the same data folder', () => {
   test('the second meets the first one\'s endpoint and decides between champion and challenger on the same images', () => {
     expect(second.status).toBe('SUCCEEDED');
     const output = secondLines.join('\n');
-    expect(output).toMatch(/LOCAL STAND-IN hosting: endpoint segpipe-endpoint from an earlier run serves segpipe-model-local-demo-1-/);
+    expect(output).toContain(`LOCAL STAND-IN hosting: endpoint ${PREFIX}-endpoint from an earlier run serves ${PREFIX}-model-local-demo-1-`);
     for (const state of ['Add challenger', 'Evaluate champion and challenger']) expect(output).toContain(`▸ ${state}\n`);
     const evaluation = second.report!.evaluation!;
     expect(evaluation.champion!.variant).toBe(result.report!.evaluation!.challenger.variant);
-    expect(evaluation.challenger.variant).toMatch(/^segpipe-variant-local-demo-2-/);
+    expect(evaluation.challenger.variant).toMatch(new RegExp(`^${PREFIX}-variant-local-demo-2-`));
     const deserves = evaluation.challenger.miou >= 0.5 && evaluation.challenger.miou >= evaluation.champion!.miou - 0.01;
     expect({ promote: evaluation.promote, status: second.report!.status }).toEqual({ promote: deserves, status: deserves ? 'deployed' : 'not-promoted' });
     expect(output).toContain(`  evaluation on the endpoint: ${deserves ? 'promoted' : 'not promoted'}: challenger ${evaluation.challenger.variant} mIoU`);
