@@ -111,15 +111,16 @@ export class SageMakerWorld {
     });
     this.sagemaker.on(DeleteEndpointConfigCommand).callsFake((input) => remove(this.configs, 'endpoint-config', 'endpoint configuration', input.EndpointConfigName!));
     this.sagemaker.on(DeleteModelCommand).callsFake((input) => remove(this.models, 'model', 'model', input.ModelName!));
-    const stop = (name: string) => {
+    // Each Stop call finds only a job of its own kind, as SageMaker does.
+    const stop = (kind: WorldJob['kind'], name: string) => {
       const job = this.jobs.get(name);
-      if (!job) throw Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFound' });
+      if (job?.kind !== kind) throw Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFound' });
       job.status = 'Stopping';
       this.stopped.push(`${job.kind} ${name}`);
       return {};
     };
-    this.sagemaker.on(StopTrainingJobCommand).callsFake((input) => stop(input.TrainingJobName!));
-    this.sagemaker.on(StopLabelingJobCommand).callsFake((input) => stop(input.LabelingJobName!));
+    this.sagemaker.on(StopTrainingJobCommand).callsFake((input) => stop('training-job', input.TrainingJobName!));
+    this.sagemaker.on(StopLabelingJobCommand).callsFake((input) => stop('labeling-job', input.LabelingJobName!));
     this.cloudwatch.on(GetMetricStatisticsCommand).callsFake((input) => {
       this.metricQueries.push(input);
       const name = input.Dimensions?.find((d: { Name?: string }) => d.Name === 'EndpointName')?.Value;

@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteEndpointCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { tearDownStackResources } from '../../../lambda/cleanup/tear-down';
 import type { TearDownEvent } from '../../../lambda/handlers/tear-down';
@@ -36,20 +37,34 @@ test('stops running executions and the stack\'s running jobs, deletes its endpoi
   world.models.set('segpipe-model-mine', { name: 'segpipe-model-mine', tags: {}, createdAt: created });
 
   const first = await pass();
-  expect(first.complete).toBe(false);
-  expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([expect.stringMatching(/:run-1$/)]);
+  expect(first).toEqual({
+    complete: false,
+    actions: ['stopped execution run-1', 'stopped training-job segpipe-train-r1', 'stopped labeling-job segpipe-label-r1'],
+    waitingFor: [
+      'training-job segpipe-train-r1 to stop', 'training-job segpipe-train-r0 to stop', 'labeling-job segpipe-label-r1 to stop',
+      'endpoint segpipe-endpoint (Creating) before deleting it', 'the endpoints to go before deleting endpoint configs and models',
+    ],
+  });
+  // The execution ends as failed with a reason its history shows, not as a plain abort.
+  expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input)).toEqual([
+    { executionArn: `${TARGET.stateMachineArn.replace('stateMachine', 'execution')}:run-1`, error: 'StackDeleted', cause: 'The segpipe stack is being deleted.' },
+  ]);
+  // Each job by the call for its kind (the world finds no labeling job by StopTrainingJob).
   expect(world.stopped.sort()).toEqual(['labeling-job segpipe-label-r1', 'training-job segpipe-train-r1']);
-  expect(first.waitingFor).toEqual(expect.arrayContaining(['endpoint segpipe-endpoint (Creating) before deleting it', 'training-job segpipe-train-r0 to stop']));
   expect(world.deleted).toEqual([]);
 
   world.endpoints.get('segpipe-endpoint')!.status = 'InService';
   for (const job of world.jobs.values()) if (job.status === 'Stopping') job.status = 'Stopped';
   const second = await pass();
-  expect(second.complete).toBe(false);
+  expect(second).toEqual({
+    complete: false,
+    actions: ['deleted endpoint segpipe-endpoint (InService)'],
+    waitingFor: ['endpoint segpipe-endpoint to be deleted', 'the endpoints to go before deleting endpoint configs and models'],
+  });
   expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
 
   const third = await pass();
-  expect(third.complete).toBe(true);
+  expect(third).toEqual({ complete: true, actions: ['deleted endpoint-config segpipe-config-1', 'deleted model segpipe-model-1'], waitingFor: [] });
   expect(world.deleted).toEqual(['endpoint segpipe-endpoint', 'endpoint-config segpipe-config-1', 'model segpipe-model-1']);
   expect(world.models.has('segpipe-model-mine')).toBe(true);
   expect(world.jobs.get('segpipe-train-theirs')!.status).toBe('InProgress');
@@ -69,6 +84,33 @@ test('running executions listed over two pages are all stopped', async () => {
     : { executions: [execution('run-1')], nextToken: 'page-2' }));
   await pass();
   expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([expect.stringMatching(/:run-1$/), expect.stringMatching(/:run-2$/)]);
+});
+
+test('an endpoint SageMaker is already deleting is waited for, not deleted again, and its config waits with it', async () => {
+  world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: created, status: 'Deleting', config: 'segpipe-config-1' });
+  world.configs.set('segpipe-config-1', { name: 'segpipe-config-1', tags: OURS, createdAt: created, models: [] });
+  expect(await pass()).toEqual({
+    complete: false, actions: [], waitingFor: ['endpoint segpipe-endpoint to be deleted', 'the endpoints to go before deleting endpoint configs and models'],
+  });
+  expect(world.deleted).toEqual([]);
+});
+
+test('an endpoint made by hand under the stack\'s prefix, without the stack\'s tag, is not the tear-down\'s to delete', async () => {
+  world.endpoints.set('segpipe-by-hand', { name: 'segpipe-by-hand', tags: {}, createdAt: created, status: 'InService', config: 'segpipe-config-1' });
+  expect(await pass()).toEqual({ complete: true, actions: [], waitingFor: [] });
+  expect(world.deleted).toEqual([]);
+});
+
+test('a job already gone when the pass stops it is passed over; a call SageMaker refuses fails the pass', async () => {
+  world.jobs.set('segpipe-train-r1', { kind: 'training-job', name: 'segpipe-train-r1', tags: OURS, createdAt: created, status: 'InProgress' });
+  world.sagemaker.on(StopTrainingJobCommand).rejects(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFound' }));
+  expect(await pass()).toEqual({ complete: false, actions: [], waitingFor: ['training-job segpipe-train-r1 to stop'] });
+
+  // Anything but "not found" is not the pass's to swallow: the custom resource retries or fails visibly.
+  world.jobs.clear();
+  world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: created, status: 'InService', config: 'segpipe-config-1' });
+  world.sagemaker.on(DeleteEndpointCommand).rejects(Object.assign(new Error('User is not authorized to perform: sagemaker:DeleteEndpoint'), { name: 'AccessDeniedException' }));
+  await expect(pass()).rejects.toThrow('not authorized');
 });
 
 test('a stack with nothing in SageMaker is done at once', async () => {
