@@ -284,6 +284,13 @@ describe('cleanUpStackResources', () => {
     expect(result.kept).toEqual([{ kind: 'model', name: 'segpipe-model-a', reason: 'one of the newest 1 model(s)' }]);
   });
 
+  test('a variant that names no model does not count against a config serving the newest model', async () => {
+    deployment(undefined, 'segpipe-config-a', 'segpipe-model-a', { ageHours: 30 });
+    world.sagemaker.on(DescribeEndpointConfigCommand).resolves({ EndpointConfigName: 'segpipe-config-a', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'segpipe-model-a' }, { VariantName: 'components' }] });
+    await sweep({ keepModels: 1 });
+    expect(world.deleted).toEqual([]);
+  });
+
   test('keepModels keeps the newest unused model and its config ready for a one-call redeploy', async () => {
     deployment(undefined, 'segpipe-config-2', 'segpipe-model-2', { ageHours: 20 });
     deployment(undefined, 'segpipe-config-1', 'segpipe-model-1', { ageHours: 40 });

@@ -1,10 +1,10 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { DeleteEndpointCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { DeleteEndpointCommand, ListEndpointsCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { tearDownStackResources } from '../../../lambda/cleanup/tear-down';
 import type { TearDownEvent } from '../../../lambda/handlers/tear-down';
-import { SageMakerWorld } from '../../helpers/sagemaker-world';
+import { SageMakerWorld, arnOf } from '../../helpers/sagemaker-world';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
 const TARGET = { stackName: 'Segpipe', resourcePrefix: 'segpipe', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Workflow' };
@@ -111,6 +111,12 @@ test('a job already gone when the pass stops it is passed over; a call SageMaker
   world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: created, status: 'InService', config: 'segpipe-config-1' });
   world.sagemaker.on(DeleteEndpointCommand).rejects(Object.assign(new Error('User is not authorized to perform: sagemaker:DeleteEndpoint'), { name: 'AccessDeniedException' }));
   await expect(pass()).rejects.toThrow('not authorized');
+});
+
+test('an endpoint listed without a status is deleted, its status reported as Unknown', async () => {
+  world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: created, status: 'InService', config: 'segpipe-config-1' });
+  world.sagemaker.on(ListEndpointsCommand).resolves({ Endpoints: [{ EndpointName: 'segpipe-endpoint', EndpointArn: arnOf('endpoint', 'segpipe-endpoint'), CreationTime: created, LastModifiedTime: created, EndpointStatus: undefined }] });
+  expect((await pass()).actions).toEqual(['deleted endpoint segpipe-endpoint (Unknown)']);
 });
 
 test('a stack with nothing in SageMaker is done at once', async () => {
