@@ -75,6 +75,21 @@ describe('cleanUpStackResources', () => {
     expect(result.kept).toContainEqual({ kind: 'endpoint-config', name: 'segpipe-config-old', reason: 'its model serves on an endpoint, which a run may return to this config' });
   });
 
+  test('a config only partly served by the endpoint\'s models is not one a run returns to: it goes', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-live', 'segpipe-model-a', { invocations: 5, ageHours: 30 });
+    deployment(undefined, 'segpipe-config-mixed', 'segpipe-model-b', { ageHours: 40 });
+    world.configs.get('segpipe-config-mixed')!.models = ['segpipe-model-a', 'segpipe-model-b'];
+    await sweep({ keepModels: 0 });
+    expect(world.deleted).toEqual(['endpoint-config segpipe-config-mixed', 'model segpipe-model-b']);
+  });
+
+  test('a described variant without a name is not asked about in CloudWatch', async () => {
+    deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
+    world.sagemaker.on(DescribeEndpointCommand).resolves({ EndpointName: 'segpipe-endpoint', EndpointStatus: 'InService', EndpointConfigName: 'segpipe-config-a', ProductionVariants: [{ VariantName: 'AllTraffic' }, { VariantName: undefined as never, CurrentWeight: 1 }] });
+    await sweep();
+    expect(world.metricQueries.map((q) => q.Dimensions)).toEqual([[{ Name: 'EndpointName', Value: 'segpipe-endpoint' }, { Name: 'VariantName', Value: 'AllTraffic' }]]);
+  });
+
   test('a busy endpoint stays, with its config and model', async () => {
     deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a', { invocations: 3 });
     const result = await sweep();
