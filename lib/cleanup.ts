@@ -1,9 +1,7 @@
 import { Arn, ArnFormat, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -92,7 +90,6 @@ export class SegpipeCleanup extends Construct {
       alarmTopic: props.topic,
       alarmTopicKey: props.encryptionKey,
     });
-    this.cleanUp.function.configureAsyncInvoke({ retryAttempts: 0, onFailure: new destinations.SqsDestination(this.deadLetters.queue) });
     const tearDownStart = new HandlerFunction(this, 'TearDownStart', {
       handler: 'tear-down', exportName: 'onEvent', description: 'segpipe: on stack deletion, stops the stack\'s jobs and deletes its SageMaker resources',
       settings: { ...identity, stateMachineArn: props.stateMachine.stateMachineArn }, timeout: Duration.minutes(5),
@@ -130,7 +127,7 @@ export class SegpipeCleanup extends Construct {
     this.scheduleRule = new events.Rule(this, 'Schedule', {
       description: `segpipe: every ${props.cleanup.everyMinutes} minutes, deletes endpoints idle for ${props.hosting.idleMinutes} minutes and what no endpoint uses`,
       schedule: events.Schedule.rate(Duration.minutes(props.cleanup.everyMinutes)),
-      targets: [new targets.LambdaFunction(this.cleanUp.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), deadLetterQueue: this.deadLetters.queue })],
+      targets: [this.deadLetters.lambdaTarget(this.cleanUp.function, { retryAttempts: 2, maxEventAge: Duration.hours(1), invokeRetryAttempts: 0 })],
     });
     this.failedEndpointRule = new events.Rule(this, 'EndpointFailed', {
       description: `segpipe: ${props.endpointName} entering FAILED is cleaned up and reported`,
@@ -140,7 +137,7 @@ export class SegpipeCleanup extends Construct {
         // The event spells states in upper snake case; the Lambda checks the stack's tag before deleting.
         detail: { EndpointName: [props.endpointName], EndpointStatus: ['FAILED'] },
       },
-      targets: [new targets.LambdaFunction(this.cleanUp.function, { retryAttempts: 4, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters.queue })],
+      targets: [this.deadLetters.lambdaTarget(this.cleanUp.function, { retryAttempts: 4, maxEventAge: Duration.hours(6), invokeRetryAttempts: 0 })],
     });
 
     const provider = new cr.Provider(this, 'TearDownProvider', {

@@ -1,6 +1,9 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -33,6 +36,7 @@ export interface DeadLettersProps {
 export class DeadLetters extends Construct {
   public readonly queue: sqs.Queue;
   public readonly alarm: cloudwatch.Alarm;
+  private readonly invokeConfigured = new Set<lambda.IFunction>();
 
   constructor(scope: Construct, id: string, props: DeadLettersProps) {
     super(scope, id);
@@ -59,5 +63,19 @@ export class DeadLetters extends Construct {
       }));
       this.alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
     }
+  }
+
+  /**
+   * An EventBridge target for `fn` that loses nothing: an event EventBridge cannot deliver after
+   * `retryAttempts` lands here (the target's dead-letter queue), and so does an invocation whose
+   * handler failed after Lambda's own `invokeRetryAttempts` (the function's on-failure destination),
+   * which the target's queue alone would never see.
+   */
+  lambdaTarget(fn: lambda.Function, options: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly invokeRetryAttempts: number }): targets.LambdaFunction {
+    if (!this.invokeConfigured.has(fn)) {
+      fn.configureAsyncInvoke({ retryAttempts: options.invokeRetryAttempts, onFailure: new destinations.SqsDestination(this.queue) });
+      this.invokeConfigured.add(fn);
+    }
+    return new targets.LambdaFunction(fn, { retryAttempts: options.retryAttempts, maxEventAge: options.maxEventAge, deadLetterQueue: this.queue });
   }
 }

@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -84,7 +83,7 @@ export class SegpipeTrigger extends Construct {
           object: { key: [{ prefix: IMAGES_PREFIX }, { prefix: LABELED_PREFIX }] },
         },
       },
-      targets: [new targets.LambdaFunction(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters.queue })],
+      targets: [this.deadLetters.lambdaTarget(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), invokeRetryAttempts: 2 })],
     });
     acknowledgeWildcards(this, {
       [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',

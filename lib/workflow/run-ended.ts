@@ -1,6 +1,5 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -69,7 +68,7 @@ export class RunEnded extends Construct {
         detailType: ['Step Functions Execution Status Change'],
         detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
       },
-      targets: [new targets.LambdaFunction(this.function.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), deadLetterQueue: this.deadLetters.queue })],
+      targets: [this.deadLetters.lambdaTarget(this.function.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), invokeRetryAttempts: 2 })],
     });
     acknowledgeWildcards(this, {
       [`Resource::${nagArnOf(artifactsBucket)}/${RUNS_PREFIX}*/report.json`]: 'Each run\'s report, under runs/<run id>/; run ids are execution names.',

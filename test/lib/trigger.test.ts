@@ -54,6 +54,9 @@ describe('the trigger\'s dead letters', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     const rule = Object.values(template.findResources('AWS::Events::Rule'))[0];
     expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+    // An event delivered whose handler kept failing (after Lambda's two retries) lands there too.
+    const [asyncInvoke] = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(asyncInvoke.Properties).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } } });
     const queuePolicy = Object.values(template.findResources('AWS::SQS::QueuePolicy'))[0].Properties.PolicyDocument.Statement;
     expect(queuePolicy).toEqual(expect.arrayContaining([
       expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),

@@ -25,6 +25,8 @@ describe('the rule on runs that end where the workflow cannot report them', () =
       RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(runEnded.deadLetters.queue), 'Arn'] } },
     });
+    const [asyncInvoke] = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(asyncInvoke.Properties.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [id(runEnded.deadLetters.queue), 'Arn'] } } });
   });
 
   test('its Lambda reads and writes only run reports and batch states, and asks only about the stack\'s labeling jobs', () => {
