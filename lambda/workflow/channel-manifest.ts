@@ -20,7 +20,12 @@ export function channelManifestJson(manifest: ChannelManifest): string {
 
 /** Reads a channel manifest back (the local training stand-in, the local run, the tests). */
 export async function readChannelManifest(store: Pick<ObjectStore, 'read'>, location: string): Promise<ChannelManifest> {
-  const parsed: unknown = JSON.parse((await store.read(location)).toString('utf8'));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse((await store.read(location)).toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
   if (!Array.isArray(parsed) || typeof parsed[0]?.prefix !== 'string' || parsed.slice(1).some((key) => typeof key !== 'string')) {
     throw new Error(`${location} is not a channel manifest ([{"prefix": "s3://..."}, "key", ...])`);
   }

@@ -33,12 +33,23 @@ export async function readDatasetIndex(store: Pick<ObjectStore, 'readStart' | 'r
     .filter((o) => o.key.endsWith('.jsonl'))
     .sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime() || (a.key < b.key ? -1 : 1));
   for (const shard of shards) {
-    const text = (await store.read(s3Uri(bucket, shard.key))).toString('utf8');
-    for (const line of text.split('\n')) {
+    const location = s3Uri(bucket, shard.key);
+    const lines = (await store.read(location)).toString('utf8').split('\n');
+    for (const [index, line] of lines.entries()) {
       if (line.trim() === '') continue;
-      const item = JSON.parse(line) as DatasetItem;
+      const item = parseIndexLine(line);
+      if (!item) throw new Error(`${location} line ${index + 1} is not an index entry ({"name", "split", "source", "runId"}): the dataset's index is damaged`);
       items.set(item.name, item);
     }
   }
   return items;
+}
+
+function parseIndexLine(line: string): DatasetItem | undefined {
+  try {
+    const item = JSON.parse(line) as Partial<DatasetItem>;
+    return typeof item?.name === 'string' && (item.split === 'train' || item.split === 'validation') ? (item as DatasetItem) : undefined;
+  } catch {
+    return undefined;
+  }
 }

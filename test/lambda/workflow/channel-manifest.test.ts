@@ -15,7 +15,7 @@ describe('a channel manifest (S3DataType ManifestFile)', () => {
   test('refuses a prefix SageMaker would not take, and reads back only a manifest', async () => {
     expect(() => channelManifestJson({ prefix: 's3://b/no-slash', keys: [] })).toThrow('a channel manifest\'s prefix is an s3:// URI ending in "/", received "s3://b/no-slash"');
     expect(() => channelManifestJson({ prefix: '/local/', keys: [] })).toThrow(/received "\/local\/"/);
-    for (const text of ['{}', '[]', '["a.jpg"]', '[{"prefix":"s3://b/p/"}, 7]']) {
+    for (const text of ['{}', '[]', '["a.jpg"]', '[{"prefix":"s3://b/p/"}, 7]', 'not json']) {
       await expect(readChannelManifest(store(text), 's3://b/m')).rejects.toThrow('s3://b/m is not a channel manifest');
     }
   });
@@ -41,5 +41,14 @@ describe('the dataset index', () => {
     };
     const index = await readDatasetIndex(store as never, 'b');
     expect([...index.values()].map((item) => [item.name, item.runId]).sort()).toEqual([['a', 'r2'], ['b', 'v1'], ['c', 'r1']]);
+  });
+
+  test('a damaged shard is named with its line, rather than read as items', async () => {
+    const store = {
+      readStart: async () => undefined,
+      read: async () => Buffer.from('{"name":"a","split":"train","source":"s","runId":"r"}\n{"name":"b"}\n'),
+      list: async () => [{ key: 'datasets/main/index/r.jsonl', lastModified: new Date(0) }],
+    };
+    await expect(readDatasetIndex(store as never, 'b')).rejects.toThrow('s3://b/datasets/main/index/r.jsonl line 2 is not an index entry');
   });
 });
