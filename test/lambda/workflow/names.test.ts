@@ -1,4 +1,4 @@
-import { SAGEMAKER_NAME_PATTERN, endpointName, resourcePrefix, runResourceNames } from '../../../lambda/workflow/names';
+import { RUN_TAG_KEY, SAGEMAKER_NAME_PATTERN, STACK_TAG_KEY, endpointName, nameSafe, resourcePrefix, runResourceNames } from '../../../lambda/workflow/names';
 
 describe('SageMaker resource names', () => {
   test.each([
@@ -45,5 +45,41 @@ describe('SageMaker resource names', () => {
       expect(name).toMatch(SAGEMAKER_NAME_PATTERN);
       expect(name.length).toBeLessThanOrEqual(63);
     }
+  });
+
+  test('a run\'s names, written out: kind, readable run id, hash of the id (deployed stacks find their resources by them)', () => {
+    expect(runResourceNames('segpipe-0a1b2c3d', 'Turtles_2026-12-02')).toEqual({
+      labelingJob: 'segpipe-0a1b2c3d-label-turtles-2026-12-02-052b110e',
+      trainingJob: 'segpipe-0a1b2c3d-train-turtles-2026-12-02-052b110e',
+      model: 'segpipe-0a1b2c3d-model-turtles-2026-12-02-052b110e',
+      endpointConfig: 'segpipe-0a1b2c3d-config-turtles-2026-12-02-052b110e',
+      trialConfig: 'segpipe-0a1b2c3d-trial-turtles-2026-12-02-052b110e',
+      variant: 'segpipe-0a1b2c3d-variant-turtles-2026-12-02-052b110e',
+    });
+  });
+
+  test('a run id cut where a hyphen falls loses the hyphen, and one with nothing readable keeps just the hash', () => {
+    const names = runResourceNames('segpipe-0a1b2c3d', `${'a'.repeat(30)}-${'b'.repeat(30)}`);
+    expect(names.trainingJob).toBe(`segpipe-0a1b2c3d-train-${'a'.repeat(30)}-0d5805a5`);
+    expect(runResourceNames('segpipe-0a1b2c3d', '***').model).toMatch(/^segpipe-0a1b2c3d-model-[0-9a-f]{8}$/);
+  });
+
+  test('a stack name cut where a hyphen falls loses the hyphen', () => {
+    expect(resourcePrefix('abcdefghijk-lmnop')).toMatch(/^abcdefghijk-[0-9a-f]{8}$/);
+    expect(resourcePrefix('Segpipe')).toBe('segpipe-8d72c884');
+  });
+
+  test('nameSafe keeps lower-case letters and digits and joins the rest into single hyphens', () => {
+    expect(nameSafe('--Hello__World--')).toBe('hello-world');
+    expect(nameSafe('a__b  c')).toBe('a-b-c');
+  });
+
+  test.each(['-abc', 'abc-', 'a_b', 'a'.repeat(64), ''])('SageMaker\'s name rule refuses %j', (name) => {
+    expect(name).not.toMatch(SAGEMAKER_NAME_PATTERN);
+  });
+
+  test('the tags the IAM conditions and the clean-up match on keep their keys', () => {
+    expect(STACK_TAG_KEY).toBe('segpipe:stack');
+    expect(RUN_TAG_KEY).toBe('segpipe:run');
   });
 });

@@ -14,4 +14,15 @@ describe('training quota', () => {
     );
     expect(() => checkTrainingQuota({ name: 'x', code: 'L-1' }, 'ml.p3.2xlarge', false)).toThrow(TrainingQuotaError);
   });
+
+  test('a quota of exactly 1 is enough (one training instance at a time)', () => {
+    expect(checkTrainingQuota({ name: 'x', value: 1 }, 'ml.p3.2xlarge', false)).toBe('quota "ml.p3.2xlarge for training job usage" is 1');
+  });
+
+  test('the errors are TrainingQuotaErrors by name (the run report names the failure by it) and say exactly what was missing', () => {
+    const missing = (() => { try { checkTrainingQuota(undefined, 'ml.p3.2xlarge', false); } catch (err) { return err as Error; } })();
+    expect(missing?.name).toBe('TrainingQuotaError');
+    expect(missing?.message).toContain('so ml.p3.2xlarge cannot be used for training here and the run stopped before labeling. Check the instance type and the region, or set training.instanceType');
+    expect(() => checkTrainingQuota({ name: 'x', value: 0 }, 'ml.p3.2xlarge', false)).toThrow(/^this account's SageMaker quota "ml\.p3\.2xlarge for training job usage" is 0, so training could not start\. Request an increase/);
+  });
 });
