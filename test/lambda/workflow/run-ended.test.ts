@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
@@ -49,8 +49,9 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
       event: event('paid-g0', 'ABORTED', { batch: 'paid', generation: 0 }), store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true,
       labelingJobExists: async () => true, notify: async () => undefined,
     });
-    expect(verdict).toMatchObject({ action: 'reported', released: false });
+    expect(verdict).toMatchObject({ action: 'reported', released: false, report: { reason: 'ExecutionABORTED: no cause given; the execution ended ABORTED where the workflow could not report it' } });
     expect((await readBatchState(store, 'artifacts', 'paid')).released).toBeUndefined();
+    expect((await store.client.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: 'runs/paid-g0/report.json' }))).ContentType).toBe('application/json');
   });
 
   test('a run that wrote its own report is left alone: no second report, notification or release', async () => {
@@ -74,5 +75,13 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
       store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: false, labelingJobExists: async () => false, notify: async () => undefined,
     });
     expect(verdict).toMatchObject({ action: 'reported', released: false, report: { batch: 'unknown', reason: expect.stringMatching(/^States\.DataLimitExceeded: The state\/task returned/) } });
+  });
+
+  test.each([['null', 'odd-1'], ['[]', 'odd-2'], ['"late"', 'odd-3'], ['7', 'odd-4']])('an input that is JSON but no object (%s) is reported as an unknown batch', async (input, name) => {
+    const verdict = await reportUncaughtRunEnd({
+      event: { detail: { name, status: 'FAILED', input, error: null, cause: null } },
+      store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true, labelingJobExists: async () => false, notify: async () => undefined,
+    });
+    expect(verdict).toMatchObject({ action: 'reported', released: false, report: { batch: 'unknown' } });
   });
 });
