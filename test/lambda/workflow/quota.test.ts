@@ -20,7 +20,8 @@ describe('training quota', () => {
   });
 
   test('the errors are TrainingQuotaErrors by name (the run report names the failure by it) and say exactly what was missing', () => {
-    const missing = (() => { try { checkTrainingQuota(undefined, 'ml.p3.2xlarge', false); } catch (err) { return err as Error; } })();
+    let missing: Error | undefined;
+    try { checkTrainingQuota(undefined, 'ml.p3.2xlarge', false); } catch (err) { missing = err as Error; }
     expect(missing?.name).toBe('TrainingQuotaError');
     expect(missing?.message).toContain('so ml.p3.2xlarge cannot be used for training here and the run stopped before labeling. Check the instance type and the region, or set training.instanceType');
     expect(() => checkTrainingQuota({ name: 'x', value: 0 }, 'ml.p3.2xlarge', false)).toThrow(/^this account's SageMaker quota "ml\.p3\.2xlarge for training job usage" is 0, so training could not start\. Request an increase/);
