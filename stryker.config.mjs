@@ -15,6 +15,10 @@ export default {
   testRunner: 'jest',
   jest: {
     projectType: 'custom',
+    // Jest's --findRelatedTests follows imports only between files under its `roots` (test/), so a
+    // module reached through another lambda/ module would look untested: every test runs in the
+    // initial run, and per-test coverage then picks the tests each mutant needs.
+    enableFindRelatedTests: false,
     // package.json's "jest" section, with these keys replaced (a shallow merge):
     config: {
       // Only the tests of lambda/ (test/lambda/). The command-line tests (test/bin/) run the esbuild

@@ -107,12 +107,6 @@ export interface ConvertGroundTruthManifestOptions extends Omit<ConvertExportOpt
    * @default - the `-ref` attribute whose metadata type is semantic segmentation
    */
   readonly labelAttribute?: string;
-  /**
-   * Only these manifest lines (1-based, inclusive) are converted, the others read past: the workflow
-   * converts a large manifest in chunks, one Lambda each.
-   * @default - every line
-   */
-  readonly lines?: { readonly first: number; readonly last: number };
 }
 
 export interface ConversionStores {
@@ -195,13 +189,10 @@ interface ItemResult {
   readonly item: Omit<ConvertedItem, 'pixelsPerClass'> & { readonly pixelsPerIndex: Uint32Array };
 }
 
-/**
- * Converts a Ground Truth (or Lookout for Vision) output manifest: `convertExport` with its reader.
- * The workflow's chunks use it with `lines`.
- */
+/** Converts a Ground Truth (or Lookout for Vision) output manifest: `convertExport` with its reader. */
 export function convertGroundTruthManifest(options: ConvertGroundTruthManifestOptions): Promise<ConversionReport> {
-  const { manifest, stores, labelAttribute, lines, ...rest } = options;
-  const reader = manifestReader({ manifest, manifestStore: stores.manifest, sources: stores.sources, labelAttribute, lines });
+  const { manifest, stores, labelAttribute, ...rest } = options;
+  const reader = manifestReader({ manifest, manifestStore: stores.manifest, sources: stores.sources, labelAttribute });
   return convertExport({ ...rest, reader, output: stores.output });
 }
 

@@ -18,8 +18,6 @@ export interface ManifestReaderOptions {
   readonly dialect?: ManifestDialect;
   /** @default - the `-ref` attribute whose metadata type is semantic segmentation */
   readonly labelAttribute?: string;
-  /** Only these lines (1-based, inclusive); the others are read past unparsed. @default - every line */
-  readonly lines?: { readonly first: number; readonly last: number };
 }
 
 /**
@@ -50,11 +48,9 @@ async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestD
   } catch (err) {
     throw new Error(`cannot read the manifest ${options.manifest}: ${(err as Error).message}`);
   }
-  const { lines, sources } = options;
+  const { sources } = options;
   try {
     for await (const line of readManifestLines(stream)) {
-      if (lines && line.lineNumber < lines.first) continue;
-      if (lines && line.lineNumber > lines.last) break;
       if ('error' in line) {
         yield { line: line.lineNumber, source: null, reason: line.error };
         continue;
