@@ -49,32 +49,28 @@ async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestD
     throw new Error(`cannot read the manifest ${options.manifest}: ${(err as Error).message}`);
   }
   const { sources } = options;
-  try {
-    for await (const line of readManifestLines(stream)) {
-      if ('error' in line) {
-        yield { line: line.lineNumber, source: null, reason: line.error };
-        continue;
-      }
-      const parsed = parseManifestLine(line, options.labelAttribute, dialect);
-      if ('reason' in parsed) {
-        yield { line: parsed.lineNumber, source: parsed.source, reason: parsed.reason };
-        continue;
-      }
-      const image = candidates(sources, parsed.source);
-      yield {
-        line: parsed.lineNumber,
-        source: parsed.source,
-        findImage: async () => image,
-        mask: {
-          kind: 'colour-png',
-          file: candidates(sources, parsed.mask),
-          colours: parsed.colourMap.map((entry) => ({ name: entry.className, background: entry.background, rgb: entry.rgb })),
-          transparentIsBackground: parsed.dialect === 'lookoutvision',
-        },
-      };
+  // Leaving this loop early (a chunk's range ends) returns the stream's iterator, which destroys it.
+  for await (const line of readManifestLines(stream)) {
+    if ('error' in line) {
+      yield { line: line.lineNumber, source: null, reason: line.error };
+      continue;
     }
-  } finally {
-    // A chunk stops reading early: release the rest of the stream (an S3 response body).
-    stream.destroy();
+    const parsed = parseManifestLine(line, options.labelAttribute, dialect);
+    if ('reason' in parsed) {
+      yield { line: parsed.lineNumber, source: parsed.source, reason: parsed.reason };
+      continue;
+    }
+    const image = candidates(sources, parsed.source);
+    yield {
+      line: parsed.lineNumber,
+      source: parsed.source,
+      findImage: async () => image,
+      mask: {
+        kind: 'colour-png',
+        file: candidates(sources, parsed.mask),
+        colours: parsed.colourMap.map((entry) => ({ name: entry.className, background: entry.background, rgb: entry.rgb })),
+        transparentIsBackground: parsed.dialect === 'lookoutvision',
+      },
+    };
   }
 }
