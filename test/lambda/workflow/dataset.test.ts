@@ -2,14 +2,15 @@ import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
 import { encodePalettePng, encodePng } from '../../../bin/local/png';
-import { MAX_CHUNKS, assembleChannels, planConversion } from '../../../lambda/workflow/dataset';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ChannelCheckError, MAX_CHUNKS, assembleChannels, planConversion } from '../../../lambda/workflow/dataset';
 
 describe('conversion plan and channel checks (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
   let store: S3ObjectStore;
   const bucket = 'artifacts';
   // One bucket per channel-check case: each starts from an empty dataset.
-  const CHECK_BUCKETS = Array.from({ length: 12 }, (_, i) => `check-${i}`);
+  const CHECK_BUCKETS = Array.from({ length: 16 }, (_, i) => `check-${i}`);
 
   beforeAll(async () => {
     server = await startEmbeddedS3Server({ buckets: [bucket, ...CHECK_BUCKETS] });
@@ -137,6 +138,50 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
       const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks, minTrainingSamples: 1, maxFailedChunkPercent: 50 });
       expect(summary).toMatchObject({ converted: 2, skipped: 3, failedChunks: 1 });
       expect(summary.skippedItems).toEqual([3, 4, 5].map((line) => ({ line, source: null, reason: 'its chunk (entries 3 to 5) failed: Sandbox.Timedout: Task timed out after 900.00 seconds' })));
+    });
+
+    test('chunks merge: a source converted twice keeps its first entry, skips come in line order, the state gets the first 10 cut short and report.json all of them whole', async () => {
+      const b = CHECK_BUCKETS[next++];
+      await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
+      for (const [name, split] of [['a', 'train'], ['v', 'validation']]) {
+        await store.write(`s3://${b}/datasets/main/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+        await store.write(`s3://${b}/datasets/main/${split}_annotation/${name}.png`, good, 'image/png');
+      }
+      const long = { line: 4, source: `s3://in/${'x'.repeat(300)}.jpg`, reason: `bad ${'y'.repeat(300)}` };
+      const chunk0 = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', line: 1 }, { source: 's3://in/v.jpg', name: 'v', split: 'validation', line: 3 }], skipped: [long] };
+      const laterSkips = [2, ...Array.from({ length: 11 }, (_, i) => 11 + i)].map((line) => ({ line, source: `s3://in/${line}.jpg`, reason: 'mask cannot be decoded' }));
+      const chunk1 = { items: [{ source: 's3://in/a.jpg', name: 'a-again', split: 'train', line: 10 }], skipped: laterSkips };
+      await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(chunk0)), 'application/json');
+      await store.write(`s3://${b}/runs/r/conversion/chunk-00001.json`, Buffer.from(JSON.stringify(chunk1)), 'application/json');
+      const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: [{ index: 0, converted: 2, skipped: 1 }, { index: 1, converted: 1, skipped: 12 }], minTrainingSamples: 1 });
+      expect(summary).toMatchObject({ converted: 2, skipped: 14, failedChunks: 0, numTrainingSamples: 1 });
+      expect(summary.skippedItems.map((s) => s.line)).toEqual([2, 4, 10, 11, 12, 13, 14, 15, 16, 17]);
+      expect(summary.skippedItems[2]).toEqual({ line: 10, source: 's3://in/a.jpg', reason: 'duplicate of an earlier entry' });
+      expect(summary.skippedItems[1].source!.startsWith(long.source.slice(0, 200))).toBe(true);
+      expect(summary.skippedItems[1].source!.length).toBeLessThan(long.source.length);
+      expect(summary.skippedItems[1].reason.startsWith(long.reason.slice(0, 200))).toBe(true);
+      expect(summary.skippedItems[1].reason.length).toBeLessThan(long.reason.length);
+      const report = JSON.parse((await store.read(`s3://${b}/runs/r/conversion/report.json`)).toString());
+      expect(report.skippedItems).toHaveLength(14);
+      expect(report.skippedItems[1]).toEqual(long);
+      expect(report.items.map((i: { name: string }) => i.name)).toEqual(['a', 'v']);
+      expect(report).toMatchObject({ converted: 2, skipped: 14, classes: ['BACKGROUND', 'turtle'] });
+      expect((await store.client.send(new HeadObjectCommand({ Bucket: b, Key: 'runs/r/conversion/report.json' }))).ContentType).toBe('application/json');
+    });
+
+    test('a run that converted nothing into a one-class dataset stops with a ChannelCheckError naming each problem once, in order', async () => {
+      const b = CHECK_BUCKETS[next++];
+      await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND"]'), 'application/json');
+      const report = { items: [], skipped: [{ line: 1, source: 's3://in/a.jpg', reason: 'mask cannot be decoded' }] };
+      await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
+      const failure = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: [{ index: 0, converted: 0, skipped: 1 }], minTrainingSamples: 1 }).catch((err: Error) => err);
+      expect(failure).toBeInstanceOf(ChannelCheckError);
+      expect((failure as Error).name).toBe('ChannelCheckError');
+      expect((failure as Error).message).toBe('the channels are not fit to train on (4 problems): '
+        + 'no item of this run was converted (1 skipped, first: mask cannot be decoded); nothing new to train on; '
+        + 'the dataset has 1 class; the algorithm needs at least 2 (the background and one label); '
+        + 'the train channel holds 0 items; at least 1 are needed; '
+        + 'the validation channel is empty: add images, or raise split.validationFraction');
     });
 
     test('a train channel of minSamples - 1 items stops the run; minSamples items train', async () => {
