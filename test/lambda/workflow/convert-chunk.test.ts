@@ -1,0 +1,73 @@
+import sharp from 'sharp';
+import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { convertChunk, planConversion } from '../../../lambda/workflow/dataset';
+import { H, W, jpeg } from '../../helpers/format-fixtures';
+
+/** A COCO export under labeled/<batch>/ naming images it does not hold: they were uploaded under images/<batch>/. */
+const coco = {
+  categories: [{ id: 1, name: 'turtle' }],
+  images: [{ id: 1, file_name: 'a.jpg', width: W, height: H }, { id: 2, file_name: 'b.jpg', width: W, height: H }],
+  annotations: [
+    { id: 1, image_id: 1, category_id: 1, segmentation: [[0, 0, 20, 0, 20, H, 0, H]], area: 20 * H, bbox: [], iscrowd: 0 },
+    { id: 2, image_id: 2, category_id: 1, segmentation: [[0, 0, 20, 0, 20, H, 0, H]], area: 20 * H, bbox: [], iscrowd: 0 },
+  ],
+};
+
+describe('a conversion chunk (embedded S3 server)', () => {
+  let server: EmbeddedS3Server;
+  let store: S3ObjectStore;
+  const location = (batch?: string) => ({
+    export: 's3://inbox/labeled/b1/coco.json', batch, inboxBucket: 'inbox',
+    allowList: [{ bucket: 'inbox', prefix: 'labeled/b1/' }, { bucket: 'inbox', prefix: 'images/b1/' }],
+  });
+
+  beforeAll(async () => {
+    server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts', 'other'] });
+    store = new S3ObjectStore(server.client());
+    await store.write('s3://inbox/labeled/b1/coco.json', Buffer.from(JSON.stringify(coco)), 'application/json');
+    await store.write('s3://inbox/images/b1/a.jpg', await jpeg(1), 'image/jpeg');
+    await store.write('s3://inbox/images/b1/b.jpg', await jpeg(2), 'image/jpeg');
+  });
+  afterAll(async () => {
+    store.client.destroy();
+    await server.close();
+  });
+
+  test('converts only its entries into the dataset, with the plan\'s class numbers, its report under the run; images the export lacks come from the batch', async () => {
+    // The dataset already knows rock, so turtle is class 2 for every chunk.
+    await store.write('s3://artifacts/datasets/main/classes.json', Buffer.from('["BACKGROUND","rock"]'), 'application/json');
+    const plan = await planConversion({ ...location('b1'), store, bucket: 'artifacts', configuredClasses: [], chunkEntries: 1 });
+    expect(plan).toMatchObject({ format: 'coco', classes: ['BACKGROUND', 'rock', 'turtle'], entries: 2, chunks: [{ index: 0, first: 1, last: 1 }, { index: 1, first: 2, last: 2 }] });
+    const common = { ...location('b1'), store, bucket: 'artifacts', runId: 'r', classes: plan.classes, validationFraction: 0.5, seed: 'segpipe' };
+    expect(await convertChunk({ ...common, chunk: plan.chunks[1] })).toEqual({ index: 1, converted: 1, skipped: 0 });
+    const report = JSON.parse((await store.read('s3://artifacts/runs/r/conversion/chunk-00001.json')).toString());
+    expect(report.items).toEqual([expect.objectContaining({ source: 'b.jpg', line: 2 })]);
+    const { name, split } = report.items[0];
+    const keys = (await store.list('artifacts', 'datasets/main/')).map((o) => o.key).filter((k) => !k.endsWith('classes.json'));
+    expect(keys.sort()).toEqual([`datasets/main/${split}/${name}.jpg`, `datasets/main/${split}_annotation/${name}.png`]);
+    const png = await store.read(`s3://artifacts/datasets/main/${split}_annotation/${name}.png`);
+    expect(await sharp(png).metadata()).toMatchObject({ channels: 1, width: W, height: H });
+    expect(new Set(await sharp(png).extractChannel(0).raw().toBuffer())).toEqual(new Set([2, 0]));
+  });
+
+  test('the split follows the seed and the validation fraction it is given', async () => {
+    const plan = await planConversion({ ...location('b1'), store, bucket: 'other', configuredClasses: [], chunkEntries: 2 });
+    const splits = async (runId: string, validationFraction: number, seed: string) => {
+      await convertChunk({ ...location('b1'), store, bucket: 'other', runId, classes: plan.classes, validationFraction, seed, chunk: plan.chunks[0] });
+      return JSON.parse((await store.read(`s3://other/runs/${runId}/conversion/chunk-00000.json`)).toString()).items.map((i: { split: string }) => i.split);
+    };
+    expect(await splits('all-train', 0.0001, 'segpipe')).toEqual(['train', 'train']);
+    expect(await splits('all-validation', 0.9999, 'segpipe')).toEqual(['validation', 'validation']);
+    const bySeed = await Promise.all(['s1', 's2', 's3', 's4', 's5', 's6'].map((seed, i) => splits(`seed-${i}`, 0.5, seed)));
+    expect(new Set(bySeed.map((s) => s.join())).size).toBeGreaterThan(1);
+  });
+
+  test('without the batch, images the export lacks are reported missing, not looked for elsewhere', async () => {
+    const plan = await planConversion({ ...location(), store, bucket: 'artifacts', configuredClasses: [] });
+    expect(await convertChunk({ ...location(), store, bucket: 'artifacts', runId: 'no-batch', classes: plan.classes, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[0] }))
+      .toEqual({ index: 0, converted: 0, skipped: 2 });
+    const report = JSON.parse((await store.read('s3://artifacts/runs/no-batch/conversion/chunk-00000.json')).toString());
+    expect(report.skipped.map((s: { reason: string }) => s.reason)).toEqual([expect.stringMatching(/image not found: a\.jpg/), expect.stringMatching(/image not found: b\.jpg/)]);
+  });
+});
