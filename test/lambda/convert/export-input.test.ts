@@ -1,0 +1,95 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ExportFormat } from '../../../lambda/convert/export-item';
+import { UnrecognisedExportError, openExport, sniffFormat } from '../../../lambda/convert/export-input';
+import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import { zipFolder } from '../../helpers/format-fixtures';
+
+const work = mkdtempSync(join(tmpdir(), 'segpipe-export-input-'));
+const store = new FolderObjectStore();
+const GT_LINE = `${JSON.stringify({ 'source-ref': 's3://in/a.jpg' })}\n`;
+const LS_TASKS = '[{"id":1,"data":{"image":"a.jpg"},"annotations":[]}]';
+
+/** A folder of the given files (relative path → content), made fresh under the test's folder. */
+function folder(name: string, files: Record<string, string>): string {
+  const root = join(work, name);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+async function refusal(input: string, format?: ExportFormat): Promise<string> {
+  const failure = await openExport({ input, format, local: store, sources: store }).then(() => undefined, (err: Error) => err);
+  expect(failure).toBeInstanceOf(UnrecognisedExportError);
+  return (failure as Error).message;
+}
+
+describe('opening an export: what is refused, and why', () => {
+  test('an empty file, and a path that holds nothing', async () => {
+    const root = folder('empty', { 'output.manifest': '' });
+    expect(await refusal(join(root, 'output.manifest'))).toBe(`${join(root, 'output.manifest')} is empty`);
+    expect(await refusal(join(root, 'nothing'))).toBe(`${join(root, 'nothing')} not found, or an empty folder`);
+  });
+
+  test('a folder of photos only names every format it reads', async () => {
+    const root = folder('photos', { 'a.jpg': 'x' });
+    expect(await refusal(root)).toMatch(new RegExp(`^${root} holds no export: it reads groundtruth \\(Ground Truth output manifest .*labelstudio \\(Label Studio JSON export \\(a list of tasks\\)\\)$`));
+  });
+
+  test('a folder of several exports of different formats asks for one, naming the first three', async () => {
+    const root = folder('several', { 'a.manifest': GT_LINE, 'b.json': LS_TASKS, 'c.json': LS_TASKS, 'd.json': LS_TASKS });
+    const files = ['a.manifest', 'b.json', 'c.json'].map((f) => join(root, f)).join(', ');
+    expect(await refusal(root)).toBe(`${root} holds 4 export files (${files}, ...); give one with --input`);
+    const three = folder('three', { 'a.manifest': GT_LINE, 'b.json': LS_TASKS, 'c.json': LS_TASKS });
+    expect(await refusal(three)).toBe(`${three} holds 3 export files (${['a.manifest', 'b.json', 'c.json'].map((f) => join(three, f)).join(', ')}); give one with --input`);
+  });
+
+  test('an empty export file beside a good one is named', async () => {
+    const root = folder('one-empty', { 'a.manifest': GT_LINE, 'b.json': '' });
+    expect(await refusal(root)).toBe(`${join(root, 'b.json')} is empty`);
+  });
+
+  test('macOS shadow files are not exports', async () => {
+    const root = folder('macos', { 'output.manifest': GT_LINE, '__MACOSX/._output.manifest': 'junk', '._output.manifest': 'junk' });
+    const opened = await openExport({ input: root, local: store, sources: store });
+    expect(opened.reader.format).toBe('groundtruth');
+  });
+
+  test('two SegmentationClass/ folders are two exports', async () => {
+    const root = folder('two-layouts', { 'a/SegmentationClass/x.png': 'x', 'b/SegmentationClass/y.png': 'y' });
+    expect(await refusal(root)).toBe(`${root} holds 2 SegmentationClass/ folders (a/, b/); give one export`);
+  });
+
+  test('a format that needs a layout the input lacks says what it lacks', async () => {
+    const voc = folder('voc-only', { 'SegmentationClass/x.png': 'x', 'JPEGImages/x.jpg': 'x' });
+    expect(await refusal(voc, 'cvat')).toBe(`${voc} has no labelmap.txt: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
+    const flat = folder('flat', { 'output.manifest': GT_LINE });
+    expect(await refusal(flat, 'voc')).toBe(`${flat} has no SegmentationClass/ folder, which a Pascal VOC (SegmentationClass/ palette masks, JPEGImages/) export holds`);
+    expect(await refusal(join(flat, 'output.manifest'), 'cvat')).toBe(`${join(flat, 'output.manifest')} is a file; a CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/) export is a folder or a zip`);
+  });
+
+  test('a zip that holds no export is refused like a folder', async () => {
+    const root = folder('zip-source', { 'photos/a.jpg': 'x' });
+    zipFolder(root, join(work, 'photos.zip'));
+    expect(await refusal(join(work, 'photos.zip'))).toMatch(/holds no export: it reads groundtruth/);
+  });
+});
+
+describe('sniffing a file\'s format from its first bytes', () => {
+  test.each([
+    ['\ufeff  [{"id":1}]', 'labelstudio'],
+    [GT_LINE, 'groundtruth'],
+    ['{"source-ref":"s3://l4v/a.jpg","anomaly-label":1,"anomaly-label-metadata":{"type":"groundtruth/image-classification"}}\n', 'lookoutvision'],
+    ['{\n "info": {},\n "images": []\n}', 'coco'],
+    ['{"categories": [], "annotations": []}', 'coco'],
+  ])('%j is %s', (text, format) => {
+    expect(sniffFormat(Buffer.from(text), 'x')).toBe(format);
+  });
+
+  test.each(['{"neither": 1}', 'hello', '{"source-ref" broken'])('%j is none of them', (text) => {
+    expect(() => sniffFormat(Buffer.from(text), 'export.json')).toThrow(/^export\.json is not an export segpipe recognises: it reads groundtruth/);
+  });
+});
