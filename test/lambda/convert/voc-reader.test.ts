@@ -1,0 +1,73 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ExportItem, ExportSkip } from '../../../lambda/convert/export-item';
+import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import { VOC_PALETTE, parseLabelMap, vocReader } from '../../../lambda/convert/readers/voc';
+
+const work = mkdtempSync(join(tmpdir(), 'segpipe-voc-reader-'));
+const store = new FolderObjectStore();
+
+function files(root: string, contents: Record<string, string>): string {
+  for (const [path, content] of Object.entries(contents)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+async function itemsOf(options: Parameters<typeof vocReader>[0]): Promise<(ExportItem | ExportSkip)[]> {
+  const items: (ExportItem | ExportSkip)[] = [];
+  for await (const item of vocReader(options).items()) items.push(item);
+  return items;
+}
+
+describe('CVAT label map', () => {
+  test('comments, blank lines and spaces around numbers are fine', () => {
+    expect(parseLabelMap('# label:color_rgb:parts:actions\n\nbackground:0,0,0::\nturtle: 250 , 50 ,83::\r\n')).toEqual([
+      { name: 'background', rgb: 0, background: true },
+      { name: 'turtle', rgb: (250 << 16) | (50 << 8) | 83, background: false },
+    ]);
+  });
+
+  test('every bad line is named at once, with its number', () => {
+    expect(() => parseLabelMap('turtle:250,50,83::\n:1,2,3::\nrock:256,0,0::\nkelp:1,2::\nweed:250,50,83::')).toThrow(
+      'labelmap.txt: line 2 ":1,2,3::" is not name:r,g,b:parts:actions; line 3 "rock:256,0,0::" is not name:r,g,b:parts:actions; '
+      + 'line 4 "kelp:1,2::" is not name:r,g,b:parts:actions; line 5 gives weed the colour of turtle (250,50,83)',
+    );
+  });
+});
+
+describe('VOC reader', () => {
+  test('the palette is VOC\'s: background black, aeroplane dark red, 255 the border', () => {
+    expect([VOC_PALETTE[0], VOC_PALETTE[1], VOC_PALETTE[2], VOC_PALETTE[15], VOC_PALETTE[255]]).toEqual([0x000000, 0x800000, 0x008000, 0xc08080, 0xe0e0c0]);
+  });
+
+  test('images the export lacks are looked for in the fallback under every extension; the rest are reported where they were looked for', async () => {
+    const root = files(join(work, 'no-images'), { 'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'SegmentationClass/c.png': 'm' });
+    const batch = files(join(work, 'batch'), { 'a.JPEG': 'i', 'b.png': 'i' });
+    const items = await itemsOf({ store, root, format: 'voc', input: root, fallbackImages: { store, root: batch } });
+    expect(items.map((i) => i.source)).toEqual(['JPEGImages/a', 'JPEGImages/b', 'JPEGImages/c']);
+    const [a, b, c] = items as ExportItem[];
+    expect((await a.findImage()).locations).toEqual([join(batch, 'a.JPEG')]);
+    expect((await b.findImage()).locations).toEqual([join(batch, 'b.png')]);
+    await expect(c.findImage()).rejects.toThrow(`image not found: c.jpg (or .jpeg, .png) in JPEGImages/ nor ${batch}`);
+  });
+
+  test('without a fallback, an image missing from JPEGImages/ is reported at once; with --images, looked for there', async () => {
+    const root = files(join(work, 'partial'), { 'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'JPEGImages/a.jpg': 'i', 'ImageSets/Segmentation/train.txt': 'b\n\n  a  extra\n' });
+    const items = await itemsOf({ store, root, format: 'voc', input: root });
+    expect(items.map((i) => i.line)).toEqual([1, 2]);
+    expect(items[0]).toEqual({ line: 1, source: 'JPEGImages/b', reason: 'image not found: JPEGImages/b.jpg (or .jpeg, .png)' });
+    expect((await (items[1] as ExportItem).findImage()).locations).toEqual([join(root, 'JPEGImages/a.jpg')]);
+    const elsewhere = files(join(work, 'elsewhere'), { 'b.jpeg': 'i' });
+    const [b, a] = await itemsOf({ store, root, format: 'voc', input: root, images: { store, root: elsewhere } }) as ExportItem[];
+    expect((await b.findImage()).locations).toEqual([join(elsewhere, 'b.jpeg')]);
+    await expect(a.findImage()).rejects.toThrow(`image not found: a.jpg (or .jpeg, .png) in ${elsewhere}`);
+  });
+
+  test('a listed image without its mask is reported', async () => {
+    const root = files(join(work, 'no-mask'), { 'JPEGImages/a.jpg': 'i', 'ImageSets/Segmentation/val.txt': 'a\n' });
+    expect(await itemsOf({ store, root, format: 'voc', input: root })).toEqual([{ line: 1, source: 'JPEGImages/a.jpg', reason: 'no mask SegmentationClass/a.png' }]);
+  });
+});
