@@ -54,6 +54,8 @@ export function rleToBitmap(counts: readonly number[], width: number, height: nu
 }
 
 interface CocoImage {
+  /** Its place in `images` (1-based): the entry number every item and problem of the export is reported by. */
+  readonly position: number;
   readonly id: unknown;
   readonly fileName: string;
   readonly width?: number;
@@ -110,6 +112,7 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
       seen.images += 1;
       if (isObject(value) && typeof value.file_name === 'string' && value.file_name !== '') {
         images.push({
+          position: seen.images,
           id: value.id,
           fileName: value.file_name,
           width: typeof value.width === 'number' && value.width > 0 ? value.width : undefined,
@@ -148,9 +151,8 @@ async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<Parse
   yield* coco.problems;
   const finder = ImageFinder.of(options.images, options.s3);
   const sourceSeen = new Set<string>();
-  let line = 0;
   for (const image of coco.images) {
-    line += 1;
+    const line = image.position;
     if (sourceSeen.has(image.fileName)) continue;
     sourceSeen.add(image.fileName);
     const shapes: Shape[] = [];

@@ -84,6 +84,15 @@ describe('parseManifestLine', () => {
   });
 
   test.each([
+    [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 'ClientError: no worker' } }, 'labeling failed: ClientError: no worker'],
+    [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref': '', 'turtles-ref-metadata': { type: 'groundtruth/semantic-segmentation' } }, 'no label in "turtles-ref"'],
+    [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': 'broken' }, 'no label in "turtles-ref"'],
+    [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref': 's3://o/m.png' }, 'no "turtles-ref-metadata"'],
+  ])('with the label attribute given, %j is skipped with its reason', (line, reason) => {
+    expect(parse(line, 'turtles-ref')).toEqual({ lineNumber: 7, source: 's3://b/a.jpg', reason });
+  });
+
+  test.each([
     [{ '0': { 'class-name': 'BACKGROUND', 'hex-color': 'white' } }, /entry "0" \(BACKGROUND\) has hex-color "white", not #rrggbb/],
     [{ '0': { 'hex-color': '#ffffff' } }, /entry "0" has no class-name/],
     [{}, /is missing or empty/],
