@@ -96,6 +96,11 @@ describe('a store that reads only the allow-list', () => {
     expect(reads).toEqual([]);
     expect(() => sources.copySourceOf(outside)).toThrow(ReadRefusedError);
     await expect(sources.read('s3://inbox/images/turtles/a.jpg')).resolves.toEqual(Buffer.from('bytes'));
+    await expect(sources.readStart('s3://inbox/images/turtles/a.jpg', 5)).resolves.toEqual({ data: Buffer.from('bytes'), size: 5 });
+    await expect(sources.readRange('s3://inbox/images/turtles/a.jpg', 0, 0)).resolves.toEqual(Buffer.from('b'));
+    await sources.readStream('s3://inbox/images/turtles/a.jpg');
+    await sources.readRangeStream('s3://inbox/images/turtles/a.jpg', 0, 0);
+    expect(reads).toEqual(Array(5).fill('s3://inbox/images/turtles/a.jpg'));
     expect(await sources.listUnder('s3://inbox/images/turtles')).toEqual(['s3://inbox/images/turtles/a.jpg']);
     expect(sources.copySourceOf('s3://inbox/images/turtles/a.jpg')).toBe(store);
   });
