@@ -13,7 +13,10 @@ export async function checkOutputLocation(store: ObjectStore, out: string): Prom
   const files = await store.listUnder(out);
   if (files.length === 0) return [];
   const report = store.join(out, REPORT_FILE);
-  const inChannels = (f: string) => CHANNEL_FOLDERS.some((folder) => f.startsWith(store.join(out, folder, '')));
+  // A folder's prefix with its separator: `join(out, folder, '')` loses it on a file system, and
+  // `train_old/` would pass for `train/` (and be emptied as stale output).
+  const channelPrefixes = CHANNEL_FOLDERS.map((folder) => store.join(out, folder, 'x').slice(0, -1));
+  const inChannels = (f: string) => channelPrefixes.some((prefix) => f.startsWith(prefix));
   const foreign = files.filter((f) => f !== report && !inChannels(f));
   if (!files.includes(report) || foreign.length > 0) {
     const named = foreign.length > 0 ? foreign : files;
