@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 
 /** Every file under `dir` (relative path → sha256), to prove what changed and what did not. */
 export function hashTree(dir: string): Record<string, string> {
@@ -18,4 +18,13 @@ export function hashTree(dir: string): Record<string, string> {
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** Writes files under `root` (relative path → content), making their folders; returns `root`. */
+export function writeTree(root: string, files: Record<string, string>): string {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
 }

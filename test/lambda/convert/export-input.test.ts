@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ExportFormat } from '../../../lambda/convert/export-item';
 import { UnrecognisedExportError, openExport, sniffFormat } from '../../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import { writeTree } from '../../helpers/files';
 import { zipFolder } from '../../helpers/format-fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-export-input-'));
@@ -11,15 +12,7 @@ const store = new FolderObjectStore();
 const GT_LINE = `${JSON.stringify({ 'source-ref': 's3://in/a.jpg' })}\n`;
 const LS_TASKS = '[{"id":1,"data":{"image":"a.jpg"},"annotations":[]}]';
 
-/** A folder of the given files (relative path → content), made fresh under the test's folder. */
-function folder(name: string, files: Record<string, string>): string {
-  const root = join(work, name);
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
+const folder = (name: string, files: Record<string, string>) => writeTree(join(work, name), files);
 
 async function refusal(input: string, format?: ExportFormat): Promise<string> {
   const failure = await openExport({ input, format, local: store, sources: store }).then(() => undefined, (err: Error) => err);

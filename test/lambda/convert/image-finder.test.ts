@@ -1,20 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
 import { ImageFinder } from '../../../lambda/convert/image-finder';
 import type { ObjectStore } from '../../../lambda/convert/object-store';
+import { writeTree } from '../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-image-finder-'));
 const store = new FolderObjectStore();
 
-function files(root: string, paths: string[]): string {
-  for (const path of paths) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), 'i');
-  }
-  return root;
-}
+const files = (root: string, paths: string[]) => writeTree(root, Object.fromEntries(paths.map((path) => [path, 'i'])));
 
 describe('finding an export\'s image', () => {
   const root = files(join(work, 'images'), ['photos/a.jpg', 'b.jpg', 'one/c.jpg', 'two/c.jpg', 'turtle.jpg']);

@@ -1,21 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ConversionReport } from '../../../lambda/convert/convert-manifest';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
 import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/output-folder';
+import { writeTree } from '../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-output-folder-'));
 const store = new FolderObjectStore();
 
-function folder(name: string, paths: string[]): string {
-  const root = join(work, name);
-  for (const path of paths) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), 'x');
-  }
-  return root;
-}
+const folder = (name: string, paths: string[]) => writeTree(join(work, name), Object.fromEntries(paths.map((path) => [path, 'x'])));
 
 describe('--out: an empty folder or an earlier segpipe output, nothing else', () => {
   test('a new or empty folder has nothing to replace', async () => {

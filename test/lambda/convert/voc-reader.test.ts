@@ -1,20 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ExportItem, ExportSkip } from '../../../lambda/convert/export-item';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
 import { VOC_PALETTE, parseLabelMap, vocReader } from '../../../lambda/convert/readers/voc';
+import { writeTree } from '../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-voc-reader-'));
 const store = new FolderObjectStore();
-
-function files(root: string, contents: Record<string, string>): string {
-  for (const [path, content] of Object.entries(contents)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
 
 async function itemsOf(options: Parameters<typeof vocReader>[0]): Promise<(ExportItem | ExportSkip)[]> {
   const items: (ExportItem | ExportSkip)[] = [];
@@ -44,8 +37,8 @@ describe('VOC reader', () => {
   });
 
   test('images the export lacks are looked for in the fallback under every extension; the rest are reported where they were looked for', async () => {
-    const root = files(join(work, 'no-images'), { 'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'SegmentationClass/c.png': 'm' });
-    const batch = files(join(work, 'batch'), { 'a.JPEG': 'i', 'b.png': 'i' });
+    const root = writeTree(join(work, 'no-images'), { 'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'SegmentationClass/c.png': 'm' });
+    const batch = writeTree(join(work, 'batch'), { 'a.JPEG': 'i', 'b.png': 'i' });
     const items = await itemsOf({ store, root, format: 'voc', input: root, fallbackImages: { store, root: batch } });
     expect(items.map((i) => i.source)).toEqual(['JPEGImages/a', 'JPEGImages/b', 'JPEGImages/c']);
     const [a, b, c] = items as ExportItem[];
@@ -55,19 +48,19 @@ describe('VOC reader', () => {
   });
 
   test('without a fallback, an image missing from JPEGImages/ is reported at once; with --images, looked for there', async () => {
-    const root = files(join(work, 'partial'), { 'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'JPEGImages/a.jpg': 'i', 'ImageSets/Segmentation/train.txt': 'b\n\n  a  extra\n' });
+    const root = writeTree(join(work, 'partial'), { 'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'JPEGImages/a.jpg': 'i', 'ImageSets/Segmentation/train.txt': 'b\n\n  a  extra\n' });
     const items = await itemsOf({ store, root, format: 'voc', input: root });
     expect(items.map((i) => i.line)).toEqual([1, 2]);
     expect(items[0]).toEqual({ line: 1, source: 'JPEGImages/b', reason: 'image not found: JPEGImages/b.jpg (or .jpeg, .png)' });
     expect((await (items[1] as ExportItem).findImage()).locations).toEqual([join(root, 'JPEGImages/a.jpg')]);
-    const elsewhere = files(join(work, 'elsewhere'), { 'b.jpeg': 'i' });
+    const elsewhere = writeTree(join(work, 'elsewhere'), { 'b.jpeg': 'i' });
     const [b, a] = await itemsOf({ store, root, format: 'voc', input: root, images: { store, root: elsewhere } }) as ExportItem[];
     expect((await b.findImage()).locations).toEqual([join(elsewhere, 'b.jpeg')]);
     await expect(a.findImage()).rejects.toThrow(`image not found: a.jpg (or .jpeg, .png) in ${elsewhere}`);
   });
 
   test('a listed image without its mask is reported', async () => {
-    const root = files(join(work, 'no-mask'), { 'JPEGImages/a.jpg': 'i', 'ImageSets/Segmentation/val.txt': 'a\n' });
+    const root = writeTree(join(work, 'no-mask'), { 'JPEGImages/a.jpg': 'i', 'ImageSets/Segmentation/val.txt': 'a\n' });
     expect(await itemsOf({ store, root, format: 'voc', input: root })).toEqual([{ line: 1, source: 'JPEGImages/a.jpg', reason: 'no mask SegmentationClass/a.png' }]);
   });
 });
