@@ -70,7 +70,10 @@ describe('a batch snapshot', () => {
     // 2,000 images and 2,000 other files once overflowed the 256 KiB state; the sizes checked here do not depend on the counts.
     await upload(Array.from({ length: 300 }, (_, i) => `images/big/photo-number-${i}-of-the-big-batch.jpg`));
     await upload(Array.from({ length: 300 }, (_, i) => `images/big/${'n'.repeat(150)}-${i}.txt`));
-    const taken = await snapshot('big', 0);
+    // The snapshot's clock set just after the first image landed: every image is then "just before" it,
+    // however slowly a loaded machine uploaded them, and the bound is what limits the recent keys.
+    const oldest = Math.min(...(await store.list(inbox, 'images/big/')).filter((o) => o.key.endsWith('.jpg')).map((o) => o.lastModified.getTime()));
+    const taken = await takeBatchSnapshot({ store, inboxBucket: inbox, artifactsBucket: artifacts, batch: 'big', generation: 0, now: () => new Date(oldest + 1000) });
     expect(taken).toMatchObject({ images: 300, ignored: 300 });
     expect(JSON.stringify(taken).length).toBeLessThan(1024);
     expect((await store.read(`s3://${artifacts}/${batchStateKey('big')}`)).length).toBeLessThan(RECENT_KEYS_MAX_BYTES + 2048);
