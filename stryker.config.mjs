@@ -4,8 +4,10 @@
  *
  * Scope: the modules users' data flows through (conversion, the workflow's steps, the clean-ups,
  * the cost estimate). Each mutant runs only the tests that cover it (`perTest`), two at a time.
- * `incremental` keeps the previous results in reports/mutation/ (git-ignored) and re-tests only
- * the mutants whose code or covering tests changed; `npm run mutate -- --force` re-tests all.
+ * `incremental` reads the previous results from stryker-incremental.json and re-tests only the
+ * mutants whose code or covering tests changed, then rewrites it. The file is committed: on two
+ * cores a run from nothing takes hours, so every clone starts from the last results, and a change
+ * commits the file its run rewrote. `npm run mutate -- --force` re-tests all.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -33,7 +35,7 @@ export default {
     },
   },
   // Not copied into the sandbox: what the mutation run never loads.
-  ignorePatterns: ['/test/bin/', '/test/lib/', '/test/local/', '/test/workflow/', '/docs/', '/cdk.out/', '/coverage/', '/.segpipe-local/'],
+  ignorePatterns: ['/test/bin/', '/test/lib/', '/test/local/', '/test/workflow/', '/docs/', '/cdk.out/', '/coverage/', '/.segpipe-local/', '/stryker-incremental.json', '/reports/'],
   checkers: ['typescript'],
   // lambda/ only: a mutant's type errors are in lambda/, and the tests, stack and CLI need not be re-checked.
   tsconfigFile: 'tsconfig.stryker.json',
@@ -42,7 +44,7 @@ export default {
   coverageAnalysis: 'perTest',
   concurrency: 2,
   incremental: true,
-  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  incrementalFile: 'stryker-incremental.json',
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
