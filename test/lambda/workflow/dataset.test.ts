@@ -76,6 +76,16 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
       return assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: [{ index: 0, converted: items.length, skipped: 0 }], minTrainingSamples });
     }
     const fine = (name: string, split: 'train' | 'validation' = 'train') => ({ name, split, mask: good });
+    /** A bucket of its own whose dataset holds train item a and validation item v, each with its mask. */
+    async function bucketWithItemsAandV(): Promise<string> {
+      const b = CHECK_BUCKETS[next++];
+      await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
+      for (const [name, split] of [['a', 'train'], ['v', 'validation']]) {
+        await store.write(`s3://${b}/datasets/main/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+        await store.write(`s3://${b}/datasets/main/${split}_annotation/${name}.png`, good, 'image/png');
+      }
+      return b;
+    }
     const oneProblem = (problem: string) => `the channels are not fit to train on (1 problem): ${problem}`;
 
     test('an RGB mask (three channels, values all below num_classes)', async () => {
@@ -124,12 +134,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     });
 
     test('a failed chunk is reported entry by entry; past maxFailedChunkPercent it stops the run', async () => {
-      const b = CHECK_BUCKETS[next++];
-      await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
-      for (const [name, split] of [['a', 'train'], ['v', 'validation']]) {
-        await store.write(`s3://${b}/datasets/main/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
-        await store.write(`s3://${b}/datasets/main/${split}_annotation/${name}.png`, good, 'image/png');
-      }
+      const b = await bucketWithItemsAandV();
       const report = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', line: 1 }, { source: 's3://in/v.jpg', name: 'v', split: 'validation', line: 2 }], skipped: [] };
       await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
       const chunks = [{ index: 0, converted: 2, skipped: 0 }, { index: 1, first: 3, last: 5, error: 'Sandbox.Timedout', cause: 'Task timed out after 900.00 seconds' }];
@@ -141,12 +146,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     });
 
     test('chunks merge: a source converted twice keeps its first entry, skips come in line order, the state gets the first 10 cut short and report.json all of them whole', async () => {
-      const b = CHECK_BUCKETS[next++];
-      await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
-      for (const [name, split] of [['a', 'train'], ['v', 'validation']]) {
-        await store.write(`s3://${b}/datasets/main/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
-        await store.write(`s3://${b}/datasets/main/${split}_annotation/${name}.png`, good, 'image/png');
-      }
+      const b = await bucketWithItemsAandV();
       const long = { line: 4, source: `s3://in/${'x'.repeat(300)}.jpg`, reason: `bad ${'y'.repeat(300)}` };
       const chunk0 = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', line: 1 }, { source: 's3://in/v.jpg', name: 'v', split: 'validation', line: 3 }], skipped: [long] };
       const laterSkips = [2, ...Array.from({ length: 11 }, (_, i) => 11 + i)].map((line) => ({ line, source: `s3://in/${line}.jpg`, reason: 'mask cannot be decoded' }));
