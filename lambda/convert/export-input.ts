@@ -1,6 +1,6 @@
 import { EXPORT_FORMATS, ExportClass, ExportFormat, ExportReader } from './export-item';
 import { isLookoutForVisionLine } from './manifest';
-import { ObjectStore, isS3Uri } from './object-store';
+import { ObjectStore, folderPrefix, isS3Uri } from './object-store';
 import { cocoReader } from './readers/coco';
 import { manifestReader } from './readers/ground-truth';
 import { labelStudioReader } from './readers/label-studio';
@@ -81,7 +81,7 @@ export async function openExport(options: OpenExportOptions): Promise<OpenedExpo
 /** A folder (or zip) export: CVAT or VOC by its layout, else the one export file it holds. */
 async function folderReader(store: ObjectStore, root: string, options: OpenExportOptions): Promise<ExportReader> {
   const files = await store.listUnder(root);
-  const prefixLength = root === '' ? 0 : store.join(root, 'x').length - 1;
+  const prefixLength = folderPrefix(store, root).length;
   // macOS's zip tool adds `__MACOSX/` and `._` shadow files: they are not part of the export.
   const relative = files.map((f) => f.slice(prefixLength)).filter((f) => !/(^|\/)(__MACOSX\/|\._)/.test(f));
   // The layout's root: the export itself, or the one folder a zip wraps it in.

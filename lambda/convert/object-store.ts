@@ -65,6 +65,15 @@ export function parseS3Uri(uri: string): S3Uri | undefined {
   return match ? { bucket: match[1], key: match[2] } : undefined;
 }
 
+/**
+ * What every location inside `folder` starts with, separator included: `join(folder, '')` drops the
+ * separator on a file system, and `train_old/a.jpg` would then pass for a file of `train/`. The root
+ * of a zip (`''`) is the empty prefix.
+ */
+export function folderPrefix(store: Pick<ObjectStore, 'join'>, folder: string): string {
+  return folder === '' ? '' : store.join(folder, 'x').slice(0, -1);
+}
+
 export function isS3Uri(location: string): boolean {
   return location.startsWith('s3://');
 }

@@ -1,5 +1,5 @@
 import { CHANNELS, ConversionReport, REPORT_FILE } from './convert-manifest';
-import type { ObjectStore } from './object-store';
+import { ObjectStore, folderPrefix } from './object-store';
 
 const CHANNEL_FOLDERS = Object.values(CHANNELS).flatMap((c) => [c.images, c.masks]);
 
@@ -13,9 +13,7 @@ export async function checkOutputLocation(store: ObjectStore, out: string): Prom
   const files = await store.listUnder(out);
   if (files.length === 0) return [];
   const report = store.join(out, REPORT_FILE);
-  // A folder's prefix with its separator: `join(out, folder, '')` loses it on a file system, and
-  // `train_old/` would pass for `train/` (and be emptied as stale output).
-  const channelPrefixes = CHANNEL_FOLDERS.map((folder) => store.join(out, folder, 'x').slice(0, -1));
+  const channelPrefixes = CHANNEL_FOLDERS.map((folder) => folderPrefix(store, store.join(out, folder)));
   const inChannels = (f: string) => channelPrefixes.some((prefix) => f.startsWith(prefix));
   const foreign = files.filter((f) => f !== report && !inChannels(f));
   if (!files.includes(report) || foreign.length > 0) {

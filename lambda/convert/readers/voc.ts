@@ -1,6 +1,6 @@
 import { ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, isBackgroundName } from '../export-item';
 import { ImageFinder } from '../image-finder';
-import type { ObjectStore } from '../object-store';
+import { ObjectStore, folderPrefix } from '../object-store';
 
 /** The Pascal VOC classes, by palette index; 255 is the objects' border, which the algorithm ignores. */
 export const VOC_CLASSES = [
@@ -90,7 +90,7 @@ export function vocReader(options: VocReaderOptions): ExportReader {
 async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<LabelMapEntry[]>): AsyncGenerator<ExportItem | ExportSkip> {
   const { store, root } = options;
   // Paths relative to the root ('' for a zip that does not wrap its export in a folder).
-  const prefixLength = root === '' ? 0 : store.join(root, 'x').length - 1;
+  const prefixLength = folderPrefix(store, root).length;
   const relative = (location: string) => location.slice(prefixLength);
   const files = (await store.listUnder(root)).map(relative);
   const masks = new Set(files.filter((f) => f.startsWith('SegmentationClass/') && f.toLowerCase().endsWith('.png')).map((f) => f.slice('SegmentationClass/'.length, -4)));
