@@ -1,5 +1,4 @@
 import { GetObjectTaggingCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +8,6 @@ import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
 import { GT_BUCKET, GroundTruthFixture, INBOX, buildGroundTruthFixture } from '../../helpers/ground-truth-fixture';
-
-function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('convertGroundTruthManifest, S3 to S3 (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
@@ -85,18 +76,5 @@ describe('convertGroundTruthManifest, S3 to S3 (embedded S3 server)', () => {
     // s3rver ignores tags on CopyObject; S3 applies them with TaggingDirective REPLACE.
     expect(copyInputs.length).toBeGreaterThan(0);
     for (const input of copyInputs) expect(input).toMatchObject({ Tagging: 'segpipe:retention=scratch', TaggingDirective: 'REPLACE' });
-  });
-
-  test('segpipe convert reads and writes an S3-compatible store given --endpoint-url', async () => {
-    // Asynchronously: the S3 server runs in this process.
-    const run = await runNode([
-      join(__dirname, '..', '..', '..', 'bin', 'segpipe.js'), 'convert',
-      '--manifest', `s3://${GT_BUCKET}/turtles/manifests/output/output.manifest`,
-      '--out', 's3://artifacts/cli/channels', '--endpoint-url', server.endpoint, '--region', 'us-east-1',
-    ], { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
-    expect(run.stderr).toBe('segpipe convert: s3://gt-output/turtles/manifests/output/output.manifest read as groundtruth (Ground Truth output manifest (JSON Lines with source-ref))\n');
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`segpipe convert: ${fixture.expected.length} converted`);
-    expect(run.stdout).toContain('report: s3://artifacts/cli/channels/report.json');
   });
 });
