@@ -1,0 +1,69 @@
+/**
+ * Merging Stryker mutation reports (mutation-testing-report-schema 1.x, the format of
+ * stryker-incremental.json).
+ *
+ * Stryker writes its incremental file from the current run's results only, so a run narrowed with
+ * `--mutate <files>` would replace the results of every other file. A narrowed run therefore writes
+ * its own file, and this merges it in (`npm run mutate:merge -- <file>...`): on two cores the first
+ * run over lambda/ takes hours, and this is how it is done in parts.
+ */
+
+export interface MutationTest {
+  readonly id: string;
+  readonly name: string;
+  readonly [key: string]: unknown;
+}
+
+export interface MutantResult {
+  readonly id: string;
+  readonly coveredBy?: readonly string[];
+  readonly killedBy?: readonly string[];
+  readonly [key: string]: unknown;
+}
+
+export interface MutationReport {
+  readonly files: Readonly<Record<string, { readonly mutants: readonly MutantResult[]; readonly [key: string]: unknown }>>;
+  readonly testFiles?: Readonly<Record<string, { readonly tests: readonly MutationTest[]; readonly source?: string }>>;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * One report holding every file of `reports`, a later report winning for the files it holds. Test
+ * ids are numbers local to each report, so tests are renumbered by (test file, test name), which is
+ * how Stryker's incremental run matches them, and every mutant's `coveredBy` and `killedBy` follow.
+ * Mutant ids are renumbered too, so they stay unique. The other fields are the last report's.
+ */
+export function mergeMutationReports(reports: readonly MutationReport[]): MutationReport {
+  if (reports.length === 0) throw new Error('no mutation report to merge');
+  const tests = new Map<string, { id: string; file: string; test: MutationTest }>();
+  const testFileSources = new Map<string, string>();
+  const files: Record<string, { mutants: MutantResult[]; [key: string]: unknown }> = {};
+  for (const report of reports) {
+    const newIdOf = new Map<string, string>();
+    for (const [file, testFile] of Object.entries(report.testFiles ?? {})) {
+      if (testFile.source !== undefined) testFileSources.set(file, testFile.source);
+      for (const test of testFile.tests) {
+        const key = `${file}\0${test.name}`;
+        const known = tests.get(key) ?? { id: String(tests.size), file, test };
+        tests.set(key, known);
+        newIdOf.set(test.id, known.id);
+      }
+    }
+    const renumber = (ids: readonly string[] | undefined) => ids?.map((id) => {
+      const newId = newIdOf.get(id);
+      if (newId === undefined) throw new Error(`a mutant names test ${id}, which its report does not list`);
+      return newId;
+    });
+    for (const [file, result] of Object.entries(report.files)) {
+      files[file] = { ...result, mutants: result.mutants.map((mutant) => ({ ...mutant, coveredBy: renumber(mutant.coveredBy), killedBy: renumber(mutant.killedBy) })) };
+    }
+  }
+  let mutantId = 0;
+  for (const result of Object.values(files)) result.mutants = result.mutants.map((mutant) => ({ ...mutant, id: String(mutantId++) }));
+  const testFiles: Record<string, { tests: MutationTest[]; source?: string }> = {};
+  for (const { id, file, test } of tests.values()) {
+    testFiles[file] ??= testFileSources.has(file) ? { tests: [], source: testFileSources.get(file) } : { tests: [] };
+    testFiles[file].tests.push({ ...test, id });
+  }
+  return { ...reports[reports.length - 1], files, testFiles };
+}
