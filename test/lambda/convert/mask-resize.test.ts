@@ -27,6 +27,11 @@ describe('resizing a class-index mask (nearest neighbour: no value is invented)'
     expect(resized.pixelsPerIndex[1]).toBe(0);
   });
 
+  test('a mask of the right width but another height is resized, and the other way round', () => {
+    expect([...resizeClassIndexMask(maskOf([1, 2, 3, 4], 2, 2), 2, 4).indices]).toEqual([1, 2, 1, 2, 3, 4, 3, 4]);
+    expect([...resizeClassIndexMask(maskOf([1, 2, 3, 4], 2, 2), 4, 2).indices]).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
+  });
+
   test('width and height scale independently (a rotated photo\'s mask)', () => {
     const resized = resizeClassIndexMask(maskOf([1, 2, 3, 4, 5, 6], 3, 2), 2, 3);
     expect([...resized.indices]).toEqual([1, 3, 4, 6, 4, 6]);

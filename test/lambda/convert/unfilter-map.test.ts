@@ -128,6 +128,21 @@ describe.each([0, 2, 3, 4, 6] as ColourType[])('colour type %i', (colourType) =>
   });
 });
 
+describe('palette transparency (tRNS)', () => {
+  const data = Buffer.from([0, 1, 2, 3, 4, 1]);
+  const palettePng = () => encodePng({ width: 3, height: 2, colourType: 3, data, palette: PALETTE });
+
+  test('a palette mask without tRNS maps by colour when transparent pixels have an index', async () => {
+    const mask = await decodeColourMask(palettePng(), COLOURS, { limitInputPixels: 100, transparentIndex: 0 });
+    expect([...mask.indices]).toEqual([0, 1, 2, 3, 255, 1]);
+  });
+
+  test('an entry of alpha 127 is transparent, one of 128 is opaque', async () => {
+    const mask = await decodeColourMask(withTrns(palettePng(), [255, 127, 128]), COLOURS, { limitInputPixels: 100, transparentIndex: 0 });
+    expect([...mask.indices]).toEqual([0, 0, 2, 3, 255, 0]);
+  });
+});
+
 describe('class-number masks', () => {
   test.each(FILTERS)('%s: decodeIndexMask maps each value through the table', async (_, filtersFor) => {
     const classOfValue = new Uint8Array(256).fill(255);
