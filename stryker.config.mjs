@@ -3,11 +3,14 @@
  * Mutation testing (`npm run mutate`, StrykerJS 9.x: the 10.x line needs Node >= 22).
  *
  * Scope: the modules users' data flows through (conversion, the workflow's steps, the clean-ups,
- * the cost estimate). Each mutant runs only the tests that cover it (`perTest`), two at a time.
+ * the cost estimate). Each mutant runs only the tests that cover it (`perTest`); two processes, the
+ * TypeScript checker and one test runner.
  * `incremental` reads the previous results from stryker-incremental.json and re-tests only the
  * mutants whose code or covering tests changed, then rewrites it. The file is committed: on two
  * cores a run from nothing takes hours, so every clone starts from the last results, and a change
- * commits the file its run rewrote. `npm run mutate -- --force` re-tests all.
+ * commits the file its run rewrote. `npm run mutate -- --force` re-tests all. A run narrowed with
+ * `--mutate` writes its own files' results only: point it at a copy (`--incrementalFile`) and merge
+ * the copy back with `npm run mutate:merge` (README, Mutation testing).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
