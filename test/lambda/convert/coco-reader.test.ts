@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportItem, ExportSkip } from '../../../lambda/convert/export-item';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
-import { cocoReader } from '../../../lambda/convert/readers/coco';
+import { cocoReader, decodeCocoRleString, rleToBitmap } from '../../../lambda/convert/readers/coco';
+import { cocoRleString } from '../../helpers/format-fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-coco-reader-'));
 const store = new FolderObjectStore();
@@ -55,6 +56,87 @@ describe('COCO reader: annotations it cannot paint are counted by reason', () =>
       { line: 2, source: null, reason: 'images[1] has no file_name' },
       expect.objectContaining({ line: 1, source: 'a.jpg', mask: { kind: 'shapes', size: undefined, shapes: [] } }),
       expect.objectContaining({ line: 4, source: 'b.jpg', mask: { kind: 'shapes', size: undefined, shapes: [] } }),
+    ]);
+  });
+});
+
+describe('COCO RLE', () => {
+  test('compressed counts after the second are differences from the count two back, negative ones too', () => {
+    // 0, 5, 10, then 2 stored as 2 - 5 = -3 (one group, sign bit set: 29 + 48 = "M").
+    expect(decodeCocoRleString('05:M')).toEqual([0, 5, 10, 2]);
+    const counts = [3, 70_000, 1_000, 2, 65_000, 1, 0, 40];
+    expect(decodeCocoRleString(cocoRleString(counts))).toEqual(counts);
+  });
+
+  test('a compressed string that ends inside a count is refused, saying so', () => {
+    // "P" is 32 + 48: its continuation bit says another group follows.
+    expect(() => decodeCocoRleString('0P')).toThrow('compressed RLE ends inside a count');
+  });
+
+  test('a first run of 0 (an object in the top-left corner) paints; negative and fractional counts are refused, named', () => {
+    expect([...rleToBitmap([0, 2, 2], 2, 2)]).toEqual([1, 0, 1, 0]);
+    expect(() => rleToBitmap([1, -2], 2, 2)).toThrow('RLE count -2 is not a whole number of pixels');
+    expect(() => rleToBitmap([1.5, 2.5], 2, 2)).toThrow('RLE count 1.5 is not a whole number of pixels');
+  });
+});
+
+describe('COCO reader: what the JSON holds that is not a class, an image or an annotation', () => {
+  test('a JSON with neither images nor categories is refused as not COCO', async () => {
+    await expect(read({ info: {}, licenses: [] })).rejects.toThrow(/ is not a COCO export: it has no "images" nor "categories"$/);
+  });
+
+  test('a split with its categories but no images (an empty test split of a Roboflow export) is empty, not refused', async () => {
+    await expect(read({ categories: [{ id: 1, name: 'turtle' }], images: [], annotations: [] })).resolves.toEqual([]);
+  });
+
+  test('categories without a name or an id are no classes; a group (Roboflow\'s data set category) goes only when it labels nothing', async () => {
+    const coco = {
+      categories: [
+        { id: 0, name: 'shapes', supercategory: 'none' },
+        { id: 1, name: 'cat', supercategory: 'shapes' },
+        { id: 2, name: 'dog', supercategory: 'shapes' },
+        { id: 3, name: '' },
+        { name: 'no id' },
+        'not an object',
+        { id: 5, name: 'pets', supercategory: 'shapes' },
+        { id: 6, name: 'kitten', supercategory: 'pets' },
+      ],
+      images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }, { id: 2, image_id: 1, category_id: 5, segmentation: [0, 0, 4, 0, 4, 2] }],
+    };
+    const location = join(work, 'classes.json');
+    writeFileSync(location, JSON.stringify(coco));
+    const classes = await cocoReader({ store, location, images: { store, root: work } }).declaredClasses();
+    expect(classes.map((c) => c.name)).toEqual(['cat', 'dog', 'pets', 'kitten']);
+  });
+
+  test('annotations that are no objects are passed over; an image without annotations has nothing unpainted', async () => {
+    const items = await read({
+      categories: [{ id: 1, name: 'turtle' }],
+      images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }, { id: 2, file_name: 'b.jpg', width: 4, height: 2 }],
+      annotations: [null, 7, [1, 2], { id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }],
+    }) as ExportItem[];
+    expect(items.map((i) => [i.source, i.notPainted, (i.mask as { shapes: unknown[] }).shapes.length])).toEqual([['a.jpg', undefined, 1], ['b.jpg', undefined, 0]]);
+  });
+
+  test('an image\'s size is kept only when both sides are positive numbers; an RLE on an image of unknown size paints', async () => {
+    const rle = { size: [2, 2], counts: [0, 2, 2] };
+    const items = await read({
+      categories: [{ id: 1, name: 'turtle' }],
+      images: [
+        { id: 1, file_name: 'a.jpg', width: 2, height: 0 },
+        { id: 2, file_name: 'b.jpg', width: 2, height: '2' },
+        { id: 3, file_name: 'c.jpg', height: 2 },
+        { id: 4, file_name: 'd.jpg', width: 2, height: 2 },
+      ],
+      annotations: [1, 2, 3, 4].map((image) => ({ id: image, image_id: image, category_id: 1, segmentation: rle })),
+    }) as ExportItem[];
+    const bitmap = { kind: 'bitmap', className: 'turtle', width: 2, height: 2, pixels: Uint8Array.from([1, 0, 1, 0]) };
+    expect(items.map((i) => i.mask)).toEqual([
+      { kind: 'shapes', size: undefined, shapes: [bitmap] },
+      { kind: 'shapes', size: undefined, shapes: [bitmap] },
+      { kind: 'shapes', size: undefined, shapes: [bitmap] },
+      { kind: 'shapes', size: { width: 2, height: 2 }, shapes: [bitmap] },
     ]);
   });
 });
