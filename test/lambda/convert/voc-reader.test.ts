@@ -31,6 +31,49 @@ describe('CVAT label map', () => {
   });
 });
 
+describe('CVAT label map: what is refused', () => {
+  test('a colour with anything before or after its three numbers is refused, and a long bad line is quoted cut at 80 characters', () => {
+    const long = `${'x'.repeat(100)}:1,2`;
+    expect(() => parseLabelMap(`rock:x1,2,3::\nkelp:1,2,3x::\n${long}`)).toThrow(
+      `labelmap.txt: line 1 "rock:x1,2,3::" is not name:r,g,b:parts:actions; line 2 "kelp:1,2,3x::" is not name:r,g,b:parts:actions; line 3 "${'x'.repeat(80)}" is not name:r,g,b:parts:actions`,
+    );
+  });
+});
+
+describe('VOC reader: what is an item', () => {
+  test('Pascal VOC declares its 21 classes, the first the background; its masks map values to them', async () => {
+    const root = writeTree(join(work, 'declared'), { 'SegmentationClass/a.png': 'm', 'JPEGImages/a.jpg': 'i' });
+    const reader = vocReader({ store, root, format: 'voc', input: root });
+    const classes = await reader.declaredClasses();
+    expect(classes).toHaveLength(21);
+    expect(classes.slice(0, 2)).toEqual([{ name: 'background', background: true }, { name: 'aeroplane', background: false }]);
+    expect(classes.filter((c) => c.background)).toHaveLength(1);
+    const [item] = await itemsOf({ store, root, format: 'voc', input: root }) as ExportItem[];
+    expect(item.mask).toMatchObject({ kind: 'index-png', classOfValue: classes });
+  });
+
+  test('only SegmentationClass/ holds masks and only ImageSets/Segmentation/*.txt lists; a listed name is its line\'s first word', async () => {
+    const root = writeTree(join(work, 'strict'), {
+      'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'SegmentationClass/c.png': 'm',
+      'SegmentationObject/d.png': 'm', 'JPEGImages/e.png': 'i',
+      'ImageSets/Segmentation/train.txt': 'b\n   c  1\n',
+      'ImageSets/Segmentation/train.txt.orig': 'x\n',
+      'old/ImageSets/Segmentation/val.txt': 'y\n',
+    });
+    const items = await itemsOf({ store, root, format: 'voc', input: root });
+    expect(items.map((i) => i.source)).toEqual(['JPEGImages/b', 'JPEGImages/c', 'JPEGImages/a']);
+  });
+
+  test('an image the export lacks is found in the fallback under each extension, lower or upper case', async () => {
+    const stems = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const root = writeTree(join(work, 'extensions'), Object.fromEntries(stems.map((s) => [`SegmentationClass/${s}.png`, 'm'])));
+    const batch = writeTree(join(work, 'extensions-batch'), { 'a.jpg': 'i', 'b.jpeg': 'i', 'c.png': 'i', 'd.JPG': 'i', 'e.JPEG': 'i', 'f.PNG': 'i' });
+    const items = await itemsOf({ store, root, format: 'voc', input: root, fallbackImages: { store, root: batch } }) as ExportItem[];
+    const found = await Promise.all(items.map(async (i) => (await i.findImage()).locations));
+    expect(found).toEqual(['a.jpg', 'b.jpeg', 'c.png', 'd.JPG', 'e.JPEG', 'f.PNG'].map((f) => [join(batch, f)]));
+  });
+});
+
 describe('VOC reader', () => {
   test('the palette is VOC\'s: background black, aeroplane dark red, 255 the border', () => {
     expect([VOC_PALETTE[0], VOC_PALETTE[1], VOC_PALETTE[2], VOC_PALETTE[15], VOC_PALETTE[255]]).toEqual([0x000000, 0x800000, 0x008000, 0xc08080, 0xe0e0c0]);
