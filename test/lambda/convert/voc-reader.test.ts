@@ -52,6 +52,14 @@ describe('VOC reader: what is an item', () => {
     expect(item.mask).toMatchObject({ kind: 'index-png', classOfValue: classes });
   });
 
+  test('a CVAT export declares the classes of its label map', async () => {
+    const root = writeTree(join(work, 'declared-cvat'), { 'labelmap.txt': 'background:0,0,0::\nturtle:250,50,83::\n' });
+    expect(await vocReader({ store, root, format: 'cvat', input: root }).declaredClasses()).toEqual([
+      { name: 'background', rgb: 0, background: true },
+      { name: 'turtle', rgb: 0xfa3253, background: false },
+    ]);
+  });
+
   test('only SegmentationClass/ holds masks and only ImageSets/Segmentation/*.txt lists; a listed name is its line\'s first word', async () => {
     const root = writeTree(join(work, 'strict'), {
       'SegmentationClass/a.png': 'm', 'SegmentationClass/b.png': 'm', 'SegmentationClass/c.png': 'm',
