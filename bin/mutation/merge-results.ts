@@ -44,9 +44,10 @@ export function mergeMutationReports(reports: readonly MutationReport[]): Mutati
       if (testFile.source !== undefined) testFileSources.set(file, testFile.source);
       for (const test of testFile.tests) {
         const key = `${file}\0${test.name}`;
-        const known = tests.get(key) ?? { id: String(tests.size), file, test };
-        tests.set(key, known);
-        newIdOf.set(test.id, known.id);
+        // The test as the latest report saw it (its location moves when its file changes), under its first id.
+        const id = tests.get(key)?.id ?? String(tests.size);
+        tests.set(key, { id, file, test });
+        newIdOf.set(test.id, id);
       }
     }
     const renumber = (ids: readonly string[] | undefined) => ids?.map((id) => {

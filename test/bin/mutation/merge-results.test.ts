@@ -6,7 +6,7 @@ function report(file: string, tests: Record<string, string[]>, mutants: { status
     schemaVersion: '1.0',
     ...extra,
     files: { [file]: { language: 'typescript', source: `// ${file}`, mutants: mutants.map((m, i) => ({ id: String(i), mutatorName: 'EqualityOperator', location: { start: { line: 1, column: i }, end: { line: 1, column: i + 1 } }, ...m })) } },
-    testFiles: Object.fromEntries(Object.entries(tests).map(([testFile, ids]) => [testFile, { tests: ids.map((id) => ({ id: id.split('=')[0], name: id.split('=')[1] })) }])),
+    testFiles: Object.fromEntries(Object.entries(tests).map(([testFile, ids]) => [testFile, { tests: ids.map((id) => ({ id: id.split('=')[0], name: id.split('=')[1], location: { start: { line: Number(id.split('=')[0]), column: 0 } } })) }])),
   };
 }
 
@@ -55,6 +55,7 @@ describe('mergeMutationReports', () => {
     expect(merged.files['lambda/cost/estimate.ts'].mutants.map((m) => m.status)).toEqual(['Killed']);
     expect(Object.keys(merged.files)).toEqual(['lambda/cost/estimate.ts', 'lambda/convert/mask.ts']);
     expect(merged.projectRoot).toBe('/latest');
+    expect(merged.testFiles!['test/a.test.ts'].tests.find((t) => t.name === 'adds')).toMatchObject({ name: 'adds', location: { start: { line: 7 } } });
     expect(merged.files['lambda/convert/mask.ts'].source).toBe('// lambda/convert/mask.ts');
   });
 

@@ -116,7 +116,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
       images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }, { id: 2, file_name: 'b.jpg', width: 4, height: 2 }],
       annotations: [null, 7, [1, 2], { id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }],
     }) as ExportItem[];
-    expect(items.map((i) => [i.source, i.notPainted, (i.mask as { shapes: unknown[] }).shapes.length])).toEqual([['a.jpg', undefined, 1], ['b.jpg', undefined, 0]]);
+    expect(items.map((i) => [i.source, i.notPainted, (i.mask as { shapes: readonly unknown[] }).shapes.length])).toEqual([['a.jpg', undefined, 1], ['b.jpg', undefined, 0]]);
   });
 
   test('an image\'s size is kept only when both sides are positive numbers; an RLE on an image of unknown size paints', async () => {
