@@ -32,6 +32,7 @@ describe('COCO reader: annotations it cannot paint are counted by reason', () =>
         annotation(6, { size: [2, 4], counts: '\u007f\u007f' }),
         annotation(7, { counts: [8] }),
         annotation(8, undefined),
+        annotation(10, { size: [2], counts: [8] }),
         annotation(9, [0, 0, 4, 0, 4, 2], 42),
       ],
     }) as ExportItem[];
@@ -40,7 +41,7 @@ describe('COCO reader: annotations it cannot paint are counted by reason', () =>
       'RLE of 4×3 on an image of 4×2': 1,
       'RLE without counts': 1,
       'RLE cannot be decoded (RLE covers 30 pixels, its 4×2 size has 8)': 1,
-      'annotation without segmentation': 2,
+      'annotation without segmentation': 3,
       'annotation of unknown category 42': 1,
     });
     expect(item.mask).toEqual({ kind: 'shapes', size: { width: 4, height: 2 }, shapes: [{ kind: 'polygon', className: 'turtle', rings: [[0, 0, 4, 0, 4, 2]] }] });
