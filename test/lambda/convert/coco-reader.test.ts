@@ -90,7 +90,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
     await expect(read({ categories: [{ id: 1, name: 'turtle' }], images: [], annotations: [] })).resolves.toEqual([]);
   });
 
-  test('categories without a name or an id are no classes; a group (Roboflow\'s data set category) goes only when it labels nothing', async () => {
+  test('categories without a name or an id are no classes, an id may be a string; a group (Roboflow\'s data set category) goes only when it labels nothing', async () => {
     const coco = {
       categories: [
         { id: 0, name: 'shapes', supercategory: 'none' },
@@ -101,6 +101,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
         'not an object',
         { id: 5, name: 'pets', supercategory: 'shapes' },
         { id: 6, name: 'kitten', supercategory: 'pets' },
+        { id: '7', name: 'seven' },
       ],
       images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
       annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }, { id: 2, image_id: 1, category_id: 5, segmentation: [0, 0, 4, 0, 4, 2] }],
@@ -108,7 +109,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
     const location = join(work, 'classes.json');
     writeFileSync(location, JSON.stringify(coco));
     const classes = await cocoReader({ store, location, images: { store, root: work } }).declaredClasses();
-    expect(classes.map((c) => c.name)).toEqual(['cat', 'dog', 'pets', 'kitten']);
+    expect(classes.map((c) => c.name)).toEqual(['cat', 'dog', 'pets', 'kitten', 'seven']);
   });
 
   test('annotations that are no objects are passed over; an image without annotations has nothing unpainted', async () => {
