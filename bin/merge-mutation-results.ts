@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MutationReport, mergeMutationReports } from './mutation/merge-results';
+import { mergeMutationReports, parseMutationReport } from './mutation/merge-results';
 
 const target = join(__dirname, '..', 'stryker-incremental.json');
 const inputs = process.argv.slice(2);
@@ -12,8 +12,19 @@ if (inputs.length === 0) {
   console.error('usage: npm run mutate:merge -- <report.json>... (merged into stryker-incremental.json; a later report wins for its files)');
   process.exit(2);
 }
-const read = (path: string): MutationReport => JSON.parse(readFileSync(path, 'utf8'));
-const merged = mergeMutationReports([...(existsSync(target) ? [read(target)] : []), ...inputs.map(read)]);
+const missing = inputs.filter((path) => !existsSync(path));
+if (missing.length > 0) {
+  console.error(`no such file: ${missing.join(', ')}; stryker-incremental.json is unchanged`);
+  process.exit(1);
+}
+const read = (path: string) => parseMutationReport(readFileSync(path, 'utf8'), path);
+let merged;
+try {
+  merged = mergeMutationReports([...(existsSync(target) ? [read(target)] : []), ...inputs.map(read)]);
+} catch (error) {
+  console.error(`${(error as Error).message}; stryker-incremental.json is unchanged`);
+  process.exit(1);
+}
 writeFileSync(target, `${JSON.stringify(merged, null, 2)}\n`);
 const mutants = Object.values(merged.files).reduce((n, file) => n + file.mutants.length, 0);
 console.log(`stryker-incremental.json: ${Object.keys(merged.files).length} files, ${mutants} mutants`);

@@ -27,6 +27,21 @@ export interface MutationReport {
   readonly [key: string]: unknown;
 }
 
+/** A report read from `text`; `name` (its path) heads the error when it is no JSON or no mutation report. */
+export function parseMutationReport(text: string, name: string): MutationReport {
+  let report: unknown;
+  try {
+    report = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${name}: not JSON (${(error as Error).message})`);
+  }
+  const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(report) || !isObject((report as { files?: unknown }).files)) {
+    throw new Error(`${name}: not a Stryker mutation report (no "files" object); give the file a run wrote with --incrementalFile`);
+  }
+  return report as MutationReport;
+}
+
 /**
  * One report holding every file of `reports`, a later report winning for the files it holds. Test
  * ids are numbers local to each report, so tests are renumbered by (test file, test name), which is

@@ -1,4 +1,4 @@
-import { MutationReport, mergeMutationReports } from '../../../bin/mutation/merge-results';
+import { MutationReport, mergeMutationReports, parseMutationReport } from '../../../bin/mutation/merge-results';
 
 /** A report of one mutated file whose mutants name tests by the report's own ids. */
 function report(file: string, tests: Record<string, string[]>, mutants: { status: string; coveredBy: string[]; killedBy?: string[] }[], extra: Record<string, unknown> = {}): MutationReport {
@@ -63,5 +63,13 @@ describe('mergeMutationReports', () => {
     const broken = report('lambda/x.ts', { 'test/a.test.ts': ['0=adds'] }, [{ status: 'Killed', coveredBy: ['5'] }]);
     expect(() => mergeMutationReports([broken])).toThrow('a mutant names test 5, which its report does not list');
     expect(() => mergeMutationReports([])).toThrow('no mutation report to merge');
+  });
+
+  test('a file that is no JSON or no mutation report is named, with what it should be', () => {
+    expect(() => parseMutationReport('{"files":', 'reports/a.json')).toThrow(/^reports\/a\.json: not JSON \(/);
+    for (const text of ['{"a":1}', '[]', '{"files":[]}']) {
+      expect(() => parseMutationReport(text, 'b.json')).toThrow('b.json: not a Stryker mutation report (no "files" object); give the file a run wrote with --incrementalFile');
+    }
+    expect(parseMutationReport('{"files":{}}', 'c.json')).toEqual({ files: {} });
   });
 });
