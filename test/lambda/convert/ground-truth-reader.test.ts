@@ -33,6 +33,12 @@ describe('Ground Truth manifest reader', () => {
     expect(lfv.mask).toMatchObject({ kind: 'colour-png', transparentIsBackground: true });
   });
 
+  test('with no dialect given, each line\'s dialect is told from its shape', async () => {
+    const [gt, lfv] = await itemsOf(`${gtLine('s3://in/a.jpg', 's3://out/a.png')}\n${lfvLine('s3://in/b.jpg', 's3://out/b.png')}\n`);
+    expect(gt.mask).toMatchObject({ transparentIsBackground: false });
+    expect(lfv.mask).toMatchObject({ transparentIsBackground: true });
+  });
+
   test('the reader names its format by dialect', () => {
     const { store } = manifestStore('');
     expect(manifestReader({ manifest: 'm', manifestStore: store, sources: store }).format).toBe('groundtruth');

@@ -74,3 +74,97 @@ describe('Label Studio reader: results it cannot paint are counted by reason', (
     expect(item.source).toBe('s3://bucket/photos/a.PNG?version=2');
   });
 });
+
+describe('Label Studio reader: what real exports hold besides the plain case', () => {
+  const opaque = new Uint8Array(4).fill(255);
+  const size = { original_width: 2, original_height: 2 };
+  const polygon = (points: unknown, extra: Record<string, unknown> = {}) =>
+    ({ id: 'p', type: 'polygonlabels', ...size, value: { points, polygonlabels: ['turtle'] }, ...extra });
+
+  test('null tasks, annotations and results are skipped or ignored, not thrown on', async () => {
+    const items = await read([
+      null,
+      { id: 2, data: { image: 'a.jpg' }, annotations: [null, { id: 1, result: [null, polygon([[0, 0], [50, 0], [0, 50]])] }] },
+    ]);
+    expect(items[0]).toEqual({ line: 1, source: null, reason: 'task is not a JSON object' });
+    expect((items[1] as ExportItem).mask).toMatchObject({ shapes: [{ kind: 'polygon', className: 'turtle' }] });
+  });
+
+  test('an empty data.image is no image', async () => {
+    expect(await read([{ id: 1, data: { image: '' }, annotations: [{ id: 1, result: [] }] }])).toEqual([{ line: 1, source: null, reason: 'task has no data.image' }]);
+  });
+
+  test('under another data key, only a string ending in .jpg, .jpeg or .png (or one before a query) is the image', async () => {
+    const sources = (await read([
+      { id: 1, data: { refs: ['x.png'], photo: 'https://host/a.jpg' }, annotations: [{ id: 1, result: [] }] },
+      { id: 2, data: { note: 'a.png.txt', photo: 'b.jpeg' }, annotations: [{ id: 1, result: [] }] },
+    ])).map((item) => item.source);
+    expect(sources).toEqual(['https://host/a.jpg', 'b.jpeg']);
+  });
+
+  test('of several annotations the most recently updated wins, whatever its place; one without a stamp loses to one with', async () => {
+    const polygonOf = (label: string) => ({ ...polygon([[0, 0], [50, 0], [0, 50]]), value: { points: [[0, 0], [50, 0], [0, 50]], polygonlabels: [label] } });
+    const winner = async (annotations: unknown[]) =>
+      ((await read([{ id: 1, data: { image: 'a.jpg' }, annotations }]))[0] as ExportItem).mask;
+    expect(await winner([
+      { id: 1, updated_at: '2024-05-01T10:00:00Z', result: [polygonOf('old')] },
+      { id: 2, updated_at: '2024-06-01T10:00:00Z', result: [polygonOf('new')] },
+    ])).toMatchObject({ shapes: [{ className: 'new' }] });
+    expect(await winner([
+      { id: 1, updated_at: '2024-06-01T10:00:00Z', result: [polygonOf('new')] },
+      { id: 2, created_at: '2024-05-01T10:00:00Z', result: [polygonOf('old')] },
+    ])).toMatchObject({ shapes: [{ className: 'new' }] });
+    expect(await winner([
+      { id: 1, created_at: '2024-05-01T10:00:00Z', result: [polygonOf('stamped')] },
+      { id: 2, result: [polygonOf('unstamped')] },
+    ])).toMatchObject({ shapes: [{ className: 'stamped' }] });
+  });
+
+  test('shapes stored apart take their class from the `labels` result of the same id, and only from a string there', async () => {
+    const [item] = await read([task([
+      { id: 'w', type: 'magicwand', ...size, value: { format: 'rle', rle: labelStudioRle(opaque) } },
+      { id: 'w', type: 'labels', value: { labels: ['turtle'] } },
+      { id: 'n', type: 'polygon', ...size, value: { points: [[0, 0], [50, 0], [0, 50]], labels: ['not a labels result'] } },
+      { id: 'm', type: 'polygon', ...size, value: { points: [[0, 0], [50, 0], [0, 50]] } },
+      { id: 'm', type: 'labels', value: { labels: [5] } },
+      { id: 'e', type: 'brush', ...size, value: { format: 'rle', rle: labelStudioRle(opaque) } },
+      { id: 'e', type: 'labels', value: {} },
+    ])]) as ExportItem[];
+    expect(item.mask).toMatchObject({ shapes: [{ kind: 'bitmap', className: 'turtle' }] });
+    expect((item.mask as { shapes: unknown[] }).shapes).toHaveLength(1);
+    expect(item.notPainted).toEqual({ 'polygon without a label': 2, 'brush without a label': 1 });
+  });
+
+  test('a brush whose label list is missing or holds no string is counted without a label', async () => {
+    const [item] = await read([task([{ id: 'b', type: 'brushlabels', ...size, value: { format: 'rle', rle: labelStudioRle(opaque) } }, brush(labelStudioRle(opaque), size, [7])])]) as ExportItem[];
+    expect(item.notPainted).toEqual({ 'brushlabels without a label': 2 });
+  });
+
+  test('rectangles, ellipses and keypoints stored apart from their label are counted, not painted', async () => {
+    const [item] = await read([task([
+      { id: 'r', type: 'rectangle', value: { x: 0, y: 0, width: 5, height: 5 } },
+      { id: 'e', type: 'ellipse', value: { x: 5, y: 5, radiusX: 2, radiusY: 2 } },
+      { id: 'k', type: 'keypoint', value: { x: 5, y: 5 } },
+      { id: 'r', type: 'labels', value: { labels: ['turtle'] } },
+    ])]) as ExportItem[];
+    expect(item.notPainted).toEqual({ rectangle: 1, ellipse: 1, keypoint: 1 });
+  });
+
+  test('the image size comes only from a positive width and height', async () => {
+    const sizeOf = async (original: Record<string, unknown>) =>
+      (((await read([task([{ ...polygon([[0, 0], [50, 0], [0, 50]]), original_width: undefined, original_height: undefined, ...original }])]))[0] as ExportItem).mask as { size?: unknown }).size;
+    expect(await sizeOf({ original_width: 0, original_height: 2 })).toBeUndefined();
+    expect(await sizeOf({ original_width: 2, original_height: 0 })).toBeUndefined();
+    expect(await sizeOf({ original_width: 3, original_height: 2 })).toEqual({ width: 3, height: 2 });
+  });
+
+  test('a polygon of exactly three points paints; points that are not pairs are left out; no points is fewer than three', async () => {
+    const [item] = await read([task([
+      polygon([[0, 0], [50, 0], [0, 50]]),
+      polygon([[0, 0], [50], 7, [50, 0], [0, 50]]),
+      polygon(undefined),
+    ])]) as ExportItem[];
+    expect(item.mask).toMatchObject({ shapes: [{ kind: 'polygon', rings: [[0, 0, 50, 0, 0, 50]] }, { kind: 'polygon', rings: [[0, 0, 50, 0, 0, 50]] }] });
+    expect(item.notPainted).toEqual({ 'polygon with fewer than 3 points': 1 });
+  });
+});
