@@ -115,3 +115,24 @@ describe('VOC reader', () => {
     expect(await itemsOf({ store, root, format: 'voc', input: root })).toEqual([{ line: 1, source: 'JPEGImages/a.jpg', reason: 'no mask SegmentationClass/a.png' }]);
   });
 });
+
+describe('VOC reader: order, errors and alpha', () => {
+  test('masks no list names come in name order, however the store lists them (a zip keeps its writer\'s order)', async () => {
+    const root = writeTree(join(work, 'unsorted'), { 'SegmentationClass/b.png': 'm', 'SegmentationClass/a.png': 'm', 'JPEGImages/a.jpg': 'i', 'JPEGImages/b.jpg': 'i' });
+    const reversed = Object.assign(Object.create(store), { listUnder: async (location: string) => (await store.listUnder(location)).reverse() });
+    expect((await itemsOf({ store: reversed, root, format: 'voc', input: root })).map((i) => i.source)).toEqual(['JPEGImages/a.jpg', 'JPEGImages/b.jpg']);
+  });
+
+  test('an error listing the images is not taken for a missing image', async () => {
+    const root = writeTree(join(work, 'refused'), { 'SegmentationClass/a.png': 'm' });
+    const refusing = Object.assign(Object.create(store), { listUnder: async () => { throw new Error('AccessDenied'); }, readStart: async () => undefined });
+    const [item] = await itemsOf({ store, root, format: 'voc', input: root, images: { store: refusing, root: '/images' } }) as ExportItem[];
+    await expect(item.findImage()).rejects.toThrow('AccessDenied');
+  });
+
+  test('CVAT never writes alpha: a CVAT mask\'s colours count as they are, transparent or not', async () => {
+    const root = writeTree(join(work, 'cvat-alpha'), { 'labelmap.txt': 'background:0,0,0::\nturtle:250,50,83::\n', 'SegmentationClass/a.png': 'm', 'JPEGImages/a.jpg': 'i' });
+    const [item] = await itemsOf({ store, root, format: 'cvat', input: root }) as ExportItem[];
+    expect(item.mask).toMatchObject({ kind: 'colour-png', transparentIsBackground: false });
+  });
+});
