@@ -99,6 +99,8 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
         { id: 3, name: '' },
         { name: 'no id' },
         'not an object',
+        null,
+        { id: 8, name: 8 },
         { id: 5, name: 'pets', supercategory: 'shapes' },
         { id: 6, name: 'kitten', supercategory: 'pets' },
         { id: '7', name: 'seven' },
@@ -130,8 +132,9 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
         { id: 2, file_name: 'b.jpg', width: 2, height: '2' },
         { id: 3, file_name: 'c.jpg', height: 2 },
         { id: 4, file_name: 'd.jpg', width: 2, height: 2 },
+        { id: 5, file_name: 'e.jpg', width: '2', height: 2 },
       ],
-      annotations: [1, 2, 3, 4].map((image) => ({ id: image, image_id: image, category_id: 1, segmentation: rle })),
+      annotations: [1, 2, 3, 4, 5].map((image) => ({ id: image, image_id: image, category_id: 1, segmentation: rle })),
     }) as ExportItem[];
     const bitmap = { kind: 'bitmap', className: 'turtle', width: 2, height: 2, pixels: Uint8Array.from([1, 0, 1, 0]) };
     expect(items.map((i) => i.mask)).toEqual([
@@ -139,6 +142,26 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
       { kind: 'shapes', size: undefined, shapes: [bitmap] },
       { kind: 'shapes', size: undefined, shapes: [bitmap] },
       { kind: 'shapes', size: { width: 2, height: 2 }, shapes: [bitmap] },
+      { kind: 'shapes', size: undefined, shapes: [bitmap] },
     ]);
+  });
+
+  test('an RLE whose width alone differs from its image\'s is counted, not painted', async () => {
+    const [item] = await read({
+      categories: [{ id: 1, name: 'turtle' }],
+      images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: { size: [2, 5], counts: [10] } }],
+    }) as ExportItem[];
+    expect(item.notPainted).toEqual({ 'RLE of 5×2 on an image of 4×2': 1 });
+  });
+
+  test('an image with an empty file_name is a problem of its own', async () => {
+    expect(await read({ categories: [{ id: 1, name: 'turtle' }], images: [{ id: 1, file_name: '' }], annotations: [] }))
+      .toEqual([{ line: 1, source: null, reason: 'images[0] has no file_name' }]);
+  });
+
+  test('images without categories (every annotation then of an unknown category) are read, not refused as not COCO', async () => {
+    const items = await read({ images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }], annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }] });
+    expect(items.map((i) => i.source)).toEqual(['a.jpg']);
   });
 });
