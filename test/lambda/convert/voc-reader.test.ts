@@ -136,3 +136,17 @@ describe('VOC reader: order, errors and alpha', () => {
     expect(item.mask).toMatchObject({ kind: 'colour-png', transparentIsBackground: false });
   });
 });
+
+describe('VOC reader: files beside the export\'s own', () => {
+  test('only .png files in SegmentationClass/ are masks, and only JPEGImages/ holds the images', async () => {
+    const root = writeTree(join(work, 'beside'), {
+      'SegmentationClass/a.png': 'm',
+      'SegmentationClass/notes.txt': 'n',
+      'JPEGImages/a.jpg': 'i',
+      'Thumbnails/a.jpg': 't',
+    });
+    const items = await itemsOf({ store, root, format: 'voc', input: root });
+    expect(items.map((i) => i.source)).toEqual(['JPEGImages/a.jpg']);
+    expect((await (items[0] as ExportItem).findImage()).locations).toEqual([join(root, 'JPEGImages', 'a.jpg')]);
+  });
+});
