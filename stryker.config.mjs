@@ -32,6 +32,11 @@ export default {
       // workflows, 15-70 s a file) and the CDK synth tests (test/lib/) would re-run for every mutant
       // they reach and blow the 30-minute budget; they stay in `npm test`.
       globalSetup: null,
+      // A test or hook a mutant leaves waiting fails after 15 s (killed) instead of waiting for
+      // Stryker's time-out (1.5 times the time of every test covering the mutant, then a new
+      // process): a conversion mutant's covering tests take 20 s. Every test here but one (which sets
+      // its own) takes under 5 s.
+      testTimeout: 15000,
       // Jest's node environment, with the coverage of a beforeAll handed to the tests it serves.
       testEnvironment: './stryker.jest-environment.cjs',
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/(bin|lib|local|workflow)/'],

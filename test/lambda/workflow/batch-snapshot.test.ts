@@ -82,5 +82,5 @@ describe('a batch snapshot', () => {
     expect(recent!.length).toBeGreaterThan(100);
     expect(recent!.length).toBeLessThan(300);
     expect(Buffer.byteLength(recent!.join(''))).toBeLessThanOrEqual(RECENT_KEYS_MAX_BYTES);
-  });
+  }, 60_000); // 600 uploads take seconds: past the 15 s a test gets under `npm run mutate`
 });
