@@ -48,6 +48,7 @@ describe('convertExport guards', () => {
   test('the last shard and a fraction just inside the bounds are accepted', async () => {
     const report = await convertExport({ reader: readerOf([]), out: join(work, 'edge'), output: files, shard: { index: 1, count: 2 }, validationFraction: 0.999, concurrency: 1 });
     expect(report.counts.converted).toBe(0);
+    await expect(convertExport({ reader: readerOf([]), out: join(work, 'one-shard'), output: files, shard: { index: 0, count: 1 } })).resolves.toBeDefined();
   });
 
   test('an image that cannot be found, may not be read or is denied is that item\'s skip; any other failure stops the conversion', async () => {
@@ -72,6 +73,9 @@ describe('convertExport guards', () => {
       await expect(convertExport({ reader: readerOf([shapeItem(1, 'turtle', async () => { throw failing; })]), out: join(work, `fails-${status}`), output: files }))
         .rejects.toThrow(`status ${status}`);
     }
+    // An error that is not the SDK's (no $metadata) stops the conversion with its own message.
+    await expect(convertExport({ reader: readerOf([shapeItem(1, 'turtle', async () => { throw new Error('disk on fire'); })]), out: join(work, 'fails-plain'), output: files }))
+      .rejects.toThrow(/^disk on fire$/);
     for (const status of [400, 416]) {
       const skipped = Object.assign(new Error(`status ${status}`), { $metadata: { httpStatusCode: status } });
       const one = await convertExport({ reader: readerOf([shapeItem(1, 'turtle', async () => { throw skipped; })]), out: join(work, `skips-${status}`), output: files });
@@ -81,9 +85,14 @@ describe('convertExport guards', () => {
 
   test('a class past the 254 the algorithm takes skips its item with the reason; the others convert', async () => {
     const items = Array.from({ length: 254 }, (_, i) => shapeItem(i + 1, `c${i + 1}`, async () => image));
-    const report = await convertExport({ reader: readerOf(items), out: join(work, 'classes'), output: files, concurrency: 4 });
+    // A class-number mask's classes past the limit too (its file is never read).
+    const classNumbers: ExportItem = { line: 255, source: 'v255.jpg', findImage: async () => image, mask: { kind: 'index-png', file: image, classOfValue: [{ name: 'c1', background: false }, { name: 'c300', background: false }], colourOfValue: [] } };
+    const report = await convertExport({ reader: readerOf([...items, classNumbers]), out: join(work, 'classes'), output: files, concurrency: 4 });
     expect(report.classes).toHaveLength(254);
-    expect(report.skipped).toEqual([{ line: 254, source: 's254.jpg', reason: 'class "c254" would be class number 255; the algorithm takes at most 254' }]);
+    expect(report.skipped).toEqual([
+      { line: 254, source: 's254.jpg', reason: 'class "c254" would be class number 255; the algorithm takes at most 254' },
+      { line: 255, source: 'v255.jpg', reason: 'class "c300" would be class number 255; the algorithm takes at most 254' },
+    ]);
     expect(report.counts.converted).toBe(253);
   }, 120_000);
 
@@ -97,8 +106,71 @@ describe('convertExport guards', () => {
     expect(report.skipped).toEqual([{ line: 1, source: 's1.jpg', reason: expect.stringMatching(/^image cannot be decoded: .+/) }]);
   });
 
+  test('progress counts items done of those seen, and says when the export has been read to its end', async () => {
+    const calls: unknown[] = [];
+    await convertExport({
+      reader: readerOf([shapeItem(1, 'turtle', async () => image), { line: 2, source: 'gone.jpg', reason: 'no mask' }]),
+      out: join(work, 'progress'), output: files, concurrency: 1, onProgress: (p) => calls.push({ ...p }),
+    });
+    expect(calls[calls.length - 1]).toEqual({ done: 2, seen: 2, readAll: true });
+    expect(calls).toContainEqual({ done: 1, seen: 1, readAll: false });
+  });
+
   test('shard reports that disagree on the classes are not merged', () => {
     const report = (classes: string[]) => ({ classes, items: [], skipped: [], counts: { lines: 0 } }) as unknown as ConversionReport;
     expect(() => mergeConversionReports([report(['BACKGROUND', 'a']), report(['BACKGROUND', 'b'])])).toThrow('the shards of a conversion disagree on the classes: BACKGROUND,a / BACKGROUND,b');
+  });
+});
+
+describe('convertExport: files refused before they are decoded', () => {
+  const at = (name: string, body: Buffer) => {
+    writeFileSync(join(work, name), body);
+    return { store: files, locations: [join(work, name)] };
+  };
+  const skipsOf = async (items: ExportItem[], extra: { maxFileBytes?: number } = {}) =>
+    (await convertExport({ reader: readerOf(items), out: join(work, `refused-${items[0].line}`), output: files, ...extra })).skipped.map((s) => s.reason);
+
+  test('an image or a mask over the size limit, an empty image, one that declares no pixels and a broken JPEG header are each named', async () => {
+    const image = await jpeg(2);
+    const imageRef = at('limit.jpg', image);
+    const bigMask = await sharp(Buffer.alloc(W * H * 3, 7), { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    expect(bigMask.length).toBeGreaterThan(image.length);
+    const maskRef = at('big-mask.png', bigMask);
+    const colourItem = (line: number, findImage: () => Promise<ObjectRef>): ExportItem =>
+      ({ line, source: `c${line}.jpg`, findImage, mask: { kind: 'colour-png', file: maskRef, colours: [], transparentIsBackground: false } });
+    expect(await skipsOf([shapeItem(1, 'turtle', async () => imageRef)], { maxFileBytes: image.length - 1 }))
+      .toEqual([`image is ${image.length} bytes, more than the ${image.length - 1} accepted`]);
+    expect(await skipsOf([colourItem(2, async () => imageRef)], { maxFileBytes: image.length }))
+      .toEqual([`mask is ${bigMask.length} bytes, more than the ${image.length} accepted`]);
+
+    const noPixels = await sharp({ create: { width: W, height: H, channels: 3, background: '#336699' } }).png().toBuffer();
+    noPixels.writeUInt32BE(0, 16);
+    const empty = at('empty.jpg', Buffer.alloc(0));
+    expect(await skipsOf([
+      shapeItem(3, 'turtle', async () => empty),
+      shapeItem(4, 'turtle', async () => at('no-pixels.png', noPixels)),
+      shapeItem(5, 'turtle', async () => at('broken-header.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xd9]))),
+    ])).toEqual([
+      `image ${empty.locations[0]} is empty`,
+      `image declares an empty 0×${H} size`,
+      'image JPEG header is truncated',
+    ]);
+  });
+
+  test('a read the run\'s allow-list refuses is named by the refusal', async () => {
+    const refusing = Object.assign(Object.create(files), { readStart: async () => { throw new ReadRefusedError('s3://elsewhere/a.jpg is outside what this run may read'); } });
+    expect(await skipsOf([shapeItem(6, 'turtle', async () => ({ store: refusing, locations: ['s3://elsewhere/a.jpg'] }))]))
+      .toEqual(['image s3://elsewhere/a.jpg is outside what this run may read']);
+  });
+
+  test('two sources whose output names collide (same base name, same 8-hex hash) keep the first; the second is skipped naming it', async () => {
+    // Found by search: sha256 of each starts 63846a9d.
+    const first = 's3://inbox/images/batch/78802/photo.jpg';
+    const second = 's3://inbox/images/batch/82716/photo.jpg';
+    const imageRef = at('collide.jpg', await jpeg(3));
+    const item = (line: number, source: string): ExportItem => ({ ...shapeItem(line, 'turtle', async () => imageRef), source });
+    const report = await convertExport({ reader: readerOf([item(7, first), item(8, second)]), out: join(work, 'collide'), output: files });
+    expect(report.items.map((i) => [i.source, i.name])).toEqual([[first, 'photo-63846a9d']]);
+    expect(report.skipped).toEqual([{ line: 8, source: second, reason: `output name photo-63846a9d is already taken by ${first}` }]);
   });
 });
