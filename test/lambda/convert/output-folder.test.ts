@@ -38,4 +38,12 @@ describe('--out: an empty folder or an earlier segpipe output, nothing else', ()
     expect(await removeStaleOutput(store, out, previous, report)).toBe(4);
     expect(['report.json', 'train/a.jpg', 'train_annotation/a.png', 'validation/b.jpg', 'validation_annotation/b.png'].map((f) => existsSync(join(out, f)))).toEqual([true, false, false, false, false]);
   });
+
+  test('the files a conversion wrote again, image and mask, are kept', async () => {
+    const out = folder('kept', ['report.json', 'train/a.jpg', 'train_annotation/a.png', 'train/old.jpg']);
+    const previous = await checkOutputLocation(store, out);
+    const report = { items: [{ name: 'a', split: 'train' }] } as unknown as ConversionReport;
+    expect(await removeStaleOutput(store, out, previous, report)).toBe(1);
+    expect(['report.json', 'train/a.jpg', 'train_annotation/a.png', 'train/old.jpg'].map((f) => existsSync(join(out, f)))).toEqual([true, true, true, false]);
+  });
 });

@@ -8,6 +8,15 @@ const SETTINGS = { inboxBucket: 'inbox', artifactsBucket: 'artifacts', readLocat
 const ALLOW = sourceAllowList(SETTINGS, { runId: 'turtles-1', batch: 'turtles' });
 
 describe('the allow-list of a run\'s conversion', () => {
+  test('a run started by hand, without a batch, may read no labeled/ prefix of its own', () => {
+    expect(sourceAllowList(SETTINGS, { runId: 'by-hand-1' })).toEqual([
+      { bucket: 'inbox', prefix: 'images/' },
+      { bucket: 'artifacts', prefix: expect.stringContaining('by-hand-1') },
+      { bucket: 'old-output', prefix: '' },
+      { bucket: 'partner', prefix: 'exports/turtles/' },
+    ]);
+  });
+
   test.each([
     's3://inbox/images/turtles/a.jpg',
     's3://inbox/images/other-batch/b.jpg',
