@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConversionReport, convertExport, mergeConversionReports } from '../../../lambda/convert/convert-manifest';
-import { ExportItem, ExportReader, ObjectRef } from '../../../lambda/convert/export-item';
+import { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../../../lambda/convert/export-item';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
 import { ObjectNotFoundError, ReadRefusedError } from '../../../lambda/convert/object-store';
 import { H, W, jpeg } from '../../helpers/format-fixtures';
@@ -12,7 +12,7 @@ const work = mkdtempSync(join(tmpdir(), 'segpipe-guards-'));
 const files = new FolderObjectStore();
 
 /** A reader of the given items, declaring no classes. */
-function readerOf(items: ExportItem[]): ExportReader {
+function readerOf(items: (ExportItem | ExportSkip)[]): ExportReader {
   return { format: 'coco', input: 'in-memory', declaredClasses: async () => [], items: async function* () { yield* items; } };
 }
 

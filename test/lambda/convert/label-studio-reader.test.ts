@@ -131,7 +131,7 @@ describe('Label Studio reader: what real exports hold besides the plain case', (
       { id: 'e', type: 'labels', value: {} },
     ])]) as ExportItem[];
     expect(item.mask).toMatchObject({ shapes: [{ kind: 'bitmap', className: 'turtle' }] });
-    expect((item.mask as { shapes: unknown[] }).shapes).toHaveLength(1);
+    expect((item.mask as { shapes: readonly unknown[] }).shapes).toHaveLength(1);
     expect(item.notPainted).toEqual({ 'polygon without a label': 2, 'brush without a label': 1 });
   });
 
