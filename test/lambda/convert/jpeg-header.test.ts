@@ -96,3 +96,47 @@ describe('the end of a JPEG', () => {
     expect(orientationSwapsAxes(9)).toBe(false);
   });
 });
+
+describe('JPEG header: reading past the first bytes', () => {
+  /** A range reader over `data` that refuses a range outside the file and counts its reads. */
+  function strictRange(data: Buffer) {
+    const reads: [number, number][] = [];
+    const read = async (start: number, end: number) => {
+      if (start > end || end >= data.length) throw new Error(`range ${start}-${end} outside a file of ${data.length} bytes`);
+      reads.push([start, end]);
+      return data.subarray(start, end + 1);
+    };
+    return { reads, read };
+  }
+  const frame = Buffer.from([0xff, 0xc0, 0x00, 0x0b, 8, 0, 21, 0, 33, 3, 0, 0, 0]);
+  const app = (bodyBytes: number) => Buffer.concat([Buffer.from([0xff, 0xe0, (bodyBytes + 2) >> 8, (bodyBytes + 2) & 0xff]), Buffer.alloc(bodyBytes)]);
+
+  test('a header ending exactly at the end of the file is read, with ranges inside the file only', async () => {
+    const data = Buffer.concat([SOI, frame, Buffer.from([0xff, 0xda, 0x00, 0x02])]);
+    const { reads, read } = strictRange(data);
+    // The first bytes stop two short: the scan marker's length is the file's last two bytes.
+    expect(await readJpegHeader(data.subarray(0, data.length - 2), data.length, read)).toEqual({ width: 33, height: 21, components: 3, orientation: 1 });
+    expect(reads).toEqual([[data.length - 2, data.length - 1]]);
+  });
+
+  test('segments past the first read are fetched 64 KiB at a time, not segment by segment', async () => {
+    const data = Buffer.concat([SOI, ...Array.from({ length: 25 }, () => app(4000)), frame, Buffer.from([0xff, 0xda, 0x00, 0x02]), Buffer.alloc(200_000)]);
+    const { reads, read } = strictRange(data);
+    expect(await readJpegHeader(data.subarray(0, 64 * 1024), data.length, read)).toEqual({ width: 33, height: 21, components: 3, orientation: 1 });
+    expect(reads).toEqual([[64 * 1024, 128 * 1024 - 1]]);
+  });
+
+  test('a file that yields fewer bytes than it declared, or a frame cut by its end, is truncated', async () => {
+    const data = Buffer.concat([SOI, app(100), frame, Buffer.from([0xff, 0xda, 0x00, 0x02])]);
+    const shrunk = async (start: number, end: number) => data.subarray(start, Math.min(end + 1, start + 10));
+    expect(await readJpegHeader(data.subarray(0, 4), data.length, shrunk)).toBe('JPEG header is truncated');
+    const cut = Buffer.concat([SOI, frame.subarray(0, 8)]);
+    expect(await readJpegHeader(cut, cut.length, strictRange(cut).read)).toBe('JPEG header is truncated');
+  });
+
+  test('an APP1 segment that is not Exif has no orientation, whatever follows its name', () => {
+    const tiff = exif('II', [[0x0112, 6]]);
+    expect(exifOrientation(tiff)).toBe(6);
+    expect(exifOrientation(Buffer.concat([Buffer.from('Exim\0\0', 'latin1'), tiff.subarray(6)]))).toBeUndefined();
+  });
+});
