@@ -39,6 +39,13 @@ export function parseMutationReport(text: string, name: string): MutationReport 
   if (!isObject(report) || !isObject((report as { files?: unknown }).files)) {
     throw new Error(`${name}: not a Stryker mutation report (no "files" object); give the file a run wrote with --incrementalFile`);
   }
+  // The merge reads each file's mutants and each test file's tests: name the entry that lacks them.
+  const { files, testFiles } = report as { files: Record<string, { mutants?: unknown }>; testFiles?: Record<string, { tests?: unknown }> };
+  const broken = [
+    ...Object.entries(files).filter(([, file]) => !Array.isArray(file?.mutants)).map(([path]) => `files["${path}"] has no "mutants" list`),
+    ...Object.entries(testFiles ?? {}).filter(([, file]) => !Array.isArray(file?.tests)).map(([path]) => `testFiles["${path}"] has no "tests" list`),
+  ];
+  if (broken.length > 0) throw new Error(`${name}: not a Stryker mutation report (${broken.join('; ')})`);
   return report as MutationReport;
 }
 

@@ -71,5 +71,7 @@ describe('mergeMutationReports', () => {
       expect(() => parseMutationReport(text, 'b.json')).toThrow('b.json: not a Stryker mutation report (no "files" object); give the file a run wrote with --incrementalFile');
     }
     expect(parseMutationReport('{"files":{}}', 'c.json')).toEqual({ files: {} });
+    expect(() => parseMutationReport('{"files":{"a.ts":{}},"testFiles":{"a.test.ts":{"tests":{}}}}', 'd.json'))
+      .toThrow('d.json: not a Stryker mutation report (files["a.ts"] has no "mutants" list; testFiles["a.test.ts"] has no "tests" list)');
   });
 });
