@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { MAX_MANIFEST_LINE_CHARACTERS, ManifestLine, parseManifestLine, readManifestLines } from '../../../lambda/convert/manifest';
+import { MAX_MANIFEST_LINE_CHARACTERS, ManifestLine, isLookoutForVisionLine, parseManifestLine, readManifestLines } from '../../../lambda/convert/manifest';
 import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
 
 async function linesOf(stream: Readable): Promise<ManifestLine[]> {
@@ -52,6 +52,34 @@ describe('readManifestLines', () => {
   });
 });
 
+describe('readManifestLines at its edges', () => {
+  const tooLong = `line is longer than Ground Truth's maximum of ${MAX_MANIFEST_LINE_CHARACTERS} characters`;
+
+  test('reads text chunks as well as bytes', async () => {
+    expect(await linesOf(Readable.from(['{"a":', '1}\n{"b":2}']))).toEqual([{ lineNumber: 1, text: '{"a":1}' }, { lineNumber: 2, text: '{"b":2}' }]);
+  });
+
+  test('a last line past the byte guard with no newline after it is still reported', async () => {
+    expect(await linesOf(Readable.from([Buffer.from('{"a":1}\n'), Buffer.alloc(400_001, 'x')]))).toEqual([{ lineNumber: 1, text: '{"a":1}' }, { lineNumber: 2, error: tooLong }]);
+  });
+
+  test('the byte guard drops a line only past 400,000 bytes (4 bytes a character): one of exactly that many is measured', async () => {
+    expect(await linesOf(Readable.from([Buffer.alloc(200_000, 'x'), Buffer.alloc(200_000, 'y'), Buffer.from('\n{}\n')]))).toEqual([
+      { lineNumber: 1, error: `line is 400000 characters, longer than Ground Truth's maximum of ${MAX_MANIFEST_LINE_CHARACTERS}` },
+      { lineNumber: 2, text: '{}' },
+    ]);
+    expect(await linesOf(Readable.from([Buffer.alloc(200_000, 'x'), Buffer.alloc(200_001, 'y'), Buffer.from('\n{}\n')]))).toEqual([
+      { lineNumber: 1, error: tooLong },
+      { lineNumber: 2, text: '{}' },
+    ]);
+  });
+
+  test('a line of exactly 100,000 characters is kept', async () => {
+    const text = `"${'z'.repeat(MAX_MANIFEST_LINE_CHARACTERS - 2)}"`;
+    expect(await linesOf(Readable.from([Buffer.from(`${text}\n`)]))).toEqual([{ lineNumber: 1, text }]);
+  });
+});
+
 describe('parseManifestLine', () => {
   const classes = labelingClasses(['turtle']);
   const good = groundTruthManifestLine({ source: 's3://b/a.jpg', mask: 's3://o/m.png', attribute: 'turtles-ref', jobName: 'j', classes });
@@ -100,5 +128,69 @@ describe('parseManifestLine', () => {
   ])('an internal-color-map %j is refused', (colourMap, reason) => {
     const line = { ...good, 'turtles-ref-metadata': { ...(good['turtles-ref-metadata'] as object), 'internal-color-map': colourMap } };
     expect(parse(line)).toEqual({ lineNumber: 7, source: 's3://b/a.jpg', reason: expect.stringMatching(reason) });
+  });
+
+  test('an empty source-ref is no source; a source-ref with segmentation metadata is never the label', () => {
+    expect(parse({ ...good, 'source-ref': '' })).toEqual({ lineNumber: 7, source: null, reason: 'no "source-ref"' });
+    const { 'turtles-ref': _mask, 'turtles-ref-metadata': metadata, ...rest } = good as Record<string, unknown>;
+    expect(parse({ ...rest, 'source-ref-metadata': metadata })).toMatchObject({ source: 's3://b/a.jpg', reason: expect.stringMatching(/^no semantic-segmentation label/) });
+  });
+
+  test('of two segmentation labels with the same date, or none, the later one wins', () => {
+    const metadata = (good as Record<string, Record<string, unknown>>)['turtles-ref-metadata'];
+    const undated = { ...metadata, 'creation-date': undefined };
+    const line = { 'source-ref': 's3://b/a.jpg', 'a-ref': 's3://o/a.png', 'a-ref-metadata': undated, 'b-ref': 's3://o/b.png', 'b-ref-metadata': undated };
+    expect(parse(line)).toMatchObject({ labelAttribute: 'b-ref', mask: 's3://o/b.png' });
+    const dated = { ...line, 'a-ref-metadata': { ...metadata, 'creation-date': '2026-01-02T00:00:00' }, 'b-ref-metadata': { ...metadata, 'creation-date': '2026-01-01T00:00:00' } };
+    expect(parse(dated)).toMatchObject({ labelAttribute: 'a-ref' });
+  });
+
+  test('a failure reason is read only from a -metadata object, and only as text', () => {
+    expect(parse({ 'source-ref': 's3://b/a.jpg', 'turtles-ref': { 'failure-reason': 'x' }, 'other-metadata': { 'failure-reason': 3 } })).toMatchObject({ reason: expect.stringMatching(/^no semantic-segmentation label/) });
+    expect(parse({ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 7 } }, 'turtles-ref')).toMatchObject({ reason: 'no label in "turtles-ref"' });
+  });
+
+  test('colour entries: padded hex accepted, any case of BACKGROUND is background, key "0" only for Ground Truth', () => {
+    const map = { '0': { 'class-name': 'rust', 'hex-color': ' #ff0000 ' }, '1': { 'class-name': 'Background', 'hex-color': '#000000' } };
+    const line = { ...good, 'turtles-ref-metadata': { ...(good['turtles-ref-metadata'] as object), 'internal-color-map': map } };
+    const text = JSON.stringify(line);
+    expect(parseManifestLine({ lineNumber: 1, text }, undefined, 'groundtruth')).toMatchObject({
+      colourMap: [{ key: '0', className: 'rust', rgb: 0xff0000, background: true }, { key: '1', className: 'Background', rgb: 0, background: true }],
+    });
+    expect(parseManifestLine({ lineNumber: 1, text }, undefined, 'lookoutvision')).toMatchObject({
+      colourMap: [{ key: '0', background: false }, { key: '1', background: true }],
+      dialect: 'lookoutvision',
+    });
+  });
+
+  test.each([
+    [{ '0': 'white' }, 'entry "0" is not an object'],
+    [{ '0': { 'class-name': '', 'hex-color': '#ffffff' } }, 'entry "0" has no class-name'],
+    [{ '0': { 'class-name': 'a', 'hex-color': '#fffffff' } }, 'entry "0" (a) has hex-color "#fffffff", not #rrggbb'],
+    [{ '0': { 'class-name': 'a', 'hex-color': 'x#ffffff' } }, 'entry "0" (a) has hex-color "x#ffffff", not #rrggbb'],
+    [{ '0': { 'class-name': 'a', 'hex-color': '#gggggg' } }, 'entry "0" (a) has hex-color "#gggggg", not #rrggbb'],
+    [{ '0': { 'class-name': 'a', 'hex-color': 16777215 } }, 'entry "0" (a) has hex-color 16777215, not #rrggbb'],
+    [[{ 'class-name': 'a', 'hex-color': '#ffffff' }], 'is missing or empty'],
+  ])('an internal-color-map %j is refused with its exact reason', (colourMap, reason) => {
+    const line = { ...good, 'turtles-ref-metadata': { ...(good['turtles-ref-metadata'] as object), 'internal-color-map': colourMap } };
+    expect(parse(line)).toEqual({ lineNumber: 7, source: 's3://b/a.jpg', reason: `"turtles-ref-metadata".internal-color-map ${reason}` });
+  });
+});
+
+describe('isLookoutForVisionLine', () => {
+  const segmentation = (map: unknown) => ({ type: 'groundtruth/semantic-segmentation', 'internal-color-map': map });
+  test.each([
+    [null, false],
+    [[], false],
+    [{ 'source-ref': 's3://b/a.jpg', 'anomaly-label-metadata': { type: 'groundtruth/image-classification' } }, true],
+    [{ 'anomaly-label': { type: 'groundtruth/image-classification' } }, false],
+    [{ 'm-ref-metadata': segmentation({ '0': { 'class-name': 'background', 'hex-color': '#ffffff' } }) }, false],
+    [{ 'm-ref-metadata': segmentation({ '0': { 'class-name': 'scratch', 'hex-color': '#ff0000' } }) }, true],
+    [{ 'm-ref-metadata': segmentation({ '0': { 'class-name': 7 }, '1': 'BACKGROUND' }) }, true],
+    [{ 'm-ref-metadata': { ...segmentation({ '0': { 'class-name': 'scratch' } }), type: 'groundtruth/object-detection' } }, false],
+    [{ 'm-ref-metadata': segmentation('none') }, false],
+    [{ 'm-ref-metadata': 'x', 'n-ref-metadata': segmentation({ '0': { 'class-name': 'BACKGROUND' } }) }, false],
+  ])('%j is %s', (line, expected) => {
+    expect(isLookoutForVisionLine(line)).toBe(expected);
   });
 });
