@@ -39,6 +39,8 @@ export default {
       testTimeout: 15000,
       // Jest's node environment, with the coverage of a beforeAll handed to the tests it serves.
       testEnvironment: './stryker.jest-environment.cjs',
+      // Only the test files that hold the mutant's tests, from the map the environment wrote.
+      testSequencer: './stryker.jest-sequencer.cjs',
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/(bin|lib|local|workflow)/'],
     },
   },

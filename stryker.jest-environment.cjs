@@ -18,10 +18,23 @@
  *    fixture again. Stryker's other runners do this (`disableBail: false`); its Jest runner cannot.
  *    The state lives on Stryker's shared context, so it spans the test files of one run.
  *
+ * 3. The file of every test, for `stryker.jest-sequencer.cjs`. Stryker's Jest runner names a mutant's
+ *    tests (`--testNamePattern`) but not their files, so Jest would load every test file of
+ *    test/lambda/ (about 25 s) to run a handful of tests. In the initial run (the only one in which
+ *    Stryker tracks the running test) each test's name and file are written to TEST_FILES_MAP, which
+ *    the sequencer reads to run only the files that hold the mutant's tests.
+ *
  * Stryker wraps this class (it reads `testEnvironment` and mixes in its own event handler, which
  * runs after this one).
  */
+const { writeFileSync } = require('node:fs');
+const { join } = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');
+
+/** In the sandbox's root (each test process's working directory is the sandbox). */
+const TEST_FILES_MAP = '.stryker-test-files.json';
+/** test name -> file, for every test of the initial run (it runs in one process, test file by test file). */
+const testFiles = {};
 
 const IN_BEFORE_ALL = '__stryker_before_all__';
 const KILLED = '__segpipeKilledMutant';
@@ -34,6 +47,21 @@ function addCounts(into, from) {
 class MutationRunEnvironment extends TestEnvironment {
   /** @type {Map<unknown, Record<string, number>>} describe block -> mutants its beforeAll hooks covered */
   #hookCoverage = new Map();
+  #testPath;
+  #rootDir;
+  #recorded = false;
+
+  /** @param {import('@jest/environment').JestEnvironmentConfig} config @param {import('@jest/environment').EnvironmentContext} context */
+  constructor(config, context) {
+    super(config, context);
+    this.#testPath = context.testPath;
+    this.#rootDir = config.projectConfig.rootDir;
+  }
+
+  async teardown() {
+    if (this.#recorded) writeFileSync(join(this.#rootDir, TEST_FILES_MAP), JSON.stringify(testFiles));
+    await super.teardown();
+  }
 
   /** @returns {{ currentTestId?: string; activeMutant?: string; [KILLED]?: string; mutantCoverage?: { perTest: Record<string, Record<string, number>> } } | undefined} */
   #stryker() {
@@ -75,6 +103,8 @@ class MutationRunEnvironment extends TestEnvironment {
         const testId = stryker.currentTestId;
         const perTest = stryker.mutantCoverage?.perTest;
         if (!testId || testId === IN_BEFORE_ALL || !perTest) break;
+        testFiles[testId] = this.#testPath;
+        this.#recorded = true;
         for (let block = event.test.parent; block; block = block.parent) {
           const covered = this.#hookCoverage.get(block);
           if (covered) addCounts((perTest[testId] ??= {}), covered);
@@ -88,3 +118,4 @@ class MutationRunEnvironment extends TestEnvironment {
 }
 
 module.exports = MutationRunEnvironment;
+module.exports.TEST_FILES_MAP = TEST_FILES_MAP;
