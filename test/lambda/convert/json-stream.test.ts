@@ -47,4 +47,51 @@ describe('streamJsonElements', () => {
     expect((error as Error).message).toMatch(reason);
     expect((error as Error).message).not.toMatch(/[^\x20-\x7e]/);
   });
+
+  test('whitespace of every kind before and between elements, and text chunks', async () => {
+    expect((await collect('\r\n\t [\t1 ,\r\n2\n]\n', 'top', 2)).map((e) => e.value)).toEqual([1, 2]);
+    const found = [];
+    for await (const element of streamJsonElements(Readable.from(['{"images"', ':[{"id":', '1}]}']), ['images'])) found.push(element);
+    expect(found).toEqual([{ key: 'images', value: { id: 1 } }]);
+  });
+
+  test('only the top-level object\'s keys name arrays; an escaped key is read as its text', async () => {
+    const text = '{"info":{"images":[9],"x":{"images":[8]}},"ima\\u0067es":[1,{"images":[7]}],"categories":[[2]]}';
+    expect(await collect(text, ['images', 'categories'], 4)).toEqual([
+      { key: 'images', value: 1 },
+      { key: 'images', value: { images: [7] } },
+      { key: 'categories', value: [2] },
+    ]);
+  });
+
+  test.each([
+    ['[1] 2', 'not valid JSON: text after the end of the document'],
+    ['[[1]]]', 'not valid JSON: text after the end of the document'],
+    ['[', 'not valid JSON: the document ends before it is complete'],
+    ['["abc', 'not valid JSON: the document ends before it is complete'],
+    ['  \n', 'expected a JSON array at the top level'],
+  ])('%j is refused: %s', async (text, reason) => {
+    await expect(collect(text, 'top', 2)).rejects.toThrow(new JsonShapeError(reason));
+  });
+
+  test('a stream that fails is one clear error, and a stream left early is closed', async () => {
+    async function* failing() {
+      yield Buffer.from('[1,');
+      throw new Error('socket hang up');
+    }
+    await expect(valuesOfTopArray(Readable.from(failing()))).rejects.toThrow(new JsonShapeError('cannot read the JSON: socket hang up'));
+    const stream = Readable.from([Buffer.from('[1,2,'), Buffer.from('3]')]);
+    for await (const element of streamJsonElements(stream, 'top')) {
+      expect(element.value).toBe(1);
+      break;
+    }
+    expect(stream.destroyed).toBe(true);
+  });
 });
+
+async function valuesOfTopArray(stream: Readable): Promise<unknown[]> {
+  const found = [];
+  for await (const element of streamJsonElements(stream, 'top')) found.push(element.value);
+  return found;
+}
+
