@@ -71,6 +71,38 @@ describe('opening an export: what is refused, and why', () => {
   });
 });
 
+describe('opening an export: what is chosen', () => {
+  const open = (input: string, format?: ExportFormat) => openExport({ input, format, local: store, sources: store });
+
+  test('a format given wins over the layout and the content', async () => {
+    const cvatLayout = folder('chosen-cvat', { 'labelmap.txt': '# label:color_rgb:parts:actions\nbackground:0,0,0::\n', 'SegmentationClass/x.png': 'x', 'JPEGImages/x.jpg': 'x' });
+    expect((await open(cvatLayout)).reader.format).toBe('cvat');
+    expect((await open(cvatLayout, 'voc')).reader.format).toBe('voc');
+    const both = folder('chosen-manifest', { 'SegmentationClass/x.png': 'x', 'output.manifest': GT_LINE });
+    expect((await open(both)).reader.format).toBe('voc');
+    expect((await open(both, 'groundtruth')).reader.format).toBe('groundtruth');
+    const tasks = folder('chosen-file', { 'tasks.json': LS_TASKS });
+    expect((await open(join(tasks, 'tasks.json'), 'coco')).reader.format).toBe('coco');
+    expect((await open(join(tasks, 'tasks.json'), 'auto')).reader.format).toBe('labelstudio');
+  });
+
+  test('export files are .manifest, .jsonl and .json in any case, by their last extension', async () => {
+    const root = folder('extensions', { 'tasks.JSON': LS_TASKS, 'old.json.bak': LS_TASKS, 'notes.txt': LS_TASKS });
+    expect((await open(root)).reader.format).toBe('labelstudio');
+    const lines = folder('jsonl', { 'output.jsonl': GT_LINE });
+    expect((await open(lines)).reader.format).toBe('groundtruth');
+  });
+
+  test('several COCO files are read as one; the same with one other format is refused', async () => {
+    const coco = '{"images":[],"annotations":[],"categories":[]}';
+    const split = folder('coco-splits', { 'train/_annotations.coco.json': coco, 'valid/_annotations.coco.json': coco });
+    const opened = await open(split);
+    expect(opened.reader).toMatchObject({ format: 'coco', input: split });
+    const mixed = folder('coco-mixed', { 'train/_annotations.coco.json': coco, 'tasks.json': LS_TASKS });
+    expect(await refusal(mixed)).toMatch(/holds 2 export files/);
+  });
+});
+
 describe('sniffing a file\'s format from its first bytes', () => {
   test.each([
     ['\ufeff  [{"id":1}]', 'labelstudio'],
