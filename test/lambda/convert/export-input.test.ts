@@ -72,7 +72,7 @@ describe('opening an export: what is refused, and why', () => {
 });
 
 describe('opening an export: what is chosen', () => {
-  const open = (input: string, format?: ExportFormat) => openExport({ input, format, local: store, sources: store });
+  const open = (input: string, format?: ExportFormat | 'auto') => openExport({ input, format, local: store, sources: store });
 
   test('a format given wins over the layout and the content', async () => {
     const cvatLayout = folder('chosen-cvat', { 'labelmap.txt': '# label:color_rgb:parts:actions\nbackground:0,0,0::\n', 'SegmentationClass/x.png': 'x', 'JPEGImages/x.jpg': 'x' });

@@ -1,5 +1,5 @@
 import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { ObjectNotFoundError, type ObjectStore } from '../../../lambda/convert/object-store';
@@ -113,7 +113,7 @@ describe('S3ObjectStore against the embedded S3 server', () => {
 
 describe('S3ObjectStore on the answers S3 gives that the embedded server does not', () => {
   // Installed here, not at the top: it answers for every S3Client, the embedded server's too.
-  let s3: ReturnType<typeof mockClient<S3Client>>;
+  let s3: AwsClientStub<S3Client>;
   const store = new S3ObjectStore(new S3Client({ region: 'eu-west-1' }));
   beforeAll(() => {
     s3 = mockClient(S3Client);
