@@ -32,7 +32,7 @@ export class FolderObjectStore implements ObjectStore {
     if (this.localRoot === undefined) throw new Error(`${location} is an S3 URI; give a local root to read it from a folder`);
     const bucketDir = resolve(this.localRoot, uri.bucket);
     const path = resolve(bucketDir, uri.key);
-    if (!path.startsWith(bucketDir + sep) || uri.bucket.includes('..') || uri.bucket.includes('/')) {
+    if (!path.startsWith(bucketDir + sep) || uri.bucket.includes('..')) {
       throw new Error(`${location} escapes the local root ${this.localRoot}`);
     }
     return path;

@@ -71,3 +71,49 @@ describe('a folder as object storage', () => {
     await expect(store.copyFrom(store, join(dir, 'missing.txt'), join(dir, 'copies', 'x.txt'), 'text/plain')).rejects.toEqual(new ObjectNotFoundError(join(dir, 'missing.txt')));
   });
 });
+
+describe('a folder holding S3 buckets (a local root)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'segpipe-local-root-'));
+  const root = join(work, 'buckets');
+  mkdirSync(join(root, 'inbox', 'images'), { recursive: true });
+  mkdirSync(join(root, 'inbox-old'), { recursive: true });
+  writeFileSync(join(root, 'inbox', 'images', 'a.jpg'), 'a');
+  writeFileSync(join(root, 'inbox-old', 'b.jpg'), 'b');
+  writeFileSync(join(work, 'outside.jpg'), 'o');
+  symlinkSync(join(work, 'outside.jpg'), join(root, 'inbox', 'images', 'link.jpg'));
+  symlinkSync(join(root, 'inbox', 'images', 'a.jpg'), join(root, 'inbox', 'images', 'inner-link.jpg'));
+
+  test('an s3:// address is a path under the root; plain paths are themselves', () => {
+    const store = new FolderObjectStore(root);
+    expect(store.pathOf('s3://inbox/images/a.jpg')).toBe(join(root, 'inbox', 'images', 'a.jpg'));
+    expect(store.pathOf(join(work, 'outside.jpg'))).toBe(join(work, 'outside.jpg'));
+    expect(store.join('s3://inbox/images//', 'x', 'y.jpg')).toBe('s3://inbox/images/x/y.jpg');
+    expect(store.join(root, 'x', 'y.jpg')).toBe(join(root, 'x', 'y.jpg'));
+  });
+
+  test.each([
+    ['s3://inbox/../inbox-old/b.jpg', 'escapes the local root'],
+    ['s3://inbox/images/../../inbox-old/b.jpg', 'escapes the local root'],
+    ['s3://inbox/..', 'escapes the local root'],
+    ['s3://../outside.jpg', 'escapes the local root'],
+    ['s3://inbox', 'not an s3://bucket/key URI: s3://inbox'],
+  ])('%s is refused: %s', (location, reason) => {
+    expect(() => new FolderObjectStore(root).pathOf(location)).toThrow(reason);
+  });
+
+  test('an s3:// address without a local root, and a confined store without one, are refused', () => {
+    expect(() => new FolderObjectStore().pathOf('s3://inbox/a.jpg')).toThrow('s3://inbox/a.jpg is an S3 URI; give a local root to read it from a folder');
+    expect(() => new FolderObjectStore(undefined, { onlyUnderRoot: true })).toThrow('a store confined to its local root needs a local root');
+  });
+
+  test('confined to the root: links inside are followed, links outside and plain paths refused, a missing key is no object', async () => {
+    const confined = new FolderObjectStore(root, { onlyUnderRoot: true });
+    expect((await confined.read('s3://inbox/images/inner-link.jpg')).toString()).toBe('a');
+    await expect(confined.read('s3://inbox/images/link.jpg')).rejects.toThrow(`s3://inbox/images/link.jpg is a link that leads outside the local root ${root}`);
+    await expect(confined.readStart(join(root, 'inbox', 'images', 'a.jpg'), 1)).rejects.toThrow('is not an s3:// address; with a local root only s3://BUCKET/KEY is read');
+    expect(await confined.readStart('s3://inbox/images/none.jpg', 1)).toBeUndefined();
+    const open = new FolderObjectStore(root);
+    expect((await open.read('s3://inbox/images/link.jpg')).toString()).toBe('o');
+  });
+});
+
