@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
-import { ObjectNotFoundError } from '../../../lambda/convert/object-store';
+import { ObjectNotFoundError, type ObjectStore } from '../../../lambda/convert/object-store';
 import { ZipObjectStore } from '../../../lambda/convert/zip-object-store';
 import { zipFolder } from '../../helpers/format-fixtures';
 
@@ -56,3 +56,76 @@ describe('a zip read in place', () => {
     await expect(zip.remove()).rejects.toThrow(`${zipPath} is a zip export, read only`);
   });
 });
+
+describe('a zip read in place: what it asks of the store holding it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'segpipe-zip-reads-'));
+  const folder = join(dir, 'export');
+  mkdirSync(join(folder, 'images'), { recursive: true });
+  mkdirSync(join(folder, 'images-old'), { recursive: true });
+  writeFileSync(join(folder, 'images', 'big.bin'), randomBytes(2 * 1024 * 1024));
+  for (let i = 0; i < 40; i++) writeFileSync(join(folder, 'images', `small-${i}.txt`), `entry ${i}`);
+  writeFileSync(join(folder, 'images-old', 'x.txt'), 'old');
+  const zipPath = join(dir, 'export.zip');
+  zipFolder(folder, zipPath);
+  const size = statSync(zipPath).size;
+
+  /** The folder store, counting the reads a zip makes of it. */
+  function countingStore(failStreams = false) {
+    const files = new FolderObjectStore();
+    const reads = { ranges: 0, streams: 0 };
+    const store: ObjectStore = Object.assign(Object.create(files), {
+      readRange: (location: string, start: number, end: number) => {
+        reads.ranges += 1;
+        return files.readRange(location, start, end);
+      },
+      readRangeStream: (location: string, start: number, end: number) => {
+        reads.streams += 1;
+        return failStreams ? Promise.reject(new Error('connection reset')) : files.readRangeStream(location, start, end);
+      },
+    });
+    return { store, reads };
+  }
+
+  test('the central directory and small entries are read from a few 1 MiB blocks, each once; an entry read again is not re-read', async () => {
+    const { store, reads } = countingStore();
+    const zip = await ZipObjectStore.open(store, zipPath, size);
+    try {
+      expect((await zip.listUnder('images')).length).toBe(41);
+      for (let i = 0; i < 40; i++) expect((await zip.read(`images/small-${i}.txt`)).toString()).toBe(`entry ${i}`);
+      const afterSmall = reads.ranges;
+      expect(afterSmall).toBeLessThanOrEqual(2);
+      expect((await zip.readStart('images/small-39.txt', 3))?.data.toString()).toBe('ent');
+      expect(reads.ranges).toBe(afterSmall);
+      expect((await zip.read('images/big.bin')).length).toBe(2 * 1024 * 1024);
+      expect(reads.streams).toBe(1);
+    } finally {
+      zip.close();
+    }
+  });
+
+  test('a leading slash is the same entry; a folder\'s listing leaves out the folders that only start like it', async () => {
+    const zip = await ZipObjectStore.open(new FolderObjectStore(), zipPath, size);
+    try {
+      expect((await zip.read('/images-old/x.txt')).toString()).toBe('old');
+      expect(await zip.listUnder('/images-old/')).toEqual(['images-old/x.txt']);
+      expect(await zip.listUnder('images')).not.toContain('images-old/x.txt');
+      expect(zip.join('', 'images', 'a.txt')).toBe('images/a.txt');
+    } finally {
+      zip.close();
+    }
+  });
+
+  test('a failed read of a large entry fails its stream; a file that is no zip is refused', async () => {
+    const { store } = countingStore(true);
+    const zip = await ZipObjectStore.open(store, zipPath, size);
+    try {
+      await expect(zip.read('images/big.bin')).rejects.toThrow('connection reset');
+    } finally {
+      zip.close();
+    }
+    const notZip = join(dir, 'not.zip');
+    writeFileSync(notZip, Buffer.alloc(200, 7));
+    await expect(ZipObjectStore.open(new FolderObjectStore(), notZip, 200)).rejects.toThrow(/end of central directory record signature not found/i);
+  });
+});
+
