@@ -92,6 +92,16 @@ describe('finding an image beyond the root', () => {
     expect((await finder.find('photos//a.jpg')).locations).toEqual([join(root, 'photos/a.jpg')]);
   });
 
+  test('a reference\'s .. segments never lead out of the root', async () => {
+    files(work, ['beside-root.jpg']);
+    await expect(finder.find('../beside-root.jpg')).rejects.toThrow('image not found: ../beside-root.jpg');
+  });
+
+  test('empty and . segments are dropped for a store whose join keeps them (S3)', async () => {
+    const keys = { ...store, join: (...parts: string[]) => parts.join('/'), readStart: async (location: string) => (location === 'r/dir/a.jpg' ? { data: Buffer.from('a'), size: 1 } : undefined), listUnder: async () => [] } as unknown as ObjectStore;
+    expect((await new ImageFinder(keys, 'r').find('./dir//./a.jpg')).locations).toEqual(['r/dir/a.jpg']);
+  });
+
   test('only a leading 8-hex-digit upload prefix is dropped, in either case, and two matches are not guessed', async () => {
     expect((await finder.find('/data/upload/1/ABCDEF12-a.jpg')).locations).toEqual([join(root, 'photos/a.jpg')]);
     await expect(finder.find('abcdef1-a.jpg')).rejects.toThrow('image not found: abcdef1-a.jpg');

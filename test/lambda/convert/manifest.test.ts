@@ -55,6 +55,10 @@ describe('readManifestLines', () => {
 describe('readManifestLines at its edges', () => {
   const tooLong = `line is longer than Ground Truth's maximum of ${MAX_MANIFEST_LINE_CHARACTERS} characters`;
 
+  test('whitespace after the last newline is no line', async () => {
+    expect(await linesOf(Readable.from([Buffer.from('{"a":1}\n  \t')]))).toStrictEqual([{ lineNumber: 1, text: '{"a":1}' }]);
+  });
+
   test('reads text chunks as well as bytes', async () => {
     expect(await linesOf(Readable.from(['{"a":', '1}\n{"b":2}']))).toEqual([{ lineNumber: 1, text: '{"a":1}' }, { lineNumber: 2, text: '{"b":2}' }]);
   });
@@ -143,6 +147,8 @@ describe('parseManifestLine', () => {
     expect(parse(line)).toMatchObject({ labelAttribute: 'b-ref', mask: 's3://o/b.png' });
     const dated = { ...line, 'a-ref-metadata': { ...metadata, 'creation-date': '2026-01-02T00:00:00' }, 'b-ref-metadata': { ...metadata, 'creation-date': '2026-01-01T00:00:00' } };
     expect(parse(dated)).toMatchObject({ labelAttribute: 'a-ref' });
+    // A label without a date is older than any dated one, before it or after it.
+    expect(parse({ ...line, 'a-ref-metadata': { ...metadata, 'creation-date': '2026-01-01T00:00:00' } })).toMatchObject({ labelAttribute: 'a-ref' });
   });
 
   test('a failure reason is read only from a -metadata object, and only as text', () => {
