@@ -77,13 +77,19 @@ export function colourPng(colours: readonly number[], alpha?: readonly number[],
   return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
 }
 
-/** Zips a folder with Python's zipfile (an independent writer), entries under `wrapper/` when given. */
+/**
+ * Zips a folder with Python's zipfile (an independent writer), entries under `wrapper/` when given,
+ * with an entry for each folder as `zip -r`, Windows and macOS write them.
+ */
 export function zipFolder(folder: string, zipPath: string, wrapper = ''): void {
   execFileSync(SYSTEM_PYTHON, ['-c', `
 import os, sys, zipfile
 folder, target, wrapper = sys.argv[1:4]
 with zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as z:
     for root, _, files in os.walk(folder):
+        folder_name = os.path.normpath(os.path.join(wrapper, os.path.relpath(root, folder)))
+        if folder_name != '.':
+            z.write(root, folder_name)
         for f in sorted(files):
             path = os.path.join(root, f)
             z.write(path, os.path.join(wrapper, os.path.relpath(path, folder)))
