@@ -29,9 +29,15 @@ describe('a folder as object storage', () => {
     expect(await bytesOf(await store.readStream(file))).toBe('0123456789');
   });
 
-  test('a missing object, or a folder, is no object: undefined from readStart, ObjectNotFoundError naming it from the rest', async () => {
+  test('a missing object, a path through a file, or a folder, is no object: undefined from readStart, ObjectNotFoundError naming it from the rest', async () => {
     const missing = join(dir, 'missing.txt');
     expect(await store.readStart(missing, 4)).toBeUndefined();
+    // ENOTDIR: a key whose "folder" is a file, as when an export names a.jpg/mask.png beside a.jpg.
+    const throughFile = join(file, 'inside.txt');
+    expect(await store.readStart(throughFile, 4)).toBeUndefined();
+    await expect(store.read(throughFile)).rejects.toEqual(new ObjectNotFoundError(throughFile));
+    await expect(store.copyFrom(store, throughFile, join(dir, 'copies', 'through.txt'), 'text/plain')).rejects.toEqual(new ObjectNotFoundError(throughFile));
+    await expect(store.copyFrom(store, join(dir, 'folder'), join(dir, 'copies', 'folder.txt'), 'text/plain')).rejects.toBeInstanceOf(ObjectNotFoundError);
     expect(await store.readStart(join(dir, 'folder'), 4)).toBeUndefined();
     await expect(store.read(missing)).rejects.toEqual(new ObjectNotFoundError(missing));
     await expect(store.readRange(missing, 0, 1)).rejects.toBeInstanceOf(ObjectNotFoundError);
@@ -46,6 +52,7 @@ describe('a folder as object storage', () => {
     ]) {
       await expect(call()).rejects.toMatchObject({ code: 'ELOOP' });
     }
+    await expect(store.copyFrom(store, loop, join(dir, 'copies', 'loop.txt'), 'text/plain')).rejects.toMatchObject({ code: 'ELOOP' });
     const confined = new FolderObjectStore(dir, { onlyUnderRoot: true });
     mkdirSync(join(dir, 'bucket'), { recursive: true });
     symlinkSync(join(dir, 'bucket', 'self'), join(dir, 'bucket', 'self'));
