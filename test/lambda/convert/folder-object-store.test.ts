@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -27,6 +27,17 @@ describe('a folder as object storage', () => {
     expect((await store.readRange(file, 8, 20)).toString()).toBe('89');
     expect(await bytesOf(await store.readRangeStream(file, 3, 5))).toBe('345');
     expect(await bytesOf(await store.readStream(file))).toBe('0123456789');
+  });
+
+  test('a start read closes its file, a folder\'s too: a run reads the start of every image', async () => {
+    // Linux lists a process's open files in /proc/self/fd (Lambda and CI are Linux).
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    for (let i = 0; i < 20; i++) {
+      await store.readStart(file, 4);
+      await store.readStart(join(dir, 'folder'), 4);
+    }
+    expect(openFiles()).toBe(before);
   });
 
   test('a missing object, a path through a file, or a folder, is no object: undefined from readStart, ObjectNotFoundError naming it from the rest', async () => {
