@@ -18,6 +18,8 @@ async function collect(text: string, arrays: 'top' | readonly string[], size: nu
 describe('streamJsonElements', () => {
   const coco = JSON.stringify({
     info: { tricky: [1, ']}"\\', { deeper: ['['] }] },
+    // A string at the top level, between the arrays: its brackets, commas and quotes are text.
+    description: 'v1 ]}, "x": [{ \\',
     images: [{ id: 1, file_name: 'a "quoted" ]name}.jpg' }, { id: 2, file_name: 'é ☃.jpg' }],
     licenses: [{ name: '[not wanted]' }],
     categories: [{ id: 3, name: 'turtle' }],
@@ -31,13 +33,15 @@ describe('streamJsonElements', () => {
   });
 
   test.each([1, 5, 100_000])('the elements of a top-level array, objects and values alike (%i bytes)', async (size) => {
-    const tasks = [{ a: '\\"]' }, [1, [2]], 'x"y', 3, null, true, { b: { c: ['}'] } }];
+    const tasks = [{ a: '\\"]' }, [1, [2]], 'x"y', '],[{', 3, null, true, { b: { c: ['}'] } }];
     expect((await collect(JSON.stringify(tasks), 'top', size)).map((e) => e.value)).toEqual(tasks);
   });
 
   test.each([
     ['[{"a":1},', 'top', /ends before it is complete/],
     ['{"images":[{"a":}]}', ['images'], /^not valid JSON/],
+    // The parser's message quotes the text: it reaches the run's report as printable ASCII.
+    ['{"images":[{"a":é\u0007☃}]}', ['images'], /^not valid JSON: Unexpected token '\?'/],
     ['{"images":[]}', 'top', /expected a JSON array at the top level/],
     ['\u00ff\u00d8 not json', ['images'], /expected a JSON object at the top level/],
     ['', 'top', /expected a JSON array/],
@@ -46,6 +50,12 @@ describe('streamJsonElements', () => {
     expect(error).toBeInstanceOf(JsonShapeError);
     expect((error as Error).message).toMatch(reason);
     expect((error as Error).message).not.toMatch(/[^\x20-\x7e]/);
+  });
+
+  test('an empty object or array holds no element', async () => {
+    expect(await collect('{}', ['images'], 1)).toEqual([]);
+    expect(await collect(' [ ] ', 'top', 1)).toEqual([]);
+    expect(await collect('{"images":[],"categories":[ ]}', ['images', 'categories'], 1)).toEqual([]);
   });
 
   test('whitespace of every kind before and between elements, and text chunks', async () => {
