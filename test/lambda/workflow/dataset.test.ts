@@ -11,9 +11,10 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
   const bucket = 'artifacts';
   // One bucket per channel-check case: each starts from an empty dataset.
   const CHECK_BUCKETS = Array.from({ length: 16 }, (_, i) => `check-${i}`);
+  const FIRST_RUN_BUCKET = 'first-run';
 
   beforeAll(async () => {
-    server = await startEmbeddedS3Server({ buckets: [bucket, ...CHECK_BUCKETS] });
+    server = await startEmbeddedS3Server({ buckets: [bucket, FIRST_RUN_BUCKET, ...CHECK_BUCKETS] });
     store = new S3ObjectStore(server.client());
   });
   afterAll(async () => {
@@ -21,16 +22,27 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     await server.close();
   });
 
-  test('the plan fixes the class order (dataset, configured, first-seen) and cuts lines into chunks', async () => {
-    await store.write(`s3://${bucket}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","rock"]'), 'application/json');
+  test('the plan fixes the class order (dataset, configured, first-seen; the dataset\'s background kept) and cuts lines into chunks', async () => {
+    // The dataset began with another tool's export, whose background had another name: it stays the background.
+    await store.write(`s3://${bucket}/datasets/main/classes.json`, Buffer.from('["_background_","rock"]'), 'application/json');
     const classes = labelingClasses(['kelp', 'turtle', 'rock']);
     const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(groundTruthManifestLine({ source: `s3://in/${i}.jpg`, mask: `s3://in/${i}.png`, attribute: 'a-ref', jobName: 'j', classes })));
     await store.write(`s3://${bucket}/runs/r/output.manifest`, Buffer.from(`${lines.join('\n')}\n\nnot json\n`), 'application/x-ndjson');
     const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/r/output.manifest`, allowList: [{ bucket, prefix: 'runs/r/' }], configuredClasses: ['turtle'], chunkEntries: 3 });
-    expect(plan.classes).toEqual(['BACKGROUND', 'rock', 'turtle', 'kelp']);
+    expect(plan.classes).toEqual(['_background_', 'rock', 'turtle', 'kelp']);
     expect(plan).toMatchObject({ export: `s3://${bucket}/runs/r/output.manifest`, format: 'groundtruth', entries: 7 });
     expect(plan.chunks).toEqual([{ index: 0, first: 1, last: 3 }, { index: 1, first: 4, last: 6 }, { index: 2, first: 7, last: 7 }]);
     expect(JSON.parse((await store.read(`s3://${bucket}/datasets/main/classes.json`)).toString())).toEqual(plan.classes);
+  });
+
+  test('the first plan, with no dataset yet, takes the export\'s classes whole: background first, configured, then first-seen', async () => {
+    const b = FIRST_RUN_BUCKET;
+    const classes = labelingClasses(['kelp', 'turtle']);
+    const line = JSON.stringify(groundTruthManifestLine({ source: 's3://in/0.jpg', mask: 's3://in/0.png', attribute: 'a-ref', jobName: 'j', classes }));
+    await store.write(`s3://${b}/runs/r/output.manifest`, Buffer.from(`${line}\n`), 'application/x-ndjson');
+    const plan = await planConversion({ store, bucket: b, export: `s3://${b}/runs/r/output.manifest`, allowList: [{ bucket: b, prefix: 'runs/r/' }], configuredClasses: ['turtle'] });
+    expect(plan.classes).toEqual(['BACKGROUND', 'turtle', 'kelp']);
+    expect(JSON.parse((await store.read(`s3://${b}/datasets/main/classes.json`)).toString())).toEqual(plan.classes);
   });
 
   test('a large export gets larger chunks, never more than MAX_CHUNKS: their list stays far below the 256 KiB state', async () => {
