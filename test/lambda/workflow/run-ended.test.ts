@@ -84,4 +84,19 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     });
     expect(verdict).toMatchObject({ action: 'reported', released: false, report: { batch: 'unknown' } });
   });
+
+  test.each([
+    ['a batch without a generation', { batch: 'b1' }, 'half-1'],
+    ['a generation that is no whole number', { batch: 'b1', generation: '0' }, 'half-2'],
+    ['a generation without a batch', { generation: 0 }, 'half-3'],
+    ['a batch that is no string', { batch: 7, generation: 0 }, 'half-4'],
+  ])('an input with %s is reported with nothing given back', async (_, input, name) => {
+    await snapshotOf('b1');
+    const verdict = await reportUncaughtRunEnd({
+      event: event(name, 'FAILED', input),
+      store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: false, labelingJobExists: async () => false, notify: async () => undefined,
+    });
+    expect(verdict).toMatchObject({ action: 'reported', released: false });
+    expect((await readBatchState(store, 'artifacts', 'b1')).released ?? []).toEqual([]);
+  });
 });
