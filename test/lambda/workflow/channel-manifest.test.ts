@@ -15,7 +15,9 @@ describe('a channel manifest (S3DataType ManifestFile)', () => {
   test('refuses a prefix SageMaker would not take, and reads back only a manifest', async () => {
     expect(() => channelManifestJson({ prefix: 's3://b/no-slash', keys: [] })).toThrow('a channel manifest\'s prefix is an s3:// URI ending in "/", received "s3://b/no-slash"');
     expect(() => channelManifestJson({ prefix: '/local/', keys: [] })).toThrow(/received "\/local\/"/);
-    for (const text of ['{}', '[]', '["a.jpg"]', '[{"prefix":"s3://b/p/"}, 7]', 'not json']) {
+    expect(() => channelManifestJson({ prefix: 's3://b/p/train', keys: [] })).toThrow(/received "s3:\/\/b\/p\/train"/);
+    expect(() => channelManifestJson({ prefix: 'https://s3://b/p/', keys: [] })).toThrow(/received "https:/);
+    for (const text of ['{}', '[]', '["a.jpg"]', '[{"prefix":"s3://b/p/"}, 7]', '[{"prefix":"s3://b/p/"}, "a.jpg", 7]', 'not json']) {
       await expect(readChannelManifest(store(text), 's3://b/m')).rejects.toThrow('s3://b/m is not a channel manifest');
     }
   });
@@ -43,12 +45,31 @@ describe('the dataset index', () => {
     expect([...index.values()].map((item) => [item.name, item.runId]).sort()).toEqual([['a', 'r2'], ['b', 'v1'], ['c', 'r1']]);
   });
 
-  test('a damaged shard is named with its line, rather than read as items', async () => {
+  test.each([
+    ['an entry without a split', '{"name":"b"}'],
+    ['an entry without a name', '{"split":"train","source":"s","runId":"r"}'],
+    ['a line that is no JSON', '{"name":"b","split":'],
+  ])('a damaged shard is named with its line, rather than read as items: %s', async (_, damaged) => {
     const store = {
       readStart: async () => undefined,
-      read: async () => Buffer.from('{"name":"a","split":"train","source":"s","runId":"r"}\n{"name":"b"}\n'),
+      read: async () => Buffer.from(`{"name":"a","split":"train","source":"s","runId":"r"}\n${damaged}\n`),
       list: async () => [{ key: 'datasets/main/index/r.jsonl', lastModified: new Date(0) }],
     };
     await expect(readDatasetIndex(store as never, 'b')).rejects.toThrow('s3://b/datasets/main/index/r.jsonl line 2 is not an index entry');
+  });
+
+  test('shards written in the same millisecond are read in key order', async () => {
+    const line = (runId: string) => `{"name":"a","split":"train","source":"s3://in/a.jpg","runId":"${runId}"}\n`;
+    const objects: Record<string, string> = { 's3://b/datasets/main/index/r1.jsonl': line('r1'), 's3://b/datasets/main/index/r2.jsonl': line('r2') };
+    const store = {
+      readStart: async () => undefined,
+      read: async (location: string) => Buffer.from(objects[location]),
+      list: async () => listed,
+    };
+    const shards = ['r1', 'r2'].map((runId) => ({ key: `datasets/main/index/${runId}.jsonl`, lastModified: new Date(1000) }));
+    let listed = shards;
+    expect((await readDatasetIndex(store as never, 'b')).get('a')?.runId).toBe('r2');
+    listed = [...shards].reverse();
+    expect((await readDatasetIndex(store as never, 'b')).get('a')?.runId).toBe('r2');
   });
 });
