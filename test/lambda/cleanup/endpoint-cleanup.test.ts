@@ -357,6 +357,19 @@ describe('cleanUpStackResources', () => {
     expect(world.deleted).toEqual(['endpoint-config segpipe-config-a', 'model segpipe-model-a']);
   });
 
+  test('an untagged endpoint deleted by someone else between listing and description holds no config; the sweep goes on', async () => {
+    deployment(undefined, 'segpipe-config-a', 'segpipe-model-a', { ageHours: 30 });
+    world.endpoints.set('segpipe-by-hand', { name: 'segpipe-by-hand', tags: {}, createdAt: hoursAgo(10), status: 'InService', config: 'segpipe-config-a', invocations: 50 });
+    world.sagemaker.on(ListTagsCommand).callsFake((input) => {
+      if (!input.ResourceArn?.endsWith('endpoint/segpipe-by-hand')) return { Tags: Object.entries(OURS).map(([Key, Value]) => ({ Key, Value })) };
+      world.endpoints.delete('segpipe-by-hand');
+      return { Tags: [] };
+    });
+    const result = await sweep({ keepModels: 0 });
+    expect(result.errors).toEqual([]);
+    expect(world.deleted.sort()).toEqual(['endpoint-config segpipe-config-a', 'model segpipe-model-a']);
+  });
+
   test('a dry run decides the same and deletes nothing', async () => {
     deployment('segpipe-endpoint', 'segpipe-config-a', 'segpipe-model-a');
     deployment(undefined, 'segpipe-config-old', 'segpipe-model-old', { ageHours: 48 });

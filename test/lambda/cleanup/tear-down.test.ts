@@ -84,6 +84,11 @@ test('running executions listed over two pages are all stopped', async () => {
     : { executions: [execution('run-1')], nextToken: 'page-2' }));
   await pass();
   expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([expect.stringMatching(/:run-1$/), expect.stringMatching(/:run-2$/)]);
+  // Only running ones are asked for: a finished execution cannot be stopped, and there may be thousands.
+  expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input)).toEqual([
+    { stateMachineArn: TARGET.stateMachineArn, statusFilter: 'RUNNING', nextToken: undefined },
+    { stateMachineArn: TARGET.stateMachineArn, statusFilter: 'RUNNING', nextToken: 'page-2' },
+  ]);
 });
 
 test('an endpoint SageMaker is already deleting is waited for, not deleted again, and its config waits with it', async () => {
