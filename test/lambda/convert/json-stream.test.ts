@@ -41,7 +41,7 @@ describe('streamJsonElements', () => {
     ['[{"a":1},', 'top', /ends before it is complete/],
     ['{"images":[{"a":}]}', ['images'], /^not valid JSON/],
     // The parser's message quotes the text: it reaches the run's report as printable ASCII.
-    ['{"images":[{"a":é\u0007☃}]}', ['images'], /^not valid JSON: Unexpected token '\?'/],
+    ['{"images":[{"a":é\u0007☃}]}', ['images'], /^not valid JSON: .*\?/],
     ['{"images":[]}', 'top', /expected a JSON array at the top level/],
     ['\u00ff\u00d8 not json', ['images'], /expected a JSON object at the top level/],
     ['', 'top', /expected a JSON array/],
