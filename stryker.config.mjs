@@ -9,8 +9,8 @@
  * mutants whose code or covering tests changed, then rewrites it. The file is committed: on two
  * cores a run from nothing takes hours, so every clone starts from the last results, and a change
  * commits the file its run rewrote. `npm run mutate -- --force` re-tests all. A run narrowed with
- * `--mutate` writes its own files' results only: point it at a copy (`--incrementalFile`) and merge
- * the copy back with `npm run mutate:merge` (README, Mutation testing).
+ * `--mutate` keeps the other files' results; parts run at once in separate worktrees are put
+ * together with `npm run mutate:merge` (README, Mutation testing).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */

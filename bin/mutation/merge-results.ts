@@ -2,10 +2,12 @@
  * Merging Stryker mutation reports (mutation-testing-report-schema 1.x, the format of
  * stryker-incremental.json).
  *
- * Stryker writes its incremental file from the current run's results only, so a run narrowed with
- * `--mutate <files>` would replace the results of every other file. A narrowed run therefore writes
- * its own file, and this merges it in (`npm run mutate:merge -- <file>...`): on two cores the first
- * run over lambda/ takes hours, and this is how it is done in parts.
+ * On two cores a run over lambda/ from nothing takes hours, so it is done in parts, in separate
+ * worktrees at once, each narrowed with `--mutate` and writing its own copy of the results file
+ * (`npm run mutate:merge -- <file>...` puts them together). Each copy holds every file: the ones its
+ * run re-tested and the others as they were. So a copy wins for a file only where it differs from
+ * the first report given (the results the parts started from), and a part's untouched files never
+ * replace another part's new results.
  */
 
 export interface MutationTest {
@@ -49,8 +51,14 @@ export function parseMutationReport(text: string, name: string): MutationReport 
   return report as MutationReport;
 }
 
+/** A file's results as they compare across reports: its source and each mutant's place and status (test ids are per report). */
+function resultsOf(file: { readonly mutants: readonly MutantResult[]; readonly [key: string]: unknown }): string {
+  return JSON.stringify([file.source, file.mutants.map((m) => [m.mutatorName, m.replacement, m.location, m.status])]);
+}
+
 /**
- * One report holding every file of `reports`, a later report winning for the files it holds. Test
+ * One report holding every file of `reports`, a later report winning for the files it holds that
+ * differ from the first report's (a file the first report lacks is taken from any report). Test
  * ids are numbers local to each report, so tests are renumbered by (test file, test name), which is
  * how Stryker's incremental run matches them, and every mutant's `coveredBy` and `killedBy` follow.
  * Mutant ids are renumbered too, so they stay unique. The other fields are the last report's.
@@ -78,6 +86,8 @@ export function mergeMutationReports(reports: readonly MutationReport[]): Mutati
       return newId;
     });
     for (const [file, result] of Object.entries(report.files)) {
+      const base = reports[0].files[file];
+      if (report !== reports[0] && base !== undefined && resultsOf(result) === resultsOf(base)) continue;
       files[file] = { ...result, mutants: result.mutants.map((mutant) => ({ ...mutant, coveredBy: renumber(mutant.coveredBy), killedBy: renumber(mutant.killedBy) })) };
     }
   }

@@ -59,6 +59,20 @@ describe('mergeMutationReports', () => {
     expect(merged.files['lambda/convert/mask.ts'].source).toBe('// lambda/convert/mask.ts');
   });
 
+  test('parts run at once each hold every file: a part wins only for the files whose results it changed', () => {
+    const base = { ...cost, files: { ...cost.files, ...mask.files }, testFiles: { 'test/a.test.ts': cost.testFiles!['test/a.test.ts'], 'test/b.test.ts': { tests: [{ id: '9', name: 'maps' }] } } };
+    const maskOf = (status: string) => ({ ...mask.files['lambda/convert/mask.ts'], mutants: [{ ...mask.files['lambda/convert/mask.ts'].mutants[0], status, coveredBy: ['9'], killedBy: [] }] });
+    const withMask = { ...base, files: { ...base.files, 'lambda/convert/mask.ts': maskOf('Survived') } };
+    // The cost part re-tested estimate.ts and holds mask.ts as it was; the mask part the other way round.
+    const costPart = { ...withMask, files: { ...withMask.files, 'lambda/cost/estimate.ts': report('lambda/cost/estimate.ts', { 'test/a.test.ts': ['0=adds'] }, [{ status: 'Killed', coveredBy: ['0'], killedBy: ['0'] }, { status: 'Killed', coveredBy: ['0'], killedBy: ['0'] }]).files['lambda/cost/estimate.ts'] } };
+    const maskPart = { ...withMask, files: { ...withMask.files, 'lambda/convert/mask.ts': maskOf('Killed') } };
+    for (const order of [[costPart, maskPart], [maskPart, costPart]]) {
+      const merged = mergeMutationReports([withMask, ...order]);
+      expect(merged.files['lambda/cost/estimate.ts'].mutants.map((m) => m.status)).toEqual(['Killed', 'Killed']);
+      expect(merged.files['lambda/convert/mask.ts'].mutants.map((m) => m.status)).toEqual(['Killed']);
+    }
+  });
+
   test('refuses a mutant naming a test its report does not list, and an empty list', () => {
     const broken = report('lambda/x.ts', { 'test/a.test.ts': ['0=adds'] }, [{ status: 'Killed', coveredBy: ['5'] }]);
     expect(() => mergeMutationReports([broken])).toThrow('a mutant names test 5, which its report does not list');
