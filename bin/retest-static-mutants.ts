@@ -1,0 +1,20 @@
+/**
+ * Re-tests the static mutants stryker-incremental.json counts as not killed (`npm run mutate:static`),
+ * which incremental mode never re-tests by itself: see bin/mutation/static-mutants.ts. The run,
+ * narrowed to their places, rewrites the file with every other result kept.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMutationReport } from './mutation/merge-results';
+import { staticSurvivorPlaces } from './mutation/static-mutants';
+
+const resultsFile = join(__dirname, '..', 'stryker-incremental.json');
+const places = staticSurvivorPlaces(parseMutationReport(readFileSync(resultsFile, 'utf8'), resultsFile));
+if (places.length === 0) {
+  console.log('stryker-incremental.json counts no static mutant as surviving: nothing to re-test');
+  process.exit(0);
+}
+console.log(`re-testing ${places.length} static mutant place(s): ${places.join(', ')}`);
+const run = spawnSync('npx', ['stryker', 'run', '--force', '--mutate', places.join(','), ...process.argv.slice(2)], { stdio: 'inherit' });
+process.exit(run.status ?? 1);
