@@ -4,13 +4,23 @@
  * narrowed to their places, rewrites the file with every other result kept.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMutationReport } from './mutation/merge-results';
 import { staticSurvivorPlaces } from './mutation/static-mutants';
 
 const resultsFile = join(__dirname, '..', 'stryker-incremental.json');
-const places = staticSurvivorPlaces(parseMutationReport(readFileSync(resultsFile, 'utf8'), resultsFile));
+if (!existsSync(resultsFile)) {
+  console.error('no stryker-incremental.json: run npm run mutate first');
+  process.exit(1);
+}
+let places: string[];
+try {
+  places = staticSurvivorPlaces(parseMutationReport(readFileSync(resultsFile, 'utf8'), resultsFile));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 if (places.length === 0) {
   console.log('stryker-incremental.json counts no static mutant as surviving: nothing to re-test');
   process.exit(0);
