@@ -97,7 +97,7 @@ function instanceType(types: readonly string[], what: string, readme: string) {
   return field(z.enum(types as [string, ...string[]], { error: (issue) => allowedFor(issue.input) }), readme);
 }
 
-const READ_LOCATION_ALLOWED = 'an S3 bucket name, optionally followed by / and a key prefix without *, ?, control characters or . and .. segments';
+const READ_LOCATION_ALLOWED = 'an S3 bucket name, optionally followed by / and a key prefix that ends with / (a prefix without it, `exports`, would also grant `exports-private/`), without *, ?, control characters or . and .. segments';
 
 const LABEL_CLASSES_ALLOWED = 'unique non-empty names of at most 256 characters, at most 253 of them and 3072 characters as JSON, not `BACKGROUND`';
 /**
@@ -282,7 +282,7 @@ const segpipeConfigSchema = group({
     readBuckets: field(
       z.array(
         // A prefix ends the grant's ARN: IAM's wildcards in it would widen it, `..` segments would mislead.
-        z.string({ error: READ_LOCATION_ALLOWED }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^*?\u0000-\u001f\u007f]*)?$/, READ_LOCATION_ALLOWED)
+        z.string({ error: READ_LOCATION_ALLOWED }).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/([^*?\u0000-\u001f\u007f]*\/)?)?$/, READ_LOCATION_ALLOWED)
           .refine((location) => !location.split('/').slice(1).some((segment) => segment === '.' || segment === '..'), READ_LOCATION_ALLOWED),
         { error: `an array of ${READ_LOCATION_ALLOWED}s` },
       ),

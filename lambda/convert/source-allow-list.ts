@@ -33,8 +33,10 @@ export function parseReadLocation(location: string): AllowedPrefix {
 }
 
 /**
- * What one run's conversion may read: the inbox's images, the import's own `labeled/<batch>/`, the
- * run's labeling output, and the configured `import.readBuckets` entries.
+ * What one run's conversion may read: its batch's own `images/<batch>/` and `labeled/<batch>/`, the
+ * run's labeling output, and the configured `import.readBuckets` entries. An export never reaches
+ * another batch's images: a batch's uploader vouches only for that batch. A run started by hand,
+ * without a batch, is an operator's and may read every batch's images.
  */
 export function sourceAllowList(settings: SourceAllowListSettings, run: { readonly runId: string; readonly batch?: string }): SourceAllowList {
   // A batch or run id is one key segment: anything else would widen its prefix.
@@ -42,9 +44,10 @@ export function sourceAllowList(settings: SourceAllowListSettings, run: { readon
     if (value !== undefined && (value === '' || value.includes('/') || value === '.' || value === '..')) throw new Error(`a ${what} is one non-empty key segment; received ${quoted(value, 100)}`);
   }
   return [
-    { bucket: settings.inboxBucket, prefix: IMAGES_PREFIX },
     // A run started by hand without a batch imports nothing of its own.
-    ...(run.batch === undefined ? [] : [{ bucket: settings.inboxBucket, prefix: `${LABELED_PREFIX}${run.batch}/` }]),
+    ...(run.batch === undefined
+      ? [{ bucket: settings.inboxBucket, prefix: IMAGES_PREFIX }]
+      : [{ bucket: settings.inboxBucket, prefix: `${IMAGES_PREFIX}${run.batch}/` }, { bucket: settings.inboxBucket, prefix: `${LABELED_PREFIX}${run.batch}/` }]),
     { bucket: settings.artifactsBucket, prefix: runLayout(run.runId).labelingOutput },
     ...settings.readLocations.map(parseReadLocation),
   ];

@@ -96,6 +96,7 @@ describe('resolveConfig validation', () => {
     [{ import: { readBuckets: ['ok-bucket', 'Not_A_Bucket'] } }, /import\.readBuckets\.1: received "Not_A_Bucket"; allowed: an S3 bucket name, optionally followed by \/ and a key prefix/],
     [{ import: { readBuckets: 'bucket' } }, /import\.readBuckets: received "bucket"; allowed: an array of an S3 bucket name/],
     [{ import: { readBuckets: ['ok-bucket/exports/*'] } }, /import\.readBuckets\.0: received "ok-bucket\/exports\/\*"; allowed: .*without \*, \?/],
+    [{ import: { readBuckets: ['ok-bucket/exports'] } }, /import\.readBuckets\.0: received "ok-bucket\/exports"; allowed: .*a key prefix that ends with \//],
     [{ import: { readBuckets: ['ok-bucket/exports/../secrets/'] } }, /import\.readBuckets\.0: received "ok-bucket\/exports\/\.\.\/secrets\/"; allowed: .*\.\. segments/],
     [{ import: { readBuckets: ['ok-bucket'], readBucketOwners: { 'ok-bucket': '1234' } } }, /import\.readBucketOwners\.ok-bucket: received "1234"; allowed: a 12-digit AWS account id/],
     [{ import: { readBuckets: ['ok-bucket'], readBucketOwners: { 'other-bucket': '123456789012' } } }, /import\.readBucketOwners\.other-bucket: received "123456789012"; allowed: a bucket that import\.readBuckets lists \(it lists ok-bucket\)/],

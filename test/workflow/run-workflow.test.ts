@@ -223,6 +223,8 @@ describe('the run workflow, executed locally from the synthesized definition', (
     lines.push(await pair(911, [INBOX_BUCKET, 'images/hostile/ok-image.jpg'], [ARTIFACTS_BUCKET, 'models/secret-mask.png']));
     lines.push(await pair(912, [ARTIFACTS_BUCKET, 'batches/secret.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/other.png']));
     lines.push(await pair(913, [INBOX_BUCKET, 'images/../labeled/someone-else/private.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/dots.png']));
+    // Another batch's image, pointed at a mask of the import's own.
+    lines.push(await pair(914, [INBOX_BUCKET, 'images/turtles/victim.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/victim.png']));
     await put(INBOX_BUCKET, 'labeled/hostile/output.manifest', lines.join('\n'));
     client.destroy();
     const { tasks } = fakes(harness, truth, { endpointExists: true });
@@ -230,12 +232,13 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(outcome.status).toBe('SUCCEEDED');
     const conversion = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/conversion/report.json`)).toString('utf8'));
     expect(conversion.converted).toBe(6);
-    const allowed = `(s3://${INBOX_BUCKET}/images/, s3://${INBOX_BUCKET}/labeled/hostile/, s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/labeling/output/)`;
+    const allowed = `(s3://${INBOX_BUCKET}/images/hostile/, s3://${INBOX_BUCKET}/labeled/hostile/, s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/labeling/output/)`;
     expect(conversion.skippedItems).toEqual([
       { line: 7, source: `s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg`, reason: `image "s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg" is outside what this run may read ${allowed}` },
       { line: 8, source: `s3://${INBOX_BUCKET}/images/hostile/ok-image.jpg`, reason: `mask "s3://${ARTIFACTS_BUCKET}/models/secret-mask.png" is outside what this run may read ${allowed}` },
       { line: 9, source: `s3://${ARTIFACTS_BUCKET}/batches/secret.jpg`, reason: `image "s3://${ARTIFACTS_BUCKET}/batches/secret.jpg" is outside what this run may read ${allowed}` },
       { line: 10, source: `s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg`, reason: `image "s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg" is outside what this run may read ${allowed}` },
+      { line: 11, source: `s3://${INBOX_BUCKET}/images/turtles/victim.jpg`, reason: `image "s3://${INBOX_BUCKET}/images/turtles/victim.jpg" is outside what this run may read ${allowed}` },
     ]);
   });
 

@@ -19,7 +19,6 @@ describe('the allow-list of a run\'s conversion', () => {
 
   test.each([
     's3://inbox/images/turtles/a.jpg',
-    's3://inbox/images/other-batch/b.jpg',
     's3://inbox/labeled/turtles/masks/a.png',
     's3://artifacts/runs/turtles-1/labeling/output/job/annotations/consolidated-annotation/output/0_2026.png',
     's3://old-output/anything/at/all.png',
@@ -30,6 +29,9 @@ describe('the allow-list of a run\'s conversion', () => {
 
   test.each([
     ['another batch\'s import', 's3://inbox/labeled/crabs/masks/a.png'],
+    ['another batch\'s images', 's3://inbox/images/crabs/a.jpg'],
+    ['a batch whose name starts alike', 's3://inbox/images/turtles-private/a.jpg'],
+    ['images outside any batch', 's3://inbox/images/a.jpg'],
     ['another run\'s labeling output', 's3://artifacts/runs/crabs-1/labeling/output/a.png'],
     ['the run\'s other keys', 's3://artifacts/runs/turtles-1/report.json'],
     ['the dataset', 's3://artifacts/datasets/main/classes.json'],
@@ -68,7 +70,7 @@ describe('the allow-list of a run\'s conversion', () => {
     }
     expect(error).toBeInstanceOf(ReadRefusedError);
     const message = (error as Error).message;
-    expect(message).toMatch(/^"s3:\/\/artifacts\/datasets\/x+"\.\.\.\(\d+ more\) is outside what this run may read \(s3:\/\/inbox\/images\/, s3:\/\/inbox\/labeled\/turtles\/, s3:\/\/artifacts\/runs\/turtles-1\/labeling\/output\/, s3:\/\/old-output\/, s3:\/\/partner\/exports\/turtles\/\)$/);
+    expect(message).toMatch(/^"s3:\/\/artifacts\/datasets\/x+"\.\.\.\(\d+ more\) is outside what this run may read \(s3:\/\/inbox\/images\/turtles\/, s3:\/\/inbox\/labeled\/turtles\/, s3:\/\/artifacts\/runs\/turtles-1\/labeling\/output\/, s3:\/\/old-output\/, s3:\/\/partner\/exports\/turtles\/\)$/);
     expect(message).not.toContain('\n');
   });
 });
