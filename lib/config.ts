@@ -265,9 +265,10 @@ const segpipeConfigSchema = group({
   batch: group({
     quietSeconds: integer(10, 86_400).default(120)
       .describe('A batch starts once no image has arrived for this long, or at once when `images/<batch>/_START` appears.'),
-    // Lambda's `ReservedConcurrentExecutions`; the account keeps at least 100 unreserved (AWS Lambda Developer Guide, "Lambda quotas").
-    startConcurrency: integer(1, 1000).default(10)
-      .describe('Reserved concurrency of the Lambda that turns uploads into runs: a bulk upload queues its events instead of taking the account\'s Lambda concurrency.'),
+    // Lambda's `ReservedConcurrentExecutions`; the account keeps at least 100 unreserved (AWS Lambda Developer Guide, "Lambda quotas"),
+    // so a reservation fails the deploy on an account whose concurrency quota is still a new account's 10.
+    startConcurrency: integer(1, 1000).optional()
+      .describe('Reserved concurrency of the Lambda that turns uploads into runs, so that a bulk upload queues its events (EventBridge retries them for 6 hours) instead of taking the account\'s Lambda concurrency. Unset by default: Lambda refuses a reservation that leaves an account fewer than 100 unreserved executions, which fails the first deploy on a new account (quota 10). Set it once the account\'s quota is raised.'),
   }).prefault({}),
   conversion: group({
     chunkEntries: integer(100, 100_000).default(2000)

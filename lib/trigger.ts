@@ -23,8 +23,10 @@ export interface SegpipeTriggerProps {
   readonly encryptionKey?: kms.IKey;
   /**
    * Reserved concurrency of the start Lambda: a bulk upload's events queue (EventBridge retries them)
-   * instead of taking the account's Lambda concurrency.
-   * @default 10
+   * instead of taking the account's Lambda concurrency. Lambda refuses a reservation that would leave
+   * the account fewer than 100 unreserved executions, and a new account's quota can be 10: reserving
+   * any makes the first deploy fail there.
+   * @default - none: the function shares the account's unreserved concurrency
    */
   readonly reservedConcurrency?: number;
   /**
@@ -57,9 +59,11 @@ export class SegpipeTrigger extends Construct {
       // It only reads (the first byte of an upload, a batch's progress).
       keyAccess: 'decrypt',
     });
-    const reservedConcurrency = props.reservedConcurrency ?? 10;
-    if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) throw new Error(`SegpipeTrigger: reservedConcurrency must be a whole number, at least 1 (received ${reservedConcurrency})`);
-    (this.startRun.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reservedConcurrency;
+    const { reservedConcurrency } = props;
+    if (reservedConcurrency !== undefined) {
+      if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) throw new Error(`SegpipeTrigger: reservedConcurrency must be a whole number, at least 1 (received ${reservedConcurrency})`);
+      (this.startRun.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reservedConcurrency;
+    }
     const role = this.startRun.role;
     // It reads the first byte of the object to learn which key spelling exists (event keys may be URL-encoded).
     role.addToPrincipalPolicy(new iam.PolicyStatement({

@@ -25,16 +25,17 @@ function resource(template: Template, type: string, prefix: string) {
   return { id: found[0][0], properties: found[0][1].Properties as Record<string, any> };
 }
 
-describe('the start Lambda has reserved concurrency', () => {
-  test('10 by default: a bulk upload queues its events instead of taking the account\'s concurrency', () => {
-    expect(resource(DEFAULT, 'AWS::Lambda::Function', 'TriggerStartRun').properties.ReservedConcurrentExecutions).toBe(10);
+describe('reserved concurrency is an option', () => {
+  test('no function reserves any by default: a new account (concurrency quota 10) can deploy', () => {
+    const reserving = Object.values(DEFAULT.findResources('AWS::Lambda::Function')).filter((r) => r.Properties.ReservedConcurrentExecutions !== undefined);
+    expect(reserving).toEqual([]);
   });
   test('batch.startConcurrency sets it', () => {
     expect(resource(TUNED, 'AWS::Lambda::Function', 'TriggerStartRun').properties.ReservedConcurrentExecutions).toBe(15);
   });
-  test('no other function reserves concurrency', () => {
-    const reserving = Object.keys(DEFAULT.findResources('AWS::Lambda::Function')).filter((id) => DEFAULT.toJSON().Resources[id].Properties.ReservedConcurrentExecutions !== undefined);
-    expect(reserving).toEqual([resource(DEFAULT, 'AWS::Lambda::Function', 'TriggerStartRun').id]);
+  test('only the start function reserves it when set', () => {
+    const reserving = Object.keys(TUNED.findResources('AWS::Lambda::Function')).filter((id) => TUNED.toJSON().Resources[id].Properties.ReservedConcurrentExecutions !== undefined);
+    expect(reserving).toEqual([resource(TUNED, 'AWS::Lambda::Function', 'TriggerStartRun').id]);
   });
 });
 
@@ -93,7 +94,7 @@ describe('the artifacts bucket keeps versions', () => {
 describe('the new configuration fields', () => {
   test('defaults', () => {
     const config = resolveConfig({});
-    expect(config.batch.startConcurrency).toBe(10);
+    expect(config.batch.startConcurrency).toBeUndefined();
     expect(config.logging).toEqual({ level: 'error', includeExecutionData: false });
     expect(config.storage.noncurrentVersionExpirationDays).toBe(30);
   });
