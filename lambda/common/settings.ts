@@ -41,7 +41,7 @@ export const HANDLER_SETTINGS = {
   'check-budget': costSettings,
   'plan-conversion': z.strictObject({ artifactsBucket: name, ...conversionSources, labelClasses, chunkEntries: z.int().positive() }),
   'convert-chunk': z.strictObject({ artifactsBucket: name, ...conversionSources, validationFraction: z.number().gt(0).lt(1), splitSeed: name }),
-  'assemble-channels': z.strictObject({ artifactsBucket: name, minTrainingSamples: z.int().positive(), maxFailedChunkPercent: z.number().min(0).max(100) }),
+  'assemble-channels': z.strictObject({ artifactsBucket: name, labelClasses, minTrainingSamples: z.int().positive(), maxFailedChunkPercent: z.number().min(0).max(100) }),
   'run-ended': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1), labeling: z.boolean(), topicArn: name }),
   'evaluate-variants': z.strictObject({
     artifactsBucket: name, endpointName: name, maxImages: z.int().positive(), tolerance: z.number().min(0).max(1), minValidationMiou: z.number().min(0).max(1),

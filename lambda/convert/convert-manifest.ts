@@ -4,7 +4,7 @@ import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from './classes';
 import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, isBackgroundName } from './export-item';
 import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
 import { ClassIndexMask, ColourIndex, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from './mask';
-import { Split, outputNameFor, splitFor } from './naming';
+import { NameScope, Split, outputNameFor, splitFor } from './naming';
 import { ObjectNotFoundError, ObjectStore, ReadRefusedError } from './object-store';
 import { manifestReader } from './readers/ground-truth';
 import { IndexedShape, paintShapes } from './shapes';
@@ -91,6 +91,11 @@ export interface ConvertExportOptions {
    * @default - every entry
    */
   readonly range?: { readonly first: number; readonly last: number };
+  /**
+   * Output names' namespace and suffix (the workflow's batch and run); the split depends on the source alone.
+   * @default - names from the source alone
+   */
+  readonly names?: NameScope;
   /**
    * Write `report.json` (a shard's report is merged and written by the caller instead).
    * @default true
@@ -248,7 +253,7 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
         continue;
       }
       firstLineOfSource.set(entry.source, entry.line);
-      const name = outputNameFor(entry.source);
+      const name = outputNameFor(entry.source, options.names);
       const other = sourceOfName.get(name);
       if (other !== undefined) {
         skipMine(entry.source, `output name ${name} is already taken by ${other}`);

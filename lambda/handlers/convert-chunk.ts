@@ -1,4 +1,4 @@
-import { ChunkSummary, ConversionChunk, convertChunk } from '../workflow/dataset';
+import { ChunkSummary, ClassListRef, ConversionChunk, convertChunk } from '../workflow/dataset';
 import { useSharpForConcurrentItems } from '../convert/mask';
 import { sourceAllowList } from '../convert/source-allow-list';
 import { readHandlerSettings } from '../common/settings';
@@ -7,8 +7,8 @@ import { logger, store } from './runtime';
 const settings = readHandlerSettings('convert-chunk');
 useSharpForConcurrentItems();
 
-/** Converts one chunk of the labels' export into the dataset, reading only what the run may. */
-export async function handler(event: { runId: string; export: string; batch?: string; chunk: ConversionChunk; classes: string[] }): Promise<ChunkSummary> {
+/** Converts one chunk of the labels' export into the run's staging area, reading only what the run may. */
+export async function handler(event: { runId: string; export: string; batch?: string; chunk: ConversionChunk; classes: ClassListRef }): Promise<ChunkSummary> {
   const summary = await convertChunk({
     store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, inboxBucket: settings.inboxBucket,
     allowList: sourceAllowList(settings, event), chunk: event.chunk, classes: event.classes, validationFraction: settings.validationFraction, seed: settings.splitSeed,

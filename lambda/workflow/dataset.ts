@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
+import { MAX_CLASSES } from '../convert/classes';
 import { ConversionReport, ConvertedItem, SkippedItem, convertExport, surveyExport } from '../convert/convert-manifest';
+import { isBackgroundName } from '../convert/export-item';
+import { encodeClassIndexPng } from '../convert/mask';
 import { OpenedExport, openExport } from '../convert/export-input';
 import { ObjectStore } from '../convert/object-store';
 import { AllowListedStore, SourceAllowList } from '../convert/source-allow-list';
@@ -6,9 +10,10 @@ import { readPngDirect } from '../convert/png-reader';
 import { forEachLimited } from '../common/concurrency';
 import { plainText } from '../common/untrusted-text';
 import { channelManifestJson } from './channel-manifest';
-import { DatasetItem, readDatasetIndex, writeIndexShard } from './dataset-index';
-import { CHANNEL_NAMES, IMAGES_PREFIX, datasetLayout, runLayout, s3Uri } from './layout';
-import { ListingStore, VersionedStore, updateJson } from './versioned-json';
+import { DatasetItem, itemIdentity, readDatasetIndex, writeIndexShard } from './dataset-index';
+import { CHANNEL_NAMES, IMAGES_PREFIX, datasetLayout, datasetLayoutUnder, runLayout, s3Uri } from './layout';
+import { removeStaging } from './staging';
+import { ListingStore, VersionedStore, readJson, updateJson } from './versioned-json';
 
 /** Entries per conversion chunk: one Lambda converts a chunk well within its 15 minutes (~40 items/s measured locally). */
 export const DEFAULT_CHUNK_ENTRIES = 2000;
@@ -27,14 +32,33 @@ export interface ConversionChunk {
   readonly last: number;
 }
 
+/** The run's class list, written once by its plan; chunks check they read the very version planned. */
+export interface ClassListRef {
+  readonly location: string;
+  /** The first 16 hex digits of the list's SHA-256. */
+  readonly version: string;
+  readonly count: number;
+}
+
 export interface ConversionPlan {
   /** The export, read where it is. */
   readonly export: string;
   readonly format: string;
-  /** Class names in index order: the dataset's, then the configured, then new ones first-seen. */
-  readonly classes: string[];
+  /**
+   * Class names in index order (the dataset's, then the configured, then the export's new ones), as an
+   * S3 location: a list of up to 254 long names would crowd the execution state.
+   */
+  readonly classes: ClassListRef;
   readonly entries: number;
   readonly chunks: ConversionChunk[];
+}
+
+/** The export cannot be converted into the dataset at all; nothing was written. */
+export class ConversionPlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConversionPlanError';
+  }
 }
 
 /** Where and how the workflow's conversion Lambdas read an export. */
@@ -65,26 +89,52 @@ function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promi
 export async function planConversion(options: ExportLocation & {
   readonly store: VersionedStore;
   readonly bucket: string;
+  readonly runId: string;
   readonly configuredClasses: readonly string[];
   readonly chunkEntries?: number;
 }): Promise<ConversionPlan> {
+  // The dataset's list only grows (at a commit), so the classes it holds now keep their indices.
+  const known = await readJson<string[]>(options.store, s3Uri(options.bucket, datasetLayout().classes), []);
+  const configured = [...known.slice(1), ...options.configuredClasses.filter((c) => !known.includes(c))];
   const opened = await openWorkflowExport(options.store, options);
   let survey: { classes: string[]; lastEntry: number };
   try {
-    survey = await surveyExport(opened.reader, options.configuredClasses);
+    // Every class the export declares needs a place in the masks before any is painted: an export
+    // that declares more than fit is refused whole, before anything is written.
+    const declared = (await opened.reader.declaredClasses()).filter((c) => !c.background && !isBackgroundName(c.name)).map((c) => c.name);
+    const candidates = new Set([...configured, ...declared]);
+    if (candidates.size > MAX_CLASSES - 1) {
+      throw new ConversionPlanError(`the export declares ${declared.length} classes; with the dataset's ${Math.max(known.length - 1, 0)} and the configured ones that is ${candidates.size} besides the background, and the algorithm takes at most ${MAX_CLASSES - 1}: nothing was converted`);
+    }
+    survey = await surveyExport(opened.reader, configured);
   } finally {
     opened.close();
   }
-  const dataset = datasetLayout();
-  // The dataset's order wins; classes it lacks are appended (configured first, then first-seen).
-  const classes = await updateJson<string[]>(options.store, s3Uri(options.bucket, dataset.classes), [], (known) =>
-    known.length === 0 ? [...survey.classes] : [...known, ...survey.classes.slice(1).filter((c) => !known.includes(c))]);
+  const classes = known.length === 0 ? survey.classes : [known[0], ...survey.classes.slice(1)];
+  const classList = await writeClassList(options.store, s3Uri(options.bucket, runLayout(options.runId).conversionClasses), classes);
   const chunkEntries = Math.max(options.chunkEntries ?? DEFAULT_CHUNK_ENTRIES, Math.ceil(survey.lastEntry / MAX_CHUNKS));
   const chunks: ConversionChunk[] = [];
   for (let first = 1; first <= survey.lastEntry; first += chunkEntries) {
     chunks.push({ index: chunks.length, first, last: Math.min(survey.lastEntry, first + chunkEntries - 1) });
   }
-  return { export: options.export, format: opened.reader.format, classes, entries: survey.lastEntry, chunks };
+  return { export: options.export, format: opened.reader.format, classes: classList, entries: survey.lastEntry, chunks };
+}
+
+function classListVersion(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 16);
+}
+
+export async function writeClassList(store: ObjectStore, location: string, classes: readonly string[]): Promise<ClassListRef> {
+  const body = Buffer.from(`${JSON.stringify(classes)}\n`);
+  await store.write(location, body, 'application/json');
+  return { location, version: classListVersion(body), count: classes.length };
+}
+
+/** The run's class list, refused unless it is the version its plan wrote. */
+export async function readClassList(store: ObjectStore, ref: ClassListRef): Promise<string[]> {
+  const body = await store.read(ref.location);
+  if (classListVersion(body) !== ref.version) throw new Error(`${ref.location} is not the class list this run planned (version ${ref.version}): it changed since`);
+  return JSON.parse(body.toString('utf8')) as string[];
 }
 
 export interface ChunkSummary {
@@ -95,30 +145,41 @@ export interface ChunkSummary {
 
 /** A chunk whose Lambda failed (caught in the map, so that other chunks go on); its entries are reported skipped. */
 export interface FailedChunk extends ConversionChunk {
+  /** The error's name (its cause stays in the chunk Lambda's log, out of the execution state). */
   readonly error: string;
   readonly cause?: string;
 }
 
 export type ChunkResult = ChunkSummary | FailedChunk;
 
-/** Converts one chunk of the export into the dataset; its report goes under the run. */
+/**
+ * A run's tag in the names of the objects it adds to the dataset: a run writes only objects no
+ * other run wrote, so nothing it does before its index entry can change what the dataset holds.
+ */
+export function runTag(runId: string): string {
+  return createHash('sha256').update(runId).digest('hex').slice(0, 8);
+}
+
+/** Converts one chunk of the export into the run's staging area; its report goes under the run. */
 export async function convertChunk(options: ExportLocation & {
   readonly store: ObjectStore;
   readonly bucket: string;
   readonly runId: string;
   readonly chunk: ConversionChunk;
-  readonly classes: readonly string[];
+  readonly classes: ClassListRef;
   readonly validationFraction: number;
   readonly seed: string;
 }): Promise<ChunkSummary> {
   const { chunk } = options;
+  const classes = await readClassList(options.store, options.classes);
   const opened = await openWorkflowExport(options.store, options);
   try {
     const report = await convertExport({
       reader: opened.reader,
-      out: s3Uri(options.bucket, datasetLayout().prefix.replace(/\/$/, '')),
+      out: s3Uri(options.bucket, runLayout(options.runId).staging.replace(/\/$/, '')),
       output: options.store,
-      classes: options.classes.slice(1),
+      classes: classes.slice(1),
+      names: { namespace: options.batch ?? '', suffix: runTag(options.runId) },
       validationFraction: options.validationFraction,
       seed: options.seed,
       range: { first: chunk.first, last: chunk.last },
@@ -156,35 +217,13 @@ const MAX_SKIPS_IN_SUMMARY = 10;
 /** Characters of an uploader's text (a source reference, a reason) the execution state carries. */
 const MAX_TEXT_IN_SUMMARY = 200;
 
-/**
- * Merges the chunks' reports into the run's conversion report, adds the run's items to the dataset's
- * index, writes the run's four channel manifests over the whole dataset (the exact input of its
- * training job; no object is copied), and checks them: this run's masks are 8-bit single-channel
- * with values below `num_classes` or 255, every listed image has its mask, both splits hold items,
- * and training has at least `minTrainingSamples`.
- */
-export async function assembleChannels(options: {
-  readonly store: VersionedStore & ListingStore;
-  /** Writes the channel manifests, tagged as scratch data. */
-  readonly scratchStore: ObjectStore;
-  readonly bucket: string;
-  readonly runId: string;
-  readonly chunks: readonly ChunkResult[];
-  readonly minTrainingSamples: number;
-  /**
-   * Share of chunks that may fail (their entries reported skipped) before the run stops.
-   * @default 0
-   */
-  readonly maxFailedChunkPercent?: number;
-}): Promise<ChannelSummary> {
-  const { store, bucket, runId } = options;
+/** The conversion Lambdas' reports merged: the run's items, each source once, and every skip with its reason. */
+async function mergeChunkReports(store: ObjectStore, bucket: string, runId: string, chunks: readonly ChunkResult[]): Promise<{ items: ConvertedItem[]; skipped: SkippedItem[]; failed: FailedChunk[] }> {
   const run = runLayout(runId);
-  const dataset = datasetLayout();
-  const classes = JSON.parse((await store.read(s3Uri(bucket, dataset.classes))).toString('utf8')) as string[];
   const reports: ConversionReport[] = [];
   const skipped: SkippedItem[] = [];
-  const failed = options.chunks.filter((chunk): chunk is FailedChunk => 'error' in chunk);
-  for (const chunk of options.chunks) {
+  const failed = chunks.filter((chunk): chunk is FailedChunk => 'error' in chunk);
+  for (const chunk of chunks) {
     if ('error' in chunk) {
       const reason = `its chunk (entries ${chunk.first} to ${chunk.last}) failed: ${chunk.error}${chunk.cause ? `: ${chunk.cause}` : ''}`;
       for (let line = chunk.first; line <= chunk.last; line++) skipped.push({ line, source: null, reason });
@@ -204,49 +243,166 @@ export async function assembleChannels(options: {
     items.push(item);
   }
   skipped.sort((a, b) => a.line - b.line);
+  return { items, skipped, failed };
+}
 
-  await writeIndexShard(store, bucket, runId, items.map((item) => ({ source: item.source, name: item.name, split: item.split, runId })));
-  const index = await readDatasetIndex(store, bucket);
-  const all = [...index.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** Longest class name the dataset takes, as `labelClasses` allows. */
+const MAX_CLASS_NAME_LENGTH = 256;
 
-  const numClasses = classes.length;
+/** Why a class name may not join the dataset's list, if it may not. */
+export function classNameProblem(name: string): string | undefined {
+  if (name.length > MAX_CLASS_NAME_LENGTH) return `class name ${cut(name)} is ${name.length} characters long; at most ${MAX_CLASS_NAME_LENGTH}`;
+  // Letters of any script and printable ASCII; no control, format or separator characters.
+  if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u.test(name) || name.trim() !== name) return `class name ${cut(name)} is not printable text without leading or trailing spaces`;
+  return undefined;
+}
+
+/** The dataset's class list with a run's new classes appended, or why they do not fit. */
+export function withNewClasses(known: readonly string[], runClasses: readonly string[], added: readonly string[]): string[] {
+  const list = known.length === 0 ? [runClasses[0]] : [...known];
+  for (const name of added) if (!list.includes(name)) list.push(name);
+  if (list.length > MAX_CLASSES) throw new ChannelCheckError(`the dataset's class list would hold ${list.length} classes; the algorithm takes at most ${MAX_CLASSES}: nothing of this run was added`);
+  return list;
+}
+
+/**
+ * Stage, check, commit. The chunks converted the run's items into its staging area; this merges their
+ * reports, checks what they wrote (every mask 8-bit single-channel with values below the run's class
+ * count or 255, every image and mask present, both splits holding items once the run's are added,
+ * at least `minTrainingSamples` to train on, the class list within what the algorithm takes, new
+ * class names printable and bounded), and only then commits: the classes the run's items contain join
+ * the dataset's list, the items are copied into the dataset under names no other run wrote (masks
+ * re-indexed when a concurrent run took a new class's index first), and the run's index shard is
+ * written last. A run that fails before that shard leaves the dataset's items as they were. Then the
+ * run's four channel manifests are written over the whole dataset (the exact input of its training
+ * job; no object is copied for it).
+ */
+export async function assembleChannels(options: {
+  readonly store: VersionedStore & ListingStore;
+  /** Writes the channel manifests, tagged as scratch data. */
+  readonly scratchStore: ObjectStore;
+  readonly bucket: string;
+  readonly runId: string;
+  /** The run's batch (`''` or absent for a run started by hand). */
+  readonly batch?: string;
+  readonly chunks: readonly ChunkResult[];
+  /** The run's class list, as its plan wrote it. */
+  readonly classes: ClassListRef;
+  /**
+   * Classes that join the dataset's list whether or not an item holds them (`labelClasses`).
+   * @default - none
+   */
+  readonly configuredClasses?: readonly string[];
+  readonly minTrainingSamples: number;
+  /**
+   * Share of chunks that may fail (their entries reported skipped) before the run stops.
+   * @default 0
+   */
+  readonly maxFailedChunkPercent?: number;
+}): Promise<ChannelSummary> {
+  const { store, bucket, runId } = options;
+  const run = runLayout(runId);
+  const dataset = datasetLayout();
+  const runClasses = await readClassList(store, options.classes);
+  const { items, skipped, failed } = await mergeChunkReports(store, bucket, runId, options.chunks);
+  const entries: DatasetItem[] = items.map((item) => ({ source: item.source, name: item.name, split: item.split, runId, batch: options.batch ?? '' }));
+
+  // The check, on the staging area: nothing is written to the dataset before it passes.
   const problems: string[] = [];
-  // Masks of earlier runs were checked by their run, and the class list only grows: decode this run's.
-  await forEachLimited(items, 16, async (item) => {
-    const problem = await maskProblem(store, s3Uri(bucket, dataset.mask(item.split, item.name)), numClasses);
-    if (problem) problems.push(`${item.name}: ${problem}`);
-  });
-  problems.push(...await missingObjects(store, bucket, all));
-
-  const numTrainingSamples = all.filter((i) => i.split === 'train').length;
-  const numValidationSamples = all.length - numTrainingSamples;
-  await writeChannelManifests(options.scratchStore, bucket, runId, all);
-  const summary: ChannelSummary = {
-    channels: s3Uri(bucket, run.channels),
-    classes,
-    numClasses,
-    numTrainingSamples,
-    numValidationSamples,
-    converted: items.length,
-    skipped: skipped.length,
-    skippedItems: skipped.slice(0, MAX_SKIPS_IN_SUMMARY).map((s) => ({ line: s.line, source: s.source === null ? null : cut(s.source), reason: cut(s.reason) })),
-    failedChunks: failed.length,
-  };
-  await store.write(s3Uri(bucket, `${run.prefix}conversion/report.json`), Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, items }, null, 1)}\n`), 'application/json');
-
   const failedPercent = options.chunks.length === 0 ? 0 : (100 * failed.length) / options.chunks.length;
   if (failedPercent > (options.maxFailedChunkPercent ?? 0)) {
     problems.push(`${failed.length} of ${options.chunks.length} conversion chunks failed, over conversion.maxFailedChunkPercent ${options.maxFailedChunkPercent ?? 0} (first: ${cut(failed[0].error)})`);
   }
   if (items.length === 0) problems.push(`no item of this run was converted (${skipped.length} skipped, first: ${cut(skipped[0]?.reason ?? 'none')}); nothing new to train on`);
-  if (numClasses < 2) problems.push(`the dataset has ${numClasses} class; the algorithm needs at least 2 (the background and one label)`);
-  if (numTrainingSamples < options.minTrainingSamples) problems.push(`the train channel holds ${numTrainingSamples} items; at least ${options.minTrainingSamples} are needed`);
-  if (numValidationSamples === 0) problems.push('the validation channel is empty: add images, or raise split.validationFraction');
+  const stagingLayout = datasetLayoutUnder(run.staging);
+  await forEachLimited(items, 16, async (item) => {
+    const problem = await maskProblem(store, s3Uri(bucket, stagingLayout.mask(item.split, item.name)), runClasses.length);
+    if (problem) problems.push(`${item.name}: ${problem}`);
+  });
+  problems.push(...await missingObjects(store, bucket, run.staging, entries));
+  const contained = new Set(items.flatMap((item) => Object.entries(item.pixelsPerClass).filter(([, pixels]) => pixels > 0).map(([name]) => name)));
+  const configured = new Set(options.configuredClasses ?? []);
+  const joining = runClasses.slice(1).filter((name) => contained.has(name) || configured.has(name));
+  for (const name of joining) {
+    const problem = classNameProblem(name);
+    if (problem) problems.push(problem);
+  }
+  const known = await readJson<string[]>(store, s3Uri(bucket, dataset.classes), []);
+  let planned: string[] = [];
+  try {
+    planned = withNewClasses(known, runClasses, joining);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  const before = await readDatasetIndex(store, bucket);
+  problems.push(...await missingObjects(store, bucket, dataset.prefix, [...before.values()]));
+  const after = new Map(before);
+  for (const entry of entries) after.set(itemIdentity(entry), entry);
+  const trainAfter = [...after.values()].filter((i) => i.split === 'train').length;
+  if (planned.length > 0 && planned.length < 2) problems.push(`the dataset has ${planned.length} class; the algorithm needs at least 2 (the background and one label)`);
+  if (trainAfter < options.minTrainingSamples) problems.push(`the train channel would hold ${trainAfter} items; at least ${options.minTrainingSamples} are needed`);
+  if (after.size - trainAfter === 0) problems.push('the validation channel would be empty: add images, or raise split.validationFraction');
+
+  const reportOf = (summary: Omit<ChannelSummary, 'skippedItems'>) => store.write(s3Uri(bucket, `${run.prefix}conversion/report.json`), Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, items }, null, 1)}\n`), 'application/json');
+  const counts = { converted: items.length, skipped: skipped.length, failedChunks: failed.length };
   if (problems.length > 0) {
+    await reportOf({ channels: s3Uri(bucket, run.channels), classes: planned, numClasses: planned.length, numTrainingSamples: trainAfter, numValidationSamples: after.size - trainAfter, ...counts });
     const distinct = [...new Set(problems)].sort();
     throw new ChannelCheckError(`the channels are not fit to train on (${distinct.length} problem${distinct.length === 1 ? '' : 's'}): ${distinct.slice(0, 10).join('; ')}`);
   }
+
+  await commitRun(store, bucket, runId, { runClasses, joining, items, entries });
+
+  // Read after the commit, the index before the classes: every item listed was committed with classes the list already holds.
+  const all = [...(await readDatasetIndex(store, bucket)).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const classes = await readJson<string[]>(store, s3Uri(bucket, dataset.classes), []);
+  const numTrainingSamples = all.filter((i) => i.split === 'train').length;
+  await writeChannelManifests(options.scratchStore, bucket, runId, all);
+  const summary: ChannelSummary = {
+    channels: s3Uri(bucket, run.channels),
+    classes,
+    numClasses: classes.length,
+    numTrainingSamples,
+    numValidationSamples: all.length - numTrainingSamples,
+    ...counts,
+    skippedItems: skipped.slice(0, MAX_SKIPS_IN_SUMMARY).map((s) => ({ line: s.line, source: s.source === null ? null : cut(s.source), reason: cut(s.reason) })),
+  };
+  await reportOf(summary);
   return summary;
+}
+
+/**
+ * Commits a checked run to the dataset: its classes into the list (a conditional write, so that a
+ * concurrent run's new classes are kept), its staged objects into the dataset (masks re-indexed where
+ * the list gave a class another index than the run's plan), its index shard last, then its staging
+ * area removed.
+ */
+async function commitRun(store: VersionedStore & ListingStore, bucket: string, runId: string, run: {
+  readonly runClasses: readonly string[];
+  readonly joining: readonly string[];
+  readonly items: readonly ConvertedItem[];
+  readonly entries: readonly DatasetItem[];
+}): Promise<void> {
+  const dataset = datasetLayout();
+  const staging = datasetLayoutUnder(runLayout(runId).staging);
+  const classes = await updateJson<string[]>(store, s3Uri(bucket, dataset.classes), [], (known) => withNewClasses(known, run.runClasses, run.joining));
+  const indexOf = run.runClasses.map((name, index) => (index === 0 ? 0 : classes.indexOf(name)));
+  await forEachLimited(run.items, 16, async (item) => {
+    await store.copyFrom(store, s3Uri(bucket, staging.image(item.split, item.name)), s3Uri(bucket, dataset.image(item.split, item.name)), 'image/jpeg');
+    const from = s3Uri(bucket, staging.mask(item.split, item.name));
+    const to = s3Uri(bucket, dataset.mask(item.split, item.name));
+    const moved = run.runClasses.some((name, index) => (item.pixelsPerClass[name] ?? 0) > 0 && indexOf[index] !== index);
+    if (!moved) {
+      await store.copyFrom(store, from, to, 'image/png');
+      return;
+    }
+    const mask = await readPngDirect(await store.read(from), Number.MAX_SAFE_INTEGER);
+    if (!mask) throw new Error(`${from} is no longer a PNG`);
+    const table = new Uint8Array(256).map((_, value) => (value < indexOf.length && indexOf[value] >= 0 ? indexOf[value] : value));
+    await store.write(to, await encodeClassIndexPng(Buffer.from(mask.data.map((value) => table[value])), mask.width, mask.height), 'image/png');
+  });
+  await writeIndexShard(store, bucket, runId, run.entries);
+  await removeStaging(store, bucket, runId);
 }
 
 /** The run's four channel manifests over `items` (of the dataset), in name order: four writes, whatever the dataset's size. */
@@ -265,19 +421,20 @@ function cut(text: string): string {
 }
 
 /**
- * Items of the index whose image or mask is not in the dataset, found by listing its four channel
- * folders (a thousand keys a request) rather than asking for each object.
+ * Items whose image or mask is not under `prefix` (the dataset, or a run's staging area) in the
+ * channel layout, found by listing its four channel folders (a thousand keys a request) rather than
+ * asking for each object.
  */
-async function missingObjects(store: ListingStore, bucket: string, items: readonly DatasetItem[]): Promise<string[]> {
-  const dataset = datasetLayout();
+async function missingObjects(store: ListingStore, bucket: string, prefix: string, items: readonly DatasetItem[]): Promise<string[]> {
+  const layout = datasetLayoutUnder(prefix);
   const present = new Set<string>();
   for (const channel of CHANNEL_NAMES) {
-    for (const { key } of await store.list(bucket, dataset.channelPrefix(channel))) present.add(key);
+    for (const { key } of await store.list(bucket, layout.channelPrefix(channel))) present.add(key);
   }
   const problems: string[] = [];
   for (const item of items) {
-    if (!present.has(dataset.image(item.split, item.name))) problems.push(`${item.name}: image missing from the dataset`);
-    if (!present.has(dataset.mask(item.split, item.name))) problems.push(`${item.name}: mask missing from the dataset`);
+    if (!present.has(layout.image(item.split, item.name))) problems.push(`${item.name}: image missing`);
+    if (!present.has(layout.mask(item.split, item.name))) problems.push(`${item.name}: mask missing`);
   }
   return problems;
 }
@@ -285,7 +442,7 @@ async function missingObjects(store: ListingStore, bucket: string, items: readon
 /** Why a mask is not fit for the algorithm: missing, not 8-bit single-channel, or a value past the classes. */
 async function maskProblem(store: ObjectStore, location: string, numClasses: number): Promise<string | undefined> {
   const mask = await store.read(location).catch(() => undefined);
-  if (!mask) return 'mask missing from the dataset';
+  if (!mask) return 'mask missing';
   const pixels = await readPngDirect(mask, Number.MAX_SAFE_INTEGER).catch(() => undefined);
   if (!pixels || pixels.channels !== 1 || pixels.palette) return 'mask is not an 8-bit single-channel PNG';
   const bad = pixels.data.find((v) => v >= numClasses && v !== 255);

@@ -38,6 +38,7 @@ export const RUN_PATHS = {
   labeling: `${RUNS_PREFIX}*/labeling/`,
   labelingOutput: `${RUNS_PREFIX}*/labeling/output/`,
   conversion: `${RUNS_PREFIX}*/conversion/`,
+  staging: `${RUNS_PREFIX}*/staging/`,
   channels: `${RUNS_PREFIX}*/channels/`,
 } as const;
 
@@ -51,6 +52,13 @@ export function runLayout(runId: string) {
     uiTemplate: `${run}labeling/template.liquid`,
     labelingOutput: `${run}labeling/output/`,
     conversionReport: (chunk: number) => `${run}conversion/chunk-${String(chunk).padStart(5, '0')}.json`,
+    /** The run's class list, fixed by its plan: what its chunks index masks by. */
+    conversionClasses: `${run}conversion/classes.json`,
+    /**
+     * What the run converted, in the dataset's channel layout, until its channel check passes and it
+     * is committed to the dataset; removed then, or when the run ends otherwise.
+     */
+    staging: `${run}staging/`,
     channels: `${run}channels/`,
     /** The channel's manifest (`S3DataType: ManifestFile`), listing the dataset's objects. */
     channelManifest: (name: ChannelName) => `${run}channels/${name}.manifest`,
@@ -65,13 +73,20 @@ export function runLayout(runId: string) {
 export function datasetLayout(dataset = DATASET_NAME) {
   const prefix = `${DATASETS_PREFIX}${dataset}/`;
   return {
-    prefix,
+    ...datasetLayoutUnder(prefix),
     classes: `${prefix}classes.json`,
     /** The index as earlier versions kept it: one document, rewritten whole by every run. Still read. */
     legacyItems: `${prefix}items.json`,
     /** The index: one JSON Lines shard per run, written once, never rewritten (see `dataset-index.ts`). */
     index: `${prefix}index/`,
     indexShard: (runId: string) => `${prefix}index/${runId}.jsonl`,
+  };
+}
+
+/** Items' keys in the algorithm's channel layout under `prefix`: the dataset's, or a run's staging area. */
+export function datasetLayoutUnder(prefix: string) {
+  return {
+    prefix,
     channelPrefix: (channel: ChannelName) => `${prefix}${channel}/`,
     image: (split: 'train' | 'validation', name: string) => `${prefix}${CHANNELS[split].images}/${name}.jpg`,
     mask: (split: 'train' | 'validation', name: string) => `${prefix}${CHANNELS[split].masks}/${name}.png`,

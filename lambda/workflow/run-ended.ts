@@ -3,7 +3,8 @@ import { releaseGeneration } from './batch';
 import { runLayout, s3Uri } from './layout';
 import { endpointName, runResourceNames } from './names';
 import { RunReport, buildRunReport, notificationText } from './run-report';
-import { VersionedStore } from './versioned-json';
+import { removeStaging } from './staging';
+import { ListingStore, VersionedStore } from './versioned-json';
 
 /** Step Functions' "Execution Status Change" event, the fields read here (EventBridge delivers it). */
 export interface ExecutionStatusChange {
@@ -29,11 +30,13 @@ export type RunEndVerdict =
  * A run that ended FAILED, TIMED_OUT or ABORTED without its own report: a failure the workflow could
  * not catch (an oversized state, a stopped or timed-out execution). It gets the report and the
  * notification its workflow would have sent, and, when its labeling job never started, its batch's
- * images back, so that nothing an upload brought is lost. A run that reported itself is left alone.
+ * images back, so that nothing an upload brought is lost. A run that reported itself is left alone,
+ * but for what every ended run leaves: its staging area (what it converted and did not commit) is
+ * removed, so the dataset holds only what checked runs committed.
  */
 export async function reportUncaughtRunEnd(options: {
   readonly event: ExecutionStatusChange;
-  readonly store: VersionedStore & Pick<ObjectStore, 'readStart' | 'write'>;
+  readonly store: VersionedStore & ListingStore & Pick<ObjectStore, 'readStart' | 'write' | 'remove'>;
   readonly bucket: string;
   readonly resourcePrefix: string;
   readonly minimumMiou: number;
@@ -46,6 +49,7 @@ export async function reportUncaughtRunEnd(options: {
   const { detail } = options.event;
   const runId = detail.name;
   const reportUri = s3Uri(options.bucket, runLayout(runId).report);
+  await removeStaging(options.store, options.bucket, runId);
   if (await options.store.readStart(reportUri, 1)) return { action: 'already-reported' };
   const input = parseInput(detail.input);
   const batch = typeof input.batch === 'string' ? input.batch : undefined;

@@ -38,12 +38,17 @@ export class Convert extends sfn.StateMachineFragment {
     const convertChunk = invokeHandler(this, 'Convert chunk', props.convertChunk, {
       'runId.$': '$.runId', 'export.$': '$.export', 'batch.$': '$.batch', 'chunk.$': '$.chunk', 'classes.$': '$.classes',
     }, '$');
+    // Only the error's name enters the map's result: hundreds of whole causes (a stack trace each)
+    // would pass the execution state's 256 KiB, and JSONPath cannot cut a string. The cause is in
+    // the chunk Lambda's log.
     convertChunk.addCatch(new sfn.Pass(this, 'Chunk failed', {
-      parameters: { 'index.$': '$.chunk.index', 'first.$': '$.chunk.first', 'last.$': '$.chunk.last', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+      parameters: { 'index.$': '$.chunk.index', 'first.$': '$.chunk.first', 'last.$': '$.chunk.last', 'error.$': '$.error.Error' },
     }), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     convertChunks.itemProcessor(convertChunk);
     catchInto(convertChunks, props.onFailure);
-    const assemble = catchInto(invokeHandler(this, 'Assemble channels', props.assembleChannels, { 'runId.$': '$.run.runId', 'chunks.$': '$.chunks' }, '$.channels'), props.onFailure);
+    const assemble = catchInto(invokeHandler(this, 'Assemble channels', props.assembleChannels, {
+      'runId.$': '$.run.runId', 'batch.$': '$.run.batch', 'chunks.$': '$.chunks', 'classes.$': '$.plan.classes',
+    }, '$.channels'), props.onFailure);
     plan.next(convertChunks).next(assemble);
     this.startState = plan;
     this.endStates = [assemble];

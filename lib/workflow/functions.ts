@@ -7,7 +7,7 @@ import { pickCostSettings } from '../../lambda/cost/estimate';
 import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { endpointName } from '../../lambda/workflow/names';
-import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
+import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
 import { DataKeyAccess } from '../data-key';
 import { HandlerFunction, sharpLayer } from '../handler-function';
@@ -69,11 +69,11 @@ export class WorkflowFunctions {
     this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: reads the labels\' export once, fixes the class order, cuts it into chunks', {
       ...artifacts, ...sources, labelClasses: [...config.labelClasses], chunkEntries: config.conversion.chunkEntries,
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
-    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts a chunk of the labels\' export into the dataset', {
+    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts a chunk of the labels\' export into the run\'s staging area', {
       ...artifacts, ...sources, validationFraction: config.split.validationFraction, splitSeed: config.split.seed,
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
-    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: writes and checks the run\'s channel manifests', {
-      ...artifacts, minTrainingSamples: config.training.minSamples, maxFailedChunkPercent: config.conversion.maxFailedChunkPercent,
+    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: checks what a run staged, commits it to the dataset, writes the run\'s channel manifests', {
+      ...artifacts, labelClasses: [...config.labelClasses], minTrainingSamples: config.training.minSamples, maxFailedChunkPercent: config.conversion.maxFailedChunkPercent,
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
     // Up to 2 × evaluation.maxImages requests, 4 images in flight: at the built-in algorithm's ~1 s per
     // CPU request, 100 images take under 2 minutes; 15 minutes leaves room for slow GPU-less models.
@@ -102,13 +102,16 @@ export class WorkflowFunctions {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
     allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labeling)]);
     // The conversion reads a run's labeling output, never the rest of runs/ (RUN_PATHS).
-    allow(planConversion.role, ['s3:GetObject'], [objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput), objects(artifactsBucket, DATASETS_PREFIX)]);
-    allow(planConversion.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX)]);
-    allow(convertChunk.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput)]);
-    allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, RUN_PATHS.conversion)]);
-    allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, DATASETS_PREFIX)]);
+    // Stage, check, commit: the plan only reads the dataset's class list, the chunks write only the
+    // run's staging area, and the dataset is written by the one function that checks first.
+    allow(planConversion.role, ['s3:GetObject'], [objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput), artifactsBucket.arnForObjects(datasetLayout().classes)]);
+    allow(planConversion.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.conversion)]);
+    allow(convertChunk.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput), objects(artifactsBucket, RUN_PATHS.conversion)]);
+    allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.staging), objects(artifactsBucket, RUN_PATHS.conversion)]);
+    allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, RUN_PATHS.staging), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(prepareRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, RUN_PATHS.channels), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(assembleChannels.role, ['s3:DeleteObject'], [objects(artifactsBucket, RUN_PATHS.staging)]);
     // The run's channel manifests (runs/) list the dataset's images and masks (datasets/); the report goes to runs/.
     allow(evaluateVariants.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(evaluateVariants.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);

@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCHES_PREFIX, RUNS_PREFIX } from '../../lambda/workflow/layout';
+import { BATCHES_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
 import { grantDataKey } from '../data-key';
 import { DeadLetters } from '../dead-letters';
 import { HandlerFunction } from '../handler-function';
@@ -52,6 +52,7 @@ export class RunEnded extends Construct {
     });
     const role = this.function.role;
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [artifactsBucket.arnForObjects(`${RUNS_PREFIX}*/report.json`), artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/state.json`)] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [artifactsBucket.arnForObjects(`${RUN_PATHS.staging}*`)] }));
     // Without ListBucket a missing report answers 403, not 404.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [artifactsBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${BATCHES_PREFIX}*`] } } }));
     const labelingJobs = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'labeling-job', resourceName: `${props.resourcePrefix}-label-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
@@ -72,6 +73,7 @@ export class RunEnded extends Construct {
     });
     acknowledgeWildcards(this, {
       [`Resource::${nagArnOf(artifactsBucket)}/${RUNS_PREFIX}*/report.json`]: 'Each run\'s report, under runs/<run id>/; run ids are execution names.',
+      [`Resource::${nagArnOf(artifactsBucket)}/${RUN_PATHS.staging}*`]: 'An ended run\'s staging area, under runs/<run id>/staging/: what it converted and did not commit is removed.',
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/state.json`]: 'Each batch\'s state, under batches/<hash of its name>/; batch names are the users\'.',
       [`Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/${props.resourcePrefix}-label-*`]: 'The stack\'s labeling jobs, named per run under its prefix: whether a run\'s job started.',
     });

@@ -40,6 +40,7 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     [`Resource::${artifacts}/${RUN_PATHS.labeling}*`]: 'Ground Truth reads a run\'s labeling inputs and writes its output under runs/<run-id>/labeling/, and nothing else of runs/; run ids are made per execution.',
     [`Resource::${artifacts}/${RUN_PATHS.labelingOutput}*`]: 'Ground Truth writes a run\'s labeling output under runs/<run-id>/labeling/output/; the conversion reads only there, and each read is checked against the run\'s own prefix first (lambda/convert/source-allow-list.ts).',
     [`Resource::${artifacts}/${RUN_PATHS.conversion}*`]: 'Each chunk of a run\'s conversion writes its report under runs/<run-id>/conversion/, which the channel assembly reads.',
+    [`Resource::${artifacts}/${RUN_PATHS.staging}*`]: 'A run\'s conversion chunks write what they convert under runs/<run-id>/staging/; the channel assembly checks it there, commits it to the dataset and removes it.',
     [`Resource::${artifacts}/${RUN_PATHS.channels}*`]: 'The channel assembly writes a run\'s channels under runs/<run-id>/channels/; run ids are made per execution.',
     ...Object.fromEntries(props.readBuckets.map((location) => {
       const { bucket, prefix } = parseReadLocation(location);

@@ -23,7 +23,7 @@ describe('each Lambda receives its own settings, as one JSON value its handler a
 
   test('the settings come from the configuration, with its defaults, and hold nothing another handler needs', () => {
     const byName = Object.fromEntries(functions.map((fn) => [fn.handlerName, settingsOf(fn)]));
-    expect(byName['assemble-channels']).toEqual({ artifactsBucket: expect.any(String), minTrainingSamples: 4, maxFailedChunkPercent: 0 });
+    expect(byName['assemble-channels']).toEqual({ artifactsBucket: expect.any(String), labelClasses: ['turtle'], minTrainingSamples: 4, maxFailedChunkPercent: 0 });
     expect(byName['check-batch']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), quietSeconds: 30 });
     expect(byName['check-quota']).toEqual({ trainingInstanceType: 'ml.p3.2xlarge', spot: true });
     expect(byName['convert-chunk']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), readLocations: [], validationFraction: 0.2, splitSeed: 'segpipe' });

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
-import { convertChunk, planConversion } from '../../../lambda/workflow/dataset';
+import { convertChunk, planConversion, readClassList, runTag } from '../../../lambda/workflow/dataset';
 import { H, W, jpeg } from '../../helpers/format-fixtures';
 
 /** A COCO export under labeled/<batch>/ naming images it does not hold: they were uploaded under images/<batch>/. */
@@ -34,25 +34,29 @@ describe('a conversion chunk (embedded S3 server)', () => {
     await server.close();
   });
 
-  test('converts only its entries into the dataset, with the plan\'s class numbers, its report under the run; images the export lacks come from the batch', async () => {
+  test('converts only its entries into the run\'s staging area, named by batch and run, with the plan\'s class numbers, its report under the run; images the export lacks come from the batch', async () => {
     // The dataset already knows rock, so turtle is class 2 for every chunk.
     await store.write('s3://artifacts/datasets/main/classes.json', Buffer.from('["BACKGROUND","rock"]'), 'application/json');
-    const plan = await planConversion({ ...location('b1'), store, bucket: 'artifacts', configuredClasses: [], chunkEntries: 1 });
-    expect(plan).toMatchObject({ format: 'coco', classes: ['BACKGROUND', 'rock', 'turtle'], entries: 2, chunks: [{ index: 0, first: 1, last: 1 }, { index: 1, first: 2, last: 2 }] });
+    const plan = await planConversion({ ...location('b1'), store, bucket: 'artifacts', runId: 'r', configuredClasses: [], chunkEntries: 1 });
+    expect(plan).toMatchObject({ format: 'coco', entries: 2, chunks: [{ index: 0, first: 1, last: 1 }, { index: 1, first: 2, last: 2 }] });
+    expect(await readClassList(store, plan.classes)).toEqual(['BACKGROUND', 'rock', 'turtle']);
     const common = { ...location('b1'), store, bucket: 'artifacts', runId: 'r', classes: plan.classes, validationFraction: 0.5, seed: 'segpipe' };
     expect(await convertChunk({ ...common, chunk: plan.chunks[1] })).toEqual({ index: 1, converted: 1, skipped: 0 });
     const report = JSON.parse((await store.read('s3://artifacts/runs/r/conversion/chunk-00001.json')).toString());
     expect(report.items).toEqual([expect.objectContaining({ source: 'b.jpg', line: 2 })]);
     const { name, split } = report.items[0];
-    const keys = (await store.list('artifacts', 'datasets/main/')).map((o) => o.key).filter((k) => !k.endsWith('classes.json'));
-    expect(keys.sort()).toEqual([`datasets/main/${split}/${name}.jpg`, `datasets/main/${split}_annotation/${name}.png`]);
-    const png = await store.read(`s3://artifacts/datasets/main/${split}_annotation/${name}.png`);
+    // The batch names the item (no other batch's upload can write its name); the run's tag makes its objects the run's own.
+    expect(name).toMatch(new RegExp(`^b1--b-[0-9a-f]{8}-${runTag('r')}$`));
+    expect((await store.list('artifacts', 'datasets/main/')).map((o) => o.key)).toEqual(['datasets/main/classes.json']);
+    const keys = (await store.list('artifacts', 'runs/r/staging/')).map((o) => o.key);
+    expect(keys.sort()).toEqual([`runs/r/staging/${split}/${name}.jpg`, `runs/r/staging/${split}_annotation/${name}.png`]);
+    const png = await store.read(`s3://artifacts/runs/r/staging/${split}_annotation/${name}.png`);
     expect(await sharp(png).metadata()).toMatchObject({ channels: 1, width: W, height: H });
     expect(new Set(await sharp(png).extractChannel(0).raw().toBuffer())).toEqual(new Set([2, 0]));
   });
 
   test('the split follows the seed and the validation fraction it is given', async () => {
-    const plan = await planConversion({ ...location('b1'), store, bucket: 'other', configuredClasses: [], chunkEntries: 2 });
+    const plan = await planConversion({ ...location('b1'), store, bucket: 'other', runId: 'plan', configuredClasses: [], chunkEntries: 2 });
     const splits = async (runId: string, validationFraction: number, seed: string) => {
       await convertChunk({ ...location('b1'), store, bucket: 'other', runId, classes: plan.classes, validationFraction, seed, chunk: plan.chunks[0] });
       return JSON.parse((await store.read(`s3://other/runs/${runId}/conversion/chunk-00000.json`)).toString()).items.map((i: { split: string }) => i.split);
@@ -64,7 +68,7 @@ describe('a conversion chunk (embedded S3 server)', () => {
   });
 
   test('without the batch, images the export lacks are reported missing, not looked for elsewhere', async () => {
-    const plan = await planConversion({ ...location(), store, bucket: 'artifacts', configuredClasses: [] });
+    const plan = await planConversion({ ...location(), store, bucket: 'artifacts', runId: 'no-batch', configuredClasses: [] });
     expect(await convertChunk({ ...location(), store, bucket: 'artifacts', runId: 'no-batch', classes: plan.classes, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[0] }))
       .toEqual({ index: 0, converted: 0, skipped: 2 });
     const report = JSON.parse((await store.read('s3://artifacts/runs/no-batch/conversion/chunk-00000.json')).toString());

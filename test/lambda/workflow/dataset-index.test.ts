@@ -35,12 +35,12 @@ describe('dataset index', () => {
       'datasets/main/index/notes.txt': { body: 'not a shard', at: 3000 },
     });
     const items = await readDatasetIndex(store, 'b');
-    expect(Object.fromEntries([...items].map(([name, item]) => [name, item.runId]))).toEqual({ old: 'legacy', x: 'a-late', y: 'z-early' });
+    expect(Object.fromEntries([...items.values()].map((item) => [item.name, item.runId]))).toEqual({ old: 'legacy', x: 'a-late', y: 'z-early' });
   });
 
   test('blank and whitespace-only lines are skipped; a damaged line is named by shard and line number', async () => {
     const { store } = memoryBucket({ 'datasets/main/index/r.jsonl': { body: `${line('a', 'r')}  \n\r\n${line('b', 'r')}` } });
-    expect([...(await readDatasetIndex(store, 'b')).keys()]).toEqual(['a', 'b']);
+    expect([...(await readDatasetIndex(store, 'b')).values()].map((item) => item.name)).toEqual(['a', 'b']);
     const damaged = memoryBucket({ 'datasets/main/index/r.jsonl': { body: `${line('a', 'r')}{"name":"b","split":"test"}\n` } });
     await expect(readDatasetIndex(damaged.store, 'b')).rejects.toThrow('s3://b/datasets/main/index/r.jsonl line 2 is not an index entry');
   });

@@ -3,7 +3,7 @@ import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embe
 import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
 import { encodePalettePng, encodePng } from '../../../bin/local/png';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { ChannelCheckError, MAX_CHUNKS, assembleChannels, planConversion } from '../../../lambda/workflow/dataset';
+import { ChannelCheckError, ClassListRef, MAX_CHUNKS, assembleChannels, planConversion, readClassList, writeClassList } from '../../../lambda/workflow/dataset';
 
 describe('conversion plan and channel checks (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
@@ -28,11 +28,13 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     const classes = labelingClasses(['kelp', 'turtle', 'rock']);
     const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(groundTruthManifestLine({ source: `s3://in/${i}.jpg`, mask: `s3://in/${i}.png`, attribute: 'a-ref', jobName: 'j', classes })));
     await store.write(`s3://${bucket}/runs/r/output.manifest`, Buffer.from(`${lines.join('\n')}\n\nnot json\n`), 'application/x-ndjson');
-    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/r/output.manifest`, allowList: [{ bucket, prefix: 'runs/r/' }], configuredClasses: ['turtle'], chunkEntries: 3 });
-    expect(plan.classes).toEqual(['_background_', 'rock', 'turtle', 'kelp']);
+    const plan = await planConversion({ store, bucket, runId: 'r', export: `s3://${bucket}/runs/r/output.manifest`, allowList: [{ bucket, prefix: 'runs/r/' }], configuredClasses: ['turtle'], chunkEntries: 3 });
+    expect(await readClassList(store, plan.classes)).toEqual(['_background_', 'rock', 'turtle', 'kelp']);
+    expect(plan.classes).toEqual({ location: `s3://${bucket}/runs/r/conversion/classes.json`, version: expect.stringMatching(/^[0-9a-f]{16}$/), count: 4 });
     expect(plan).toMatchObject({ export: `s3://${bucket}/runs/r/output.manifest`, format: 'groundtruth', entries: 7 });
     expect(plan.chunks).toEqual([{ index: 0, first: 1, last: 3 }, { index: 1, first: 4, last: 6 }, { index: 2, first: 7, last: 7 }]);
-    expect(JSON.parse((await store.read(`s3://${bucket}/datasets/main/classes.json`)).toString())).toEqual(plan.classes);
+    // The plan writes nothing to the dataset: classes join it only at a commit, with items that hold them.
+    expect(JSON.parse((await store.read(`s3://${bucket}/datasets/main/classes.json`)).toString())).toEqual(['_background_', 'rock']);
   });
 
   test('the first plan, with no dataset yet, takes the export\'s classes whole: background first, configured, then first-seen', async () => {
@@ -40,15 +42,15 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     const classes = labelingClasses(['kelp', 'turtle']);
     const line = JSON.stringify(groundTruthManifestLine({ source: 's3://in/0.jpg', mask: 's3://in/0.png', attribute: 'a-ref', jobName: 'j', classes }));
     await store.write(`s3://${b}/runs/r/output.manifest`, Buffer.from(`${line}\n`), 'application/x-ndjson');
-    const plan = await planConversion({ store, bucket: b, export: `s3://${b}/runs/r/output.manifest`, allowList: [{ bucket: b, prefix: 'runs/r/' }], configuredClasses: ['turtle'] });
-    expect(plan.classes).toEqual(['BACKGROUND', 'turtle', 'kelp']);
-    expect(JSON.parse((await store.read(`s3://${b}/datasets/main/classes.json`)).toString())).toEqual(plan.classes);
+    const plan = await planConversion({ store, bucket: b, runId: 'r', export: `s3://${b}/runs/r/output.manifest`, allowList: [{ bucket: b, prefix: 'runs/r/' }], configuredClasses: ['turtle'] });
+    expect(await readClassList(store, plan.classes)).toEqual(['BACKGROUND', 'turtle', 'kelp']);
+    expect(await store.readStart(`s3://${b}/datasets/main/classes.json`, 1)).toBeUndefined();
   });
 
   test('a large export gets larger chunks, never more than MAX_CHUNKS: their list stays far below the 256 KiB state', async () => {
     const lines = Array.from({ length: 2500 }, (_, i) => JSON.stringify({ 'source-ref': `s3://in/${i}.jpg` }));
     await store.write(`s3://${bucket}/runs/big/output.manifest`, Buffer.from(`${lines.join('\n')}\n`), 'application/x-ndjson');
-    const plan = await planConversion({ store, bucket, export: `s3://${bucket}/runs/big/output.manifest`, allowList: [{ bucket, prefix: 'runs/big/' }], configuredClasses: ['turtle'], chunkEntries: 2 });
+    const plan = await planConversion({ store, bucket, runId: 'big', export: `s3://${bucket}/runs/big/output.manifest`, allowList: [{ bucket, prefix: 'runs/big/' }], configuredClasses: ['turtle'], chunkEntries: 2 });
     expect(MAX_CHUNKS).toBe(1000);
     expect(plan.chunks).toHaveLength(834);
     expect(plan.chunks[0]).toEqual({ index: 0, first: 1, last: 3 });
@@ -60,13 +62,16 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
   test('channels that are not fit to train on stop the run with every problem named', async () => {
     await store.write(`s3://${bucket}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
     const mask = (values: number[]) => encodePng({ width: values.length, height: 1, colourType: 0, data: Uint8Array.from(values) });
-    await store.write(`s3://${bucket}/datasets/main/train/a.jpg`, Buffer.from('jpeg'), 'image/jpeg');
-    await store.write(`s3://${bucket}/datasets/main/train_annotation/a.png`, mask([0, 1, 7]), 'image/png');
-    const report = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', width: 3, height: 1 }], skipped: [] };
+    await store.write(`s3://${bucket}/runs/check/staging/train/a.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+    await store.write(`s3://${bucket}/runs/check/staging/train_annotation/a.png`, mask([0, 1, 7]), 'image/png');
+    const report = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', width: 3, height: 1, pixelsPerClass: { turtle: 1 } }], skipped: [] };
     await store.write(`s3://${bucket}/runs/check/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
-    await expect(assembleChannels({ store, scratchStore: store, bucket, runId: 'check', chunks: [{ index: 0, converted: 1, skipped: 0 }], minTrainingSamples: 5 })).rejects.toThrow(
-      /the channels are not fit to train on \(3 problems\): a: mask holds 7, not a class index below 2 or 255; the train channel holds 1 items; at least 5 are needed; the validation channel is empty/,
+    const classes = await writeClassList(store, `s3://${bucket}/runs/check/conversion/classes.json`, ['BACKGROUND', 'turtle']);
+    await expect(assembleChannels({ store, scratchStore: store, bucket, runId: 'check', classes, chunks: [{ index: 0, converted: 1, skipped: 0 }], minTrainingSamples: 5 })).rejects.toThrow(
+      /the channels are not fit to train on \(3 problems\): a: mask holds 7, not a class index below 2 or 255; the train channel would hold 1 items; at least 5 are needed; the validation channel would be empty/,
     );
+    // Nothing of a run that failed its check reaches the dataset.
+    expect(await store.list(bucket, 'datasets/main/train')).toEqual([]);
   });
 
   describe('each problem alone stops the run with its reason', () => {
@@ -75,28 +80,32 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     const good = grey([0, 1, 255, 1]);
     let next = 0;
 
+    /** This run's items staged in a bucket of its own, and the run's class list. */
+    async function stage(b: string, items: { name: string; split: 'train' | 'validation'; mask?: Buffer }[]): Promise<ClassListRef> {
+      for (const item of items) {
+        await store.write(`s3://${b}/runs/r/staging/${item.split}/${item.name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+        if (item.mask) await store.write(`s3://${b}/runs/r/staging/${item.split}_annotation/${item.name}.png`, item.mask, 'image/png');
+      }
+      return writeClassList(store, `s3://${b}/runs/r/conversion/classes.json`, ['BACKGROUND', 'turtle']);
+    }
+    /** Report items of the names given, each holding turtle pixels. */
+    const reported = (items: { name: string; split: string; line?: number; source?: string }[]) => items.map((i) => ({ source: `s3://in/${i.name}.jpg`, ...i, width: 4, height: 1, pixelsPerClass: { BACKGROUND: 1, turtle: 1 } }));
+
     /** A dataset of this run's items in a bucket of its own, then the channel check over it. */
     async function check(items: { name: string; split: 'train' | 'validation'; mask?: Buffer }[], minTrainingSamples = 1) {
       const b = CHECK_BUCKETS[next++];
       await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
-      for (const item of items) {
-        await store.write(`s3://${b}/datasets/main/${item.split}/${item.name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
-        if (item.mask) await store.write(`s3://${b}/datasets/main/${item.split}_annotation/${item.name}.png`, item.mask, 'image/png');
-      }
-      const report = { items: items.map((i) => ({ source: `s3://in/${i.name}.jpg`, name: i.name, split: i.split, width: 4, height: 1 })), skipped: [] };
+      const classes = await stage(b, items);
+      const report = { items: reported(items), skipped: [] };
       await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
-      return assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: [{ index: 0, converted: items.length, skipped: 0 }], minTrainingSamples });
+      return assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', classes, chunks: [{ index: 0, converted: items.length, skipped: 0 }], minTrainingSamples });
     }
     const fine = (name: string, split: 'train' | 'validation' = 'train') => ({ name, split, mask: good });
-    /** A bucket of its own whose dataset holds train item a and validation item v, each with its mask. */
-    async function bucketWithItemsAandV(): Promise<string> {
+    /** A bucket of its own whose run staged train item a and validation item v, each with its mask. */
+    async function bucketWithItemsAandV(): Promise<{ b: string; classes: ClassListRef }> {
       const b = CHECK_BUCKETS[next++];
       await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND","turtle"]'), 'application/json');
-      for (const [name, split] of [['a', 'train'], ['v', 'validation']]) {
-        await store.write(`s3://${b}/datasets/main/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
-        await store.write(`s3://${b}/datasets/main/${split}_annotation/${name}.png`, good, 'image/png');
-      }
-      return b;
+      return { b, classes: await stage(b, [fine('a'), fine('v', 'validation')]) };
     }
     const oneProblem = (problem: string) => `the channels are not fit to train on (1 problem): ${problem}`;
 
@@ -115,7 +124,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
     });
 
     test('a mask missing from the dataset', async () => {
-      await expect(check([{ name: 'a', split: 'train' }, fine('b'), fine('v', 'validation')])).rejects.toThrow(oneProblem('a: mask missing from the dataset'));
+      await expect(check([{ name: 'a', split: 'train' }, fine('b'), fine('v', 'validation')])).rejects.toThrow(oneProblem('a: mask missing'));
     });
 
     test('the channels are manifests of the dataset\'s objects: runs add shards to the index, nothing is copied', async () => {
@@ -142,30 +151,30 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
       const b = CHECK_BUCKETS[next];
       await store.write(`s3://${b}/datasets/main/index/r0.jsonl`, Buffer.from('{"name":"gone","split":"train","source":"s3://in/gone.jpg","runId":"r0"}\n'), 'application/x-ndjson');
       await store.write(`s3://${b}/datasets/main/train_annotation/gone.png`, good, 'image/png');
-      await expect(check([fine('a'), fine('v', 'validation')])).rejects.toThrow(oneProblem('gone: image missing from the dataset'));
+      await expect(check([fine('a'), fine('v', 'validation')])).rejects.toThrow(oneProblem('gone: image missing'));
     });
 
     test('a failed chunk is reported entry by entry; past maxFailedChunkPercent it stops the run', async () => {
-      const b = await bucketWithItemsAandV();
-      const report = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', line: 1 }, { source: 's3://in/v.jpg', name: 'v', split: 'validation', line: 2 }], skipped: [] };
+      const { b, classes } = await bucketWithItemsAandV();
+      const report = { items: reported([{ name: 'a', split: 'train', line: 1 }, { name: 'v', split: 'validation', line: 2 }]), skipped: [] };
       await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
       const chunks = [{ index: 0, converted: 2, skipped: 0 }, { index: 1, first: 3, last: 5, error: 'Sandbox.Timedout', cause: 'Task timed out after 900.00 seconds' }];
-      await expect(assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks, minTrainingSamples: 1, maxFailedChunkPercent: 49 }))
+      await expect(assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', classes, chunks, minTrainingSamples: 1, maxFailedChunkPercent: 49 }))
         .rejects.toThrow(oneProblem('1 of 2 conversion chunks failed, over conversion.maxFailedChunkPercent 49 (first: Sandbox.Timedout)'));
-      const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks, minTrainingSamples: 1, maxFailedChunkPercent: 50 });
+      const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', classes, chunks, minTrainingSamples: 1, maxFailedChunkPercent: 50 });
       expect(summary).toMatchObject({ converted: 2, skipped: 3, failedChunks: 1 });
       expect(summary.skippedItems).toEqual([3, 4, 5].map((line) => ({ line, source: null, reason: 'its chunk (entries 3 to 5) failed: Sandbox.Timedout: Task timed out after 900.00 seconds' })));
     });
 
     test('chunks merge: a source converted twice keeps its first entry, skips come in line order, the state gets the first 10 cut short and report.json all of them whole', async () => {
-      const b = await bucketWithItemsAandV();
+      const { b, classes } = await bucketWithItemsAandV();
       const long = { line: 4, source: `s3://in/${'x'.repeat(300)}.jpg`, reason: `bad ${'y'.repeat(300)}` };
-      const chunk0 = { items: [{ source: 's3://in/a.jpg', name: 'a', split: 'train', line: 1 }, { source: 's3://in/v.jpg', name: 'v', split: 'validation', line: 3 }], skipped: [long] };
+      const chunk0 = { items: reported([{ name: 'a', split: 'train', line: 1 }, { name: 'v', split: 'validation', line: 3 }]), skipped: [long] };
       const laterSkips = [2, ...Array.from({ length: 11 }, (_, i) => 11 + i)].map((line) => ({ line, source: `s3://in/${line}.jpg`, reason: 'mask cannot be decoded' }));
-      const chunk1 = { items: [{ source: 's3://in/a.jpg', name: 'a-again', split: 'train', line: 10 }], skipped: laterSkips };
+      const chunk1 = { items: reported([{ source: 's3://in/a.jpg', name: 'a-again', split: 'train', line: 10 }]), skipped: laterSkips };
       await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(chunk0)), 'application/json');
       await store.write(`s3://${b}/runs/r/conversion/chunk-00001.json`, Buffer.from(JSON.stringify(chunk1)), 'application/json');
-      const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: [{ index: 0, converted: 2, skipped: 1 }, { index: 1, converted: 1, skipped: 12 }], minTrainingSamples: 1 });
+      const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', classes, chunks: [{ index: 0, converted: 2, skipped: 1 }, { index: 1, converted: 1, skipped: 12 }], minTrainingSamples: 1 });
       expect(summary).toMatchObject({ converted: 2, skipped: 14, failedChunks: 0, numTrainingSamples: 1 });
       expect(summary.skippedItems.map((s) => s.line)).toEqual([2, 4, 10, 11, 12, 13, 14, 15, 16, 17]);
       expect(summary.skippedItems[2]).toEqual({ line: 10, source: 's3://in/a.jpg', reason: 'duplicate of an earlier entry' });
@@ -186,18 +195,19 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
       await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from('["BACKGROUND"]'), 'application/json');
       const report = { items: [], skipped: [{ line: 1, source: 's3://in/a.jpg', reason: 'mask cannot be decoded' }] };
       await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
-      const failure = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', chunks: [{ index: 0, converted: 0, skipped: 1 }], minTrainingSamples: 1 }).catch((err: Error) => err);
+      const classes = await writeClassList(store, `s3://${b}/runs/r/conversion/classes.json`, ['BACKGROUND']);
+      const failure = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', classes, chunks: [{ index: 0, converted: 0, skipped: 1 }], minTrainingSamples: 1 }).catch((err: Error) => err);
       expect(failure).toBeInstanceOf(ChannelCheckError);
       expect((failure as Error).name).toBe('ChannelCheckError');
       expect((failure as Error).message).toBe('the channels are not fit to train on (4 problems): '
         + 'no item of this run was converted (1 skipped, first: mask cannot be decoded); nothing new to train on; '
         + 'the dataset has 1 class; the algorithm needs at least 2 (the background and one label); '
-        + 'the train channel holds 0 items; at least 1 are needed; '
-        + 'the validation channel is empty: add images, or raise split.validationFraction');
+        + 'the train channel would hold 0 items; at least 1 are needed; '
+        + 'the validation channel would be empty: add images, or raise split.validationFraction');
     });
 
     test('a train channel of minSamples - 1 items stops the run; minSamples items train', async () => {
-      await expect(check([fine('a'), fine('b'), fine('v', 'validation')], 3)).rejects.toThrow(oneProblem('the train channel holds 2 items; at least 3 are needed'));
+      await expect(check([fine('a'), fine('b'), fine('v', 'validation')], 3)).rejects.toThrow(oneProblem('the train channel would hold 2 items; at least 3 are needed'));
       const summary = await check([fine('a'), fine('b'), fine('c'), fine('v', 'validation')], 3);
       expect(summary).toMatchObject({ numClasses: 2, numTrainingSamples: 3, numValidationSamples: 1, converted: 4 });
     });

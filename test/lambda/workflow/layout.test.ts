@@ -13,13 +13,15 @@ describe('artifacts bucket layout', () => {
       labelingOutput: 'runs/turtles-7/labeling/output/',
       conversionReport: 'runs/turtles-7/conversion/chunk-00003.json',
       channels: 'runs/turtles-7/channels/',
+    conversionClasses: 'runs/turtles-7/conversion/classes.json',
+    staging: 'runs/turtles-7/staging/',
       channelManifest: 'runs/turtles-7/channels/validation_annotation.manifest',
       report: 'runs/turtles-7/report.json',
       evaluationMetrics: 'runs/turtles-7/evaluation/metrics.json',
       evaluationReport: 'runs/turtles-7/evaluation/report.html',
       model: 'models/turtles-7/',
     });
-    expect(RUN_PATHS).toEqual({ labeling: 'runs/*/labeling/', labelingOutput: 'runs/*/labeling/output/', conversion: 'runs/*/conversion/', channels: 'runs/*/channels/' });
+    expect(RUN_PATHS).toEqual({ labeling: 'runs/*/labeling/', labelingOutput: 'runs/*/labeling/output/', conversion: 'runs/*/conversion/', staging: 'runs/*/staging/', channels: 'runs/*/channels/' });
     expect([MODELS_PREFIX, BATCHES_PREFIX]).toEqual(['models/', 'batches/']);
   });
 

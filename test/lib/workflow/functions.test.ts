@@ -49,9 +49,12 @@ describe('workflow Lambdas', () => {
       .flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)))
       .filter((r) => r.includes('Artifacts'))
       .map((r) => /"(\/[^"]*)"\]\]\}$/.exec(r)?.[1]);
-    expect(objects('WorkflowConvertChunkRole', 's3:GetObject')).toEqual(['/runs/*/labeling/output/*']);
-    expect(objects('WorkflowConvertChunkRole', 's3:PutObject').sort()).toEqual(['/datasets/*', '/runs/*/conversion/*']);
-    expect(objects('WorkflowPlanConversionRole', 's3:GetObject').sort()).toEqual(['/datasets/*', '/runs/*/labeling/output/*']);
+    expect(objects('WorkflowConvertChunkRole', 's3:GetObject').sort()).toEqual(['/runs/*/conversion/*', '/runs/*/labeling/output/*']);
+    // Stage, check, commit: only the assembly, which checks first, writes the dataset.
+    expect(objects('WorkflowConvertChunkRole', 's3:PutObject').sort()).toEqual(['/runs/*/conversion/*', '/runs/*/staging/*']);
+    expect(objects('WorkflowPlanConversionRole', 's3:GetObject').sort()).toEqual(['/datasets/main/classes.json', '/runs/*/labeling/output/*']);
+    expect(objects('WorkflowPlanConversionRole', 's3:PutObject')).toEqual(['/runs/*/conversion/*']);
+    expect(objects('WorkflowAssembleChannelsRole', 's3:DeleteObject')).toEqual(['/runs/*/staging/*']);
     expect(objects('WorkflowPrepareRunRole', 's3:PutObject')).toEqual(['/runs/*/labeling/*']);
     const listed = statementsOf(template, 'WorkflowAssembleChannelsRole').filter((s) => s.Action === 's3:ListBucket').flatMap((s) => [s.Resource].flat());
     expect(JSON.stringify(listed)).not.toContain('Inbox');
