@@ -90,3 +90,20 @@ describe('ClassIndex', () => {
     expect(index.indicesOf([entry('1', 'one-too-many', 1)])).toMatch(/class number 255; the algorithm takes at most 254/);
   });
 });
+
+describe('output names in a namespace (the workflow\'s batches)', () => {
+  test('two batches never name the same source alike; the name says its batch, and without a namespace nothing changes', () => {
+    const a = outputNameFor('turtle.jpg', { namespace: 'beach' });
+    const b = outputNameFor('turtle.jpg', { namespace: 'reef' });
+    expect(a).toMatch(/^beach--turtle-[0-9a-f]{8}$/);
+    expect(b).toMatch(/^reef--turtle-[0-9a-f]{8}$/);
+    expect(a.slice(-8)).not.toBe(b.slice(-8));
+    expect(outputNameFor('turtle.jpg', {})).toBe(outputNameFor('turtle.jpg'));
+  });
+
+  test('a namespace made unsafe or long is cut and made safe; a suffix ends the name', () => {
+    expect(outputNameFor('s3://in/a.jpg', { namespace: `../${'x'.repeat(60)}`, suffix: 'r1' })).toMatch(new RegExp(`^${'x'.repeat(40)}--a-[0-9a-f]{8}-r1$`));
+    // The namespace is hashed with the source: a batch named like another's prefix gets other hashes.
+    expect(outputNameFor('b/c.jpg', { namespace: 'a' }).slice(-8)).not.toBe(outputNameFor('c.jpg', { namespace: 'a/b' }).slice(-8));
+  });
+});

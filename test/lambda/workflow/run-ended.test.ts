@@ -54,9 +54,13 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     expect((await store.client.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: 'runs/paid-g0/report.json' }))).ContentType).toBe('application/json');
   });
 
-  test('a run that wrote its own report is left alone: no second report, notification or release', async () => {
+  test('a run that wrote its own report is left alone: no second report, notification or release; its staging area is removed all the same', async () => {
     await snapshotOf('done');
     await store.write('s3://artifacts/runs/done-g0/report.json', Buffer.from('{"status":"failed"}'), 'application/json');
+    // What the run converted and never committed, beside what it must keep and another run's staging.
+    for (const key of ['runs/done-g0/staging/train/a.jpg', 'runs/done-g0/staging/train_annotation/a.png', 'runs/done-g0/conversion/chunk-00000.json', 'runs/done-g01/staging/train/b.jpg']) {
+      await store.write(`s3://artifacts/${key}`, Buffer.from('x'), 'application/octet-stream');
+    }
     const notify = jest.fn();
     const labelingJobExists = jest.fn();
     const verdict = await reportUncaughtRunEnd({
@@ -67,6 +71,7 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     expect(labelingJobExists).not.toHaveBeenCalled();
     expect((await store.read('s3://artifacts/runs/done-g0/report.json')).toString()).toBe('{"status":"failed"}');
     expect((await readBatchState(store, 'artifacts', 'done')).released).toBeUndefined();
+    expect((await store.list('artifacts', 'runs/done-g0')).map((o) => o.key).sort()).toEqual(['runs/done-g0/conversion/chunk-00000.json', 'runs/done-g0/report.json', 'runs/done-g01/staging/train/b.jpg']);
   });
 
   test('an import, or an input that is not JSON, is reported with nothing to give back', async () => {
