@@ -154,6 +154,51 @@ function putObjectsAtomically(): void {
   FilesystemStore.prototype.putObject = atomicPut;
 }
 
+/** The parts of s3rver's Koa context the conditional writes below use. */
+interface ObjectRequestContext extends KoaContext {
+  method: string;
+  path: string;
+  store: { existsObject(bucket: string, key: string): Promise<boolean>; getMetadata(bucket: string, key: string): Promise<{ etag: string }> };
+}
+
+/**
+ * S3 honours `If-None-Match: *` and `If-Match: <etag>` on PutObject (conditional writes: 412
+ * PreconditionFailed when they do not hold), which the dataset's class list and the deploy lock rely
+ * on; s3rver ignores both, so two local runs would overwrite each other's updates. Conditional puts
+ * of one key are checked and written one at a time, as S3 decides them.
+ */
+function conditionalWrites(): (ctx: ObjectRequestContext, next: () => Promise<void>) => Promise<void> {
+  const queues = new Map<string, Promise<void>>();
+  return async (ctx, next) => {
+    const ifNoneMatch = ctx.headers['if-none-match'];
+    const ifMatch = ctx.headers['if-match'];
+    const [, bucket, ...rest] = ctx.path.split('/');
+    if (ctx.method !== 'PUT' || (!ifNoneMatch && !ifMatch) || rest.length === 0 || ctx.headers['x-amz-copy-source']) return next();
+    const key = decodeURIComponent(rest.join('/'));
+    const queued = `${bucket}/${key}`;
+    const before = queues.get(queued) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => { release = resolve; });
+    queues.set(queued, before.then(() => mine));
+    await before;
+    try {
+      const exists = await ctx.store.existsObject(bucket, key);
+      const etag = exists ? (await ctx.store.getMetadata(bucket, key)).etag : undefined;
+      const holds = ifNoneMatch === '*' ? !exists : etag !== undefined && etag === ifMatch;
+      if (!holds) {
+        ctx.status = 412;
+        ctx.type = 'application/xml';
+        ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
+        return;
+      }
+      await next();
+    } finally {
+      release();
+      if (queues.get(queued) === mine) queues.delete(queued);
+    }
+  };
+}
+
 export async function startEmbeddedS3Server(options: { buckets: readonly string[]; directory?: string; port?: number }): Promise<EmbeddedS3Server> {
   // s3rver has no type declarations.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -184,6 +229,8 @@ export async function startEmbeddedS3Server(options: { buckets: readonly string[
       ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>';
     }
   });
+  // Before the last middleware, s3rver's router, which answers every request.
+  server.middleware.splice(server.middleware.length - 1, 0, conditionalWrites());
   const { port } = await server.run();
   // Node closes idle keep-alive sockets after 5 s, racing the SDK reusing them after a long pause (a
   // local training job): the SDK then sees ECONNRESET. Keep them open longer than any pause here.

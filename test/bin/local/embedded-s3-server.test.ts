@@ -74,3 +74,26 @@ test('an object being rewritten is read whole, old or new, never half (S3 replac
     await server.close();
   }
 });
+
+test('conditional writes are honoured as S3 honours them: If-None-Match * only creates, If-Match only replaces that version, and of racing writers one wins', async () => {
+  const server = await startEmbeddedS3Server({ buckets: ['b'] });
+  const store = new S3ObjectStore(server.client());
+  try {
+    const location = 's3://b/locks/deploy.json';
+    expect(await store.writeIfUnchanged(location, Buffer.from('1'), 'application/json', undefined)).toBe(true);
+    expect(await store.writeIfUnchanged(location, Buffer.from('2'), 'application/json', undefined)).toBe(false);
+    const first = await store.readVersioned(location);
+    expect(first?.data.toString()).toBe('1');
+    expect(await store.writeIfUnchanged(location, Buffer.from('3'), 'application/json', first!.etag)).toBe(true);
+    expect(await store.writeIfUnchanged(location, Buffer.from('4'), 'application/json', first!.etag)).toBe(false);
+    expect((await store.read(location)).toString()).toBe('3');
+    const racing = await Promise.all(Array.from({ length: 8 }, (_, i) => store.writeIfUnchanged('s3://b/locks/race.json', Buffer.from(String(i)), 'application/json', undefined)));
+    expect(racing.filter(Boolean)).toHaveLength(1);
+    // A plain write is not conditional.
+    await store.write(location, Buffer.from('5'), 'application/json');
+    expect((await store.read(location)).toString()).toBe('5');
+  } finally {
+    store.client.destroy();
+    await server.close();
+  }
+});
