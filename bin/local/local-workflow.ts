@@ -22,6 +22,7 @@ const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> =
   'convert-chunk': () => import('../../lambda/handlers/convert-chunk') as never,
   'assemble-channels': () => import('../../lambda/handlers/assemble-channels') as never,
   'evaluate-variants': () => import('../../lambda/handlers/evaluate-variants') as never,
+  'deploy-lock': () => import('../../lambda/handlers/deploy-lock') as never,
   'finish-run': () => import('../../lambda/handlers/finish-run') as never,
 };
 

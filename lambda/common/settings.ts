@@ -46,6 +46,7 @@ export const HANDLER_SETTINGS = {
   'evaluate-variants': z.strictObject({
     artifactsBucket: name, endpointName: name, maxImages: z.int().positive(), tolerance: z.number().min(0).max(1), minValidationMiou: z.number().min(0).max(1),
   }),
+  'deploy-lock': z.strictObject({ artifactsBucket: name, holdSeconds: count }),
   'finish-run': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1) }),
   'clean-up': z.strictObject({
     stackName: name, resourcePrefix: name, idleMinutes: count, timeToLiveHours: count, keepModels: count, dryRun: z.boolean(),

@@ -1,4 +1,5 @@
 import { releaseGeneration } from '../workflow/batch';
+import { releaseDeployLock } from '../workflow/deploy-lock';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
@@ -22,6 +23,8 @@ export async function handler(event: FinishRunEvent): Promise<{ subject: string;
     startedAt: event.startedAt, finishedAt: new Date().toISOString(),
   });
   await releaseUnlabeledImages(event);
+  // Every run that reaches its report lets the next run deploy, whatever became of its own.
+  if (await releaseDeployLock(store, settings.artifactsBucket, report.runId)) logger.info('deploy lock released', { runId: report.runId });
   const reportUri = s3Uri(settings.artifactsBucket, runLayout(report.runId).report);
   await store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
   logger.info('run finished', { ...report, skippedItems: undefined });

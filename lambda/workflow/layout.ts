@@ -8,6 +8,8 @@ export const RUNS_PREFIX = 'runs/';
 export const DATASETS_PREFIX = 'datasets/';
 export const MODELS_PREFIX = 'models/';
 export const BATCHES_PREFIX = 'batches/';
+/** Locks the stack's runs share: one deploy at a time (`deploy-lock.ts`). */
+export const LOCKS_PREFIX = 'locks/';
 /** Inbox prefixes users write to. */
 export const IMAGES_PREFIX = 'images/';
 export const LABELED_PREFIX = 'labeled/';

@@ -3,6 +3,7 @@ import { releaseGeneration } from './batch';
 import { runLayout, s3Uri } from './layout';
 import { endpointName, runResourceNames } from './names';
 import { RunReport, buildRunReport, notificationText } from './run-report';
+import { releaseDeployLock } from './deploy-lock';
 import { removeStaging } from './staging';
 import { ListingStore, VersionedStore } from './versioned-json';
 
@@ -32,7 +33,8 @@ export type RunEndVerdict =
  * notification its workflow would have sent, and, when its labeling job never started, its batch's
  * images back, so that nothing an upload brought is lost. A run that reported itself is left alone,
  * but for what every ended run leaves: its staging area (what it converted and did not commit) is
- * removed, so the dataset holds only what checked runs committed.
+ * removed, so the dataset holds only what checked runs committed, and its deploy lock, if it held
+ * it, is released, so that the next run can deploy.
  */
 export async function reportUncaughtRunEnd(options: {
   readonly event: ExecutionStatusChange;
@@ -50,6 +52,7 @@ export async function reportUncaughtRunEnd(options: {
   const runId = detail.name;
   const reportUri = s3Uri(options.bucket, runLayout(runId).report);
   await removeStaging(options.store, options.bucket, runId);
+  await releaseDeployLock(options.store, options.bucket, runId);
   if (await options.store.readStart(reportUri, 1)) return { action: 'already-reported' };
   const input = parseInput(detail.input);
   const batch = typeof input.batch === 'string' ? input.batch : undefined;

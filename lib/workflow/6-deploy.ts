@@ -26,6 +26,10 @@ export interface DeployProps {
   readonly pollAttempts: number;
   /** The Lambda that scores the variants on the run's validation images. */
   readonly evaluateVariants: HandlerFunction;
+  /** The Lambda that takes the deploy lock for the run (one deploy at a time). */
+  readonly deployLock: HandlerFunction;
+  /** How long a run may hold the deploy lock; a run waits for it at most a little longer. */
+  readonly deployLockSeconds: number;
   /** Where the run goes once the endpoint serves this run's model alone. */
   readonly deployed: sfn.IChainable;
   /** Where the run goes when the evaluation kept the champion (or refused a first model): it ends "not promoted". */
@@ -53,6 +57,12 @@ interface PollOutcomes {
  * and passes `minValidationMiou`, else removed. Every endpoint change is a state of its own, polled
  * (bounded) until the endpoint is InService on the config it asked for; every failure after the
  * challenger was added puts the endpoint back on the champion's config.
+ *
+ * One deploy at a time: the stage begins by taking the deploy lock (waiting, bounded, while another
+ * run holds it), so that two runs never interleave their endpoint changes, and a run that waited
+ * reads the endpoint, and so the champion it is evaluated against, only once its turn comes. Before
+ * each change that follows an evaluation the endpoint is read again and must still be on this run's
+ * config. The report releases the lock, whatever the outcome.
  */
 export class Deploy extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
@@ -114,6 +124,21 @@ export class Deploy extends sfn.StateMachineFragment {
         ));
       startPolling.next(wait).next(describe).next(inService);
       return startPolling;
+    };
+
+    /** Reads the endpoint again before a change: it must still be InService on `expectedConfig`, else `otherwise`. */
+    const verify = (label: string, expectedConfig: string, ready: sfn.IChainable, otherwise: sfn.IChainable): sfn.State => {
+      const describe = catchInto(sageMakerCall(this, `Read endpoint again (${label})`, {
+        action: 'aws-sdk:sagemaker:describeEndpoint',
+        parameters: { EndpointName: endpointName },
+        resultPath: '$.endpoint',
+        resultSelector: { 'status.$': '$.EndpointStatus', 'config.$': '$.EndpointConfigName', 'details.$': '$' },
+      }), otherwise);
+      const changed = errorPass(`Endpoint changed (${label})`, 'EndpointChanged', { path: 'States.JsonToString($.endpoint.details)' }).next(otherwise);
+      describe.next(new sfn.Choice(this, `Endpoint as left? (${label})`)
+        .when(sfn.Condition.and(sfn.Condition.stringEquals('$.endpoint.status', 'InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', expectedConfig)), ready)
+        .otherwise(changed));
+      return describe;
     };
 
     const evaluate = (stateId: string, champion: string | undefined) => invokeHandler(this, stateId, props.evaluateVariants, {
@@ -214,8 +239,10 @@ export class Deploy extends sfn.StateMachineFragment {
     }), onFailure);
     removeChallenger.next(poll('challenger removed', '$.champion.config', { ready: cleanUp, rolledBack: onFailure, failed: onFailure }));
 
+    // Back to the champion only from this run's own trial config: an endpoint left otherwise is not this run's to change.
+    const removeChallengerIfTrial = verify('before removing challenger', '$.run.names.trialConfig', removeChallenger, cleanUp);
     const evaluateBoth = evaluate('Evaluate champion and challenger', '$.champion.serving.variant.VariantName');
-    evaluateBoth.addCatch(removeChallenger, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    evaluateBoth.addCatch(removeChallengerIfTrial, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const shiftTraffic = catchInto(sageMakerCall(this, 'Shift traffic to challenger', {
       action: 'aws-sdk:sagemaker:updateEndpointWeightsAndCapacities',
       parameters: {
@@ -236,10 +263,24 @@ export class Deploy extends sfn.StateMachineFragment {
     describeServing.next(describeServingConfig).next(createTrialConfig).next(addChallenger)
       .next(poll('challenger added', '$.run.names.trialConfig', { ready: evaluateBoth, rolledBack: cleanUp, failed: onFailure }));
     evaluateBoth.next(new sfn.Choice(this, 'Promote challenger?')
-      .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), shiftTraffic)
-      .otherwise(removeChallenger));
-    shiftTraffic.next(poll('traffic shifted', undefined, { ready: retireChampion, failed: removeChallenger }));
+      .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), verify('before promotion', '$.run.names.trialConfig', shiftTraffic, cleanUp))
+      .otherwise(removeChallengerIfTrial));
+    shiftTraffic.next(poll('traffic shifted', '$.run.names.trialConfig', { ready: retireChampion, rolledBack: removeChallenger, failed: removeChallenger }));
     retireChampion.next(poll('champion retired', '$.run.names.endpointConfig', { ready: props.deployed, rolledBack: removeChallenger, failed: removeChallenger }));
+
+    // The deploy lock, before anything of the endpoint is read: asked again every poll interval while another run holds it.
+    const lockAttempts = Math.ceil(props.deployLockSeconds / pollInterval.toSeconds()) + 1;
+    const startWaiting = new sfn.Pass(this, 'Start waiting for deploy lock', { parameters: { attempt: 0 }, resultPath: '$.lockWait' });
+    const takeLock = catchInto(invokeHandler(this, 'Take deploy lock', props.deployLock, { 'runId.$': '$.run.runId' }, '$.deployLock'), onFailure);
+    const waitForLock = new sfn.Wait(this, 'Wait for deploy lock', { time: sfn.WaitTime.duration(pollInterval) });
+    const lockTimedOut = errorPass('Deploy lock timed out', 'DeployLockTimeout', { path: `States.Format('another run ({}) held the deploy lock after ${lockAttempts} looks, ${pollInterval.toHumanString()} apart', $.deployLock.holder)` }).next(onFailure);
+    startWaiting.next(takeLock).next(new sfn.Choice(this, 'Deploy lock taken?')
+      .when(sfn.Condition.booleanEquals('$.deployLock.acquired', true), createModel)
+      .otherwise(new sfn.Pass(this, 'Count lock attempt', { parameters: { 'attempt.$': 'States.MathAdd($.lockWait.attempt, 1)' }, resultPath: '$.lockWait' }).next(
+        new sfn.Choice(this, 'Waited too long for the lock?')
+          .when(sfn.Condition.numberGreaterThanEquals('$.lockWait.attempt', lockAttempts), lockTimedOut)
+          .otherwise(waitForLock.next(takeLock)),
+      )));
 
     createModel.next(createEndpointConfig).next(findEndpoint).next(
       new sfn.Choice(this, 'Any endpoint listed?')
@@ -250,6 +291,6 @@ export class Deploy extends sfn.StateMachineFragment {
         ))
         .otherwise(createEndpoint),
     );
-    this.startState = createModel;
+    this.startState = startWaiting;
   }
 }

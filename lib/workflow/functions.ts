@@ -7,6 +7,7 @@ import { pickCostSettings } from '../../lambda/cost/estimate';
 import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { endpointName } from '../../lambda/workflow/names';
+import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
 import { DataKeyAccess } from '../data-key';
@@ -23,6 +24,8 @@ export interface WorkflowFunctionsProps {
    * @default - S3-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
+  /** How long a run may hold the deploy lock before another run may take it over (longer than any deploy stage). */
+  readonly deployLockSeconds: number;
 }
 
 /**
@@ -39,6 +42,7 @@ export class WorkflowFunctions {
   public readonly convertChunk: HandlerFunction;
   public readonly assembleChannels: HandlerFunction;
   public readonly evaluateVariants: HandlerFunction;
+  public readonly deployLock: HandlerFunction;
   public readonly finishRun: HandlerFunction;
 
   constructor(scope: Construct, props: WorkflowFunctionsProps) {
@@ -80,6 +84,9 @@ export class WorkflowFunctions {
     this.evaluateVariants = handler('EvaluateVariants', 'evaluate-variants', 'segpipe: scores the champion and challenger variants on the run\'s validation images', {
       ...artifacts, endpointName: endpointName(props.resourcePrefix), maxImages: config.evaluation.maxImages, tolerance: config.evaluation.tolerance, minValidationMiou: config.minValidationMiou,
     }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
+    this.deployLock = handler('DeployLock', 'deploy-lock', 'segpipe: one deploy at a time: takes the endpoint\'s lock for a run, or says who holds it', {
+      ...artifacts, holdSeconds: props.deployLockSeconds,
+    }, { keyAccess: 'none' });
     this.finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification', {
       ...artifacts, resourcePrefix: props.resourcePrefix, minValidationMiou: config.minValidationMiou,
     });
@@ -90,13 +97,13 @@ export class WorkflowFunctions {
   public byHandlerName(): Record<string, HandlerFunction> {
     return {
       'check-batch': this.checkBatch, 'snapshot-batch': this.snapshotBatch, 'prepare-run': this.prepareRun, 'check-quota': this.checkQuota, 'check-budget': this.checkBudget,
-      'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'evaluate-variants': this.evaluateVariants, 'finish-run': this.finishRun,
+      'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'evaluate-variants': this.evaluateVariants, 'deploy-lock': this.deployLock, 'finish-run': this.finishRun,
     };
   }
 
   private grant(scope: Construct, props: WorkflowFunctionsProps): void {
     const { inboxBucket, artifactsBucket } = props;
-    const { checkBatch, snapshotBatch, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, evaluateVariants, finishRun } = this;
+    const { checkBatch, snapshotBatch, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, evaluateVariants, deployLock, finishRun } = this;
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
@@ -122,6 +129,12 @@ export class WorkflowFunctions {
     allow(evaluateVariants.role, ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'], ['*']);
     allow(finishRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(finishRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    // The deploy lock: taken by one function, released by the report (run-ended.ts releases it too).
+    const lock = artifactsBucket.arnForObjects(DEPLOY_LOCK_KEY);
+    allow(deployLock.role, ['s3:GetObject', 's3:PutObject'], [lock]);
+    allow(finishRun.role, ['s3:GetObject', 's3:DeleteObject'], [lock]);
+    // A missing lock answers 403 instead of 404 without ListBucket (no s3:prefix condition: a GetObject has no prefix).
+    for (const fn of [deployLock, finishRun]) allow(fn.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
     for (const fn of [checkBatch, snapshotBatch]) {
       allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn], { StringLike: { 's3:prefix': [`${IMAGES_PREFIX}*`] } });
       allow(fn.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);

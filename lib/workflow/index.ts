@@ -92,7 +92,11 @@ export class SegpipeWorkflow extends Construct {
       masterKey: encryptionKey ?? kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
     });
     if (config.notificationEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
-    const functions = new WorkflowFunctions(this, props);
+    const endpointPollInterval = props.endpointPollInterval ?? Duration.minutes(1);
+    const endpointPollAttempts = props.endpointPollAttempts ?? 60;
+    // Longer than any deploy stage: four endpoint changes polled to their limit, and an hour for the evaluation and the calls between.
+    const deployLockSeconds = 4 * endpointPollAttempts * endpointPollInterval.toSeconds() + 3600;
+    const functions = new WorkflowFunctions(this, { ...props, deployLockSeconds });
     this.handlers = functions.byHandlerName();
     const roles = new SageMakerRoles(this, props);
     this.groundTruthRole = roles.groundTruth;
@@ -112,9 +116,11 @@ export class SegpipeWorkflow extends Construct {
       ...props,
       modelRole: roles.model,
       endpointName: this.endpointName,
-      pollInterval: props.endpointPollInterval ?? Duration.minutes(1),
-      pollAttempts: props.endpointPollAttempts ?? 60,
+      pollInterval: endpointPollInterval,
+      pollAttempts: endpointPollAttempts,
       evaluateVariants: functions.evaluateVariants,
+      deployLock: functions.deployLock,
+      deployLockSeconds,
       deployed: report,
       notPromoted: report.notPromoted,
       onFailure,

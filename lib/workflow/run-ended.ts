@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
 import { grantDataKey } from '../data-key';
 import { DeadLetters } from '../dead-letters';
@@ -53,6 +54,10 @@ export class RunEnded extends Construct {
     const role = this.function.role;
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [artifactsBucket.arnForObjects(`${RUNS_PREFIX}*/report.json`), artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/state.json`)] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [artifactsBucket.arnForObjects(`${RUN_PATHS.staging}*`)] }));
+    // An ended run's deploy lock, if it held it, is released.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [artifactsBucket.arnForObjects(DEPLOY_LOCK_KEY)] }));
+    // A missing lock answers 403 instead of 404 without ListBucket, and S3 checks an s3:prefix condition on a GetObject, which has none.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [artifactsBucket.bucketArn] }));
     // Without ListBucket a missing report answers 403, not 404.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [artifactsBucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${BATCHES_PREFIX}*`] } } }));
     const labelingJobs = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'labeling-job', resourceName: `${props.resourcePrefix}-label-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });

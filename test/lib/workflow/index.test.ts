@@ -163,7 +163,9 @@ describe('6-deploy', () => {
   });
 
   test('a failed evaluation, shift or retirement puts the endpoint back on the champion\'s config', () => {
-    for (const name of ['Evaluate champion and challenger', 'Shift traffic to challenger', 'Retire champion']) {
+    // After a failed evaluation the endpoint is read again first: only this run's trial config is put back.
+    expect((stateOf('Evaluate champion and challenger').Catch as { Next: string }[]).map((c) => c.Next)).toEqual(['Read endpoint again (before removing challenger)']);
+    for (const name of ['Shift traffic to challenger', 'Retire champion']) {
       expect((stateOf(name).Catch as { Next: string }[]).map((c) => c.Next)).toEqual(['Remove challenger']);
     }
     expect(stateOf('Remove challenger').Parameters).toEqual({ EndpointName: 'segpipe-endpoint', 'EndpointConfigName.$': '$.champion.config' });
