@@ -2,6 +2,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
+import { acquireDeployLock } from '../../../lambda/workflow/deploy-lock';
 import { runResourceNames } from '../../../lambda/workflow/names';
 import { reportUncaughtRunEnd } from '../../../lambda/workflow/run-ended';
 
@@ -61,6 +62,8 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     for (const key of ['runs/done-g0/staging/train/a.jpg', 'runs/done-g0/staging/train_annotation/a.png', 'runs/done-g0/conversion/chunk-00000.json', 'runs/done-g01/staging/train/b.jpg']) {
       await store.write(`s3://artifacts/${key}`, Buffer.from('x'), 'application/octet-stream');
     }
+    // It held the deploy lock when it ended: the next run must be able to deploy.
+    expect(await acquireDeployLock(store, 'artifacts', 'done-g0', 3600)).toEqual({ acquired: true });
     const notify = jest.fn();
     const labelingJobExists = jest.fn();
     const verdict = await reportUncaughtRunEnd({
@@ -71,6 +74,7 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     expect(labelingJobExists).not.toHaveBeenCalled();
     expect((await store.read('s3://artifacts/runs/done-g0/report.json')).toString()).toBe('{"status":"failed"}');
     expect((await readBatchState(store, 'artifacts', 'done')).released).toBeUndefined();
+    expect(await acquireDeployLock(store, 'artifacts', 'next-run', 3600)).toEqual({ acquired: true });
     expect((await store.list('artifacts', 'runs/done-g0')).map((o) => o.key).sort()).toEqual(['runs/done-g0/conversion/chunk-00000.json', 'runs/done-g0/report.json', 'runs/done-g01/staging/train/b.jpg']);
   });
 
