@@ -34,6 +34,7 @@ export const HANDLER_SETTINGS = {
   'start-run': z.strictObject({ artifactsBucket: name, stateMachineArn: name }),
   'check-batch': z.strictObject({ artifactsBucket: name, inboxBucket: name, quietSeconds: count }),
   'snapshot-batch': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
+  'take-import-turn': z.strictObject({ artifactsBucket: name }),
   'prepare-run': z.strictObject({
     artifactsBucket: name, resourcePrefix: name, workforce: z.enum(['none', 'private', 'vendor', 'public']), labelClasses,
   }),

@@ -1,5 +1,7 @@
 import { releaseGeneration } from '../workflow/batch';
 import { releaseDeployLock } from '../workflow/deploy-lock';
+import { finishImportTurn } from '../workflow/import-turns';
+import { parseS3Uri } from '../convert/object-store';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
@@ -25,10 +27,18 @@ export async function handler(event: FinishRunEvent): Promise<{ subject: string;
   await releaseUnlabeledImages(event);
   // Every run that reaches its report lets the next run deploy, whatever became of its own.
   if (await releaseDeployLock(store, settings.artifactsBucket, report.runId)) logger.info('deploy lock released', { runId: report.runId });
+  await finishImport(event.state);
   const reportUri = s3Uri(settings.artifactsBucket, runLayout(report.runId).report);
   await store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
   logger.info('run finished', { ...report, skippedItems: undefined });
   return { ...notificationText(report, reportUri), detail: report, reportUri };
+}
+
+/** An import started by an upload lets the next upload's run of the same export take its turn. */
+async function finishImport(state: RunState): Promise<void> {
+  const key = typeof state.export === 'string' ? parseS3Uri(state.export)?.key : undefined;
+  if (!state.batch || key === undefined || !Number.isInteger(state.importGeneration)) return;
+  await finishImportTurn(store, settings.artifactsBucket, state.batch, key, state.importGeneration as number);
 }
 
 /**

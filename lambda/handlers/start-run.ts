@@ -1,6 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3ObjectCreatedNotificationEvent } from 'aws-lambda';
-import { batchExecutionName, classifyInboxKey, importExecutionName, keyCandidates, readBatchState, uploadedBeforeSnapshot, ALREADY_TAKEN } from '../workflow/batch';
+import { batchExecutionName, classifyInboxKey, keyCandidates, readBatchState, uploadedBeforeSnapshot, ALREADY_TAKEN } from '../workflow/batch';
+import { importExecutionName, nextImportGeneration } from '../workflow/import-turns';
 import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
@@ -43,8 +44,10 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
   let executionName: string;
   let input: Record<string, unknown>;
   if (object.kind === 'export') {
-    executionName = importExecutionName(object.batch, key, event.detail.object.sequencer);
-    input = { batch: object.batch, export: `s3://${bucket}/${key}` };
+    // Every upload of the export until a run takes this generation asks for the same execution.
+    const generation = await nextImportGeneration(store, settings.artifactsBucket, object.batch, key);
+    executionName = importExecutionName(object.batch, key, generation);
+    input = { batch: object.batch, export: `s3://${bucket}/${key}`, importGeneration: generation };
   } else {
     // A few numbers, whatever the batch's size: every event costs the same.
     const state = await readBatchState(store, settings.artifactsBucket, object.batch);

@@ -61,15 +61,6 @@ export function batchExecutionName(batch: string, generation: number): string {
   return `${nameSafe(batch).slice(0, 50) || 'batch'}-${shortHash(batch)}-g${generation}`;
 }
 
-/**
- * The execution name of an import: one run per upload of an export file. `upload` tells one upload
- * of a key from the next (the event's `sequencer`): a corrected export uploaded under the same name
- * starts a run of its own, while the repeated deliveries of one upload's event start one.
- */
-export function importExecutionName(batch: string, exportKey: string, upload = ''): string {
-  return `${nameSafe(batch).slice(0, 50) || 'batch'}-${shortHash(batch)}-m${shortHash(upload ? `${exportKey}\n${upload}` : exportKey)}`;
-}
-
 /** Where the pipeline keeps a batch's progress in the artifacts bucket. */
 export function batchStateKey(batch: string): string {
   return `${BATCHES_PREFIX}${shortHash(batch)}/state.json`;

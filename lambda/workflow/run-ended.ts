@@ -3,7 +3,9 @@ import { releaseGeneration } from './batch';
 import { runLayout, s3Uri } from './layout';
 import { endpointName, runResourceNames } from './names';
 import { RunReport, buildRunReport, notificationText } from './run-report';
+import { parseS3Uri } from '../convert/object-store';
 import { releaseDeployLock } from './deploy-lock';
+import { finishImportTurn } from './import-turns';
 import { removeStaging } from './staging';
 import { ListingStore, VersionedStore } from './versioned-json';
 
@@ -33,8 +35,9 @@ export type RunEndVerdict =
  * notification its workflow would have sent, and, when its labeling job never started, its batch's
  * images back, so that nothing an upload brought is lost. A run that reported itself is left alone,
  * but for what every ended run leaves: its staging area (what it converted and did not commit) is
- * removed, so the dataset holds only what checked runs committed, and its deploy lock, if it held
- * it, is released, so that the next run can deploy.
+ * removed, so the dataset holds only what checked runs committed; its deploy lock, if it held it, is
+ * released, so that the next run can deploy; and an import's turn is over, so that the next upload
+ * of its export runs.
  */
 export async function reportUncaughtRunEnd(options: {
   readonly event: ExecutionStatusChange;
@@ -53,9 +56,13 @@ export async function reportUncaughtRunEnd(options: {
   const reportUri = s3Uri(options.bucket, runLayout(runId).report);
   await removeStaging(options.store, options.bucket, runId);
   await releaseDeployLock(options.store, options.bucket, runId);
-  if (await options.store.readStart(reportUri, 1)) return { action: 'already-reported' };
   const input = parseInput(detail.input);
   const batch = typeof input.batch === 'string' ? input.batch : undefined;
+  const exportKey = typeof input.export === 'string' ? parseS3Uri(input.export)?.key : undefined;
+  if (batch !== undefined && exportKey !== undefined && Number.isInteger(input.importGeneration)) {
+    await finishImportTurn(options.store, options.bucket, batch, exportKey, input.importGeneration as number);
+  }
+  if (await options.store.readStart(reportUri, 1)) return { action: 'already-reported' };
   const generation = Number.isInteger(input.generation) ? (input.generation as number) : undefined;
   let released = false;
   if (batch !== undefined && generation !== undefined) {

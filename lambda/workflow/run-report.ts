@@ -11,6 +11,9 @@ export interface RunState {
   readonly generation?: number;
   readonly imagesManifest?: string;
   readonly imageCount?: number;
+  /** From an upload of an export: the export, and the generation of its uploads the run took. */
+  readonly export?: string;
+  readonly importGeneration?: number;
   readonly run?: { runId: string; batch: string; mode: string; names: Record<string, string> };
   readonly channels?: { numClasses: number; numTrainingSamples: number; numValidationSamples: number; converted: number; skipped: number; skippedItems: SkippedItem[]; classes: string[] };
   readonly labeling?: { LabelingJobName?: string; LabelCounters?: Record<string, number> };

@@ -35,6 +35,7 @@ export interface WorkflowFunctionsProps {
 export class WorkflowFunctions {
   public readonly checkBatch: HandlerFunction;
   public readonly snapshotBatch: HandlerFunction;
+  public readonly takeImportTurn: HandlerFunction;
   public readonly prepareRun: HandlerFunction;
   public readonly checkQuota: HandlerFunction;
   public readonly checkBudget: HandlerFunction;
@@ -61,6 +62,7 @@ export class WorkflowFunctions {
       ...artifacts, inboxBucket: inboxBucket.bucketName, quietSeconds: config.batch.quietSeconds,
     }, { keyAccess: 'decrypt' });
     this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken', { ...artifacts, inboxBucket: inboxBucket.bucketName });
+    this.takeImportTurn = handler('TakeImportTurn', 'take-import-turn', 'segpipe: one import run at a time per export file, at most one waiting', artifacts);
     this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs', {
       ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.workforce.type, labelClasses: [...config.labelClasses],
     });
@@ -96,14 +98,14 @@ export class WorkflowFunctions {
   /** The functions by handler file name (`lambda/handlers/<name>.ts`). */
   public byHandlerName(): Record<string, HandlerFunction> {
     return {
-      'check-batch': this.checkBatch, 'snapshot-batch': this.snapshotBatch, 'prepare-run': this.prepareRun, 'check-quota': this.checkQuota, 'check-budget': this.checkBudget,
+      'check-batch': this.checkBatch, 'snapshot-batch': this.snapshotBatch, 'take-import-turn': this.takeImportTurn, 'prepare-run': this.prepareRun, 'check-quota': this.checkQuota, 'check-budget': this.checkBudget,
       'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'evaluate-variants': this.evaluateVariants, 'deploy-lock': this.deployLock, 'finish-run': this.finishRun,
     };
   }
 
   private grant(scope: Construct, props: WorkflowFunctionsProps): void {
     const { inboxBucket, artifactsBucket } = props;
-    const { checkBatch, snapshotBatch, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, evaluateVariants, deployLock, finishRun } = this;
+    const { checkBatch, snapshotBatch, takeImportTurn, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, evaluateVariants, deployLock, finishRun } = this;
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
@@ -140,6 +142,8 @@ export class WorkflowFunctions {
       allow(fn.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     }
     allow(snapshotBatch.role, ['s3:PutObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    allow(takeImportTurn.role, ['s3:GetObject', 's3:PutObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
+    allow(takeImportTurn.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
     // Service Quotas reads take no resource narrower than the service's quotas.
     allow(checkQuota.role, ['servicequotas:ListServiceQuotas'], ['*']);
     // Imported manifests may refer to the locations the configuration lists: read-only, only by the

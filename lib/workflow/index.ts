@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { endpointName } from '../../lambda/workflow/names';
 import { SegpipeConfig } from '../config';
 import { HandlerFunction, LOG_RETENTION } from '../handler-function';
-import { WaitForBatch } from './1-wait-for-batch';
+import { WaitForBatch, WaitForImportTurn } from './1-wait-for-batch';
 import { Prepare } from './2-prepare';
 import { Label } from './3-label';
 import { Convert } from './4-convert';
@@ -108,6 +108,8 @@ export class SegpipeWorkflow extends Construct {
     const report = new Report(this, 'Report', { finishRun: functions.finishRun, topic: this.topic });
     const onFailure = report.failed;
     const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { ...functions, pollInterval: props.batchPollInterval ?? Duration.seconds(30), onFailure });
+    // An earlier run of the same export may hold its turn for as long as a whole run: a day, asked every 5 minutes.
+    const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { ...functions, pollInterval: Duration.minutes(5), attempts: 288, onFailure });
     const prepare = new Prepare(this, 'Prepare', { ...functions, onFailure });
     const label = new Label(this, 'Label', { ...props, groundTruthRole: roles.groundTruth, onFailure });
     const convert = new Convert(this, 'Convert', { ...functions, maxConcurrency: config.conversion.maxConcurrency, onFailure });
@@ -127,6 +129,7 @@ export class SegpipeWorkflow extends Construct {
     });
     const start = new sfn.Choice(this, 'Started by an upload?')
       .when(sfn.Condition.isPresent('$.generation'), waitForBatch.next(prepare))
+      .when(sfn.Condition.isPresent('$.importGeneration'), waitForImportTurn.next(prepare))
       .otherwise(prepare);
     prepare.next(label).next(convert).next(trainAndGate).next(deploy);
 

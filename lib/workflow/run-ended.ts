@@ -54,6 +54,7 @@ export class RunEnded extends Construct {
     const role = this.function.role;
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [artifactsBucket.arnForObjects(`${RUNS_PREFIX}*/report.json`), artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/state.json`)] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [artifactsBucket.arnForObjects(`${RUN_PATHS.staging}*`)] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/imports/*`)] }));
     // An ended run's deploy lock, if it held it, is released.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [artifactsBucket.arnForObjects(DEPLOY_LOCK_KEY)] }));
     // A missing lock answers 403 instead of 404 without ListBucket, and S3 checks an s3:prefix condition on a GetObject, which has none.
@@ -79,6 +80,7 @@ export class RunEnded extends Construct {
     acknowledgeWildcards(this, {
       [`Resource::${nagArnOf(artifactsBucket)}/${RUNS_PREFIX}*/report.json`]: 'Each run\'s report, under runs/<run id>/; run ids are execution names.',
       [`Resource::${nagArnOf(artifactsBucket)}/${RUN_PATHS.staging}*`]: 'An ended run\'s staging area, under runs/<run id>/staging/: what it converted and did not commit is removed.',
+      [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/imports/*`]: 'Each export file\'s import turns, under batches/<hash of its batch>/imports/<hash of its key>.json: an ended import lets the next upload run.',
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/state.json`]: 'Each batch\'s state, under batches/<hash of its name>/; batch names are the users\'.',
       [`Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/${props.resourcePrefix}-label-*`]: 'The stack\'s labeling jobs, named per run under its prefix: whether a run\'s job started.',
     });

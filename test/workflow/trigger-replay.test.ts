@@ -139,14 +139,35 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/big batch/old-job.manifest', Body: '{"source-ref":"s3://inbox/images/big batch/late.jpg"}\n' }));
     client.destroy();
     const result = await startRun(objectCreated('labeled/big batch/old-job.manifest'));
-    expect(result).toMatchObject({ action: 'started', executionName: expect.stringMatching(/^big-batch-[0-9a-f]{8}-m[0-9a-f]{8}$/) });
+    expect(result).toMatchObject({ action: 'started', executionName: expect.stringMatching(/^big-batch-[0-9a-f]{8}-m[0-9a-f]{8}-g0$/) });
     const run = executions.get(result.executionName!)!;
-    expect(JSON.parse(run.input)).toEqual({ batch: 'big batch', export: 's3://inbox/labeled/big batch/old-job.manifest' });
+    expect(JSON.parse(run.input)).toEqual({ batch: 'big batch', export: 's3://inbox/labeled/big batch/old-job.manifest', importGeneration: 0 });
     const outcome = await run.outcome;
-    expect(outcome.path).toContain('Use imported labels');
+    expect(outcome.path).toEqual(expect.arrayContaining(['Take import turn', 'Use imported labels']));
     expect(outcome.path).not.toContain('Label');
+    // The export uploaded again: the next generation's run.
+    const again = await startRun(objectCreated('labeled/big batch/old-job.manifest'));
+    expect(again.executionName).toBe(result.executionName!.replace(/-g0$/, '-g1'));
+    await executions.get(again.executionName!)!.outcome;
     expect(await startRun(objectCreated('labeled/big batch/masks/1.png'))).toMatchObject({ action: 'ignored' });
     expect(await startRun(objectCreated('images/big batch/missing.jpg'))).toEqual({ action: 'ignored', reason: 'the object no longer exists' });
+  });
+
+  test('re-uploading an export many times starts one run and at most one waiting run, never one an upload', async () => {
+    const client = harness.server.client();
+    const key = 'labeled/big batch/again.manifest';
+    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: '{"source-ref":"s3://inbox/images/big batch/late.jpg"}\n' }));
+    client.destroy();
+    const names = new Set<string>();
+    // Ten uploads, each its own (another sequencer), as S3 reports them.
+    const upload = (i: number) => { const event = objectCreated(key); return { ...event, detail: { ...event.detail, object: { ...event.detail.object, sequencer: `00${i}` } } }; };
+    for (let i = 0; i < 10; i++) names.add((await startRun(upload(i))).executionName!);
+    expect(names.size).toBeLessThanOrEqual(2);
+    const outcomes = await Promise.all([...names].map((name) => executions.get(name)!.outcome));
+    // The manifest names an image this test did not upload: each run converts nothing and says so.
+    expect(outcomes.map((o) => o.cause)).toEqual([...names].map(() => expect.stringContaining('no item of this run was converted')));
+    // The waiting run took its turn only once the first had ended.
+    if (outcomes.length === 2) expect(outcomes[1].path).toContain('Wait for import turn');
   });
 
   test('no training quota: the run ends before labeling, and its images are given back for the next run', async () => {
@@ -194,7 +215,7 @@ describe('uploads start runs: events replayed through the start Lambda and the l
       const result = await startRun(objectCreated(exportKey));
       expect(result).toMatchObject({ action: 'started' });
       const run = executions.get(result.executionName!)!;
-      expect(JSON.parse(run.input)).toEqual({ batch, export: `s3://${INBOX_BUCKET}/${exportKey}` });
+      expect(JSON.parse(run.input)).toEqual({ batch, export: `s3://${INBOX_BUCKET}/${exportKey}`, importGeneration: 0 });
       const outcome = await run.outcome;
       expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
       expect(outcome.path).toEqual(expect.arrayContaining(['Use imported labels', 'Plan conversion', 'Convert chunk', 'Assemble channels', 'Train']));

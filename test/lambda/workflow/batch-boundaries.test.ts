@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
-  EMPTY_BATCH_STATE, batchExecutionName, batchReadiness, batchStateKey, classifyInboxKey, importExecutionName, newImages, readBatchState, updateBatchState,
+  EMPTY_BATCH_STATE, batchExecutionName, batchReadiness, batchStateKey, classifyInboxKey, newImages, readBatchState, updateBatchState,
 } from '../../../lambda/workflow/batch';
+import { importExecutionName } from '../../../lambda/workflow/import-turns';
 import { datasetLayout, runLayout, s3Uri } from '../../../lambda/workflow/layout';
 
 /**
@@ -33,8 +34,8 @@ describe('names and keys of a batch', () => {
     expect(batchExecutionName('My Turtles', 3)).toBe(`my-turtles-${hash8('My Turtles')}-g3`);
     expect(batchExecutionName('ÉÉ', 0)).toBe(`batch-${hash8('ÉÉ')}-g0`);
     expect(batchExecutionName('a'.repeat(60), 1)).toBe(`${'a'.repeat(50)}-${hash8('a'.repeat(60))}-g1`);
-    expect(importExecutionName('My Turtles', 'labeled/x.manifest')).toBe(`my-turtles-${hash8('My Turtles')}-m${hash8('labeled/x.manifest')}`);
-    expect(importExecutionName('!!', 'k')).toBe(`batch-${hash8('!!')}-m${hash8('k')}`);
+    expect(importExecutionName('My Turtles', 'labeled/x.manifest', 0)).toBe(`my-turtles-${hash8('My Turtles')}-m${hash8('labeled/x.manifest')}-g0`);
+    expect(importExecutionName('!!', 'k', 12)).toBe(`batch-${hash8('!!')}-m${hash8('k')}-g12`);
   });
 
   test('a batch\'s state is kept under batches/<hash of the batch>/', () => {

@@ -1,4 +1,5 @@
-import { batchExecutionName, batchReadiness, classifyInboxKey, importExecutionName, keyCandidates, newImages, uploadedBeforeSnapshot } from '../../../lambda/workflow/batch';
+import { batchExecutionName, batchReadiness, classifyInboxKey, keyCandidates, newImages, uploadedBeforeSnapshot } from '../../../lambda/workflow/batch';
+import { importExecutionName } from '../../../lambda/workflow/import-turns';
 
 describe('inbox keys', () => {
   test.each([
@@ -28,10 +29,10 @@ describe('inbox keys', () => {
     expect(batchExecutionName('My Turtles / 2026', 0)).toBe(name);
     expect(batchExecutionName('My Turtles / 2026', 1)).not.toBe(name);
     expect(batchExecutionName('my-turtles-2026', 0)).not.toBe(name);
-    expect(importExecutionName('t', 'labeled/t/a.manifest')).not.toBe(importExecutionName('t', 'labeled/t/b.manifest'));
-    // A second upload under the same key (another sequencer) is a run of its own; a repeated event is not.
-    expect(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407460')).not.toBe(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407461'));
-    expect(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407460')).toBe(importExecutionName('t', 'labeled/t/a.manifest', '0062E99A88DC407460'));
+    expect(importExecutionName('t', 'labeled/t/a.manifest', 0)).not.toBe(importExecutionName('t', 'labeled/t/b.manifest', 0));
+    // Each generation of an export's uploads is a run of its own; the uploads of one generation ask for one.
+    expect(importExecutionName('t', 'labeled/t/a.manifest', 0)).not.toBe(importExecutionName('t', 'labeled/t/a.manifest', 1));
+    expect(importExecutionName('t', 'labeled/t/a.manifest', 3)).toBe(importExecutionName('t', 'labeled/t/a.manifest', 3));
     expect(batchExecutionName('x'.repeat(300), 12345).length).toBeLessThanOrEqual(80);
   });
 });

@@ -29,14 +29,17 @@ describe('the rule on runs that end where the workflow cannot report them', () =
     expect(asyncInvoke.Properties.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [id(runEnded.deadLetters.queue), 'Arn'] } } });
   });
 
-  test('its Lambda reads and writes only run reports and batch states, and asks only about the stack\'s labeling jobs', () => {
+  test('its Lambda reads and writes only run reports, batch states and import turns, deletes only staging areas and the deploy lock, and asks only about the stack\'s labeling jobs', () => {
     const statements = statementsOf(template, 'RunEndedFunctionRole');
     const s3Objects = statements.find((s) => [s.Action].flat().includes('s3:PutObject'))!;
     expect(s3Objects.Resource).toEqual(expect.arrayContaining([
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(artifactsBucket), 'Arn'] }, '/runs/*/report.json']] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(artifactsBucket), 'Arn'] }, '/batches/*/state.json']] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(artifactsBucket), 'Arn'] }, '/batches/*/imports/*']] },
     ]));
-    expect(s3Objects.Resource).toHaveLength(2);
+    expect(s3Objects.Resource).toHaveLength(3);
+    const deletes = statements.filter((s) => [s.Action].flat().includes('s3:DeleteObject')).flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r));
+    expect(deletes.map((r) => /"(\/[^"]*)"\]\]\}$/.exec(r)?.[1]).sort()).toEqual(['/locks/deploy.json', '/runs/*/staging/*']);
     const describe = statements.find((s) => s.Action === 'sagemaker:DescribeLabelingJob')!;
     expect(JSON.stringify(describe.Resource)).toContain(':labeling-job/segpipe-ab12-label-*');
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('sagemaker:'))).toEqual(['sagemaker:DescribeLabelingJob']);
