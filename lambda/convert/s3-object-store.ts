@@ -1,4 +1,4 @@
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
@@ -124,6 +124,17 @@ export class S3ObjectStore implements ObjectStore {
 
   join(location: string, ...segments: string[]): string {
     return [location.replace(/\/+$/, ''), ...segments].join('/');
+  }
+
+  /** The object's ETag, which changes whenever it is written again; `undefined` when there is none. */
+  async etagOf(location: string): Promise<string | undefined> {
+    const { bucket, key } = s3Uri(location);
+    try {
+      return (await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag ?? '';
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** A small object and its ETag, for a conditional update; `undefined` when there is none. */

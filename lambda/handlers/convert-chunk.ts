@@ -8,10 +8,10 @@ const settings = readHandlerSettings('convert-chunk');
 useSharpForConcurrentItems();
 
 /** Converts one chunk of the labels' export into the run's staging area, reading only what the run may. */
-export async function handler(event: { runId: string; export: string; batch?: string; chunk: ConversionChunk; classes: ClassListRef }): Promise<ChunkSummary> {
+export async function handler(event: { runId: string; export: string; batch?: string; chunk: ConversionChunk; classes: ClassListRef; exportVersion: string }): Promise<ChunkSummary> {
   const summary = await convertChunk({
     store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, inboxBucket: settings.inboxBucket,
-    allowList: sourceAllowList(settings, event), chunk: event.chunk, classes: event.classes, validationFraction: settings.validationFraction, seed: settings.splitSeed,
+    allowList: sourceAllowList(settings, event), chunk: event.chunk, classes: event.classes, exportVersion: event.exportVersion, validationFraction: settings.validationFraction, seed: settings.splitSeed,
   });
   logger.info('chunk converted', { runId: event.runId, ...summary });
   return summary;

@@ -5,7 +5,7 @@ import { isBackgroundName } from '../convert/export-item';
 import { encodeClassIndexPng } from '../convert/mask';
 import { OpenedExport, openExport } from '../convert/export-input';
 import { ObjectStore } from '../convert/object-store';
-import { AllowListedStore, SourceAllowList } from '../convert/source-allow-list';
+import { AllowListedStore, SourceAllowList, checkSource } from '../convert/source-allow-list';
 import { readPngDirect } from '../convert/png-reader';
 import { forEachLimited } from '../common/concurrency';
 import { plainText } from '../common/untrusted-text';
@@ -43,6 +43,8 @@ export interface ClassListRef {
 export interface ConversionPlan {
   /** The export, read where it is. */
   readonly export: string;
+  /** The export's ETag when planned: every chunk converts that version or fails. */
+  readonly exportVersion: string;
   readonly format: string;
   /**
    * Class names in index order (the dataset's, then the configured, then the export's new ones), as an
@@ -96,6 +98,7 @@ export async function planConversion(options: ExportLocation & {
   // The dataset's list only grows (at a commit), so the classes it holds now keep their indices.
   const known = await readJson<string[]>(options.store, s3Uri(options.bucket, datasetLayout().classes), []);
   const configured = [...known.slice(1), ...options.configuredClasses.filter((c) => !known.includes(c))];
+  const exportVersion = await exportEtag(options.store, options);
   const opened = await openWorkflowExport(options.store, options);
   let survey: { classes: string[]; lastEntry: number };
   try {
@@ -117,7 +120,23 @@ export async function planConversion(options: ExportLocation & {
   for (let first = 1; first <= survey.lastEntry; first += chunkEntries) {
     chunks.push({ index: chunks.length, first, last: Math.min(survey.lastEntry, first + chunkEntries - 1) });
   }
-  return { export: options.export, format: opened.reader.format, classes: classList, entries: survey.lastEntry, chunks };
+  // Read again after the survey: an export rewritten while it was read is refused, not half planned.
+  if (await exportEtag(options.store, options) !== exportVersion) throw new ExportChangedError(options.export);
+  return { export: options.export, exportVersion, format: opened.reader.format, classes: classList, entries: survey.lastEntry, chunks };
+}
+
+/** The export was written again between the plan and a chunk: its entries, classes and positions may differ. */
+export class ExportChangedError extends Error {
+  constructor(location: string) {
+    super(`${location} changed while this run converted it (uploaded again?): its next upload starts a run of its own`);
+    this.name = 'ExportChangedError';
+  }
+}
+
+/** The export's ETag, read only where the run may read (a folder export, which has none, is `''`). */
+async function exportEtag(store: VersionedStore, location: ExportLocation): Promise<string> {
+  checkSource(location.export, location.allowList);
+  return (await store.etagOf(location.export)) ?? '';
 }
 
 function classListVersion(body: Buffer): string {
@@ -162,16 +181,19 @@ export function runTag(runId: string): string {
 
 /** Converts one chunk of the export into the run's staging area; its report goes under the run. */
 export async function convertChunk(options: ExportLocation & {
-  readonly store: ObjectStore;
+  readonly store: VersionedStore;
   readonly bucket: string;
   readonly runId: string;
   readonly chunk: ConversionChunk;
   readonly classes: ClassListRef;
+  /** The export's ETag the plan read (`ConversionPlan.exportVersion`). */
+  readonly exportVersion: string;
   readonly validationFraction: number;
   readonly seed: string;
 }): Promise<ChunkSummary> {
   const { chunk } = options;
   const classes = await readClassList(options.store, options.classes);
+  if (await exportEtag(options.store, options) !== options.exportVersion) throw new ExportChangedError(options.export);
   const opened = await openWorkflowExport(options.store, options);
   try {
     const report = await convertExport({
@@ -185,6 +207,8 @@ export async function convertChunk(options: ExportLocation & {
       range: { first: chunk.first, last: chunk.last },
       reportLocation: s3Uri(options.bucket, runLayout(options.runId).conversionReport(chunk.index)),
     });
+    // The version read to the end is the one planned, or the chunk's items are not this run's.
+    if (await exportEtag(options.store, options) !== options.exportVersion) throw new ExportChangedError(options.export);
     return { index: chunk.index, converted: report.counts.converted, skipped: report.counts.skipped };
   } finally {
     opened.close();

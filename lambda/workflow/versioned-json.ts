@@ -4,6 +4,8 @@ import type { ObjectStore } from '../convert/object-store';
 export interface VersionedStore extends ObjectStore {
   readVersioned(location: string): Promise<{ data: Buffer; etag: string } | undefined>;
   writeIfUnchanged(location: string, body: Buffer, contentType: string, etag: string | undefined): Promise<boolean>;
+  /** The object's ETag, which changes whenever it is written again; `undefined` when there is none. */
+  etagOf(location: string): Promise<string | undefined>;
 }
 
 /** Object storage that lists a bucket's keys under a prefix, with their times (S3). */

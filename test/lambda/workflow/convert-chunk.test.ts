@@ -40,7 +40,7 @@ describe('a conversion chunk (embedded S3 server)', () => {
     const plan = await planConversion({ ...location('b1'), store, bucket: 'artifacts', runId: 'r', configuredClasses: [], chunkEntries: 1 });
     expect(plan).toMatchObject({ format: 'coco', entries: 2, chunks: [{ index: 0, first: 1, last: 1 }, { index: 1, first: 2, last: 2 }] });
     expect(await readClassList(store, plan.classes)).toEqual(['BACKGROUND', 'rock', 'turtle']);
-    const common = { ...location('b1'), store, bucket: 'artifacts', runId: 'r', classes: plan.classes, validationFraction: 0.5, seed: 'segpipe' };
+    const common = { ...location('b1'), store, bucket: 'artifacts', runId: 'r', classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe' };
     expect(await convertChunk({ ...common, chunk: plan.chunks[1] })).toEqual({ index: 1, converted: 1, skipped: 0 });
     const report = JSON.parse((await store.read('s3://artifacts/runs/r/conversion/chunk-00001.json')).toString());
     expect(report.items).toEqual([expect.objectContaining({ source: 'b.jpg', line: 2 })]);
@@ -58,7 +58,7 @@ describe('a conversion chunk (embedded S3 server)', () => {
   test('the split follows the seed and the validation fraction it is given', async () => {
     const plan = await planConversion({ ...location('b1'), store, bucket: 'other', runId: 'plan', configuredClasses: [], chunkEntries: 2 });
     const splits = async (runId: string, validationFraction: number, seed: string) => {
-      await convertChunk({ ...location('b1'), store, bucket: 'other', runId, classes: plan.classes, validationFraction, seed, chunk: plan.chunks[0] });
+      await convertChunk({ ...location('b1'), store, bucket: 'other', runId, classes: plan.classes, exportVersion: plan.exportVersion, validationFraction, seed, chunk: plan.chunks[0] });
       return JSON.parse((await store.read(`s3://other/runs/${runId}/conversion/chunk-00000.json`)).toString()).items.map((i: { split: string }) => i.split);
     };
     expect(await splits('all-train', 0.0001, 'segpipe')).toEqual(['train', 'train']);
@@ -67,9 +67,20 @@ describe('a conversion chunk (embedded S3 server)', () => {
     expect(new Set(bySeed.map((s) => s.join())).size).toBeGreaterThan(1);
   });
 
+  test('an export written again after its plan is refused by every chunk, not converted as another version', async () => {
+    await store.write('s3://inbox/labeled/b1/moving.json', Buffer.from(JSON.stringify(coco)), 'application/json');
+    const at = { ...location('b1'), export: 's3://inbox/labeled/b1/moving.json' };
+    const plan = await planConversion({ ...at, store, bucket: 'other', runId: 'moving', configuredClasses: [], chunkEntries: 1 });
+    expect(plan.exportVersion).toMatch(/^"[0-9a-f]{32}"$/);
+    await store.write('s3://inbox/labeled/b1/moving.json', Buffer.from(JSON.stringify({ ...coco, images: coco.images.slice(0, 1) })), 'application/json');
+    const chunk = { ...at, store, bucket: 'other', runId: 'moving', classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[1] };
+    await expect(convertChunk(chunk)).rejects.toThrow(expect.objectContaining({ name: 'ExportChangedError', message: expect.stringContaining('s3://inbox/labeled/b1/moving.json changed while this run converted it') }));
+    expect(await store.list('other', 'runs/moving/staging/')).toEqual([]);
+  });
+
   test('without the batch, images the export lacks are reported missing, not looked for elsewhere', async () => {
     const plan = await planConversion({ ...location(), store, bucket: 'artifacts', runId: 'no-batch', configuredClasses: [] });
-    expect(await convertChunk({ ...location(), store, bucket: 'artifacts', runId: 'no-batch', classes: plan.classes, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[0] }))
+    expect(await convertChunk({ ...location(), store, bucket: 'artifacts', runId: 'no-batch', classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[0] }))
       .toEqual({ index: 0, converted: 0, skipped: 2 });
     const report = JSON.parse((await store.read('s3://artifacts/runs/no-batch/conversion/chunk-00000.json')).toString());
     expect(report.skipped.map((s: { reason: string }) => s.reason)).toEqual([expect.stringMatching(/image not found: a\.jpg/), expect.stringMatching(/image not found: b\.jpg/)]);
