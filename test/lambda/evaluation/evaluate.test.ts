@@ -1,6 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../../lambda/convert/mask';
 import { EvaluationImages, evaluateVariants, sageMakerInvoker } from '../../../lambda/evaluation/evaluate';
 import { galleryImages } from '../../../lambda/evaluation/report-html';
@@ -20,7 +21,7 @@ afterAll(() => {
 /** Four 2×1 images whose true masks are [0, 1]. */
 const SOURCE: EvaluationImages = {
   names: async () => ['a', 'b', 'c', 'd'],
-  image: async (name) => Buffer.from(`jpeg of ${name}`),
+  image: async () => sharp({ create: { width: 2, height: 1, channels: 3, background: '#204080' } }).jpeg().toBuffer(),
   mask: async () => encodeClassIndexPng(Buffer.from([0, 1]), 2, 1),
 };
 
@@ -48,12 +49,20 @@ describe('InvokeEndpoint per variant', () => {
     expect(runtime.commandCalls(InvokeEndpointCommand)[0].args[0].input).not.toHaveProperty('TargetVariant');
   });
 
-  test('a failed request fails the evaluation, naming the variant and the image', async () => {
+  test('a variant that refuses every image fails the evaluation, naming the variant and the image', async () => {
     runtime.on(InvokeEndpointCommand).rejects(Object.assign(new Error('Received server error (500) from primary'), { name: 'ModelError' }));
     await expect(evaluateVariants({
       source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), 'e'), numClasses: 2, maxImages: 1, concurrency: 1,
       variants: [{ variant: 'v2', role: 'challenger' }],
-    })).rejects.toThrow(/^InvokeEndpoint of variant v2 failed on validation image [abcd]: Received server error \(500\) from primary$/);
+    })).rejects.toThrow(/^only 0 of the 1 chosen validation images were answered by every variant, fewer than the 1 needed \([abcd] refused by variant v2: Received server error \(500\) from primary\)$/);
+  });
+
+  test('a request the endpoint fails for another reason fails the evaluation, naming the variant and the image', async () => {
+    runtime.on(InvokeEndpointCommand).rejects(Object.assign(new Error('Endpoint e of account 1 not found.'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }));
+    await expect(evaluateVariants({
+      source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), 'e'), numClasses: 2, maxImages: 1, concurrency: 1,
+      variants: [{ variant: 'v2', role: 'challenger' }],
+    })).rejects.toThrow(/^InvokeEndpoint of variant v2 failed on validation image [abcd]: Endpoint e of account 1 not found\.$/);
   });
 
   test('an answer that is no PNG says so', async () => {
