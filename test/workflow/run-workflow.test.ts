@@ -283,18 +283,18 @@ describe('the run workflow, executed locally from the synthesized definition', (
   });
 
   test('at the gate exactly: a validation:mIOU equal to the minimum passes ("below" is strict)', async () => {
-    const images = await uploadBatch('borderline', 4, 950);
+    const images = await uploadBatch('borderline', 8, 950);
     const { tasks, calls } = fakes(harness, truth, { miou: 0.5 });
     harness.runtime.answer = () => 'truth';
     const outcome = await harness.run({ input: { batch: 'borderline', images }, executionName: 'borderline-1', fakes: tasks });
-    expect(outcome.status).toBe('SUCCEEDED');
+    expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
     expect(outcome.path).not.toContain('Report not deployed');
     expect(calls['Create model']).toHaveLength(1);
     expect(await report('borderline-1')).toMatchObject({ status: 'deployed', metrics: { 'validation:mIOU': 0.5, minimumMiou: 0.5 } });
   });
 
   test('a first model that scores below the minimum on the endpoint: its new endpoint is deleted, not left serving', async () => {
-    const images = await uploadBatch('murky', 4, 975);
+    const images = await uploadBatch('murky', 8, 975);
     const { tasks, calls, endpoint } = fakes(harness, truth);
     // Passes the training gate (0.71), but predicts nothing but background on the endpoint.
     harness.runtime.answer = () => 'background';
