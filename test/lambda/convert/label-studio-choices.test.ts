@@ -26,7 +26,7 @@ describe('Label Studio: which annotation, and which class', () => {
     const winner = async (annotations: unknown[]) => {
       const items: unknown[] = [];
       for await (const item of labelStudioReader({ store, location: exportOf([{ id: 1, data: { image: 'a.jpg' }, annotations }]), images: { store, root: work } }).items()) items.push(item);
-      return ((items[0] as ExportItem).mask as { shapes: { className: string }[] }).shapes.map((s) => s.className);
+      return ((items[0] as ExportItem).mask as { readonly shapes: readonly { className: string }[] }).shapes.map((s) => s.className);
     };
     const square = [[0, 0], [50, 0], [50, 50], [0, 50]];
     expect(await winner([
