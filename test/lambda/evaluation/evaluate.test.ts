@@ -1,7 +1,9 @@
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
+import { INVOKE_BODY_LIMIT } from '../../../lambda/common/endpoint-payload';
 import { encodeClassIndexPng } from '../../../lambda/convert/mask';
 import { EvaluationImages, evaluateVariants, sageMakerInvoker } from '../../../lambda/evaluation/evaluate';
 import { galleryImages } from '../../../lambda/evaluation/report-html';
@@ -63,6 +65,40 @@ describe('InvokeEndpoint per variant', () => {
       source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), 'e'), numClasses: 2, maxImages: 1, concurrency: 1,
       variants: [{ variant: 'v2', role: 'challenger' }],
     })).rejects.toThrow(/^InvokeEndpoint of variant v2 failed on validation image [abcd]: Endpoint e of account 1 not found\.$/);
+  });
+
+  test('a 9 MB validation image is sent scaled within InvokeEndpoint\'s 6 MiB; a 12-bit one is left out and counted', async () => {
+    const [width, height] = [2000, 1600];
+    const big = await sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+    expect(big.length).toBeGreaterThan(INVOKE_BODY_LIMIT);
+    const small = await sharp({ create: { width: 40, height: 32, channels: 3, background: '#204080' } }).jpeg().toBuffer();
+    const twelveBit = Buffer.from(small);
+    for (let at = 2; at < twelveBit.length; at += 2 + twelveBit.readUInt16BE(at + 2)) {
+      if (twelveBit[at + 1] === 0xc0) {
+        twelveBit[at + 4] = 12;
+        break;
+      }
+    }
+    const sizes: Record<string, [number, number]> = { big: [width, height], small: [40, 32], deep: [40, 32] };
+    const source: EvaluationImages = {
+      names: async () => ['big', 'small', 'deep'],
+      image: async (name) => ({ big, small, deep: twelveBit })[name]!,
+      mask: async (name) => encodeClassIndexPng(Buffer.alloc(sizes[name][0] * sizes[name][1], 1), ...sizes[name]),
+    };
+    const sent: number[] = [];
+    // As SageMaker: a body over the limit is refused; the model answers a mask at the size it was sent.
+    const invoke = async (body: Buffer) => {
+      sent.push(body.length);
+      if (body.length > INVOKE_BODY_LIMIT) throw Object.assign(new Error('HTTP content length exceeded'), { $metadata: { httpStatusCode: 413 } });
+      const { width: w, height: h } = await sharp(body).metadata();
+      return encodeClassIndexPng(Buffer.alloc(w! * h!, 1), w!, h!);
+    };
+    const result = await evaluateVariants({ source, invoke, numClasses: 2, maxImages: 3, variants: [{ variant: 'v', role: 'model' }] });
+    expect(result.images.sort()).toEqual(['big', 'small']);
+    expect(Math.max(...sent)).toBeLessThanOrEqual(INVOKE_BODY_LIMIT);
+    expect(result.variants[0].miou).toBe(1);
+    expect(result.skipped.unreadable).toEqual([{ name: 'deep', reason: expect.stringContaining('precision 12') }]);
+    expect(result.skipped.refused).toEqual([]);
   });
 
   test('an answer that is no PNG says so', async () => {
