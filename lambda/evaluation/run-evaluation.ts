@@ -2,7 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ObjectStore } from '../convert/object-store';
 import { ListingStore } from '../workflow/versioned-json';
-import { DatasetItem, readDatasetIndex } from '../workflow/dataset-index';
+import { readDatasetIndex } from '../workflow/dataset-index';
 import { runLayout, s3ConsoleUrl, s3Uri } from '../workflow/layout';
 import { EvaluationResult, VariantToEvaluate, evaluateVariants, sageMakerInvoker, validationChannel } from './evaluate';
 import { evaluationReportHtml, metricsDocument } from './report-html';
@@ -72,8 +72,8 @@ export async function evaluateRun(deps: RunEvaluationDependencies, settings: Run
     ? [{ variant: event.champion, role: 'champion' }, { variant: event.challenger, role: 'challenger' }]
     : [{ variant: event.challenger, role: 'model' }];
   // An item's batch, from the dataset's index (the lineage), for the batches' cap.
-  const index = await readDatasetIndex(deps.store, settings.artifactsBucket);
-  const batchOf = (name: string) => (index.get(name) as (DatasetItem & { readonly batch?: string }) | undefined)?.batch;
+  const batches = new Map([...(await readDatasetIndex(deps.store, settings.artifactsBucket)).values()].map((item) => [item.name, item.batch]));
+  const batchOf = (name: string) => batches.get(name);
   const result: EvaluationResult = await evaluateVariants({
     source, variants, numClasses: event.classes.length, maxImages: settings.maxImages, minImages: settings.minImages,
     holdout: { key: await deps.holdoutKey(), maxBatchShare: settings.maxBatchShare, batchOf },
