@@ -212,7 +212,7 @@ img { image-rendering: pixelated; border: 1px solid #ddd; }
 <body>
 <h1>${escapeHtml(input.title)}</h1>
 <p>Endpoint ${escapeHtml(input.endpoint)}; ${result.images.length} validation image${result.images.length === 1 ? '' : 's'}, every variant on the same ones; pixels labelled 255 ignored. Generated ${escapeHtml(input.generatedAt)}.</p>
-${skippedParagraph(result)}
+${skippedImagesHtml(result)}
 ${verdictBlock}
 <h2>Scores</h2>
 ${scoresTable(input)}
@@ -231,7 +231,7 @@ ${scoresTable(input)}
 }
 
 /** What was left out of the scores and why: refused and unreadable images by name, masks with no labelled pixel counted. */
-function skippedParagraph(result: EvaluationResult): string {
+export function skippedImagesHtml(result: EvaluationResult): string {
   const { refused, unreadable, unlabelled } = result.skipped;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const refusedBy = result.variants.filter((v) => v.refused > 0).map((v) => `${v.refused} by ${v.role}${v.variant ? ` ${escapeHtml(v.variant)}` : ''}`);

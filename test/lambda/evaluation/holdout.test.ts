@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { encodeClassIndexPng } from '../../../lambda/convert/mask';
 import { EvaluationImages, evaluateVariants } from '../../../lambda/evaluation/evaluate';
-import { metricsDocument } from '../../../lambda/evaluation/report-html';
+import { metricsDocument, skippedImagesHtml } from '../../../lambda/evaluation/report-html';
 import { batchCap, rankEvaluationImages } from '../../../lambda/evaluation/select-images';
 
 const KEY = randomBytes(32);
@@ -103,6 +103,7 @@ describe('evaluateVariants chooses and skips', () => {
     const metrics = metricsDocument({ endpoint: 'e', classes: ['background', 'turtle'], result, generatedAt: 'now' }) as Record<string, any>;
     expect({ chosen: metrics.chosen, refused: metrics.skipped.refused.length, unlabelled: metrics.skipped.unlabelled, byVariant: metrics.variants.map((v: any) => v.refused) })
       .toEqual({ chosen: 10, refused: 3, unlabelled: 0, byVariant: [0, 3] });
+    expect(skippedImagesHtml(result)).toMatch(/^<p id="skipped">10 images chosen: refused 3 by challenger challenger; 0 unreadable; 0 masks with no labelled pixel passed over\. Left out: photo-\d \(challenger: Received client error \(413\) from primary\);/);
     await expect(evaluateVariants({ source: images, invoke, numClasses: 2, maxImages: 10, minImages: 8, variants, concurrency: 1 }))
       .rejects.toThrow(/^only 7 of the 10 chosen validation images were answered by every variant, fewer than the 8 needed \(photo-\d refused by variant challenger: Received client error/);
   });
