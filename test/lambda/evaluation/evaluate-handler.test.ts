@@ -29,10 +29,10 @@ describe('the evaluate-variants handler', () => {
     const jpeg = await sharp({ create: { width: 2, height: 1, channels: 3, background: '#204080' } }).jpeg().toBuffer();
     const mask = await encodeClassIndexPng(Buffer.from([0, 1]), 2, 1);
     const names = [...big, ...small, ...legacy];
-    for (const name of names) {
-      await store.write(`s3://artifacts/datasets/main/validation/${name}.jpg`, jpeg, 'image/jpeg');
-      await store.write(`s3://artifacts/datasets/main/validation_annotation/${name}.png`, mask, 'image/png');
-    }
+    await Promise.all(names.flatMap((name) => [
+      store.write(`s3://artifacts/datasets/main/validation/${name}.jpg`, jpeg, 'image/jpeg'),
+      store.write(`s3://artifacts/datasets/main/validation_annotation/${name}.png`, mask, 'image/png'),
+    ]));
     // Index entries with their batch (the lineage), and entries from before batches were recorded.
     const line = (name: string, batch?: string) => JSON.stringify({ name, split: 'validation', source: `s3://inbox/images/${batch ?? 'x'}/${name}.jpg`, runId: 'r0', ...(batch ? { batch } : {}) });
     await store.write('s3://artifacts/datasets/main/index/r0.jsonl', Buffer.from(`${[...big.map((n) => line(n, 'big')), ...small.map((n) => line(n, 'small')), ...legacy.map((n) => line(n))].join('\n')}\n`), 'application/x-ndjson');
