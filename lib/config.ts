@@ -214,7 +214,12 @@ const hosting = group({
 
 const evaluation = group({
   maxImages: integer(1, 1000).default(100)
-    .describe('Validation images of the run every variant is sent (the same ones, chosen by a hash of their names) before the challenger may replace the serving model.'),
+    .describe('Validation images of the run every variant is sent (the same ones, in an order keyed by a secret made at deploy, which uploaders do not know; only masks with labelled pixels) before the challenger may replace the serving model.'),
+  maxBatchShare: field(z.number({ error: 'a number above 0, at most 1' }).gt(0, 'a number above 0, at most 1').max(1, 'a number above 0, at most 1'), 'a number above 0, at most 1')
+    .default(0.25)
+    .describe('Largest share of those images one batch may supply (at least one image), so that no single upload decides the comparison; a dataset of one batch is evaluated on this share of `maxImages`.'),
+  minImages: integer(1, 1000).default(5)
+    .describe('Fewest images every variant must answer (or all of those chosen, when fewer are): images a variant refuses are left out for every variant and counted, and the evaluation fails below this.'),
   tolerance: field(z.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'), 'a number from 0 to 1').default(0.01)
     .describe('How much lower than the serving model\'s mean IoU on those images the challenger\'s may be and still replace it.'),
 });
@@ -330,6 +335,10 @@ const segpipeConfigSchema = group({
     const { spot, maxRuntimeSeconds } = config.training ?? {};
     if (spot === true && typeof maxRuntimeSeconds === 'number' && maxRuntimeSeconds * SPOT_WAIT_FACTOR > MAX_TRAINING_SECONDS) {
       problem(['training', 'maxRuntimeSeconds'], `an integer from 60 to ${MAX_TRAINING_SECONDS / SPOT_WAIT_FACTOR} with training.spot (a spot job may wait ${SPOT_WAIT_FACTOR} times its runtime, MaxWaitTimeInSeconds, and that wait may not exceed the 28-day training maximum, ${MAX_TRAINING_SECONDS})`);
+    }
+    const { minImages, maxImages } = (config as { evaluation?: Record<string, unknown> }).evaluation ?? {};
+    if (typeof minImages === 'number' && typeof maxImages === 'number' && minImages > maxImages) {
+      problem(['evaluation', 'minImages'], `an integer from 1 to evaluation.maxImages (${maxImages})`);
     }
     const { readBuckets, readBucketOwners } = (config as { import?: Record<string, unknown> }).import ?? {};
     if (Array.isArray(readBuckets) && isPlainObject(readBucketOwners)) {

@@ -5,8 +5,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 /** What a role does with the data key: read what it encrypts, or write too. */
 export type DataKeyAccess = 'decrypt' | 'encrypt-decrypt';
 
-/** The services through which the data key is used (`kms:ViaService`): S3 for the buckets, SNS for the topic. */
-export type DataKeyService = 's3' | 'sns';
+/** The services through which the data key is used (`kms:ViaService`): S3 for the buckets, SNS for the topic, Secrets Manager for the holdout key. */
+export type DataKeyService = 's3' | 'sns' | 'secretsmanager';
 
 /**
  * Lets `grantee` use the data key only through `services` (`kms:ViaService`), for what it does with

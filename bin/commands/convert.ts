@@ -119,7 +119,8 @@ async function convertStores(options: ConvertCommandOptions, input: string): Pro
     return s3;
   };
   const usesS3 = (location: string | undefined) => location !== undefined && isS3Uri(location) && options.localRoot === undefined;
-  const local = new FolderObjectStore(options.localRoot);
+  // With a local root, exports are someone else's: their images are read from their own folder only, links included.
+  const local = new FolderObjectStore(options.localRoot, { confineLinks: options.localRoot !== undefined });
   const remote = usesS3(input) || usesS3(options.images) || usesS3(options.out) ? await s3Store() : undefined;
   const output = isS3Uri(options.out) ? (remote ?? (await s3Store())) : new FolderObjectStore();
   // What an export names as s3://: a manifest's sources, a COCO or Label Studio image on S3. With a

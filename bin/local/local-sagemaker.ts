@@ -7,6 +7,7 @@ import {
   ListEndpointConfigsCommand, ListEndpointsCommand, ListModelsCommand, ListTagsCommand, SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import sharp from 'sharp';
+import { INVOKE_BODY_LIMIT } from '../../lambda/common/endpoint-payload';
 import { encodeClassIndexPng } from '../../lambda/convert/mask';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { runLocalTrainingJob, TrainingJobRequest } from './local-training';
@@ -323,8 +324,14 @@ export class LocalSageMaker {
     const match = /^\/endpoints\/([^/]+)\/invocations$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match) return this.error(res, 404, 'UnknownOperationException', `no such operation: ${req.method} ${req.url}`);
     const name = decodeURIComponent(match[1]);
+    // InvokeEndpoint refuses a body over 6 MiB before any model sees it, answering 413 with no error type.
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let received = 0;
+    for await (const chunk of req) {
+      received += (chunk as Buffer).length;
+      if (received <= INVOKE_BODY_LIMIT) chunks.push(chunk as Buffer);
+    }
+    if (received > INVOKE_BODY_LIMIT) return this.error(res, 413, undefined, `HTTP content length exceeded ${INVOKE_BODY_LIMIT} bytes.`);
     const body = Buffer.concat(chunks);
     const endpoint = this.endpoints.get(name);
     if (!endpoint) return this.error(res, 400, 'ValidationError', `Endpoint ${name} of account ${LOCAL_ACCOUNT} not found.`);
@@ -354,8 +361,8 @@ export class LocalSageMaker {
     res.end(png);
   }
 
-  private error(res: ServerResponse, status: number, type: string, message: string): void {
-    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
+  private error(res: ServerResponse, status: number, type: string | undefined, message: string): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...(type ? { 'x-amzn-errortype': type } : {}) });
     res.end(JSON.stringify({ message }));
   }
 }

@@ -68,6 +68,8 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REGION: 'us-east-1',
     POWERTOOLS_LOG_LEVEL: 'WARN',
+    // LOCAL STAND-IN for the holdout key AWS keeps in Secrets Manager: a local run has no uploaders to hide the order from.
+    SEGPIPE_LOCAL_HOLDOUT_KEY: 'segpipe local run: not a secret',
   }, overrides.environment);
   // One process runs every handler, and each reads its settings once, when its module loads: each
   // module is loaded with its own function's settings in the environment.

@@ -2,9 +2,8 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../lambda/convert/mask';
 import { readPngDirect } from '../../lambda/convert/png-reader';
+import { prepareRequestImage } from '../../lambda/common/endpoint-payload';
 
-/** InvokeEndpoint's request body limit: 6 MiB (SageMaker Runtime API reference, `InvokeEndpoint` `Body`). */
-export const INVOKE_BODY_LIMIT = 6 * 1024 * 1024;
 const IGNORE_LABEL = 255;
 
 /** Overlay colours of classes 1, 2, ... (class 0, the background, is left clear). */
@@ -14,39 +13,6 @@ const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
 
 export function classColour(index: number): readonly [number, number, number] {
   return CLASS_COLOURS[(index - 1) % CLASS_COLOURS.length];
-}
-
-export interface RequestImage {
-  /** What is sent: a JPEG no larger than the limit. */
-  readonly body: Buffer;
-  /** The image as given. */
-  readonly width: number;
-  readonly height: number;
-  /** The image as sent, when it had to be scaled down to fit the limit. */
-  readonly sentWidth: number;
-  readonly sentHeight: number;
-  /** The image's RGB pixels at its own size, for drawing. */
-  readonly rgb: Buffer;
-}
-
-/**
- * The image as the endpoint takes it: a JPEG as is; anything else re-encoded as JPEG; and, when that
- * is over the 6 MiB request limit, scaled down until it fits (the mask is scaled back afterwards).
- */
-export async function prepareRequestImage(input: Buffer, limit = INVOKE_BODY_LIMIT): Promise<RequestImage> {
-  const decoded = await sharp(input).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  const { width, height } = decoded.info;
-  const meta = await sharp(input).metadata();
-  let body = meta.format === 'jpeg' ? input : await sharp(decoded.data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
-  let sentWidth = width;
-  let sentHeight = height;
-  while (body.length > limit) {
-    const scale = Math.sqrt(limit / body.length) * 0.9;
-    sentWidth = Math.max(1, Math.floor(sentWidth * scale));
-    sentHeight = Math.max(1, Math.floor(sentHeight * scale));
-    body = await sharp(decoded.data, { raw: { width, height, channels: 3 } }).resize(sentWidth, sentHeight, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
-  }
-  return { body, width, height, sentWidth, sentHeight, rgb: decoded.data };
 }
 
 /**

@@ -45,7 +45,10 @@ export const HANDLER_SETTINGS = {
   'assemble-channels': z.strictObject({ artifactsBucket: name, labelClasses, minTrainingSamples: z.int().positive(), maxFailedChunkPercent: z.number().min(0).max(100) }),
   'run-ended': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1), labeling: z.boolean(), topicArn: name }),
   'evaluate-variants': z.strictObject({
-    artifactsBucket: name, endpointName: name, maxImages: z.int().positive(), tolerance: z.number().min(0).max(1), minValidationMiou: z.number().min(0).max(1),
+    artifactsBucket: name, endpointName: name, maxImages: z.int().positive(), maxBatchShare: z.number().gt(0).max(1), minImages: z.int().positive(),
+    tolerance: z.number().min(0).max(1), minValidationMiou: z.number().min(0).max(1),
+    /** The Secrets Manager secret (ARN) holding the key that orders the evaluation's images. */
+    holdoutKeySecret: name,
   }),
   'deploy-lock': z.strictObject({ artifactsBucket: name, holdSeconds: count }),
   'finish-run': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1) }),

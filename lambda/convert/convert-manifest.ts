@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { INVOKE_BODY_LIMIT, prepareRequestImage } from '../common/endpoint-payload';
 import { CHANNELS } from './channels';
 import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from './classes';
 import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, isBackgroundName } from './export-item';
@@ -475,16 +476,26 @@ async function convertItem(
   } catch (err) {
     throw new ItemSkipped(`mask ${mask.kind === 'shapes' ? '' : `${mask.file.locations[0]} `}cannot be decoded: ${(err as Error).message}`);
   }
-  const maskOut = await encodeClassIndexPng(decoded.indices, decoded.width, decoded.height);
 
   const channel = CHANNELS[split];
   const imageTarget = output.join(out, channel.images, `${name}.jpg`);
-  const copyBytes = image.format === 'jpeg' && orientation === 1 && image.header.components !== 4 && !rotate;
+  // Copied only what the algorithm's decoder reads (8-bit samples) and one InvokeEndpoint request
+  // carries as it is: the evaluation sends dataset images to the endpoint.
+  const copyBytes = image.format === 'jpeg' && orientation === 1 && image.header.components !== 4 && !rotate
+    && image.header.precision === 8 && image.size <= INVOKE_BODY_LIMIT;
   if (copyBytes) {
     await output.copyFrom(image.store, image.location, imageTarget, 'image/jpeg');
   } else {
-    await output.write(imageTarget, await reencodeAsJpeg(image, rotate), 'image/jpeg');
+    let jpeg = await reencodeAsJpeg(image, rotate);
+    if (jpeg.length > INVOKE_BODY_LIMIT) {
+      // Scaled as a request to the endpoint would be, the mask with it (nearest-neighbour).
+      const fitted = await prepareRequestImage(jpeg);
+      jpeg = fitted.body;
+      decoded = resizeClassIndexMask(decoded, fitted.sentWidth, fitted.sentHeight);
+    }
+    await output.write(imageTarget, jpeg, 'image/jpeg');
   }
+  const maskOut = await encodeClassIndexPng(decoded.indices, decoded.width, decoded.height);
   await output.write(output.join(out, channel.masks, `${name}.png`), maskOut, 'image/png');
   return {
     line: item.line,

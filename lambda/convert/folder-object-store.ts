@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ObjectNotFoundError, ObjectStore, isS3Uri, parseS3Uri } from './object-store';
+import { ObjectNotFoundError, ObjectStore, ReadRefusedError, isS3Uri, parseS3Uri } from './object-store';
 
 /**
  * Object storage in a folder. Plain paths are used as they are; with a `localRoot`, `s3://BUCKET/KEY`
@@ -13,13 +13,23 @@ export class FolderObjectStore implements ObjectStore {
   /** Folders this store has made, so that a write of many files into few folders makes each once. */
   private readonly madeFolders = new Set<string>();
   private realRoot?: Promise<string>;
+  private realBoundary?: Promise<string>;
 
   /**
    * @param options.onlyUnderRoot the local root is a boundary (the sources a manifest names are
    * untrusted): only `s3://` addresses are read, and only when their real path, links resolved,
    * is under the root.
    */
-  constructor(localRoot?: string, private readonly options: { readonly onlyUnderRoot?: boolean } = {}) {
+  constructor(localRoot?: string, private readonly options: {
+    readonly onlyUnderRoot?: boolean;
+    /**
+     * A reader given a folder (`within`: an export's images) follows no link out of it: with
+     * `--local-root` exports are someone else's, and a link could reach any file of the machine.
+     */
+    readonly confineLinks?: boolean;
+    /** Set by `within`: the folder every read must really lie under. */
+    readonly boundary?: string;
+  } = {}) {
     this.localRoot = localRoot === undefined ? undefined : resolve(localRoot);
     if (options.onlyUnderRoot && this.localRoot === undefined) throw new Error('a store confined to its local root needs a local root');
   }
@@ -38,8 +48,28 @@ export class FolderObjectStore implements ObjectStore {
     return path;
   }
 
-  /** The path to read a location from, after the boundary checks of a store confined to its root. */
+  /** This store, confined to `root` when it confines links (or its local root). */
+  within(root: string): ObjectStore {
+    if (!this.options.confineLinks && !this.options.onlyUnderRoot) return this;
+    return new FolderObjectStore(this.localRoot, { ...this.options, boundary: root });
+  }
+
+  /** The path to read a location from, after the boundary checks of a store confined to its root or a folder. */
   private async readablePath(location: string): Promise<string> {
+    const path = await this.rootedPath(location);
+    if (this.options.boundary === undefined) return path;
+    const real = await realpath(path).catch((err) => {
+      if (isMissing(err)) return undefined;
+      throw err;
+    });
+    if (real === undefined) return path;
+    const folder = await (this.realBoundary ??= realpath(this.pathOf(this.options.boundary)));
+    if (!real.startsWith(folder + sep)) throw new ReadRefusedError(`${location} is a link that leads outside ${this.options.boundary}`);
+    return real;
+  }
+
+  /** The path to read a location from, after the boundary checks of a store confined to its local root. */
+  private async rootedPath(location: string): Promise<string> {
     if (!this.options.onlyUnderRoot) return this.pathOf(location);
     if (!isS3Uri(location)) throw new Error(`${location} is not an s3:// address; with a local root only s3://BUCKET/KEY is read, from under the root`);
     const path = this.pathOf(location);

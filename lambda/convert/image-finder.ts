@@ -21,14 +21,19 @@ export interface ImagesRoot {
 export class ImageFinder {
   private byName?: Promise<Map<string, string[]>>;
 
+  private readonly store: ObjectStore;
+
   constructor(
-    private readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly root: string,
     /** Reads `s3://` references directly when they are not under the root (an export made on S3 data). */
     private readonly s3?: ObjectStore,
     /** Asked when an image is not under the root. */
     private readonly fallback?: ImageFinder,
-  ) {}
+  ) {
+    // What an export names is found under its images root, and read from nowhere else, links included.
+    this.store = store.within?.(root) ?? store;
+  }
 
   /** A finder for an images root and its fallback. */
   static of(images: ImagesRoot, s3?: ObjectStore): ImageFinder {

@@ -8,6 +8,8 @@ export interface JpegHeader {
   readonly height: number;
   /** 1 grey, 3 YCbCr, 4 CMYK/YCCK. */
   readonly components: number;
+  /** Bits per sample: 8 in baseline JPEG; 12 (or 16, lossless) in extended ones, which the algorithm's decoder does not read. */
+  readonly precision: number;
   /** EXIF orientation, 1 (as stored) when there is none. */
   readonly orientation: number;
 }
@@ -37,7 +39,7 @@ export async function readJpegHeader(head: Buffer, fileSize: number, readRange: 
   };
   if (data.length < 3 || !data.subarray(0, 3).equals(JPEG_SIGNATURE)) return 'not a JPEG (no start-of-image marker)';
   let orientation = 1;
-  let frame: { width: number; height: number; components: number } | undefined;
+  let frame: { width: number; height: number; components: number; precision: number } | undefined;
   let pos = 2;
   for (;;) {
     if (!(await ensure(pos + 4))) return 'JPEG header is truncated';
@@ -64,7 +66,7 @@ export async function readJpegHeader(head: Buffer, fileSize: number, readRange: 
       if (!(await ensure(segmentEnd))) return 'JPEG header is truncated';
       if (isFrame) {
         if (length < 8) return 'JPEG frame header is corrupt';
-        frame = { height: data.readUInt16BE(pos + 5), width: data.readUInt16BE(pos + 7), components: data[pos + 9] };
+        frame = { precision: data[pos + 4], height: data.readUInt16BE(pos + 5), width: data.readUInt16BE(pos + 7), components: data[pos + 9] };
         if (frame.width === 0 || frame.height === 0) return `JPEG declares a ${frame.width}×${frame.height} frame`;
       } else {
         orientation = exifOrientation(data.subarray(pos + 4, segmentEnd)) ?? orientation;

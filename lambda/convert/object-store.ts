@@ -36,6 +36,12 @@ export interface ObjectStore {
    * @default - the store itself
    */
   copySourceOf?(location: string): ObjectStore;
+  /**
+   * The store, reading only what really lies under `root`: a folder store that confines links
+   * refuses one leading out of it (an export's images folder cannot reach other files through links).
+   * @default - the store itself (S3 keys and zip entries lead nowhere else)
+   */
+  within?(root: string): ObjectStore;
 }
 
 /** A location a store will not read (outside what it may read): reported per item, like a missing file. */

@@ -3,8 +3,9 @@ import sharp from 'sharp';
 import { forEachLimited } from '../common/concurrency';
 import { ObjectStore } from '../convert/object-store';
 import { readChannelManifest } from '../workflow/channel-manifest';
-import { ConfusionMatrix, SegmentationMetrics, imageMiou, percentile } from './metrics';
-import { selectEvaluationImages } from './select-images';
+import { prepareRequestImage } from '../common/endpoint-payload';
+import { ConfusionMatrix, IGNORE_LABEL, SegmentationMetrics, imageMiou, percentile } from './metrics';
+import { BatchQuota, HoldoutRule, rankEvaluationImages } from './select-images';
 
 /** The validation images of a channels location (a folder or `s3://` prefix holding the algorithm's four channels). */
 export interface EvaluationImages {
@@ -80,10 +81,26 @@ export interface VariantEvaluation extends SegmentationMetrics {
   /** Milliseconds per request, as the caller saw them. */
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly max: number };
   readonly perImage: { readonly name: string; readonly miou: number }[];
+  /** Chosen images this variant refused (left out of every variant's scores). */
+  readonly refused: number;
+}
+
+/** Chosen images left out of the scores, each with why. */
+export interface SkippedImages {
+  /** Walked past while choosing: their masks hold no labelled pixel (only background or 255). */
+  readonly unlabelled: string[];
+  /** Chosen, but the image cannot be prepared for the endpoint (not decodable). */
+  readonly unreadable: { readonly name: string; readonly reason: string }[];
+  /** Chosen, but a variant refused it: left out for every variant, so all are scored on the same images. */
+  readonly refused: { readonly name: string; readonly variant: string | undefined; readonly reason: string }[];
 }
 
 export interface EvaluationResult {
+  /** The images every variant was scored on. */
   readonly images: string[];
+  /** The images chosen: those scored, and those unreadable or refused. */
+  readonly chosen: number;
+  readonly skipped: SkippedImages;
   readonly numClasses: number;
   readonly variants: VariantEvaluation[];
   /** The predicted mask PNGs by variant index and image name, for the gallery. */
@@ -95,8 +112,19 @@ export interface EvaluateOptions {
   readonly invoke: InvokeVariant;
   readonly variants: readonly VariantToEvaluate[];
   readonly numClasses: number;
-  /** Most images evaluated, chosen by {@link selectEvaluationImages}. */
+  /** Most images evaluated, chosen by {@link rankEvaluationImages}. */
   readonly maxImages: number;
+  /**
+   * The key of the order and the batches' cap.
+   * @default - a public key and no cap: for `segpipe evaluate`, where the person evaluating chose the images
+   */
+  readonly holdout?: Omit<HoldoutRule, 'maxImages'>;
+  /**
+   * Fewest images every variant must have answered (or all the chosen ones, when fewer were chosen)
+   * for the evaluation to stand.
+   * @default 1
+   */
+  readonly minImages?: number;
   /** Images in flight at once; each is sent to every variant in turn. @default 4 */
   readonly concurrency?: number;
   /** Called after each image, with how many are done of how many. */
@@ -114,47 +142,132 @@ export async function maskIndices(png: Buffer, width?: number, height?: number):
   return { data: new Uint8Array(resized), width, height };
 }
 
+/** Whether a mask holds a labelled pixel: one of a class other than the background, not ignored. */
+export function hasLabelledPixels(mask: Uint8Array): boolean {
+  return mask.some((index) => index !== 0 && index !== IGNORE_LABEL);
+}
+
 /**
- * Sends the same images to every variant and scores each against the true masks. The first failed
- * request fails the evaluation, naming the image and the variant.
+ * Whether InvokeEndpoint's error is the variant refusing this image (the model answered an error, or
+ * the body is too large), not the endpoint or the caller failing: the image is then skipped.
+ */
+export function isRefusal(err: unknown): boolean {
+  const { name, $metadata } = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'ModelError' || $metadata?.httpStatusCode === 413;
+}
+
+/** The images to evaluate on, in rank order: under each batch's cap, each with labelled pixels in its mask. */
+async function chooseImages(options: EvaluateOptions): Promise<{ chosen: { name: string; truth: Buffer }[]; unlabelled: string[] }> {
+  const { source, maxImages } = options;
+  const rule: HoldoutRule = { key: 'segpipe evaluate', maxBatchShare: 1, ...options.holdout, maxImages };
+  const ranked = rankEvaluationImages(await source.names(), rule);
+  const quota = new BatchQuota(rule);
+  const chosen: { name: string; truth: Buffer }[] = [];
+  const unlabelled: string[] = [];
+  let next = 0;
+  // In rank order, a window at a time: never more masks read than images still wanted.
+  while (chosen.length < maxImages && next < ranked.length) {
+    const window: typeof ranked = [];
+    while (window.length < maxImages - chosen.length && next < ranked.length) {
+      const candidate = ranked[next++];
+      if (quota.full(candidate.batch)) continue;
+      quota.take(candidate.batch);
+      window.push(candidate);
+    }
+    const masks = new Map<string, Buffer>();
+    await forEachLimited(window, options.concurrency ?? 4, async ({ name }) => {
+      masks.set(name, await source.mask(name));
+    });
+    for (const { name, batch } of window) {
+      const truth = masks.get(name)!;
+      if (hasLabelledPixels((await maskIndices(truth)).data)) {
+        chosen.push({ name, truth });
+      } else {
+        quota.release(batch);
+        unlabelled.push(name);
+      }
+    }
+  }
+  return { chosen, unlabelled };
+}
+
+/**
+ * Sends the same images to every variant and scores each against the true masks. An image a variant
+ * refuses is left out for all (and counted); a failed request of another kind fails the evaluation,
+ * naming the image and the variant, and so do too few images left.
  */
 export async function evaluateVariants(options: EvaluateOptions): Promise<EvaluationResult> {
-  const { source, invoke, variants, numClasses } = options;
-  const images = selectEvaluationImages(await source.names(), options.maxImages);
-  if (images.length === 0) throw new Error('the validation channel holds no image with its mask: there is nothing to evaluate on');
+  const { invoke, variants, numClasses } = options;
+  const { chosen, unlabelled } = await chooseImages(options);
+  if (chosen.length === 0) {
+    throw new Error(unlabelled.length
+      ? `none of the ${unlabelled.length} validation masks looked at holds a labelled pixel (all background or 255): there is nothing to evaluate on`
+      : 'the validation channel holds no image with its mask: there is nothing to evaluate on');
+  }
   const matrices = variants.map(() => new ConfusionMatrix(numClasses));
   const latencies = variants.map(() => [] as number[]);
   const perImage = variants.map(() => new Map<string, number>());
   const predictions = variants.map(() => new Map<string, Buffer>());
+  const skipped: SkippedImages = { unlabelled, unreadable: [], refused: [] };
+  const scored = new Set<string>();
   let done = 0;
-  await forEachLimited(images, options.concurrency ?? 4, async (name) => {
-    const [image, truth] = await Promise.all([source.image(name), source.mask(name).then((png) => maskIndices(png))]);
+  await forEachLimited(chosen, options.concurrency ?? 4, async ({ name, truth: truthPng }) => {
+    const [image, truth] = await Promise.all([options.source.image(name), maskIndices(truthPng)]);
+    let request: Buffer;
+    try {
+      request = (await prepareRequestImage(image)).body;
+    } catch (err) {
+      skipped.unreadable.push({ name, reason: (err as Error).message });
+      options.onProgress?.(++done, chosen.length);
+      return;
+    }
+    const answers: { predicted: Uint8Array; png: Buffer }[] = [];
     for (const [index, { variant }] of variants.entries()) {
       const started = performance.now();
       let png: Buffer;
       try {
-        png = await invoke(image, variant);
+        png = await invoke(request, variant);
       } catch (err) {
+        if (isRefusal(err)) {
+          skipped.refused.push({ name, variant, reason: (err as Error).message });
+          continue;
+        }
         throw new Error(`InvokeEndpoint${variant ? ` of variant ${variant}` : ''} failed on validation image ${name}: ${(err as Error).message}`);
       }
       latencies[index].push(performance.now() - started);
       const predicted = await maskIndices(png, truth.width, truth.height).catch((err: Error) => {
         throw new Error(`the answer${variant ? ` of variant ${variant}` : ''} for validation image ${name} is not a mask PNG: ${err.message}`);
       });
-      matrices[index].add(truth.data, predicted.data);
-      perImage[index].set(name, imageMiou(truth.data, predicted.data, numClasses));
-      predictions[index].set(name, png);
+      answers.push({ predicted: predicted.data, png });
     }
-    options.onProgress?.(++done, images.length);
+    if (answers.length === variants.length) {
+      for (const [index, { predicted, png }] of answers.entries()) {
+        // Every variant answered: answers are in variant order.
+        matrices[index].add(truth.data, predicted);
+        perImage[index].set(name, imageMiou(truth.data, predicted, numClasses));
+        predictions[index].set(name, png);
+      }
+      scored.add(name);
+    }
+    options.onProgress?.(++done, chosen.length);
   });
+  const images = chosen.map(({ name }) => name).filter((name) => scored.has(name));
+  const needed = Math.min(options.minImages ?? 1, chosen.length);
+  if (images.length < needed) {
+    const reasons = [...skipped.refused.map((r) => `${r.name} refused${r.variant ? ` by variant ${r.variant}` : ''}: ${r.reason}`), ...skipped.unreadable.map((u) => `${u.name} unreadable: ${u.reason}`)];
+    throw new Error(`only ${images.length} of the ${chosen.length} chosen validation images were answered by every variant, fewer than the ${needed} needed (${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''})`);
+  }
   return {
     images,
+    chosen: chosen.length,
+    skipped,
     numClasses,
     predictions,
     variants: variants.map(({ variant, role }, index) => ({
       variant, role, ...matrices[index].metrics(),
-      latencyMs: { p50: percentile(latencies[index], 50), p95: percentile(latencies[index], 95), max: Math.max(...latencies[index]) },
+      latencyMs: { p50: percentile(latencies[index], 50), p95: percentile(latencies[index], 95), max: latencies[index].length ? Math.max(...latencies[index]) : 0 },
       perImage: images.map((name) => ({ name, miou: perImage[index].get(name)! })),
+      refused: skipped.refused.filter((r) => r.variant === variant).length,
     })),
   };
 }

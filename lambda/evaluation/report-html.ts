@@ -212,6 +212,7 @@ img { image-rendering: pixelated; border: 1px solid #ddd; }
 <body>
 <h1>${escapeHtml(input.title)}</h1>
 <p>Endpoint ${escapeHtml(input.endpoint)}; ${result.images.length} validation image${result.images.length === 1 ? '' : 's'}, every variant on the same ones; pixels labelled 255 ignored. Generated ${escapeHtml(input.generatedAt)}.</p>
+${skippedImagesHtml(result)}
 ${verdictBlock}
 <h2>Scores</h2>
 ${scoresTable(input)}
@@ -229,6 +230,16 @@ ${scoresTable(input)}
 `;
 }
 
+/** What was left out of the scores and why: refused and unreadable images by name, masks with no labelled pixel counted. */
+export function skippedImagesHtml(result: EvaluationResult): string {
+  const { refused, unreadable, unlabelled } = result.skipped;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const refusedBy = result.variants.filter((v) => v.refused > 0).map((v) => `${v.refused} by ${v.role}${v.variant ? ` ${escapeHtml(v.variant)}` : ''}`);
+  const named = [...refused.map((r) => `${r.name} (${r.variant ?? 'endpoint'}: ${r.reason})`), ...unreadable.map((u) => `${u.name} (${u.reason})`)];
+  return `<p id="skipped">${plural(result.chosen, 'image')} chosen: ${refused.length === 0 ? 'none refused' : `refused ${refusedBy.join(', ')}`}; ${unreadable.length} unreadable; `
+    + `${plural(unlabelled.length, 'mask')} with no labelled pixel passed over.${named.length ? ` Left out: ${escapeHtml(named.slice(0, 20).join('; '))}${named.length > 20 ? `; and ${named.length - 20} more` : ''}.` : ''}</p>`;
+}
+
 /** `metrics.json`: the scores behind the report, per variant. */
 export function metricsDocument(input: Pick<EvaluationReportInput, 'endpoint' | 'classes' | 'result' | 'verdict' | 'generatedAt'>): unknown {
   return {
@@ -236,11 +247,13 @@ export function metricsDocument(input: Pick<EvaluationReportInput, 'endpoint' | 
     generatedAt: input.generatedAt,
     classes: input.classes,
     images: input.result.images,
+    chosen: input.result.chosen,
+    skipped: { ...input.result.skipped, unlabelled: input.result.skipped.unlabelled.length },
     ignoredLabel: IGNORE_LABEL,
     verdict: input.verdict,
     variants: input.result.variants.map((v) => ({
       variant: v.variant ?? null, role: v.role, miou: v.miou, pixelAccuracy: v.pixelAccuracy, classIou: v.classIou, pixels: v.pixels,
-      confusion: v.confusion, latencyMs: v.latencyMs, perImage: v.perImage,
+      confusion: v.confusion, latencyMs: v.latencyMs, perImage: v.perImage, refused: v.refused,
     })),
   };
 }

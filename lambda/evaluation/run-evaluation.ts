@@ -1,6 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ObjectStore } from '../convert/object-store';
+import { ListingStore } from '../workflow/versioned-json';
+import { readDatasetIndex } from '../workflow/dataset-index';
 import { runLayout, s3ConsoleUrl, s3Uri } from '../workflow/layout';
 import { EvaluationResult, VariantToEvaluate, evaluateVariants, sageMakerInvoker, validationChannel } from './evaluate';
 import { evaluationReportHtml, metricsDocument } from './report-html';
@@ -11,6 +13,10 @@ export interface RunEvaluationSettings {
   readonly artifactsBucket: string;
   readonly endpointName: string;
   readonly maxImages: number;
+  /** Largest share of the evaluation's images one batch may supply (`evaluation.maxBatchShare`). */
+  readonly maxBatchShare: number;
+  /** Fewest images every variant must answer (`evaluation.minImages`). */
+  readonly minImages: number;
   readonly tolerance: number;
   readonly minValidationMiou: number;
 }
@@ -44,11 +50,13 @@ export interface RunEvaluationResult extends Verdict {
 }
 
 export interface RunEvaluationDependencies {
-  readonly store: ObjectStore;
+  readonly store: ObjectStore & ListingStore;
   readonly runtime: SageMakerRuntimeClient;
   /** Undefined where there is no CloudWatch (the local run): the report says there are no training curves. */
   readonly cloudwatch?: CloudWatchClient;
   readonly region: string;
+  /** The stack's holdout key (Secrets Manager), the order in which validation images are chosen. */
+  readonly holdoutKey: () => Promise<string>;
   readonly log?: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -63,14 +71,23 @@ export async function evaluateRun(deps: RunEvaluationDependencies, settings: Run
   const variants: VariantToEvaluate[] = event.champion
     ? [{ variant: event.champion, role: 'champion' }, { variant: event.challenger, role: 'challenger' }]
     : [{ variant: event.challenger, role: 'model' }];
+  // An item's batch, from the dataset's index (the lineage), for the batches' cap.
+  const batches = new Map([...(await readDatasetIndex(deps.store, settings.artifactsBucket)).values()].map((item) => [item.name, item.batch]));
+  const batchOf = (name: string) => batches.get(name);
   const result: EvaluationResult = await evaluateVariants({
-    source, variants, numClasses: event.classes.length, maxImages: settings.maxImages, invoke: sageMakerInvoker(deps.runtime, settings.endpointName),
+    source, variants, numClasses: event.classes.length, maxImages: settings.maxImages, minImages: settings.minImages,
+    holdout: { key: await deps.holdoutKey(), maxBatchShare: settings.maxBatchShare, batchOf },
+    invoke: sageMakerInvoker(deps.runtime, settings.endpointName),
   });
   const summary = (index: number): VariantSummary => ({ variant: result.variants[index].variant!, miou: result.variants[index].miou, pixelAccuracy: result.variants[index].pixelAccuracy });
   const challenger = summary(result.variants.length - 1);
   const champion = event.champion ? summary(0) : undefined;
-  const verdict = promotionVerdict(challenger, champion, { tolerance: settings.tolerance, minimumMiou: settings.minValidationMiou }, result.images.length);
-  deps.log?.('evaluated', { runId: event.runId, images: result.images.length, champion, challenger, ...verdict });
+  const refused = event.champion ? { challenger: result.variants[1].refused, champion: result.variants[0].refused } : undefined;
+  const verdict = promotionVerdict(challenger, champion, { tolerance: settings.tolerance, minimumMiou: settings.minValidationMiou }, result.images.length, refused);
+  deps.log?.('evaluated', {
+    runId: event.runId, images: result.images.length, chosen: result.chosen, refused: result.skipped.refused.length, unreadable: result.skipped.unreadable.length,
+    unlabelled: result.skipped.unlabelled.length, champion, challenger, ...verdict,
+  });
 
   let curves: readonly TrainingCurvePoint[] = [];
   if (deps.cloudwatch) {

@@ -42,6 +42,7 @@ export const RUN_PATHS = {
   conversion: `${RUNS_PREFIX}*/conversion/`,
   staging: `${RUNS_PREFIX}*/staging/`,
   channels: `${RUNS_PREFIX}*/channels/`,
+  evaluation: `${RUNS_PREFIX}*/evaluation/`,
 } as const;
 
 /** The keys of one run under the artifacts bucket. */

@@ -1,7 +1,8 @@
-import { Arn, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Arn, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { pickCostSettings } from '../../lambda/cost/estimate';
 import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
@@ -10,7 +11,7 @@ import { endpointName } from '../../lambda/workflow/names';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
-import { DataKeyAccess } from '../data-key';
+import { DataKeyAccess, grantDataKey } from '../data-key';
 import { HandlerFunction, sharpLayer } from '../handler-function';
 
 export interface WorkflowFunctionsProps {
@@ -44,6 +45,8 @@ export class WorkflowFunctions {
   public readonly assembleChannels: HandlerFunction;
   public readonly evaluateVariants: HandlerFunction;
   public readonly deployLock: HandlerFunction;
+  /** The evaluation's holdout key (Secrets Manager). */
+  public readonly holdoutKey: secretsmanager.Secret;
   public readonly finishRun: HandlerFunction;
 
   constructor(scope: Construct, props: WorkflowFunctionsProps) {
@@ -83,8 +86,22 @@ export class WorkflowFunctions {
     }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
     // Up to 2 × evaluation.maxImages requests, 4 images in flight: at the built-in algorithm's ~1 s per
     // CPU request, 100 images take under 2 minutes; 15 minutes leaves room for slow GPU-less models.
+    // The key that orders the evaluation's images: made at deploy, read only by the evaluation, so no
+    // uploader can choose names that take the holdout's places.
+    this.holdoutKey = new secretsmanager.Secret(scope, 'HoldoutKey', {
+      description: 'segpipe: the key that orders the validation images champion and challenger are compared on',
+      encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    // Rotating the key would reshuffle the holdout: runs would stop being compared on the images
+    // earlier runs were, for no gain (the key never leaves the evaluation function).
+    Validations.of(this.holdoutKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Rotation would reshuffle the evaluation holdout, so successive models would no longer be compared on mostly the same images; the key is read only by the evaluation function.',
+    });
     this.evaluateVariants = handler('EvaluateVariants', 'evaluate-variants', 'segpipe: scores the champion and challenger variants on the run\'s validation images', {
-      ...artifacts, endpointName: endpointName(props.resourcePrefix), maxImages: config.evaluation.maxImages, tolerance: config.evaluation.tolerance, minValidationMiou: config.minValidationMiou,
+      ...artifacts, endpointName: endpointName(props.resourcePrefix), maxImages: config.evaluation.maxImages, maxBatchShare: config.evaluation.maxBatchShare,
+      minImages: config.evaluation.minImages, tolerance: config.evaluation.tolerance, minValidationMiou: config.minValidationMiou, holdoutKeySecret: this.holdoutKey.secretArn,
     }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
     this.deployLock = handler('DeployLock', 'deploy-lock', 'segpipe: one deploy at a time: takes the endpoint\'s lock for a run, or says who holds it', {
       ...artifacts, holdSeconds: props.deployLockSeconds,
@@ -121,11 +138,20 @@ export class WorkflowFunctions {
     allow(prepareRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
     allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, RUN_PATHS.channels), objects(artifactsBucket, DATASETS_PREFIX)]);
     allow(assembleChannels.role, ['s3:DeleteObject'], [objects(artifactsBucket, RUN_PATHS.staging)]);
-    // The run's channel manifests (runs/) list the dataset's images and masks (datasets/); the report goes to runs/.
-    allow(evaluateVariants.role, ['s3:GetObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, DATASETS_PREFIX)]);
-    allow(evaluateVariants.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX)]);
-    // A missing key answers 403 instead of 404 without ListBucket.
-    allow(evaluateVariants.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${RUNS_PREFIX}*`, `${DATASETS_PREFIX}*`] } });
+    // The evaluation reads the run's channel manifests, the dataset's validation items they list and
+    // the dataset's index (each item's batch); it writes only the run's evaluation/.
+    const dataset = datasetLayout();
+    allow(evaluateVariants.role, ['s3:GetObject'], [
+      objects(artifactsBucket, RUN_PATHS.channels),
+      objects(artifactsBucket, dataset.channelPrefix('validation')), objects(artifactsBucket, dataset.channelPrefix('validation_annotation')),
+      objects(artifactsBucket, dataset.index), artifactsBucket.arnForObjects(dataset.legacyItems),
+    ]);
+    allow(evaluateVariants.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.evaluation)]);
+    // Listing the index's shards; and a missing key (an index of earlier versions, items.json) answers
+    // 403 instead of 404 without ListBucket, which an s3:prefix condition would refuse on a GetObject.
+    allow(evaluateVariants.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
+    allow(evaluateVariants.role, ['secretsmanager:GetSecretValue'], [this.holdoutKey.secretArn]);
+    if (props.encryptionKey) grantDataKey(props.encryptionKey, evaluateVariants.role, 'decrypt', ['secretsmanager']);
     allow(evaluateVariants.role, ['sagemaker:InvokeEndpoint'], [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))]);
     // CloudWatch metric reads take no resource; the training curves are read from the jobs' namespace only.
     allow(evaluateVariants.role, ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'], ['*']);

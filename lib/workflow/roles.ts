@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DATASETS_PREFIX, IMAGES_PREFIX, MODELS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
-import { STACK_TAG_KEY } from '../../lambda/workflow/names';
+import { RUN_TAG_KEY, STACK_TAG_KEY } from '../../lambda/workflow/names';
 import { grantDataKey } from '../data-key';
 
 export interface SageMakerRolesProps {
@@ -112,7 +112,10 @@ export function grantSageMakerCalls(role: iam.IRole, props: SageMakerCallsGrantP
   const prefix = props.resourcePrefix;
   const arn = (resource: string, name: string) => Arn.format({ service: 'sagemaker', resource, resourceName: name }, stack);
   const tagged = (kind: 'RequestTag' | 'ResourceTag') => ({ StringEquals: { [`aws:${kind}/${STACK_TAG_KEY}`]: stack.stackName } });
-  const [creating, owned] = [tagged('RequestTag'), tagged('ResourceTag')];
+  // Creates and AddTags set only the stack's tag keys (`runTags`): AddTags with the stack's tag could
+  // otherwise also add or overwrite any other tag of a resource (aws:TagKeys).
+  const creating = { ...tagged('RequestTag'), 'ForAllValues:StringEquals': { 'aws:TagKeys': [STACK_TAG_KEY, RUN_TAG_KEY] } };
+  const owned = tagged('ResourceTag');
   const trainingJobs = arn('training-job', `${prefix}-*`);
   const labelingJobs = arn('labeling-job', `${prefix}-*`);
   const models = arn('model', `${prefix}-*`);

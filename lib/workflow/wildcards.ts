@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { parseReadLocation } from '../../lambda/convert/source-allow-list';
-import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
+import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
 import { HandlerFunction } from '../handler-function';
 import { SYNC_EVENT_RULES } from './roles';
 import { acknowledgeWildcards, nagArnOf } from '../nag';
@@ -25,6 +25,7 @@ export interface WorkflowWildcardsProps {
  */
 export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWildcardsProps): void {
   const inbox = nagArnOf(props.inboxBucket);
+  const dataset = datasetLayout();
   const artifacts = nagArnOf(props.artifactsBucket);
   const prefix = props.resourcePrefix;
   const sagemaker = (resource: string) => `arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:${resource}/${prefix}-*`;
@@ -42,6 +43,10 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     [`Resource::${artifacts}/${RUN_PATHS.conversion}*`]: 'Each chunk of a run\'s conversion writes its report under runs/<run-id>/conversion/, which the channel assembly reads.',
     [`Resource::${artifacts}/${RUN_PATHS.staging}*`]: 'A run\'s conversion chunks write what they convert under runs/<run-id>/staging/; the channel assembly checks it there, commits it to the dataset and removes it.',
     [`Resource::${artifacts}/${RUN_PATHS.channels}*`]: 'The channel assembly writes a run\'s channels under runs/<run-id>/channels/; run ids are made per execution.',
+    [`Resource::${artifacts}/${RUN_PATHS.evaluation}*`]: 'The evaluation writes a run\'s metrics and report under runs/<run-id>/evaluation/, and nothing else; run ids are made per execution.',
+    [`Resource::${artifacts}/${dataset.channelPrefix('validation')}*`]: 'The evaluation reads the dataset\'s validation images, one key per item, and no other part of the dataset\'s items.',
+    [`Resource::${artifacts}/${dataset.channelPrefix('validation_annotation')}*`]: 'The evaluation reads the dataset\'s validation masks, one key per item, and no other part of the dataset\'s items.',
+    [`Resource::${artifacts}/${dataset.index}*`]: 'The evaluation reads the dataset\'s index (one shard per run) for each item\'s batch.',
     ...Object.fromEntries(props.readBuckets.map((location) => {
       const { bucket, prefix } = parseReadLocation(location);
       return [

@@ -128,6 +128,15 @@ describe('resolveConfig validation', () => {
     expect(config.training.epochs).toBe(30);
   });
 
+  test('the evaluation\'s batch share and minimum: defaults, ranges, and a minimum no larger than the images', () => {
+    expect(resolveConfig({}).evaluation).toMatchObject({ maxImages: 100, maxBatchShare: 0.25, minImages: 5 });
+    expect(problemsOf({ evaluation: { maxBatchShare: 0, minImages: 0 } })).toEqual([
+      'evaluation.maxBatchShare: received 0; allowed: a number above 0, at most 1',
+      'evaluation.minImages: received 0; allowed: an integer from 1 to 1000',
+    ]);
+    expect(problemsOf({ evaluation: { maxImages: 10, minImages: 20 } })).toEqual(['evaluation.minImages: received 20; allowed: an integer from 1 to evaluation.maxImages (10)']);
+  });
+
   test('the error message lists each problem on its own line', () => {
     expect(() => resolveConfig({ budgetUsd: -1, minValidationMiou: 2 })).toThrow(/2 problems\):\n {2}- minValidationMiou.*\n {2}- budgetUsd/);
   });

@@ -179,8 +179,9 @@ describe('the run workflow, executed locally from the synthesized definition', (
       expect(calls['Delete trial config']).toEqual([{ EndpointConfigName: trialOf(calls).EndpointConfigName }]);
       const rep = await report('flaky-1');
       expect(rep.status).toBe('failed');
-      expect(rep.reason).toMatch(new RegExp(`^Error: InvokeEndpoint of variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8} failed on validation image \\S+: variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8} failed on request 3$`));
-      expect((calls['Notify failure'][0] as any).Message).toContain('InvokeEndpoint of variant');
+      // Refused images are left out and counted; too few left fails the evaluation, naming them.
+      expect(rep.reason).toMatch(new RegExp(`^Error: only 2 of the 5 chosen validation images were answered by every variant, fewer than the 5 needed \\(\\S+ refused by variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8}: variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8} failed on request 3;`));
+      expect((calls['Notify failure'][0] as any).Message).toContain('refused by variant');
     });
   });
 
@@ -279,6 +280,34 @@ describe('the run workflow, executed locally from the synthesized definition', (
     for (const state of ['Create model', 'Create endpoint config', 'Create endpoint', 'Add challenger']) expect(calls[state]).toBeUndefined();
     expect(await report('blurry-1')).toMatchObject({ status: 'not-deployed', metrics: { 'validation:mIOU': 0.31 } });
     expect((calls.Notify[0] as any).Subject).toBe('segpipe: blurry trained, not deployed (mIOU below minimum)');
+  });
+
+  test('at the gate exactly: a validation:mIOU equal to the minimum passes ("below" is strict)', async () => {
+    const images = await uploadBatch('borderline', 8, 950);
+    const { tasks, calls } = fakes(harness, truth, { miou: 0.5 });
+    harness.runtime.answer = () => 'truth';
+    const outcome = await harness.run({ input: { batch: 'borderline', images }, executionName: 'borderline-1', fakes: tasks });
+    expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    expect(outcome.path).not.toContain('Report not deployed');
+    expect(calls['Create model']).toHaveLength(1);
+    expect(await report('borderline-1')).toMatchObject({ status: 'deployed', metrics: { 'validation:mIOU': 0.5, minimumMiou: 0.5 } });
+  });
+
+  test('a first model that scores below the minimum on the endpoint: its new endpoint is deleted, not left serving', async () => {
+    const images = await uploadBatch('murky', 8, 975);
+    const { tasks, calls, endpoint } = fakes(harness, truth);
+    // Passes the training gate (0.71), but predicts nothing but background on the endpoint.
+    harness.runtime.answer = () => 'background';
+    const outcome = await harness.run({ input: { batch: 'murky', images }, executionName: 'murky-1', fakes: tasks });
+    const at = (state: string) => outcome.path.indexOf(state);
+    expect(at('Create endpoint')).toBeGreaterThan(-1);
+    expect(at('Evaluate model')).toBeLessThan(at('Model good enough?'));
+    expect(at('Model good enough?')).toBeLessThan(at('Delete new endpoint'));
+    expect(calls['Delete new endpoint']).toEqual([{ EndpointName: ENDPOINT }]);
+    expect(endpoint.config).toBeUndefined();
+    const rep = await report('murky-1');
+    expect(rep.status).not.toBe('deployed');
+    expect(rep.evaluation).toMatchObject({ promote: false, reason: expect.stringContaining('below the minimum mIoU 0.5') });
   });
 
   test('endpoint Failed: the run ends failed with the endpoint\'s reason', async () => {

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../../lambda/convert/mask';
-import { classFractions, classNamesFor, decodeClassMask, overlayPng, prepareRequestImage } from '../../../bin/predict/predict';
+import { classFractions, classNamesFor, decodeClassMask, overlayPng } from '../../../bin/predict/predict';
+import { prepareRequestImage } from '../../../lambda/common/endpoint-payload';
 import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';
 
 describe('predict', () => {

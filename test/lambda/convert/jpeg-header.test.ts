@@ -25,8 +25,8 @@ describe('JPEG header: what real files hold between markers', () => {
   const body = () => jpeg.subarray(2);
 
   test('fill bytes before a marker and standalone markers (TEM, RST) are stepped over', async () => {
-    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0xff, 0xff]), body()]))).toEqual({ width: 33, height: 21, components: 3, orientation: 1 });
-    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0x01, 0xff, 0xd0, 0xff, 0xd7]), body()]))).toEqual({ width: 33, height: 21, components: 3, orientation: 1 });
+    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0xff, 0xff]), body()]))).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
+    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0x01, 0xff, 0xd0, 0xff, 0xd7]), body()]))).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
   });
 
   test.each([
@@ -115,14 +115,14 @@ describe('JPEG header: reading past the first bytes', () => {
     const data = Buffer.concat([SOI, frame, Buffer.from([0xff, 0xda, 0x00, 0x02])]);
     const { reads, read } = strictRange(data);
     // The first bytes stop two short: the scan marker's length is the file's last two bytes.
-    expect(await readJpegHeader(data.subarray(0, data.length - 2), data.length, read)).toEqual({ width: 33, height: 21, components: 3, orientation: 1 });
+    expect(await readJpegHeader(data.subarray(0, data.length - 2), data.length, read)).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
     expect(reads).toEqual([[data.length - 2, data.length - 1]]);
   });
 
   test('segments past the first read are fetched 64 KiB at a time, not segment by segment', async () => {
     const data = Buffer.concat([SOI, ...Array.from({ length: 25 }, () => app(4000)), frame, Buffer.from([0xff, 0xda, 0x00, 0x02]), Buffer.alloc(200_000)]);
     const { reads, read } = strictRange(data);
-    expect(await readJpegHeader(data.subarray(0, 64 * 1024), data.length, read)).toEqual({ width: 33, height: 21, components: 3, orientation: 1 });
+    expect(await readJpegHeader(data.subarray(0, 64 * 1024), data.length, read)).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
     expect(reads).toEqual([[64 * 1024, 128 * 1024 - 1]]);
   });
 

@@ -8,7 +8,7 @@ const rangeOf = (data: Buffer) => async (start: number, end: number) => data.sub
 describe('JPEG header', () => {
   test('reads size, components and EXIF orientation without decoding', async () => {
     const jpeg = await sharp({ create: { width: 33, height: 21, channels: 3, background: '#884422' } }).jpeg().withMetadata({ orientation: 8 }).toBuffer();
-    expect(await readJpegHeader(jpeg.subarray(0, 1024), jpeg.length, rangeOf(jpeg))).toEqual({ width: 33, height: 21, components: 3, orientation: 8 });
+    expect(await readJpegHeader(jpeg.subarray(0, 1024), jpeg.length, rangeOf(jpeg))).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 8 });
     expect(await endsWithEndOfImage(jpeg.length, rangeOf(jpeg))).toBe(true);
     expect(await endsWithEndOfImage(jpeg.length - 10, rangeOf(jpeg.subarray(0, jpeg.length - 10)))).toBe(false);
   });
@@ -25,7 +25,7 @@ describe('JPEG header', () => {
       reads.push([s, e]);
       return big.subarray(s, e + 1);
     });
-    expect(header).toEqual({ width: 8, height: 8, components: 3, orientation: 1 });
+    expect(header).toEqual({ width: 8, height: 8, components: 3, precision: 8, orientation: 1 });
     expect(reads.length).toBeGreaterThan(0);
   });
 

@@ -1,6 +1,9 @@
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
+import { INVOKE_BODY_LIMIT } from '../../../lambda/common/endpoint-payload';
 import { encodeClassIndexPng } from '../../../lambda/convert/mask';
 import { EvaluationImages, evaluateVariants, sageMakerInvoker } from '../../../lambda/evaluation/evaluate';
 import { galleryImages } from '../../../lambda/evaluation/report-html';
@@ -20,7 +23,7 @@ afterAll(() => {
 /** Four 2×1 images whose true masks are [0, 1]. */
 const SOURCE: EvaluationImages = {
   names: async () => ['a', 'b', 'c', 'd'],
-  image: async (name) => Buffer.from(`jpeg of ${name}`),
+  image: async () => sharp({ create: { width: 2, height: 1, channels: 3, background: '#204080' } }).jpeg().toBuffer(),
   mask: async () => encodeClassIndexPng(Buffer.from([0, 1]), 2, 1),
 };
 
@@ -48,12 +51,54 @@ describe('InvokeEndpoint per variant', () => {
     expect(runtime.commandCalls(InvokeEndpointCommand)[0].args[0].input).not.toHaveProperty('TargetVariant');
   });
 
-  test('a failed request fails the evaluation, naming the variant and the image', async () => {
+  test('a variant that refuses every image fails the evaluation, naming the variant and the image', async () => {
     runtime.on(InvokeEndpointCommand).rejects(Object.assign(new Error('Received server error (500) from primary'), { name: 'ModelError' }));
     await expect(evaluateVariants({
       source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), 'e'), numClasses: 2, maxImages: 1, concurrency: 1,
       variants: [{ variant: 'v2', role: 'challenger' }],
-    })).rejects.toThrow(/^InvokeEndpoint of variant v2 failed on validation image [abcd]: Received server error \(500\) from primary$/);
+    })).rejects.toThrow(/^only 0 of the 1 chosen validation images were answered by every variant, fewer than the 1 needed \([abcd] refused by variant v2: Received server error \(500\) from primary\)$/);
+  });
+
+  test('a request the endpoint fails for another reason fails the evaluation, naming the variant and the image', async () => {
+    runtime.on(InvokeEndpointCommand).rejects(Object.assign(new Error('Endpoint e of account 1 not found.'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }));
+    await expect(evaluateVariants({
+      source: SOURCE, invoke: sageMakerInvoker(new SageMakerRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), 'e'), numClasses: 2, maxImages: 1, concurrency: 1,
+      variants: [{ variant: 'v2', role: 'challenger' }],
+    })).rejects.toThrow(/^InvokeEndpoint of variant v2 failed on validation image [abcd]: Endpoint e of account 1 not found\.$/);
+  });
+
+  test('a 9 MB validation image is sent scaled within InvokeEndpoint\'s 6 MiB; a 12-bit one is left out and counted', async () => {
+    const [width, height] = [2000, 1600];
+    const big = await sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+    expect(big.length).toBeGreaterThan(INVOKE_BODY_LIMIT);
+    const small = await sharp({ create: { width: 40, height: 32, channels: 3, background: '#204080' } }).jpeg().toBuffer();
+    const twelveBit = Buffer.from(small);
+    for (let at = 2; at < twelveBit.length; at += 2 + twelveBit.readUInt16BE(at + 2)) {
+      if (twelveBit[at + 1] === 0xc0) {
+        twelveBit[at + 4] = 12;
+        break;
+      }
+    }
+    const sizes: Record<string, [number, number]> = { big: [width, height], small: [40, 32], deep: [40, 32] };
+    const source: EvaluationImages = {
+      names: async () => ['big', 'small', 'deep'],
+      image: async (name) => ({ big, small, deep: twelveBit })[name]!,
+      mask: async (name) => encodeClassIndexPng(Buffer.alloc(sizes[name][0] * sizes[name][1], 1), ...sizes[name]),
+    };
+    const sent: number[] = [];
+    // As SageMaker: a body over the limit is refused; the model answers a mask at the size it was sent.
+    const invoke = async (body: Buffer) => {
+      sent.push(body.length);
+      if (body.length > INVOKE_BODY_LIMIT) throw Object.assign(new Error('HTTP content length exceeded'), { $metadata: { httpStatusCode: 413 } });
+      const { width: w, height: h } = await sharp(body).metadata();
+      return encodeClassIndexPng(Buffer.alloc(w! * h!, 1), w!, h!);
+    };
+    const result = await evaluateVariants({ source, invoke, numClasses: 2, maxImages: 3, variants: [{ variant: 'v', role: 'model' }] });
+    expect(result.images.sort()).toEqual(['big', 'small']);
+    expect(Math.max(...sent)).toBeLessThanOrEqual(INVOKE_BODY_LIMIT);
+    expect(result.variants[0].miou).toBe(1);
+    expect(result.skipped.unreadable).toEqual([{ name: 'deep', reason: expect.stringContaining('precision 12') }]);
+    expect(result.skipped.refused).toEqual([]);
   });
 
   test('an answer that is no PNG says so', async () => {

@@ -1,5 +1,4 @@
 import { ConfusionMatrix, imageMiou, percentile } from '../../../lambda/evaluation/metrics';
-import { selectEvaluationImages } from '../../../lambda/evaluation/select-images';
 import { promotionVerdict } from '../../../lambda/evaluation/verdict';
 
 describe('segmentation metrics', () => {
@@ -46,18 +45,6 @@ describe('segmentation metrics', () => {
   });
 });
 
-describe('the evaluation images', () => {
-  test('are the same for the same split, at most the limit, and mostly kept as the split grows', () => {
-    const names = Array.from({ length: 300 }, (_, i) => `photo-${i}`);
-    const chosen = selectEvaluationImages(names, 100);
-    expect(chosen).toHaveLength(100);
-    expect(selectEvaluationImages([...names].reverse(), 100)).toEqual(chosen);
-    const grown = selectEvaluationImages([...names, ...Array.from({ length: 30 }, (_, i) => `more-${i}`)], 100);
-    expect(grown.filter((n) => chosen.includes(n)).length).toBeGreaterThan(80);
-    expect(selectEvaluationImages(['a', 'b'], 100).sort()).toEqual(['a', 'b']);
-  });
-});
-
 describe('the promotion verdict', () => {
   const rule = { tolerance: 0.01, minimumMiou: 0.5 };
   test('promotes a challenger not worse than the champion by more than the tolerance', () => {
@@ -74,5 +61,16 @@ describe('the promotion verdict', () => {
     expect(promotionVerdict({ variant: 'new', miou: 0.4 }, undefined, rule, 1)).toEqual({ promote: false, reason: 'mIoU 0.400 on 1 validation image: the challenger is below the minimum mIoU 0.5' });
     expect(promotionVerdict({ variant: 'new', miou: 0.45 }, { variant: 'old', miou: 0.3 }, rule, 9).promote).toBe(false);
     expect(promotionVerdict({ variant: 'new', miou: 0.6 }, undefined, rule, 9)).toMatchObject({ promote: true, reason: expect.stringContaining('the first model') });
+  });
+  test('a score exactly at the minimum passes it ("below the minimum" is strict)', () => {
+    expect(promotionVerdict({ variant: 'new', miou: 0.5 }, undefined, rule, 9)).toMatchObject({ promote: true, reason: expect.stringContaining('at least the minimum mIoU 0.5') });
+    expect(promotionVerdict({ variant: 'new', miou: 0.5 }, { variant: 'old', miou: 0.5 }, rule, 9).promote).toBe(true);
+    expect(promotionVerdict({ variant: 'new', miou: 0.5 - 1e-9 }, undefined, rule, 9).promote).toBe(false);
+  });
+  test('keeps the champion when the challenger refused more images than it did, whatever its score', () => {
+    expect(promotionVerdict({ variant: 'new', miou: 0.9 }, { variant: 'old', miou: 0.8 }, rule, 90, { challenger: 10, champion: 0 })).toEqual({
+      promote: false, reason: 'challenger new mIoU 0.900, champion old mIoU 0.800 on the same 90 validation images: the challenger refused 10 images, the champion 0',
+    });
+    expect(promotionVerdict({ variant: 'new', miou: 0.9 }, { variant: 'old', miou: 0.8 }, rule, 90, { challenger: 2, champion: 2 }).promote).toBe(true);
   });
 });

@@ -60,3 +60,36 @@ describe('workflow Lambdas', () => {
     expect(JSON.stringify(listed)).not.toContain('Inbox');
   });
 });
+
+describe('the evaluation function and its holdout key', () => {
+  /** The keys an S3 grant names in the artifacts bucket (`Fn::Join` of the bucket's ARN and `/<key>`). */
+  const objectsOf = (statement: { Resource: unknown }) => [statement.Resource].flat().map((r) => {
+    const join = (r as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    return join && JSON.stringify(join[1][0]).includes('Artifacts') ? String(join[1][1]).replace(/^\//, '') : JSON.stringify(r);
+  }).sort();
+  const statements = statementsOf(template, 'WorkflowEvaluateVariantsRole');
+  const withAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+
+  test('reads the run\'s channels, the dataset\'s validation items and its index; writes only runs/*/evaluation/', () => {
+    expect(withAction('s3:GetObject').flatMap(objectsOf)).toEqual([
+      'datasets/main/index/*', 'datasets/main/items.json', 'datasets/main/validation/*', 'datasets/main/validation_annotation/*', 'runs/*/channels/*',
+    ]);
+    expect(withAction('s3:PutObject').flatMap(objectsOf)).toEqual(['runs/*/evaluation/*']);
+    expect(statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:'))).flatMap((s) => [s.Action].flat()).sort())
+      .toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
+
+  test('the key is a generated secret under the stack\'s key, read by the evaluation alone, GetSecretValue only', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    const [[id, secret]] = Object.entries(secrets);
+    expect(secret.Properties.GenerateSecretString).toEqual({ PasswordLength: 64, ExcludePunctuation: true });
+    expect(JSON.stringify(secret.Properties.KmsKeyId)).toContain('DataKey');
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"Ref":"${id}"`));
+    expect(readers.map(([, policy]) => JSON.stringify(policy.Properties.Roles))).toEqual([expect.stringContaining('WorkflowEvaluateVariantsRole')]);
+    const secretStatements = statements.filter((s) => JSON.stringify(s.Resource).includes(id));
+    expect(secretStatements.map((s) => [s.Action, s.Resource])).toEqual([['secretsmanager:GetSecretValue', { Ref: id }]]);
+    const viaSecretsManager = statements.filter((s) => JSON.stringify(s.Condition ?? {}).includes('secretsmanager.'));
+    expect(viaSecretsManager.map((s) => s.Action)).toEqual(['kms:Decrypt']);
+  });
+});

@@ -37,7 +37,7 @@ describe('workflow IAM: the state machine and the SageMaker roles', () => {
     expect(names).toEqual(['StepFunctionsGetEventsForSageMaker*LabelingJob*', 'StepFunctionsGetEventsForSageMakerTrainingJobsRule']);
   });
 
-  test('creates carry the stack\'s tag; updates, stops and deletes need it on the resource', () => {
+  test('creates and AddTags carry the stack\'s tag and no other tag keys; updates, stops and deletes need it on the resource', () => {
     const statements = statementsOf(template, 'WorkflowStateMachineRole');
     const conditionOf = (action: string) => {
       const found = statements.filter((s) => [s.Action].flat().includes(action));
@@ -45,7 +45,9 @@ describe('workflow IAM: the state machine and the SageMaker roles', () => {
       return found[0].Condition;
     };
     for (const action of ['CreateTrainingJob', 'CreateLabelingJob', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'AddTags']) {
-      expect({ action, condition: conditionOf(`sagemaker:${action}`) }).toEqual({ action, condition: { StringEquals: { 'aws:RequestTag/segpipe:stack': 'Test' } } });
+      expect({ action, condition: conditionOf(`sagemaker:${action}`) }).toEqual({
+        action, condition: { StringEquals: { 'aws:RequestTag/segpipe:stack': 'Test' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['segpipe:stack', 'segpipe:run'] } },
+      });
     }
     for (const action of ['UpdateEndpoint', 'StopTrainingJob', 'StopLabelingJob', 'DeleteModel', 'DeleteEndpointConfig']) {
       expect({ action, condition: conditionOf(`sagemaker:${action}`) }).toEqual({ action, condition: { StringEquals: { 'aws:ResourceTag/segpipe:stack': 'Test' } } });

@@ -1,0 +1,51 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeLabelingJobCommand, ResourceNotFound, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
+
+const sagemaker = mockClient(SageMakerClient);
+const sns = mockClient(SNSClient);
+
+/**
+ * The run-end Lambda as deployed: its module loaded with its settings, S3 on the embedded server,
+ * SageMaker answering DescribeLabelingJob with the SDK's own error for a job that does not exist.
+ */
+describe('the run-end handler', () => {
+  let server: EmbeddedS3Server;
+  let store: S3ObjectStore;
+  let handler: typeof import('../../../lambda/handlers/run-ended').handler;
+
+  beforeAll(async () => {
+    server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'] });
+    store = new S3ObjectStore(server.client());
+    Object.assign(process.env, {
+      SEGPIPE_S3_ENDPOINT: server.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'WARN',
+      SEGPIPE_SETTINGS: JSON.stringify({ artifactsBucket: 'artifacts', resourcePrefix: 'segpipe', minValidationMiou: 0.5, labeling: true, topicArn: 'arn:aws:sns:us-east-1:123456789012:runs' }),
+    });
+    ({ handler } = await import('../../../lambda/handlers/run-ended'));
+  });
+  afterAll(async () => {
+    sagemaker.restore();
+    sns.restore();
+    store.client.destroy();
+    await server.close();
+  });
+
+  test('a run that ended before its labeling job existed gives its images back (SageMaker answers ResourceNotFound)', async () => {
+    await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'images/early/a.jpg', Body: 'x' }));
+    await takeBatchSnapshot({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', batch: 'early', generation: 0 });
+    // The SDK's own exception class, with the name SageMaker's DescribeLabelingJob throws (@throws ResourceNotFound).
+    sagemaker.on(DescribeLabelingJobCommand).rejects(new ResourceNotFound({ message: 'Could not find labeling job', $metadata: {} }));
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    const action = await handler({
+      detail: { name: 'early-g0', status: 'ABORTED', input: JSON.stringify({ batch: 'early', generation: 0 }), error: null, cause: null, startDate: Date.UTC(2026, 11, 1, 10), stopDate: Date.UTC(2026, 11, 1, 11) },
+    } as never);
+    expect(action).toBe('reported');
+    expect(sagemaker.commandCalls(DescribeLabelingJobCommand)).toHaveLength(1);
+    expect((await readBatchState(store, 'artifacts', 'early')).released).toEqual([0]);
+    expect(sns.commandCalls(PublishCommand)[0].args[0].input.Message).toContain('its images are given back');
+  });
+});
