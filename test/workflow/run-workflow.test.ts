@@ -243,6 +243,36 @@ describe('the run workflow, executed locally from the synthesized definition', (
     ]);
   });
 
+  test('import: a chunk killed after writing leaves the dataset exactly as it was; only the run\'s staging area holds its items', async () => {
+    const client = harness.server.client();
+    const classes = labelingClasses(['turtle', 'rock']);
+    const lines: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const scene = renderSyntheticScene(800 + i, 64, 48);
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `images/killed/${i}.jpg`, Body: await sceneToJpeg(scene) }));
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `labeled/killed/masks/${i}.png`, Body: groundTruthMaskPng(scene.classIndices, 64, 48, classes) }));
+      lines.push(JSON.stringify(groundTruthManifestLine({ source: `s3://${INBOX_BUCKET}/images/killed/${i}.jpg`, mask: `s3://${INBOX_BUCKET}/labeled/killed/masks/${i}.png`, attribute: 'job-ref', jobName: 'job', classes })));
+    }
+    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/killed/output.manifest', Body: lines.join('\n') }));
+    client.destroy();
+    const datasetNow = async () => (await harness.store.list(ARTIFACTS_BUCKET, 'datasets/')).map((o) => `${o.key} ${o.lastModified.toISOString()}`).sort();
+    const before = await datasetNow();
+    const classesNow = async () => (await harness.store.readStart(`s3://${ARTIFACTS_BUCKET}/datasets/main/classes.json`, 1 << 20))?.data.toString();
+    const classesBefore = await classesNow();
+    const { tasks } = fakes(harness, truth, { endpointExists: true });
+    // The chunk's Lambda converts its entries, then is killed (its time-out) before it can answer.
+    tasks['Convert chunk'] = async (input) => {
+      await harness.lambdaStates['Convert chunk'](input);
+      throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
+    };
+    const outcome = await harness.run({ input: { batch: 'killed', export: `s3://${INBOX_BUCKET}/labeled/killed/output.manifest` }, executionName: 'killed-import-1', fakes: tasks });
+    expect(outcome.status).toBe('FAILED');
+    expect((await report('killed-import-1')).reason).toContain('1 of 1 conversion chunks failed');
+    expect(await datasetNow()).toEqual(before);
+    expect(await classesNow()).toBe(classesBefore);
+    expect((await harness.store.list(ARTIFACTS_BUCKET, 'runs/killed-import-1/staging/')).length).toBe(8);
+  });
+
   test('import: a manifest outside the batch\'s own labeled/<batch>/ is not read at all', async () => {
     const { tasks } = fakes(harness, truth, { endpointExists: true });
     const outcome = await harness.run({ input: { batch: 'hostile', manifest: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/report.json` }, executionName: 'hostile-import-2', fakes: tasks });
