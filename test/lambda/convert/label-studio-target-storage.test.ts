@@ -40,7 +40,7 @@ async function readAll(input: string, expect?: LabelStudioExpectations): Promise
   return items;
 }
 const expect_ = expect;
-const pixelsOf = (item: ExportItem | ExportSkip) => ((item as ExportItem).mask as { shapes: { className: string; pixels?: Uint8Array }[] }).shapes.map((s) => [s.className, Array.from(s.pixels ?? [])]);
+const pixelsOf = (item: ExportItem | ExportSkip) => ((item as ExportItem).mask as { shapes: readonly { className: string; pixels?: Uint8Array }[] }).shapes.map((s) => [s.className, Array.from(s.pixels ?? [])]);
 
 describe('Label Studio target storage: an S3 prefix of annotation files and task files', () => {
   const prefix = 'labelstudio/annotations/turtles/';
