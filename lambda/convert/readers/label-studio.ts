@@ -179,7 +179,7 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
   }
   const { annotations, winner: annotation } = winningAnnotation(task);
   if (annotation === undefined) return { line, source: image, reason: annotations.length === 0 ? 'task has no annotations' : 'every annotation of the task was cancelled' };
-  const known = expect.labels ? new Set(expect.labels) : undefined;
+  const configuredLabels = expect.labels ? new Set(expect.labels) : undefined;
   const results = (Array.isArray(annotation.result) ? annotation.result : []).filter(isObject).filter((r) => isObject(r.value));
 
   const labelOfId = new Map<string, string>();
@@ -206,14 +206,14 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
       count(`${type} without a label`);
       continue;
     }
-    if (known && !known.has(className)) {
+    if (configuredLabels && !configuredLabels.has(className)) {
       count(`${type} labeled ${quoted(className, 100)}, not in the labeling configuration`);
       continue;
     }
     const width = Number(r.original_width);
     const height = Number(r.original_height);
-    const sized = width > 0 && height > 0 ? { width, height } : undefined;
-    if (sized) size ??= sized;
+    const known = width > 0 && height > 0 ? { width, height } : undefined;
+    if (known) size ??= known;
     if (kind === 'polygon') {
       const points = Array.isArray(value.points) ? value.points : [];
       const ring = points.flatMap((p) => (Array.isArray(p) && p.length >= 2 ? [Number(p[0]), Number(p[1])] : []));
@@ -224,18 +224,18 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
       shapes.push({ kind: 'polygon', className, rings: [ring], percent: true });
       continue;
     }
-    if (!Array.isArray(value.rle) || !sized) {
-      count(sized ? `${type} without rle` : `${type} without original_width and original_height`);
+    if (!Array.isArray(value.rle) || !known) {
+      count(known ? `${type} without rle` : `${type} without original_width and original_height`);
       continue;
     }
     const rgba = decodeBrushRle(Uint8Array.from(value.rle as number[]));
-    if (rgba.length !== sized.width * sized.height * 4) {
-      count(`${type} whose rle holds ${rgba.length / 4} pixels, not ${sized.width}×${sized.height}`);
+    if (rgba.length !== known.width * known.height * 4) {
+      count(`${type} whose rle holds ${rgba.length / 4} pixels, not ${known.width}×${known.height}`);
       continue;
     }
-    const pixels = new Uint8Array(sized.width * sized.height);
+    const pixels = new Uint8Array(known.width * known.height);
     for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4 + 3] >= BRUSH_OPAQUE_FROM ? 1 : 0;
-    shapes.push({ kind: 'bitmap', className, width: sized.width, height: sized.height, pixels });
+    shapes.push({ kind: 'bitmap', className, width: known.width, height: known.height, pixels });
   }
   return {
     line,
