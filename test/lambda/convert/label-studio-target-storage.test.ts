@@ -8,6 +8,7 @@ import { LabelStudioExpectations } from '../../../lambda/convert/readers/label-s
 import { AllowListedStore } from '../../../lambda/convert/source-allow-list';
 import { maskPrediction } from '../../../lambda/labelstudio/tasks';
 import { writeTree } from '../../helpers/files';
+import { zipFolder } from '../../helpers/format-fixtures';
 
 /**
  * Label Studio's S3 target storage as its code writes it: by default one file per annotation, named by
@@ -70,6 +71,13 @@ describe('Label Studio target storage: an S3 prefix of annotation files and task
     expect(pixelsOf(items[3])).toEqual([['turtle', [1, 0, 1, 0, 1, 0, 1, 0]]]);
     // The images are found where the run may read them.
     expect((await (items[0] as ExportItem).findImage()).locations).toContain('s3://inbox/images/turtles/a.jpg');
+  });
+
+  test('the same files zipped (as a person downloads them with aws s3 sync and zips them) are read in place', async () => {
+    const zip = join(root, 'annotations.zip');
+    zipFolder(join(root, 'inbox', prefix), zip);
+    const items = await readAll(zip);
+    expect(items.map((i) => ('reason' in i ? 'skip' : pixelsOf(i)[0][0]))).toEqual(['turtle', 'skip', 'rock', 'turtle']);
   });
 
   test('a single annotation file or task object given alone is a Label Studio export, not COCO', async () => {
