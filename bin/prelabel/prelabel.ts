@@ -84,7 +84,7 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
   let predicted = 0;
   const cvat = options.format === 'cvat' ? new CvatSegmentationZip(options.classes) : undefined;
   const cvatDone = cvat ? collectZip(cvat, options.out, outStore) : undefined;
-  const tasks: LabelStudioTask[] = [];
+  const list = toFile && !cvat ? await taskListWriter(options.out, outStore) : undefined;
   const usedNames = new Set<string>();
 
   // The endpoint is asked `concurrency` images at a time; outputs are written in image order.
@@ -114,8 +114,8 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
       const image = isS3Uri(location) ? location : `${options.imageUrlPrefix ?? ''}${relative}`;
       const prediction = result ? maskPrediction({ ...result, classes: options.classes, modelVersion }).prediction : undefined;
       const task = labelStudioTask(image, undefined, prediction);
-      if (toFile) {
-        tasks.push(task);
+      if (list) {
+        await list.add(task);
         continue;
       }
       // A source storage lists its prefix's direct children only: one flat name per image.
@@ -132,11 +132,37 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
     cvat.end();
     await cvatDone;
     written.push(options.out);
-  } else if (toFile) {
-    await outStore.write(options.out, Buffer.from(JSON.stringify(tasks)), 'application/json');
+  } else if (list) {
+    await list.end();
     written.push(options.out);
   }
   return { images: images.length, predicted, failures, unnamedIndices: unnamed, written };
+}
+
+/**
+ * One JSON list of tasks (what Label Studio's Import takes): streamed to a local file task by task, so
+ * that memory stays bounded whatever the number of images; to S3 in one put when it ends.
+ */
+async function taskListWriter(out: string, store: ObjectStore): Promise<{ add: (task: LabelStudioTask) => Promise<void>; end: () => Promise<void> }> {
+  let first = true;
+  const separator = () => (first ? ((first = false), '[\n') : ',\n');
+  if (isS3Uri(out)) {
+    const parts: string[] = [];
+    return {
+      add: async (task) => void parts.push(separator() + JSON.stringify(task)),
+      end: () => store.write(out, Buffer.from(`${parts.join('')}${first ? '[' : '\n'}]\n`), 'application/json'),
+    };
+  }
+  await mkdir(dirname(out), { recursive: true });
+  const file = createWriteStream(out);
+  const write = (text: string) => new Promise<void>((resolve, reject) => file.write(text, (err) => (err ? reject(err) : resolve())));
+  return {
+    add: (task) => write(separator() + JSON.stringify(task)),
+    end: async () => {
+      await write(`${first ? '[' : '\n'}]\n`);
+      await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    },
+  };
 }
 
 /** The zip's bytes to a local file as they come, or to S3 in one put when it ends. */
