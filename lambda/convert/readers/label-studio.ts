@@ -44,6 +44,8 @@ export interface LabelStudioReaderOptions {
   readonly s3?: ObjectStore;
   /** @default - every task belongs */
   readonly expect?: LabelStudioExpectations;
+  /** Largest target-storage file read. @default MAX_TASK_FILE_BYTES */
+  readonly maxFileBytes?: number;
 }
 
 /**
@@ -71,7 +73,7 @@ async function* labelStudioItems(options: LabelStudioReaderOptions): AsyncGenera
   const start = await options.store.readStart(options.location, 64);
   if (start && start.data.toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('{')) {
     // One task, or one target-storage annotation, given alone.
-    const { tasks, problem } = await readTaskFile(options.store, options.location);
+    const { tasks, problem } = await readTaskFile(options.store, options.location, options.maxFileBytes);
     if (problem !== undefined) yield { line: 1, source: null, reason: problem };
     else yield taskItem(tasks[0], 1, finder, options.expect);
     return;
@@ -91,13 +93,14 @@ function asTask(value: unknown): unknown {
 }
 
 /** The tasks a file holds (a list, one task, one annotation with its task), or why it holds none. */
-async function readTaskFile(store: ObjectStore, location: string): Promise<{ tasks: unknown[]; problem?: string }> {
-  const start = await store.readStart(location, 0);
+async function readTaskFile(store: ObjectStore, location: string, limit = MAX_TASK_FILE_BYTES): Promise<{ tasks: unknown[]; problem?: string }> {
+  // One request: the whole file when it is within the limit, and its size either way.
+  const start = await store.readStart(location, limit + 1);
   if (!start) return { tasks: [], problem: `${location}: not found` };
-  if (start.size > MAX_TASK_FILE_BYTES) return { tasks: [], problem: `${location}: ${start.size} bytes, over the ${MAX_TASK_FILE_BYTES}-byte limit of one Label Studio file` };
+  if (start.size > limit) return { tasks: [], problem: `${location}: ${start.size} bytes, over the ${limit}-byte limit of one Label Studio file` };
   let value: unknown;
   try {
-    value = JSON.parse((await store.read(location)).toString('utf8').replace(/^\uFEFF/, ''));
+    value = JSON.parse(start.data.toString('utf8').replace(/^\uFEFF/, ''));
   } catch (err) {
     return { tasks: [], problem: `${location}: not JSON (${(err as Error).message.slice(0, 120)})` };
   }
@@ -125,7 +128,7 @@ async function* targetStorageItems(options: LabelStudioReaderOptions, files: rea
   const winners = new Map<string, { line: number; labeled: boolean; stamp: string; file: string }>();
   let line = 0;
   for (const file of ordered) {
-    const { tasks, problem } = await readTaskFile(options.store, file);
+    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
     // A file that cannot be read is one line, in both passes.
     if (problem !== undefined) line += 1;
     for (const task of tasks) {
@@ -140,7 +143,7 @@ async function* targetStorageItems(options: LabelStudioReaderOptions, files: rea
   }
   line = 0;
   for (const file of ordered) {
-    const { tasks, problem } = await readTaskFile(options.store, file);
+    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
     if (problem !== undefined) {
       line += 1;
       yield { line, source: null, reason: problem };

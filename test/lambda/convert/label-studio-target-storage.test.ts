@@ -1,10 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportItem, ExportSkip } from '../../../lambda/convert/export-item';
 import { openExport, sniffFormat } from '../../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
-import { LabelStudioExpectations } from '../../../lambda/convert/readers/label-studio';
+import { LabelStudioExpectations, labelStudioReader } from '../../../lambda/convert/readers/label-studio';
 import { AllowListedStore } from '../../../lambda/convert/source-allow-list';
 import { maskPrediction } from '../../../lambda/labelstudio/tasks';
 import { writeTree } from '../../helpers/files';
@@ -120,6 +120,17 @@ describe('Label Studio target storage: bad files are reported one by one, never 
     await expect(kept[0].findImage()).rejects.toThrow('"s3://inbox/private/secret.jpg" is outside what this run may read');
     expect(kept[1].notPainted).toEqual({ 'brushlabels labeled "whale", not in the labeling configuration': 1 });
     expect(pixelsOf(kept[1])).toEqual([['turtle', [1, 1, 1, 1, 1, 1, 1, 1]]]);
+  });
+
+  test('a file over the size limit is reported, not parsed, and the others still read', async () => {
+    const files = [`s3://inbox/${prefix}21`, `s3://inbox/${prefix}25`];
+    const items: (ExportItem | ExportSkip)[] = [];
+    const maxFileBytes = Buffer.byteLength(readFileSync(join(root, 'inbox', prefix, '25'))) + 1;
+    for await (const item of labelStudioReader({ store: sources, location: `s3://inbox/${prefix}`, files, images: { store: sources, root: 's3://inbox/images/' }, maxFileBytes }).items()) items.push(item);
+    expect(items.map((i) => ('reason' in i ? i.reason : 'item'))).toEqual([
+      `s3://inbox/${prefix}21: ${readFileSync(join(root, 'inbox', prefix, '21')).length} bytes, over the ${maxFileBytes}-byte limit of one Label Studio file`,
+      `s3://inbox/${prefix}25: every annotation of the task was cancelled`,
+    ]);
   });
 
   test('without expectations every task belongs', async () => {
