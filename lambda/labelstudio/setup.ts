@@ -10,7 +10,7 @@ export interface LabelStudioSetupInput {
   readonly origin: string;
   /** The data key of the inbox when it is encrypted with KMS. @default - S3-managed encryption, no key to grant */
   readonly kmsKeyArn?: string;
-  /** What the project's "Model or predictions to use" is set to. @default - the serving endpoint's model (named in each run's notification) */
+  /** What the project's "Model or predictions to use" is set to. @default - the `model_version` the tasks carry (`segpipe prelabel --model-version`, by default the endpoint's name) */
   readonly modelVersion?: string;
 }
 
@@ -85,11 +85,12 @@ ${labelingConfig(input.classes)}
    Bucket prefix:           ${tasks}
    File filter regex:       .*\\.json$
    Import method:           Tasks ("Treat every bucket object as a source file" off): each file is a task
-   Recursive scan:          on (tasks are under ${LABELSTUDIO_TASKS_PREFIX}<batch>/<generation>/)
+   Recursive scan:          on (tasks go under ${LABELSTUDIO_TASKS_PREFIX}<batch>/)
    Region name:             ${input.region}
    Use pre-signed URLs:     on (the images load from S3 directly; CORS below)
    Expire pre-signed URLs:  15 (minutes)
-   Then "Sync Storage" whenever a batch's tasks are written (the notification says how many and where).
+   Then "Sync Storage" whenever a batch's tasks are written, e.g. by
+     npx segpipe prelabel --images s3://${input.inboxBucket}/${IMAGES_PREFIX}<batch>/ --out s3://${input.inboxBucket}/${LABELSTUDIO_TASKS_PREFIX}<batch>/ --endpoint <EndpointName> --classes ${input.classes.join(',')}
 
 3. Project > Settings > Cloud Storage > Add Target Storage
    Storage type:            AWS S3
@@ -101,7 +102,7 @@ ${labelingConfig(input.classes)}
 
 4. Project > Settings > Machine Learning (or Annotation):
    "Use predictions to pre-label tasks": on
-   "Model or predictions to use": ${input.modelVersion ?? 'the model version named in the run notification (the serving model\'s name)'}
+   "Model or predictions to use": ${input.modelVersion ?? 'the model_version of the tasks (segpipe prelabel --model-version; by default the endpoint\'s name)'}
    Label Studio shows only the predictions of the selected model version.
 
 5. Credentials: Label Studio's storages use access keys (or a session token) of an IAM user or role
