@@ -17,7 +17,7 @@ const CLASSES = ['turtle', 'rock'];
 /**
  * Pixels the frontend's own re-encoding (`Region2RLE`: the region drawn on its canvas and read back)
  * may give differently from segpipe's mask, as a share of the region: edge pixels, when the canvas
- * is scaled (measured 0 at the image's own size, as here).
+ * is scaled (measured 0 at the image's own size, 0.45-0.48 % for 1200×900 shown 750 wide).
  */
 const TOLERANCE = 0.01;
 
@@ -29,12 +29,19 @@ function sceneWithBothClasses(): SyntheticScene {
   }
 }
 
-function mismatches(result: SerializedResult, mask: Uint8Array, index: number): number {
+/**
+ * Pixels where a serialized brush and segpipe's mask disagree: painted as the frontend counts them
+ * (alpha not 0), or as segpipe's reader does (alpha from 128).
+ */
+function mismatches(result: SerializedResult, mask: Uint8Array, index: number): { frontend: number; segpipe: number } {
   const alpha = brushAlpha(result.value.rle, result.original_width, result.original_height);
   if (!alpha) throw new Error(`the RLE of ${result.id} is not ${result.original_width}×${result.original_height}`);
-  let different = 0;
-  // The frontend counts a pixel painted when its alpha is not 0.
-  for (let p = 0; p < mask.length; p++) if ((alpha[p] > 0) !== (mask[p] === index)) different += 1;
+  const different = { frontend: 0, segpipe: 0 };
+  for (let p = 0; p < mask.length; p++) {
+    const truth = mask[p] === index;
+    if ((alpha[p] > 0) !== truth) different.frontend += 1;
+    if ((alpha[p] >= 128) !== truth) different.segpipe += 1;
+  }
   return different;
 }
 
@@ -53,10 +60,11 @@ describe('segpipe\'s tasks in Label Studio\'s own frontend (@heartexlabs/label-s
   const config = labelingConfig(CLASSES);
   let task: Record<string, unknown>;
   let jpeg: Buffer;
+  let endpointUrl: string;
 
   beforeAll(async () => {
     await frontend.start();
-    const endpointUrl = await runtime.start();
+    endpointUrl = await runtime.start();
     // In grey, so that the pre-labels' colours stand out in the screenshot.
     jpeg = await sharp(await sceneToJpeg(scene)).greyscale().jpeg({ quality: 90 }).toBuffer();
     mkdirSync(join(work, 'images'));
@@ -85,10 +93,40 @@ describe('segpipe\'s tasks in Label Studio\'s own frontend (@heartexlabs/label-s
       .toEqual([['brush', 'image', 'brushlabels', ['turtle'], W, H], ['brush', 'image', 'brushlabels', ['rock'], W, H]]);
     for (const [i, result] of results.entries()) {
       const area = scene.classIndices.filter((c) => c === i + 1).length;
-      expect(mismatches(result, scene.classIndices, i + 1)).toBeLessThanOrEqual(Math.ceil(area * TOLERANCE));
+      expect(mismatches(result, scene.classIndices, i + 1).frontend).toBeLessThanOrEqual(Math.ceil(area * TOLERANCE));
     }
     // A person sees it as the docs show it (docs/label-studio-prelabeled-task.png is this screenshot).
     await frontend.page!.screenshot({ path: join(work, 'prelabeled-task.png') });
+  }, 60_000);
+
+  test('an image larger than the page is shown scaled: the frontend re-encodes its brushes from the scaled canvas, within the tolerance', async () => {
+    const [width, height] = [1200, 900];
+    const large = renderSyntheticScene(1, width, height);
+    const largeJpeg = await sharp(await sceneToJpeg(large)).greyscale().jpeg({ quality: 90 }).toBuffer();
+    runtime.truthByImage.set(FakeRuntime.hash(largeJpeg), { width, height, classIndices: large.classIndices });
+    frontend.serve('/large/field.jpg', largeJpeg);
+    mkdirSync(join(work, 'large'));
+    writeFileSync(join(work, 'large', 'field.jpg'), largeJpeg);
+    const { error } = await runCommand(prelabelCommand(), [
+      '--images', join(work, 'large'), '--endpoint', 'segpipe-endpoint', '--endpoint-url', endpointUrl, '--classes', CLASSES.join(','),
+      '--image-url-prefix', `${frontend.origin}/large/`, '--out', join(work, 'large-tasks.json'),
+    ]);
+    expect(error).toBeUndefined();
+    await frontend.open(config, { id: 2, ...JSON.parse(readFileSync(join(work, 'large-tasks.json'), 'utf8'))[0] }, { acceptPrediction: false });
+    expect(frontend.errors).toEqual([]);
+    expect((await frontend.imageBox()).width).toBeLessThan(width);
+    const results = await frontend.serialize();
+    expect(results.map((r) => [r.value.brushlabels[0], r.original_width, r.original_height])).toEqual(
+      [1, 2].filter((c) => large.classIndices.includes(c)).map((c) => [CLASSES[c - 1], width, height]),
+    );
+    for (const result of results) {
+      const index = CLASSES.indexOf(result.value.brushlabels[0]) + 1;
+      const area = large.classIndices.filter((c) => c === index).length;
+      // Measured: 0.45 % (turtle) and 0.48 % (rock) of the region differ at the edges, where the scaled canvas is anti-aliased.
+      const different = mismatches(result, large.classIndices, index);
+      expect(different.frontend).toBeLessThanOrEqual(Math.ceil(area * TOLERANCE));
+      expect(different.segpipe).toBeLessThanOrEqual(Math.ceil(area * TOLERANCE));
+    }
   }, 60_000);
 
   test('an annotation made from the prediction, a region erased across and a new one painted, serialized by the frontend and written as a target-storage file, converts to the right pixels', async () => {
