@@ -14,6 +14,7 @@ interface PrelabelCommandOptions {
   classes: string[];
   modelVersion?: string;
   imageUrlPrefix?: string;
+  batch?: string;
   region?: string;
   endpointUrl?: string;
   s3EndpointUrl?: string;
@@ -31,6 +32,7 @@ export function prelabelCommand(): Command {
     .requiredOption('--classes <names>', '(required) class names of indices 1, 2, ... (the labeling configuration\'s labels; the run report\'s classes)', parseClassList)
     .option('--model-version <name>', 'the predictions\' model_version, which the Label Studio project selects (default: the endpoint name)')
     .option('--image-url-prefix <prefix>', 'labelstudio, local images: what data.image starts with before the image\'s path under --images, e.g. s3://bucket/images/batch/ or /data/local-files/?d=photos/')
+    .option('--batch <name>', 'labelstudio: the batch the tasks name in meta.batch, which segpipe convert --labelstudio-batch selects by')
     .option('--region <region>', 'the endpoint\'s and buckets\' region (default: from the AWS configuration)')
     .option('--endpoint-url <url>', 'the SageMaker runtime URL, e.g. the local run\'s')
     .option('--s3-endpoint-url <url>', 'an S3-compatible endpoint instead of AWS S3')

@@ -30,6 +30,8 @@ export interface PrelabelOptions {
    * @default - the path alone
    */
   readonly imageUrlPrefix?: string;
+  /** Label Studio: the batch the tasks name in `meta.batch` (what `segpipe convert --labelstudio-batch` selects by). @default - none */
+  readonly batch?: string;
   /** Images sent to the endpoint at once. @default 4 */
   readonly concurrency?: number;
 }
@@ -113,7 +115,7 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
       }
       const image = isS3Uri(location) ? location : `${options.imageUrlPrefix ?? ''}${relative}`;
       const prediction = result ? maskPrediction({ ...result, classes: options.classes, modelVersion }).prediction : undefined;
-      const task = labelStudioTask(image, undefined, prediction);
+      const task = labelStudioTask(image, options.batch === undefined ? undefined : { batch: options.batch }, prediction);
       if (list) {
         await list.add(task);
         continue;

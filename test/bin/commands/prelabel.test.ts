@@ -157,7 +157,7 @@ describe('segpipe prelabel', () => {
       for (const name of ['a.jpg', 'b.jpg']) await client.send(new PutObjectCommand({ Bucket: 'inbox', Key: `images/shore/${name}`, Body: readFileSync(join(images, name)) }));
       const { stdout, error } = await runCommand(prelabelCommand(), [
         '--images', 's3://inbox/images/shore/', '--endpoint', 'segpipe-endpoint', '--endpoint-url', endpointUrl, '--s3-endpoint-url', server.endpoint,
-        '--classes', CLASSES.join(','), '--out', 's3://inbox/labelstudio/tasks/shore/1/',
+        '--classes', CLASSES.join(','), '--out', 's3://inbox/labelstudio/tasks/shore/1/', '--batch', 'shore',
       ]);
       expect(error).toBeUndefined();
       expect(stdout).toBe('2 of 2 images pre-labeled by segpipe-endpoint → 2 files under s3://inbox/labelstudio/tasks/shore/1/\n');
@@ -165,6 +165,7 @@ describe('segpipe prelabel', () => {
       expect(listed.Contents?.map((c) => c.Key)).toEqual(['labelstudio/tasks/shore/1/a.json', 'labelstudio/tasks/shore/1/b.json']);
       const task = JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: 'inbox', Key: 'labelstudio/tasks/shore/1/b.json' }))).Body!.transformToString());
       expect(task.data.image).toBe('s3://inbox/images/shore/b.jpg');
+      expect(task.meta).toEqual({ batch: 'shore' });
       expect(task.predictions[0].result.length).toBeGreaterThan(0);
     } finally {
       process.env.AWS_ACCESS_KEY_ID = saved.id;
