@@ -2,7 +2,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../lambda/convert/mask';
 import { readPngDirect } from '../../lambda/convert/png-reader';
-import { prepareRequestImage } from '../../lambda/common/endpoint-payload';
+import { RequestImage, prepareRequestImage } from '../../lambda/common/endpoint-payload';
 
 const IGNORE_LABEL = 255;
 
