@@ -40,7 +40,8 @@ export function labelStudioPolicy(input: Pick<LabelStudioSetupInput, 'inboxBucke
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: bucket,
-        Condition: { StringLike: { 's3:prefix': [`${LABELSTUDIO_TASKS_PREFIX}*`, `${annotations}*`, annotations.replace(/\/$/, '')] } },
+        // Label Studio lists with the prefix as configured (no trailing slash) or under it.
+        Condition: { StringLike: { 's3:prefix': [LABELSTUDIO_TASKS_PREFIX.replace(/\/$/, ''), `${LABELSTUDIO_TASKS_PREFIX}*`, annotations.replace(/\/$/, ''), `${annotations}*`] } },
       },
       { Sid: 'ReadImagesAndTasks', Effect: 'Allow', Action: 's3:GetObject', Resource: [`${bucket}/${IMAGES_PREFIX}*`, `${bucket}/${LABELSTUDIO_TASKS_PREFIX}*`] },
       { Sid: 'WriteAnnotations', Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucket}/${annotations}*` },

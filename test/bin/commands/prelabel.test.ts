@@ -199,7 +199,7 @@ describe('segpipe labelstudio setup', () => {
     expect(blocks).toHaveLength(2);
     const [policy, cors] = blocks;
     expect(policy.Statement).toEqual([
-      { Sid: 'ListTasksAndAnnotations', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::segpipe-inbox-1', Condition: { StringLike: { 's3:prefix': ['labelstudio/tasks/*', 'labelstudio/annotations/*', 'labelstudio/annotations'] } } },
+      { Sid: 'ListTasksAndAnnotations', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::segpipe-inbox-1', Condition: { StringLike: { 's3:prefix': ['labelstudio/tasks', 'labelstudio/tasks/*', 'labelstudio/annotations', 'labelstudio/annotations/*'] } } },
       { Sid: 'ReadImagesAndTasks', Effect: 'Allow', Action: 's3:GetObject', Resource: ['arn:aws:s3:::segpipe-inbox-1/images/*', 'arn:aws:s3:::segpipe-inbox-1/labelstudio/tasks/*'] },
       { Sid: 'WriteAnnotations', Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::segpipe-inbox-1/labelstudio/annotations/*' },
     ]);
