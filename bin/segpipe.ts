@@ -12,6 +12,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   convert: async () => (await import('./commands/convert')).convertCommand(),
   estimate: async () => (await import('./commands/estimate')).estimateCommand(),
   predict: async () => (await import('./commands/predict')).predictCommand(),
+  prelabel: async () => (await import('./commands/prelabel')).prelabelCommand(),
+  labelstudio: async () => (await import('./commands/labelstudio')).labelStudioCommand(),
   evaluate: async () => (await import('./commands/evaluate')).evaluateCommand(),
   local: async () => (await import('./commands/local')).localCommand(),
   bench: async () => (await import('./commands/bench')).benchCommand(),

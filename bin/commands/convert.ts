@@ -20,6 +20,8 @@ interface ConvertCommandOptions {
   seed: string;
   classes?: string[];
   labelAttribute?: string;
+  labelstudioBatch?: string;
+  labelstudioProject?: number;
   concurrency: number;
   jobs: number;
   resizeMasks: boolean;
@@ -61,6 +63,8 @@ export function convertCommand(): Command {
     .option('--seed <seed>', 'seed of the train/validation split', 'segpipe')
     .option('--classes <a,b,...>', 'class names in index order after the background (default: the export\'s order); with more than 253 classes, the ones to train', parseClassList)
     .option('--label-attribute <name>', 'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
+    .option('--labelstudio-batch <name>', 'Label Studio: only tasks whose meta.batch is this (the tasks segpipe writes name their batch); others are reported')
+    .option('--labelstudio-project <id>', 'Label Studio: only tasks of this project id; others are reported', parsePositiveInteger)
     .option('--concurrency <n>', 'items converted at once by each thread', parsePositiveInteger, 4)
     .option('--jobs <n>', 'threads converting, each a share of the export: for machines with cores to spare (every thread parses the export whole)', parsePositiveInteger, 1)
     .option('--resize-masks', 'scale a mask whose size differs from its image (nearest-neighbour) instead of skipping it', false)
@@ -133,7 +137,8 @@ async function convertStores(options: ConvertCommandOptions, input: string): Pro
 }
 
 function openExportFor(options: ConvertCommandOptions, input: string, stores: ConvertStores): Promise<OpenedExport> {
-  return openExport({ input, format: options.format, images: options.images, local: stores.local, s3: stores.remote ?? stores.sources, sources: stores.sources, labelAttribute: options.labelAttribute });
+  return openExport({ input, format: options.format, images: options.images, local: stores.local, s3: stores.remote ?? stores.sources, sources: stores.sources, labelAttribute: options.labelAttribute,
+    labelStudio: { batch: options.labelstudioBatch, project: options.labelstudioProject } });
 }
 
 function conversionOptions(options: ConvertCommandOptions) {

@@ -2,7 +2,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../lambda/convert/mask';
 import { readPngDirect } from '../../lambda/convert/png-reader';
-import { prepareRequestImage } from '../../lambda/common/endpoint-payload';
+import { RequestImage, prepareRequestImage } from '../../lambda/common/endpoint-payload';
 
 const IGNORE_LABEL = 255;
 
@@ -114,15 +114,20 @@ export interface Prediction {
   readonly fractions: number[];
 }
 
+/** An endpoint's class-index mask of an image, at the image's own size, and the request it was asked with. */
+export async function predictMask(client: SageMakerRuntimeClient, endpointName: string, image: Buffer): Promise<{ request: RequestImage; mask: Uint8Array }> {
+  const request = await prepareRequestImage(image);
+  const response = await client.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'image/jpeg', Accept: 'image/png', Body: request.body }));
+  if (!response.Body) throw new Error(`endpoint ${endpointName} answered with no body`);
+  return { request, mask: await decodeClassMask(Buffer.from(response.Body), request.width, request.height) };
+}
+
 /**
  * Asks a semantic-segmentation endpoint for an image's mask (`image/jpeg` in, `image/png` out, as the
  * built-in algorithm answers) and draws it over the image.
  */
 export async function predictSegmentation(client: SageMakerRuntimeClient, endpointName: string, image: Buffer, classNames: readonly string[]): Promise<Prediction> {
-  const request = await prepareRequestImage(image);
-  const response = await client.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'image/jpeg', Accept: 'image/png', Body: request.body }));
-  if (!response.Body) throw new Error(`endpoint ${endpointName} answered with no body`);
-  const mask = await decodeClassMask(Buffer.from(response.Body), request.width, request.height);
+  const { request, mask } = await predictMask(client, endpointName, image);
   const names = classNamesFor(mask, classNames);
   return {
     width: request.width,

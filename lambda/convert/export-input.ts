@@ -3,7 +3,7 @@ import { isLookoutForVisionLine } from './manifest';
 import { ObjectStore, folderPrefix, isS3Uri } from './object-store';
 import { cocoReader } from './readers/coco';
 import { manifestReader } from './readers/ground-truth';
-import { labelStudioReader } from './readers/label-studio';
+import { LabelStudioExpectations, labelStudioReader } from './readers/label-studio';
 import { LABEL_MAP_FILE, vocReader } from './readers/voc';
 import { ZipObjectStore } from './zip-object-store';
 
@@ -18,7 +18,7 @@ export const FORMAT_DESCRIPTIONS: Record<ExportFormat, string> = {
   cvat: 'CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/)',
   voc: 'Pascal VOC (SegmentationClass/ palette masks, JPEGImages/)',
   coco: 'COCO instance segmentation JSON',
-  labelstudio: 'Label Studio JSON export (a list of tasks)',
+  labelstudio: 'Label Studio JSON export (a list of tasks, one task, or a folder of target-storage files)',
 };
 
 /** An input that is not an export segpipe can read; its message is one line naming what it knows. */
@@ -44,7 +44,12 @@ export interface OpenExportOptions {
   /** Reads the images a Ground Truth or Lookout for Vision manifest names. */
   readonly sources: ObjectStore;
   readonly labelAttribute?: string;
+  /** Which Label Studio tasks belong (a batch, a project, the configured labels). @default - every task */
+  readonly labelStudio?: LabelStudioExpectations;
 }
+
+/** Label Studio's target storage names a file by the annotation id (no extension), or `<task id>.json`. */
+const TARGET_STORAGE_FILE = /^\d+(\.json)?$/;
 
 /** An opened export: its reader, and what to close when done (a zip). */
 export interface OpenedExport {
@@ -98,6 +103,13 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
     if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
     if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
   }
+  const targetFiles = targetStorageFiles(files.filter((f) => relative.includes(f.slice(prefixLength))));
+  if (targetFiles && (options.format ?? 'auto') === 'auto' || options.format === 'labelstudio') {
+    const labelStudioFiles = targetFiles ?? files.filter((f) => /\.json$/i.test(f));
+    if (targetFiles || labelStudioFiles.length > 1) {
+      return labelStudioReader({ store, location: root, files: labelStudioFiles, images: { ...(imagesRoot(options) ?? { store, root }), fallback: fallbackRoot(options) }, s3: options.s3, expect: options.labelStudio });
+    }
+  }
   const kept = new Set(relative);
   const candidates = files.filter((f) => EXPORT_FILE.test(f) && kept.has(f.slice(prefixLength)));
   if (candidates.length === 0) throw new UnrecognisedExportError(`${options.input} holds no export: ${knownFormats()}`);
@@ -112,6 +124,16 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
     throw new UnrecognisedExportError(`${options.input} holds ${candidates.length} export files (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
   }
   return readers.length === 1 ? readers[0] : concatenatedReader(readers, options.input);
+}
+
+/**
+ * A folder Label Studio's target storage wrote: every file named `<annotation id>` or `<task id>.json`,
+ * at least one of them `<annotation id>` or several (one export file named by digits is just that).
+ */
+function targetStorageFiles(files: readonly string[]): string[] | undefined {
+  const names = files.map((f) => f.slice(f.replace(/\\/g, '/').lastIndexOf('/') + 1));
+  if (files.length === 0 || !names.every((n) => TARGET_STORAGE_FILE.test(n))) return undefined;
+  return files.length > 1 || !names[0].endsWith('.json') ? [...files] : undefined;
 }
 
 /** Several exports of one format read as one: classes merged by name in file order, entries numbered on. */
@@ -149,7 +171,7 @@ function fileReader(store: ObjectStore, location: string, head: Buffer, options:
     case 'coco':
       return cocoReader({ store, location, images, s3: options.s3 });
     case 'labelstudio':
-      return labelStudioReader({ store, location, images, s3: options.s3 });
+      return labelStudioReader({ store, location, images, s3: options.s3, expect: options.labelStudio });
     default:
       throw new UnrecognisedExportError(`${location} is a file; a ${FORMAT_DESCRIPTIONS[format]} export is a folder or a zip`);
   }
@@ -169,6 +191,8 @@ export function sniffFormat(head: Buffer, location: string): ExportFormat {
       line = undefined;
     }
     if (typeof line === 'object' && line !== null && 'source-ref' in line) return isLookoutForVisionLine(line) ? 'lookoutvision' : 'groundtruth';
+    // One Label Studio task (`data`) or target-storage annotation (`task`) has `annotations` too, but no COCO `images` list.
+    if (/"(data|task)"\s*:\s*\{/.test(text) && !/"images"\s*:\s*\[/.test(text)) return 'labelstudio';
     if (/"(images|annotations|categories)"\s*:/.test(text)) return 'coco';
   }
   throw new UnrecognisedExportError(`${location} is not an export segpipe recognises: ${knownFormats()}`);

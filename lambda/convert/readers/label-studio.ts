@@ -3,6 +3,7 @@ import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
 import { ImageFinder, ImagesRoot } from '../image-finder';
 import { streamJsonElements } from '../json-stream';
 import type { ObjectStore } from '../object-store';
+import { quoted } from '../../common/untrusted-text';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -14,19 +15,45 @@ const UNLABELED_SHAPES = new Set(['brush', 'polygon', 'magicwand']);
 /** Brush alpha from which a pixel is the label (Label Studio paints anti-aliased strokes). */
 const BRUSH_OPAQUE_FROM = 128;
 
+/** A target-storage file larger than this is refused, not read (one task's brush RLEs of a 100-megapixel image are ~10 MB). */
+export const MAX_TASK_FILE_BYTES = 256 * 1024 * 1024;
+
+/** Which tasks belong to the conversion: any other is reported and left out. */
+export interface LabelStudioExpectations {
+  /** `meta.batch` the tasks must name (segpipe's tasks carry it). @default - any */
+  readonly batch?: string;
+  /** The Label Studio project id the tasks must belong to. @default - any */
+  readonly project?: number;
+  /** The labels the labeling configuration has: a result with another label is counted, not painted. @default - any */
+  readonly labels?: readonly string[];
+}
+
 export interface LabelStudioReaderOptions {
   readonly store: ObjectStore;
+  /** The export file, or the folder of `files`. */
   readonly location: string;
+  /**
+   * Label Studio target-storage files read as one export: `<annotation id>` files (one annotation with
+   * its task nested) and `<task id>.json` files (a task with its annotations). A task annotated in
+   * several files takes its newest annotation; the others are reported.
+   * @default - `location` is one export file (a list of tasks, or a single task or annotation object)
+   */
+  readonly files?: readonly string[];
   /** Where image references resolve. @default - the JSON's folder */
   readonly images: ImagesRoot;
   readonly s3?: ObjectStore;
+  /** @default - every task belongs */
+  readonly expect?: LabelStudioExpectations;
+  /** Largest target-storage file read. @default MAX_TASK_FILE_BYTES */
+  readonly maxFileBytes?: number;
 }
 
 /**
- * Label Studio's JSON export (a list of tasks), streamed task by task: `brushlabels` (Label Studio's
- * RLE), `polygonlabels` (points in percent of the image), and the same shapes stored as a result
- * plus a `labels` result sharing its `id`. Cancelled annotations are skipped; of several, the most
- * recently updated wins.
+ * Label Studio's JSON export (a list of tasks, streamed task by task), a single task or target-storage
+ * annotation object, or a folder of target-storage files: `brushlabels` (Label Studio's RLE),
+ * `polygonlabels` (points in percent of the image), and the same shapes stored as a result plus a
+ * `labels` result sharing its `id`. Cancelled annotations are skipped; of several, the most recently
+ * updated wins.
  */
 export function labelStudioReader(options: LabelStudioReaderOptions): ExportReader {
   return {
@@ -39,25 +66,123 @@ export function labelStudioReader(options: LabelStudioReaderOptions): ExportRead
 
 async function* labelStudioItems(options: LabelStudioReaderOptions): AsyncGenerator<ExportItem | ExportSkip> {
   const finder = ImageFinder.of(options.images, options.s3);
+  if (options.files) {
+    yield* targetStorageItems(options, options.files, finder);
+    return;
+  }
+  const start = await options.store.readStart(options.location, 64);
+  if (start && start.data.toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('{')) {
+    // One task, or one target-storage annotation, given alone.
+    const { tasks, problem } = await readTaskFile(options.store, options.location, options.maxFileBytes);
+    if (problem !== undefined) yield { line: 1, source: null, reason: problem };
+    else yield taskItem(tasks[0], 1, finder, options.expect);
+    return;
+  }
   let line = 0;
   for await (const { value: task } of streamJsonElements(await options.store.readStream(options.location), 'top')) {
     line += 1;
-    yield taskItem(task, line, finder);
+    yield taskItem(task, line, finder, options.expect);
   }
 }
 
-function taskItem(task: unknown, line: number, finder: ImageFinder): ExportItem | ExportSkip {
-  if (!isObject(task)) return { line, source: null, reason: 'task is not a JSON object' };
-  const data = isObject(task.data) ? task.data : {};
-  const image = data.image ?? Object.values(data).find((v) => typeof v === 'string' && /\.(jpe?g|png)(\?|$)/i.test(v));
-  if (Array.isArray(image)) return { line, source: null, reason: 'data.image is a list (a multi-image task); segpipe takes one image per task' };
-  if (typeof image !== 'string' || image === '') return { line, source: null, reason: 'task has no data.image' };
+/** A target-storage annotation file (one annotation, its task nested) as that task holding that annotation; anything else as it is. */
+function asTask(value: unknown): unknown {
+  if (!isObject(value) || !isObject(value.task) || 'data' in value) return value;
+  const { task, ...annotation } = value;
+  return { ...task, annotations: [annotation] };
+}
+
+/** The tasks a file holds (a list, one task, one annotation with its task), or why it holds none. */
+async function readTaskFile(store: ObjectStore, location: string, limit = MAX_TASK_FILE_BYTES): Promise<{ tasks: unknown[]; problem?: string }> {
+  // One request: the whole file when it is within the limit, and its size either way.
+  const start = await store.readStart(location, limit + 1);
+  if (!start) return { tasks: [], problem: `${location}: not found` };
+  if (start.size > limit) return { tasks: [], problem: `${location}: ${start.size} bytes, over the ${limit}-byte limit of one Label Studio file` };
+  let value: unknown;
+  try {
+    value = JSON.parse(start.data.toString('utf8').replace(/^\uFEFF/, ''));
+  } catch (err) {
+    return { tasks: [], problem: `${location}: not JSON (${(err as Error).message.slice(0, 120)})` };
+  }
+  return { tasks: (Array.isArray(value) ? value : [value]).map(asTask) };
+}
+
+const stampOf = (a: Json) => String(a.updated_at ?? a.created_at ?? '');
+
+/** The annotations of a task that count (not cancelled), and the one that wins: the most recent, among equal stamps the later. */
+function winningAnnotation(task: Json): { annotations: Json[]; winner?: Json } {
   const annotations = (Array.isArray(task.annotations) ? task.annotations : []).filter(isObject);
   const kept = annotations.filter((a) => a.was_cancelled !== true);
-  if (kept.length === 0) return { line, source: image, reason: annotations.length === 0 ? 'task has no annotations' : 'every annotation of the task was cancelled' };
-  const stamp = (a: Json) => String(a.updated_at ?? a.created_at ?? '');
-  // The most recent annotation wins; among equal stamps, the later in the export.
-  const annotation = kept.reduce((best, a) => (stamp(a) >= stamp(best) ? a : best));
+  return { annotations, winner: kept.length === 0 ? undefined : kept.reduce((best, a) => (stampOf(a) >= stampOf(best) ? a : best)) };
+}
+
+/**
+ * A folder of target-storage files, file by file in name order. Label Studio writes one file per
+ * annotation, so a task annotated twice (two annotators, or a task file beside an annotation file) is
+ * in two files: a first pass keeps only which occurrence of each task is newest (a few numbers a task),
+ * the second reads the files again and converts the winners.
+ */
+async function* targetStorageItems(options: LabelStudioReaderOptions, files: readonly string[], finder: ImageFinder): AsyncGenerator<ExportItem | ExportSkip> {
+  const ordered = [...files].sort();
+  /** Per task id: the line of its winning occurrence, and how it ranks. */
+  const winners = new Map<string, { line: number; labeled: boolean; stamp: string; file: string }>();
+  let line = 0;
+  for (const file of ordered) {
+    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
+    // A file that cannot be read is one line, in both passes.
+    if (problem !== undefined) line += 1;
+    for (const task of tasks) {
+      line += 1;
+      if (!isObject(task) || task.id === undefined || task.id === null) continue;
+      const { winner } = winningAnnotation(task);
+      const rank = { line, labeled: winner !== undefined, stamp: winner ? stampOf(winner) : '', file };
+      const best = winners.get(String(task.id));
+      // A labeled occurrence beats a cancelled one; then the newer stamp; then the later file.
+      if (!best || (rank.labeled && !best.labeled) || (rank.labeled === best.labeled && rank.stamp >= best.stamp)) winners.set(String(task.id), rank);
+    }
+  }
+  line = 0;
+  for (const file of ordered) {
+    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
+    if (problem !== undefined) {
+      line += 1;
+      yield { line, source: null, reason: problem };
+      continue;
+    }
+    for (const task of tasks) {
+      line += 1;
+      const best = isObject(task) && task.id !== undefined && task.id !== null ? winners.get(String(task.id)) : undefined;
+      if (best && best.line !== line) {
+        const image = imageOf(task as Json);
+        yield { line, source: typeof image === 'string' ? image : null, reason: `${file}: task ${String((task as Json).id)} is annotated again, in ${best.file}, which is newer and kept` };
+        continue;
+      }
+      const item = taskItem(task, line, finder, options.expect);
+      yield 'reason' in item ? { ...item, reason: `${file}: ${item.reason}` } : item;
+    }
+  }
+}
+
+function imageOf(task: Json): unknown {
+  const data = isObject(task.data) ? task.data : {};
+  return data.image ?? Object.values(data).find((v) => typeof v === 'string' && /\.(jpe?g|png)(\?|$)/i.test(v));
+}
+
+function taskItem(task: unknown, line: number, finder: ImageFinder, expect: LabelStudioExpectations = {}): ExportItem | ExportSkip {
+  if (!isObject(task)) return { line, source: null, reason: 'task is not a JSON object' };
+  const image = imageOf(task);
+  if (Array.isArray(image)) return { line, source: null, reason: 'data.image is a list (a multi-image task); segpipe takes one image per task' };
+  if (typeof image !== 'string' || image === '') return { line, source: null, reason: 'task has no data.image' };
+  if (expect.project !== undefined && task.project !== expect.project) {
+    return { line, source: image, reason: `task ${String(task.id)} is of Label Studio project ${quoted(String(task.project), 40)}, not ${expect.project}` };
+  }
+  const meta = isObject(task.meta) ? task.meta : {};
+  if (expect.batch !== undefined && meta.batch !== expect.batch) {
+    return { line, source: image, reason: `task ${String(task.id)} is of batch ${meta.batch === undefined ? '(none)' : quoted(String(meta.batch), 100)}, not ${expect.batch}` };
+  }
+  const { annotations, winner: annotation } = winningAnnotation(task);
+  if (annotation === undefined) return { line, source: image, reason: annotations.length === 0 ? 'task has no annotations' : 'every annotation of the task was cancelled' };
+  const configuredLabels = expect.labels ? new Set(expect.labels) : undefined;
   const results = (Array.isArray(annotation.result) ? annotation.result : []).filter(isObject).filter((r) => isObject(r.value));
 
   const labelOfId = new Map<string, string>();
@@ -82,6 +207,10 @@ function taskItem(task: unknown, line: number, finder: ImageFinder): ExportItem 
     if (!['brush', 'polygon', 'magicwand'].includes(kind)) continue;
     if (className === undefined) {
       count(`${type} without a label`);
+      continue;
+    }
+    if (configuredLabels && !configuredLabels.has(className)) {
+      count(`${type} labeled ${quoted(className, 100)}, not in the labeling configuration`);
       continue;
     }
     const width = Number(r.original_width);

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { predictCommand } from '../../../bin/commands/predict';
+import { prelabelCommand } from '../../../bin/commands/prelabel';
+import { brushAlpha } from '../../../lambda/labelstudio/brush-rle';
 import { parseS3Uri } from '../../../lambda/convert/object-store';
 import { createS3Client } from '../../../lambda/convert/s3-object-store';
 import type { LocalRunOptions, LocalRunResult, runLocally } from '../../../bin/local/local-run';
@@ -128,6 +130,26 @@ describe('the local run, --keep', () => {
     let right = 0;
     predicted.forEach((v, i) => { if (v === scene.classIndices[i]) right++; });
     expect(right / predicted.length).toBeGreaterThan(0.6);
+  });
+
+  test('segpipe prelabel against the local endpoint: Label Studio tasks whose brush regions are exactly the mask segpipe predict writes', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'segpipe-prelabel-local-'));
+    mkdirSync(join(work, 'images'));
+    const scene = renderSyntheticScene(44, 120, 90);
+    const image = join(work, 'images', 'shore.jpg');
+    await sharp(scene.rgb, { raw: { width: 120, height: 90, channels: 3 } }).jpeg().toFile(image);
+    const endpoint = ['--endpoint', result.endpointName, '--endpoint-url', result.endpointUrl!, '--classes', 'turtle,rock'];
+    expect((await predict(...endpoint, '--out', join(work, 'predicted'), image)).error).toBeUndefined();
+    const { error } = await runCommand(prelabelCommand(), [...endpoint, '--images', join(work, 'images'), '--out', join(work, 'tasks.json'), '--model-version', 'local-demo-1']);
+    expect(error).toBeUndefined();
+    const mask = await sharp(join(work, 'predicted', 'shore.mask.png')).extractChannel(0).raw().toBuffer();
+    const [task] = JSON.parse(readFileSync(join(work, 'tasks.json'), 'utf8'));
+    const regions = task.predictions[0].result as { value: { rle: number[]; brushlabels: string[] } }[];
+    expect(regions.length).toBeGreaterThan(0);
+    for (const region of regions) {
+      const index = ['turtle', 'rock'].indexOf(region.value.brushlabels[0]) + 1;
+      expect(Array.from(brushAlpha(region.value.rle, 120, 90)!, (a) => a === 255)).toEqual(Array.from(mask, (m) => m === index));
+    }
   });
 
   test('predict reports an unknown endpoint by name and fails (its options are tested in test/bin/commands/predict.test.ts)', async () => {

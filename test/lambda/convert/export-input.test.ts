@@ -30,7 +30,7 @@ describe('opening an export: what is refused, and why', () => {
 
   test('a folder of photos only names every format it reads', async () => {
     const root = folder('photos', { 'a.jpg': 'x' });
-    expect(await refusal(root)).toMatch(new RegExp(`^${root} holds no export: it reads groundtruth \\(Ground Truth output manifest .*labelstudio \\(Label Studio JSON export \\(a list of tasks\\)\\)$`));
+    expect(await refusal(root)).toMatch(new RegExp(`^${root} holds no export: it reads groundtruth \\(Ground Truth output manifest .*labelstudio \\(Label Studio JSON export \\(a list of tasks, one task, or a folder of target-storage files\\)\\)$`));
   });
 
   test('a folder of several exports of different formats asks for one, naming the first three', async () => {
