@@ -19,10 +19,15 @@ export interface RequestImage {
   readonly rgb: Buffer;
 }
 
+/** A JPEG's sample precision (8, or 12 for the JPEGs the algorithm's decoder refuses); `undefined` for anything else. */
+async function jpegPrecision(data: Buffer): Promise<number | undefined> {
+  const header = await readJpegHeader(data, data.length, async (start, end) => data.subarray(start, end + 1));
+  return typeof header === 'string' ? undefined : header.precision;
+}
+
 /** Whether a JPEG's frame has 8-bit samples, the only precision the algorithm's decoder reads (12-bit JPEGs exist). */
 export async function isEightBitJpeg(data: Buffer): Promise<boolean> {
-  const header = await readJpegHeader(data, data.length, async (start, end) => data.subarray(start, end + 1));
-  return typeof header !== 'string' && header.precision === 8;
+  return (await jpegPrecision(data)) === 8;
 }
 
 /**
@@ -32,7 +37,11 @@ export async function isEightBitJpeg(data: Buffer): Promise<boolean> {
  * converter all prepare images here, so a dataset image is one an endpoint can be sent.
  */
 export async function prepareRequestImage(input: Buffer, limit = INVOKE_BODY_LIMIT): Promise<RequestImage> {
-  const decoded = await sharp(input, { failOn: 'error' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const precision = await jpegPrecision(input);
+  const decoded = await sharp(input, { failOn: 'error' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }).catch((err: Error) => {
+    // libvips names the precision in some builds and says "Unknown error" in others: say it ourselves.
+    throw precision !== undefined && precision !== 8 ? new Error(`a JPEG of ${precision}-bit precision, which neither this decoder nor the algorithm's reads (8-bit only)`) : err;
+  });
   const { width, height } = decoded.info;
   const raw = { raw: { width, height, channels: 3 as const } };
   let body = await isEightBitJpeg(input) ? input : await sharp(decoded.data, raw).jpeg({ quality: REQUEST_JPEG_QUALITY }).toBuffer();

@@ -564,7 +564,9 @@ async function reencodeAsJpeg(image: SourceImage, rotate: boolean): Promise<Buff
     if (image.format === 'png') pipeline = pipeline.flatten({ background: '#ffffff' });
     return await pipeline.toColourspace('srgb').jpeg({ quality: REENCODED_JPEG_QUALITY }).toBuffer();
   } catch (err) {
-    throw new ItemSkipped(`image cannot be decoded: ${(err as Error).message}`);
+    // libvips names a 12-bit JPEG's precision in some builds and says "Unknown error" in others: say it ourselves.
+    const precision = image.format === 'jpeg' ? image.header.precision : 8;
+    throw new ItemSkipped(`image cannot be decoded: ${precision === 8 ? (err as Error).message : `a JPEG of ${precision}-bit precision, which neither this decoder nor the algorithm's reads (8-bit only)`}`);
   }
 }
 

@@ -97,7 +97,7 @@ describe('InvokeEndpoint per variant', () => {
     expect(result.images.sort()).toEqual(['big', 'small']);
     expect(Math.max(...sent)).toBeLessThanOrEqual(INVOKE_BODY_LIMIT);
     expect(result.variants[0].miou).toBe(1);
-    expect(result.skipped.unreadable).toEqual([{ name: 'deep', reason: expect.stringContaining('precision 12') }]);
+    expect(result.skipped.unreadable).toEqual([{ name: 'deep', reason: expect.stringContaining('a JPEG of 12-bit precision') }]);
     expect(result.skipped.refused).toEqual([]);
   });
 
