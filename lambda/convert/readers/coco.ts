@@ -133,10 +133,12 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
     }
   }
   if (seen.images === 0 && seen.categories === 0) throw new Error(`${options.location} is not a COCO export: it has no "images" nor "categories"`);
-  // Roboflow lists the data set itself as a category (id 0) whose name is the others' supercategory;
-  // a category that only groups others and labels nothing is not a class.
-  const groups = new Set(categories.map((c) => c.supercategory).filter((name) => name !== undefined));
-  const byId = categories.filter((c) => !(groups.has(c.name) && !annotatedCategories.has(String(c.id)))).sort((a, b) => a.id - b.id);
+  // Roboflow lists the data set itself as a category (id 0) that is every other category's
+  // supercategory and labels nothing: it is not a class. Any other category keeps its place whether or
+  // not this export uses it (standard COCO's `person` is its own supercategory, as is every category
+  // of Label Studio's COCO export).
+  const dataSet = categories.find((c) => categories.length > 1 && !annotatedCategories.has(String(c.id)) && categories.every((o) => o === c || o.supercategory === c.name));
+  const byId = categories.filter((c) => c !== dataSet).sort((a, b) => a.id - b.id);
   return {
     classes: byId.map((c) => ({ name: c.name, background: isBackgroundName(c.name) })),
     categoryName: new Map(byId.map((c) => [String(c.id), c.name])),
