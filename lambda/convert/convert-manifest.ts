@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { INVOKE_BODY_LIMIT, prepareRequestImage } from '../common/endpoint-payload';
 import { CHANNELS } from './channels';
 import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from './classes';
-import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, isBackgroundName } from './export-item';
+import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, Shape, isBackgroundName } from './export-item';
 import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
 import { ClassIndexMask, ColourIndex, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from './mask';
 import { NameScope, Split, outputNameFor, splitFor } from './naming';
@@ -189,7 +189,10 @@ type SourceImage =
 type IndexedMask =
   | { readonly kind: 'colour-png'; readonly file: ObjectRef; readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
   | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly table: Uint8Array; readonly colours: readonly ColourIndex[] }
-  | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly (IndexedShape & { readonly percent?: boolean })[] };
+  | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly ((IndexedShape & { readonly percent?: boolean }) | ImageSizedShape)[] };
+
+/** A shape whose bitmap is made at the image's size, once the image is read. */
+type ImageSizedShape = Omit<Extract<Shape, { kind: 'image-sized-bitmap' }>, 'className'> & { readonly index: number };
 
 interface ItemResult {
   readonly item: Omit<ConvertedItem, 'pixelsPerClass'> & { readonly pixelsPerIndex: Uint32Array };
@@ -413,7 +416,7 @@ function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string
       return { kind: 'index-png', file: mask.file, table, colours };
     }
     case 'shapes': {
-      const shapes: (IndexedShape & { percent?: boolean })[] = [];
+      const shapes: ((IndexedShape & { percent?: boolean }) | ImageSizedShape)[] = [];
       for (const shape of mask.shapes) {
         const index = classIndex.indexOf({ name: shape.className, background: false });
         if (typeof index === 'string') return index;
@@ -457,6 +460,24 @@ async function convertItem(
   }
   const resizeTo = sameSize(maskSize, imageSize) ? undefined : imageSize;
 
+  let notPainted = item.notPainted;
+  let shapes: readonly (IndexedShape & { readonly percent?: boolean })[] = [];
+  if (mask.kind === 'shapes') {
+    const unpainted: Record<string, number> = { ...notPainted };
+    shapes = mask.shapes.flatMap((shape) => {
+      if (shape.kind !== 'image-sized-bitmap') return [shape];
+      const pixels = shape.pixelsAt(maskSize.width, maskSize.height);
+      if (typeof pixels !== 'string') return [{ kind: 'bitmap' as const, index: shape.index, width: maskSize.width, height: maskSize.height, pixels }];
+      unpainted[pixels] = (unpainted[pixels] ?? 0) + 1;
+      return [];
+    });
+    if (Object.keys(unpainted).length > 0) notPainted = unpainted;
+    // An item whose every annotation failed to paint is not an item without objects.
+    if (shapes.length === 0 && notPainted) {
+      throw new ItemSkipped(`no annotation could be painted: ${Object.entries(notPainted).map(([reason, n]) => `${n} ${reason}`).join('; ')}`);
+    }
+  }
+
   let decoded: ClassIndexMask;
   try {
     if (mask.kind === 'colour-png') {
@@ -467,10 +488,10 @@ async function convertItem(
         ? await decodeIndexMask(maskPng!, mask.table, { limitInputPixels: limits.maxPixels, resizeTo })
         : await decodeColourMask(maskPng!, mask.colours, { limitInputPixels: limits.maxPixels, resizeTo });
     } else {
-      const shapes = mask.shapes.map((shape) => (shape.kind === 'polygon' && shape.percent
+      const inPixels = shapes.map((shape) => (shape.kind === 'polygon' && shape.percent
         ? { ...shape, rings: shape.rings.map((ring) => ring.map((v, i) => (v * (i % 2 === 0 ? maskSize.width : maskSize.height)) / 100)) }
         : shape));
-      const painted = paintShapes(shapes, maskSize.width, maskSize.height);
+      const painted = paintShapes(inPixels, maskSize.width, maskSize.height);
       decoded = resizeTo ? resizeClassIndexMask(painted, resizeTo.width, resizeTo.height) : painted;
     }
   } catch (err) {
@@ -507,7 +528,7 @@ async function convertItem(
     image: copyBytes ? 'copied' : 're-encoded',
     pixelsPerIndex: decoded.pixelsPerIndex,
     ignoredPixels: decoded.pixelsPerIndex[IGNORE_INDEX],
-    ...(item.notPainted ? { notPainted: item.notPainted } : {}),
+    ...(notPainted ? { notPainted } : {}),
   };
 }
 

@@ -42,6 +42,13 @@ export type Shape =
     readonly height: number;
     /** Non-zero where the shape is, row by row. */
     readonly pixels: Uint8Array;
+  }
+  | {
+    /** A bitmap of the image's size, which the export does not give: known once the image is read. */
+    readonly kind: 'image-sized-bitmap';
+    readonly className: string;
+    /** The bitmap at the image's size (non-zero where the shape is), or why it cannot be painted at that size. */
+    readonly pixelsAt: (width: number, height: number) => Uint8Array | string;
   };
 
 /** How an item's class-index mask is made. */
