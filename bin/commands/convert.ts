@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Worker, parentPort } from 'node:worker_threads';
 import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports, writeConversionReport } from '../../lambda/convert/convert-manifest';
-import { EXPORT_FORMATS, ExportFormat } from '../../lambda/convert/export-item';
+import { EXPORT_FORMATS, ExportFormat, ExportReader } from '../../lambda/convert/export-item';
 import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
@@ -220,7 +220,8 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   const { reader } = opened;
   // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
   // or missing credentials is said once, now, not as a reason on every item.
-  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined) await stores.s3Store();
+  // A manifest of relative references (Lookout for Vision's sample) needs no S3.
+  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined && (await firstSourceIsS3(reader))) await stores.s3Store();
   process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
 
   // cli-progress takes 30 ms to load: only a terminal shows the bar.
@@ -262,6 +263,14 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   } finally {
     opened.close();
   }
+}
+
+/** Whether the first entry of an export that names an image names it on S3. */
+async function firstSourceIsS3(reader: ExportReader): Promise<boolean> {
+  for await (const entry of reader.items()) {
+    if (entry.source !== null) return isS3Uri(entry.source);
+  }
+  return false;
 }
 
 /** The S3 store for what an export names on S3, made only when one is read (a folder export needs none). */

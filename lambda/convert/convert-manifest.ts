@@ -187,7 +187,7 @@ type SourceImage =
 
 /** An item's mask with its classes resolved to indices. */
 type IndexedMask =
-  | { readonly kind: 'colour-png'; readonly file: ObjectRef; readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
+  | { readonly kind: 'colour-png'; readonly file: ObjectRef | (() => Promise<ObjectRef>); readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
   | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly table: Uint8Array; readonly colours: readonly ColourIndex[] }
   | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly ((IndexedShape & { readonly percent?: boolean }) | ImageSizedShape)[] };
 
@@ -438,13 +438,15 @@ async function convertItem(
   const { output, out } = options;
   const image = await readSourceImage(await item.findImage(), limits);
   let maskPng: Buffer | undefined;
+  let maskFile: ObjectRef | undefined;
   let maskSize: Dimensions;
   if (mask.kind === 'shapes') {
     maskSize = mask.size ?? (image.format === 'jpeg' ? image.header : image);
   } else {
-    maskPng = await readMaskFile(mask.file, limits);
+    maskFile = typeof mask.file === 'function' ? await mask.file() : mask.file;
+    maskPng = await readMaskFile(maskFile, limits);
     const size = pngDimensions(maskPng);
-    if (!size) throw new ItemSkipped(`mask ${mask.file.locations[0]} is not a PNG`);
+    if (!size) throw new ItemSkipped(`mask ${maskFile.locations[0]} is not a PNG`);
     maskSize = size;
   }
   checkPixels('mask', maskSize, limits.maxPixels);
@@ -495,7 +497,7 @@ async function convertItem(
       decoded = resizeTo ? resizeClassIndexMask(painted, resizeTo.width, resizeTo.height) : painted;
     }
   } catch (err) {
-    throw new ItemSkipped(`mask ${mask.kind === 'shapes' ? '' : `${mask.file.locations[0]} `}cannot be decoded: ${(err as Error).message}`);
+    throw new ItemSkipped(`mask ${maskFile ? `${maskFile.locations[0]} ` : ''}cannot be decoded: ${(err as Error).message}`);
   }
 
   const channel = CHANNELS[split];

@@ -105,7 +105,7 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
   for (const candidate of candidates) {
     const start = await store.readStart(candidate, SNIFF_BYTES);
     if (!start || start.size === 0) throw new UnrecognisedExportError(`${candidate} is empty`);
-    readers.push(fileReader(store, candidate, start.data, options));
+    readers.push(fileReader(store, candidate, start.data, options, root));
   }
   // Roboflow's COCO export holds one JSON per split (train/, valid/, test/), its images beside each.
   if (readers.length > 1 && !readers.every((r) => r.format === 'coco')) {
@@ -138,14 +138,24 @@ function concatenatedReader(readers: readonly ExportReader[], input: string): Ex
   };
 }
 
-/** A single-file export, its format from `format` or sniffed from its first bytes. */
-function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions): ExportReader {
+/**
+ * A single-file export, its format from `format` or sniffed from its first bytes; `exportRoot` is
+ * the folder or zip it was found in, which relative references do not leave.
+ */
+function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions, exportRoot?: string): ExportReader {
   const format = options.format && options.format !== 'auto' ? options.format : sniffFormat(head, location);
   const images = { ...(imagesRoot(options) ?? { store, root: folderOf(store, location) }), fallback: fallbackRoot(options) };
   switch (format) {
     case 'groundtruth':
-    case 'lookoutvision':
-      return manifestReader({ manifest: location, manifestStore: store, sources: options.sources, dialect: format, labelAttribute: options.labelAttribute });
+    case 'lookoutvision': {
+      // Relative references: under --images, then the manifest's folder, then its parent (Lookout for
+      // Vision's sample keeps manifests/ beside training-images/ and mask-images/), then the batch's images.
+      const folder = folderOf(store, location);
+      const parent = parentFolder(store, folder, exportRoot);
+      const relativeTo = [imagesRoot(options), { store, root: folder }, parent === undefined ? undefined : { store, root: parent }, fallbackRoot(options)]
+        .filter((base): base is { store: ObjectStore; root: string } => base !== undefined);
+      return manifestReader({ manifest: location, manifestStore: store, sources: options.sources, dialect: format, labelAttribute: options.labelAttribute, relativeTo });
+    }
     case 'coco':
       return cocoReader({ store, location, images, s3: options.s3 });
     case 'labelstudio':
@@ -186,6 +196,16 @@ function imagesRoot(options: OpenExportOptions): { store: ObjectStore; root: str
 function fallbackRoot(options: OpenExportOptions): { store: ObjectStore; root: string } | undefined {
   if (options.fallbackImages === undefined) return undefined;
   return { store: isS3Uri(options.fallbackImages) && options.s3 ? options.s3 : options.local, root: options.fallbackImages };
+}
+
+/** The folder above `folder`, unless that leaves `within` (the export's folder or zip) or the bucket. */
+function parentFolder(store: ObjectStore, folder: string, within?: string): string | undefined {
+  const trimmed = folder.replace(/[\\/]+$/, '');
+  if (trimmed === '' || trimmed === '.' || /^s3:\/\/[^/]+$/.test(trimmed)) return undefined;
+  const slash = trimmed.replace(/\\/g, '/').lastIndexOf('/');
+  const parent = slash < 0 ? (store instanceof ZipObjectStore ? '' : '.') : trimmed.slice(0, slash) || '/';
+  if (within !== undefined && !folderPrefix(store, parent).startsWith(folderPrefix(store, within))) return undefined;
+  return parent;
 }
 
 function folderOf(store: ObjectStore, location: string): string {

@@ -56,7 +56,8 @@ export type MaskSpec =
   /** A colour PNG: each pixel's class by its colour (Ground Truth, Lookout for Vision, CVAT). */
   | {
     readonly kind: 'colour-png';
-    readonly file: ObjectRef;
+    /** The mask, or how to find it (a relative reference is looked for when the item is converted). */
+    readonly file: ObjectRef | (() => Promise<ObjectRef>);
     readonly colours: readonly ColourClass[];
     /** Pixels with alpha below 128 are background (Lookout for Vision's transparent masks). */
     readonly transparentIsBackground: boolean;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCommand } from '../../bin/commands/convert';
-import { cvatFixture, zipFolder } from '../helpers/format-fixtures';
+import { cvatFixture, lookoutForVisionTemplateFixture, zipFolder } from '../helpers/format-fixtures';
 import { GT_BUCKET, GroundTruthFixture, buildGroundTruthFixture } from '../helpers/ground-truth-fixture';
 
 /** The command as users run it: the compiled bundle (`npm test` builds it first). */
@@ -115,6 +115,16 @@ describe('segpipe convert', () => {
       });
       expect(run.status).toBe(1);
       expect(run.stderr).toBe('segpipe: no AWS region: pass --region (e.g. --region eu-west-1) or set AWS_REGION; or, for files on this machine, pass --local-root DIR (a synced Ground Truth job) or --images DIR\n');
+    });
+
+    test('a manifest of relative references (Lookout for Vision\'s sample template.manifest) converts with no AWS region, credentials or --images', async () => {
+      const l4v = await lookoutForVisionTemplateFixture(join(work, 'l4v-template'));
+      const run = spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'segpipe.js'), 'convert', '--input', l4v.input, '--out', join(work, 'l4v-template-out')], {
+        encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, AWS_EC2_METADATA_DISABLED: 'true' },
+      });
+      expect(run.stderr).toMatch(/read as lookoutvision/);
+      expect(run.stdout).toMatch(/^segpipe convert: 1 converted \(\d train, \d validation\), 1 skipped, 2 classes \(BACKGROUND, cracked\)/);
+      expect(run.status).toBe(0);
     });
 
     test('an S3-compatible endpoint without credentials says how the local run\'s S3 takes any keys', () => {

@@ -346,3 +346,34 @@ export async function labelStudioFixture(dir: string): Promise<FormatFixture> {
     ],
   };
 }
+
+/**
+ * Lookout for Vision's sample data set as its repository ships it (aws-samples/amazon-lookout-for-vision,
+ * cookie-dataset/dataset-files): `manifests/template.manifest` whose `source-ref`s and mask references
+ * are relative to `dataset-files/` (`training-images/…`, `mask-images/…`), one class `cracked` at key
+ * "0" and no BACKGROUND, and RGBA masks whose background is transparent black and whose class colour
+ * fades at the edges (alpha 0 to 255).
+ */
+export async function lookoutForVisionTemplateFixture(dir: string): Promise<FormatFixture> {
+  const cracked = 0x23a436;
+  const line = (name: string) => JSON.stringify({
+    'source-ref': `training-images/${name}.jpg`,
+    'anomaly-label-metadata': { 'job-name': 'anomaly-label', 'class-name': 'anomaly', 'human-annotated': 'yes', 'creation-date': '2022-08-22T20:52:51.851Z', type: 'groundtruth/image-classification' },
+    'anomaly-label': 1,
+    'anomaly-mask-ref-metadata': { 'internal-color-map': { 0: { 'class-name': 'cracked', 'hex-color': '#23A436' } }, 'job-name': 'labeling-job/object-mask-ref', 'human-annotated': 'yes', 'creation-date': 'Mon Aug 22 2022 13:52:52 GMT-0700 (Pacific Daylight Time)', type: 'groundtruth/semantic-segmentation' },
+    'anomaly-mask-ref': `mask-images/${name}.png`,
+  });
+  const root = join(dir, 'dataset-files');
+  const alphas = grid((x, y) => (x < 20 ? 0 : x < 22 ? 90 : x < 24 ? 200 : y < 30 ? 255 : 3));
+  for (const [i, name] of ['anomaly-1', 'anomaly-2'].entries()) {
+    write(join(root, 'training-images', `${name}.jpg`), await jpeg(20 + i));
+    if (i === 0) write(join(root, 'mask-images', `${name}.png`), await colourPng([...alphas].map((a) => (a === 0 ? 0 : cracked)), [...alphas]));
+  }
+  write(join(root, 'manifests', 'template.manifest'), `${['anomaly-1', 'anomaly-2'].map(line).join('\n')}\n`);
+  return {
+    input: join(root, 'manifests', 'template.manifest'),
+    classes: ['BACKGROUND', 'cracked'],
+    truths: [{ source: 'training-images/anomaly-1.jpg', indices: alphas.map((a) => (a >= 128 ? 1 : 0)) }],
+    skips: [{ source: 'training-images/anomaly-2.jpg', reason: /^mask not found: mask-images\/anomaly-2\.png \(a relative reference; looked under / }],
+  };
+}

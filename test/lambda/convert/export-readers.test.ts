@@ -11,7 +11,7 @@ import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
-import { FormatFixture, H, W, cocoFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
+import { FormatFixture, H, W, cocoFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
@@ -73,6 +73,44 @@ describe.each([
     expect(chunks.flatMap((c) => c.items).map((i) => [i.line, i.name, i.split])).toEqual(report.items.map((i) => [i.line, i.name, i.split]));
     expect(chunks.flatMap((c) => c.skipped)).toEqual(report.skipped);
     expect(chunks.every((c) => JSON.stringify(c.classes) === JSON.stringify(report.classes))).toBe(true);
+  });
+});
+
+describe('relative references in a manifest (Lookout for Vision\'s sample template.manifest)', () => {
+  const dir = join(work, 'l4v-template');
+  let fixture: FormatFixture;
+  beforeAll(async () => {
+    fixture = await lookoutForVisionTemplateFixture(dir);
+  });
+
+  test('resolve against the manifest\'s folder, then its parent, with no local root and no S3', async () => {
+    const out = join(work, 'l4v-template-out');
+    // S3 is a store that fails the test if anything is read from it.
+    const s3 = new Proxy({}, { get: () => () => { throw new Error('S3 was read'); } }) as never;
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: fixture.input, local, s3, sources: s3 });
+    const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+    expect(report.format).toBe('lookoutvision');
+    expectConverted(report, fixture, out);
+  });
+
+  test('resolve against --images first, and a reference never leaves the folder it resolves in', async () => {
+    const images = join(work, 'l4v-template-images');
+    mkdirSync(join(images, 'training-images'), { recursive: true });
+    const other = await jpeg(99);
+    writeFileSync(join(images, 'training-images', 'anomaly-1.jpg'), other);
+    const manifest = join(dir, 'dataset-files', 'manifests', 'escape.manifest');
+    const line = JSON.parse(readFileSync(fixture.input, 'utf8').split('\n')[0]);
+    writeFileSync(join(dir, 'secret.jpg'), await jpeg(98));
+    writeFileSync(manifest, `${JSON.stringify(line)}\n${JSON.stringify({ ...line, 'source-ref': '../../secret.jpg' })}\n`);
+    const out = join(work, 'l4v-template-images-out');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: manifest, images, local, sources: local });
+    const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+    expect(report.items.map((i) => i.source)).toEqual(['training-images/anomaly-1.jpg']);
+    expect(sha256(readFileSync(join(out, report.items[0].split, `${report.items[0].name}.jpg`)))).toBe(sha256(other));
+    // `..` segments are dropped: secret.jpg, beside dataset-files/, is under none of --images, manifests/ and dataset-files/.
+    expect(report.skipped).toEqual([{ line: 2, source: '../../secret.jpg', reason: `image not found: ../../secret.jpg (a relative reference; looked under ${images}, ${join(dir, 'dataset-files', 'manifests')}, ${join(dir, 'dataset-files')})` }]);
   });
 });
 
