@@ -19,6 +19,15 @@ const HEAD_BYTES = 64 * 1024;
 const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 const REENCODED_JPEG_QUALITY = 95;
+/**
+ * While a mask is mapped, pixels ignored on purpose (a class `--classes` leaves out, VOC's object
+ * borders) hold this index, which no class has (classes stop at 253), so that they are told apart
+ * from pixels of a colour no class has; both are written as 255.
+ */
+const IGNORED_ON_PURPOSE = MAX_CLASSES;
+const onPurpose = (index: number) => (index === IGNORE_INDEX ? IGNORED_ON_PURPOSE : index);
+/** Share of the labelled (not background) pixels whose colour no class has, above which a conversion warns. */
+export const UNKNOWN_PIXELS_WARNING_SHARE = 0.01;
 
 export interface ConversionProgress {
   /** Items converted or skipped so far. */
@@ -137,8 +146,10 @@ export interface ConvertedItem {
   /** `copied` byte for byte, or `re-encoded` (PNG source, EXIF rotation, CMYK). */
   readonly image: 'copied' | 're-encoded';
   readonly pixelsPerClass: Record<string, number>;
-  /** Pixels of a colour no class has, written as 255 (ignored by the algorithm). */
+  /** Pixels written as 255 (ignored by the algorithm): of a colour no class has, or ignored on purpose. */
   readonly ignoredPixels: number;
+  /** Of `ignoredPixels`, those of a colour (or value) that no class of the export has; absent when none. */
+  readonly unknownPixels?: number;
   /** Shapes of the item that were not painted, by reason (rectangles, unknown categories). */
   readonly notPainted?: Readonly<Record<string, number>>;
 }
@@ -169,11 +180,15 @@ export interface ConversionReport {
     readonly imagesCopied: number;
     readonly imagesReencoded: number;
     readonly ignoredPixels: number;
+    /** Labelled pixels of a colour no class has (a wrong or missing label map), over all items. */
+    readonly unknownPixels: number;
     /** Shapes not painted (not segmentation, unknown category), over all items. */
     readonly shapesNotPainted: number;
   };
   readonly items: readonly ConvertedItem[];
   readonly skipped: readonly SkippedItem[];
+  /** What the conversion did that the user must know (most labelled pixels ignored); absent when nothing. */
+  readonly warnings?: readonly string[];
 }
 
 interface Dimensions {
@@ -317,6 +332,8 @@ function reportOf(
   items: readonly ConvertedItem[],
   skipped: readonly SkippedItem[],
 ): ConversionReport {
+  const unknownPixels = items.reduce((sum, i) => sum + (i.unknownPixels ?? 0), 0);
+  const warnings = unknownPixelsWarning(items, classes, unknownPixels);
   return {
     input: reader.input,
     format: reader.format,
@@ -332,11 +349,26 @@ function reportOf(
       imagesCopied: items.filter((i) => i.image === 'copied').length,
       imagesReencoded: items.filter((i) => i.image === 're-encoded').length,
       ignoredPixels: items.reduce((sum, i) => sum + i.ignoredPixels, 0),
+      unknownPixels,
       shapesNotPainted: items.reduce((sum, i) => sum + Object.values(i.notPainted ?? {}).reduce((a, b) => a + b, 0), 0),
     },
     items,
     skipped,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** A warning when more than a small share of the labelled (not background) pixels have a colour no class has. */
+function unknownPixelsWarning(items: readonly ConvertedItem[], classes: readonly string[], unknownPixels: number): string[] {
+  if (unknownPixels === 0) return [];
+  const labelled = items.reduce((sum, i) => sum + i.width * i.height - (i.pixelsPerClass[classes[0]] ?? 0), 0);
+  if (unknownPixels <= labelled * UNKNOWN_PIXELS_WARNING_SHARE) return [];
+  const worst = items.reduce((a, b) => ((b.unknownPixels ?? 0) > (a.unknownPixels ?? 0) ? b : a));
+  const share = (100 * unknownPixels) / labelled;
+  return [
+    `${share < 99.95 ? share.toFixed(1) : '100'} % of the labelled pixels (${unknownPixels} of ${labelled}, in ${items.filter((i) => (i.unknownPixels ?? 0) > 0).length} of ${items.length} items) have a colour no class of the export has, and are ignored (255): ` +
+      `the masks' colours do not match the export's classes (most in ${worst.source}); check its label or colour map`,
+  ];
 }
 
 export function writeConversionReport(output: ObjectStore, location: string, report: ConversionReport): Promise<void> {
@@ -399,7 +431,7 @@ function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string
       for (const colour of mask.colours) {
         const index = classIndex.indexOf(colour);
         if (typeof index === 'string') return index;
-        colours.push({ rgb: colour.rgb, index });
+        colours.push({ rgb: colour.rgb, index: onPurpose(index) });
       }
       return { kind: 'colour-png', file: mask.file, colours, transparentIsBackground: mask.transparentIsBackground };
     }
@@ -410,8 +442,10 @@ function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string
         if (!cls) continue;
         const index = classIndex.indexOf(cls);
         if (typeof index === 'string') return index;
-        table[value] = index;
+        table[value] = onPurpose(index);
       }
+      // The format's own "ignore" value (VOC's object borders).
+      if (!mask.classOfValue[IGNORE_INDEX]) table[IGNORE_INDEX] = IGNORED_ON_PURPOSE;
       const colours = mask.colourOfValue.map((rgb, value) => ({ rgb, index: table[value] })).filter((c) => c.index !== IGNORE_INDEX);
       return { kind: 'index-png', file: mask.file, table, colours };
     }
@@ -518,6 +552,9 @@ async function convertItem(
     }
     await output.write(imageTarget, jpeg, 'image/jpeg');
   }
+  // Counted at the size written: pixels of a colour no class has, and those ignored on purpose, both as 255.
+  const unknownPixels = mask.kind === 'shapes' ? 0 : decoded.pixelsPerIndex[IGNORE_INDEX];
+  decoded = withIgnoredOnPurposeAs255(decoded);
   const maskOut = await encodeClassIndexPng(decoded.indices, decoded.width, decoded.height);
   await output.write(output.join(out, channel.masks, `${name}.png`), maskOut, 'image/png');
   return {
@@ -530,8 +567,21 @@ async function convertItem(
     image: copyBytes ? 'copied' : 're-encoded',
     pixelsPerIndex: decoded.pixelsPerIndex,
     ignoredPixels: decoded.pixelsPerIndex[IGNORE_INDEX],
+    ...(unknownPixels > 0 ? { unknownPixels } : {}),
     ...(notPainted ? { notPainted } : {}),
   };
+}
+
+/** The mask with its pixels ignored on purpose written as 255, as the algorithm reads them. */
+function withIgnoredOnPurposeAs255(mask: ClassIndexMask): ClassIndexMask {
+  const onPurposeCount = mask.pixelsPerIndex[IGNORED_ON_PURPOSE];
+  if (onPurposeCount === 0) return mask;
+  const { indices } = mask;
+  for (let i = 0; i < indices.length; i++) if (indices[i] === IGNORED_ON_PURPOSE) indices[i] = IGNORE_INDEX;
+  const pixelsPerIndex = Uint32Array.from(mask.pixelsPerIndex);
+  pixelsPerIndex[IGNORE_INDEX] += onPurposeCount;
+  pixelsPerIndex[IGNORED_ON_PURPOSE] = 0;
+  return { ...mask, pixelsPerIndex };
 }
 
 /** Reads the start of the image, sniffs its format, and checks a JPEG is whole without decoding it. */

@@ -44,6 +44,12 @@ export interface OpenExportOptions {
   /** Reads the images a Ground Truth or Lookout for Vision manifest names. */
   readonly sources: ObjectStore;
   readonly labelAttribute?: string;
+  /**
+   * CVAT's `labelmap.txt` for an export that lacks it (a local path or an `s3://` URI): the folder is
+   * then read as CVAT with these classes.
+   * @default - the export's own label map, if any
+   */
+  readonly labelMap?: string;
 }
 
 /** An opened export: its reader, and what to close when done (a zip). */
@@ -71,6 +77,7 @@ export async function openExport(options: OpenExportOptions): Promise<OpenedExpo
   }
   if (start) {
     if (start.size === 0) throw new UnrecognisedExportError(`${input} is empty`);
+    if (options.labelMap !== undefined) throw new UnrecognisedExportError(`--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${input} is a file`);
     return { reader: fileReader(store, input, start.data, options), close: () => undefined };
   }
   const files = await store.listUnder(input);
@@ -91,13 +98,16 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
     if (roots.length === 1) {
       const exportRoot = roots[0] === '' ? root : store.join(root, ...roots[0].replace(/\/$/, '').split('/'));
       const hasLabelMap = relative.includes(`${roots[0]}${LABEL_MAP_FILE}`);
-      const format = options.format === 'cvat' || options.format === 'voc' ? options.format : hasLabelMap ? 'cvat' : 'voc';
-      if (format === 'cvat' && !hasLabelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
-      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options) });
+      const format = options.format === 'cvat' || options.format === 'voc' ? options.format : hasLabelMap || options.labelMap !== undefined ? 'cvat' : 'voc';
+      if (format === 'voc' && options.labelMap !== undefined) throw new UnrecognisedExportError('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
+      const labelMap = options.labelMap === undefined ? undefined : { store: storeOf(options, options.labelMap), location: options.labelMap };
+      if (format === 'cvat' && !hasLabelMap && !labelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
+      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options), labelMap });
     }
     if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
     if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
   }
+  if (options.labelMap !== undefined) throw new UnrecognisedExportError(`--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${options.input} has no SegmentationClass/ folder`);
   const kept = new Set(relative);
   const candidates = files.filter((f) => EXPORT_FILE.test(f) && kept.has(f.slice(prefixLength)));
   if (candidates.length === 0) throw new UnrecognisedExportError(`${options.input} holds no export: ${knownFormats()}`);
@@ -186,6 +196,10 @@ export function sniffFormat(head: Buffer, location: string): ExportFormat {
 
 function knownFormats(): string {
   return `it reads ${EXPORT_FORMATS.map((f) => `${f} (${FORMAT_DESCRIPTIONS[f]})`).join(', ')}`;
+}
+
+function storeOf(options: OpenExportOptions, location: string): ObjectStore {
+  return isS3Uri(location) && options.s3 ? options.s3 : options.local;
 }
 
 function imagesRoot(options: OpenExportOptions): { store: ObjectStore; root: string } | undefined {

@@ -1,5 +1,7 @@
+import sharp from 'sharp';
 import { ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, isBackgroundName } from '../export-item';
 import { ImageFinder } from '../image-finder';
+import { decodeIndexMask } from '../mask';
 import { ObjectStore, folderPrefix } from '../object-store';
 
 /** The Pascal VOC classes, by palette index; 255 is the objects' border, which the algorithm ignores. */
@@ -22,6 +24,9 @@ export const VOC_PALETTE: readonly number[] = Array.from({ length: 256 }, (_, va
 });
 
 export const LABEL_MAP_FILE = 'labelmap.txt';
+/** How many masks, spread over the export, are checked to hold VOC's classes before a VOC export is read. */
+const VOC_MASKS_CHECKED = 8;
+const MAX_CHECKED_MASK_PIXELS = 64 * 1024 * 1024;
 const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 
 /** A class of CVAT's `labelmap.txt` with its mask colour. */
@@ -67,6 +72,11 @@ export interface VocReaderOptions {
   readonly fallbackImages?: { readonly store: ObjectStore; readonly root: string };
   /** The location reported as the input. */
   readonly input: string;
+  /**
+   * CVAT's label map when the export lacks it (`--labelmap`).
+   * @default - the export's own `labelmap.txt`
+   */
+  readonly labelMap?: { readonly store: ObjectStore; readonly location: string };
 }
 
 /**
@@ -78,11 +88,17 @@ export interface VocReaderOptions {
 export function vocReader(options: VocReaderOptions): ExportReader {
   const { store, root } = options;
   let labelMap: Promise<LabelMapEntry[]> | undefined;
-  const readLabelMap = () => (labelMap ??= store.read(store.join(root, LABEL_MAP_FILE)).then((data) => parseLabelMap(data.toString('utf8'))));
+  const labelMapFile = options.labelMap ?? { store, location: store.join(root, LABEL_MAP_FILE) };
+  const readLabelMap = () => (labelMap ??= labelMapFile.store.read(labelMapFile.location).then((data) => parseLabelMap(data.toString('utf8'))));
+  let vocMasks: Promise<void> | undefined;
   return {
     format: options.format,
     input: options.input,
-    declaredClasses: async () => (options.format === 'cvat' ? readLabelMap() : VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }))),
+    declaredClasses: async () => {
+      if (options.format === 'cvat') return readLabelMap();
+      await (vocMasks ??= checkVocMasks(options));
+      return VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }));
+    },
     items: () => vocItems(options, readLabelMap),
   };
 }
@@ -147,4 +163,47 @@ async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<
         : { kind: 'index-png', file, classOfValue, colourOfValue: VOC_PALETTE },
     };
   }
+}
+
+/** The colours of VOC's classes and of its object borders, as a mask saved as RGB by another tool holds them. */
+const VOC_COLOURS = new Set([...VOC_PALETTE.slice(0, VOC_CLASSES.length), VOC_PALETTE[255]]);
+
+/**
+ * Refuses a VOC export whose masks (a sample spread over the export) hold colours or values that are
+ * none of VOC's classes: a CVAT export without its labelmap.txt, read as VOC, would turn every
+ * labelled pixel into 255 (ignored) and report success.
+ */
+async function checkVocMasks(options: VocReaderOptions): Promise<void> {
+  const { store, root } = options;
+  const prefixLength = folderPrefix(store, root).length;
+  const masks = (await store.listUnder(root)).filter((f) => /^SegmentationClass\/[^/]+\.png$/i.test(f.slice(prefixLength))).sort();
+  const step = Math.max(1, Math.ceil(masks.length / VOC_MASKS_CHECKED));
+  for (let i = 0; i < masks.length; i += step) {
+    // A mask that cannot be read or decoded is reported by its own item, not here.
+    const stranger = await store.read(masks[i]).then(notVocPixel).catch(() => undefined);
+    if (stranger === undefined) continue;
+    throw new Error(
+      `${options.input} has no ${LABEL_MAP_FILE}, and its mask ${masks[i].slice(prefixLength)} holds ${stranger}, which is none of Pascal VOC's classes: ` +
+        `it looks like a CVAT "Segmentation mask 1.1" export without its ${LABEL_MAP_FILE} (read as Pascal VOC, every labelled pixel would be ignored). ` +
+        `Give the label map with --labelmap FILE (segpipe convert) or put ${LABEL_MAP_FILE} beside SegmentationClass/: one name:r,g,b:: line per label`,
+    );
+  }
+}
+
+/** A pixel of a mask that is none of VOC's classes, described; `undefined` when every pixel is one. */
+async function notVocPixel(png: Buffer): Promise<string | undefined> {
+  // An 8-bit palette or grey PNG holds class numbers (VOC's own masks); any other, colours.
+  if (png[24] === 8 && (png[25] === 0 || png[25] === 3)) {
+    const table = new Uint8Array(256).fill(1);
+    for (let value = 0; value < VOC_CLASSES.length; value++) table[value] = 0;
+    table[255] = 0;
+    const mask = await decodeIndexMask(png, table, { limitInputPixels: MAX_CHECKED_MASK_PIXELS });
+    return mask.pixelsPerIndex[1] > 0 ? `${mask.pixelsPerIndex[1]} pixels of values past VOC's ${VOC_CLASSES.length} classes` : undefined;
+  }
+  const { data, info } = await sharp(png, { limitInputPixels: MAX_CHECKED_MASK_PIXELS }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  for (let p = 0; p < data.length; p += info.channels) {
+    const rgb = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2];
+    if (!VOC_COLOURS.has(rgb)) return `the colour ${data[p]},${data[p + 1]},${data[p + 2]}`;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConversionReport, convertExport } from '../../../lambda/convert/convert-manifest';
@@ -111,6 +111,47 @@ describe('relative references in a manifest (Lookout for Vision\'s sample templa
     expect(sha256(readFileSync(join(out, report.items[0].split, `${report.items[0].name}.jpg`)))).toBe(sha256(other));
     // `..` segments are dropped: secret.jpg, beside dataset-files/, is under none of --images, manifests/ and dataset-files/.
     expect(report.skipped).toEqual([{ line: 2, source: '../../secret.jpg', reason: `image not found: ../../secret.jpg (a relative reference; looked under ${images}, ${join(dir, 'dataset-files', 'manifests')}, ${join(dir, 'dataset-files')})` }]);
+  });
+});
+
+describe('a CVAT "Segmentation mask 1.1" folder without its labelmap.txt', () => {
+  const dir = join(work, 'cvat-no-labelmap');
+  let fixture: FormatFixture;
+  beforeAll(async () => {
+    fixture = await cvatFixture(dir);
+    renameSync(join(dir, 'labelmap.txt'), join(work, 'cvat-labelmap.txt'));
+  });
+
+  test('is refused, saying its masks are not Pascal VOC\'s colours and naming --labelmap, instead of converting every labelled pixel to 255', async () => {
+    await expect(convertFolder(fixture, join(work, 'cvat-no-labelmap-out'))).rejects.toThrow(
+      /has no labelmap\.txt, and its mask SegmentationClass\/frame_000\.png holds the colour 250,50,83, which is none of Pascal VOC's classes: it looks like a CVAT "Segmentation mask 1\.1" export without its labelmap\.txt .* --labelmap FILE/,
+    );
+  });
+
+  test('converts right with --labelmap', async () => {
+    const out = join(work, 'cvat-labelmap-out');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: fixture.input, labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local });
+    const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+    expect(report.format).toBe('cvat');
+    expectConverted(report, fixture, out);
+  });
+
+  test('--labelmap on an export that is no CVAT folder, or with --format voc, is refused', async () => {
+    const local = new FolderObjectStore();
+    const coco = await cocoFixture(join(work, 'coco-labelmap'));
+    await expect(openExport({ input: coco.input, labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow(/--labelmap is for a CVAT "Segmentation mask 1\.1" folder or zip; \S+ is a file/);
+    await expect(openExport({ input: fixture.input, format: 'voc', labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
+  });
+
+  test('a label map that misses the colour of most labelled pixels converts with a loud warning in the report', async () => {
+    const partial = join(work, 'cvat-partial-labelmap.txt');
+    writeFileSync(partial, 'Background:10,10,10::\nrock:61,61,245::\n');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: fixture.input, labelMap: partial, local, sources: local });
+    const report = await convertExport({ reader: opened.reader, out: join(work, 'cvat-partial-out'), output: local, validationFraction: 0.5 });
+    expect(report.counts.unknownPixels).toBeGreaterThan(0);
+    expect(report.warnings).toEqual([expect.stringMatching(/^\d+\.\d % of the labelled pixels \(\d+ of \d+, in 1 of 2 items\) have a colour no class of the export has, and are ignored \(255\): the masks' colours do not match the export's classes \(most in JPEGImages\/frame_000\.jpg\)/)]);
   });
 });
 
