@@ -433,6 +433,7 @@ function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string
         if (typeof index === 'string') return index;
         colours.push({ rgb: colour.rgb, index: onPurpose(index) });
       }
+      for (const rgb of mask.ignoredColours ?? []) colours.push({ rgb, index: IGNORED_ON_PURPOSE });
       return { kind: 'colour-png', file: mask.file, colours, transparentIsBackground: mask.transparentIsBackground };
     }
     case 'index-png': {

@@ -17,7 +17,7 @@ export const FORMAT_DESCRIPTIONS: Record<ExportFormat, string> = {
   lookoutvision: 'Lookout for Vision segmentation manifest (JSON Lines)',
   cvat: 'CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/)',
   voc: 'Pascal VOC (SegmentationClass/ palette masks, JPEGImages/)',
-  coco: 'COCO instance segmentation JSON',
+  coco: 'COCO instance or panoptic segmentation JSON (panoptic PNGs in the folder named like the JSON)',
   labelstudio: 'Label Studio JSON export (a list of tasks)',
 };
 
@@ -118,8 +118,13 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
     readers.push(fileReader(store, candidate, start.data, options, root));
   }
   // Roboflow's COCO export holds one JSON per split (train/, valid/, test/), its images beside each.
-  if (readers.length > 1 && !readers.every((r) => r.format === 'coco')) {
-    throw new UnrecognisedExportError(`${options.input} holds ${candidates.length} export files (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
+  // JSONs side by side in one folder are other annotations of the same images (COCO's own
+  // instances_*, panoptic_*, captions_*): never merged.
+  const folders = new Set(candidates.map((c) => folderOf(store, c)));
+  const panopticNamed = new Set(candidates.map((c) => /panoptic[^/\\]*\.json$/i.test(c)));
+  if (readers.length > 1 && (!readers.every((r) => r.format === 'coco') || folders.size < candidates.length || panopticNamed.size > 1)) {
+    const why = readers.every((r) => r.format === 'coco') ? ' of different annotations (such as instances_ and panoptic_ JSONs: they are not merged)' : '';
+    throw new UnrecognisedExportError(`${options.input} holds ${candidates.length} export files${why} (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
   }
   return readers.length === 1 ? readers[0] : concatenatedReader(readers, options.input);
 }
@@ -166,8 +171,12 @@ function fileReader(store: ObjectStore, location: string, head: Buffer, options:
         .filter((base): base is { store: ObjectStore; root: string } => base !== undefined);
       return manifestReader({ manifest: location, manifestStore: store, sources: options.sources, dialect: format, labelAttribute: options.labelAttribute, relativeTo });
     }
-    case 'coco':
-      return cocoReader({ store, location, images, s3: options.s3 });
+    case 'coco': {
+      // COCO panoptic keeps its PNGs in the folder named like the JSON, beside it.
+      const folder = folderOf(store, location);
+      const stem = location.slice(location.replace(/\\/g, '/').lastIndexOf('/') + 1).replace(/\.json$/i, '');
+      return cocoReader({ store, location, images, s3: options.s3, panopticMasks: [{ store, root: store.join(folder, stem) }, { store, root: folder }] });
+    }
     case 'labelstudio':
       return labelStudioReader({ store, location, images, s3: options.s3 });
     default:

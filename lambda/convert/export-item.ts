@@ -61,6 +61,8 @@ export type MaskSpec =
     readonly colours: readonly ColourClass[];
     /** Pixels with alpha below 128 are background (Lookout for Vision's transparent masks). */
     readonly transparentIsBackground: boolean;
+    /** Colours the format itself leaves unlabelled, ignored (255) on purpose (COCO panoptic's void). */
+    readonly ignoredColours?: readonly number[];
   }
   /**
    * A palette or grey PNG whose pixel values are class numbers (Pascal VOC): `classOfValue[v]`, 255

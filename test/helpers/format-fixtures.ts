@@ -377,3 +377,52 @@ export async function lookoutForVisionTemplateFixture(dir: string): Promise<Form
     skips: [{ source: 'training-images/anomaly-2.jpg', reason: /^mask not found: mask-images\/anomaly-2\.png \(a relative reference; looked under / }],
   };
 }
+
+/**
+ * COCO panoptic as COCO ships panoptic_val2017 (and Datumaro writes it): `annotations/panoptic_val.json`
+ * whose annotations hold `file_name` (a PNG) and `segments_info`, the PNGs in `annotations/panoptic_val/`
+ * with each pixel's segment id as RGB (id = R + 256·G + 256²·B, 0 unlabelled), the images apart.
+ * Large ids (every byte in use), a PNG colour no segment lists, a segment of an unknown category.
+ * With `stuff`, a stuff category (`isthing: 0`) is declared and unlabelled pixels are ignored (255);
+ * without, they are the background.
+ */
+export async function cocoPanopticFixture(dir: string, stuff: boolean): Promise<FormatFixture> {
+  const segment = { person: 0x0a0b0c + 1, car: 3_000_000, grass: 77, stray: 5_000_000, unknown: 12 };
+  const rgbOfId = (id: number) => ((id & 0xff) << 16) | (id & 0xff00) | (id >>> 16);
+  const categories = [
+    { id: 1, name: 'person', supercategory: 'person', isthing: 1, color: [220, 20, 60] },
+    { id: 3, name: 'car', supercategory: 'vehicle', isthing: 1, color: [0, 0, 142] },
+    ...(stuff ? [{ id: 125, name: 'grass', supercategory: 'plant', isthing: 0, color: [0, 255, 0] }] : []),
+  ];
+  // Segment ids take 24 bits: a plain array, not grid()'s bytes.
+  const ids = (rule: (x: number, y: number) => number) => Array.from({ length: W * H }, (_, i) => rule(i % W, Math.floor(i / W)));
+  const first = ids((x, y) => (y > 24 ? (stuff ? segment.grass : 0) : x < 10 ? segment.person : x < 30 ? segment.car : x === 40 && y === 3 ? segment.stray : 0));
+  const second = ids((x) => (x < 8 ? segment.unknown : x < 20 ? segment.person : 0));
+  write(join(dir, 'annotations', 'panoptic_val', 'p1.png'), await colourPng(first.map(rgbOfId)));
+  write(join(dir, 'annotations', 'panoptic_val', 'p2.png'), await colourPng(second.map(rgbOfId)));
+  write(join(dir, 'images', 'p1.jpg'), await jpeg(30));
+  write(join(dir, 'images', 'p2.jpg'), await jpeg(31));
+  const info = (id: number, category: number) => ({ id, category_id: category, area: 1, bbox: [0, 0, 1, 1], iscrowd: 0 });
+  write(join(dir, 'annotations', 'panoptic_val.json'), JSON.stringify({
+    info: { description: 'panoptic fixture' },
+    licenses: [],
+    images: [{ id: 1, file_name: 'p1.jpg', width: W, height: H }, { id: 2, file_name: 'p2.jpg', width: W, height: H }],
+    annotations: [
+      { image_id: 1, file_name: 'p1.png', segments_info: [info(segment.person, 1), info(segment.car, 3), ...(stuff ? [info(segment.grass, 125)] : [])] },
+      { image_id: 2, file_name: 'p2.png', segments_info: [info(segment.unknown, 99), info(segment.person, 1)] },
+    ],
+    categories,
+  }));
+  const voidIndex = stuff ? 255 : 0;
+  const classOf = new Map([[segment.person, 1], [segment.car, 2], [segment.grass, 3], [0, voidIndex]]);
+  return {
+    input: join(dir, 'annotations', 'panoptic_val.json'),
+    images: join(dir, 'images'),
+    classes: ['BACKGROUND', 'person', 'car', ...(stuff ? ['grass'] : [])],
+    truths: [
+      { source: 'p1.jpg', indices: Uint8Array.from(first, (id) => classOf.get(id) ?? 255) },
+      { source: 'p2.jpg', indices: Uint8Array.from(second, (id) => classOf.get(id) ?? 255) },
+    ],
+    skips: [],
+  };
+}

@@ -11,7 +11,7 @@ import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
-import { FormatFixture, H, W, cocoFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
+import { FormatFixture, H, W, cocoFixture, cocoPanopticFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
@@ -152,6 +152,37 @@ describe('a CVAT "Segmentation mask 1.1" folder without its labelmap.txt', () =>
     const report = await convertExport({ reader: opened.reader, out: join(work, 'cvat-partial-out'), output: local, validationFraction: 0.5 });
     expect(report.counts.unknownPixels).toBeGreaterThan(0);
     expect(report.warnings).toEqual([expect.stringMatching(/^\d+\.\d % of the labelled pixels \(\d+ of \d+, in 1 of 2 items\) have a colour no class of the export has, and are ignored \(255\): the masks' colours do not match the export's classes \(most in JPEGImages\/frame_000\.jpg\)/)]);
+  });
+});
+
+describe('COCO panoptic (segments_info, segment ids as PNG colours)', () => {
+  test.each([[true, 'ignored (255) when stuff categories label every pixel'], [false, 'the background when every category is a thing']])('is read, each segment painted with its category; unlabelled pixels are %s', async (stuff) => {
+    const fixture = await cocoPanopticFixture(join(work, `panoptic-${stuff}`), stuff);
+    const out = join(work, `panoptic-${stuff}-out`);
+    const report = await convertFolder(fixture, out);
+    expect(report.format).toBe('coco');
+    expectConverted(report, fixture, out);
+    expect(report.items.map((i) => i.notPainted)).toEqual([undefined, { 'segment of unknown category 99': 1 }]);
+    // The stray colour (a segment id nothing lists) and the unknown category's pixels are unknown; void is not.
+    expect(report.items.map((i) => i.unknownPixels)).toEqual([1, 8 * H]);
+  });
+
+  test('a folder holding instance and panoptic JSONs side by side is refused, not merged', async () => {
+    const dir = join(work, 'panoptic-and-instances');
+    await cocoPanopticFixture(dir, true);
+    await cocoFixture(join(work, 'instances-beside'));
+    writeFileSync(join(dir, 'annotations', 'instances_val.json'), readFileSync(join(work, 'instances-beside', 'annotations', 'instances_default.json')));
+    const local = new FolderObjectStore();
+    await expect(openExport({ input: join(dir, 'annotations'), local, sources: local })).rejects.toThrow(/holds 2 export files of different annotations \(such as instances_ and panoptic_ JSONs: they are not merged\)/);
+  });
+
+  test('a JSON mixing panoptic and instance annotations is refused', async () => {
+    const dir = join(work, 'panoptic-mixed');
+    const fixture = await cocoPanopticFixture(dir, false);
+    const json = JSON.parse(readFileSync(fixture.input, 'utf8'));
+    json.annotations.push({ id: 9, image_id: 1, category_id: 1, segmentation: [[0, 0, 4, 0, 4, 4]] });
+    writeFileSync(fixture.input, JSON.stringify(json));
+    await expect(convertFolder(fixture, join(dir, 'out'))).rejects.toThrow(/mixes 2 panoptic annotations \(segments_info and a PNG\) with 1 instance ones \(segmentation\): give one kind/);
   });
 });
 
