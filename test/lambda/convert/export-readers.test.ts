@@ -94,6 +94,20 @@ describe('relative references in a manifest (Lookout for Vision\'s sample templa
     expectConverted(report, fixture, out);
   });
 
+  test('resolve inside a zip of the data set as well (its manifests/ folder\'s parent is the zip\'s top level)', async () => {
+    const zip = join(work, 'l4v-template.zip');
+    zipFolder(join(dir, 'dataset-files'), zip);
+    const out = join(work, 'l4v-template-zip-out');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: zip, local, sources: local });
+    try {
+      const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+      expectConverted(report, fixture, out);
+    } finally {
+      opened.close();
+    }
+  });
+
   test('resolve against --images first, and a reference never leaves the folder it resolves in', async () => {
     const images = join(work, 'l4v-template-images');
     mkdirSync(join(images, 'training-images'), { recursive: true });
