@@ -137,7 +137,6 @@ function brushPixels(rle: Uint8Array, width: number, height: number, type: strin
   } catch (err) {
     return `${type} whose rle cannot be decoded (${(err as Error).message})`;
   }
-  if (rgba.length !== values) return `${type} whose rle ends after ${rgba.length} of its ${values} values`;
   const pixels = new Uint8Array(width * height);
   for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4 + 3] >= BRUSH_OPAQUE_FROM ? 1 : 0;
   return pixels;

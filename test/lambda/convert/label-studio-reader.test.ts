@@ -204,3 +204,9 @@ describe('Label Studio conversion: a brush region without original_width and ori
     expect(empty.report.items.map((i) => i.pixelsPerClass)).toEqual([{ BACKGROUND: 24 }]);
   });
 });
+
+test('a brush whose RLE ends before the values its header counts is not painted, with the decoder\'s reason', async () => {
+  const rle = labelStudioRle(Uint8Array.from({ length: 16 }, (_, i) => i * 13));
+  const [item] = await read([task([brush(rle.slice(0, rle.length - 4), { original_width: 4, original_height: 4 })])]) as ExportItem[];
+  expect(item.notPainted).toEqual({ "brushlabels whose rle cannot be decoded (illegal state: can't read past EOF)": 1 });
+});
