@@ -27,7 +27,7 @@ const REENCODED_JPEG_QUALITY = 95;
 const IGNORED_ON_PURPOSE = MAX_CLASSES;
 const onPurpose = (index: number) => (index === IGNORE_INDEX ? IGNORED_ON_PURPOSE : index);
 /** Share of the labelled (not background) pixels whose colour no class has, above which a conversion warns. */
-export const UNKNOWN_PIXELS_WARNING_SHARE = 0.01;
+const UNKNOWN_PIXELS_WARNING_SHARE = 0.01;
 
 export interface ConversionProgress {
   /** Items converted or skipped so far. */
