@@ -1,4 +1,4 @@
-import { ColourClass, ExportClass, ExportItem, ExportReader, ExportSkip, Shape, isBackgroundName } from '../export-item';
+import { ColourClass, ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, Shape, isBackgroundName } from '../export-item';
 import { ImageFinder, ImagesRoot, ReferenceBase, findRelative } from '../image-finder';
 import { streamJsonElements } from '../json-stream';
 import type { ObjectStore } from '../object-store';
@@ -244,13 +244,29 @@ function panopticItem(image: CocoImage, coco: ParsedCoco, finder: ImageFinder, m
     findImage: () => finder.find(image.fileName),
     mask: {
       kind: 'colour-png',
-      file: () => findRelative(file, masks, 'panoptic PNG'),
+      file: () => findPanopticPng(file, masks),
       colours: coco.voidIsBackground ? [unlabelled, ...colours] : colours,
       transparentIsBackground: false,
       ...(coco.voidIsBackground ? {} : { ignoredColours: [0] }),
     },
     notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
   };
+}
+
+/**
+ * A panoptic PNG under the bases; when it is not there but the first base's folder is still zipped
+ * (COCO ships `annotations/panoptic_val2017.zip` inside its annotations download), the reason says so.
+ */
+async function findPanopticPng(file: string, masks: readonly ReferenceBase[]): Promise<ObjectRef> {
+  try {
+    return await findRelative(file, masks, 'panoptic PNG');
+  } catch (err) {
+    const folder = masks[0];
+    if (!(err instanceof ItemSkipped) || !folder) throw err;
+    const zip = `${folder.root.replace(/[\\/]+$/, '')}.zip`;
+    const zipped = await folder.store.readStart(zip, 1).catch(() => undefined);
+    throw zipped ? new ItemSkipped(`${err.message}; ${zip} holds the PNGs still zipped: unzip it beside the JSON`) : err;
+  }
 }
 
 function shapeOf(segmentation: unknown, className: string, image: CocoImage): Shape | string {

@@ -1,6 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConversionReport, convertExport } from '../../../lambda/convert/convert-manifest';
@@ -179,6 +179,16 @@ describe('COCO panoptic (segments_info, segment ids as PNG colours)', () => {
     expect(report.items.map((i) => i.notPainted)).toEqual([undefined, { 'segment of unknown category 99': 1 }]);
     // The stray colour (a segment id nothing lists) and the unknown category's pixels are unknown; void is not.
     expect(report.items.map((i) => i.unknownPixels)).toEqual([1, 8 * H]);
+  });
+
+  test('PNGs still zipped beside the JSON (as COCO\'s annotations download ships them) are named in each item\'s reason', async () => {
+    const fixture = await cocoPanopticFixture(join(work, 'panoptic-zipped'), false);
+    const folder = join(work, 'panoptic-zipped', 'annotations', 'panoptic_val');
+    zipFolder(folder, `${folder}.zip`);
+    rmSync(folder, { recursive: true });
+    const report = await convertFolder(fixture, join(work, 'panoptic-zipped-out'));
+    expect(report.items).toEqual([]);
+    expect(report.skipped.map((s) => s.reason)).toEqual(['p1.png', 'p2.png'].map((png) => `panoptic PNG not found: ${png} (a relative reference; looked under ${folder}, ${join(work, 'panoptic-zipped', 'annotations')}); ${folder}.zip holds the PNGs still zipped: unzip it beside the JSON`));
   });
 
   test('a folder holding instance and panoptic JSONs side by side is refused, not merged', async () => {
