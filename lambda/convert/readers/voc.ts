@@ -170,40 +170,60 @@ const VOC_COLOURS = new Set([...VOC_PALETTE.slice(0, VOC_CLASSES.length), VOC_PA
 
 /**
  * Refuses a VOC export whose masks (a sample spread over the export) hold colours or values that are
- * none of VOC's classes: a CVAT export without its labelmap.txt, read as VOC, would turn every
- * labelled pixel into 255 (ignored) and report success.
+ * none of VOC's classes, or only the background and 255: a CVAT export without its labelmap.txt, or
+ * black-and-white masks, read as VOC would turn every labelled pixel into 255 (ignored) and report
+ * success.
  */
 async function checkVocMasks(options: VocReaderOptions): Promise<void> {
   const { store, root } = options;
   const prefixLength = folderPrefix(store, root).length;
   const masks = (await store.listUnder(root)).filter((f) => /^SegmentationClass\/[^/]+\.png$/i.test(f.slice(prefixLength))).sort();
   const step = Math.max(1, Math.ceil(masks.length / VOC_MASKS_CHECKED));
+  const refuse = (mask: string, holds: string, looksLike: string) => new Error(
+    `${options.input} has no ${LABEL_MAP_FILE}, and its mask ${mask.slice(prefixLength)} holds ${holds}: ${looksLike} (read as Pascal VOC, every labelled pixel would be ignored). ` +
+      `Give the label map with --labelmap FILE (segpipe convert) or put ${LABEL_MAP_FILE} beside SegmentationClass/: one name:r,g,b:: line per label`,
+  );
+  let objects = false;
+  let onlyBorders: string | undefined;
   for (let i = 0; i < masks.length; i += step) {
     // A mask that cannot be read or decoded is reported by its own item, not here.
-    const stranger = await store.read(masks[i]).then(notVocPixel).catch(() => undefined);
-    if (stranger === undefined) continue;
-    throw new Error(
-      `${options.input} has no ${LABEL_MAP_FILE}, and its mask ${masks[i].slice(prefixLength)} holds ${stranger}, which is none of Pascal VOC's classes: ` +
-        `it looks like a CVAT "Segmentation mask 1.1" export without its ${LABEL_MAP_FILE} (read as Pascal VOC, every labelled pixel would be ignored). ` +
-        `Give the label map with --labelmap FILE (segpipe convert) or put ${LABEL_MAP_FILE} beside SegmentationClass/: one name:r,g,b:: line per label`,
-    );
+    const found = await store.read(masks[i]).then(vocContent).catch(() => undefined);
+    if (found?.stranger !== undefined) {
+      throw refuse(masks[i], `${found.stranger}, which is none of Pascal VOC's classes`, `it looks like a CVAT "Segmentation mask 1.1" export without its ${LABEL_MAP_FILE}`);
+    }
+    objects ||= found?.objects ?? false;
+    if (found?.borders && !found.objects) onlyBorders ??= masks[i];
+  }
+  // VOC's own masks each hold an object; 255 is only the thin border around one.
+  if (!objects && onlyBorders !== undefined) {
+    throw refuse(onlyBorders, 'only 0 and 255, as every mask checked does', 'they look like black-and-white masks whose 255 is the object, not Pascal VOC\'s ignored borders');
   }
 }
 
-/** A pixel of a mask that is none of VOC's classes, described; `undefined` when every pixel is one. */
-async function notVocPixel(png: Buffer): Promise<string | undefined> {
+/** What a mask holds: a pixel that is none of VOC's classes (described), VOC objects, VOC borders (255). */
+async function vocContent(png: Buffer): Promise<{ stranger?: string; objects: boolean; borders: boolean }> {
   // An 8-bit palette or grey PNG holds class numbers (VOC's own masks); any other, colours.
   if (png[24] === 8 && (png[25] === 0 || png[25] === 3)) {
+    // 0: background, 1: none of VOC's, 2: an object class, 3: the border.
     const table = new Uint8Array(256).fill(1);
-    for (let value = 0; value < VOC_CLASSES.length; value++) table[value] = 0;
-    table[255] = 0;
-    const mask = await decodeIndexMask(png, table, { limitInputPixels: MAX_CHECKED_MASK_PIXELS });
-    return mask.pixelsPerIndex[1] > 0 ? `${mask.pixelsPerIndex[1]} pixels of values past VOC's ${VOC_CLASSES.length} classes` : undefined;
+    table.fill(2, 1, VOC_CLASSES.length);
+    table[0] = 0;
+    table[255] = 3;
+    const { pixelsPerIndex } = await decodeIndexMask(png, table, { limitInputPixels: MAX_CHECKED_MASK_PIXELS });
+    return {
+      stranger: pixelsPerIndex[1] > 0 ? `${pixelsPerIndex[1]} pixels of values past VOC's ${VOC_CLASSES.length} classes` : undefined,
+      objects: pixelsPerIndex[2] > 0,
+      borders: pixelsPerIndex[3] > 0,
+    };
   }
   const { data, info } = await sharp(png, { limitInputPixels: MAX_CHECKED_MASK_PIXELS }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  let objects = false;
+  let borders = false;
   for (let p = 0; p < data.length; p += info.channels) {
     const rgb = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2];
-    if (!VOC_COLOURS.has(rgb)) return `the colour ${data[p]},${data[p + 1]},${data[p + 2]}`;
+    if (!VOC_COLOURS.has(rgb)) return { stranger: `the colour ${data[p]},${data[p + 1]},${data[p + 2]}`, objects, borders };
+    if (rgb === VOC_PALETTE[255]) borders = true;
+    else if (rgb !== VOC_PALETTE[0]) objects = true;
   }
-  return undefined;
+  return { objects, borders };
 }

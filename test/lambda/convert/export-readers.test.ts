@@ -11,7 +11,7 @@ import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
-import { FormatFixture, H, W, cocoFixture, cocoPanopticFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
+import { FormatFixture, H, W, cocoFixture, cocoPanopticFixture, grid, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
@@ -156,6 +156,25 @@ describe('a CVAT "Segmentation mask 1.1" folder without its labelmap.txt', () =>
     const coco = await cocoFixture(join(work, 'coco-labelmap'));
     await expect(openExport({ input: coco.input, labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow(/--labelmap is for a CVAT "Segmentation mask 1\.1" folder or zip; \S+ is a file/);
     await expect(openExport({ input: fixture.input, format: 'voc', labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
+  });
+
+  test('black-and-white masks (255 the object) are refused, not read as VOC\'s ignored borders; a label map reads them', async () => {
+    const dir = join(work, 'binary-masks');
+    const crack = grid((x, y) => (x > y ? 255 : 0));
+    for (const name of ['m1', 'm2']) {
+      mkdirSync(join(dir, 'JPEGImages'), { recursive: true });
+      mkdirSync(join(dir, 'SegmentationClass'), { recursive: true });
+      writeFileSync(join(dir, 'JPEGImages', `${name}.jpg`), await jpeg(40));
+      writeFileSync(join(dir, 'SegmentationClass', `${name}.png`), await sharp(Buffer.from(crack), { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+    }
+    const binary: FormatFixture = { input: dir, classes: ['background', 'crack'], truths: ['m1', 'm2'].map((n) => ({ source: `JPEGImages/${n}.jpg`, indices: crack.map((v) => (v ? 1 : 0)) })), skips: [] };
+    await expect(convertFolder(binary, join(work, 'binary-out'))).rejects.toThrow(/its mask SegmentationClass\/m1\.png holds only 0 and 255, as every mask checked does: they look like black-and-white masks whose 255 is the object, not Pascal VOC's ignored borders .*--labelmap FILE/);
+    const labelMap = join(work, 'binary-labelmap.txt');
+    writeFileSync(labelMap, 'background:0,0,0::\ncrack:255,255,255::\n');
+    const local = new FolderObjectStore();
+    const out = join(work, 'binary-labelmap-out');
+    const report = await convertExport({ reader: (await openExport({ input: dir, labelMap, local, sources: local })).reader, out, output: local, validationFraction: 0.5 });
+    expectConverted(report, binary, out);
   });
 
   test('a label map that misses the colour of most labelled pixels converts with a loud warning in the report', async () => {
