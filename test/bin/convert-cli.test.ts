@@ -123,7 +123,7 @@ describe('segpipe convert', () => {
         encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, AWS_EC2_METADATA_DISABLED: 'true' },
       });
       expect(run.stderr).toMatch(/read as lookoutvision/);
-      expect(run.stdout).toMatch(/^segpipe convert: 1 converted \(\d train, \d validation\), 1 skipped, 2 classes \(BACKGROUND, cracked\)/);
+      expect(run.stdout).toMatch(/^segpipe convert: 2 converted \(\d train, \d validation\), 1 skipped, 2 classes \(BACKGROUND, cracked\)/);
       expect(run.status).toBe(0);
     });
 

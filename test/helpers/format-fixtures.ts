@@ -96,7 +96,11 @@ with zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as z:
 `, folder, zipPath, wrapper]);
 }
 
-/** Lookout for Vision: a classification attribute beside the mask, key "0" a defect, no BACKGROUND, upper-case hex, transparent masks. */
+/**
+ * Lookout for Vision: a classification attribute beside the mask, key "0" a defect, no BACKGROUND,
+ * upper-case hex, transparent masks; a normal image (no mask: all background) and one whose class is
+ * neither normal nor anomaly (unlabeled, as Lookout for Vision adds it).
+ */
 export async function lookoutForVisionFixture(dir: string): Promise<FormatFixture> {
   const scratch = 0x2ca02c;
   const dent = 0xd62728;
@@ -113,7 +117,7 @@ export async function lookoutForVisionFixture(dir: string): Promise<FormatFixtur
     } : {}),
   });
   const root = join(dir, 'buckets');
-  for (const [i, name] of ['a', 'b', 'c'].entries()) write(join(root, 'l4v', 'dataset', `${name}.jpg`), await jpeg(i));
+  for (const [i, name] of ['a', 'b', 'c', 'd'].entries()) write(join(root, 'l4v', 'dataset', `${name}.jpg`), await jpeg(i));
   // Palette: transparent background, two defects, and anti-aliased edges of each (alpha 100 and 200).
   const entries = grid((x, y) => (x < 4 ? 0 : x < 16 ? 1 : x < 20 ? 3 : x < 30 ? 2 : x < 34 ? 4 : y < 8 ? 0 : 1));
   write(join(root, 'l4v', 'masks', 'a.png'), palettePngWithAlpha(entries, [0x000000, scratch, dent, scratch, dent], [0, 255, 255, 100, 200]));
@@ -124,15 +128,17 @@ export async function lookoutForVisionFixture(dir: string): Promise<FormatFixtur
   const alphas = [...rgbaClass].map((c) => [0, 255, 255, 60][c]);
   write(join(root, 'l4v', 'masks', 'b.png'), await colourPng(colours, alphas));
   const manifest = join(root, 'l4v', 'manifests', 'output.manifest');
-  write(manifest, `${[line('a', true), line('b', true), line('c', false)].map((l) => JSON.stringify(l)).join('\n')}\n`);
+  const unlabeled = { ...line('d', false), 'anomaly-label-metadata': { ...line('d', false)['anomaly-label-metadata'], 'class-name': 'to-review' } };
+  write(manifest, `${[line('a', true), line('b', true), line('c', false), unlabeled].map((l) => JSON.stringify(l)).join('\n')}\n`);
   return {
     input: manifest,
     classes: ['BACKGROUND', 'scratch', 'dent'],
     truths: [
       { source: 's3://l4v/dataset/a.jpg', indices: entries.map((e) => classOfEntry[e]) },
       { source: 's3://l4v/dataset/b.jpg', indices: rgbaClass.map((c) => [0, 1, 2, 0][c]) },
+      { source: 's3://l4v/dataset/c.jpg', indices: new Uint8Array(W * H) },
     ],
-    skips: [{ source: 's3://l4v/dataset/c.jpg', reason: /no semantic-segmentation label/ }],
+    skips: [{ source: 's3://l4v/dataset/d.jpg', reason: /no semantic-segmentation label/ }],
   };
 }
 
@@ -351,8 +357,8 @@ export async function labelStudioFixture(dir: string): Promise<FormatFixture> {
  * Lookout for Vision's sample data set as its repository ships it (aws-samples/amazon-lookout-for-vision,
  * cookie-dataset/dataset-files): `manifests/template.manifest` whose `source-ref`s and mask references
  * are relative to `dataset-files/` (`training-images/…`, `mask-images/…`), one class `cracked` at key
- * "0" and no BACKGROUND, and RGBA masks whose background is transparent black and whose class colour
- * fades at the edges (alpha 0 to 255).
+ * "0" and no BACKGROUND, RGBA masks whose background is transparent black and whose class colour
+ * fades at the edges (alpha 0 to 255), and a normal image (a classification, no mask).
  */
 export async function lookoutForVisionTemplateFixture(dir: string): Promise<FormatFixture> {
   const cracked = 0x23a436;
@@ -369,11 +375,18 @@ export async function lookoutForVisionTemplateFixture(dir: string): Promise<Form
     write(join(root, 'training-images', `${name}.jpg`), await jpeg(20 + i));
     if (i === 0) write(join(root, 'mask-images', `${name}.png`), await colourPng([...alphas].map((a) => (a === 0 ? 0 : cracked)), [...alphas]));
   }
-  write(join(root, 'manifests', 'template.manifest'), `${['anomaly-1', 'anomaly-2'].map(line).join('\n')}\n`);
+  // A normal image, as the sample writes it: a classification and no mask.
+  write(join(root, 'training-images', 'normal-1.jpg'), await jpeg(22));
+  const normal = JSON.stringify({
+    'source-ref': 'training-images/normal-1.jpg',
+    'anomaly-label-metadata': { confidence: 1, 'job-name': 'labeling-job/auto-label', 'class-name': 'normal', 'human-annotated': 'yes', 'creation-date': '2022-08-22T20:49:51.427', type: 'groundtruth/image-classification' },
+    'anomaly-label': 0,
+  });
+  write(join(root, 'manifests', 'template.manifest'), `${[...['anomaly-1', 'anomaly-2'].map(line), normal].join('\n')}\n`);
   return {
     input: join(root, 'manifests', 'template.manifest'),
     classes: ['BACKGROUND', 'cracked'],
-    truths: [{ source: 'training-images/anomaly-1.jpg', indices: alphas.map((a) => (a >= 128 ? 1 : 0)) }],
+    truths: [{ source: 'training-images/anomaly-1.jpg', indices: alphas.map((a) => (a >= 128 ? 1 : 0)) }, { source: 'training-images/normal-1.jpg', indices: new Uint8Array(W * H) }],
     skips: [{ source: 'training-images/anomaly-2.jpg', reason: /^mask not found: mask-images\/anomaly-2\.png \(a relative reference; looked under / }],
   };
 }

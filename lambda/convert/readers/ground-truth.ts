@@ -70,10 +70,16 @@ async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestD
     const bases = options.relativeTo ?? [];
     // Relative references (Lookout for Vision's sample manifests hold them) are found under the bases.
     const image = isRelativeReference(parsed.source) ? undefined : candidates(sources, parsed.source);
+    const findImage = async () => image ?? findRelative(parsed.source, bases, 'image');
+    if ('normal' in parsed) {
+      // Lookout for Vision's normal image: all background, at the image's size.
+      yield { line: parsed.lineNumber, source: parsed.source, findImage, mask: { kind: 'shapes', shapes: [] } };
+      continue;
+    }
     yield {
       line: parsed.lineNumber,
       source: parsed.source,
-      findImage: async () => image ?? findRelative(parsed.source, bases, 'image'),
+      findImage,
       mask: {
         kind: 'colour-png',
         file: isRelativeReference(parsed.mask) ? () => findRelative(parsed.mask, bases, 'mask') : candidates(sources, parsed.mask),

@@ -85,15 +85,15 @@ describe('a conversion chunk (embedded S3 server)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'segpipe-l4v-s3-'));
     const fixture = await lookoutForVisionTemplateFixture(dir);
     const root = join(fixture.input, '..', '..');
-    for (const file of ['manifests/template.manifest', 'training-images/anomaly-1.jpg', 'training-images/anomaly-2.jpg', 'mask-images/anomaly-1.png']) {
+    for (const file of ['manifests/template.manifest', 'training-images/anomaly-1.jpg', 'training-images/anomaly-2.jpg', 'training-images/normal-1.jpg', 'mask-images/anomaly-1.png']) {
       await store.write(`s3://inbox/labeled/b2/${file}`, readFileSync(join(root, file)), 'application/octet-stream');
     }
     rmSync(dir, { recursive: true, force: true });
     const l4v = { export: 's3://inbox/labeled/b2/manifests/template.manifest', batch: 'b2', inboxBucket: 'inbox', allowList: [{ bucket: 'inbox', prefix: 'labeled/b2/' }, { bucket: 'inbox', prefix: 'images/b2/' }] };
     const plan = await planConversion({ ...l4v, store, bucket: 'other', runId: 'l4v', configuredClasses: [] });
-    expect(await convertChunk({ ...l4v, store, bucket: 'other', runId: 'l4v', classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[0] })).toEqual({ index: 0, converted: 1, skipped: 1 });
+    expect(await convertChunk({ ...l4v, store, bucket: 'other', runId: 'l4v', classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[0] })).toEqual({ index: 0, converted: 2, skipped: 1 });
     const report = JSON.parse((await store.read('s3://other/runs/l4v/conversion/chunk-00000.json')).toString());
-    expect(report.items.map((i: { source: string }) => i.source)).toEqual(['training-images/anomaly-1.jpg']);
+    expect(report.items.map((i: { source: string }) => i.source)).toEqual(['training-images/anomaly-1.jpg', 'training-images/normal-1.jpg']);
     expect(report.skipped.map((i: { reason: string }) => i.reason)).toEqual(['mask not found: mask-images/anomaly-2.png (a relative reference; looked under s3://inbox/labeled/b2/manifests, s3://inbox/labeled/b2, s3://inbox/images/b2/)']);
   });
 
