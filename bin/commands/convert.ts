@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Worker, parentPort } from 'node:worker_threads';
 import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports, writeConversionReport } from '../../lambda/convert/convert-manifest';
-import { EXPORT_FORMATS, ExportFormat } from '../../lambda/convert/export-item';
+import { EXPORT_FORMATS, ExportFormat, ExportReader, isBackgroundName } from '../../lambda/convert/export-item';
 import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
@@ -22,6 +22,7 @@ interface ConvertCommandOptions {
   labelAttribute?: string;
   labelstudioBatch?: string;
   labelstudioProject?: number;
+  labelmap?: string;
   concurrency: number;
   jobs: number;
   resizeMasks: boolean;
@@ -62,6 +63,7 @@ export function convertCommand(): Command {
     .option('--validation-fraction <f>', 'share of items for validation', parseFraction, 0.2)
     .option('--seed <seed>', 'seed of the train/validation split', 'segpipe')
     .option('--classes <a,b,...>', 'class names in index order after the background (default: the export\'s order); with more than 253 classes, the ones to train', parseClassList)
+    .option('--labelmap <file|s3-uri>', 'CVAT: the labelmap.txt of a "Segmentation mask 1.1" export that lacks it (without it, masks that are not Pascal VOC\'s colours are refused)')
     .option('--label-attribute <name>', 'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
     .option('--labelstudio-batch <name>', 'Label Studio: only tasks whose meta.batch is this (the tasks segpipe writes name their batch); others are reported')
     .option('--labelstudio-project <id>', 'Label Studio: only tasks of this project id; others are reported', parsePositiveInteger)
@@ -137,8 +139,10 @@ async function convertStores(options: ConvertCommandOptions, input: string): Pro
 }
 
 function openExportFor(options: ConvertCommandOptions, input: string, stores: ConvertStores): Promise<OpenedExport> {
-  return openExport({ input, format: options.format, images: options.images, local: stores.local, s3: stores.remote ?? stores.sources, sources: stores.sources, labelAttribute: options.labelAttribute,
-    labelStudio: { batch: options.labelstudioBatch, project: options.labelstudioProject } });
+  return openExport({
+    input, format: options.format, images: options.images, local: stores.local, s3: stores.remote ?? stores.sources, sources: stores.sources, labelAttribute: options.labelAttribute,
+    labelMap: options.labelmap, labelStudio: { batch: options.labelstudioBatch, project: options.labelstudioProject },
+  });
 }
 
 function conversionOptions(options: ConvertCommandOptions) {
@@ -225,7 +229,8 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   const { reader } = opened;
   // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
   // or missing credentials is said once, now, not as a reason on every item.
-  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined) await stores.s3Store();
+  // A manifest of relative references (Lookout for Vision's sample) needs no S3.
+  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined && (await firstSourceIsS3(reader))) await stores.s3Store();
   process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
 
   // cli-progress takes 30 ms to load: only a terminal shows the bar.
@@ -256,6 +261,9 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
         `${removed > 0 ? `, ${plural(removed, 'file')} of the previous output removed` : ''}; ` +
         `${seconds.toFixed(1)} s, ${(counts.lines / seconds).toFixed(0)} items/s; report: ${output.join(options.out, REPORT_FILE)}\n`,
     );
+    for (const warning of [...(report.warnings ?? []), ...(await classesNeverSeen(options.classes, reader, report))]) {
+      process.stderr.write(`segpipe convert: WARNING: ${warning}\n`);
+    }
     if (counts.converted > 0 && (counts.train === 0 || counts.validation === 0)) {
       const empty = counts.train === 0 ? 'train' : 'validation';
       process.stderr.write(`segpipe convert: warning: the ${empty} channel is empty (${plural(counts.converted, 'item')} at --validation-fraction ${report.validationFraction}); the algorithm needs both: add items or change --validation-fraction\n`);
@@ -267,6 +275,23 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   } finally {
     opened.close();
   }
+}
+
+/** A warning naming the `--classes` the export neither declares nor holds a pixel of (a misspelling?). */
+async function classesNeverSeen(classes: readonly string[] | undefined, reader: ExportReader, report: ConversionReport): Promise<string[]> {
+  if (!classes || classes.length === 0) return [];
+  const declared = new Set((await reader.declaredClasses()).map((c) => c.name));
+  const never = classes.filter((name) => !isBackgroundName(name) && !declared.has(name) && !report.items.some((i) => (i.pixelsPerClass[name] ?? 0) > 0));
+  if (never.length === 0) return [];
+  return [`--classes names ${never.map((n) => JSON.stringify(n)).join(', ')}, which the export never has (no declared class, no labelled pixel): ${never.length === 1 ? 'its index stays empty' : 'their indices stay empty'}; check the spelling against the export's classes (${report.classes.slice(1).filter((c) => !never.includes(c)).join(', ') || 'none'})`];
+}
+
+/** Whether the first entry of an export that names an image names it on S3. */
+async function firstSourceIsS3(reader: ExportReader): Promise<boolean> {
+  for await (const entry of reader.items()) {
+    if (entry.source !== null) return isS3Uri(entry.source);
+  }
+  return false;
 }
 
 /** The S3 store for what an export names on S3, made only when one is read (a folder export needs none). */

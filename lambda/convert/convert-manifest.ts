@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { INVOKE_BODY_LIMIT, prepareRequestImage } from '../common/endpoint-payload';
 import { CHANNELS } from './channels';
 import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from './classes';
-import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, isBackgroundName } from './export-item';
+import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, Shape, isBackgroundName } from './export-item';
 import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
 import { ClassIndexMask, ColourIndex, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from './mask';
 import { NameScope, Split, outputNameFor, splitFor } from './naming';
@@ -19,6 +19,15 @@ const HEAD_BYTES = 64 * 1024;
 const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 const REENCODED_JPEG_QUALITY = 95;
+/**
+ * While a mask is mapped, pixels ignored on purpose (a class `--classes` leaves out, VOC's object
+ * borders) hold this index, which no class has (classes stop at 253), so that they are told apart
+ * from pixels of a colour no class has; both are written as 255.
+ */
+const IGNORED_ON_PURPOSE = MAX_CLASSES;
+const onPurpose = (index: number) => (index === IGNORE_INDEX ? IGNORED_ON_PURPOSE : index);
+/** Share of the labelled (not background) pixels whose colour no class has, above which a conversion warns. */
+const UNKNOWN_PIXELS_WARNING_SHARE = 0.01;
 
 export interface ConversionProgress {
   /** Items converted or skipped so far. */
@@ -137,8 +146,10 @@ export interface ConvertedItem {
   /** `copied` byte for byte, or `re-encoded` (PNG source, EXIF rotation, CMYK). */
   readonly image: 'copied' | 're-encoded';
   readonly pixelsPerClass: Record<string, number>;
-  /** Pixels of a colour no class has, written as 255 (ignored by the algorithm). */
+  /** Pixels written as 255 (ignored by the algorithm): of a colour no class has, or ignored on purpose. */
   readonly ignoredPixels: number;
+  /** Of `ignoredPixels`, those of a colour (or value) that no class of the export has; absent when none. */
+  readonly unknownPixels?: number;
   /** Shapes of the item that were not painted, by reason (rectangles, unknown categories). */
   readonly notPainted?: Readonly<Record<string, number>>;
 }
@@ -169,11 +180,15 @@ export interface ConversionReport {
     readonly imagesCopied: number;
     readonly imagesReencoded: number;
     readonly ignoredPixels: number;
+    /** Labelled pixels of a colour no class has (a wrong or missing label map), over all items. */
+    readonly unknownPixels: number;
     /** Shapes not painted (not segmentation, unknown category), over all items. */
     readonly shapesNotPainted: number;
   };
   readonly items: readonly ConvertedItem[];
   readonly skipped: readonly SkippedItem[];
+  /** What the conversion did that the user must know (most labelled pixels ignored); absent when nothing. */
+  readonly warnings?: readonly string[];
 }
 
 interface Dimensions {
@@ -187,9 +202,12 @@ type SourceImage =
 
 /** An item's mask with its classes resolved to indices. */
 type IndexedMask =
-  | { readonly kind: 'colour-png'; readonly file: ObjectRef; readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
+  | { readonly kind: 'colour-png'; readonly file: ObjectRef | (() => Promise<ObjectRef>); readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
   | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly table: Uint8Array; readonly colours: readonly ColourIndex[] }
-  | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly (IndexedShape & { readonly percent?: boolean })[] };
+  | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly ((IndexedShape & { readonly percent?: boolean }) | ImageSizedShape)[] };
+
+/** A shape whose bitmap is made at the image's size, once the image is read. */
+type ImageSizedShape = Omit<Extract<Shape, { kind: 'image-sized-bitmap' }>, 'className'> & { readonly index: number };
 
 interface ItemResult {
   readonly item: Omit<ConvertedItem, 'pixelsPerClass'> & { readonly pixelsPerIndex: Uint32Array };
@@ -314,6 +332,8 @@ function reportOf(
   items: readonly ConvertedItem[],
   skipped: readonly SkippedItem[],
 ): ConversionReport {
+  const unknownPixels = items.reduce((sum, i) => sum + (i.unknownPixels ?? 0), 0);
+  const warnings = unknownPixelsWarning(items, classes, unknownPixels);
   return {
     input: reader.input,
     format: reader.format,
@@ -329,11 +349,26 @@ function reportOf(
       imagesCopied: items.filter((i) => i.image === 'copied').length,
       imagesReencoded: items.filter((i) => i.image === 're-encoded').length,
       ignoredPixels: items.reduce((sum, i) => sum + i.ignoredPixels, 0),
+      unknownPixels,
       shapesNotPainted: items.reduce((sum, i) => sum + Object.values(i.notPainted ?? {}).reduce((a, b) => a + b, 0), 0),
     },
     items,
     skipped,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** A warning when more than a small share of the labelled (not background) pixels have a colour no class has. */
+function unknownPixelsWarning(items: readonly ConvertedItem[], classes: readonly string[], unknownPixels: number): string[] {
+  if (unknownPixels === 0) return [];
+  const labelled = items.reduce((sum, i) => sum + i.width * i.height - (i.pixelsPerClass[classes[0]] ?? 0), 0);
+  if (unknownPixels <= labelled * UNKNOWN_PIXELS_WARNING_SHARE) return [];
+  const worst = items.reduce((a, b) => ((b.unknownPixels ?? 0) > (a.unknownPixels ?? 0) ? b : a));
+  const share = (100 * unknownPixels) / labelled;
+  return [
+    `${share < 99.95 ? share.toFixed(1) : '100'} % of the labelled pixels (${unknownPixels} of ${labelled}, in ${items.filter((i) => (i.unknownPixels ?? 0) > 0).length} of ${items.length} items) have a colour no class of the export has, and are ignored (255): ` +
+      `the masks' colours do not match the export's classes (most in ${worst.source}); check its label or colour map`,
+  ];
 }
 
 export function writeConversionReport(output: ObjectStore, location: string, report: ConversionReport): Promise<void> {
@@ -396,8 +431,9 @@ function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string
       for (const colour of mask.colours) {
         const index = classIndex.indexOf(colour);
         if (typeof index === 'string') return index;
-        colours.push({ rgb: colour.rgb, index });
+        colours.push({ rgb: colour.rgb, index: onPurpose(index) });
       }
+      for (const rgb of mask.ignoredColours ?? []) colours.push({ rgb, index: IGNORED_ON_PURPOSE });
       return { kind: 'colour-png', file: mask.file, colours, transparentIsBackground: mask.transparentIsBackground };
     }
     case 'index-png': {
@@ -407,13 +443,15 @@ function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask | string
         if (!cls) continue;
         const index = classIndex.indexOf(cls);
         if (typeof index === 'string') return index;
-        table[value] = index;
+        table[value] = onPurpose(index);
       }
+      // The format's own "ignore" value (VOC's object borders).
+      if (!mask.classOfValue[IGNORE_INDEX]) table[IGNORE_INDEX] = IGNORED_ON_PURPOSE;
       const colours = mask.colourOfValue.map((rgb, value) => ({ rgb, index: table[value] })).filter((c) => c.index !== IGNORE_INDEX);
       return { kind: 'index-png', file: mask.file, table, colours };
     }
     case 'shapes': {
-      const shapes: (IndexedShape & { percent?: boolean })[] = [];
+      const shapes: ((IndexedShape & { percent?: boolean }) | ImageSizedShape)[] = [];
       for (const shape of mask.shapes) {
         const index = classIndex.indexOf({ name: shape.className, background: false });
         if (typeof index === 'string') return index;
@@ -435,13 +473,15 @@ async function convertItem(
   const { output, out } = options;
   const image = await readSourceImage(await item.findImage(), limits);
   let maskPng: Buffer | undefined;
+  let maskFile: ObjectRef | undefined;
   let maskSize: Dimensions;
   if (mask.kind === 'shapes') {
     maskSize = mask.size ?? (image.format === 'jpeg' ? image.header : image);
   } else {
-    maskPng = await readMaskFile(mask.file, limits);
+    maskFile = typeof mask.file === 'function' ? await mask.file() : mask.file;
+    maskPng = await readMaskFile(maskFile, limits);
     const size = pngDimensions(maskPng);
-    if (!size) throw new ItemSkipped(`mask ${mask.file.locations[0]} is not a PNG`);
+    if (!size) throw new ItemSkipped(`mask ${maskFile.locations[0]} is not a PNG`);
     maskSize = size;
   }
   checkPixels('mask', maskSize, limits.maxPixels);
@@ -457,6 +497,24 @@ async function convertItem(
   }
   const resizeTo = sameSize(maskSize, imageSize) ? undefined : imageSize;
 
+  let notPainted = item.notPainted;
+  let shapes: readonly (IndexedShape & { readonly percent?: boolean })[] = [];
+  if (mask.kind === 'shapes') {
+    const unpainted: Record<string, number> = { ...notPainted };
+    shapes = mask.shapes.flatMap((shape) => {
+      if (shape.kind !== 'image-sized-bitmap') return [shape];
+      const pixels = shape.pixelsAt(maskSize.width, maskSize.height);
+      if (typeof pixels !== 'string') return [{ kind: 'bitmap' as const, index: shape.index, width: maskSize.width, height: maskSize.height, pixels }];
+      unpainted[pixels] = (unpainted[pixels] ?? 0) + 1;
+      return [];
+    });
+    if (Object.keys(unpainted).length > 0) notPainted = unpainted;
+    // An item whose every annotation failed to paint is not an item without objects.
+    if (shapes.length === 0 && notPainted) {
+      throw new ItemSkipped(`no annotation could be painted: ${Object.entries(notPainted).map(([reason, n]) => `${n} ${reason}`).join('; ')}`);
+    }
+  }
+
   let decoded: ClassIndexMask;
   try {
     if (mask.kind === 'colour-png') {
@@ -467,14 +525,14 @@ async function convertItem(
         ? await decodeIndexMask(maskPng!, mask.table, { limitInputPixels: limits.maxPixels, resizeTo })
         : await decodeColourMask(maskPng!, mask.colours, { limitInputPixels: limits.maxPixels, resizeTo });
     } else {
-      const shapes = mask.shapes.map((shape) => (shape.kind === 'polygon' && shape.percent
+      const inPixels = shapes.map((shape) => (shape.kind === 'polygon' && shape.percent
         ? { ...shape, rings: shape.rings.map((ring) => ring.map((v, i) => (v * (i % 2 === 0 ? maskSize.width : maskSize.height)) / 100)) }
         : shape));
-      const painted = paintShapes(shapes, maskSize.width, maskSize.height);
+      const painted = paintShapes(inPixels, maskSize.width, maskSize.height);
       decoded = resizeTo ? resizeClassIndexMask(painted, resizeTo.width, resizeTo.height) : painted;
     }
   } catch (err) {
-    throw new ItemSkipped(`mask ${mask.kind === 'shapes' ? '' : `${mask.file.locations[0]} `}cannot be decoded: ${(err as Error).message}`);
+    throw new ItemSkipped(`mask ${maskFile ? `${maskFile.locations[0]} ` : ''}cannot be decoded: ${(err as Error).message}`);
   }
 
   const channel = CHANNELS[split];
@@ -495,6 +553,9 @@ async function convertItem(
     }
     await output.write(imageTarget, jpeg, 'image/jpeg');
   }
+  // Counted at the size written: pixels of a colour no class has, and those ignored on purpose, both as 255.
+  const unknownPixels = mask.kind === 'shapes' ? 0 : decoded.pixelsPerIndex[IGNORE_INDEX];
+  decoded = withIgnoredOnPurposeAs255(decoded);
   const maskOut = await encodeClassIndexPng(decoded.indices, decoded.width, decoded.height);
   await output.write(output.join(out, channel.masks, `${name}.png`), maskOut, 'image/png');
   return {
@@ -507,8 +568,35 @@ async function convertItem(
     image: copyBytes ? 'copied' : 're-encoded',
     pixelsPerIndex: decoded.pixelsPerIndex,
     ignoredPixels: decoded.pixelsPerIndex[IGNORE_INDEX],
-    ...(item.notPainted ? { notPainted: item.notPainted } : {}),
+    ...(unknownPixels > 0 ? { unknownPixels } : {}),
+    ...(notPainted ? { notPainted } : {}),
   };
+}
+
+/**
+ * The mask with its pixels ignored on purpose written as 255, as the algorithm reads them. Four
+ * pixels at a time: only a word holding the value is looked into (measured: 5.0 ms → 0.9 ms on a
+ * 1280×720 mask with one such pixel in 50).
+ */
+function withIgnoredOnPurposeAs255(mask: ClassIndexMask): ClassIndexMask {
+  const onPurposeCount = mask.pixelsPerIndex[IGNORED_ON_PURPOSE];
+  if (onPurposeCount === 0) return mask;
+  const { indices } = mask;
+  const groups = indices.byteOffset % 4 === 0 ? indices.length >>> 2 : 0;
+  const words = new Int32Array(indices.buffer, indices.byteOffset, groups);
+  const replace = (from: number, to: number) => {
+    for (let i = from; i < to; i++) if (indices[i] === IGNORED_ON_PURPOSE) indices[i] = IGNORE_INDEX;
+  };
+  for (let g = 0; g < groups; g++) {
+    // A word has a byte equal to 254 when the word XOR 0xFEFEFEFE has a zero byte.
+    const x = words[g] ^ 0xfefefefe;
+    if (((x - 0x01010101) & ~x & 0x80808080) !== 0) replace(g * 4, g * 4 + 4);
+  }
+  replace(groups * 4, indices.length);
+  const pixelsPerIndex = Uint32Array.from(mask.pixelsPerIndex);
+  pixelsPerIndex[IGNORE_INDEX] += onPurposeCount;
+  pixelsPerIndex[IGNORED_ON_PURPOSE] = 0;
+  return { ...mask, pixelsPerIndex };
 }
 
 /** Reads the start of the image, sniffs its format, and checks a JPEG is whole without decoding it. */

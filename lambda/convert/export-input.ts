@@ -17,7 +17,7 @@ export const FORMAT_DESCRIPTIONS: Record<ExportFormat, string> = {
   lookoutvision: 'Lookout for Vision segmentation manifest (JSON Lines)',
   cvat: 'CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/)',
   voc: 'Pascal VOC (SegmentationClass/ palette masks, JPEGImages/)',
-  coco: 'COCO instance segmentation JSON',
+  coco: 'COCO instance or panoptic segmentation JSON (panoptic PNGs in the folder named like the JSON)',
   labelstudio: 'Label Studio JSON export (a list of tasks, one task, or a folder of target-storage files)',
 };
 
@@ -46,6 +46,12 @@ export interface OpenExportOptions {
   readonly labelAttribute?: string;
   /** Which Label Studio tasks belong (a batch, a project, the configured labels). @default - every task */
   readonly labelStudio?: LabelStudioExpectations;
+  /**
+   * CVAT's `labelmap.txt` for an export that lacks it (a local path or an `s3://` URI): the folder is
+   * then read as CVAT with these classes.
+   * @default - the export's own label map, if any
+   */
+  readonly labelMap?: string;
 }
 
 /** Label Studio's target storage names a file by the annotation id (no extension), or `<task id>.json`. */
@@ -76,6 +82,7 @@ export async function openExport(options: OpenExportOptions): Promise<OpenedExpo
   }
   if (start) {
     if (start.size === 0) throw new UnrecognisedExportError(`${input} is empty`);
+    if (options.labelMap !== undefined) throw new UnrecognisedExportError(`--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${input} is a file`);
     return { reader: fileReader(store, input, start.data, options), close: () => undefined };
   }
   const files = await store.listUnder(input);
@@ -96,13 +103,16 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
     if (roots.length === 1) {
       const exportRoot = roots[0] === '' ? root : store.join(root, ...roots[0].replace(/\/$/, '').split('/'));
       const hasLabelMap = relative.includes(`${roots[0]}${LABEL_MAP_FILE}`);
-      const format = options.format === 'cvat' || options.format === 'voc' ? options.format : hasLabelMap ? 'cvat' : 'voc';
-      if (format === 'cvat' && !hasLabelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
-      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options) });
+      const format = options.format === 'cvat' || options.format === 'voc' ? options.format : hasLabelMap || options.labelMap !== undefined ? 'cvat' : 'voc';
+      if (format === 'voc' && options.labelMap !== undefined) throw new UnrecognisedExportError('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
+      const labelMap = options.labelMap === undefined ? undefined : { store: storeOf(options, options.labelMap), location: options.labelMap };
+      if (format === 'cvat' && !hasLabelMap && !labelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
+      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options), labelMap });
     }
     if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
     if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
   }
+  if (options.labelMap !== undefined) throw new UnrecognisedExportError(`--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${options.input} has no SegmentationClass/ folder`);
   const targetFiles = targetStorageFiles(files.filter((f) => relative.includes(f.slice(prefixLength))));
   if (targetFiles && (options.format ?? 'auto') === 'auto' || options.format === 'labelstudio') {
     const labelStudioFiles = targetFiles ?? files.filter((f) => /\.json$/i.test(f));
@@ -117,11 +127,16 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
   for (const candidate of candidates) {
     const start = await store.readStart(candidate, SNIFF_BYTES);
     if (!start || start.size === 0) throw new UnrecognisedExportError(`${candidate} is empty`);
-    readers.push(fileReader(store, candidate, start.data, options));
+    readers.push(fileReader(store, candidate, start.data, options, root));
   }
   // Roboflow's COCO export holds one JSON per split (train/, valid/, test/), its images beside each.
-  if (readers.length > 1 && !readers.every((r) => r.format === 'coco')) {
-    throw new UnrecognisedExportError(`${options.input} holds ${candidates.length} export files (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
+  // JSONs side by side in one folder are other annotations of the same images (COCO's own
+  // instances_*, panoptic_*, captions_*): never merged.
+  const folders = new Set(candidates.map((c) => folderOf(store, c)));
+  const panopticNamed = new Set(candidates.map((c) => /panoptic[^/\\]*\.json$/i.test(c)));
+  if (readers.length > 1 && (!readers.every((r) => r.format === 'coco') || folders.size < candidates.length || panopticNamed.size > 1)) {
+    const why = readers.every((r) => r.format === 'coco') ? ' of different annotations (such as instances_ and panoptic_ JSONs: they are not merged)' : '';
+    throw new UnrecognisedExportError(`${options.input} holds ${candidates.length} export files${why} (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
   }
   return readers.length === 1 ? readers[0] : concatenatedReader(readers, options.input);
 }
@@ -160,16 +175,30 @@ function concatenatedReader(readers: readonly ExportReader[], input: string): Ex
   };
 }
 
-/** A single-file export, its format from `format` or sniffed from its first bytes. */
-function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions): ExportReader {
+/**
+ * A single-file export, its format from `format` or sniffed from its first bytes; `exportRoot` is
+ * the folder or zip it was found in, which relative references do not leave.
+ */
+function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions, exportRoot?: string): ExportReader {
   const format = options.format && options.format !== 'auto' ? options.format : sniffFormat(head, location);
   const images = { ...(imagesRoot(options) ?? { store, root: folderOf(store, location) }), fallback: fallbackRoot(options) };
   switch (format) {
     case 'groundtruth':
-    case 'lookoutvision':
-      return manifestReader({ manifest: location, manifestStore: store, sources: options.sources, dialect: format, labelAttribute: options.labelAttribute });
-    case 'coco':
-      return cocoReader({ store, location, images, s3: options.s3 });
+    case 'lookoutvision': {
+      // Relative references: under --images, then the manifest's folder, then its parent (Lookout for
+      // Vision's sample keeps manifests/ beside training-images/ and mask-images/), then the batch's images.
+      const folder = folderOf(store, location);
+      const parent = parentFolder(store, folder, exportRoot);
+      const relativeTo = [imagesRoot(options), { store, root: folder }, parent === undefined ? undefined : { store, root: parent }, fallbackRoot(options)]
+        .filter((base): base is { store: ObjectStore; root: string } => base !== undefined);
+      return manifestReader({ manifest: location, manifestStore: store, sources: options.sources, dialect: format, labelAttribute: options.labelAttribute, relativeTo });
+    }
+    case 'coco': {
+      // COCO panoptic keeps its PNGs in the folder named like the JSON, beside it.
+      const folder = folderOf(store, location);
+      const stem = location.slice(location.replace(/\\/g, '/').lastIndexOf('/') + 1).replace(/\.json$/i, '');
+      return cocoReader({ store, location, images, s3: options.s3, panopticMasks: [{ store, root: store.join(folder, stem) }, { store, root: folder }] });
+    }
     case 'labelstudio':
       return labelStudioReader({ store, location, images, s3: options.s3, expect: options.labelStudio });
     default:
@@ -202,6 +231,10 @@ function knownFormats(): string {
   return `it reads ${EXPORT_FORMATS.map((f) => `${f} (${FORMAT_DESCRIPTIONS[f]})`).join(', ')}`;
 }
 
+function storeOf(options: OpenExportOptions, location: string): ObjectStore {
+  return isS3Uri(location) && options.s3 ? options.s3 : options.local;
+}
+
 function imagesRoot(options: OpenExportOptions): { store: ObjectStore; root: string } | undefined {
   if (options.images === undefined) return undefined;
   return { store: isS3Uri(options.images) && options.s3 ? options.s3 : options.local, root: options.images };
@@ -210,6 +243,16 @@ function imagesRoot(options: OpenExportOptions): { store: ObjectStore; root: str
 function fallbackRoot(options: OpenExportOptions): { store: ObjectStore; root: string } | undefined {
   if (options.fallbackImages === undefined) return undefined;
   return { store: isS3Uri(options.fallbackImages) && options.s3 ? options.s3 : options.local, root: options.fallbackImages };
+}
+
+/** The folder above `folder`, unless that leaves `within` (the export's folder or zip) or the bucket. */
+function parentFolder(store: ObjectStore, folder: string, within?: string): string | undefined {
+  const trimmed = folder.replace(/[\\/]+$/, '');
+  if (trimmed === '' || trimmed === '.' || /^s3:\/\/[^/]+$/.test(trimmed)) return undefined;
+  const slash = trimmed.replace(/\\/g, '/').lastIndexOf('/');
+  const parent = slash < 0 ? (store instanceof ZipObjectStore ? '' : '.') : trimmed.slice(0, slash) || '/';
+  if (within !== undefined && !folderPrefix(store, parent).startsWith(folderPrefix(store, within))) return undefined;
+  return parent;
 }
 
 function folderOf(store: ObjectStore, location: string): string {

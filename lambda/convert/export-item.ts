@@ -42,6 +42,13 @@ export type Shape =
     readonly height: number;
     /** Non-zero where the shape is, row by row. */
     readonly pixels: Uint8Array;
+  }
+  | {
+    /** A bitmap of the image's size, which the export does not give: known once the image is read. */
+    readonly kind: 'image-sized-bitmap';
+    readonly className: string;
+    /** The bitmap at the image's size (non-zero where the shape is), or why it cannot be painted at that size. */
+    readonly pixelsAt: (width: number, height: number) => Uint8Array | string;
   };
 
 /** How an item's class-index mask is made. */
@@ -49,10 +56,13 @@ export type MaskSpec =
   /** A colour PNG: each pixel's class by its colour (Ground Truth, Lookout for Vision, CVAT). */
   | {
     readonly kind: 'colour-png';
-    readonly file: ObjectRef;
+    /** The mask, or how to find it (a relative reference is looked for when the item is converted). */
+    readonly file: ObjectRef | (() => Promise<ObjectRef>);
     readonly colours: readonly ColourClass[];
     /** Pixels with alpha below 128 are background (Lookout for Vision's transparent masks). */
     readonly transparentIsBackground: boolean;
+    /** Colours the format itself leaves unlabelled, ignored (255) on purpose (COCO panoptic's void). */
+    readonly ignoredColours?: readonly number[];
   }
   /**
    * A palette or grey PNG whose pixel values are class numbers (Pascal VOC): `classOfValue[v]`, 255

@@ -113,3 +113,39 @@ export function pathOf(reference: string): string {
   }
   return path.replace(/^\/+/, '');
 }
+
+/** A folder that relative references resolve against. */
+export interface ReferenceBase {
+  readonly store: ObjectStore;
+  readonly root: string;
+}
+
+/**
+ * Whether a reference is a relative path (no `scheme:`, no leading slash), as Lookout for
+ * Vision's sample `template.manifest` holds.
+ */
+export function isRelativeReference(reference: string): boolean {
+  return !/^([a-z][a-z0-9+.-]*:|[/\\])/i.test(reference);
+}
+
+/**
+ * Finds a relative reference by its path under each base in turn. `.` and `..` segments are
+ * dropped, so a reference never names anything outside a base; a base the store
+ * refuses to read is passed over.
+ */
+export async function findRelative(reference: string, bases: readonly ReferenceBase[], what: string): Promise<ObjectRef> {
+  const segments = reference.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.' && s !== '..');
+  for (const { store, root } of bases) {
+    const location = store.join(root, ...segments);
+    let found;
+    try {
+      found = await store.readStart(location, 1);
+    } catch (err) {
+      if (err instanceof ReadRefusedError) continue;
+      throw new ItemSkipped(`${what} ${location} cannot be read: ${(err as Error).message}`);
+    }
+    if (found) return { store, locations: [location] };
+  }
+  const where = bases.length > 0 ? `looked under ${bases.map((b) => b.root || 'the zip\'s top level').join(', ')}` : 'nothing to resolve it against';
+  throw new ItemSkipped(`${what} not found: ${reference} (a relative reference; ${where})`);
+}

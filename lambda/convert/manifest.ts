@@ -104,6 +104,16 @@ export interface LabeledItem {
   readonly dialect: Exclude<ManifestDialect, 'auto'>;
 }
 
+/**
+ * A Lookout for Vision line classified `normal` (no anomaly, so no mask): an image whose every pixel
+ * is background, as Lookout for Vision trains on it.
+ */
+export interface NormalImage {
+  readonly lineNumber: number;
+  readonly source: string;
+  readonly normal: true;
+}
+
 /** A manifest line that cannot be converted, with its reason. */
 export interface SkippedLine {
   readonly lineNumber: number;
@@ -126,7 +136,7 @@ export function parseManifestLine(
   line: { lineNumber: number; text: string },
   labelAttribute?: string,
   dialect: ManifestDialect = 'auto',
-): LabeledItem | SkippedLine {
+): LabeledItem | NormalImage | SkippedLine {
   const { lineNumber } = line;
   let parsed: unknown;
   try {
@@ -142,6 +152,7 @@ export function parseManifestLine(
   const attribute = labelAttribute ?? findLabelAttribute(parsed);
   if (attribute === undefined) {
     const failure = findFailureReason(parsed);
+    if (failure === undefined && lineDialect === 'lookoutvision' && isNormal(parsed)) return { lineNumber, source, normal: true };
     return { lineNumber, source, reason: failure ? `labeling failed: ${failure}` : 'no semantic-segmentation label (no "<name>-ref" with metadata type groundtruth/semantic-segmentation)' };
   }
   const metadata = parsed[`${attribute}-metadata`];
@@ -166,6 +177,12 @@ function findLabelAttribute(line: JsonObject): string | undefined {
     if (!best || created >= best.created) best = { attribute: key, created };
   }
   return best?.attribute;
+}
+
+/** Whether a line's image-classification label is `normal` (Lookout for Vision's class for an image without anomalies). */
+function isNormal(line: JsonObject): boolean {
+  return Object.entries(line).some(([key, value]) => key.endsWith('-metadata') && isObject(value) && value.type === IMAGE_CLASSIFICATION_TYPE
+    && typeof value['class-name'] === 'string' && value['class-name'].trim().toLowerCase() === 'normal');
 }
 
 function findFailureReason(line: JsonObject): string | undefined {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCommand } from '../../bin/commands/convert';
-import { cvatFixture, zipFolder } from '../helpers/format-fixtures';
+import { cvatFixture, lookoutForVisionTemplateFixture, zipFolder } from '../helpers/format-fixtures';
 import { GT_BUCKET, GroundTruthFixture, buildGroundTruthFixture } from '../helpers/ground-truth-fixture';
 
 /** The command as users run it: the compiled bundle (`npm test` builds it first). */
@@ -117,6 +117,16 @@ describe('segpipe convert', () => {
       expect(run.stderr).toBe('segpipe: no AWS region: pass --region (e.g. --region eu-west-1) or set AWS_REGION; or, for files on this machine, pass --local-root DIR (a synced Ground Truth job) or --images DIR\n');
     });
 
+    test('a manifest of relative references (Lookout for Vision\'s sample template.manifest) converts with no AWS region, credentials or --images', async () => {
+      const l4v = await lookoutForVisionTemplateFixture(join(work, 'l4v-template'));
+      const run = spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'segpipe.js'), 'convert', '--input', l4v.input, '--out', join(work, 'l4v-template-out')], {
+        encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, AWS_EC2_METADATA_DISABLED: 'true' },
+      });
+      expect(run.stderr).toMatch(/read as lookoutvision/);
+      expect(run.stdout).toMatch(/^segpipe convert: 2 converted \(\d train, \d validation\), 1 skipped, 2 classes \(BACKGROUND, cracked\)/);
+      expect(run.status).toBe(0);
+    });
+
     test('an S3-compatible endpoint without credentials says how the local run\'s S3 takes any keys', () => {
       const run = spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'segpipe.js'), 'convert', '--input', 's3://inbox/x.manifest', '--endpoint-url', 'http://127.0.0.1:9', '--out', join(work, 'no-keys')], {
         encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work },
@@ -135,6 +145,19 @@ describe('segpipe convert', () => {
     expect(run.stderr).toMatch(/^segpipe convert: \S+cvat\.zip read as cvat \(CVAT "Segmentation mask 1\.1"/);
     expect(run.stderr).toMatch(/warning: the validation channel is empty \(2 items at --validation-fraction 0\.01\); the algorithm needs both/);
     expect(run.stdout).toMatch(/^segpipe convert: 2 converted \(2 train, 0 validation\), 1 skipped, 3 classes \(Background, turtle, rock\), 1 ignored pixel;/);
+  });
+
+  test('a CVAT folder without labelmap.txt is refused naming --labelmap; with a label map that misses most colours and --classes naming a class the export lacks, it converts with loud warnings', async () => {
+    const cvat = await cvatFixture(join(work, 'cvat-no-labelmap'));
+    renameSync(join(cvat.input, 'labelmap.txt'), join(work, 'partial-labelmap.txt'));
+    const refused = segpipe('convert', '--input', cvat.input, '--out', join(work, 'cvat-no-labelmap-out'));
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^segpipe: \S+ has no labelmap\.txt, and its mask SegmentationClass\/frame_000\.png holds the colour 250,50,83, which is none of Pascal VOC's classes: .*--labelmap FILE/m);
+    writeFileSync(join(work, 'partial-labelmap.txt'), 'Background:10,10,10::\nrock:61,61,245::\n');
+    const run = segpipe('convert', '--input', cvat.input, '--labelmap', join(work, 'partial-labelmap.txt'), '--classes', 'rock,turtel', '--out', join(work, 'cvat-partial-out'));
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/\nsegpipe convert: WARNING: \d+\.\d % of the labelled pixels \(\d+ of \d+, in 1 of 2 items\) have a colour no class of the export has, and are ignored \(255\)/);
+    expect(run.stderr).toContain('\nsegpipe convert: WARNING: --classes names "turtel", which the export never has (no declared class, no labelled pixel): its index stays empty; check the spelling against the export\'s classes (rock)\n');
   });
 
   test('--help marks the required options, lists the formats and shows examples (in-process)', () => {

@@ -96,7 +96,11 @@ with zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as z:
 `, folder, zipPath, wrapper]);
 }
 
-/** Lookout for Vision: a classification attribute beside the mask, key "0" a defect, no BACKGROUND, upper-case hex, transparent masks. */
+/**
+ * Lookout for Vision: a classification attribute beside the mask, key "0" a defect, no BACKGROUND,
+ * upper-case hex, transparent masks; a normal image (no mask: all background) and one whose class is
+ * neither normal nor anomaly (unlabeled, as Lookout for Vision adds it).
+ */
 export async function lookoutForVisionFixture(dir: string): Promise<FormatFixture> {
   const scratch = 0x2ca02c;
   const dent = 0xd62728;
@@ -113,7 +117,7 @@ export async function lookoutForVisionFixture(dir: string): Promise<FormatFixtur
     } : {}),
   });
   const root = join(dir, 'buckets');
-  for (const [i, name] of ['a', 'b', 'c'].entries()) write(join(root, 'l4v', 'dataset', `${name}.jpg`), await jpeg(i));
+  for (const [i, name] of ['a', 'b', 'c', 'd'].entries()) write(join(root, 'l4v', 'dataset', `${name}.jpg`), await jpeg(i));
   // Palette: transparent background, two defects, and anti-aliased edges of each (alpha 100 and 200).
   const entries = grid((x, y) => (x < 4 ? 0 : x < 16 ? 1 : x < 20 ? 3 : x < 30 ? 2 : x < 34 ? 4 : y < 8 ? 0 : 1));
   write(join(root, 'l4v', 'masks', 'a.png'), palettePngWithAlpha(entries, [0x000000, scratch, dent, scratch, dent], [0, 255, 255, 100, 200]));
@@ -124,15 +128,17 @@ export async function lookoutForVisionFixture(dir: string): Promise<FormatFixtur
   const alphas = [...rgbaClass].map((c) => [0, 255, 255, 60][c]);
   write(join(root, 'l4v', 'masks', 'b.png'), await colourPng(colours, alphas));
   const manifest = join(root, 'l4v', 'manifests', 'output.manifest');
-  write(manifest, `${[line('a', true), line('b', true), line('c', false)].map((l) => JSON.stringify(l)).join('\n')}\n`);
+  const unlabeled = { ...line('d', false), 'anomaly-label-metadata': { ...line('d', false)['anomaly-label-metadata'], 'class-name': 'to-review' } };
+  write(manifest, `${[line('a', true), line('b', true), line('c', false), unlabeled].map((l) => JSON.stringify(l)).join('\n')}\n`);
   return {
     input: manifest,
     classes: ['BACKGROUND', 'scratch', 'dent'],
     truths: [
       { source: 's3://l4v/dataset/a.jpg', indices: entries.map((e) => classOfEntry[e]) },
       { source: 's3://l4v/dataset/b.jpg', indices: rgbaClass.map((c) => [0, 1, 2, 0][c]) },
+      { source: 's3://l4v/dataset/c.jpg', indices: new Uint8Array(W * H) },
     ],
-    skips: [{ source: 's3://l4v/dataset/c.jpg', reason: /no semantic-segmentation label/ }],
+    skips: [{ source: 's3://l4v/dataset/d.jpg', reason: /no semantic-segmentation label/ }],
   };
 }
 
@@ -344,5 +350,92 @@ export async function labelStudioFixture(dir: string): Promise<FormatFixture> {
       { source: null, reason: /data\.image is a list/ },
       { source: '/data/upload/3/ls1.jpg', reason: /every annotation of the task was cancelled/ },
     ],
+  };
+}
+
+/**
+ * Lookout for Vision's sample data set as its repository ships it (aws-samples/amazon-lookout-for-vision,
+ * cookie-dataset/dataset-files): `manifests/template.manifest` whose `source-ref`s and mask references
+ * are relative to `dataset-files/` (`training-images/…`, `mask-images/…`), one class `cracked` at key
+ * "0" and no BACKGROUND, RGBA masks whose background is transparent black and whose class colour
+ * fades at the edges (alpha 0 to 255), and a normal image (a classification, no mask).
+ */
+export async function lookoutForVisionTemplateFixture(dir: string): Promise<FormatFixture> {
+  const cracked = 0x23a436;
+  const line = (name: string) => JSON.stringify({
+    'source-ref': `training-images/${name}.jpg`,
+    'anomaly-label-metadata': { 'job-name': 'anomaly-label', 'class-name': 'anomaly', 'human-annotated': 'yes', 'creation-date': '2022-08-22T20:52:51.851Z', type: 'groundtruth/image-classification' },
+    'anomaly-label': 1,
+    'anomaly-mask-ref-metadata': { 'internal-color-map': { 0: { 'class-name': 'cracked', 'hex-color': '#23A436' } }, 'job-name': 'labeling-job/object-mask-ref', 'human-annotated': 'yes', 'creation-date': 'Mon Aug 22 2022 13:52:52 GMT-0700 (Pacific Daylight Time)', type: 'groundtruth/semantic-segmentation' },
+    'anomaly-mask-ref': `mask-images/${name}.png`,
+  });
+  const root = join(dir, 'dataset-files');
+  const alphas = grid((x, y) => (x < 20 ? 0 : x < 22 ? 90 : x < 24 ? 200 : y < 30 ? 255 : 3));
+  for (const [i, name] of ['anomaly-1', 'anomaly-2'].entries()) {
+    write(join(root, 'training-images', `${name}.jpg`), await jpeg(20 + i));
+    if (i === 0) write(join(root, 'mask-images', `${name}.png`), await colourPng([...alphas].map((a) => (a === 0 ? 0 : cracked)), [...alphas]));
+  }
+  // A normal image, as the sample writes it: a classification and no mask.
+  write(join(root, 'training-images', 'normal-1.jpg'), await jpeg(22));
+  const normal = JSON.stringify({
+    'source-ref': 'training-images/normal-1.jpg',
+    'anomaly-label-metadata': { confidence: 1, 'job-name': 'labeling-job/auto-label', 'class-name': 'normal', 'human-annotated': 'yes', 'creation-date': '2022-08-22T20:49:51.427', type: 'groundtruth/image-classification' },
+    'anomaly-label': 0,
+  });
+  write(join(root, 'manifests', 'template.manifest'), `${[...['anomaly-1', 'anomaly-2'].map(line), normal].join('\n')}\n`);
+  return {
+    input: join(root, 'manifests', 'template.manifest'),
+    classes: ['BACKGROUND', 'cracked'],
+    truths: [{ source: 'training-images/anomaly-1.jpg', indices: alphas.map((a) => (a >= 128 ? 1 : 0)) }, { source: 'training-images/normal-1.jpg', indices: new Uint8Array(W * H) }],
+    skips: [{ source: 'training-images/anomaly-2.jpg', reason: /^mask not found: mask-images\/anomaly-2\.png \(a relative reference; looked under / }],
+  };
+}
+
+/**
+ * COCO panoptic as COCO ships panoptic_val2017 (and Datumaro writes it): `annotations/panoptic_val.json`
+ * whose annotations hold `file_name` (a PNG) and `segments_info`, the PNGs in `annotations/panoptic_val/`
+ * with each pixel's segment id as RGB (id = R + 256·G + 256²·B, 0 unlabelled), the images apart.
+ * Large ids (every byte in use), a PNG colour no segment lists, a segment of an unknown category.
+ * With `stuff`, a stuff category (`isthing: 0`) is declared and unlabelled pixels are ignored (255);
+ * without, they are the background.
+ */
+export async function cocoPanopticFixture(dir: string, stuff: boolean): Promise<FormatFixture> {
+  const segment = { person: 0x0a0b0c + 1, car: 3_000_000, grass: 77, stray: 5_000_000, unknown: 12 };
+  const rgbOfId = (id: number) => ((id & 0xff) << 16) | (id & 0xff00) | (id >>> 16);
+  const categories = [
+    { id: 1, name: 'person', supercategory: 'person', isthing: 1, color: [220, 20, 60] },
+    { id: 3, name: 'car', supercategory: 'vehicle', isthing: 1, color: [0, 0, 142] },
+    ...(stuff ? [{ id: 125, name: 'grass', supercategory: 'plant', isthing: 0, color: [0, 255, 0] }] : []),
+  ];
+  // Segment ids take 24 bits: a plain array, not grid()'s bytes.
+  const ids = (rule: (x: number, y: number) => number) => Array.from({ length: W * H }, (_, i) => rule(i % W, Math.floor(i / W)));
+  const first = ids((x, y) => (y > 24 ? (stuff ? segment.grass : 0) : x < 10 ? segment.person : x < 30 ? segment.car : x === 40 && y === 3 ? segment.stray : 0));
+  const second = ids((x) => (x < 8 ? segment.unknown : x < 20 ? segment.person : 0));
+  write(join(dir, 'annotations', 'panoptic_val', 'p1.png'), await colourPng(first.map(rgbOfId)));
+  write(join(dir, 'annotations', 'panoptic_val', 'p2.png'), await colourPng(second.map(rgbOfId)));
+  write(join(dir, 'images', 'p1.jpg'), await jpeg(30));
+  write(join(dir, 'images', 'p2.jpg'), await jpeg(31));
+  const info = (id: number, category: number) => ({ id, category_id: category, area: 1, bbox: [0, 0, 1, 1], iscrowd: 0 });
+  write(join(dir, 'annotations', 'panoptic_val.json'), JSON.stringify({
+    info: { description: 'panoptic fixture' },
+    licenses: [],
+    images: [{ id: 1, file_name: 'p1.jpg', width: W, height: H }, { id: 2, file_name: 'p2.jpg', width: W, height: H }],
+    annotations: [
+      { image_id: 1, file_name: 'p1.png', segments_info: [info(segment.person, 1), info(segment.car, 3), ...(stuff ? [info(segment.grass, 125)] : [])] },
+      { image_id: 2, file_name: 'p2.png', segments_info: [info(segment.unknown, 99), info(segment.person, 1)] },
+    ],
+    categories,
+  }));
+  const voidIndex = stuff ? 255 : 0;
+  const classOf = new Map([[segment.person, 1], [segment.car, 2], [segment.grass, 3], [0, voidIndex]]);
+  return {
+    input: join(dir, 'annotations', 'panoptic_val.json'),
+    images: join(dir, 'images'),
+    classes: ['BACKGROUND', 'person', 'car', ...(stuff ? ['grass'] : [])],
+    truths: [
+      { source: 'p1.jpg', indices: Uint8Array.from(first, (id) => classOf.get(id) ?? 255) },
+      { source: 'p2.jpg', indices: Uint8Array.from(second, (id) => classOf.get(id) ?? 255) },
+    ],
+    skips: [],
   };
 }

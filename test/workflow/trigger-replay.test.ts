@@ -234,7 +234,8 @@ describe('uploads start runs: events replayed through the start Lambda and the l
       await putFolder(join(root, 'masks'), 'labeled/l4v/masks/');
       const manifest = readFileSync(fixture.input, 'utf8').replace(/s3:\/\/l4v\/dataset\//g, `s3://${INBOX_BUCKET}/images/l4v/`).replace(/s3:\/\/l4v\/masks\//g, `s3://${INBOX_BUCKET}/labeled/l4v/masks/`);
       await put('labeled/l4v/output.manifest', manifest);
-      await importThroughInbox('l4v', 'labeled/l4v/output.manifest', 2);
+      // a and b with their masks, c a normal image (all background); d is unlabeled.
+      await importThroughInbox('l4v', 'labeled/l4v/output.manifest', 3);
     });
 
     test('a CVAT zip holding its images, read in place', async () => {

@@ -1,5 +1,5 @@
-import { ExportClass, ExportItem, ExportReader, ExportSkip, Shape, isBackgroundName } from '../export-item';
-import { ImageFinder, ImagesRoot } from '../image-finder';
+import { ColourClass, ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, Shape, isBackgroundName } from '../export-item';
+import { ImageFinder, ImagesRoot, ReferenceBase, findRelative } from '../image-finder';
 import { streamJsonElements } from '../json-stream';
 import type { ObjectStore } from '../object-store';
 
@@ -68,12 +68,23 @@ export interface CocoReaderOptions {
   /** Where `file_name`s resolve. @default - the JSON's folder */
   readonly images: ImagesRoot;
   readonly s3?: ObjectStore;
+  /**
+   * Where a panoptic export's PNGs resolve, in order (COCO keeps them in the folder named like the
+   * JSON, beside it: `annotations/panoptic_val2017/` for `annotations/panoptic_val2017.json`).
+   * @default - nowhere: a panoptic export's items are skipped, their PNG not found
+   */
+  readonly panopticMasks?: readonly ReferenceBase[];
 }
 
 /**
  * COCO instance segmentation: polygons, uncompressed and compressed RLE, `iscrowd` either way. One
  * mask per image; classes are the categories by name in category-id order after the background. The
  * JSON is streamed: images and categories are kept, each annotation only as its shape.
+ *
+ * COCO panoptic segmentation too (annotations with `segments_info` and a PNG whose colour is the
+ * segment id, id = R + 256·G + 256²·B): each segment is painted with its category. Unlabelled pixels
+ * (id 0) are the background when every category is a thing; when there are stuff categories
+ * (`isthing: 0`) the export labels every pixel, and unlabelled ones are ignored (255).
  */
 export function cocoReader(options: CocoReaderOptions): ExportReader {
   let parsed: Promise<ParsedCoco> | undefined;
@@ -87,6 +98,10 @@ export function cocoReader(options: CocoReaderOptions): ExportReader {
 }
 
 interface ParsedCoco {
+  /** Panoptic annotations (`segments_info` and a PNG) rather than instance ones. */
+  readonly panoptic: boolean;
+  /** Panoptic: whether unlabelled pixels are background (every category a thing) rather than ignored. */
+  readonly voidIsBackground: boolean;
   readonly classes: ExportClass[];
   readonly categoryName: Map<string, string>;
   readonly images: CocoImage[];
@@ -96,17 +111,17 @@ interface ParsedCoco {
 
 async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
   const stream = await options.store.readStream(options.location);
-  const categories: { id: number; name: string; supercategory?: string }[] = [];
+  const categories: { id: number; name: string; supercategory?: string; stuff: boolean }[] = [];
   const annotatedCategories = new Set<string>();
   const images: CocoImage[] = [];
   const annotationsOf = new Map<string, Json[]>();
   const problems: ExportSkip[] = [];
-  const seen = { images: 0, annotations: 0, categories: 0 };
+  const seen = { images: 0, annotations: 0, categories: 0, panoptic: 0 };
   for await (const { key, value } of streamJsonElements(stream, ['images', 'annotations', 'categories'])) {
     if (key === 'categories') {
       seen.categories += 1;
       if (isObject(value) && typeof value.name === 'string' && value.name !== '' && (typeof value.id === 'number' || typeof value.id === 'string')) {
-        categories.push({ id: Number(value.id), name: value.name, supercategory: typeof value.supercategory === 'string' ? value.supercategory : undefined });
+        categories.push({ id: Number(value.id), name: value.name, supercategory: typeof value.supercategory === 'string' ? value.supercategory : undefined, stuff: value.isthing === 0 });
       }
     } else if (key === 'images') {
       seen.images += 1;
@@ -124,8 +139,16 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
     } else if (key === 'annotations' && isObject(value)) {
       seen.annotations += 1;
       // Only what painting needs is kept: the JSON's other fields (bbox, area, attributes) are dropped.
-      const kept: Json = { category_id: value.category_id, segmentation: value.segmentation };
-      annotatedCategories.add(String(value.category_id));
+      let kept: Json;
+      if (Array.isArray(value.segments_info)) {
+        seen.panoptic += 1;
+        const segments = value.segments_info.filter(isObject).map((segment) => ({ id: segment.id, category_id: segment.category_id }));
+        for (const segment of segments) annotatedCategories.add(String(segment.category_id));
+        kept = { file_name: value.file_name, segments };
+      } else {
+        kept = { category_id: value.category_id, segmentation: value.segmentation };
+        annotatedCategories.add(String(value.category_id));
+      }
       const id = String(value.image_id);
       const list = annotationsOf.get(id);
       if (list) list.push(kept);
@@ -133,11 +156,18 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
     }
   }
   if (seen.images === 0 && seen.categories === 0) throw new Error(`${options.location} is not a COCO export: it has no "images" nor "categories"`);
-  // Roboflow lists the data set itself as a category (id 0) whose name is the others' supercategory;
-  // a category that only groups others and labels nothing is not a class.
-  const groups = new Set(categories.map((c) => c.supercategory).filter((name) => name !== undefined));
-  const byId = categories.filter((c) => !(groups.has(c.name) && !annotatedCategories.has(String(c.id)))).sort((a, b) => a.id - b.id);
+  if (seen.panoptic > 0 && seen.panoptic < seen.annotations) {
+    throw new Error(`${options.location} mixes ${seen.panoptic} panoptic annotations (segments_info and a PNG) with ${seen.annotations - seen.panoptic} instance ones (segmentation): give one kind`);
+  }
+  // Roboflow lists the data set itself as a category (id 0) that is every other category's
+  // supercategory and labels nothing: it is not a class. Any other category keeps its place whether or
+  // not this export uses it (standard COCO's `person` is its own supercategory, as is every category
+  // of Label Studio's COCO export).
+  const dataSet = categories.find((c) => categories.length > 1 && !annotatedCategories.has(String(c.id)) && categories.every((o) => o === c || o.supercategory === c.name));
+  const byId = categories.filter((c) => c !== dataSet).sort((a, b) => a.id - b.id);
   return {
+    panoptic: seen.panoptic > 0,
+    voidIsBackground: !categories.some((c) => c.stuff),
     classes: byId.map((c) => ({ name: c.name, background: isBackgroundName(c.name) })),
     categoryName: new Map(byId.map((c) => [String(c.id), c.name])),
     images,
@@ -155,6 +185,10 @@ async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<Parse
     const line = image.position;
     if (sourceSeen.has(image.fileName)) continue;
     sourceSeen.add(image.fileName);
+    if (coco.panoptic) {
+      yield panopticItem(image, coco, finder, options.panopticMasks ?? []);
+      continue;
+    }
     const shapes: Shape[] = [];
     const notPainted: Record<string, number> = {};
     const count = (reason: string) => (notPainted[reason] = (notPainted[reason] ?? 0) + 1);
@@ -176,6 +210,62 @@ async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<Parse
       mask: { kind: 'shapes', size, shapes },
       notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
     };
+  }
+}
+
+/** A panoptic image: its PNG's segment colours mapped to their categories. */
+function panopticItem(image: CocoImage, coco: ParsedCoco, finder: ImageFinder, masks: readonly ReferenceBase[]): ExportItem | ExportSkip {
+  const line = image.position;
+  const annotations = coco.annotationsOf.get(String(image.id)) ?? [];
+  if (annotations.length !== 1) return { line, source: image.fileName, reason: `${annotations.length === 0 ? 'no' : annotations.length} panoptic annotations for this image; COCO panoptic gives each image one` };
+  const [{ file_name: file, segments }] = annotations as { file_name: unknown; segments: { id: unknown; category_id: unknown }[] }[];
+  if (typeof file !== 'string' || file === '') return { line, source: image.fileName, reason: 'panoptic annotation without file_name (its PNG)' };
+  const notPainted: Record<string, number> = {};
+  const count = (reason: string) => (notPainted[reason] = (notPainted[reason] ?? 0) + 1);
+  const colours: ColourClass[] = [];
+  for (const segment of segments) {
+    const className = coco.categoryName.get(String(segment.category_id));
+    const id = Number(segment.id);
+    if (!Number.isInteger(id) || id < 1 || id >= 2 ** 24) {
+      count(`segment id ${JSON.stringify(segment.id)}, which no PNG colour can hold`);
+      continue;
+    }
+    if (className === undefined) {
+      count(`segment of unknown category ${JSON.stringify(segment.category_id)}`);
+      continue;
+    }
+    // id = R + 256·G + 256²·B, as colour 0xRRGGBB.
+    colours.push({ name: className, background: isBackgroundName(className), rgb: ((id & 0xff) << 16) | (id & 0xff00) | (id >>> 16) });
+  }
+  const unlabelled = { name: 'BACKGROUND', background: true, rgb: 0 };
+  return {
+    line,
+    source: image.fileName,
+    findImage: () => finder.find(image.fileName),
+    mask: {
+      kind: 'colour-png',
+      file: () => findPanopticPng(file, masks),
+      colours: coco.voidIsBackground ? [unlabelled, ...colours] : colours,
+      transparentIsBackground: false,
+      ...(coco.voidIsBackground ? {} : { ignoredColours: [0] }),
+    },
+    notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
+  };
+}
+
+/**
+ * A panoptic PNG under the bases; when it is not there but the first base's folder is still zipped
+ * (COCO ships `annotations/panoptic_val2017.zip` inside its annotations download), the reason says so.
+ */
+async function findPanopticPng(file: string, masks: readonly ReferenceBase[]): Promise<ObjectRef> {
+  try {
+    return await findRelative(file, masks, 'panoptic PNG');
+  } catch (err) {
+    const folder = masks[0];
+    if (!(err instanceof ItemSkipped) || !folder) throw err;
+    const zip = `${folder.root.replace(/[\\/]+$/, '')}.zip`;
+    const zipped = await folder.store.readStart(zip, 1).catch(() => undefined);
+    throw zipped ? new ItemSkipped(`${err.message}; ${zip} holds the PNGs still zipped: unzip it beside the JSON`) : err;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { decodeEventKey } from '../../common/s3-keys';
 import { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../export-item';
+import { ReferenceBase, findRelative, isRelativeReference } from '../image-finder';
 import { ManifestDialect, parseManifestLine, readManifestLines } from '../manifest';
 import type { ObjectStore } from '../object-store';
 
@@ -18,6 +19,12 @@ export interface ManifestReaderOptions {
   readonly dialect?: ManifestDialect;
   /** @default - the `-ref` attribute whose metadata type is semantic segmentation */
   readonly labelAttribute?: string;
+  /**
+   * Folders a relative `source-ref` or mask reference resolves against, in order (`--images`, the
+   * manifest's folder, its parent).
+   * @default - none: a relative reference is not found
+   */
+  readonly relativeTo?: readonly ReferenceBase[];
 }
 
 /**
@@ -60,14 +67,22 @@ async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestD
       yield { line: parsed.lineNumber, source: parsed.source, reason: parsed.reason };
       continue;
     }
-    const image = candidates(sources, parsed.source);
+    const bases = options.relativeTo ?? [];
+    // Relative references (Lookout for Vision's sample manifests hold them) are found under the bases.
+    const image = isRelativeReference(parsed.source) ? undefined : candidates(sources, parsed.source);
+    const findImage = async () => image ?? findRelative(parsed.source, bases, 'image');
+    if ('normal' in parsed) {
+      // Lookout for Vision's normal image: all background, at the image's size.
+      yield { line: parsed.lineNumber, source: parsed.source, findImage, mask: { kind: 'shapes', shapes: [] } };
+      continue;
+    }
     yield {
       line: parsed.lineNumber,
       source: parsed.source,
-      findImage: async () => image,
+      findImage,
       mask: {
         kind: 'colour-png',
-        file: candidates(sources, parsed.mask),
+        file: isRelativeReference(parsed.mask) ? () => findRelative(parsed.mask, bases, 'mask') : candidates(sources, parsed.mask),
         colours: parsed.colourMap.map((entry) => ({ name: entry.className, background: entry.background, rgb: entry.rgb })),
         transparentIsBackground: parsed.dialect === 'lookoutvision',
       },

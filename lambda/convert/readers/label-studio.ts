@@ -227,18 +227,20 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
       shapes.push({ kind: 'polygon', className, rings: [ring], percent: true });
       continue;
     }
-    if (!Array.isArray(value.rle) || !known) {
-      count(known ? `${type} without rle` : `${type} without original_width and original_height`);
+    if (!Array.isArray(value.rle)) {
+      count(`${type} without rle`);
       continue;
     }
-    const rgba = decodeBrushRle(Uint8Array.from(value.rle as number[]));
-    if (rgba.length !== known.width * known.height * 4) {
-      count(`${type} whose rle holds ${rgba.length / 4} pixels, not ${known.width}×${known.height}`);
+    const rle = Uint8Array.from(value.rle as number[]);
+    if (!known) {
+      // Label Studio's own examples and predictions made with its SDK give no original size: the
+      // region is the image's size, which the RLE's header must agree with.
+      shapes.push({ kind: 'image-sized-bitmap', className, pixelsAt: (w, h) => brushPixels(rle, w, h, type, 'the image') });
       continue;
     }
-    const pixels = new Uint8Array(known.width * known.height);
-    for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4 + 3] >= BRUSH_OPAQUE_FROM ? 1 : 0;
-    shapes.push({ kind: 'bitmap', className, width: known.width, height: known.height, pixels });
+    const pixels = brushPixels(rle, known.width, known.height, type, 'original_width×original_height');
+    if (typeof pixels === 'string') count(pixels);
+    else shapes.push({ kind: 'bitmap', className, width: known.width, height: known.height, pixels });
   }
   return {
     line,
@@ -247,4 +249,24 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
     mask: { kind: 'shapes', size, shapes },
     notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
   };
+}
+
+/**
+ * A brush region's pixels (alpha from 128 is the label), or why not: its RLE's header (the number of
+ * RGBA values, 32 bits big-endian) must be width × height × 4, and is checked before decoding.
+ */
+function brushPixels(rle: Uint8Array, width: number, height: number, type: string, sizeOf: string): Uint8Array | string {
+  const values = rle.length >= 4 ? new DataView(rle.buffer, rle.byteOffset, 4).getUint32(0) : undefined;
+  if (values !== width * height * 4) {
+    return `${type} whose rle holds ${values === undefined ? 'no header' : `${values} values`}, not ${width}×${height}×4 (${sizeOf})`;
+  }
+  let rgba: ArrayLike<number>;
+  try {
+    rgba = decodeBrushRle(rle);
+  } catch (err) {
+    return `${type} whose rle cannot be decoded (${(err as Error).message})`;
+  }
+  const pixels = new Uint8Array(width * height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4 + 3] >= BRUSH_OPAQUE_FROM ? 1 : 0;
+  return pixels;
 }

@@ -138,7 +138,9 @@ describe('segpipe prelabel', () => {
       for (const [k, item] of items.entries()) {
         const spec = item.mask;
         if (spec.kind !== 'colour-png') throw new Error(`a CVAT item is a colour PNG, not ${spec.kind}`);
-        const png = await spec.file.store.read(spec.file.locations[0]);
+        // A file resolved when it is read (relative references) or known at once.
+        const file = typeof spec.file === 'function' ? await spec.file() : spec.file;
+        const png = await file.store.read(file.locations[0]);
         const decoded = await decodeColourMask(png, spec.colours.map((c, i) => ({ rgb: c.rgb, index: i })), { limitInputPixels: W * H });
         expect(sha256(decoded.indices)).toBe(sha256(truths.get(['a.jpg', 'b.jpg', 'shore/c.jpg'][k])!));
       }

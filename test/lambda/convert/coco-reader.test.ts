@@ -17,6 +17,12 @@ async function read(coco: unknown): Promise<(ExportItem | ExportSkip)[]> {
   return items;
 }
 
+async function declared(coco: unknown): Promise<string[]> {
+  const location = join(work, `coco-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(location, JSON.stringify(coco));
+  return (await cocoReader({ store, location, images: { store, root: work } }).declaredClasses()).map((c) => c.name);
+}
+
 describe('COCO reader: annotations it cannot paint are counted by reason', () => {
   test('each kind of unpaintable segmentation has its own reason; a flat polygon paints', async () => {
     const annotation = (id: number, segmentation: unknown, category = 1) => ({ id, image_id: 1, category_id: category, segmentation, iscrowd: 0 });
@@ -90,7 +96,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
     await expect(read({ categories: [{ id: 1, name: 'turtle' }], images: [], annotations: [] })).resolves.toEqual([]);
   });
 
-  test('categories without a name or an id are no classes, an id may be a string; a group (Roboflow\'s data set category) goes only when it labels nothing', async () => {
+  test('categories without a name or an id are no classes, an id may be a string; a category that groups only some others is a class', async () => {
     const coco = {
       categories: [
         { id: 0, name: 'shapes', supercategory: 'none' },
@@ -106,12 +112,39 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
         { id: '7', name: 'seven' },
       ],
       images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
-      annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }, { id: 2, image_id: 1, category_id: 5, segmentation: [0, 0, 4, 0, 4, 2] }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }],
     };
-    const location = join(work, 'classes.json');
-    writeFileSync(location, JSON.stringify(coco));
-    const classes = await cocoReader({ store, location, images: { store, root: work } }).declaredClasses();
-    expect(classes.map((c) => c.name)).toEqual(['cat', 'dog', 'pets', 'kitten', 'seven']);
+    expect(await declared(coco)).toEqual(['shapes', 'cat', 'dog', 'pets', 'kitten', 'seven']);
+  });
+
+  test('Roboflow\'s data set category (every other category\'s supercategory, labelling nothing) is not a class', async () => {
+    const categories = [
+      { id: 0, name: 'turtles', supercategory: 'none' },
+      { id: 1, name: 'turtle', supercategory: 'turtles' },
+      { id: 2, name: 'rock', supercategory: 'turtles' },
+    ];
+    const annotations = [{ id: 1, image_id: 1, category_id: 2, segmentation: [0, 0, 4, 0, 4, 2] }];
+    expect(await declared({ categories, images: [], annotations })).toEqual(['turtle', 'rock']);
+    // One that labels something is a class after all.
+    expect(await declared({ categories, images: [], annotations: [...annotations, { ...annotations[0], id: 2, category_id: 0 }] })).toEqual(['turtles', 'turtle', 'rock']);
+  });
+
+  test('standard COCO keeps every declared class at its place whether or not this export uses it: person (its own supercategory) stays, bus stays 6th', async () => {
+    const categories = [
+      { supercategory: 'person', id: 1, name: 'person' },
+      { supercategory: 'vehicle', id: 2, name: 'bicycle' },
+      { supercategory: 'vehicle', id: 3, name: 'car' },
+      { supercategory: 'vehicle', id: 4, name: 'motorcycle' },
+      { supercategory: 'vehicle', id: 5, name: 'airplane' },
+      { supercategory: 'vehicle', id: 6, name: 'bus' },
+    ];
+    // A batch without people: only a bus.
+    const coco = { categories, images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }], annotations: [{ id: 1, image_id: 1, category_id: 6, segmentation: [0, 0, 4, 0, 4, 2] }] };
+    expect((await declared(coco)).indexOf('bus') + 1).toBe(6);
+    // Label Studio's COCO export makes every category its own supercategory; a single one stays too.
+    const labelStudio = [{ id: 0, name: 'turtle', supercategory: 'turtle' }, { id: 1, name: 'rock', supercategory: 'rock' }];
+    expect(await declared({ categories: labelStudio, images: [], annotations: [] })).toEqual(['turtle', 'rock']);
+    expect(await declared({ categories: [labelStudio[0]], images: [], annotations: [] })).toEqual(['turtle']);
   });
 
   test('annotations that are no objects are passed over; an image without annotations has nothing unpainted', async () => {

@@ -1,6 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConversionReport, convertExport } from '../../../lambda/convert/convert-manifest';
@@ -11,7 +11,7 @@ import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
-import { FormatFixture, H, W, cocoFixture, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
+import { FormatFixture, H, W, cocoFixture, cocoPanopticFixture, grid, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
@@ -73,6 +73,159 @@ describe.each([
     expect(chunks.flatMap((c) => c.items).map((i) => [i.line, i.name, i.split])).toEqual(report.items.map((i) => [i.line, i.name, i.split]));
     expect(chunks.flatMap((c) => c.skipped)).toEqual(report.skipped);
     expect(chunks.every((c) => JSON.stringify(c.classes) === JSON.stringify(report.classes))).toBe(true);
+  });
+});
+
+describe('relative references in a manifest (Lookout for Vision\'s sample template.manifest)', () => {
+  const dir = join(work, 'l4v-template');
+  let fixture: FormatFixture;
+  beforeAll(async () => {
+    fixture = await lookoutForVisionTemplateFixture(dir);
+  });
+
+  test('resolve against the manifest\'s folder, then its parent, with no local root and no S3', async () => {
+    const out = join(work, 'l4v-template-out');
+    // S3 is a store that fails the test if anything is read from it.
+    const s3 = new Proxy({}, { get: () => () => { throw new Error('S3 was read'); } }) as never;
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: fixture.input, local, s3, sources: s3 });
+    const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+    expect(report.format).toBe('lookoutvision');
+    expectConverted(report, fixture, out);
+  });
+
+  test('resolve inside a zip of the data set as well (its manifests/ folder\'s parent is the zip\'s top level)', async () => {
+    const zip = join(work, 'l4v-template.zip');
+    zipFolder(join(dir, 'dataset-files'), zip);
+    const out = join(work, 'l4v-template-zip-out');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: zip, local, sources: local });
+    try {
+      const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+      expectConverted(report, fixture, out);
+    } finally {
+      opened.close();
+    }
+  });
+
+  test('resolve against --images first, and a reference never leaves the folder it resolves in', async () => {
+    const images = join(work, 'l4v-template-images');
+    mkdirSync(join(images, 'training-images'), { recursive: true });
+    const other = await jpeg(99);
+    writeFileSync(join(images, 'training-images', 'anomaly-1.jpg'), other);
+    const manifest = join(dir, 'dataset-files', 'manifests', 'escape.manifest');
+    const line = JSON.parse(readFileSync(fixture.input, 'utf8').split('\n')[0]);
+    writeFileSync(join(dir, 'secret.jpg'), await jpeg(98));
+    writeFileSync(manifest, `${JSON.stringify(line)}\n${JSON.stringify({ ...line, 'source-ref': '../../secret.jpg' })}\n`);
+    const out = join(work, 'l4v-template-images-out');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: manifest, images, local, sources: local });
+    const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+    expect(report.items.map((i) => i.source)).toEqual(['training-images/anomaly-1.jpg']);
+    expect(sha256(readFileSync(join(out, report.items[0].split, `${report.items[0].name}.jpg`)))).toBe(sha256(other));
+    // `..` segments are dropped: secret.jpg, beside dataset-files/, is under none of --images, manifests/ and dataset-files/.
+    expect(report.skipped).toEqual([{ line: 2, source: '../../secret.jpg', reason: `image not found: ../../secret.jpg (a relative reference; looked under ${images}, ${join(dir, 'dataset-files', 'manifests')}, ${join(dir, 'dataset-files')})` }]);
+  });
+});
+
+describe('a CVAT "Segmentation mask 1.1" folder without its labelmap.txt', () => {
+  const dir = join(work, 'cvat-no-labelmap');
+  let fixture: FormatFixture;
+  beforeAll(async () => {
+    fixture = await cvatFixture(dir);
+    renameSync(join(dir, 'labelmap.txt'), join(work, 'cvat-labelmap.txt'));
+  });
+
+  test('is refused, saying its masks are not Pascal VOC\'s colours and naming --labelmap, instead of converting every labelled pixel to 255', async () => {
+    await expect(convertFolder(fixture, join(work, 'cvat-no-labelmap-out'))).rejects.toThrow(
+      /has no labelmap\.txt, and its mask SegmentationClass\/frame_000\.png holds the colour 250,50,83, which is none of Pascal VOC's classes: it looks like a CVAT "Segmentation mask 1\.1" export without its labelmap\.txt .* --labelmap FILE/,
+    );
+  });
+
+  test('converts right with --labelmap', async () => {
+    const out = join(work, 'cvat-labelmap-out');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: fixture.input, labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local });
+    const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
+    expect(report.format).toBe('cvat');
+    expectConverted(report, fixture, out);
+  });
+
+  test('--labelmap on an export that is no CVAT folder, or with --format voc, is refused', async () => {
+    const local = new FolderObjectStore();
+    const coco = await cocoFixture(join(work, 'coco-labelmap'));
+    await expect(openExport({ input: coco.input, labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow(/--labelmap is for a CVAT "Segmentation mask 1\.1" folder or zip; \S+ is a file/);
+    await expect(openExport({ input: fixture.input, format: 'voc', labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
+  });
+
+  test('black-and-white masks (255 the object) are refused, not read as VOC\'s ignored borders; a label map reads them', async () => {
+    const dir = join(work, 'binary-masks');
+    const crack = grid((x, y) => (x > y ? 255 : 0));
+    for (const name of ['m1', 'm2']) {
+      mkdirSync(join(dir, 'JPEGImages'), { recursive: true });
+      mkdirSync(join(dir, 'SegmentationClass'), { recursive: true });
+      writeFileSync(join(dir, 'JPEGImages', `${name}.jpg`), await jpeg(40));
+      writeFileSync(join(dir, 'SegmentationClass', `${name}.png`), await sharp(Buffer.from(crack), { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+    }
+    const binary: FormatFixture = { input: dir, classes: ['background', 'crack'], truths: ['m1', 'm2'].map((n) => ({ source: `JPEGImages/${n}.jpg`, indices: crack.map((v) => (v ? 1 : 0)) })), skips: [] };
+    await expect(convertFolder(binary, join(work, 'binary-out'))).rejects.toThrow(/its mask SegmentationClass\/m1\.png holds only 0 and 255, as every mask checked does: they look like black-and-white masks whose 255 is the object, not Pascal VOC's ignored borders .*--labelmap FILE/);
+    const labelMap = join(work, 'binary-labelmap.txt');
+    writeFileSync(labelMap, 'background:0,0,0::\ncrack:255,255,255::\n');
+    const local = new FolderObjectStore();
+    const out = join(work, 'binary-labelmap-out');
+    const report = await convertExport({ reader: (await openExport({ input: dir, labelMap, local, sources: local })).reader, out, output: local, validationFraction: 0.5 });
+    expectConverted(report, binary, out);
+  });
+
+  test('a label map that misses the colour of most labelled pixels converts with a loud warning in the report', async () => {
+    const partial = join(work, 'cvat-partial-labelmap.txt');
+    writeFileSync(partial, 'Background:10,10,10::\nrock:61,61,245::\n');
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: fixture.input, labelMap: partial, local, sources: local });
+    const report = await convertExport({ reader: opened.reader, out: join(work, 'cvat-partial-out'), output: local, validationFraction: 0.5 });
+    expect(report.counts.unknownPixels).toBeGreaterThan(0);
+    expect(report.warnings).toEqual([expect.stringMatching(/^\d+\.\d % of the labelled pixels \(\d+ of \d+, in 1 of 2 items\) have a colour no class of the export has, and are ignored \(255\): the masks' colours do not match the export's classes \(most in JPEGImages\/frame_000\.jpg\)/)]);
+  });
+});
+
+describe('COCO panoptic (segments_info, segment ids as PNG colours)', () => {
+  test.each([[true, 'ignored (255) when stuff categories label every pixel'], [false, 'the background when every category is a thing']])('is read, each segment painted with its category; unlabelled pixels are %s', async (stuff) => {
+    const fixture = await cocoPanopticFixture(join(work, `panoptic-${stuff}`), stuff);
+    const out = join(work, `panoptic-${stuff}-out`);
+    const report = await convertFolder(fixture, out);
+    expect(report.format).toBe('coco');
+    expectConverted(report, fixture, out);
+    expect(report.items.map((i) => i.notPainted)).toEqual([undefined, { 'segment of unknown category 99': 1 }]);
+    // The stray colour (a segment id nothing lists) and the unknown category's pixels are unknown; void is not.
+    expect(report.items.map((i) => i.unknownPixels)).toEqual([1, 8 * H]);
+  });
+
+  test('PNGs still zipped beside the JSON (as COCO\'s annotations download ships them) are named in each item\'s reason', async () => {
+    const fixture = await cocoPanopticFixture(join(work, 'panoptic-zipped'), false);
+    const folder = join(work, 'panoptic-zipped', 'annotations', 'panoptic_val');
+    zipFolder(folder, `${folder}.zip`);
+    rmSync(folder, { recursive: true });
+    const report = await convertFolder(fixture, join(work, 'panoptic-zipped-out'));
+    expect(report.items).toEqual([]);
+    expect(report.skipped.map((s) => s.reason)).toEqual(['p1.png', 'p2.png'].map((png) => `panoptic PNG not found: ${png} (a relative reference; looked under ${folder}, ${join(work, 'panoptic-zipped', 'annotations')}); ${folder}.zip holds the PNGs still zipped: unzip it beside the JSON`));
+  });
+
+  test('a folder holding instance and panoptic JSONs side by side is refused, not merged', async () => {
+    const dir = join(work, 'panoptic-and-instances');
+    await cocoPanopticFixture(dir, true);
+    await cocoFixture(join(work, 'instances-beside'));
+    writeFileSync(join(dir, 'annotations', 'instances_val.json'), readFileSync(join(work, 'instances-beside', 'annotations', 'instances_default.json')));
+    const local = new FolderObjectStore();
+    await expect(openExport({ input: join(dir, 'annotations'), local, sources: local })).rejects.toThrow(/holds 2 export files of different annotations \(such as instances_ and panoptic_ JSONs: they are not merged\)/);
+  });
+
+  test('a JSON mixing panoptic and instance annotations is refused', async () => {
+    const dir = join(work, 'panoptic-mixed');
+    const fixture = await cocoPanopticFixture(dir, false);
+    const json = JSON.parse(readFileSync(fixture.input, 'utf8'));
+    json.annotations.push({ id: 9, image_id: 1, category_id: 1, segmentation: [[0, 0, 4, 0, 4, 4]] });
+    writeFileSync(fixture.input, JSON.stringify(json));
+    await expect(convertFolder(fixture, join(dir, 'out'))).rejects.toThrow(/mixes 2 panoptic annotations \(segments_info and a PNG\) with 1 instance ones \(segmentation\): give one kind/);
   });
 });
 

@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { convertExport } from '../../../lambda/convert/convert-manifest';
 import { ExportItem, ExportSkip } from '../../../lambda/convert/export-item';
 import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
 import { labelStudioReader } from '../../../lambda/convert/readers/label-studio';
-import { labelStudioRle } from '../../helpers/format-fixtures';
+import { grid, jpeg, labelStudioRle } from '../../helpers/format-fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-ls-reader-'));
 const store = new FolderObjectStore();
@@ -38,12 +40,12 @@ describe('Label Studio reader: results it cannot paint are counted by reason', (
     expect(item.notPainted).toEqual({
       'brushlabels without a label': 1,
       'brushlabels without rle': 1,
-      'brushlabels without original_width and original_height': 1,
-      'brushlabels whose rle holds 3 pixels, not 2×2': 1,
+      'brushlabels whose rle holds 12 values, not 2×2×4 (original_width×original_height)': 1,
       'polygon with fewer than 3 points': 2,
       rectanglelabels: 1,
     });
-    expect(item.mask).toMatchObject({ kind: 'shapes', size: { width: 2, height: 2 }, shapes: [{ kind: 'bitmap', className: 'turtle', width: 2, height: 2 }] });
+    // The brush without a size is painted at the image's, once the image is read.
+    expect(item.mask).toMatchObject({ kind: 'shapes', size: { width: 2, height: 2 }, shapes: [{ kind: 'bitmap', className: 'turtle', width: 2, height: 2 }, { kind: 'image-sized-bitmap', className: 'turtle' }] });
   });
 
   test('a task whose results all paint reports nothing unpainted; brush pixels are the label from alpha 128', async () => {
@@ -167,4 +169,44 @@ describe('Label Studio reader: what real exports hold besides the plain case', (
     expect(item.mask).toMatchObject({ shapes: [{ kind: 'polygon', rings: [[0, 0, 50, 0, 0, 50]] }, { kind: 'polygon', rings: [[0, 0, 50, 0, 0, 50]] }] });
     expect(item.notPainted).toEqual({ 'polygon with fewer than 3 points': 1 });
   });
+});
+
+describe('Label Studio conversion: a brush region without original_width and original_height (as Label Studio\'s own examples and its SDK\'s predictions write it)', () => {
+  const convert = async (results: unknown[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'segpipe-ls-sizeless-'));
+    writeFileSync(join(dir, 'turtle.jpg'), await jpeg(1, 6, 4));
+    const location = join(dir, 'export.json');
+    writeFileSync(location, JSON.stringify([{ id: 1, data: { image: '/data/upload/1/abc12345-turtle.jpg' }, annotations: [{ id: 1, result: results }] }]));
+    const out = join(dir, 'out');
+    const report = await convertExport({ reader: labelStudioReader({ store, location, images: { store, root: dir } }), out, output: store, validationFraction: 0.5 });
+    const masks = report.items.map((i) => readFileSync(join(out, `${i.split}_annotation`, `${i.name}.png`)));
+    rmSync(dir, { recursive: true, force: true });
+    return { report, masks: await Promise.all(masks.map(async (m) => [...(await sharp(m).extractChannel(0).raw().toBuffer())])) };
+  };
+
+  test('is painted at the image\'s size', async () => {
+    const alpha = grid((x, y) => (x < 3 && y > 0 ? 255 : 0), 6, 4);
+    const { report, masks } = await convert([brush(labelStudioRle(alpha), {})]);
+    expect(report.skipped).toEqual([]);
+    expect(masks).toEqual([[...alpha].map((a) => (a ? 1 : 0))]);
+  });
+
+  test('whose RLE header does not hold width × height × 4 of the image is not painted, and an item with nothing painted is skipped with the reason, not converted as background', async () => {
+    const { report } = await convert([brush(labelStudioRle(new Uint8Array(5 * 4).fill(255)), {})]);
+    expect(report.items).toEqual([]);
+    expect(report.skipped).toEqual([{ line: 1, source: '/data/upload/1/abc12345-turtle.jpg', reason: 'no annotation could be painted: 1 brushlabels whose rle holds 80 values, not 6×4×4 (the image)' }]);
+  });
+
+  test('an item whose every annotation failed for reasons known on reading is skipped too; one with no annotation at all is background', async () => {
+    const { report } = await convert([brush(labelStudioRle(new Uint8Array(3).fill(255)), { original_width: 6, original_height: 4 }), { id: 'r', type: 'rectanglelabels', value: { x: 0, y: 0, width: 5, height: 5, rectanglelabels: ['turtle'] } }]);
+    expect(report.skipped.map((s) => s.reason)).toEqual(['no annotation could be painted: 1 brushlabels whose rle holds 12 values, not 6×4×4 (original_width×original_height); 1 rectanglelabels']);
+    const empty = await convert([]);
+    expect(empty.report.items.map((i) => i.pixelsPerClass)).toEqual([{ BACKGROUND: 24 }]);
+  });
+});
+
+test('a brush whose RLE ends before the values its header counts is not painted, with the decoder\'s reason', async () => {
+  const rle = labelStudioRle(Uint8Array.from({ length: 16 }, (_, i) => i * 13));
+  const [item] = await read([task([brush(rle.slice(0, rle.length - 4), { original_width: 4, original_height: 4 })])]) as ExportItem[];
+  expect(item.notPainted).toEqual({ "brushlabels whose rle cannot be decoded (illegal state: can't read past EOF)": 1 });
 });

@@ -1,8 +1,11 @@
 import sharp from 'sharp';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { convertChunk, planConversion, readClassList, runTag } from '../../../lambda/workflow/dataset';
-import { H, W, jpeg } from '../../helpers/format-fixtures';
+import { H, W, jpeg, lookoutForVisionTemplateFixture } from '../../helpers/format-fixtures';
 
 /** A COCO export under labeled/<batch>/ naming images it does not hold: they were uploaded under images/<batch>/. */
 const coco = {
@@ -76,6 +79,22 @@ describe('a conversion chunk (embedded S3 server)', () => {
     const chunk = { ...at, store, bucket: 'other', runId: 'moving', classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[1] };
     await expect(convertChunk(chunk)).rejects.toThrow(expect.objectContaining({ name: 'ExportChangedError', message: expect.stringContaining('s3://inbox/labeled/b1/moving.json changed while this run converted it') }));
     expect(await store.list('other', 'runs/moving/staging/')).toEqual([]);
+  });
+
+  test('a manifest of relative references (Lookout for Vision\'s sample) resolves them beside its manifests/ folder, inside the import', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segpipe-l4v-s3-'));
+    const fixture = await lookoutForVisionTemplateFixture(dir);
+    const root = join(fixture.input, '..', '..');
+    for (const file of ['manifests/template.manifest', 'training-images/anomaly-1.jpg', 'training-images/anomaly-2.jpg', 'training-images/normal-1.jpg', 'mask-images/anomaly-1.png']) {
+      await store.write(`s3://inbox/labeled/b2/${file}`, readFileSync(join(root, file)), 'application/octet-stream');
+    }
+    rmSync(dir, { recursive: true, force: true });
+    const l4v = { export: 's3://inbox/labeled/b2/manifests/template.manifest', batch: 'b2', inboxBucket: 'inbox', allowList: [{ bucket: 'inbox', prefix: 'labeled/b2/' }, { bucket: 'inbox', prefix: 'images/b2/' }] };
+    const plan = await planConversion({ ...l4v, store, bucket: 'other', runId: 'l4v', configuredClasses: [] });
+    expect(await convertChunk({ ...l4v, store, bucket: 'other', runId: 'l4v', classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe', chunk: plan.chunks[0] })).toEqual({ index: 0, converted: 2, skipped: 1 });
+    const report = JSON.parse((await store.read('s3://other/runs/l4v/conversion/chunk-00000.json')).toString());
+    expect(report.items.map((i: { source: string }) => i.source)).toEqual(['training-images/anomaly-1.jpg', 'training-images/normal-1.jpg']);
+    expect(report.skipped.map((i: { reason: string }) => i.reason)).toEqual(['mask not found: mask-images/anomaly-2.png (a relative reference; looked under s3://inbox/labeled/b2/manifests, s3://inbox/labeled/b2, s3://inbox/images/b2/)']);
   });
 
   test('without the batch, images the export lacks are reported missing, not looked for elsewhere', async () => {
