@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -59,6 +60,15 @@ export function localImageCountProblem(images: number): string | undefined {
 export function nextLocalBatchName(existingBatches: readonly string[]): string {
   const numbers = existingBatches.map((b) => /^local-demo-(\d+)$/.exec(b)?.[1]).filter((n) => n !== undefined).map(Number);
   return `local-demo-${Math.max(0, ...numbers) + 1}`;
+}
+
+/**
+ * The seed of the scene of a local batch's i-th image: drawn from the batch's name, so that every
+ * batch of a data folder has scenes of its own (a second batch drawing the first one's scenes again
+ * would put copies of its validation images in the train channel), and a batch drawn again is the same.
+ */
+export function localSceneSeed(batch: string, index: number): number {
+  return createHash('sha256').update(`${batch}\n${index}`).digest().readUInt32BE(0);
 }
 
 /** The inbox key of the local batch's i-th image. */
@@ -166,7 +176,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
   const truthIndex = new Map(Array.from({ length: count - 1 }, (_, i) => [s3Uri(INBOX_BUCKET, localImageKey(batch, i)), i]));
   const truthOf = (source: string): TrueLabels | undefined => {
     const index = truthIndex.get(source);
-    return index === undefined ? undefined : { width, height, classIndices: renderSyntheticScene(9000 + index, width, height).classIndices };
+    return index === undefined ? undefined : { width, height, classIndices: renderSyntheticScene(localSceneSeed(batch, index), width, height).classIndices };
   };
   // Kept in the data folder: the next run in it finds this run's endpoint serving, as its champion.
   const sagemaker = new LocalSageMaker({ store, truthOf, log, stateFile: join(dataDir, 'sagemaker.json') });
@@ -232,7 +242,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${batch}/; the last one gets no labels (a failed labeling item)`);
     mkdirSync(join(dataDir, 'samples'), { recursive: true });
     for (let i = 0; i < count; i++) {
-      const scene = renderSyntheticScene(9000 + i, width, height);
+      const scene = renderSyntheticScene(localSceneSeed(batch, i), width, height);
       const key = localImageKey(batch, i);
       const jpeg = await sceneToJpeg(scene);
       if (i < 3) writeFileSync(join(dataDir, 'samples', `photo-${i}.jpg`), jpeg);

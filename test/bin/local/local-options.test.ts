@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { splitFor } from '../../../lambda/convert/naming';
 import * as localRun from '../../../bin/local/local-run';
 import { LOCAL_SPLIT, MIN_LOCAL_IMAGES, localSplitSeed, nextLocalBatchName } from '../../../bin/local/local-run';
@@ -65,5 +66,20 @@ describe('a local run splits the same way every time', () => {
       expect(validation).toBeGreaterThanOrEqual(1);
       expect(labeled.length - validation).toBeGreaterThanOrEqual(LOCAL_SPLIT.minTrainSamples);
     }
+  });
+});
+
+describe('each local batch draws scenes of its own', () => {
+  test('no image of a second batch is byte-identical to one of the first, and a batch drawn again is the same', async () => {
+    const { renderSyntheticScene, sceneToJpeg } = await import('../../../bin/local/synthetic-scenes');
+    const { localSceneSeed } = localRun;
+    const hashes = async (batch: string) => {
+      const jpegs = await Promise.all(Array.from({ length: 20 }, (_, i) => sceneToJpeg(renderSyntheticScene(localSceneSeed(batch, i), 48, 36))));
+      return jpegs.map((jpeg) => createHash('sha256').update(jpeg).digest('hex'));
+    };
+    const first = await hashes('local-demo-1');
+    const second = await hashes('local-demo-2');
+    expect(new Set([...first, ...second]).size).toBe(40);
+    expect(await hashes('local-demo-1')).toEqual(first);
   });
 });
