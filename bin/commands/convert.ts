@@ -1,13 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Worker, parentPort } from 'node:worker_threads';
-import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports, writeConversionReport } from '../../lambda/convert/convert-manifest';
+import type { SingleBar } from 'cli-progress';
+import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports } from '../../lambda/convert/convert-manifest';
 import { EXPORT_FORMATS, ExportFormat, ExportReader, isBackgroundName } from '../../lambda/convert/export-item';
 import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
-import { checkOutputLocation, removeStaleOutput } from '../../lambda/convert/output-folder';
 import { checkRegionAndCredentials } from '../aws-client-check';
+import { OutputTarget, prepareOutput } from './convert-output';
 
 interface ConvertCommandOptions {
   input?: string;
@@ -224,55 +225,32 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   useSharpForConcurrentItems();
   const stores = await convertStores(options, input);
   const { output } = stores;
-  const previous = await checkOutputLocation(output, options.out);
   const opened = await openExportFor(options, input, stores);
   const { reader } = opened;
-  // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
-  // or missing credentials is said once, now, not as a reason on every item.
-  // A manifest of relative references (Lookout for Vision's sample) needs no S3.
-  if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined && (await firstSourceIsS3(reader))) await stores.s3Store();
-  process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
-
-  // cli-progress takes 30 ms to load: only a terminal shows the bar.
-  const bar = process.stderr.isTTY
-    ? new (await import('cli-progress')).SingleBar({ format: 'converting [{bar}] {value}/{total} items, {eta}s left', etaBuffer: 50, stream: process.stderr, hideCursor: true })
-    : undefined;
-  bar?.start(1, 0);
-  const onProgress = bar && ((p: ConversionProgress) => {
-    bar.setTotal(Math.max(p.seen, 1));
-    bar.update(p.done);
-  });
-  const started = performance.now();
-  try {
-    const { report, s3SetupError } = options.jobs > 1
-      ? await convertInThreads(options, input, options.jobs, onProgress)
-      : { report: await convertExport({ ...conversionOptions(options), reader, output, onProgress, writeReport: false }), s3SetupError: stores.s3SetupError()?.message };
+  let target: OutputTarget | undefined;
+  let bar: SingleBar | undefined;
+  // Ctrl-C: one line saying what --out holds now, and the exit status of a process ended by SIGINT.
+  const onInterrupt = () => {
     bar?.stop();
-    // Every item needed S3 and S3 cannot be used: say why once, not once an item.
-    if (s3SetupError && report.counts.converted === 0) throw new Error(s3SetupError);
-    await writeConversionReport(output, output.join(options.out, REPORT_FILE), report);
-    const removed = await removeStaleOutput(output, options.out, previous, report);
-    const seconds = (performance.now() - started) / 1000;
-    const { counts } = report;
-    process.stdout.write(
-      `segpipe convert: ${counts.converted} converted (${counts.train} train, ${counts.validation} validation), ${counts.skipped} skipped, ` +
-        `${plural(report.classes.length, 'class')} (${report.classes.join(', ')}), ${plural(counts.ignoredPixels, 'ignored pixel')}` +
-        `${counts.shapesNotPainted > 0 ? `, ${plural(counts.shapesNotPainted, 'shape')} not painted` : ''}` +
-        `${removed > 0 ? `, ${plural(removed, 'file')} of the previous output removed` : ''}; ` +
-        `${seconds.toFixed(1)} s, ${(counts.lines / seconds).toFixed(0)} items/s; report: ${output.join(options.out, REPORT_FILE)}\n`,
-    );
-    for (const warning of [...(report.warnings ?? []), ...(await classesNeverSeen(options.classes, reader, report))]) {
-      process.stderr.write(`segpipe convert: WARNING: ${warning}\n`);
-    }
-    if (counts.converted > 0 && (counts.train === 0 || counts.validation === 0)) {
-      const empty = counts.train === 0 ? 'train' : 'validation';
-      process.stderr.write(`segpipe convert: warning: the ${empty} channel is empty (${plural(counts.converted, 'item')} at --validation-fraction ${report.validationFraction}); the algorithm needs both: add items or change --validation-fraction\n`);
-    }
-    return report;
+    process.stderr.write(`\nsegpipe convert: ${target ? target.interrupted() : `interrupted before anything was written to ${options.out}`}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
+    // or missing credentials is said once, now, not as a reason on every item.
+    // A manifest of relative references (Lookout for Vision's sample) needs no S3.
+    if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined && (await firstSourceIsS3(reader))) await stores.s3Store();
+    target = await prepareOutput(output, options.out);
+    process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
+    bar = await progressBar();
+    return await convertInto(options, input, stores, reader, target, bar);
   } catch (err) {
     bar?.stop();
+    target?.interrupted();
     throw err;
   } finally {
+    process.off('SIGINT', onInterrupt);
     opened.close();
   }
 }
@@ -292,6 +270,51 @@ async function firstSourceIsS3(reader: ExportReader): Promise<boolean> {
     if (entry.source !== null) return isS3Uri(entry.source);
   }
   return false;
+}
+
+/** cli-progress takes 30 ms to load: only a terminal shows the bar. */
+async function progressBar(): Promise<SingleBar | undefined> {
+  if (!process.stderr.isTTY) return undefined;
+  const { SingleBar } = await import('cli-progress');
+  return new SingleBar({ format: 'converting [{bar}] {value}/{total} items{left}', etaBuffer: 50, stream: process.stderr, hideCursor: true });
+}
+
+async function convertInto(options: ConvertCommandOptions, input: string, stores: ConvertStores, reader: OpenedExport['reader'], target: OutputTarget, bar: SingleBar | undefined): Promise<ConversionReport> {
+  const { output } = stores;
+  const staged = { ...options, out: target.location };
+
+  bar?.start(1, 0, { left: '' });
+  const started = performance.now();
+  const onProgress = bar && ((p: ConversionProgress) => {
+    bar.setTotal(Math.max(p.seen, 1));
+    // cli-progress's own estimate says `INF` before the first item is done: none until there is a rate.
+    const perItem = p.done > 0 ? (performance.now() - started) / 1000 / p.done : undefined;
+    bar.update(p.done, { left: p.readAll && perItem !== undefined ? `, ${Math.ceil(perItem * (p.seen - p.done))} s left` : '' });
+  });
+  const { report, s3SetupError } = options.jobs > 1
+    ? await convertInThreads(staged, input, options.jobs, onProgress)
+    : { report: await convertExport({ ...conversionOptions(staged), reader, output, onProgress, writeReport: false }), s3SetupError: stores.s3SetupError()?.message };
+  bar?.stop();
+  // Every item needed S3 and S3 cannot be used: say why once, not once an item.
+  if (s3SetupError && report.counts.converted === 0) throw new Error(s3SetupError);
+  const removed = await target.commit(report);
+  const seconds = (performance.now() - started) / 1000;
+  const { counts } = report;
+  process.stdout.write(
+    `segpipe convert: ${counts.converted} converted (${counts.train} train, ${counts.validation} validation), ${counts.skipped} skipped, ` +
+      `${plural(report.classes.length, 'class')} (${report.classes.join(', ')}), ${plural(counts.ignoredPixels, 'ignored pixel')}` +
+      `${counts.shapesNotPainted > 0 ? `, ${plural(counts.shapesNotPainted, 'shape')} not painted` : ''}` +
+      `${removed > 0 ? `, ${plural(removed, 'file')} of the previous output removed` : ''}; ` +
+      `${seconds.toFixed(1)} s, ${(counts.lines / seconds).toFixed(0)} items/s; report: ${output.join(options.out, REPORT_FILE)}\n`,
+  );
+  for (const warning of [...(report.warnings ?? []), ...(await classesNeverSeen(options.classes, reader, report))]) {
+    process.stderr.write(`segpipe convert: WARNING: ${warning}\n`);
+  }
+  if (counts.converted > 0 && (counts.train === 0 || counts.validation === 0)) {
+    const empty = counts.train === 0 ? 'train' : 'validation';
+    process.stderr.write(`segpipe convert: warning: the ${empty} channel is empty (${plural(counts.converted, 'item')} at --validation-fraction ${report.validationFraction}); the algorithm needs both: add items or change --validation-fraction\n`);
+  }
+  return report;
 }
 
 /** The S3 store for what an export names on S3, made only when one is read (a folder export needs none). */
