@@ -14,8 +14,8 @@ const reportOf = (items: [string, 'train' | 'validation'][]) => ({ items: items.
 
 /** What a conversion writes for one item. */
 async function writeItem(store: FolderObjectStore, location: string, name: string, split: 'train' | 'validation') {
-  await store.write(store.join(location, split, `${name}.jpg`), Buffer.from('jpeg'), 'image/jpeg');
-  await store.write(store.join(location, `${split}_annotation`, `${name}.png`), Buffer.from('png'), 'image/png');
+  await store.write(store.join(location, split, `${name}.jpg`), Buffer.from('jpeg'));
+  await store.write(store.join(location, `${split}_annotation`, `${name}.png`), Buffer.from('png'));
 }
 
 /**
