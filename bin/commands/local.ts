@@ -3,6 +3,7 @@ import { MAX_LOCAL_IMAGES, MIN_LOCAL_IMAGES, localImageCountProblem, runLocally 
 
 interface LocalOptions {
   images: number;
+  import?: string;
   dataDir?: string;
   keep: boolean;
 }
@@ -20,6 +21,7 @@ export function localCommand(): Command {
   return new Command('local')
     .description('run the whole workflow on this machine without AWS: embedded S3, the synthesized state machine, local stand-ins for SageMaker')
     .option('--images <n>', `synthetic photos in the batch, ${MIN_LOCAL_IMAGES} to ${MAX_LOCAL_IMAGES}`, parseLocalImageCount, 40)
+    .option('--import <export>', 'run from a labeling export (a CVAT or VOC zip or folder, a COCO or Label Studio JSON with its images, a zip of any of them) instead of synthetic photos: dropped under labeled/<batch>/ as on AWS, it skips labeling')
     .option('--data-dir <dir>', 'where everything goes: S3 data, channels, report, overlays, notifications (default: a fresh temporary folder); a second run in the same folder is a second batch')
     .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C, and print the commands to try against them', false)
     .addHelpText('after', `
@@ -30,9 +32,13 @@ Examples:
   npx segpipe local --images 200 --data-dir ./segpipe-demo
   npx segpipe local --images 200 --data-dir ./segpipe-demo
   # keep the local S3 and endpoint up and print the predict and aws s3 commands to try
-  npx segpipe local --keep`)
-    .action(async (options: LocalOptions) => {
-      const result = await runLocally({ images: options.images, dataDir: options.dataDir, keep: options.keep });
+  npx segpipe local --keep
+  # your own labels: a CVAT "Segmentation mask 1.1" zip, or a COCO export's folder
+  npx segpipe local --import task_turtles-segmentation_mask_1.1.zip
+  npx segpipe local --import ./coco-export --data-dir ./segpipe-demo`)
+    .action(async (options: LocalOptions, command: Command) => {
+      if (options.import !== undefined && command.getOptionValueSource('images') === 'cli') command.error('error: give --images (synthetic photos) or --import (your export), not both');
+      const result = await runLocally({ images: options.images, import: options.import, dataDir: options.dataDir, keep: options.keep });
       if (options.keep) {
         await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
         await result.close();

@@ -22,6 +22,7 @@ import { LocalStepFunctions } from './local-step-functions';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from './local-workflow';
 import { checkSnsPublish } from './sns-stand-in';
 import { TrueLabels } from './simulated-workforce';
+import { ImportUpload, importKey, importUpload, importedSources } from './local-import';
 import { renderSyntheticScene, sceneToJpeg } from './synthetic-scenes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, WorkflowOutcome } from './workflow-runner';
 
@@ -107,6 +108,12 @@ export interface LocalRunOptions {
    * @default `local-demo-<n>`, n one more than the data folder's last: each run a batch of its own
    */
   readonly batch?: string;
+  /**
+   * A labeling export (a file, a folder or a zip) to run from instead of synthetic photos: dropped
+   * under `labeled/<batch>/` as on AWS, where it skips labeling (`images` is then not used).
+   * @default - a synthetic batch, labeled by the simulated workforce
+   */
+  readonly import?: string;
   /** Training epochs of the local model. @default 30 (the configuration's default) */
   readonly epochs?: number;
   readonly log?: (line: string) => void;
@@ -153,8 +160,9 @@ function objectCreated(key: string): ObjectCreatedEvent {
 export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRunResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const count = options.images ?? 40;
-  const countProblem = localImageCountProblem(count);
+  const countProblem = options.import === undefined ? localImageCountProblem(count) : undefined;
   if (countProblem) throw new Error(`--images ${count}: ${countProblem}`);
+  const upload = options.import === undefined ? undefined : await importUpload(options.import);
   const width = options.imageWidth ?? 192;
   const height = options.imageHeight ?? 144;
   const dataDir = resolve(options.dataDir ?? mkdtempSync(join(tmpdir(), 'segpipe-local-')));
@@ -169,8 +177,11 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
   const store = new S3ObjectStore(server.client());
   // A batch of its own each time, so that a second run in the same --data-dir is a second batch:
   // its run trains on both (the dataset accumulates), as a user's second upload would.
-  const listed = await store.client.send(new ListObjectsV2Command({ Bucket: INBOX_BUCKET, Prefix: 'images/', Delimiter: '/' }));
-  const batch = options.batch ?? nextLocalBatchName((listed.CommonPrefixes ?? []).map((p) => p.Prefix!.slice('images/'.length, -1)));
+  const batches = await Promise.all(['images/', 'labeled/'].map(async (prefix) => {
+    const listed = await store.client.send(new ListObjectsV2Command({ Bucket: INBOX_BUCKET, Prefix: prefix, Delimiter: '/' }));
+    return (listed.CommonPrefixes ?? []).map((p) => p.Prefix!.slice(prefix.length, -1));
+  }));
+  const batch = options.batch ?? nextLocalBatchName(batches.flat());
   // The scenes are drawn again from their seeds when the workforce labels them, rather than held:
   // memory stays flat however many images the batch has. The last image gets no labels.
   const truthIndex = new Map(Array.from({ length: count - 1 }, (_, i) => [s3Uri(INBOX_BUCKET, localImageKey(batch, i)), i]));
@@ -210,7 +221,15 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       'Publish event': notify('EventBridge event'),
       'Publish failure event': notify('EventBridge event'),
     };
-    const config = {
+    // An import is dropped now, its event handed over once the workflow is ready: its split seed is
+    // drawn from the export's items, read as the workflow's conversion will read them.
+    const imported = upload && await dropImport(store, batch, upload, log);
+    const config = imported ? {
+      // As a default deploy: no workforce, labels only imported.
+      workforce: { type: 'none' },
+      split: { validationFraction: LOCAL_SPLIT.validationFraction, seed: localSplitSeed(imported.sources) },
+      training: { minSamples: LOCAL_SPLIT.minTrainSamples, ...(options.epochs ? { epochs: options.epochs } : {}) },
+    } : {
       labelClasses: LOCAL_CLASSES,
       workforce: { type: 'private', workteamArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-stand-in` },
       split: { validationFraction: LOCAL_SPLIT.validationFraction, seed: localSplitSeed([...truthIndex.keys()]) },
@@ -238,6 +257,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     Object.assign(tasks, sagemaker.tasks(workflow.definition));
     const { startRun } = workflow;
 
+    if (imported) {
+      await startRun(objectCreated(imported.key));
+    } else {
     // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
     log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${batch}/; the last one gets no labels (a failed labeling item)`);
     mkdirSync(join(dataDir, 'samples'), { recursive: true });
@@ -252,6 +274,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     // Empty, as `touch _START` makes it.
     await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: `images/${batch}/_START`, Body: Buffer.alloc(0) } }).done();
     await startRun(objectCreated(`images/${batch}/_START`));
+    }
 
     const runs = await Promise.all([...stepFunctions.executions.entries()].map(async ([name, e]) => ({ name, outcome: await e.outcome })));
     const run = runs.find((r) => !r.outcome.path.includes('Nothing new'));
@@ -265,6 +288,8 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     const endpoint = report.endpoint ?? endpointName(resourcePrefix(workflow.stack.stackName));
     const deployed = report.status === 'deployed';
+    // The run's classes after the background: the export's, for an import.
+    const classes = report.classes?.slice(1) ?? LOCAL_CLASSES;
 
     // The evaluation's report and metrics as plain files, to open in a browser.
     let evaluationReportPath: string | undefined;
@@ -295,13 +320,13 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       const image = readFileSync(join(channelsDir, 'validation', file));
       const rgb = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
       const mask = await sharp(join(channelsDir, 'validation_annotation', `${name}.png`)).extractChannel(0).raw().toBuffer();
-      const predicted = deployed ? (await predictSegmentation(client, endpoint, image, LOCAL_CLASSES)).mask : undefined;
+      const predicted = deployed ? (await predictSegmentation(client, endpoint, image, classes)).mask : undefined;
       rows.push({ name, rgb: rgb.data, width: rgb.info.width, height: rgb.info.height, truth: new Uint8Array(mask), predicted });
     }
     client.destroy();
     const miou = report.metrics?.['validation:mIOU'];
     if (rows.length > 0) {
-      writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...LOCAL_CLASSES], `segpipe local run: ${rows.length} of ${validation.length} validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
+      writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...classes], `segpipe local run: ${rows.length} of ${validation.length} validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
     }
 
     const summary = () => {
@@ -315,8 +340,9 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       log(`  channels: ${channelsDir}/{${CHANNEL_NAMES.join(',')}}/`);
       log(`  notifications: ${join(dataDir, 'notifications.log')}`);
     };
-    const predictCommand = deployed
-      ? `npx segpipe predict --endpoint ${endpoint} --endpoint-url ${endpointUrl} --classes ${LOCAL_CLASSES.join(',')} --out ${join(dataDir, 'predictions')} ${join(dataDir, 'samples', 'photo-0.jpg')}`
+    const sample = imported ? validation.map((file) => join(channelsDir, 'validation', file))[0] : join(dataDir, 'samples', 'photo-0.jpg');
+    const predictCommand = deployed && sample
+      ? `npx segpipe predict --endpoint ${endpoint} --endpoint-url ${endpointUrl} --classes ${classes.join(',')} --out ${join(dataDir, 'predictions')} ${sample}`
       : undefined;
     const result = { dataDir, status: run.outcome.status, runId, report, reportPath, evaluationReportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName: endpoint, s3Endpoint: server.endpoint };
     if (options.keep) {
@@ -328,7 +354,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       const s3Commands = [`${environment} aws s3 ls s3://${ARTIFACTS_BUCKET}/runs/${runId}/ --recursive ${s3Options}`];
       if (report.labelingJob) {
         const labeled = s3Uri(ARTIFACTS_BUCKET, `${runLayout(runId).labelingOutput}${report.labelingJob}/manifests/output/output.manifest`);
-        s3Commands.push(`${environment} npx segpipe convert --manifest ${labeled} --out ${join(dataDir, 'converted')} --classes ${LOCAL_CLASSES.join(',')} ${s3Options}`);
+        s3Commands.push(`${environment} npx segpipe convert --manifest ${labeled} --out ${join(dataDir, 'converted')} --classes ${classes.join(',')} ${s3Options}`);
       }
       log('');
       log(`The S3 server (${server.endpoint}) and the endpoint keep serving until Ctrl-C. The local S3 needs no AWS account and takes any access keys; the commands below set dummy ones.`);
@@ -355,4 +381,18 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     await close();
     throw err;
   }
+}
+
+/**
+ * Drops an export under `labeled/<batch>/` as `aws s3 cp` would, and reads its labeled items back as
+ * the workflow's conversion will. Too few of them for both channels is said now, not after a run.
+ */
+async function dropImport(store: S3ObjectStore, batch: string, upload: ImportUpload, log: (line: string) => void): Promise<{ key: string; sources: string[] }> {
+  const key = importKey(batch, upload.name);
+  await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: key, Body: upload.body, ContentType: 'application/octet-stream' } }).done();
+  const { format, sources } = await importedSources(store, s3Uri(INBOX_BUCKET, key));
+  log(`  dropped ${upload.made} as s3://${INBOX_BUCKET}/${key} (read as ${format}: ${sources.length} labeled ${sources.length === 1 ? 'item' : 'items'}); an export under labeled/<batch>/ skips labeling`);
+  const needed = LOCAL_SPLIT.minTrainSamples + 1;
+  if (sources.length < needed) throw new Error(`--import: the export holds ${sources.length} labeled ${sources.length === 1 ? 'item' : 'items'}; a local run needs at least ${needed} (the validation channel 1, the train channel ${LOCAL_SPLIT.minTrainSamples})`);
+  return { key, sources };
 }

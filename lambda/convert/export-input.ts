@@ -127,7 +127,11 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
   for (const candidate of candidates) {
     const start = await store.readStart(candidate, SNIFF_BYTES);
     if (!start || start.size === 0) throw new UnrecognisedExportError(`${candidate} is empty`);
-    readers.push(fileReader(store, candidate, start.data, options, root));
+    // COCO's own layout (and CVAT's "COCO 1.0" export): annotations/<name>.json, the images in a
+    // folder beside annotations/ (images/, val2017/): they resolve from the folder above it.
+    const folder = folderOf(store, candidate);
+    const besideAnnotations = /(^|\/)annotations$/i.test(folder) ? folderOf(store, folder) : undefined;
+    readers.push(fileReader(store, candidate, start.data, options, root, besideAnnotations));
   }
   // Roboflow's COCO export holds one JSON per split (train/, valid/, test/), its images beside each.
   // JSONs side by side in one folder are other annotations of the same images (COCO's own
@@ -177,11 +181,12 @@ function concatenatedReader(readers: readonly ExportReader[], input: string): Ex
 
 /**
  * A single-file export, its format from `format` or sniffed from its first bytes; `exportRoot` is
- * the folder or zip it was found in, which relative references do not leave.
+ * the folder or zip it was found in, which relative references do not leave. Its images resolve from
+ * `--images`, else `imagesAt` in its own store, else its folder.
  */
-function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions, exportRoot?: string): ExportReader {
+function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions, exportRoot?: string, imagesAt?: string): ExportReader {
   const format = options.format && options.format !== 'auto' ? options.format : sniffFormat(head, location);
-  const images = { ...(imagesRoot(options) ?? { store, root: folderOf(store, location) }), fallback: fallbackRoot(options) };
+  const images = { ...(imagesRoot(options) ?? { store, root: imagesAt ?? folderOf(store, location) }), fallback: fallbackRoot(options) };
   switch (format) {
     case 'groundtruth':
     case 'lookoutvision': {

@@ -319,6 +319,24 @@ describe('inputs as users have them', () => {
     expect(report.items.map((i) => [i.source, i.pixelsPerClass.turtle])).toEqual([['train-photo_jpg.rf.0123.jpg', 128], ['valid-photo_jpg.rf.0123.jpg', 128]]);
   });
 
+  test("COCO's own layout (CVAT's COCO 1.0 zip): annotations/instances_default.json, its images in images/ beside annotations/", async () => {
+    const dir = join(work, 'coco-layout');
+    mkdirSync(join(dir, 'annotations'), { recursive: true });
+    mkdirSync(join(dir, 'images'), { recursive: true });
+    writeFileSync(join(dir, 'images', 'photo.jpg'), await jpeg(0));
+    writeFileSync(join(dir, 'annotations', 'instances_default.json'), JSON.stringify({
+      categories: [{ id: 1, name: 'turtle', supercategory: '' }],
+      images: [{ id: 1, file_name: 'photo.jpg', width: W, height: H }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [[4, 4, 20, 4, 20, 12, 4, 12]], area: 128, bbox: [4, 4, 16, 8], iscrowd: 0 }],
+    }));
+    const zip = join(work, 'coco-layout.zip');
+    zipFolder(dir, zip);
+    for (const input of [dir, zip]) {
+      const report = await convertFolder({ input, classes: [], truths: [], skips: [] }, join(work, 'coco-layout-out'));
+      expect({ input, converted: report.items.map((i) => [i.source, i.pixelsPerClass.turtle]), skipped: report.skipped }).toEqual({ input, converted: [['photo.jpg', 128]], skipped: [] });
+    }
+  });
+
   describe('on S3 (embedded S3 server)', () => {
     let server: EmbeddedS3Server;
     let store: S3ObjectStore;
