@@ -170,7 +170,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`;
   log(`segpipe local run: the state machine cdk deploy ships, executed on this machine, no AWS account. Data: ${dataDir}`);
-  log(`Shortened for a local run: Wait states ${LOCAL_TIMINGS.waitSeconds} s, endpoint idle time ${LOCAL_TIMINGS.idleSeconds} s; the batch starts with the _START dropped after its last upload.`);
+  log(`Shortened for a local run: Wait states ${LOCAL_TIMINGS.waitSeconds} s, endpoint idle time ${LOCAL_TIMINGS.idleSeconds} s${options.import === undefined ? '; the batch starts with the _START dropped after its last upload' : ''}.`);
 
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET], directory: join(dataDir, 's3') });
   log(`LOCAL STAND-IN S3: an embedded S3-compatible server at ${server.endpoint} (objects under ${join(dataDir, 's3')})`);
