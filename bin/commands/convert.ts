@@ -310,6 +310,10 @@ async function convertInto(options: ConvertCommandOptions, input: string, stores
   for (const warning of [...(report.warnings ?? []), ...(await classesNeverSeen(options.classes, reader, report))]) {
     process.stderr.write(`segpipe convert: WARNING: ${warning}\n`);
   }
+  if (counts.duplicatesAcrossSplits > 0) {
+    const [first] = report.duplicatesAcrossSplits;
+    process.stderr.write(`segpipe convert: warning: ${plural(counts.duplicatesAcrossSplits, 'image')} in validation ${counts.duplicatesAcrossSplits === 1 ? 'is' : 'are'} byte for byte in train too (e.g. ${first.validation[0]} and ${first.train[0]}): validation scores count them as unseen; the list is duplicatesAcrossSplits in ${output.join(options.out, REPORT_FILE)}\n`);
+  }
   if (counts.converted > 0 && (counts.train === 0 || counts.validation === 0)) {
     const empty = counts.train === 0 ? 'train' : 'validation';
     process.stderr.write(`segpipe convert: warning: the ${empty} channel is empty (${plural(counts.converted, 'item')} at --validation-fraction ${report.validationFraction}); the algorithm needs both: add items or change --validation-fraction\n`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { INVOKE_BODY_LIMIT, prepareRequestImage } from '../common/endpoint-payload';
 import { CHANNELS } from './channels';
@@ -152,6 +153,16 @@ export interface ConvertedItem {
   readonly unknownPixels?: number;
   /** Shapes of the item that were not painted, by reason (rectangles, unknown categories). */
   readonly notPainted?: Readonly<Record<string, number>>;
+  /** SHA-256 of the source image's bytes: the same photo under two names has one. */
+  readonly imageSha256: string;
+}
+
+/** Images of the same bytes in both splits: the validation score counts as unseen what training saw. */
+export interface DuplicateAcrossSplits {
+  readonly imageSha256: string;
+  /** The sources of the copies in each split, as the export wrote them. */
+  readonly train: readonly string[];
+  readonly validation: readonly string[];
 }
 
 export interface SkippedItem {
@@ -184,7 +195,10 @@ export interface ConversionReport {
     readonly unknownPixels: number;
     /** Shapes not painted (not segmentation, unknown category), over all items. */
     readonly shapesNotPainted: number;
+    /** Images whose bytes are in both splits (each counted once). */
+    readonly duplicatesAcrossSplits: number;
   };
+  readonly duplicatesAcrossSplits: readonly DuplicateAcrossSplits[];
   readonly items: readonly ConvertedItem[];
   readonly skipped: readonly SkippedItem[];
   /** What the conversion did that the user must know (most labelled pixels ignored); absent when nothing. */
@@ -334,6 +348,7 @@ function reportOf(
 ): ConversionReport {
   const unknownPixels = items.reduce((sum, i) => sum + (i.unknownPixels ?? 0), 0);
   const warnings = unknownPixelsWarning(items, classes, unknownPixels);
+  const duplicates = duplicatesAcrossSplits(items);
   return {
     input: reader.input,
     format: reader.format,
@@ -351,7 +366,9 @@ function reportOf(
       ignoredPixels: items.reduce((sum, i) => sum + i.ignoredPixels, 0),
       unknownPixels,
       shapesNotPainted: items.reduce((sum, i) => sum + Object.values(i.notPainted ?? {}).reduce((a, b) => a + b, 0), 0),
+      duplicatesAcrossSplits: duplicates.length,
     },
+    duplicatesAcrossSplits: duplicates,
     items,
     skipped,
     ...(warnings.length > 0 ? { warnings } : {}),
@@ -369,6 +386,19 @@ function unknownPixelsWarning(items: readonly ConvertedItem[], classes: readonly
     `${share < 99.95 ? share.toFixed(1) : '100'} % of the labelled pixels (${unknownPixels} of ${labelled}, in ${items.filter((i) => (i.unknownPixels ?? 0) > 0).length} of ${items.length} items) have a colour no class of the export has, and are ignored (255): ` +
       `the masks' colours do not match the export's classes (most in ${worst.source}); check its label or colour map`,
   ];
+}
+
+/** The images whose bytes are in both splits, in export order. */
+export function duplicatesAcrossSplits(items: readonly ConvertedItem[]): DuplicateAcrossSplits[] {
+  const byHash = new Map<string, ConvertedItem[]>();
+  for (const item of items) byHash.set(item.imageSha256, [...(byHash.get(item.imageSha256) ?? []), item]);
+  return [...byHash.entries()]
+    .filter(([, copies]) => copies.some((c) => c.split === 'train') && copies.some((c) => c.split === 'validation'))
+    .map(([imageSha256, copies]) => ({
+      imageSha256,
+      train: copies.filter((c) => c.split === 'train').map((c) => c.source),
+      validation: copies.filter((c) => c.split === 'validation').map((c) => c.source),
+    }));
 }
 
 export function writeConversionReport(output: ObjectStore, location: string, report: ConversionReport): Promise<void> {
@@ -541,6 +571,7 @@ async function convertItem(
   // carries as it is: the evaluation sends dataset images to the endpoint.
   const copyBytes = image.format === 'jpeg' && orientation === 1 && image.header.components !== 4 && !rotate
     && image.header.precision === 8 && image.size <= INVOKE_BODY_LIMIT;
+  const imageSha256 = await sha256Of(image);
   if (copyBytes) {
     await output.copyFrom(image.store, image.location, imageTarget, 'image/jpeg');
   } else {
@@ -570,6 +601,7 @@ async function convertItem(
     ignoredPixels: decoded.pixelsPerIndex[IGNORE_INDEX],
     ...(unknownPixels > 0 ? { unknownPixels } : {}),
     ...(notPainted ? { notPainted } : {}),
+    imageSha256,
   };
 }
 
@@ -597,6 +629,14 @@ function withIgnoredOnPurposeAs255(mask: ClassIndexMask): ClassIndexMask {
   pixelsPerIndex[IGNORE_INDEX] += onPurposeCount;
   pixelsPerIndex[IGNORED_ON_PURPOSE] = 0;
   return { ...mask, pixelsPerIndex };
+}
+
+/** SHA-256 of a source image's bytes, streamed. */
+async function sha256Of(image: SourceImage): Promise<string> {
+  const hash = createHash('sha256');
+  if (image.format === 'png') return hash.update(image.data).digest('hex');
+  for await (const chunk of await image.store.readStream(image.location)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** Reads the start of the image, sniffs its format, and checks a JPEG is whole without decoding it. */

@@ -175,7 +175,7 @@ describe('a second local run in the same data folder', () => {
   const secondLines: string[] = [];
 
   beforeAll(async () => {
-    second = await localRun({ images: 8, imageWidth: 96, imageHeight: 72, epochs: 8, log: (l) => secondLines.push(l) });
+    second = await localRun({ images: 12, imageWidth: 96, imageHeight: 72, epochs: 16, log: (l) => secondLines.push(l) });
     await second.close();
   }, 180_000);
 

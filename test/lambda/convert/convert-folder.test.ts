@@ -128,8 +128,10 @@ describe('convertGroundTruthManifest, folder to folder', () => {
       // The 10 are of a colour the colour map lacks: a small share, so no warning.
       unknownPixels: 10,
       shapesNotPainted: 0,
+      duplicatesAcrossSplits: 0,
     });
     expect(written.warnings).toBeUndefined();
+    expect(written.duplicatesAcrossSplits).toEqual([]);
     expect(written.counts.train).toBeGreaterThan(0);
     expect(written.counts.validation).toBeGreaterThan(0);
   });
