@@ -9,6 +9,7 @@ import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
 import { checkRegionAndCredentials } from '../aws-client-check';
 import { OutputTarget, prepareOutput } from './convert-output';
+import { plural } from '../../lambda/common/plural';
 
 interface ConvertCommandOptions {
   input?: string;
@@ -95,7 +96,6 @@ Examples:
     });
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 
 /** The stores a conversion reads and writes, made the same way by the command and by each shard. */
 interface ConvertStores {

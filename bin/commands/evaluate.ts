@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
@@ -8,6 +8,7 @@ import { evaluationReportHtml, metricsDocument, variantLabel } from '../../lambd
 import { checkRegionAndCredentials } from '../aws-client-check';
 import { runtimeClientFor } from '../predict/runtime-client';
 import { parseClassList } from './convert';
+import { plural } from '../../lambda/common/plural';
 
 interface EvaluateOptions {
   endpoint: string;
@@ -36,12 +37,32 @@ async function channelsStore(options: EvaluateOptions): Promise<ObjectStore> {
   return new S3ObjectStore(client);
 }
 
-/** Class names by index: `--classes` after the background, else the conversion's `report.json` beside the channels. */
+/** The folder that holds `location` (a path or an `s3://` prefix). */
+function parentOf(location: string): string {
+  const trimmed = location.replace(/\/+$/, '');
+  return isS3Uri(trimmed) ? trimmed.slice(0, trimmed.lastIndexOf('/')) : dirname(trimmed);
+}
+
+/**
+ * Class names by index: `--classes` after the background, else a `report.json` naming them: segpipe
+ * convert's, in the channels folder, or a run's, one level above its `channels/` (runs/<run-id>/,
+ * a local run's data folder).
+ */
 async function classNames(store: ObjectStore, options: EvaluateOptions): Promise<string[]> {
   if (options.classes) return ['background', ...options.classes];
-  const report = await store.read(store.join(options.channels, 'report.json')).then((b) => JSON.parse(b.toString('utf8')) as { classes?: unknown }, () => undefined);
-  if (Array.isArray(report?.classes) && report.classes.length > 0) return report.classes.map(String);
-  throw new Error(`no --classes, and ${store.join(options.channels, 'report.json')} (which segpipe convert and every run write beside the channels) names none: pass --classes <names of indices 1, 2, ...>`);
+  const candidates = [store.join(options.channels, 'report.json'), store.join(parentOf(options.channels), 'report.json')];
+  for (const candidate of candidates) {
+    const report = await store.read(candidate).then((b) => JSON.parse(b.toString('utf8')) as { classes?: unknown }, () => undefined);
+    if (Array.isArray(report?.classes) && report.classes.length > 0) return report.classes.map(String);
+  }
+  throw new Error(`no --classes, and neither ${candidates.join(' nor ')} (segpipe convert writes one in the channels, a run one level above them) names the classes: pass --classes <names of indices 1, 2, ...>`);
+}
+
+/** Refuses, in one line, channels that are not there or hold no validation images. */
+async function checkChannels(store: ObjectStore, channels: string): Promise<void> {
+  if ((await store.listUnder(store.join(channels, 'validation'))).length > 0) return;
+  const anything = (await store.listUnder(channels)).length > 0;
+  throw new Error(anything ? `--channels ${channels} holds no validation/ images: give the folder holding train/, validation/ and their _annotation/ folders` : `--channels ${channels}: no such folder, or it is empty`);
 }
 
 /** `segpipe evaluate`: an endpoint (or one of its variants) scored on a channels folder's validation split, as a report. */
@@ -59,9 +80,9 @@ export function evaluateCommand(): Command {
     .option('--s3-endpoint-url <url>', 'an S3-compatible server holding s3:// channels, e.g. the local run\'s')
     .addHelpText('after', `
 Examples:
-  # the deployed endpoint on a run's channels
+  # the deployed endpoint on a run's channels (the classes from the run's report.json above them)
   npx segpipe evaluate --endpoint segpipe-endpoint --region eu-west-1 --channels s3://<artifacts bucket>/runs/<run-id>/channels/ --out evaluation/
-  # one variant of it, on channels converted on this machine
+  # one variant of it, on channels segpipe convert wrote on this machine (its report.json names the classes)
   npx segpipe evaluate --endpoint segpipe-endpoint --variant <variant> --channels ./channels --out evaluation/
   # the local run's endpoint (npx segpipe local --keep prints its URL) on its channels
   npx segpipe evaluate --endpoint segpipe-endpoint --endpoint-url http://127.0.0.1:<port> --channels <data-dir>/channels --out evaluation/`)
@@ -70,6 +91,7 @@ Examples:
       try {
         await checkRegionAndCredentials(client, options.endpointUrl);
         const store = await channelsStore(options);
+        await checkChannels(store, options.channels);
         const classes = await classNames(store, options);
         const source = validationChannel(store, options.channels);
         // cli-progress takes 30 ms to load: only a terminal shows the bar.
@@ -95,7 +117,7 @@ Examples:
         const reportPath = join(options.out, 'report.html');
         writeFileSync(reportPath, html);
         const [scores] = result.variants;
-        process.stdout.write(`${variantLabel(scores)} of ${options.endpoint} on ${result.images.length} validation images: mIoU ${scores.miou.toFixed(3)}, pixel accuracy ${(scores.pixelAccuracy * 100).toFixed(1)} %, latency p50 ${scores.latencyMs.p50.toFixed(0)} ms, p95 ${scores.latencyMs.p95.toFixed(0)} ms\n`);
+        process.stdout.write(`${variantLabel(scores)} of ${options.endpoint} on ${plural(result.images.length, 'validation image')}: mIoU ${scores.miou.toFixed(3)}, pixel accuracy ${(scores.pixelAccuracy * 100).toFixed(1)} %, latency p50 ${scores.latencyMs.p50.toFixed(0)} ms, p95 ${scores.latencyMs.p95.toFixed(0)} ms\n`);
         process.stdout.write(`report: ${reportPath}\n`);
       } finally {
         client.destroy();

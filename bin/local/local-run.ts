@@ -25,6 +25,7 @@ import { TrueLabels } from './simulated-workforce';
 import { ImportUpload, importKey, importUpload, importedSources } from './local-import';
 import { renderSyntheticScene, sceneToJpeg } from './synthetic-scenes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, WorkflowOutcome } from './workflow-runner';
+import { plural } from '../../lambda/common/plural';
 
 export const LOCAL_CLASSES = ['turtle', 'rock'];
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:segpipe-local`;
@@ -326,7 +327,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     client.destroy();
     const miou = report.metrics?.['validation:mIOU'];
     if (rows.length > 0) {
-      writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...classes], `segpipe local run: ${rows.length} of ${validation.length} validation images${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
+      writeFileSync(overlayPath, await contactSheetPng(rows, ['background', ...classes], `segpipe local run: ${rows.length} of ${plural(validation.length, 'validation image')}${miou !== undefined ? `, validation mIOU ${miou.toFixed(3)}` : ''}`));
     }
 
     const summary = () => {

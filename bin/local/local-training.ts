@@ -4,6 +4,7 @@ import { S3Uri, parseS3Uri } from '../../lambda/convert/object-store';
 import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { packModelArtifact } from './model-artifact';
 import { PixelModel, SegmentationScore, TrainingImage, predictClassIndices, trainPixelModel } from './pixel-model';
+import { plural } from '../../lambda/common/plural';
 
 /** The parts of a CreateTrainingJob request the stand-in reads. */
 export interface TrainingJobRequest {
@@ -79,8 +80,8 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
   const trainKeys = evenSample(trainChannel.keys, MAX_LOCAL_TRAIN_IMAGES);
   const train: TrainingImage[] = [];
   for (const key of trainKeys) train.push(await trainChannel.read(key));
-  const learnsFrom = trainKeys.length < trainChannel.keys.length ? `learning from an even sample of ${trainKeys.length} of the ${trainChannel.keys.length} train images` : `${train.length} train images`;
-  log(`LOCAL STAND-IN training: a small per-pixel network on the CPU, not the built-in FCN; ${learnsFrom}, ${validationChannel.keys.length} validation images, ${numClasses} classes, ${epochs} epochs`);
+  const learnsFrom = trainKeys.length < trainChannel.keys.length ? `learning from an even sample of ${trainKeys.length} of the ${plural(trainChannel.keys.length, 'train image')}` : plural(train.length, 'train image');
+  log(`LOCAL STAND-IN training: a small per-pixel network on the CPU, not the built-in FCN; ${learnsFrom}, ${plural(validationChannel.keys.length, 'validation image')}, ${plural(numClasses, 'class')}, ${plural(epochs, 'epoch')}`);
   const model: PixelModel = trainPixelModel(train, {
     numClasses, epochs,
     onEpoch: (epoch, loss) => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
@@ -47,7 +47,10 @@ describe('the evaluation report', () => {
     // The "old" variant misses every third image; the "new" one every fourth.
     runtime.answer = (variant, nth) => (nth % (variant === 'old' ? 3 : 4) === 0 ? 'background' : 'truth');
   });
-  afterAll(() => runtime.close());
+  afterAll(async () => {
+    await runtime.close();
+    rmSync(work, { recursive: true, force: true });
+  });
 
   test('segpipe evaluate scores one variant, by TargetVariant, and writes metrics.json and report.html', async () => {
     const out = join(work, 'cli');
@@ -64,12 +67,27 @@ describe('the evaluation report', () => {
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   });
 
+  test("without --classes, a run's report.json one level above its channels/ names them (the help's own examples)", async () => {
+    writeFileSync(join(work, 'report.json'), JSON.stringify({ runId: 'r', classes: CLASSES }));
+    try {
+      const { error } = await runCommand(evaluateCommand(), ['--endpoint', 'segpipe-endpoint', '--endpoint-url', endpointUrl, '--channels', channels, '--out', join(work, 'from-run'), '--max-images', '2']);
+      expect(error).toBeUndefined();
+      expect(JSON.parse(readFileSync(join(work, 'from-run', 'metrics.json'), 'utf8')).classes).toEqual(CLASSES);
+    } finally {
+      rmSync(join(work, 'report.json'));
+    }
+  });
+
   test('bad input is one clear line', async () => {
     const noClasses = await runCommand(evaluateCommand(), ['--endpoint', 'e', '--endpoint-url', endpointUrl, '--channels', channels, '--out', join(work, 'x')]);
-    expect(noClasses.error?.message).toBe(`no --classes, and ${join(channels, 'report.json')} (which segpipe convert and every run write beside the channels) names none: pass --classes <names of indices 1, 2, ...>`);
-    const empty = mkdtempSync(join(tmpdir(), 'segpipe-evaluate-empty-'));
+    expect(noClasses.error?.message).toBe(`no --classes, and neither ${join(channels, 'report.json')} nor ${join(work, 'report.json')} (segpipe convert writes one in the channels, a run one level above them) names the classes: pass --classes <names of indices 1, 2, ...>`);
+    const empty = join(work, 'empty');
+    mkdirSync(join(empty, 'train'), { recursive: true });
+    writeFileSync(join(empty, 'train', 'a.jpg'), 'x');
     const nothing = await runCommand(evaluateCommand(), ['--endpoint', 'e', '--endpoint-url', endpointUrl, '--channels', empty, '--out', join(work, 'y'), '--classes', 'turtle']);
-    expect(nothing.error?.message).toBe('the validation channel holds no image with its mask: there is nothing to evaluate on');
+    expect(nothing.error?.message).toBe(`--channels ${empty} holds no validation/ images: give the folder holding train/, validation/ and their _annotation/ folders`);
+    const missing = await runCommand(evaluateCommand(), ['--endpoint', 'e', '--endpoint-url', endpointUrl, '--channels', join(work, 'typo'), '--out', join(work, 'y'), '--classes', 'turtle']);
+    expect(missing.error?.message).toBe(`--channels ${join(work, 'typo')}: no such folder, or it is empty`);
     const badCount = await runCommand(evaluateCommand(), ['--endpoint', 'e', '--channels', channels, '--out', work, '--max-images', 'many']);
     expect(badCount.stderr).toContain("option '--max-images <n>' argument 'many' is invalid. expected a whole number from 1 to 10000");
   });
