@@ -66,12 +66,21 @@ function classIouChart(input: EvaluationReportInput): TopLevelSpec {
     data: { values },
     mark: 'bar',
     encoding: {
-      x: { field: 'class', type: 'nominal', sort: [...input.classes], title: 'class', axis: { labelAngle: 0 } },
+      x: { field: 'class', type: 'nominal', sort: [...input.classes], title: 'class', axis: classAxis(input.classes, 70) },
       xOffset: { field: 'variant', sort: input.result.variants.map(roleOf) },
       y: { field: 'iou', type: 'quantitative', scale: { domain: [0, 1] }, title: 'IoU' },
       color: { field: 'variant', type: 'nominal', title: 'variant', sort: input.result.variants.map(roleOf) },
     },
   };
+}
+
+/**
+ * A class axis whose names are never cut short (vega-lite ends a label past its limit with `…`, and
+ * `BACKGROUND` became `BACKGRO…`): upright while the names fit a column, slanted when one is longer.
+ */
+function classAxis(classes: readonly string[], columnWidth: number): { labelAngle: number; labelLimit: number } {
+  const longest = Math.max(...classes.map((c) => c.length));
+  return { labelAngle: longest * 7 > columnWidth ? -35 : 0, labelLimit: 0 };
 }
 
 function confusionChart(input: EvaluationReportInput): TopLevelSpec {
@@ -89,8 +98,8 @@ function confusionChart(input: EvaluationReportInput): TopLevelSpec {
     spec: {
       width: 70 * input.classes.length, height: 50 * input.classes.length,
       encoding: {
-        x: { field: 'predicted', type: 'nominal', sort: [...input.classes], title: 'predicted class', axis: { labelAngle: 0, labelLimit: 66 } },
-        y: { field: 'truth', type: 'nominal', sort: [...input.classes], title: 'true class' },
+        x: { field: 'predicted', type: 'nominal', sort: [...input.classes], title: 'predicted class', axis: classAxis(input.classes, 70) },
+        y: { field: 'truth', type: 'nominal', sort: [...input.classes], title: 'true class', axis: { labelLimit: 0 } },
       },
       layer: [
         { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], scheme: 'blues' }, title: 'share' } } },

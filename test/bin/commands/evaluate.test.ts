@@ -118,6 +118,15 @@ describe('the evaluation report', () => {
     });
     afterAll(async () => browser?.close());
 
+    test("the charts' class names are whole, never cut short with an ellipsis", () => {
+      for (const id of ['confusion', 'class-iou']) {
+        const figure = new RegExp(`<figure class="chart" id="${id}">([\\s\\S]*?)</figure>`).exec(html)?.[1] ?? '';
+        if (id === 'confusion') expect(figure).not.toBe('');
+        expect(figure).not.toContain('…');
+        if (figure) for (const name of CLASSES) expect(figure).toContain(`>${name}</text>`);
+      }
+    });
+
     test('is self-contained: no script, nothing fetched from elsewhere', () => {
       expect(html).not.toMatch(/<script|<link|src="http|href="http/i);
     });
