@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { predictSegmentation } from '../predict/predict';
@@ -12,6 +12,22 @@ interface PredictOptions {
   region?: string;
   endpointUrl?: string;
   classes?: string[];
+}
+
+/** An input image's bytes, or why it is not one, in words (never a raw EISDIR or a decoder's message). */
+export function readInputImage(path: string): Buffer {
+  let info;
+  try {
+    info = statSync(path);
+  } catch {
+    throw new Error('no such file');
+  }
+  if (info.isDirectory()) throw new Error(`is a folder: give its images (e.g. ${join(path, '*.jpg')})`);
+  const data = readFileSync(path);
+  const jpeg = data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
+  const png = data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  if (!jpeg && !png) throw new Error('is not a JPEG or PNG image');
+  return data;
 }
 
 /** `segpipe predict`: an endpoint's masks for some images, drawn over them. */
@@ -48,7 +64,11 @@ Examples:
         for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
         used.add(name);
         try {
-          const prediction = await predictSegmentation(client, options.endpoint, readFileSync(image), options.classes ?? []);
+          const data = readInputImage(image);
+          const prediction = await predictSegmentation(client, options.endpoint, data, options.classes ?? []).catch((err: Error) => {
+            // sharp's own words for a file it cannot decode (a truncated JPEG): said as such.
+            throw /Input (buffer|file)|VipsJpeg|pngload|unsupported image format/i.test(err.message) ? new Error('cannot be decoded as an image (truncated or corrupt?)') : err;
+          });
           const maskPath = join(options.out, `${name}.mask.png`);
           const overlayPath = join(options.out, `${name}.overlay.png`);
           writeFileSync(maskPath, prediction.maskPng);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeSupportNotice } from '../../bin/node-support';
 
 /**
  * Jest's global set-up: the command-line tests run `bin/segpipe.js`, which runs the bundle
@@ -22,6 +23,9 @@ function newestSource(dir: string): number {
 }
 
 export default function buildCli(): void {
+  // The SDK's own notice is silenced in the tests (jest-setup.ts): said once here instead.
+  const notice = nodeSupportNotice(process.version);
+  if (notice) process.stderr.write(`\n${notice}\n`);
   const sources = Math.max(...['bin', 'lambda', 'lib'].map((d) => newestSource(join(ROOT, d))), statSync(join(ROOT, 'package.json')).mtimeMs);
   if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= sources) return;
   try {

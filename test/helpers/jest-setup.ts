@@ -8,3 +8,9 @@
  * test that checks the shipped templates pass it (test/lib/segpipe-stack.test.ts, "validation").
  */
 process.env.CDK_VALIDATION ??= 'false';
+
+/**
+ * The AWS SDK prints an 8-line notice on Node.js 20 once per process that makes a client: once per
+ * Jest worker and test file. The global set-up (build-cli.ts) says it once, in one line, for the run.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
