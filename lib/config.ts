@@ -329,7 +329,8 @@ const segpipeConfigSchema = group({
         problem(['workforce', 'taskAvailabilityLifetimeSeconds'], `an integer from 60 to ${MAX_TASK_AVAILABILITY_SECONDS.public} when workforce.type is "public" (Mechanical Turk's maximum, 12 hours)`);
       }
     }
-    if (type !== undefined && type !== 'none' && Array.isArray(config.labelClasses) && config.labelClasses.length === 0) {
+    // Only for a type that is one: a misspelt type is reported once, on its own line.
+    if ((type === 'private' || type === 'vendor' || type === 'public') && Array.isArray(config.labelClasses) && config.labelClasses.length === 0) {
       problem(['labelClasses'], `at least one class name when workforce.type is "${type}"`);
     }
     const { spot, maxRuntimeSeconds } = config.training ?? {};

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { readCdkJson } from './cdk-json';
 import { resolveConfig } from './config';
 import { SegpipeStack } from './segpipe-stack';
 
 /** cdk.json's feature flags, so that what is synthesized here is what `cdk synth` writes. */
 function featureFlags(): Record<string, unknown> {
-  const { segpipe: _config, ...flags } = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+  const { segpipe: _config, ...flags } = readCdkJson(join(__dirname, '..', 'cdk.json')).context ?? {};
   return flags;
 }
 

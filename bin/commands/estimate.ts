@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { PriceTable, estimateRunCost, formatEstimate } from '../../lambda/cost/estimate';
 import { mergeContextConfig, resolveConfig } from '../../lib/config';
 import { parsePositiveInteger } from './convert';
+import { readCdkJson } from '../../lib/cdk-json';
 
 /** The repository's root: the nearest folder up from here holding cdk.json (from bin/commands or from dist). */
 export function repositoryRoot(from = __dirname): string {
@@ -49,7 +50,7 @@ Examples:
   npx segpipe estimate --images 300 --config '{"labelClasses":["turtle"],"workforce":{"type":"public","publicTaskPriceUsd":0.84,"attestNoPersonalData":true}}'`)
     .action((options: EstimateOptions) => {
       const root = repositoryRoot();
-      const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8'));
+      const cdkJson = readCdkJson(join(root, 'cdk.json'));
       const config = resolveConfig(mergeContextConfig(cdkJson.context?.segpipe, options.config));
       const table = readPriceTable(options.priceTable ?? join(root, 'lambda', 'cost', 'price-table.json'));
       process.stdout.write(`${formatEstimate(estimateRunCost(config, { images: options.images, labelsImported: options.imported }, table), config.budgetUsd)}\n`);

@@ -54,6 +54,10 @@ describe('resolveConfig validation', () => {
     expect(problems[2]).toMatch(/^hosting\.idleMinutes: received "soon"; allowed: an integer/);
   });
 
+  test('a misspelt workforce type is one problem: its value is not repeated by the rules that depend on it', () => {
+    expect(problemsOf({ workforce: { type: 'privat' } })).toEqual(['workforce.type: received "privat"; allowed: none, private, vendor, public']);
+  });
+
   test.each([
     [{ workforce: { type: 'crowd' } }, /workforce\.type: received "crowd"; allowed: none, private, vendor, public/],
     [{ labelClasses: ['turtle'], workforce: { type: 'private' } }, /workforce\.workteamArn: received nothing; allowed: the ARN of your private workteam/],
