@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { Worker, parentPort } from 'node:worker_threads';
 import type { SingleBar } from 'cli-progress';
 import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports } from '../../lambda/convert/convert-manifest';
@@ -222,6 +223,8 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   const input = options.input ?? options.manifest;
   if (input === undefined) throw new Error("required option '--input <file|dir|zip|s3-uri>' not specified");
   if (options.input !== undefined && options.manifest !== undefined) throw new Error('give --input or its synonym --manifest, not both');
+  // A folder that is not there would make every item "image not found": said once, as what it is.
+  if (options.images !== undefined && !isS3Uri(options.images) && options.localRoot === undefined && !existsSync(options.images)) throw new Error(`--images ${options.images}: no such folder`);
   useSharpForConcurrentItems();
   const stores = await convertStores(options, input);
   const { output } = stores;

@@ -100,6 +100,19 @@ describe('segpipe convert', () => {
       expect(run.stderr).not.toMatch(/[^\x20-\x7e\n]/);
     });
 
+    test('an --images folder that is not there is named, once', () => {
+      const run = segpipe('convert', '--input', join(work, 'anything.json'), '--images', join(work, 'no-photos'), '--out', join(work, 'no-photos-out'));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`segpipe: --images ${join(work, 'no-photos')}: no such folder\n`);
+    });
+
+    test('--out naming a file is said as such', () => {
+      writeFileSync(join(work, 'a-file'), 'x');
+      const run = segpipe('convert', '--input', join(fixture.root, GT_BUCKET, 'turtles/manifests/output/output.manifest'), '--local-root', fixture.root, '--out', join(work, 'a-file'));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`segpipe: --out ${join(work, 'a-file')} is a file: give a folder \\(new, empty, or a previous segpipe output\\)\\n$`));
+    });
+
     test('a folder that holds no export', () => {
       const folder = join(work, 'just-photos');
       mkdirSync(folder);
