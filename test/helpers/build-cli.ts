@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeSupportNotice } from '../../bin/node-support';
 
@@ -22,7 +23,19 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+/**
+ * Every temporary folder the tests make (mkdtemp under os.tmpdir(), in Jest's workers and the
+ * commands they start) goes under one folder of this run, which the global tear-down removes
+ * (test/helpers/remove-test-tmpdir.ts): a test that forgets its own leaves nothing behind.
+ */
+function testTmpdir(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'segpipe-tests-'));
+  process.env.TMPDIR = dir;
+  process.env.SEGPIPE_TEST_TMPDIR = dir;
+}
+
 export default function buildCli(): void {
+  testTmpdir();
   // The SDK's own notice is silenced in the tests (jest-setup.ts): said once here instead.
   const notice = nodeSupportNotice(process.version);
   if (notice) process.stderr.write(`\n${notice}\n`);
