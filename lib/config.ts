@@ -2,7 +2,7 @@
  * segpipe's configuration: one object under the `segpipe` key of cdk.json's context, over which
  * `cdk synth -c segpipe='<json>'` deep-merges. One zod schema holds each field's type, default,
  * allowed values and description: `resolveConfig` validates and fills defaults, reporting every problem
- * at once so a user fixes a config in one round trip, and the README's table is generated from it.
+ * at once so a user fixes a config in one round trip, and the table of docs/configuration.md is generated from it.
  *
  * Limits that come from the SageMaker API cite it: the SageMaker API Reference, or the SDK's model
  * (@aws-sdk/client-sagemaker 3.1142.0, `dist-types/models/`), read on 2026-12-02.
@@ -32,7 +32,7 @@ const WORKFORCE_DEFAULTS = {
  */
 const MAX_TASK_AVAILABILITY_SECONDS = { team: 2_592_000, public: 43_200 };
 
-/** What a field documents in the README, besides its description: its default and what it allows. */
+/** What a field documents in docs/configuration.md, besides its description: its default and what it allows. */
 interface FieldDoc {
   /** Markdown text of what is allowed; also the "allowed:" of its problems. */
   readonly allowed: string;
@@ -42,7 +42,7 @@ interface FieldDoc {
 
 const fieldDocs = z.registry<FieldDoc>();
 
-/** Registers what a leaf allows as the README's table says it; its error messages say the same in plain text. */
+/** Registers what a leaf allows as the table of docs/configuration.md says it; its error messages say the same in plain text. */
 function field<T extends z.ZodType>(schema: T, allowed: string): T {
   fieldDocs.add(schema, { allowed });
   return schema;
@@ -375,7 +375,7 @@ export class ConfigError extends Error {
     super(
       `Invalid segpipe configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `  - ${p}`).join('\n') +
-        '\nSee "Configuration" in README.md.',
+        '\nSee docs/configuration.md.',
     );
     this.name = 'ConfigError';
   }
@@ -486,7 +486,7 @@ export function configReference(): ConfigFieldReference[] {
   return rows;
 }
 
-/** The configuration reference as a Markdown table, for the README. */
+/** The configuration reference as a Markdown table, for docs/configuration.md. */
 export function configReferenceMarkdown(): string {
   const rows = configReference().map((f) => `| \`${f.path}\` | ${f.default} | ${f.allowed} | ${f.description} |`);
   return ['| field | default | allowed | what it does |', '|---|---|---|---|', ...rows].join('\n');

@@ -47,7 +47,7 @@ export class DeadLetters extends Construct {
     });
     Validations.of(this.queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
     this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
-      alarmDescription: `${props.description}: an event landed in the dead-letter queue; see the README on replaying it.`,
+      alarmDescription: `${props.description}: an event landed in the dead-letter queue; see docs/workflow.md on replaying it.`,
       metric: this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       threshold: 1,
       evaluationPeriods: 1,

@@ -184,7 +184,7 @@ export class WorkflowFunctions {
       allow(convertChunk.role, ['s3:ListBucket'], [bucket.bucketArn], { ...owner, ...(prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : {}) });
     }
     // A missing key answers 403 instead of 404 without ListBucket; the converter reports missing files
-    // by name. No s3:prefix condition: S3 checks it on a GetObject, which has no prefix (README, Known limits).
+    // by name. No s3:prefix condition: S3 checks it on a GetObject, which has no prefix (docs/design-notes.md, Known limits).
     for (const fn of [planConversion, convertChunk]) allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn, artifactsBucket.bucketArn]);
     // The channels are assembled from the artifacts bucket alone.
     allow(assembleChannels.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);

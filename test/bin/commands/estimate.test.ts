@@ -23,14 +23,14 @@ async function segpipe(_command: 'estimate', ...args: string[]): Promise<{ statu
 }
 
 describe('segpipe estimate', () => {
-  test('prints each part and ends with the total, as the README\'s table for the default config says', () => {
+  test('prints each part and ends with the total, as the table of docs/deploying.md for the default config says', () => {
     const run = bundled('estimate', '--images', '300');
     expect(run.stderr).toBe('');
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toBe('Total: $4.52');
     const printed = Object.fromEntries(lines.map((l) => l.match(/^ {2}(Labeling|Training|Hosting|Evaluation) +(\$[0-9.]+)/)).filter(Boolean).map((m) => [m![1], m![2]]));
 
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8');
     const block = readme.slice(readme.indexOf('<!-- cost-estimate:start'), readme.indexOf('<!-- cost-estimate:end'));
     const table = Object.fromEntries([...block.matchAll(/^\| (Labeling|Training|Hosting|Evaluation) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]));
     expect(table).toEqual(printed);
