@@ -261,20 +261,20 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     if (imported) {
       await startRun(objectCreated(imported.key));
     } else {
-    // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
-    log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${batch}/; the last one gets no labels (a failed labeling item)`);
-    mkdirSync(join(dataDir, 'samples'), { recursive: true });
-    for (let i = 0; i < count; i++) {
-      const scene = renderSyntheticScene(localSceneSeed(batch, i), width, height);
-      const key = localImageKey(batch, i);
-      const jpeg = await sceneToJpeg(scene);
-      if (i < 3) writeFileSync(join(dataDir, 'samples', `photo-${i}.jpg`), jpeg);
-      await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: key, Body: jpeg, ContentType: 'image/jpeg' } }).done();
-      await startRun(objectCreated(key));
-    }
-    // Empty, as `touch _START` makes it.
-    await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: `images/${batch}/_START`, Body: Buffer.alloc(0) } }).done();
-    await startRun(objectCreated(`images/${batch}/_START`));
+      // The batch, uploaded as `aws s3 sync` would, each upload's event handed to the start Lambda.
+      log(`${elapsed()}  uploading ${count} synthetic photos of turtles and rocks to s3://${INBOX_BUCKET}/images/${batch}/; the last one gets no labels (a failed labeling item)`);
+      mkdirSync(join(dataDir, 'samples'), { recursive: true });
+      for (let i = 0; i < count; i++) {
+        const scene = renderSyntheticScene(localSceneSeed(batch, i), width, height);
+        const key = localImageKey(batch, i);
+        const jpeg = await sceneToJpeg(scene);
+        if (i < 3) writeFileSync(join(dataDir, 'samples', `photo-${i}.jpg`), jpeg);
+        await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: key, Body: jpeg, ContentType: 'image/jpeg' } }).done();
+        await startRun(objectCreated(key));
+      }
+      // Empty, as `touch _START` makes it.
+      await new Upload({ client: store.client, params: { Bucket: INBOX_BUCKET, Key: `images/${batch}/_START`, Body: Buffer.alloc(0) } }).done();
+      await startRun(objectCreated(`images/${batch}/_START`));
     }
 
     const runs = await Promise.all([...stepFunctions.executions.entries()].map(async ([name, e]) => ({ name, outcome: await e.outcome })));
