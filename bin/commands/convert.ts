@@ -275,6 +275,15 @@ async function firstSourceIsS3(reader: ExportReader): Promise<boolean> {
   return false;
 }
 
+/**
+ * The progress bar's estimate, `, 12 s left`, or nothing while there is none to give: cli-progress's
+ * own says `INFs left` until items are done, and would count on a total still growing.
+ */
+export function timeLeft(progress: ConversionProgress, elapsedSeconds: number): string {
+  if (progress.done === 0 || !progress.readAll) return '';
+  return `, ${Math.ceil((elapsedSeconds / progress.done) * (progress.seen - progress.done))} s left`;
+}
+
 /** cli-progress takes 30 ms to load: only a terminal shows the bar. */
 async function progressBar(): Promise<SingleBar | undefined> {
   if (!process.stderr.isTTY) return undefined;
@@ -290,9 +299,7 @@ async function convertInto(options: ConvertCommandOptions, input: string, stores
   const started = performance.now();
   const onProgress = bar && ((p: ConversionProgress) => {
     bar.setTotal(Math.max(p.seen, 1));
-    // cli-progress's own estimate says `INF` before the first item is done: none until there is a rate.
-    const perItem = p.done > 0 ? (performance.now() - started) / 1000 / p.done : undefined;
-    bar.update(p.done, { left: p.readAll && perItem !== undefined ? `, ${Math.ceil(perItem * (p.seen - p.done))} s left` : '' });
+    bar.update(p.done, { left: timeLeft(p, (performance.now() - started) / 1000) });
   });
   const { report, s3SetupError } = options.jobs > 1
     ? await convertInThreads(staged, input, options.jobs, onProgress)

@@ -93,3 +93,13 @@ describe('a folder --out: replaced by renames once the conversion is complete', 
     expect(existsSync(join(besideOutput(out).staging, 'notes.txt'))).toBe(true);
   });
 });
+
+describe("segpipe convert's progress bar estimate", () => {
+  test('nothing until an item is done and the export read whole (never INF), then the seconds left at the pace so far', async () => {
+    const { timeLeft } = await import('../../../bin/commands/convert');
+    expect(timeLeft({ done: 0, seen: 40, readAll: true }, 3)).toBe('');
+    expect(timeLeft({ done: 5, seen: 40, readAll: false }, 3)).toBe('');
+    expect(timeLeft({ done: 10, seen: 40, readAll: true }, 2)).toBe(', 6 s left');
+    expect(timeLeft({ done: 40, seen: 40, readAll: true }, 8)).toBe(', 0 s left');
+  });
+});
