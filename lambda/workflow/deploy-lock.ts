@@ -27,18 +27,15 @@ export async function acquireDeployLock(store: VersionedStore, bucket: string, o
   const location = s3Uri(bucket, DEPLOY_LOCK_KEY);
   const lock: DeployLock = { owner, acquiredAt: now.toISOString(), expiresAt: new Date(now.getTime() + holdSeconds * 1000).toISOString() };
   const body = Buffer.from(`${JSON.stringify(lock)}\n`);
-  // Two attempts: a lock released between this run's read and its write is free on the second look.
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const current = await store.readVersioned(location);
-    const held = current ? parseLock(current.data) : undefined;
-    if (held?.owner === owner) return { acquired: true };
-    const expired = held !== undefined && Date.parse(held.expiresAt) <= now.getTime();
-    if (current && held && !expired) return { acquired: false, holder: held.owner, until: held.expiresAt };
-    // No lock, an expired one, or one that is not a lock at all: write ours only if it is still that.
-    if (await store.writeIfUnchanged(location, body, 'application/json', current?.etag)) return { acquired: true };
-  }
-  const held = parseLock((await store.readVersioned(location))?.data);
-  return { acquired: false, holder: held?.owner ?? 'another run', until: held?.expiresAt ?? now.toISOString() };
+  const current = await store.readVersioned(location);
+  const held = current ? parseLock(current.data) : undefined;
+  if (held?.owner === owner) return { acquired: true };
+  if (held && Date.parse(held.expiresAt) > now.getTime()) return { acquired: false, holder: held.owner, until: held.expiresAt };
+  // No lock, an expired one, or one that is not a lock at all: write ours only if it is still that.
+  if (await store.writeIfUnchanged(location, body, 'application/json', current?.etag)) return { acquired: true };
+  // Another run wrote first; it is asked again at the next poll.
+  const winner = parseLock((await store.readVersioned(location))?.data);
+  return { acquired: false, holder: winner?.owner ?? 'another run', until: winner?.expiresAt ?? now.toISOString() };
 }
 
 /** Releases the deploy lock if `owner` holds it; another run's lock is left alone. True when released. */

@@ -1,3 +1,4 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { DEPLOY_LOCK_KEY, acquireDeployLock, releaseDeployLock } from '../../../lambda/workflow/deploy-lock';
@@ -44,9 +45,17 @@ describe('the deploy lock (embedded S3 server, with S3\'s conditional writes)', 
     expect(JSON.parse((await store.read(`s3://l2/${DEPLOY_LOCK_KEY}`)).toString())).toEqual({ owner: 'next-run', acquiredAt: '2026-12-01T11:00:00.000Z', expiresAt: '2026-12-01T12:00:00.000Z' });
   });
 
-  test('a lock object that is no lock (damaged, or written by hand) is replaced rather than blocking every deploy', async () => {
-    await store.write(`s3://l3/${DEPLOY_LOCK_KEY}`, Buffer.from('not json'), 'application/json');
+  test.each([
+    ['not JSON', 'not json'],
+    ['no owner', JSON.stringify({ expiresAt: '2099-01-01T00:00:00Z' })],
+    ['an owner that is no string', JSON.stringify({ owner: 7, expiresAt: '2099-01-01T00:00:00Z' })],
+    ['no expiry', JSON.stringify({ owner: 'someone' })],
+    ['an expiry that is no date', JSON.stringify({ owner: 'someone', expiresAt: 'never' })],
+  ])('a lock object that is no lock (%s) is replaced rather than blocking every deploy', async (_what, body) => {
+    await store.write(`s3://l3/${DEPLOY_LOCK_KEY}`, Buffer.from(body), 'application/json');
     expect(await acquireDeployLock(store, 'l3', 'run-a', 60, T0)).toEqual({ acquired: true });
+    expect(JSON.parse((await store.read(`s3://l3/${DEPLOY_LOCK_KEY}`)).toString()).owner).toBe('run-a');
+    expect((await store.client.send(new HeadObjectCommand({ Bucket: 'l3', Key: DEPLOY_LOCK_KEY }))).ContentType).toBe('application/json');
     expect(await releaseDeployLock(store, 'l4', 'run-a')).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
-import { finishImportTurn, nextImportGeneration, takeImportTurn } from '../../../lambda/workflow/import-turns';
+import { finishImportTurn, importExecutionName, nextImportGeneration, takeImportTurn } from '../../../lambda/workflow/import-turns';
 
 describe('import turns: one run at a time per export file, at most one waiting (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
@@ -32,5 +32,18 @@ describe('import turns: one run at a time per export file, at most one waiting (
     await finishImportTurn(store, 'a', 'b', key, 1);
     await finishImportTurn(store, 'a', 'b', key, 0);
     expect(await takeImportTurn(store, 'a', 'b', key, 2)).toBe('taken');
+  });
+
+  test('a run that ended without taking its turn (it timed out waiting) still moves the export on: the next upload asks for the next generation', async () => {
+    const key = 'labeled/b/waited.json';
+    await finishImportTurn(store, 'a', 'b', key, 0);
+    expect(await nextImportGeneration(store, 'a', 'b', key)).toBe(1);
+    expect(await takeImportTurn(store, 'a', 'b', key, 1)).toBe('taken');
+  });
+
+  test('execution names stay within Step Functions\' 80 characters, whatever the batch', () => {
+    const name = importExecutionName('b'.repeat(200), 'labeled/x/y.json', 123456);
+    expect(name).toMatch(/^b{50}-[0-9a-f]{8}-m[0-9a-f]{8}-g123456$/);
+    expect(name.length).toBeLessThanOrEqual(80);
   });
 });
