@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Arn, AssetHashType, Aws, CfnMapping, CfnRule, Fn, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as assets from 'aws-cdk-lib/aws-s3-assets';
@@ -11,8 +11,13 @@ import { SegpipeConfig } from '../config';
 import { PYTORCH_IMAGE_ACCOUNTS, PYTORCH_REGIONS, pytorchImage } from '../pytorch-images';
 import { hasNvidiaGpu } from '../sagemaker-instance-types';
 
-/** The folder of the training script and its serving code. */
-export const PYTORCH_SOURCE_DIR = join(__dirname, '..', '..', 'pytorch');
+/** The folder of the training script and its serving code: `pytorch/` of the repository (found from lib/workflow or from the bundled dist/). */
+export const PYTORCH_SOURCE_DIR = ((): string => {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pytorch', 'train.py'))) return join(dir, 'pytorch');
+    if (dirname(dir) === dir) return join(__dirname, '..', '..', 'pytorch');
+  }
+})();
 /** What the training container gets: the script and the files it copies into the model's `code/`. */
 export const PYTORCH_SOURCE_FILES = ['train.py', 'segmentation_model.py', 'inference.py'] as const;
 /** The script SageMaker's training toolkit runs (`sagemaker_program`). */
@@ -30,13 +35,18 @@ export const PYTORCH_METRIC_DEFINITIONS = ['validation:mIOU', 'validation:pixel_
 /** A hyperparameter value as the SageMaker Python SDK sends it: JSON, which the training toolkit decodes. */
 const json = (value: string | number) => JSON.stringify(value);
 
-/** `sourcedir.tar.gz` of the script, byte for byte the same for the same files (no times, owners or modes). */
-function sourceTarball(): { file: string; hash: string } {
+/** The hash of the script's files: the source asset's hash, so the asset's key names the files it holds. */
+export function pytorchSourceHash(): string {
   const hash = createHash('sha256');
   for (const name of PYTORCH_SOURCE_FILES) hash.update(name).update('\0').update(readFileSync(join(PYTORCH_SOURCE_DIR, name))).update('\0');
+  return hash.digest('hex');
+}
+
+/** `sourcedir.tar.gz` of the script, byte for byte the same for the same files (no times, owners or modes). */
+function sourceTarball(): { file: string; hash: string } {
   const file = join(mkdtempSync(join(tmpdir(), 'segpipe-pytorch-')), 'sourcedir.tar.gz');
   tar.create({ sync: true, gzip: true, portable: true, noMtime: true, cwd: PYTORCH_SOURCE_DIR, file }, [...PYTORCH_SOURCE_FILES]);
-  return { file, hash: hash.digest('hex') };
+  return { file, hash: pytorchSourceHash() };
 }
 
 export interface PyTorchTrainerProps {

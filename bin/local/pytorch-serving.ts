@@ -1,0 +1,78 @@
+import { ChildProcessByStdio, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import * as tar from 'tar';
+import { PYTORCH_SOURCE_DIR } from '../../lib/workflow/pytorch-trainer';
+import { requireTorchPython } from './torch-python';
+
+/**
+ * LOCAL STAND-IN for a model served by SageMaker's PyTorch inference container: the model's
+ * `model.tar.gz` unpacked, and a local Python process that runs its own `code/inference.py`
+ * (`pytorch/local_serving.py`). Requests are answered one at a time, in order.
+ */
+export class LocalPyTorchModel {
+  private queue: Promise<unknown> = Promise.resolve();
+  private buffered = Buffer.alloc(0);
+  private waiting?: () => void;
+
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, Readable>, private readonly dir: string) {
+    child.stdout.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.waiting?.();
+    });
+  }
+
+  /** Unpacks the artifact and starts the serving process; resolves once `model_fn` has loaded the model. */
+  static async load(artifact: Buffer): Promise<LocalPyTorchModel> {
+    const python = requireTorchPython();
+    const dir = mkdtempSync(join(tmpdir(), 'segpipe-pytorch-model-'));
+    writeFileSync(join(dir, 'model.tar.gz'), artifact);
+    await tar.extract({ file: join(dir, 'model.tar.gz'), cwd: dir });
+    const child = spawn(python, ['-u', '-W', 'ignore', join(PYTORCH_SOURCE_DIR, 'local_serving.py'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const errors: string[] = [];
+    child.stderr.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+    const model = new LocalPyTorchModel(child, dir);
+    const exited = new Promise<never>((_, reject) => child.on('close', (code) => reject(new Error(`the PyTorch model did not load (exit ${code}): ${errors.join('').slice(-1000)}`))));
+    await Promise.race([model.readHeader(), exited]);
+    return model;
+  }
+
+  /** InvokeEndpoint's body and content type answered by the model's handlers. */
+  invoke(body: Buffer, contentType: string, accept: string): Promise<{ body: Buffer; contentType: string }> {
+    const next = this.queue.then(async () => {
+      this.child.stdin.write(`${JSON.stringify({ contentType, accept, length: body.length })}\n`);
+      this.child.stdin.write(body);
+      const header = await this.readHeader() as { error?: string; contentType: string; length: number };
+      if (header.error) throw Object.assign(new Error(header.error), { name: 'ModelError' });
+      return { body: await this.readBytes(header.length), contentType: header.contentType };
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): void {
+    this.child.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async readHeader(): Promise<unknown> {
+    for (;;) {
+      const newline = this.buffered.indexOf(10);
+      if (newline >= 0) {
+        const line = this.buffered.subarray(0, newline).toString();
+        this.buffered = this.buffered.subarray(newline + 1);
+        return JSON.parse(line);
+      }
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+  }
+
+  private async readBytes(length: number): Promise<Buffer> {
+    while (this.buffered.length < length) await new Promise<void>((resolve) => (this.waiting = resolve));
+    const bytes = this.buffered.subarray(0, length);
+    this.buffered = this.buffered.subarray(length);
+    return bytes;
+  }
+}
