@@ -10,7 +10,7 @@ model_dir = sys.argv[1]
 sys.path.insert(0, model_dir + '/code')
 handlers = importlib.import_module('inference')
 model = handlers.model_fn(model_dir)
-out = sys.stdout.buffer
+out = sys.stdout.buffer  # buffered: a write is whole, however large (flushed after each answer)
 out.write(b'{"ready": true}\n')
 out.flush()
 for header in sys.stdin.buffer:

@@ -30,7 +30,7 @@ export class LocalPyTorchModel {
     const dir = mkdtempSync(join(tmpdir(), 'segpipe-pytorch-model-'));
     writeFileSync(join(dir, 'model.tar.gz'), artifact);
     await tar.extract({ file: join(dir, 'model.tar.gz'), cwd: dir });
-    const child = spawn(python, ['-u', '-W', 'ignore', join(PYTORCH_SOURCE_DIR, 'local_serving.py'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(python, ['-W', 'ignore', join(PYTORCH_SOURCE_DIR, 'local_serving.py'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
     const errors: string[] = [];
     child.stderr.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
     const model = new LocalPyTorchModel(child, dir);
