@@ -55,5 +55,5 @@ def output_fn(classes, accept):
     if accept and MASK_TYPE not in accept and '*/*' not in accept:
         raise ValueError('unsupported Accept %s; ask for image/png' % accept)
     out = io.BytesIO()
-    Image.fromarray(classes)  # a 2-D uint8 array is mode L.save(out, format='PNG')
+    Image.fromarray(classes).save(out, format='PNG')  # a 2-D uint8 array is mode L
     return out.getvalue(), MASK_TYPE

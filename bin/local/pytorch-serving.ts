@@ -16,10 +16,18 @@ export class LocalPyTorchModel {
   private queue: Promise<unknown> = Promise.resolve();
   private buffered = Buffer.alloc(0);
   private waiting?: () => void;
+  /** Why the serving process ended, once it has: every request after it fails with this. */
+  private ended?: Error;
+  private readonly errors: string[] = [];
 
   private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, Readable>, private readonly dir: string) {
     child.stdout.on('data', (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.waiting?.();
+    });
+    child.stderr.on('data', (chunk: Buffer) => this.errors.push(chunk.toString()));
+    child.on('close', (code) => {
+      this.ended = new Error(`the PyTorch model's serving process ended (exit ${code}): ${this.errors.join('').slice(-1000)}`);
       this.waiting?.();
     });
   }
@@ -31,11 +39,13 @@ export class LocalPyTorchModel {
     writeFileSync(join(dir, 'model.tar.gz'), artifact);
     await tar.extract({ file: join(dir, 'model.tar.gz'), cwd: dir });
     const child = spawn(python, ['-W', 'ignore', join(PYTORCH_SOURCE_DIR, 'local_serving.py'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const errors: string[] = [];
-    child.stderr.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
     const model = new LocalPyTorchModel(child, dir);
-    const exited = new Promise<never>((_, reject) => child.on('close', (code) => reject(new Error(`the PyTorch model did not load (exit ${code}): ${errors.join('').slice(-1000)}`))));
-    await Promise.race([model.readHeader(), exited]);
+    try {
+      await model.readHeader();
+    } catch (err) {
+      model.close();
+      throw new Error(`the PyTorch model did not load: ${(err as Error).message}`);
+    }
     return model;
   }
 
@@ -53,7 +63,7 @@ export class LocalPyTorchModel {
   }
 
   close(): void {
-    this.child.kill();
+    if (!this.ended) this.child.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -65,12 +75,16 @@ export class LocalPyTorchModel {
         this.buffered = this.buffered.subarray(newline + 1);
         return JSON.parse(line);
       }
+      if (this.ended) throw this.ended;
       await new Promise<void>((resolve) => (this.waiting = resolve));
     }
   }
 
   private async readBytes(length: number): Promise<Buffer> {
-    while (this.buffered.length < length) await new Promise<void>((resolve) => (this.waiting = resolve));
+    while (this.buffered.length < length) {
+      if (this.ended) throw this.ended;
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
     const bytes = this.buffered.subarray(0, length);
     this.buffered = this.buffered.subarray(length);
     return bytes;
