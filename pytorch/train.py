@@ -115,17 +115,19 @@ def read_pair(image_path, mask_path, num_classes):
 
 
 class TrainingCrops(torch.utils.data.Dataset):
-    """Random square crops of randomly scaled, randomly mirrored train images (mask padding: ignored)."""
+    """Random square crops of randomly scaled, randomly mirrored train images (mask padding: ignored).
+    Images are read when a crop is drawn, so a large channel never has to fit in memory."""
 
     def __init__(self, pairs, num_classes, size):
-        self.items = [read_pair(i, m, num_classes) for i, m in pairs]
+        self.pairs = pairs
+        self.num_classes = num_classes
         self.size = size
 
     def __len__(self):
-        return len(self.items)
+        return len(self.pairs)
 
     def __getitem__(self, index):
-        rgb, mask = self.items[index]
+        rgb, mask = read_pair(*self.pairs[index], self.num_classes)
         x = to_input(rgb)[0]
         y = torch.from_numpy(mask.astype(np.int64))
         w, h = fit_within(rgb.shape[1], rgb.shape[0], self.size * random.uniform(0.75, 1.5))
@@ -143,12 +145,13 @@ class TrainingCrops(torch.utils.data.Dataset):
         return x, y
 
 
-def evaluate(net, items, num_classes, image_size, device):
+def evaluate(net, pairs, num_classes, image_size, device):
     """Pixel accuracy and mean IoU on whole images, counted as the built-in algorithm and segpipe's
     evaluation count them: 255 ignored; the mean over classes found in the truth or the prediction."""
     net.eval()
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    for rgb, mask in items:
+    for image_path, mask_path in pairs:
+        rgb, mask = read_pair(image_path, mask_path, num_classes)
         predicted = predict_logits(net, rgb, image_size, device).argmax(1)[0].cpu().numpy()
         keep = mask != IGNORE
         confusion += np.bincount(mask[keep].astype(np.int64) * num_classes + predicted[keep], minlength=num_classes ** 2).reshape(num_classes, num_classes)
@@ -220,9 +223,8 @@ def main(argv=None):
     train_pairs = paired_items(args.train_dir, args.train_annotation_dir)
     validation_pairs = paired_items(args.validation_dir, args.validation_annotation_dir)
     dataset = TrainingCrops(train_pairs, args.num_classes, args.image_size)
-    validation = [read_pair(i, m, args.num_classes) for i, m in validation_pairs]
     print('%s/%s, %d classes, %d train and %d validation images, %d epochs on %s (torch %s)' % (
-        args.model, args.backbone, args.num_classes, len(dataset), len(validation), args.epochs, device, torch.__version__), flush=True)
+        args.model, args.backbone, args.num_classes, len(dataset), len(validation_pairs), args.epochs, device, torch.__version__), flush=True)
 
     net = make_model(args).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.learning_rate, weight_decay=1e-4)
@@ -264,7 +266,7 @@ def main(argv=None):
             schedule.step()
             losses.append(loss.item())
         refresh_batch_norm(net, loader, device)
-        miou, accuracy = evaluate(net, validation, args.num_classes, args.image_size, device)
+        miou, accuracy = evaluate(net, validation_pairs, args.num_classes, args.image_size, device)
         print_metrics(epoch, float(np.mean(losses)), miou, accuracy)
         print('epoch %d took %.1f s' % (epoch, time.time() - started), flush=True)
         if miou > best['miou']:
