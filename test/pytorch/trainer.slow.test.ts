@@ -124,8 +124,8 @@ describe('inference.py, as the endpoint serves it', () => {
     expect(answer.contentType).toBe('image/png');
     // IHDR: bit depth 8, colour type 0 (greyscale: PIL's mode L).
     expect([answer.body.readUInt32BE(16), answer.body.readUInt32BE(20), answer.body[24], answer.body[25]]).toEqual([width, height, 8, 0]);
-    const { data, info } = await sharp(answer.body).raw().toBuffer({ resolveWithObject: true });
-    expect(info.channels).toBe(1);
+    const data = await sharp(answer.body).extractChannel(0).raw().toBuffer();
+    expect(data.length).toBe(width * height);
     expect(Math.max(...data)).toBeLessThan(NUM_CLASSES);
   });
 
