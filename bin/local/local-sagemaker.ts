@@ -306,6 +306,7 @@ export class LocalSageMaker {
     if (!/\/pytorch-inference:/.test(model.image ?? '')) return unpackModelArtifact(artifact);
     const loaded = await LocalPyTorchModel.load(artifact);
     this.pytorchModels.add(loaded);
+    this.options.log(`LOCAL STAND-IN hosting: model ${model.name} is served by its own code/inference.py in a local Python, in place of ${model.image}`);
     return loaded;
   }
 
