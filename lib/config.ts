@@ -8,7 +8,7 @@
  * (@aws-sdk/client-sagemaker 3.1142.0, `dist-types/models/`), read on 2026-12-02.
  */
 import { z } from 'zod';
-import { SEGMENTATION_HOSTING_INSTANCE_TYPES, SEGMENTATION_TRAINING_INSTANCE_TYPES, instanceFamily } from './sagemaker-instance-types';
+import { PYTORCH_TRAINING_INSTANCE_TYPES, SEGMENTATION_HOSTING_INSTANCE_TYPES, SEGMENTATION_TRAINING_INSTANCE_TYPES, instanceFamily } from './sagemaker-instance-types';
 
 /** Mechanical Turk prices allowed for semantic segmentation, USD per task (SageMaker API reference, `PublicWorkforceTaskPrice`). */
 const PUBLIC_SEGMENTATION_PRICES_USD = [0.84, 0.96, 1.08, 1.2] as const;
@@ -172,14 +172,40 @@ const split = group({
 /** `HyperParameters`: at most 100 entries, keys of at most 256 characters, values of at most 2500 (API reference, `CreateTrainingJob`). */
 const MAX_HYPERPARAMETERS = 100 - MANAGED_HYPERPARAMETERS.length;
 
+/** The torchvision networks the PyTorch trainer builds: each model with the backbones torchvision pairs it with. */
+export const PYTORCH_MODELS = {
+  deeplabv3: ['mobilenet_v3_large', 'resnet50', 'resnet101'],
+  lraspp: ['mobilenet_v3_large'],
+  fcn: ['resnet50', 'resnet101'],
+} as const;
+
+const pytorch = group({
+  instanceType: instanceType(
+    PYTORCH_TRAINING_INSTANCE_TYPES,
+    'a type that CreateTrainingJob accepts with one NVIDIA GPU or an x86 CPU',
+    byFamily(PYTORCH_TRAINING_INSTANCE_TYPES).replace(/ml\.[a-z0-9]+/g, '`$&`'),
+  ).default('ml.g5.xlarge').describe('Training instance of the PyTorch trainer (its script uses one GPU, or the CPU where there is none).'),
+  model: oneOf(['deeplabv3', 'lraspp', 'fcn']).default('deeplabv3').describe('torchvision segmentation network.'),
+  backbone: oneOf(['mobilenet_v3_large', 'resnet50', 'resnet101']).default('mobilenet_v3_large')
+    .describe('Its encoder: `lraspp` takes `mobilenet_v3_large`, `fcn` the ResNets, `deeplabv3` any.'),
+  pretrained: bool().default(true)
+    .describe('Start from the backbone\'s ImageNet weights when the training container can download them (else, and with `false`, from scratch).'),
+  batchSize: integer(2, 256).default(8).describe('Training crops a step.'),
+  learningRate: field(z.number({ error: 'a number greater than 0 and at most 1' }).gt(0, 'a number greater than 0 and at most 1').max(1, 'a number greater than 0 and at most 1'), 'a number greater than 0 and at most 1')
+    .default(0.001).describe('AdamW\'s initial learning rate (decaying to 0 over the epochs).'),
+  imageSize: integer(32, 2048).default(512).describe('Side of the square training crops; images are scaled to fit it, in training and at the endpoint.'),
+});
+
 const training = group({
+  trainer: oneOf(['builtin', 'pytorch']).default('builtin')
+    .describe('`builtin`: SageMaker\'s Semantic Segmentation algorithm; `pytorch`: segpipe\'s torchvision script in SageMaker\'s PyTorch containers (`training.pytorch`). Same channels, metrics and endpoint contract.'),
   instanceType: instanceType(
     SEGMENTATION_TRAINING_INSTANCE_TYPES,
     'a GPU type the algorithm trains on that CreateTrainingJob accepts',
     byFamily(SEGMENTATION_TRAINING_INSTANCE_TYPES).replace(/ml\.[a-z0-9]+/g, '`$&`'),
-  ).default('ml.p3.2xlarge').describe('Training instance (the algorithm trains on one GPU machine).'),
-  algorithm: oneOf(['fcn', 'psp', 'deeplab']).default('fcn').describe('Segmentation network.'),
-  backbone: oneOf(['resnet-50', 'resnet-101']).default('resnet-50').describe('Encoder network.'),
+  ).default('ml.p3.2xlarge').describe('Training instance of the built-in algorithm (it trains on one GPU machine).'),
+  algorithm: oneOf(['fcn', 'psp', 'deeplab']).default('fcn').describe('Segmentation network of the built-in algorithm.'),
+  backbone: oneOf(['resnet-50', 'resnet-101']).default('resnet-50').describe('Encoder network of the built-in algorithm.'),
   epochs: integer(1, 1000).default(30).describe('Training epochs.'),
   hyperparameters: field(
     z.record(
@@ -199,6 +225,7 @@ const training = group({
   // `VolumeSizeInGB` is a gp2 volume (SDK model, `ResourceConfig`), and gp2 volumes hold 1 to 16,384 GiB.
   volumeSizeGb: integer(1, 16_384).default(30).describe('Training volume size.'),
   minSamples: integer(1, 1_000_000).default(10).describe('A run whose train channel holds fewer items stops before training.'),
+  pytorch: pytorch.prefault({}),
 });
 
 const hosting = group({
@@ -341,6 +368,14 @@ const segpipeConfigSchema = group({
     if (typeof minImages === 'number' && typeof maxImages === 'number' && minImages > maxImages) {
       problem(['evaluation', 'minImages'], `an integer from 1 to evaluation.maxImages (${maxImages})`);
     }
+    const { trainer, hyperparameters, pytorch: torch } = (config.training ?? {}) as { trainer?: unknown; hyperparameters?: unknown; pytorch?: Record<string, unknown> };
+    if (trainer === 'pytorch' && isPlainObject(hyperparameters) && Object.keys(hyperparameters).length > 0) {
+      problem(['training', 'hyperparameters'], 'nothing when training.trainer is "pytorch" (these pass to the built-in algorithm; the PyTorch trainer\'s settings are training.pytorch.*)');
+    }
+    const backbones = PYTORCH_MODELS[torch?.model as keyof typeof PYTORCH_MODELS] as readonly unknown[] | undefined;
+    if (backbones && typeof torch?.backbone === 'string' && !backbones.includes(torch.backbone)) {
+      problem(['training', 'pytorch', 'backbone'], `one of ${backbones.join(', ')} with training.pytorch.model "${String(torch.model)}"`);
+    }
     const { readBuckets, readBucketOwners } = (config as { import?: Record<string, unknown> }).import ?? {};
     if (Array.isArray(readBuckets) && isPlainObject(readBucketOwners)) {
       const buckets = new Set(readBuckets.map((location) => String(location).split('/')[0]));
@@ -367,6 +402,11 @@ type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T ex
 
 export type SegpipeConfig = DeepReadonly<z.output<typeof segpipeConfigSchema>>;
 export type HostingConfig = SegpipeConfig['hosting'];
+
+/** The instance a run trains on: the configured trainer's. */
+export function trainingInstanceType(config: Pick<SegpipeConfig, 'training'>): string {
+  return config.training.trainer === 'pytorch' ? config.training.pytorch.instanceType : config.training.instanceType;
+}
 export type CleanupConfig = SegpipeConfig['cleanup'];
 
 /** Thrown when the configuration has problems; its message lists every one. */

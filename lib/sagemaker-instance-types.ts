@@ -132,3 +132,24 @@ function runsSegmentationInference(instanceType: string): boolean {
 
 /** Hosting types both the API and the algorithm accept. */
 export const SEGMENTATION_HOSTING_INSTANCE_TYPES = HOSTING_INSTANCE_TYPES.filter(runsSegmentationInference);
+
+/**
+ * The PyTorch trainer runs one process on one machine: on its first GPU (NVIDIA families whose CUDA
+ * the PyTorch 2.8 training image, built for CUDA 12.9, supports) or on its CPU. Instances with several
+ * GPUs would leave all but one idle, so only the families' types are offered that a single process uses.
+ */
+const PYTORCH_GPU_TRAINING_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'p3'];
+const PYTORCH_CPU_TRAINING_FAMILIES = ['c5', 'c6i', 'c7i', 'm5', 'm6i', 'm7i'];
+
+/** Training types the API accepts that the PyTorch trainer uses whole. */
+export const PYTORCH_TRAINING_INSTANCE_TYPES = TRAINING_INSTANCE_TYPES.filter((type) => {
+  const family = instanceFamily(type);
+  if (PYTORCH_CPU_TRAINING_FAMILIES.includes(family)) return true;
+  // One GPU: the xlarge to 16xlarge sizes of g4dn/g5/g6/g6e (12x, 24x, 48x have 4 or 8), p3.2xlarge.
+  return PYTORCH_GPU_TRAINING_FAMILIES.includes(family) && (family === 'p3' ? type === 'ml.p3.2xlarge' : !/\.(12|24|48)xlarge$/.test(type));
+});
+
+/** Whether an instance type has an NVIDIA GPU (the g and p families): it takes a GPU image. */
+export function hasNvidiaGpu(instanceType: string): boolean {
+  return /^[gp]\d/.test(instanceFamily(instanceType));
+}

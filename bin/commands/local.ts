@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_LOCAL_IMAGES, MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../local/local-run';
 
 interface LocalOptions {
@@ -6,6 +6,7 @@ interface LocalOptions {
   import?: string;
   dataDir?: string;
   keep: boolean;
+  trainer: 'builtin' | 'pytorch';
 }
 
 /** `--images`, refused before anything starts when a run of that many cannot complete. */
@@ -24,6 +25,8 @@ export function localCommand(): Command {
     .option('--import <export>', 'run from a labeling export (a CVAT or VOC zip or folder, a COCO or Label Studio JSON with its images, a zip of any of them) instead of synthetic photos: dropped under labeled/<batch>/ as on AWS, it skips labeling')
     .option('--data-dir <dir>', 'where everything goes: S3 data, channels, report, overlays, notifications (default: a fresh temporary folder); a second run in the same folder is a second batch')
     .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C, and print the commands to try against them', false)
+    .addOption(new Option('--trainer <trainer>', 'builtin: the stand-in\'s small CPU model in place of the built-in algorithm; pytorch: the real PyTorch training script and its inference code, on a local Python with torch and torchvision (python3-torch)')
+      .choices(['builtin', 'pytorch']).default('builtin'))
     .addHelpText('after', `
 Examples:
   # the default demo: 40 images, under a minute (40 to 55 s measured on 2 busy cores)
@@ -35,10 +38,12 @@ Examples:
   npx segpipe local --keep
   # your own labels: a CVAT "Segmentation mask 1.1" zip, or a COCO export's folder
   npx segpipe local --import task_turtles-segmentation_mask_1.1.zip
-  npx segpipe local --import ./coco-export --data-dir ./segpipe-demo`)
+  npx segpipe local --import ./coco-export --data-dir ./segpipe-demo
+  # the PyTorch trainer: its real script on the CPU, served by its own inference code (minutes)
+  npx segpipe local --trainer pytorch`)
     .action(async (options: LocalOptions, command: Command) => {
       if (options.import !== undefined && command.getOptionValueSource('images') === 'cli') command.error('error: give --images (synthetic photos) or --import (your export), not both');
-      const result = await runLocally({ images: options.images, import: options.import, dataDir: options.dataDir, keep: options.keep });
+      const result = await runLocally({ images: options.images, import: options.import, dataDir: options.dataDir, keep: options.keep, trainer: options.trainer });
       if (options.keep) {
         await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
         await result.close();

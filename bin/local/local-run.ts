@@ -35,6 +35,14 @@ const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:state
  * uploads, the batch is one run.
  */
 export const LOCAL_TIMINGS = { waitSeconds: 1, idleSeconds: 5 };
+/**
+ * The PyTorch trainer's settings in a local run: the lighter LR-ASPP network from scratch (no weights can
+ * be downloaded offline), at a learning rate that lets it learn from a few dozen images on a CPU.
+ */
+export const LOCAL_PYTORCH = { model: 'lraspp', backbone: 'mobilenet_v3_large', pretrained: false, batchSize: 8, learningRate: 0.01 } as const;
+/** Its epochs unless --epochs says otherwise: fewer than the configuration's 30, each taking seconds on a CPU instead of the stand-in's milliseconds. */
+export const LOCAL_PYTORCH_EPOCHS = 15;
+
 /** The local run's split and channel check: a quarter to validation, at least 2 train images. */
 export const LOCAL_SPLIT = { validationFraction: 0.25, minTrainSamples: 2 };
 /** Most images of a local run: a bound on one machine's time, not on the pipeline (a run on AWS takes any number). */
@@ -117,6 +125,11 @@ export interface LocalRunOptions {
   readonly import?: string;
   /** Training epochs of the local model. @default 30 (the configuration's default) */
   readonly epochs?: number;
+  /**
+   * `pytorch`: train the real PyTorch script (`training.trainer` "pytorch") with a local Python's torch, and
+   * serve it with its own inference code, instead of the stand-in's small model. @default 'builtin'
+   */
+  readonly trainer?: 'builtin' | 'pytorch';
   readonly log?: (line: string) => void;
 }
 
@@ -234,7 +247,11 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       labelClasses: LOCAL_CLASSES,
       workforce: { type: 'private', workteamArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-stand-in` },
       split: { validationFraction: LOCAL_SPLIT.validationFraction, seed: localSplitSeed([...truthIndex.keys()]) },
-      training: { minSamples: LOCAL_SPLIT.minTrainSamples, ...(options.epochs ? { epochs: options.epochs } : {}) },
+      training: {
+        minSamples: LOCAL_SPLIT.minTrainSamples,
+        ...(options.epochs || options.trainer === 'pytorch' ? { epochs: options.epochs ?? LOCAL_PYTORCH_EPOCHS } : {}),
+        ...(options.trainer === 'pytorch' ? { trainer: 'pytorch', pytorch: { ...LOCAL_PYTORCH, imageSize: Math.max(width, height) } } : {}),
+      },
     };
     log(`${elapsed()}  synthesizing the stack (config: ${JSON.stringify(config)})`);
     // The start Lambda calls StartExecution on the local stand-in, which runs the local workflow.

@@ -12,16 +12,19 @@ import { encodeClassIndexPng } from '../../lambda/convert/mask';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { runLocalTrainingJob, TrainingJobRequest } from './local-training';
 import { unpackModelArtifact } from './model-artifact';
+import { LocalPyTorchModel } from './pytorch-serving';
+import { isPyTorchTrainingJob, PyTorchTrainingJobRequest, runLocalPyTorchTrainingJob } from './pytorch-training';
 import { PixelModel, predictClassIndices } from './pixel-model';
 import { simulateLabelingJob, LabelingJobRequest, TrueLabels } from './simulated-workforce';
 import { AslDefinition, LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, allStates } from './workflow-runner';
 
 type Tags = { Key: string; Value: string }[];
 interface LocalResource { name: string; arn: string; createdAt: Date; tags: Tags }
-interface LocalModel extends LocalResource { dataUrl: string }
+/** `image`: the container's image, which decides how the model serves (absent in state files of older runs: the built-in's). */
+interface LocalModel extends LocalResource { dataUrl: string; image?: string }
 interface LocalVariantSpec { name: string; model: string; weight: number }
 interface LocalConfig extends LocalResource { models: string[]; variants: LocalVariantSpec[] }
-interface LocalVariant extends LocalVariantSpec { loaded: PixelModel }
+interface LocalVariant extends LocalVariantSpec { loaded: PixelModel | LocalPyTorchModel }
 interface LocalEndpoint extends LocalResource {
   config: string;
   status: string;
@@ -67,6 +70,8 @@ export class LocalSageMaker {
   readonly configs = new Map<string, LocalConfig>();
   readonly endpoints = new Map<string, LocalEndpoint>();
   private server?: Server;
+  /** The serving processes of PyTorch models, ended on close. */
+  private readonly pytorchModels = new Set<LocalPyTorchModel>();
   private url?: string;
 
   constructor(private readonly options: LocalSageMakerOptions) {}
@@ -85,6 +90,7 @@ export class LocalSageMaker {
   }
 
   async close(): Promise<void> {
+    for (const model of this.pytorchModels) model.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -97,8 +103,10 @@ export class LocalSageMaker {
     const now = () => new Date();
     const byAction: Record<string, TaskHandler> = {
       'sagemaker:createModel': async (request) => {
-        const req = request as { ModelName: string; PrimaryContainer: { ModelDataUrl: string }; Tags?: Tags };
-        this.models.set(req.ModelName, { name: req.ModelName, arn: arnOf('model', req.ModelName), createdAt: now(), tags: req.Tags ?? [], dataUrl: req.PrimaryContainer.ModelDataUrl });
+        const req = request as { ModelName: string; PrimaryContainer: { Image: string; ModelDataUrl: string }; Tags?: Tags };
+        this.models.set(req.ModelName, {
+          name: req.ModelName, arn: arnOf('model', req.ModelName), createdAt: now(), tags: req.Tags ?? [], dataUrl: req.PrimaryContainer.ModelDataUrl, image: req.PrimaryContainer.Image,
+        });
         this.save();
         return { ModelArn: arnOf('model', req.ModelName) };
       },
@@ -163,7 +171,9 @@ export class LocalSageMaker {
         log(`LOCAL STAND-IN labeling: a simulated workforce paints ${req.LabelingJobName}'s images from the scenes' true masks, as Ground Truth writes them`);
         return simulateLabelingJob(store, req, this.options.truthOf);
       },
-      Train: async (request) => runLocalTrainingJob(store, request as TrainingJobRequest, log),
+      Train: async (request) => (isPyTorchTrainingJob(request as PyTorchTrainingJobRequest)
+        ? runLocalPyTorchTrainingJob(store, request as PyTorchTrainingJobRequest, log)
+        : runLocalTrainingJob(store, request as TrainingJobRequest, log)),
     };
     for (const [name, state] of allStates(definition)) {
       const action = /:states:::(.+)$/.exec(String(state.Resource ?? ''))?.[1];
@@ -258,7 +268,7 @@ export class LocalSageMaker {
       ? Promise.all(config.variants.map(async (v) => {
         const model = this.models.get(v.model);
         if (!model) throw new Error(`model ${v.model} of endpoint config ${configName} is missing`);
-        return { ...v, loaded: await this.options.store.read(model.dataUrl).then(unpackModelArtifact) };
+        return { ...v, loaded: await this.loadModel(model) };
       }))
       : Promise.reject(new Error(`endpoint config ${configName} is missing`));
     load.then((variants) => {
@@ -284,10 +294,20 @@ export class LocalSageMaker {
       this.endpoints.set(endpoint.name, restored);
       if (endpoint.status !== 'InService') continue;
       const weights = new Map(endpoint.variants.map((v) => [v.name, v.weight]));
-      restored.variants = await Promise.all(endpoint.variants.map(async (v) => ({ ...v, loaded: await this.options.store.read(this.models.get(v.model)!.dataUrl).then(unpackModelArtifact) })));
+      restored.variants = await Promise.all(endpoint.variants.map(async (v) => ({ ...v, loaded: await this.loadModel(this.models.get(v.model)!) })));
       for (const v of restored.variants) v.weight = weights.get(v.name) ?? v.weight;
       this.options.log(`LOCAL STAND-IN hosting: endpoint ${endpoint.name} from an earlier run serves ${endpoint.variants.map((v) => `${v.model} as variant ${v.name}`).join(' and ')}`);
     }
+  }
+
+  /** A model as its container serves it: PyTorch's runs the model's own inference code in a local Python. */
+  private async loadModel(model: LocalModel): Promise<PixelModel | LocalPyTorchModel> {
+    const artifact = await this.options.store.read(model.dataUrl);
+    if (!/\/pytorch-inference:/.test(model.image ?? '')) return unpackModelArtifact(artifact);
+    const loaded = await LocalPyTorchModel.load(artifact);
+    this.pytorchModels.add(loaded);
+    this.options.log(`LOCAL STAND-IN hosting: model ${model.name} is served by its own code/inference.py in a local Python, in place of ${model.image}`);
+    return loaded;
   }
 
   private save(): void {
@@ -349,6 +369,17 @@ export class LocalSageMaker {
     const accept = String(req.headers.accept ?? 'image/png');
     if (!accept.includes('image/png')) return this.error(res, 400, 'ValidationError', `unsupported Accept ${accept}; ask for image/png`);
     endpoint.invokedAt.push({ time: Date.now(), variant: variant.name });
+    if (variant.loaded instanceof LocalPyTorchModel) {
+      let answer;
+      try {
+        answer = await variant.loaded.invoke(body, contentType, accept);
+      } catch (err) {
+        return this.error(res, 424, 'ModelError', (err as Error).message);
+      }
+      res.writeHead(200, { 'content-type': answer.contentType, 'x-amzn-invoked-production-variant': variant.name, 'content-length': answer.body.length });
+      res.end(answer.body);
+      return;
+    }
     let image;
     try {
       image = await sharp(body).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

@@ -70,6 +70,10 @@ export function resolveCloudFormation(value: Json, context: ResolveContext): Jso
         if (value === undefined) throw new Error(`no ${map}.${key}.${attribute} in the mappings`);
         return value;
       }
+      if (fn === 'Fn::Sub' && typeof args === 'string') {
+        // The assets bucket's name (`cdk-<qualifier>-assets-${AWS::AccountId}-${AWS::Region}`): pseudo parameters and refs only.
+        return args.replace(/\$\{([^}!]+)\}/g, (_, name: string) => String(resolve({ Ref: name })));
+      }
       if (fn === 'Fn::Select') {
         const [index, list] = args as [number, Json];
         return (resolve(list) as Json[])[index];

@@ -15,7 +15,7 @@ const labelClasses = z.array(name);
 /** The part of the configuration a run's cost depends on (`CostSettings` of `lambda/cost/estimate.ts`). */
 const costSettings = z.strictObject({
   workforce: z.strictObject({ type: name, workersPerObject: count, publicTaskPriceUsd: z.number().positive().optional() }),
-  training: z.strictObject({ instanceType: name, maxRuntimeSeconds: count, spot: z.boolean() }),
+  training: z.strictObject({ trainer: z.enum(['builtin', 'pytorch']).optional(), instanceType: name, maxRuntimeSeconds: count, spot: z.boolean() }),
   hosting: z.strictObject({ instanceType: name, idleMinutes: count, timeToLiveHours: count }),
   cleanup: z.strictObject({ everyMinutes: count, dryRun: z.boolean() }),
   evaluation: z.strictObject({ maxImages: z.int().positive() }),

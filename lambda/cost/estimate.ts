@@ -18,19 +18,37 @@ export const DEFAULT_PRICE_TABLE: PriceTable = PRICE_TABLE;
 /** The part of the configuration a run's cost depends on (a `SegpipeConfig` is one). */
 export interface CostSettings {
   readonly workforce: { readonly type: string; readonly workersPerObject: number; readonly publicTaskPriceUsd?: number };
-  readonly training: { readonly instanceType: string; readonly maxRuntimeSeconds: number; readonly spot: boolean };
+  /**
+   * The built-in algorithm trains on `instanceType`; the PyTorch trainer (`trainer: 'pytorch'`) on
+   * `pytorch.instanceType` where given (a configuration), else on `instanceType` (settings picked for a Lambda).
+   */
+  readonly training: {
+    readonly trainer?: 'builtin' | 'pytorch';
+    readonly instanceType: string;
+    readonly maxRuntimeSeconds: number;
+    readonly spot: boolean;
+    readonly pytorch?: { readonly instanceType: string };
+  };
   readonly hosting: { readonly instanceType: string; readonly idleMinutes: number; readonly timeToLiveHours: number };
   readonly cleanup: { readonly everyMinutes: number; readonly dryRun: boolean };
   readonly evaluation: { readonly maxImages: number };
   readonly budgetUsd?: number;
 }
 
-/** Just the cost settings, for a Lambda's environment. */
+/** The instance the configured trainer trains on. */
+function trainingInstance(training: CostSettings['training']): string {
+  return training.trainer === 'pytorch' ? training.pytorch?.instanceType ?? training.instanceType : training.instanceType;
+}
+
+/** Just the cost settings, for a Lambda's environment (the trainer named only when it is not the default). */
 export function pickCostSettings(config: CostSettings): CostSettings {
   const { workforce, training, hosting, cleanup, evaluation, budgetUsd } = config;
   return {
     workforce: { type: workforce.type, workersPerObject: workforce.workersPerObject, publicTaskPriceUsd: workforce.publicTaskPriceUsd },
-    training: { instanceType: training.instanceType, maxRuntimeSeconds: training.maxRuntimeSeconds, spot: training.spot },
+    training: {
+      ...(training.trainer === 'pytorch' ? { trainer: training.trainer } : {}),
+      instanceType: trainingInstance(training), maxRuntimeSeconds: training.maxRuntimeSeconds, spot: training.spot,
+    },
     hosting: { instanceType: hosting.instanceType, idleMinutes: hosting.idleMinutes, timeToLiveHours: hosting.timeToLiveHours },
     cleanup: { everyMinutes: cleanup.everyMinutes, dryRun: cleanup.dryRun },
     evaluation: { maxImages: evaluation.maxImages },
@@ -107,16 +125,18 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
   }
 
   const hours = training.maxRuntimeSeconds / 3600;
-  const trainingRate = table.trainingUsdPerHour[training.instanceType];
+  const trainingType = trainingInstance(training);
+  const trainer = training.trainer === 'pytorch' ? ' (PyTorch trainer)' : '';
+  const trainingRate = table.trainingUsdPerHour[trainingType];
   if (trainingRate === undefined) {
-    unpriced.push(`training on ${training.instanceType}`);
-    lines.push({ item: 'Training', usd: 0, detail: `${training.instanceType}: no price in the table` });
+    unpriced.push(`training on ${trainingType}`);
+    lines.push({ item: 'Training', usd: 0, detail: `${trainingType}${trainer}: no price in the table` });
   } else {
     const saving = training.spot ? table.spot.typicalSaving : 0;
     lines.push({
       item: 'Training',
       usd: trainingRate * hours * (1 - saving),
-      detail: `${training.instanceType} at ${price(trainingRate)}/h for up to ${hours.toFixed(2)} h (training.maxRuntimeSeconds ${training.maxRuntimeSeconds})` +
+      detail: `${trainingType}${trainer} at ${price(trainingRate)}/h for up to ${hours.toFixed(2)} h (training.maxRuntimeSeconds ${training.maxRuntimeSeconds})` +
         (training.spot ? `, less spot's typical ${Math.round(saving * 100)}% saving` : ', on-demand'),
     });
   }

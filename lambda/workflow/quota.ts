@@ -21,7 +21,7 @@ export class TrainingQuotaError extends Error {
 export function checkTrainingQuota(quota: { name: string; code?: string; value?: number } | undefined, instanceType: string, spot: boolean): string {
   const name = trainingQuotaName(instanceType, spot);
   const alternatives = ALTERNATIVE_TRAINING_INSTANCES.filter((type) => type !== instanceType).join(' or ');
-  const whatToDo = `set training.instanceType to a type you have quota for (${alternatives}), deploy, and drop _START into the batch.`;
+  const whatToDo = `set training.instanceType (training.pytorch.instanceType for the PyTorch trainer) to a type you have quota for (${alternatives}), deploy, and drop _START into the batch.`;
   if (quota?.value === undefined) {
     throw new TrainingQuotaError(
       `Service Quotas lists no SageMaker quota "${name}" in this region, so ${instanceType} cannot be used for ${spot ? 'spot ' : ''}training here and the run stopped before labeling. ` +

@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CHANNEL_NAMES, MODELS_PREFIX } from '../../lambda/workflow/layout';
 import { SegpipeConfig } from '../config';
+import { PyTorchTrainer } from './pytorch-trainer';
 import { catchInto, choiceBranch, hasInstanceStorage, runTags, sageMakerCall } from './states';
 
 export interface TrainAndGateProps {
@@ -19,6 +20,11 @@ export interface TrainAndGateProps {
    * @default - S3-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * The PyTorch trainer's image, source and script settings, when `training.trainer` is `pytorch`.
+   * @default - the built-in algorithm trains
+   */
+  readonly pytorchTrainer?: PyTorchTrainer;
   /** Where the run goes when validation mIOU is below the minimum: it ends "not deployed". */
   readonly belowMinimum: sfn.IChainable;
   /** Where a failure goes. */
@@ -39,13 +45,15 @@ export class TrainAndGate extends sfn.StateMachineFragment {
     const { config: { training, minValidationMiou }, encryptionKey } = props;
     const channelUri = (channel: string) => `States.Format('{}${channel}.manifest', $.channels.channels)`;
     const modelsUri = (suffix: string) => `States.Format('s3://${props.artifactsBucket.bucketName}/${MODELS_PREFIX}{}/${suffix}', $.run.runId)`;
+    const { pytorchTrainer } = props;
+    const instanceType = pytorchTrainer ? training.pytorch.instanceType : training.instanceType;
     const train = catchInto(sageMakerCall(this, 'Train', {
       action: 'sagemaker:createTrainingJob.sync',
       parameters: {
         'TrainingJobName.$': '$.run.names.trainingJob',
-        AlgorithmSpecification: { TrainingImage: props.algorithmImageUri, TrainingInputMode: 'File' },
+        AlgorithmSpecification: pytorchTrainer ? pytorchTrainer.algorithmSpecification() : { TrainingImage: props.algorithmImageUri, TrainingInputMode: 'File' },
         RoleArn: props.trainingRole.roleArn,
-        HyperParameters: {
+        HyperParameters: pytorchTrainer ? pytorchTrainer.hyperParameters() : {
           ...training.hyperparameters,
           algorithm: training.algorithm,
           backbone: training.backbone,
@@ -53,17 +61,20 @@ export class TrainAndGate extends sfn.StateMachineFragment {
           'num_classes.$': 'States.Format(\'{}\', $.channels.numClasses)',
           'num_training_samples.$': 'States.Format(\'{}\', $.channels.numTrainingSamples)',
         },
-        InputDataConfig: CHANNEL_NAMES.map((channel) => ({
-          ChannelName: channel,
-          ContentType: channel.endsWith('_annotation') ? 'image/png' : 'image/jpeg',
-          CompressionType: 'None',
-          // A manifest of the dataset's objects: the job reads them where they are, no run copies them.
-          DataSource: { S3DataSource: { S3DataType: 'ManifestFile', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) } },
-        })),
+        InputDataConfig: [
+          ...CHANNEL_NAMES.map((channel) => ({
+            ChannelName: channel,
+            ContentType: channel.endsWith('_annotation') ? 'image/png' : 'image/jpeg',
+            CompressionType: 'None',
+            // A manifest of the dataset's objects: the job reads them where they are, no run copies them.
+            DataSource: { S3DataSource: { S3DataType: 'ManifestFile', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) } },
+          })),
+          ...(pytorchTrainer ? [pytorchTrainer.codeChannel()] : []),
+        ],
         OutputDataConfig: { 'S3OutputPath.$': modelsUri('output/'), ...(encryptionKey ? { KmsKeyId: encryptionKey.keyArn } : {}) },
         ResourceConfig: {
-          InstanceType: training.instanceType, InstanceCount: 1, VolumeSizeInGB: training.volumeSizeGb,
-          ...(encryptionKey && !hasInstanceStorage(training.instanceType) ? { VolumeKmsKeyId: encryptionKey.keyArn } : {}),
+          InstanceType: instanceType, InstanceCount: 1, VolumeSizeInGB: training.volumeSizeGb,
+          ...(encryptionKey && !hasInstanceStorage(instanceType) ? { VolumeKmsKeyId: encryptionKey.keyArn } : {}),
         },
         StoppingCondition: training.spot
           ? { MaxRuntimeInSeconds: training.maxRuntimeSeconds, MaxWaitTimeInSeconds: training.maxRuntimeSeconds * 2 }

@@ -13,6 +13,11 @@ export interface DeployProps {
   readonly modelRole: iam.IRole;
   /** The built-in semantic-segmentation image of the deployment region. */
   readonly algorithmImageUri: string;
+  /**
+   * The model's container, given the JSONPath of the run's model artifact.
+   * @default - the built-in algorithm's image with the model artifact
+   */
+  readonly modelContainer?: (modelDataPath: string) => Record<string, unknown>;
   /** The stack's one endpoint: created by the first run, given a challenger variant by the next. */
   readonly endpointName: string;
   /**
@@ -154,7 +159,7 @@ export class Deploy extends sfn.StateMachineFragment {
       parameters: {
         'ModelName.$': '$.run.names.model',
         ExecutionRoleArn: props.modelRole.roleArn,
-        PrimaryContainer: { Image: props.algorithmImageUri, 'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts' },
+        PrimaryContainer: props.modelContainer?.('$.training.ModelArtifacts.S3ModelArtifacts') ?? { Image: props.algorithmImageUri, 'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts' },
         Tags: tags,
       },
       resultPath: sfn.JsonPath.DISCARD,

@@ -10,7 +10,7 @@ import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { endpointName } from '../../lambda/workflow/names';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
-import { SegpipeConfig } from '../config';
+import { SegpipeConfig, trainingInstanceType } from '../config';
 import { DataKeyAccess, grantDataKey } from '../data-key';
 import { HandlerFunction, sharpLayer } from '../handler-function';
 
@@ -70,7 +70,7 @@ export class WorkflowFunctions {
       ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.workforce.type, labelClasses: [...config.labelClasses],
     });
     this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid', {
-      trainingInstanceType: config.training.instanceType, spot: config.training.spot,
+      trainingInstanceType: trainingInstanceType(config), spot: config.training.spot,
     }, { keyAccess: 'none' });
     this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config), { keyAccess: 'none' });
     // Where the conversion may read (lambda/convert/source-allow-list.ts), besides the run's own prefixes.

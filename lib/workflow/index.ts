@@ -16,6 +16,7 @@ import { Label } from './3-label';
 import { Convert } from './4-convert';
 import { TrainAndGate } from './5-train-and-gate';
 import { Deploy } from './6-deploy';
+import { PyTorchTrainer } from './pytorch-trainer';
 import { Report } from './7-report';
 import { WorkflowFunctions } from './functions';
 import { RunEnded } from './run-ended';
@@ -113,10 +114,14 @@ export class SegpipeWorkflow extends Construct {
     const prepare = new Prepare(this, 'Prepare', { ...functions, onFailure });
     const label = new Label(this, 'Label', { ...props, groundTruthRole: roles.groundTruth, onFailure });
     const convert = new Convert(this, 'Convert', { ...functions, maxConcurrency: config.conversion.maxConcurrency, onFailure });
-    const trainAndGate = new TrainAndGate(this, 'TrainAndGate', { ...props, trainingRole: roles.training, belowMinimum: report.notDeployed, onFailure });
+    const pytorchTrainer = config.training.trainer === 'pytorch'
+      ? new PyTorchTrainer(this, 'PyTorchTrainer', { config, trainingRole: roles.training, modelRole: roles.model })
+      : undefined;
+    const trainAndGate = new TrainAndGate(this, 'TrainAndGate', { ...props, trainingRole: roles.training, pytorchTrainer, belowMinimum: report.notDeployed, onFailure });
     const deploy = new Deploy(this, 'Deploy', {
       ...props,
       modelRole: roles.model,
+      modelContainer: pytorchTrainer && ((modelDataPath: string) => pytorchTrainer.modelContainer(modelDataPath)),
       endpointName: this.endpointName,
       pollInterval: endpointPollInterval,
       pollAttempts: endpointPollAttempts,
