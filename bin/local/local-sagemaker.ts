@@ -160,6 +160,11 @@ export class LocalSageMaker {
         return { EndpointArn: endpoint.arn };
       },
       'aws-sdk:sagemaker:describeEndpoint': async (request) => this.describeEndpoint((request as { EndpointName: string }).EndpointName),
+      'aws-sdk:sagemaker:describeModel': async (request) => {
+        const model = this.models.get((request as { ModelName: string }).ModelName);
+        if (!model) throw validation(`Could not find model "${arnOf('model', (request as { ModelName: string }).ModelName)}".`);
+        return { ModelName: model.name, ModelArn: model.arn, CreationTime: model.createdAt, PrimaryContainer: { Image: model.image, ModelDataUrl: model.dataUrl } };
+      },
       'aws-sdk:sagemaker:describeEndpointConfig': async (request) => this.describeEndpointConfig((request as { EndpointConfigName: string }).EndpointConfigName),
       'aws-sdk:sagemaker:deleteEndpoint': async (request) => this.deleteEndpoint((request as { EndpointName: string }).EndpointName),
       'aws-sdk:sagemaker:deleteEndpointConfig': async (request) => this.deleteConfig((request as { EndpointConfigName: string }).EndpointConfigName),

@@ -73,11 +73,17 @@ export interface VariantToEvaluate {
   readonly variant: string | undefined;
   /** What it is in this evaluation: `champion`, `challenger`, or `model` (one alone). */
   readonly role: 'champion' | 'challenger' | 'model';
+  /**
+   * The trainer that made its model, for the report.
+   * @default - not said
+   */
+  readonly trainer?: string;
 }
 
 export interface VariantEvaluation extends SegmentationMetrics {
   readonly variant: string | undefined;
   readonly role: VariantToEvaluate['role'];
+  readonly trainer?: string;
   /** Milliseconds per request, as the caller saw them. */
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly max: number };
   readonly perImage: { readonly name: string; readonly miou: number }[];
@@ -263,8 +269,8 @@ export async function evaluateVariants(options: EvaluateOptions): Promise<Evalua
     skipped,
     numClasses,
     predictions,
-    variants: variants.map(({ variant, role }, index) => ({
-      variant, role, ...matrices[index].metrics(),
+    variants: variants.map(({ variant, role, trainer }, index) => ({
+      variant, role, ...(trainer ? { trainer } : {}), ...matrices[index].metrics(),
       latencyMs: { p50: percentile(latencies[index], 50), p95: percentile(latencies[index], 95), max: latencies[index].length ? Math.max(...latencies[index]) : 0 },
       perImage: images.map((name) => ({ name, miou: perImage[index].get(name)! })),
       refused: skipped.refused.filter((r) => r.variant === variant).length,

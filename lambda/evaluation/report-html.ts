@@ -175,7 +175,7 @@ async function gallery(input: EvaluationReportInput): Promise<string> {
 
 function scoresTable(input: EvaluationReportInput): string {
   const { variants } = input.result;
-  const header = `<tr><th></th>${variants.map((v) => `<th>${roleOf(v)}${v.variant ? `<br><small>${escapeHtml(v.variant)}</small>` : ''}</th>`).join('')}</tr>`;
+  const header = `<tr><th></th>${variants.map((v) => `<th>${roleOf(v)}${v.variant ? `<br><small>${escapeHtml(v.variant)}</small>` : ''}${v.trainer ? `<br><small>trained by ${escapeHtml(v.trainer)}</small>` : ''}</th>`).join('')}</tr>`;
   const row = (label: string, cell: (v: VariantEvaluation) => string) => `<tr><th>${label}</th>${variants.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`;
   return `<table class="scores">${header}
 ${row('mean IoU', (v) => v.miou.toFixed(3))}
@@ -261,7 +261,7 @@ export function metricsDocument(input: Pick<EvaluationReportInput, 'endpoint' | 
     ignoredLabel: IGNORE_LABEL,
     verdict: input.verdict,
     variants: input.result.variants.map((v) => ({
-      variant: v.variant ?? null, role: v.role, miou: v.miou, pixelAccuracy: v.pixelAccuracy, classIou: v.classIou, pixels: v.pixels,
+      variant: v.variant ?? null, role: v.role, ...(v.trainer ? { trainer: v.trainer } : {}), miou: v.miou, pixelAccuracy: v.pixelAccuracy, classIou: v.classIou, pixels: v.pixels,
       confusion: v.confusion, latencyMs: v.latencyMs, perImage: v.perImage, refused: v.refused,
     })),
   };

@@ -7,6 +7,7 @@ import { runLayout, s3ConsoleUrl, s3Uri } from '../workflow/layout';
 import { EvaluationResult, VariantToEvaluate, evaluateVariants, sageMakerInvoker, validationChannel } from './evaluate';
 import { evaluationReportHtml, metricsDocument } from './report-html';
 import { TrainingCurvePoint, trainingCurves } from './training-curves';
+import { trainerOfImage } from './trainer';
 import { Verdict, promotionVerdict } from './verdict';
 
 export interface RunEvaluationSettings {
@@ -30,10 +31,15 @@ export interface RunEvaluationEvent {
   readonly champion?: string;
   /** This run's variant. */
   readonly challenger: string;
+  /** The serving containers' images, which tell the trainer of each (`trainerOfImage`). */
+  readonly championImage?: string;
+  readonly challengerImage?: string;
 }
 
 export interface VariantSummary {
   readonly variant: string;
+  /** The trainer that made its model, when its image says. */
+  readonly trainer?: string;
   readonly miou: number;
   readonly pixelAccuracy: number;
 }
@@ -68,9 +74,11 @@ export interface RunEvaluationDependencies {
 export async function evaluateRun(deps: RunEvaluationDependencies, settings: RunEvaluationSettings, event: RunEvaluationEvent): Promise<RunEvaluationResult> {
   const layout = runLayout(event.runId);
   const source = validationChannel(deps.store, s3Uri(settings.artifactsBucket, layout.channels));
+  const challengerTrainer = trainerOfImage(event.challengerImage);
+  const championTrainer = trainerOfImage(event.championImage);
   const variants: VariantToEvaluate[] = event.champion
-    ? [{ variant: event.champion, role: 'champion' }, { variant: event.challenger, role: 'challenger' }]
-    : [{ variant: event.challenger, role: 'model' }];
+    ? [{ variant: event.champion, role: 'champion', trainer: championTrainer }, { variant: event.challenger, role: 'challenger', trainer: challengerTrainer }]
+    : [{ variant: event.challenger, role: 'model', trainer: challengerTrainer }];
   // An item's batch, from the dataset's index (the lineage), for the batches' cap.
   const batches = new Map([...(await readDatasetIndex(deps.store, settings.artifactsBucket)).values()].map((item) => [item.name, item.batch]));
   const batchOf = (name: string) => batches.get(name);
@@ -79,7 +87,10 @@ export async function evaluateRun(deps: RunEvaluationDependencies, settings: Run
     holdout: { key: await deps.holdoutKey(), maxBatchShare: settings.maxBatchShare, batchOf },
     invoke: sageMakerInvoker(deps.runtime, settings.endpointName),
   });
-  const summary = (index: number): VariantSummary => ({ variant: result.variants[index].variant!, miou: result.variants[index].miou, pixelAccuracy: result.variants[index].pixelAccuracy });
+  const summary = (index: number): VariantSummary => {
+    const { variant, trainer, miou, pixelAccuracy } = result.variants[index];
+    return { variant: variant!, ...(trainer ? { trainer } : {}), miou, pixelAccuracy };
+  };
   const challenger = summary(result.variants.length - 1);
   const champion = event.champion ? summary(0) : undefined;
   const refused = event.champion ? { challenger: result.variants[1].refused, champion: result.variants[0].refused } : undefined;

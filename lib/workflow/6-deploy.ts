@@ -146,12 +146,15 @@ export class Deploy extends sfn.StateMachineFragment {
       return describe;
     };
 
+    const modelContainer = props.modelContainer?.('$.training.ModelArtifacts.S3ModelArtifacts') ?? { Image: props.algorithmImageUri, 'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts' };
     const evaluate = (stateId: string, champion: string | undefined) => invokeHandler(this, stateId, props.evaluateVariants, {
       'runId.$': '$.run.runId',
       'trainingJob.$': '$.training.TrainingJobName',
       'classes.$': '$.channels.classes',
-      ...(champion ? { 'champion.$': champion } : {}),
+      ...(champion ? { 'champion.$': champion, 'championImage.$': '$.champion.model.image' } : {}),
       'challenger.$': '$.run.names.variant',
+      // The images tell the report which trainer made each variant.
+      challengerImage: modelContainer.Image,
     }, '$.evaluation');
 
     const createModel = catchInto(sageMakerCall(this, 'Create model', {
@@ -159,7 +162,7 @@ export class Deploy extends sfn.StateMachineFragment {
       parameters: {
         'ModelName.$': '$.run.names.model',
         ExecutionRoleArn: props.modelRole.roleArn,
-        PrimaryContainer: props.modelContainer?.('$.training.ModelArtifacts.S3ModelArtifacts') ?? { Image: props.algorithmImageUri, 'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts' },
+        PrimaryContainer: modelContainer,
         Tags: tags,
       },
       resultPath: sfn.JsonPath.DISCARD,
@@ -214,6 +217,14 @@ export class Deploy extends sfn.StateMachineFragment {
       resultPath: '$.champion.serving',
       resultSelector: { 'variant.$': '$.ProductionVariants[0]' },
     }), cleanUp);
+    // The champion's image, for the report's "trained by": a model the describe cannot read is reported as of unknown trainer, not a failure.
+    const championImageUnknown = new sfn.Pass(this, 'Champion image unknown', { result: sfn.Result.fromObject({ image: '' }), resultPath: '$.champion.model' });
+    const describeChampionModel = sageMakerCall(this, 'Describe champion model', {
+      action: 'aws-sdk:sagemaker:describeModel',
+      parameters: { 'ModelName.$': '$.champion.serving.variant.ModelName' },
+      resultPath: '$.champion.model',
+      resultSelector: { 'image.$': '$.PrimaryContainer.Image' },
+    });
     const createTrialConfig = catchInto(sageMakerCall(this, 'Create trial config', {
       action: 'sagemaker:createEndpointConfig',
       parameters: {
@@ -265,7 +276,9 @@ export class Deploy extends sfn.StateMachineFragment {
       resultPath: sfn.JsonPath.DISCARD,
     }), removeChallenger);
 
-    describeServing.next(describeServingConfig).next(createTrialConfig).next(addChallenger)
+    describeChampionModel.addCatch(championImageUnknown, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    championImageUnknown.next(createTrialConfig);
+    describeServing.next(describeServingConfig).next(describeChampionModel).next(createTrialConfig).next(addChallenger)
       .next(poll('challenger added', '$.run.names.trialConfig', { ready: evaluateBoth, rolledBack: cleanUp, failed: onFailure }));
     evaluateBoth.next(new sfn.Choice(this, 'Promote challenger?')
       .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), verify('before promotion', '$.run.names.trialConfig', shiftTraffic, cleanUp))

@@ -135,7 +135,7 @@ export function grantSageMakerCalls(role: iam.IRole, props: SageMakerCallsGrantP
       'sagemaker:StopTrainingJob', 'sagemaker:DeleteModel', 'sagemaker:DeleteEndpointConfig', 'sagemaker:UpdateEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint',
       ...labelingActions('sagemaker:StopLabelingJob'),
     ], stackResources, owned],
-    [['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeEndpoint', ...labelingActions('sagemaker:DescribeLabelingJob')], stackResources],
+    [['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeEndpoint', 'sagemaker:DescribeModel', ...labelingActions('sagemaker:DescribeLabelingJob')], stackResources],
     // ListEndpoints takes no resource. ListTags could take one, but the Step Functions Developer Guide
     // grants the .sync integration ListTags on "*" and documents no narrower resource it calls it on.
     [['sagemaker:ListEndpoints', 'sagemaker:ListTags'], ['*']],

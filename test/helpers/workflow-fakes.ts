@@ -62,6 +62,7 @@ export function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, 
         ...(status === 'Failed' || options.rolledBack ? { FailureReason: 'The primary container failed to start' } : {}),
       };
     },
+    'aws-sdk:sagemaker:describeModel': (request: { ModelName: string }) => ({ ModelName: request.ModelName, PrimaryContainer: { Image: '811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1' } }),
     'aws-sdk:sagemaker:describeEndpointConfig': (request: { EndpointConfigName: string }) => ({ EndpointConfigName: request.EndpointConfigName, ProductionVariants: configs.get(request.EndpointConfigName) }),
     'aws-sdk:sagemaker:deleteEndpoint': () => {
       endpoint.config = undefined;

@@ -163,6 +163,11 @@ describe('the run workflow, executed locally from the synthesized definition', (
       const rep = await report('better-1');
       expect(endpoint.config).toBe((calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName);
       expect(rep).toMatchObject({ status: 'deployed', evaluation: { promote: true, challenger: { variant: challenger, miou: 1 }, champion: { variant: CHAMPION.variant } } });
+      // Each variant says which trainer made it: the challenger's image from the stack, the champion's read from its model.
+      expect(rep.evaluation.champion.trainer).toBe('built-in Semantic Segmentation algorithm');
+      expect(rep.evaluation.challenger.trainer).toBe('built-in Semantic Segmentation algorithm');
+      const html = (await harness.store.read(rep.evaluation.reportUri)).toString();
+      expect(html.match(/trained by built-in Semantic Segmentation algorithm/g)).toHaveLength(2);
       expect(rep.evaluation.champion.miou).toBeLessThan(0.5);
     });
 

@@ -41,6 +41,8 @@ test('a PyTorch challenger is evaluated against a built-in champion on the same 
   const evaluation = pytorch.report!.evaluation!;
   expect(evaluation.champion!.variant).toBe(builtin.report!.evaluation!.challenger.variant);
   expect(evaluation.challenger.variant).toMatch(new RegExp(`^${PREFIX}-variant-local-demo-2-`));
+  // The report says which trainer made each variant.
+  expect({ champion: evaluation.champion!.trainer, challenger: evaluation.challenger.trainer }).toEqual({ champion: 'built-in Semantic Segmentation algorithm', challenger: 'PyTorch' });
   expect(lines.join('\n')).toMatch(new RegExp(`LOCAL STAND-IN hosting: model ${PREFIX}-model-local-demo-2-\\S+ is served by its own code/inference\\.py in a local Python, in place of \\d{12}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/pytorch-inference:2\\.6\\.0-cpu-py312`));
   // Both variants answered every image: a mean IoU each, on the same images.
   const metrics = JSON.parse(readFileSync(join(dataDir, 'evaluation', 'metrics.json'), 'utf8'));

@@ -41,7 +41,7 @@ describe('the composed definition (index.ts)', () => {
     const resources = allStates(definition).map(([, s]) => s.Resource).filter((r): r is string => typeof r === 'string' && r.includes(':sagemaker:'));
     expect([...new Set(resources)].sort()).toEqual([
       'arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint', 'arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig', 'arn:aws:states:::aws-sdk:sagemaker:deleteModel',
-      'arn:aws:states:::aws-sdk:sagemaker:describeEndpoint', 'arn:aws:states:::aws-sdk:sagemaker:describeEndpointConfig', 'arn:aws:states:::aws-sdk:sagemaker:listEndpoints',
+      'arn:aws:states:::aws-sdk:sagemaker:describeEndpoint', 'arn:aws:states:::aws-sdk:sagemaker:describeEndpointConfig', 'arn:aws:states:::aws-sdk:sagemaker:describeModel', 'arn:aws:states:::aws-sdk:sagemaker:listEndpoints',
       'arn:aws:states:::aws-sdk:sagemaker:updateEndpointWeightsAndCapacities',
       'arn:aws:states:::sagemaker:createEndpoint', 'arn:aws:states:::sagemaker:createEndpointConfig',
       'arn:aws:states:::sagemaker:createLabelingJob.sync', 'arn:aws:states:::sagemaker:createModel',
