@@ -12,6 +12,7 @@ const CACHED_BLOCKS = 16;
  */
 const CACHED_ENTRY_BYTES = 64 * 1024 * 1024;
 const CACHED_ENTRY_MAX = 16 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The bytes of a zip held in another store (a file, an S3 object), read in place with ranged reads:
@@ -112,6 +113,8 @@ export class ZipObjectStore implements ObjectStore {
     const entries = new Map<string, Entry>();
     await new Promise<void>((resolve, reject) => {
       zip.on('entry', (entry: Entry) => {
+        // Only what reading the entry needs is kept: 400,000 entries cost ~1 GB with their raw names and extra fields.
+        Object.assign(entry, { fileNameRaw: EMPTY, extraFields: [], fileCommentRaw: EMPTY, fileComment: '', comment: '' });
         if (!entry.fileName.endsWith('/')) entries.set(entry.fileName, entry);
         zip.readEntry();
       });
