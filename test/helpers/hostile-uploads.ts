@@ -58,10 +58,10 @@ class BitWriter {
 }
 
 /** A brush RLE that decodes to `values` bytes all `value`, in runs of 65,536: tiny, whatever it claims. */
-function brushRleOf(values: number, value: number, maxRuns = Infinity): number[] {
+function brushRleOf(values: number, value: number): number[] {
   const out = new BitWriter().write(values, 32).write(7, 5);
   for (const size of [3, 4, 8, 16]) out.write(size - 1, 4);
-  for (let left = values, runs = 0; left > 0 && runs < maxRuns; runs++) {
+  for (let left = values; left > 0;) {
     const n = Math.min(left, 65_536);
     out.write(1, 1).write(3, 2).write(n - 1, 16).write(value, 8);
     left -= n;
@@ -222,7 +222,7 @@ export async function writeHostileUploads(dir: string): Promise<HostileUpload[]>
   }
   for (const [name, rle, size] of [
     // A brush RLE whose header claims 1.5 billion values on a 64×64 image.
-    ['ls-rle-header', [...brushRleOf(1_500_000_000, 255, 4)], 64],
+    ['ls-rle-header', brushRleOf(1_500_000_000, 255), 64],
     // original_width × original_height of 20000×20000, with an RLE that decodes to exactly that.
     ['ls-original-size', brushRleOf(20_000 * 20_000 * 4, 255), 20_000],
   ] as const) {

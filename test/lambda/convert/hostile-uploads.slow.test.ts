@@ -16,9 +16,12 @@ import { MeasuredRun, runMeasured } from '../../helpers/peak-memory';
  */
 const PEAK_MB = 600;
 const HEAP_MB = 512;
-const ROOT = join(__dirname, '..', '..', '..');
-/** The command under test; the figures of another build (before a fix) are printed with HOSTILE_CLI=<its segpipe.js>. */
-const CLI = process.env.HOSTILE_CLI ?? join(ROOT, 'dist', 'segpipe.js');
+/**
+ * The repository whose code is run: this one, or another checkout (built, with this runner copied in)
+ * given as HOSTILE_ROOT, to print the figures of the code before a fix.
+ */
+const ROOT = process.env.HOSTILE_ROOT ?? join(__dirname, '..', '..', '..');
+const CLI = join(ROOT, 'dist', 'segpipe.js');
 
 interface Expectation {
   /** What the command's report must say of the upload (skips' and unpainted shapes' reasons). */
