@@ -17,10 +17,11 @@ export const DEFAULT_LIMITS: ConversionLimits = { maxPixels: DEFAULT_MAX_PIXELS,
 /**
  * Bytes the items in flight of one conversion may hold at once (decoded masks, files read whole). An
  * item reserves its share, from the sizes its headers declare, before reading more than its headers;
- * one that needs more than the whole budget is skipped. 1 GiB leaves the other half of the conversion
- * Lambdas' 2,048 MB to Node, libvips and the export's reader (docs/converter-limits.md).
+ * one that needs more than the whole budget is skipped. 768 MiB holds one item at the largest
+ * `maxPixels` (7 bytes a pixel: 448 MiB) and leaves the rest of the conversion Lambdas' 2,048 MB to
+ * Node, libvips and the export's reader (docs/converter-limits.md has the sum).
  */
-export const DEFAULT_MEMORY_BUDGET_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_MEMORY_BUDGET_BYTES = 768 * 1024 * 1024;
 
 /**
  * Largest JSON element read whole (a Label Studio task, a COCO image or annotation). A Label Studio
