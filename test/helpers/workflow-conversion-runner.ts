@@ -21,14 +21,14 @@ async function main(): Promise<void> {
   const bucket = 'artifacts';
   let plan;
   try {
-    plan = await planConversion({ ...location, store, bucket, configuredClasses: [] });
+    plan = await planConversion({ ...location, store, bucket, runId: batch, configuredClasses: [] });
   } catch (err) {
     process.stdout.write(`${JSON.stringify({ refused: (err as Error).message })}\n`);
     return;
   }
   const reports: ConversionReport[] = [];
   for (const chunk of plan.chunks) {
-    await convertChunk({ ...location, store, bucket, runId: batch, chunk, classes: plan.classes, validationFraction: 0.5, seed: 'segpipe' });
+    await convertChunk({ ...location, store, bucket, runId: batch, chunk, classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 'segpipe' });
     reports.push(JSON.parse((await store.read(`s3://${bucket}/${runLayout(batch).conversionReport(chunk.index)}`)).toString('utf8')));
   }
   const reportBytes = reports.reduce((n, r) => n + JSON.stringify(r).length, 0);
