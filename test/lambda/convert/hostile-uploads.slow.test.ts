@@ -34,7 +34,7 @@ interface Expectation {
 
 const EXPECTED: Record<string, Expectation> = {
   'coco-rle-size': { reason: /RLE declares 20000×20000 pixels, more than the (10000|67108864) accepted/, converted: 1, seconds: 20 },
-  'ls-rle-header': { reason: /brushlabels whose rle holds 375000000 pixels, not 64×64/, converted: 1, seconds: 20 },
+  'ls-rle-header': { reason: /brushlabels whose rle holds 1500000000 values, not 64×64×4/, converted: 1, seconds: 20 },
   'ls-original-size': { reason: /mask declares 20000×20000 pixels, more than the 67108864 accepted/, converted: 0, seconds: 20 },
   'zip-entry-size': { reason: /mask is 1258291233 bytes, more than the 268435456 accepted/, converted: 0, seconds: 20 },
   'zip-entries': { reason: /^$/, converted: 1, seconds: 30 },
