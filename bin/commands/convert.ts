@@ -6,6 +6,7 @@ import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, merge
 import { EXPORT_FORMATS, ExportFormat, ExportReader, isBackgroundName } from '../../lambda/convert/export-item';
 import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
+import { DEFAULT_LIMITS } from '../../lambda/convert/limits';
 import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
 import { checkRegionAndCredentials } from '../aws-client-check';
@@ -144,6 +145,7 @@ function openExportFor(options: ConvertCommandOptions, input: string, stores: Co
   return openExport({
     input, format: options.format, images: options.images, local: stores.local, s3: stores.remote ?? stores.sources, sources: stores.sources, labelAttribute: options.labelAttribute,
     labelMap: options.labelmap, labelStudio: { batch: options.labelstudioBatch, project: options.labelstudioProject },
+    limits: { ...DEFAULT_LIMITS, maxPixels: options.maxPixels ?? DEFAULT_LIMITS.maxPixels },
   });
 }
 

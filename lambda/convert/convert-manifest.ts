@@ -4,12 +4,14 @@ import { INVOKE_BODY_LIMIT, prepareRequestImage } from '../common/endpoint-paylo
 import { CHANNELS } from './channels';
 import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from './classes';
 import { ExportFormat, ExportItem, ExportReader, ItemSkipped, MaskSpec, ObjectRef, Shape, isBackgroundName } from './export-item';
-import { JPEG_SIGNATURE, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
+import { JPEG_SIGNATURE, JPEG_TAIL_BYTES, JpegHeader, endsWithEndOfImage, orientationSwapsAxes, readJpegHeader } from './jpeg';
 import { ClassIndexMask, ColourIndex, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from './mask';
 import { NameScope, Split, outputNameFor, splitFor } from './naming';
 import { ObjectNotFoundError, ObjectStore, ReadRefusedError } from './object-store';
 import { manifestReader } from './readers/ground-truth';
-import { IndexedShape, paintShapes } from './shapes';
+import { IndexedShape, paintShapes, paintWork, spansOfBitmap } from './shapes';
+import { ConversionLimits, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MEMORY_BUDGET_BYTES, MAX_ITEM_PAINT_WORK, MAX_ITEM_VERTICES, MemoryBudget, cut, declaredSizeProblem, itemMemoryEstimate, pngBytesBound } from './limits';
+import { ZipObjectStore } from './zip-object-store';
 
 export { CHANNELS };
 
@@ -17,8 +19,8 @@ export const REPORT_FILE = 'report.json';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const HEAD_BYTES = 64 * 1024;
-const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
-const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+/** Characters of a skip's reason kept in the report (reasons quote uploaded names and messages). */
+const MAX_REASON_CHARACTERS = 1000;
 const REENCODED_JPEG_QUALITY = 95;
 /**
  * While a mask is mapped, pixels ignored on purpose (a class `--classes` leaves out, VOC's object
@@ -82,6 +84,11 @@ export interface ConvertExportOptions {
    * @default 268435456 (256 MiB)
    */
   readonly maxFileBytes?: number;
+  /**
+   * Bytes the items in flight may hold at once (see `MemoryBudget`); an item that needs more alone is skipped.
+   * @default 805306368 (768 MiB)
+   */
+  readonly memoryBudgetBytes?: number;
   /**
    * Where the report is written.
    * @default - `<out>/report.json`
@@ -210,9 +217,13 @@ interface Dimensions {
   readonly height: number;
 }
 
+interface ItemLimits extends ConversionLimits {
+  readonly budget: MemoryBudget;
+}
+
 type SourceImage =
   | { readonly format: 'jpeg'; readonly store: ObjectStore; readonly location: string; readonly header: JpegHeader; readonly size: number }
-  | { readonly format: 'png'; readonly store: ObjectStore; readonly location: string; readonly data: Buffer; readonly width: number; readonly height: number };
+  | { readonly format: 'png'; readonly store: ObjectStore; readonly location: string; readonly data: Buffer; readonly size: number; readonly width: number; readonly height: number };
 
 /** An item's mask with its classes resolved to indices. */
 type IndexedMask =
@@ -244,7 +255,11 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   const validationFraction = options.validationFraction ?? 0.2;
   const seed = options.seed ?? 'segpipe';
   const concurrency = options.concurrency ?? 4;
-  const limits = { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS, maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES };
+  const limits: ItemLimits = {
+    maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    budget: new MemoryBudget(options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES),
+  };
   if (!(validationFraction > 0 && validationFraction < 1)) throw new Error(`validation fraction must be between 0 and 1 (exclusive), received ${validationFraction}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, received ${concurrency}`);
 
@@ -262,7 +277,8 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   let readAll = false;
   const progress = () => options.onProgress?.({ done, seen, readAll });
   const skip = (line: number, source: string | null, reason: string) => {
-    skipped.push({ line, source, reason });
+    // Uploaded text is cut: a reason quotes names and messages, and a source can be megabytes.
+    skipped.push({ line, source: source === null ? null : cut(source), reason: cut(reason, MAX_REASON_CHARACTERS) });
     done += 1;
     progress();
   };
@@ -498,23 +514,26 @@ async function convertItem(
   name: string,
   split: Split,
   options: ConvertExportOptions,
-  limits: { maxPixels: number; maxFileBytes: number },
+  limits: ItemLimits,
 ): Promise<ItemResult['item']> {
   const { output, out } = options;
   const image = await readSourceImage(await item.findImage(), limits);
   let maskPng: Buffer | undefined;
   let maskFile: ObjectRef | undefined;
+  let maskHead: { location: string; head: Buffer; size: number } | undefined;
   let maskSize: Dimensions;
   if (mask.kind === 'shapes') {
     maskSize = mask.size ?? (image.format === 'jpeg' ? image.header : image);
   } else {
     maskFile = typeof mask.file === 'function' ? await mask.file() : mask.file;
-    maskPng = await readMaskFile(maskFile, limits);
-    const size = pngDimensions(maskPng);
+    // The header first: its declared size is checked before the file is read whole.
+    maskHead = await readStart(maskFile, 'mask', HEAD_BYTES);
+    const size = pngDimensions(maskHead.head);
     if (!size) throw new ItemSkipped(`mask ${maskFile.locations[0]} is not a PNG`);
     maskSize = size;
   }
   checkPixels('mask', maskSize, limits.maxPixels);
+  if (maskHead) checkFileSize('mask', maskHead.size, maskSize, limits.maxFileBytes);
 
   const stored = image.format === 'jpeg' ? image.header : image;
   const orientation = image.format === 'jpeg' ? image.header.orientation : 1;
@@ -534,8 +553,11 @@ async function convertItem(
     shapes = mask.shapes.flatMap((shape) => {
       if (shape.kind !== 'image-sized-bitmap') return [shape];
       const pixels = shape.pixelsAt(maskSize.width, maskSize.height);
-      if (typeof pixels !== 'string') return [{ kind: 'bitmap' as const, index: shape.index, width: maskSize.width, height: maskSize.height, pixels }];
-      unpainted[pixels] = (unpainted[pixels] ?? 0) + 1;
+      // Kept as its row spans: an item holds its shapes in the size of their outlines.
+      const spans = typeof pixels === 'string' ? undefined : spansOfBitmap(pixels, maskSize.width, maskSize.height, MAX_ITEM_PAINT_WORK);
+      if (spans) return [{ kind: 'spans' as const, index: shape.index, width: maskSize.width, height: maskSize.height, ...spans }];
+      const reason = typeof pixels === 'string' ? pixels : `brush of more than ${MAX_ITEM_PAINT_WORK} row spans`;
+      unpainted[reason] = (unpainted[reason] ?? 0) + 1;
       return [];
     });
     if (Object.keys(unpainted).length > 0) notPainted = unpainted;
@@ -545,6 +567,30 @@ async function convertItem(
     }
   }
 
+  if (mask.kind === 'shapes') {
+    const { vertices, work } = paintWork(shapes, maskSize.width, maskSize.height);
+    if (vertices > MAX_ITEM_VERTICES) throw new ItemSkipped(`its polygons have ${vertices} vertices, more than the ${MAX_ITEM_VERTICES} one item may have`);
+    if (work > MAX_ITEM_PAINT_WORK) throw new ItemSkipped(`its shapes cross ${work} pixel rows, more than the ${MAX_ITEM_PAINT_WORK} one item may (a polygon of that many edges is not a drawn outline)`);
+  }
+
+  // Copied only what the algorithm's decoder reads (8-bit samples) and one InvokeEndpoint request
+  // carries as it is: the evaluation sends dataset images to the endpoint.
+  const copyBytes = image.format === 'jpeg' && orientation === 1 && image.header.components !== 4 && !rotate
+    && image.header.precision === 8 && image.size <= INVOKE_BODY_LIMIT;
+  const imagePixels = imageSize.width * imageSize.height;
+  const maskPixels = Math.max(maskSize.width * maskSize.height, resizeTo ? imagePixels : 0);
+  let release: () => void;
+  try {
+    release = await limits.budget.reserve(itemMemoryEstimate(
+      { pixels: maskPixels, fileBytes: maskHead?.size ?? 0 },
+      copyBytes ? { pixels: 0, fileBytes: image.store instanceof ZipObjectStore ? image.size : 0 } : { pixels: imagePixels, fileBytes: image.size },
+    ));
+  } catch (err) {
+    if (err instanceof RangeError) throw new ItemSkipped(`item ${err.message}`);
+    throw err;
+  }
+  try {
+  if (maskHead && maskFile) maskPng = await readWhole(maskFile.store, maskHead, 'mask');
   let decoded: ClassIndexMask;
   try {
     if (mask.kind === 'colour-png') {
@@ -567,10 +613,6 @@ async function convertItem(
 
   const channel = CHANNELS[split];
   const imageTarget = output.join(out, channel.images, `${name}.jpg`);
-  // Copied only what the algorithm's decoder reads (8-bit samples) and one InvokeEndpoint request
-  // carries as it is: the evaluation sends dataset images to the endpoint.
-  const copyBytes = image.format === 'jpeg' && orientation === 1 && image.header.components !== 4 && !rotate
-    && image.header.precision === 8 && image.size <= INVOKE_BODY_LIMIT;
   const imageSha256 = await sha256Of(image);
   if (copyBytes) {
     await output.copyFrom(image.store, image.location, imageTarget, 'image/jpeg');
@@ -600,9 +642,12 @@ async function convertItem(
     pixelsPerIndex: decoded.pixelsPerIndex,
     ignoredPixels: decoded.pixelsPerIndex[IGNORE_INDEX],
     ...(unknownPixels > 0 ? { unknownPixels } : {}),
-    ...(notPainted ? { notPainted } : {}),
+    ...(notPainted ? { notPainted: Object.fromEntries(Object.entries(notPainted).map(([reason, n]) => [cut(reason, MAX_REASON_CHARACTERS), n])) } : {}),
     imageSha256,
   };
+  } finally {
+    release();
+  }
 }
 
 /**
@@ -640,12 +685,17 @@ async function sha256Of(image: SourceImage): Promise<string> {
 }
 
 /** Reads the start of the image, sniffs its format, and checks a JPEG is whole without decoding it. */
-async function readSourceImage(ref: ObjectRef, limits: { maxPixels: number; maxFileBytes: number }): Promise<SourceImage> {
+async function readSourceImage(ref: ObjectRef, limits: ConversionLimits): Promise<SourceImage> {
   const { store } = ref;
-  const { location, data: head, size } = await readStart(ref, 'image', HEAD_BYTES);
+  const { location, head, size, tail } = await readStart(ref, 'image', HEAD_BYTES, JPEG_TAIL_BYTES);
   if (size > limits.maxFileBytes) throw new ItemSkipped(`image is ${size} bytes, more than the ${limits.maxFileBytes} accepted`);
   if (head.subarray(0, 3).equals(JPEG_SIGNATURE)) {
-    const readRange = (start: number, end: number) => store.readRange(location, start, end);
+    // Ranges within the bytes already read are served from them: most JPEGs need no other read.
+    const readRange = async (start: number, end: number) => {
+      if (end < head.length) return head.subarray(start, end + 1);
+      if (tail && start >= size - tail.length) return tail.subarray(start - (size - tail.length), end + 1 - (size - tail.length));
+      return store.readRange(location, start, end);
+    };
     const header = await readJpegHeader(head, size, readRange);
     if (typeof header === 'string') throw new ItemSkipped(`image ${header}`);
     checkPixels('image', header, limits.maxPixels);
@@ -655,31 +705,45 @@ async function readSourceImage(ref: ObjectRef, limits: { maxPixels: number; maxF
   const dimensions = pngDimensions(head);
   if (dimensions) {
     checkPixels('image', dimensions, limits.maxPixels);
-    return { format: 'png', store, location, data: size <= head.length ? head : await store.read(location), ...dimensions };
+    checkFileSize('image', size, dimensions, limits.maxFileBytes);
+    return { format: 'png', store, location, data: await readWhole(store, { location, head, size }, 'image'), size, ...dimensions };
   }
   throw new ItemSkipped(`image ${location} is not a JPEG or PNG`);
 }
 
-async function readMaskFile(ref: ObjectRef, limits: { maxFileBytes: number }): Promise<Buffer> {
-  const { data, size } = await readStart(ref, 'mask', limits.maxFileBytes);
-  if (size > limits.maxFileBytes) throw new ItemSkipped(`mask is ${size} bytes, more than the ${limits.maxFileBytes} accepted`);
-  return data;
+/** A PNG file larger than its declared pixels can need holds something else: it is not read whole. */
+function checkFileSize(what: string, size: number, dimensions: Dimensions, maxFileBytes: number): void {
+  const bound = Math.min(maxFileBytes, pngBytesBound(dimensions.width, dimensions.height));
+  if (size > bound) {
+    throw new ItemSkipped(`${what} is ${size} bytes, more than ${size > maxFileBytes ? `the ${maxFileBytes} accepted` : `a ${dimensions.width}×${dimensions.height} PNG can need (${bound})`}`);
+  }
+}
+
+/** A file whose start was read, whole: its start again when that was all of it. */
+async function readWhole(store: ObjectStore, file: { location: string; head: Buffer; size: number }, what: string): Promise<Buffer> {
+  if (file.size <= file.head.length) return file.head;
+  try {
+    return await store.read(file.location);
+  } catch (err) {
+    if (err instanceof ReadRefusedError) throw new ItemSkipped(`${what} ${err.message}`);
+    throw err;
+  }
 }
 
 /** The start of an object (one request), trying its locations in order. */
-async function readStart(ref: ObjectRef, what: string, maxBytes: number): Promise<{ location: string; data: Buffer; size: number }> {
+async function readStart(ref: ObjectRef, what: string, maxBytes: number, tailBytes?: number): Promise<{ location: string; head: Buffer; size: number; tail?: Buffer }> {
   const { store } = ref;
   for (const location of ref.locations) {
     let start;
     try {
-      start = await store.readStart(location, maxBytes);
+      start = await store.readStart(location, maxBytes, tailBytes);
     } catch (err) {
       if (err instanceof ReadRefusedError) throw new ItemSkipped(`${what} ${err.message}`);
       throw new ItemSkipped(`${what} ${location} cannot be read: ${(err as Error).message}`);
     }
     if (start === undefined) continue;
     if (start.size === 0) throw new ItemSkipped(`${what} ${location} is empty`);
-    return { location, ...start };
+    return { location, head: start.data, size: start.size, tail: start.tail };
   }
   throw new ItemSkipped(`${what} not found: ${ref.locations[0]}`);
 }
@@ -712,10 +776,8 @@ export function pngDimensions(data: Buffer): Dimensions | undefined {
 }
 
 function checkPixels(what: string, size: Dimensions, maxPixels: number): void {
-  if (size.width === 0 || size.height === 0) throw new ItemSkipped(`${what} declares an empty ${size.width}×${size.height} size`);
-  if (size.width * size.height > maxPixels) {
-    throw new ItemSkipped(`${what} declares ${size.width}×${size.height} pixels, more than the ${maxPixels} accepted (a decompression bomb?)`);
-  }
+  const problem = declaredSizeProblem(what, size.width, size.height, maxPixels);
+  if (problem !== undefined) throw new ItemSkipped(problem);
 }
 
 function sameSize(a: Dimensions, b: Dimensions): boolean {

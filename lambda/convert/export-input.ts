@@ -1,4 +1,5 @@
 import { EXPORT_FORMATS, ExportClass, ExportFormat, ExportReader } from './export-item';
+import { ConversionLimits, DEFAULT_LIMITS } from './limits';
 import { isLookoutForVisionLine } from './manifest';
 import { ObjectStore, folderPrefix, isS3Uri } from './object-store';
 import { cocoReader } from './readers/coco';
@@ -52,6 +53,11 @@ export interface OpenExportOptions {
    * @default - the export's own label map, if any
    */
   readonly labelMap?: string;
+  /**
+   * What the export may declare: image and mask sizes, zip entries read whole.
+   * @default DEFAULT_LIMITS
+   */
+  readonly limits?: ConversionLimits;
 }
 
 /** Label Studio's target storage names a file by the annotation id (no extension), or `<task id>.json`. */
@@ -72,7 +78,7 @@ export async function openExport(options: OpenExportOptions): Promise<OpenedExpo
   const input = options.input;
   const start = await store.readStart(input, SNIFF_BYTES);
   if (start && start.data.subarray(0, 4).equals(ZIP_SIGNATURE)) {
-    const zip = await ZipObjectStore.open(store, input, start.size);
+    const zip = await ZipObjectStore.open(store, input, start.size, { maxEntryBytes: (options.limits ?? DEFAULT_LIMITS).maxFileBytes });
     try {
       return { reader: await folderReader(zip, '', options), close: () => zip.close() };
     } catch (err) {
@@ -117,7 +123,7 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
   if (targetFiles && (options.format ?? 'auto') === 'auto' || options.format === 'labelstudio') {
     const labelStudioFiles = targetFiles ?? files.filter((f) => /\.json$/i.test(f));
     if (targetFiles || labelStudioFiles.length > 1) {
-      return labelStudioReader({ store, location: root, files: labelStudioFiles, images: { ...(imagesRoot(options) ?? { store, root }), fallback: fallbackRoot(options) }, s3: options.s3, expect: options.labelStudio });
+      return labelStudioReader({ store, location: root, files: labelStudioFiles, images: { ...(imagesRoot(options) ?? { store, root }), fallback: fallbackRoot(options) }, s3: options.s3, expect: options.labelStudio, limits: options.limits });
     }
   }
   const kept = new Set(relative);
@@ -202,10 +208,10 @@ function fileReader(store: ObjectStore, location: string, head: Buffer, options:
       // COCO panoptic keeps its PNGs in the folder named like the JSON, beside it.
       const folder = folderOf(store, location);
       const stem = location.slice(location.replace(/\\/g, '/').lastIndexOf('/') + 1).replace(/\.json$/i, '');
-      return cocoReader({ store, location, images, s3: options.s3, panopticMasks: [{ store, root: store.join(folder, stem) }, { store, root: folder }] });
+      return cocoReader({ store, location, images, s3: options.s3, panopticMasks: [{ store, root: store.join(folder, stem) }, { store, root: folder }], limits: options.limits });
     }
     case 'labelstudio':
-      return labelStudioReader({ store, location, images, s3: options.s3, expect: options.labelStudio });
+      return labelStudioReader({ store, location, images, s3: options.s3, expect: options.labelStudio, limits: options.limits });
     default:
       throw new UnrecognisedExportError(`${location} is a file; a ${FORMAT_DESCRIPTIONS[format]} export is a folder or a zip`);
   }

@@ -49,6 +49,15 @@ export type Shape =
     readonly className: string;
     /** The bitmap at the image's size (non-zero where the shape is), or why it cannot be painted at that size. */
     readonly pixelsAt: (width: number, height: number) => Uint8Array | string;
+  }
+  /** A decoded mask kept as its row spans `[y, x0, x1)` (`spansOfBitmap`): the size of its outline, not of the image. */
+  | {
+    readonly kind: 'spans';
+    readonly className: string;
+    readonly width: number;
+    readonly height: number;
+    readonly spans: Int32Array;
+    readonly area: number;
   };
 
 /** How an item's class-index mask is made. */

@@ -14,6 +14,8 @@ export class FolderObjectStore implements ObjectStore {
   private readonly madeFolders = new Set<string>();
   private realRoot?: Promise<string>;
   private realBoundary?: Promise<string>;
+  /** Real paths of the last locations read: an image is read three times (head, end, copy), its links resolved once. */
+  private readonly realPaths = new Map<string, Promise<string>>();
 
   /**
    * @param options.onlyUnderRoot the local root is a boundary (the sources a manifest names are
@@ -58,7 +60,7 @@ export class FolderObjectStore implements ObjectStore {
   private async readablePath(location: string): Promise<string> {
     const path = await this.rootedPath(location);
     if (this.options.boundary === undefined) return path;
-    const real = await realpath(path).catch((err) => {
+    const real = await this.realPathOf(path).catch((err) => {
       if (isMissing(err)) return undefined;
       throw err;
     });
@@ -75,7 +77,7 @@ export class FolderObjectStore implements ObjectStore {
     const path = this.pathOf(location);
     let real;
     try {
-      real = await realpath(path);
+      real = await this.realPathOf(path);
     } catch (err) {
       if (isMissing(err)) return path;
       throw err;
@@ -85,7 +87,18 @@ export class FolderObjectStore implements ObjectStore {
     return real;
   }
 
-  async readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined> {
+  private realPathOf(path: string): Promise<string> {
+    let real = this.realPaths.get(path);
+    if (!real) {
+      real = realpath(path);
+      this.realPaths.set(path, real);
+      real.catch(() => this.realPaths.delete(path));
+      if (this.realPaths.size > REAL_PATHS_KEPT) this.realPaths.delete(this.realPaths.keys().next().value!);
+    }
+    return real;
+  }
+
+  async readStart(location: string, maxBytes: number, tailBytes = 0): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined> {
     let handle;
     const path = await this.readablePath(location);
     try {
@@ -99,6 +112,12 @@ export class FolderObjectStore implements ObjectStore {
       if (!info.isFile()) return undefined;
       const data = Buffer.allocUnsafe(Math.min(info.size, maxBytes));
       const { bytesRead } = await handle.read(data, 0, data.length, 0);
+      // The tail through the same handle: a JPEG's end marker costs one read, not an open and a close more.
+      if (tailBytes > 0 && info.size > bytesRead) {
+        const tail = Buffer.allocUnsafe(Math.min(tailBytes, info.size - bytesRead));
+        const read = await handle.read(tail, 0, tail.length, info.size - tail.length);
+        return { data: data.subarray(0, bytesRead), size: info.size, tail: tail.subarray(0, read.bytesRead) };
+      }
       return { data: data.subarray(0, bytesRead), size: info.size };
     } finally {
       await handle.close();
@@ -199,6 +218,8 @@ export class FolderObjectStore implements ObjectStore {
     return isS3Uri(location) ? [location.replace(/\/+$/, ''), ...segments].join('/') : join(location, ...segments);
   }
 }
+
+const REAL_PATHS_KEPT = 64;
 
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;

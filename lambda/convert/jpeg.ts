@@ -21,7 +21,8 @@ export const JPEG_SIGNATURE = Buffer.from([0xff, 0xd8, 0xff]);
 const FIRST_READ_BYTES = 64 * 1024;
 /** APP segments are at most 64 KiB each; a header past this is not a photo's. */
 const MAX_HEADER_BYTES = 1024 * 1024;
-const TAIL_BYTES = 32;
+/** Bytes read from the end of a JPEG for its end-of-image marker (padding allowed). */
+export const JPEG_TAIL_BYTES = 32;
 
 /**
  * Parses the markers up to the start of scan: the frame size and components (SOFn), and the EXIF
@@ -101,7 +102,7 @@ export function exifOrientation(app1: Buffer): number | undefined {
 
 /** Whether the file ends with the end-of-image marker (trailing zero padding allowed): it was not cut short. */
 export async function endsWithEndOfImage(fileSize: number, readRange: RangeReader): Promise<boolean> {
-  const tail = await readRange(Math.max(0, fileSize - TAIL_BYTES), fileSize - 1);
+  const tail = await readRange(Math.max(0, fileSize - JPEG_TAIL_BYTES), fileSize - 1);
   let end = tail.length;
   while (end > 0 && tail[end - 1] === 0x00) end -= 1;
   return end >= 2 && tail[end - 2] === 0xff && tail[end - 1] === 0xd9;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { MAX_JSON_DEPTH, MAX_JSON_ELEMENT_BYTES } from './limits';
 
 /** A JSON document that is not what the reader expected, with the reason. */
 export class JsonShapeError extends Error {}
@@ -15,6 +16,12 @@ function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
+/** An element of a streamed array, or why it was not read (too large, nested too deep). */
+export type JsonElement = { readonly key: string | null; readonly value: unknown; readonly refused?: undefined } | { readonly key: string | null; readonly value?: undefined; readonly refused: string };
+
+/** Longest key of the top-level object: export keys are short words. */
+const MAX_KEY_BYTES = 64 * 1024;
+
 /**
  * The elements of large JSON arrays, one at a time, so that an export of gigabytes converts in
  * bounded memory: with `arrays === 'top'`, the elements of a top-level array (Label Studio); else the
@@ -25,8 +32,17 @@ function isSpace(byte: number): boolean {
  * looks for is ASCII, so UTF-8 text never confuses it) and `JSON.parse` reads the element. A
  * token-by-token parser (stream-json) read Label Studio brush exports, whose RLEs hold ~800,000
  * numbers a task, at 3.6 MB/s here: a 2 GB export would take ten minutes before any image.
+ *
+ * An element longer than `maxElementBytes`, or nested deeper than `maxDepth`, is neither kept nor
+ * parsed: it is yielded with the reason it was `refused`, and the stream goes on after it.
  */
-export async function* streamJsonElements(stream: Readable, arrays: 'top' | readonly string[]): AsyncGenerator<{ key: string | null; value: unknown }> {
+export async function* streamJsonElements(
+  stream: Readable,
+  arrays: 'top' | readonly string[],
+  bounds: { readonly maxElementBytes?: number; readonly maxDepth?: number } = {},
+): AsyncGenerator<JsonElement> {
+  const maxElementBytes = bounds.maxElementBytes ?? MAX_JSON_ELEMENT_BYTES;
+  const maxDepth = bounds.maxDepth ?? MAX_JSON_DEPTH;
   const elementDepth = arrays === 'top' ? 1 : 2;
   const shapeError = () => new JsonShapeError(`expected a JSON ${arrays === 'top' ? 'array' : 'object'} at the top level`);
   let depth = 0;
@@ -39,11 +55,16 @@ export async function* streamJsonElements(stream: Readable, arrays: 'top' | read
   let expectKey = false;
   let key: string | null = null;
   let keyBytes: Buffer[] | undefined;
+  let keyLength = 0;
   let keyFrom = -1;
   /** The element being read: its pieces from earlier chunks, and where it starts in this one. */
   let pieces: Buffer[] = [];
   let elementFrom = -1;
   let inElement = false;
+  let elementBytes = 0;
+  /** Why the element being read is not kept, once it is known. */
+  let refused: string | undefined;
+  const tooLarge = () => `is more than ${maxElementBytes} bytes of JSON, the most read whole`;
 
   const parse = (text: string): unknown => {
     try {
@@ -56,7 +77,7 @@ export async function* streamJsonElements(stream: Readable, arrays: 'top' | read
   try {
     for await (const chunk of stream) {
       const data: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      const found: { key: string | null; value: unknown }[] = [];
+      const found: JsonElement[] = [];
       if (inElement) elementFrom = 0;
       if (keyBytes) keyFrom = 0;
       const length = data.length;
@@ -86,8 +107,13 @@ export async function* streamJsonElements(stream: Readable, arrays: 'top' | read
           while (byte !== QUOTE && byte !== OPEN_BRACE && byte !== CLOSE_BRACE && byte !== OPEN_BRACKET && byte !== CLOSE_BRACKET && ++i < length) byte = data[i];
           if (i === length) break;
           if (byte === QUOTE) inString = true;
-          else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1;
-          else depth -= 1;
+          else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+            depth += 1;
+            if (inElement && refused === undefined && depth - elementDepth > maxDepth) {
+              refused = `nests deeper than ${maxDepth} levels`;
+              pieces = [];
+            }
+          } else depth -= 1;
           continue;
         }
         if (isSpace(byte)) continue;
@@ -103,10 +129,18 @@ export async function* streamJsonElements(stream: Readable, arrays: 'top' | read
         if (inTarget && depth === elementDepth) {
           if (byte === COMMA || byte === CLOSE_BRACKET) {
             if (inElement) {
-              pieces.push(data.subarray(elementFrom, i));
-              found.push({ key, value: parse(Buffer.concat(pieces).toString('utf8')) });
+              const bytes = elementBytes + i - elementFrom;
+              if (refused === undefined && bytes > maxElementBytes) refused = tooLarge();
+              if (refused !== undefined) {
+                found.push({ key, refused });
+              } else {
+                pieces.push(data.subarray(elementFrom, i));
+                found.push({ key, value: parse(Buffer.concat(pieces).toString('utf8')) });
+              }
               pieces = [];
               inElement = false;
+              elementBytes = 0;
+              refused = undefined;
             }
             if (byte === CLOSE_BRACKET) {
               depth -= 1;
@@ -122,6 +156,7 @@ export async function* streamJsonElements(stream: Readable, arrays: 'top' | read
         if (depth === 1 && arrays !== 'top') {
           if (byte === QUOTE && expectKey) {
             keyBytes = [];
+            keyLength = 0;
             keyFrom = i;
             inString = true;
             expectKey = false;
@@ -141,8 +176,19 @@ export async function* streamJsonElements(stream: Readable, arrays: 'top' | read
         else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1;
         else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth -= 1;
       }
-      if (inElement) pieces.push(data.subarray(elementFrom));
-      if (keyBytes) keyBytes.push(data.subarray(keyFrom));
+      if (inElement) {
+        elementBytes += length - elementFrom;
+        if (refused === undefined && elementBytes > maxElementBytes) {
+          refused = tooLarge();
+          pieces = [];
+        }
+        if (refused === undefined) pieces.push(data.subarray(elementFrom));
+      }
+      if (keyBytes) {
+        keyLength += length - keyFrom;
+        if (keyLength > MAX_KEY_BYTES) throw new JsonShapeError(`a key of the top-level object is longer than ${MAX_KEY_BYTES} bytes`);
+        keyBytes.push(data.subarray(keyFrom));
+      }
       yield* found;
     }
   } catch (err) {

@@ -7,9 +7,10 @@ import type { Readable } from 'node:stream';
 export interface ObjectStore {
   /**
    * The object's first `maxBytes` bytes (all of it when smaller) and its whole size, in one request;
-   * `undefined` when there is no such object.
+   * `undefined` when there is no such object. With `tailBytes`, a store that can read the object's
+   * last bytes at little cost (a file already open) returns them as `tail` too; others return none.
    */
-  readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined>;
+  readStart(location: string, maxBytes: number, tailBytes?: number): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined>;
   /** The whole object. */
   read(location: string): Promise<Buffer>;
   /** Bytes `start` to `end` inclusive (clamped to the object's size). */

@@ -86,9 +86,9 @@ export class AllowListedStore implements ObjectStore {
     readonly allowList: SourceAllowList,
   ) {}
 
-  async readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined> {
+  async readStart(location: string, maxBytes: number, tailBytes?: number): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined> {
     checkSource(location, this.allowList);
-    return this.store.readStart(location, maxBytes);
+    return this.store.readStart(location, maxBytes, tailBytes);
   }
 
   async read(location: string): Promise<Buffer> {

@@ -1,7 +1,9 @@
 import { ColourClass, ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, Shape, isBackgroundName } from '../export-item';
 import { ImageFinder, ImagesRoot, ReferenceBase, findRelative } from '../image-finder';
 import { streamJsonElements } from '../json-stream';
+import { ConversionLimits, DEFAULT_LIMITS, MAX_ITEM_PAINT_WORK, cut, declaredSizeProblem } from '../limits';
 import type { ObjectStore } from '../object-store';
+import { spansOfBitmap } from '../shapes';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,6 +76,8 @@ export interface CocoReaderOptions {
    * @default - nowhere: a panoptic export's items are skipped, their PNG not found
    */
   readonly panopticMasks?: readonly ReferenceBase[];
+  /** Sizes accepted from the export (an RLE's `size`). @default DEFAULT_LIMITS */
+  readonly limits?: ConversionLimits;
 }
 
 /**
@@ -107,6 +111,8 @@ interface ParsedCoco {
   readonly images: CocoImage[];
   readonly annotationsOf: Map<string, Json[]>;
   readonly problems: ExportSkip[];
+  /** Elements not read (too large, nested too deep) that belong to no image entry: reported after the images. */
+  readonly unread: string[];
 }
 
 async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
@@ -117,7 +123,21 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
   const annotationsOf = new Map<string, Json[]>();
   const problems: ExportSkip[] = [];
   const seen = { images: 0, annotations: 0, categories: 0, panoptic: 0 };
-  for await (const { key, value } of streamJsonElements(stream, ['images', 'annotations', 'categories'])) {
+  const unread: string[] = [];
+  const refusedOf: Record<string, number> = {};
+  for await (const { key, value, refused } of streamJsonElements(stream, ['images', 'annotations', 'categories'])) {
+    if (refused !== undefined) {
+      // An image keeps its position (entries are numbered by it); an annotation or category is reported after the images.
+      if (key === 'images') {
+        seen.images += 1;
+        problems.push({ line: seen.images, source: null, reason: `images[${seen.images - 1}] ${refused}: not read` });
+      } else {
+        const index = (key === 'annotations' ? seen.annotations : seen.categories) + (refusedOf[String(key)] ?? 0);
+        refusedOf[String(key)] = (refusedOf[String(key)] ?? 0) + 1;
+        unread.push(`${key}[${index}] ${refused}: not read${key === 'annotations' ? ' (its image, unknown, is converted without it)' : ''}`);
+      }
+      continue;
+    }
     if (key === 'categories') {
       seen.categories += 1;
       if (isObject(value) && typeof value.name === 'string' && value.name !== '' && (typeof value.id === 'number' || typeof value.id === 'string')) {
@@ -173,6 +193,7 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
     images,
     annotationsOf,
     problems,
+    unread,
   };
 }
 
@@ -180,6 +201,7 @@ async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<Parse
   const coco = await parse();
   yield* coco.problems;
   const finder = ImageFinder.of(options.images, options.s3);
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const sourceSeen = new Set<string>();
   for (const image of coco.images) {
     const line = image.position;
@@ -192,15 +214,25 @@ async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<Parse
     const shapes: Shape[] = [];
     const notPainted: Record<string, number> = {};
     const count = (reason: string) => (notPainted[reason] = (notPainted[reason] ?? 0) + 1);
+    // Decoding an RLE costs its pixels; keeping it, its spans: both bounded per image.
+    const budget = { pixels: limits.maxPixels * 16, spans: MAX_ITEM_PAINT_WORK };
+    let overBudget: string | undefined;
     for (const annotation of coco.annotationsOf.get(String(image.id)) ?? []) {
       const className = coco.categoryName.get(String(annotation.category_id));
       if (className === undefined) {
-        count(`annotation of unknown category ${JSON.stringify(annotation.category_id)}`);
+        count(`annotation of unknown category ${cut(JSON.stringify(annotation.category_id) ?? 'undefined')}`);
         continue;
       }
-      const shape = shapeOf(annotation.segmentation, className, image);
+      const shape = shapeOf(annotation.segmentation, className, image, limits, budget);
       if (typeof shape === 'string') count(shape);
-      else shapes.push(shape);
+      else if (shape === OVER_BUDGET) {
+        overBudget = `its RLE masks decode to more than ${limits.maxPixels * 16} pixels or ${MAX_ITEM_PAINT_WORK} row spans in all, the most one image may take`;
+        break;
+      } else shapes.push(shape);
+    }
+    if (overBudget !== undefined) {
+      yield { line, source: image.fileName, reason: overBudget };
+      continue;
     }
     const size = image.width !== undefined && image.height !== undefined ? { width: image.width, height: image.height } : undefined;
     yield {
@@ -211,7 +243,12 @@ async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<Parse
       notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
     };
   }
+  // After every image, so that a chunk's range (by image position) meets them last.
+  const last = coco.images.reduce((max, image) => Math.max(max, image.position), coco.problems.reduce((max, p) => Math.max(max, p.line), 0));
+  for (const [i, reason] of coco.unread.entries()) yield { line: last + i + 1, source: null, reason };
 }
+
+const OVER_BUDGET = Symbol('over budget');
 
 /** A panoptic image: its PNG's segment colours mapped to their categories. */
 function panopticItem(image: CocoImage, coco: ParsedCoco, finder: ImageFinder, masks: readonly ReferenceBase[]): ExportItem | ExportSkip {
@@ -269,7 +306,7 @@ async function findPanopticPng(file: string, masks: readonly ReferenceBase[]): P
   }
 }
 
-function shapeOf(segmentation: unknown, className: string, image: CocoImage): Shape | string {
+function shapeOf(segmentation: unknown, className: string, image: CocoImage, limits: ConversionLimits, budget: { pixels: number; spans: number }): Shape | string | typeof OVER_BUDGET {
   if (Array.isArray(segmentation)) {
     // A list of polygons (the parts of one object); some tools write one flat polygon.
     const rings = (segmentation.every((v) => typeof v === 'number') ? [segmentation] : segmentation)
@@ -279,14 +316,21 @@ function shapeOf(segmentation: unknown, className: string, image: CocoImage): Sh
   if (isObject(segmentation) && Array.isArray(segmentation.size) && segmentation.size.length === 2) {
     const [height, width] = segmentation.size as number[];
     if (image.width !== undefined && image.height !== undefined && (width !== image.width || height !== image.height)) {
-      return `RLE of ${width}×${height} on an image of ${image.width}×${image.height}`;
+      return `RLE of ${cut(String(width))}×${cut(String(height))} on an image of ${image.width}×${image.height}`;
     }
+    const refused = declaredSizeProblem('RLE', width, height, limits.maxPixels);
+    if (refused !== undefined) return refused;
+    if (width * height > budget.pixels) return OVER_BUDGET;
+    budget.pixels -= width * height;
     try {
       const counts = typeof segmentation.counts === 'string' ? decodeCocoRleString(segmentation.counts) : segmentation.counts;
       if (!Array.isArray(counts)) return 'RLE without counts';
-      return { kind: 'bitmap', className, width, height, pixels: rleToBitmap(counts as number[], width, height) };
+      const spans = spansOfBitmap(rleToBitmap(counts as number[], width, height), width, height, budget.spans);
+      if (!spans) return OVER_BUDGET;
+      budget.spans -= spans.spans.length / 3;
+      return { kind: 'spans', className, width, height, ...spans };
     } catch (err) {
-      return `RLE cannot be decoded (${(err as Error).message})`;
+      return `RLE cannot be decoded (${cut((err as Error).message)})`;
     }
   }
   return 'annotation without segmentation';

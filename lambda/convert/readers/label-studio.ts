@@ -2,7 +2,9 @@ import { decodeBinary as decodeBrushRle } from '@thi.ng/rle-pack';
 import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
 import { ImageFinder, ImagesRoot } from '../image-finder';
 import { streamJsonElements } from '../json-stream';
+import { ConversionLimits, DEFAULT_LIMITS, MAX_ITEM_PAINT_WORK, declaredSizeProblem } from '../limits';
 import type { ObjectStore } from '../object-store';
+import { spansOfBitmap } from '../shapes';
 import { quoted } from '../../common/untrusted-text';
 
 type Json = Record<string, unknown>;
@@ -46,6 +48,8 @@ export interface LabelStudioReaderOptions {
   readonly expect?: LabelStudioExpectations;
   /** Largest target-storage file read. @default MAX_TASK_FILE_BYTES */
   readonly maxFileBytes?: number;
+  /** Sizes accepted from the export (`original_width`×`original_height`). @default DEFAULT_LIMITS */
+  readonly limits?: ConversionLimits;
 }
 
 /**
@@ -75,13 +79,13 @@ async function* labelStudioItems(options: LabelStudioReaderOptions): AsyncGenera
     // One task, or one target-storage annotation, given alone.
     const { tasks, problem } = await readTaskFile(options.store, options.location, options.maxFileBytes);
     if (problem !== undefined) yield { line: 1, source: null, reason: problem };
-    else yield taskItem(tasks[0], 1, finder, options.expect);
+    else yield taskItem(tasks[0], 1, finder, options.expect, options.limits);
     return;
   }
   let line = 0;
-  for await (const { value: task } of streamJsonElements(await options.store.readStream(options.location), 'top')) {
+  for await (const { value: task, refused } of streamJsonElements(await options.store.readStream(options.location), 'top')) {
     line += 1;
-    yield taskItem(task, line, finder, options.expect);
+    yield refused === undefined ? taskItem(task, line, finder, options.expect, options.limits) : { line, source: null, reason: `task ${refused}: not read` };
   }
 }
 
@@ -157,7 +161,7 @@ async function* targetStorageItems(options: LabelStudioReaderOptions, files: rea
         yield { line, source: typeof image === 'string' ? image : null, reason: `${file}: task ${String((task as Json).id)} is annotated again, in ${best.file}, which is newer and kept` };
         continue;
       }
-      const item = taskItem(task, line, finder, options.expect);
+      const item = taskItem(task, line, finder, options.expect, options.limits);
       yield 'reason' in item ? { ...item, reason: `${file}: ${item.reason}` } : item;
     }
   }
@@ -168,7 +172,7 @@ function imageOf(task: Json): unknown {
   return data.image ?? Object.values(data).find((v) => typeof v === 'string' && /\.(jpe?g|png)(\?|$)/i.test(v));
 }
 
-function taskItem(task: unknown, line: number, finder: ImageFinder, expect: LabelStudioExpectations = {}): ExportItem | ExportSkip {
+function taskItem(task: unknown, line: number, finder: ImageFinder, expect: LabelStudioExpectations = {}, limits: ConversionLimits = DEFAULT_LIMITS): ExportItem | ExportSkip {
   if (!isObject(task)) return { line, source: null, reason: 'task is not a JSON object' };
   const image = imageOf(task);
   if (Array.isArray(image)) return { line, source: null, reason: 'data.image is a list (a multi-image task); segpipe takes one image per task' };
@@ -194,6 +198,8 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
   const shapes: Shape[] = [];
   const notPainted: Record<string, number> = {};
   const count = (reason: string) => (notPainted[reason] = (notPainted[reason] ?? 0) + 1);
+  // Decoding a brush costs its pixels; keeping it, its spans: both bounded per task.
+  const budget = { pixels: limits.maxPixels * 16, spans: MAX_ITEM_PAINT_WORK };
   for (const r of results) {
     const type = String(r.type);
     const value = r.value as Json;
@@ -238,9 +244,23 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
       shapes.push({ kind: 'image-sized-bitmap', className, pixelsAt: (w, h) => brushPixels(rle, w, h, type, 'the image') });
       continue;
     }
+    // The declared size is checked before anything of its size is made; a decoded brush is kept as its row spans.
+    const refused = declaredSizeProblem(`${type} whose original size`, known.width, known.height, limits.maxPixels);
+    if (refused !== undefined) {
+      count(refused.replace(' whose original size declares', ' whose original size is'));
+      continue;
+    }
+    if (known.width * known.height > budget.pixels) return { line, source: image, reason: overBudget(limits) };
+    budget.pixels -= known.width * known.height;
     const pixels = brushPixels(rle, known.width, known.height, type, 'original_width×original_height');
-    if (typeof pixels === 'string') count(pixels);
-    else shapes.push({ kind: 'bitmap', className, width: known.width, height: known.height, pixels });
+    if (typeof pixels === 'string') {
+      count(pixels);
+      continue;
+    }
+    const spans = spansOfBitmap(pixels, known.width, known.height, budget.spans);
+    if (!spans) return { line, source: image, reason: overBudget(limits) };
+    budget.spans -= spans.spans.length / 3;
+    shapes.push({ kind: 'spans', className, width: known.width, height: known.height, ...spans });
   }
   return {
     line,
@@ -270,3 +290,5 @@ function brushPixels(rle: Uint8Array, width: number, height: number, type: strin
   for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4 + 3] >= BRUSH_OPAQUE_FROM ? 1 : 0;
   return pixels;
 }
+
+const overBudget = (limits: ConversionLimits) => `its brush masks decode to more than ${limits.maxPixels * 16} pixels or ${MAX_ITEM_PAINT_WORK} row spans in all, the most one task may take`;

@@ -23,7 +23,7 @@ describe('predict', () => {
     expect(request.sentWidth).toBeLessThan(120);
     // The endpoint answers at the size it was sent.
     const small = Buffer.from(await sharp(Buffer.from(scene.classIndices), { raw: { width: 120, height: 90, channels: 1 } })
-      .resize(request.sentWidth, request.sentHeight, { kernel: 'nearest', fit: 'fill' }).raw().toBuffer());
+      .resize(request.sentWidth, request.sentHeight, { kernel: 'nearest', fit: 'fill' }).extractChannel(0).raw().toBuffer());
     const mask = await decodeClassMask(await encodeClassIndexPng(small, request.sentWidth, request.sentHeight), 120, 90);
     expect(mask.length).toBe(120 * 90);
     expect(new Set(mask)).toEqual(new Set(scene.classIndices));

@@ -169,7 +169,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
       ],
       annotations: [1, 2, 3, 4, 5].map((image) => ({ id: image, image_id: image, category_id: 1, segmentation: rle })),
     }) as ExportItem[];
-    const bitmap = { kind: 'bitmap', className: 'turtle', width: 2, height: 2, pixels: Uint8Array.from([1, 0, 1, 0]) };
+    const bitmap = { kind: 'spans', className: 'turtle', width: 2, height: 2, spans: Int32Array.from([0, 0, 1, 1, 0, 1]), area: 2 };
     expect(items.map((i) => i.mask)).toEqual([
       { kind: 'shapes', size: undefined, shapes: [bitmap] },
       { kind: 'shapes', size: undefined, shapes: [bitmap] },

@@ -173,4 +173,63 @@ describe('convertExport: files refused before they are decoded', () => {
     expect(report.items.map((i) => [i.source, i.name])).toEqual([[first, 'photo-63846a9d']]);
     expect(report.skipped).toEqual([{ line: 8, source: second, reason: `output name photo-63846a9d is already taken by ${first}` }]);
   });
+
+  describe('what an item declares is checked before it is allocated', () => {
+    let image: ObjectRef;
+    beforeAll(async () => {
+      writeFileSync(join(work, 'declared.jpg'), await jpeg(2));
+      image = { store: files, locations: [join(work, 'declared.jpg')] };
+    });
+    const polygonItem = (line: number, ring: number[], size = { width: W, height: H }): ExportItem => ({
+      line, source: `p${line}.jpg`, findImage: async () => image, mask: { kind: 'shapes', size, shapes: [{ kind: 'polygon', className: 'turtle', rings: [ring] }] },
+    });
+
+    test('a polygon of more vertices, or more row crossings, than an item may have is skipped with the reason; a drawn one converts', async () => {
+      const tooManyVertices = Array.from({ length: 500_001 }, (_, k) => [k % W, k % H]).flat();
+      const zigzag = Array.from({ length: 20_000 }, (_, k) => [k / 1000, k % 2 === 0 ? 0 : 2000]).flat();
+      const report = await convertExport({
+        reader: readerOf([polygonItem(1, tooManyVertices), polygonItem(2, zigzag, { width: W, height: 2000 }), polygonItem(3, [0, 0, W, 0, W, H])]),
+        out: join(work, 'polygons'), output: files, resizeMasks: true, concurrency: 1,
+      });
+      expect(report.skipped).toEqual([
+        { line: 1, source: 'p1.jpg', reason: 'its polygons have 500001 vertices, more than the 500000 one item may have' },
+        { line: 2, source: 'p2.jpg', reason: expect.stringMatching(/^its shapes cross 40000000 pixel rows, more than the 16777216 one item may/) },
+      ]);
+      expect(report.counts.converted).toBe(1);
+    });
+
+    test('an item needing more memory than the items in flight may hold is skipped; the others wait their turn and convert', async () => {
+      // Each item reserves about 7 bytes a pixel: a budget of 8 lets one in at a time.
+      const items = [1, 2, 3, 4].map((line) => shapeItem(line, 'turtle', async () => image));
+      const small = await convertExport({ reader: readerOf(items), out: join(work, 'budget'), output: files, concurrency: 4, memoryBudgetBytes: 8 * W * H });
+      expect(small.counts.converted).toBe(4);
+      const tiny = await convertExport({ reader: readerOf(items.slice(0, 1)), out: join(work, 'budget-tiny'), output: files, memoryBudgetBytes: 100 });
+      expect(tiny.skipped).toEqual([{ line: 1, source: 's1.jpg', reason: 'item needs about 1 MiB, more than the 1 MiB the items in flight may hold' }]);
+    });
+
+    test('a mask file larger than its declared pixels can need is refused from its header, not read whole', async () => {
+      const png = await sharp({ create: { width: W, height: H, channels: 3, background: '#000000' } }).png().toBuffer();
+      // A private chunk of 5 MiB before IEND: valid PNG, but not what a 48×32 mask needs.
+      const padding = Buffer.alloc(12 + 5 * 1024 * 1024);
+      padding.writeUInt32BE(5 * 1024 * 1024, 0);
+      padding.write('prVt', 4, 'latin1');
+      writeFileSync(join(work, 'padded.png'), Buffer.concat([png.subarray(0, png.length - 12), padding, png.subarray(png.length - 12)]));
+      const mask = { store: files, locations: [join(work, 'padded.png')] };
+      const read = jest.spyOn(files, 'read');
+      const report = await convertExport({
+        reader: readerOf([{ line: 1, source: 'm.jpg', findImage: async () => image, mask: { kind: 'colour-png', file: mask, colours: [{ name: 'turtle', background: false, rgb: 0xff0000 }], transparentIsBackground: false } }]),
+        out: join(work, 'padded'), output: files,
+      });
+      expect(report.skipped).toEqual([{ line: 1, source: 'm.jpg', reason: expect.stringMatching(/^mask is 52\d+ bytes, more than a 48×32 PNG can need \(\d+\)$/) }]);
+      expect(read).not.toHaveBeenCalledWith(join(work, 'padded.png'));
+      read.mockRestore();
+    });
+
+    test('a skip\'s source and reason from the upload are cut in the report', async () => {
+      const long = `${'x'.repeat(10_000)}.jpg`;
+      const report = await convertExport({ reader: readerOf([{ line: 1, source: long, reason: `bad: ${'y'.repeat(10_000)}` }]), out: join(work, 'cut'), output: files });
+      expect(report.skipped[0].source).toBe(`${'x'.repeat(300)}...(9704 more characters)`);
+      expect(report.skipped[0].reason).toHaveLength(1000 + '...(9005 more characters)'.length);
+    });
+  });
 });

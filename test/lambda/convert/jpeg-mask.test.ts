@@ -1,3 +1,8 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readMasksWithPil } from '../../helpers/pil';
 import sharp from 'sharp';
 import { endsWithEndOfImage, exifOrientation, readJpegHeader } from '../../../lambda/convert/jpeg';
 import { decodeColourMask, encodeClassIndexPng, mapColoursToIndices } from '../../../lambda/convert/mask';
@@ -85,6 +90,28 @@ describe('colour masks', () => {
     const png = await encodeClassIndexPng(Buffer.from([0, 1, 2, 255]), 2, 2);
     const meta = await sharp(png).metadata();
     expect([meta.format, meta.channels, meta.depth, meta.space]).toEqual(['png', 1, 'uchar', 'b-w']);
+  });
+
+  test('PIL reads a class mask as mode L with exactly its values (every value 0..255, odd sizes, long runs)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segpipe-mask-png-'));
+    try {
+      const cases = [[1, 1], [3, 5], [257, 3], [1280, 720]].map(([width, height], k) => {
+        const indices = new Uint8Array(width * height);
+        for (let i = 0; i < indices.length; i++) indices[i] = k === 2 ? i % 256 : [0, 1, 2, 3, 255][Math.floor(i / 97) % 5];
+        return { width, height, indices, file: join(dir, `${k}.png`) };
+      });
+      for (const c of cases) writeFileSync(c.file, await encodeClassIndexPng(c.indices, c.width, c.height));
+      const read = readMasksWithPil(cases.map((c) => c.file));
+      cases.forEach((c, k) => {
+        expect(read[k]).toMatchObject({ mode: 'L', width: c.width, height: c.height, sha256: createHash('sha256').update(c.indices).digest('hex') });
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a class mask whose indices do not fill its size is refused, not written', async () => {
+    await expect(encodeClassIndexPng(Buffer.alloc(5), 2, 3)).rejects.toThrow('a 2×3 mask holds 6 indices, received 5');
   });
 });
 

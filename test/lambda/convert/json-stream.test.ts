@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { JsonShapeError, streamJsonElements } from '../../../lambda/convert/json-stream';
+import { JsonElement, JsonShapeError, streamJsonElements } from '../../../lambda/convert/json-stream';
 
 /** The document cut into chunks of `size` bytes, as a stream delivers it (also inside UTF-8 characters). */
 function chunked(text: string, size: number): Readable {
@@ -9,9 +9,9 @@ function chunked(text: string, size: number): Readable {
   return Readable.from(chunks);
 }
 
-async function collect(text: string, arrays: 'top' | readonly string[], size: number): Promise<{ key: string | null; value: unknown }[]> {
+async function collect(text: string, arrays: 'top' | readonly string[], size: number, bounds?: { maxElementBytes?: number; maxDepth?: number }): Promise<JsonElement[]> {
   const found = [];
-  for await (const element of streamJsonElements(chunked(text, size), arrays)) found.push(element);
+  for await (const element of streamJsonElements(chunked(text, size), arrays, bounds)) found.push(element);
   return found;
 }
 
@@ -105,3 +105,32 @@ async function valuesOfTopArray(stream: Readable): Promise<unknown[]> {
   return found;
 }
 
+describe('streamJsonElements bounds: an element too large or nested too deep is refused, not read, and the elements after it are', () => {
+  const big = { id: 2, rle: Array.from({ length: 400 }, (_, i) => i % 256) };
+  const doc = JSON.stringify([{ id: 1 }, big, { id: 3 }]);
+
+  test.each([7, 64, 100_000])('an element past maxElementBytes (chunks of %i bytes)', async (size) => {
+    expect(await collect(doc, 'top', size, { maxElementBytes: 1000 })).toEqual([
+      { key: null, value: { id: 1 } },
+      { key: null, refused: 'is more than 1000 bytes of JSON, the most read whole' },
+      { key: null, value: { id: 3 } },
+    ]);
+  });
+
+  test('nesting 200,000 levels deep is refused without recursion (JSON.parse would overflow the stack)', async () => {
+    const deep = `{"images":[{"id":1}],"annotations":[{"category_id":${'['.repeat(200_000)}1${']'.repeat(200_000)}},{"category_id":2}]}`;
+    expect(await collect(deep, ['images', 'annotations'], 65_536)).toEqual([
+      { key: 'images', value: { id: 1 } },
+      { key: 'annotations', refused: 'nests deeper than 100 levels' },
+      { key: 'annotations', value: { category_id: 2 } },
+    ]);
+  });
+
+  test('the default bounds read a real element whole', async () => {
+    expect(await collect(doc, 'top', 64)).toEqual(JSON.parse(doc).map((value: unknown) => ({ key: null, value })));
+  });
+
+  test('a key of the top-level object longer than 64 KiB ends the read with the reason', async () => {
+    await expect(collect(`{"${'k'.repeat(70_000)}":1}`, ['images'], 4096)).rejects.toThrow(/key of the top-level object is longer than 65536 bytes/);
+  });
+});

@@ -45,14 +45,14 @@ describe('Label Studio reader: results it cannot paint are counted by reason', (
       rectanglelabels: 1,
     });
     // The brush without a size is painted at the image's, once the image is read.
-    expect(item.mask).toMatchObject({ kind: 'shapes', size: { width: 2, height: 2 }, shapes: [{ kind: 'bitmap', className: 'turtle', width: 2, height: 2 }, { kind: 'image-sized-bitmap', className: 'turtle' }] });
+    expect(item.mask).toMatchObject({ kind: 'shapes', size: { width: 2, height: 2 }, shapes: [{ kind: 'spans', className: 'turtle', width: 2, height: 2 }, { kind: 'image-sized-bitmap', className: 'turtle' }] });
   });
 
   test('a task whose results all paint reports nothing unpainted; brush pixels are the label from alpha 128', async () => {
     const alpha = Uint8Array.from([127, 128, 0, 255]);
     const [item] = await read([task([brush(labelStudioRle(alpha), { original_width: 2, original_height: 2 })])]) as ExportItem[];
     expect(item.notPainted).toBeUndefined();
-    expect(item.mask).toMatchObject({ shapes: [{ pixels: Uint8Array.from([0, 1, 0, 1]) }] });
+    expect(item.mask).toMatchObject({ shapes: [{ spans: Int32Array.from([0, 1, 2, 1, 1, 2]), area: 2 }] });
   });
 
   test('tasks without one image to label are skipped with the reason', async () => {
@@ -132,7 +132,7 @@ describe('Label Studio reader: what real exports hold besides the plain case', (
       { id: 'e', type: 'brush', ...size, value: { format: 'rle', rle: labelStudioRle(opaque) } },
       { id: 'e', type: 'labels', value: {} },
     ])]) as ExportItem[];
-    expect(item.mask).toMatchObject({ shapes: [{ kind: 'bitmap', className: 'turtle' }] });
+    expect(item.mask).toMatchObject({ shapes: [{ kind: 'spans', className: 'turtle' }] });
     expect((item.mask as { shapes: readonly unknown[] }).shapes).toHaveLength(1);
     expect(item.notPainted).toEqual({ 'polygon without a label': 2, 'brush without a label': 1 });
   });

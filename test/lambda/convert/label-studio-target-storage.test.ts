@@ -41,7 +41,14 @@ async function readAll(input: string, expect?: LabelStudioExpectations): Promise
   return items;
 }
 const expect_ = expect;
-const pixelsOf = (item: ExportItem | ExportSkip) => ((item as ExportItem).mask as { shapes: readonly { className: string; pixels?: Uint8Array }[] }).shapes.map((s) => [s.className, Array.from(s.pixels ?? [])]);
+/** A shape's pixels, row by row: brushes are kept as row spans `[y, x0, x1)`. */
+function bitmapOf(shape: { width: number; height: number; spans?: Int32Array; pixels?: Uint8Array }): number[] {
+  if (!shape.spans) return Array.from(shape.pixels ?? []);
+  const pixels = new Array<number>(shape.width * shape.height).fill(0);
+  for (let k = 0; k < shape.spans.length; k += 3) pixels.fill(1, shape.spans[k] * shape.width + shape.spans[k + 1], shape.spans[k] * shape.width + shape.spans[k + 2]);
+  return pixels;
+}
+const pixelsOf = (item: ExportItem | ExportSkip) => ((item as ExportItem).mask as { shapes: readonly { className: string; width: number; height: number; spans?: Int32Array; pixels?: Uint8Array }[] }).shapes.map((s) => [s.className, bitmapOf(s)]);
 
 describe('Label Studio target storage: an S3 prefix of annotation files and task files', () => {
   const prefix = 'labelstudio/annotations/turtles/';

@@ -32,6 +32,24 @@ describe('a zip read in place', () => {
   });
   afterAll(() => zip.close());
 
+  test('a zip listing more entries than allowed is refused before its directory is read', async () => {
+    await expect(ZipObjectStore.open(files, zipPath, statSync(zipPath).size, { maxEntries: 2 })).rejects.toThrow(`${zipPath} lists 4 entries, more than the 2 a zip export may hold`);
+  });
+
+  test('an entry whose declared size passes the bound is refused when read whole; its start is still read, inflating only that', async () => {
+    const bounded = await ZipObjectStore.open(files, zipPath, statSync(zipPath).size, { maxEntryBytes: 1024 * 1024 });
+    try {
+      await expect(bounded.read('wrapper/images/big.bin')).rejects.toThrow(`wrapper/images/big.bin is ${big.length} bytes uncompressed, more than the 1048576 read whole`);
+      await expect(bounded.readRange('wrapper/images/big.bin', 0, 3)).rejects.toThrow(/more than the 1048576 read whole/);
+      const start = await bounded.readStart('wrapper/images/big.bin', 100);
+      expect(start?.size).toBe(big.length);
+      expect(start?.data.equals(big.subarray(0, 100))).toBe(true);
+      expect((await bounded.read('wrapper/labels.txt')).toString()).toBe('background\nturtle\n');
+    } finally {
+      bounded.close();
+    }
+  });
+
   test('an entry larger than a block streams whole; reads, ranges and starts agree with it', async () => {
     expect((await bytesOf(await zip.readStream('wrapper/images/big.bin'))).equals(big)).toBe(true);
     expect((await zip.read('wrapper/images/big.bin')).equals(big)).toBe(true);
@@ -127,5 +145,6 @@ describe('a zip read in place: what it asks of the store holding it', () => {
     writeFileSync(notZip, Buffer.alloc(200, 7));
     await expect(ZipObjectStore.open(new FolderObjectStore(), notZip, 200)).rejects.toThrow(/end of central directory record signature not found/i);
   });
+
 });
 
