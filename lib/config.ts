@@ -161,6 +161,29 @@ const workforce = group({
     }),
 });
 
+/**
+ * Ground Truth takes no new customers, so a stack without a Ground Truth workforce labels with Label
+ * Studio (which syncs with S3 both ways, with no server of segpipe's); `groundtruth` keeps today's path.
+ */
+const labeling = group({
+  tool: oneOf(['labelstudio', 'groundtruth', 'none']).optional()
+    .describe('Who labels an `images/<batch>/` upload: `labelstudio` (tasks written under `labelstudio/tasks/`, annotations read back from `labelstudio/annotations/`), `groundtruth` (a labeling job with `workforce`), or `none` (labels are only imported).')
+    .register(fieldDocs, { allowed: '`labelstudio`, `groundtruth`, `none`', defaultText: '`groundtruth` when `workforce.type` is not `none`, else `labelstudio`' }),
+  labelStudio: group({
+    // A CORS origin is scheme, host and port only: a path or a wildcard would not match what browsers send.
+    origin: matching(
+      /^(https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?|http:\/\/(localhost|127\.0\.0\.1)(:[0-9]{1,5})?)$/,
+      'an origin, https://<host>[:<port>] with no path (http only for localhost)',
+      '`https://<host>[:<port>]` with no path (`http://localhost` too)',
+    ).optional().describe('Your Label Studio\'s address: the inbox gets a CORS rule letting only it read images through pre-signed URLs. Without it there is no CORS rule, and Label Studio\'s source storage must have "Use pre-signed URLs" off (Label Studio then proxies the images).'),
+    deadlineHours: integer(1, 8760).default(168)
+      .describe('A Label Studio run waits this long for every task of its generation to be annotated; then it goes on if `minLabeledFraction` of them are, else it fails and its images go back to the batch.'),
+    minLabeledFraction: field(z.number({ error: 'a number above 0, at most 1' }).gt(0, 'a number above 0, at most 1').max(1, 'a number above 0, at most 1'), 'a number above 0, at most 1')
+      .default(0.8).describe('Share of a generation\'s tasks that must be annotated (skipped ones count) when the deadline passes for the run to go on.'),
+    pollMinutes: integer(1, 1440).default(5).describe('Wait between two counts of a generation\'s annotated tasks.'),
+  }).prefault({}),
+});
+
 const split = group({
   validationFraction: field(
     z.number({ error: 'a number greater than 0 and less than 1' }).gt(0, 'a number greater than 0 and less than 1').lt(1, 'a number greater than 0 and less than 1'),
@@ -284,6 +307,7 @@ const logging = group({
 const segpipeConfigSchema = group({
   labelClasses,
   workforce: workforce.prefault({}),
+  labeling: labeling.prefault({}),
   split: split.prefault({}),
   training: training.prefault({}),
   hosting: hosting.prefault({}),
@@ -360,6 +384,8 @@ const segpipeConfigSchema = group({
     if ((type === 'private' || type === 'vendor' || type === 'public') && Array.isArray(config.labelClasses) && config.labelClasses.length === 0) {
       problem(['labelClasses'], `at least one class name when workforce.type is "${type}"`);
     }
+    const tool = (config as { labeling?: Record<string, unknown> }).labeling?.tool;
+    if (tool === 'groundtruth' && type === 'none') problem(['labeling', 'tool'], 'labelstudio or none while workforce.type is "none" (Ground Truth needs a workforce)');
     const { spot, maxRuntimeSeconds } = config.training ?? {};
     if (spot === true && typeof maxRuntimeSeconds === 'number' && maxRuntimeSeconds * SPOT_WAIT_FACTOR > MAX_TRAINING_SECONDS) {
       problem(['training', 'maxRuntimeSeconds'], `an integer from 60 to ${MAX_TRAINING_SECONDS / SPOT_WAIT_FACTOR} with training.spot (a spot job may wait ${SPOT_WAIT_FACTOR} times its runtime, MaxWaitTimeInSeconds, and that wait may not exceed the 28-day training maximum, ${MAX_TRAINING_SECONDS})`);
@@ -390,6 +416,7 @@ const segpipeConfigSchema = group({
     const audience = config.workforce.type === 'public' ? 'public' : 'team';
     return {
       ...config,
+      labeling: { ...config.labeling, tool: config.labeling.tool ?? (config.workforce.type === 'none' ? 'labelstudio' : 'groundtruth') },
       workforce: {
         ...config.workforce,
         workersPerObject: config.workforce.workersPerObject ?? WORKFORCE_DEFAULTS.workersPerObject[audience],

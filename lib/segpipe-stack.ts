@@ -43,7 +43,7 @@ export class SegpipeStack extends Stack {
         assertDescription: `segpipe needs the built-in semantic-segmentation:1 image, which exists only in these regions: ${ALGORITHM_REGIONS.join(', ')}.`,
       }],
     });
-    if (config.workforce.type !== 'none') {
+    if (config.labeling.tool === 'groundtruth') {
       new CfnRule(this, 'LabelingRegion', {
         assertions: [{
           assert: Fn.conditionContains([...GROUND_TRUTH_REGIONS], Aws.REGION),
@@ -67,7 +67,8 @@ export class SegpipeStack extends Stack {
       retainOnDelete: config.storage.retainOnDelete,
       scratchExpirationDays: config.storage.scratchExpirationDays,
       noncurrentVersionExpirationDays: config.storage.noncurrentVersionExpirationDays,
-      labelingCors: config.workforce.type !== 'none',
+      labelingCors: config.labeling.tool === 'groundtruth',
+      labelStudioOrigin: config.labeling.tool === 'labelstudio' ? config.labeling.labelStudio.origin : undefined,
     });
 
     this.workflow = new SegpipeWorkflow(this, 'Workflow', {
@@ -77,7 +78,7 @@ export class SegpipeStack extends Stack {
       encryptionKey,
       algorithmImageUri: this.algorithmImageUri(),
       algorithmImageAccount: this.algorithmImageAccount(),
-      groundTruthLambdaAccount: config.workforce.type === 'none' ? undefined : this.groundTruthLambdaAccount(),
+      groundTruthLambdaAccount: config.labeling.tool !== 'groundtruth' ? undefined : this.groundTruthLambdaAccount(),
       resourcePrefix: resourcePrefix(this.stackName),
     });
 

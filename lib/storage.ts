@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { labelStudioCorsRule } from '../lambda/labelstudio/setup';
 import { SCRATCH_OBJECT_TAG } from '../lambda/common/retention';
 
 export interface SegpipeStorageProps {
@@ -32,6 +33,12 @@ export interface SegpipeStorageProps {
    * @default true
    */
   readonly labelingCors?: boolean;
+  /**
+   * Label Studio's origin: the inbox's CORS rule lets only it read the images through pre-signed URLs
+   * (`labelStudioCorsRule`, the rule `segpipe labelstudio setup` prints). Replaces Ground Truth's rule.
+   * @default - no Label Studio rule
+   */
+  readonly labelStudioOrigin?: string;
   /**
    * Days after which server access logs expire.
    * @default 90
@@ -97,7 +104,7 @@ export class SegpipeStorage extends Construct {
       serverAccessLogsPrefix: 'inbox/',
       // Ground Truth's labeling UI reads the images from the browser: without this CORS rule its tasks
       // fail. A stack that only imports labels has no such reader, and no rule.
-      cors: (props.labelingCors ?? true) ? [{
+      cors: props.labelStudioOrigin !== undefined ? [labelStudioCors(props.labelStudioOrigin)] : (props.labelingCors ?? true) ? [{
         allowedMethods: [s3.HttpMethods.GET],
         allowedOrigins: ['*'],
         allowedHeaders: [],
@@ -134,4 +141,16 @@ function checkDays(name: string, value: number): string[] {
   return Number.isInteger(value) && value >= 1
     ? []
     : [`${name} must be a whole number of days, at least 1 (received ${value})`];
+}
+
+/** `labelStudioCorsRule` (what the setup text prints) as the bucket's CORS rule: one source for both. */
+function labelStudioCors(origin: string): s3.CorsRule {
+  const rule = labelStudioCorsRule(origin) as { AllowedMethods: string[]; AllowedOrigins: string[]; AllowedHeaders: string[]; ExposeHeaders: string[]; MaxAgeSeconds: number };
+  return {
+    allowedMethods: rule.AllowedMethods as s3.HttpMethods[],
+    allowedOrigins: rule.AllowedOrigins,
+    allowedHeaders: rule.AllowedHeaders,
+    exposedHeaders: rule.ExposeHeaders,
+    maxAge: rule.MaxAgeSeconds,
+  };
 }

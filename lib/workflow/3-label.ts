@@ -43,7 +43,7 @@ export class Label extends sfn.StateMachineFragment {
     const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'export.$': '$.run.export' }, resultPath: '$.conversion' });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
     this.startState = route;
-    if (props.config.workforce.type === 'none') {
+    if (props.config.labeling.tool !== 'groundtruth') {
       route.otherwise(new sfn.Pass(this, 'No workforce', {
         parameters: {
           Error: 'NoWorkforceConfigured',

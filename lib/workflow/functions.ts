@@ -67,7 +67,7 @@ export class WorkflowFunctions {
     this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken', { ...artifacts, inboxBucket: inboxBucket.bucketName });
     this.takeImportTurn = handler('TakeImportTurn', 'take-import-turn', 'segpipe: one import run at a time per export file, at most one waiting', artifacts);
     this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs', {
-      ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.workforce.type, labelClasses: [...config.labelClasses],
+      ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.labeling.tool === 'groundtruth' ? config.workforce.type : 'none', labelClasses: [...config.labelClasses],
     });
     this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid', {
       trainingInstanceType: trainingInstanceType(config), spot: config.training.spot,

@@ -83,7 +83,7 @@ export class SegpipeWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: SegpipeWorkflowProps) {
     super(scope, id);
     const { config, encryptionKey } = props;
-    const labeling = config.workforce.type !== 'none';
+    const labeling = config.labeling.tool === 'groundtruth';
     if (labeling && !props.groundTruthLambdaAccount) throw new Error('SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured');
     this.endpointName = endpointName(props.resourcePrefix);
 

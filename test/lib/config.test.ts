@@ -46,6 +46,41 @@ describe('resolveConfig defaults', () => {
   });
 });
 
+describe('the labeling tool', () => {
+  test('a default deploy (no Ground Truth workforce) labels with Label Studio; a workforce labels with Ground Truth', () => {
+    expect(resolveConfig({}).labeling).toEqual({ tool: 'labelstudio', labelStudio: { origin: undefined, deadlineHours: 168, minLabeledFraction: 0.8, pollMinutes: 5 } });
+    expect(resolveConfig({ workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true }, labelClasses: ['a'] }).labeling.tool).toBe('groundtruth');
+    expect(resolveConfig({ workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:eu-west-1:123456789012:workteam/private-crowd/t' }, labelClasses: ['a'], labeling: { tool: 'labelstudio' } }).labeling.tool).toBe('labelstudio');
+    expect(resolveConfig({ labeling: { tool: 'none' } }).labeling.tool).toBe('none');
+  });
+
+  test.each([
+    ['http://ls.example.com', 'https://<host>[:<port>]'],
+    ['https://ls.example.com/projects', 'with no path'],
+    ['https://*.example.com', 'with no path'],
+  ])('origin %s is refused', (origin, allowed) => {
+    expect(() => resolveConfig({ labeling: { labelStudio: { origin } } })).toThrow(allowed);
+  });
+
+  test('origins that CORS matches pass: https with a port, http only for localhost', () => {
+    for (const origin of ['https://ls.example.com', 'https://ls.example.com:8443', 'http://localhost:8080']) {
+      expect(resolveConfig({ labeling: { labelStudio: { origin } } }).labeling.labelStudio.origin).toBe(origin);
+    }
+  });
+
+  test('Ground Truth without a workforce, a fraction of 0 and a zero deadline are each reported', () => {
+    let message = '';
+    try {
+      resolveConfig({ labeling: { tool: 'groundtruth', labelStudio: { minLabeledFraction: 0, deadlineHours: 0 } } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('labeling.tool: received "groundtruth"; allowed: labelstudio or none while workforce.type is "none"');
+    expect(message).toContain('labeling.labelStudio.minLabeledFraction: received 0');
+    expect(message).toContain('labeling.labelStudio.deadlineHours: received 0');
+  });
+});
+
 describe('resolveConfig validation', () => {
   test('three mistakes give one error naming all three, with value received and what is allowed', () => {
     const problems = problemsOf({ training: { epochs: -1, algorithm: 'unet' }, hosting: { idleMinutes: 'soon' } });
@@ -217,7 +252,7 @@ describe('configuration reference', () => {
         const isGroup = typeof value === 'object' && value !== null && !Array.isArray(value) && path !== 'training.hyperparameters' && path !== 'import.readBucketOwners';
         return isGroup ? leaves(value, path) : [path];
       });
-    const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10, batch: { startConcurrency: 10 }, workforce: { publicTaskPriceUsd: 0.84, workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' }, storage: { encryption: 'kms', kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } });
+    const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10, batch: { startConcurrency: 10 }, labeling: { labelStudio: { origin: 'https://ls.example.com' } }, workforce: { publicTaskPriceUsd: 0.84, workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' }, storage: { encryption: 'kms', kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } });
     expect(configReference().map((f) => f.path).sort()).toEqual(leaves(resolved).sort());
     expect(configReference().every((f) => f.allowed !== '' && f.description !== '')).toBe(true);
   });

@@ -89,3 +89,20 @@ describe('storage', () => {
     expect(Object.keys(destroy.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(3);
   });
 });
+
+describe('the inbox\'s CORS rule for Label Studio', () => {
+  test('only the configured origin may GET and HEAD, as segpipe labelstudio setup prints it', () => {
+    const { template } = storage({ labelingCors: false, labelStudioOrigin: 'https://ls.example.com' });
+    const inbox = Object.entries(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('StorageInbox'))![1];
+    expect(inbox.Properties.CorsConfiguration.CorsRules).toEqual([{
+      AllowedMethods: ['GET', 'HEAD'], AllowedOrigins: ['https://ls.example.com'], AllowedHeaders: ['*'],
+      ExposedHeaders: ['x-amz-server-side-encryption', 'x-amz-request-id', 'x-amz-id-2'], MaxAge: 3000,
+    }]);
+  });
+
+  test('without an origin, no CORS rule at all', () => {
+    const { template } = storage({ labelingCors: false });
+    const inbox = Object.entries(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('StorageInbox'))![1];
+    expect(inbox.Properties.CorsConfiguration).toBeUndefined();
+  });
+});
