@@ -1,6 +1,7 @@
 import { Aws, CfnMapping, CfnOutput, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../lambda/labelstudio/storage-layout';
 import { SegpipeCleanup } from './cleanup';
 import { SegpipeConfig } from './config';
 import { ALGORITHM_REGIONS, GROUND_TRUTH_REGIONS, REGION_TABLE } from './regions';
@@ -89,6 +90,7 @@ export class SegpipeStack extends Stack {
       encryptionKey,
       reservedConcurrency: config.batch.startConcurrency,
       alarmTopic: this.workflow.topic,
+      labelStudioAnnotations: config.labeling.tool === 'labelstudio',
     });
 
     this.cleanup = new SegpipeCleanup(this, 'Cleanup', {
@@ -127,6 +129,17 @@ export class SegpipeStack extends Stack {
       description: 'The SageMaker endpoint runs deploy to (created by the first run that passes the mIOU gate)',
       value: this.workflow.endpointName,
     });
+    if (config.labeling.tool === 'labelstudio') {
+      // What Label Studio's two storages are given (`segpipe labelstudio setup` prints them in full).
+      new CfnOutput(this, 'LabelStudioTasksPrefix', {
+        description: 'Label Studio source storage (tasks import method, file filter .*\\.json$): this bucket and prefix',
+        value: Fn.join('', ['s3://', this.storage.inboxBucket.bucketName, '/', LABELSTUDIO_TASKS_PREFIX.replace(/\/$/, '')]),
+      });
+      new CfnOutput(this, 'LabelStudioAnnotationsPrefix', {
+        description: 'Label Studio target storage: this bucket and prefix, with no trailing slash',
+        value: Fn.join('', ['s3://', this.storage.inboxBucket.bucketName, '/', LABELSTUDIO_ANNOTATIONS_PREFIX.replace(/\/$/, '')]),
+      });
+    }
     new CfnOutput(this, 'TrainingImageUri', {
       description: 'The built-in Semantic Segmentation image runs train on and endpoints serve',
       value: this.algorithmImageUri(),

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../lambda/labelstudio/storage-layout';
 import { DeadLetters } from './dead-letters';
 import { HandlerFunction } from './handler-function';
 import { acknowledgeWildcards, nagArnOf } from './nag';
@@ -35,6 +36,12 @@ export interface SegpipeTriggerProps {
    * @default - the dead-letter alarm has no action
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Label Studio labels: each file its target storage writes under `labelstudio/annotations/` is an
+   * event, which the start Lambda records as one marker of an annotated task under `batches/`.
+   * @default false
+   */
+  readonly labelStudioAnnotations?: boolean;
 }
 
 /**
@@ -56,8 +63,8 @@ export class SegpipeTrigger extends Construct {
       description: 'segpipe: starts one run per uploaded batch',
       settings: { artifactsBucket: artifactsBucket.bucketName, stateMachineArn: props.stateMachine.stateMachineArn },
       encryptionKey: props.encryptionKey,
-      // It only reads (the first byte of an upload, a batch's progress).
-      keyAccess: 'decrypt',
+      // It only reads (the first byte of an upload, a batch's progress), but for Label Studio's markers.
+      keyAccess: props.labelStudioAnnotations ? 'encrypt-decrypt' : 'decrypt',
     });
     const { reservedConcurrency } = props;
     if (reservedConcurrency !== undefined) {
@@ -72,6 +79,10 @@ export class SegpipeTrigger extends Construct {
     }));
     // Without ListBucket a missing key answers 403, not 404.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [inboxBucket.bucketArn, artifactsBucket.bucketArn] }));
+    if (props.labelStudioAnnotations) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inboxBucket.arnForObjects(`${LABELSTUDIO_ANNOTATIONS_PREFIX}*`)] }));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/labelstudio/*`)] }));
+    }
     props.stateMachine.grantStartExecution(role);
 
     this.deadLetters = new DeadLetters(this, 'DeadLetters', {
@@ -84,7 +95,7 @@ export class SegpipeTrigger extends Construct {
         detailType: ['Object Created'],
         detail: {
           bucket: { name: [inboxBucket.bucketName] },
-          object: { key: [{ prefix: IMAGES_PREFIX }, { prefix: LABELED_PREFIX }] },
+          object: { key: [{ prefix: IMAGES_PREFIX }, { prefix: LABELED_PREFIX }, ...(props.labelStudioAnnotations ? [{ prefix: LABELSTUDIO_ANNOTATIONS_PREFIX }] : [])] },
         },
       },
       targets: [this.deadLetters.lambdaTarget(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), invokeRetryAttempts: 2 })],
@@ -93,6 +104,10 @@ export class SegpipeTrigger extends Construct {
       [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',
       [`Resource::${nagArnOf(inboxBucket)}/${LABELED_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded manifest, whose key users choose under labeled/.',
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
+      ...(props.labelStudioAnnotations ? {
+        [`Resource::${nagArnOf(inboxBucket)}/${LABELSTUDIO_ANNOTATIONS_PREFIX}*`]: 'Label Studio names its target storage\'s files by annotation or task id: the start Lambda reads each one it is told of.',
+        [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/labelstudio/*`]: 'One marker per annotated task, under the batch\'s hashed prefix and its labeling round.',
+      } : {}),
     });
   }
 }

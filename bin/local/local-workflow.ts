@@ -25,6 +25,8 @@ const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> =
   'evaluate-variants': () => import('../../lambda/handlers/evaluate-variants') as never,
   'deploy-lock': () => import('../../lambda/handlers/deploy-lock') as never,
   'finish-run': () => import('../../lambda/handlers/finish-run') as never,
+  'write-labelstudio-tasks': () => import('../../lambda/handlers/write-labelstudio-tasks') as never,
+  'count-annotations': () => import('../../lambda/handlers/count-annotations') as never,
 };
 
 export interface LocalWorkflow {

@@ -37,7 +37,11 @@ export const HANDLER_SETTINGS = {
   'take-import-turn': z.strictObject({ artifactsBucket: name }),
   'prepare-run': z.strictObject({
     artifactsBucket: name, resourcePrefix: name, workforce: z.enum(['none', 'private', 'vendor', 'public']), labelClasses,
+    /** Set when Label Studio labels: the run's tasks go to this inbox. */
+    labelStudioInbox: name.optional(),
   }),
+  'write-labelstudio-tasks': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
+  'count-annotations': z.strictObject({ artifactsBucket: name, deadlineHours: z.number().positive(), minLabeledFraction: z.number().gt(0).max(1) }),
   'check-quota': z.strictObject({ trainingInstanceType: name, spot: z.boolean() }),
   'check-budget': costSettings,
   'plan-conversion': z.strictObject({ artifactsBucket: name, ...conversionSources, labelClasses, chunkEntries: z.int().positive() }),

@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import { quoted } from '../common/untrusted-text';
 import { IMAGES_PREFIX, LABELED_PREFIX, runLayout } from '../workflow/layout';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
 import { ObjectStore, ReadRefusedError, parseS3Uri } from './object-store';
 
 /** One S3 prefix a conversion may read: every key of `bucket` that starts with `prefix` (`''`: the whole bucket). */
@@ -38,7 +39,7 @@ export function parseReadLocation(location: string): AllowedPrefix {
  * another batch's images: a batch's uploader vouches only for that batch. A run started by hand,
  * without a batch, is an operator's and may read every batch's images.
  */
-export function sourceAllowList(settings: SourceAllowListSettings, run: { readonly runId: string; readonly batch?: string }): SourceAllowList {
+export function sourceAllowList(settings: SourceAllowListSettings, run: { readonly runId: string; readonly batch?: string; readonly export?: string }): SourceAllowList {
   // A batch or run id is one key segment: anything else would widen its prefix.
   for (const [what, value] of [['batch', run.batch], ['run id', run.runId]] as const) {
     if (value !== undefined && (value === '' || value.includes('/') || value === '.' || value === '..')) throw new Error(`a ${what} is one non-empty key segment; received ${quoted(value, 100)}`);
@@ -49,6 +50,8 @@ export function sourceAllowList(settings: SourceAllowListSettings, run: { readon
       ? [{ bucket: settings.inboxBucket, prefix: IMAGES_PREFIX }]
       : [{ bucket: settings.inboxBucket, prefix: `${IMAGES_PREFIX}${run.batch}/` }, { bucket: settings.inboxBucket, prefix: `${LABELED_PREFIX}${run.batch}/` }]),
     { bucket: settings.artifactsBucket, prefix: runLayout(run.runId).labelingOutput },
+    // A Label Studio run converts the target storage's files (its reader keeps only the batch's tasks).
+    ...(run.batch !== undefined && run.export === `s3://${settings.inboxBucket}/${LABELSTUDIO_ANNOTATIONS_PREFIX}` ? [{ bucket: settings.inboxBucket, prefix: LABELSTUDIO_ANNOTATIONS_PREFIX }] : []),
     ...settings.readLocations.map(parseReadLocation),
   ];
 }

@@ -1,4 +1,5 @@
 import { LabelingInputs, writeLabelingInputs } from '../workflow/labeling';
+import { TaskPlan, labelingRound, planTasks } from '../labelstudio/workflow-tasks';
 import { RunResourceNames, runResourceNames } from '../workflow/names';
 import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
@@ -11,6 +12,8 @@ export interface RunInput {
   /** a batch snapshot's input manifest of the images to label, and their number; or */
   readonly imagesManifest?: string;
   readonly imageCount?: number;
+  /** the batch generation the snapshot took; */
+  readonly generation?: number;
   /** labels made elsewhere, imported: a Ground Truth or Lookout for Vision manifest, a COCO or Label Studio JSON, a CVAT or VOC zip; */
   readonly export?: string;
   /** the same, as runs started by earlier versions name it. */
@@ -29,6 +32,8 @@ export interface PreparedRun {
   readonly mode: 'label' | 'import';
   readonly names: RunResourceNames;
   readonly labeling?: LabelingInputs;
+  /** Label Studio labels: where the run's tasks go, in chunks a map writes. */
+  readonly labelStudio?: TaskPlan;
   readonly export?: string;
   readonly images: number;
 }
@@ -50,6 +55,14 @@ export async function handler(event: PrepareRunEvent): Promise<PreparedRun> {
   }
   const images = imagesToLabel(input);
   const count = Array.isArray(images) ? images.length : (images as { count: number }).count;
+  if (settings.labelStudioInbox !== undefined) {
+    const labelStudio = await planTasks({
+      store, inboxBucket: settings.labelStudioInbox, artifactsBucket: settings.artifactsBucket, runId, batch: input.batch,
+      round: labelingRound(input, runId), images: Array.isArray(images) ? images : { manifest: (images as { manifest: string }).manifest },
+    });
+    logger.info('Label Studio tasks planned', { tasks: labelStudio.tasks, chunks: labelStudio.chunks.length, prefix: labelStudio.tasksPrefix });
+    return { runId, batch: input.batch, mode: 'label', names, labelStudio, images: count };
+  }
   if (settings.workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: count };
   const labeling = await writeLabelingInputs(store, settings.artifactsBucket, runId, images, settings.labelClasses);
   logger.info('labeling inputs written', { images: count, ...labeling });

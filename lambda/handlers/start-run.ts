@@ -5,6 +5,7 @@ import { importExecutionName, nextImportGeneration } from '../workflow/import-tu
 import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
+import { MAX_ANNOTATION_FILE_BYTES, isAnnotationKey, readAnnotationEvent, recordAnnotation } from '../labelstudio/workflow-tasks';
 
 /** An S3 "Object Created" event, as EventBridge delivers it. */
 export type ObjectCreatedEvent = S3ObjectCreatedNotificationEvent;
@@ -13,7 +14,7 @@ const settings = readHandlerSettings('start-run');
 const sfn = new SFNClient({ ...ADAPTIVE_RETRY, endpoint: process.env.SEGPIPE_SFN_ENDPOINT || undefined });
 
 export interface StartRunResult {
-  readonly action: 'started' | 'ignored';
+  readonly action: 'started' | 'ignored' | 'recorded';
   readonly executionName?: string;
   readonly reason?: string;
 }
@@ -36,6 +37,7 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
     logger.warn('object of the event is gone; ignored', { key: event.detail.object.key });
     return { action: 'ignored', reason: 'the object no longer exists' };
   }
+  if (isAnnotationKey(key)) return recordLabelStudioAnnotation(bucket, key);
   const object = classifyInboxKey(key);
   if (object.kind === 'ignored') {
     logger.warn('object ignored', { key, reason: object.reason });
@@ -68,4 +70,25 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
   }
   logger.info('run requested', { executionName, key });
   return { action: 'started', executionName };
+}
+
+/**
+ * A file Label Studio's target storage wrote: one marker for its task, which the waiting run counts.
+ * It starts nothing; one read of the file (bounded) and one small write, whatever the batch's size.
+ */
+async function recordLabelStudioAnnotation(bucket: string, key: string): Promise<StartRunResult> {
+  const start = await store.readStart(`s3://${bucket}/${key}`, MAX_ANNOTATION_FILE_BYTES);
+  if (!start) return { action: 'ignored', reason: 'the object no longer exists' };
+  if (start.size > MAX_ANNOTATION_FILE_BYTES) {
+    logger.warn('annotation file too large; ignored', { key, size: start.size });
+    return { action: 'ignored', reason: `${key} holds ${start.size} bytes, over the ${MAX_ANNOTATION_FILE_BYTES} an annotation file may` };
+  }
+  const annotation = readAnnotationEvent(start.data, key);
+  if (annotation.kind === 'ignored') {
+    logger.warn('annotation file ignored', { key, reason: annotation.reason });
+    return { action: 'ignored', reason: annotation.reason };
+  }
+  await recordAnnotation(store, settings.artifactsBucket, annotation, key);
+  logger.info('annotation recorded', { key, batch: annotation.batch, round: annotation.round });
+  return { action: 'recorded', reason: `a task of batch ${annotation.batch}, round ${annotation.round}` };
 }

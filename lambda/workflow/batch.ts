@@ -61,6 +61,11 @@ export function batchExecutionName(batch: string, generation: number): string {
   return `${nameSafe(batch).slice(0, 50) || 'batch'}-${shortHash(batch)}-g${generation}`;
 }
 
+/** The artifacts bucket's prefix of everything the pipeline keeps about one batch (its name is the uploader's, so hashed). */
+export function batchKeyPrefix(batch: string): string {
+  return `${BATCHES_PREFIX}${shortHash(batch)}/`;
+}
+
 /** Where the pipeline keeps a batch's progress in the artifacts bucket. */
 export function batchStateKey(batch: string): string {
   return `${BATCHES_PREFIX}${shortHash(batch)}/state.json`;

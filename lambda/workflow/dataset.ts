@@ -4,6 +4,7 @@ import { ConversionReport, ConvertedItem, SkippedItem, convertExport, surveyExpo
 import { isBackgroundName } from '../convert/export-item';
 import { encodeClassIndexPng } from '../convert/mask';
 import { OpenedExport, openExport } from '../convert/export-input';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
 import { ObjectStore } from '../convert/object-store';
 import { AllowListedStore, SourceAllowList, checkSource } from '../convert/source-allow-list';
 import { readPngDirect } from '../convert/png-reader';
@@ -81,7 +82,10 @@ export interface ExportLocation {
 function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promise<OpenedExport> {
   const sources = new AllowListedStore(store, location.allowList);
   const fallbackImages = location.batch !== undefined && location.inboxBucket ? s3Uri(location.inboxBucket, `${IMAGES_PREFIX}${location.batch}/`) : undefined;
-  return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages });
+  // The target storage's files of a Label Studio run: only the batch's tasks are read, the others reported.
+  const labelStudio = location.batch !== undefined && location.inboxBucket && location.export === s3Uri(location.inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)
+    ? { batch: location.batch } : undefined;
+  return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages, labelStudio });
 }
 
 /**

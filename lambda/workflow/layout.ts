@@ -39,6 +39,8 @@ export function s3ConsoleUrl(bucket: string, key: string, region: string): strin
 export const RUN_PATHS = {
   labeling: `${RUNS_PREFIX}*/labeling/`,
   labelingOutput: `${RUNS_PREFIX}*/labeling/output/`,
+  /** The chunk manifests a Label Studio run's task writing reads. */
+  labelStudio: `${RUNS_PREFIX}*/labelstudio/`,
   conversion: `${RUNS_PREFIX}*/conversion/`,
   staging: `${RUNS_PREFIX}*/staging/`,
   channels: `${RUNS_PREFIX}*/channels/`,

@@ -1,10 +1,13 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SegpipeConfig } from '../config';
-import { catchInto, runTags, sageMakerCall } from './states';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../lambda/labelstudio/storage-layout';
+import { HandlerFunction } from '../handler-function';
+import { catchInto, invokeHandler, runTags, sageMakerCall } from './states';
 
 /** The label attribute of segpipe's labeling jobs: semantic segmentation requires the `-ref` suffix. */
 export const LABEL_ATTRIBUTE_NAME = 'segmentation-ref';
@@ -25,6 +28,11 @@ export interface LabelProps {
    * @default - S3-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
+  readonly inboxBucket: s3.IBucket;
+  /** Label Studio labels: writes a chunk of a run's tasks. @default - none; required with `labeling.tool` "labelstudio" */
+  readonly writeLabelStudioTasks?: HandlerFunction;
+  /** Label Studio labels: counts a run's annotated tasks. @default - none; required with `labeling.tool` "labelstudio" */
+  readonly countAnnotations?: HandlerFunction;
   /** Where a failure goes, including an images batch on a stack without a workforce. */
   readonly onFailure: sfn.IChainable;
 }
@@ -43,11 +51,16 @@ export class Label extends sfn.StateMachineFragment {
     const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'export.$': '$.run.export' }, resultPath: '$.conversion' });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
     this.startState = route;
+    if (props.config.labeling.tool === 'labelstudio') {
+      route.otherwise(this.labelStudio(props));
+      this.endStates = [useImported, this.labelStudioDone as sfn.Pass];
+      return;
+    }
     if (props.config.labeling.tool !== 'groundtruth') {
       route.otherwise(new sfn.Pass(this, 'No workforce', {
         parameters: {
           Error: 'NoWorkforceConfigured',
-          Cause: 'This stack has no labeling workforce (workforce.type "none"): import labels under labeled/<batch>/, or set workforce in the segpipe configuration, deploy, and drop _START into the batch.',
+          Cause: 'This stack labels nothing (labeling.tool "none"): import labels under labeled/<batch>/, or set labeling.tool to "labelstudio" (or a Ground Truth workforce) in the segpipe configuration, deploy, and drop _START into the batch.',
         },
         resultPath: '$.error',
       }).next(props.onFailure));
@@ -63,6 +76,48 @@ export class Label extends sfn.StateMachineFragment {
     const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', { parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri' }, resultPath: '$.conversion' });
     route.otherwise(label.next(useLabelingOutput));
     this.endStates = [useImported, useLabelingOutput];
+  }
+
+  private labelStudioDone?: sfn.Pass;
+
+  /**
+   * Label Studio: the run's tasks are written by a Distributed Map over chunks of its images, then the
+   * run counts its annotated tasks (markers the start Lambda writes per annotation file) every
+   * `pollMinutes` until all are, or the deadline passes: with enough labeled it goes on, else it fails
+   * and its images go back to the batch. The annotations prefix then converts as a Label Studio export.
+   */
+  private labelStudio(props: LabelProps): sfn.IChainable {
+    const { writeLabelStudioTasks, countAnnotations } = props;
+    if (!writeLabelStudioTasks || !countAnnotations) throw new Error('Label: writeLabelStudioTasks and countAnnotations are required when Label Studio labels');
+    const { pollMinutes } = props.config.labeling.labelStudio;
+    const writeTasks = new sfn.DistributedMap(this, 'Write Label Studio tasks', {
+      itemsPath: '$.run.labelStudio.chunks',
+      itemSelector: { 'runId.$': '$.run.runId', 'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'chunk.$': '$$.Map.Item.Value' },
+      maxConcurrency: 10,
+      // Only the count travels on: up to 500 chunk summaries would crowd the execution state.
+      resultSelector: { 'chunks.$': 'States.ArrayLength($)' },
+      resultPath: '$.labelStudioTasks',
+    });
+    writeTasks.itemProcessor(invokeHandler(this, 'Write task chunk', writeLabelStudioTasks, {
+      'runId.$': '$.runId', 'batch.$': '$.batch', 'round.$': '$.round', 'chunk.$': '$.chunk',
+    }, '$'));
+    catchInto(writeTasks, props.onFailure);
+    const count = catchInto(invokeHandler(this, 'Count annotations', countAnnotations, {
+      'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'tasks.$': '$.run.labelStudio.tasks', 'since.$': '$$.Execution.StartTime',
+    }, '$.annotations'), props.onFailure);
+    this.labelStudioDone = new sfn.Pass(this, 'Use Label Studio annotations', {
+      parameters: { export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}` },
+      resultPath: '$.conversion',
+    });
+    const short = new sfn.Pass(this, 'Too few annotations', {
+      parameters: { Error: 'LabelingDeadline', 'Cause.$': '$.annotations.reason' },
+      resultPath: '$.error',
+    }).next(props.onFailure);
+    writeTasks.next(count).next(new sfn.Choice(this, 'Annotated?')
+      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.annotations.state', 'complete'), sfn.Condition.stringEquals('$.annotations.state', 'enough')), this.labelStudioDone)
+      .when(sfn.Condition.stringEquals('$.annotations.state', 'short'), short)
+      .otherwise(new sfn.Wait(this, 'Wait for annotations', { time: sfn.WaitTime.duration(Duration.minutes(pollMinutes)) }).next(count)));
+    return writeTasks;
   }
 }
 

@@ -10,6 +10,7 @@ import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { endpointName } from '../../lambda/workflow/names';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import { SegpipeConfig, trainingInstanceType } from '../config';
 import { DataKeyAccess, grantDataKey } from '../data-key';
 import { HandlerFunction, sharpLayer } from '../handler-function';
@@ -48,6 +49,10 @@ export class WorkflowFunctions {
   /** The evaluation's holdout key (Secrets Manager). */
   public readonly holdoutKey: secretsmanager.Secret;
   public readonly finishRun: HandlerFunction;
+  /** Label Studio labels: writes a chunk of the run's task files into the inbox. */
+  public readonly writeLabelStudioTasks?: HandlerFunction;
+  /** Label Studio labels: counts a run's annotated tasks. */
+  public readonly countAnnotations?: HandlerFunction;
 
   constructor(scope: Construct, props: WorkflowFunctionsProps) {
     const { config, inboxBucket, artifactsBucket, encryptionKey } = props;
@@ -68,7 +73,16 @@ export class WorkflowFunctions {
     this.takeImportTurn = handler('TakeImportTurn', 'take-import-turn', 'segpipe: one import run at a time per export file, at most one waiting', artifacts);
     this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs', {
       ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.labeling.tool === 'groundtruth' ? config.workforce.type : 'none', labelClasses: [...config.labelClasses],
+      ...(config.labeling.tool === 'labelstudio' ? { labelStudioInbox: inboxBucket.bucketName } : {}),
     });
+    if (config.labeling.tool === 'labelstudio') {
+      this.writeLabelStudioTasks = handler('WriteLabelStudioTasks', 'write-labelstudio-tasks', 'segpipe: writes Label Studio task files for a chunk of a run\'s images', {
+        ...artifacts, inboxBucket: inboxBucket.bucketName,
+      }, { timeout: Duration.minutes(15) });
+      this.countAnnotations = handler('CountAnnotations', 'count-annotations', 'segpipe: counts a Label Studio run\'s annotated tasks', {
+        ...artifacts, deadlineHours: config.labeling.labelStudio.deadlineHours, minLabeledFraction: config.labeling.labelStudio.minLabeledFraction,
+      }, { keyAccess: 'none' });
+    }
     this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid', {
       trainingInstanceType: trainingInstanceType(config), spot: config.training.spot,
     }, { keyAccess: 'none' });
@@ -117,6 +131,8 @@ export class WorkflowFunctions {
     return {
       'check-batch': this.checkBatch, 'snapshot-batch': this.snapshotBatch, 'take-import-turn': this.takeImportTurn, 'prepare-run': this.prepareRun, 'check-quota': this.checkQuota, 'check-budget': this.checkBudget,
       'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'evaluate-variants': this.evaluateVariants, 'deploy-lock': this.deployLock, 'finish-run': this.finishRun,
+      ...(this.writeLabelStudioTasks ? { 'write-labelstudio-tasks': this.writeLabelStudioTasks } : {}),
+      ...(this.countAnnotations ? { 'count-annotations': this.countAnnotations } : {}),
     };
   }
 
@@ -186,6 +202,16 @@ export class WorkflowFunctions {
     // A missing key answers 403 instead of 404 without ListBucket; the converter reports missing files
     // by name. No s3:prefix condition: S3 checks it on a GetObject, which has no prefix (docs/design-notes.md, Known limits).
     for (const fn of [planConversion, convertChunk]) allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn, artifactsBucket.bucketArn]);
+    const { writeLabelStudioTasks, countAnnotations } = this;
+    if (writeLabelStudioTasks && countAnnotations) {
+      // Label Studio: the run's chunk manifests, the tasks prefix of the inbox, the markers of annotated
+      // tasks (listed, never read), and the annotations the conversion reads as an export.
+      allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
+      allow(writeLabelStudioTasks.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
+      allow(writeLabelStudioTasks.role, ['s3:PutObject'], [objects(inboxBucket, LABELSTUDIO_TASKS_PREFIX)]);
+      allow(countAnnotations.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${BATCHES_PREFIX}*`] } });
+      for (const fn of [planConversion, convertChunk]) allow(fn.role, ['s3:GetObject'], [objects(inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)]);
+    }
     // The channels are assembled from the artifacts bucket alone.
     allow(assembleChannels.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
   }

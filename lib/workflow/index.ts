@@ -112,7 +112,9 @@ export class SegpipeWorkflow extends Construct {
     // An earlier run of the same export may hold its turn for as long as a whole run: a day, asked every 5 minutes.
     const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { ...functions, pollInterval: Duration.minutes(5), attempts: 288, onFailure });
     const prepare = new Prepare(this, 'Prepare', { ...functions, onFailure });
-    const label = new Label(this, 'Label', { ...props, groundTruthRole: roles.groundTruth, onFailure });
+    const label = new Label(this, 'Label', {
+      ...props, groundTruthRole: roles.groundTruth, writeLabelStudioTasks: functions.writeLabelStudioTasks, countAnnotations: functions.countAnnotations, onFailure,
+    });
     const convert = new Convert(this, 'Convert', { ...functions, maxConcurrency: config.conversion.maxConcurrency, onFailure });
     const pytorchTrainer = config.training.trainer === 'pytorch'
       ? new PyTorchTrainer(this, 'PyTorchTrainer', { config, trainingRole: roles.training, modelRole: roles.model })

@@ -6,6 +6,7 @@ import { parseReadLocation } from '../../lambda/convert/source-allow-list';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
 import { HandlerFunction } from '../handler-function';
 import { SYNC_EVENT_RULES } from './roles';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import { acknowledgeWildcards, nagArnOf } from '../nag';
 
 export interface WorkflowWildcardsProps {
@@ -40,6 +41,9 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     [`Resource::${artifacts}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
     [`Resource::${artifacts}/${RUN_PATHS.labeling}*`]: 'Ground Truth reads a run\'s labeling inputs and writes its output under runs/<run-id>/labeling/, and nothing else of runs/; run ids are made per execution.',
     [`Resource::${artifacts}/${RUN_PATHS.labelingOutput}*`]: 'Ground Truth writes a run\'s labeling output under runs/<run-id>/labeling/output/; the conversion reads only there, and each read is checked against the run\'s own prefix first (lambda/convert/source-allow-list.ts).',
+    [`Resource::${artifacts}/${RUN_PATHS.labelStudio}*`]: 'A Label Studio run cuts its images into chunk manifests under runs/<run-id>/labelstudio/, which its task writing reads; run ids are made per execution.',
+    [`Resource::${inbox}/${LABELSTUDIO_TASKS_PREFIX}*`]: 'Label Studio task files are written under labelstudio/tasks/<batch>/<generation>/, named by the users\' batch and image names; nothing else of the inbox is written.',
+    [`Resource::${inbox}/${LABELSTUDIO_ANNOTATIONS_PREFIX}*`]: 'The conversion reads the files Label Studio\'s target storage writes under labelstudio/annotations/, named by Label Studio\'s ids; each read is checked against the run\'s allow-list first.',
     [`Resource::${artifacts}/${RUN_PATHS.conversion}*`]: 'Each chunk of a run\'s conversion writes its report under runs/<run-id>/conversion/, which the channel assembly reads.',
     [`Resource::${artifacts}/${RUN_PATHS.staging}*`]: 'A run\'s conversion chunks write what they convert under runs/<run-id>/staging/; the channel assembly checks it there, commits it to the dataset and removes it.',
     [`Resource::${artifacts}/${RUN_PATHS.channels}*`]: 'The channel assembly writes a run\'s channels under runs/<run-id>/channels/; run ids are made per execution.',

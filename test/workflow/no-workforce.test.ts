@@ -1,14 +1,14 @@
 import { TaskHandler, allStates } from '../../bin/local/workflow-runner';
 import { WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
 
-describe('a stack without a workforce', () => {
+describe('a stack that labels nothing (labeling.tool "none")', () => {
   let harness: WorkflowHarness;
   beforeAll(async () => {
-    harness = await startWorkflowHarness({});
+    harness = await startWorkflowHarness({ labeling: { tool: 'none' } });
   });
   afterAll(async () => harness?.close());
 
-  test('an images batch ends at once, failed, with a notification saying how to configure a workforce', async () => {
+  test('an images batch ends at once, failed, with a notification saying how to configure labeling', async () => {
     const sent: unknown[] = [];
     const record: TaskHandler = async (input) => {
       sent.push(input);
@@ -25,6 +25,6 @@ describe('a stack without a workforce', () => {
     });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'NoWorkforceConfigured' });
     expect(outcome.path).toEqual(['Started by an upload?', 'Prepare run', 'Check training quota', 'Check budget', 'Labels imported?', 'No workforce', 'Report failure', 'Notify failure', 'Publish failure event', 'Run failed']);
-    expect((sent[0] as { Message: string }).Message).toContain('set workforce in the segpipe configuration, deploy, and drop _START into the batch');
+    expect((sent[0] as { Message: string }).Message).toContain('set labeling.tool to "labelstudio" (or a Ground Truth workforce) in the segpipe configuration, deploy, and drop _START into the batch');
   });
 });

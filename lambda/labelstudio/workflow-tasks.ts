@@ -1,0 +1,223 @@
+/**
+ * Label Studio in the deployed workflow: a run's images become one task file each under the inbox's
+ * tasks prefix, and each annotation file Label Studio's target storage writes back is recorded as one
+ * small marker per task, so that the waiting run counts its annotated tasks with a listing, never by
+ * reading the annotations. Work per image and per annotation event is constant.
+ */
+import { createHash } from 'node:crypto';
+import type { ObjectStore } from '../convert/object-store';
+import { batchKeyPrefix } from '../workflow/batch';
+import { inputManifest } from '../workflow/labeling';
+import { RUNS_PREFIX, s3Uri } from '../workflow/layout';
+import type { ListingStore } from '../workflow/versioned-json';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from './storage-layout';
+import { LabelStudioTask, TaskPrediction, labelStudioTask } from './tasks';
+
+/** Tasks one map item writes; a plan of more chunks makes them larger, so that their list stays small in the execution state. */
+export const TASKS_PER_CHUNK = 1000;
+const MAX_CHUNKS = 500;
+
+/**
+ * The labeling round a run's tasks belong to: the batch generation its snapshot took, or the run's id
+ * for a run started by hand with a list of images. It names the tasks' folder and their `meta.generation`.
+ */
+export function labelingRound(input: { readonly generation?: number }, runId: string): string {
+  return Number.isInteger(input.generation) ? String(input.generation) : runId;
+}
+
+/** `labelstudio/tasks/<batch>/<round>/`: only `.json` task files go there (a tasks-method sync stops at any other key). */
+export function tasksPrefix(batch: string, round: string): string {
+  return `${LABELSTUDIO_TASKS_PREFIX}${batch}/${round}/`;
+}
+
+/** A task's file: the image's name (readable in the bucket) and a hash of its whole address (unique). */
+export function taskKey(batch: string, round: string, image: string): string {
+  const name = (image.split('/').pop() ?? 'image').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
+  return `${tasksPrefix(batch, round)}${name}-${imageHash(image)}.json`;
+}
+
+function imageHash(image: string): string {
+  return createHash('sha256').update(image).digest('hex').slice(0, 16);
+}
+
+/** The chunk manifests a run's task writing reads, one map item each. */
+export function taskChunkKey(runId: string, index: number): string {
+  return `${RUNS_PREFIX}${runId}/labelstudio/chunk-${String(index).padStart(5, '0')}.manifest`;
+}
+
+export interface TaskChunk {
+  readonly index: number;
+}
+
+export interface TaskPlan {
+  readonly round: string;
+  /** `s3://<inbox>/labelstudio/tasks/<batch>/<round>/`: what the notification names. */
+  readonly tasksPrefix: string;
+  readonly tasks: number;
+  readonly chunks: readonly TaskChunk[];
+}
+
+/**
+ * Cuts the run's images (the snapshot's input manifest, or a list) into chunk manifests under the
+ * run: one pass over the list, so that each map item then reads only its own chunk.
+ */
+export async function planTasks(options: {
+  readonly store: ObjectStore;
+  readonly inboxBucket: string;
+  readonly artifactsBucket: string;
+  readonly runId: string;
+  readonly batch: string;
+  readonly round: string;
+  readonly images: readonly string[] | { readonly manifest: string };
+}): Promise<TaskPlan> {
+  const { store, artifactsBucket, runId } = options;
+  const images = Array.isArray(options.images) ? options.images as readonly string[] : await readManifestImages(store, (options.images as { manifest: string }).manifest);
+  if (images.length === 0) throw new Error('the batch has no images to label');
+  const perChunk = Math.max(TASKS_PER_CHUNK, Math.ceil(images.length / MAX_CHUNKS));
+  const chunks: TaskChunk[] = [];
+  for (let first = 0, index = 0; first < images.length; first += perChunk, index++) {
+    await store.write(s3Uri(artifactsBucket, taskChunkKey(runId, index)), Buffer.from(inputManifest(images.slice(first, first + perChunk))), 'application/x-ndjson');
+    chunks.push({ index });
+  }
+  return { round: options.round, tasksPrefix: s3Uri(options.inboxBucket, tasksPrefix(options.batch, options.round)), tasks: images.length, chunks };
+}
+
+async function readManifestImages(store: ObjectStore, location: string): Promise<string[]> {
+  return (await store.read(location)).toString('utf8').split('\n').filter((line) => line.trim() !== '')
+    .map((line) => (JSON.parse(line) as { 'source-ref': string })['source-ref']);
+}
+
+/** Pre-labels one image: a prediction, or why there is none. Never throws for one image's failure. */
+export type Prelabeler = (image: string) => Promise<{ prediction?: TaskPrediction; reason?: string }>;
+
+export interface TaskChunkSummary {
+  readonly index: number;
+  readonly tasks: number;
+  readonly predicted: number;
+  /** Why some tasks have no predictions (the first reasons, with how many images each). */
+  readonly noPrediction?: Readonly<Record<string, number>>;
+}
+
+/** Writes one task file per image of a chunk, with the pre-labels `prelabel` gives (none without it). */
+export async function writeTaskChunk(options: {
+  readonly store: ObjectStore;
+  readonly inboxBucket: string;
+  readonly artifactsBucket: string;
+  readonly runId: string;
+  readonly batch: string;
+  readonly round: string;
+  readonly chunk: TaskChunk;
+  readonly prelabel?: Prelabeler;
+  /** Images pre-labeled at once. @default 4 */
+  readonly concurrency?: number;
+}): Promise<TaskChunkSummary> {
+  const { store, inboxBucket, batch, round, runId } = options;
+  const images = await readManifestImages(store, s3Uri(options.artifactsBucket, taskChunkKey(runId, options.chunk.index)));
+  const meta = { batch, generation: round, run: runId };
+  let predicted = 0;
+  const noPrediction: Record<string, number> = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < images.length) {
+      const image = images[next++];
+      let prediction: TaskPrediction | undefined;
+      if (options.prelabel) {
+        const answer = await options.prelabel(image);
+        prediction = answer.prediction;
+        if (prediction) predicted++;
+        else if (answer.reason && Object.keys(noPrediction).length < 10) noPrediction[answer.reason] = (noPrediction[answer.reason] ?? 0) + 1;
+      }
+      const task: LabelStudioTask = labelStudioTask(image, meta, prediction);
+      await store.write(s3Uri(inboxBucket, taskKey(batch, round, image)), Buffer.from(`${JSON.stringify(task)}\n`), 'application/json');
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  return { index: options.chunk.index, tasks: images.length, predicted, ...(Object.keys(noPrediction).length > 0 ? { noPrediction } : {}) };
+}
+
+/** Where one marker per annotated task of a batch's round is kept (artifacts bucket). */
+export function annotatedPrefix(batch: string, round: string): string {
+  return `${batchKeyPrefix(batch)}labelstudio/${round}/annotated/`;
+}
+
+/** The largest annotation file the start Lambda reads (a task file holds its brush RLEs; a 4032×3024 one is under 100 KiB a class). */
+export const MAX_ANNOTATION_FILE_BYTES = 16 * 1024 * 1024;
+
+export type AnnotationEvent =
+  | { readonly kind: 'annotated'; readonly batch: string; readonly round: string; readonly image: string; readonly marker: string }
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+/** Whether a key is one of Label Studio's target-storage files: `<annotation id>` or `<task id>.json`, directly under the prefix. */
+export function isAnnotationKey(key: string): boolean {
+  return key.startsWith(LABELSTUDIO_ANNOTATIONS_PREFIX) && /^[^/]+$/.test(key.slice(LABELSTUDIO_ANNOTATIONS_PREFIX.length));
+}
+
+/**
+ * What one target-storage file says: whose task (segpipe's `meta`: batch and round) of which image.
+ * Both shapes: one annotation with its task nested (`task`), or a task with its `annotations`.
+ */
+export function readAnnotationEvent(body: Buffer, key: string): AnnotationEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { kind: 'ignored', reason: `${key} is not JSON` };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { kind: 'ignored', reason: `${key} is not a Label Studio annotation or task object` };
+  const object = json as Record<string, unknown>;
+  const task = (typeof object.task === 'object' && object.task !== null ? object.task : object) as { data?: { image?: unknown }; meta?: { batch?: unknown; generation?: unknown } };
+  const image = task.data?.image;
+  const batch = task.meta?.batch;
+  const round = task.meta?.generation;
+  if (typeof image !== 'string' || typeof batch !== 'string' || typeof round !== 'string') {
+    return { kind: 'ignored', reason: `${key}: its task has no segpipe meta (batch, generation) and data.image; tasks segpipe wrote carry them` };
+  }
+  if (batch === '' || batch.includes('/') || round === '' || round.includes('/') || batch === '.' || batch === '..' || round === '.' || round === '..') {
+    return { kind: 'ignored', reason: `${key}: its task's meta.batch or meta.generation is not one key segment` };
+  }
+  return { kind: 'annotated', batch, round, image, marker: `${annotatedPrefix(batch, round)}${imageHash(image)}` };
+}
+
+/** Records an annotated task: one small object, the same one for every file of that task (a task annotated twice counts once). */
+export async function recordAnnotation(store: ObjectStore, artifactsBucket: string, event: Extract<AnnotationEvent, { kind: 'annotated' }>, key: string): Promise<void> {
+  await store.write(s3Uri(artifactsBucket, event.marker), Buffer.from(`${JSON.stringify({ image: event.image, annotation: key })}\n`), 'application/json');
+}
+
+export interface LabelingProgress {
+  readonly annotated: number;
+  readonly tasks: number;
+  /** `complete`: every task annotated; `waiting`: before the deadline; `enough`/`short`: at the deadline, with at least / less than the share. */
+  readonly state: 'complete' | 'waiting' | 'enough' | 'short';
+  readonly reason: string;
+}
+
+/** Counts a round's annotated tasks (a listing of its markers) and says whether the run goes on. */
+export async function labelingProgress(options: {
+  readonly store: ListingStore;
+  readonly artifactsBucket: string;
+  readonly batch: string;
+  readonly round: string;
+  readonly tasks: number;
+  /** When the run began waiting (ISO 8601). */
+  readonly since: string;
+  readonly deadlineHours: number;
+  readonly minLabeledFraction: number;
+  readonly now?: Date;
+}): Promise<LabelingProgress> {
+  const annotated = (await options.store.list(options.artifactsBucket, annotatedPrefix(options.batch, options.round))).length;
+  return progressOf(annotated, options);
+}
+
+/** The decision alone, from the count. */
+export function progressOf(annotated: number, options: { readonly tasks: number; readonly since: string; readonly deadlineHours: number; readonly minLabeledFraction: number; readonly now?: Date }): LabelingProgress {
+  const { tasks } = options;
+  const deadline = Date.parse(options.since) + options.deadlineHours * 3600_000;
+  const now = (options.now ?? new Date()).getTime();
+  const counted = `${annotated} of ${tasks} tasks annotated`;
+  if (annotated >= tasks) return { annotated, tasks, state: 'complete', reason: counted };
+  if (!(now >= deadline)) return { annotated, tasks, state: 'waiting', reason: `${counted}; waiting until ${new Date(deadline).toISOString()}` };
+  const needed = Math.ceil(options.minLabeledFraction * tasks);
+  return annotated >= needed
+    ? { annotated, tasks, state: 'enough', reason: `${counted} at the deadline (${options.deadlineHours} h), at least the ${needed} labeling.labelStudio.minLabeledFraction asks` }
+    : { annotated, tasks, state: 'short', reason: `${counted} at the deadline (${options.deadlineHours} h); labeling.labelStudio.minLabeledFraction asks for ${needed}: the images go back to the batch` };
+}

@@ -1,0 +1,49 @@
+import { synthStack, statementsOf } from '../helpers/stack';
+
+/**
+ * What a Label Studio stack adds to the template: the annotations prefix on the upload rule, the
+ * grants of exactly the new prefixes, the CORS rule of the one origin, and the outputs Label Studio's
+ * storages are given. One synth of the default stack (Label Studio labels) and one of Ground Truth's.
+ */
+const LABEL_STUDIO = synthStack({ labeling: { labelStudio: { origin: 'https://ls.example.com' } } });
+const GROUND_TRUTH = synthStack({ labelClasses: ['a'], workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' } });
+
+const resourceText = (resource: unknown) => JSON.stringify(resource);
+
+describe('a Label Studio stack', () => {
+  const { template } = LABEL_STUDIO;
+
+  test('the upload rule also takes the target storage\'s files; a Ground Truth stack\'s does not', () => {
+    const keys = (t: typeof template) => Object.values(t.findResources('AWS::Events::Rule'))
+      .map((r) => r.Properties.EventPattern?.detail?.object?.key).find((k) => k !== undefined);
+    expect(keys(template)).toEqual([{ prefix: 'images/' }, { prefix: 'labeled/' }, { prefix: 'labelstudio/annotations/' }]);
+    expect(keys(GROUND_TRUTH.template)).toEqual([{ prefix: 'images/' }, { prefix: 'labeled/' }]);
+  });
+
+  test('the new prefixes are granted to exactly the functions that use them', () => {
+    const grants = (role: string) => statementsOf(template, role).map(resourceText).join('\n');
+    expect(grants('WorkflowWriteLabelStudioTasks')).toContain('/labelstudio/tasks/*');
+    expect(grants('WorkflowWriteLabelStudioTasks')).not.toContain('images/');
+    expect(grants('WorkflowCountAnnotations')).not.toContain('s3:GetObject');
+    expect(grants('WorkflowPlanConversion')).toContain('/labelstudio/annotations/*');
+    expect(grants('TriggerStartRun')).toContain('/labelstudio/annotations/*');
+    expect(grants('TriggerStartRun')).toContain('/batches/*/labelstudio/*');
+    // No one else writes into the tasks prefix or reads the annotations.
+    for (const role of ['WorkflowConvertChunk', 'WorkflowPrepareRun', 'WorkflowFinishRun', 'WorkflowAssembleChannels', 'WorkflowEvaluateVariants']) {
+      expect(grants(role)).not.toBe('');
+      expect(grants(role)).not.toContain('labelstudio/tasks');
+    }
+    expect(grants('WorkflowAssembleChannels')).not.toContain('labelstudio/annotations');
+    const groundTruthGrants = statementsOf(GROUND_TRUTH.template, '').map(resourceText).join('\n');
+    expect(groundTruthGrants).not.toContain('labelstudio');
+  });
+
+  test('the inbox lets only the configured origin read images; the outputs give the bucket and both prefixes', () => {
+    const inbox = Object.entries(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('StorageInbox'))![1];
+    expect(inbox.Properties.CorsConfiguration.CorsRules).toEqual([expect.objectContaining({ AllowedOrigins: ['https://ls.example.com'], AllowedMethods: ['GET', 'HEAD'] })]);
+    const outputs = template.findOutputs('*');
+    expect(resourceText(outputs.LabelStudioTasksPrefix.Value)).toContain('/labelstudio/tasks');
+    expect(resourceText(outputs.LabelStudioAnnotationsPrefix.Value)).toContain('/labelstudio/annotations');
+    expect(GROUND_TRUTH.template.findOutputs('LabelStudioTasksPrefix')).toEqual({});
+  });
+});

@@ -1,0 +1,129 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { simulateAnnotator } from '../../bin/local/simulated-annotator';
+import { TrueLabels } from '../../bin/local/simulated-workforce';
+import { TaskHandler } from '../../bin/local/workflow-runner';
+import type { ObjectCreatedEvent } from '../../lambda/handlers/start-run';
+import { fakes } from '../helpers/workflow-fakes';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
+
+const CLASSES = ['turtle', 'rock'];
+const CONFIG = {
+  labelClasses: CLASSES,
+  split: { validationFraction: 0.3 },
+  training: { minSamples: 2 },
+  labeling: { labelStudio: { origin: 'https://ls.example.com', deadlineHours: 1, minLabeledFraction: 0.5 } },
+};
+
+function objectCreated(key: string): ObjectCreatedEvent {
+  return { time: new Date().toISOString(), detail: { bucket: { name: INBOX_BUCKET }, object: { key } } } as ObjectCreatedEvent;
+}
+
+describe('a default stack labels an images batch with Label Studio', () => {
+  let harness: WorkflowHarness;
+  const truth = new Map<string, TrueLabels>();
+
+  beforeAll(async () => {
+    harness = await startWorkflowHarness(CONFIG);
+  });
+  afterAll(async () => harness?.close());
+
+  /** The person in Label Studio: annotates the tasks of a prefix, and each target-storage file's event goes to the start Lambda. */
+  const annotate = async (tasksPrefix: string, options: { shape?: 'annotation' | 'task'; only?: number; firstId?: number } = {}) => {
+    let left = options.only ?? Infinity;
+    const written = await simulateAnnotator({
+      store: harness.store, inboxBucket: INBOX_BUCKET, tasksPrefix, classes: CLASSES, shape: options.shape, firstId: options.firstId,
+      truthOf: (image) => (left-- > 0 ? truth.get(image) : undefined),
+    });
+    return Promise.all(written.map(async ({ key }) => ({ key, result: await harness.startRun(objectCreated(key)) })));
+  };
+
+  test('tasks per image of the generation, a wait until every task is annotated (both target-file shapes), then the annotations convert and train', async () => {
+    const images = await uploadSyntheticBatch(harness, truth, 'turtles', 8, 300);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles/_START`, Buffer.alloc(0), 'application/octet-stream');
+    const { tasks } = fakes(harness, truth);
+    const counts: unknown[] = [];
+    const recorded: unknown[] = [];
+    const count = harness.lambdaStates['Count annotations'];
+    const outcome = await harness.run({
+      input: { batch: 'turtles', generation: 0 },
+      executionName: 'turtles-g0',
+      fakes: {
+        ...tasks,
+        // Nothing is annotated at the first count: the run waits; by the second, every task is.
+        'Count annotations': async (input) => {
+          if (counts.length === 1) {
+            recorded.push(...await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`, { only: 5, shape: 'annotation' }));
+            // The other three come back as task files (FUTURE_SAVE_TASK_TO_STORAGE): the annotator now knows them.
+            recorded.push(...await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`, { shape: 'task', firstId: 100 }));
+          }
+          const answer = await count(input);
+          counts.push(answer);
+          return answer;
+        },
+      },
+    });
+    expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect(outcome.path).toEqual(expect.arrayContaining(['Write Label Studio tasks', 'Write task chunk', 'Count annotations', 'Wait for annotations', 'Use Label Studio annotations', 'Plan conversion', 'Assemble channels', 'Train']));
+    expect(outcome.path).not.toContain('Label');
+    expect(counts).toEqual([
+      expect.objectContaining({ annotated: 0, tasks: 8, state: 'waiting' }),
+      expect.objectContaining({ annotated: 8, tasks: 8, state: 'complete' }),
+    ]);
+    // 5 annotation files and 8 task files (a task annotated twice counts once), each recorded, none starting a run.
+    expect(recorded).toHaveLength(13);
+    expect(recorded.every((r) => (r as { result: { action: string } }).result.action === 'recorded')).toBe(true);
+
+    // One .json task per image under the generation's prefix, nothing else there.
+    const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`);
+    expect(taskFiles).toHaveLength(8);
+    expect(taskFiles.every((f) => f.endsWith('.json'))).toBe(true);
+    const written = await Promise.all(taskFiles.map(async (f) => JSON.parse((await harness.store.read(f)).toString('utf8'))));
+    expect(written.map((t) => t.data.image).sort()).toEqual([...images].sort());
+    expect(written.every((t) => t.meta.batch === 'turtles' && t.meta.generation === '0' && t.meta.run === 'turtles-g0')).toBe(true);
+
+    const report = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-g0/report.json`)).toString('utf8'));
+    // The five images annotated in both shapes keep one annotation each; the other file is reported.
+    expect(report).toMatchObject({ status: 'deployed', counts: { converted: 8, skipped: 5 }, classes: ['BACKGROUND', ...CLASSES] });
+    expect(report.skippedItems.map((s: { reason: string }) => s.reason)).toEqual(Array(5).fill(expect.stringMatching(/^duplicate of line/)));
+  });
+
+  test('at the deadline with too few annotated, the run fails, says so, and gives its images back to the batch', async () => {
+    const images = await uploadSyntheticBatch(harness, truth, 'rocks', 6, 400);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/rocks/_START`, Buffer.alloc(0), 'application/octet-stream');
+    const { tasks } = fakes(harness, truth);
+    const count = harness.lambdaStates['Count annotations'];
+    const outcome = await harness.run({
+      input: { batch: 'rocks', generation: 0 },
+      executionName: 'rocks-g0',
+      fakes: {
+        ...tasks,
+        // Two of six annotated, and the run began two hours ago: past the one-hour deadline.
+        'Count annotations': async (input) => {
+          await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/rocks/0/`, { only: 2 });
+          return count({ ...(input as object), since: new Date(Date.now() - 2 * 3600_000).toISOString() } as never);
+        },
+      },
+    });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'LabelingDeadline' });
+    expect(outcome.cause).toContain('2 of 6 tasks annotated at the deadline (1 h); labeling.labelStudio.minLabeledFraction asks for 3');
+    expect(outcome.path).toEqual(expect.arrayContaining(['Too few annotations', 'Report failure']));
+    const state = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/${(await import('../../lambda/workflow/batch')).batchStateKey('rocks')}`)).toString('utf8'));
+    expect(state.released).toEqual([0]);
+    expect(images).toHaveLength(6);
+  });
+
+  test('an annotation file of no segpipe task, or not JSON, is ignored with its reason and starts nothing', async () => {
+    const client = harness.server.client();
+    try {
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labelstudio/annotations/41', Body: 'not json' }));
+      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labelstudio/annotations/42', Body: JSON.stringify({ id: 42, result: [], task: { id: 1, data: { image: 's3://x/y.jpg' } } }) }));
+    } finally {
+      client.destroy();
+    }
+    expect(await harness.startRun(objectCreated('labelstudio/annotations/41'))).toEqual({ action: 'ignored', reason: 'labelstudio/annotations/41 is not JSON' });
+    expect(await harness.startRun(objectCreated('labelstudio/annotations/42'))).toMatchObject({ action: 'ignored', reason: expect.stringContaining('has no segpipe meta') });
+  });
+});
+
+// Keep the handler type used (the harness's lambdaStates are TaskHandlers).
+export type { TaskHandler };
