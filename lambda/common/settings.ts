@@ -40,7 +40,7 @@ export const HANDLER_SETTINGS = {
     /** Set when Label Studio labels: the run's tasks go to this inbox. */
     labelStudioInbox: name.optional(),
   }),
-  'write-labelstudio-tasks': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
+  'write-labelstudio-tasks': z.strictObject({ artifactsBucket: name, inboxBucket: name, endpointName: name, labelClasses }),
   'count-annotations': z.strictObject({ artifactsBucket: name, deadlineHours: z.number().positive(), minLabeledFraction: z.number().gt(0).max(1) }),
   'check-quota': z.strictObject({ trainingInstanceType: name, spot: z.boolean() }),
   'check-budget': costSettings,

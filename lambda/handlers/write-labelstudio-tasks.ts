@@ -1,12 +1,44 @@
-import { TaskChunk, TaskChunkSummary, writeTaskChunk } from '../labelstudio/workflow-tasks';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { Context } from 'aws-lambda';
+import { ADAPTIVE_RETRY } from '../common/aws-calls';
+import { predictMask } from '../common/endpoint-mask';
+import { Prelabeler, TaskChunk, TaskChunkSummary, endpointPrelabeler, writeTaskChunk } from '../labelstudio/workflow-tasks';
 import { readHandlerSettings } from '../common/settings';
+import { datasetLayout, s3Uri } from '../workflow/layout';
+import { readJson } from '../workflow/versioned-json';
 import { logger, store } from './runtime';
 
 const settings = readHandlerSettings('write-labelstudio-tasks');
+// SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT is set only by the local run (its stand-in endpoint).
+const runtime = new SageMakerRuntimeClient({ ...ADAPTIVE_RETRY, endpoint: process.env.SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT || undefined });
+/** Time kept for writing the chunk's tasks after the last image is sent. */
+const WRITE_MARGIN_MS = 3 * 60_000;
 
-/** Writes one Label Studio task file per image of one chunk of the run's images. */
-export async function handler(event: { runId: string; batch: string; round: string; chunk: TaskChunk }): Promise<TaskChunkSummary> {
-  const summary = await writeTaskChunk({ store, inboxBucket: settings.inboxBucket, artifactsBucket: settings.artifactsBucket, ...event });
-  logger.info('Label Studio tasks written', { runId: event.runId, ...summary });
-  return summary;
+/** Writes one Label Studio task file per image of one chunk of the run's images, pre-labeled by the serving endpoint when one serves. */
+export async function handler(event: { runId: string; batch: string; round: string; chunk: TaskChunk }, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TaskChunkSummary> {
+  const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - WRITE_MARGIN_MS : 10 * 60_000);
+  const { prelabel, reason } = await prelabeler(deadline);
+  if (reason) logger.info('tasks written without predictions', { reason });
+  const summary = await writeTaskChunk({ store, inboxBucket: settings.inboxBucket, artifactsBucket: settings.artifactsBucket, ...event, prelabel });
+  const result = reason ? { ...summary, noPrediction: { [reason]: summary.tasks } } : summary;
+  logger.info('Label Studio tasks written', { runId: event.runId, ...result });
+  return result;
+}
+
+/** The serving endpoint's pre-labels, named by the dataset's class list (the indices the models were trained on); none before any model. */
+async function prelabeler(deadline: number): Promise<{ prelabel?: Prelabeler; reason?: string }> {
+  const known = await readJson<string[]>(store, s3Uri(settings.artifactsBucket, datasetLayout().classes), []);
+  if (known.length < 2) return { reason: 'no model has been trained yet (the dataset has no classes)' };
+  const classes = known.slice(1);
+  const missing = settings.labelClasses.filter((c) => !classes.includes(c));
+  if (missing.length > 0) return { reason: `the serving model knows no class ${missing.slice(0, 5).join(', ')} of labelClasses` };
+  return {
+    prelabel: endpointPrelabeler({
+      maskOf: async (image, signal) => {
+        const { request, mask } = await predictMask(runtime, settings.endpointName, image, signal);
+        return { mask, width: request.width, height: request.height };
+      },
+      read: (image) => store.read(image), classes, modelVersion: settings.endpointName, deadline,
+    }),
+  };
 }

@@ -11,7 +11,7 @@ import { inputManifest } from '../workflow/labeling';
 import { RUNS_PREFIX, s3Uri } from '../workflow/layout';
 import type { ListingStore } from '../workflow/versioned-json';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from './storage-layout';
-import { LabelStudioTask, TaskPrediction, labelStudioTask } from './tasks';
+import { LabelStudioTask, TaskPrediction, labelStudioTask, maskPrediction } from './tasks';
 
 /** Tasks one map item writes; a plan of more chunks makes them larger, so that their list stays small in the execution state. */
 export const TASKS_PER_CHUNK = 1000;
@@ -89,6 +89,49 @@ async function readManifestImages(store: ObjectStore, location: string): Promise
 
 /** Pre-labels one image: a prediction, or why there is none. Never throws for one image's failure. */
 export type Prelabeler = (image: string) => Promise<{ prediction?: TaskPrediction; reason?: string }>;
+
+/** An endpoint's class-index mask of an image, at the image's size. */
+export type MaskOf = (image: Buffer, signal: AbortSignal) => Promise<{ mask: Uint8Array; width: number; height: number }>;
+
+/** InvokeEndpoint's own limit on a model's answer (SageMaker Developer Guide): no image waits longer. */
+export const PRELABEL_IMAGE_TIMEOUT_MS = 60_000;
+
+/**
+ * Pre-labels from the serving endpoint, bounded: each image waits at most `imageTimeoutMs`, no image
+ * is sent after `deadline` (the chunk's Lambda must end in time), and once the endpoint is found not
+ * to exist no further image is sent. Every image without predictions says why.
+ */
+export function endpointPrelabeler(options: {
+  readonly maskOf: MaskOf;
+  readonly read: (image: string) => Promise<Buffer>;
+  /** Names of indices 1, 2, ... */
+  readonly classes: readonly string[];
+  readonly modelVersion: string;
+  /** Epoch milliseconds after which no image is sent. */
+  readonly deadline: number;
+  readonly imageTimeoutMs?: number;
+  readonly now?: () => number;
+}): Prelabeler {
+  const now = options.now ?? Date.now;
+  let noEndpoint: string | undefined;
+  return async (image) => {
+    if (noEndpoint) return { reason: noEndpoint };
+    if (now() >= options.deadline) return { reason: 'the chunk\'s pre-labeling time ran out (its tasks are written without predictions)' };
+    try {
+      const answer = await options.maskOf(await options.read(image), AbortSignal.timeout(options.imageTimeoutMs ?? PRELABEL_IMAGE_TIMEOUT_MS));
+      const { prediction } = maskPrediction({ ...answer, classes: options.classes, modelVersion: options.modelVersion });
+      return { prediction };
+    } catch (err) {
+      const error = err as Error;
+      // InvokeEndpoint answers a missing endpoint with a ValidationError naming it.
+      if (error.name === 'ValidationError' && /not found|could not find/i.test(error.message)) {
+        noEndpoint = `no model serves yet (endpoint ${options.modelVersion} not found)`;
+        return { reason: noEndpoint };
+      }
+      return { reason: `the endpoint failed on the image: ${error.name === 'TimeoutError' || error.name === 'AbortError' ? 'no answer in time' : error.message.slice(0, 200)}` };
+    }
+  };
+}
 
 export interface TaskChunkSummary {
   readonly index: number;

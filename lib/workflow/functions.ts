@@ -77,8 +77,8 @@ export class WorkflowFunctions {
     });
     if (config.labeling.tool === 'labelstudio') {
       this.writeLabelStudioTasks = handler('WriteLabelStudioTasks', 'write-labelstudio-tasks', 'segpipe: writes Label Studio task files for a chunk of a run\'s images', {
-        ...artifacts, inboxBucket: inboxBucket.bucketName,
-      }, { timeout: Duration.minutes(15) });
+        ...artifacts, inboxBucket: inboxBucket.bucketName, endpointName: endpointName(props.resourcePrefix), labelClasses: [...config.labelClasses],
+      }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
       this.countAnnotations = handler('CountAnnotations', 'count-annotations', 'segpipe: counts a Label Studio run\'s annotated tasks', {
         ...artifacts, deadlineHours: config.labeling.labelStudio.deadlineHours, minLabeledFraction: config.labeling.labelStudio.minLabeledFraction,
       }, { keyAccess: 'none' });
@@ -209,6 +209,11 @@ export class WorkflowFunctions {
       allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
       allow(writeLabelStudioTasks.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
       allow(writeLabelStudioTasks.role, ['s3:PutObject'], [objects(inboxBucket, LABELSTUDIO_TASKS_PREFIX)]);
+      // Pre-labels: the images sent to the serving endpoint, and the dataset's class list that names its indices.
+      allow(writeLabelStudioTasks.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), artifactsBucket.arnForObjects(datasetLayout().classes)]);
+      allow(writeLabelStudioTasks.role, ['sagemaker:InvokeEndpoint'], [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))]);
+      // A missing class list answers 403 instead of 404 without ListBucket.
+      allow(writeLabelStudioTasks.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
       allow(countAnnotations.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${BATCHES_PREFIX}*`] } });
       for (const fn of [planConversion, convertChunk]) allow(fn.role, ['s3:GetObject'], [objects(inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)]);
     }

@@ -3,7 +3,7 @@ import { simulateAnnotator } from '../../bin/local/simulated-annotator';
 import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { TaskHandler } from '../../bin/local/workflow-runner';
 import type { ObjectCreatedEvent } from '../../lambda/handlers/start-run';
-import { fakes } from '../helpers/workflow-fakes';
+import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 
 const CLASSES = ['turtle', 'rock'];
@@ -85,6 +85,63 @@ describe('a default stack labels an images batch with Label Studio', () => {
     // The five images annotated in both shapes keep one annotation each; the other file is reported.
     expect(report).toMatchObject({ status: 'deployed', counts: { converted: 8, skipped: 5 }, classes: ['BACKGROUND', ...CLASSES] });
     expect(report.skippedItems.map((s: { reason: string }) => s.reason)).toEqual(Array(5).fill(expect.stringMatching(/^duplicate of line/)));
+  });
+
+  test('the next generation\'s tasks carry the serving model\'s pre-labels: one brush region per class, named by the dataset\'s classes', async () => {
+    // A batch after the first run, whose model now serves.
+    const images = await uploadSyntheticBatch(harness, truth, 'turtles-more', 3, 500);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-more/_START`, Buffer.alloc(0), 'application/octet-stream');
+    const { tasks } = fakes(harness, truth, { endpointExists: true });
+    const outcome = await harness.run({
+      input: { batch: 'turtles-more', generation: 0 },
+      executionName: 'turtles-more-g0',
+      fakes: { ...tasks, 'Count annotations': async () => ({ state: 'short', reason: 'stopped by the test after the tasks were written' }) },
+    });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'LabelingDeadline' });
+    const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles-more/0/`);
+    const written = await Promise.all(taskFiles.map(async (f) => JSON.parse((await harness.store.read(f)).toString('utf8'))));
+    expect(written.map((t) => t.data.image).sort()).toEqual([...images].sort());
+    for (const task of written) {
+      const classes = [...new Set(truth.get(task.data.image)!.classIndices)].filter((i) => i > 0).sort();
+      expect(task.predictions).toHaveLength(1);
+      expect(task.predictions[0].model_version).toBe(ENDPOINT);
+      expect(task.predictions[0].result.map((r: { value: { brushlabels: string[] } }) => r.value.brushlabels[0])).toEqual(classes.map((i) => CLASSES[i - 1]));
+      expect(task.predictions[0].result.every((r: { from_name: string; to_name: string; type: string }) => r.from_name === 'brush' && r.to_name === 'image' && r.type === 'brushlabels')).toBe(true);
+    }
+  });
+
+  test('an endpoint that fails never blocks labeling: the tasks are written without predictions', async () => {
+    await uploadSyntheticBatch(harness, truth, 'turtles-again', 2, 600);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-again/_START`, Buffer.alloc(0), 'application/octet-stream');
+    harness.runtime.answer = () => 'error';
+    try {
+      const { tasks } = fakes(harness, truth, { endpointExists: true });
+      const summaries: unknown[] = [];
+      const writeChunk = harness.lambdaStates['Write task chunk'];
+      const outcome = await harness.run({
+        input: { batch: 'turtles-again', generation: 0 },
+        executionName: 'turtles-again-g0',
+        fakes: {
+          ...tasks,
+          'Write task chunk': async (input) => {
+            const summary = await writeChunk(input);
+            summaries.push(summary);
+            return summary;
+          },
+          'Count annotations': async () => ({ state: 'short', reason: 'stopped by the test after the tasks were written' }),
+        },
+      });
+      expect(outcome.error).toBe('LabelingDeadline');
+      expect(summaries).toEqual([expect.objectContaining({ index: 0, tasks: 2, predicted: 0 })]);
+      const reasons = (summaries[0] as { noPrediction: Record<string, number> }).noPrediction;
+      expect(Object.keys(reasons).every((r) => r.startsWith('the endpoint failed on the image: variant AllTraffic failed'))).toBe(true);
+      expect(Object.values(reasons).reduce((a, b) => a + b, 0)).toBe(2);
+      const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles-again/0/`);
+      expect(taskFiles).toHaveLength(2);
+      for (const f of taskFiles) expect(JSON.parse((await harness.store.read(f)).toString('utf8')).predictions).toBeUndefined();
+    } finally {
+      harness.runtime.answer = () => 'truth';
+    }
   });
 
   test('at the deadline with too few annotated, the run fails, says so, and gives its images back to the batch', async () => {

@@ -1,0 +1,78 @@
+import { endpointPrelabeler, isAnnotationKey, progressOf, readAnnotationEvent, taskKey } from '../../../lambda/labelstudio/workflow-tasks';
+
+const mask = { mask: new Uint8Array([0, 1, 1, 2]), width: 2, height: 2 };
+
+describe('pre-labels, bounded', () => {
+  test('a missing endpoint is asked once: every later image is told why, without a request', async () => {
+    let asked = 0;
+    const prelabel = endpointPrelabeler({
+      maskOf: async () => {
+        asked++;
+        throw Object.assign(new Error('Endpoint segpipe-x of account 1 not found.'), { name: 'ValidationError' });
+      },
+      read: async () => Buffer.alloc(1), classes: ['a', 'b'], modelVersion: 'segpipe-x', deadline: Date.now() + 60_000,
+    });
+    expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'no model serves yet (endpoint segpipe-x not found)' });
+    expect(await prelabel('s3://i/2.jpg')).toEqual({ reason: 'no model serves yet (endpoint segpipe-x not found)' });
+    expect(asked).toBe(1);
+  });
+
+  test('past the deadline no image is sent; before it, one region per class', async () => {
+    let now = 0;
+    const prelabel = endpointPrelabeler({ maskOf: async () => mask, read: async () => Buffer.alloc(1), classes: ['a', 'b'], modelVersion: 'm', deadline: 10, now: () => now });
+    const first = await prelabel('s3://i/1.jpg');
+    expect(first.prediction?.result.map((r) => r.value.brushlabels[0])).toEqual(['a', 'b']);
+    now = 10;
+    expect(await prelabel('s3://i/2.jpg')).toEqual({ reason: expect.stringContaining('pre-labeling time ran out') });
+  });
+
+  test('an image the endpoint does not answer in time gets no predictions', async () => {
+    const prelabel = endpointPrelabeler({
+      maskOf: (_image, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      read: async () => Buffer.alloc(1), classes: ['a'], modelVersion: 'm', deadline: Date.now() + 60_000, imageTimeoutMs: 20,
+    });
+    expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'the endpoint failed on the image: no answer in time' });
+  });
+});
+
+describe('annotation events', () => {
+  const task = { id: 3, data: { image: 's3://inbox/images/t/a.jpg' }, meta: { batch: 't', generation: '0', run: 'r' } };
+
+  test('both target-file shapes name the same marker for the same task', () => {
+    const annotation = readAnnotationEvent(Buffer.from(JSON.stringify({ id: 7, result: [], task })), 'labelstudio/annotations/7');
+    const taskFile = readAnnotationEvent(Buffer.from(JSON.stringify({ ...task, annotations: [{ id: 7, result: [] }] })), 'labelstudio/annotations/3.json');
+    expect(annotation).toMatchObject({ kind: 'annotated', batch: 't', round: '0', image: task.data.image });
+    expect(taskFile).toEqual(annotation);
+  });
+
+  test('a meta that would widen the marker\'s prefix is refused', () => {
+    const event = readAnnotationEvent(Buffer.from(JSON.stringify({ task: { ...task, meta: { batch: '../x', generation: '0' } } })), 'k');
+    expect(event).toEqual({ kind: 'ignored', reason: 'k: its task\'s meta.batch or meta.generation is not one key segment' });
+  });
+
+  test('only files directly under the annotations prefix are target-storage files', () => {
+    expect(isAnnotationKey('labelstudio/annotations/7')).toBe(true);
+    expect(isAnnotationKey('labelstudio/annotations/3.json')).toBe(true);
+    expect(isAnnotationKey('labelstudio/annotations/sub/3.json')).toBe(false);
+    expect(isAnnotationKey('labelstudio/tasks/t/0/a.json')).toBe(false);
+  });
+
+  test('task files are .json, one per image address, under the batch and round', () => {
+    expect(taskKey('t', '0', 's3://inbox/images/t/photo 1.jpg')).toMatch(/^labelstudio\/tasks\/t\/0\/photo_1-[0-9a-f]{16}\.json$/);
+    expect(taskKey('t', '0', 's3://inbox/images/t/a/x.jpg')).not.toBe(taskKey('t', '0', 's3://inbox/images/t/b/x.jpg'));
+  });
+});
+
+describe('the wait', () => {
+  const since = '2026-12-01T00:00:00Z';
+  const at = (hours: number) => new Date(Date.parse(since) + hours * 3600_000);
+  test.each([
+    [10, 0.5, 'complete'], [9, 0.5, 'waiting'],
+  ])('%i of 10 before the deadline: %s', (annotated, _f, state) => {
+    expect(progressOf(annotated, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(1) }).state).toBe(state);
+  });
+  test('at the deadline: enough at the fraction, short below it', () => {
+    expect(progressOf(8, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(2) }).state).toBe('enough');
+    expect(progressOf(7, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(2) }).state).toBe('short');
+  });
+});
