@@ -23,7 +23,11 @@ describe('a Label Studio stack', () => {
   test('the new prefixes are granted to exactly the functions that use them', () => {
     const grants = (role: string) => statementsOf(template, role).map(resourceText).join('\n');
     expect(grants('WorkflowWriteLabelStudioTasks')).toContain('/labelstudio/tasks/*');
-    expect(grants('WorkflowWriteLabelStudioTasks')).not.toContain('images/');
+    // It writes only task files (it reads the images it pre-labels).
+    const writes = statementsOf(template, 'WorkflowWriteLabelStudioTasks').filter((st) => [st.Action].flat().includes('s3:PutObject')).map(resourceText);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toContain('/labelstudio/tasks/*');
+    expect(grants('WorkflowWriteLabelStudioTasks')).toContain('sagemaker:InvokeEndpoint');
     expect(grants('WorkflowCountAnnotations')).not.toContain('s3:GetObject');
     expect(grants('WorkflowPlanConversion')).toContain('/labelstudio/annotations/*');
     expect(grants('TriggerStartRun')).toContain('/labelstudio/annotations/*');
