@@ -2,7 +2,9 @@ import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { SegpipeConfig } from '../config';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../lambda/labelstudio/storage-layout';
@@ -33,6 +35,8 @@ export interface LabelProps {
   readonly writeLabelStudioTasks?: HandlerFunction;
   /** Label Studio labels: counts a run's annotated tasks. @default - none; required with `labeling.tool` "labelstudio" */
   readonly countAnnotations?: HandlerFunction;
+  /** Told how many Label Studio tasks are ready, and where. @default - none; required with `labeling.tool` "labelstudio" */
+  readonly topic?: sns.ITopic;
   /** Where a failure goes, including an images batch on a stack without a workforce. */
   readonly onFailure: sfn.IChainable;
 }
@@ -88,7 +92,7 @@ export class Label extends sfn.StateMachineFragment {
    */
   private labelStudio(props: LabelProps): sfn.IChainable {
     const { writeLabelStudioTasks, countAnnotations } = props;
-    if (!writeLabelStudioTasks || !countAnnotations) throw new Error('Label: writeLabelStudioTasks and countAnnotations are required when Label Studio labels');
+    if (!writeLabelStudioTasks || !countAnnotations || !props.topic) throw new Error('Label: writeLabelStudioTasks, countAnnotations and topic are required when Label Studio labels');
     const { pollMinutes } = props.config.labeling.labelStudio;
     const writeTasks = new sfn.DistributedMap(this, 'Write Label Studio tasks', {
       itemsPath: '$.run.labelStudio.chunks',
@@ -113,7 +117,18 @@ export class Label extends sfn.StateMachineFragment {
       parameters: { Error: 'LabelingDeadline', 'Cause.$': '$.annotations.reason' },
       resultPath: '$.error',
     }).next(props.onFailure);
-    writeTasks.next(count).next(new sfn.Choice(this, 'Annotated?')
+    // A notification failing must not stop labeling: it is not caught into the failure report.
+    const notify = new tasks.SnsPublish(this, 'Notify tasks ready', {
+      topic: props.topic,
+      subject: 'segpipe: Label Studio tasks ready',
+      message: sfn.TaskInput.fromText(sfn.JsonPath.format(
+        '{} Label Studio tasks of batch {} are ready under {}: sync the source storage on that prefix to label them. The run goes on when every one is annotated (or at the deadline, with labeling.labelStudio.minLabeledFraction of them). Tasks the serving model could not pre-label say why in the task writer\'s log.',
+        sfn.JsonPath.stringAt('$.run.labelStudio.tasks'), sfn.JsonPath.stringAt('$.run.batch'), sfn.JsonPath.stringAt('$.run.labelStudio.tasksPrefix'),
+      )),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    notify.addCatch(count, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    writeTasks.next(notify).next(count).next(new sfn.Choice(this, 'Annotated?')
       .when(sfn.Condition.or(sfn.Condition.stringEquals('$.annotations.state', 'complete'), sfn.Condition.stringEquals('$.annotations.state', 'enough')), this.labelStudioDone)
       .when(sfn.Condition.stringEquals('$.annotations.state', 'short'), short)
       .otherwise(new sfn.Wait(this, 'Wait for annotations', { time: sfn.WaitTime.duration(Duration.minutes(pollMinutes)) }).next(count)));

@@ -113,7 +113,7 @@ export class SegpipeWorkflow extends Construct {
     const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { ...functions, pollInterval: Duration.minutes(5), attempts: 288, onFailure });
     const prepare = new Prepare(this, 'Prepare', { ...functions, onFailure });
     const label = new Label(this, 'Label', {
-      ...props, groundTruthRole: roles.groundTruth, writeLabelStudioTasks: functions.writeLabelStudioTasks, countAnnotations: functions.countAnnotations, onFailure,
+      ...props, groundTruthRole: roles.groundTruth, writeLabelStudioTasks: functions.writeLabelStudioTasks, countAnnotations: functions.countAnnotations, topic: this.topic, onFailure,
     });
     const convert = new Convert(this, 'Convert', { ...functions, maxConcurrency: config.conversion.maxConcurrency, onFailure });
     const pytorchTrainer = config.training.trainer === 'pytorch'

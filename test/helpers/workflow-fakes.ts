@@ -93,6 +93,7 @@ export function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, 
       };
     }),
     Notify: record('Notify', () => ({ MessageId: '1' })),
+    'Notify tasks ready': record('Notify tasks ready', () => ({ MessageId: '3' })),
     'Publish event': record('Publish event', () => ({ FailedEntryCount: 0 })),
     'Notify failure': record('Notify failure', () => ({ MessageId: '2' })),
     'Publish failure event': record('Publish failure event', () => ({ FailedEntryCount: 0 })),

@@ -40,7 +40,7 @@ describe('a default stack labels an images batch with Label Studio', () => {
   test('tasks per image of the generation, a wait until every task is annotated (both target-file shapes), then the annotations convert and train', async () => {
     const images = await uploadSyntheticBatch(harness, truth, 'turtles', 8, 300);
     await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles/_START`, Buffer.alloc(0), 'application/octet-stream');
-    const { tasks } = fakes(harness, truth);
+    const { tasks, calls } = fakes(harness, truth);
     const counts: unknown[] = [];
     const recorded: unknown[] = [];
     const count = harness.lambdaStates['Count annotations'];
@@ -65,6 +65,7 @@ describe('a default stack labels an images batch with Label Studio', () => {
     expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
     expect(outcome.path).toEqual(expect.arrayContaining(['Write Label Studio tasks', 'Write task chunk', 'Count annotations', 'Wait for annotations', 'Use Label Studio annotations', 'Plan conversion', 'Assemble channels', 'Train']));
     expect(outcome.path).not.toContain('Label');
+    expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain(`8 Label Studio tasks of batch turtles are ready under s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`);
     expect(counts).toEqual([
       expect.objectContaining({ annotated: 0, tasks: 8, state: 'waiting' }),
       expect.objectContaining({ annotated: 8, tasks: 8, state: 'complete' }),
