@@ -28,7 +28,9 @@ describe('each Lambda receives its own settings, as one JSON value its handler a
     expect(byName['check-quota']).toEqual({ trainingInstanceType: 'ml.p3.2xlarge', spot: true });
     expect(byName['convert-chunk']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), readLocations: [], validationFraction: 0.2, splitSeed: 'segpipe' });
     expect(byName['plan-conversion']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), readLocations: [], labelClasses: ['turtle'], chunkEntries: 2000 });
-    expect(byName['prepare-run']).toEqual({ artifactsBucket: expect.any(String), resourcePrefix: expect.stringMatching(/^segpipe-[0-9a-f]{8}$/), workforce: 'none', labelClasses: ['turtle'] });
+    expect(byName['prepare-run']).toEqual({ artifactsBucket: expect.any(String), resourcePrefix: expect.stringMatching(/^segpipe-[0-9a-f]{8}$/), workforce: 'none', labelClasses: ['turtle'], labelStudioInbox: expect.any(String) });
+    expect(byName['write-labelstudio-tasks']).toEqual({ artifactsBucket: expect.any(String), inboxBucket: expect.any(String), endpointName: expect.stringMatching(/^segpipe-[0-9a-f]{8}-endpoint$/), labelClasses: ['turtle'] });
+    expect(byName['count-annotations']).toEqual({ artifactsBucket: expect.any(String), deadlineHours: 168, minLabeledFraction: 0.8 });
     expect(byName['check-budget']).toMatchObject({ budgetUsd: 20, training: { instanceType: 'ml.p3.2xlarge', maxRuntimeSeconds: 3600, spot: true } });
   });
 });

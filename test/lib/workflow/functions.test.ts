@@ -55,7 +55,7 @@ describe('workflow Lambdas', () => {
     expect(objects('WorkflowPlanConversionRole', 's3:GetObject').sort()).toEqual(['/datasets/main/classes.json', '/runs/*/labeling/output/*']);
     expect(objects('WorkflowPlanConversionRole', 's3:PutObject')).toEqual(['/runs/*/conversion/*']);
     expect(objects('WorkflowAssembleChannelsRole', 's3:DeleteObject')).toEqual(['/runs/*/staging/*']);
-    expect(objects('WorkflowPrepareRunRole', 's3:PutObject')).toEqual(['/runs/*/labeling/*']);
+    expect(objects('WorkflowPrepareRunRole', 's3:PutObject').sort()).toEqual(['/runs/*/labeling/*', '/runs/*/labelstudio/*']);
     const listed = statementsOf(template, 'WorkflowAssembleChannelsRole').filter((s) => s.Action === 's3:ListBucket').flatMap((s) => [s.Resource].flat());
     expect(JSON.stringify(listed)).not.toContain('Inbox');
   });

@@ -96,10 +96,10 @@ describe('3-label', () => {
     expect(label.InputConfig.DataAttributes.ContentClassifiers).toEqual(['FreeOfPersonallyIdentifiableInformation', 'FreeOfAdultContent']);
   });
 
-  test('without a workforce there is no labeling state; an images batch ends with how to configure one', () => {
-    const importOnly = workflowStack({});
+  test('with labeling.tool "none" there is no labeling state; an images batch ends with how to configure labeling', () => {
+    const importOnly = workflowStack({ labeling: { tool: 'none' } });
     expect(allStates(importOnly.definition).map(([n]) => n)).not.toContain('Label');
-    expect(JSON.stringify(importOnly.stateOf('No workforce'))).toContain('set workforce in the segpipe configuration');
+    expect(JSON.stringify(importOnly.stateOf('No workforce'))).toContain('or a Ground Truth workforce) in the segpipe configuration');
   });
 });
 
