@@ -7,6 +7,7 @@ interface LocalOptions {
   dataDir?: string;
   keep: boolean;
   trainer: 'builtin' | 'pytorch';
+  labeling: 'groundtruth' | 'labelstudio';
 }
 
 /** `--images`, refused before anything starts when a run of that many cannot complete. */
@@ -27,6 +28,7 @@ export function localCommand(): Command {
     .option('--keep', 'keep the S3 server and the endpoint serving until Ctrl-C, and print the commands to try against them', false)
     .addOption(new Option('--trainer <trainer>', 'builtin: the stand-in\'s small CPU model in place of the built-in algorithm; pytorch: the real PyTorch training script and its inference code, on a local Python with torch and torchvision (python3-torch)')
       .choices(['builtin', 'pytorch']).default('builtin'))
+    .addOption(new Option('--labeling <tool>', 'who labels: a simulated Ground Truth workforce, or a simulated person answering Label Studio tasks (a second run in the same --data-dir shows the first run\'s model\'s pre-labels in its tasks)').choices(['groundtruth', 'labelstudio']).default('groundtruth'))
     .addHelpText('after', `
 Examples:
   # the default demo: 40 images, under a minute (40 to 55 s measured on 2 busy cores)
@@ -40,10 +42,13 @@ Examples:
   npx segpipe local --import task_turtles-segmentation_mask_1.1.zip
   npx segpipe local --import ./coco-export --data-dir ./segpipe-demo
   # the PyTorch trainer: its real script on the CPU, served by its own inference code (minutes)
-  npx segpipe local --trainer pytorch`)
+  npx segpipe local --trainer pytorch
+  # the Label Studio path: tasks out, annotations back; run twice for pre-labels
+  npx segpipe local --labeling labelstudio --data-dir ./segpipe-ls`)
     .action(async (options: LocalOptions, command: Command) => {
       if (options.import !== undefined && command.getOptionValueSource('images') === 'cli') command.error('error: give --images (synthetic photos) or --import (your export), not both');
-      const result = await runLocally({ images: options.images, import: options.import, dataDir: options.dataDir, keep: options.keep, trainer: options.trainer });
+      if (options.import !== undefined && options.labeling === 'labelstudio') command.error('error: --import skips labeling; --labeling labelstudio labels synthetic photos: give one of them');
+      const result = await runLocally({ images: options.images, import: options.import, dataDir: options.dataDir, keep: options.keep, trainer: options.trainer, labeling: options.labeling });
       if (options.keep) {
         await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
         await result.close();

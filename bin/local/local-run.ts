@@ -21,6 +21,7 @@ import { LocalSageMaker } from './local-sagemaker';
 import { LocalStepFunctions } from './local-step-functions';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from './local-workflow';
 import { checkSnsPublish } from './sns-stand-in';
+import { simulateAnnotator } from './simulated-annotator';
 import { TrueLabels } from './simulated-workforce';
 import { ImportUpload, importKey, importUpload, importedSources } from './local-import';
 import { renderSyntheticScene, sceneToJpeg } from './synthetic-scenes';
@@ -130,6 +131,11 @@ export interface LocalRunOptions {
    * serve it with its own inference code, instead of the stand-in's small model. @default 'builtin'
    */
   readonly trainer?: 'builtin' | 'pytorch';
+  /**
+   * Who labels: the simulated Ground Truth workforce, or a simulated person in Label Studio who
+   * answers the run's tasks through the target storage. @default 'groundtruth'
+   */
+  readonly labeling?: 'groundtruth' | 'labelstudio';
   readonly log?: (line: string) => void;
 }
 
@@ -152,6 +158,8 @@ export interface LocalRunResult {
   readonly s3Commands?: string[];
   readonly s3Endpoint?: string;
   readonly cleanup?: CleanupResult;
+  /** With `labeling: 'labelstudio'`: the tasks the run wrote, and how many carry the serving model's pre-labels. */
+  readonly labelStudioTasks?: { readonly tasks: number; readonly predicted: number; readonly prefix: string };
   close(): Promise<void>;
 }
 
@@ -235,17 +243,36 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       'Publish event': notify('EventBridge event'),
       'Publish failure event': notify('EventBridge event'),
     };
+    let labelStudioTasks: LocalRunResult['labelStudioTasks'];
+    if (options.labeling === 'labelstudio') {
+      // The person in Label Studio, told by the notification: syncs the tasks, labels each one (the
+      // image without labels is skipped), and the target storage's files are upload events.
+      tasks['Notify tasks ready'] = async (input) => {
+        const answer = await notify('SNS notification')(input);
+        const prefix = /under (s3:\/\/\S+\/):/.exec((input as { Message: string }).Message)?.[1];
+        if (!prefix) throw new Error('the tasks-ready notification names no tasks prefix');
+        const files = await store.listUnder(prefix);
+        const written = await simulateAnnotator({ store, inboxBucket: INBOX_BUCKET, tasksPrefix: prefix, classes: LOCAL_CLASSES, truthOf, unknown: 'cancel' });
+        const predicted = written.filter((w) => (w.task.predictions ?? []).length > 0).length;
+        labelStudioTasks = { tasks: files.length, predicted, prefix };
+        log(`  LOCAL STAND-IN Label Studio annotator: ${files.length} tasks under ${prefix}, ${predicted} pre-labeled by the serving model; ${written.length} annotation files written to s3://${INBOX_BUCKET}/labelstudio/annotations/ (the image without labels skipped)`);
+        for (const { key } of written) await workflow!.startRun(objectCreated(key));
+        return answer;
+      };
+    }
     // An import is dropped now, its event handed over once the workflow is ready: its split seed is
     // drawn from the export's items, read as the workflow's conversion will read them.
     const imported = upload && await dropImport(store, batch, upload, log);
     const config = imported ? {
-      // As a default deploy: no workforce, labels only imported.
+      // As a default deploy: no Ground Truth workforce; an import skips labeling.
       workforce: { type: 'none' },
       split: { validationFraction: LOCAL_SPLIT.validationFraction, seed: localSplitSeed(imported.sources) },
       training: { minSamples: LOCAL_SPLIT.minTrainSamples, ...(options.epochs ? { epochs: options.epochs } : {}) },
     } : {
       labelClasses: LOCAL_CLASSES,
-      workforce: { type: 'private', workteamArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-stand-in` },
+      ...(options.labeling === 'labelstudio'
+        ? { labeling: { tool: 'labelstudio', labelStudio: { pollMinutes: 1 } } }
+        : { workforce: { type: 'private', workteamArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:workteam/private-crowd/local-stand-in` } }),
       split: { validationFraction: LOCAL_SPLIT.validationFraction, seed: localSplitSeed([...truthIndex.keys()]) },
       training: {
         minSamples: LOCAL_SPLIT.minTrainSamples,
@@ -362,7 +389,7 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
     const predictCommand = deployed && sample
       ? `npx segpipe predict --endpoint ${endpoint} --endpoint-url ${endpointUrl} --classes ${classes.join(',')} --out ${join(dataDir, 'predictions')} ${sample}`
       : undefined;
-    const result = { dataDir, status: run.outcome.status, runId, report, reportPath, evaluationReportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName: endpoint, s3Endpoint: server.endpoint };
+    const result = { labelStudioTasks, dataDir, status: run.outcome.status, runId, report, reportPath, evaluationReportPath, overlayPath: rows.length > 0 ? overlayPath : undefined, channelsDir, endpointName: endpoint, s3Endpoint: server.endpoint };
     if (options.keep) {
       summary();
       // The SDK and the AWS CLI refuse to send a request without credentials, though the local S3

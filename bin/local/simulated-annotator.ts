@@ -29,6 +29,8 @@ export async function simulateAnnotator(options: {
   readonly shape?: TargetFileShape;
   /** Ids given to the first task and annotation: Label Studio's ids grow across a project. @default 1 */
   readonly firstId?: number;
+  /** A task whose image it knows no labels for: left unannotated, or skipped in Label Studio (a cancelled annotation, which counts as done, unlabeled). @default 'leave' */
+  readonly unknown?: 'leave' | 'cancel';
 }): Promise<SimulatedAnnotation[]> {
   const { store, shape = 'annotation' } = options;
   const written: SimulatedAnnotation[] = [];
@@ -38,11 +40,13 @@ export async function simulateAnnotator(options: {
     const task = JSON.parse((await store.read(location)).toString('utf8')) as LabelStudioTask;
     if (typeof task.data?.image !== 'string') throw new Error(`${location}: a task needs data.image (local stand-in of Label Studio)`);
     const truth = options.truthOf(task.data.image);
-    if (!truth) continue;
-    const { prediction } = maskPrediction({ mask: truth.classIndices, width: truth.width, height: truth.height, classes: options.classes, modelVersion: 'annotator' });
+    if (!truth && options.unknown !== 'cancel') continue;
+    const result = truth
+      ? maskPrediction({ mask: truth.classIndices, width: truth.width, height: truth.height, classes: options.classes, modelVersion: 'annotator' }).prediction.result.map((r, i) => ({ ...r, id: `a${i}`, origin: 'manual' }))
+      : [];
     const taskId = id;
     const annotation = {
-      id: id++, result: prediction.result.map((r, i) => ({ ...r, id: `a${i}`, origin: 'manual' })), was_cancelled: false, ground_truth: false,
+      id: id++, result, was_cancelled: !truth, ground_truth: false,
       created_at: '2026-12-07T00:00:00.000000Z', updated_at: '2026-12-07T00:00:00.000000Z', lead_time: 12.5,
     };
     const labelStudioTask = { id: taskId, data: task.data, meta: task.meta ?? {}, project: 1 };
