@@ -8,9 +8,9 @@ const settings = readHandlerSettings('convert-chunk');
 useSharpForConcurrentItems();
 
 /** Converts one chunk of the labels' export into the run's staging area, reading only what the run may. */
-export async function handler(event: { runId: string; export: string; batch?: string; chunk: ConversionChunk; classes: ClassListRef; exportVersion: string }): Promise<ChunkSummary> {
+export async function handler(event: { runId: string; export: string; batch?: string; labelStudioRound?: string; chunk: ConversionChunk; classes: ClassListRef; exportVersion: string }): Promise<ChunkSummary> {
   const summary = await convertChunk({
-    store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, inboxBucket: settings.inboxBucket,
+    store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, labelStudioRound: event.labelStudioRound || undefined, inboxBucket: settings.inboxBucket,
     allowList: sourceAllowList(settings, event), chunk: event.chunk, classes: event.classes, exportVersion: event.exportVersion, validationFraction: settings.validationFraction, seed: settings.splitSeed,
   });
   logger.info('chunk converted', { runId: event.runId, ...summary });

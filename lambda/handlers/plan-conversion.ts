@@ -6,9 +6,9 @@ import { logger, store } from './runtime';
 const settings = readHandlerSettings('plan-conversion');
 
 /** Reads the labels' export once: fixes the class order and cuts its entries into chunks for the Distributed Map. */
-export async function handler(event: { runId: string; export: string; batch?: string }): Promise<ConversionPlan> {
+export async function handler(event: { runId: string; export: string; batch?: string; labelStudioRound?: string }): Promise<ConversionPlan> {
   const plan = await planConversion({
-    store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, inboxBucket: settings.inboxBucket,
+    store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, labelStudioRound: event.labelStudioRound || undefined, inboxBucket: settings.inboxBucket,
     allowList: sourceAllowList(settings, event), configuredClasses: settings.labelClasses, chunkEntries: settings.chunkEntries,
   });
   logger.info('conversion planned', { runId: event.runId, format: plan.format, entries: plan.entries, chunks: plan.chunks.length, classes: plan.classes.count });

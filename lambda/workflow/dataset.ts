@@ -71,6 +71,8 @@ export interface ExportLocation {
   /** The batch whose `images/<batch>/` holds the images the export names but does not contain. */
   readonly batch?: string;
   readonly inboxBucket?: string;
+  /** A Label Studio run's labeling round: only its tasks are read from the target storage's files. @default - any */
+  readonly labelStudioRound?: string;
   /** What the run may read (`sourceAllowList`): the export and every address it names are checked against it first. */
   readonly allowList: SourceAllowList;
 }
@@ -84,7 +86,7 @@ function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promi
   const fallbackImages = location.batch !== undefined && location.inboxBucket ? s3Uri(location.inboxBucket, `${IMAGES_PREFIX}${location.batch}/`) : undefined;
   // The target storage's files of a Label Studio run: only the batch's tasks are read, the others reported.
   const labelStudio = location.batch !== undefined && location.inboxBucket && location.export === s3Uri(location.inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)
-    ? { batch: location.batch } : undefined;
+    ? { batch: location.batch, ...(location.labelStudioRound ? { generation: location.labelStudioRound } : {}) } : undefined;
   return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages, labelStudio });
 }
 

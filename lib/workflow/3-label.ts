@@ -52,7 +52,7 @@ export class Label extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: LabelProps) {
     super(scope, id);
-    const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'export.$': '$.run.export' }, resultPath: '$.conversion' });
+    const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'export.$': '$.run.export', labelStudioRound: '' }, resultPath: '$.conversion' });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
     this.startState = route;
     if (props.config.labeling.tool === 'labelstudio') {
@@ -77,7 +77,7 @@ export class Label extends sfn.StateMachineFragment {
       resultPath: '$.labeling',
       resultSelector: { 'LabelingJobName.$': '$.LabelingJobName', 'LabelCounters.$': '$.LabelCounters', 'LabelingJobOutput.$': '$.LabelingJobOutput' },
     }), props.onFailure);
-    const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', { parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri' }, resultPath: '$.conversion' });
+    const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', { parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri', labelStudioRound: '' }, resultPath: '$.conversion' });
     route.otherwise(label.next(useLabelingOutput));
     this.endStates = [useImported, useLabelingOutput];
   }
@@ -110,7 +110,8 @@ export class Label extends sfn.StateMachineFragment {
       'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'tasks.$': '$.run.labelStudio.tasks', 'since.$': '$$.Execution.StartTime',
     }, '$.annotations'), props.onFailure);
     this.labelStudioDone = new sfn.Pass(this, 'Use Label Studio annotations', {
-      parameters: { export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}` },
+      // Every annotation of the project is under one prefix: the conversion reads only this run's round of its batch.
+      parameters: { export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}`, 'labelStudioRound.$': '$.run.labelStudio.round' },
       resultPath: '$.conversion',
     });
     const short = new sfn.Pass(this, 'Too few annotations', {

@@ -26,19 +26,19 @@ export class Convert extends sfn.StateMachineFragment {
   constructor(scope: Construct, id: string, props: ConvertProps) {
     super(scope, id);
     const plan = catchInto(invokeHandler(this, 'Plan conversion', props.planConversion, {
-      'runId.$': '$.run.runId', 'export.$': '$.conversion.export', 'batch.$': '$.run.batch',
+      'runId.$': '$.run.runId', 'export.$': '$.conversion.export', 'batch.$': '$.run.batch', 'labelStudioRound.$': '$.conversion.labelStudioRound',
     }, '$.plan'), props.onFailure);
     // The chunks' descriptors are in the state: the plan keeps them under 1,000 (see MAX_CHUNKS).
     const convertChunks = new sfn.DistributedMap(this, 'Convert chunks', {
       itemsPath: '$.plan.chunks',
       itemSelector: {
-        'runId.$': '$.run.runId', 'export.$': '$.plan.export', 'exportVersion.$': '$.plan.exportVersion', 'batch.$': '$.run.batch', 'chunk.$': '$$.Map.Item.Value', 'classes.$': '$.plan.classes',
+        'runId.$': '$.run.runId', 'export.$': '$.plan.export', 'exportVersion.$': '$.plan.exportVersion', 'batch.$': '$.run.batch', 'labelStudioRound.$': '$.conversion.labelStudioRound', 'chunk.$': '$$.Map.Item.Value', 'classes.$': '$.plan.classes',
       },
       maxConcurrency: props.maxConcurrency,
       resultPath: '$.chunks',
     });
     const convertChunk = invokeHandler(this, 'Convert chunk', props.convertChunk, {
-      'runId.$': '$.runId', 'export.$': '$.export', 'exportVersion.$': '$.exportVersion', 'batch.$': '$.batch', 'chunk.$': '$.chunk', 'classes.$': '$.classes',
+      'runId.$': '$.runId', 'export.$': '$.export', 'exportVersion.$': '$.exportVersion', 'batch.$': '$.batch', 'labelStudioRound.$': '$.labelStudioRound', 'chunk.$': '$.chunk', 'classes.$': '$.classes',
     }, '$');
     // Only the error's name enters the map's result: hundreds of whole causes (a stack trace each)
     // would pass the execution state's 256 KiB, and JSONPath cannot cut a string. The cause is in

@@ -24,6 +24,8 @@ export const MAX_TASK_FILE_BYTES = 256 * 1024 * 1024;
 export interface LabelStudioExpectations {
   /** `meta.batch` the tasks must name (segpipe's tasks carry it). @default - any */
   readonly batch?: string;
+  /** `meta.generation` the tasks must name (the labeling round of a workflow run). @default - any */
+  readonly generation?: string;
   /** The Label Studio project id the tasks must belong to. @default - any */
   readonly project?: number;
   /** The labels the labeling configuration has: a result with another label is counted, not painted. @default - any */
@@ -183,6 +185,9 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
   const meta = isObject(task.meta) ? task.meta : {};
   if (expect.batch !== undefined && meta.batch !== expect.batch) {
     return { line, source: image, reason: `task ${String(task.id)} is of batch ${meta.batch === undefined ? '(none)' : quoted(String(meta.batch), 100)}, not ${expect.batch}` };
+  }
+  if (expect.generation !== undefined && meta.generation !== expect.generation) {
+    return { line, source: image, reason: `task ${String(task.id)} is of labeling round ${meta.generation === undefined ? '(none)' : quoted(String(meta.generation), 100)} of the batch, not ${quoted(expect.generation, 100)} (another run's)` };
   }
   const { annotations, winner: annotation } = winningAnnotation(task);
   if (annotation === undefined) return { line, source: image, reason: annotations.length === 0 ? 'task has no annotations' : 'every annotation of the task was cancelled' };
