@@ -47,7 +47,9 @@ async function finishImport(state: RunState): Promise<void> {
  */
 async function releaseUnlabeledImages(event: FinishRunEvent): Promise<void> {
   const { state } = event;
-  if (event.status !== 'failed' || state.labeling || !state.batch || state.generation === undefined || !state.imagesManifest) return;
+  // A Label Studio run whose tasks were annotated keeps its images: giving them back would have them labeled again.
+  const annotated = state.annotations?.state === 'complete' || state.annotations?.state === 'enough';
+  if (event.status !== 'failed' || state.labeling || annotated || !state.batch || state.generation === undefined || !state.imagesManifest) return;
   await releaseGeneration(store, settings.artifactsBucket, state.batch, state.generation);
   logger.info('snapshot released', { batch: state.batch, generation: state.generation, images: state.imageCount });
 }

@@ -17,6 +17,8 @@ export interface RunState {
   readonly run?: { runId: string; batch: string; mode: string; names: Record<string, string> };
   readonly channels?: { numClasses: number; numTrainingSamples: number; numValidationSamples: number; converted: number; skipped: number; skippedItems: SkippedItem[]; classes: string[] };
   readonly labeling?: { LabelingJobName?: string; LabelCounters?: Record<string, number> };
+  /** A Label Studio run's last count of its annotated tasks (`state` `complete` or `enough`: its images are labeled). */
+  readonly annotations?: { state?: string; annotated?: number; tasks?: number };
   readonly training?: { TrainingJobName?: string; TrainingTimeInSeconds?: number; BillableTimeInSeconds?: number; ModelArtifacts?: { S3ModelArtifacts?: string } };
   readonly metrics?: { miou?: number[]; pixelAccuracy?: number[] };
   /** The serving endpoint's config when the run found one: its model was the champion. */

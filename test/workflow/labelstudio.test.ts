@@ -176,6 +176,28 @@ describe('a default stack labels an images batch with Label Studio', () => {
     expect(images).toHaveLength(6);
   });
 
+  test('a run that fails after its tasks were annotated keeps its images: they are not labeled again', async () => {
+    await uploadSyntheticBatch(harness, truth, 'crabs', 4, 700);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/crabs/_START`, Buffer.alloc(0), 'application/octet-stream');
+    const { tasks } = fakes(harness, truth, { failTraining: true });
+    const count = harness.lambdaStates['Count annotations'];
+    const outcome = await harness.run({
+      input: { batch: 'crabs', generation: 0 },
+      executionName: 'crabs-g0',
+      fakes: {
+        ...tasks,
+        'Count annotations': async (input) => {
+          await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/crabs/0/`);
+          return count(input);
+        },
+      },
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.path).toContain('Use Label Studio annotations');
+    const state = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/${(await import('../../lambda/workflow/batch')).batchStateKey('crabs')}`)).toString('utf8'));
+    expect(state.released).toBeUndefined();
+  });
+
   test('an annotation file of no segpipe task, or not JSON, is ignored with its reason and starts nothing', async () => {
     const client = harness.server.client();
     try {
