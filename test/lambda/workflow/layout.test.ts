@@ -21,7 +21,7 @@ describe('artifacts bucket layout', () => {
       evaluationReport: 'runs/turtles-7/evaluation/report.html',
       model: 'models/turtles-7/',
     });
-    expect(RUN_PATHS).toEqual({ labeling: 'runs/*/labeling/', labelingOutput: 'runs/*/labeling/output/', conversion: 'runs/*/conversion/', staging: 'runs/*/staging/', channels: 'runs/*/channels/', evaluation: 'runs/*/evaluation/' });
+    expect(RUN_PATHS).toEqual({ labeling: 'runs/*/labeling/', labelingOutput: 'runs/*/labeling/output/', conversion: 'runs/*/conversion/', staging: 'runs/*/staging/', channels: 'runs/*/channels/', evaluation: 'runs/*/evaluation/', labelStudio: 'runs/*/labelstudio/' });
     expect([MODELS_PREFIX, BATCHES_PREFIX]).toEqual(['models/', 'batches/']);
   });
 
