@@ -83,3 +83,28 @@ describe('each local batch draws scenes of its own', () => {
     expect(await hashes('local-demo-1')).toEqual(first);
   });
 });
+
+describe('segpipe local --labeling', () => {
+  const labelingOf = async (...args: string[]) => {
+    const runLocally = jest.spyOn(localRun, 'runLocally').mockResolvedValue({ status: 'SUCCEEDED' } as localRun.LocalRunResult);
+    let error = '';
+    try {
+      await localCommand().exitOverride().configureOutput({ writeErr: (text) => { error += text; }, writeOut: () => undefined }).parseAsync(args, { from: 'user' });
+      return { labeling: runLocally.mock.calls[0]?.[0]?.labeling };
+    } catch {
+      return { error: error.trim() };
+    } finally {
+      runLocally.mockRestore();
+    }
+  };
+
+  test('chooses who labels: the simulated Ground Truth workforce by default, or the Label Studio annotator', async () => {
+    expect(await labelingOf()).toEqual({ labeling: 'groundtruth' });
+    expect(await labelingOf('--labeling', 'labelstudio')).toEqual({ labeling: 'labelstudio' });
+    expect((await labelingOf('--labeling', 'cvat')).error).toContain("argument 'cvat' is invalid. Allowed choices are groundtruth, labelstudio.");
+  });
+
+  test('an import skips labeling: --labeling labelstudio with --import is refused', async () => {
+    expect((await labelingOf('--labeling', 'labelstudio', '--import', 'x.zip')).error).toBe('error: --import skips labeling; --labeling labelstudio labels synthetic photos: give one of them');
+  });
+});
