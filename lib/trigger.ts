@@ -8,7 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
-import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../lambda/labelstudio/storage-layout';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../lambda/labelstudio/storage-layout';
 import { DeadLetters } from './dead-letters';
 import { HandlerFunction } from './handler-function';
 import { acknowledgeWildcards, nagArnOf } from './nag';
@@ -80,7 +80,8 @@ export class SegpipeTrigger extends Construct {
     // Without ListBucket a missing key answers 403, not 404.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [inboxBucket.bucketArn, artifactsBucket.bucketArn] }));
     if (props.labelStudioAnnotations) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inboxBucket.arnForObjects(`${LABELSTUDIO_ANNOTATIONS_PREFIX}*`)] }));
+      // The annotation file, and the first byte of the task it answers (only a task segpipe wrote counts).
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inboxBucket.arnForObjects(`${LABELSTUDIO_ANNOTATIONS_PREFIX}*`), inboxBucket.arnForObjects(`${LABELSTUDIO_TASKS_PREFIX}*`)] }));
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/labelstudio/*`)] }));
     }
     props.stateMachine.grantStartExecution(role);
@@ -106,6 +107,7 @@ export class SegpipeTrigger extends Construct {
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
       ...(props.labelStudioAnnotations ? {
         [`Resource::${nagArnOf(inboxBucket)}/${LABELSTUDIO_ANNOTATIONS_PREFIX}*`]: 'Label Studio names its target storage\'s files by annotation or task id: the start Lambda reads each one it is told of.',
+        [`Resource::${nagArnOf(inboxBucket)}/${LABELSTUDIO_TASKS_PREFIX}*`]: 'The start Lambda reads the first byte of the task an annotation answers, named by the users\' batch and image names.',
         [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/labelstudio/*`]: 'One marker per annotated task, under the batch\'s hashed prefix and its labeling round.',
       } : {}),
     });

@@ -5,7 +5,8 @@ import { importExecutionName, nextImportGeneration } from '../workflow/import-tu
 import { readHandlerSettings } from '../common/settings';
 import { logger, store } from './runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
-import { MAX_ANNOTATION_FILE_BYTES, isAnnotationKey, readAnnotationEvent, recordAnnotation } from '../labelstudio/workflow-tasks';
+import { MAX_ANNOTATION_FILE_BYTES, isAnnotationKey, readAnnotationEvent, recordAnnotation, taskKey } from '../labelstudio/workflow-tasks';
+import { LABELSTUDIO_TASKS_PREFIX } from '../labelstudio/storage-layout';
 
 /** An S3 "Object Created" event, as EventBridge delivers it. */
 export type ObjectCreatedEvent = S3ObjectCreatedNotificationEvent;
@@ -87,6 +88,11 @@ async function recordLabelStudioAnnotation(bucket: string, key: string): Promise
   if (annotation.kind === 'ignored') {
     logger.warn('annotation file ignored', { key, reason: annotation.reason });
     return { action: 'ignored', reason: annotation.reason };
+  }
+  // Only a task segpipe wrote counts: a file naming another image or round (another project, a copy) would inflate the count.
+  if ((await store.readStart(`s3://${bucket}/${taskKey(annotation.batch, annotation.round, annotation.image)}`, 1)) === undefined) {
+    logger.warn('annotation of no task segpipe wrote; ignored', { key, batch: annotation.batch, round: annotation.round });
+    return { action: 'ignored', reason: `${key}: its task (batch ${annotation.batch}, round ${annotation.round}) is not one segpipe wrote under ${LABELSTUDIO_TASKS_PREFIX}` };
   }
   await recordAnnotation(store, settings.artifactsBucket, annotation, key);
   logger.info('annotation recorded', { key, batch: annotation.batch, round: annotation.round });

@@ -32,7 +32,11 @@ describe('a Label Studio stack', () => {
     expect(grants('WorkflowPlanConversion')).toContain('/labelstudio/annotations/*');
     expect(grants('TriggerStartRun')).toContain('/labelstudio/annotations/*');
     expect(grants('TriggerStartRun')).toContain('/batches/*/labelstudio/*');
-    // No one else writes into the tasks prefix or reads the annotations.
+    expect(grants('TriggerStartRun')).toContain('/labelstudio/tasks/*');
+    const startRunWrites = statementsOf(template, 'TriggerStartRun').filter((st) => [st.Action].flat().includes('s3:PutObject')).map(resourceText);
+    expect(startRunWrites).toHaveLength(1);
+    expect(startRunWrites[0]).not.toContain('Inbox');
+    // No one else writes into the tasks prefix (the start Lambda reads a task's first byte).
     for (const role of ['WorkflowConvertChunk', 'WorkflowPrepareRun', 'WorkflowFinishRun', 'WorkflowAssembleChannels', 'WorkflowEvaluateVariants']) {
       expect(grants(role)).not.toBe('');
       expect(grants(role)).not.toContain('labelstudio/tasks');

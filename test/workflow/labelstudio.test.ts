@@ -208,6 +208,16 @@ describe('a default stack labels an images batch with Label Studio', () => {
     }
     expect(await harness.startRun(objectCreated('labelstudio/annotations/41'))).toEqual({ action: 'ignored', reason: 'labelstudio/annotations/41 is not JSON' });
     expect(await harness.startRun(objectCreated('labelstudio/annotations/42'))).toMatchObject({ action: 'ignored', reason: expect.stringContaining('has no segpipe meta') });
+    // segpipe's meta, but a task it never wrote (another image, another round): not counted.
+    const client2 = harness.server.client();
+    try {
+      await client2.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labelstudio/annotations/43', Body: JSON.stringify({ id: 43, result: [], task: { id: 2, data: { image: `s3://${INBOX_BUCKET}/images/turtles/elsewhere.jpg` }, meta: { batch: 'turtles', generation: '0' } } }) }));
+    } finally {
+      client2.destroy();
+    }
+    expect(await harness.startRun(objectCreated('labelstudio/annotations/43'))).toEqual({
+      action: 'ignored', reason: 'labelstudio/annotations/43: its task (batch turtles, round 0) is not one segpipe wrote under labelstudio/tasks/',
+    });
   });
 });
 
