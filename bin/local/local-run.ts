@@ -240,6 +240,8 @@ export async function runLocally(options: LocalRunOptions = {}): Promise<LocalRu
       },
       Notify: notify('SNS notification'),
       'Notify failure': notify('SNS notification'),
+      // Sent only when an images batch labels in Label Studio (below, the annotator answers it).
+      'Notify tasks ready': notify('SNS notification'),
       'Publish event': notify('EventBridge event'),
       'Publish failure event': notify('EventBridge event'),
     };

@@ -60,7 +60,7 @@ describe('two imports at once (local stand-ins)', () => {
     const ok: TaskHandler = async () => ({ MessageId: 'local', FailedEntryCount: 0, Entries: [] });
     const tasks: Record<string, TaskHandler> = {
       'Check training quota': async () => ({ message: 'local run: quota not checked' }),
-      Notify: ok, 'Notify failure': ok, 'Publish event': ok, 'Publish failure event': ok,
+      Notify: ok, 'Notify failure': ok, 'Notify tasks ready': ok, 'Publish event': ok, 'Publish failure event': ok,
       ...sagemaker.tasks(workflow.definition),
     };
     const exports = { beach: await uploadExport('beach', 4000, 10), reef: await uploadExport('reef', 5000, 10) };
