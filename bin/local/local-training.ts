@@ -96,19 +96,29 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
     score.add(item.labels, predictClassIndices(model, item.rgb, item.width, item.height));
     background.add(item.labels, new Uint8Array(item.labels.length));
   }
-  const artifact = `${request.OutputDataConfig.S3OutputPath.replace(/\/?$/, '/')}${request.TrainingJobName}/output/model.tar.gz`;
+  const artifact = modelArtifactUri(request);
   await store.write(artifact, await packModelArtifact(model), 'application/gzip');
-  const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
   log(`  validation:mIOU ${score.miou.toFixed(3)} (predicting background everywhere: ${background.miou.toFixed(3)}), validation:pixel_accuracy ${score.pixelAccuracy.toFixed(3)}; model ${artifact}`);
+  return completedTrainingJob(request, artifact, started, [
+    { MetricName: 'validation:mIOU', Value: score.miou },
+    { MetricName: 'validation:pixel_accuracy', Value: score.pixelAccuracy },
+  ]);
+}
+
+/** Where SageMaker puts a training job's `model.tar.gz`: `<S3OutputPath>/<job>/output/model.tar.gz`. */
+export function modelArtifactUri(request: { readonly TrainingJobName: string; readonly OutputDataConfig: { readonly S3OutputPath: string } }): string {
+  return `${request.OutputDataConfig.S3OutputPath.replace(/\/?$/, '/')}${request.TrainingJobName}/output/model.tar.gz`;
+}
+
+/** What `createTrainingJob.sync` answers for a job that completed, as a stand-in's training gives it. */
+export function completedTrainingJob(request: { readonly TrainingJobName: string }, artifact: string, startedAt: number, metrics: readonly { MetricName: string; Value: number }[]) {
+  const seconds = Math.max(1, Math.round((Date.now() - startedAt) / 1000));
   return {
     TrainingJobName: request.TrainingJobName,
     TrainingJobStatus: 'Completed',
     TrainingTimeInSeconds: seconds,
     BillableTimeInSeconds: seconds,
     ModelArtifacts: { S3ModelArtifacts: artifact },
-    FinalMetricDataList: [
-      { MetricName: 'validation:mIOU', Value: score.miou },
-      { MetricName: 'validation:pixel_accuracy', Value: score.pixelAccuracy },
-    ],
+    FinalMetricDataList: metrics,
   };
 }

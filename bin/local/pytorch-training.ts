@@ -8,6 +8,7 @@ import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { parseS3Uri } from '../../lambda/convert/object-store';
 import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { PYTORCH_SOURCE_DIR } from '../../lib/workflow/pytorch-trainer';
+import { completedTrainingJob, modelArtifactUri } from './local-training';
 import { requireTorchPython } from './torch-python';
 
 /** The parts of a CreateTrainingJob request for the PyTorch container that the stand-in reads. */
@@ -119,19 +120,11 @@ export async function runLocalPyTorchTrainingJob(store: S3ObjectStore, request: 
       // As SageMaker's FailureReason: the end of what the script said.
       throw Object.assign(new Error(`AlgorithmError: ${program} exited with ${status}: ${lines.slice(-5).join(' / ').slice(-1024)}`), { name: 'AlgorithmError' });
     }
-    const artifact = `${request.OutputDataConfig.S3OutputPath.replace(/\/?$/, '/')}${request.TrainingJobName}/output/model.tar.gz`;
+    const artifact = modelArtifactUri(request);
     const tarball = join(work, 'model.tar.gz');
     await tar.create({ gzip: true, portable: true, cwd: modelDir, file: tarball }, ['.']);
     await store.write(artifact, readFileSync(tarball), 'application/gzip');
-    const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
-    return {
-      TrainingJobName: request.TrainingJobName,
-      TrainingJobStatus: 'Completed',
-      TrainingTimeInSeconds: seconds,
-      BillableTimeInSeconds: seconds,
-      ModelArtifacts: { S3ModelArtifacts: artifact },
-      FinalMetricDataList: finalMetrics(lines, request.AlgorithmSpecification.MetricDefinitions ?? []),
-    };
+    return completedTrainingJob(request, artifact, started, finalMetrics(lines, request.AlgorithmSpecification.MetricDefinitions ?? []));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
