@@ -31,7 +31,7 @@ export function localCommand(): Command {
     .addOption(new Option('--labeling <tool>', 'who labels: a simulated Ground Truth workforce, or a simulated person answering Label Studio tasks (a second run in the same --data-dir shows the first run\'s model\'s pre-labels in its tasks)').choices(['groundtruth', 'labelstudio']).default('groundtruth'))
     .addHelpText('after', `
 Examples:
-  # the default demo: 40 images, under a minute (40 to 55 s measured on 2 busy cores)
+  # the default demo: 40 images, under a minute (15 s measured on 2 idle cores, 40 to 55 s on busy ones)
   npx segpipe local
   # a bigger batch in a folder of your choice, then a second batch that trains on both
   npx segpipe local --images 200 --data-dir ./segpipe-demo
