@@ -57,17 +57,21 @@ export interface TaskPlan {
   readonly chunks: readonly TaskChunk[];
 }
 
-/**
- * Cuts the run's images (the snapshot's input manifest, or a list) into chunk manifests under the
- * run: one pass over the list, so that each map item then reads only its own chunk.
- */
-export async function planTasks(options: {
+/** Where a run's labeling round keeps its tasks: the buckets, the run, its batch and round (the batch's generation). */
+export interface TaskRound {
   readonly store: ObjectStore;
   readonly inboxBucket: string;
   readonly artifactsBucket: string;
   readonly runId: string;
   readonly batch: string;
   readonly round: string;
+}
+
+/**
+ * Cuts the run's images (the snapshot's input manifest, or a list) into chunk manifests under the
+ * run: one pass over the list, so that each map item then reads only its own chunk.
+ */
+export async function planTasks(options: TaskRound & {
   readonly images: readonly string[] | { readonly manifest: string };
 }): Promise<TaskPlan> {
   const { store, artifactsBucket, runId } = options;
@@ -142,13 +146,7 @@ export interface TaskChunkSummary {
 }
 
 /** Writes one task file per image of a chunk, with the pre-labels `prelabel` gives (none without it). */
-export async function writeTaskChunk(options: {
-  readonly store: ObjectStore;
-  readonly inboxBucket: string;
-  readonly artifactsBucket: string;
-  readonly runId: string;
-  readonly batch: string;
-  readonly round: string;
+export async function writeTaskChunk(options: TaskRound & {
   readonly chunk: TaskChunk;
   readonly prelabel?: Prelabeler;
   /** Images pre-labeled at once. @default 4 */

@@ -5,6 +5,7 @@ import { encodePalettePng, encodePng } from '../../../bin/local/png';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { MAX_CLASSES } from '../../../lambda/convert/classes';
+import { useEmbeddedS3 } from '../../helpers/embedded-s3';
 import { ChannelCheckError, ClassListRef, MAX_CHUNKS, assembleChannels, planConversion, readClassList, writeClassList } from '../../../lambda/workflow/dataset';
 
 describe('conversion plan and channel checks (embedded S3 server)', () => {
@@ -217,34 +218,25 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
 });
 
 describe('the dataset\'s class list is guarded (embedded S3 server)', () => {
-  let server: EmbeddedS3Server;
-  let store: S3ObjectStore;
   const BUCKETS = Array.from({ length: 8 }, (_, i) => `guard-${i}`);
+  const s3 = useEmbeddedS3(BUCKETS);
   let next = 0;
-  beforeAll(async () => {
-    server = await startEmbeddedS3Server({ buckets: BUCKETS });
-    store = new S3ObjectStore(server.client());
-  });
-  afterAll(async () => {
-    store.client.destroy();
-    await server.close();
-  });
   const grey = (values: number[]) => encodePng({ width: values.length, height: 1, colourType: 0, data: Uint8Array.from(values) });
-  const classesOf = async (b: string) => JSON.parse((await store.read(`s3://${b}/datasets/main/classes.json`)).toString());
+  const classesOf = async (b: string) => JSON.parse((await s3.store.read(`s3://${b}/datasets/main/classes.json`)).toString());
 
   /** A run that staged train item a and validation item v (masks of `values`), planned with `runClasses`, over a dataset of `known`. */
   async function stagedRun(known: string[] | undefined, runClasses: string[], values: number[], pixelsPerClass: Record<string, number>) {
     const b = BUCKETS[next++];
-    if (known) await store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from(JSON.stringify(known)), 'application/json');
+    if (known) await s3.store.write(`s3://${b}/datasets/main/classes.json`, Buffer.from(JSON.stringify(known)), 'application/json');
     const items = [['a', 'train', 1], ['v', 'validation', 2]] as const;
     for (const [name, split] of items) {
-      await store.write(`s3://${b}/runs/r/staging/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
-      await store.write(`s3://${b}/runs/r/staging/${split}_annotation/${name}.png`, grey(values), 'image/png');
+      await s3.store.write(`s3://${b}/runs/r/staging/${split}/${name}.jpg`, Buffer.from('jpeg'), 'image/jpeg');
+      await s3.store.write(`s3://${b}/runs/r/staging/${split}_annotation/${name}.png`, grey(values), 'image/png');
     }
     const report = { items: items.map(([name, split, line]) => ({ source: `s3://in/${name}.jpg`, name, split, line, width: values.length, height: 1, pixelsPerClass })), skipped: [] };
-    await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
-    const classes = await writeClassList(store, `s3://${b}/runs/r/conversion/classes.json`, runClasses);
-    const assemble = (configuredClasses: string[] = []) => assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', batch: 'up', classes, configuredClasses, chunks: [{ index: 0, converted: 2, skipped: 0 }], minTrainingSamples: 1 });
+    await s3.store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(report)), 'application/json');
+    const classes = await writeClassList(s3.store, `s3://${b}/runs/r/conversion/classes.json`, runClasses);
+    const assemble = (configuredClasses: string[] = []) => assembleChannels({ store: s3.store, scratchStore: s3.store, bucket: b, runId: 'r', batch: 'up', classes, configuredClasses, chunks: [{ index: 0, converted: 2, skipped: 0 }], minTrainingSamples: 1 });
     return { b, assemble };
   }
 
@@ -254,11 +246,11 @@ describe('the dataset\'s class list is guarded (embedded S3 server)', () => {
     expect(await classesOf(b)).toEqual(['BACKGROUND', 'kelp', 'turtle']);
     expect(summary).toMatchObject({ classes: ['BACKGROUND', 'kelp', 'turtle'], numClasses: 3 });
     // Committed: the index names the batch, the staging area is gone.
-    expect((await store.read(`s3://${b}/datasets/main/index/r.jsonl`)).toString().trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+    expect((await s3.store.read(`s3://${b}/datasets/main/index/r.jsonl`)).toString().trim().split('\n').map((l) => JSON.parse(l))).toEqual([
       { name: 'a', split: 'train', source: 's3://in/a.jpg', runId: 'r', batch: 'up' },
       { name: 'v', split: 'validation', source: 's3://in/v.jpg', runId: 'r', batch: 'up' },
     ]);
-    expect(await store.list(b, 'runs/r/staging/')).toEqual([]);
+    expect(await s3.store.list(b, 'runs/r/staging/')).toEqual([]);
   });
 
   test('a run whose new class took an index a concurrent run committed first has its masks re-indexed at the commit', async () => {
@@ -267,7 +259,7 @@ describe('the dataset\'s class list is guarded (embedded S3 server)', () => {
     await assemble();
     expect(await classesOf(b)).toEqual(['BACKGROUND', 'rock', 'turtle']);
     for (const key of ['train_annotation/a.png', 'validation_annotation/v.png']) {
-      const mask = await sharp(await store.read(`s3://${b}/datasets/main/${key}`)).extractChannel(0).raw().toBuffer();
+      const mask = await sharp(await s3.store.read(`s3://${b}/datasets/main/${key}`)).extractChannel(0).raw().toBuffer();
       expect([...mask]).toEqual([0, 2, 255]);
     }
   });
@@ -277,7 +269,7 @@ describe('the dataset\'s class list is guarded (embedded S3 server)', () => {
     const { b, assemble } = await stagedRun(known, [...known, 'turtle', 'kelp'], [0, MAX_CLASSES - 1, MAX_CLASSES], { BACKGROUND: 1, turtle: 1, kelp: 1 });
     await expect(assemble()).rejects.toThrow(`the dataset's class list would hold ${MAX_CLASSES + 1} classes; the algorithm takes at most ${MAX_CLASSES}: nothing of this run was added`);
     expect(await classesOf(b)).toEqual(known);
-    expect((await store.list(b, 'datasets/main/')).map((o) => o.key)).toEqual(['datasets/main/classes.json']);
+    expect((await s3.store.list(b, 'datasets/main/')).map((o) => o.key)).toEqual(['datasets/main/classes.json']);
   });
 
   test.each([
@@ -293,10 +285,10 @@ describe('the dataset\'s class list is guarded (embedded S3 server)', () => {
   test('the plan refuses an export that declares more classes than fit beside the dataset\'s, before anything is written', async () => {
     const b = BUCKETS[next++];
     const coco = { categories: Array.from({ length: MAX_CLASSES }, (_, i) => ({ id: i + 1, name: `cat-${i}` })), images: [], annotations: [] };
-    await store.write(`s3://${b}/labeled/x/coco.json`, Buffer.from(JSON.stringify(coco)), 'application/json');
-    await expect(planConversion({ store, bucket: b, runId: 'r', export: `s3://${b}/labeled/x/coco.json`, allowList: [{ bucket: b, prefix: 'labeled/x/' }], configuredClasses: [] }))
+    await s3.store.write(`s3://${b}/labeled/x/coco.json`, Buffer.from(JSON.stringify(coco)), 'application/json');
+    await expect(planConversion({ store: s3.store, bucket: b, runId: 'r', export: `s3://${b}/labeled/x/coco.json`, allowList: [{ bucket: b, prefix: 'labeled/x/' }], configuredClasses: [] }))
       .rejects.toThrow(`the export declares ${MAX_CLASSES} classes; with the dataset's 0 and the configured ones that is ${MAX_CLASSES} besides the background, and the algorithm takes at most ${MAX_CLASSES - 1}: nothing was converted`);
-    expect(await store.list(b, 'runs/')).toEqual([]);
+    expect(await s3.store.list(b, 'runs/')).toEqual([]);
   });
 });
 
