@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MAX_CLASSES } from '../convert/classes';
-import { ConversionReport, ConvertedItem, SkippedItem, convertExport, surveyExport } from '../convert/convert-manifest';
+import { ConversionReport, ConvertedItem, SkippedItem, convertExport, duplicatesAcrossSplits, surveyExport } from '../convert/convert-manifest';
 import { isBackgroundName } from '../convert/export-item';
 import { encodeClassIndexPng } from '../convert/mask';
 import { OpenedExport, openExport } from '../convert/export-input';
@@ -233,6 +233,8 @@ export interface ChannelSummary {
   /** The first skipped items, cut for the notification; the run's conversion report has them all, whole. */
   readonly skippedItems: readonly SkippedItem[];
   readonly failedChunks: number;
+  /** Images of this run whose bytes are in both splits (the run's conversion report lists them). */
+  readonly duplicatesAcrossSplits: number;
 }
 
 /** Thrown when the channels are not fit to train on; the workflow stops before any GPU is paid for. */
@@ -373,8 +375,10 @@ export async function assembleChannels(options: {
   if (trainAfter < options.minTrainingSamples) problems.push(`the train channel would hold ${trainAfter} items; at least ${options.minTrainingSamples} are needed`);
   if (after.size - trainAfter === 0) problems.push('the validation channel would be empty: add images, or raise split.validationFraction');
 
-  const reportOf = (summary: Omit<ChannelSummary, 'skippedItems'>) => store.write(s3Uri(bucket, `${run.prefix}conversion/report.json`), Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, items }, null, 1)}\n`), 'application/json');
-  const counts = { converted: items.length, skipped: skipped.length, failedChunks: failed.length };
+  // Across the run's chunks, which each saw only their own items.
+  const duplicates = duplicatesAcrossSplits(items.filter((item) => item.imageSha256 !== undefined));
+  const reportOf = (summary: Omit<ChannelSummary, 'skippedItems'>) => store.write(s3Uri(bucket, `${run.prefix}conversion/report.json`), Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, duplicates, items }, null, 1)}\n`), 'application/json');
+  const counts = { converted: items.length, skipped: skipped.length, failedChunks: failed.length, duplicatesAcrossSplits: duplicates.length };
   if (problems.length > 0) {
     await reportOf({ channels: s3Uri(bucket, run.channels), classes: planned, numClasses: planned.length, numTrainingSamples: trainAfter, numValidationSamples: after.size - trainAfter, ...counts });
     const distinct = [...new Set(problems)].sort();

@@ -13,7 +13,7 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
   let store: S3ObjectStore;
   const bucket = 'artifacts';
   // One bucket per channel-check case: each starts from an empty dataset.
-  const CHECK_BUCKETS = Array.from({ length: 16 }, (_, i) => `check-${i}`);
+  const CHECK_BUCKETS = Array.from({ length: 17 }, (_, i) => `check-${i}`);
   const FIRST_RUN_BUCKET = 'first-run';
 
   beforeAll(async () => {
@@ -191,6 +191,18 @@ describe('conversion plan and channel checks (embedded S3 server)', () => {
       expect(report.items.map((i: { name: string }) => i.name)).toEqual(['a', 'v']);
       expect(report).toMatchObject({ converted: 2, skipped: 14, classes: ['BACKGROUND', 'turtle'] });
       expect((await store.client.send(new HeadObjectCommand({ Bucket: b, Key: 'runs/r/conversion/report.json' }))).ContentType).toBe('application/json');
+    });
+
+    test('images of the same bytes in both splits are counted across the run\'s chunks, and listed in its report', async () => {
+      const { b, classes } = await bucketWithItemsAandV();
+      // Each chunk saw one copy only: the duplicate shows when the run's items come together.
+      const chunk = (name: string, split: string, line: number) => ({ items: reported([{ name, split, line }]).map((i) => ({ ...i, imageSha256: 'same-bytes' })), skipped: [] });
+      await store.write(`s3://${b}/runs/r/conversion/chunk-00000.json`, Buffer.from(JSON.stringify(chunk('a', 'train', 1))), 'application/json');
+      await store.write(`s3://${b}/runs/r/conversion/chunk-00001.json`, Buffer.from(JSON.stringify(chunk('v', 'validation', 2))), 'application/json');
+      const summary = await assembleChannels({ store, scratchStore: store, bucket: b, runId: 'r', classes, chunks: [{ index: 0, converted: 1, skipped: 0 }, { index: 1, converted: 1, skipped: 0 }], minTrainingSamples: 1 });
+      expect(summary.duplicatesAcrossSplits).toBe(1);
+      const report = JSON.parse((await store.read(`s3://${b}/runs/r/conversion/report.json`)).toString());
+      expect(report.duplicates).toEqual([{ imageSha256: 'same-bytes', train: ['s3://in/a.jpg'], validation: ['s3://in/v.jpg'] }]);
     });
 
     test('a run that converted nothing into a one-class dataset stops with a ChannelCheckError naming each problem once, in order', async () => {
