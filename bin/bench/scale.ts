@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { forEachLimited } from '../../lambda/common/concurrency';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
-import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
+import type { StartRunResult } from '../../lambda/handlers/start-run';
+import { objectCreatedEvent } from '../local/lambda-invocation';
 import { ALREADY_TAKEN, BatchSnapshot, batchExecutionName } from '../../lambda/workflow/batch';
 import { DatasetItem, readDatasetIndex, writeIndexShard } from '../../lambda/workflow/dataset-index';
 import { writeChannelManifests } from '../../lambda/workflow/dataset';
@@ -59,14 +60,6 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 
-function objectCreated(key: string, time: string, encoded: boolean): ObjectCreatedEvent {
-  const eventKey = encoded ? encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') : key;
-  return {
-    version: '0', id: `bench-${key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time, region: 'us-east-1',
-    resources: [`arn:aws:s3:::${INBOX_BUCKET}`],
-    detail: { version: '0', bucket: { name: INBOX_BUCKET }, object: { key: eventKey, size: 1, etag: 'e', sequencer: '0' }, 'request-id': 'r', requester: '123456789012', reason: 'PutObject' },
-  } as ObjectCreatedEvent;
-}
 
 const secondsSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const perSecond = (count: number, seconds: number) => Math.round(count / seconds).toLocaleString('en-US');
@@ -92,7 +85,7 @@ export async function runScaleBench(options: ScaleBenchOptions, say: (line: stri
       environment: { SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(), SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: endpointUrl, SEGPIPE_NO_CLOUDWATCH: '1' },
     });
     // The handlers' S3 client, loaded with the workflow's settings above: every request they make is counted.
-    const { store: handlerStore } = await import('../../lambda/handlers/runtime');
+    const { store: handlerStore } = await import('../../lambda/common/runtime');
     const counter = new RequestCounter();
     counter.attach(handlerStore.client);
     const uploader = server.client();
@@ -153,7 +146,7 @@ async function uploadEvents(
     const earlier = waves.slice(0, generation).flat();
     const late = earlier.filter((_, i) => i % Math.round(1 / LATE_SHARE) === 0);
     const duplicates = wave.filter((_, i) => i % Math.round(1 / DUPLICATE_SHARE) === 0);
-    const waveEvents = shuffle([...wave, ...duplicates, ...late], 42 + generation).map((key, i) => objectCreated(key, uploadedAt.get(key)!, i % 3 === 0));
+    const waveEvents = shuffle([...wave, ...duplicates, ...late], 42 + generation).map((key, i) => objectCreatedEvent(INBOX_BUCKET, key, { time: uploadedAt.get(key)!, encodeKey: i % 3 === 0 }));
     const start = process.hrtime.bigint();
     await forEachLimited(waveEvents, START_CONCURRENCY, async (event) => {
       results.push(await workflow.startRun(event));
@@ -266,7 +259,7 @@ async function channelManifests(store: S3ObjectStore, uploader: S3Client, counte
   const dataset: DatasetItem[] = Array.from({ length: items }, (_, i) => ({ source: `s3://${INBOX_BUCKET}/images/big/${i}.jpg`, name: `item-${String(i).padStart(7, '0')}`, split: i % 5 === 0 ? 'validation' : 'train', runId: `run-${Math.floor(i / 2000)}` }));
   // The index as 2,000-item runs left it: one shard each.
   for (let run = 0; run * 2000 < items; run++) await writeIndexShard(store, ARTIFACTS_BUCKET, `run-${run}`, dataset.slice(run * 2000, (run + 1) * 2000));
-  const { store: handlerStore } = await import('../../lambda/handlers/runtime');
+  const { store: handlerStore } = await import('../../lambda/common/runtime');
   const before = counter.requests;
   const start = process.hrtime.bigint();
   const index = await readDatasetIndex(handlerStore, ARTIFACTS_BUCKET);

@@ -10,7 +10,6 @@ import { splitFor } from '../../lambda/convert/naming';
 import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
 import { runtimeClientFor } from '../predict/runtime-client';
 import { predictSegmentation } from '../predict/predict';
-import type { ObjectCreatedEvent } from '../../lambda/handlers/start-run';
 import { RunReport } from '../../lambda/workflow/run-report';
 import { CHANNEL_NAMES, runLayout, s3Uri } from '../../lambda/workflow/layout';
 import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
@@ -19,6 +18,7 @@ import { contactSheetPng, ContactSheetRow } from './contact-sheet';
 import { startEmbeddedS3Server } from './embedded-s3-server';
 import { LocalSageMaker } from './local-sagemaker';
 import { LocalStepFunctions } from './local-step-functions';
+import { objectCreatedEvent } from './lambda-invocation';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from './local-workflow';
 import { checkSnsPublish } from './sns-stand-in';
 import { simulateAnnotator } from './simulated-annotator';
@@ -163,14 +163,7 @@ export interface LocalRunResult {
   close(): Promise<void>;
 }
 
-/** S3 "Object Created" as EventBridge delivers it to the start Lambda. */
-function objectCreated(key: string): ObjectCreatedEvent {
-  return {
-    version: '0', id: `local-${key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: LOCAL_ACCOUNT, time: new Date().toISOString(), region: LOCAL_REGION,
-    resources: [`arn:aws:s3:::${INBOX_BUCKET}`],
-    detail: { version: '0', bucket: { name: INBOX_BUCKET }, object: { key, size: 1, etag: 'local', sequencer: '0' }, 'request-id': 'local', requester: LOCAL_ACCOUNT, reason: 'PutObject' },
-  } as ObjectCreatedEvent;
-}
+const objectCreated = (key: string) => objectCreatedEvent(INBOX_BUCKET, key);
 
 /**
  * The whole workflow on this machine, as a newcomer first sees segpipe: an embedded S3 server, a

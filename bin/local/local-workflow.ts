@@ -6,13 +6,14 @@ import { SegpipeStack } from '../../lib/segpipe-stack';
 import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
 import { SETTINGS_VARIABLE } from '../../lambda/common/settings';
 import { EmbeddedS3Server } from './embedded-s3-server';
+import { LambdaModule, lambdaContext } from './lambda-invocation';
 import { AslDefinition, RunWorkflowOptions, TaskHandler, allStates, resolveCloudFormation, runWorkflow, synthesizedDefinition } from './workflow-runner';
 
 export const INBOX_BUCKET = 'inbox';
 export const ARTIFACTS_BUCKET = 'artifacts';
 
 /** The workflow's Lambda handlers by file name; each loaded after its settings are in the environment, as Lambda would. */
-const HANDLER_MODULES: Record<string, () => Promise<{ handler: TaskHandler }>> = {
+const HANDLER_MODULES: Record<string, () => Promise<LambdaModule>> = {
   'check-batch': () => import('../../lambda/handlers/check-batch') as never,
   'snapshot-batch': () => import('../../lambda/handlers/snapshot-batch') as never,
   'take-import-turn': () => import('../../lambda/handlers/take-import-turn') as never,
@@ -91,10 +92,11 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
     const module = await loadWithSettings(fn, loadModule);
     const arn = `arn:aws:local:us-east-1:123456789012:${logicalId(fn.function)}`;
     for (const [state, definitionState] of allStates(definition)) {
-      if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input);
+      if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input, lambdaContext(name, fn.function.timeout?.toSeconds()));
     }
   }
-  const { handler: startRun } = await loadWithSettings(stack.trigger.startRun, () => import('../../lambda/handlers/start-run'));
+  const { handler: startRunHandler } = await loadWithSettings(stack.trigger.startRun, () => import('../../lambda/handlers/start-run'));
+  const startRun = (event: ObjectCreatedEvent) => startRunHandler(event, lambdaContext('start-run', stack.trigger.startRun.function.timeout?.toSeconds()));
   return {
     stack, template, definition, lambdaStates, startRun,
     run: ({ tasks, ...options }) => runWorkflow({ ...options, definition, tasks: { ...lambdaStates, ...tasks } }),

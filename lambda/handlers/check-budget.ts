@@ -1,6 +1,6 @@
 import { checkBudget } from '../cost/estimate';
 import { readHandlerSettings } from '../common/settings';
-import { logger } from './runtime';
+import { lambdaHandler, logger } from '../common/runtime';
 
 const settings = readHandlerSettings('check-budget');
 
@@ -10,8 +10,8 @@ export interface CheckBudgetEvent {
 }
 
 /** Checks the run's cost estimate against the per-run budget before anyone is paid to label. */
-export async function handler(event: CheckBudgetEvent): Promise<{ estimateUsd: number; message: string }> {
+export const handler = lambdaHandler('check-budget', async (event): Promise<{ estimateUsd: number; message: string }> => {
   const result = checkBudget(settings, { images: event.images, labelsImported: event.mode === 'import' });
   logger.info('budget checked', { ...result });
   return result;
-}
+});

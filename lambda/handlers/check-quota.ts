@@ -1,14 +1,14 @@
 import { ServiceQuotasClient, paginateListServiceQuotas } from '@aws-sdk/client-service-quotas';
 import { checkTrainingQuota, trainingQuotaName } from '../workflow/quota';
 import { readHandlerSettings } from '../common/settings';
-import { logger } from './runtime';
+import { lambdaHandler, logger } from '../common/runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 
 const { trainingInstanceType: instanceType, spot } = readHandlerSettings('check-quota');
 const quotas = new ServiceQuotasClient(ADAPTIVE_RETRY);
 
 /** Checks the account's SageMaker quota for the training instance before anyone is paid to label. */
-export async function handler(): Promise<{ message: string }> {
+export const handler = lambdaHandler('check-quota', async (): Promise<{ message: string }> => {
   const wanted = trainingQuotaName(instanceType, spot);
   let found: { name: string; code?: string; value?: number } | undefined;
   for await (const page of paginateListServiceQuotas({ client: quotas }, { ServiceCode: 'sagemaker' })) {
@@ -22,4 +22,4 @@ export async function handler(): Promise<{ message: string }> {
   // `message` is the logger's own key (the log line's text): the verdict goes under a key of its own.
   logger.info('training quota checked', { verdict: message });
   return { message };
-}
+});

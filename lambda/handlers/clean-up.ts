@@ -2,14 +2,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
 import { CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources, failedEndpointNotification } from '../cleanup/endpoint-cleanup';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
+import type { HandlerEvent } from '../common/handler-events';
+import { LambdaHandler, lambdaHandler, logger } from '../common/runtime';
 import { HandlerSettings, readHandlerSettings } from '../common/settings';
-import { logger } from './runtime';
 
 /** What EventBridge hands over: the schedule's event, or an endpoint's state change. */
-export type CleanupEvent = ScheduledEvent | EventBridgeEvent<'SageMaker Endpoint State Change', { readonly EndpointName: string; readonly EndpointStatus: string }>;
+export type CleanupEvent = HandlerEvent<'clean-up'>;
 
 const clients = { sagemaker: new SageMakerClient(ADAPTIVE_RETRY), cloudwatch: new CloudWatchClient(ADAPTIVE_RETRY) };
 const events = new EventBridgeClient(ADAPTIVE_RETRY);
@@ -19,14 +19,14 @@ const sns = new SNSClient(ADAPTIVE_RETRY);
  * Sweeps the stack's SageMaker resources by a policy; after an endpoint failed, also tells the user.
  * Lambda's handler has the function's settings; tests make one per policy.
  */
-export function cleanUpHandler(policy: HandlerSettings<'clean-up'>): (event: CleanupEvent) => Promise<CleanupResult> {
-  return (event) => cleanUp(policy, event);
+export function cleanUpHandler(policy: HandlerSettings<'clean-up'>): LambdaHandler<CleanupResult> {
+  return lambdaHandler('clean-up', (event) => cleanUp(policy, event));
 }
 
 export const handler = cleanUpHandler(readHandlerSettings('clean-up'));
 
 async function cleanUp(policy: HandlerSettings<'clean-up'>, event: CleanupEvent): Promise<CleanupResult> {
-  const failedEndpoint = event['detail-type'] === 'SageMaker Endpoint State Change' ? event.detail?.EndpointName : undefined;
+  const failedEndpoint = event['detail-type'] === 'SageMaker Endpoint State Change' ? event.detail.EndpointName : undefined;
   logger.appendKeys({ dryRun: policy.dryRun, trigger: failedEndpoint ? `endpoint ${failedEndpoint} FAILED` : 'schedule' });
   const result = await cleanUpStackResources(clients, policy, {
     onDeleted: async (decision) => {

@@ -1,18 +1,18 @@
-import { ChunkSummary, ClassListRef, ConversionChunk, convertChunk } from '../workflow/dataset';
+import { ChunkSummary, convertChunk } from '../workflow/dataset';
 import { useSharpForConcurrentItems } from '../convert/mask';
 import { sourceAllowList } from '../convert/source-allow-list';
 import { readHandlerSettings } from '../common/settings';
-import { logger, store } from './runtime';
+import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('convert-chunk');
 useSharpForConcurrentItems();
 
 /** Converts one chunk of the labels' export into the run's staging area, reading only what the run may. */
-export async function handler(event: { runId: string; export: string; batch?: string; labelStudioRound?: string; chunk: ConversionChunk; classes: ClassListRef; exportVersion: string }): Promise<ChunkSummary> {
+export const handler = lambdaHandler('convert-chunk', async (event): Promise<ChunkSummary> => {
   const summary = await convertChunk({
     store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, labelStudioRound: event.labelStudioRound || undefined, inboxBucket: settings.inboxBucket,
     allowList: sourceAllowList(settings, event), chunk: event.chunk, classes: event.classes, exportVersion: event.exportVersion, validationFraction: settings.validationFraction, seed: settings.splitSeed,
   });
   logger.info('chunk converted', { runId: event.runId, ...summary });
   return summary;
-}
+});

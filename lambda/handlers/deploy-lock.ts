@@ -1,12 +1,12 @@
 import { LockAnswer, acquireDeployLock } from '../workflow/deploy-lock';
 import { readHandlerSettings } from '../common/settings';
-import { logger, store } from './runtime';
+import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('deploy-lock');
 
 /** Takes the deploy lock for a run about to change the endpoint, or says who holds it. */
-export async function handler(event: { runId: string }): Promise<LockAnswer> {
+export const handler = lambdaHandler('deploy-lock', async (event): Promise<LockAnswer> => {
   const answer = await acquireDeployLock(store, settings.artifactsBucket, event.runId, settings.holdSeconds);
   logger.info(answer.acquired ? 'deploy lock taken' : 'deploy lock held by another run', { runId: event.runId, ...answer });
   return answer;
-}
+});

@@ -3,8 +3,8 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import { readHandlerSettings } from '../common/settings';
-import { RunEvaluationEvent, RunEvaluationResult, evaluateRun } from '../evaluation/run-evaluation';
-import { logger, store } from './runtime';
+import { RunEvaluationResult, evaluateRun } from '../evaluation/run-evaluation';
+import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('evaluate-variants');
 // SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT, SEGPIPE_NO_CLOUDWATCH and SEGPIPE_LOCAL_HOLDOUT_KEY are set only
@@ -30,8 +30,8 @@ function readHoldoutKey(): Promise<string> {
 }
 
 /** Evaluates the champion and challenger variants of the stack's endpoint on the run's validation images. */
-export async function handler(event: RunEvaluationEvent): Promise<RunEvaluationResult> {
+export const handler = lambdaHandler('evaluate-variants', async (event): Promise<RunEvaluationResult> => {
   return evaluateRun({
     store, runtime, cloudwatch, region: process.env.AWS_REGION ?? 'us-east-1', holdoutKey: readHoldoutKey, log: (message, details) => logger.info(message, details),
   }, settings, event);
-}
+});

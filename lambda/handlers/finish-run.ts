@@ -6,7 +6,7 @@ import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
 import { readHandlerSettings } from '../common/settings';
-import { logger, store } from './runtime';
+import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('finish-run');
 
@@ -19,7 +19,7 @@ export interface FinishRunEvent {
 }
 
 /** Writes the run report and returns the notification's subject, message and event detail. */
-export async function handler(event: FinishRunEvent): Promise<{ subject: string; message: string; detail: RunReport; reportUri: string }> {
+export const handler = lambdaHandler('finish-run', async (event): Promise<{ subject: string; message: string; detail: RunReport; reportUri: string }> => {
   const report = buildRunReport({
     status: event.status, state: event.state, runId: event.runId, endpointName: endpointName(settings.resourcePrefix), minimumMiou: settings.minValidationMiou,
     startedAt: event.startedAt, finishedAt: new Date().toISOString(),
@@ -32,7 +32,7 @@ export async function handler(event: FinishRunEvent): Promise<{ subject: string;
   await store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
   logger.info('run finished', { ...report, skippedItems: undefined });
   return { ...notificationText(report, reportUri), detail: report, reportUri };
-}
+});
 
 /** An import started by an upload lets the next upload's run of the same export take its turn. */
 async function finishImport(state: RunState): Promise<void> {

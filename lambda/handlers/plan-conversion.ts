@@ -1,16 +1,16 @@
 import { ConversionPlan, planConversion } from '../workflow/dataset';
 import { sourceAllowList } from '../convert/source-allow-list';
 import { readHandlerSettings } from '../common/settings';
-import { logger, store } from './runtime';
+import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('plan-conversion');
 
 /** Reads the labels' export once: fixes the class order and cuts its entries into chunks for the Distributed Map. */
-export async function handler(event: { runId: string; export: string; batch?: string; labelStudioRound?: string }): Promise<ConversionPlan> {
+export const handler = lambdaHandler('plan-conversion', async (event): Promise<ConversionPlan> => {
   const plan = await planConversion({
     store, bucket: settings.artifactsBucket, runId: event.runId, export: event.export, batch: event.batch, labelStudioRound: event.labelStudioRound || undefined, inboxBucket: settings.inboxBucket,
     allowList: sourceAllowList(settings, event), configuredClasses: settings.labelClasses, chunkEntries: settings.chunkEntries,
   });
   logger.info('conversion planned', { runId: event.runId, format: plan.format, entries: plan.entries, chunks: plan.chunks.length, classes: plan.classes.count });
   return plan;
-}
+});

@@ -1,9 +1,9 @@
 import { DescribeLabelingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { ExecutionStatusChange, RunEndVerdict, reportUncaughtRunEnd } from '../workflow/run-ended';
+import { RunEndVerdict, reportUncaughtRunEnd } from '../workflow/run-ended';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import { readHandlerSettings } from '../common/settings';
-import { logger, store } from './runtime';
+import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('run-ended');
 const sagemaker = new SageMakerClient(ADAPTIVE_RETRY);
@@ -20,7 +20,7 @@ async function labelingJobExists(name: string): Promise<boolean> {
 }
 
 /** An execution ended FAILED, TIMED_OUT or ABORTED: report it and give its images back if the workflow could not. */
-export async function handler(event: ExecutionStatusChange): Promise<RunEndVerdict['action']> {
+export const handler = lambdaHandler('run-ended', async (event): Promise<RunEndVerdict['action']> => {
   const verdict = await reportUncaughtRunEnd({
     event, store, bucket: settings.artifactsBucket, resourcePrefix: settings.resourcePrefix, minimumMiou: settings.minValidationMiou,
     labeling: settings.labeling, labelingJobExists,
@@ -30,4 +30,4 @@ export async function handler(event: ExecutionStatusChange): Promise<RunEndVerdi
   });
   logger.info('execution ended', { name: event.detail.name, status: event.detail.status, action: verdict.action, released: verdict.action === 'reported' && verdict.released });
   return verdict.action;
-}
+});

@@ -1,15 +1,15 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import { batchExecutionName, classifyInboxKey, keyCandidates, readBatchState, uploadedBeforeSnapshot, ALREADY_TAKEN } from '../workflow/batch';
 import { importExecutionName, nextImportGeneration } from '../workflow/import-turns';
+import type { HandlerEvent } from '../common/handler-events';
 import { readHandlerSettings } from '../common/settings';
-import { logger, store } from './runtime';
+import { lambdaHandler, logger, store } from '../common/runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import { MAX_ANNOTATION_FILE_BYTES, isAnnotationKey, readAnnotationEvent, recordAnnotation, taskKey } from '../labelstudio/workflow-tasks';
 import { LABELSTUDIO_TASKS_PREFIX } from '../labelstudio/storage-layout';
 
 /** An S3 "Object Created" event, as EventBridge delivers it. */
-export type ObjectCreatedEvent = S3ObjectCreatedNotificationEvent;
+export type ObjectCreatedEvent = HandlerEvent<'start-run'>;
 
 const settings = readHandlerSettings('start-run');
 const sfn = new SFNClient({ ...ADAPTIVE_RETRY, endpoint: process.env.SEGPIPE_SFN_ENDPOINT || undefined });
@@ -25,7 +25,7 @@ export interface StartRunResult {
  * same execution (name and input derive from the batch and its generation), so one run starts. An
  * event costs two small reads (the object's first byte, the batch's state) and one StartExecution.
  */
-export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult> {
+export const handler = lambdaHandler('start-run', async (event): Promise<StartRunResult> => {
   const { name: bucket } = event.detail.bucket;
   let key: string | undefined;
   for (const candidate of keyCandidates(event.detail.object.key)) {
@@ -71,7 +71,7 @@ export async function handler(event: ObjectCreatedEvent): Promise<StartRunResult
   }
   logger.info('run requested', { executionName, key });
   return { action: 'started', executionName };
-}
+});
 
 /**
  * A file Label Studio's target storage wrote: one marker for its task, which the waiting run counts.

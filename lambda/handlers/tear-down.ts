@@ -1,14 +1,14 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { tearDownStackResources } from '../cleanup/tear-down';
+import type { HandlerEvent } from '../common/handler-events';
+import { lambdaHandler, logger } from '../common/runtime';
 import { readHandlerSettings } from '../common/settings';
-import { logger } from './runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 
 /** The custom-resource event the CDK provider framework passes on. */
-export type TearDownEvent = CloudFormationCustomResourceEvent;
+export type TearDownEvent = HandlerEvent<'tear-down'>;
 
 /**
  * Stack states in which a Delete means the stack is going away. A Delete also comes when the resource
@@ -28,14 +28,16 @@ async function stackGoingAway(stackId: string): Promise<boolean> {
 }
 
 /** Nothing to do until the stack is deleted; then the first tear-down pass. */
-export async function onEvent(event: TearDownEvent): Promise<{ PhysicalResourceId: string }> {
+export const onEvent = lambdaHandler('tear-down', async (event): Promise<{ PhysicalResourceId: string }> => {
   const PhysicalResourceId = event.RequestType === 'Create' ? `${target.stackName}-sagemaker-tear-down` : event.PhysicalResourceId;
-  if (event.RequestType === 'Delete') await isComplete(event);
+  if (event.RequestType === 'Delete') await tearDownPass(event);
   return { PhysicalResourceId };
-}
+});
 
 /** Called again and again by the provider framework until the stack's SageMaker resources are gone. */
-export async function isComplete(event: TearDownEvent): Promise<{ IsComplete: boolean }> {
+export const isComplete = lambdaHandler('tear-down', tearDownPass);
+
+async function tearDownPass(event: TearDownEvent): Promise<{ IsComplete: boolean }> {
   if (event.RequestType !== 'Delete' || !(await stackGoingAway(event.StackId))) return { IsComplete: true };
   const result = await tearDownStackResources(clients, target);
   logger.info('tear-down pass', { ...result });

@@ -1,12 +1,11 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import type { Context } from 'aws-lambda';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import { predictMask } from '../common/endpoint-mask';
-import { Prelabeler, TaskChunk, TaskChunkSummary, endpointPrelabeler, writeTaskChunk } from '../labelstudio/workflow-tasks';
+import { Prelabeler, TaskChunkSummary, endpointPrelabeler, writeTaskChunk } from '../labelstudio/workflow-tasks';
 import { readHandlerSettings } from '../common/settings';
 import { datasetLayout, s3Uri } from '../workflow/layout';
 import { readJson } from '../workflow/versioned-json';
-import { logger, store } from './runtime';
+import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('write-labelstudio-tasks');
 // SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT is set only by the local run (its stand-in endpoint).
@@ -15,15 +14,15 @@ const runtime = new SageMakerRuntimeClient({ ...ADAPTIVE_RETRY, endpoint: proces
 const WRITE_MARGIN_MS = 3 * 60_000;
 
 /** Writes one Label Studio task file per image of one chunk of the run's images, pre-labeled by the serving endpoint when one serves. */
-export async function handler(event: { runId: string; batch: string; round: string; chunk: TaskChunk }, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TaskChunkSummary> {
-  const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - WRITE_MARGIN_MS : 10 * 60_000);
+export const handler = lambdaHandler('write-labelstudio-tasks', async (event, context): Promise<TaskChunkSummary> => {
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - WRITE_MARGIN_MS;
   const { prelabel, reason } = await prelabeler(deadline);
   if (reason) logger.info('tasks written without predictions', { reason });
   const summary = await writeTaskChunk({ store, inboxBucket: settings.inboxBucket, artifactsBucket: settings.artifactsBucket, ...event, prelabel });
   const result = reason ? { ...summary, noPrediction: { [reason]: summary.tasks } } : summary;
   logger.info('Label Studio tasks written', { runId: event.runId, ...result });
   return result;
-}
+});
 
 /** The serving endpoint's pre-labels, named by the dataset's class list (the indices the models were trained on); none before any model. */
 async function prelabeler(deadline: number): Promise<{ prelabel?: Prelabeler; reason?: string }> {

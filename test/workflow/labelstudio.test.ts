@@ -2,7 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { simulateAnnotator } from '../../bin/local/simulated-annotator';
 import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { TaskHandler } from '../../bin/local/workflow-runner';
-import type { ObjectCreatedEvent } from '../../lambda/handlers/start-run';
+import { objectCreatedEvent } from '../../bin/local/lambda-invocation';
 import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 
@@ -14,9 +14,7 @@ const CONFIG = {
   labeling: { labelStudio: { origin: 'https://ls.example.com', deadlineHours: 1, minLabeledFraction: 0.5 } },
 };
 
-function objectCreated(key: string): ObjectCreatedEvent {
-  return { time: new Date().toISOString(), detail: { bucket: { name: INBOX_BUCKET }, object: { key } } } as ObjectCreatedEvent;
-}
+const objectCreated = (key: string) => objectCreatedEvent(INBOX_BUCKET, key);
 
 describe('a default stack labels an images batch with Label Studio', () => {
   let harness: WorkflowHarness;

@@ -439,8 +439,8 @@ describe('the run workflow, executed locally from the synthesized definition', (
   test('an input that is not a batch of s3:// images fails at once with what is wrong', async () => {
     const { tasks, calls } = fakes(harness, truth);
     const outcome = await harness.run({ input: { batch: 'typo', images: ['/home/me/turtle.jpg'] }, executionName: 'typo-1', fakes: tasks });
-    expect(outcome).toMatchObject({ status: 'FAILED', error: 'Error' });
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'EventError' });
     expect(calls.Label).toBeUndefined();
-    expect((await report('typo-1')).reason).toBe('Error: images must be s3://bucket/key URIs; these are not: "/home/me/turtle.jpg"');
+    expect((await report('typo-1')).reason).toBe('EventError: the prepare-run Lambda\'s event input.images.0: must be an s3://bucket/key URI (received "/home/me/turtle.jpg")');
   });
 });

@@ -8,6 +8,7 @@ import { TrueLabels } from '../../bin/local/simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { WorkflowOutcome } from '../../bin/local/workflow-runner';
 import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
+import { objectCreatedEvent } from '../../bin/local/lambda-invocation';
 import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { ALREADY_TAKEN, batchExecutionName, batchStateKey, takeBatchSnapshot } from '../../lambda/workflow/batch';
 import { cocoFixture, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../helpers/format-fixtures';
@@ -31,14 +32,10 @@ const UPLOADS = Number(process.env.SEGPIPE_REPLAY_UPLOADS ?? 60);
 /** When each key's upload completed, as S3 stamps its event: cut to the second. */
 const uploadedAt = new Map<string, string>();
 
-/** S3 "Object Created" as EventBridge delivers it (shape from the S3 user guide), at the upload's time. */
+/** S3 "Object Created" as EventBridge delivers it, at the upload's time. */
 function objectCreated(key: string): ObjectCreatedEvent {
-  const time = uploadedAt.get(decodeURIComponent(key.replace(/\+/g, ' '))) ?? uploadedAt.get(key) ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  return {
-    version: '0', id: `id-${key}`, 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time, region: 'us-east-1',
-    resources: [`arn:aws:s3:::${INBOX_BUCKET}`],
-    detail: { version: '0', bucket: { name: INBOX_BUCKET }, object: { key, size: 1, etag: 'e', sequencer: '0' }, 'request-id': 'r', requester: '123456789012', reason: 'PutObject' },
-  } as ObjectCreatedEvent;
+  const time = uploadedAt.get(decodeURIComponent(key.replace(/\+/g, ' '))) ?? uploadedAt.get(key);
+  return objectCreatedEvent(INBOX_BUCKET, key, { time });
 }
 
 describe('uploads start runs: events replayed through the start Lambda and the local workflow', () => {

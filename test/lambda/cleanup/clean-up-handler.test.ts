@@ -3,6 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SageMakerWorld } from '../../helpers/sagemaker-world';
 import type { CleanupEvent } from '../../../lambda/handlers/clean-up';
+import { lambdaContext } from '../../../bin/local/lambda-invocation';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
 const events = mockClient(EventBridgeClient);
@@ -43,7 +44,7 @@ const scheduledEvent: CleanupEvent = { ...envelope, 'detail-type': 'Scheduled Ev
 
 test('an endpoint entering FAILED is deleted, each deletion published, and the user notified with the reason', async () => {
   const handler = loadHandler();
-  const result = await handler(failedEvent);
+  const result = await handler(failedEvent, lambdaContext('clean-up'));
   expect(result.deleted.map((d) => `${d.kind} ${d.name}`)).toEqual(['endpoint segpipe-endpoint', 'endpoint-config segpipe-config-1', 'model segpipe-model-1']);
   const entries = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
   expect(entries).toHaveLength(3);
@@ -56,7 +57,7 @@ test('an endpoint entering FAILED is deleted, each deletion published, and the u
 
 test('a scheduled dry run deletes and publishes nothing', async () => {
   const handler = loadHandler({ dryRun: true });
-  const result = await handler(scheduledEvent);
+  const result = await handler(scheduledEvent, lambdaContext('clean-up'));
   expect(result.deleted).toHaveLength(3);
   expect(world.deleted).toEqual([]);
   expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);

@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { tearDownStackResources } from '../../../lambda/cleanup/tear-down';
 import type { TearDownEvent } from '../../../lambda/handlers/tear-down';
 import { SageMakerWorld, arnOf } from '../../helpers/sagemaker-world';
+import { lambdaContext } from '../../../bin/local/lambda-invocation';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
 const TARGET = { stackName: 'Segpipe', resourcePrefix: 'segpipe', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Workflow' };
@@ -150,9 +151,9 @@ describe('the tear-down custom resource handler', () => {
   test('a Delete while the stack is being deleted tears down', async () => {
     cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Segpipe', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: created }] });
     const { onEvent, isComplete } = load();
-    expect(await onEvent(event('Delete'))).toEqual({ PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
+    expect(await onEvent(event('Delete'), lambdaContext('tear-down'))).toEqual({ PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
     expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
-    expect(await isComplete(event('Delete'))).toEqual({ IsComplete: true });
+    expect(await isComplete(event('Delete'), lambdaContext('tear-down'))).toEqual({ IsComplete: true });
   });
 
   const stackIs = (StackStatus: string) => cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Segpipe', StackStatus: StackStatus as never, CreationTime: created }] });
@@ -160,15 +161,15 @@ describe('the tear-down custom resource handler', () => {
   test('a Delete while the stack rolls back its creation tears down', async () => {
     stackIs('ROLLBACK_IN_PROGRESS');
     const { onEvent } = load();
-    await onEvent(event('Delete'));
+    await onEvent(event('Delete'), lambdaContext('tear-down'));
     expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
   });
 
   test.each(['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])('a Delete while the stack stays (%s: the resource replaced, an update cleaning up or rolled back) touches nothing', async (status) => {
     stackIs(status);
     const { onEvent, isComplete } = load();
-    await onEvent(event('Delete'));
-    expect(await isComplete(event('Delete'))).toEqual({ IsComplete: true });
+    await onEvent(event('Delete'), lambdaContext('tear-down'));
+    expect(await isComplete(event('Delete'), lambdaContext('tear-down'))).toEqual({ IsComplete: true });
     expect(world.deleted).toEqual([]);
   });
 
@@ -177,8 +178,8 @@ describe('the tear-down custom resource handler', () => {
     stackIs('DELETE_IN_PROGRESS');
     const { onEvent, isComplete } = load();
     for (const type of ['Create', 'Update'] as const) {
-      expect(await onEvent(event(type))).toEqual({ PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
-      expect(await isComplete(event(type))).toEqual({ IsComplete: true });
+      expect(await onEvent(event(type), lambdaContext('tear-down'))).toEqual({ PhysicalResourceId: 'Segpipe-sagemaker-tear-down' });
+      expect(await isComplete(event(type), lambdaContext('tear-down'))).toEqual({ IsComplete: true });
     }
     expect(world.deleted).toEqual([]);
   });

@@ -6,6 +6,7 @@ import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embe
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { encodeClassIndexPng } from '../../../lambda/convert/mask';
 import { channelManifestJson } from '../../../lambda/workflow/channel-manifest';
+import { lambdaContext } from '../../../bin/local/lambda-invocation';
 
 const runtime = mockClient(SageMakerRuntimeClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -59,7 +60,7 @@ describe('the evaluate-variants handler', () => {
   const evaluatedWith = async (key: string) => {
     secrets.reset();
     secrets.on(GetSecretValueCommand).resolves({ SecretString: key });
-    await handler({ runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' });
+    await handler({ runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' }, lambdaContext('evaluate-variants'));
     return JSON.parse((await store.read('s3://artifacts/runs/r1/evaluation/metrics.json')).toString()).images as string[];
   };
 
@@ -71,7 +72,7 @@ describe('the evaluate-variants handler', () => {
     expect(images.filter((n) => n.startsWith('big-'))).toHaveLength(3);
     expect(images.filter((n) => n.startsWith('small-'))).toHaveLength(3);
     expect(images.filter((n) => n.startsWith('old-'))).toHaveLength(3);
-    await handler({ runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' });
+    await handler({ runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' }, lambdaContext('evaluate-variants'));
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 });

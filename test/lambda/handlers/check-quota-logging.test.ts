@@ -1,5 +1,6 @@
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
+import { lambdaContext } from '../../../bin/local/lambda-invocation';
 
 test('the quota check logs its verdict under a key of its own (the logger keeps `message` for the line\'s text and drops it)', async () => {
   const quotas = mockClient(ServiceQuotasClient);
@@ -12,7 +13,7 @@ test('the quota check logs its verdict under a key of its own (the logger keeps 
     return true;
   });
   try {
-    await handler();
+    await handler({}, lambdaContext('check-quota'));
   } finally {
     write.mockRestore();
     quotas.restore();

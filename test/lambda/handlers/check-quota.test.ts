@@ -1,9 +1,10 @@
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
+import { lambdaContext } from '../../../bin/local/lambda-invocation';
 
 describe('check-quota handler (Service Quotas mocked)', () => {
   const quotas = mockClient(ServiceQuotasClient);
-  let handler: () => Promise<{ message: string }>;
+  let handler: typeof import('../../../lambda/handlers/check-quota').handler;
 
   beforeAll(async () => {
     process.env.SEGPIPE_SETTINGS = JSON.stringify({ trainingInstanceType: 'ml.p3.2xlarge', spot: false });
@@ -16,7 +17,7 @@ describe('check-quota handler (Service Quotas mocked)', () => {
     quotas.on(ListServiceQuotasCommand, { ServiceCode: 'sagemaker' }).resolvesOnce({
       Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', QuotaCode: 'L-1', Value: 1 }], NextToken: 'page-2',
     }).resolvesOnce({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', QuotaCode: 'L-2D0D3C5E', Value: 0 }] });
-    await expect(handler()).rejects.toMatchObject({
+    await expect(handler({}, lambdaContext('check-quota'))).rejects.toMatchObject({
       name: 'TrainingQuotaError',
       message: expect.stringMatching(/"ml\.p3\.2xlarge for training job usage" \(L-2D0D3C5E\) is 0.*ml\.g4dn\.xlarge or ml\.g5\.xlarge/),
     });
@@ -26,7 +27,7 @@ describe('check-quota handler (Service Quotas mocked)', () => {
   test('a quota on no page stops the run: Service Quotas has none for that type in the region', async () => {
     quotas.on(ListServiceQuotasCommand).resolvesOnce({ Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', Value: 1 }], NextToken: 'page-2' })
       .resolvesOnce({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for spot training job usage', Value: 4 }] });
-    await expect(handler()).rejects.toMatchObject({
+    await expect(handler({}, lambdaContext('check-quota'))).rejects.toMatchObject({
       name: 'TrainingQuotaError',
       message: expect.stringMatching(/^Service Quotas lists no SageMaker quota "ml\.p3\.2xlarge for training job usage" in this region/),
     });
@@ -35,6 +36,6 @@ describe('check-quota handler (Service Quotas mocked)', () => {
 
   test('lets the run go on when the quota allows an instance', async () => {
     quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', Value: 2 }] });
-    await expect(handler()).resolves.toEqual({ message: 'quota "ml.p3.2xlarge for training job usage" is 2' });
+    await expect(handler({}, lambdaContext('check-quota'))).resolves.toEqual({ message: 'quota "ml.p3.2xlarge for training job usage" is 2' });
   });
 });

@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
+import { lambdaContext } from '../../../bin/local/lambda-invocation';
 
 const sagemaker = mockClient(SageMakerClient);
 const sns = mockClient(SNSClient);
@@ -41,8 +42,10 @@ describe('the run-end handler', () => {
     sagemaker.on(DescribeLabelingJobCommand).rejects(new ResourceNotFound({ message: 'Could not find labeling job', $metadata: {} }));
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     const action = await handler({
+      version: '0', id: 'e1', 'detail-type': 'Step Functions Execution Status Change', source: 'aws.states', account: '123456789012', time: '2026-12-01T11:00:00Z', region: 'us-east-1',
+      resources: ['arn:aws:states:us-east-1:123456789012:execution:segpipe:early-g0'],
       detail: { name: 'early-g0', status: 'ABORTED', input: JSON.stringify({ batch: 'early', generation: 0 }), error: null, cause: null, startDate: Date.UTC(2026, 11, 1, 10), stopDate: Date.UTC(2026, 11, 1, 11) },
-    } as never);
+    }, lambdaContext('run-ended'));
     expect(action).toBe('reported');
     expect(sagemaker.commandCalls(DescribeLabelingJobCommand)).toHaveLength(1);
     expect((await readBatchState(store, 'artifacts', 'early')).released).toEqual([0]);

@@ -4,8 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EmbeddedS3Server, LOCAL_S3_CREDENTIALS, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { forEachLimited } from '../../../lambda/common/concurrency';
 import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
-import type { ObjectCreatedEvent, StartRunResult } from '../../../lambda/handlers/start-run';
+import type { ObjectCreatedEvent } from '../../../lambda/handlers/start-run';
 import { ALREADY_TAKEN, takeBatchSnapshot } from '../../../lambda/workflow/batch';
+import { lambdaContext } from '../../../bin/local/lambda-invocation';
 
 /**
  * The start Lambda's cost per event, counted on its own S3 client: the same for a batch of 10 images
@@ -15,7 +16,7 @@ describe('start-run: constant work per upload event', () => {
   const sfn = mockClient(SFNClient);
   let server: EmbeddedS3Server;
   let store: S3ObjectStore;
-  let handler: (event: ObjectCreatedEvent) => Promise<StartRunResult>;
+  let handler: typeof import('../../../lambda/handlers/start-run').handler;
   const counted = { requests: 0, bytes: 0 };
 
   beforeAll(async () => {
@@ -26,7 +27,7 @@ describe('start-run: constant work per upload event', () => {
       SEGPIPE_SETTINGS: JSON.stringify({ artifactsBucket: 'artifacts', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe' }),
     });
     ({ handler } = await import('../../../lambda/handlers/start-run'));
-    const { store: handlerStore } = await import('../../../lambda/handlers/runtime');
+    const { store: handlerStore } = await import('../../../lambda/common/runtime');
     (handlerStore.client as S3Client).middlewareStack.add((next) => async (args) => {
       const result = await next(args);
       counted.requests += 1;
@@ -37,7 +38,7 @@ describe('start-run: constant work per upload event', () => {
   });
   afterAll(async () => {
     sfn.restore();
-    (await import('../../../lambda/handlers/runtime')).store.client.destroy();
+    (await import('../../../lambda/common/runtime')).store.client.destroy();
     store.client.destroy();
     await server.close();
   });
@@ -58,7 +59,7 @@ describe('start-run: constant work per upload event', () => {
     await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: `images/${batch}/late.jpg`, Body: 'x' }));
     const costOf = async (key: string, time: string) => {
       const before = { ...counted };
-      const result = await handler(event(key, time));
+      const result = await handler(event(key, time), lambdaContext('start-run'));
       return { result, requests: counted.requests - before.requests, bytes: counted.bytes - before.bytes };
     };
     return {
