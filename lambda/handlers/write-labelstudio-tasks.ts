@@ -18,10 +18,11 @@ export const handler = lambdaHandler('write-labelstudio-tasks', async (event, co
   const deadline = Date.now() + context.getRemainingTimeInMillis() - WRITE_MARGIN_MS;
   const { prelabel, reason } = await prelabeler(deadline);
   if (reason) logger.info('tasks written without predictions', { reason });
-  const summary = await writeTaskChunk({ store, inboxBucket: settings.inboxBucket, artifactsBucket: settings.artifactsBucket, ...event, prelabel });
-  const result = reason ? { ...summary, noPrediction: { [reason]: summary.tasks } } : summary;
-  logger.info('Label Studio tasks written', { runId: event.runId, ...result });
-  return result;
+  const summary = await writeTaskChunk({
+    store, inboxBucket: settings.inboxBucket, artifactsBucket: settings.artifactsBucket, ...event, prelabel: prelabel ?? (async () => ({ reason })),
+  });
+  logger.info('Label Studio tasks written', { runId: event.runId, ...summary });
+  return summary;
 });
 
 /** The serving endpoint's pre-labels, named by the dataset's class list (the indices the models were trained on); none before any model. */

@@ -92,7 +92,11 @@ async function readManifestImages(store: ObjectStore, location: string): Promise
 }
 
 /** Pre-labels one image: a prediction, or why there is none. Never throws for one image's failure. */
-export type Prelabeler = (image: string) => Promise<{ prediction?: TaskPrediction; reason?: string }>;
+/**
+ * An image's pre-labels, or why there are none: `reason` is one of a few texts (it is what the run's
+ * notification quotes, once per distinct text), `detail` what only the log needs (an error's message).
+ */
+export type Prelabeler = (image: string) => Promise<{ prediction?: TaskPrediction; reason?: string; detail?: string }>;
 
 /** An endpoint's class-index mask of an image, at the image's size. */
 export type MaskOf = (image: Buffer, signal: AbortSignal) => Promise<{ mask: Uint8Array; width: number; height: number }>;
@@ -132,7 +136,8 @@ export function endpointPrelabeler(options: {
         noEndpoint = `no model serves yet (endpoint ${options.modelVersion} not found)`;
         return { reason: noEndpoint };
       }
-      return { reason: `the endpoint failed on the image: ${error.name === 'TimeoutError' || error.name === 'AbortError' ? 'no answer in time' : error.message.slice(0, 200)}` };
+      if (error.name === 'TimeoutError' || error.name === 'AbortError') return { reason: 'the endpoint gave no answer in time' };
+      return { reason: `the endpoint failed (${error.name.slice(0, 60)})`, detail: error.message.slice(0, 200) };
     }
   };
 }
@@ -141,14 +146,22 @@ export interface TaskChunkSummary {
   readonly index: number;
   readonly tasks: number;
   readonly predicted: number;
-  /** Why some tasks have no predictions (the first reasons, with how many images each). */
+  /** Why some tasks have no predictions (the first reasons, with how many images each, and the detail for the log). */
   readonly noPrediction?: Readonly<Record<string, number>>;
+  /**
+   * The chunk's pre-labels in a few words for the notification: `pre-labeled` when every task has
+   * them, else the most common reason some have none. Chunks' notes are few distinct texts.
+   */
+  readonly prelabels: string;
 }
+
+/** The note of a chunk whose every task carries the serving model's pre-labels. */
+export const PRE_LABELED = 'pre-labeled by the serving model';
 
 /** Writes one task file per image of a chunk, with the pre-labels `prelabel` gives (none without it). */
 export async function writeTaskChunk(options: TaskRound & {
   readonly chunk: TaskChunk;
-  readonly prelabel?: Prelabeler;
+  readonly prelabel: Prelabeler;
   /** Images pre-labeled at once. @default 4 */
   readonly concurrency?: number;
 }): Promise<TaskChunkSummary> {
@@ -157,23 +170,30 @@ export async function writeTaskChunk(options: TaskRound & {
   const meta = { batch, generation: round, run: runId };
   let predicted = 0;
   const noPrediction: Record<string, number> = {};
+  const reasons = new Map<string, number>();
   let next = 0;
   const worker = async () => {
     while (next < images.length) {
       const image = images[next++];
-      let prediction: TaskPrediction | undefined;
-      if (options.prelabel) {
-        const answer = await options.prelabel(image);
-        prediction = answer.prediction;
-        if (prediction) predicted++;
-        else if (answer.reason && Object.keys(noPrediction).length < 10) noPrediction[answer.reason] = (noPrediction[answer.reason] ?? 0) + 1;
+      const answer = await options.prelabel(image);
+      const { prediction } = answer;
+      if (prediction) predicted++;
+      else {
+        const reason = answer.reason ?? 'the serving model gave none';
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        const logged = answer.detail ? `${reason}: ${answer.detail}` : reason;
+        if (logged in noPrediction || Object.keys(noPrediction).length < 10) noPrediction[logged] = (noPrediction[logged] ?? 0) + 1;
       }
       const task: LabelStudioTask = labelStudioTask(image, meta, prediction);
       await store.write(s3Uri(inboxBucket, taskKey(batch, round, image)), Buffer.from(`${JSON.stringify(task)}\n`), 'application/json');
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
-  return { index: options.chunk.index, tasks: images.length, predicted, ...(Object.keys(noPrediction).length > 0 ? { noPrediction } : {}) };
+  const commonest = [...reasons].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return {
+    index: options.chunk.index, tasks: images.length, predicted, ...(Object.keys(noPrediction).length > 0 ? { noPrediction } : {}),
+    prelabels: predicted === images.length ? PRE_LABELED : `${predicted === 0 ? 'without' : 'some without'} pre-labels: ${commonest}`,
+  };
 }
 
 /** Where one marker per annotated task of a batch's round is kept (artifacts bucket). */

@@ -98,8 +98,9 @@ export class Label extends sfn.StateMachineFragment {
       itemsPath: '$.run.labelStudio.chunks',
       itemSelector: { 'runId.$': '$.run.runId', 'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'chunk.$': '$$.Map.Item.Value' },
       maxConcurrency: 10,
-      // Only the count travels on: up to 500 chunk summaries would crowd the execution state.
-      resultSelector: { 'chunks.$': 'States.ArrayLength($)' },
+      // Up to 500 chunk summaries would crowd the execution state: the count travels on, and the chunks'
+      // notes on their pre-labels once each (a few texts: "pre-labeled", or why some tasks have none).
+      resultSelector: { 'chunks.$': 'States.ArrayLength($)', 'prelabels.$': 'States.ArrayUnique($[*].prelabels)' },
       resultPath: '$.labelStudioTasks',
     });
     writeTasks.itemProcessor(invokeHandler(this, 'Write task chunk', writeLabelStudioTasks, {
@@ -123,8 +124,9 @@ export class Label extends sfn.StateMachineFragment {
       topic: props.topic,
       subject: 'segpipe: Label Studio tasks ready',
       message: sfn.TaskInput.fromText(sfn.JsonPath.format(
-        '{} Label Studio tasks of batch {} are ready under {}: sync the source storage on that prefix to label them. The run goes on when every one is annotated (or at the deadline, with labeling.labelStudio.minLabeledFraction of them). Tasks the serving model could not pre-label say why in the task writer\'s log.',
+        '{} Label Studio tasks of batch {} are ready under {}: sync the source storage on that prefix to label them. The run goes on when every one is annotated (or at the deadline, with labeling.labelStudio.minLabeledFraction of them). Pre-labels from the serving model: {} (the task writer\'s log has each image\'s reason).',
         sfn.JsonPath.stringAt('$.run.labelStudio.tasks'), sfn.JsonPath.stringAt('$.run.batch'), sfn.JsonPath.stringAt('$.run.labelStudio.tasksPrefix'),
+        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.labelStudioTasks.prelabels')),
       )),
       resultPath: sfn.JsonPath.DISCARD,
     });

@@ -67,7 +67,9 @@ describe('a default stack labels an images batch with Label Studio', () => {
     expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
     expect(outcome.path).toEqual(expect.arrayContaining(['Write Label Studio tasks', 'Write task chunk', 'Count annotations', 'Wait for annotations', 'Use Label Studio annotations', 'Plan conversion', 'Assemble channels', 'Train']));
     expect(outcome.path).not.toContain('Label');
-    expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain(`8 Label Studio tasks of batch turtles are ready under s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`);
+    const notified = (calls['Notify tasks ready'][0] as { Message: string }).Message;
+    expect(notified).toContain(`8 Label Studio tasks of batch turtles are ready under s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`);
+    expect(notified).toContain('Pre-labels from the serving model: ["without pre-labels: no model has been trained yet (the dataset has no classes)"]');
     expect(counts).toEqual([
       expect.objectContaining({ annotated: 0, tasks: 8, state: 'waiting' }),
       expect.objectContaining({ annotated: 8, tasks: 8, state: 'complete' }),
@@ -96,7 +98,7 @@ describe('a default stack labels an images batch with Label Studio', () => {
     // A batch after the first run, whose model now serves.
     const images = await uploadSyntheticBatch(harness, truth, 'turtles-more', 3, 500);
     await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-more/_START`, Buffer.alloc(0), 'application/octet-stream');
-    const { tasks } = fakes(harness, truth, { endpointExists: true });
+    const { tasks, calls } = fakes(harness, truth, { endpointExists: true });
     const outcome = await harness.run({
       input: { batch: 'turtles-more', generation: 0 },
       executionName: 'turtles-more-g0',
@@ -113,6 +115,7 @@ describe('a default stack labels an images batch with Label Studio', () => {
       expect(task.predictions[0].result.map((r: { value: { brushlabels: string[] } }) => r.value.brushlabels[0])).toEqual(classes.map((i) => CLASSES[i - 1]));
       expect(task.predictions[0].result.every((r: { from_name: string; to_name: string; type: string }) => r.from_name === 'brush' && r.to_name === 'image' && r.type === 'brushlabels')).toBe(true);
     }
+    expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain('Pre-labels from the serving model: ["pre-labeled by the serving model"]');
   });
 
   test('an endpoint that fails never blocks labeling: the tasks are written without predictions', async () => {
@@ -120,7 +123,7 @@ describe('a default stack labels an images batch with Label Studio', () => {
     await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-again/_START`, Buffer.alloc(0), 'application/octet-stream');
     harness.runtime.answer = () => 'error';
     try {
-      const { tasks } = fakes(harness, truth, { endpointExists: true });
+      const { tasks, calls } = fakes(harness, truth, { endpointExists: true });
       const summaries: unknown[] = [];
       const writeChunk = harness.lambdaStates['Write task chunk'];
       const outcome = await harness.run({
@@ -139,7 +142,9 @@ describe('a default stack labels an images batch with Label Studio', () => {
       expect(outcome.error).toBe('LabelingDeadline');
       expect(summaries).toEqual([expect.objectContaining({ index: 0, tasks: 2, predicted: 0 })]);
       const reasons = (summaries[0] as { noPrediction: Record<string, number> }).noPrediction;
-      expect(Object.keys(reasons).every((r) => r.startsWith('the endpoint failed on the image: variant AllTraffic failed'))).toBe(true);
+      expect(Object.keys(reasons).every((r) => /^the endpoint failed \(\w+\): variant AllTraffic failed/.test(r))).toBe(true);
+      expect(summaries[0]).toMatchObject({ prelabels: expect.stringMatching(/^without pre-labels: the endpoint failed \(\w+\)$/) });
+      expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toMatch(/Pre-labels from the serving model: \["without pre-labels: the endpoint failed \(\w+\)"\]/);
       expect(Object.values(reasons).reduce((a, b) => a + b, 0)).toBe(2);
       const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles-again/0/`);
       expect(taskFiles).toHaveLength(2);

@@ -1,4 +1,9 @@
-import { endpointPrelabeler, isAnnotationKey, progressOf, readAnnotationEvent, taskKey } from '../../../lambda/labelstudio/workflow-tasks';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import { Prelabeler, endpointPrelabeler, isAnnotationKey, progressOf, readAnnotationEvent, taskChunkKey, taskKey, writeTaskChunk } from '../../../lambda/labelstudio/workflow-tasks';
+import { inputManifest } from '../../../lambda/workflow/labeling';
 
 const mask = { mask: new Uint8Array([0, 1, 1, 2]), width: 2, height: 2 };
 
@@ -31,7 +36,7 @@ describe('pre-labels, bounded', () => {
       maskOf: (_image, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
       read: async () => Buffer.alloc(1), classes: ['a'], modelVersion: 'm', deadline: Date.now() + 60_000, imageTimeoutMs: 20,
     });
-    expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'the endpoint failed on the image: no answer in time' });
+    expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'the endpoint gave no answer in time' });
   });
 });
 
@@ -74,5 +79,43 @@ describe('the wait', () => {
   test('at the deadline: enough at the fraction, short below it', () => {
     expect(progressOf(8, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(2) }).state).toBe('enough');
     expect(progressOf(7, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(2) }).state).toBe('short');
+  });
+});
+
+describe('a chunk\'s note on its pre-labels, which the notification quotes once per distinct text', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'segpipe-task-chunk-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  async function writeChunk(images: string[], prelabel: Prelabeler) {
+    const store = new FolderObjectStore(root);
+    await store.write(`s3://artifacts/${taskChunkKey('r1', 0)}`, Buffer.from(inputManifest(images)));
+    return writeTaskChunk({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', runId: 'r1', batch: 'b', round: '0', chunk: { index: 0 }, prelabel });
+  }
+  const prediction = { model_version: 'm', result: [] };
+
+  test('every task pre-labeled', async () => {
+    expect(await writeChunk(['s3://inbox/images/b/1.jpg'], async () => ({ prediction }))).toMatchObject({ tasks: 1, predicted: 1, prelabels: 'pre-labeled by the serving model' });
+  });
+
+  test('some without: the commonest reason, without the detail that differs from image to image', async () => {
+    const answers: Record<string, Awaited<ReturnType<Prelabeler>>> = {
+      's3://inbox/images/b/1.jpg': { prediction },
+      's3://inbox/images/b/2.jpg': { reason: 'the endpoint failed (ModelError)', detail: 'request 1 failed' },
+      's3://inbox/images/b/3.jpg': { reason: 'the endpoint failed (ModelError)', detail: 'request 2 failed' },
+      's3://inbox/images/b/4.jpg': { reason: 'the endpoint gave no answer in time' },
+    };
+    const summary = await writeChunk(Object.keys(answers), async (image) => answers[image]);
+    expect(summary).toMatchObject({ tasks: 4, predicted: 1, prelabels: 'some without pre-labels: the endpoint failed (ModelError)' });
+    expect(summary.noPrediction).toEqual({
+      'the endpoint failed (ModelError): request 1 failed': 1, 'the endpoint failed (ModelError): request 2 failed': 1, 'the endpoint gave no answer in time': 1,
+    });
+  });
+
+  test('none', async () => {
+    expect(await writeChunk(['s3://inbox/images/b/1.jpg', 's3://inbox/images/b/2.jpg'], async () => ({ reason: 'no model has been trained yet' })))
+      .toMatchObject({ predicted: 0, prelabels: 'without pre-labels: no model has been trained yet' });
   });
 });
