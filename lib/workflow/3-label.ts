@@ -99,8 +99,8 @@ export class Label extends sfn.StateMachineFragment {
       itemSelector: { 'runId.$': '$.run.runId', 'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'chunk.$': '$$.Map.Item.Value' },
       maxConcurrency: 10,
       // Up to 500 chunk summaries would crowd the execution state: the count travels on, and the chunks'
-      // notes on their pre-labels once each (a few texts: "pre-labeled", or why some tasks have none).
-      resultSelector: { 'chunks.$': 'States.ArrayLength($)', 'prelabels.$': 'States.ArrayUnique($[*].prelabels)' },
+      // notes on their pre-labels, made unique by the next state (its intrinsic reads a plain path).
+      resultSelector: { 'chunks.$': 'States.ArrayLength($)', 'prelabels.$': '$[*].prelabels' },
       resultPath: '$.labelStudioTasks',
     });
     writeTasks.itemProcessor(invokeHandler(this, 'Write task chunk', writeLabelStudioTasks, {
@@ -131,7 +131,12 @@ export class Label extends sfn.StateMachineFragment {
       resultPath: sfn.JsonPath.DISCARD,
     });
     notify.addCatch(count, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
-    writeTasks.next(notify).next(count).next(new sfn.Choice(this, 'Annotated?')
+    // A few texts remain ("pre-labeled", or why some tasks have none), whatever the number of chunks.
+    const notesOnce = new sfn.Pass(this, 'Note pre-labels once', {
+      parameters: { 'chunks.$': '$.labelStudioTasks.chunks', 'prelabels.$': 'States.ArrayUnique($.labelStudioTasks.prelabels)' },
+      resultPath: '$.labelStudioTasks',
+    });
+    writeTasks.next(notesOnce).next(notify).next(count).next(new sfn.Choice(this, 'Annotated?')
       .when(sfn.Condition.or(sfn.Condition.stringEquals('$.annotations.state', 'complete'), sfn.Condition.stringEquals('$.annotations.state', 'enough')), this.labelStudioDone)
       .when(sfn.Condition.stringEquals('$.annotations.state', 'short'), short)
       .otherwise(new sfn.Wait(this, 'Wait for annotations', { time: sfn.WaitTime.duration(Duration.minutes(pollMinutes)) }).next(count)));
