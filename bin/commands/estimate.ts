@@ -22,7 +22,7 @@ function readPriceTable(file: string): PriceTable {
   } catch (err) {
     throw new Error(`price table ${file}: ${(err as Error).message}`);
   }
-  const missing = (['date', 'region', 'source', 'groundTruth', 'spot', 'evaluation', 'trainingUsdPerHour', 'hostingUsdPerHour'] as const).filter((field) => table[field] === undefined);
+  const missing = (['date', 'region', 'source', 'groundTruth', 'spot', 'evaluation', 'labelStudio', 'trainingUsdPerHour', 'hostingUsdPerHour'] as const).filter((field) => table[field] === undefined);
   if (missing.length > 0) throw new Error(`price table ${file} lacks ${missing.join(', ')} (see lambda/cost/price-table.json)`);
   return table as PriceTable;
 }

@@ -14,6 +14,7 @@ const labelClasses = z.array(name);
 
 /** The part of the configuration a run's cost depends on (`CostSettings` of `lambda/cost/estimate.ts`). */
 const costSettings = z.strictObject({
+  labeling: z.strictObject({ tool: name }).optional(),
   workforce: z.strictObject({ type: name, workersPerObject: count, publicTaskPriceUsd: z.number().positive().optional() }),
   training: z.strictObject({ trainer: z.enum(['builtin', 'pytorch']).optional(), instanceType: name, maxRuntimeSeconds: count, spot: z.boolean() }),
   hosting: z.strictObject({ instanceType: name, idleMinutes: count, timeToLiveHours: count }),

@@ -9,6 +9,8 @@ export interface PriceTable {
   readonly spot: { readonly typicalSaving: number };
   /** How long an evaluation keeps a second variant standing: two endpoint updates, and its requests. */
   readonly evaluation: { readonly endpointUpdateMinutes: number; readonly secondsPerRequest: number };
+  /** What pre-labeling a Label Studio run's images takes: the endpoint's time per image, and the Lambda that asks it. */
+  readonly labelStudio: { readonly secondsPerImage: number; readonly writerMemoryGb: number; readonly imagesAtOnce: number; readonly lambdaUsdPerGbSecond: number };
   readonly trainingUsdPerHour: Readonly<Record<string, number>>;
   readonly hostingUsdPerHour: Readonly<Record<string, number>>;
 }
@@ -17,6 +19,8 @@ export const DEFAULT_PRICE_TABLE: PriceTable = PRICE_TABLE;
 
 /** The part of the configuration a run's cost depends on (a `SegpipeConfig` is one). */
 export interface CostSettings {
+  /** Who labels a batch of images: Label Studio (no per-object charge; the serving model pre-labels) or Ground Truth. @default Ground Truth */
+  readonly labeling?: { readonly tool: string };
   readonly workforce: { readonly type: string; readonly workersPerObject: number; readonly publicTaskPriceUsd?: number };
   /**
    * The built-in algorithm trains on `instanceType`; the PyTorch trainer (`trainer: 'pytorch'`) on
@@ -42,8 +46,9 @@ function trainingInstance(training: CostSettings['training']): string {
 
 /** Just the cost settings, for a Lambda's environment (the trainer named only when it is not the default). */
 export function pickCostSettings(config: CostSettings): CostSettings {
-  const { workforce, training, hosting, cleanup, evaluation, budgetUsd } = config;
+  const { labeling, workforce, training, hosting, cleanup, evaluation, budgetUsd } = config;
   return {
+    ...(labeling ? { labeling: { tool: labeling.tool } } : {}),
     workforce: { type: workforce.type, workersPerObject: workforce.workersPerObject, publicTaskPriceUsd: workforce.publicTaskPriceUsd },
     training: {
       ...(training.trainer === 'pytorch' ? { trainer: training.trainer } : {}),
@@ -57,7 +62,7 @@ export function pickCostSettings(config: CostSettings): CostSettings {
 }
 
 export interface CostLine {
-  readonly item: 'Labeling' | 'Training' | 'Hosting' | 'Evaluation';
+  readonly item: 'Labeling' | 'Pre-labels' | 'Training' | 'Hosting' | 'Evaluation';
   readonly usd: number;
   readonly detail: string;
 }
@@ -93,6 +98,24 @@ function groundTruthCharge(objects: number, table: PriceTable): number {
 }
 
 /**
+ * Pre-labels for a Label Studio run: each image is sent to the serving endpoint once, by task-writing
+ * Lambdas that wait for its answer. Real-time endpoints charge no price per request: the endpoint's
+ * time is counted at its hourly rate, as if the images went one after another (an upper bound).
+ */
+function prelabelLine(images: number, hostingRate: number | undefined, instanceType: string, table: PriceTable): CostLine {
+  const { secondsPerImage, writerMemoryGb, imagesAtOnce, lambdaUsdPerGbSecond } = table.labelStudio;
+  const endpointHours = (images * secondsPerImage) / 3600;
+  const lambda = ((images * secondsPerImage) / imagesAtOnce) * writerMemoryGb * lambdaUsdPerGbSecond;
+  const endpoint = (hostingRate ?? 0) * endpointHours;
+  return {
+    item: 'Pre-labels',
+    usd: endpoint + lambda,
+    detail: `${images} images to the serving ${instanceType} at about ${secondsPerImage} s each (${endpointHours.toFixed(2)} h${hostingRate === undefined ? ', no hosting price in the table' : ` at ${price(hostingRate)}/h`}) ` +
+      `and the task writers' Lambda time (${usd(lambda)}); none before the first model serves`,
+  };
+}
+
+/**
  * What one run is expected to cost: Ground Truth's per-object charge plus the workforce's price per
  * worker and object; the training instance up to the maximum runtime (less spot's typical saving);
  * the endpoint for as long as the clean-up lets an unused one stand; and a second instance of it while
@@ -105,6 +128,9 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
 
   if (size.labelsImported) {
     lines.push({ item: 'Labeling', usd: 0, detail: 'labels imported from a Ground Truth output manifest: nothing is labeled' });
+  } else if (settings.labeling?.tool === 'labelstudio') {
+    lines.push({ item: 'Labeling', usd: 0, detail: 'Label Studio: your own annotators, no per-object charge' });
+    lines.push(prelabelLine(size.images, table.hostingUsdPerHour[hosting.instanceType], hosting.instanceType, table));
   } else if (workforce.type === 'none') {
     lines.push({ item: 'Labeling', usd: 0, detail: 'workforce "none": labels are imported, nothing is labeled' });
   } else {

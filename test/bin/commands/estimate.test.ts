@@ -27,12 +27,12 @@ describe('segpipe estimate', () => {
     const run = bundled('estimate', '--images', '300');
     expect(run.stderr).toBe('');
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('Total: $4.52');
-    const printed = Object.fromEntries(lines.map((l) => l.match(/^ {2}(Labeling|Training|Hosting|Evaluation) +(\$[0-9.]+)/)).filter(Boolean).map((m) => [m![1], m![2]]));
+    expect(lines.at(-1)).toBe('Total: $4.53');
+    const printed = Object.fromEntries(lines.map((l) => l.match(/^ {2}(Labeling|Pre-labels|Training|Hosting|Evaluation) +(\$[0-9.]+)/)).filter(Boolean).map((m) => [m![1], m![2]]));
 
     const readme = readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8');
     const block = readme.slice(readme.indexOf('<!-- cost-estimate:start'), readme.indexOf('<!-- cost-estimate:end'));
-    const table = Object.fromEntries([...block.matchAll(/^\| (Labeling|Training|Hosting|Evaluation) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]));
+    const table = Object.fromEntries([...block.matchAll(/^\| (Labeling|Pre-labels|Training|Hosting|Evaluation) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]));
     expect(table).toEqual(printed);
     expect(block).toContain(`| **Total** | **${lines.at(-1)!.slice('Total: '.length)}** |`);
   });
@@ -50,7 +50,7 @@ describe('segpipe estimate', () => {
     writeFileSync(file, JSON.stringify({ date: '2026-12-01', region: 'eu-west-1' }));
     const run = await segpipe('estimate', '--images', '3', '--price-table', file);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`price table ${file} lacks source, groundTruth, spot, evaluation, trainingUsdPerHour, hostingUsdPerHour`);
+    expect(run.stderr).toContain(`price table ${file} lacks source, groundTruth, spot, evaluation, labelStudio, trainingUsdPerHour, hostingUsdPerHour`);
   });
 
   test('a bad configuration is refused with its problems', async () => {
