@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { CHANNELS, ConversionReport, REPORT_FILE, writeConversionReport } from '../../lambda/convert/convert-manifest';
-import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
-import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
+import { CHANNELS, ConversionReport, REPORT_FILE, writeConversionReport } from '../../lambda/convert/conversion/convert-export';
+import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
+import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
 import { INCOMPLETE_MARKER, checkOutputLocation, removeStaleOutput } from '../../lambda/convert/output-folder';
 
 /**

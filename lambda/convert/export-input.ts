@@ -1,12 +1,12 @@
 import { EXPORT_FORMATS, ExportClass, ExportFormat, ExportReader } from './export-item';
 import { ConversionLimits, DEFAULT_LIMITS } from './limits';
-import { isLookoutForVisionLine } from './manifest';
-import { ObjectStore, folderPrefix, isS3Uri } from './object-store';
+import { isLookoutForVisionLine } from './readers/ground-truth-manifest';
+import { ObjectStore, folderPrefix, isS3Uri } from './stores/object-store';
 import { cocoReader } from './readers/coco';
 import { manifestReader } from './readers/ground-truth';
 import { LabelStudioExpectations, labelStudioReader } from './readers/label-studio';
 import { LABEL_MAP_FILE, vocReader } from './readers/voc';
-import { ZipObjectStore } from './zip-object-store';
+import { ZipObjectStore } from './stores/zip-object-store';
 
 const SNIFF_BYTES = 64 * 1024;
 const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);

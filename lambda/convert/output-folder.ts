@@ -1,5 +1,5 @@
-import { CHANNELS, ConversionReport, REPORT_FILE } from './convert-manifest';
-import { ObjectStore, folderPrefix } from './object-store';
+import { CHANNELS, ConversionReport, REPORT_FILE } from './conversion/convert-export';
+import { ObjectStore, folderPrefix } from './stores/object-store';
 
 const CHANNEL_FOLDERS = Object.values(CHANNELS).flatMap((c) => [c.images, c.masks]);
 

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { S3ObjectStore, createS3Client } from '../convert/s3-object-store';
+import { S3ObjectStore, createS3Client } from '../convert/stores/s3-object-store';
 import { SCRATCH_OBJECT_TAG } from '../common/retention';
 
 export const logger = new Logger({ serviceName: 'segpipe' });

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { MAX_CLASSES } from '../convert/classes';
-import { ConversionReport, ConvertedItem, SkippedItem, convertExport, duplicatesAcrossSplits, surveyExport } from '../convert/convert-manifest';
+import { ConversionReport, ConvertedItem, SkippedItem, convertExport, duplicatesAcrossSplits, surveyExport } from '../convert/conversion/convert-export';
 import { isBackgroundName } from '../convert/export-item';
-import { encodeClassIndexPng } from '../convert/mask';
+import { encodeClassIndexPng } from '../convert/codecs/mask';
 import { OpenedExport, openExport } from '../convert/export-input';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
-import { ObjectStore } from '../convert/object-store';
-import { AllowListedStore, SourceAllowList, checkSource } from '../convert/source-allow-list';
-import { readPngDirect } from '../convert/png-reader';
+import { ObjectStore } from '../convert/stores/object-store';
+import { AllowListedStore, SourceAllowList, checkSource } from '../convert/stores/source-allow-list';
+import { readPngDirect } from '../convert/codecs/png-reader';
 import { forEachLimited } from '../common/concurrency';
 import { plainText } from '../common/untrusted-text';
 import { channelManifestJson } from './channel-manifest';

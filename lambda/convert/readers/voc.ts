@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, isBackgroundName } from '../export-item';
 import { ImageFinder } from '../image-finder';
-import { decodeIndexMask } from '../mask';
-import { ObjectStore, folderPrefix } from '../object-store';
+import { decodeIndexMask } from '../codecs/mask';
+import { ObjectStore, folderPrefix } from '../stores/object-store';
 
 /** The Pascal VOC classes, by palette index; 255 is the objects' border, which the algorithm ignores. */
 export const VOC_CLASSES = [
