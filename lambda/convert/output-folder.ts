@@ -1,4 +1,5 @@
-import { CHANNELS, ConversionReport, REPORT_FILE } from './conversion/convert-export';
+import { CHANNELS } from './channels';
+import { ConversionReport, REPORT_FILE } from './conversion/report';
 import { ObjectStore, folderPrefix } from './stores/object-store';
 
 const CHANNEL_FOLDERS = Object.values(CHANNELS).flatMap((c) => [c.images, c.masks]);

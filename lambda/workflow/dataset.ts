@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { MAX_CLASSES } from '../convert/classes';
-import { ConversionReport, ConvertedItem, SkippedItem, convertExport, duplicatesAcrossSplits, surveyExport } from '../convert/conversion/convert-export';
+import { ConversionReport, ConvertedItem, SkippedItem, duplicatesAcrossSplits } from '../convert/conversion/report';
+import { convertExport } from '../convert/conversion/convert-export';
+import { surveyExport } from '../convert/conversion/class-indexing';
 import { isBackgroundName } from '../convert/export-item';
 import { encodeClassIndexPng } from '../convert/codecs/mask';
 import { OpenedExport, openExport } from '../convert/export-input';

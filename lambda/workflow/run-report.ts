@@ -1,4 +1,4 @@
-import type { SkippedItem } from '../convert/conversion/convert-export';
+import type { SkippedItem } from '../convert/conversion/report';
 import type { RunEvaluationResult } from '../evaluation/run-evaluation';
 import { plainText, quoted, snsSubject } from '../common/untrusted-text';
 

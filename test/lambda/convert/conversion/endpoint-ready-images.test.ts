@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { INVOKE_BODY_LIMIT } from '../../../../lambda/common/endpoint-payload';
-import { ConversionReport, convertExport } from '../../../../lambda/convert/conversion/convert-export';
+import { ConversionReport } from '../../../../lambda/convert/conversion/report';
+import { convertExport } from '../../../../lambda/convert/conversion/convert-export';
 import { ExportItem, ExportReader } from '../../../../lambda/convert/export-item';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 

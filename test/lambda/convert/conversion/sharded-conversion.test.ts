@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConversionReport, convertExport, mergeConversionReports } from '../../../../lambda/convert/conversion/convert-export';
+import { ConversionReport, mergeConversionReports } from '../../../../lambda/convert/conversion/report';
+import { convertExport } from '../../../../lambda/convert/conversion/convert-export';
 import { openExport } from '../../../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 import { cvatFixture } from '../../../helpers/format-fixtures';

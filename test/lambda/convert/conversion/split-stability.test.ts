@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConversionReport, convertExport } from '../../../../lambda/convert/conversion/convert-export';
+import { ConversionReport } from '../../../../lambda/convert/conversion/report';
+import { convertExport } from '../../../../lambda/convert/conversion/convert-export';
 import { manifestReader } from '../../../../lambda/convert/readers/ground-truth';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 import { groundTruthManifestLine, groundTruthMaskPng } from '../../../../bin/local/ground-truth-output';

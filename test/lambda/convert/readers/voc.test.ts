@@ -3,47 +3,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportItem, ExportSkip } from '../../../../lambda/convert/export-item';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
-import { VOC_PALETTE, parseLabelMap, vocReader } from '../../../../lambda/convert/readers/voc';
+import { CvatReaderOptions, cvatReader } from '../../../../lambda/convert/readers/cvat';
+import { VOC_PALETTE, vocReader } from '../../../../lambda/convert/readers/voc';
 import { writeTree } from '../../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-voc-reader-'));
 const store = new FolderObjectStore();
 
-async function itemsOf(options: Parameters<typeof vocReader>[0]): Promise<(ExportItem | ExportSkip)[]> {
+/** The reader of the format: CVAT and VOC share the folder layout. */
+const readerOf = ({ format, ...options }: CvatReaderOptions & { format: 'cvat' | 'voc' }) => (format === 'cvat' ? cvatReader(options) : vocReader(options));
+
+async function itemsOf(options: Parameters<typeof readerOf>[0]): Promise<(ExportItem | ExportSkip)[]> {
   const items: (ExportItem | ExportSkip)[] = [];
-  for await (const item of vocReader(options).items()) items.push(item);
+  for await (const item of readerOf(options).items()) items.push(item);
   return items;
 }
-
-describe('CVAT label map', () => {
-  test('comments, blank lines and spaces around numbers are fine', () => {
-    expect(parseLabelMap('# label:color_rgb:parts:actions\n\nbackground:0,0,0::\nturtle: 250 , 50 ,83::\r\n')).toEqual([
-      { name: 'background', rgb: 0, background: true },
-      { name: 'turtle', rgb: (250 << 16) | (50 << 8) | 83, background: false },
-    ]);
-  });
-
-  test('every bad line is named at once, with its number', () => {
-    expect(() => parseLabelMap('turtle:250,50,83::\n:1,2,3::\nrock:256,0,0::\nkelp:1,2::\nweed:250,50,83::')).toThrow(
-      'labelmap.txt: line 2 ":1,2,3::" is not name:r,g,b:parts:actions; line 3 "rock:256,0,0::" is not name:r,g,b:parts:actions; '
-      + 'line 4 "kelp:1,2::" is not name:r,g,b:parts:actions; line 5 gives weed the colour of turtle (250,50,83)',
-    );
-  });
-});
-
-describe('CVAT label map: what is refused', () => {
-  test('a colour with anything before or after its three numbers is refused, and a long bad line is quoted cut at 80 characters', () => {
-    const long = `${'x'.repeat(100)}:1,2`;
-    expect(() => parseLabelMap(`rock:x1,2,3::\nkelp:1,2,3x::\n${long}`)).toThrow(
-      `labelmap.txt: line 1 "rock:x1,2,3::" is not name:r,g,b:parts:actions; line 2 "kelp:1,2,3x::" is not name:r,g,b:parts:actions; line 3 "${'x'.repeat(80)}" is not name:r,g,b:parts:actions`,
-    );
-  });
-});
 
 describe('VOC reader: what is an item', () => {
   test('Pascal VOC declares its 21 classes, the first the background; its masks map values to them', async () => {
     const root = writeTree(join(work, 'declared'), { 'SegmentationClass/a.png': 'm', 'JPEGImages/a.jpg': 'i' });
-    const reader = vocReader({ store, root, format: 'voc', input: root });
+    const reader = vocReader({ store, root, input: root });
     const classes = await reader.declaredClasses();
     expect(classes).toHaveLength(21);
     expect(classes.slice(0, 2)).toEqual([{ name: 'background', background: true }, { name: 'aeroplane', background: false }]);
@@ -54,7 +33,7 @@ describe('VOC reader: what is an item', () => {
 
   test('a CVAT export declares the classes of its label map', async () => {
     const root = writeTree(join(work, 'declared-cvat'), { 'labelmap.txt': 'background:0,0,0::\nturtle:250,50,83::\n' });
-    expect(await vocReader({ store, root, format: 'cvat', input: root }).declaredClasses()).toEqual([
+    expect(await cvatReader({ store, root, input: root }).declaredClasses()).toEqual([
       { name: 'background', rgb: 0, background: true },
       { name: 'turtle', rgb: 0xfa3253, background: false },
     ]);
