@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { forEachLimited } from '../../lambda/common/concurrency';
-import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import type { StartRunResult } from '../../lambda/handlers/start-run';
 import { objectCreatedEvent } from '../local/lambda-invocation';
 import { ALREADY_TAKEN, BatchSnapshot, batchExecutionName } from '../../lambda/workflow/batch';

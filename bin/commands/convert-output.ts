@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { CHANNELS, ConversionReport, REPORT_FILE, writeConversionReport } from '../../lambda/convert/convert-manifest';
-import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
-import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
+import { CHANNELS } from '../../lambda/convert/channels';
+import { ConversionReport, REPORT_FILE, writeConversionReport } from '../../lambda/convert/conversion/report';
+import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
+import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
 import { INCOMPLETE_MARKER, checkOutputLocation, removeStaleOutput } from '../../lambda/convert/output-folder';
 
 /**

@@ -2,13 +2,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { Worker, parentPort } from 'node:worker_threads';
 import type { SingleBar } from 'cli-progress';
-import { ConversionProgress, ConversionReport, REPORT_FILE, convertExport, mergeConversionReports } from '../../lambda/convert/convert-manifest';
+import { ConversionProgress, convertExport } from '../../lambda/convert/conversion/convert-export';
+import { ConversionReport, REPORT_FILE, mergeConversionReports } from '../../lambda/convert/conversion/report';
 import { EXPORT_FORMATS, ExportFormat, ExportReader, isBackgroundName } from '../../lambda/convert/export-item';
 import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
-import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
+import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
 import { DEFAULT_LIMITS } from '../../lambda/convert/limits';
-import { useSharpForConcurrentItems } from '../../lambda/convert/mask';
-import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
+import { useSharpForConcurrentItems } from '../../lambda/convert/codecs/mask';
+import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
 import { checkRegionAndCredentials } from '../aws-client-check';
 import { OutputTarget, prepareOutput } from './convert-output';
 import { plural } from '../../lambda/common/plural';
@@ -116,7 +117,7 @@ async function convertStores(options: ConvertCommandOptions, input: string): Pro
   let s3SetupError: Error | undefined;
   const s3Store = async (): Promise<ObjectStore> => {
     if (!s3) {
-      const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/s3-object-store');
+      const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/stores/s3-object-store');
       // An S3-compatible server answers whatever region is named.
       const client = createS3Client({ region: options.region ?? (options.endpointUrl ? process.env.AWS_REGION ?? 'us-east-1' : undefined), endpoint: options.endpointUrl });
       await checkRegionAndCredentials(client, options.endpointUrl).catch((err: Error) => {

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
-import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
+import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
+import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
 import { evaluateVariants, sageMakerInvoker, validationChannel } from '../../lambda/evaluation/evaluate';
 import { evaluationReportHtml, metricsDocument, variantLabel } from '../../lambda/evaluation/report-html';
 import { checkRegionAndCredentials } from '../aws-client-check';
@@ -31,7 +31,7 @@ function parseMaxImages(value: string): number {
 /** The channels' store: a folder, or S3 (or an S3-compatible server) for an `s3://` location. */
 async function channelsStore(options: EvaluateOptions): Promise<ObjectStore> {
   if (!isS3Uri(options.channels)) return new FolderObjectStore();
-  const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/s3-object-store');
+  const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/stores/s3-object-store');
   const client = createS3Client({ region: options.region ?? (options.s3EndpointUrl ? process.env.AWS_REGION ?? 'us-east-1' : undefined), endpoint: options.s3EndpointUrl });
   await checkRegionAndCredentials(client, options.s3EndpointUrl);
   return new S3ObjectStore(client);

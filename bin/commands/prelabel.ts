@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
-import { ObjectStore, isS3Uri } from '../../lambda/convert/object-store';
+import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
+import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
 import { checkRegionAndCredentials } from '../aws-client-check';
 import { PrelabelFormat, prelabel } from '../prelabel/prelabel';
 import { runtimeClientFor } from '../predict/runtime-client';
@@ -49,7 +49,7 @@ Examples:
       try {
         await checkRegionAndCredentials(runtime);
         if (isS3Uri(options.images) || isS3Uri(options.out)) {
-          const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/s3-object-store');
+          const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/stores/s3-object-store');
           const client = createS3Client({ region: options.region ?? (options.s3EndpointUrl ? process.env.AWS_REGION ?? 'us-east-1' : undefined), endpoint: options.s3EndpointUrl });
           await checkRegionAndCredentials(client, options.s3EndpointUrl);
           s3 = new S3ObjectStore(client);

@@ -2,8 +2,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { ZipFile } from 'yazl';
 import { openExport } from '../../lambda/convert/export-input';
-import { FolderObjectStore } from '../../lambda/convert/folder-object-store';
-import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
+import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { IMAGE_EXTENSIONS } from '../../lambda/workflow/batch';
 import { LABELED_PREFIX } from '../../lambda/workflow/layout';
 

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CleanupResult, cleanUpStackResources } from '../../lambda/cleanup/endpoint-cleanup';
 import { splitFor } from '../../lambda/convert/naming';
-import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { runtimeClientFor } from '../predict/runtime-client';
 import { predictSegmentation } from '../predict/predict';
 import { RunReport } from '../../lambda/workflow/run-report';

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
-import { S3Uri, parseS3Uri } from '../../lambda/convert/object-store';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
+import { S3Uri, parseS3Uri } from '../../lambda/convert/stores/object-store';
 import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { packModelArtifact } from './model-artifact';
 import { PixelModel, SegmentationScore, TrainingImage, predictClassIndices, trainPixelModel } from './pixel-model';

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../lambda/convert/object-store';
+import type { ObjectStore } from '../../lambda/convert/stores/object-store';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import { LabelStudioTask, maskPrediction } from '../../lambda/labelstudio/tasks';
 import type { TrueLabels } from './simulated-workforce';

@@ -1,6 +1,6 @@
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
-import { encodeClassIndexPng } from '../../lambda/convert/mask';
+import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 import { decodeClassMask, predictMask } from '../../lambda/common/endpoint-mask';
 
 export { decodeClassMask, predictMask };

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { ZipFile } from 'yazl';
 import { IGNORE_INDEX, classesInMask } from '../../lambda/labelstudio/brush-rle';
-import { LABEL_MAP_FILE, VOC_PALETTE } from '../../lambda/convert/readers/voc';
+import { LABEL_MAP_FILE } from '../../lambda/convert/readers/label-map';
+import { VOC_PALETTE } from '../../lambda/convert/readers/voc';
 
 /** One image's predicted mask, named as CVAT names the image: its path without the extension. */
 export interface CvatMaskItem {

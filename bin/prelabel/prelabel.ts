@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { ObjectStore, folderPrefix, isS3Uri } from '../../lambda/convert/object-store';
+import { ObjectStore, folderPrefix, isS3Uri } from '../../lambda/convert/stores/object-store';
 import { classesInMask } from '../../lambda/labelstudio/brush-rle';
 import { LabelStudioTask, labelStudioTask, maskPrediction } from '../../lambda/labelstudio/tasks';
 import { predictMask } from '../predict/predict';

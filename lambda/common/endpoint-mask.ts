@@ -1,6 +1,6 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
-import { readPngDirect } from '../convert/png-reader';
+import { readPngDirect } from '../convert/codecs/png-reader';
 import { RequestImage, prepareRequestImage } from './endpoint-payload';
 
 /**

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { readJpegHeader } from '../convert/jpeg';
+import { readJpegHeader } from '../convert/codecs/jpeg';
 
 /** InvokeEndpoint's request body limit: 6 MiB (SageMaker Runtime API reference, `InvokeEndpoint` `Body`, shape `BodyBlob`). */
 export const INVOKE_BODY_LIMIT = 6 * 1024 * 1024;

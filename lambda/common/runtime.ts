@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { S3ObjectStore, createS3Client } from '../convert/s3-object-store';
+import { S3ObjectStore, createS3Client } from '../convert/stores/s3-object-store';
 import { HandlerEvent, parseEvent } from './handler-events';
 import { SCRATCH_OBJECT_TAG } from './retention';
 import type { HandlerName } from './settings';

@@ -23,7 +23,7 @@ const costSettings = z.strictObject({
   budgetUsd: z.number().positive().optional(),
 });
 
-/** Where a conversion may read besides its run's own prefixes (`SourceAllowListSettings` of `lambda/convert/source-allow-list.ts`). */
+/** Where a conversion may read besides its run's own prefixes (`SourceAllowListSettings` of `lambda/convert/stores/source-allow-list.ts`). */
 const conversionSources = {
   inboxBucket: name,
   /** `import.readBuckets`: `bucket` or `bucket/prefix`. */

@@ -1,5 +1,5 @@
 import { ExportClass, isBackgroundName } from './export-item';
-import type { ColourMapEntry } from './manifest';
+import type { ColourMapEntry } from './readers/ground-truth-manifest';
 
 /** The algorithm's "ignore" label: pixels of a colour no class has. */
 export const IGNORE_INDEX = 255;

@@ -1,12 +1,14 @@
 import { EXPORT_FORMATS, ExportClass, ExportFormat, ExportReader } from './export-item';
 import { ConversionLimits, DEFAULT_LIMITS } from './limits';
-import { isLookoutForVisionLine } from './manifest';
-import { ObjectStore, folderPrefix, isS3Uri } from './object-store';
+import { isLookoutForVisionLine } from './readers/ground-truth-manifest';
+import { ObjectStore, folderPrefix, isS3Uri } from './stores/object-store';
 import { cocoReader } from './readers/coco';
 import { manifestReader } from './readers/ground-truth';
 import { LabelStudioExpectations, labelStudioReader } from './readers/label-studio';
-import { LABEL_MAP_FILE, vocReader } from './readers/voc';
-import { ZipObjectStore } from './zip-object-store';
+import { cvatReader } from './readers/cvat';
+import { LABEL_MAP_FILE } from './readers/label-map';
+import { vocReader } from './readers/voc';
+import { ZipObjectStore } from './stores/zip-object-store';
 
 const SNIFF_BYTES = 64 * 1024;
 const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -113,7 +115,8 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
       if (format === 'voc' && options.labelMap !== undefined) throw new UnrecognisedExportError('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
       const labelMap = options.labelMap === undefined ? undefined : { store: storeOf(options, options.labelMap), location: options.labelMap };
       if (format === 'cvat' && !hasLabelMap && !labelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
-      return vocReader({ store, root: exportRoot, format, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options), labelMap });
+      const folder = { store, root: exportRoot, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options) };
+      return format === 'cvat' ? cvatReader({ ...folder, labelMap }) : vocReader(folder);
     }
     if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
     if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);

@@ -1,4 +1,4 @@
-import type { ObjectStore } from './object-store';
+import type { ObjectStore } from './stores/object-store';
 
 /** The labeling tools whose exports segpipe reads. */
 export const EXPORT_FORMATS = ['groundtruth', 'lookoutvision', 'cvat', 'voc', 'coco', 'labelstudio'] as const;

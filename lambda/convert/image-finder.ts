@@ -1,5 +1,5 @@
 import { ItemSkipped, ObjectRef } from './export-item';
-import { ObjectStore, ReadRefusedError, isS3Uri } from './object-store';
+import { ObjectStore, ReadRefusedError, isS3Uri } from './stores/object-store';
 
 const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 /** Label Studio stores an upload as `<8 hex digits>-<original name>`. */

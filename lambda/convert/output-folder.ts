@@ -1,5 +1,6 @@
-import { CHANNELS, ConversionReport, REPORT_FILE } from './convert-manifest';
-import { ObjectStore, folderPrefix } from './object-store';
+import { CHANNELS } from './channels';
+import { ConversionReport, REPORT_FILE } from './conversion/report';
+import { ObjectStore, folderPrefix } from './stores/object-store';
 
 const CHANNEL_FOLDERS = Object.values(CHANNELS).flatMap((c) => [c.images, c.masks]);
 

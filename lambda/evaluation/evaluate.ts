@@ -1,7 +1,7 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
 import { forEachLimited } from '../common/concurrency';
-import { ObjectStore } from '../convert/object-store';
+import { ObjectStore } from '../convert/stores/object-store';
 import { readChannelManifest } from '../workflow/channel-manifest';
 import { prepareRequestImage } from '../common/endpoint-payload';
 import { ConfusionMatrix, IGNORE_LABEL, SegmentationMetrics, imageMiou, percentile } from './metrics';

@@ -1,6 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { ObjectStore } from '../convert/object-store';
+import { ObjectStore } from '../convert/stores/object-store';
 import { ListingStore } from '../workflow/versioned-json';
 import { readDatasetIndex } from '../workflow/dataset-index';
 import { runLayout, s3ConsoleUrl, s3Uri } from '../workflow/layout';

@@ -1,6 +1,6 @@
 import { ChunkSummary, convertChunk } from '../workflow/dataset';
-import { useSharpForConcurrentItems } from '../convert/mask';
-import { sourceAllowList } from '../convert/source-allow-list';
+import { useSharpForConcurrentItems } from '../convert/codecs/mask';
+import { sourceAllowList } from '../convert/stores/source-allow-list';
 import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';
 

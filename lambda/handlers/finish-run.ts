@@ -1,7 +1,7 @@
 import { releaseGeneration } from '../workflow/batch';
 import { releaseDeployLock } from '../workflow/deploy-lock';
 import { finishImportTurn } from '../workflow/import-turns';
-import { parseS3Uri } from '../convert/object-store';
+import { parseS3Uri } from '../convert/stores/object-store';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
 import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';

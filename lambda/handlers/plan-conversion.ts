@@ -1,5 +1,5 @@
 import { ConversionPlan, planConversion } from '../workflow/dataset';
-import { sourceAllowList } from '../convert/source-allow-list';
+import { sourceAllowList } from '../convert/stores/source-allow-list';
 import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';
 

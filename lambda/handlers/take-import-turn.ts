@@ -1,4 +1,4 @@
-import { parseS3Uri } from '../convert/object-store';
+import { parseS3Uri } from '../convert/stores/object-store';
 import { ImportTurn, takeImportTurn } from '../workflow/import-turns';
 import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';

@@ -5,7 +5,7 @@
  * reading the annotations. Work per image and per annotation event is constant.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { batchKeyPrefix } from '../workflow/batch';
 import { inputManifest } from '../workflow/labeling';
 import { RUNS_PREFIX, s3Uri } from '../workflow/layout';

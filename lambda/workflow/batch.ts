@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { decodeEventKey } from '../common/s3-keys';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, s3Uri } from './layout';
 import { inputManifest } from './labeling';

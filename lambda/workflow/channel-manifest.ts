@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 
 /**
  * A SageMaker channel manifest (`S3DataType: ManifestFile`): a JSON array whose first element is

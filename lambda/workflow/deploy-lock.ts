@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { LOCKS_PREFIX, s3Uri } from './layout';
 import { VersionedStore } from './versioned-json';
 

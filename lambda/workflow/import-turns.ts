@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { BATCHES_PREFIX, s3Uri } from './layout';
 import { nameSafe } from './names';
 import { VersionedStore, readJson, updateJson } from './versioned-json';

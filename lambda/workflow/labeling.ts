@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { runLayout, s3Uri } from './layout';
 
 /** The label-categories file Ground Truth reads (`LabelCategoryConfigS3Uri`). */

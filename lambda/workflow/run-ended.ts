@@ -1,9 +1,9 @@
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { releaseGeneration } from './batch';
 import { runLayout, s3Uri } from './layout';
 import { endpointName, runResourceNames } from './names';
 import { RunReport, buildRunReport, notificationText } from './run-report';
-import { parseS3Uri } from '../convert/object-store';
+import { parseS3Uri } from '../convert/stores/object-store';
 import { releaseDeployLock } from './deploy-lock';
 import { finishImportTurn } from './import-turns';
 import { removeStaging } from './staging';

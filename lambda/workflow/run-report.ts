@@ -1,4 +1,4 @@
-import type { SkippedItem } from '../convert/convert-manifest';
+import type { SkippedItem } from '../convert/conversion/report';
 import type { RunEvaluationResult } from '../evaluation/run-evaluation';
 import { plainText, quoted, snsSubject } from '../common/untrusted-text';
 

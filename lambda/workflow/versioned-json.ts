@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../convert/object-store';
+import type { ObjectStore } from '../convert/stores/object-store';
 
 /** Object storage that can update a small object without losing a concurrent writer's update. */
 export interface VersionedStore extends ObjectStore {

@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { pickCostSettings } from '../../lambda/cost/estimate';
 import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
-import { parseReadLocation } from '../../lambda/convert/source-allow-list';
+import { parseReadLocation } from '../../lambda/convert/stores/source-allow-list';
 import { endpointName } from '../../lambda/workflow/names';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
@@ -87,7 +87,7 @@ export class WorkflowFunctions {
       trainingInstanceType: trainingInstanceType(config), spot: config.training.spot,
     }, { keyAccess: 'none' });
     this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config), { keyAccess: 'none' });
-    // Where the conversion may read (lambda/convert/source-allow-list.ts), besides the run's own prefixes.
+    // Where the conversion may read (lambda/convert/stores/source-allow-list.ts), besides the run's own prefixes.
     const sources = { inboxBucket: inboxBucket.bucketName, readLocations: [...config.import.readBuckets] };
     this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: reads the labels\' export once, fixes the class order, cuts it into chunks', {
       ...artifacts, ...sources, labelClasses: [...config.labelClasses], chunkEntries: config.conversion.chunkEntries,

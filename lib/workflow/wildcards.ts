@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { parseReadLocation } from '../../lambda/convert/source-allow-list';
+import { parseReadLocation } from '../../lambda/convert/stores/source-allow-list';
 import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, MODELS_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
 import { HandlerFunction } from '../handler-function';
 import { SYNC_EVENT_RULES } from './roles';
@@ -40,7 +40,7 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
     [`Resource::${artifacts}/${DATASETS_PREFIX}*`]: 'The dataset accumulates converted items under datasets/, one key per item; the prefix is the narrowest fixed scope.',
     [`Resource::${artifacts}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
     [`Resource::${artifacts}/${RUN_PATHS.labeling}*`]: 'Ground Truth reads a run\'s labeling inputs and writes its output under runs/<run-id>/labeling/, and nothing else of runs/; run ids are made per execution.',
-    [`Resource::${artifacts}/${RUN_PATHS.labelingOutput}*`]: 'Ground Truth writes a run\'s labeling output under runs/<run-id>/labeling/output/; the conversion reads only there, and each read is checked against the run\'s own prefix first (lambda/convert/source-allow-list.ts).',
+    [`Resource::${artifacts}/${RUN_PATHS.labelingOutput}*`]: 'Ground Truth writes a run\'s labeling output under runs/<run-id>/labeling/output/; the conversion reads only there, and each read is checked against the run\'s own prefix first (lambda/convert/stores/source-allow-list.ts).',
     [`Resource::${artifacts}/${RUN_PATHS.labelStudio}*`]: 'A Label Studio run cuts its images into chunk manifests under runs/<run-id>/labelstudio/, which its task writing reads; run ids are made per execution.',
     [`Resource::${inbox}/${LABELSTUDIO_TASKS_PREFIX}*`]: 'Label Studio task files are written under labelstudio/tasks/<batch>/<generation>/, named by the users\' batch and image names; nothing else of the inbox is written.',
     [`Resource::${inbox}/${LABELSTUDIO_ANNOTATIONS_PREFIX}*`]: 'The conversion reads the files Label Studio\'s target storage writes under labelstudio/annotations/, named by Label Studio\'s ids; each read is checked against the run\'s allow-list first.',

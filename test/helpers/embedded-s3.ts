@@ -1,4 +1,4 @@
-import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
 
 /**

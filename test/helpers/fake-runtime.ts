@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { encodeClassIndexPng } from '../../lambda/convert/mask';
+import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 
 /** How a variant answers: the true mask, background everywhere, or a ModelError. */
 export type VariantAnswer = 'truth' | 'background' | 'error';

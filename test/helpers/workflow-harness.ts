@@ -1,6 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
-import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../bin/local/local-workflow';
 import { TrueLabels } from '../../bin/local/simulated-workforce';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import * as tar from 'tar';
-import { encodeClassIndexPng } from '../../lambda/convert/mask';
+import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 import { ConfusionMatrix } from '../../lambda/evaluation/metrics';
 import { LocalPyTorchModel } from '../../bin/local/pytorch-serving';
 import { finalMetrics } from '../../bin/local/pytorch-training';

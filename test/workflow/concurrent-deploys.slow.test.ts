@@ -7,7 +7,7 @@ import { LocalSageMaker } from '../../bin/local/local-sagemaker';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, prepareLocalWorkflow } from '../../bin/local/local-workflow';
 import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
 import { TaskHandler, WorkflowOutcome } from '../../bin/local/workflow-runner';
-import { S3ObjectStore } from '../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import type { RunReport } from '../../lambda/workflow/run-report';
 

@@ -1,9 +1,9 @@
 import { ColourClass, ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, Shape, isBackgroundName } from '../export-item';
 import { ImageFinder, ImagesRoot, ReferenceBase, findRelative } from '../image-finder';
-import { streamJsonElements } from '../json-stream';
+import { streamJsonElements } from '../codecs/json-stream';
 import { ConversionLimits, DEFAULT_LIMITS, MAX_ITEM_PAINT_WORK, cut, declaredSizeProblem } from '../limits';
-import type { ObjectStore } from '../object-store';
-import { spansOfBitmap } from '../shapes';
+import type { ObjectStore } from '../stores/object-store';
+import { spansOfBitmap } from '../codecs/shapes';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

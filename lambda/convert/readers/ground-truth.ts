@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 import { decodeEventKey } from '../../common/s3-keys';
 import { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../export-item';
 import { ReferenceBase, findRelative, isRelativeReference } from '../image-finder';
-import { ManifestDialect, parseManifestLine, readManifestLines } from '../manifest';
-import type { ObjectStore } from '../object-store';
+import { ManifestDialect, parseManifestLine, readManifestLines } from './ground-truth-manifest';
+import type { ObjectStore } from '../stores/object-store';
 
 export interface ManifestReaderOptions {
   /** The output manifest and the store that holds it. */

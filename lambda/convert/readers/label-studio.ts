@@ -1,10 +1,10 @@
 import { decodeBinary as decodeBrushRle } from '@thi.ng/rle-pack';
 import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
 import { ImageFinder, ImagesRoot } from '../image-finder';
-import { streamJsonElements } from '../json-stream';
+import { streamJsonElements } from '../codecs/json-stream';
 import { ConversionLimits, DEFAULT_LIMITS, MAX_ITEM_PAINT_WORK, declaredSizeProblem } from '../limits';
-import type { ObjectStore } from '../object-store';
-import { spansOfBitmap } from '../shapes';
+import type { ObjectStore } from '../stores/object-store';
+import { spansOfBitmap } from '../codecs/shapes';
 import { quoted } from '../../common/untrusted-text';
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,9 @@
 import sharp from 'sharp';
-import { ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, isBackgroundName } from '../export-item';
-import { ImageFinder } from '../image-finder';
-import { decodeIndexMask } from '../mask';
-import { ObjectStore, folderPrefix } from '../object-store';
+import { decodeIndexMask } from '../codecs/mask';
+import type { ExportReader } from '../export-item';
+import { folderPrefix } from '../stores/object-store';
+import { LABEL_MAP_FILE } from './label-map';
+import { SegmentationFolderOptions, segmentationFolderItems } from './segmentation-folder';
 
 /** The Pascal VOC classes, by palette index; 255 is the objects' border, which the algorithm ignores. */
 export const VOC_CLASSES = [
@@ -23,146 +24,26 @@ export const VOC_PALETTE: readonly number[] = Array.from({ length: 256 }, (_, va
   return (r << 16) | (g << 8) | b;
 });
 
-export const LABEL_MAP_FILE = 'labelmap.txt';
 /** How many masks, spread over the export, are checked to hold VOC's classes before a VOC export is read. */
 const VOC_MASKS_CHECKED = 8;
 const MAX_CHECKED_MASK_PIXELS = 64 * 1024 * 1024;
-const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
-
-/** A class of CVAT's `labelmap.txt` with its mask colour. */
-export interface LabelMapEntry extends ExportClass {
-  readonly rgb: number;
-}
 
 /**
- * Parses CVAT's `labelmap.txt` (`name:r,g,b:parts:actions` lines, `#` comments, blank lines). The
- * label named `background` (any case) is the background, whatever its colour and place.
+ * Pascal VOC's segmentation export: palette masks whose indices are the 21 VOC classes, 255 the
+ * objects' borders. A sample of the masks is checked to hold VOC's classes before any is read.
  */
-export function parseLabelMap(text: string): LabelMapEntry[] {
-  const entries: LabelMapEntry[] = [];
-  const problems: string[] = [];
-  const byColour = new Map<number, string>();
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const [name, colour] = line.split(':');
-    const rgb = /^\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*$/.exec(colour ?? '');
-    if (!name || !rgb || rgb.slice(1).some((c) => Number(c) > 255)) {
-      problems.push(`line ${i + 1} ${JSON.stringify(line.slice(0, 80))} is not name:r,g,b:parts:actions`);
-      return;
-    }
-    const value = (Number(rgb[1]) << 16) | (Number(rgb[2]) << 8) | Number(rgb[3]);
-    const other = byColour.get(value);
-    if (other !== undefined) problems.push(`line ${i + 1} gives ${name} the colour of ${other} (${rgb[1]},${rgb[2]},${rgb[3]})`);
-    byColour.set(value, name);
-    entries.push({ name, rgb: value, background: isBackgroundName(name) });
-  });
-  if (problems.length > 0) throw new Error(`${LABEL_MAP_FILE}: ${problems.join('; ')}`);
-  return entries;
-}
-
-export interface VocReaderOptions {
-  readonly store: ObjectStore;
-  /** The export's root: the folder holding `SegmentationClass/` (and `labelmap.txt` for CVAT). */
-  readonly root: string;
-  readonly format: 'cvat' | 'voc';
-  /** Where image names resolve. @default - the export's `JPEGImages/` */
-  readonly images?: { readonly store: ObjectStore; readonly root: string };
-  /** Where an image the export does not hold is looked for (the workflow: the batch's `images/<batch>/`). */
-  readonly fallbackImages?: { readonly store: ObjectStore; readonly root: string };
-  /** The location reported as the input. */
-  readonly input: string;
-  /**
-   * CVAT's label map when the export lacks it (`--labelmap`).
-   * @default - the export's own `labelmap.txt`
-   */
-  readonly labelMap?: { readonly store: ObjectStore; readonly location: string };
-}
-
-/**
- * CVAT's "Segmentation mask 1.1" export (RGB colour masks, classes by colour from `labelmap.txt`) and
- * Pascal VOC itself (palette masks whose indices are the 21 VOC classes). Items are the images the
- * `ImageSets/Segmentation/*.txt` lists name, then masks no list names; an item without its image
- * or mask is reported.
- */
-export function vocReader(options: VocReaderOptions): ExportReader {
-  const { store, root } = options;
-  let labelMap: Promise<LabelMapEntry[]> | undefined;
-  const labelMapFile = options.labelMap ?? { store, location: store.join(root, LABEL_MAP_FILE) };
-  const readLabelMap = () => (labelMap ??= labelMapFile.store.read(labelMapFile.location).then((data) => parseLabelMap(data.toString('utf8'))));
+export function vocReader(options: SegmentationFolderOptions): ExportReader {
   let vocMasks: Promise<void> | undefined;
+  const classOfValue = VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }));
   return {
-    format: options.format,
+    format: 'voc',
     input: options.input,
     declaredClasses: async () => {
-      if (options.format === 'cvat') return readLabelMap();
       await (vocMasks ??= checkVocMasks(options));
       return VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }));
     },
-    items: () => vocItems(options, readLabelMap),
+    items: () => segmentationFolderItems(options, async () => (file) => ({ kind: 'index-png', file, classOfValue, colourOfValue: VOC_PALETTE })),
   };
-}
-
-async function* vocItems(options: VocReaderOptions, readLabelMap: () => Promise<LabelMapEntry[]>): AsyncGenerator<ExportItem | ExportSkip> {
-  const { store, root } = options;
-  // Paths relative to the root ('' for a zip that does not wrap its export in a folder).
-  const prefixLength = folderPrefix(store, root).length;
-  const relative = (location: string) => location.slice(prefixLength);
-  const files = (await store.listUnder(root)).map(relative);
-  const masks = new Set(files.filter((f) => f.startsWith('SegmentationClass/') && f.toLowerCase().endsWith('.png')).map((f) => f.slice('SegmentationClass/'.length, -4)));
-  const imageOfStem = new Map<string, string>();
-  for (const f of files) {
-    if (f.startsWith('JPEGImages/') && IMAGE_EXTENSION.test(f)) imageOfStem.set(f.slice('JPEGImages/'.length).replace(IMAGE_EXTENSION, ''), f);
-  }
-  const listed: string[] = [];
-  for (const list of files.filter((f) => /^ImageSets\/Segmentation\/[^/]+\.txt$/.test(f)).sort()) {
-    for (const line of (await store.read(store.join(root, list))).toString('utf8').split(/\r?\n/)) {
-      const stem = line.trim().split(/\s+/)[0];
-      if (stem) listed.push(stem);
-    }
-  }
-  const stems = [...new Set([...listed, ...[...masks].sort()])];
-
-  const finder = options.images ? new ImageFinder(options.images.store, options.images.root) : undefined;
-  const fallback = options.fallbackImages ? new ImageFinder(options.fallbackImages.store, options.fallbackImages.root) : undefined;
-  const colours = options.format === 'cvat' ? await readLabelMap() : undefined;
-  const classOfValue = VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }));
-  let line = 0;
-  for (const stem of stems) {
-    line += 1;
-    const image = imageOfStem.get(stem);
-    const source = image ?? `JPEGImages/${stem}`;
-    if (!masks.has(stem)) {
-      yield { line, source, reason: `no mask SegmentationClass/${stem}.png` };
-      continue;
-    }
-    const lookIn = finder ?? (image ? undefined : fallback);
-    if (!lookIn && !image) {
-      yield { line, source, reason: `image not found: JPEGImages/${stem}.jpg (or .jpeg, .png)` };
-      continue;
-    }
-    const findImage = async (): Promise<ObjectRef> => {
-      if (!lookIn) return { store, locations: [store.join(root, image!)] };
-      for (const extension of ['.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG']) {
-        try {
-          return await lookIn.find(`${stem}${extension}`);
-        } catch (err) {
-          if (!(err instanceof ItemSkipped)) throw err;
-        }
-      }
-      const where = finder ? options.images!.root : `JPEGImages/ nor ${options.fallbackImages!.root}`;
-      throw new ItemSkipped(`image not found: ${stem}.jpg (or .jpeg, .png) in ${where}`);
-    };
-    const file = { store, locations: [store.join(root, 'SegmentationClass', `${stem}.png`)] };
-    yield {
-      line,
-      source,
-      findImage,
-      mask: colours
-        ? { kind: 'colour-png', file, colours, transparentIsBackground: false }
-        : { kind: 'index-png', file, classOfValue, colourOfValue: VOC_PALETTE },
-    };
-  }
 }
 
 /** The colours of VOC's classes and of its object borders, as a mask saved as RGB by another tool holds them. */
@@ -174,7 +55,7 @@ const VOC_COLOURS = new Set([...VOC_PALETTE.slice(0, VOC_CLASSES.length), VOC_PA
  * black-and-white masks, read as VOC would turn every labelled pixel into 255 (ignored) and report
  * success.
  */
-async function checkVocMasks(options: VocReaderOptions): Promise<void> {
+async function checkVocMasks(options: SegmentationFolderOptions): Promise<void> {
   const { store, root } = options;
   const prefixLength = folderPrefix(store, root).length;
   const masks = (await store.listUnder(root)).filter((f) => /^SegmentationClass\/[^/]+\.png$/i.test(f.slice(prefixLength))).sort();

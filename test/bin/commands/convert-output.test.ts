@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { besideOutput, prepareOutput } from '../../../bin/commands/convert-output';
-import type { ConversionReport } from '../../../lambda/convert/convert-manifest';
-import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import type { ConversionReport } from '../../../lambda/convert/conversion/report';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { INCOMPLETE_MARKER } from '../../../lambda/convert/output-folder';
 import { writeTree } from '../../helpers/files';
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { encodeClassIndexPng } from '../../../lambda/convert/mask';
+import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { classFractions, classNamesFor, decodeClassMask, overlayPng } from '../../../bin/predict/predict';
 import { prepareRequestImage } from '../../../lambda/common/endpoint-payload';
 import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';

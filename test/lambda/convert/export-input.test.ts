@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportFormat, ExportItem } from '../../../lambda/convert/export-item';
 import { UnrecognisedExportError, openExport, sniffFormat } from '../../../lambda/convert/export-input';
-import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
-import { ZipObjectStore } from '../../../lambda/convert/zip-object-store';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
+import { ZipObjectStore } from '../../../lambda/convert/stores/zip-object-store';
 import { writeTree } from '../../helpers/files';
 import { zipFolder } from '../../helpers/format-fixtures';
 

@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { ItemSkipped } from '../../../lambda/convert/export-item';
 import { ImageFinder, pathOf } from '../../../lambda/convert/image-finder';
-import { ReadRefusedError, type ObjectStore } from '../../../lambda/convert/object-store';
+import { ReadRefusedError, type ObjectStore } from '../../../lambda/convert/stores/object-store';
 import { writeTree } from '../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-image-finder-'));

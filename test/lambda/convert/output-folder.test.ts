@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConversionReport } from '../../../lambda/convert/convert-manifest';
-import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import type { ConversionReport } from '../../../lambda/convert/conversion/report';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/output-folder';
 import { writeTree } from '../../helpers/files';
 

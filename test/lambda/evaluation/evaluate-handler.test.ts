@@ -3,8 +3,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
-import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
-import { encodeClassIndexPng } from '../../../lambda/convert/mask';
+import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
+import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { channelManifestJson } from '../../../lambda/workflow/channel-manifest';
 import { lambdaContext } from '../../../bin/local/lambda-invocation';
 

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { INVOKE_BODY_LIMIT } from '../../../lambda/common/endpoint-payload';
-import { encodeClassIndexPng } from '../../../lambda/convert/mask';
+import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { EvaluationImages, evaluateVariants, sageMakerInvoker } from '../../../lambda/evaluation/evaluate';
 import { galleryImages } from '../../../lambda/evaluation/report-html';
 import { TRAINING_METRICS_NAMESPACE, trainingCurves } from '../../../lambda/evaluation/training-curves';

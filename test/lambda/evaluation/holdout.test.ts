@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { encodeClassIndexPng } from '../../../lambda/convert/mask';
+import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { EvaluationImages, evaluateVariants } from '../../../lambda/evaluation/evaluate';
 import { metricsDocument, skippedImagesHtml } from '../../../lambda/evaluation/report-html';
 import { batchCap, rankEvaluationImages } from '../../../lambda/evaluation/select-images';

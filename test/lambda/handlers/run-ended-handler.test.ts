@@ -3,7 +3,7 @@ import { DescribeLabelingJobCommand, ResourceNotFound, SageMakerClient } from '@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
-import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { lambdaContext } from '../../../bin/local/lambda-invocation';
 

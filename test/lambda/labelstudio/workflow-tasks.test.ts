@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FolderObjectStore } from '../../../lambda/convert/folder-object-store';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { Prelabeler, endpointPrelabeler, isAnnotationKey, progressOf, readAnnotationEvent, taskChunkKey, taskKey, writeTaskChunk } from '../../../lambda/labelstudio/workflow-tasks';
 import { inputManifest } from '../../../lambda/workflow/labeling';
 

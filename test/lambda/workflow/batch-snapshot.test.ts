@@ -1,6 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { forEachLimited } from '../../../lambda/common/concurrency';
-import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { RECENT_KEYS_MAX_BYTES, batchStateKey, readBatchState, releaseGeneration, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 

@@ -1,4 +1,4 @@
-import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
 import { encodePalettePng, encodePng } from '../../../bin/local/png';

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../../lambda/convert/object-store';
+import type { ObjectStore } from '../../../lambda/convert/stores/object-store';
 import { inputManifest, labelCategoriesJson, semanticSegmentationTemplate, writeLabelingInputs } from '../../../lambda/workflow/labeling';
 
 /**

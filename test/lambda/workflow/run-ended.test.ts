@@ -1,5 +1,5 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { S3ObjectStore } from '../../../lambda/convert/s3-object-store';
+import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { acquireDeployLock } from '../../../lambda/workflow/deploy-lock';
