@@ -161,6 +161,9 @@ const workforce = group({
     }),
 });
 
+/** The role HumanSignal's Label Studio cloud assumes customers' storage roles as (its documentation, since 2025-04-07). */
+export const LABEL_STUDIO_CLOUD_PRINCIPAL = 'arn:aws:iam::490065312183:role/label-studio-app-production';
+
 /**
  * Ground Truth takes no new customers, so a stack without a Ground Truth workforce labels with Label
  * Studio (which syncs with S3 both ways, with no server of segpipe's); `groundtruth` keeps today's path.
@@ -170,6 +173,13 @@ const labeling = group({
     .describe('Who labels an `images/<batch>/` upload: `labelstudio` (tasks written under `labelstudio/tasks/`, annotations read back from `labelstudio/annotations/`), `groundtruth` (a labeling job with `workforce`), or `none` (labels are only imported).')
     .register(fieldDocs, { allowed: '`labelstudio`, `groundtruth`, `none`', defaultText: '`groundtruth` when `workforce.type` is not `none`, else `labelstudio`' }),
   labelStudio: group({
+    role: group({
+      externalId: matching(/^[\w+=,.@:/-]{2,1224}$/, 'the external ID your Label Studio shows: 2 to 1224 of letters, digits and _+=,.@:/-')
+        .describe('The external ID Label Studio Enterprise gives its "Amazon S3 with IAM role" storages: only a request that carries it may assume the role.'),
+      trustedPrincipal: matching(/^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/, 'an IAM role, user or account root ARN')
+        .default(LABEL_STUDIO_CLOUD_PRINCIPAL)
+        .describe('Who assumes the role: HumanSignal\'s Label Studio cloud, or the role your own Label Studio Enterprise runs as.'),
+    }).optional().describe('Label Studio Enterprise assumes a role instead of holding keys: with this set, the stack creates that role (trusting `trustedPrincipal` with the external ID), allowed what `segpipe labelstudio setup` prints, and outputs its ARN. The Community edition takes keys only.'),
     // A CORS origin is scheme, host and port only: a path or a wildcard would not match what browsers send.
     origin: matching(
       /^(https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?|http:\/\/(localhost|127\.0\.0\.1)(:[0-9]{1,5})?)$/,

@@ -9,6 +9,7 @@ import { SegpipeStorage } from './storage';
 import { SegpipeTrigger } from './trigger';
 import { SegpipeWorkflow } from './workflow';
 import { resourcePrefix } from '../lambda/workflow/names';
+import { LabelStudioRole } from './labelstudio-role';
 
 export interface SegpipeStackProps extends StackProps {
   /** The resolved configuration (see `resolveConfig`). */
@@ -129,6 +130,10 @@ export class SegpipeStack extends Stack {
       description: 'The SageMaker endpoint runs deploy to (created by the first run that passes the mIOU gate)',
       value: this.workflow.endpointName,
     });
+    const { role: labelStudioRole } = config.labeling.labelStudio;
+    if (config.labeling.tool === 'labelstudio' && labelStudioRole) {
+      new LabelStudioRole(this, 'LabelStudio', { inboxBucket: this.storage.inboxBucket, encryptionKey, ...labelStudioRole });
+    }
     if (config.labeling.tool === 'labelstudio') {
       // What Label Studio's two storages are given (`segpipe labelstudio setup` prints them in full).
       new CfnOutput(this, 'LabelStudioTasksPrefix', {

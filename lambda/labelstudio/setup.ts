@@ -111,6 +111,10 @@ ${labelingConfig(input.classes)}
 
 ${JSON.stringify(labelStudioPolicy(input), null, 2)}
 
+   Label Studio Enterprise can assume a role instead ("Amazon S3 with IAM role"): set
+   labeling.labelStudio.role.externalId (and trustedPrincipal, for a self-hosted Enterprise) in cdk.json,
+   deploy, and give the storages the stack's output LabelStudioRoleArn with that external ID.
+
 6. CORS on the inbox, for the pre-signed image URLs (only this origin may read them from a browser):
 
 ${JSON.stringify(labelStudioCorsRule(origin), null, 2)}

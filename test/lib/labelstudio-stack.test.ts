@@ -1,3 +1,6 @@
+import { Aws } from 'aws-cdk-lib';
+import { labelStudioPolicy } from '../../lambda/labelstudio/setup';
+import { LABEL_STUDIO_CLOUD_PRINCIPAL, resolveConfig } from '../../lib/config';
 import { synthStack, statementsOf } from '../helpers/stack';
 
 /**
@@ -53,5 +56,35 @@ describe('a Label Studio stack', () => {
     expect(resourceText(outputs.LabelStudioTasksPrefix.Value)).toContain('/labelstudio/tasks');
     expect(resourceText(outputs.LabelStudioAnnotationsPrefix.Value)).toContain('/labelstudio/annotations');
     expect(GROUND_TRUTH.template.findOutputs('LabelStudioTasksPrefix')).toEqual({});
+  });
+});
+
+describe('Label Studio Enterprise\'s role, created on request', () => {
+  const WITH_ROLE = synthStack({ labeling: { labelStudio: { origin: 'https://ls.example.com', role: { externalId: 'ls-ext-1234' } } } });
+  const roles = (t: typeof WITH_ROLE.template) => Object.entries(t.findResources('AWS::IAM::Role')).filter(([id]) => id.startsWith('LabelStudioRole'));
+
+  test('trusts HumanSignal\'s cloud by default, only with the external ID; a self-hosted principal is taken as given', () => {
+    const [[, role]] = roles(WITH_ROLE.template);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: LABEL_STUDIO_CLOUD_PRINCIPAL }, Condition: { StringEquals: { 'sts:ExternalId': 'ls-ext-1234' } },
+    }]);
+    const own = synthStack({ labeling: { labelStudio: { role: { externalId: 'x1', trustedPrincipal: 'arn:aws:iam::111122223333:role/label-studio' } } } });
+    expect(roles(own.template)[0][1].Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ AWS: 'arn:aws:iam::111122223333:role/label-studio' });
+  });
+
+  test('allowed exactly what the setup text prints for keys, and its ARN is an output; no role unless asked', () => {
+    const statements = statementsOf(WITH_ROLE.template, 'LabelStudioRole');
+    const printed = WITH_ROLE.stack.resolve(labelStudioPolicy({ inboxBucket: WITH_ROLE.stack.storage.inboxBucket.bucketName, region: Aws.REGION })) as { Statement: unknown[] };
+    expect(statements).toEqual(printed.Statement);
+    // A KMS-encrypted inbox: its key too, through S3 only.
+    const kms = synthStack({ storage: { encryption: 'kms' }, labeling: { labelStudio: { role: { externalId: 'ls-ext-1234' } } } });
+    expect(statementsOf(kms.template, 'LabelStudioRole').at(-1)).toMatchObject({ Sid: 'UseTheInboxKey', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'kms:ViaService': expect.anything() } } });
+    expect(WITH_ROLE.template.findOutputs('LabelStudioRoleArn')).not.toEqual({});
+    expect(roles(LABEL_STUDIO.template)).toEqual([]);
+    expect(LABEL_STUDIO.template.findOutputs('LabelStudioRoleArn')).toEqual({});
+  });
+
+  test('an external ID that is not one is refused with what is allowed', () => {
+    expect(() => resolveConfig({ labeling: { labelStudio: { role: { externalId: 'a b' } } } })).toThrow(/labeling\.labelStudio\.role\.externalId.*2 to 1224 of letters, digits and _\+=,\.@:\/-/);
   });
 });

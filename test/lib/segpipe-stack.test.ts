@@ -152,6 +152,7 @@ describe('validation', () => {
   test.each([
     ['a private workforce with a customer key, deleted with the stack', { ...PRIVATE_TEAM, storage: { encryption: 'kms', retainOnDelete: false } }],
     ['the default config', {}],
+    ['Label Studio Enterprise\'s role', { labeling: { labelStudio: { origin: 'https://ls.example.com', role: { externalId: 'ls-ext-1234' } } } }],
   ])('%s synthesizes with no cdk-nag AwsSolutions finding unacknowledged, every acknowledgement with a reason, and nothing CloudFormation\'s own validation reports', (_name, raw) => {
     const outdir = mkdtempSync(join(tmpdir(), 'segpipe-nag-'));
     const app = testApp({ outdir });
