@@ -252,7 +252,7 @@ describe('configuration reference', () => {
         const isGroup = typeof value === 'object' && value !== null && !Array.isArray(value) && path !== 'training.hyperparameters' && path !== 'import.readBucketOwners';
         return isGroup ? leaves(value, path) : [path];
       });
-    const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10, batch: { startConcurrency: 10 }, labeling: { labelStudio: { origin: 'https://ls.example.com' } }, workforce: { publicTaskPriceUsd: 0.84, workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' }, storage: { encryption: 'kms', kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } });
+    const resolved = resolveConfig({ notificationEmail: 'a@b.co', budgetUsd: 10, batch: { startConcurrency: 10 }, labeling: { labelStudio: { origin: 'https://ls.example.com', role: { externalId: 'ls-ext-1' } } }, workforce: { publicTaskPriceUsd: 0.84, workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' }, storage: { encryption: 'kms', kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' } });
     expect(configReference().map((f) => f.path).sort()).toEqual(leaves(resolved).sort());
     expect(configReference().every((f) => f.allowed !== '' && f.description !== '')).toBe(true);
   });
