@@ -89,6 +89,12 @@ export interface ConvertExportOptions {
    */
   readonly range?: { readonly first: number; readonly last: number };
   /**
+   * Entries skipped by decisions taken over the whole export, by position, with the reason: the
+   * workflow's plan finds duplicates once, and a chunk reading only its share reports them.
+   * @default - none
+   */
+  readonly knownSkips?: ReadonlyMap<number, string>;
+  /**
    * Output names' namespace and suffix (the workflow's batch and run); the split depends on the source alone.
    * @default - names from the source alone
    */
@@ -146,7 +152,7 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   const { reader } = options;
   const classIndex = await classIndexFor(reader, options.classes ?? []);
   const { results, skipped, seen } = await convertEntries(
-    selectEntries(reader, classIndex, { ...settings, shard: options.shard, range: options.range, names: options.names }),
+    selectEntries(reader, classIndex, { ...settings, shard: options.shard, range: options.range, names: options.names, knownSkips: options.knownSkips }),
     settings,
     options,
   );
