@@ -40,7 +40,11 @@ export function manifestReader(options: ManifestReaderOptions): ExportReader {
     format: dialect === 'lookoutvision' ? 'lookoutvision' : 'groundtruth',
     input: options.manifest,
     declaredClasses: async () => [],
-    items: () => manifestItems(options, dialect, slice ?? { onLine: (position) => positions.push(position) }),
+    items: () => {
+      if (slice) return manifestItems(options, dialect, slice);
+      positions.length = 0;
+      return manifestItems(options, dialect, { onLine: (position) => positions.push(position) });
+    },
   });
   return {
     ...reader(),

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { ConversionReport } from '../../../lambda/convert/conversion/report';
 import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
@@ -16,8 +16,16 @@ class CountingStore extends S3ObjectStore {
   watched = '';
 
   private counted(location: string, stream: Readable): Readable {
-    if (location === this.watched) stream.on('data', (chunk: Buffer) => (this.bytes += chunk.length));
-    return stream;
+    if (location !== this.watched) return stream;
+    // Counted as they are consumed (a 'data' listener would let them flow away before the reader reads).
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        this.bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    pipeline(stream, counter, () => undefined);
+    return counter;
   }
 
   override async readStream(location: string): Promise<Readable> {
@@ -69,6 +77,15 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
       annotations: Array.from({ length: ENTRIES }, (_, i) => ({ id: i, image_id: ENTRIES - i, category_id: 1, segmentation: [[0, 0, 20, 0, 20, H, 0, H]], iscrowd: 0 })),
     };
     await store.write('s3://inbox/labeled/b1/coco.json', Buffer.from(JSON.stringify(coco)), 'application/json');
+    const polygon = { points: [[0, 0], [50, 0], [50, 100], [0, 100]], closed: true, polygonlabels: ['turtle'] };
+    const tasks: unknown[] = Array.from({ length: ENTRIES }, (_, i) => ({
+      id: i + 1,
+      data: { image: sourceOf(i + 1) },
+      annotations: [{ id: i + 1, result: [{ id: 'p', type: 'polygonlabels', from_name: 'tag', to_name: 'image', original_width: W, original_height: H, image_rotation: 0, value: polygon }] }],
+    }));
+    tasks.splice(5, 0, { id: 99, data: {} });
+    // Spaces and newlines between tasks, as Label Studio's export writes them.
+    await store.write('s3://inbox/labeled/b1/tasks.json', Buffer.from(JSON.stringify(tasks, null, 2)), 'application/json');
   });
   afterAll(async () => {
     store.client.destroy();
@@ -95,7 +112,7 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
     lines: reports.reduce((n, r) => n + r.counts.lines, 0),
   });
 
-  test.each(['output.manifest', 'coco.json'])('%s: the last chunk reads no more of the export than the first, and the chunks report what chunks reading from the start report', async (name) => {
+  test.each(['output.manifest', 'coco.json', 'tasks.json'])('%s: the last chunk reads no more of the export than the first, and the chunks report what chunks reading from the start report', async (name) => {
     store.watched = `s3://inbox/labeled/b1/${name}`;
     const runId = `sliced-${name}`;
     const plan = await planConversion({ ...location(name), store, bucket: 'artifacts', runId, configuredClasses: [], chunkEntries: CHUNK });
