@@ -84,7 +84,8 @@ export interface ConvertExportOptions {
   /**
    * Convert only the entries at these positions (1-based, inclusive; lines, tasks, images), and stop
    * reading after `last`: the workflow converts a large export in chunks, one Lambda each. Entries
-   * before `first` are still read, so that a duplicate of one of them is reported as one here.
+   * before `first` are still read, so that a duplicate of one of them is reported as one here, unless
+   * the reader reads only a slice and `knownSkips` gives the duplicates.
    * @default - every entry
    */
   readonly range?: { readonly first: number; readonly last: number };

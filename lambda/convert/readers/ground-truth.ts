@@ -49,15 +49,28 @@ export function manifestReader(options: ManifestReaderOptions): ExportReader {
   return {
     ...reader(),
     slicing: {
-      slicesOf: async (ranges) => ranges.map((range): ManifestSlice => {
-        const first = positions.findIndex((p) => p.line >= range.first);
-        const next = positions.findIndex((p) => p.line > range.last);
-        if (first < 0 || (next >= 0 && next <= first)) return { from: { byte: 0, line: 1 }, end: -1 };
-        return { from: positions[first], end: next < 0 ? -1 : positions[next].byte - 1 };
+      // A range of blank lines alone has no slice (it is read from the start, and holds nothing).
+      slicesOf: async (ranges) => ranges.map((range): ManifestSlice | undefined => {
+        const first = firstLineFrom(positions, range.first);
+        const next = firstLineFrom(positions, range.last + 1);
+        if (next <= first) return undefined;
+        return { from: positions[first], end: next === positions.length ? -1 : positions[next].byte - 1 };
       }),
       readerOf: (slice) => reader(slice as ManifestSlice),
     },
   };
+}
+
+/** The index of the first position at or past `line` (positions are in line order): a binary search. */
+function firstLineFrom(positions: readonly ManifestPosition[], line: number): number {
+  let low = 0;
+  let high = positions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (positions[middle].line < line) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** A chunk's lines: from a line's start up to `end` (inclusive; -1: the manifest's end). */
