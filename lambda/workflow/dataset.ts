@@ -160,11 +160,14 @@ interface ChunkIndex {
 async function writeChunkIndexes(
   store: ObjectStore, bucket: string, runId: string, exportVersion: string, chunks: readonly ConversionChunk[], survey: ExportSurvey, slices: readonly unknown[] | undefined,
 ): Promise<void> {
-  const duplicates = [...survey.duplicates];
+  // Chunks are of one size but the last: a duplicate's chunk follows from its position.
+  const size = chunks.length === 0 ? 1 : chunks[0].last - chunks[0].first + 1;
+  const duplicatesOf = chunks.map((): [number, string][] => []);
+  for (const [line, reason] of survey.duplicates) duplicatesOf[Math.floor((line - 1) / size)].push([line, reason]);
   await forEachLimited(chunks, 16, async (chunk) => {
     const index: ChunkIndex = {
       exportVersion,
-      duplicates: duplicates.filter(([line]) => line >= chunk.first && line <= chunk.last),
+      duplicates: duplicatesOf[chunk.index],
       ...(slices ? { slice: slices[chunk.index] } : {}),
     };
     await store.write(s3Uri(bucket, runLayout(runId).conversionIndex(chunk.index)), Buffer.from(JSON.stringify(index)), 'application/json');
