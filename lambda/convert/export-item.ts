@@ -114,6 +114,27 @@ export interface ExportReader {
   /** Classes in the export's own order (a label map, the categories), registered before any item. */
   readonly declaredClasses: () => Promise<readonly ExportClass[]>;
   readonly items: () => AsyncIterable<ExportItem | ExportSkip>;
+  /**
+   * Reading one share of the export without the entries before it (the workflow's chunks).
+   * @default - none: a share is read from the export's start (a zip's entries are addressed anyway)
+   */
+  readonly slicing?: ExportSlicing;
+}
+
+/** Positions 1-based and inclusive: a chunk's entries. */
+export interface EntryRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * How a reader reads one range of its entries alone. Once `items()` has been read to its end,
+ * `slicesOf` says what each range needs (its bytes' place in the export, or its entries gathered from
+ * all over it), as JSON written once by the plan; `readerOf` reads one such slice, and only it.
+ */
+export interface ExportSlicing {
+  readonly slicesOf: (ranges: readonly EntryRange[]) => Promise<unknown[]>;
+  readonly readerOf: (slice: unknown) => ExportReader;
 }
 
 /** Raised for an item that cannot be converted; its message is the reason reported. */

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { MAX_CLASSES } from '../convert/classes';
 import { ConversionReport, ConvertedItem, SkippedItem, duplicatesAcrossSplits } from '../convert/conversion/report';
 import { convertExport } from '../convert/conversion/convert-export';
-import { surveyExport } from '../convert/conversion/class-indexing';
+import { ExportSurvey, surveyExport } from '../convert/conversion/survey';
 import { isBackgroundName } from '../convert/export-item';
 import { encodeClassIndexPng } from '../convert/codecs/mask';
 import { OpenedExport, openExport } from '../convert/export-input';
+import type { NameScope } from '../convert/naming';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
 import { ObjectStore } from '../convert/stores/object-store';
 import { AllowListedStore, SourceAllowList, checkSource } from '../convert/stores/source-allow-list';
@@ -108,7 +109,8 @@ export async function planConversion(options: ExportLocation & {
   const configured = [...known.slice(1), ...options.configuredClasses.filter((c) => !known.includes(c))];
   const exportVersion = await exportEtag(options.store, options);
   const opened = await openWorkflowExport(options.store, options);
-  let survey: { classes: string[]; lastEntry: number };
+  let survey: ExportSurvey;
+  let chunks: ConversionChunk[];
   try {
     // Every class the export declares needs a place in the masks before any is painted: an export
     // that declares more than fit is refused whole, before anything is written.
@@ -117,20 +119,71 @@ export async function planConversion(options: ExportLocation & {
     if (candidates.size > MAX_CLASSES - 1) {
       throw new ConversionPlanError(`the export declares ${declared.length} classes; with the dataset's ${Math.max(known.length - 1, 0)} and the configured ones that is ${candidates.size} besides the background, and the algorithm takes at most ${MAX_CLASSES - 1}: nothing was converted`);
     }
-    survey = await surveyExport(opened.reader, configured);
+    survey = await surveyExport(opened.reader, configured, chunkNames(options));
+    chunks = cutIntoChunks(survey.lastEntry, Math.max(options.chunkEntries ?? DEFAULT_CHUNK_ENTRIES, Math.ceil(survey.lastEntry / MAX_CHUNKS)));
+    await writeChunkIndexes(options.store, options.bucket, options.runId, exportVersion, chunks, survey, await opened.reader.slicing?.slicesOf(chunks));
   } finally {
     opened.close();
   }
   const classes = known.length === 0 ? survey.classes : [known[0], ...survey.classes.slice(1)];
   const classList = await writeClassList(options.store, s3Uri(options.bucket, runLayout(options.runId).conversionClasses), classes);
-  const chunkEntries = Math.max(options.chunkEntries ?? DEFAULT_CHUNK_ENTRIES, Math.ceil(survey.lastEntry / MAX_CHUNKS));
-  const chunks: ConversionChunk[] = [];
-  for (let first = 1; first <= survey.lastEntry; first += chunkEntries) {
-    chunks.push({ index: chunks.length, first, last: Math.min(survey.lastEntry, first + chunkEntries - 1) });
-  }
   // Read again after the survey: an export rewritten while it was read is refused, not half planned.
   if (await exportEtag(options.store, options) !== exportVersion) throw new ExportChangedError(options.export);
   return { export: options.export, exportVersion, format: opened.reader.format, classes: classList, entries: survey.lastEntry, chunks };
+}
+
+function cutIntoChunks(entries: number, chunkEntries: number): ConversionChunk[] {
+  const chunks: ConversionChunk[] = [];
+  for (let first = 1; first <= entries; first += chunkEntries) chunks.push({ index: chunks.length, first, last: Math.min(entries, first + chunkEntries - 1) });
+  return chunks;
+}
+
+/** The output names of a run's items: its batch, and a tag of the run. */
+function chunkNames(options: { readonly batch?: string; readonly runId: string }): NameScope {
+  return { namespace: options.batch ?? '', suffix: runTag(options.runId) };
+}
+
+/**
+ * What one chunk reads, written once by the plan (the execution state carries only the chunk's
+ * range): where its share lies in the export (a reader's slice: byte positions, or COCO's images
+ * gathered with their annotations), and the entries of its range that the whole export's reading
+ * found to be duplicates.
+ */
+interface ChunkIndex {
+  /** The export's ETag the plan read: the index describes that version only. */
+  readonly exportVersion: string;
+  readonly duplicates: readonly (readonly [number, string])[];
+  /** @default - none: the reader has no slices, and the chunk reads from the export's start */
+  readonly slice?: unknown;
+}
+
+async function writeChunkIndexes(
+  store: ObjectStore, bucket: string, runId: string, exportVersion: string, chunks: readonly ConversionChunk[], survey: ExportSurvey, slices: readonly unknown[] | undefined,
+): Promise<void> {
+  // Chunks are of one size but the last: a duplicate's chunk follows from its position.
+  const size = chunks.length === 0 ? 1 : chunks[0].last - chunks[0].first + 1;
+  const duplicatesOf = chunks.map((): [number, string][] => []);
+  for (const [line, reason] of survey.duplicates) duplicatesOf[Math.floor((line - 1) / size)].push([line, reason]);
+  await forEachLimited(chunks, 16, async (chunk) => {
+    const index: ChunkIndex = {
+      exportVersion,
+      duplicates: duplicatesOf[chunk.index],
+      ...(slices ? { slice: slices[chunk.index] } : {}),
+    };
+    await store.write(s3Uri(bucket, runLayout(runId).conversionIndex(chunk.index)), Buffer.from(JSON.stringify(index)), 'application/json');
+  });
+}
+
+/**
+ * The chunk's index, or `undefined` when its plan wrote none (a run planned before chunk indexes
+ * existed, in flight across a deploy): such a chunk reads the export from its start.
+ */
+async function readChunkIndex(store: ObjectStore, options: { readonly bucket: string; readonly runId: string; readonly chunk: ConversionChunk; readonly export: string; readonly exportVersion: string }): Promise<ChunkIndex | undefined> {
+  const location = s3Uri(options.bucket, runLayout(options.runId).conversionIndex(options.chunk.index));
+  if (await store.readStart(location, 1) === undefined) return undefined;
+  const index = JSON.parse((await store.read(location)).toString('utf8')) as ChunkIndex;
+  if (index.exportVersion !== options.exportVersion) throw new ExportChangedError(options.export);
+  return index;
 }
 
 /** The export was written again between the plan and a chunk: its entries, classes and positions may differ. */
@@ -202,14 +255,18 @@ export async function convertChunk(options: ExportLocation & {
   const { chunk } = options;
   const classes = await readClassList(options.store, options.classes);
   if (await exportEtag(options.store, options) !== options.exportVersion) throw new ExportChangedError(options.export);
+  const index = await readChunkIndex(options.store, options);
   const opened = await openWorkflowExport(options.store, options);
   try {
+    const { slicing } = opened.reader;
     const report = await convertExport({
-      reader: opened.reader,
+      // Only the chunk's share is read when the reader can (a slice); otherwise the export from its start.
+      reader: slicing && index?.slice !== undefined ? slicing.readerOf(index.slice) : opened.reader,
+      knownSkips: new Map(index?.duplicates ?? []),
       out: s3Uri(options.bucket, runLayout(options.runId).staging.replace(/\/$/, '')),
       output: options.store,
       classes: classes.slice(1),
-      names: { namespace: options.batch ?? '', suffix: runTag(options.runId) },
+      names: chunkNames(options),
       validationFraction: options.validationFraction,
       seed: options.seed,
       range: { first: chunk.first, last: chunk.last },

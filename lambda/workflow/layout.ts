@@ -57,6 +57,8 @@ export function runLayout(runId: string) {
     uiTemplate: `${run}labeling/template.liquid`,
     labelingOutput: `${run}labeling/output/`,
     conversionReport: (chunk: number) => `${run}conversion/chunk-${String(chunk).padStart(5, '0')}.json`,
+    /** What a chunk reads, written once by the plan: its share's place in the export, and the duplicates found over the whole export. */
+    conversionIndex: (chunk: number) => `${run}conversion/index/chunk-${String(chunk).padStart(5, '0')}.json`,
     /** The run's class list, fixed by its plan: what its chunks index masks by. */
     conversionClasses: `${run}conversion/classes.json`,
     /**

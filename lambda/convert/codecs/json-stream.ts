@@ -39,7 +39,12 @@ const MAX_KEY_BYTES = 64 * 1024;
 export async function* streamJsonElements(
   stream: Readable,
   arrays: 'top' | readonly string[],
-  bounds: { readonly maxElementBytes?: number; readonly maxDepth?: number } = {},
+  bounds: {
+    readonly maxElementBytes?: number;
+    readonly maxDepth?: number;
+    /** Told where each element lies in the stream (`end` exclusive), before it is yielded: a share of a list is then one ranged read. */
+    readonly onElement?: (start: number, end: number) => void;
+  } = {},
 ): AsyncGenerator<JsonElement> {
   const maxElementBytes = bounds.maxElementBytes ?? MAX_JSON_ELEMENT_BYTES;
   const maxDepth = bounds.maxDepth ?? MAX_JSON_DEPTH;
@@ -62,6 +67,9 @@ export async function* streamJsonElements(
   let elementFrom = -1;
   let inElement = false;
   let elementBytes = 0;
+  /** Where the chunk being scanned, and the element being read, start in the stream. */
+  let chunkStart = 0;
+  let elementStart = 0;
   /** Why the element being read is not kept, once it is known. */
   let refused: string | undefined;
   const tooLarge = () => `is more than ${maxElementBytes} bytes of JSON, the most read whole`;
@@ -129,6 +137,7 @@ export async function* streamJsonElements(
         if (inTarget && depth === elementDepth) {
           if (byte === COMMA || byte === CLOSE_BRACKET) {
             if (inElement) {
+              bounds.onElement?.(elementStart, chunkStart + i);
               const bytes = elementBytes + i - elementFrom;
               if (refused === undefined && bytes > maxElementBytes) refused = tooLarge();
               if (refused !== undefined) {
@@ -151,6 +160,7 @@ export async function* streamJsonElements(
           if (!inElement) {
             inElement = true;
             elementFrom = i;
+            elementStart = chunkStart + i;
           }
         }
         if (depth === 1 && arrays !== 'top') {
@@ -189,6 +199,7 @@ export async function* streamJsonElements(
         if (keyLength > MAX_KEY_BYTES) throw new JsonShapeError(`a key of the top-level object is longer than ${MAX_KEY_BYTES} bytes`);
         keyBytes.push(data.subarray(keyFrom));
       }
+      chunkStart += length;
       yield* found;
     }
   } catch (err) {

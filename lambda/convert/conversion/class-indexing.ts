@@ -22,21 +22,6 @@ export type IndexedMask =
 export type ImageSizedShape = Omit<Extract<Shape, { kind: 'image-sized-bitmap' }>, 'className'> & { readonly index: number };
 
 /**
- * Reads a whole export once, converting nothing: the class order a conversion of it would use
- * (background, configured, declared, then first-seen), and the position of its last entry. The
- * workflow plans its chunks with it, so that every chunk agrees on the classes.
- */
-export async function surveyExport(reader: ExportReader, configured: readonly string[]): Promise<{ classes: string[]; lastEntry: number }> {
-  const classIndex = await classIndexFor(reader, configured);
-  let lastEntry = 0;
-  for await (const entry of reader.items()) {
-    lastEntry = Math.max(lastEntry, entry.line);
-    if ('mask' in entry) indexMask(entry.mask, classIndex);
-  }
-  return { classes: [...classIndex.classes], lastEntry };
-}
-
-/**
  * The class order: the background, the configured classes, then the export's declared ones. A
  * declared list longer than the algorithm takes is an error unless `--classes` chooses among it.
  */

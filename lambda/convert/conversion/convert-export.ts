@@ -84,10 +84,17 @@ export interface ConvertExportOptions {
   /**
    * Convert only the entries at these positions (1-based, inclusive; lines, tasks, images), and stop
    * reading after `last`: the workflow converts a large export in chunks, one Lambda each. Entries
-   * before `first` are still read, so that a duplicate of one of them is reported as one here.
+   * before `first` are still read, so that a duplicate of one of them is reported as one here, unless
+   * the reader reads only a slice and `knownSkips` gives the duplicates.
    * @default - every entry
    */
   readonly range?: { readonly first: number; readonly last: number };
+  /**
+   * Entries skipped by decisions taken over the whole export, by position, with the reason: the
+   * workflow's plan finds duplicates once, and a chunk reading only its share reports them.
+   * @default - none
+   */
+  readonly knownSkips?: ReadonlyMap<number, string>;
   /**
    * Output names' namespace and suffix (the workflow's batch and run); the split depends on the source alone.
    * @default - names from the source alone
@@ -146,7 +153,7 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   const { reader } = options;
   const classIndex = await classIndexFor(reader, options.classes ?? []);
   const { results, skipped, seen } = await convertEntries(
-    selectEntries(reader, classIndex, { ...settings, shard: options.shard, range: options.range, names: options.names }),
+    selectEntries(reader, classIndex, { ...settings, shard: options.shard, range: options.range, names: options.names, knownSkips: options.knownSkips }),
     settings,
     options,
   );

@@ -12,6 +12,12 @@ export interface EntrySelection {
   /** Entries at these positions (1-based, inclusive); reading stops after `last`. Absent: all. */
   readonly range?: { readonly first: number; readonly last: number };
   readonly names?: NameScope;
+  /**
+   * Entries skipped by decisions taken over the whole export (its duplicates, found once by the
+   * workflow's plan), by position: a chunk that reads only its share still reports them.
+   * @default - none
+   */
+  readonly knownSkips?: ReadonlyMap<number, string>;
 }
 
 /** An entry this conversion converts, with its classes resolved, its output name and its split. */
@@ -37,35 +43,51 @@ export interface EntrySkipped {
  */
 export async function* selectEntries(reader: ExportReader, classIndex: ClassIndex, selection: EntrySelection): AsyncGenerator<EntryToConvert | EntrySkipped> {
   const { shard, range } = selection;
-  const firstLineOfSource = new Map<string, number>();
-  const sourceOfName = new Map<string, string>();
+  const unique = new UniqueSources(selection.names);
   let position = 0;
   for await (const entry of reader.items()) {
     if (range && entry.line > range.last) break;
     const mine = (!shard || position++ % shard.count === shard.index) && (!range || entry.line >= range.first);
     const skip = (reason: string): EntrySkipped[] => (mine ? [{ line: entry.line, source: entry.source, reason }] : []);
+    const known = selection.knownSkips?.get(entry.line);
+    if (known !== undefined) {
+      yield* skip(known);
+      continue;
+    }
     if (!('mask' in entry)) {
       yield* skip(entry.reason);
       continue;
     }
-    const earlier = firstLineOfSource.get(entry.source);
-    if (earlier !== undefined) {
-      yield* skip(`duplicate of line ${earlier}`);
+    const name = unique.nameOf(entry);
+    if (typeof name !== 'string') {
+      yield* skip(name.reason);
       continue;
     }
-    firstLineOfSource.set(entry.source, entry.line);
-    const name = outputNameFor(entry.source, selection.names);
-    const other = sourceOfName.get(name);
-    if (other !== undefined) {
-      yield* skip(`output name ${name} is already taken by ${other}`);
-      continue;
-    }
-    sourceOfName.set(name, entry.source);
     const mask = indexMask(entry.mask, classIndex);
     if (typeof mask === 'string') {
       yield* skip(mask);
       continue;
     }
     if (mine) yield { item: entry, mask, name, split: splitFor(entry.source, selection.seed, selection.validationFraction) };
+  }
+}
+
+/** Each source converted once, under an output name no other source has: the first entry keeps it. */
+export class UniqueSources {
+  private readonly firstLineOfSource = new Map<string, number>();
+  private readonly sourceOfName = new Map<string, string>();
+
+  constructor(private readonly names?: NameScope) {}
+
+  /** The entry's output name, or why it is skipped: a duplicate of an earlier entry's source, or a name taken. */
+  nameOf(entry: { readonly line: number; readonly source: string }): string | { readonly reason: string } {
+    const earlier = this.firstLineOfSource.get(entry.source);
+    if (earlier !== undefined) return { reason: `duplicate of line ${earlier}` };
+    this.firstLineOfSource.set(entry.source, entry.line);
+    const name = outputNameFor(entry.source, this.names);
+    const other = this.sourceOfName.get(name);
+    if (other !== undefined) return { reason: `output name ${name} is already taken by ${other}` };
+    this.sourceOfName.set(name, entry.source);
+    return name;
   }
 }

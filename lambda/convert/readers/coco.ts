@@ -1,4 +1,4 @@
-import { ColourClass, ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, Shape, isBackgroundName } from '../export-item';
+import { ColourClass, EntryRange, ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, Shape, isBackgroundName } from '../export-item';
 import { ImageFinder, ImagesRoot, ReferenceBase, findRelative } from '../image-finder';
 import { streamJsonElements } from '../codecs/json-stream';
 import { ConversionLimits, DEFAULT_LIMITS, MAX_ITEM_PAINT_WORK, cut, declaredSizeProblem } from '../limits';
@@ -93,12 +93,68 @@ export interface CocoReaderOptions {
 export function cocoReader(options: CocoReaderOptions): ExportReader {
   let parsed: Promise<ParsedCoco> | undefined;
   const parse = () => (parsed ??= parseCoco(options));
-  return {
+  const reader = (coco: () => Promise<ParsedCoco>): ExportReader => ({
     format: 'coco',
     input: options.location,
-    declaredClasses: async () => (await parse()).classes,
-    items: () => cocoItems(options, parse),
+    declaredClasses: async () => (await coco()).classes,
+    items: () => cocoItems(options, coco),
+  });
+  return {
+    ...reader(parse),
+    slicing: {
+      slicesOf: async (ranges) => {
+        const coco = await parse();
+        return ranges.map((range) => sliceOf(coco, range));
+      },
+      readerOf: (slice) => reader(async () => parsedOfSlice(slice as CocoSlice)),
+    },
   };
+}
+
+/**
+ * A chunk's share of a COCO export, gathered once by the plan (annotations are listed apart from
+ * their images): its images (the first of each file name, as the whole export's reading keeps), their
+ * annotations, its problems, and what the export declares.
+ */
+interface CocoSlice {
+  readonly panoptic: boolean;
+  readonly voidIsBackground: boolean;
+  readonly classes: ExportClass[];
+  readonly categoryName: [string, string][];
+  readonly images: CocoImage[];
+  readonly annotationsOf: [string, Json[]][];
+  readonly problems: ExportSkip[];
+}
+
+function sliceOf(coco: ParsedCoco, range: EntryRange): CocoSlice {
+  const inRange = (line: number) => line >= range.first && line <= range.last;
+  const names = new Set<string>();
+  const images: CocoImage[] = [];
+  for (const image of coco.images) {
+    if (names.has(image.fileName)) continue;
+    names.add(image.fileName);
+    if (inRange(image.position)) images.push(image);
+  }
+  const ids = new Set(images.map((image) => String(image.id)));
+  return {
+    panoptic: coco.panoptic,
+    voidIsBackground: coco.voidIsBackground,
+    classes: coco.classes,
+    categoryName: [...coco.categoryName],
+    images,
+    annotationsOf: [...coco.annotationsOf].filter(([id]) => ids.has(id)),
+    problems: [...coco.problems, ...unreadSkips(coco)].filter((problem) => inRange(problem.line)),
+  };
+}
+
+function parsedOfSlice(slice: CocoSlice): ParsedCoco {
+  return { ...slice, categoryName: new Map(slice.categoryName), annotationsOf: new Map(slice.annotationsOf), unread: [] };
+}
+
+/** Elements not read that belong to no image, numbered after every entry (so that a chunk's range meets them last). */
+function unreadSkips(coco: ParsedCoco): ExportSkip[] {
+  const last = coco.images.reduce((max, image) => Math.max(max, image.position), coco.problems.reduce((max, p) => Math.max(max, p.line), 0));
+  return coco.unread.map((reason, i) => ({ line: last + i + 1, source: null, reason }));
 }
 
 interface ParsedCoco {
@@ -243,9 +299,7 @@ async function* cocoItems(options: CocoReaderOptions, parse: () => Promise<Parse
       notPainted: Object.keys(notPainted).length > 0 ? notPainted : undefined,
     };
   }
-  // After every image, so that a chunk's range (by image position) meets them last.
-  const last = coco.images.reduce((max, image) => Math.max(max, image.position), coco.problems.reduce((max, p) => Math.max(max, p.line), 0));
-  for (const [i, reason] of coco.unread.entries()) yield { line: last + i + 1, source: null, reason };
+  yield* unreadSkips(coco);
 }
 
 const OVER_BUDGET = Symbol('over budget');

@@ -13,16 +13,37 @@ export type ManifestLine =
   | { readonly lineNumber: number; readonly text: string }
   | { readonly lineNumber: number; readonly error: string };
 
+/** A line's place in a manifest: the byte it starts at and its number (1-based, blank lines counted). */
+export interface ManifestPosition {
+  readonly byte: number;
+  readonly line: number;
+}
+
+export interface ManifestReadOptions {
+  /**
+   * Where the stream starts in the manifest (a ranged read of one chunk's lines).
+   * @default - the manifest's start
+   */
+  readonly from?: ManifestPosition;
+  /** Told where each line that is not blank starts, as it is read. */
+  readonly onLine?: (position: ManifestPosition) => void;
+}
+
 /**
  * Splits a stream into JSON Lines lines: tolerates a BOM, CRLF and blank lines (skipped), and rejects
  * a line past Ground Truth's maximum without buffering it whole (its bytes are dropped as they arrive).
  */
-export async function* readManifestLines(stream: Readable): AsyncGenerator<ManifestLine> {
+export async function* readManifestLines(stream: Readable, options: ManifestReadOptions = {}): AsyncGenerator<ManifestLine> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let discarding = false;
-  let lineNumber = 0;
-  let first = true;
+  const from = options.from ?? { byte: 0, line: 1 };
+  let lineNumber = from.line - 1;
+  // A byte order mark only starts the file, not a line read from its middle.
+  let first = from.byte === 0;
+  /** Where the line being read starts in the whole file. */
+  let lineStart = from.byte;
+  let chunkStart = from.byte;
 
   const finish = (): ManifestLine | undefined => {
     lineNumber += 1;
@@ -57,19 +78,27 @@ export async function* readManifestLines(stream: Readable): AsyncGenerator<Manif
     pendingBytes += piece.length;
   };
 
+  const finishAt = (end: number): ManifestLine | undefined => {
+    const line = finish();
+    if (line) options.onLine?.({ byte: lineStart, line: line.lineNumber });
+    lineStart = end;
+    return line;
+  };
+
   for await (const chunk of stream) {
     const data: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let start = 0;
     for (let newline = data.indexOf(NEWLINE, start); newline >= 0; newline = data.indexOf(NEWLINE, start)) {
       keep(data.subarray(start, newline));
       start = newline + 1;
-      const line = finish();
+      const line = finishAt(chunkStart + start);
       if (line) yield line;
     }
     if (start < data.length) keep(data.subarray(start));
+    chunkStart += data.length;
   }
   if (pendingBytes > 0 || discarding) {
-    const line = finish();
+    const line = finishAt(chunkStart);
     if (line) yield line;
   }
 }

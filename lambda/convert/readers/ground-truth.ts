@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { decodeEventKey } from '../../common/s3-keys';
 import { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../export-item';
 import { ReferenceBase, findRelative, isRelativeReference } from '../image-finder';
-import { ManifestDialect, parseManifestLine, readManifestLines } from './ground-truth-manifest';
+import { ManifestDialect, ManifestPosition, ManifestReadOptions, parseManifestLine, readManifestLines } from './ground-truth-manifest';
 import type { ObjectStore } from '../stores/object-store';
 
 export interface ManifestReaderOptions {
@@ -34,12 +34,49 @@ export interface ManifestReaderOptions {
  */
 export function manifestReader(options: ManifestReaderOptions): ExportReader {
   const dialect = options.dialect ?? 'auto';
-  return {
+  /** Where each line read from the start begins, in order: a chunk's lines are then one ranged read. */
+  const positions: ManifestPosition[] = [];
+  const reader = (slice?: ManifestSlice): ExportReader => ({
     format: dialect === 'lookoutvision' ? 'lookoutvision' : 'groundtruth',
     input: options.manifest,
     declaredClasses: async () => [],
-    items: () => manifestItems(options, dialect),
+    items: () => {
+      if (slice) return manifestItems(options, dialect, slice);
+      positions.length = 0;
+      return manifestItems(options, dialect, { onLine: (position) => positions.push(position) });
+    },
+  });
+  return {
+    ...reader(),
+    slicing: {
+      // A range of blank lines alone has no slice (it is read from the start, and holds nothing).
+      slicesOf: async (ranges) => ranges.map((range): ManifestSlice | undefined => {
+        const first = firstLineFrom(positions, range.first);
+        const next = firstLineFrom(positions, range.last + 1);
+        if (next <= first) return undefined;
+        return { from: positions[first], end: next === positions.length ? -1 : positions[next].byte - 1 };
+      }),
+      readerOf: (slice) => reader(slice as ManifestSlice),
+    },
   };
+}
+
+/** The index of the first position at or past `line` (positions are in line order): a binary search. */
+function firstLineFrom(positions: readonly ManifestPosition[], line: number): number {
+  let low = 0;
+  let high = positions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (positions[middle].line < line) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** A chunk's lines: from a line's start up to `end` (inclusive; -1: the manifest's end). */
+interface ManifestSlice {
+  readonly from: ManifestPosition;
+  readonly end: number;
 }
 
 /** A manifest's raw key, then its URL-decoded form (a key the manifest holds URL-encoded). */
@@ -48,16 +85,19 @@ function candidates(store: ObjectStore, uri: string): ObjectRef {
   return { store, locations: decoded === uri ? [uri] : [uri, decoded] };
 }
 
-async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestDialect): AsyncGenerator<ExportItem | ExportSkip> {
+async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestDialect, read: ManifestSlice | ManifestReadOptions): AsyncGenerator<ExportItem | ExportSkip> {
   let stream: Readable;
+  const slice = 'end' in read ? read : undefined;
   try {
-    stream = await options.manifestStore.readStream(options.manifest);
+    stream = slice
+      ? await options.manifestStore.readRangeStream(options.manifest, slice.from.byte, slice.end < 0 ? Number.MAX_SAFE_INTEGER : slice.end)
+      : await options.manifestStore.readStream(options.manifest);
   } catch (err) {
     throw new Error(`cannot read the manifest ${options.manifest}: ${(err as Error).message}`);
   }
   const { sources } = options;
   // Leaving this loop early (a chunk's range ends) returns the stream's iterator, which destroys it.
-  for await (const line of readManifestLines(stream)) {
+  for await (const line of readManifestLines(stream, slice ? { from: slice.from } : read)) {
     if ('error' in line) {
       yield { line: line.lineNumber, source: null, reason: line.error };
       continue;

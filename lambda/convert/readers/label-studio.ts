@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { decodeBinary as decodeBrushRle } from '@thi.ng/rle-pack';
 import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
 import { ImageFinder, ImagesRoot } from '../image-finder';
@@ -62,15 +63,56 @@ export interface LabelStudioReaderOptions {
  * updated wins.
  */
 export function labelStudioReader(options: LabelStudioReaderOptions): ExportReader {
-  return {
+  /** Where each task of a list read from the start lies (`end` exclusive), by task number - 1. */
+  const positions: { start: number; end: number }[] = [];
+  const reader = (slice?: TaskListSlice): ExportReader => ({
     format: 'labelstudio',
     input: options.location,
     declaredClasses: async () => [],
-    items: () => labelStudioItems(options),
+    items: () => {
+      if (slice) return taskListSliceItems(options, slice);
+      positions.length = 0;
+      return labelStudioItems(options, (start, end) => positions.push({ start, end }));
+    },
+  });
+  return {
+    ...reader(),
+    slicing: {
+      // Only a list of tasks has positions; one task alone or target-storage files are read whole.
+      slicesOf: async (ranges) => ranges.map((range): TaskListSlice | undefined => {
+        const first = positions[range.first - 1];
+        const last = positions[Math.min(range.last, positions.length) - 1];
+        return first && last ? { start: first.start, end: last.end, firstLine: range.first } : undefined;
+      }),
+      readerOf: (slice) => reader(slice as TaskListSlice),
+    },
   };
 }
 
-async function* labelStudioItems(options: LabelStudioReaderOptions): AsyncGenerator<ExportItem | ExportSkip> {
+/** A chunk's tasks of a JSON list: bytes `start` to `end` (exclusive), the first of them task `firstLine`. */
+interface TaskListSlice {
+  readonly start: number;
+  readonly end: number;
+  readonly firstLine: number;
+}
+
+/** The tasks of a slice of the list, read as a list of their own: one ranged read. */
+async function* taskListSliceItems(options: LabelStudioReaderOptions, slice: TaskListSlice): AsyncGenerator<ExportItem | ExportSkip> {
+  const finder = ImageFinder.of(options.images, options.s3);
+  const range = await options.store.readRangeStream(options.location, slice.start, slice.end - 1);
+  const list = Readable.from((async function* () {
+    yield Buffer.from('[');
+    for await (const chunk of range) yield chunk as Buffer;
+    yield Buffer.from(']');
+  })());
+  let line = slice.firstLine - 1;
+  for await (const { value: task, refused } of streamJsonElements(list, 'top')) {
+    line += 1;
+    yield refused === undefined ? taskItem(task, line, finder, options.expect, options.limits) : { line, source: null, reason: `task ${refused}: not read` };
+  }
+}
+
+async function* labelStudioItems(options: LabelStudioReaderOptions, onTask: (start: number, end: number) => void): AsyncGenerator<ExportItem | ExportSkip> {
   const finder = ImageFinder.of(options.images, options.s3);
   if (options.files) {
     yield* targetStorageItems(options, options.files, finder);
@@ -85,7 +127,7 @@ async function* labelStudioItems(options: LabelStudioReaderOptions): AsyncGenera
     return;
   }
   let line = 0;
-  for await (const { value: task, refused } of streamJsonElements(await options.store.readStream(options.location), 'top')) {
+  for await (const { value: task, refused } of streamJsonElements(await options.store.readStream(options.location), 'top', { onElement: onTask })) {
     line += 1;
     yield refused === undefined ? taskItem(task, line, finder, options.expect, options.limits) : { line, source: null, reason: `task ${refused}: not read` };
   }

@@ -5,13 +5,14 @@ import { BATCHES_PREFIX, MODELS_PREFIX, RUN_PATHS, datasetLayout, runLayout, s3C
 describe('artifacts bucket layout', () => {
   test('a run\'s keys', () => {
     const run = runLayout('turtles-7');
-    expect({ ...run, conversionReport: run.conversionReport(3), channelManifest: run.channelManifest('validation_annotation') }).toEqual({
+    expect({ ...run, conversionReport: run.conversionReport(3), conversionIndex: run.conversionIndex(3), channelManifest: run.channelManifest('validation_annotation') }).toEqual({
       prefix: 'runs/turtles-7/',
       inputManifest: 'runs/turtles-7/labeling/input.manifest',
       labelCategories: 'runs/turtles-7/labeling/label-categories.json',
       uiTemplate: 'runs/turtles-7/labeling/template.liquid',
       labelingOutput: 'runs/turtles-7/labeling/output/',
       conversionReport: 'runs/turtles-7/conversion/chunk-00003.json',
+      conversionIndex: 'runs/turtles-7/conversion/index/chunk-00003.json',
       channels: 'runs/turtles-7/channels/',
     conversionClasses: 'runs/turtles-7/conversion/classes.json',
     staging: 'runs/turtles-7/staging/',

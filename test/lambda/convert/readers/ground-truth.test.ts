@@ -69,3 +69,40 @@ describe('Ground Truth manifest reader', () => {
     await expect(items[Symbol.asyncIterator]().next()).rejects.toThrow('cannot read the manifest s3://b/output.manifest: Access Denied');
   });
 });
+
+describe('Ground Truth manifest reader: a chunk\'s slice', () => {
+  /** A store serving the manifest whole or by byte range, and counting the bytes it hands out. */
+  function rangedStore(text: string) {
+    const data = Buffer.from(text);
+    const read = { bytes: 0 };
+    const serve = (start: number, end: number) => {
+      const piece = data.subarray(start, end + 1);
+      read.bytes += piece.length;
+      return Readable.from([piece]);
+    };
+    const store = { readStream: async () => serve(0, data.length - 1), readRangeStream: async (_: string, start: number, end: number) => serve(start, end) } as unknown as ObjectStore;
+    return { store, read };
+  }
+  const entries = async (reader: ReturnType<typeof manifestReader>) => {
+    const found: { line: number; source: string | null }[] = [];
+    for await (const item of reader.items()) found.push({ line: item.line, source: item.source });
+    return found;
+  };
+
+  test('reads only its lines, numbered as in the whole manifest (blank and broken lines counted); a range of blank lines alone has no slice', async () => {
+    const lines = [gtLine('s3://in/1.jpg', 's3://out/1.png'), '', '{broken', gtLine('s3://in/4.jpg', 's3://out/4.png'), '', '', gtLine('s3://in/7.jpg', 's3://out/7.png'), gtLine('s3://in/8.jpg', 's3://out/8.png')];
+    const text = `\uFEFF${lines.join('\r\n')}`;
+    const { store, read } = rangedStore(text);
+    const reader = manifestReader({ manifest: 'm', manifestStore: store, sources: store });
+    const whole = await entries(reader);
+    expect(whole.map((e) => e.line)).toEqual([1, 3, 4, 7, 8]);
+    const slices = await reader.slicing!.slicesOf([{ first: 1, last: 2 }, { first: 3, last: 4 }, { first: 5, last: 6 }, { first: 7, last: 8 }]);
+    expect(slices[2]).toBeUndefined();
+    read.bytes = 0;
+    const sliced = [];
+    for (const slice of [slices[0], slices[1], slices[3]]) sliced.push(...await entries(reader.slicing!.readerOf(slice)));
+    expect(sliced).toEqual(whole);
+    // Each byte once: the slices tile the manifest.
+    expect(read.bytes).toBe(Buffer.byteLength(text));
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * What each conversion chunk reads of its export: a COCO JSON of `--images` images (default 100,000,
+ * one polygon each, annotations listed after the images) planned and converted chunk by chunk with the
+ * workflow's plan and chunk modules (planConversion, convertChunk: what the Distributed Map's Lambdas
+ * run) against the embedded S3 server. Prints, per chunk, the time it took and the bytes of the export
+ * it read, first chunk to last; `--from-start` also converts the first, middle and last chunks again
+ * without the plan's chunk indexes, reading the export from its start as chunks did before them.
+ *
+ * The images are not uploaded (100,000 uploads would be the benchmark), and the run's allow-list
+ * holds only the export's folder: each item is refused before any request for its image, so a chunk's
+ * time is its reading of the export and its items' selection, what grew with the export's size.
+ *
+ * `--format manifest` reads a Ground Truth output manifest of as many lines instead.
+ *
+ * Usage: npm run bench:chunks -- [--images N] [--chunk-entries N] [--from-start] [--format coco|manifest]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform, pipeline } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
+import { ConversionPlan, convertChunk, planConversion } from '../../lambda/workflow/dataset';
+import { runLayout } from '../../lambda/workflow/layout';
+import { startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
+
+/** Counts the bytes read of one object (the export), however they are asked for. */
+class CountingStore extends S3ObjectStore {
+  bytes = 0;
+  watched = '';
+
+  private counted(location: string, stream: Readable): Readable {
+    if (location !== this.watched) return stream;
+    // Counted as they are consumed (a 'data' listener would let them flow away before the reader reads).
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        this.bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    pipeline(stream, counter, () => undefined);
+    return counter;
+  }
+
+  override async readStream(location: string): Promise<Readable> {
+    return this.counted(location, await super.readStream(location));
+  }
+
+  override async readRangeStream(location: string, start: number, end: number): Promise<Readable> {
+    return this.counted(location, await super.readRangeStream(location, start, end));
+  }
+
+  override async readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined> {
+    const start = await super.readStart(location, maxBytes);
+    if (location === this.watched && start) this.bytes += start.data.length;
+    return start;
+  }
+
+  override async read(location: string): Promise<Buffer> {
+    const data = await super.read(location);
+    if (location === this.watched) this.bytes += data.length;
+    return data;
+  }
+
+  override async readRange(location: string, start: number, end: number): Promise<Buffer> {
+    const data = await super.readRange(location, start, end);
+    if (location === this.watched) this.bytes += data.length;
+    return data;
+  }
+}
+
+/** A Ground Truth output manifest of as many lines, for `--format manifest`. */
+function manifestExport(images: number): Buffer {
+  const lines: string[] = [];
+  const map = '{"0":{"class-name":"BACKGROUND","hex-color":"#ffffff","confidence":0},"1":{"class-name":"turtle","hex-color":"#2ca02c","confidence":0}}';
+  for (let i = 1; i <= images; i++) {
+    lines.push(`{"source-ref":"s3://inbox/images/bench/${i}.jpg","label-ref":"s3://inbox/images/bench/${i}.png","label-ref-metadata":{"internal-color-map":${map},"type":"groundtruth/semantic-segmentation","human-annotated":"yes","creation-date":"2026-12-07T00:00:00","job-name":"labeling-job/bench"}}`);
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+function cocoExport(images: number): Buffer {
+  const parts = ['{"categories":[{"id":1,"name":"turtle"}],"images":['];
+  for (let i = 1; i <= images; i++) parts.push(`${i > 1 ? ',' : ''}{"id":${i},"file_name":"${i}.jpg","width":640,"height":480}`);
+  parts.push('],"annotations":[');
+  for (let i = 1; i <= images; i++) parts.push(`${i > 1 ? ',' : ''}{"id":${i},"image_id":${i},"category_id":1,"segmentation":[[10,10,300,10,300,200,10,200]],"area":56000,"bbox":[10,10,290,190],"iscrowd":0}`);
+  parts.push(']}');
+  return Buffer.from(parts.join(''));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { images: { type: 'string', default: '100000' }, 'chunk-entries': { type: 'string', default: '2000' }, 'from-start': { type: 'boolean', default: false }, format: { type: 'string', default: 'coco' } },
+  });
+  const images = Number(values.images);
+  const manifest = values.format === 'manifest';
+  const directory = mkdtempSync(join(tmpdir(), 'segpipe-bench-chunks-'));
+  const server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'], directory });
+  const store = new CountingStore(server.client());
+  try {
+    const body = manifest ? manifestExport(images) : cocoExport(images);
+    const location = {
+      export: `s3://inbox/labeled/bench/${manifest ? 'output.manifest' : 'coco.json'}`, batch: 'bench', inboxBucket: 'inbox',
+      allowList: [{ bucket: 'inbox', prefix: 'labeled/bench/' }],
+    };
+    await store.write(location.export, body, 'application/json');
+    store.watched = location.export;
+    const planStart = performance.now();
+    const plan = await planConversion({ ...location, store, bucket: 'artifacts', runId: 'bench', configuredClasses: [], chunkEntries: Number(values['chunk-entries']) });
+    console.log(`${manifest ? 'Ground Truth manifest' : 'COCO export'}: ${images} images, ${(body.length / 1e6).toFixed(1)} MB; plan: ${((performance.now() - planStart) / 1000).toFixed(1)} s, ${(store.bytes / 1e6).toFixed(1)} MB read, ${plan.chunks.length} chunks`);
+    await convertChunks('chunks reading their share (chunk index)', plan, store, location);
+    if (values['from-start']) {
+      await store.remove(plan.chunks.map((chunk) => `s3://artifacts/${runLayout('bench').conversionIndex(chunk.index)}`));
+      const sampled = [0, 1, Math.floor(plan.chunks.length / 2), plan.chunks.length - 2, plan.chunks.length - 1].filter((i, n, all) => i >= 0 && all.indexOf(i) === n);
+      await convertChunks('chunks reading from the export\'s start (no chunk index: before), a sample', { ...plan, chunks: sampled.map((i) => plan.chunks[i]) }, store, location);
+    }
+  } finally {
+    store.client.destroy();
+    await server.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+async function convertChunks(title: string, plan: ConversionPlan, store: CountingStore, location: Omit<Parameters<typeof planConversion>[0], 'store' | 'bucket' | 'runId' | 'configuredClasses'>): Promise<void> {
+  console.log(`\n${title}\nchunk  entries        seconds  export bytes read  chunk index bytes`);
+  const rows: { seconds: number; bytes: number }[] = [];
+  for (const chunk of plan.chunks) {
+    store.bytes = 0;
+    const start = performance.now();
+    await convertChunk({ ...location, store, bucket: 'artifacts', runId: 'bench', chunk, classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.2, seed: 'segpipe' });
+    rows.push({ seconds: (performance.now() - start) / 1000, bytes: store.bytes });
+    const index = await store.readStart(`s3://artifacts/${runLayout('bench').conversionIndex(chunk.index)}`, 1);
+    console.log(`${String(chunk.index).padStart(5)}  ${`${chunk.first}-${chunk.last}`.padEnd(13)}  ${rows[rows.length - 1].seconds.toFixed(2).padStart(7)}  ${String(store.bytes).padStart(17)}  ${String(index?.size ?? 0).padStart(17)}`);
+  }
+  const last = rows[rows.length - 1];
+  console.log(`first → last chunk: ${rows[0].seconds.toFixed(2)} s → ${last.seconds.toFixed(2)} s, ${rows[0].bytes} → ${last.bytes} bytes; all chunks: ${rows.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s, ${(rows.reduce((s, r) => s + r.bytes, 0) / 1e6).toFixed(1)} MB`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
