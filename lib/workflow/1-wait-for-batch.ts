@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { HandlerFunction } from '../handler-function';
 import { catchInto, invokeHandler } from './states';
 
 export interface WaitForBatchProps {
-  readonly checkBatch: HandlerFunction;
-  readonly snapshotBatch: HandlerFunction;
+  readonly checkBatch: lambda.IFunction;
+  readonly snapshotBatch: lambda.IFunction;
   /** Wait between two looks at a batch that is still receiving uploads. */
   readonly pollInterval: Duration;
   /** Where a failure goes. */
@@ -18,7 +18,7 @@ export interface WaitForBatchProps {
  * as if started with those images; with none left (a late or repeated upload event) it ends here.
  */
 export interface WaitForImportTurnProps {
-  readonly takeImportTurn: HandlerFunction;
+  readonly takeImportTurn: lambda.IFunction;
   /** Wait between two asks while an earlier run of the same export goes on. */
   readonly pollInterval: Duration;
   /** Asks before the run gives up (the earlier run's end was never recorded). */

@@ -1,12 +1,12 @@
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { HandlerFunction } from '../handler-function';
 import { catchInto, invokeHandler } from './states';
 
 export interface PrepareProps {
-  readonly prepareRun: HandlerFunction;
-  readonly checkQuota: HandlerFunction;
-  readonly checkBudget: HandlerFunction;
+  readonly prepareRun: lambda.IFunction;
+  readonly checkQuota: lambda.IFunction;
+  readonly checkBudget: lambda.IFunction;
   /** Where a failure goes. */
   readonly onFailure: sfn.IChainable;
 }

@@ -3,12 +3,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { SegpipeConfig } from '../config';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../lambda/labelstudio/storage-layout';
-import { HandlerFunction } from '../handler-function';
 import { catchInto, invokeHandler, runTags, sageMakerCall } from './states';
 
 /** The label attribute of segpipe's labeling jobs: semantic segmentation requires the `-ref` suffix. */
@@ -17,7 +17,12 @@ export const LABEL_ATTRIBUTE_NAME = 'segmentation-ref';
 const PUBLIC_WORKTEAM_ACCOUNT = '394669845002';
 
 export interface LabelProps {
-  readonly config: SegpipeConfig;
+  /** Who labels (`labeling.tool`), and Label Studio's settings. */
+  readonly labeling: SegpipeConfig['labeling'];
+  /** Ground Truth's workforce. */
+  readonly workforce: SegpipeConfig['workforce'];
+  /** The classes a Ground Truth job's workers paint. */
+  readonly labelClasses: readonly string[];
   /** The role Ground Truth's labeling jobs run as. */
   readonly groundTruthRole: iam.IRole;
   /**
@@ -32,9 +37,9 @@ export interface LabelProps {
   readonly encryptionKey?: kms.IKey;
   readonly inboxBucket: s3.IBucket;
   /** Label Studio labels: writes a chunk of a run's tasks. @default - none; required with `labeling.tool` "labelstudio" */
-  readonly writeLabelStudioTasks?: HandlerFunction;
+  readonly writeLabelStudioTasks?: lambda.IFunction;
   /** Label Studio labels: counts a run's annotated tasks. @default - none; required with `labeling.tool` "labelstudio" */
-  readonly countAnnotations?: HandlerFunction;
+  readonly countAnnotations?: lambda.IFunction;
   /** Told how many Label Studio tasks are ready, and where. @default - none; required with `labeling.tool` "labelstudio" */
   readonly topic?: sns.ITopic;
   /** Where a failure goes, including an images batch on a stack without a workforce. */
@@ -55,12 +60,12 @@ export class Label extends sfn.StateMachineFragment {
     const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'export.$': '$.run.export', labelStudioRound: '' }, resultPath: '$.conversion' });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
     this.startState = route;
-    if (props.config.labeling.tool === 'labelstudio') {
+    if (props.labeling.tool === 'labelstudio') {
       route.otherwise(this.labelStudio(props));
       this.endStates = [useImported, this.labelStudioDone as sfn.Pass];
       return;
     }
-    if (props.config.labeling.tool !== 'groundtruth') {
+    if (props.labeling.tool !== 'groundtruth') {
       route.otherwise(new sfn.Pass(this, 'No workforce', {
         parameters: {
           Error: 'NoWorkforceConfigured',
@@ -93,7 +98,7 @@ export class Label extends sfn.StateMachineFragment {
   private labelStudio(props: LabelProps): sfn.IChainable {
     const { writeLabelStudioTasks, countAnnotations } = props;
     if (!writeLabelStudioTasks || !countAnnotations || !props.topic) throw new Error('Label: writeLabelStudioTasks, countAnnotations and topic are required when Label Studio labels');
-    const { pollMinutes } = props.config.labeling.labelStudio;
+    const { pollMinutes } = props.labeling.labelStudio;
     const writeTasks = new sfn.DistributedMap(this, 'Write Label Studio tasks', {
       itemsPath: '$.run.labelStudio.chunks',
       itemSelector: { 'runId.$': '$.run.runId', 'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'chunk.$': '$$.Map.Item.Value' },
@@ -145,8 +150,7 @@ export class Label extends sfn.StateMachineFragment {
 }
 
 function labelingJobParameters(scope: Construct, props: LabelProps): Record<string, unknown> {
-  const { config } = props;
-  const { workforce } = config;
+  const { workforce } = props;
   const lambdaArn = (name: string) => `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${props.groundTruthLambdaAccount}:function:${name}`;
   const workteamArn = workforce.type === 'public'
     ? `arn:${Aws.PARTITION}:sagemaker:${Aws.REGION}:${PUBLIC_WORKTEAM_ACCOUNT}:workteam/public-crowd/default`
@@ -172,7 +176,7 @@ function labelingJobParameters(scope: Construct, props: LabelProps): Record<stri
       PreHumanTaskLambdaArn: lambdaArn('PRE-SemanticSegmentation'),
       AnnotationConsolidationConfig: { AnnotationConsolidationLambdaArn: lambdaArn('ACS-SemanticSegmentation') },
       TaskTitle: 'Paint the objects in an image',
-      TaskDescription: `Paint every pixel of each ${config.labelClasses.join(', ')}`.slice(0, 255),
+      TaskDescription: `Paint every pixel of each ${props.labelClasses.join(', ')}`.slice(0, 255),
       TaskKeywords: ['Images', 'image segmentation'],
       NumberOfHumanWorkersPerDataObject: workforce.workersPerObject,
       TaskTimeLimitInSeconds: workforce.taskTimeLimitSeconds,

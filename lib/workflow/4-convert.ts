@@ -1,12 +1,12 @@
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { HandlerFunction } from '../handler-function';
 import { catchInto, invokeHandler } from './states';
 
 export interface ConvertProps {
-  readonly planConversion: HandlerFunction;
-  readonly convertChunk: HandlerFunction;
-  readonly assembleChannels: HandlerFunction;
+  readonly planConversion: lambda.IFunction;
+  readonly convertChunk: lambda.IFunction;
+  readonly assembleChannels: lambda.IFunction;
   /** Conversion Lambdas running at once. */
   readonly maxConcurrency: number;
   /** Where a failure goes. */

@@ -9,7 +9,10 @@ import { PyTorchTrainer } from './pytorch-trainer';
 import { catchInto, choiceBranch, hasInstanceStorage, runTags, sageMakerCall } from './states';
 
 export interface TrainAndGateProps {
-  readonly config: SegpipeConfig;
+  /** The training settings (`training`). */
+  readonly training: SegpipeConfig['training'];
+  /** The gate: a model whose validation mIOU is below this is not deployed. */
+  readonly minValidationMiou: number;
   readonly artifactsBucket: s3.IBucket;
   /** The role training jobs run as. */
   readonly trainingRole: iam.IRole;
@@ -42,7 +45,7 @@ export class TrainAndGate extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: TrainAndGateProps) {
     super(scope, id);
-    const { config: { training, minValidationMiou }, encryptionKey } = props;
+    const { training, minValidationMiou, encryptionKey } = props;
     const channelUri = (channel: string) => `States.Format('{}${channel}.manifest', $.channels.channels)`;
     const modelsUri = (suffix: string) => `States.Format('s3://${props.artifactsBucket.bucketName}/${MODELS_PREFIX}{}/${suffix}', $.run.runId)`;
     const { pytorchTrainer } = props;

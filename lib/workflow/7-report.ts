@@ -1,13 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { HandlerFunction } from '../handler-function';
 import { catchInto, invokeHandler } from './states';
 
 export interface ReportProps {
-  readonly finishRun: HandlerFunction;
+  readonly finishRun: lambda.IFunction;
   /** The topic runs are announced on. */
   readonly topic: sns.ITopic;
 }

@@ -106,29 +106,37 @@ export class SegpipeWorkflow extends Construct {
 
     // The stages, in the order a run goes through them. Every stage hands its failures to the
     // report, so the report is made first.
-    const report = new Report(this, 'Report', { finishRun: functions.finishRun, topic: this.topic });
+    const fn = (handler: HandlerFunction) => handler.function;
+    const report = new Report(this, 'Report', { finishRun: fn(functions.finishRun), topic: this.topic });
     const onFailure = report.failed;
-    const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { ...functions, pollInterval: props.batchPollInterval ?? Duration.seconds(30), onFailure });
+    const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { checkBatch: fn(functions.checkBatch), snapshotBatch: fn(functions.snapshotBatch), pollInterval: props.batchPollInterval ?? Duration.seconds(30), onFailure });
     // An earlier run of the same export may hold its turn for as long as a whole run: a day, asked every 5 minutes.
-    const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { ...functions, pollInterval: Duration.minutes(5), attempts: 288, onFailure });
-    const prepare = new Prepare(this, 'Prepare', { ...functions, onFailure });
+    const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { takeImportTurn: fn(functions.takeImportTurn), pollInterval: Duration.minutes(5), attempts: 288, onFailure });
+    const prepare = new Prepare(this, 'Prepare', { prepareRun: fn(functions.prepareRun), checkQuota: fn(functions.checkQuota), checkBudget: fn(functions.checkBudget), onFailure });
     const label = new Label(this, 'Label', {
-      ...props, groundTruthRole: roles.groundTruth, writeLabelStudioTasks: functions.writeLabelStudioTasks, countAnnotations: functions.countAnnotations, topic: this.topic, onFailure,
+      labeling: config.labeling, workforce: config.workforce, labelClasses: config.labelClasses, inboxBucket: props.inboxBucket,
+      groundTruthRole: roles.groundTruth, groundTruthLambdaAccount: props.groundTruthLambdaAccount, encryptionKey,
+      writeLabelStudioTasks: functions.writeLabelStudioTasks?.function, countAnnotations: functions.countAnnotations?.function, topic: this.topic, onFailure,
     });
-    const convert = new Convert(this, 'Convert', { ...functions, maxConcurrency: config.conversion.maxConcurrency, onFailure });
+    const convert = new Convert(this, 'Convert', {
+      planConversion: fn(functions.planConversion), convertChunk: fn(functions.convertChunk), assembleChannels: fn(functions.assembleChannels), maxConcurrency: config.conversion.maxConcurrency, onFailure });
     const pytorchTrainer = config.training.trainer === 'pytorch'
-      ? new PyTorchTrainer(this, 'PyTorchTrainer', { config, trainingRole: roles.training, modelRole: roles.model })
+      ? new PyTorchTrainer(this, 'PyTorchTrainer', { training: config.training, hostingInstanceType: config.hosting.instanceType, trainingRole: roles.training, modelRole: roles.model })
       : undefined;
-    const trainAndGate = new TrainAndGate(this, 'TrainAndGate', { ...props, trainingRole: roles.training, pytorchTrainer, belowMinimum: report.notDeployed, onFailure });
+    const trainAndGate = new TrainAndGate(this, 'TrainAndGate', {
+      training: config.training, minValidationMiou: config.minValidationMiou, artifactsBucket: props.artifactsBucket, algorithmImageUri: props.algorithmImageUri, encryptionKey,
+      trainingRole: roles.training, pytorchTrainer, belowMinimum: report.notDeployed, onFailure });
     const deploy = new Deploy(this, 'Deploy', {
-      ...props,
+      instanceType: config.hosting.instanceType,
+      algorithmImageUri: props.algorithmImageUri,
+      encryptionKey,
       modelRole: roles.model,
       modelContainer: pytorchTrainer && ((modelDataPath: string) => pytorchTrainer.modelContainer(modelDataPath)),
       endpointName: this.endpointName,
       pollInterval: endpointPollInterval,
       pollAttempts: endpointPollAttempts,
-      evaluateVariants: functions.evaluateVariants,
-      deployLock: functions.deployLock,
+      evaluateVariants: fn(functions.evaluateVariants),
+      deployLock: fn(functions.deployLock),
       deployLockSeconds,
       deployed: report,
       notPromoted: report.notPromoted,

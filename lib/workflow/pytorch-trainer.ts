@@ -50,7 +50,10 @@ function sourceTarball(): { file: string; hash: string } {
 }
 
 export interface PyTorchTrainerProps {
-  readonly config: SegpipeConfig;
+  /** The training settings (`training`, its `pytorch` ones among them). */
+  readonly training: SegpipeConfig['training'];
+  /** The endpoint's instance type, which picks the inference image (GPU or CPU). */
+  readonly hostingInstanceType: string;
   /** Reads the source tarball, pulls the training image. */
   readonly trainingRole: iam.IRole;
   /** Pulls the inference image. */
@@ -69,7 +72,7 @@ export class PyTorchTrainer extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: PyTorchTrainerProps) {
     super(scope, id);
-    const { training, hosting } = props.config;
+    const { training, hostingInstanceType } = props;
     const stack = Stack.of(this);
     const accounts = new CfnMapping(this, 'ImageAccounts', {
       mapping: Object.fromEntries(PYTORCH_REGIONS.map((region) => [region, { Account: PYTORCH_IMAGE_ACCOUNTS[region] }])),
@@ -83,7 +86,7 @@ export class PyTorchTrainer extends Construct {
     const account = accounts.findInMap(Aws.REGION, 'Account');
     const uri = (image: string) => Fn.join('', [account, '.dkr.ecr.', Aws.REGION, '.', Aws.URL_SUFFIX, '/', image]);
     const trainingImage = pytorchImage('training', hasNvidiaGpu(training.pytorch.instanceType));
-    const inferenceImage = pytorchImage('inference', hasNvidiaGpu(hosting.instanceType));
+    const inferenceImage = pytorchImage('inference', hasNvidiaGpu(hostingInstanceType));
     this.trainingImageUri = uri(trainingImage);
     this.inferenceImageUri = uri(inferenceImage);
 
@@ -109,7 +112,7 @@ export class PyTorchTrainer extends Construct {
 
   /** The script's hyperparameters, and those that tell the training toolkit what to run. */
   hyperParameters(): Record<string, string> {
-    const { training } = this.props.config;
+    const { training } = this.props;
     const { pytorch } = training;
     return {
       sagemaker_program: json(PYTORCH_PROGRAM),

@@ -1,9 +1,9 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RUN_TAG_KEY, STACK_TAG_KEY } from '../../lambda/workflow/names';
-import { HandlerFunction } from '../handler-function';
 
 /**
  * Error names of throttling, by how a state calls SageMaker; the only SageMaker failure a
@@ -33,9 +33,9 @@ export function catchInto<T extends sfn.TaskStateBase | sfn.CustomState | sfn.Di
 }
 
 /** A Lambda handler as a state: its payload is its input, its answer lands at `resultPath`. */
-export function invokeHandler(scope: Construct, id: string, fn: HandlerFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
+export function invokeHandler(scope: Construct, id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
   return new tasks.LambdaInvoke(scope, id, {
-    lambdaFunction: fn.function,
+    lambdaFunction: fn,
     payload: sfn.TaskInput.fromObject(payload),
     payloadResponseOnly: true,
     resultPath,
@@ -74,6 +74,17 @@ export function sageMakerCall(scope: Construct, id: string, props: SageMakerCall
     state.addRetry({ errors: [...errors], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 4 });
   }
   return state;
+}
+
+/**
+ * A failure a stage detects itself, recorded as a caught one is: `Error` and `Cause` under `$.error`. The
+ * cause is a text, or `{ path }`: an intrinsic or JSONPath that makes it from the state.
+ */
+export function recordError(scope: Construct, id: string, error: string, cause: string | { path: string }): sfn.Pass {
+  return new sfn.Pass(scope, id, {
+    parameters: { Error: error, ...(typeof cause === 'string' ? { Cause: cause } : { 'Cause.$': cause.path }) },
+    resultPath: '$.error',
+  });
 }
 
 /** Tags of everything a run creates in SageMaker: the stack's, which the clean-up looks for, and the run's. */
