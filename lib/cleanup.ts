@@ -53,8 +53,8 @@ export interface SegpipeCleanupProps {
  */
 export class SegpipeCleanup extends Construct {
   public readonly cleanUp: HandlerFunction;
-  public readonly scheduleRule: events.Rule;
-  public readonly failedEndpointRule: events.Rule;
+  public readonly scheduleRule: events.IRule;
+  public readonly failedEndpointRule: events.IRule;
   public readonly tearDown: CustomResource;
   /** The clean-up's failures: events EventBridge could not deliver to it, and sweeps that failed. */
   public readonly deadLetters: DeadLetters;

@@ -34,8 +34,8 @@ export interface DeadLettersProps {
  * policy naming it.
  */
 export class DeadLetters extends Construct {
-  public readonly queue: sqs.Queue;
-  public readonly alarm: cloudwatch.Alarm;
+  public readonly queue: sqs.IQueue;
+  public readonly alarm: cloudwatch.IAlarm;
   private readonly invokeConfigured = new Set<lambda.IFunction>();
 
   constructor(scope: Construct, id: string, props: DeadLettersProps) {
@@ -46,7 +46,7 @@ export class DeadLetters extends Construct {
       retentionPeriod: Duration.days(14),
     });
     Validations.of(this.queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
-    this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
+    const alarm = new cloudwatch.Alarm(this, 'Alarm', {
       alarmDescription: `${props.description}: an event landed in the dead-letter queue; see docs/workflow.md on replaying it.`,
       metric: this.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       threshold: 1,
@@ -54,6 +54,7 @@ export class DeadLetters extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.alarm = alarm;
     if (props.alarmTopic && props.alarmTopicKey) {
       props.alarmTopicKey.addToResourcePolicy(new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -61,7 +62,7 @@ export class DeadLetters extends Construct {
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }));
-      this.alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
     }
   }
 
@@ -71,7 +72,7 @@ export class DeadLetters extends Construct {
    * handler failed after Lambda's own `invokeRetryAttempts` (the function's on-failure destination),
    * which the target's queue alone would never see.
    */
-  lambdaTarget(fn: lambda.Function, options: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly invokeRetryAttempts: number }): targets.LambdaFunction {
+  lambdaTarget(fn: lambda.IFunction, options: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly invokeRetryAttempts: number }): targets.LambdaFunction {
     if (!this.invokeConfigured.has(fn)) {
       fn.configureAsyncInvoke({ retryAttempts: options.invokeRetryAttempts, onFailure: new destinations.SqsDestination(this.queue) });
       this.invokeConfigured.add(fn);

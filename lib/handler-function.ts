@@ -89,8 +89,8 @@ export interface HandlerFunctionProps<N extends HandlerName> {
  * (only what it is granted, logs to its own log group), a log group with a retention.
  */
 export class HandlerFunction<N extends HandlerName = HandlerName> extends Construct {
-  public readonly function: nodejs.NodejsFunction;
-  public readonly role: iam.Role;
+  public readonly function: lambda.IFunction;
+  public readonly role: iam.IRole;
   /** The handler's file under `lambda/handlers/`, which names its settings. */
   public readonly handlerName: N;
 

@@ -52,11 +52,11 @@ export interface SegpipeStorageProps {
  */
 export class SegpipeStorage extends Construct {
   /** Users write `images/<batch>/**` and `labeled/<batch>/*.manifest` here; S3 sends its events to EventBridge. */
-  public readonly inboxBucket: s3.Bucket;
+  public readonly inboxBucket: s3.IBucket;
   /** Runs, datasets and models; written only by the pipeline. */
-  public readonly artifactsBucket: s3.Bucket;
+  public readonly artifactsBucket: s3.IBucket;
   /** Server access logs of the two data buckets. */
-  public readonly accessLogsBucket: s3.Bucket;
+  public readonly accessLogsBucket: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: SegpipeStorageProps = {}) {
     super(scope, id);

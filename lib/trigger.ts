@@ -50,7 +50,7 @@ export interface SegpipeTriggerProps {
  * triggers: the pipeline writes to the artifacts bucket.
  */
 export class SegpipeTrigger extends Construct {
-  public readonly rule: events.Rule;
+  public readonly rule: events.IRule;
   public readonly startRun: HandlerFunction;
   /** Upload events the start Lambda could not take after every retry: none is lost. */
   public readonly deadLetters: DeadLetters;

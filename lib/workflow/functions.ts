@@ -47,7 +47,7 @@ export class WorkflowFunctions {
   public readonly evaluateVariants: HandlerFunction;
   public readonly deployLock: HandlerFunction;
   /** The evaluation's holdout key (Secrets Manager). */
-  public readonly holdoutKey: secretsmanager.Secret;
+  public readonly holdoutKey: secretsmanager.ISecret;
   public readonly finishRun: HandlerFunction;
   /** Label Studio labels: writes a chunk of the run's task files into the inbox. */
   public readonly writeLabelStudioTasks?: HandlerFunction;

@@ -69,12 +69,12 @@ export interface SegpipeWorkflowProps {
  * an SNS notification and an EventBridge event either way. Every SageMaker call is a state.
  */
 export class SegpipeWorkflow extends Construct {
-  public readonly stateMachine: sfn.StateMachine;
-  public readonly topic: sns.Topic;
+  public readonly stateMachine: sfn.IStateMachine;
+  public readonly topic: sns.ITopic;
   public readonly endpointName: string;
-  public readonly groundTruthRole: iam.Role;
-  public readonly trainingRole: iam.Role;
-  public readonly modelRole: iam.Role;
+  public readonly groundTruthRole: iam.IRole;
+  public readonly trainingRole: iam.IRole;
+  public readonly modelRole: iam.IRole;
   /** The workflow's Lambdas, by handler file name (`lambda/handlers/<name>.ts`). */
   public readonly handlers: Readonly<Record<string, HandlerFunction>>;
   /** Reports runs that end where the workflow could not, and gives their images back. */
@@ -148,7 +148,7 @@ export class SegpipeWorkflow extends Construct {
       .otherwise(prepare);
     prepare.next(label).next(convert).next(trainAndGate).next(deploy);
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'segpipe run: label, convert, train, gate, deploy as a challenger, evaluate, promote or keep the champion',
       definitionBody: sfn.DefinitionBody.fromChainable(start),
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -159,19 +159,20 @@ export class SegpipeWorkflow extends Construct {
         includeExecutionData: config.logging.includeExecutionData,
       },
     });
+    this.stateMachine = stateMachine;
     if (config.logging.level !== 'all') {
       // The stack with logging.level "all" has no finding to acknowledge.
-      Validations.of(this.stateMachine).acknowledge({
+      Validations.of(stateMachine).acknowledge({
         id: 'AwsSolutions-SF1',
         reason: `logging.level is "${config.logging.level}": runs' states carry names from uploads, so by default only failures are logged (set logging.level to "all" to log every state).`,
       });
     }
     this.runEnded = new RunEnded(this, 'RunEnded', {
-      stateMachine: this.stateMachine, artifactsBucket: props.artifactsBucket, topic: this.topic, resourcePrefix: props.resourcePrefix,
+      stateMachine, artifactsBucket: props.artifactsBucket, topic: this.topic, resourcePrefix: props.resourcePrefix,
       minValidationMiou: config.minValidationMiou, labeling, encryptionKey,
     });
-    grantSageMakerCalls(this.stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });
-    acknowledgeWorkflowWildcards(this, { ...props, readBuckets: config.import.readBuckets, stateMachine: this.stateMachine, functions: Object.values(this.handlers) });
+    grantSageMakerCalls(stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });
+    acknowledgeWorkflowWildcards(this, { ...props, readBuckets: config.import.readBuckets, stateMachine, functions: Object.values(this.handlers) });
   }
 
   /**

@@ -27,11 +27,11 @@ export interface SageMakerRolesProps {
  */
 export class SageMakerRoles {
   /** Ground Truth labeling jobs: read `images/` in the inbox, read and write `runs/<run-id>/labeling/`. */
-  public readonly groundTruth: iam.Role;
+  public readonly groundTruth: iam.IRole;
   /** Training jobs: read the run's channels and the dataset they list, read and write `models/`. */
-  public readonly training: iam.Role;
+  public readonly training: iam.IRole;
   /** Endpoints serving a trained model: read `models/`. */
-  public readonly model: iam.Role;
+  public readonly model: iam.IRole;
 
   constructor(scope: Construct, props: SageMakerRolesProps) {
     const { inboxBucket, artifactsBucket, encryptionKey } = props;

@@ -35,7 +35,7 @@ export interface RunEndedProps {
  * and gives its batch's images back when its labeling job never started.
  */
 export class RunEnded extends Construct {
-  public readonly rule: events.Rule;
+  public readonly rule: events.IRule;
   public readonly function: HandlerFunction;
   public readonly deadLetters: DeadLetters;
 

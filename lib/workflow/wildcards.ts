@@ -16,7 +16,7 @@ export interface WorkflowWildcardsProps {
   readonly resourcePrefix: string;
   /** Locations imported manifests may refer to (`import.readBuckets`: `bucket` or `bucket/prefix`). */
   readonly readBuckets: readonly string[];
-  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachine: sfn.IStateMachine;
   readonly functions: HandlerFunction[];
 }
 
