@@ -1,13 +1,15 @@
 /**
  * segpipe's configuration: one object under the `segpipe` key of cdk.json's context, over which
- * `cdk synth -c segpipe='<json>'` deep-merges. One zod schema holds each field's type, default,
- * allowed values and description: `resolveConfig` validates and fills defaults, reporting every problem
- * at once so a user fixes a config in one round trip, and the table of docs/configuration.md is generated from it.
+ * `cdk synth -c segpipe='<json>'` deep-merges. One zod schema holds each field's type, default
+ * (its value written in lambda/common/defaults.ts, which the CLI and the Lambdas read too), allowed
+ * values and description: `resolveConfig` validates and fills defaults, reporting every problem at
+ * once so a user fixes a config in one round trip, and the table of docs/configuration.md is generated from it.
  *
  * Limits that come from the SageMaker API cite it: the SageMaker API Reference, or the SDK's model
  * (@aws-sdk/client-sagemaker 3.1142.0, `dist-types/models/`), read on 2026-12-02.
  */
 import { z } from 'zod';
+import { CONFIG_DEFAULTS, WORKFORCE_DEFAULTS } from '../lambda/common/defaults';
 import { PYTORCH_TRAINING_INSTANCE_TYPES, SEGMENTATION_HOSTING_INSTANCE_TYPES, SEGMENTATION_TRAINING_INSTANCE_TYPES, instanceFamily } from './sagemaker-instance-types';
 
 /** Mechanical Turk prices allowed for semantic segmentation, USD per task (SageMaker API reference, `PublicWorkforceTaskPrice`). */
@@ -21,11 +23,6 @@ const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
 /** Managed spot waits up to twice the runtime (`MaxWaitTimeInSeconds`), and that wait is bound by the same 28 days. */
 const SPOT_WAIT_FACTOR = 2;
 
-/** Defaults that depend on the workforce: Mechanical Turk tasks need more workers and expire sooner. */
-const WORKFORCE_DEFAULTS = {
-  workersPerObject: { team: 1, public: 3 },
-  taskAvailabilityLifetimeSeconds: { team: 864_000, public: 21_600 },
-};
 /**
  * `HumanTaskConfig.TaskAvailabilityLifetimeInSeconds`: at most 12 hours for Mechanical Turk, 30 days for
  * a private or vendor workforce (SDK model, `HumanTaskConfig`).
@@ -130,7 +127,7 @@ const labelClasses = field(
 ).default([]).describe('Classes to label, in index order after the background (index 0). Required once a workforce is set.');
 
 const workforce = group({
-  type: oneOf(['none', 'private', 'vendor', 'public']).default('none')
+  type: oneOf(['none', 'private', 'vendor', 'public']).default(CONFIG_DEFAULTS.workforce.type)
     .describe('`none`: labels are only imported (an export dropped under `labeled/<batch>/`); `private`/`vendor`: a Ground Truth workteam; `public`: Amazon Mechanical Turk.'),
   // `WorkteamArn`'s pattern in the API reference, with segpipe's two kinds of team.
   workteamArn: matching(
@@ -143,16 +140,16 @@ const workforce = group({
       .refine((n) => (PUBLIC_SEGMENTATION_PRICES_USD as readonly number[]).includes(n), `one of ${PUBLIC_SEGMENTATION_PRICES_USD.join(', ')} (Mechanical Turk prices for semantic segmentation)`),
     PUBLIC_SEGMENTATION_PRICES_USD.join(', '),
   ).optional().describe('Mechanical Turk price per task (USD); required for `public`.'),
-  attestNoPersonalData: bool().default(false)
+  attestNoPersonalData: bool().default(CONFIG_DEFAULTS.workforce.attestNoPersonalData)
     .describe('Your promise that the images hold no personally identifiable information; `public` requires `true`.'),
-  attestNoAdultContent: bool().default(false)
+  attestNoAdultContent: bool().default(CONFIG_DEFAULTS.workforce.attestNoAdultContent)
     .describe('Your promise that the images hold no adult content (lets more workers see the task).'),
   // `NumberOfHumanWorkersPerDataObject`: 1 to 9 (API reference, `HumanTaskConfig`).
   workersPerObject: integer(1, 9).optional()
     .describe('Workers who label each image; Ground Truth consolidates their masks.')
     .register(fieldDocs, { allowed: 'an integer from 1 to 9', defaultText: `${WORKFORCE_DEFAULTS.workersPerObject.team} (\`private\`, \`vendor\`), ${WORKFORCE_DEFAULTS.workersPerObject.public} (\`public\`)` }),
   // `TaskTimeLimitInSeconds`: at least 30 (API reference); "for image ... labeling jobs, the maximum is 8 hours" (SDK model, `HumanTaskConfig`).
-  taskTimeLimitSeconds: integer(30, 28_800).default(1800).describe('Time a worker has for one image.'),
+  taskTimeLimitSeconds: integer(30, 28_800).default(CONFIG_DEFAULTS.workforce.taskTimeLimitSeconds).describe('Time a worker has for one image.'),
   taskAvailabilityLifetimeSeconds: integer(60, MAX_TASK_AVAILABILITY_SECONDS.team).optional()
     .describe('Time a task stays available to workers.')
     .register(fieldDocs, {
@@ -186,11 +183,11 @@ const labeling = group({
       'an origin, https://<host>[:<port>] with no path (http only for localhost)',
       '`https://<host>[:<port>]` with no path (`http://localhost` too)',
     ).optional().describe('Your Label Studio\'s address: the inbox gets a CORS rule letting only it read images through pre-signed URLs. Without it there is no CORS rule, and Label Studio\'s source storage must have "Use pre-signed URLs" off (Label Studio then proxies the images).'),
-    deadlineHours: integer(1, 8760).default(168)
+    deadlineHours: integer(1, 8760).default(CONFIG_DEFAULTS.labeling.labelStudio.deadlineHours)
       .describe('A Label Studio run waits this long for every task of its generation to be annotated; then it goes on if `minLabeledFraction` of them are, else it fails and its images go back to the batch.'),
     minLabeledFraction: field(z.number({ error: 'a number above 0, at most 1' }).gt(0, 'a number above 0, at most 1').max(1, 'a number above 0, at most 1'), 'a number above 0, at most 1')
-      .default(0.8).describe('Share of a generation\'s tasks that must be annotated (skipped ones count) when the deadline passes for the run to go on.'),
-    pollMinutes: integer(1, 1440).default(5).describe('Wait between two counts of a generation\'s annotated tasks.'),
+      .default(CONFIG_DEFAULTS.labeling.labelStudio.minLabeledFraction).describe('Share of a generation\'s tasks that must be annotated (skipped ones count) when the deadline passes for the run to go on.'),
+    pollMinutes: integer(1, 1440).default(CONFIG_DEFAULTS.labeling.labelStudio.pollMinutes).describe('Wait between two counts of a generation\'s annotated tasks.'),
   }).prefault({}),
 });
 
@@ -198,8 +195,8 @@ const split = group({
   validationFraction: field(
     z.number({ error: 'a number greater than 0 and less than 1' }).gt(0, 'a number greater than 0 and less than 1').lt(1, 'a number greater than 0 and less than 1'),
     'a number greater than 0 and less than 1',
-  ).default(0.2).describe('Share of items that go to the validation channels.'),
-  seed: matching(/^.{1,256}$/, 'a non-empty string of at most 256 characters').default('segpipe').describe('Seed of the deterministic train/validation split.'),
+  ).default(CONFIG_DEFAULTS.split.validationFraction).describe('Share of items that go to the validation channels.'),
+  seed: matching(/^.{1,256}$/, 'a non-empty string of at most 256 characters').default(CONFIG_DEFAULTS.split.seed).describe('Seed of the deterministic train/validation split.'),
 });
 
 /** `HyperParameters`: at most 100 entries, keys of at most 256 characters, values of at most 2500 (API reference, `CreateTrainingJob`). */
@@ -217,29 +214,29 @@ const pytorch = group({
     PYTORCH_TRAINING_INSTANCE_TYPES,
     'a type that CreateTrainingJob accepts with one NVIDIA GPU or an x86 CPU',
     byFamily(PYTORCH_TRAINING_INSTANCE_TYPES).replace(/ml\.[a-z0-9]+/g, '`$&`'),
-  ).default('ml.g5.xlarge').describe('Training instance of the PyTorch trainer (its script uses one GPU, or the CPU where there is none).'),
-  model: oneOf(['deeplabv3', 'lraspp', 'fcn']).default('deeplabv3').describe('torchvision segmentation network.'),
-  backbone: oneOf(['mobilenet_v3_large', 'resnet50', 'resnet101']).default('mobilenet_v3_large')
+  ).default(CONFIG_DEFAULTS.training.pytorch.instanceType).describe('Training instance of the PyTorch trainer (its script uses one GPU, or the CPU where there is none).'),
+  model: oneOf(['deeplabv3', 'lraspp', 'fcn']).default(CONFIG_DEFAULTS.training.pytorch.model).describe('torchvision segmentation network.'),
+  backbone: oneOf(['mobilenet_v3_large', 'resnet50', 'resnet101']).default(CONFIG_DEFAULTS.training.pytorch.backbone)
     .describe('Its encoder: `lraspp` takes `mobilenet_v3_large`, `fcn` the ResNets, `deeplabv3` any.'),
-  pretrained: bool().default(true)
+  pretrained: bool().default(CONFIG_DEFAULTS.training.pytorch.pretrained)
     .describe('Start from the backbone\'s ImageNet weights when the training container can download them (else, and with `false`, from scratch).'),
-  batchSize: integer(2, 256).default(8).describe('Training crops a step.'),
+  batchSize: integer(2, 256).default(CONFIG_DEFAULTS.training.pytorch.batchSize).describe('Training crops a step.'),
   learningRate: field(z.number({ error: 'a number greater than 0 and at most 1' }).gt(0, 'a number greater than 0 and at most 1').max(1, 'a number greater than 0 and at most 1'), 'a number greater than 0 and at most 1')
-    .default(0.001).describe('AdamW\'s initial learning rate (decaying to 0 over the epochs).'),
-  imageSize: integer(32, 2048).default(512).describe('Side of the square training crops; images are scaled to fit it, in training and at the endpoint.'),
+    .default(CONFIG_DEFAULTS.training.pytorch.learningRate).describe('AdamW\'s initial learning rate (decaying to 0 over the epochs).'),
+  imageSize: integer(32, 2048).default(CONFIG_DEFAULTS.training.pytorch.imageSize).describe('Side of the square training crops; images are scaled to fit it, in training and at the endpoint.'),
 });
 
 const training = group({
-  trainer: oneOf(['builtin', 'pytorch']).default('builtin')
+  trainer: oneOf(['builtin', 'pytorch']).default(CONFIG_DEFAULTS.training.trainer)
     .describe('`builtin`: SageMaker\'s Semantic Segmentation algorithm; `pytorch`: segpipe\'s torchvision script in SageMaker\'s PyTorch containers (`training.pytorch`). Same channels, metrics and endpoint contract.'),
   instanceType: instanceType(
     SEGMENTATION_TRAINING_INSTANCE_TYPES,
     'a GPU type the algorithm trains on that CreateTrainingJob accepts',
     byFamily(SEGMENTATION_TRAINING_INSTANCE_TYPES).replace(/ml\.[a-z0-9]+/g, '`$&`'),
-  ).default('ml.p3.2xlarge').describe('Training instance of the built-in algorithm (it trains on one GPU machine).'),
-  algorithm: oneOf(['fcn', 'psp', 'deeplab']).default('fcn').describe('Segmentation network of the built-in algorithm.'),
-  backbone: oneOf(['resnet-50', 'resnet-101']).default('resnet-50').describe('Encoder network of the built-in algorithm.'),
-  epochs: integer(1, 1000).default(30).describe('Training epochs.'),
+  ).default(CONFIG_DEFAULTS.training.instanceType).describe('Training instance of the built-in algorithm (it trains on one GPU machine).'),
+  algorithm: oneOf(['fcn', 'psp', 'deeplab']).default(CONFIG_DEFAULTS.training.algorithm).describe('Segmentation network of the built-in algorithm.'),
+  backbone: oneOf(['resnet-50', 'resnet-101']).default(CONFIG_DEFAULTS.training.backbone).describe('Encoder network of the built-in algorithm.'),
+  epochs: integer(1, 1000).default(CONFIG_DEFAULTS.training.epochs).describe('Training epochs.'),
   hyperparameters: field(
     z.record(
       z.string().max(256, 'a name of at most 256 characters')
@@ -251,13 +248,13 @@ const training = group({
       .transform((record) => Object.fromEntries(Object.entries(record).map(([name, v]) => [name, typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v)]))),
     `at most ${MAX_HYPERPARAMETERS} strings, numbers or booleans; not ${MANAGED_HYPERPARAMETERS.map((n) => `\`${n}\``).join(', ')}`,
   ).default({}).describe('Further hyperparameters of the built-in algorithm, passed through as strings.'),
-  spot: bool().default(false).describe('Managed spot training, with checkpoints under `models/<run-id>/`.'),
+  spot: bool().default(CONFIG_DEFAULTS.training.spot).describe('Managed spot training, with checkpoints under `models/<run-id>/`.'),
   maxRuntimeSeconds: integer(60, MAX_TRAINING_SECONDS)
     .register(fieldDocs, { allowed: `an integer from 60 to ${MAX_TRAINING_SECONDS} (28 days; ${MAX_TRAINING_SECONDS / SPOT_WAIT_FACTOR} with \`spot\`)` })
-    .default(3600).describe('Training stops after this long.'),
+    .default(CONFIG_DEFAULTS.training.maxRuntimeSeconds).describe('Training stops after this long.'),
   // `VolumeSizeInGB` is a gp2 volume (SDK model, `ResourceConfig`), and gp2 volumes hold 1 to 16,384 GiB.
-  volumeSizeGb: integer(1, 16_384).default(30).describe('Training volume size.'),
-  minSamples: integer(1, 1_000_000).default(10).describe('A run whose train channel holds fewer items stops before training.'),
+  volumeSizeGb: integer(1, 16_384).default(CONFIG_DEFAULTS.training.volumeSizeGb).describe('Training volume size.'),
+  minSamples: integer(1, 1_000_000).default(CONFIG_DEFAULTS.training.minSamples).describe('A run whose train channel holds fewer items stops before training.'),
   pytorch: pytorch.prefault({}),
 });
 
@@ -266,51 +263,51 @@ const hosting = group({
     SEGMENTATION_HOSTING_INSTANCE_TYPES,
     'an x86 CPU or NVIDIA GPU type that CreateEndpointConfig accepts',
     `a type of CreateEndpointConfig's \`ProductionVariantInstanceType\` with an x86 CPU or NVIDIA GPU, e.g. \`ml.t2.medium\`, \`ml.c5.xlarge\`, \`ml.g4dn.xlarge\`; families ${[...new Set(SEGMENTATION_HOSTING_INSTANCE_TYPES.map((t) => `\`ml.${instanceFamily(t)}\``))].join(', ')}`,
-  ).default('ml.c5.xlarge').describe('Endpoint instance.'),
-  idleMinutes: integer(10, 43_200).default(120).describe('An endpoint with no invocations for this long is deleted.'),
-  timeToLiveHours: integer(0, 8760, 'an integer from 0 to 8760; 0 means no limit').default(0)
+  ).default(CONFIG_DEFAULTS.hosting.instanceType).describe('Endpoint instance.'),
+  idleMinutes: integer(10, 43_200).default(CONFIG_DEFAULTS.hosting.idleMinutes).describe('An endpoint with no invocations for this long is deleted.'),
+  timeToLiveHours: integer(0, 8760, 'an integer from 0 to 8760; 0 means no limit').default(CONFIG_DEFAULTS.hosting.timeToLiveHours)
     .describe('An endpoint deployed longer ago than this is deleted, used or not (a run that redeploys starts the count anew).'),
 });
 
 const evaluation = group({
-  maxImages: integer(1, 1000).default(100)
+  maxImages: integer(1, 1000).default(CONFIG_DEFAULTS.evaluation.maxImages)
     .describe('Validation images of the run every variant is sent (the same ones, in an order keyed by a secret made at deploy, which uploaders do not know; only masks with labelled pixels) before the challenger may replace the serving model.'),
   maxBatchShare: field(z.number({ error: 'a number above 0, at most 1' }).gt(0, 'a number above 0, at most 1').max(1, 'a number above 0, at most 1'), 'a number above 0, at most 1')
-    .default(0.25)
+    .default(CONFIG_DEFAULTS.evaluation.maxBatchShare)
     .describe('Largest share of those images one batch may supply (at least one image), so that no single upload decides the comparison; a dataset of one batch is evaluated on this share of `maxImages`.'),
-  minImages: integer(1, 1000).default(5)
+  minImages: integer(1, 1000).default(CONFIG_DEFAULTS.evaluation.minImages)
     .describe('Fewest images every variant must answer (or all of those chosen, when fewer are): images a variant refuses are left out for every variant and counted, and the evaluation fails below this.'),
-  tolerance: field(z.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'), 'a number from 0 to 1').default(0.01)
+  tolerance: field(z.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'), 'a number from 0 to 1').default(CONFIG_DEFAULTS.evaluation.tolerance)
     .describe('How much lower than the serving model\'s mean IoU on those images the challenger\'s may be and still replace it.'),
 });
 
 const cleanup = group({
-  everyMinutes: integer(5, 1440).default(60).describe('How often the clean-up looks for idle, expired or failed endpoints and unused endpoint configs and models.'),
-  keepModels: integer(0, 100).default(1)
+  everyMinutes: integer(5, 1440).default(CONFIG_DEFAULTS.cleanup.everyMinutes).describe('How often the clean-up looks for idle, expired or failed endpoints and unused endpoint configs and models.'),
+  keepModels: integer(0, 100).default(CONFIG_DEFAULTS.cleanup.keepModels)
     .describe('Newest models kept (with the endpoint config that served each) after their endpoint is deleted, so a redeploy is one `create-endpoint` call.'),
-  dryRun: bool().default(false).describe('The clean-up logs what it would delete and deletes nothing.'),
+  dryRun: bool().default(CONFIG_DEFAULTS.cleanup.dryRun).describe('The clean-up logs what it would delete and deletes nothing.'),
 });
 
 const storage = group({
-  encryption: oneOf(['s3-managed', 'kms']).default('s3-managed').describe('Encryption at rest of the inbox and artifacts buckets.'),
+  encryption: oneOf(['s3-managed', 'kms']).default(CONFIG_DEFAULTS.storage.encryption).describe('Encryption at rest of the inbox and artifacts buckets.'),
   kmsKeyArn: matching(
     /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/,
     'a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>',
     '`arn:aws:kms:<region>:<account>:key/<id>`',
   ).optional().describe('An existing customer key to use with `kms`.')
     .register(fieldDocs, { allowed: '`arn:aws:kms:<region>:<account>:key/<id>`', defaultText: 'none (a new key when `kms`)' }),
-  retainOnDelete: bool().default(true).describe('Keep the buckets and their data when the stack is deleted.'),
-  scratchExpirationDays: integer(1, 3650).default(14)
+  retainOnDelete: bool().default(CONFIG_DEFAULTS.storage.retainOnDelete).describe('Keep the buckets and their data when the stack is deleted.'),
+  scratchExpirationDays: integer(1, 3650).default(CONFIG_DEFAULTS.storage.scratchExpirationDays)
     .describe('Days after which a run\'s channel manifests (`runs/<run-id>/channels/`) expire; datasets and reports stay.'),
-  noncurrentVersionExpirationDays: integer(1, 3650).default(30)
+  noncurrentVersionExpirationDays: integer(1, 3650).default(CONFIG_DEFAULTS.storage.noncurrentVersionExpirationDays)
     .describe('The artifacts bucket keeps versions (datasets and models); a version that was replaced or deleted expires after this many days.'),
 });
 
 const logging = group({
   // The state machine's `LoggingConfiguration.Level` (Step Functions API reference, `LogLevel`).
-  level: oneOf(['off', 'error', 'fatal', 'all']).default('error')
+  level: oneOf(['off', 'error', 'fatal', 'all']).default(CONFIG_DEFAULTS.logging.level)
     .describe('What the state machine logs to its log group: `error` logs failed states and executions; `all` every state (a run\'s state holds upload names).'),
-  includeExecutionData: bool().default(false)
+  includeExecutionData: bool().default(CONFIG_DEFAULTS.logging.includeExecutionData)
     .describe('Whether those log entries carry the states\' input and output (which hold batch names, image keys and manifest lines from uploads).'),
 });
 
@@ -324,12 +321,12 @@ const segpipeConfigSchema = group({
   evaluation: evaluation.prefault({}),
   cleanup: cleanup.prefault({}),
   minValidationMiou: field(z.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1'), 'a number from 0 to 1')
-    .default(0.5).describe('A model whose `validation:mIOU`, or whose mean IoU in the evaluation on the endpoint, is below this is not deployed.'),
+    .default(CONFIG_DEFAULTS.minValidationMiou).describe('A model whose `validation:mIOU`, or whose mean IoU in the evaluation on the endpoint, is below this is not deployed.'),
   notificationEmail: matching(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address').optional().describe('Subscribed to the run notifications.'),
   budgetUsd: field(z.number({ error: 'a positive number of US dollars' }).positive('a positive number of US dollars'), 'a positive number')
     .optional().describe('A run whose cost estimate exceeds this stops before labeling.'),
   batch: group({
-    quietSeconds: integer(10, 86_400).default(120)
+    quietSeconds: integer(10, 86_400).default(CONFIG_DEFAULTS.batch.quietSeconds)
       .describe('A batch starts once no image has arrived for this long, or at once when `images/<batch>/_START` appears.'),
     // Lambda's `ReservedConcurrentExecutions`; the account keeps at least 100 unreserved (AWS Lambda Developer Guide, "Lambda quotas"),
     // so a reservation fails the deploy on an account whose concurrency quota is still a new account's 10.
@@ -337,13 +334,13 @@ const segpipeConfigSchema = group({
       .describe('Reserved concurrency of the Lambda that turns uploads into runs, so that a bulk upload queues its events (EventBridge retries them for 6 hours) instead of taking the account\'s Lambda concurrency. Unset by default: Lambda refuses a reservation that leaves an account fewer than 100 unreserved executions, which fails the first deploy on a new account (quota 10). Set it once the account\'s quota is raised.'),
   }).prefault({}),
   conversion: group({
-    chunkEntries: integer(100, 100_000).default(2000)
+    chunkEntries: integer(100, 100_000).default(CONFIG_DEFAULTS.conversion.chunkEntries)
       .describe('Entries (manifest lines, tasks, images) one Lambda converts; a plan of more than 1,000 chunks makes them larger instead, so that their list fits the execution state.'),
     // A Distributed Map runs at most 10,000 child executions at once (Step Functions quotas).
-    maxConcurrency: integer(1, 10_000).default(10)
+    maxConcurrency: integer(1, 10_000).default(CONFIG_DEFAULTS.conversion.maxConcurrency)
       .describe('Conversion Lambdas running at once (the Distributed Map\'s `MaxConcurrency`).'),
     maxFailedChunkPercent: field(z.number({ error: 'a number from 0 to 100' }).min(0, 'a number from 0 to 100').max(100, 'a number from 0 to 100'), 'a number from 0 to 100')
-      .default(0).describe('Share of conversion chunks whose Lambda may fail (their entries reported skipped, each with the reason) before the run stops.'),
+      .default(CONFIG_DEFAULTS.conversion.maxFailedChunkPercent).describe('Share of conversion chunks whose Lambda may fail (their entries reported skipped, each with the reason) before the run stops.'),
   }).prefault({}),
   import: group({
     readBuckets: field(

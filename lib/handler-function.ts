@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerName, HandlerSettings, SETTINGS_VARIABLE } from '../lambda/common/settings';
 import { DataKeyAccess, grantDataKey } from './data-key';
+import { LOG_RETENTION } from './defaults';
 
 const REPO_ROOT = join(__dirname, '..');
 const NODE_MODULES = join(REPO_ROOT, 'node_modules');
@@ -16,7 +17,6 @@ const NODE_MODULES = join(REPO_ROOT, 'node_modules');
 const SHARP_PACKAGES = ['sharp', '@img/colour', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', 'detect-libc', 'semver'];
 
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
-export const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
 /**
  * A Lambda layer with sharp's native build, copied from the installed node_modules: synth needs no
@@ -93,10 +93,13 @@ export class HandlerFunction<N extends HandlerName = HandlerName> extends Constr
   public readonly role: iam.IRole;
   /** The handler's file under `lambda/handlers/`, which names its settings. */
   public readonly handlerName: N;
+  /** How long an invocation may run: what a runner that invokes the handler itself tells it. */
+  public readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps<N>) {
     super(scope, id);
     this.handlerName = props.handler;
+    this.timeout = props.timeout ?? Duration.minutes(1);
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -110,7 +113,7 @@ export class HandlerFunction<N extends HandlerName = HandlerName> extends Constr
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.minutes(1),
+      timeout: this.timeout,
       role: this.role,
       logGroup,
       layers: props.layers,

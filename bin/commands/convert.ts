@@ -4,6 +4,7 @@ import { Worker, parentPort } from 'node:worker_threads';
 import type { SingleBar } from 'cli-progress';
 import { ConversionProgress, convertExport } from '../../lambda/convert/conversion/convert-export';
 import { ConversionReport, REPORT_FILE, mergeConversionReports } from '../../lambda/convert/conversion/report';
+import { CONFIG_DEFAULTS, CONVERSION_CONCURRENCY } from '../../lambda/common/defaults';
 import { EXPORT_FORMATS, ExportFormat, ExportReader, isBackgroundName } from '../../lambda/convert/export-item';
 import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
@@ -65,17 +66,17 @@ export function convertCommand(): Command {
     .option('--images <dir|s3-uri>', 'where the export\'s image names resolve (default: the export\'s folder, JPEGImages/ for CVAT and VOC)')
     .requiredOption('--out <dir|s3-uri>', '(required) where train/, validation/, train_annotation/, validation_annotation/ and report.json go: empty, new, or a previous output (replaced)')
     .option('--local-root <dir>', 'read s3://BUCKET/KEY from DIR/BUCKET/KEY (the layout `aws s3 sync s3://BUCKET DIR/BUCKET` leaves)')
-    .option('--validation-fraction <f>', 'share of items for validation', parseFraction, 0.2)
-    .option('--seed <seed>', 'seed of the train/validation split', 'segpipe')
+    .option('--validation-fraction <f>', 'share of items for validation', parseFraction, CONFIG_DEFAULTS.split.validationFraction)
+    .option('--seed <seed>', 'seed of the train/validation split', CONFIG_DEFAULTS.split.seed)
     .option('--classes <a,b,...>', 'class names in index order after the background (default: the export\'s order); with more than 253 classes, the ones to train', parseClassList)
     .option('--labelmap <file|s3-uri>', 'CVAT: the labelmap.txt of a "Segmentation mask 1.1" export that lacks it (without it, masks that are not Pascal VOC\'s colours are refused)')
     .option('--label-attribute <name>', 'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
     .option('--labelstudio-batch <name>', 'Label Studio: only tasks whose meta.batch is this (the tasks segpipe writes name their batch); others are reported')
     .option('--labelstudio-project <id>', 'Label Studio: only tasks of this project id; others are reported', parsePositiveInteger)
-    .option('--concurrency <n>', 'items converted at once by each thread', parsePositiveInteger, 4)
+    .option('--concurrency <n>', 'items converted at once by each thread', parsePositiveInteger, CONVERSION_CONCURRENCY)
     .option('--jobs <n>', 'threads converting, each a share of the export: for machines with cores to spare (every thread parses the export whole)', parsePositiveInteger, 1)
     .option('--resize-masks', 'scale a mask whose size differs from its image (nearest-neighbour) instead of skipping it', false)
-    .option('--max-pixels <n>', 'largest image or mask accepted, in pixels (default 67108864)', parsePositiveInteger)
+    .option('--max-pixels <n>', `largest image or mask accepted, in pixels (default ${DEFAULT_LIMITS.maxPixels})`, parsePositiveInteger)
     .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS')
     .option('--region <region>', 'AWS region of the buckets (default: AWS_REGION or the AWS configuration)')
     .addHelpText('after', `

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
+import { CONFIG_DEFAULTS } from '../../lambda/common/defaults';
 import { evaluateVariants, sageMakerInvoker, validationChannel } from '../../lambda/evaluation/evaluate';
 import { evaluationReportHtml, metricsDocument, variantLabel } from '../../lambda/evaluation/report-html';
 import { checkRegionAndCredentials } from '../aws-client-check';
@@ -74,7 +75,7 @@ export function evaluateCommand(): Command {
     .requiredOption('--out <dir>', '(required) folder for metrics.json and report.html')
     .option('--variant <name>', 'send every request to this production variant (TargetVariant); default: where the endpoint\'s weights route it')
     .option('--classes <names>', 'class names of indices 1, 2, ..., comma-separated (default: the classes of report.json beside the channels)', parseClassList)
-    .option('--max-images <n>', 'most validation images sent, chosen by a hash of their names', parseMaxImages, 100)
+    .option('--max-images <n>', 'most validation images sent, chosen by a hash of their names', parseMaxImages, CONFIG_DEFAULTS.evaluation.maxImages)
     .option('--region <region>', 'the endpoint\'s region (default: from the AWS configuration)')
     .option('--endpoint-url <url>', 'the SageMaker runtime URL, e.g. the local run\'s')
     .option('--s3-endpoint-url <url>', 'an S3-compatible server holding s3:// channels, e.g. the local run\'s')

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
 import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
+import { ENDPOINT_CONCURRENCY } from '../../lambda/common/defaults';
 import { checkRegionAndCredentials } from '../aws-client-check';
 import { PrelabelFormat, prelabel } from '../prelabel/prelabel';
 import { runtimeClientFor } from '../predict/runtime-client';
@@ -36,7 +37,7 @@ export function prelabelCommand(): Command {
     .option('--region <region>', 'the endpoint\'s and buckets\' region (default: from the AWS configuration)')
     .option('--endpoint-url <url>', 'the SageMaker runtime URL, e.g. the local run\'s')
     .option('--s3-endpoint-url <url>', 'an S3-compatible endpoint instead of AWS S3')
-    .option('--concurrency <n>', 'images sent to the endpoint at once', parsePositiveInteger, 4)
+    .option('--concurrency <n>', 'images sent to the endpoint at once', parsePositiveInteger, ENDPOINT_CONCURRENCY)
     .addHelpText('after', `
 Examples:
   # Label Studio tasks for Import, pre-labeled by the deployed endpoint

@@ -92,11 +92,11 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
     const module = await loadWithSettings(fn, loadModule);
     const arn = `arn:aws:local:us-east-1:123456789012:${logicalId(fn.function)}`;
     for (const [state, definitionState] of allStates(definition)) {
-      if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input, lambdaContext(name, fn.function.timeout?.toSeconds()));
+      if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input, lambdaContext(name, fn.timeout.toSeconds()));
     }
   }
   const { handler: startRunHandler } = await loadWithSettings(stack.trigger.startRun, () => import('../../lambda/handlers/start-run'));
-  const startRun = (event: ObjectCreatedEvent) => startRunHandler(event, lambdaContext('start-run', stack.trigger.startRun.function.timeout?.toSeconds()));
+  const startRun = (event: ObjectCreatedEvent) => startRunHandler(event, lambdaContext('start-run', stack.trigger.startRun.timeout.toSeconds()));
   return {
     stack, template, definition, lambdaStates, startRun,
     run: ({ tasks, ...options }) => runWorkflow({ ...options, definition, tasks: { ...lambdaStates, ...tasks } }),

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ObjectStore, folderPrefix, isS3Uri } from '../../lambda/convert/stores/object-store';
+import { ENDPOINT_CONCURRENCY } from '../../lambda/common/defaults';
 import { classesInMask } from '../../lambda/labelstudio/brush-rle';
 import { LabelStudioTask, labelStudioTask, maskPrediction } from '../../lambda/labelstudio/tasks';
 import { predictMask } from '../predict/predict';
@@ -90,7 +91,7 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
   const usedNames = new Set<string>();
 
   // The endpoint is asked `concurrency` images at a time; outputs are written in image order.
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? ENDPOINT_CONCURRENCY;
   for (let start = 0; start < images.length; start += concurrency) {
     const slice = images.slice(start, start + concurrency);
     const masks = await Promise.all(slice.map(async (location) => {

@@ -2,6 +2,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import sharp from 'sharp';
 import { forEachLimited } from '../common/concurrency';
 import { ObjectStore } from '../convert/stores/object-store';
+import { ENDPOINT_CONCURRENCY } from '../common/defaults';
 import { readChannelManifest } from '../workflow/channel-manifest';
 import { prepareRequestImage } from '../common/endpoint-payload';
 import { ConfusionMatrix, IGNORE_LABEL, SegmentationMetrics, imageMiou, percentile } from './metrics';
@@ -181,7 +182,7 @@ async function chooseImages(options: EvaluateOptions): Promise<{ chosen: { name:
       window.push(candidate);
     }
     const masks = new Map<string, Buffer>();
-    await forEachLimited(window, options.concurrency ?? 4, async ({ name }) => {
+    await forEachLimited(window, options.concurrency ?? ENDPOINT_CONCURRENCY, async ({ name }) => {
       masks.set(name, await source.mask(name));
     });
     for (const { name, batch } of window) {
@@ -217,7 +218,7 @@ export async function evaluateVariants(options: EvaluateOptions): Promise<Evalua
   const skipped: SkippedImages = { unlabelled, unreadable: [], refused: [] };
   const scored = new Set<string>();
   let done = 0;
-  await forEachLimited(chosen, options.concurrency ?? 4, async ({ name, truth: truthPng }) => {
+  await forEachLimited(chosen, options.concurrency ?? ENDPOINT_CONCURRENCY, async ({ name, truth: truthPng }) => {
     const [image, truth] = await Promise.all([options.source.image(name), maskIndices(truthPng)]);
     let request: Buffer;
     try {

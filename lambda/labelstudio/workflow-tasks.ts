@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../convert/stores/object-store';
+import { ENDPOINT_CONCURRENCY } from '../common/defaults';
 import { batchKeyPrefix } from '../workflow/batch';
 import { inputManifest } from '../workflow/labeling';
 import { RUNS_PREFIX, s3Uri } from '../workflow/layout';
@@ -188,7 +189,7 @@ export async function writeTaskChunk(options: TaskRound & {
       await store.write(s3Uri(inboxBucket, taskKey(batch, round, image)), Buffer.from(`${JSON.stringify(task)}\n`), 'application/json');
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? ENDPOINT_CONCURRENCY) }, worker));
   const commonest = [...reasons].sort((a, b) => b[1] - a[1])[0]?.[0];
   return {
     index: options.chunk.index, tasks: images.length, predicted, ...(Object.keys(noPrediction).length > 0 ? { noPrediction } : {}),

@@ -12,15 +12,13 @@ import { ObjectStore } from '../convert/stores/object-store';
 import { AllowListedStore, SourceAllowList, checkSource } from '../convert/stores/source-allow-list';
 import { readPngDirect } from '../convert/codecs/png-reader';
 import { forEachLimited } from '../common/concurrency';
+import { CONFIG_DEFAULTS } from '../common/defaults';
 import { plainText } from '../common/untrusted-text';
 import { channelManifestJson } from './channel-manifest';
 import { DatasetItem, itemIdentity, readDatasetIndex, writeIndexShard } from './dataset-index';
 import { CHANNEL_NAMES, IMAGES_PREFIX, datasetLayout, datasetLayoutUnder, runLayout, s3Uri } from './layout';
 import { removeStaging } from './staging';
 import { ListingStore, VersionedStore, readJson, updateJson } from './versioned-json';
-
-/** Entries per conversion chunk: one Lambda converts a chunk well within its 15 minutes (~40 items/s measured locally). */
-export const DEFAULT_CHUNK_ENTRIES = 2000;
 
 /**
  * Most chunks a plan makes: their descriptors (~40 bytes) and the map's results (~80 bytes) travel in
@@ -120,7 +118,7 @@ export async function planConversion(options: ExportLocation & {
       throw new ConversionPlanError(`the export declares ${declared.length} classes; with the dataset's ${Math.max(known.length - 1, 0)} and the configured ones that is ${candidates.size} besides the background, and the algorithm takes at most ${MAX_CLASSES - 1}: nothing was converted`);
     }
     survey = await surveyExport(opened.reader, configured, chunkNames(options));
-    chunks = cutIntoChunks(survey.lastEntry, Math.max(options.chunkEntries ?? DEFAULT_CHUNK_ENTRIES, Math.ceil(survey.lastEntry / MAX_CHUNKS)));
+    chunks = cutIntoChunks(survey.lastEntry, Math.max(options.chunkEntries ?? CONFIG_DEFAULTS.conversion.chunkEntries, Math.ceil(survey.lastEntry / MAX_CHUNKS)));
     await writeChunkIndexes(options.store, options.bucket, options.runId, exportVersion, chunks, survey, await opened.reader.slicing?.slicesOf(chunks));
   } finally {
     opened.close();
@@ -401,8 +399,9 @@ export async function assembleChannels(options: {
   // The check, on the staging area: nothing is written to the dataset before it passes.
   const problems: string[] = [];
   const failedPercent = options.chunks.length === 0 ? 0 : (100 * failed.length) / options.chunks.length;
-  if (failedPercent > (options.maxFailedChunkPercent ?? 0)) {
-    problems.push(`${failed.length} of ${options.chunks.length} conversion chunks failed, over conversion.maxFailedChunkPercent ${options.maxFailedChunkPercent ?? 0} (first: ${cut(failed[0].error)})`);
+  const maxFailedPercent = options.maxFailedChunkPercent ?? CONFIG_DEFAULTS.conversion.maxFailedChunkPercent;
+  if (failedPercent > maxFailedPercent) {
+    problems.push(`${failed.length} of ${options.chunks.length} conversion chunks failed, over conversion.maxFailedChunkPercent ${maxFailedPercent} (first: ${cut(failed[0].error)})`);
   }
   if (items.length === 0) problems.push(`no item of this run was converted (${skipped.length} skipped, first: ${cut(skipped[0]?.reason ?? 'none')}); nothing new to train on`);
   const stagingLayout = datasetLayoutUnder(run.staging);

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,7 +9,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { endpointName } from '../../lambda/workflow/names';
 import { SegpipeConfig } from '../config';
-import { HandlerFunction, LOG_RETENTION } from '../handler-function';
+import { LOG_RETENTION, WORKFLOW_WAITS } from '../defaults';
+import { HandlerFunction } from '../handler-function';
 import { WaitForBatch, WaitForImportTurn } from './1-wait-for-batch';
 import { Prepare } from './2-prepare';
 import { Label } from './3-label';
@@ -93,8 +94,8 @@ export class SegpipeWorkflow extends Construct {
       masterKey: encryptionKey ?? kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
     });
     if (config.notificationEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
-    const endpointPollInterval = props.endpointPollInterval ?? Duration.minutes(1);
-    const endpointPollAttempts = props.endpointPollAttempts ?? 60;
+    const endpointPollInterval = props.endpointPollInterval ?? WORKFLOW_WAITS.endpointPollInterval;
+    const endpointPollAttempts = props.endpointPollAttempts ?? WORKFLOW_WAITS.endpointPollAttempts;
     // Longer than any deploy stage: four endpoint changes polled to their limit, and an hour for the evaluation and the calls between.
     const deployLockSeconds = 4 * endpointPollAttempts * endpointPollInterval.toSeconds() + 3600;
     const functions = new WorkflowFunctions(this, { ...props, deployLockSeconds });
@@ -109,9 +110,8 @@ export class SegpipeWorkflow extends Construct {
     const fn = (handler: HandlerFunction) => handler.function;
     const report = new Report(this, 'Report', { finishRun: fn(functions.finishRun), topic: this.topic });
     const onFailure = report.failed;
-    const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { checkBatch: fn(functions.checkBatch), snapshotBatch: fn(functions.snapshotBatch), pollInterval: props.batchPollInterval ?? Duration.seconds(30), onFailure });
-    // An earlier run of the same export may hold its turn for as long as a whole run: a day, asked every 5 minutes.
-    const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { takeImportTurn: fn(functions.takeImportTurn), pollInterval: Duration.minutes(5), attempts: 288, onFailure });
+    const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { checkBatch: fn(functions.checkBatch), snapshotBatch: fn(functions.snapshotBatch), pollInterval: props.batchPollInterval ?? WORKFLOW_WAITS.batchPollInterval, onFailure });
+    const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { takeImportTurn: fn(functions.takeImportTurn), pollInterval: WORKFLOW_WAITS.importTurnPollInterval, attempts: WORKFLOW_WAITS.importTurnAttempts, onFailure });
     const prepare = new Prepare(this, 'Prepare', { prepareRun: fn(functions.prepareRun), checkQuota: fn(functions.checkQuota), checkBudget: fn(functions.checkBudget), onFailure });
     const label = new Label(this, 'Label', {
       labeling: config.labeling, workforce: config.workforce, labelClasses: config.labelClasses, inboxBucket: props.inboxBucket,

@@ -1,3 +1,4 @@
+import { CONFIG_DEFAULTS, CONVERSION_CONCURRENCY } from '../../common/defaults';
 import { ClassIndex } from '../classes';
 import type { ExportReader } from '../export-item';
 import { ItemSkipped } from '../export-item';
@@ -164,9 +165,9 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
 
 /** Checks the options (every bad one before anything is read) and fills in their defaults. */
 function settingsOf(options: ConvertExportOptions): Settings {
-  const validationFraction = options.validationFraction ?? 0.2;
-  const seed = options.seed ?? 'segpipe';
-  const concurrency = options.concurrency ?? 4;
+  const validationFraction = options.validationFraction ?? CONFIG_DEFAULTS.split.validationFraction;
+  const seed = options.seed ?? CONFIG_DEFAULTS.split.seed;
+  const concurrency = options.concurrency ?? CONVERSION_CONCURRENCY;
   const limits: ItemLimits = {
     maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
     maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
