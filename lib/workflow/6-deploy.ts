@@ -73,9 +73,11 @@ const CHAMPION_VARIANT = '$.champion.serving.variant';
  * each change that follows an evaluation the endpoint is read again and must still be on this run's
  * config. The report releases the lock, whatever the outcome.
  *
- * In the order a run goes: the lock (`renderLock`), the model and its config (`renderModel`), a
- * first deployment (`renderFirstDeployment`) or a challenger (`renderChallenger`: added, evaluated,
- * then promoted or rejected), and the clean-up every path that does not deploy ends in (`renderCleanUp`).
+ * The methods below, in the order a run goes: the lock (`renderLock`), the model and its config
+ * (`renderModel`), the look for the endpoint (`renderEndpointChoice`), a first deployment
+ * (`renderFirstDeployment`) or a challenger (`renderChallenger`: added, evaluated, then promoted or
+ * rejected), and the clean-up every path that does not deploy ends in (`renderCleanUp`). Endpoint
+ * changes are polled with `pollEndpoint` (endpoint-poll.ts).
  */
 export class Deploy extends sfn.StateMachineFragment {
   public readonly startState: sfn.State;
