@@ -9,7 +9,7 @@
  * (@aws-sdk/client-sagemaker 3.1142.0, `dist-types/models/`), read on 2026-12-02.
  */
 import { z } from 'zod';
-import { CONFIG_DEFAULTS, WORKFORCE_DEFAULTS } from '../lambda/common/defaults';
+import { CONFIG_DEFAULTS, LABEL_STUDIO_CLOUD_PRINCIPAL, WORKFORCE_DEFAULTS } from '../lambda/common/defaults';
 import { PYTORCH_TRAINING_INSTANCE_TYPES, SEGMENTATION_HOSTING_INSTANCE_TYPES, SEGMENTATION_TRAINING_INSTANCE_TYPES, instanceFamily } from './sagemaker-instance-types';
 
 /** Mechanical Turk prices allowed for semantic segmentation, USD per task (SageMaker API reference, `PublicWorkforceTaskPrice`). */
@@ -158,8 +158,7 @@ const workforce = group({
     }),
 });
 
-/** The role HumanSignal's Label Studio cloud assumes customers' storage roles as (its documentation, since 2025-04-07). */
-export const LABEL_STUDIO_CLOUD_PRINCIPAL = 'arn:aws:iam::490065312183:role/label-studio-app-production';
+export { LABEL_STUDIO_CLOUD_PRINCIPAL };
 
 /**
  * Ground Truth takes no new customers, so a stack without a Ground Truth workforce labels with Label

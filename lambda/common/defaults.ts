@@ -50,6 +50,12 @@ export const CONFIG_DEFAULTS = {
   logging: { level: 'error', includeExecutionData: false },
 } as const;
 
+/**
+ * The role HumanSignal's Label Studio cloud assumes customers' storage roles as (its documentation, since
+ * 2025-04-07): the default `labeling.labelStudio.role.trustedPrincipal` of a stack that creates that role.
+ */
+export const LABEL_STUDIO_CLOUD_PRINCIPAL = 'arn:aws:iam::490065312183:role/label-studio-app-production';
+
 /** Defaults that depend on the workforce: Mechanical Turk tasks need more workers and expire sooner. */
 export const WORKFORCE_DEFAULTS = {
   workersPerObject: { team: 1, public: 3 },
