@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MAX_LOCAL_IMAGES, MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../local/local-run';
+import { MAX_LOCAL_IMAGES, MIN_LOCAL_IMAGES, localImageCountProblem, runLocally } from '../../local/local-run';
 
 interface LocalOptions {
   images: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { besideOutput } from '../../bin/commands/convert-output';
-import { cvatLabels, writeCvatExport } from '../../bin/local/export-fixtures';
+import { cvatLabels, writeCvatExport } from '../../local/export-fixtures';
 
 /**
  * `segpipe convert` stopped part way, for real: the shipped command in a child process, sent SIGINT

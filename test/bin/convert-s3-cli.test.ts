@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../local/embedded-s3-server';
 import { GT_BUCKET, GroundTruthFixture, INBOX, buildGroundTruthFixture } from '../helpers/ground-truth-fixture';
 
 /** The bundle in a child process, asynchronously: the S3 server it talks to runs in this process. */

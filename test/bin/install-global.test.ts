@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { cvatLabels, writeCvatExport } from '../../bin/local/export-fixtures';
+import { cvatLabels, writeCvatExport } from '../../local/export-fixtures';
 
 const repo = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'segpipe-install-'));

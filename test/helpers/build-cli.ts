@@ -8,7 +8,7 @@ import { nodeSupportNotice } from '../../bin/node-support';
  * Jest's global set-up: the command-line tests run `bin/segpipe.js`, which runs the bundle
  * `dist/segpipe.js`. `npm test` builds it first; a bare `npx jest <file>` in a fresh clone, or after
  * a source changed, would test a missing or stale bundle. Rebuild it (esbuild, about a second) when
- * any source under bin/, lambda/ or lib/ is newer than it.
+ * any source under bin/, lambda/, lib/ or local/ is newer than it.
  */
 const ROOT = join(__dirname, '..', '..');
 const BUNDLE = join(ROOT, 'dist', 'segpipe.js');
@@ -39,7 +39,7 @@ export default function buildCli(): void {
   // The SDK's own notice is silenced in the tests (jest-setup.ts): said once here instead.
   const notice = nodeSupportNotice(process.version);
   if (notice) process.stderr.write(`\n${notice}\n`);
-  const sources = Math.max(...['bin', 'lambda', 'lib'].map((d) => newestSource(join(ROOT, d))), statSync(join(ROOT, 'package.json')).mtimeMs);
+  const sources = Math.max(...['bin', 'lambda', 'lib', 'local'].map((d) => newestSource(join(ROOT, d))), statSync(join(ROOT, 'package.json')).mtimeMs);
   if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= sources) return;
   try {
     execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });

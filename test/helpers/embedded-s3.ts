@@ -1,5 +1,5 @@
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
+import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
 
 /**
  * An embedded S3 server with `buckets` for the tests of the enclosing `describe`: started before

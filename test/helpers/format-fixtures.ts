@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { encodePalettePng } from '../../bin/local/png';
+import { encodePalettePng } from '../../local/png';
 import { SYSTEM_PYTHON } from './pil';
 
 /**

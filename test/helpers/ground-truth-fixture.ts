@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import {
   LabelingClass, groundTruthFailedLine, groundTruthManifestLine, groundTruthMaskPng, labelingClasses,
-} from '../../bin/local/ground-truth-output';
-import { encodePalettePng } from '../../bin/local/png';
-import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
+} from '../../local/ground-truth-output';
+import { encodePalettePng } from '../../local/png';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 
 export const INBOX = 'inbox';
 export const GT_BUCKET = 'gt-output';

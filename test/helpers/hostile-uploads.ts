@@ -1,7 +1,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
-import { encodePalettePng } from '../../bin/local/png';
+import { encodePalettePng } from '../../local/png';
 import { cocoRleString, jpeg } from './format-fixtures';
 
 /**

@@ -5,7 +5,7 @@
  *
  * Usage: node runner.js <endpoint> <batch> <export key>
  */
-import { LOCAL_S3_CREDENTIALS } from '../../bin/local/embedded-s3-server';
+import { LOCAL_S3_CREDENTIALS } from '../../local/embedded-s3-server';
 import { S3ObjectStore, createS3Client } from '../../lambda/convert/stores/s3-object-store';
 import { ConversionReport } from '../../lambda/convert/conversion/report';
 import { convertChunk, planConversion } from '../../lambda/workflow/dataset';

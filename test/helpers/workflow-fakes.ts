@@ -1,6 +1,6 @@
 import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
-import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../bin/local/simulated-workforce';
-import { TaskHandler, allStates } from '../../bin/local/workflow-runner';
+import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../local/simulated-workforce';
+import { TaskHandler, allStates } from '../../local/workflow-runner';
 import { ARTIFACTS_BUCKET, WorkflowHarness } from './workflow-harness';
 
 /** The endpoint of the harness's stack (`Segpipe`, lib/synthesize.ts). */

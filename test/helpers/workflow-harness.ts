@@ -1,11 +1,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../bin/local/local-workflow';
-import { TrueLabels } from '../../bin/local/simulated-workforce';
-import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
-import { AslDefinition, TaskHandler, runWorkflow } from '../../bin/local/workflow-runner';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../local/embedded-s3-server';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../local/local-workflow';
+import { TrueLabels } from '../../local/simulated-workforce';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
+import { AslDefinition, TaskHandler, runWorkflow } from '../../local/workflow-runner';
 import { SegpipeStack } from '../../lib/segpipe-stack';
 import { FakeRuntime } from './fake-runtime';
 

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AslDefinition, AslState, allStates, synthesizedDefinition } from '../../bin/local/workflow-runner';
+import { AslDefinition, AslState, allStates, synthesizedDefinition } from '../../local/workflow-runner';
 import { resolveConfig } from '../../lib/config';
 import { SegpipeWorkflow } from '../../lib/workflow';
 import { bareStack } from './stack';

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { resolveCloudFormation } from '../../bin/local/workflow-runner';
+import { resolveCloudFormation } from '../../local/workflow-runner';
 import { SegpipeCleanup } from '../../lib/cleanup';
 import { resolveConfig } from '../../lib/config';
 import { bareStack, statementsOf } from '../helpers/stack';

@@ -1,6 +1,6 @@
 import { CfnElement } from 'aws-cdk-lib';
 import { HANDLER_SETTINGS, SETTINGS_VARIABLE } from '../../lambda/common/settings';
-import { resolveCloudFormation } from '../../bin/local/workflow-runner';
+import { resolveCloudFormation } from '../../local/workflow-runner';
 import { HandlerFunction } from '../../lib/handler-function';
 import { synthStack } from '../helpers/stack';
 

@@ -7,10 +7,10 @@ import sharp from 'sharp';
 import * as tar from 'tar';
 import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 import { ConfusionMatrix } from '../../lambda/evaluation/metrics';
-import { LocalPyTorchModel } from '../../bin/local/pytorch-serving';
-import { finalMetrics } from '../../bin/local/pytorch-training';
-import { findTorchPython } from '../../bin/local/torch-python';
-import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
+import { LocalPyTorchModel } from '../../local/pytorch-serving';
+import { finalMetrics } from '../../local/pytorch-training';
+import { findTorchPython } from '../../local/torch-python';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import { PYTORCH_METRIC_DEFINITIONS, PYTORCH_SOURCE_DIR } from '../../lib/workflow/pytorch-trainer';
 
 /**

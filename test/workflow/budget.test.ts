@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import { batchStateKey } from '../../lambda/workflow/batch';
 import { fakes } from '../helpers/workflow-fakes';
 import { INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';

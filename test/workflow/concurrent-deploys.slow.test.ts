@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../bin/local/ground-truth-output';
-import { LocalSageMaker } from '../../bin/local/local-sagemaker';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, prepareLocalWorkflow } from '../../bin/local/local-workflow';
-import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
-import { TaskHandler, WorkflowOutcome } from '../../bin/local/workflow-runner';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../local/embedded-s3-server';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
+import { LocalSageMaker } from '../../local/local-sagemaker';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, prepareLocalWorkflow } from '../../local/local-workflow';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
+import { TaskHandler, WorkflowOutcome } from '../../local/workflow-runner';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import type { RunReport } from '../../lambda/workflow/run-report';

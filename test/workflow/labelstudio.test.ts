@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { simulateAnnotator } from '../../bin/local/simulated-annotator';
-import { TrueLabels } from '../../bin/local/simulated-workforce';
-import { TaskHandler } from '../../bin/local/workflow-runner';
-import { objectCreatedEvent } from '../../bin/local/lambda-invocation';
+import { simulateAnnotator } from '../../local/simulated-annotator';
+import { TrueLabels } from '../../local/simulated-workforce';
+import { TaskHandler } from '../../local/workflow-runner';
+import { objectCreatedEvent } from '../../local/lambda-invocation';
 import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 

@@ -1,4 +1,4 @@
-import { TaskHandler, allStates } from '../../bin/local/workflow-runner';
+import { TaskHandler, allStates } from '../../local/workflow-runner';
 import { WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
 
 describe('a stack that labels nothing (labeling.tool "none")', () => {

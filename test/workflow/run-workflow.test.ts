@@ -1,9 +1,9 @@
 import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../bin/local/ground-truth-output';
-import { TrueLabels } from '../../bin/local/simulated-workforce';
-import { TaskHandler } from '../../bin/local/workflow-runner';
-import { renderSyntheticScene, sceneToJpeg } from '../../bin/local/synthetic-scenes';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
+import { TrueLabels } from '../../local/simulated-workforce';
+import { TaskHandler } from '../../local/workflow-runner';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import { CHAMPION, ENDPOINT, fakes } from '../helpers/workflow-fakes';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 import { resourcePrefix } from '../../lambda/workflow/names';

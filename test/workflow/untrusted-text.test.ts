@@ -1,6 +1,6 @@
-import { checkSnsPublish } from '../../bin/local/sns-stand-in';
-import { TrueLabels } from '../../bin/local/simulated-workforce';
-import { TaskHandler } from '../../bin/local/workflow-runner';
+import { checkSnsPublish } from '../../local/sns-stand-in';
+import { TrueLabels } from '../../local/simulated-workforce';
+import { TaskHandler } from '../../local/workflow-runner';
 import { fakes } from '../helpers/workflow-fakes';
 import { WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
 

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { ConversionPlan, convertChunk, planConversion } from '../../lambda/workflow/dataset';
 import { runLayout } from '../../lambda/workflow/layout';
-import { startEmbeddedS3Server } from '../../bin/local/embedded-s3-server';
+import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
 
 /** Counts the bytes read of one object (the export), however they are asked for. */
 class CountingStore extends S3ObjectStore {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCommand } from '../../../bin/commands/convert';
-import { renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
+import { renderSyntheticScene, sceneToJpeg } from '../../../local/synthetic-scenes';
 import { maskPrediction } from '../../../lambda/labelstudio/tasks';
 import { runCommand } from '../../helpers/cli';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { evaluateCommand } from '../../../bin/commands/evaluate';
-import { renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
+import { renderSyntheticScene, sceneToJpeg } from '../../../local/synthetic-scenes';
 import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { evaluateVariants, sageMakerInvoker, validationChannel } from '../../../lambda/evaluation/evaluate';

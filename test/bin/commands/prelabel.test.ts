@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { LOCAL_S3_CREDENTIALS, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { LOCAL_S3_CREDENTIALS, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { labelStudioCommand } from '../../../bin/commands/labelstudio';
 import { prelabelCommand } from '../../../bin/commands/prelabel';
-import { renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
+import { renderSyntheticScene, sceneToJpeg } from '../../../local/synthetic-scenes';
 import { ExportItem } from '../../../lambda/convert/export-item';
 import { openExport } from '../../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';

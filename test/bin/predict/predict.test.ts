@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { classFractions, classNamesFor, decodeClassMask, overlayPng } from '../../../bin/predict/predict';
 import { prepareRequestImage } from '../../../lambda/common/endpoint-payload';
-import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';
+import { renderSyntheticScene } from '../../../local/synthetic-scenes';
 
 describe('predict', () => {
   const scene = renderSyntheticScene(5, 120, 90);
@@ -41,7 +41,7 @@ describe('predict', () => {
 });
 
 test('a palette PNG from an endpoint gives its indices, not its colours', async () => {
-  const { encodePalettePng } = await import('../../../bin/local/png');
+  const { encodePalettePng } = await import('../../../local/png');
   const indices = new Uint8Array([0, 1, 2, 1, 0, 2]);
   const png = encodePalettePng(indices, 3, 2, [255, 255, 255, 200, 10, 10, 10, 200, 10]);
   expect(Array.from(await decodeClassMask(png, 3, 2))).toEqual([0, 1, 2, 1, 0, 2]);

@@ -3,7 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SageMakerWorld } from '../../helpers/sagemaker-world';
 import type { CleanupEvent } from '../../../lambda/handlers/clean-up';
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
 const events = mockClient(EventBridgeClient);

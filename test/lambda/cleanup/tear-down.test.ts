@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { tearDownStackResources } from '../../../lambda/cleanup/tear-down';
 import type { TearDownEvent } from '../../../lambda/handlers/tear-down';
 import { SageMakerWorld, arnOf } from '../../helpers/sagemaker-world';
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
 const TARGET = { stackName: 'Segpipe', resourcePrefix: 'segpipe', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Workflow' };

@@ -1,4 +1,4 @@
-import { objectCreatedEvent } from '../../../bin/local/lambda-invocation';
+import { objectCreatedEvent } from '../../../local/lambda-invocation';
 import { EventError, HANDLER_EVENTS, parseEvent } from '../../../lambda/common/handler-events';
 import { HANDLER_SETTINGS } from '../../../lambda/common/settings';
 

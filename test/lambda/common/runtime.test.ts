@@ -1,4 +1,4 @@
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 import { lambdaHandler, logger } from '../../../lambda/common/runtime';
 
 /** The JSON log lines a call writes. */

@@ -10,7 +10,7 @@ import { openExport, sniffFormat } from '../../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/output-folder';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
 import { FormatFixture, H, W, cocoFixture, cocoPanopticFixture, grid, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';

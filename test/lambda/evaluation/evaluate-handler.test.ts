@@ -2,11 +2,11 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { channelManifestJson } from '../../../lambda/workflow/channel-manifest';
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 
 const runtime = mockClient(SageMakerRuntimeClient);
 const secrets = mockClient(SecretsManagerClient);

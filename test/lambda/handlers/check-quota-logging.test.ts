@@ -1,6 +1,6 @@
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 
 test('the quota check logs its verdict under a key of its own (the logger keeps `message` for the line\'s text and drops it)', async () => {
   const quotas = mockClient(ServiceQuotasClient);

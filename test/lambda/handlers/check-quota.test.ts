@@ -1,6 +1,6 @@
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 
 describe('check-quota handler (Service Quotas mocked)', () => {
   const quotas = mockClient(ServiceQuotasClient);

@@ -2,10 +2,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeLabelingJobCommand, ResourceNotFound, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 
 const sagemaker = mockClient(SageMakerClient);
 const sns = mockClient(SNSClient);

@@ -1,12 +1,12 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EmbeddedS3Server, LOCAL_S3_CREDENTIALS, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, LOCAL_S3_CREDENTIALS, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { forEachLimited } from '../../../lambda/common/concurrency';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import type { ObjectCreatedEvent } from '../../../lambda/handlers/start-run';
 import { ALREADY_TAKEN, takeBatchSnapshot } from '../../../lambda/workflow/batch';
-import { lambdaContext } from '../../../bin/local/lambda-invocation';
+import { lambdaContext } from '../../../local/lambda-invocation';
 
 /**
  * The start Lambda's cost per event, counted on its own S3 client: the same for a batch of 10 images

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { convertCommand } from '../../../bin/commands/convert';
 import { prelabelCommand } from '../../../bin/commands/prelabel';
-import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
+import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../../../local/synthetic-scenes';
 import { brushAlpha } from '../../../lambda/labelstudio/brush-rle';
 import { labelingConfig } from '../../../lambda/labelstudio/labeling-config';
 import { runCommand } from '../../helpers/cli';

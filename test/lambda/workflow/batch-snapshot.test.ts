@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { forEachLimited } from '../../../lambda/common/concurrency';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { RECENT_KEYS_MAX_BYTES, batchStateKey, readBatchState, releaseGeneration, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 
 /** Snapshots against the embedded S3 server: lists in S3, a state of a few numbers, retries and releases. */

@@ -1,8 +1,8 @@
 import { Readable, Transform, pipeline } from 'node:stream';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { ConversionReport } from '../../../lambda/convert/conversion/report';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../bin/local/ground-truth-output';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../local/ground-truth-output';
 import { ConversionPlan, convertChunk, planConversion } from '../../../lambda/workflow/dataset';
 import { runLayout } from '../../../lambda/workflow/layout';
 import { H, W, grid, jpeg } from '../../helpers/format-fixtures';

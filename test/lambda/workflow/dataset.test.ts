@@ -1,7 +1,7 @@
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
-import { groundTruthManifestLine, labelingClasses } from '../../../bin/local/ground-truth-output';
-import { encodePalettePng, encodePng } from '../../../bin/local/png';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
+import { groundTruthManifestLine, labelingClasses } from '../../../local/ground-truth-output';
+import { encodePalettePng, encodePng } from '../../../local/png';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { MAX_CLASSES } from '../../../lambda/convert/classes';

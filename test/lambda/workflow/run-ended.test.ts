@@ -1,6 +1,6 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { acquireDeployLock } from '../../../lambda/workflow/deploy-lock';
 import { runResourceNames } from '../../../lambda/workflow/names';

@@ -1,4 +1,4 @@
-import { allStates } from '../../../bin/local/workflow-runner';
+import { allStates } from '../../../local/workflow-runner';
 import { ALGORITHM_IMAGE_URI, GROUND_TRUTH_LAMBDA_ACCOUNT, workflowStack } from '../../helpers/workflow-stack';
 
 /**

@@ -6,7 +6,7 @@ import { readMasksWithPil } from '../../../helpers/pil';
 import sharp from 'sharp';
 import { endsWithEndOfImage, exifOrientation, readJpegHeader } from '../../../../lambda/convert/codecs/jpeg';
 import { decodeColourMask, encodeClassIndexPng, mapColoursToIndices } from '../../../../lambda/convert/codecs/mask';
-import { encodePalettePng, encodePng } from '../../../../bin/local/png';
+import { encodePalettePng, encodePng } from '../../../../local/png';
 
 const rangeOf = (data: Buffer) => async (start: number, end: number) => data.subarray(start, end + 1);
 

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { ColourIndex, decodeColourMask, decodeIndexMask, mapColoursToIndices } from '../../../../lambda/convert/codecs/mask';
 import { readPngDirect } from '../../../../lambda/convert/codecs/png-reader';
-import { encodePng } from '../../../../bin/local/png';
+import { encodePng } from '../../../../local/png';
 
 /**
  * decodeColourMask and decodeIndexMask undo the row filters and map pixels in one pass, skipping

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePalettePng } from '../../../../bin/local/png';
+import { encodePalettePng } from '../../../../local/png';
 import { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { convertExport } from '../../../../lambda/convert/conversion/convert-export';
 import { ExportClass, ExportItem, ExportReader, ObjectRef } from '../../../../lambda/convert/export-item';

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { convertGroundTruthManifest } from '../../../../lambda/convert/conversion/convert-export';
 import { S3ObjectStore } from '../../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
 import { sha256 } from '../../../helpers/files';
 import { GT_BUCKET, GroundTruthFixture, INBOX, buildGroundTruthFixture } from '../../../helpers/ground-truth-fixture';
 

@@ -7,7 +7,7 @@ import { convertExport } from '../../../../lambda/convert/conversion/convert-exp
 import { openExport } from '../../../../lambda/convert/export-input';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 import { splitFor } from '../../../../lambda/convert/naming';
-import { cvatLabels, writeCvatExport } from '../../../../bin/local/export-fixtures';
+import { cvatLabels, writeCvatExport } from '../../../../local/export-fixtures';
 import { sha256 } from '../../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-duplicates-'));

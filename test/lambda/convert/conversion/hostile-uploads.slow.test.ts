@@ -3,7 +3,7 @@ import { buildSync } from 'esbuild';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
 import { HostileUpload, writeHostileUploads } from '../../../helpers/hostile-uploads';
 import { MeasuredRun, runMeasured } from '../../../helpers/peak-memory';
 

@@ -5,8 +5,8 @@ import { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { convertExport } from '../../../../lambda/convert/conversion/convert-export';
 import { manifestReader } from '../../../../lambda/convert/readers/ground-truth';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
-import { groundTruthManifestLine, groundTruthMaskPng } from '../../../../bin/local/ground-truth-output';
-import { renderSyntheticScene, sceneToJpeg } from '../../../../bin/local/synthetic-scenes';
+import { groundTruthManifestLine, groundTruthMaskPng } from '../../../../local/ground-truth-output';
+import { renderSyntheticScene, sceneToJpeg } from '../../../../local/synthetic-scenes';
 import { GT_BUCKET, GroundTruthFixture, HEIGHT, INBOX, JOB_A, WIDTH, buildGroundTruthFixture } from '../../../helpers/ground-truth-fixture';
 
 /**

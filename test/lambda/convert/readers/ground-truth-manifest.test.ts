@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { MAX_MANIFEST_LINE_CHARACTERS, ManifestLine, isLookoutForVisionLine, parseManifestLine, readManifestLines } from '../../../../lambda/convert/readers/ground-truth-manifest';
-import { groundTruthManifestLine, labelingClasses } from '../../../../bin/local/ground-truth-output';
+import { groundTruthManifestLine, labelingClasses } from '../../../../local/ground-truth-output';
 
 async function linesOf(stream: Readable): Promise<ManifestLine[]> {
   const lines: ManifestLine[] = [];

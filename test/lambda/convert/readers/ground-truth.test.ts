@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { groundTruthManifestLine, labelingClasses } from '../../../../bin/local/ground-truth-output';
+import { groundTruthManifestLine, labelingClasses } from '../../../../local/ground-truth-output';
 import { ExportItem, ExportSkip } from '../../../../lambda/convert/export-item';
 import type { ObjectStore } from '../../../../lambda/convert/stores/object-store';
 import { manifestReader } from '../../../../lambda/convert/readers/ground-truth';

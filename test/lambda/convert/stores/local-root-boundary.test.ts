@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertGroundTruthManifest } from '../../../../lambda/convert/conversion/convert-export';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../../bin/local/ground-truth-output';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../../local/ground-truth-output';
 import { H, W, grid, jpeg } from '../../../helpers/format-fixtures';
 
 describe('--local-root is a boundary for the sources a manifest names', () => {

@@ -1,7 +1,7 @@
 import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../bin/local/embedded-s3-server';
+import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
 import { ObjectNotFoundError, type ObjectStore } from '../../../../lambda/convert/stores/object-store';
 import { S3ObjectStore, createS3Client } from '../../../../lambda/convert/stores/s3-object-store';
 

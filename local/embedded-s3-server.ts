@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../lambda/convert/stores/s3-object-store';
+import { createS3Client } from '../lambda/convert/stores/s3-object-store';
 
 /**
  * A local stand-in for Amazon S3: an S3-compatible server (s3rver) on 127.0.0.1, speaking the real

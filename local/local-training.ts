@@ -1,10 +1,10 @@
 import sharp from 'sharp';
-import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { S3Uri, parseS3Uri } from '../../lambda/convert/stores/object-store';
-import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
+import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
+import { S3Uri, parseS3Uri } from '../lambda/convert/stores/object-store';
+import { readChannelManifest } from '../lambda/workflow/channel-manifest';
 import { packModelArtifact } from './model-artifact';
 import { PixelModel, SegmentationScore, TrainingImage, predictClassIndices, trainPixelModel } from './pixel-model';
-import { plural } from '../../lambda/common/plural';
+import { plural } from '../lambda/common/plural';
 
 /** The parts of a CreateTrainingJob request the stand-in reads. */
 export interface TrainingJobRequest {

@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yauzl from 'yauzl';
-import { importUpload } from '../../../bin/local/local-import';
-import { localCommand } from '../../../bin/commands/local';
-import * as localRun from '../../../bin/local/local-run';
-import { runCommand } from '../../helpers/cli';
-import { zipFolder } from '../../helpers/format-fixtures';
+import { importUpload } from '../../local/local-import';
+import { localCommand } from '../../bin/commands/local';
+import * as localRun from '../../local/local-run';
+import { runCommand } from '../helpers/cli';
+import { zipFolder } from '../helpers/format-fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-local-import-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -7,9 +7,9 @@ import {
   ListEndpointConfigsCommand, ListEndpointsCommand, ListModelsCommand, ListTagsCommand, SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import sharp from 'sharp';
-import { INVOKE_BODY_LIMIT } from '../../lambda/common/endpoint-payload';
-import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
-import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
+import { INVOKE_BODY_LIMIT } from '../lambda/common/endpoint-payload';
+import { encodeClassIndexPng } from '../lambda/convert/codecs/mask';
+import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
 import { runLocalTrainingJob, TrainingJobRequest } from './local-training';
 import { unpackModelArtifact } from './model-artifact';
 import { LocalPyTorchModel } from './pytorch-serving';

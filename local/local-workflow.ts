@@ -1,10 +1,10 @@
 import { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { synthesizeStack } from '../../lib/synthesize';
-import { HandlerFunction } from '../../lib/handler-function';
-import { SegpipeStack } from '../../lib/segpipe-stack';
-import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
-import { SETTINGS_VARIABLE } from '../../lambda/common/settings';
+import { synthesizeStack } from '../lib/synthesize';
+import { HandlerFunction } from '../lib/handler-function';
+import { SegpipeStack } from '../lib/segpipe-stack';
+import type { ObjectCreatedEvent, StartRunResult } from '../lambda/handlers/start-run';
+import { SETTINGS_VARIABLE } from '../lambda/common/settings';
 import { EmbeddedS3Server } from './embedded-s3-server';
 import { LambdaModule, lambdaContext } from './lambda-invocation';
 import { AslDefinition, RunWorkflowOptions, TaskHandler, allStates, resolveCloudFormation, runWorkflow, synthesizedDefinition } from './workflow-runner';
@@ -14,20 +14,20 @@ export const ARTIFACTS_BUCKET = 'artifacts';
 
 /** The workflow's Lambda handlers by file name; each loaded after its settings are in the environment, as Lambda would. */
 const HANDLER_MODULES: Record<string, () => Promise<LambdaModule>> = {
-  'check-batch': () => import('../../lambda/handlers/check-batch') as never,
-  'snapshot-batch': () => import('../../lambda/handlers/snapshot-batch') as never,
-  'take-import-turn': () => import('../../lambda/handlers/take-import-turn') as never,
-  'check-quota': () => import('../../lambda/handlers/check-quota') as never,
-  'check-budget': () => import('../../lambda/handlers/check-budget') as never,
-  'prepare-run': () => import('../../lambda/handlers/prepare-run') as never,
-  'plan-conversion': () => import('../../lambda/handlers/plan-conversion') as never,
-  'convert-chunk': () => import('../../lambda/handlers/convert-chunk') as never,
-  'assemble-channels': () => import('../../lambda/handlers/assemble-channels') as never,
-  'evaluate-variants': () => import('../../lambda/handlers/evaluate-variants') as never,
-  'deploy-lock': () => import('../../lambda/handlers/deploy-lock') as never,
-  'finish-run': () => import('../../lambda/handlers/finish-run') as never,
-  'write-labelstudio-tasks': () => import('../../lambda/handlers/write-labelstudio-tasks') as never,
-  'count-annotations': () => import('../../lambda/handlers/count-annotations') as never,
+  'check-batch': () => import('../lambda/handlers/check-batch') as never,
+  'snapshot-batch': () => import('../lambda/handlers/snapshot-batch') as never,
+  'take-import-turn': () => import('../lambda/handlers/take-import-turn') as never,
+  'check-quota': () => import('../lambda/handlers/check-quota') as never,
+  'check-budget': () => import('../lambda/handlers/check-budget') as never,
+  'prepare-run': () => import('../lambda/handlers/prepare-run') as never,
+  'plan-conversion': () => import('../lambda/handlers/plan-conversion') as never,
+  'convert-chunk': () => import('../lambda/handlers/convert-chunk') as never,
+  'assemble-channels': () => import('../lambda/handlers/assemble-channels') as never,
+  'evaluate-variants': () => import('../lambda/handlers/evaluate-variants') as never,
+  'deploy-lock': () => import('../lambda/handlers/deploy-lock') as never,
+  'finish-run': () => import('../lambda/handlers/finish-run') as never,
+  'write-labelstudio-tasks': () => import('../lambda/handlers/write-labelstudio-tasks') as never,
+  'count-annotations': () => import('../lambda/handlers/count-annotations') as never,
 };
 
 export interface LocalWorkflow {
@@ -95,7 +95,7 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
       if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input, lambdaContext(name, fn.timeout.toSeconds()));
     }
   }
-  const { handler: startRunHandler } = await loadWithSettings(stack.trigger.startRun, () => import('../../lambda/handlers/start-run'));
+  const { handler: startRunHandler } = await loadWithSettings(stack.trigger.startRun, () => import('../lambda/handlers/start-run'));
   const startRun = (event: ObjectCreatedEvent) => startRunHandler(event, lambdaContext('start-run', stack.trigger.startRun.timeout.toSeconds()));
   return {
     stack, template, definition, lambdaStates, startRun,

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalRunOptions, LocalRunResult, runLocally } from '../../../bin/local/local-run';
-import { resourcePrefix } from '../../../lambda/workflow/names';
+import type { LocalRunOptions, LocalRunResult, runLocally } from '../../local/local-run';
+import { resourcePrefix } from '../../lambda/workflow/names';
 
 /**
  * `segpipe local --trainer pytorch` after a run of the built-in trainer's stand-in, in one data folder:
@@ -13,7 +13,7 @@ const PREFIX = resourcePrefix('Segpipe');
 const dataDir = mkdtempSync(join(tmpdir(), 'segpipe-local-pytorch-test-'));
 async function localRun(options: Omit<LocalRunOptions, 'dataDir'>): Promise<LocalRunResult> {
   jest.resetModules();
-  const { runLocally: run } = await import('../../../bin/local/local-run') as { runLocally: typeof runLocally };
+  const { runLocally: run } = await import('../../local/local-run') as { runLocally: typeof runLocally };
   return run({ ...options, dataDir });
 }
 

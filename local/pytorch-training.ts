@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as tar from 'tar';
-import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { parseS3Uri } from '../../lambda/convert/stores/object-store';
-import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
-import { PYTORCH_SOURCE_DIR } from '../../lib/workflow/pytorch-trainer';
+import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
+import { parseS3Uri } from '../lambda/convert/stores/object-store';
+import { readChannelManifest } from '../lambda/workflow/channel-manifest';
+import { PYTORCH_SOURCE_DIR } from '../lib/workflow/pytorch-trainer';
 import { completedTrainingJob, modelArtifactUri } from './local-training';
 import { requireTorchPython } from './torch-python';
 

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { predictCommand } from '../../../bin/commands/predict';
-import { prelabelCommand } from '../../../bin/commands/prelabel';
-import { brushAlpha } from '../../../lambda/labelstudio/brush-rle';
-import { parseS3Uri } from '../../../lambda/convert/stores/object-store';
-import { createS3Client } from '../../../lambda/convert/stores/s3-object-store';
-import type { LocalRunOptions, LocalRunResult, runLocally } from '../../../bin/local/local-run';
-import { renderSyntheticScene } from '../../../bin/local/synthetic-scenes';
-import { runCommand } from '../../helpers/cli';
-import { readMasksWithPil } from '../../helpers/pil';
-import { endpointName, resourcePrefix } from '../../../lambda/workflow/names';
+import { predictCommand } from '../../bin/commands/predict';
+import { prelabelCommand } from '../../bin/commands/prelabel';
+import { brushAlpha } from '../../lambda/labelstudio/brush-rle';
+import { parseS3Uri } from '../../lambda/convert/stores/object-store';
+import { createS3Client } from '../../lambda/convert/stores/s3-object-store';
+import type { LocalRunOptions, LocalRunResult, runLocally } from '../../local/local-run';
+import { renderSyntheticScene } from '../../local/synthetic-scenes';
+import { runCommand } from '../helpers/cli';
+import { readMasksWithPil } from '../helpers/pil';
+import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 
 /** The local run's stack's SageMaker prefix (`Segpipe`, lib/synthesize.ts). */
 const PREFIX = resourcePrefix('Segpipe');
@@ -29,7 +29,7 @@ const predict = (...args: string[]) => runCommand(predictCommand(), args);
 const dataDir = mkdtempSync(join(tmpdir(), 'segpipe-local-test-'));
 async function localRun(options: Omit<LocalRunOptions, 'dataDir'>): Promise<LocalRunResult> {
   jest.resetModules();
-  const { runLocally: run } = await import('../../../bin/local/local-run') as { runLocally: typeof runLocally };
+  const { runLocally: run } = await import('../../local/local-run') as { runLocally: typeof runLocally };
   return run({ ...options, dataDir });
 }
 

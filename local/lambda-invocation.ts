@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { ObjectCreatedEvent } from '../../lambda/handlers/start-run';
+import type { ObjectCreatedEvent } from '../lambda/handlers/start-run';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './workflow-runner';
 
 /** A handler module as Lambda loads it. */

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../lambda/convert/stores/object-store';
+import type { ObjectStore } from '../lambda/convert/stores/object-store';
 import { LabelingClass, groundTruthFailedLine, groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from './ground-truth-output';
 
 /** What a labeler knows of an image: its true class per pixel (0 background, 1.. the labels in order). */

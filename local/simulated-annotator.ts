@@ -1,6 +1,6 @@
-import type { ObjectStore } from '../../lambda/convert/stores/object-store';
-import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../lambda/labelstudio/storage-layout';
-import { LabelStudioTask, maskPrediction } from '../../lambda/labelstudio/tasks';
+import type { ObjectStore } from '../lambda/convert/stores/object-store';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../lambda/labelstudio/storage-layout';
+import { LabelStudioTask, maskPrediction } from '../lambda/labelstudio/tasks';
 import type { TrueLabels } from './simulated-workforce';
 
 /** Label Studio's two target-storage file shapes: `<annotation id>` (its default), `<task id>.json` (`FUTURE_SAVE_TASK_TO_STORAGE=true`). */

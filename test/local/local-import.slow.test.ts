@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalRunResult, runLocally } from '../../../bin/local/local-run';
-import { colourMaskPng, cocoPolygonExport, cvatLabels, randomPolygonObjects, writeCvatExport } from '../../../bin/local/export-fixtures';
-import { renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
-import { zipFolder } from '../../helpers/format-fixtures';
+import type { LocalRunResult, runLocally } from '../../local/local-run';
+import { colourMaskPng, cocoPolygonExport, cvatLabels, randomPolygonObjects, writeCvatExport } from '../../local/export-fixtures';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
+import { zipFolder } from '../helpers/format-fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-local-import-run-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -12,7 +12,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** A local run in a process of its own would load the handlers afresh: so does each run here. */
 async function localRun(importExport: string, dataDir: string, lines: string[]): Promise<LocalRunResult> {
   jest.resetModules();
-  const { runLocally: run } = await import('../../../bin/local/local-run') as { runLocally: typeof runLocally };
+  const { runLocally: run } = await import('../../local/local-run') as { runLocally: typeof runLocally };
   return run({ import: importExport, dataDir, epochs: 6, log: (line) => lines.push(line) });
 }
 

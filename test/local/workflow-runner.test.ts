@@ -1,4 +1,4 @@
-import { AslDefinition, LOCAL_TASK_TIMEOUT_SECONDS, runWorkflow, withStepFunctionsTaskTimeouts } from '../../../bin/local/workflow-runner';
+import { AslDefinition, LOCAL_TASK_TIMEOUT_SECONDS, runWorkflow, withStepFunctionsTaskTimeouts } from '../../local/workflow-runner';
 
 test('a Task without a timeout of its own gets none locally either (Step Functions sets none; the interpreter would stop it after 60 s)', () => {
   const definition: AslDefinition = {

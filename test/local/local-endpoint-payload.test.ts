@@ -1,8 +1,8 @@
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { LocalSageMaker } from '../../../bin/local/local-sagemaker';
-import { runtimeClientFor } from '../../../bin/predict/runtime-client';
-import { INVOKE_BODY_LIMIT } from '../../../lambda/common/endpoint-payload';
-import { isRefusal } from '../../../lambda/evaluation/evaluate';
+import { LocalSageMaker } from '../../local/local-sagemaker';
+import { runtimeClientFor } from '../../bin/predict/runtime-client';
+import { INVOKE_BODY_LIMIT } from '../../lambda/common/endpoint-payload';
+import { isRefusal } from '../../lambda/evaluation/evaluate';
 
 describe('the local endpoint stand-in refuses what InvokeEndpoint refuses', () => {
   const sagemaker = new LocalSageMaker({ store: undefined as never, truthOf: () => undefined, log: () => undefined });

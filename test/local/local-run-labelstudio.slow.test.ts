@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalRunOptions, LocalRunResult, runLocally } from '../../../bin/local/local-run';
-import { endpointName, resourcePrefix } from '../../../lambda/workflow/names';
+import type { LocalRunOptions, LocalRunResult, runLocally } from '../../local/local-run';
+import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 
 /**
  * `segpipe local --labeling labelstudio` twice in one data folder: the first run's tasks have no
@@ -13,7 +13,7 @@ import { endpointName, resourcePrefix } from '../../../lambda/workflow/names';
 const dataDir = mkdtempSync(join(tmpdir(), 'segpipe-local-ls-test-'));
 async function localRun(options: Omit<LocalRunOptions, 'dataDir'>): Promise<LocalRunResult> {
   jest.resetModules();
-  const { runLocally: run } = await import('../../../bin/local/local-run') as { runLocally: typeof runLocally };
+  const { runLocally: run } = await import('../../local/local-run') as { runLocally: typeof runLocally };
   const result = await run({ ...options, dataDir, labeling: 'labelstudio' });
   await result.close();
   return result;

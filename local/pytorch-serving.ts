@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import * as tar from 'tar';
-import { PYTORCH_SOURCE_DIR } from '../../lib/workflow/pytorch-trainer';
+import { PYTORCH_SOURCE_DIR } from '../lib/workflow/pytorch-trainer';
 import { requireTorchPython } from './torch-python';
 
 /**

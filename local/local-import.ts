@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { ZipFile } from 'yazl';
-import { openExport } from '../../lambda/convert/export-input';
-import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
-import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { IMAGE_EXTENSIONS } from '../../lambda/workflow/batch';
-import { LABELED_PREFIX } from '../../lambda/workflow/layout';
+import { openExport } from '../lambda/convert/export-input';
+import { FolderObjectStore } from '../lambda/convert/stores/folder-object-store';
+import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
+import { IMAGE_EXTENSIONS } from '../lambda/workflow/batch';
+import { LABELED_PREFIX } from '../lambda/workflow/layout';
 
 const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 /** Most files a folder export may hold: a bound on what is zipped in memory on this machine. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { splitFor } from '../../../lambda/convert/naming';
-import * as localRun from '../../../bin/local/local-run';
-import { LOCAL_SPLIT, MIN_LOCAL_IMAGES, localSplitSeed, nextLocalBatchName } from '../../../bin/local/local-run';
-import { localCommand } from '../../../bin/commands/local';
+import { splitFor } from '../../lambda/convert/naming';
+import * as localRun from '../../local/local-run';
+import { LOCAL_SPLIT, MIN_LOCAL_IMAGES, localSplitSeed, nextLocalBatchName } from '../../local/local-run';
+import { localCommand } from '../../bin/commands/local';
 
 /** `segpipe local <args>` parsed in this process, the run itself replaced: what it would be asked to do, or the one-line refusal. */
 async function parseLocal(...args: string[]): Promise<{ images?: number; error?: string }> {
@@ -71,7 +71,7 @@ describe('a local run splits the same way every time', () => {
 
 describe('each local batch draws scenes of its own', () => {
   test('no image of a second batch is byte-identical to one of the first, and a batch drawn again is the same', async () => {
-    const { renderSyntheticScene, sceneToJpeg } = await import('../../../bin/local/synthetic-scenes');
+    const { renderSyntheticScene, sceneToJpeg } = await import('../../local/synthetic-scenes');
     const { localSceneSeed } = localRun;
     const hashes = async (batch: string) => {
       const jpegs = await Promise.all(Array.from({ length: 20 }, (_, i) => sceneToJpeg(renderSyntheticScene(localSceneSeed(batch, i), 48, 36))));

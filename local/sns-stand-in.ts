@@ -1,4 +1,4 @@
-import { isValidSnsSubject } from '../../lambda/common/untrusted-text';
+import { isValidSnsSubject } from '../lambda/common/untrusted-text';
 
 /**
  * What SNS checks of a Publish before it accepts it, for the local stand-ins: a subject with a line

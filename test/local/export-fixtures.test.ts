@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   CocoImage, colourMaskPng, cocoPolygonExport, cvatLabelmapText, polygonArea, randomPolygonObjects, writeCvatExport,
-} from '../../../bin/local/export-fixtures';
-import { LabelingClass } from '../../../bin/local/ground-truth-output';
-import { randomGenerator, renderSyntheticScene, sceneToJpeg } from '../../../bin/local/synthetic-scenes';
-import { sha256 } from '../../helpers/files';
-import { SYSTEM_PYTHON, readMasksWithPil } from '../../helpers/pil';
+} from '../../local/export-fixtures';
+import { LabelingClass } from '../../local/ground-truth-output';
+import { randomGenerator, renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
+import { sha256 } from '../helpers/files';
+import { SYSTEM_PYTHON, readMasksWithPil } from '../helpers/pil';
 
 /**
  * The export writers checked through the benchmark's Python reference converter: each mask it writes
  * must hold, pixel for pixel, the classes the export says.
  */
 
-const REFERENCE = resolve(__dirname, '..', '..', 'bench', 'ref_convert.py');
+const REFERENCE = resolve(__dirname, '..', '..', 'tools', 'bench', 'ref_convert.py');
 const WIDTH = 64;
 const HEIGHT = 48;
 

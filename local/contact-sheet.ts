@@ -1,5 +1,5 @@
 import sharp, { OverlayOptions } from 'sharp';
-import { legendSvg, tintWithMask } from '../predict/predict';
+import { legendSvg, tintWithMask } from '../bin/predict/predict';
 
 export interface ContactSheetRow {
   readonly name: string;

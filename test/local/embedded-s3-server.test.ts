@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { S3ObjectStore, createS3Client } from '../../../lambda/convert/stores/s3-object-store';
-import { startEmbeddedS3Server } from '../../../bin/local/embedded-s3-server';
+import { S3ObjectStore, createS3Client } from '../../lambda/convert/stores/s3-object-store';
+import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
 
 test('a ranged read of an empty object (touch _START) is answered at once, as S3 answers it, not left hanging', async () => {
   const server = await startEmbeddedS3Server({ buckets: ['inbox'] });
