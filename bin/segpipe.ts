@@ -16,7 +16,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   labelstudio: async () => (await import('./commands/labelstudio')).labelStudioCommand(),
   evaluate: async () => (await import('./commands/evaluate')).evaluateCommand(),
   local: async () => (await import('./commands/local')).localCommand(),
-  bench: async () => (await import('./commands/bench')).benchCommand(),
 };
 
 async function main(): Promise<void> {

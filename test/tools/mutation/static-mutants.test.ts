@@ -1,4 +1,4 @@
-import { staticSurvivorPlaces } from '../../../bin/mutation/static-mutants';
+import { staticSurvivorPlaces } from '../../../tools/mutation/static-mutants';
 
 describe('staticSurvivorPlaces', () => {
   const at = (line: number, from: number, to: number) => ({ start: { line, column: from }, end: { line, column: to } });

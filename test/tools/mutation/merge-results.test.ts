@@ -1,4 +1,4 @@
-import { MutationReport, mergeMutationReports, parseMutationReport } from '../../../bin/mutation/merge-results';
+import { MutationReport, mergeMutationReports, parseMutationReport } from '../../../tools/mutation/merge-results';
 
 /** A report of one mutated file whose mutants name tests by the report's own ids. */
 function report(file: string, tests: Record<string, string[]>, mutants: { status: string; coveredBy: string[]; killedBy?: string[] }[], extra: Record<string, unknown> = {}): MutationReport {

@@ -2,15 +2,18 @@
 /**
  * Mutation testing (`npm run mutate`, StrykerJS 9.x: the 10.x line needs Node >= 22).
  *
+ * Run from the repository's root (`stryker run tools/mutation/stryker.config.mjs`, which the npm
+ * scripts do): Stryker resolves every path here, globs included, against the working directory.
+ *
  * Scope: the modules users' data flows through (conversion, the workflow's steps, the clean-ups,
  * the cost estimate). Each mutant runs only the tests that cover it (`perTest`); two processes, the
  * TypeScript checker and one test runner.
- * `incremental` reads the previous results from stryker-incremental.json and re-tests only the
+ * `incremental` reads the previous results from tools/mutation/stryker-incremental.json and re-tests only the
  * mutants whose code or covering tests changed, then rewrites it. The file is committed: on two
  * cores a run from nothing takes hours, so every clone starts from the last results, and a change
  * commits the file its run rewrote. `npm run mutate -- --force` re-tests all. A run narrowed with
  * `--mutate` keeps the other files' results; parts run at once in separate worktrees are put
- * together with `npm run mutate:merge` (README, Mutation testing).
+ * together with `npm run mutate:merge` (docs/testing.md, Mutation testing).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -28,7 +31,7 @@ export default {
     config: {
       // Only the tests of lambda/ (test/lambda/). The command-line tests (test/bin/) run the esbuild
       // bundle in a child process, which never sees the active mutant, and the global set-up only
-      // builds that bundle. The end-to-end suites (test/bin/local/, test/local/, test/workflow/: whole
+      // builds that bundle. The end-to-end suites (test/local/, test/workflow/: whole
       // workflows, 15-70 s a file) and the CDK synth tests (test/lib/) would re-run for every mutant
       // they reach and blow the 30-minute budget; they stay in `npm test`.
       globalSetup: null,
@@ -38,23 +41,23 @@ export default {
       // its own) takes under 5 s.
       testTimeout: 15000,
       // Jest's node environment, with the coverage of a beforeAll handed to the tests it serves.
-      testEnvironment: './stryker.jest-environment.cjs',
+      testEnvironment: '<rootDir>/tools/mutation/stryker.jest-environment.cjs',
       // Only the test files that hold the mutant's tests, from the map the environment wrote.
-      testSequencer: './stryker.jest-sequencer.cjs',
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/(bin|lib|local|workflow)/'],
+      testSequencer: '<rootDir>/tools/mutation/stryker.jest-sequencer.cjs',
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/(bin|lib|local|tools|workflow)/'],
     },
   },
   // Not copied into the sandbox: what the mutation run never loads.
-  ignorePatterns: ['/test/bin/', '/test/lib/', '/test/local/', '/test/workflow/', '/docs/', '/cdk.out/', '/coverage/', '/.segpipe-local/', '/stryker-incremental.json', '/reports/'],
+  ignorePatterns: ['/test/bin/', '/test/lib/', '/test/local/', '/test/tools/', '/test/workflow/', '/tools/bench/', '/tools/docs/', '/docs/', '/cdk.out/', '/coverage/', '/.segpipe-local/', '/tools/mutation/stryker-incremental.json', '/reports/'],
   checkers: ['typescript'],
   // lambda/ only: a mutant's type errors are in lambda/, and the tests, stack and CLI need not be re-checked.
-  tsconfigFile: 'tsconfig.stryker.json',
+  tsconfigFile: 'tools/mutation/tsconfig.stryker.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   disableTypeChecks: 'lambda/**/*.ts',
   coverageAnalysis: 'perTest',
   concurrency: 2,
   incremental: true,
-  incrementalFile: 'stryker-incremental.json',
+  incrementalFile: 'tools/mutation/stryker-incremental.json',
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

@@ -4,19 +4,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import sharp from 'sharp';
+import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
+import { parsePositiveInteger } from '../../bin/commands/convert';
 import { convertGroundTruthManifest } from '../../lambda/convert/conversion/convert-export';
 import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
 import { CLASS_MASK_PNG_OPTIONS, useSharpForConcurrentItems } from '../../lambda/convert/codecs/mask';
-import { cocoPolygonExport, colourMaskPng, cvatLabels, randomPolygonObjects, writeCvatExport } from '../local/export-fixtures';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../local/ground-truth-output';
-import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../local/synthetic-scenes';
+import { cocoPolygonExport, colourMaskPng, cvatLabels, randomPolygonObjects, writeCvatExport } from '../../local/export-fixtures';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
+import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import { forEachLimited } from '../../lambda/common/concurrency';
-import { parsePositiveInteger } from './convert';
 
 const DISTINCT_SCENES = 16;
-/** At run time this code is the bundle dist/segpipe.js, so the repository is one folder up. */
-const REPOSITORY = resolve(__dirname, '..');
-const DEFAULT_REFERENCE = join(REPOSITORY, 'test', 'bench', 'ref_convert.py');
+const REPOSITORY = resolve(__dirname, '..', '..');
+const DEFAULT_REFERENCE = join(__dirname, 'ref_convert.py');
 
 interface BenchOptions {
   images: number;
@@ -156,97 +156,92 @@ function timeCommands(ours: WholeCommand, reference: WholeCommand, items: number
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-export function benchCommand(): Command {
-  const bench = new Command('bench').description('benchmarks that print figures');
-  bench.command('scale')
-    .description('the pipeline at 100,000 images, with the real handlers and the embedded S3 server: upload events per generation, an import through the Distributed Map, channel manifests against copies')
-    .option('--events <n>', 'upload events of one batch', parsePositiveInteger, 100_000)
-    .option('--import-items <n>', 'items of the import converted through the Distributed Map', parsePositiveInteger, 10_000)
-    .option('--dataset-items <n>', 'dataset items the channel manifests list', parsePositiveInteger, 100_000)
-    .option('--keep', 'keep the generated data', false)
-    .action(async (options: { events: number; importItems: number; datasetItems: number; keep: boolean }) => {
-      const { runScaleBench } = await import('../bench/scale');
-      await runScaleBench(options, (line) => process.stdout.write(`${line}\n`));
-    });
-  bench.command('convert')
-    .description('conversion throughput against its floor, and whole commands against the Python/PIL reference converter (test/bench/ref_convert.py)')
-    .option('--images <n>', 'items for the in-process figures', parsePositiveInteger, 200)
-    .option('--compare-images <n>', 'items of each whole-command comparison (Ground Truth, CVAT, COCO)', parsePositiveInteger, 300)
-    .option('--width <px>', 'image width', parsePositiveInteger, 1280)
-    .option('--height <px>', 'image height', parsePositiveInteger, 720)
-    .option('--classes <n>', 'label classes besides the background', parsePositiveInteger, 3)
-    .option('--concurrency <n>', 'items in flight', parsePositiveInteger, 4)
-    .option('--repeat <n>', 'runs of each whole command (the median counts)', parsePositiveInteger, 3)
-    .option('--reference <path>', 'the Python reference converter', DEFAULT_REFERENCE)
-    .option('--python <path>', 'Python with PIL and numpy', '/usr/bin/python3')
-    .option('--keep', 'keep the generated data', false)
-    .action(async (options: BenchOptions) => {
-      checkReference(options.python, options.reference);
-      useSharpForConcurrentItems();
-      const work = mkdtempSync(join(tmpdir(), 'segpipe-bench-'));
-      const say = (line: string) => process.stdout.write(`${line}\n`);
-      try {
-        const count = Math.max(options.images, options.compareImages);
-        say(`generating ${count} Ground Truth-style items and ${options.compareImages} each of CVAT and COCO exports `
-          + `(${options.width}×${options.height}, ${options.classes} classes + background) in ${work}`);
-        const scenes = await renderScenes(options);
-        const manifest = writeGroundTruthJob(work, count, scenes, options);
-        const firstLines = (file: string, lines: number) => {
-          writeFileSync(file, `${readFileSync(manifest, 'utf8').split('\n').slice(0, lines).join('\n')}\n`);
-          return file;
-        };
-        const inProcess = firstLines(join(work, 'in-process.manifest'), options.images);
-        const compared = firstLines(join(work, 'compared.manifest'), options.compareImages);
-        const cvat = join(work, 'cvat');
-        await writeCvatJob(cvat, options.compareImages, scenes, options);
-        const coco = join(work, 'coco');
-        const cocoJson = writeCocoJob(coco, options.compareImages, scenes, options);
+/**
+ * `npm run bench:convert` (a maintainer's script run with tsx, not a segpipe command). The whole-command
+ * figures run the built command, dist/segpipe.js, which the npm script builds first.
+ */
+const bench = new Command('npm run bench:convert --')
+  .description('conversion throughput against its floor, and whole commands against the Python/PIL reference converter (tools/bench/ref_convert.py)')
+  .option('--images <n>', 'items for the in-process figures', parsePositiveInteger, 200)
+  .option('--compare-images <n>', 'items of each whole-command comparison (Ground Truth, CVAT, COCO)', parsePositiveInteger, 300)
+  .option('--width <px>', 'image width', parsePositiveInteger, 1280)
+  .option('--height <px>', 'image height', parsePositiveInteger, 720)
+  .option('--classes <n>', 'label classes besides the background', parsePositiveInteger, 3)
+  .option('--concurrency <n>', 'items in flight', parsePositiveInteger, 4)
+  .option('--repeat <n>', 'runs of each whole command (the median counts)', parsePositiveInteger, 3)
+  .option('--reference <path>', 'the Python reference converter', DEFAULT_REFERENCE)
+  .option('--python <path>', 'Python with PIL and numpy', '/usr/bin/python3')
+  .option('--keep', 'keep the generated data', false)
+  .action(async (options: BenchOptions) => {
+    checkReference(options.python, options.reference);
+    useSharpForConcurrentItems();
+    const work = mkdtempSync(join(tmpdir(), 'segpipe-bench-'));
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    try {
+      const count = Math.max(options.images, options.compareImages);
+      say(`generating ${count} Ground Truth-style items and ${options.compareImages} each of CVAT and COCO exports `
+        + `(${options.width}×${options.height}, ${options.classes} classes + background) in ${work}`);
+      const scenes = await renderScenes(options);
+      const manifest = writeGroundTruthJob(work, count, scenes, options);
+      const firstLines = (file: string, lines: number) => {
+        writeFileSync(file, `${readFileSync(manifest, 'utf8').split('\n').slice(0, lines).join('\n')}\n`);
+        return file;
+      };
+      const inProcess = firstLines(join(work, 'in-process.manifest'), options.images);
+      const compared = firstLines(join(work, 'compared.manifest'), options.compareImages);
+      const cvat = join(work, 'cvat');
+      await writeCvatJob(cvat, options.compareImages, scenes, options);
+      const coco = join(work, 'coco');
+      const cocoJson = writeCocoJob(coco, options.compareImages, scenes, options);
 
-        await floorPerSecond(work, Math.min(8, options.images), options.concurrency); // warm-up
-        const floor = await floorPerSecond(work, options.images, options.concurrency);
-        const conversion = await conversionPerSecond(work, inProcess, join(work, 'out-in-process'), options.concurrency);
-        say(`\nin-process, Ground Truth, ${options.images} items, concurrency ${options.concurrency}:`);
-        say(`  floor (decode mask PNG, encode single-channel PNG): ${fmt(floor)} items/s`);
-        say(`  full conversion (folder to folder):                  ${fmt(conversion)} items/s`);
-        say(`  conversion / floor:                                  ${fmt((conversion / floor) * 100, 0)}%  (target ≥ 80%)`);
+      await floorPerSecond(work, Math.min(8, options.images), options.concurrency); // warm-up
+      const floor = await floorPerSecond(work, options.images, options.concurrency);
+      const conversion = await conversionPerSecond(work, inProcess, join(work, 'out-in-process'), options.concurrency);
+      say(`\nin-process, Ground Truth, ${options.images} items, concurrency ${options.concurrency}:`);
+      say(`  floor (decode mask PNG, encode single-channel PNG): ${fmt(floor)} items/s`);
+      say(`  full conversion (folder to folder):                  ${fmt(conversion)} items/s`);
+      say(`  conversion / floor:                                  ${fmt((conversion / floor) * 100, 0)}%  (target ≥ 80%)`);
 
-        const segpipe = (out: string, ...args: string[]): WholeCommand => ({
-          command: process.execPath,
-          args: [join(REPOSITORY, 'dist', 'segpipe.js'), 'convert', ...args, '--out', out, '--concurrency', String(options.concurrency)],
-          out,
-        });
-        const reference = (out: string, ...args: string[]): WholeCommand => ({ command: options.python, args: [options.reference, ...args, '--out', out], out });
-        const ours = join(work, 'out-segpipe');
-        const theirs = join(work, 'out-reference');
-        const comparisons = [
-          {
-            what: 'Ground Truth, palette masks', target: 5,
-            ours: segpipe(ours, '--input', compared, '--local-root', work),
-            reference: reference(theirs, '--manifest', compared, '--local-root', work),
-          },
-          {
-            what: 'CVAT, RGB colour masks', target: 4,
-            ours: segpipe(ours, '--input', cvat, '--format', 'cvat'),
-            reference: reference(theirs, '--cvat', cvat),
-          },
-          {
-            what: 'COCO, polygons', target: undefined,
-            ours: segpipe(ours, '--input', cocoJson, '--format', 'coco', '--images', join(coco, 'images')),
-            reference: reference(theirs, '--coco', cocoJson, '--images', join(coco, 'images')),
-          },
-        ];
-        say(`\nwhole command, ${options.compareImages} items each, median of ${options.repeat} runs (segpipe --concurrency ${options.concurrency}; the reference in one process):`);
-        say(`  ${'export'.padEnd(28)} ${'segpipe convert'.padEnd(20)} ${'Python/PIL/numpy'.padEnd(20)} segpipe / reference`);
-        for (const comparison of comparisons) {
-          const seconds = timeCommands(comparison.ours, comparison.reference, options.compareImages, options.repeat);
-          const timing = (s: number) => `${fmt(s, 2)} s ${fmt(options.compareImages / s)}/s`.padEnd(20);
-          const target = comparison.target === undefined ? '(no target)' : `(target ≥ ${comparison.target}×)`;
-          say(`  ${comparison.what.padEnd(28)} ${timing(seconds.ours)} ${timing(seconds.reference)} ${fmt(seconds.reference / seconds.ours, 2)}×  ${target}`);
-        }
-      } finally {
-        if (options.keep) say(`data kept in ${work}`);
-        else rmSync(work, { recursive: true, force: true });
+      const segpipe = (out: string, ...args: string[]): WholeCommand => ({
+        command: process.execPath,
+        args: [join(REPOSITORY, 'dist', 'segpipe.js'), 'convert', ...args, '--out', out, '--concurrency', String(options.concurrency)],
+        out,
+      });
+      const reference = (out: string, ...args: string[]): WholeCommand => ({ command: options.python, args: [options.reference, ...args, '--out', out], out });
+      const ours = join(work, 'out-segpipe');
+      const theirs = join(work, 'out-reference');
+      const comparisons = [
+        {
+          what: 'Ground Truth, palette masks', target: 5,
+          ours: segpipe(ours, '--input', compared, '--local-root', work),
+          reference: reference(theirs, '--manifest', compared, '--local-root', work),
+        },
+        {
+          what: 'CVAT, RGB colour masks', target: 4,
+          ours: segpipe(ours, '--input', cvat, '--format', 'cvat'),
+          reference: reference(theirs, '--cvat', cvat),
+        },
+        {
+          what: 'COCO, polygons', target: undefined,
+          ours: segpipe(ours, '--input', cocoJson, '--format', 'coco', '--images', join(coco, 'images')),
+          reference: reference(theirs, '--coco', cocoJson, '--images', join(coco, 'images')),
+        },
+      ];
+      say(`\nwhole command, ${options.compareImages} items each, median of ${options.repeat} runs (segpipe --concurrency ${options.concurrency}; the reference in one process):`);
+      say(`  ${'export'.padEnd(28)} ${'segpipe convert'.padEnd(20)} ${'Python/PIL/numpy'.padEnd(20)} segpipe / reference`);
+      for (const comparison of comparisons) {
+        const seconds = timeCommands(comparison.ours, comparison.reference, options.compareImages, options.repeat);
+        const timing = (s: number) => `${fmt(s, 2)} s ${fmt(options.compareImages / s)}/s`.padEnd(20);
+        const target = comparison.target === undefined ? '(no target)' : `(target ≥ ${comparison.target}×)`;
+        say(`  ${comparison.what.padEnd(28)} ${timing(seconds.ours)} ${timing(seconds.reference)} ${fmt(seconds.reference / seconds.ours, 2)}×  ${target}`);
       }
-    });
-  return bench;
-}
+    } finally {
+      if (options.keep) say(`data kept in ${work}`);
+      else rmSync(work, { recursive: true, force: true });
+    }
+  });
+bench.hook('preAction', replaceSdkNodeVersionNotice());
+bench.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`bench:convert: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

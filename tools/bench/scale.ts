@@ -2,22 +2,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Command } from 'commander';
+import { parsePositiveInteger } from '../../bin/commands/convert';
+import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
 import { forEachLimited } from '../../lambda/common/concurrency';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import type { StartRunResult } from '../../lambda/handlers/start-run';
-import { objectCreatedEvent } from '../local/lambda-invocation';
+import { objectCreatedEvent } from '../../local/lambda-invocation';
 import { ALREADY_TAKEN, BatchSnapshot, batchExecutionName } from '../../lambda/workflow/batch';
 import { DatasetItem, readDatasetIndex, writeIndexShard } from '../../lambda/workflow/dataset-index';
 import { writeChannelManifests } from '../../lambda/workflow/dataset';
-import { startEmbeddedS3Server } from '../local/embedded-s3-server';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../local/ground-truth-output';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from '../local/local-workflow';
-import { LocalSageMaker } from '../local/local-sagemaker';
-import { LocalStepFunctions } from '../local/local-step-functions';
-import { renderSyntheticScene, sceneToJpeg } from '../local/synthetic-scenes';
-import type { WorkflowOutcome } from '../local/workflow-runner';
+import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from '../../local/local-workflow';
+import { LocalSageMaker } from '../../local/local-sagemaker';
+import { LocalStepFunctions } from '../../local/local-step-functions';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
+import type { WorkflowOutcome } from '../../local/workflow-runner';
 
-export interface ScaleBenchOptions {
+interface ScaleBenchOptions {
   readonly events: number;
   readonly importItems: number;
   readonly datasetItems: number;
@@ -70,7 +73,7 @@ const perSecond = (count: number, seconds: number) => Math.round(count / seconds
  * (b) an import converted through the Distributed Map, (c) the channel manifests of a large dataset
  * against the copies they replace. Prints a table.
  */
-export async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => void): Promise<void> {
+async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => void): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'segpipe-bench-scale-'));
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET], directory: join(work, 's3') });
   const executions: { name: string; input: unknown; finish: (outcome: WorkflowOutcome) => void }[] = [];
@@ -285,3 +288,17 @@ async function channelManifests(store: S3ObjectStore, uploader: S3Client, counte
     ['(c) the copies they replace (2 CopyObject an item)', `${(2 * items).toLocaleString('en-US')} requests, ${((2 * items) / copiesPerSecond / 60).toFixed(0)} min at the ${Math.round(copiesPerSecond)} copies/s measured here on ${sample.toLocaleString('en-US')}`],
   ];
 }
+
+new Command('npm run bench:scale --')
+  .description('the pipeline at 100,000 images, with the real handlers and the embedded S3 server: upload events per generation, an import through the Distributed Map, channel manifests against copies')
+  .option('--events <n>', 'upload events of one batch', parsePositiveInteger, 100_000)
+  .option('--import-items <n>', 'items of the import converted through the Distributed Map', parsePositiveInteger, 10_000)
+  .option('--dataset-items <n>', 'dataset items the channel manifests list', parsePositiveInteger, 100_000)
+  .option('--keep', 'keep the generated data', false)
+  .hook('preAction', replaceSdkNodeVersionNotice())
+  .action((options: ScaleBenchOptions) => runScaleBench(options, (line) => process.stdout.write(`${line}\n`)))
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`bench:scale: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
