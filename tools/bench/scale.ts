@@ -222,6 +222,8 @@ async function importThroughMap(workflow: LocalWorkflow, uploader: S3Client, sag
       'Check training quota': async () => ({ message: 'bench: quota not checked' }),
       Notify: async () => ({ MessageId: 'bench' }),
       'Notify failure': async () => ({ MessageId: 'bench' }),
+      // An import skips labeling, but the runner wants a handler for every Task state of the definition.
+      'Notify tasks ready': async () => ({ MessageId: 'bench' }),
       'Publish event': async () => ({ FailedEntryCount: 0 }),
       'Publish failure event': async () => ({ FailedEntryCount: 0 }),
       'Convert chunk': async (input) => {
