@@ -8,12 +8,12 @@
  * Scope: the modules users' data flows through (conversion, the workflow's steps, the clean-ups,
  * the cost estimate). Each mutant runs only the tests that cover it (`perTest`); two processes, the
  * TypeScript checker and one test runner.
- * `incremental` reads the previous results from tools/mutation/stryker-incremental.json and re-tests only the
- * mutants whose code or covering tests changed, then rewrites it. The file is committed: on two
- * cores a run from nothing takes hours, so every clone starts from the last results, and a change
- * commits the file its run rewrote. `npm run mutate -- --force` re-tests all. A run narrowed with
- * `--mutate` keeps the other files' results; parts run at once in separate worktrees are put
- * together with `npm run mutate:merge` (docs/testing.md, Mutation testing).
+ * `incremental` reads the previous results from stryker-incremental.json (beside this file) and
+ * re-tests only the mutants whose code or covering tests changed, then rewrites it. The file is
+ * committed: on two cores a run from nothing takes hours, so every clone starts from the last
+ * results, and a change commits the file its run rewrote. `npm run mutate -- --force` re-tests
+ * all. A run narrowed with `--mutate` keeps the other files' results; parts run at once in
+ * separate worktrees are put together with `npm run mutate:merge` (docs/testing.md, Mutation testing).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -41,9 +41,9 @@ export default {
       // its own) takes under 5 s.
       testTimeout: 15000,
       // Jest's node environment, with the coverage of a beforeAll handed to the tests it serves.
-      testEnvironment: '<rootDir>/tools/mutation/stryker.jest-environment.cjs',
+      testEnvironment: './tools/mutation/stryker.jest-environment.cjs',
       // Only the test files that hold the mutant's tests, from the map the environment wrote.
-      testSequencer: '<rootDir>/tools/mutation/stryker.jest-sequencer.cjs',
+      testSequencer: './tools/mutation/stryker.jest-sequencer.cjs',
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/(bin|lib|local|tools|workflow)/'],
     },
   },
