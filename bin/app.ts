@@ -12,7 +12,7 @@ try {
   const config = resolveConfig(mergeContextConfig(cdkJson.context?.segpipe, app.node.tryGetContext('segpipe')));
   new SegpipeStack(app, 'Segpipe', {
     config,
-    description: 'segpipe: images in S3 to a semantic-segmentation endpoint, with Ground Truth labeling in between',
+    description: 'segpipe: images in S3 to a semantic-segmentation endpoint, with labeling (Label Studio or Ground Truth) in between',
   });
 } catch (err) {
   if (!(err instanceof ConfigError || err instanceof CdkJsonError)) throw err;

@@ -64,7 +64,7 @@ export interface SegpipeWorkflowProps {
 }
 
 /**
- * The run: Ground Truth labeling (or imported labels) → conversion into the algorithm's channels →
+ * The run: labeling in Label Studio or Ground Truth (or imported labels) → conversion into the algorithm's channels →
  * training → a gate on validation mIOU → the stack's endpoint, where the new model is evaluated beside
  * the serving one and replaces it only if it is not worse (see `Deploy`); a report,
  * an SNS notification and an EventBridge event either way. Every SageMaker call is a state.
