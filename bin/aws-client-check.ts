@@ -17,8 +17,10 @@ export async function checkRegionAndCredentials(client: ConfiguredClient, endpoi
   try {
     await client.config.credentials();
   } catch {
-    throw new Error(endpointUrl
-      ? `no credentials for ${endpointUrl}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to that server's keys (the local run's S3 server takes any, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)`
-      : 'no AWS credentials: run `aws configure` (or `aws sso login --profile <name>` and set AWS_PROFILE), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+    throw new Error(
+      endpointUrl
+        ? `no credentials for ${endpointUrl}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to that server's keys (the local run's S3 server takes any, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)`
+        : 'no AWS credentials: run `aws configure` (or `aws sso login --profile <name>` and set AWS_PROFILE), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    );
   }
 }

@@ -1,5 +1,5 @@
-import { Command } from 'commander';
 import { isMainThread, workerData } from 'node:worker_threads';
+import { Command } from 'commander';
 import { replaceSdkNodeVersionNotice } from './node-support';
 
 const sayNodeVersionNotice = replaceSdkNodeVersionNotice();
@@ -21,7 +21,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function main(): Promise<void> {
   const program = new Command()
     .name('segpipe')
-    .description('images in S3 to a SageMaker semantic-segmentation endpoint: convert labeling output, estimate costs, predict, evaluate an endpoint, and run it all locally')
+    .description(
+      'images in S3 to a SageMaker semantic-segmentation endpoint: convert labeling output, estimate costs, predict, evaluate an endpoint, and run it all locally',
+    )
     .version('0.1.0');
   // The invoked command alone; anything else (--help, help <command>, a misspelt name) needs them all.
   const invoked = process.argv[2];

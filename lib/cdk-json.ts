@@ -30,6 +30,9 @@ export function jsonErrorPlace(text: string, message: string): string {
   } else {
     place = `line ${text.split('\n').length} (the end)`;
   }
-  const what = message.replace(/ in JSON at position \d+.*$/s, '').replace(/,? ?"[^"]*"\s*is not valid JSON.*$/s, '').replace(/\s*\(line \d+ column \d+\)/, '');
+  const what = message
+    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/,? ?"[^"]*"\s*is not valid JSON.*$/s, '')
+    .replace(/\s*\(line \d+ column \d+\)/, '');
   return `${place}: not valid JSON (${what.trim() || 'syntax error'})`;
 }

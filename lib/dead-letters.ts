@@ -1,12 +1,12 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -56,12 +56,14 @@ export class DeadLetters extends Construct {
     });
     this.alarm = alarm;
     if (props.alarmTopic && props.alarmTopicKey) {
-      props.alarmTopicKey.addToResourcePolicy(new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }));
+      props.alarmTopicKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+      );
       alarm.addAlarmAction(new actions.SnsAction(props.alarmTopic));
     }
   }
@@ -72,11 +74,18 @@ export class DeadLetters extends Construct {
    * handler failed after Lambda's own `invokeRetryAttempts` (the function's on-failure destination),
    * which the target's queue alone would never see.
    */
-  lambdaTarget(fn: lambda.IFunction, options: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly invokeRetryAttempts: number }): targets.LambdaFunction {
+  lambdaTarget(
+    fn: lambda.IFunction,
+    options: { readonly retryAttempts: number; readonly maxEventAge: Duration; readonly invokeRetryAttempts: number },
+  ): targets.LambdaFunction {
     if (!this.invokeConfigured.has(fn)) {
       fn.configureAsyncInvoke({ retryAttempts: options.invokeRetryAttempts, onFailure: new destinations.SqsDestination(this.queue) });
       this.invokeConfigured.add(fn);
     }
-    return new targets.LambdaFunction(fn, { retryAttempts: options.retryAttempts, maxEventAge: options.maxEventAge, deadLetterQueue: this.queue });
+    return new targets.LambdaFunction(fn, {
+      retryAttempts: options.retryAttempts,
+      maxEventAge: options.maxEventAge,
+      deadLetterQueue: this.queue,
+    });
   }
 }

@@ -2,13 +2,13 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HandlerName, HandlerSettings, SETTINGS_VARIABLE } from '../lambda/common/settings';
-import { DataKeyAccess, grantDataKey } from './data-key';
+import { type HandlerName, type HandlerSettings, SETTINGS_VARIABLE } from '../lambda/common/settings';
+import { type DataKeyAccess, grantDataKey } from './data-key';
 import { LOG_RETENTION } from './defaults';
 
 const REPO_ROOT = join(__dirname, '..');

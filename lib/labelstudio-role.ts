@@ -1,4 +1,4 @@
-import { Aws, CfnElement, CfnOutput, Stack } from 'aws-cdk-lib';
+import { Aws, type CfnElement, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -29,20 +29,28 @@ export class LabelStudioRole extends Construct {
   constructor(scope: Construct, id: string, props: LabelStudioRoleProps) {
     super(scope, id);
     const role = new iam.Role(this, 'Role', {
-      description: 'segpipe: Label Studio reads the inbox\'s images and tasks, writes its annotations',
+      description: "segpipe: Label Studio reads the inbox's images and tasks, writes its annotations",
       assumedBy: new iam.ArnPrincipal(props.trustedPrincipal),
       externalIds: [props.externalId],
     });
-    const document = labelStudioPolicy({ inboxBucket: props.inboxBucket.bucketName, kmsKeyArn: props.encryptionKey?.keyArn, region: Aws.REGION });
+    const document = labelStudioPolicy({
+      inboxBucket: props.inboxBucket.bucketName,
+      kmsKeyArn: props.encryptionKey?.keyArn,
+      region: Aws.REGION,
+    });
     new iam.Policy(this, 'Storage', { roles: [role], document: iam.PolicyDocument.fromJson(document) });
     // cdk-nag spells the bucket's name as its logical ID in angle brackets.
-    const objects = (prefix: string) => `Resource::arn:aws:s3:::<${Stack.of(this).getLogicalId(props.inboxBucket.node.defaultChild as CfnElement)}>/${prefix}*`;
+    const objects = (prefix: string) =>
+      `Resource::arn:aws:s3:::<${Stack.of(this).getLogicalId(props.inboxBucket.node.defaultChild as CfnElement)}>/${prefix}*`;
     acknowledgeWildcards(this, {
-      [objects(IMAGES_PREFIX)]: 'Label Studio shows the images segpipe\'s tasks name, all under images/; nothing else of the bucket',
-      [objects(LABELSTUDIO_TASKS_PREFIX)]: 'Label Studio\'s source storage imports every task segpipe writes under this prefix',
-      [objects(LABELSTUDIO_ANNOTATIONS_PREFIX)]: 'Label Studio\'s target storage writes one file per annotation under this prefix',
+      [objects(IMAGES_PREFIX)]: "Label Studio shows the images segpipe's tasks name, all under images/; nothing else of the bucket",
+      [objects(LABELSTUDIO_TASKS_PREFIX)]: "Label Studio's source storage imports every task segpipe writes under this prefix",
+      [objects(LABELSTUDIO_ANNOTATIONS_PREFIX)]: "Label Studio's target storage writes one file per annotation under this prefix",
     });
     this.role = role;
-    new CfnOutput(scope, 'LabelStudioRoleArn', { description: 'The role Label Studio Enterprise\'s S3 storages assume (with the configured external ID)', value: role.roleArn });
+    new CfnOutput(scope, 'LabelStudioRoleArn', {
+      description: "The role Label Studio Enterprise's S3 storages assume (with the configured external ID)",
+      value: role.roleArn,
+    });
   }
 }

@@ -1,6 +1,6 @@
-import { Aspects, CfnElement, IAspect, Stack, Validations } from 'aws-cdk-lib';
+import { Aspects, type CfnElement, type IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, IConstruct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 
 /** `<LogicalId.Arn>`, as cdk-nag spells a resource's ARN in a finding. */
 export function nagArnOf(construct: IConstruct): string {
@@ -32,7 +32,8 @@ function wildcardFindings(document: { Statement?: { Effect?: string; Action?: un
   for (const statement of document.Statement ?? []) {
     if (statement.Effect !== 'Allow') continue;
     for (const action of [statement.Action ?? []].flat() as string[]) if (action.includes('*')) findings.add(`Action::${action}`);
-    for (const resource of [statement.Resource ?? []].flat().map(nagSpelling)) if (resource.includes('*')) findings.add(`Resource::${resource}`);
+    for (const resource of [statement.Resource ?? []].flat().map(nagSpelling))
+      if (resource.includes('*')) findings.add(`Resource::${resource}`);
   }
   return [...findings];
 }

@@ -1,15 +1,15 @@
-import { Aws, CfnMapping, CfnOutput, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, CfnMapping, CfnOutput, CfnRule, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../lambda/labelstudio/storage-layout';
+import { resourcePrefix } from '../lambda/workflow/names';
 import { SegpipeCleanup } from './cleanup';
-import { SegpipeConfig } from './config';
+import type { SegpipeConfig } from './config';
+import { LabelStudioRole } from './labelstudio-role';
 import { ALGORITHM_REGIONS, GROUND_TRUTH_REGIONS, REGION_TABLE } from './regions';
 import { SegpipeStorage } from './storage';
 import { SegpipeTrigger } from './trigger';
 import { SegpipeWorkflow } from './workflow';
-import { resourcePrefix } from '../lambda/workflow/names';
-import { LabelStudioRole } from './labelstudio-role';
 
 export interface SegpipeStackProps extends StackProps {
   /** The resolved configuration (see `resolveConfig`). */
@@ -40,29 +40,34 @@ export class SegpipeStack extends Stack {
     this.regionTable = new CfnMapping(this, 'RegionTable', { mapping: regionMapping() });
 
     new CfnRule(this, 'SupportedRegion', {
-      assertions: [{
-        assert: Fn.conditionContains([...ALGORITHM_REGIONS], Aws.REGION),
-        assertDescription: `segpipe needs the built-in semantic-segmentation:1 image, which exists only in these regions: ${ALGORITHM_REGIONS.join(', ')}.`,
-      }],
+      assertions: [
+        {
+          assert: Fn.conditionContains([...ALGORITHM_REGIONS], Aws.REGION),
+          assertDescription: `segpipe needs the built-in semantic-segmentation:1 image, which exists only in these regions: ${ALGORITHM_REGIONS.join(', ')}.`,
+        },
+      ],
     });
     if (config.labeling.tool === 'groundtruth') {
       new CfnRule(this, 'LabelingRegion', {
-        assertions: [{
-          assert: Fn.conditionContains([...GROUND_TRUTH_REGIONS], Aws.REGION),
-          assertDescription: `workforce.type is "${config.workforce.type}", and Ground Truth's semantic-segmentation labeling runs only in: ${GROUND_TRUTH_REGIONS.join(', ')}. Deploy there, or set workforce.type to "none" and import labels.`,
-        }],
+        assertions: [
+          {
+            assert: Fn.conditionContains([...GROUND_TRUTH_REGIONS], Aws.REGION),
+            assertDescription: `workforce.type is "${config.workforce.type}", and Ground Truth's semantic-segmentation labeling runs only in: ${GROUND_TRUTH_REGIONS.join(', ')}. Deploy there, or set workforce.type to "none" and import labels.`,
+          },
+        ],
       });
     }
 
-    const encryptionKey = config.storage.encryption !== 'kms'
-      ? undefined
-      : config.storage.kmsKeyArn
-        ? kms.Key.fromKeyArn(this, 'DataKey', config.storage.kmsKeyArn)
-        : new kms.Key(this, 'DataKey', {
-          description: 'segpipe: encrypts the inbox and artifacts buckets',
-          enableKeyRotation: true,
-          removalPolicy: config.storage.retainOnDelete ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-        });
+    const encryptionKey =
+      config.storage.encryption !== 'kms'
+        ? undefined
+        : config.storage.kmsKeyArn
+          ? kms.Key.fromKeyArn(this, 'DataKey', config.storage.kmsKeyArn)
+          : new kms.Key(this, 'DataKey', {
+              description: 'segpipe: encrypts the inbox and artifacts buckets',
+              enableKeyRotation: true,
+              removalPolicy: config.storage.retainOnDelete ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+            });
 
     this.storage = new SegpipeStorage(this, 'Storage', {
       encryptionKey,
@@ -120,7 +125,14 @@ export class SegpipeStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineConsoleUrl', {
       description: 'The runs, state by state',
-      value: Fn.join('', ['https://', Aws.REGION, '.console.aws.amazon.com/states/home?region=', Aws.REGION, '#/statemachines/view/', this.workflow.stateMachine.stateMachineArn]),
+      value: Fn.join('', [
+        'https://',
+        Aws.REGION,
+        '.console.aws.amazon.com/states/home?region=',
+        Aws.REGION,
+        '#/statemachines/view/',
+        this.workflow.stateMachine.stateMachineArn,
+      ]),
     });
     new CfnOutput(this, 'NotificationTopicArn', {
       description: 'Run notifications (subscribe more addresses here)',
@@ -159,7 +171,8 @@ export class SegpipeStack extends Stack {
     if (notificationsHandler) {
       Validations.of(notificationsHandler).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'CDK\'s bucket-notifications handler (it turns on the inbox\'s EventBridge notifications at deploy time) comes with this role; its only managed policy lets it write its own logs.',
+        reason:
+          "CDK's bucket-notifications handler (it turns on the inbox's EventBridge notifications at deploy time) comes with this role; its only managed policy lets it write its own logs.",
       });
     }
   }

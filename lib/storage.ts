@@ -1,9 +1,9 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { labelStudioCorsRule } from '../lambda/labelstudio/setup';
 import { SCRATCH_OBJECT_TAG } from '../lambda/common/retention';
+import { labelStudioCorsRule } from '../lambda/labelstudio/setup';
 
 export interface SegpipeStorageProps {
   /**
@@ -104,12 +104,19 @@ export class SegpipeStorage extends Construct {
       serverAccessLogsPrefix: 'inbox/',
       // Ground Truth's labeling UI reads the images from the browser: without this CORS rule its tasks
       // fail. A stack that only imports labels has no such reader, and no rule.
-      cors: props.labelStudioOrigin !== undefined ? [labelStudioCors(props.labelStudioOrigin)] : (props.labelingCors ?? true) ? [{
-        allowedMethods: [s3.HttpMethods.GET],
-        allowedOrigins: ['*'],
-        allowedHeaders: [],
-        exposedHeaders: ['Access-Control-Allow-Origin'],
-      }] : undefined,
+      cors:
+        props.labelStudioOrigin !== undefined
+          ? [labelStudioCors(props.labelStudioOrigin)]
+          : (props.labelingCors ?? true)
+            ? [
+                {
+                  allowedMethods: [s3.HttpMethods.GET],
+                  allowedOrigins: ['*'],
+                  allowedHeaders: [],
+                  exposedHeaders: ['Access-Control-Allow-Origin'],
+                },
+              ]
+            : undefined,
       lifecycleRules: [abortUploads],
     });
 
@@ -138,14 +145,18 @@ export class SegpipeStorage extends Construct {
 }
 
 function checkDays(name: string, value: number): string[] {
-  return Number.isInteger(value) && value >= 1
-    ? []
-    : [`${name} must be a whole number of days, at least 1 (received ${value})`];
+  return Number.isInteger(value) && value >= 1 ? [] : [`${name} must be a whole number of days, at least 1 (received ${value})`];
 }
 
 /** `labelStudioCorsRule` (what the setup text prints) as the bucket's CORS rule: one source for both. */
 function labelStudioCors(origin: string): s3.CorsRule {
-  const rule = labelStudioCorsRule(origin) as { AllowedMethods: string[]; AllowedOrigins: string[]; AllowedHeaders: string[]; ExposeHeaders: string[]; MaxAgeSeconds: number };
+  const rule = labelStudioCorsRule(origin) as {
+    AllowedMethods: string[];
+    AllowedOrigins: string[];
+    AllowedHeaders: string[];
+    ExposeHeaders: string[];
+    MaxAgeSeconds: number;
+  };
   return {
     allowedMethods: rule.AllowedMethods as s3.HttpMethods[],
     allowedOrigins: rule.AllowedOrigins,

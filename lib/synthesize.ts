@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { App, AppProps } from 'aws-cdk-lib';
+import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readCdkJson } from './cdk-json';
 import { resolveConfig } from './config';

@@ -1,14 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../lambda/labelstudio/storage-layout';
+import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
 import { DeadLetters } from './dead-letters';
 import { HandlerFunction } from './handler-function';
 import { acknowledgeWildcards, nagArnOf } from './nag';
@@ -68,26 +68,50 @@ export class SegpipeTrigger extends Construct {
     });
     const { reservedConcurrency } = props;
     if (reservedConcurrency !== undefined) {
-      if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1) throw new Error(`SegpipeTrigger: reservedConcurrency must be a whole number, at least 1 (received ${reservedConcurrency})`);
+      if (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1)
+        throw new Error(`SegpipeTrigger: reservedConcurrency must be a whole number, at least 1 (received ${reservedConcurrency})`);
       (this.startRun.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reservedConcurrency;
     }
     const role = this.startRun.role;
     // It reads the first byte of the object to learn which key spelling exists (event keys may be URL-encoded).
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [inboxBucket.arnForObjects(`${IMAGES_PREFIX}*`), inboxBucket.arnForObjects(`${LABELED_PREFIX}*`), artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*`)],
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [
+          inboxBucket.arnForObjects(`${IMAGES_PREFIX}*`),
+          inboxBucket.arnForObjects(`${LABELED_PREFIX}*`),
+          artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*`),
+        ],
+      }),
+    );
     // Without ListBucket a missing key answers 403, not 404.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [inboxBucket.bucketArn, artifactsBucket.bucketArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [inboxBucket.bucketArn, artifactsBucket.bucketArn] }),
+    );
     if (props.labelStudioAnnotations) {
       // The annotation file, and the first byte of the task it answers (only a task segpipe wrote counts).
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inboxBucket.arnForObjects(`${LABELSTUDIO_ANNOTATIONS_PREFIX}*`), inboxBucket.arnForObjects(`${LABELSTUDIO_TASKS_PREFIX}*`)] }));
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/labelstudio/*`)] }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [
+            inboxBucket.arnForObjects(`${LABELSTUDIO_ANNOTATIONS_PREFIX}*`),
+            inboxBucket.arnForObjects(`${LABELSTUDIO_TASKS_PREFIX}*`),
+          ],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/labelstudio/*`)],
+        }),
+      );
     }
     props.stateMachine.grantStartExecution(role);
 
     this.deadLetters = new DeadLetters(this, 'DeadLetters', {
-      description: 'segpipe: an upload event could not start its run', alarmTopic: props.alarmTopic, alarmTopicKey: props.encryptionKey,
+      description: 'segpipe: an upload event could not start its run',
+      alarmTopic: props.alarmTopic,
+      alarmTopicKey: props.encryptionKey,
     });
     this.rule = new events.Rule(this, 'ObjectCreated', {
       description: 'segpipe: an upload under images/<batch>/ or labeled/<batch>/ starts a run',
@@ -96,20 +120,36 @@ export class SegpipeTrigger extends Construct {
         detailType: ['Object Created'],
         detail: {
           bucket: { name: [inboxBucket.bucketName] },
-          object: { key: [{ prefix: IMAGES_PREFIX }, { prefix: LABELED_PREFIX }, ...(props.labelStudioAnnotations ? [{ prefix: LABELSTUDIO_ANNOTATIONS_PREFIX }] : [])] },
+          object: {
+            key: [
+              { prefix: IMAGES_PREFIX },
+              { prefix: LABELED_PREFIX },
+              ...(props.labelStudioAnnotations ? [{ prefix: LABELSTUDIO_ANNOTATIONS_PREFIX }] : []),
+            ],
+          },
         },
       },
-      targets: [this.deadLetters.lambdaTarget(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), invokeRetryAttempts: 2 })],
+      targets: [
+        this.deadLetters.lambdaTarget(this.startRun.function, { retryAttempts: 8, maxEventAge: Duration.hours(6), invokeRetryAttempts: 2 }),
+      ],
     });
     acknowledgeWildcards(this, {
-      [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',
-      [`Resource::${nagArnOf(inboxBucket)}/${LABELED_PREFIX}*`]: 'The start Lambda reads the first byte of the uploaded manifest, whose key users choose under labeled/.',
-      [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*`]: 'Each batch keeps its progress under batches/<hash of its name>/; batch names are the users\'.',
-      ...(props.labelStudioAnnotations ? {
-        [`Resource::${nagArnOf(inboxBucket)}/${LABELSTUDIO_ANNOTATIONS_PREFIX}*`]: 'Label Studio names its target storage\'s files by annotation or task id: the start Lambda reads each one it is told of.',
-        [`Resource::${nagArnOf(inboxBucket)}/${LABELSTUDIO_TASKS_PREFIX}*`]: 'The start Lambda reads the first byte of the task an annotation answers, named by the users\' batch and image names.',
-        [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/labelstudio/*`]: 'One marker per annotated task, under the batch\'s hashed prefix and its labeling round.',
-      } : {}),
+      [`Resource::${nagArnOf(inboxBucket)}/${IMAGES_PREFIX}*`]:
+        'The start Lambda reads the first byte of the uploaded image, whose key users choose under images/.',
+      [`Resource::${nagArnOf(inboxBucket)}/${LABELED_PREFIX}*`]:
+        'The start Lambda reads the first byte of the uploaded manifest, whose key users choose under labeled/.',
+      [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*`]:
+        "Each batch keeps its progress under batches/<hash of its name>/; batch names are the users'.",
+      ...(props.labelStudioAnnotations
+        ? {
+            [`Resource::${nagArnOf(inboxBucket)}/${LABELSTUDIO_ANNOTATIONS_PREFIX}*`]:
+              "Label Studio names its target storage's files by annotation or task id: the start Lambda reads each one it is told of.",
+            [`Resource::${nagArnOf(inboxBucket)}/${LABELSTUDIO_TASKS_PREFIX}*`]:
+              "The start Lambda reads the first byte of the task an annotation answers, named by the users' batch and image names.",
+            [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/labelstudio/*`]:
+              "One marker per annotated task, under the batch's hashed prefix and its labeling round.",
+          }
+        : {}),
     });
   }
 }

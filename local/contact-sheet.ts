@@ -1,4 +1,4 @@
-import sharp, { OverlayOptions } from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import { legendSvg, tintWithMask } from '../bin/predict/predict';
 
 export interface ContactSheetRow {
@@ -14,7 +14,9 @@ export interface ContactSheetRow {
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function labelSvg(text: string, width: number, height: number, size = 13): Buffer {
-  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><text x="4" y="${height - 6}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="#111">${escapeXml(text)}</text></svg>`);
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><text x="4" y="${height - 6}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="#111">${escapeXml(text)}</text></svg>`,
+  );
 }
 
 /**
@@ -35,7 +37,11 @@ export async function contactSheetPng(rows: readonly ContactSheetRow[], classNam
   const height = top + rows.length * (cellHeight + rowLabel + gap) + legend.height;
   const layers: OverlayOptions[] = [
     { input: labelSvg(title, width, titleHeight, 15), left: 0, top: 0 },
-    ...['image', 'true mask', 'predicted mask'].map((text, c) => ({ input: labelSvg(text, cellWidth, headerHeight), left: gap + c * (cellWidth + gap), top: titleHeight })),
+    ...['image', 'true mask', 'predicted mask'].map((text, c) => ({
+      input: labelSvg(text, cellWidth, headerHeight),
+      left: gap + c * (cellWidth + gap),
+      top: titleHeight,
+    })),
   ];
   rows.forEach((row, r) => {
     const y = top + r * (cellHeight + rowLabel + gap);
@@ -43,10 +49,15 @@ export async function contactSheetPng(rows: readonly ContactSheetRow[], classNam
     layers.push({ input: labelSvg(row.name, width, rowLabel, 11), left: gap, top: y });
     layers.push({ input: Buffer.from(row.rgb), raw, left: gap, top: y + rowLabel });
     layers.push({ input: tintWithMask(row.rgb, row.truth), raw, left: 2 * gap + cellWidth, top: y + rowLabel });
-    layers.push(row.predicted
-      ? { input: tintWithMask(row.rgb, row.predicted), raw, left: 3 * gap + 2 * cellWidth, top: y + rowLabel }
-      : { input: labelSvg('not deployed: no prediction', cellWidth, cellHeight / 2), left: 3 * gap + 2 * cellWidth, top: y + rowLabel });
+    layers.push(
+      row.predicted
+        ? { input: tintWithMask(row.rgb, row.predicted), raw, left: 3 * gap + 2 * cellWidth, top: y + rowLabel }
+        : { input: labelSvg('not deployed: no prediction', cellWidth, cellHeight / 2), left: 3 * gap + 2 * cellWidth, top: y + rowLabel },
+    );
   });
   layers.push({ input: legend.svg, left: 0, top: height - legend.height });
-  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).composite(layers).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .composite(layers)
+    .png()
+    .toBuffer();
 }

@@ -158,7 +158,10 @@ function putObjectsAtomically(): void {
 interface ObjectRequestContext extends KoaContext {
   method: string;
   path: string;
-  store: { existsObject(bucket: string, key: string): Promise<boolean>; getMetadata(bucket: string, key: string): Promise<{ etag: string }> };
+  store: {
+    existsObject(bucket: string, key: string): Promise<boolean>;
+    getMetadata(bucket: string, key: string): Promise<{ etag: string }>;
+  };
 }
 
 /**
@@ -178,8 +181,13 @@ function conditionalWrites(): (ctx: ObjectRequestContext, next: () => Promise<vo
     const queued = `${bucket}/${key}`;
     const before = queues.get(queued) ?? Promise.resolve();
     let release!: () => void;
-    const mine = new Promise<void>((resolve) => { release = resolve; });
-    queues.set(queued, before.then(() => mine));
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    queues.set(
+      queued,
+      before.then(() => mine),
+    );
     await before;
     try {
       const exists = await ctx.store.existsObject(bucket, key);
@@ -188,7 +196,8 @@ function conditionalWrites(): (ctx: ObjectRequestContext, next: () => Promise<vo
       if (!holds) {
         ctx.status = 412;
         ctx.type = 'application/xml';
-        ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
+        ctx.body =
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
         return;
       }
       await next();
@@ -199,7 +208,11 @@ function conditionalWrites(): (ctx: ObjectRequestContext, next: () => Promise<vo
   };
 }
 
-export async function startEmbeddedS3Server(options: { buckets: readonly string[]; directory?: string; port?: number }): Promise<EmbeddedS3Server> {
+export async function startEmbeddedS3Server(options: {
+  buckets: readonly string[];
+  directory?: string;
+  port?: number;
+}): Promise<EmbeddedS3Server> {
   // s3rver has no type declarations.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
@@ -226,7 +239,8 @@ export async function startEmbeddedS3Server(options: { buckets: readonly string[
       ctx.status = 416;
       ctx.set('Content-Range', 'bytes */0');
       ctx.type = 'application/xml';
-      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>';
     }
   });
   // Before the last middleware, s3rver's router, which answers every request.

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { LabelingClass } from './ground-truth-output';
+import type { LabelingClass } from './ground-truth-output';
 import { randomGenerator } from './synthetic-scenes';
 
 /**
@@ -39,7 +39,9 @@ export function colourMaskPng(positions: Uint8Array, width: number, height: numb
     rgb[i * 3 + 1] = (colour >> 8) & 0xff;
     rgb[i * 3 + 2] = colour & 0xff;
   }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png({ adaptiveFiltering: true }).toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png({ adaptiveFiltering: true })
+    .toBuffer();
 }
 
 export interface CvatExportItem {
@@ -92,7 +94,13 @@ export interface CocoDataset {
   readonly info: Record<string, unknown>;
   readonly images: { id: number; file_name: string; width: number; height: number }[];
   readonly annotations: {
-    id: number; image_id: number; category_id: number; segmentation: number[][]; area: number; bbox: number[]; iscrowd: 0;
+    id: number;
+    image_id: number;
+    category_id: number;
+    segmentation: number[][];
+    area: number;
+    bbox: number[];
+    iscrowd: 0;
   }[];
   readonly categories: CocoCategory[];
 }
@@ -109,7 +117,12 @@ export function polygonArea(polygon: readonly number[]): number {
 
 /** A COCO instances JSON of polygon annotations (iscrowd 0), with `area` and `bbox` as COCO exporters fill them. */
 export function cocoPolygonExport(images: readonly CocoImage[], categories: readonly CocoCategory[]): CocoDataset {
-  const dataset: CocoDataset = { info: { description: 'segpipe fixture' }, images: [], annotations: [], categories: categories.map((c) => ({ ...c })) };
+  const dataset: CocoDataset = {
+    info: { description: 'segpipe fixture' },
+    images: [],
+    annotations: [],
+    categories: categories.map((c) => ({ ...c })),
+  };
   images.forEach((image, i) => {
     dataset.images.push({ id: i + 1, file_name: image.fileName, width: image.width, height: image.height });
     for (const object of image.objects) {

@@ -8,7 +8,9 @@ import { encodePalettePng } from './png';
 
 export const GROUND_TRUTH_BACKGROUND_RGB = 0xffffff;
 /** Colours Ground Truth has been seen to give classes (the tab10 set), in order. */
-export const GROUND_TRUTH_CLASS_COLOURS = [0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf];
+export const GROUND_TRUTH_CLASS_COLOURS = [
+  0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf,
+];
 
 export function hexColour(rgb: number): string {
   return `#${rgb.toString(16).padStart(6, '0')}`;
@@ -21,7 +23,10 @@ export interface LabelingClass {
 
 /** The classes of a job: the background first, then each label with its colour. */
 export function labelingClasses(labels: readonly string[], colours: readonly number[] = GROUND_TRUTH_CLASS_COLOURS): LabelingClass[] {
-  return [{ name: 'BACKGROUND', rgb: GROUND_TRUTH_BACKGROUND_RGB }, ...labels.map((name, i) => ({ name, rgb: colours[i % colours.length] }))];
+  return [
+    { name: 'BACKGROUND', rgb: GROUND_TRUTH_BACKGROUND_RGB },
+    ...labels.map((name, i) => ({ name, rgb: colours[i % colours.length] })),
+  ];
 }
 
 /**
@@ -29,13 +34,24 @@ export function labelingClasses(labels: readonly string[], colours: readonly num
  * `paletteOrder` permutes the palette slots, as Ground Truth's 2020 bug did: decoding by index then
  * gives wrong classes, decoding by colour stays right.
  */
-export function groundTruthMaskPng(classIndices: Uint8Array, width: number, height: number, classes: readonly LabelingClass[], paletteOrder?: readonly number[]): Buffer {
+export function groundTruthMaskPng(
+  classIndices: Uint8Array,
+  width: number,
+  height: number,
+  classes: readonly LabelingClass[],
+  paletteOrder?: readonly number[],
+): Buffer {
   const order = paletteOrder ?? classes.map((_, i) => i);
   const slotOfClass = new Uint8Array(256);
   order.forEach((cls, slot) => (slotOfClass[cls] = slot));
   const slots = new Uint8Array(classIndices.length);
   for (let i = 0; i < classIndices.length; i++) slots[i] = slotOfClass[classIndices[i]];
-  return encodePalettePng(slots, width, height, order.map((cls) => classes[cls].rgb));
+  return encodePalettePng(
+    slots,
+    width,
+    height,
+    order.map((cls) => classes[cls].rgb),
+  );
 }
 
 /** One `output.manifest` line of a labeled image. */
@@ -47,7 +63,9 @@ export function groundTruthManifestLine(options: {
   readonly classes: readonly LabelingClass[];
   readonly creationDate?: string;
 }): Record<string, unknown> {
-  const colourMap = Object.fromEntries(options.classes.map((c, i) => [String(i), { 'class-name': c.name, confidence: 0, 'hex-color': hexColour(c.rgb) }]));
+  const colourMap = Object.fromEntries(
+    options.classes.map((c, i) => [String(i), { 'class-name': c.name, confidence: 0, 'hex-color': hexColour(c.rgb) }]),
+  );
   return {
     'source-ref': options.source,
     [options.attribute]: options.mask,
@@ -62,7 +80,12 @@ export function groundTruthManifestLine(options: {
 }
 
 /** The line Ground Truth writes for an image no worker labeled. */
-export function groundTruthFailedLine(options: { readonly source: string; readonly attribute: string; readonly jobName: string; readonly reason: string }): Record<string, unknown> {
+export function groundTruthFailedLine(options: {
+  readonly source: string;
+  readonly attribute: string;
+  readonly jobName: string;
+  readonly reason: string;
+}): Record<string, unknown> {
   return {
     'source-ref': options.source,
     [`${options.attribute}-metadata`]: {

@@ -40,14 +40,28 @@ export function lambdaContext(functionName: string, timeoutSeconds = 900): Conte
  * S3's event for an object created in `bucket`: `key` as S3 writes it in events (URL-encoded, spaces
  * as `+`) when `encodeKey`, as given otherwise; `time` cut to the second as S3 stamps it.
  */
-export function objectCreatedEvent(bucket: string, key: string, options: { readonly time?: string; readonly encodeKey?: boolean } = {}): ObjectCreatedEvent {
+export function objectCreatedEvent(
+  bucket: string,
+  key: string,
+  options: { readonly time?: string; readonly encodeKey?: boolean } = {},
+): ObjectCreatedEvent {
   const eventKey = options.encodeKey ? encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') : key;
   return {
-    version: '0', id: randomUUID(), 'detail-type': 'Object Created', source: 'aws.s3', account: LOCAL_ACCOUNT,
-    time: options.time ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'), region: LOCAL_REGION, resources: [`arn:aws:s3:::${bucket}`],
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: LOCAL_ACCOUNT,
+    time: options.time ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    region: LOCAL_REGION,
+    resources: [`arn:aws:s3:::${bucket}`],
     detail: {
-      version: '0', bucket: { name: bucket }, object: { key: eventKey, size: 1, etag: 'local', sequencer: '0' },
-      'request-id': 'local', requester: LOCAL_ACCOUNT, reason: 'PutObject',
+      version: '0',
+      bucket: { name: bucket },
+      object: { key: eventKey, size: 1, etag: 'local', sequencer: '0' },
+      'request-id': 'local',
+      requester: LOCAL_ACCOUNT,
+      reason: 'PutObject',
     },
   };
 }

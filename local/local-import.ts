@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { ZipFile } from 'yazl';
 import { openExport } from '../lambda/convert/export-input';
 import { FolderObjectStore } from '../lambda/convert/stores/folder-object-store';
-import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
+import type { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
 import { IMAGE_EXTENSIONS } from '../lambda/workflow/batch';
 import { LABELED_PREFIX } from '../lambda/workflow/layout';
 
@@ -36,7 +36,11 @@ export async function importUpload(path: string): Promise<ImportUpload> {
   }
   if (info.isDirectory()) {
     const files = filesUnder(given, path);
-    return { name: `${basename(given)}.zip`, body: await zipFiles(given, files), made: `${path} zipped (${files.length} files), as \`(cd ${path} && zip -r ../${basename(given)}.zip .)\` would` };
+    return {
+      name: `${basename(given)}.zip`,
+      body: await zipFiles(given, files),
+      made: `${path} zipped (${files.length} files), as \`(cd ${path} && zip -r ../${basename(given)}.zip .)\` would`,
+    };
   }
   const head = readFileSync(given).subarray(0, 4);
   if (head.equals(ZIP_SIGNATURE)) {
@@ -59,7 +63,10 @@ function filesUnder(root: string, shown: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => relative(root, join(entry.parentPath, entry.name)))
     .sort();
-  if (files.length > MAX_IMPORT_FILES) throw new Error(`--import ${shown} holds ${files.length} files, more than the ${MAX_IMPORT_FILES} a local run zips: zip the export yourself and give the zip`);
+  if (files.length > MAX_IMPORT_FILES)
+    throw new Error(
+      `--import ${shown} holds ${files.length} files, more than the ${MAX_IMPORT_FILES} a local run zips: zip the export yourself and give the zip`,
+    );
   if (files.length === 0) throw new Error(`--import ${shown} is an empty folder`);
   return files;
 }
@@ -96,4 +103,3 @@ export async function importedSources(store: S3ObjectStore, location: string): P
 export function importKey(batch: string, name: string): string {
   return `${LABELED_PREFIX}${batch}/${name}`;
 }
-

@@ -1,30 +1,55 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
-  DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand,
-  ListEndpointConfigsCommand, ListEndpointsCommand, ListModelsCommand, ListTagsCommand, SageMakerClient,
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListEndpointConfigsCommand,
+  ListEndpointsCommand,
+  ListModelsCommand,
+  ListTagsCommand,
+  type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import sharp from 'sharp';
 import { INVOKE_BODY_LIMIT } from '../lambda/common/endpoint-payload';
 import { encodeClassIndexPng } from '../lambda/convert/codecs/mask';
-import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
-import { runLocalTrainingJob, TrainingJobRequest } from './local-training';
+import type { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
+import { runLocalTrainingJob, type TrainingJobRequest } from './local-training';
 import { unpackModelArtifact } from './model-artifact';
+import { type PixelModel, predictClassIndices } from './pixel-model';
 import { LocalPyTorchModel } from './pytorch-serving';
-import { isPyTorchTrainingJob, PyTorchTrainingJobRequest, runLocalPyTorchTrainingJob } from './pytorch-training';
-import { PixelModel, predictClassIndices } from './pixel-model';
-import { simulateLabelingJob, LabelingJobRequest, TrueLabels } from './simulated-workforce';
-import { AslDefinition, LOCAL_ACCOUNT, LOCAL_REGION, TaskHandler, allStates } from './workflow-runner';
+import { isPyTorchTrainingJob, type PyTorchTrainingJobRequest, runLocalPyTorchTrainingJob } from './pytorch-training';
+import { type LabelingJobRequest, simulateLabelingJob, type TrueLabels } from './simulated-workforce';
+import { type AslDefinition, allStates, LOCAL_ACCOUNT, LOCAL_REGION, type TaskHandler } from './workflow-runner';
 
 type Tags = { Key: string; Value: string }[];
-interface LocalResource { name: string; arn: string; createdAt: Date; tags: Tags }
+interface LocalResource {
+  name: string;
+  arn: string;
+  createdAt: Date;
+  tags: Tags;
+}
 /** `image`: the container's image, which decides how the model serves (absent in state files of older runs: the built-in's). */
-interface LocalModel extends LocalResource { dataUrl: string; image?: string }
-interface LocalVariantSpec { name: string; model: string; weight: number }
-interface LocalConfig extends LocalResource { models: string[]; variants: LocalVariantSpec[] }
-interface LocalVariant extends LocalVariantSpec { loaded: PixelModel | LocalPyTorchModel }
+interface LocalModel extends LocalResource {
+  dataUrl: string;
+  image?: string;
+}
+interface LocalVariantSpec {
+  name: string;
+  model: string;
+  weight: number;
+}
+interface LocalConfig extends LocalResource {
+  models: string[];
+  variants: LocalVariantSpec[];
+}
+interface LocalVariant extends LocalVariantSpec {
+  loaded: PixelModel | LocalPyTorchModel;
+}
 interface LocalEndpoint extends LocalResource {
   config: string;
   status: string;
@@ -105,17 +130,29 @@ export class LocalSageMaker {
       'sagemaker:createModel': async (request) => {
         const req = request as { ModelName: string; PrimaryContainer: { Image: string; ModelDataUrl: string }; Tags?: Tags };
         this.models.set(req.ModelName, {
-          name: req.ModelName, arn: arnOf('model', req.ModelName), createdAt: now(), tags: req.Tags ?? [], dataUrl: req.PrimaryContainer.ModelDataUrl, image: req.PrimaryContainer.Image,
+          name: req.ModelName,
+          arn: arnOf('model', req.ModelName),
+          createdAt: now(),
+          tags: req.Tags ?? [],
+          dataUrl: req.PrimaryContainer.ModelDataUrl,
+          image: req.PrimaryContainer.Image,
         });
         this.save();
         return { ModelArn: arnOf('model', req.ModelName) };
       },
       'sagemaker:createEndpointConfig': async (request) => {
-        const req = request as { EndpointConfigName: string; ProductionVariants: { VariantName: string; ModelName: string; InitialVariantWeight?: number }[]; Tags?: Tags };
+        const req = request as {
+          EndpointConfigName: string;
+          ProductionVariants: { VariantName: string; ModelName: string; InitialVariantWeight?: number }[];
+          Tags?: Tags;
+        };
         const missing = req.ProductionVariants.map((v) => v.ModelName).filter((m) => !this.models.has(m));
         if (missing.length) throw validation(`Could not find model "${arnOf('model', missing[0])}".`);
         this.configs.set(req.EndpointConfigName, {
-          name: req.EndpointConfigName, arn: arnOf('endpoint-config', req.EndpointConfigName), createdAt: now(), tags: req.Tags ?? [],
+          name: req.EndpointConfigName,
+          arn: arnOf('endpoint-config', req.EndpointConfigName),
+          createdAt: now(),
+          tags: req.Tags ?? [],
           models: req.ProductionVariants.map((v) => v.ModelName),
           variants: req.ProductionVariants.map((v) => ({ name: v.VariantName, model: v.ModelName, weight: v.InitialVariantWeight ?? 1 })),
         });
@@ -125,9 +162,18 @@ export class LocalSageMaker {
       'aws-sdk:sagemaker:listEndpoints': async (request) => this.listEndpoints((request as { NameContains?: string }).NameContains),
       'sagemaker:createEndpoint': async (request) => {
         const req = request as { EndpointName: string; EndpointConfigName: string; Tags?: Tags };
-        if (this.endpoints.has(req.EndpointName)) throw validation(`Cannot create already existing endpoint "${arnOf('endpoint', req.EndpointName)}".`);
+        if (this.endpoints.has(req.EndpointName))
+          throw validation(`Cannot create already existing endpoint "${arnOf('endpoint', req.EndpointName)}".`);
         const endpoint: LocalEndpoint = {
-          name: req.EndpointName, arn: arnOf('endpoint', req.EndpointName), createdAt: now(), lastModifiedAt: now(), tags: req.Tags ?? [], config: req.EndpointConfigName, status: 'Creating', variants: [], invokedAt: [],
+          name: req.EndpointName,
+          arn: arnOf('endpoint', req.EndpointName),
+          createdAt: now(),
+          lastModifiedAt: now(),
+          tags: req.Tags ?? [],
+          config: req.EndpointConfigName,
+          status: 'Creating',
+          variants: [],
+          invokedAt: [],
         };
         this.endpoints.set(req.EndpointName, endpoint);
         this.deploy(endpoint, req.EndpointConfigName);
@@ -145,7 +191,8 @@ export class LocalSageMaker {
         const req = request as { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight?: number }[] };
         const endpoint = this.changeableEndpoint(req.EndpointName);
         const unknown = req.DesiredWeightsAndCapacities.find((d) => !endpoint.variants.some((v) => v.name === d.VariantName));
-        if (unknown) throw validation(`The variant(s) "[${unknown.VariantName}]" are not present in endpoint "${arnOf('endpoint', endpoint.name)}".`);
+        if (unknown)
+          throw validation(`The variant(s) "[${unknown.VariantName}]" are not present in endpoint "${arnOf('endpoint', endpoint.name)}".`);
         endpoint.status = 'Updating';
         endpoint.lastModifiedAt = now();
         setImmediate(() => {
@@ -154,7 +201,9 @@ export class LocalSageMaker {
             if (desired.DesiredWeight !== undefined) variant.weight = desired.DesiredWeight;
           }
           endpoint.status = 'InService';
-          log(`LOCAL STAND-IN hosting: endpoint ${endpoint.name} weights ${endpoint.variants.map((v) => `${v.name} ${v.weight}`).join(', ')}`);
+          log(
+            `LOCAL STAND-IN hosting: endpoint ${endpoint.name} weights ${endpoint.variants.map((v) => `${v.name} ${v.weight}`).join(', ')}`,
+          );
           this.save();
         });
         return { EndpointArn: endpoint.arn };
@@ -163,22 +212,32 @@ export class LocalSageMaker {
       'aws-sdk:sagemaker:describeModel': async (request) => {
         const model = this.models.get((request as { ModelName: string }).ModelName);
         if (!model) throw validation(`Could not find model "${arnOf('model', (request as { ModelName: string }).ModelName)}".`);
-        return { ModelName: model.name, ModelArn: model.arn, CreationTime: model.createdAt, PrimaryContainer: { Image: model.image, ModelDataUrl: model.dataUrl } };
+        return {
+          ModelName: model.name,
+          ModelArn: model.arn,
+          CreationTime: model.createdAt,
+          PrimaryContainer: { Image: model.image, ModelDataUrl: model.dataUrl },
+        };
       },
-      'aws-sdk:sagemaker:describeEndpointConfig': async (request) => this.describeEndpointConfig((request as { EndpointConfigName: string }).EndpointConfigName),
+      'aws-sdk:sagemaker:describeEndpointConfig': async (request) =>
+        this.describeEndpointConfig((request as { EndpointConfigName: string }).EndpointConfigName),
       'aws-sdk:sagemaker:deleteEndpoint': async (request) => this.deleteEndpoint((request as { EndpointName: string }).EndpointName),
-      'aws-sdk:sagemaker:deleteEndpointConfig': async (request) => this.deleteConfig((request as { EndpointConfigName: string }).EndpointConfigName),
+      'aws-sdk:sagemaker:deleteEndpointConfig': async (request) =>
+        this.deleteConfig((request as { EndpointConfigName: string }).EndpointConfigName),
       'aws-sdk:sagemaker:deleteModel': async (request) => this.deleteModel((request as { ModelName: string }).ModelName),
     };
     const tasks: Record<string, TaskHandler> = {
       Label: async (request) => {
         const req = request as LabelingJobRequest;
-        log(`LOCAL STAND-IN labeling: a simulated workforce paints ${req.LabelingJobName}'s images from the scenes' true masks, as Ground Truth writes them`);
+        log(
+          `LOCAL STAND-IN labeling: a simulated workforce paints ${req.LabelingJobName}'s images from the scenes' true masks, as Ground Truth writes them`,
+        );
         return simulateLabelingJob(store, req, this.options.truthOf);
       },
-      Train: async (request) => (isPyTorchTrainingJob(request as PyTorchTrainingJobRequest)
-        ? runLocalPyTorchTrainingJob(store, request as PyTorchTrainingJobRequest, log)
-        : runLocalTrainingJob(store, request as TrainingJobRequest, log)),
+      Train: async (request) =>
+        isPyTorchTrainingJob(request as PyTorchTrainingJobRequest)
+          ? runLocalPyTorchTrainingJob(store, request as PyTorchTrainingJobRequest, log)
+          : runLocalTrainingJob(store, request as TrainingJobRequest, log),
     };
     for (const [name, state] of allStates(definition)) {
       const action = /:states:::(.+)$/.exec(String(state.Resource ?? ''))?.[1];
@@ -192,13 +251,23 @@ export class LocalSageMaker {
     const send = async (command: unknown): Promise<unknown> => {
       if (command instanceof ListEndpointsCommand) return this.listEndpoints(command.input.NameContains);
       if (command instanceof ListEndpointConfigsCommand) {
-        return { EndpointConfigs: [...this.configs.values()].filter((c) => c.name.includes(command.input.NameContains ?? '')).map((c) => ({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: c.createdAt })) };
+        return {
+          EndpointConfigs: [...this.configs.values()]
+            .filter((c) => c.name.includes(command.input.NameContains ?? ''))
+            .map((c) => ({ EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: c.createdAt })),
+        };
       }
       if (command instanceof ListModelsCommand) {
-        return { Models: [...this.models.values()].filter((m) => m.name.includes(command.input.NameContains ?? '')).map((m) => ({ ModelName: m.name, ModelArn: m.arn, CreationTime: m.createdAt })) };
+        return {
+          Models: [...this.models.values()]
+            .filter((m) => m.name.includes(command.input.NameContains ?? ''))
+            .map((m) => ({ ModelName: m.name, ModelArn: m.arn, CreationTime: m.createdAt })),
+        };
       }
       if (command instanceof ListTagsCommand) {
-        const resource = [...this.endpoints.values(), ...this.configs.values(), ...this.models.values()].find((r) => r.arn === command.input.ResourceArn);
+        const resource = [...this.endpoints.values(), ...this.configs.values(), ...this.models.values()].find(
+          (r) => r.arn === command.input.ResourceArn,
+        );
         if (!resource) throw validation(`Could not find resource "${command.input.ResourceArn}".`);
         return { Tags: resource.tags };
       }
@@ -215,12 +284,15 @@ export class LocalSageMaker {
   /** A CloudWatch client answering `Invocations` sums from the requests the local endpoints served. */
   cloudwatchClient(): CloudWatchClient {
     const send = async (command: unknown): Promise<unknown> => {
-      if (!(command instanceof GetMetricStatisticsCommand)) throw new Error(`the local CloudWatch stand-in does not answer ${(command as object).constructor.name}`);
+      if (!(command instanceof GetMetricStatisticsCommand))
+        throw new Error(`the local CloudWatch stand-in does not answer ${(command as object).constructor.name}`);
       const name = command.input.Dimensions?.find((d) => d.Name === 'EndpointName')?.Value ?? '';
       const variant = command.input.Dimensions?.find((d) => d.Name === 'VariantName')?.Value;
       const from = command.input.StartTime!.getTime();
       const to = command.input.EndTime!.getTime();
-      const count = (this.endpoints.get(name)?.invokedAt ?? []).filter((i) => i.time >= from && i.time <= to && (variant === undefined || i.variant === variant)).length;
+      const count = (this.endpoints.get(name)?.invokedAt ?? []).filter(
+        (i) => i.time >= from && i.time <= to && (variant === undefined || i.variant === variant),
+      ).length;
       return { Label: 'Invocations', Datapoints: count > 0 ? [{ Timestamp: new Date(from), Sum: count, Unit: 'None' }] : [] };
     };
     return { send } as unknown as CloudWatchClient;
@@ -229,9 +301,15 @@ export class LocalSageMaker {
   /** ListEndpoints, for the workflow's state and for the clean-up alike. */
   private listEndpoints(nameContains = '') {
     return {
-      Endpoints: [...this.endpoints.values()].filter((e) => e.name.includes(nameContains)).map((e) => ({
-        EndpointName: e.name, EndpointArn: e.arn, CreationTime: e.createdAt, LastModifiedTime: e.lastModifiedAt, EndpointStatus: e.status,
-      })),
+      Endpoints: [...this.endpoints.values()]
+        .filter((e) => e.name.includes(nameContains))
+        .map((e) => ({
+          EndpointName: e.name,
+          EndpointArn: e.arn,
+          CreationTime: e.createdAt,
+          LastModifiedTime: e.lastModifiedAt,
+          EndpointStatus: e.status,
+        })),
     };
   }
 
@@ -239,8 +317,18 @@ export class LocalSageMaker {
     const e = this.endpoints.get(name);
     if (!e) throw validation(`Could not find endpoint "${arnOf('endpoint', name)}".`);
     return {
-      EndpointName: e.name, EndpointArn: e.arn, EndpointConfigName: e.config, EndpointStatus: e.status, CreationTime: e.createdAt, LastModifiedTime: e.lastModifiedAt,
-      ProductionVariants: e.variants.map((v) => ({ VariantName: v.name, CurrentWeight: v.weight, DesiredWeight: v.weight, CurrentInstanceCount: 1 })),
+      EndpointName: e.name,
+      EndpointArn: e.arn,
+      EndpointConfigName: e.config,
+      EndpointStatus: e.status,
+      CreationTime: e.createdAt,
+      LastModifiedTime: e.lastModifiedAt,
+      ProductionVariants: e.variants.map((v) => ({
+        VariantName: v.name,
+        CurrentWeight: v.weight,
+        DesiredWeight: v.weight,
+        CurrentInstanceCount: 1,
+      })),
       ...(e.failureReason ? { FailureReason: e.failureReason } : {}),
     };
   }
@@ -249,8 +337,16 @@ export class LocalSageMaker {
     const config = this.configs.get(name);
     if (!config) throw validation(`Could not find endpoint configuration "${arnOf('endpoint-config', name)}".`);
     return {
-      EndpointConfigName: config.name, EndpointConfigArn: config.arn, CreationTime: config.createdAt,
-      ProductionVariants: config.variants.map((v) => ({ VariantName: v.name, ModelName: v.model, InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: v.weight })),
+      EndpointConfigName: config.name,
+      EndpointConfigArn: config.arn,
+      CreationTime: config.createdAt,
+      ProductionVariants: config.variants.map((v) => ({
+        VariantName: v.name,
+        ModelName: v.model,
+        InstanceType: 'ml.c5.xlarge',
+        InitialInstanceCount: 1,
+        InitialVariantWeight: v.weight,
+      })),
     };
   }
 
@@ -270,28 +366,43 @@ export class LocalSageMaker {
     const config = this.configs.get(configName);
     const creating = endpoint.status === 'Creating';
     const load = config
-      ? Promise.all(config.variants.map(async (v) => {
-        const model = this.models.get(v.model);
-        if (!model) throw new Error(`model ${v.model} of endpoint config ${configName} is missing`);
-        return { ...v, loaded: await this.loadModel(model) };
-      }))
+      ? Promise.all(
+          config.variants.map(async (v) => {
+            const model = this.models.get(v.model);
+            if (!model) throw new Error(`model ${v.model} of endpoint config ${configName} is missing`);
+            return { ...v, loaded: await this.loadModel(model) };
+          }),
+        )
       : Promise.reject(new Error(`endpoint config ${configName} is missing`));
-    load.then((variants) => {
-      Object.assign(endpoint, { variants, config: configName, status: 'InService', lastModifiedAt: new Date(), failureReason: undefined });
-      this.options.log(`LOCAL STAND-IN hosting: endpoint ${endpoint.name} serves ${variants.map((v) => `${v.model} as variant ${v.name} (weight ${v.weight})`).join(' and ')} at ${this.url}/endpoints/${endpoint.name}/invocations`);
-      this.save();
-    }, (err: Error) => {
-      const failureReason = `the local model did not load: ${err.message}`;
-      Object.assign(endpoint, creating ? { status: 'Failed', failureReason } : { status: 'InService', failureReason });
-      this.save();
-    });
+    load.then(
+      (variants) => {
+        Object.assign(endpoint, {
+          variants,
+          config: configName,
+          status: 'InService',
+          lastModifiedAt: new Date(),
+          failureReason: undefined,
+        });
+        this.options.log(
+          `LOCAL STAND-IN hosting: endpoint ${endpoint.name} serves ${variants.map((v) => `${v.model} as variant ${v.name} (weight ${v.weight})`).join(' and ')} at ${this.url}/endpoints/${endpoint.name}/invocations`,
+        );
+        this.save();
+      },
+      (err: Error) => {
+        const failureReason = `the local model did not load: ${err.message}`;
+        Object.assign(endpoint, creating ? { status: 'Failed', failureReason } : { status: 'InService', failureReason });
+        this.save();
+      },
+    );
   }
 
   /** The state file's models, configs and endpoints; its endpoints serve again once their models are loaded. */
   private async restore(): Promise<void> {
     const file = this.options.stateFile;
     if (!file || !existsSync(file)) return;
-    const saved = JSON.parse(readFileSync(file, 'utf8'), (key, value) => (/At$/.test(key) && typeof value === 'string' ? new Date(value) : value)) as SavedState;
+    const saved = JSON.parse(readFileSync(file, 'utf8'), (key, value) =>
+      /At$/.test(key) && typeof value === 'string' ? new Date(value) : value,
+    ) as SavedState;
     for (const model of saved.models) this.models.set(model.name, model);
     for (const config of saved.configs) this.configs.set(config.name, config);
     for (const endpoint of saved.endpoints) {
@@ -299,9 +410,13 @@ export class LocalSageMaker {
       this.endpoints.set(endpoint.name, restored);
       if (endpoint.status !== 'InService') continue;
       const weights = new Map(endpoint.variants.map((v) => [v.name, v.weight]));
-      restored.variants = await Promise.all(endpoint.variants.map(async (v) => ({ ...v, loaded: await this.loadModel(this.models.get(v.model)!) })));
+      restored.variants = await Promise.all(
+        endpoint.variants.map(async (v) => ({ ...v, loaded: await this.loadModel(this.models.get(v.model)!) })),
+      );
       for (const v of restored.variants) v.weight = weights.get(v.name) ?? v.weight;
-      this.options.log(`LOCAL STAND-IN hosting: endpoint ${endpoint.name} from an earlier run serves ${endpoint.variants.map((v) => `${v.model} as variant ${v.name}`).join(' and ')}`);
+      this.options.log(
+        `LOCAL STAND-IN hosting: endpoint ${endpoint.name} from an earlier run serves ${endpoint.variants.map((v) => `${v.model} as variant ${v.name}`).join(' and ')}`,
+      );
     }
   }
 
@@ -311,7 +426,9 @@ export class LocalSageMaker {
     if (!/\/pytorch-inference:/.test(model.image ?? '')) return unpackModelArtifact(artifact);
     const loaded = await LocalPyTorchModel.load(artifact);
     this.pytorchModels.add(loaded);
-    this.options.log(`LOCAL STAND-IN hosting: model ${model.name} is served by its own code/inference.py in a local Python, in place of ${model.image}`);
+    this.options.log(
+      `LOCAL STAND-IN hosting: model ${model.name} is served by its own code/inference.py in a local Python, in place of ${model.image}`,
+    );
     return loaded;
   }
 
@@ -321,7 +438,10 @@ export class LocalSageMaker {
     const state: SavedState = {
       models: [...this.models.values()],
       configs: [...this.configs.values()],
-      endpoints: [...this.endpoints.values()].map((e) => ({ ...e, variants: e.variants.map(({ name, model, weight }) => ({ name, model, weight })) })),
+      endpoints: [...this.endpoints.values()].map((e) => ({
+        ...e,
+        variants: e.variants.map(({ name, model, weight }) => ({ name, model, weight })),
+      })),
     };
     writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
   }
@@ -347,7 +467,8 @@ export class LocalSageMaker {
   /** `POST /endpoints/<name>/invocations`, as the SageMaker runtime's InvokeEndpoint. */
   private async invoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/endpoints\/([^/]+)\/invocations$/.exec(req.url ?? '');
-    if (req.method !== 'POST' || !match) return this.error(res, 404, 'UnknownOperationException', `no such operation: ${req.method} ${req.url}`);
+    if (req.method !== 'POST' || !match)
+      return this.error(res, 404, 'UnknownOperationException', `no such operation: ${req.method} ${req.url}`);
     const name = decodeURIComponent(match[1]);
     // InvokeEndpoint refuses a body over 6 MiB before any model sees it, answering 413 with no error type.
     const chunks: Buffer[] = [];
@@ -360,17 +481,24 @@ export class LocalSageMaker {
     const body = Buffer.concat(chunks);
     const endpoint = this.endpoints.get(name);
     if (!endpoint) return this.error(res, 400, 'ValidationError', `Endpoint ${name} of account ${LOCAL_ACCOUNT} not found.`);
-    if (endpoint.variants.length === 0) return this.error(res, 400, 'ValidationError', `Endpoint ${name} is ${endpoint.status}, not InService.`);
+    if (endpoint.variants.length === 0)
+      return this.error(res, 400, 'ValidationError', `Endpoint ${name} is ${endpoint.status}, not InService.`);
     // Requests go on being served while an update is in progress, as on SageMaker.
     const target = req.headers['x-amzn-sagemaker-target-variant'];
     const variant = target !== undefined ? endpoint.variants.find((v) => v.name === target) : pickByWeight(endpoint.variants);
     if (!variant) {
-      return this.error(res, 400, 'ValidationError', target !== undefined
-        ? `The variant "${String(target)}" is not present in endpoint "${endpoint.arn}".`
-        : `Endpoint ${name} has no variant with a weight above 0.`);
+      return this.error(
+        res,
+        400,
+        'ValidationError',
+        target !== undefined
+          ? `The variant "${String(target)}" is not present in endpoint "${endpoint.arn}".`
+          : `Endpoint ${name} has no variant with a weight above 0.`,
+      );
     }
     const contentType = String(req.headers['content-type'] ?? '');
-    if (!['image/jpeg', 'image/png', 'application/x-image'].includes(contentType)) return this.error(res, 400, 'ValidationError', `unsupported ContentType ${contentType}; send image/jpeg`);
+    if (!['image/jpeg', 'image/png', 'application/x-image'].includes(contentType))
+      return this.error(res, 400, 'ValidationError', `unsupported ContentType ${contentType}; send image/jpeg`);
     const accept = String(req.headers.accept ?? 'image/png');
     if (!accept.includes('image/png')) return this.error(res, 400, 'ValidationError', `unsupported Accept ${accept}; ask for image/png`);
     endpoint.invokedAt.push({ time: Date.now(), variant: variant.name });
@@ -381,7 +509,11 @@ export class LocalSageMaker {
       } catch (err) {
         return this.error(res, 424, 'ModelError', (err as Error).message);
       }
-      res.writeHead(200, { 'content-type': answer.contentType, 'x-amzn-invoked-production-variant': variant.name, 'content-length': answer.body.length });
+      res.writeHead(200, {
+        'content-type': answer.contentType,
+        'x-amzn-invoked-production-variant': variant.name,
+        'content-length': answer.body.length,
+      });
       res.end(answer.body);
       return;
     }

@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowOutcome } from './workflow-runner';
 
@@ -35,10 +35,14 @@ export class LocalStepFunctions {
         res.end(JSON.stringify(body));
       };
       if (req.headers['x-amz-target'] !== 'AWSStepFunctions.StartExecution') {
-        return reply(400, { __type: 'UnknownOperationException', message: `the local Step Functions stand-in answers StartExecution only, not ${req.headers['x-amz-target']}` });
+        return reply(400, {
+          __type: 'UnknownOperationException',
+          message: `the local Step Functions stand-in answers StartExecution only, not ${req.headers['x-amz-target']}`,
+        });
       }
       const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { stateMachineArn: string; name: string; input: string };
-      if (request.stateMachineArn !== this.stateMachineArn) return reply(400, { __type: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${request.stateMachineArn}'` });
+      if (request.stateMachineArn !== this.stateMachineArn)
+        return reply(400, { __type: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${request.stateMachineArn}'` });
       const existing = this.executions.get(request.name);
       if (existing && (existing.done || existing.input !== request.input)) {
         return reply(400, { __type: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${existing.arn}'` });

@@ -1,10 +1,10 @@
 import sharp from 'sharp';
-import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
-import { S3Uri, parseS3Uri } from '../lambda/convert/stores/object-store';
+import { plural } from '../lambda/common/plural';
+import { parseS3Uri, type S3Uri } from '../lambda/convert/stores/object-store';
+import type { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
 import { readChannelManifest } from '../lambda/workflow/channel-manifest';
 import { packModelArtifact } from './model-artifact';
-import { PixelModel, SegmentationScore, TrainingImage, predictClassIndices, trainPixelModel } from './pixel-model';
-import { plural } from '../lambda/common/plural';
+import { type PixelModel, predictClassIndices, SegmentationScore, type TrainingImage, trainPixelModel } from './pixel-model';
 
 /** The parts of a CreateTrainingJob request the stand-in reads. */
 export interface TrainingJobRequest {
@@ -29,7 +29,12 @@ type ChannelSource = { S3DataType?: string; S3Uri: string };
  * resolved as SageMaker resolves it.
  */
 class ChannelPair {
-  private constructor(private readonly store: S3ObjectStore, private readonly images: S3Uri, private readonly annotations: S3Uri, readonly keys: string[]) {}
+  private constructor(
+    private readonly store: S3ObjectStore,
+    private readonly images: S3Uri,
+    private readonly annotations: S3Uri,
+    readonly keys: string[],
+  ) {}
 
   static async list(store: S3ObjectStore, imagesSource: ChannelSource, annotationsSource: ChannelSource): Promise<ChannelPair> {
     const resolve = async (source: ChannelSource): Promise<{ prefix: S3Uri; keys: string[] }> => {
@@ -47,8 +52,15 @@ class ChannelPair {
 
   async read(key: string): Promise<TrainingImage> {
     const name = key.slice(this.images.key.length).replace(/\.jpe?g$/i, '');
-    const rgb = await sharp(await this.store.read(`s3://${this.images.bucket}/${key}`)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const mask = await sharp(await this.store.read(`s3://${this.annotations.bucket}/${this.annotations.key}${name}.png`)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    const rgb = await sharp(await this.store.read(`s3://${this.images.bucket}/${key}`))
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const mask = await sharp(await this.store.read(`s3://${this.annotations.bucket}/${this.annotations.key}${name}.png`))
+      .extractChannel(0)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     if (mask.info.width !== rgb.info.width || mask.info.height !== rgb.info.height) throw new Error(`${name}: image and mask sizes differ`);
     return { rgb: rgb.data, width: rgb.info.width, height: rgb.info.height, labels: mask.data };
   }
@@ -66,7 +78,11 @@ export function evenSample<T>(items: readonly T[], limit: number): T[] {
  * `epochs`, scores it on the validation channel, writes `model.tar.gz` where SageMaker would, and
  * answers with the DescribeTrainingJob fields the workflow reads, metrics under the algorithm's names.
  */
-export async function runLocalTrainingJob(store: S3ObjectStore, request: TrainingJobRequest, log: (line: string) => void = () => undefined) {
+export async function runLocalTrainingJob(
+  store: S3ObjectStore,
+  request: TrainingJobRequest,
+  log: (line: string) => void = () => undefined,
+) {
   const started = Date.now();
   const channel = (name: string) => {
     const found = request.InputDataConfig.find((c) => c.ChannelName === name);
@@ -80,10 +96,16 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
   const trainKeys = evenSample(trainChannel.keys, MAX_LOCAL_TRAIN_IMAGES);
   const train: TrainingImage[] = [];
   for (const key of trainKeys) train.push(await trainChannel.read(key));
-  const learnsFrom = trainKeys.length < trainChannel.keys.length ? `learning from an even sample of ${trainKeys.length} of the ${plural(trainChannel.keys.length, 'train image')}` : plural(train.length, 'train image');
-  log(`LOCAL STAND-IN training: a small per-pixel network on the CPU, not the built-in FCN; ${learnsFrom}, ${plural(validationChannel.keys.length, 'validation image')}, ${plural(numClasses, 'class')}, ${plural(epochs, 'epoch')}`);
+  const learnsFrom =
+    trainKeys.length < trainChannel.keys.length
+      ? `learning from an even sample of ${trainKeys.length} of the ${plural(trainChannel.keys.length, 'train image')}`
+      : plural(train.length, 'train image');
+  log(
+    `LOCAL STAND-IN training: a small per-pixel network on the CPU, not the built-in FCN; ${learnsFrom}, ${plural(validationChannel.keys.length, 'validation image')}, ${plural(numClasses, 'class')}, ${plural(epochs, 'epoch')}`,
+  );
   const model: PixelModel = trainPixelModel(train, {
-    numClasses, epochs,
+    numClasses,
+    epochs,
     onEpoch: (epoch, loss) => {
       if (epoch === epochs || epoch % Math.max(1, Math.round(epochs / 5)) === 0) log(`  epoch ${epoch}/${epochs}: loss ${loss.toFixed(4)}`);
     },
@@ -98,7 +120,9 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
   }
   const artifact = modelArtifactUri(request);
   await store.write(artifact, await packModelArtifact(model), 'application/gzip');
-  log(`  validation:mIOU ${score.miou.toFixed(3)} (predicting background everywhere: ${background.miou.toFixed(3)}), validation:pixel_accuracy ${score.pixelAccuracy.toFixed(3)}; model ${artifact}`);
+  log(
+    `  validation:mIOU ${score.miou.toFixed(3)} (predicting background everywhere: ${background.miou.toFixed(3)}), validation:pixel_accuracy ${score.pixelAccuracy.toFixed(3)}; model ${artifact}`,
+  );
   return completedTrainingJob(request, artifact, started, [
     { MetricName: 'validation:mIOU', Value: score.miou },
     { MetricName: 'validation:pixel_accuracy', Value: score.pixelAccuracy },
@@ -106,12 +130,20 @@ export async function runLocalTrainingJob(store: S3ObjectStore, request: Trainin
 }
 
 /** Where SageMaker puts a training job's `model.tar.gz`: `<S3OutputPath>/<job>/output/model.tar.gz`. */
-export function modelArtifactUri(request: { readonly TrainingJobName: string; readonly OutputDataConfig: { readonly S3OutputPath: string } }): string {
+export function modelArtifactUri(request: {
+  readonly TrainingJobName: string;
+  readonly OutputDataConfig: { readonly S3OutputPath: string };
+}): string {
   return `${request.OutputDataConfig.S3OutputPath.replace(/\/?$/, '/')}${request.TrainingJobName}/output/model.tar.gz`;
 }
 
 /** What `createTrainingJob.sync` answers for a job that completed, as a stand-in's training gives it. */
-export function completedTrainingJob(request: { readonly TrainingJobName: string }, artifact: string, startedAt: number, metrics: readonly { MetricName: string; Value: number }[]) {
+export function completedTrainingJob(
+  request: { readonly TrainingJobName: string },
+  artifact: string,
+  startedAt: number,
+  metrics: readonly { MetricName: string; Value: number }[],
+) {
   const seconds = Math.max(1, Math.round((Date.now() - startedAt) / 1000));
   return {
     TrainingJobName: request.TrainingJobName,

@@ -1,13 +1,21 @@
-import { CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { synthesizeStack } from '../lib/synthesize';
-import { HandlerFunction } from '../lib/handler-function';
-import { SegpipeStack } from '../lib/segpipe-stack';
-import type { ObjectCreatedEvent, StartRunResult } from '../lambda/handlers/start-run';
+import type { CfnElement } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { SETTINGS_VARIABLE } from '../lambda/common/settings';
-import { EmbeddedS3Server } from './embedded-s3-server';
-import { LambdaModule, lambdaContext } from './lambda-invocation';
-import { AslDefinition, RunWorkflowOptions, TaskHandler, allStates, resolveCloudFormation, runWorkflow, synthesizedDefinition } from './workflow-runner';
+import type { ObjectCreatedEvent, StartRunResult } from '../lambda/handlers/start-run';
+import type { HandlerFunction } from '../lib/handler-function';
+import type { SegpipeStack } from '../lib/segpipe-stack';
+import { synthesizeStack } from '../lib/synthesize';
+import type { EmbeddedS3Server } from './embedded-s3-server';
+import { type LambdaModule, lambdaContext } from './lambda-invocation';
+import {
+  type AslDefinition,
+  allStates,
+  type RunWorkflowOptions,
+  resolveCloudFormation,
+  runWorkflow,
+  synthesizedDefinition,
+  type TaskHandler,
+} from './workflow-runner';
 
 export const INBOX_BUCKET = 'inbox';
 export const ARTIFACTS_BUCKET = 'artifacts';
@@ -56,7 +64,11 @@ export interface LocalWorkflowOverrides {
  * the real handlers in this process, against the embedded S3 server, each with the settings the
  * template gives its function (and `overrides`, which the local run uses to shorten waits).
  */
-export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS3Server, overrides: LocalWorkflowOverrides = {}): Promise<LocalWorkflow> {
+export async function prepareLocalWorkflow(
+  rawConfig: unknown,
+  server: EmbeddedS3Server,
+  overrides: LocalWorkflowOverrides = {},
+): Promise<LocalWorkflow> {
   const { stack, template } = synthesizeStack(rawConfig);
   const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const refs = {
@@ -65,20 +77,27 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
   };
   const definition = synthesizedDefinition(template, logicalId(stack.workflow.stateMachine), refs);
 
-  Object.assign(process.env, {
-    SEGPIPE_S3_ENDPOINT: server.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    // LOCAL STAND-IN for the holdout key AWS keeps in Secrets Manager: a local run has no uploaders to hide the order from.
-    SEGPIPE_LOCAL_HOLDOUT_KEY: 'segpipe local run: not a secret',
-  }, overrides.environment);
+  Object.assign(
+    process.env,
+    {
+      SEGPIPE_S3_ENDPOINT: server.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      // LOCAL STAND-IN for the holdout key AWS keeps in Secrets Manager: a local run has no uploaders to hide the order from.
+      SEGPIPE_LOCAL_HOLDOUT_KEY: 'segpipe local run: not a secret',
+    },
+    overrides.environment,
+  );
   // One process runs every handler, and each reads its settings once, when its module loads: each
   // module is loaded with its own function's settings in the environment.
   const functions = template.toJSON().Resources as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>;
   const loadWithSettings = <T>(fn: HandlerFunction, loadModule: () => Promise<T>): Promise<T> => {
-    const variables = resolveCloudFormation(functions[logicalId(fn.function)].Properties.Environment.Variables, { refs, mappings: {} }) as Record<string, string>;
+    const variables = resolveCloudFormation(functions[logicalId(fn.function)].Properties.Environment.Variables, {
+      refs,
+      mappings: {},
+    }) as Record<string, string>;
     const settings = JSON.parse(variables[SETTINGS_VARIABLE]) as Record<string, unknown>;
     for (const [name, value] of Object.entries(overrides.settings ?? {})) if (name in settings) settings[name] = value;
     process.env[SETTINGS_VARIABLE] = JSON.stringify(settings);
@@ -92,13 +111,19 @@ export async function prepareLocalWorkflow(rawConfig: unknown, server: EmbeddedS
     const module = await loadWithSettings(fn, loadModule);
     const arn = `arn:aws:local:us-east-1:123456789012:${logicalId(fn.function)}`;
     for (const [state, definitionState] of allStates(definition)) {
-      if (definitionState.Resource === arn) lambdaStates[state] = async (input) => module.handler(input, lambdaContext(name, fn.timeout.toSeconds()));
+      if (definitionState.Resource === arn)
+        lambdaStates[state] = async (input) => module.handler(input, lambdaContext(name, fn.timeout.toSeconds()));
     }
   }
   const { handler: startRunHandler } = await loadWithSettings(stack.trigger.startRun, () => import('../lambda/handlers/start-run'));
-  const startRun = (event: ObjectCreatedEvent) => startRunHandler(event, lambdaContext('start-run', stack.trigger.startRun.timeout.toSeconds()));
+  const startRun = (event: ObjectCreatedEvent) =>
+    startRunHandler(event, lambdaContext('start-run', stack.trigger.startRun.timeout.toSeconds()));
   return {
-    stack, template, definition, lambdaStates, startRun,
+    stack,
+    template,
+    definition,
+    lambdaStates,
+    startRun,
     run: ({ tasks, ...options }) => runWorkflow({ ...options, definition, tasks: { ...lambdaStates, ...tasks } }),
   };
 }

@@ -100,13 +100,15 @@ export function trainPixelModel(images: readonly TrainingImage[], options: Train
   const counts = new Array<number>(numClasses).fill(0);
   for (const image of images) for (const label of image.labels) if (label < numClasses) counts[label] += 1;
   const byClass = counts.map((n) => ({ image: new Uint32Array(n), pixel: new Uint32Array(n), length: 0 }));
-  images.forEach((image, m) => image.labels.forEach((label, p) => {
-    if (label >= numClasses) return;
-    const list = byClass[label];
-    list.image[list.length] = m;
-    list.pixel[list.length] = p;
-    list.length += 1;
-  }));
+  images.forEach((image, m) =>
+    image.labels.forEach((label, p) => {
+      if (label >= numClasses) return;
+      const list = byClass[label];
+      list.image[list.length] = m;
+      list.pixel[list.length] = p;
+      list.length += 1;
+    }),
+  );
   const present = byClass.map((list, c) => (list.length > 0 ? c : -1)).filter((c) => c >= 0);
   if (present.length === 0) throw new Error('the train channel has no labeled pixels');
 
@@ -187,7 +189,14 @@ export function trainPixelModel(images: readonly TrainingImage[], options: Train
   return { kind: 'segpipe-local-pixel-mlp', numClasses, hidden, featureMean, featureStd, weights: Array.from(weights) };
 }
 
-function forward(weights: ArrayLike<number>, x: ArrayLike<number>, h: Float64Array, z: Float64Array, hidden: number, numClasses: number): void {
+function forward(
+  weights: ArrayLike<number>,
+  x: ArrayLike<number>,
+  h: Float64Array,
+  z: Float64Array,
+  hidden: number,
+  numClasses: number,
+): void {
   const b1 = hidden * FEATURES;
   const w2 = b1 + hidden;
   const b2 = w2 + numClasses * hidden;

@@ -38,7 +38,8 @@ export function encodePng(image: PngImage): Buffer {
   const bpp = CHANNELS_OF_COLOUR_TYPE[colourType];
   const stride = width * bpp;
   if (data.length !== stride * height) throw new Error(`expected ${stride * height} bytes of pixels, received ${data.length}`);
-  if (colourType === 3 && (!palette || palette.length === 0 || palette.length > 256)) throw new Error('an indexed PNG needs a palette of 1 to 256 colours');
+  if (colourType === 3 && (!palette || palette.length === 0 || palette.length > 256))
+    throw new Error('an indexed PNG needs a palette of 1 to 256 colours');
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);

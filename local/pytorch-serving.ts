@@ -1,4 +1,4 @@
-import { ChildProcessByStdio, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,10 @@ export class LocalPyTorchModel {
   private ended?: Error;
   private readonly errors: string[] = [];
 
-  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, Readable>, private readonly dir: string) {
+  private constructor(
+    private readonly child: ChildProcessByStdio<Writable, Readable, Readable>,
+    private readonly dir: string,
+  ) {
     child.stdout.on('data', (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
       this.waiting?.();
@@ -54,7 +57,7 @@ export class LocalPyTorchModel {
     const next = this.queue.then(async () => {
       this.child.stdin.write(`${JSON.stringify({ contentType, accept, length: body.length })}\n`);
       this.child.stdin.write(body);
-      const header = await this.readHeader() as { error?: string; contentType: string; length: number };
+      const header = (await this.readHeader()) as { error?: string; contentType: string; length: number };
       if (header.error) throw Object.assign(new Error(header.error), { name: 'ModelError' });
       return { body: await this.readBytes(header.length), contentType: header.contentType };
     });

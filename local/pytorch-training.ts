@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as tar from 'tar';
-import { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
 import { parseS3Uri } from '../lambda/convert/stores/object-store';
+import type { S3ObjectStore } from '../lambda/convert/stores/s3-object-store';
 import { readChannelManifest } from '../lambda/workflow/channel-manifest';
 import { PYTORCH_SOURCE_DIR } from '../lib/workflow/pytorch-trainer';
 import { completedTrainingJob, modelArtifactUri } from './local-training';
@@ -42,7 +42,9 @@ function decode(value: string): string {
  * toolkit's own (`sagemaker_*`) as `--name value`.
  */
 export function scriptArguments(hyperParameters: Record<string, string>): string[] {
-  return Object.entries(hyperParameters).filter(([name]) => !name.startsWith('sagemaker_')).flatMap(([name, value]) => [`--${name}`, decode(value)]);
+  return Object.entries(hyperParameters)
+    .filter(([name]) => !name.startsWith('sagemaker_'))
+    .flatMap(([name, value]) => [`--${name}`, decode(value)]);
 }
 
 /** The last value each metric definition's regex caught in the job's output, as `FinalMetricDataList`. */
@@ -64,7 +66,11 @@ export function finalMetrics(lines: readonly string[], definitions: readonly { N
  * and the command line the training toolkit would build, reads the metrics from its output with the job's
  * metric definitions, and writes the model folder as `model.tar.gz` where SageMaker would.
  */
-export async function runLocalPyTorchTrainingJob(store: S3ObjectStore, request: PyTorchTrainingJobRequest, log: (line: string) => void = () => undefined) {
+export async function runLocalPyTorchTrainingJob(
+  store: S3ObjectStore,
+  request: PyTorchTrainingJobRequest,
+  log: (line: string) => void = () => undefined,
+) {
   const started = Date.now();
   const python = requireTorchPython();
   const { HyperParameters: hyperParameters } = request;
@@ -75,9 +81,12 @@ export async function runLocalPyTorchTrainingJob(store: S3ObjectStore, request: 
   // The source asset is not uploaded anywhere locally: the folder the stack built it from runs instead.
   const tarballName = code.slice(code.lastIndexOf('/') + 1);
   if (!tarballName.endsWith('.gz') || submitted !== `/opt/ml/input/data/code/${tarballName}`) {
-    throw validationError(`sagemaker_submit_directory ${JSON.stringify(submitted)} is not the tarball of the job's code channel (${code || 'none'})`);
+    throw validationError(
+      `sagemaker_submit_directory ${JSON.stringify(submitted)} is not the tarball of the job's code channel (${code || 'none'})`,
+    );
   }
-  if (!existsSync(join(PYTORCH_SOURCE_DIR, program))) throw validationError(`sagemaker_program ${JSON.stringify(program)} is not a file of ${PYTORCH_SOURCE_DIR}`);
+  if (!existsSync(join(PYTORCH_SOURCE_DIR, program)))
+    throw validationError(`sagemaker_program ${JSON.stringify(program)} is not a file of ${PYTORCH_SOURCE_DIR}`);
   const work = mkdtempSync(join(tmpdir(), 'segpipe-pytorch-job-'));
   try {
     const environment: Record<string, string> = {};
@@ -109,16 +118,19 @@ export async function runLocalPyTorchTrainingJob(store: S3ObjectStore, request: 
       env: { ...process.env, ...environment, SM_MODEL_DIR: modelDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const collect = (stream: NodeJS.ReadableStream) => createInterface({ input: stream }).on('line', (line) => {
-      lines.push(line);
-      log(`  | ${line}`);
-    });
+    const collect = (stream: NodeJS.ReadableStream) =>
+      createInterface({ input: stream }).on('line', (line) => {
+        lines.push(line);
+        log(`  | ${line}`);
+      });
     collect(child.stdout!);
     collect(child.stderr!);
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (status !== 0) {
       // As SageMaker's FailureReason: the end of what the script said.
-      throw Object.assign(new Error(`AlgorithmError: ${program} exited with ${status}: ${lines.slice(-5).join(' / ').slice(-1024)}`), { name: 'AlgorithmError' });
+      throw Object.assign(new Error(`AlgorithmError: ${program} exited with ${status}: ${lines.slice(-5).join(' / ').slice(-1024)}`), {
+        name: 'AlgorithmError',
+      });
     }
     const artifact = modelArtifactUri(request);
     const tarball = join(work, 'model.tar.gz');

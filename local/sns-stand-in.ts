@@ -8,7 +8,10 @@ import { isValidSnsSubject } from '../lambda/common/untrusted-text';
  */
 export function checkSnsPublish(input: unknown): void {
   const { Subject, Message } = (input ?? {}) as { Subject?: unknown; Message?: unknown };
-  const refused = (reason: string) => Object.assign(new Error(`Invalid parameter: ${reason} (Service: Sns, Status Code: 400, Error Code: InvalidParameter)`), { name: 'SNS.InvalidParameterException' });
+  const refused = (reason: string) =>
+    Object.assign(new Error(`Invalid parameter: ${reason} (Service: Sns, Status Code: 400, Error Code: InvalidParameter)`), {
+      name: 'SNS.InvalidParameterException',
+    });
   if (typeof Message !== 'string' || Message === '') throw refused('Message must not be empty');
   if (Buffer.byteLength(Message, 'utf8') > 262_144) throw refused('Message too long');
   if (Subject !== undefined && (typeof Subject !== 'string' || !isValidSnsSubject(Subject))) throw refused('Subject');

@@ -80,5 +80,7 @@ export function renderSyntheticScene(seed: number, width: number, height: number
 
 /** The scene as a JPEG, as a camera would save it. */
 export function sceneToJpeg(scene: SyntheticScene, quality = 90): Promise<Buffer> {
-  return sharp(scene.rgb, { raw: { width: scene.width, height: scene.height, channels: 3 } }).jpeg({ quality }).toBuffer();
+  return sharp(scene.rgb, { raw: { width: scene.width, height: scene.height, channels: 3 } })
+    .jpeg({ quality })
+    .toBuffer();
 }

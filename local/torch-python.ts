@@ -13,9 +13,11 @@ export function findTorchPython(): string | undefined {
 export function requireTorchPython(): string {
   const python = findTorchPython();
   if (!python) {
-    throw new Error('the PyTorch trainer runs locally with a Python that has torch and torchvision, and none was found ' +
-      '(tried $SEGPIPE_PYTHON, python3, /usr/bin/python3). On Debian or Ubuntu: sudo apt-get install python3-torch python3-torchvision; ' +
-      'or point SEGPIPE_PYTHON at a Python with them.');
+    throw new Error(
+      'the PyTorch trainer runs locally with a Python that has torch and torchvision, and none was found ' +
+        '(tried $SEGPIPE_PYTHON, python3, /usr/bin/python3). On Debian or Ubuntu: sudo apt-get install python3-torch python3-torchvision; ' +
+        'or point SEGPIPE_PYTHON at a Python with them.',
+    );
   }
   return python;
 }

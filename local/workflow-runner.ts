@@ -102,7 +102,12 @@ export interface AslState {
 }
 
 /** A state machine's definition from a synthesized template, by its logical ID, resolved to plain JSON. */
-export function synthesizedDefinition(template: Template, logicalId: string, refs: Record<string, string>, region = LOCAL_REGION): AslDefinition {
+export function synthesizedDefinition(
+  template: Template,
+  logicalId: string,
+  refs: Record<string, string>,
+  region = LOCAL_REGION,
+): AslDefinition {
   const json = template.toJSON();
   const machine = (json.Resources as Record<string, { Type: string; Properties: Record<string, Json> }>)[logicalId];
   if (machine?.Type !== 'AWS::StepFunctions::StateMachine') throw new Error(`the template has no state machine ${logicalId}`);
@@ -167,13 +172,20 @@ export const LOCAL_TASK_TIMEOUT_SECONDS = 86_400;
  * such a result under a key named `$` instead of replacing the state with it, as Step Functions does.
  */
 export function withStepFunctionsTaskTimeouts(definition: AslDefinition): AslDefinition {
-  const states = Object.fromEntries(Object.entries(definition.States).map(([name, original]) => {
-    const { ResultPath, ...rest } = original as AslState & { ResultPath?: unknown };
-    const state = (ResultPath === '$' ? rest : original) as AslState;
-    const ownTimeout = state.TimeoutSeconds !== undefined || state.TimeoutSecondsPath !== undefined;
-    const withTimeout = state.Type === 'Task' && !ownTimeout ? { ...state, TimeoutSeconds: LOCAL_TASK_TIMEOUT_SECONDS } : state;
-    return [name, withTimeout.ItemProcessor ? { ...withTimeout, ItemProcessor: withStepFunctionsTaskTimeouts(withTimeout.ItemProcessor) } : withTimeout];
-  }));
+  const states = Object.fromEntries(
+    Object.entries(definition.States).map(([name, original]) => {
+      const { ResultPath, ...rest } = original as AslState & { ResultPath?: unknown };
+      const state = (ResultPath === '$' ? rest : original) as AslState;
+      const ownTimeout = state.TimeoutSeconds !== undefined || state.TimeoutSecondsPath !== undefined;
+      const withTimeout = state.Type === 'Task' && !ownTimeout ? { ...state, TimeoutSeconds: LOCAL_TASK_TIMEOUT_SECONDS } : state;
+      return [
+        name,
+        withTimeout.ItemProcessor
+          ? { ...withTimeout, ItemProcessor: withStepFunctionsTaskTimeouts(withTimeout.ItemProcessor) }
+          : withTimeout,
+      ];
+    }),
+  );
   return { ...definition, States: states };
 }
 
@@ -183,21 +195,33 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const states = allStates(options.definition);
   const missing = states.filter(([name, s]) => s.Type === 'Task' && !options.tasks[name]).map(([name]) => name);
   if (missing.length > 0) throw new Error(`no local handler for the Task states ${missing.join(', ')}`);
-  const waitTimeOverrides = Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, (options.waitSeconds ?? 0) * 1000]));
+  const waitTimeOverrides = Object.fromEntries(
+    states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, (options.waitSeconds ?? 0) * 1000]),
+  );
   const retryIntervalOverrides = Object.fromEntries(states.filter(([, s]) => Array.isArray(s.Retry)).map(([name]) => [name, 0]));
   // The Tasks running now, Map iterations' included: the interpreter settles an aborted or failed run
   // without waiting for them, and they would go on using the stand-ins after the run returned.
   const running = new Set<Promise<Json>>();
   const { signal } = options;
-  const tasks = Object.fromEntries(Object.entries(options.tasks).map(([name, handler]): [string, TaskHandler] => [name, (input) => {
-    if (signal?.aborted) return Promise.reject(Object.assign(new Error(`execution ${options.executionName} was aborted before ${name}`), { name: 'ExecutionAborted' }));
-    const task = handler(input);
-    running.add(task);
-    const done = () => running.delete(task);
-    task.then(done, done);
-    return task;
-  }]));
-  const machine = new StateMachine(withStepFunctionsTaskTimeouts(options.definition) as never, { validationOptions: { checkArn: false, checkPaths: false } });
+  const tasks = Object.fromEntries(
+    Object.entries(options.tasks).map(([name, handler]): [string, TaskHandler] => [
+      name,
+      (input) => {
+        if (signal?.aborted)
+          return Promise.reject(
+            Object.assign(new Error(`execution ${options.executionName} was aborted before ${name}`), { name: 'ExecutionAborted' }),
+          );
+        const task = handler(input);
+        running.add(task);
+        const done = () => running.delete(task);
+        task.then(done, done);
+        return task;
+      },
+    ]),
+  );
+  const machine = new StateMachine(withStepFunctionsTaskTimeouts(options.definition) as never, {
+    validationOptions: { checkArn: false, checkPaths: false },
+  });
   const execution = machine.run(options.input as never, {
     overrides: { taskResourceLocalHandlers: tasks as never, waitTimeOverrides, retryIntervalOverrides },
     context: { Execution: { Name: options.executionName, Input: options.input, StartTime: new Date().toISOString() } } as never,
@@ -208,7 +232,12 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const path: string[] = [];
   let failure: { Error: string; Cause: unknown } | undefined;
   const follow = (async () => {
-    for await (const event of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string }; Error?: string; Cause?: unknown }>) {
+    for await (const event of execution.eventLogs as AsyncIterable<{
+      type: string;
+      state?: { name: string };
+      Error?: string;
+      Cause?: unknown;
+    }>) {
       if (event.type === 'StateEntered' && event.state) {
         path.push(event.state.name);
         options.onState?.(event.state.name);
@@ -228,7 +257,13 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   } catch (err) {
     await follow.catch(() => undefined);
     await settled();
-    if (signal?.aborted) return { status: 'FAILED', error: 'ExecutionAborted', cause: `execution ${options.executionName} was aborted`, path };
-    return { status: 'FAILED', error: failure?.Error ?? (err as Error).name, cause: String(failure?.Cause ?? (err as Error).message), path };
+    if (signal?.aborted)
+      return { status: 'FAILED', error: 'ExecutionAborted', cause: `execution ${options.executionName} was aborted`, path };
+    return {
+      status: 'FAILED',
+      error: failure?.Error ?? (err as Error).name,
+      cause: String(failure?.Cause ?? (err as Error).message),
+      path,
+    };
   }
 }

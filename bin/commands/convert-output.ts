@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { CHANNELS } from '../../lambda/convert/channels';
-import { ConversionReport, REPORT_FILE, writeConversionReport } from '../../lambda/convert/conversion/report';
-import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
-import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
-import { INCOMPLETE_MARKER, checkOutputLocation, removeStaleOutput } from '../../lambda/convert/output-folder';
+import { type ConversionReport, REPORT_FILE, writeConversionReport } from '../../lambda/convert/conversion/report';
+import { checkOutputLocation, INCOMPLETE_MARKER, removeStaleOutput } from '../../lambda/convert/output-folder';
+import type { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
+import { isS3Uri, type ObjectStore } from '../../lambda/convert/stores/object-store';
 
 /**
  * Where a conversion writes, and how what it wrote becomes `--out`. An interrupted or failed
@@ -34,7 +34,10 @@ export async function prepareOutput(store: ObjectStore, out: string): Promise<Ou
 /** Names of the places beside a folder `--out`. */
 export function besideOutput(out: string): { staging: string; previous: string } {
   const path = resolve(out);
-  return { staging: join(dirname(path), `.${basename(path)}.segpipe-staging`), previous: join(dirname(path), `.${basename(path)}.segpipe-previous`) };
+  return {
+    staging: join(dirname(path), `.${basename(path)}.segpipe-staging`),
+    previous: join(dirname(path), `.${basename(path)}.segpipe-previous`),
+  };
 }
 
 async function prepareFolderOutput(store: FolderObjectStore, out: string): Promise<OutputTarget> {
@@ -43,7 +46,9 @@ async function prepareFolderOutput(store: FolderObjectStore, out: string): Promi
   if (kind && !kind.isDirectory()) throw new Error(`--out ${out} is a file: give a folder (new, empty, or a previous segpipe output)`);
   const fromCwd = relative(path, process.cwd());
   if (fromCwd === '' || (!fromCwd.startsWith('..') && !isAbsolute(fromCwd))) {
-    throw new Error(`--out ${out} is the current folder or holds it; it is replaced as a whole once the conversion is complete: give a folder of its own (e.g. --out ./channels)`);
+    throw new Error(
+      `--out ${out} is the current folder or holds it; it is replaced as a whole once the conversion is complete: give a folder of its own (e.g. --out ./channels)`,
+    );
   }
   const { staging, previous } = besideOutput(out);
   // A replacement stopped between its two renames: the previous output is set aside and --out gone.
@@ -73,7 +78,9 @@ async function prepareFolderOutput(store: FolderObjectStore, out: string): Promi
     interrupted() {
       if (committed) return `interrupted after the new output replaced ${out}: it is whole`;
       rmSync(staging, { recursive: true, force: true });
-      return earlier.length > 0 ? `interrupted: ${out} is as it was, the partial conversion was discarded` : `interrupted: nothing was written to ${out}`;
+      return earlier.length > 0
+        ? `interrupted: ${out} is as it was, the partial conversion was discarded`
+        : `interrupted: nothing was written to ${out}`;
     },
   };
 }
@@ -94,13 +101,22 @@ async function prepareS3Output(store: ObjectStore, out: string): Promise<OutputT
   const report = store.join(out, REPORT_FILE);
   // The marker first (so that the next run knows an output it stopped as its own), then the report
   // gone: from now until the commit, --out holds no report.json.
-  await store.write(marker, Buffer.from(`A segpipe convert is writing this output, or was stopped while it did: it is whole only when ${REPORT_FILE} is here.\n`), 'text/plain');
+  await store.write(
+    marker,
+    Buffer.from(`A segpipe convert is writing this output, or was stopped while it did: it is whole only when ${REPORT_FILE} is here.\n`),
+    'text/plain',
+  );
   await store.remove([report]);
   let committed = false;
   return {
     location: out,
     async commit(converted) {
-      const removed = await removeStaleOutput(store, out, earlier.filter((f) => f !== marker), converted);
+      const removed = await removeStaleOutput(
+        store,
+        out,
+        earlier.filter((f) => f !== marker),
+        converted,
+      );
       await writeConversionReport(store, report, converted);
       committed = true;
       await store.remove([marker]);
@@ -114,7 +130,13 @@ async function prepareS3Output(store: ObjectStore, out: string): Promise<OutputT
 }
 
 function writtenFiles(report: ConversionReport): string[] {
-  return [REPORT_FILE, ...report.items.flatMap((item) => [join(CHANNELS[item.split].images, `${item.name}.jpg`), join(CHANNELS[item.split].masks, `${item.name}.png`)])];
+  return [
+    REPORT_FILE,
+    ...report.items.flatMap((item) => [
+      join(CHANNELS[item.split].images, `${item.name}.jpg`),
+      join(CHANNELS[item.split].masks, `${item.name}.png`),
+    ]),
+  ];
 }
 
 function statOrUndefined(path: string) {
@@ -124,4 +146,3 @@ function statOrUndefined(path: string) {
     return undefined;
   }
 }
-

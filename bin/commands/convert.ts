@@ -1,19 +1,19 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { Worker, parentPort } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
 import type { SingleBar } from 'cli-progress';
-import { ConversionProgress, convertExport } from '../../lambda/convert/conversion/convert-export';
-import { ConversionReport, REPORT_FILE, mergeConversionReports } from '../../lambda/convert/conversion/report';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { CONFIG_DEFAULTS, CONVERSION_CONCURRENCY } from '../../lambda/common/defaults';
-import { EXPORT_FORMATS, ExportFormat, ExportReader, isBackgroundName } from '../../lambda/convert/export-item';
-import { FORMAT_DESCRIPTIONS, OpenedExport, openExport } from '../../lambda/convert/export-input';
-import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
-import { DEFAULT_LIMITS } from '../../lambda/convert/limits';
-import { useSharpForConcurrentItems } from '../../lambda/convert/codecs/mask';
-import { ObjectStore, isS3Uri } from '../../lambda/convert/stores/object-store';
-import { checkRegionAndCredentials } from '../aws-client-check';
-import { OutputTarget, prepareOutput } from './convert-output';
 import { plural } from '../../lambda/common/plural';
+import { useSharpForConcurrentItems } from '../../lambda/convert/codecs/mask';
+import { type ConversionProgress, convertExport } from '../../lambda/convert/conversion/convert-export';
+import { type ConversionReport, mergeConversionReports, REPORT_FILE } from '../../lambda/convert/conversion/report';
+import { FORMAT_DESCRIPTIONS, type OpenedExport, openExport } from '../../lambda/convert/export-input';
+import { EXPORT_FORMATS, type ExportFormat, type ExportReader, isBackgroundName } from '../../lambda/convert/export-item';
+import { DEFAULT_LIMITS } from '../../lambda/convert/limits';
+import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
+import { isS3Uri, type ObjectStore } from '../../lambda/convert/stores/object-store';
+import { checkRegionAndCredentials } from '../aws-client-check';
+import { type OutputTarget, prepareOutput } from './convert-output';
 
 interface ConvertCommandOptions {
   input?: string;
@@ -59,27 +59,59 @@ export function parseClassList(value: string): string[] {
 
 export function convertCommand(): Command {
   return new Command('convert')
-    .description('convert a labeling export (Ground Truth, Lookout for Vision, CVAT, Pascal VOC, COCO, Label Studio) into the four channels of the built-in algorithm')
-    .option('--input <file|dir|zip|s3-uri>', '(required) the export: a file, a folder, a .zip, or an s3:// URI of any of these; --manifest is a synonym')
+    .description(
+      'convert a labeling export (Ground Truth, Lookout for Vision, CVAT, Pascal VOC, COCO, Label Studio) into the four channels of the built-in algorithm',
+    )
+    .option(
+      '--input <file|dir|zip|s3-uri>',
+      '(required) the export: a file, a folder, a .zip, or an s3:// URI of any of these; --manifest is a synonym',
+    )
     .addOption(new Option('--manifest <file|s3-uri>', 'synonym of --input').hideHelp())
-    .addOption(new Option('--format <format>', 'the export\'s format; auto decides from the content').choices(['auto', ...EXPORT_FORMATS]).default('auto'))
-    .option('--images <dir|s3-uri>', 'where the export\'s image names resolve (default: the export\'s folder, JPEGImages/ for CVAT and VOC)')
-    .requiredOption('--out <dir|s3-uri>', '(required) where train/, validation/, train_annotation/, validation_annotation/ and report.json go: empty, new, or a previous output (replaced)')
+    .addOption(
+      new Option('--format <format>', "the export's format; auto decides from the content")
+        .choices(['auto', ...EXPORT_FORMATS])
+        .default('auto'),
+    )
+    .option('--images <dir|s3-uri>', "where the export's image names resolve (default: the export's folder, JPEGImages/ for CVAT and VOC)")
+    .requiredOption(
+      '--out <dir|s3-uri>',
+      '(required) where train/, validation/, train_annotation/, validation_annotation/ and report.json go: empty, new, or a previous output (replaced)',
+    )
     .option('--local-root <dir>', 'read s3://BUCKET/KEY from DIR/BUCKET/KEY (the layout `aws s3 sync s3://BUCKET DIR/BUCKET` leaves)')
     .option('--validation-fraction <f>', 'share of items for validation', parseFraction, CONFIG_DEFAULTS.split.validationFraction)
     .option('--seed <seed>', 'seed of the train/validation split', CONFIG_DEFAULTS.split.seed)
-    .option('--classes <a,b,...>', 'class names in index order after the background (default: the export\'s order); with more than 253 classes, the ones to train', parseClassList)
-    .option('--labelmap <file|s3-uri>', 'CVAT: the labelmap.txt of a "Segmentation mask 1.1" export that lacks it (without it, masks that are not Pascal VOC\'s colours are refused)')
-    .option('--label-attribute <name>', 'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)')
-    .option('--labelstudio-batch <name>', 'Label Studio: only tasks whose meta.batch is this (the tasks segpipe writes name their batch); others are reported')
+    .option(
+      '--classes <a,b,...>',
+      "class names in index order after the background (default: the export's order); with more than 253 classes, the ones to train",
+      parseClassList,
+    )
+    .option(
+      '--labelmap <file|s3-uri>',
+      'CVAT: the labelmap.txt of a "Segmentation mask 1.1" export that lacks it (without it, masks that are not Pascal VOC\'s colours are refused)',
+    )
+    .option(
+      '--label-attribute <name>',
+      'Ground Truth: the label attribute to read (default: the -ref attribute of type groundtruth/semantic-segmentation)',
+    )
+    .option(
+      '--labelstudio-batch <name>',
+      'Label Studio: only tasks whose meta.batch is this (the tasks segpipe writes name their batch); others are reported',
+    )
     .option('--labelstudio-project <id>', 'Label Studio: only tasks of this project id; others are reported', parsePositiveInteger)
     .option('--concurrency <n>', 'items converted at once by each thread', parsePositiveInteger, CONVERSION_CONCURRENCY)
-    .option('--jobs <n>', 'threads converting, each a share of the export: for machines with cores to spare (every thread parses the export whole)', parsePositiveInteger, 1)
+    .option(
+      '--jobs <n>',
+      'threads converting, each a share of the export: for machines with cores to spare (every thread parses the export whole)',
+      parsePositiveInteger,
+      1,
+    )
     .option('--resize-masks', 'scale a mask whose size differs from its image (nearest-neighbour) instead of skipping it', false)
     .option('--max-pixels <n>', `largest image or mask accepted, in pixels (default ${DEFAULT_LIMITS.maxPixels})`, parsePositiveInteger)
     .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS')
     .option('--region <region>', 'AWS region of the buckets (default: AWS_REGION or the AWS configuration)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Formats (--format auto tells them apart by content):
 ${EXPORT_FORMATS.map((f) => `  ${f.padEnd(14)}${FORMAT_DESCRIPTIONS[f]}`).join('\n')}
 
@@ -89,17 +121,20 @@ Examples:
   # a COCO or Label Studio JSON whose images are in another folder
   npx segpipe convert --input export.json --images ./photos --out ./channels --classes turtle,rock
   # a Ground Truth job synced from S3 (aws s3 sync s3://BUCKET ./buckets/BUCKET for each bucket)
-  npx segpipe convert --input ./buckets/gt-output/turtles/manifests/output/output.manifest --local-root ./buckets --out ./channels`)
+  npx segpipe convert --input ./buckets/gt-output/turtles/manifests/output/output.manifest --local-root ./buckets --out ./channels`,
+    )
     .action(async (options: ConvertCommandOptions) => {
       const report = await runConvert(options);
       if (report.counts.converted === 0) {
-        const why = report.counts.lines === 0 ? `${report.input} holds no items` : `nothing converted (${report.counts.skipped} skipped); first reasons:\n${firstReasons(report)}`;
+        const why =
+          report.counts.lines === 0
+            ? `${report.input} holds no items`
+            : `nothing converted (${report.counts.skipped} skipped); first reasons:\n${firstReasons(report)}`;
         process.stderr.write(`segpipe convert: ${why}\n`);
         process.exitCode = 1;
       }
     });
 }
-
 
 /** The stores a conversion reads and writes, made the same way by the command and by each shard. */
 interface ConvertStores {
@@ -120,9 +155,16 @@ async function convertStores(options: ConvertCommandOptions, input: string): Pro
     if (!s3) {
       const { S3ObjectStore, createS3Client } = await import('../../lambda/convert/stores/s3-object-store');
       // An S3-compatible server answers whatever region is named.
-      const client = createS3Client({ region: options.region ?? (options.endpointUrl ? process.env.AWS_REGION ?? 'us-east-1' : undefined), endpoint: options.endpointUrl });
+      const client = createS3Client({
+        region: options.region ?? (options.endpointUrl ? (process.env.AWS_REGION ?? 'us-east-1') : undefined),
+        endpoint: options.endpointUrl,
+      });
       await checkRegionAndCredentials(client, options.endpointUrl).catch((err: Error) => {
-        s3SetupError = new Error(options.localRoot === undefined && !options.endpointUrl ? `${err.message}; or, for files on this machine, pass --local-root DIR (a synced Ground Truth job) or --images DIR` : err.message);
+        s3SetupError = new Error(
+          options.localRoot === undefined && !options.endpointUrl
+            ? `${err.message}; or, for files on this machine, pass --local-root DIR (a synced Ground Truth job) or --images DIR`
+            : err.message,
+        );
         throw s3SetupError;
       });
       s3 = new S3ObjectStore(client);
@@ -137,16 +179,24 @@ async function convertStores(options: ConvertCommandOptions, input: string): Pro
   // What an export names as s3://: a manifest's sources, a COCO or Label Studio image on S3. With a
   // local root they are read from it, and it is a boundary (an export is untrusted: no plain paths,
   // no links out of the root); else from S3, with a client made only if one is read.
-  const sources = options.localRoot === undefined
-    ? remote ?? (await lazyS3Sources(s3Store))
-    : new FolderObjectStore(options.localRoot, { onlyUnderRoot: true });
+  const sources =
+    options.localRoot === undefined
+      ? (remote ?? (await lazyS3Sources(s3Store)))
+      : new FolderObjectStore(options.localRoot, { onlyUnderRoot: true });
   return { local, remote, output, sources, s3Store, s3SetupError: () => s3SetupError };
 }
 
 function openExportFor(options: ConvertCommandOptions, input: string, stores: ConvertStores): Promise<OpenedExport> {
   return openExport({
-    input, format: options.format, images: options.images, local: stores.local, s3: stores.remote ?? stores.sources, sources: stores.sources, labelAttribute: options.labelAttribute,
-    labelMap: options.labelmap, labelStudio: { batch: options.labelstudioBatch, project: options.labelstudioProject },
+    input,
+    format: options.format,
+    images: options.images,
+    local: stores.local,
+    s3: stores.remote ?? stores.sources,
+    sources: stores.sources,
+    labelAttribute: options.labelAttribute,
+    labelMap: options.labelmap,
+    labelStudio: { batch: options.labelstudioBatch, project: options.labelstudioProject },
     limits: { ...DEFAULT_LIMITS, maxPixels: options.maxPixels ?? DEFAULT_LIMITS.maxPixels },
   });
 }
@@ -186,7 +236,11 @@ export async function convertShardInWorker(task: ShardTask): Promise<void> {
     const opened = await openExportFor(task.options, task.input, stores);
     try {
       const report = await convertExport({
-        ...conversionOptions(task.options), reader: opened.reader, output: stores.output, shard: task.shard, writeReport: false,
+        ...conversionOptions(task.options),
+        reader: opened.reader,
+        output: stores.output,
+        shard: task.shard,
+        writeReport: false,
         onProgress: (progress) => post({ progress }),
       });
       post({ converted: { report, s3SetupError: stores.s3SetupError()?.message } });
@@ -202,24 +256,40 @@ export async function convertShardInWorker(task: ShardTask): Promise<void> {
  * Converts in `jobs` threads, one shard each, so that a conversion uses every core (mapping mask
  * pixels is JavaScript: one core's work a thread), and merges their reports.
  */
-async function convertInThreads(options: ConvertCommandOptions, input: string, jobs: number, onProgress?: (p: ConversionProgress) => void): Promise<Converted> {
+async function convertInThreads(
+  options: ConvertCommandOptions,
+  input: string,
+  jobs: number,
+  onProgress?: (p: ConversionProgress) => void,
+): Promise<Converted> {
   const progress: ConversionProgress[] = Array.from({ length: jobs }, () => ({ done: 0, seen: 0, readAll: false }));
-  const shards = await Promise.all(progress.map((_, index) => new Promise<Converted>((resolve, reject) => {
-    const task: ShardTask = { options, input, shard: { index, count: jobs } };
-    const worker = new Worker(__filename, { workerData: { convertShard: task } });
-    worker.on('message', (message: ShardMessage) => {
-      if ('progress' in message) {
-        progress[index] = message.progress;
-        onProgress?.(progress.reduce((sum, p) => ({ done: sum.done + p.done, seen: sum.seen + p.seen, readAll: sum.readAll && p.readAll }), { done: 0, seen: 0, readAll: true }));
-      } else if ('converted' in message) {
-        resolve(message.converted);
-      } else {
-        reject(new Error(message.error));
-      }
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`a conversion thread stopped (exit code ${code})`)));
-  })));
+  const shards = await Promise.all(
+    progress.map(
+      (_, index) =>
+        new Promise<Converted>((resolve, reject) => {
+          const task: ShardTask = { options, input, shard: { index, count: jobs } };
+          const worker = new Worker(__filename, { workerData: { convertShard: task } });
+          worker.on('message', (message: ShardMessage) => {
+            if ('progress' in message) {
+              progress[index] = message.progress;
+              onProgress?.(
+                progress.reduce((sum, p) => ({ done: sum.done + p.done, seen: sum.seen + p.seen, readAll: sum.readAll && p.readAll }), {
+                  done: 0,
+                  seen: 0,
+                  readAll: true,
+                }),
+              );
+            } else if ('converted' in message) {
+              resolve(message.converted);
+            } else {
+              reject(new Error(message.error));
+            }
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => reject(new Error(`a conversion thread stopped (exit code ${code})`)));
+        }),
+    ),
+  );
   return { report: mergeConversionReports(shards.map((s) => s.report)), s3SetupError: shards.find((s) => s.s3SetupError)?.s3SetupError };
 }
 
@@ -228,7 +298,8 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   if (input === undefined) throw new Error("required option '--input <file|dir|zip|s3-uri>' not specified");
   if (options.input !== undefined && options.manifest !== undefined) throw new Error('give --input or its synonym --manifest, not both');
   // A folder that is not there would make every item "image not found": said once, as what it is.
-  if (options.images !== undefined && !isS3Uri(options.images) && options.localRoot === undefined && !existsSync(options.images)) throw new Error(`--images ${options.images}: no such folder`);
+  if (options.images !== undefined && !isS3Uri(options.images) && options.localRoot === undefined && !existsSync(options.images))
+    throw new Error(`--images ${options.images}: no such folder`);
   useSharpForConcurrentItems();
   const stores = await convertStores(options, input);
   const { output } = stores;
@@ -239,7 +310,9 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
   // Ctrl-C: one line saying what --out holds now, and the exit status of a process ended by SIGINT.
   const onInterrupt = () => {
     bar?.stop();
-    process.stderr.write(`\nsegpipe convert: ${target ? target.interrupted() : `interrupted before anything was written to ${options.out}`}\n`);
+    process.stderr.write(
+      `\nsegpipe convert: ${target ? target.interrupted() : `interrupted before anything was written to ${options.out}`}\n`,
+    );
     process.exit(130);
   };
   process.on('SIGINT', onInterrupt);
@@ -247,7 +320,12 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
     // A manifest names s3:// sources: without a local root they are read from S3, so a missing region
     // or missing credentials is said once, now, not as a reason on every item.
     // A manifest of relative references (Lookout for Vision's sample) needs no S3.
-    if ((reader.format === 'groundtruth' || reader.format === 'lookoutvision') && options.localRoot === undefined && (await firstSourceIsS3(reader))) await stores.s3Store();
+    if (
+      (reader.format === 'groundtruth' || reader.format === 'lookoutvision') &&
+      options.localRoot === undefined &&
+      (await firstSourceIsS3(reader))
+    )
+      await stores.s3Store();
     target = await prepareOutput(output, options.out);
     process.stderr.write(`segpipe convert: ${input} read as ${reader.format} (${FORMAT_DESCRIPTIONS[reader.format]})\n`);
     bar = await progressBar();
@@ -266,9 +344,18 @@ async function runConvert(options: ConvertCommandOptions): Promise<ConversionRep
 async function classesNeverSeen(classes: readonly string[] | undefined, reader: ExportReader, report: ConversionReport): Promise<string[]> {
   if (!classes || classes.length === 0) return [];
   const declared = new Set((await reader.declaredClasses()).map((c) => c.name));
-  const never = classes.filter((name) => !isBackgroundName(name) && !declared.has(name) && !report.items.some((i) => (i.pixelsPerClass[name] ?? 0) > 0));
+  const never = classes.filter(
+    (name) => !isBackgroundName(name) && !declared.has(name) && !report.items.some((i) => (i.pixelsPerClass[name] ?? 0) > 0),
+  );
   if (never.length === 0) return [];
-  return [`--classes names ${never.map((n) => JSON.stringify(n)).join(', ')}, which the export never has (no declared class, no labelled pixel): ${never.length === 1 ? 'its index stays empty' : 'their indices stay empty'}; check the spelling against the export's classes (${report.classes.slice(1).filter((c) => !never.includes(c)).join(', ') || 'none'})`];
+  return [
+    `--classes names ${never.map((n) => JSON.stringify(n)).join(', ')}, which the export never has (no declared class, no labelled pixel): ${never.length === 1 ? 'its index stays empty' : 'their indices stay empty'}; check the spelling against the export's classes (${
+      report.classes
+        .slice(1)
+        .filter((c) => !never.includes(c))
+        .join(', ') || 'none'
+    })`,
+  ];
 }
 
 /** Whether the first entry of an export that names an image names it on S3. */
@@ -292,22 +379,40 @@ export function timeLeft(progress: ConversionProgress, elapsedSeconds: number): 
 async function progressBar(): Promise<SingleBar | undefined> {
   if (!process.stderr.isTTY) return undefined;
   const { SingleBar } = await import('cli-progress');
-  return new SingleBar({ format: 'converting [{bar}] {value}/{total} items{left}', etaBuffer: 50, stream: process.stderr, hideCursor: true });
+  return new SingleBar({
+    format: 'converting [{bar}] {value}/{total} items{left}',
+    etaBuffer: 50,
+    stream: process.stderr,
+    hideCursor: true,
+  });
 }
 
-async function convertInto(options: ConvertCommandOptions, input: string, stores: ConvertStores, reader: OpenedExport['reader'], target: OutputTarget, bar: SingleBar | undefined): Promise<ConversionReport> {
+async function convertInto(
+  options: ConvertCommandOptions,
+  input: string,
+  stores: ConvertStores,
+  reader: OpenedExport['reader'],
+  target: OutputTarget,
+  bar: SingleBar | undefined,
+): Promise<ConversionReport> {
   const { output } = stores;
   const staged = { ...options, out: target.location };
 
   bar?.start(1, 0, { left: '' });
   const started = performance.now();
-  const onProgress = bar && ((p: ConversionProgress) => {
-    bar.setTotal(Math.max(p.seen, 1));
-    bar.update(p.done, { left: timeLeft(p, (performance.now() - started) / 1000) });
-  });
-  const { report, s3SetupError } = options.jobs > 1
-    ? await convertInThreads(staged, input, options.jobs, onProgress)
-    : { report: await convertExport({ ...conversionOptions(staged), reader, output, onProgress, writeReport: false }), s3SetupError: stores.s3SetupError()?.message };
+  const onProgress =
+    bar &&
+    ((p: ConversionProgress) => {
+      bar.setTotal(Math.max(p.seen, 1));
+      bar.update(p.done, { left: timeLeft(p, (performance.now() - started) / 1000) });
+    });
+  const { report, s3SetupError } =
+    options.jobs > 1
+      ? await convertInThreads(staged, input, options.jobs, onProgress)
+      : {
+          report: await convertExport({ ...conversionOptions(staged), reader, output, onProgress, writeReport: false }),
+          s3SetupError: stores.s3SetupError()?.message,
+        };
   bar?.stop();
   // Every item needed S3 and S3 cannot be used: say why once, not once an item.
   if (s3SetupError && report.counts.converted === 0) throw new Error(s3SetupError);
@@ -326,11 +431,15 @@ async function convertInto(options: ConvertCommandOptions, input: string, stores
   }
   if (counts.duplicatesAcrossSplits > 0) {
     const [first] = report.duplicatesAcrossSplits;
-    process.stderr.write(`segpipe convert: warning: ${plural(counts.duplicatesAcrossSplits, 'image')} in validation ${counts.duplicatesAcrossSplits === 1 ? 'is' : 'are'} byte for byte in train too (e.g. ${first.validation[0]} and ${first.train[0]}): validation scores count them as unseen; the list is duplicatesAcrossSplits in ${output.join(options.out, REPORT_FILE)}\n`);
+    process.stderr.write(
+      `segpipe convert: warning: ${plural(counts.duplicatesAcrossSplits, 'image')} in validation ${counts.duplicatesAcrossSplits === 1 ? 'is' : 'are'} byte for byte in train too (e.g. ${first.validation[0]} and ${first.train[0]}): validation scores count them as unseen; the list is duplicatesAcrossSplits in ${output.join(options.out, REPORT_FILE)}\n`,
+    );
   }
   if (counts.converted > 0 && (counts.train === 0 || counts.validation === 0)) {
     const empty = counts.train === 0 ? 'train' : 'validation';
-    process.stderr.write(`segpipe convert: warning: the ${empty} channel is empty (${plural(counts.converted, 'item')} at --validation-fraction ${report.validationFraction}); the algorithm needs both: add items or change --validation-fraction\n`);
+    process.stderr.write(
+      `segpipe convert: warning: the ${empty} channel is empty (${plural(counts.converted, 'item')} at --validation-fraction ${report.validationFraction}); the algorithm needs both: add items or change --validation-fraction\n`,
+    );
   }
   return report;
 }
@@ -355,5 +464,8 @@ async function lazyS3Sources(s3Store: () => Promise<ObjectStore>): Promise<Objec
 }
 
 function firstReasons(report: ConversionReport): string {
-  return report.skipped.slice(0, 5).map((s) => `  line ${s.line}: ${s.source ?? '(no source)'}: ${s.reason}`).join('\n');
+  return report.skipped
+    .slice(0, 5)
+    .map((s) => `  line ${s.line}: ${s.source ?? '(no source)'}: ${s.reason}`)
+    .join('\n');
 }

@@ -1,7 +1,7 @@
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
-import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 import { decodeClassMask, predictMask } from '../../lambda/common/endpoint-mask';
+import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 
 export { decodeClassMask, predictMask };
 
@@ -9,7 +9,16 @@ const IGNORE_LABEL = 255;
 
 /** Overlay colours of classes 1, 2, ... (class 0, the background, is left clear). */
 const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75], [255, 225, 25], [0, 130, 200], [60, 180, 75], [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+  [230, 25, 75],
+  [255, 225, 25],
+  [0, 130, 200],
+  [60, 180, 75],
+  [245, 130, 48],
+  [145, 30, 180],
+  [70, 240, 240],
+  [240, 50, 230],
+  [210, 245, 60],
+  [250, 190, 212],
 ];
 
 export function classColour(index: number): readonly [number, number, number] {
@@ -57,14 +66,27 @@ export function legendSvg(classNames: readonly string[], width: number, fraction
     const y = Math.floor(i / perRow) * rowHeight + Math.round(4 * scale);
     const fill = i === 0 ? 'none' : `rgb(${classColour(i).join(',')})`;
     const swatch = Math.round(14 * scale);
-    return `<rect x="${x}" y="${y + Math.round(2 * scale)}" width="${swatch}" height="${swatch}" fill="${fill}" stroke="#333"/>` +
-      `<text x="${x + Math.round(20 * scale)}" y="${y + swatch}" font-family="DejaVu Sans, sans-serif" font-size="${Math.round(13 * scale)}" fill="#111">${escapeXml(entry)}</text>`;
+    return (
+      `<rect x="${x}" y="${y + Math.round(2 * scale)}" width="${swatch}" height="${swatch}" fill="${fill}" stroke="#333"/>` +
+      `<text x="${x + Math.round(20 * scale)}" y="${y + swatch}" font-family="DejaVu Sans, sans-serif" font-size="${Math.round(13 * scale)}" fill="#111">${escapeXml(entry)}</text>`
+    );
   });
-  return { svg: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${items.join('')}</svg>`), height };
+  return {
+    svg: Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${items.join('')}</svg>`,
+    ),
+    height,
+  };
 }
 
 /** The tinted image above its legend, as PNG. */
-export async function overlayPng(rgb: Uint8Array, width: number, height: number, mask: Uint8Array, classNames: readonly string[]): Promise<Buffer> {
+export async function overlayPng(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  mask: Uint8Array,
+  classNames: readonly string[],
+): Promise<Buffer> {
   const canvasWidth = Math.max(width, 260);
   const legend = legendSvg(classNames, canvasWidth, classFractions(mask, classNames.length));
   return sharp({ create: { width: canvasWidth, height: height + legend.height, channels: 3, background: '#ffffff' } })
@@ -80,7 +102,7 @@ export async function overlayPng(rgb: Uint8Array, width: number, height: number,
 export function classNamesFor(mask: Uint8Array, names: readonly string[]): string[] {
   let highest = names.length;
   for (const index of mask) if (index !== IGNORE_LABEL && index > highest) highest = index;
-  return Array.from({ length: highest + 1 }, (_, i) => (i === 0 ? 'background' : names[i - 1] ?? `class ${i}`));
+  return Array.from({ length: highest + 1 }, (_, i) => (i === 0 ? 'background' : (names[i - 1] ?? `class ${i}`)));
 }
 
 export interface Prediction {
@@ -100,7 +122,12 @@ export interface Prediction {
  * Asks a semantic-segmentation endpoint for an image's mask (`image/jpeg` in, `image/png` out, as the
  * built-in algorithm answers) and draws it over the image.
  */
-export async function predictSegmentation(client: SageMakerRuntimeClient, endpointName: string, image: Buffer, classNames: readonly string[]): Promise<Prediction> {
+export async function predictSegmentation(
+  client: SageMakerRuntimeClient,
+  endpointName: string,
+  image: Buffer,
+  classNames: readonly string[],
+): Promise<Prediction> {
   const { request, mask } = await predictMask(client, endpointName, image);
   const names = classNamesFor(mask, classNames);
   return {

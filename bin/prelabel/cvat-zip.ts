@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { ZipFile } from 'yazl';
-import { IGNORE_INDEX, classesInMask } from '../../lambda/labelstudio/brush-rle';
 import { LABEL_MAP_FILE } from '../../lambda/convert/readers/label-map';
 import { VOC_PALETTE } from '../../lambda/convert/readers/voc';
+import { classesInMask, IGNORE_INDEX } from '../../lambda/labelstudio/brush-rle';
 
 /** One image's predicted mask, named as CVAT names the image: its path without the extension. */
 export interface CvatMaskItem {
@@ -14,7 +14,11 @@ export interface CvatMaskItem {
 
 /** Why class names cannot go into a `labelmap.txt` (`name:r,g,b:parts:actions` lines), one reason each; empty when they can. */
 export function labelMapProblems(classes: readonly string[]): string[] {
-  return classes.flatMap((name) => (/[:\r\n#]/.test(name) || name.trim() !== name || name === '' ? [`class ${JSON.stringify(name)} cannot be a CVAT label-map name (no ":", "#", line breaks or surrounding spaces)`] : []));
+  return classes.flatMap((name) =>
+    /[:\r\n#]/.test(name) || name.trim() !== name || name === ''
+      ? [`class ${JSON.stringify(name)} cannot be a CVAT label-map name (no ":", "#", line breaks or surrounding spaces)`]
+      : [],
+  );
 }
 
 /**
@@ -23,7 +27,10 @@ export function labelMapProblems(classes: readonly string[]): string[] {
  */
 export function cvatLabelMap(classes: readonly string[]): string {
   const line = (name: string, rgb: number) => `${name}:${rgb >> 16},${(rgb >> 8) & 255},${rgb & 255}::`;
-  return ['# label:color_rgb:parts:actions', line('background', 0), ...classes.map((name, i) => line(name, VOC_PALETTE[i + 1]))].join('\n') + '\n';
+  return (
+    ['# label:color_rgb:parts:actions', line('background', 0), ...classes.map((name, i) => line(name, VOC_PALETTE[i + 1]))].join('\n') +
+    '\n'
+  );
 }
 
 function rgbPng(colourOf: (p: number) => number, width: number, height: number): Promise<Buffer> {
@@ -34,7 +41,9 @@ function rgbPng(colourOf: (p: number) => number, width: number, height: number):
     rgb[p * 3 + 1] = (c >> 8) & 255;
     rgb[p * 3 + 2] = c & 255;
   }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }
 
 /**
@@ -60,9 +69,17 @@ export class CvatSegmentationZip {
     if (mask.length !== width * height) throw new Error(`the mask of ${item.name} holds ${mask.length} pixels, not ${width}×${height}`);
     const known = (index: number) => index !== IGNORE_INDEX && index <= this.classes.length;
     const instanceOf = new Uint8Array(256);
-    classesInMask(mask).filter(known).forEach((index, i) => (instanceOf[index] = i + 1));
-    this.zip.addBuffer(await rgbPng((p) => (known(mask[p]) ? VOC_PALETTE[mask[p]] : 0), width, height), `SegmentationClass/${item.name}.png`);
-    this.zip.addBuffer(await rgbPng((p) => (known(mask[p]) && mask[p] !== 0 ? VOC_PALETTE[instanceOf[mask[p]]] : 0), width, height), `SegmentationObject/${item.name}.png`);
+    classesInMask(mask)
+      .filter(known)
+      .forEach((index, i) => (instanceOf[index] = i + 1));
+    this.zip.addBuffer(
+      await rgbPng((p) => (known(mask[p]) ? VOC_PALETTE[mask[p]] : 0), width, height),
+      `SegmentationClass/${item.name}.png`,
+    );
+    this.zip.addBuffer(
+      await rgbPng((p) => (known(mask[p]) && mask[p] !== 0 ? VOC_PALETTE[instanceOf[mask[p]]] : 0), width, height),
+      `SegmentationObject/${item.name}.png`,
+    );
     this.names.push(item.name);
   }
 

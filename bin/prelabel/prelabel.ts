@@ -3,10 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { ObjectStore, folderPrefix, isS3Uri } from '../../lambda/convert/stores/object-store';
 import { ENDPOINT_CONCURRENCY } from '../../lambda/common/defaults';
+import { folderPrefix, isS3Uri, type ObjectStore } from '../../lambda/convert/stores/object-store';
 import { classesInMask } from '../../lambda/labelstudio/brush-rle';
-import { LabelStudioTask, labelStudioTask, maskPrediction } from '../../lambda/labelstudio/tasks';
+import { type LabelStudioTask, labelStudioTask, maskPrediction } from '../../lambda/labelstudio/tasks';
 import { predictMask } from '../predict/predict';
 import { CvatSegmentationZip } from './cvat-zip';
 
@@ -67,14 +67,18 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
     if (!stores.s3) throw new Error(`${location} is on S3, and no S3 client was given`);
     return stores.s3;
   };
-  if (options.classes.length === 0) throw new Error('no classes: pass --classes with the names of indices 1, 2, ... (the run report\'s classes)');
+  if (options.classes.length === 0)
+    throw new Error("no classes: pass --classes with the names of indices 1, 2, ... (the run report's classes)");
   const imagesStore = storeOf(options.images);
   const outStore = storeOf(options.out);
   const toFile = options.format === 'cvat' || /\.json$/i.test(options.out);
-  if (options.format === 'cvat' && !/\.zip$/i.test(options.out)) throw new Error(`--out ${options.out}: a CVAT annotations upload is a .zip`);
+  if (options.format === 'cvat' && !/\.zip$/i.test(options.out))
+    throw new Error(`--out ${options.out}: a CVAT annotations upload is a .zip`);
   const root = options.images.replace(/\/+$/, '');
   if (!toFile && options.out.replace(/\/+$/, '') === root) {
-    throw new Error('--out is the images folder: Label Studio tasks need a prefix of their own (a source storage sync in the tasks method stops at the first key that is not JSON)');
+    throw new Error(
+      '--out is the images folder: Label Studio tasks need a prefix of their own (a source storage sync in the tasks method stops at the first key that is not JSON)',
+    );
   }
   const prefix = folderPrefix(imagesStore, root);
   const images = (await imagesStore.listUnder(root)).filter((location) => IMAGE.test(location));
@@ -94,15 +98,17 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
   const concurrency = options.concurrency ?? ENDPOINT_CONCURRENCY;
   for (let start = 0; start < images.length; start += concurrency) {
     const slice = images.slice(start, start + concurrency);
-    const masks = await Promise.all(slice.map(async (location) => {
-      try {
-        const { request, mask } = await predictMask(stores.runtime, options.endpoint, await imagesStore.read(location));
-        return { mask, width: request.width, height: request.height };
-      } catch (err) {
-        failures.push({ image: location, reason: (err as Error).message });
-        return undefined;
-      }
-    }));
+    const masks = await Promise.all(
+      slice.map(async (location) => {
+        try {
+          const { request, mask } = await predictMask(stores.runtime, options.endpoint, await imagesStore.read(location));
+          return { mask, width: request.width, height: request.height };
+        } catch (err) {
+          failures.push({ image: location, reason: (err as Error).message });
+          return undefined;
+        }
+      }),
+    );
     for (const [i, location] of slice.entries()) {
       const relative = location.slice(prefix.length);
       const result = masks[i];
@@ -146,7 +152,10 @@ export async function prelabel(options: PrelabelOptions, stores: PrelabelStores)
  * One JSON list of tasks (what Label Studio's Import takes): streamed to a local file task by task, so
  * that memory stays bounded whatever the number of images; to S3 in one put when it ends.
  */
-async function taskListWriter(out: string, store: ObjectStore): Promise<{ add: (task: LabelStudioTask) => Promise<void>; end: () => Promise<void> }> {
+async function taskListWriter(
+  out: string,
+  store: ObjectStore,
+): Promise<{ add: (task: LabelStudioTask) => Promise<void>; end: () => Promise<void> }> {
   let first = true;
   const separator = () => (first ? ((first = false), '[\n') : ',\n');
   if (isS3Uri(out)) {

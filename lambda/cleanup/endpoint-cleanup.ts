@@ -1,8 +1,15 @@
-import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { isNotFound } from '../common/aws-calls';
-import { ENDPOINT_CHANGING_STATES, ResourceKind, StackEndpoint, StackIdentity, StackResource, StackResources } from './stack-resources';
-import { STACK_TAG_KEY, endpointName } from '../workflow/names';
+import { endpointName, STACK_TAG_KEY } from '../workflow/names';
+import {
+  ENDPOINT_CHANGING_STATES,
+  type ResourceKind,
+  type StackEndpoint,
+  type StackIdentity,
+  type StackResource,
+  StackResources,
+} from './stack-resources';
 
 const MINUTE = 60_000;
 /** Minutes as people read them (the local run uses fractions of a minute). */
@@ -66,7 +73,11 @@ export interface CleanupOptions {
  * name are ever touched. While any endpoint of the stack is changing, configs and models wait for
  * the next sweep.
  */
-export async function cleanUpStackResources(clients: CleanupClients, policy: CleanupPolicy, options: CleanupOptions = {}): Promise<CleanupResult> {
+export async function cleanUpStackResources(
+  clients: CleanupClients,
+  policy: CleanupPolicy,
+  options: CleanupOptions = {},
+): Promise<CleanupResult> {
   const now = options.now ?? new Date();
   const resources = new StackResources(clients.sagemaker, policy);
   const result: CleanupResult = { deleted: [], kept: [], vanished: [], errors: [], dryRun: policy.dryRun };
@@ -117,9 +128,10 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
       keep(endpoint, `${details.status}: left alone until SageMaker is done`);
       continue;
     }
-    const verdict: Verdict = (details.status ?? endpoint.status) === 'Failed'
-      ? { remove: true, reason: `Failed: ${details.failureReason ?? 'no reason given'}` }
-      : await expiredOrIdle(clients.cloudwatch, endpoint, details.variants, policy, now);
+    const verdict: Verdict =
+      (details.status ?? endpoint.status) === 'Failed'
+        ? { remove: true, reason: `Failed: ${details.failureReason ?? 'no reason given'}` }
+        : await expiredOrIdle(clients.cloudwatch, endpoint, details.variants, policy, now);
     if (!verdict.remove) {
       keep(endpoint, verdict.reason);
       if (details.config) configsInUse.add(details.config);
@@ -151,13 +163,16 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
     const servesKeptModel = served.length > 0 && served.every((m) => newestModels.has(m) && !modelsWithConfig.has(m));
     let kept = true;
     if (configsInUse.has(config.name)) keep(config, 'an endpoint uses it');
-    else if (served.length > 0 && served.every((m) => modelsServed.has(m))) keep(config, 'its model serves on an endpoint, which a run may return to this config');
+    else if (served.length > 0 && served.every((m) => modelsServed.has(m)))
+      keep(config, 'its model serves on an endpoint, which a run may return to this config');
     else if (recent(config)) keep(config, `created less than ${policy.graceMinutes} minutes ago: a run may be deploying it`);
     else if (servesKeptModel) {
-      keep(config, `serves one of the newest ${policy.keepModels} model(s): redeploy with aws sagemaker create-endpoint --endpoint-name ${endpointName(policy.resourcePrefix)} ` +
-        `--endpoint-config-name ${config.name} --tags Key=${STACK_TAG_KEY},Value=${policy.stackName}`);
-    }
-    else kept = !(await remove(config, 'no endpoint uses it'));
+      keep(
+        config,
+        `serves one of the newest ${policy.keepModels} model(s): redeploy with aws sagemaker create-endpoint --endpoint-name ${endpointName(policy.resourcePrefix)} ` +
+          `--endpoint-config-name ${config.name} --tags Key=${STACK_TAG_KEY},Value=${policy.stackName}`,
+      );
+    } else kept = !(await remove(config, 'no endpoint uses it'));
     if (kept) served.forEach((m) => modelsInUse.add(m));
     if (servesKeptModel) served.forEach((m) => modelsWithConfig.add(m));
   }
@@ -172,37 +187,59 @@ export async function cleanUpStackResources(clients: CleanupClients, policy: Cle
 
 /** Whether an endpoint that is standing goes, and why. */
 async function expiredOrIdle(
-  cloudwatch: CloudWatchClient, endpoint: StackEndpoint, variants: string[], policy: CleanupPolicy, now: Date,
+  cloudwatch: CloudWatchClient,
+  endpoint: StackEndpoint,
+  variants: string[],
+  policy: CleanupPolicy,
+  now: Date,
 ): Promise<Verdict> {
   // From the last deployment: a run that redeploys to an old endpoint gives it a new time-to-live.
   const ageHours = (now.getTime() - endpoint.lastModifiedAt.getTime()) / (60 * MINUTE);
   if (policy.timeToLiveHours > 0 && ageHours >= policy.timeToLiveHours) {
-    return { remove: true, reason: `older than its time-to-live: deployed ${endpoint.lastModifiedAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h` };
+    return {
+      remove: true,
+      reason: `older than its time-to-live: deployed ${endpoint.lastModifiedAt.toISOString()}, ${ageHours.toFixed(1)} h ago, time-to-live ${policy.timeToLiveHours} h`,
+    };
   }
   const sinceChange = (now.getTime() - endpoint.lastModifiedAt.getTime()) / MINUTE;
-  if (sinceChange < policy.idleMinutes) return { remove: false, reason: `deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${minutes(policy.idleMinutes)}` };
+  if (sinceChange < policy.idleMinutes)
+    return {
+      remove: false,
+      reason: `deployed ${Math.floor(sinceChange)} minutes ago, less than the idle time of ${minutes(policy.idleMinutes)}`,
+    };
   const invocations = await invocationsSince(cloudwatch, endpoint.name, variants, policy.idleMinutes, now);
   if (invocations > 0) return { remove: false, reason: `${invocations} invocations in the last ${minutes(policy.idleMinutes)} minutes` };
   return { remove: true, reason: `idle: no invocations in the last ${minutes(policy.idleMinutes)} minutes` };
 }
 
 /** `AWS/SageMaker` `Invocations` summed over the endpoint's variants; no datapoints counts as zero. */
-export async function invocationsSince(cloudwatch: CloudWatchClient, endpoint: string, variants: string[], windowMinutes: number, now: Date): Promise<number> {
+export async function invocationsSince(
+  cloudwatch: CloudWatchClient,
+  endpoint: string,
+  variants: string[],
+  windowMinutes: number,
+  now: Date,
+): Promise<number> {
   const seconds = windowMinutes * 60;
   // Datapoints older than 15 days are kept at 5-minute resolution, and CloudWatch asks for a period to match.
   const unit = seconds > 15 * 24 * 3600 ? 300 : 60;
   const period = Math.ceil(seconds / unit) * unit;
   let total = 0;
   for (const variant of variants) {
-    const statistics = await cloudwatch.send(new GetMetricStatisticsCommand({
-      Namespace: 'AWS/SageMaker',
-      MetricName: 'Invocations',
-      Dimensions: [{ Name: 'EndpointName', Value: endpoint }, { Name: 'VariantName', Value: variant }],
-      StartTime: new Date(now.getTime() - seconds * 1000),
-      EndTime: now,
-      Period: period,
-      Statistics: ['Sum'],
-    }));
+    const statistics = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'AWS/SageMaker',
+        MetricName: 'Invocations',
+        Dimensions: [
+          { Name: 'EndpointName', Value: endpoint },
+          { Name: 'VariantName', Value: variant },
+        ],
+        StartTime: new Date(now.getTime() - seconds * 1000),
+        EndTime: now,
+        Period: period,
+        Statistics: ['Sum'],
+      }),
+    );
     total += (statistics.Datapoints ?? []).reduce((sum, point) => sum + (point.Sum ?? 0), 0);
   }
   return total;
@@ -210,9 +247,12 @@ export async function invocationsSince(cloudwatch: CloudWatchClient, endpoint: s
 
 export function deleteResource(sagemaker: SageMakerClient, resource: Pick<StackResource, 'kind' | 'name'>): Promise<unknown> {
   switch (resource.kind) {
-    case 'endpoint': return sagemaker.send(new DeleteEndpointCommand({ EndpointName: resource.name }));
-    case 'endpoint-config': return sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: resource.name }));
-    case 'model': return sagemaker.send(new DeleteModelCommand({ ModelName: resource.name }));
+    case 'endpoint':
+      return sagemaker.send(new DeleteEndpointCommand({ EndpointName: resource.name }));
+    case 'endpoint-config':
+      return sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: resource.name }));
+    case 'model':
+      return sagemaker.send(new DeleteModelCommand({ ModelName: resource.name }));
   }
 }
 
@@ -226,7 +266,9 @@ export function failedEndpointNotification(endpointName: string, result: Cleanup
   const message = [
     `The SageMaker endpoint ${endpointName} entered FAILED.`,
     deleted.length > 0
-      ? (result.dryRun ? 'Dry run: it would have been deleted.' : 'It was deleted, so the next run creates it anew.')
+      ? result.dryRun
+        ? 'Dry run: it would have been deleted.'
+        : 'It was deleted, so the next run creates it anew.'
       : 'It was not deleted by this clean-up (see below); the next scheduled clean-up tries again.',
     '',
     result.dryRun ? 'Would delete:' : 'Deleted:',

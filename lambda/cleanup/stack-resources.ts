@@ -5,9 +5,9 @@ import {
   ListEndpointsCommand,
   ListLabelingJobsCommand,
   ListModelsCommand,
-  ListTrainingJobsCommand,
   ListTagsCommand,
-  SageMakerClient,
+  ListTrainingJobsCommand,
+  type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { isAccessDenied, isNotFound } from '../common/aws-calls';
 import { STACK_TAG_KEY } from '../workflow/names';
@@ -68,31 +68,59 @@ export class StackResources {
    */
   async endpointsUnderPrefix(): Promise<(StackEndpoint & { readonly ours: boolean })[]> {
     const NameContains = this.identity.resourcePrefix;
-    const listed = this.underPrefix(await this.listAll(
-      (NextToken) => this.sagemaker.send(new ListEndpointsCommand({ NameContains, MaxResults: 100, NextToken })),
-      (page) => (page.Endpoints ?? []).map((e): StackEndpoint => ({
-        kind: 'endpoint', name: e.EndpointName!, arn: e.EndpointArn!, createdAt: new Date(e.CreationTime!),
-        lastModifiedAt: new Date(e.LastModifiedTime ?? e.CreationTime!), status: e.EndpointStatus ?? 'Unknown',
-      })),
-    ));
+    const listed = this.underPrefix(
+      await this.listAll(
+        (NextToken) => this.sagemaker.send(new ListEndpointsCommand({ NameContains, MaxResults: 100, NextToken })),
+        (page) =>
+          (page.Endpoints ?? []).map(
+            (e): StackEndpoint => ({
+              kind: 'endpoint',
+              name: e.EndpointName!,
+              arn: e.EndpointArn!,
+              createdAt: new Date(e.CreationTime!),
+              lastModifiedAt: new Date(e.LastModifiedTime ?? e.CreationTime!),
+              status: e.EndpointStatus ?? 'Unknown',
+            }),
+          ),
+      ),
+    );
     const ours = new Set(await this.tagged(listed));
     return listed.map((e) => ({ ...e, ours: ours.has(e) }));
   }
 
   async endpointConfigs(): Promise<StackResource[]> {
     const NameContains = this.identity.resourcePrefix;
-    return this.tagged(this.underPrefix(await this.listAll(
-      (NextToken) => this.sagemaker.send(new ListEndpointConfigsCommand({ NameContains, MaxResults: 100, NextToken })),
-      (page) => (page.EndpointConfigs ?? []).map((c): StackResource => ({ kind: 'endpoint-config', name: c.EndpointConfigName!, arn: c.EndpointConfigArn!, createdAt: new Date(c.CreationTime!) })),
-    )));
+    return this.tagged(
+      this.underPrefix(
+        await this.listAll(
+          (NextToken) => this.sagemaker.send(new ListEndpointConfigsCommand({ NameContains, MaxResults: 100, NextToken })),
+          (page) =>
+            (page.EndpointConfigs ?? []).map(
+              (c): StackResource => ({
+                kind: 'endpoint-config',
+                name: c.EndpointConfigName!,
+                arn: c.EndpointConfigArn!,
+                createdAt: new Date(c.CreationTime!),
+              }),
+            ),
+        ),
+      ),
+    );
   }
 
   async models(): Promise<StackResource[]> {
     const NameContains = this.identity.resourcePrefix;
-    return this.tagged(this.underPrefix(await this.listAll(
-      (NextToken) => this.sagemaker.send(new ListModelsCommand({ NameContains, MaxResults: 100, NextToken })),
-      (page) => (page.Models ?? []).map((m): StackResource => ({ kind: 'model', name: m.ModelName!, arn: m.ModelArn!, createdAt: new Date(m.CreationTime!) })),
-    )));
+    return this.tagged(
+      this.underPrefix(
+        await this.listAll(
+          (NextToken) => this.sagemaker.send(new ListModelsCommand({ NameContains, MaxResults: 100, NextToken })),
+          (page) =>
+            (page.Models ?? []).map(
+              (m): StackResource => ({ kind: 'model', name: m.ModelName!, arn: m.ModelArn!, createdAt: new Date(m.CreationTime!) }),
+            ),
+        ),
+      ),
+    );
   }
 
   /** The stack's training and labeling jobs that have not ended: they bill until they stop. */
@@ -100,16 +128,28 @@ export class StackResources {
     const jobs: StackJob[] = [];
     const NameContains = this.identity.resourcePrefix;
     for (const status of ['InProgress', 'Stopping'] as const) {
-      jobs.push(...await this.listAll(
-        (NextToken) => this.sagemaker.send(new ListTrainingJobsCommand({ NameContains, StatusEquals: status, MaxResults: 100, NextToken })),
-        (page) => (page.TrainingJobSummaries ?? []).map((job): StackJob => ({ kind: 'training-job', name: job.TrainingJobName!, arn: job.TrainingJobArn!, status })),
-      ));
+      jobs.push(
+        ...(await this.listAll(
+          (NextToken) =>
+            this.sagemaker.send(new ListTrainingJobsCommand({ NameContains, StatusEquals: status, MaxResults: 100, NextToken })),
+          (page) =>
+            (page.TrainingJobSummaries ?? []).map(
+              (job): StackJob => ({ kind: 'training-job', name: job.TrainingJobName!, arn: job.TrainingJobArn!, status }),
+            ),
+        )),
+      );
     }
     for (const status of ['Initializing', 'InProgress', 'Stopping'] as const) {
-      jobs.push(...await this.listAll(
-        (NextToken) => this.sagemaker.send(new ListLabelingJobsCommand({ NameContains, StatusEquals: status, MaxResults: 100, NextToken })),
-        (page) => (page.LabelingJobSummaryList ?? []).map((job): StackJob => ({ kind: 'labeling-job', name: job.LabelingJobName!, arn: job.LabelingJobArn!, status })),
-      ));
+      jobs.push(
+        ...(await this.listAll(
+          (NextToken) =>
+            this.sagemaker.send(new ListLabelingJobsCommand({ NameContains, StatusEquals: status, MaxResults: 100, NextToken })),
+          (page) =>
+            (page.LabelingJobSummaryList ?? []).map(
+              (job): StackJob => ({ kind: 'labeling-job', name: job.LabelingJobName!, arn: job.LabelingJobArn!, status }),
+            ),
+        )),
+      );
     }
     return this.tagged(this.underPrefix(jobs));
   }
@@ -123,7 +163,10 @@ export class StackResources {
   }
 
   /** Every page of a SageMaker listing. */
-  private async listAll<Page extends { NextToken?: string }, T>(fetch: (nextToken?: string) => Promise<Page>, items: (page: Page) => T[]): Promise<T[]> {
+  private async listAll<Page extends { NextToken?: string }, T>(
+    fetch: (nextToken?: string) => Promise<Page>,
+    items: (page: Page) => T[],
+  ): Promise<T[]> {
     const found: T[] = [];
     let nextToken: string | undefined;
     do {
@@ -139,12 +182,17 @@ export class StackResources {
    * it is gone. A variant at zero weight (a run's challenger under evaluation) is left out: the
    * evaluation's requests to it never make an endpoint look used.
    */
-  async describeEndpoint(name: string): Promise<{ config?: string; variants: string[]; failureReason?: string; status?: string } | undefined> {
+  async describeEndpoint(
+    name: string,
+  ): Promise<{ config?: string; variants: string[]; failureReason?: string; status?: string } | undefined> {
     try {
       const endpoint = await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
       return {
         config: endpoint.EndpointConfigName,
-        variants: (endpoint.ProductionVariants ?? []).filter((v) => v.CurrentWeight === undefined || v.CurrentWeight > 0).map((v) => v.VariantName!).filter(Boolean),
+        variants: (endpoint.ProductionVariants ?? [])
+          .filter((v) => v.CurrentWeight === undefined || v.CurrentWeight > 0)
+          .map((v) => v.VariantName!)
+          .filter(Boolean),
         failureReason: endpoint.FailureReason,
         status: endpoint.EndpointStatus,
       };

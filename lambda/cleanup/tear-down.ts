@@ -1,8 +1,8 @@
-import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { SageMakerClient, StopLabelingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { type SageMakerClient, StopLabelingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
+import { ListExecutionsCommand, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { isNotFound } from '../common/aws-calls';
 import { deleteResource } from './endpoint-cleanup';
-import { ENDPOINT_CHANGING_STATES, StackIdentity, StackResources } from './stack-resources';
+import { ENDPOINT_CHANGING_STATES, type StackIdentity, StackResources } from './stack-resources';
 
 export interface TearDownClients {
   readonly sagemaker: SageMakerClient;
@@ -22,7 +22,6 @@ export interface TearDownResult {
   /** What is still there, and why. */
   readonly waitingFor: string[];
 }
-
 
 /**
  * One pass of the stack's tear-down, repeated until `complete`: stop the workflow's running
@@ -45,20 +44,30 @@ export async function tearDownStackResources(clients: TearDownClients, target: T
 
   let nextToken: string | undefined;
   do {
-    const page = await clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, statusFilter: 'RUNNING', nextToken }));
+    const page = await clients.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, statusFilter: 'RUNNING', nextToken }),
+    );
     for (const execution of page.executions ?? []) {
-      await ignoreGone(`stopped execution ${execution.name}`, () => clients.sfn.send(new StopExecutionCommand({
-        executionArn: execution.executionArn, error: 'StackDeleted', cause: 'The segpipe stack is being deleted.',
-      })));
+      await ignoreGone(`stopped execution ${execution.name}`, () =>
+        clients.sfn.send(
+          new StopExecutionCommand({
+            executionArn: execution.executionArn,
+            error: 'StackDeleted',
+            cause: 'The segpipe stack is being deleted.',
+          }),
+        ),
+      );
     }
     nextToken = page.nextToken;
   } while (nextToken);
 
   for (const job of await resources.unfinishedJobs()) {
     if (job.status !== 'Stopping') {
-      await ignoreGone(`stopped ${job.kind} ${job.name}`, () => (job.kind === 'training-job'
-        ? clients.sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: job.name }))
-        : clients.sagemaker.send(new StopLabelingJobCommand({ LabelingJobName: job.name }))));
+      await ignoreGone(`stopped ${job.kind} ${job.name}`, () =>
+        job.kind === 'training-job'
+          ? clients.sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: job.name }))
+          : clients.sagemaker.send(new StopLabelingJobCommand({ LabelingJobName: job.name })),
+      );
     }
     waitingFor.push(`${job.kind} ${job.name} to stop`);
   }
@@ -66,14 +75,15 @@ export async function tearDownStackResources(clients: TearDownClients, target: T
   const endpoints = await resources.endpoints();
   for (const endpoint of endpoints) {
     if (endpoint.status === 'Deleting') waitingFor.push(`endpoint ${endpoint.name} to be deleted`);
-    else if (ENDPOINT_CHANGING_STATES.has(endpoint.status)) waitingFor.push(`endpoint ${endpoint.name} (${endpoint.status}) before deleting it`);
+    else if (ENDPOINT_CHANGING_STATES.has(endpoint.status))
+      waitingFor.push(`endpoint ${endpoint.name} (${endpoint.status}) before deleting it`);
     else {
       await ignoreGone(`deleted endpoint ${endpoint.name} (${endpoint.status})`, () => deleteResource(clients.sagemaker, endpoint));
       waitingFor.push(`endpoint ${endpoint.name} to be deleted`);
     }
   }
   if (endpoints.length === 0) {
-    for (const resource of [...await resources.endpointConfigs(), ...await resources.models()]) {
+    for (const resource of [...(await resources.endpointConfigs()), ...(await resources.models())]) {
       await ignoreGone(`deleted ${resource.kind} ${resource.name}`, () => deleteResource(clients.sagemaker, resource));
     }
   } else {

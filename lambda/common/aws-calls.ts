@@ -1,5 +1,11 @@
 /** Error names AWS services use for throttling. */
-const THROTTLING_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException']);
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
 
 interface AwsError {
   readonly name?: string;

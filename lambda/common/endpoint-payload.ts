@@ -38,13 +38,20 @@ export async function isEightBitJpeg(data: Buffer): Promise<boolean> {
  */
 export async function prepareRequestImage(input: Buffer, limit = INVOKE_BODY_LIMIT): Promise<RequestImage> {
   const precision = await jpegPrecision(input);
-  const decoded = await sharp(input, { failOn: 'error' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }).catch((err: Error) => {
-    // libvips names the precision in some builds and says "Unknown error" in others: say it ourselves.
-    throw precision !== undefined && precision !== 8 ? new Error(`a JPEG of ${precision}-bit precision, which neither this decoder nor the algorithm's reads (8-bit only)`) : err;
-  });
+  const decoded = await sharp(input, { failOn: 'error' })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: Error) => {
+      // libvips names the precision in some builds and says "Unknown error" in others: say it ourselves.
+      throw precision !== undefined && precision !== 8
+        ? new Error(`a JPEG of ${precision}-bit precision, which neither this decoder nor the algorithm's reads (8-bit only)`)
+        : err;
+    });
   const { width, height } = decoded.info;
   const raw = { raw: { width, height, channels: 3 as const } };
-  let body = await isEightBitJpeg(input) ? input : await sharp(decoded.data, raw).jpeg({ quality: REQUEST_JPEG_QUALITY }).toBuffer();
+  let body = (await isEightBitJpeg(input)) ? input : await sharp(decoded.data, raw).jpeg({ quality: REQUEST_JPEG_QUALITY }).toBuffer();
   let sentWidth = width;
   let sentHeight = height;
   while (body.length > limit) {

@@ -6,8 +6,11 @@
  * the two cannot drift apart.
  */
 import {
-  CloudFormationCustomResourceCreateSchema, CloudFormationCustomResourceDeleteSchema, CloudFormationCustomResourceUpdateSchema,
-  EventBridgeSchema, S3EventNotificationEventBridgeSchema,
+  CloudFormationCustomResourceCreateSchema,
+  CloudFormationCustomResourceDeleteSchema,
+  CloudFormationCustomResourceUpdateSchema,
+  EventBridgeSchema,
+  S3EventNotificationEventBridgeSchema,
 } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import type { RunEvaluationEvent } from '../evaluation/run-evaluation';
@@ -24,7 +27,11 @@ const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/s, 'must be an s3://bucket/key
 /** Step Functions passes an absent optional value as `''` where a parameter is always set. */
 const optionalName = z.string().optional();
 
-const classListRef: z.ZodType<ClassListRef> = z.object({ location: s3Uri, version: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 hex digits'), count: z.int().positive() });
+const classListRef: z.ZodType<ClassListRef> = z.object({
+  location: s3Uri,
+  version: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 hex digits'),
+  count: z.int().positive(),
+});
 const conversionChunk: z.ZodType<ConversionChunk> = z.object({ index: whole, first: whole, last: whole });
 const chunkResult: z.ZodType<ChunkResult> = z.union([
   z.object({ index: whole, converted: whole, skipped: whole }),
@@ -32,21 +39,26 @@ const chunkResult: z.ZodType<ChunkResult> = z.union([
 ]);
 
 /** An execution's input, as the start Lambda writes it or a person types it. */
-const runInput = z.object({
-  batch: name,
-  /** Images to label (a run started by hand); or */
-  images: z.array(s3Uri).optional(),
-  /** a batch snapshot's input manifest of the images to label, and their number; */
-  imagesManifest: s3Uri.optional(),
-  imageCount: whole.optional(),
-  /** the batch generation the snapshot took; or */
-  generation: whole.optional(),
-  /** labels made elsewhere, imported (any export `segpipe convert` reads), and the generation of its uploads the run took; */
-  export: s3Uri.optional(),
-  importGeneration: whole.optional(),
-  /** the same, as runs started by earlier versions name it. */
-  manifest: s3Uri.optional(),
-}).refine((input) => input.imagesManifest === undefined || input.imageCount !== undefined, { message: 'an imagesManifest needs its imageCount', path: ['imageCount'] });
+const runInput = z
+  .object({
+    batch: name,
+    /** Images to label (a run started by hand); or */
+    images: z.array(s3Uri).optional(),
+    /** a batch snapshot's input manifest of the images to label, and their number; */
+    imagesManifest: s3Uri.optional(),
+    imageCount: whole.optional(),
+    /** the batch generation the snapshot took; or */
+    generation: whole.optional(),
+    /** labels made elsewhere, imported (any export `segpipe convert` reads), and the generation of its uploads the run took; */
+    export: s3Uri.optional(),
+    importGeneration: whole.optional(),
+    /** the same, as runs started by earlier versions name it. */
+    manifest: s3Uri.optional(),
+  })
+  .refine((input) => input.imagesManifest === undefined || input.imageCount !== undefined, {
+    message: 'an imagesManifest needs its imageCount',
+    path: ['imageCount'],
+  });
 
 const runStatus: z.ZodType<RunStatus> = z.enum(['deployed', 'not-deployed', 'not-promoted', 'failed']);
 
@@ -59,38 +71,69 @@ const runState: z.ZodType<RunState> = z.looseObject({
   export: z.string().optional(),
   importGeneration: whole.optional(),
   run: z.looseObject({ runId: z.string(), batch: z.string(), mode: z.string(), names: z.record(z.string(), z.string()) }).optional(),
-  channels: z.looseObject({
-    numClasses: whole, numTrainingSamples: whole, numValidationSamples: whole, converted: whole, skipped: whole,
-    skippedItems: z.array(z.object({ line: whole, source: z.string().nullable(), reason: z.string() })), classes: z.array(z.string()),
-  }).optional(),
-  labeling: z.looseObject({ LabelingJobName: z.string().optional(), LabelCounters: z.record(z.string(), z.number()).optional() }).optional(),
+  channels: z
+    .looseObject({
+      numClasses: whole,
+      numTrainingSamples: whole,
+      numValidationSamples: whole,
+      converted: whole,
+      skipped: whole,
+      skippedItems: z.array(z.object({ line: whole, source: z.string().nullable(), reason: z.string() })),
+      classes: z.array(z.string()),
+    })
+    .optional(),
+  labeling: z
+    .looseObject({ LabelingJobName: z.string().optional(), LabelCounters: z.record(z.string(), z.number()).optional() })
+    .optional(),
   annotations: z.looseObject({ state: z.string().optional(), annotated: whole.optional(), tasks: whole.optional() }).optional(),
-  training: z.looseObject({
-    TrainingJobName: z.string().optional(), TrainingTimeInSeconds: z.number().optional(), BillableTimeInSeconds: z.number().optional(),
-    ModelArtifacts: z.looseObject({ S3ModelArtifacts: z.string().optional() }).optional(),
-  }).optional(),
+  training: z
+    .looseObject({
+      TrainingJobName: z.string().optional(),
+      TrainingTimeInSeconds: z.number().optional(),
+      BillableTimeInSeconds: z.number().optional(),
+      ModelArtifacts: z.looseObject({ S3ModelArtifacts: z.string().optional() }).optional(),
+    })
+    .optional(),
   metrics: z.looseObject({ miou: z.array(z.number()).optional(), pixelAccuracy: z.array(z.number()).optional() }).optional(),
   champion: z.looseObject({ config: z.string().optional() }).optional(),
-  evaluation: z.custom<NonNullable<RunState['evaluation']>>((value) => typeof value === 'object' && value !== null && typeof (value as { reason?: unknown }).reason === 'string', 'must be an evaluation result').optional(),
+  evaluation: z
+    .custom<NonNullable<RunState['evaluation']>>(
+      (value) => typeof value === 'object' && value !== null && typeof (value as { reason?: unknown }).reason === 'string',
+      'must be an evaluation result',
+    )
+    .optional(),
   error: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 
 const executionStatusChange: z.ZodType<ExecutionStatusChange> = EventBridgeSchema.extend({
   detail: z.looseObject({
-    name, status: name,
-    input: z.string().nullish(), error: z.string().nullish(), cause: z.string().nullish(), startDate: z.number().nullish(), stopDate: z.number().nullish(),
+    name,
+    status: name,
+    input: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+    startDate: z.number().nullish(),
+    stopDate: z.number().nullish(),
   }),
 });
 
 /** The schedule's event, or an endpoint's change of state (the rule passes only `Failed` ones). */
 const cleanupEvent = z.union([
-  EventBridgeSchema.extend({ 'detail-type': z.literal('SageMaker Endpoint State Change'), detail: z.looseObject({ EndpointName: name, EndpointStatus: name }) }),
+  EventBridgeSchema.extend({
+    'detail-type': z.literal('SageMaker Endpoint State Change'),
+    detail: z.looseObject({ EndpointName: name, EndpointStatus: name }),
+  }),
   EventBridgeSchema.extend({ 'detail-type': z.literal('Scheduled Event') }),
 ]);
 
 const runEvaluationEvent: z.ZodType<RunEvaluationEvent> = z.object({
-  runId: name, trainingJob: name, classes: z.array(z.string()).min(2), challenger: name,
-  champion: optionalName, championImage: optionalName, challengerImage: optionalName,
+  runId: name,
+  trainingJob: name,
+  classes: z.array(z.string()).min(2),
+  challenger: name,
+  champion: optionalName,
+  championImage: optionalName,
+  challengerImage: optionalName,
 });
 
 const taskChunk: z.ZodType<TaskChunk> = z.object({ index: whole });
@@ -109,7 +152,12 @@ export const HANDLER_EVENTS = {
   'check-budget': z.object({ images: whole, mode: z.enum(['label', 'import']) }),
   'plan-conversion': z.object({ runId: name, export: s3Uri, batch: optionalName, labelStudioRound: optionalName }),
   'convert-chunk': z.object({
-    runId: name, export: s3Uri, batch: optionalName, labelStudioRound: optionalName, chunk: conversionChunk, classes: classListRef,
+    runId: name,
+    export: s3Uri,
+    batch: optionalName,
+    labelStudioRound: optionalName,
+    chunk: conversionChunk,
+    classes: classListRef,
     // Empty for an export that is a prefix (Label Studio's target storage): no one ETag pins it.
     exportVersion: z.string(),
   }),
@@ -132,7 +180,9 @@ export type HandlerEvent<N extends HandlerName> = z.output<(typeof HANDLER_EVENT
 /** Thrown when an invocation's event does not fit its handler's schema: nothing was read or written. */
 export class EventError extends Error {
   constructor(handler: HandlerName, problems: readonly string[]) {
-    super(`the ${handler} Lambda's event ${problems.length === 1 ? problems[0] : `has ${problems.length} problems: ${problems.join('; ')}`}`);
+    super(
+      `the ${handler} Lambda's event ${problems.length === 1 ? problems[0] : `has ${problems.length} problems: ${problems.join('; ')}`}`,
+    );
     this.name = 'EventError';
   }
 }
@@ -141,10 +191,13 @@ export class EventError extends Error {
 export function parseEvent<N extends HandlerName>(handler: N, event: unknown): HandlerEvent<N> {
   const result = HANDLER_EVENTS[handler].safeParse(event, { reportInput: true });
   if (result.success) return result.data as HandlerEvent<N>;
-  throw new EventError(handler, result.error.issues.map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(the whole event)';
-    const text = typeof issue.input === 'string' ? issue.input : JSON.stringify(issue.input);
-    const value = text === undefined ? '' : ` (received ${quoted(text, 120)})`;
-    return `${where}: ${issue.message}${value}`;
-  }));
+  throw new EventError(
+    handler,
+    result.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(the whole event)';
+      const text = typeof issue.input === 'string' ? issue.input : JSON.stringify(issue.input);
+      const value = text === undefined ? '' : ` (received ${quoted(text, 120)})`;
+      return `${where}: ${issue.message}${value}`;
+    }),
+  );
 }

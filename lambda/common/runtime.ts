@@ -6,8 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { S3ObjectStore, createS3Client } from '../convert/stores/s3-object-store';
-import { HandlerEvent, parseEvent } from './handler-events';
+import { createS3Client, S3ObjectStore } from '../convert/stores/s3-object-store';
+import { type HandlerEvent, parseEvent } from './handler-events';
 import { SCRATCH_OBJECT_TAG } from './retention';
 import type { HandlerName } from './settings';
 
@@ -29,7 +29,11 @@ export type LambdaHandler<R> = (event: unknown, context: Context) => Promise<R>;
  * anything is read or written), each log line carries the invocation's request context (Powertools'
  * `injectLambdaContext`), and keys a handler appends to the logger hold for its own invocation only.
  */
-export function lambdaHandler<N extends HandlerName, R>(name: N, handle: (event: HandlerEvent<N>, context: Context) => Promise<R>): LambdaHandler<R> {
-  return middy((event: unknown, context: Context) => handle(parseEvent(name, event), context))
-    .use(injectLambdaContext(logger, { resetKeys: true }));
+export function lambdaHandler<N extends HandlerName, R>(
+  name: N,
+  handle: (event: HandlerEvent<N>, context: Context) => Promise<R>,
+): LambdaHandler<R> {
+  return middy((event: unknown, context: Context) => handle(parseEvent(name, event), context)).use(
+    injectLambdaContext(logger, { resetKeys: true }),
+  );
 }

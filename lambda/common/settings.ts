@@ -16,7 +16,12 @@ const labelClasses = z.array(name);
 const costSettings = z.strictObject({
   labeling: z.strictObject({ tool: name }).optional(),
   workforce: z.strictObject({ type: name, workersPerObject: count, publicTaskPriceUsd: z.number().positive().optional() }),
-  training: z.strictObject({ trainer: z.enum(['builtin', 'pytorch']).optional(), instanceType: name, maxRuntimeSeconds: count, spot: z.boolean() }),
+  training: z.strictObject({
+    trainer: z.enum(['builtin', 'pytorch']).optional(),
+    instanceType: name,
+    maxRuntimeSeconds: count,
+    spot: z.boolean(),
+  }),
   hosting: z.strictObject({ instanceType: name, idleMinutes: count, timeToLiveHours: count }),
   cleanup: z.strictObject({ everyMinutes: count, dryRun: z.boolean() }),
   evaluation: z.strictObject({ maxImages: z.int().positive() }),
@@ -37,28 +42,61 @@ export const HANDLER_SETTINGS = {
   'snapshot-batch': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
   'take-import-turn': z.strictObject({ artifactsBucket: name }),
   'prepare-run': z.strictObject({
-    artifactsBucket: name, resourcePrefix: name, workforce: z.enum(['none', 'private', 'vendor', 'public']), labelClasses,
+    artifactsBucket: name,
+    resourcePrefix: name,
+    workforce: z.enum(['none', 'private', 'vendor', 'public']),
+    labelClasses,
     /** Set when Label Studio labels: the run's tasks go to this inbox. */
     labelStudioInbox: name.optional(),
   }),
   'write-labelstudio-tasks': z.strictObject({ artifactsBucket: name, inboxBucket: name, endpointName: name, labelClasses }),
-  'count-annotations': z.strictObject({ artifactsBucket: name, deadlineHours: z.number().positive(), minLabeledFraction: z.number().gt(0).max(1) }),
+  'count-annotations': z.strictObject({
+    artifactsBucket: name,
+    deadlineHours: z.number().positive(),
+    minLabeledFraction: z.number().gt(0).max(1),
+  }),
   'check-quota': z.strictObject({ trainingInstanceType: name, spot: z.boolean() }),
   'check-budget': costSettings,
   'plan-conversion': z.strictObject({ artifactsBucket: name, ...conversionSources, labelClasses, chunkEntries: z.int().positive() }),
-  'convert-chunk': z.strictObject({ artifactsBucket: name, ...conversionSources, validationFraction: z.number().gt(0).lt(1), splitSeed: name }),
-  'assemble-channels': z.strictObject({ artifactsBucket: name, labelClasses, minTrainingSamples: z.int().positive(), maxFailedChunkPercent: z.number().min(0).max(100) }),
-  'run-ended': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1), labeling: z.boolean(), topicArn: name }),
+  'convert-chunk': z.strictObject({
+    artifactsBucket: name,
+    ...conversionSources,
+    validationFraction: z.number().gt(0).lt(1),
+    splitSeed: name,
+  }),
+  'assemble-channels': z.strictObject({
+    artifactsBucket: name,
+    labelClasses,
+    minTrainingSamples: z.int().positive(),
+    maxFailedChunkPercent: z.number().min(0).max(100),
+  }),
+  'run-ended': z.strictObject({
+    artifactsBucket: name,
+    resourcePrefix: name,
+    minValidationMiou: z.number().min(0).max(1),
+    labeling: z.boolean(),
+    topicArn: name,
+  }),
   'evaluate-variants': z.strictObject({
-    artifactsBucket: name, endpointName: name, maxImages: z.int().positive(), maxBatchShare: z.number().gt(0).max(1), minImages: z.int().positive(),
-    tolerance: z.number().min(0).max(1), minValidationMiou: z.number().min(0).max(1),
+    artifactsBucket: name,
+    endpointName: name,
+    maxImages: z.int().positive(),
+    maxBatchShare: z.number().gt(0).max(1),
+    minImages: z.int().positive(),
+    tolerance: z.number().min(0).max(1),
+    minValidationMiou: z.number().min(0).max(1),
     /** The Secrets Manager secret (ARN) holding the key that orders the evaluation's images. */
     holdoutKeySecret: name,
   }),
   'deploy-lock': z.strictObject({ artifactsBucket: name, holdSeconds: count }),
   'finish-run': z.strictObject({ artifactsBucket: name, resourcePrefix: name, minValidationMiou: z.number().min(0).max(1) }),
   'clean-up': z.strictObject({
-    stackName: name, resourcePrefix: name, idleMinutes: count, timeToLiveHours: count, keepModels: count, dryRun: z.boolean(),
+    stackName: name,
+    resourcePrefix: name,
+    idleMinutes: count,
+    timeToLiveHours: count,
+    keepModels: count,
+    dryRun: z.boolean(),
     /** Endpoint configs and models younger than this are kept: a run may be about to deploy them. */
     graceMinutes: count,
     topicArn: name,
@@ -72,7 +110,9 @@ export type HandlerSettings<N extends HandlerName> = z.output<(typeof HANDLER_SE
 /** Thrown at a cold start whose settings are missing or wrong. */
 export class SettingsError extends Error {
   constructor(handler: HandlerName, problems: readonly string[]) {
-    super(`the ${handler} Lambda's ${SETTINGS_VARIABLE} ${problems.length === 1 ? problems[0] : `has ${problems.length} problems: ${problems.join('; ')}`}`);
+    super(
+      `the ${handler} Lambda's ${SETTINGS_VARIABLE} ${problems.length === 1 ? problems[0] : `has ${problems.length} problems: ${problems.join('; ')}`}`,
+    );
     this.name = 'SettingsError';
   }
 }
@@ -89,10 +129,14 @@ export function readHandlerSettings<N extends HandlerName>(handler: N, environme
   }
   const result = HANDLER_SETTINGS[handler].safeParse(value);
   if (!result.success) {
-    throw new SettingsError(handler, result.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `has unknown settings ${issue.keys.join(', ')}`
-        : `setting ${issue.path.join('.') || '(the whole value)'}: ${issue.message}`));
+    throw new SettingsError(
+      handler,
+      result.error.issues.map((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `has unknown settings ${issue.keys.join(', ')}`
+          : `setting ${issue.path.join('.') || '(the whole value)'}: ${issue.message}`,
+      ),
+    );
   }
   return result.data as HandlerSettings<N>;
 }

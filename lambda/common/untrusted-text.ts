@@ -42,7 +42,10 @@ export function quoted(text: string, maxLength = 200): string {
 export function plainText(text: string, maxLength = 2000, indent = '  '): string {
   const characters = [...text.replace(/\r\n?/g, '\n')];
   const kept = characters.slice(0, maxLength).join('');
-  const cleaned = kept.split('\n').map((line) => line.replace(INVISIBLE, ' ').trimEnd()).join(`\n${indent}`);
+  const cleaned = kept
+    .split('\n')
+    .map((line) => line.replace(INVISIBLE, ' ').trimEnd())
+    .join(`\n${indent}`);
   return characters.length > maxLength ? `${cleaned}${cutMarker(characters.length - maxLength)}` : cleaned;
 }
 

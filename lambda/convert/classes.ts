@@ -1,4 +1,4 @@
-import { ExportClass, isBackgroundName } from './export-item';
+import { type ExportClass, isBackgroundName } from './export-item';
 import type { ColourMapEntry } from './readers/ground-truth-manifest';
 
 /** The algorithm's "ignore" label: pixels of a colour no class has. */
@@ -17,7 +17,10 @@ export class ClassIndex {
   private readonly names: string[];
   private backgroundNamed: boolean;
 
-  constructor(configuredClasses: readonly string[] = [], private readonly onlyConfigured = false) {
+  constructor(
+    configuredClasses: readonly string[] = [],
+    private readonly onlyConfigured = false,
+  ) {
     const others = configuredClasses.filter((name) => !isBackgroundName(name));
     this.names = [DEFAULT_BACKGROUND_NAME, ...others];
     this.backgroundNamed = false;

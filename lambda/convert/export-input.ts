@@ -1,13 +1,13 @@
-import { EXPORT_FORMATS, ExportClass, ExportFormat, ExportReader } from './export-item';
-import { ConversionLimits, DEFAULT_LIMITS } from './limits';
-import { isLookoutForVisionLine } from './readers/ground-truth-manifest';
-import { ObjectStore, folderPrefix, isS3Uri } from './stores/object-store';
+import { EXPORT_FORMATS, type ExportClass, type ExportFormat, type ExportReader } from './export-item';
+import { type ConversionLimits, DEFAULT_LIMITS } from './limits';
 import { cocoReader } from './readers/coco';
-import { manifestReader } from './readers/ground-truth';
-import { LabelStudioExpectations, labelStudioReader } from './readers/label-studio';
 import { cvatReader } from './readers/cvat';
+import { manifestReader } from './readers/ground-truth';
+import { isLookoutForVisionLine } from './readers/ground-truth-manifest';
 import { LABEL_MAP_FILE } from './readers/label-map';
+import { type LabelStudioExpectations, labelStudioReader } from './readers/label-studio';
 import { vocReader } from './readers/voc';
+import { folderPrefix, isS3Uri, type ObjectStore } from './stores/object-store';
 import { ZipObjectStore } from './stores/zip-object-store';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -90,7 +90,8 @@ export async function openExport(options: OpenExportOptions): Promise<OpenedExpo
   }
   if (start) {
     if (start.size === 0) throw new UnrecognisedExportError(`${input} is empty`);
-    if (options.labelMap !== undefined) throw new UnrecognisedExportError(`--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${input} is a file`);
+    if (options.labelMap !== undefined)
+      throw new UnrecognisedExportError(`--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${input} is a file`);
     return { reader: fileReader(store, input, start.data, options), close: () => undefined };
   }
   const files = await store.listUnder(input);
@@ -105,28 +106,57 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
   // macOS's zip tool adds `__MACOSX/` and `._` shadow files: they are not part of the export.
   const relative = files.map((f) => f.slice(prefixLength)).filter((f) => !/(^|\/)(__MACOSX\/|\._)/.test(f));
   // The layout's root: the export itself, or the one folder a zip wraps it in.
-  const layoutRoot = relative.filter((f) => /(^|\/)SegmentationClass\/[^/]+$/.test(f)).map((f) => f.slice(0, f.lastIndexOf('SegmentationClass/')));
+  const layoutRoot = relative
+    .filter((f) => /(^|\/)SegmentationClass\/[^/]+$/.test(f))
+    .map((f) => f.slice(0, f.lastIndexOf('SegmentationClass/')));
   const roots = [...new Set(layoutRoot)];
   if (options.format === 'cvat' || options.format === 'voc' || (options.format ?? 'auto') === 'auto') {
     if (roots.length === 1) {
       const exportRoot = roots[0] === '' ? root : store.join(root, ...roots[0].replace(/\/$/, '').split('/'));
       const hasLabelMap = relative.includes(`${roots[0]}${LABEL_MAP_FILE}`);
-      const format = options.format === 'cvat' || options.format === 'voc' ? options.format : hasLabelMap || options.labelMap !== undefined ? 'cvat' : 'voc';
-      if (format === 'voc' && options.labelMap !== undefined) throw new UnrecognisedExportError('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
-      const labelMap = options.labelMap === undefined ? undefined : { store: storeOf(options, options.labelMap), location: options.labelMap };
-      if (format === 'cvat' && !hasLabelMap && !labelMap) throw new UnrecognisedExportError(`${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
+      const format =
+        options.format === 'cvat' || options.format === 'voc'
+          ? options.format
+          : hasLabelMap || options.labelMap !== undefined
+            ? 'cvat'
+            : 'voc';
+      if (format === 'voc' && options.labelMap !== undefined)
+        throw new UnrecognisedExportError("--labelmap gives CVAT's classes; --format voc reads Pascal VOC's own: give one of them");
+      const labelMap =
+        options.labelMap === undefined ? undefined : { store: storeOf(options, options.labelMap), location: options.labelMap };
+      if (format === 'cvat' && !hasLabelMap && !labelMap)
+        throw new UnrecognisedExportError(
+          `${options.input} has no ${LABEL_MAP_FILE}: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`,
+        );
       const folder = { store, root: exportRoot, input: options.input, images: imagesRoot(options), fallbackImages: fallbackRoot(options) };
       return format === 'cvat' ? cvatReader({ ...folder, labelMap }) : vocReader(folder);
     }
-    if (roots.length > 1) throw new UnrecognisedExportError(`${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`);
-    if (options.format === 'cvat' || options.format === 'voc') throw new UnrecognisedExportError(`${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`);
+    if (roots.length > 1)
+      throw new UnrecognisedExportError(
+        `${options.input} holds ${roots.length} SegmentationClass/ folders (${roots.slice(0, 3).join(', ')}); give one export`,
+      );
+    if (options.format === 'cvat' || options.format === 'voc')
+      throw new UnrecognisedExportError(
+        `${options.input} has no SegmentationClass/ folder, which a ${FORMAT_DESCRIPTIONS[options.format]} export holds`,
+      );
   }
-  if (options.labelMap !== undefined) throw new UnrecognisedExportError(`--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${options.input} has no SegmentationClass/ folder`);
+  if (options.labelMap !== undefined)
+    throw new UnrecognisedExportError(
+      `--labelmap is for a CVAT "Segmentation mask 1.1" folder or zip; ${options.input} has no SegmentationClass/ folder`,
+    );
   const targetFiles = targetStorageFiles(files.filter((f) => relative.includes(f.slice(prefixLength))));
-  if (targetFiles && (options.format ?? 'auto') === 'auto' || options.format === 'labelstudio') {
+  if ((targetFiles && (options.format ?? 'auto') === 'auto') || options.format === 'labelstudio') {
     const labelStudioFiles = targetFiles ?? files.filter((f) => /\.json$/i.test(f));
     if (targetFiles || labelStudioFiles.length > 1) {
-      return labelStudioReader({ store, location: root, files: labelStudioFiles, images: { ...(imagesRoot(options) ?? { store, root }), fallback: fallbackRoot(options) }, s3: options.s3, expect: options.labelStudio, limits: options.limits });
+      return labelStudioReader({
+        store,
+        location: root,
+        files: labelStudioFiles,
+        images: { ...(imagesRoot(options) ?? { store, root }), fallback: fallbackRoot(options) },
+        s3: options.s3,
+        expect: options.labelStudio,
+        limits: options.limits,
+      });
     }
   }
   const kept = new Set(relative);
@@ -148,8 +178,12 @@ async function folderReader(store: ObjectStore, root: string, options: OpenExpor
   const folders = new Set(candidates.map((c) => folderOf(store, c)));
   const panopticNamed = new Set(candidates.map((c) => /panoptic[^/\\]*\.json$/i.test(c)));
   if (readers.length > 1 && (!readers.every((r) => r.format === 'coco') || folders.size < candidates.length || panopticNamed.size > 1)) {
-    const why = readers.every((r) => r.format === 'coco') ? ' of different annotations (such as instances_ and panoptic_ JSONs: they are not merged)' : '';
-    throw new UnrecognisedExportError(`${options.input} holds ${candidates.length} export files${why} (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`);
+    const why = readers.every((r) => r.format === 'coco')
+      ? ' of different annotations (such as instances_ and panoptic_ JSONs: they are not merged)'
+      : '';
+    throw new UnrecognisedExportError(
+      `${options.input} holds ${candidates.length} export files${why} (${candidates.slice(0, 3).join(', ')}${candidates.length > 3 ? ', ...' : ''}); give one with --input`,
+    );
   }
   return readers.length === 1 ? readers[0] : concatenatedReader(readers, options.input);
 }
@@ -193,7 +227,14 @@ function concatenatedReader(readers: readonly ExportReader[], input: string): Ex
  * the folder or zip it was found in, which relative references do not leave. Its images resolve from
  * `--images`, else `imagesAt` in its own store, else its folder.
  */
-function fileReader(store: ObjectStore, location: string, head: Buffer, options: OpenExportOptions, exportRoot?: string, imagesAt?: string): ExportReader {
+function fileReader(
+  store: ObjectStore,
+  location: string,
+  head: Buffer,
+  options: OpenExportOptions,
+  exportRoot?: string,
+  imagesAt?: string,
+): ExportReader {
   const format = options.format && options.format !== 'auto' ? options.format : sniffFormat(head, location);
   const images = { ...(imagesRoot(options) ?? { store, root: imagesAt ?? folderOf(store, location) }), fallback: fallbackRoot(options) };
   switch (format) {
@@ -203,15 +244,36 @@ function fileReader(store: ObjectStore, location: string, head: Buffer, options:
       // Vision's sample keeps manifests/ beside training-images/ and mask-images/), then the batch's images.
       const folder = folderOf(store, location);
       const parent = parentFolder(store, folder, exportRoot);
-      const relativeTo = [imagesRoot(options), { store, root: folder }, parent === undefined ? undefined : { store, root: parent }, fallbackRoot(options)]
-        .filter((base): base is { store: ObjectStore; root: string } => base !== undefined);
-      return manifestReader({ manifest: location, manifestStore: store, sources: options.sources, dialect: format, labelAttribute: options.labelAttribute, relativeTo });
+      const relativeTo = [
+        imagesRoot(options),
+        { store, root: folder },
+        parent === undefined ? undefined : { store, root: parent },
+        fallbackRoot(options),
+      ].filter((base): base is { store: ObjectStore; root: string } => base !== undefined);
+      return manifestReader({
+        manifest: location,
+        manifestStore: store,
+        sources: options.sources,
+        dialect: format,
+        labelAttribute: options.labelAttribute,
+        relativeTo,
+      });
     }
     case 'coco': {
       // COCO panoptic keeps its PNGs in the folder named like the JSON, beside it.
       const folder = folderOf(store, location);
       const stem = location.slice(location.replace(/\\/g, '/').lastIndexOf('/') + 1).replace(/\.json$/i, '');
-      return cocoReader({ store, location, images, s3: options.s3, panopticMasks: [{ store, root: store.join(folder, stem) }, { store, root: folder }], limits: options.limits });
+      return cocoReader({
+        store,
+        location,
+        images,
+        s3: options.s3,
+        panopticMasks: [
+          { store, root: store.join(folder, stem) },
+          { store, root: folder },
+        ],
+        limits: options.limits,
+      });
     }
     case 'labelstudio':
       return labelStudioReader({ store, location, images, s3: options.s3, expect: options.labelStudio, limits: options.limits });
@@ -233,7 +295,8 @@ export function sniffFormat(head: Buffer, location: string): ExportFormat {
     } catch {
       line = undefined;
     }
-    if (typeof line === 'object' && line !== null && 'source-ref' in line) return isLookoutForVisionLine(line) ? 'lookoutvision' : 'groundtruth';
+    if (typeof line === 'object' && line !== null && 'source-ref' in line)
+      return isLookoutForVisionLine(line) ? 'lookoutvision' : 'groundtruth';
     // One Label Studio task (`data`) or target-storage annotation (`task`) has `annotations` too, but no COCO `images` list.
     if (/"(data|task)"\s*:\s*\{/.test(text) && !/"images"\s*:\s*\[/.test(text)) return 'labelstudio';
     if (/"(images|annotations|categories)"\s*:/.test(text)) return 'coco';

@@ -28,61 +28,61 @@ export interface ColourClass extends ExportClass {
 /** A shape painted into a mask, in pixel coordinates of the mask. */
 export type Shape =
   | {
-    readonly kind: 'polygon';
-    readonly className: string;
-    /** One or more rings of `[x0, y0, x1, y1, ...]`; their union is the shape (COCO's parts of one object). */
-    readonly rings: readonly (readonly number[])[];
-    /** Coordinates in percent of the mask's width and height (Label Studio), not pixels. */
-    readonly percent?: boolean;
-  }
+      readonly kind: 'polygon';
+      readonly className: string;
+      /** One or more rings of `[x0, y0, x1, y1, ...]`; their union is the shape (COCO's parts of one object). */
+      readonly rings: readonly (readonly number[])[];
+      /** Coordinates in percent of the mask's width and height (Label Studio), not pixels. */
+      readonly percent?: boolean;
+    }
   | {
-    readonly kind: 'bitmap';
-    readonly className: string;
-    readonly width: number;
-    readonly height: number;
-    /** Non-zero where the shape is, row by row. */
-    readonly pixels: Uint8Array;
-  }
+      readonly kind: 'bitmap';
+      readonly className: string;
+      readonly width: number;
+      readonly height: number;
+      /** Non-zero where the shape is, row by row. */
+      readonly pixels: Uint8Array;
+    }
   | {
-    /** A bitmap of the image's size, which the export does not give: known once the image is read. */
-    readonly kind: 'image-sized-bitmap';
-    readonly className: string;
-    /** The bitmap at the image's size (non-zero where the shape is), or why it cannot be painted at that size. */
-    readonly pixelsAt: (width: number, height: number) => Uint8Array | string;
-  }
+      /** A bitmap of the image's size, which the export does not give: known once the image is read. */
+      readonly kind: 'image-sized-bitmap';
+      readonly className: string;
+      /** The bitmap at the image's size (non-zero where the shape is), or why it cannot be painted at that size. */
+      readonly pixelsAt: (width: number, height: number) => Uint8Array | string;
+    }
   /** A decoded mask kept as its row spans `[y, x0, x1)` (`spansOfBitmap`): the size of its outline, not of the image. */
   | {
-    readonly kind: 'spans';
-    readonly className: string;
-    readonly width: number;
-    readonly height: number;
-    readonly spans: Int32Array;
-    readonly area: number;
-  };
+      readonly kind: 'spans';
+      readonly className: string;
+      readonly width: number;
+      readonly height: number;
+      readonly spans: Int32Array;
+      readonly area: number;
+    };
 
 /** How an item's class-index mask is made. */
 export type MaskSpec =
   /** A colour PNG: each pixel's class by its colour (Ground Truth, Lookout for Vision, CVAT). */
   | {
-    readonly kind: 'colour-png';
-    /** The mask, or how to find it (a relative reference is looked for when the item is converted). */
-    readonly file: ObjectRef | (() => Promise<ObjectRef>);
-    readonly colours: readonly ColourClass[];
-    /** Pixels with alpha below 128 are background (Lookout for Vision's transparent masks). */
-    readonly transparentIsBackground: boolean;
-    /** Colours the format itself leaves unlabelled, ignored (255) on purpose (COCO panoptic's void). */
-    readonly ignoredColours?: readonly number[];
-  }
+      readonly kind: 'colour-png';
+      /** The mask, or how to find it (a relative reference is looked for when the item is converted). */
+      readonly file: ObjectRef | (() => Promise<ObjectRef>);
+      readonly colours: readonly ColourClass[];
+      /** Pixels with alpha below 128 are background (Lookout for Vision's transparent masks). */
+      readonly transparentIsBackground: boolean;
+      /** Colours the format itself leaves unlabelled, ignored (255) on purpose (COCO panoptic's void). */
+      readonly ignoredColours?: readonly number[];
+    }
   /**
    * A palette or grey PNG whose pixel values are class numbers (Pascal VOC): `classOfValue[v]`, 255
    * stays ignored. A mask saved as RGB by another tool is read by `colourOfValue[v]` instead.
    */
   | {
-    readonly kind: 'index-png';
-    readonly file: ObjectRef;
-    readonly classOfValue: readonly (ExportClass | undefined)[];
-    readonly colourOfValue: readonly number[];
-  }
+      readonly kind: 'index-png';
+      readonly file: ObjectRef;
+      readonly classOfValue: readonly (ExportClass | undefined)[];
+      readonly colourOfValue: readonly number[];
+    }
   /** Shapes painted largest first on the background (COCO, Label Studio); the size is the image's unless given. */
   | { readonly kind: 'shapes'; readonly size?: { readonly width: number; readonly height: number }; readonly shapes: readonly Shape[] };
 

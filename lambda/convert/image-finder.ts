@@ -1,5 +1,5 @@
-import { ItemSkipped, ObjectRef } from './export-item';
-import { ObjectStore, ReadRefusedError, isS3Uri } from './stores/object-store';
+import { ItemSkipped, type ObjectRef } from './export-item';
+import { isS3Uri, type ObjectStore, ReadRefusedError } from './stores/object-store';
 
 const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 /** Label Studio stores an upload as `<8 hex digits>-<original name>`. */
@@ -37,7 +37,12 @@ export class ImageFinder {
 
   /** A finder for an images root and its fallback. */
   static of(images: ImagesRoot, s3?: ObjectStore): ImageFinder {
-    return new ImageFinder(images.store, images.root, s3, images.fallback && new ImageFinder(images.fallback.store, images.fallback.root, s3));
+    return new ImageFinder(
+      images.store,
+      images.root,
+      s3,
+      images.fallback && new ImageFinder(images.fallback.store, images.fallback.root, s3),
+    );
   }
 
   async find(reference: string): Promise<ObjectRef> {
@@ -66,7 +71,11 @@ export class ImageFinder {
     const refusal = refused ? `; ${refused.message}` : '';
     if (this.fallback) {
       return this.fallback.find(reference).catch((err: unknown) => {
-        throw err instanceof ItemSkipped ? new ItemSkipped(`image not found: ${reference} (looked under ${this.root} and ${this.fallback!.root} by path and by file name${refusal})`) : err;
+        throw err instanceof ItemSkipped
+          ? new ItemSkipped(
+              `image not found: ${reference} (looked under ${this.root} and ${this.fallback!.root} by path and by file name${refusal})`,
+            )
+          : err;
       });
     }
     throw new ItemSkipped(`image not found: ${reference} (looked under ${this.root} by path and by file name${refusal})`);
@@ -134,7 +143,10 @@ export function isRelativeReference(reference: string): boolean {
  * refuses to read is passed over.
  */
 export async function findRelative(reference: string, bases: readonly ReferenceBase[], what: string): Promise<ObjectRef> {
-  const segments = reference.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.' && s !== '..');
+  const segments = reference
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.' && s !== '..');
   for (const { store, root } of bases) {
     const location = store.join(root, ...segments);
     let found;
@@ -146,6 +158,7 @@ export async function findRelative(reference: string, bases: readonly ReferenceB
     }
     if (found) return { store, locations: [location] };
   }
-  const where = bases.length > 0 ? `looked under ${bases.map((b) => b.root || 'the zip\'s top level').join(', ')}` : 'nothing to resolve it against';
+  const where =
+    bases.length > 0 ? `looked under ${bases.map((b) => b.root || "the zip's top level").join(', ')}` : 'nothing to resolve it against';
   throw new ItemSkipped(`${what} not found: ${reference} (a relative reference; ${where})`);
 }

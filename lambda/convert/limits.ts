@@ -50,9 +50,11 @@ const PNG_METADATA_ALLOWANCE = 4 * 1024 * 1024;
 
 /** Why a declared size is refused (empty, not whole numbers, more than `maxPixels`), or `undefined`. */
 export function declaredSizeProblem(what: string, width: number, height: number, maxPixels: number): string | undefined {
-  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 0 || height < 0) return `${what} declares a size of ${cut(String(width))}×${cut(String(height))}, not whole numbers of pixels`;
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 0 || height < 0)
+    return `${what} declares a size of ${cut(String(width))}×${cut(String(height))}, not whole numbers of pixels`;
   if (width === 0 || height === 0) return `${what} declares an empty ${width}×${height} size`;
-  if (width * height > maxPixels) return `${what} declares ${width}×${height} pixels, more than the ${maxPixels} accepted (a decompression bomb?)`;
+  if (width * height > maxPixels)
+    return `${what} declares ${width}×${height} pixels, more than the ${maxPixels} accepted (a decompression bomb?)`;
   return undefined;
 }
 
@@ -98,7 +100,8 @@ export class MemoryBudget {
    * than the whole budget (no wait could ever grant it).
    */
   async reserve(bytes: number): Promise<() => void> {
-    if (bytes > this.totalBytes) throw new RangeError(`needs about ${mib(bytes)} MiB, more than the ${mib(this.totalBytes)} MiB the items in flight may hold`);
+    if (bytes > this.totalBytes)
+      throw new RangeError(`needs about ${mib(bytes)} MiB, more than the ${mib(this.totalBytes)} MiB the items in flight may hold`);
     if (this.waiting.length > 0 || bytes > this.free) await new Promise<void>((grant) => this.waiting.push({ bytes, grant }));
     else this.free -= bytes;
     let released = false;

@@ -30,7 +30,10 @@ export function outputNameFor(source: string, scope: NameScope = {}): string {
   const safe = safeStem(baseName).slice(0, MAX_STEM_LENGTH);
   const { namespace, suffix } = scope;
   // A NUL cannot occur in a batch name nor a source, so (namespace, source) pairs never hash alike.
-  const hash = createHash('sha256').update(namespace === undefined ? source : `${namespace}\u0000${source}`).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(namespace === undefined ? source : `${namespace}\u0000${source}`)
+    .digest('hex')
+    .slice(0, 8);
   const space = namespace === undefined ? '' : safeStem(namespace).slice(0, MAX_NAMESPACE_LENGTH);
   const stem = safe === '' ? hash : `${safe}-${hash}`;
   const name = space === '' ? stem : `${space}--${stem}`;

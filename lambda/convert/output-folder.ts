@@ -1,6 +1,6 @@
 import { CHANNELS } from './channels';
-import { ConversionReport, REPORT_FILE } from './conversion/report';
-import { ObjectStore, folderPrefix } from './stores/object-store';
+import { type ConversionReport, REPORT_FILE } from './conversion/report';
+import { folderPrefix, type ObjectStore } from './stores/object-store';
 
 const CHANNEL_FOLDERS = Object.values(CHANNELS).flatMap((c) => [c.images, c.masks]);
 
@@ -17,7 +17,11 @@ export const INCOMPLETE_MARKER = '_SEGPIPE_INCOMPLETE';
  * write again can be removed after it. Anything else is refused: the channels must hold exactly what
  * the report says, and a stale file from another split would leak validation images into training.
  */
-export async function checkOutputLocation(store: ObjectStore, out: string, options: { readonly incompleteAllowed?: boolean } = {}): Promise<string[]> {
+export async function checkOutputLocation(
+  store: ObjectStore,
+  out: string,
+  options: { readonly incompleteAllowed?: boolean } = {},
+): Promise<string[]> {
   const files = await store.listUnder(out);
   if (files.length === 0) return [];
   const report = store.join(out, REPORT_FILE);
@@ -28,13 +32,20 @@ export async function checkOutputLocation(store: ObjectStore, out: string, optio
   const owned = files.includes(report) || files.includes(marker) || options.incompleteAllowed;
   if (!owned || foreign.length > 0) {
     const named = foreign.length > 0 ? foreign : files;
-    throw new Error(`--out ${out} is not empty and not a segpipe output (it holds ${named.slice(0, 3).join(', ')}${named.length > 3 ? ', ...' : ''}): give an empty or new folder`);
+    throw new Error(
+      `--out ${out} is not empty and not a segpipe output (it holds ${named.slice(0, 3).join(', ')}${named.length > 3 ? ', ...' : ''}): give an empty or new folder`,
+    );
   }
   return files;
 }
 
 /** Removes the files of a previous output that this conversion did not write. */
-export async function removeStaleOutput(store: ObjectStore, out: string, previous: readonly string[], report: ConversionReport): Promise<number> {
+export async function removeStaleOutput(
+  store: ObjectStore,
+  out: string,
+  previous: readonly string[],
+  report: ConversionReport,
+): Promise<number> {
   const written = new Set([store.join(out, REPORT_FILE)]);
   for (const item of report.items) {
     written.add(store.join(out, CHANNELS[item.split].images, `${item.name}.jpg`));

@@ -5,12 +5,19 @@ export interface PriceTable {
   readonly date: string;
   readonly region: string;
   readonly source: string;
-  readonly groundTruth: { readonly perObjectTiers: readonly { readonly upToObjectsPerMonth: number | null; readonly usdPerObject: number }[] };
+  readonly groundTruth: {
+    readonly perObjectTiers: readonly { readonly upToObjectsPerMonth: number | null; readonly usdPerObject: number }[];
+  };
   readonly spot: { readonly typicalSaving: number };
   /** How long an evaluation keeps a second variant standing: two endpoint updates, and its requests. */
   readonly evaluation: { readonly endpointUpdateMinutes: number; readonly secondsPerRequest: number };
   /** What pre-labeling a Label Studio run's images takes: the endpoint's time per image, and the Lambda that asks it. */
-  readonly labelStudio: { readonly secondsPerImage: number; readonly writerMemoryGb: number; readonly imagesAtOnce: number; readonly lambdaUsdPerGbSecond: number };
+  readonly labelStudio: {
+    readonly secondsPerImage: number;
+    readonly writerMemoryGb: number;
+    readonly imagesAtOnce: number;
+    readonly lambdaUsdPerGbSecond: number;
+  };
   readonly trainingUsdPerHour: Readonly<Record<string, number>>;
   readonly hostingUsdPerHour: Readonly<Record<string, number>>;
 }
@@ -41,7 +48,7 @@ export interface CostSettings {
 
 /** The instance the configured trainer trains on. */
 function trainingInstance(training: CostSettings['training']): string {
-  return training.trainer === 'pytorch' ? training.pytorch?.instanceType ?? training.instanceType : training.instanceType;
+  return training.trainer === 'pytorch' ? (training.pytorch?.instanceType ?? training.instanceType) : training.instanceType;
 }
 
 /** Just the cost settings, for a Lambda's environment (the trainer named only when it is not the default). */
@@ -52,7 +59,9 @@ export function pickCostSettings(config: CostSettings): CostSettings {
     workforce: { type: workforce.type, workersPerObject: workforce.workersPerObject, publicTaskPriceUsd: workforce.publicTaskPriceUsd },
     training: {
       ...(training.trainer === 'pytorch' ? { trainer: training.trainer } : {}),
-      instanceType: trainingInstance(training), maxRuntimeSeconds: training.maxRuntimeSeconds, spot: training.spot,
+      instanceType: trainingInstance(training),
+      maxRuntimeSeconds: training.maxRuntimeSeconds,
+      spot: training.spot,
     },
     hosting: { instanceType: hosting.instanceType, idleMinutes: hosting.idleMinutes, timeToLiveHours: hosting.timeToLiveHours },
     cleanup: { everyMinutes: cleanup.everyMinutes, dryRun: cleanup.dryRun },
@@ -110,7 +119,8 @@ function prelabelLine(images: number, hostingRate: number | undefined, instanceT
   return {
     item: 'Pre-labels',
     usd: endpoint + lambda,
-    detail: `${images} images to the serving ${instanceType} at about ${secondsPerImage} s each (${endpointHours.toFixed(2)} h${hostingRate === undefined ? ', no hosting price in the table' : ` at ${price(hostingRate)}/h`}) ` +
+    detail:
+      `${images} images to the serving ${instanceType} at about ${secondsPerImage} s each (${endpointHours.toFixed(2)} h${hostingRate === undefined ? ', no hosting price in the table' : ` at ${price(hostingRate)}/h`}) ` +
       `and the task writers' Lambda time (${usd(lambda)}); none before the first model serves`,
   };
 }
@@ -135,7 +145,9 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
     lines.push({ item: 'Labeling', usd: 0, detail: 'workforce "none": labels are imported, nothing is labeled' });
   } else {
     const service = groundTruthCharge(size.images, table);
-    const parts = [`Ground Truth ${usd(service)} for ${size.images} objects (${price(table.groundTruth.perObjectTiers[0].usdPerObject)} each in the first tier)`];
+    const parts = [
+      `Ground Truth ${usd(service)} for ${size.images} objects (${price(table.groundTruth.perObjectTiers[0].usdPerObject)} each in the first tier)`,
+    ];
     let workers = 0;
     if (workforce.type === 'public') {
       const perTask = workforce.publicTaskPriceUsd ?? 0;
@@ -144,8 +156,8 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
     } else if (workforce.type === 'private') {
       parts.push('your private workteam: no workforce charge');
     } else {
-      parts.push('the vendor\'s own price (its AWS Marketplace listing) is not included');
-      unpriced.push('the vendor workforce\'s price');
+      parts.push("the vendor's own price (its AWS Marketplace listing) is not included");
+      unpriced.push("the vendor workforce's price");
     }
     lines.push({ item: 'Labeling', usd: service + workers, detail: parts.join('; ') });
   }
@@ -162,7 +174,8 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
     lines.push({
       item: 'Training',
       usd: trainingRate * hours * (1 - saving),
-      detail: `${trainingType}${trainer} at ${price(trainingRate)}/h for up to ${hours.toFixed(2)} h (training.maxRuntimeSeconds ${training.maxRuntimeSeconds})` +
+      detail:
+        `${trainingType}${trainer} at ${price(trainingRate)}/h for up to ${hours.toFixed(2)} h (training.maxRuntimeSeconds ${training.maxRuntimeSeconds})` +
         (training.spot ? `, less spot's typical ${Math.round(saving * 100)}% saving` : ', on-demand'),
     });
   }
@@ -196,7 +209,8 @@ export function estimateRunCost(settings: CostSettings, size: RunSize, table: Pr
     lines.push({
       item: 'Evaluation',
       usd: hostingRate * windowHours,
-      detail: `a second ${hosting.instanceType} beside the serving one for ${windowHours.toFixed(2)} h: 2 endpoint updates of about ${table.evaluation.endpointUpdateMinutes} min and ${requests} requests ` +
+      detail:
+        `a second ${hosting.instanceType} beside the serving one for ${windowHours.toFixed(2)} h: 2 endpoint updates of about ${table.evaluation.endpointUpdateMinutes} min and ${requests} requests ` +
         `(evaluation.maxImages ${evaluation.maxImages} to each variant) at about ${table.evaluation.secondsPerRequest} s; none at a first deployment`,
     });
   }
@@ -213,7 +227,8 @@ export function formatEstimate(estimate: CostEstimate, budgetUsd?: number): stri
     '  Not counted: S3 storage and requests, Lambda, Step Functions, CloudWatch (cents for a run like this).',
   ];
   if (estimate.unpriced.length > 0) out.push(`  Not priced (add to the price table): ${estimate.unpriced.join(', ')}.`);
-  if (budgetUsd !== undefined) out.push(`Budget: ${usd(budgetUsd)} per run; this estimate is ${estimate.totalUsd > budgetUsd ? 'OVER' : 'within'} it.`);
+  if (budgetUsd !== undefined)
+    out.push(`Budget: ${usd(budgetUsd)} per run; this estimate is ${estimate.totalUsd > budgetUsd ? 'OVER' : 'within'} it.`);
   out.push(`Total: ${usd(estimate.totalUsd)}`);
   return out.join('\n');
 }
@@ -237,18 +252,26 @@ export class BudgetUncheckableError extends Error {
  * Stops a run whose estimate is over the budget, before anyone is paid to label. An estimate with
  * an unpriced part cannot be checked, and is refused too: the fix is one line in the price table.
  */
-export function checkBudget(settings: CostSettings, size: RunSize, table: PriceTable = DEFAULT_PRICE_TABLE): { estimateUsd: number; message: string } {
+export function checkBudget(
+  settings: CostSettings,
+  size: RunSize,
+  table: PriceTable = DEFAULT_PRICE_TABLE,
+): { estimateUsd: number; message: string } {
   const estimate = estimateRunCost(settings, size, table);
   const budget = settings.budgetUsd;
   if (budget === undefined) return { estimateUsd: estimate.totalUsd, message: `no budget set; estimated ${usd(estimate.totalUsd)}` };
   if (estimate.unpriced.length > 0) {
-    throw new BudgetUncheckableError(`the run could not be checked against the budget of ${usd(budget)}: the price table has no price for ${estimate.unpriced.join(', ')}. ` +
-      'Add it to lambda/cost/price-table.json and deploy, or remove budgetUsd.');
+    throw new BudgetUncheckableError(
+      `the run could not be checked against the budget of ${usd(budget)}: the price table has no price for ${estimate.unpriced.join(', ')}. ` +
+        'Add it to lambda/cost/price-table.json and deploy, or remove budgetUsd.',
+    );
   }
   // An estimate equal to the budget is within it: the budget is the most a run may cost.
   if (estimate.totalUsd > budget) {
-    throw new BudgetExceededError(`the estimated cost of this run, ${usd(estimate.totalUsd)}, is over the budget of ${usd(budget)} per run, so it stopped before labeling. ` +
-      `Raise budgetUsd, or send fewer images per batch, then deploy and drop _START into the batch.\n${formatEstimate(estimate, budget)}`);
+    throw new BudgetExceededError(
+      `the estimated cost of this run, ${usd(estimate.totalUsd)}, is over the budget of ${usd(budget)} per run, so it stopped before labeling. ` +
+        `Raise budgetUsd, or send fewer images per batch, then deploy and drop _START into the batch.\n${formatEstimate(estimate, budget)}`,
+    );
   }
   return { estimateUsd: estimate.totalUsd, message: `estimated ${usd(estimate.totalUsd)}, within the budget of ${usd(budget)}` };
 }

@@ -1,12 +1,12 @@
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
 import { forEachLimited } from '../common/concurrency';
-import { ObjectStore } from '../convert/stores/object-store';
 import { ENDPOINT_CONCURRENCY } from '../common/defaults';
-import { readChannelManifest } from '../workflow/channel-manifest';
 import { prepareRequestImage } from '../common/endpoint-payload';
-import { ConfusionMatrix, IGNORE_LABEL, SegmentationMetrics, imageMiou, percentile } from './metrics';
-import { BatchQuota, HoldoutRule, rankEvaluationImages } from './select-images';
+import type { ObjectStore } from '../convert/stores/object-store';
+import { readChannelManifest } from '../workflow/channel-manifest';
+import { ConfusionMatrix, IGNORE_LABEL, imageMiou, percentile, type SegmentationMetrics } from './metrics';
+import { BatchQuota, type HoldoutRule, rankEvaluationImages } from './select-images';
 
 /** The validation images of a channels location (a folder or `s3://` prefix holding the algorithm's four channels). */
 export interface EvaluationImages {
@@ -26,21 +26,23 @@ const baseName = (location: string) => location.slice(location.lastIndexOf('/') 
  */
 export function validationChannel(store: ObjectStore, location: string): EvaluationImages {
   let resolved: Promise<{ images: Map<string, string>; masks: Map<string, string> }> | undefined;
-  const byName = (locations: string[], extension: RegExp) => new Map(locations.filter((l) => extension.test(l)).map((l) => [baseName(l), l]));
-  const resolve = () => resolved ??= (async () => {
-    const manifest = store.join(location, 'validation.manifest');
-    if (await store.readStart(manifest, 1)) {
-      const read = async (channel: string) => {
-        const { prefix, keys } = await readChannelManifest(store, store.join(location, `${channel}.manifest`));
-        return keys.map((key) => `${prefix}${key}`);
+  const byName = (locations: string[], extension: RegExp) =>
+    new Map(locations.filter((l) => extension.test(l)).map((l) => [baseName(l), l]));
+  const resolve = () =>
+    (resolved ??= (async () => {
+      const manifest = store.join(location, 'validation.manifest');
+      if (await store.readStart(manifest, 1)) {
+        const read = async (channel: string) => {
+          const { prefix, keys } = await readChannelManifest(store, store.join(location, `${channel}.manifest`));
+          return keys.map((key) => `${prefix}${key}`);
+        };
+        return { images: byName(await read('validation'), /\.jpe?g$/i), masks: byName(await read('validation_annotation'), /\.png$/i) };
+      }
+      return {
+        images: byName(await store.listUnder(store.join(location, 'validation')), /\.jpe?g$/i),
+        masks: byName(await store.listUnder(store.join(location, 'validation_annotation')), /\.png$/i),
       };
-      return { images: byName(await read('validation'), /\.jpe?g$/i), masks: byName(await read('validation_annotation'), /\.png$/i) };
-    }
-    return {
-      images: byName(await store.listUnder(store.join(location, 'validation')), /\.jpe?g$/i),
-      masks: byName(await store.listUnder(store.join(location, 'validation_annotation')), /\.png$/i),
-    };
-  })();
+    })());
   const locationOf = async (kind: 'images' | 'masks', name: string) => {
     const found = (await resolve())[kind].get(name);
     if (!found) throw new Error(`the validation channel has no ${kind === 'images' ? 'image' : 'mask'} named ${name}`);
@@ -62,9 +64,15 @@ export type InvokeVariant = (image: Buffer, variant: string | undefined) => Prom
 /** InvokeEndpoint as the algorithm takes it: `image/jpeg` in, the class-index PNG out, `TargetVariant` when given. */
 export function sageMakerInvoker(client: SageMakerRuntimeClient, endpointName: string): InvokeVariant {
   return async (image, variant) => {
-    const answer = await client.send(new InvokeEndpointCommand({
-      EndpointName: endpointName, ContentType: 'image/jpeg', Accept: 'image/png', Body: image, ...(variant ? { TargetVariant: variant } : {}),
-    }));
+    const answer = await client.send(
+      new InvokeEndpointCommand({
+        EndpointName: endpointName,
+        ContentType: 'image/jpeg',
+        Accept: 'image/png',
+        Body: image,
+        ...(variant ? { TargetVariant: variant } : {}),
+      }),
+    );
     return Buffer.from(answer.Body ?? new Uint8Array());
   };
 }
@@ -139,13 +147,20 @@ export interface EvaluateOptions {
 }
 
 /** Class indices of a mask PNG, at `width` × `height` (nearest-neighbour when the endpoint answered another size). */
-export async function maskIndices(png: Buffer, width?: number, height?: number): Promise<{ data: Uint8Array; width: number; height: number }> {
+export async function maskIndices(
+  png: Buffer,
+  width?: number,
+  height?: number,
+): Promise<{ data: Uint8Array; width: number; height: number }> {
   const raw = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   if (width === undefined || height === undefined || (raw.info.width === width && raw.info.height === height)) {
     return { data: new Uint8Array(raw.data), width: raw.info.width, height: raw.info.height };
   }
   const resized = await sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: 1 } })
-    .resize(width, height, { kernel: 'nearest', fit: 'fill' }).extractChannel(0).raw().toBuffer();
+    .resize(width, height, { kernel: 'nearest', fit: 'fill' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
   return { data: new Uint8Array(resized), width, height };
 }
 
@@ -207,9 +222,11 @@ export async function evaluateVariants(options: EvaluateOptions): Promise<Evalua
   const { invoke, variants, numClasses } = options;
   const { chosen, unlabelled } = await chooseImages(options);
   if (chosen.length === 0) {
-    throw new Error(unlabelled.length
-      ? `none of the ${unlabelled.length} validation masks looked at holds a labelled pixel (all background or 255): there is nothing to evaluate on`
-      : 'the validation channel holds no image with its mask: there is nothing to evaluate on');
+    throw new Error(
+      unlabelled.length
+        ? `none of the ${unlabelled.length} validation masks looked at holds a labelled pixel (all background or 255): there is nothing to evaluate on`
+        : 'the validation channel holds no image with its mask: there is nothing to evaluate on',
+    );
   }
   const matrices = variants.map(() => new ConfusionMatrix(numClasses));
   const latencies = variants.map(() => [] as number[]);
@@ -239,11 +256,15 @@ export async function evaluateVariants(options: EvaluateOptions): Promise<Evalua
           skipped.refused.push({ name, variant, reason: (err as Error).message });
           continue;
         }
-        throw new Error(`InvokeEndpoint${variant ? ` of variant ${variant}` : ''} failed on validation image ${name}: ${(err as Error).message}`);
+        throw new Error(
+          `InvokeEndpoint${variant ? ` of variant ${variant}` : ''} failed on validation image ${name}: ${(err as Error).message}`,
+        );
       }
       latencies[index].push(performance.now() - started);
       const predicted = await maskIndices(png, truth.width, truth.height).catch((err: Error) => {
-        throw new Error(`the answer${variant ? ` of variant ${variant}` : ''} for validation image ${name} is not a mask PNG: ${err.message}`);
+        throw new Error(
+          `the answer${variant ? ` of variant ${variant}` : ''} for validation image ${name} is not a mask PNG: ${err.message}`,
+        );
       });
       answers.push({ predicted: predicted.data, png });
     }
@@ -261,8 +282,13 @@ export async function evaluateVariants(options: EvaluateOptions): Promise<Evalua
   const images = chosen.map(({ name }) => name).filter((name) => scored.has(name));
   const needed = Math.min(options.minImages ?? 1, chosen.length);
   if (images.length < needed) {
-    const reasons = [...skipped.refused.map((r) => `${r.name} refused${r.variant ? ` by variant ${r.variant}` : ''}: ${r.reason}`), ...skipped.unreadable.map((u) => `${u.name} unreadable: ${u.reason}`)];
-    throw new Error(`only ${images.length} of the ${chosen.length} chosen validation images were answered by every variant, fewer than the ${needed} needed (${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''})`);
+    const reasons = [
+      ...skipped.refused.map((r) => `${r.name} refused${r.variant ? ` by variant ${r.variant}` : ''}: ${r.reason}`),
+      ...skipped.unreadable.map((u) => `${u.name} unreadable: ${u.reason}`),
+    ];
+    throw new Error(
+      `only ${images.length} of the ${chosen.length} chosen validation images were answered by every variant, fewer than the ${needed} needed (${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''})`,
+    );
   }
   return {
     images,
@@ -271,8 +297,15 @@ export async function evaluateVariants(options: EvaluateOptions): Promise<Evalua
     numClasses,
     predictions,
     variants: variants.map(({ variant, role, trainer }, index) => ({
-      variant, role, ...(trainer ? { trainer } : {}), ...matrices[index].metrics(),
-      latencyMs: { p50: percentile(latencies[index], 50), p95: percentile(latencies[index], 95), max: latencies[index].length ? Math.max(...latencies[index]) : 0 },
+      variant,
+      role,
+      ...(trainer ? { trainer } : {}),
+      ...matrices[index].metrics(),
+      latencyMs: {
+        p50: percentile(latencies[index], 50),
+        p95: percentile(latencies[index], 95),
+        max: latencies[index].length ? Math.max(...latencies[index]) : 0,
+      },
       perImage: images.map((name) => ({ name, miou: perImage[index].get(name)! })),
       refused: skipped.refused.filter((r) => r.variant === variant).length,
     })),

@@ -1,6 +1,16 @@
 /** Colours of class indices in the report's masks: the background dark, the others distinct; 255 (ignored) white. */
 const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
-  [40, 40, 40], [230, 25, 75], [255, 225, 25], [0, 130, 200], [60, 180, 75], [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+  [40, 40, 40],
+  [230, 25, 75],
+  [255, 225, 25],
+  [0, 130, 200],
+  [60, 180, 75],
+  [245, 130, 48],
+  [145, 30, 180],
+  [70, 240, 240],
+  [240, 50, 230],
+  [210, 245, 60],
+  [250, 190, 212],
 ];
 export const IGNORED_COLOUR = [255, 255, 255] as const;
 
@@ -10,5 +20,7 @@ export function maskColour(index: number): readonly [number, number, number] {
 }
 
 export function hexColour(index: number): string {
-  return `#${maskColour(index).map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+  return `#${maskColour(index)
+    .map((c) => c.toString(16).padStart(2, '0'))
+    .join('')}`;
 }

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { TopLevelSpec } from 'vega-lite';
-import { EvaluationImages, EvaluationResult, VariantEvaluation, maskIndices } from './evaluate';
+import { type EvaluationImages, type EvaluationResult, maskIndices, type VariantEvaluation } from './evaluate';
 import { IGNORE_LABEL } from './metrics';
 import { hexColour, maskColour } from './palette';
 import type { TrainingCurvePoint } from './training-curves';
@@ -58,11 +58,13 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
 const percent = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)} %`);
 
 function classIouChart(input: EvaluationReportInput): TopLevelSpec {
-  const values = input.result.variants.flatMap((v) => v.classIou.map((iou, c) => ({ class: input.classes[c] ?? `class ${c}`, variant: roleOf(v), iou })))
+  const values = input.result.variants
+    .flatMap((v) => v.classIou.map((iou, c) => ({ class: input.classes[c] ?? `class ${c}`, variant: roleOf(v), iou })))
     .filter((row) => row.iou !== null);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: Math.max(240, 70 * input.classes.length), height: 220,
+    width: Math.max(240, 70 * input.classes.length),
+    height: 220,
     data: { values },
     mark: 'bar',
     encoding: {
@@ -85,24 +87,35 @@ function classAxis(classes: readonly string[], columnWidth: number): { labelAngl
 
 function confusionChart(input: EvaluationReportInput): TopLevelSpec {
   const name = (c: number) => (c < input.classes.length ? input.classes[c] : `class ${c}`);
-  const values = input.result.variants.flatMap((v) => v.confusion.flatMap((row, t) => {
-    const total = row.reduce((a, b) => a + b, 0);
-    return row.map((count, p) => ({
-      variant: roleOf(v), truth: name(t), predicted: p === input.result.numClasses ? 'other index' : name(p), share: total === 0 ? 0 : count / total,
-    })).filter((cell) => cell.predicted !== 'other index' || cell.share > 0);
-  }));
+  const values = input.result.variants.flatMap((v) =>
+    v.confusion.flatMap((row, t) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return row
+        .map((count, p) => ({
+          variant: roleOf(v),
+          truth: name(t),
+          predicted: p === input.result.numClasses ? 'other index' : name(p),
+          share: total === 0 ? 0 : count / total,
+        }))
+        .filter((cell) => cell.predicted !== 'other index' || cell.share > 0);
+    }),
+  );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values },
     facet: { column: { field: 'variant', type: 'nominal', title: null, sort: input.result.variants.map(roleOf) } },
     spec: {
-      width: 70 * input.classes.length, height: 50 * input.classes.length,
+      width: 70 * input.classes.length,
+      height: 50 * input.classes.length,
       encoding: {
         x: { field: 'predicted', type: 'nominal', sort: [...input.classes], title: 'predicted class', axis: classAxis(input.classes, 70) },
         y: { field: 'truth', type: 'nominal', sort: [...input.classes], title: 'true class', axis: { labelLimit: 0 } },
       },
       layer: [
-        { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], scheme: 'blues' }, title: 'share' } } },
+        {
+          mark: 'rect',
+          encoding: { color: { field: 'share', type: 'quantitative', scale: { domain: [0, 1], scheme: 'blues' }, title: 'share' } },
+        },
         {
           mark: { type: 'text', fontSize: 11 },
           encoding: {
@@ -118,7 +131,8 @@ function confusionChart(input: EvaluationReportInput): TopLevelSpec {
 function trainingChart(curves: readonly TrainingCurvePoint[]): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    width: 480, height: 220,
+    width: 480,
+    height: 220,
     data: { values: curves.map((p) => ({ ...p })) },
     mark: { type: 'line', point: true },
     encoding: {
@@ -134,7 +148,9 @@ async function maskDataUrl(mask: { data: Uint8Array; width: number; height: numb
   const rgb = Buffer.alloc(mask.data.length * 3);
   mask.data.forEach((index, i) => rgb.set(maskColour(index), i * 3));
   const png = await sharp(rgb, { raw: { width: mask.width, height: mask.height, channels: 3 } })
-    .resize({ width: THUMBNAIL_WIDTH, kernel: 'nearest' }).png().toBuffer();
+    .resize({ width: THUMBNAIL_WIDTH, kernel: 'nearest' })
+    .png()
+    .toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
@@ -164,11 +180,14 @@ async function gallery(input: EvaluationReportInput): Promise<string> {
     for (const [index, v] of result.variants.entries()) {
       const predicted = await maskIndices(result.predictions[index].get(name)!, truth.width, truth.height);
       const iou = v.perImage.find((p) => p.name === name)!.miou;
-      cells.push(`<figure><img src="${await maskDataUrl(predicted)}" alt="mask predicted by ${escapeHtml(variantLabel(v))}"><figcaption>${roleOf(v)}: IoU ${iou.toFixed(3)}</figcaption></figure>`);
+      cells.push(
+        `<figure><img src="${await maskDataUrl(predicted)}" alt="mask predicted by ${escapeHtml(variantLabel(v))}"><figcaption>${roleOf(v)}: IoU ${iou.toFixed(3)}</figcaption></figure>`,
+      );
     }
     rows.push(`<div class="gallery-row"><h3>${end}: ${escapeHtml(name)}</h3><div class="cells">${cells.join('')}</div></div>`);
   }
-  const legend = input.classes.map((c, i) => `<span class="swatch"><i style="background:${hexColour(i)}"></i>${escapeHtml(c)}</span>`)
+  const legend = input.classes
+    .map((c, i) => `<span class="swatch"><i style="background:${hexColour(i)}"></i>${escapeHtml(c)}</span>`)
     .concat(`<span class="swatch"><i style="background:${hexColour(IGNORE_LABEL)}"></i>ignored (255)</span>`);
   return `<p class="legend">${legend.join(' ')}</p>${rows.join('\n')}`;
 }
@@ -176,7 +195,8 @@ async function gallery(input: EvaluationReportInput): Promise<string> {
 function scoresTable(input: EvaluationReportInput): string {
   const { variants } = input.result;
   const header = `<tr><th></th>${variants.map((v) => `<th>${roleOf(v)}${v.variant ? `<br><small>${escapeHtml(v.variant)}</small>` : ''}${v.trainer ? `<br><small>trained by ${escapeHtml(v.trainer)}</small>` : ''}</th>`).join('')}</tr>`;
-  const row = (label: string, cell: (v: VariantEvaluation) => string) => `<tr><th>${label}</th>${variants.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`;
+  const row = (label: string, cell: (v: VariantEvaluation) => string) =>
+    `<tr><th>${label}</th>${variants.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`;
   return `<table class="scores">${header}
 ${row('mean IoU', (v) => v.miou.toFixed(3))}
 ${row('pixel accuracy', (v) => percent(v.pixelAccuracy))}
@@ -243,14 +263,23 @@ ${scoresTable(input)}
 export function skippedImagesHtml(result: EvaluationResult): string {
   const { refused, unreadable, unlabelled } = result.skipped;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const refusedBy = result.variants.filter((v) => v.refused > 0).map((v) => `${v.refused} by ${v.role}${v.variant ? ` ${escapeHtml(v.variant)}` : ''}`);
-  const named = [...refused.map((r) => `${r.name} (${r.variant ?? 'endpoint'}: ${r.reason})`), ...unreadable.map((u) => `${u.name} (${u.reason})`)];
-  return `<p id="skipped">${plural(result.chosen, 'image')} chosen: ${refused.length === 0 ? 'none refused' : `refused ${refusedBy.join(', ')}`}; ${unreadable.length} unreadable; `
-    + `${plural(unlabelled.length, 'mask')} with no labelled pixel passed over.${named.length ? ` Left out: ${escapeHtml(named.slice(0, 20).join('; '))}${named.length > 20 ? `; and ${named.length - 20} more` : ''}.` : ''}</p>`;
+  const refusedBy = result.variants
+    .filter((v) => v.refused > 0)
+    .map((v) => `${v.refused} by ${v.role}${v.variant ? ` ${escapeHtml(v.variant)}` : ''}`);
+  const named = [
+    ...refused.map((r) => `${r.name} (${r.variant ?? 'endpoint'}: ${r.reason})`),
+    ...unreadable.map((u) => `${u.name} (${u.reason})`),
+  ];
+  return (
+    `<p id="skipped">${plural(result.chosen, 'image')} chosen: ${refused.length === 0 ? 'none refused' : `refused ${refusedBy.join(', ')}`}; ${unreadable.length} unreadable; ` +
+    `${plural(unlabelled.length, 'mask')} with no labelled pixel passed over.${named.length ? ` Left out: ${escapeHtml(named.slice(0, 20).join('; '))}${named.length > 20 ? `; and ${named.length - 20} more` : ''}.` : ''}</p>`
+  );
 }
 
 /** `metrics.json`: the scores behind the report, per variant. */
-export function metricsDocument(input: Pick<EvaluationReportInput, 'endpoint' | 'classes' | 'result' | 'verdict' | 'generatedAt'>): unknown {
+export function metricsDocument(
+  input: Pick<EvaluationReportInput, 'endpoint' | 'classes' | 'result' | 'verdict' | 'generatedAt'>,
+): unknown {
   return {
     endpoint: input.endpoint,
     generatedAt: input.generatedAt,
@@ -261,8 +290,17 @@ export function metricsDocument(input: Pick<EvaluationReportInput, 'endpoint' | 
     ignoredLabel: IGNORE_LABEL,
     verdict: input.verdict,
     variants: input.result.variants.map((v) => ({
-      variant: v.variant ?? null, role: v.role, ...(v.trainer ? { trainer: v.trainer } : {}), miou: v.miou, pixelAccuracy: v.pixelAccuracy, classIou: v.classIou, pixels: v.pixels,
-      confusion: v.confusion, latencyMs: v.latencyMs, perImage: v.perImage, refused: v.refused,
+      variant: v.variant ?? null,
+      role: v.role,
+      ...(v.trainer ? { trainer: v.trainer } : {}),
+      miou: v.miou,
+      pixelAccuracy: v.pixelAccuracy,
+      classIou: v.classIou,
+      pixels: v.pixels,
+      confusion: v.confusion,
+      latencyMs: v.latencyMs,
+      perImage: v.perImage,
+      refused: v.refused,
     })),
   };
 }

@@ -1,14 +1,14 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { ObjectStore } from '../convert/stores/object-store';
-import { ListingStore } from '../workflow/versioned-json';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { readDatasetIndex } from '../workflow/dataset-index';
 import { runLayout, s3ConsoleUrl, s3Uri } from '../workflow/layout';
-import { EvaluationResult, VariantToEvaluate, evaluateVariants, sageMakerInvoker, validationChannel } from './evaluate';
+import type { ListingStore } from '../workflow/versioned-json';
+import { type EvaluationResult, evaluateVariants, sageMakerInvoker, type VariantToEvaluate, validationChannel } from './evaluate';
 import { evaluationReportHtml, metricsDocument } from './report-html';
-import { TrainingCurvePoint, trainingCurves } from './training-curves';
 import { trainerOfImage } from './trainer';
-import { Verdict, promotionVerdict } from './verdict';
+import { type TrainingCurvePoint, trainingCurves } from './training-curves';
+import { promotionVerdict, type Verdict } from './verdict';
 
 export interface RunEvaluationSettings {
   readonly artifactsBucket: string;
@@ -71,19 +71,32 @@ export interface RunEvaluationDependencies {
  * challenger variant (`TargetVariant`), their scores, the verdict, then `metrics.json` and `report.html`
  * under `runs/<run-id>/evaluation/`. A failed request fails it; the state machine then removes the challenger.
  */
-export async function evaluateRun(deps: RunEvaluationDependencies, settings: RunEvaluationSettings, event: RunEvaluationEvent): Promise<RunEvaluationResult> {
+export async function evaluateRun(
+  deps: RunEvaluationDependencies,
+  settings: RunEvaluationSettings,
+  event: RunEvaluationEvent,
+): Promise<RunEvaluationResult> {
   const layout = runLayout(event.runId);
   const source = validationChannel(deps.store, s3Uri(settings.artifactsBucket, layout.channels));
   const challengerTrainer = trainerOfImage(event.challengerImage);
   const championTrainer = trainerOfImage(event.championImage);
   const variants: VariantToEvaluate[] = event.champion
-    ? [{ variant: event.champion, role: 'champion', trainer: championTrainer }, { variant: event.challenger, role: 'challenger', trainer: challengerTrainer }]
+    ? [
+        { variant: event.champion, role: 'champion', trainer: championTrainer },
+        { variant: event.challenger, role: 'challenger', trainer: challengerTrainer },
+      ]
     : [{ variant: event.challenger, role: 'model', trainer: challengerTrainer }];
   // An item's batch, from the dataset's index (the lineage), for the batches' cap.
-  const batches = new Map([...(await readDatasetIndex(deps.store, settings.artifactsBucket)).values()].map((item) => [item.name, item.batch]));
+  const batches = new Map(
+    [...(await readDatasetIndex(deps.store, settings.artifactsBucket)).values()].map((item) => [item.name, item.batch]),
+  );
   const batchOf = (name: string) => batches.get(name);
   const result: EvaluationResult = await evaluateVariants({
-    source, variants, numClasses: event.classes.length, maxImages: settings.maxImages, minImages: settings.minImages,
+    source,
+    variants,
+    numClasses: event.classes.length,
+    maxImages: settings.maxImages,
+    minImages: settings.minImages,
     holdout: { key: await deps.holdoutKey(), maxBatchShare: settings.maxBatchShare, batchOf },
     invoke: sageMakerInvoker(deps.runtime, settings.endpointName),
   });
@@ -94,10 +107,23 @@ export async function evaluateRun(deps: RunEvaluationDependencies, settings: Run
   const challenger = summary(result.variants.length - 1);
   const champion = event.champion ? summary(0) : undefined;
   const refused = event.champion ? { challenger: result.variants[1].refused, champion: result.variants[0].refused } : undefined;
-  const verdict = promotionVerdict(challenger, champion, { tolerance: settings.tolerance, minimumMiou: settings.minValidationMiou }, result.images.length, refused);
+  const verdict = promotionVerdict(
+    challenger,
+    champion,
+    { tolerance: settings.tolerance, minimumMiou: settings.minValidationMiou },
+    result.images.length,
+    refused,
+  );
   deps.log?.('evaluated', {
-    runId: event.runId, images: result.images.length, chosen: result.chosen, refused: result.skipped.refused.length, unreadable: result.skipped.unreadable.length,
-    unlabelled: result.skipped.unlabelled.length, champion, challenger, ...verdict,
+    runId: event.runId,
+    images: result.images.length,
+    chosen: result.chosen,
+    refused: result.skipped.refused.length,
+    unreadable: result.skipped.unreadable.length,
+    unlabelled: result.skipped.unlabelled.length,
+    champion,
+    challenger,
+    ...verdict,
   });
 
   let curves: readonly TrainingCurvePoint[] = [];
@@ -114,12 +140,20 @@ export async function evaluateRun(deps: RunEvaluationDependencies, settings: Run
   const metricsUri = s3Uri(settings.artifactsBucket, layout.evaluationMetrics);
   await deps.store.write(metricsUri, Buffer.from(`${JSON.stringify(metricsDocument(common), null, 2)}\n`), 'application/json');
   const html = await evaluationReportHtml({
-    ...common, title: `segpipe run ${event.runId}: ${event.champion ? 'champion against challenger' : 'first model'}`, source, training: { job: event.trainingJob, curves },
+    ...common,
+    title: `segpipe run ${event.runId}: ${event.champion ? 'champion against challenger' : 'first model'}`,
+    source,
+    training: { job: event.trainingJob, curves },
   });
   const reportUri = s3Uri(settings.artifactsBucket, layout.evaluationReport);
   await deps.store.write(reportUri, Buffer.from(html), 'text/html; charset=utf-8');
   return {
-    ...verdict, images: result.images.length, champion, challenger, metricsUri, reportUri,
+    ...verdict,
+    images: result.images.length,
+    champion,
+    challenger,
+    metricsUri,
+    reportUri,
     reportConsoleUrl: s3ConsoleUrl(settings.artifactsBucket, layout.evaluationReport, deps.region),
   };
 }

@@ -31,7 +31,8 @@ export function batchCap(rule: Pick<HoldoutRule, 'maxImages' | 'maxBatchShare'>)
  */
 export function rankEvaluationImages(names: readonly string[], rule: HoldoutRule): { name: string; batch: string }[] {
   const rankOf = (name: string) => createHmac('sha256', rule.key).update(name).digest('hex');
-  return [...new Set(names)].map((name) => ({ name, batch: rule.batchOf?.(name) ?? NO_BATCH, rank: rankOf(name) }))
+  return [...new Set(names)]
+    .map((name) => ({ name, batch: rule.batchOf?.(name) ?? NO_BATCH, rank: rankOf(name) }))
     .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
     .map(({ name, batch }) => ({ name, batch }));
 }

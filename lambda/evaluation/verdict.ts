@@ -24,7 +24,11 @@ const fixed = (value: number) => value.toFixed(3);
  * worse than it by more than the tolerance.
  */
 export function promotionVerdict(
-  challenger: VariantScore, champion: VariantScore | undefined, rule: PromotionRule, images: number, refused?: { readonly challenger: number; readonly champion: number },
+  challenger: VariantScore,
+  champion: VariantScore | undefined,
+  rule: PromotionRule,
+  images: number,
+  refused?: { readonly challenger: number; readonly champion: number },
 ): Verdict {
   const on = `on the same ${images} validation image${images === 1 ? '' : 's'}`;
   const scores = champion
@@ -36,10 +40,16 @@ export function promotionVerdict(
   // Images are scored only where every variant answered: a challenger that refuses what the
   // champion answers would otherwise be judged on its easy cases alone.
   if (champion && refused && refused.challenger > refused.champion) {
-    return { promote: false, reason: `${scores}: the challenger refused ${refused.challenger} image${refused.challenger === 1 ? '' : 's'}, the champion ${refused.champion}` };
+    return {
+      promote: false,
+      reason: `${scores}: the challenger refused ${refused.challenger} image${refused.challenger === 1 ? '' : 's'}, the champion ${refused.champion}`,
+    };
   }
   if (champion && challenger.miou < champion.miou - rule.tolerance) {
-    return { promote: false, reason: `${scores}: the challenger is worse by ${fixed(champion.miou - challenger.miou)}, more than the tolerance ${rule.tolerance}` };
+    return {
+      promote: false,
+      reason: `${scores}: the challenger is worse by ${fixed(champion.miou - challenger.miou)}, more than the tolerance ${rule.tolerance}`,
+    };
   }
   if (!champion) return { promote: true, reason: `${scores}: the first model, at least the minimum mIoU ${rule.minimumMiou}` };
   return { promote: true, reason: `${scores}: the challenger is not worse than the champion by more than the tolerance ${rule.tolerance}` };

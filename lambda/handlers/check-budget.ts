@@ -1,6 +1,6 @@
-import { checkBudget } from '../cost/estimate';
-import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { checkBudget } from '../cost/estimate';
 
 const settings = readHandlerSettings('check-budget');
 

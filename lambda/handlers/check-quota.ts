@@ -1,8 +1,8 @@
-import { ServiceQuotasClient, paginateListServiceQuotas } from '@aws-sdk/client-service-quotas';
-import { checkTrainingQuota, trainingQuotaName } from '../workflow/quota';
-import { readHandlerSettings } from '../common/settings';
-import { lambdaHandler, logger } from '../common/runtime';
+import { paginateListServiceQuotas, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
+import { lambdaHandler, logger } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { checkTrainingQuota, trainingQuotaName } from '../workflow/quota';
 
 const { trainingInstanceType: instanceType, spot } = readHandlerSettings('check-quota');
 const quotas = new ServiceQuotasClient(ADAPTIVE_RETRY);

@@ -2,11 +2,11 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { CleanupResult, DELETED_DETAIL_TYPE, cleanUpStackResources, failedEndpointNotification } from '../cleanup/endpoint-cleanup';
+import { type CleanupResult, cleanUpStackResources, DELETED_DETAIL_TYPE, failedEndpointNotification } from '../cleanup/endpoint-cleanup';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import type { HandlerEvent } from '../common/handler-events';
-import { LambdaHandler, lambdaHandler, logger } from '../common/runtime';
-import { HandlerSettings, readHandlerSettings } from '../common/settings';
+import { type LambdaHandler, lambdaHandler, logger } from '../common/runtime';
+import { type HandlerSettings, readHandlerSettings } from '../common/settings';
 
 /** What EventBridge hands over: the schedule's event, or an endpoint's state change. */
 export type CleanupEvent = HandlerEvent<'clean-up'>;
@@ -37,9 +37,13 @@ async function cleanUp(policy: HandlerSettings<'clean-up'>, event: CleanupEvent)
       logger.info('deleted', { ...decision });
       // The deletion happened: an event that cannot be published is logged, and the sweep goes on.
       try {
-        const response = await events.send(new PutEventsCommand({
-          Entries: [{ Source: 'segpipe', DetailType: DELETED_DETAIL_TYPE, Detail: JSON.stringify({ stack: policy.stackName, ...decision }) }],
-        }));
+        const response = await events.send(
+          new PutEventsCommand({
+            Entries: [
+              { Source: 'segpipe', DetailType: DELETED_DETAIL_TYPE, Detail: JSON.stringify({ stack: policy.stackName, ...decision }) },
+            ],
+          }),
+        );
         if (response.FailedEntryCount) logger.error('deletion event not published', { ...decision, entries: response.Entries });
       } catch (err) {
         logger.error('deletion event not published', { ...decision, error: (err as Error).message });

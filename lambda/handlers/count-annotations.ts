@@ -1,12 +1,18 @@
-import { LabelingProgress, labelingProgress } from '../labelstudio/workflow-tasks';
-import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { type LabelingProgress, labelingProgress } from '../labelstudio/workflow-tasks';
 
 const settings = readHandlerSettings('count-annotations');
 
 /** Counts the annotated tasks of a run's labeling round: whether the run goes on, waits, or fails. */
 export const handler = lambdaHandler('count-annotations', async (event): Promise<LabelingProgress> => {
-  const progress = await labelingProgress({ store, artifactsBucket: settings.artifactsBucket, ...event, deadlineHours: settings.deadlineHours, minLabeledFraction: settings.minLabeledFraction });
+  const progress = await labelingProgress({
+    store,
+    artifactsBucket: settings.artifactsBucket,
+    ...event,
+    deadlineHours: settings.deadlineHours,
+    minLabeledFraction: settings.minLabeledFraction,
+  });
   logger.info('Label Studio annotations counted', { batch: event.batch, round: event.round, ...progress });
   return progress;
 });

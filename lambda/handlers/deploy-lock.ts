@@ -1,6 +1,6 @@
-import { LockAnswer, acquireDeployLock } from '../workflow/deploy-lock';
-import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { acquireDeployLock, type LockAnswer } from '../workflow/deploy-lock';
 
 const settings = readHandlerSettings('deploy-lock');
 

@@ -1,12 +1,12 @@
+import { lambdaHandler, logger, store } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { parseS3Uri } from '../convert/stores/object-store';
 import { releaseGeneration } from '../workflow/batch';
 import { releaseDeployLock } from '../workflow/deploy-lock';
 import { finishImportTurn } from '../workflow/import-turns';
-import { parseS3Uri } from '../convert/stores/object-store';
 import { runLayout, s3Uri } from '../workflow/layout';
 import { endpointName } from '../workflow/names';
-import { RunReport, RunState, RunStatus, buildRunReport, notificationText } from '../workflow/run-report';
-import { readHandlerSettings } from '../common/settings';
-import { lambdaHandler, logger, store } from '../common/runtime';
+import { buildRunReport, notificationText, type RunReport, type RunState, type RunStatus } from '../workflow/run-report';
 
 const settings = readHandlerSettings('finish-run');
 
@@ -19,20 +19,29 @@ export interface FinishRunEvent {
 }
 
 /** Writes the run report and returns the notification's subject, message and event detail. */
-export const handler = lambdaHandler('finish-run', async (event): Promise<{ subject: string; message: string; detail: RunReport; reportUri: string }> => {
-  const report = buildRunReport({
-    status: event.status, state: event.state, runId: event.runId, endpointName: endpointName(settings.resourcePrefix), minimumMiou: settings.minValidationMiou,
-    startedAt: event.startedAt, finishedAt: new Date().toISOString(),
-  });
-  await releaseUnlabeledImages(event);
-  // Every run that reaches its report lets the next run deploy, whatever became of its own.
-  if (await releaseDeployLock(store, settings.artifactsBucket, report.runId)) logger.info('deploy lock released', { runId: report.runId });
-  await finishImport(event.state);
-  const reportUri = s3Uri(settings.artifactsBucket, runLayout(report.runId).report);
-  await store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
-  logger.info('run finished', { ...report, skippedItems: undefined });
-  return { ...notificationText(report, reportUri), detail: report, reportUri };
-});
+export const handler = lambdaHandler(
+  'finish-run',
+  async (event): Promise<{ subject: string; message: string; detail: RunReport; reportUri: string }> => {
+    const report = buildRunReport({
+      status: event.status,
+      state: event.state,
+      runId: event.runId,
+      endpointName: endpointName(settings.resourcePrefix),
+      minimumMiou: settings.minValidationMiou,
+      startedAt: event.startedAt,
+      finishedAt: new Date().toISOString(),
+    });
+    await releaseUnlabeledImages(event);
+    // Every run that reaches its report lets the next run deploy, whatever became of its own.
+    if (await releaseDeployLock(store, settings.artifactsBucket, report.runId))
+      logger.info('deploy lock released', { runId: report.runId });
+    await finishImport(event.state);
+    const reportUri = s3Uri(settings.artifactsBucket, runLayout(report.runId).report);
+    await store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
+    logger.info('run finished', { ...report, skippedItems: undefined });
+    return { ...notificationText(report, reportUri), detail: report, reportUri };
+  },
+);
 
 /** An import started by an upload lets the next upload's run of the same export take its turn. */
 async function finishImport(state: RunState): Promise<void> {
@@ -49,7 +58,8 @@ async function releaseUnlabeledImages(event: FinishRunEvent): Promise<void> {
   const { state } = event;
   // A Label Studio run whose tasks were annotated keeps its images: giving them back would have them labeled again.
   const annotated = state.annotations?.state === 'complete' || state.annotations?.state === 'enough';
-  if (event.status !== 'failed' || state.labeling || annotated || !state.batch || state.generation === undefined || !state.imagesManifest) return;
+  if (event.status !== 'failed' || state.labeling || annotated || !state.batch || state.generation === undefined || !state.imagesManifest)
+    return;
   await releaseGeneration(store, settings.artifactsBucket, state.batch, state.generation);
   logger.info('snapshot released', { batch: state.batch, generation: state.generation, images: state.imageCount });
 }

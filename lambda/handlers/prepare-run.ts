@@ -1,8 +1,8 @@
-import { LabelingInputs, writeLabelingInputs } from '../workflow/labeling';
-import { TaskPlan, labelingRound, planTasks } from '../labelstudio/workflow-tasks';
-import { RunResourceNames, runResourceNames } from '../workflow/names';
-import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { labelingRound, planTasks, type TaskPlan } from '../labelstudio/workflow-tasks';
+import { type LabelingInputs, writeLabelingInputs } from '../workflow/labeling';
+import { type RunResourceNames, runResourceNames } from '../workflow/names';
 
 export interface PreparedRun {
   readonly runId: string;
@@ -29,14 +29,24 @@ export const handler = lambdaHandler('prepare-run', async (event): Promise<Prepa
     return { runId, batch: input.batch, mode: 'import', names, export: labels, images: 0 };
   }
   // The schema has it: an imagesManifest comes with its imageCount.
-  const images = input.imagesManifest !== undefined ? { manifest: input.imagesManifest, count: input.imageCount ?? 0 } : (input.images ?? []);
+  const images =
+    input.imagesManifest !== undefined ? { manifest: input.imagesManifest, count: input.imageCount ?? 0 } : (input.images ?? []);
   const count = Array.isArray(images) ? images.length : images.count;
   if (settings.labelStudioInbox !== undefined) {
     const labelStudio = await planTasks({
-      store, inboxBucket: settings.labelStudioInbox, artifactsBucket: settings.artifactsBucket, runId, batch: input.batch,
-      round: labelingRound(input, runId), images,
+      store,
+      inboxBucket: settings.labelStudioInbox,
+      artifactsBucket: settings.artifactsBucket,
+      runId,
+      batch: input.batch,
+      round: labelingRound(input, runId),
+      images,
     });
-    logger.info('Label Studio tasks planned', { tasks: labelStudio.tasks, chunks: labelStudio.chunks.length, prefix: labelStudio.tasksPrefix });
+    logger.info('Label Studio tasks planned', {
+      tasks: labelStudio.tasks,
+      chunks: labelStudio.chunks.length,
+      prefix: labelStudio.tasksPrefix,
+    });
     return { runId, batch: input.batch, mode: 'label', names, labelStudio, images: count };
   }
   if (settings.workforce === 'none') return { runId, batch: input.batch, mode: 'label', names, images: count };
@@ -44,4 +54,3 @@ export const handler = lambdaHandler('prepare-run', async (event): Promise<Prepa
   logger.info('labeling inputs written', { images: count, ...labeling });
   return { runId, batch: input.batch, mode: 'label', names, labeling, images: count };
 });
-

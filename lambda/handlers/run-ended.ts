@@ -1,9 +1,9 @@
 import { DescribeLabelingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { RunEndVerdict, reportUncaughtRunEnd } from '../workflow/run-ended';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
-import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { type RunEndVerdict, reportUncaughtRunEnd } from '../workflow/run-ended';
 
 const settings = readHandlerSettings('run-ended');
 const sagemaker = new SageMakerClient(ADAPTIVE_RETRY);
@@ -22,12 +22,22 @@ async function labelingJobExists(name: string): Promise<boolean> {
 /** An execution ended FAILED, TIMED_OUT or ABORTED: report it and give its images back if the workflow could not. */
 export const handler = lambdaHandler('run-ended', async (event): Promise<RunEndVerdict['action']> => {
   const verdict = await reportUncaughtRunEnd({
-    event, store, bucket: settings.artifactsBucket, resourcePrefix: settings.resourcePrefix, minimumMiou: settings.minValidationMiou,
-    labeling: settings.labeling, labelingJobExists,
+    event,
+    store,
+    bucket: settings.artifactsBucket,
+    resourcePrefix: settings.resourcePrefix,
+    minimumMiou: settings.minValidationMiou,
+    labeling: settings.labeling,
+    labelingJobExists,
     notify: async (subject, message) => {
       await sns.send(new PublishCommand({ TopicArn: settings.topicArn, Subject: subject, Message: message }));
     },
   });
-  logger.info('execution ended', { name: event.detail.name, status: event.detail.status, action: verdict.action, released: verdict.action === 'reported' && verdict.released });
+  logger.info('execution ended', {
+    name: event.detail.name,
+    status: event.detail.status,
+    action: verdict.action,
+    released: verdict.action === 'reported' && verdict.released,
+  });
   return verdict.action;
 });

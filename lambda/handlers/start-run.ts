@@ -1,12 +1,19 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { batchExecutionName, classifyInboxKey, keyCandidates, readBatchState, uploadedBeforeSnapshot, ALREADY_TAKEN } from '../workflow/batch';
-import { importExecutionName, nextImportGeneration } from '../workflow/import-turns';
-import type { HandlerEvent } from '../common/handler-events';
-import { readHandlerSettings } from '../common/settings';
-import { lambdaHandler, logger, store } from '../common/runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
-import { MAX_ANNOTATION_FILE_BYTES, isAnnotationKey, readAnnotationEvent, recordAnnotation, taskKey } from '../labelstudio/workflow-tasks';
+import type { HandlerEvent } from '../common/handler-events';
+import { lambdaHandler, logger, store } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
 import { LABELSTUDIO_TASKS_PREFIX } from '../labelstudio/storage-layout';
+import { isAnnotationKey, MAX_ANNOTATION_FILE_BYTES, readAnnotationEvent, recordAnnotation, taskKey } from '../labelstudio/workflow-tasks';
+import {
+  ALREADY_TAKEN,
+  batchExecutionName,
+  classifyInboxKey,
+  keyCandidates,
+  readBatchState,
+  uploadedBeforeSnapshot,
+} from '../workflow/batch';
+import { importExecutionName, nextImportGeneration } from '../workflow/import-turns';
 
 /** An S3 "Object Created" event, as EventBridge delivers it. */
 export type ObjectCreatedEvent = HandlerEvent<'start-run'>;
@@ -56,14 +63,16 @@ export const handler = lambdaHandler('start-run', async (event): Promise<StartRu
     const state = await readBatchState(store, settings.artifactsBucket, object.batch);
     // A repeated or late event of an image the last snapshot listed changes nothing.
     if (object.kind === 'image' && uploadedBeforeSnapshot(key, event.time, state)) {
-      logger.info('image uploaded before the batch\'s last snapshot; event ignored', { key });
+      logger.info("image uploaded before the batch's last snapshot; event ignored", { key });
       return { action: 'ignored', reason: ALREADY_TAKEN };
     }
     executionName = batchExecutionName(object.batch, state.generation);
     input = { batch: object.batch, generation: state.generation };
   }
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: settings.stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+    await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: settings.stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+    );
   } catch (err) {
     // A closed execution of that name: this generation already ran; the next event after its snapshot starts the next.
     if (!(err instanceof ExecutionAlreadyExists)) throw err;
@@ -92,7 +101,10 @@ async function recordLabelStudioAnnotation(bucket: string, key: string): Promise
   // Only a task segpipe wrote counts: a file naming another image or round (another project, a copy) would inflate the count.
   if ((await store.readStart(`s3://${bucket}/${taskKey(annotation.batch, annotation.round, annotation.image)}`, 1)) === undefined) {
     logger.warn('annotation of no task segpipe wrote; ignored', { key, batch: annotation.batch, round: annotation.round });
-    return { action: 'ignored', reason: `${key}: its task (batch ${annotation.batch}, round ${annotation.round}) is not one segpipe wrote under ${LABELSTUDIO_TASKS_PREFIX}` };
+    return {
+      action: 'ignored',
+      reason: `${key}: its task (batch ${annotation.batch}, round ${annotation.round}) is not one segpipe wrote under ${LABELSTUDIO_TASKS_PREFIX}`,
+    };
   }
   await recordAnnotation(store, settings.artifactsBucket, annotation, key);
   logger.info('annotation recorded', { key, batch: annotation.batch, round: annotation.round });

@@ -1,14 +1,15 @@
-import { parseS3Uri } from '../convert/stores/object-store';
-import { ImportTurn, takeImportTurn } from '../workflow/import-turns';
-import { readHandlerSettings } from '../common/settings';
 import { lambdaHandler, logger, store } from '../common/runtime';
+import { readHandlerSettings } from '../common/settings';
+import { parseS3Uri } from '../convert/stores/object-store';
+import { type ImportTurn, takeImportTurn } from '../workflow/import-turns';
 
 const settings = readHandlerSettings('take-import-turn');
 
 /** An import run asks for its turn: one run at a time per export file, at most one waiting. */
 export const handler = lambdaHandler('take-import-turn', async (event): Promise<{ turn: ImportTurn }> => {
   const key = parseS3Uri(event.export)?.key;
-  if (key === undefined || !Number.isInteger(event.generation)) throw new Error(`an import's turn needs an s3:// export and a whole generation, received ${JSON.stringify(event).slice(0, 300)}`);
+  if (key === undefined || !Number.isInteger(event.generation))
+    throw new Error(`an import's turn needs an s3:// export and a whole generation, received ${JSON.stringify(event).slice(0, 300)}`);
   const turn = await takeImportTurn(store, settings.artifactsBucket, event.batch, key, event.generation);
   logger.info('import turn', { batch: event.batch, export: event.export, generation: event.generation, turn });
   return { turn };

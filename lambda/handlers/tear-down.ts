@@ -2,10 +2,10 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { tearDownStackResources } from '../cleanup/tear-down';
+import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import type { HandlerEvent } from '../common/handler-events';
 import { lambdaHandler, logger } from '../common/runtime';
 import { readHandlerSettings } from '../common/settings';
-import { ADAPTIVE_RETRY } from '../common/aws-calls';
 
 /** The custom-resource event the CDK provider framework passes on. */
 export type TearDownEvent = HandlerEvent<'tear-down'>;

@@ -1,11 +1,11 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import { predictMask } from '../common/endpoint-mask';
-import { Prelabeler, TaskChunkSummary, endpointPrelabeler, writeTaskChunk } from '../labelstudio/workflow-tasks';
+import { lambdaHandler, logger, store } from '../common/runtime';
 import { readHandlerSettings } from '../common/settings';
+import { endpointPrelabeler, type Prelabeler, type TaskChunkSummary, writeTaskChunk } from '../labelstudio/workflow-tasks';
 import { datasetLayout, s3Uri } from '../workflow/layout';
 import { readJson } from '../workflow/versioned-json';
-import { lambdaHandler, logger, store } from '../common/runtime';
 
 const settings = readHandlerSettings('write-labelstudio-tasks');
 // SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT is set only by the local run (its stand-in endpoint).
@@ -19,7 +19,11 @@ export const handler = lambdaHandler('write-labelstudio-tasks', async (event, co
   const { prelabel, reason } = await prelabeler(deadline);
   if (reason) logger.info('tasks written without predictions', { reason });
   const summary = await writeTaskChunk({
-    store, inboxBucket: settings.inboxBucket, artifactsBucket: settings.artifactsBucket, ...event, prelabel: prelabel ?? (async () => ({ reason })),
+    store,
+    inboxBucket: settings.inboxBucket,
+    artifactsBucket: settings.artifactsBucket,
+    ...event,
+    prelabel: prelabel ?? (async () => ({ reason })),
   });
   logger.info('Label Studio tasks written', { runId: event.runId, ...summary });
   return summary;
@@ -38,7 +42,10 @@ async function prelabeler(deadline: number): Promise<{ prelabel?: Prelabeler; re
         const { request, mask } = await predictMask(runtime, settings.endpointName, image, signal);
         return { mask, width: request.width, height: request.height };
       },
-      read: (image) => store.read(image), classes, modelVersion: settings.endpointName, deadline,
+      read: (image) => store.read(image),
+      classes,
+      modelVersion: settings.endpointName,
+      deadline,
     }),
   };
 }

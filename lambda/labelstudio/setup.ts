@@ -20,7 +20,9 @@ export function parseOrigin(address: string): string {
   try {
     url = new URL(address);
   } catch {
-    throw new Error(`--origin ${JSON.stringify(address)} is not a URL: give the address browsers open Label Studio at, e.g. https://label-studio.example.com`);
+    throw new Error(
+      `--origin ${JSON.stringify(address)} is not a URL: give the address browsers open Label Studio at, e.g. https://label-studio.example.com`,
+    );
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && /^(localhost|127\.0\.0\.1)$/.test(url.hostname))) {
     throw new Error(`--origin ${address}: Label Studio must be served over https (http only for localhost)`);
@@ -41,19 +43,35 @@ export function labelStudioPolicy(input: Pick<LabelStudioSetupInput, 'inboxBucke
         Action: 's3:ListBucket',
         Resource: bucket,
         // Label Studio lists with the prefix as configured (no trailing slash) or under it.
-        Condition: { StringLike: { 's3:prefix': [LABELSTUDIO_TASKS_PREFIX.replace(/\/$/, ''), `${LABELSTUDIO_TASKS_PREFIX}*`, annotations.replace(/\/$/, ''), `${annotations}*`] } },
+        Condition: {
+          StringLike: {
+            's3:prefix': [
+              LABELSTUDIO_TASKS_PREFIX.replace(/\/$/, ''),
+              `${LABELSTUDIO_TASKS_PREFIX}*`,
+              annotations.replace(/\/$/, ''),
+              `${annotations}*`,
+            ],
+          },
+        },
       },
-      { Sid: 'ReadImagesAndTasks', Effect: 'Allow', Action: 's3:GetObject', Resource: [`${bucket}/${IMAGES_PREFIX}*`, `${bucket}/${LABELSTUDIO_TASKS_PREFIX}*`] },
+      {
+        Sid: 'ReadImagesAndTasks',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [`${bucket}/${IMAGES_PREFIX}*`, `${bucket}/${LABELSTUDIO_TASKS_PREFIX}*`],
+      },
       { Sid: 'WriteAnnotations', Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucket}/${annotations}*` },
       ...(input.kmsKeyArn
-        ? [{
-          Sid: 'UseTheInboxKey',
-          Effect: 'Allow',
-          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          Resource: input.kmsKeyArn,
-          // Only through S3, for the inbox's objects: never the key directly.
-          Condition: { StringEquals: { 'kms:ViaService': `s3.${input.region}.amazonaws.com` } },
-        }]
+        ? [
+            {
+              Sid: 'UseTheInboxKey',
+              Effect: 'Allow',
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+              Resource: input.kmsKeyArn,
+              // Only through S3, for the inbox's objects: never the key directly.
+              Condition: { StringEquals: { 'kms:ViaService': `s3.${input.region}.amazonaws.com` } },
+            },
+          ]
         : []),
     ],
   };
@@ -103,7 +121,7 @@ ${labelingConfig(input.classes)}
 
 4. Project > Settings > Machine Learning (or Annotation):
    "Use predictions to pre-label tasks": on
-   "Model or predictions to use": ${input.modelVersion ?? 'the model_version of the tasks (segpipe prelabel --model-version; by default the endpoint\'s name)'}
+   "Model or predictions to use": ${input.modelVersion ?? "the model_version of the tasks (segpipe prelabel --model-version; by default the endpoint's name)"}
    Label Studio shows only the predictions of the selected model version.
 
 5. Credentials: Label Studio's storages use access keys (or a session token) of an IAM user or role

@@ -75,7 +75,11 @@ export function maskPrediction(input: MaskPredictionInput): MaskPrediction {
       value: { format: 'rle', rle: brushRle(mask, index, rgba), brushlabels: [name] },
     });
   }
-  const prediction: TaskPrediction = { model_version: input.modelVersion, ...(input.score === undefined ? {} : { score: input.score }), result };
+  const prediction: TaskPrediction = {
+    model_version: input.modelVersion,
+    ...(input.score === undefined ? {} : { score: input.score }),
+    result,
+  };
   return { prediction, unnamedIndices };
 }
 

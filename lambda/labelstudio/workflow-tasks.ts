@@ -5,14 +5,14 @@
  * reading the annotations. Work per image and per annotation event is constant.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../convert/stores/object-store';
 import { ENDPOINT_CONCURRENCY } from '../common/defaults';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { batchKeyPrefix } from '../workflow/batch';
 import { inputManifest } from '../workflow/labeling';
 import { RUNS_PREFIX, s3Uri } from '../workflow/layout';
 import type { ListingStore } from '../workflow/versioned-json';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from './storage-layout';
-import { LabelStudioTask, TaskPrediction, labelStudioTask, maskPrediction } from './tasks';
+import { type LabelStudioTask, labelStudioTask, maskPrediction, type TaskPrediction } from './tasks';
 
 /** Tasks one map item writes; a plan of more chunks makes them larger, so that their list stays small in the execution state. */
 export const TASKS_PER_CHUNK = 1000;
@@ -33,7 +33,10 @@ export function tasksPrefix(batch: string, round: string): string {
 
 /** A task's file: the image's name (readable in the bucket) and a hash of its whole address (unique). */
 export function taskKey(batch: string, round: string, image: string): string {
-  const name = (image.split('/').pop() ?? 'image').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60);
+  const name = (image.split('/').pop() ?? 'image')
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(0, 60);
   return `${tasksPrefix(batch, round)}${name}-${imageHash(image)}.json`;
 }
 
@@ -72,23 +75,39 @@ export interface TaskRound {
  * Cuts the run's images (the snapshot's input manifest, or a list) into chunk manifests under the
  * run: one pass over the list, so that each map item then reads only its own chunk.
  */
-export async function planTasks(options: TaskRound & {
-  readonly images: readonly string[] | { readonly manifest: string };
-}): Promise<TaskPlan> {
+export async function planTasks(
+  options: TaskRound & {
+    readonly images: readonly string[] | { readonly manifest: string };
+  },
+): Promise<TaskPlan> {
   const { store, artifactsBucket, runId } = options;
-  const images = Array.isArray(options.images) ? options.images as readonly string[] : await readManifestImages(store, (options.images as { manifest: string }).manifest);
+  const images = Array.isArray(options.images)
+    ? (options.images as readonly string[])
+    : await readManifestImages(store, (options.images as { manifest: string }).manifest);
   if (images.length === 0) throw new Error('the batch has no images to label');
   const perChunk = Math.max(TASKS_PER_CHUNK, Math.ceil(images.length / MAX_CHUNKS));
   const chunks: TaskChunk[] = [];
   for (let first = 0, index = 0; first < images.length; first += perChunk, index++) {
-    await store.write(s3Uri(artifactsBucket, taskChunkKey(runId, index)), Buffer.from(inputManifest(images.slice(first, first + perChunk))), 'application/x-ndjson');
+    await store.write(
+      s3Uri(artifactsBucket, taskChunkKey(runId, index)),
+      Buffer.from(inputManifest(images.slice(first, first + perChunk))),
+      'application/x-ndjson',
+    );
     chunks.push({ index });
   }
-  return { round: options.round, tasksPrefix: s3Uri(options.inboxBucket, tasksPrefix(options.batch, options.round)), tasks: images.length, chunks };
+  return {
+    round: options.round,
+    tasksPrefix: s3Uri(options.inboxBucket, tasksPrefix(options.batch, options.round)),
+    tasks: images.length,
+    chunks,
+  };
 }
 
 async function readManifestImages(store: ObjectStore, location: string): Promise<string[]> {
-  return (await store.read(location)).toString('utf8').split('\n').filter((line) => line.trim() !== '')
+  return (await store.read(location))
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
     .map((line) => (JSON.parse(line) as { 'source-ref': string })['source-ref']);
 }
 
@@ -125,9 +144,12 @@ export function endpointPrelabeler(options: {
   let noEndpoint: string | undefined;
   return async (image) => {
     if (noEndpoint) return { reason: noEndpoint };
-    if (now() >= options.deadline) return { reason: 'the chunk\'s pre-labeling time ran out (its tasks are written without predictions)' };
+    if (now() >= options.deadline) return { reason: "the chunk's pre-labeling time ran out (its tasks are written without predictions)" };
     try {
-      const answer = await options.maskOf(await options.read(image), AbortSignal.timeout(options.imageTimeoutMs ?? PRELABEL_IMAGE_TIMEOUT_MS));
+      const answer = await options.maskOf(
+        await options.read(image),
+        AbortSignal.timeout(options.imageTimeoutMs ?? PRELABEL_IMAGE_TIMEOUT_MS),
+      );
       const { prediction } = maskPrediction({ ...answer, classes: options.classes, modelVersion: options.modelVersion });
       return { prediction };
     } catch (err) {
@@ -160,12 +182,14 @@ export interface TaskChunkSummary {
 export const PRE_LABELED = 'pre-labeled by the serving model';
 
 /** Writes one task file per image of a chunk, with the pre-labels `prelabel` gives (none without it). */
-export async function writeTaskChunk(options: TaskRound & {
-  readonly chunk: TaskChunk;
-  readonly prelabel: Prelabeler;
-  /** Images pre-labeled at once. @default 4 */
-  readonly concurrency?: number;
-}): Promise<TaskChunkSummary> {
+export async function writeTaskChunk(
+  options: TaskRound & {
+    readonly chunk: TaskChunk;
+    readonly prelabel: Prelabeler;
+    /** Images pre-labeled at once. @default 4 */
+    readonly concurrency?: number;
+  },
+): Promise<TaskChunkSummary> {
   const { store, inboxBucket, batch, round, runId } = options;
   const images = await readManifestImages(store, s3Uri(options.artifactsBucket, taskChunkKey(runId, options.chunk.index)));
   const meta = { batch, generation: round, run: runId };
@@ -192,7 +216,10 @@ export async function writeTaskChunk(options: TaskRound & {
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? ENDPOINT_CONCURRENCY) }, worker));
   const commonest = [...reasons].sort((a, b) => b[1] - a[1])[0]?.[0];
   return {
-    index: options.chunk.index, tasks: images.length, predicted, ...(Object.keys(noPrediction).length > 0 ? { noPrediction } : {}),
+    index: options.chunk.index,
+    tasks: images.length,
+    predicted,
+    ...(Object.keys(noPrediction).length > 0 ? { noPrediction } : {}),
     prelabels: predicted === images.length ? PRE_LABELED : `${predicted === 0 ? 'without' : 'some without'} pre-labels: ${commonest}`,
   };
 }
@@ -225,24 +252,49 @@ export function readAnnotationEvent(body: Buffer, key: string): AnnotationEvent 
   } catch {
     return { kind: 'ignored', reason: `${key} is not JSON` };
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { kind: 'ignored', reason: `${key} is not a Label Studio annotation or task object` };
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return { kind: 'ignored', reason: `${key} is not a Label Studio annotation or task object` };
   const object = json as Record<string, unknown>;
-  const task = (typeof object.task === 'object' && object.task !== null ? object.task : object) as { data?: { image?: unknown }; meta?: { batch?: unknown; generation?: unknown } };
+  const task = (typeof object.task === 'object' && object.task !== null ? object.task : object) as {
+    data?: { image?: unknown };
+    meta?: { batch?: unknown; generation?: unknown };
+  };
   const image = task.data?.image;
   const batch = task.meta?.batch;
   const round = task.meta?.generation;
   if (typeof image !== 'string' || typeof batch !== 'string' || typeof round !== 'string') {
-    return { kind: 'ignored', reason: `${key}: its task has no segpipe meta (batch, generation) and data.image; tasks segpipe wrote carry them` };
+    return {
+      kind: 'ignored',
+      reason: `${key}: its task has no segpipe meta (batch, generation) and data.image; tasks segpipe wrote carry them`,
+    };
   }
-  if (batch === '' || batch.includes('/') || round === '' || round.includes('/') || batch === '.' || batch === '..' || round === '.' || round === '..') {
+  if (
+    batch === '' ||
+    batch.includes('/') ||
+    round === '' ||
+    round.includes('/') ||
+    batch === '.' ||
+    batch === '..' ||
+    round === '.' ||
+    round === '..'
+  ) {
     return { kind: 'ignored', reason: `${key}: its task's meta.batch or meta.generation is not one key segment` };
   }
   return { kind: 'annotated', batch, round, image, marker: `${annotatedPrefix(batch, round)}${imageHash(image)}` };
 }
 
 /** Records an annotated task: one small object, the same one for every file of that task (a task annotated twice counts once). */
-export async function recordAnnotation(store: ObjectStore, artifactsBucket: string, event: Extract<AnnotationEvent, { kind: 'annotated' }>, key: string): Promise<void> {
-  await store.write(s3Uri(artifactsBucket, event.marker), Buffer.from(`${JSON.stringify({ image: event.image, annotation: key })}\n`), 'application/json');
+export async function recordAnnotation(
+  store: ObjectStore,
+  artifactsBucket: string,
+  event: Extract<AnnotationEvent, { kind: 'annotated' }>,
+  key: string,
+): Promise<void> {
+  await store.write(
+    s3Uri(artifactsBucket, event.marker),
+    Buffer.from(`${JSON.stringify({ image: event.image, annotation: key })}\n`),
+    'application/json',
+  );
 }
 
 export interface LabelingProgress {
@@ -271,15 +323,35 @@ export async function labelingProgress(options: {
 }
 
 /** The decision alone, from the count. */
-export function progressOf(annotated: number, options: { readonly tasks: number; readonly since: string; readonly deadlineHours: number; readonly minLabeledFraction: number; readonly now?: Date }): LabelingProgress {
+export function progressOf(
+  annotated: number,
+  options: {
+    readonly tasks: number;
+    readonly since: string;
+    readonly deadlineHours: number;
+    readonly minLabeledFraction: number;
+    readonly now?: Date;
+  },
+): LabelingProgress {
   const { tasks } = options;
   const deadline = Date.parse(options.since) + options.deadlineHours * 3600_000;
   const now = (options.now ?? new Date()).getTime();
   const counted = `${annotated} of ${tasks} tasks annotated`;
   if (annotated >= tasks) return { annotated, tasks, state: 'complete', reason: counted };
-  if (!(now >= deadline)) return { annotated, tasks, state: 'waiting', reason: `${counted}; waiting until ${new Date(deadline).toISOString()}` };
+  if (!(now >= deadline))
+    return { annotated, tasks, state: 'waiting', reason: `${counted}; waiting until ${new Date(deadline).toISOString()}` };
   const needed = Math.ceil(options.minLabeledFraction * tasks);
   return annotated >= needed
-    ? { annotated, tasks, state: 'enough', reason: `${counted} at the deadline (${options.deadlineHours} h), at least the ${needed} labeling.labelStudio.minLabeledFraction asks` }
-    : { annotated, tasks, state: 'short', reason: `${counted} at the deadline (${options.deadlineHours} h); labeling.labelStudio.minLabeledFraction asks for ${needed}: the images go back to the batch` };
+    ? {
+        annotated,
+        tasks,
+        state: 'enough',
+        reason: `${counted} at the deadline (${options.deadlineHours} h), at least the ${needed} labeling.labelStudio.minLabeledFraction asks`,
+      }
+    : {
+        annotated,
+        tasks,
+        state: 'short',
+        reason: `${counted} at the deadline (${options.deadlineHours} h); labeling.labelStudio.minLabeledFraction asks for ${needed}: the images go back to the batch`,
+      };
 }

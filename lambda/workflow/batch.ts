@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../convert/stores/object-store';
 import { decodeEventKey } from '../common/s3-keys';
-import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, s3Uri } from './layout';
+import type { ObjectStore } from '../convert/stores/object-store';
 import { inputManifest } from './labeling';
-import { ListingStore, VersionedStore, readJson, updateJson } from './versioned-json';
+import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, s3Uri } from './layout';
 import { nameSafe } from './names';
+import { type ListingStore, readJson, updateJson, type VersionedStore } from './versioned-json';
 
 /** The marker that starts a batch at once instead of waiting for it to settle. */
 export const START_MARKER = '_START';
@@ -35,7 +35,8 @@ export function classifyInboxKey(key: string): InboxObject {
     if (IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext))) return { kind: 'image', batch, key };
     return { kind: 'ignored', key, reason: `not an image Ground Truth labels (${IMAGE_EXTENSIONS.join(', ')})` };
   }
-  if (`${prefix}/` === LABELED_PREFIX && !rest.includes('/') && EXPORT_EXTENSIONS.some((ext) => rest.toLowerCase().endsWith(ext))) return { kind: 'export', batch, key };
+  if (`${prefix}/` === LABELED_PREFIX && !rest.includes('/') && EXPORT_EXTENSIONS.some((ext) => rest.toLowerCase().endsWith(ext)))
+    return { kind: 'export', batch, key };
   return { kind: 'ignored', key, reason: `under labeled/<batch>/ only an export file (${EXPORT_EXTENSIONS.join(', ')}) starts an import` };
 }
 
@@ -172,7 +173,7 @@ function recentKeys(objects: readonly ListedObject[], images: ReadonlySet<string
 }
 
 /** Why an event of an image the last snapshot listed starts nothing. */
-export const ALREADY_TAKEN = 'uploaded before the batch\'s last snapshot, which took it';
+export const ALREADY_TAKEN = "uploaded before the batch's last snapshot, which took it";
 
 /** A batch's state in the artifacts bucket (the empty state before its first run). */
 export async function readBatchState(store: Pick<ObjectStore, 'readStart'>, bucket: string, batch: string): Promise<BatchState> {
@@ -180,13 +181,23 @@ export async function readBatchState(store: Pick<ObjectStore, 'readStart'>, buck
 }
 
 /** Changes a batch's state without losing a concurrent change (a snapshot, a release). */
-export function updateBatchState(store: VersionedStore, bucket: string, batch: string, update: (state: BatchState) => BatchState): Promise<BatchState> {
-  return updateJson<Partial<BatchState>>(store, `s3://${bucket}/${batchStateKey(batch)}`, {}, (raw) => update({ ...EMPTY_BATCH_STATE, ...raw })) as Promise<BatchState>;
+export function updateBatchState(
+  store: VersionedStore,
+  bucket: string,
+  batch: string,
+  update: (state: BatchState) => BatchState,
+): Promise<BatchState> {
+  return updateJson<Partial<BatchState>>(store, `s3://${bucket}/${batchStateKey(batch)}`, {}, (raw) =>
+    update({ ...EMPTY_BATCH_STATE, ...raw }),
+  ) as Promise<BatchState>;
 }
 
 /** Gives a generation's images back: the batch's next snapshot takes them again. */
 export async function releaseGeneration(store: VersionedStore, bucket: string, batch: string, generation: number): Promise<void> {
-  await updateBatchState(store, bucket, batch, (state) => ({ ...state, released: [...new Set([...(state.released ?? []), generation])].sort((a, b) => a - b) }));
+  await updateBatchState(store, bucket, batch, (state) => ({
+    ...state,
+    released: [...new Set([...(state.released ?? []), generation])].sort((a, b) => a - b),
+  }));
 }
 
 /** What a snapshot hands the run: where its lists are and how long they are, never the lists. */
@@ -200,7 +211,11 @@ export interface BatchSnapshot {
 }
 
 /** The images of a listing no earlier generation took, in key order; the other objects with their reason. */
-export function newImages(objects: readonly ListedObject[], bucket: string, taken: ReadonlySet<string>): { images: string[]; ignored: { key: string; reason: string }[] } {
+export function newImages(
+  objects: readonly ListedObject[],
+  bucket: string,
+  taken: ReadonlySet<string>,
+): { images: string[]; ignored: { key: string; reason: string }[] } {
   const images: string[] = [];
   const ignored: { key: string; reason: string }[] = [];
   for (const { key } of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
@@ -227,7 +242,8 @@ export async function takeBatchSnapshot(options: {
   readonly now?: () => Date;
 }): Promise<BatchSnapshot> {
   const { store, inboxBucket, artifactsBucket, batch, generation } = options;
-  if (!Number.isInteger(generation) || generation < 0) throw new Error(`generation must be a whole number from 0, received ${JSON.stringify(generation)}`);
+  if (!Number.isInteger(generation) || generation < 0)
+    throw new Error(`generation must be a whole number from 0, received ${JSON.stringify(generation)}`);
   const now = options.now ?? (() => new Date());
   const where = {
     imagesManifest: s3Uri(artifactsBucket, generationImagesKey(batch, generation)),
@@ -267,5 +283,9 @@ export async function takeBatchSnapshot(options: {
 async function readGenerationImages(store: Pick<ObjectStore, 'readStart'>, location: string): Promise<string[]> {
   const start = await store.readStart(location, 2 ** 31);
   if (!start) return [];
-  return start.data.toString('utf8').split('\n').filter((line) => line.trim() !== '').map((line) => (JSON.parse(line) as { 'source-ref': string })['source-ref']);
+  return start.data
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => (JSON.parse(line) as { 'source-ref': string })['source-ref']);
 }

@@ -14,7 +14,8 @@ export interface ChannelManifest {
 
 /** The manifest's bytes: one key a line, so that a large one stays readable and diffable. */
 export function channelManifestJson(manifest: ChannelManifest): string {
-  if (!/^s3:\/\/[^/]+\/.*\/$/.test(manifest.prefix)) throw new Error(`a channel manifest's prefix is an s3:// URI ending in "/", received ${JSON.stringify(manifest.prefix)}`);
+  if (!/^s3:\/\/[^/]+\/.*\/$/.test(manifest.prefix))
+    throw new Error(`a channel manifest's prefix is an s3:// URI ending in "/", received ${JSON.stringify(manifest.prefix)}`);
   return `[${[{ prefix: manifest.prefix }, ...manifest.keys].map((element) => JSON.stringify(element)).join(',\n')}]\n`;
 }
 

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../convert/stores/object-store';
 import { datasetLayout, s3Uri } from './layout';
-import { ListingStore } from './versioned-json';
+import type { ListingStore } from './versioned-json';
 
 /** An item of the dataset and the run that added it: the dataset's lineage. */
 export interface DatasetItem {
@@ -33,13 +33,23 @@ export function itemIdentity(item: DatasetItem): string {
  * few hundred shards read in sequence, a line at a time. An item converted again by a later run
  * (same batch and source) is that run's: shards are read oldest first and later lines win.
  */
-export async function writeIndexShard(store: Pick<ObjectStore, 'write'>, bucket: string, runId: string, items: readonly DatasetItem[]): Promise<void> {
-  const body = items.map((item) => `${JSON.stringify({ name: item.name, split: item.split, source: item.source, runId: item.runId, batch: item.batch })}\n`).join('');
+export async function writeIndexShard(
+  store: Pick<ObjectStore, 'write'>,
+  bucket: string,
+  runId: string,
+  items: readonly DatasetItem[],
+): Promise<void> {
+  const body = items
+    .map((item) => `${JSON.stringify({ name: item.name, split: item.split, source: item.source, runId: item.runId, batch: item.batch })}\n`)
+    .join('');
   await store.write(s3Uri(bucket, datasetLayout().indexShard(runId)), Buffer.from(body), 'application/x-ndjson');
 }
 
 /** Every item of the dataset by identity (`itemIdentity`): the shards oldest first, after the index of earlier versions. */
-export async function readDatasetIndex(store: Pick<ObjectStore, 'readStart' | 'read'> & ListingStore, bucket: string): Promise<Map<string, DatasetItem>> {
+export async function readDatasetIndex(
+  store: Pick<ObjectStore, 'readStart' | 'read'> & ListingStore,
+  bucket: string,
+): Promise<Map<string, DatasetItem>> {
   const dataset = datasetLayout();
   const items = new Map<string, DatasetItem>();
   const legacy = await store.readStart(s3Uri(bucket, dataset.legacyItems), 2 ** 31);
@@ -53,7 +63,10 @@ export async function readDatasetIndex(store: Pick<ObjectStore, 'readStart' | 'r
     for (const [index, line] of lines.entries()) {
       if (line.trim() === '') continue;
       const item = parseIndexLine(line);
-      if (!item) throw new Error(`${location} line ${index + 1} is not an index entry ({"name", "split", "source", "runId"}): the dataset's index is damaged`);
+      if (!item)
+        throw new Error(
+          `${location} line ${index + 1} is not an index entry ({"name", "split", "source", "runId"}): the dataset's index is damaged`,
+        );
       items.set(itemIdentity(item), item);
     }
   }
@@ -63,7 +76,11 @@ export async function readDatasetIndex(store: Pick<ObjectStore, 'readStart' | 'r
 function parseIndexLine(line: string): DatasetItem | undefined {
   try {
     const item = JSON.parse(line) as Partial<DatasetItem>;
-    return typeof item?.name === 'string' && (item.split === 'train' || item.split === 'validation') && (item.batch === undefined || typeof item.batch === 'string') ? (item as DatasetItem) : undefined;
+    return typeof item?.name === 'string' &&
+      (item.split === 'train' || item.split === 'validation') &&
+      (item.batch === undefined || typeof item.batch === 'string')
+      ? (item as DatasetItem)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,24 +1,24 @@
 import { createHash } from 'node:crypto';
-import { MAX_CLASSES } from '../convert/classes';
-import { ConversionReport, ConvertedItem, SkippedItem, duplicatesAcrossSplits } from '../convert/conversion/report';
-import { convertExport } from '../convert/conversion/convert-export';
-import { ExportSurvey, surveyExport } from '../convert/conversion/survey';
-import { isBackgroundName } from '../convert/export-item';
-import { encodeClassIndexPng } from '../convert/codecs/mask';
-import { OpenedExport, openExport } from '../convert/export-input';
-import type { NameScope } from '../convert/naming';
-import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
-import { ObjectStore } from '../convert/stores/object-store';
-import { AllowListedStore, SourceAllowList, checkSource } from '../convert/stores/source-allow-list';
-import { readPngDirect } from '../convert/codecs/png-reader';
 import { forEachLimited } from '../common/concurrency';
 import { CONFIG_DEFAULTS } from '../common/defaults';
 import { plainText } from '../common/untrusted-text';
+import { MAX_CLASSES } from '../convert/classes';
+import { encodeClassIndexPng } from '../convert/codecs/mask';
+import { readPngDirect } from '../convert/codecs/png-reader';
+import { convertExport } from '../convert/conversion/convert-export';
+import { type ConversionReport, type ConvertedItem, duplicatesAcrossSplits, type SkippedItem } from '../convert/conversion/report';
+import { type ExportSurvey, surveyExport } from '../convert/conversion/survey';
+import { type OpenedExport, openExport } from '../convert/export-input';
+import { isBackgroundName } from '../convert/export-item';
+import type { NameScope } from '../convert/naming';
+import type { ObjectStore } from '../convert/stores/object-store';
+import { AllowListedStore, checkSource, type SourceAllowList } from '../convert/stores/source-allow-list';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
 import { channelManifestJson } from './channel-manifest';
-import { DatasetItem, itemIdentity, readDatasetIndex, writeIndexShard } from './dataset-index';
-import { CHANNEL_NAMES, IMAGES_PREFIX, datasetLayout, datasetLayoutUnder, runLayout, s3Uri } from './layout';
+import { type DatasetItem, itemIdentity, readDatasetIndex, writeIndexShard } from './dataset-index';
+import { CHANNEL_NAMES, datasetLayout, datasetLayoutUnder, IMAGES_PREFIX, runLayout, s3Uri } from './layout';
 import { removeStaging } from './staging';
-import { ListingStore, VersionedStore, readJson, updateJson } from './versioned-json';
+import { type ListingStore, readJson, updateJson, type VersionedStore } from './versioned-json';
 
 /**
  * Most chunks a plan makes: their descriptors (~40 bytes) and the map's results (~80 bytes) travel in
@@ -84,10 +84,13 @@ export interface ExportLocation {
  */
 function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promise<OpenedExport> {
   const sources = new AllowListedStore(store, location.allowList);
-  const fallbackImages = location.batch !== undefined && location.inboxBucket ? s3Uri(location.inboxBucket, `${IMAGES_PREFIX}${location.batch}/`) : undefined;
+  const fallbackImages =
+    location.batch !== undefined && location.inboxBucket ? s3Uri(location.inboxBucket, `${IMAGES_PREFIX}${location.batch}/`) : undefined;
   // The target storage's files of a Label Studio run: only the batch's tasks are read, the others reported.
-  const labelStudio = location.batch !== undefined && location.inboxBucket && location.export === s3Uri(location.inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)
-    ? { batch: location.batch, ...(location.labelStudioRound ? { generation: location.labelStudioRound } : {}) } : undefined;
+  const labelStudio =
+    location.batch !== undefined && location.inboxBucket && location.export === s3Uri(location.inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)
+      ? { batch: location.batch, ...(location.labelStudioRound ? { generation: location.labelStudioRound } : {}) }
+      : undefined;
   return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages, labelStudio });
 }
 
@@ -95,13 +98,15 @@ function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promi
  * Reads the export once to fix the class order for the whole run (chunks then agree whatever order
  * they finish in) and to cut its entries into chunks.
  */
-export async function planConversion(options: ExportLocation & {
-  readonly store: VersionedStore;
-  readonly bucket: string;
-  readonly runId: string;
-  readonly configuredClasses: readonly string[];
-  readonly chunkEntries?: number;
-}): Promise<ConversionPlan> {
+export async function planConversion(
+  options: ExportLocation & {
+    readonly store: VersionedStore;
+    readonly bucket: string;
+    readonly runId: string;
+    readonly configuredClasses: readonly string[];
+    readonly chunkEntries?: number;
+  },
+): Promise<ConversionPlan> {
   // The dataset's list only grows (at a commit), so the classes it holds now keep their indices.
   const known = await readJson<string[]>(options.store, s3Uri(options.bucket, datasetLayout().classes), []);
   const configured = [...known.slice(1), ...options.configuredClasses.filter((c) => !known.includes(c))];
@@ -115,24 +120,38 @@ export async function planConversion(options: ExportLocation & {
     const declared = (await opened.reader.declaredClasses()).filter((c) => !c.background && !isBackgroundName(c.name)).map((c) => c.name);
     const candidates = new Set([...configured, ...declared]);
     if (candidates.size > MAX_CLASSES - 1) {
-      throw new ConversionPlanError(`the export declares ${declared.length} classes; with the dataset's ${Math.max(known.length - 1, 0)} and the configured ones that is ${candidates.size} besides the background, and the algorithm takes at most ${MAX_CLASSES - 1}: nothing was converted`);
+      throw new ConversionPlanError(
+        `the export declares ${declared.length} classes; with the dataset's ${Math.max(known.length - 1, 0)} and the configured ones that is ${candidates.size} besides the background, and the algorithm takes at most ${MAX_CLASSES - 1}: nothing was converted`,
+      );
     }
     survey = await surveyExport(opened.reader, configured, chunkNames(options));
-    chunks = cutIntoChunks(survey.lastEntry, Math.max(options.chunkEntries ?? CONFIG_DEFAULTS.conversion.chunkEntries, Math.ceil(survey.lastEntry / MAX_CHUNKS)));
-    await writeChunkIndexes(options.store, options.bucket, options.runId, exportVersion, chunks, survey, await opened.reader.slicing?.slicesOf(chunks));
+    chunks = cutIntoChunks(
+      survey.lastEntry,
+      Math.max(options.chunkEntries ?? CONFIG_DEFAULTS.conversion.chunkEntries, Math.ceil(survey.lastEntry / MAX_CHUNKS)),
+    );
+    await writeChunkIndexes(
+      options.store,
+      options.bucket,
+      options.runId,
+      exportVersion,
+      chunks,
+      survey,
+      await opened.reader.slicing?.slicesOf(chunks),
+    );
   } finally {
     opened.close();
   }
   const classes = known.length === 0 ? survey.classes : [known[0], ...survey.classes.slice(1)];
   const classList = await writeClassList(options.store, s3Uri(options.bucket, runLayout(options.runId).conversionClasses), classes);
   // Read again after the survey: an export rewritten while it was read is refused, not half planned.
-  if (await exportEtag(options.store, options) !== exportVersion) throw new ExportChangedError(options.export);
+  if ((await exportEtag(options.store, options)) !== exportVersion) throw new ExportChangedError(options.export);
   return { export: options.export, exportVersion, format: opened.reader.format, classes: classList, entries: survey.lastEntry, chunks };
 }
 
 function cutIntoChunks(entries: number, chunkEntries: number): ConversionChunk[] {
   const chunks: ConversionChunk[] = [];
-  for (let first = 1; first <= entries; first += chunkEntries) chunks.push({ index: chunks.length, first, last: Math.min(entries, first + chunkEntries - 1) });
+  for (let first = 1; first <= entries; first += chunkEntries)
+    chunks.push({ index: chunks.length, first, last: Math.min(entries, first + chunkEntries - 1) });
   return chunks;
 }
 
@@ -156,7 +175,13 @@ interface ChunkIndex {
 }
 
 async function writeChunkIndexes(
-  store: ObjectStore, bucket: string, runId: string, exportVersion: string, chunks: readonly ConversionChunk[], survey: ExportSurvey, slices: readonly unknown[] | undefined,
+  store: ObjectStore,
+  bucket: string,
+  runId: string,
+  exportVersion: string,
+  chunks: readonly ConversionChunk[],
+  survey: ExportSurvey,
+  slices: readonly unknown[] | undefined,
 ): Promise<void> {
   // Chunks are of one size but the last: a duplicate's chunk follows from its position.
   const size = chunks.length === 0 ? 1 : chunks[0].last - chunks[0].first + 1;
@@ -176,9 +201,18 @@ async function writeChunkIndexes(
  * The chunk's index, or `undefined` when its plan wrote none (a run planned before chunk indexes
  * existed, in flight across a deploy): such a chunk reads the export from its start.
  */
-async function readChunkIndex(store: ObjectStore, options: { readonly bucket: string; readonly runId: string; readonly chunk: ConversionChunk; readonly export: string; readonly exportVersion: string }): Promise<ChunkIndex | undefined> {
+async function readChunkIndex(
+  store: ObjectStore,
+  options: {
+    readonly bucket: string;
+    readonly runId: string;
+    readonly chunk: ConversionChunk;
+    readonly export: string;
+    readonly exportVersion: string;
+  },
+): Promise<ChunkIndex | undefined> {
   const location = s3Uri(options.bucket, runLayout(options.runId).conversionIndex(options.chunk.index));
-  if (await store.readStart(location, 1) === undefined) return undefined;
+  if ((await store.readStart(location, 1)) === undefined) return undefined;
   const index = JSON.parse((await store.read(location)).toString('utf8')) as ChunkIndex;
   if (index.exportVersion !== options.exportVersion) throw new ExportChangedError(options.export);
   return index;
@@ -211,7 +245,8 @@ export async function writeClassList(store: ObjectStore, location: string, class
 /** The run's class list, refused unless it is the version its plan wrote. */
 export async function readClassList(store: ObjectStore, ref: ClassListRef): Promise<string[]> {
   const body = await store.read(ref.location);
-  if (classListVersion(body) !== ref.version) throw new Error(`${ref.location} is not the class list this run planned (version ${ref.version}): it changed since`);
+  if (classListVersion(body) !== ref.version)
+    throw new Error(`${ref.location} is not the class list this run planned (version ${ref.version}): it changed since`);
   return JSON.parse(body.toString('utf8')) as string[];
 }
 
@@ -239,20 +274,22 @@ export function runTag(runId: string): string {
 }
 
 /** Converts one chunk of the export into the run's staging area; its report goes under the run. */
-export async function convertChunk(options: ExportLocation & {
-  readonly store: VersionedStore;
-  readonly bucket: string;
-  readonly runId: string;
-  readonly chunk: ConversionChunk;
-  readonly classes: ClassListRef;
-  /** The export's ETag the plan read (`ConversionPlan.exportVersion`). */
-  readonly exportVersion: string;
-  readonly validationFraction: number;
-  readonly seed: string;
-}): Promise<ChunkSummary> {
+export async function convertChunk(
+  options: ExportLocation & {
+    readonly store: VersionedStore;
+    readonly bucket: string;
+    readonly runId: string;
+    readonly chunk: ConversionChunk;
+    readonly classes: ClassListRef;
+    /** The export's ETag the plan read (`ConversionPlan.exportVersion`). */
+    readonly exportVersion: string;
+    readonly validationFraction: number;
+    readonly seed: string;
+  },
+): Promise<ChunkSummary> {
   const { chunk } = options;
   const classes = await readClassList(options.store, options.classes);
-  if (await exportEtag(options.store, options) !== options.exportVersion) throw new ExportChangedError(options.export);
+  if ((await exportEtag(options.store, options)) !== options.exportVersion) throw new ExportChangedError(options.export);
   const index = await readChunkIndex(options.store, options);
   const opened = await openWorkflowExport(options.store, options);
   try {
@@ -271,7 +308,7 @@ export async function convertChunk(options: ExportLocation & {
       reportLocation: s3Uri(options.bucket, runLayout(options.runId).conversionReport(chunk.index)),
     });
     // The version read to the end is the one planned, or the chunk's items are not this run's.
-    if (await exportEtag(options.store, options) !== options.exportVersion) throw new ExportChangedError(options.export);
+    if ((await exportEtag(options.store, options)) !== options.exportVersion) throw new ExportChangedError(options.export);
     return { index: chunk.index, converted: report.counts.converted, skipped: report.counts.skipped };
   } finally {
     opened.close();
@@ -307,7 +344,12 @@ const MAX_SKIPS_IN_SUMMARY = 10;
 const MAX_TEXT_IN_SUMMARY = 200;
 
 /** The conversion Lambdas' reports merged: the run's items, each source once, and every skip with its reason. */
-async function mergeChunkReports(store: ObjectStore, bucket: string, runId: string, chunks: readonly ChunkResult[]): Promise<{ items: ConvertedItem[]; skipped: SkippedItem[]; failed: FailedChunk[] }> {
+async function mergeChunkReports(
+  store: ObjectStore,
+  bucket: string,
+  runId: string,
+  chunks: readonly ChunkResult[],
+): Promise<{ items: ConvertedItem[]; skipped: SkippedItem[]; failed: FailedChunk[] }> {
   const run = runLayout(runId);
   const reports: ConversionReport[] = [];
   const skipped: SkippedItem[] = [];
@@ -340,9 +382,11 @@ const MAX_CLASS_NAME_LENGTH = 256;
 
 /** Why a class name may not join the dataset's list, if it may not. */
 export function classNameProblem(name: string): string | undefined {
-  if (name.length > MAX_CLASS_NAME_LENGTH) return `class name ${cut(name)} is ${name.length} characters long; at most ${MAX_CLASS_NAME_LENGTH}`;
+  if (name.length > MAX_CLASS_NAME_LENGTH)
+    return `class name ${cut(name)} is ${name.length} characters long; at most ${MAX_CLASS_NAME_LENGTH}`;
   // Letters of any script and printable ASCII; no control, format or separator characters.
-  if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u.test(name) || name.trim() !== name) return `class name ${cut(name)} is not printable text without leading or trailing spaces`;
+  if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u.test(name) || name.trim() !== name)
+    return `class name ${cut(name)} is not printable text without leading or trailing spaces`;
   return undefined;
 }
 
@@ -350,7 +394,10 @@ export function classNameProblem(name: string): string | undefined {
 export function withNewClasses(known: readonly string[], runClasses: readonly string[], added: readonly string[]): string[] {
   const list = known.length === 0 ? [runClasses[0]] : [...known];
   for (const name of added) if (!list.includes(name)) list.push(name);
-  if (list.length > MAX_CLASSES) throw new ChannelCheckError(`the dataset's class list would hold ${list.length} classes; the algorithm takes at most ${MAX_CLASSES}: nothing of this run was added`);
+  if (list.length > MAX_CLASSES)
+    throw new ChannelCheckError(
+      `the dataset's class list would hold ${list.length} classes; the algorithm takes at most ${MAX_CLASSES}: nothing of this run was added`,
+    );
   return list;
 }
 
@@ -394,23 +441,40 @@ export async function assembleChannels(options: {
   const dataset = datasetLayout();
   const runClasses = await readClassList(store, options.classes);
   const { items, skipped, failed } = await mergeChunkReports(store, bucket, runId, options.chunks);
-  const entries: DatasetItem[] = items.map((item) => ({ source: item.source, name: item.name, split: item.split, runId, batch: options.batch ?? '' }));
+  const entries: DatasetItem[] = items.map((item) => ({
+    source: item.source,
+    name: item.name,
+    split: item.split,
+    runId,
+    batch: options.batch ?? '',
+  }));
 
   // The check, on the staging area: nothing is written to the dataset before it passes.
   const problems: string[] = [];
   const failedPercent = options.chunks.length === 0 ? 0 : (100 * failed.length) / options.chunks.length;
   const maxFailedPercent = options.maxFailedChunkPercent ?? CONFIG_DEFAULTS.conversion.maxFailedChunkPercent;
   if (failedPercent > maxFailedPercent) {
-    problems.push(`${failed.length} of ${options.chunks.length} conversion chunks failed, over conversion.maxFailedChunkPercent ${maxFailedPercent} (first: ${cut(failed[0].error)})`);
+    problems.push(
+      `${failed.length} of ${options.chunks.length} conversion chunks failed, over conversion.maxFailedChunkPercent ${maxFailedPercent} (first: ${cut(failed[0].error)})`,
+    );
   }
-  if (items.length === 0) problems.push(`no item of this run was converted (${skipped.length} skipped, first: ${cut(skipped[0]?.reason ?? 'none')}); nothing new to train on`);
+  if (items.length === 0)
+    problems.push(
+      `no item of this run was converted (${skipped.length} skipped, first: ${cut(skipped[0]?.reason ?? 'none')}); nothing new to train on`,
+    );
   const stagingLayout = datasetLayoutUnder(run.staging);
   await forEachLimited(items, 16, async (item) => {
     const problem = await maskProblem(store, s3Uri(bucket, stagingLayout.mask(item.split, item.name)), runClasses.length);
     if (problem) problems.push(`${item.name}: ${problem}`);
   });
-  problems.push(...await missingObjects(store, bucket, run.staging, entries));
-  const contained = new Set(items.flatMap((item) => Object.entries(item.pixelsPerClass).filter(([, pixels]) => pixels > 0).map(([name]) => name)));
+  problems.push(...(await missingObjects(store, bucket, run.staging, entries)));
+  const contained = new Set(
+    items.flatMap((item) =>
+      Object.entries(item.pixelsPerClass)
+        .filter(([, pixels]) => pixels > 0)
+        .map(([name]) => name),
+    ),
+  );
   const configured = new Set(options.configuredClasses ?? []);
   const joining = runClasses.slice(1).filter((name) => contained.has(name) || configured.has(name));
   for (const name of joining) {
@@ -425,22 +489,43 @@ export async function assembleChannels(options: {
     problems.push((err as Error).message);
   }
   const before = await readDatasetIndex(store, bucket);
-  problems.push(...await missingObjects(store, bucket, dataset.prefix, [...before.values()]));
+  problems.push(...(await missingObjects(store, bucket, dataset.prefix, [...before.values()])));
   const after = new Map(before);
   for (const entry of entries) after.set(itemIdentity(entry), entry);
   const trainAfter = [...after.values()].filter((i) => i.split === 'train').length;
-  if (planned.length > 0 && planned.length < 2) problems.push(`the dataset has ${planned.length} class; the algorithm needs at least 2 (the background and one label)`);
-  if (trainAfter < options.minTrainingSamples) problems.push(`the train channel would hold ${trainAfter} items; at least ${options.minTrainingSamples} are needed`);
+  if (planned.length > 0 && planned.length < 2)
+    problems.push(`the dataset has ${planned.length} class; the algorithm needs at least 2 (the background and one label)`);
+  if (trainAfter < options.minTrainingSamples)
+    problems.push(`the train channel would hold ${trainAfter} items; at least ${options.minTrainingSamples} are needed`);
   if (after.size - trainAfter === 0) problems.push('the validation channel would be empty: add images, or raise split.validationFraction');
 
   // Across the run's chunks, which each saw only their own items.
   const duplicates = duplicatesAcrossSplits(items.filter((item) => item.imageSha256 !== undefined));
-  const reportOf = (summary: Omit<ChannelSummary, 'skippedItems'>) => store.write(s3Uri(bucket, `${run.prefix}conversion/report.json`), Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, duplicates, items }, null, 1)}\n`), 'application/json');
-  const counts = { converted: items.length, skipped: skipped.length, failedChunks: failed.length, duplicatesAcrossSplits: duplicates.length };
+  const reportOf = (summary: Omit<ChannelSummary, 'skippedItems'>) =>
+    store.write(
+      s3Uri(bucket, `${run.prefix}conversion/report.json`),
+      Buffer.from(`${JSON.stringify({ ...summary, skippedItems: skipped, duplicates, items }, null, 1)}\n`),
+      'application/json',
+    );
+  const counts = {
+    converted: items.length,
+    skipped: skipped.length,
+    failedChunks: failed.length,
+    duplicatesAcrossSplits: duplicates.length,
+  };
   if (problems.length > 0) {
-    await reportOf({ channels: s3Uri(bucket, run.channels), classes: planned, numClasses: planned.length, numTrainingSamples: trainAfter, numValidationSamples: after.size - trainAfter, ...counts });
+    await reportOf({
+      channels: s3Uri(bucket, run.channels),
+      classes: planned,
+      numClasses: planned.length,
+      numTrainingSamples: trainAfter,
+      numValidationSamples: after.size - trainAfter,
+      ...counts,
+    });
     const distinct = [...new Set(problems)].sort();
-    throw new ChannelCheckError(`the channels are not fit to train on (${distinct.length} problem${distinct.length === 1 ? '' : 's'}): ${distinct.slice(0, 10).join('; ')}`);
+    throw new ChannelCheckError(
+      `the channels are not fit to train on (${distinct.length} problem${distinct.length === 1 ? '' : 's'}): ${distinct.slice(0, 10).join('; ')}`,
+    );
   }
 
   await commitRun(store, bucket, runId, { runClasses, joining, items, entries });
@@ -457,7 +542,9 @@ export async function assembleChannels(options: {
     numTrainingSamples,
     numValidationSamples: all.length - numTrainingSamples,
     ...counts,
-    skippedItems: skipped.slice(0, MAX_SKIPS_IN_SUMMARY).map((s) => ({ line: s.line, source: s.source === null ? null : cut(s.source), reason: cut(s.reason) })),
+    skippedItems: skipped
+      .slice(0, MAX_SKIPS_IN_SUMMARY)
+      .map((s) => ({ line: s.line, source: s.source === null ? null : cut(s.source), reason: cut(s.reason) })),
   };
   await reportOf(summary);
   return summary;
@@ -469,18 +556,30 @@ export async function assembleChannels(options: {
  * the list gave a class another index than the run's plan), its index shard last, then its staging
  * area removed.
  */
-async function commitRun(store: VersionedStore & ListingStore, bucket: string, runId: string, run: {
-  readonly runClasses: readonly string[];
-  readonly joining: readonly string[];
-  readonly items: readonly ConvertedItem[];
-  readonly entries: readonly DatasetItem[];
-}): Promise<void> {
+async function commitRun(
+  store: VersionedStore & ListingStore,
+  bucket: string,
+  runId: string,
+  run: {
+    readonly runClasses: readonly string[];
+    readonly joining: readonly string[];
+    readonly items: readonly ConvertedItem[];
+    readonly entries: readonly DatasetItem[];
+  },
+): Promise<void> {
   const dataset = datasetLayout();
   const staging = datasetLayoutUnder(runLayout(runId).staging);
-  const classes = await updateJson<string[]>(store, s3Uri(bucket, dataset.classes), [], (known) => withNewClasses(known, run.runClasses, run.joining));
+  const classes = await updateJson<string[]>(store, s3Uri(bucket, dataset.classes), [], (known) =>
+    withNewClasses(known, run.runClasses, run.joining),
+  );
   const indexOf = run.runClasses.map((name, index) => (index === 0 ? 0 : classes.indexOf(name)));
   await forEachLimited(run.items, 16, async (item) => {
-    await store.copyFrom(store, s3Uri(bucket, staging.image(item.split, item.name)), s3Uri(bucket, dataset.image(item.split, item.name)), 'image/jpeg');
+    await store.copyFrom(
+      store,
+      s3Uri(bucket, staging.image(item.split, item.name)),
+      s3Uri(bucket, dataset.image(item.split, item.name)),
+      'image/jpeg',
+    );
     const from = s3Uri(bucket, staging.mask(item.split, item.name));
     const to = s3Uri(bucket, dataset.mask(item.split, item.name));
     const moved = run.runClasses.some((name, index) => (item.pixelsPerClass[name] ?? 0) > 0 && indexOf[index] !== index);
@@ -491,20 +590,33 @@ async function commitRun(store: VersionedStore & ListingStore, bucket: string, r
     const mask = await readPngDirect(await store.read(from), Number.MAX_SAFE_INTEGER);
     if (!mask) throw new Error(`${from} is no longer a PNG`);
     const table = new Uint8Array(256).map((_, value) => (value < indexOf.length && indexOf[value] >= 0 ? indexOf[value] : value));
-    await store.write(to, await encodeClassIndexPng(Buffer.from(mask.data.map((value) => table[value])), mask.width, mask.height), 'image/png');
+    await store.write(
+      to,
+      await encodeClassIndexPng(Buffer.from(mask.data.map((value) => table[value])), mask.width, mask.height),
+      'image/png',
+    );
   });
   await writeIndexShard(store, bucket, runId, run.entries);
   await removeStaging(store, bucket, runId);
 }
 
 /** The run's four channel manifests over `items` (of the dataset), in name order: four writes, whatever the dataset's size. */
-export async function writeChannelManifests(store: Pick<ObjectStore, 'write'>, bucket: string, runId: string, items: readonly DatasetItem[]): Promise<void> {
+export async function writeChannelManifests(
+  store: Pick<ObjectStore, 'write'>,
+  bucket: string,
+  runId: string,
+  items: readonly DatasetItem[],
+): Promise<void> {
   const dataset = datasetLayout();
   for (const channel of CHANNEL_NAMES) {
     const split = channel.startsWith('train') ? 'train' : 'validation';
     const extension = channel.endsWith('_annotation') ? 'png' : 'jpg';
     const keys = items.filter((item) => item.split === split).map((item) => `${item.name}.${extension}`);
-    await store.write(s3Uri(bucket, runLayout(runId).channelManifest(channel)), Buffer.from(channelManifestJson({ prefix: s3Uri(bucket, dataset.channelPrefix(channel)), keys })), 'application/json');
+    await store.write(
+      s3Uri(bucket, runLayout(runId).channelManifest(channel)),
+      Buffer.from(channelManifestJson({ prefix: s3Uri(bucket, dataset.channelPrefix(channel)), keys })),
+      'application/json',
+    );
   }
 }
 

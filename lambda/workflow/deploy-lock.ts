@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../convert/stores/object-store';
 import { LOCKS_PREFIX, s3Uri } from './layout';
-import { VersionedStore } from './versioned-json';
+import type { VersionedStore } from './versioned-json';
 
 /**
  * One deploy at a time. Runs train in parallel, but only one changes the stack's endpoint: the run
@@ -18,12 +18,16 @@ export interface DeployLock {
   readonly expiresAt: string;
 }
 
-export type LockAnswer =
-  | { readonly acquired: true }
-  | { readonly acquired: false; readonly holder: string; readonly until: string };
+export type LockAnswer = { readonly acquired: true } | { readonly acquired: false; readonly holder: string; readonly until: string };
 
 /** Takes the deploy lock for `owner` (a run id), or says who holds it. Asking again while holding it is a yes. */
-export async function acquireDeployLock(store: VersionedStore, bucket: string, owner: string, holdSeconds: number, now = new Date()): Promise<LockAnswer> {
+export async function acquireDeployLock(
+  store: VersionedStore,
+  bucket: string,
+  owner: string,
+  holdSeconds: number,
+  now = new Date(),
+): Promise<LockAnswer> {
   const location = s3Uri(bucket, DEPLOY_LOCK_KEY);
   const lock: DeployLock = { owner, acquiredAt: now.toISOString(), expiresAt: new Date(now.getTime() + holdSeconds * 1000).toISOString() };
   const body = Buffer.from(`${JSON.stringify(lock)}\n`);
@@ -39,7 +43,11 @@ export async function acquireDeployLock(store: VersionedStore, bucket: string, o
 }
 
 /** Releases the deploy lock if `owner` holds it; another run's lock is left alone. True when released. */
-export async function releaseDeployLock(store: Pick<VersionedStore, 'readVersioned'> & Pick<ObjectStore, 'remove'>, bucket: string, owner: string): Promise<boolean> {
+export async function releaseDeployLock(
+  store: Pick<VersionedStore, 'readVersioned'> & Pick<ObjectStore, 'remove'>,
+  bucket: string,
+  owner: string,
+): Promise<boolean> {
   const location = s3Uri(bucket, DEPLOY_LOCK_KEY);
   const current = await store.readVersioned(location);
   if (!current || parseLock(current.data)?.owner !== owner) return false;
@@ -51,7 +59,9 @@ export async function releaseDeployLock(store: Pick<VersionedStore, 'readVersion
 function parseLock(data: Buffer | undefined): DeployLock | undefined {
   try {
     const lock = JSON.parse(data?.toString('utf8') ?? '') as Partial<DeployLock>;
-    return typeof lock.owner === 'string' && typeof lock.expiresAt === 'string' && !Number.isNaN(Date.parse(lock.expiresAt)) ? (lock as DeployLock) : undefined;
+    return typeof lock.owner === 'string' && typeof lock.expiresAt === 'string' && !Number.isNaN(Date.parse(lock.expiresAt))
+      ? (lock as DeployLock)
+      : undefined;
   } catch {
     return undefined;
   }

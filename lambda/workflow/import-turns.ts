@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../convert/stores/object-store';
 import { BATCHES_PREFIX, s3Uri } from './layout';
 import { nameSafe } from './names';
-import { VersionedStore, readJson, updateJson } from './versioned-json';
+import { readJson, updateJson, type VersionedStore } from './versioned-json';
 
 /**
  * Imports run one at a time per export file, with at most one waiting: uploads of an export are
@@ -36,7 +36,12 @@ export function importExecutionName(batch: string, exportKey: string, generation
 }
 
 /** The generation the next upload event of an export asks for. */
-export async function nextImportGeneration(store: Pick<ObjectStore, 'readStart'>, bucket: string, batch: string, exportKey: string): Promise<number> {
+export async function nextImportGeneration(
+  store: Pick<ObjectStore, 'readStart'>,
+  bucket: string,
+  batch: string,
+  exportKey: string,
+): Promise<number> {
   return (await readJson<ImportTurns>(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), NO_TURNS)).taken;
 }
 
@@ -47,7 +52,13 @@ export type ImportTurn = 'taken' | 'wait' | 'stale';
  * ended (it is recorded as taken, so later uploads ask for the next one), `wait` while one still runs,
  * `stale` when the generation was taken already (a repeated event's execution; nothing to do).
  */
-export async function takeImportTurn(store: VersionedStore, bucket: string, batch: string, exportKey: string, generation: number): Promise<ImportTurn> {
+export async function takeImportTurn(
+  store: VersionedStore,
+  bucket: string,
+  batch: string,
+  exportKey: string,
+  generation: number,
+): Promise<ImportTurn> {
   let turn: ImportTurn = 'wait';
   await updateJson<ImportTurns>(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), NO_TURNS, (turns) => {
     if (generation < turns.taken) turn = 'stale';
@@ -59,7 +70,14 @@ export async function takeImportTurn(store: VersionedStore, bucket: string, batc
 }
 
 /** A run of `generation` has ended, whatever its outcome: the next generation's run may take its turn. */
-export async function finishImportTurn(store: VersionedStore, bucket: string, batch: string, exportKey: string, generation: number): Promise<void> {
-  await updateJson<ImportTurns>(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), NO_TURNS, (turns) => (
-    turns.done > generation ? turns : { taken: Math.max(turns.taken, generation + 1), done: generation + 1 }));
+export async function finishImportTurn(
+  store: VersionedStore,
+  bucket: string,
+  batch: string,
+  exportKey: string,
+  generation: number,
+): Promise<void> {
+  await updateJson<ImportTurns>(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), NO_TURNS, (turns) =>
+    turns.done > generation ? turns : { taken: Math.max(turns.taken, generation + 1), done: generation + 1 },
+  );
 }

@@ -49,7 +49,13 @@ export interface LabelingInputs {
  * input or a batch snapshot's input manifest (copied in S3, so the labeling role reads only the run's
  * labeling folder), the label categories and the worker UI.
  */
-export async function writeLabelingInputs(store: ObjectStore, bucket: string, runId: string, images: readonly string[] | { readonly manifest: string; readonly count: number }, classes: readonly string[]): Promise<LabelingInputs> {
+export async function writeLabelingInputs(
+  store: ObjectStore,
+  bucket: string,
+  runId: string,
+  images: readonly string[] | { readonly manifest: string; readonly count: number },
+  classes: readonly string[],
+): Promise<LabelingInputs> {
   const count = Array.isArray(images) ? images.length : (images as { count: number }).count;
   if (count === 0) throw new Error('the batch has no images to label');
   if (classes.length === 0) throw new Error('no label classes are configured: set labelClasses in the segpipe configuration');

@@ -6,7 +6,10 @@ const MAX_NAME = 63;
 
 /** Lower-case letters, digits and single hyphens, no hyphen at either end. */
 export function nameSafe(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /** Readable characters of the stack name a prefix keeps. */
@@ -45,11 +48,18 @@ export function runResourceNames(prefix: string, runId: string): RunResourceName
   const hash = createHash('sha256').update(runId).digest('hex').slice(0, 8);
   const name = (kind: string) => {
     const fixed = `${prefix}-${kind}-`;
-    const readable = nameSafe(runId).slice(0, MAX_NAME - fixed.length - hash.length - 1).replace(/-+$/, '');
+    const readable = nameSafe(runId)
+      .slice(0, MAX_NAME - fixed.length - hash.length - 1)
+      .replace(/-+$/, '');
     return `${fixed}${readable ? `${readable}-` : ''}${hash}`;
   };
   return {
-    labelingJob: name('label'), trainingJob: name('train'), model: name('model'), endpointConfig: name('config'), trialConfig: name('trial'), variant: name('variant'),
+    labelingJob: name('label'),
+    trainingJob: name('train'),
+    model: name('model'),
+    endpointConfig: name('config'),
+    trialConfig: name('trial'),
+    variant: name('variant'),
   };
 }
 

@@ -18,7 +18,11 @@ export class TrainingQuotaError extends Error {
  * does not list is refused too: SageMaker has no quota for a type it does not train on in the region,
  * and letting the run go on would pay for labeling before CreateTrainingJob fails.
  */
-export function checkTrainingQuota(quota: { name: string; code?: string; value?: number } | undefined, instanceType: string, spot: boolean): string {
+export function checkTrainingQuota(
+  quota: { name: string; code?: string; value?: number } | undefined,
+  instanceType: string,
+  spot: boolean,
+): string {
   const name = trainingQuotaName(instanceType, spot);
   const alternatives = ALTERNATIVE_TRAINING_INSTANCES.filter((type) => type !== instanceType).join(' or ');
   const whatToDo = `set training.instanceType (training.pytorch.instanceType for the PyTorch trainer) to a type you have quota for (${alternatives}), deploy, and drop _START into the batch.`;

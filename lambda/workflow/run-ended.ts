@@ -1,13 +1,13 @@
 import type { ObjectStore } from '../convert/stores/object-store';
-import { releaseGeneration } from './batch';
-import { runLayout, s3Uri } from './layout';
-import { endpointName, runResourceNames } from './names';
-import { RunReport, buildRunReport, notificationText } from './run-report';
 import { parseS3Uri } from '../convert/stores/object-store';
+import { releaseGeneration } from './batch';
 import { releaseDeployLock } from './deploy-lock';
 import { finishImportTurn } from './import-turns';
+import { runLayout, s3Uri } from './layout';
+import { endpointName, runResourceNames } from './names';
+import { buildRunReport, notificationText, type RunReport } from './run-report';
 import { removeStaging } from './staging';
-import { ListingStore, VersionedStore } from './versioned-json';
+import type { ListingStore, VersionedStore } from './versioned-json';
 
 /** Step Functions' "Execution Status Change" event, the fields read here (EventBridge delivers it). */
 export interface ExecutionStatusChange {
@@ -78,10 +78,17 @@ export async function reportUncaughtRunEnd(options: {
     detail.cause || 'no cause given',
     `the execution ended ${detail.status} where the workflow could not report it`,
     released ? 'its images are given back to the batch for its next run' : undefined,
-  ].filter(Boolean).join('; ');
+  ]
+    .filter(Boolean)
+    .join('; ');
   const report = buildRunReport({
-    status: 'failed', runId, state: { batch, generation, error: { Error: detail.error || `Execution${detail.status}`, Cause: cause } },
-    endpointName: endpointName(options.resourcePrefix), minimumMiou: options.minimumMiou, startedAt, finishedAt,
+    status: 'failed',
+    runId,
+    state: { batch, generation, error: { Error: detail.error || `Execution${detail.status}`, Cause: cause } },
+    endpointName: endpointName(options.resourcePrefix),
+    minimumMiou: options.minimumMiou,
+    startedAt,
+    finishedAt,
   });
   await options.store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
   const { subject, message } = notificationText(report, reportUri);

@@ -1,6 +1,6 @@
+import { plainText, quoted, snsSubject } from '../common/untrusted-text';
 import type { SkippedItem } from '../convert/conversion/report';
 import type { RunEvaluationResult } from '../evaluation/run-evaluation';
-import { plainText, quoted, snsSubject } from '../common/untrusted-text';
 
 export type RunStatus = 'deployed' | 'not-deployed' | 'not-promoted' | 'failed';
 
@@ -15,11 +15,24 @@ export interface RunState {
   readonly export?: string;
   readonly importGeneration?: number;
   readonly run?: { runId: string; batch: string; mode: string; names: Record<string, string> };
-  readonly channels?: { numClasses: number; numTrainingSamples: number; numValidationSamples: number; converted: number; skipped: number; skippedItems: SkippedItem[]; classes: string[] };
+  readonly channels?: {
+    numClasses: number;
+    numTrainingSamples: number;
+    numValidationSamples: number;
+    converted: number;
+    skipped: number;
+    skippedItems: SkippedItem[];
+    classes: string[];
+  };
   readonly labeling?: { LabelingJobName?: string; LabelCounters?: Record<string, number> };
   /** A Label Studio run's last count of its annotated tasks (`state` `complete` or `enough`: its images are labeled). */
   readonly annotations?: { state?: string; annotated?: number; tasks?: number };
-  readonly training?: { TrainingJobName?: string; TrainingTimeInSeconds?: number; BillableTimeInSeconds?: number; ModelArtifacts?: { S3ModelArtifacts?: string } };
+  readonly training?: {
+    TrainingJobName?: string;
+    TrainingTimeInSeconds?: number;
+    BillableTimeInSeconds?: number;
+    ModelArtifacts?: { S3ModelArtifacts?: string };
+  };
   readonly metrics?: { miou?: number[]; pixelAccuracy?: number[] };
   /** The serving endpoint's config when the run found one: its model was the champion. */
   readonly champion?: { config?: string };
@@ -56,7 +69,7 @@ function reasonOf(error: RunState['error']): string | undefined {
     const parsed = JSON.parse(cause);
     cause = parsed.EndpointName
       ? `endpoint ${parsed.EndpointName} is ${parsed.EndpointStatus}${parsed.FailureReason ? `: ${parsed.FailureReason}` : ''}`
-      : parsed.errorMessage ?? parsed.FailureReason ?? parsed.Message ?? cause;
+      : (parsed.errorMessage ?? parsed.FailureReason ?? parsed.Message ?? cause);
   } catch {
     // A plain-text cause.
   }
@@ -79,13 +92,14 @@ export function buildRunReport(options: {
     runId: options.runId,
     batch: state.run?.batch ?? state.batch ?? 'unknown',
     status: options.status,
-    reason: options.status === 'failed'
-      ? reasonOf(state.error)
-      : options.status === 'not-deployed'
-        ? `validation:mIOU ${rounded(miou)} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
-        : options.status === 'not-promoted'
-          ? `${state.evaluation?.reason ?? 'the evaluation did not promote the model'}; ${state.champion ? 'the champion keeps serving, the challenger variant was removed' : 'the new endpoint was deleted'}`
-          : undefined,
+    reason:
+      options.status === 'failed'
+        ? reasonOf(state.error)
+        : options.status === 'not-deployed'
+          ? `validation:mIOU ${rounded(miou)} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
+          : options.status === 'not-promoted'
+            ? `${state.evaluation?.reason ?? 'the evaluation did not promote the model'}; ${state.champion ? 'the champion keeps serving, the challenger variant was removed' : 'the new endpoint was deleted'}`
+            : undefined,
     mode: state.run?.mode,
     labelingJob: state.run?.mode === 'label' ? state.run.names.labelingJob : undefined,
     trainingJob: state.training?.TrainingJobName,
@@ -135,9 +149,16 @@ export function notificationText(report: RunReport, reportUri: string): { subjec
     report.evaluation && report.status !== 'not-promoted' ? `Evaluation: ${plainText(report.evaluation.reason)}` : undefined,
     report.evaluation ? `Evaluation report: ${report.evaluation.reportUri}` : undefined,
     report.evaluation ? `  in the S3 console: ${report.evaluation.reportConsoleUrl}` : undefined,
-    report.metrics ? `validation:mIOU ${rounded(report.metrics['validation:mIOU'])}, validation:pixel_accuracy ${rounded(report.metrics['validation:pixel_accuracy'])} (minimum mIOU ${report.metrics.minimumMiou})` : undefined,
-    report.counts ? `Items: ${report.counts.converted} converted this run, ${report.counts.skipped} skipped; dataset ${report.counts.train} train, ${report.counts.validation} validation` : undefined,
-    ...(report.skippedItems ?? []).map((s) => `  skipped ${s.source === null || s.source === undefined ? `line ${s.line}` : quoted(s.source, QUOTED_FIELD_MAX)}: ${quoted(s.reason, QUOTED_FIELD_MAX)}`),
+    report.metrics
+      ? `validation:mIOU ${rounded(report.metrics['validation:mIOU'])}, validation:pixel_accuracy ${rounded(report.metrics['validation:pixel_accuracy'])} (minimum mIOU ${report.metrics.minimumMiou})`
+      : undefined,
+    report.counts
+      ? `Items: ${report.counts.converted} converted this run, ${report.counts.skipped} skipped; dataset ${report.counts.train} train, ${report.counts.validation} validation`
+      : undefined,
+    ...(report.skippedItems ?? []).map(
+      (s) =>
+        `  skipped ${s.source === null || s.source === undefined ? `line ${s.line}` : quoted(s.source, QUOTED_FIELD_MAX)}: ${quoted(s.reason, QUOTED_FIELD_MAX)}`,
+    ),
     `Duration: ${report.durations.totalSeconds} s${report.durations.trainingSeconds !== undefined ? ` (training ${report.durations.trainingSeconds} s)` : ''}`,
     `Report: ${reportUri}`,
   ];

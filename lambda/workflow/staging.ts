@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../convert/stores/object-store';
 import { runLayout, s3Uri } from './layout';
-import { ListingStore } from './versioned-json';
+import type { ListingStore } from './versioned-json';
 
 /**
  * Removes a run's staging area: after its commit, or when the run ended before one (the run-end

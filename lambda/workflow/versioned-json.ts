@@ -45,7 +45,8 @@ export async function updateJson<T>(store: VersionedStore, location: string, fal
     const read = await store.readVersioned(location);
     const current = read ? { value: parseJson<T>(read.data, location), etag: read.etag } : { value: fallback, etag: undefined };
     const next = update(current.value);
-    if (await store.writeIfUnchanged(location, Buffer.from(`${JSON.stringify(next, null, 1)}\n`), 'application/json', current.etag)) return next;
+    if (await store.writeIfUnchanged(location, Buffer.from(`${JSON.stringify(next, null, 1)}\n`), 'application/json', current.etag))
+      return next;
     await pause(attempt);
   }
   throw new Error(`${location} kept changing over ${ATTEMPTS} attempts to update it`);

@@ -1,6 +1,6 @@
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { catchInto, invokeHandler } from './states';
 
 export interface PrepareProps {
@@ -21,9 +21,15 @@ export class Prepare extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: PrepareProps) {
     super(scope, id);
-    const prepareRun = catchInto(invokeHandler(this, 'Prepare run', props.prepareRun, { 'runId.$': '$$.Execution.Name', 'input.$': '$' }, '$.run'), props.onFailure);
+    const prepareRun = catchInto(
+      invokeHandler(this, 'Prepare run', props.prepareRun, { 'runId.$': '$$.Execution.Name', 'input.$': '$' }, '$.run'),
+      props.onFailure,
+    );
     const checkQuota = catchInto(invokeHandler(this, 'Check training quota', props.checkQuota, {}, sfn.JsonPath.DISCARD), props.onFailure);
-    const checkBudget = catchInto(invokeHandler(this, 'Check budget', props.checkBudget, { 'images.$': '$.run.images', 'mode.$': '$.run.mode' }, '$.estimate'), props.onFailure);
+    const checkBudget = catchInto(
+      invokeHandler(this, 'Check budget', props.checkBudget, { 'images.$': '$.run.images', 'mode.$': '$.run.mode' }, '$.estimate'),
+      props.onFailure,
+    );
     prepareRun.next(checkQuota).next(checkBudget);
     this.startState = prepareRun;
     this.endStates = [checkBudget];

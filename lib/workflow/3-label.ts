@@ -1,14 +1,14 @@
 import { Aws, Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
-import { SegpipeConfig } from '../config';
+import type { Construct } from 'constructs';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../lambda/labelstudio/storage-layout';
+import type { SegpipeConfig } from '../config';
 import { catchInto, invokeHandler, runTags, sageMakerCall } from './states';
 
 /** The label attribute of segpipe's labeling jobs: semantic segmentation requires the `-ref` suffix. */
@@ -57,7 +57,10 @@ export class Label extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: LabelProps) {
     super(scope, id);
-    const useImported = new sfn.Pass(this, 'Use imported labels', { parameters: { 'export.$': '$.run.export', labelStudioRound: '' }, resultPath: '$.conversion' });
+    const useImported = new sfn.Pass(this, 'Use imported labels', {
+      parameters: { 'export.$': '$.run.export', labelStudioRound: '' },
+      resultPath: '$.conversion',
+    });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
     this.startState = route;
     if (props.labeling.tool === 'labelstudio') {
@@ -66,23 +69,36 @@ export class Label extends sfn.StateMachineFragment {
       return;
     }
     if (props.labeling.tool !== 'groundtruth') {
-      route.otherwise(new sfn.Pass(this, 'No workforce', {
-        parameters: {
-          Error: 'NoWorkforceConfigured',
-          Cause: 'This stack labels nothing (labeling.tool "none"): import labels under labeled/<batch>/, or set labeling.tool to "labelstudio" (or a Ground Truth workforce) in the segpipe configuration, deploy, and drop _START into the batch.',
-        },
-        resultPath: '$.error',
-      }).next(props.onFailure));
+      route.otherwise(
+        new sfn.Pass(this, 'No workforce', {
+          parameters: {
+            Error: 'NoWorkforceConfigured',
+            Cause:
+              'This stack labels nothing (labeling.tool "none"): import labels under labeled/<batch>/, or set labeling.tool to "labelstudio" (or a Ground Truth workforce) in the segpipe configuration, deploy, and drop _START into the batch.',
+          },
+          resultPath: '$.error',
+        }).next(props.onFailure),
+      );
       this.endStates = [useImported];
       return;
     }
-    const label = catchInto(sageMakerCall(this, 'Label', {
-      action: 'sagemaker:createLabelingJob.sync',
-      parameters: labelingJobParameters(this, props),
-      resultPath: '$.labeling',
-      resultSelector: { 'LabelingJobName.$': '$.LabelingJobName', 'LabelCounters.$': '$.LabelCounters', 'LabelingJobOutput.$': '$.LabelingJobOutput' },
-    }), props.onFailure);
-    const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', { parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri', labelStudioRound: '' }, resultPath: '$.conversion' });
+    const label = catchInto(
+      sageMakerCall(this, 'Label', {
+        action: 'sagemaker:createLabelingJob.sync',
+        parameters: labelingJobParameters(this, props),
+        resultPath: '$.labeling',
+        resultSelector: {
+          'LabelingJobName.$': '$.LabelingJobName',
+          'LabelCounters.$': '$.LabelCounters',
+          'LabelingJobOutput.$': '$.LabelingJobOutput',
+        },
+      }),
+      props.onFailure,
+    );
+    const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', {
+      parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri', labelStudioRound: '' },
+      resultPath: '$.conversion',
+    });
     route.otherwise(label.next(useLabelingOutput));
     this.endStates = [useImported, useLabelingOutput];
   }
@@ -97,27 +113,59 @@ export class Label extends sfn.StateMachineFragment {
    */
   private labelStudio(props: LabelProps): sfn.IChainable {
     const { writeLabelStudioTasks, countAnnotations } = props;
-    if (!writeLabelStudioTasks || !countAnnotations || !props.topic) throw new Error('Label: writeLabelStudioTasks, countAnnotations and topic are required when Label Studio labels');
+    if (!writeLabelStudioTasks || !countAnnotations || !props.topic)
+      throw new Error('Label: writeLabelStudioTasks, countAnnotations and topic are required when Label Studio labels');
     const { pollMinutes } = props.labeling.labelStudio;
     const writeTasks = new sfn.DistributedMap(this, 'Write Label Studio tasks', {
       itemsPath: '$.run.labelStudio.chunks',
-      itemSelector: { 'runId.$': '$.run.runId', 'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'chunk.$': '$$.Map.Item.Value' },
+      itemSelector: {
+        'runId.$': '$.run.runId',
+        'batch.$': '$.run.batch',
+        'round.$': '$.run.labelStudio.round',
+        'chunk.$': '$$.Map.Item.Value',
+      },
       maxConcurrency: 10,
       // Up to 500 chunk summaries would crowd the execution state: the count travels on, and the chunks'
       // notes on their pre-labels, made unique by the next state (its intrinsic reads a plain path).
       resultSelector: { 'chunks.$': 'States.ArrayLength($)', 'prelabels.$': '$[*].prelabels' },
       resultPath: '$.labelStudioTasks',
     });
-    writeTasks.itemProcessor(invokeHandler(this, 'Write task chunk', writeLabelStudioTasks, {
-      'runId.$': '$.runId', 'batch.$': '$.batch', 'round.$': '$.round', 'chunk.$': '$.chunk',
-    }, '$'));
+    writeTasks.itemProcessor(
+      invokeHandler(
+        this,
+        'Write task chunk',
+        writeLabelStudioTasks,
+        {
+          'runId.$': '$.runId',
+          'batch.$': '$.batch',
+          'round.$': '$.round',
+          'chunk.$': '$.chunk',
+        },
+        '$',
+      ),
+    );
     catchInto(writeTasks, props.onFailure);
-    const count = catchInto(invokeHandler(this, 'Count annotations', countAnnotations, {
-      'batch.$': '$.run.batch', 'round.$': '$.run.labelStudio.round', 'tasks.$': '$.run.labelStudio.tasks', 'since.$': '$$.Execution.StartTime',
-    }, '$.annotations'), props.onFailure);
+    const count = catchInto(
+      invokeHandler(
+        this,
+        'Count annotations',
+        countAnnotations,
+        {
+          'batch.$': '$.run.batch',
+          'round.$': '$.run.labelStudio.round',
+          'tasks.$': '$.run.labelStudio.tasks',
+          'since.$': '$$.Execution.StartTime',
+        },
+        '$.annotations',
+      ),
+      props.onFailure,
+    );
     this.labelStudioDone = new sfn.Pass(this, 'Use Label Studio annotations', {
       // Every annotation of the project is under one prefix: the conversion reads only this run's round of its batch.
-      parameters: { export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}`, 'labelStudioRound.$': '$.run.labelStudio.round' },
+      parameters: {
+        export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}`,
+        'labelStudioRound.$': '$.run.labelStudio.round',
+      },
       resultPath: '$.conversion',
     });
     const short = new sfn.Pass(this, 'Too few annotations', {
@@ -128,11 +176,15 @@ export class Label extends sfn.StateMachineFragment {
     const notify = new tasks.SnsPublish(this, 'Notify tasks ready', {
       topic: props.topic,
       subject: 'segpipe: Label Studio tasks ready',
-      message: sfn.TaskInput.fromText(sfn.JsonPath.format(
-        '{} Label Studio tasks of batch {} are ready under {}: sync the source storage on that prefix to label them. The run goes on when every one is annotated (or at the deadline, with labeling.labelStudio.minLabeledFraction of them). Pre-labels from the serving model: {} (the task writer\'s log has each image\'s reason).',
-        sfn.JsonPath.stringAt('$.run.labelStudio.tasks'), sfn.JsonPath.stringAt('$.run.batch'), sfn.JsonPath.stringAt('$.run.labelStudio.tasksPrefix'),
-        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.labelStudioTasks.prelabels')),
-      )),
+      message: sfn.TaskInput.fromText(
+        sfn.JsonPath.format(
+          "{} Label Studio tasks of batch {} are ready under {}: sync the source storage on that prefix to label them. The run goes on when every one is annotated (or at the deadline, with labeling.labelStudio.minLabeledFraction of them). Pre-labels from the serving model: {} (the task writer's log has each image's reason).",
+          sfn.JsonPath.stringAt('$.run.labelStudio.tasks'),
+          sfn.JsonPath.stringAt('$.run.batch'),
+          sfn.JsonPath.stringAt('$.run.labelStudio.tasksPrefix'),
+          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.labelStudioTasks.prelabels')),
+        ),
+      ),
       resultPath: sfn.JsonPath.DISCARD,
     });
     notify.addCatch(count, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
@@ -141,10 +193,24 @@ export class Label extends sfn.StateMachineFragment {
       parameters: { 'chunks.$': '$.labelStudioTasks.chunks', 'prelabels.$': 'States.ArrayUnique($.labelStudioTasks.prelabels)' },
       resultPath: '$.labelStudioTasks',
     });
-    writeTasks.next(notesOnce).next(notify).next(count).next(new sfn.Choice(this, 'Annotated?')
-      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.annotations.state', 'complete'), sfn.Condition.stringEquals('$.annotations.state', 'enough')), this.labelStudioDone)
-      .when(sfn.Condition.stringEquals('$.annotations.state', 'short'), short)
-      .otherwise(new sfn.Wait(this, 'Wait for annotations', { time: sfn.WaitTime.duration(Duration.minutes(pollMinutes)) }).next(count)));
+    writeTasks
+      .next(notesOnce)
+      .next(notify)
+      .next(count)
+      .next(
+        new sfn.Choice(this, 'Annotated?')
+          .when(
+            sfn.Condition.or(
+              sfn.Condition.stringEquals('$.annotations.state', 'complete'),
+              sfn.Condition.stringEquals('$.annotations.state', 'enough'),
+            ),
+            this.labelStudioDone,
+          )
+          .when(sfn.Condition.stringEquals('$.annotations.state', 'short'), short)
+          .otherwise(
+            new sfn.Wait(this, 'Wait for annotations', { time: sfn.WaitTime.duration(Duration.minutes(pollMinutes)) }).next(count),
+          ),
+      );
     return writeTasks;
   }
 }
@@ -152,9 +218,10 @@ export class Label extends sfn.StateMachineFragment {
 function labelingJobParameters(scope: Construct, props: LabelProps): Record<string, unknown> {
   const { workforce } = props;
   const lambdaArn = (name: string) => `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${props.groundTruthLambdaAccount}:function:${name}`;
-  const workteamArn = workforce.type === 'public'
-    ? `arn:${Aws.PARTITION}:sagemaker:${Aws.REGION}:${PUBLIC_WORKTEAM_ACCOUNT}:workteam/public-crowd/default`
-    : workforce.workteamArn;
+  const workteamArn =
+    workforce.type === 'public'
+      ? `arn:${Aws.PARTITION}:sagemaker:${Aws.REGION}:${PUBLIC_WORKTEAM_ACCOUNT}:workteam/public-crowd/default`
+      : workforce.workteamArn;
   const classifiers = [
     ...(workforce.attestNoPersonalData ? ['FreeOfPersonallyIdentifiableInformation'] : []),
     ...(workforce.attestNoAdultContent ? ['FreeOfAdultContent'] : []),
@@ -167,7 +234,10 @@ function labelingJobParameters(scope: Construct, props: LabelProps): Record<stri
       DataSource: { S3DataSource: { 'ManifestS3Uri.$': '$.run.labeling.inputManifestUri' } },
       ...(classifiers.length > 0 ? { DataAttributes: { ContentClassifiers: classifiers } } : {}),
     },
-    OutputConfig: { 'S3OutputPath.$': '$.run.labeling.outputPath', ...(props.encryptionKey ? { KmsKeyId: props.encryptionKey.keyArn } : {}) },
+    OutputConfig: {
+      'S3OutputPath.$': '$.run.labeling.outputPath',
+      ...(props.encryptionKey ? { KmsKeyId: props.encryptionKey.keyArn } : {}),
+    },
     RoleArn: props.groundTruthRole.roleArn,
     'LabelCategoryConfigS3Uri.$': '$.run.labeling.labelCategoriesUri',
     HumanTaskConfig: {
@@ -181,9 +251,13 @@ function labelingJobParameters(scope: Construct, props: LabelProps): Record<stri
       NumberOfHumanWorkersPerDataObject: workforce.workersPerObject,
       TaskTimeLimitInSeconds: workforce.taskTimeLimitSeconds,
       TaskAvailabilityLifetimeInSeconds: workforce.taskAvailabilityLifetimeSeconds,
-      ...(price !== undefined ? {
-        PublicWorkforceTaskPrice: { AmountInUsd: { Dollars: Math.floor(price / 1000), Cents: Math.floor((price % 1000) / 10), TenthFractionsOfACent: price % 10 } },
-      } : {}),
+      ...(price !== undefined
+        ? {
+            PublicWorkforceTaskPrice: {
+              AmountInUsd: { Dollars: Math.floor(price / 1000), Cents: Math.floor((price % 1000) / 10), TenthFractionsOfACent: price % 10 },
+            },
+          }
+        : {}),
     },
     Tags: runTags(scope),
   };

@@ -1,6 +1,6 @@
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { catchInto, invokeHandler } from './states';
 
 export interface ConvertProps {
@@ -25,32 +25,77 @@ export class Convert extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: ConvertProps) {
     super(scope, id);
-    const plan = catchInto(invokeHandler(this, 'Plan conversion', props.planConversion, {
-      'runId.$': '$.run.runId', 'export.$': '$.conversion.export', 'batch.$': '$.run.batch', 'labelStudioRound.$': '$.conversion.labelStudioRound',
-    }, '$.plan'), props.onFailure);
+    const plan = catchInto(
+      invokeHandler(
+        this,
+        'Plan conversion',
+        props.planConversion,
+        {
+          'runId.$': '$.run.runId',
+          'export.$': '$.conversion.export',
+          'batch.$': '$.run.batch',
+          'labelStudioRound.$': '$.conversion.labelStudioRound',
+        },
+        '$.plan',
+      ),
+      props.onFailure,
+    );
     // The chunks' descriptors are in the state: the plan keeps them under 1,000 (see MAX_CHUNKS).
     const convertChunks = new sfn.DistributedMap(this, 'Convert chunks', {
       itemsPath: '$.plan.chunks',
       itemSelector: {
-        'runId.$': '$.run.runId', 'export.$': '$.plan.export', 'exportVersion.$': '$.plan.exportVersion', 'batch.$': '$.run.batch', 'labelStudioRound.$': '$.conversion.labelStudioRound', 'chunk.$': '$$.Map.Item.Value', 'classes.$': '$.plan.classes',
+        'runId.$': '$.run.runId',
+        'export.$': '$.plan.export',
+        'exportVersion.$': '$.plan.exportVersion',
+        'batch.$': '$.run.batch',
+        'labelStudioRound.$': '$.conversion.labelStudioRound',
+        'chunk.$': '$$.Map.Item.Value',
+        'classes.$': '$.plan.classes',
       },
       maxConcurrency: props.maxConcurrency,
       resultPath: '$.chunks',
     });
-    const convertChunk = invokeHandler(this, 'Convert chunk', props.convertChunk, {
-      'runId.$': '$.runId', 'export.$': '$.export', 'exportVersion.$': '$.exportVersion', 'batch.$': '$.batch', 'labelStudioRound.$': '$.labelStudioRound', 'chunk.$': '$.chunk', 'classes.$': '$.classes',
-    }, '$');
+    const convertChunk = invokeHandler(
+      this,
+      'Convert chunk',
+      props.convertChunk,
+      {
+        'runId.$': '$.runId',
+        'export.$': '$.export',
+        'exportVersion.$': '$.exportVersion',
+        'batch.$': '$.batch',
+        'labelStudioRound.$': '$.labelStudioRound',
+        'chunk.$': '$.chunk',
+        'classes.$': '$.classes',
+      },
+      '$',
+    );
     // Only the error's name enters the map's result: hundreds of whole causes (a stack trace each)
     // would pass the execution state's 256 KiB, and JSONPath cannot cut a string. The cause is in
     // the chunk Lambda's log.
-    convertChunk.addCatch(new sfn.Pass(this, 'Chunk failed', {
-      parameters: { 'index.$': '$.chunk.index', 'first.$': '$.chunk.first', 'last.$': '$.chunk.last', 'error.$': '$.error.Error' },
-    }), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    convertChunk.addCatch(
+      new sfn.Pass(this, 'Chunk failed', {
+        parameters: { 'index.$': '$.chunk.index', 'first.$': '$.chunk.first', 'last.$': '$.chunk.last', 'error.$': '$.error.Error' },
+      }),
+      { errors: [sfn.Errors.ALL], resultPath: '$.error' },
+    );
     convertChunks.itemProcessor(convertChunk);
     catchInto(convertChunks, props.onFailure);
-    const assemble = catchInto(invokeHandler(this, 'Assemble channels', props.assembleChannels, {
-      'runId.$': '$.run.runId', 'batch.$': '$.run.batch', 'chunks.$': '$.chunks', 'classes.$': '$.plan.classes',
-    }, '$.channels'), props.onFailure);
+    const assemble = catchInto(
+      invokeHandler(
+        this,
+        'Assemble channels',
+        props.assembleChannels,
+        {
+          'runId.$': '$.run.runId',
+          'batch.$': '$.run.batch',
+          'chunks.$': '$.chunks',
+          'classes.$': '$.plan.classes',
+        },
+        '$.channels',
+      ),
+      props.onFailure,
+    );
     plan.next(convertChunks).next(assemble);
     this.startState = plan;
     this.endStates = [assemble];

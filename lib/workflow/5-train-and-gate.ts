@@ -1,11 +1,11 @@
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { CHANNEL_NAMES, MODELS_PREFIX } from '../../lambda/workflow/layout';
-import { SegpipeConfig } from '../config';
-import { PyTorchTrainer } from './pytorch-trainer';
+import type { SegpipeConfig } from '../config';
+import type { PyTorchTrainer } from './pytorch-trainer';
 import { catchInto, choiceBranch, hasInstanceStorage, runTags, sageMakerCall } from './states';
 
 export interface TrainAndGateProps {
@@ -47,54 +47,66 @@ export class TrainAndGate extends sfn.StateMachineFragment {
     super(scope, id);
     const { training, minValidationMiou, encryptionKey } = props;
     const channelUri = (channel: string) => `States.Format('{}${channel}.manifest', $.channels.channels)`;
-    const modelsUri = (suffix: string) => `States.Format('s3://${props.artifactsBucket.bucketName}/${MODELS_PREFIX}{}/${suffix}', $.run.runId)`;
+    const modelsUri = (suffix: string) =>
+      `States.Format('s3://${props.artifactsBucket.bucketName}/${MODELS_PREFIX}{}/${suffix}', $.run.runId)`;
     const { pytorchTrainer } = props;
     const instanceType = pytorchTrainer ? training.pytorch.instanceType : training.instanceType;
-    const train = catchInto(sageMakerCall(this, 'Train', {
-      action: 'sagemaker:createTrainingJob.sync',
-      parameters: {
-        'TrainingJobName.$': '$.run.names.trainingJob',
-        AlgorithmSpecification: pytorchTrainer ? pytorchTrainer.algorithmSpecification() : { TrainingImage: props.algorithmImageUri, TrainingInputMode: 'File' },
-        RoleArn: props.trainingRole.roleArn,
-        HyperParameters: pytorchTrainer ? pytorchTrainer.hyperParameters() : {
-          ...training.hyperparameters,
-          algorithm: training.algorithm,
-          backbone: training.backbone,
-          epochs: String(training.epochs),
-          'num_classes.$': 'States.Format(\'{}\', $.channels.numClasses)',
-          'num_training_samples.$': 'States.Format(\'{}\', $.channels.numTrainingSamples)',
+    const train = catchInto(
+      sageMakerCall(this, 'Train', {
+        action: 'sagemaker:createTrainingJob.sync',
+        parameters: {
+          'TrainingJobName.$': '$.run.names.trainingJob',
+          AlgorithmSpecification: pytorchTrainer
+            ? pytorchTrainer.algorithmSpecification()
+            : { TrainingImage: props.algorithmImageUri, TrainingInputMode: 'File' },
+          RoleArn: props.trainingRole.roleArn,
+          HyperParameters: pytorchTrainer
+            ? pytorchTrainer.hyperParameters()
+            : {
+                ...training.hyperparameters,
+                algorithm: training.algorithm,
+                backbone: training.backbone,
+                epochs: String(training.epochs),
+                'num_classes.$': "States.Format('{}', $.channels.numClasses)",
+                'num_training_samples.$': "States.Format('{}', $.channels.numTrainingSamples)",
+              },
+          InputDataConfig: [
+            ...CHANNEL_NAMES.map((channel) => ({
+              ChannelName: channel,
+              ContentType: channel.endsWith('_annotation') ? 'image/png' : 'image/jpeg',
+              CompressionType: 'None',
+              // A manifest of the dataset's objects: the job reads them where they are, no run copies them.
+              DataSource: {
+                S3DataSource: { S3DataType: 'ManifestFile', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) },
+              },
+            })),
+            ...(pytorchTrainer ? [pytorchTrainer.codeChannel()] : []),
+          ],
+          OutputDataConfig: { 'S3OutputPath.$': modelsUri('output/'), ...(encryptionKey ? { KmsKeyId: encryptionKey.keyArn } : {}) },
+          ResourceConfig: {
+            InstanceType: instanceType,
+            InstanceCount: 1,
+            VolumeSizeInGB: training.volumeSizeGb,
+            ...(encryptionKey && !hasInstanceStorage(instanceType) ? { VolumeKmsKeyId: encryptionKey.keyArn } : {}),
+          },
+          StoppingCondition: training.spot
+            ? { MaxRuntimeInSeconds: training.maxRuntimeSeconds, MaxWaitTimeInSeconds: training.maxRuntimeSeconds * 2 }
+            : { MaxRuntimeInSeconds: training.maxRuntimeSeconds },
+          ...(training.spot ? { EnableManagedSpotTraining: true, CheckpointConfig: { 'S3Uri.$': modelsUri('checkpoints/') } } : {}),
+          Tags: runTags(this),
         },
-        InputDataConfig: [
-          ...CHANNEL_NAMES.map((channel) => ({
-            ChannelName: channel,
-            ContentType: channel.endsWith('_annotation') ? 'image/png' : 'image/jpeg',
-            CompressionType: 'None',
-            // A manifest of the dataset's objects: the job reads them where they are, no run copies them.
-            DataSource: { S3DataSource: { S3DataType: 'ManifestFile', S3DataDistributionType: 'FullyReplicated', 'S3Uri.$': channelUri(channel) } },
-          })),
-          ...(pytorchTrainer ? [pytorchTrainer.codeChannel()] : []),
-        ],
-        OutputDataConfig: { 'S3OutputPath.$': modelsUri('output/'), ...(encryptionKey ? { KmsKeyId: encryptionKey.keyArn } : {}) },
-        ResourceConfig: {
-          InstanceType: instanceType, InstanceCount: 1, VolumeSizeInGB: training.volumeSizeGb,
-          ...(encryptionKey && !hasInstanceStorage(instanceType) ? { VolumeKmsKeyId: encryptionKey.keyArn } : {}),
+        resultPath: '$.training',
+        resultSelector: {
+          // Only what the gate, the model and the report read: the state stays far below 256 KiB.
+          'TrainingJobName.$': '$.TrainingJobName',
+          'TrainingTimeInSeconds.$': '$.TrainingTimeInSeconds',
+          'BillableTimeInSeconds.$': '$.BillableTimeInSeconds',
+          'ModelArtifacts.$': '$.ModelArtifacts',
+          'FinalMetricDataList.$': '$.FinalMetricDataList',
         },
-        StoppingCondition: training.spot
-          ? { MaxRuntimeInSeconds: training.maxRuntimeSeconds, MaxWaitTimeInSeconds: training.maxRuntimeSeconds * 2 }
-          : { MaxRuntimeInSeconds: training.maxRuntimeSeconds },
-        ...(training.spot ? { EnableManagedSpotTraining: true, 'CheckpointConfig': { 'S3Uri.$': modelsUri('checkpoints/') } } : {}),
-        Tags: runTags(this),
-      },
-      resultPath: '$.training',
-      resultSelector: {
-        // Only what the gate, the model and the report read: the state stays far below 256 KiB.
-        'TrainingJobName.$': '$.TrainingJobName',
-        'TrainingTimeInSeconds.$': '$.TrainingTimeInSeconds',
-        'BillableTimeInSeconds.$': '$.BillableTimeInSeconds',
-        'ModelArtifacts.$': '$.ModelArtifacts',
-        'FinalMetricDataList.$': '$.FinalMetricDataList',
-      },
-    }), props.onFailure);
+      }),
+      props.onFailure,
+    );
     const readMetrics = new sfn.Pass(this, 'Read metrics', {
       parameters: {
         'miou.$': "$.training.FinalMetricDataList[?(@.MetricName == 'validation:mIOU')].Value",
@@ -105,9 +117,14 @@ export class TrainAndGate extends sfn.StateMachineFragment {
     const gate = new sfn.Choice(this, 'mIOU at least the minimum?').otherwise(props.belowMinimum);
     train.next(readMetrics).next(gate);
     this.startState = train;
-    this.endStates = [choiceBranch(gate, sfn.Condition.and(
-      sfn.Condition.isPresent('$.metrics.miou[0]'),
-      sfn.Condition.numberGreaterThanEquals('$.metrics.miou[0]', minValidationMiou),
-    ))];
+    this.endStates = [
+      choiceBranch(
+        gate,
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.metrics.miou[0]'),
+          sfn.Condition.numberGreaterThanEquals('$.metrics.miou[0]', minValidationMiou),
+        ),
+      ),
+    ];
   }
 }

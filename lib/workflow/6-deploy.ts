@@ -1,10 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Duration } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
-import { EndpointWatch, PollEndpointProps, pollEndpoint, readEndpointAgain } from './endpoint-poll';
+import type { Construct } from 'constructs';
+import { type EndpointWatch, type PollEndpointProps, pollEndpoint, readEndpointAgain } from './endpoint-poll';
 import { catchInto, hasInstanceStorage, invokeHandler, recordError, runTags, sageMakerCall } from './states';
 
 export interface DeployProps {
@@ -91,7 +91,10 @@ export class Deploy extends sfn.StateMachineFragment {
     super(scope, id);
     this.props = props;
     this.endpoint = { endpointName: props.endpointName, pollInterval: props.pollInterval, pollAttempts: props.pollAttempts };
-    this.modelContainer = props.modelContainer?.('$.training.ModelArtifacts.S3ModelArtifacts') ?? { Image: props.algorithmImageUri, 'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts' };
+    this.modelContainer = props.modelContainer?.('$.training.ModelArtifacts.S3ModelArtifacts') ?? {
+      Image: props.algorithmImageUri,
+      'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts',
+    };
     // Built from the ends back, as a state must exist before another can lead to it. The order of
     // these calls is the order of the states in the synthesized definition: changing it changes the template.
     const cleanUp = this.renderCleanUp();
@@ -110,42 +113,66 @@ export class Deploy extends sfn.StateMachineFragment {
     const { pollInterval, onFailure } = this.props;
     const lockAttempts = Math.ceil(this.props.deployLockSeconds / pollInterval.toSeconds()) + 1;
     const startWaiting = new sfn.Pass(this, 'Start waiting for deploy lock', { parameters: { attempt: 0 }, resultPath: '$.lockWait' });
-    const takeLock = catchInto(invokeHandler(this, 'Take deploy lock', this.props.deployLock, { 'runId.$': '$.run.runId' }, '$.deployLock'), onFailure);
+    const takeLock = catchInto(
+      invokeHandler(this, 'Take deploy lock', this.props.deployLock, { 'runId.$': '$.run.runId' }, '$.deployLock'),
+      onFailure,
+    );
     const waitForLock = new sfn.Wait(this, 'Wait for deploy lock', { time: sfn.WaitTime.duration(pollInterval) });
-    const lockTimedOut = recordError(this, 'Deploy lock timed out', 'DeployLockTimeout', { path: `States.Format('another run ({}) held the deploy lock after ${lockAttempts} looks, ${pollInterval.toHumanString()} apart', $.deployLock.holder)` }).next(onFailure);
-    startWaiting.next(takeLock).next(new sfn.Choice(this, 'Deploy lock taken?')
-      .when(sfn.Condition.booleanEquals('$.deployLock.acquired', true), locked)
-      .otherwise(new sfn.Pass(this, 'Count lock attempt', { parameters: { 'attempt.$': 'States.MathAdd($.lockWait.attempt, 1)' }, resultPath: '$.lockWait' }).next(
-        new sfn.Choice(this, 'Waited too long for the lock?')
-          .when(sfn.Condition.numberGreaterThanEquals('$.lockWait.attempt', lockAttempts), lockTimedOut)
-          .otherwise(waitForLock.next(takeLock)),
-      )));
+    const lockTimedOut = recordError(this, 'Deploy lock timed out', 'DeployLockTimeout', {
+      path: `States.Format('another run ({}) held the deploy lock after ${lockAttempts} looks, ${pollInterval.toHumanString()} apart', $.deployLock.holder)`,
+    }).next(onFailure);
+    startWaiting.next(takeLock).next(
+      new sfn.Choice(this, 'Deploy lock taken?').when(sfn.Condition.booleanEquals('$.deployLock.acquired', true), locked).otherwise(
+        new sfn.Pass(this, 'Count lock attempt', {
+          parameters: { 'attempt.$': 'States.MathAdd($.lockWait.attempt, 1)' },
+          resultPath: '$.lockWait',
+        }).next(
+          new sfn.Choice(this, 'Waited too long for the lock?')
+            .when(sfn.Condition.numberGreaterThanEquals('$.lockWait.attempt', lockAttempts), lockTimedOut)
+            .otherwise(waitForLock.next(takeLock)),
+        ),
+      ),
+    );
     return startWaiting;
   }
 
   /** The run's model, the config it serves alone on, and a look for the stack's endpoint. */
   private renderModel(cleanUp: sfn.IChainable): sfn.Chain {
-    const createModel = catchInto(sageMakerCall(this, 'Create model', {
-      action: 'sagemaker:createModel',
-      parameters: {
-        'ModelName.$': NAMES.model,
-        ExecutionRoleArn: this.props.modelRole.roleArn,
-        PrimaryContainer: this.modelContainer,
-        Tags: runTags(this),
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    }), cleanUp);
-    const createEndpointConfig = catchInto(sageMakerCall(this, 'Create endpoint config', {
-      action: 'sagemaker:createEndpointConfig',
-      parameters: { 'EndpointConfigName.$': NAMES.endpointConfig, ProductionVariants: [this.challengerVariant(1)], ...this.volumeKey(), Tags: runTags(this) },
-      resultPath: sfn.JsonPath.DISCARD,
-    }), cleanUp);
-    const findEndpoint = catchInto(sageMakerCall(this, 'Find endpoint', {
-      action: 'aws-sdk:sagemaker:listEndpoints',
-      parameters: { NameContains: this.props.endpointName, MaxResults: 100 },
-      resultPath: '$.existing',
-      resultSelector: { 'endpoints.$': '$.Endpoints' },
-    }), cleanUp);
+    const createModel = catchInto(
+      sageMakerCall(this, 'Create model', {
+        action: 'sagemaker:createModel',
+        parameters: {
+          'ModelName.$': NAMES.model,
+          ExecutionRoleArn: this.props.modelRole.roleArn,
+          PrimaryContainer: this.modelContainer,
+          Tags: runTags(this),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      cleanUp,
+    );
+    const createEndpointConfig = catchInto(
+      sageMakerCall(this, 'Create endpoint config', {
+        action: 'sagemaker:createEndpointConfig',
+        parameters: {
+          'EndpointConfigName.$': NAMES.endpointConfig,
+          ProductionVariants: [this.challengerVariant(1)],
+          ...this.volumeKey(),
+          Tags: runTags(this),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      cleanUp,
+    );
+    const findEndpoint = catchInto(
+      sageMakerCall(this, 'Find endpoint', {
+        action: 'aws-sdk:sagemaker:listEndpoints',
+        parameters: { NameContains: this.props.endpointName, MaxResults: 100 },
+        resultPath: '$.existing',
+        resultSelector: { 'endpoints.$': '$.Endpoints' },
+      }),
+      cleanUp,
+    );
     return sfn.Chain.start(createModel).next(createEndpointConfig).next(findEndpoint);
   }
 
@@ -157,30 +184,42 @@ export class Deploy extends sfn.StateMachineFragment {
       resultPath: '$.existing',
     });
     return new sfn.Choice(this, 'Any endpoint listed?')
-      .when(sfn.Condition.isPresent('$.existing.endpoints[0]'), checkNames.next(
-        new sfn.Choice(this, 'Endpoint exists?')
-          .when(sfn.Condition.booleanEquals('$.existing.exists', true), challenger)
-          .otherwise(firstDeployment),
-      ))
+      .when(
+        sfn.Condition.isPresent('$.existing.endpoints[0]'),
+        checkNames.next(
+          new sfn.Choice(this, 'Endpoint exists?')
+            .when(sfn.Condition.booleanEquals('$.existing.exists', true), challenger)
+            .otherwise(firstDeployment),
+        ),
+      )
       .otherwise(firstDeployment);
   }
 
   /** A first deployment: the endpoint with this run's model alone, evaluated alone; deleted again if it falls short. */
   private renderFirstDeployment(cleanUp: sfn.IChainable): sfn.State {
     const { endpointName, onFailure } = this.props;
-    const createEndpoint = catchInto(sageMakerCall(this, 'Create endpoint', {
-      action: 'sagemaker:createEndpoint',
-      parameters: { EndpointName: endpointName, 'EndpointConfigName.$': NAMES.endpointConfig, Tags: runTags(this) },
+    const createEndpoint = catchInto(
+      sageMakerCall(this, 'Create endpoint', {
+        action: 'sagemaker:createEndpoint',
+        parameters: { EndpointName: endpointName, 'EndpointConfigName.$': NAMES.endpointConfig, Tags: runTags(this) },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      cleanUp,
+    );
+    const deleteNewEndpoint = sageMakerCall(this, 'Delete new endpoint', {
+      action: 'aws-sdk:sagemaker:deleteEndpoint',
+      parameters: { EndpointName: endpointName },
       resultPath: sfn.JsonPath.DISCARD,
-    }), cleanUp);
-    const deleteNewEndpoint = sageMakerCall(this, 'Delete new endpoint', { action: 'aws-sdk:sagemaker:deleteEndpoint', parameters: { EndpointName: endpointName }, resultPath: sfn.JsonPath.DISCARD });
+    });
     deleteNewEndpoint.addCatch(cleanUp, { errors: [sfn.Errors.ALL], resultPath: '$.deleteEndpointError' }).next(cleanUp);
     const evaluateAlone = this.evaluate('Evaluate model');
     evaluateAlone.addCatch(deleteNewEndpoint, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     createEndpoint.next(this.poll({ expectedConfig: NAMES.endpointConfig, ready: evaluateAlone, rolledBack: cleanUp, failed: onFailure }));
-    evaluateAlone.next(new sfn.Choice(this, 'Model good enough?')
-      .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), this.props.deployed)
-      .otherwise(deleteNewEndpoint));
+    evaluateAlone.next(
+      new sfn.Choice(this, 'Model good enough?')
+        .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), this.props.deployed)
+        .otherwise(deleteNewEndpoint),
+    );
     return createEndpoint;
   }
 
@@ -193,60 +232,92 @@ export class Deploy extends sfn.StateMachineFragment {
     const promote = this.renderPromoteChallenger(cleanUp, reject.removeChallenger);
     const evaluateBoth = this.evaluate('Evaluate champion and challenger', `${CHAMPION_VARIANT}.VariantName`);
     evaluateBoth.addCatch(reject.ifTrial, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    evaluateBoth.next(new sfn.Choice(this, 'Promote challenger?')
-      .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), promote)
-      .otherwise(reject.ifTrial));
+    evaluateBoth.next(
+      new sfn.Choice(this, 'Promote challenger?')
+        .when(sfn.Condition.booleanEquals('$.evaluation.promote', true), promote)
+        .otherwise(reject.ifTrial),
+    );
     return this.renderAddChallenger(cleanUp, evaluateBoth);
   }
 
   /** The champion's config and variant read, and a trial config of both variants (this run's at zero weight) put on the endpoint. */
   private renderAddChallenger(cleanUp: sfn.IChainable, added: sfn.IChainable): sfn.State {
     const { endpointName } = this.props;
-    const describeServing = catchInto(sageMakerCall(this, 'Describe serving endpoint', {
-      action: 'aws-sdk:sagemaker:describeEndpoint',
-      parameters: { EndpointName: endpointName },
-      resultPath: '$.champion',
-      resultSelector: { 'config.$': '$.EndpointConfigName' },
-    }), cleanUp);
-    const describeServingConfig = catchInto(sageMakerCall(this, 'Describe serving config', {
-      action: 'aws-sdk:sagemaker:describeEndpointConfig',
-      parameters: { 'EndpointConfigName.$': CHAMPION_CONFIG },
-      resultPath: '$.champion.serving',
-      resultSelector: { 'variant.$': '$.ProductionVariants[0]' },
-    }), cleanUp);
+    const describeServing = catchInto(
+      sageMakerCall(this, 'Describe serving endpoint', {
+        action: 'aws-sdk:sagemaker:describeEndpoint',
+        parameters: { EndpointName: endpointName },
+        resultPath: '$.champion',
+        resultSelector: { 'config.$': '$.EndpointConfigName' },
+      }),
+      cleanUp,
+    );
+    const describeServingConfig = catchInto(
+      sageMakerCall(this, 'Describe serving config', {
+        action: 'aws-sdk:sagemaker:describeEndpointConfig',
+        parameters: { 'EndpointConfigName.$': CHAMPION_CONFIG },
+        resultPath: '$.champion.serving',
+        resultSelector: { 'variant.$': '$.ProductionVariants[0]' },
+      }),
+      cleanUp,
+    );
     // The champion's image, for the report's "trained by": a model the describe cannot read is reported as of unknown trainer, not a failure.
-    const championImageUnknown = new sfn.Pass(this, 'Champion image unknown', { result: sfn.Result.fromObject({ image: '' }), resultPath: '$.champion.model' });
+    const championImageUnknown = new sfn.Pass(this, 'Champion image unknown', {
+      result: sfn.Result.fromObject({ image: '' }),
+      resultPath: '$.champion.model',
+    });
     const describeChampionModel = sageMakerCall(this, 'Describe champion model', {
       action: 'aws-sdk:sagemaker:describeModel',
       parameters: { 'ModelName.$': `${CHAMPION_VARIANT}.ModelName` },
       resultPath: '$.champion.model',
       resultSelector: { 'image.$': '$.PrimaryContainer.Image' },
     });
-    const createTrialConfig = catchInto(sageMakerCall(this, 'Create trial config', {
-      action: 'sagemaker:createEndpointConfig',
-      parameters: {
-        'EndpointConfigName.$': NAMES.trialConfig,
-        ProductionVariants: [
-          {
-            'VariantName.$': `${CHAMPION_VARIANT}.VariantName`, 'ModelName.$': `${CHAMPION_VARIANT}.ModelName`,
-            'InstanceType.$': `${CHAMPION_VARIANT}.InstanceType`, 'InitialInstanceCount.$': `${CHAMPION_VARIANT}.InitialInstanceCount`, InitialVariantWeight: 1,
-          },
-          this.challengerVariant(0),
-        ],
-        ...this.volumeKey(),
-        Tags: runTags(this),
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    }), cleanUp);
-    const addChallenger = catchInto(sageMakerCall(this, 'Add challenger', {
-      action: 'sagemaker:updateEndpoint',
-      parameters: { EndpointName: endpointName, 'EndpointConfigName.$': NAMES.trialConfig },
-      resultPath: sfn.JsonPath.DISCARD,
-    }), cleanUp);
+    const createTrialConfig = catchInto(
+      sageMakerCall(this, 'Create trial config', {
+        action: 'sagemaker:createEndpointConfig',
+        parameters: {
+          'EndpointConfigName.$': NAMES.trialConfig,
+          ProductionVariants: [
+            {
+              'VariantName.$': `${CHAMPION_VARIANT}.VariantName`,
+              'ModelName.$': `${CHAMPION_VARIANT}.ModelName`,
+              'InstanceType.$': `${CHAMPION_VARIANT}.InstanceType`,
+              'InitialInstanceCount.$': `${CHAMPION_VARIANT}.InitialInstanceCount`,
+              InitialVariantWeight: 1,
+            },
+            this.challengerVariant(0),
+          ],
+          ...this.volumeKey(),
+          Tags: runTags(this),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      cleanUp,
+    );
+    const addChallenger = catchInto(
+      sageMakerCall(this, 'Add challenger', {
+        action: 'sagemaker:updateEndpoint',
+        parameters: { EndpointName: endpointName, 'EndpointConfigName.$': NAMES.trialConfig },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      cleanUp,
+    );
     describeChampionModel.addCatch(championImageUnknown, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
     championImageUnknown.next(createTrialConfig);
-    describeServing.next(describeServingConfig).next(describeChampionModel).next(createTrialConfig).next(addChallenger)
-      .next(this.poll({ label: 'challenger added', expectedConfig: NAMES.trialConfig, ready: added, rolledBack: cleanUp, failed: this.props.onFailure }));
+    describeServing
+      .next(describeServingConfig)
+      .next(describeChampionModel)
+      .next(createTrialConfig)
+      .next(addChallenger)
+      .next(
+        this.poll({
+          label: 'challenger added',
+          expectedConfig: NAMES.trialConfig,
+          ready: added,
+          rolledBack: cleanUp,
+          failed: this.props.onFailure,
+        }),
+      );
     return describeServing;
   }
 
@@ -257,24 +328,46 @@ export class Deploy extends sfn.StateMachineFragment {
    */
   private renderPromoteChallenger(cleanUp: sfn.IChainable, removeChallenger: sfn.IChainable): sfn.State {
     const { endpointName } = this.props;
-    const shiftTraffic = catchInto(sageMakerCall(this, 'Shift traffic to challenger', {
-      action: 'aws-sdk:sagemaker:updateEndpointWeightsAndCapacities',
-      parameters: {
-        EndpointName: endpointName,
-        DesiredWeightsAndCapacities: [
-          { 'VariantName.$': `${CHAMPION_VARIANT}.VariantName`, DesiredWeight: 0 },
-          { 'VariantName.$': NAMES.variant, DesiredWeight: 1 },
-        ],
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    }), removeChallenger);
-    const retireChampion = catchInto(sageMakerCall(this, 'Retire champion', {
-      action: 'sagemaker:updateEndpoint',
-      parameters: { EndpointName: endpointName, 'EndpointConfigName.$': NAMES.endpointConfig },
-      resultPath: sfn.JsonPath.DISCARD,
-    }), removeChallenger);
-    shiftTraffic.next(this.poll({ label: 'traffic shifted', expectedConfig: NAMES.trialConfig, ready: retireChampion, rolledBack: removeChallenger, failed: removeChallenger }));
-    retireChampion.next(this.poll({ label: 'champion retired', expectedConfig: NAMES.endpointConfig, ready: this.props.deployed, rolledBack: removeChallenger, failed: removeChallenger }));
+    const shiftTraffic = catchInto(
+      sageMakerCall(this, 'Shift traffic to challenger', {
+        action: 'aws-sdk:sagemaker:updateEndpointWeightsAndCapacities',
+        parameters: {
+          EndpointName: endpointName,
+          DesiredWeightsAndCapacities: [
+            { 'VariantName.$': `${CHAMPION_VARIANT}.VariantName`, DesiredWeight: 0 },
+            { 'VariantName.$': NAMES.variant, DesiredWeight: 1 },
+          ],
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      removeChallenger,
+    );
+    const retireChampion = catchInto(
+      sageMakerCall(this, 'Retire champion', {
+        action: 'sagemaker:updateEndpoint',
+        parameters: { EndpointName: endpointName, 'EndpointConfigName.$': NAMES.endpointConfig },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      removeChallenger,
+    );
+    shiftTraffic.next(
+      this.poll({
+        label: 'traffic shifted',
+        expectedConfig: NAMES.trialConfig,
+        ready: retireChampion,
+        rolledBack: removeChallenger,
+        failed: removeChallenger,
+      }),
+    );
+    retireChampion.next(
+      this.poll({
+        label: 'champion retired',
+        expectedConfig: NAMES.endpointConfig,
+        ready: this.props.deployed,
+        rolledBack: removeChallenger,
+        failed: removeChallenger,
+      }),
+    );
     return this.readEndpointAgain('before promotion', shiftTraffic, cleanUp);
   }
 
@@ -285,12 +378,17 @@ export class Deploy extends sfn.StateMachineFragment {
    */
   private renderRejectChallenger(cleanUp: sfn.IChainable): { removeChallenger: sfn.State; ifTrial: sfn.State } {
     const { onFailure } = this.props;
-    const removeChallenger = catchInto(sageMakerCall(this, 'Remove challenger', {
-      action: 'sagemaker:updateEndpoint',
-      parameters: { EndpointName: this.props.endpointName, 'EndpointConfigName.$': CHAMPION_CONFIG },
-      resultPath: sfn.JsonPath.DISCARD,
-    }), onFailure);
-    removeChallenger.next(this.poll({ label: 'challenger removed', expectedConfig: CHAMPION_CONFIG, ready: cleanUp, rolledBack: onFailure, failed: onFailure }));
+    const removeChallenger = catchInto(
+      sageMakerCall(this, 'Remove challenger', {
+        action: 'sagemaker:updateEndpoint',
+        parameters: { EndpointName: this.props.endpointName, 'EndpointConfigName.$': CHAMPION_CONFIG },
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+      onFailure,
+    );
+    removeChallenger.next(
+      this.poll({ label: 'challenger removed', expectedConfig: CHAMPION_CONFIG, ready: cleanUp, rolledBack: onFailure, failed: onFailure }),
+    );
     return { removeChallenger, ifTrial: this.readEndpointAgain('before removing challenger', removeChallenger, cleanUp) };
   }
 
@@ -299,9 +397,21 @@ export class Deploy extends sfn.StateMachineFragment {
    * then report the failure under `$.error`, or else the "not promoted" verdict.
    */
   private renderCleanUp(): sfn.State {
-    const deleteTrialConfig = sageMakerCall(this, 'Delete trial config', { action: 'aws-sdk:sagemaker:deleteEndpointConfig', parameters: { 'EndpointConfigName.$': NAMES.trialConfig }, resultPath: sfn.JsonPath.DISCARD });
-    const deleteConfig = sageMakerCall(this, 'Delete endpoint config', { action: 'aws-sdk:sagemaker:deleteEndpointConfig', parameters: { 'EndpointConfigName.$': NAMES.endpointConfig }, resultPath: sfn.JsonPath.DISCARD });
-    const deleteModel = sageMakerCall(this, 'Delete model', { action: 'aws-sdk:sagemaker:deleteModel', parameters: { 'ModelName.$': NAMES.model }, resultPath: sfn.JsonPath.DISCARD });
+    const deleteTrialConfig = sageMakerCall(this, 'Delete trial config', {
+      action: 'aws-sdk:sagemaker:deleteEndpointConfig',
+      parameters: { 'EndpointConfigName.$': NAMES.trialConfig },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const deleteConfig = sageMakerCall(this, 'Delete endpoint config', {
+      action: 'aws-sdk:sagemaker:deleteEndpointConfig',
+      parameters: { 'EndpointConfigName.$': NAMES.endpointConfig },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const deleteModel = sageMakerCall(this, 'Delete model', {
+      action: 'aws-sdk:sagemaker:deleteModel',
+      parameters: { 'ModelName.$': NAMES.model },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     const failedOrKept = new sfn.Choice(this, 'Failed or not promoted?')
       .when(sfn.Condition.isPresent('$.error'), this.props.onFailure)
       .otherwise(this.props.notPromoted);
@@ -313,20 +423,32 @@ export class Deploy extends sfn.StateMachineFragment {
 
   /** The evaluation of this run's variant, alone or beside the champion's (`champion`: JSONPath of its variant name). */
   private evaluate(id: string, champion?: string): sfn.TaskStateBase {
-    return invokeHandler(this, id, this.props.evaluateVariants, {
-      'runId.$': '$.run.runId',
-      'trainingJob.$': '$.training.TrainingJobName',
-      'classes.$': '$.channels.classes',
-      ...(champion ? { 'champion.$': champion, 'championImage.$': '$.champion.model.image' } : {}),
-      'challenger.$': NAMES.variant,
-      // The images tell the report which trainer made each variant.
-      challengerImage: this.modelContainer.Image,
-    }, '$.evaluation');
+    return invokeHandler(
+      this,
+      id,
+      this.props.evaluateVariants,
+      {
+        'runId.$': '$.run.runId',
+        'trainingJob.$': '$.training.TrainingJobName',
+        'classes.$': '$.channels.classes',
+        ...(champion ? { 'champion.$': champion, 'championImage.$': '$.champion.model.image' } : {}),
+        'challenger.$': NAMES.variant,
+        // The images tell the report which trainer made each variant.
+        challengerImage: this.modelContainer.Image,
+      },
+      '$.evaluation',
+    );
   }
 
   /** This run's variant of the endpoint at `weight`. */
   private challengerVariant(weight: number): Record<string, unknown> {
-    return { 'VariantName.$': NAMES.variant, 'ModelName.$': NAMES.model, InstanceType: this.props.instanceType, InitialInstanceCount: 1, InitialVariantWeight: weight };
+    return {
+      'VariantName.$': NAMES.variant,
+      'ModelName.$': NAMES.model,
+      InstanceType: this.props.instanceType,
+      InitialInstanceCount: 1,
+      InitialVariantWeight: weight,
+    };
   }
 
   /** The endpoint's storage volume key, where SageMaker takes one (not on instances with their own storage). */

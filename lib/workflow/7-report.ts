@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { catchInto, invokeHandler } from './states';
 
 export interface ReportProps {
@@ -30,21 +30,39 @@ export class Report extends sfn.StateMachineFragment {
 
   constructor(scope: Construct, id: string, props: ReportProps) {
     super(scope, id);
-    const report = (stateId: string, status: string) => invokeHandler(this, stateId, props.finishRun, {
-      status, 'state.$': '$', 'runId.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime',
-    }, '$.outcome');
-    const notify = (stateId: string) => new tasks.SnsPublish(this, stateId, {
-      topic: props.topic, subject: sfn.JsonPath.stringAt('$.outcome.subject'), message: sfn.TaskInput.fromJsonPathAt('$.outcome.message'), resultPath: sfn.JsonPath.DISCARD,
-    });
-    const publish = (stateId: string, detailType: string) => new tasks.EventBridgePutEvents(this, stateId, {
-      entries: [{ source: 'segpipe', detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome.detail') }],
-      resultPath: sfn.JsonPath.DISCARD,
-    });
+    const report = (stateId: string, status: string) =>
+      invokeHandler(
+        this,
+        stateId,
+        props.finishRun,
+        {
+          status,
+          'state.$': '$',
+          'runId.$': '$$.Execution.Name',
+          'startedAt.$': '$$.Execution.StartTime',
+        },
+        '$.outcome',
+      );
+    const notify = (stateId: string) =>
+      new tasks.SnsPublish(this, stateId, {
+        topic: props.topic,
+        subject: sfn.JsonPath.stringAt('$.outcome.subject'),
+        message: sfn.TaskInput.fromJsonPathAt('$.outcome.message'),
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+    const publish = (stateId: string, detailType: string) =>
+      new tasks.EventBridgePutEvents(this, stateId, {
+        entries: [{ source: 'segpipe', detailType, detail: sfn.TaskInput.fromJsonPathAt('$.outcome.detail') }],
+        resultPath: sfn.JsonPath.DISCARD,
+      });
 
     const reportFailure = report('Report failure', 'failed');
     const notifyFailure = notify('Notify failure');
     const failureEvent = publish('Publish failure event', 'Segpipe Run Failed');
-    reportFailure.next(notifyFailure).next(failureEvent).next(new sfn.Fail(this, 'Run failed', { errorPath: '$.error.Error', causePath: '$.outcome.message' }));
+    reportFailure
+      .next(notifyFailure)
+      .next(failureEvent)
+      .next(new sfn.Fail(this, 'Run failed', { errorPath: '$.error.Error', causePath: '$.outcome.message' }));
 
     const notifyFinished = notify('Notify');
     const finishedEvent = publish('Publish event', 'Segpipe Run Finished');

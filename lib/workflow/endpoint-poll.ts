@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { catchInto, recordError, sageMakerCall } from './states';
 
 /** The endpoint a stage changes, and how it waits for a change. */
@@ -58,24 +58,39 @@ export function pollEndpoint(scope: Construct, props: PollEndpointProps): sfn.St
   const wait = new sfn.Wait(scope, named('Wait for endpoint'), { time: sfn.WaitTime.duration(pollInterval) });
   const describe = catchInto(describeEndpoint(scope, named('Describe endpoint'), endpointName), onFailed);
   // FailureReason is absent for some states: hand over the whole description, the report picks from it.
-  const failed = recordError(scope, named('Endpoint failed'), 'EndpointFailed', { path: 'States.JsonToString($.endpoint.details)' }).next(onFailed);
-  const timedOut = recordError(scope, named('Endpoint timed out'), 'EndpointTimeout', `endpoint ${endpointName} did not reach InService after ${pollAttempts} looks, ${pollInterval.toHumanString()} apart`).next(onFailed);
-  const countAttempt = new sfn.Pass(scope, named('Count attempt'), { parameters: { 'attempt.$': 'States.MathAdd($.poll.attempt, 1)' }, resultPath: '$.poll' });
+  const failed = recordError(scope, named('Endpoint failed'), 'EndpointFailed', { path: 'States.JsonToString($.endpoint.details)' }).next(
+    onFailed,
+  );
+  const timedOut = recordError(
+    scope,
+    named('Endpoint timed out'),
+    'EndpointTimeout',
+    `endpoint ${endpointName} did not reach InService after ${pollAttempts} looks, ${pollInterval.toHumanString()} apart`,
+  ).next(onFailed);
+  const countAttempt = new sfn.Pass(scope, named('Count attempt'), {
+    parameters: { 'attempt.$': 'States.MathAdd($.poll.attempt, 1)' },
+    resultPath: '$.poll',
+  });
   const inService = new sfn.Choice(scope, named('Endpoint in service?'));
   if (expectedConfig) {
-    const rolledBack = recordError(scope, named('Update rolled back'), 'EndpointUpdateFailed', { path: 'States.JsonToString($.endpoint.details)' }).next(props.rolledBack ?? onFailed);
-    inService.when(sfn.Condition.and(status('InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', expectedConfig)), ready)
+    const rolledBack = recordError(scope, named('Update rolled back'), 'EndpointUpdateFailed', {
+      path: 'States.JsonToString($.endpoint.details)',
+    }).next(props.rolledBack ?? onFailed);
+    inService
+      .when(sfn.Condition.and(status('InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', expectedConfig)), ready)
       .when(status('InService'), rolledBack);
   } else {
     inService.when(status('InService'), ready);
   }
   inService
     .when(sfn.Condition.or(status('Failed'), status('UpdateRollbackFailed'), status('OutOfService')), failed)
-    .otherwise(countAttempt.next(
-      new sfn.Choice(scope, named('Waited too long?'))
-        .when(sfn.Condition.numberGreaterThanEquals('$.poll.attempt', pollAttempts), timedOut)
-        .otherwise(wait),
-    ));
+    .otherwise(
+      countAttempt.next(
+        new sfn.Choice(scope, named('Waited too long?'))
+          .when(sfn.Condition.numberGreaterThanEquals('$.poll.attempt', pollAttempts), timedOut)
+          .otherwise(wait),
+      ),
+    );
   startPolling.next(wait).next(describe).next(inService);
   return startPolling;
 }
@@ -99,9 +114,16 @@ export interface ReadEndpointAgainProps {
 export function readEndpointAgain(scope: Construct, props: ReadEndpointAgainProps): sfn.State {
   const { endpointName, label, expectedConfig } = props;
   const describe = catchInto(describeEndpoint(scope, `Read endpoint again (${label})`, endpointName), props.changed);
-  const changed = recordError(scope, `Endpoint changed (${label})`, 'EndpointChanged', { path: 'States.JsonToString($.endpoint.details)' }).next(props.changed);
-  describe.next(new sfn.Choice(scope, `Endpoint as left? (${label})`)
-    .when(sfn.Condition.and(status('InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', expectedConfig)), props.unchanged)
-    .otherwise(changed));
+  const changed = recordError(scope, `Endpoint changed (${label})`, 'EndpointChanged', {
+    path: 'States.JsonToString($.endpoint.details)',
+  }).next(props.changed);
+  describe.next(
+    new sfn.Choice(scope, `Endpoint as left? (${label})`)
+      .when(
+        sfn.Condition.and(status('InService'), sfn.Condition.stringEqualsJsonPath('$.endpoint.config', expectedConfig)),
+        props.unchanged,
+      )
+      .otherwise(changed),
+  );
   return describe;
 }

@@ -1,18 +1,26 @@
 import { Arn, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
-import { pickCostSettings } from '../../lambda/cost/estimate';
-import { HandlerName, HandlerSettings } from '../../lambda/common/settings';
+import type { Construct } from 'constructs';
+import type { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { parseReadLocation } from '../../lambda/convert/stores/source-allow-list';
-import { endpointName } from '../../lambda/workflow/names';
-import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
-import { BATCHES_PREFIX, DATASETS_PREFIX, IMAGES_PREFIX, LABELED_PREFIX, RUNS_PREFIX, RUN_PATHS, datasetLayout } from '../../lambda/workflow/layout';
+import { pickCostSettings } from '../../lambda/cost/estimate';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../../lambda/labelstudio/storage-layout';
-import { SegpipeConfig, trainingInstanceType } from '../config';
-import { DataKeyAccess, grantDataKey } from '../data-key';
+import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
+import {
+  BATCHES_PREFIX,
+  DATASETS_PREFIX,
+  datasetLayout,
+  IMAGES_PREFIX,
+  LABELED_PREFIX,
+  RUN_PATHS,
+  RUNS_PREFIX,
+} from '../../lambda/workflow/layout';
+import { endpointName } from '../../lambda/workflow/names';
+import { type SegpipeConfig, trainingInstanceType } from '../config';
+import { type DataKeyAccess, grantDataKey } from '../data-key';
 import { HandlerFunction, sharpLayer } from '../handler-function';
 
 export interface WorkflowFunctionsProps {
@@ -59,45 +67,131 @@ export class WorkflowFunctions {
     const layer = sharpLayer(scope, 'SharpLayer');
     const artifacts = { artifactsBucket: artifactsBucket.bucketName };
     // Each function gets the data key for what it does with objects: none when it touches none.
-    const handler = <N extends HandlerName>(id: string, name: N, description: string, settings: HandlerSettings<N>, extra: { timeout?: Duration; memorySize?: number; sharp?: boolean; keyAccess?: DataKeyAccess | 'none' } = {}) => {
+    const handler = <N extends HandlerName>(
+      id: string,
+      name: N,
+      description: string,
+      settings: HandlerSettings<N>,
+      extra: { timeout?: Duration; memorySize?: number; sharp?: boolean; keyAccess?: DataKeyAccess | 'none' } = {},
+    ) => {
       const { keyAccess, ...rest } = extra;
       return new HandlerFunction(scope, id, {
-        handler: name, description, settings, layers: extra.sharp ? [layer] : [], ...rest,
+        handler: name,
+        description,
+        settings,
+        layers: extra.sharp ? [layer] : [],
+        ...rest,
         ...(keyAccess === 'none' ? {} : { encryptionKey, keyAccess }),
       });
     };
-    this.checkBatch = handler('CheckBatch', 'check-batch', 'segpipe: tells whether an uploaded batch has settled', {
-      ...artifacts, inboxBucket: inboxBucket.bucketName, quietSeconds: config.batch.quietSeconds,
-    }, { keyAccess: 'decrypt' });
-    this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken', { ...artifacts, inboxBucket: inboxBucket.bucketName });
-    this.takeImportTurn = handler('TakeImportTurn', 'take-import-turn', 'segpipe: one import run at a time per export file, at most one waiting', artifacts);
+    this.checkBatch = handler(
+      'CheckBatch',
+      'check-batch',
+      'segpipe: tells whether an uploaded batch has settled',
+      {
+        ...artifacts,
+        inboxBucket: inboxBucket.bucketName,
+        quietSeconds: config.batch.quietSeconds,
+      },
+      { keyAccess: 'decrypt' },
+    );
+    this.snapshotBatch = handler('SnapshotBatch', 'snapshot-batch', 'segpipe: takes the batch images no run has taken', {
+      ...artifacts,
+      inboxBucket: inboxBucket.bucketName,
+    });
+    this.takeImportTurn = handler(
+      'TakeImportTurn',
+      'take-import-turn',
+      'segpipe: one import run at a time per export file, at most one waiting',
+      artifacts,
+    );
     this.prepareRun = handler('PrepareRun', 'prepare-run', 'segpipe: names a run, writes its labeling inputs', {
-      ...artifacts, resourcePrefix: props.resourcePrefix, workforce: config.labeling.tool === 'groundtruth' ? config.workforce.type : 'none', labelClasses: [...config.labelClasses],
+      ...artifacts,
+      resourcePrefix: props.resourcePrefix,
+      workforce: config.labeling.tool === 'groundtruth' ? config.workforce.type : 'none',
+      labelClasses: [...config.labelClasses],
       ...(config.labeling.tool === 'labelstudio' ? { labelStudioInbox: inboxBucket.bucketName } : {}),
     });
     if (config.labeling.tool === 'labelstudio') {
-      this.writeLabelStudioTasks = handler('WriteLabelStudioTasks', 'write-labelstudio-tasks', 'segpipe: writes Label Studio task files for a chunk of a run\'s images', {
-        ...artifacts, inboxBucket: inboxBucket.bucketName, endpointName: endpointName(props.resourcePrefix), labelClasses: [...config.labelClasses],
-      }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
-      this.countAnnotations = handler('CountAnnotations', 'count-annotations', 'segpipe: counts a Label Studio run\'s annotated tasks', {
-        ...artifacts, deadlineHours: config.labeling.labelStudio.deadlineHours, minLabeledFraction: config.labeling.labelStudio.minLabeledFraction,
-      }, { keyAccess: 'none' });
+      this.writeLabelStudioTasks = handler(
+        'WriteLabelStudioTasks',
+        'write-labelstudio-tasks',
+        "segpipe: writes Label Studio task files for a chunk of a run's images",
+        {
+          ...artifacts,
+          inboxBucket: inboxBucket.bucketName,
+          endpointName: endpointName(props.resourcePrefix),
+          labelClasses: [...config.labelClasses],
+        },
+        { timeout: Duration.minutes(15), memorySize: 1024, sharp: true },
+      );
+      this.countAnnotations = handler(
+        'CountAnnotations',
+        'count-annotations',
+        "segpipe: counts a Label Studio run's annotated tasks",
+        {
+          ...artifacts,
+          deadlineHours: config.labeling.labelStudio.deadlineHours,
+          minLabeledFraction: config.labeling.labelStudio.minLabeledFraction,
+        },
+        { keyAccess: 'none' },
+      );
     }
-    this.checkQuota = handler('CheckQuota', 'check-quota', 'segpipe: checks the training instance quota before anyone is paid', {
-      trainingInstanceType: trainingInstanceType(config), spot: config.training.spot,
-    }, { keyAccess: 'none' });
-    this.checkBudget = handler('CheckBudget', 'check-budget', 'segpipe: checks the run\'s cost estimate against the budget before anyone is paid', pickCostSettings(config), { keyAccess: 'none' });
+    this.checkQuota = handler(
+      'CheckQuota',
+      'check-quota',
+      'segpipe: checks the training instance quota before anyone is paid',
+      {
+        trainingInstanceType: trainingInstanceType(config),
+        spot: config.training.spot,
+      },
+      { keyAccess: 'none' },
+    );
+    this.checkBudget = handler(
+      'CheckBudget',
+      'check-budget',
+      "segpipe: checks the run's cost estimate against the budget before anyone is paid",
+      pickCostSettings(config),
+      { keyAccess: 'none' },
+    );
     // Where the conversion may read (lambda/convert/stores/source-allow-list.ts), besides the run's own prefixes.
     const sources = { inboxBucket: inboxBucket.bucketName, readLocations: [...config.import.readBuckets] };
-    this.planConversion = handler('PlanConversion', 'plan-conversion', 'segpipe: reads the labels\' export once, fixes the class order, cuts it into chunks', {
-      ...artifacts, ...sources, labelClasses: [...config.labelClasses], chunkEntries: config.conversion.chunkEntries,
-    }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
-    this.convertChunk = handler('ConvertChunk', 'convert-chunk', 'segpipe: converts a chunk of the labels\' export into the run\'s staging area', {
-      ...artifacts, ...sources, validationFraction: config.split.validationFraction, splitSeed: config.split.seed,
-    }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
-    this.assembleChannels = handler('AssembleChannels', 'assemble-channels', 'segpipe: checks what a run staged, commits it to the dataset, writes the run\'s channel manifests', {
-      ...artifacts, labelClasses: [...config.labelClasses], minTrainingSamples: config.training.minSamples, maxFailedChunkPercent: config.conversion.maxFailedChunkPercent,
-    }, { timeout: Duration.minutes(15), memorySize: 2048, sharp: true });
+    this.planConversion = handler(
+      'PlanConversion',
+      'plan-conversion',
+      "segpipe: reads the labels' export once, fixes the class order, cuts it into chunks",
+      {
+        ...artifacts,
+        ...sources,
+        labelClasses: [...config.labelClasses],
+        chunkEntries: config.conversion.chunkEntries,
+      },
+      { timeout: Duration.minutes(15), memorySize: 2048, sharp: true },
+    );
+    this.convertChunk = handler(
+      'ConvertChunk',
+      'convert-chunk',
+      "segpipe: converts a chunk of the labels' export into the run's staging area",
+      {
+        ...artifacts,
+        ...sources,
+        validationFraction: config.split.validationFraction,
+        splitSeed: config.split.seed,
+      },
+      { timeout: Duration.minutes(15), memorySize: 2048, sharp: true },
+    );
+    this.assembleChannels = handler(
+      'AssembleChannels',
+      'assemble-channels',
+      "segpipe: checks what a run staged, commits it to the dataset, writes the run's channel manifests",
+      {
+        ...artifacts,
+        labelClasses: [...config.labelClasses],
+        minTrainingSamples: config.training.minSamples,
+        maxFailedChunkPercent: config.conversion.maxFailedChunkPercent,
+      },
+      { timeout: Duration.minutes(15), memorySize: 2048, sharp: true },
+    );
     // Up to 2 × evaluation.maxImages requests, 4 images in flight: at the built-in algorithm's ~1 s per
     // CPU request, 100 images take under 2 minutes; 15 minutes leaves room for slow GPU-less models.
     // The key that orders the evaluation's images: made at deploy, read only by the evaluation, so no
@@ -111,17 +205,39 @@ export class WorkflowFunctions {
     // earlier runs were, for no gain (the key never leaves the evaluation function).
     Validations.of(this.holdoutKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Rotation would reshuffle the evaluation holdout, so successive models would no longer be compared on mostly the same images; the key is read only by the evaluation function.',
+      reason:
+        'Rotation would reshuffle the evaluation holdout, so successive models would no longer be compared on mostly the same images; the key is read only by the evaluation function.',
     });
-    this.evaluateVariants = handler('EvaluateVariants', 'evaluate-variants', 'segpipe: scores the champion and challenger variants on the run\'s validation images', {
-      ...artifacts, endpointName: endpointName(props.resourcePrefix), maxImages: config.evaluation.maxImages, maxBatchShare: config.evaluation.maxBatchShare,
-      minImages: config.evaluation.minImages, tolerance: config.evaluation.tolerance, minValidationMiou: config.minValidationMiou, holdoutKeySecret: this.holdoutKey.secretArn,
-    }, { timeout: Duration.minutes(15), memorySize: 1024, sharp: true });
-    this.deployLock = handler('DeployLock', 'deploy-lock', 'segpipe: one deploy at a time: takes the endpoint\'s lock for a run, or says who holds it', {
-      ...artifacts, holdSeconds: props.deployLockSeconds,
-    }, { keyAccess: 'none' });
+    this.evaluateVariants = handler(
+      'EvaluateVariants',
+      'evaluate-variants',
+      "segpipe: scores the champion and challenger variants on the run's validation images",
+      {
+        ...artifacts,
+        endpointName: endpointName(props.resourcePrefix),
+        maxImages: config.evaluation.maxImages,
+        maxBatchShare: config.evaluation.maxBatchShare,
+        minImages: config.evaluation.minImages,
+        tolerance: config.evaluation.tolerance,
+        minValidationMiou: config.minValidationMiou,
+        holdoutKeySecret: this.holdoutKey.secretArn,
+      },
+      { timeout: Duration.minutes(15), memorySize: 1024, sharp: true },
+    );
+    this.deployLock = handler(
+      'DeployLock',
+      'deploy-lock',
+      "segpipe: one deploy at a time: takes the endpoint's lock for a run, or says who holds it",
+      {
+        ...artifacts,
+        holdSeconds: props.deployLockSeconds,
+      },
+      { keyAccess: 'none' },
+    );
     this.finishRun = handler('FinishRun', 'finish-run', 'segpipe: writes the run report and the notification', {
-      ...artifacts, resourcePrefix: props.resourcePrefix, minValidationMiou: config.minValidationMiou,
+      ...artifacts,
+      resourcePrefix: props.resourcePrefix,
+      minValidationMiou: config.minValidationMiou,
     });
     this.grant(scope, props);
   }
@@ -129,8 +245,18 @@ export class WorkflowFunctions {
   /** The functions by handler file name (`lambda/handlers/<name>.ts`). */
   public byHandlerName(): Record<string, HandlerFunction> {
     return {
-      'check-batch': this.checkBatch, 'snapshot-batch': this.snapshotBatch, 'take-import-turn': this.takeImportTurn, 'prepare-run': this.prepareRun, 'check-quota': this.checkQuota, 'check-budget': this.checkBudget,
-      'plan-conversion': this.planConversion, 'convert-chunk': this.convertChunk, 'assemble-channels': this.assembleChannels, 'evaluate-variants': this.evaluateVariants, 'deploy-lock': this.deployLock, 'finish-run': this.finishRun,
+      'check-batch': this.checkBatch,
+      'snapshot-batch': this.snapshotBatch,
+      'take-import-turn': this.takeImportTurn,
+      'prepare-run': this.prepareRun,
+      'check-quota': this.checkQuota,
+      'check-budget': this.checkBudget,
+      'plan-conversion': this.planConversion,
+      'convert-chunk': this.convertChunk,
+      'assemble-channels': this.assembleChannels,
+      'evaluate-variants': this.evaluateVariants,
+      'deploy-lock': this.deployLock,
+      'finish-run': this.finishRun,
       ...(this.writeLabelStudioTasks ? { 'write-labelstudio-tasks': this.writeLabelStudioTasks } : {}),
       ...(this.countAnnotations ? { 'count-annotations': this.countAnnotations } : {}),
     };
@@ -138,7 +264,19 @@ export class WorkflowFunctions {
 
   private grant(scope: Construct, props: WorkflowFunctionsProps): void {
     const { inboxBucket, artifactsBucket } = props;
-    const { checkBatch, snapshotBatch, takeImportTurn, prepareRun, checkQuota, planConversion, convertChunk, assembleChannels, evaluateVariants, deployLock, finishRun } = this;
+    const {
+      checkBatch,
+      snapshotBatch,
+      takeImportTurn,
+      prepareRun,
+      checkQuota,
+      planConversion,
+      convertChunk,
+      assembleChannels,
+      evaluateVariants,
+      deployLock,
+      finishRun,
+    } = this;
     const objects = (bucket: s3.IBucket, prefix: string) => bucket.arnForObjects(`${prefix}*`);
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
@@ -146,29 +284,76 @@ export class WorkflowFunctions {
     // The conversion reads a run's labeling output, never the rest of runs/ (RUN_PATHS).
     // Stage, check, commit: the plan only reads the dataset's class list, the chunks write only the
     // run's staging area, and the dataset is written by the one function that checks first.
-    allow(planConversion.role, ['s3:GetObject'], [objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput), artifactsBucket.arnForObjects(datasetLayout().classes)]);
+    allow(
+      planConversion.role,
+      ['s3:GetObject'],
+      [
+        objects(inboxBucket, LABELED_PREFIX),
+        objects(artifactsBucket, RUN_PATHS.labelingOutput),
+        artifactsBucket.arnForObjects(datasetLayout().classes),
+      ],
+    );
     allow(planConversion.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.conversion)]);
-    allow(convertChunk.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(inboxBucket, LABELED_PREFIX), objects(artifactsBucket, RUN_PATHS.labelingOutput), objects(artifactsBucket, RUN_PATHS.conversion)]);
-    allow(convertChunk.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.staging), objects(artifactsBucket, RUN_PATHS.conversion)]);
-    allow(assembleChannels.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, RUN_PATHS.staging), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(
+      convertChunk.role,
+      ['s3:GetObject'],
+      [
+        objects(inboxBucket, IMAGES_PREFIX),
+        objects(inboxBucket, LABELED_PREFIX),
+        objects(artifactsBucket, RUN_PATHS.labelingOutput),
+        objects(artifactsBucket, RUN_PATHS.conversion),
+      ],
+    );
+    allow(
+      convertChunk.role,
+      ['s3:PutObject'],
+      [objects(artifactsBucket, RUN_PATHS.staging), objects(artifactsBucket, RUN_PATHS.conversion)],
+    );
+    allow(
+      assembleChannels.role,
+      ['s3:GetObject'],
+      [
+        objects(artifactsBucket, RUN_PATHS.conversion),
+        objects(artifactsBucket, RUN_PATHS.staging),
+        objects(artifactsBucket, DATASETS_PREFIX),
+      ],
+    );
     allow(prepareRun.role, ['s3:GetObject'], [objects(artifactsBucket, BATCHES_PREFIX)]);
-    allow(assembleChannels.role, ['s3:PutObject', 's3:PutObjectTagging'], [objects(artifactsBucket, RUN_PATHS.conversion), objects(artifactsBucket, RUN_PATHS.channels), objects(artifactsBucket, DATASETS_PREFIX)]);
+    allow(
+      assembleChannels.role,
+      ['s3:PutObject', 's3:PutObjectTagging'],
+      [
+        objects(artifactsBucket, RUN_PATHS.conversion),
+        objects(artifactsBucket, RUN_PATHS.channels),
+        objects(artifactsBucket, DATASETS_PREFIX),
+      ],
+    );
     allow(assembleChannels.role, ['s3:DeleteObject'], [objects(artifactsBucket, RUN_PATHS.staging)]);
     // The evaluation reads the run's channel manifests, the dataset's validation items they list and
     // the dataset's index (each item's batch); it writes only the run's evaluation/.
     const dataset = datasetLayout();
-    allow(evaluateVariants.role, ['s3:GetObject'], [
-      objects(artifactsBucket, RUN_PATHS.channels),
-      objects(artifactsBucket, dataset.channelPrefix('validation')), objects(artifactsBucket, dataset.channelPrefix('validation_annotation')),
-      objects(artifactsBucket, dataset.index), artifactsBucket.arnForObjects(dataset.legacyItems),
-    ]);
+    allow(
+      evaluateVariants.role,
+      ['s3:GetObject'],
+      [
+        objects(artifactsBucket, RUN_PATHS.channels),
+        objects(artifactsBucket, dataset.channelPrefix('validation')),
+        objects(artifactsBucket, dataset.channelPrefix('validation_annotation')),
+        objects(artifactsBucket, dataset.index),
+        artifactsBucket.arnForObjects(dataset.legacyItems),
+      ],
+    );
     allow(evaluateVariants.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.evaluation)]);
     // Listing the index's shards; and a missing key (an index of earlier versions, items.json) answers
     // 403 instead of 404 without ListBucket, which an s3:prefix condition would refuse on a GetObject.
     allow(evaluateVariants.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
     allow(evaluateVariants.role, ['secretsmanager:GetSecretValue'], [this.holdoutKey.secretArn]);
     if (props.encryptionKey) grantDataKey(props.encryptionKey, evaluateVariants.role, 'decrypt', ['secretsmanager']);
-    allow(evaluateVariants.role, ['sagemaker:InvokeEndpoint'], [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))]);
+    allow(
+      evaluateVariants.role,
+      ['sagemaker:InvokeEndpoint'],
+      [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))],
+    );
     // CloudWatch metric reads take no resource; the training curves are read from the jobs' namespace only.
     allow(evaluateVariants.role, ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'], ['*']);
     allow(finishRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUNS_PREFIX), objects(artifactsBucket, BATCHES_PREFIX)]);
@@ -197,7 +382,10 @@ export class WorkflowFunctions {
       const bucket = s3.Bucket.fromBucketName(scope, `ReadBucket-${location}`, name);
       const owner = { StringEquals: { 's3:ResourceAccount': readBucketOwners[name] ?? Aws.ACCOUNT_ID } };
       allow(convertChunk.role, ['s3:GetObject'], [bucket.arnForObjects(`${prefix}*`)], owner);
-      allow(convertChunk.role, ['s3:ListBucket'], [bucket.bucketArn], { ...owner, ...(prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : {}) });
+      allow(convertChunk.role, ['s3:ListBucket'], [bucket.bucketArn], {
+        ...owner,
+        ...(prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : {}),
+      });
     }
     // A missing key answers 403 instead of 404 without ListBucket; the converter reports missing files
     // by name. No s3:prefix condition: S3 checks it on a GetObject, which has no prefix (docs/design-notes.md, Known limits).
@@ -210,12 +398,21 @@ export class WorkflowFunctions {
       allow(writeLabelStudioTasks.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
       allow(writeLabelStudioTasks.role, ['s3:PutObject'], [objects(inboxBucket, LABELSTUDIO_TASKS_PREFIX)]);
       // Pre-labels: the images sent to the serving endpoint, and the dataset's class list that names its indices.
-      allow(writeLabelStudioTasks.role, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), artifactsBucket.arnForObjects(datasetLayout().classes)]);
-      allow(writeLabelStudioTasks.role, ['sagemaker:InvokeEndpoint'], [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))]);
+      allow(
+        writeLabelStudioTasks.role,
+        ['s3:GetObject'],
+        [objects(inboxBucket, IMAGES_PREFIX), artifactsBucket.arnForObjects(datasetLayout().classes)],
+      );
+      allow(
+        writeLabelStudioTasks.role,
+        ['sagemaker:InvokeEndpoint'],
+        [Arn.format({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName(props.resourcePrefix) }, Stack.of(scope))],
+      );
       // A missing class list answers 403 instead of 404 without ListBucket.
       allow(writeLabelStudioTasks.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
       allow(countAnnotations.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${BATCHES_PREFIX}*`] } });
-      for (const fn of [planConversion, convertChunk]) allow(fn.role, ['s3:GetObject'], [objects(inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)]);
+      for (const fn of [planConversion, convertChunk])
+        allow(fn.role, ['s3:GetObject'], [objects(inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)]);
     }
     // The channels are assembled from the artifacts bucket alone.
     allow(assembleChannels.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);

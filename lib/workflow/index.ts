@@ -1,27 +1,27 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { endpointName } from '../../lambda/workflow/names';
-import { SegpipeConfig } from '../config';
+import type { SegpipeConfig } from '../config';
 import { LOG_RETENTION, WORKFLOW_WAITS } from '../defaults';
-import { HandlerFunction } from '../handler-function';
+import type { HandlerFunction } from '../handler-function';
 import { WaitForBatch, WaitForImportTurn } from './1-wait-for-batch';
 import { Prepare } from './2-prepare';
 import { Label } from './3-label';
 import { Convert } from './4-convert';
 import { TrainAndGate } from './5-train-and-gate';
 import { Deploy } from './6-deploy';
-import { PyTorchTrainer } from './pytorch-trainer';
 import { Report } from './7-report';
 import { WorkflowFunctions } from './functions';
+import { PyTorchTrainer } from './pytorch-trainer';
+import { grantSageMakerCalls, SageMakerRoles } from './roles';
 import { RunEnded } from './run-ended';
-import { SageMakerRoles, grantSageMakerCalls } from './roles';
 import { acknowledgeWorkflowWildcards } from './wildcards';
 
 export { LABEL_ATTRIBUTE_NAME } from './3-label';
@@ -85,7 +85,8 @@ export class SegpipeWorkflow extends Construct {
     super(scope, id);
     const { config, encryptionKey } = props;
     const labeling = config.labeling.tool === 'groundtruth';
-    if (labeling && !props.groundTruthLambdaAccount) throw new Error('SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured');
+    if (labeling && !props.groundTruthLambdaAccount)
+      throw new Error('SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured');
     this.endpointName = endpointName(props.resourcePrefix);
 
     this.topic = new sns.Topic(this, 'Notifications', {
@@ -110,22 +111,64 @@ export class SegpipeWorkflow extends Construct {
     const fn = (handler: HandlerFunction) => handler.function;
     const report = new Report(this, 'Report', { finishRun: fn(functions.finishRun), topic: this.topic });
     const onFailure = report.failed;
-    const waitForBatch = new WaitForBatch(this, 'WaitForBatch', { checkBatch: fn(functions.checkBatch), snapshotBatch: fn(functions.snapshotBatch), pollInterval: props.batchPollInterval ?? WORKFLOW_WAITS.batchPollInterval, onFailure });
-    const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', { takeImportTurn: fn(functions.takeImportTurn), pollInterval: WORKFLOW_WAITS.importTurnPollInterval, attempts: WORKFLOW_WAITS.importTurnAttempts, onFailure });
-    const prepare = new Prepare(this, 'Prepare', { prepareRun: fn(functions.prepareRun), checkQuota: fn(functions.checkQuota), checkBudget: fn(functions.checkBudget), onFailure });
+    const waitForBatch = new WaitForBatch(this, 'WaitForBatch', {
+      checkBatch: fn(functions.checkBatch),
+      snapshotBatch: fn(functions.snapshotBatch),
+      pollInterval: props.batchPollInterval ?? WORKFLOW_WAITS.batchPollInterval,
+      onFailure,
+    });
+    const waitForImportTurn = new WaitForImportTurn(this, 'WaitForImportTurn', {
+      takeImportTurn: fn(functions.takeImportTurn),
+      pollInterval: WORKFLOW_WAITS.importTurnPollInterval,
+      attempts: WORKFLOW_WAITS.importTurnAttempts,
+      onFailure,
+    });
+    const prepare = new Prepare(this, 'Prepare', {
+      prepareRun: fn(functions.prepareRun),
+      checkQuota: fn(functions.checkQuota),
+      checkBudget: fn(functions.checkBudget),
+      onFailure,
+    });
     const label = new Label(this, 'Label', {
-      labeling: config.labeling, workforce: config.workforce, labelClasses: config.labelClasses, inboxBucket: props.inboxBucket,
-      groundTruthRole: roles.groundTruth, groundTruthLambdaAccount: props.groundTruthLambdaAccount, encryptionKey,
-      writeLabelStudioTasks: functions.writeLabelStudioTasks?.function, countAnnotations: functions.countAnnotations?.function, topic: this.topic, onFailure,
+      labeling: config.labeling,
+      workforce: config.workforce,
+      labelClasses: config.labelClasses,
+      inboxBucket: props.inboxBucket,
+      groundTruthRole: roles.groundTruth,
+      groundTruthLambdaAccount: props.groundTruthLambdaAccount,
+      encryptionKey,
+      writeLabelStudioTasks: functions.writeLabelStudioTasks?.function,
+      countAnnotations: functions.countAnnotations?.function,
+      topic: this.topic,
+      onFailure,
     });
     const convert = new Convert(this, 'Convert', {
-      planConversion: fn(functions.planConversion), convertChunk: fn(functions.convertChunk), assembleChannels: fn(functions.assembleChannels), maxConcurrency: config.conversion.maxConcurrency, onFailure });
-    const pytorchTrainer = config.training.trainer === 'pytorch'
-      ? new PyTorchTrainer(this, 'PyTorchTrainer', { training: config.training, hostingInstanceType: config.hosting.instanceType, trainingRole: roles.training, modelRole: roles.model })
-      : undefined;
+      planConversion: fn(functions.planConversion),
+      convertChunk: fn(functions.convertChunk),
+      assembleChannels: fn(functions.assembleChannels),
+      maxConcurrency: config.conversion.maxConcurrency,
+      onFailure,
+    });
+    const pytorchTrainer =
+      config.training.trainer === 'pytorch'
+        ? new PyTorchTrainer(this, 'PyTorchTrainer', {
+            training: config.training,
+            hostingInstanceType: config.hosting.instanceType,
+            trainingRole: roles.training,
+            modelRole: roles.model,
+          })
+        : undefined;
     const trainAndGate = new TrainAndGate(this, 'TrainAndGate', {
-      training: config.training, minValidationMiou: config.minValidationMiou, artifactsBucket: props.artifactsBucket, algorithmImageUri: props.algorithmImageUri, encryptionKey,
-      trainingRole: roles.training, pytorchTrainer, belowMinimum: report.notDeployed, onFailure });
+      training: config.training,
+      minValidationMiou: config.minValidationMiou,
+      artifactsBucket: props.artifactsBucket,
+      algorithmImageUri: props.algorithmImageUri,
+      encryptionKey,
+      trainingRole: roles.training,
+      pytorchTrainer,
+      belowMinimum: report.notDeployed,
+      onFailure,
+    });
     const deploy = new Deploy(this, 'Deploy', {
       instanceType: config.hosting.instanceType,
       algorithmImageUri: props.algorithmImageUri,
@@ -153,11 +196,14 @@ export class SegpipeWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(start),
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,
-      logs: config.logging.level === 'off' ? undefined : {
-        destination: this.logGroup(encryptionKey),
-        level: STATE_MACHINE_LOG_LEVELS[config.logging.level],
-        includeExecutionData: config.logging.includeExecutionData,
-      },
+      logs:
+        config.logging.level === 'off'
+          ? undefined
+          : {
+              destination: this.logGroup(encryptionKey),
+              level: STATE_MACHINE_LOG_LEVELS[config.logging.level],
+              includeExecutionData: config.logging.includeExecutionData,
+            },
     });
     this.stateMachine = stateMachine;
     if (config.logging.level !== 'all') {
@@ -168,11 +214,21 @@ export class SegpipeWorkflow extends Construct {
       });
     }
     this.runEnded = new RunEnded(this, 'RunEnded', {
-      stateMachine, artifactsBucket: props.artifactsBucket, topic: this.topic, resourcePrefix: props.resourcePrefix,
-      minValidationMiou: config.minValidationMiou, labeling, encryptionKey,
+      stateMachine,
+      artifactsBucket: props.artifactsBucket,
+      topic: this.topic,
+      resourcePrefix: props.resourcePrefix,
+      minValidationMiou: config.minValidationMiou,
+      labeling,
+      encryptionKey,
     });
     grantSageMakerCalls(stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });
-    acknowledgeWorkflowWildcards(this, { ...props, readBuckets: config.import.readBuckets, stateMachine, functions: Object.values(this.handlers) });
+    acknowledgeWorkflowWildcards(this, {
+      ...props,
+      readBuckets: config.import.readBuckets,
+      stateMachine,
+      functions: Object.values(this.handlers),
+    });
   }
 
   /**
@@ -182,14 +238,24 @@ export class SegpipeWorkflow extends Construct {
   private logGroup(encryptionKey: kms.IKey | undefined): logs.LogGroup {
     if (encryptionKey) {
       const stack = Stack.of(this);
-      encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
-      }));
+      encryptionKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+                service: 'logs',
+                resource: 'log-group',
+                resourceName: '*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+          },
+        }),
+      );
     }
     return new logs.LogGroup(this, 'Logs', { retention: LOG_RETENTION, removalPolicy: RemovalPolicy.DESTROY, encryptionKey });
   }
-
 }

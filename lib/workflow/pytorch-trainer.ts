@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import * as tar from 'tar';
-import { SegpipeConfig } from '../config';
+import type { SegpipeConfig } from '../config';
 import { PYTORCH_IMAGE_ACCOUNTS, PYTORCH_REGIONS, pytorchImage } from '../pytorch-images';
 import { hasNvidiaGpu } from '../sagemaker-instance-types';
 
@@ -29,8 +29,10 @@ const CODE_CHANNEL_DIR = '/opt/ml/input/data/code';
  * The metrics the script prints each epoch (`validation:mIOU=0.5123;`), under the built-in algorithm's
  * names: the gate and the report's training curves read them unchanged.
  */
-export const PYTORCH_METRIC_DEFINITIONS = ['validation:mIOU', 'validation:pixel_accuracy', 'train:loss']
-  .map((name) => ({ Name: name, Regex: `${name}=([0-9.eE+-]+);` }));
+export const PYTORCH_METRIC_DEFINITIONS = ['validation:mIOU', 'validation:pixel_accuracy', 'train:loss'].map((name) => ({
+  Name: name,
+  Regex: `${name}=([0-9.eE+-]+);`,
+}));
 
 /** A hyperparameter value as the SageMaker Python SDK sends it: JSON, which the training toolkit decodes. */
 const json = (value: string | number) => JSON.stringify(value);
@@ -38,7 +40,12 @@ const json = (value: string | number) => JSON.stringify(value);
 /** The hash of the script's files: the source asset's hash, so the asset's key names the files it holds. */
 export function pytorchSourceHash(): string {
   const hash = createHash('sha256');
-  for (const name of PYTORCH_SOURCE_FILES) hash.update(name).update('\0').update(readFileSync(join(PYTORCH_SOURCE_DIR, name))).update('\0');
+  for (const name of PYTORCH_SOURCE_FILES)
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(join(PYTORCH_SOURCE_DIR, name)))
+      .update('\0');
   return hash.digest('hex');
 }
 
@@ -70,7 +77,11 @@ export class PyTorchTrainer extends Construct {
   public readonly inferenceImageUri: string;
   public readonly source: assets.Asset;
 
-  constructor(scope: Construct, id: string, private readonly props: PyTorchTrainerProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: PyTorchTrainerProps,
+  ) {
     super(scope, id);
     const { training, hostingInstanceType } = props;
     const stack = Stack.of(this);
@@ -78,10 +89,12 @@ export class PyTorchTrainer extends Construct {
       mapping: Object.fromEntries(PYTORCH_REGIONS.map((region) => [region, { Account: PYTORCH_IMAGE_ACCOUNTS[region] }])),
     });
     new CfnRule(this, 'Region', {
-      assertions: [{
-        assert: Fn.conditionContains([...PYTORCH_REGIONS], Aws.REGION),
-        assertDescription: `training.trainer is "pytorch", and SageMaker's PyTorch ${pytorchImage('training', true)} image exists only in: ${PYTORCH_REGIONS.join(', ')}.`,
-      }],
+      assertions: [
+        {
+          assert: Fn.conditionContains([...PYTORCH_REGIONS], Aws.REGION),
+          assertDescription: `training.trainer is "pytorch", and SageMaker's PyTorch ${pytorchImage('training', true)} image exists only in: ${PYTORCH_REGIONS.join(', ')}.`,
+        },
+      ],
     });
     const account = accounts.findInMap(Aws.REGION, 'Account');
     const uri = (image: string) => Fn.join('', [account, '.dkr.ecr.', Aws.REGION, '.', Aws.URL_SUFFIX, '/', image]);
@@ -93,14 +106,24 @@ export class PyTorchTrainer extends Construct {
     const tarball = sourceTarball();
     this.source = new assets.Asset(this, 'Source', { path: tarball.file, assetHash: tarball.hash, assetHashType: AssetHashType.CUSTOM });
     // The job reads the one object (its `code` channel), not the whole assets bucket.
-    props.trainingRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [Arn.format({ service: 's3', region: '', account: '', resource: this.source.s3BucketName, resourceName: this.source.s3ObjectKey }, stack)],
-    }));
-    const pull = (role: iam.IRole, image: string) => role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-      resources: [Arn.format({ service: 'ecr', account, resource: 'repository', resourceName: image.split(':')[0] }, stack)],
-    }));
+    props.trainingRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [
+          Arn.format(
+            { service: 's3', region: '', account: '', resource: this.source.s3BucketName, resourceName: this.source.s3ObjectKey },
+            stack,
+          ),
+        ],
+      }),
+    );
+    const pull = (role: iam.IRole, image: string) =>
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+          resources: [Arn.format({ service: 'ecr', account, resource: 'repository', resourceName: image.split(':')[0] }, stack)],
+        }),
+      );
     pull(props.trainingRole, trainingImage);
     pull(props.modelRole, inferenceImage);
   }
@@ -125,7 +148,7 @@ export class PyTorchTrainer extends Construct {
       batch_size: String(pytorch.batchSize),
       learning_rate: String(pytorch.learningRate),
       image_size: String(pytorch.imageSize),
-      'num_classes.$': 'States.Format(\'{}\', $.channels.numClasses)',
+      'num_classes.$': "States.Format('{}', $.channels.numClasses)",
     };
   }
 

@@ -1,8 +1,8 @@
 import { Arn, ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
 import { DATASETS_PREFIX, IMAGES_PREFIX, MODELS_PREFIX, RUN_PATHS } from '../../lambda/workflow/layout';
 import { RUN_TAG_KEY, STACK_TAG_KEY } from '../../lambda/workflow/names';
 import { grantDataKey } from '../data-key';
@@ -40,26 +40,57 @@ export class SageMakerRoles {
     const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
     const listing = (prefixes: string[]) => ({ StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } });
-    const sagemakerPrincipal = new iam.ServicePrincipal('sagemaker.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } });
+    const sagemakerPrincipal = new iam.ServicePrincipal('sagemaker.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+    });
 
-    this.groundTruth = new iam.Role(scope, 'GroundTruthRole', { assumedBy: sagemakerPrincipal, description: 'segpipe: Ground Truth labeling jobs' });
+    this.groundTruth = new iam.Role(scope, 'GroundTruthRole', {
+      assumedBy: sagemakerPrincipal,
+      description: 'segpipe: Ground Truth labeling jobs',
+    });
     allow(this.groundTruth, ['s3:GetObject'], [objects(inboxBucket, IMAGES_PREFIX), objects(artifactsBucket, RUN_PATHS.labeling)]);
     allow(this.groundTruth, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labeling)]);
     allow(this.groundTruth, ['s3:ListBucket'], [artifactsBucket.bucketArn], listing([RUN_PATHS.labeling]));
     this.training = new iam.Role(scope, 'TrainingRole', { assumedBy: sagemakerPrincipal, description: 'segpipe: training jobs' });
     // The channels (or the channel manifests) under runs/<run-id>/channels/ and the dataset items they
     // list; models/ for a spot job's checkpoints, which it reads back after an interruption.
-    allow(this.training, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.channels), objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, MODELS_PREFIX)]);
+    allow(
+      this.training,
+      ['s3:GetObject'],
+      [objects(artifactsBucket, RUN_PATHS.channels), objects(artifactsBucket, DATASETS_PREFIX), objects(artifactsBucket, MODELS_PREFIX)],
+    );
     allow(this.training, ['s3:PutObject'], [objects(artifactsBucket, MODELS_PREFIX)]);
     allow(this.training, ['s3:ListBucket'], [artifactsBucket.bucketArn], listing([RUN_PATHS.channels, DATASETS_PREFIX, MODELS_PREFIX]));
-    this.model = new iam.Role(scope, 'ModelRole', { assumedBy: sagemakerPrincipal, description: 'segpipe: endpoints serving a trained model' });
+    this.model = new iam.Role(scope, 'ModelRole', {
+      assumedBy: sagemakerPrincipal,
+      description: 'segpipe: endpoints serving a trained model',
+    });
     allow(this.model, ['s3:GetObject'], [objects(artifactsBucket, MODELS_PREFIX)]);
 
-    const imageRepository = Arn.format({ service: 'ecr', account: props.algorithmImageAccount, resource: 'repository', resourceName: 'semantic-segmentation' }, stack);
-    for (const [role, logPrefix] of [[this.groundTruth, 'LabelingJobs'], [this.training, 'TrainingJobs'], [this.model, 'Endpoints']] as const) {
-      allow(role, ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], [
-        Arn.format({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/${logPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack),
-      ]);
+    const imageRepository = Arn.format(
+      { service: 'ecr', account: props.algorithmImageAccount, resource: 'repository', resourceName: 'semantic-segmentation' },
+      stack,
+    );
+    for (const [role, logPrefix] of [
+      [this.groundTruth, 'LabelingJobs'],
+      [this.training, 'TrainingJobs'],
+      [this.model, 'Endpoints'],
+    ] as const) {
+      allow(
+        role,
+        ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        [
+          Arn.format(
+            {
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: `/aws/sagemaker/${logPrefix}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            stack,
+          ),
+        ],
+      );
       allow(role, ['cloudwatch:PutMetricData'], ['*'], { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } });
     }
     if (encryptionKey) {
@@ -129,34 +160,71 @@ export function grantSageMakerCalls(role: iam.IRole, props: SageMakerCallsGrantP
   const labelingActions = (...actions: string[]) => (props.labeling ? actions : []);
   const statements: [string[], string[], Record<string, unknown>?][] = [
     // Creating with tags needs AddTags too: both only with the stack's tag.
-    [['sagemaker:CreateTrainingJob', 'sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:CreateEndpoint', 'sagemaker:AddTags', ...labelingActions('sagemaker:CreateLabelingJob')], stackResources, creating],
+    [
+      [
+        'sagemaker:CreateTrainingJob',
+        'sagemaker:CreateModel',
+        'sagemaker:CreateEndpointConfig',
+        'sagemaker:CreateEndpoint',
+        'sagemaker:AddTags',
+        ...labelingActions('sagemaker:CreateLabelingJob'),
+      ],
+      stackResources,
+      creating,
+    ],
     // Promotion moves the weights; a first model that falls short is deleted with its endpoint.
-    [[
-      'sagemaker:StopTrainingJob', 'sagemaker:DeleteModel', 'sagemaker:DeleteEndpointConfig', 'sagemaker:UpdateEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint',
-      ...labelingActions('sagemaker:StopLabelingJob'),
-    ], stackResources, owned],
-    [['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeEndpoint', 'sagemaker:DescribeModel', ...labelingActions('sagemaker:DescribeLabelingJob')], stackResources],
+    [
+      [
+        'sagemaker:StopTrainingJob',
+        'sagemaker:DeleteModel',
+        'sagemaker:DeleteEndpointConfig',
+        'sagemaker:UpdateEndpoint',
+        'sagemaker:UpdateEndpointWeightsAndCapacities',
+        'sagemaker:DeleteEndpoint',
+        ...labelingActions('sagemaker:StopLabelingJob'),
+      ],
+      stackResources,
+      owned,
+    ],
+    [
+      [
+        'sagemaker:DescribeTrainingJob',
+        'sagemaker:DescribeEndpointConfig',
+        'sagemaker:DescribeEndpoint',
+        'sagemaker:DescribeModel',
+        ...labelingActions('sagemaker:DescribeLabelingJob'),
+      ],
+      stackResources,
+    ],
     // ListEndpoints takes no resource. ListTags could take one, but the Step Functions Developer Guide
     // grants the .sync integration ListTags on "*" and documents no narrower resource it calls it on.
     [['sagemaker:ListEndpoints', 'sagemaker:ListTags'], ['*']],
-    [['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [rule(SYNC_EVENT_RULES.training), ...(props.labeling ? [rule(SYNC_EVENT_RULES.labeling)] : [])]],
+    [
+      ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      [rule(SYNC_EVENT_RULES.training), ...(props.labeling ? [rule(SYNC_EVENT_RULES.labeling)] : [])],
+    ],
   ];
-  for (const [actions, resources, conditions] of statements) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+  for (const [actions, resources, conditions] of statements)
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
   if (props.encryptionKey) {
     // The state machine touches no object: it publishes to the topic the key encrypts, and hands the
     // key to SageMaker, which makes its own grants for the jobs' volumes and the endpoint.
     grantDataKey(props.encryptionKey, role, 'encrypt-decrypt', ['sns']);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-      resources: [props.encryptionKey.keyArn],
-      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
   }
   const { roles } = props;
   const passed = [roles.training, roles.model, ...(props.labeling ? [roles.groundTruth] : [])];
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['iam:PassRole'],
-    resources: passed.map((r) => r.roleArn),
-    conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-  }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: passed.map((r) => r.roleArn),
+      conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    }),
+  );
 }

@@ -1,8 +1,8 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { RUN_TAG_KEY, STACK_TAG_KEY } from '../../lambda/workflow/names';
 
 /**
@@ -33,7 +33,13 @@ export function catchInto<T extends sfn.TaskStateBase | sfn.CustomState | sfn.Di
 }
 
 /** A Lambda handler as a state: its payload is its input, its answer lands at `resultPath`. */
-export function invokeHandler(scope: Construct, id: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
+export function invokeHandler(
+  scope: Construct,
+  id: string,
+  fn: lambda.IFunction,
+  payload: Record<string, unknown>,
+  resultPath: string,
+): tasks.LambdaInvoke {
   return new tasks.LambdaInvoke(scope, id, {
     lambdaFunction: fn,
     payload: sfn.TaskInput.fromObject(payload),

@@ -1,5 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -21,9 +21,18 @@ beforeAll(async () => {
   const size = { width: 640, height: 480 };
   const noise = Buffer.alloc(size.width * size.height * 3);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
-  const image = await sharp(noise, { raw: { ...size, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
-  const mask = await sharp(Buffer.alloc(size.width * size.height * 3), { raw: { ...size, channels: 3 } }).png().toBuffer();
-  const items = Array.from({ length: ITEMS }, (_, i) => ({ stem: `photo-${String(i).padStart(3, '0')}`, image, imageExtension: '.png', mask }));
+  const image = await sharp(noise, { raw: { ...size, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  const mask = await sharp(Buffer.alloc(size.width * size.height * 3), { raw: { ...size, channels: 3 } })
+    .png()
+    .toBuffer();
+  const items = Array.from({ length: ITEMS }, (_, i) => ({
+    stem: `photo-${String(i).padStart(3, '0')}`,
+    image,
+    imageExtension: '.png',
+    mask,
+  }));
   writeCvatExport(input, items, cvatLabels(['turtle']));
 });
 
@@ -33,18 +42,36 @@ interface Run {
 }
 
 function convert(out: string, seed: string): Run {
-  const child = spawn(process.execPath, [SEGPIPE, 'convert', '--input', input, '--out', out, '--seed', seed, '--validation-fraction', '0.5', '--concurrency', '1']);
+  const child = spawn(process.execPath, [
+    SEGPIPE,
+    'convert',
+    '--input',
+    input,
+    '--out',
+    out,
+    '--seed',
+    seed,
+    '--validation-fraction',
+    '0.5',
+    '--concurrency',
+    '1',
+  ]);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   return { child, done: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }))) };
 }
 
 /** Waits until the run has written some of its items into its staging folder, then sends `signal`. */
 async function stopPartWay(run: Run, out: string, signal: NodeJS.Signals): Promise<void> {
   const { staging } = besideOutput(out);
-  const written = () => ['train', 'validation'].reduce((n, split) => n + (existsSync(join(staging, split)) ? readdirSync(join(staging, split)).length : 0), 0);
+  const written = () =>
+    ['train', 'validation'].reduce((n, split) => n + (existsSync(join(staging, split)) ? readdirSync(join(staging, split)).length : 0), 0);
   for (let tries = 0; written() < 10; tries++) {
     if (tries > 2000) throw new Error('the conversion wrote nothing in 20 s');
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -57,14 +84,22 @@ async function stopPartWay(run: Run, out: string, signal: NodeJS.Signals): Promi
 function checkWhole(out: string): { seed: string; train: string[] } {
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
   const files = (folder: string) => (existsSync(join(out, folder)) ? readdirSync(join(out, folder)).sort() : []);
-  const names = (split: string) => report.items.filter((i: { split: string }) => i.split === split).map((i: { name: string }) => i.name).sort();
+  const names = (split: string) =>
+    report.items
+      .filter((i: { split: string }) => i.split === split)
+      .map((i: { name: string }) => i.name)
+      .sort();
   for (const split of ['train', 'validation']) {
     expect(files(split)).toEqual(names(split).map((n: string) => `${n}.jpg`));
     expect(files(`${split}_annotation`)).toEqual(names(split).map((n: string) => `${n}.png`));
   }
   const train = new Set(files('train'));
   expect(files('validation').filter((f) => train.has(f))).toEqual([]);
-  expect(readdirSync(out).sort()).toEqual(['report.json', 'train', 'train_annotation', 'validation', 'validation_annotation'].filter((f) => f === 'report.json' || files(f).length > 0));
+  expect(readdirSync(out).sort()).toEqual(
+    ['report.json', 'train', 'train_annotation', 'validation', 'validation_annotation'].filter(
+      (f) => f === 'report.json' || files(f).length > 0,
+    ),
+  );
   expect(report.counts.converted).toBe(ITEMS);
   return { seed: report.seed, train: files('train') };
 }
@@ -84,7 +119,9 @@ describe('segpipe convert stopped part way leaves --out whole, and runs again', 
     await stopPartWay(second, out, 'SIGINT');
     const stopped = await second.done;
     expect(stopped.code).toBe(130);
-    expect(stopped.stderr.trim().split('\n').pop()).toBe(`segpipe convert: interrupted: ${out} is as it was, the partial conversion was discarded`);
+    expect(stopped.stderr.trim().split('\n').pop()).toBe(
+      `segpipe convert: interrupted: ${out} is as it was, the partial conversion was discarded`,
+    );
     expect(checkWhole(out)).toEqual(before);
     noLeftovers(out);
 

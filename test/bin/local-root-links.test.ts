@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCommand } from '../../bin/commands/convert';
 import { runCommand } from '../helpers/cli';
-import { H, W, jpeg } from '../helpers/format-fixtures';
+import { H, jpeg, W } from '../helpers/format-fixtures';
 
 /**
  * `segpipe convert --local-root` reads exports as the workflow reads an upload: someone else's. A COCO
  * export under `labeled/<batch>/` names its images; a link among them leads elsewhere under the root
  * (another batch's image) or out of it, and neither is followed.
  */
-describe('--local-root: an export\'s images are read from its own folder, links included', () => {
+describe("--local-root: an export's images are read from its own folder, links included", () => {
   const work = mkdtempSync(join(tmpdir(), 'segpipe-local-root-links-'));
   const root = join(work, 'buckets');
   const exportFolder = join(root, 'inbox', 'labeled', 'mine');
@@ -26,13 +26,25 @@ describe('--local-root: an export\'s images are read from its own folder, links 
     symlinkSync(join(work, 'elsewhere', 'secret.jpg'), join(exportFolder, 'outside.jpg'));
     const square = [0, 0, W, 0, W, H, 0, H];
     const images = ['own.jpg', 'other-batch.jpg', 'outside.jpg'].map((file_name, i) => ({ id: i + 1, file_name, width: W, height: H }));
-    writeFileSync(join(exportFolder, 'coco.json'), JSON.stringify({
-      categories: [{ id: 1, name: 'turtle' }], images,
-      annotations: images.map((image) => ({ id: image.id, image_id: image.id, category_id: 1, segmentation: [square], area: W * H, bbox: [0, 0, W, H], iscrowd: 0 })),
-    }));
+    writeFileSync(
+      join(exportFolder, 'coco.json'),
+      JSON.stringify({
+        categories: [{ id: 1, name: 'turtle' }],
+        images,
+        annotations: images.map((image) => ({
+          id: image.id,
+          image_id: image.id,
+          category_id: 1,
+          segmentation: [square],
+          area: W * H,
+          bbox: [0, 0, W, H],
+          iscrowd: 0,
+        })),
+      }),
+    );
   });
 
-  test('only the image really in the export\'s folder converts; each link is skipped with its reason', async () => {
+  test("only the image really in the export's folder converts; each link is skipped with its reason", async () => {
     const out = join(work, 'out');
     const run = await runCommand(convertCommand(), ['--input', 's3://inbox/labeled/mine/coco.json', '--local-root', root, '--out', out]);
     expect(run.error).toBeUndefined();

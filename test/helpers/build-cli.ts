@@ -39,12 +39,20 @@ export default function buildCli(): void {
   // The SDK's own notice is silenced in the tests (jest-setup.ts): said once here instead.
   const notice = nodeSupportNotice(process.version);
   if (notice) process.stderr.write(`\n${notice}\n`);
-  const sources = Math.max(...['bin', 'lambda', 'lib', 'local'].map((d) => newestSource(join(ROOT, d))), statSync(join(ROOT, 'package.json')).mtimeMs);
+  const sources = Math.max(
+    ...['bin', 'lambda', 'lib', 'local'].map((d) => newestSource(join(ROOT, d))),
+    statSync(join(ROOT, 'package.json')).mtimeMs,
+  );
   if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= sources) return;
   try {
-    execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (err) {
     // A source that does not bundle fails only the tests that run the command, with its own message.
-    process.stderr.write(`\njest global set-up: npm run build failed; the command-line tests will fail:\n${(err as { stderr?: Buffer }).stderr?.toString() ?? err}\n`);
+    process.stderr.write(
+      `\njest global set-up: npm run build failed; the command-line tests will fail:\n${(err as { stderr?: Buffer }).stderr?.toString() ?? err}\n`,
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 
 export interface CommandRun {
   /** What the command wrote to standard output: its own lines and commander's (help). */
@@ -17,13 +17,25 @@ export interface CommandRun {
 export async function runCommand(command: Command, args: string[]): Promise<CommandRun> {
   let stdout = '';
   let stderr = '';
-  const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) => jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
+  const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    });
+  const out = capture(process.stdout, (text) => {
+    stdout += text;
   });
-  const out = capture(process.stdout, (text) => { stdout += text; });
-  const err = capture(process.stderr, (text) => { stderr += text; });
-  command.exitOverride().configureOutput({ writeOut: (text) => { stdout += text; }, writeErr: (text) => { stderr += text; } });
+  const err = capture(process.stderr, (text) => {
+    stderr += text;
+  });
+  command.exitOverride().configureOutput({
+    writeOut: (text) => {
+      stdout += text;
+    },
+    writeErr: (text) => {
+      stderr += text;
+    },
+  });
   try {
     await command.parseAsync(args, { from: 'user' });
     return { stdout, stderr };

@@ -16,5 +16,9 @@ export function useEmbeddedS3(buckets: readonly string[]): { readonly store: S3O
     context.store?.client.destroy();
     await context.close?.();
   });
-  return { get store() { return context.store; } };
+  return {
+    get store() {
+      return context.store;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
@@ -41,7 +41,7 @@ export class FakeRuntime {
             return;
           }
           const truth = this.truthByImage.get(FakeRuntime.hash(body));
-          const { width, height } = truth ?? (await sharp(body).metadata()) as { width: number; height: number };
+          const { width, height } = truth ?? ((await sharp(body).metadata()) as { width: number; height: number });
           const mask = answer === 'truth' && truth ? truth.classIndices : new Uint8Array(width * height);
           const png = await encodeClassIndexPng(Buffer.from(mask), width, height);
           res.writeHead(200, { 'content-type': 'image/png', 'x-amzn-invoked-production-variant': variant });

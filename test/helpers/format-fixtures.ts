@@ -1,8 +1,8 @@
-import { encodeBinary } from '@thi.ng/rle-pack';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { encodeBinary } from '@thi.ng/rle-pack';
 import sharp from 'sharp';
 import { encodePalettePng } from '../../local/png';
 import { SYSTEM_PYTHON } from './pil';
@@ -41,7 +41,9 @@ function write(path: string, body: string | Buffer): void {
 export function jpeg(seed: number, width = W, height = H): Promise<Buffer> {
   const rgb = Buffer.alloc(width * height * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 7 + seed * 31) & 0xff;
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 /** Pixel values by a rule of the coordinates. */
@@ -52,7 +54,13 @@ export function grid(rule: (x: number, y: number) => number, width = W, height =
 }
 
 /** An indexed PNG with a tRNS chunk (alpha per palette entry), as Lookout for Vision wrote masks. */
-export function palettePngWithAlpha(indices: Uint8Array, palette: readonly number[], alpha: readonly number[], width = W, height = H): Buffer {
+export function palettePngWithAlpha(
+  indices: Uint8Array,
+  palette: readonly number[],
+  alpha: readonly number[],
+  width = W,
+  height = H,
+): Buffer {
   const png = encodePalettePng(indices, width, height, palette);
   const plteAt = png.indexOf('PLTE', 0, 'latin1') - 4;
   const plteEnd = plteAt + 12 + png.readUInt32BE(plteAt);
@@ -82,7 +90,9 @@ export function colourPng(colours: readonly number[], alpha?: readonly number[],
  * with an entry for each folder as `zip -r`, Windows and macOS write them.
  */
 export function zipFolder(folder: string, zipPath: string, wrapper = ''): void {
-  execFileSync(SYSTEM_PYTHON, ['-c', `
+  execFileSync(SYSTEM_PYTHON, [
+    '-c',
+    `
 import os, sys, zipfile
 folder, target, wrapper = sys.argv[1:4]
 with zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as z:
@@ -93,7 +103,11 @@ with zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as z:
         for f in sorted(files):
             path = os.path.join(root, f)
             z.write(path, os.path.join(wrapper, os.path.relpath(path, folder)))
-`, folder, zipPath, wrapper]);
+`,
+    folder,
+    zipPath,
+    wrapper,
+  ]);
 }
 
 /**
@@ -107,20 +121,38 @@ export async function lookoutForVisionFixture(dir: string): Promise<FormatFixtur
   const line = (name: string, anomalous: boolean) => ({
     'source-ref': `s3://l4v/dataset/${name}.jpg`,
     'anomaly-label': anomalous ? 1 : 0,
-    'anomaly-label-metadata': { 'class-name': anomalous ? 'anomaly' : 'normal', type: 'groundtruth/image-classification', 'job-name': 'anomaly-label', 'human-annotated': 'yes', 'creation-date': '2021/04/01 10:00:00', confidence: 1 },
-    ...(anomalous ? {
-      'anomaly-mask-ref': `s3://l4v/masks/${name}.png`,
-      'anomaly-mask-ref-metadata': {
-        'internal-color-map': { 0: { 'class-name': 'scratch', 'hex-color': '#2CA02C', confidence: 0 }, 1: { 'class-name': 'dent', 'hex-color': '#D62728', confidence: 0 } },
-        type: 'groundtruth/semantic-segmentation', 'human-annotated': 'yes', 'creation-date': 'Thu, 01 Apr 2021 10:00:00 GMT', 'job-name': 'labeling-job/anomaly-mask',
-      },
-    } : {}),
+    'anomaly-label-metadata': {
+      'class-name': anomalous ? 'anomaly' : 'normal',
+      type: 'groundtruth/image-classification',
+      'job-name': 'anomaly-label',
+      'human-annotated': 'yes',
+      'creation-date': '2021/04/01 10:00:00',
+      confidence: 1,
+    },
+    ...(anomalous
+      ? {
+          'anomaly-mask-ref': `s3://l4v/masks/${name}.png`,
+          'anomaly-mask-ref-metadata': {
+            'internal-color-map': {
+              0: { 'class-name': 'scratch', 'hex-color': '#2CA02C', confidence: 0 },
+              1: { 'class-name': 'dent', 'hex-color': '#D62728', confidence: 0 },
+            },
+            type: 'groundtruth/semantic-segmentation',
+            'human-annotated': 'yes',
+            'creation-date': 'Thu, 01 Apr 2021 10:00:00 GMT',
+            'job-name': 'labeling-job/anomaly-mask',
+          },
+        }
+      : {}),
   });
   const root = join(dir, 'buckets');
   for (const [i, name] of ['a', 'b', 'c', 'd'].entries()) write(join(root, 'l4v', 'dataset', `${name}.jpg`), await jpeg(i));
   // Palette: transparent background, two defects, and anti-aliased edges of each (alpha 100 and 200).
   const entries = grid((x, y) => (x < 4 ? 0 : x < 16 ? 1 : x < 20 ? 3 : x < 30 ? 2 : x < 34 ? 4 : y < 8 ? 0 : 1));
-  write(join(root, 'l4v', 'masks', 'a.png'), palettePngWithAlpha(entries, [0x000000, scratch, dent, scratch, dent], [0, 255, 255, 100, 200]));
+  write(
+    join(root, 'l4v', 'masks', 'a.png'),
+    palettePngWithAlpha(entries, [0x000000, scratch, dent, scratch, dent], [0, 255, 255, 100, 200]),
+  );
   const classOfEntry = [0, 1, 2, 0, 2];
   // RGBA: a transparent black background, a dent, and a scratch with a faint (alpha 60) halo.
   const rgbaClass = grid((x) => (x < 10 ? 0 : x < 20 ? 2 : x < 24 ? 3 : 1));
@@ -128,7 +160,10 @@ export async function lookoutForVisionFixture(dir: string): Promise<FormatFixtur
   const alphas = [...rgbaClass].map((c) => [0, 255, 255, 60][c]);
   write(join(root, 'l4v', 'masks', 'b.png'), await colourPng(colours, alphas));
   const manifest = join(root, 'l4v', 'manifests', 'output.manifest');
-  const unlabeled = { ...line('d', false), 'anomaly-label-metadata': { ...line('d', false)['anomaly-label-metadata'], 'class-name': 'to-review' } };
+  const unlabeled = {
+    ...line('d', false),
+    'anomaly-label-metadata': { ...line('d', false)['anomaly-label-metadata'], 'class-name': 'to-review' },
+  };
   write(manifest, `${[line('a', true), line('b', true), line('c', false), unlabeled].map((l) => JSON.stringify(l)).join('\n')}\n`);
   return {
     input: manifest,
@@ -145,10 +180,18 @@ export async function lookoutForVisionFixture(dir: string): Promise<FormatFixtur
 /** CVAT "Segmentation mask 1.1": comments and blank lines, a grey background that is not first, a PNG image, a listed image that is absent. */
 export async function cvatFixture(dir: string): Promise<FormatFixture> {
   const colours = { turtle: 0xfa3253, background: 0x0a0a0a, rock: 0x3d3df5, unknown: 0x123456 };
-  write(join(dir, 'labelmap.txt'), '# label:color_rgb:parts:actions\nturtle:250,50,83::\n\nBackground:10,10,10::\n  # rocks\nrock:61,61,245::\n');
+  write(
+    join(dir, 'labelmap.txt'),
+    '# label:color_rgb:parts:actions\nturtle:250,50,83::\n\nBackground:10,10,10::\n  # rocks\nrock:61,61,245::\n',
+  );
   write(join(dir, 'ImageSets', 'Segmentation', 'default.txt'), 'frame_000\nframe_001\nmissing_002\n');
   write(join(dir, 'JPEGImages', 'frame_000.jpg'), await jpeg(1));
-  write(join(dir, 'JPEGImages', 'frame_001.png'), await sharp(await jpeg(2)).png().toBuffer());
+  write(
+    join(dir, 'JPEGImages', 'frame_001.png'),
+    await sharp(await jpeg(2))
+      .png()
+      .toBuffer(),
+  );
   const first = grid((x, y) => (x + y < 20 ? 1 : y > 20 ? 2 : x === 40 && y === 5 ? 3 : 0));
   const second = grid((x) => (x % 7 === 0 ? 2 : 0));
   const palette = [colours.background, colours.turtle, colours.rock, colours.unknown];
@@ -170,7 +213,10 @@ export async function cvatFixture(dir: string): Promise<FormatFixture> {
 /** Pascal VOC's colour map: the palette its SegmentationClass PNGs carry. */
 export function vocPalette(): number[] {
   return Array.from({ length: 256 }, (_, index) => {
-    let r = 0, g = 0, b = 0, c = index;
+    let r = 0,
+      g = 0,
+      b = 0,
+      c = index;
     for (let j = 0; j < 8; j++) {
       r |= ((c >> 0) & 1) << (7 - j);
       g |= ((c >> 1) & 1) << (7 - j);
@@ -191,7 +237,29 @@ export async function vocFixture(dir: string): Promise<FormatFixture> {
   write(join(dir, 'ImageSets', 'Segmentation', 'val.txt'), '2007_000033\n');
   return {
     input: dir,
-    classes: ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor'],
+    classes: [
+      'background',
+      'aeroplane',
+      'bicycle',
+      'bird',
+      'boat',
+      'bottle',
+      'bus',
+      'car',
+      'cat',
+      'chair',
+      'cow',
+      'diningtable',
+      'dog',
+      'horse',
+      'motorbike',
+      'person',
+      'pottedplant',
+      'sheep',
+      'sofa',
+      'train',
+      'tvmonitor',
+    ],
     truths: [{ source: 'JPEGImages/2007_000032.jpg', indices: values }],
     skips: [{ source: 'JPEGImages/2007_000033.jpg', reason: /no mask/ }],
   };
@@ -204,7 +272,7 @@ export function centreInside(ring: readonly number[], x: number, y: number): boo
   let inside = false;
   for (let i = 0, j = ring.length - 2; i < ring.length; j = i, i += 2) {
     const [xi, yi, xj, yj] = [ring[i], ring[i + 1], ring[j], ring[j + 1]];
-    if ((yi > py) !== (yj > py) && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+    if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
 }
@@ -250,12 +318,18 @@ export function cocoRleString(counts: readonly number[]): string {
 export async function cocoFixture(dir: string): Promise<FormatFixture> {
   const big = [2.5, 2.5, 45.2, 3.1, 44.7, 29.4, 3.3, 28.8];
   const small = [10.2, 8.7, 22.9, 9.4, 16.1, 20.6];
-  const twoParts = [[30, 4, 40, 4, 40, 12], [5.5, 20, 12.5, 20, 9, 30.5]];
+  const twoParts = [
+    [30, 4, 40, 4, 40, 12],
+    [5.5, 20, 12.5, 20, 9, 30.5],
+  ];
   const blob = grid((x, y) => ((x - 24) ** 2 + (y - 16) ** 2 < 81 ? 1 : 0));
   const crowd = grid((x, y) => (y > 24 && x > 30 ? 1 : 0));
   const coco = {
     info: { description: 'fixture' },
-    categories: [{ id: 7, name: 'turtle', supercategory: 'animal' }, { id: 2, name: 'rock', supercategory: 'thing' }],
+    categories: [
+      { id: 7, name: 'turtle', supercategory: 'animal' },
+      { id: 2, name: 'rock', supercategory: 'thing' },
+    ],
     images: [
       { id: 11, file_name: 'photos/c1.jpg', width: W, height: H },
       { id: 12, file_name: 'c2.jpg', width: W, height: H },
@@ -266,7 +340,15 @@ export async function cocoFixture(dir: string): Promise<FormatFixture> {
       { id: 2, image_id: 11, category_id: 2, segmentation: [big], area: 1100, bbox: [], iscrowd: 0 },
       { id: 3, image_id: 11, category_id: 99, segmentation: [small], area: 80, bbox: [], iscrowd: 0 },
       { id: 4, image_id: 12, category_id: 7, segmentation: { counts: cocoRle(blob, W, H), size: [H, W] }, area: 250, bbox: [], iscrowd: 0 },
-      { id: 5, image_id: 12, category_id: 2, segmentation: { counts: cocoRleString(cocoRle(crowd, W, H)), size: [H, W] }, area: 100, bbox: [], iscrowd: 1 },
+      {
+        id: 5,
+        image_id: 12,
+        category_id: 2,
+        segmentation: { counts: cocoRleString(cocoRle(crowd, W, H)), size: [H, W] },
+        area: 100,
+        bbox: [],
+        iscrowd: 1,
+      },
       { id: 6, image_id: 12, category_id: 2, segmentation: twoParts, area: 60, bbox: [], iscrowd: 0 },
     ],
   };
@@ -280,7 +362,10 @@ export async function cocoFixture(dir: string): Promise<FormatFixture> {
     input: join(dir, 'annotations', 'instances_default.json'),
     images: join(dir, 'images'),
     classes: ['BACKGROUND', 'rock', 'turtle'],
-    truths: [{ source: 'photos/c1.jpg', indices: first }, { source: 'c2.jpg', indices: second }],
+    truths: [
+      { source: 'photos/c1.jpg', indices: first },
+      { source: 'c2.jpg', indices: second },
+    ],
     skips: [{ source: 'absent.jpg', reason: /image not found: absent\.jpg/ }],
   };
 }
@@ -300,19 +385,38 @@ export async function labelStudioFixture(dir: string): Promise<FormatFixture> {
   write(join(dir, 'media', 'ls1.jpg'), await jpeg(7));
   write(join(dir, 'media', 'nested', 'ls2.jpg'), await jpeg(8));
   const brushAlpha = grid((x, y) => (x < 12 ? 255 : x < 14 ? 100 : x < 16 ? 200 : y === 31 ? 255 : 0));
-  const polygonPercent = [[50, 10], [90, 10], [90, 60], [50, 60]];
+  const polygonPercent = [
+    [50, 10],
+    [90, 10],
+    [90, 60],
+    [50, 60],
+  ];
   const polygonPixels = polygonPercent.flatMap(([x, y]) => [(x * W) / 100, (y * H) / 100]);
   const result = (type: string, value: Record<string, unknown>, id: string, sized = true) => ({
-    id, type, from_name: 'tag', to_name: 'image', ...(sized ? { original_width: W, original_height: H, image_rotation: 0 } : {}), value,
+    id,
+    type,
+    from_name: 'tag',
+    to_name: 'image',
+    ...(sized ? { original_width: W, original_height: H, image_rotation: 0 } : {}),
+    value,
   });
   const tasks = [
     {
       id: 1,
       data: { image: '/data/upload/3/1a2b3c4d-ls1.jpg' },
       annotations: [
-        { id: 10, was_cancelled: true, created_at: '2026-03-05T10:00:00Z', updated_at: '2026-03-05T10:00:00Z', result: [result('brushlabels', { format: 'rle', rle: labelStudioRle(grid(() => 255)), brushlabels: ['rock'] }, 'x')] },
         {
-          id: 11, was_cancelled: false, created_at: '2026-03-01T10:00:00Z', updated_at: '2026-03-04T10:00:00Z',
+          id: 10,
+          was_cancelled: true,
+          created_at: '2026-03-05T10:00:00Z',
+          updated_at: '2026-03-05T10:00:00Z',
+          result: [result('brushlabels', { format: 'rle', rle: labelStudioRle(grid(() => 255)), brushlabels: ['rock'] }, 'x')],
+        },
+        {
+          id: 11,
+          was_cancelled: false,
+          created_at: '2026-03-01T10:00:00Z',
+          updated_at: '2026-03-04T10:00:00Z',
           result: [
             result('brushlabels', { format: 'rle', rle: labelStudioRle(brushAlpha), brushlabels: ['turtle'] }, 'b1'),
             result('polygonlabels', { points: polygonPercent, closed: true, polygonlabels: ['rock'] }, 'p1'),
@@ -327,10 +431,14 @@ export async function labelStudioFixture(dir: string): Promise<FormatFixture> {
     {
       id: 2,
       data: { image: 's3://label-bucket/raw/ls2.jpg' },
-      annotations: [{
-        id: 20, was_cancelled: false, created_at: '2026-03-01T10:00:00Z',
-        result: [result('polygon', { points: polygonPercent }, 'q1', false), result('labels', { labels: ['turtle'] }, 'q1', false)],
-      }],
+      annotations: [
+        {
+          id: 20,
+          was_cancelled: false,
+          created_at: '2026-03-01T10:00:00Z',
+          result: [result('polygon', { points: polygonPercent }, 'q1', false), result('labels', { labels: ['turtle'] }, 'q1', false)],
+        },
+      ],
     },
     { id: 3, data: { image: ['/data/upload/3/a.jpg', '/data/upload/3/b.jpg'] }, annotations: [] },
     { id: 4, data: { image: '/data/upload/3/ls1.jpg' }, annotations: [{ id: 40, was_cancelled: true, result: [] }] },
@@ -362,32 +470,67 @@ export async function labelStudioFixture(dir: string): Promise<FormatFixture> {
  */
 export async function lookoutForVisionTemplateFixture(dir: string): Promise<FormatFixture> {
   const cracked = 0x23a436;
-  const line = (name: string) => JSON.stringify({
-    'source-ref': `training-images/${name}.jpg`,
-    'anomaly-label-metadata': { 'job-name': 'anomaly-label', 'class-name': 'anomaly', 'human-annotated': 'yes', 'creation-date': '2022-08-22T20:52:51.851Z', type: 'groundtruth/image-classification' },
-    'anomaly-label': 1,
-    'anomaly-mask-ref-metadata': { 'internal-color-map': { 0: { 'class-name': 'cracked', 'hex-color': '#23A436' } }, 'job-name': 'labeling-job/object-mask-ref', 'human-annotated': 'yes', 'creation-date': 'Mon Aug 22 2022 13:52:52 GMT-0700 (Pacific Daylight Time)', type: 'groundtruth/semantic-segmentation' },
-    'anomaly-mask-ref': `mask-images/${name}.png`,
-  });
+  const line = (name: string) =>
+    JSON.stringify({
+      'source-ref': `training-images/${name}.jpg`,
+      'anomaly-label-metadata': {
+        'job-name': 'anomaly-label',
+        'class-name': 'anomaly',
+        'human-annotated': 'yes',
+        'creation-date': '2022-08-22T20:52:51.851Z',
+        type: 'groundtruth/image-classification',
+      },
+      'anomaly-label': 1,
+      'anomaly-mask-ref-metadata': {
+        'internal-color-map': { 0: { 'class-name': 'cracked', 'hex-color': '#23A436' } },
+        'job-name': 'labeling-job/object-mask-ref',
+        'human-annotated': 'yes',
+        'creation-date': 'Mon Aug 22 2022 13:52:52 GMT-0700 (Pacific Daylight Time)',
+        type: 'groundtruth/semantic-segmentation',
+      },
+      'anomaly-mask-ref': `mask-images/${name}.png`,
+    });
   const root = join(dir, 'dataset-files');
   const alphas = grid((x, y) => (x < 20 ? 0 : x < 22 ? 90 : x < 24 ? 200 : y < 30 ? 255 : 3));
   for (const [i, name] of ['anomaly-1', 'anomaly-2'].entries()) {
     write(join(root, 'training-images', `${name}.jpg`), await jpeg(20 + i));
-    if (i === 0) write(join(root, 'mask-images', `${name}.png`), await colourPng([...alphas].map((a) => (a === 0 ? 0 : cracked)), [...alphas]));
+    if (i === 0)
+      write(
+        join(root, 'mask-images', `${name}.png`),
+        await colourPng(
+          [...alphas].map((a) => (a === 0 ? 0 : cracked)),
+          [...alphas],
+        ),
+      );
   }
   // A normal image, as the sample writes it: a classification and no mask.
   write(join(root, 'training-images', 'normal-1.jpg'), await jpeg(22));
   const normal = JSON.stringify({
     'source-ref': 'training-images/normal-1.jpg',
-    'anomaly-label-metadata': { confidence: 1, 'job-name': 'labeling-job/auto-label', 'class-name': 'normal', 'human-annotated': 'yes', 'creation-date': '2022-08-22T20:49:51.427', type: 'groundtruth/image-classification' },
+    'anomaly-label-metadata': {
+      confidence: 1,
+      'job-name': 'labeling-job/auto-label',
+      'class-name': 'normal',
+      'human-annotated': 'yes',
+      'creation-date': '2022-08-22T20:49:51.427',
+      type: 'groundtruth/image-classification',
+    },
     'anomaly-label': 0,
   });
   write(join(root, 'manifests', 'template.manifest'), `${[...['anomaly-1', 'anomaly-2'].map(line), normal].join('\n')}\n`);
   return {
     input: join(root, 'manifests', 'template.manifest'),
     classes: ['BACKGROUND', 'cracked'],
-    truths: [{ source: 'training-images/anomaly-1.jpg', indices: alphas.map((a) => (a >= 128 ? 1 : 0)) }, { source: 'training-images/normal-1.jpg', indices: new Uint8Array(W * H) }],
-    skips: [{ source: 'training-images/anomaly-2.jpg', reason: /^mask not found: mask-images\/anomaly-2\.png \(a relative reference; looked under / }],
+    truths: [
+      { source: 'training-images/anomaly-1.jpg', indices: alphas.map((a) => (a >= 128 ? 1 : 0)) },
+      { source: 'training-images/normal-1.jpg', indices: new Uint8Array(W * H) },
+    ],
+    skips: [
+      {
+        source: 'training-images/anomaly-2.jpg',
+        reason: /^mask not found: mask-images\/anomaly-2\.png \(a relative reference; looked under /,
+      },
+    ],
   };
 }
 
@@ -409,25 +552,42 @@ export async function cocoPanopticFixture(dir: string, stuff: boolean): Promise<
   ];
   // Segment ids take 24 bits: a plain array, not grid()'s bytes.
   const ids = (rule: (x: number, y: number) => number) => Array.from({ length: W * H }, (_, i) => rule(i % W, Math.floor(i / W)));
-  const first = ids((x, y) => (y > 24 ? (stuff ? segment.grass : 0) : x < 10 ? segment.person : x < 30 ? segment.car : x === 40 && y === 3 ? segment.stray : 0));
+  const first = ids((x, y) =>
+    y > 24 ? (stuff ? segment.grass : 0) : x < 10 ? segment.person : x < 30 ? segment.car : x === 40 && y === 3 ? segment.stray : 0,
+  );
   const second = ids((x) => (x < 8 ? segment.unknown : x < 20 ? segment.person : 0));
   write(join(dir, 'annotations', 'panoptic_val', 'p1.png'), await colourPng(first.map(rgbOfId)));
   write(join(dir, 'annotations', 'panoptic_val', 'p2.png'), await colourPng(second.map(rgbOfId)));
   write(join(dir, 'images', 'p1.jpg'), await jpeg(30));
   write(join(dir, 'images', 'p2.jpg'), await jpeg(31));
   const info = (id: number, category: number) => ({ id, category_id: category, area: 1, bbox: [0, 0, 1, 1], iscrowd: 0 });
-  write(join(dir, 'annotations', 'panoptic_val.json'), JSON.stringify({
-    info: { description: 'panoptic fixture' },
-    licenses: [],
-    images: [{ id: 1, file_name: 'p1.jpg', width: W, height: H }, { id: 2, file_name: 'p2.jpg', width: W, height: H }],
-    annotations: [
-      { image_id: 1, file_name: 'p1.png', segments_info: [info(segment.person, 1), info(segment.car, 3), ...(stuff ? [info(segment.grass, 125)] : [])] },
-      { image_id: 2, file_name: 'p2.png', segments_info: [info(segment.unknown, 99), info(segment.person, 1)] },
-    ],
-    categories,
-  }));
+  write(
+    join(dir, 'annotations', 'panoptic_val.json'),
+    JSON.stringify({
+      info: { description: 'panoptic fixture' },
+      licenses: [],
+      images: [
+        { id: 1, file_name: 'p1.jpg', width: W, height: H },
+        { id: 2, file_name: 'p2.jpg', width: W, height: H },
+      ],
+      annotations: [
+        {
+          image_id: 1,
+          file_name: 'p1.png',
+          segments_info: [info(segment.person, 1), info(segment.car, 3), ...(stuff ? [info(segment.grass, 125)] : [])],
+        },
+        { image_id: 2, file_name: 'p2.png', segments_info: [info(segment.unknown, 99), info(segment.person, 1)] },
+      ],
+      categories,
+    }),
+  );
   const voidIndex = stuff ? 255 : 0;
-  const classOf = new Map([[segment.person, 1], [segment.car, 2], [segment.grass, 3], [0, voidIndex]]);
+  const classOf = new Map([
+    [segment.person, 1],
+    [segment.car, 2],
+    [segment.grass, 3],
+    [0, voidIndex],
+  ]);
   return {
     input: join(dir, 'annotations', 'panoptic_val.json'),
     images: join(dir, 'images'),

@@ -2,7 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import {
-  LabelingClass, groundTruthFailedLine, groundTruthManifestLine, groundTruthMaskPng, labelingClasses,
+  groundTruthFailedLine,
+  groundTruthManifestLine,
+  groundTruthMaskPng,
+  type LabelingClass,
+  labelingClasses,
 } from '../../local/ground-truth-output';
 import { encodePalettePng } from '../../local/png';
 import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
@@ -71,7 +75,15 @@ export async function buildGroundTruthFixture(root: string): Promise<GroundTruth
   /** A good item: a JPEG and its palette mask (with wrong palette indices) drawn from the scene's truth. */
   const good = async (key: string) => {
     const s = scene();
-    await goodWith(key, await sceneToJpeg(s), groundTruthMaskPng(s.classIndices, WIDTH, HEIGHT, JOB_A, [2, 0, 1]), s.classIndices, WIDTH, HEIGHT, 'copied');
+    await goodWith(
+      key,
+      await sceneToJpeg(s),
+      groundTruthMaskPng(s.classIndices, WIDTH, HEIGHT, JOB_A, [2, 0, 1]),
+      s.classIndices,
+      WIDTH,
+      HEIGHT,
+      'copied',
+    );
   };
 
   await good('images/batch/turtle 1.jpg');
@@ -81,33 +93,76 @@ export async function buildGroundTruthFixture(root: string): Promise<GroundTruth
   // EXIF orientation 6, mask on the stored pixel grid: re-encoded without rotation, tag dropped.
   {
     const s = scene();
-    const rotated = await sharp(s.rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-    await goodWith('images/batch/rotated.jpg', rotated, groundTruthMaskPng(s.classIndices, WIDTH, HEIGHT, JOB_A), s.classIndices, WIDTH, HEIGHT);
+    const rotated = await sharp(s.rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    await goodWith(
+      'images/batch/rotated.jpg',
+      rotated,
+      groundTruthMaskPng(s.classIndices, WIDTH, HEIGHT, JOB_A),
+      s.classIndices,
+      WIDTH,
+      HEIGHT,
+    );
   }
   // EXIF orientation 6, mask drawn on the rotated view: the image is rotated to match it.
   {
     const s = scene();
-    const stored = await sharp(s.rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-    const view = await sharp(Buffer.from(s.classIndices), { raw: { width: WIDTH, height: HEIGHT, channels: 1 } }).rotate(90).extractChannel(0).raw().toBuffer();
-    await goodWith('images/batch/rotated-view.jpg', stored, groundTruthMaskPng(new Uint8Array(view), HEIGHT, WIDTH, JOB_A), new Uint8Array(view), HEIGHT, WIDTH);
+    const stored = await sharp(s.rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const view = await sharp(Buffer.from(s.classIndices), { raw: { width: WIDTH, height: HEIGHT, channels: 1 } })
+      .rotate(90)
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    await goodWith(
+      'images/batch/rotated-view.jpg',
+      stored,
+      groundTruthMaskPng(new Uint8Array(view), HEIGHT, WIDTH, JOB_A),
+      new Uint8Array(view),
+      HEIGHT,
+      WIDTH,
+    );
   }
   // A PNG source with alpha.
   {
     const s = scene();
-    const png = await sharp(s.rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).ensureAlpha(0.8).png().toBuffer();
+    const png = await sharp(s.rgb, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+      .ensureAlpha(0.8)
+      .png()
+      .toBuffer();
     await goodWith('images/batch/photo.png', png, groundTruthMaskPng(s.classIndices, WIDTH, HEIGHT, JOB_A), s.classIndices, WIDTH, HEIGHT);
   }
   // RGB and RGBA masks.
   for (const channels of [3, 4] as const) {
     const s = scene();
-    await goodWith(`images/batch/mask-${channels}-channels.jpg`, await sceneToJpeg(s), await colourMaskPng(s.classIndices, JOB_A, channels), s.classIndices, WIDTH, HEIGHT, 'copied');
+    await goodWith(
+      `images/batch/mask-${channels}-channels.jpg`,
+      await sceneToJpeg(s),
+      await colourMaskPng(s.classIndices, JOB_A, channels),
+      s.classIndices,
+      WIDTH,
+      HEIGHT,
+      'copied',
+    );
   }
   // A smoothed edge: a colour no class has becomes 255.
   {
     const s = scene();
     const truth = Uint8Array.from(s.classIndices);
     for (let x = 0; x < 10; x++) truth[x] = 255;
-    await goodWith('images/batch/smoothed.jpg', await sceneToJpeg(s), await colourMaskPng(truth, JOB_A, 3, 0x808080), truth, WIDTH, HEIGHT, 'copied');
+    await goodWith(
+      'images/batch/smoothed.jpg',
+      await sceneToJpeg(s),
+      await colourMaskPng(truth, JOB_A, 3, 0x808080),
+      truth,
+      WIDTH,
+      HEIGHT,
+      'copied',
+    );
   }
   // A second job merged in: other colours, other key order, same class names.
   {
@@ -117,7 +172,13 @@ export async function buildGroundTruthFixture(root: string): Promise<GroundTruth
     put(INBOX, key, await sceneToJpeg(s));
     put(GT_BUCKET, 'job-b/mask.png', groundTruthMaskPng(jobB, WIDTH, HEIGHT, JOB_B));
     lines.push(line(`s3://${INBOX}/${key}`, `s3://${GT_BUCKET}/job-b/mask.png`, JOB_B, '2026-11-02T12:00:00.000000'));
-    expected.push({ source: `s3://${INBOX}/${key}`, width: WIDTH, height: HEIGHT, classIndices: Uint8Array.from(jobB, (c) => JOB_B_TO_CONVERTED[c]), image: 'copied' });
+    expected.push({
+      source: `s3://${INBOX}/${key}`,
+      width: WIDTH,
+      height: HEIGHT,
+      classIndices: Uint8Array.from(jobB, (c) => JOB_B_TO_CONVERTED[c]),
+      image: 'copied',
+    });
   }
 
   // Bad items, each with the reason it must be reported with.
@@ -128,11 +189,9 @@ export async function buildGroundTruthFixture(root: string): Promise<GroundTruth
     lines.push(line(`s3://${INBOX}/images/batch/missing.jpg`, `s3://${GT_BUCKET}/missing-image-mask.png`));
     bad(`s3://${INBOX}/images/batch/missing.jpg`, /^image not found: s3:\/\/inbox\/images\/batch\/missing\.jpg$/);
   }
-  {
-    put(INBOX, 'images/batch/no-mask.jpg', await sceneToJpeg(scene()));
-    lines.push(line(`s3://${INBOX}/images/batch/no-mask.jpg`, `s3://${GT_BUCKET}/nothing-here.png`));
-    bad(`s3://${INBOX}/images/batch/no-mask.jpg`, /^mask not found: s3:\/\/gt-output\/nothing-here\.png$/);
-  }
+  put(INBOX, 'images/batch/no-mask.jpg', await sceneToJpeg(scene()));
+  lines.push(line(`s3://${INBOX}/images/batch/no-mask.jpg`, `s3://${GT_BUCKET}/nothing-here.png`));
+  bad(`s3://${INBOX}/images/batch/no-mask.jpg`, /^mask not found: s3:\/\/gt-output\/nothing-here\.png$/);
   {
     const s = scene();
     const jpeg = await sceneToJpeg(s);
@@ -141,12 +200,10 @@ export async function buildGroundTruthFixture(root: string): Promise<GroundTruth
     lines.push(line(`s3://${INBOX}/images/batch/truncated.jpg`, `s3://${GT_BUCKET}/truncated.png`));
     bad(`s3://${INBOX}/images/batch/truncated.jpg`, /truncated \(no JPEG end-of-image marker\)/);
   }
-  {
-    put(INBOX, 'images/batch/corrupt-mask.jpg', await sceneToJpeg(scene()));
-    put(GT_BUCKET, 'corrupt.png', Buffer.from('this is not a PNG at all'));
-    lines.push(line(`s3://${INBOX}/images/batch/corrupt-mask.jpg`, `s3://${GT_BUCKET}/corrupt.png`));
-    bad(`s3://${INBOX}/images/batch/corrupt-mask.jpg`, /mask s3:\/\/gt-output\/corrupt\.png is not a PNG/);
-  }
+  put(INBOX, 'images/batch/corrupt-mask.jpg', await sceneToJpeg(scene()));
+  put(GT_BUCKET, 'corrupt.png', Buffer.from('this is not a PNG at all'));
+  lines.push(line(`s3://${INBOX}/images/batch/corrupt-mask.jpg`, `s3://${GT_BUCKET}/corrupt.png`));
+  bad(`s3://${INBOX}/images/batch/corrupt-mask.jpg`, /mask s3:\/\/gt-output\/corrupt\.png is not a PNG/);
   {
     const s = scene();
     const png = groundTruthMaskPng(s.classIndices, WIDTH, HEIGHT, JOB_A);
@@ -173,17 +230,22 @@ export async function buildGroundTruthFixture(root: string): Promise<GroundTruth
     lines.push(line(`s3://${INBOX}/images/batch/bomb.png`, `s3://${GT_BUCKET}/bomb-mask.png`));
     bad(`s3://${INBOX}/images/batch/bomb.png`, /image declares 100000×100000 pixels, more than the \d+ accepted/);
   }
-  {
-    put(INBOX, 'images/batch/notes.txt', Buffer.from('field notes, not an image\n'));
-    put(GT_BUCKET, 'notes-mask.png', groundTruthMaskPng(scene().classIndices, WIDTH, HEIGHT, JOB_A));
-    lines.push(line(`s3://${INBOX}/images/batch/notes.txt`, `s3://${GT_BUCKET}/notes-mask.png`));
-    bad(`s3://${INBOX}/images/batch/notes.txt`, /^image \S+notes\.txt is not a JPEG or PNG$/);
-  }
-  {
-    lines.push(line(`s3://${INBOX}/../../../etc/passwd`, `s3://${GT_BUCKET}/notes-mask.png`));
-    bad(`s3://${INBOX}/../../../etc/passwd`, /escapes the local root|image not found/);
-  }
-  lines.push(JSON.stringify(groundTruthFailedLine({ source: `s3://${INBOX}/images/batch/unlabeled.jpg`, attribute: ATTRIBUTE, jobName: 'turtles', reason: 'ClientError: worker abandoned the task' })));
+  put(INBOX, 'images/batch/notes.txt', Buffer.from('field notes, not an image\n'));
+  put(GT_BUCKET, 'notes-mask.png', groundTruthMaskPng(scene().classIndices, WIDTH, HEIGHT, JOB_A));
+  lines.push(line(`s3://${INBOX}/images/batch/notes.txt`, `s3://${GT_BUCKET}/notes-mask.png`));
+  bad(`s3://${INBOX}/images/batch/notes.txt`, /^image \S+notes\.txt is not a JPEG or PNG$/);
+  lines.push(line(`s3://${INBOX}/../../../etc/passwd`, `s3://${GT_BUCKET}/notes-mask.png`));
+  bad(`s3://${INBOX}/../../../etc/passwd`, /escapes the local root|image not found/);
+  lines.push(
+    JSON.stringify(
+      groundTruthFailedLine({
+        source: `s3://${INBOX}/images/batch/unlabeled.jpg`,
+        attribute: ATTRIBUTE,
+        jobName: 'turtles',
+        reason: 'ClientError: worker abandoned the task',
+      }),
+    ),
+  );
   bad(`s3://${INBOX}/images/batch/unlabeled.jpg`, /^labeling failed: ClientError: worker abandoned the task$/);
   lines.push('{"source-ref": "s3://inbox/images/batch/cut');
   bad(null, /^not valid JSON/);
@@ -197,7 +259,15 @@ export async function buildGroundTruthFixture(root: string): Promise<GroundTruth
   put(GT_BUCKET, 'turtles/manifests/output/output.manifest', Buffer.from(manifestText));
   return { root, manifestText, expected, skips, objects };
 
-  async function goodWith(key: string, image: Buffer, mask: Buffer, classIndices: Uint8Array, width: number, height: number, how: 'copied' | 're-encoded' = 're-encoded') {
+  async function goodWith(
+    key: string,
+    image: Buffer,
+    mask: Buffer,
+    classIndices: Uint8Array,
+    width: number,
+    height: number,
+    how: 'copied' | 're-encoded' = 're-encoded',
+  ) {
     const source = `s3://${INBOX}/${key}`;
     const maskKey = `turtles/masks/${expected.length}.png`;
     put(INBOX, key, image);
@@ -217,5 +287,7 @@ async function colourMaskPng(classIndices: Uint8Array, classes: LabelingClass[],
     pixels[i * channels + 2] = rgb & 0xff;
     if (channels === 4) pixels[i * channels + 3] = 255;
   });
-  return sharp(pixels, { raw: { width: WIDTH, height: HEIGHT, channels } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: WIDTH, height: HEIGHT, channels } })
+    .png()
+    .toBuffer();
 }

@@ -61,9 +61,13 @@ class BitWriter {
 function brushRleOf(values: number, value: number): number[] {
   const out = new BitWriter().write(values, 32).write(7, 5);
   for (const size of [3, 4, 8, 16]) out.write(size - 1, 4);
-  for (let left = values; left > 0;) {
+  for (let left = values; left > 0; ) {
     const n = Math.min(left, 65_536);
-    out.write(1, 1).write(3, 2).write(n - 1, 16).write(value, 8);
+    out
+      .write(1, 1)
+      .write(3, 2)
+      .write(n - 1, 16)
+      .write(value, 8);
     left -= n;
   }
   return out.done();
@@ -77,7 +81,13 @@ function paddedMaskPng(path: string, size: number, padding: number): void {
   header.writeUInt32BE(padding, 0);
   header.write('prVt', 4, 'latin1');
   // The CRC is not checked before the chunk is skipped; the file is read as a PNG either way.
-  writeRepeated(path, Buffer.concat([png.subarray(0, iend), header]), Buffer.alloc(1024 * 1024), padding, Buffer.concat([Buffer.alloc(4), png.subarray(iend)]));
+  writeRepeated(
+    path,
+    Buffer.concat([png.subarray(0, iend), header]),
+    Buffer.alloc(1024 * 1024),
+    padding,
+    Buffer.concat([Buffer.alloc(4), png.subarray(iend)]),
+  );
 }
 
 interface ZipEntry {
@@ -116,7 +126,9 @@ function writeZip(path: string, entries: readonly ZipEntry[]): void {
         pieces.forEach((piece, i) => {
           crc = crc32(piece, crc);
           size += piece.length;
-          compressedPieces.push(deflateRawSync(piece, { level: 9, finishFlush: i === pieces.length - 1 ? constants.Z_FINISH : constants.Z_FULL_FLUSH }));
+          compressedPieces.push(
+            deflateRawSync(piece, { level: 9, finishFlush: i === pieces.length - 1 ? constants.Z_FINISH : constants.Z_FULL_FLUSH }),
+          );
         });
       }
       const compressed = compressedPieces.reduce((n, p) => n + p.length, 0);
@@ -178,9 +190,10 @@ function writeZip(path: string, entries: readonly ZipEntry[]): void {
   }
 }
 
-const repeat = (piece: Buffer, total: number) => function* () {
-  for (let left = total; left > 0; left -= piece.length) yield left >= piece.length ? piece : piece.subarray(0, left);
-};
+const repeat = (piece: Buffer, total: number) =>
+  function* () {
+    for (let left = total; left > 0; left -= piece.length) yield left >= piece.length ? piece : piece.subarray(0, left);
+  };
 
 /** A CVAT item: label map, image and mask entries. */
 async function cvatEntries(mask: ZipEntry['pieces']): Promise<ZipEntry[]> {
@@ -195,11 +208,19 @@ async function cvatEntries(mask: ZipEntry['pieces']): Promise<ZipEntry[]> {
 /** The workflow's view of an upload whose export file and images are plain files. */
 const inBatch = (name: string, exportFile: string, images: readonly string[] = []): HostileUpload['workflow'] => {
   const exportKey = `labeled/${name}/${exportFile.slice(exportFile.lastIndexOf('/') + 1)}`;
-  return { exportKey, files: [{ key: exportKey, path: exportFile }, ...images.map((path) => ({ key: `images/${name}/${path.slice(path.lastIndexOf('/') + 1)}`, path }))] };
+  return {
+    exportKey,
+    files: [
+      { key: exportKey, path: exportFile },
+      ...images.map((path) => ({ key: `images/${name}/${path.slice(path.lastIndexOf('/') + 1)}`, path })),
+    ],
+  };
 };
 
 const labelStudioTask = (image: string, result: Record<string, unknown>) => ({
-  id: 1, data: { image }, annotations: [{ id: 1, result: [{ id: 'r1', type: 'brushlabels', from_name: 'tag', to_name: 'image', ...result }] }],
+  id: 1,
+  data: { image },
+  annotations: [{ id: 1, result: [{ id: 'r1', type: 'brushlabels', from_name: 'tag', to_name: 'image', ...result }] }],
 });
 
 /** Every upload of the review's table, written under `dir`. */
@@ -214,11 +235,16 @@ export async function writeHostileUploads(dir: string): Promise<HostileUpload[]>
     write(join(d, 'images', 'a.jpg'), image64);
     const rle = { size: [20_000, 20_000], counts: cocoRleString([0, 20_000 * 20_000]) };
     const coco = {
-      categories: [{ id: 1, name: 'turtle' }], images: [{ id: 1, file_name: 'a.jpg' }],
+      categories: [{ id: 1, name: 'turtle' }],
+      images: [{ id: 1, file_name: 'a.jpg' }],
       annotations: [1, 2, 3].map((id) => ({ id, image_id: 1, category_id: 1, segmentation: rle, iscrowd: 1 })),
     };
     const json = write(join(d, 'coco.json'), JSON.stringify(coco));
-    uploads.push({ name: 'coco-rle-size', args: ['--input', json, '--images', join(d, 'images'), '--max-pixels', '10000'], workflow: inBatch('coco-rle-size', json, [join(d, 'images', 'a.jpg')]) });
+    uploads.push({
+      name: 'coco-rle-size',
+      args: ['--input', json, '--images', join(d, 'images'), '--max-pixels', '10000'],
+      workflow: inBatch('coco-rle-size', json, [join(d, 'images', 'a.jpg')]),
+    });
   }
   for (const [name, rle, size] of [
     // A brush RLE whose header claims 1.5 billion values on a 64×64 image.
@@ -237,10 +263,13 @@ export async function writeHostileUploads(dir: string): Promise<HostileUpload[]>
     const d = folder('zip-entry-size');
     const header = encodePalettePng(new Uint8Array(64 * 64), 64, 64, [0, 0xff0000]).subarray(0, 33);
     const zip = join(d, 'cvat.zip');
-    writeZip(zip, await cvatEntries(function* () {
-      yield header;
-      yield* repeat(Buffer.alloc(8 * 1024 * 1024), 1200 * 1024 * 1024)();
-    }));
+    writeZip(
+      zip,
+      await cvatEntries(function* () {
+        yield header;
+        yield* repeat(Buffer.alloc(8 * 1024 * 1024), 1200 * 1024 * 1024)();
+      }),
+    );
     uploads.push({ name: 'zip-entry-size', args: ['--input', zip], workflow: inBatch('zip-entry-size', zip) });
   }
   {
@@ -248,7 +277,8 @@ export async function writeHostileUploads(dir: string): Promise<HostileUpload[]>
     const d = folder('zip-entries');
     const mask = encodePalettePng(new Uint8Array(64 * 64).fill(1), 64, 64, [0, 0xff0000]);
     const entries = await cvatEntries(() => [mask]);
-    for (let i = 0; i < 400_000; i++) entries.push({ name: `extra/padding-entry-${String(i).padStart(7, '0')}.txt`, pieces: () => [], stored: true });
+    for (let i = 0; i < 400_000; i++)
+      entries.push({ name: `extra/padding-entry-${String(i).padStart(7, '0')}.txt`, pieces: () => [], stored: true });
     const zip = join(d, 'cvat.zip');
     writeZip(zip, entries);
     uploads.push({ name: 'zip-entries', args: ['--input', zip], workflow: inBatch('zip-entries', zip) });
@@ -258,7 +288,9 @@ export async function writeHostileUploads(dir: string): Promise<HostileUpload[]>
     const d = folder('ls-large-task');
     write(join(d, 'a.jpg'), image64);
     const json = join(d, 'tasks.json');
-    const head = JSON.stringify([labelStudioTask('a.jpg', { original_width: 64, original_height: 64, value: { brushlabels: ['turtle'], rle: [1] } })]).replace('"rle":[1]', '"rle":[0]');
+    const head = JSON.stringify([
+      labelStudioTask('a.jpg', { original_width: 64, original_height: 64, value: { brushlabels: ['turtle'], rle: [1] } }),
+    ]).replace('"rle":[1]', '"rle":[0]');
     const [before, after] = [head.slice(0, head.indexOf('[0') + 2), head.slice(head.indexOf('[0') + 2)];
     writeRepeated(json, before, Buffer.from(',0'.repeat(512 * 1024)), 480 * 1024 * 1024, after);
     uploads.push({ name: 'ls-large-task', args: ['--input', json], workflow: inBatch('ls-large-task', json, [join(d, 'a.jpg')]) });
@@ -275,22 +307,37 @@ export async function writeHostileUploads(dir: string): Promise<HostileUpload[]>
         'source-ref': `s3://inbox/images/i${i}.jpg`,
         'label-ref': `s3://gt/masks/m${i}.png`,
         'label-ref-metadata': {
-          type: 'groundtruth/semantic-segmentation', 'job-name': 'labeling-job/h', 'creation-date': '2026-01-01T00:00:00',
-          'internal-color-map': { 0: { 'class-name': 'BACKGROUND', 'hex-color': '#000000' }, 1: { 'class-name': 'turtle', 'hex-color': '#ff0000' } },
+          type: 'groundtruth/semantic-segmentation',
+          'job-name': 'labeling-job/h',
+          'creation-date': '2026-01-01T00:00:00',
+          'internal-color-map': {
+            0: { 'class-name': 'BACKGROUND', 'hex-color': '#000000' },
+            1: { 'class-name': 'turtle', 'hex-color': '#ff0000' },
+          },
         },
       });
     });
     const manifest = write(join(d, 'output.manifest'), `${lines.join('\n')}\n`);
     // In the workflow the lines name the batch's images and one uploaded mask (one upload of 250 MB).
     const batch = 'gt-large-png';
-    const inWorkflow = write(join(d, 'workflow.manifest'), `${lines.map((line, i) => line
-      .replace(`s3://inbox/images/i${i}.jpg`, `s3://inbox/images/${batch}/i${i}.jpg`).replace(`s3://gt/masks/m${i}.png`, `s3://inbox/labeled/${batch}/m0.png`)).join('\n')}\n`);
+    const inWorkflow = write(
+      join(d, 'workflow.manifest'),
+      `${lines
+        .map((line, i) =>
+          line
+            .replace(`s3://inbox/images/i${i}.jpg`, `s3://inbox/images/${batch}/i${i}.jpg`)
+            .replace(`s3://gt/masks/m${i}.png`, `s3://inbox/labeled/${batch}/m0.png`),
+        )
+        .join('\n')}\n`,
+    );
     uploads.push({
-      name: batch, args: ['--input', manifest, '--local-root', d],
+      name: batch,
+      args: ['--input', manifest, '--local-root', d],
       workflow: {
         exportKey: `labeled/${batch}/output.manifest`,
         files: [
-          { key: `labeled/${batch}/output.manifest`, path: inWorkflow }, { key: `labeled/${batch}/m0.png`, path: mask },
+          { key: `labeled/${batch}/output.manifest`, path: inWorkflow },
+          { key: `labeled/${batch}/m0.png`, path: mask },
           ...[0, 1, 2, 3].map((i) => ({ key: `images/${batch}/i${i}.jpg`, path: join(d, 'inbox', 'images', `i${i}.jpg`) })),
         ],
       },
@@ -300,34 +347,56 @@ export async function writeHostileUploads(dir: string): Promise<HostileUpload[]>
     // One polygon of 80,000 vertices zigzagging over 2,000 rows (about 850 KB of JSON).
     const d = folder('coco-polygon');
     write(join(d, 'images', 'a.jpg'), await jpeg(1, 100, 2000));
-    const ring = Array.from({ length: 80_000 }, (_, k) => [Math.round((k * 100) / 80_000 * 100) / 100, k % 2 === 0 ? 0 : 2000]).flat();
+    const ring = Array.from({ length: 80_000 }, (_, k) => [Math.round(((k * 100) / 80_000) * 100) / 100, k % 2 === 0 ? 0 : 2000]).flat();
     const coco = {
-      categories: [{ id: 1, name: 'turtle' }], images: [{ id: 1, file_name: 'a.jpg', width: 100, height: 2000 }],
+      categories: [{ id: 1, name: 'turtle' }],
+      images: [{ id: 1, file_name: 'a.jpg', width: 100, height: 2000 }],
       annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [ring], iscrowd: 0 }],
     };
     const json = write(join(d, 'coco.json'), JSON.stringify(coco));
-    uploads.push({ name: 'coco-polygon', args: ['--input', json, '--images', join(d, 'images')], workflow: inBatch('coco-polygon', json, [join(d, 'images', 'a.jpg')]) });
+    uploads.push({
+      name: 'coco-polygon',
+      args: ['--input', json, '--images', join(d, 'images')],
+      workflow: inBatch('coco-polygon', json, [join(d, 'images', 'a.jpg')]),
+    });
   }
   {
     // A category_id nested 200,000 levels deep, beside an annotation that paints.
     const d = folder('coco-deep');
     write(join(d, 'images', 'a.jpg'), image64);
     const square = [[0, 0, 32, 0, 32, 64, 0, 64]];
-    const json = write(join(d, 'coco.json'), `{"categories":[{"id":1,"name":"turtle"}],"images":[{"id":1,"file_name":"a.jpg","width":64,"height":64}],`
-      + `"annotations":[{"id":1,"image_id":1,"category_id":${'['.repeat(200_000)}1${']'.repeat(200_000)},"segmentation":[]},`
-      + `{"id":2,"image_id":1,"category_id":1,"segmentation":${JSON.stringify(square)}}]}`);
-    uploads.push({ name: 'coco-deep', args: ['--input', json, '--images', join(d, 'images')], workflow: inBatch('coco-deep', json, [join(d, 'images', 'a.jpg')]) });
+    const json = write(
+      join(d, 'coco.json'),
+      `{"categories":[{"id":1,"name":"turtle"}],"images":[{"id":1,"file_name":"a.jpg","width":64,"height":64}],` +
+        `"annotations":[{"id":1,"image_id":1,"category_id":${'['.repeat(200_000)}1${']'.repeat(200_000)},"segmentation":[]},` +
+        `{"id":2,"image_id":1,"category_id":1,"segmentation":${JSON.stringify(square)}}]}`,
+    );
+    uploads.push({
+      name: 'coco-deep',
+      args: ['--input', json, '--images', join(d, 'images')],
+      workflow: inBatch('coco-deep', json, [join(d, 'images', 'a.jpg')]),
+    });
   }
   {
     // Three category ids of 5 MB each, which the report once copied whole.
     const d = folder('coco-long-ids');
     write(join(d, 'images', 'a.jpg'), image64);
     const coco = {
-      categories: [{ id: 1, name: 'turtle' }], images: [{ id: 1, file_name: 'a.jpg', width: 64, height: 64 }],
-      annotations: ['a', 'b', 'c'].map((c, id) => ({ id, image_id: 1, category_id: c.repeat(5 * 1024 * 1024), segmentation: [[0, 0, 32, 0, 32, 64]] })),
+      categories: [{ id: 1, name: 'turtle' }],
+      images: [{ id: 1, file_name: 'a.jpg', width: 64, height: 64 }],
+      annotations: ['a', 'b', 'c'].map((c, id) => ({
+        id,
+        image_id: 1,
+        category_id: c.repeat(5 * 1024 * 1024),
+        segmentation: [[0, 0, 32, 0, 32, 64]],
+      })),
     };
     const json = write(join(d, 'coco.json'), JSON.stringify(coco));
-    uploads.push({ name: 'coco-long-ids', args: ['--input', json, '--images', join(d, 'images')], workflow: inBatch('coco-long-ids', json, [join(d, 'images', 'a.jpg')]) });
+    uploads.push({
+      name: 'coco-long-ids',
+      args: ['--input', json, '--images', join(d, 'images')],
+      workflow: inBatch('coco-long-ids', json, [join(d, 'images', 'a.jpg')]),
+    });
   }
   return uploads;
 }

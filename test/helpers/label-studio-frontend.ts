@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -53,7 +53,9 @@ export class LabelStudioFrontend {
       } else if (image) {
         res.writeHead(200, { 'content-type': url.endsWith('.png') ? 'image/png' : 'image/jpeg' }).end(image);
       } else if (url === '/ls/js/main.js' || url === '/ls/css/main.css') {
-        res.writeHead(200, { 'content-type': url.endsWith('.css') ? 'text/css' : 'application/javascript' }).end(readFileSync(join(BUNDLE, url.slice(4))));
+        res
+          .writeHead(200, { 'content-type': url.endsWith('.css') ? 'text/css' : 'application/javascript' })
+          .end(readFileSync(join(BUNDLE, url.slice(4))));
       } else {
         res.writeHead(url === '/favicon.ico' ? 204 : 404).end();
       }
@@ -89,26 +91,35 @@ new LabelStudio('label-studio', {
 </script></body></html>`;
     const page = await this.browser!.newPage();
     this.page = page;
-    page.on('console', (message) => { if (message.type() === 'error') this.errors.push(message.text()); });
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.errors.push(message.text());
+    });
     page.on('pageerror', (err) => this.errors.push(String(err)));
     page.on('requestfailed', (request) => this.errors.push(`failed: ${request.url()}`));
     await page.setViewport({ width: 1280, height: 720 });
     await page.goto(`${this.origin}/`, { waitUntil: 'load' });
     await page.waitForFunction('window.labelStudio && window.labelStudio.annotationStore.predictions.length > 0', { timeout: 30_000 });
     if (options.acceptPrediction) {
-      await page.evaluate(`(() => { const store = window.labelStudio.annotationStore; const a = store.addAnnotationFromPrediction(store.predictions[0]); store.selectAnnotation(a.id); })()`);
+      await page.evaluate(
+        `(() => { const store = window.labelStudio.annotationStore; const a = store.addAnnotationFromPrediction(store.predictions[0]); store.selectAnnotation(a.id); })()`,
+      );
     } else {
       await page.evaluate(`window.labelStudio.annotationStore.selectPrediction(window.labelStudio.annotationStore.predictions[0].id)`);
     }
     // The brush layers are drawn once the image has loaded.
-    await page.waitForFunction(`(() => { const img = document.querySelector('img[alt], img[src]'); return img && img.complete && img.naturalWidth > 0 && document.querySelectorAll('canvas').length > 0; })()`, { timeout: 30_000 });
+    await page.waitForFunction(
+      `(() => { const img = document.querySelector('img[alt], img[src]'); return img && img.complete && img.naturalWidth > 0 && document.querySelectorAll('canvas').length > 0; })()`,
+      { timeout: 30_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     return page;
   }
 
   /** The selected annotation's (or prediction's) regions: id, type and label. */
   regions(): Promise<FrontendRegion[]> {
-    return this.page!.evaluate(`window.labelStudio.annotationStore.selected.regions.map((r) => ({ id: r.id, type: r.type, label: r.labelName }))`) as Promise<FrontendRegion[]>;
+    return this.page!.evaluate(
+      `window.labelStudio.annotationStore.selected.regions.map((r) => ({ id: r.id, type: r.type, label: r.labelName }))`,
+    ) as Promise<FrontendRegion[]>;
   }
 
   /** The selected annotation's results as the frontend serializes them for saving (brush RLE re-encoded from its canvas). */
@@ -118,7 +129,9 @@ new LabelStudio('label-studio', {
 
   /** Where the image is on the page, to draw on it with the mouse. */
   imageBox(): Promise<{ x: number; y: number; width: number; height: number }> {
-    return this.page!.evaluate(`(() => { const r = [...document.querySelectorAll('img')].find((i) => i.naturalWidth > 0).getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; })()`) as Promise<{ x: number; y: number; width: number; height: number }>;
+    return this.page!.evaluate(
+      `(() => { const r = [...document.querySelectorAll('img')].find((i) => i.naturalWidth > 0).getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; })()`,
+    ) as Promise<{ x: number; y: number; width: number; height: number }>;
   }
 
   async close(): Promise<void> {

@@ -17,18 +17,31 @@ export interface MeasuredRun {
  * resident memory: a preloaded hook writes `process.resourceUsage().maxRSS` when the process exits
  * (or is ended by a signal it can catch), which counts libvips' and zlib's native buffers too.
  */
-export function runMeasured(script: string, args: readonly string[], options: { readonly maxOldSpaceMb: number; readonly timeoutMs?: number }): Promise<MeasuredRun> {
+export function runMeasured(
+  script: string,
+  args: readonly string[],
+  options: { readonly maxOldSpaceMb: number; readonly timeoutMs?: number },
+): Promise<MeasuredRun> {
   const dir = mkdtempSync(join(tmpdir(), 'segpipe-peak-'));
   const preload = join(dir, 'peak.js');
   const peakFile = join(dir, 'peak');
-  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(peakFile)}, String(process.resourceUsage().maxRSS)));\n`);
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(peakFile)}, String(process.resourceUsage().maxRSS)));\n`,
+  );
   const started = performance.now();
   return new Promise<MeasuredRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${options.maxOldSpaceMb}`, '--require', preload, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`--max-old-space-size=${options.maxOldSpaceMb}`, '--require', preload, script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
     child.on('error', reject);
     child.on('close', (status) => {

@@ -31,7 +31,8 @@ const LIMITS: Record<string, (value: unknown) => string | undefined> = {
   Image: (v) => (typeof v === 'string' && (v.length > 255 || /\s/.test(v)) ? 'at most 255 characters, no spaces' : undefined),
   ChannelName: (v) => (typeof v === 'string' && !/^[A-Za-z0-9.\-_]{1,64}$/.test(v) ? '[A-Za-z0-9.-_]{1,64}' : undefined),
   TrainingInputMode: (v) => (['Pipe', 'File', 'FastFile'].includes(v as string) ? undefined : 'Pipe, File or FastFile'),
-  InstanceType: (v) => (Object.values(sagemaker.TrainingInstanceType).includes(v as sagemaker.TrainingInstanceType) ? undefined : 'a TrainingInstanceType'),
+  InstanceType: (v) =>
+    Object.values(sagemaker.TrainingInstanceType).includes(v as sagemaker.TrainingInstanceType) ? undefined : 'a TrainingInstanceType',
   S3DataType: (v) => (Object.values(sagemaker.S3DataType).includes(v as sagemaker.S3DataType) ? undefined : 'an S3DataType'),
   S3Uri: (v) => (typeof v === 'string' && !/^(https|s3):\/\/([^/]+)\/?(.*)$/.test(v) ? 'an s3:// or https:// URI' : undefined),
   ModelDataUrl: (v) => (typeof v === 'string' && !/^(https|s3):\/\/([^/]+)\/?(.*)$/.test(v) ? 'an s3:// or https:// URI' : undefined),
@@ -60,7 +61,9 @@ function check(value: unknown, schema: Schema, path: string, problems: string[],
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return void problems.push(`${path}: a ${name} structure`);
     for (const key of Object.keys(value)) if (!members.includes(key)) problems.push(`${path}.${key}: not a member of ${name}`);
     members.slice(0, required).forEach((m) => (m in value ? undefined : problems.push(`${path}.${m}: required by ${name}`)));
-    members.forEach((m, i) => (m in value ? check((value as Record<string, unknown>)[m], types[i], `${path}.${m}`, problems, m) : undefined));
+    members.forEach((m, i) =>
+      m in value ? check((value as Record<string, unknown>)[m], types[i], `${path}.${m}`, problems, m) : undefined,
+    );
   } else if (kind === 1) {
     const [, , , , item] = s as [number, string, string, number, Schema];
     if (!Array.isArray(value)) return void problems.push(`${path}: a list`);
@@ -74,7 +77,9 @@ function check(value: unknown, schema: Schema, path: string, problems: string[],
 
 /** Problems of a request to `operation` (e.g. `CreateTrainingJob`), none when the API model takes it. */
 export function apiModelProblems(operation: 'CreateTrainingJob' | 'CreateModel', request: unknown): string[] {
-  const schema = { CreateTrainingJob: sagemaker.CreateTrainingJobRequest$, CreateModel: sagemaker.CreateModelInput$ }[operation] as unknown as Schema;
+  const schema = { CreateTrainingJob: sagemaker.CreateTrainingJobRequest$, CreateModel: sagemaker.CreateModelInput$ }[
+    operation
+  ] as unknown as Schema;
   const problems: string[] = [];
   check(request, schema, operation, problems);
   return problems;
@@ -84,5 +89,7 @@ export function apiModelProblems(operation: 'CreateTrainingJob' | 'CreateModel',
 export function withPathsFilled(parameters: unknown, placeholder = 's3://bucket/key'): unknown {
   if (Array.isArray(parameters)) return parameters.map((p) => withPathsFilled(p, placeholder));
   if (typeof parameters !== 'object' || parameters === null) return parameters;
-  return Object.fromEntries(Object.entries(parameters).map(([k, v]) => (k.endsWith('.$') ? [k.slice(0, -2), placeholder] : [k, withPathsFilled(v, placeholder)])));
+  return Object.fromEntries(
+    Object.entries(parameters).map(([k, v]) => (k.endsWith('.$') ? [k.slice(0, -2), placeholder] : [k, withPathsFilled(v, placeholder)])),
+  );
 }

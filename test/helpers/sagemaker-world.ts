@@ -1,8 +1,19 @@
-import { CloudWatchClient, GetMetricStatisticsCommand, GetMetricStatisticsCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricStatisticsCommand, type GetMetricStatisticsCommandInput } from '@aws-sdk/client-cloudwatch';
 import {
-  DeleteEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand,
-  ListEndpointConfigsCommand, ListEndpointsCommand, ListLabelingJobsCommand, ListModelsCommand, ListTagsCommand, ListTrainingJobsCommand,
-  SageMakerClient, StopLabelingJobCommand, StopTrainingJobCommand,
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListEndpointConfigsCommand,
+  ListEndpointsCommand,
+  ListLabelingJobsCommand,
+  ListModelsCommand,
+  ListTagsCommand,
+  ListTrainingJobsCommand,
+  SageMakerClient,
+  StopLabelingJobCommand,
+  StopTrainingJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -32,7 +43,8 @@ export interface WorldJob extends WorldResource {
 
 export const REGION_ACCOUNT = 'us-east-1:123456789012';
 export const arnOf = (kind: string, name: string) => `arn:aws:sagemaker:${REGION_ACCOUNT}:${kind}/${name.toLowerCase()}`;
-const notFound = (what: string, arn: string) => Object.assign(new Error(`Could not find ${what} "${arn}".`), { name: 'ValidationException' });
+const notFound = (what: string, arn: string) =>
+  Object.assign(new Error(`Could not find ${what} "${arn}".`), { name: 'ValidationException' });
 
 export class SageMakerWorld {
   readonly endpoints = new Map<string, WorldEndpoint>();
@@ -58,28 +70,62 @@ export class SageMakerWorld {
       const { items, next } = page([...this.endpoints.values()], input.NextToken, (e) => e.name, input.NameContains);
       return {
         Endpoints: items.map((e) => ({
-          EndpointName: e.name, EndpointArn: arnOf('endpoint', e.name), CreationTime: e.createdAt, LastModifiedTime: e.lastModifiedAt ?? e.createdAt, EndpointStatus: e.status,
+          EndpointName: e.name,
+          EndpointArn: arnOf('endpoint', e.name),
+          CreationTime: e.createdAt,
+          LastModifiedTime: e.lastModifiedAt ?? e.createdAt,
+          EndpointStatus: e.status,
         })),
         NextToken: next,
       };
     });
     this.sagemaker.on(ListEndpointConfigsCommand).callsFake((input) => {
       const { items, next } = page([...this.configs.values()], input.NextToken, (c) => c.name, input.NameContains);
-      return { EndpointConfigs: items.map((c) => ({ EndpointConfigName: c.name, EndpointConfigArn: arnOf('endpoint-config', c.name), CreationTime: c.createdAt })), NextToken: next };
+      return {
+        EndpointConfigs: items.map((c) => ({
+          EndpointConfigName: c.name,
+          EndpointConfigArn: arnOf('endpoint-config', c.name),
+          CreationTime: c.createdAt,
+        })),
+        NextToken: next,
+      };
     });
     this.sagemaker.on(ListModelsCommand).callsFake((input) => {
       const { items, next } = page([...this.models.values()], input.NextToken, (m) => m.name, input.NameContains);
-      return { Models: items.map((m) => ({ ModelName: m.name, ModelArn: arnOf('model', m.name), CreationTime: m.createdAt })), NextToken: next };
+      return {
+        Models: items.map((m) => ({ ModelName: m.name, ModelArn: arnOf('model', m.name), CreationTime: m.createdAt })),
+        NextToken: next,
+      };
     });
     this.sagemaker.on(ListTrainingJobsCommand).callsFake((input) => {
-      const jobs = [...this.jobs.values()].filter((j) => j.kind === 'training-job' && (!input.StatusEquals || j.status === input.StatusEquals));
+      const jobs = [...this.jobs.values()].filter(
+        (j) => j.kind === 'training-job' && (!input.StatusEquals || j.status === input.StatusEquals),
+      );
       const { items, next } = page(jobs, input.NextToken, (j) => j.name, input.NameContains);
-      return { TrainingJobSummaries: items.map((j) => ({ TrainingJobName: j.name, TrainingJobArn: arnOf('training-job', j.name), CreationTime: j.createdAt, TrainingJobStatus: j.status })), NextToken: next };
+      return {
+        TrainingJobSummaries: items.map((j) => ({
+          TrainingJobName: j.name,
+          TrainingJobArn: arnOf('training-job', j.name),
+          CreationTime: j.createdAt,
+          TrainingJobStatus: j.status,
+        })),
+        NextToken: next,
+      };
     });
     this.sagemaker.on(ListLabelingJobsCommand).callsFake((input) => {
-      const jobs = [...this.jobs.values()].filter((j) => j.kind === 'labeling-job' && (!input.StatusEquals || j.status === input.StatusEquals));
+      const jobs = [...this.jobs.values()].filter(
+        (j) => j.kind === 'labeling-job' && (!input.StatusEquals || j.status === input.StatusEquals),
+      );
       const { items, next } = page(jobs, input.NextToken, (j) => j.name, input.NameContains);
-      return { LabelingJobSummaryList: items.map((j) => ({ LabelingJobName: j.name, LabelingJobArn: arnOf('labeling-job', j.name), CreationTime: j.createdAt, LabelingJobStatus: j.status })), NextToken: next };
+      return {
+        LabelingJobSummaryList: items.map((j) => ({
+          LabelingJobName: j.name,
+          LabelingJobArn: arnOf('labeling-job', j.name),
+          CreationTime: j.createdAt,
+          LabelingJobStatus: j.status,
+        })),
+        NextToken: next,
+      };
     });
     this.sagemaker.on(ListTagsCommand).callsFake((input) => {
       const resource = this.byArn(input.ResourceArn!);
@@ -90,7 +136,13 @@ export class SageMakerWorld {
       const e = this.endpoints.get(input.EndpointName!);
       if (!e) throw notFound('endpoint', arnOf('endpoint', input.EndpointName!));
       const variants = e.variants?.map((v) => ({ VariantName: v.name, CurrentWeight: v.weight })) ?? [{ VariantName: 'AllTraffic' }];
-      return { EndpointName: e.name, EndpointConfigName: e.config, EndpointStatus: e.status, FailureReason: e.failureReason, ProductionVariants: variants };
+      return {
+        EndpointName: e.name,
+        EndpointConfigName: e.config,
+        EndpointStatus: e.status,
+        FailureReason: e.failureReason,
+        ProductionVariants: variants,
+      };
     });
     this.sagemaker.on(DescribeEndpointConfigCommand).callsFake((input) => {
       const c = this.configs.get(input.EndpointConfigName!);
@@ -105,11 +157,15 @@ export class SageMakerWorld {
     this.sagemaker.on(DeleteEndpointCommand).callsFake((input) => {
       const e = this.endpoints.get(input.EndpointName!);
       if (e && ['Creating', 'Updating', 'SystemUpdating'].includes(e.status)) {
-        throw Object.assign(new Error(`Cannot update in-progress endpoint "${arnOf('endpoint', e.name)}".`), { name: 'ValidationException' });
+        throw Object.assign(new Error(`Cannot update in-progress endpoint "${arnOf('endpoint', e.name)}".`), {
+          name: 'ValidationException',
+        });
       }
       return remove(this.endpoints, 'endpoint', 'endpoint', input.EndpointName!);
     });
-    this.sagemaker.on(DeleteEndpointConfigCommand).callsFake((input) => remove(this.configs, 'endpoint-config', 'endpoint configuration', input.EndpointConfigName!));
+    this.sagemaker
+      .on(DeleteEndpointConfigCommand)
+      .callsFake((input) => remove(this.configs, 'endpoint-config', 'endpoint configuration', input.EndpointConfigName!));
     this.sagemaker.on(DeleteModelCommand).callsFake((input) => remove(this.models, 'model', 'model', input.ModelName!));
     // Each Stop call finds only a job of its own kind, as SageMaker does.
     const stop = (kind: WorldJob['kind'], name: string) => {
@@ -133,9 +189,14 @@ export class SageMakerWorld {
 
   private byArn(arn: string): WorldResource | undefined {
     const [kind, name] = arn.split(':').pop()!.split('/');
-    const all: WorldResource[] = kind === 'endpoint' ? [...this.endpoints.values()]
-      : kind === 'endpoint-config' ? [...this.configs.values()]
-        : kind === 'model' ? [...this.models.values()] : [...this.jobs.values()].filter((j) => j.kind === kind);
+    const all: WorldResource[] =
+      kind === 'endpoint'
+        ? [...this.endpoints.values()]
+        : kind === 'endpoint-config'
+          ? [...this.configs.values()]
+          : kind === 'model'
+            ? [...this.models.values()]
+            : [...this.jobs.values()].filter((j) => j.kind === kind);
     return all.find((r) => r.name.toLowerCase() === name);
   }
 

@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { unbundledApp } from '../../lib/synthesize';
 
 export { synthesizeStack as synthStack, unbundledApp as testApp } from '../../lib/synthesize';
@@ -12,7 +12,12 @@ export function bareStack(id = 'Test'): Stack {
   return new Stack(unbundledApp(), id);
 }
 
-interface Statement { Effect?: string; Action: string | string[]; Resource: unknown; Condition?: unknown }
+interface Statement {
+  Effect?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
 
 /** Policy statements of the roles whose logical IDs start with `rolePrefix`. */
 export function statementsOf(template: Template, rolePrefix: string): Statement[] {

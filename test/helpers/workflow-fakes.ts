@@ -1,7 +1,7 @@
 import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
-import { LabelingJobRequest, TrueLabels, simulateLabelingJob } from '../../local/simulated-workforce';
-import { TaskHandler, allStates } from '../../local/workflow-runner';
-import { ARTIFACTS_BUCKET, WorkflowHarness } from './workflow-harness';
+import { type LabelingJobRequest, simulateLabelingJob, type TrueLabels } from '../../local/simulated-workforce';
+import { allStates, type TaskHandler } from '../../local/workflow-runner';
+import { ARTIFACTS_BUCKET, type WorkflowHarness } from './workflow-harness';
 
 /** The endpoint of the harness's stack (`Segpipe`, lib/synthesize.ts). */
 export const ENDPOINT = endpointName(resourcePrefix('Segpipe'));
@@ -15,25 +15,44 @@ export type Calls = Record<string, unknown[]>;
  * name. The endpoint states are answered by their action (several states describe or update the
  * endpoint) from a small model of the endpoint: the config it is on, which creates and updates change.
  */
-export function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, options: {
-  endpointExists?: boolean;
-  miou?: number;
-  /** The endpoint's status at each look, the last one repeated. */
-  endpointStatuses?: string[];
-  failLabeling?: boolean;
-  failTraining?: boolean;
-  /** The first update fails and the endpoint rolls back to the config it was on. */
-  rolledBack?: boolean;
-} = {}): { tasks: Record<string, TaskHandler>; calls: Calls; endpoint: { config?: string; weights?: unknown } } {
+export function fakes(
+  harness: WorkflowHarness,
+  truth: Map<string, TrueLabels>,
+  options: {
+    endpointExists?: boolean;
+    miou?: number;
+    /** The endpoint's status at each look, the last one repeated. */
+    endpointStatuses?: string[];
+    failLabeling?: boolean;
+    failTraining?: boolean;
+    /** The first update fails and the endpoint rolls back to the config it was on. */
+    rolledBack?: boolean;
+  } = {},
+): { tasks: Record<string, TaskHandler>; calls: Calls; endpoint: { config?: string; weights?: unknown } } {
   const calls: Calls = {};
   const statuses = [...(options.endpointStatuses ?? ['Creating', 'InService'])];
   const endpoint: { config?: string; weights?: unknown } = options.endpointExists ? { config: CHAMPION.config } : {};
-  const configs = new Map<string, unknown[]>([[CHAMPION.config, [{ VariantName: CHAMPION.variant, ModelName: CHAMPION.model, InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 1 }]]]);
+  const configs = new Map<string, unknown[]>([
+    [
+      CHAMPION.config,
+      [
+        {
+          VariantName: CHAMPION.variant,
+          ModelName: CHAMPION.model,
+          InstanceType: 'ml.c5.xlarge',
+          InitialInstanceCount: 1,
+          InitialVariantWeight: 1,
+        },
+      ],
+    ],
+  ]);
   let rollBackNextUpdate = options.rolledBack ?? false;
-  const record = (state: string, answer: (input: never) => unknown): TaskHandler => async (input) => {
-    (calls[state] ??= []).push(input);
-    return answer(input as never) as never;
-  };
+  const record =
+    (state: string, answer: (input: never) => unknown): TaskHandler =>
+    async (input) => {
+      (calls[state] ??= []).push(input);
+      return answer(input as never) as never;
+    };
   const failure = (name: string, cause: string) => Object.assign(new Error(cause), { name });
   const byAction: Record<string, (input: never) => unknown> = {
     'sagemaker:createModel': () => ({ ModelArn: 'arn:model' }),
@@ -58,12 +77,20 @@ export function fakes(harness: WorkflowHarness, truth: Map<string, TrueLabels>, 
     'aws-sdk:sagemaker:describeEndpoint': () => {
       const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
       return {
-        EndpointName: ENDPOINT, EndpointStatus: status, EndpointConfigName: endpoint.config,
+        EndpointName: ENDPOINT,
+        EndpointStatus: status,
+        EndpointConfigName: endpoint.config,
         ...(status === 'Failed' || options.rolledBack ? { FailureReason: 'The primary container failed to start' } : {}),
       };
     },
-    'aws-sdk:sagemaker:describeModel': (request: { ModelName: string }) => ({ ModelName: request.ModelName, PrimaryContainer: { Image: '811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1' } }),
-    'aws-sdk:sagemaker:describeEndpointConfig': (request: { EndpointConfigName: string }) => ({ EndpointConfigName: request.EndpointConfigName, ProductionVariants: configs.get(request.EndpointConfigName) }),
+    'aws-sdk:sagemaker:describeModel': (request: { ModelName: string }) => ({
+      ModelName: request.ModelName,
+      PrimaryContainer: { Image: '811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1' },
+    }),
+    'aws-sdk:sagemaker:describeEndpointConfig': (request: { EndpointConfigName: string }) => ({
+      EndpointConfigName: request.EndpointConfigName,
+      ProductionVariants: configs.get(request.EndpointConfigName),
+    }),
     'aws-sdk:sagemaker:deleteEndpoint': () => {
       endpoint.config = undefined;
       return {};

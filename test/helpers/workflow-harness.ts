@@ -1,12 +1,18 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../local/embedded-s3-server';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, LocalWorkflowOverrides, prepareLocalWorkflow } from '../../local/local-workflow';
-import { TrueLabels } from '../../local/simulated-workforce';
+import type { SegpipeStack } from '../../lib/segpipe-stack';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../local/embedded-s3-server';
+import {
+  ARTIFACTS_BUCKET,
+  INBOX_BUCKET,
+  type LocalWorkflow,
+  type LocalWorkflowOverrides,
+  prepareLocalWorkflow,
+} from '../../local/local-workflow';
+import type { TrueLabels } from '../../local/simulated-workforce';
 import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
-import { AslDefinition, TaskHandler, runWorkflow } from '../../local/workflow-runner';
-import { SegpipeStack } from '../../lib/segpipe-stack';
+import type { AslDefinition, runWorkflow, TaskHandler } from '../../local/workflow-runner';
 import { FakeRuntime } from './fake-runtime';
 
 export { ARTIFACTS_BUCKET, INBOX_BUCKET };
@@ -33,14 +39,18 @@ export async function startWorkflowHarness(rawConfig: unknown, overrides: LocalW
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET] });
   const runtime = new FakeRuntime();
   const workflow = await prepareLocalWorkflow(rawConfig, server, {
-    ...overrides, environment: { SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: await runtime.start(), SEGPIPE_NO_CLOUDWATCH: '1', ...overrides.environment },
+    ...overrides,
+    environment: { SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: await runtime.start(), SEGPIPE_NO_CLOUDWATCH: '1', ...overrides.environment },
   });
   const store = new S3ObjectStore(server.client());
   // A test that fails (or times out) may leave executions running: the server would wait for their
   // connections (kept alive for minutes), and Jest for the server.
   const running = new Map<AbortController, Promise<unknown>>();
   return {
-    ...workflow, server, store, runtime,
+    ...workflow,
+    server,
+    store,
+    runtime,
     run: ({ input, executionName, fakes }) => {
       const controller = new AbortController();
       const outcome = workflow.run({ input, executionName, tasks: fakes, signal: controller.signal });
@@ -63,7 +73,13 @@ export async function startWorkflowHarness(rawConfig: unknown, overrides: LocalW
  * Uploads `count` synthetic 64×48 photos to `images/<batch>/` (names with a space, as users have),
  * records their true labels in `truth` for the simulated workforce, and returns their URIs.
  */
-export async function uploadSyntheticBatch(harness: WorkflowHarness, truth: Map<string, TrueLabels>, batch: string, count: number, seed: number): Promise<string[]> {
+export async function uploadSyntheticBatch(
+  harness: WorkflowHarness,
+  truth: Map<string, TrueLabels>,
+  batch: string,
+  count: number,
+  seed: number,
+): Promise<string[]> {
   const client = harness.server.client();
   const images: string[] = [];
   try {

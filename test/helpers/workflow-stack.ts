@@ -1,9 +1,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AslDefinition, AslState, allStates, synthesizedDefinition } from '../../local/workflow-runner';
 import { resolveConfig } from '../../lib/config';
 import { SegpipeWorkflow } from '../../lib/workflow';
+import { type AslDefinition, type AslState, allStates, synthesizedDefinition } from '../../local/workflow-runner';
 import { bareStack } from './stack';
 
 /** The built-in algorithm's image in us-east-1, as the stack's region table gives it there. */
@@ -19,9 +19,12 @@ export const GROUND_TRUTH_LAMBDA_ACCOUNT = '432418664414';
 export function workflowStack(rawConfig: unknown) {
   const stack = bareStack();
   const config = resolveConfig(rawConfig);
-  const encryptionKey = config.storage.encryption !== 'kms'
-    ? undefined
-    : config.storage.kmsKeyArn ? kms.Key.fromKeyArn(stack, 'DataKey', config.storage.kmsKeyArn) : new kms.Key(stack, 'DataKey');
+  const encryptionKey =
+    config.storage.encryption !== 'kms'
+      ? undefined
+      : config.storage.kmsKeyArn
+        ? kms.Key.fromKeyArn(stack, 'DataKey', config.storage.kmsKeyArn)
+        : new kms.Key(stack, 'DataKey');
   const workflow = new SegpipeWorkflow(stack, 'Workflow', {
     config,
     inboxBucket: new s3.Bucket(stack, 'Inbox'),
@@ -33,7 +36,11 @@ export function workflowStack(rawConfig: unknown) {
     resourcePrefix: 'segpipe',
   });
   const template = Template.fromStack(stack);
-  const definition: AslDefinition = synthesizedDefinition(template, stack.getLogicalId(workflow.stateMachine.node.defaultChild as never), {});
+  const definition: AslDefinition = synthesizedDefinition(
+    template,
+    stack.getLogicalId(workflow.stateMachine.node.defaultChild as never),
+    {},
+  );
   const stateOf = (name: string): AslState => {
     const state = allStates(definition).find(([n]) => n === name);
     if (!state) throw new Error(`no state ${name}`);

@@ -16,11 +16,15 @@ describe('a cdk.json that is not JSON is one line naming the file, line and colu
 
   test("both of Node's message shapes (20's position, 22's line and column) give the same place", () => {
     const text = '{\n "a": [1 2]\n}';
-    expect(jsonErrorPlace(text, "Expected ',' or ']' after array element in JSON at position 11")).toBe("line 2, column 10: not valid JSON (Expected ',' or ']' after array element)");
-    expect(jsonErrorPlace(text, "Expected ',' or ']' after array element in JSON at position 11 (line 2 column 10)")).toBe("line 2, column 10: not valid JSON (Expected ',' or ']' after array element)");
+    expect(jsonErrorPlace(text, "Expected ',' or ']' after array element in JSON at position 11")).toBe(
+      "line 2, column 10: not valid JSON (Expected ',' or ']' after array element)",
+    );
+    expect(jsonErrorPlace(text, "Expected ',' or ']' after array element in JSON at position 11 (line 2 column 10)")).toBe(
+      "line 2, column 10: not valid JSON (Expected ',' or ']' after array element)",
+    );
   });
 
-  test('the repository\'s own cdk.json reads', () => {
+  test("the repository's own cdk.json reads", () => {
     expect(readCdkJson(join(__dirname, '..', '..', 'cdk.json')).context).toHaveProperty('segpipe');
   });
 });

@@ -1,4 +1,4 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { resolveConfig } from '../../lib/config';
 import { statementsOf, synthStack } from '../helpers/stack';
 
@@ -27,31 +27,41 @@ function resource(template: Template, type: string, prefix: string) {
 
 describe('reserved concurrency is an option', () => {
   test('no function reserves any by default: a new account (concurrency quota 10) can deploy', () => {
-    const reserving = Object.values(DEFAULT.findResources('AWS::Lambda::Function')).filter((r) => r.Properties.ReservedConcurrentExecutions !== undefined);
+    const reserving = Object.values(DEFAULT.findResources('AWS::Lambda::Function')).filter(
+      (r) => r.Properties.ReservedConcurrentExecutions !== undefined,
+    );
     expect(reserving).toEqual([]);
   });
   test('batch.startConcurrency sets it', () => {
     expect(resource(TUNED, 'AWS::Lambda::Function', 'TriggerStartRun').properties.ReservedConcurrentExecutions).toBe(15);
   });
   test('only the start function reserves it when set', () => {
-    const reserving = Object.keys(TUNED.findResources('AWS::Lambda::Function')).filter((id) => TUNED.toJSON().Resources[id].Properties.ReservedConcurrentExecutions !== undefined);
+    const reserving = Object.keys(TUNED.findResources('AWS::Lambda::Function')).filter(
+      (id) => TUNED.toJSON().Resources[id].Properties.ReservedConcurrentExecutions !== undefined,
+    );
     expect(reserving).toEqual([resource(TUNED, 'AWS::Lambda::Function', 'TriggerStartRun').id]);
   });
 });
 
-describe('the inbox\'s CORS rule', () => {
-  test('is there with a labeling workforce (Ground Truth\'s UI reads the images from the browser)', () => {
-    expect(resource(PRIVATE_KMS, 'AWS::S3::Bucket', 'StorageInbox').properties.CorsConfiguration.CorsRules).toEqual([{
-      AllowedHeaders: [], AllowedMethods: ['GET'], AllowedOrigins: ['*'], ExposedHeaders: ['Access-Control-Allow-Origin'],
-    }]);
+describe("the inbox's CORS rule", () => {
+  test("is there with a labeling workforce (Ground Truth's UI reads the images from the browser)", () => {
+    expect(resource(PRIVATE_KMS, 'AWS::S3::Bucket', 'StorageInbox').properties.CorsConfiguration.CorsRules).toEqual([
+      {
+        AllowedHeaders: [],
+        AllowedMethods: ['GET'],
+        AllowedOrigins: ['*'],
+        ExposedHeaders: ['Access-Control-Allow-Origin'],
+      },
+    ]);
   });
   test('is absent when labels are only imported', () => {
     expect(resource(DEFAULT, 'AWS::S3::Bucket', 'StorageInbox').properties.CorsConfiguration).toBeUndefined();
   });
 });
 
-describe('the state machine\'s logs', () => {
-  const logging = (template: Template) => resource(template, 'AWS::StepFunctions::StateMachine', 'WorkflowStateMachine').properties.LoggingConfiguration;
+describe("the state machine's logs", () => {
+  const logging = (template: Template) =>
+    resource(template, 'AWS::StepFunctions::StateMachine', 'WorkflowStateMachine').properties.LoggingConfiguration;
 
   test('by default: errors only, without execution data', () => {
     expect(logging(DEFAULT)).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
@@ -63,15 +73,18 @@ describe('the state machine\'s logs', () => {
     const { template } = synthStack({ logging: { level: 'off' } });
     expect(logging(template)).toBeUndefined();
   });
-  test('in KMS mode its log group is encrypted with the stack\'s key, whose policy lets CloudWatch Logs use it for log groups', () => {
+  test("in KMS mode its log group is encrypted with the stack's key, whose policy lets CloudWatch Logs use it for log groups", () => {
     const key = resource(PRIVATE_KMS, 'AWS::KMS::Key', 'DataKey');
     expect(resource(PRIVATE_KMS, 'AWS::Logs::LogGroup', 'WorkflowLogs').properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [key.id, 'Arn'] });
-    const statements = key.properties.KeyPolicy.Statement as { Principal?: { Service?: unknown }; Condition?: Record<string, Record<string, unknown>> }[];
+    const statements = key.properties.KeyPolicy.Statement as {
+      Principal?: { Service?: unknown };
+      Condition?: Record<string, Record<string, unknown>>;
+    }[];
     const logs = statements.filter((s) => JSON.stringify(s.Principal?.Service ?? '').includes('logs.'));
     expect(logs).toHaveLength(1);
     expect(JSON.stringify(logs[0].Condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn'])).toContain('log-group:*');
   });
-  test('with S3-managed encryption its log group uses CloudWatch Logs\' own encryption', () => {
+  test("with S3-managed encryption its log group uses CloudWatch Logs' own encryption", () => {
     expect(resource(DEFAULT, 'AWS::Logs::LogGroup', 'WorkflowLogs').properties.KmsKeyId).toBeUndefined();
   });
 });
@@ -81,10 +94,17 @@ describe('the artifacts bucket keeps versions', () => {
 
   test('it is versioned; replaced and deleted versions expire after 30 days by default', () => {
     expect(resource(DEFAULT, 'AWS::S3::Bucket', 'StorageArtifacts').properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(rules(DEFAULT)).toContainEqual({ Id: 'ExpireNoncurrentVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, ExpiredObjectDeleteMarker: true });
+    expect(rules(DEFAULT)).toContainEqual({
+      Id: 'ExpireNoncurrentVersions',
+      Status: 'Enabled',
+      NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      ExpiredObjectDeleteMarker: true,
+    });
   });
   test('storage.noncurrentVersionExpirationDays sets the days', () => {
-    expect(rules(TUNED)).toContainEqual(expect.objectContaining({ Id: 'ExpireNoncurrentVersions', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }));
+    expect(rules(TUNED)).toContainEqual(
+      expect.objectContaining({ Id: 'ExpireNoncurrentVersions', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
+    );
   });
   test('the inbox is not versioned: uploads are input, not records', () => {
     expect(resource(DEFAULT, 'AWS::S3::Bucket', 'StorageInbox').properties.VersioningConfiguration).toBeUndefined();
@@ -99,18 +119,25 @@ describe('the new configuration fields', () => {
     expect(config.storage.noncurrentVersionExpirationDays).toBe(30);
   });
   test('out-of-range values are refused, each naming what is allowed', () => {
-    expect(() => resolveConfig({ batch: { startConcurrency: 0 }, logging: { level: 'verbose' }, storage: { noncurrentVersionExpirationDays: 0 } })).toThrow(
+    expect(() =>
+      resolveConfig({ batch: { startConcurrency: 0 }, logging: { level: 'verbose' }, storage: { noncurrentVersionExpirationDays: 0 } }),
+    ).toThrow(
       /batch\.startConcurrency: received 0; allowed: an integer from 1 to 1000[\s\S]*storage\.noncurrentVersionExpirationDays: received 0[\s\S]*logging\.level: received "verbose"; allowed: off, error, fatal, all/,
     );
   });
 });
 
 describe('the data key, whole stack (issue 16, item 6)', () => {
-  const keyStatements = (role: string) => statementsOf(PRIVATE_KMS, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
-  const via = (service: string) => ({ StringEquals: { 'kms:ViaService': [{ 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] }] } });
+  const keyStatements = (role: string) =>
+    statementsOf(PRIVATE_KMS, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+  const via = (service: string) => ({
+    StringEquals: { 'kms:ViaService': [{ 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] }] },
+  });
   test('the start Lambda only reads, through S3; the clean-up only publishes, through SNS', () => {
     expect(keyStatements('TriggerStartRunRole').map((s) => [s.Action, s.Condition])).toEqual([['kms:Decrypt', via('s3')]]);
-    expect(keyStatements('CleanupCleanUpRole').map((s) => [s.Action, s.Condition])).toEqual([[['kms:Decrypt', 'kms:GenerateDataKey'], via('sns')]]);
+    expect(keyStatements('CleanupCleanUpRole').map((s) => [s.Action, s.Condition])).toEqual([
+      [['kms:Decrypt', 'kms:GenerateDataKey'], via('sns')],
+    ]);
   });
   test('no role may use the key outside a service, nor with a wildcard action', () => {
     const keyUses = Object.values(PRIVATE_KMS.findResources('AWS::IAM::Policy'))
@@ -121,11 +148,13 @@ describe('the data key, whole stack (issue 16, item 6)', () => {
   });
 });
 
-describe('the clean-up\'s dead letters (issue 16, item 7)', () => {
-  const alarms = (template: Template) => Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => /DeadLettersAlarm/.test(id));
-  test('the clean-up has its own dead-letter alarm beside the other EventBridge targets\'; under a customer key each notifies the run topic', () => {
+describe("the clean-up's dead letters (issue 16, item 7)", () => {
+  const alarms = (template: Template) =>
+    Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => /DeadLettersAlarm/.test(id));
+  test("the clean-up has its own dead-letter alarm beside the other EventBridge targets'; under a customer key each notifies the run topic", () => {
     expect(alarms(PRIVATE_KMS).map(([id]) => id.replace(/DeadLetters.*$/, ''))).toContain('Cleanup');
-    for (const [, alarm] of alarms(PRIVATE_KMS)) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^WorkflowNotifications/) }]);
+    for (const [, alarm] of alarms(PRIVATE_KMS))
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^WorkflowNotifications/) }]);
   });
   test('under the AWS-managed SNS key the alarms have no action (CloudWatch cannot publish there)', () => {
     for (const [, alarm] of alarms(DEFAULT)) expect(alarm.Properties.AlarmActions).toBeUndefined();

@@ -11,7 +11,9 @@ import { synthStack, testApp } from '../helpers/stack';
 test('the stack with the PyTorch trainer synthesizes with no cdk-nag AwsSolutions finding unacknowledged', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'segpipe-nag-pytorch-'));
   const app = testApp({ outdir });
-  new SegpipeStack(app, 'Segpipe', { config: resolveConfig({ training: { trainer: 'pytorch', spot: true }, storage: { encryption: 'kms' } }) });
+  new SegpipeStack(app, 'Segpipe', {
+    config: resolveConfig({ training: { trainer: 'pytorch', spot: true }, storage: { encryption: 'kms' } }),
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let failure: unknown;
   try {
@@ -19,9 +21,14 @@ test('the stack with the PyTorch trainer synthesizes with no cdk-nag AwsSolution
   } catch (err) {
     failure = err;
   }
-  expect({ failure: failure && String(failure), report: failure ? readFileSync(join(outdir, 'validation-report.json'), 'utf8') : 'ok' }).toEqual({ failure: undefined, report: 'ok' });
+  expect({
+    failure: failure && String(failure),
+    report: failure ? readFileSync(join(outdir, 'validation-report.json'), 'utf8') : 'ok',
+  }).toEqual({ failure: undefined, report: 'ok' });
 });
 
-test('choosing the built-in trainer explicitly synthesizes the default\'s template, byte for byte', () => {
-  expect(JSON.stringify(synthStack({ training: { trainer: 'builtin' } }).template.toJSON())).toBe(JSON.stringify(synthStack({}).template.toJSON()));
+test("choosing the built-in trainer explicitly synthesizes the default's template, byte for byte", () => {
+  expect(JSON.stringify(synthStack({ training: { trainer: 'builtin' } }).template.toJSON())).toBe(
+    JSON.stringify(synthStack({}).template.toJSON()),
+  );
 });

@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudFormationValidatePlugin, PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
+import { CloudFormationValidatePlugin, type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 import { resolveConfig } from '../../lib/config';
 import { ALGORITHM_REGIONS, GROUND_TRUTH_REGIONS } from '../../lib/regions';
 import { SegpipeStack } from '../../lib/segpipe-stack';
 import { synthStack, testApp } from '../helpers/stack';
-import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 
 /**
  * The whole stack, as `cdk deploy` ships it: what SegpipeStack itself adds (the region table and
@@ -50,10 +50,17 @@ describe('region table', () => {
   test('the image URI is built from the mapping on AWS::Region, with the partition URL suffix', () => {
     const output = template.toJSON().Outputs.TrainingImageUri.Value;
     expect(output).toEqual({
-      'Fn::Join': ['', [
-        { 'Fn::FindInMap': ['RegionTable', { Ref: 'AWS::Region' }, 'AlgorithmImageAccount'] },
-        '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/semantic-segmentation:1',
-      ]],
+      'Fn::Join': [
+        '',
+        [
+          { 'Fn::FindInMap': ['RegionTable', { Ref: 'AWS::Region' }, 'AlgorithmImageAccount'] },
+          '.dkr.ecr.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          '/semantic-segmentation:1',
+        ],
+      ],
     });
   });
 
@@ -78,7 +85,9 @@ describe('region rules', () => {
     const rules = PRIVATE_KMS_DESTROY.template.toJSON().Rules;
     const assertion = rules.LabelingRegion.Assertions[0];
     expect(assertion.Assert).toEqual({ 'Fn::Contains': [[...GROUND_TRUTH_REGIONS], { Ref: 'AWS::Region' }] });
-    expect(assertion.AssertDescription).toMatch(/runs only in: ap-northeast-1, .*us-west-2\. Deploy there, or set workforce\.type to "none"/);
+    expect(assertion.AssertDescription).toMatch(
+      /runs only in: ap-northeast-1, .*us-west-2\. Deploy there, or set workforce\.type to "none"/,
+    );
   });
 });
 
@@ -88,7 +97,10 @@ describe('the configuration reaches the constructs', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     const keyId = idOf(template, 'AWS::KMS::Key', 'DataKey');
     const encrypted = Object.entries(template.findResources('AWS::S3::Bucket')).filter(([, b]) =>
-      JSON.stringify(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID ?? null).includes(keyId));
+      JSON.stringify(
+        b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID ?? null,
+      ).includes(keyId),
+    );
     expect(encrypted.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['StorageArtifacts', 'StorageInbox']);
   });
 
@@ -98,8 +110,12 @@ describe('the configuration reaches the constructs', () => {
     for (const b of Object.values(DEFAULT.template.findResources('AWS::S3::Bucket'))) expect(b.DeletionPolicy).toBe('Retain');
   });
 
-  test('the workflow gets the region\'s algorithm image and Ground Truth Lambdas from the region table', () => {
-    const machine = JSON.stringify(Object.values(PRIVATE_KMS_DESTROY.template.findResources('AWS::StepFunctions::StateMachine')).find((m) => JSON.stringify(m).includes('createTrainingJob')));
+  test("the workflow gets the region's algorithm image and Ground Truth Lambdas from the region table", () => {
+    const machine = JSON.stringify(
+      Object.values(PRIVATE_KMS_DESTROY.template.findResources('AWS::StepFunctions::StateMachine')).find((m) =>
+        JSON.stringify(m).includes('createTrainingJob'),
+      ),
+    );
     expect(machine).toContain('function:PRE-SemanticSegmentation');
     expect(machine).toContain('"Fn::FindInMap":["RegionTable",{"Ref":"AWS::Region"},"GroundTruthLambdaAccount"]');
     expect(machine).toContain('"Fn::FindInMap":["RegionTable",{"Ref":"AWS::Region"},"AlgorithmImageAccount"]');
@@ -107,8 +123,15 @@ describe('the configuration reaches the constructs', () => {
 
   test('every segpipe Lambda of the stack (workflow, trigger, clean-up, tear-down) runs on Node.js 22 or newer, and every log group keeps its logs a month', () => {
     const { template } = PRIVATE_KMS_DESTROY;
-    const handlers = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, fn]) => JSON.stringify(fn.Properties.Environment ?? {}).includes('SEGPIPE_SETTINGS'));
-    expect(handlers.map(([id]) => id.replace(/Function[0-9A-F]{8}$/, '')).filter((id) => /^(Trigger|Cleanup)/.test(id)).sort()).toEqual(['CleanupCleanUp', 'CleanupTearDownCheck', 'CleanupTearDownStart', 'TriggerStartRun']);
+    const handlers = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, fn]) =>
+      JSON.stringify(fn.Properties.Environment ?? {}).includes('SEGPIPE_SETTINGS'),
+    );
+    expect(
+      handlers
+        .map(([id]) => id.replace(/Function[0-9A-F]{8}$/, ''))
+        .filter((id) => /^(Trigger|Cleanup)/.test(id))
+        .sort(),
+    ).toEqual(['CleanupCleanUp', 'CleanupTearDownCheck', 'CleanupTearDownStart', 'TriggerStartRun']);
     for (const [, fn] of handlers) expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
     for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) expect(group.Properties.RetentionInDays).toBe(30);
   });
@@ -116,7 +139,9 @@ describe('the configuration reaches the constructs', () => {
   test('on deletion the trigger goes before the tear-down runs: no new run starts meanwhile', () => {
     const { template } = DEFAULT;
     const tearDown = idOf(template, 'Custom::SegpipeSageMakerTearDown', 'CleanupTearDown');
-    const [trigger] = Object.entries(template.findResources('AWS::Events::Rule')).filter(([ruleId]) => ruleId.startsWith('TriggerObjectCreated'));
+    const [trigger] = Object.entries(template.findResources('AWS::Events::Rule')).filter(([ruleId]) =>
+      ruleId.startsWith('TriggerObjectCreated'),
+    );
     expect(trigger[1].DependsOn).toEqual(expect.arrayContaining([tearDown]));
   });
 });
@@ -135,7 +160,7 @@ test('outputs give the buckets, the exact command that starts a run, the state m
   expect(outputs.NotificationTopicArn.Value).toEqual({ Ref: expect.stringMatching(/^WorkflowNotifications/) });
 });
 
-test('the stack\'s SageMaker scope is its own prefix, with a hash of its name: no other stack\'s names fall under it', () => {
+test("the stack's SageMaker scope is its own prefix, with a hash of its name: no other stack's names fall under it", () => {
   const text = JSON.stringify(DEFAULT.template.toJSON());
   const prefix = resourcePrefix('Segpipe');
   expect(prefix).toMatch(/^segpipe-[0-9a-f]{8}$/);
@@ -150,36 +175,49 @@ describe('validation', () => {
   const cfnValidate = new CloudFormationValidatePlugin();
   const validate = cfnValidate.validate.bind(cfnValidate);
   test.each([
-    ['a private workforce with a customer key, deleted with the stack', { ...PRIVATE_TEAM, storage: { encryption: 'kms', retainOnDelete: false } }],
+    [
+      'a private workforce with a customer key, deleted with the stack',
+      { ...PRIVATE_TEAM, storage: { encryption: 'kms', retainOnDelete: false } },
+    ],
     ['the default config', {}],
-    ['Label Studio Enterprise\'s role', { labeling: { labelStudio: { origin: 'https://ls.example.com', role: { externalId: 'ls-ext-1234' } } } }],
-  ])('%s synthesizes with no cdk-nag AwsSolutions finding unacknowledged, every acknowledgement with a reason, and nothing CloudFormation\'s own validation reports', (_name, raw) => {
-    const outdir = mkdtempSync(join(tmpdir(), 'segpipe-nag-'));
-    const app = testApp({ outdir });
-    const stack = new SegpipeStack(app, 'Segpipe', { config: resolveConfig(raw) });
-    // aws-cdk-lib's built-in CloudFormation validation, off in the other tests (test/helpers/jest-setup.ts),
-    // registered here; what it reports is kept (its findings are warnings, which do not fail a synth).
-    const builtIn: PolicyValidationPluginReport[] = [];
-    cfnValidate.validate = (context) => {
-      builtIn.push(validate(context));
-      return builtIn.at(-1)!;
-    };
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), cfnValidate);
-    let failure: unknown;
-    try {
-      app.synth();
-    } catch (err) {
-      failure = err;
-    }
-    const report = readFileSync(join(outdir, 'validation-report.json'), 'utf8');
-    expect({ failure: failure && String(failure), report: failure ? report : 'ok' }).toEqual({ failure: undefined, report: 'ok' });
-    expect(builtIn).toHaveLength(1);
-    expect(builtIn[0].violations).toEqual([]);
-    // Each acknowledgement is recorded as { [rule id]: reason }.
-    const reasons = stack.node.findAll().flatMap((c) => c.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.values(m.data as Record<string, string>)));
-    expect(reasons.length).toBeGreaterThan(0);
-    for (const reason of reasons) expect(reason).toMatch(/^\S+( \S+){6,}/);
-  });
+    [
+      "Label Studio Enterprise's role",
+      { labeling: { labelStudio: { origin: 'https://ls.example.com', role: { externalId: 'ls-ext-1234' } } } },
+    ],
+  ])(
+    "%s synthesizes with no cdk-nag AwsSolutions finding unacknowledged, every acknowledgement with a reason, and nothing CloudFormation's own validation reports",
+    (_name, raw) => {
+      const outdir = mkdtempSync(join(tmpdir(), 'segpipe-nag-'));
+      const app = testApp({ outdir });
+      const stack = new SegpipeStack(app, 'Segpipe', { config: resolveConfig(raw) });
+      // aws-cdk-lib's built-in CloudFormation validation, off in the other tests (test/helpers/jest-setup.ts),
+      // registered here; what it reports is kept (its findings are warnings, which do not fail a synth).
+      const builtIn: PolicyValidationPluginReport[] = [];
+      cfnValidate.validate = (context) => {
+        builtIn.push(validate(context));
+        return builtIn.at(-1)!;
+      };
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app), cfnValidate);
+      let failure: unknown;
+      try {
+        app.synth();
+      } catch (err) {
+        failure = err;
+      }
+      const report = readFileSync(join(outdir, 'validation-report.json'), 'utf8');
+      expect({ failure: failure && String(failure), report: failure ? report : 'ok' }).toEqual({ failure: undefined, report: 'ok' });
+      expect(builtIn).toHaveLength(1);
+      expect(builtIn[0].violations).toEqual([]);
+      // Each acknowledgement is recorded as { [rule id]: reason }.
+      const reasons = stack.node
+        .findAll()
+        .flatMap((c) =>
+          c.node.metadata
+            .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+            .flatMap((m) => Object.values(m.data as Record<string, string>)),
+        );
+      expect(reasons.length).toBeGreaterThan(0);
+      for (const reason of reasons) expect(reason).toMatch(/^\S+( \S+){6,}/);
+    },
+  );
 });

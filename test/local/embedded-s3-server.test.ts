@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { S3ObjectStore, createS3Client } from '../../lambda/convert/stores/s3-object-store';
+import { createS3Client, S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
 
 test('a ranged read of an empty object (touch _START) is answered at once, as S3 answers it, not left hanging', async () => {
@@ -27,7 +27,9 @@ test('ListObjectsV2 pages with continuation tokens on a Node without the legacy 
     const pages: string[][] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: 'inbox', Prefix: 'images/b/', MaxKeys: 2, ContinuationToken: token }));
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: 'inbox', Prefix: 'images/b/', MaxKeys: 2, ContinuationToken: token }),
+      );
       pages.push((page.Contents ?? []).map((c) => c.Key!));
       expect(page.ContinuationToken).toBe(token);
       expect(page.IsTruncated).toBe(page.NextContinuationToken !== undefined);
@@ -39,7 +41,9 @@ test('ListObjectsV2 pages with continuation tokens on a Node without the legacy 
     expect((await new S3ObjectStore(client).list('inbox', 'images/b/')).map((o) => o.key)).toEqual(pages.flat());
     // A token is only good for the bucket that issued it, as in S3.
     const first = await client.send(new ListObjectsV2Command({ Bucket: 'inbox', MaxKeys: 1 }));
-    await expect(client.send(new ListObjectsV2Command({ Bucket: 'other', ContinuationToken: first.NextContinuationToken }))).rejects.toThrow(/continuation token/i);
+    await expect(
+      client.send(new ListObjectsV2Command({ Bucket: 'other', ContinuationToken: first.NextContinuationToken })),
+    ).rejects.toThrow(/continuation token/i);
   } finally {
     client.destroy();
     await server.close();
@@ -48,7 +52,11 @@ test('ListObjectsV2 pages with continuation tokens on a Node without the legacy 
 
 test('any access key is taken (the signature is not checked), so the AWS CLI works with whatever keys a shell has', async () => {
   const server = await startEmbeddedS3Server({ buckets: ['inbox'] });
-  const client = createS3Client({ endpoint: server.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'AKIAANYTHING', secretAccessKey: 'anything' } });
+  const client = createS3Client({
+    endpoint: server.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIAANYTHING', secretAccessKey: 'anything' },
+  });
   try {
     await client.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'a.jpg', Body: Buffer.from('abc') }));
     expect((await client.send(new ListObjectsV2Command({ Bucket: 'inbox' }))).Contents?.map((c) => c.Key)).toEqual(['a.jpg']);
@@ -62,7 +70,9 @@ test('an object being rewritten is read whole, old or new, never half (S3 replac
   const server = await startEmbeddedS3Server({ buckets: ['state'] });
   const store = new S3ObjectStore(server.client());
   try {
-    const documents = [0, 1].map((n) => Buffer.from(JSON.stringify({ n, taken: Array.from({ length: 60_000 }, (_, i) => `s3://inbox/images/batch/${n}-${i}.jpg`) })));
+    const documents = [0, 1].map((n) =>
+      Buffer.from(JSON.stringify({ n, taken: Array.from({ length: 60_000 }, (_, i) => `s3://inbox/images/batch/${n}-${i}.jpg`) })),
+    );
     await store.write('s3://state/state.json', documents[0], 'application/json');
     const writes = Array.from({ length: 12 }, (_, i) => store.write('s3://state/state.json', documents[i % 2], 'application/json'));
     const reads = Array.from({ length: 24 }, async () => (await store.read('s3://state/state.json')).length);
@@ -87,7 +97,11 @@ test('conditional writes are honoured as S3 honours them: If-None-Match * only c
     expect(await store.writeIfUnchanged(location, Buffer.from('3'), 'application/json', first!.etag)).toBe(true);
     expect(await store.writeIfUnchanged(location, Buffer.from('4'), 'application/json', first!.etag)).toBe(false);
     expect((await store.read(location)).toString()).toBe('3');
-    const racing = await Promise.all(Array.from({ length: 8 }, (_, i) => store.writeIfUnchanged('s3://b/locks/race.json', Buffer.from(String(i)), 'application/json', undefined)));
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.writeIfUnchanged('s3://b/locks/race.json', Buffer.from(String(i)), 'application/json', undefined),
+      ),
+    );
     expect(racing.filter(Boolean)).toHaveLength(1);
     // A plain write is not conditional.
     await store.write(location, Buffer.from('5'), 'application/json');

@@ -1,14 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  CocoImage, colourMaskPng, cocoPolygonExport, cvatLabelmapText, polygonArea, randomPolygonObjects, writeCvatExport,
+  type CocoImage,
+  cocoPolygonExport,
+  colourMaskPng,
+  cvatLabelmapText,
+  polygonArea,
+  randomPolygonObjects,
+  writeCvatExport,
 } from '../../local/export-fixtures';
-import { LabelingClass } from '../../local/ground-truth-output';
+import type { LabelingClass } from '../../local/ground-truth-output';
 import { randomGenerator, renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import { sha256 } from '../helpers/files';
-import { SYSTEM_PYTHON, readMasksWithPil } from '../helpers/pil';
+import { readMasksWithPil, SYSTEM_PYTHON } from '../helpers/pil';
 
 /**
  * The export writers checked through the benchmark's Python reference converter: each mask it writes
@@ -41,25 +47,34 @@ function masksBySource(report: ReferenceReport): Map<string, { mode: string; sha
 }
 
 test('labelmap.txt is written as CVAT writes it', () => {
-  expect(cvatLabelmapText([{ name: 'background', rgb: 0 }, { name: 'sea turtle', rgb: 0xfa3253 }])).toBe(
-    '# label:color_rgb:parts:actions\nbackground:0,0,0::\nsea turtle:250,50,83::\n',
-  );
+  expect(
+    cvatLabelmapText([
+      { name: 'background', rgb: 0 },
+      { name: 'sea turtle', rgb: 0xfa3253 },
+    ]),
+  ).toBe('# label:color_rgb:parts:actions\nbackground:0,0,0::\nsea turtle:250,50,83::\n');
 });
 
 test('a CVAT export: classes by colour, the background (not first, not black) index 0, unknown colours 255, a listed image that is absent skipped', async () => {
-  const labels: LabelingClass[] = [{ name: 'turtle', rgb: 0xfa3253 }, { name: 'Background', rgb: 0x808080 }, { name: 'rock', rgb: 0x3d3df5 }];
+  const labels: LabelingClass[] = [
+    { name: 'turtle', rgb: 0xfa3253 },
+    { name: 'Background', rgb: 0x808080 },
+    { name: 'rock', rgb: 0x3d3df5 },
+  ];
   const unknownColour = 0x123456;
   const classOfPosition = [1, 0, 2, 255];
   const random = randomGenerator(7);
-  const items = await Promise.all(['a', 'b', 'sub/c'].map(async (stem, i) => {
-    const positions = renderSyntheticScene(i + 1, WIDTH, HEIGHT, 3).classIndices.map((cls) => (random() < 0.02 ? 3 : cls));
-    return {
-      stem,
-      image: await sceneToJpeg(renderSyntheticScene(i + 1, WIDTH, HEIGHT)),
-      mask: await colourMaskPng(positions, WIDTH, HEIGHT, [...labels.map((l) => l.rgb), unknownColour]),
-      expected: Uint8Array.from(positions, (p) => classOfPosition[p]),
-    };
-  }));
+  const items = await Promise.all(
+    ['a', 'b', 'sub/c'].map(async (stem, i) => {
+      const positions = renderSyntheticScene(i + 1, WIDTH, HEIGHT, 3).classIndices.map((cls) => (random() < 0.02 ? 3 : cls));
+      return {
+        stem,
+        image: await sceneToJpeg(renderSyntheticScene(i + 1, WIDTH, HEIGHT)),
+        mask: await colourMaskPng(positions, WIDTH, HEIGHT, [...labels.map((l) => l.rgb), unknownColour]),
+        expected: Uint8Array.from(positions, (p) => classOfPosition[p]),
+      };
+    }),
+  );
   writeCvatExport(join(work, 'export'), [...items, { stem: 'absent' }], labels);
   expect(readdirSync(join(work, 'export')).sort()).toEqual(['ImageSets', 'JPEGImages', 'SegmentationClass', 'labelmap.txt']);
 
@@ -85,13 +100,26 @@ function centreInside(polygon: readonly number[], x: number, y: number): boolean
 }
 
 test('a COCO export: categories in id order after the background, polygons by pixel centre, largest painted first, the rest background', async () => {
-  const categories = [{ id: 7, name: 'rock' }, { id: 2, name: 'turtle' }];
+  const categories = [
+    { id: 7, name: 'rock' },
+    { id: 2, name: 'turtle' },
+  ];
   const images: CocoImage[] = [1, 2, 3].map((seed) => ({
-    fileName: `img-${seed}.jpg`, width: WIDTH, height: HEIGHT, objects: randomPolygonObjects(seed, WIDTH, HEIGHT, [2, 7]),
+    fileName: `img-${seed}.jpg`,
+    width: WIDTH,
+    height: HEIGHT,
+    objects: randomPolygonObjects(seed, WIDTH, HEIGHT, [2, 7]),
   }));
   const dataset = cocoPolygonExport(images, categories);
   expect(dataset.annotations.length).toBe(images.reduce((n, image) => n + image.objects.length, 0));
-  expect(dataset.annotations[0]).toMatchObject({ id: 1, image_id: 1, iscrowd: 0, area: polygonArea(images[0].objects[0].polygons[0]) + (images[0].objects[0].polygons[1] ? polygonArea(images[0].objects[0].polygons[1]) : 0) });
+  expect(dataset.annotations[0]).toMatchObject({
+    id: 1,
+    image_id: 1,
+    iscrowd: 0,
+    area:
+      polygonArea(images[0].objects[0].polygons[0]) +
+      (images[0].objects[0].polygons[1] ? polygonArea(images[0].objects[0].polygons[1]) : 0),
+  });
   writeFileSync(join(work, 'instances.json'), JSON.stringify(dataset));
   for (const image of images) writeFileSync(join(work, image.fileName), await sceneToJpeg(renderSyntheticScene(1, WIDTH, HEIGHT)));
 
@@ -103,7 +131,9 @@ test('a COCO export: categories in id order after the background, polygons by pi
   const classOfCategory: Record<number, number> = { 2: 1, 7: 2 };
   for (const image of images) {
     const expected = new Uint8Array(WIDTH * HEIGHT);
-    const largestFirst = [...image.objects].sort((a, b) => b.polygons.reduce((s, p) => s + polygonArea(p), 0) - a.polygons.reduce((s, p) => s + polygonArea(p), 0));
+    const largestFirst = [...image.objects].sort(
+      (a, b) => b.polygons.reduce((s, p) => s + polygonArea(p), 0) - a.polygons.reduce((s, p) => s + polygonArea(p), 0),
+    );
     for (const object of largestFirst) {
       for (let y = 0; y < HEIGHT; y++) {
         for (let x = 0; x < WIDTH; x++) {

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yauzl from 'yauzl';
-import { importUpload } from '../../local/local-import';
 import { localCommand } from '../../bin/commands/local';
+import { importUpload } from '../../local/local-import';
 import * as localRun from '../../local/local-run';
 import { runCommand } from '../helpers/cli';
 import { zipFolder } from '../helpers/format-fixtures';
@@ -13,20 +13,30 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The names a zip holds, read back with yauzl (the library the converter reads zips with). */
 function zipEntries(body: Buffer): Promise<string[]> {
-  return new Promise((resolve, reject) => yauzl.fromBuffer(body, { lazyEntries: true }, (err, zip) => {
-    if (err) return reject(err);
-    const names: string[] = [];
-    zip.on('entry', (entry: yauzl.Entry) => { names.push(entry.fileName); zip.readEntry(); });
-    zip.on('end', () => resolve(names));
-    zip.readEntry();
-  }));
+  return new Promise((resolve, reject) =>
+    yauzl.fromBuffer(body, { lazyEntries: true }, (err, zip) => {
+      if (err) return reject(err);
+      const names: string[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => {
+        names.push(entry.fileName);
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(names));
+      zip.readEntry();
+    }),
+  );
 }
 
 /** What `segpipe local --import` drops under labeled/<batch>/: one file that starts an import, as on AWS. */
 describe('segpipe local --import: what is dropped into the inbox', () => {
   const folder = join(work, 'cvat-export');
   beforeAll(() => {
-    for (const [path, body] of Object.entries({ 'labelmap.txt': 'background:0,0,0::\n', 'JPEGImages/a.jpg': 'jpeg', 'SegmentationClass/a.png': 'png', 'ImageSets/Segmentation/default.txt': 'a\n' })) {
+    for (const [path, body] of Object.entries({
+      'labelmap.txt': 'background:0,0,0::\n',
+      'JPEGImages/a.jpg': 'jpeg',
+      'SegmentationClass/a.png': 'png',
+      'ImageSets/Segmentation/default.txt': 'a\n',
+    })) {
       mkdirSync(join(folder, path, '..'), { recursive: true });
       writeFileSync(join(folder, path), body);
     }
@@ -35,7 +45,12 @@ describe('segpipe local --import: what is dropped into the inbox', () => {
   test('a folder is zipped whole, under its own name', async () => {
     const upload = await importUpload(folder);
     expect(upload.name).toBe('cvat-export.zip');
-    expect((await zipEntries(upload.body)).sort()).toEqual(['ImageSets/Segmentation/default.txt', 'JPEGImages/a.jpg', 'SegmentationClass/a.png', 'labelmap.txt']);
+    expect((await zipEntries(upload.body)).sort()).toEqual([
+      'ImageSets/Segmentation/default.txt',
+      'JPEGImages/a.jpg',
+      'SegmentationClass/a.png',
+      'labelmap.txt',
+    ]);
   });
 
   test('a zip goes as it is (named .zip, the extension that starts an import)', async () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalRunOptions, LocalRunResult, runLocally } from '../../local/local-run';
 import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
+import type { LocalRunOptions, LocalRunResult, runLocally } from '../../local/local-run';
 
 /**
  * `segpipe local --labeling labelstudio` twice in one data folder: the first run's tasks have no
@@ -13,7 +13,7 @@ import { endpointName, resourcePrefix } from '../../lambda/workflow/names';
 const dataDir = mkdtempSync(join(tmpdir(), 'segpipe-local-ls-test-'));
 async function localRun(options: Omit<LocalRunOptions, 'dataDir'>): Promise<LocalRunResult> {
   jest.resetModules();
-  const { runLocally: run } = await import('../../local/local-run') as { runLocally: typeof runLocally };
+  const { runLocally: run } = (await import('../../local/local-run')) as { runLocally: typeof runLocally };
   const result = await run({ ...options, dataDir, labeling: 'labelstudio' });
   await result.close();
   return result;
@@ -28,19 +28,30 @@ describe('the local run with Label Studio, twice', () => {
     second = await localRun({ images: 6, imageWidth: 96, imageHeight: 72, epochs: 8, log: (l) => lines.push(l) });
   }, 300_000);
 
-  test('the first run writes a task per image without pre-labels, waits for the annotator\'s files, converts them and deploys', () => {
+  test("the first run writes a task per image without pre-labels, waits for the annotator's files, converts them and deploys", () => {
     expect(first.status).toBe('SUCCEEDED');
-    expect(first.labelStudioTasks).toEqual({ tasks: 12, predicted: 0, prefix: expect.stringMatching(/\/labelstudio\/tasks\/local-demo-1\/0\/$/) });
+    expect(first.labelStudioTasks).toEqual({
+      tasks: 12,
+      predicted: 0,
+      prefix: expect.stringMatching(/\/labelstudio\/tasks\/local-demo-1\/0\/$/),
+    });
     expect(first.report).toMatchObject({ status: 'deployed', counts: { converted: 11, skipped: 1 } });
     const output = lines.join('\n');
-    for (const state of ['Write Label Studio tasks', 'Notify tasks ready', 'Count annotations', 'Use Label Studio annotations']) expect(output).toContain(`▸ ${state}\n`);
+    for (const state of ['Write Label Studio tasks', 'Notify tasks ready', 'Count annotations', 'Use Label Studio annotations'])
+      expect(output).toContain(`▸ ${state}\n`);
     expect(output).toContain('LOCAL STAND-IN Label Studio annotator: 12 tasks');
-    expect(readFileSync(join(dataDir, 'notifications.log'), 'utf8')).toContain('12 Label Studio tasks of batch local-demo-1 are ready under');
+    expect(readFileSync(join(dataDir, 'notifications.log'), 'utf8')).toContain(
+      '12 Label Studio tasks of batch local-demo-1 are ready under',
+    );
   });
 
-  test('the second run\'s tasks carry the first run\'s model\'s predictions, under the endpoint\'s name', () => {
+  test("the second run's tasks carry the first run's model's predictions, under the endpoint's name", () => {
     expect(second.status).toBe('SUCCEEDED');
-    expect(second.labelStudioTasks).toEqual({ tasks: 6, predicted: 6, prefix: expect.stringMatching(/\/labelstudio\/tasks\/local-demo-2\/0\/$/) });
+    expect(second.labelStudioTasks).toEqual({
+      tasks: 6,
+      predicted: 6,
+      prefix: expect.stringMatching(/\/labelstudio\/tasks\/local-demo-2\/0\/$/),
+    });
     expect(second.endpointName).toBe(endpointName(resourcePrefix('Segpipe')));
   });
 });

@@ -1,10 +1,14 @@
-import { AslDefinition, LOCAL_TASK_TIMEOUT_SECONDS, runWorkflow, withStepFunctionsTaskTimeouts } from '../../local/workflow-runner';
+import { type AslDefinition, LOCAL_TASK_TIMEOUT_SECONDS, runWorkflow, withStepFunctionsTaskTimeouts } from '../../local/workflow-runner';
 
 test('a Task without a timeout of its own gets none locally either (Step Functions sets none; the interpreter would stop it after 60 s)', () => {
   const definition: AslDefinition = {
     StartAt: 'Convert chunks',
     States: {
-      'Convert chunks': { Type: 'Map', ItemProcessor: { StartAt: 'Convert chunk', States: { 'Convert chunk': { Type: 'Task', Resource: 'arn:convert', End: true } } }, Next: 'Train' },
+      'Convert chunks': {
+        Type: 'Map',
+        ItemProcessor: { StartAt: 'Convert chunk', States: { 'Convert chunk': { Type: 'Task', Resource: 'arn:convert', End: true } } },
+        Next: 'Train',
+      },
       Train: { Type: 'Task', Resource: 'arn:train', Next: 'Poll' },
       Poll: { Type: 'Task', Resource: 'arn:poll', TimeoutSeconds: 30, Next: 'Later' },
       Later: { Type: 'Task', Resource: 'arn:later', TimeoutSecondsPath: '$.timeout', Next: 'Wait' },
@@ -25,8 +29,12 @@ test('an aborted run starts no Task and returns only once the Tasks it started h
     StartAt: 'Convert chunks',
     States: {
       'Convert chunks': {
-        Type: 'Map', ItemsPath: '$.chunks', MaxConcurrency: 1, ItemProcessor: { StartAt: 'Convert chunk', States: { 'Convert chunk': { Type: 'Task', Resource: 'arn:convert', End: true } } },
-        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Report failure' }], Next: 'Train',
+        Type: 'Map',
+        ItemsPath: '$.chunks',
+        MaxConcurrency: 1,
+        ItemProcessor: { StartAt: 'Convert chunk', States: { 'Convert chunk': { Type: 'Task', Resource: 'arn:convert', End: true } } },
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Report failure' }],
+        Next: 'Train',
       },
       Train: { Type: 'Task', Resource: 'arn:train', End: true },
       'Report failure': { Type: 'Task', Resource: 'arn:report', End: true },
@@ -39,7 +47,10 @@ test('an aborted run starts no Task and returns only once the Tasks it started h
   const released = new Promise<void>((resolve) => (release = resolve));
   const controller = new AbortController();
   const outcome = runWorkflow({
-    definition, input: { chunks: [1, 2] }, executionName: 'aborted', signal: controller.signal,
+    definition,
+    input: { chunks: [1, 2] },
+    executionName: 'aborted',
+    signal: controller.signal,
     tasks: {
       'Convert chunk': async (chunk) => {
         log.push(`convert ${chunk} started`);

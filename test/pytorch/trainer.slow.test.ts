@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,11 +7,11 @@ import sharp from 'sharp';
 import * as tar from 'tar';
 import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 import { ConfusionMatrix } from '../../lambda/evaluation/metrics';
+import { PYTORCH_METRIC_DEFINITIONS, PYTORCH_SOURCE_DIR } from '../../lib/workflow/pytorch-trainer';
 import { LocalPyTorchModel } from '../../local/pytorch-serving';
 import { finalMetrics } from '../../local/pytorch-training';
-import { findTorchPython } from '../../local/torch-python';
 import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
-import { PYTORCH_METRIC_DEFINITIONS, PYTORCH_SOURCE_DIR } from '../../lib/workflow/pytorch-trainer';
+import { findTorchPython } from '../../local/torch-python';
 
 /**
  * The PyTorch training script (pytorch/train.py) and its serving code (pytorch/inference.py) on
@@ -28,7 +28,10 @@ const channel = (name: string) => join(work, 'input', 'data', name);
 const validationMasks: Uint8Array[] = [];
 
 async function writeChannels(): Promise<void> {
-  for (const [split, first, count] of [['train', 0, 24], ['validation', 100, 8]] as const) {
+  for (const [split, first, count] of [
+    ['train', 0, 24],
+    ['validation', 100, 8],
+  ] as const) {
     for (let i = first; i < first + count; i++) {
       const scene = renderSyntheticScene(i, 96, 72);
       const labels = Buffer.from(scene.classIndices);
@@ -46,10 +49,35 @@ async function writeChannels(): Promise<void> {
 
 async function train(epochs: number): Promise<string[]> {
   const env: NodeJS.ProcessEnv = { ...process.env, SM_MODEL_DIR: join(work, 'model') };
-  for (const name of ['train', 'validation', 'train_annotation', 'validation_annotation']) env[`SM_CHANNEL_${name.toUpperCase()}`] = channel(name);
-  const { stdout } = await run(python!, ['-W', 'ignore', join(PYTORCH_SOURCE_DIR, 'train.py'),
-    '--num_classes', String(NUM_CLASSES), '--model', 'lraspp', '--backbone', 'mobilenet_v3_large', '--pretrained', 'false',
-    '--epochs', String(epochs), '--batch_size', '4', '--learning_rate', '0.01', '--image_size', '96', '--checkpoint_dir', join(work, 'checkpoints')], { env });
+  for (const name of ['train', 'validation', 'train_annotation', 'validation_annotation'])
+    env[`SM_CHANNEL_${name.toUpperCase()}`] = channel(name);
+  const { stdout } = await run(
+    python!,
+    [
+      '-W',
+      'ignore',
+      join(PYTORCH_SOURCE_DIR, 'train.py'),
+      '--num_classes',
+      String(NUM_CLASSES),
+      '--model',
+      'lraspp',
+      '--backbone',
+      'mobilenet_v3_large',
+      '--pretrained',
+      'false',
+      '--epochs',
+      String(epochs),
+      '--batch_size',
+      '4',
+      '--learning_rate',
+      '0.01',
+      '--image_size',
+      '96',
+      '--checkpoint_dir',
+      join(work, 'checkpoints'),
+    ],
+    { env },
+  );
   return stdout.split('\n');
 }
 
@@ -76,7 +104,7 @@ describe('train.py', () => {
     expect(best).toBeGreaterThan(background.metrics().miou + 0.1);
   });
 
-  test('prints the best epoch\'s metrics last, which the job\'s metric definitions report', () => {
+  test("prints the best epoch's metrics last, which the job's metric definitions report", () => {
     const epochs = epochLines(first);
     const best = Math.max(...epochs.slice(0, 5).map((l) => metric(l, 'validation:mIOU')));
     expect(metric(epochs.at(-1)!, 'validation:mIOU')).toBe(best);
@@ -93,7 +121,12 @@ describe('train.py', () => {
   test('writes the model with its inference code, as the PyTorch inference container loads it', () => {
     expect(readdirSync(join(work, 'model')).sort()).toEqual(['code', 'model.pth', 'model_config.json']);
     expect(readdirSync(join(work, 'model', 'code')).sort()).toEqual(['inference.py', 'segmentation_model.py']);
-    expect(JSON.parse(readFileSync(join(work, 'model', 'model_config.json'), 'utf8'))).toMatchObject({ model: 'lraspp', backbone: 'mobilenet_v3_large', num_classes: 3, image_size: 96 });
+    expect(JSON.parse(readFileSync(join(work, 'model', 'model_config.json'), 'utf8'))).toMatchObject({
+      model: 'lraspp',
+      backbone: 'mobilenet_v3_large',
+      num_classes: 3,
+      image_size: 96,
+    });
   });
 
   test('refuses a mask holding a class past num_classes, naming the file', async () => {
@@ -103,8 +136,22 @@ describe('train.py', () => {
       writeFileSync(join(bad, split, 'a.jpg'), await sceneToJpeg(renderSyntheticScene(1, 32, 32)));
       writeFileSync(join(bad, `${split}_annotation`, 'a.png'), await encodeClassIndexPng(Buffer.alloc(32 * 32, 7), 32, 32));
     }
-    const args = ['-W', 'ignore', join(PYTORCH_SOURCE_DIR, 'train.py'), '--num_classes', '3', '--pretrained', 'false', '--epochs', '1', '--model_dir', join(bad, 'model'),
-      '--checkpoint_dir', join(bad, 'ck'), ...['train', 'validation', 'train_annotation', 'validation_annotation'].flatMap((n) => [`--${n}_dir`, join(bad, n)])];
+    const args = [
+      '-W',
+      'ignore',
+      join(PYTORCH_SOURCE_DIR, 'train.py'),
+      '--num_classes',
+      '3',
+      '--pretrained',
+      'false',
+      '--epochs',
+      '1',
+      '--model_dir',
+      join(bad, 'model'),
+      '--checkpoint_dir',
+      join(bad, 'ck'),
+      ...['train', 'validation', 'train_annotation', 'validation_annotation'].flatMap((n) => [`--${n}_dir`, join(bad, n)]),
+    ];
     await expect(run(python!, args)).rejects.toThrow(/a\.png: class 7 is past num_classes 3/);
   });
 });
@@ -118,7 +165,11 @@ describe('inference.py, as the endpoint serves it', () => {
   }, 120_000);
   afterAll(() => model?.close());
 
-  test.each([[50, 30], [96, 72], [333, 201]])('answers a %ix%i JPEG with a mode-L PNG of its size holding class indices', async (width, height) => {
+  test.each([
+    [50, 30],
+    [96, 72],
+    [333, 201],
+  ])('answers a %ix%i JPEG with a mode-L PNG of its size holding class indices', async (width, height) => {
     const jpeg = await sceneToJpeg(renderSyntheticScene(500 + width, width, height));
     const answer = await model.invoke(jpeg, 'image/jpeg', 'image/png');
     expect(answer.contentType).toBe('image/png');
@@ -130,10 +181,14 @@ describe('inference.py, as the endpoint serves it', () => {
   });
 
   test('refuses what the built-in algorithm refuses, and serves on', async () => {
-    await expect(model.invoke(Buffer.from('{}'), 'application/json', 'image/png')).rejects.toThrow(/unsupported ContentType application\/json; send image\/jpeg/);
+    await expect(model.invoke(Buffer.from('{}'), 'application/json', 'image/png')).rejects.toThrow(
+      /unsupported ContentType application\/json; send image\/jpeg/,
+    );
     await expect(model.invoke(Buffer.from('not a jpeg'), 'image/jpeg', 'image/png')).rejects.toThrow(/the image could not be decoded/);
     const jpeg = await sceneToJpeg(renderSyntheticScene(7, 40, 40));
-    await expect(model.invoke(jpeg, 'image/jpeg', 'application/json')).rejects.toThrow(/unsupported Accept application\/json; ask for image\/png/);
+    await expect(model.invoke(jpeg, 'image/jpeg', 'application/json')).rejects.toThrow(
+      /unsupported Accept application\/json; ask for image\/png/,
+    );
     expect((await model.invoke(jpeg, 'image/jpeg', 'image/png')).contentType).toBe('image/png');
   });
 });

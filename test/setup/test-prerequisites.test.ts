@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_PREREQUISITES, planPrerequisites } from './test-prerequisites';
+import { planPrerequisites, TEST_PREREQUISITES } from './test-prerequisites';
 
 describe("npm test's prerequisites: installed when it can, else one line with the command", () => {
   const missing = ['python3-pil', 'chromium'];
@@ -13,7 +13,8 @@ describe("npm test's prerequisites: installed when it can, else one line with th
   test('not root: stops with the exact command to run', () => {
     expect(planPrerequisites(missing, { root: false, aptGet: true })).toEqual({
       action: 'stop',
-      message: "npm test needs Debian's python3-pil, chromium: run sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends python3-pil chromium', then npm test again",
+      message:
+        "npm test needs Debian's python3-pil, chromium: run sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends python3-pil chromium', then npm test again",
     });
   });
 

@@ -14,7 +14,8 @@ export interface Prerequisite {
 }
 
 const PYTHON = '/usr/bin/python3';
-const pythonImports = (module: string) => () => existsSync(PYTHON) && spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+const pythonImports = (module: string) => () =>
+  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 
 export const TEST_PREREQUISITES: readonly Prerequisite[] = [
   { debian: 'python3-pil', present: pythonImports('PIL') },
@@ -28,12 +29,19 @@ export type PrerequisitePlan =
   | { readonly action: 'stop'; readonly message: string };
 
 /** What to do about the missing packages, from who runs the tests and whether apt-get is there. */
-export function planPrerequisites(missing: readonly string[], machine: { readonly root: boolean; readonly aptGet: boolean }): PrerequisitePlan {
+export function planPrerequisites(
+  missing: readonly string[],
+  machine: { readonly root: boolean; readonly aptGet: boolean },
+): PrerequisitePlan {
   if (missing.length === 0) return { action: 'none' };
   const install = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (machine.aptGet && machine.root) return { action: 'install', packages: missing };
-  if (machine.aptGet) return { action: 'stop', message: `npm test needs Debian's ${missing.join(', ')}: run sudo sh -c '${install}', then npm test again` };
-  return { action: 'stop', message: `npm test needs ${missing.join(', ')} (Debian's names; the tests run ${PYTHON} with PIL and numpy, and /usr/bin/chromium): install them with your system's package manager, then npm test again` };
+  if (machine.aptGet)
+    return { action: 'stop', message: `npm test needs Debian's ${missing.join(', ')}: run sudo sh -c '${install}', then npm test again` };
+  return {
+    action: 'stop',
+    message: `npm test needs ${missing.join(', ')} (Debian's names; the tests run ${PYTHON} with PIL and numpy, and /usr/bin/chromium): install them with your system's package manager, then npm test again`,
+  };
 }
 
 function main(): void {
@@ -46,11 +54,17 @@ function main(): void {
   }
   process.stderr.write(`npm test: installing Debian's ${plan.packages.join(', ')}, which the tests need (apt-get, as root)\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const ok = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env }).status === 0
-    && spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...plan.packages], { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
+  const ok =
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env }).status === 0 &&
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...plan.packages], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+    }).status === 0;
   const still = TEST_PREREQUISITES.filter((p) => !p.present()).map((p) => p.debian);
   if (!ok || still.length > 0) {
-    process.stderr.write(`npm test: apt-get could not install ${still.join(', ') || plan.packages.join(', ')}: run apt-get update && apt-get install -y --no-install-recommends ${still.join(' ') || plan.packages.join(' ')}, then npm test again\n`);
+    process.stderr.write(
+      `npm test: apt-get could not install ${still.join(', ') || plan.packages.join(', ')}: run apt-get update && apt-get install -y --no-install-recommends ${still.join(' ') || plan.packages.join(' ')}, then npm test again\n`,
+    );
     process.exit(1);
   }
 }

@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import { batchStateKey } from '../../lambda/workflow/batch';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import { fakes } from '../helpers/workflow-fakes';
-import { INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
+import { INBOX_BUCKET, startWorkflowHarness, type WorkflowHarness } from '../helpers/workflow-harness';
 
 // Mechanical Turk at $0.84 × 3 workers plus Ground Truth's $0.08 per image: $2.60 an image, before training and hosting.
 const CONFIG = {
@@ -21,7 +21,13 @@ describe('a per-run budget, checked in the local workflow', () => {
   async function uploadBatch(batch: string, count: number): Promise<void> {
     const client = harness.server.client();
     for (let i = 0; i < count; i++) {
-      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `images/${batch}/${i}.jpg`, Body: await sceneToJpeg(renderSyntheticScene(i, 32, 24)) }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: INBOX_BUCKET,
+          Key: `images/${batch}/${i}.jpg`,
+          Body: await sceneToJpeg(renderSyntheticScene(i, 32, 24)),
+        }),
+      );
     }
     client.destroy();
   }
@@ -36,8 +42,19 @@ describe('a per-run budget, checked in the local workflow', () => {
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'BudgetExceeded' });
     // The README's order: the quota check, then the budget, and nothing after it but the failure.
     expect(outcome.path).toEqual([
-      'Started by an upload?', 'Check batch', 'Batch settled?', 'Snapshot batch', 'Anything new?', 'Use snapshot', 'Prepare run',
-      'Check training quota', 'Check budget', 'Report failure', 'Notify failure', 'Publish failure event', 'Run failed',
+      'Started by an upload?',
+      'Check batch',
+      'Batch settled?',
+      'Snapshot batch',
+      'Anything new?',
+      'Use snapshot',
+      'Prepare run',
+      'Check training quota',
+      'Check budget',
+      'Report failure',
+      'Notify failure',
+      'Publish failure event',
+      'Run failed',
     ]);
     expect(calls.Label).toBeUndefined();
     const message = (calls['Notify failure'][0] as { Message: string }).Message;
@@ -55,7 +72,11 @@ describe('a per-run budget, checked in the local workflow', () => {
     tasks.Label = async () => {
       throw Object.assign(new Error('stop here'), { name: 'States.TaskFailed' });
     };
-    const outcome = await harness.run({ input: { batch: 'small', images: [`s3://${INBOX_BUCKET}/images/small/0.jpg`] }, executionName: 'small-within-budget', fakes: tasks });
+    const outcome = await harness.run({
+      input: { batch: 'small', images: [`s3://${INBOX_BUCKET}/images/small/0.jpg`] },
+      executionName: 'small-within-budget',
+      fakes: tasks,
+    });
     const quota = outcome.path.indexOf('Check training quota');
     expect(outcome.path.slice(quota, quota + 4)).toEqual(['Check training quota', 'Check budget', 'Labels imported?', 'Label']);
     expect(calls['Check training quota']).toHaveLength(1);

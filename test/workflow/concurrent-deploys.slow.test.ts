@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../local/embedded-s3-server';
+import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
+import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
+import type { RunReport } from '../../lambda/workflow/run-report';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../local/embedded-s3-server';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
 import { LocalSageMaker } from '../../local/local-sagemaker';
 import { ARTIFACTS_BUCKET, INBOX_BUCKET, prepareLocalWorkflow } from '../../local/local-workflow';
 import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
-import { TaskHandler, WorkflowOutcome } from '../../local/workflow-runner';
-import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
-import type { RunReport } from '../../lambda/workflow/run-report';
+import type { TaskHandler, WorkflowOutcome } from '../../local/workflow-runner';
 
 /**
  * Two imports at once, through the state machine cdk deploy ships, the real handlers, the embedded S3
@@ -42,39 +42,69 @@ describe('two imports at once (local stand-ins)', () => {
     for (let i = 0; i < count; i++) {
       const scene = renderSyntheticScene(seed + i, 96, 72);
       await store.write(`s3://${INBOX_BUCKET}/images/${batch}/${i}.jpg`, await sceneToJpeg(scene), 'image/jpeg');
-      await store.write(`s3://${INBOX_BUCKET}/labeled/${batch}/masks/${i}.png`, groundTruthMaskPng(scene.classIndices, 96, 72, classes), 'image/png');
-      lines.push(JSON.stringify(groundTruthManifestLine({
-        source: `s3://${INBOX_BUCKET}/images/${batch}/${i}.jpg`, mask: `s3://${INBOX_BUCKET}/labeled/${batch}/masks/${i}.png`, attribute: 'job-ref', jobName: 'job', classes,
-      })));
+      await store.write(
+        `s3://${INBOX_BUCKET}/labeled/${batch}/masks/${i}.png`,
+        groundTruthMaskPng(scene.classIndices, 96, 72, classes),
+        'image/png',
+      );
+      lines.push(
+        JSON.stringify(
+          groundTruthManifestLine({
+            source: `s3://${INBOX_BUCKET}/images/${batch}/${i}.jpg`,
+            mask: `s3://${INBOX_BUCKET}/labeled/${batch}/masks/${i}.png`,
+            attribute: 'job-ref',
+            jobName: 'job',
+            classes,
+          }),
+        ),
+      );
     }
     const key = `labeled/${batch}/output.manifest`;
     await store.write(`s3://${INBOX_BUCKET}/${key}`, Buffer.from(`${lines.join('\n')}\n`), 'application/x-ndjson');
     return `s3://${INBOX_BUCKET}/${key}`;
   }
 
-  test('one deploys at a time; the second is compared with the first one\'s model, and the better one serves', async () => {
+  test("one deploys at a time; the second is compared with the first one's model, and the better one serves", async () => {
     const endpointUrl = await sagemaker.start();
-    const workflow = await prepareLocalWorkflow({ labelClasses: ['turtle', 'rock'], split: { validationFraction: 0.3 }, training: { minSamples: 2, epochs: 2 } }, server, {
-      environment: { SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: endpointUrl, SEGPIPE_NO_CLOUDWATCH: '1' },
-    });
+    const workflow = await prepareLocalWorkflow(
+      { labelClasses: ['turtle', 'rock'], split: { validationFraction: 0.3 }, training: { minSamples: 2, epochs: 2 } },
+      server,
+      {
+        environment: { SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: endpointUrl, SEGPIPE_NO_CLOUDWATCH: '1' },
+      },
+    );
     const ok: TaskHandler = async () => ({ MessageId: 'local', FailedEntryCount: 0, Entries: [] });
     const tasks: Record<string, TaskHandler> = {
       'Check training quota': async () => ({ message: 'local run: quota not checked' }),
-      Notify: ok, 'Notify failure': ok, 'Notify tasks ready': ok, 'Publish event': ok, 'Publish failure event': ok,
+      Notify: ok,
+      'Notify failure': ok,
+      'Notify tasks ready': ok,
+      'Publish event': ok,
+      'Publish failure event': ok,
       ...sagemaker.tasks(workflow.definition),
     };
     const exports = { beach: await uploadExport('beach', 4000, 10), reef: await uploadExport('reef', 5000, 10) };
     const taken: string[] = [];
-    const run = (batch: 'beach' | 'reef') => workflow.run({
-      input: { batch, export: exports[batch] }, executionName: `${batch}-import-1`, tasks, waitSeconds: 0.2,
-      onState: (state) => { if (state === 'Create model') taken.push(batch); },
-    });
-    const outcomes: Record<string, WorkflowOutcome> = Object.fromEntries(await Promise.all((['beach', 'reef'] as const).map(async (b) => [b, await run(b)])));
-    for (const outcome of Object.values(outcomes)) expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
+    const run = (batch: 'beach' | 'reef') =>
+      workflow.run({
+        input: { batch, export: exports[batch] },
+        executionName: `${batch}-import-1`,
+        tasks,
+        waitSeconds: 0.2,
+        onState: (state) => {
+          if (state === 'Create model') taken.push(batch);
+        },
+      });
+    const outcomes: Record<string, WorkflowOutcome> = Object.fromEntries(
+      await Promise.all((['beach', 'reef'] as const).map(async (b) => [b, await run(b)])),
+    );
+    for (const outcome of Object.values(outcomes))
+      expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
     // One of them waited for the other's deploy to end.
     expect(Object.values(outcomes).some((o) => o.path.includes('Wait for deploy lock'))).toBe(true);
     const reports: Record<string, RunReport> = {};
-    for (const batch of ['beach', 'reef']) reports[batch] = JSON.parse((await store.read(`s3://${ARTIFACTS_BUCKET}/runs/${batch}-import-1/report.json`)).toString());
+    for (const batch of ['beach', 'reef'])
+      reports[batch] = JSON.parse((await store.read(`s3://${ARTIFACTS_BUCKET}/runs/${batch}-import-1/report.json`)).toString());
     const [first, second] = taken as ('beach' | 'reef')[];
     expect(reports[first].evaluation?.champion).toBeUndefined();
     // The run that waited met the model the first deployed, and both were scored on the same images.

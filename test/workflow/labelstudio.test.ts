@@ -1,10 +1,16 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { simulateAnnotator } from '../../local/simulated-annotator';
-import { TrueLabels } from '../../local/simulated-workforce';
-import { TaskHandler } from '../../local/workflow-runner';
 import { objectCreatedEvent } from '../../local/lambda-invocation';
+import { simulateAnnotator } from '../../local/simulated-annotator';
+import type { TrueLabels } from '../../local/simulated-workforce';
+import type { TaskHandler } from '../../local/workflow-runner';
 import { ENDPOINT, fakes } from '../helpers/workflow-fakes';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
+import {
+  ARTIFACTS_BUCKET,
+  INBOX_BUCKET,
+  startWorkflowHarness,
+  uploadSyntheticBatch,
+  type WorkflowHarness,
+} from '../helpers/workflow-harness';
 
 const CLASSES = ['turtle', 'rock'];
 const CONFIG = {
@@ -29,7 +35,12 @@ describe('a default stack labels an images batch with Label Studio', () => {
   const annotate = async (tasksPrefix: string, options: { shape?: 'annotation' | 'task'; only?: number; firstId?: number } = {}) => {
     let left = options.only ?? Infinity;
     const written = await simulateAnnotator({
-      store: harness.store, inboxBucket: INBOX_BUCKET, tasksPrefix, classes: CLASSES, shape: options.shape, firstId: options.firstId,
+      store: harness.store,
+      inboxBucket: INBOX_BUCKET,
+      tasksPrefix,
+      classes: CLASSES,
+      shape: options.shape,
+      firstId: options.firstId,
       truthOf: (image) => (left-- > 0 ? truth.get(image) : undefined),
     });
     return Promise.all(written.map(async ({ key }) => ({ key, result: await harness.startRun(objectCreated(key)) })));
@@ -39,9 +50,18 @@ describe('a default stack labels an images batch with Label Studio', () => {
     const images = await uploadSyntheticBatch(harness, truth, 'turtles', 8, 300);
     await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles/_START`, Buffer.alloc(0), 'application/octet-stream');
     // An annotation of another labeling round of the batch (another run's) is under the same prefix: reported, not read.
-    await harness.store.write(`s3://${INBOX_BUCKET}/labelstudio/annotations/900`, Buffer.from(JSON.stringify({
-      id: 900, result: [], was_cancelled: false, task: { id: 900, data: { image: images[0] }, meta: { batch: 'turtles', generation: '7', run: 'other' }, project: 1 },
-    })), 'application/json');
+    await harness.store.write(
+      `s3://${INBOX_BUCKET}/labelstudio/annotations/900`,
+      Buffer.from(
+        JSON.stringify({
+          id: 900,
+          result: [],
+          was_cancelled: false,
+          task: { id: 900, data: { image: images[0] }, meta: { batch: 'turtles', generation: '7', run: 'other' }, project: 1 },
+        }),
+      ),
+      'application/json',
+    );
     const { tasks, calls } = fakes(harness, truth);
     const counts: unknown[] = [];
     const recorded: unknown[] = [];
@@ -54,9 +74,9 @@ describe('a default stack labels an images batch with Label Studio', () => {
         // Nothing is annotated at the first count: the run waits; by the second, every task is.
         'Count annotations': async (input) => {
           if (counts.length === 1) {
-            recorded.push(...await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`, { only: 5, shape: 'annotation' }));
+            recorded.push(...(await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`, { only: 5, shape: 'annotation' })));
             // The other three come back as task files (FUTURE_SAVE_TASK_TO_STORAGE): the annotator now knows them.
-            recorded.push(...await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`, { shape: 'task', firstId: 100 }));
+            recorded.push(...(await annotate(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`, { shape: 'task', firstId: 100 })));
           }
           const answer = await count(input);
           counts.push(answer);
@@ -64,12 +84,29 @@ describe('a default stack labels an images batch with Label Studio', () => {
         },
       },
     });
-    expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
-    expect(outcome.path).toEqual(expect.arrayContaining(['Write Label Studio tasks', 'Write task chunk', 'Count annotations', 'Wait for annotations', 'Use Label Studio annotations', 'Plan conversion', 'Assemble channels', 'Train']));
+    expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
+    expect(outcome.path).toEqual(
+      expect.arrayContaining([
+        'Write Label Studio tasks',
+        'Write task chunk',
+        'Count annotations',
+        'Wait for annotations',
+        'Use Label Studio annotations',
+        'Plan conversion',
+        'Assemble channels',
+        'Train',
+      ]),
+    );
     expect(outcome.path).not.toContain('Label');
     const notified = (calls['Notify tasks ready'][0] as { Message: string }).Message;
     expect(notified).toContain(`8 Label Studio tasks of batch turtles are ready under s3://${INBOX_BUCKET}/labelstudio/tasks/turtles/0/`);
-    expect(notified).toContain('Pre-labels from the serving model: ["without pre-labels: no model has been trained yet (the dataset has no classes)"]');
+    expect(notified).toContain(
+      'Pre-labels from the serving model: ["without pre-labels: no model has been trained yet (the dataset has no classes)"]',
+    );
     expect(counts).toEqual([
       expect.objectContaining({ annotated: 0, tasks: 8, state: 'waiting' }),
       expect.objectContaining({ annotated: 8, tasks: 8, state: 'complete' }),
@@ -94,7 +131,7 @@ describe('a default stack labels an images batch with Label Studio', () => {
     expect(reasons).toContainEqual(expect.stringContaining('task 900 is of labeling round "7" of the batch, not "0" (another run\'s)'));
   });
 
-  test('the next generation\'s tasks carry the serving model\'s pre-labels: one brush region per class, named by the dataset\'s classes', async () => {
+  test("the next generation's tasks carry the serving model's pre-labels: one brush region per class, named by the dataset's classes", async () => {
     // A batch after the first run, whose model now serves.
     const images = await uploadSyntheticBatch(harness, truth, 'turtles-more', 3, 500);
     await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-more/_START`, Buffer.alloc(0), 'application/octet-stream');
@@ -102,7 +139,10 @@ describe('a default stack labels an images batch with Label Studio', () => {
     const outcome = await harness.run({
       input: { batch: 'turtles-more', generation: 0 },
       executionName: 'turtles-more-g0',
-      fakes: { ...tasks, 'Count annotations': async () => ({ state: 'short', reason: 'stopped by the test after the tasks were written' }) },
+      fakes: {
+        ...tasks,
+        'Count annotations': async () => ({ state: 'short', reason: 'stopped by the test after the tasks were written' }),
+      },
     });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'LabelingDeadline' });
     const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles-more/0/`);
@@ -112,10 +152,19 @@ describe('a default stack labels an images batch with Label Studio', () => {
       const classes = [...new Set(truth.get(task.data.image)!.classIndices)].filter((i) => i > 0).sort();
       expect(task.predictions).toHaveLength(1);
       expect(task.predictions[0].model_version).toBe(ENDPOINT);
-      expect(task.predictions[0].result.map((r: { value: { brushlabels: string[] } }) => r.value.brushlabels[0])).toEqual(classes.map((i) => CLASSES[i - 1]));
-      expect(task.predictions[0].result.every((r: { from_name: string; to_name: string; type: string }) => r.from_name === 'brush' && r.to_name === 'image' && r.type === 'brushlabels')).toBe(true);
+      expect(task.predictions[0].result.map((r: { value: { brushlabels: string[] } }) => r.value.brushlabels[0])).toEqual(
+        classes.map((i) => CLASSES[i - 1]),
+      );
+      expect(
+        task.predictions[0].result.every(
+          (r: { from_name: string; to_name: string; type: string }) =>
+            r.from_name === 'brush' && r.to_name === 'image' && r.type === 'brushlabels',
+        ),
+      ).toBe(true);
     }
-    expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain('Pre-labels from the serving model: ["pre-labeled by the serving model"]');
+    expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain(
+      'Pre-labels from the serving model: ["pre-labeled by the serving model"]',
+    );
   });
 
   test('an endpoint that fails never blocks labeling: the tasks are written without predictions', async () => {
@@ -144,7 +193,9 @@ describe('a default stack labels an images batch with Label Studio', () => {
       const reasons = (summaries[0] as { noPrediction: Record<string, number> }).noPrediction;
       expect(Object.keys(reasons).every((r) => /^the endpoint failed \(\w+\): variant AllTraffic failed/.test(r))).toBe(true);
       expect(summaries[0]).toMatchObject({ prelabels: expect.stringMatching(/^without pre-labels: the endpoint failed \(\w+\)$/) });
-      expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toMatch(/Pre-labels from the serving model: \["without pre-labels: the endpoint failed \(\w+\)"\]/);
+      expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toMatch(
+        /Pre-labels from the serving model: \["without pre-labels: the endpoint failed \(\w+\)"\]/,
+      );
       expect(Object.values(reasons).reduce((a, b) => a + b, 0)).toBe(2);
       const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles-again/0/`);
       expect(taskFiles).toHaveLength(2);
@@ -174,7 +225,11 @@ describe('a default stack labels an images batch with Label Studio', () => {
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'LabelingDeadline' });
     expect(outcome.cause).toContain('2 of 6 tasks annotated at the deadline (1 h); labeling.labelStudio.minLabeledFraction asks for 3');
     expect(outcome.path).toEqual(expect.arrayContaining(['Too few annotations', 'Report failure']));
-    const state = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/${(await import('../../lambda/workflow/batch')).batchStateKey('rocks')}`)).toString('utf8'));
+    const state = JSON.parse(
+      (
+        await harness.store.read(`s3://${ARTIFACTS_BUCKET}/${(await import('../../lambda/workflow/batch')).batchStateKey('rocks')}`)
+      ).toString('utf8'),
+    );
     expect(state.released).toEqual([0]);
     expect(images).toHaveLength(6);
   });
@@ -197,7 +252,11 @@ describe('a default stack labels an images batch with Label Studio', () => {
     });
     expect(outcome.status).toBe('FAILED');
     expect(outcome.path).toContain('Use Label Studio annotations');
-    const state = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/${(await import('../../lambda/workflow/batch')).batchStateKey('crabs')}`)).toString('utf8'));
+    const state = JSON.parse(
+      (
+        await harness.store.read(`s3://${ARTIFACTS_BUCKET}/${(await import('../../lambda/workflow/batch')).batchStateKey('crabs')}`)
+      ).toString('utf8'),
+    );
     expect(state.released).toBeUndefined();
   });
 
@@ -205,21 +264,48 @@ describe('a default stack labels an images batch with Label Studio', () => {
     const client = harness.server.client();
     try {
       await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labelstudio/annotations/41', Body: 'not json' }));
-      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labelstudio/annotations/42', Body: JSON.stringify({ id: 42, result: [], task: { id: 1, data: { image: 's3://x/y.jpg' } } }) }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: INBOX_BUCKET,
+          Key: 'labelstudio/annotations/42',
+          Body: JSON.stringify({ id: 42, result: [], task: { id: 1, data: { image: 's3://x/y.jpg' } } }),
+        }),
+      );
     } finally {
       client.destroy();
     }
-    expect(await harness.startRun(objectCreated('labelstudio/annotations/41'))).toEqual({ action: 'ignored', reason: 'labelstudio/annotations/41 is not JSON' });
-    expect(await harness.startRun(objectCreated('labelstudio/annotations/42'))).toMatchObject({ action: 'ignored', reason: expect.stringContaining('has no segpipe meta') });
+    expect(await harness.startRun(objectCreated('labelstudio/annotations/41'))).toEqual({
+      action: 'ignored',
+      reason: 'labelstudio/annotations/41 is not JSON',
+    });
+    expect(await harness.startRun(objectCreated('labelstudio/annotations/42'))).toMatchObject({
+      action: 'ignored',
+      reason: expect.stringContaining('has no segpipe meta'),
+    });
     // segpipe's meta, but a task it never wrote (another image, another round): not counted.
     const client2 = harness.server.client();
     try {
-      await client2.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labelstudio/annotations/43', Body: JSON.stringify({ id: 43, result: [], task: { id: 2, data: { image: `s3://${INBOX_BUCKET}/images/turtles/elsewhere.jpg` }, meta: { batch: 'turtles', generation: '0' } } }) }));
+      await client2.send(
+        new PutObjectCommand({
+          Bucket: INBOX_BUCKET,
+          Key: 'labelstudio/annotations/43',
+          Body: JSON.stringify({
+            id: 43,
+            result: [],
+            task: {
+              id: 2,
+              data: { image: `s3://${INBOX_BUCKET}/images/turtles/elsewhere.jpg` },
+              meta: { batch: 'turtles', generation: '0' },
+            },
+          }),
+        }),
+      );
     } finally {
       client2.destroy();
     }
     expect(await harness.startRun(objectCreated('labelstudio/annotations/43'))).toEqual({
-      action: 'ignored', reason: 'labelstudio/annotations/43: its task (batch turtles, round 0) is not one segpipe wrote under labelstudio/tasks/',
+      action: 'ignored',
+      reason: 'labelstudio/annotations/43: its task (batch turtles, round 0) is not one segpipe wrote under labelstudio/tasks/',
     });
   });
 });

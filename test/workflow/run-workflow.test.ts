@@ -1,12 +1,18 @@
-import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
-import { TrueLabels } from '../../local/simulated-workforce';
-import { TaskHandler } from '../../local/workflow-runner';
-import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
-import { CHAMPION, ENDPOINT, fakes } from '../helpers/workflow-fakes';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
+import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { resourcePrefix } from '../../lambda/workflow/names';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
+import type { TrueLabels } from '../../local/simulated-workforce';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
+import type { TaskHandler } from '../../local/workflow-runner';
+import { CHAMPION, ENDPOINT, fakes } from '../helpers/workflow-fakes';
+import {
+  ARTIFACTS_BUCKET,
+  INBOX_BUCKET,
+  startWorkflowHarness,
+  uploadSyntheticBatch,
+  type WorkflowHarness,
+} from '../helpers/workflow-harness';
 
 /** The harness's stack's SageMaker prefix (`Segpipe`, lib/synthesize.ts). */
 const PREFIX = resourcePrefix('Segpipe');
@@ -23,7 +29,8 @@ describe('the run workflow, executed locally from the synthesized definition', (
 
   const uploadBatch = (batch: string, count: number, seed: number) => uploadSyntheticBatch(harness, truth, batch, count, seed);
 
-  const report = async (runId: string) => JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/${runId}/report.json`)).toString('utf8'));
+  const report = async (runId: string) =>
+    JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/${runId}/report.json`)).toString('utf8'));
 
   beforeAll(async () => {
     harness = await startWorkflowHarness(CONFIG);
@@ -36,7 +43,30 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const { tasks, calls } = fakes(harness, truth);
     const outcome = await harness.run({ input: { batch: 'turtles', images }, executionName: 'turtles-1', fakes: tasks });
     expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
-    expect(outcome.path).toEqual(expect.arrayContaining(['Prepare run', 'Label', 'Use labeling output', 'Plan conversion', 'Convert chunks', 'Convert chunk', 'Assemble channels', 'Train', 'Read metrics', 'Create model', 'Create endpoint config', 'Find endpoint', 'Create endpoint', 'Wait for endpoint', 'Describe endpoint', 'Evaluate model', 'Report deployed', 'Notify', 'Publish event', 'Run finished']));
+    expect(outcome.path).toEqual(
+      expect.arrayContaining([
+        'Prepare run',
+        'Label',
+        'Use labeling output',
+        'Plan conversion',
+        'Convert chunks',
+        'Convert chunk',
+        'Assemble channels',
+        'Train',
+        'Read metrics',
+        'Create model',
+        'Create endpoint config',
+        'Find endpoint',
+        'Create endpoint',
+        'Wait for endpoint',
+        'Describe endpoint',
+        'Evaluate model',
+        'Report deployed',
+        'Notify',
+        'Publish event',
+        'Run finished',
+      ]),
+    );
     expect(outcome.path).not.toContain('Add challenger');
     expect(calls['Describe endpoint']).toHaveLength(2);
 
@@ -47,7 +77,9 @@ describe('the run workflow, executed locally from the synthesized definition', (
       HumanTaskConfig: {
         WorkteamArn: CONFIG.workforce.workteamArn,
         PreHumanTaskLambdaArn: 'arn:aws:lambda:us-east-1:432418664414:function:PRE-SemanticSegmentation',
-        AnnotationConsolidationConfig: { AnnotationConsolidationLambdaArn: 'arn:aws:lambda:us-east-1:432418664414:function:ACS-SemanticSegmentation' },
+        AnnotationConsolidationConfig: {
+          AnnotationConsolidationLambdaArn: 'arn:aws:lambda:us-east-1:432418664414:function:ACS-SemanticSegmentation',
+        },
         NumberOfHumanWorkersPerDataObject: 1,
         UiConfig: { UiTemplateS3Uri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/labeling/template.liquid` },
       },
@@ -55,27 +87,54 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(labeling.LabelingJobName).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
 
     const training = calls.Train[0] as Record<string, any>;
-    expect(training.AlgorithmSpecification).toEqual({ TrainingImage: '811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1', TrainingInputMode: 'File' });
+    expect(training.AlgorithmSpecification).toEqual({
+      TrainingImage: '811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1',
+      TrainingInputMode: 'File',
+    });
     expect(training.ResourceConfig).toMatchObject({ InstanceType: 'ml.p3.2xlarge', InstanceCount: 1 });
     expect(training.HyperParameters).toMatchObject({ num_classes: '3', algorithm: 'fcn', backbone: 'resnet-50', epochs: '30' });
     const rep = await report('turtles-1');
     expect(training.HyperParameters.num_training_samples).toBe(String(rep.counts.train));
-    expect(training.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual(['train', 'validation', 'train_annotation', 'validation_annotation']);
+    expect(training.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual([
+      'train',
+      'validation',
+      'train_annotation',
+      'validation_annotation',
+    ]);
     // Manifest-file channels: the job reads the dataset's objects where they are.
     for (const channel of training.InputDataConfig) {
-      expect(channel.DataSource.S3DataSource).toMatchObject({ S3DataType: 'ManifestFile', S3Uri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${channel.ChannelName}.manifest` });
+      expect(channel.DataSource.S3DataSource).toMatchObject({
+        S3DataType: 'ManifestFile',
+        S3Uri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${channel.ChannelName}.manifest`,
+      });
     }
-    expect(calls['Create endpoint config'][0]).toMatchObject({ ProductionVariants: [{ VariantName: expect.stringMatching(new RegExp(`^${PREFIX}-variant-turtles-1-[0-9a-f]{8}$`)), InstanceType: 'ml.c5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 1 }] });
+    expect(calls['Create endpoint config'][0]).toMatchObject({
+      ProductionVariants: [
+        {
+          VariantName: expect.stringMatching(new RegExp(`^${PREFIX}-variant-turtles-1-[0-9a-f]{8}$`)),
+          InstanceType: 'ml.c5.xlarge',
+          InitialInstanceCount: 1,
+          InitialVariantWeight: 1,
+        },
+      ],
+    });
     expect(calls['Create endpoint'][0]).toMatchObject({ EndpointName: ENDPOINT });
 
     expect(rep).toMatchObject({
-      runId: 'turtles-1', batch: 'turtles', status: 'deployed', endpoint: ENDPOINT, classes: ['BACKGROUND', 'turtle', 'rock'],
+      runId: 'turtles-1',
+      batch: 'turtles',
+      status: 'deployed',
+      endpoint: ENDPOINT,
+      classes: ['BACKGROUND', 'turtle', 'rock'],
       counts: { converted: 13, skipped: 1 },
       metrics: { 'validation:mIOU': 0.71, 'validation:pixel_accuracy': 0.93, minimumMiou: 0.5 },
       evaluation: {
-        promote: true, images: rep.counts.validation, challenger: { variant: (calls['Create endpoint config'][0] as any).ProductionVariants[0].VariantName, miou: 1 },
+        promote: true,
+        images: rep.counts.validation,
+        challenger: { variant: (calls['Create endpoint config'][0] as any).ProductionVariants[0].VariantName, miou: 1 },
         reportUri: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/evaluation/report.html`,
-        reportConsoleUrl: 'https://console.aws.amazon.com/s3/object/artifacts?region=us-east-1&bucketType=general&prefix=runs%2Fturtles-1%2Fevaluation%2Freport.html',
+        reportConsoleUrl:
+          'https://console.aws.amazon.com/s3/object/artifacts?region=us-east-1&bucketType=general&prefix=runs%2Fturtles-1%2Fevaluation%2Freport.html',
       },
     });
     expect(rep.evaluation.champion).toBeUndefined();
@@ -86,13 +145,24 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect((await harness.store.read(rep.evaluation.reportUri)).toString('utf8')).toMatch(/^<!DOCTYPE html>/);
     expect(rep.skippedItems[0]).toMatchObject({ source: images[13], reason: expect.stringMatching(/^labeling failed/) });
     expect(calls.Notify[0]).toMatchObject({ Subject: `segpipe: turtles deployed to ${ENDPOINT}` });
-    expect((calls['Publish event'][0] as any).Entries[0]).toMatchObject({ Source: 'segpipe', DetailType: 'Segpipe Run Finished', Detail: expect.objectContaining({ status: 'deployed' }) });
-    expect((calls.Notify[0] as any).Message).toContain(`Evaluation report: ${rep.evaluation.reportUri}\n  in the S3 console: ${rep.evaluation.reportConsoleUrl}`);
+    expect((calls['Publish event'][0] as any).Entries[0]).toMatchObject({
+      Source: 'segpipe',
+      DetailType: 'Segpipe Run Finished',
+      Detail: expect.objectContaining({ status: 'deployed' }),
+    });
+    expect((calls.Notify[0] as any).Message).toContain(
+      `Evaluation report: ${rep.evaluation.reportUri}\n  in the S3 console: ${rep.evaluation.reportConsoleUrl}`,
+    );
     expect((calls.Notify[0] as any).Message).not.toMatch(/X-Amz-Signature/i);
-    const conversion = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/conversion/report.json`)).toString('utf8'));
+    const conversion = JSON.parse(
+      (await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-1/conversion/report.json`)).toString('utf8'),
+    );
     for (const item of conversion.items as { name: string; split: 'train' | 'validation' }[]) {
       const images = await readChannelManifest(harness.store, `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}.manifest`);
-      const masks = await readChannelManifest(harness.store, `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}_annotation.manifest`);
+      const masks = await readChannelManifest(
+        harness.store,
+        `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/channels/${item.split}_annotation.manifest`,
+      );
       expect(await harness.store.readStart(`${images.prefix}${images.keys.find((k) => k === `${item.name}.jpg`)}`, 4)).toBeDefined();
       expect(await harness.store.readStart(`${masks.prefix}${masks.keys.find((k) => k === `${item.name}.png`)}`, 4)).toBeDefined();
     }
@@ -114,7 +184,11 @@ describe('the run workflow, executed locally from the synthesized definition', (
   });
 
   describe('a challenger on the serving endpoint', () => {
-    const trialOf = (calls: Record<string, unknown[]>) => calls['Create trial config'][0] as { EndpointConfigName: string; ProductionVariants: { VariantName: string; ModelName: string; InitialVariantWeight: number }[] };
+    const trialOf = (calls: Record<string, unknown[]>) =>
+      calls['Create trial config'][0] as {
+        EndpointConfigName: string;
+        ProductionVariants: { VariantName: string; ModelName: string; InitialVariantWeight: number }[];
+      };
     afterEach(() => {
       harness.runtime.answer = () => 'truth';
     });
@@ -132,23 +206,45 @@ describe('the run workflow, executed locally from the synthesized definition', (
         expect.objectContaining({ VariantName: CHAMPION.variant, ModelName: CHAMPION.model, InitialVariantWeight: 1 }),
         expect.objectContaining({ VariantName: expect.stringMatching(new RegExp(`^${PREFIX}-variant-worse-1-`)), InitialVariantWeight: 0 }),
       ]);
-      expect(outcome.path).toEqual(expect.arrayContaining(['Add challenger', 'Evaluate champion and challenger', 'Remove challenger', 'Delete trial config', 'Report not promoted']));
+      expect(outcome.path).toEqual(
+        expect.arrayContaining([
+          'Add challenger',
+          'Evaluate champion and challenger',
+          'Remove challenger',
+          'Delete trial config',
+          'Report not promoted',
+        ]),
+      );
       expect(outcome.path).not.toContain('Shift traffic to challenger');
       expect(calls['Remove challenger']).toEqual([{ EndpointName: ENDPOINT, EndpointConfigName: CHAMPION.config }]);
       expect(endpoint.config).toBe(CHAMPION.config);
       const rep = await report('worse-1');
-      expect(rep).toMatchObject({ status: 'not-promoted', endpoint: ENDPOINT, evaluation: { promote: false, champion: { variant: CHAMPION.variant, miou: 1 }, challenger: { variant: trial.ProductionVariants[1].VariantName } } });
+      expect(rep).toMatchObject({
+        status: 'not-promoted',
+        endpoint: ENDPOINT,
+        evaluation: {
+          promote: false,
+          champion: { variant: CHAMPION.variant, miou: 1 },
+          challenger: { variant: trial.ProductionVariants[1].VariantName },
+        },
+      });
       expect(rep.evaluation.challenger.miou).toBeGreaterThan(0.5);
       expect(rep.evaluation.challenger.miou).toBeLessThan(0.99);
-      expect(rep.reason).toMatch(new RegExp(`^challenger ${trial.ProductionVariants[1].VariantName} mIoU 0\\.\\d{3}, champion AllTraffic mIoU 1\\.000 on the same ${rep.evaluation.images} validation images: the challenger is worse by 0\\.\\d{3}, more than the tolerance 0\\.01; the champion keeps serving, the challenger variant was removed$`));
+      expect(rep.reason).toMatch(
+        new RegExp(
+          `^challenger ${trial.ProductionVariants[1].VariantName} mIoU 0\\.\\d{3}, champion AllTraffic mIoU 1\\.000 on the same ${rep.evaluation.images} validation images: the challenger is worse by 0\\.\\d{3}, more than the tolerance 0\\.01; the champion keeps serving, the challenger variant was removed$`,
+        ),
+      );
       expect((calls.Notify[0] as any).Subject).toBe('segpipe: worse trained, not promoted (evaluated on the endpoint)');
       expect((calls.Notify[0] as any).Message).toContain(`Endpoint: ${ENDPOINT} (still serving the champion)`);
       const metrics = JSON.parse((await harness.store.read(rep.evaluation.metricsUri)).toString('utf8'));
       expect(metrics.variants.map((v: { role: string }) => v.role)).toEqual(['champion', 'challenger']);
-      expect(metrics.variants[0].perImage.map((i: { name: string }) => i.name)).toEqual(metrics.variants[1].perImage.map((i: { name: string }) => i.name));
+      expect(metrics.variants[0].perImage.map((i: { name: string }) => i.name)).toEqual(
+        metrics.variants[1].perImage.map((i: { name: string }) => i.name),
+      );
     });
 
-    test('a better challenger gets all the weight, then the champion\'s variant is removed', async () => {
+    test("a better challenger gets all the weight, then the champion's variant is removed", async () => {
       const images = await uploadBatch('better', 4, 2100);
       const { tasks, calls, endpoint } = fakes(harness, truth, { endpointExists: true });
       harness.runtime.answer = (variant) => (variant === CHAMPION.variant ? 'background' : 'truth');
@@ -159,10 +255,16 @@ describe('the run workflow, executed locally from the synthesized definition', (
       expect(at('Evaluate champion and challenger')).toBeLessThan(at('Shift traffic to challenger'));
       expect(at('Shift traffic to challenger')).toBeLessThan(at('Retire champion'));
       const challenger = trialOf(calls).ProductionVariants[1].VariantName;
-      expect(endpoint.weights).toEqual([{ VariantName: CHAMPION.variant, DesiredWeight: 0 }, { VariantName: challenger, DesiredWeight: 1 }]);
+      expect(endpoint.weights).toEqual([
+        { VariantName: CHAMPION.variant, DesiredWeight: 0 },
+        { VariantName: challenger, DesiredWeight: 1 },
+      ]);
       const rep = await report('better-1');
       expect(endpoint.config).toBe((calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName);
-      expect(rep).toMatchObject({ status: 'deployed', evaluation: { promote: true, challenger: { variant: challenger, miou: 1 }, champion: { variant: CHAMPION.variant } } });
+      expect(rep).toMatchObject({
+        status: 'deployed',
+        evaluation: { promote: true, challenger: { variant: challenger, miou: 1 }, champion: { variant: CHAMPION.variant } },
+      });
       // Each variant says which trainer made it: the challenger's image from the stack, the champion's read from its model.
       expect(rep.evaluation.champion.trainer).toBe('built-in Semantic Segmentation algorithm');
       expect(rep.evaluation.challenger.trainer).toBe('built-in Semantic Segmentation algorithm');
@@ -177,7 +279,16 @@ describe('the run workflow, executed locally from the synthesized definition', (
       harness.runtime.answer = (variant, nth) => (variant !== CHAMPION.variant && nth >= 3 ? 'error' : 'truth');
       const outcome = await harness.run({ input: { batch: 'flaky', images }, executionName: 'flaky-1', fakes: tasks });
       expect(outcome).toMatchObject({ status: 'FAILED' });
-      expect(outcome.path).toEqual(expect.arrayContaining(['Evaluate champion and challenger', 'Remove challenger', 'Describe endpoint (challenger removed)', 'Delete trial config', 'Delete model', 'Report failure']));
+      expect(outcome.path).toEqual(
+        expect.arrayContaining([
+          'Evaluate champion and challenger',
+          'Remove challenger',
+          'Describe endpoint (challenger removed)',
+          'Delete trial config',
+          'Delete model',
+          'Report failure',
+        ]),
+      );
       expect(outcome.path).not.toContain('Shift traffic to challenger');
       expect(endpoint.config).toBe(CHAMPION.config);
       expect(endpoint.weights).toBeUndefined();
@@ -185,7 +296,11 @@ describe('the run workflow, executed locally from the synthesized definition', (
       const rep = await report('flaky-1');
       expect(rep.status).toBe('failed');
       // Refused images are left out and counted; too few left fails the evaluation, naming them.
-      expect(rep.reason).toMatch(new RegExp(`^Error: only 2 of the 5 chosen validation images were answered by every variant, fewer than the 5 needed \\(\\S+ refused by variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8}: variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8} failed on request 3;`));
+      expect(rep.reason).toMatch(
+        new RegExp(
+          `^Error: only 2 of the 5 chosen validation images were answered by every variant, fewer than the 5 needed \\(\\S+ refused by variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8}: variant ${PREFIX}-variant-flaky-1-[0-9a-f]{8} failed on request 3;`,
+        ),
+      );
       expect((calls['Notify failure'][0] as any).Message).toContain('refused by variant');
     });
   });
@@ -198,13 +313,33 @@ describe('the run workflow, executed locally from the synthesized definition', (
       const scene = renderSyntheticScene(500 + i, 64, 48);
       await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `images/imported/${i}.jpg`, Body: await sceneToJpeg(scene) }));
       const swapped = Uint8Array.from(scene.classIndices, (c) => [0, 2, 1][c]);
-      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `labeled/imported/masks/${i}.png`, Body: groundTruthMaskPng(swapped, 64, 48, classes) }));
-      lines.push(JSON.stringify(groundTruthManifestLine({ source: `s3://${INBOX_BUCKET}/images/imported/${i}.jpg`, mask: `s3://${INBOX_BUCKET}/labeled/imported/masks/${i}.png`, attribute: 'old-job-ref', jobName: 'old-job', classes })));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: INBOX_BUCKET,
+          Key: `labeled/imported/masks/${i}.png`,
+          Body: groundTruthMaskPng(swapped, 64, 48, classes),
+        }),
+      );
+      lines.push(
+        JSON.stringify(
+          groundTruthManifestLine({
+            source: `s3://${INBOX_BUCKET}/images/imported/${i}.jpg`,
+            mask: `s3://${INBOX_BUCKET}/labeled/imported/masks/${i}.png`,
+            attribute: 'old-job-ref',
+            jobName: 'old-job',
+            classes,
+          }),
+        ),
+      );
     }
     await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/imported/output.manifest', Body: lines.join('\n') }));
     client.destroy();
     const { tasks, calls } = fakes(harness, truth, { endpointExists: true });
-    const outcome = await harness.run({ input: { batch: 'imported', manifest: `s3://${INBOX_BUCKET}/labeled/imported/output.manifest` }, executionName: 'imported-1', fakes: tasks });
+    const outcome = await harness.run({
+      input: { batch: 'imported', manifest: `s3://${INBOX_BUCKET}/labeled/imported/output.manifest` },
+      executionName: 'imported-1',
+      fakes: tasks,
+    });
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.path).toContain('Use imported labels');
     expect(outcome.path).not.toContain('Label');
@@ -212,57 +347,113 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect((await report('imported-1')).classes).toEqual(['BACKGROUND', 'turtle', 'rock']);
   });
 
-  test('import: a hostile manifest\'s lines outside the run\'s allow-list are skipped with their reason, never read', async () => {
+  test("import: a hostile manifest's lines outside the run's allow-list are skipped with their reason, never read", async () => {
     const client = harness.server.client();
     const classes = labelingClasses(['turtle', 'rock']);
-    const put = async (bucket: string, key: string, body: Buffer | string) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    const put = async (bucket: string, key: string, body: Buffer | string) =>
+      client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     const pair = async (seed: number, image: [string, string], mask: [string, string]) => {
       const scene = renderSyntheticScene(seed, 64, 48);
       await put(...image, await sceneToJpeg(scene));
       await put(...mask, groundTruthMaskPng(scene.classIndices, 64, 48, classes));
-      return JSON.stringify(groundTruthManifestLine({ source: `s3://${image[0]}/${image[1]}`, mask: `s3://${mask[0]}/${mask[1]}`, attribute: 'old-job-ref', jobName: 'old-job', classes }));
+      return JSON.stringify(
+        groundTruthManifestLine({
+          source: `s3://${image[0]}/${image[1]}`,
+          mask: `s3://${mask[0]}/${mask[1]}`,
+          attribute: 'old-job-ref',
+          jobName: 'old-job',
+          classes,
+        }),
+      );
     };
     const lines: string[] = [];
-    for (let i = 0; i < 6; i++) lines.push(await pair(900 + i, [INBOX_BUCKET, `images/hostile/${i}.jpg`], [INBOX_BUCKET, `labeled/hostile/masks/${i}.png`]));
+    for (let i = 0; i < 6; i++)
+      lines.push(await pair(900 + i, [INBOX_BUCKET, `images/hostile/${i}.jpg`], [INBOX_BUCKET, `labeled/hostile/masks/${i}.png`]));
     // Valid pairs the import may not read: another batch's upload, the models, the batches' state, a `..` way out.
     lines.push(await pair(910, [INBOX_BUCKET, 'labeled/someone-else/private.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/private.png']));
     lines.push(await pair(911, [INBOX_BUCKET, 'images/hostile/ok-image.jpg'], [ARTIFACTS_BUCKET, 'models/secret-mask.png']));
     lines.push(await pair(912, [ARTIFACTS_BUCKET, 'batches/secret.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/other.png']));
-    lines.push(await pair(913, [INBOX_BUCKET, 'images/../labeled/someone-else/private.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/dots.png']));
+    lines.push(
+      await pair(913, [INBOX_BUCKET, 'images/../labeled/someone-else/private.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/dots.png']),
+    );
     // Another batch's image, pointed at a mask of the import's own.
     lines.push(await pair(914, [INBOX_BUCKET, 'images/turtles/victim.jpg'], [INBOX_BUCKET, 'labeled/hostile/masks/victim.png']));
     await put(INBOX_BUCKET, 'labeled/hostile/output.manifest', lines.join('\n'));
     client.destroy();
     const { tasks } = fakes(harness, truth, { endpointExists: true });
-    const outcome = await harness.run({ input: { batch: 'hostile', manifest: `s3://${INBOX_BUCKET}/labeled/hostile/output.manifest` }, executionName: 'hostile-import-1', fakes: tasks });
+    const outcome = await harness.run({
+      input: { batch: 'hostile', manifest: `s3://${INBOX_BUCKET}/labeled/hostile/output.manifest` },
+      executionName: 'hostile-import-1',
+      fakes: tasks,
+    });
     expect(outcome.status).toBe('SUCCEEDED');
-    const conversion = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/conversion/report.json`)).toString('utf8'));
+    const conversion = JSON.parse(
+      (await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/conversion/report.json`)).toString('utf8'),
+    );
     expect(conversion.converted).toBe(6);
     const allowed = `(s3://${INBOX_BUCKET}/images/hostile/, s3://${INBOX_BUCKET}/labeled/hostile/, s3://${ARTIFACTS_BUCKET}/runs/hostile-import-1/labeling/output/)`;
     expect(conversion.skippedItems).toEqual([
-      { line: 7, source: `s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg`, reason: `image "s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg" is outside what this run may read ${allowed}` },
-      { line: 8, source: `s3://${INBOX_BUCKET}/images/hostile/ok-image.jpg`, reason: `mask "s3://${ARTIFACTS_BUCKET}/models/secret-mask.png" is outside what this run may read ${allowed}` },
-      { line: 9, source: `s3://${ARTIFACTS_BUCKET}/batches/secret.jpg`, reason: `image "s3://${ARTIFACTS_BUCKET}/batches/secret.jpg" is outside what this run may read ${allowed}` },
-      { line: 10, source: `s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg`, reason: `image "s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg" is outside what this run may read ${allowed}` },
-      { line: 11, source: `s3://${INBOX_BUCKET}/images/turtles/victim.jpg`, reason: `image "s3://${INBOX_BUCKET}/images/turtles/victim.jpg" is outside what this run may read ${allowed}` },
+      {
+        line: 7,
+        source: `s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg`,
+        reason: `image "s3://${INBOX_BUCKET}/labeled/someone-else/private.jpg" is outside what this run may read ${allowed}`,
+      },
+      {
+        line: 8,
+        source: `s3://${INBOX_BUCKET}/images/hostile/ok-image.jpg`,
+        reason: `mask "s3://${ARTIFACTS_BUCKET}/models/secret-mask.png" is outside what this run may read ${allowed}`,
+      },
+      {
+        line: 9,
+        source: `s3://${ARTIFACTS_BUCKET}/batches/secret.jpg`,
+        reason: `image "s3://${ARTIFACTS_BUCKET}/batches/secret.jpg" is outside what this run may read ${allowed}`,
+      },
+      {
+        line: 10,
+        source: `s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg`,
+        reason: `image "s3://${INBOX_BUCKET}/images/../labeled/someone-else/private.jpg" is outside what this run may read ${allowed}`,
+      },
+      {
+        line: 11,
+        source: `s3://${INBOX_BUCKET}/images/turtles/victim.jpg`,
+        reason: `image "s3://${INBOX_BUCKET}/images/turtles/victim.jpg" is outside what this run may read ${allowed}`,
+      },
     ]);
   });
 
-  test('import: a chunk killed after writing leaves the dataset exactly as it was; only the run\'s staging area holds its items', async () => {
+  test("import: a chunk killed after writing leaves the dataset exactly as it was; only the run's staging area holds its items", async () => {
     const client = harness.server.client();
     const classes = labelingClasses(['turtle', 'rock']);
     const lines: string[] = [];
     for (let i = 0; i < 4; i++) {
       const scene = renderSyntheticScene(800 + i, 64, 48);
       await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `images/killed/${i}.jpg`, Body: await sceneToJpeg(scene) }));
-      await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `labeled/killed/masks/${i}.png`, Body: groundTruthMaskPng(scene.classIndices, 64, 48, classes) }));
-      lines.push(JSON.stringify(groundTruthManifestLine({ source: `s3://${INBOX_BUCKET}/images/killed/${i}.jpg`, mask: `s3://${INBOX_BUCKET}/labeled/killed/masks/${i}.png`, attribute: 'job-ref', jobName: 'job', classes })));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: INBOX_BUCKET,
+          Key: `labeled/killed/masks/${i}.png`,
+          Body: groundTruthMaskPng(scene.classIndices, 64, 48, classes),
+        }),
+      );
+      lines.push(
+        JSON.stringify(
+          groundTruthManifestLine({
+            source: `s3://${INBOX_BUCKET}/images/killed/${i}.jpg`,
+            mask: `s3://${INBOX_BUCKET}/labeled/killed/masks/${i}.png`,
+            attribute: 'job-ref',
+            jobName: 'job',
+            classes,
+          }),
+        ),
+      );
     }
     await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/killed/output.manifest', Body: lines.join('\n') }));
     client.destroy();
-    const datasetNow = async () => (await harness.store.list(ARTIFACTS_BUCKET, 'datasets/')).map((o) => `${o.key} ${o.lastModified.toISOString()}`).sort();
+    const datasetNow = async () =>
+      (await harness.store.list(ARTIFACTS_BUCKET, 'datasets/')).map((o) => `${o.key} ${o.lastModified.toISOString()}`).sort();
     const before = await datasetNow();
-    const classesNow = async () => (await harness.store.readStart(`s3://${ARTIFACTS_BUCKET}/datasets/main/classes.json`, 1 << 20))?.data.toString();
+    const classesNow = async () =>
+      (await harness.store.readStart(`s3://${ARTIFACTS_BUCKET}/datasets/main/classes.json`, 1 << 20))?.data.toString();
     const classesBefore = await classesNow();
     const { tasks } = fakes(harness, truth, { endpointExists: true });
     // The chunk's Lambda converts its entries, then is killed (its time-out) before it can answer.
@@ -270,7 +461,11 @@ describe('the run workflow, executed locally from the synthesized definition', (
       await harness.lambdaStates['Convert chunk'](input);
       throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
     };
-    const outcome = await harness.run({ input: { batch: 'killed', export: `s3://${INBOX_BUCKET}/labeled/killed/output.manifest` }, executionName: 'killed-import-1', fakes: tasks });
+    const outcome = await harness.run({
+      input: { batch: 'killed', export: `s3://${INBOX_BUCKET}/labeled/killed/output.manifest` },
+      executionName: 'killed-import-1',
+      fakes: tasks,
+    });
     expect(outcome.status).toBe('FAILED');
     expect((await report('killed-import-1')).reason).toContain('1 of 1 conversion chunks failed');
     expect(await datasetNow()).toEqual(before);
@@ -278,11 +473,17 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect((await harness.store.list(ARTIFACTS_BUCKET, 'runs/killed-import-1/staging/')).length).toBe(8);
   });
 
-  test('import: a manifest outside the batch\'s own labeled/<batch>/ is not read at all', async () => {
+  test("import: a manifest outside the batch's own labeled/<batch>/ is not read at all", async () => {
     const { tasks } = fakes(harness, truth, { endpointExists: true });
-    const outcome = await harness.run({ input: { batch: 'hostile', manifest: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/report.json` }, executionName: 'hostile-import-2', fakes: tasks });
+    const outcome = await harness.run({
+      input: { batch: 'hostile', manifest: `s3://${ARTIFACTS_BUCKET}/runs/turtles-1/report.json` },
+      executionName: 'hostile-import-2',
+      fakes: tasks,
+    });
     expect(outcome.status).toBe('FAILED');
-    expect((await report('hostile-import-2')).reason).toContain(`"s3://${ARTIFACTS_BUCKET}/runs/turtles-1/report.json" is outside what this run may read`);
+    expect((await report('hostile-import-2')).reason).toContain(
+      `"s3://${ARTIFACTS_BUCKET}/runs/turtles-1/report.json" is outside what this run may read`,
+    );
   });
 
   test('labeling failed: the run ends failed with the reason, nothing created', async () => {
@@ -312,7 +513,8 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const outcome = await harness.run({ input: { batch: 'blurry', images }, executionName: 'blurry-1', fakes: tasks });
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.path).toContain('Report not deployed');
-    for (const state of ['Create model', 'Create endpoint config', 'Create endpoint', 'Add challenger']) expect(calls[state]).toBeUndefined();
+    for (const state of ['Create model', 'Create endpoint config', 'Create endpoint', 'Add challenger'])
+      expect(calls[state]).toBeUndefined();
     expect(await report('blurry-1')).toMatchObject({ status: 'not-deployed', metrics: { 'validation:mIOU': 0.31 } });
     expect((calls.Notify[0] as any).Subject).toBe('segpipe: blurry trained, not deployed (mIOU below minimum)');
   });
@@ -345,11 +547,14 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(rep.evaluation).toMatchObject({ promote: false, reason: expect.stringContaining('below the minimum mIoU 0.5') });
   });
 
-  test('endpoint Failed: the run ends failed with the endpoint\'s reason', async () => {
+  test("endpoint Failed: the run ends failed with the endpoint's reason", async () => {
     const images = await uploadBatch('broken', 4, 1000);
     const { tasks, calls } = fakes(harness, truth, { endpointStatuses: ['Creating', 'Failed'] });
     const outcome = await harness.run({ input: { batch: 'broken', images }, executionName: 'broken-1', fakes: tasks });
-    expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toMatchObject({ status: 'FAILED', error: 'EndpointFailed' });
+    expect({ status: outcome.status, error: outcome.error, cause: outcome.cause }).toMatchObject({
+      status: 'FAILED',
+      error: 'EndpointFailed',
+    });
     expect(outcome.path).toContain('Endpoint failed');
     expect((await report('broken-1')).reason).toBe(`EndpointFailed: endpoint ${ENDPOINT} is Failed: The primary container failed to start`);
     expect(calls['Notify failure']).toHaveLength(1);
@@ -360,10 +565,14 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const { tasks, calls } = fakes(harness, truth, { endpointExists: true, endpointStatuses: ['Updating', 'InService'], rolledBack: true });
     const outcome = await harness.run({ input: { batch: 'rollback', images }, executionName: 'rollback-1', fakes: tasks });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'EndpointUpdateFailed' });
-    expect(outcome.path).toEqual(expect.arrayContaining(['Update rolled back (challenger added)', 'Delete trial config', 'Delete endpoint config', 'Delete model']));
+    expect(outcome.path).toEqual(
+      expect.arrayContaining(['Update rolled back (challenger added)', 'Delete trial config', 'Delete endpoint config', 'Delete model']),
+    );
     expect(outcome.path).not.toContain('Evaluate champion and challenger');
     expect(outcome.path).not.toContain('Report deployed');
-    expect((await report('rollback-1')).reason).toBe(`EndpointUpdateFailed: endpoint ${ENDPOINT} is InService: The primary container failed to start`);
+    expect((await report('rollback-1')).reason).toBe(
+      `EndpointUpdateFailed: endpoint ${ENDPOINT} is InService: The primary container failed to start`,
+    );
     expect(calls.Notify).toBeUndefined();
   });
 
@@ -375,11 +584,13 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect((await report('silent-1')).reason).toBe(`EndpointFailed: endpoint ${ENDPOINT} is OutOfService`);
   });
 
-  test('a failure after the model was made deletes the run\'s model and endpoint config', async () => {
+  test("a failure after the model was made deletes the run's model and endpoint config", async () => {
     const images = await uploadBatch('quota', 4, 1100);
     const { tasks, calls } = fakes(harness, truth);
     tasks['Create endpoint'] = async () => {
-      throw Object.assign(new Error('ResourceLimitExceeded: ml.c5.xlarge for endpoint usage'), { name: 'SageMaker.ResourceLimitExceededException' });
+      throw Object.assign(new Error('ResourceLimitExceeded: ml.c5.xlarge for endpoint usage'), {
+        name: 'SageMaker.ResourceLimitExceededException',
+      });
     };
     const outcome = await harness.run({ input: { batch: 'quota', images }, executionName: 'quota-1', fakes: tasks });
     expect(outcome.status).toBe('FAILED');
@@ -387,7 +598,7 @@ describe('the run workflow, executed locally from the synthesized definition', (
     expect(calls['Delete model'][0]).toEqual({ ModelName: (calls['Create model'][0] as any).ModelName });
   });
 
-  describe('every failure after the model was made deletes the run\'s endpoint config and model', () => {
+  describe("every failure after the model was made deletes the run's endpoint config and model", () => {
     const sageMakerError = (name: string, message: string) => Object.assign(new Error(message), { name });
     /** The fakes with `state` recording its request, then failing with `error`. */
     function failing(tasks: Record<string, TaskHandler>, state: string, error: Error) {
@@ -397,17 +608,36 @@ describe('the run workflow, executed locally from the synthesized definition', (
         throw error;
       };
     }
-    async function deployFails(batch: string, seed: number, fail: (tasks: Record<string, TaskHandler>) => void, options: Parameters<typeof fakes>[2] = {}) {
+    async function deployFails(
+      batch: string,
+      seed: number,
+      fail: (tasks: Record<string, TaskHandler>) => void,
+      options: Parameters<typeof fakes>[2] = {},
+    ) {
       const images = await uploadBatch(batch, 4, seed);
       const { tasks, calls } = fakes(harness, truth, options);
       fail(tasks);
       const outcome = await harness.run({ input: { batch, images }, executionName: `${batch}-1`, fakes: tasks });
-      const created = { model: (calls['Create model'][0] as { ModelName: string }).ModelName, config: (calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName };
+      const created = {
+        model: (calls['Create model'][0] as { ModelName: string }).ModelName,
+        config: (calls['Create endpoint config'][0] as { EndpointConfigName: string }).EndpointConfigName,
+      };
       return { outcome, calls, created, report: await report(`${batch}-1`) };
     }
 
     test('at Create endpoint config', async () => {
-      const { outcome, calls, created, report: rep } = await deployFails('no-config', 1400, (tasks) => failing(tasks, 'Create endpoint config', sageMakerError('SageMaker.ResourceLimitExceededException', 'endpoint config limit reached')));
+      const {
+        outcome,
+        calls,
+        created,
+        report: rep,
+      } = await deployFails('no-config', 1400, (tasks) =>
+        failing(
+          tasks,
+          'Create endpoint config',
+          sageMakerError('SageMaker.ResourceLimitExceededException', 'endpoint config limit reached'),
+        ),
+      );
       expect(outcome.status).toBe('FAILED');
       expect(calls['Delete endpoint config']).toEqual([{ EndpointConfigName: created.config }]);
       expect(calls['Delete model']).toEqual([{ ModelName: created.model }]);
@@ -416,7 +646,18 @@ describe('the run workflow, executed locally from the synthesized definition', (
     });
 
     test('at Add challenger', async () => {
-      const { outcome, calls, created, report: rep } = await deployFails('no-update', 1500, (tasks) => failing(tasks, 'Add challenger', sageMakerError('SageMaker.AmazonSageMakerException', 'Cannot update in-progress endpoint')), { endpointExists: true });
+      const {
+        outcome,
+        calls,
+        created,
+        report: rep,
+      } = await deployFails(
+        'no-update',
+        1500,
+        (tasks) =>
+          failing(tasks, 'Add challenger', sageMakerError('SageMaker.AmazonSageMakerException', 'Cannot update in-progress endpoint')),
+        { endpointExists: true },
+      );
       expect(outcome.status).toBe('FAILED');
       expect(outcome.path).toContain('Add challenger');
       expect(calls['Delete endpoint config']).toEqual([{ EndpointConfigName: created.config }]);
@@ -425,9 +666,18 @@ describe('the run workflow, executed locally from the synthesized definition', (
     });
 
     test('the model is deleted even when deleting the config fails, and the run reports the first failure', async () => {
-      const { outcome, calls, created, report: rep } = await deployFails('no-delete', 1600, (tasks) => {
+      const {
+        outcome,
+        calls,
+        created,
+        report: rep,
+      } = await deployFails('no-delete', 1600, (tasks) => {
         failing(tasks, 'Create endpoint', sageMakerError('SageMaker.ResourceLimitExceededException', 'ml.c5.xlarge for endpoint usage'));
-        failing(tasks, 'Delete endpoint config', sageMakerError('SageMaker.AmazonSageMakerException', 'Could not find endpoint configuration'));
+        failing(
+          tasks,
+          'Delete endpoint config',
+          sageMakerError('SageMaker.AmazonSageMakerException', 'Could not find endpoint configuration'),
+        );
       });
       expect(outcome.status).toBe('FAILED');
       expect(calls['Delete endpoint config']).toEqual([{ EndpointConfigName: created.config }]);
@@ -441,6 +691,8 @@ describe('the run workflow, executed locally from the synthesized definition', (
     const outcome = await harness.run({ input: { batch: 'typo', images: ['/home/me/turtle.jpg'] }, executionName: 'typo-1', fakes: tasks });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'EventError' });
     expect(calls.Label).toBeUndefined();
-    expect((await report('typo-1')).reason).toBe('EventError: the prepare-run Lambda\'s event input.images.0: must be an s3://bucket/key URI (received "/home/me/turtle.jpg")');
+    expect((await report('typo-1')).reason).toBe(
+      'EventError: the prepare-run Lambda\'s event input.images.0: must be an s3://bucket/key URI (received "/home/me/turtle.jpg")',
+    );
   });
 });

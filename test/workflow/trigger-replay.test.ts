@@ -1,19 +1,19 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { TrueLabels } from '../../local/simulated-workforce';
-import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
-import { WorkflowOutcome } from '../../local/workflow-runner';
 import type { ObjectCreatedEvent, StartRunResult } from '../../lambda/handlers/start-run';
-import { objectCreatedEvent } from '../../local/lambda-invocation';
-import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
 import { ALREADY_TAKEN, batchExecutionName, batchStateKey, takeBatchSnapshot } from '../../lambda/workflow/batch';
+import { readChannelManifest } from '../../lambda/workflow/channel-manifest';
+import { objectCreatedEvent } from '../../local/lambda-invocation';
+import type { TrueLabels } from '../../local/simulated-workforce';
+import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
+import type { WorkflowOutcome } from '../../local/workflow-runner';
 import { cocoFixture, cvatFixture, labelStudioFixture, lookoutForVisionFixture, vocFixture, zipFolder } from '../helpers/format-fixtures';
-import { Calls, fakes } from '../helpers/workflow-fakes';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, WorkflowHarness, startWorkflowHarness } from '../helpers/workflow-harness';
+import { type Calls, fakes } from '../helpers/workflow-fakes';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, startWorkflowHarness, type WorkflowHarness } from '../helpers/workflow-harness';
 
 const CONFIG = {
   labelClasses: ['turtle', 'rock'],
@@ -47,12 +47,15 @@ describe('uploads start runs: events replayed through the start Lambda and the l
 
   beforeAll(async () => {
     // The quiet window is 0 s here: the uploads are all in before the events are replayed.
-    harness = await startWorkflowHarness(CONFIG, { settings: { quietSeconds: 0, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe' } });
+    harness = await startWorkflowHarness(CONFIG, {
+      settings: { quietSeconds: 0, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe' },
+    });
     startRun = harness.startRun;
     // Standard workflows: a repeated name with the same input while running is the same execution; once closed, an error.
     sfn.on(StartExecutionCommand).callsFake(async ({ name, input }: { name: string; input: string }) => {
       const existing = executions.get(name);
-      if (existing && (existing.done || existing.input !== input)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, $metadata: {} });
+      if (existing && (existing.done || existing.input !== input))
+        throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, $metadata: {} });
       if (!existing) {
         const { tasks, calls } = fakes(harness, truth);
         const entry = { input, done: false, calls, outcome: harness.run({ input: JSON.parse(input), executionName: name, fakes: tasks }) };
@@ -70,7 +73,13 @@ describe('uploads start runs: events replayed through the start Lambda and the l
   async function upload(key: string, seed: number) {
     const client = harness.server.client();
     const scene = renderSyntheticScene(seed, 32, 24);
-    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: key.endsWith('.jpg') ? await sceneToJpeg(scene) : Buffer.from('notes') }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: INBOX_BUCKET,
+        Key: key,
+        Body: key.endsWith('.jpg') ? await sceneToJpeg(scene) : Buffer.from('notes'),
+      }),
+    );
     uploadedAt.set(key, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
     client.destroy();
     truth.set(`s3://${INBOX_BUCKET}/${key}`, { width: 32, height: 24, classIndices: scene.classIndices });
@@ -80,8 +89,9 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     const keys = Array.from({ length: UPLOADS }, (_, i) => `images/big batch/photo ${i}+é.jpg`);
     for (const [i, key] of keys.entries()) await upload(key, 2000 + i);
     await upload('images/big batch/field notes.txt', 1);
-    const events = [...keys, ...keys.slice(0, UPLOADS / 5), 'images/big batch/field notes.txt']
-      .map((key, i) => objectCreated(i % 3 === 0 ? encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') : key));
+    const events = [...keys, ...keys.slice(0, UPLOADS / 5), 'images/big batch/field notes.txt'].map((key, i) =>
+      objectCreated(i % 3 === 0 ? encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') : key),
+    );
     // Out of order: a seeded shuffle.
     let seed = 42;
     for (let i = events.length - 1; i > 0; i--) {
@@ -101,11 +111,15 @@ describe('uploads start runs: events replayed through the start Lambda and the l
         throw new Error(`start-run failed for ${event.detail.object.key}: ${(err as Error).stack}`);
       }
       if (result.action === 'started' && result.executionName !== generation0) {
-        throw new Error(`the event of ${event.detail.object.key} started ${result.executionName}, a second execution besides ${generation0}`);
+        throw new Error(
+          `the event of ${event.detail.object.key} started ${result.executionName}, a second execution besides ${generation0}`,
+        );
       }
       results.push(result);
     }
-    expect(results.filter((r) => r.action === 'ignored' && r.reason !== ALREADY_TAKEN)).toEqual([{ action: 'ignored', reason: expect.stringContaining('not an image') }]);
+    expect(results.filter((r) => r.action === 'ignored' && r.reason !== ALREADY_TAKEN)).toEqual([
+      { action: 'ignored', reason: expect.stringContaining('not an image') },
+    ]);
     expect([...executions.keys()]).toEqual([generation0]);
 
     await Promise.all([...executions.values()].map((e) => e.outcome));
@@ -113,7 +127,10 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     expect(labeled).toHaveLength(1);
     expect((await labeled[0].outcome).status).toBe('SUCCEEDED');
     const request = labeled[0].calls.Label[0] as { InputConfig: { DataSource: { S3DataSource: { ManifestS3Uri: string } } } };
-    const manifest = (await harness.store.read(request.InputConfig.DataSource.S3DataSource.ManifestS3Uri)).toString('utf8').trim().split('\n');
+    const manifest = (await harness.store.read(request.InputConfig.DataSource.S3DataSource.ManifestS3Uri))
+      .toString('utf8')
+      .trim()
+      .split('\n');
     expect(manifest).toHaveLength(UPLOADS);
     expect(new Set(manifest.map((l) => JSON.parse(l)['source-ref']))).toEqual(new Set(keys.map((k) => `s3://${INBOX_BUCKET}/${k}`)));
   }, 240_000);
@@ -127,18 +144,31 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     const run = executions.get(result.executionName!)!;
     expect((await run.outcome).status).toBe('SUCCEEDED');
     const request = run.calls.Label[0] as { InputConfig: { DataSource: { S3DataSource: { ManifestS3Uri: string } } } };
-    const manifest = (await harness.store.read(request.InputConfig.DataSource.S3DataSource.ManifestS3Uri)).toString('utf8').trim().split('\n');
+    const manifest = (await harness.store.read(request.InputConfig.DataSource.S3DataSource.ManifestS3Uri))
+      .toString('utf8')
+      .trim()
+      .split('\n');
     expect(manifest.map((l) => JSON.parse(l)['source-ref'])).toEqual([`s3://${INBOX_BUCKET}/images/big batch/late.jpg`]);
   });
 
   test('a manifest dropped under labeled/<batch>/ starts an import run; other keys start nothing', async () => {
     const client = harness.server.client();
-    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/big batch/old-job.manifest', Body: '{"source-ref":"s3://inbox/images/big batch/late.jpg"}\n' }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: INBOX_BUCKET,
+        Key: 'labeled/big batch/old-job.manifest',
+        Body: '{"source-ref":"s3://inbox/images/big batch/late.jpg"}\n',
+      }),
+    );
     client.destroy();
     const result = await startRun(objectCreated('labeled/big batch/old-job.manifest'));
     expect(result).toMatchObject({ action: 'started', executionName: expect.stringMatching(/^big-batch-[0-9a-f]{8}-m[0-9a-f]{8}-g0$/) });
     const run = executions.get(result.executionName!)!;
-    expect(JSON.parse(run.input)).toEqual({ batch: 'big batch', export: 's3://inbox/labeled/big batch/old-job.manifest', importGeneration: 0 });
+    expect(JSON.parse(run.input)).toEqual({
+      batch: 'big batch',
+      export: 's3://inbox/labeled/big batch/old-job.manifest',
+      importGeneration: 0,
+    });
     const outcome = await run.outcome;
     expect(outcome.path).toEqual(expect.arrayContaining(['Take import turn', 'Use imported labels']));
     expect(outcome.path).not.toContain('Label');
@@ -147,17 +177,25 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     expect(again.executionName).toBe(result.executionName!.replace(/-g0$/, '-g1'));
     await executions.get(again.executionName!)!.outcome;
     expect(await startRun(objectCreated('labeled/big batch/masks/1.png'))).toMatchObject({ action: 'ignored' });
-    expect(await startRun(objectCreated('images/big batch/missing.jpg'))).toEqual({ action: 'ignored', reason: 'the object no longer exists' });
+    expect(await startRun(objectCreated('images/big batch/missing.jpg'))).toEqual({
+      action: 'ignored',
+      reason: 'the object no longer exists',
+    });
   });
 
   test('re-uploading an export many times starts one run and at most one waiting run, never one an upload', async () => {
     const client = harness.server.client();
     const key = 'labeled/big batch/again.manifest';
-    await client.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: '{"source-ref":"s3://inbox/images/big batch/late.jpg"}\n' }));
+    await client.send(
+      new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: key, Body: '{"source-ref":"s3://inbox/images/big batch/late.jpg"}\n' }),
+    );
     client.destroy();
     const names = new Set<string>();
     // Ten uploads, each its own (another sequencer), as S3 reports them.
-    const upload = (i: number) => { const event = objectCreated(key); return { ...event, detail: { ...event.detail, object: { ...event.detail.object, sequencer: `00${i}` } } }; };
+    const upload = (i: number) => {
+      const event = objectCreated(key);
+      return { ...event, detail: { ...event.detail, object: { ...event.detail.object, sequencer: `00${i}` } } };
+    };
     for (let i = 0; i < 10; i++) names.add((await startRun(upload(i))).executionName!);
     expect(names.size).toBeLessThanOrEqual(2);
     const outcomes = await Promise.all([...names].map((name) => executions.get(name)!.outcome));
@@ -174,18 +212,34 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     await executions.get(name)!.outcome;
     const { tasks, calls } = fakes(harness, truth);
     tasks['Check training quota'] = async () => {
-      throw Object.assign(new Error('this account\'s SageMaker quota "ml.p3.2xlarge for training job usage" is 0'), { name: 'TrainingQuotaError' });
+      throw Object.assign(new Error('this account\'s SageMaker quota "ml.p3.2xlarge for training job usage" is 0'), {
+        name: 'TrainingQuotaError',
+      });
     };
     await upload('images/quota batch/b.jpg', 6);
     const state = JSON.parse((await harness.store.read(`s3://artifacts/${batchStateKey('quota batch')}`)).toString());
-    const outcome = await harness.run({ input: { batch: 'quota batch', generation: state.generation }, executionName: 'quota-no', fakes: tasks });
+    const outcome = await harness.run({
+      input: { batch: 'quota batch', generation: state.generation },
+      executionName: 'quota-no',
+      fakes: tasks,
+    });
     expect(outcome).toMatchObject({ status: 'FAILED', error: 'TrainingQuotaError' });
     expect(calls.Label).toBeUndefined();
     const after = JSON.parse((await harness.store.read(`s3://artifacts/${batchStateKey('quota batch')}`)).toString());
     expect(after.released).toEqual([state.generation]);
     // The next snapshot takes b again (given back), never a (labeled by the first run).
-    const next = await takeBatchSnapshot({ store: harness.store, inboxBucket: INBOX_BUCKET, artifactsBucket: 'artifacts', batch: 'quota batch', generation: after.generation });
-    const manifest = (await harness.store.read(next.imagesManifest)).toString().trim().split('\n').map((l) => JSON.parse(l)['source-ref']);
+    const next = await takeBatchSnapshot({
+      store: harness.store,
+      inboxBucket: INBOX_BUCKET,
+      artifactsBucket: 'artifacts',
+      batch: 'quota batch',
+      generation: after.generation,
+    });
+    const manifest = (await harness.store.read(next.imagesManifest))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)['source-ref']);
     expect(manifest).toEqual([`s3://${INBOX_BUCKET}/images/quota batch/b.jpg`]);
   });
 
@@ -203,7 +257,8 @@ describe('uploads start runs: events replayed through the start Lambda and the l
     }
     /** Uploads every file under `dir` to `prefix`, keeping relative paths. */
     async function putFolder(dir: string, prefix: string) {
-      const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+      const walk = (d: string): string[] =>
+        readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
       for (const file of walk(dir)) await put(`${prefix}${relative(dir, file).split('\\').join('/')}`, readFileSync(file));
     }
 
@@ -215,7 +270,9 @@ describe('uploads start runs: events replayed through the start Lambda and the l
       expect(JSON.parse(run.input)).toEqual({ batch, export: `s3://${INBOX_BUCKET}/${exportKey}`, importGeneration: 0 });
       const outcome = await run.outcome;
       expect({ status: outcome.status, cause: outcome.cause }).toEqual({ status: 'SUCCEEDED', cause: undefined });
-      expect(outcome.path).toEqual(expect.arrayContaining(['Use imported labels', 'Plan conversion', 'Convert chunk', 'Assemble channels', 'Train']));
+      expect(outcome.path).toEqual(
+        expect.arrayContaining(['Use imported labels', 'Plan conversion', 'Convert chunk', 'Assemble channels', 'Train']),
+      );
       const report = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/${result.executionName}/report.json`)).toString());
       expect(report.counts.converted).toBe(expectConverted);
       const train = run.calls.Train[0] as { InputDataConfig: { DataSource: { S3DataSource: { S3DataType: string; S3Uri: string } } }[] };
@@ -229,7 +286,9 @@ describe('uploads start runs: events replayed through the start Lambda and the l
       const root = join(work, 'l4v', 'buckets', 'l4v');
       await putFolder(join(root, 'dataset'), 'images/l4v/');
       await putFolder(join(root, 'masks'), 'labeled/l4v/masks/');
-      const manifest = readFileSync(fixture.input, 'utf8').replace(/s3:\/\/l4v\/dataset\//g, `s3://${INBOX_BUCKET}/images/l4v/`).replace(/s3:\/\/l4v\/masks\//g, `s3://${INBOX_BUCKET}/labeled/l4v/masks/`);
+      const manifest = readFileSync(fixture.input, 'utf8')
+        .replace(/s3:\/\/l4v\/dataset\//g, `s3://${INBOX_BUCKET}/images/l4v/`)
+        .replace(/s3:\/\/l4v\/masks\//g, `s3://${INBOX_BUCKET}/labeled/l4v/masks/`);
       await put('labeled/l4v/output.manifest', manifest);
       // a and b with their masks, c a normal image (all background); d is unlabeled.
       await importThroughInbox('l4v', 'labeled/l4v/output.manifest', 3);
@@ -256,7 +315,9 @@ describe('uploads start runs: events replayed through the start Lambda and the l
       await putFolder(fixture.images!, 'images/coco/');
       await put('labeled/coco/instances_default.json', readFileSync(fixture.input));
       const report = await importThroughInbox('coco', 'labeled/coco/instances_default.json', 2);
-      expect(report.skippedItems).toEqual(expect.arrayContaining([expect.objectContaining({ source: 'absent.jpg', reason: expect.stringContaining('image not found') })]));
+      expect(report.skippedItems).toEqual(
+        expect.arrayContaining([expect.objectContaining({ source: 'absent.jpg', reason: expect.stringContaining('image not found') })]),
+      );
     });
 
     test('a Label Studio JSON: uploads found by the name after their hash', async () => {

@@ -1,8 +1,8 @@
+import type { TrueLabels } from '../../local/simulated-workforce';
 import { checkSnsPublish } from '../../local/sns-stand-in';
-import { TrueLabels } from '../../local/simulated-workforce';
-import { TaskHandler } from '../../local/workflow-runner';
+import type { TaskHandler } from '../../local/workflow-runner';
 import { fakes } from '../helpers/workflow-fakes';
-import { WorkflowHarness, startWorkflowHarness, uploadSyntheticBatch } from '../helpers/workflow-harness';
+import { startWorkflowHarness, uploadSyntheticBatch, type WorkflowHarness } from '../helpers/workflow-harness';
 
 /** A batch name as an object key can carry it: a line break, a bell, an escape sequence, a bidi override. */
 const HOSTILE_BATCH = 'turtles\nBcc: victim@example.com\u0007\u001b[31m\u202eevil';
@@ -11,21 +11,25 @@ const HOSTILE_BATCH = 'turtles\nBcc: victim@example.com\u0007\u001b[31m\u202eevi
 function notifications() {
   const published: { state: string; input: any }[] = [];
   const refused: { state: string; error: string }[] = [];
-  const sns = (state: string, refuseAll = false): TaskHandler => async (input) => {
-    try {
-      if (refuseAll) throw Object.assign(new Error('Topic is unavailable'), { name: 'SNS.NotFoundException' });
-      checkSnsPublish(input);
-    } catch (err) {
-      refused.push({ state, error: (err as Error).name });
-      throw err;
-    }
-    published.push({ state, input });
-    return { MessageId: '1' };
-  };
-  const events = (state: string): TaskHandler => async (input) => {
-    published.push({ state, input });
-    return { FailedEntryCount: 0 };
-  };
+  const sns =
+    (state: string, refuseAll = false): TaskHandler =>
+    async (input) => {
+      try {
+        if (refuseAll) throw Object.assign(new Error('Topic is unavailable'), { name: 'SNS.NotFoundException' });
+        checkSnsPublish(input);
+      } catch (err) {
+        refused.push({ state, error: (err as Error).name });
+        throw err;
+      }
+      published.push({ state, input });
+      return { MessageId: '1' };
+    };
+  const events =
+    (state: string): TaskHandler =>
+    async (input) => {
+      published.push({ state, input });
+      return { FailedEntryCount: 0 };
+    };
   return { published, refused, sns, events };
 }
 
@@ -65,7 +69,10 @@ describe('text from uploads in notifications', () => {
     expect(Message.split('\n').some((line) => line.startsWith('Bcc:'))).toBe(false);
     expect(Message).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
     // The event carries the name as data (JSON), unchanged.
-    expect(published[1].input.Entries[0]).toMatchObject({ DetailType: 'Segpipe Run Failed', Detail: expect.objectContaining({ batch: HOSTILE_BATCH, status: 'failed' }) });
+    expect(published[1].input.Entries[0]).toMatchObject({
+      DetailType: 'Segpipe Run Failed',
+      Detail: expect.objectContaining({ batch: HOSTILE_BATCH, status: 'failed' }),
+    });
   });
 
   test('a failure notification SNS refuses does not lose the failure event, and the run still ends failed', async () => {
@@ -96,6 +103,9 @@ describe('text from uploads in notifications', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(outcome.path.slice(-3)).toEqual(['Notify', 'Publish event', 'Run finished']);
     expect(published.map((p) => p.state)).toEqual(['Publish event']);
-    expect(published[0].input.Entries[0]).toMatchObject({ DetailType: 'Segpipe Run Finished', Detail: expect.objectContaining({ status: 'deployed' }) });
+    expect(published[0].input.Entries[0]).toMatchObject({
+      DetailType: 'Segpipe Run Finished',
+      Detail: expect.objectContaining({ status: 'deployed' }),
+    });
   });
 });

@@ -17,10 +17,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Transform, pipeline } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { ConversionPlan, convertChunk, planConversion } from '../../lambda/workflow/dataset';
+import { type ConversionPlan, convertChunk, planConversion } from '../../lambda/workflow/dataset';
 import { runLayout } from '../../lambda/workflow/layout';
 import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
 
@@ -72,9 +72,12 @@ class CountingStore extends S3ObjectStore {
 /** A Ground Truth output manifest of as many lines, for `--format manifest`. */
 function manifestExport(images: number): Buffer {
   const lines: string[] = [];
-  const map = '{"0":{"class-name":"BACKGROUND","hex-color":"#ffffff","confidence":0},"1":{"class-name":"turtle","hex-color":"#2ca02c","confidence":0}}';
+  const map =
+    '{"0":{"class-name":"BACKGROUND","hex-color":"#ffffff","confidence":0},"1":{"class-name":"turtle","hex-color":"#2ca02c","confidence":0}}';
   for (let i = 1; i <= images; i++) {
-    lines.push(`{"source-ref":"s3://inbox/images/bench/${i}.jpg","label-ref":"s3://inbox/images/bench/${i}.png","label-ref-metadata":{"internal-color-map":${map},"type":"groundtruth/semantic-segmentation","human-annotated":"yes","creation-date":"2026-12-07T00:00:00","job-name":"labeling-job/bench"}}`);
+    lines.push(
+      `{"source-ref":"s3://inbox/images/bench/${i}.jpg","label-ref":"s3://inbox/images/bench/${i}.png","label-ref-metadata":{"internal-color-map":${map},"type":"groundtruth/semantic-segmentation","human-annotated":"yes","creation-date":"2026-12-07T00:00:00","job-name":"labeling-job/bench"}}`,
+    );
   }
   return Buffer.from(`${lines.join('\n')}\n`);
 }
@@ -83,14 +86,22 @@ function cocoExport(images: number): Buffer {
   const parts = ['{"categories":[{"id":1,"name":"turtle"}],"images":['];
   for (let i = 1; i <= images; i++) parts.push(`${i > 1 ? ',' : ''}{"id":${i},"file_name":"${i}.jpg","width":640,"height":480}`);
   parts.push('],"annotations":[');
-  for (let i = 1; i <= images; i++) parts.push(`${i > 1 ? ',' : ''}{"id":${i},"image_id":${i},"category_id":1,"segmentation":[[10,10,300,10,300,200,10,200]],"area":56000,"bbox":[10,10,290,190],"iscrowd":0}`);
+  for (let i = 1; i <= images; i++)
+    parts.push(
+      `${i > 1 ? ',' : ''}{"id":${i},"image_id":${i},"category_id":1,"segmentation":[[10,10,300,10,300,200,10,200]],"area":56000,"bbox":[10,10,290,190],"iscrowd":0}`,
+    );
   parts.push(']}');
   return Buffer.from(parts.join(''));
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { images: { type: 'string', default: '100000' }, 'chunk-entries': { type: 'string', default: '2000' }, 'from-start': { type: 'boolean', default: false }, format: { type: 'string', default: 'coco' } },
+    options: {
+      images: { type: 'string', default: '100000' },
+      'chunk-entries': { type: 'string', default: '2000' },
+      'from-start': { type: 'boolean', default: false },
+      format: { type: 'string', default: 'coco' },
+    },
   });
   const images = Number(values.images);
   const manifest = values.format === 'manifest';
@@ -100,19 +111,37 @@ async function main(): Promise<void> {
   try {
     const body = manifest ? manifestExport(images) : cocoExport(images);
     const location = {
-      export: `s3://inbox/labeled/bench/${manifest ? 'output.manifest' : 'coco.json'}`, batch: 'bench', inboxBucket: 'inbox',
+      export: `s3://inbox/labeled/bench/${manifest ? 'output.manifest' : 'coco.json'}`,
+      batch: 'bench',
+      inboxBucket: 'inbox',
       allowList: [{ bucket: 'inbox', prefix: 'labeled/bench/' }],
     };
     await store.write(location.export, body, 'application/json');
     store.watched = location.export;
     const planStart = performance.now();
-    const plan = await planConversion({ ...location, store, bucket: 'artifacts', runId: 'bench', configuredClasses: [], chunkEntries: Number(values['chunk-entries']) });
-    console.log(`${manifest ? 'Ground Truth manifest' : 'COCO export'}: ${images} images, ${(body.length / 1e6).toFixed(1)} MB; plan: ${((performance.now() - planStart) / 1000).toFixed(1)} s, ${(store.bytes / 1e6).toFixed(1)} MB read, ${plan.chunks.length} chunks`);
+    const plan = await planConversion({
+      ...location,
+      store,
+      bucket: 'artifacts',
+      runId: 'bench',
+      configuredClasses: [],
+      chunkEntries: Number(values['chunk-entries']),
+    });
+    console.log(
+      `${manifest ? 'Ground Truth manifest' : 'COCO export'}: ${images} images, ${(body.length / 1e6).toFixed(1)} MB; plan: ${((performance.now() - planStart) / 1000).toFixed(1)} s, ${(store.bytes / 1e6).toFixed(1)} MB read, ${plan.chunks.length} chunks`,
+    );
     await convertChunks('chunks reading their share (chunk index)', plan, store, location);
     if (values['from-start']) {
       await store.remove(plan.chunks.map((chunk) => `s3://artifacts/${runLayout('bench').conversionIndex(chunk.index)}`));
-      const sampled = [0, 1, Math.floor(plan.chunks.length / 2), plan.chunks.length - 2, plan.chunks.length - 1].filter((i, n, all) => i >= 0 && all.indexOf(i) === n);
-      await convertChunks('chunks reading from the export\'s start (no chunk index: before), a sample', { ...plan, chunks: sampled.map((i) => plan.chunks[i]) }, store, location);
+      const sampled = [0, 1, Math.floor(plan.chunks.length / 2), plan.chunks.length - 2, plan.chunks.length - 1].filter(
+        (i, n, all) => i >= 0 && all.indexOf(i) === n,
+      );
+      await convertChunks(
+        "chunks reading from the export's start (no chunk index: before), a sample",
+        { ...plan, chunks: sampled.map((i) => plan.chunks[i]) },
+        store,
+        location,
+      );
     }
   } finally {
     store.client.destroy();
@@ -121,19 +150,38 @@ async function main(): Promise<void> {
   }
 }
 
-async function convertChunks(title: string, plan: ConversionPlan, store: CountingStore, location: Omit<Parameters<typeof planConversion>[0], 'store' | 'bucket' | 'runId' | 'configuredClasses'>): Promise<void> {
+async function convertChunks(
+  title: string,
+  plan: ConversionPlan,
+  store: CountingStore,
+  location: Omit<Parameters<typeof planConversion>[0], 'store' | 'bucket' | 'runId' | 'configuredClasses'>,
+): Promise<void> {
   console.log(`\n${title}\nchunk  entries        seconds  export bytes read  chunk index bytes`);
   const rows: { seconds: number; bytes: number }[] = [];
   for (const chunk of plan.chunks) {
     store.bytes = 0;
     const start = performance.now();
-    await convertChunk({ ...location, store, bucket: 'artifacts', runId: 'bench', chunk, classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.2, seed: 'segpipe' });
+    await convertChunk({
+      ...location,
+      store,
+      bucket: 'artifacts',
+      runId: 'bench',
+      chunk,
+      classes: plan.classes,
+      exportVersion: plan.exportVersion,
+      validationFraction: 0.2,
+      seed: 'segpipe',
+    });
     rows.push({ seconds: (performance.now() - start) / 1000, bytes: store.bytes });
     const index = await store.readStart(`s3://artifacts/${runLayout('bench').conversionIndex(chunk.index)}`, 1);
-    console.log(`${String(chunk.index).padStart(5)}  ${`${chunk.first}-${chunk.last}`.padEnd(13)}  ${rows[rows.length - 1].seconds.toFixed(2).padStart(7)}  ${String(store.bytes).padStart(17)}  ${String(index?.size ?? 0).padStart(17)}`);
+    console.log(
+      `${String(chunk.index).padStart(5)}  ${`${chunk.first}-${chunk.last}`.padEnd(13)}  ${rows[rows.length - 1].seconds.toFixed(2).padStart(7)}  ${String(store.bytes).padStart(17)}  ${String(index?.size ?? 0).padStart(17)}`,
+    );
   }
   const last = rows[rows.length - 1];
-  console.log(`first → last chunk: ${rows[0].seconds.toFixed(2)} s → ${last.seconds.toFixed(2)} s, ${rows[0].bytes} → ${last.bytes} bytes; all chunks: ${rows.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s, ${(rows.reduce((s, r) => s + r.bytes, 0) / 1e6).toFixed(1)} MB`);
+  console.log(
+    `first → last chunk: ${rows[0].seconds.toFixed(2)} s → ${last.seconds.toFixed(2)} s, ${rows[0].bytes} → ${last.bytes} bytes; all chunks: ${rows.reduce((s, r) => s + r.seconds, 0).toFixed(1)} s, ${(rows.reduce((s, r) => s + r.bytes, 0) / 1e6).toFixed(1)} MB`,
+  );
 }
 
 main().catch((err) => {

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import sharp from 'sharp';
-import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
 import { parsePositiveInteger } from '../../bin/commands/convert';
+import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
+import { forEachLimited } from '../../lambda/common/concurrency';
+import { CLASS_MASK_PNG_OPTIONS, useSharpForConcurrentItems } from '../../lambda/convert/codecs/mask';
 import { convertGroundTruthManifest } from '../../lambda/convert/conversion/convert-export';
 import { FolderObjectStore } from '../../lambda/convert/stores/folder-object-store';
-import { CLASS_MASK_PNG_OPTIONS, useSharpForConcurrentItems } from '../../lambda/convert/codecs/mask';
 import { cocoPolygonExport, colourMaskPng, cvatLabels, randomPolygonObjects, writeCvatExport } from '../../local/export-fixtures';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
-import { SyntheticScene, renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
-import { forEachLimited } from '../../lambda/common/concurrency';
+import { renderSyntheticScene, type SyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 
 const DISTINCT_SCENES = 16;
 const REPOSITORY = resolve(__dirname, '..', '..');
@@ -37,10 +37,12 @@ interface BenchScene {
 }
 
 async function renderScenes(options: BenchOptions): Promise<BenchScene[]> {
-  return Promise.all(Array.from({ length: DISTINCT_SCENES }, async (_, i) => {
-    const scene = renderSyntheticScene(i + 1, options.width, options.height, options.classes);
-    return { scene, jpeg: await sceneToJpeg(scene) };
-  }));
+  return Promise.all(
+    Array.from({ length: DISTINCT_SCENES }, async (_, i) => {
+      const scene = renderSyntheticScene(i + 1, options.width, options.height, options.classes);
+      return { scene, jpeg: await sceneToJpeg(scene) };
+    }),
+  );
 }
 
 const classNames = (options: BenchOptions) => Array.from({ length: options.classes }, (_, i) => `class-${i + 1}`);
@@ -55,9 +57,17 @@ function writeGroundTruthJob(root: string, count: number, scenes: readonly Bench
   for (let i = 0; i < count; i++) {
     writeFileSync(join(root, 'inbox', 'images', 'bench', `img-${i}.jpg`), scenes[i % scenes.length].jpeg);
     writeFileSync(join(root, 'gt', 'job', 'annotations', `${i}.png`), masks[i % masks.length]);
-    lines.push(JSON.stringify(groundTruthManifestLine({
-      source: `s3://inbox/images/bench/img-${i}.jpg`, mask: `s3://gt/job/annotations/${i}.png`, attribute: 'bench-ref', jobName: 'bench', classes,
-    })));
+    lines.push(
+      JSON.stringify(
+        groundTruthManifestLine({
+          source: `s3://inbox/images/bench/img-${i}.jpg`,
+          mask: `s3://gt/job/annotations/${i}.png`,
+          attribute: 'bench-ref',
+          jobName: 'bench',
+          classes,
+        }),
+      ),
+    );
   }
   const manifest = join(root, 'output.manifest');
   writeFileSync(manifest, `${lines.join('\n')}\n`);
@@ -67,8 +77,21 @@ function writeGroundTruthJob(root: string, count: number, scenes: readonly Bench
 /** A CVAT "Segmentation mask 1.1" export of `count` items: RGB colour masks in the label map's colours. */
 async function writeCvatJob(dir: string, count: number, scenes: readonly BenchScene[], options: BenchOptions): Promise<void> {
   const labels = cvatLabels(classNames(options));
-  const masks = await Promise.all(scenes.map(({ scene }) => colourMaskPng(scene.classIndices, options.width, options.height, labels.map((l) => l.rgb))));
-  const items = Array.from({ length: count }, (_, i) => ({ stem: `img-${i}`, image: scenes[i % scenes.length].jpeg, mask: masks[i % masks.length] }));
+  const masks = await Promise.all(
+    scenes.map(({ scene }) =>
+      colourMaskPng(
+        scene.classIndices,
+        options.width,
+        options.height,
+        labels.map((l) => l.rgb),
+      ),
+    ),
+  );
+  const items = Array.from({ length: count }, (_, i) => ({
+    stem: `img-${i}`,
+    image: scenes[i % scenes.length].jpeg,
+    mask: masks[i % masks.length],
+  }));
   writeCvatExport(dir, items, labels);
 }
 
@@ -80,8 +103,15 @@ function writeCocoJob(dir: string, count: number, scenes: readonly BenchScene[],
   const images = Array.from({ length: count }, (_, i) => {
     writeFileSync(join(dir, 'images', `img-${i}.jpg`), scenes[i % scenes.length].jpeg);
     return {
-      fileName: `img-${i}.jpg`, width: options.width, height: options.height,
-      objects: randomPolygonObjects(i + 1, options.width, options.height, categories.map((c) => c.id)),
+      fileName: `img-${i}.jpg`,
+      width: options.width,
+      height: options.height,
+      objects: randomPolygonObjects(
+        i + 1,
+        options.width,
+        options.height,
+        categories.map((c) => c.id),
+      ),
     };
   });
   const json = join(dir, 'annotations', 'instances_default.json');
@@ -106,12 +136,19 @@ function checkReference(python: string, reference: string): void {
  */
 async function floorPerSecond(root: string, count: number, concurrency: number): Promise<number> {
   const started = performance.now();
-  await forEachLimited(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
-    const png = readFileSync(join(root, 'gt', 'job', 'annotations', `${i}.png`));
-    const { data, info } = await sharp(png).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
-      .extractChannel(0).toColourspace('b-w').png(CLASS_MASK_PNG_OPTIONS).toBuffer();
-  });
+  await forEachLimited(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    async (i) => {
+      const png = readFileSync(join(root, 'gt', 'job', 'annotations', `${i}.png`));
+      const { data, info } = await sharp(png).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+        .extractChannel(0)
+        .toColourspace('b-w')
+        .png(CLASS_MASK_PNG_OPTIONS)
+        .toBuffer();
+    },
+  );
   return count / ((performance.now() - started) / 1000);
 }
 
@@ -119,7 +156,12 @@ async function conversionPerSecond(root: string, manifest: string, out: string, 
   rmSync(out, { recursive: true, force: true });
   const store = new FolderObjectStore(root);
   const started = performance.now();
-  const report = await convertGroundTruthManifest({ manifest, out, concurrency, stores: { manifest: store, sources: store, output: new FolderObjectStore() } });
+  const report = await convertGroundTruthManifest({
+    manifest,
+    out,
+    concurrency,
+    stores: { manifest: store, sources: store, output: new FolderObjectStore() },
+  });
   if (report.counts.skipped > 0) throw new Error(`benchmark data had skips: ${JSON.stringify(report.skipped.slice(0, 3))}`);
   return report.counts.converted / ((performance.now() - started) / 1000);
 }
@@ -140,7 +182,10 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 function timeCommands(ours: WholeCommand, reference: WholeCommand, items: number, repeat: number): { ours: number; reference: number } {
   const times = { ours: [] as number[], reference: [] as number[] };
   for (let i = 0; i < repeat; i++) {
-    for (const [side, run] of [['ours', ours], ['reference', reference]] as const) {
+    for (const [side, run] of [
+      ['ours', ours],
+      ['reference', reference],
+    ] as const) {
       rmSync(run.out, { recursive: true, force: true });
       const started = performance.now();
       const result = spawnSync(run.command, run.args, { encoding: 'utf8' });
@@ -161,7 +206,9 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
  * figures run the built command, dist/segpipe.js, which the npm script builds first.
  */
 const bench = new Command('npm run bench:convert --')
-  .description('conversion throughput against its floor, and whole commands against the Python/PIL reference converter (tools/bench/ref_convert.py)')
+  .description(
+    'conversion throughput against its floor, and whole commands against the Python/PIL reference converter (tools/bench/ref_convert.py)',
+  )
   .option('--images <n>', 'items for the in-process figures', parsePositiveInteger, 200)
   .option('--compare-images <n>', 'items of each whole-command comparison (Ground Truth, CVAT, COCO)', parsePositiveInteger, 300)
   .option('--width <px>', 'image width', parsePositiveInteger, 1280)
@@ -179,8 +226,10 @@ const bench = new Command('npm run bench:convert --')
     const say = (line: string) => process.stdout.write(`${line}\n`);
     try {
       const count = Math.max(options.images, options.compareImages);
-      say(`generating ${count} Ground Truth-style items and ${options.compareImages} each of CVAT and COCO exports `
-        + `(${options.width}×${options.height}, ${options.classes} classes + background) in ${work}`);
+      say(
+        `generating ${count} Ground Truth-style items and ${options.compareImages} each of CVAT and COCO exports ` +
+          `(${options.width}×${options.height}, ${options.classes} classes + background) in ${work}`,
+      );
       const scenes = await renderScenes(options);
       const manifest = writeGroundTruthJob(work, count, scenes, options);
       const firstLines = (file: string, lines: number) => {
@@ -207,33 +256,44 @@ const bench = new Command('npm run bench:convert --')
         args: [join(REPOSITORY, 'dist', 'segpipe.js'), 'convert', ...args, '--out', out, '--concurrency', String(options.concurrency)],
         out,
       });
-      const reference = (out: string, ...args: string[]): WholeCommand => ({ command: options.python, args: [options.reference, ...args, '--out', out], out });
+      const reference = (out: string, ...args: string[]): WholeCommand => ({
+        command: options.python,
+        args: [options.reference, ...args, '--out', out],
+        out,
+      });
       const ours = join(work, 'out-segpipe');
       const theirs = join(work, 'out-reference');
       const comparisons = [
         {
-          what: 'Ground Truth, palette masks', target: 5,
+          what: 'Ground Truth, palette masks',
+          target: 5,
           ours: segpipe(ours, '--input', compared, '--local-root', work),
           reference: reference(theirs, '--manifest', compared, '--local-root', work),
         },
         {
-          what: 'CVAT, RGB colour masks', target: 4,
+          what: 'CVAT, RGB colour masks',
+          target: 4,
           ours: segpipe(ours, '--input', cvat, '--format', 'cvat'),
           reference: reference(theirs, '--cvat', cvat),
         },
         {
-          what: 'COCO, polygons', target: undefined,
+          what: 'COCO, polygons',
+          target: undefined,
           ours: segpipe(ours, '--input', cocoJson, '--format', 'coco', '--images', join(coco, 'images')),
           reference: reference(theirs, '--coco', cocoJson, '--images', join(coco, 'images')),
         },
       ];
-      say(`\nwhole command, ${options.compareImages} items each, median of ${options.repeat} runs (segpipe --concurrency ${options.concurrency}; the reference in one process):`);
+      say(
+        `\nwhole command, ${options.compareImages} items each, median of ${options.repeat} runs (segpipe --concurrency ${options.concurrency}; the reference in one process):`,
+      );
       say(`  ${'export'.padEnd(28)} ${'segpipe convert'.padEnd(20)} ${'Python/PIL/numpy'.padEnd(20)} segpipe / reference`);
       for (const comparison of comparisons) {
         const seconds = timeCommands(comparison.ours, comparison.reference, options.compareImages, options.repeat);
         const timing = (s: number) => `${fmt(s, 2)} s ${fmt(options.compareImages / s)}/s`.padEnd(20);
         const target = comparison.target === undefined ? '(no target)' : `(target ≥ ${comparison.target}×)`;
-        say(`  ${comparison.what.padEnd(28)} ${timing(seconds.ours)} ${timing(seconds.reference)} ${fmt(seconds.reference / seconds.ours, 2)}×  ${target}`);
+        say(
+          `  ${comparison.what.padEnd(28)} ${timing(seconds.ours)} ${timing(seconds.reference)} ${fmt(seconds.reference / seconds.ours, 2)}×  ${target}`,
+        );
       }
     } finally {
       if (options.keep) say(`data kept in ${work}`);

@@ -1,22 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Command } from 'commander';
 import { parsePositiveInteger } from '../../bin/commands/convert';
 import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
 import { forEachLimited } from '../../lambda/common/concurrency';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import type { StartRunResult } from '../../lambda/handlers/start-run';
-import { objectCreatedEvent } from '../../local/lambda-invocation';
-import { ALREADY_TAKEN, BatchSnapshot, batchExecutionName } from '../../lambda/workflow/batch';
-import { DatasetItem, readDatasetIndex, writeIndexShard } from '../../lambda/workflow/dataset-index';
+import { ALREADY_TAKEN, type BatchSnapshot, batchExecutionName } from '../../lambda/workflow/batch';
 import { writeChannelManifests } from '../../lambda/workflow/dataset';
+import { type DatasetItem, readDatasetIndex, writeIndexShard } from '../../lambda/workflow/dataset-index';
 import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../local/ground-truth-output';
-import { ARTIFACTS_BUCKET, INBOX_BUCKET, LocalWorkflow, prepareLocalWorkflow } from '../../local/local-workflow';
+import { objectCreatedEvent } from '../../local/lambda-invocation';
 import { LocalSageMaker } from '../../local/local-sagemaker';
 import { LocalStepFunctions } from '../../local/local-step-functions';
+import { ARTIFACTS_BUCKET, INBOX_BUCKET, type LocalWorkflow, prepareLocalWorkflow } from '../../local/local-workflow';
 import { renderSyntheticScene, sceneToJpeg } from '../../local/synthetic-scenes';
 import type { WorkflowOutcome } from '../../local/workflow-runner';
 
@@ -42,13 +42,16 @@ class RequestCounter {
   requests = 0;
   bytes = 0;
   attach(client: S3Client): void {
-    client.middlewareStack.add((next) => async (args) => {
-      const result = await next(args);
-      this.requests += 1;
-      const length = (result.response as { headers?: Record<string, string> }).headers?.['content-length'];
-      this.bytes += Number(length ?? 0);
-      return result;
-    }, { step: 'deserialize', name: 'segpipeBenchCounter' });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        this.requests += 1;
+        const length = (result.response as { headers?: Record<string, string> }).headers?.['content-length'];
+        this.bytes += Number(length ?? 0);
+        return result;
+      },
+      { step: 'deserialize', name: 'segpipeBenchCounter' },
+    );
   }
 }
 
@@ -63,7 +66,6 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 
-
 const secondsSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const perSecond = (count: number, seconds: number) => Math.round(count / seconds).toLocaleString('en-US');
 
@@ -77,7 +79,10 @@ async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => 
   const work = mkdtempSync(join(tmpdir(), 'segpipe-bench-scale-'));
   const server = await startEmbeddedS3Server({ buckets: [INBOX_BUCKET, ARTIFACTS_BUCKET], directory: join(work, 's3') });
   const executions: { name: string; input: unknown; finish: (outcome: WorkflowOutcome) => void }[] = [];
-  const stepFunctions = new LocalStepFunctions(STATE_MACHINE_ARN, (name, input) => new Promise((resolve) => executions.push({ name, input, finish: resolve })));
+  const stepFunctions = new LocalStepFunctions(
+    STATE_MACHINE_ARN,
+    (name, input) => new Promise((resolve) => executions.push({ name, input, finish: resolve })),
+  );
   const sagemaker = new LocalSageMaker({ store: new S3ObjectStore(server.client()), truthOf: () => undefined, log: () => undefined });
   const rows: string[][] = [];
   try {
@@ -85,7 +90,11 @@ async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => 
     const workflow = await prepareLocalWorkflow({ training: { minSamples: 1 }, conversion: { maxConcurrency: 1 } }, server, {
       settings: { stateMachineArn: STATE_MACHINE_ARN, quietSeconds: 10 },
       // The evaluation after deploying calls the local endpoint; there is no CloudWatch here.
-      environment: { SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(), SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: endpointUrl, SEGPIPE_NO_CLOUDWATCH: '1' },
+      environment: {
+        SEGPIPE_SFN_ENDPOINT: await stepFunctions.listen(),
+        SEGPIPE_SAGEMAKER_RUNTIME_ENDPOINT: endpointUrl,
+        SEGPIPE_NO_CLOUDWATCH: '1',
+      },
     });
     // The handlers' S3 client, loaded with the workflow's settings above: every request they make is counted.
     const { store: handlerStore } = await import('../../lambda/common/runtime');
@@ -93,9 +102,9 @@ async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => 
     counter.attach(handlerStore.client);
     const uploader = server.client();
 
-    rows.push(...await uploadEvents(workflow, uploader, counter, executions, options.events, say));
-    rows.push(...await importThroughMap(workflow, uploader, sagemaker, options.importItems, say));
-    rows.push(...await channelManifests(new S3ObjectStore(server.client()), uploader, counter, options.datasetItems, say));
+    rows.push(...(await uploadEvents(workflow, uploader, counter, executions, options.events, say)));
+    rows.push(...(await importThroughMap(workflow, uploader, sagemaker, options.importItems, say)));
+    rows.push(...(await channelManifests(new S3ObjectStore(server.client()), uploader, counter, options.datasetItems, say)));
     uploader.destroy();
 
     say('\n| measure | figure |\n|---|---|');
@@ -117,8 +126,12 @@ async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => 
  * taking exactly its wave; counts the S3 requests and bytes of each event.
  */
 async function uploadEvents(
-  workflow: LocalWorkflow, uploader: S3Client, counter: RequestCounter,
-  executions: { name: string; input: unknown; finish: (outcome: WorkflowOutcome) => void }[], events: number, say: (line: string) => void,
+  workflow: LocalWorkflow,
+  uploader: S3Client,
+  counter: RequestCounter,
+  executions: { name: string; input: unknown; finish: (outcome: WorkflowOutcome) => void }[],
+  events: number,
+  say: (line: string) => void,
 ): Promise<string[][]> {
   const objects = Math.round(events / (1 + DUPLICATE_SHARE + LATE_SHARE));
   const batch = 'bench batch';
@@ -131,7 +144,9 @@ async function uploadEvents(
     waves.push(keys.slice(first, first + size));
     first += size;
   }
-  say(`(a) about ${events.toLocaleString('en-US')} upload events of ${objects.toLocaleString('en-US')} images in ${waves.length} generations, ${START_CONCURRENCY} at a time`);
+  say(
+    `(a) about ${events.toLocaleString('en-US')} upload events of ${objects.toLocaleString('en-US')} images in ${waves.length} generations, ${START_CONCURRENCY} at a time`,
+  );
   const marks: { events: number; requests: number; bytes: number }[] = [];
   let handled = 0;
   // The counts at the start of the current window of 1,000 events; the handler's S3 client is used by nothing else meanwhile.
@@ -149,7 +164,9 @@ async function uploadEvents(
     const earlier = waves.slice(0, generation).flat();
     const late = earlier.filter((_, i) => i % Math.round(1 / LATE_SHARE) === 0);
     const duplicates = wave.filter((_, i) => i % Math.round(1 / DUPLICATE_SHARE) === 0);
-    const waveEvents = shuffle([...wave, ...duplicates, ...late], 42 + generation).map((key, i) => objectCreatedEvent(INBOX_BUCKET, key, { time: uploadedAt.get(key)!, encodeKey: i % 3 === 0 }));
+    const waveEvents = shuffle([...wave, ...duplicates, ...late], 42 + generation).map((key, i) =>
+      objectCreatedEvent(INBOX_BUCKET, key, { time: uploadedAt.get(key)!, encodeKey: i % 3 === 0 }),
+    );
     const start = process.hrtime.bigint();
     await forEachLimited(waveEvents, START_CONCURRENCY, async (event) => {
       results.push(await workflow.startRun(event));
@@ -157,7 +174,12 @@ async function uploadEvents(
       // Events run 10 at a time, so a window's totals are exact and an event's share is their average.
       if (handled % 1000 === 0) {
         const events = handled - windowStart.events;
-        if (MARKS.includes(handled)) marks.push({ events: handled, requests: (counter.requests - windowStart.requests) / events, bytes: (counter.bytes - windowStart.bytes) / events });
+        if (MARKS.includes(handled))
+          marks.push({
+            events: handled,
+            requests: (counter.requests - windowStart.requests) / events,
+            bytes: (counter.bytes - windowStart.bytes) / events,
+          });
         windowStart = { requests: counter.requests, bytes: counter.bytes, events: handled };
       }
       if (handled % 10_000 === 0) say(`  ${handled.toLocaleString('en-US')} events handled`);
@@ -165,11 +187,16 @@ async function uploadEvents(
     handlingSeconds += secondsSince(start);
     // The generation's run: the batch has settled; its snapshot takes the wave, and the run ends.
     const beforeSnapshot = { requests: counter.requests, bytes: counter.bytes };
-    const snapshot = await workflow.lambdaStates['Snapshot batch']({ batch, generation }) as BatchSnapshot;
+    const snapshot = (await workflow.lambdaStates['Snapshot batch']({ batch, generation })) as BatchSnapshot;
     snapshots.push(snapshot);
     // The snapshot's own requests are not an event's.
-    windowStart = { ...windowStart, requests: windowStart.requests + counter.requests - beforeSnapshot.requests, bytes: windowStart.bytes + counter.bytes - beforeSnapshot.bytes };
-    for (const execution of executions.splice(0)) execution.finish({ status: 'SUCCEEDED', path: ['Snapshot batch'] } as unknown as WorkflowOutcome);
+    windowStart = {
+      ...windowStart,
+      requests: windowStart.requests + counter.requests - beforeSnapshot.requests,
+      bytes: windowStart.bytes + counter.bytes - beforeSnapshot.bytes,
+    };
+    for (const execution of executions.splice(0))
+      execution.finish({ status: 'SUCCEEDED', path: ['Snapshot batch'] } as unknown as WorkflowOutcome);
   }
   const started = new Set(results.filter((r) => r.action === 'started').map((r) => r.executionName));
   const expected = waves.map((_, g) => batchExecutionName(batch, g));
@@ -177,33 +204,66 @@ async function uploadEvents(
   const eachTakesItsWave = snapshots.every((s, g) => s.images === waves[g].length);
   const ignored = results.filter((r) => r.action === 'ignored');
   if (!oneRunEach || !eachTakesItsWave || ignored.some((r) => r.reason !== ALREADY_TAKEN)) {
-    throw new Error(`the batch logic broke: runs ${[...started].join(', ')}; snapshots took ${snapshots.map((s) => s.images).join(', ')} of ${waves.map((w) => w.length).join(', ')}; ignored for ${[...new Set(ignored.map((r) => r.reason))].join('; ')}`);
+    throw new Error(
+      `the batch logic broke: runs ${[...started].join(', ')}; snapshots took ${snapshots.map((s) => s.images).join(', ')} of ${waves.map((w) => w.length).join(', ')}; ignored for ${[...new Set(ignored.map((r) => r.reason))].join('; ')}`,
+    );
   }
   const rows = [
-    ['(a) upload events through the start Lambda', `${handled.toLocaleString('en-US')} (${objects.toLocaleString('en-US')} images, ${ignored.length.toLocaleString('en-US')} duplicate or late events ignored)`],
-    ['(a) runs started', `${started.size}, one per generation; snapshots took ${snapshots.map((s) => s.images.toLocaleString('en-US')).join(' + ')} images, each exactly once`],
-    ...marks.map((m) => [`(a) S3 per event, events ${(m.events - 999).toLocaleString('en-US')} to ${m.events.toLocaleString('en-US')}`, `${m.requests.toFixed(2)} requests, ${Math.round(m.bytes)} bytes read`]),
+    [
+      '(a) upload events through the start Lambda',
+      `${handled.toLocaleString('en-US')} (${objects.toLocaleString('en-US')} images, ${ignored.length.toLocaleString('en-US')} duplicate or late events ignored)`,
+    ],
+    [
+      '(a) runs started',
+      `${started.size}, one per generation; snapshots took ${snapshots.map((s) => s.images.toLocaleString('en-US')).join(' + ')} images, each exactly once`,
+    ],
+    ...marks.map((m) => [
+      `(a) S3 per event, events ${(m.events - 999).toLocaleString('en-US')} to ${m.events.toLocaleString('en-US')}`,
+      `${m.requests.toFixed(2)} requests, ${Math.round(m.bytes)} bytes read`,
+    ]),
     ['(a) events per second (start Lambda, embedded S3)', perSecond(handled, handlingSeconds)],
   ];
   return rows;
 }
 
 /** (b) A Ground Truth export of `items` lines dropped under `labeled/`, imported by the workflow through its Distributed Map. */
-async function importThroughMap(workflow: LocalWorkflow, uploader: S3Client, sagemaker: LocalSageMaker, items: number, say: (line: string) => void): Promise<string[][]> {
+async function importThroughMap(
+  workflow: LocalWorkflow,
+  uploader: S3Client,
+  sagemaker: LocalSageMaker,
+  items: number,
+  say: (line: string) => void,
+): Promise<string[][]> {
   const classes = labelingClasses(['turtle', 'rock']);
-  const scenes = await Promise.all(Array.from({ length: 16 }, async (_, i) => {
-    const scene = renderSyntheticScene(100 + i, 64, 48);
-    return { jpeg: await sceneToJpeg(scene), mask: groundTruthMaskPng(scene.classIndices, 64, 48, classes) };
-  }));
+  const scenes = await Promise.all(
+    Array.from({ length: 16 }, async (_, i) => {
+      const scene = renderSyntheticScene(100 + i, 64, 48);
+      return { jpeg: await sceneToJpeg(scene), mask: groundTruthMaskPng(scene.classIndices, 64, 48, classes) };
+    }),
+  );
   say(`(b) an import of ${items.toLocaleString('en-US')} items (64×48): uploading images, masks and the manifest`);
   const lines: string[] = [];
-  await forEachLimited(Array.from({ length: items }, (_, i) => i), 32, async (i) => {
-    const scene = scenes[i % scenes.length];
-    await uploader.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `images/import/${i}.jpg`, Body: scene.jpeg }));
-    await uploader.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `labeled/import/masks/${i}.png`, Body: scene.mask }));
-  });
+  await forEachLimited(
+    Array.from({ length: items }, (_, i) => i),
+    32,
+    async (i) => {
+      const scene = scenes[i % scenes.length];
+      await uploader.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `images/import/${i}.jpg`, Body: scene.jpeg }));
+      await uploader.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: `labeled/import/masks/${i}.png`, Body: scene.mask }));
+    },
+  );
   for (let i = 0; i < items; i++) {
-    lines.push(JSON.stringify(groundTruthManifestLine({ source: `s3://${INBOX_BUCKET}/images/import/${i}.jpg`, mask: `s3://${INBOX_BUCKET}/labeled/import/masks/${i}.png`, attribute: 'bench-ref', jobName: 'bench', classes })));
+    lines.push(
+      JSON.stringify(
+        groundTruthManifestLine({
+          source: `s3://${INBOX_BUCKET}/images/import/${i}.jpg`,
+          mask: `s3://${INBOX_BUCKET}/labeled/import/masks/${i}.png`,
+          attribute: 'bench-ref',
+          jobName: 'bench',
+          classes,
+        }),
+      ),
+    );
   }
   await uploader.send(new PutObjectCommand({ Bucket: INBOX_BUCKET, Key: 'labeled/import/output.manifest', Body: `${lines.join('\n')}\n` }));
 
@@ -241,7 +301,8 @@ async function importThroughMap(workflow: LocalWorkflow, uploader: S3Client, sag
     onState: (state) => {
       if (state === previous) return;
       const now = process.hrtime.bigint();
-      if (previous && stateTimes.has(previous)) durations.set(previous, (durations.get(previous) ?? 0) + Number(now - stateTimes.get(previous)!) / 1e9);
+      if (previous && stateTimes.has(previous))
+        durations.set(previous, (durations.get(previous) ?? 0) + Number(now - stateTimes.get(previous)!) / 1e9);
       stateTimes.set(state, now);
       previous = state;
     },
@@ -250,7 +311,10 @@ async function importThroughMap(workflow: LocalWorkflow, uploader: S3Client, sag
   const converting = ['Convert chunks', 'Convert chunk'].reduce((sum, state) => sum + (durations.get(state) ?? 0), 0);
   const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
   return [
-    ['(b) import through the Distributed Map', `${items.toLocaleString('en-US')} items in ${chunkPeaks.length} chunks, run ${outcome.status.toLowerCase()}`],
+    [
+      '(b) import through the Distributed Map',
+      `${items.toLocaleString('en-US')} items in ${chunkPeaks.length} chunks, run ${outcome.status.toLowerCase()}`,
+    ],
     ['(b) plan (read the export once)', `${(durations.get('Plan conversion') ?? 0).toFixed(1)} s`],
     ['(b) conversion, items per second (one chunk at a time)', perSecond(items, converting)],
     ['(b) memory a chunk adds (largest, sampled every 20 ms)', mib(Math.max(...chunkPeaks))],
@@ -259,11 +323,23 @@ async function importThroughMap(workflow: LocalWorkflow, uploader: S3Client, sag
 }
 
 /** (c) The channel manifests of a dataset of `items` items, against the per-run copies they replace. */
-async function channelManifests(store: S3ObjectStore, uploader: S3Client, counter: RequestCounter, items: number, say: (line: string) => void): Promise<string[][]> {
+async function channelManifests(
+  store: S3ObjectStore,
+  uploader: S3Client,
+  counter: RequestCounter,
+  items: number,
+  say: (line: string) => void,
+): Promise<string[][]> {
   say(`(c) channel manifests for a dataset of ${items.toLocaleString('en-US')} items`);
-  const dataset: DatasetItem[] = Array.from({ length: items }, (_, i) => ({ source: `s3://${INBOX_BUCKET}/images/big/${i}.jpg`, name: `item-${String(i).padStart(7, '0')}`, split: i % 5 === 0 ? 'validation' : 'train', runId: `run-${Math.floor(i / 2000)}` }));
+  const dataset: DatasetItem[] = Array.from({ length: items }, (_, i) => ({
+    source: `s3://${INBOX_BUCKET}/images/big/${i}.jpg`,
+    name: `item-${String(i).padStart(7, '0')}`,
+    split: i % 5 === 0 ? 'validation' : 'train',
+    runId: `run-${Math.floor(i / 2000)}`,
+  }));
   // The index as 2,000-item runs left it: one shard each.
-  for (let run = 0; run * 2000 < items; run++) await writeIndexShard(store, ARTIFACTS_BUCKET, `run-${run}`, dataset.slice(run * 2000, (run + 1) * 2000));
+  for (let run = 0; run * 2000 < items; run++)
+    await writeIndexShard(store, ARTIFACTS_BUCKET, `run-${run}`, dataset.slice(run * 2000, (run + 1) * 2000));
   const { store: handlerStore } = await import('../../lambda/common/runtime');
   const before = counter.requests;
   const start = process.hrtime.bigint();
@@ -274,25 +350,47 @@ async function channelManifests(store: S3ObjectStore, uploader: S3Client, counte
 
   // The copies the manifests replace: two CopyObject requests an item, timed on a sample.
   const sample = Math.min(2000, items);
-  await forEachLimited(Array.from({ length: sample }, (_, i) => i), 32, async (i) => {
-    await uploader.send(new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: `datasets/main/train/s-${i}.jpg`, Body: 'x' }));
-  });
+  await forEachLimited(
+    Array.from({ length: sample }, (_, i) => i),
+    32,
+    async (i) => {
+      await uploader.send(new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: `datasets/main/train/s-${i}.jpg`, Body: 'x' }));
+    },
+  );
   const copyStart = process.hrtime.bigint();
-  await forEachLimited(Array.from({ length: sample }, (_, i) => i), 16, async (i) => {
-    await uploader.send(new CopyObjectCommand({ Bucket: ARTIFACTS_BUCKET, CopySource: `${ARTIFACTS_BUCKET}/datasets/main/train/s-${i}.jpg`, Key: `runs/bench-copies/channels/train/s-${i}.jpg` }));
-  });
+  await forEachLimited(
+    Array.from({ length: sample }, (_, i) => i),
+    16,
+    async (i) => {
+      await uploader.send(
+        new CopyObjectCommand({
+          Bucket: ARTIFACTS_BUCKET,
+          CopySource: `${ARTIFACTS_BUCKET}/datasets/main/train/s-${i}.jpg`,
+          Key: `runs/bench-copies/channels/train/s-${i}.jpg`,
+        }),
+      );
+    },
+  );
   const copiesPerSecond = sample / secondsSince(copyStart);
   const validation = dataset.filter((item) => item.split === 'validation').length;
   const listRequests = 2 * Math.ceil((items - validation) / 1000) + 2 * Math.ceil(validation / 1000);
   return [
-    ['(c) channel manifests: index read + 4 manifests written', `${manifestSeconds.toFixed(1)} s, ${manifestRequests} S3 requests (${Math.ceil(items / 2000)} index shards)`],
+    [
+      '(c) channel manifests: index read + 4 manifests written',
+      `${manifestSeconds.toFixed(1)} s, ${manifestRequests} S3 requests (${Math.ceil(items / 2000)} index shards)`,
+    ],
     ['(c) channel check listing (computed: 1,000 keys a LIST)', `${listRequests} LIST requests`],
-    ['(c) the copies they replace (2 CopyObject an item)', `${(2 * items).toLocaleString('en-US')} requests, ${((2 * items) / copiesPerSecond / 60).toFixed(0)} min at the ${Math.round(copiesPerSecond)} copies/s measured here on ${sample.toLocaleString('en-US')}`],
+    [
+      '(c) the copies they replace (2 CopyObject an item)',
+      `${(2 * items).toLocaleString('en-US')} requests, ${((2 * items) / copiesPerSecond / 60).toFixed(0)} min at the ${Math.round(copiesPerSecond)} copies/s measured here on ${sample.toLocaleString('en-US')}`,
+    ],
   ];
 }
 
 new Command('npm run bench:scale --')
-  .description('the pipeline at 100,000 images, with the real handlers and the embedded S3 server: upload events per generation, an import through the Distributed Map, channel manifests against copies')
+  .description(
+    'the pipeline at 100,000 images, with the real handlers and the embedded S3 server: upload events per generation, an import through the Distributed Map, channel manifests against copies',
+  )
   .option('--events <n>', 'upload events of one batch', parsePositiveInteger, 100_000)
   .option('--import-items <n>', 'items of the import converted through the Distributed Map', parsePositiveInteger, 10_000)
   .option('--dataset-items <n>', 'dataset items the channel manifests list', parsePositiveInteger, 100_000)

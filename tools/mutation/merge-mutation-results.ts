@@ -9,7 +9,9 @@ import { mergeMutationReports, parseMutationReport } from './merge-results';
 const target = join(__dirname, 'stryker-incremental.json');
 const inputs = process.argv.slice(2);
 if (inputs.length === 0) {
-  console.error('usage: npm run mutate:merge -- <report.json>... (merged into tools/mutation/stryker-incremental.json; a report wins for the files whose results it changed)');
+  console.error(
+    'usage: npm run mutate:merge -- <report.json>... (merged into tools/mutation/stryker-incremental.json; a report wins for the files whose results it changed)',
+  );
   process.exit(2);
 }
 const missing = inputs.filter((path) => !existsSync(path));

@@ -44,8 +44,12 @@ export function parseMutationReport(text: string, name: string): MutationReport 
   // The merge reads each file's mutants and each test file's tests: name the entry that lacks them.
   const { files, testFiles } = report as { files: Record<string, { mutants?: unknown }>; testFiles?: Record<string, { tests?: unknown }> };
   const broken = [
-    ...Object.entries(files).filter(([, file]) => !Array.isArray(file?.mutants)).map(([path]) => `files["${path}"] has no "mutants" list`),
-    ...Object.entries(testFiles ?? {}).filter(([, file]) => !Array.isArray(file?.tests)).map(([path]) => `testFiles["${path}"] has no "tests" list`),
+    ...Object.entries(files)
+      .filter(([, file]) => !Array.isArray(file?.mutants))
+      .map(([path]) => `files["${path}"] has no "mutants" list`),
+    ...Object.entries(testFiles ?? {})
+      .filter(([, file]) => !Array.isArray(file?.tests))
+      .map(([path]) => `testFiles["${path}"] has no "tests" list`),
   ];
   if (broken.length > 0) throw new Error(`${name}: not a Stryker mutation report (${broken.join('; ')})`);
   return report as MutationReport;
@@ -80,15 +84,23 @@ export function mergeMutationReports(reports: readonly MutationReport[]): Mutati
         newIdOf.set(test.id, id);
       }
     }
-    const renumber = (ids: readonly string[] | undefined) => ids?.map((id) => {
-      const newId = newIdOf.get(id);
-      if (newId === undefined) throw new Error(`a mutant names test ${id}, which its report does not list`);
-      return newId;
-    });
+    const renumber = (ids: readonly string[] | undefined) =>
+      ids?.map((id) => {
+        const newId = newIdOf.get(id);
+        if (newId === undefined) throw new Error(`a mutant names test ${id}, which its report does not list`);
+        return newId;
+      });
     for (const [file, result] of Object.entries(report.files)) {
       const base = reports[0].files[file];
       if (report !== reports[0] && base !== undefined && resultsOf(result) === resultsOf(base)) continue;
-      files[file] = { ...result, mutants: result.mutants.map((mutant) => ({ ...mutant, coveredBy: renumber(mutant.coveredBy), killedBy: renumber(mutant.killedBy) })) };
+      files[file] = {
+        ...result,
+        mutants: result.mutants.map((mutant) => ({
+          ...mutant,
+          coveredBy: renumber(mutant.coveredBy),
+          killedBy: renumber(mutant.killedBy),
+        })),
+      };
     }
   }
   let mutantId = 0;

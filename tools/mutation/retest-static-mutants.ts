@@ -26,5 +26,9 @@ if (places.length === 0) {
   process.exit(0);
 }
 console.log(`re-testing ${places.length} static mutant place(s): ${places.join(', ')}`);
-const run = spawnSync('npx', ['stryker', 'run', join(__dirname, 'stryker.config.mjs'), '--force', '--mutate', places.join(','), ...process.argv.slice(2)], { stdio: 'inherit' });
+const run = spawnSync(
+  'npx',
+  ['stryker', 'run', join(__dirname, 'stryker.config.mjs'), '--force', '--mutate', places.join(','), ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
 process.exit(run.status ?? 1);

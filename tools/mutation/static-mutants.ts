@@ -1,6 +1,9 @@
 import type { MutationReport } from './merge-results';
 
-interface Position { readonly line: number; readonly column: number }
+interface Position {
+  readonly line: number;
+  readonly column: number;
+}
 
 /**
  * The places of the static mutants a report counts as not killed, as `--mutate` takes them

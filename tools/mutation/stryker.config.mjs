@@ -48,7 +48,21 @@ export default {
     },
   },
   // Not copied into the sandbox: what the mutation run never loads.
-  ignorePatterns: ['/test/bin/', '/test/lib/', '/test/local/', '/test/tools/', '/test/workflow/', '/tools/bench/', '/tools/docs/', '/docs/', '/cdk.out/', '/coverage/', '/.segpipe-local/', '/tools/mutation/stryker-incremental.json', '/reports/'],
+  ignorePatterns: [
+    '/test/bin/',
+    '/test/lib/',
+    '/test/local/',
+    '/test/tools/',
+    '/test/workflow/',
+    '/tools/bench/',
+    '/tools/docs/',
+    '/docs/',
+    '/cdk.out/',
+    '/coverage/',
+    '/.segpipe-local/',
+    '/tools/mutation/stryker-incremental.json',
+    '/reports/',
+  ],
   checkers: ['typescript'],
   // lambda/ only: a mutant's type errors are in lambda/, and the tests, stack and CLI need not be re-checked.
   tsconfigFile: 'tools/mutation/tsconfig.stryker.json',

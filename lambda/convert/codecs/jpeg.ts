@@ -67,7 +67,12 @@ export async function readJpegHeader(head: Buffer, fileSize: number, readRange: 
       if (!(await ensure(segmentEnd))) return 'JPEG header is truncated';
       if (isFrame) {
         if (length < 8) return 'JPEG frame header is corrupt';
-        frame = { precision: data[pos + 4], height: data.readUInt16BE(pos + 5), width: data.readUInt16BE(pos + 7), components: data[pos + 9] };
+        frame = {
+          precision: data[pos + 4],
+          height: data.readUInt16BE(pos + 5),
+          width: data.readUInt16BE(pos + 7),
+          components: data[pos + 9],
+        };
         if (frame.width === 0 || frame.height === 0) return `JPEG declares a ${frame.width}×${frame.height} frame`;
       } else {
         orientation = exifOrientation(data.subarray(pos + 4, segmentEnd)) ?? orientation;

@@ -17,7 +17,9 @@ function isSpace(byte: number): boolean {
 }
 
 /** An element of a streamed array, or why it was not read (too large, nested too deep). */
-export type JsonElement = { readonly key: string | null; readonly value: unknown; readonly refused?: undefined } | { readonly key: string | null; readonly value?: undefined; readonly refused: string };
+export type JsonElement =
+  | { readonly key: string | null; readonly value: unknown; readonly refused?: undefined }
+  | { readonly key: string | null; readonly value?: undefined; readonly refused: string };
 
 /** Longest key of the top-level object: export keys are short words. */
 const MAX_KEY_BYTES = 64 * 1024;
@@ -112,7 +114,15 @@ export async function* streamJsonElements(
           continue;
         }
         if (depth > elementDepth || (depth > 1 && !inTarget)) {
-          while (byte !== QUOTE && byte !== OPEN_BRACE && byte !== CLOSE_BRACE && byte !== OPEN_BRACKET && byte !== CLOSE_BRACKET && ++i < length) byte = data[i];
+          while (
+            byte !== QUOTE &&
+            byte !== OPEN_BRACE &&
+            byte !== CLOSE_BRACE &&
+            byte !== OPEN_BRACKET &&
+            byte !== CLOSE_BRACKET &&
+            ++i < length
+          )
+            byte = data[i];
           if (i === length) break;
           if (byte === QUOTE) inString = true;
           else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {

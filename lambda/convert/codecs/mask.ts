@@ -1,8 +1,8 @@
 import { promisify } from 'node:util';
-import { constants as zlibConstants, crc32, deflate } from 'node:zlib';
+import { crc32, deflate, constants as zlibConstants } from 'node:zlib';
 import sharp from 'sharp';
 import { IGNORE_INDEX } from '../classes';
-import { FilteredPng, inflatePng, unfilterRow } from './png-reader';
+import { type FilteredPng, inflatePng, unfilterRow } from './png-reader';
 
 /** A colour of a mask and the class index it stands for. */
 export interface ColourIndex {
@@ -88,7 +88,12 @@ const TRANSPARENT = -2;
  * Maps multi-byte pixels (RGB, RGBA, grey+alpha) through the colour table, once per run of one colour.
  * With `transparentIndex`, a pixel whose alpha is below 128 takes that index whatever its colour.
  */
-function mapColourPixels(pixels: Uint8Array, channels: number, table: Uint8Array, transparentIndex?: number): { indices: Buffer; pixelsPerIndex: Uint32Array } {
+function mapColourPixels(
+  pixels: Uint8Array,
+  channels: number,
+  table: Uint8Array,
+  transparentIndex?: number,
+): { indices: Buffer; pixelsPerIndex: Uint32Array } {
   const count = pixels.length / channels;
   const indices = Buffer.allocUnsafe(count);
   const pixelsPerIndex = new Uint32Array(256);
@@ -98,9 +103,12 @@ function mapColourPixels(pixels: Uint8Array, channels: number, table: Uint8Array
   let value = IGNORE_INDEX;
   let runStart = 0;
   for (let i = 0, p = 0; i < count; i++, p += channels) {
-    const rgb = alphaAt >= 0 && pixels[p + alphaAt] < OPAQUE_FROM
-      ? TRANSPARENT
-      : grey ? pixels[p] * 0x010101 : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
+    const rgb =
+      alphaAt >= 0 && pixels[p + alphaAt] < OPAQUE_FROM
+        ? TRANSPARENT
+        : grey
+          ? pixels[p] * 0x010101
+          : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
     if (rgb !== previous) {
       pixelsPerIndex[value] += i - runStart;
       runStart = i;
@@ -124,9 +132,9 @@ export function mapColoursToIndices(
   colours: readonly ColourIndex[],
   transparentIndex?: number,
 ): { indices: Buffer; pixelsPerIndex: Uint32Array } {
-  return withColourTable(colours, (table) => (channels === 1
-    ? mapBytes(pixels, greyTable(table))
-    : mapColourPixels(pixels, channels, table, transparentIndex)));
+  return withColourTable(colours, (table) =>
+    channels === 1 ? mapBytes(pixels, greyTable(table)) : mapColourPixels(pixels, channels, table, transparentIndex),
+  );
 }
 
 /** Runs `map` with the colour table holding `colours`, and resets it after. */
@@ -148,12 +156,18 @@ const greyTable = (table: Uint8Array) => Uint8Array.from({ length: 256 }, (_, gr
  * Truth once wrote wrong palette indices); with `transparentIndex`, an entry whose tRNS alpha is
  * below 128 takes that index.
  */
-function classOfPaletteEntry(palette: Buffer, paletteAlpha: Buffer | undefined, colours: readonly ColourIndex[], transparentIndex?: number): Uint8Array {
+function classOfPaletteEntry(
+  palette: Buffer,
+  paletteAlpha: Buffer | undefined,
+  colours: readonly ColourIndex[],
+  transparentIndex?: number,
+): Uint8Array {
   const classOfEntry = new Uint8Array(256).fill(IGNORE_INDEX);
   const classOfColour = new Map(colours.map(({ rgb, index }) => [rgb, index]));
   for (let entry = 0; entry * 3 + 2 < palette.length; entry++) {
-    const transparent = transparentIndex !== undefined && paletteAlpha !== undefined && entry < paletteAlpha.length && paletteAlpha[entry] < OPAQUE_FROM;
-    classOfEntry[entry] = transparent ? transparentIndex : classOfColour.get(palette.readUIntBE(entry * 3, 3)) ?? IGNORE_INDEX;
+    const transparent =
+      transparentIndex !== undefined && paletteAlpha !== undefined && entry < paletteAlpha.length && paletteAlpha[entry] < OPAQUE_FROM;
+    classOfEntry[entry] = transparent ? transparentIndex : (classOfColour.get(palette.readUIntBE(entry * 3, 3)) ?? IGNORE_INDEX);
   }
   return classOfEntry;
 }
@@ -169,7 +183,12 @@ class PixelClasses {
   private previous = -1;
   private value = IGNORE_INDEX;
 
-  private constructor(readonly byteTable: Uint8Array | undefined, channels: number, private readonly table: Uint8Array, private readonly transparentIndex?: number) {
+  private constructor(
+    readonly byteTable: Uint8Array | undefined,
+    channels: number,
+    private readonly table: Uint8Array,
+    private readonly transparentIndex?: number,
+  ) {
     this.grey = channels < 3;
     this.alphaAt = transparentIndex !== undefined && (channels === 2 || channels === 4) ? channels - 1 : -1;
   }
@@ -184,9 +203,12 @@ class PixelClasses {
 
   at(pixels: Uint8Array, p: number): number {
     if (this.byteTable) return this.byteTable[pixels[p]];
-    const rgb = this.alphaAt >= 0 && pixels[p + this.alphaAt] < OPAQUE_FROM
-      ? TRANSPARENT
-      : this.grey ? pixels[p] * 0x010101 : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
+    const rgb =
+      this.alphaAt >= 0 && pixels[p + this.alphaAt] < OPAQUE_FROM
+        ? TRANSPARENT
+        : this.grey
+          ? pixels[p] * 0x010101
+          : (pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2];
     if (rgb !== this.previous) {
       this.previous = rgb;
       this.value = rgb === TRANSPARENT ? this.transparentIndex! : classOfEntry(this.table[rgb]);
@@ -258,7 +280,8 @@ function unfilterAndMap(png: FilteredPng, classes: PixelClasses): Buffer {
           if (p === width) break;
         }
         const at = p * bpp;
-        for (let c = 0; c < bpp; c++) pixels[at + c] = (filtered[residuals + at + c] + (sub ? pixels[at + c - bpp] : above.bytes[at + c])) & 0xff;
+        for (let c = 0; c < bpp; c++)
+          pixels[at + c] = (filtered[residuals + at + c] + (sub ? pixels[at + c - bpp] : above.bytes[at + c])) & 0xff;
         indices[row + p] = classes.at(pixels, at);
         p++;
       }
@@ -267,7 +290,7 @@ function unfilterAndMap(png: FilteredPng, classes: PixelClasses): Buffer {
       if (y > 0 && pixels.equals(above.bytes)) {
         runs.copyWithin(row, row - width, row);
       } else if (byteTable) {
-        for (let p = 0; p < width;) {
+        for (let p = 0; p < width; ) {
           const value = pixels[p];
           const end = nextDiffering(pixels, current.words, p + 1, width, value);
           runs.fill(byteTable[value], row + p, row + end);
@@ -288,7 +311,7 @@ function unfilterAndMap(png: FilteredPng, classes: PixelClasses): Buffer {
 function nextDiffering(bytes: Uint8Array, words: Int32Array, start: number, end: number, value: number): number {
   let i = start;
   for (; i < end && (i & 3) !== 0; i++) if (bytes[i] !== value) return i;
-  const word = value * 0x01010101 | 0;
+  const word = (value * 0x01010101) | 0;
   let w = i >>> 2;
   const last = end >>> 2;
   while (w < last && words[w] === word) w++;
@@ -317,7 +340,11 @@ function countIndices(indices: Buffer): Uint32Array {
  * Maps a PNG whose pixel values are class numbers (Pascal VOC's palette indices, or grey levels)
  * through `classOfValue`: what the value means comes from the format, not from the colour.
  */
-export async function decodeIndexMask(png: Buffer, classOfValue: Uint8Array, options: { limitInputPixels: number; resizeTo?: { width: number; height: number } }): Promise<ClassIndexMask> {
+export async function decodeIndexMask(
+  png: Buffer,
+  classOfValue: Uint8Array,
+  options: { limitInputPixels: number; resizeTo?: { width: number; height: number } },
+): Promise<ClassIndexMask> {
   const inflated = await inflatePng(png, options.limitInputPixels);
   if (!inflated || inflated.channels !== 1) throw new Error('a class-number mask must be an 8-bit palette or grey PNG');
   const indices = unfilterAndMap(inflated, PixelClasses.ofBytes(classOfValue));
@@ -358,7 +385,12 @@ export async function decodeColourMask(
     const { palette, channels } = inflated;
     const indices = palette
       ? unfilterAndMap(inflated, PixelClasses.ofBytes(classOfPaletteEntry(palette, inflated.paletteAlpha, colours, transparentIndex)))
-      : withColourTable(colours, (table) => unfilterAndMap(inflated, channels === 1 ? PixelClasses.ofBytes(greyTable(table)) : PixelClasses.ofColours(channels, table, transparentIndex)));
+      : withColourTable(colours, (table) =>
+          unfilterAndMap(
+            inflated,
+            channels === 1 ? PixelClasses.ofBytes(greyTable(table)) : PixelClasses.ofColours(channels, table, transparentIndex),
+          ),
+        );
     return { indices, pixelsPerIndex: countIndices(indices), width: inflated.width, height: inflated.height };
   }
   let pipeline = sharp(png, { limitInputPixels: options.limitInputPixels, failOn: 'error' });
@@ -404,7 +436,8 @@ function pngChunk(type: string, data: Buffer): Buffer {
  * 1280×720 mask against sharp's ~5.5 KiB.
  */
 export async function encodeClassIndexPng(indices: Uint8Array, width: number, height: number): Promise<Buffer> {
-  if (indices.length !== width * height) throw new Error(`a ${width}×${height} mask holds ${width * height} indices, received ${indices.length}`);
+  if (indices.length !== width * height)
+    throw new Error(`a ${width}×${height} mask holds ${width * height} indices, received ${indices.length}`);
   const stride = width + 1;
   // Each row is its filter type (0, none) then its indices.
   const rows = Buffer.allocUnsafe(stride * height);

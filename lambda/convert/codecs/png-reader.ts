@@ -57,7 +57,7 @@ export async function inflatePng(png: Buffer, maxPixels: number): Promise<Filter
   let indexed = false;
   const idat: Buffer[] = [];
   let ended = false;
-  for (let pos = 8; pos + 8 <= png.length;) {
+  for (let pos = 8; pos + 8 <= png.length; ) {
     const length = png.readUInt32BE(pos);
     const type = png.toString('latin1', pos + 4, pos + 8);
     const end = pos + 12 + length;
@@ -90,8 +90,12 @@ export async function inflatePng(png: Buffer, maxPixels: number): Promise<Filter
   const stride = width * channels;
   const expected = (stride + 1) * height;
   // One output chunk of the declared size: no per-16-KiB callbacks, no concatenation.
-  const filtered = await inflateAsync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: expected + 1, chunkSize: Math.max(expected + 1, 64) });
-  if (filtered.length !== expected) throw new Error(`PNG image data holds ${filtered.length} bytes, its ${width}×${height} header needs ${expected}`);
+  const filtered = await inflateAsync(idat.length === 1 ? idat[0] : Buffer.concat(idat), {
+    maxOutputLength: expected + 1,
+    chunkSize: Math.max(expected + 1, 64),
+  });
+  if (filtered.length !== expected)
+    throw new Error(`PNG image data holds ${filtered.length} bytes, its ${width}×${height} header needs ${expected}`);
   return { width, height, channels, filtered, palette: indexed ? palette : undefined, paletteAlpha: indexed ? paletteAlpha : undefined };
 }
 
@@ -110,7 +114,16 @@ function unfilter(filtered: Buffer, stride: number, height: number, bpp: number)
  * Reverses the filter of the row at `filtered[src]` (its filter type, then `stride` bytes) into
  * `out[at..]`, given the unfiltered row above at `above[aboveAt..]` (zeros for the first row).
  */
-export function unfilterRow(filtered: Uint8Array, src: number, out: Uint8Array, at: number, above: Uint8Array, aboveAt: number, stride: number, bpp: number): void {
+export function unfilterRow(
+  filtered: Uint8Array,
+  src: number,
+  out: Uint8Array,
+  at: number,
+  above: Uint8Array,
+  aboveAt: number,
+  stride: number,
+  bpp: number,
+): void {
   const filter = filtered[src++];
   switch (filter) {
     case 0:

@@ -4,13 +4,25 @@ import type { ClassIndexMask } from './mask';
 export type IndexedShape =
   | { readonly kind: 'polygon'; readonly index: number; readonly rings: readonly (readonly number[])[] }
   | { readonly kind: 'bitmap'; readonly index: number; readonly width: number; readonly height: number; readonly pixels: Uint8Array }
-  | { readonly kind: 'spans'; readonly index: number; readonly width: number; readonly height: number; readonly spans: Int32Array; readonly area: number };
+  | {
+      readonly kind: 'spans';
+      readonly index: number;
+      readonly width: number;
+      readonly height: number;
+      readonly spans: Int32Array;
+      readonly area: number;
+    };
 
 /**
  * A bitmap's row spans `[y, x0, x1)`, so that an item holds its shapes in the size of their outlines,
  * not of the image: `undefined` past `maxSpans` (a noise pattern, not a drawn shape).
  */
-export function spansOfBitmap(pixels: Uint8Array, width: number, height: number, maxSpans = Infinity): { spans: Int32Array; area: number } | undefined {
+export function spansOfBitmap(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  maxSpans = Infinity,
+): { spans: Int32Array; area: number } | undefined {
   const found = bitmapSpans({ kind: 'bitmap', index: 0, width, height, pixels }, width, height, maxSpans);
   return found && { spans: found.spans, area: found.area };
 }
@@ -148,14 +160,19 @@ function clipSpans(shape: Extract<IndexedShape, { kind: 'spans' }>, width: numbe
   return { index: shape.index, spans: Int32Array.from(spans), area };
 }
 
-function bitmapSpans(shape: Extract<IndexedShape, { kind: 'bitmap' }>, width: number, height: number, maxSpans = Infinity): Spans | undefined {
+function bitmapSpans(
+  shape: Extract<IndexedShape, { kind: 'bitmap' }>,
+  width: number,
+  height: number,
+  maxSpans = Infinity,
+): Spans | undefined {
   const spans: number[] = [];
   let area = 0;
   const rows = Math.min(height, shape.height);
   const columns = Math.min(width, shape.width);
   for (let y = 0; y < rows; y++) {
     const row = y * shape.width;
-    for (let x = 0; x < columns;) {
+    for (let x = 0; x < columns; ) {
       if (shape.pixels[row + x] === 0) {
         x++;
         continue;

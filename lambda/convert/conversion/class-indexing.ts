@@ -1,7 +1,7 @@
 import { ClassIndex, IGNORE_INDEX, MAX_CLASSES } from '../classes';
 import type { ColourIndex } from '../codecs/mask';
 import type { IndexedShape } from '../codecs/shapes';
-import { ExportReader, MaskSpec, ObjectRef, Shape, isBackgroundName } from '../export-item';
+import { type ExportReader, isBackgroundName, type MaskSpec, type ObjectRef, type Shape } from '../export-item';
 import type { Dimensions } from './source-files';
 
 /**
@@ -14,9 +14,18 @@ const onPurpose = (index: number) => (index === IGNORE_INDEX ? IGNORED_ON_PURPOS
 
 /** An item's mask with its classes resolved to indices. */
 export type IndexedMask =
-  | { readonly kind: 'colour-png'; readonly file: ObjectRef | (() => Promise<ObjectRef>); readonly colours: readonly ColourIndex[]; readonly transparentIsBackground: boolean }
+  | {
+      readonly kind: 'colour-png';
+      readonly file: ObjectRef | (() => Promise<ObjectRef>);
+      readonly colours: readonly ColourIndex[];
+      readonly transparentIsBackground: boolean;
+    }
   | { readonly kind: 'index-png'; readonly file: ObjectRef; readonly table: Uint8Array; readonly colours: readonly ColourIndex[] }
-  | { readonly kind: 'shapes'; readonly size?: Dimensions; readonly shapes: readonly ((IndexedShape & { readonly percent?: boolean }) | ImageSizedShape)[] };
+  | {
+      readonly kind: 'shapes';
+      readonly size?: Dimensions;
+      readonly shapes: readonly ((IndexedShape & { readonly percent?: boolean }) | ImageSizedShape)[];
+    };
 
 /** A shape whose bitmap is made at the image's size, once the image is read. */
 export type ImageSizedShape = Omit<Extract<Shape, { kind: 'image-sized-bitmap' }>, 'className'> & { readonly index: number };
@@ -30,7 +39,9 @@ export async function classIndexFor(reader: ExportReader, configured: readonly s
   const names = new Set([...configured, ...declared.filter((c) => !c.background && !isBackgroundName(c.name)).map((c) => c.name)]);
   const tooMany = names.size > MAX_CLASSES - 1;
   if (tooMany && configured.length === 0) {
-    throw new Error(`the export declares ${names.size} classes besides the background; the algorithm takes at most ${MAX_CLASSES - 1}: choose the ones to train with --classes a,b,... (the others are ignored)`);
+    throw new Error(
+      `the export declares ${names.size} classes besides the background; the algorithm takes at most ${MAX_CLASSES - 1}: choose the ones to train with --classes a,b,... (the others are ignored)`,
+    );
   }
   const classIndex = new ClassIndex(configured, tooMany);
   for (const cls of declared) {
@@ -71,7 +82,9 @@ export function indexMask(mask: MaskSpec, classIndex: ClassIndex): IndexedMask |
       for (const shape of mask.shapes) {
         const index = classIndex.indexOf({ name: shape.className, background: false });
         if (typeof index === 'string') return index;
-        shapes.push(shape.kind === 'polygon' ? { kind: 'polygon', index, rings: shape.rings, percent: shape.percent } : { ...shape, index });
+        shapes.push(
+          shape.kind === 'polygon' ? { kind: 'polygon', index, rings: shape.rings, percent: shape.percent } : { ...shape, index },
+        );
       }
       return { kind: 'shapes', size: mask.size, shapes };
     }

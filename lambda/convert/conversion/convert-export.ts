@@ -1,15 +1,23 @@
 import { CONFIG_DEFAULTS, CONVERSION_CONCURRENCY } from '../../common/defaults';
-import { ClassIndex } from '../classes';
+import type { ClassIndex } from '../classes';
 import type { ExportReader } from '../export-item';
 import { ItemSkipped } from '../export-item';
-import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget, cut } from '../limits';
+import { cut, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget } from '../limits';
 import type { NameScope } from '../naming';
 import { manifestReader } from '../readers/ground-truth';
-import { ObjectNotFoundError, ObjectStore, ReadRefusedError } from '../stores/object-store';
+import { ObjectNotFoundError, type ObjectStore, ReadRefusedError } from '../stores/object-store';
 import { classIndexFor } from './class-indexing';
-import { ItemLimits, ItemResult, convertItem } from './convert-item';
-import { EntrySkipped, EntryToConvert, selectEntries } from './entries';
-import { ConversionReport, ConvertedItem, MAX_REASON_CHARACTERS, REPORT_FILE, SkippedItem, reportOf, writeConversionReport } from './report';
+import { convertItem, type ItemLimits, type ItemResult } from './convert-item';
+import { type EntrySkipped, type EntryToConvert, selectEntries } from './entries';
+import {
+  type ConversionReport,
+  type ConvertedItem,
+  MAX_REASON_CHARACTERS,
+  REPORT_FILE,
+  reportOf,
+  type SkippedItem,
+  writeConversionReport,
+} from './report';
 import { isSourceReadError } from './source-files';
 
 export interface ConversionProgress {
@@ -154,12 +162,27 @@ export async function convertExport(options: ConvertExportOptions): Promise<Conv
   const { reader } = options;
   const classIndex = await classIndexFor(reader, options.classes ?? []);
   const { results, skipped, seen } = await convertEntries(
-    selectEntries(reader, classIndex, { ...settings, shard: options.shard, range: options.range, names: options.names, knownSkips: options.knownSkips }),
+    selectEntries(reader, classIndex, {
+      ...settings,
+      shard: options.shard,
+      range: options.range,
+      names: options.names,
+      knownSkips: options.knownSkips,
+    }),
     settings,
     options,
   );
-  const report = reportOf(reader, [...classIndex.classes], settings.validationFraction, settings.seed, seen, namedByClass(results, classIndex), skipped.sort((a, b) => a.line - b.line));
-  if (options.writeReport ?? true) await writeConversionReport(options.output, options.reportLocation ?? options.output.join(options.out, REPORT_FILE), report);
+  const report = reportOf(
+    reader,
+    [...classIndex.classes],
+    settings.validationFraction,
+    settings.seed,
+    seen,
+    namedByClass(results, classIndex),
+    skipped.sort((a, b) => a.line - b.line),
+  );
+  if (options.writeReport ?? true)
+    await writeConversionReport(options.output, options.reportLocation ?? options.output.join(options.out, REPORT_FILE), report);
   return report;
 }
 
@@ -173,10 +196,14 @@ function settingsOf(options: ConvertExportOptions): Settings {
     maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     budget: new MemoryBudget(options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES),
   };
-  if (!(validationFraction > 0 && validationFraction < 1)) throw new Error(`validation fraction must be between 0 and 1 (exclusive), received ${validationFraction}`);
+  if (!(validationFraction > 0 && validationFraction < 1))
+    throw new Error(`validation fraction must be between 0 and 1 (exclusive), received ${validationFraction}`);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, received ${concurrency}`);
   const { shard } = options;
-  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+  if (
+    shard &&
+    !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)
+  ) {
     throw new Error(`shard ${shard.index} of ${shard.count} is not one of 0..count-1`);
   }
   return { validationFraction, seed, concurrency, limits };
@@ -244,8 +271,10 @@ function skipReason(err: unknown): string {
 /** The converted items in export order, their pixels counted by class name. */
 function namedByClass(results: readonly ItemResult[], classIndex: ClassIndex): ConvertedItem[] {
   const classes = [...classIndex.classes];
-  return results.map(({ pixelsPerIndex, ...item }) => ({
-    ...item,
-    pixelsPerClass: Object.fromEntries(classes.map((name, index) => [name, pixelsPerIndex[index]])),
-  })).sort((a, b) => a.line - b.line);
+  return results
+    .map(({ pixelsPerIndex, ...item }) => ({
+      ...item,
+      pixelsPerClass: Object.fromEntries(classes.map((name, index) => [name, pixelsPerIndex[index]])),
+    }))
+    .sort((a, b) => a.line - b.line);
 }

@@ -2,19 +2,31 @@ import { INVOKE_BODY_LIMIT, prepareRequestImage } from '../../common/endpoint-pa
 import { CHANNELS } from '../channels';
 import { IGNORE_INDEX } from '../classes';
 import { orientationSwapsAxes } from '../codecs/jpeg';
-import { ClassIndexMask, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from '../codecs/mask';
-import { IndexedShape, paintShapes, paintWork, spansOfBitmap } from '../codecs/shapes';
-import { ExportItem, ItemSkipped, ObjectRef } from '../export-item';
-import { ConversionLimits, MAX_ITEM_PAINT_WORK, MAX_ITEM_VERTICES, MemoryBudget, cut, itemMemoryEstimate } from '../limits';
+import { type ClassIndexMask, decodeColourMask, decodeIndexMask, encodeClassIndexPng, resizeClassIndexMask } from '../codecs/mask';
+import { type IndexedShape, paintShapes, paintWork, spansOfBitmap } from '../codecs/shapes';
+import { type ExportItem, ItemSkipped, type ObjectRef } from '../export-item';
+import { type ConversionLimits, cut, itemMemoryEstimate, MAX_ITEM_PAINT_WORK, MAX_ITEM_VERTICES, type MemoryBudget } from '../limits';
 import type { Split } from '../naming';
 import type { ObjectStore } from '../stores/object-store';
 import { ZipObjectStore } from '../stores/zip-object-store';
-import { IGNORED_ON_PURPOSE, IndexedMask } from './class-indexing';
+import { IGNORED_ON_PURPOSE, type IndexedMask } from './class-indexing';
 import type { ConvertedItem } from './report';
 import { MAX_REASON_CHARACTERS } from './report';
 import {
-  Dimensions, HEAD_BYTES, SourceImage, checkFileSize, checkPixels, isClassNumberPng, pngDimensions, readSourceImage, readStart, readWhole,
-  reencodeAsJpeg, sameSize, sha256Of, swapped,
+  checkFileSize,
+  checkPixels,
+  type Dimensions,
+  HEAD_BYTES,
+  isClassNumberPng,
+  pngDimensions,
+  readSourceImage,
+  readStart,
+  readWhole,
+  reencodeAsJpeg,
+  type SourceImage,
+  sameSize,
+  sha256Of,
+  swapped,
 } from './source-files';
 
 export interface ItemLimits extends ConversionLimits {
@@ -61,18 +73,33 @@ type PaintedShape = IndexedShape & { readonly percent?: boolean };
  * them up, decodes the mask to class indices, and writes `<name>.jpg` and `<name>.png` to the split's
  * channel. Throws `ItemSkipped` with the reason when the item cannot be converted.
  */
-export async function convertItem(item: ExportItem, mask: IndexedMask, name: string, split: Split, target: ItemTarget, limits: ItemLimits): Promise<ItemResult> {
+export async function convertItem(
+  item: ExportItem,
+  mask: IndexedMask,
+  name: string,
+  split: Split,
+  target: ItemTarget,
+  limits: ItemLimits,
+): Promise<ItemResult> {
   const image = await readSourceImage(await item.findImage(), limits);
   const maskFile = await readMaskStart(mask, image, limits);
   const fit = fitMaskToImage(image, maskFile.size, target.resizeMasks ?? false);
-  const { shapes, notPainted } = mask.kind === 'shapes' ? shapesAtSize(mask, maskFile.size, item.notPainted) : { shapes: [], notPainted: item.notPainted };
+  const { shapes, notPainted } =
+    mask.kind === 'shapes' ? shapesAtSize(mask, maskFile.size, item.notPainted) : { shapes: [], notPainted: item.notPainted };
   const copyBytes = copiesBytes(image, fit.rotate);
   const release = await reserveMemory(limits.budget, image, maskFile, fit, copyBytes);
   try {
     let decoded = await decodeMask(mask, maskFile, shapes, fit.resizeTo, limits);
     const channel = CHANNELS[split];
     const imageSha256 = await sha256Of(image);
-    decoded = await writeImage(image, copyBytes, fit.rotate, decoded, target.output, target.output.join(target.out, channel.images, `${name}.jpg`));
+    decoded = await writeImage(
+      image,
+      copyBytes,
+      fit.rotate,
+      decoded,
+      target.output,
+      target.output.join(target.out, channel.images, `${name}.jpg`),
+    );
     // Counted at the size written: pixels of a colour no class has, and those ignored on purpose, both as 255.
     const unknownPixels = mask.kind === 'shapes' ? 0 : decoded.pixelsPerIndex[IGNORE_INDEX];
     decoded = withIgnoredOnPurposeAs255(decoded);
@@ -89,7 +116,9 @@ export async function convertItem(item: ExportItem, mask: IndexedMask, name: str
       pixelsPerIndex: decoded.pixelsPerIndex,
       ignoredPixels: decoded.pixelsPerIndex[IGNORE_INDEX],
       ...(unknownPixels > 0 ? { unknownPixels } : {}),
-      ...(notPainted ? { notPainted: Object.fromEntries(Object.entries(notPainted).map(([reason, n]) => [cut(reason, MAX_REASON_CHARACTERS), n])) } : {}),
+      ...(notPainted
+        ? { notPainted: Object.fromEntries(Object.entries(notPainted).map(([reason, n]) => [cut(reason, MAX_REASON_CHARACTERS), n])) }
+        : {}),
       imageSha256,
     };
   } finally {
@@ -124,7 +153,9 @@ function fitMaskToImage(image: SourceImage, maskSize: Dimensions, resizeMasks: b
   const rotate = !sameSize(maskSize, stored) && orientationSwapsAxes(orientation) && sameSize(maskSize, swapped(stored));
   const imageSize = rotate ? swapped(stored) : stored;
   if (!sameSize(maskSize, imageSize) && !resizeMasks) {
-    throw new ItemSkipped(`mask is ${maskSize.width}×${maskSize.height} but the image is ${imageSize.width}×${imageSize.height} (resize masks to convert it anyway)`);
+    throw new ItemSkipped(
+      `mask is ${maskSize.width}×${maskSize.height} but the image is ${imageSize.width}×${imageSize.height} (resize masks to convert it anyway)`,
+    );
   }
   return { rotate, imageSize, resizeTo: sameSize(maskSize, imageSize) ? undefined : imageSize };
 }
@@ -151,11 +182,19 @@ function shapesAtSize(
   const notPainted = Object.keys(unpainted).length > 0 ? unpainted : notPaintedByReader;
   // An item whose every annotation failed to paint is not an item without objects.
   if (shapes.length === 0 && notPainted) {
-    throw new ItemSkipped(`no annotation could be painted: ${Object.entries(notPainted).map(([reason, n]) => `${n} ${reason}`).join('; ')}`);
+    throw new ItemSkipped(
+      `no annotation could be painted: ${Object.entries(notPainted)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join('; ')}`,
+    );
   }
   const { vertices, work } = paintWork(shapes, size.width, size.height);
-  if (vertices > MAX_ITEM_VERTICES) throw new ItemSkipped(`its polygons have ${vertices} vertices, more than the ${MAX_ITEM_VERTICES} one item may have`);
-  if (work > MAX_ITEM_PAINT_WORK) throw new ItemSkipped(`its shapes cross ${work} pixel rows, more than the ${MAX_ITEM_PAINT_WORK} one item may (a polygon of that many edges is not a drawn outline)`);
+  if (vertices > MAX_ITEM_VERTICES)
+    throw new ItemSkipped(`its polygons have ${vertices} vertices, more than the ${MAX_ITEM_VERTICES} one item may have`);
+  if (work > MAX_ITEM_PAINT_WORK)
+    throw new ItemSkipped(
+      `its shapes cross ${work} pixel rows, more than the ${MAX_ITEM_PAINT_WORK} one item may (a polygon of that many edges is not a drawn outline)`,
+    );
   return { shapes, notPainted };
 }
 
@@ -164,8 +203,14 @@ function shapesAtSize(
  * and one InvokeEndpoint request carries as it is (the evaluation sends dataset images to the endpoint).
  */
 function copiesBytes(image: SourceImage, rotate: boolean): boolean {
-  return image.format === 'jpeg' && image.header.orientation === 1 && image.header.components !== 4 && !rotate
-    && image.header.precision === 8 && image.size <= INVOKE_BODY_LIMIT;
+  return (
+    image.format === 'jpeg' &&
+    image.header.orientation === 1 &&
+    image.header.components !== 4 &&
+    !rotate &&
+    image.header.precision === 8 &&
+    image.size <= INVOKE_BODY_LIMIT
+  );
 }
 
 /** Holds the item's share of the memory budget until the returned function is called. */
@@ -173,10 +218,14 @@ async function reserveMemory(budget: MemoryBudget, image: SourceImage, mask: Mas
   const imagePixels = fit.imageSize.width * fit.imageSize.height;
   const maskPixels = Math.max(mask.size.width * mask.size.height, fit.resizeTo ? imagePixels : 0);
   try {
-    return await budget.reserve(itemMemoryEstimate(
-      { pixels: maskPixels, fileBytes: mask.head?.size ?? 0 },
-      copyBytes ? { pixels: 0, fileBytes: image.store instanceof ZipObjectStore ? image.size : 0 } : { pixels: imagePixels, fileBytes: image.size },
-    ));
+    return await budget.reserve(
+      itemMemoryEstimate(
+        { pixels: maskPixels, fileBytes: mask.head?.size ?? 0 },
+        copyBytes
+          ? { pixels: 0, fileBytes: image.store instanceof ZipObjectStore ? image.size : 0 }
+          : { pixels: imagePixels, fileBytes: image.size },
+      ),
+    );
   } catch (err) {
     if (err instanceof RangeError) throw new ItemSkipped(`item ${err.message}`);
     throw err;
@@ -184,12 +233,22 @@ async function reserveMemory(budget: MemoryBudget, image: SourceImage, mask: Mas
 }
 
 /** The mask as class indices at the image's size: a colour PNG, a class-number PNG, or shapes painted. */
-async function decodeMask(mask: IndexedMask, maskFile: MaskFile, shapes: readonly PaintedShape[], resizeTo: Dimensions | undefined, limits: ConversionLimits): Promise<ClassIndexMask> {
+async function decodeMask(
+  mask: IndexedMask,
+  maskFile: MaskFile,
+  shapes: readonly PaintedShape[],
+  resizeTo: Dimensions | undefined,
+  limits: ConversionLimits,
+): Promise<ClassIndexMask> {
   const png = maskFile.head && maskFile.file ? await readWhole(maskFile.file.store, maskFile.head, 'mask') : undefined;
   const size = maskFile.size;
   try {
     if (mask.kind === 'colour-png') {
-      return await decodeColourMask(png!, mask.colours, { limitInputPixels: limits.maxPixels, resizeTo, transparentIndex: mask.transparentIsBackground ? 0 : undefined });
+      return await decodeColourMask(png!, mask.colours, {
+        limitInputPixels: limits.maxPixels,
+        resizeTo,
+        transparentIndex: mask.transparentIsBackground ? 0 : undefined,
+      });
     }
     if (mask.kind === 'index-png') {
       // A class-number mask another tool saved as RGB keeps the format's colours: read it by those.
@@ -197,9 +256,11 @@ async function decodeMask(mask: IndexedMask, maskFile: MaskFile, shapes: readonl
         ? await decodeIndexMask(png!, mask.table, { limitInputPixels: limits.maxPixels, resizeTo })
         : await decodeColourMask(png!, mask.colours, { limitInputPixels: limits.maxPixels, resizeTo });
     }
-    const inPixels = shapes.map((shape) => (shape.kind === 'polygon' && shape.percent
-      ? { ...shape, rings: shape.rings.map((ring) => ring.map((v, i) => (v * (i % 2 === 0 ? size.width : size.height)) / 100)) }
-      : shape));
+    const inPixels = shapes.map((shape) =>
+      shape.kind === 'polygon' && shape.percent
+        ? { ...shape, rings: shape.rings.map((ring) => ring.map((v, i) => (v * (i % 2 === 0 ? size.width : size.height)) / 100)) }
+        : shape,
+    );
     const painted = paintShapes(inPixels, size.width, size.height);
     return resizeTo ? resizeClassIndexMask(painted, resizeTo.width, resizeTo.height) : painted;
   } catch (err) {
@@ -211,7 +272,14 @@ async function decodeMask(mask: IndexedMask, maskFile: MaskFile, shapes: readonl
  * Writes the image, copied or re-encoded; one too large for an endpoint request is scaled as a
  * request would be, and its mask with it (nearest-neighbour). Returns the mask at the size written.
  */
-async function writeImage(image: SourceImage, copyBytes: boolean, rotate: boolean, mask: ClassIndexMask, output: ObjectStore, target: string): Promise<ClassIndexMask> {
+async function writeImage(
+  image: SourceImage,
+  copyBytes: boolean,
+  rotate: boolean,
+  mask: ClassIndexMask,
+  output: ObjectStore,
+  target: string,
+): Promise<ClassIndexMask> {
   if (copyBytes) {
     await output.copyFrom(image.store, image.location, target, 'image/jpeg');
     return mask;

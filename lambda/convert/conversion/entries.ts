@@ -1,7 +1,7 @@
 import type { ClassIndex } from '../classes';
 import type { ExportItem, ExportReader } from '../export-item';
-import { NameScope, Split, outputNameFor, splitFor } from '../naming';
-import { IndexedMask, indexMask } from './class-indexing';
+import { type NameScope, outputNameFor, type Split, splitFor } from '../naming';
+import { type IndexedMask, indexMask } from './class-indexing';
 
 /** Which of an export's entries one conversion converts (a shard, a chunk's range), and how they are named and split. */
 export interface EntrySelection {
@@ -41,7 +41,11 @@ export interface EntrySkipped {
  * name, a class the index refuses). Entries outside the selection are still read, so that every
  * shard resolves every entry's classes and reports a duplicate of an earlier entry as one.
  */
-export async function* selectEntries(reader: ExportReader, classIndex: ClassIndex, selection: EntrySelection): AsyncGenerator<EntryToConvert | EntrySkipped> {
+export async function* selectEntries(
+  reader: ExportReader,
+  classIndex: ClassIndex,
+  selection: EntrySelection,
+): AsyncGenerator<EntryToConvert | EntrySkipped> {
   const { shard, range } = selection;
   const unique = new UniqueSources(selection.names);
   let position = 0;

@@ -80,7 +80,6 @@ export interface ConversionReport {
   readonly warnings?: readonly string[];
 }
 
-
 /** The report of a conversion (or of one shard or chunk), its counts made from its items and skips. */
 export function reportOf(
   reader: Pick<ExportReader, 'input' | 'format'>,
@@ -162,5 +161,13 @@ export function mergeConversionReports(reports: readonly ConversionReport[]): Co
   const byLine = (a: { readonly line: number }, b: { readonly line: number }) => a.line - b.line;
   const items = reports.flatMap((r) => r.items).sort(byLine);
   const skipped = reports.flatMap((r) => r.skipped).sort(byLine);
-  return reportOf(first, first.classes, first.validationFraction, first.seed, reports.reduce((sum, r) => sum + r.counts.lines, 0), items, skipped);
+  return reportOf(
+    first,
+    first.classes,
+    first.validationFraction,
+    first.seed,
+    reports.reduce((sum, r) => sum + r.counts.lines, 0),
+    items,
+    skipped,
+  );
 }

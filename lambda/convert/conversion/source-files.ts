@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { JPEG_SIGNATURE, JPEG_TAIL_BYTES, JpegHeader, endsWithEndOfImage, readJpegHeader } from '../codecs/jpeg';
-import { ItemSkipped, ObjectRef } from '../export-item';
-import { ConversionLimits, declaredSizeProblem, pngBytesBound } from '../limits';
-import { ObjectStore, ReadRefusedError } from '../stores/object-store';
+import { endsWithEndOfImage, JPEG_SIGNATURE, JPEG_TAIL_BYTES, type JpegHeader, readJpegHeader } from '../codecs/jpeg';
+import { ItemSkipped, type ObjectRef } from '../export-item';
+import { type ConversionLimits, declaredSizeProblem, pngBytesBound } from '../limits';
+import { type ObjectStore, ReadRefusedError } from '../stores/object-store';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const HEAD_BYTES = 64 * 1024;
@@ -16,7 +16,15 @@ export interface Dimensions {
 
 export type SourceImage =
   | { readonly format: 'jpeg'; readonly store: ObjectStore; readonly location: string; readonly header: JpegHeader; readonly size: number }
-  | { readonly format: 'png'; readonly store: ObjectStore; readonly location: string; readonly data: Buffer; readonly size: number; readonly width: number; readonly height: number };
+  | {
+      readonly format: 'png';
+      readonly store: ObjectStore;
+      readonly location: string;
+      readonly data: Buffer;
+      readonly size: number;
+      readonly width: number;
+      readonly height: number;
+    };
 
 /** SHA-256 of a source image's bytes, streamed. */
 export async function sha256Of(image: SourceImage): Promise<string> {
@@ -57,7 +65,9 @@ export async function readSourceImage(ref: ObjectRef, limits: ConversionLimits):
 export function checkFileSize(what: string, size: number, dimensions: Dimensions, maxFileBytes: number): void {
   const bound = Math.min(maxFileBytes, pngBytesBound(dimensions.width, dimensions.height));
   if (size > bound) {
-    throw new ItemSkipped(`${what} is ${size} bytes, more than ${size > maxFileBytes ? `the ${maxFileBytes} accepted` : `a ${dimensions.width}×${dimensions.height} PNG can need (${bound})`}`);
+    throw new ItemSkipped(
+      `${what} is ${size} bytes, more than ${size > maxFileBytes ? `the ${maxFileBytes} accepted` : `a ${dimensions.width}×${dimensions.height} PNG can need (${bound})`}`,
+    );
   }
 }
 
@@ -73,7 +83,12 @@ export async function readWhole(store: ObjectStore, file: { location: string; he
 }
 
 /** The start of an object (one request), trying its locations in order. */
-export async function readStart(ref: ObjectRef, what: string, maxBytes: number, tailBytes?: number): Promise<{ location: string; head: Buffer; size: number; tail?: Buffer }> {
+export async function readStart(
+  ref: ObjectRef,
+  what: string,
+  maxBytes: number,
+  tailBytes?: number,
+): Promise<{ location: string; head: Buffer; size: number; tail?: Buffer }> {
   const { store } = ref;
   for (const location of ref.locations) {
     let start;
@@ -100,7 +115,9 @@ export async function reencodeAsJpeg(image: SourceImage, rotate: boolean): Promi
   } catch (err) {
     // libvips names a 12-bit JPEG's precision in some builds and says "Unknown error" in others: say it ourselves.
     const precision = image.format === 'jpeg' ? image.header.precision : 8;
-    throw new ItemSkipped(`image cannot be decoded: ${precision === 8 ? (err as Error).message : `a JPEG of ${precision}-bit precision, which neither this decoder nor the algorithm's reads (8-bit only)`}`);
+    throw new ItemSkipped(
+      `image cannot be decoded: ${precision === 8 ? (err as Error).message : `a JPEG of ${precision}-bit precision, which neither this decoder nor the algorithm's reads (8-bit only)`}`,
+    );
   }
 }
 

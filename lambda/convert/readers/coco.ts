@@ -1,9 +1,20 @@
-import { ColourClass, EntryRange, ExportClass, ExportItem, ExportReader, ExportSkip, ItemSkipped, ObjectRef, Shape, isBackgroundName } from '../export-item';
-import { ImageFinder, ImagesRoot, ReferenceBase, findRelative } from '../image-finder';
 import { streamJsonElements } from '../codecs/json-stream';
-import { ConversionLimits, DEFAULT_LIMITS, MAX_ITEM_PAINT_WORK, cut, declaredSizeProblem } from '../limits';
-import type { ObjectStore } from '../stores/object-store';
 import { spansOfBitmap } from '../codecs/shapes';
+import {
+  type ColourClass,
+  type EntryRange,
+  type ExportClass,
+  type ExportItem,
+  type ExportReader,
+  type ExportSkip,
+  ItemSkipped,
+  isBackgroundName,
+  type ObjectRef,
+  type Shape,
+} from '../export-item';
+import { findRelative, ImageFinder, type ImagesRoot, type ReferenceBase } from '../image-finder';
+import { type ConversionLimits, cut, DEFAULT_LIMITS, declaredSizeProblem, MAX_ITEM_PAINT_WORK } from '../limits';
+import type { ObjectStore } from '../stores/object-store';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -153,7 +164,10 @@ function parsedOfSlice(slice: CocoSlice): ParsedCoco {
 
 /** Elements not read that belong to no image, numbered after every entry (so that a chunk's range meets them last). */
 function unreadSkips(coco: ParsedCoco): ExportSkip[] {
-  const last = coco.images.reduce((max, image) => Math.max(max, image.position), coco.problems.reduce((max, p) => Math.max(max, p.line), 0));
+  const last = coco.images.reduce(
+    (max, image) => Math.max(max, image.position),
+    coco.problems.reduce((max, p) => Math.max(max, p.line), 0),
+  );
   return coco.unread.map((reason, i) => ({ line: last + i + 1, source: null, reason }));
 }
 
@@ -190,14 +204,26 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
       } else {
         const index = (key === 'annotations' ? seen.annotations : seen.categories) + (refusedOf[String(key)] ?? 0);
         refusedOf[String(key)] = (refusedOf[String(key)] ?? 0) + 1;
-        unread.push(`${key}[${index}] ${refused}: not read${key === 'annotations' ? ' (its image, unknown, is converted without it)' : ''}`);
+        unread.push(
+          `${key}[${index}] ${refused}: not read${key === 'annotations' ? ' (its image, unknown, is converted without it)' : ''}`,
+        );
       }
       continue;
     }
     if (key === 'categories') {
       seen.categories += 1;
-      if (isObject(value) && typeof value.name === 'string' && value.name !== '' && (typeof value.id === 'number' || typeof value.id === 'string')) {
-        categories.push({ id: Number(value.id), name: value.name, supercategory: typeof value.supercategory === 'string' ? value.supercategory : undefined, stuff: value.isthing === 0 });
+      if (
+        isObject(value) &&
+        typeof value.name === 'string' &&
+        value.name !== '' &&
+        (typeof value.id === 'number' || typeof value.id === 'string')
+      ) {
+        categories.push({
+          id: Number(value.id),
+          name: value.name,
+          supercategory: typeof value.supercategory === 'string' ? value.supercategory : undefined,
+          stuff: value.isthing === 0,
+        });
       }
     } else if (key === 'images') {
       seen.images += 1;
@@ -231,15 +257,21 @@ async function parseCoco(options: CocoReaderOptions): Promise<ParsedCoco> {
       else annotationsOf.set(id, [kept]);
     }
   }
-  if (seen.images === 0 && seen.categories === 0) throw new Error(`${options.location} is not a COCO export: it has no "images" nor "categories"`);
+  if (seen.images === 0 && seen.categories === 0)
+    throw new Error(`${options.location} is not a COCO export: it has no "images" nor "categories"`);
   if (seen.panoptic > 0 && seen.panoptic < seen.annotations) {
-    throw new Error(`${options.location} mixes ${seen.panoptic} panoptic annotations (segments_info and a PNG) with ${seen.annotations - seen.panoptic} instance ones (segmentation): give one kind`);
+    throw new Error(
+      `${options.location} mixes ${seen.panoptic} panoptic annotations (segments_info and a PNG) with ${seen.annotations - seen.panoptic} instance ones (segmentation): give one kind`,
+    );
   }
   // Roboflow lists the data set itself as a category (id 0) that is every other category's
   // supercategory and labels nothing: it is not a class. Any other category keeps its place whether or
   // not this export uses it (standard COCO's `person` is its own supercategory, as is every category
   // of Label Studio's COCO export).
-  const dataSet = categories.find((c) => categories.length > 1 && !annotatedCategories.has(String(c.id)) && categories.every((o) => o === c || o.supercategory === c.name));
+  const dataSet = categories.find(
+    (c) =>
+      categories.length > 1 && !annotatedCategories.has(String(c.id)) && categories.every((o) => o === c || o.supercategory === c.name),
+  );
   const byId = categories.filter((c) => c !== dataSet).sort((a, b) => a.id - b.id);
   return {
     panoptic: seen.panoptic > 0,
@@ -308,9 +340,15 @@ const OVER_BUDGET = Symbol('over budget');
 function panopticItem(image: CocoImage, coco: ParsedCoco, finder: ImageFinder, masks: readonly ReferenceBase[]): ExportItem | ExportSkip {
   const line = image.position;
   const annotations = coco.annotationsOf.get(String(image.id)) ?? [];
-  if (annotations.length !== 1) return { line, source: image.fileName, reason: `${annotations.length === 0 ? 'no' : annotations.length} panoptic annotations for this image; COCO panoptic gives each image one` };
+  if (annotations.length !== 1)
+    return {
+      line,
+      source: image.fileName,
+      reason: `${annotations.length === 0 ? 'no' : annotations.length} panoptic annotations for this image; COCO panoptic gives each image one`,
+    };
   const [{ file_name: file, segments }] = annotations as { file_name: unknown; segments: { id: unknown; category_id: unknown }[] }[];
-  if (typeof file !== 'string' || file === '') return { line, source: image.fileName, reason: 'panoptic annotation without file_name (its PNG)' };
+  if (typeof file !== 'string' || file === '')
+    return { line, source: image.fileName, reason: 'panoptic annotation without file_name (its PNG)' };
   const notPainted: Record<string, number> = {};
   const count = (reason: string) => (notPainted[reason] = (notPainted[reason] ?? 0) + 1);
   const colours: ColourClass[] = [];
@@ -360,11 +398,18 @@ async function findPanopticPng(file: string, masks: readonly ReferenceBase[]): P
   }
 }
 
-function shapeOf(segmentation: unknown, className: string, image: CocoImage, limits: ConversionLimits, budget: { pixels: number; spans: number }): Shape | string | typeof OVER_BUDGET {
+function shapeOf(
+  segmentation: unknown,
+  className: string,
+  image: CocoImage,
+  limits: ConversionLimits,
+  budget: { pixels: number; spans: number },
+): Shape | string | typeof OVER_BUDGET {
   if (Array.isArray(segmentation)) {
     // A list of polygons (the parts of one object); some tools write one flat polygon.
-    const rings = (segmentation.every((v) => typeof v === 'number') ? [segmentation] : segmentation)
-      .filter((ring): ring is number[] => Array.isArray(ring) && ring.length >= 6 && ring.every((v) => typeof v === 'number' && Number.isFinite(v)));
+    const rings = (segmentation.every((v) => typeof v === 'number') ? [segmentation] : segmentation).filter(
+      (ring): ring is number[] => Array.isArray(ring) && ring.length >= 6 && ring.every((v) => typeof v === 'number' && Number.isFinite(v)),
+    );
     return rings.length > 0 ? { kind: 'polygon', className, rings } : 'annotation without a polygon of 3 points';
   }
   if (isObject(segmentation) && Array.isArray(segmentation.size) && segmentation.size.length === 2) {

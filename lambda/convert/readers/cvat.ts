@@ -1,7 +1,7 @@
 import type { ExportReader } from '../export-item';
 import type { ObjectStore } from '../stores/object-store';
-import { LABEL_MAP_FILE, LabelMapEntry, parseLabelMap } from './label-map';
-import { SegmentationFolderOptions, segmentationFolderItems } from './segmentation-folder';
+import { LABEL_MAP_FILE, type LabelMapEntry, parseLabelMap } from './label-map';
+import { type SegmentationFolderOptions, segmentationFolderItems } from './segmentation-folder';
 
 export interface CvatReaderOptions extends SegmentationFolderOptions {
   /**
@@ -19,14 +19,16 @@ export function cvatReader(options: CvatReaderOptions): ExportReader {
   const { store, root } = options;
   let labelMap: Promise<LabelMapEntry[]> | undefined;
   const labelMapFile = options.labelMap ?? { store, location: store.join(root, LABEL_MAP_FILE) };
-  const readLabelMap = () => (labelMap ??= labelMapFile.store.read(labelMapFile.location).then((data) => parseLabelMap(data.toString('utf8'))));
+  const readLabelMap = () =>
+    (labelMap ??= labelMapFile.store.read(labelMapFile.location).then((data) => parseLabelMap(data.toString('utf8'))));
   return {
     format: 'cvat',
     input: options.input,
     declaredClasses: readLabelMap,
-    items: () => segmentationFolderItems(options, async () => {
-      const colours = await readLabelMap();
-      return (file) => ({ kind: 'colour-png', file, colours, transparentIsBackground: false });
-    }),
+    items: () =>
+      segmentationFolderItems(options, async () => {
+        const colours = await readLabelMap();
+        return (file) => ({ kind: 'colour-png', file, colours, transparentIsBackground: false });
+      }),
   };
 }

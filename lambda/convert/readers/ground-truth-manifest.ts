@@ -9,9 +9,7 @@ const NEWLINE = 0x0a;
 export const SEMANTIC_SEGMENTATION_TYPE = 'groundtruth/semantic-segmentation';
 
 /** One line of a JSON Lines file: its text, or why it was dropped. */
-export type ManifestLine =
-  | { readonly lineNumber: number; readonly text: string }
-  | { readonly lineNumber: number; readonly error: string };
+export type ManifestLine = { readonly lineNumber: number; readonly text: string } | { readonly lineNumber: number; readonly error: string };
 
 /** A line's place in a manifest: the byte it starts at and its number (1-based, blank lines counted). */
 export interface ManifestPosition {
@@ -61,7 +59,10 @@ export async function* readManifestLines(stream: Readable, options: ManifestRead
     text = text.trim();
     if (text === '') return undefined;
     if (text.length > MAX_MANIFEST_LINE_CHARACTERS) {
-      return { lineNumber, error: `line is ${text.length} characters, longer than Ground Truth's maximum of ${MAX_MANIFEST_LINE_CHARACTERS}` };
+      return {
+        lineNumber,
+        error: `line is ${text.length} characters, longer than Ground Truth's maximum of ${MAX_MANIFEST_LINE_CHARACTERS}`,
+      };
     }
     return { lineNumber, text };
   };
@@ -182,7 +183,13 @@ export function parseManifestLine(
   if (attribute === undefined) {
     const failure = findFailureReason(parsed);
     if (failure === undefined && lineDialect === 'lookoutvision' && isNormal(parsed)) return { lineNumber, source, normal: true };
-    return { lineNumber, source, reason: failure ? `labeling failed: ${failure}` : 'no semantic-segmentation label (no "<name>-ref" with metadata type groundtruth/semantic-segmentation)' };
+    return {
+      lineNumber,
+      source,
+      reason: failure
+        ? `labeling failed: ${failure}`
+        : 'no semantic-segmentation label (no "<name>-ref" with metadata type groundtruth/semantic-segmentation)',
+    };
   }
   const metadata = parsed[`${attribute}-metadata`];
   const mask = parsed[attribute];
@@ -210,8 +217,14 @@ function findLabelAttribute(line: JsonObject): string | undefined {
 
 /** Whether a line's image-classification label is `normal` (Lookout for Vision's class for an image without anomalies). */
 function isNormal(line: JsonObject): boolean {
-  return Object.entries(line).some(([key, value]) => key.endsWith('-metadata') && isObject(value) && value.type === IMAGE_CLASSIFICATION_TYPE
-    && typeof value['class-name'] === 'string' && value['class-name'].trim().toLowerCase() === 'normal');
+  return Object.entries(line).some(
+    ([key, value]) =>
+      key.endsWith('-metadata') &&
+      isObject(value) &&
+      value.type === IMAGE_CLASSIFICATION_TYPE &&
+      typeof value['class-name'] === 'string' &&
+      value['class-name'].trim().toLowerCase() === 'normal',
+  );
 }
 
 function findFailureReason(line: JsonObject): string | undefined {
@@ -229,10 +242,19 @@ const HEX_COLOUR = /^#([0-9a-fA-F]{6})$/;
  */
 export function isLookoutForVisionLine(parsed: unknown): boolean {
   if (!isObject(parsed)) return false;
-  const metadata = Object.entries(parsed).filter(([key, value]) => key.endsWith('-metadata') && isObject(value)).map(([, value]) => value as JsonObject);
+  const metadata = Object.entries(parsed)
+    .filter(([key, value]) => key.endsWith('-metadata') && isObject(value))
+    .map(([, value]) => value as JsonObject);
   if (metadata.some((m) => m.type === IMAGE_CLASSIFICATION_TYPE)) return true;
-  const colourMaps = metadata.filter((m) => m.type === SEMANTIC_SEGMENTATION_TYPE && isObject(m['internal-color-map'])).map((m) => m['internal-color-map'] as JsonObject);
-  return colourMaps.some((map) => !Object.values(map).some((entry) => isObject(entry) && typeof entry['class-name'] === 'string' && entry['class-name'].toUpperCase() === 'BACKGROUND'));
+  const colourMaps = metadata
+    .filter((m) => m.type === SEMANTIC_SEGMENTATION_TYPE && isObject(m['internal-color-map']))
+    .map((m) => m['internal-color-map'] as JsonObject);
+  return colourMaps.some(
+    (map) =>
+      !Object.values(map).some(
+        (entry) => isObject(entry) && typeof entry['class-name'] === 'string' && entry['class-name'].toUpperCase() === 'BACKGROUND',
+      ),
+  );
 }
 
 function parseColourMap(value: unknown, dialect: Exclude<ManifestDialect, 'auto'>): ColourMapEntry[] | string {

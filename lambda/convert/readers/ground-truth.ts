@@ -1,9 +1,15 @@
 import type { Readable } from 'node:stream';
 import { decodeEventKey } from '../../common/s3-keys';
-import { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../export-item';
-import { ReferenceBase, findRelative, isRelativeReference } from '../image-finder';
-import { ManifestDialect, ManifestPosition, ManifestReadOptions, parseManifestLine, readManifestLines } from './ground-truth-manifest';
+import type { ExportItem, ExportReader, ExportSkip, ObjectRef } from '../export-item';
+import { findRelative, isRelativeReference, type ReferenceBase } from '../image-finder';
 import type { ObjectStore } from '../stores/object-store';
+import {
+  type ManifestDialect,
+  type ManifestPosition,
+  type ManifestReadOptions,
+  parseManifestLine,
+  readManifestLines,
+} from './ground-truth-manifest';
 
 export interface ManifestReaderOptions {
   /** The output manifest and the store that holds it. */
@@ -50,12 +56,13 @@ export function manifestReader(options: ManifestReaderOptions): ExportReader {
     ...reader(),
     slicing: {
       // A range of blank lines alone has no slice (it is read from the start, and holds nothing).
-      slicesOf: async (ranges) => ranges.map((range): ManifestSlice | undefined => {
-        const first = firstLineFrom(positions, range.first);
-        const next = firstLineFrom(positions, range.last + 1);
-        if (next <= first) return undefined;
-        return { from: positions[first], end: next === positions.length ? -1 : positions[next].byte - 1 };
-      }),
+      slicesOf: async (ranges) =>
+        ranges.map((range): ManifestSlice | undefined => {
+          const first = firstLineFrom(positions, range.first);
+          const next = firstLineFrom(positions, range.last + 1);
+          if (next <= first) return undefined;
+          return { from: positions[first], end: next === positions.length ? -1 : positions[next].byte - 1 };
+        }),
       readerOf: (slice) => reader(slice as ManifestSlice),
     },
   };
@@ -85,7 +92,11 @@ function candidates(store: ObjectStore, uri: string): ObjectRef {
   return { store, locations: decoded === uri ? [uri] : [uri, decoded] };
 }
 
-async function* manifestItems(options: ManifestReaderOptions, dialect: ManifestDialect, read: ManifestSlice | ManifestReadOptions): AsyncGenerator<ExportItem | ExportSkip> {
+async function* manifestItems(
+  options: ManifestReaderOptions,
+  dialect: ManifestDialect,
+  read: ManifestSlice | ManifestReadOptions,
+): AsyncGenerator<ExportItem | ExportSkip> {
   let stream: Readable;
   const slice = 'end' in read ? read : undefined;
   try {

@@ -1,4 +1,4 @@
-import { ExportClass, isBackgroundName } from '../export-item';
+import { type ExportClass, isBackgroundName } from '../export-item';
 
 /** CVAT's label map: the file beside `SegmentationClass/` that gives each label its mask colour. */
 export const LABEL_MAP_FILE = 'labelmap.txt';

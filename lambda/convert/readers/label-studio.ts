@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { decodeBinary as decodeBrushRle } from '@thi.ng/rle-pack';
-import { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
-import { ImageFinder, ImagesRoot } from '../image-finder';
-import { streamJsonElements } from '../codecs/json-stream';
-import { ConversionLimits, DEFAULT_LIMITS, MAX_ITEM_PAINT_WORK, declaredSizeProblem } from '../limits';
-import type { ObjectStore } from '../stores/object-store';
-import { spansOfBitmap } from '../codecs/shapes';
 import { quoted } from '../../common/untrusted-text';
+import { streamJsonElements } from '../codecs/json-stream';
+import { spansOfBitmap } from '../codecs/shapes';
+import type { ExportItem, ExportReader, ExportSkip, Shape } from '../export-item';
+import { ImageFinder, type ImagesRoot } from '../image-finder';
+import { type ConversionLimits, DEFAULT_LIMITS, declaredSizeProblem, MAX_ITEM_PAINT_WORK } from '../limits';
+import type { ObjectStore } from '../stores/object-store';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -79,11 +79,12 @@ export function labelStudioReader(options: LabelStudioReaderOptions): ExportRead
     ...reader(),
     slicing: {
       // Only a list of tasks has positions; one task alone or target-storage files are read whole.
-      slicesOf: async (ranges) => ranges.map((range): TaskListSlice | undefined => {
-        const first = positions[range.first - 1];
-        const last = positions[Math.min(range.last, positions.length) - 1];
-        return first && last ? { start: first.start, end: last.end, firstLine: range.first } : undefined;
-      }),
+      slicesOf: async (ranges) =>
+        ranges.map((range): TaskListSlice | undefined => {
+          const first = positions[range.first - 1];
+          const last = positions[Math.min(range.last, positions.length) - 1];
+          return first && last ? { start: first.start, end: last.end, firstLine: range.first } : undefined;
+        }),
       readerOf: (slice) => reader(slice as TaskListSlice),
     },
   };
@@ -100,26 +101,40 @@ interface TaskListSlice {
 async function* taskListSliceItems(options: LabelStudioReaderOptions, slice: TaskListSlice): AsyncGenerator<ExportItem | ExportSkip> {
   const finder = ImageFinder.of(options.images, options.s3);
   const range = await options.store.readRangeStream(options.location, slice.start, slice.end - 1);
-  const list = Readable.from((async function* () {
-    yield Buffer.from('[');
-    for await (const chunk of range) yield chunk as Buffer;
-    yield Buffer.from(']');
-  })());
+  const list = Readable.from(
+    (async function* () {
+      yield Buffer.from('[');
+      for await (const chunk of range) yield chunk as Buffer;
+      yield Buffer.from(']');
+    })(),
+  );
   let line = slice.firstLine - 1;
   for await (const { value: task, refused } of streamJsonElements(list, 'top')) {
     line += 1;
-    yield refused === undefined ? taskItem(task, line, finder, options.expect, options.limits) : { line, source: null, reason: `task ${refused}: not read` };
+    yield refused === undefined
+      ? taskItem(task, line, finder, options.expect, options.limits)
+      : { line, source: null, reason: `task ${refused}: not read` };
   }
 }
 
-async function* labelStudioItems(options: LabelStudioReaderOptions, onTask: (start: number, end: number) => void): AsyncGenerator<ExportItem | ExportSkip> {
+async function* labelStudioItems(
+  options: LabelStudioReaderOptions,
+  onTask: (start: number, end: number) => void,
+): AsyncGenerator<ExportItem | ExportSkip> {
   const finder = ImageFinder.of(options.images, options.s3);
   if (options.files) {
     yield* targetStorageItems(options, options.files, finder);
     return;
   }
   const start = await options.store.readStart(options.location, 64);
-  if (start && start.data.toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('{')) {
+  if (
+    start &&
+    start.data
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart()
+      .startsWith('{')
+  ) {
     // One task, or one target-storage annotation, given alone.
     const { tasks, problem } = await readTaskFile(options.store, options.location, options.maxFileBytes);
     if (problem !== undefined) yield { line: 1, source: null, reason: problem };
@@ -127,9 +142,13 @@ async function* labelStudioItems(options: LabelStudioReaderOptions, onTask: (sta
     return;
   }
   let line = 0;
-  for await (const { value: task, refused } of streamJsonElements(await options.store.readStream(options.location), 'top', { onElement: onTask })) {
+  for await (const { value: task, refused } of streamJsonElements(await options.store.readStream(options.location), 'top', {
+    onElement: onTask,
+  })) {
     line += 1;
-    yield refused === undefined ? taskItem(task, line, finder, options.expect, options.limits) : { line, source: null, reason: `task ${refused}: not read` };
+    yield refused === undefined
+      ? taskItem(task, line, finder, options.expect, options.limits)
+      : { line, source: null, reason: `task ${refused}: not read` };
   }
 }
 
@@ -141,11 +160,16 @@ function asTask(value: unknown): unknown {
 }
 
 /** The tasks a file holds (a list, one task, one annotation with its task), or why it holds none. */
-async function readTaskFile(store: ObjectStore, location: string, limit = MAX_TASK_FILE_BYTES): Promise<{ tasks: unknown[]; problem?: string }> {
+async function readTaskFile(
+  store: ObjectStore,
+  location: string,
+  limit = MAX_TASK_FILE_BYTES,
+): Promise<{ tasks: unknown[]; problem?: string }> {
   // One request: the whole file when it is within the limit, and its size either way.
   const start = await store.readStart(location, limit + 1);
   if (!start) return { tasks: [], problem: `${location}: not found` };
-  if (start.size > limit) return { tasks: [], problem: `${location}: ${start.size} bytes, over the ${limit}-byte limit of one Label Studio file` };
+  if (start.size > limit)
+    return { tasks: [], problem: `${location}: ${start.size} bytes, over the ${limit}-byte limit of one Label Studio file` };
   let value: unknown;
   try {
     value = JSON.parse(start.data.toString('utf8').replace(/^\uFEFF/, ''));
@@ -170,7 +194,11 @@ function winningAnnotation(task: Json): { annotations: Json[]; winner?: Json } {
  * in two files: a first pass keeps only which occurrence of each task is newest (a few numbers a task),
  * the second reads the files again and converts the winners.
  */
-async function* targetStorageItems(options: LabelStudioReaderOptions, files: readonly string[], finder: ImageFinder): AsyncGenerator<ExportItem | ExportSkip> {
+async function* targetStorageItems(
+  options: LabelStudioReaderOptions,
+  files: readonly string[],
+  finder: ImageFinder,
+): AsyncGenerator<ExportItem | ExportSkip> {
   const ordered = [...files].sort();
   /** Per task id: the line of its winning occurrence, and how it ranks. */
   const winners = new Map<string, { line: number; labeled: boolean; stamp: string; file: string }>();
@@ -186,7 +214,8 @@ async function* targetStorageItems(options: LabelStudioReaderOptions, files: rea
       const rank = { line, labeled: winner !== undefined, stamp: winner ? stampOf(winner) : '', file };
       const best = winners.get(String(task.id));
       // A labeled occurrence beats a cancelled one; then the newer stamp; then the later file.
-      if (!best || (rank.labeled && !best.labeled) || (rank.labeled === best.labeled && rank.stamp >= best.stamp)) winners.set(String(task.id), rank);
+      if (!best || (rank.labeled && !best.labeled) || (rank.labeled === best.labeled && rank.stamp >= best.stamp))
+        winners.set(String(task.id), rank);
     }
   }
   line = 0;
@@ -202,7 +231,11 @@ async function* targetStorageItems(options: LabelStudioReaderOptions, files: rea
       const best = isObject(task) && task.id !== undefined && task.id !== null ? winners.get(String(task.id)) : undefined;
       if (best && best.line !== line) {
         const image = imageOf(task as Json);
-        yield { line, source: typeof image === 'string' ? image : null, reason: `${file}: task ${String((task as Json).id)} is annotated again, in ${best.file}, which is newer and kept` };
+        yield {
+          line,
+          source: typeof image === 'string' ? image : null,
+          reason: `${file}: task ${String((task as Json).id)} is annotated again, in ${best.file}, which is newer and kept`,
+        };
         continue;
       }
       const item = taskItem(task, line, finder, options.expect, options.limits);
@@ -216,23 +249,47 @@ function imageOf(task: Json): unknown {
   return data.image ?? Object.values(data).find((v) => typeof v === 'string' && /\.(jpe?g|png)(\?|$)/i.test(v));
 }
 
-function taskItem(task: unknown, line: number, finder: ImageFinder, expect: LabelStudioExpectations = {}, limits: ConversionLimits = DEFAULT_LIMITS): ExportItem | ExportSkip {
+function taskItem(
+  task: unknown,
+  line: number,
+  finder: ImageFinder,
+  expect: LabelStudioExpectations = {},
+  limits: ConversionLimits = DEFAULT_LIMITS,
+): ExportItem | ExportSkip {
   if (!isObject(task)) return { line, source: null, reason: 'task is not a JSON object' };
   const image = imageOf(task);
-  if (Array.isArray(image)) return { line, source: null, reason: 'data.image is a list (a multi-image task); segpipe takes one image per task' };
+  if (Array.isArray(image))
+    return { line, source: null, reason: 'data.image is a list (a multi-image task); segpipe takes one image per task' };
   if (typeof image !== 'string' || image === '') return { line, source: null, reason: 'task has no data.image' };
   if (expect.project !== undefined && task.project !== expect.project) {
-    return { line, source: image, reason: `task ${String(task.id)} is of Label Studio project ${quoted(String(task.project), 40)}, not ${expect.project}` };
+    return {
+      line,
+      source: image,
+      reason: `task ${String(task.id)} is of Label Studio project ${quoted(String(task.project), 40)}, not ${expect.project}`,
+    };
   }
   const meta = isObject(task.meta) ? task.meta : {};
   if (expect.batch !== undefined && meta.batch !== expect.batch) {
-    return { line, source: image, reason: `task ${String(task.id)} is of batch ${meta.batch === undefined ? '(none)' : quoted(String(meta.batch), 100)}, not ${expect.batch}` };
+    return {
+      line,
+      source: image,
+      reason: `task ${String(task.id)} is of batch ${meta.batch === undefined ? '(none)' : quoted(String(meta.batch), 100)}, not ${expect.batch}`,
+    };
   }
   if (expect.generation !== undefined && meta.generation !== expect.generation) {
-    return { line, source: image, reason: `task ${String(task.id)} is of labeling round ${meta.generation === undefined ? '(none)' : quoted(String(meta.generation), 100)} of the batch, not ${quoted(expect.generation, 100)} (another run's)` };
+    return {
+      line,
+      source: image,
+      reason: `task ${String(task.id)} is of labeling round ${meta.generation === undefined ? '(none)' : quoted(String(meta.generation), 100)} of the batch, not ${quoted(expect.generation, 100)} (another run's)`,
+    };
   }
   const { annotations, winner: annotation } = winningAnnotation(task);
-  if (annotation === undefined) return { line, source: image, reason: annotations.length === 0 ? 'task has no annotations' : 'every annotation of the task was cancelled' };
+  if (annotation === undefined)
+    return {
+      line,
+      source: image,
+      reason: annotations.length === 0 ? 'task has no annotations' : 'every annotation of the task was cancelled',
+    };
   const configuredLabels = expect.labels ? new Set(expect.labels) : undefined;
   const results = (Array.isArray(annotation.result) ? annotation.result : []).filter(isObject).filter((r) => isObject(r.value));
 
@@ -255,7 +312,11 @@ function taskItem(task: unknown, line: number, finder: ImageFinder, expect: Labe
       continue;
     }
     const labelList = value[type];
-    const className = UNLABELED_SHAPES.has(type) ? labelOfId.get(String(r.id)) : Array.isArray(labelList) && typeof labelList[0] === 'string' ? labelList[0] : undefined;
+    const className = UNLABELED_SHAPES.has(type)
+      ? labelOfId.get(String(r.id))
+      : Array.isArray(labelList) && typeof labelList[0] === 'string'
+        ? labelList[0]
+        : undefined;
     const kind = type.replace(/labels$/, '');
     if (!['brush', 'polygon', 'magicwand'].includes(kind)) continue;
     if (className === undefined) {
@@ -338,4 +399,5 @@ function brushPixels(rle: Uint8Array, width: number, height: number, type: strin
   return pixels;
 }
 
-const overBudget = (limits: ConversionLimits) => `its brush masks decode to more than ${limits.maxPixels * 16} pixels or ${MAX_ITEM_PAINT_WORK} row spans in all, the most one task may take`;
+const overBudget = (limits: ConversionLimits) =>
+  `its brush masks decode to more than ${limits.maxPixels * 16} pixels or ${MAX_ITEM_PAINT_WORK} row spans in all, the most one task may take`;

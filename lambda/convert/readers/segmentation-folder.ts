@@ -1,6 +1,6 @@
-import { ExportItem, ExportSkip, ItemSkipped, MaskSpec, ObjectRef } from '../export-item';
+import { type ExportItem, type ExportSkip, ItemSkipped, type MaskSpec, type ObjectRef } from '../export-item';
 import { ImageFinder } from '../image-finder';
-import { ObjectStore, folderPrefix } from '../stores/object-store';
+import { folderPrefix, type ObjectStore } from '../stores/object-store';
 
 const IMAGE_EXTENSION = /\.(jpe?g|png)$/i;
 
@@ -31,10 +31,15 @@ export async function* segmentationFolderItems(
   const prefixLength = folderPrefix(store, root).length;
   const relative = (location: string) => location.slice(prefixLength);
   const files = (await store.listUnder(root)).map(relative);
-  const masks = new Set(files.filter((f) => f.startsWith('SegmentationClass/') && f.toLowerCase().endsWith('.png')).map((f) => f.slice('SegmentationClass/'.length, -4)));
+  const masks = new Set(
+    files
+      .filter((f) => f.startsWith('SegmentationClass/') && f.toLowerCase().endsWith('.png'))
+      .map((f) => f.slice('SegmentationClass/'.length, -4)),
+  );
   const imageOfStem = new Map<string, string>();
   for (const f of files) {
-    if (f.startsWith('JPEGImages/') && IMAGE_EXTENSION.test(f)) imageOfStem.set(f.slice('JPEGImages/'.length).replace(IMAGE_EXTENSION, ''), f);
+    if (f.startsWith('JPEGImages/') && IMAGE_EXTENSION.test(f))
+      imageOfStem.set(f.slice('JPEGImages/'.length).replace(IMAGE_EXTENSION, ''), f);
   }
   const listed: string[] = [];
   for (const list of files.filter((f) => /^ImageSets\/Segmentation\/[^/]+\.txt$/.test(f)).sort()) {

@@ -3,12 +3,31 @@ import { decodeIndexMask } from '../codecs/mask';
 import type { ExportReader } from '../export-item';
 import { folderPrefix } from '../stores/object-store';
 import { LABEL_MAP_FILE } from './label-map';
-import { SegmentationFolderOptions, segmentationFolderItems } from './segmentation-folder';
+import { type SegmentationFolderOptions, segmentationFolderItems } from './segmentation-folder';
 
 /** The Pascal VOC classes, by palette index; 255 is the objects' border, which the algorithm ignores. */
 export const VOC_CLASSES = [
-  'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+  'background',
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor',
 ] as const;
 
 /** VOC's colour map (the palette of its masks): value v's colour from v's bits, three at a time. */
@@ -42,7 +61,8 @@ export function vocReader(options: SegmentationFolderOptions): ExportReader {
       await (vocMasks ??= checkVocMasks(options));
       return VOC_CLASSES.map((name, i) => ({ name, background: i === 0 }));
     },
-    items: () => segmentationFolderItems(options, async () => (file) => ({ kind: 'index-png', file, classOfValue, colourOfValue: VOC_PALETTE })),
+    items: () =>
+      segmentationFolderItems(options, async () => (file) => ({ kind: 'index-png', file, classOfValue, colourOfValue: VOC_PALETTE })),
   };
 }
 
@@ -60,24 +80,36 @@ async function checkVocMasks(options: SegmentationFolderOptions): Promise<void> 
   const prefixLength = folderPrefix(store, root).length;
   const masks = (await store.listUnder(root)).filter((f) => /^SegmentationClass\/[^/]+\.png$/i.test(f.slice(prefixLength))).sort();
   const step = Math.max(1, Math.ceil(masks.length / VOC_MASKS_CHECKED));
-  const refuse = (mask: string, holds: string, looksLike: string) => new Error(
-    `${options.input} has no ${LABEL_MAP_FILE}, and its mask ${mask.slice(prefixLength)} holds ${holds}: ${looksLike} (read as Pascal VOC, every labelled pixel would be ignored). ` +
-      `Give the label map with --labelmap FILE (segpipe convert) or put ${LABEL_MAP_FILE} beside SegmentationClass/: one name:r,g,b:: line per label`,
-  );
+  const refuse = (mask: string, holds: string, looksLike: string) =>
+    new Error(
+      `${options.input} has no ${LABEL_MAP_FILE}, and its mask ${mask.slice(prefixLength)} holds ${holds}: ${looksLike} (read as Pascal VOC, every labelled pixel would be ignored). ` +
+        `Give the label map with --labelmap FILE (segpipe convert) or put ${LABEL_MAP_FILE} beside SegmentationClass/: one name:r,g,b:: line per label`,
+    );
   let objects = false;
   let onlyBorders: string | undefined;
   for (let i = 0; i < masks.length; i += step) {
     // A mask that cannot be read or decoded is reported by its own item, not here.
-    const found = await store.read(masks[i]).then(vocContent).catch(() => undefined);
+    const found = await store
+      .read(masks[i])
+      .then(vocContent)
+      .catch(() => undefined);
     if (found?.stranger !== undefined) {
-      throw refuse(masks[i], `${found.stranger}, which is none of Pascal VOC's classes`, `it looks like a CVAT "Segmentation mask 1.1" export without its ${LABEL_MAP_FILE}`);
+      throw refuse(
+        masks[i],
+        `${found.stranger}, which is none of Pascal VOC's classes`,
+        `it looks like a CVAT "Segmentation mask 1.1" export without its ${LABEL_MAP_FILE}`,
+      );
     }
     objects ||= found?.objects ?? false;
     if (found?.borders && !found.objects) onlyBorders ??= masks[i];
   }
   // VOC's own masks each hold an object; 255 is only the thin border around one.
   if (!objects && onlyBorders !== undefined) {
-    throw refuse(onlyBorders, 'only 0 and 255, as every mask checked does', 'they look like black-and-white masks whose 255 is the object, not Pascal VOC\'s ignored borders');
+    throw refuse(
+      onlyBorders,
+      'only 0 and 255, as every mask checked does',
+      "they look like black-and-white masks whose 255 is the object, not Pascal VOC's ignored borders",
+    );
   }
 }
 
@@ -97,7 +129,11 @@ async function vocContent(png: Buffer): Promise<{ stranger?: string; objects: bo
       borders: pixelsPerIndex[3] > 0,
     };
   }
-  const { data, info } = await sharp(png, { limitInputPixels: MAX_CHECKED_MASK_PIXELS }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(png, { limitInputPixels: MAX_CHECKED_MASK_PIXELS })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   let objects = false;
   let borders = false;
   for (let p = 0; p < data.length; p += info.channels) {

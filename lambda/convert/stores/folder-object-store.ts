@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ObjectNotFoundError, ObjectStore, ReadRefusedError, isS3Uri, parseS3Uri } from './object-store';
+import { isS3Uri, ObjectNotFoundError, type ObjectStore, parseS3Uri, ReadRefusedError } from './object-store';
 
 /**
  * Object storage in a folder. Plain paths are used as they are; with a `localRoot`, `s3://BUCKET/KEY`
@@ -22,16 +22,19 @@ export class FolderObjectStore implements ObjectStore {
    * untrusted): only `s3://` addresses are read, and only when their real path, links resolved,
    * is under the root.
    */
-  constructor(localRoot?: string, private readonly options: {
-    readonly onlyUnderRoot?: boolean;
-    /**
-     * A reader given a folder (`within`: an export's images) follows no link out of it: with
-     * `--local-root` exports are someone else's, and a link could reach any file of the machine.
-     */
-    readonly confineLinks?: boolean;
-    /** Set by `within`: the folder every read must really lie under. */
-    readonly boundary?: string;
-  } = {}) {
+  constructor(
+    localRoot?: string,
+    private readonly options: {
+      readonly onlyUnderRoot?: boolean;
+      /**
+       * A reader given a folder (`within`: an export's images) follows no link out of it: with
+       * `--local-root` exports are someone else's, and a link could reach any file of the machine.
+       */
+      readonly confineLinks?: boolean;
+      /** Set by `within`: the folder every read must really lie under. */
+      readonly boundary?: string;
+    } = {},
+  ) {
     this.localRoot = localRoot === undefined ? undefined : resolve(localRoot);
     if (options.onlyUnderRoot && this.localRoot === undefined) throw new Error('a store confined to its local root needs a local root');
   }
@@ -73,7 +76,8 @@ export class FolderObjectStore implements ObjectStore {
   /** The path to read a location from, after the boundary checks of a store confined to its local root. */
   private async rootedPath(location: string): Promise<string> {
     if (!this.options.onlyUnderRoot) return this.pathOf(location);
-    if (!isS3Uri(location)) throw new Error(`${location} is not an s3:// address; with a local root only s3://BUCKET/KEY is read, from under the root`);
+    if (!isS3Uri(location))
+      throw new Error(`${location} is not an s3:// address; with a local root only s3://BUCKET/KEY is read, from under the root`);
     const path = this.pathOf(location);
     let real;
     try {

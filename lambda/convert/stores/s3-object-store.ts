@@ -1,8 +1,17 @@
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { ObjectNotFoundError, ObjectStore, S3Uri, parseS3Uri } from './object-store';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { ADAPTIVE_RETRY } from '../../common/aws-calls';
+import { ObjectNotFoundError, type ObjectStore, parseS3Uri, type S3Uri } from './object-store';
 
 export interface S3ObjectStoreOptions {
   /**
@@ -13,7 +22,9 @@ export interface S3ObjectStoreOptions {
 }
 
 /** An S3 client for AWS, or for an S3-compatible server when `endpoint` is given. */
-export function createS3Client(options: { region?: string; endpoint?: string; credentials?: S3ClientConfig['credentials'] } = {}): S3Client {
+export function createS3Client(
+  options: { region?: string; endpoint?: string; credentials?: S3ClientConfig['credentials'] } = {},
+): S3Client {
   const config: S3ClientConfig = { ...ADAPTIVE_RETRY, region: options.region, credentials: options.credentials };
   if (options.endpoint) {
     Object.assign(config, {
@@ -80,11 +91,15 @@ export class S3ObjectStore implements ObjectStore {
     for (const [bucket, keys] of byBucket) {
       // DeleteObjects takes at most 1,000 keys a request.
       for (let i = 0; i < keys.length; i += 1000) {
-        const response = await this.client.send(new DeleteObjectsCommand({
-          Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
-        }));
+        const response = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
         const failed = response.Errors ?? [];
-        if (failed.length > 0) throw new Error(`cannot delete ${failed.length} objects of s3://${bucket} (first: ${failed[0].Key}: ${failed[0].Code})`);
+        if (failed.length > 0)
+          throw new Error(`cannot delete ${failed.length} objects of s3://${bucket} (first: ${failed[0].Key}: ${failed[0].Code})`);
       }
     }
   }
@@ -107,15 +122,17 @@ export class S3ObjectStore implements ObjectStore {
     const src = s3Uri(from);
     const dst = s3Uri(to);
     try {
-      await this.client.send(new CopyObjectCommand({
-        Bucket: dst.bucket,
-        Key: dst.key,
-        // CopySource is a URL path: encode the key (spaces, `+`, unicode), keep its slashes.
-        CopySource: `${src.bucket}/${src.key.split('/').map(encodeURIComponent).join('/')}`,
-        ContentType: contentType,
-        MetadataDirective: 'REPLACE',
-        ...(this.options.tagging ? { Tagging: this.options.tagging, TaggingDirective: 'REPLACE' as const } : {}),
-      }));
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: dst.bucket,
+          Key: dst.key,
+          // CopySource is a URL path: encode the key (spaces, `+`, unicode), keep its slashes.
+          CopySource: `${src.bucket}/${src.key.split('/').map(encodeURIComponent).join('/')}`,
+          ContentType: contentType,
+          MetadataDirective: 'REPLACE',
+          ...(this.options.tagging ? { Tagging: this.options.tagging, TaggingDirective: 'REPLACE' as const } : {}),
+        }),
+      );
     } catch (err) {
       if (isNotFound(err)) throw new ObjectNotFoundError(from);
       throw err;
@@ -156,9 +173,15 @@ export class S3ObjectStore implements ObjectStore {
   async writeIfUnchanged(location: string, body: Buffer, contentType: string, etag: string | undefined): Promise<boolean> {
     const { bucket, key } = s3Uri(location);
     try {
-      await this.client.send(new PutObjectCommand({
-        Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }),
-      }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }),
+        }),
+      );
       return true;
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

@@ -7,9 +7,9 @@
  */
 import type { Readable } from 'node:stream';
 import { quoted } from '../../common/untrusted-text';
-import { IMAGES_PREFIX, LABELED_PREFIX, runLayout } from '../../workflow/layout';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../labelstudio/storage-layout';
-import { ObjectStore, ReadRefusedError, parseS3Uri } from './object-store';
+import { IMAGES_PREFIX, LABELED_PREFIX, runLayout } from '../../workflow/layout';
+import { type ObjectStore, parseS3Uri, ReadRefusedError } from './object-store';
 
 /** One S3 prefix a conversion may read: every key of `bucket` that starts with `prefix` (`''`: the whole bucket). */
 export interface AllowedPrefix {
@@ -39,19 +39,31 @@ export function parseReadLocation(location: string): AllowedPrefix {
  * another batch's images: a batch's uploader vouches only for that batch. A run started by hand,
  * without a batch, is an operator's and may read every batch's images.
  */
-export function sourceAllowList(settings: SourceAllowListSettings, run: { readonly runId: string; readonly batch?: string; readonly export?: string }): SourceAllowList {
+export function sourceAllowList(
+  settings: SourceAllowListSettings,
+  run: { readonly runId: string; readonly batch?: string; readonly export?: string },
+): SourceAllowList {
   // A batch or run id is one key segment: anything else would widen its prefix.
-  for (const [what, value] of [['batch', run.batch], ['run id', run.runId]] as const) {
-    if (value !== undefined && (value === '' || value.includes('/') || value === '.' || value === '..')) throw new Error(`a ${what} is one non-empty key segment; received ${quoted(value, 100)}`);
+  for (const [what, value] of [
+    ['batch', run.batch],
+    ['run id', run.runId],
+  ] as const) {
+    if (value !== undefined && (value === '' || value.includes('/') || value === '.' || value === '..'))
+      throw new Error(`a ${what} is one non-empty key segment; received ${quoted(value, 100)}`);
   }
   return [
     // A run started by hand without a batch imports nothing of its own.
     ...(run.batch === undefined
       ? [{ bucket: settings.inboxBucket, prefix: IMAGES_PREFIX }]
-      : [{ bucket: settings.inboxBucket, prefix: `${IMAGES_PREFIX}${run.batch}/` }, { bucket: settings.inboxBucket, prefix: `${LABELED_PREFIX}${run.batch}/` }]),
+      : [
+          { bucket: settings.inboxBucket, prefix: `${IMAGES_PREFIX}${run.batch}/` },
+          { bucket: settings.inboxBucket, prefix: `${LABELED_PREFIX}${run.batch}/` },
+        ]),
     { bucket: settings.artifactsBucket, prefix: runLayout(run.runId).labelingOutput },
     // A Label Studio run converts the target storage's files (its reader keeps only the batch's tasks).
-    ...(run.batch !== undefined && run.export === `s3://${settings.inboxBucket}/${LABELSTUDIO_ANNOTATIONS_PREFIX}` ? [{ bucket: settings.inboxBucket, prefix: LABELSTUDIO_ANNOTATIONS_PREFIX }] : []),
+    ...(run.batch !== undefined && run.export === `s3://${settings.inboxBucket}/${LABELSTUDIO_ANNOTATIONS_PREFIX}`
+      ? [{ bucket: settings.inboxBucket, prefix: LABELSTUDIO_ANNOTATIONS_PREFIX }]
+      : []),
     ...settings.readLocations.map(parseReadLocation),
   ];
 }
@@ -89,7 +101,11 @@ export class AllowListedStore implements ObjectStore {
     readonly allowList: SourceAllowList,
   ) {}
 
-  async readStart(location: string, maxBytes: number, tailBytes?: number): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined> {
+  async readStart(
+    location: string,
+    maxBytes: number,
+    tailBytes?: number,
+  ): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined> {
     checkSource(location, this.allowList);
     return this.store.readStart(location, maxBytes, tailBytes);
   }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import yauzl, { Entry, ZipFile } from 'yauzl';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { DEFAULT_MAX_FILE_BYTES, MAX_ZIP_ENTRIES } from '../limits';
-import { ObjectNotFoundError, ObjectStore, ReadRefusedError } from './object-store';
+import { ObjectNotFoundError, type ObjectStore, ReadRefusedError } from './object-store';
 
 /** Reads of the zip are served from blocks this large, so the central directory costs few requests. */
 const BLOCK_BYTES = 1024 * 1024;
@@ -21,7 +21,11 @@ const EMPTY = Buffer.alloc(0);
 class StoredZipReader extends yauzl.RandomAccessReader {
   private readonly blocks = new Map<number, Promise<Buffer>>();
 
-  constructor(private readonly store: ObjectStore, private readonly location: string, private readonly size: number) {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly location: string,
+    private readonly size: number,
+  ) {
     super();
   }
 
@@ -45,14 +49,21 @@ class StoredZipReader extends yauzl.RandomAccessReader {
         copied += to - from;
       }
       return copied;
-    })().then((bytesRead) => callback(null, bytesRead), (err: Error) => callback(err));
+    })().then(
+      (bytesRead) => callback(null, bytesRead),
+      (err: Error) => callback(err),
+    );
   }
 
   _readStreamForRange(start: number, end: number): Readable {
     if (end - start > BLOCK_BYTES) {
       const stream = new Readable({ read() {} });
       this.store.readRangeStream(this.location, start, end - 1).then(
-        (body) => body.on('data', (chunk: Buffer) => stream.push(chunk)).on('end', () => stream.push(null)).on('error', (err) => stream.destroy(err)),
+        (body) =>
+          body
+            .on('data', (chunk: Buffer) => stream.push(chunk))
+            .on('end', () => stream.push(null))
+            .on('error', (err) => stream.destroy(err)),
         (err: Error) => stream.destroy(err),
       );
       return stream;
@@ -101,10 +112,21 @@ export class ZipObjectStore implements ObjectStore {
    * `maxEntries` is refused before its entries are read; an entry whose declared uncompressed size
    * is more than `maxEntryBytes` is refused when read whole (its start and streams still read).
    */
-  static async open(store: ObjectStore, location: string, size: number, bounds: { readonly maxEntries?: number; readonly maxEntryBytes?: number } = {}): Promise<ZipObjectStore> {
+  static async open(
+    store: ObjectStore,
+    location: string,
+    size: number,
+    bounds: { readonly maxEntries?: number; readonly maxEntryBytes?: number } = {},
+  ): Promise<ZipObjectStore> {
     const reader = new StoredZipReader(store, location, size);
     const zip = await new Promise<ZipFile>((resolve, reject) =>
-      yauzl.fromRandomAccessReader(reader, size, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z))));
+      yauzl.fromRandomAccessReader(
+        reader,
+        size,
+        { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true },
+        (err, z) => (err ? reject(err) : resolve(z)),
+      ),
+    );
     const maxEntries = bounds.maxEntries ?? MAX_ZIP_ENTRIES;
     if (zip.entryCount > maxEntries) {
       zip.close();
@@ -134,7 +156,9 @@ export class ZipObjectStore implements ObjectStore {
   }
 
   private async openEntry(entry: Entry): Promise<Readable> {
-    return new Promise<Readable>((resolve, reject) => this.zip.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream))));
+    return new Promise<Readable>((resolve, reject) =>
+      this.zip.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream))),
+    );
   }
 
   private readEntry(location: string): Promise<Buffer> {
@@ -144,7 +168,9 @@ export class ZipObjectStore implements ObjectStore {
     if (!entry) return Promise.reject(new ObjectNotFoundError(location));
     // The declared size is checked before inflating; yauzl stops a stream that inflates past it.
     if (entry.uncompressedSize > this.maxEntryBytes) {
-      return Promise.reject(new ReadRefusedError(`${location} is ${entry.uncompressedSize} bytes uncompressed, more than the ${this.maxEntryBytes} read whole`));
+      return Promise.reject(
+        new ReadRefusedError(`${location} is ${entry.uncompressedSize} bytes uncompressed, more than the ${this.maxEntryBytes} read whole`),
+      );
     }
     const data = this.openEntry(entry).then(async (stream) => {
       const chunks: Buffer[] = [];

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCommand } from '../../../bin/commands/convert';
-import { renderSyntheticScene, sceneToJpeg } from '../../../local/synthetic-scenes';
 import { maskPrediction } from '../../../lambda/labelstudio/tasks';
+import { renderSyntheticScene, sceneToJpeg } from '../../../local/synthetic-scenes';
 import { runCommand } from '../../helpers/cli';
 
 /** One target storage serves a whole project: a conversion takes one batch's tasks (or one project's) and reports the others. */
@@ -13,17 +13,38 @@ test('segpipe convert of a target-storage folder keeps the tasks of --labelstudi
   mkdirSync(join(work, 'annotations'));
   const scene = renderSyntheticScene(9, 32, 24);
   writeFileSync(join(work, 'images', 'a.jpg'), await sceneToJpeg(scene));
-  const { prediction } = maskPrediction({ mask: scene.classIndices, width: 32, height: 24, classes: ['turtle', 'rock'], modelVersion: 'm' });
-  const annotation = (id: number, batch: string, project: number) => JSON.stringify({
-    id, result: prediction.result, was_cancelled: false, updated_at: '2026-12-07T10:00:00Z',
-    task: { id: 100 + id, project, data: { image: 'a.jpg' }, meta: { batch, generation: '1', run: 'r' } },
+  const { prediction } = maskPrediction({
+    mask: scene.classIndices,
+    width: 32,
+    height: 24,
+    classes: ['turtle', 'rock'],
+    modelVersion: 'm',
   });
+  const annotation = (id: number, batch: string, project: number) =>
+    JSON.stringify({
+      id,
+      result: prediction.result,
+      was_cancelled: false,
+      updated_at: '2026-12-07T10:00:00Z',
+      task: { id: 100 + id, project, data: { image: 'a.jpg' }, meta: { batch, generation: '1', run: 'r' } },
+    });
   writeFileSync(join(work, 'annotations', '1'), annotation(1, 'turtles', 3));
   writeFileSync(join(work, 'annotations', '2'), annotation(2, 'seals', 3));
   writeFileSync(join(work, 'annotations', '3'), annotation(3, 'turtles', 4));
   const out = join(work, 'channels');
   const { error } = await runCommand(convertCommand(), [
-    '--input', join(work, 'annotations'), '--images', join(work, 'images'), '--out', out, '--classes', 'turtle,rock', '--labelstudio-batch', 'turtles', '--labelstudio-project', '3',
+    '--input',
+    join(work, 'annotations'),
+    '--images',
+    join(work, 'images'),
+    '--out',
+    out,
+    '--classes',
+    'turtle,rock',
+    '--labelstudio-batch',
+    'turtles',
+    '--labelstudio-project',
+    '3',
   ]);
   expect(error).toBeUndefined();
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));

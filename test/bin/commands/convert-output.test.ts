@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { besideOutput, prepareOutput } from '../../../bin/commands/convert-output';
 import type { ConversionReport } from '../../../lambda/convert/conversion/report';
-import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { INCOMPLETE_MARKER } from '../../../lambda/convert/output-folder';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { writeTree } from '../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-convert-output-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const reportOf = (items: [string, 'train' | 'validation'][]) => ({ items: items.map(([name, split]) => ({ name, split })) }) as unknown as ConversionReport;
+const reportOf = (items: [string, 'train' | 'validation'][]) =>
+  ({ items: items.map(([name, split]) => ({ name, split })) }) as unknown as ConversionReport;
 
 /** What a conversion writes for one item. */
 async function writeItem(store: FolderObjectStore, location: string, name: string, split: 'train' | 'validation') {
@@ -33,20 +34,46 @@ describe('an S3 --out: whole exactly when report.json is there', () => {
     const first = await prepareOutput(store, out);
     await writeItem(store, first.location, 'a', 'train');
     await writeItem(store, first.location, 'b', 'validation');
-    expect(await first.commit(reportOf([['a', 'train'], ['b', 'validation']]))).toBe(0);
+    expect(
+      await first.commit(
+        reportOf([
+          ['a', 'train'],
+          ['b', 'validation'],
+        ]),
+      ),
+    ).toBe(0);
     expect({ report: file('report.json'), marker: file(INCOMPLETE_MARKER) }).toEqual({ report: true, marker: false });
 
     // Stopped after writing b again, into the other split: the report is gone, so no reader takes it for whole.
     const stopped = await prepareOutput(store, out);
     await writeItem(store, stopped.location, 'b', 'train');
-    expect(stopped.interrupted()).toBe(`interrupted: ${out} is incomplete (it holds no report.json); run the same command again to finish it`);
+    expect(stopped.interrupted()).toBe(
+      `interrupted: ${out} is incomplete (it holds no report.json); run the same command again to finish it`,
+    );
     expect({ report: file('report.json'), marker: file(INCOMPLETE_MARKER) }).toEqual({ report: false, marker: true });
 
     const again = await prepareOutput(store, out);
     await writeItem(store, again.location, 'b', 'train');
     await writeItem(store, again.location, 'c', 'validation');
-    expect(await again.commit(reportOf([['b', 'train'], ['c', 'validation']]))).toBe(4);
-    expect(['report.json', INCOMPLETE_MARKER, 'train/a.jpg', 'train/b.jpg', 'validation/b.jpg', 'validation_annotation/b.png', 'validation/c.jpg'].map(file)).toEqual([true, false, false, true, false, false, true]);
+    expect(
+      await again.commit(
+        reportOf([
+          ['b', 'train'],
+          ['c', 'validation'],
+        ]),
+      ),
+    ).toBe(4);
+    expect(
+      [
+        'report.json',
+        INCOMPLETE_MARKER,
+        'train/a.jpg',
+        'train/b.jpg',
+        'validation/b.jpg',
+        'validation_annotation/b.png',
+        'validation/c.jpg',
+      ].map(file),
+    ).toEqual([true, false, false, true, false, false, true]);
   });
 
   test('a first run stopped part way is taken back too; a prefix holding other files is refused', async () => {
@@ -67,7 +94,9 @@ describe('a folder --out: replaced by renames once the conversion is complete', 
 
   test('a file given as --out is named as one', async () => {
     writeFileSync(join(work, 'a-file'), 'x');
-    await expect(prepareOutput(store, join(work, 'a-file'))).rejects.toThrow(`--out ${join(work, 'a-file')} is a file: give a folder (new, empty, or a previous segpipe output)`);
+    await expect(prepareOutput(store, join(work, 'a-file'))).rejects.toThrow(
+      `--out ${join(work, 'a-file')} is a file: give a folder (new, empty, or a previous segpipe output)`,
+    );
   });
 
   test('the current folder, or one holding it, is refused: it would be renamed away under the shell', async () => {
@@ -89,7 +118,9 @@ describe('a folder --out: replaced by renames once the conversion is complete', 
     const out = join(work, 'odd');
     mkdirSync(out);
     writeTree(besideOutput(out).staging, { 'notes.txt': 'mine' });
-    await expect(prepareOutput(store, out)).rejects.toThrow(`${besideOutput(out).staging}, beside --out ${out}, holds files segpipe did not write: move it away, then run again`);
+    await expect(prepareOutput(store, out)).rejects.toThrow(
+      `${besideOutput(out).staging}, beside --out ${out}, holds files segpipe did not write: move it away, then run again`,
+    );
     expect(existsSync(join(besideOutput(out).staging, 'notes.txt'))).toBe(true);
   });
 });

@@ -8,7 +8,8 @@ import { runCommand } from '../../helpers/cli';
 
 const ROOT = join(__dirname, '..', '..', '..');
 /** The command as users run it: the bundle, in a process of its own. */
-const bundled = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+const bundled = (...args: string[]) =>
+  spawnSync(process.execPath, [join(ROOT, 'bin', 'segpipe.js'), ...args], { encoding: 'utf8', cwd: ROOT });
 
 /**
  * `segpipe estimate <args>` parsed and run in this process, told as the CLI tells it: an error it
@@ -28,19 +29,34 @@ describe('segpipe estimate', () => {
     expect(run.stderr).toBe('');
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toBe('Total: $4.53');
-    const printed = Object.fromEntries(lines.map((l) => l.match(/^ {2}(Labeling|Pre-labels|Training|Hosting|Evaluation) +(\$[0-9.]+)/)).filter(Boolean).map((m) => [m![1], m![2]]));
+    const printed = Object.fromEntries(
+      lines
+        .map((l) => l.match(/^ {2}(Labeling|Pre-labels|Training|Hosting|Evaluation) +(\$[0-9.]+)/))
+        .filter(Boolean)
+        .map((m) => [m![1], m![2]]),
+    );
 
     const readme = readFileSync(join(ROOT, 'docs', 'deploying.md'), 'utf8');
     const block = readme.slice(readme.indexOf('<!-- cost-estimate:start'), readme.indexOf('<!-- cost-estimate:end'));
-    const table = Object.fromEntries([...block.matchAll(/^\| (Labeling|Pre-labels|Training|Hosting|Evaluation) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]));
+    const table = Object.fromEntries(
+      [...block.matchAll(/^\| (Labeling|Pre-labels|Training|Hosting|Evaluation) \| (\$[0-9.]+) \|/gm)].map((m) => [m[1], m[2]]),
+    );
     expect(table).toEqual(printed);
     expect(block).toContain(`| **Total** | **${lines.at(-1)!.slice('Total: '.length)}** |`);
   });
 
   test('reads --config over cdk.json, and names a budget the estimate is over', async () => {
-    const run = await segpipe('estimate', '--images', '300', '--config', JSON.stringify({
-      labelClasses: ['turtle'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true }, budgetUsd: 500,
-    }));
+    const run = await segpipe(
+      'estimate',
+      '--images',
+      '300',
+      '--config',
+      JSON.stringify({
+        labelClasses: ['turtle'],
+        workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true },
+        budgetUsd: 500,
+      }),
+    );
     expect(run.stdout).toContain('Mechanical Turk $0.84 × 3 workers × 300 images = $756.00');
     expect(run.stdout.trimEnd().split('\n').slice(-2)).toEqual(['Budget: $500.00 per run; this estimate is OVER it.', 'Total: $784.52']);
   });
@@ -50,7 +66,9 @@ describe('segpipe estimate', () => {
     writeFileSync(file, JSON.stringify({ date: '2026-12-01', region: 'eu-west-1' }));
     const run = await segpipe('estimate', '--images', '3', '--price-table', file);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`price table ${file} lacks source, groundTruth, spot, evaluation, labelStudio, trainingUsdPerHour, hostingUsdPerHour`);
+    expect(run.stderr).toContain(
+      `price table ${file} lacks source, groundTruth, spot, evaluation, labelStudio, trainingUsdPerHour, hostingUsdPerHour`,
+    );
   });
 
   test('a bad configuration is refused with its problems', async () => {

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
-import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { classFractions, classNamesFor, decodeClassMask, overlayPng } from '../../../bin/predict/predict';
 import { prepareRequestImage } from '../../../lambda/common/endpoint-payload';
+import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { renderSyntheticScene } from '../../../local/synthetic-scenes';
 
 describe('predict', () => {
@@ -22,8 +22,13 @@ describe('predict', () => {
     expect(request.body.length).toBeLessThanOrEqual(2500);
     expect(request.sentWidth).toBeLessThan(120);
     // The endpoint answers at the size it was sent.
-    const small = Buffer.from(await sharp(Buffer.from(scene.classIndices), { raw: { width: 120, height: 90, channels: 1 } })
-      .resize(request.sentWidth, request.sentHeight, { kernel: 'nearest', fit: 'fill' }).extractChannel(0).raw().toBuffer());
+    const small = Buffer.from(
+      await sharp(Buffer.from(scene.classIndices), { raw: { width: 120, height: 90, channels: 1 } })
+        .resize(request.sentWidth, request.sentHeight, { kernel: 'nearest', fit: 'fill' })
+        .extractChannel(0)
+        .raw()
+        .toBuffer(),
+    );
     const mask = await decodeClassMask(await encodeClassIndexPng(small, request.sentWidth, request.sentHeight), 120, 90);
     expect(mask.length).toBe(120 * 90);
     expect(new Set(mask)).toEqual(new Set(scene.classIndices));

@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SageMakerWorld } from '../../helpers/sagemaker-world';
 import type { CleanupEvent } from '../../../lambda/handlers/clean-up';
 import { lambdaContext } from '../../../local/lambda-invocation';
+import { SageMakerWorld } from '../../helpers/sagemaker-world';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
 const events = mockClient(EventBridgeClient);
@@ -11,14 +11,23 @@ const sns = mockClient(SNSClient);
 let world: SageMakerWorld;
 
 const POLICY = {
-  stackName: 'Segpipe', resourcePrefix: 'segpipe', topicArn: 'arn:aws:sns:us-east-1:123456789012:runs',
-  idleMinutes: 120, timeToLiveHours: 0, keepModels: 0, dryRun: false, graceMinutes: 60,
+  stackName: 'Segpipe',
+  resourcePrefix: 'segpipe',
+  topicArn: 'arn:aws:sns:us-east-1:123456789012:runs',
+  idleMinutes: 120,
+  timeToLiveHours: 0,
+  keepModels: 0,
+  dryRun: false,
+  graceMinutes: 60,
 };
 
 /** The Lambda's handler is made from its settings when the module loads; each test makes one for its policy. */
 function loadHandler(policy: Partial<typeof POLICY> = {}) {
   Object.assign(process.env, { SEGPIPE_SETTINGS: JSON.stringify(POLICY), AWS_REGION: 'us-east-1' });
-  return (require('../../../lambda/handlers/clean-up') as typeof import('../../../lambda/handlers/clean-up')).cleanUpHandler({ ...POLICY, ...policy });
+  return (require('../../../lambda/handlers/clean-up') as typeof import('../../../lambda/handlers/clean-up')).cleanUpHandler({
+    ...POLICY,
+    ...policy,
+  });
 }
 
 beforeEach(() => {
@@ -28,8 +37,20 @@ beforeEach(() => {
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
   const failedAt = new Date(Date.now() - 60_000);
-  world.endpoints.set('segpipe-endpoint', { name: 'segpipe-endpoint', tags: OURS, createdAt: failedAt, status: 'Failed', failureReason: 'The primary container did not pass the ping health check.', config: 'segpipe-config-1' });
-  world.configs.set('segpipe-config-1', { name: 'segpipe-config-1', tags: OURS, createdAt: new Date(Date.now() - 3 * 3600_000), models: ['segpipe-model-1'] });
+  world.endpoints.set('segpipe-endpoint', {
+    name: 'segpipe-endpoint',
+    tags: OURS,
+    createdAt: failedAt,
+    status: 'Failed',
+    failureReason: 'The primary container did not pass the ping health check.',
+    config: 'segpipe-config-1',
+  });
+  world.configs.set('segpipe-config-1', {
+    name: 'segpipe-config-1',
+    tags: OURS,
+    createdAt: new Date(Date.now() - 3 * 3600_000),
+    models: ['segpipe-model-1'],
+  });
   world.models.set('segpipe-model-1', { name: 'segpipe-model-1', tags: OURS, createdAt: new Date(Date.now() - 3 * 3600_000) });
 });
 afterEach(() => world.restore());
@@ -37,7 +58,9 @@ afterEach(() => world.restore());
 /** The envelope EventBridge puts around every event. */
 const envelope = { id: 'e1', version: '0', account: '123456789012', time: '2026-12-02T00:00:00Z', region: 'us-east-1', resources: [] };
 const failedEvent: CleanupEvent = {
-  ...envelope, 'detail-type': 'SageMaker Endpoint State Change', source: 'aws.sagemaker',
+  ...envelope,
+  'detail-type': 'SageMaker Endpoint State Change',
+  source: 'aws.sagemaker',
   detail: { EndpointName: 'segpipe-endpoint', EndpointStatus: 'FAILED' },
 };
 const scheduledEvent: CleanupEvent = { ...envelope, 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
@@ -45,13 +68,24 @@ const scheduledEvent: CleanupEvent = { ...envelope, 'detail-type': 'Scheduled Ev
 test('an endpoint entering FAILED is deleted, each deletion published, and the user notified with the reason', async () => {
   const handler = loadHandler();
   const result = await handler(failedEvent, lambdaContext('clean-up'));
-  expect(result.deleted.map((d) => `${d.kind} ${d.name}`)).toEqual(['endpoint segpipe-endpoint', 'endpoint-config segpipe-config-1', 'model segpipe-model-1']);
+  expect(result.deleted.map((d) => `${d.kind} ${d.name}`)).toEqual([
+    'endpoint segpipe-endpoint',
+    'endpoint-config segpipe-config-1',
+    'model segpipe-model-1',
+  ]);
   const entries = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
   expect(entries).toHaveLength(3);
   expect(entries[0]).toEqual({ Source: 'segpipe', DetailType: 'Segpipe Resource Deleted', Detail: expect.any(String) });
-  expect(JSON.parse(entries[0].Detail!)).toEqual({ stack: 'Segpipe', kind: 'endpoint', name: 'segpipe-endpoint', reason: 'Failed: The primary container did not pass the ping health check.' });
+  expect(JSON.parse(entries[0].Detail!)).toEqual({
+    stack: 'Segpipe',
+    kind: 'endpoint',
+    name: 'segpipe-endpoint',
+    reason: 'Failed: The primary container did not pass the ping health check.',
+  });
   const [publish] = sns.commandCalls(PublishCommand);
-  expect(publish.args[0].input).toEqual(expect.objectContaining({ Subject: 'segpipe: endpoint segpipe-endpoint failed', TopicArn: 'arn:aws:sns:us-east-1:123456789012:runs' }));
+  expect(publish.args[0].input).toEqual(
+    expect.objectContaining({ Subject: 'segpipe: endpoint segpipe-endpoint failed', TopicArn: 'arn:aws:sns:us-east-1:123456789012:runs' }),
+  );
   expect(publish.args[0].input.Message).toContain('ping health check');
 });
 

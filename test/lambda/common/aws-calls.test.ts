@@ -1,5 +1,5 @@
-import { ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { Readable } from 'node:stream';
+import { ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ADAPTIVE_RETRY } from '../../../lambda/common/aws-calls';
 
 /**
@@ -33,7 +33,7 @@ function clientAnswering(answers: { status: number; body: string }[]): { client:
 const THROTTLED = { status: 400, body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }) };
 const LISTED = { status: 200, body: JSON.stringify({ Endpoints: [] }) };
 
-describe('segpipe\'s AWS clients retry as the SDK\'s adaptive mode does', () => {
+describe("segpipe's AWS clients retry as the SDK's adaptive mode does", () => {
   // The SDK waits between attempts with timers: fake ones keep the test from sleeping through them.
   beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
   afterEach(() => jest.useRealTimers());
@@ -41,7 +41,10 @@ describe('segpipe\'s AWS clients retry as the SDK\'s adaptive mode does', () => 
   /** Settles `promise` while moving the fake clock on by the backoff delays. */
   async function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
     let result: PromiseSettledResult<T> | undefined;
-    void promise.then((value) => (result = { status: 'fulfilled', value }), (reason: unknown) => (result = { status: 'rejected', reason }));
+    void promise.then(
+      (value) => (result = { status: 'fulfilled', value }),
+      (reason: unknown) => (result = { status: 'rejected', reason }),
+    );
     while (!result) await jest.advanceTimersByTimeAsync(1000);
     return result;
   }
@@ -55,12 +58,17 @@ describe('segpipe\'s AWS clients retry as the SDK\'s adaptive mode does', () => 
 
   test('throttling that does not stop fails after the configured attempts, not forever', async () => {
     const { client, requests } = clientAnswering([THROTTLED]);
-    expect(await settle(client.send(new ListEndpointsCommand({})))).toMatchObject({ status: 'rejected', reason: { name: 'ThrottlingException' } });
+    expect(await settle(client.send(new ListEndpointsCommand({})))).toMatchObject({
+      status: 'rejected',
+      reason: { name: 'ThrottlingException' },
+    });
     expect(requests()).toBe(ADAPTIVE_RETRY.maxAttempts);
   });
 
   test('a refused request is not retried', async () => {
-    const { client, requests } = clientAnswering([{ status: 400, body: JSON.stringify({ __type: 'ValidationException', message: 'bad name' }) }]);
+    const { client, requests } = clientAnswering([
+      { status: 400, body: JSON.stringify({ __type: 'ValidationException', message: 'bad name' }) },
+    ]);
     await expect(client.send(new ListEndpointsCommand({}))).rejects.toThrow('bad name');
     expect(requests()).toBe(1);
   });

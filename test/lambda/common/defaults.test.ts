@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { convertCommand } from '../../../bin/commands/convert';
 import { evaluateCommand } from '../../../bin/commands/evaluate';
 import { prelabelCommand } from '../../../bin/commands/prelabel';
@@ -12,14 +12,26 @@ describe('one home for defaults', () => {
     expect(resolveConfig({})).toMatchObject(CONFIG_DEFAULTS);
   });
 
-  test('the workforce-dependent defaults are the module\'s, for a team and for the public crowd', () => {
-    const team = resolveConfig({ labelClasses: ['a'], workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' } });
-    expect(team.workforce).toMatchObject({ workersPerObject: WORKFORCE_DEFAULTS.workersPerObject.team, taskAvailabilityLifetimeSeconds: WORKFORCE_DEFAULTS.taskAvailabilityLifetimeSeconds.team });
-    const crowd = resolveConfig({ labelClasses: ['a'], workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true } });
-    expect(crowd.workforce).toMatchObject({ workersPerObject: WORKFORCE_DEFAULTS.workersPerObject.public, taskAvailabilityLifetimeSeconds: WORKFORCE_DEFAULTS.taskAvailabilityLifetimeSeconds.public });
+  test("the workforce-dependent defaults are the module's, for a team and for the public crowd", () => {
+    const team = resolveConfig({
+      labelClasses: ['a'],
+      workforce: { type: 'private', workteamArn: 'arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t' },
+    });
+    expect(team.workforce).toMatchObject({
+      workersPerObject: WORKFORCE_DEFAULTS.workersPerObject.team,
+      taskAvailabilityLifetimeSeconds: WORKFORCE_DEFAULTS.taskAvailabilityLifetimeSeconds.team,
+    });
+    const crowd = resolveConfig({
+      labelClasses: ['a'],
+      workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true },
+    });
+    expect(crowd.workforce).toMatchObject({
+      workersPerObject: WORKFORCE_DEFAULTS.workersPerObject.public,
+      taskAvailabilityLifetimeSeconds: WORKFORCE_DEFAULTS.taskAvailabilityLifetimeSeconds.public,
+    });
   });
 
-  test('the CLI\'s options default to the same values as the workflow', () => {
+  test("the CLI's options default to the same values as the workflow", () => {
     const convert = convertCommand();
     expect(optionDefault(convert, '--validation-fraction')).toBe(CONFIG_DEFAULTS.split.validationFraction);
     expect(optionDefault(convert, '--seed')).toBe(CONFIG_DEFAULTS.split.seed);

@@ -1,4 +1,4 @@
-import { SNS_SUBJECT_MAX_LENGTH, isValidSnsSubject, plainText, quoted, snsSubject } from '../../../lambda/common/untrusted-text';
+import { isValidSnsSubject, plainText, quoted, SNS_SUBJECT_MAX_LENGTH, snsSubject } from '../../../lambda/common/untrusted-text';
 
 describe('quoted', () => {
   test('quotes, escapes quotes, backslashes and invisible characters', () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExportFormat, ExportItem } from '../../../lambda/convert/export-item';
-import { UnrecognisedExportError, openExport, sniffFormat } from '../../../lambda/convert/export-input';
+import { openExport, sniffFormat, UnrecognisedExportError } from '../../../lambda/convert/export-input';
+import type { ExportFormat, ExportItem } from '../../../lambda/convert/export-item';
 import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { ZipObjectStore } from '../../../lambda/convert/stores/zip-object-store';
 import { writeTree } from '../../helpers/files';
@@ -16,7 +16,10 @@ const LS_TASKS = '[{"id":1,"data":{"image":"a.jpg"},"annotations":[]}]';
 const folder = (name: string, files: Record<string, string>) => writeTree(join(work, name), files);
 
 async function refusal(input: string, format?: ExportFormat): Promise<string> {
-  const failure = await openExport({ input, format, local: store, sources: store }).then(() => undefined, (err: Error) => err);
+  const failure = await openExport({ input, format, local: store, sources: store }).then(
+    () => undefined,
+    (err: Error) => err,
+  );
   expect(failure).toBeInstanceOf(UnrecognisedExportError);
   return (failure as Error).message;
 }
@@ -30,7 +33,11 @@ describe('opening an export: what is refused, and why', () => {
 
   test('a folder of photos only names every format it reads', async () => {
     const root = folder('photos', { 'a.jpg': 'x' });
-    expect(await refusal(root)).toMatch(new RegExp(`^${root} holds no export: it reads groundtruth \\(Ground Truth output manifest .*labelstudio \\(Label Studio JSON export \\(a list of tasks, one task, or a folder of target-storage files\\)\\)$`));
+    expect(await refusal(root)).toMatch(
+      new RegExp(
+        `^${root} holds no export: it reads groundtruth \\(Ground Truth output manifest .*labelstudio \\(Label Studio JSON export \\(a list of tasks, one task, or a folder of target-storage files\\)\\)$`,
+      ),
+    );
   });
 
   test('a folder of several exports of different formats asks for one, naming the first three', async () => {
@@ -38,7 +45,9 @@ describe('opening an export: what is refused, and why', () => {
     const files = ['a.manifest', 'b.json', 'c.json'].map((f) => join(root, f)).join(', ');
     expect(await refusal(root)).toBe(`${root} holds 4 export files (${files}, ...); give one with --input`);
     const three = folder('three', { 'a.manifest': GT_LINE, 'b.json': LS_TASKS, 'c.json': LS_TASKS });
-    expect(await refusal(three)).toBe(`${three} holds 3 export files (${['a.manifest', 'b.json', 'c.json'].map((f) => join(three, f)).join(', ')}); give one with --input`);
+    expect(await refusal(three)).toBe(
+      `${three} holds 3 export files (${['a.manifest', 'b.json', 'c.json'].map((f) => join(three, f)).join(', ')}); give one with --input`,
+    );
   });
 
   test('an empty export file beside a good one is named', async () => {
@@ -61,11 +70,19 @@ describe('opening an export: what is refused, and why', () => {
 
   test('a format that needs a layout the input lacks says what it lacks', async () => {
     const voc = folder('voc-only', { 'SegmentationClass/x.png': 'x', 'JPEGImages/x.jpg': 'x' });
-    expect(await refusal(voc, 'cvat')).toBe(`${voc} has no labelmap.txt: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`);
+    expect(await refusal(voc, 'cvat')).toBe(
+      `${voc} has no labelmap.txt: a CVAT "Segmentation mask 1.1" export holds one (use --format voc for Pascal VOC palette masks)`,
+    );
     const flat = folder('flat', { 'output.manifest': GT_LINE });
-    expect(await refusal(flat, 'voc')).toBe(`${flat} has no SegmentationClass/ folder, which a Pascal VOC (SegmentationClass/ palette masks, JPEGImages/) export holds`);
-    expect(await refusal(flat, 'cvat')).toBe(`${flat} has no SegmentationClass/ folder, which a CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/) export holds`);
-    expect(await refusal(join(flat, 'output.manifest'), 'cvat')).toBe(`${join(flat, 'output.manifest')} is a file; a CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/) export is a folder or a zip`);
+    expect(await refusal(flat, 'voc')).toBe(
+      `${flat} has no SegmentationClass/ folder, which a Pascal VOC (SegmentationClass/ palette masks, JPEGImages/) export holds`,
+    );
+    expect(await refusal(flat, 'cvat')).toBe(
+      `${flat} has no SegmentationClass/ folder, which a CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/) export holds`,
+    );
+    expect(await refusal(join(flat, 'output.manifest'), 'cvat')).toBe(
+      `${join(flat, 'output.manifest')} is a file; a CVAT "Segmentation mask 1.1" (labelmap.txt, SegmentationClass/, JPEGImages/) export is a folder or a zip`,
+    );
   });
 
   test('a zip that holds no export is refused like a folder', async () => {
@@ -79,7 +96,11 @@ describe('opening an export: what is chosen', () => {
   const open = (input: string, format?: ExportFormat | 'auto') => openExport({ input, format, local: store, sources: store });
 
   test('a format given wins over the layout and the content', async () => {
-    const cvatLayout = folder('chosen-cvat', { 'labelmap.txt': '# label:color_rgb:parts:actions\nbackground:0,0,0::\n', 'SegmentationClass/x.png': 'x', 'JPEGImages/x.jpg': 'x' });
+    const cvatLayout = folder('chosen-cvat', {
+      'labelmap.txt': '# label:color_rgb:parts:actions\nbackground:0,0,0::\n',
+      'SegmentationClass/x.png': 'x',
+      'JPEGImages/x.jpg': 'x',
+    });
     expect((await open(cvatLayout)).reader.format).toBe('cvat');
     expect((await open(cvatLayout, 'voc')).reader.format).toBe('voc');
     const both = folder('chosen-manifest', { 'SegmentationClass/x.png': 'x', 'output.manifest': GT_LINE });
@@ -107,11 +128,14 @@ describe('opening an export: what is chosen', () => {
   });
 });
 
-describe('sniffing a file\'s format from its first bytes', () => {
+describe("sniffing a file's format from its first bytes", () => {
   test.each([
     ['\ufeff  [{"id":1}]', 'labelstudio'],
     [GT_LINE, 'groundtruth'],
-    ['{"source-ref":"s3://l4v/a.jpg","anomaly-label":1,"anomaly-label-metadata":{"type":"groundtruth/image-classification"}}\n', 'lookoutvision'],
+    [
+      '{"source-ref":"s3://l4v/a.jpg","anomaly-label":1,"anomaly-label-metadata":{"type":"groundtruth/image-classification"}}\n',
+      'lookoutvision',
+    ],
     ['{\n "info": {},\n "images": []\n}', 'coco'],
     ['{"categories": [], "annotations": []}', 'coco'],
     ['{"images" : []}', 'coco'],
@@ -121,7 +145,9 @@ describe('sniffing a file\'s format from its first bytes', () => {
   });
 
   test.each(['{"neither": 1}', 'hello', '{"source-ref" broken'])('%j is none of them', (text) => {
-    expect(() => sniffFormat(Buffer.from(text), 'export.json')).toThrow(/^export\.json is not an export segpipe recognises: it reads groundtruth/);
+    expect(() => sniffFormat(Buffer.from(text), 'export.json')).toThrow(
+      /^export\.json is not an export segpipe recognises: it reads groundtruth/,
+    );
   });
 });
 
@@ -130,7 +156,12 @@ describe('opening an export: where it and its images are read from', () => {
     JSON.stringify({ images: files.map((file_name, i) => ({ id: i + 1, file_name })), annotations: [], categories });
   /** A store for S3 that must not be asked: a local input read through it would fail. */
   const unreachableS3 = new Proxy({} as FolderObjectStore, {
-    get: (_target, name) => (name === 'then' ? undefined : () => { throw new Error(`S3 asked for ${String(name)}`); }),
+    get: (_target, name) =>
+      name === 'then'
+        ? undefined
+        : () => {
+            throw new Error(`S3 asked for ${String(name)}`);
+          },
   });
   const itemsOf = async (reader: Awaited<ReturnType<typeof openExport>>['reader']) => {
     const items = [];
@@ -139,8 +170,19 @@ describe('opening an export: where it and its images are read from', () => {
   };
 
   test('a local export is read from the folder even when an S3 store is given, and so are local images', async () => {
-    const root = folder('local-with-s3', { 'coco.json': cocoOf(['a.jpg', 'b.jpg'], [{ id: 1, name: 'cat' }]), 'photos/a.jpg': 'x', 'batch/b.jpg': 'x' });
-    const opened = await openExport({ input: root, images: join(root, 'photos'), fallbackImages: join(root, 'batch'), local: store, s3: unreachableS3, sources: store });
+    const root = folder('local-with-s3', {
+      'coco.json': cocoOf(['a.jpg', 'b.jpg'], [{ id: 1, name: 'cat' }]),
+      'photos/a.jpg': 'x',
+      'batch/b.jpg': 'x',
+    });
+    const opened = await openExport({
+      input: root,
+      images: join(root, 'photos'),
+      fallbackImages: join(root, 'batch'),
+      local: store,
+      s3: unreachableS3,
+      sources: store,
+    });
     const [a, b] = (await itemsOf(opened.reader)) as ExportItem[];
     expect(await a.findImage()).toEqual({ store, locations: [join(root, 'photos', 'a.jpg')] });
     expect(await b.findImage()).toEqual({ store, locations: [join(root, 'batch', 'b.jpg')] });
@@ -150,13 +192,20 @@ describe('opening an export: where it and its images are read from', () => {
     const root = folder('images-on-s3', { 'coco.json': cocoOf(['a.jpg', 'b.jpg'], [{ id: 1, name: 'cat' }]) });
     const bucketRoot = folder('images-on-s3-buckets', { 'inbox/photos/a.jpg': 'x', 'inbox/batch/b.jpg': 'x' });
     const s3 = new FolderObjectStore(bucketRoot);
-    const opened = await openExport({ input: root, images: 's3://inbox/photos', fallbackImages: 's3://inbox/batch', local: store, s3, sources: store });
+    const opened = await openExport({
+      input: root,
+      images: 's3://inbox/photos',
+      fallbackImages: 's3://inbox/batch',
+      local: store,
+      s3,
+      sources: store,
+    });
     const [a, b] = (await itemsOf(opened.reader)) as ExportItem[];
     expect(await a.findImage()).toEqual({ store: s3, locations: ['s3://inbox/photos/a.jpg'] });
     expect(await b.findImage()).toEqual({ store: s3, locations: ['s3://inbox/batch/b.jpg'] });
   });
 
-  test('a COCO file at a zip\'s top level finds its images beside it in the zip', async () => {
+  test("a COCO file at a zip's top level finds its images beside it in the zip", async () => {
     const source = folder('zip-top-coco', { '_annotations.coco.json': cocoOf(['a.jpg'], [{ id: 1, name: 'cat' }]), 'a.jpg': 'x' });
     zipFolder(source, join(work, 'top-coco.zip'));
     const opened = await openExport({ input: join(work, 'top-coco.zip'), local: store, sources: store });
@@ -186,8 +235,21 @@ describe('opening an export: where it and its images are read from', () => {
 
   test('several COCO files: classes merged by name in file order, the first kept; lines numbered on', async () => {
     const root = folder('coco-merged', {
-      'train/_annotations.coco.json': cocoOf(['t1.jpg', 't2.jpg', 't3.jpg'], [{ id: 1, name: 'cat' }, { id: 2, name: 'dog' }]),
-      'valid/_annotations.coco.json': cocoOf(['v1.jpg', 'v2.jpg'], [{ id: 1, name: 'dog' }, { id: 2, name: 'Background' }, { id: 3, name: 'bird' }]),
+      'train/_annotations.coco.json': cocoOf(
+        ['t1.jpg', 't2.jpg', 't3.jpg'],
+        [
+          { id: 1, name: 'cat' },
+          { id: 2, name: 'dog' },
+        ],
+      ),
+      'valid/_annotations.coco.json': cocoOf(
+        ['v1.jpg', 'v2.jpg'],
+        [
+          { id: 1, name: 'dog' },
+          { id: 2, name: 'Background' },
+          { id: 3, name: 'bird' },
+        ],
+      ),
     });
     const { reader } = await openExport({ input: root, local: store, sources: store });
     expect(await reader.declaredClasses()).toEqual([
@@ -196,11 +258,20 @@ describe('opening an export: where it and its images are read from', () => {
       { name: 'Background', background: true },
       { name: 'bird', background: false },
     ]);
-    expect((await itemsOf(reader)).map((i) => [i.line, i.source])).toEqual([[1, 't1.jpg'], [2, 't2.jpg'], [3, 't3.jpg'], [4, 'v1.jpg'], [5, 'v2.jpg']]);
+    expect((await itemsOf(reader)).map((i) => [i.line, i.source])).toEqual([
+      [1, 't1.jpg'],
+      [2, 't2.jpg'],
+      [3, 't3.jpg'],
+      [4, 'v1.jpg'],
+      [5, 'v2.jpg'],
+    ]);
   });
 
   test('a CVAT export wrapped two folders deep is found', async () => {
-    const root = folder('deep-cvat', { 'outer/inner/labelmap.txt': '# label:color_rgb:parts:actions\nbackground:0,0,0::\ncar:255,0,0::\n', 'outer/inner/SegmentationClass/x.png': 'x' });
+    const root = folder('deep-cvat', {
+      'outer/inner/labelmap.txt': '# label:color_rgb:parts:actions\nbackground:0,0,0::\ncar:255,0,0::\n',
+      'outer/inner/SegmentationClass/x.png': 'x',
+    });
     const { reader } = await openExport({ input: root, local: store, sources: store });
     expect(reader.format).toBe('cvat');
     expect((await reader.declaredClasses()).map((c) => c.name)).toEqual(['background', 'car']);

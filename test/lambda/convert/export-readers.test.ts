@@ -1,27 +1,52 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import sharp from 'sharp';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConversionReport } from '../../../lambda/convert/conversion/report';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
 import { convertExport } from '../../../lambda/convert/conversion/convert-export';
-import { ExportFormat } from '../../../lambda/convert/export-item';
+import type { ConversionReport } from '../../../lambda/convert/conversion/report';
 import { openExport, sniffFormat } from '../../../lambda/convert/export-input';
-import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
+import type { ExportFormat } from '../../../lambda/convert/export-item';
 import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/output-folder';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { sha256 } from '../../helpers/files';
-import { FormatFixture, H, W, cocoFixture, cocoPanopticFixture, grid, jpeg, cvatFixture, labelStudioFixture, lookoutForVisionFixture, lookoutForVisionTemplateFixture, vocFixture, zipFolder } from '../../helpers/format-fixtures';
+import {
+  cocoFixture,
+  cocoPanopticFixture,
+  cvatFixture,
+  type FormatFixture,
+  grid,
+  H,
+  jpeg,
+  labelStudioFixture,
+  lookoutForVisionFixture,
+  lookoutForVisionTemplateFixture,
+  vocFixture,
+  W,
+  zipFolder,
+} from '../../helpers/format-fixtures';
 import { readMasksWithPil } from '../../helpers/pil';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-formats-'));
 
-async function convertFolder(fixture: FormatFixture, out: string, extra: { localRoot?: string; format?: ExportFormat; classes?: string[]; range?: { first: number; last: number } } = {}): Promise<ConversionReport> {
+async function convertFolder(
+  fixture: FormatFixture,
+  out: string,
+  extra: { localRoot?: string; format?: ExportFormat; classes?: string[]; range?: { first: number; last: number } } = {},
+): Promise<ConversionReport> {
   const local = new FolderObjectStore(extra.localRoot);
   const opened = await openExport({ input: fixture.input, images: fixture.images, format: extra.format, local, sources: local });
   try {
-    return await convertExport({ reader: opened.reader, out, output: new FolderObjectStore(), classes: extra.classes, validationFraction: 0.5, range: extra.range });
+    return await convertExport({
+      reader: opened.reader,
+      out,
+      output: new FolderObjectStore(),
+      classes: extra.classes,
+      validationFraction: 0.5,
+      range: extra.range,
+    });
   } finally {
     opened.close();
   }
@@ -34,8 +59,11 @@ function expectConverted(report: ConversionReport, fixture: FormatFixture, out: 
   const files = report.items.map((i) => join(out, `${i.split}_annotation`, `${i.name}.png`));
   const readings = readMasksWithPil(files);
   readings.forEach((reading, i) => {
-    expect({ source: fixture.truths[i].source, mode: reading.mode, sha256: reading.sha256 })
-      .toEqual({ source: fixture.truths[i].source, mode: 'L', sha256: sha256(Buffer.from(fixture.truths[i].indices)) });
+    expect({ source: fixture.truths[i].source, mode: reading.mode, sha256: reading.sha256 }).toEqual({
+      source: fixture.truths[i].source,
+      mode: 'L',
+      sha256: sha256(Buffer.from(fixture.truths[i].indices)),
+    });
   });
   expect(report.skipped.map((s) => s.source)).toEqual(fixture.skips.map((s) => s.source));
   report.skipped.forEach((s, i) => expect(s.reason).toMatch(fixture.skips[i].reason));
@@ -66,28 +94,40 @@ describe.each([
     expectConverted(report, fixture, out);
   });
 
-  test('converted an entry at a time, as the workflow\'s chunks do, it gives the same items, splits and skips', async () => {
+  test("converted an entry at a time, as the workflow's chunks do, it gives the same items, splits and skips", async () => {
     const lastEntry = Math.max(...report.items.map((i) => i.line), ...report.skipped.map((s) => s.line));
     const localRoot = 'localRoot' in options ? join(dir, options.localRoot) : undefined;
     const chunks: ConversionReport[] = [];
-    for (let entry = 1; entry <= lastEntry; entry++) chunks.push(await convertFolder(fixture, join(work, `${format}-chunk-${entry}`), { localRoot, range: { first: entry, last: entry } }));
-    expect(chunks.flatMap((c) => c.items).map((i) => [i.line, i.name, i.split])).toEqual(report.items.map((i) => [i.line, i.name, i.split]));
+    for (let entry = 1; entry <= lastEntry; entry++)
+      chunks.push(
+        await convertFolder(fixture, join(work, `${format}-chunk-${entry}`), { localRoot, range: { first: entry, last: entry } }),
+      );
+    expect(chunks.flatMap((c) => c.items).map((i) => [i.line, i.name, i.split])).toEqual(
+      report.items.map((i) => [i.line, i.name, i.split]),
+    );
     expect(chunks.flatMap((c) => c.skipped)).toEqual(report.skipped);
     expect(chunks.every((c) => JSON.stringify(c.classes) === JSON.stringify(report.classes))).toBe(true);
   });
 });
 
-describe('relative references in a manifest (Lookout for Vision\'s sample template.manifest)', () => {
+describe("relative references in a manifest (Lookout for Vision's sample template.manifest)", () => {
   const dir = join(work, 'l4v-template');
   let fixture: FormatFixture;
   beforeAll(async () => {
     fixture = await lookoutForVisionTemplateFixture(dir);
   });
 
-  test('resolve against the manifest\'s folder, then its parent, with no local root and no S3', async () => {
+  test("resolve against the manifest's folder, then its parent, with no local root and no S3", async () => {
     const out = join(work, 'l4v-template-out');
     // S3 is a store that fails the test if anything is read from it.
-    const s3 = new Proxy({}, { get: () => () => { throw new Error('S3 was read'); } }) as never;
+    const s3 = new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error('S3 was read');
+        },
+      },
+    ) as never;
     const local = new FolderObjectStore();
     const opened = await openExport({ input: fixture.input, local, s3, sources: s3 });
     const report = await convertExport({ reader: opened.reader, out, output: local, validationFraction: 0.5 });
@@ -95,7 +135,7 @@ describe('relative references in a manifest (Lookout for Vision\'s sample templa
     expectConverted(report, fixture, out);
   });
 
-  test('resolve inside a zip of the data set as well (its manifests/ folder\'s parent is the zip\'s top level)', async () => {
+  test("resolve inside a zip of the data set as well (its manifests/ folder's parent is the zip's top level)", async () => {
     const zip = join(work, 'l4v-template.zip');
     zipFolder(join(dir, 'dataset-files'), zip);
     const out = join(work, 'l4v-template-zip-out');
@@ -125,7 +165,13 @@ describe('relative references in a manifest (Lookout for Vision\'s sample templa
     expect(report.items.map((i) => i.source)).toEqual(['training-images/anomaly-1.jpg']);
     expect(sha256(readFileSync(join(out, report.items[0].split, `${report.items[0].name}.jpg`)))).toBe(sha256(other));
     // `..` segments are dropped: secret.jpg, beside dataset-files/, is under none of --images, manifests/ and dataset-files/.
-    expect(report.skipped).toEqual([{ line: 2, source: '../../secret.jpg', reason: `image not found: ../../secret.jpg (a relative reference; looked under ${images}, ${join(dir, 'dataset-files', 'manifests')}, ${join(dir, 'dataset-files')})` }]);
+    expect(report.skipped).toEqual([
+      {
+        line: 2,
+        source: '../../secret.jpg',
+        reason: `image not found: ../../secret.jpg (a relative reference; looked under ${images}, ${join(dir, 'dataset-files', 'manifests')}, ${join(dir, 'dataset-files')})`,
+      },
+    ]);
   });
 });
 
@@ -137,7 +183,7 @@ describe('a CVAT "Segmentation mask 1.1" folder without its labelmap.txt', () =>
     renameSync(join(dir, 'labelmap.txt'), join(work, 'cvat-labelmap.txt'));
   });
 
-  test('is refused, saying its masks are not Pascal VOC\'s colours and naming --labelmap, instead of converting every labelled pixel to 255', async () => {
+  test("is refused, saying its masks are not Pascal VOC's colours and naming --labelmap, instead of converting every labelled pixel to 255", async () => {
     await expect(convertFolder(fixture, join(work, 'cvat-no-labelmap-out'))).rejects.toThrow(
       /has no labelmap\.txt, and its mask SegmentationClass\/frame_000\.png holds the colour 250,50,83, which is none of Pascal VOC's classes: it looks like a CVAT "Segmentation mask 1\.1" export without its labelmap\.txt .* --labelmap FILE/,
     );
@@ -155,26 +201,48 @@ describe('a CVAT "Segmentation mask 1.1" folder without its labelmap.txt', () =>
   test('--labelmap on an export that is no CVAT folder, or with --format voc, is refused', async () => {
     const local = new FolderObjectStore();
     const coco = await cocoFixture(join(work, 'coco-labelmap'));
-    await expect(openExport({ input: coco.input, labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow(/--labelmap is for a CVAT "Segmentation mask 1\.1" folder or zip; \S+ is a file/);
-    await expect(openExport({ input: fixture.input, format: 'voc', labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow('--labelmap gives CVAT\'s classes; --format voc reads Pascal VOC\'s own: give one of them');
+    await expect(openExport({ input: coco.input, labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local })).rejects.toThrow(
+      /--labelmap is for a CVAT "Segmentation mask 1\.1" folder or zip; \S+ is a file/,
+    );
+    await expect(
+      openExport({ input: fixture.input, format: 'voc', labelMap: join(work, 'cvat-labelmap.txt'), local, sources: local }),
+    ).rejects.toThrow("--labelmap gives CVAT's classes; --format voc reads Pascal VOC's own: give one of them");
   });
 
-  test('black-and-white masks (255 the object) are refused, not read as VOC\'s ignored borders; a label map reads them', async () => {
+  test("black-and-white masks (255 the object) are refused, not read as VOC's ignored borders; a label map reads them", async () => {
     const dir = join(work, 'binary-masks');
     const crack = grid((x, y) => (x > y ? 255 : 0));
     for (const name of ['m1', 'm2']) {
       mkdirSync(join(dir, 'JPEGImages'), { recursive: true });
       mkdirSync(join(dir, 'SegmentationClass'), { recursive: true });
       writeFileSync(join(dir, 'JPEGImages', `${name}.jpg`), await jpeg(40));
-      writeFileSync(join(dir, 'SegmentationClass', `${name}.png`), await sharp(Buffer.from(crack), { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+      writeFileSync(
+        join(dir, 'SegmentationClass', `${name}.png`),
+        await sharp(Buffer.from(crack), { raw: { width: W, height: H, channels: 1 } })
+          .toColourspace('b-w')
+          .png()
+          .toBuffer(),
+      );
     }
-    const binary: FormatFixture = { input: dir, classes: ['background', 'crack'], truths: ['m1', 'm2'].map((n) => ({ source: `JPEGImages/${n}.jpg`, indices: crack.map((v) => (v ? 1 : 0)) })), skips: [] };
-    await expect(convertFolder(binary, join(work, 'binary-out'))).rejects.toThrow(/its mask SegmentationClass\/m1\.png holds only 0 and 255, as every mask checked does: they look like black-and-white masks whose 255 is the object, not Pascal VOC's ignored borders .*--labelmap FILE/);
+    const binary: FormatFixture = {
+      input: dir,
+      classes: ['background', 'crack'],
+      truths: ['m1', 'm2'].map((n) => ({ source: `JPEGImages/${n}.jpg`, indices: crack.map((v) => (v ? 1 : 0)) })),
+      skips: [],
+    };
+    await expect(convertFolder(binary, join(work, 'binary-out'))).rejects.toThrow(
+      /its mask SegmentationClass\/m1\.png holds only 0 and 255, as every mask checked does: they look like black-and-white masks whose 255 is the object, not Pascal VOC's ignored borders .*--labelmap FILE/,
+    );
     const labelMap = join(work, 'binary-labelmap.txt');
     writeFileSync(labelMap, 'background:0,0,0::\ncrack:255,255,255::\n');
     const local = new FolderObjectStore();
     const out = join(work, 'binary-labelmap-out');
-    const report = await convertExport({ reader: (await openExport({ input: dir, labelMap, local, sources: local })).reader, out, output: local, validationFraction: 0.5 });
+    const report = await convertExport({
+      reader: (await openExport({ input: dir, labelMap, local, sources: local })).reader,
+      out,
+      output: local,
+      validationFraction: 0.5,
+    });
     expectConverted(report, binary, out);
   });
 
@@ -183,14 +251,26 @@ describe('a CVAT "Segmentation mask 1.1" folder without its labelmap.txt', () =>
     writeFileSync(partial, 'Background:10,10,10::\nrock:61,61,245::\n');
     const local = new FolderObjectStore();
     const opened = await openExport({ input: fixture.input, labelMap: partial, local, sources: local });
-    const report = await convertExport({ reader: opened.reader, out: join(work, 'cvat-partial-out'), output: local, validationFraction: 0.5 });
+    const report = await convertExport({
+      reader: opened.reader,
+      out: join(work, 'cvat-partial-out'),
+      output: local,
+      validationFraction: 0.5,
+    });
     expect(report.counts.unknownPixels).toBeGreaterThan(0);
-    expect(report.warnings).toEqual([expect.stringMatching(/^\d+\.\d % of the labelled pixels \(\d+ of \d+, in 1 of 2 items\) have a colour no class of the export has, and are ignored \(255\): the masks' colours do not match the export's classes \(most in JPEGImages\/frame_000\.jpg\)/)]);
+    expect(report.warnings).toEqual([
+      expect.stringMatching(
+        /^\d+\.\d % of the labelled pixels \(\d+ of \d+, in 1 of 2 items\) have a colour no class of the export has, and are ignored \(255\): the masks' colours do not match the export's classes \(most in JPEGImages\/frame_000\.jpg\)/,
+      ),
+    ]);
   });
 });
 
 describe('COCO panoptic (segments_info, segment ids as PNG colours)', () => {
-  test.each([[true, 'ignored (255) when stuff categories label every pixel'], [false, 'the background when every category is a thing']])('is read, each segment painted with its category; unlabelled pixels are %s', async (stuff) => {
+  test.each([
+    [true, 'ignored (255) when stuff categories label every pixel'],
+    [false, 'the background when every category is a thing'],
+  ])('is read, each segment painted with its category; unlabelled pixels are %s', async (stuff) => {
     const fixture = await cocoPanopticFixture(join(work, `panoptic-${stuff}`), stuff);
     const out = join(work, `panoptic-${stuff}-out`);
     const report = await convertFolder(fixture, out);
@@ -201,23 +281,33 @@ describe('COCO panoptic (segments_info, segment ids as PNG colours)', () => {
     expect(report.items.map((i) => i.unknownPixels)).toEqual([1, 8 * H]);
   });
 
-  test('PNGs still zipped beside the JSON (as COCO\'s annotations download ships them) are named in each item\'s reason', async () => {
+  test("PNGs still zipped beside the JSON (as COCO's annotations download ships them) are named in each item's reason", async () => {
     const fixture = await cocoPanopticFixture(join(work, 'panoptic-zipped'), false);
     const folder = join(work, 'panoptic-zipped', 'annotations', 'panoptic_val');
     zipFolder(folder, `${folder}.zip`);
     rmSync(folder, { recursive: true });
     const report = await convertFolder(fixture, join(work, 'panoptic-zipped-out'));
     expect(report.items).toEqual([]);
-    expect(report.skipped.map((s) => s.reason)).toEqual(['p1.png', 'p2.png'].map((png) => `panoptic PNG not found: ${png} (a relative reference; looked under ${folder}, ${join(work, 'panoptic-zipped', 'annotations')}); ${folder}.zip holds the PNGs still zipped: unzip it beside the JSON`));
+    expect(report.skipped.map((s) => s.reason)).toEqual(
+      ['p1.png', 'p2.png'].map(
+        (png) =>
+          `panoptic PNG not found: ${png} (a relative reference; looked under ${folder}, ${join(work, 'panoptic-zipped', 'annotations')}); ${folder}.zip holds the PNGs still zipped: unzip it beside the JSON`,
+      ),
+    );
   });
 
   test('a folder holding instance and panoptic JSONs side by side is refused, not merged', async () => {
     const dir = join(work, 'panoptic-and-instances');
     await cocoPanopticFixture(dir, true);
     await cocoFixture(join(work, 'instances-beside'));
-    writeFileSync(join(dir, 'annotations', 'instances_val.json'), readFileSync(join(work, 'instances-beside', 'annotations', 'instances_default.json')));
+    writeFileSync(
+      join(dir, 'annotations', 'instances_val.json'),
+      readFileSync(join(work, 'instances-beside', 'annotations', 'instances_default.json')),
+    );
     const local = new FolderObjectStore();
-    await expect(openExport({ input: join(dir, 'annotations'), local, sources: local })).rejects.toThrow(/holds 2 export files of different annotations \(such as instances_ and panoptic_ JSONs: they are not merged\)/);
+    await expect(openExport({ input: join(dir, 'annotations'), local, sources: local })).rejects.toThrow(
+      /holds 2 export files of different annotations \(such as instances_ and panoptic_ JSONs: they are not merged\)/,
+    );
   });
 
   test('a JSON mixing panoptic and instance annotations is refused', async () => {
@@ -226,7 +316,9 @@ describe('COCO panoptic (segments_info, segment ids as PNG colours)', () => {
     const json = JSON.parse(readFileSync(fixture.input, 'utf8'));
     json.annotations.push({ id: 9, image_id: 1, category_id: 1, segmentation: [[0, 0, 4, 0, 4, 4]] });
     writeFileSync(fixture.input, JSON.stringify(json));
-    await expect(convertFolder(fixture, join(dir, 'out'))).rejects.toThrow(/mixes 2 panoptic annotations \(segments_info and a PNG\) with 1 instance ones \(segmentation\): give one kind/);
+    await expect(convertFolder(fixture, join(dir, 'out'))).rejects.toThrow(
+      /mixes 2 panoptic annotations \(segments_info and a PNG\) with 1 instance ones \(segmentation\): give one kind/,
+    );
   });
 });
 
@@ -240,7 +332,10 @@ describe('format quirks', () => {
 
   test('the same Lookout for Vision manifest read as Ground Truth would make key "0" the background: the formats differ', async () => {
     const fixture = await lookoutForVisionFixture(join(work, 'l4v-as-gt'));
-    const report = await convertFolder(fixture, join(work, 'l4v-as-gt-out'), { localRoot: join(work, 'l4v-as-gt', 'buckets'), format: 'groundtruth' });
+    const report = await convertFolder(fixture, join(work, 'l4v-as-gt-out'), {
+      localRoot: join(work, 'l4v-as-gt', 'buckets'),
+      format: 'groundtruth',
+    });
     expect(report.classes).toEqual(['scratch', 'dent']);
   });
 
@@ -280,8 +375,13 @@ describe('format quirks', () => {
   test('a label map of more classes than the algorithm takes is one clear error, unless --classes chooses', async () => {
     const dir = join(work, 'cvat-many');
     const fixture = await cvatFixture(dir);
-    writeFileSync(join(dir, 'labelmap.txt'), `background:0,0,0::\n${Array.from({ length: 300 }, (_, i) => `c${i}:${i % 256},${Math.floor(i / 256)},9::`).join('\n')}\n`);
-    await expect(convertFolder(fixture, join(work, 'cvat-many-out'))).rejects.toThrow(/declares 300 classes besides the background; the algorithm takes at most 253: choose the ones to train with --classes/);
+    writeFileSync(
+      join(dir, 'labelmap.txt'),
+      `background:0,0,0::\n${Array.from({ length: 300 }, (_, i) => `c${i}:${i % 256},${Math.floor(i / 256)},9::`).join('\n')}\n`,
+    );
+    await expect(convertFolder(fixture, join(work, 'cvat-many-out'))).rejects.toThrow(
+      /declares 300 classes besides the background; the algorithm takes at most 253: choose the ones to train with --classes/,
+    );
     const report = await convertFolder(fixture, join(work, 'cvat-many-out'), { classes: ['c1', 'c2'] });
     expect(report.classes).toEqual(['background', 'c1', 'c2']);
   });
@@ -304,11 +404,17 @@ describe('inputs as users have them', () => {
     for (const [i, split] of ['train', 'valid'].entries()) {
       mkdirSync(join(dir, split), { recursive: true });
       writeFileSync(join(dir, split, `${split}-photo_jpg.rf.0123.jpg`), await jpeg(i));
-      writeFileSync(join(dir, split, '_annotations.coco.json'), JSON.stringify({
-        categories: [{ id: 0, name: 'turtles', supercategory: 'none' }, { id: 1, name: 'turtle', supercategory: 'turtles' }],
-        images: [{ id: 0, file_name: `${split}-photo_jpg.rf.0123.jpg`, width: W, height: H }],
-        annotations: [{ id: 0, image_id: 0, category_id: 1, segmentation: [rectangle], area: 128, bbox: [4, 4, 16, 8], iscrowd: 0 }],
-      }));
+      writeFileSync(
+        join(dir, split, '_annotations.coco.json'),
+        JSON.stringify({
+          categories: [
+            { id: 0, name: 'turtles', supercategory: 'none' },
+            { id: 1, name: 'turtle', supercategory: 'turtles' },
+          ],
+          images: [{ id: 0, file_name: `${split}-photo_jpg.rf.0123.jpg`, width: W, height: H }],
+          annotations: [{ id: 0, image_id: 0, category_id: 1, segmentation: [rectangle], area: 128, bbox: [4, 4, 16, 8], iscrowd: 0 }],
+        }),
+      );
     }
     const zip = join(work, 'roboflow.zip');
     zipFolder(dir, zip);
@@ -317,7 +423,10 @@ describe('inputs as users have them', () => {
     expect(report.format).toBe('coco');
     // Roboflow's category 0 names the data set (the others' supercategory) and labels nothing: not a class.
     expect(report.classes).toEqual(['BACKGROUND', 'turtle']);
-    expect(report.items.map((i) => [i.source, i.pixelsPerClass.turtle])).toEqual([['train-photo_jpg.rf.0123.jpg', 128], ['valid-photo_jpg.rf.0123.jpg', 128]]);
+    expect(report.items.map((i) => [i.source, i.pixelsPerClass.turtle])).toEqual([
+      ['train-photo_jpg.rf.0123.jpg', 128],
+      ['valid-photo_jpg.rf.0123.jpg', 128],
+    ]);
   });
 
   test("COCO's own layout (CVAT's COCO 1.0 zip): annotations/instances_default.json, its images in images/ beside annotations/", async () => {
@@ -325,16 +434,25 @@ describe('inputs as users have them', () => {
     mkdirSync(join(dir, 'annotations'), { recursive: true });
     mkdirSync(join(dir, 'images'), { recursive: true });
     writeFileSync(join(dir, 'images', 'photo.jpg'), await jpeg(0));
-    writeFileSync(join(dir, 'annotations', 'instances_default.json'), JSON.stringify({
-      categories: [{ id: 1, name: 'turtle', supercategory: '' }],
-      images: [{ id: 1, file_name: 'photo.jpg', width: W, height: H }],
-      annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [[4, 4, 20, 4, 20, 12, 4, 12]], area: 128, bbox: [4, 4, 16, 8], iscrowd: 0 }],
-    }));
+    writeFileSync(
+      join(dir, 'annotations', 'instances_default.json'),
+      JSON.stringify({
+        categories: [{ id: 1, name: 'turtle', supercategory: '' }],
+        images: [{ id: 1, file_name: 'photo.jpg', width: W, height: H }],
+        annotations: [
+          { id: 1, image_id: 1, category_id: 1, segmentation: [[4, 4, 20, 4, 20, 12, 4, 12]], area: 128, bbox: [4, 4, 16, 8], iscrowd: 0 },
+        ],
+      }),
+    );
     const zip = join(work, 'coco-layout.zip');
     zipFolder(dir, zip);
     for (const input of [dir, zip]) {
       const report = await convertFolder({ input, classes: [], truths: [], skips: [] }, join(work, 'coco-layout-out'));
-      expect({ input, converted: report.items.map((i) => [i.source, i.pixelsPerClass.turtle]), skipped: report.skipped }).toEqual({ input, converted: [['photo.jpg', 128]], skipped: [] });
+      expect({ input, converted: report.items.map((i) => [i.source, i.pixelsPerClass.turtle]), skipped: report.skipped }).toEqual({
+        input,
+        converted: [['photo.jpg', 128]],
+        skipped: [],
+      });
     }
   });
 
@@ -347,13 +465,16 @@ describe('inputs as users have them', () => {
     beforeAll(async () => {
       server = await startEmbeddedS3Server({ buckets: ['exports', 'channels'] });
       const client = server.client();
-      client.middlewareStack.add((next, context) => async (args) => {
-        if (context.commandName === 'GetObjectCommand') {
-          gets += 1;
-          if ((args.input as { Range?: string }).Range) ranged += 1;
-        }
-        return next(args);
-      }, { step: 'initialize', name: 'countGets' });
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'GetObjectCommand') {
+            gets += 1;
+            if ((args.input as { Range?: string }).Range) ranged += 1;
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'countGets' },
+      );
       store = new S3ObjectStore(client);
     });
 
@@ -393,9 +514,16 @@ describe('inputs as users have them', () => {
       const opened = await openExport({ input: fixture.input, local: new FolderObjectStore(), sources: store });
       const report = await convertExport({ reader: opened.reader, out, output: store, validationFraction: 0.5 });
       expect(await removeStaleOutput(store, out, previous, report)).toBe(1);
-      expect(await store.listUnder(out)).toEqual([`${out}/report.json`, ...report.items.flatMap((i) => [`${out}/${i.split}/${i.name}.jpg`, `${out}/${i.split}_annotation/${i.name}.png`])].sort());
+      expect(await store.listUnder(out)).toEqual(
+        [
+          `${out}/report.json`,
+          ...report.items.flatMap((i) => [`${out}/${i.split}/${i.name}.jpg`, `${out}/${i.split}_annotation/${i.name}.png`]),
+        ].sort(),
+      );
       await store.write(`${out}/notes.txt`, Buffer.from('mine'), 'text/plain');
-      await expect(checkOutputLocation(store, out)).rejects.toThrow(/is not empty and not a segpipe output \(it holds s3:\/\/channels\/again\/notes\.txt\)/);
+      await expect(checkOutputLocation(store, out)).rejects.toThrow(
+        /is not empty and not a segpipe output \(it holds s3:\/\/channels\/again\/notes\.txt\)/,
+      );
     });
 
     test('a COCO JSON on S3 finds its images under an S3 prefix', async () => {
@@ -405,7 +533,13 @@ describe('inputs as users have them', () => {
         const key = `coco/${file.slice(join(work, 'coco-s3').length + 1)}`;
         await store.client.send(new PutObjectCommand({ Bucket: 'exports', Key: key, Body: readFileSync(file) }));
       }
-      const opened = await openExport({ input: 's3://exports/coco/annotations/instances_default.json', images: 's3://exports/coco/images', local, s3: store, sources: store });
+      const opened = await openExport({
+        input: 's3://exports/coco/annotations/instances_default.json',
+        images: 's3://exports/coco/images',
+        local,
+        s3: store,
+        sources: store,
+      });
       const report = await convertExport({ reader: opened.reader, out: 's3://channels/coco', output: store, validationFraction: 0.5 });
       expect(report.items.map((i) => i.source)).toEqual(fixture.truths.map((t) => t.source));
     });
@@ -421,7 +555,9 @@ describe('recognising an export', () => {
 
   test('an input it cannot recognise is one line naming the formats it knows, without its bytes', () => {
     const jpegBytes = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]);
-    expect(() => sniffFormat(jpegBytes, 'photo.jpg')).toThrow(/^photo\.jpg is not an export segpipe recognises: it reads groundtruth .*, lookoutvision .*, cvat .*, voc .*, coco .*, labelstudio .*$/);
+    expect(() => sniffFormat(jpegBytes, 'photo.jpg')).toThrow(
+      /^photo\.jpg is not an export segpipe recognises: it reads groundtruth .*, lookoutvision .*, cvat .*, voc .*, coco .*, labelstudio .*$/,
+    );
     try {
       sniffFormat(jpegBytes, 'photo.jpg');
     } catch (err) {

@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { ItemSkipped } from '../../../lambda/convert/export-item';
 import { ImageFinder, pathOf } from '../../../lambda/convert/image-finder';
-import { ReadRefusedError, type ObjectStore } from '../../../lambda/convert/stores/object-store';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
+import { type ObjectStore, ReadRefusedError } from '../../../lambda/convert/stores/object-store';
 import { writeTree } from '../../helpers/files';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-image-finder-'));
@@ -12,7 +12,7 @@ const store = new FolderObjectStore();
 
 const files = (root: string, paths: string[]) => writeTree(root, Object.fromEntries(paths.map((path) => [path, 'i'])));
 
-describe('finding an export\'s image', () => {
+describe("finding an export's image", () => {
   const root = files(join(work, 'images'), ['photos/a.jpg', 'b.jpg', 'one/c.jpg', 'two/c.jpg', 'turtle.jpg']);
   const finder = new ImageFinder(store, root);
 
@@ -22,7 +22,7 @@ describe('finding an export\'s image', () => {
     expect((await finder.find('/data/local-files/elsewhere/b.jpg')).locations).toEqual([join(root, 'b.jpg')]);
   });
 
-  test('by the name after Label Studio\'s upload hash', async () => {
+  test("by the name after Label Studio's upload hash", async () => {
     expect((await finder.find('/data/upload/3/8f2a1c4e-turtle.jpg')).locations).toEqual([join(root, 'turtle.jpg')]);
   });
 
@@ -35,11 +35,19 @@ describe('finding an export\'s image', () => {
     const batch = files(join(work, 'batch'), ['e.jpg']);
     const withFallback = ImageFinder.of({ store, root, fallback: { store, root: batch } });
     expect((await withFallback.find('e.jpg')).locations).toEqual([join(batch, 'e.jpg')]);
-    await expect(withFallback.find('d.jpg')).rejects.toThrow(`image not found: d.jpg (looked under ${root} and ${batch} by path and by file name)`);
+    await expect(withFallback.find('d.jpg')).rejects.toThrow(
+      `image not found: d.jpg (looked under ${root} and ${batch} by path and by file name)`,
+    );
   });
 
-  test('an image the store cannot read is that item\'s skip, with the store\'s reason', async () => {
-    const failing = { ...store, join: store.join.bind(store), readStart: async () => { throw new Error('Slow Down'); } } as unknown as ObjectStore;
+  test("an image the store cannot read is that item's skip, with the store's reason", async () => {
+    const failing = {
+      ...store,
+      join: store.join.bind(store),
+      readStart: async () => {
+        throw new Error('Slow Down');
+      },
+    } as unknown as ObjectStore;
     await expect(new ImageFinder(failing, root).find('b.jpg')).rejects.toThrow(`image ${join(root, 'b.jpg')} cannot be read: Slow Down`);
   });
 });
@@ -70,15 +78,25 @@ describe('the path of an image reference', () => {
 });
 
 describe('finding an image beyond the root', () => {
-  const root = files(join(work, 'beyond'), ['photos/a.jpg', 'notes.txt', 'shots/b.JPG', 'shots/c.jpeg', 'shots/d.png', 'e.jpg.txt', 'twins/1/f.jpg', 'twins/2/f.jpg']);
+  const root = files(join(work, 'beyond'), [
+    'photos/a.jpg',
+    'notes.txt',
+    'shots/b.JPG',
+    'shots/c.jpeg',
+    'shots/d.png',
+    'e.jpg.txt',
+    'twins/1/f.jpg',
+    'twins/2/f.jpg',
+  ]);
   const finder = new ImageFinder(store, root);
   /** An S3 store whose reads answer from a table, or fail with the given error. */
-  const s3Store = (objects: Record<string, string>, failure?: Error): ObjectStore => ({
-    readStart: async (location: string) => {
-      if (failure) throw failure;
-      return location in objects ? { data: Buffer.from(objects[location]), size: objects[location].length } : undefined;
-    },
-  }) as unknown as ObjectStore;
+  const s3Store = (objects: Record<string, string>, failure?: Error): ObjectStore =>
+    ({
+      readStart: async (location: string) => {
+        if (failure) throw failure;
+        return location in objects ? { data: Buffer.from(objects[location]), size: objects[location].length } : undefined;
+      },
+    }) as unknown as ObjectStore;
 
   test('only .jpg, .jpeg and .png files are indexed by name, whatever their case', async () => {
     expect((await finder.find('x/b.JPG')).locations).toEqual([join(root, 'shots/b.JPG')]);
@@ -92,13 +110,18 @@ describe('finding an image beyond the root', () => {
     expect((await finder.find('photos//a.jpg')).locations).toEqual([join(root, 'photos/a.jpg')]);
   });
 
-  test('a reference\'s .. segments never lead out of the root', async () => {
+  test("a reference's .. segments never lead out of the root", async () => {
     files(work, ['beside-root.jpg']);
     await expect(finder.find('../beside-root.jpg')).rejects.toThrow('image not found: ../beside-root.jpg');
   });
 
   test('empty and . segments are dropped for a store whose join keeps them (S3)', async () => {
-    const keys = { ...store, join: (...parts: string[]) => parts.join('/'), readStart: async (location: string) => (location === 'r/dir/a.jpg' ? { data: Buffer.from('a'), size: 1 } : undefined), listUnder: async () => [] } as unknown as ObjectStore;
+    const keys = {
+      ...store,
+      join: (...parts: string[]) => parts.join('/'),
+      readStart: async (location: string) => (location === 'r/dir/a.jpg' ? { data: Buffer.from('a'), size: 1 } : undefined),
+      listUnder: async () => [],
+    } as unknown as ObjectStore;
     expect((await new ImageFinder(keys, 'r').find('./dir//./a.jpg')).locations).toEqual(['r/dir/a.jpg']);
   });
 
@@ -114,12 +137,17 @@ describe('finding an image beyond the root', () => {
     const s3 = s3Store({ 's3://photos/k/z.jpg': 'z' });
     expect(await new ImageFinder(store, root, s3).find('s3://photos/k/z.jpg')).toEqual({ store: s3, locations: ['s3://photos/k/z.jpg'] });
     await expect(new ImageFinder(store, root).find('s3://photos/k/z.jpg')).rejects.toThrow('image not found: s3://photos/k/z.jpg');
-    await expect(new ImageFinder(store, root, s3).find('s3://photos/k/y.jpg')).rejects.toThrow(`image not found: s3://photos/k/y.jpg (looked under ${root} by path and by file name)`);
+    await expect(new ImageFinder(store, root, s3).find('s3://photos/k/y.jpg')).rejects.toThrow(
+      `image not found: s3://photos/k/y.jpg (looked under ${root} by path and by file name)`,
+    );
   });
 
   test('an s3:// reference the store refuses is looked for by name, and a miss gives the refusal', async () => {
-    const refusing = s3Store({}, new ReadRefusedError('outside the run\'s inputs'));
-    expect(await new ImageFinder(store, root, refusing).find('s3://elsewhere/a.jpg')).toEqual({ store, locations: [join(root, 'photos/a.jpg')] });
+    const refusing = s3Store({}, new ReadRefusedError("outside the run's inputs"));
+    expect(await new ImageFinder(store, root, refusing).find('s3://elsewhere/a.jpg')).toEqual({
+      store,
+      locations: [join(root, 'photos/a.jpg')],
+    });
     await expect(new ImageFinder(store, root, refusing).find('s3://elsewhere/y.jpg')).rejects.toThrow(
       `image not found: s3://elsewhere/y.jpg (looked under ${root} by path and by file name; outside the run's inputs)`,
     );
@@ -130,21 +158,38 @@ describe('finding an image beyond the root', () => {
     );
   });
 
-  test('an s3:// reference that fails to read is that item\'s skip; a refusal under the root is not caught', async () => {
+  test("an s3:// reference that fails to read is that item's skip; a refusal under the root is not caught", async () => {
     const failing = new ImageFinder(store, root, s3Store({}, new Error('Access Denied')));
-    await expect(failing.find('s3://photos/k/z.jpg')).rejects.toThrow(new ItemSkipped('image s3://photos/k/z.jpg cannot be read: Access Denied'));
-    const refusingRoot = { ...store, join: store.join.bind(store), readStart: async () => { throw new ReadRefusedError('no'); } } as unknown as ObjectStore;
+    await expect(failing.find('s3://photos/k/z.jpg')).rejects.toThrow(
+      new ItemSkipped('image s3://photos/k/z.jpg cannot be read: Access Denied'),
+    );
+    const refusingRoot = {
+      ...store,
+      join: store.join.bind(store),
+      readStart: async () => {
+        throw new ReadRefusedError('no');
+      },
+    } as unknown as ObjectStore;
     await expect(new ImageFinder(refusingRoot, root).find('a.jpg')).rejects.toThrow(ReadRefusedError);
   });
 
-  test('a fallback\'s error other than a skip passes through as it is', async () => {
-    const broken: ObjectStore = Object.assign(Object.create(store), { listUnder: async () => { throw new Error('disk gone'); } });
+  test("a fallback's error other than a skip passes through as it is", async () => {
+    const broken: ObjectStore = Object.assign(Object.create(store), {
+      listUnder: async () => {
+        throw new Error('disk gone');
+      },
+    });
     const withFallback = new ImageFinder(store, root, undefined, new ImageFinder(broken, root));
     await expect(withFallback.find('q.jpg')).rejects.toThrow(new Error('disk gone'));
   });
 
-  test('a listing\'s backslash separators are folder separators for the name', async () => {
-    const listing = { ...store, join: (...parts: string[]) => parts.join('/'), readStart: async () => undefined, listUnder: async () => ['r\\shots\\k.jpg'] } as unknown as ObjectStore;
+  test("a listing's backslash separators are folder separators for the name", async () => {
+    const listing = {
+      ...store,
+      join: (...parts: string[]) => parts.join('/'),
+      readStart: async () => undefined,
+      listUnder: async () => ['r\\shots\\k.jpg'],
+    } as unknown as ObjectStore;
     expect((await new ImageFinder(listing, 'r').find('k.jpg')).locations).toEqual(['r\\shots\\k.jpg']);
   });
 });

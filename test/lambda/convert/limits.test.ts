@@ -1,4 +1,4 @@
-import { MemoryBudget, cut, declaredSizeProblem, itemMemoryEstimate, pngBytesBound } from '../../../lambda/convert/limits';
+import { cut, declaredSizeProblem, itemMemoryEstimate, MemoryBudget, pngBytesBound } from '../../../lambda/convert/limits';
 
 describe('conversion limits', () => {
   test.each([
@@ -18,7 +18,7 @@ describe('conversion limits', () => {
     expect(pngBytesBound(64, 64, 1)).toBe(64 * 65 + 5 + 4 * 1024 * 1024);
   });
 
-  test('an item\'s memory grows with its declared pixels and files, and a copied image costs nothing', () => {
+  test("an item's memory grows with its declared pixels and files, and a copied image costs nothing", () => {
     expect(itemMemoryEstimate({ pixels: 100, fileBytes: 10 })).toBe(10 + 700);
     expect(itemMemoryEstimate({ pixels: 100, fileBytes: 10 }, { pixels: 50, fileBytes: 5 })).toBe(710 + 5 + 400);
   });
@@ -34,8 +34,14 @@ describe('conversion limits', () => {
       const budget = new MemoryBudget(100);
       const order: string[] = [];
       const a = await budget.reserve(60);
-      const b = budget.reserve(50).then((release) => { order.push('b'); return release; });
-      const c = budget.reserve(10).then((release) => { order.push('c'); return release; });
+      const b = budget.reserve(50).then((release) => {
+        order.push('b');
+        return release;
+      });
+      const c = budget.reserve(10).then((release) => {
+        order.push('c');
+        return release;
+      });
       await new Promise((resolve) => setImmediate(resolve));
       // c would fit now, but b asked first: nothing is granted until b can be.
       expect(order).toEqual([]);

@@ -72,10 +72,19 @@ describe('ClassIndex', () => {
 
   test('background is 0, others in first-seen order, identified by name across colour maps', () => {
     const index = new ClassIndex();
-    expect(index.indicesOf([entry('0', 'BACKGROUND', 0xffffff), entry('1', 'turtle', 1), entry('2', 'rock', 2)]))
-      .toEqual([{ rgb: 0xffffff, index: 0 }, { rgb: 1, index: 1 }, { rgb: 2, index: 2 }]);
-    expect(index.indicesOf([entry('1', 'rock', 9), entry('0', 'BACKGROUND', 0xffffff), entry('2', 'turtle', 8), entry('3', 'kelp', 7)]))
-      .toEqual([{ rgb: 9, index: 2 }, { rgb: 0xffffff, index: 0 }, { rgb: 8, index: 1 }, { rgb: 7, index: 3 }]);
+    expect(index.indicesOf([entry('0', 'BACKGROUND', 0xffffff), entry('1', 'turtle', 1), entry('2', 'rock', 2)])).toEqual([
+      { rgb: 0xffffff, index: 0 },
+      { rgb: 1, index: 1 },
+      { rgb: 2, index: 2 },
+    ]);
+    expect(
+      index.indicesOf([entry('1', 'rock', 9), entry('0', 'BACKGROUND', 0xffffff), entry('2', 'turtle', 8), entry('3', 'kelp', 7)]),
+    ).toEqual([
+      { rgb: 9, index: 2 },
+      { rgb: 0xffffff, index: 0 },
+      { rgb: 8, index: 1 },
+      { rgb: 7, index: 3 },
+    ]);
     expect(index.classes).toEqual(['BACKGROUND', 'turtle', 'rock', 'kelp']);
   });
 
@@ -91,7 +100,7 @@ describe('ClassIndex', () => {
   });
 });
 
-describe('output names in a namespace (the workflow\'s batches)', () => {
+describe("output names in a namespace (the workflow's batches)", () => {
   test('two batches never name the same source alike; the name says its batch, and without a namespace nothing changes', () => {
     const a = outputNameFor('turtle.jpg', { namespace: 'beach' });
     const b = outputNameFor('turtle.jpg', { namespace: 'reef' });
@@ -102,7 +111,9 @@ describe('output names in a namespace (the workflow\'s batches)', () => {
   });
 
   test('a namespace made unsafe or long is cut and made safe; a suffix ends the name', () => {
-    expect(outputNameFor('s3://in/a.jpg', { namespace: `../${'x'.repeat(60)}`, suffix: 'r1' })).toMatch(new RegExp(`^${'x'.repeat(40)}--a-[0-9a-f]{8}-r1$`));
+    expect(outputNameFor('s3://in/a.jpg', { namespace: `../${'x'.repeat(60)}`, suffix: 'r1' })).toMatch(
+      new RegExp(`^${'x'.repeat(40)}--a-[0-9a-f]{8}-r1$`),
+    );
     // The namespace is hashed with the source: a batch named like another's prefix gets other hashes.
     expect(outputNameFor('b/c.jpg', { namespace: 'a' }).slice(-8)).not.toBe(outputNameFor('c.jpg', { namespace: 'a/b' }).slice(-8));
   });

@@ -2,10 +2,10 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
-import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
+import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { channelManifestJson } from '../../../lambda/workflow/channel-manifest';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { lambdaContext } from '../../../local/lambda-invocation';
 
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -27,23 +27,61 @@ describe('the evaluate-variants handler', () => {
   beforeAll(async () => {
     server = await startEmbeddedS3Server({ buckets: ['artifacts'] });
     store = new S3ObjectStore(server.client());
-    const jpeg = await sharp({ create: { width: 2, height: 1, channels: 3, background: '#204080' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 2, height: 1, channels: 3, background: '#204080' } })
+      .jpeg()
+      .toBuffer();
     const mask = await encodeClassIndexPng(Buffer.from([0, 1]), 2, 1);
     const names = [...big, ...small, ...legacy];
-    await Promise.all(names.flatMap((name) => [
-      store.write(`s3://artifacts/datasets/main/validation/${name}.jpg`, jpeg, 'image/jpeg'),
-      store.write(`s3://artifacts/datasets/main/validation_annotation/${name}.png`, mask, 'image/png'),
-    ]));
+    await Promise.all(
+      names.flatMap((name) => [
+        store.write(`s3://artifacts/datasets/main/validation/${name}.jpg`, jpeg, 'image/jpeg'),
+        store.write(`s3://artifacts/datasets/main/validation_annotation/${name}.png`, mask, 'image/png'),
+      ]),
+    );
     // Index entries with their batch (the lineage), and entries from before batches were recorded.
-    const line = (name: string, batch?: string) => JSON.stringify({ name, split: 'validation', source: `s3://inbox/images/${batch ?? 'x'}/${name}.jpg`, runId: 'r0', ...(batch ? { batch } : {}) });
-    await store.write('s3://artifacts/datasets/main/index/r0.jsonl', Buffer.from(`${[...big.map((n) => line(n, 'big')), ...small.map((n) => line(n, 'small')), ...legacy.map((n) => line(n))].join('\n')}\n`), 'application/x-ndjson');
-    for (const [channel, folder, extension] of [['validation', 'validation', 'jpg'], ['validation_annotation', 'validation_annotation', 'png']]) {
-      await store.write(`s3://artifacts/runs/r1/channels/${channel}.manifest`, Buffer.from(channelManifestJson({ prefix: 's3://artifacts/datasets/main/', keys: names.map((n) => `${folder}/${n}.${extension}`) })), 'application/json');
+    const line = (name: string, batch?: string) =>
+      JSON.stringify({
+        name,
+        split: 'validation',
+        source: `s3://inbox/images/${batch ?? 'x'}/${name}.jpg`,
+        runId: 'r0',
+        ...(batch ? { batch } : {}),
+      });
+    await store.write(
+      's3://artifacts/datasets/main/index/r0.jsonl',
+      Buffer.from(
+        `${[...big.map((n) => line(n, 'big')), ...small.map((n) => line(n, 'small')), ...legacy.map((n) => line(n))].join('\n')}\n`,
+      ),
+      'application/x-ndjson',
+    );
+    for (const [channel, folder, extension] of [
+      ['validation', 'validation', 'jpg'],
+      ['validation_annotation', 'validation_annotation', 'png'],
+    ]) {
+      await store.write(
+        `s3://artifacts/runs/r1/channels/${channel}.manifest`,
+        Buffer.from(
+          channelManifestJson({ prefix: 's3://artifacts/datasets/main/', keys: names.map((n) => `${folder}/${n}.${extension}`) }),
+        ),
+        'application/json',
+      );
     }
     Object.assign(process.env, {
-      SEGPIPE_S3_ENDPOINT: server.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'WARN', SEGPIPE_NO_CLOUDWATCH: '1',
+      SEGPIPE_S3_ENDPOINT: server.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      SEGPIPE_NO_CLOUDWATCH: '1',
       SEGPIPE_SETTINGS: JSON.stringify({
-        artifactsBucket: 'artifacts', endpointName: 'segpipe-endpoint', maxImages: 10, maxBatchShare: 0.3, minImages: 5, tolerance: 0.01, minValidationMiou: 0.5, holdoutKeySecret: SECRET,
+        artifactsBucket: 'artifacts',
+        endpointName: 'segpipe-endpoint',
+        maxImages: 10,
+        maxBatchShare: 0.3,
+        minImages: 5,
+        tolerance: 0.01,
+        minValidationMiou: 0.5,
+        holdoutKeySecret: SECRET,
       }),
     });
     delete process.env.SEGPIPE_LOCAL_HOLDOUT_KEY;
@@ -60,7 +98,10 @@ describe('the evaluate-variants handler', () => {
   const evaluatedWith = async (key: string) => {
     secrets.reset();
     secrets.on(GetSecretValueCommand).resolves({ SecretString: key });
-    await handler({ runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' }, lambdaContext('evaluate-variants'));
+    await handler(
+      { runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' },
+      lambdaContext('evaluate-variants'),
+    );
     return JSON.parse((await store.read('s3://artifacts/runs/r1/evaluation/metrics.json')).toString()).images as string[];
   };
 
@@ -72,7 +113,10 @@ describe('the evaluate-variants handler', () => {
     expect(images.filter((n) => n.startsWith('big-'))).toHaveLength(3);
     expect(images.filter((n) => n.startsWith('small-'))).toHaveLength(3);
     expect(images.filter((n) => n.startsWith('old-'))).toHaveLength(3);
-    await handler({ runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' }, lambdaContext('evaluate-variants'));
+    await handler(
+      { runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' },
+      lambdaContext('evaluate-variants'),
+    );
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 });

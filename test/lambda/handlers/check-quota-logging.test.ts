@@ -2,7 +2,7 @@ import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { lambdaContext } from '../../../local/lambda-invocation';
 
-test('the quota check logs its verdict under a key of its own (the logger keeps `message` for the line\'s text and drops it)', async () => {
+test("the quota check logs its verdict under a key of its own (the logger keeps `message` for the line's text and drops it)", async () => {
   const quotas = mockClient(ServiceQuotasClient);
   quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', Value: 2 }] });
   process.env.SEGPIPE_SETTINGS = JSON.stringify({ trainingInstanceType: 'ml.p3.2xlarge', spot: false });
@@ -18,6 +18,11 @@ test('the quota check logs its verdict under a key of its own (the logger keeps 
     write.mockRestore();
     quotas.restore();
   }
-  const logged = lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  expect(logged).toContainEqual(expect.objectContaining({ message: 'training quota checked', verdict: 'quota "ml.p3.2xlarge for training job usage" is 2' }));
+  const logged = lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+  expect(logged).toContainEqual(
+    expect.objectContaining({ message: 'training quota checked', verdict: 'quota "ml.p3.2xlarge for training job usage" is 2' }),
+  );
 });

@@ -14,9 +14,13 @@ describe('check-quota handler (Service Quotas mocked)', () => {
   afterAll(() => quotas.restore());
 
   test('pages through the SageMaker quotas and refuses a quota of 0 with what to do', async () => {
-    quotas.on(ListServiceQuotasCommand, { ServiceCode: 'sagemaker' }).resolvesOnce({
-      Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', QuotaCode: 'L-1', Value: 1 }], NextToken: 'page-2',
-    }).resolvesOnce({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', QuotaCode: 'L-2D0D3C5E', Value: 0 }] });
+    quotas
+      .on(ListServiceQuotasCommand, { ServiceCode: 'sagemaker' })
+      .resolvesOnce({
+        Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', QuotaCode: 'L-1', Value: 1 }],
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', QuotaCode: 'L-2D0D3C5E', Value: 0 }] });
     await expect(handler({}, lambdaContext('check-quota'))).rejects.toMatchObject({
       name: 'TrainingQuotaError',
       message: expect.stringMatching(/"ml\.p3\.2xlarge for training job usage" \(L-2D0D3C5E\) is 0.*ml\.g4dn\.xlarge or ml\.g5\.xlarge/),
@@ -25,7 +29,9 @@ describe('check-quota handler (Service Quotas mocked)', () => {
   });
 
   test('a quota on no page stops the run: Service Quotas has none for that type in the region', async () => {
-    quotas.on(ListServiceQuotasCommand).resolvesOnce({ Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', Value: 1 }], NextToken: 'page-2' })
+    quotas
+      .on(ListServiceQuotasCommand)
+      .resolvesOnce({ Quotas: [{ QuotaName: 'ml.g5.xlarge for training job usage', Value: 1 }], NextToken: 'page-2' })
       .resolvesOnce({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for spot training job usage', Value: 4 }] });
     await expect(handler({}, lambdaContext('check-quota'))).rejects.toMatchObject({
       name: 'TrainingQuotaError',
@@ -36,6 +42,8 @@ describe('check-quota handler (Service Quotas mocked)', () => {
 
   test('lets the run go on when the quota allows an instance', async () => {
     quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', Value: 2 }] });
-    await expect(handler({}, lambdaContext('check-quota'))).resolves.toEqual({ message: 'quota "ml.p3.2xlarge for training job usage" is 2' });
+    await expect(handler({}, lambdaContext('check-quota'))).resolves.toEqual({
+      message: 'quota "ml.p3.2xlarge for training job usage" is 2',
+    });
   });
 });

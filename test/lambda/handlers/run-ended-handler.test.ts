@@ -2,9 +2,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeLabelingJobCommand, ResourceNotFound, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { lambdaContext } from '../../../local/lambda-invocation';
 
 const sagemaker = mockClient(SageMakerClient);
@@ -23,8 +23,18 @@ describe('the run-end handler', () => {
     server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'] });
     store = new S3ObjectStore(server.client());
     Object.assign(process.env, {
-      SEGPIPE_S3_ENDPOINT: server.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'WARN',
-      SEGPIPE_SETTINGS: JSON.stringify({ artifactsBucket: 'artifacts', resourcePrefix: 'segpipe', minValidationMiou: 0.5, labeling: true, topicArn: 'arn:aws:sns:us-east-1:123456789012:runs' }),
+      SEGPIPE_S3_ENDPOINT: server.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      SEGPIPE_SETTINGS: JSON.stringify({
+        artifactsBucket: 'artifacts',
+        resourcePrefix: 'segpipe',
+        minValidationMiou: 0.5,
+        labeling: true,
+        topicArn: 'arn:aws:sns:us-east-1:123456789012:runs',
+      }),
     });
     ({ handler } = await import('../../../lambda/handlers/run-ended'));
   });
@@ -41,11 +51,28 @@ describe('the run-end handler', () => {
     // The SDK's own exception class, with the name SageMaker's DescribeLabelingJob throws (@throws ResourceNotFound).
     sagemaker.on(DescribeLabelingJobCommand).rejects(new ResourceNotFound({ message: 'Could not find labeling job', $metadata: {} }));
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
-    const action = await handler({
-      version: '0', id: 'e1', 'detail-type': 'Step Functions Execution Status Change', source: 'aws.states', account: '123456789012', time: '2026-12-01T11:00:00Z', region: 'us-east-1',
-      resources: ['arn:aws:states:us-east-1:123456789012:execution:segpipe:early-g0'],
-      detail: { name: 'early-g0', status: 'ABORTED', input: JSON.stringify({ batch: 'early', generation: 0 }), error: null, cause: null, startDate: Date.UTC(2026, 11, 1, 10), stopDate: Date.UTC(2026, 11, 1, 11) },
-    }, lambdaContext('run-ended'));
+    const action = await handler(
+      {
+        version: '0',
+        id: 'e1',
+        'detail-type': 'Step Functions Execution Status Change',
+        source: 'aws.states',
+        account: '123456789012',
+        time: '2026-12-01T11:00:00Z',
+        region: 'us-east-1',
+        resources: ['arn:aws:states:us-east-1:123456789012:execution:segpipe:early-g0'],
+        detail: {
+          name: 'early-g0',
+          status: 'ABORTED',
+          input: JSON.stringify({ batch: 'early', generation: 0 }),
+          error: null,
+          cause: null,
+          startDate: Date.UTC(2026, 11, 1, 10),
+          stopDate: Date.UTC(2026, 11, 1, 11),
+        },
+      },
+      lambdaContext('run-ended'),
+    );
     expect(action).toBe('reported');
     expect(sagemaker.commandCalls(DescribeLabelingJobCommand)).toHaveLength(1);
     expect((await readBatchState(store, 'artifacts', 'early')).released).toEqual([0]);

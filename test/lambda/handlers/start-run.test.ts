@@ -1,11 +1,11 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EmbeddedS3Server, LOCAL_S3_CREDENTIALS, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { forEachLimited } from '../../../lambda/common/concurrency';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import type { ObjectCreatedEvent } from '../../../lambda/handlers/start-run';
 import { ALREADY_TAKEN, takeBatchSnapshot } from '../../../lambda/workflow/batch';
+import { type EmbeddedS3Server, LOCAL_S3_CREDENTIALS, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { lambdaContext } from '../../../local/lambda-invocation';
 
 /**
@@ -23,17 +23,26 @@ describe('start-run: constant work per upload event', () => {
     server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'] });
     store = new S3ObjectStore(server.client());
     Object.assign(process.env, {
-      SEGPIPE_S3_ENDPOINT: server.endpoint, AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1',
-      SEGPIPE_SETTINGS: JSON.stringify({ artifactsBucket: 'artifacts', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe' }),
+      SEGPIPE_S3_ENDPOINT: server.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+      SEGPIPE_SETTINGS: JSON.stringify({
+        artifactsBucket: 'artifacts',
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:segpipe',
+      }),
     });
     ({ handler } = await import('../../../lambda/handlers/start-run'));
     const { store: handlerStore } = await import('../../../lambda/common/runtime');
-    (handlerStore.client as S3Client).middlewareStack.add((next) => async (args) => {
-      const result = await next(args);
-      counted.requests += 1;
-      counted.bytes += Number((result.response as { headers: Record<string, string> }).headers['content-length'] ?? 0);
-      return result;
-    }, { step: 'deserialize' });
+    (handlerStore.client as S3Client).middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        counted.requests += 1;
+        counted.bytes += Number((result.response as { headers: Record<string, string> }).headers['content-length'] ?? 0);
+        return result;
+      },
+      { step: 'deserialize' },
+    );
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
   });
   afterAll(async () => {
@@ -43,17 +52,36 @@ describe('start-run: constant work per upload event', () => {
     await server.close();
   });
 
-  const event = (key: string, time: string) => ({
-    version: '0', id: key, 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', time, region: 'us-east-1', resources: ['arn:aws:s3:::inbox'],
-    detail: { version: '0', bucket: { name: 'inbox' }, object: { key, size: 1, etag: 'e', sequencer: '0' }, 'request-id': 'r', requester: '123456789012', reason: 'PutObject' },
-  }) as ObjectCreatedEvent;
+  const event = (key: string, time: string) =>
+    ({
+      version: '0',
+      id: key,
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: '123456789012',
+      time,
+      region: 'us-east-1',
+      resources: ['arn:aws:s3:::inbox'],
+      detail: {
+        version: '0',
+        bucket: { name: 'inbox' },
+        object: { key, size: 1, etag: 'e', sequencer: '0' },
+        'request-id': 'r',
+        requester: '123456789012',
+        reason: 'PutObject',
+      },
+    }) as ObjectCreatedEvent;
 
   /** A batch of `count` images taken by a snapshot a minute after their upload (as after a quiet window), then one late image. */
   async function batchCost(batch: string, count: number) {
     const uploadedAt = new Date().toISOString();
-    await forEachLimited(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
-      await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: `images/${batch}/${i}.jpg`, Body: 'x' }));
-    });
+    await forEachLimited(
+      Array.from({ length: count }, (_, i) => i),
+      16,
+      async (i) => {
+        await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: `images/${batch}/${i}.jpg`, Body: 'x' }));
+      },
+    );
     const aMinuteLater = new Date(Date.now() + 60_000);
     await takeBatchSnapshot({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', batch, generation: 0, now: () => aMinuteLater });
     await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: `images/${batch}/late.jpg`, Body: 'x' }));

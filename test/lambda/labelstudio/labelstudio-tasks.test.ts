@@ -17,7 +17,7 @@ function runsMask(width: number, height: number, seed: number): Uint8Array {
 }
 
 describe('brush RLE of a class-index mask', () => {
-  test('the bytes follow Label Studio\'s layout: the RGBA word count, then 57, 27; decoded by the layout alone, R=G=B=A=255 exactly on the class', () => {
+  test("the bytes follow Label Studio's layout: the RGBA word count, then 57, 27; decoded by the layout alone, R=G=B=A=255 exactly on the class", () => {
     const mask = runsMask(37, 23, 5);
     for (const index of [1, 2, 3]) {
       const rle = brushRle(mask, index);
@@ -46,15 +46,23 @@ describe('brush RLE of a class-index mask', () => {
 });
 
 describe('a prediction and its task', () => {
-  test('one brush region per predicted class, named by the configured classes, whose pixels are the class\'s', () => {
+  test("one brush region per predicted class, named by the configured classes, whose pixels are the class's", () => {
     const mask = runsMask(16, 9, 11);
     mask[0] = 255;
-    const { prediction, unnamedIndices } = maskPrediction({ mask, width: 16, height: 9, classes: ['turtle', 'rock', 'sand'], modelVersion: 'segpipe-run-1', score: 0.8 });
+    const { prediction, unnamedIndices } = maskPrediction({
+      mask,
+      width: 16,
+      height: 9,
+      classes: ['turtle', 'rock', 'sand'],
+      modelVersion: 'segpipe-run-1',
+      score: 0.8,
+    });
     expect(unnamedIndices).toEqual([]);
     expect(prediction.model_version).toBe('segpipe-run-1');
     expect(prediction.score).toBe(0.8);
-    expect(prediction.result.map((r) => [r.id, r.value.brushlabels[0], r.from_name, r.to_name, r.type, r.original_width, r.original_height]))
-      .toEqual(classesInMask(mask).map((i) => [`segpipe-${i}`, ['turtle', 'rock', 'sand'][i - 1], 'brush', 'image', 'brushlabels', 16, 9]));
+    expect(
+      prediction.result.map((r) => [r.id, r.value.brushlabels[0], r.from_name, r.to_name, r.type, r.original_width, r.original_height]),
+    ).toEqual(classesInMask(mask).map((i) => [`segpipe-${i}`, ['turtle', 'rock', 'sand'][i - 1], 'brush', 'image', 'brushlabels', 16, 9]));
     for (const r of prediction.result) {
       const index = Number(r.id.slice('segpipe-'.length));
       const alpha = brushAlpha(r.value.rle, 16, 9)!;
@@ -63,17 +71,28 @@ describe('a prediction and its task', () => {
   });
 
   test('indices without a configured name are left out and reported; no score when none is known', () => {
-    const { prediction, unnamedIndices } = maskPrediction({ mask: Uint8Array.from([0, 1, 2, 7]), width: 2, height: 2, classes: ['turtle'], modelVersion: 'm' });
+    const { prediction, unnamedIndices } = maskPrediction({
+      mask: Uint8Array.from([0, 1, 2, 7]),
+      width: 2,
+      height: 2,
+      classes: ['turtle'],
+      modelVersion: 'm',
+    });
     expect(prediction.result.map((r) => r.value.brushlabels)).toEqual([['turtle']]);
     expect(unnamedIndices).toEqual([2, 7]);
     expect(prediction).not.toHaveProperty('score');
-    expect(() => maskPrediction({ mask: new Uint8Array(3), width: 2, height: 2, classes: [], modelVersion: 'm' })).toThrow('the mask holds 3 pixels, not 2×2');
+    expect(() => maskPrediction({ mask: new Uint8Array(3), width: 2, height: 2, classes: [], modelVersion: 'm' })).toThrow(
+      'the mask holds 3 pixels, not 2×2',
+    );
   });
 
   test('a task: data.image, meta when given, predictions when given', () => {
     const { prediction } = maskPrediction({ mask: Uint8Array.from([1]), width: 1, height: 1, classes: ['turtle'], modelVersion: 'm' });
-    expect(labelStudioTask('s3://inbox/images/b/a.jpg', { batch: 'b', generation: '3', run: 'r' }, prediction))
-      .toEqual({ data: { image: 's3://inbox/images/b/a.jpg' }, meta: { batch: 'b', generation: '3', run: 'r' }, predictions: [prediction] });
+    expect(labelStudioTask('s3://inbox/images/b/a.jpg', { batch: 'b', generation: '3', run: 'r' }, prediction)).toEqual({
+      data: { image: 's3://inbox/images/b/a.jpg' },
+      meta: { batch: 'b', generation: '3', run: 'r' },
+      predictions: [prediction],
+    });
     expect(labelStudioTask('s3://inbox/images/b/a.jpg', {})).toEqual({ data: { image: 's3://inbox/images/b/a.jpg' } });
   });
 });
@@ -81,20 +100,22 @@ describe('a prediction and its task', () => {
 describe('the labeling configuration', () => {
   test('brush and polygon labels of every class in its report colour, names escaped', () => {
     const config = labelingConfig(['turtle', 'rock & "sand"']);
-    expect(config).toBe([
-      '<View>',
-      '  <Image name="image" value="$image" zoom="true" zoomControl="true"/>',
-      '  <BrushLabels name="brush" toName="image">',
-      '    <Label value="turtle" background="#e6194b"/>',
-      '    <Label value="rock &#38; &#34;sand&#34;" background="#ffe119"/>',
-      '  </BrushLabels>',
-      '  <PolygonLabels name="poly" toName="image" strokeWidth="2">',
-      '    <Label value="turtle" background="#e6194b"/>',
-      '    <Label value="rock &#38; &#34;sand&#34;" background="#ffe119"/>',
-      '  </PolygonLabels>',
-      '</View>',
-      '',
-    ].join('\n'));
+    expect(config).toBe(
+      [
+        '<View>',
+        '  <Image name="image" value="$image" zoom="true" zoomControl="true"/>',
+        '  <BrushLabels name="brush" toName="image">',
+        '    <Label value="turtle" background="#e6194b"/>',
+        '    <Label value="rock &#38; &#34;sand&#34;" background="#ffe119"/>',
+        '  </BrushLabels>',
+        '  <PolygonLabels name="poly" toName="image" strokeWidth="2">',
+        '    <Label value="turtle" background="#e6194b"/>',
+        '    <Label value="rock &#38; &#34;sand&#34;" background="#ffe119"/>',
+        '  </PolygonLabels>',
+        '</View>',
+        '',
+      ].join('\n'),
+    );
     expect(() => labelingConfig([])).toThrow('no label classes are configured');
   });
 });

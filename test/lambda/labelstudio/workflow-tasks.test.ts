@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
-import { Prelabeler, endpointPrelabeler, isAnnotationKey, progressOf, readAnnotationEvent, taskChunkKey, taskKey, writeTaskChunk } from '../../../lambda/labelstudio/workflow-tasks';
+import {
+  endpointPrelabeler,
+  isAnnotationKey,
+  type Prelabeler,
+  progressOf,
+  readAnnotationEvent,
+  taskChunkKey,
+  taskKey,
+  writeTaskChunk,
+} from '../../../lambda/labelstudio/workflow-tasks';
 import { inputManifest } from '../../../lambda/workflow/labeling';
 
 const mask = { mask: new Uint8Array([0, 1, 1, 2]), width: 2, height: 2 };
@@ -15,7 +24,10 @@ describe('pre-labels, bounded', () => {
         asked++;
         throw Object.assign(new Error('Endpoint segpipe-x of account 1 not found.'), { name: 'ValidationError' });
       },
-      read: async () => Buffer.alloc(1), classes: ['a', 'b'], modelVersion: 'segpipe-x', deadline: Date.now() + 60_000,
+      read: async () => Buffer.alloc(1),
+      classes: ['a', 'b'],
+      modelVersion: 'segpipe-x',
+      deadline: Date.now() + 60_000,
     });
     expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'no model serves yet (endpoint segpipe-x not found)' });
     expect(await prelabel('s3://i/2.jpg')).toEqual({ reason: 'no model serves yet (endpoint segpipe-x not found)' });
@@ -24,7 +36,14 @@ describe('pre-labels, bounded', () => {
 
   test('past the deadline no image is sent; before it, one region per class', async () => {
     let now = 0;
-    const prelabel = endpointPrelabeler({ maskOf: async () => mask, read: async () => Buffer.alloc(1), classes: ['a', 'b'], modelVersion: 'm', deadline: 10, now: () => now });
+    const prelabel = endpointPrelabeler({
+      maskOf: async () => mask,
+      read: async () => Buffer.alloc(1),
+      classes: ['a', 'b'],
+      modelVersion: 'm',
+      deadline: 10,
+      now: () => now,
+    });
     const first = await prelabel('s3://i/1.jpg');
     expect(first.prediction?.result.map((r) => r.value.brushlabels[0])).toEqual(['a', 'b']);
     now = 10;
@@ -34,7 +53,11 @@ describe('pre-labels, bounded', () => {
   test('an image the endpoint does not answer in time gets no predictions', async () => {
     const prelabel = endpointPrelabeler({
       maskOf: (_image, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-      read: async () => Buffer.alloc(1), classes: ['a'], modelVersion: 'm', deadline: Date.now() + 60_000, imageTimeoutMs: 20,
+      read: async () => Buffer.alloc(1),
+      classes: ['a'],
+      modelVersion: 'm',
+      deadline: Date.now() + 60_000,
+      imageTimeoutMs: 20,
     });
     expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'the endpoint gave no answer in time' });
   });
@@ -45,14 +68,17 @@ describe('annotation events', () => {
 
   test('both target-file shapes name the same marker for the same task', () => {
     const annotation = readAnnotationEvent(Buffer.from(JSON.stringify({ id: 7, result: [], task })), 'labelstudio/annotations/7');
-    const taskFile = readAnnotationEvent(Buffer.from(JSON.stringify({ ...task, annotations: [{ id: 7, result: [] }] })), 'labelstudio/annotations/3.json');
+    const taskFile = readAnnotationEvent(
+      Buffer.from(JSON.stringify({ ...task, annotations: [{ id: 7, result: [] }] })),
+      'labelstudio/annotations/3.json',
+    );
     expect(annotation).toMatchObject({ kind: 'annotated', batch: 't', round: '0', image: task.data.image });
     expect(taskFile).toEqual(annotation);
   });
 
-  test('a meta that would widen the marker\'s prefix is refused', () => {
+  test("a meta that would widen the marker's prefix is refused", () => {
     const event = readAnnotationEvent(Buffer.from(JSON.stringify({ task: { ...task, meta: { batch: '../x', generation: '0' } } })), 'k');
-    expect(event).toEqual({ kind: 'ignored', reason: 'k: its task\'s meta.batch or meta.generation is not one key segment' });
+    expect(event).toEqual({ kind: 'ignored', reason: "k: its task's meta.batch or meta.generation is not one key segment" });
   });
 
   test('only files directly under the annotations prefix are target-storage files', () => {
@@ -72,7 +98,8 @@ describe('the wait', () => {
   const since = '2026-12-01T00:00:00Z';
   const at = (hours: number) => new Date(Date.parse(since) + hours * 3600_000);
   test.each([
-    [10, 0.5, 'complete'], [9, 0.5, 'waiting'],
+    [10, 0.5, 'complete'],
+    [9, 0.5, 'waiting'],
   ])('%i of 10 before the deadline: %s', (annotated, _f, state) => {
     expect(progressOf(annotated, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(1) }).state).toBe(state);
   });
@@ -82,7 +109,7 @@ describe('the wait', () => {
   });
 });
 
-describe('a chunk\'s note on its pre-labels, which the notification quotes once per distinct text', () => {
+describe("a chunk's note on its pre-labels, which the notification quotes once per distinct text", () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'segpipe-task-chunk-'));
@@ -92,12 +119,25 @@ describe('a chunk\'s note on its pre-labels, which the notification quotes once 
   async function writeChunk(images: string[], prelabel: Prelabeler) {
     const store = new FolderObjectStore(root);
     await store.write(`s3://artifacts/${taskChunkKey('r1', 0)}`, Buffer.from(inputManifest(images)));
-    return writeTaskChunk({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', runId: 'r1', batch: 'b', round: '0', chunk: { index: 0 }, prelabel });
+    return writeTaskChunk({
+      store,
+      inboxBucket: 'inbox',
+      artifactsBucket: 'artifacts',
+      runId: 'r1',
+      batch: 'b',
+      round: '0',
+      chunk: { index: 0 },
+      prelabel,
+    });
   }
   const prediction = { model_version: 'm', result: [] };
 
   test('every task pre-labeled', async () => {
-    expect(await writeChunk(['s3://inbox/images/b/1.jpg'], async () => ({ prediction }))).toMatchObject({ tasks: 1, predicted: 1, prelabels: 'pre-labeled by the serving model' });
+    expect(await writeChunk(['s3://inbox/images/b/1.jpg'], async () => ({ prediction }))).toMatchObject({
+      tasks: 1,
+      predicted: 1,
+      prelabels: 'pre-labeled by the serving model',
+    });
   });
 
   test('some without: the commonest reason, without the detail that differs from image to image', async () => {
@@ -110,12 +150,17 @@ describe('a chunk\'s note on its pre-labels, which the notification quotes once 
     const summary = await writeChunk(Object.keys(answers), async (image) => answers[image]);
     expect(summary).toMatchObject({ tasks: 4, predicted: 1, prelabels: 'some without pre-labels: the endpoint failed (ModelError)' });
     expect(summary.noPrediction).toEqual({
-      'the endpoint failed (ModelError): request 1 failed': 1, 'the endpoint failed (ModelError): request 2 failed': 1, 'the endpoint gave no answer in time': 1,
+      'the endpoint failed (ModelError): request 1 failed': 1,
+      'the endpoint failed (ModelError): request 2 failed': 1,
+      'the endpoint gave no answer in time': 1,
     });
   });
 
   test('none', async () => {
-    expect(await writeChunk(['s3://inbox/images/b/1.jpg', 's3://inbox/images/b/2.jpg'], async () => ({ reason: 'no model has been trained yet' })))
-      .toMatchObject({ predicted: 0, prelabels: 'without pre-labels: no model has been trained yet' });
+    expect(
+      await writeChunk(['s3://inbox/images/b/1.jpg', 's3://inbox/images/b/2.jpg'], async () => ({
+        reason: 'no model has been trained yet',
+      })),
+    ).toMatchObject({ predicted: 0, prelabels: 'without pre-labels: no model has been trained yet' });
   });
 });

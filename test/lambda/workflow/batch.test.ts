@@ -1,4 +1,11 @@
-import { batchExecutionName, batchReadiness, classifyInboxKey, keyCandidates, newImages, uploadedBeforeSnapshot } from '../../../lambda/workflow/batch';
+import {
+  batchExecutionName,
+  batchReadiness,
+  classifyInboxKey,
+  keyCandidates,
+  newImages,
+  uploadedBeforeSnapshot,
+} from '../../../lambda/workflow/batch';
 import { importExecutionName } from '../../../lambda/workflow/import-turns';
 
 describe('inbox keys', () => {
@@ -39,20 +46,32 @@ describe('inbox keys', () => {
 
 describe('batch readiness and snapshots', () => {
   const at = (seconds: number) => new Date(Date.UTC(2026, 10, 29, 12, 0, seconds));
-  const objects = [{ key: 'images/t/a.jpg', lastModified: at(0) }, { key: 'images/t/b.jpg', lastModified: at(30) }, { key: 'images/t/notes.txt', lastModified: at(31) }];
+  const objects = [
+    { key: 'images/t/a.jpg', lastModified: at(0) },
+    { key: 'images/t/b.jpg', lastModified: at(30) },
+    { key: 'images/t/notes.txt', lastModified: at(31) },
+  ];
 
   test('a batch waits for its quiet window, or starts at once on a fresh _START', () => {
     const state = { generation: 0 };
     expect(batchReadiness(objects, state, 120, at(100))).toMatchObject({ ready: false, images: 2 });
     expect(batchReadiness(objects, state, 120, at(152))).toMatchObject({ ready: true });
-    expect(batchReadiness([...objects, { key: 'images/t/_START', lastModified: at(40) }], state, 120, at(41))).toMatchObject({ ready: true, reason: '_START is present' });
+    expect(batchReadiness([...objects, { key: 'images/t/_START', lastModified: at(40) }], state, 120, at(41))).toMatchObject({
+      ready: true,
+      reason: '_START is present',
+    });
     const spent = { generation: 1, snapshotAt: at(50).toISOString() };
-    expect(batchReadiness([...objects, { key: 'images/t/_START', lastModified: at(40) }], spent, 120, at(60))).toMatchObject({ ready: false });
+    expect(batchReadiness([...objects, { key: 'images/t/_START', lastModified: at(40) }], spent, 120, at(60))).toMatchObject({
+      ready: false,
+    });
   });
 
   test('a snapshot takes the images no run took, and reports what is not an image', () => {
     const snapshot = newImages(objects, 'inbox', new Set(['s3://inbox/images/t/a.jpg']));
-    expect(snapshot).toEqual({ images: ['s3://inbox/images/t/b.jpg'], ignored: [{ key: 'images/t/notes.txt', reason: expect.stringContaining('not an image') }] });
+    expect(snapshot).toEqual({
+      images: ['s3://inbox/images/t/b.jpg'],
+      ignored: [{ key: 'images/t/notes.txt', reason: expect.stringContaining('not an image') }],
+    });
   });
 
   test('an image uploaded before the last snapshot began (by more than the margin) was in its listing', () => {

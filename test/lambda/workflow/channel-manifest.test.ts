@@ -8,12 +8,17 @@ describe('a channel manifest (S3DataType ManifestFile)', () => {
     const json = channelManifestJson({ prefix: 's3://b/datasets/main/train/', keys: ['a.jpg', 'b c.jpg'] });
     expect(json).toBe('[{"prefix":"s3://b/datasets/main/train/"},\n"a.jpg",\n"b c.jpg"]\n');
     expect(JSON.parse(json)).toEqual([{ prefix: 's3://b/datasets/main/train/' }, 'a.jpg', 'b c.jpg']);
-    expect(await readChannelManifest(store(json), 's3://b/m')).toEqual({ prefix: 's3://b/datasets/main/train/', keys: ['a.jpg', 'b c.jpg'] });
+    expect(await readChannelManifest(store(json), 's3://b/m')).toEqual({
+      prefix: 's3://b/datasets/main/train/',
+      keys: ['a.jpg', 'b c.jpg'],
+    });
     expect(channelManifestJson({ prefix: 's3://b/p/', keys: [] })).toBe('[{"prefix":"s3://b/p/"}]\n');
   });
 
   test('refuses a prefix SageMaker would not take, and reads back only a manifest', async () => {
-    expect(() => channelManifestJson({ prefix: 's3://b/no-slash', keys: [] })).toThrow('a channel manifest\'s prefix is an s3:// URI ending in "/", received "s3://b/no-slash"');
+    expect(() => channelManifestJson({ prefix: 's3://b/no-slash', keys: [] })).toThrow(
+      'a channel manifest\'s prefix is an s3:// URI ending in "/", received "s3://b/no-slash"',
+    );
     expect(() => channelManifestJson({ prefix: '/local/', keys: [] })).toThrow(/received "\/local\/"/);
     expect(() => channelManifestJson({ prefix: 's3://b/p/train', keys: [] })).toThrow(/received "s3:\/\/b\/p\/train"/);
     expect(() => channelManifestJson({ prefix: 'https://s3://b/p/', keys: [] })).toThrow(/received "https:/);
@@ -24,15 +29,20 @@ describe('a channel manifest (S3DataType ManifestFile)', () => {
 });
 
 describe('the dataset index', () => {
-  test('reads the legacy items.json, then the shards oldest first: a later run\'s line for a name wins', async () => {
+  test("reads the legacy items.json, then the shards oldest first: a later run's line for a name wins", async () => {
     const objects: Record<string, string> = {
-      's3://b/datasets/main/items.json': JSON.stringify([{ name: 'a', split: 'train', source: 's3://in/a.jpg', runId: 'v1' }, { name: 'b', split: 'train', source: 's3://in/b.jpg', runId: 'v1' }]),
+      's3://b/datasets/main/items.json': JSON.stringify([
+        { name: 'a', split: 'train', source: 's3://in/a.jpg', runId: 'v1' },
+        { name: 'b', split: 'train', source: 's3://in/b.jpg', runId: 'v1' },
+      ]),
       's3://b/datasets/main/index/r2.jsonl': '{"name":"a","split":"train","source":"s3://in/a.jpg","runId":"r2"}\n',
-      's3://b/datasets/main/index/r1.jsonl': '{"name":"a","split":"train","source":"s3://in/a.jpg","runId":"r1"}\n\n{"name":"c","split":"validation","source":"s3://in/c.jpg","runId":"r1"}\n',
+      's3://b/datasets/main/index/r1.jsonl':
+        '{"name":"a","split":"train","source":"s3://in/a.jpg","runId":"r1"}\n\n{"name":"c","split":"validation","source":"s3://in/c.jpg","runId":"r1"}\n',
       's3://b/datasets/main/index/notes.txt': 'not a shard',
     };
     const store = {
-      readStart: async (location: string) => (objects[location] ? { data: Buffer.from(objects[location]), size: objects[location].length } : undefined),
+      readStart: async (location: string) =>
+        objects[location] ? { data: Buffer.from(objects[location]), size: objects[location].length } : undefined,
       read: async (location: string) => Buffer.from(objects[location]),
       // Listed in key order, as S3 lists: r1 is the older shard although it sorts first anyway; r2 is newer.
       list: async () => [
@@ -42,7 +52,11 @@ describe('the dataset index', () => {
       ],
     };
     const index = await readDatasetIndex(store as never, 'b');
-    expect([...index.values()].map((item) => [item.name, item.runId]).sort()).toEqual([['a', 'r2'], ['b', 'v1'], ['c', 'r1']]);
+    expect([...index.values()].map((item) => [item.name, item.runId]).sort()).toEqual([
+      ['a', 'r2'],
+      ['b', 'v1'],
+      ['c', 'r1'],
+    ]);
   });
 
   test.each([
@@ -61,7 +75,10 @@ describe('the dataset index', () => {
   test('shards written in the same millisecond are read in key order', async () => {
     // The same item (batch and source) written by two runs under their own object names.
     const line = (runId: string) => `{"name":"a-${runId}","split":"train","source":"s3://in/a.jpg","runId":"${runId}","batch":"t"}\n`;
-    const objects: Record<string, string> = { 's3://b/datasets/main/index/r1.jsonl': line('r1'), 's3://b/datasets/main/index/r2.jsonl': line('r2') };
+    const objects: Record<string, string> = {
+      's3://b/datasets/main/index/r1.jsonl': line('r1'),
+      's3://b/datasets/main/index/r2.jsonl': line('r2'),
+    };
     const store = {
       readStart: async () => undefined,
       read: async (location: string) => Buffer.from(objects[location]),

@@ -1,11 +1,11 @@
-import { Readable, Transform, pipeline } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import type { ConversionReport } from '../../../lambda/convert/conversion/report';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
-import { ConversionReport } from '../../../lambda/convert/conversion/report';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
-import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../local/ground-truth-output';
-import { ConversionPlan, convertChunk, planConversion } from '../../../lambda/workflow/dataset';
+import { type ConversionPlan, convertChunk, planConversion } from '../../../lambda/workflow/dataset';
 import { runLayout } from '../../../lambda/workflow/layout';
-import { H, W, grid, jpeg } from '../../helpers/format-fixtures';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
+import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../local/ground-truth-output';
+import { grid, H, jpeg, W } from '../../helpers/format-fixtures';
 
 /**
  * An S3 store that counts the bytes it reads of one object (the export), its first bytes aside: every
@@ -53,19 +53,39 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
   let server: EmbeddedS3Server;
   let store: CountingStore;
   const location = (name: string) => ({
-    export: `s3://inbox/labeled/b1/${name}`, batch: 'b1', inboxBucket: 'inbox',
-    allowList: [{ bucket: 'inbox', prefix: 'labeled/b1/' }, { bucket: 'inbox', prefix: 'images/b1/' }],
+    export: `s3://inbox/labeled/b1/${name}`,
+    batch: 'b1',
+    inboxBucket: 'inbox',
+    allowList: [
+      { bucket: 'inbox', prefix: 'labeled/b1/' },
+      { bucket: 'inbox', prefix: 'images/b1/' },
+    ],
   });
 
   beforeAll(async () => {
     server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'] });
     store = new CountingStore(server.client());
-    const mask = groundTruthMaskPng(grid((x) => (x < W / 2 ? 1 : 0)), W, H, classes);
+    const mask = groundTruthMaskPng(
+      grid((x) => (x < W / 2 ? 1 : 0)),
+      W,
+      H,
+      classes,
+    );
     const lines: string[] = [];
     for (let i = 1; i <= ENTRIES; i++) {
       await store.write(`s3://inbox/images/b1/${i}.jpg`, await jpeg(i), 'image/jpeg');
       await store.write(`s3://inbox/images/b1/${i}.png`, mask, 'image/png');
-      lines.push(JSON.stringify(groundTruthManifestLine({ source: sourceOf(i), mask: `s3://inbox/images/b1/${i}.png`, attribute: 'label-ref', jobName: 'j', classes })));
+      lines.push(
+        JSON.stringify(
+          groundTruthManifestLine({
+            source: sourceOf(i),
+            mask: `s3://inbox/images/b1/${i}.png`,
+            attribute: 'label-ref',
+            jobName: 'j',
+            classes,
+          }),
+        ),
+      );
     }
     // A blank line and a broken one: positions count them, as a whole reading does.
     lines.splice(5, 0, '', '{not json');
@@ -74,14 +94,45 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
       categories: [{ id: 1, name: 'turtle' }],
       images: Array.from({ length: ENTRIES }, (_, i) => ({ id: i + 1, file_name: `${i === 10 ? 2 : i + 1}.jpg`, width: W, height: H })),
       // Annotations listed apart from their images, in reverse order.
-      annotations: Array.from({ length: ENTRIES }, (_, i) => ({ id: i, image_id: ENTRIES - i, category_id: 1, segmentation: [[0, 0, 20, 0, 20, H, 0, H]], iscrowd: 0 })),
+      annotations: Array.from({ length: ENTRIES }, (_, i) => ({
+        id: i,
+        image_id: ENTRIES - i,
+        category_id: 1,
+        segmentation: [[0, 0, 20, 0, 20, H, 0, H]],
+        iscrowd: 0,
+      })),
     };
     await store.write('s3://inbox/labeled/b1/coco.json', Buffer.from(JSON.stringify(coco)), 'application/json');
-    const polygon = { points: [[0, 0], [50, 0], [50, 100], [0, 100]], closed: true, polygonlabels: ['turtle'] };
+    const polygon = {
+      points: [
+        [0, 0],
+        [50, 0],
+        [50, 100],
+        [0, 100],
+      ],
+      closed: true,
+      polygonlabels: ['turtle'],
+    };
     const tasks: unknown[] = Array.from({ length: ENTRIES }, (_, i) => ({
       id: i + 1,
       data: { image: sourceOf(i + 1) },
-      annotations: [{ id: i + 1, result: [{ id: 'p', type: 'polygonlabels', from_name: 'tag', to_name: 'image', original_width: W, original_height: H, image_rotation: 0, value: polygon }] }],
+      annotations: [
+        {
+          id: i + 1,
+          result: [
+            {
+              id: 'p',
+              type: 'polygonlabels',
+              from_name: 'tag',
+              to_name: 'image',
+              original_width: W,
+              original_height: H,
+              image_rotation: 0,
+              value: polygon,
+            },
+          ],
+        },
+      ],
     }));
     tasks.splice(5, 0, { id: 99, data: {} });
     // Spaces and newlines between tasks, as Label Studio's export writes them.
@@ -98,7 +149,17 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
     const reports: ConversionReport[] = [];
     for (const chunk of plan.chunks) {
       store.bytes = 0;
-      await convertChunk({ ...location(name), store, bucket: 'artifacts', runId, chunk, classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 's' });
+      await convertChunk({
+        ...location(name),
+        store,
+        bucket: 'artifacts',
+        runId,
+        chunk,
+        classes: plan.classes,
+        exportVersion: plan.exportVersion,
+        validationFraction: 0.5,
+        seed: 's',
+      });
       bytes.push(store.bytes);
       reports.push(JSON.parse((await store.read(`s3://artifacts/${runLayout(runId).conversionReport(chunk.index)}`)).toString('utf8')));
     }
@@ -107,38 +168,71 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
 
   /** What the chunks reported, together: every item and skip of the export once. */
   const together = (reports: readonly ConversionReport[]) => ({
-    items: reports.flatMap((r) => r.items).map(({ line, source, name, split, pixelsPerClass, imageSha256 }) => ({ line, source, name, split, pixelsPerClass, imageSha256 })),
+    items: reports
+      .flatMap((r) => r.items)
+      .map(({ line, source, name, split, pixelsPerClass, imageSha256 }) => ({ line, source, name, split, pixelsPerClass, imageSha256 })),
     skipped: reports.flatMap((r) => r.skipped),
     lines: reports.reduce((n, r) => n + r.counts.lines, 0),
   });
 
-  test.each(['output.manifest', 'coco.json', 'tasks.json'])('%s: the last chunk reads no more of the export than the first, and the chunks report what chunks reading from the start report', async (name) => {
-    store.watched = `s3://inbox/labeled/b1/${name}`;
-    const runId = `sliced-${name}`;
-    const plan = await planConversion({ ...location(name), store, bucket: 'artifacts', runId, configuredClasses: [], chunkEntries: CHUNK });
-    expect(plan.chunks.length).toBeGreaterThanOrEqual(4);
-    const sliced = await convertAll(plan, runId, name);
-    const first = sliced.bytes[0];
-    const last = sliced.bytes[sliced.bytes.length - 1];
-    expect(last).toBeLessThanOrEqual(Math.max(first, 1) * 1.5);
+  test.each(['output.manifest', 'coco.json', 'tasks.json'])(
+    '%s: the last chunk reads no more of the export than the first, and the chunks report what chunks reading from the start report',
+    async (name) => {
+      store.watched = `s3://inbox/labeled/b1/${name}`;
+      const runId = `sliced-${name}`;
+      const plan = await planConversion({
+        ...location(name),
+        store,
+        bucket: 'artifacts',
+        runId,
+        configuredClasses: [],
+        chunkEntries: CHUNK,
+      });
+      expect(plan.chunks.length).toBeGreaterThanOrEqual(4);
+      const sliced = await convertAll(plan, runId, name);
+      const first = sliced.bytes[0];
+      const last = sliced.bytes[sliced.bytes.length - 1];
+      expect(last).toBeLessThanOrEqual(Math.max(first, 1) * 1.5);
 
-    // The same plan's chunks without their indexes read the export from its start, as chunks did before.
-    await store.remove(plan.chunks.map((chunk) => `s3://artifacts/${runLayout(runId).conversionIndex(chunk.index)}`));
-    const fromStart = await convertAll(plan, runId, name);
-    expect(fromStart.bytes[fromStart.bytes.length - 1]).toBeGreaterThan(2 * Math.max(...sliced.bytes));
-    expect(together(sliced.reports)).toEqual(together(fromStart.reports));
-    // The duplicate in another chunk than its first copy is reported, with the line of that copy (COCO keeps an image's first entry alone).
-    if (name === 'output.manifest') expect(together(sliced.reports).skipped).toEqual(expect.arrayContaining([{ line: 13, source: sourceOf(11), reason: 'duplicate of line 2' }]));
-  });
+      // The same plan's chunks without their indexes read the export from its start, as chunks did before.
+      await store.remove(plan.chunks.map((chunk) => `s3://artifacts/${runLayout(runId).conversionIndex(chunk.index)}`));
+      const fromStart = await convertAll(plan, runId, name);
+      expect(fromStart.bytes[fromStart.bytes.length - 1]).toBeGreaterThan(2 * Math.max(...sliced.bytes));
+      expect(together(sliced.reports)).toEqual(together(fromStart.reports));
+      // The duplicate in another chunk than its first copy is reported, with the line of that copy (COCO keeps an image's first entry alone).
+      if (name === 'output.manifest')
+        expect(together(sliced.reports).skipped).toEqual(
+          expect.arrayContaining([{ line: 13, source: sourceOf(11), reason: 'duplicate of line 2' }]),
+        );
+    },
+  );
 
   test('a chunk refuses an index its plan wrote for another version of the export', async () => {
     store.watched = '';
     const runId = 'moved';
-    const plan = await planConversion({ ...location('output.manifest'), store, bucket: 'artifacts', runId, configuredClasses: [], chunkEntries: CHUNK });
+    const plan = await planConversion({
+      ...location('output.manifest'),
+      store,
+      bucket: 'artifacts',
+      runId,
+      configuredClasses: [],
+      chunkEntries: CHUNK,
+    });
     const index = `s3://artifacts/${runLayout(runId).conversionIndex(0)}`;
     const written = JSON.parse((await store.read(index)).toString('utf8'));
     await store.write(index, Buffer.from(JSON.stringify({ ...written, exportVersion: '"other"' })), 'application/json');
-    await expect(convertChunk({ ...location('output.manifest'), store, bucket: 'artifacts', runId, chunk: plan.chunks[0], classes: plan.classes, exportVersion: plan.exportVersion, validationFraction: 0.5, seed: 's' }))
-      .rejects.toThrow(expect.objectContaining({ name: 'ExportChangedError' }));
+    await expect(
+      convertChunk({
+        ...location('output.manifest'),
+        store,
+        bucket: 'artifacts',
+        runId,
+        chunk: plan.chunks[0],
+        classes: plan.classes,
+        exportVersion: plan.exportVersion,
+        validationFraction: 0.5,
+        seed: 's',
+      }),
+    ).rejects.toThrow(expect.objectContaining({ name: 'ExportChangedError' }));
   });
 });

@@ -1,5 +1,5 @@
-import { useEmbeddedS3 } from '../../helpers/embedded-s3';
 import { finishImportTurn, importExecutionName, nextImportGeneration, takeImportTurn } from '../../../lambda/workflow/import-turns';
+import { useEmbeddedS3 } from '../../helpers/embedded-s3';
 
 describe('import turns: one run at a time per export file, at most one waiting (embedded S3 server)', () => {
   const s3 = useEmbeddedS3(['a']);
@@ -31,7 +31,7 @@ describe('import turns: one run at a time per export file, at most one waiting (
     expect(await takeImportTurn(s3.store, 'a', 'b', key, 1)).toBe('taken');
   });
 
-  test('execution names stay within Step Functions\' 80 characters, whatever the batch', () => {
+  test("execution names stay within Step Functions' 80 characters, whatever the batch", () => {
     const name = importExecutionName('b'.repeat(200), 'labeled/x/y.json', 123456);
     expect(name).toMatch(/^b{50}-[0-9a-f]{8}-m[0-9a-f]{8}-g123456$/);
     expect(name.length).toBeLessThanOrEqual(80);

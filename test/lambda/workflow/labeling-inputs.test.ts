@@ -6,7 +6,7 @@ import { inputManifest, labelCategoriesJson, semanticSegmentationTemplate, write
  * worker template (found missing by `npm run mutate`: only the end-to-end workflow tests wrote them).
  */
 describe('labeling inputs', () => {
-  test('the label categories are Ground Truth\'s document, one entry per class in order', () => {
+  test("the label categories are Ground Truth's document, one entry per class in order", () => {
     expect(labelCategoriesJson(['turtle', 'rock'])).toBe(
       `${JSON.stringify({ 'document-version': '2018-11-28', labels: [{ label: 'turtle' }, { label: 'rock' }] }, null, 2)}\n`,
     );
@@ -37,7 +37,7 @@ describe('labeling inputs', () => {
       return { store, writes };
     }
 
-    test('writes the three inputs under the run\'s prefix and returns where they are', async () => {
+    test("writes the three inputs under the run's prefix and returns where they are", async () => {
       const { store, writes } = recordingStore();
       const inputs = await writeLabelingInputs(store, 'art', 'run-1', ['s3://in/a.jpg'], ['turtle']);
       expect(inputs).toStrictEqual({

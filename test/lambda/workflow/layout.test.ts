@@ -1,11 +1,16 @@
-import { BATCHES_PREFIX, MODELS_PREFIX, RUN_PATHS, datasetLayout, runLayout, s3ConsoleUrl, s3Uri } from '../../../lambda/workflow/layout';
+import { BATCHES_PREFIX, datasetLayout, MODELS_PREFIX, RUN_PATHS, runLayout, s3ConsoleUrl, s3Uri } from '../../../lambda/workflow/layout';
 
 // The bucket layout is a contract: the README documents it, the IAM grants are scoped to it, and a
 // stack upgraded in place must find what earlier runs wrote under it.
 describe('artifacts bucket layout', () => {
-  test('a run\'s keys', () => {
+  test("a run's keys", () => {
     const run = runLayout('turtles-7');
-    expect({ ...run, conversionReport: run.conversionReport(3), conversionIndex: run.conversionIndex(3), channelManifest: run.channelManifest('validation_annotation') }).toEqual({
+    expect({
+      ...run,
+      conversionReport: run.conversionReport(3),
+      conversionIndex: run.conversionIndex(3),
+      channelManifest: run.channelManifest('validation_annotation'),
+    }).toEqual({
       prefix: 'runs/turtles-7/',
       inputManifest: 'runs/turtles-7/labeling/input.manifest',
       labelCategories: 'runs/turtles-7/labeling/label-categories.json',
@@ -14,26 +19,46 @@ describe('artifacts bucket layout', () => {
       conversionReport: 'runs/turtles-7/conversion/chunk-00003.json',
       conversionIndex: 'runs/turtles-7/conversion/index/chunk-00003.json',
       channels: 'runs/turtles-7/channels/',
-    conversionClasses: 'runs/turtles-7/conversion/classes.json',
-    staging: 'runs/turtles-7/staging/',
+      conversionClasses: 'runs/turtles-7/conversion/classes.json',
+      staging: 'runs/turtles-7/staging/',
       channelManifest: 'runs/turtles-7/channels/validation_annotation.manifest',
       report: 'runs/turtles-7/report.json',
       evaluationMetrics: 'runs/turtles-7/evaluation/metrics.json',
       evaluationReport: 'runs/turtles-7/evaluation/report.html',
       model: 'models/turtles-7/',
     });
-    expect(RUN_PATHS).toEqual({ labeling: 'runs/*/labeling/', labelingOutput: 'runs/*/labeling/output/', conversion: 'runs/*/conversion/', staging: 'runs/*/staging/', channels: 'runs/*/channels/', evaluation: 'runs/*/evaluation/', labelStudio: 'runs/*/labelstudio/' });
+    expect(RUN_PATHS).toEqual({
+      labeling: 'runs/*/labeling/',
+      labelingOutput: 'runs/*/labeling/output/',
+      conversion: 'runs/*/conversion/',
+      staging: 'runs/*/staging/',
+      channels: 'runs/*/channels/',
+      evaluation: 'runs/*/evaluation/',
+      labelStudio: 'runs/*/labelstudio/',
+    });
     expect([MODELS_PREFIX, BATCHES_PREFIX]).toEqual(['models/', 'batches/']);
   });
 
-  test('the dataset\'s keys, in the algorithm\'s channel folders', () => {
+  test("the dataset's keys, in the algorithm's channel folders", () => {
     const dataset = datasetLayout();
     expect({
-      prefix: dataset.prefix, classes: dataset.classes, legacyItems: dataset.legacyItems, index: dataset.index, indexShard: dataset.indexShard('r1'),
-      channelPrefix: dataset.channelPrefix('train_annotation'), image: dataset.image('validation', 'a-1'), mask: dataset.mask('train', 'a-1'),
+      prefix: dataset.prefix,
+      classes: dataset.classes,
+      legacyItems: dataset.legacyItems,
+      index: dataset.index,
+      indexShard: dataset.indexShard('r1'),
+      channelPrefix: dataset.channelPrefix('train_annotation'),
+      image: dataset.image('validation', 'a-1'),
+      mask: dataset.mask('train', 'a-1'),
     }).toEqual({
-      prefix: 'datasets/main/', classes: 'datasets/main/classes.json', legacyItems: 'datasets/main/items.json', index: 'datasets/main/index/', indexShard: 'datasets/main/index/r1.jsonl',
-      channelPrefix: 'datasets/main/train_annotation/', image: 'datasets/main/validation/a-1.jpg', mask: 'datasets/main/train_annotation/a-1.png',
+      prefix: 'datasets/main/',
+      classes: 'datasets/main/classes.json',
+      legacyItems: 'datasets/main/items.json',
+      index: 'datasets/main/index/',
+      indexShard: 'datasets/main/index/r1.jsonl',
+      channelPrefix: 'datasets/main/train_annotation/',
+      image: 'datasets/main/validation/a-1.jpg',
+      mask: 'datasets/main/train_annotation/a-1.png',
     });
   });
 

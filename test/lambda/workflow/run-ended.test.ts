@@ -1,10 +1,10 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { acquireDeployLock } from '../../../lambda/workflow/deploy-lock';
 import { runResourceNames } from '../../../lambda/workflow/names';
 import { reportUncaughtRunEnd } from '../../../lambda/workflow/run-ended';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 
 /** Runs that end where the workflow cannot report them (stopped, timed out, past a service limit). */
 describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
@@ -25,7 +25,15 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     await takeBatchSnapshot({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', batch, generation: 0 });
   }
   const event = (name: string, status: string, input: unknown) => ({
-    detail: { name, status, input: JSON.stringify(input), error: null, cause: null, startDate: Date.UTC(2026, 11, 1, 10), stopDate: Date.UTC(2026, 11, 1, 11) },
+    detail: {
+      name,
+      status,
+      input: JSON.stringify(input),
+      error: null,
+      cause: null,
+      startDate: Date.UTC(2026, 11, 1, 10),
+      stopDate: Date.UTC(2026, 11, 1, 11),
+    },
   });
 
   test('timed out before labeling: reported, notified, and its images given back', async () => {
@@ -33,33 +41,76 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     const asked: string[] = [];
     const sent: { subject: string; message: string }[] = [];
     const verdict = await reportUncaughtRunEnd({
-      event: event('late-g0', 'TIMED_OUT', { batch: 'late', generation: 0 }), store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true,
-      labelingJobExists: async (name) => { asked.push(name); return false; },
-      notify: async (subject, message) => { sent.push({ subject, message }); },
+      event: event('late-g0', 'TIMED_OUT', { batch: 'late', generation: 0 }),
+      store,
+      bucket: 'artifacts',
+      resourcePrefix: 'segpipe',
+      minimumMiou: 0.5,
+      labeling: true,
+      labelingJobExists: async (name) => {
+        asked.push(name);
+        return false;
+      },
+      notify: async (subject, message) => {
+        sent.push({ subject, message });
+      },
     });
     expect(asked).toEqual([runResourceNames('segpipe', 'late-g0').labelingJob]);
-    expect(verdict).toMatchObject({ action: 'reported', released: true, report: { status: 'failed', batch: 'late', reason: expect.stringContaining('ExecutionTIMED_OUT: no cause given; the execution ended TIMED_OUT where the workflow could not report it; its images are given back') } });
+    expect(verdict).toMatchObject({
+      action: 'reported',
+      released: true,
+      report: {
+        status: 'failed',
+        batch: 'late',
+        reason: expect.stringContaining(
+          'ExecutionTIMED_OUT: no cause given; the execution ended TIMED_OUT where the workflow could not report it; its images are given back',
+        ),
+      },
+    });
     expect((await readBatchState(store, 'artifacts', 'late')).released).toEqual([0]);
-    expect(JSON.parse((await store.read('s3://artifacts/runs/late-g0/report.json')).toString())).toMatchObject({ runId: 'late-g0', status: 'failed', durations: { totalSeconds: 3600 } });
-    expect(sent).toEqual([{ subject: 'segpipe: run for late failed', message: expect.stringContaining('Report: s3://artifacts/runs/late-g0/report.json') }]);
+    expect(JSON.parse((await store.read('s3://artifacts/runs/late-g0/report.json')).toString())).toMatchObject({
+      runId: 'late-g0',
+      status: 'failed',
+      durations: { totalSeconds: 3600 },
+    });
+    expect(sent).toEqual([
+      { subject: 'segpipe: run for late failed', message: expect.stringContaining('Report: s3://artifacts/runs/late-g0/report.json') },
+    ]);
   });
 
   test('aborted after its labeling job started: reported, but the images stay taken (their labels are paid for)', async () => {
     await snapshotOf('paid');
     const verdict = await reportUncaughtRunEnd({
-      event: event('paid-g0', 'ABORTED', { batch: 'paid', generation: 0 }), store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true,
-      labelingJobExists: async () => true, notify: async () => undefined,
+      event: event('paid-g0', 'ABORTED', { batch: 'paid', generation: 0 }),
+      store,
+      bucket: 'artifacts',
+      resourcePrefix: 'segpipe',
+      minimumMiou: 0.5,
+      labeling: true,
+      labelingJobExists: async () => true,
+      notify: async () => undefined,
     });
-    expect(verdict).toMatchObject({ action: 'reported', released: false, report: { reason: 'ExecutionABORTED: no cause given; the execution ended ABORTED where the workflow could not report it' } });
+    expect(verdict).toMatchObject({
+      action: 'reported',
+      released: false,
+      report: { reason: 'ExecutionABORTED: no cause given; the execution ended ABORTED where the workflow could not report it' },
+    });
     expect((await readBatchState(store, 'artifacts', 'paid')).released).toBeUndefined();
-    expect((await store.client.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: 'runs/paid-g0/report.json' }))).ContentType).toBe('application/json');
+    expect((await store.client.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: 'runs/paid-g0/report.json' }))).ContentType).toBe(
+      'application/json',
+    );
   });
 
   test('a run that wrote its own report is left alone: no second report, notification or release; its staging area is removed all the same', async () => {
     await snapshotOf('done');
     await store.write('s3://artifacts/runs/done-g0/report.json', Buffer.from('{"status":"failed"}'), 'application/json');
     // What the run converted and never committed, beside what it must keep and another run's staging.
-    for (const key of ['runs/done-g0/staging/train/a.jpg', 'runs/done-g0/staging/train_annotation/a.png', 'runs/done-g0/conversion/chunk-00000.json', 'runs/done-g01/staging/train/b.jpg']) {
+    for (const key of [
+      'runs/done-g0/staging/train/a.jpg',
+      'runs/done-g0/staging/train_annotation/a.png',
+      'runs/done-g0/conversion/chunk-00000.json',
+      'runs/done-g01/staging/train/b.jpg',
+    ]) {
       await store.write(`s3://artifacts/${key}`, Buffer.from('x'), 'application/octet-stream');
     }
     // It held the deploy lock when it ended: the next run must be able to deploy.
@@ -67,7 +118,14 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     const notify = jest.fn();
     const labelingJobExists = jest.fn();
     const verdict = await reportUncaughtRunEnd({
-      event: event('done-g0', 'FAILED', { batch: 'done', generation: 0 }), store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true, labelingJobExists, notify,
+      event: event('done-g0', 'FAILED', { batch: 'done', generation: 0 }),
+      store,
+      bucket: 'artifacts',
+      resourcePrefix: 'segpipe',
+      minimumMiou: 0.5,
+      labeling: true,
+      labelingJobExists,
+      notify,
     });
     expect(verdict).toEqual({ action: 'already-reported' });
     expect(notify).not.toHaveBeenCalled();
@@ -75,21 +133,54 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     expect((await store.read('s3://artifacts/runs/done-g0/report.json')).toString()).toBe('{"status":"failed"}');
     expect((await readBatchState(store, 'artifacts', 'done')).released).toBeUndefined();
     expect(await acquireDeployLock(store, 'artifacts', 'next-run', 3600)).toEqual({ acquired: true });
-    expect((await store.list('artifacts', 'runs/done-g0')).map((o) => o.key).sort()).toEqual(['runs/done-g0/conversion/chunk-00000.json', 'runs/done-g0/report.json', 'runs/done-g01/staging/train/b.jpg']);
+    expect((await store.list('artifacts', 'runs/done-g0')).map((o) => o.key).sort()).toEqual([
+      'runs/done-g0/conversion/chunk-00000.json',
+      'runs/done-g0/report.json',
+      'runs/done-g01/staging/train/b.jpg',
+    ]);
   });
 
   test('an import, or an input that is not JSON, is reported with nothing to give back', async () => {
     const verdict = await reportUncaughtRunEnd({
-      event: { detail: { name: 'import-1', status: 'FAILED', input: 'not json', error: 'States.DataLimitExceeded', cause: 'The state/task returned a result with a size exceeding the maximum number of bytes service limit.' } },
-      store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: false, labelingJobExists: async () => false, notify: async () => undefined,
+      event: {
+        detail: {
+          name: 'import-1',
+          status: 'FAILED',
+          input: 'not json',
+          error: 'States.DataLimitExceeded',
+          cause: 'The state/task returned a result with a size exceeding the maximum number of bytes service limit.',
+        },
+      },
+      store,
+      bucket: 'artifacts',
+      resourcePrefix: 'segpipe',
+      minimumMiou: 0.5,
+      labeling: false,
+      labelingJobExists: async () => false,
+      notify: async () => undefined,
     });
-    expect(verdict).toMatchObject({ action: 'reported', released: false, report: { batch: 'unknown', reason: expect.stringMatching(/^States\.DataLimitExceeded: The state\/task returned/) } });
+    expect(verdict).toMatchObject({
+      action: 'reported',
+      released: false,
+      report: { batch: 'unknown', reason: expect.stringMatching(/^States\.DataLimitExceeded: The state\/task returned/) },
+    });
   });
 
-  test.each([['null', 'odd-1'], ['[]', 'odd-2'], ['"late"', 'odd-3'], ['7', 'odd-4']])('an input that is JSON but no object (%s) is reported as an unknown batch', async (input, name) => {
+  test.each([
+    ['null', 'odd-1'],
+    ['[]', 'odd-2'],
+    ['"late"', 'odd-3'],
+    ['7', 'odd-4'],
+  ])('an input that is JSON but no object (%s) is reported as an unknown batch', async (input, name) => {
     const verdict = await reportUncaughtRunEnd({
       event: { detail: { name, status: 'FAILED', input, error: null, cause: null } },
-      store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: true, labelingJobExists: async () => false, notify: async () => undefined,
+      store,
+      bucket: 'artifacts',
+      resourcePrefix: 'segpipe',
+      minimumMiou: 0.5,
+      labeling: true,
+      labelingJobExists: async () => false,
+      notify: async () => undefined,
     });
     expect(verdict).toMatchObject({ action: 'reported', released: false, report: { batch: 'unknown' } });
   });
@@ -103,7 +194,13 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     await snapshotOf('b1');
     const verdict = await reportUncaughtRunEnd({
       event: event(name, 'FAILED', input),
-      store, bucket: 'artifacts', resourcePrefix: 'segpipe', minimumMiou: 0.5, labeling: false, labelingJobExists: async () => false, notify: async () => undefined,
+      store,
+      bucket: 'artifacts',
+      resourcePrefix: 'segpipe',
+      minimumMiou: 0.5,
+      labeling: false,
+      labelingJobExists: async () => false,
+      notify: async () => undefined,
     });
     expect(verdict).toMatchObject({ action: 'reported', released: false });
     expect((await readBatchState(store, 'artifacts', 'b1')).released ?? []).toEqual([]);

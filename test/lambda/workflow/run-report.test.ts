@@ -1,4 +1,4 @@
-import { RunReport, RunState, buildRunReport, notificationText } from '../../../lambda/workflow/run-report';
+import { buildRunReport, notificationText, type RunReport, type RunState } from '../../../lambda/workflow/run-report';
 
 /**
  * The run report and the e-mail built from it, read field by field: what a user sees after a run
@@ -6,8 +6,13 @@ import { RunReport, RunState, buildRunReport, notificationText } from '../../../
  */
 const run = { runId: 'batch-1-r1', batch: 'batch 1', mode: 'label', names: { labelingJob: 'lj-1', model: 'model-1' } };
 const channels = {
-  numClasses: 3, numTrainingSamples: 8, numValidationSamples: 2, converted: 5, skipped: 1,
-  skippedItems: [{ line: 3, source: 's3://in/images/b/x.jpg', reason: 'mask holds value 7' }], classes: ['background', 'turtle', 'rock'],
+  numClasses: 3,
+  numTrainingSamples: 8,
+  numValidationSamples: 2,
+  converted: 5,
+  skipped: 1,
+  skippedItems: [{ line: 3, source: 's3://in/images/b/x.jpg', reason: 'mask holds value 7' }],
+  classes: ['background', 'turtle', 'rock'],
 };
 const training = { TrainingJobName: 'tj-1', TrainingTimeInSeconds: 300, BillableTimeInSeconds: 120 };
 const times = { startedAt: '2026-12-01T10:00:00.000Z', finishedAt: '2026-12-01T10:20:01.600Z' };
@@ -47,15 +52,26 @@ describe('buildRunReport', () => {
 
   describe('the evaluation on the endpoint', () => {
     const evaluation = {
-      promote: false, reason: 'challenger v2 mIoU 0.700, champion v1 mIoU 0.800 on the same 40 validation images: the challenger is worse by 0.100, more than the tolerance 0.01',
-      images: 40, champion: { variant: 'v1', miou: 0.8, pixelAccuracy: 0.9 }, challenger: { variant: 'v2', miou: 0.7, pixelAccuracy: 0.85 },
-      metricsUri: 's3://art/runs/batch-1-r1/evaluation/metrics.json', reportUri: 's3://art/runs/batch-1-r1/evaluation/report.html',
-      reportConsoleUrl: 'https://console.aws.amazon.com/s3/object/art?region=eu-west-1&bucketType=general&prefix=runs%2Fbatch-1-r1%2Fevaluation%2Freport.html',
+      promote: false,
+      reason:
+        'challenger v2 mIoU 0.700, champion v1 mIoU 0.800 on the same 40 validation images: the challenger is worse by 0.100, more than the tolerance 0.01',
+      images: 40,
+      champion: { variant: 'v1', miou: 0.8, pixelAccuracy: 0.9 },
+      challenger: { variant: 'v2', miou: 0.7, pixelAccuracy: 0.85 },
+      metricsUri: 's3://art/runs/batch-1-r1/evaluation/metrics.json',
+      reportUri: 's3://art/runs/batch-1-r1/evaluation/report.html',
+      reportConsoleUrl:
+        'https://console.aws.amazon.com/s3/object/art?region=eu-west-1&bucketType=general&prefix=runs%2Fbatch-1-r1%2Fevaluation%2Freport.html',
     };
 
-    test('a challenger not promoted: both scores and why, the champion\'s endpoint still named, no model; the e-mail links the report, never presigned', () => {
+    test("a challenger not promoted: both scores and why, the champion's endpoint still named, no model; the e-mail links the report, never presigned", () => {
       const rep = report('not-promoted', { run, channels, training, champion: { config: 'c1' }, evaluation });
-      expect(rep).toMatchObject({ status: 'not-promoted', endpoint: 'segpipe-endpoint', evaluation, reason: `${evaluation.reason}; the champion keeps serving, the challenger variant was removed` });
+      expect(rep).toMatchObject({
+        status: 'not-promoted',
+        endpoint: 'segpipe-endpoint',
+        evaluation,
+        reason: `${evaluation.reason}; the champion keeps serving, the challenger variant was removed`,
+      });
       expect(rep.model).toBeUndefined();
       const { subject, message } = notificationText(rep, 's3://art/runs/batch-1-r1/report.json');
       expect(subject).toBe('segpipe: batch 1 trained, not promoted (evaluated on the endpoint)');
@@ -66,18 +82,34 @@ describe('buildRunReport', () => {
     });
 
     test('a first model below the minimum: its endpoint was deleted, none is named', () => {
-      const rep = report('not-promoted', { run, channels, training, evaluation: { ...evaluation, champion: undefined, reason: 'mIoU 0.400 on 40 validation images: the challenger is below the minimum mIoU 0.5' } });
-      expect(rep).toMatchObject({ endpoint: undefined, reason: 'mIoU 0.400 on 40 validation images: the challenger is below the minimum mIoU 0.5; the new endpoint was deleted' });
+      const rep = report('not-promoted', {
+        run,
+        channels,
+        training,
+        evaluation: {
+          ...evaluation,
+          champion: undefined,
+          reason: 'mIoU 0.400 on 40 validation images: the challenger is below the minimum mIoU 0.5',
+        },
+      });
+      expect(rep).toMatchObject({
+        endpoint: undefined,
+        reason: 'mIoU 0.400 on 40 validation images: the challenger is below the minimum mIoU 0.5; the new endpoint was deleted',
+      });
     });
 
     test('a promoted run quotes the verdict in the e-mail', () => {
       const rep = report('deployed', { run, channels, training, evaluation: { ...evaluation, promote: true, reason: 'not worse' } });
-      expect(notificationText(rep, 's3://art/r.json').message).toContain('Evaluation: not worse\nEvaluation report: s3://art/runs/batch-1-r1/evaluation/report.html');
+      expect(notificationText(rep, 's3://art/r.json').message).toContain(
+        'Evaluation: not worse\nEvaluation report: s3://art/runs/batch-1-r1/evaluation/report.html',
+      );
     });
   });
 
   test('a missing metric reads "missing"', () => {
-    expect(report('not-deployed', { run, metrics: {} }).reason).toBe('validation:mIOU missing is below the minimum 0.5; the endpoint was left as it was');
+    expect(report('not-deployed', { run, metrics: {} }).reason).toBe(
+      'validation:mIOU missing is below the minimum 0.5; the endpoint was left as it was',
+    );
   });
 
   test('a run without labeling (mode "train") names no labeling job', () => {
@@ -108,15 +140,26 @@ describe('buildRunReport', () => {
       expect(reason({ Error: 'States.TaskFailed', Cause: 'the batch is empty' })).toBe('States.TaskFailed: the batch is empty');
     });
     test('an endpoint that failed names the endpoint, its status and the failure reason', () => {
-      expect(reason({ Error: 'EndpointFailed', Cause: JSON.stringify({ EndpointName: 'ep', EndpointStatus: 'Failed', FailureReason: 'no capacity' }) }))
-        .toBe('EndpointFailed: endpoint ep is Failed: no capacity');
-      expect(reason({ Error: 'EndpointFailed', Cause: JSON.stringify({ EndpointName: 'ep', EndpointStatus: 'OutOfService' }) }))
-        .toBe('EndpointFailed: endpoint ep is OutOfService');
+      expect(
+        reason({
+          Error: 'EndpointFailed',
+          Cause: JSON.stringify({ EndpointName: 'ep', EndpointStatus: 'Failed', FailureReason: 'no capacity' }),
+        }),
+      ).toBe('EndpointFailed: endpoint ep is Failed: no capacity');
+      expect(reason({ Error: 'EndpointFailed', Cause: JSON.stringify({ EndpointName: 'ep', EndpointStatus: 'OutOfService' }) })).toBe(
+        'EndpointFailed: endpoint ep is OutOfService',
+      );
     });
     test('a Lambda error gives its message; a SageMaker one its FailureReason or Message', () => {
-      expect(reason({ Error: 'QuotaError', Cause: JSON.stringify({ errorType: 'QuotaError', errorMessage: 'quota is 0', FailureReason: 'f', Message: 'm' }) }))
-        .toBe('QuotaError: quota is 0');
-      expect(reason({ Error: 'E', Cause: JSON.stringify({ FailureReason: 'AlgorithmError: bad data', Message: 'm' }) })).toBe('E: AlgorithmError: bad data');
+      expect(
+        reason({
+          Error: 'QuotaError',
+          Cause: JSON.stringify({ errorType: 'QuotaError', errorMessage: 'quota is 0', FailureReason: 'f', Message: 'm' }),
+        }),
+      ).toBe('QuotaError: quota is 0');
+      expect(reason({ Error: 'E', Cause: JSON.stringify({ FailureReason: 'AlgorithmError: bad data', Message: 'm' }) })).toBe(
+        'E: AlgorithmError: bad data',
+      );
       expect(reason({ Error: 'E', Cause: JSON.stringify({ Message: 'Access denied' }) })).toBe('E: Access denied');
     });
     test('a JSON cause with none of those is kept whole', () => {
@@ -140,7 +183,8 @@ describe('buildRunReport', () => {
 describe('notificationText', () => {
   test('a deployed run: the headline, the endpoint, the metrics rounded, the counts, the skipped items and the durations', () => {
     const r = report('deployed', {
-      run, training,
+      run,
+      training,
       channels: { ...channels, skipped: 2, skippedItems: [...channels.skippedItems, { line: 7, source: null, reason: 'not JSON' }] },
       metrics: { miou: [0.61266], pixelAccuracy: [0.9] },
     });
@@ -179,7 +223,9 @@ describe('notificationText', () => {
 
   test('a failed run: its reason; no training time is shown when there was none', () => {
     const r = report('failed', { run, error: { Error: 'E', Cause: 'boom' } });
-    expect(notificationText(r, 'uri').message).toBe(['segpipe: run for "batch 1" failed', '', 'Run: batch-1-r1', 'Reason: E: boom', 'Duration: 1202 s', 'Report: uri'].join('\n'));
+    expect(notificationText(r, 'uri').message).toBe(
+      ['segpipe: run for "batch 1" failed', '', 'Run: batch-1-r1', 'Reason: E: boom', 'Duration: 1202 s', 'Report: uri'].join('\n'),
+    );
     expect(notificationText(r, 'uri').subject).toBe('segpipe: run for batch 1 failed');
   });
 
@@ -188,7 +234,7 @@ describe('notificationText', () => {
     expect(notificationText(r, 'uri').message).toContain('Duration: 1202 s (training 0 s)');
   });
 
-  test('the subject stays under SNS\'s 100 characters: the batch name is cut, what is said around it stays', () => {
+  test("the subject stays under SNS's 100 characters: the batch name is cut, what is said around it stays", () => {
     const r = report('failed', { run: { ...run, batch: 'b'.repeat(120) } });
     const { subject } = notificationText(r, 'uri');
     expect(subject).toBe(`segpipe: run for ${'b'.repeat(72)}... failed`);

@@ -1,4 +1,4 @@
-import { readJson, updateJson, VersionedStore } from '../../../lambda/workflow/versioned-json';
+import { readJson, updateJson, type VersionedStore } from '../../../lambda/workflow/versioned-json';
 
 /** An in-memory versioned store whose reads can be made to fail. */
 function memoryStore(initial?: string, failRead?: Error) {
@@ -70,10 +70,18 @@ describe('shared JSON state', () => {
   test('a document that keeps changing is given up after 8 attempts, saying so', async () => {
     const { store } = memoryStore('{"n":1}');
     let writes = 0;
-    const losing = { ...store, writeIfUnchanged: async () => { writes += 1; return false; } } as VersionedStore;
+    const losing = {
+      ...store,
+      writeIfUnchanged: async () => {
+        writes += 1;
+        return false;
+      },
+    } as VersionedStore;
     jest.spyOn(Math, 'random').mockReturnValue(0);
     try {
-      await expect(updateJson(losing, 's3://b/x.json', { n: 0 }, (v) => v)).rejects.toThrow('s3://b/x.json kept changing over 8 attempts to update it');
+      await expect(updateJson(losing, 's3://b/x.json', { n: 0 }, (v) => v)).rejects.toThrow(
+        's3://b/x.json kept changing over 8 attempts to update it',
+      );
     } finally {
       jest.restoreAllMocks();
     }
@@ -83,14 +91,23 @@ describe('shared JSON state', () => {
   test('an update is written as JSON, typed as JSON', async () => {
     const { store } = memoryStore();
     const types: string[] = [];
-    const recording = { ...store, writeIfUnchanged: async (location: string, body: Buffer, type: string, etag: string | undefined) => { types.push(type); return store.writeIfUnchanged(location, body, type, etag); } } as VersionedStore;
+    const recording = {
+      ...store,
+      writeIfUnchanged: async (location: string, body: Buffer, type: string, etag: string | undefined) => {
+        types.push(type);
+        return store.writeIfUnchanged(location, body, type, etag);
+      },
+    } as VersionedStore;
     await updateJson(recording, 's3://b/x.json', { n: 0 }, (v) => v);
     expect(types).toEqual(['application/json']);
   });
 
   test('the parse error quoted from a corrupt document is printable ASCII and short, whatever the document holds', async () => {
     const { store } = memoryStore(`\u00e9\u202e${'\u4e00'.repeat(400)}`);
-    const message = await readJson(store, 's3://b/state.json', {}).then(() => '', (err: Error) => err.message);
+    const message = await readJson(store, 's3://b/state.json', {}).then(
+      () => '',
+      (err: Error) => err.message,
+    );
     expect(message).toMatch(/^s3:\/\/b\/state\.json is not valid JSON \(.+\)$/);
     const quoted = message.slice('s3://b/state.json is not valid JSON ('.length, -1);
     expect(quoted).toMatch(/^[\x20-\x7e]+$/);

@@ -12,10 +12,15 @@ import { ALGORITHM_IMAGE_URI, workflowStack } from '../../helpers/workflow-stack
  * and CreateModel requests, checked against the SageMaker API model; its images, source asset and grants.
  * The script itself is exercised in test/pytorch/trainer.slow.test.ts.
  */
-const PYTORCH = workflowStack({ training: { trainer: 'pytorch', spot: true, pytorch: { instanceType: 'ml.g6.xlarge', model: 'lraspp', imageSize: 384 } } });
+const PYTORCH = workflowStack({
+  training: { trainer: 'pytorch', spot: true, pytorch: { instanceType: 'ml.g6.xlarge', model: 'lraspp', imageSize: 384 } },
+});
 const BUILTIN = workflowStack({});
 // CPU training, GPU hosting: the other image of each.
-const CPU_TRAINING_GPU_HOSTING = workflowStack({ training: { trainer: 'pytorch', pytorch: { instanceType: 'ml.c5.xlarge' } }, hosting: { instanceType: 'ml.g4dn.xlarge' } });
+const CPU_TRAINING_GPU_HOSTING = workflowStack({
+  training: { trainer: 'pytorch', pytorch: { instanceType: 'ml.c5.xlarge' } },
+  hosting: { instanceType: 'ml.g4dn.xlarge' },
+});
 const train = PYTORCH.stateOf('Train').Parameters as Record<string, any>;
 const createModel = PYTORCH.stateOf('Create model').Parameters as Record<string, any>;
 
@@ -23,19 +28,28 @@ describe('CreateTrainingJob for the PyTorch trainer', () => {
   test('is a request the SageMaker API model takes', () => {
     expect(apiModelProblems('CreateTrainingJob', withPathsFilled(train))).toEqual([]);
     // The checker finds what it should: a member the API does not have, a wrong type, a channel name.
-    expect(apiModelProblems('CreateTrainingJob', { ...withPathsFilled(train) as object, Trainer: 'pytorch', EnableManagedSpotTraining: 'true' }))
-      .toEqual(['CreateTrainingJob.Trainer: not a member of CreateTrainingJobRequest', 'CreateTrainingJob.EnableManagedSpotTraining: a boolean']);
+    expect(
+      apiModelProblems('CreateTrainingJob', {
+        ...(withPathsFilled(train) as object),
+        Trainer: 'pytorch',
+        EnableManagedSpotTraining: 'true',
+      }),
+    ).toEqual([
+      'CreateTrainingJob.Trainer: not a member of CreateTrainingJobRequest',
+      'CreateTrainingJob.EnableManagedSpotTraining: a boolean',
+    ]);
   });
 
-  test('runs the region\'s PyTorch 2.8 GPU training image on the PyTorch instance type, with the script\'s metrics', () => {
+  test("runs the region's PyTorch 2.8 GPU training image on the PyTorch instance type, with the script's metrics", () => {
     expect(train.AlgorithmSpecification).toEqual({
       TrainingImage: `${PYTORCH_IMAGE_ACCOUNTS['us-east-1']}.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.8.0-gpu-py312`,
       TrainingInputMode: 'File',
       MetricDefinitions: PYTORCH_METRIC_DEFINITIONS,
     });
     expect(train.ResourceConfig.InstanceType).toBe('ml.g6.xlarge');
-    expect(CPU_TRAINING_GPU_HOSTING.stateOf('Train').Parameters)
-      .toMatchObject({ AlgorithmSpecification: { TrainingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.8.0-cpu-py312' } });
+    expect(CPU_TRAINING_GPU_HOSTING.stateOf('Train').Parameters).toMatchObject({
+      AlgorithmSpecification: { TrainingImage: '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.8.0-cpu-py312' },
+    });
   });
 
   test('metric definitions read the lines the script prints', () => {
@@ -43,7 +57,9 @@ describe('CreateTrainingJob for the PyTorch trainer', () => {
     const script = readFileSync(join(PYTORCH_SOURCE_DIR, 'train.py'), 'utf8');
     const format = /print\('(epoch=%d; train:loss=[^']+)' %/.exec(script)![1];
     const line = execFileSync('python3', ['-c', `print('${format}' % (3, 0.25, 0.5123, 0.9))`]).toString();
-    const caught = Object.fromEntries(PYTORCH_METRIC_DEFINITIONS.map(({ Name, Regex }) => [Name, Number(new RegExp(Regex).exec(line)?.[1])]));
+    const caught = Object.fromEntries(
+      PYTORCH_METRIC_DEFINITIONS.map(({ Name, Regex }) => [Name, Number(new RegExp(Regex).exec(line)?.[1])]),
+    );
     expect(caught).toEqual({ 'validation:mIOU': 0.5123, 'validation:pixel_accuracy': 0.9, 'train:loss': 0.25 });
   });
 
@@ -60,11 +76,19 @@ describe('CreateTrainingJob for the PyTorch trainer', () => {
       sagemaker_program: '"train.py"',
       sagemaker_submit_directory: `"/opt/ml/input/data/code/${key}"`,
       sagemaker_container_log_level: '20',
-      model: '"lraspp"', backbone: '"mobilenet_v3_large"', pretrained: '"auto"',
-      epochs: '30', batch_size: '8', learning_rate: '0.001', image_size: '384',
-      'num_classes.$': 'States.Format(\'{}\', $.channels.numClasses)',
+      model: '"lraspp"',
+      backbone: '"mobilenet_v3_large"',
+      pretrained: '"auto"',
+      epochs: '30',
+      batch_size: '8',
+      learning_rate: '0.001',
+      image_size: '384',
+      'num_classes.$': "States.Format('{}', $.channels.numClasses)",
     });
-    expect(train).toMatchObject({ EnableManagedSpotTraining: true, CheckpointConfig: { 'S3Uri.$': expect.stringContaining('checkpoints/') } });
+    expect(train).toMatchObject({
+      EnableManagedSpotTraining: true,
+      CheckpointConfig: { 'S3Uri.$': expect.stringContaining('checkpoints/') },
+    });
   });
 });
 
@@ -73,13 +97,16 @@ describe('CreateModel for a PyTorch model', () => {
     expect(apiModelProblems('CreateModel', withPathsFilled(createModel))).toEqual([]);
   });
 
-  test('serves with the PyTorch inference image for the hosting instance, running the model\'s own inference code', () => {
+  test("serves with the PyTorch inference image for the hosting instance, running the model's own inference code", () => {
     expect(createModel.PrimaryContainer).toEqual({
       Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312',
       'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts',
       Environment: {
-        SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', SAGEMAKER_CONTAINER_LOG_LEVEL: '20',
-        SAGEMAKER_REGION: 'us-east-1', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'image/png',
+        SAGEMAKER_PROGRAM: 'inference.py',
+        SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
+        SAGEMAKER_CONTAINER_LOG_LEVEL: '20',
+        SAGEMAKER_REGION: 'us-east-1',
+        SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'image/png',
       },
     });
     const gpuHosting = CPU_TRAINING_GPU_HOSTING.stateOf('Create model').Parameters as Record<string, any>;
@@ -91,7 +118,10 @@ describe('the built-in algorithm stays the default, unchanged', () => {
   test('its requests keep the algorithm image and hold nothing of PyTorch', () => {
     const builtinTrain = BUILTIN.stateOf('Train').Parameters as Record<string, any>;
     expect(builtinTrain.AlgorithmSpecification).toEqual({ TrainingImage: ALGORITHM_IMAGE_URI, TrainingInputMode: 'File' });
-    expect((BUILTIN.stateOf('Create model').Parameters as Record<string, any>).PrimaryContainer).toEqual({ Image: ALGORITHM_IMAGE_URI, 'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts' });
+    expect((BUILTIN.stateOf('Create model').Parameters as Record<string, any>).PrimaryContainer).toEqual({
+      Image: ALGORITHM_IMAGE_URI,
+      'ModelDataUrl.$': '$.training.ModelArtifacts.S3ModelArtifacts',
+    });
     expect(JSON.stringify(BUILTIN.template.toJSON())).not.toMatch(/pytorch|PyTorch/);
     expect(apiModelProblems('CreateTrainingJob', withPathsFilled(builtinTrain))).toEqual([]);
   });
@@ -109,7 +139,7 @@ describe('what the PyTorch trainer grants', () => {
     expect(text('WorkflowTrainingRole')).not.toContain(':repository/pytorch-inference');
   });
 
-  test('the model role pulls the inference image, and still the built-in\'s (a built-in champion keeps serving beside it)', () => {
+  test("the model role pulls the inference image, and still the built-in's (a built-in champion keeps serving beside it)", () => {
     expect(text('WorkflowModelRole')).toContain(':repository/pytorch-inference');
     expect(text('WorkflowModelRole')).toContain(':repository/semantic-segmentation');
   });

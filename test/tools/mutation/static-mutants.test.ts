@@ -22,6 +22,8 @@ describe('staticSurvivorPlaces', () => {
   });
 
   test('none in a report whose static mutants are all killed', () => {
-    expect(staticSurvivorPlaces({ files: { 'a.ts': { mutants: [{ id: '1', static: true, status: 'Timeout', location: at(1, 1, 2) }] } } })).toEqual([]);
+    expect(
+      staticSurvivorPlaces({ files: { 'a.ts': { mutants: [{ id: '1', static: true, status: 'Timeout', location: at(1, 1, 2) }] } } }),
+    ).toEqual([]);
   });
 });

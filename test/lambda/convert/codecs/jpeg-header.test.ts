@@ -12,21 +12,42 @@ function exif(order: string, entries: [tag: number, value: number][], options: {
   tiff.write(order, 0, 'latin1');
   const u16 = (v: number, at: number) => (little ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
   const u32 = (v: number, at: number) => (little ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
-  u16(42, 2); u32(options.ifd ?? 8, 4); u16(options.count ?? entries.length, 8);
-  entries.forEach(([tag, value], i) => { u16(tag, 10 + i * 12); u16(3, 12 + i * 12); u32(1, 14 + i * 12); u16(value, 18 + i * 12); });
+  u16(42, 2);
+  u32(options.ifd ?? 8, 4);
+  u16(options.count ?? entries.length, 8);
+  entries.forEach(([tag, value], i) => {
+    u16(tag, 10 + i * 12);
+    u16(3, 12 + i * 12);
+    u32(1, 14 + i * 12);
+    u16(value, 18 + i * 12);
+  });
   return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
 }
 
 describe('JPEG header: what real files hold between markers', () => {
   let jpeg: Buffer;
   beforeAll(async () => {
-    jpeg = await sharp({ create: { width: 33, height: 21, channels: 3, background: '#884422' } }).jpeg().toBuffer();
+    jpeg = await sharp({ create: { width: 33, height: 21, channels: 3, background: '#884422' } })
+      .jpeg()
+      .toBuffer();
   });
   const body = () => jpeg.subarray(2);
 
   test('fill bytes before a marker and standalone markers (TEM, RST) are stepped over', async () => {
-    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0xff, 0xff]), body()]))).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
-    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0x01, 0xff, 0xd0, 0xff, 0xd7]), body()]))).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
+    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0xff, 0xff]), body()]))).toEqual({
+      width: 33,
+      height: 21,
+      components: 3,
+      precision: 8,
+      orientation: 1,
+    });
+    expect(await headerOf(Buffer.concat([SOI, Buffer.from([0xff, 0x01, 0xff, 0xd0, 0xff, 0xd7]), body()]))).toEqual({
+      width: 33,
+      height: 21,
+      components: 3,
+      precision: 8,
+      orientation: 1,
+    });
   });
 
   test.each([
@@ -56,15 +77,37 @@ describe('JPEG header: what real files hold between markers', () => {
       head.writeUInt16BE(payload.length + 2, 2);
       return Buffer.concat([head, payload]);
     };
-    expect(await headerOf(Buffer.concat([SOI, app1(exif('MM', [[0x0100, 33], [0x0112, 6]])), body()]))).toMatchObject({ orientation: 6 });
-    expect(await headerOf(Buffer.concat([SOI, app1(Buffer.from('http://ns.adobe.com/xap/1.0/\0<x/>')), body()]))).toMatchObject({ orientation: 1 });
+    expect(
+      await headerOf(
+        Buffer.concat([
+          SOI,
+          app1(
+            exif('MM', [
+              [0x0100, 33],
+              [0x0112, 6],
+            ]),
+          ),
+          body(),
+        ]),
+      ),
+    ).toMatchObject({ orientation: 6 });
+    expect(await headerOf(Buffer.concat([SOI, app1(Buffer.from('http://ns.adobe.com/xap/1.0/\0<x/>')), body()]))).toMatchObject({
+      orientation: 1,
+    });
   });
 });
 
 describe('exifOrientation', () => {
   test.each([
     ['little-endian', exif('II', [[0x0112, 3]]), 3],
-    ['big-endian, after another tag', exif('MM', [[0x0100, 640], [0x0112, 8]]), 8],
+    [
+      'big-endian, after another tag',
+      exif('MM', [
+        [0x0100, 640],
+        [0x0112, 8],
+      ]),
+      8,
+    ],
     ['an orientation of 0', exif('II', [[0x0112, 0]]), undefined],
     ['an orientation of 9', exif('II', [[0x0112, 9]]), undefined],
     ['no orientation tag', exif('II', [[0x0100, 640]]), undefined],
@@ -84,7 +127,7 @@ describe('the end of a JPEG', () => {
     ['ends with the end-of-image marker', withEnd, true],
     ['is padded with zeros after it', Buffer.concat([withEnd, Buffer.alloc(7)]), true],
     ['is cut short', withEnd.subarray(0, 3), false],
-    ['is only the marker\'s second byte', Buffer.from([0xd9]), false],
+    ["is only the marker's second byte", Buffer.from([0xd9]), false],
     ['ends in 0xD9 after another byte than 0xFF', Buffer.from([0x00, 0x12, 0xd9]), false],
     ['is empty', Buffer.alloc(0), false],
   ])('a file that %s', async (_what, data, whole) => {
@@ -109,20 +152,39 @@ describe('JPEG header: reading past the first bytes', () => {
     return { reads, read };
   }
   const frame = Buffer.from([0xff, 0xc0, 0x00, 0x0b, 8, 0, 21, 0, 33, 3, 0, 0, 0]);
-  const app = (bodyBytes: number) => Buffer.concat([Buffer.from([0xff, 0xe0, (bodyBytes + 2) >> 8, (bodyBytes + 2) & 0xff]), Buffer.alloc(bodyBytes)]);
+  const app = (bodyBytes: number) =>
+    Buffer.concat([Buffer.from([0xff, 0xe0, (bodyBytes + 2) >> 8, (bodyBytes + 2) & 0xff]), Buffer.alloc(bodyBytes)]);
 
   test('a header ending exactly at the end of the file is read, with ranges inside the file only', async () => {
     const data = Buffer.concat([SOI, frame, Buffer.from([0xff, 0xda, 0x00, 0x02])]);
     const { reads, read } = strictRange(data);
     // The first bytes stop two short: the scan marker's length is the file's last two bytes.
-    expect(await readJpegHeader(data.subarray(0, data.length - 2), data.length, read)).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
+    expect(await readJpegHeader(data.subarray(0, data.length - 2), data.length, read)).toEqual({
+      width: 33,
+      height: 21,
+      components: 3,
+      precision: 8,
+      orientation: 1,
+    });
     expect(reads).toEqual([[data.length - 2, data.length - 1]]);
   });
 
   test('segments past the first read are fetched 64 KiB at a time, not segment by segment', async () => {
-    const data = Buffer.concat([SOI, ...Array.from({ length: 25 }, () => app(4000)), frame, Buffer.from([0xff, 0xda, 0x00, 0x02]), Buffer.alloc(200_000)]);
+    const data = Buffer.concat([
+      SOI,
+      ...Array.from({ length: 25 }, () => app(4000)),
+      frame,
+      Buffer.from([0xff, 0xda, 0x00, 0x02]),
+      Buffer.alloc(200_000),
+    ]);
     const { reads, read } = strictRange(data);
-    expect(await readJpegHeader(data.subarray(0, 64 * 1024), data.length, read)).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 1 });
+    expect(await readJpegHeader(data.subarray(0, 64 * 1024), data.length, read)).toEqual({
+      width: 33,
+      height: 21,
+      components: 3,
+      precision: 8,
+      orientation: 1,
+    });
     expect(reads).toEqual([[64 * 1024, 128 * 1024 - 1]]);
   });
 

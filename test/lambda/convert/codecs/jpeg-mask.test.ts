@@ -2,24 +2,35 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMasksWithPil } from '../../../helpers/pil';
 import sharp from 'sharp';
 import { endsWithEndOfImage, exifOrientation, readJpegHeader } from '../../../../lambda/convert/codecs/jpeg';
 import { decodeColourMask, encodeClassIndexPng, mapColoursToIndices } from '../../../../lambda/convert/codecs/mask';
 import { encodePalettePng, encodePng } from '../../../../local/png';
+import { readMasksWithPil } from '../../../helpers/pil';
 
 const rangeOf = (data: Buffer) => async (start: number, end: number) => data.subarray(start, end + 1);
 
 describe('JPEG header', () => {
   test('reads size, components and EXIF orientation without decoding', async () => {
-    const jpeg = await sharp({ create: { width: 33, height: 21, channels: 3, background: '#884422' } }).jpeg().withMetadata({ orientation: 8 }).toBuffer();
-    expect(await readJpegHeader(jpeg.subarray(0, 1024), jpeg.length, rangeOf(jpeg))).toEqual({ width: 33, height: 21, components: 3, precision: 8, orientation: 8 });
+    const jpeg = await sharp({ create: { width: 33, height: 21, channels: 3, background: '#884422' } })
+      .jpeg()
+      .withMetadata({ orientation: 8 })
+      .toBuffer();
+    expect(await readJpegHeader(jpeg.subarray(0, 1024), jpeg.length, rangeOf(jpeg))).toEqual({
+      width: 33,
+      height: 21,
+      components: 3,
+      precision: 8,
+      orientation: 8,
+    });
     expect(await endsWithEndOfImage(jpeg.length, rangeOf(jpeg))).toBe(true);
     expect(await endsWithEndOfImage(jpeg.length - 10, rangeOf(jpeg.subarray(0, jpeg.length - 10)))).toBe(false);
   });
 
   test('reads past a first read when large metadata comes before the frame header', async () => {
-    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+      .jpeg()
+      .toBuffer();
     // Insert three 60 KiB APP2 segments after SOI.
     const app = Buffer.alloc(60_000 + 4);
     app.writeUInt16BE(0xffe2, 0);
@@ -48,14 +59,24 @@ describe('JPEG header', () => {
       tiff.write(little ? 'II' : 'MM', 0, 'latin1');
       const u16 = (v: number, at: number) => (little ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
       const u32 = (v: number, at: number) => (little ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
-      u16(42, 2); u32(8, 4); u16(1, 8); u16(0x0112, 10); u16(3, 12); u32(1, 14); u16(6, 18);
+      u16(42, 2);
+      u32(8, 4);
+      u16(1, 8);
+      u16(0x0112, 10);
+      u16(3, 12);
+      u32(1, 14);
+      u16(6, 18);
       expect(exifOrientation(Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]))).toBe(6);
     }
   });
 });
 
 describe('colour masks', () => {
-  const colours = [{ rgb: 0xffffff, index: 0 }, { rgb: 0x1f77b4, index: 1 }, { rgb: 0x7f7f7f, index: 2 }];
+  const colours = [
+    { rgb: 0xffffff, index: 0 },
+    { rgb: 0x1f77b4, index: 1 },
+    { rgb: 0x7f7f7f, index: 2 },
+  ];
   const pixels = [0xffffff, 0x1f77b4, 0x7f7f7f, 0x123456];
 
   test.each([
@@ -64,14 +85,19 @@ describe('colour masks', () => {
   ])('%s masks map by colour, an unknown colour to 255', async (_name, channels) => {
     const raw = Buffer.alloc(pixels.length * channels, 255);
     pixels.forEach((rgb, i) => raw.writeUIntBE(rgb, i * channels, 3));
-    const png = await sharp(raw, { raw: { width: 4, height: 1, channels: channels as 3 | 4 } }).png().toBuffer();
+    const png = await sharp(raw, { raw: { width: 4, height: 1, channels: channels as 3 | 4 } })
+      .png()
+      .toBuffer();
     const mask = await decodeColourMask(png, colours, { limitInputPixels: 100 });
     expect([...mask.indices]).toEqual([0, 1, 2, 255]);
     expect(mask.pixelsPerIndex[255]).toBe(1);
   });
 
   test('greyscale masks map grey levels to the colours that have them', async () => {
-    const png = await sharp(Buffer.from([255, 127, 3]), { raw: { width: 3, height: 1, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+    const png = await sharp(Buffer.from([255, 127, 3]), { raw: { width: 3, height: 1, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     expect((await sharp(png).metadata()).channels).toBe(1);
     expect([...(await decodeColourMask(png, colours, { limitInputPixels: 100 })).indices]).toEqual([0, 2, 255]);
   });
@@ -82,8 +108,12 @@ describe('colour masks', () => {
   });
 
   test('a mask declaring more pixels than allowed is refused before decoding', async () => {
-    const png = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ffffff' } }).png().toBuffer();
-    await expect(decodeColourMask(png, colours, { limitInputPixels: 1000 })).rejects.toThrow(/declares 200×200 pixels, more than the 1000 accepted/);
+    const png = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
+    await expect(decodeColourMask(png, colours, { limitInputPixels: 1000 })).rejects.toThrow(
+      /declares 200×200 pixels, more than the 1000 accepted/,
+    );
   });
 
   test('class masks are written as 8-bit greyscale PNGs', async () => {
@@ -95,7 +125,12 @@ describe('colour masks', () => {
   test('PIL reads a class mask as mode L with exactly its values (every value 0..255, odd sizes, long runs)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'segpipe-mask-png-'));
     try {
-      const cases = [[1, 1], [3, 5], [257, 3], [1280, 720]].map(([width, height], k) => {
+      const cases = [
+        [1, 1],
+        [3, 5],
+        [257, 3],
+        [1280, 720],
+      ].map(([width, height], k) => {
         const indices = new Uint8Array(width * height);
         for (let i = 0; i < indices.length; i++) indices[i] = k === 2 ? i % 256 : [0, 1, 2, 3, 255][Math.floor(i / 97) % 5];
         return { width, height, indices, file: join(dir, `${k}.png`) };
@@ -103,7 +138,12 @@ describe('colour masks', () => {
       for (const c of cases) writeFileSync(c.file, await encodeClassIndexPng(c.indices, c.width, c.height));
       const read = readMasksWithPil(cases.map((c) => c.file));
       cases.forEach((c, k) => {
-        expect(read[k]).toMatchObject({ mode: 'L', width: c.width, height: c.height, sha256: createHash('sha256').update(c.indices).digest('hex') });
+        expect(read[k]).toMatchObject({
+          mode: 'L',
+          width: c.width,
+          height: c.height,
+          sha256: createHash('sha256').update(c.indices).digest('hex'),
+        });
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -116,15 +156,20 @@ describe('colour masks', () => {
 });
 
 describe('mapping agrees with a plain per-pixel lookup', () => {
-  const colours = [{ rgb: 0xffffff, index: 0 }, { rgb: 0x1f77b4, index: 1 }, { rgb: 0xff7f0e, index: 2 }, { rgb: 0x000000, index: 3 }];
+  const colours = [
+    { rgb: 0xffffff, index: 0 },
+    { rgb: 0x1f77b4, index: 1 },
+    { rgb: 0xff7f0e, index: 2 },
+    { rgb: 0x000000, index: 3 },
+  ];
   const palette = [0xffffff, 0x1f77b4, 0xff7f0e, 0x000000, 0x123456];
 
   /** Runs of random length and value, as masks have, with odd sizes so the last group is partial. */
   function runs(seed: number, length: number, values: number): Uint8Array {
     let state = seed;
-    const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const random = () => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const out = new Uint8Array(length);
-    for (let i = 0; i < length;) {
+    for (let i = 0; i < length; ) {
       const value = Math.floor(random() * values);
       const run = 1 + Math.floor(random() * 9);
       out.fill(value, i, Math.min(length, i + run));
@@ -133,7 +178,13 @@ describe('mapping agrees with a plain per-pixel lookup', () => {
     return out;
   }
 
-  test.each([[1, 37, 7], [2, 64, 5], [3, 13, 1], [4, 1, 1], [5, 6, 11]])('seed %i, %i×%i', async (seed, width, height) => {
+  test.each([
+    [1, 37, 7],
+    [2, 64, 5],
+    [3, 13, 1],
+    [4, 1, 1],
+    [5, 6, 11],
+  ])('seed %i, %i×%i', async (seed, width, height) => {
     const slots = runs(seed, width * height, palette.length);
     const expectedIndices = Array.from(slots, (s) => colours.find((c) => c.rgb === palette[s])?.index ?? 255);
     const expectedCounts = new Map<number, number>();

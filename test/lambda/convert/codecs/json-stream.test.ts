@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { JsonElement, JsonShapeError, streamJsonElements } from '../../../../lambda/convert/codecs/json-stream';
+import { type JsonElement, JsonShapeError, streamJsonElements } from '../../../../lambda/convert/codecs/json-stream';
 
 /** The document cut into chunks of `size` bytes, as a stream delivers it (also inside UTF-8 characters). */
 function chunked(text: string, size: number): Readable {
@@ -9,22 +9,34 @@ function chunked(text: string, size: number): Readable {
   return Readable.from(chunks);
 }
 
-async function collect(text: string, arrays: 'top' | readonly string[], size: number, bounds?: { maxElementBytes?: number; maxDepth?: number }): Promise<JsonElement[]> {
+async function collect(
+  text: string,
+  arrays: 'top' | readonly string[],
+  size: number,
+  bounds?: { maxElementBytes?: number; maxDepth?: number },
+): Promise<JsonElement[]> {
   const found = [];
   for await (const element of streamJsonElements(chunked(text, size), arrays, bounds)) found.push(element);
   return found;
 }
 
 describe('streamJsonElements', () => {
-  const coco = JSON.stringify({
-    info: { tricky: [1, ']}"\\', { deeper: ['['] }] },
-    // A string at the top level, between the arrays: its brackets, commas and quotes are text.
-    description: 'v1 ]}, "x": [{ \\',
-    images: [{ id: 1, file_name: 'a "quoted" ]name}.jpg' }, { id: 2, file_name: 'é ☃.jpg' }],
-    licenses: [{ name: '[not wanted]' }],
-    categories: [{ id: 3, name: 'turtle' }],
-    annotations: [],
-  }, null, 1);
+  const coco = JSON.stringify(
+    {
+      info: { tricky: [1, ']}"\\', { deeper: ['['] }] },
+      // A string at the top level, between the arrays: its brackets, commas and quotes are text.
+      description: 'v1 ]}, "x": [{ \\',
+      images: [
+        { id: 1, file_name: 'a "quoted" ]name}.jpg' },
+        { id: 2, file_name: 'é ☃.jpg' },
+      ],
+      licenses: [{ name: '[not wanted]' }],
+      categories: [{ id: 3, name: 'turtle' }],
+      annotations: [],
+    },
+    null,
+    1,
+  );
   const wanted = ['images', 'categories', 'annotations'];
   const expected = wanted.flatMap((key) => (JSON.parse(coco)[key] as unknown[]).map((value) => ({ key, value })));
 
@@ -65,7 +77,7 @@ describe('streamJsonElements', () => {
     expect(found).toEqual([{ key: 'images', value: { id: 1 } }]);
   });
 
-  test('only the top-level object\'s keys name arrays; an escaped key is read as its text', async () => {
+  test("only the top-level object's keys name arrays; an escaped key is read as its text", async () => {
     const text = '{"info":{"images":[9],"x":{"images":[8]}},"ima\\u0067es":[1,{"images":[7]}],"categories":[[2]]}';
     expect(await collect(text, ['images', 'categories'], 4)).toEqual([
       { key: 'images', value: 1 },
@@ -131,6 +143,8 @@ describe('streamJsonElements bounds: an element too large or nested too deep is 
   });
 
   test('a key of the top-level object longer than 64 KiB ends the read with the reason', async () => {
-    await expect(collect(`{"${'k'.repeat(70_000)}":1}`, ['images'], 4096)).rejects.toThrow(/key of the top-level object is longer than 65536 bytes/);
+    await expect(collect(`{"${'k'.repeat(70_000)}":1}`, ['images'], 4096)).rejects.toThrow(
+      /key of the top-level object is longer than 65536 bytes/,
+    );
   });
 });

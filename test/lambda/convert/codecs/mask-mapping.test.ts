@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ColourIndex, decodeColourMask, decodeIndexMask, mapColoursToIndices } from '../../../../lambda/convert/codecs/mask';
+import { type ColourIndex, decodeColourMask, decodeIndexMask, mapColoursToIndices } from '../../../../lambda/convert/codecs/mask';
 
 /**
  * Edges of the colour mapping that the differential tests (unfilter-map, jpeg-mask) do not reach:
@@ -10,9 +10,13 @@ import { ColourIndex, decodeColourMask, decodeIndexMask, mapColoursToIndices } f
 const counts = (pixelsPerIndex: Uint32Array) => Object.fromEntries([...pixelsPerIndex.entries()].filter(([, n]) => n > 0));
 
 describe('mapColoursToIndices', () => {
-  const greys: ColourIndex[] = [{ rgb: 0x000000, index: 1 }, { rgb: 0x010101, index: 2 }, { rgb: 0x020202, index: 3 }];
+  const greys: ColourIndex[] = [
+    { rgb: 0x000000, index: 1 },
+    { rgb: 0x010101, index: 2 },
+    { rgb: 0x020202, index: 3 },
+  ];
 
-  test('one-byte pixels at an odd offset of their buffer (a slice of a decoder\'s pool) map as aligned ones do', () => {
+  test("one-byte pixels at an odd offset of their buffer (a slice of a decoder's pool) map as aligned ones do", () => {
     const values = [0, 1, 2, 2, 2, 2, 1, 0, 0, 9];
     const pool = new Uint8Array(values.length + 1);
     pool.set(values, 1);
@@ -47,18 +51,31 @@ describe('mapColoursToIndices', () => {
 
 describe('decodeIndexMask', () => {
   test('refuses a class-number mask that is not an 8-bit palette or grey PNG, saying what it must be', async () => {
-    const rgb = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#010203' } }).png().toBuffer();
-    const grey16 = await sharp(Buffer.alloc(8), { raw: { width: 2, height: 2, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    const rgb = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#010203' } })
+      .png()
+      .toBuffer();
+    const grey16 = await sharp(Buffer.alloc(8), { raw: { width: 2, height: 2, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
     expect((await sharp(grey16).metadata()).depth).toBe('ushort');
     for (const png of [rgb, grey16]) {
-      await expect(decodeIndexMask(png, new Uint8Array(256), { limitInputPixels: 100 })).rejects.toThrow('a class-number mask must be an 8-bit palette or grey PNG');
+      await expect(decodeIndexMask(png, new Uint8Array(256), { limitInputPixels: 100 })).rejects.toThrow(
+        'a class-number mask must be an 8-bit palette or grey PNG',
+      );
     }
   });
 });
 
 describe('decodeColourMask, a mask resized to its image', () => {
-  const colours: ColourIndex[] = [{ rgb: 0xff0000, index: 1 }, { rgb: 0x0000ff, index: 2 }];
-  const redBlue = () => sharp(Buffer.from([255, 0, 0, 0, 0, 255]), { raw: { width: 2, height: 1, channels: 3 } }).png().toBuffer();
+  const colours: ColourIndex[] = [
+    { rgb: 0xff0000, index: 1 },
+    { rgb: 0x0000ff, index: 2 },
+  ];
+  const redBlue = () =>
+    sharp(Buffer.from([255, 0, 0, 0, 0, 255]), { raw: { width: 2, height: 1, channels: 3 } })
+      .png()
+      .toBuffer();
 
   test('is scaled with nearest-neighbour to exactly the size asked, the aspect changed, no colour invented', async () => {
     const mask = await decodeColourMask(await redBlue(), colours, { limitInputPixels: 100, resizeTo: { width: 6, height: 3 } });
@@ -68,7 +85,11 @@ describe('decodeColourMask, a mask resized to its image', () => {
   });
 
   test('is refused when it holds more pixels than allowed, as an unresized one is', async () => {
-    const large = await sharp({ create: { width: 60, height: 60, channels: 3, background: '#ff0000' } }).png().toBuffer();
-    await expect(decodeColourMask(large, colours, { limitInputPixels: 1000, resizeTo: { width: 10, height: 10 } })).rejects.toThrow(/pixel limit/);
+    const large = await sharp({ create: { width: 60, height: 60, channels: 3, background: '#ff0000' } })
+      .png()
+      .toBuffer();
+    await expect(decodeColourMask(large, colours, { limitInputPixels: 1000, resizeTo: { width: 10, height: 10 } })).rejects.toThrow(
+      /pixel limit/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ClassIndexMask, resizeClassIndexMask, useSharpForConcurrentItems } from '../../../../lambda/convert/codecs/mask';
+import { type ClassIndexMask, resizeClassIndexMask, useSharpForConcurrentItems } from '../../../../lambda/convert/codecs/mask';
 
 function maskOf(values: number[], width: number, height: number): ClassIndexMask {
   const pixelsPerIndex = new Uint32Array(256);
@@ -32,7 +32,7 @@ describe('resizing a class-index mask (nearest neighbour: no value is invented)'
     expect([...resizeClassIndexMask(maskOf([1, 2, 3, 4], 2, 2), 4, 2).indices]).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
   });
 
-  test('width and height scale independently (a rotated photo\'s mask)', () => {
+  test("width and height scale independently (a rotated photo's mask)", () => {
     const resized = resizeClassIndexMask(maskOf([1, 2, 3, 4, 5, 6], 3, 2), 2, 3);
     expect([...resized.indices]).toEqual([1, 3, 4, 6, 4, 6]);
   });

@@ -2,8 +2,13 @@ import { paintShapes, paintWork, spansOfBitmap } from '../../../../lambda/conver
 import { centreInside, grid } from '../../../helpers/format-fixtures';
 
 /** The mask as rows of digits, to compare at a glance. */
-const rows = (indices: Buffer, width: number) => Array.from({ length: indices.length / width }, (_, y) => Array.from(indices.subarray(y * width, (y + 1) * width)).join(''));
-const square = (index: number, x0: number, y0: number, x1: number, y1: number) => ({ kind: 'polygon' as const, index, rings: [[x0, y0, x1, y0, x1, y1, x0, y1]] });
+const rows = (indices: Buffer, width: number) =>
+  Array.from({ length: indices.length / width }, (_, y) => Array.from(indices.subarray(y * width, (y + 1) * width)).join(''));
+const square = (index: number, x0: number, y0: number, x1: number, y1: number) => ({
+  kind: 'polygon' as const,
+  index,
+  rings: [[x0, y0, x1, y0, x1, y1, x0, y1]],
+});
 
 describe('painting shapes into a class-index mask', () => {
   test('a square paints the pixels whose centres it holds, in whichever direction its points go', () => {
@@ -26,7 +31,7 @@ describe('painting shapes into a class-index mask', () => {
     expect(rows(paintShapes([square(2, 1, 1, 2, 2), big], 4, 4).indices, 4)).toEqual(['1111', '1211', '1111', '1111']);
   });
 
-  test('a bitmap\'s area is its pixel count, wherever they lie: one pixel at the far right stays on a larger square', () => {
+  test("a bitmap's area is its pixel count, wherever they lie: one pixel at the far right stays on a larger square", () => {
     const dot = { kind: 'bitmap' as const, index: 3, width: 10, height: 1, pixels: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]) };
     expect(rows(paintShapes([dot, square(1, 0, 0, 10, 1)], 10, 1).indices, 10)).toEqual(['1111111113']);
   });
@@ -47,7 +52,7 @@ describe('painting polygons by an active edge list', () => {
   /** Random polygons (often self-crossing) with fractional points, partly outside the mask. */
   function randomRing(seed: number, points: number, width: number, height: number): number[] {
     let state = seed;
-    const random = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const random = () => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
     return Array.from({ length: points * 2 }, (_, i) => Math.round((random() * (i % 2 === 0 ? width + 10 : height + 10) - 5) * 4) / 4);
   }
 

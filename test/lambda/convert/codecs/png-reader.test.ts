@@ -30,23 +30,53 @@ const png = (...chunks: Buffer[]) => Buffer.concat([SIGNATURE, ...chunks]);
 describe('PNG read without a decoder', () => {
   test('grey, split over several IDAT chunks', async () => {
     const data = deflateSync(rows(3, 2, 1, 9));
-    const read = await readPngDirect(png(ihdr(3, 2), chunk('IDAT', data.subarray(0, 5)), chunk('tEXt', Buffer.from('a\0b')), chunk('IDAT', data.subarray(5)), chunk('IEND')), 100);
+    const read = await readPngDirect(
+      png(
+        ihdr(3, 2),
+        chunk('IDAT', data.subarray(0, 5)),
+        chunk('tEXt', Buffer.from('a\0b')),
+        chunk('IDAT', data.subarray(5)),
+        chunk('IEND'),
+      ),
+      100,
+    );
     expect(read).toEqual({ width: 3, height: 2, channels: 1, data: Buffer.alloc(6, 9), palette: undefined, paletteAlpha: undefined });
   });
 
-  test('an indexed PNG brings its palette and alpha; a grey one\'s tRNS is not a palette alpha', async () => {
+  test("an indexed PNG brings its palette and alpha; a grey one's tRNS is not a palette alpha", async () => {
     const plte = Buffer.from([0, 0, 0, 255, 0, 0]);
     const trns = Buffer.from([0, 255]);
-    const indexed = await readPngDirect(png(ihdr(2, 1, { colourType: 3 }), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND')), 100);
+    const indexed = await readPngDirect(
+      png(
+        ihdr(2, 1, { colourType: 3 }),
+        chunk('PLTE', plte),
+        chunk('tRNS', trns),
+        chunk('IDAT', deflateSync(rows(2, 1, 1))),
+        chunk('IEND'),
+      ),
+      100,
+    );
     expect(indexed).toMatchObject({ channels: 1, palette: plte, paletteAlpha: trns });
-    const grey = await readPngDirect(png(ihdr(2, 1), chunk('tRNS', Buffer.from([0, 1])), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND')), 100);
+    const grey = await readPngDirect(
+      png(ihdr(2, 1), chunk('tRNS', Buffer.from([0, 1])), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND')),
+      100,
+    );
     expect(grey).toMatchObject({ palette: undefined, paletteAlpha: undefined });
     // An RGB PNG may carry a suggested palette (PLTE): its pixels are colours, not indices.
-    const rgb = await readPngDirect(png(ihdr(1, 1, { colourType: 2 }), chunk('PLTE', plte), chunk('IDAT', deflateSync(rows(1, 1, 3, 5))), chunk('IEND')), 100);
+    const rgb = await readPngDirect(
+      png(ihdr(1, 1, { colourType: 2 }), chunk('PLTE', plte), chunk('IDAT', deflateSync(rows(1, 1, 3, 5))), chunk('IEND')),
+      100,
+    );
     expect(rgb).toEqual({ width: 1, height: 1, channels: 3, data: Buffer.alloc(3, 5), palette: undefined, paletteAlpha: undefined });
-    const rgba = await readPngDirect(png(ihdr(1, 1, { colourType: 6 }), chunk('IDAT', deflateSync(rows(1, 1, 4, 200))), chunk('IEND')), 100);
+    const rgba = await readPngDirect(
+      png(ihdr(1, 1, { colourType: 6 }), chunk('IDAT', deflateSync(rows(1, 1, 4, 200))), chunk('IEND')),
+      100,
+    );
     expect(rgba).toMatchObject({ channels: 4, data: Buffer.alloc(4, 200) });
-    const greyAlpha = await readPngDirect(png(ihdr(1, 1, { colourType: 4 }), chunk('IDAT', deflateSync(rows(1, 1, 2, 7))), chunk('IEND')), 100);
+    const greyAlpha = await readPngDirect(
+      png(ihdr(1, 1, { colourType: 4 }), chunk('IDAT', deflateSync(rows(1, 1, 2, 7))), chunk('IEND')),
+      100,
+    );
     expect(greyAlpha).toMatchObject({ channels: 2, data: Buffer.alloc(2, 7) });
   });
 
@@ -62,12 +92,28 @@ describe('PNG read without a decoder', () => {
   test.each([
     ['a GIF', Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(40)]), 'not a PNG'],
     ['a signature alone', Buffer.concat([SIGNATURE, Buffer.alloc(8)]), 'not a PNG'],
-    ['a chunk past the end', png(ihdr(2, 2), chunk('IDAT', Buffer.alloc(40)).subarray(0, 30)), 'PNG is truncated (its IDAT chunk ends past the file)'],
+    [
+      'a chunk past the end',
+      png(ihdr(2, 2), chunk('IDAT', Buffer.alloc(40)).subarray(0, 30)),
+      'PNG is truncated (its IDAT chunk ends past the file)',
+    ],
     ['no header', png(chunk('tEXt', Buffer.alloc(20)), chunk('IEND')), 'PNG has no IHDR chunk'],
-    ['a last chunk cut after its type', png(ihdr(2, 1), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND').subarray(0, 8)), 'PNG is truncated (its IEND chunk ends past the file)'],
+    [
+      'a last chunk cut after its type',
+      png(ihdr(2, 1), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND').subarray(0, 8)),
+      'PNG is truncated (its IEND chunk ends past the file)',
+    ],
     ['no end', png(ihdr(2, 1), chunk('IDAT', deflateSync(rows(2, 1, 1)))), 'PNG is truncated (no IEND chunk)'],
-    ['an index without a palette', png(ihdr(2, 1, { colourType: 3 }), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND')), 'indexed PNG has no palette'],
-    ['too little image data', png(ihdr(2, 2), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND')), 'PNG image data holds 3 bytes, its 2×2 header needs 6'],
+    [
+      'an index without a palette',
+      png(ihdr(2, 1, { colourType: 3 }), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND')),
+      'indexed PNG has no palette',
+    ],
+    [
+      'too little image data',
+      png(ihdr(2, 2), chunk('IDAT', deflateSync(rows(2, 1, 1))), chunk('IEND')),
+      'PNG image data holds 3 bytes, its 2×2 header needs 6',
+    ],
   ])('%s is refused', async (_what, data, reason) => {
     await expect(readPngDirect(data, 100)).rejects.toThrow(reason);
   });

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { ColourIndex, decodeColourMask, decodeIndexMask, mapColoursToIndices } from '../../../../lambda/convert/codecs/mask';
+import { type ColourIndex, decodeColourMask, decodeIndexMask, mapColoursToIndices } from '../../../../lambda/convert/codecs/mask';
 import { readPngDirect } from '../../../../lambda/convert/codecs/png-reader';
 import { encodePng } from '../../../../local/png';
 
@@ -37,7 +37,7 @@ function maskPixels(seed: number, width: number, height: number, channels: numbe
       out.copy(out, row, row - width * channels, row);
       continue;
     }
-    for (let x = 0; x < width;) {
+    for (let x = 0; x < width; ) {
       const value = values[Math.floor(random() * values.length)];
       const run = random() < 0.2 ? 1 : 1 + Math.floor(random() * 12);
       for (let k = 0; k < run && x < width; k++, x++) value.copy(out, row + x * channels);
@@ -71,11 +71,16 @@ const ALPHAS = [0, 127, 128, 255];
 function pixelValues(colourType: ColourType): Buffer[] {
   const rgb = (c: number) => [(c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff];
   switch (colourType) {
-    case 0: return [0x00, 0x80, 0x7f, 0xff].map((g) => Buffer.from([g]));
-    case 3: return PALETTE.map((_, entry) => Buffer.from([entry]));
-    case 2: return PALETTE.map((c) => Buffer.from(rgb(c)));
-    case 4: return [0x00, 0x80, 0x7f].flatMap((g) => ALPHAS.map((a) => Buffer.from([g, a])));
-    case 6: return PALETTE.flatMap((c) => ALPHAS.map((a) => Buffer.from([...rgb(c), a])));
+    case 0:
+      return [0x00, 0x80, 0x7f, 0xff].map((g) => Buffer.from([g]));
+    case 3:
+      return PALETTE.map((_, entry) => Buffer.from([entry]));
+    case 2:
+      return PALETTE.map((c) => Buffer.from(rgb(c)));
+    case 4:
+      return [0x00, 0x80, 0x7f].flatMap((g) => ALPHAS.map((a) => Buffer.from([g, a])));
+    case 6:
+      return PALETTE.flatMap((c) => ALPHAS.map((a) => Buffer.from([...rgb(c), a])));
   }
 }
 
@@ -91,16 +96,29 @@ async function simplePath(png: Buffer, transparentIndex: number | undefined) {
   return mapColoursToIndices(rgba, 4, COLOURS, transparentIndex);
 }
 
-const SIZES = [[1, 1], [1, 7], [2, 3], [3, 5], [5, 4], [7, 9], [13, 6], [64, 5], [101, 11]];
+const SIZES = [
+  [1, 1],
+  [1, 7],
+  [2, 3],
+  [3, 5],
+  [5, 4],
+  [7, 9],
+  [13, 6],
+  [64, 5],
+  [101, 11],
+];
 /** Every row one filter (None, Sub, Up, Average, Paeth), or the five in turn, or a random one per row. */
 const FILTERS: [string, (seed: number) => (row: number) => number][] = [
   ...[0, 1, 2, 3, 4].map((f): [string, (seed: number) => (row: number) => number] => [`filter ${f}`, () => () => f]),
   ['filters in turn', () => (row) => row % 5],
-  ['random filters', (seed) => {
-    const random = generator(seed * 7919);
-    const filters: number[] = [];
-    return (row) => (filters[row] ??= Math.floor(random() * 5));
-  }],
+  [
+    'random filters',
+    (seed) => {
+      const random = generator(seed * 7919);
+      const filters: number[] = [];
+      return (row) => (filters[row] ??= Math.floor(random() * 5));
+    },
+  ],
 ];
 
 describe.each([0, 2, 3, 4, 6] as ColourType[])('colour type %i', (colourType) => {
@@ -110,7 +128,14 @@ describe.each([0, 2, 3, 4, 6] as ColourType[])('colour type %i', (colourType) =>
     for (const [width, height] of SIZES) {
       seed++;
       const data = maskPixels(seed, width, height, channels, pixelValues(colourType));
-      let png = encodePng({ width, height, colourType, data, palette: colourType === 3 ? PALETTE : undefined, rowFilter: filtersFor(seed) });
+      let png = encodePng({
+        width,
+        height,
+        colourType,
+        data,
+        palette: colourType === 3 ? PALETTE : undefined,
+        rowFilter: filtersFor(seed),
+      });
       if (colourType === 3) png = withTrns(png, [255, 0, 200, 127]);
       const decoded = sharp(png).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
       for (const transparentIndex of [undefined, 0]) {
@@ -151,8 +176,21 @@ describe('class-number masks', () => {
     for (const [width, height] of SIZES) {
       for (const colourType of [0, 3] as const) {
         seed++;
-        const data = maskPixels(seed, width, height, 1, [0, 1, 2, 4, 9, 255].map((v) => Buffer.from([v])));
-        const png = encodePng({ width, height, colourType, data, palette: colourType === 3 ? Array.from({ length: 256 }, (_, i) => i) : undefined, rowFilter: filtersFor(seed) });
+        const data = maskPixels(
+          seed,
+          width,
+          height,
+          1,
+          [0, 1, 2, 4, 9, 255].map((v) => Buffer.from([v])),
+        );
+        const png = encodePng({
+          width,
+          height,
+          colourType,
+          data,
+          palette: colourType === 3 ? Array.from({ length: 256 }, (_, i) => i) : undefined,
+          rowFilter: filtersFor(seed),
+        });
         const mask = await decodeIndexMask(png, classOfValue, { limitInputPixels: 1e7 });
         const expected = Array.from(data, (v) => classOfValue[v]);
         expect([...mask.indices]).toEqual(expected);

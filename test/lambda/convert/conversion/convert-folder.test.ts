@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { convertGroundTruthManifest } from '../../../../lambda/convert/conversion/convert-export';
-import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
+import type { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { outputNameFor } from '../../../../lambda/convert/naming';
+import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 import { hashTree, sha256 } from '../../../helpers/files';
-import { GT_BUCKET, GroundTruthFixture, buildGroundTruthFixture } from '../../../helpers/ground-truth-fixture';
+import { buildGroundTruthFixture, type GroundTruthFixture, GT_BUCKET } from '../../../helpers/ground-truth-fixture';
 import { readMasksWithPil } from '../../../helpers/pil';
 
 describe('convertGroundTruthManifest, folder to folder', () => {
@@ -51,7 +51,10 @@ describe('convertGroundTruthManifest, folder to folder', () => {
       const { channels } = await sharp(path).metadata();
       const { data, info } = await sharp(path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
       expect({ source: expected.source, width: info.width, height: info.height, channels }).toEqual({
-        source: expected.source, width: expected.width, height: expected.height, channels: 1,
+        source: expected.source,
+        width: expected.width,
+        height: expected.height,
+        channels: 1,
       });
       expect(sha256(data)).toBe(sha256(expected.classIndices));
     }
@@ -88,8 +91,13 @@ describe('convertGroundTruthManifest, folder to folder', () => {
       const source = readFileSync(join(fixture.root, expected.source.slice('s3://'.length)));
       if (expected.image === 'copied') expect(written.equals(source)).toBe(true);
       const meta = await sharp(written).metadata();
-      expect({ source: expected.source, format: meta.format, width: meta.width, height: meta.height, orientation: meta.orientation })
-        .toEqual({ source: expected.source, format: 'jpeg', width: expected.width, height: expected.height, orientation: undefined });
+      expect({
+        source: expected.source,
+        format: meta.format,
+        width: meta.width,
+        height: meta.height,
+        orientation: meta.orientation,
+      }).toEqual({ source: expected.source, format: 'jpeg', width: expected.width, height: expected.height, orientation: undefined });
     }
   });
 
@@ -138,10 +146,7 @@ describe('convertGroundTruthManifest, folder to folder', () => {
   });
 
   test('nothing stray: the output holds the four channels of the converted items and the report', () => {
-    const expectedFiles = report.items.flatMap((i) => [
-      `${i.split}/${i.name}.jpg`,
-      `${i.split}_annotation/${i.name}.png`,
-    ]);
+    const expectedFiles = report.items.flatMap((i) => [`${i.split}/${i.name}.jpg`, `${i.split}_annotation/${i.name}.png`]);
     expect(Object.keys(hashTree(out)).sort()).toEqual([...expectedFiles, 'report.json'].sort());
   });
 
@@ -163,24 +168,38 @@ describe('convertGroundTruthManifest, folder to folder', () => {
     const ordered = await convert(join(out, '..', 'ordered'), { classes: ['rock', 'turtle'] });
     expect(ordered.classes).toEqual(['BACKGROUND', 'rock', 'turtle']);
     const item = ordered.items[0];
-    const mask = await sharp(join(out, '..', 'ordered', `${item.split}_annotation`, `${item.name}.png`)).extractChannel(0).raw().toBuffer();
+    const mask = await sharp(join(out, '..', 'ordered', `${item.split}_annotation`, `${item.name}.png`))
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
     const truth = fixture.expected[0].classIndices;
     expect(sha256(mask)).toBe(sha256(Uint8Array.from(truth, (c) => [0, 2, 1][c])));
   });
 
   test('an unreadable manifest is an error naming it', async () => {
     const store = new FolderObjectStore(fixture.root);
-    await expect(convertGroundTruthManifest({
-      manifest: join(fixture.root, 'no-such.manifest'), out: join(out, '..', 'none'), stores: { manifest: store, sources: store, output: store },
-    })).rejects.toThrow(/cannot read the manifest .*no-such\.manifest/);
+    await expect(
+      convertGroundTruthManifest({
+        manifest: join(fixture.root, 'no-such.manifest'),
+        out: join(out, '..', 'none'),
+        stores: { manifest: store, sources: store, output: store },
+      }),
+    ).rejects.toThrow(/cannot read the manifest .*no-such\.manifest/);
   });
 
   test('a manifest that refers to URL-encoded keys finds the raw ones', async () => {
     const manifest = join(out, '..', 'encoded.manifest');
-    const original = fixture.manifestText.replace(/^\ufeff/, '').split(/\r?\n/).find((l) => l.includes('tortue'));
+    const original = fixture.manifestText
+      .replace(/^\ufeff/, '')
+      .split(/\r?\n/)
+      .find((l) => l.includes('tortue'));
     writeFileSync(manifest, `${original!.replace('tortue-é+1.jpg', encodeURIComponent('tortue-é+1.jpg'))}\n`);
     const store = new FolderObjectStore(fixture.root);
-    const encoded = await convertGroundTruthManifest({ manifest, out: join(out, '..', 'encoded'), stores: { manifest: store, sources: store, output: store } });
+    const encoded = await convertGroundTruthManifest({
+      manifest,
+      out: join(out, '..', 'encoded'),
+      stores: { manifest: store, sources: store, output: store },
+    });
     expect(encoded.skipped).toEqual([]);
     expect(encoded.items[0].source).toBe('s3://inbox/images/batch/tortue-%C3%A9%2B1.jpg');
   });
@@ -190,13 +209,28 @@ describe('convertGroundTruthManifest, folder to folder', () => {
     const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     // What S3 answers for a bucket outside import.readBuckets.
     const guarded = Object.assign(Object.create(store), {
-      readStart: (location: string, max: number) => (location.startsWith('s3://foreign/') ? Promise.reject(denied) : store.readStart(location, max)),
+      readStart: (location: string, max: number) =>
+        location.startsWith('s3://foreign/') ? Promise.reject(denied) : store.readStart(location, max),
     });
     const manifest = join(out, '..', 'foreign.manifest');
-    const lines = fixture.manifestText.replace(/^\ufeff/, '').split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 2);
+    const lines = fixture.manifestText
+      .replace(/^\ufeff/, '')
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== '')
+      .slice(0, 2);
     writeFileSync(manifest, `${lines[0]}\n${lines[1].replace('s3://inbox/', 's3://foreign/')}\n`);
-    const result = await convertGroundTruthManifest({ manifest, out: join(out, '..', 'foreign'), stores: { manifest: store, sources: guarded, output: new FolderObjectStore() } });
+    const result = await convertGroundTruthManifest({
+      manifest,
+      out: join(out, '..', 'foreign'),
+      stores: { manifest: store, sources: guarded, output: new FolderObjectStore() },
+    });
     expect(result.counts.converted).toBe(1);
-    expect(result.skipped).toEqual([{ line: 2, source: expect.stringMatching(/^s3:\/\/foreign\//), reason: expect.stringMatching(/^image s3:\/\/foreign\/.* cannot be read: Access Denied$/) }]);
+    expect(result.skipped).toEqual([
+      {
+        line: 2,
+        source: expect.stringMatching(/^s3:\/\/foreign\//),
+        reason: expect.stringMatching(/^image s3:\/\/foreign\/.* cannot be read: Access Denied$/),
+      },
+    ]);
   });
 });

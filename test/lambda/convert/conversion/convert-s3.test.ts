@@ -1,14 +1,14 @@
-import { GetObjectTaggingCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetObjectTaggingCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
-import { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { convertGroundTruthManifest } from '../../../../lambda/convert/conversion/convert-export';
+import type { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { S3ObjectStore } from '../../../../lambda/convert/stores/s3-object-store';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
 import { sha256 } from '../../../helpers/files';
-import { GT_BUCKET, GroundTruthFixture, INBOX, buildGroundTruthFixture } from '../../../helpers/ground-truth-fixture';
+import { buildGroundTruthFixture, type GroundTruthFixture, GT_BUCKET, INBOX } from '../../../helpers/ground-truth-fixture';
 
 describe('convertGroundTruthManifest, S3 to S3 (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
@@ -23,11 +23,14 @@ describe('convertGroundTruthManifest, S3 to S3 (embedded S3 server)', () => {
     client = server.client();
     fixture = await buildGroundTruthFixture(mkdtempSync(join(tmpdir(), 'segpipe-s3-fixture-')));
     for (const { bucket, key, body } of fixture.objects) await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-    client.middlewareStack.add((next, context) => async (args) => {
-      commands.push(`${context.commandName} ${(args.input as { Key?: string }).Key}`);
-      if (context.commandName === 'CopyObjectCommand') copyInputs.push(args.input as Record<string, unknown>);
-      return next(args);
-    }, { step: 'initialize', name: 'recordCommands' });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(`${context.commandName} ${(args.input as { Key?: string }).Key}`);
+        if (context.commandName === 'CopyObjectCommand') copyInputs.push(args.input as Record<string, unknown>);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
     const store = new S3ObjectStore(client, { tagging: 'segpipe:retention=scratch' });
     report = await convertGroundTruthManifest({
       manifest: `s3://${GT_BUCKET}/turtles/manifests/output/output.manifest`,
@@ -74,7 +77,9 @@ describe('convertGroundTruthManifest, S3 to S3 (embedded S3 server)', () => {
 
   test('outputs carry the scratch tag the lifecycle rule expires', async () => {
     const item = report.items[0];
-    const { TagSet } = await client.send(new GetObjectTaggingCommand({ Bucket: 'artifacts', Key: `runs/run-1/channels/${item.split}_annotation/${item.name}.png` }));
+    const { TagSet } = await client.send(
+      new GetObjectTaggingCommand({ Bucket: 'artifacts', Key: `runs/run-1/channels/${item.split}_annotation/${item.name}.png` }),
+    );
     expect(TagSet).toEqual([{ Key: 'segpipe:retention', Value: 'scratch' }]);
     // s3rver ignores tags on CopyObject; S3 applies them with TaggingDirective REPLACE.
     expect(copyInputs.length).toBeGreaterThan(0);

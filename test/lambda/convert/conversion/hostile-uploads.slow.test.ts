@@ -1,11 +1,11 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { buildSync } from 'esbuild';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
-import { HostileUpload, writeHostileUploads } from '../../../helpers/hostile-uploads';
-import { MeasuredRun, runMeasured } from '../../../helpers/peak-memory';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { buildSync } from 'esbuild';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
+import { type HostileUpload, writeHostileUploads } from '../../../helpers/hostile-uploads';
+import { type MeasuredRun, runMeasured } from '../../../helpers/peak-memory';
 
 /**
  * Issue 29's review: uploads of a few bytes or megabytes that took gigabytes or minutes. Each is
@@ -51,7 +51,10 @@ function reasonsOf(report: { skipped: { reason: string }[]; notPainted: Record<s
 }
 
 const figures: string[] = [];
-const say = (side: string, upload: string, run: MeasuredRun, extra = '') => figures.push(`${side.padEnd(9)} ${upload.padEnd(18)} peak ${run.peakMb.toFixed(0).padStart(5)} MB  ${run.seconds.toFixed(1).padStart(5)} s ${extra}`);
+const say = (side: string, upload: string, run: MeasuredRun, extra = '') =>
+  figures.push(
+    `${side.padEnd(9)} ${upload.padEnd(18)} peak ${run.peakMb.toFixed(0).padStart(5)} MB  ${run.seconds.toFixed(1).padStart(5)} s ${extra}`,
+  );
 
 describe('hostile uploads: each is reported with its reason, in bounded memory and time', () => {
   let dir: string;
@@ -76,23 +79,30 @@ describe('hostile uploads: each is reported with its reason, in bounded memory a
     expect(Object.keys(EXPECTED).sort()).toEqual(uploads.map((u) => u.name).sort());
   });
 
-  test.each(Object.keys(EXPECTED))('segpipe convert: %s', async (name) => {
-    const upload = uploads.find((u) => u.name === name)!;
-    const out = join(dir, 'out', name);
-    const run = await runMeasured(CLI, ['convert', ...upload.args, '--out', out], { maxOldSpaceMb: HEAP_MB, timeoutMs: 120_000 });
-    say('command', name, run);
-    const expected = EXPECTED[name];
-    expect(run.stderr).not.toMatch(/heap out of memory|Maximum call stack/);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    const reasons = reasonsOf({ skipped: report.skipped, notPainted: report.items.map((i: { notPainted?: Record<string, number> }) => i.notPainted ?? {}) });
-    if (expected.reason.source !== '^$') expect(reasons).toContainEqual(expect.stringMatching(expected.reason));
-    expect(report.counts.converted).toBe(expected.converted);
-    expect(statSync(join(out, 'report.json')).size).toBeLessThan(64 * 1024);
-    expect(run.peakMb).toBeLessThan(PEAK_MB);
-    expect(run.seconds).toBeLessThan(expected.seconds);
-  }, 180_000);
+  test.each(Object.keys(EXPECTED))(
+    'segpipe convert: %s',
+    async (name) => {
+      const upload = uploads.find((u) => u.name === name)!;
+      const out = join(dir, 'out', name);
+      const run = await runMeasured(CLI, ['convert', ...upload.args, '--out', out], { maxOldSpaceMb: HEAP_MB, timeoutMs: 120_000 });
+      say('command', name, run);
+      const expected = EXPECTED[name];
+      expect(run.stderr).not.toMatch(/heap out of memory|Maximum call stack/);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      const reasons = reasonsOf({
+        skipped: report.skipped,
+        notPainted: report.items.map((i: { notPainted?: Record<string, number> }) => i.notPainted ?? {}),
+      });
+      if (expected.reason.source !== '^$') expect(reasons).toContainEqual(expect.stringMatching(expected.reason));
+      expect(report.counts.converted).toBe(expected.converted);
+      expect(statSync(join(out, 'report.json')).size).toBeLessThan(64 * 1024);
+      expect(run.peakMb).toBeLessThan(PEAK_MB);
+      expect(run.seconds).toBeLessThan(expected.seconds);
+    },
+    180_000,
+  );
 
-  describe('the workflow\'s plan and chunk code, against the embedded S3 server', () => {
+  describe("the workflow's plan and chunk code, against the embedded S3 server", () => {
     let server: EmbeddedS3Server;
     let runner: string;
 
@@ -100,27 +110,49 @@ describe('hostile uploads: each is reported with its reason, in bounded memory a
       server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'], directory: join(dir, 's3') });
       // Inside the repository, so that its packages resolve.
       runner = join(ROOT, 'node_modules', '.cache', 'segpipe-test', 'workflow-conversion-runner.js');
-      buildSync({ entryPoints: [join(ROOT, 'test', 'helpers', 'workflow-conversion-runner.ts')], bundle: true, platform: 'node', target: 'node20', packages: 'external', outfile: runner, logLevel: 'warning' });
+      buildSync({
+        entryPoints: [join(ROOT, 'test', 'helpers', 'workflow-conversion-runner.ts')],
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        packages: 'external',
+        outfile: runner,
+        logLevel: 'warning',
+      });
     });
     afterAll(() => server.close());
 
-    test.each(Object.keys(EXPECTED))('plan and chunks: %s', async (name) => {
-      const upload = uploads.find((u) => u.name === name)!;
-      const client = server.client();
-      for (const file of upload.workflow.files) {
-        await client.send(new PutObjectCommand({ Bucket: 'inbox', Key: file.key, Body: createReadStream(file.path), ContentLength: statSync(file.path).size }));
-      }
-      client.destroy();
-      const run = await runMeasured(runner, [server.endpoint, name, upload.workflow.exportKey], { maxOldSpaceMb: HEAP_MB, timeoutMs: 150_000 });
-      say('workflow', name, run);
-      expect(run.stderr).not.toMatch(/Error|heap|stack/);
-      expect(run.status).toBe(0);
-      const result = JSON.parse(run.stdout);
-      const expected = EXPECTED[name];
-      if (expected.reason.source !== '^$') expect(reasonsOf(result)).toContainEqual(expect.stringMatching(expected.reason));
-      expect(result.converted).toBe(expected.converted);
-      expect(result.reportBytes).toBeLessThan(64 * 1024);
-      expect(run.peakMb).toBeLessThan(PEAK_MB);
-    }, 240_000);
+    test.each(Object.keys(EXPECTED))(
+      'plan and chunks: %s',
+      async (name) => {
+        const upload = uploads.find((u) => u.name === name)!;
+        const client = server.client();
+        for (const file of upload.workflow.files) {
+          await client.send(
+            new PutObjectCommand({
+              Bucket: 'inbox',
+              Key: file.key,
+              Body: createReadStream(file.path),
+              ContentLength: statSync(file.path).size,
+            }),
+          );
+        }
+        client.destroy();
+        const run = await runMeasured(runner, [server.endpoint, name, upload.workflow.exportKey], {
+          maxOldSpaceMb: HEAP_MB,
+          timeoutMs: 150_000,
+        });
+        say('workflow', name, run);
+        expect(run.stderr).not.toMatch(/Error|heap|stack/);
+        expect(run.status).toBe(0);
+        const result = JSON.parse(run.stdout);
+        const expected = EXPECTED[name];
+        if (expected.reason.source !== '^$') expect(reasonsOf(result)).toContainEqual(expect.stringMatching(expected.reason));
+        expect(result.converted).toBe(expected.converted);
+        expect(result.reportBytes).toBeLessThan(64 * 1024);
+        expect(run.peakMb).toBeLessThan(PEAK_MB);
+      },
+      240_000,
+    );
   });
 });

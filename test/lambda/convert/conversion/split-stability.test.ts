@@ -1,13 +1,21 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { convertExport } from '../../../../lambda/convert/conversion/convert-export';
+import type { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { manifestReader } from '../../../../lambda/convert/readers/ground-truth';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 import { groundTruthManifestLine, groundTruthMaskPng } from '../../../../local/ground-truth-output';
 import { renderSyntheticScene, sceneToJpeg } from '../../../../local/synthetic-scenes';
-import { GT_BUCKET, GroundTruthFixture, HEIGHT, INBOX, JOB_A, WIDTH, buildGroundTruthFixture } from '../../../helpers/ground-truth-fixture';
+import {
+  buildGroundTruthFixture,
+  type GroundTruthFixture,
+  GT_BUCKET,
+  HEIGHT,
+  INBOX,
+  JOB_A,
+  WIDTH,
+} from '../../../helpers/ground-truth-fixture';
 
 /**
  * The README promises "re-running gives the same split, and adding items never moves an existing
@@ -20,13 +28,14 @@ describe('an item keeps its split when the manifest grows and is converted in ch
   let store: FolderObjectStore;
 
   // As the workflow's chunks convert: the whole export read, only the chunk's entries converted.
-  const convert = (manifestKey: string, out: string, range?: { first: number; last: number }) => convertExport({
-    reader: manifestReader({ manifest: `s3://${GT_BUCKET}/${manifestKey}`, manifestStore: store, sources: store }),
-    out: join(work, out),
-    output: new FolderObjectStore(),
-    validationFraction: 0.5,
-    ...(range ? { range } : {}),
-  });
+  const convert = (manifestKey: string, out: string, range?: { first: number; last: number }) =>
+    convertExport({
+      reader: manifestReader({ manifest: `s3://${GT_BUCKET}/${manifestKey}`, manifestStore: store, sources: store }),
+      out: join(work, out),
+      output: new FolderObjectStore(),
+      validationFraction: 0.5,
+      ...(range ? { range } : {}),
+    });
 
   /** Manifest lines of new labeled images (image and mask written under the fixture's root). */
   async function newLines(prefix: string, count: number, seed: number): Promise<string[]> {
@@ -37,7 +46,17 @@ describe('an item keeps its split when the manifest grows and is converted in ch
       const mask = `${prefix}/masks/${i}.png`;
       put(INBOX, image, await sceneToJpeg(scene));
       put(GT_BUCKET, mask, groundTruthMaskPng(scene.classIndices, WIDTH, HEIGHT, JOB_A));
-      lines.push(JSON.stringify(groundTruthManifestLine({ source: `s3://${INBOX}/${image}`, mask: `s3://${GT_BUCKET}/${mask}`, attribute: 'turtles-ref', jobName: prefix, classes: JOB_A })));
+      lines.push(
+        JSON.stringify(
+          groundTruthManifestLine({
+            source: `s3://${INBOX}/${image}`,
+            mask: `s3://${GT_BUCKET}/${mask}`,
+            attribute: 'turtles-ref',
+            jobName: prefix,
+            classes: JOB_A,
+          }),
+        ),
+      );
     }
     return lines;
   }
@@ -73,7 +92,9 @@ describe('an item keeps its split when the manifest grows and is converted in ch
     expect(chunks.filter((c) => c.items.length > 0).length).toBeGreaterThanOrEqual(3);
 
     const converted = chunks.flatMap((c) => c.items);
-    expect(new Set(converted.map((i) => i.source))).toEqual(new Set([...splitOf.keys(), ...[...before, ...after].map((l) => JSON.parse(l)['source-ref'])]));
+    expect(new Set(converted.map((i) => i.source))).toEqual(
+      new Set([...splitOf.keys(), ...[...before, ...after].map((l) => JSON.parse(l)['source-ref'])]),
+    );
     const moved = converted.filter((item) => splitOf.has(item.source) && splitOf.get(item.source) !== item.split);
     expect(moved.map((i) => `${i.source}: ${splitOf.get(i.source)} -> ${i.split}`)).toEqual([]);
 

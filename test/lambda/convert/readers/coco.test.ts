@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExportItem, ExportSkip } from '../../../../lambda/convert/export-item';
-import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
+import type { ExportItem, ExportSkip } from '../../../../lambda/convert/export-item';
 import { cocoReader, decodeCocoRleString, rleToBitmap } from '../../../../lambda/convert/readers/coco';
+import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 import { cocoRleString } from '../../../helpers/format-fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'segpipe-coco-reader-'));
@@ -25,8 +25,14 @@ async function declared(coco: unknown): Promise<string[]> {
 
 describe('COCO reader: annotations it cannot paint are counted by reason', () => {
   test('each kind of unpaintable segmentation has its own reason; a flat polygon paints', async () => {
-    const annotation = (id: number, segmentation: unknown, category = 1) => ({ id, image_id: 1, category_id: category, segmentation, iscrowd: 0 });
-    const [item] = await read({
+    const annotation = (id: number, segmentation: unknown, category = 1) => ({
+      id,
+      image_id: 1,
+      category_id: category,
+      segmentation,
+      iscrowd: 0,
+    });
+    const [item] = (await read({
       categories: [{ id: 1, name: 'turtle' }],
       images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
       annotations: [
@@ -41,7 +47,7 @@ describe('COCO reader: annotations it cannot paint are counted by reason', () =>
         annotation(10, { size: [2], counts: [8] }),
         annotation(9, [0, 0, 4, 0, 4, 2], 42),
       ],
-    }) as ExportItem[];
+    })) as ExportItem[];
     expect(item.notPainted).toEqual({
       'annotation without a polygon of 3 points': 2,
       'RLE of 4×3 on an image of 4×2': 1,
@@ -50,13 +56,22 @@ describe('COCO reader: annotations it cannot paint are counted by reason', () =>
       'annotation without segmentation': 3,
       'annotation of unknown category 42': 1,
     });
-    expect(item.mask).toEqual({ kind: 'shapes', size: { width: 4, height: 2 }, shapes: [{ kind: 'polygon', className: 'turtle', rings: [[0, 0, 4, 0, 4, 2]] }] });
+    expect(item.mask).toEqual({
+      kind: 'shapes',
+      size: { width: 4, height: 2 },
+      shapes: [{ kind: 'polygon', className: 'turtle', rings: [[0, 0, 4, 0, 4, 2]] }],
+    });
   });
 
   test('every entry is numbered by its place in images, whether it is an item or a problem; one listed twice is read once; one without a size has none', async () => {
     const items = await read({
       categories: [{ id: 1, name: 'turtle' }],
-      images: [{ id: 1, file_name: 'a.jpg' }, { id: 2 }, { id: 3, file_name: 'a.jpg', width: 4, height: 2 }, { id: 4, file_name: 'b.jpg', width: 0, height: 2 }],
+      images: [
+        { id: 1, file_name: 'a.jpg' },
+        { id: 2 },
+        { id: 3, file_name: 'a.jpg', width: 4, height: 2 },
+        { id: 4, file_name: 'b.jpg', width: 0, height: 2 },
+      ],
       annotations: [],
     });
     expect(items).toEqual([
@@ -117,7 +132,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
     expect(await declared(coco)).toEqual(['shapes', 'cat', 'dog', 'pets', 'kitten', 'seven']);
   });
 
-  test('Roboflow\'s data set category (every other category\'s supercategory, labelling nothing) is not a class', async () => {
+  test("Roboflow's data set category (every other category's supercategory, labelling nothing) is not a class", async () => {
     const categories = [
       { id: 0, name: 'turtles', supercategory: 'none' },
       { id: 1, name: 'turtle', supercategory: 'turtles' },
@@ -126,7 +141,9 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
     const annotations = [{ id: 1, image_id: 1, category_id: 2, segmentation: [0, 0, 4, 0, 4, 2] }];
     expect(await declared({ categories, images: [], annotations })).toEqual(['turtle', 'rock']);
     // One that labels something is a class after all.
-    expect(await declared({ categories, images: [], annotations: [...annotations, { ...annotations[0], id: 2, category_id: 0 }] })).toEqual(['turtles', 'turtle', 'rock']);
+    expect(await declared({ categories, images: [], annotations: [...annotations, { ...annotations[0], id: 2, category_id: 0 }] })).toEqual(
+      ['turtles', 'turtle', 'rock'],
+    );
   });
 
   test('standard COCO keeps every declared class at its place whether or not this export uses it: person (its own supercategory) stays, bus stays 6th', async () => {
@@ -139,26 +156,39 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
       { supercategory: 'vehicle', id: 6, name: 'bus' },
     ];
     // A batch without people: only a bus.
-    const coco = { categories, images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }], annotations: [{ id: 1, image_id: 1, category_id: 6, segmentation: [0, 0, 4, 0, 4, 2] }] };
+    const coco = {
+      categories,
+      images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 6, segmentation: [0, 0, 4, 0, 4, 2] }],
+    };
     expect((await declared(coco)).indexOf('bus') + 1).toBe(6);
     // Label Studio's COCO export makes every category its own supercategory; a single one stays too.
-    const labelStudio = [{ id: 0, name: 'turtle', supercategory: 'turtle' }, { id: 1, name: 'rock', supercategory: 'rock' }];
+    const labelStudio = [
+      { id: 0, name: 'turtle', supercategory: 'turtle' },
+      { id: 1, name: 'rock', supercategory: 'rock' },
+    ];
     expect(await declared({ categories: labelStudio, images: [], annotations: [] })).toEqual(['turtle', 'rock']);
     expect(await declared({ categories: [labelStudio[0]], images: [], annotations: [] })).toEqual(['turtle']);
   });
 
   test('annotations that are no objects are passed over; an image without annotations has nothing unpainted', async () => {
-    const items = await read({
+    const items = (await read({
       categories: [{ id: 1, name: 'turtle' }],
-      images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }, { id: 2, file_name: 'b.jpg', width: 4, height: 2 }],
+      images: [
+        { id: 1, file_name: 'a.jpg', width: 4, height: 2 },
+        { id: 2, file_name: 'b.jpg', width: 4, height: 2 },
+      ],
       annotations: [null, 7, [1, 2], { id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }],
-    }) as ExportItem[];
-    expect(items.map((i) => [i.source, i.notPainted, (i.mask as { shapes: readonly unknown[] }).shapes.length])).toEqual([['a.jpg', undefined, 1], ['b.jpg', undefined, 0]]);
+    })) as ExportItem[];
+    expect(items.map((i) => [i.source, i.notPainted, (i.mask as { shapes: readonly unknown[] }).shapes.length])).toEqual([
+      ['a.jpg', undefined, 1],
+      ['b.jpg', undefined, 0],
+    ]);
   });
 
-  test('an image\'s size is kept only when both sides are positive numbers; an RLE on an image of unknown size paints', async () => {
+  test("an image's size is kept only when both sides are positive numbers; an RLE on an image of unknown size paints", async () => {
     const rle = { size: [2, 2], counts: [0, 2, 2] };
-    const items = await read({
+    const items = (await read({
       categories: [{ id: 1, name: 'turtle' }],
       images: [
         { id: 1, file_name: 'a.jpg', width: 2, height: 0 },
@@ -168,7 +198,7 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
         { id: 5, file_name: 'e.jpg', width: '2', height: 2 },
       ],
       annotations: [1, 2, 3, 4, 5].map((image) => ({ id: image, image_id: image, category_id: 1, segmentation: rle })),
-    }) as ExportItem[];
+    })) as ExportItem[];
     const bitmap = { kind: 'spans', className: 'turtle', width: 2, height: 2, spans: Int32Array.from([0, 0, 1, 1, 0, 1]), area: 2 };
     expect(items.map((i) => i.mask)).toEqual([
       { kind: 'shapes', size: undefined, shapes: [bitmap] },
@@ -179,22 +209,26 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
     ]);
   });
 
-  test('an RLE whose width alone differs from its image\'s is counted, not painted', async () => {
-    const [item] = await read({
+  test("an RLE whose width alone differs from its image's is counted, not painted", async () => {
+    const [item] = (await read({
       categories: [{ id: 1, name: 'turtle' }],
       images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
       annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: { size: [2, 5], counts: [10] } }],
-    }) as ExportItem[];
+    })) as ExportItem[];
     expect(item.notPainted).toEqual({ 'RLE of 5×2 on an image of 4×2': 1 });
   });
 
   test('an image with an empty file_name is a problem of its own', async () => {
-    expect(await read({ categories: [{ id: 1, name: 'turtle' }], images: [{ id: 1, file_name: '' }], annotations: [] }))
-      .toEqual([{ line: 1, source: null, reason: 'images[0] has no file_name' }]);
+    expect(await read({ categories: [{ id: 1, name: 'turtle' }], images: [{ id: 1, file_name: '' }], annotations: [] })).toEqual([
+      { line: 1, source: null, reason: 'images[0] has no file_name' },
+    ]);
   });
 
   test('images without categories (every annotation then of an unknown category) are read, not refused as not COCO', async () => {
-    const items = await read({ images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }], annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }] });
+    const items = await read({
+      images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 2 }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] }],
+    });
     expect(items.map((i) => i.source)).toEqual(['a.jpg']);
   });
 });

@@ -1,5 +1,11 @@
 import { Readable } from 'node:stream';
-import { MAX_MANIFEST_LINE_CHARACTERS, ManifestLine, isLookoutForVisionLine, parseManifestLine, readManifestLines } from '../../../../lambda/convert/readers/ground-truth-manifest';
+import {
+  isLookoutForVisionLine,
+  MAX_MANIFEST_LINE_CHARACTERS,
+  type ManifestLine,
+  parseManifestLine,
+  readManifestLines,
+} from '../../../../lambda/convert/readers/ground-truth-manifest';
 import { groundTruthManifestLine, labelingClasses } from '../../../../local/ground-truth-output';
 
 async function linesOf(stream: Readable): Promise<ManifestLine[]> {
@@ -60,11 +66,17 @@ describe('readManifestLines at its edges', () => {
   });
 
   test('reads text chunks as well as bytes', async () => {
-    expect(await linesOf(Readable.from(['{"a":', '1}\n{"b":2}']))).toEqual([{ lineNumber: 1, text: '{"a":1}' }, { lineNumber: 2, text: '{"b":2}' }]);
+    expect(await linesOf(Readable.from(['{"a":', '1}\n{"b":2}']))).toEqual([
+      { lineNumber: 1, text: '{"a":1}' },
+      { lineNumber: 2, text: '{"b":2}' },
+    ]);
   });
 
   test('a last line past the byte guard with no newline after it is still reported', async () => {
-    expect(await linesOf(Readable.from([Buffer.from('{"a":1}\n'), Buffer.alloc(400_001, 'x')]))).toEqual([{ lineNumber: 1, text: '{"a":1}' }, { lineNumber: 2, error: tooLong }]);
+    expect(await linesOf(Readable.from([Buffer.from('{"a":1}\n'), Buffer.alloc(400_001, 'x')]))).toEqual([
+      { lineNumber: 1, text: '{"a":1}' },
+      { lineNumber: 2, error: tooLong },
+    ]);
   });
 
   test('the byte guard drops a line only past 400,000 bytes (4 bytes a character): one of exactly that many is measured', async () => {
@@ -87,18 +99,32 @@ describe('readManifestLines at its edges', () => {
 describe('parseManifestLine', () => {
   const classes = labelingClasses(['turtle']);
   const good = groundTruthManifestLine({ source: 's3://b/a.jpg', mask: 's3://o/m.png', attribute: 'turtles-ref', jobName: 'j', classes });
-  const parse = (value: unknown, attribute?: string) => parseManifestLine({ lineNumber: 7, text: typeof value === 'string' ? value : JSON.stringify(value) }, attribute);
+  const parse = (value: unknown, attribute?: string) =>
+    parseManifestLine({ lineNumber: 7, text: typeof value === 'string' ? value : JSON.stringify(value) }, attribute);
 
   test('finds the -ref attribute whose metadata type is semantic segmentation', () => {
     expect(parse(good)).toEqual({
-      lineNumber: 7, source: 's3://b/a.jpg', labelAttribute: 'turtles-ref', mask: 's3://o/m.png',
-      colourMap: [{ key: '0', className: 'BACKGROUND', rgb: 0xffffff, background: true }, { key: '1', className: 'turtle', rgb: 0x1f77b4, background: false }],
+      lineNumber: 7,
+      source: 's3://b/a.jpg',
+      labelAttribute: 'turtles-ref',
+      mask: 's3://o/m.png',
+      colourMap: [
+        { key: '0', className: 'BACKGROUND', rgb: 0xffffff, background: true },
+        { key: '1', className: 'turtle', rgb: 0x1f77b4, background: false },
+      ],
       dialect: 'groundtruth',
     });
   });
 
   test('ignores -ref attributes of other task types, and takes the newest of two segmentation labels', () => {
-    const adjusted = groundTruthManifestLine({ source: 's3://b/a.jpg', mask: 's3://o/adjusted.png', attribute: 'turtles-adjusted-ref', jobName: 'adj', classes, creationDate: '2026-12-01T00:00:00' });
+    const adjusted = groundTruthManifestLine({
+      source: 's3://b/a.jpg',
+      mask: 's3://o/adjusted.png',
+      attribute: 'turtles-adjusted-ref',
+      jobName: 'adj',
+      classes,
+      creationDate: '2026-12-01T00:00:00',
+    });
     const line = { ...good, ...adjusted, 'boxes-ref': 's3://o/x.json', 'boxes-ref-metadata': { type: 'groundtruth/object-detection' } };
     expect(parse(line)).toMatchObject({ labelAttribute: 'turtles-adjusted-ref', mask: 's3://o/adjusted.png' });
     expect(parse(line, 'turtles-ref')).toMatchObject({ labelAttribute: 'turtles-ref', mask: 's3://o/m.png' });
@@ -109,15 +135,25 @@ describe('parseManifestLine', () => {
     ['{"x":', null, /^not valid JSON/],
     [{ 'turtles-ref': 's3://o/m.png' }, null, /^no "source-ref"$/],
     [{ 'source-ref': 's3://b/a.jpg' }, 's3://b/a.jpg', /^no semantic-segmentation label/],
-    [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 'ClientError: timed out' } }, 's3://b/a.jpg', /^labeling failed: ClientError: timed out$/],
+    [
+      { 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 'ClientError: timed out' } },
+      's3://b/a.jpg',
+      /^labeling failed: ClientError: timed out$/,
+    ],
   ])('%j is skipped with its reason', (line, source, reason) => {
     const parsed = parse(line);
     expect(parsed).toEqual({ lineNumber: 7, source, reason: expect.stringMatching(reason) });
   });
 
   test.each([
-    [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 'ClientError: no worker' } }, 'labeling failed: ClientError: no worker'],
-    [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref': '', 'turtles-ref-metadata': { type: 'groundtruth/semantic-segmentation' } }, 'no label in "turtles-ref"'],
+    [
+      { 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 'ClientError: no worker' } },
+      'labeling failed: ClientError: no worker',
+    ],
+    [
+      { 'source-ref': 's3://b/a.jpg', 'turtles-ref': '', 'turtles-ref-metadata': { type: 'groundtruth/semantic-segmentation' } },
+      'no label in "turtles-ref"',
+    ],
     [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': 'broken' }, 'no label in "turtles-ref"'],
     [{ 'source-ref': 's3://b/a.jpg', 'turtles-ref': 's3://o/m.png' }, 'no "turtles-ref-metadata"'],
   ])('with the label attribute given, %j is skipped with its reason', (line, reason) => {
@@ -128,7 +164,10 @@ describe('parseManifestLine', () => {
     [{ '0': { 'class-name': 'BACKGROUND', 'hex-color': 'white' } }, /entry "0" \(BACKGROUND\) has hex-color "white", not #rrggbb/],
     [{ '0': { 'hex-color': '#ffffff' } }, /entry "0" has no class-name/],
     [{}, /is missing or empty/],
-    [{ '0': { 'class-name': 'BACKGROUND', 'hex-color': '#ffffff' }, '1': { 'class-name': 'turtle', 'hex-color': '#FFFFFF' } }, /gives turtle and BACKGROUND the same colour #FFFFFF/],
+    [
+      { '0': { 'class-name': 'BACKGROUND', 'hex-color': '#ffffff' }, '1': { 'class-name': 'turtle', 'hex-color': '#FFFFFF' } },
+      /gives turtle and BACKGROUND the same colour #FFFFFF/,
+    ],
   ])('an internal-color-map %j is refused', (colourMap, reason) => {
     const line = { ...good, 'turtles-ref-metadata': { ...(good['turtles-ref-metadata'] as object), 'internal-color-map': colourMap } };
     expect(parse(line)).toEqual({ lineNumber: 7, source: 's3://b/a.jpg', reason: expect.stringMatching(reason) });
@@ -137,23 +176,42 @@ describe('parseManifestLine', () => {
   test('an empty source-ref is no source; a source-ref with segmentation metadata is never the label', () => {
     expect(parse({ ...good, 'source-ref': '' })).toEqual({ lineNumber: 7, source: null, reason: 'no "source-ref"' });
     const { 'turtles-ref': _mask, 'turtles-ref-metadata': metadata, ...rest } = good as Record<string, unknown>;
-    expect(parse({ ...rest, 'source-ref-metadata': metadata })).toMatchObject({ source: 's3://b/a.jpg', reason: expect.stringMatching(/^no semantic-segmentation label/) });
+    expect(parse({ ...rest, 'source-ref-metadata': metadata })).toMatchObject({
+      source: 's3://b/a.jpg',
+      reason: expect.stringMatching(/^no semantic-segmentation label/),
+    });
   });
 
   test('of two segmentation labels with the same date, or none, the later one wins', () => {
     const metadata = (good as Record<string, Record<string, unknown>>)['turtles-ref-metadata'];
     const undated = { ...metadata, 'creation-date': undefined };
-    const line = { 'source-ref': 's3://b/a.jpg', 'a-ref': 's3://o/a.png', 'a-ref-metadata': undated, 'b-ref': 's3://o/b.png', 'b-ref-metadata': undated };
+    const line = {
+      'source-ref': 's3://b/a.jpg',
+      'a-ref': 's3://o/a.png',
+      'a-ref-metadata': undated,
+      'b-ref': 's3://o/b.png',
+      'b-ref-metadata': undated,
+    };
     expect(parse(line)).toMatchObject({ labelAttribute: 'b-ref', mask: 's3://o/b.png' });
-    const dated = { ...line, 'a-ref-metadata': { ...metadata, 'creation-date': '2026-01-02T00:00:00' }, 'b-ref-metadata': { ...metadata, 'creation-date': '2026-01-01T00:00:00' } };
+    const dated = {
+      ...line,
+      'a-ref-metadata': { ...metadata, 'creation-date': '2026-01-02T00:00:00' },
+      'b-ref-metadata': { ...metadata, 'creation-date': '2026-01-01T00:00:00' },
+    };
     expect(parse(dated)).toMatchObject({ labelAttribute: 'a-ref' });
     // A label without a date is older than any dated one, before it or after it.
-    expect(parse({ ...line, 'a-ref-metadata': { ...metadata, 'creation-date': '2026-01-01T00:00:00' } })).toMatchObject({ labelAttribute: 'a-ref' });
+    expect(parse({ ...line, 'a-ref-metadata': { ...metadata, 'creation-date': '2026-01-01T00:00:00' } })).toMatchObject({
+      labelAttribute: 'a-ref',
+    });
   });
 
   test('a failure reason is read only from a -metadata object, and only as text', () => {
-    expect(parse({ 'source-ref': 's3://b/a.jpg', 'turtles-ref': { 'failure-reason': 'x' }, 'other-metadata': { 'failure-reason': 3 } })).toMatchObject({ reason: expect.stringMatching(/^no semantic-segmentation label/) });
-    expect(parse({ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 7 } }, 'turtles-ref')).toMatchObject({ reason: 'no label in "turtles-ref"' });
+    expect(
+      parse({ 'source-ref': 's3://b/a.jpg', 'turtles-ref': { 'failure-reason': 'x' }, 'other-metadata': { 'failure-reason': 3 } }),
+    ).toMatchObject({ reason: expect.stringMatching(/^no semantic-segmentation label/) });
+    expect(parse({ 'source-ref': 's3://b/a.jpg', 'turtles-ref-metadata': { 'failure-reason': 7 } }, 'turtles-ref')).toMatchObject({
+      reason: 'no label in "turtles-ref"',
+    });
   });
 
   test('colour entries: padded hex accepted, any case of BACKGROUND is background, key "0" only for Ground Truth', () => {
@@ -161,10 +219,16 @@ describe('parseManifestLine', () => {
     const line = { ...good, 'turtles-ref-metadata': { ...(good['turtles-ref-metadata'] as object), 'internal-color-map': map } };
     const text = JSON.stringify(line);
     expect(parseManifestLine({ lineNumber: 1, text }, undefined, 'groundtruth')).toMatchObject({
-      colourMap: [{ key: '0', className: 'rust', rgb: 0xff0000, background: true }, { key: '1', className: 'Background', rgb: 0, background: true }],
+      colourMap: [
+        { key: '0', className: 'rust', rgb: 0xff0000, background: true },
+        { key: '1', className: 'Background', rgb: 0, background: true },
+      ],
     });
     expect(parseManifestLine({ lineNumber: 1, text }, undefined, 'lookoutvision')).toMatchObject({
-      colourMap: [{ key: '0', background: false }, { key: '1', background: true }],
+      colourMap: [
+        { key: '0', background: false },
+        { key: '1', background: true },
+      ],
       dialect: 'lookoutvision',
     });
   });

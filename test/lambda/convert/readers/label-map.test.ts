@@ -10,8 +10,8 @@ describe('CVAT label map', () => {
 
   test('every bad line is named at once, with its number', () => {
     expect(() => parseLabelMap('turtle:250,50,83::\n:1,2,3::\nrock:256,0,0::\nkelp:1,2::\nweed:250,50,83::')).toThrow(
-      'labelmap.txt: line 2 ":1,2,3::" is not name:r,g,b:parts:actions; line 3 "rock:256,0,0::" is not name:r,g,b:parts:actions; '
-      + 'line 4 "kelp:1,2::" is not name:r,g,b:parts:actions; line 5 gives weed the colour of turtle (250,50,83)',
+      'labelmap.txt: line 2 ":1,2,3::" is not name:r,g,b:parts:actions; line 3 "rock:256,0,0::" is not name:r,g,b:parts:actions; ' +
+        'line 4 "kelp:1,2::" is not name:r,g,b:parts:actions; line 5 gives weed the colour of turtle (250,50,83)',
     );
   });
 });

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExportItem, ExportSkip } from '../../../../lambda/convert/export-item';
 import { openExport, sniffFormat } from '../../../../lambda/convert/export-input';
+import type { ExportItem, ExportSkip } from '../../../../lambda/convert/export-item';
+import { type LabelStudioExpectations, labelStudioReader } from '../../../../lambda/convert/readers/label-studio';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
-import { LabelStudioExpectations, labelStudioReader } from '../../../../lambda/convert/readers/label-studio';
 import { AllowListedStore } from '../../../../lambda/convert/stores/source-allow-list';
 import { maskPrediction } from '../../../../lambda/labelstudio/tasks';
 import { writeTree } from '../../../helpers/files';
@@ -18,7 +18,10 @@ import { zipFolder } from '../../../helpers/format-fixtures';
 const root = mkdtempSync(join(tmpdir(), 'segpipe-ls-target-'));
 const local = new FolderObjectStore();
 const s3 = new FolderObjectStore(root);
-const ALLOW = [{ bucket: 'inbox', prefix: 'images/' }, { bucket: 'inbox', prefix: 'labelstudio/annotations/' }];
+const ALLOW = [
+  { bucket: 'inbox', prefix: 'images/' },
+  { bucket: 'inbox', prefix: 'labelstudio/annotations/' },
+];
 const sources = new AllowListedStore(s3, ALLOW);
 
 /** A 4×2 brush region of `label` covering the pixels where `on` is true, as the frontend serializes it. */
@@ -28,10 +31,26 @@ function brush(label: string, on: (p: number) => boolean, id = `r-${label}`) {
   return { ...result, id };
 }
 
-const task = (id: number, image: string, extra: Record<string, unknown> = {}) =>
-  ({ id, data: { image }, meta: { batch: 'turtles', generation: '1', run: 'r1' }, project: 4, ...extra });
+const task = (id: number, image: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  data: { image },
+  meta: { batch: 'turtles', generation: '1', run: 'r1' },
+  project: 4,
+  ...extra,
+});
 const annotationFile = (id: number, taskOf: Record<string, unknown>, result: unknown[], extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ id, result, was_cancelled: false, ground_truth: false, created_at: '2026-12-01T10:00:00.000000Z', updated_at: '2026-12-01T10:00:00.000000Z', lead_time: 3.2, task: taskOf, completed_by: { id: 1, first_name: '', last_name: '', email: 'a@example.com' }, ...extra });
+  JSON.stringify({
+    id,
+    result,
+    was_cancelled: false,
+    ground_truth: false,
+    created_at: '2026-12-01T10:00:00.000000Z',
+    updated_at: '2026-12-01T10:00:00.000000Z',
+    lead_time: 3.2,
+    task: taskOf,
+    completed_by: { id: 1, first_name: '', last_name: '', email: 'a@example.com' },
+    ...extra,
+  });
 
 async function readAll(input: string, expect?: LabelStudioExpectations): Promise<(ExportItem | ExportSkip)[]> {
   const { reader } = await openExport({ input, local, s3: sources, sources, labelStudio: expect });
@@ -45,23 +64,39 @@ const expect_ = expect;
 function bitmapOf(shape: { width: number; height: number; spans?: Int32Array; pixels?: Uint8Array }): number[] {
   if (!shape.spans) return Array.from(shape.pixels ?? []);
   const pixels = new Array<number>(shape.width * shape.height).fill(0);
-  for (let k = 0; k < shape.spans.length; k += 3) pixels.fill(1, shape.spans[k] * shape.width + shape.spans[k + 1], shape.spans[k] * shape.width + shape.spans[k + 2]);
+  for (let k = 0; k < shape.spans.length; k += 3)
+    pixels.fill(1, shape.spans[k] * shape.width + shape.spans[k + 1], shape.spans[k] * shape.width + shape.spans[k + 2]);
   return pixels;
 }
-const pixelsOf = (item: ExportItem | ExportSkip) => ((item as ExportItem).mask as { shapes: readonly { className: string; width: number; height: number; spans?: Int32Array; pixels?: Uint8Array }[] }).shapes.map((s) => [s.className, bitmapOf(s)]);
+const pixelsOf = (item: ExportItem | ExportSkip) =>
+  (
+    (item as ExportItem).mask as {
+      shapes: readonly { className: string; width: number; height: number; spans?: Int32Array; pixels?: Uint8Array }[];
+    }
+  ).shapes.map((s) => [s.className, bitmapOf(s)]);
 
 describe('Label Studio target storage: an S3 prefix of annotation files and task files', () => {
   const prefix = 'labelstudio/annotations/turtles/';
   beforeAll(() => {
     writeTree(join(root, 'inbox'), {
-      'images/turtles/a.jpg': 'a', 'images/turtles/b.jpg': 'b', 'images/turtles/c.jpg': 'c',
+      'images/turtles/a.jpg': 'a',
+      'images/turtles/b.jpg': 'b',
+      'images/turtles/c.jpg': 'c',
       // Annotation files: the default, no extension.
       [`${prefix}11`]: annotationFile(11, task(1, 's3://inbox/images/turtles/a.jpg'), [brush('turtle', (p) => p < 3)]),
       // Task 2 annotated twice: annotation 12 is older than 13, whatever the names' order.
-      [`${prefix}13`]: annotationFile(13, task(2, 's3://inbox/images/turtles/b.jpg'), [brush('rock', (p) => p >= 4)], { updated_at: '2026-12-02T09:00:00.000000Z' }),
-      [`${prefix}12`]: annotationFile(12, task(2, 's3://inbox/images/turtles/b.jpg'), [brush('turtle', () => true)], { updated_at: '2026-12-01T11:00:00.000000Z' }),
+      [`${prefix}13`]: annotationFile(13, task(2, 's3://inbox/images/turtles/b.jpg'), [brush('rock', (p) => p >= 4)], {
+        updated_at: '2026-12-02T09:00:00.000000Z',
+      }),
+      [`${prefix}12`]: annotationFile(12, task(2, 's3://inbox/images/turtles/b.jpg'), [brush('turtle', () => true)], {
+        updated_at: '2026-12-01T11:00:00.000000Z',
+      }),
       // A task file (FUTURE_SAVE_TASK_TO_STORAGE): the task with its annotations.
-      [`${prefix}3.json`]: JSON.stringify({ ...task(3, 's3://inbox/images/turtles/c.jpg'), annotations: [{ id: 14, result: [brush('turtle', (p) => p % 2 === 0)], was_cancelled: false, updated_at: '2026-12-01T10:00:00Z' }], predictions: [] }),
+      [`${prefix}3.json`]: JSON.stringify({
+        ...task(3, 's3://inbox/images/turtles/c.jpg'),
+        annotations: [{ id: 14, result: [brush('turtle', (p) => p % 2 === 0)], was_cancelled: false, updated_at: '2026-12-01T10:00:00Z' }],
+        predictions: [],
+      }),
     });
   });
 
@@ -69,7 +104,10 @@ describe('Label Studio target storage: an S3 prefix of annotation files and task
     const items = await readAll(`s3://inbox/${prefix}`);
     expect(items.map((i) => [i.source, 'reason' in i ? i.reason : 'item'])).toEqual([
       ['s3://inbox/images/turtles/a.jpg', 'item'],
-      ['s3://inbox/images/turtles/b.jpg', `s3://inbox/${prefix}12: task 2 is annotated again, in s3://inbox/${prefix}13, which is newer and kept`],
+      [
+        's3://inbox/images/turtles/b.jpg',
+        `s3://inbox/${prefix}12: task 2 is annotated again, in s3://inbox/${prefix}13, which is newer and kept`,
+      ],
       ['s3://inbox/images/turtles/b.jpg', 'item'],
       ['s3://inbox/images/turtles/c.jpg', 'item'],
     ]);
@@ -102,12 +140,18 @@ describe('Label Studio target storage: bad files are reported one by one, never 
   const prefix = 'labelstudio/annotations/bad/';
   beforeAll(() => {
     writeTree(join(root, 'inbox'), {
-      'images/turtles/a.jpg': 'a', 'private/secret.jpg': 'secret',
+      'images/turtles/a.jpg': 'a',
+      'private/secret.jpg': 'secret',
       [`${prefix}20`]: 'not json {',
-      [`${prefix}21`]: annotationFile(21, task(5, 's3://inbox/images/turtles/a.jpg', { meta: { batch: 'seals' } }), [brush('turtle', () => true)]),
+      [`${prefix}21`]: annotationFile(21, task(5, 's3://inbox/images/turtles/a.jpg', { meta: { batch: 'seals' } }), [
+        brush('turtle', () => true),
+      ]),
       [`${prefix}22`]: annotationFile(22, task(6, 's3://inbox/images/turtles/a.jpg', { project: 9 }), [brush('turtle', () => true)]),
       [`${prefix}23`]: annotationFile(23, task(7, 's3://inbox/private/secret.jpg'), [brush('turtle', () => true)]),
-      [`${prefix}24`]: annotationFile(24, task(8, 's3://inbox/images/turtles/a.jpg'), [brush('turtle', () => true), brush('whale', () => true)]),
+      [`${prefix}24`]: annotationFile(24, task(8, 's3://inbox/images/turtles/a.jpg'), [
+        brush('turtle', () => true),
+        brush('whale', () => true),
+      ]),
       [`${prefix}25`]: annotationFile(25, task(9, 's3://inbox/images/turtles/a.jpg'), [], { was_cancelled: true }),
     });
   });
@@ -133,7 +177,14 @@ describe('Label Studio target storage: bad files are reported one by one, never 
     const files = [`s3://inbox/${prefix}21`, `s3://inbox/${prefix}25`];
     const items: (ExportItem | ExportSkip)[] = [];
     const maxFileBytes = Buffer.byteLength(readFileSync(join(root, 'inbox', prefix, '25'))) + 1;
-    for await (const item of labelStudioReader({ store: sources, location: `s3://inbox/${prefix}`, files, images: { store: sources, root: 's3://inbox/images/' }, maxFileBytes }).items()) items.push(item);
+    for await (const item of labelStudioReader({
+      store: sources,
+      location: `s3://inbox/${prefix}`,
+      files,
+      images: { store: sources, root: 's3://inbox/images/' },
+      maxFileBytes,
+    }).items())
+      items.push(item);
     expect(items.map((i) => ('reason' in i ? i.reason : 'item'))).toEqual([
       `s3://inbox/${prefix}21: ${readFileSync(join(root, 'inbox', prefix, '21')).length} bytes, over the ${maxFileBytes}-byte limit of one Label Studio file`,
       `s3://inbox/${prefix}25: every annotation of the task was cancelled`,

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
-import { ObjectNotFoundError, ObjectStore } from '../../../../lambda/convert/stores/object-store';
+import { ObjectNotFoundError, type ObjectStore } from '../../../../lambda/convert/stores/object-store';
 
 async function bytesOf(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -31,7 +31,7 @@ describe('a folder as object storage', () => {
 
   // Linux lists a process's open files in /proc/self/fd (Lambda and CI are Linux); elsewhere the test is skipped.
   const onLinux = existsSync('/proc/self/fd') ? test : test.skip;
-  onLinux('a start read closes its file, a folder\'s too: a run reads the start of every image', async () => {
+  onLinux("a start read closes its file, a folder's too: a run reads the start of every image", async () => {
     const openFiles = () => readdirSync('/proc/self/fd').length;
     const before = openFiles();
     for (let i = 0; i < 20; i++) {
@@ -48,8 +48,12 @@ describe('a folder as object storage', () => {
     const throughFile = join(file, 'inside.txt');
     expect(await store.readStart(throughFile, 4)).toBeUndefined();
     await expect(store.read(throughFile)).rejects.toEqual(new ObjectNotFoundError(throughFile));
-    await expect(store.copyFrom(store, throughFile, join(dir, 'copies', 'through.txt'), 'text/plain')).rejects.toEqual(new ObjectNotFoundError(throughFile));
-    await expect(store.copyFrom(store, join(dir, 'folder'), join(dir, 'copies', 'folder.txt'), 'text/plain')).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await expect(store.copyFrom(store, throughFile, join(dir, 'copies', 'through.txt'), 'text/plain')).rejects.toEqual(
+      new ObjectNotFoundError(throughFile),
+    );
+    await expect(store.copyFrom(store, join(dir, 'folder'), join(dir, 'copies', 'folder.txt'), 'text/plain')).rejects.toBeInstanceOf(
+      ObjectNotFoundError,
+    );
     expect(await store.readStart(join(dir, 'folder'), 4)).toBeUndefined();
     await expect(store.read(missing)).rejects.toEqual(new ObjectNotFoundError(missing));
     await expect(store.readRange(missing, 0, 1)).rejects.toBeInstanceOf(ObjectNotFoundError);
@@ -60,7 +64,11 @@ describe('a folder as object storage', () => {
 
   test('any other failure is an error as the file system gave it, not a missing object', async () => {
     for (const call of [
-      () => store.readStart(loop, 4), () => store.read(loop), () => store.readRange(loop, 0, 1), () => store.readStream(loop), () => store.listUnder(loop),
+      () => store.readStart(loop, 4),
+      () => store.read(loop),
+      () => store.readRange(loop, 0, 1),
+      () => store.readStream(loop),
+      () => store.listUnder(loop),
     ]) {
       await expect(call()).rejects.toMatchObject({ code: 'ELOOP' });
     }
@@ -87,7 +95,9 @@ describe('a folder as object storage', () => {
     const other = { read: async () => Buffer.from('from elsewhere') } as unknown as ObjectStore;
     await store.copyFrom(other, 's3://b/k', join(dir, 'copies', 'other.txt'), 'text/plain');
     expect(readFileSync(join(dir, 'copies', 'other.txt'), 'utf8')).toBe('from elsewhere');
-    await expect(store.copyFrom(store, join(dir, 'missing.txt'), join(dir, 'copies', 'x.txt'), 'text/plain')).rejects.toEqual(new ObjectNotFoundError(join(dir, 'missing.txt')));
+    await expect(store.copyFrom(store, join(dir, 'missing.txt'), join(dir, 'copies', 'x.txt'), 'text/plain')).rejects.toEqual(
+      new ObjectNotFoundError(join(dir, 'missing.txt')),
+    );
   });
 });
 
@@ -121,18 +131,25 @@ describe('a folder holding S3 buckets (a local root)', () => {
   });
 
   test('an s3:// address without a local root, and a confined store without one, are refused', () => {
-    expect(() => new FolderObjectStore().pathOf('s3://inbox/a.jpg')).toThrow('s3://inbox/a.jpg is an S3 URI; give a local root to read it from a folder');
-    expect(() => new FolderObjectStore(undefined, { onlyUnderRoot: true })).toThrow('a store confined to its local root needs a local root');
+    expect(() => new FolderObjectStore().pathOf('s3://inbox/a.jpg')).toThrow(
+      's3://inbox/a.jpg is an S3 URI; give a local root to read it from a folder',
+    );
+    expect(() => new FolderObjectStore(undefined, { onlyUnderRoot: true })).toThrow(
+      'a store confined to its local root needs a local root',
+    );
   });
 
   test('confined to the root: links inside are followed, links outside and plain paths refused, a missing key is no object', async () => {
     const confined = new FolderObjectStore(root, { onlyUnderRoot: true });
     expect((await confined.read('s3://inbox/images/inner-link.jpg')).toString()).toBe('a');
-    await expect(confined.read('s3://inbox/images/link.jpg')).rejects.toThrow(`s3://inbox/images/link.jpg is a link that leads outside the local root ${root}`);
-    await expect(confined.readStart(join(root, 'inbox', 'images', 'a.jpg'), 1)).rejects.toThrow('is not an s3:// address; with a local root only s3://BUCKET/KEY is read');
+    await expect(confined.read('s3://inbox/images/link.jpg')).rejects.toThrow(
+      `s3://inbox/images/link.jpg is a link that leads outside the local root ${root}`,
+    );
+    await expect(confined.readStart(join(root, 'inbox', 'images', 'a.jpg'), 1)).rejects.toThrow(
+      'is not an s3:// address; with a local root only s3://BUCKET/KEY is read',
+    );
     expect(await confined.readStart('s3://inbox/images/none.jpg', 1)).toBeUndefined();
     const open = new FolderObjectStore(root);
     expect((await open.read('s3://inbox/images/link.jpg')).toString()).toBe('o');
   });
 });
-

@@ -4,23 +4,40 @@ import { join } from 'node:path';
 import { convertGroundTruthManifest } from '../../../../lambda/convert/conversion/convert-export';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../../local/ground-truth-output';
-import { H, W, grid, jpeg } from '../../../helpers/format-fixtures';
+import { grid, H, jpeg, W } from '../../../helpers/format-fixtures';
 
 describe('--local-root is a boundary for the sources a manifest names', () => {
   const work = mkdtempSync(join(tmpdir(), 'segpipe-boundary-'));
   const root = join(work, 'buckets');
   const outside = join(work, 'outside');
   const classes = labelingClasses(['turtle']);
-  const line = (source: string, mask = 's3://gt/mask.png') => JSON.stringify(groundTruthManifestLine({ source, mask, attribute: 'a-ref', jobName: 'j', classes }));
+  const line = (source: string, mask = 's3://gt/mask.png') =>
+    JSON.stringify(groundTruthManifestLine({ source, mask, attribute: 'a-ref', jobName: 'j', classes }));
 
   beforeAll(async () => {
     mkdirSync(join(root, 'inbox', 'images'), { recursive: true });
     mkdirSync(join(root, 'gt'), { recursive: true });
     mkdirSync(outside, { recursive: true });
     writeFileSync(join(outside, 'secret.jpg'), await jpeg(1));
-    writeFileSync(join(outside, 'secret-mask.png'), groundTruthMaskPng(grid(() => 1), W, H, classes));
+    writeFileSync(
+      join(outside, 'secret-mask.png'),
+      groundTruthMaskPng(
+        grid(() => 1),
+        W,
+        H,
+        classes,
+      ),
+    );
     for (const name of ['inside', 'inside-2', 'inside-3']) writeFileSync(join(root, 'inbox', 'images', `${name}.jpg`), await jpeg(2));
-    writeFileSync(join(root, 'gt', 'mask.png'), groundTruthMaskPng(grid((x) => (x < 10 ? 1 : 0)), W, H, classes));
+    writeFileSync(
+      join(root, 'gt', 'mask.png'),
+      groundTruthMaskPng(
+        grid((x) => (x < 10 ? 1 : 0)),
+        W,
+        H,
+        classes,
+      ),
+    );
     symlinkSync(join(outside, 'secret.jpg'), join(root, 'inbox', 'images', 'link.jpg'));
     symlinkSync(outside, join(root, 'inbox', 'linked-folder'));
     symlinkSync(join(outside, 'secret-mask.png'), join(root, 'gt', 'link-mask.png'));
@@ -28,19 +45,26 @@ describe('--local-root is a boundary for the sources a manifest names', () => {
 
   test('plain paths and links that lead out of the root are refused per item; what is inside converts', async () => {
     const manifest = join(work, 'output.manifest');
-    writeFileSync(manifest, [
-      line('s3://inbox/images/inside.jpg'),
-      line(join(outside, 'secret.jpg')),
-      line('s3://inbox/images/link.jpg'),
-      line('s3://inbox/linked-folder/secret.jpg'),
-      line('s3://inbox/images/inside-2.jpg', 's3://gt/link-mask.png'),
-      line('s3://inbox/images/inside-3.jpg', join(outside, 'secret-mask.png')),
-    ].join('\n'));
+    writeFileSync(
+      manifest,
+      [
+        line('s3://inbox/images/inside.jpg'),
+        line(join(outside, 'secret.jpg')),
+        line('s3://inbox/images/link.jpg'),
+        line('s3://inbox/linked-folder/secret.jpg'),
+        line('s3://inbox/images/inside-2.jpg', 's3://gt/link-mask.png'),
+        line('s3://inbox/images/inside-3.jpg', join(outside, 'secret-mask.png')),
+      ].join('\n'),
+    );
     const out = join(work, 'out');
     const report = await convertGroundTruthManifest({
       manifest,
       out,
-      stores: { manifest: new FolderObjectStore(), sources: new FolderObjectStore(root, { onlyUnderRoot: true }), output: new FolderObjectStore() },
+      stores: {
+        manifest: new FolderObjectStore(),
+        sources: new FolderObjectStore(root, { onlyUnderRoot: true }),
+        output: new FolderObjectStore(),
+      },
     });
     expect(report.items.map((i) => i.source)).toEqual(['s3://inbox/images/inside.jpg']);
     expect(report.skipped.map((s) => [s.line, s.reason])).toEqual([

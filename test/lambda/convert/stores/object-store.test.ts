@@ -1,4 +1,4 @@
-import { ObjectNotFoundError, ReadRefusedError, parseS3Uri } from '../../../../lambda/convert/stores/object-store';
+import { ObjectNotFoundError, parseS3Uri, ReadRefusedError } from '../../../../lambda/convert/stores/object-store';
 
 describe('object store addresses and errors', () => {
   test('an s3:// address splits into bucket and verbatim key; anything before s3:// is no S3 address', () => {
@@ -9,6 +9,9 @@ describe('object store addresses and errors', () => {
 
   test('the errors name themselves, as logs and reports show them', () => {
     expect(new ReadRefusedError('s3://elsewhere/a.jpg is outside what this run may read').name).toBe('ReadRefusedError');
-    expect(new ObjectNotFoundError('s3://inbox/gone.jpg')).toMatchObject({ name: 'ObjectNotFoundError', message: 'not found: s3://inbox/gone.jpg' });
+    expect(new ObjectNotFoundError('s3://inbox/gone.jpg')).toMatchObject({
+      name: 'ObjectNotFoundError',
+      message: 'not found: s3://inbox/gone.jpg',
+    });
   });
 });

@@ -1,9 +1,17 @@
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { Readable } from 'node:stream';
-import { EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
+import type { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { ObjectNotFoundError, type ObjectStore } from '../../../../lambda/convert/stores/object-store';
-import { S3ObjectStore, createS3Client } from '../../../../lambda/convert/stores/s3-object-store';
+import { createS3Client, S3ObjectStore } from '../../../../lambda/convert/stores/s3-object-store';
+import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../../local/embedded-s3-server';
 
 /** An error as the SDK throws it for an HTTP status. */
 function s3Error(name: string, httpStatusCode: number): S3ServiceException {
@@ -54,7 +62,10 @@ describe('S3ObjectStore against the embedded S3 server', () => {
     await store.write('s3://data/out/y.png', Buffer.from('png'), 'image/png');
     await store.write('s3://data/out-old/z.png', Buffer.from('png'), 'image/png');
     const tags = await client.send(new GetObjectTaggingCommand({ Bucket: 'data', Key: 'out/x.png' }));
-    expect(tags.TagSet).toEqual([{ Key: 'segpipe:retention', Value: 'scratch' }, { Key: 'team', Value: 'vision' }]);
+    expect(tags.TagSet).toEqual([
+      { Key: 'segpipe:retention', Value: 'scratch' },
+      { Key: 'team', Value: 'vision' },
+    ]);
     const head = await client.send(new GetObjectCommand({ Bucket: 'data', Key: 'out/x.png' }));
     expect(head.ContentType).toBe('image/png');
     expect(await store.listUnder('s3://data/out')).toEqual(['s3://data/out/x.png', 's3://data/out/y.png']);
@@ -67,13 +78,18 @@ describe('S3ObjectStore against the embedded S3 server', () => {
 
   test('a copy within the endpoint is server-side, its key encoded, its type replaced', async () => {
     const sent: string[] = [];
-    client.middlewareStack.add((next, context) => async (args) => {
-      sent.push(context.commandName as string);
-      return next(args);
-    }, { step: 'initialize', name: 'recordCopyCommands' });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCopyCommands' },
+    );
     try {
       await store.copyFrom(store, 's3://data/dir/a b+c é.txt', 's3://other/copied.txt', 'text/plain');
-      await expect(store.copyFrom(store, 's3://data/dir/none.txt', 's3://other/none.txt', 'text/plain')).rejects.toThrow(new ObjectNotFoundError('s3://data/dir/none.txt'));
+      await expect(store.copyFrom(store, 's3://data/dir/none.txt', 's3://other/none.txt', 'text/plain')).rejects.toThrow(
+        new ObjectNotFoundError('s3://data/dir/none.txt'),
+      );
     } finally {
       client.middlewareStack.remove('recordCopyCommands');
     }
@@ -104,7 +120,7 @@ describe('S3ObjectStore against the embedded S3 server', () => {
     expect((await store.readVersioned('s3://data/state.json'))?.data.toString()).toBe('{"v":2}');
   });
 
-  test('list gives each object\'s key, date and size', async () => {
+  test("list gives each object's key, date and size", async () => {
     const listed = await store.list('data', 'dir/');
     expect(listed).toEqual([{ key: 'dir/a b+c é.txt', lastModified: expect.any(Date), size: 10 }]);
     expect(listed[0].lastModified.getTime()).toBeGreaterThan(Date.now() - 3_600_000);
@@ -171,10 +187,22 @@ describe('S3ObjectStore on the answers S3 gives that the embedded server does no
     const keys = Array.from({ length: 2001 }, (_, i) => `s3://data/k${i}`);
     await store.remove([...keys, 's3://other/x']);
     const calls = s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input);
-    expect(calls.map((c) => [c.Bucket, c.Delete?.Objects?.length, c.Delete?.Quiet])).toEqual([['data', 1000, true], ['data', 1000, true], ['data', 1, true], ['other', 1, true]]);
+    expect(calls.map((c) => [c.Bucket, c.Delete?.Objects?.length, c.Delete?.Quiet])).toEqual([
+      ['data', 1000, true],
+      ['data', 1000, true],
+      ['data', 1, true],
+      ['other', 1, true],
+    ]);
     expect(calls[2].Delete?.Objects).toEqual([{ Key: 'k2000' }]);
-    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'k7', Code: 'AccessDenied' }, { Key: 'k8', Code: 'AccessDenied' }] });
-    await expect(store.remove(['s3://data/k7', 's3://data/k8'])).rejects.toThrow('cannot delete 2 objects of s3://data (first: k7: AccessDenied)');
+    s3.on(DeleteObjectsCommand).resolves({
+      Errors: [
+        { Key: 'k7', Code: 'AccessDenied' },
+        { Key: 'k8', Code: 'AccessDenied' },
+      ],
+    });
+    await expect(store.remove(['s3://data/k7', 's3://data/k8'])).rejects.toThrow(
+      'cannot delete 2 objects of s3://data (first: k7: AccessDenied)',
+    );
   });
 
   test('a copy sends the key URL-encoded with its slashes kept, and tags only when the store has them', async () => {
@@ -183,18 +211,28 @@ describe('S3ObjectStore on the answers S3 gives that the embedded server does no
     const tagged = new S3ObjectStore(store.client, { tagging: 'k=v' });
     await tagged.copyFrom(store, 's3://src/a.jpg', 's3://dst/y.jpg', 'image/jpeg');
     const [plain, withTags] = s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input);
-    expect(plain).toEqual({ Bucket: 'dst', Key: 'x.jpg', CopySource: 'src/a%20dir/b%2Bc%20%C3%A9.jpg', ContentType: 'image/jpeg', MetadataDirective: 'REPLACE' });
+    expect(plain).toEqual({
+      Bucket: 'dst',
+      Key: 'x.jpg',
+      CopySource: 'src/a%20dir/b%2Bc%20%C3%A9.jpg',
+      ContentType: 'image/jpeg',
+      MetadataDirective: 'REPLACE',
+    });
     expect(withTags).toMatchObject({ Tagging: 'k=v', TaggingDirective: 'REPLACE' });
   });
 });
 
 describe('createS3Client', () => {
-  test('for AWS: virtual-hosted addresses and the SDK\'s checksums; for another endpoint: path style, checksums only when required', async () => {
+  test("for AWS: virtual-hosted addresses and the SDK's checksums; for another endpoint: path style, checksums only when required", async () => {
     const aws = createS3Client({ region: 'eu-west-1' });
     expect(await aws.config.forcePathStyle).toBeFalsy();
     expect(await aws.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
     expect(await aws.config.maxAttempts()).toBe(8);
-    const local = createS3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const local = createS3Client({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
     expect(await local.config.forcePathStyle).toBe(true);
     expect(await local.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
     expect(await local.config.responseChecksumValidation()).toBe('WHEN_REQUIRED');

@@ -1,13 +1,19 @@
 import { Readable } from 'node:stream';
 import { ItemSkipped } from '../../../../lambda/convert/export-item';
 import { ImageFinder } from '../../../../lambda/convert/image-finder';
-import { ObjectNotFoundError, ObjectStore, ReadRefusedError } from '../../../../lambda/convert/stores/object-store';
-import { AllowListedStore, checkSource, isAllowedSource, parseReadLocation, sourceAllowList } from '../../../../lambda/convert/stores/source-allow-list';
+import { ObjectNotFoundError, type ObjectStore, ReadRefusedError } from '../../../../lambda/convert/stores/object-store';
+import {
+  AllowListedStore,
+  checkSource,
+  isAllowedSource,
+  parseReadLocation,
+  sourceAllowList,
+} from '../../../../lambda/convert/stores/source-allow-list';
 
 const SETTINGS = { inboxBucket: 'inbox', artifactsBucket: 'artifacts', readLocations: ['old-output', 'partner/exports/turtles/'] };
 const ALLOW = sourceAllowList(SETTINGS, { runId: 'turtles-1', batch: 'turtles' });
 
-describe('the allow-list of a run\'s conversion', () => {
+describe("the allow-list of a run's conversion", () => {
   test('a run started by hand, without a batch, may read no labeled/ prefix of its own', () => {
     expect(sourceAllowList(SETTINGS, { runId: 'by-hand-1' })).toEqual([
       { bucket: 'inbox', prefix: 'images/' },
@@ -28,14 +34,14 @@ describe('the allow-list of a run\'s conversion', () => {
   });
 
   test.each([
-    ['another batch\'s import', 's3://inbox/labeled/crabs/masks/a.png'],
-    ['another batch\'s images', 's3://inbox/images/crabs/a.jpg'],
+    ["another batch's import", 's3://inbox/labeled/crabs/masks/a.png'],
+    ["another batch's images", 's3://inbox/images/crabs/a.jpg'],
     ['a batch whose name starts alike', 's3://inbox/images/turtles-private/a.jpg'],
     ['images outside any batch', 's3://inbox/images/a.jpg'],
-    ['another run\'s labeling output', 's3://artifacts/runs/crabs-1/labeling/output/a.png'],
-    ['the run\'s other keys', 's3://artifacts/runs/turtles-1/report.json'],
+    ["another run's labeling output", 's3://artifacts/runs/crabs-1/labeling/output/a.png'],
+    ["the run's other keys", 's3://artifacts/runs/turtles-1/report.json'],
     ['the dataset', 's3://artifacts/datasets/main/classes.json'],
-    ['the batches\' state', 's3://artifacts/batches/abc/state.json'],
+    ["the batches' state", 's3://artifacts/batches/abc/state.json'],
     ['a prefix that only starts alike', 's3://partner/exports/turtles-private/a.png'],
     ['the rest of a prefixed bucket', 's3://partner/secrets/a.png'],
     ['a bucket not listed', 's3://elsewhere/images/a.jpg'],
@@ -70,7 +76,9 @@ describe('the allow-list of a run\'s conversion', () => {
     }
     expect(error).toBeInstanceOf(ReadRefusedError);
     const message = (error as Error).message;
-    expect(message).toMatch(/^"s3:\/\/artifacts\/datasets\/x+"\.\.\.\(\d+ more\) is outside what this run may read \(s3:\/\/inbox\/images\/turtles\/, s3:\/\/inbox\/labeled\/turtles\/, s3:\/\/artifacts\/runs\/turtles-1\/labeling\/output\/, s3:\/\/old-output\/, s3:\/\/partner\/exports\/turtles\/\)$/);
+    expect(message).toMatch(
+      /^"s3:\/\/artifacts\/datasets\/x+"\.\.\.\(\d+ more\) is outside what this run may read \(s3:\/\/inbox\/images\/turtles\/, s3:\/\/inbox\/labeled\/turtles\/, s3:\/\/artifacts\/runs\/turtles-1\/labeling\/output\/, s3:\/\/old-output\/, s3:\/\/partner\/exports\/turtles\/\)$/,
+    );
     expect(message).not.toContain('\n');
   });
 });
@@ -86,7 +94,9 @@ describe('a store that reads only the allow-list', () => {
       readStream: async (location) => (reads.push(location), Readable.from([])),
       readRangeStream: async (location) => (reads.push(location), Readable.from([])),
       listUnder: async (location) => (reads.push(location), [`${location}/a.jpg`, 's3://inbox/batches/x']),
-      remove: async () => { throw new ObjectNotFoundError('x'); },
+      remove: async () => {
+        throw new ObjectNotFoundError('x');
+      },
       write: async () => undefined,
       copyFrom: async () => undefined,
       join: (location, ...segments) => [location, ...segments].join('/'),
@@ -99,8 +109,12 @@ describe('a store that reads only the allow-list', () => {
     const sources = new AllowListedStore(store, ALLOW);
     const outside = 's3://artifacts/datasets/main/items.json';
     for (const attempt of [
-      () => sources.readStart(outside, 10), () => sources.read(outside), () => sources.readRange(outside, 0, 1),
-      () => sources.readStream(outside), () => sources.readRangeStream(outside, 0, 1), () => sources.listUnder('s3://artifacts/datasets'),
+      () => sources.readStart(outside, 10),
+      () => sources.read(outside),
+      () => sources.readRange(outside, 0, 1),
+      () => sources.readStream(outside),
+      () => sources.readRangeStream(outside, 0, 1),
+      () => sources.listUnder('s3://artifacts/datasets'),
     ]) {
       await expect(attempt()).rejects.toBeInstanceOf(ReadRefusedError);
     }
@@ -124,13 +138,18 @@ describe('a store that reads only the allow-list', () => {
   });
 });
 
-describe('an export\'s image reference outside the allow-list', () => {
+describe("an export's image reference outside the allow-list", () => {
   /** Objects by location; records every location asked for. */
   function memoryStore(objects: Record<string, string>) {
     const asked: string[] = [];
     const store = {
-      readStart: async (location: string) => (asked.push(location), objects[location] === undefined ? undefined : { data: Buffer.from(objects[location]), size: objects[location].length }),
-      listUnder: async (location: string) => (asked.push(location), Object.keys(objects).filter((key) => key.startsWith(`${location.replace(/\/+$/, '')}/`))),
+      readStart: async (location: string) => (
+        asked.push(location),
+        objects[location] === undefined ? undefined : { data: Buffer.from(objects[location]), size: objects[location].length }
+      ),
+      listUnder: async (location: string) => (
+        asked.push(location), Object.keys(objects).filter((key) => key.startsWith(`${location.replace(/\/+$/, '')}/`))
+      ),
       join: (location: string, ...segments: string[]) => [location.replace(/\/+$/, ''), ...segments].join('/'),
     } as unknown as ObjectStore;
     return { store, asked };
@@ -139,7 +158,10 @@ describe('an export\'s image reference outside the allow-list', () => {
   test('is never read: the image is looked for by name where the run may read, and a miss names the refusal', async () => {
     const { store, asked } = memoryStore({ 's3://elsewhere/raw/a.jpg': 'secret', 's3://inbox/images/turtles/a.jpg': 'upload' });
     const sources = new AllowListedStore(store, ALLOW);
-    const finder = ImageFinder.of({ store: sources, root: 's3://inbox/labeled/turtles', fallback: { store: sources, root: 's3://inbox/images/turtles' } }, sources);
+    const finder = ImageFinder.of(
+      { store: sources, root: 's3://inbox/labeled/turtles', fallback: { store: sources, root: 's3://inbox/images/turtles' } },
+      sources,
+    );
     expect(await finder.find('s3://elsewhere/raw/a.jpg')).toEqual({ store: sources, locations: ['s3://inbox/images/turtles/a.jpg'] });
     const missing = await finder.find('s3://elsewhere/raw/b.jpg').catch((err: unknown) => err);
     expect(missing).toBeInstanceOf(ItemSkipped);

@@ -33,13 +33,17 @@ describe('a zip read in place', () => {
   afterAll(() => zip.close());
 
   test('a zip listing more entries than allowed is refused before its directory is read', async () => {
-    await expect(ZipObjectStore.open(files, zipPath, statSync(zipPath).size, { maxEntries: 2 })).rejects.toThrow(`${zipPath} lists 4 entries, more than the 2 a zip export may hold`);
+    await expect(ZipObjectStore.open(files, zipPath, statSync(zipPath).size, { maxEntries: 2 })).rejects.toThrow(
+      `${zipPath} lists 4 entries, more than the 2 a zip export may hold`,
+    );
   });
 
   test('an entry whose declared size passes the bound is refused when read whole; its start is still read, inflating only that', async () => {
     const bounded = await ZipObjectStore.open(files, zipPath, statSync(zipPath).size, { maxEntryBytes: 1024 * 1024 });
     try {
-      await expect(bounded.read('wrapper/images/big.bin')).rejects.toThrow(`wrapper/images/big.bin is ${big.length} bytes uncompressed, more than the 1048576 read whole`);
+      await expect(bounded.read('wrapper/images/big.bin')).rejects.toThrow(
+        `wrapper/images/big.bin is ${big.length} bytes uncompressed, more than the 1048576 read whole`,
+      );
       await expect(bounded.readRange('wrapper/images/big.bin', 0, 3)).rejects.toThrow(/more than the 1048576 read whole/);
       const start = await bounded.readStart('wrapper/images/big.bin', 100);
       expect(start?.size).toBe(big.length);
@@ -54,7 +58,11 @@ describe('a zip read in place', () => {
     expect((await bytesOf(await zip.readStream('wrapper/images/big.bin'))).equals(big)).toBe(true);
     expect((await zip.read('wrapper/images/big.bin')).equals(big)).toBe(true);
     expect((await zip.readRange('wrapper/images/big.bin', 5, 9)).equals(big.subarray(5, 10))).toBe(true);
-    expect((await bytesOf(await zip.readRangeStream('wrapper/images/big.bin', 1024 * 1024 - 2, 1024 * 1024 + 2))).equals(big.subarray(1024 * 1024 - 2, 1024 * 1024 + 3))).toBe(true);
+    expect(
+      (await bytesOf(await zip.readRangeStream('wrapper/images/big.bin', 1024 * 1024 - 2, 1024 * 1024 + 2))).equals(
+        big.subarray(1024 * 1024 - 2, 1024 * 1024 + 3),
+      ),
+    ).toBe(true);
     expect(await zip.readStart('wrapper/labels.txt', 4)).toEqual({ data: Buffer.from('back'), size: 18 });
   });
 
@@ -121,7 +129,7 @@ describe('a zip read in place: what it asks of the store holding it', () => {
     }
   });
 
-  test('a leading slash is the same entry; a folder\'s listing leaves out the folders that only start like it', async () => {
+  test("a leading slash is the same entry; a folder's listing leaves out the folders that only start like it", async () => {
     const zip = await ZipObjectStore.open(new FolderObjectStore(), zipPath, size);
     try {
       expect((await zip.read('/images-old/x.txt')).toString()).toBe('old');
@@ -143,8 +151,8 @@ describe('a zip read in place: what it asks of the store holding it', () => {
     }
     const notZip = join(dir, 'not.zip');
     writeFileSync(notZip, Buffer.alloc(200, 7));
-    await expect(ZipObjectStore.open(new FolderObjectStore(), notZip, 200)).rejects.toThrow(/end of central directory record signature not found/i);
+    await expect(ZipObjectStore.open(new FolderObjectStore(), notZip, 200)).rejects.toThrow(
+      /end of central directory record signature not found/i,
+    );
   });
-
 });
-
