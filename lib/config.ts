@@ -529,6 +529,7 @@ const segpipeConfigSchema = group({
         // A prefix ends the grant's ARN: IAM's wildcards in it would widen it, `..` segments would mislead.
         z
           .string({ error: READ_LOCATION_ALLOWED })
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the pattern refuses in a prefix.
           .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/([^*?\u0000-\u001f\u007f]*\/)?)?$/, READ_LOCATION_ALLOWED)
           .refine(
             (location) =>

@@ -43,7 +43,9 @@ export function groundTruthMaskPng(
 ): Buffer {
   const order = paletteOrder ?? classes.map((_, i) => i);
   const slotOfClass = new Uint8Array(256);
-  order.forEach((cls, slot) => (slotOfClass[cls] = slot));
+  order.forEach((cls, slot) => {
+    slotOfClass[cls] = slot;
+  });
   const slots = new Uint8Array(classIndices.length);
   for (let i = 0; i < classIndices.length; i++) slots[i] = slotOfClass[classIndices[i]];
   return encodePalettePng(

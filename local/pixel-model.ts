@@ -100,15 +100,15 @@ export function trainPixelModel(images: readonly TrainingImage[], options: Train
   const counts = new Array<number>(numClasses).fill(0);
   for (const image of images) for (const label of image.labels) if (label < numClasses) counts[label] += 1;
   const byClass = counts.map((n) => ({ image: new Uint32Array(n), pixel: new Uint32Array(n), length: 0 }));
-  images.forEach((image, m) =>
+  images.forEach((image, m) => {
     image.labels.forEach((label, p) => {
       if (label >= numClasses) return;
       const list = byClass[label];
       list.image[list.length] = m;
       list.pixel[list.length] = p;
       list.length += 1;
-    }),
-  );
+    });
+  });
   const present = byClass.map((list, c) => (list.length > 0 ? c : -1)).filter((c) => c >= 0);
   if (present.length === 0) throw new Error('the train channel has no labeled pixels');
 
@@ -203,7 +203,7 @@ function forward(
   for (let u = 0; u < hidden; u++) {
     let sum = weights[b1 + u];
     for (let k = 0; k < FEATURES; k++) sum += weights[u * FEATURES + k] * x[k];
-    h[u] = sum > 0 ? sum : 0;
+    h[u] = Math.max(sum, 0);
   }
   let max = -Infinity;
   for (let j = 0; j < numClasses; j++) {

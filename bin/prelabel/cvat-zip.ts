@@ -71,7 +71,9 @@ export class CvatSegmentationZip {
     const instanceOf = new Uint8Array(256);
     classesInMask(mask)
       .filter(known)
-      .forEach((index, i) => (instanceOf[index] = i + 1));
+      .forEach((index, i) => {
+        instanceOf[index] = i + 1;
+      });
     this.zip.addBuffer(
       await rgbPng((p) => (known(mask[p]) ? VOC_PALETTE[mask[p]] : 0), width, height),
       `SegmentationClass/${item.name}.png`,

@@ -157,7 +157,11 @@ async function taskListWriter(
   store: ObjectStore,
 ): Promise<{ add: (task: LabelStudioTask) => Promise<void>; end: () => Promise<void> }> {
   let first = true;
-  const separator = () => (first ? ((first = false), '[\n') : ',\n');
+  const separator = () => {
+    const text = first ? '[\n' : ',\n';
+    first = false;
+    return text;
+  };
   if (isS3Uri(out)) {
     const parts: string[] = [];
     return {

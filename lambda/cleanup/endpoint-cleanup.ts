@@ -152,7 +152,7 @@ export async function cleanUpStackResources(
   // While a run evaluates a challenger, the endpoint is on the run's trial config; the champion's own
   // config, which the run returns the endpoint to, serves a model the endpoint serves: it stays.
   const modelsServed = new Set<string>();
-  for (const name of configsInUse) (await resources.modelsOfConfig(name))?.forEach((m) => modelsServed.add(m));
+  for (const name of configsInUse) for (const m of (await resources.modelsOfConfig(name)) ?? []) modelsServed.add(m);
   const recent = (resource: StackResource) => now.getTime() - resource.createdAt.getTime() < policy.graceMinutes * MINUTE;
   for (const config of configs) {
     const served = await resources.modelsOfConfig(config.name);
@@ -173,8 +173,8 @@ export async function cleanUpStackResources(
           `--endpoint-config-name ${config.name} --tags Key=${STACK_TAG_KEY},Value=${policy.stackName}`,
       );
     } else kept = !(await remove(config, 'no endpoint uses it'));
-    if (kept) served.forEach((m) => modelsInUse.add(m));
-    if (servesKeptModel) served.forEach((m) => modelsWithConfig.add(m));
+    if (kept) for (const m of served) modelsInUse.add(m);
+    if (servesKeptModel) for (const m of served) modelsWithConfig.add(m);
   }
   for (const model of models) {
     if (modelsInUse.has(model.name)) keep(model, 'an endpoint config uses it');

@@ -79,7 +79,7 @@ export async function openExport(options: OpenExportOptions): Promise<OpenedExpo
   const store = isS3Uri(options.input) && options.s3 ? options.s3 : options.local;
   const input = options.input;
   const start = await store.readStart(input, SNIFF_BYTES);
-  if (start && start.data.subarray(0, 4).equals(ZIP_SIGNATURE)) {
+  if (start?.data.subarray(0, 4).equals(ZIP_SIGNATURE)) {
     const zip = await ZipObjectStore.open(store, input, start.size, { maxEntryBytes: (options.limits ?? DEFAULT_LIMITS).maxFileBytes });
     try {
       return { reader: await folderReader(zip, '', options), close: () => zip.close() };

@@ -35,7 +35,7 @@ export class ConfusionMatrix {
       if (t === IGNORE_LABEL) continue;
       if (t >= n) throw new Error(`the mask holds class ${t}, past the ${n} classes (0-${n - 1}, and ${IGNORE_LABEL} to ignore)`);
       const p = predicted[i];
-      this.counts[t * (n + 1) + (p < n ? p : n)]++;
+      this.counts[t * (n + 1) + Math.min(p, n)]++;
     }
   }
 

@@ -146,7 +146,9 @@ function trainingChart(curves: readonly TrainingCurvePoint[]): TopLevelSpec {
 /** A mask drawn in the report's colours, as a PNG data URL no wider than the thumbnails. */
 async function maskDataUrl(mask: { data: Uint8Array; width: number; height: number }): Promise<string> {
   const rgb = Buffer.alloc(mask.data.length * 3);
-  mask.data.forEach((index, i) => rgb.set(maskColour(index), i * 3));
+  mask.data.forEach((index, i) => {
+    rgb.set(maskColour(index), i * 3);
+  });
   const png = await sharp(rgb, { raw: { width: mask.width, height: mask.height, channels: 3 } })
     .resize({ width: THUMBNAIL_WIDTH, kernel: 'nearest' })
     .png()

@@ -648,7 +648,7 @@ async function maskProblem(store: ObjectStore, location: string, numClasses: num
   const mask = await store.read(location).catch(() => undefined);
   if (!mask) return 'mask missing';
   const pixels = await readPngDirect(mask, Number.MAX_SAFE_INTEGER).catch(() => undefined);
-  if (!pixels || pixels.channels !== 1 || pixels.palette) return 'mask is not an 8-bit single-channel PNG';
+  if (pixels?.channels !== 1 || pixels.palette) return 'mask is not an 8-bit single-channel PNG';
   const bad = pixels.data.find((v) => v >= numClasses && v !== 255);
   return bad === undefined ? undefined : `mask holds ${bad}, not a class index below ${numClasses} or 255`;
 }

@@ -49,7 +49,9 @@ function check(value: unknown, schema: Schema, path: string, problems: string[],
       for (const [k, v] of Object.entries(value)) check(v, s & ~128, `${path}.${k}`, problems);
     } else if (s & 64) {
       if (!Array.isArray(value)) return void problems.push(`${path}: a list`);
-      value.forEach((v, i) => check(v, s & ~64, `${path}[${i}]`, problems));
+      value.forEach((v, i) => {
+        check(v, s & ~64, `${path}[${i}]`, problems);
+      });
     } else if (s === 0 && typeof value !== 'string') problems.push(`${path}: a string`);
     else if (s === 1 && typeof value !== 'number') problems.push(`${path}: a number`);
     else if (s === 2 && typeof value !== 'boolean') problems.push(`${path}: a boolean`);
@@ -60,14 +62,16 @@ function check(value: unknown, schema: Schema, path: string, problems: string[],
     const [, , name, , members, types, required = 0] = s as [number, string, string, number, string[], Schema[], number?];
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return void problems.push(`${path}: a ${name} structure`);
     for (const key of Object.keys(value)) if (!members.includes(key)) problems.push(`${path}.${key}: not a member of ${name}`);
-    members.slice(0, required).forEach((m) => (m in value ? undefined : problems.push(`${path}.${m}: required by ${name}`)));
-    members.forEach((m, i) =>
-      m in value ? check((value as Record<string, unknown>)[m], types[i], `${path}.${m}`, problems, m) : undefined,
-    );
+    for (const m of members.slice(0, required)) if (!(m in value)) problems.push(`${path}.${m}: required by ${name}`);
+    members.forEach((m, i) => {
+      if (m in value) check((value as Record<string, unknown>)[m], types[i], `${path}.${m}`, problems, m);
+    });
   } else if (kind === 1) {
     const [, , , , item] = s as [number, string, string, number, Schema];
     if (!Array.isArray(value)) return void problems.push(`${path}: a list`);
-    value.forEach((v, i) => check(v, item, `${path}[${i}]`, problems));
+    value.forEach((v, i) => {
+      check(v, item, `${path}[${i}]`, problems);
+    });
   } else if (kind === 2) {
     const [, , , , , item] = s as [number, string, string, number, Schema, Schema];
     if (typeof value !== 'object' || value === null) return void problems.push(`${path}: a map`);

@@ -67,6 +67,7 @@ describe('text from uploads in notifications', () => {
     // No line of the body starts with the uploader's text; the name is quoted with its controls escaped.
     expect(Message.split('\n')[0]).toBe('segpipe: run for "turtles\\nBcc: victim@example.com\\u0007\\u001b[31m\\u202eevil" failed');
     expect(Message.split('\n').some((line) => line.startsWith('Bcc:'))).toBe(false);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for the control characters the message must not hold.
     expect(Message).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
     // The event carries the name as data (JSON), unchanged.
     expect(published[1].input.Entries[0]).toMatchObject({

@@ -67,7 +67,9 @@ function mapBytes(pixels: Uint8Array, table: Uint8Array): { indices: Buffer; pix
     perValue[input[i]]++;
   }
   const pixelsPerIndex = new Uint32Array(256);
-  perValue.forEach((n, value) => (pixelsPerIndex[table[value]] += n));
+  perValue.forEach((n, value) => {
+    pixelsPerIndex[table[value]] += n;
+  });
   return { indices, pixelsPerIndex };
 }
 
@@ -346,7 +348,7 @@ export async function decodeIndexMask(
   options: { limitInputPixels: number; resizeTo?: { width: number; height: number } },
 ): Promise<ClassIndexMask> {
   const inflated = await inflatePng(png, options.limitInputPixels);
-  if (!inflated || inflated.channels !== 1) throw new Error('a class-number mask must be an 8-bit palette or grey PNG');
+  if (inflated?.channels !== 1) throw new Error('a class-number mask must be an 8-bit palette or grey PNG');
   const indices = unfilterAndMap(inflated, PixelClasses.ofBytes(classOfValue));
   const mask = { indices, pixelsPerIndex: countIndices(indices), width: inflated.width, height: inflated.height };
   return options.resizeTo ? resizeClassIndexMask(mask, options.resizeTo.width, options.resizeTo.height) : mask;

@@ -128,8 +128,7 @@ async function* labelStudioItems(
   }
   const start = await options.store.readStart(options.location, 64);
   if (
-    start &&
-    start.data
+    start?.data
       .toString('utf8')
       .replace(/^\uFEFF/, '')
       .trimStart()

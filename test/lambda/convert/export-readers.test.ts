@@ -66,7 +66,9 @@ function expectConverted(report: ConversionReport, fixture: FormatFixture, out: 
     });
   });
   expect(report.skipped.map((s) => s.source)).toEqual(fixture.skips.map((s) => s.source));
-  report.skipped.forEach((s, i) => expect(s.reason).toMatch(fixture.skips[i].reason));
+  report.skipped.forEach((s, i) => {
+    expect(s.reason).toMatch(fixture.skips[i].reason);
+  });
 }
 
 describe.each([

@@ -7,7 +7,7 @@ describe('outputNameFor', () => {
     ['s3://b/images/tortue-é+1.JPEG', /^tortue-e_1-[0-9a-f]{8}$/],
     ['s3://b/images/海龟.png', /^[0-9a-f]{8}$/],
     ['s3://b/images/..hidden.jpg', /^hidden-[0-9a-f]{8}$/],
-    ['s3://b/a/' + 'x'.repeat(300) + '.jpg', /^x{80}-[0-9a-f]{8}$/],
+    [`s3://b/a/${'x'.repeat(300)}.jpg`, /^x{80}-[0-9a-f]{8}$/],
   ])('%s becomes a safe name', (source, name) => {
     expect(outputNameFor(source)).toMatch(name);
     expect(outputNameFor(source)).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);

@@ -84,7 +84,9 @@ describe('colour masks', () => {
     ['RGBA', 4],
   ])('%s masks map by colour, an unknown colour to 255', async (_name, channels) => {
     const raw = Buffer.alloc(pixels.length * channels, 255);
-    pixels.forEach((rgb, i) => raw.writeUIntBE(rgb, i * channels, 3));
+    pixels.forEach((rgb, i) => {
+      raw.writeUIntBE(rgb, i * channels, 3);
+    });
     const png = await sharp(raw, { raw: { width: 4, height: 1, channels: channels as 3 | 4 } })
       .png()
       .toBuffer();
@@ -192,7 +194,9 @@ describe('mapping agrees with a plain per-pixel lookup', () => {
 
     const indexed = encodePalettePng(slots, width, height, palette);
     const rgb = Buffer.alloc(slots.length * 3);
-    slots.forEach((s, i) => rgb.writeUIntBE(palette[s], i * 3, 3));
+    slots.forEach((s, i) => {
+      rgb.writeUIntBE(palette[s], i * 3, 3);
+    });
     const raw = { raw: { width, height, channels: 3 as const } };
     // Adaptive filtering makes libpng pick Sub, Up, Average or Paeth per row; 16-bit goes through sharp.
     const filtered = await sharp(rgb, raw).png({ adaptiveFiltering: true, compressionLevel: 9 }).toBuffer();
