@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 
 /** A cdk.json that is not JSON: its message is one line naming the file, line and column. */
-export class CdkJsonError extends Error {}
+export class CdkJsonError extends Error {
+  override readonly name = 'CdkJsonError';
+}
 
 /**
  * cdk.json, parsed; a syntax error is one line naming the file, line and column, not `JSON.parse`'s

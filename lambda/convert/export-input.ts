@@ -25,7 +25,9 @@ export const FORMAT_DESCRIPTIONS: Record<ExportFormat, string> = {
 };
 
 /** An input that is not an export segpipe can read; its message is one line naming what it knows. */
-export class UnrecognisedExportError extends Error {}
+export class UnrecognisedExportError extends Error {
+  override readonly name = 'UnrecognisedExportError';
+}
 
 export interface OpenExportOptions {
   /** A file, a folder, a `.zip`, or an `s3://` URI of any of these. */

@@ -138,7 +138,9 @@ export interface ExportSlicing {
 }
 
 /** Raised for an item that cannot be converted; its message is the reason reported. */
-export class ItemSkipped extends Error {}
+export class ItemSkipped extends Error {
+  override readonly name = 'ItemSkipped';
+}
 
 /** Class names matched as the background, whatever the tool: `BACKGROUND`, `background`, `Background`. */
 export function isBackgroundName(name: string): boolean {

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import { MAX_JSON_DEPTH, MAX_JSON_ELEMENT_BYTES } from '../limits';
 
 /** A JSON document that is not what the reader expected, with the reason. */
-export class JsonShapeError extends Error {}
+export class JsonShapeError extends Error {
+  override readonly name = 'JsonShapeError';
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -258,4 +258,6 @@ export class ZipObjectStore implements ObjectStore {
 }
 
 /** A zip that is not opened (too many entries): the export is refused with the reason. */
-export class ZipRefusedError extends Error {}
+export class ZipRefusedError extends Error {
+  override readonly name = 'ZipRefusedError';
+}
