@@ -2,28 +2,11 @@ import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
 import { decodeClassMask, predictMask } from '../../lambda/common/endpoint-mask';
 import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
+import { maskColour } from '../../lambda/evaluation/palette';
 
 export { decodeClassMask, predictMask };
 
 const IGNORE_LABEL = 255;
-
-/** Overlay colours of classes 1, 2, ... (class 0, the background, is left clear). */
-const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75],
-  [255, 225, 25],
-  [0, 130, 200],
-  [60, 180, 75],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-  [210, 245, 60],
-  [250, 190, 212],
-];
-
-export function classColour(index: number): readonly [number, number, number] {
-  return CLASS_COLOURS[(index - 1) % CLASS_COLOURS.length];
-}
 
 /** Share of the pixels of each class index (the ignore label left out). */
 export function classFractions(mask: Uint8Array, numClasses: number): number[] {
@@ -44,7 +27,8 @@ export function tintWithMask(rgb: Uint8Array, mask: Uint8Array): Buffer {
   for (let p = 0; p < mask.length; p++) {
     const index = mask[p];
     if (index === 0 || index === IGNORE_LABEL) continue;
-    const colour = classColour(index);
+    // The evaluation report's colour of the class.
+    const colour = maskColour(index);
     for (let c = 0; c < 3; c++) out[p * 3 + c] = Math.round(out[p * 3 + c] * 0.45 + colour[c] * 0.55);
   }
   return out;
@@ -64,7 +48,7 @@ export function legendSvg(classNames: readonly string[], width: number, fraction
   const items = entries.map((entry, i) => {
     const x = (i % perRow) * columnWidth + Math.round(6 * scale);
     const y = Math.floor(i / perRow) * rowHeight + Math.round(4 * scale);
-    const fill = i === 0 ? 'none' : `rgb(${classColour(i).join(',')})`;
+    const fill = i === 0 ? 'none' : `rgb(${maskColour(i).join(',')})`;
     const swatch = Math.round(14 * scale);
     return (
       `<rect x="${x}" y="${y + Math.round(2 * scale)}" width="${swatch}" height="${swatch}" fill="${fill}" stroke="#333"/>` +

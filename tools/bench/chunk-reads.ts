@@ -17,57 +17,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline, type Readable, Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import { type ConversionPlan, convertChunk, planConversion } from '../../lambda/workflow/dataset';
 import { runLayout } from '../../lambda/workflow/layout';
+import { CountingStore } from '../../local/counting-store';
 import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
-
-/** Counts the bytes read of one object (the export), however they are asked for. */
-class CountingStore extends S3ObjectStore {
-  bytes = 0;
-  watched = '';
-
-  private counted(location: string, stream: Readable): Readable {
-    if (location !== this.watched) return stream;
-    // Counted as they are consumed (a 'data' listener would let them flow away before the reader reads).
-    const counter = new Transform({
-      transform: (chunk: Buffer, _encoding, done) => {
-        this.bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
-    pipeline(stream, counter, () => undefined);
-    return counter;
-  }
-
-  override async readStream(location: string): Promise<Readable> {
-    return this.counted(location, await super.readStream(location));
-  }
-
-  override async readRangeStream(location: string, start: number, end: number): Promise<Readable> {
-    return this.counted(location, await super.readRangeStream(location, start, end));
-  }
-
-  override async readStart(location: string, maxBytes: number): Promise<{ data: Buffer; size: number } | undefined> {
-    const start = await super.readStart(location, maxBytes);
-    if (location === this.watched && start) this.bytes += start.data.length;
-    return start;
-  }
-
-  override async read(location: string): Promise<Buffer> {
-    const data = await super.read(location);
-    if (location === this.watched) this.bytes += data.length;
-    return data;
-  }
-
-  override async readRange(location: string, start: number, end: number): Promise<Buffer> {
-    const data = await super.readRange(location, start, end);
-    if (location === this.watched) this.bytes += data.length;
-    return data;
-  }
-}
 
 /** A Ground Truth output manifest of as many lines, for `--format manifest`. */
 function manifestExport(images: number): Buffer {

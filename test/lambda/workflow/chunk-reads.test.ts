@@ -1,47 +1,10 @@
-import { pipeline, type Readable, Transform } from 'node:stream';
 import type { ConversionReport } from '../../../lambda/convert/conversion/report';
-import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { type ConversionPlan, convertChunk, planConversion } from '../../../lambda/workflow/dataset';
 import { runLayout } from '../../../lambda/workflow/layout';
+import { CountingStore } from '../../../local/counting-store';
 import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { groundTruthManifestLine, groundTruthMaskPng, labelingClasses } from '../../../local/ground-truth-output';
 import { grid, H, jpeg, W } from '../../helpers/format-fixtures';
-
-/**
- * An S3 store that counts the bytes it reads of one object (the export), its first bytes aside: every
- * chunk sniffs the export's format from at most 64 KiB of its start, whatever its share.
- */
-class CountingStore extends S3ObjectStore {
-  bytes = 0;
-  watched = '';
-
-  private counted(location: string, stream: Readable): Readable {
-    if (location !== this.watched) return stream;
-    // Counted as they are consumed (a 'data' listener would let them flow away before the reader reads).
-    const counter = new Transform({
-      transform: (chunk: Buffer, _encoding, done) => {
-        this.bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
-    pipeline(stream, counter, () => undefined);
-    return counter;
-  }
-
-  override async readStream(location: string): Promise<Readable> {
-    return this.counted(location, await super.readStream(location));
-  }
-
-  override async readRangeStream(location: string, start: number, end: number): Promise<Readable> {
-    return this.counted(location, await super.readRangeStream(location, start, end));
-  }
-
-  override async read(location: string): Promise<Buffer> {
-    const data = await super.read(location);
-    if (location === this.watched) this.bytes += data.length;
-    return data;
-  }
-}
 
 const ENTRIES = 12;
 const CHUNK = 3;
@@ -65,6 +28,8 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
   beforeAll(async () => {
     server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'] });
     store = new CountingStore(server.client());
+    // Every chunk sniffs the export's format from at most 64 KiB of its start, whatever its share.
+    store.countFirstBytes = false;
     const mask = groundTruthMaskPng(
       grid((x) => (x < W / 2 ? 1 : 0)),
       W,
