@@ -27,15 +27,17 @@ const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/s, 'must be an s3://bucket/key
 /** Step Functions passes an absent optional value as `''` where a parameter is always set. */
 const optionalName = z.string().optional();
 
-const classListRef: z.ZodType<ClassListRef> = z.object({
+// The parts typed by a module's interface are read loosely: a field the module gains later reaches it
+// even before its schema names it (the type annotation on each schema catches only the required ones).
+const classListRef: z.ZodType<ClassListRef> = z.looseObject({
   location: s3Uri,
   version: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 hex digits'),
   count: z.int().positive(),
 });
-const conversionChunk: z.ZodType<ConversionChunk> = z.object({ index: whole, first: whole, last: whole });
+const conversionChunk: z.ZodType<ConversionChunk> = z.looseObject({ index: whole, first: whole, last: whole });
 const chunkResult: z.ZodType<ChunkResult> = z.union([
-  z.object({ index: whole, converted: whole, skipped: whole }),
-  z.object({ index: whole, first: whole, last: whole, error: z.string(), cause: z.string().optional() }),
+  z.looseObject({ index: whole, converted: whole, skipped: whole }),
+  z.looseObject({ index: whole, first: whole, last: whole, error: z.string(), cause: z.string().optional() }),
 ]);
 
 /** An execution's input, as the start Lambda writes it or a person types it. */
@@ -78,7 +80,7 @@ const runState: z.ZodType<RunState> = z.looseObject({
       numValidationSamples: whole,
       converted: whole,
       skipped: whole,
-      skippedItems: z.array(z.object({ line: whole, source: z.string().nullable(), reason: z.string() })),
+      skippedItems: z.array(z.looseObject({ line: whole, source: z.string().nullable(), reason: z.string() })),
       classes: z.array(z.string()),
     })
     .optional(),
@@ -126,7 +128,7 @@ const cleanupEvent = z.union([
   EventBridgeSchema.extend({ 'detail-type': z.literal('Scheduled Event') }),
 ]);
 
-const runEvaluationEvent: z.ZodType<RunEvaluationEvent> = z.object({
+const runEvaluationEvent: z.ZodType<RunEvaluationEvent> = z.looseObject({
   runId: name,
   trainingJob: name,
   classes: z.array(z.string()).min(2),
@@ -136,7 +138,7 @@ const runEvaluationEvent: z.ZodType<RunEvaluationEvent> = z.object({
   challengerImage: optionalName,
 });
 
-const taskChunk: z.ZodType<TaskChunk> = z.object({ index: whole });
+const taskChunk: z.ZodType<TaskChunk> = z.looseObject({ index: whole });
 
 /** Each handler's event, by its file name under `lambda/handlers/`. */
 export const HANDLER_EVENTS = {

@@ -20,6 +20,18 @@ describe("each handler's event, parsed before anything is read or written", () =
     expect(parseEvent('convert-chunk', chunk)).toEqual(chunk);
   });
 
+  test('a part typed by a module keeps a field its schema does not name yet, so no new optional field is dropped on the way', () => {
+    const ref = { location: 's3://a/runs/r1/conversion/classes.json', version: '0123456789abcdef', count: 2, written: '2026-12-07' };
+    expect(
+      parseEvent('assemble-channels', { runId: 'r1', batch: '', chunks: [{ index: 0, converted: 1, skipped: 0, reads: 7 }], classes: ref }),
+    ).toEqual({
+      runId: 'r1',
+      batch: '',
+      chunks: [{ index: 0, converted: 1, skipped: 0, reads: 7 }],
+      classes: ref,
+    });
+  });
+
   test('every problem is named with its path and the value that caused it, quoted and cut', () => {
     const attempt = () =>
       parseEvent('prepare-run', {
