@@ -222,7 +222,7 @@ async function reserveMemory(budget: MemoryBudget, image: SourceImage, mask: Mas
       itemMemoryEstimate(
         { pixels: maskPixels, fileBytes: mask.head?.size ?? 0 },
         copyBytes
-          ? { pixels: 0, fileBytes: image.store instanceof ZipObjectStore ? image.size : 0 }
+          ? { pixels: 0, fileBytes: image.data || image.store instanceof ZipObjectStore ? image.size : 0 }
           : { pixels: imagePixels, fileBytes: image.size },
       ),
     );
@@ -281,7 +281,7 @@ async function writeImage(
   target: string,
 ): Promise<ClassIndexMask> {
   if (copyBytes) {
-    await output.copyFrom(image.store, image.location, target, 'image/jpeg');
+    await output.copyFrom(image.store, image.location, target, 'image/jpeg', image.data);
     return mask;
   }
   let jpeg = await reencodeAsJpeg(image, rotate);

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { INVOKE_BODY_LIMIT } from '../../common/endpoint-payload';
 import { endsWithEndOfImage, JPEG_SIGNATURE, JPEG_TAIL_BYTES, type JpegHeader, readJpegHeader } from '../codecs/jpeg';
 import { ItemSkipped, type ObjectRef } from '../export-item';
 import { type ConversionLimits, declaredSizeProblem, pngBytesBound } from '../limits';
-import { type ObjectStore, ReadRefusedError } from '../stores/object-store';
+import { type ObjectStore, ReadRefusedError, type ReadStartMore } from '../stores/object-store';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const HEAD_BYTES = 64 * 1024;
@@ -15,7 +16,15 @@ export interface Dimensions {
 }
 
 export type SourceImage =
-  | { readonly format: 'jpeg'; readonly store: ObjectStore; readonly location: string; readonly header: JpegHeader; readonly size: number }
+  | {
+      readonly format: 'jpeg';
+      readonly store: ObjectStore;
+      readonly location: string;
+      readonly header: JpegHeader;
+      readonly size: number;
+      /** Its bytes, when the store read them whole with its start (a local file). */
+      readonly data?: Buffer;
+    }
   | {
       readonly format: 'png';
       readonly store: ObjectStore;
@@ -26,18 +35,25 @@ export type SourceImage =
       readonly height: number;
     };
 
-/** SHA-256 of a source image's bytes, streamed. */
+/** SHA-256 of a source image's bytes, streamed unless they were read already. */
 export async function sha256Of(image: SourceImage): Promise<string> {
   const hash = createHash('sha256');
-  if (image.format === 'png') return hash.update(image.data).digest('hex');
+  if (image.data) return hash.update(image.data).digest('hex');
   for await (const chunk of await image.store.readStream(image.location)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-/** Reads the start of the image, sniffs its format, and checks a JPEG is whole without decoding it. */
+/**
+ * Reads the start of the image, sniffs its format, and checks a JPEG is whole without decoding it.
+ * A store reading local files reads a JPEG small enough to be copied whole at once: its header, end,
+ * hash and copy then cost one open.
+ */
 export async function readSourceImage(ref: ObjectRef, limits: ConversionLimits): Promise<SourceImage> {
   const { store } = ref;
-  const { location, head, size, tail } = await readStart(ref, 'image', HEAD_BYTES, JPEG_TAIL_BYTES);
+  const { location, head, size, tail } = await readStart(ref, 'image', HEAD_BYTES, {
+    tailBytes: JPEG_TAIL_BYTES,
+    wholeUpTo: Math.min(limits.maxFileBytes, INVOKE_BODY_LIMIT),
+  });
   if (size > limits.maxFileBytes) throw new ItemSkipped(`image is ${size} bytes, more than the ${limits.maxFileBytes} accepted`);
   if (head.subarray(0, 3).equals(JPEG_SIGNATURE)) {
     // Ranges within the bytes already read are served from them: most JPEGs need no other read.
@@ -50,7 +66,7 @@ export async function readSourceImage(ref: ObjectRef, limits: ConversionLimits):
     if (typeof header === 'string') throw new ItemSkipped(`image ${header}`);
     checkPixels('image', header, limits.maxPixels);
     if (!(await endsWithEndOfImage(size, readRange))) throw new ItemSkipped('image is truncated (no JPEG end-of-image marker)');
-    return { format: 'jpeg', store, location, header, size };
+    return { format: 'jpeg', store, location, header, size, ...(head.length === size ? { data: head } : {}) };
   }
   const dimensions = pngDimensions(head);
   if (dimensions) {
@@ -87,13 +103,13 @@ export async function readStart(
   ref: ObjectRef,
   what: string,
   maxBytes: number,
-  tailBytes?: number,
+  more?: ReadStartMore,
 ): Promise<{ location: string; head: Buffer; size: number; tail?: Buffer }> {
   const { store } = ref;
   for (const location of ref.locations) {
     let start;
     try {
-      start = await store.readStart(location, maxBytes, tailBytes);
+      start = await store.readStart(location, maxBytes, more);
     } catch (err) {
       if (err instanceof ReadRefusedError) throw new ItemSkipped(`${what} ${err.message}`);
       throw new ItemSkipped(`${what} ${location} cannot be read: ${(err as Error).message}`);
@@ -106,7 +122,7 @@ export async function readStart(
 }
 
 export async function reencodeAsJpeg(image: SourceImage, rotate: boolean): Promise<Buffer> {
-  const data = image.format === 'png' ? image.data : await image.store.read(image.location);
+  const data = image.data ?? (await image.store.read(image.location));
   try {
     // sharp drops all metadata (EXIF orientation included) unless asked to keep it.
     let pipeline = sharp(data, { failOn: 'error', autoOrient: rotate });

@@ -2,7 +2,15 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { isS3Uri, ObjectNotFoundError, type ObjectStore, parseS3Uri, ReadRefusedError } from './object-store';
+import {
+  isS3Uri,
+  ObjectNotFoundError,
+  type ObjectStart,
+  type ObjectStore,
+  parseS3Uri,
+  ReadRefusedError,
+  type ReadStartMore,
+} from './object-store';
 
 /**
  * Object storage in a folder. Plain paths are used as they are; with a `localRoot`, `s3://BUCKET/KEY`
@@ -102,7 +110,7 @@ export class FolderObjectStore implements ObjectStore {
     return real;
   }
 
-  async readStart(location: string, maxBytes: number, tailBytes = 0): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined> {
+  async readStart(location: string, maxBytes: number, more: ReadStartMore = {}): Promise<ObjectStart | undefined> {
     let handle;
     const path = await this.readablePath(location);
     try {
@@ -114,9 +122,11 @@ export class FolderObjectStore implements ObjectStore {
     try {
       const info = await handle.stat();
       if (!info.isFile()) return undefined;
-      const data = Buffer.allocUnsafe(Math.min(info.size, maxBytes));
+      // A small file is read whole through the handle already open: no second open to hash or copy it.
+      const data = Buffer.allocUnsafe(info.size <= (more.wholeUpTo ?? 0) ? info.size : Math.min(info.size, maxBytes));
       const { bytesRead } = await handle.read(data, 0, data.length, 0);
       // The tail through the same handle: a JPEG's end marker costs one read, not an open and a close more.
+      const tailBytes = more.tailBytes ?? 0;
       if (tailBytes > 0 && info.size > bytesRead) {
         const tail = Buffer.allocUnsafe(Math.min(tailBytes, info.size - bytesRead));
         const read = await handle.read(tail, 0, tail.length, info.size - tail.length);
@@ -196,9 +206,9 @@ export class FolderObjectStore implements ObjectStore {
     await rename(partial, path);
   }
 
-  async copyFrom(source: ObjectStore, from: string, to: string, _contentType: string): Promise<void> {
-    if (!(source instanceof FolderObjectStore)) {
-      await this.write(to, await source.read(from));
+  async copyFrom(source: ObjectStore, from: string, to: string, _contentType: string, bytes?: Buffer): Promise<void> {
+    if (bytes || !(source instanceof FolderObjectStore)) {
+      await this.write(to, bytes ?? (await source.read(from)));
       return;
     }
     const path = this.pathOf(to);

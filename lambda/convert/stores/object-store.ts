@@ -7,10 +7,11 @@ import type { Readable } from 'node:stream';
 export interface ObjectStore {
   /**
    * The object's first `maxBytes` bytes (all of it when smaller) and its whole size, in one request;
-   * `undefined` when there is no such object. With `tailBytes`, a store that can read the object's
-   * last bytes at little cost (a file already open) returns them as `tail` too; others return none.
+   * `undefined` when there is no such object. A store that reads a file already open at little cost
+   * honours `more`: the object's last `tailBytes` as `tail`, or all of an object of at most
+   * `wholeUpTo` bytes as `data` (so it is never opened again); others ignore it.
    */
-  readStart(location: string, maxBytes: number, tailBytes?: number): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined>;
+  readStart(location: string, maxBytes: number, more?: ReadStartMore): Promise<ObjectStart | undefined>;
   /** The whole object. */
   read(location: string): Promise<Buffer>;
   /** Bytes `start` to `end` inclusive (clamped to the object's size). */
@@ -26,9 +27,10 @@ export interface ObjectStore {
   write(location: string, body: Buffer, contentType: string): Promise<void>;
   /**
    * Copies `from` (held by `source`) to `to` in this store: server-side when both are the same
-   * S3 endpoint, so unchanged bytes never travel through the converter.
+   * S3 endpoint, so unchanged bytes never travel through the converter. `bytes`, when the caller
+   * holds the source's bytes already, are written instead of reading the source again.
    */
-  copyFrom(source: ObjectStore, from: string, to: string, contentType: string): Promise<void>;
+  copyFrom(source: ObjectStore, from: string, to: string, contentType: string, bytes?: Buffer): Promise<void>;
   /** Appends a path segment to a location. */
   join(location: string, ...segments: string[]): string;
   /**
@@ -43,6 +45,21 @@ export interface ObjectStore {
    * @default - the store itself (S3 keys and zip entries lead nowhere else)
    */
   within?(root: string): ObjectStore;
+}
+
+/** What `readStart` may return besides an object's first bytes, where that costs little. */
+export interface ReadStartMore {
+  /** The object's last bytes. */
+  readonly tailBytes?: number;
+  /** All of an object no larger than this. */
+  readonly wholeUpTo?: number;
+}
+
+/** An object's first bytes (`data`, all of it when `data.length === size`), its size, and maybe its last bytes. */
+export interface ObjectStart {
+  readonly data: Buffer;
+  readonly size: number;
+  readonly tail?: Buffer;
 }
 
 /** A location a store will not read (outside what it may read): reported per item, like a missing file. */

@@ -113,10 +113,10 @@ export class S3ObjectStore implements ObjectStore {
     }).done();
   }
 
-  async copyFrom(source: ObjectStore, from: string, to: string, contentType: string): Promise<void> {
+  async copyFrom(source: ObjectStore, from: string, to: string, contentType: string, bytes?: Buffer): Promise<void> {
     const origin = source.copySourceOf?.(from) ?? source;
     if (!(origin instanceof S3ObjectStore) || origin.client !== this.client) {
-      await this.write(to, await source.read(from), contentType);
+      await this.write(to, bytes ?? (await source.read(from)), contentType);
       return;
     }
     const src = s3Uri(from);

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { quoted } from '../../common/untrusted-text';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../labelstudio/storage-layout';
 import { IMAGES_PREFIX, LABELED_PREFIX, runLayout } from '../../workflow/layout';
-import { type ObjectStore, parseS3Uri, ReadRefusedError } from './object-store';
+import { type ObjectStart, type ObjectStore, parseS3Uri, ReadRefusedError, type ReadStartMore } from './object-store';
 
 /** One S3 prefix a conversion may read: every key of `bucket` that starts with `prefix` (`''`: the whole bucket). */
 export interface AllowedPrefix {
@@ -101,13 +101,9 @@ export class AllowListedStore implements ObjectStore {
     readonly allowList: SourceAllowList,
   ) {}
 
-  async readStart(
-    location: string,
-    maxBytes: number,
-    tailBytes?: number,
-  ): Promise<{ data: Buffer; size: number; tail?: Buffer } | undefined> {
+  async readStart(location: string, maxBytes: number, more?: ReadStartMore): Promise<ObjectStart | undefined> {
     checkSource(location, this.allowList);
-    return this.store.readStart(location, maxBytes, tailBytes);
+    return this.store.readStart(location, maxBytes, more);
   }
 
   async read(location: string): Promise<Buffer> {

@@ -6,6 +6,7 @@ import { convertGroundTruthManifest } from '../../../../lambda/convert/conversio
 import type { ConversionReport } from '../../../../lambda/convert/conversion/report';
 import { outputNameFor } from '../../../../lambda/convert/naming';
 import { FolderObjectStore } from '../../../../lambda/convert/stores/folder-object-store';
+import type { ReadStartMore } from '../../../../lambda/convert/stores/object-store';
 import { hashTree, sha256 } from '../../../helpers/files';
 import { buildGroundTruthFixture, type GroundTruthFixture, GT_BUCKET } from '../../../helpers/ground-truth-fixture';
 import { readMasksWithPil } from '../../../helpers/pil';
@@ -232,5 +233,37 @@ describe('convertGroundTruthManifest, folder to folder', () => {
         reason: expect.stringMatching(/^image s3:\/\/foreign\/.* cannot be read: Access Denied$/),
       },
     ]);
+  });
+  test('a JPEG copied from a folder is opened once: its header, end, hash and copy come from one read', async () => {
+    const opened: string[] = [];
+    class Recording extends FolderObjectStore {
+      override async readStart(location: string, maxBytes: number, more?: ReadStartMore) {
+        opened.push(location);
+        return super.readStart(location, maxBytes, more);
+      }
+      override async read(location: string) {
+        opened.push(location);
+        return super.read(location);
+      }
+      override async readRange(location: string, start: number, end: number) {
+        opened.push(location);
+        return super.readRange(location, start, end);
+      }
+      override async readStream(location: string) {
+        opened.push(location);
+        return super.readStream(location);
+      }
+    }
+    const store = new Recording(fixture.root);
+    const again = await convertGroundTruthManifest({
+      manifest: `s3://${GT_BUCKET}/turtles/manifests/output/output.manifest`,
+      out: join(mkdtempSync(join(tmpdir(), 'segpipe-convert-')), 'channels'),
+      stores: { manifest: store, sources: store, output: new FolderObjectStore() },
+      validationFraction: 0.3,
+    });
+    const copied = again.items.filter((i) => i.image === 'copied');
+    expect(copied.length).toBeGreaterThan(3);
+    for (const item of copied) expect(opened.filter((location) => location === item.source)).toEqual([item.source]);
+    expect(again.items.map((i) => i.imageSha256)).toEqual(report.items.map((i) => i.imageSha256));
   });
 });

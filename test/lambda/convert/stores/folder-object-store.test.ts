@@ -29,6 +29,15 @@ describe('a folder as object storage', () => {
     expect(await bytesOf(await store.readStream(file))).toBe('0123456789');
   });
 
+  test('reads a file whole with its start when it is no larger than asked, else its start and its tail', async () => {
+    expect(await store.readStart(file, 4, { wholeUpTo: 10 })).toEqual({ data: Buffer.from('0123456789'), size: 10 });
+    expect(await store.readStart(file, 4, { wholeUpTo: 9, tailBytes: 2 })).toEqual({
+      data: Buffer.from('0123'),
+      size: 10,
+      tail: Buffer.from('89'),
+    });
+  });
+
   // Linux lists a process's open files in /proc/self/fd (Lambda and CI are Linux); elsewhere the test is skipped.
   const onLinux = existsSync('/proc/self/fd') ? test : test.skip;
   onLinux("a start read closes its file, a folder's too: a run reads the start of every image", async () => {
