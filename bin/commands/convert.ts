@@ -175,7 +175,8 @@ async function convertStores(options: ConvertCommandOptions, input: string): Pro
   // With a local root, exports are someone else's: their images are read from their own folder only, links included.
   const local = new FolderObjectStore(options.localRoot, { confineLinks: options.localRoot !== undefined });
   const remote = usesS3(input) || usesS3(options.images) || usesS3(options.out) ? await s3Store() : undefined;
-  const output = isS3Uri(options.out) ? (remote ?? (await s3Store())) : new FolderObjectStore();
+  // A folder --out is written in a staging folder that replaces it once whole (convert-output.ts).
+  const output = isS3Uri(options.out) ? (remote ?? (await s3Store())) : new FolderObjectStore(undefined, { staged: true });
   // What an export names as s3://: a manifest's sources, a COCO or Label Studio image on S3. With a
   // local root they are read from it, and it is a boundary (an export is untrusted: no plain paths,
   // no links out of the root); else from S3, with a client made only if one is read.

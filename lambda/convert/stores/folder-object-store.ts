@@ -41,6 +41,12 @@ export class FolderObjectStore implements ObjectStore {
       readonly confineLinks?: boolean;
       /** Set by `within`: the folder every read must really lie under. */
       readonly boundary?: string;
+      /**
+       * Writes land in a folder that becomes visible only once whole (the command's staging folder),
+       * so a file is written in place, without a partial file renamed: one file-system call less.
+       * @default false
+       */
+      readonly staged?: boolean;
     } = {},
   ) {
     this.localRoot = localRoot === undefined ? undefined : resolve(localRoot);
@@ -200,6 +206,10 @@ export class FolderObjectStore implements ObjectStore {
   async write(location: string, body: Buffer): Promise<void> {
     const path = this.pathOf(location);
     await this.makeFolderOf(path);
+    if (this.options.staged) {
+      await writeFile(path, body);
+      return;
+    }
     // Write then rename, so a reader never sees half a file.
     const partial = `${path}.${process.pid}.partial`;
     await writeFile(partial, body);
