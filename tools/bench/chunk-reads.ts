@@ -11,13 +11,13 @@
  * time is its reading of the export and its items' selection, what grew with the export's size.
  *
  * `--format manifest` reads a Ground Truth output manifest of as many lines instead.
- *
- * Usage: npm run bench:chunks -- [--images N] [--chunk-entries N] [--from-start] [--format coco|manifest]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
+import { parsePositiveInteger } from '../../bin/commands/convert';
+import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
 import { type ConversionPlan, convertChunk, planConversion } from '../../lambda/workflow/dataset';
 import { runLayout } from '../../lambda/workflow/layout';
 import { CountingStore } from '../../local/counting-store';
@@ -48,17 +48,16 @@ function cocoExport(images: number): Buffer {
   return Buffer.from(parts.join(''));
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      images: { type: 'string', default: '100000' },
-      'chunk-entries': { type: 'string', default: '2000' },
-      'from-start': { type: 'boolean', default: false },
-      format: { type: 'string', default: 'coco' },
-    },
-  });
-  const images = Number(values.images);
-  const manifest = values.format === 'manifest';
+interface ChunkBenchOptions {
+  readonly images: number;
+  readonly chunkEntries: number;
+  readonly fromStart: boolean;
+  readonly format: 'coco' | 'manifest';
+}
+
+async function main(options: ChunkBenchOptions): Promise<void> {
+  const { images } = options;
+  const manifest = options.format === 'manifest';
   const directory = mkdtempSync(join(tmpdir(), 'segpipe-bench-chunks-'));
   const server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'], directory });
   const store = new CountingStore(server.client());
@@ -79,13 +78,13 @@ async function main(): Promise<void> {
       bucket: 'artifacts',
       runId: 'bench',
       configuredClasses: [],
-      chunkEntries: Number(values['chunk-entries']),
+      chunkEntries: options.chunkEntries,
     });
     console.log(
       `${manifest ? 'Ground Truth manifest' : 'COCO export'}: ${images} images, ${(body.length / 1e6).toFixed(1)} MB; plan: ${((performance.now() - planStart) / 1000).toFixed(1)} s, ${(store.bytes / 1e6).toFixed(1)} MB read, ${plan.chunks.length} chunks`,
     );
     await convertChunks('chunks reading their share (chunk index)', plan, store, location);
-    if (values['from-start']) {
+    if (options.fromStart) {
       await store.remove(plan.chunks.map((chunk) => `s3://artifacts/${runLayout('bench').conversionIndex(chunk.index)}`));
       const sampled = [0, 1, Math.floor(plan.chunks.length / 2), plan.chunks.length - 2, plan.chunks.length - 1].filter(
         (i, n, all) => i >= 0 && all.indexOf(i) === n,
@@ -138,7 +137,22 @@ async function convertChunks(
   );
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+new Command('npm run bench:chunks --')
+  .description(
+    "what each conversion chunk of a large export reads of it, first chunk to last, through the workflow's plan and chunk modules",
+  )
+  .option('--images <n>', 'images of the export', parsePositiveInteger, 100_000)
+  .option('--chunk-entries <n>', 'entries a chunk converts', parsePositiveInteger, 2000)
+  .option('--from-start', "also convert a sample of chunks without the plan's chunk indexes (as before them)", false)
+  .addOption(
+    new Option('--format <format>', 'the export: a COCO JSON or a Ground Truth output manifest')
+      .choices(['coco', 'manifest'])
+      .default('coco'),
+  )
+  .hook('preAction', replaceSdkNodeVersionNotice())
+  .action(main)
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`bench:chunks: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
