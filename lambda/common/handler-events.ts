@@ -54,6 +54,9 @@ const runInput = z
     /** labels made elsewhere, imported (any export `segpipe convert` reads), and the generation of its uploads the run took; */
     export: s3Uri.optional(),
     importGeneration: whole.optional(),
+    /** a batch's Label Studio corrections generation, and the list of the target-storage files its run converts; */
+    correctionsGeneration: whole.optional(),
+    labelStudioFiles: s3Uri.optional(),
     /** the same, as runs started by earlier versions name it. */
     manifest: s3Uri.optional(),
   })
@@ -72,6 +75,7 @@ const runState: z.ZodType<RunState> = z.looseObject({
   imageCount: whole.optional(),
   export: z.string().optional(),
   importGeneration: whole.optional(),
+  correctionsGeneration: whole.optional(),
   run: z.looseObject({ runId: z.string(), batch: z.string(), mode: z.string(), names: z.record(z.string(), z.string()) }).optional(),
   channels: z
     .looseObject({
@@ -146,18 +150,26 @@ export const HANDLER_EVENTS = {
   'check-batch': z.object({ batch: name }),
   'snapshot-batch': z.object({ batch: name, generation: whole }),
   'take-import-turn': z.object({ batch: name, export: s3Uri, generation: whole }),
+  'take-corrections-turn': z.object({ runId: name, batch: name, generation: whole }),
   'prepare-run': z.object({ runId: name, input: runInput }),
   'write-labelstudio-tasks': z.object({ runId: name, batch: name, round: name, chunk: taskChunk }),
   'count-annotations': z.object({ batch: name, round: name, tasks: whole, since: z.iso.datetime({ offset: true }) }),
   // Invoked with the state machine's state, which it does not read.
   'check-quota': z.unknown(),
   'check-budget': z.object({ images: whole, mode: z.enum(['label', 'import']) }),
-  'plan-conversion': z.object({ runId: name, export: s3Uri, batch: optionalName, labelStudioRound: optionalName }),
+  'plan-conversion': z.object({
+    runId: name,
+    export: s3Uri,
+    batch: optionalName,
+    labelStudioRound: optionalName,
+    labelStudioFiles: optionalName,
+  }),
   'convert-chunk': z.object({
     runId: name,
     export: s3Uri,
     batch: optionalName,
     labelStudioRound: optionalName,
+    labelStudioFiles: optionalName,
     chunk: conversionChunk,
     classes: classListRef,
     // Empty for an export that is a prefix (Label Studio's target storage): no one ETag pins it.

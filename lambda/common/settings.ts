@@ -41,6 +41,7 @@ export const HANDLER_SETTINGS = {
   'check-batch': z.strictObject({ artifactsBucket: name, inboxBucket: name, quietSeconds: count }),
   'snapshot-batch': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
   'take-import-turn': z.strictObject({ artifactsBucket: name }),
+  'take-corrections-turn': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
   'prepare-run': z.strictObject({
     artifactsBucket: name,
     resourcePrefix: name,

@@ -10,7 +10,8 @@ import type { ObjectStore } from '../convert/stores/object-store';
 import { batchKeyPrefix } from '../workflow/batch';
 import { inputManifest } from '../workflow/labeling';
 import { RUNS_PREFIX, s3Uri } from '../workflow/layout';
-import type { ListingStore } from '../workflow/versioned-json';
+import type { ListingStore, VersionedStore } from '../workflow/versioned-json';
+import { closeRound } from './corrections';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from './storage-layout';
 import { type LabelStudioTask, labelStudioTask, maskPrediction, type TaskPrediction } from './tasks';
 
@@ -320,6 +321,19 @@ export async function labelingProgress(options: {
 }): Promise<LabelingProgress> {
   const annotated = (await options.store.list(options.artifactsBucket, annotatedPrefix(options.batch, options.round))).length;
   return progressOf(annotated, options);
+}
+
+/**
+ * The count, and when the run goes on to convert, its round closed: an annotation saved from then on
+ * goes to the batch's next corrections run (`corrections.ts`), not to this run, which may have read it already.
+ */
+export async function countAndCloseRound(
+  options: Parameters<typeof labelingProgress>[0] & { readonly store: ListingStore & VersionedStore },
+): Promise<LabelingProgress> {
+  const progress = await labelingProgress(options);
+  if (progress.state === 'complete' || progress.state === 'enough')
+    await closeRound(options.store, options.artifactsBucket, options.batch, options.round);
+  return progress;
 }
 
 /** The decision alone, from the count. */

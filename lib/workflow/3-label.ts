@@ -58,7 +58,8 @@ export class Label extends sfn.StateMachineFragment {
   constructor(scope: Construct, id: string, props: LabelProps) {
     super(scope, id);
     const useImported = new sfn.Pass(this, 'Use imported labels', {
-      parameters: { 'export.$': '$.run.export', labelStudioRound: '' },
+      // A Label Studio corrections run is an import of the target storage's files it listed.
+      parameters: { 'export.$': '$.run.export', labelStudioRound: '', 'labelStudioFiles.$': '$.run.labelStudioFiles' },
       resultPath: '$.conversion',
     });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
@@ -96,7 +97,7 @@ export class Label extends sfn.StateMachineFragment {
       props.onFailure,
     );
     const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', {
-      parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri', labelStudioRound: '' },
+      parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri', labelStudioRound: '', labelStudioFiles: '' },
       resultPath: '$.conversion',
     });
     route.otherwise(label.next(useLabelingOutput));
@@ -165,6 +166,7 @@ export class Label extends sfn.StateMachineFragment {
       parameters: {
         export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}`,
         'labelStudioRound.$': '$.run.labelStudio.round',
+        labelStudioFiles: '',
       },
       resultPath: '$.conversion',
     });

@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, RUN_PATHS, RUNS_PREFIX } from '../../lambda/workflow/layout';
 import { grantDataKey } from '../data-key';
@@ -70,7 +71,11 @@ export class RunEnded extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/imports/*`)],
+        resources: [
+          artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/imports/*`),
+          // A Label Studio round's conversion, or a corrections run, is over (lambda/labelstudio/corrections.ts).
+          artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`),
+        ],
       }),
     );
     // An ended run's deploy lock, if it held it, is released.
