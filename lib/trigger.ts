@@ -153,6 +153,8 @@ export class SegpipeTrigger extends Construct {
               "The start Lambda reads the first byte of the task an annotation answers, named by the users' batch and image names.",
             [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/labelstudio/*`]:
               "One marker per annotated task, under the batch's hashed prefix and its labeling round.",
+            [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`]:
+              "One marker per annotation file saved after its round's run took the annotations, under the batch's hashed prefix and its corrections generation.",
           }
         : {}),
     });

@@ -76,6 +76,8 @@ export const HANDLER_SETTINGS = {
     resourcePrefix: name,
     minValidationMiou: z.number().min(0).max(1),
     labeling: z.boolean(),
+    /** Label Studio labels: an ended run's round, or its corrections turn, is over. Absent: it does not. */
+    labelStudio: z.boolean().optional(),
     topicArn: name,
   }),
   'evaluate-variants': z.strictObject({

@@ -49,6 +49,8 @@ export async function reportUncaughtRunEnd(options: {
   readonly minimumMiou: number;
   /** Whether the stack can label at all (a workforce is configured). */
   readonly labeling: boolean;
+  /** Whether Label Studio labels: the run may have been converting a round, or correcting one. @default false */
+  readonly labelStudio?: boolean;
   /** Whether a labeling job of this name exists (SageMaker's DescribeLabelingJob). */
   readonly labelingJobExists: (name: string) => Promise<boolean>;
   readonly notify: (subject: string, message: string) => Promise<void>;
@@ -64,11 +66,13 @@ export async function reportUncaughtRunEnd(options: {
   if (batch !== undefined && exportKey !== undefined && Number.isInteger(input.importGeneration)) {
     await finishImportTurn(options.store, options.bucket, batch, exportKey, input.importGeneration as number);
   }
-  if (batch !== undefined && Number.isInteger(input.correctionsGeneration))
-    await finishCorrectionsTurn(options.store, options.bucket, batch, input.correctionsGeneration as number);
-  // A Label Studio round closed by this run is no longer converting (a round never closed changes nothing).
-  if (batch !== undefined && input.export === undefined && input.correctionsGeneration === undefined)
-    await roundEnded(options.store, options.bucket, batch, labelingRound(input as { generation?: number }, runId));
+  if (options.labelStudio && batch !== undefined) {
+    if (Number.isInteger(input.correctionsGeneration))
+      await finishCorrectionsTurn(options.store, options.bucket, batch, input.correctionsGeneration as number);
+    // A round this run closed is no longer converting (a round never closed changes nothing).
+    else if (input.export === undefined)
+      await roundEnded(options.store, options.bucket, batch, labelingRound(input as { generation?: number }, runId));
+  }
   if (await options.store.readStart(reportUri, 1)) return { action: 'already-reported' };
   const generation = Number.isInteger(input.generation) ? (input.generation as number) : undefined;
   let released = false;

@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import type { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { parseReadLocation } from '../../lambda/convert/stores/source-allow-list';
 import { pickCostSettings } from '../../lambda/cost/estimate';
-import { LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
+import { correctionsListKey, LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import {
@@ -430,12 +430,12 @@ export class WorkflowFunctions {
       allow(countAnnotations.role, ['s3:PutObject'], [objects(artifactsBucket, `${BATCHES_PREFIX}*/labelstudio/`)]);
       // A corrections run's turn: the batch's turns and the markers of its generation, listed into the run's own list of files.
       allow(takeCorrectionsTurn.role, ['s3:GetObject', 's3:PutObject'], [corrections]);
-      allow(takeCorrectionsTurn.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
+      allow(takeCorrectionsTurn.role, ['s3:PutObject'], [artifactsBucket.arnForObjects(correctionsListKey('*'))]);
       allow(takeCorrectionsTurn.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
       for (const fn of [planConversion, convertChunk]) {
         allow(fn.role, ['s3:GetObject'], [objects(inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)]);
         // A corrections run's list of files, written by the run itself.
-        allow(fn.role, ['s3:GetObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
+        allow(fn.role, ['s3:GetObject'], [artifactsBucket.arnForObjects(correctionsListKey('*'))]);
       }
     }
     // The channels are assembled from the artifacts bucket alone.

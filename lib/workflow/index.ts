@@ -229,6 +229,7 @@ export class SegpipeWorkflow extends Construct {
       resourcePrefix: props.resourcePrefix,
       minValidationMiou: config.minValidationMiou,
       labeling,
+      labelStudio: config.labeling.tool === 'labelstudio',
       encryptionKey,
     });
     grantSageMakerCalls(stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });

@@ -23,6 +23,11 @@ export interface RunEndedProps {
   /** Whether a workforce is configured (a run may have a labeling job). */
   readonly labeling: boolean;
   /**
+   * Whether Label Studio labels: an ended run may have been converting a labeling round, or correcting one.
+   * @default false
+   */
+  readonly labelStudio?: boolean;
+  /**
    * Customer key of the buckets and the topic.
    * @default - S3-managed encryption, the AWS-managed SNS key
    */
@@ -51,6 +56,7 @@ export class RunEnded extends Construct {
         resourcePrefix: props.resourcePrefix,
         minValidationMiou: props.minValidationMiou,
         labeling: props.labeling,
+        labelStudio: props.labelStudio ?? false,
         topicArn: props.topic.topicArn,
       },
       encryptionKey: props.encryptionKey,
@@ -74,7 +80,7 @@ export class RunEnded extends Construct {
         resources: [
           artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/imports/*`),
           // A Label Studio round's conversion, or a corrections run, is over (lambda/labelstudio/corrections.ts).
-          artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`),
+          ...(props.labelStudio ? [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`)] : []),
         ],
       }),
     );
@@ -130,6 +136,12 @@ export class RunEnded extends Construct {
         "An ended run's staging area, under runs/<run id>/staging/: what it converted and did not commit is removed.",
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/imports/*`]:
         "Each export file's import turns, under batches/<hash of its batch>/imports/<hash of its key>.json: an ended import lets the next upload run.",
+      ...(props.labelStudio
+        ? {
+            [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`]:
+              "Each batch's Label Studio corrections turns, under batches/<hash of its name>/labelstudio-corrections/: an ended round or corrections run lets the next corrections run go on.",
+          }
+        : {}),
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/state.json`]:
         "Each batch's state, under batches/<hash of its name>/; batch names are the users'.",
       [`Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/${props.resourcePrefix}-label-*`]:
