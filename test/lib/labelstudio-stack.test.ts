@@ -47,7 +47,7 @@ describe('a Label Studio stack', () => {
     expect(grants('WorkflowTakeCorrectionsTurn')).not.toContain('Inbox');
     expect(grants('TriggerStartRun')).toContain('/batches/*/labelstudio-corrections/*');
     // A run that ends where its workflow cannot report it still ends its round's conversion or its corrections turn.
-    expect(grants('RunEndedFunction')).toContain('/batches/*/labelstudio-corrections/*');
+    expect(grants('WorkflowRunEndedFunction')).toContain('/batches/*/labelstudio-corrections/*');
     expect(grants('WorkflowPlanConversion')).toContain('/labelstudio/annotations/*');
     expect(grants('TriggerStartRun')).toContain('/labelstudio/annotations/*');
     expect(grants('TriggerStartRun')).toContain('/batches/*/labelstudio/*');
