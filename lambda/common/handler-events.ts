@@ -14,7 +14,7 @@ import {
 } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import type { RunEvaluationEvent } from '../evaluation/run-evaluation';
-import type { TaskChunk } from '../labelstudio/workflow-tasks';
+import type { TaskChunk, TaskChunkSummary } from '../labelstudio/workflow-tasks';
 import type { ChunkResult, ClassListRef, ConversionChunk } from '../workflow/dataset';
 import type { ExecutionStatusChange } from '../workflow/run-ended';
 import type { RunState, RunStatus } from '../workflow/run-report';
@@ -143,6 +143,13 @@ const runEvaluationEvent: z.ZodType<RunEvaluationEvent> = z.looseObject({
 });
 
 const taskChunk: z.ZodType<TaskChunk> = z.looseObject({ index: whole });
+const counts = z.record(z.string(), whole);
+const taskChunkProgress: z.ZodType<Partial<TaskChunkSummary>> = z.looseObject({
+  next: whole.optional(),
+  predicted: whole.optional(),
+  noPrediction: counts.optional(),
+  reasons: counts.optional(),
+});
 
 /** Each handler's event, by its file name under `lambda/handlers/`. */
 export const HANDLER_EVENTS = {
@@ -152,7 +159,14 @@ export const HANDLER_EVENTS = {
   'take-import-turn': z.object({ batch: name, export: s3Uri, generation: whole }),
   'take-corrections-turn': z.object({ runId: name, batch: name, generation: whole }),
   'prepare-run': z.object({ runId: name, input: runInput }),
-  'write-labelstudio-tasks': z.object({ runId: name, batch: name, round: name, chunk: taskChunk }),
+  'write-labelstudio-tasks': z.object({
+    runId: name,
+    batch: name,
+    round: name,
+    chunk: taskChunk,
+    /** Where the chunk stands: the previous invocation's summary (`{ next: 0 }` at first). */
+    progress: taskChunkProgress.optional(),
+  }),
   'count-annotations': z.object({ batch: name, round: name, tasks: whole, since: z.iso.datetime({ offset: true }) }),
   // Invoked with the state machine's state, which it does not read.
   'check-quota': z.unknown(),

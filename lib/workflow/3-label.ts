@@ -124,6 +124,7 @@ export class Label extends sfn.StateMachineFragment {
         'batch.$': '$.run.batch',
         'round.$': '$.run.labelStudio.round',
         'chunk.$': '$$.Map.Item.Value',
+        progress: { next: 0 },
       },
       maxConcurrency: 10,
       // Up to 500 chunk summaries would crowd the execution state: the count travels on, and the chunks'
@@ -131,18 +132,27 @@ export class Label extends sfn.StateMachineFragment {
       resultSelector: { 'chunks.$': 'States.ArrayLength($)', 'prelabels.$': '$[*].prelabels' },
       resultPath: '$.labelStudioTasks',
     });
+    // A chunk's invocation stops before its Lambda's time is up and says where the next one goes on:
+    // every image gets its pre-labels, however long the endpoint takes, and each invocation is bounded.
+    const writeChunk = invokeHandler(
+      this,
+      'Write task chunk',
+      writeLabelStudioTasks,
+      {
+        'runId.$': '$.runId',
+        'batch.$': '$.batch',
+        'round.$': '$.round',
+        'chunk.$': '$.chunk',
+        'progress.$': '$.progress',
+      },
+      '$.progress',
+    );
     writeTasks.itemProcessor(
-      invokeHandler(
-        this,
-        'Write task chunk',
-        writeLabelStudioTasks,
-        {
-          'runId.$': '$.runId',
-          'batch.$': '$.batch',
-          'round.$': '$.round',
-          'chunk.$': '$.chunk',
-        },
-        '$',
+      writeChunk.next(
+        new sfn.Choice(this, 'Chunk written?')
+          .when(sfn.Condition.isPresent('$.progress.next'), writeChunk)
+          // Only the chunk's summary leaves the item: up to 500 of them make the map's result.
+          .otherwise(new sfn.Succeed(this, 'Chunk written', { outputPath: '$.progress' })),
       ),
     );
     catchInto(writeTasks, props.onFailure);

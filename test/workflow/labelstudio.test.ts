@@ -6,7 +6,7 @@ import { correctionsExecutionName } from '../../lambda/labelstudio/corrections';
 import { maskPrediction } from '../../lambda/labelstudio/tasks';
 import { readDatasetIndex } from '../../lambda/workflow/dataset-index';
 import { datasetLayout } from '../../lambda/workflow/layout';
-import { objectCreatedEvent } from '../../local/lambda-invocation';
+import { lambdaContext, objectCreatedEvent } from '../../local/lambda-invocation';
 import { simulateAnnotator } from '../../local/simulated-annotator';
 import type { TrueLabels } from '../../local/simulated-workforce';
 import type { TaskHandler } from '../../local/workflow-runner';
@@ -169,6 +169,42 @@ describe('a default stack labels an images batch with Label Studio', () => {
         ),
       ).toBe(true);
     }
+    expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain(
+      'Pre-labels from the serving model: ["pre-labeled by the serving model"]',
+    );
+  });
+
+  test('a chunk whose invocation runs out of time is invoked again from where it stopped, until every image has its pre-labels', async () => {
+    const images = await uploadSyntheticBatch(harness, truth, 'turtles-slow', 3, 900);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-slow/_START`, Buffer.alloc(0), 'application/octet-stream');
+    const { tasks, calls } = fakes(harness, truth, { endpointExists: true });
+    const { handler } = await import('../../lambda/handlers/write-labelstudio-tasks');
+    const inputs: { progress: { next?: number } }[] = [];
+    const summaries: { next?: number }[] = [];
+    const outcome = await harness.run({
+      input: { batch: 'turtles-slow', generation: 0 },
+      executionName: 'turtles-slow-g0',
+      fakes: {
+        ...tasks,
+        // The first invocation is left only the write margin (3 minutes): it writes one image and stops.
+        'Write task chunk': async (input) => {
+          inputs.push(input as never);
+          const summary = await handler(input as never, lambdaContext('write-labelstudio-tasks', inputs.length === 1 ? 180 : 900));
+          summaries.push(summary as never);
+          return summary;
+        },
+        'Count annotations': async () => ({ state: 'short', reason: 'stopped by the test after the tasks were written' }),
+      },
+    });
+    expect(outcome.error).toBe('LabelingDeadline');
+    expect(outcome.path).toContain('Chunk written?');
+    expect(inputs.map((i) => i.progress.next)).toEqual([0, 1]);
+    expect(summaries.map((s) => s.next)).toEqual([1, undefined]);
+    expect(summaries[1]).toMatchObject({ tasks: 3, predicted: 3, prelabels: 'pre-labeled by the serving model' });
+    const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles-slow/0/`);
+    const written = await Promise.all(taskFiles.map(async (f) => JSON.parse((await harness.store.read(f)).toString('utf8'))));
+    expect(written.map((t) => t.data.image).sort()).toEqual([...images].sort());
+    expect(written.every((t) => t.predictions?.length === 1)).toBe(true);
     expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain(
       'Pre-labels from the serving model: ["pre-labeled by the serving model"]',
     );
