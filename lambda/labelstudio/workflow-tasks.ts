@@ -112,7 +112,6 @@ async function readManifestImages(store: ObjectStore, location: string): Promise
     .map((line) => (JSON.parse(line) as { 'source-ref': string })['source-ref']);
 }
 
-/** Pre-labels one image: a prediction, or why there is none. Never throws for one image's failure. */
 /**
  * An image's pre-labels, or why there are none: `reason` is one of a few texts (it is what the run's
  * notification quotes, once per distinct text), `detail` what only the log needs (an error's message).
