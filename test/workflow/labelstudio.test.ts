@@ -304,7 +304,7 @@ describe('a default stack labels an images batch with Label Studio', () => {
   });
 
   test("an annotation saved after its run took the round's annotations goes to the batch's corrections run, whose item replaces the older one", async () => {
-    const images = await uploadSyntheticBatch(harness, truth, 'seals', 4, 800);
+    const images = await uploadSyntheticBatch(harness, truth, 'seals', 5, 800);
     await harness.store.write(`s3://${INBOX_BUCKET}/images/seals/_START`, Buffer.alloc(0), 'application/octet-stream');
     const tasksPrefix = `s3://${INBOX_BUCKET}/labelstudio/tasks/seals/0/`;
     const sfn = mockClient(SFNClient);
@@ -367,16 +367,18 @@ describe('a default stack labels an images batch with Label Studio', () => {
       expect(first).toMatchObject({ status: 'SUCCEEDED' });
       const before = await readDatasetIndex(harness.store, ARTIFACTS_BUCKET);
       const sealsItems = [...before.values()].filter((item) => item.batch === 'seals');
-      expect(sealsItems).toHaveLength(4);
+      expect(sealsItems).toHaveLength(5);
       expect(sealsItems.every((item) => item.runId === 'seals-g0')).toBe(true);
 
-      // After the run: one annotation updated twice, one rewritten as no JSON, one naming an image outside the batch.
+      // After the run: one annotation updated twice, one rewritten as no JSON, one naming an image outside the batch, one another batch's task.
       const execution = correctionsExecutionName('seals', 0);
       const results = [await update(0), await update(0), await update(1), await update(2)];
       await harness.store.write(`s3://${INBOX_BUCKET}/${annotated[1].key}`, Buffer.from('not json'), 'application/json');
       await update(2, {
         task: { id: 999, data: { image: `s3://${INBOX_BUCKET}/images/turtles/elsewhere.jpg` }, meta: annotated[2].task.meta, project: 1 },
       });
+      results.push(await update(4));
+      await update(4, { task: { id: 998, data: annotated[4].task.data, meta: { batch: 'turtles', generation: '0' }, project: 1 } });
       for (const result of [...whileConverting, ...results])
         expect(result).toMatchObject({ action: 'started', executionName: execution, reason: expect.stringContaining('corrections run') });
       // Every save asked for the same execution: one corrections run, not five.
@@ -395,15 +397,16 @@ describe('a default stack labels an images batch with Label Studio', () => {
       );
       expect(second.path).not.toContain('Write Label Studio tasks');
       const report = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/${execution}/report.json`)).toString('utf8'));
-      // Only the changed files are read: two items, and the two bad files reported by item.
-      expect(report.counts).toEqual(expect.objectContaining({ converted: 2, skipped: 2 }));
+      // Only the changed files are read: two items, and the three bad files reported by item.
+      expect(report.counts).toEqual(expect.objectContaining({ converted: 2, skipped: 3 }));
       const reasons = report.skippedItems.map((s: { reason: string }) => s.reason).join('\n');
       expect(reasons).toMatch(new RegExp(`${annotated[1].key.split('/').pop()}: not JSON`));
       expect(reasons).toContain('images/turtles/elsewhere.jpg');
+      expect(reasons).toContain('task 998 is of batch "turtles", not seals');
 
       const after = await readDatasetIndex(harness.store, ARTIFACTS_BUCKET);
       const byImage = new Map([...after.values()].filter((item) => item.batch === 'seals').map((item) => [item.source, item]));
-      expect(byImage.size).toBe(4);
+      expect(byImage.size).toBe(5);
       const corrected = [annotated[0], annotated[3]].map((a) => a.task.data.image);
       for (const image of images) expect(byImage.get(image)!.runId).toBe(corrected.includes(image) ? execution : 'seals-g0');
       // The newer annotation is the dataset's: every pixel rock (index 2).
