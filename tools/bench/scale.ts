@@ -461,7 +461,7 @@ async function labelStudioTasks(client: S3Client, images: number, rate: number, 
     ],
     [
       '(d) S3 requests',
-      `${planRequests} to plan; ${((counter.requests - planRequests) / images).toFixed(3)} per image to write the tasks (chunk manifests read per invocation included)`,
+      `${planRequests} to plan; ${((counter.requests - planRequests) / images).toFixed(3)} per image to write the tasks (the chunk manifests read by every invocation, and the check's listing of the tasks, included)`,
     ],
     ['(d) time on this machine', `${seconds.toFixed(0)} s (${perSecond(images, seconds)} tasks/s to the embedded S3 server)`],
   ];
