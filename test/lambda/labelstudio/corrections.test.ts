@@ -102,6 +102,32 @@ describe('Label Studio corrections: annotations saved after their round converte
     expect(await take('race', 1)).toMatchObject({ turn: 'taken', files: 1 });
   });
 
+  test('queueing costs two small reads and one write, the same for the 200th file as for the first', async () => {
+    await closeRound(s3.store, ART, 'many', '0');
+    const costs: string[] = [];
+    const counted = {
+      readStart: async (location: string, bytes: number) => {
+        const start = await s3.store.readStart(location, bytes);
+        costs.push(`read ${start?.data.length ?? 0}`);
+        return start;
+      },
+      write: async (location: string, body: Buffer, type: string) => {
+        costs.push('write');
+        return s3.store.write(location, body, type);
+      },
+    };
+    const costOf = async (name: string) => {
+      costs.length = 0;
+      await queueCorrection(counted, ART, correction('many', name));
+      return [...costs];
+    };
+    const first = await costOf('1');
+    for (let i = 2; i < 200; i++) await queueCorrection(s3.store, ART, correction('many', String(i)));
+    expect(await costOf('200')).toEqual(first);
+    expect(first.filter((c) => c === 'write')).toHaveLength(1);
+    expect(first.filter((c) => c.startsWith('read'))).toHaveLength(2);
+  });
+
   test('a run reads only its own list of files', async () => {
     await expect(readCorrectionsList(s3.store, ART, 'mine', `s3://${ART}/${correctionsListKey('theirs')}`)).rejects.toThrow(
       /reads its own list of files/,
