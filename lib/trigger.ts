@@ -7,6 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { LABELSTUDIO_CORRECTIONS_FOLDER } from '../lambda/labelstudio/corrections';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../lambda/labelstudio/storage-layout';
 import { BATCHES_PREFIX, IMAGES_PREFIX, LABELED_PREFIX } from '../lambda/workflow/layout';
 import { DeadLetters } from './dead-letters';
@@ -102,7 +103,11 @@ export class SegpipeTrigger extends Construct {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['s3:PutObject'],
-          resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/labelstudio/*`)],
+          resources: [
+            artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/labelstudio/*`),
+            // An annotation saved after its round's run took the annotations: kept for the batch's corrections run.
+            artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`),
+          ],
         }),
       );
     }
@@ -148,6 +153,8 @@ export class SegpipeTrigger extends Construct {
               "The start Lambda reads the first byte of the task an annotation answers, named by the users' batch and image names.",
             [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/labelstudio/*`]:
               "One marker per annotated task, under the batch's hashed prefix and its labeling round.",
+            [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`]:
+              "One marker per annotation file saved after its round's run took the annotations, under the batch's hashed prefix and its corrections generation.",
           }
         : {}),
     });

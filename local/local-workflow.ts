@@ -25,6 +25,7 @@ const HANDLER_MODULES: Record<string, () => Promise<LambdaModule>> = {
   'check-batch': () => import('../lambda/handlers/check-batch') as never,
   'snapshot-batch': () => import('../lambda/handlers/snapshot-batch') as never,
   'take-import-turn': () => import('../lambda/handlers/take-import-turn') as never,
+  'take-corrections-turn': () => import('../lambda/handlers/take-corrections-turn') as never,
   'check-quota': () => import('../lambda/handlers/check-quota') as never,
   'check-budget': () => import('../lambda/handlers/check-budget') as never,
   'prepare-run': () => import('../lambda/handlers/prepare-run') as never,

@@ -14,7 +14,7 @@ import {
 } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import type { RunEvaluationEvent } from '../evaluation/run-evaluation';
-import type { TaskChunk } from '../labelstudio/workflow-tasks';
+import type { TaskChunk, TaskChunkSummary } from '../labelstudio/workflow-tasks';
 import type { ChunkResult, ClassListRef, ConversionChunk } from '../workflow/dataset';
 import type { ExecutionStatusChange } from '../workflow/run-ended';
 import type { RunState, RunStatus } from '../workflow/run-report';
@@ -54,6 +54,9 @@ const runInput = z
     /** labels made elsewhere, imported (any export `segpipe convert` reads), and the generation of its uploads the run took; */
     export: s3Uri.optional(),
     importGeneration: whole.optional(),
+    /** a batch's Label Studio corrections generation, and the list of the target-storage files its run converts; */
+    correctionsGeneration: whole.optional(),
+    labelStudioFiles: s3Uri.optional(),
     /** the same, as runs started by earlier versions name it. */
     manifest: s3Uri.optional(),
   })
@@ -72,6 +75,7 @@ const runState: z.ZodType<RunState> = z.looseObject({
   imageCount: whole.optional(),
   export: z.string().optional(),
   importGeneration: whole.optional(),
+  correctionsGeneration: whole.optional(),
   run: z.looseObject({ runId: z.string(), batch: z.string(), mode: z.string(), names: z.record(z.string(), z.string()) }).optional(),
   channels: z
     .looseObject({
@@ -139,6 +143,13 @@ const runEvaluationEvent: z.ZodType<RunEvaluationEvent> = z.looseObject({
 });
 
 const taskChunk: z.ZodType<TaskChunk> = z.looseObject({ index: whole });
+const counts = z.record(z.string(), whole);
+const taskChunkProgress: z.ZodType<Partial<TaskChunkSummary>> = z.looseObject({
+  next: whole.optional(),
+  predicted: whole.optional(),
+  noPrediction: counts.optional(),
+  reasons: counts.optional(),
+});
 
 /** Each handler's event, by its file name under `lambda/handlers/`. */
 export const HANDLER_EVENTS = {
@@ -146,18 +157,33 @@ export const HANDLER_EVENTS = {
   'check-batch': z.object({ batch: name }),
   'snapshot-batch': z.object({ batch: name, generation: whole }),
   'take-import-turn': z.object({ batch: name, export: s3Uri, generation: whole }),
+  'take-corrections-turn': z.object({ runId: name, batch: name, generation: whole }),
   'prepare-run': z.object({ runId: name, input: runInput }),
-  'write-labelstudio-tasks': z.object({ runId: name, batch: name, round: name, chunk: taskChunk }),
+  'write-labelstudio-tasks': z.object({
+    runId: name,
+    batch: name,
+    round: name,
+    chunk: taskChunk,
+    /** Where the chunk stands: the previous invocation's summary (`{ next: 0 }` at first). */
+    progress: taskChunkProgress.optional(),
+  }),
   'count-annotations': z.object({ batch: name, round: name, tasks: whole, since: z.iso.datetime({ offset: true }) }),
   // Invoked with the state machine's state, which it does not read.
   'check-quota': z.unknown(),
   'check-budget': z.object({ images: whole, mode: z.enum(['label', 'import']) }),
-  'plan-conversion': z.object({ runId: name, export: s3Uri, batch: optionalName, labelStudioRound: optionalName }),
+  'plan-conversion': z.object({
+    runId: name,
+    export: s3Uri,
+    batch: optionalName,
+    labelStudioRound: optionalName,
+    labelStudioFiles: optionalName,
+  }),
   'convert-chunk': z.object({
     runId: name,
     export: s3Uri,
     batch: optionalName,
     labelStudioRound: optionalName,
+    labelStudioFiles: optionalName,
     chunk: conversionChunk,
     classes: classListRef,
     // Empty for an export that is a prefix (Label Studio's target storage): no one ETag pins it.

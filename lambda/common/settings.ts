@@ -41,6 +41,7 @@ export const HANDLER_SETTINGS = {
   'check-batch': z.strictObject({ artifactsBucket: name, inboxBucket: name, quietSeconds: count }),
   'snapshot-batch': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
   'take-import-turn': z.strictObject({ artifactsBucket: name }),
+  'take-corrections-turn': z.strictObject({ artifactsBucket: name, inboxBucket: name }),
   'prepare-run': z.strictObject({
     artifactsBucket: name,
     resourcePrefix: name,
@@ -75,6 +76,8 @@ export const HANDLER_SETTINGS = {
     resourcePrefix: name,
     minValidationMiou: z.number().min(0).max(1),
     labeling: z.boolean(),
+    /** Label Studio labels: an ended run's round, or its corrections turn, is over. Absent: it does not. */
+    labelStudio: z.boolean().optional(),
     topicArn: name,
   }),
   'evaluate-variants': z.strictObject({

@@ -52,6 +52,12 @@ export interface OpenExportOptions {
   /** Which Label Studio tasks belong (a batch, a project, the configured labels). @default - every task */
   readonly labelStudio?: LabelStudioExpectations;
   /**
+   * Label Studio target-storage files of the folder `input`, read as its export instead of every file
+   * it holds (a workflow's corrections run converts only the files saved since).
+   * @default - the folder's files, or `input` itself
+   */
+  readonly labelStudioFiles?: readonly string[];
+  /**
    * CVAT's `labelmap.txt` for an export that lacks it (a local path or an `s3://` URI): the folder is
    * then read as CVAT with these classes.
    * @default - the export's own label map, if any
@@ -80,6 +86,18 @@ export interface OpenedExport {
 export async function openExport(options: OpenExportOptions): Promise<OpenedExport> {
   const store = isS3Uri(options.input) && options.s3 ? options.s3 : options.local;
   const input = options.input;
+  if (options.labelStudioFiles) {
+    const reader = labelStudioReader({
+      store,
+      location: input,
+      files: options.labelStudioFiles,
+      images: { ...(imagesRoot(options) ?? { store, root: input }), fallback: fallbackRoot(options) },
+      s3: options.s3,
+      expect: options.labelStudio,
+      limits: options.limits,
+    });
+    return { reader, close: () => undefined };
+  }
   const start = await store.readStart(input, SNIFF_BYTES);
   if (start?.data.subarray(0, 4).equals(ZIP_SIGNATURE)) {
     const zip = await ZipObjectStore.open(store, input, start.size, { maxEntryBytes: (options.limits ?? DEFAULT_LIMITS).maxFileBytes });

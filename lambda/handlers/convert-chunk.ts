@@ -16,6 +16,7 @@ export const handler = lambdaHandler('convert-chunk', async (event): Promise<Chu
     export: event.export,
     batch: event.batch,
     labelStudioRound: event.labelStudioRound || undefined,
+    labelStudioFiles: event.labelStudioFiles || undefined,
     inboxBucket: settings.inboxBucket,
     allowList: sourceAllowList(settings, event),
     chunk: event.chunk,

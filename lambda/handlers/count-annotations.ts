@@ -1,12 +1,12 @@
 import { lambdaHandler, logger, store } from '../common/runtime';
 import { readHandlerSettings } from '../common/settings';
-import { type LabelingProgress, labelingProgress } from '../labelstudio/workflow-tasks';
+import { countAndCloseRound, type LabelingProgress } from '../labelstudio/workflow-tasks';
 
 const settings = readHandlerSettings('count-annotations');
 
-/** Counts the annotated tasks of a run's labeling round: whether the run goes on, waits, or fails. */
+/** Counts the annotated tasks of a run's labeling round: whether the run goes on (its round then closed), waits, or fails. */
 export const handler = lambdaHandler('count-annotations', async (event): Promise<LabelingProgress> => {
-  const progress = await labelingProgress({
+  const progress = await countAndCloseRound({
     store,
     artifactsBucket: settings.artifactsBucket,
     ...event,

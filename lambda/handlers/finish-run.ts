@@ -1,6 +1,7 @@
 import { lambdaHandler, logger, store } from '../common/runtime';
 import { readHandlerSettings } from '../common/settings';
 import { parseS3Uri } from '../convert/stores/object-store';
+import { finishCorrectionsTurn, roundEnded } from '../labelstudio/corrections';
 import { releaseGeneration } from '../workflow/batch';
 import { releaseDeployLock } from '../workflow/deploy-lock';
 import { finishImportTurn } from '../workflow/import-turns';
@@ -36,6 +37,7 @@ export const handler = lambdaHandler(
     if (await releaseDeployLock(store, settings.artifactsBucket, report.runId))
       logger.info('deploy lock released', { runId: report.runId });
     await finishImport(event.state);
+    await finishLabelStudio(event.state);
     const reportUri = s3Uri(settings.artifactsBucket, runLayout(report.runId).report);
     await store.write(reportUri, Buffer.from(`${JSON.stringify(report, null, 2)}\n`), 'application/json');
     logger.info('run finished', { ...report, skippedItems: undefined });
@@ -48,6 +50,14 @@ async function finishImport(state: RunState): Promise<void> {
   const key = typeof state.export === 'string' ? parseS3Uri(state.export)?.key : undefined;
   if (!state.batch || key === undefined || !Number.isInteger(state.importGeneration)) return;
   await finishImportTurn(store, settings.artifactsBucket, state.batch, key, state.importGeneration as number);
+}
+
+/** A Label Studio round's run has ended (corrections of its batch may go on), or a corrections run has (the next may take its turn). */
+async function finishLabelStudio(state: RunState): Promise<void> {
+  const round = state.run?.labelStudio?.round;
+  if (state.batch && round) await roundEnded(store, settings.artifactsBucket, state.batch, round);
+  if (state.batch && Number.isInteger(state.correctionsGeneration))
+    await finishCorrectionsTurn(store, settings.artifactsBucket, state.batch, state.correctionsGeneration as number);
 }
 
 /**

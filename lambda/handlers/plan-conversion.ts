@@ -14,6 +14,7 @@ export const handler = lambdaHandler('plan-conversion', async (event): Promise<C
     export: event.export,
     batch: event.batch,
     labelStudioRound: event.labelStudioRound || undefined,
+    labelStudioFiles: event.labelStudioFiles || undefined,
     inboxBucket: settings.inboxBucket,
     allowList: sourceAllowList(settings, event),
     configuredClasses: settings.labelClasses,

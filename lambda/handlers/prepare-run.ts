@@ -13,6 +13,8 @@ export interface PreparedRun {
   /** Label Studio labels: where the run's tasks go, in chunks a map writes. */
   readonly labelStudio?: TaskPlan;
   readonly export?: string;
+  /** An import: the list of Label Studio target-storage files a corrections run converts, else `''`. */
+  readonly labelStudioFiles?: string;
   readonly images: number;
 }
 
@@ -26,7 +28,7 @@ export const handler = lambdaHandler('prepare-run', async (event): Promise<Prepa
   const labels = input.export ?? input.manifest;
   if (labels !== undefined) {
     logger.info('importing labels', { export: labels });
-    return { runId, batch: input.batch, mode: 'import', names, export: labels, images: 0 };
+    return { runId, batch: input.batch, mode: 'import', names, export: labels, labelStudioFiles: input.labelStudioFiles ?? '', images: 0 };
   }
   // The schema has it: an imagesManifest comes with its imageCount.
   const images =

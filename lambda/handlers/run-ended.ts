@@ -28,6 +28,7 @@ export const handler = lambdaHandler('run-ended', async (event): Promise<RunEndV
     resourcePrefix: settings.resourcePrefix,
     minimumMiou: settings.minValidationMiou,
     labeling: settings.labeling,
+    labelStudio: settings.labelStudio,
     labelingJobExists,
     notify: async (subject, message) => {
       await sns.send(new PublishCommand({ TopicArn: settings.topicArn, Subject: subject, Message: message }));

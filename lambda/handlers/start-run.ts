@@ -3,6 +3,7 @@ import { ADAPTIVE_RETRY } from '../common/aws-calls';
 import type { HandlerEvent } from '../common/handler-events';
 import { lambdaHandler, logger, store } from '../common/runtime';
 import { readHandlerSettings } from '../common/settings';
+import { correctionsExecutionName, isRoundClosed, queueCorrection } from '../labelstudio/corrections';
 import { LABELSTUDIO_TASKS_PREFIX } from '../labelstudio/storage-layout';
 import { isAnnotationKey, MAX_ANNOTATION_FILE_BYTES, readAnnotationEvent, recordAnnotation, taskKey } from '../labelstudio/workflow-tasks';
 import {
@@ -69,18 +70,22 @@ export const handler = lambdaHandler('start-run', async (event): Promise<StartRu
     executionName = batchExecutionName(object.batch, state.generation);
     input = { batch: object.batch, generation: state.generation };
   }
+  await startExecution(executionName, input);
+  logger.info('run requested', { executionName, key });
+  return { action: 'started', executionName };
+});
+
+/** Asks for an execution; a closed one of that name means its generation already ran (the next event after it starts the next). */
+async function startExecution(executionName: string, input: Record<string, unknown>): Promise<void> {
   try {
     await sfn.send(
       new StartExecutionCommand({ stateMachineArn: settings.stateMachineArn, name: executionName, input: JSON.stringify(input) }),
     );
   } catch (err) {
-    // A closed execution of that name: this generation already ran; the next event after its snapshot starts the next.
     if (!(err instanceof ExecutionAlreadyExists)) throw err;
     logger.info('execution already exists', { executionName });
   }
-  logger.info('run requested', { executionName, key });
-  return { action: 'started', executionName };
-});
+}
 
 /**
  * A file Label Studio's target storage wrote: one marker for its task, which the waiting run counts.
@@ -104,6 +109,18 @@ async function recordLabelStudioAnnotation(bucket: string, key: string): Promise
     return {
       action: 'ignored',
       reason: `${key}: its task (batch ${annotation.batch}, round ${annotation.round}) is not one segpipe wrote under ${LABELSTUDIO_TASKS_PREFIX}`,
+    };
+  }
+  // Saved after its round's run took the annotations: the batch's next corrections run converts it.
+  if (await isRoundClosed(store, settings.artifactsBucket, annotation.batch, annotation.round)) {
+    const generation = await queueCorrection(store, settings.artifactsBucket, { ...annotation, annotationKey: key });
+    const executionName = correctionsExecutionName(annotation.batch, generation);
+    await startExecution(executionName, { batch: annotation.batch, correctionsGeneration: generation });
+    logger.info('correction queued', { key, batch: annotation.batch, round: annotation.round, executionName });
+    return {
+      action: 'started',
+      executionName,
+      reason: `a task of batch ${annotation.batch}, round ${annotation.round}, whose run took its annotations already: the batch's next corrections run converts it`,
     };
   }
   await recordAnnotation(store, settings.artifactsBucket, annotation, key);

@@ -10,7 +10,8 @@ import type { ObjectStore } from '../convert/stores/object-store';
 import { batchKeyPrefix } from '../workflow/batch';
 import { inputManifest } from '../workflow/labeling';
 import { RUNS_PREFIX, s3Uri } from '../workflow/layout';
-import type { ListingStore } from '../workflow/versioned-json';
+import type { ListingStore, VersionedStore } from '../workflow/versioned-json';
+import { closeRound } from './corrections';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from './storage-layout';
 import { type LabelStudioTask, labelStudioTask, maskPrediction, type TaskPrediction } from './tasks';
 
@@ -111,7 +112,6 @@ async function readManifestImages(store: ObjectStore, location: string): Promise
     .map((line) => (JSON.parse(line) as { 'source-ref': string })['source-ref']);
 }
 
-/** Pre-labels one image: a prediction, or why there is none. Never throws for one image's failure. */
 /**
  * An image's pre-labels, or why there are none: `reason` is one of a few texts (it is what the run's
  * notification quotes, once per distinct text), `detail` what only the log needs (an error's message).
@@ -124,10 +124,14 @@ export type MaskOf = (image: Buffer, signal: AbortSignal) => Promise<{ mask: Uin
 /** InvokeEndpoint's own limit on a model's answer (SageMaker Developer Guide): no image waits longer. */
 export const PRELABEL_IMAGE_TIMEOUT_MS = 60_000;
 
+/** Images in a row the endpoint fails (or does not answer in time) before the rest of the chunk goes without asking it. */
+export const ENDPOINT_FAILURES_IN_A_ROW = 8;
+
 /**
- * Pre-labels from the serving endpoint, bounded: each image waits at most `imageTimeoutMs`, no image
- * is sent after `deadline` (the chunk's Lambda must end in time), and once the endpoint is found not
- * to exist no further image is sent. Every image without predictions says why.
+ * Pre-labels from the serving endpoint, bounded per image: each image waits at most `imageTimeoutMs`;
+ * once the endpoint is found not to exist, or has failed {@link ENDPOINT_FAILURES_IN_A_ROW} images in
+ * a row, no further image is sent (labeling never waits on a broken endpoint). Every image without
+ * predictions says why. How long a chunk may take is its writer's concern (`writeTaskChunk`).
  */
 export function endpointPrelabeler(options: {
   readonly maskOf: MaskOf;
@@ -135,32 +139,35 @@ export function endpointPrelabeler(options: {
   /** Names of indices 1, 2, ... */
   readonly classes: readonly string[];
   readonly modelVersion: string;
-  /** Epoch milliseconds after which no image is sent. */
-  readonly deadline: number;
   readonly imageTimeoutMs?: number;
-  readonly now?: () => number;
 }): Prelabeler {
-  const now = options.now ?? Date.now;
-  let noEndpoint: string | undefined;
+  let givenUp: string | undefined;
+  let failuresInARow = 0;
+  const failed = (reason: string, detail?: string) => {
+    failuresInARow++;
+    if (failuresInARow >= ENDPOINT_FAILURES_IN_A_ROW)
+      givenUp = `the endpoint failed ${ENDPOINT_FAILURES_IN_A_ROW} images in a row (the last: ${reason}); the chunk's other images were not sent`;
+    return { reason, ...(detail ? { detail } : {}) };
+  };
   return async (image) => {
-    if (noEndpoint) return { reason: noEndpoint };
-    if (now() >= options.deadline) return { reason: "the chunk's pre-labeling time ran out (its tasks are written without predictions)" };
+    if (givenUp) return { reason: givenUp };
     try {
       const answer = await options.maskOf(
         await options.read(image),
         AbortSignal.timeout(options.imageTimeoutMs ?? PRELABEL_IMAGE_TIMEOUT_MS),
       );
       const { prediction } = maskPrediction({ ...answer, classes: options.classes, modelVersion: options.modelVersion });
+      failuresInARow = 0;
       return { prediction };
     } catch (err) {
       const error = err as Error;
       // InvokeEndpoint answers a missing endpoint with a ValidationError naming it.
       if (error.name === 'ValidationError' && /not found|could not find/i.test(error.message)) {
-        noEndpoint = `no model serves yet (endpoint ${options.modelVersion} not found)`;
-        return { reason: noEndpoint };
+        givenUp = `no model serves yet (endpoint ${options.modelVersion} not found)`;
+        return { reason: givenUp };
       }
-      if (error.name === 'TimeoutError' || error.name === 'AbortError') return { reason: 'the endpoint gave no answer in time' };
-      return { reason: `the endpoint failed (${error.name.slice(0, 60)})`, detail: error.message.slice(0, 200) };
+      if (error.name === 'TimeoutError' || error.name === 'AbortError') return failed('the endpoint gave no answer in time');
+      return failed(`the endpoint failed (${error.name.slice(0, 60)})`, error.message.slice(0, 200));
     }
   };
 }
@@ -176,51 +183,77 @@ export interface TaskChunkSummary {
    * them, else the most common reason some have none. Chunks' notes are few distinct texts.
    */
   readonly prelabels: string;
+  /**
+   * Where the chunk's next invocation goes on (the first image with no task yet) when this one ran out
+   * of time; absent once every image of the chunk has its task.
+   */
+  readonly next?: number;
+  /** Images without predictions by reason (without detail), carried to the next invocation for the note. */
+  readonly reasons?: Readonly<Record<string, number>>;
 }
 
 /** The note of a chunk whose every task carries the serving model's pre-labels. */
 export const PRE_LABELED = 'pre-labeled by the serving model';
 
-/** Writes one task file per image of a chunk, with the pre-labels `prelabel` gives (none without it). */
+/** Distinct texts a chunk's counts keep: the reasons are a few fixed texts, the details vary. */
+const MAX_REASONS = 10;
+
+function countInto(counts: Record<string, number>, text: string): void {
+  if (text in counts || Object.keys(counts).length < MAX_REASONS) counts[text] = (counts[text] ?? 0) + 1;
+}
+
+/**
+ * Writes one task file per image of a chunk, from image `resume.next` on, with the pre-labels
+ * `prelabel` gives. Past `deadline` it sends no further image and answers where the next invocation
+ * goes on (`next`), with the counts so far; the images before it have their tasks, which are never
+ * written again. At least one image is written per invocation, so each one makes progress.
+ */
 export async function writeTaskChunk(
   options: TaskRound & {
     readonly chunk: TaskChunk;
     readonly prelabel: Prelabeler;
+    /** The previous invocation's summary, when it stopped before the chunk's end. @default - from the first image */
+    readonly resume?: Partial<TaskChunkSummary>;
+    /** Epoch milliseconds after which no further image is taken (the Lambda must end in time). @default - none */
+    readonly deadline?: number;
+    readonly now?: () => number;
     /** Images pre-labeled at once. @default 4 */
     readonly concurrency?: number;
   },
 ): Promise<TaskChunkSummary> {
-  const { store, inboxBucket, batch, round, runId } = options;
+  const { store, inboxBucket, batch, round, runId, resume = {} } = options;
+  const now = options.now ?? Date.now;
   const images = await readManifestImages(store, s3Uri(options.artifactsBucket, taskChunkKey(runId, options.chunk.index)));
   const meta = { batch, generation: round, run: runId };
-  let predicted = 0;
-  const noPrediction: Record<string, number> = {};
-  const reasons = new Map<string, number>();
-  let next = 0;
+  let predicted = resume.predicted ?? 0;
+  const noPrediction: Record<string, number> = { ...resume.noPrediction };
+  const reasons: Record<string, number> = { ...resume.reasons };
+  const first = resume.next ?? 0;
+  let next = first;
   const worker = async () => {
-    while (next < images.length) {
+    while (next < images.length && (next === first || options.deadline === undefined || now() < options.deadline)) {
       const image = images[next++];
       const answer = await options.prelabel(image);
       const { prediction } = answer;
       if (prediction) predicted++;
       else {
         const reason = answer.reason ?? 'the serving model gave none';
-        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-        const logged = answer.detail ? `${reason}: ${answer.detail}` : reason;
-        if (logged in noPrediction || Object.keys(noPrediction).length < 10) noPrediction[logged] = (noPrediction[logged] ?? 0) + 1;
+        countInto(reasons, reason);
+        countInto(noPrediction, answer.detail ? `${reason}: ${answer.detail}` : reason);
       }
       const task: LabelStudioTask = labelStudioTask(image, meta, prediction);
       await store.write(s3Uri(inboxBucket, taskKey(batch, round, image)), Buffer.from(`${JSON.stringify(task)}\n`), 'application/json');
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? ENDPOINT_CONCURRENCY) }, worker));
-  const commonest = [...reasons].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const commonest = Object.entries(reasons).sort((a, b) => b[1] - a[1])[0]?.[0];
   return {
     index: options.chunk.index,
     tasks: images.length,
     predicted,
     ...(Object.keys(noPrediction).length > 0 ? { noPrediction } : {}),
     prelabels: predicted === images.length ? PRE_LABELED : `${predicted === 0 ? 'without' : 'some without'} pre-labels: ${commonest}`,
+    ...(next < images.length ? { next, reasons } : {}),
   };
 }
 
@@ -320,6 +353,19 @@ export async function labelingProgress(options: {
 }): Promise<LabelingProgress> {
   const annotated = (await options.store.list(options.artifactsBucket, annotatedPrefix(options.batch, options.round))).length;
   return progressOf(annotated, options);
+}
+
+/**
+ * The count, and when the run goes on to convert, its round closed: an annotation saved from then on
+ * goes to the batch's next corrections run (`corrections.ts`), not to this run, which may have read it already.
+ */
+export async function countAndCloseRound(
+  options: Parameters<typeof labelingProgress>[0] & { readonly store: ListingStore & VersionedStore },
+): Promise<LabelingProgress> {
+  const progress = await labelingProgress(options);
+  if (progress.state === 'complete' || progress.state === 'enough')
+    await closeRound(options.store, options.artifactsBucket, options.batch, options.round);
+  return progress;
 }
 
 /** The decision alone, from the count. */

@@ -13,6 +13,7 @@ import { isBackgroundName } from '../convert/export-item';
 import type { NameScope } from '../convert/naming';
 import type { ObjectStore } from '../convert/stores/object-store';
 import { AllowListedStore, checkSource, type SourceAllowList } from '../convert/stores/source-allow-list';
+import { readCorrectionsList } from '../labelstudio/corrections';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
 import { channelManifestJson } from './channel-manifest';
 import { type DatasetItem, itemIdentity, readDatasetIndex, writeIndexShard } from './dataset-index';
@@ -74,6 +75,15 @@ export interface ExportLocation {
   readonly inboxBucket?: string;
   /** A Label Studio run's labeling round: only its tasks are read from the target storage's files. @default - any */
   readonly labelStudioRound?: string;
+  /**
+   * A corrections run's list of target-storage files (`correctionsListKey`, written by the run): only
+   * those are read, of any round of the batch. @default - every file of the target storage
+   */
+  readonly labelStudioFiles?: string;
+  /** The run, whose own list `labelStudioFiles` must be. */
+  readonly runId: string;
+  /** The artifacts bucket, where the run's list is. */
+  readonly bucket: string;
   /** What the run may read (`sourceAllowList`): the export and every address it names are checked against it first. */
   readonly allowList: SourceAllowList;
 }
@@ -82,7 +92,7 @@ export interface ExportLocation {
  * Opens an export on S3 (a zip is read in place with ranged GETs), images looked for in the batch too;
  * every read, of the export and of what it names, only under the run's allow-list.
  */
-function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promise<OpenedExport> {
+async function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promise<OpenedExport> {
   const sources = new AllowListedStore(store, location.allowList);
   const fallbackImages =
     location.batch !== undefined && location.inboxBucket ? s3Uri(location.inboxBucket, `${IMAGES_PREFIX}${location.batch}/`) : undefined;
@@ -91,7 +101,11 @@ function openWorkflowExport(store: ObjectStore, location: ExportLocation): Promi
     location.batch !== undefined && location.inboxBucket && location.export === s3Uri(location.inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)
       ? { batch: location.batch, ...(location.labelStudioRound ? { generation: location.labelStudioRound } : {}) }
       : undefined;
-  return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages, labelStudio });
+  const labelStudioFiles =
+    labelStudio && location.labelStudioFiles
+      ? await readCorrectionsList(store, location.bucket, location.runId, location.labelStudioFiles)
+      : undefined;
+  return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages, labelStudio, labelStudioFiles });
 }
 
 /**

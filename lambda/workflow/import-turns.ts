@@ -19,7 +19,7 @@ export interface ImportTurns {
   readonly done: number;
 }
 
-const NO_TURNS: ImportTurns = { taken: 0, done: 0 };
+export const NO_TURNS: ImportTurns = { taken: 0, done: 0 };
 
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
@@ -59,12 +59,25 @@ export async function takeImportTurn(
   exportKey: string,
   generation: number,
 ): Promise<ImportTurn> {
+  return takeTurn(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), generation);
+}
+
+/**
+ * The turn-taking itself, on any turns object (an export's, a batch's Label Studio corrections):
+ * other fields of the object are kept. `blocked` says what else makes the run wait.
+ */
+export async function takeTurn<T extends ImportTurns>(
+  store: VersionedStore,
+  location: string,
+  generation: number,
+  blocked: (turns: T) => boolean = () => false,
+): Promise<ImportTurn> {
   let turn: ImportTurn = 'wait';
-  await updateJson<ImportTurns>(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), NO_TURNS, (turns) => {
+  await updateJson<T>(store, location, NO_TURNS as T, (turns) => {
     if (generation < turns.taken) turn = 'stale';
-    else if (turns.done < turns.taken) turn = 'wait';
+    else if (turns.done < turns.taken || blocked(turns)) turn = 'wait';
     else turn = 'taken';
-    return turn === 'taken' ? { taken: generation + 1, done: turns.done } : turns;
+    return turn === 'taken' ? { ...turns, taken: generation + 1 } : turns;
   });
   return turn;
 }
@@ -77,7 +90,12 @@ export async function finishImportTurn(
   exportKey: string,
   generation: number,
 ): Promise<void> {
-  await updateJson<ImportTurns>(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), NO_TURNS, (turns) =>
-    turns.done > generation ? turns : { taken: Math.max(turns.taken, generation + 1), done: generation + 1 },
+  await finishTurn(store, s3Uri(bucket, importTurnsKey(batch, exportKey)), generation);
+}
+
+/** The end of a turn on any turns object, its other fields kept. */
+export async function finishTurn<T extends ImportTurns>(store: VersionedStore, location: string, generation: number): Promise<void> {
+  await updateJson<T>(store, location, NO_TURNS as T, (turns) =>
+    turns.done > generation ? turns : { ...turns, taken: Math.max(turns.taken, generation + 1), done: generation + 1 },
   );
 }

@@ -1,5 +1,7 @@
 import type { ObjectStore } from '../convert/stores/object-store';
 import { parseS3Uri } from '../convert/stores/object-store';
+import { finishCorrectionsTurn, roundEnded } from '../labelstudio/corrections';
+import { labelingRound } from '../labelstudio/workflow-tasks';
 import { releaseGeneration } from './batch';
 import { releaseDeployLock } from './deploy-lock';
 import { finishImportTurn } from './import-turns';
@@ -36,8 +38,8 @@ export type RunEndVerdict =
  * images back, so that nothing an upload brought is lost. A run that reported itself is left alone,
  * but for what every ended run leaves: its staging area (what it converted and did not commit) is
  * removed, so the dataset holds only what checked runs committed; its deploy lock, if it held it, is
- * released, so that the next run can deploy; and an import's turn is over, so that the next upload
- * of its export runs.
+ * released, so that the next run can deploy; an import's turn is over, so that the next upload
+ * of its export runs; and so is a Label Studio round's conversion or a corrections run's turn.
  */
 export async function reportUncaughtRunEnd(options: {
   readonly event: ExecutionStatusChange;
@@ -47,6 +49,8 @@ export async function reportUncaughtRunEnd(options: {
   readonly minimumMiou: number;
   /** Whether the stack can label at all (a workforce is configured). */
   readonly labeling: boolean;
+  /** Whether Label Studio labels: the run may have been converting a round, or correcting one. @default false */
+  readonly labelStudio?: boolean;
   /** Whether a labeling job of this name exists (SageMaker's DescribeLabelingJob). */
   readonly labelingJobExists: (name: string) => Promise<boolean>;
   readonly notify: (subject: string, message: string) => Promise<void>;
@@ -61,6 +65,13 @@ export async function reportUncaughtRunEnd(options: {
   const exportKey = typeof input.export === 'string' ? parseS3Uri(input.export)?.key : undefined;
   if (batch !== undefined && exportKey !== undefined && Number.isInteger(input.importGeneration)) {
     await finishImportTurn(options.store, options.bucket, batch, exportKey, input.importGeneration as number);
+  }
+  if (options.labelStudio && batch !== undefined) {
+    if (Number.isInteger(input.correctionsGeneration))
+      await finishCorrectionsTurn(options.store, options.bucket, batch, input.correctionsGeneration as number);
+    // A round this run closed is no longer converting (a round never closed changes nothing).
+    else if (input.export === undefined)
+      await roundEnded(options.store, options.bucket, batch, labelingRound(input as { generation?: number }, runId));
   }
   if (await options.store.readStart(reportUri, 1)) return { action: 'already-reported' };
   const generation = Number.isInteger(input.generation) ? (input.generation as number) : undefined;

@@ -14,7 +14,16 @@ export interface RunState {
   /** From an upload of an export: the export, and the generation of its uploads the run took. */
   readonly export?: string;
   readonly importGeneration?: number;
-  readonly run?: { runId: string; batch: string; mode: string; names: Record<string, string> };
+  /** From Label Studio annotations saved after their round's run took its annotations: the batch's corrections generation the run took. */
+  readonly correctionsGeneration?: number;
+  readonly run?: {
+    runId: string;
+    batch: string;
+    mode: string;
+    names: Record<string, string>;
+    /** A Label Studio run's round (`labelingRound`). */
+    labelStudio?: { round?: string };
+  };
   readonly channels?: {
     numClasses: number;
     numTrainingSamples: number;

@@ -58,7 +58,8 @@ export class Label extends sfn.StateMachineFragment {
   constructor(scope: Construct, id: string, props: LabelProps) {
     super(scope, id);
     const useImported = new sfn.Pass(this, 'Use imported labels', {
-      parameters: { 'export.$': '$.run.export', labelStudioRound: '' },
+      // A Label Studio corrections run is an import of the target storage's files it listed.
+      parameters: { 'export.$': '$.run.export', labelStudioRound: '', 'labelStudioFiles.$': '$.run.labelStudioFiles' },
       resultPath: '$.conversion',
     });
     const route = new sfn.Choice(this, 'Labels imported?').when(sfn.Condition.stringEquals('$.run.mode', 'import'), useImported);
@@ -96,7 +97,7 @@ export class Label extends sfn.StateMachineFragment {
       props.onFailure,
     );
     const useLabelingOutput = new sfn.Pass(this, 'Use labeling output', {
-      parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri', labelStudioRound: '' },
+      parameters: { 'export.$': '$.labeling.LabelingJobOutput.OutputDatasetS3Uri', labelStudioRound: '', labelStudioFiles: '' },
       resultPath: '$.conversion',
     });
     route.otherwise(label.next(useLabelingOutput));
@@ -123,6 +124,7 @@ export class Label extends sfn.StateMachineFragment {
         'batch.$': '$.run.batch',
         'round.$': '$.run.labelStudio.round',
         'chunk.$': '$$.Map.Item.Value',
+        progress: { next: 0 },
       },
       maxConcurrency: 10,
       // Up to 500 chunk summaries would crowd the execution state: the count travels on, and the chunks'
@@ -130,18 +132,27 @@ export class Label extends sfn.StateMachineFragment {
       resultSelector: { 'chunks.$': 'States.ArrayLength($)', 'prelabels.$': '$[*].prelabels' },
       resultPath: '$.labelStudioTasks',
     });
+    // A chunk's invocation stops before its Lambda's time is up and says where the next one goes on:
+    // every image gets its pre-labels, however long the endpoint takes, and each invocation is bounded.
+    const writeChunk = invokeHandler(
+      this,
+      'Write task chunk',
+      writeLabelStudioTasks,
+      {
+        'runId.$': '$.runId',
+        'batch.$': '$.batch',
+        'round.$': '$.round',
+        'chunk.$': '$.chunk',
+        'progress.$': '$.progress',
+      },
+      '$.progress',
+    );
     writeTasks.itemProcessor(
-      invokeHandler(
-        this,
-        'Write task chunk',
-        writeLabelStudioTasks,
-        {
-          'runId.$': '$.runId',
-          'batch.$': '$.batch',
-          'round.$': '$.round',
-          'chunk.$': '$.chunk',
-        },
-        '$',
+      writeChunk.next(
+        new sfn.Choice(this, 'Chunk written?')
+          .when(sfn.Condition.isPresent('$.progress.next'), writeChunk)
+          // Only the chunk's summary leaves the item: up to 500 of them make the map's result.
+          .otherwise(new sfn.Succeed(this, 'Chunk written', { outputPath: '$.progress' })),
       ),
     );
     catchInto(writeTasks, props.onFailure);
@@ -165,6 +176,7 @@ export class Label extends sfn.StateMachineFragment {
       parameters: {
         export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}`,
         'labelStudioRound.$': '$.run.labelStudio.round',
+        labelStudioFiles: '',
       },
       resultPath: '$.conversion',
     });

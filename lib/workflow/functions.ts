@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { parseReadLocation } from '../../lambda/convert/stores/source-allow-list';
 import { pickCostSettings } from '../../lambda/cost/estimate';
+import { correctionsListKey, LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import {
@@ -61,6 +62,8 @@ export class WorkflowFunctions {
   public readonly writeLabelStudioTasks?: HandlerFunction;
   /** Label Studio labels: counts a run's annotated tasks. */
   public readonly countAnnotations?: HandlerFunction;
+  /** Label Studio labels: a corrections run's turn, and the annotation files it converts. */
+  public readonly takeCorrectionsTurn?: HandlerFunction;
 
   constructor(scope: Construct, props: WorkflowFunctionsProps) {
     const { config, inboxBucket, artifactsBucket, encryptionKey } = props;
@@ -134,7 +137,14 @@ export class WorkflowFunctions {
           deadlineHours: config.labeling.labelStudio.deadlineHours,
           minLabeledFraction: config.labeling.labelStudio.minLabeledFraction,
         },
-        { keyAccess: 'none' },
+        // It closes the round when the run goes on (lambda/labelstudio/corrections.ts).
+        { keyAccess: 'encrypt-decrypt' },
+      );
+      this.takeCorrectionsTurn = handler(
+        'TakeCorrectionsTurn',
+        'take-corrections-turn',
+        "segpipe: one Label Studio corrections run at a time per batch, after the batch's converting rounds",
+        { ...artifacts, inboxBucket: inboxBucket.bucketName },
       );
     }
     this.checkQuota = handler(
@@ -259,6 +269,7 @@ export class WorkflowFunctions {
       'finish-run': this.finishRun,
       ...(this.writeLabelStudioTasks ? { 'write-labelstudio-tasks': this.writeLabelStudioTasks } : {}),
       ...(this.countAnnotations ? { 'count-annotations': this.countAnnotations } : {}),
+      ...(this.takeCorrectionsTurn ? { 'take-corrections-turn': this.takeCorrectionsTurn } : {}),
     };
   }
 
@@ -390,8 +401,8 @@ export class WorkflowFunctions {
     // A missing key answers 403 instead of 404 without ListBucket; the converter reports missing files
     // by name. No s3:prefix condition: S3 checks it on a GetObject, which has no prefix (docs/design-notes.md, Known limits).
     for (const fn of [planConversion, convertChunk]) allow(fn.role, ['s3:ListBucket'], [inboxBucket.bucketArn, artifactsBucket.bucketArn]);
-    const { writeLabelStudioTasks, countAnnotations } = this;
-    if (writeLabelStudioTasks && countAnnotations) {
+    const { writeLabelStudioTasks, countAnnotations, takeCorrectionsTurn } = this;
+    if (writeLabelStudioTasks && countAnnotations && takeCorrectionsTurn) {
       // Label Studio: the run's chunk manifests, the tasks prefix of the inbox, the markers of annotated
       // tasks (listed, never read), and the annotations the conversion reads as an export.
       allow(prepareRun.role, ['s3:PutObject'], [objects(artifactsBucket, RUN_PATHS.labelStudio)]);
@@ -410,9 +421,22 @@ export class WorkflowFunctions {
       );
       // A missing class list answers 403 instead of 404 without ListBucket.
       allow(writeLabelStudioTasks.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
-      allow(countAnnotations.role, ['s3:ListBucket'], [artifactsBucket.bucketArn], { StringLike: { 's3:prefix': [`${BATCHES_PREFIX}*`] } });
-      for (const fn of [planConversion, convertChunk])
+      // The count lists its round's markers; once the run goes on it closes the round: the batch's
+      // corrections turns (read first: a missing one answers 403 without ListBucket, which an s3:prefix
+      // condition would refuse on a GetObject) and the round's closed mark.
+      allow(countAnnotations.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
+      const corrections = objects(artifactsBucket, `${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}`);
+      allow(countAnnotations.role, ['s3:GetObject', 's3:PutObject'], [corrections]);
+      allow(countAnnotations.role, ['s3:PutObject'], [objects(artifactsBucket, `${BATCHES_PREFIX}*/labelstudio/`)]);
+      // A corrections run's turn: the batch's turns and the markers of its generation, listed into the run's own list of files.
+      allow(takeCorrectionsTurn.role, ['s3:GetObject', 's3:PutObject'], [corrections]);
+      allow(takeCorrectionsTurn.role, ['s3:PutObject'], [artifactsBucket.arnForObjects(correctionsListKey('*'))]);
+      allow(takeCorrectionsTurn.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
+      for (const fn of [planConversion, convertChunk]) {
         allow(fn.role, ['s3:GetObject'], [objects(inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)]);
+        // A corrections run's list of files, written by the run itself.
+        allow(fn.role, ['s3:GetObject'], [artifactsBucket.arnForObjects(correctionsListKey('*'))]);
+      }
     }
     // The channels are assembled from the artifacts bucket alone.
     allow(assembleChannels.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);

@@ -11,7 +11,7 @@ import { endpointName } from '../../lambda/workflow/names';
 import type { SegpipeConfig } from '../config';
 import { LOG_RETENTION, WORKFLOW_WAITS } from '../defaults';
 import type { HandlerFunction } from '../handler-function';
-import { WaitForBatch, WaitForImportTurn } from './1-wait-for-batch';
+import { WaitForBatch, WaitForCorrectionsTurn, WaitForImportTurn } from './1-wait-for-batch';
 import { Prepare } from './2-prepare';
 import { Label } from './3-label';
 import { Convert } from './4-convert';
@@ -187,8 +187,17 @@ export class SegpipeWorkflow extends Construct {
     });
     const start = new sfn.Choice(this, 'Started by an upload?')
       .when(sfn.Condition.isPresent('$.generation'), waitForBatch.next(prepare))
-      .when(sfn.Condition.isPresent('$.importGeneration'), waitForImportTurn.next(prepare))
-      .otherwise(prepare);
+      .when(sfn.Condition.isPresent('$.importGeneration'), waitForImportTurn.next(prepare));
+    if (functions.takeCorrectionsTurn) {
+      const waitForCorrectionsTurn = new WaitForCorrectionsTurn(this, 'WaitForCorrectionsTurn', {
+        takeCorrectionsTurn: fn(functions.takeCorrectionsTurn),
+        pollInterval: WORKFLOW_WAITS.importTurnPollInterval,
+        attempts: WORKFLOW_WAITS.importTurnAttempts,
+        onFailure,
+      });
+      start.when(sfn.Condition.isPresent('$.correctionsGeneration'), waitForCorrectionsTurn.next(prepare));
+    }
+    start.otherwise(prepare);
     prepare.next(label).next(convert).next(trainAndGate).next(deploy);
 
     const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -220,6 +229,7 @@ export class SegpipeWorkflow extends Construct {
       resourcePrefix: props.resourcePrefix,
       minValidationMiou: config.minValidationMiou,
       labeling,
+      labelStudio: config.labeling.tool === 'labelstudio',
       encryptionKey,
     });
     grantSageMakerCalls(stateMachine.role, { ...props, endpointName: this.endpointName, roles, labeling });

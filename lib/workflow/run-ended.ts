@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import { BATCHES_PREFIX, RUN_PATHS, RUNS_PREFIX } from '../../lambda/workflow/layout';
 import { grantDataKey } from '../data-key';
@@ -21,6 +22,11 @@ export interface RunEndedProps {
   readonly minValidationMiou: number;
   /** Whether a workforce is configured (a run may have a labeling job). */
   readonly labeling: boolean;
+  /**
+   * Whether Label Studio labels: an ended run may have been converting a labeling round, or correcting one.
+   * @default false
+   */
+  readonly labelStudio?: boolean;
   /**
    * Customer key of the buckets and the topic.
    * @default - S3-managed encryption, the AWS-managed SNS key
@@ -50,6 +56,7 @@ export class RunEnded extends Construct {
         resourcePrefix: props.resourcePrefix,
         minValidationMiou: props.minValidationMiou,
         labeling: props.labeling,
+        labelStudio: props.labelStudio ?? false,
         topicArn: props.topic.topicArn,
       },
       encryptionKey: props.encryptionKey,
@@ -70,7 +77,11 @@ export class RunEnded extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/imports/*`)],
+        resources: [
+          artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/imports/*`),
+          // A Label Studio round's conversion, or a corrections run, is over (lambda/labelstudio/corrections.ts).
+          ...(props.labelStudio ? [artifactsBucket.arnForObjects(`${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`)] : []),
+        ],
       }),
     );
     // An ended run's deploy lock, if it held it, is released.
@@ -125,6 +136,12 @@ export class RunEnded extends Construct {
         "An ended run's staging area, under runs/<run id>/staging/: what it converted and did not commit is removed.",
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/imports/*`]:
         "Each export file's import turns, under batches/<hash of its batch>/imports/<hash of its key>.json: an ended import lets the next upload run.",
+      ...(props.labelStudio
+        ? {
+            [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}*`]:
+              "Each batch's Label Studio corrections turns, under batches/<hash of its name>/labelstudio-corrections/: an ended round or corrections run lets the next corrections run go on.",
+          }
+        : {}),
       [`Resource::${nagArnOf(artifactsBucket)}/${BATCHES_PREFIX}*/state.json`]:
         "Each batch's state, under batches/<hash of its name>/; batch names are the users'.",
       [`Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/${props.resourcePrefix}-label-*`]:

@@ -38,7 +38,16 @@ describe('a Label Studio stack', () => {
     expect(writes).toHaveLength(1);
     expect(writes[0]).toContain('/labelstudio/tasks/*');
     expect(grants('WorkflowWriteLabelStudioTasks')).toContain('sagemaker:InvokeEndpoint');
-    expect(grants('WorkflowCountAnnotations')).not.toContain('s3:GetObject');
+    // The count reads only its batch's corrections turns (it closes the round), and writes them and the round's closed mark.
+    const countReads = statementsOf(template, 'WorkflowCountAnnotations')
+      .filter((st) => [st.Action].flat().includes('s3:GetObject'))
+      .map(resourceText);
+    expect(countReads).toEqual([expect.stringContaining('/batches/*/labelstudio-corrections/*')]);
+    expect(grants('WorkflowTakeCorrectionsTurn')).toContain('/batches/*/labelstudio-corrections/*');
+    expect(grants('WorkflowTakeCorrectionsTurn')).not.toContain('Inbox');
+    expect(grants('TriggerStartRun')).toContain('/batches/*/labelstudio-corrections/*');
+    // A run that ends where its workflow cannot report it still ends its round's conversion or its corrections turn.
+    expect(grants('WorkflowRunEndedFunction')).toContain('/batches/*/labelstudio-corrections/*');
     expect(grants('WorkflowPlanConversion')).toContain('/labelstudio/annotations/*');
     expect(grants('TriggerStartRun')).toContain('/labelstudio/annotations/*');
     expect(grants('TriggerStartRun')).toContain('/batches/*/labelstudio/*');

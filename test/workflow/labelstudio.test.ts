@@ -1,5 +1,12 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { objectCreatedEvent } from '../../local/lambda-invocation';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readPngDirect } from '../../lambda/convert/codecs/png-reader';
+import { correctionsExecutionName } from '../../lambda/labelstudio/corrections';
+import { maskPrediction } from '../../lambda/labelstudio/tasks';
+import { readDatasetIndex } from '../../lambda/workflow/dataset-index';
+import { datasetLayout } from '../../lambda/workflow/layout';
+import { lambdaContext, objectCreatedEvent } from '../../local/lambda-invocation';
 import { simulateAnnotator } from '../../local/simulated-annotator';
 import type { TrueLabels } from '../../local/simulated-workforce';
 import type { TaskHandler } from '../../local/workflow-runner';
@@ -167,6 +174,42 @@ describe('a default stack labels an images batch with Label Studio', () => {
     );
   });
 
+  test('a chunk whose invocation runs out of time is invoked again from where it stopped, until every image has its pre-labels', async () => {
+    const images = await uploadSyntheticBatch(harness, truth, 'turtles-slow', 3, 900);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-slow/_START`, Buffer.alloc(0), 'application/octet-stream');
+    const { tasks, calls } = fakes(harness, truth, { endpointExists: true });
+    const { handler } = await import('../../lambda/handlers/write-labelstudio-tasks');
+    const inputs: { progress: { next?: number } }[] = [];
+    const summaries: { next?: number }[] = [];
+    const outcome = await harness.run({
+      input: { batch: 'turtles-slow', generation: 0 },
+      executionName: 'turtles-slow-g0',
+      fakes: {
+        ...tasks,
+        // The first invocation is left only the write margin (3 minutes): it writes one image and stops.
+        'Write task chunk': async (input) => {
+          inputs.push(input as never);
+          const summary = await handler(input as never, lambdaContext('write-labelstudio-tasks', inputs.length === 1 ? 180 : 900));
+          summaries.push(summary as never);
+          return summary;
+        },
+        'Count annotations': async () => ({ state: 'short', reason: 'stopped by the test after the tasks were written' }),
+      },
+    });
+    expect(outcome.error).toBe('LabelingDeadline');
+    expect(outcome.path).toContain('Chunk written?');
+    expect(inputs.map((i) => i.progress.next)).toEqual([0, 1]);
+    expect(summaries.map((s) => s.next)).toEqual([1, undefined]);
+    expect(summaries[1]).toMatchObject({ tasks: 3, predicted: 3, prelabels: 'pre-labeled by the serving model' });
+    const taskFiles = await harness.store.listUnder(`s3://${INBOX_BUCKET}/labelstudio/tasks/turtles-slow/0/`);
+    const written = await Promise.all(taskFiles.map(async (f) => JSON.parse((await harness.store.read(f)).toString('utf8'))));
+    expect(written.map((t) => t.data.image).sort()).toEqual([...images].sort());
+    expect(written.every((t) => t.predictions?.length === 1)).toBe(true);
+    expect((calls['Notify tasks ready'][0] as { Message: string }).Message).toContain(
+      'Pre-labels from the serving model: ["pre-labeled by the serving model"]',
+    );
+  });
+
   test('an endpoint that fails never blocks labeling: the tasks are written without predictions', async () => {
     await uploadSyntheticBatch(harness, truth, 'turtles-again', 2, 600);
     await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles-again/_START`, Buffer.alloc(0), 'application/octet-stream');
@@ -258,6 +301,126 @@ describe('a default stack labels an images batch with Label Studio', () => {
       ).toString('utf8'),
     );
     expect(state.released).toBeUndefined();
+  });
+
+  test("an annotation saved after its run took the round's annotations goes to the batch's corrections run, whose item replaces the older one", async () => {
+    const images = await uploadSyntheticBatch(harness, truth, 'seals', 5, 800);
+    await harness.store.write(`s3://${INBOX_BUCKET}/images/seals/_START`, Buffer.alloc(0), 'application/octet-stream');
+    const tasksPrefix = `s3://${INBOX_BUCKET}/labelstudio/tasks/seals/0/`;
+    const sfn = mockClient(SFNClient);
+    const asked: { name?: string; input?: string }[] = [];
+    sfn.on(StartExecutionCommand).callsFake(async (request: { name: string; input: string }) => {
+      asked.push({ name: request.name, input: request.input });
+      return { executionArn: `arn:aws:states:us-east-1:123456789012:execution:segpipe:${request.name}`, startDate: new Date() };
+    });
+    try {
+      let annotated: { key: string; task: { data: { image: string }; meta?: Record<string, unknown> } }[] = [];
+      /** Label Studio's Update: the same target-storage file rewritten, newer, every pixel painted `rock`. */
+      const update = async (index: number, changes: Record<string, unknown> = {}) => {
+        const { key, task } = annotated[index];
+        const { width, height } = truth.get(task.data.image)!;
+        const { prediction } = maskPrediction({
+          mask: new Uint8Array(width * height).fill(2),
+          width,
+          height,
+          classes: CLASSES,
+          modelVersion: 'x',
+        });
+        const id = Number(key.split('/').pop());
+        const body = {
+          id,
+          result: prediction.result,
+          was_cancelled: false,
+          created_at: '2026-12-07T00:00:00.000000Z',
+          updated_at: '2026-12-08T00:00:00.000000Z',
+          task: { id, data: task.data, meta: task.meta, project: 1 },
+          ...changes,
+        };
+        await harness.store.write(`s3://${INBOX_BUCKET}/${key}`, Buffer.from(JSON.stringify(body)), 'application/json');
+        return harness.startRun(objectCreated(key));
+      };
+      const { tasks } = fakes(harness, truth);
+      const plan = harness.lambdaStates['Plan conversion'];
+      const whileConverting: unknown[] = [];
+      const first = await harness.run({
+        input: { batch: 'seals', generation: 0 },
+        executionName: 'seals-g0',
+        fakes: {
+          ...tasks,
+          'Count annotations': async (input) => {
+            // The annotator answers the tasks in key order, ids from 200.
+            const files = (await annotate(tasksPrefix, { firstId: 200 })).map((r) => r.key);
+            const written = (await harness.store.listUnder(tasksPrefix)).sort();
+            annotated = await Promise.all(
+              written.map(async (f, i) => ({ key: files[i], task: JSON.parse((await harness.store.read(f)).toString('utf8')) })),
+            );
+            return harness.lambdaStates['Count annotations'](input);
+          },
+          // Saved once the run reads its round's annotations: a correction, for the next run.
+          'Plan conversion': async (input) => {
+            const answer = await plan(input);
+            whileConverting.push(await update(3));
+            return answer;
+          },
+        },
+      });
+      expect(first).toMatchObject({ status: 'SUCCEEDED' });
+      const before = await readDatasetIndex(harness.store, ARTIFACTS_BUCKET);
+      const sealsItems = [...before.values()].filter((item) => item.batch === 'seals');
+      expect(sealsItems).toHaveLength(5);
+      expect(sealsItems.every((item) => item.runId === 'seals-g0')).toBe(true);
+
+      // After the run: one annotation updated twice, one rewritten as no JSON, one naming an image outside the batch, one another batch's task.
+      const execution = correctionsExecutionName('seals', 0);
+      const results = [await update(0), await update(0), await update(1), await update(2)];
+      await harness.store.write(`s3://${INBOX_BUCKET}/${annotated[1].key}`, Buffer.from('not json'), 'application/json');
+      await update(2, {
+        task: { id: 999, data: { image: `s3://${INBOX_BUCKET}/images/turtles/elsewhere.jpg` }, meta: annotated[2].task.meta, project: 1 },
+      });
+      results.push(await update(4));
+      await update(4, { task: { id: 998, data: annotated[4].task.data, meta: { batch: 'turtles', generation: '0' }, project: 1 } });
+      for (const result of [...whileConverting, ...results])
+        expect(result).toMatchObject({ action: 'started', executionName: execution, reason: expect.stringContaining('corrections run') });
+      // Every save asked for the same execution: one corrections run, not five.
+      expect(new Set(asked.map((a) => `${a.name} ${a.input}`))).toEqual(
+        new Set([`${execution} ${JSON.stringify({ batch: 'seals', correctionsGeneration: 0 })}`]),
+      );
+
+      const second = await harness.run({
+        input: { batch: 'seals', correctionsGeneration: 0 },
+        executionName: execution,
+        fakes: fakes(harness, truth).tasks,
+      });
+      expect({ status: second.status, error: second.error, cause: second.cause }).toMatchObject({ status: 'SUCCEEDED' });
+      expect(second.path).toEqual(
+        expect.arrayContaining(['Take corrections turn', 'Corrections turn taken', 'Use imported labels', 'Plan conversion']),
+      );
+      expect(second.path).not.toContain('Write Label Studio tasks');
+      const report = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/${execution}/report.json`)).toString('utf8'));
+      // Only the changed files are read: two items, and the three bad files reported by item.
+      expect(report.counts).toEqual(expect.objectContaining({ converted: 2, skipped: 3 }));
+      const reasons = report.skippedItems.map((s: { reason: string }) => s.reason).join('\n');
+      expect(reasons).toMatch(new RegExp(`${annotated[1].key.split('/').pop()}: not JSON`));
+      expect(reasons).toContain('images/turtles/elsewhere.jpg');
+      expect(reasons).toContain('task 998 is of batch "turtles", not seals');
+
+      const after = await readDatasetIndex(harness.store, ARTIFACTS_BUCKET);
+      const byImage = new Map([...after.values()].filter((item) => item.batch === 'seals').map((item) => [item.source, item]));
+      expect(byImage.size).toBe(5);
+      const corrected = [annotated[0], annotated[3]].map((a) => a.task.data.image);
+      for (const image of images) expect(byImage.get(image)!.runId).toBe(corrected.includes(image) ? execution : 'seals-g0');
+      // The newer annotation is the dataset's: every pixel rock (index 2).
+      for (const image of corrected) {
+        const item = byImage.get(image)!;
+        const png = await readPngDirect(
+          await harness.store.read(`s3://${ARTIFACTS_BUCKET}/${datasetLayout().mask(item.split, item.name)}`),
+          1e6,
+        );
+        expect(new Set(png!.data)).toEqual(new Set([2]));
+      }
+    } finally {
+      sfn.restore();
+    }
   });
 
   test('an annotation file of no segpipe task, or not JSON, is ignored with its reason and starts nothing', async () => {

@@ -6,8 +6,10 @@ import { Command } from 'commander';
 import { parsePositiveInteger } from '../../bin/commands/convert';
 import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
 import { forEachLimited } from '../../lambda/common/concurrency';
+import { plural } from '../../lambda/common/plural';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
 import type { StartRunResult } from '../../lambda/handlers/start-run';
+import { type Prelabeler, planTasks, type TaskChunkSummary, writeTaskChunk } from '../../lambda/labelstudio/workflow-tasks';
 import { ALREADY_TAKEN, type BatchSnapshot, batchExecutionName } from '../../lambda/workflow/batch';
 import { writeChannelManifests } from '../../lambda/workflow/dataset';
 import { type DatasetItem, readDatasetIndex, writeIndexShard } from '../../lambda/workflow/dataset-index';
@@ -24,6 +26,10 @@ interface ScaleBenchOptions {
   readonly events: number;
   readonly importItems: number;
   readonly datasetItems: number;
+  readonly labelstudioImages: number;
+  readonly endpointRate: number;
+  /** Which parts run: `a` to `d`. */
+  readonly parts: string;
   readonly keep: boolean;
 }
 
@@ -73,7 +79,7 @@ const perSecond = (count: number, seconds: number) => Math.round(count / seconds
  * `npm run bench:scale`: the pipeline at 100,000 images, in the local harness with the real handlers
  * and the embedded S3 server. (a) upload events through the start Lambda and the batch snapshots,
  * (b) an import converted through the Distributed Map, (c) the channel manifests of a large dataset
- * against the copies they replace. Prints a table.
+ * against the copies they replace, (d) a Label Studio round's tasks, pre-labeled to the end. Prints a table.
  */
 async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => void): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'segpipe-bench-scale-'));
@@ -102,9 +108,11 @@ async function runScaleBench(options: ScaleBenchOptions, say: (line: string) => 
     counter.attach(handlerStore.client);
     const uploader = server.client();
 
-    rows.push(...(await uploadEvents(workflow, uploader, counter, executions, options.events, say)));
-    rows.push(...(await importThroughMap(workflow, uploader, sagemaker, options.importItems, say)));
-    rows.push(...(await channelManifests(new S3ObjectStore(server.client()), uploader, counter, options.datasetItems, say)));
+    const part = (name: string) => options.parts.includes(name);
+    if (part('a')) rows.push(...(await uploadEvents(workflow, uploader, counter, executions, options.events, say)));
+    if (part('b')) rows.push(...(await importThroughMap(workflow, uploader, sagemaker, options.importItems, say)));
+    if (part('c')) rows.push(...(await channelManifests(new S3ObjectStore(server.client()), uploader, counter, options.datasetItems, say)));
+    if (part('d')) rows.push(...(await labelStudioTasks(server.client(), options.labelstudioImages, options.endpointRate, say)));
     uploader.destroy();
 
     say('\n| measure | figure |\n|---|---|');
@@ -387,13 +395,93 @@ async function channelManifests(
   ];
 }
 
+/** The task writer's Lambda: 15 minutes, of which it takes no new image in the last 3 (`write-labelstudio-tasks.ts`). */
+const TASK_INVOCATION_MS = 12 * 60_000;
+/** Chunks written at once (the map's `maxConcurrency`) and images in flight per chunk. */
+const TASK_CHUNKS_AT_ONCE = 10;
+
+/**
+ * (d) A Label Studio round of `images` images: the task plan (`Prepare run`), then every chunk written
+ * as the state machine writes it, invocation after invocation from where the last stopped, pre-labeled
+ * by a simulated endpoint on a simulated clock: one serving instance answering `rate` images a second,
+ * shared by 10 chunks of 4 images in flight, so each image of a chunk takes 10 / `rate` seconds of its
+ * chunk's time. The S3 requests are real (embedded server) and counted; the hours are the simulation's.
+ */
+async function labelStudioTasks(client: S3Client, images: number, rate: number, say: (line: string) => void): Promise<string[][]> {
+  const counter = new RequestCounter();
+  counter.attach(client);
+  const store = new S3ObjectStore(client);
+  const round = { store, inboxBucket: INBOX_BUCKET, artifactsBucket: ARTIFACTS_BUCKET, runId: 'bench-ls', batch: 'bench-ls', round: '0' };
+  const uris = Array.from({ length: images }, (_, i) => `s3://${INBOX_BUCKET}/images/bench-ls/photo-${String(i).padStart(6, '0')}.jpg`);
+  const started = process.hrtime.bigint();
+  const plan = await planTasks({ ...round, images: uris });
+  const planRequests = counter.requests;
+  let clock = 0;
+  // Each image waits for the TASK_CHUNKS_AT_ONCE × ENDPOINT_CONCURRENCY in flight; a chunk has ENDPOINT_CONCURRENCY of them.
+  const perImageMs = (1000 * TASK_CHUNKS_AT_ONCE) / rate;
+  const prediction = { model_version: 'bench', result: [] };
+  const prelabel: Prelabeler = async () => {
+    clock += perImageMs;
+    return { prediction };
+  };
+  const invocations: number[] = [];
+  let predicted = 0;
+  let chunkMs = 0;
+  await forEachLimited(plan.chunks, 1, async (chunk) => {
+    clock = 0;
+    let summary: TaskChunkSummary | undefined;
+    let count = 0;
+    do {
+      const deadline = clock + TASK_INVOCATION_MS;
+      summary = await writeTaskChunk({ ...round, chunk, prelabel, resume: summary ?? { next: 0 }, deadline, now: () => clock });
+      count++;
+    } while (summary.next !== undefined);
+    invocations.push(count);
+    predicted += summary.predicted;
+    chunkMs = Math.max(chunkMs, clock);
+    if (chunk.index % 10 === 9) say(`(d) ${chunk.index + 1} of ${plan.chunks.length} chunks written`);
+  });
+  const seconds = secondsSince(started);
+  const written = (await store.list(INBOX_BUCKET, `labelstudio/tasks/bench-ls/0/`)).length;
+  if (written !== images || predicted !== images) throw new Error(`(d) ${written} tasks written, ${predicted} pre-labeled, of ${images}`);
+  const waves = Math.ceil(plan.chunks.length / TASK_CHUNKS_AT_ONCE);
+  const hours = (waves * chunkMs) / 3_600_000;
+  return [
+    [
+      `(d) Label Studio round of ${images.toLocaleString('en-US')} images`,
+      `${plan.chunks.length} chunks; every task written once and pre-labeled`,
+    ],
+    [
+      '(d) invocations per chunk',
+      `${Math.min(...invocations)} to ${Math.max(...invocations)} (at most 12 minutes each, simulated endpoint at ${rate} images/s)`,
+    ],
+    [
+      '(d) pre-labeling time, simulated',
+      `${hours.toFixed(1)} h (${plural(waves, 'wave')} of ${TASK_CHUNKS_AT_ONCE} chunks, ${(chunkMs / 60_000).toFixed(0)} minutes a chunk)`,
+    ],
+    [
+      '(d) S3 requests',
+      `${planRequests} to plan; ${((counter.requests - planRequests) / images).toFixed(3)} per image to write the tasks (the chunk manifests read by every invocation, and the check's listing of the tasks, included)`,
+    ],
+    ['(d) time on this machine', `${seconds.toFixed(0)} s (${perSecond(images, seconds)} tasks/s to the embedded S3 server)`],
+  ];
+}
+
 new Command('npm run bench:scale --')
   .description(
-    'the pipeline at 100,000 images, with the real handlers and the embedded S3 server: upload events per generation, an import through the Distributed Map, channel manifests against copies',
+    "the pipeline at 100,000 images, with the real handlers and the embedded S3 server: upload events per generation, an import through the Distributed Map, channel manifests against copies, a Label Studio round's tasks pre-labeled to the end",
   )
   .option('--events <n>', 'upload events of one batch', parsePositiveInteger, 100_000)
   .option('--import-items <n>', 'items of the import converted through the Distributed Map', parsePositiveInteger, 10_000)
   .option('--dataset-items <n>', 'dataset items the channel manifests list', parsePositiveInteger, 100_000)
+  .option(
+    '--labelstudio-images <n>',
+    'images of the Label Studio round whose tasks are written and pre-labeled',
+    parsePositiveInteger,
+    100_000,
+  )
+  .option('--endpoint-rate <n>', 'images a second the simulated serving endpoint answers', parsePositiveInteger, 2)
+  .option('--parts <letters>', 'which parts run: a (upload events), b (import), c (channel manifests), d (Label Studio tasks)', 'abcd')
   .option('--keep', 'keep the generated data', false)
   .hook('preAction', replaceSdkNodeVersionNotice())
   .action((options: ScaleBenchOptions) => runScaleBench(options, (line) => process.stdout.write(`${line}\n`)))

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import {
+  ENDPOINT_FAILURES_IN_A_ROW,
   endpointPrelabeler,
   isAnnotationKey,
   type Prelabeler,
@@ -27,27 +28,42 @@ describe('pre-labels, bounded', () => {
       read: async () => Buffer.alloc(1),
       classes: ['a', 'b'],
       modelVersion: 'segpipe-x',
-      deadline: Date.now() + 60_000,
     });
     expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'no model serves yet (endpoint segpipe-x not found)' });
     expect(await prelabel('s3://i/2.jpg')).toEqual({ reason: 'no model serves yet (endpoint segpipe-x not found)' });
     expect(asked).toBe(1);
   });
 
-  test('past the deadline no image is sent; before it, one region per class', async () => {
-    let now = 0;
+  test('one region per class; an endpoint that fails images in a row is asked no more, and an answer in between resets the count', async () => {
+    let asked = 0;
+    let failing = false;
     const prelabel = endpointPrelabeler({
-      maskOf: async () => mask,
+      maskOf: async () => {
+        asked++;
+        if (failing) throw Object.assign(new Error('Received server error (500)'), { name: 'ModelError' });
+        return mask;
+      },
       read: async () => Buffer.alloc(1),
       classes: ['a', 'b'],
       modelVersion: 'm',
-      deadline: 10,
-      now: () => now,
     });
     const first = await prelabel('s3://i/1.jpg');
     expect(first.prediction?.result.map((r) => r.value.brushlabels[0])).toEqual(['a', 'b']);
-    now = 10;
-    expect(await prelabel('s3://i/2.jpg')).toEqual({ reason: expect.stringContaining('pre-labeling time ran out') });
+    failing = true;
+    for (let i = 1; i < ENDPOINT_FAILURES_IN_A_ROW; i++)
+      expect(await prelabel(`s3://i/f${i}.jpg`)).toEqual({
+        reason: 'the endpoint failed (ModelError)',
+        detail: 'Received server error (500)',
+      });
+    failing = false;
+    expect((await prelabel('s3://i/ok.jpg')).prediction).toBeDefined();
+    failing = true;
+    for (let i = 0; i < ENDPOINT_FAILURES_IN_A_ROW; i++) await prelabel(`s3://i/g${i}.jpg`);
+    const before = asked;
+    expect(await prelabel('s3://i/late.jpg')).toEqual({
+      reason: `the endpoint failed ${ENDPOINT_FAILURES_IN_A_ROW} images in a row (the last: the endpoint failed (ModelError)); the chunk's other images were not sent`,
+    });
+    expect(asked).toBe(before);
   });
 
   test('an image the endpoint does not answer in time gets no predictions', async () => {
@@ -56,7 +72,6 @@ describe('pre-labels, bounded', () => {
       read: async () => Buffer.alloc(1),
       classes: ['a'],
       modelVersion: 'm',
-      deadline: Date.now() + 60_000,
       imageTimeoutMs: 20,
     });
     expect(await prelabel('s3://i/1.jpg')).toEqual({ reason: 'the endpoint gave no answer in time' });
@@ -116,7 +131,7 @@ describe("a chunk's note on its pre-labels, which the notification quotes once p
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  async function writeChunk(images: string[], prelabel: Prelabeler) {
+  async function writeChunk(images: string[], prelabel: Prelabeler, more: Partial<Parameters<typeof writeTaskChunk>[0]> = {}) {
     const store = new FolderObjectStore(root);
     await store.write(`s3://artifacts/${taskChunkKey('r1', 0)}`, Buffer.from(inputManifest(images)));
     return writeTaskChunk({
@@ -128,6 +143,7 @@ describe("a chunk's note on its pre-labels, which the notification quotes once p
       round: '0',
       chunk: { index: 0 },
       prelabel,
+      ...more,
     });
   }
   const prediction = { model_version: 'm', result: [] };
@@ -162,5 +178,42 @@ describe("a chunk's note on its pre-labels, which the notification quotes once p
         reason: 'no model has been trained yet',
       })),
     ).toMatchObject({ predicted: 0, prelabels: 'without pre-labels: no model has been trained yet' });
+  });
+
+  test('past its deadline an invocation stops and says where the next goes on; the next writes only the rest, and the note counts both', async () => {
+    const images = Array.from({ length: 10 }, (_, i) => `s3://inbox/images/b/${i}.jpg`);
+    const sent: string[] = [];
+    let clock = 0;
+    // Each image takes 10 ms of the injected clock; the odd ones get no predictions.
+    const prelabel: Prelabeler = async (image) => {
+      sent.push(image);
+      clock += 10;
+      return Number(image.match(/(\d+)\.jpg$/)![1]) % 2 === 0 ? { prediction } : { reason: 'the endpoint failed (ModelError)' };
+    };
+    const first = await writeChunk(images, prelabel, { deadline: 35, now: () => clock, concurrency: 1 });
+    expect(first).toMatchObject({ tasks: 10, predicted: 2, next: 4, reasons: { 'the endpoint failed (ModelError)': 2 } });
+    expect(sent).toEqual(images.slice(0, 4));
+    const written = () => new FolderObjectStore(root).listUnder('s3://inbox/labelstudio/tasks/b/0/');
+    expect(await written()).toHaveLength(4);
+    // The next invocation, from there: no task written again, the counts carried on.
+    sent.length = 0;
+    const second = await writeChunk(images, prelabel, { resume: first, deadline: 1000, now: () => clock, concurrency: 1 });
+    expect(sent).toEqual(images.slice(4));
+    expect(second).toEqual({
+      index: 0,
+      tasks: 10,
+      predicted: 5,
+      noPrediction: { 'the endpoint failed (ModelError)': 5 },
+      prelabels: 'some without pre-labels: the endpoint failed (ModelError)',
+    });
+    expect(await written()).toHaveLength(10);
+  });
+
+  test('an invocation whose deadline has passed still writes one image: every invocation makes progress', async () => {
+    const images = ['s3://inbox/images/b/1.jpg', 's3://inbox/images/b/2.jpg'];
+    const summary = await writeChunk(images, async () => ({ prediction }), { resume: { next: 1 }, deadline: 0, now: () => 5 });
+    expect(summary).toMatchObject({ predicted: 1, tasks: 2 });
+    expect(summary.next).toBeUndefined();
+    expect(await writeChunk(images, async () => ({ prediction }), { deadline: 0, now: () => 5 })).toMatchObject({ next: 1 });
   });
 });

@@ -1,5 +1,6 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
+import { closeRound, queueCorrection, takeCorrectionsTurn } from '../../../lambda/labelstudio/corrections';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { acquireDeployLock } from '../../../lambda/workflow/deploy-lock';
 import { runResourceNames } from '../../../lambda/workflow/names';
@@ -138,6 +139,41 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
       'runs/done-g0/report.json',
       'runs/done-g01/staging/train/b.jpg',
     ]);
+  });
+
+  test("a Label Studio stack's ended run ends its round's conversion, or its corrections turn: the batch's corrections go on", async () => {
+    const end = (name: string, input: unknown) =>
+      reportUncaughtRunEnd({
+        event: event(name, 'ABORTED', input),
+        store,
+        bucket: 'artifacts',
+        resourcePrefix: 'segpipe',
+        minimumMiou: 0.5,
+        labeling: false,
+        labelStudio: true,
+        labelingJobExists: async () => false,
+        notify: async () => undefined,
+      });
+    const take = (generation: number) =>
+      takeCorrectionsTurn({
+        store,
+        artifactsBucket: 'artifacts',
+        inboxBucket: 'inbox',
+        batch: 'ls',
+        generation,
+        runId: `ls-c${generation}`,
+      });
+    const correction = { batch: 'ls', round: '3', image: 's3://inbox/images/ls/a.jpg', annotationKey: 'labelstudio/annotations/5' };
+    await closeRound(store, 'artifacts', 'ls', '3');
+    await queueCorrection(store, 'artifacts', correction);
+    expect(await take(0)).toMatchObject({ turn: 'wait' });
+    // The round's run (its round is its generation) was stopped while converting.
+    await end('ls-g3', { batch: 'ls', generation: 3 });
+    expect(await take(0)).toMatchObject({ turn: 'taken', files: 1 });
+    expect(await queueCorrection(store, 'artifacts', correction)).toBe(1);
+    expect(await take(1)).toMatchObject({ turn: 'wait' });
+    await end('ls-c0', { batch: 'ls', correctionsGeneration: 0 });
+    expect(await take(1)).toMatchObject({ turn: 'taken', files: 1 });
   });
 
   test('an import, or an input that is not JSON, is reported with nothing to give back', async () => {
