@@ -65,29 +65,73 @@ export interface LabelStudioReaderOptions {
 export function labelStudioReader(options: LabelStudioReaderOptions): ExportReader {
   /** Where each task of a list read from the start lies (`end` exclusive), by task number - 1. */
   const positions: { start: number; end: number }[] = [];
-  const reader = (slice?: TaskListSlice): ExportReader => ({
+  /** Target-storage files as read from the start: each one's first line, and the lines a newer file supersedes. */
+  const layout: FilesLayout = { files: [], superseded: new Map() };
+  const reader = (slice?: TaskListSlice | FilesSlice): ExportReader => ({
     format: 'labelstudio',
     input: options.location,
     declaredClasses: async () => [],
     items: () => {
-      if (slice) return taskListSliceItems(options, slice);
+      if (slice) return 'files' in slice ? filesSliceItems(options, slice) : taskListSliceItems(options, slice);
       positions.length = 0;
-      return labelStudioItems(options, (start, end) => positions.push({ start, end }));
+      layout.files.length = 0;
+      layout.superseded.clear();
+      return labelStudioItems(options, (start, end) => positions.push({ start, end }), layout);
     },
   });
   return {
     ...reader(),
     slicing: {
-      // Only a list of tasks has positions; one task alone or target-storage files are read whole.
+      // A list of tasks has positions, target-storage files their lines; one task alone is read whole.
       slicesOf: async (ranges) =>
-        ranges.map((range): TaskListSlice | undefined => {
+        ranges.map((range): TaskListSlice | FilesSlice | undefined => {
+          if (options.files) return filesSliceOf(layout, range);
           const first = positions[range.first - 1];
           const last = positions[Math.min(range.last, positions.length) - 1];
           return first && last ? { start: first.start, end: last.end, firstLine: range.first } : undefined;
         }),
-      readerOf: (slice) => reader(slice as TaskListSlice),
+      readerOf: (slice) => reader(slice as TaskListSlice | FilesSlice),
     },
   };
+}
+
+/** Target-storage files in the order read: where each one's tasks start, and which tasks lost to a newer file. */
+interface FilesLayout {
+  readonly files: { readonly file: string; readonly firstLine: number }[];
+  /** Line of a task's occurrence that another file supersedes → that file. */
+  readonly superseded: Map<number, string>;
+}
+
+/** A chunk's target-storage files: those holding a line of its range, each with its first line, and the superseded lines among them. */
+interface FilesSlice {
+  readonly files: readonly { readonly file: string; readonly firstLine: number }[];
+  readonly superseded: readonly (readonly [number, string])[];
+}
+
+function filesSliceOf(layout: FilesLayout, range: { readonly first: number; readonly last: number }): FilesSlice {
+  const files = layout.files.filter(
+    (f, i) => f.firstLine <= range.last && (layout.files[i + 1]?.firstLine ?? Number.POSITIVE_INFINITY) > range.first,
+  );
+  const superseded = [...layout.superseded].filter(([line]) => line >= range.first && line <= range.last);
+  return { files, superseded };
+}
+
+/** A chunk's share of target-storage files: each read once, its tasks numbered from the line the plan found. */
+async function* filesSliceItems(options: LabelStudioReaderOptions, slice: FilesSlice): AsyncGenerator<ExportItem | ExportSkip> {
+  const finder = ImageFinder.of(options.images, options.s3);
+  const superseded = new Map(slice.superseded);
+  for (const { file, firstLine } of slice.files) {
+    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
+    if (problem !== undefined) {
+      yield { line: firstLine, source: null, reason: problem };
+      continue;
+    }
+    let line = firstLine - 1;
+    for (const task of tasks) {
+      line += 1;
+      yield targetStorageEntry(task, line, file, superseded.get(line), finder, options);
+    }
+  }
 }
 
 /** A chunk's tasks of a JSON list: bytes `start` to `end` (exclusive), the first of them task `firstLine`. */
@@ -120,10 +164,11 @@ async function* taskListSliceItems(options: LabelStudioReaderOptions, slice: Tas
 async function* labelStudioItems(
   options: LabelStudioReaderOptions,
   onTask: (start: number, end: number) => void,
+  layout: FilesLayout,
 ): AsyncGenerator<ExportItem | ExportSkip> {
   const finder = ImageFinder.of(options.images, options.s3);
   if (options.files) {
-    yield* targetStorageItems(options, options.files, finder);
+    yield* targetStorageItems(options, options.files, finder, layout);
     return;
   }
   const start = await options.store.readStart(options.location, 64);
@@ -197,6 +242,7 @@ async function* targetStorageItems(
   options: LabelStudioReaderOptions,
   files: readonly string[],
   finder: ImageFinder,
+  layout: FilesLayout,
 ): AsyncGenerator<ExportItem | ExportSkip> {
   const ordered = [...files].sort();
   /** Per task id: the line of its winning occurrence, and how it ranks. */
@@ -219,6 +265,7 @@ async function* targetStorageItems(
   }
   line = 0;
   for (const file of ordered) {
+    layout.files.push({ file, firstLine: line + 1 });
     const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
     if (problem !== undefined) {
       line += 1;
@@ -228,19 +275,32 @@ async function* targetStorageItems(
     for (const task of tasks) {
       line += 1;
       const best = isObject(task) && task.id !== undefined && task.id !== null ? winners.get(String(task.id)) : undefined;
-      if (best && best.line !== line) {
-        const image = imageOf(task as Json);
-        yield {
-          line,
-          source: typeof image === 'string' ? image : null,
-          reason: `${file}: task ${String((task as Json).id)} is annotated again, in ${best.file}, which is newer and kept`,
-        };
-        continue;
-      }
-      const item = taskItem(task, line, finder, options.expect, options.limits);
-      yield 'reason' in item ? { ...item, reason: `${file}: ${item.reason}` } : item;
+      const newer = best && best.line !== line ? best.file : undefined;
+      if (newer !== undefined) layout.superseded.set(line, newer);
+      yield targetStorageEntry(task, line, file, newer, finder, options);
     }
   }
+}
+
+/** One task of a target-storage file: its item, or a skip saying which newer file keeps the task. */
+function targetStorageEntry(
+  task: unknown,
+  line: number,
+  file: string,
+  newer: string | undefined,
+  finder: ImageFinder,
+  options: LabelStudioReaderOptions,
+): ExportItem | ExportSkip {
+  if (newer !== undefined) {
+    const image = imageOf(task as Json);
+    return {
+      line,
+      source: typeof image === 'string' ? image : null,
+      reason: `${file}: task ${String((task as Json).id)} is annotated again, in ${newer}, which is newer and kept`,
+    };
+  }
+  const item = taskItem(task, line, finder, options.expect, options.limits);
+  return 'reason' in item ? { ...item, reason: `${file}: ${item.reason}` } : item;
 }
 
 function imageOf(task: Json): unknown {

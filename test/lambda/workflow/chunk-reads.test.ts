@@ -11,6 +11,8 @@ const CHUNK = 3;
 const classes = labelingClasses(['turtle']);
 /** Sources of the entries: entry 11 repeats entry 2's image, so a chunk must know of another chunk's entry. */
 const sourceOf = (i: number) => `s3://inbox/images/b1/${i === 11 ? 2 : i}.jpg`;
+/** A folder of Label Studio target-storage files. */
+const TARGET_STORAGE = 's3://inbox/labeled/b1/target-storage/';
 
 describe('each chunk reads only its share of the export (embedded S3 server)', () => {
   let server: EmbeddedS3Server;
@@ -102,6 +104,23 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
     tasks.splice(5, 0, { id: 99, data: {} });
     // Spaces and newlines between tasks, as Label Studio's export writes them.
     await store.write('s3://inbox/labeled/b1/tasks.json', Buffer.from(JSON.stringify(tasks, null, 2)), 'application/json');
+    // The same tasks as Label Studio's target storage writes them: odd tasks as `<annotation id>` files
+    // (the task nested), even ones as `<task id>.json`; task 4 annotated again later in another file,
+    // and a file that is not JSON.
+    for (const [i, task] of (tasks as { id: number; data: object; annotations?: object[] }[]).entries()) {
+      const [annotation] = task.annotations ?? [{ id: 1000 + i, result: [] }];
+      const stamped = { ...annotation, updated_at: '2026-12-01T00:00:00Z' };
+      const file = task.id % 2 === 1 ? `${500 + task.id}` : `${task.id}.json`;
+      const body = task.id % 2 === 1 ? { ...stamped, task: { id: task.id, data: task.data } } : { ...task, annotations: [stamped] };
+      await store.write(`${TARGET_STORAGE}${file}`, Buffer.from(JSON.stringify(body)), 'application/json');
+      if (task.id === 4)
+        await store.write(
+          `${TARGET_STORAGE}${900 + task.id}`,
+          Buffer.from(JSON.stringify({ ...stamped, id: 77, updated_at: '2026-12-02T00:00:00Z', task: { id: task.id, data: task.data } })),
+          'application/json',
+        );
+    }
+    await store.write(`${TARGET_STORAGE}555`, Buffer.from('{not json'), 'application/json');
   });
   afterAll(async () => {
     store.client.destroy();
@@ -171,6 +190,66 @@ describe('each chunk reads only its share of the export (embedded S3 server)', (
         );
     },
   );
+
+  test("Label Studio target-storage files: each chunk reads only its share's files, and the chunks report what chunks reading them all report", async () => {
+    const reads: string[] = [];
+    const recording = Object.assign(Object.create(store) as CountingStore, {
+      readStart: (location: string, maxBytes: number) => {
+        // The files themselves (not the folder's sniff, nor images looked for beside them).
+        const name = location.slice(TARGET_STORAGE.length);
+        if (location.startsWith(TARGET_STORAGE) && name !== '' && !name.includes('/')) reads.push(location);
+        return store.readStart(location, maxBytes);
+      },
+    });
+    const runId = 'sliced-target-storage';
+    const where = { ...location('target-storage/'), export: TARGET_STORAGE };
+    const plan = await planConversion({
+      ...where,
+      store: recording,
+      bucket: 'artifacts',
+      runId,
+      configuredClasses: [],
+      chunkEntries: CHUNK,
+    });
+    expect(plan.chunks.length).toBeGreaterThanOrEqual(4);
+    const convert = async () => {
+      const perChunk: number[] = [];
+      const reports: ConversionReport[] = [];
+      for (const chunk of plan.chunks) {
+        reads.length = 0;
+        const args = {
+          ...where,
+          store: recording,
+          bucket: 'artifacts',
+          runId,
+          chunk,
+          classes: plan.classes,
+          exportVersion: plan.exportVersion,
+        };
+        await convertChunk({ ...args, validationFraction: 0.5, seed: 's' });
+        perChunk.push(reads.length);
+        reports.push(JSON.parse((await store.read(`s3://artifacts/${runLayout(runId).conversionReport(chunk.index)}`)).toString('utf8')));
+      }
+      return { perChunk, reports };
+    };
+    const sliced = await convert();
+    // A chunk of 3 entries reads its 3 files once (4 where a file's line lies in the next chunk).
+    expect(Math.max(...sliced.perChunk)).toBeLessThanOrEqual(CHUNK + 1);
+    await store.remove(plan.chunks.map((chunk) => `s3://artifacts/${runLayout(runId).conversionIndex(chunk.index)}`));
+    const whole = await convert();
+    // Without their indexes, every chunk reads every file (the newest annotation of a task is found over all of them).
+    expect(Math.min(...whole.perChunk)).toBeGreaterThan(ENTRIES);
+    expect(together(sliced.reports)).toEqual(together(whole.reports));
+    const skipped = together(sliced.reports).skipped.map((s) => s.reason);
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^s3:\/\/inbox\/labeled\/b1\/target-storage\/4\.json: task 4 is annotated again, in .*904, which is newer and kept$/,
+        ),
+        expect.stringMatching(/target-storage\/555: not JSON/),
+      ]),
+    );
+  });
 
   test('a chunk refuses an index its plan wrote for another version of the export', async () => {
     store.watched = '';
