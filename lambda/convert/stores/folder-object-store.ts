@@ -22,7 +22,7 @@ export class FolderObjectStore implements ObjectStore {
   private readonly madeFolders = new Set<string>();
   private realRoot?: Promise<string>;
   private realBoundary?: Promise<string>;
-  /** Real paths of the last locations read: an image is read three times (head, end, copy), its links resolved once. */
+  /** Real paths of the last locations read: an image read in parts (head, end, copy) has its links resolved once. */
   private readonly realPaths = new Map<string, Promise<string>>();
 
   /**
