@@ -14,6 +14,8 @@ export function useLambdaEnvironment(buckets: readonly string[]): {
   /** The JSON log lines the current test's handlers wrote, parsed. */
   logged(): Record<string, unknown>[];
   load<N extends HandlerName, M>(name: N, settings: HandlerSettings<N>, importModule: () => Promise<M>): Promise<M>;
+  /** The same in a module registry of its own: a second cold start of a handler, with other settings. */
+  loadFresh<N extends HandlerName, M>(name: N, settings: HandlerSettings<N>, importModule: () => Promise<M>): Promise<M>;
 } {
   const context = { lines: [] } as unknown as { store: S3ObjectStore; close: () => Promise<void>; lines: string[] };
   beforeAll(async () => {
@@ -59,6 +61,14 @@ export function useLambdaEnvironment(buckets: readonly string[]): {
     async load(_name, settings, importModule) {
       process.env.SEGPIPE_SETTINGS = JSON.stringify(settings);
       return importModule();
+    },
+    async loadFresh(_name, settings, importModule) {
+      process.env.SEGPIPE_SETTINGS = JSON.stringify(settings);
+      let loaded: Awaited<ReturnType<typeof importModule>> | undefined;
+      await jest.isolateModulesAsync(async () => {
+        loaded = await importModule();
+      });
+      return loaded as Awaited<ReturnType<typeof importModule>>;
     },
   };
 }
