@@ -39,12 +39,13 @@ function variant(role: VariantEvaluation['role'], name: string | undefined, extr
     variant: name,
     role,
     pixelAccuracy: 0.875,
-    classIou: [0.9, 0.75, null],
+    // No turtle pixel in the truth nor predicted: its row is empty, its IoU null.
+    classIou: [0.9, null, 0.75],
     miou: 0.825,
     confusion: [
       [16, 0, 0, 0],
-      [1, 3, 0, 0],
-      [0, 0, 4, 0],
+      [0, 0, 0, 0],
+      [1, 0, 3, 0],
     ],
     pixels: 24,
     latencyMs: { p50: 12.4, p95: 40.6, max: 50 },
@@ -144,7 +145,8 @@ describe('report.html', () => {
     expect(table).toContain('<tr><th>mean IoU</th><td>0.825</td><td>0.500</td></tr>');
     expect(table).toContain('<tr><th>pixel accuracy</th><td>87.5 %</td><td>50.0 %</td></tr>');
     expect(table).toContain('<tr><th>IoU BACKGROUND</th><td>0.900</td><td>0.500</td></tr>');
-    expect(table).toContain('<tr><th>IoU rock</th><td>n/a</td><td>0.000</td></tr>');
+    expect(table).toContain('<tr><th>IoU turtle</th><td>n/a</td><td>0.500</td></tr>');
+    expect(table).toContain('<tr><th>IoU rock</th><td>0.750</td><td>0.000</td></tr>');
     expect(table).toContain('<tr><th>latency p50</th><td>12 ms</td><td>12 ms</td></tr>');
     expect(table).toContain('<tr><th>latency p95</th><td>41 ms</td><td>41 ms</td></tr>');
   });
@@ -156,7 +158,11 @@ describe('report.html', () => {
       expect(chart).toContain(`>${label}</text>`);
     }
     expect(chart).not.toContain('AllTraffic');
-    // Five bars: the champion's rock IoU is n/a and drawn as nothing.
+    // Classes in the dataset's order, variants in the evaluation's (not as their values come, nor alphabetical).
+    const order = (labels: string[]) => labels.map((label) => chart.indexOf(`>${label}</text>`));
+    expect(order(['BACKGROUND', 'turtle', 'rock'])).toEqual([...order(['BACKGROUND', 'turtle', 'rock'])].sort((a, b) => a - b));
+    expect(order(['champion', 'challenger'])).toEqual([...order(['champion', 'challenger'])].sort((a, b) => a - b));
+    // Five bars: the champion's turtle IoU is n/a and drawn as nothing.
     expect(chart.match(/aria-roledescription="bar"/g)).toHaveLength(5);
     // The classes' short names stand upright.
     expect(chart).not.toContain('rotate(325)');
@@ -171,6 +177,11 @@ describe('report.html', () => {
     expect(
       chart.match(/aria-roledescription="rect mark"|role="graphics-symbol" aria-roledescription="rect"/g)?.length ?? 0,
     ).toBeGreaterThan(0);
+    // An empty row is shares of 0, not of 0/0.
+    expect(chart).toContain('aria-label="predicted class: turtle; true class: turtle; share: 0"');
+    // The champion's facet first, each in the dataset's class order.
+    expect(chart.indexOf('>champion</text>')).toBeLessThan(chart.indexOf('>challenger</text>'));
+    expect(chart.indexOf('>turtle</text>')).toBeLessThan(chart.indexOf('>rock</text>'));
     // Each facet 70 pixels a class wide, 50 high.
     expect(chart).toContain('d="M0.5,0.5h210v150h-210Z"');
     // A share over a half is written white on its dark cell, the others black.
@@ -183,7 +194,10 @@ describe('report.html', () => {
     expect(chart).toContain('<p>Training job seg-train-r1, per-epoch metrics from CloudWatch.</p><svg ');
     for (const label of ['epoch', 'value', 'metric', 'train:loss', 'validation:mIOU', '1', '2'])
       expect(chart).toContain(`>${label}</text>`);
-    // Whole epochs only on the axis.
+    // A line of points per metric; whole epochs only on the axis.
+    expect(chart.match(/aria-roledescription="line mark"/g)).toHaveLength(2);
+    expect(chart.match(/aria-roledescription="point"/g)).toHaveLength(4);
+    expect(chart).toContain('aria-label="X-axis titled \'epoch\' for a linear scale with values from 1 to 2"');
     expect(chart).not.toContain('>1.5</text>');
   });
 
@@ -193,7 +207,8 @@ describe('report.html', () => {
     expect(rows).toEqual(['worst img-b', 'worst img-c', 'worst img-a']);
     expect(gallery).toContain('<figcaption>champion: IoU 0.250</figcaption>');
     expect(gallery).toContain('alt="mask predicted by challenger (AllTraffic-2)"');
-    expect(gallery).toContain('alt="true mask of img-b"');
+    expect(gallery).toContain('alt="true mask of img-b"><figcaption>true mask</figcaption>');
+    expect(gallery).toContain('alt="image img-b"><figcaption>image</figcaption>');
     expect(gallery).toContain(`<i style="background:${hexColour(2)}"></i>rock</span>`);
     expect(gallery).toContain('<i style="background:#ffffff"></i>ignored (255)</span>');
     const urls = [...gallery.matchAll(/src="data:image\/(png|jpeg);base64,([^"]+)"/g)];
@@ -212,7 +227,8 @@ describe('report.html', () => {
   });
 
   test('a promoted first model, no training job, and long class names slanted and never cut short', async () => {
-    const classes = ['BACKGROUND', 'a-very-long-class-name'];
+    // A class list longer than the scores (a class added since): the class without one reads n/a.
+    const classes = ['BACKGROUND', 'a-very-long-class-name', 'extra'];
     const one: EvaluationResult = {
       ...result(),
       images: ['img-a'],
@@ -244,6 +260,7 @@ describe('report.html', () => {
     expect(page).toContain('<div class="verdict promoted"><strong>Promoted</strong>: the first model</div>');
     expect(page).toContain('<div id="training"><p>No training job: this evaluation was run on an endpoint, not by a run.</p></div>');
     expect(page).toContain('<tr><th></th><th>model</th></tr>');
+    expect(page).toContain('<tr><th>IoU extra</th><td>n/a</td></tr>');
     expect(page).toContain('>a-very-long-class-name</text>');
     // Slanted by 35 degrees; the chart at its least width, 240 by 220.
     expect(text(page, 'class-iou')).toContain('rotate(325)');
@@ -298,6 +315,9 @@ describe('the report parts', () => {
     );
     expect(html).toContain('r19 (endpoint: too large); and 3 more.</p>');
     expect(html).not.toContain('r20 (');
+    // Twenty are all named, with nothing more to say.
+    const twenty = skippedImagesHtml({ ...many, skipped: { ...many.skipped, unreadable: [], refused: many.skipped.refused.slice(0, 20) } });
+    expect(twenty).toContain('r19 (endpoint: too large).</p>');
     expect(
       skippedImagesHtml({ ...r, variants: [], skipped: { unlabelled: [], unreadable: [{ name: 'x<y>', reason: 'bad' }], refused: [] } }),
     ).toContain('none refused; 1 unreadable; 0 masks with no labelled pixel passed over. Left out: x&lt;y&gt; (bad).</p>');
