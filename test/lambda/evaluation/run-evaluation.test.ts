@@ -1,4 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
@@ -100,7 +101,7 @@ describe('evaluateRun', () => {
     expect(result).toEqual({
       promote: false,
       reason: expect.stringMatching(
-        /^challenger challenger-v mIoU 0\.583, champion champion-v mIoU 1\.000 on the same 4 validation images: the challenger is worse by 0\.417/,
+        /^challenger challenger-v mIoU 0\.583, champion champion-v mIoU 1\.000 on the same 4 validation images: the challenger is worse by 0\.417, more than the tolerance 0\.05$/,
       ),
       images: 4,
       champion: { variant: 'champion-v', trainer: 'built-in Semantic Segmentation algorithm', miou: 1, pixelAccuracy: 1 },
@@ -124,6 +125,10 @@ describe('evaluateRun', () => {
       ['champion', 'built-in Semantic Segmentation algorithm'],
       ['challenger', 'PyTorch'],
     ]);
+    const contentType = async (uri: string) =>
+      (await s3.store.client.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: uri.replace('s3://artifacts/', '') }))).ContentType;
+    expect(await contentType(result.metricsUri)).toBe('application/json');
+    expect(await contentType(result.reportUri)).toBe('text/html; charset=utf-8');
     const html = await read(result.reportUri);
     expect(html).toContain('<title>segpipe run r1: champion against challenger</title>');
     expect(html).toContain('<p>Training job seg-train-r1, per-epoch metrics from CloudWatch.</p><svg');
@@ -184,5 +189,15 @@ describe('evaluateRun', () => {
     expect(logs.map((l) => l.message)).toEqual(['evaluated', 'training curves unavailable']);
     expect(logs[0].details).toMatchObject({ refused: 1 });
     expect(logs[1].details).toEqual({ trainingJob: 'seg-train-r1', error: 'not allowed' });
+
+    // Three images answered by both are fewer than minImages 4: the evaluation fails.
+    calls = 0;
+    await expect(
+      evaluateRun(
+        deps(),
+        { ...settings, minImages: 4 },
+        { runId: 'r1', trainingJob: 'j', classes: ['BACKGROUND', 'turtle'], champion: 'champion-v', challenger: 'challenger-v' },
+      ),
+    ).rejects.toThrow(/^only 3 of the 4 chosen validation images were answered by every variant, fewer than the 4 needed/);
   });
 });
