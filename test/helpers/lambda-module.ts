@@ -72,3 +72,28 @@ export function useLambdaEnvironment(buckets: readonly string[]): {
     },
   };
 }
+
+/**
+ * What `run` logged, as JSON lines parsed, and what it returned or threw; kept off the terminal.
+ * Powertools writes INFO and DEBUG lines to stdout, WARN and ERROR lines to stderr.
+ */
+export async function withLogs<T>(run: () => Promise<T>): Promise<{ result?: T; error?: unknown; logged: Record<string, unknown>[] }> {
+  const lines: string[] = [];
+  const writes = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((line) => line.startsWith('{')),
+      );
+      return true;
+    }),
+  );
+  try {
+    return { result: await run(), logged: lines.map((line) => JSON.parse(line)) };
+  } catch (error) {
+    return { error, logged: lines.map((line) => JSON.parse(line)) };
+  } finally {
+    for (const write of writes) write.mockRestore();
+  }
+}

@@ -1,3 +1,4 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { readBatchState, takeBatchSnapshot, updateBatchState } from '../../../lambda/workflow/batch';
 import { acquireDeployLock } from '../../../lambda/workflow/deploy-lock';
 import { takeImportTurn } from '../../../lambda/workflow/import-turns';
@@ -160,6 +161,8 @@ describe('the batch and run bookkeeping handlers', () => {
       expect(result.subject).toBe('segpipe: dep deployed to seg-endpoint');
       expect(result.message).toContain('Report: s3://artifacts/runs/exec-d/report.json');
       expect(JSON.parse((await env.store.read(result.reportUri)).toString())).toEqual(result.detail);
+      const head = await env.store.client.send(new HeadObjectCommand({ Bucket: 'artifacts', Key: 'runs/exec-d/report.json' }));
+      expect(head.ContentType).toBe('application/json');
       // The lock named the run's id, not the execution's: it is kept.
       expect(await lockHolder()).toBe('run-d');
       expect(message('run finished')).toMatchObject({ runId: 'exec-d', status: 'deployed' });
@@ -217,6 +220,10 @@ describe('the batch and run bookkeeping handlers', () => {
         { status: 'failed', runId: 'exec-t0', state: { ...state, importGeneration: undefined }, startedAt },
         lambdaContext('finish-run'),
       );
+      expect(await takeImportTurn(env.store, 'artifacts', 'turns', exportKey, 1)).toBe('wait');
+      // Nor does one without its batch, or whose export is no s3:// address.
+      await handler({ status: 'failed', runId: 'exec-t2', state: { ...state, batch: undefined }, startedAt }, lambdaContext('finish-run'));
+      await handler({ status: 'failed', runId: 'exec-t3', state: { ...state, export: exportKey }, startedAt }, lambdaContext('finish-run'));
       expect(await takeImportTurn(env.store, 'artifacts', 'turns', exportKey, 1)).toBe('wait');
       await handler({ status: 'not-deployed', runId: 'exec-t1', state, startedAt }, lambdaContext('finish-run'));
       expect(await takeImportTurn(env.store, 'artifacts', 'turns', exportKey, 1)).toBe('taken');

@@ -132,6 +132,18 @@ describe('the labeling handlers', () => {
     expect(summary).toMatchObject({ index: 0, tasks: 3, predicted: 0 });
     expect(summary.prelabels).toContain('no model has been trained yet');
     expect(await env.store.list('inbox', 'labelstudio/tasks/lab/0/')).toHaveLength(3);
+    // A model trained on other classes cannot pre-label this configuration's.
+    await env.store.write('s3://artifacts/datasets/main/classes.json', Buffer.from('["BACKGROUND","rock"]'), 'application/json');
+    const other = await handler(
+      { runId: 'run-ls', batch: 'lab', round: '0', chunk: { index: 0 } },
+      lambdaContext('write-labelstudio-tasks'),
+    );
+    expect(other).toMatchObject({ tasks: 3, predicted: 0 });
+    expect(other.prelabels).toContain('the serving model knows no class turtle of labelClasses');
+    expect(message('tasks written without predictions')).toMatchObject({
+      reason: 'the serving model knows no class turtle of labelClasses',
+    });
+    await env.store.remove(['s3://artifacts/datasets/main/classes.json']);
   });
 
   test('count-annotations: no task annotated before the deadline is waiting', async () => {
@@ -142,5 +154,6 @@ describe('the labeling handlers', () => {
       lambdaContext('count-annotations'),
     );
     expect(progress).toMatchObject({ annotated: 0, tasks: 3, state: 'waiting' });
+    expect(message('Label Studio annotations counted')).toMatchObject({ batch: 'lab', round: '0', annotated: 0, state: 'waiting' });
   });
 });
