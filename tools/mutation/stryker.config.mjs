@@ -14,8 +14,9 @@
  * re-tests only the mutants whose code or covering tests changed, then rewrites it. The file is
  * committed: on two cores a run from nothing takes hours, so every clone starts from the last
  * results, and a change commits the file its run rewrote. `npm run mutate -- --force` re-tests
- * all. A run narrowed with `--mutate` keeps the other files' results; parts run at once in
- * separate worktrees are put together with `npm run mutate:merge` (docs/testing.md, Mutation testing).
+ * all. A run narrowed with `--mutate` on a copy of the results is merged back with
+ * `npm run mutate:merge -- --only <its files>`, and so are parts run at once in separate worktrees
+ * (docs/testing.md, Mutation testing).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
