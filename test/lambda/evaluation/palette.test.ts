@@ -5,6 +5,11 @@ describe("the report's mask colours", () => {
     expect(maskColour(0)).toEqual([40, 40, 40]);
     expect(maskColour(255)).toBe(IGNORED_COLOUR);
     expect(IGNORED_COLOUR).toEqual([255, 255, 255]);
+    // Every colour is three channels, each a byte.
+    for (let i = 0; i <= 10; i++) {
+      expect(maskColour(i)).toHaveLength(3);
+      expect(maskColour(i).every((c) => Number.isInteger(c) && c >= 0 && c <= 255)).toBe(true);
+    }
     const classes = Array.from({ length: 10 }, (_, i) => maskColour(i + 1).join());
     expect(new Set(classes).size).toBe(10);
     expect(classes).not.toContain(maskColour(0).join());
