@@ -7,10 +7,17 @@ import { join } from 'node:path';
 import { mergeMutationReports, parseMutationReport } from './merge-results';
 
 const target = join(__dirname, 'stryker-incremental.json');
-const inputs = process.argv.slice(2);
+// `--only <prefix>` (repeatable): take only the files under it from the reports given.
+const args = process.argv.slice(2);
+const only: string[] = [];
+const inputs: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--only' && args[i + 1] !== undefined) only.push(args[++i]);
+  else inputs.push(args[i]);
+}
 if (inputs.length === 0) {
   console.error(
-    'usage: npm run mutate:merge -- <report.json>... (merged into tools/mutation/stryker-incremental.json; a report wins for the files whose results it changed)',
+    'usage: npm run mutate:merge -- [--only <path prefix>]... <report.json>... (merged into tools/mutation/stryker-incremental.json; a report wins for the files whose results it changed, under the prefixes when given)',
   );
   process.exit(2);
 }
@@ -22,7 +29,7 @@ if (missing.length > 0) {
 const read = (path: string) => parseMutationReport(readFileSync(path, 'utf8'), path);
 let merged;
 try {
-  merged = mergeMutationReports([...(existsSync(target) ? [read(target)] : []), ...inputs.map(read)]);
+  merged = mergeMutationReports([...(existsSync(target) ? [read(target)] : []), ...inputs.map(read)], only.length > 0 ? only : undefined);
 } catch (error) {
   console.error(`${(error as Error).message}; tools/mutation/stryker-incremental.json is unchanged`);
   process.exit(1);

@@ -62,12 +62,15 @@ function resultsOf(file: { readonly mutants: readonly MutantResult[]; readonly [
 
 /**
  * One report holding every file of `reports`, a later report winning for the files it holds that
- * differ from the first report's (a file the first report lacks is taken from any report). Test
+ * differ from the first report's (a file the first report lacks is taken from any report). With
+ * `only` (path prefixes), a later report wins only for the files under them: a narrowed run's copy
+ * does not always hold the other files as they were (when their sources changed since the results
+ * were written, Stryker 9.6 wrote back fewer of their mutants), and those must not replace the first report's. Test
  * ids are numbers local to each report, so tests are renumbered by (test file, test name), which is
  * how Stryker's incremental run matches them, and every mutant's `coveredBy` and `killedBy` follow.
  * Mutant ids are renumbered too, so they stay unique. The other fields are the last report's.
  */
-export function mergeMutationReports(reports: readonly MutationReport[]): MutationReport {
+export function mergeMutationReports(reports: readonly MutationReport[], only?: readonly string[]): MutationReport {
   if (reports.length === 0) throw new Error('no mutation report to merge');
   const tests = new Map<string, { id: string; file: string; test: MutationTest }>();
   const testFileSources = new Map<string, string>();
@@ -93,6 +96,7 @@ export function mergeMutationReports(reports: readonly MutationReport[]): Mutati
     for (const [file, result] of Object.entries(report.files)) {
       const base = reports[0].files[file];
       if (report !== reports[0] && base !== undefined && resultsOf(result) === resultsOf(base)) continue;
+      if (report !== reports[0] && only !== undefined && !only.some((prefix) => file.startsWith(prefix))) continue;
       files[file] = {
         ...result,
         mutants: result.mutants.map((mutant) => ({

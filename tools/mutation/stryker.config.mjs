@@ -6,20 +6,30 @@
  * scripts do): Stryker resolves every path here, globs included, against the working directory.
  *
  * Scope: the modules users' data flows through (conversion, the workflow's steps, the clean-ups,
- * the cost estimate). Each mutant runs only the tests that cover it (`perTest`); two processes, the
- * TypeScript checker and one test runner.
+ * the cost estimate, the evaluation) and the Lambda handlers over them (test/lambda/handlers/ loads
+ * each with its settings). Not lib/workflow/, the state machine's definition: docs/testing.md says why.
+ * Each mutant runs only the tests that cover it (`perTest`); two processes, the TypeScript checker and
+ * one test runner.
  * `incremental` reads the previous results from stryker-incremental.json (beside this file) and
  * re-tests only the mutants whose code or covering tests changed, then rewrites it. The file is
  * committed: on two cores a run from nothing takes hours, so every clone starts from the last
  * results, and a change commits the file its run rewrote. `npm run mutate -- --force` re-tests
- * all. A run narrowed with `--mutate` keeps the other files' results; parts run at once in
- * separate worktrees are put together with `npm run mutate:merge` (docs/testing.md, Mutation testing).
+ * all. A run narrowed with `--mutate` on a copy of the results is merged back with
+ * `npm run mutate:merge -- --only <its files>`, and so are parts run at once in separate worktrees
+ * (docs/testing.md, Mutation testing).
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
   packageManager: 'npm',
-  mutate: ['lambda/convert/**/*.ts', 'lambda/workflow/**/*.ts', 'lambda/cleanup/**/*.ts', 'lambda/cost/**/*.ts'],
+  mutate: [
+    'lambda/convert/**/*.ts',
+    'lambda/workflow/**/*.ts',
+    'lambda/cleanup/**/*.ts',
+    'lambda/cost/**/*.ts',
+    'lambda/evaluation/**/*.ts',
+    'lambda/handlers/**/*.ts',
+  ],
   testRunner: 'jest',
   jest: {
     projectType: 'custom',
@@ -44,7 +54,9 @@ export default {
       testEnvironment: './tools/mutation/stryker.jest-environment.cjs',
       // Only the test files that hold the mutant's tests, from the map the environment wrote.
       testSequencer: './tools/mutation/stryker.jest-sequencer.cjs',
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/(bin|lib|local|tools|workflow)/'],
+      // This replaces package.json's list, so its slow suites are left out here again (the Label Studio
+      // frontend's runs Chromium and the command-line bundle, which the sandbox does not build).
+      testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.test\\.ts$', '<rootDir>/test/(bin|lib|local|tools|workflow)/'],
     },
   },
   // Not copied into the sandbox: what the mutation run never loads.

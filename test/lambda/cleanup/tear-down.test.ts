@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { tearDownStackResources } from '../../../lambda/cleanup/tear-down';
 import type { TearDownEvent } from '../../../lambda/handlers/tear-down';
 import { lambdaContext } from '../../../local/lambda-invocation';
+import { withLogs } from '../../helpers/lambda-module';
 import { arnOf, SageMakerWorld } from '../../helpers/sagemaker-world';
 
 const OURS = { 'segpipe:stack': 'Segpipe' };
@@ -319,6 +320,35 @@ describe('the tear-down custom resource handler', () => {
       expect(world.deleted).toEqual([]);
     },
   );
+
+  test("the physical id is made at Create and kept after; the stack's status and each pass are logged", async () => {
+    stackIs('UPDATE_COMPLETE');
+    const { onEvent, isComplete } = load();
+    const kept = (type: 'Update' | 'Delete') => ({ ...event(type), PhysicalResourceId: 'kept-id' }) as TearDownEvent;
+    expect(await onEvent(kept('Update'), lambdaContext('tear-down'))).toEqual({ PhysicalResourceId: 'kept-id' });
+    const staying = await withLogs(() => onEvent(kept('Delete'), lambdaContext('tear-down')));
+    expect(staying.result).toEqual({ PhysicalResourceId: 'kept-id' });
+    expect(staying.logged).toContainEqual(
+      expect.objectContaining({
+        message: 'delete of the tear-down resource while the stack stays: nothing torn down',
+        status: 'UPDATE_COMPLETE',
+      }),
+    );
+    expect(cloudformation.commandCalls(DescribeStacksCommand).at(-1)?.args[0].input).toEqual({ StackName: event('Delete').StackId });
+    // A stack CloudFormation no longer describes is not known to be going away: nothing is torn down.
+    cloudformation.reset();
+    cloudformation.on(DescribeStacksCommand).resolves({});
+    const unknown = await withLogs(() => isComplete(kept('Delete'), lambdaContext('tear-down')));
+    expect(unknown.result).toEqual({ IsComplete: true });
+    expect(unknown.logged).toContainEqual(expect.objectContaining({ status: 'unknown' }));
+    expect(world.deleted).toEqual([]);
+    stackIs('DELETE_IN_PROGRESS');
+    const going = await withLogs(() => isComplete(kept('Delete'), lambdaContext('tear-down')));
+    expect(going.logged).toEqual([
+      expect.objectContaining({ message: 'tear-down pass', complete: expect.any(Boolean), actions: expect.any(Array) }),
+    ]);
+    expect(world.deleted).toEqual(['endpoint segpipe-endpoint']);
+  });
 
   test('a Create or Update touches nothing, even while the stack is being deleted', async () => {
     // DELETE_IN_PROGRESS: the stack's status would let a tear-down through, so only the request type refuses.

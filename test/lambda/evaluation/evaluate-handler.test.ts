@@ -119,4 +119,28 @@ describe('the evaluate-variants handler', () => {
     );
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
+
+  test("a key that cannot be read fails the invocation and is read again by the next; the report's link is in the function's region", async () => {
+    // A cold start of its own: the SDK's modules are loaded again with it, and mocked as it sees them.
+    jest.resetModules();
+    const sm = await import('@aws-sdk/client-secrets-manager');
+    const rt = await import('@aws-sdk/client-sagemaker-runtime');
+    const freshSecrets = mockClient(sm.SecretsManagerClient);
+    const freshRuntime = mockClient(rt.SageMakerRuntimeClient);
+    freshRuntime.on(rt.InvokeEndpointCommand).resolves({ Body: (await encodeClassIndexPng(Buffer.from([0, 1]), 2, 1)) as never });
+    freshSecrets
+      .on(sm.GetSecretValueCommand)
+      .resolvesOnce({ SecretBinary: new Uint8Array([1]) })
+      .resolves({ SecretString: 'second key' });
+    process.env.AWS_REGION = 'eu-central-1';
+    ({ handler } = await import('../../../lambda/handlers/evaluate-variants'));
+    const event = { runId: 'r1', trainingJob: 'job', classes: ['background', 'turtle'], challenger: 'v1' };
+    await expect(handler(event, lambdaContext('evaluate-variants'))).rejects.toThrow(`the holdout key secret ${SECRET} holds no string`);
+    const result = await handler(event, lambdaContext('evaluate-variants'));
+    expect(freshSecrets.commandCalls(sm.GetSecretValueCommand)).toHaveLength(2);
+    expect(result).toMatchObject({ promote: true, images: 9 });
+    expect(result.reportConsoleUrl).toContain('?region=eu-central-1&');
+    freshSecrets.restore();
+    freshRuntime.restore();
+  });
 });

@@ -100,6 +100,17 @@ describe('the promotion verdict', () => {
     expect(promotionVerdict({ variant: 'new', miou: 0.5 }, { variant: 'old', miou: 0.5 }, rule, 9).promote).toBe(true);
     expect(promotionVerdict({ variant: 'new', miou: 0.5 - 1e-9 }, undefined, rule, 9).promote).toBe(false);
   });
+  test('a challenger worse by exactly the tolerance is promoted ("more than the tolerance" is strict)', () => {
+    const wide = { tolerance: 0.25, minimumMiou: 0.5 };
+    expect(promotionVerdict({ variant: 'new', miou: 0.5 }, { variant: 'old', miou: 0.75 }, wide, 1)).toEqual({
+      promote: true,
+      reason:
+        'challenger new mIoU 0.500, champion old mIoU 0.750 on the same 1 validation image: the challenger is not worse than the champion by more than the tolerance 0.25',
+    });
+    expect(promotionVerdict({ variant: 'new', miou: 0.5 + 2 ** -20 }, { variant: 'old', miou: 0.75 + 2 ** -19 }, wide, 1).promote).toBe(
+      false,
+    );
+  });
   test('keeps the champion when the challenger refused more images than it did, whatever its score', () => {
     expect(
       promotionVerdict({ variant: 'new', miou: 0.9 }, { variant: 'old', miou: 0.8 }, rule, 90, { challenger: 10, champion: 0 }),

@@ -40,8 +40,11 @@ describe('check-quota handler (Service Quotas mocked)', () => {
     expect(quotas.commandCalls(ListServiceQuotasCommand)).toHaveLength(2);
   });
 
-  test('lets the run go on when the quota allows an instance', async () => {
-    quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', Value: 2 }] });
+  test('lets the run go on when the quota allows an instance; a page without quotas is passed over', async () => {
+    quotas
+      .on(ListServiceQuotasCommand)
+      .resolvesOnce({ NextToken: 'page-2' })
+      .resolves({ Quotas: [{ QuotaName: 'ml.p3.2xlarge for training job usage', Value: 2 }] });
     await expect(handler({}, lambdaContext('check-quota'))).resolves.toEqual({
       message: 'quota "ml.p3.2xlarge for training job usage" is 2',
     });

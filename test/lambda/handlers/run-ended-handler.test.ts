@@ -6,6 +6,7 @@ import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { lambdaContext } from '../../../local/lambda-invocation';
+import { withLogs } from '../../helpers/lambda-module';
 
 const sagemaker = mockClient(SageMakerClient);
 const sns = mockClient(SNSClient);
@@ -27,7 +28,7 @@ describe('the run-end handler', () => {
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
       SEGPIPE_SETTINGS: JSON.stringify({
         artifactsBucket: 'artifacts',
         resourcePrefix: 'segpipe',
@@ -51,31 +52,79 @@ describe('the run-end handler', () => {
     // The SDK's own exception class, with the name SageMaker's DescribeLabelingJob throws (@throws ResourceNotFound).
     sagemaker.on(DescribeLabelingJobCommand).rejects(new ResourceNotFound({ message: 'Could not find labeling job', $metadata: {} }));
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
-    const action = await handler(
-      {
-        version: '0',
-        id: 'e1',
-        'detail-type': 'Step Functions Execution Status Change',
-        source: 'aws.states',
-        account: '123456789012',
-        time: '2026-12-01T11:00:00Z',
-        region: 'us-east-1',
-        resources: ['arn:aws:states:us-east-1:123456789012:execution:segpipe:early-g0'],
-        detail: {
-          name: 'early-g0',
-          status: 'ABORTED',
-          input: JSON.stringify({ batch: 'early', generation: 0 }),
-          error: null,
-          cause: null,
-          startDate: Date.UTC(2026, 11, 1, 10),
-          stopDate: Date.UTC(2026, 11, 1, 11),
+    const { result: action, logged } = await withLogs(() =>
+      handler(
+        {
+          version: '0',
+          id: 'e1',
+          'detail-type': 'Step Functions Execution Status Change',
+          source: 'aws.states',
+          account: '123456789012',
+          time: '2026-12-01T11:00:00Z',
+          region: 'us-east-1',
+          resources: ['arn:aws:states:us-east-1:123456789012:execution:segpipe:early-g0'],
+          detail: {
+            name: 'early-g0',
+            status: 'ABORTED',
+            input: JSON.stringify({ batch: 'early', generation: 0 }),
+            error: null,
+            cause: null,
+            startDate: Date.UTC(2026, 11, 1, 10),
+            stopDate: Date.UTC(2026, 11, 1, 11),
+          },
         },
-      },
-      lambdaContext('run-ended'),
+        lambdaContext('run-ended'),
+      ),
     );
     expect(action).toBe('reported');
+    expect(logged).toContainEqual(
+      expect.objectContaining({ message: 'execution ended', name: 'early-g0', status: 'ABORTED', action: 'reported', released: true }),
+    );
+    expect(sagemaker.commandCalls(DescribeLabelingJobCommand)[0].args[0].input).toEqual({
+      LabelingJobName: expect.stringMatching(/^segpipe-/),
+    });
     expect(sagemaker.commandCalls(DescribeLabelingJobCommand)).toHaveLength(1);
     expect((await readBatchState(store, 'artifacts', 'early')).released).toEqual([0]);
     expect(sns.commandCalls(PublishCommand)[0].args[0].input.Message).toContain('its images are given back');
+  });
+
+  const ended = (name: string, batch: string) => ({
+    version: '0',
+    id: name,
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: '123456789012',
+    time: '2026-12-01T11:00:00Z',
+    region: 'us-east-1',
+    resources: [`arn:aws:states:us-east-1:123456789012:execution:segpipe:${name}`],
+    detail: {
+      name,
+      status: 'FAILED',
+      input: JSON.stringify({ batch, generation: 0 }),
+      error: 'States.Timeout',
+      cause: null,
+      startDate: null,
+      stopDate: null,
+    },
+  });
+
+  test('a run whose labeling job exists keeps its images (they are being labeled); any other SageMaker error fails the invocation', async () => {
+    await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'images/labeled/a.jpg', Body: 'x' }));
+    await takeBatchSnapshot({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', batch: 'labeled', generation: 0 });
+    sagemaker.reset();
+    sagemaker.on(DescribeLabelingJobCommand).resolves({ LabelingJobName: 'x' } as never);
+    const { result, logged } = await withLogs(() => handler(ended('labeled-g0', 'labeled'), lambdaContext('run-ended')));
+    expect(result).toBe('reported');
+    expect((await readBatchState(store, 'artifacts', 'labeled')).released ?? []).toEqual([]);
+    expect(logged).toContainEqual(expect.objectContaining({ message: 'execution ended', released: false }));
+
+    await store.client.send(new PutObjectCommand({ Bucket: 'inbox', Key: 'images/throttled/a.jpg', Body: 'x' }));
+    await takeBatchSnapshot({ store, inboxBucket: 'inbox', artifactsBucket: 'artifacts', batch: 'throttled', generation: 0 });
+    sagemaker.reset();
+    sagemaker
+      .on(DescribeLabelingJobCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+    await expect(handler(ended('throttled-g0', 'throttled'), lambdaContext('run-ended'))).rejects.toThrow('Rate exceeded');
+    expect((await readBatchState(store, 'artifacts', 'throttled')).released ?? []).toEqual([]);
   });
 });

@@ -137,6 +137,28 @@ describe('mergeMutationReports', () => {
     }
   });
 
+  test('with only, a part wins for the files under the prefixes given, never for another file it wrote back short', () => {
+    const base = { ...cost, files: { ...cost.files, ...mask.files }, testFiles: { ...cost.testFiles, ...mask.testFiles } };
+    // The part re-tested mask.ts and wrote estimate.ts back with one of its two mutants.
+    const part = {
+      ...base,
+      files: {
+        'lambda/convert/mask.ts': {
+          ...mask.files['lambda/convert/mask.ts'],
+          mutants: [{ ...mask.files['lambda/convert/mask.ts'].mutants[0], status: 'Survived', killedBy: [] }],
+        },
+        'lambda/cost/estimate.ts': {
+          ...cost.files['lambda/cost/estimate.ts'],
+          mutants: cost.files['lambda/cost/estimate.ts'].mutants.slice(0, 1),
+        },
+      },
+    };
+    const merged = mergeMutationReports([base, part], ['lambda/convert/']);
+    expect(merged.files['lambda/convert/mask.ts'].mutants.map((m) => m.status)).toEqual(['Survived']);
+    expect(merged.files['lambda/cost/estimate.ts'].mutants.map((m) => m.status)).toEqual(['Killed', 'Survived']);
+    expect(mergeMutationReports([base, part]).files['lambda/cost/estimate.ts'].mutants).toHaveLength(1);
+  });
+
   test('refuses a mutant naming a test its report does not list, and an empty list', () => {
     const broken = report('lambda/x.ts', { 'test/a.test.ts': ['0=adds'] }, [{ status: 'Killed', coveredBy: ['5'] }]);
     expect(() => mergeMutationReports([broken])).toThrow('a mutant names test 5, which its report does not list');
