@@ -72,6 +72,8 @@ describe('the labeling handlers', () => {
           mode: 'import',
           names: expect.any(Object),
           export: 's3://inbox/labeled/lab/coco.json',
+          // An import reads the whole export; only a corrections run names its own list of files.
+          labelStudioFiles: '',
           images: 0,
         });
         expect(message('importing labels')).toMatchObject({ export: 's3://inbox/labeled/lab/coco.json', runId: 'run-imp', batch: 'lab' });
