@@ -7,9 +7,8 @@ const settings = readHandlerSettings('take-import-turn');
 
 /** An import run asks for its turn: one run at a time per export file, at most one waiting. */
 export const handler = lambdaHandler('take-import-turn', async (event): Promise<{ turn: ImportTurn }> => {
-  const key = parseS3Uri(event.export)?.key;
-  if (key === undefined || !Number.isInteger(event.generation))
-    throw new Error(`an import's turn needs an s3:// export and a whole generation, received ${JSON.stringify(event).slice(0, 300)}`);
+  // The event's schema has checked that the export is an s3:// URI and the generation a whole number.
+  const { key } = parseS3Uri(event.export)!;
   const turn = await takeImportTurn(store, settings.artifactsBucket, event.batch, key, event.generation);
   logger.info('import turn', { batch: event.batch, export: event.export, generation: event.generation, turn });
   return { turn };
