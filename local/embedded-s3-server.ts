@@ -208,6 +208,19 @@ function conditionalWrites(): (ctx: ObjectRequestContext, next: () => Promise<vo
   };
 }
 
+/**
+ * The environment a segpipe Lambda handler needs for its S3 client (`lambda/common/runtime.ts`) to
+ * reach this server: its endpoint, the server's dummy keys and a region.
+ */
+export function handlerS3Environment(server: Pick<EmbeddedS3Server, 'endpoint'>): Record<string, string> {
+  return {
+    SEGPIPE_S3_ENDPOINT: server.endpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+  };
+}
+
 export async function startEmbeddedS3Server(options: {
   buckets: readonly string[];
   directory?: string;

@@ -6,6 +6,7 @@ import type { HandlerFunction } from '../lib/handler-function';
 import type { SegpipeStack } from '../lib/segpipe-stack';
 import { synthesizeStack } from '../lib/synthesize';
 import type { EmbeddedS3Server } from './embedded-s3-server';
+import { handlerS3Environment } from './embedded-s3-server';
 import { type LambdaModule, lambdaContext } from './lambda-invocation';
 import {
   type AslDefinition,
@@ -81,10 +82,7 @@ export async function prepareLocalWorkflow(
   Object.assign(
     process.env,
     {
-      SEGPIPE_S3_ENDPOINT: server.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
+      ...handlerS3Environment(server),
       POWERTOOLS_LOG_LEVEL: 'WARN',
       // LOCAL STAND-IN for the holdout key AWS keeps in Secrets Manager: a local run has no uploaders to hide the order from.
       SEGPIPE_LOCAL_HOLDOUT_KEY: 'segpipe local run: not a secret',

@@ -1,6 +1,6 @@
 import type { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { S3ObjectStore } from '../../lambda/convert/stores/s3-object-store';
-import { startEmbeddedS3Server } from '../../local/embedded-s3-server';
+import { handlerS3Environment, startEmbeddedS3Server } from '../../local/embedded-s3-server';
 
 /**
  * Handler modules loaded as Lambda loads them, for the tests of the enclosing `describe`: an embedded
@@ -23,10 +23,7 @@ export function useLambdaEnvironment(buckets: readonly string[]): {
     context.store = new S3ObjectStore(server.client());
     context.close = () => server.close();
     Object.assign(process.env, {
-      SEGPIPE_S3_ENDPOINT: server.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
+      ...handlerS3Environment(server),
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
   });

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { channelManifestJson } from '../../../lambda/workflow/channel-manifest';
-import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
+import { type EmbeddedS3Server, handlerS3Environment, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { lambdaContext } from '../../../local/lambda-invocation';
 
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -67,10 +67,7 @@ describe('the evaluate-variants handler', () => {
       );
     }
     Object.assign(process.env, {
-      SEGPIPE_S3_ENDPOINT: server.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
+      ...handlerS3Environment(server),
       POWERTOOLS_LOG_LEVEL: 'WARN',
       SEGPIPE_NO_CLOUDWATCH: '1',
       SEGPIPE_SETTINGS: JSON.stringify({

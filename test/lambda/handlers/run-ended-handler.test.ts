@@ -4,7 +4,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
-import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
+import { type EmbeddedS3Server, handlerS3Environment, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
 import { lambdaContext } from '../../../local/lambda-invocation';
 import { withLogs } from '../../helpers/lambda-module';
 
@@ -24,10 +24,7 @@ describe('the run-end handler', () => {
     server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'] });
     store = new S3ObjectStore(server.client());
     Object.assign(process.env, {
-      SEGPIPE_S3_ENDPOINT: server.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
+      ...handlerS3Environment(server),
       POWERTOOLS_LOG_LEVEL: 'INFO',
       SEGPIPE_SETTINGS: JSON.stringify({
         artifactsBucket: 'artifacts',
