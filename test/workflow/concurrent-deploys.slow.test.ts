@@ -74,6 +74,25 @@ describe('two imports at once (local stand-ins)', () => {
       },
     );
     const ok: TaskHandler = async () => ({ MessageId: 'local', FailedEntryCount: 0, Entries: [] });
+    const standIns = sagemaker.tasks(workflow.definition);
+    // The runs overlap for certain, not by the scheduler's luck: the first to hold the deploy lock
+    // creates its model only once the other run has found the lock taken and waits for it.
+    let otherWaits: () => void = () => undefined;
+    const otherWaiting = new Promise<void>((resolve) => {
+      otherWaits = resolve;
+    });
+    let gated = false;
+    const createModel: TaskHandler = async (input) => {
+      if (!gated) {
+        gated = true;
+        let timer: NodeJS.Timeout | undefined;
+        const noWait = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the other run never waited for the deploy lock')), 120_000);
+        });
+        await Promise.race([otherWaiting, noWait]).finally(() => clearTimeout(timer));
+      }
+      return standIns['Create model'](input);
+    };
     const tasks: Record<string, TaskHandler> = {
       'Check training quota': async () => ({ message: 'local run: quota not checked' }),
       Notify: ok,
@@ -81,7 +100,8 @@ describe('two imports at once (local stand-ins)', () => {
       'Notify tasks ready': ok,
       'Publish event': ok,
       'Publish failure event': ok,
-      ...sagemaker.tasks(workflow.definition),
+      ...standIns,
+      'Create model': createModel,
     };
     const exports = { beach: await uploadExport('beach', 4000, 10), reef: await uploadExport('reef', 5000, 10) };
     const taken: string[] = [];
@@ -93,6 +113,7 @@ describe('two imports at once (local stand-ins)', () => {
         waitSeconds: 0.2,
         onState: (state) => {
           if (state === 'Create model') taken.push(batch);
+          if (state === 'Wait for deploy lock') otherWaits();
         },
       });
     const outcomes: Record<string, WorkflowOutcome> = Object.fromEntries(
