@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { decodeBinary as decodeBrushRle } from '@thi.ng/rle-pack';
+import { mapAhead } from '../../common/concurrency';
 import { quoted } from '../../common/untrusted-text';
 import { streamJsonElements } from '../codecs/json-stream';
 import { spansOfBitmap } from '../codecs/shapes';
@@ -120,8 +121,14 @@ function filesSliceOf(layout: FilesLayout, range: { readonly first: number; read
 async function* filesSliceItems(options: LabelStudioReaderOptions, slice: FilesSlice): AsyncGenerator<ExportItem | ExportSkip> {
   const finder = ImageFinder.of(options.images, options.s3);
   const superseded = new Map(slice.superseded);
-  for (const { file, firstLine } of slice.files) {
-    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
+  const firstLines = slice.files.map((f) => f.firstLine);
+  let index = 0;
+  for await (const { file, tasks, problem } of readTaskFiles(
+    options.store,
+    slice.files.map((f) => f.file),
+    options.maxFileBytes,
+  )) {
+    const firstLine = firstLines[index++];
     if (problem !== undefined) {
       yield { line: firstLine, source: null, reason: problem };
       continue;
@@ -210,7 +217,41 @@ async function readTaskFile(
   limit = MAX_TASK_FILE_BYTES,
 ): Promise<{ tasks: unknown[]; problem?: string }> {
   // One request: the whole file when it is within the limit, and its size either way.
-  const start = await store.readStart(location, limit + 1);
+  return parseTaskFile(location, await store.readStart(location, limit + 1), limit);
+}
+
+/**
+ * Target-storage files in order, each as {@link readTaskFile} reads it, with the next ones' reads
+ * under way meanwhile: a round of 100,000 one-annotation files is 100,000 small GETs, which one at a
+ * time would outlast a Lambda. Bounded: {@link TASK_FILES_AHEAD} files of at most
+ * {@link TASK_FILE_AHEAD_BYTES} each; a larger file (a task's brush masks of a very large image) is
+ * read again whole, alone, when its turn comes.
+ */
+async function* readTaskFiles(
+  store: ObjectStore,
+  files: readonly string[],
+  limit = MAX_TASK_FILE_BYTES,
+): AsyncGenerator<{ file: string; tasks: unknown[]; problem?: string }> {
+  const ahead = Math.min(limit, TASK_FILE_AHEAD_BYTES);
+  for await (const { file, start } of mapAhead(files, TASK_FILES_AHEAD, async (file) => ({
+    file,
+    start: await store.readStart(file, ahead + 1),
+  }))) {
+    const whole = start && start.size > ahead && start.size <= limit ? await store.readStart(file, limit + 1) : start;
+    yield { file, ...parseTaskFile(file, whole, limit) };
+  }
+}
+
+/** How many target-storage files are read ahead of the one converted. */
+const TASK_FILES_AHEAD = 16;
+/** The most of one file read ahead: one annotation's file is a few kilobytes to a megabyte. */
+const TASK_FILE_AHEAD_BYTES = 4 * 1024 * 1024;
+
+function parseTaskFile(
+  location: string,
+  start: { data: Buffer; size: number } | undefined,
+  limit: number,
+): { tasks: unknown[]; problem?: string } {
   if (!start) return { tasks: [], problem: `${location}: not found` };
   if (start.size > limit)
     return { tasks: [], problem: `${location}: ${start.size} bytes, over the ${limit}-byte limit of one Label Studio file` };
@@ -248,8 +289,7 @@ async function* targetStorageItems(
   /** Per task id: the line of its winning occurrence, and how it ranks. */
   const winners = new Map<string, { line: number; labeled: boolean; stamp: string; file: string }>();
   let line = 0;
-  for (const file of ordered) {
-    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
+  for await (const { file, tasks, problem } of readTaskFiles(options.store, ordered, options.maxFileBytes)) {
     // A file that cannot be read is one line, in both passes.
     if (problem !== undefined) line += 1;
     for (const task of tasks) {
@@ -264,9 +304,8 @@ async function* targetStorageItems(
     }
   }
   line = 0;
-  for (const file of ordered) {
+  for await (const { file, tasks, problem } of readTaskFiles(options.store, ordered, options.maxFileBytes)) {
     layout.files.push({ file, firstLine: line + 1 });
-    const { tasks, problem } = await readTaskFile(options.store, file, options.maxFileBytes);
     if (problem !== undefined) {
       line += 1;
       yield { line, source: null, reason: problem };

@@ -196,3 +196,56 @@ describe('Label Studio target storage: bad files are reported one by one, never 
     expect(items.filter((i) => 'reason' in i)).toHaveLength(2);
   });
 });
+
+describe('Label Studio target storage: a round of many files', () => {
+  const prefix = 'labelstudio/annotations/many/';
+  const count = 40;
+  beforeAll(() => {
+    writeTree(join(root, 'inbox'), {
+      'images/turtles/a.jpg': 'a',
+      ...Object.fromEntries(
+        Array.from({ length: count }, (_, i) => [
+          `${prefix}${100 + i}`,
+          annotationFile(100 + i, task(100 + i, 's3://inbox/images/turtles/a.jpg'), [brush('turtle', (p) => p < 3)]),
+        ]),
+      ),
+      // Past the few megabytes read ahead of their turn (as a very large image's brush RLEs are): read again whole.
+      [`${prefix}200`]: annotationFile(200, task(200, 's3://inbox/images/turtles/a.jpg'), [brush('rock', () => true)], {
+        comment: 'x'.repeat(5 * 1024 * 1024),
+      }),
+    });
+  });
+
+  test('files are read several at a time (each GET’s latency overlapping), converted in name order; a large one is read whole', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow = new Proxy(sources, {
+      get(target, property, receiver) {
+        if (property !== 'readStart') return Reflect.get(target, property, receiver);
+        return async (...args: Parameters<typeof sources.readStart>) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          try {
+            return await target.readStart(...args);
+          } finally {
+            inFlight -= 1;
+          }
+        };
+      },
+    });
+    const files = Array.from({ length: count }, (_, i) => `s3://inbox/${prefix}${100 + i}`).concat(`s3://inbox/${prefix}200`);
+    const items: (ExportItem | ExportSkip)[] = [];
+    for await (const item of labelStudioReader({
+      store: slow,
+      location: `s3://inbox/${prefix}`,
+      files,
+      images: { store: sources, root: 's3://inbox/images/' },
+    }).items())
+      items.push(item);
+    expect(items.map((i) => ('reason' in i ? i.reason : i.line))).toEqual(Array.from({ length: count + 1 }, (_, i) => i + 1));
+    expect(pixelsOf(items[count])).toEqual([['rock', [1, 1, 1, 1, 1, 1, 1, 1]]]);
+    expect(most).toBeGreaterThan(4);
+    expect(most).toBeLessThanOrEqual(16);
+  });
+});
