@@ -167,7 +167,7 @@ export const HANDLER_EVENTS = {
     /** Where the chunk stands: the previous invocation's summary (`{ next: 0 }` at first). */
     progress: taskChunkProgress.optional(),
   }),
-  'count-annotations': z.object({ batch: name, round: name, tasks: whole, since: z.iso.datetime({ offset: true }) }),
+  'count-annotations': z.object({ runId: name, batch: name, round: name, tasks: whole, since: z.iso.datetime({ offset: true }) }),
   // Invoked with the state machine's state, which it does not read.
   'check-quota': z.unknown(),
   'check-budget': z.object({ images: whole, mode: z.enum(['label', 'import']) }),

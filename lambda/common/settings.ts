@@ -53,6 +53,7 @@ export const HANDLER_SETTINGS = {
   'write-labelstudio-tasks': z.strictObject({ artifactsBucket: name, inboxBucket: name, endpointName: name, labelClasses }),
   'count-annotations': z.strictObject({
     artifactsBucket: name,
+    inboxBucket: name,
     deadlineHours: z.number().positive(),
     minLabeledFraction: z.number().gt(0).max(1),
   }),

@@ -9,6 +9,7 @@ export const handler = lambdaHandler('count-annotations', async (event): Promise
   const progress = await countAndCloseRound({
     store,
     artifactsBucket: settings.artifactsBucket,
+    inboxBucket: settings.inboxBucket,
     ...event,
     deadlineHours: settings.deadlineHours,
     minLabeledFraction: settings.minLabeledFraction,

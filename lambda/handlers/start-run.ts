@@ -88,8 +88,9 @@ async function startExecution(executionName: string, input: Record<string, unkno
 }
 
 /**
- * A file Label Studio's target storage wrote: one marker for its task, which the waiting run counts.
- * It starts nothing; one read of the file (bounded) and one small write, whatever the batch's size.
+ * A file Label Studio's target storage wrote: one marker for its task and file, which the waiting run
+ * counts and lists. It starts nothing unless the round is closed; a read of the file (bounded), of
+ * its task's first byte and of the closed mark, and one small write, whatever the batch's size.
  */
 async function recordLabelStudioAnnotation(bucket: string, key: string): Promise<StartRunResult> {
   const start = await store.readStart(`s3://${bucket}/${key}`, MAX_ANNOTATION_FILE_BYTES);
@@ -111,7 +112,10 @@ async function recordLabelStudioAnnotation(bucket: string, key: string): Promise
       reason: `${key}: its task (batch ${annotation.batch}, round ${annotation.round}) is not one segpipe wrote under ${LABELSTUDIO_TASKS_PREFIX}`,
     };
   }
-  // Saved after its round's run took the annotations: the batch's next corrections run converts it.
+  // The marker first, then the closed mark: a run that closes its round after this read lists its
+  // round's files after the close, so it finds this marker; one that closed before is met here, and
+  // the batch's next corrections run converts the file.
+  await recordAnnotation(store, settings.artifactsBucket, annotation, key);
   if (await isRoundClosed(store, settings.artifactsBucket, annotation.batch, annotation.round)) {
     const generation = await queueCorrection(store, settings.artifactsBucket, { ...annotation, annotationKey: key });
     const executionName = correctionsExecutionName(annotation.batch, generation);
@@ -123,7 +127,6 @@ async function recordLabelStudioAnnotation(bucket: string, key: string): Promise
       reason: `a task of batch ${annotation.batch}, round ${annotation.round}, whose run took its annotations already: the batch's next corrections run converts it`,
     };
   }
-  await recordAnnotation(store, settings.artifactsBucket, annotation, key);
   logger.info('annotation recorded', { key, batch: annotation.batch, round: annotation.round });
   return { action: 'recorded', reason: `a task of batch ${annotation.batch}, round ${annotation.round}` };
 }

@@ -8,18 +8,19 @@
  * execution, so re-saving a thousand annotations starts one waiting run, not a thousand.
  *
  * Order: a corrections run takes its turn only when no earlier one of its batch still runs and no
- * round of its batch is converting (closed, its run not ended). A round is closed before its
- * conversion reads a file, and an event reads the closed mark after its file was written, so every
- * file is read by its round's run, by a later corrections run, or both; and a corrections run
+ * round of its batch is converting (closed, its run not ended). A round's run closes the round, then
+ * lists its markers into the files it converts; an event writes its file's marker, then reads the
+ * closed mark. So every file is read by its round's run, by a later corrections run, or both; and a corrections run
  * commits after the rounds it corrects, so the newer annotation's item is the later line of the index.
  */
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../convert/stores/object-store';
 import { batchKeyPrefix } from '../workflow/batch';
 import { finishTurn, type ImportTurn, type ImportTurns, NO_TURNS, takeTurn } from '../workflow/import-turns';
-import { runLayout, s3Uri } from '../workflow/layout';
+import { s3Uri } from '../workflow/layout';
 import { nameSafe } from '../workflow/names';
 import { type ListingStore, readJson, updateJson, type VersionedStore } from '../workflow/versioned-json';
+import { writeLabelStudioFiles } from './run-files';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from './storage-layout';
 
 /** A batch's corrections turns, and the rounds of the batch whose run is converting (closed, not ended). */
@@ -46,11 +47,6 @@ export function correctionMarkersPrefix(batch: string, generation: number): stri
 /** Written when a round's run goes on to convert: a later annotation of the round is a correction. */
 export function roundClosedKey(batch: string, round: string): string {
   return `${batchKeyPrefix(batch)}labelstudio/${round}/closed`;
-}
-
-/** The files a corrections run converts, written by the run when it takes its turn. */
-export function correctionsListKey(runId: string): string {
-  return `${runLayout(runId).prefix}labelstudio/corrections.json`;
 }
 
 function shortHash(text: string): string {
@@ -126,7 +122,7 @@ export interface CorrectionsTurn {
   readonly files: number;
   /** The target storage's prefix: what the run converts, as a Label Studio export. */
   readonly export?: string;
-  /** The list of the files, the run's own (`correctionsListKey`). */
+  /** The list of the files, the run's own (`labelStudioFilesKey`). */
   readonly labelStudioFiles?: string;
 }
 
@@ -157,26 +153,11 @@ export async function takeCorrectionsTurn(options: {
     await finishTurn<CorrectionsTurns>(store, location, generation);
     return { turn, files: 0 };
   }
-  const list = s3Uri(artifactsBucket, correctionsListKey(options.runId));
-  await store.write(list, Buffer.from(`${JSON.stringify(files)}\n`), 'application/json');
+  const list = await writeLabelStudioFiles(store, artifactsBucket, options.runId, files);
   return { turn, files: files.length, export: s3Uri(options.inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX), labelStudioFiles: list };
 }
 
 /** A corrections run has ended, whatever its outcome: the batch's next corrections run may take its turn. */
 export async function finishCorrectionsTurn(store: VersionedStore, bucket: string, batch: string, generation: number): Promise<void> {
   await finishTurn<CorrectionsTurns>(store, s3Uri(bucket, correctionsTurnsKey(batch)), generation);
-}
-
-/** The files of a corrections run's list (written by the run itself), refused unless it is that run's own. */
-export async function readCorrectionsList(
-  store: Pick<ObjectStore, 'read'>,
-  bucket: string,
-  runId: string,
-  list: string,
-): Promise<string[]> {
-  const own = s3Uri(bucket, correctionsListKey(runId));
-  if (list !== own) throw new Error(`a corrections run reads its own list of files (${own}), not ${list}`);
-  const files: unknown = JSON.parse((await store.read(list)).toString('utf8'));
-  if (!Array.isArray(files) || !files.every((f) => typeof f === 'string')) throw new Error(`${list} is not a list of files`);
-  return files as string[];
 }

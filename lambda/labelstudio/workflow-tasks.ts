@@ -12,6 +12,7 @@ import { inputManifest } from '../workflow/labeling';
 import { RUNS_PREFIX, s3Uri } from '../workflow/layout';
 import type { ListingStore, VersionedStore } from '../workflow/versioned-json';
 import { closeRound } from './corrections';
+import { writeLabelStudioFiles } from './run-files';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from './storage-layout';
 import { type LabelStudioTask, labelStudioTask, maskPrediction, type TaskPrediction } from './tasks';
 
@@ -266,7 +267,14 @@ export function annotatedPrefix(batch: string, round: string): string {
 export const MAX_ANNOTATION_FILE_BYTES = 16 * 1024 * 1024;
 
 export type AnnotationEvent =
-  | { readonly kind: 'annotated'; readonly batch: string; readonly round: string; readonly image: string; readonly marker: string }
+  | {
+      readonly kind: 'annotated';
+      readonly batch: string;
+      readonly round: string;
+      readonly image: string;
+      /** The task's folder of markers, one per file that annotates it (`<hash of the image>/`). */
+      readonly marker: string;
+    }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 /** Whether a key is one of Label Studio's target-storage files: `<annotation id>` or `<task id>.json`, directly under the prefix. */
@@ -313,10 +321,14 @@ export function readAnnotationEvent(body: Buffer, key: string): AnnotationEvent 
   ) {
     return { kind: 'ignored', reason: `${key}: its task's meta.batch or meta.generation is not one key segment` };
   }
-  return { kind: 'annotated', batch, round, image, marker: `${annotatedPrefix(batch, round)}${imageHash(image)}` };
+  return { kind: 'annotated', batch, round, image, marker: `${annotatedPrefix(batch, round)}${imageHash(image)}/` };
 }
 
-/** Records an annotated task: one small object, the same one for every file of that task (a task annotated twice counts once). */
+/**
+ * Records an annotated task: one small object per task and file, named by both (a file saved again
+ * writes the same one, and a task annotated in two files counts once). The round's run lists them
+ * into its own list of files, which its conversion reads instead of the whole target storage.
+ */
 export async function recordAnnotation(
   store: ObjectStore,
   artifactsBucket: string,
@@ -324,7 +336,7 @@ export async function recordAnnotation(
   key: string,
 ): Promise<void> {
   await store.write(
-    s3Uri(artifactsBucket, event.marker),
+    s3Uri(artifactsBucket, `${event.marker}${key.slice(LABELSTUDIO_ANNOTATIONS_PREFIX.length)}`),
     Buffer.from(`${JSON.stringify({ image: event.image, annotation: key })}\n`),
     'application/json',
   );
@@ -336,6 +348,11 @@ export interface LabelingProgress {
   /** `complete`: every task annotated; `waiting`: before the deadline; `enough`/`short`: at the deadline, with at least / less than the share. */
   readonly state: 'complete' | 'waiting' | 'enough' | 'short';
   readonly reason: string;
+  /**
+   * When the run goes on: its own list of the round's target-storage files (`labelStudioFilesKey`), or
+   * '' when a marker names no file (recorded before markers named them) and the conversion reads every file.
+   */
+  readonly labelStudioFiles?: string;
 }
 
 /** Counts a round's annotated tasks (a listing of its markers) and says whether the run goes on. */
@@ -351,21 +368,46 @@ export async function labelingProgress(options: {
   readonly minLabeledFraction: number;
   readonly now?: Date;
 }): Promise<LabelingProgress> {
-  const annotated = (await options.store.list(options.artifactsBucket, annotatedPrefix(options.batch, options.round))).length;
-  return progressOf(annotated, options);
+  return progressOf(new Set((await annotatedMarkers(options)).map((m) => m.task)).size, options);
+}
+
+/** A round's markers: per annotated task, one per file annotating it (none for a marker recorded before they named files). */
+async function annotatedMarkers(options: {
+  readonly store: ListingStore;
+  readonly artifactsBucket: string;
+  readonly batch: string;
+  readonly round: string;
+}): Promise<{ task: string; file?: string }[]> {
+  const prefix = annotatedPrefix(options.batch, options.round);
+  return (await options.store.list(options.artifactsBucket, prefix)).map((o) => {
+    const [task, file] = o.key.slice(prefix.length).split('/');
+    return file ? { task, file } : { task };
+  });
 }
 
 /**
- * The count, and when the run goes on to convert, its round closed: an annotation saved from then on
- * goes to the batch's next corrections run (`corrections.ts`), not to this run, which may have read it already.
+ * The count, and when the run goes on to convert, its round closed (an annotation saved from then on
+ * goes to the batch's next corrections run, `corrections.ts`, not to this run, which may have read it
+ * already) and its files listed into the run's own list: one listing of the markers, no file read.
  */
 export async function countAndCloseRound(
-  options: Parameters<typeof labelingProgress>[0] & { readonly store: ListingStore & VersionedStore },
+  options: Parameters<typeof labelingProgress>[0] & {
+    readonly store: ListingStore & VersionedStore;
+    readonly inboxBucket: string;
+    readonly runId: string;
+  },
 ): Promise<LabelingProgress> {
-  const progress = await labelingProgress(options);
-  if (progress.state === 'complete' || progress.state === 'enough')
-    await closeRound(options.store, options.artifactsBucket, options.batch, options.round);
-  return progress;
+  const markers = await annotatedMarkers(options);
+  const progress = progressOf(new Set(markers.map((m) => m.task)).size, options);
+  if (progress.state !== 'complete' && progress.state !== 'enough') return progress;
+  await closeRound(options.store, options.artifactsBucket, options.batch, options.round);
+  // Listed after the close: a file saved later is a correction, and one saved before has its marker here.
+  const listed = (await annotatedMarkers(options)).map((m) => m.file);
+  if (listed.some((file) => file === undefined)) return { ...progress, labelStudioFiles: '' };
+  const files = [...new Set(listed as string[])]
+    .sort()
+    .map((file) => s3Uri(options.inboxBucket, `${LABELSTUDIO_ANNOTATIONS_PREFIX}${file}`));
+  return { ...progress, labelStudioFiles: await writeLabelStudioFiles(options.store, options.artifactsBucket, options.runId, files) };
 }
 
 /** The decision alone, from the count. */

@@ -13,7 +13,7 @@ import { isBackgroundName } from '../convert/export-item';
 import type { NameScope } from '../convert/naming';
 import type { ObjectStore } from '../convert/stores/object-store';
 import { AllowListedStore, checkSource, type SourceAllowList } from '../convert/stores/source-allow-list';
-import { readCorrectionsList } from '../labelstudio/corrections';
+import { readLabelStudioFiles } from '../labelstudio/run-files';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../labelstudio/storage-layout';
 import { channelManifestJson } from './channel-manifest';
 import { type DatasetItem, itemIdentity, readDatasetIndex, writeIndexShard } from './dataset-index';
@@ -76,8 +76,8 @@ export interface ExportLocation {
   /** A Label Studio run's labeling round: only its tasks are read from the target storage's files. @default - any */
   readonly labelStudioRound?: string;
   /**
-   * A corrections run's list of target-storage files (`correctionsListKey`, written by the run): only
-   * those are read, of any round of the batch. @default - every file of the target storage
+   * A Label Studio run's own list of target-storage files (`labelStudioFilesKey`, written by the run:
+   * its round's files, or a corrections run's): only those are read. @default - every file of the target storage
    */
   readonly labelStudioFiles?: string;
   /** The run, whose own list `labelStudioFiles` must be. */
@@ -103,7 +103,7 @@ async function openWorkflowExport(store: ObjectStore, location: ExportLocation):
       : undefined;
   const labelStudioFiles =
     labelStudio && location.labelStudioFiles
-      ? await readCorrectionsList(store, location.bucket, location.runId, location.labelStudioFiles)
+      ? await readLabelStudioFiles(store, location.bucket, location.runId, location.labelStudioFiles)
       : undefined;
   return openExport({ input: location.export, local: sources, s3: sources, sources, fallbackImages, labelStudio, labelStudioFiles });
 }

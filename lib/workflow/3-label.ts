@@ -162,6 +162,7 @@ export class Label extends sfn.StateMachineFragment {
         'Count annotations',
         countAnnotations,
         {
+          'runId.$': '$.run.runId',
           'batch.$': '$.run.batch',
           'round.$': '$.run.labelStudio.round',
           'tasks.$': '$.run.labelStudio.tasks',
@@ -172,11 +173,12 @@ export class Label extends sfn.StateMachineFragment {
       props.onFailure,
     );
     this.labelStudioDone = new sfn.Pass(this, 'Use Label Studio annotations', {
-      // Every annotation of the project is under one prefix: the conversion reads only this run's round of its batch.
+      // Every annotation of the project is under one prefix: the conversion reads only the files of
+      // this run's round of its batch, as the count listed them, and of those only the round's tasks.
       parameters: {
         export: `s3://${props.inboxBucket.bucketName}/${LABELSTUDIO_ANNOTATIONS_PREFIX}`,
         'labelStudioRound.$': '$.run.labelStudio.round',
-        labelStudioFiles: '',
+        'labelStudioFiles.$': '$.annotations.labelStudioFiles',
       },
       resultPath: '$.conversion',
     });

@@ -7,7 +7,8 @@ import type { Construct } from 'constructs';
 import type { HandlerName, HandlerSettings } from '../../lambda/common/settings';
 import { parseReadLocation } from '../../lambda/convert/stores/source-allow-list';
 import { pickCostSettings } from '../../lambda/cost/estimate';
-import { correctionsListKey, LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
+import { LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
+import { labelStudioFilesKey } from '../../lambda/labelstudio/run-files';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import { DEPLOY_LOCK_KEY } from '../../lambda/workflow/deploy-lock';
 import {
@@ -134,6 +135,7 @@ export class WorkflowFunctions {
         "segpipe: counts a Label Studio run's annotated tasks",
         {
           ...artifacts,
+          inboxBucket: inboxBucket.bucketName,
           deadlineHours: config.labeling.labelStudio.deadlineHours,
           minLabeledFraction: config.labeling.labelStudio.minLabeledFraction,
         },
@@ -428,14 +430,16 @@ export class WorkflowFunctions {
       const corrections = objects(artifactsBucket, `${BATCHES_PREFIX}*/${LABELSTUDIO_CORRECTIONS_FOLDER}`);
       allow(countAnnotations.role, ['s3:GetObject', 's3:PutObject'], [corrections]);
       allow(countAnnotations.role, ['s3:PutObject'], [objects(artifactsBucket, `${BATCHES_PREFIX}*/labelstudio/`)]);
+      // The round's files, listed into the run's own list when the run goes on.
+      allow(countAnnotations.role, ['s3:PutObject'], [artifactsBucket.arnForObjects(labelStudioFilesKey('*'))]);
       // A corrections run's turn: the batch's turns and the markers of its generation, listed into the run's own list of files.
       allow(takeCorrectionsTurn.role, ['s3:GetObject', 's3:PutObject'], [corrections]);
-      allow(takeCorrectionsTurn.role, ['s3:PutObject'], [artifactsBucket.arnForObjects(correctionsListKey('*'))]);
+      allow(takeCorrectionsTurn.role, ['s3:PutObject'], [artifactsBucket.arnForObjects(labelStudioFilesKey('*'))]);
       allow(takeCorrectionsTurn.role, ['s3:ListBucket'], [artifactsBucket.bucketArn]);
       for (const fn of [planConversion, convertChunk]) {
         allow(fn.role, ['s3:GetObject'], [objects(inboxBucket, LABELSTUDIO_ANNOTATIONS_PREFIX)]);
-        // A corrections run's list of files, written by the run itself.
-        allow(fn.role, ['s3:GetObject'], [artifactsBucket.arnForObjects(correctionsListKey('*'))]);
+        // A Label Studio run's list of files (its round's, or its corrections'), written by the run itself.
+        allow(fn.role, ['s3:GetObject'], [artifactsBucket.arnForObjects(labelStudioFilesKey('*'))]);
       }
     }
     // The channels are assembled from the artifacts bucket alone.

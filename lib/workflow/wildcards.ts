@@ -3,7 +3,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { parseReadLocation } from '../../lambda/convert/stores/source-allow-list';
-import { correctionsListKey, LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
+import { LABELSTUDIO_CORRECTIONS_FOLDER } from '../../lambda/labelstudio/corrections';
+import { labelStudioFilesKey } from '../../lambda/labelstudio/run-files';
 import { LABELSTUDIO_ANNOTATIONS_PREFIX, LABELSTUDIO_TASKS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import {
   BATCHES_PREFIX,
@@ -64,8 +65,8 @@ export function acknowledgeWorkflowWildcards(scope: Construct, props: WorkflowWi
       "A batch's Label Studio corrections turns and the markers of the annotation files kept for them, under batches/<hash of its name>/labelstudio-corrections/.",
     [`Resource::${artifacts}/${BATCHES_PREFIX}*/labelstudio/*`]:
       "A Label Studio round's closed mark, under batches/<hash of its batch>/labelstudio/<round>/, written when its run goes on to convert.",
-    [`Resource::${artifacts}/${correctionsListKey('*')}`]:
-      "A Label Studio corrections run's list of the files it converts, written by the run under runs/<run-id>/labelstudio/; run ids are made per execution.",
+    [`Resource::${artifacts}/${labelStudioFilesKey('*')}`]:
+      "A Label Studio run's list of the files it converts (its round's, or its corrections'), written by the run under runs/<run-id>/labelstudio/; run ids are made per execution.",
     [`Resource::${inbox}/${LABELSTUDIO_TASKS_PREFIX}*`]:
       "Label Studio task files are written under labelstudio/tasks/<batch>/<generation>/, named by the users' batch and image names; nothing else of the inbox is written.",
     [`Resource::${inbox}/${LABELSTUDIO_ANNOTATIONS_PREFIX}*`]:

@@ -61,7 +61,12 @@ describe('each Lambda receives its own settings, as one JSON value its handler a
       endpointName: expect.stringMatching(/^segpipe-[0-9a-f]{8}-endpoint$/),
       labelClasses: ['turtle'],
     });
-    expect(byName['count-annotations']).toEqual({ artifactsBucket: expect.any(String), deadlineHours: 168, minLabeledFraction: 0.8 });
+    expect(byName['count-annotations']).toEqual({
+      artifactsBucket: expect.any(String),
+      inboxBucket: expect.any(String),
+      deadlineHours: 168,
+      minLabeledFraction: 0.8,
+    });
     expect(byName['check-budget']).toMatchObject({
       budgetUsd: 20,
       training: { instanceType: 'ml.p3.2xlarge', maxRuntimeSeconds: 3600, spot: true },

@@ -56,7 +56,8 @@ describe('a default stack labels an images batch with Label Studio', () => {
   test('tasks per image of the generation, a wait until every task is annotated (both target-file shapes), then the annotations convert and train', async () => {
     const images = await uploadSyntheticBatch(harness, truth, 'turtles', 8, 300);
     await harness.store.write(`s3://${INBOX_BUCKET}/images/turtles/_START`, Buffer.alloc(0), 'application/octet-stream');
-    // An annotation of another labeling round of the batch (another run's) is under the same prefix: reported, not read.
+    // An annotation of another labeling round of the batch (another run's) is under the same prefix: not
+    // even read, since the run converts its round's files as the count listed them.
     await harness.store.write(
       `s3://${INBOX_BUCKET}/labelstudio/annotations/900`,
       Buffer.from(
@@ -131,11 +132,15 @@ describe('a default stack labels an images batch with Label Studio', () => {
     expect(written.every((t) => t.meta.batch === 'turtles' && t.meta.generation === '0' && t.meta.run === 'turtles-g0')).toBe(true);
 
     const report = JSON.parse((await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-g0/report.json`)).toString('utf8'));
-    // The five images annotated in both shapes keep one annotation each; the other file is reported.
-    expect(report).toMatchObject({ status: 'deployed', counts: { converted: 8, skipped: 6 }, classes: ['BACKGROUND', ...CLASSES] });
+    // The five images annotated in both shapes keep one annotation each; the other round's file is not read.
+    expect(report).toMatchObject({ status: 'deployed', counts: { converted: 8, skipped: 5 }, classes: ['BACKGROUND', ...CLASSES] });
     const reasons = report.skippedItems.map((s: { reason: string }) => s.reason);
     expect(reasons.filter((r: string) => /^duplicate of line/.test(r))).toHaveLength(5);
-    expect(reasons).toContainEqual(expect.stringContaining('task 900 is of labeling round "7" of the batch, not "0" (another run\'s)'));
+    const listed: string[] = JSON.parse(
+      (await harness.store.read(`s3://${ARTIFACTS_BUCKET}/runs/turtles-g0/labelstudio/files.json`)).toString('utf8'),
+    );
+    expect(listed).toHaveLength(13);
+    expect(listed).not.toContain(`s3://${INBOX_BUCKET}/labelstudio/annotations/900`);
   });
 
   test("the next generation's tasks carry the serving model's pre-labels: one brush region per class, named by the dataset's classes", async () => {

@@ -1,3 +1,4 @@
+import { annotatedPrefix } from '../../../lambda/labelstudio/workflow-tasks';
 import { takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { lambdaContext } from '../../../local/lambda-invocation';
 import { useLambdaEnvironment } from '../../helpers/lambda-module';
@@ -148,14 +149,23 @@ describe('the labeling handlers', () => {
     await env.store.remove(['s3://artifacts/datasets/main/classes.json']);
   });
 
-  test('count-annotations: no task annotated before the deadline is waiting', async () => {
-    const settings = { artifactsBucket: 'artifacts', deadlineHours: 24, minLabeledFraction: 0.5 };
+  test("count-annotations: waiting before the deadline; once every task is annotated, the round's files listed for the run", async () => {
+    const settings = { artifactsBucket: 'artifacts', inboxBucket: 'inbox', deadlineHours: 24, minLabeledFraction: 0.5 };
     const { handler } = await env.load('count-annotations', settings, () => import('../../../lambda/handlers/count-annotations'));
-    const progress = await handler(
-      { batch: 'lab', round: '0', tasks: 3, since: new Date().toISOString() },
-      lambdaContext('count-annotations'),
-    );
-    expect(progress).toMatchObject({ annotated: 0, tasks: 3, state: 'waiting' });
+    const count = () =>
+      handler({ runId: 'run-ls', batch: 'lab', round: '0', tasks: 3, since: new Date().toISOString() }, lambdaContext('count-annotations'));
+    expect(await count()).toMatchObject({ annotated: 0, tasks: 3, state: 'waiting' });
     expect(message('Label Studio annotations counted')).toMatchObject({ batch: 'lab', round: '0', annotated: 0, state: 'waiting' });
+    for (const [task, file] of [
+      ['a', '7'],
+      ['b', '8'],
+      ['c', '9'],
+    ])
+      await env.store.write(`s3://artifacts/${annotatedPrefix('lab', '0')}${task}/${file}`, Buffer.from('{}'), 'application/json');
+    const done = await count();
+    expect(done).toMatchObject({ annotated: 3, state: 'complete', labelStudioFiles: 's3://artifacts/runs/run-ls/labelstudio/files.json' });
+    expect(JSON.parse((await env.store.read(done.labelStudioFiles!)).toString())).toEqual(
+      ['7', '8', '9'].map((name) => `s3://inbox/labelstudio/annotations/${name}`),
+    );
   });
 });

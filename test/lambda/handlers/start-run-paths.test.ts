@@ -130,6 +130,8 @@ describe('start-run: what an upload event starts', () => {
       expect(started()).toEqual([{ arn: stateMachineArn, name, input: { batch: 'lab', correctionsGeneration: 0 } }]);
       const marker = JSON.parse((await env.store.read(`s3://artifacts/${correctionMarkersPrefix('lab', 0)}8`)).toString());
       expect(marker).toEqual({ annotation: 'labelstudio/annotations/8', round: 'g0', image });
+      // Its round's marker too, written before the closed mark was read: a run closing its round meanwhile lists it.
+      expect((await env.store.listUnder(`s3://artifacts/${annotatedPrefix('lab', 'g0')}`)).filter((m) => m.endsWith('/8'))).toHaveLength(1);
     });
 
     test('of no task segpipe wrote, not JSON, or too large: ignored with its reason, nothing recorded', async () => {

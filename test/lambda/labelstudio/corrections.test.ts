@@ -2,14 +2,13 @@ import {
   closeRound,
   correctionMarkersPrefix,
   correctionsExecutionName,
-  correctionsListKey,
   finishCorrectionsTurn,
   isRoundClosed,
   queueCorrection,
-  readCorrectionsList,
   roundEnded,
   takeCorrectionsTurn,
 } from '../../../lambda/labelstudio/corrections';
+import { labelStudioFilesKey, readLabelStudioFiles } from '../../../lambda/labelstudio/run-files';
 import { annotatedPrefix, countAndCloseRound } from '../../../lambda/labelstudio/workflow-tasks';
 import { batchExecutionName } from '../../../lambda/workflow/batch';
 import { importExecutionName } from '../../../lambda/workflow/import-turns';
@@ -34,6 +33,8 @@ describe('Label Studio corrections: annotations saved after their round converte
       countAndCloseRound({
         store: s3.store,
         artifactsBucket: ART,
+        inboxBucket: INBOX,
+        runId: 'open-g0',
         batch: 'open',
         round: '0',
         tasks: 2,
@@ -42,7 +43,8 @@ describe('Label Studio corrections: annotations saved after their round converte
         minLabeledFraction: 1,
       }).then(async (progress) => ({ state: progress.state, closed: await isRoundClosed(s3.store, ART, 'open', '0'), annotated }));
     expect(await count(0)).toEqual({ state: 'waiting', closed: false, annotated: 0 });
-    for (const marker of ['a', 'b'])
+    // One task annotated in two files counts once.
+    for (const marker of ['a/7', 'b/8', 'b/9'])
       await s3.store.write(`s3://${ART}/${annotatedPrefix('open', '0')}${marker}`, Buffer.from('{}'), 'application/json');
     expect(await count(2)).toEqual({ state: 'complete', closed: true, annotated: 2 });
     await closeRound(s3.store, ART, 'open', '0');
@@ -50,6 +52,36 @@ describe('Label Studio corrections: annotations saved after their round converte
     expect(await take('open', 0)).toEqual({ turn: 'wait', files: 0 });
     await roundEnded(s3.store, ART, 'open', '0');
     expect(await take('open', 0)).toEqual({ turn: 'taken', files: 0 });
+  });
+
+  test("when the run goes on, its round's files are listed into its own list, each once; no file is read", async () => {
+    const count = (batch: string) =>
+      countAndCloseRound({
+        store: s3.store,
+        artifactsBucket: ART,
+        inboxBucket: INBOX,
+        runId: `${batch}-g0`,
+        batch,
+        round: '0',
+        tasks: 2,
+        since: new Date().toISOString(),
+        deadlineHours: 1,
+        minLabeledFraction: 1,
+      });
+    for (const marker of ['a/7', 'a/12.json', 'b/8'])
+      await s3.store.write(`s3://${ART}/${annotatedPrefix('listed', '0')}${marker}`, Buffer.from('{}'), 'application/json');
+    const progress = await count('listed');
+    expect(progress).toMatchObject({ state: 'complete', labelStudioFiles: `s3://${ART}/${labelStudioFilesKey('listed-g0')}` });
+    expect(await readLabelStudioFiles(s3.store, ART, 'listed-g0', progress.labelStudioFiles!)).toEqual(
+      ['12.json', '7', '8'].map((n) => `s3://${INBOX}/labelstudio/annotations/${n}`),
+    );
+    // Still waiting: nothing listed.
+    await s3.store.write(`s3://${ART}/${annotatedPrefix('waiting', '0')}a/7`, Buffer.from('{}'), 'application/json');
+    expect(await count('waiting')).toEqual(expect.not.objectContaining({ labelStudioFiles: expect.anything() }));
+    // A marker recorded before markers named their file: the conversion reads the whole target storage, as it did then.
+    for (const marker of ['a', 'b/8'])
+      await s3.store.write(`s3://${ART}/${annotatedPrefix('legacy', '0')}${marker}`, Buffer.from('{}'), 'application/json');
+    expect(await count('legacy')).toMatchObject({ state: 'complete', labelStudioFiles: '' });
   });
 
   test('re-saving many annotations asks for one execution; the run takes every file kept for it, once each', async () => {
@@ -65,9 +97,9 @@ describe('Label Studio corrections: annotations saved after their round converte
       turn: 'taken',
       files: 3,
       export: `s3://${INBOX}/labelstudio/annotations/`,
-      labelStudioFiles: `s3://${ART}/${correctionsListKey('turtles-run')}`,
+      labelStudioFiles: `s3://${ART}/${labelStudioFilesKey('turtles-run')}`,
     });
-    expect(await readCorrectionsList(s3.store, ART, 'turtles-run', turn.labelStudioFiles!)).toEqual(
+    expect(await readLabelStudioFiles(s3.store, ART, 'turtles-run', turn.labelStudioFiles!)).toEqual(
       ['12.json', '7', '8'].map((n) => `s3://${INBOX}/labelstudio/annotations/${n}`),
     );
     // Saved while that run converts: the next generation, which waits for it.
@@ -129,8 +161,8 @@ describe('Label Studio corrections: annotations saved after their round converte
   });
 
   test('a run reads only its own list of files', async () => {
-    await expect(readCorrectionsList(s3.store, ART, 'mine', `s3://${ART}/${correctionsListKey('theirs')}`)).rejects.toThrow(
-      /reads its own list of files/,
+    await expect(readLabelStudioFiles(s3.store, ART, 'mine', `s3://${ART}/${labelStudioFilesKey('theirs')}`)).rejects.toThrow(
+      /reads its own list of Label Studio files/,
     );
   });
 

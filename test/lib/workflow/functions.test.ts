@@ -66,18 +66,18 @@ describe('workflow Lambdas', () => {
         .flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)))
         .filter((r) => r.includes('Artifacts'))
         .map((r) => /"(\/[^"]*)"\]\]\}$/.exec(r)?.[1]);
-    // A Label Studio corrections run's list of files, which the run wrote (the default stack labels with Label Studio).
+    // A Label Studio run's list of files (its round's or its corrections'), which the run wrote (the default stack labels with Label Studio).
     expect(objects('WorkflowConvertChunkRole', 's3:GetObject').sort()).toEqual([
       '/runs/*/conversion/*',
       '/runs/*/labeling/output/*',
-      '/runs/*/labelstudio/corrections.json',
+      '/runs/*/labelstudio/files.json',
     ]);
     // Stage, check, commit: only the assembly, which checks first, writes the dataset.
     expect(objects('WorkflowConvertChunkRole', 's3:PutObject').sort()).toEqual(['/runs/*/conversion/*', '/runs/*/staging/*']);
     expect(objects('WorkflowPlanConversionRole', 's3:GetObject').sort()).toEqual([
       '/datasets/main/classes.json',
       '/runs/*/labeling/output/*',
-      '/runs/*/labelstudio/corrections.json',
+      '/runs/*/labelstudio/files.json',
     ]);
     expect(objects('WorkflowPlanConversionRole', 's3:PutObject')).toEqual(['/runs/*/conversion/*']);
     expect(objects('WorkflowAssembleChannelsRole', 's3:DeleteObject')).toEqual(['/runs/*/staging/*']);
