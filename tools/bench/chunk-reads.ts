@@ -10,7 +10,12 @@
  * holds only the export's folder: each item is refused before any request for its image, so a chunk's
  * time is its reading of the export and its items' selection, what grew with the export's size.
  *
- * `--format manifest` reads a Ground Truth output manifest of as many lines instead.
+ * `--format manifest` reads a Ground Truth output manifest of as many lines instead. `--format
+ * labelstudio` reads a Label Studio round: one target-storage file per task (an annotation with its
+ * task nested, as Label Studio writes them), through the run's own list of its round's files, as a
+ * Label Studio run converts them. `--latency-ms` makes each read wait first, as S3's first-byte
+ * latency does (the embedded server answers in about a millisecond): what reading many small files
+ * one after another would cost shows there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +23,9 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parsePositiveInteger } from '../../bin/commands/convert';
 import { replaceSdkNodeVersionNotice } from '../../bin/node-support';
+import { forEachLimited } from '../../lambda/common/concurrency';
+import { writeLabelStudioFiles } from '../../lambda/labelstudio/run-files';
+import { LABELSTUDIO_ANNOTATIONS_PREFIX } from '../../lambda/labelstudio/storage-layout';
 import { type ConversionPlan, convertChunk, planConversion } from '../../lambda/workflow/dataset';
 import { runLayout } from '../../lambda/workflow/layout';
 import { CountingStore } from '../../local/counting-store';
@@ -48,11 +56,53 @@ function cocoExport(images: number): Buffer {
   return Buffer.from(parts.join(''));
 }
 
+/** A Label Studio round's target-storage files, one annotation (a polygon) each with its task nested; returns their list. */
+async function labelStudioRound(store: CountingStore, images: number): Promise<string> {
+  const files = Array.from({ length: images }, (_, i) => `s3://inbox/${LABELSTUDIO_ANNOTATIONS_PREFIX}${1000 + i}`);
+  await forEachLimited(files, 16, async (file) => {
+    const id = Number(file.slice(file.lastIndexOf('/') + 1));
+    const annotation = {
+      id,
+      result: [
+        {
+          id: `r${id}`,
+          type: 'polygonlabels',
+          from_name: 'polygon',
+          to_name: 'image',
+          original_width: 640,
+          original_height: 480,
+          value: {
+            points: [
+              [2, 2],
+              [40, 2],
+              [40, 40],
+              [2, 40],
+            ],
+            polygonlabels: ['turtle'],
+          },
+        },
+      ],
+      was_cancelled: false,
+      created_at: '2026-12-07T10:00:00.000000Z',
+      updated_at: '2026-12-07T10:00:00.000000Z',
+      task: {
+        id,
+        data: { image: `s3://inbox/images/bench/${id}.jpg` },
+        meta: { batch: 'bench', generation: '0', run: 'bench' },
+        project: 1,
+      },
+    };
+    await store.write(file, Buffer.from(JSON.stringify(annotation)), 'application/json');
+  });
+  return writeLabelStudioFiles(store, 'artifacts', 'bench', files);
+}
+
 interface ChunkBenchOptions {
   readonly images: number;
   readonly chunkEntries: number;
   readonly fromStart: boolean;
-  readonly format: 'coco' | 'manifest';
+  readonly format: 'coco' | 'manifest' | 'labelstudio';
+  readonly latencyMs: number;
 }
 
 async function main(options: ChunkBenchOptions): Promise<void> {
@@ -62,6 +112,10 @@ async function main(options: ChunkBenchOptions): Promise<void> {
   const server = await startEmbeddedS3Server({ buckets: ['inbox', 'artifacts'], directory });
   const store = new CountingStore(server.client());
   try {
+    if (options.format === 'labelstudio') {
+      await labelStudioBench(store, options);
+      return;
+    }
     const body = manifest ? manifestExport(images) : cocoExport(images);
     const location = {
       export: `s3://inbox/labeled/bench/${manifest ? 'output.manifest' : 'coco.json'}`,
@@ -71,6 +125,7 @@ async function main(options: ChunkBenchOptions): Promise<void> {
     };
     await store.write(location.export, body, 'application/json');
     store.watched = location.export;
+    store.readLatencyMs = options.latencyMs;
     const planStart = performance.now();
     const plan = await planConversion({
       ...location,
@@ -100,6 +155,57 @@ async function main(options: ChunkBenchOptions): Promise<void> {
     store.client.destroy();
     await server.close();
     rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+/** A Label Studio round: the plan's time and reads, and each chunk's, with the modelled latency. */
+async function labelStudioBench(store: CountingStore, options: ChunkBenchOptions): Promise<void> {
+  const writing = performance.now();
+  const list = await labelStudioRound(store, options.images);
+  console.log(
+    `Label Studio round: ${options.images} target-storage files written in ${((performance.now() - writing) / 1000).toFixed(1)} s`,
+  );
+  const location = {
+    export: `s3://inbox/${LABELSTUDIO_ANNOTATIONS_PREFIX}`,
+    batch: 'bench',
+    inboxBucket: 'inbox',
+    labelStudioRound: '0',
+    labelStudioFiles: list,
+    allowList: [{ bucket: 'inbox', prefix: LABELSTUDIO_ANNOTATIONS_PREFIX }],
+  };
+  store.readLatencyMs = options.latencyMs;
+  store.reads = 0;
+  const planStart = performance.now();
+  const plan = await planConversion({
+    ...location,
+    store,
+    bucket: 'artifacts',
+    runId: 'bench',
+    configuredClasses: [],
+    chunkEntries: options.chunkEntries,
+  });
+  const seconds = (performance.now() - planStart) / 1000;
+  console.log(
+    `plan: ${seconds.toFixed(1)} s, ${store.reads} reads with ${options.latencyMs} ms of latency each (one after another: at least ${((store.reads * options.latencyMs) / 1000).toFixed(1)} s), ${plan.chunks.length} chunks`,
+  );
+  console.log('\nchunk  entries        seconds  reads');
+  for (const chunk of plan.chunks) {
+    store.reads = 0;
+    const start = performance.now();
+    await convertChunk({
+      ...location,
+      store,
+      bucket: 'artifacts',
+      runId: 'bench',
+      chunk,
+      classes: plan.classes,
+      exportVersion: plan.exportVersion,
+      validationFraction: 0.2,
+      seed: 'segpipe',
+    });
+    console.log(
+      `${String(chunk.index).padStart(5)}  ${`${chunk.first}-${chunk.last}`.padEnd(13)}  ${((performance.now() - start) / 1000).toFixed(2).padStart(7)}  ${String(store.reads).padStart(5)}`,
+    );
   }
 }
 
@@ -145,10 +251,14 @@ new Command('npm run bench:chunks --')
   .option('--chunk-entries <n>', 'entries a chunk converts', parsePositiveInteger, 2000)
   .option('--from-start', "also convert a sample of chunks without the plan's chunk indexes (as before them)", false)
   .addOption(
-    new Option('--format <format>', 'the export: a COCO JSON or a Ground Truth output manifest')
-      .choices(['coco', 'manifest'])
+    new Option(
+      '--format <format>',
+      "the export: a COCO JSON, a Ground Truth output manifest, or a Label Studio round's target-storage files",
+    )
+      .choices(['coco', 'manifest', 'labelstudio'])
       .default('coco'),
   )
+  .option('--latency-ms <n>', "milliseconds each read waits first (S3's first-byte latency)", parsePositiveInteger, 0)
   .hook('preAction', replaceSdkNodeVersionNotice())
   .action(main)
   .parseAsync(process.argv)
