@@ -54,6 +54,8 @@ export interface RunReport {
   readonly batch: string;
   readonly status: RunStatus;
   readonly reason?: string;
+  /** What brings back what a failed run took and did not commit (a Label Studio run's annotations). */
+  readonly next?: string;
   readonly mode?: string;
   readonly labelingJob?: string;
   readonly trainingJob?: string;
@@ -85,6 +87,18 @@ function reasonOf(error: RunState['error']): string | undefined {
   return `${error.Error ?? 'Error'}: ${cause}`.slice(0, 2000);
 }
 
+/**
+ * A Label Studio run that took its annotations (its round closed, or a corrections run) and failed
+ * before committing them: a later save of those files goes to the batch's next corrections run, and
+ * a Sync of the target storage saves every annotation again.
+ */
+const LABEL_STUDIO_RETRY =
+  "this run's Label Studio annotations were not added to the dataset: once the cause is fixed, Sync the project's target storage in Label Studio (it writes every annotation again), and the batch's next corrections run converts them";
+
+function tookAnnotations(state: RunState): boolean {
+  return state.annotations?.state === 'complete' || state.annotations?.state === 'enough' || Number.isInteger(state.correctionsGeneration);
+}
+
 export function buildRunReport(options: {
   readonly status: RunStatus;
   readonly runId: string;
@@ -109,6 +123,7 @@ export function buildRunReport(options: {
           : options.status === 'not-promoted'
             ? `${state.evaluation?.reason ?? 'the evaluation did not promote the model'}; ${state.champion ? 'the champion keeps serving, the challenger variant was removed' : 'the new endpoint was deleted'}`
             : undefined,
+    ...(options.status === 'failed' && tookAnnotations(state) && !state.channels ? { next: LABEL_STUDIO_RETRY } : {}),
     mode: state.run?.mode,
     labelingJob: state.run?.mode === 'label' ? state.run.names.labelingJob : undefined,
     trainingJob: state.training?.TrainingJobName,
@@ -154,6 +169,7 @@ export function notificationText(report: RunReport, reportUri: string): { subjec
     '',
     `Run: ${report.runId}`,
     report.reason ? `Reason: ${plainText(report.reason)}` : undefined,
+    report.next ? `Next: ${report.next}` : undefined,
     report.endpoint ? `Endpoint: ${report.endpoint}${report.status === 'not-promoted' ? ' (still serving the champion)' : ''}` : undefined,
     report.evaluation && report.status !== 'not-promoted' ? `Evaluation: ${plainText(report.evaluation.reason)}` : undefined,
     report.evaluation ? `Evaluation report: ${report.evaluation.reportUri}` : undefined,

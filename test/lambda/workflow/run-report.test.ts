@@ -229,6 +229,23 @@ describe('notificationText', () => {
     expect(notificationText(r, 'uri').subject).toBe('segpipe: run for batch 1 failed');
   });
 
+  test('a Label Studio run that took its annotations and failed before committing them says how to bring them back; once committed, or before taking them, it does not', () => {
+    const error = { Error: 'E', Cause: 'boom' };
+    const next = (state: RunState, status: RunReport['status'] = 'failed') => report(status, { run, error, ...state }).next;
+    const retry = expect.stringContaining("Sync the project's target storage in Label Studio");
+    expect(next({ annotations: { state: 'complete' } })).toEqual(retry);
+    expect(next({ annotations: { state: 'enough' } })).toEqual(retry);
+    expect(next({ correctionsGeneration: 0 })).toEqual(retry);
+    // Still waiting, or short at the deadline: the round was never closed, its images go back to the batch.
+    expect(next({ annotations: { state: 'short' } })).toBeUndefined();
+    expect(next({})).toBeUndefined();
+    // Committed (the channels were assembled): the dataset has them.
+    expect(next({ annotations: { state: 'complete' }, channels })).toBeUndefined();
+    expect(next({ correctionsGeneration: 0 }, 'not-deployed')).toBeUndefined();
+    const r = report('failed', { run, error, correctionsGeneration: 2 });
+    expect(notificationText(r, 'uri').message.split('\n')).toContain(`Next: ${r.next}`);
+  });
+
   test('a training time of 0 s is still shown', () => {
     const r = report('failed', { run, training: { TrainingTimeInSeconds: 0 }, error: { Error: 'E', Cause: 'c' } });
     expect(notificationText(r, 'uri').message).toContain('Duration: 1202 s (training 0 s)');
