@@ -355,22 +355,6 @@ export interface LabelingProgress {
   readonly labelStudioFiles?: string;
 }
 
-/** Counts a round's annotated tasks (a listing of its markers) and says whether the run goes on. */
-export async function labelingProgress(options: {
-  readonly store: ListingStore;
-  readonly artifactsBucket: string;
-  readonly batch: string;
-  readonly round: string;
-  readonly tasks: number;
-  /** When the run began waiting (ISO 8601). */
-  readonly since: string;
-  readonly deadlineHours: number;
-  readonly minLabeledFraction: number;
-  readonly now?: Date;
-}): Promise<LabelingProgress> {
-  return progressOf(new Set((await annotatedMarkers(options)).map((m) => m.task)).size, options);
-}
-
 /** A round's markers: per annotated task, one per file annotating it (none for a marker recorded before they named files). */
 async function annotatedMarkers(options: {
   readonly store: ListingStore;
@@ -386,17 +370,24 @@ async function annotatedMarkers(options: {
 }
 
 /**
- * The count, and when the run goes on to convert, its round closed (an annotation saved from then on
- * goes to the batch's next corrections run, `corrections.ts`, not to this run, which may have read it
- * already) and its files listed into the run's own list: one listing of the markers, no file read.
+ * Counts a round's annotated tasks (a listing of its markers) and says whether the run goes on. When
+ * it does, the round is closed (an annotation saved from then on goes to the batch's next corrections
+ * run, `corrections.ts`) and its files listed into the run's own list: one more listing, no file read.
  */
-export async function countAndCloseRound(
-  options: Parameters<typeof labelingProgress>[0] & {
-    readonly store: ListingStore & VersionedStore;
-    readonly inboxBucket: string;
-    readonly runId: string;
-  },
-): Promise<LabelingProgress> {
+export async function countAndCloseRound(options: {
+  readonly store: ListingStore & VersionedStore;
+  readonly artifactsBucket: string;
+  readonly inboxBucket: string;
+  readonly runId: string;
+  readonly batch: string;
+  readonly round: string;
+  readonly tasks: number;
+  /** When the run began waiting (ISO 8601). */
+  readonly since: string;
+  readonly deadlineHours: number;
+  readonly minLabeledFraction: number;
+  readonly now?: Date;
+}): Promise<LabelingProgress> {
   const markers = await annotatedMarkers(options);
   const progress = progressOf(new Set(markers.map((m) => m.task)).size, options);
   if (progress.state !== 'complete' && progress.state !== 'enough') return progress;
