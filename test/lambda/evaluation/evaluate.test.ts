@@ -1,13 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
 import { INVOKE_BODY_LIMIT } from '../../../lambda/common/endpoint-payload';
 import { encodeClassIndexPng } from '../../../lambda/convert/codecs/mask';
-import { type EvaluationImages, evaluateVariants, sageMakerInvoker } from '../../../lambda/evaluation/evaluate';
+import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
+import {
+  type EvaluationImages,
+  evaluateVariants,
+  maskIndices,
+  sageMakerInvoker,
+  validationChannel,
+} from '../../../lambda/evaluation/evaluate';
 import { galleryImages } from '../../../lambda/evaluation/report-html';
 import { TRAINING_METRICS_NAMESPACE, trainingCurves } from '../../../lambda/evaluation/training-curves';
+import { writeTree } from '../../helpers/files';
 
 const runtime = mockClient(SageMakerRuntimeClient);
 const cloudwatch = mockClient(CloudWatchClient);
@@ -232,5 +243,92 @@ describe('training curves from CloudWatch', () => {
     cloudwatch.on(ListMetricsCommand).resolves({ Metrics: [] });
     expect(await trainingCurves(new CloudWatchClient({ region: 'us-east-1' }), 'job')).toEqual([]);
     expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+  });
+});
+
+describe('the validation channel and the edges of an evaluation', () => {
+  const options = { numClasses: 2, maxImages: 4, variants: [{ variant: undefined, role: 'model' as const }] };
+  const answer =
+    (mask: number[], width = 2, height = 1) =>
+    async () =>
+      encodeClassIndexPng(Buffer.from(mask), width, height);
+
+  test("segpipe convert's folders: the names with both an image and a mask, each read by name; a missing one named", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'segpipe-eval-channel-'));
+    writeTree(root, {
+      'validation/a.jpg': 'A',
+      'validation/b.JPEG': 'B',
+      'validation/only-image.jpg': 'x',
+      'validation/notes.txt': 'x',
+      'validation_annotation/a.png': 'a-mask',
+      'validation_annotation/b.png': 'b-mask',
+      'validation_annotation/only-mask.png': 'x',
+      'validation_annotation/a.jpg': 'not a mask',
+    });
+    const channel = validationChannel(new FolderObjectStore(), root);
+    expect((await channel.names()).sort()).toEqual(['a', 'b']);
+    expect((await channel.image('b')).toString()).toBe('B');
+    expect((await channel.mask('a')).toString()).toBe('a-mask');
+    await expect(channel.image('only-mask')).rejects.toThrow('the validation channel has no image named only-mask');
+    await expect(channel.mask('only-image')).rejects.toThrow('the validation channel has no mask named only-image');
+  });
+
+  test('nothing to evaluate: no image with its mask, or only masks without a labelled pixel', async () => {
+    const invoke = jest.fn();
+    await expect(
+      evaluateVariants({ ...options, invoke, source: { names: async () => [], image: SOURCE.image, mask: SOURCE.mask } }),
+    ).rejects.toThrow('the validation channel holds no image with its mask: there is nothing to evaluate on');
+    const background = { ...SOURCE, mask: async () => encodeClassIndexPng(Buffer.from([0, 255]), 2, 1) };
+    await expect(evaluateVariants({ ...options, invoke, source: background })).rejects.toThrow(
+      'none of the 4 validation masks looked at holds a labelled pixel (all background or 255): there is nothing to evaluate on',
+    );
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  test('progress after each image, the unreadable ones included', async () => {
+    const seen: [number, number][] = [];
+    const source = { ...SOURCE, image: async (name: string) => (name === 'b' ? Buffer.from('not an image') : SOURCE.image(name)) };
+    const result = await evaluateVariants({
+      ...options,
+      source,
+      invoke: answer([0, 1]),
+      concurrency: 1,
+      onProgress: (done, total) => seen.push([done, total]),
+    });
+    expect(seen).toEqual([
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+    ]);
+    expect(result.skipped.unreadable.map((u) => u.name)).toEqual(['b']);
+  });
+
+  test('too few answered: the first three reasons, then how many more; a failure without a variant names none', async () => {
+    const refusing = async () => {
+      throw Object.assign(new Error('no'), { name: 'ModelError' });
+    };
+    await expect(evaluateVariants({ ...options, source: SOURCE, invoke: refusing, concurrency: 1 })).rejects.toThrow(
+      /^only 0 of the 4 chosen validation images were answered by every variant, fewer than the 1 needed \(\w refused: no; \w refused: no; \w refused: no; and 1 more\)$/,
+    );
+    const failing = async () => {
+      throw new Error('socket hang up');
+    };
+    await expect(evaluateVariants({ ...options, source: SOURCE, invoke: failing })).rejects.toThrow(
+      /^InvokeEndpoint failed on validation image [abcd]: socket hang up$/,
+    );
+  });
+
+  test('an answer at another size than the truth is scaled to it, nearest neighbour, before it is scored', async () => {
+    // 4×2, left half background, right half class 1: the 2×1 truth [0, 1] exactly once scaled.
+    const result = await evaluateVariants({ ...options, source: SOURCE, invoke: answer([0, 0, 1, 1, 0, 0, 1, 1], 4, 2) });
+    expect(result.variants[0].miou).toBe(1);
+    expect(await maskIndices(await encodeClassIndexPng(Buffer.from([0, 0, 1, 1]), 4, 1), 2, 1)).toEqual({
+      data: new Uint8Array([0, 1]),
+      width: 2,
+      height: 1,
+    });
+    // Without a size to meet, or at that size, the answer is read as it is.
+    expect((await maskIndices(await encodeClassIndexPng(Buffer.from([0, 1, 1]), 3, 1))).width).toBe(3);
   });
 });

@@ -1,0 +1,50 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { resolveConfig } from '../../lib/config';
+import { SegpipeWorkflow } from '../../lib/workflow';
+import { type AslDefinition, type AslState, allStates, synthesizedDefinition } from '../../local/workflow-runner';
+import { bareStack } from './stack';
+
+/** The built-in algorithm's image in us-east-1, as the stack's region table gives it there. */
+export const ALGORITHM_IMAGE_URI = '811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1';
+/** The account of Ground Truth's PRE-/ACS- Lambdas in us-east-1. */
+export const GROUND_TRUTH_LAMBDA_ACCOUNT = '432418664414';
+
+/**
+ * SegpipeWorkflow in a stack of its own, with what it is given: two buckets, the algorithm's image,
+ * Ground Truth's account, and the data key when the configuration asks for one (created in the
+ * stack, or imported by `storage.kmsKeyArn`). Logical IDs are the deployed stack's (`Workflow...`).
+ */
+export function workflowStack(rawConfig: unknown) {
+  const stack = bareStack();
+  const config = resolveConfig(rawConfig);
+  const encryptionKey =
+    config.storage.encryption !== 'kms'
+      ? undefined
+      : config.storage.kmsKeyArn
+        ? kms.Key.fromKeyArn(stack, 'DataKey', config.storage.kmsKeyArn)
+        : new kms.Key(stack, 'DataKey');
+  const workflow = new SegpipeWorkflow(stack, 'Workflow', {
+    config,
+    inboxBucket: new s3.Bucket(stack, 'Inbox'),
+    artifactsBucket: new s3.Bucket(stack, 'Artifacts'),
+    encryptionKey,
+    algorithmImageUri: ALGORITHM_IMAGE_URI,
+    algorithmImageAccount: '811284229777',
+    groundTruthLambdaAccount: config.workforce.type === 'none' ? undefined : GROUND_TRUTH_LAMBDA_ACCOUNT,
+    resourcePrefix: 'segpipe',
+  });
+  const template = Template.fromStack(stack);
+  const definition: AslDefinition = synthesizedDefinition(
+    template,
+    stack.getLogicalId(workflow.stateMachine.node.defaultChild as never),
+    {},
+  );
+  const stateOf = (name: string): AslState => {
+    const state = allStates(definition).find(([n]) => n === name);
+    if (!state) throw new Error(`no state ${name}`);
+    return state[1];
+  };
+  return { stack, workflow, template, definition, stateOf };
+}
