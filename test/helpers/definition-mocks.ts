@@ -246,6 +246,9 @@ export const DEFAULT_ANSWERS: Answers = {
 /** An existing endpoint: a run's model joins it as a challenger. */
 export const ENDPOINT_EXISTS: Answers = { 'Find endpoint': { Endpoints: [{ EndpointName: ENDPOINT }] } };
 
+/** Longer than any path here takes (the longest, 301 asks for the deploy lock, about a second on a busy machine). */
+const EXECUTION_LIMIT_MS = 10_000;
+
 export interface MockedRun {
   readonly outcome: WorkflowOutcome;
   /** The input each Task state received, by state name, in order. */
@@ -271,6 +274,7 @@ export async function runMocked(definition: AslDefinition, input: unknown, ...an
       return value;
     };
   }
-  const outcome = await runWorkflow({ definition, input, executionName: RUN_ID, tasks });
+  // A definition that loops for ever (a mutant's, under `npm run mutate:workflow`) is stopped, and fails its test.
+  const outcome = await runWorkflow({ definition, input, executionName: RUN_ID, tasks, signal: AbortSignal.timeout(EXECUTION_LIMIT_MS) });
   return { outcome, calls, entered: (state) => outcome.path.filter((name) => name === state).length };
 }
