@@ -1,4 +1,4 @@
-import type { AslDefinition } from '../../../local/workflow-runner';
+import { type AslDefinition, allStates } from '../../../local/workflow-runner';
 import {
   type Answers,
   CHAMPION,
@@ -1049,5 +1049,140 @@ describe('a Label Studio stack (the default)', () => {
         { runId: RUN_ID, export: `s3://${inbox}/labelstudio/annotations/`, batch: 'b', labelStudioRound: '', labelStudioFiles: files },
       ]);
     });
+  });
+});
+
+describe('what an execution does not show, read from the definition', () => {
+  let gt: AslDefinition;
+  let ls: AslDefinition;
+  const state = (definition: AslDefinition, name: string) => allStates(definition).find(([n]) => n === name)?.[1];
+  beforeAll(() => {
+    ({ definition: gt } = workflowDefinition(PRIVATE));
+    ({ definition: ls } = workflowDefinition({ labeling: { labelStudio: { pollMinutes: 7 } }, conversion: { maxConcurrency: 17 } }));
+  });
+
+  test('how long each wait is (the executions here wait for none)', () => {
+    const waits = (definition: AslDefinition) =>
+      Object.fromEntries(
+        allStates(definition)
+          .filter(([, s]) => s.Type === 'Wait')
+          .map(([name, s]) => [name, s.Seconds]),
+      );
+    const endpointWaits = ['', ' (challenger added)', ' (traffic shifted)', ' (champion retired)', ' (challenger removed)'].map((label) => [
+      `Wait for endpoint${label}`,
+      60,
+    ]);
+    expect(waits(ls)).toEqual({
+      'Wait for quiet': 30,
+      'Wait for import turn': 300,
+      'Wait for corrections turn': 300,
+      'Wait for annotations': 7 * 60,
+      'Wait for deploy lock': 60,
+      ...Object.fromEntries(endpointWaits),
+    });
+  });
+
+  test("request-response SageMaker calls retry throttling with backoff; the report's notifications retry any failure", () => {
+    const throttling = (error: string) => [{ ErrorEquals: [error], IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 4 }];
+    expect(state(gt, 'Create model')?.Retry).toEqual(throttling('SageMaker.AmazonSageMakerException'));
+    expect(state(gt, 'Delete model')?.Retry).toEqual(throttling('SageMaker.ThrottlingException'));
+    expect(state(gt, 'Train')?.Retry).toBeUndefined();
+    for (const name of ['Notify', 'Publish event', 'Notify failure', 'Publish failure event', 'Report failure'])
+      expect(state(gt, name)?.Retry).toEqual(
+        expect.arrayContaining([{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3 }]),
+      );
+  });
+
+  test('conversion chunks run as many at once as configured; task chunks ten at once', () => {
+    expect(state(ls, 'Convert chunks')?.MaxConcurrency).toBe(17);
+    expect(state(ls, 'Write Label Studio tasks')?.MaxConcurrency).toBe(10);
+    expect(state(ls, 'Convert chunks')?.ItemProcessor).toMatchObject({
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+    });
+  });
+});
+
+describe('a customer key', () => {
+  let ownStorage: AslDefinition;
+  let plain: AslDefinition;
+  beforeAll(() => {
+    const keyed = (instanceType?: string) =>
+      workflowDefinition({
+        ...PRIVATE,
+        storage: { encryption: 'kms' },
+        ...(instanceType ? { training: { instanceType }, hosting: { instanceType } } : {}),
+      }).definition;
+    plain = keyed();
+    ownStorage = keyed('ml.g4dn.xlarge');
+  });
+  const KEY = expect.stringMatching(/^arn:aws:local:us-east-1:123456789012:DataKey/);
+
+  test('encrypts the labeling output, the model artifacts, and the training and endpoint volumes', async () => {
+    const { calls } = await runMocked(plain, BATCH, ENDPOINT_EXISTS);
+    expect(calls.Label).toEqual([expect.objectContaining({ OutputConfig: { S3OutputPath: expect.any(String), KmsKeyId: KEY } })]);
+    expect(calls.Train).toEqual([
+      expect.objectContaining({
+        OutputDataConfig: { S3OutputPath: expect.any(String), KmsKeyId: KEY },
+        ResourceConfig: { InstanceType: 'ml.p3.2xlarge', InstanceCount: 1, VolumeSizeInGB: 30, VolumeKmsKeyId: KEY },
+      }),
+    ]);
+    expect(calls['Create endpoint config']).toEqual([expect.objectContaining({ KmsKeyId: KEY })]);
+    expect(calls['Create trial config']).toEqual([expect.objectContaining({ KmsKeyId: KEY })]);
+  });
+
+  test('but not for the volumes of instances with storage of their own, which SageMaker refuses', async () => {
+    const { calls } = await runMocked(ownStorage, BATCH, ENDPOINT_EXISTS);
+    expect(calls.Train).toEqual([
+      expect.objectContaining({
+        OutputDataConfig: { S3OutputPath: expect.any(String), KmsKeyId: KEY },
+        ResourceConfig: { InstanceType: 'ml.g4dn.xlarge', InstanceCount: 1, VolumeSizeInGB: 30 },
+      }),
+    ]);
+    expect(calls['Create endpoint config']).toEqual([expect.not.objectContaining({ KmsKeyId: expect.anything() })]);
+    expect(calls['Create trial config']).toEqual([expect.not.objectContaining({ KmsKeyId: expect.anything() })]);
+  });
+});
+
+describe('a public workforce, spot training', () => {
+  let definition: AslDefinition;
+  beforeAll(() => {
+    ({ definition } = workflowDefinition({
+      labelClasses: ['turtle'],
+      workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true, workersPerObject: 3 },
+      training: { spot: true, maxRuntimeSeconds: 7200, epochs: 12, hyperparameters: { learning_rate: 0.01 } },
+    }));
+  });
+
+  test("the public crowd's team, its price per task the content the user attested to; spot training checkpoints", async () => {
+    const { calls } = await runMocked(definition, BATCH);
+    expect(calls.Label).toEqual([
+      expect.objectContaining({
+        InputConfig: {
+          DataSource: { S3DataSource: { ManifestS3Uri: expect.any(String) } },
+          DataAttributes: { ContentClassifiers: ['FreeOfPersonallyIdentifiableInformation'] },
+        },
+        HumanTaskConfig: expect.objectContaining({
+          WorkteamArn: 'arn:aws:sagemaker:us-east-1:394669845002:workteam/public-crowd/default',
+          TaskDescription: 'Paint every pixel of each turtle',
+          NumberOfHumanWorkersPerDataObject: 3,
+          PublicWorkforceTaskPrice: { AmountInUsd: { Dollars: 0, Cents: 84, TenthFractionsOfACent: 0 } },
+        }),
+      }),
+    ]);
+    expect(calls.Train).toEqual([
+      expect.objectContaining({
+        HyperParameters: {
+          learning_rate: '0.01',
+          algorithm: 'fcn',
+          backbone: 'resnet-50',
+          epochs: '12',
+          num_classes: '3',
+          num_training_samples: '2',
+        },
+        StoppingCondition: { MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14400 },
+        EnableManagedSpotTraining: true,
+        CheckpointConfig: { S3Uri: 's3://artifacts/models/run-1/checkpoints/' },
+      }),
+    ]);
   });
 });
