@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { resolveConfig } from '../../lib/config';
-import { SegpipeWorkflow } from '../../lib/workflow';
+import { SegpipeWorkflow, type SegpipeWorkflowProps } from '../../lib/workflow';
 import {
   type AslDefinition,
   type AslState,
@@ -50,23 +50,24 @@ export const DEFINITION_BUCKETS = { inbox: 'inbox', artifacts: 'artifacts' } as 
  * SegpipeWorkflow's state machine definition alone, resolved to plain JSON from the construct without
  * synthesizing the template (about a tenth of a second against seconds): the state machine
  * `workflowStack` synthesizes, the buckets named {@link DEFINITION_BUCKETS}, and the Lambda Task
- * states with the handler each invokes (`lambda/handlers/<name>.ts`).
+ * states with the handler each invokes (`lambda/handlers/<name>.ts`); and the stack and construct, for
+ * properties read without a template. `props` replace what the construct is given.
  */
-export function workflowDefinition(rawConfig: unknown): { definition: AslDefinition; handlerOfState: Record<string, string> } {
-  const { stack, workflow, inboxBucket, artifactsBucket } = buildWorkflow(rawConfig);
+export function workflowDefinition(rawConfig: unknown, props: Partial<SegpipeWorkflowProps> = {}) {
+  const { stack, workflow, inboxBucket, artifactsBucket } = buildWorkflow(rawConfig, props);
   const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const refs = { [logicalId(inboxBucket)]: DEFINITION_BUCKETS.inbox, [logicalId(artifactsBucket)]: DEFINITION_BUCKETS.artifacts };
   const machine = workflow.stateMachine.node.defaultChild as CfnStateMachine;
-  const definition = JSON.parse(String(resolveCloudFormation(stack.resolve(machine.definitionString), { refs, mappings: {} })));
+  const definition: AslDefinition = JSON.parse(String(resolveCloudFormation(stack.resolve(machine.definitionString), { refs, mappings: {} })));
   const handlerOfState: Record<string, string> = {};
   for (const [handler, fn] of Object.entries(workflow.handlers)) {
     const arn = `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId(fn.function)}`;
     for (const [name, state] of allStates(definition)) if (state.Resource === arn) handlerOfState[name] = handler;
   }
-  return { definition, handlerOfState };
+  return { definition, handlerOfState, stack, workflow };
 }
 
-function buildWorkflow(rawConfig: unknown) {
+function buildWorkflow(rawConfig: unknown, props: Partial<SegpipeWorkflowProps> = {}) {
   const stack = bareStack();
   const config = resolveConfig(rawConfig);
   const encryptionKey =
@@ -86,6 +87,7 @@ function buildWorkflow(rawConfig: unknown) {
     algorithmImageAccount: '811284229777',
     groundTruthLambdaAccount: config.workforce.type === 'none' ? undefined : GROUND_TRUTH_LAMBDA_ACCOUNT,
     resourcePrefix: 'segpipe',
+    ...props,
   });
   return { stack, workflow, inboxBucket, artifactsBucket };
 }

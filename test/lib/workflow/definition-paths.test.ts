@@ -1,3 +1,8 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import type { CfnKey } from 'aws-cdk-lib/aws-kms';
+import type { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
+import type { CfnSubscription, CfnTopic } from 'aws-cdk-lib/aws-sns';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { type AslDefinition, allStates } from '../../../local/workflow-runner';
 import {
   type Answers,
@@ -1184,5 +1189,101 @@ describe('a public workforce, spot training', () => {
         CheckpointConfig: { S3Uri: 's3://artifacts/models/run-1/checkpoints/' },
       }),
     ]);
+  });
+});
+
+describe('the state machine and its topic, read from their constructs', () => {
+  type Built = ReturnType<typeof workflowDefinition>;
+  let plain: Built;
+  let everything: Built;
+  let off: Built;
+  beforeAll(() => {
+    plain = workflowDefinition(PRIVATE);
+    everything = workflowDefinition({
+      logging: { level: 'all', includeExecutionData: true },
+      storage: { encryption: 'kms' },
+      notificationEmail: 'ops@example.com',
+    });
+    off = workflowDefinition({ logging: { level: 'off' } });
+  });
+  const machine = ({ workflow }: Built) => workflow.stateMachine.node.defaultChild as CfnStateMachine;
+  const topic = ({ workflow }: Built) => workflow.topic.node.defaultChild as CfnTopic;
+  const logGroup = ({ stack }: Built) =>
+    stack.node.findAll().find((c) => c.node.path === 'Test/Workflow/Logs/Resource') as CfnLogGroup | undefined;
+
+  test('a Standard state machine, traced, whose definition says what a run does', () => {
+    expect(machine(plain).stateMachineType).toBe('STANDARD');
+    expect(plain.stack.resolve(machine(plain).tracingConfiguration)).toEqual({ enabled: true });
+    expect((plain.definition as { Comment?: string }).Comment).toBe(
+      'segpipe run: label, convert, train, gate, deploy as a challenger, evaluate, promote or keep the champion',
+    );
+  });
+
+  test('logs failures by default, without execution data; every state with it when asked; nothing with "off"', () => {
+    const group = (built: Built) => ({ 'Fn::GetAtt': [built.stack.getLogicalId(logGroup(built) as CfnElement), 'Arn'] });
+    expect(plain.stack.resolve(machine(plain).loggingConfiguration)).toEqual({
+      level: 'ERROR',
+      includeExecutionData: false,
+      destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: group(plain) } }],
+    });
+    expect(everything.stack.resolve(machine(everything).loggingConfiguration)).toEqual({
+      level: 'ALL',
+      includeExecutionData: true,
+      destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: group(everything) } }],
+    });
+    expect(machine(off).loggingConfiguration).toBeUndefined();
+    expect(logGroup(off)).toBeUndefined();
+    expect(logGroup(plain)?.retentionInDays).toBe(30);
+    expect(logGroup(plain)?.cfnOptions.deletionPolicy).toBe('Delete');
+    expect(plain.stack.resolve(logGroup(plain)?.kmsKeyId)).toBeUndefined();
+    expect(everything.stack.resolve(logGroup(everything)?.kmsKeyId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
+  });
+
+  test("a data key lets CloudWatch Logs use it for the stack's log groups, and nothing else", () => {
+    const key = everything.stack.node
+      .findAll()
+      .find((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::KMS::Key') as CfnKey;
+    const statements = everything.stack.resolve(key.keyPolicy).Statement as Record<string, unknown>[];
+    const logs = statements.filter((statement) => JSON.stringify(statement.Principal).includes('"logs.'));
+    expect(logs).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Resource: '*',
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*'],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  test('the topic: named, encrypted with the AWS-managed SNS key or the data key, and mailed to the configured address', () => {
+    expect(topic(plain).displayName).toBe('segpipe runs');
+    expect(JSON.stringify(plain.stack.resolve(topic(plain).kmsMasterKeyId))).toContain(':alias/aws/sns"');
+    expect(everything.stack.resolve(topic(everything).kmsMasterKeyId)).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'],
+    });
+    const subscriptions = (built: Built) =>
+      built.stack.node
+        .findAll()
+        .filter((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::SNS::Subscription') as CfnSubscription[];
+    expect(subscriptions(plain)).toEqual([]);
+    expect(subscriptions(everything).map((s) => ({ protocol: s.protocol, endpoint: s.endpoint }))).toEqual([
+      { protocol: 'email', endpoint: 'ops@example.com' },
+    ]);
+  });
+
+  test('a Ground Truth workflow without the account of its Lambdas is refused', () => {
+    expect(() => workflowDefinition(PRIVATE, { groundTruthLambdaAccount: undefined })).toThrow(
+      'SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured',
+    );
   });
 });
