@@ -1,10 +1,11 @@
-import type { CfnElement } from 'aws-cdk-lib';
+import type { CfnElement, CfnMapping } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { resolveConfig } from '../../lib/config';
+import { PYTORCH_IMAGE_ACCOUNTS } from '../../lib/pytorch-images';
 import { SegpipeWorkflow, type SegpipeWorkflowProps } from '../../lib/workflow';
 import {
   type AslDefinition,
@@ -58,7 +59,12 @@ export function workflowDefinition(rawConfig: unknown, props: Partial<SegpipeWor
   const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const refs = { [logicalId(inboxBucket)]: DEFINITION_BUCKETS.inbox, [logicalId(artifactsBucket)]: DEFINITION_BUCKETS.artifacts };
   const machine = workflow.stateMachine.node.defaultChild as CfnStateMachine;
-  const definition: AslDefinition = JSON.parse(String(resolveCloudFormation(stack.resolve(machine.definitionString), { refs, mappings: {} })));
+  // The PyTorch trainer's images name their account through its mapping, here for the local region only.
+  const imageAccounts = workflow.node.tryFindChild('PyTorchTrainer')?.node.tryFindChild('ImageAccounts') as CfnMapping | undefined;
+  const mappings = imageAccounts
+    ? { [stack.getLogicalId(imageAccounts)]: { [LOCAL_REGION]: { Account: PYTORCH_IMAGE_ACCOUNTS[LOCAL_REGION] } } }
+    : {};
+  const definition: AslDefinition = JSON.parse(String(resolveCloudFormation(stack.resolve(machine.definitionString), { refs, mappings })));
   const handlerOfState: Record<string, string> = {};
   for (const [handler, fn] of Object.entries(workflow.handlers)) {
     const arn = `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId(fn.function)}`;

@@ -3,6 +3,7 @@ import type { CfnKey } from 'aws-cdk-lib/aws-kms';
 import type { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import type { CfnSubscription, CfnTopic } from 'aws-cdk-lib/aws-sns';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { PYTORCH_METRIC_DEFINITIONS } from '../../../lib/workflow/pytorch-trainer';
 import { type AslDefinition, allStates } from '../../../local/workflow-runner';
 import {
   type Answers,
@@ -1326,5 +1327,66 @@ describe('the state machine and its topic, read from their constructs', () => {
     expect(() => workflowDefinition(PRIVATE, { groundTruthLambdaAccount: undefined })).toThrow(
       'SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured',
     );
+  });
+});
+
+describe('the PyTorch trainer', () => {
+  let definition: AslDefinition;
+  beforeAll(() => {
+    ({ definition } = workflowDefinition({ training: { trainer: 'pytorch', pytorch: { instanceType: 'ml.g5.xlarge' } } }));
+  });
+
+  test("trains with the region's PyTorch image and the script on its own instance type; the model serves with its own inference code", async () => {
+    const { outcome, calls } = await runMocked(definition, BATCH, ENDPOINT_EXISTS, {
+      'Prepare run': (event: { runId: string; input: { batch: string } }) => ({
+        runId: event.runId,
+        batch: event.input.batch,
+        mode: 'label',
+        names: NAMES,
+        labelStudio: TASK_PLAN,
+        images: 3,
+      }),
+    });
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
+    const images = '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-';
+    const [train] = calls.Train as Record<string, any>[];
+    expect(train.AlgorithmSpecification).toEqual({
+      TrainingImage: expect.stringMatching(`^${images}training:.+-gpu-`),
+      TrainingInputMode: 'File',
+      MetricDefinitions: PYTORCH_METRIC_DEFINITIONS,
+    });
+    expect(Object.keys(train.HyperParameters).sort()).toEqual([
+      'backbone',
+      'batch_size',
+      'epochs',
+      'image_size',
+      'learning_rate',
+      'model',
+      'num_classes',
+      'pretrained',
+      'sagemaker_container_log_level',
+      'sagemaker_program',
+      'sagemaker_submit_directory',
+    ]);
+    expect(train.HyperParameters).toMatchObject({ sagemaker_program: '"train.py"', num_classes: '3' });
+    expect(train.InputDataConfig.map((channel: { ChannelName: string }) => channel.ChannelName)).toEqual([
+      'train',
+      'validation',
+      'train_annotation',
+      'validation_annotation',
+      'code',
+    ]);
+    expect(train.ResourceConfig).toEqual({ InstanceType: 'ml.g5.xlarge', InstanceCount: 1, VolumeSizeInGB: 30 });
+    const inferenceImage = expect.stringMatching(`^${images}inference:.+-cpu-`);
+    expect(calls['Create model']).toEqual([
+      expect.objectContaining({
+        PrimaryContainer: expect.objectContaining({
+          Image: inferenceImage,
+          ModelDataUrl: MODEL_ARTIFACT,
+          Environment: expect.objectContaining({ SAGEMAKER_PROGRAM: 'inference.py' }),
+        }),
+      }),
+    ]);
+    expect(calls['Evaluate champion and challenger']).toEqual([expect.objectContaining({ challengerImage: inferenceImage })]);
   });
 });
