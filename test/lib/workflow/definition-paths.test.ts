@@ -1,8 +1,15 @@
 import type { CfnElement } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { CfnKey } from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { CfnSubscription, CfnTopic } from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { resolveConfig } from '../../../lib/config';
+import { Label } from '../../../lib/workflow/3-label';
 import { PYTORCH_METRIC_DEFINITIONS } from '../../../lib/workflow/pytorch-trainer';
 import { type AslDefinition, allStates } from '../../../local/workflow-runner';
 import {
@@ -25,6 +32,7 @@ import {
   TASK_PLAN,
   trainingJob,
 } from '../../helpers/definition-mocks';
+import { bareStack } from '../../helpers/stack';
 import { ALGORITHM_IMAGE_URI, DEFINITION_BUCKETS, workflowDefinition } from '../../helpers/workflow-stack';
 
 /**
@@ -1191,31 +1199,34 @@ describe('a customer key', () => {
 });
 
 describe('a public workforce, spot training', () => {
+  const CLASSES = Array.from({ length: 12 }, (_, i) => `sea turtle of kind ${i + 1}`);
   let definition: AslDefinition;
   beforeAll(() => {
     ({ definition } = workflowDefinition({
-      labelClasses: ['turtle'],
-      workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true, workersPerObject: 3 },
+      // Enough classes that the task's description is cut to the 255 characters SageMaker takes.
+      labelClasses: CLASSES,
+      workforce: { type: 'public', publicTaskPriceUsd: 0.84, attestNoPersonalData: true, attestNoAdultContent: true, workersPerObject: 3 },
       training: { spot: true, maxRuntimeSeconds: 7200, epochs: 12, hyperparameters: { learning_rate: 0.01 } },
     }));
   });
 
-  test("the public crowd's team, its price per task the content the user attested to; spot training checkpoints", async () => {
+  test("the public crowd's team, its price per task, the content the user attested to, a description SageMaker takes; spot training checkpoints", async () => {
     const { calls } = await runMocked(definition, BATCH);
     expect(calls.Label).toEqual([
       expect.objectContaining({
         InputConfig: {
           DataSource: { S3DataSource: { ManifestS3Uri: expect.any(String) } },
-          DataAttributes: { ContentClassifiers: ['FreeOfPersonallyIdentifiableInformation'] },
+          DataAttributes: { ContentClassifiers: ['FreeOfPersonallyIdentifiableInformation', 'FreeOfAdultContent'] },
         },
         HumanTaskConfig: expect.objectContaining({
           WorkteamArn: 'arn:aws:sagemaker:us-east-1:394669845002:workteam/public-crowd/default',
-          TaskDescription: 'Paint every pixel of each turtle',
+          TaskDescription: `Paint every pixel of each ${CLASSES.join(', ')}`.slice(0, 255),
           NumberOfHumanWorkersPerDataObject: 3,
           PublicWorkforceTaskPrice: { AmountInUsd: { Dollars: 0, Cents: 84, TenthFractionsOfACent: 0 } },
         }),
       }),
     ]);
+    expect(`Paint every pixel of each ${CLASSES.join(', ')}`.length).toBeGreaterThan(255);
     expect(calls.Train).toEqual([
       expect.objectContaining({
         HyperParameters: {
@@ -1388,5 +1399,26 @@ describe('the PyTorch trainer', () => {
       }),
     ]);
     expect(calls['Evaluate champion and challenger']).toEqual([expect.objectContaining({ challengerImage: inferenceImage })]);
+  });
+});
+
+describe('the labeling stage on its own', () => {
+  test.each(['writeLabelStudioTasks', 'countAnnotations', 'topic'])('Label Studio labeling without its %s is refused', (missing) => {
+    const stack = bareStack();
+    const fn = (id: string) => lambda.Function.fromFunctionArn(stack, id, `arn:aws:lambda:us-east-1:123456789012:function:${id}`);
+    const props = {
+      labeling: resolveConfig({}).labeling,
+      workforce: resolveConfig({}).workforce,
+      labelClasses: ['turtle'],
+      groundTruthRole: iam.Role.fromRoleName(stack, 'Role', 'ground-truth'),
+      inboxBucket: s3.Bucket.fromBucketName(stack, 'Inbox', 'inbox'),
+      onFailure: new sfn.Pass(stack, 'Failed'),
+      writeLabelStudioTasks: fn('write'),
+      countAnnotations: fn('count'),
+      topic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:123456789012:runs'),
+    };
+    expect(() => new Label(stack, 'Label', { ...props, [missing]: undefined })).toThrow(
+      'Label: writeLabelStudioTasks, countAnnotations and topic are required when Label Studio labels',
+    );
   });
 });
