@@ -105,6 +105,173 @@ function reported(calls: Record<string, unknown[]>, state: string) {
   return input;
 }
 
+describe('what an execution does not show, read from the definition', () => {
+  let gt: AslDefinition;
+  let ls: AslDefinition;
+  const state = (definition: AslDefinition, name: string) => allStates(definition).find(([n]) => n === name)?.[1];
+  beforeAll(() => {
+    ({ definition: gt } = workflowDefinition(PRIVATE));
+    ({ definition: ls } = workflowDefinition({ labeling: { labelStudio: { pollMinutes: 7 } }, conversion: { maxConcurrency: 17 } }));
+  });
+
+  test('how long each wait is (the executions here wait for none)', () => {
+    const waits = (definition: AslDefinition) =>
+      Object.fromEntries(
+        allStates(definition)
+          .filter(([, s]) => s.Type === 'Wait')
+          .map(([name, s]) => [name, s.Seconds]),
+      );
+    const endpointWaits = ['', ' (challenger added)', ' (traffic shifted)', ' (champion retired)', ' (challenger removed)'].map((label) => [
+      `Wait for endpoint${label}`,
+      60,
+    ]);
+    expect(waits(ls)).toEqual({
+      'Wait for quiet': 30,
+      'Wait for import turn': 300,
+      'Wait for corrections turn': 300,
+      'Wait for annotations': 7 * 60,
+      'Wait for deploy lock': 60,
+      ...Object.fromEntries(endpointWaits),
+    });
+  });
+
+  test("request-response SageMaker calls retry throttling with backoff; the report's notifications retry any failure", () => {
+    const throttling = (error: string) => [{ ErrorEquals: [error], IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 4 }];
+    expect(state(gt, 'Create model')?.Retry).toEqual(throttling('SageMaker.AmazonSageMakerException'));
+    expect(state(gt, 'Delete model')?.Retry).toEqual(throttling('SageMaker.ThrottlingException'));
+    expect(state(gt, 'Train')?.Retry).toBeUndefined();
+    for (const name of ['Notify', 'Publish event', 'Notify failure', 'Publish failure event', 'Report failure'])
+      expect(state(gt, name)?.Retry).toEqual(
+        expect.arrayContaining([{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3 }]),
+      );
+  });
+
+  test('conversion chunks run as many at once as configured; task chunks ten at once', () => {
+    expect(state(ls, 'Convert chunks')?.MaxConcurrency).toBe(17);
+    expect(state(ls, 'Write Label Studio tasks')?.MaxConcurrency).toBe(10);
+    expect(state(ls, 'Convert chunks')?.ItemProcessor).toMatchObject({
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+    });
+  });
+});
+
+describe('the state machine and its topic, read from their constructs', () => {
+  type Built = ReturnType<typeof workflowDefinition>;
+  let plain: Built;
+  let everything: Built;
+  let off: Built;
+  beforeAll(() => {
+    plain = workflowDefinition(PRIVATE);
+    everything = workflowDefinition({
+      logging: { level: 'all', includeExecutionData: true },
+      storage: { encryption: 'kms' },
+      notificationEmail: 'ops@example.com',
+    });
+    off = workflowDefinition({ logging: { level: 'off' } });
+  });
+  const machine = ({ workflow }: Built) => workflow.stateMachine.node.defaultChild as CfnStateMachine;
+  const topic = ({ workflow }: Built) => workflow.topic.node.defaultChild as CfnTopic;
+  const logGroup = ({ stack }: Built) =>
+    stack.node.findAll().find((c) => c.node.path === 'Test/Workflow/Logs/Resource') as CfnLogGroup | undefined;
+
+  test('a Standard state machine, traced, whose definition says what a run does', () => {
+    expect(machine(plain).stateMachineType).toBe('STANDARD');
+    expect(plain.stack.resolve(machine(plain).tracingConfiguration)).toEqual({ enabled: true });
+    expect((plain.definition as { Comment?: string }).Comment).toBe(
+      'segpipe run: label, convert, train, gate, deploy as a challenger, evaluate, promote or keep the champion',
+    );
+  });
+
+  test('logs failures by default, without execution data; every state with it when asked; nothing with "off"', () => {
+    const group = (built: Built) => ({ 'Fn::GetAtt': [built.stack.getLogicalId(logGroup(built) as CfnElement), 'Arn'] });
+    expect(plain.stack.resolve(machine(plain).loggingConfiguration)).toEqual({
+      level: 'ERROR',
+      includeExecutionData: false,
+      destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: group(plain) } }],
+    });
+    expect(everything.stack.resolve(machine(everything).loggingConfiguration)).toEqual({
+      level: 'ALL',
+      includeExecutionData: true,
+      destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: group(everything) } }],
+    });
+    expect(machine(off).loggingConfiguration).toBeUndefined();
+    expect(logGroup(off)).toBeUndefined();
+    expect(logGroup(plain)?.retentionInDays).toBe(30);
+    expect(logGroup(plain)?.cfnOptions.deletionPolicy).toBe('Delete');
+    expect(plain.stack.resolve(logGroup(plain)?.kmsKeyId)).toBeUndefined();
+    expect(everything.stack.resolve(logGroup(everything)?.kmsKeyId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
+  });
+
+  test("a data key lets CloudWatch Logs use it for the stack's log groups, and nothing else", () => {
+    const key = everything.stack.node
+      .findAll()
+      .find((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::KMS::Key') as CfnKey;
+    const statements = everything.stack.resolve(key.keyPolicy).Statement as Record<string, unknown>[];
+    const logs = statements.filter((statement) => JSON.stringify(statement.Principal).includes('"logs.'));
+    expect(logs).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Resource: '*',
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*'],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  test('the topic: named, encrypted with the AWS-managed SNS key or the data key, and mailed to the configured address', () => {
+    expect(topic(plain).displayName).toBe('segpipe runs');
+    expect(JSON.stringify(plain.stack.resolve(topic(plain).kmsMasterKeyId))).toContain(':alias/aws/sns"');
+    expect(everything.stack.resolve(topic(everything).kmsMasterKeyId)).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'],
+    });
+    const subscriptions = (built: Built) =>
+      built.stack.node
+        .findAll()
+        .filter((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::SNS::Subscription') as CfnSubscription[];
+    expect(subscriptions(plain)).toEqual([]);
+    expect(subscriptions(everything).map((s) => ({ protocol: s.protocol, endpoint: s.endpoint }))).toEqual([
+      { protocol: 'email', endpoint: 'ops@example.com' },
+    ]);
+  });
+
+  test('a Ground Truth workflow without the account of its Lambdas is refused', () => {
+    expect(() => workflowDefinition(PRIVATE, { groundTruthLambdaAccount: undefined })).toThrow(
+      'SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured',
+    );
+  });
+});
+
+describe('the labeling stage on its own', () => {
+  test.each(['writeLabelStudioTasks', 'countAnnotations', 'topic'])('Label Studio labeling without its %s is refused', (missing) => {
+    const stack = bareStack();
+    const fn = (id: string) => lambda.Function.fromFunctionArn(stack, id, `arn:aws:lambda:us-east-1:123456789012:function:${id}`);
+    const props = {
+      labeling: resolveConfig({}).labeling,
+      workforce: resolveConfig({}).workforce,
+      labelClasses: ['turtle'],
+      groundTruthRole: iam.Role.fromRoleName(stack, 'Role', 'ground-truth'),
+      inboxBucket: s3.Bucket.fromBucketName(stack, 'Inbox', 'inbox'),
+      onFailure: new sfn.Pass(stack, 'Failed'),
+      writeLabelStudioTasks: fn('write'),
+      countAnnotations: fn('count'),
+      topic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:123456789012:runs'),
+    };
+    expect(() => new Label(stack, 'Label', { ...props, [missing]: undefined })).toThrow(
+      'Label: writeLabelStudioTasks, countAnnotations and topic are required when Label Studio labels',
+    );
+  });
+});
+
 describe('a Ground Truth stack', () => {
   let definition: AslDefinition;
   let handlerOfState: Record<string, string>;
@@ -1107,56 +1274,6 @@ describe('a Label Studio stack (the default)', () => {
   });
 });
 
-describe('what an execution does not show, read from the definition', () => {
-  let gt: AslDefinition;
-  let ls: AslDefinition;
-  const state = (definition: AslDefinition, name: string) => allStates(definition).find(([n]) => n === name)?.[1];
-  beforeAll(() => {
-    ({ definition: gt } = workflowDefinition(PRIVATE));
-    ({ definition: ls } = workflowDefinition({ labeling: { labelStudio: { pollMinutes: 7 } }, conversion: { maxConcurrency: 17 } }));
-  });
-
-  test('how long each wait is (the executions here wait for none)', () => {
-    const waits = (definition: AslDefinition) =>
-      Object.fromEntries(
-        allStates(definition)
-          .filter(([, s]) => s.Type === 'Wait')
-          .map(([name, s]) => [name, s.Seconds]),
-      );
-    const endpointWaits = ['', ' (challenger added)', ' (traffic shifted)', ' (champion retired)', ' (challenger removed)'].map((label) => [
-      `Wait for endpoint${label}`,
-      60,
-    ]);
-    expect(waits(ls)).toEqual({
-      'Wait for quiet': 30,
-      'Wait for import turn': 300,
-      'Wait for corrections turn': 300,
-      'Wait for annotations': 7 * 60,
-      'Wait for deploy lock': 60,
-      ...Object.fromEntries(endpointWaits),
-    });
-  });
-
-  test("request-response SageMaker calls retry throttling with backoff; the report's notifications retry any failure", () => {
-    const throttling = (error: string) => [{ ErrorEquals: [error], IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 4 }];
-    expect(state(gt, 'Create model')?.Retry).toEqual(throttling('SageMaker.AmazonSageMakerException'));
-    expect(state(gt, 'Delete model')?.Retry).toEqual(throttling('SageMaker.ThrottlingException'));
-    expect(state(gt, 'Train')?.Retry).toBeUndefined();
-    for (const name of ['Notify', 'Publish event', 'Notify failure', 'Publish failure event', 'Report failure'])
-      expect(state(gt, name)?.Retry).toEqual(
-        expect.arrayContaining([{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3 }]),
-      );
-  });
-
-  test('conversion chunks run as many at once as configured; task chunks ten at once', () => {
-    expect(state(ls, 'Convert chunks')?.MaxConcurrency).toBe(17);
-    expect(state(ls, 'Write Label Studio tasks')?.MaxConcurrency).toBe(10);
-    expect(state(ls, 'Convert chunks')?.ItemProcessor).toMatchObject({
-      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-    });
-  });
-});
-
 describe('a customer key', () => {
   let ownStorage: AslDefinition;
   let plain: AslDefinition;
@@ -1245,102 +1362,6 @@ describe('a public workforce, spot training', () => {
   });
 });
 
-describe('the state machine and its topic, read from their constructs', () => {
-  type Built = ReturnType<typeof workflowDefinition>;
-  let plain: Built;
-  let everything: Built;
-  let off: Built;
-  beforeAll(() => {
-    plain = workflowDefinition(PRIVATE);
-    everything = workflowDefinition({
-      logging: { level: 'all', includeExecutionData: true },
-      storage: { encryption: 'kms' },
-      notificationEmail: 'ops@example.com',
-    });
-    off = workflowDefinition({ logging: { level: 'off' } });
-  });
-  const machine = ({ workflow }: Built) => workflow.stateMachine.node.defaultChild as CfnStateMachine;
-  const topic = ({ workflow }: Built) => workflow.topic.node.defaultChild as CfnTopic;
-  const logGroup = ({ stack }: Built) =>
-    stack.node.findAll().find((c) => c.node.path === 'Test/Workflow/Logs/Resource') as CfnLogGroup | undefined;
-
-  test('a Standard state machine, traced, whose definition says what a run does', () => {
-    expect(machine(plain).stateMachineType).toBe('STANDARD');
-    expect(plain.stack.resolve(machine(plain).tracingConfiguration)).toEqual({ enabled: true });
-    expect((plain.definition as { Comment?: string }).Comment).toBe(
-      'segpipe run: label, convert, train, gate, deploy as a challenger, evaluate, promote or keep the champion',
-    );
-  });
-
-  test('logs failures by default, without execution data; every state with it when asked; nothing with "off"', () => {
-    const group = (built: Built) => ({ 'Fn::GetAtt': [built.stack.getLogicalId(logGroup(built) as CfnElement), 'Arn'] });
-    expect(plain.stack.resolve(machine(plain).loggingConfiguration)).toEqual({
-      level: 'ERROR',
-      includeExecutionData: false,
-      destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: group(plain) } }],
-    });
-    expect(everything.stack.resolve(machine(everything).loggingConfiguration)).toEqual({
-      level: 'ALL',
-      includeExecutionData: true,
-      destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: group(everything) } }],
-    });
-    expect(machine(off).loggingConfiguration).toBeUndefined();
-    expect(logGroup(off)).toBeUndefined();
-    expect(logGroup(plain)?.retentionInDays).toBe(30);
-    expect(logGroup(plain)?.cfnOptions.deletionPolicy).toBe('Delete');
-    expect(plain.stack.resolve(logGroup(plain)?.kmsKeyId)).toBeUndefined();
-    expect(everything.stack.resolve(logGroup(everything)?.kmsKeyId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] });
-  });
-
-  test("a data key lets CloudWatch Logs use it for the stack's log groups, and nothing else", () => {
-    const key = everything.stack.node
-      .findAll()
-      .find((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::KMS::Key') as CfnKey;
-    const statements = everything.stack.resolve(key.keyPolicy).Statement as Record<string, unknown>[];
-    const logs = statements.filter((statement) => JSON.stringify(statement.Principal).includes('"logs.'));
-    expect(logs).toEqual([
-      {
-        Effect: 'Allow',
-        Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
-        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        Resource: '*',
-        Condition: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': {
-              'Fn::Join': [
-                '',
-                ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*'],
-              ],
-            },
-          },
-        },
-      },
-    ]);
-  });
-
-  test('the topic: named, encrypted with the AWS-managed SNS key or the data key, and mailed to the configured address', () => {
-    expect(topic(plain).displayName).toBe('segpipe runs');
-    expect(JSON.stringify(plain.stack.resolve(topic(plain).kmsMasterKeyId))).toContain(':alias/aws/sns"');
-    expect(everything.stack.resolve(topic(everything).kmsMasterKeyId)).toEqual({
-      'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'],
-    });
-    const subscriptions = (built: Built) =>
-      built.stack.node
-        .findAll()
-        .filter((c) => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::SNS::Subscription') as CfnSubscription[];
-    expect(subscriptions(plain)).toEqual([]);
-    expect(subscriptions(everything).map((s) => ({ protocol: s.protocol, endpoint: s.endpoint }))).toEqual([
-      { protocol: 'email', endpoint: 'ops@example.com' },
-    ]);
-  });
-
-  test('a Ground Truth workflow without the account of its Lambdas is refused', () => {
-    expect(() => workflowDefinition(PRIVATE, { groundTruthLambdaAccount: undefined })).toThrow(
-      'SegpipeWorkflow: groundTruthLambdaAccount is required when a workforce is configured',
-    );
-  });
-});
-
 describe('the PyTorch trainer', () => {
   let definition: AslDefinition;
   beforeAll(() => {
@@ -1399,26 +1420,5 @@ describe('the PyTorch trainer', () => {
       }),
     ]);
     expect(calls['Evaluate champion and challenger']).toEqual([expect.objectContaining({ challengerImage: inferenceImage })]);
-  });
-});
-
-describe('the labeling stage on its own', () => {
-  test.each(['writeLabelStudioTasks', 'countAnnotations', 'topic'])('Label Studio labeling without its %s is refused', (missing) => {
-    const stack = bareStack();
-    const fn = (id: string) => lambda.Function.fromFunctionArn(stack, id, `arn:aws:lambda:us-east-1:123456789012:function:${id}`);
-    const props = {
-      labeling: resolveConfig({}).labeling,
-      workforce: resolveConfig({}).workforce,
-      labelClasses: ['turtle'],
-      groundTruthRole: iam.Role.fromRoleName(stack, 'Role', 'ground-truth'),
-      inboxBucket: s3.Bucket.fromBucketName(stack, 'Inbox', 'inbox'),
-      onFailure: new sfn.Pass(stack, 'Failed'),
-      writeLabelStudioTasks: fn('write'),
-      countAnnotations: fn('count'),
-      topic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:123456789012:runs'),
-    };
-    expect(() => new Label(stack, 'Label', { ...props, [missing]: undefined })).toThrow(
-      'Label: writeLabelStudioTasks, countAnnotations and topic are required when Label Studio labels',
-    );
   });
 });
