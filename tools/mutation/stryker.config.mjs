@@ -74,6 +74,7 @@ export default {
     '/coverage/',
     '/.segpipe-local/',
     '/tools/mutation/stryker-incremental.json',
+    '/tools/mutation/stryker-workflow-incremental.json',
     '/reports/',
   ],
   checkers: ['typescript'],

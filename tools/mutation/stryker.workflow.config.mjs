@@ -47,10 +47,7 @@ export default {
       testTimeout: 15000,
     },
   },
-  ignorePatterns: [
-    ...(base.ignorePatterns ?? []).filter((pattern) => pattern !== '/test/lib/'),
-    '/tools/mutation/stryker-workflow-incremental.json',
-  ],
+  ignorePatterns: (base.ignorePatterns ?? []).filter((pattern) => pattern !== '/test/lib/'),
   // The TypeScript checker's project is lambda/ (tsconfig.stryker.json); a mutant that does not compile fails its tests here.
   checkers: [],
   disableTypeChecks: 'lib/workflow/**/*.ts',
