@@ -7,7 +7,8 @@
  *
  * Scope: the modules users' data flows through (conversion, the workflow's steps, the clean-ups,
  * the cost estimate, the evaluation) and the Lambda handlers over them (test/lambda/handlers/ loads
- * each with its settings). Not lib/workflow/, the state machine's definition: docs/testing.md says why.
+ * each with its settings). Not lib/workflow/, the state machine's definition: it has a configuration of its
+ * own, stryker.workflow.config.mjs (`npm run mutate:workflow`), against one fast test file; docs/testing.md says why.
  * Each mutant runs only the tests that cover it (`perTest`); two processes, the TypeScript checker and
  * one test runner.
  * `incremental` reads the previous results from stryker-incremental.json (beside this file) and
@@ -73,6 +74,7 @@ export default {
     '/coverage/',
     '/.segpipe-local/',
     '/tools/mutation/stryker-incremental.json',
+    '/tools/mutation/stryker-workflow-incremental.json',
     '/reports/',
   ],
   checkers: ['typescript'],
