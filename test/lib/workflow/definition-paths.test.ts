@@ -1098,6 +1098,7 @@ describe('a Label Studio stack (the default)', () => {
     images: 3,
   });
   const run = (input: unknown, ...answers: Answers[]) => runMocked(definition, input, { 'Prepare run': labelStudioRun }, ...answers);
+  const ROUND_FILES = `s3://artifacts/runs/${RUN_ID}/labelstudio/files.json`;
   beforeAll(() => {
     ({ definition } = workflowDefinition({}));
   });
@@ -1110,7 +1111,7 @@ describe('a Label Studio stack (the default)', () => {
           : { index: event.chunk.index, tasks: 1, predicted: 0, prelabels: 'without pre-labels: no model has been trained yet' },
       'Count annotations': inTurn(
         { annotated: 1, tasks: 3, state: 'waiting', reason: '1 of 3 annotated' },
-        { annotated: 3, tasks: 3, state: 'complete', reason: 'every task annotated' },
+        { annotated: 3, tasks: 3, state: 'complete', reason: 'every task annotated', labelStudioFiles: ROUND_FILES },
       ),
     });
     expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
@@ -1144,18 +1145,25 @@ describe('a Label Studio stack (the default)', () => {
         Message: `3 Label Studio tasks of batch b are ready under ${TASK_PLAN.tasksPrefix}: sync the source storage on that prefix to label them. The run goes on when every one is annotated (or at the deadline, with labeling.labelStudio.minLabeledFraction of them). Pre-labels from the serving model: ["without pre-labels: no model has been trained yet"] (the task writer's log has each image's reason).`,
       },
     ]);
-    const count = { batch: 'b', round: '1', tasks: 3, since: expect.any(String) };
+    const count = { runId: RUN_ID, batch: 'b', round: '1', tasks: 3, since: expect.any(String) };
     expect(calls['Count annotations']).toEqual([count, count]);
+    // The round's files, as the count listed them.
     expect(calls['Plan conversion']).toEqual([
-      { runId: RUN_ID, export: `s3://${inbox}/labelstudio/annotations/`, batch: 'b', labelStudioRound: '1', labelStudioFiles: '' },
+      { runId: RUN_ID, export: `s3://${inbox}/labelstudio/annotations/`, batch: 'b', labelStudioRound: '1', labelStudioFiles: ROUND_FILES },
     ]);
     const report = reported(calls, 'Report deployed').state;
     expect(report.labelStudioTasks).toEqual({ chunks: 2, prelabels: ['without pre-labels: no model has been trained yet'] });
-    expect(report.conversion).toEqual({ export: `s3://${inbox}/labelstudio/annotations/`, labelStudioRound: '1', labelStudioFiles: '' });
+    expect(report.conversion).toEqual({
+      export: `s3://${inbox}/labelstudio/annotations/`,
+      labelStudioRound: '1',
+      labelStudioFiles: ROUND_FILES,
+    });
   });
 
   test('enough annotated at the deadline: the run goes on', async () => {
-    const { outcome } = await run(BATCH, { 'Count annotations': { annotated: 2, tasks: 3, state: 'enough', reason: '2 of 3' } });
+    const { outcome } = await run(BATCH, {
+      'Count annotations': { annotated: 2, tasks: 3, state: 'enough', reason: '2 of 3', labelStudioFiles: ROUND_FILES },
+    });
     expect(outcome).toMatchObject({ status: 'SUCCEEDED' });
     expect(outcome.path).toContain('Use Label Studio annotations');
     expect(outcome.path).not.toContain('Wait for annotations');
@@ -1193,7 +1201,7 @@ describe('a Label Studio stack (the default)', () => {
             turn: 'taken',
             files: 2,
             export: `s3://${inbox}/labelstudio/annotations/`,
-            labelStudioFiles: `s3://${artifacts}/runs/${RUN_ID}/labelstudio/corrections.json`,
+            labelStudioFiles: `s3://${artifacts}/runs/${RUN_ID}/labelstudio/files.json`,
           },
         ),
       });
@@ -1222,7 +1230,7 @@ describe('a Label Studio stack (the default)', () => {
             batch: 'b',
             correctionsGeneration: 2,
             export: `s3://${inbox}/labelstudio/annotations/`,
-            labelStudioFiles: `s3://${artifacts}/runs/${RUN_ID}/labelstudio/corrections.json`,
+            labelStudioFiles: `s3://${artifacts}/runs/${RUN_ID}/labelstudio/files.json`,
           },
         },
       ]);
@@ -1254,7 +1262,7 @@ describe('a Label Studio stack (the default)', () => {
     });
 
     test('a corrections run converts the files of its list as an import', async () => {
-      const files = `s3://${artifacts}/runs/${RUN_ID}/labelstudio/corrections.json`;
+      const files = `s3://${artifacts}/runs/${RUN_ID}/labelstudio/files.json`;
       const { outcome, calls } = await run(input, {
         'Prepare run': (event: { runId: string; input: { batch: string; export: string; labelStudioFiles: string } }) => ({
           runId: event.runId,
