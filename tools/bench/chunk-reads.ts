@@ -192,45 +192,37 @@ async function labelStudioBench(store: CountingStore, options: ChunkBenchOptions
   for (const chunk of plan.chunks) {
     store.reads = 0;
     const start = performance.now();
-    await convertChunk({
-      ...location,
-      store,
-      bucket: 'artifacts',
-      runId: 'bench',
-      chunk,
-      classes: plan.classes,
-      exportVersion: plan.exportVersion,
-      validationFraction: 0.2,
-      seed: 'segpipe',
-    });
+    await benchChunk(store, location, plan, chunk);
     console.log(
       `${String(chunk.index).padStart(5)}  ${`${chunk.first}-${chunk.last}`.padEnd(13)}  ${((performance.now() - start) / 1000).toFixed(2).padStart(7)}  ${String(store.reads).padStart(5)}`,
     );
   }
 }
 
-async function convertChunks(
-  title: string,
-  plan: ConversionPlan,
-  store: CountingStore,
-  location: Omit<Parameters<typeof planConversion>[0], 'store' | 'bucket' | 'runId' | 'configuredClasses'>,
-): Promise<void> {
+/** One chunk of the plan converted as the workflow's chunk Lambda converts it. */
+function benchChunk(store: CountingStore, location: BenchLocation, plan: ConversionPlan, chunk: ConversionPlan['chunks'][number]) {
+  return convertChunk({
+    ...location,
+    store,
+    bucket: 'artifacts',
+    runId: 'bench',
+    chunk,
+    classes: plan.classes,
+    exportVersion: plan.exportVersion,
+    validationFraction: 0.2,
+    seed: 'segpipe',
+  });
+}
+
+type BenchLocation = Omit<Parameters<typeof planConversion>[0], 'store' | 'bucket' | 'runId' | 'configuredClasses'>;
+
+async function convertChunks(title: string, plan: ConversionPlan, store: CountingStore, location: BenchLocation): Promise<void> {
   console.log(`\n${title}\nchunk  entries        seconds  export bytes read  chunk index bytes`);
   const rows: { seconds: number; bytes: number }[] = [];
   for (const chunk of plan.chunks) {
     store.bytes = 0;
     const start = performance.now();
-    await convertChunk({
-      ...location,
-      store,
-      bucket: 'artifacts',
-      runId: 'bench',
-      chunk,
-      classes: plan.classes,
-      exportVersion: plan.exportVersion,
-      validationFraction: 0.2,
-      seed: 'segpipe',
-    });
+    await benchChunk(store, location, plan, chunk);
     rows.push({ seconds: (performance.now() - start) / 1000, bytes: store.bytes });
     const index = await store.readStart(`s3://artifacts/${runLayout('bench').conversionIndex(chunk.index)}`, 1);
     console.log(

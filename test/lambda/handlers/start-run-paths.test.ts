@@ -4,7 +4,7 @@ import { correctionMarkersPrefix, correctionsExecutionName, roundClosedKey } fro
 import { annotatedPrefix, MAX_ANNOTATION_FILE_BYTES, taskKey } from '../../../lambda/labelstudio/workflow-tasks';
 import { batchExecutionName } from '../../../lambda/workflow/batch';
 import { importExecutionName } from '../../../lambda/workflow/import-turns';
-import { lambdaContext } from '../../../local/lambda-invocation';
+import { lambdaContext, objectCreatedEvent } from '../../../local/lambda-invocation';
 import { useLambdaEnvironment } from '../../helpers/lambda-module';
 
 /**
@@ -32,28 +32,9 @@ describe('start-run: what an upload event starts', () => {
   });
   afterAll(() => sfn.restore());
 
-  const uploaded = (key: string) =>
-    handler(
-      {
-        version: '0',
-        id: key,
-        'detail-type': 'Object Created',
-        source: 'aws.s3',
-        account: '123456789012',
-        time: new Date().toISOString(),
-        region: 'us-east-1',
-        resources: ['arn:aws:s3:::inbox'],
-        detail: {
-          version: '0',
-          bucket: { name: 'inbox' },
-          object: { key, size: 1, etag: 'e', sequencer: '0' },
-          'request-id': 'r',
-          requester: '123456789012',
-          reason: 'PutObject',
-        },
-      },
-      lambdaContext('start-run'),
-    );
+  /** One upload event; `encoded` as S3 writes keys in events (spaces as `+`). */
+  const uploaded = (key: string, encoded = false) =>
+    handler(objectCreatedEvent('inbox', key, { encodeKey: encoded }), lambdaContext('start-run'));
   const started = () =>
     sfn.commandCalls(StartExecutionCommand).map((call) => {
       const { stateMachineArn: arn, name, input } = call.args[0].input;
@@ -71,7 +52,7 @@ describe('start-run: what an upload event starts', () => {
 
   test('a URL-encoded key (+ for a space) is read as the object it names', async () => {
     await put('images/my beach/a b.jpg');
-    expect(await uploaded('images/my+beach/a+b.jpg')).toMatchObject({
+    expect(await uploaded('images/my beach/a b.jpg', true)).toMatchObject({
       action: 'started',
       executionName: batchExecutionName('my beach', 0),
     });
