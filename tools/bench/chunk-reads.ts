@@ -127,14 +127,7 @@ async function main(options: ChunkBenchOptions): Promise<void> {
     store.watched = location.export;
     store.readLatencyMs = options.latencyMs;
     const planStart = performance.now();
-    const plan = await planConversion({
-      ...location,
-      store,
-      bucket: 'artifacts',
-      runId: 'bench',
-      configuredClasses: [],
-      chunkEntries: options.chunkEntries,
-    });
+    const plan = await benchPlan(store, location, options.chunkEntries);
     console.log(
       `${manifest ? 'Ground Truth manifest' : 'COCO export'}: ${images} images, ${(body.length / 1e6).toFixed(1)} MB; plan: ${((performance.now() - planStart) / 1000).toFixed(1)} s, ${(store.bytes / 1e6).toFixed(1)} MB read, ${plan.chunks.length} chunks`,
     );
@@ -176,14 +169,7 @@ async function labelStudioBench(store: CountingStore, options: ChunkBenchOptions
   store.readLatencyMs = options.latencyMs;
   store.reads = 0;
   const planStart = performance.now();
-  const plan = await planConversion({
-    ...location,
-    store,
-    bucket: 'artifacts',
-    runId: 'bench',
-    configuredClasses: [],
-    chunkEntries: options.chunkEntries,
-  });
+  const plan = await benchPlan(store, location, options.chunkEntries);
   const seconds = (performance.now() - planStart) / 1000;
   console.log(
     `plan: ${seconds.toFixed(1)} s, ${store.reads} reads with ${options.latencyMs} ms of latency each (one after another: at least ${((store.reads * options.latencyMs) / 1000).toFixed(1)} s), ${plan.chunks.length} chunks`,
@@ -197,6 +183,11 @@ async function labelStudioBench(store: CountingStore, options: ChunkBenchOptions
       `${String(chunk.index).padStart(5)}  ${`${chunk.first}-${chunk.last}`.padEnd(13)}  ${((performance.now() - start) / 1000).toFixed(2).padStart(7)}  ${String(store.reads).padStart(5)}`,
     );
   }
+}
+
+/** The export planned as the workflow's plan Lambda plans it. */
+function benchPlan(store: CountingStore, location: BenchLocation, chunkEntries: number) {
+  return planConversion({ ...location, store, bucket: 'artifacts', runId: 'bench', configuredClasses: [], chunkEntries });
 }
 
 /** One chunk of the plan converted as the workflow's chunk Lambda converts it. */
