@@ -6,7 +6,8 @@
  * scripts do): Stryker resolves every path here, globs included, against the working directory.
  *
  * Scope: the modules users' data flows through (conversion, the workflow's steps, the clean-ups,
- * the cost estimate, the evaluation) and the Lambda handlers over them (test/lambda/handlers/ loads
+ * the cost estimate, the evaluation, Label Studio's tasks and annotations, and the settings, keys
+ * and calls they share in common/) and the Lambda handlers over them (test/lambda/handlers/ loads
  * each with its settings). Not lib/workflow/, the state machine's definition: it has a configuration of its
  * own, stryker.workflow.config.mjs (`npm run mutate:workflow`), against one fast test file; docs/testing.md says why.
  * Each mutant runs only the tests that cover it (`perTest`); two processes, the TypeScript checker and
@@ -30,6 +31,8 @@ export default {
     'lambda/cost/**/*.ts',
     'lambda/evaluation/**/*.ts',
     'lambda/handlers/**/*.ts',
+    'lambda/labelstudio/**/*.ts',
+    'lambda/common/**/*.ts',
   ],
   testRunner: 'jest',
   jest: {
