@@ -5,7 +5,7 @@
  * every synth; the first synth of each test file pays for starting it, seconds on this machine, for
  * findings the tests never looked at (in a test, aws-cdk-lib reports them as warnings). It is turned
  * off here, as aws-cdk-lib documents (`CDK_VALIDATION=false`), and run on purpose by the whole-app
- * test that checks the shipped templates pass it (test/lib/segpipe-stack.test.ts, "validation").
+ * test that checks the shipped templates pass it (test/lib/segpipe-stack.slow.test.ts, "validation").
  */
 process.env.CDK_VALIDATION ??= 'false';
 

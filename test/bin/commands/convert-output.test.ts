@@ -22,7 +22,7 @@ async function writeItem(store: FolderObjectStore, location: string, name: strin
 /**
  * On S3, where nothing renames, `report.json` is the completion mark: gone from the moment a run
  * starts changing --out, written last. The protocol runs over a folder standing in for a bucket
- * (its requests against the embedded S3 server are in test/bin/convert-s3-cli.test.ts).
+ * (its requests against the embedded S3 server are in test/bin/convert-s3-cli.slow.test.ts).
  */
 describe('an S3 --out: whole exactly when report.json is there', () => {
   const root = join(work, 'buckets');
