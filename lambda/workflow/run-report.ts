@@ -119,7 +119,9 @@ export function buildRunReport(options: {
       options.status === 'failed'
         ? reasonOf(state.error)
         : options.status === 'not-deployed'
-          ? `validation:mIOU ${rounded(miou)} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
+          ? miou === undefined
+            ? `the training job reported no validation:mIOU, so the model cannot pass the minimum ${options.minimumMiou}; the endpoint was left as it was`
+            : `validation:mIOU ${rounded(miou)} is below the minimum ${options.minimumMiou}; the endpoint was left as it was`
           : options.status === 'not-promoted'
             ? `${state.evaluation?.reason ?? 'the evaluation did not promote the model'}; ${state.champion ? 'the champion keeps serving, the challenger variant was removed' : 'the new endpoint was deleted'}`
             : undefined,
