@@ -4,7 +4,7 @@
  * conversion then reads those files, not every file the target storage ever received (all batches',
  * all rounds'), and lists nothing.
  */
-import type { ObjectStore } from '../convert/stores/object-store';
+import { ObjectNotFoundError, type ObjectStore } from '../convert/stores/object-store';
 import { runLayout, s3Uri } from '../workflow/layout';
 
 /** Where a run's list of files is (artifacts bucket). */
@@ -33,7 +33,14 @@ export async function readLabelStudioFiles(
 ): Promise<string[]> {
   const own = s3Uri(bucket, labelStudioFilesKey(runId));
   if (list !== own) throw new Error(`a run reads its own list of Label Studio files (${own}), not ${list}`);
-  const files: unknown = JSON.parse((await store.read(list)).toString('utf8'));
+  const body = await store.read(list).catch((error: unknown) => {
+    throw error instanceof ObjectNotFoundError
+      ? new Error(
+          `${list}, the run's list of Label Studio files, is missing: the run wrote it when it took its annotations (Count annotations, or its corrections turn), so it was deleted since`,
+        )
+      : error;
+  });
+  const files: unknown = JSON.parse(body.toString('utf8'));
   if (!Array.isArray(files) || !files.every((f) => typeof f === 'string')) throw new Error(`${list} is not a list of files`);
   return files as string[];
 }

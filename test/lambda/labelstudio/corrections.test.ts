@@ -166,6 +166,13 @@ describe('Label Studio corrections: annotations saved after their round converte
     );
   });
 
+  test("a run's list gone says which list and who writes it, not S3's bare error", async () => {
+    const list = `s3://${ART}/${labelStudioFilesKey('gone')}`;
+    await expect(readLabelStudioFiles(s3.store, ART, 'gone', list)).rejects.toThrow(
+      `${list}, the run's list of Label Studio files, is missing: the run wrote it when it took its annotations (Count annotations, or its corrections turn), so it was deleted since`,
+    );
+  });
+
   test("execution names stay within Step Functions' 80 characters and never meet a batch's or an import's", () => {
     const name = correctionsExecutionName('b'.repeat(200), 123456);
     expect(name).toMatch(/^b{50}-[0-9a-f]{8}-c123456$/);
