@@ -173,6 +173,38 @@ describe('Label Studio corrections: annotations saved after their round converte
     );
   });
 
+  test('the end of one converting round leaves the other converting; a round never closed changes nothing', async () => {
+    await closeRound(s3.store, ART, 'two', '0');
+    await closeRound(s3.store, ART, 'two', '1');
+    await roundEnded(s3.store, ART, 'two', '0');
+    expect(await take('two', 0)).toEqual({ turn: 'wait', files: 0 });
+    await roundEnded(s3.store, ART, 'two', '5');
+    expect(await take('two', 0)).toEqual({ turn: 'wait', files: 0 });
+    await roundEnded(s3.store, ART, 'two', '1');
+    expect(await take('two', 0)).toEqual({ turn: 'taken', files: 0 });
+  });
+
+  test("a generation's list is its markers' file names, sorted; a nested name is no file", async () => {
+    for (const name of ['b', 'a', 'sub/x'])
+      await s3.store.write(`s3://${ART}/${correctionMarkersPrefix('stray', 0)}${name}`, Buffer.from('{}'), 'application/json');
+    const turn = await take('stray', 0);
+    expect(turn).toMatchObject({ turn: 'taken', files: 2 });
+    expect(await readLabelStudioFiles(s3.store, ART, 'stray-c0', turn.labelStudioFiles!)).toEqual(
+      ['a', 'b'].map((n) => `s3://${INBOX}/labelstudio/annotations/${n}`),
+    );
+    expect(correctionMarkersPrefix('stray', 12)).toBe(correctionMarkersPrefix('stray', 0).replace(/000000\/$/, '000012/'));
+  });
+
+  test('a list that is not one of file names is refused by name', async () => {
+    const list = `s3://${ART}/${labelStudioFilesKey('odd')}`;
+    for (const body of ['{}', '[1]', '["s3://inbox/labelstudio/annotations/1", 2]', '"s3://x"']) {
+      await s3.store.write(list, Buffer.from(body));
+      await expect(readLabelStudioFiles(s3.store, ART, 'odd', list)).rejects.toThrow(`${list} is not a list of files`);
+    }
+    await s3.store.write(list, Buffer.from('["s3://inbox/labelstudio/annotations/1"]'));
+    expect(await readLabelStudioFiles(s3.store, ART, 'odd', list)).toEqual(['s3://inbox/labelstudio/annotations/1']);
+  });
+
   test("execution names stay within Step Functions' 80 characters and never meet a batch's or an import's", () => {
     const name = correctionsExecutionName('b'.repeat(200), 123456);
     expect(name).toMatch(/^b{50}-[0-9a-f]{8}-c123456$/);

@@ -7,8 +7,10 @@ import {
   endpointPrelabeler,
   isAnnotationKey,
   type Prelabeler,
+  planTasks,
   progressOf,
   readAnnotationEvent,
+  TASKS_PER_CHUNK,
   taskChunkKey,
   taskKey,
   writeTaskChunk,
@@ -96,6 +98,44 @@ describe('annotation events', () => {
     expect(event).toEqual({ kind: 'ignored', reason: "k: its task's meta.batch or meta.generation is not one key segment" });
   });
 
+  test('a file that is no JSON object is ignored, saying so', () => {
+    expect(readAnnotationEvent(Buffer.from('{'), 'k')).toEqual({ kind: 'ignored', reason: 'k is not JSON' });
+    for (const body of ['[]', 'null', '7', '"task"'])
+      expect(readAnnotationEvent(Buffer.from(body), 'k')).toEqual({
+        kind: 'ignored',
+        reason: 'k is not a Label Studio annotation or task object',
+      });
+  });
+
+  test.each([
+    ['no data', { meta: task.meta }],
+    ['no meta', { data: task.data }],
+    ['an image that is no string', { ...task, data: { image: 3 } }],
+    ['no batch', { ...task, meta: { generation: '0' } }],
+    ['no generation', { ...task, meta: { batch: 't' } }],
+    ['a numeric generation', { ...task, meta: { batch: 't', generation: 0 } }],
+  ])('a task with %s is not one segpipe wrote', (_what, other) => {
+    const reason = 'k: its task has no segpipe meta (batch, generation) and data.image; tasks segpipe wrote carry them';
+    expect(readAnnotationEvent(Buffer.from(JSON.stringify(other)), 'k')).toEqual({ kind: 'ignored', reason });
+    expect(readAnnotationEvent(Buffer.from(JSON.stringify({ id: 1, task: other })), 'k')).toEqual({ kind: 'ignored', reason });
+  });
+
+  test.each(['', '.', '..', 'a/b'])('a batch or a generation %j is not one key segment', (segment) => {
+    const reason = "k: its task's meta.batch or meta.generation is not one key segment";
+    expect(readAnnotationEvent(Buffer.from(JSON.stringify({ ...task, meta: { batch: segment, generation: '0' } })), 'k')).toEqual({
+      kind: 'ignored',
+      reason,
+    });
+    expect(readAnnotationEvent(Buffer.from(JSON.stringify({ ...task, meta: { batch: 't', generation: segment } })), 'k')).toEqual({
+      kind: 'ignored',
+      reason,
+    });
+  });
+
+  test('a nested task that is null is read as the object itself', () => {
+    expect(readAnnotationEvent(Buffer.from(JSON.stringify({ ...task, task: null })), 'k')).toMatchObject({ kind: 'annotated', batch: 't' });
+  });
+
   test('only files directly under the annotations prefix are target-storage files', () => {
     expect(isAnnotationKey('labelstudio/annotations/7')).toBe(true);
     expect(isAnnotationKey('labelstudio/annotations/3.json')).toBe(true);
@@ -118,9 +158,56 @@ describe('the wait', () => {
   ])('%i of 10 before the deadline: %s', (annotated, _f, state) => {
     expect(progressOf(annotated, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(1) }).state).toBe(state);
   });
+  test('each decision says what it counted and, at the deadline, what the fraction asks', () => {
+    const options = { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8 };
+    expect(progressOf(10, { ...options, now: at(1) }).reason).toBe('10 of 10 tasks annotated');
+    expect(progressOf(9, { ...options, now: at(1) }).reason).toBe('9 of 10 tasks annotated; waiting until 2026-12-01T02:00:00.000Z');
+    expect(progressOf(8, { ...options, now: at(2) }).reason).toBe(
+      '8 of 10 tasks annotated at the deadline (2 h), at least the 8 labeling.labelStudio.minLabeledFraction asks',
+    );
+    expect(progressOf(7, { ...options, now: at(3) }).reason).toBe(
+      '7 of 10 tasks annotated at the deadline (2 h); labeling.labelStudio.minLabeledFraction asks for 8: the images go back to the batch',
+    );
+  });
   test('at the deadline: enough at the fraction, short below it', () => {
     expect(progressOf(8, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(2) }).state).toBe('enough');
     expect(progressOf(7, { tasks: 10, since, deadlineHours: 2, minLabeledFraction: 0.8, now: at(2) }).state).toBe('short');
+  });
+});
+
+describe('what an endpoint error says', () => {
+  const answerWith = (error: Error) =>
+    endpointPrelabeler({
+      maskOf: async () => {
+        throw error;
+      },
+      read: async () => Buffer.alloc(1),
+      classes: ['a'],
+      modelVersion: 'm',
+    })('s3://i/1.jpg');
+  const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+  test('a ValidationError about something else than a missing endpoint is a failure, not "no model serves"', async () => {
+    expect(await answerWith(named('ValidationError', 'Input is too large'))).toEqual({
+      reason: 'the endpoint failed (ValidationError)',
+      detail: 'Input is too large',
+    });
+    expect(await answerWith(named('ModelError', 'model m could not find its weights'))).toEqual({
+      reason: 'the endpoint failed (ModelError)',
+      detail: 'model m could not find its weights',
+    });
+    expect(await answerWith(named('ValidationError', 'Could not find endpoint m.'))).toEqual({
+      reason: 'no model serves yet (endpoint m not found)',
+    });
+  });
+
+  test("an SDK's own abort is no answer in time; a long name and message are cut", async () => {
+    expect(await answerWith(named('AbortError', 'aborted'))).toEqual({ reason: 'the endpoint gave no answer in time' });
+    expect(await answerWith(named('TimeoutError', 'timed out'))).toEqual({ reason: 'the endpoint gave no answer in time' });
+    expect(await answerWith(named('E'.repeat(100), 'm'.repeat(300)))).toEqual({
+      reason: `the endpoint failed (${'E'.repeat(60)})`,
+      detail: 'm'.repeat(200),
+    });
   });
 });
 
@@ -215,5 +302,52 @@ describe("a chunk's note on its pre-labels, which the notification quotes once p
     expect(summary).toMatchObject({ predicted: 1, tasks: 2 });
     expect(summary.next).toBeUndefined();
     expect(await writeChunk(images, async () => ({ prediction }), { deadline: 0, now: () => 5 })).toMatchObject({ next: 1 });
+  });
+});
+
+describe("the tasks' plan", () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'segpipe-task-plan-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  const round = (store: FolderObjectStore) => ({
+    store,
+    inboxBucket: 'inbox',
+    artifactsBucket: 'artifacts',
+    runId: 'r1',
+    batch: 'b',
+    round: '2',
+  });
+  const images = (n: number) => Array.from({ length: n }, (_, i) => `s3://inbox/images/b/${i}.jpg`);
+  const chunkImages = async (store: FolderObjectStore, index: number) =>
+    (await store.read(`s3://artifacts/${taskChunkKey('r1', index)}`))
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line)['source-ref']);
+
+  test('cuts the images into chunks of TASKS_PER_CHUNK in order, the last one the rest', async () => {
+    const store = new FolderObjectStore(root);
+    const all = images(2 * TASKS_PER_CHUNK + 5);
+    const plan = await planTasks({ ...round(store), images: all });
+    expect(plan).toEqual({
+      round: '2',
+      tasksPrefix: 's3://inbox/labelstudio/tasks/b/2/',
+      tasks: all.length,
+      chunks: [{ index: 0 }, { index: 1 }, { index: 2 }],
+    });
+    const chunks = [await chunkImages(store, 0), await chunkImages(store, 1), await chunkImages(store, 2)];
+    expect(chunks.map((c) => c.length)).toEqual([TASKS_PER_CHUNK, TASKS_PER_CHUNK, 5]);
+    expect(chunks.flat()).toEqual(all);
+  });
+
+  test("reads the snapshot's manifest, blank lines passed over; a batch without images is refused", async () => {
+    const store = new FolderObjectStore(root);
+    await store.write('s3://artifacts/snap.manifest', Buffer.from(`${inputManifest(images(3))}\n  \n`));
+    const plan = await planTasks({ ...round(store), images: { manifest: 's3://artifacts/snap.manifest' } });
+    expect(plan.tasks).toBe(3);
+    expect(await chunkImages(store, 0)).toEqual(images(3));
+    await expect(planTasks({ ...round(store), images: [] })).rejects.toThrow('the batch has no images to label');
   });
 });
