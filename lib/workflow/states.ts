@@ -103,11 +103,11 @@ export function runTags(scope: Construct): Record<string, string>[] {
 
 /**
  * SageMaker refuses a KMS key for the storage volume of instance types with local (NVMe) storage,
- * which it encrypts itself: `d` families (c5d, m5d, ...), g4dn, g5/g6, p3dn, p4d, p5.
+ * which it encrypts itself: `d` families (c5d, m5d, ...), g4dn, g5/g6, p3dn, p4d, p5 (and p5e, p5en).
  */
 export function hasInstanceStorage(instanceType: string): boolean {
   const family = instanceType.split('.')[1] ?? '';
-  return /d$|dn$/.test(family) || /^(g5|g6|g6e|p4de|p5|p5e)$/.test(family);
+  return /d$|dn$/.test(family) || /^(g5|g6|g6e|p4de|p5|p5e|p5en)$/.test(family);
 }
 
 /**

@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { resolveConfig } from '../../../lib/config';
 import { Label } from '../../../lib/workflow/3-label';
 import { PYTORCH_METRIC_DEFINITIONS } from '../../../lib/workflow/pytorch-trainer';
+import { hasInstanceStorage } from '../../../lib/workflow/states';
 import { type AslDefinition, allStates } from '../../../local/workflow-runner';
 import {
   type Answers,
@@ -1321,6 +1322,25 @@ describe('a customer key', () => {
     expect(calls['Create endpoint config']).toEqual([expect.not.objectContaining({ KmsKeyId: expect.anything() })]);
     expect(calls['Create trial config']).toEqual([expect.not.objectContaining({ KmsKeyId: expect.anything() })]);
   });
+});
+
+test.each([
+  ['ml.c5d.xlarge', true],
+  ['ml.g4dn.xlarge', true],
+  ['ml.p3dn.24xlarge', true],
+  ['ml.g5.2xlarge', true],
+  ['ml.g6e.xlarge', true],
+  ['ml.p4de.24xlarge', true],
+  ['ml.p5en.48xlarge', true],
+  ['ml.p3.2xlarge', false],
+  ['ml.c5.xlarge', false],
+  ['ml.g5dx.xlarge', false],
+  ['ml.xg5.xlarge', false],
+  ['ml.g5x.xlarge', false],
+  ['ml.dnx.xlarge', false],
+  ['g4dn', false],
+])('%s has storage of its own (no KMS key for its volume): %s', (instanceType, own) => {
+  expect(hasInstanceStorage(instanceType)).toBe(own);
 });
 
 describe('a public workforce, spot training', () => {
