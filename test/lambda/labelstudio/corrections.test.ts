@@ -198,10 +198,10 @@ describe('Label Studio corrections: annotations saved after their round converte
   test('a list that is not one of file names is refused by name', async () => {
     const list = `s3://${ART}/${labelStudioFilesKey('odd')}`;
     for (const body of ['{}', '[1]', '["s3://inbox/labelstudio/annotations/1", 2]', '"s3://x"']) {
-      await s3.store.write(list, Buffer.from(body));
+      await s3.store.write(list, Buffer.from(body), 'application/json');
       await expect(readLabelStudioFiles(s3.store, ART, 'odd', list)).rejects.toThrow(`${list} is not a list of files`);
     }
-    await s3.store.write(list, Buffer.from('["s3://inbox/labelstudio/annotations/1"]'));
+    await s3.store.write(list, Buffer.from('["s3://inbox/labelstudio/annotations/1"]'), 'application/json');
     expect(await readLabelStudioFiles(s3.store, ART, 'odd', list)).toEqual(['s3://inbox/labelstudio/annotations/1']);
   });
 
