@@ -51,10 +51,18 @@ async function main(): Promise<number> {
     console.error('usage: tsx tools/mutation/mutate.ts <stryker configuration> [stryker options]');
     return 2;
   }
+  if (!existsSync(configFile)) {
+    console.error(`no Stryker configuration at ${configFile}`);
+    return 2;
+  }
   const config = (await import(pathToFileURL(resolve(configFile)).href)).default as {
-    readonly incrementalFile: string;
+    readonly incrementalFile?: unknown;
     readonly ignorePatterns?: readonly string[];
   };
+  if (typeof config?.incrementalFile !== 'string' || !config.incrementalFile.endsWith('.json')) {
+    console.error(`${configFile} names no incrementalFile (a .json file): without one there are no results to reuse or report`);
+    return 2;
+  }
   const resultsFile = config.incrementalFile;
   const inputsFile = resultsFile.replace(/\.json$/, '.inputs.json');
   const ownFiles = [resultsFile, inputsFile].map((file) => relative(process.cwd(), resolve(file)));

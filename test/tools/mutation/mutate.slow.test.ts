@@ -110,3 +110,18 @@ test('results holding ignored mutants are not complete: Stryker tests them again
   run();
   expect(run().stryker).toBe('stryker run stryker.config.mjs');
 });
+
+test('a configuration that is missing, or names no results file, is refused in one line before anything runs', () => {
+  const { dir, run } = project();
+  writeFileSync(join(dir, 'stryker.config.mjs'), 'export default { ignorePatterns: [] };\n');
+  const none = run();
+  expect(none.status).toBe(2);
+  expect(none.stderr.trim()).toBe(
+    'stryker.config.mjs names no incrementalFile (a .json file): without one there are no results to reuse or report',
+  );
+  expect(none.stryker).toBeUndefined();
+  rmSync(join(dir, 'stryker.config.mjs'));
+  const missing = run();
+  expect(missing.status).toBe(2);
+  expect(missing.stderr.trim()).toBe('no Stryker configuration at stryker.config.mjs');
+});
