@@ -58,6 +58,7 @@ async function main(): Promise<number> {
   const config = (await import(pathToFileURL(resolve(configFile)).href)).default as {
     readonly incrementalFile?: unknown;
     readonly ignorePatterns?: readonly string[];
+    readonly ignoreStatic?: boolean;
   };
   if (typeof config?.incrementalFile !== 'string' || !config.incrementalFile.endsWith('.json')) {
     console.error(`${configFile} names no incrementalFile (a .json file): without one there are no results to reuse or report`);
@@ -71,7 +72,7 @@ async function main(): Promise<number> {
   if (options.length === 0 && before !== undefined && existsSync(resultsFile)) {
     const recorded = readInputs(inputsFile);
     const report = parseMutationReport(readFileSync(resultsFile, 'utf8'), resultsFile);
-    if (recorded?.sha256 === before.sha256 && unfinishedMutants(report) === 0) {
+    if (recorded?.sha256 === before.sha256 && unfinishedMutants(report, { ignoreStatic: config.ignoreStatic === true }) === 0) {
       const { folders, files } = scoreRows(report);
       console.log(
         [

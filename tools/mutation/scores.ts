@@ -53,9 +53,21 @@ export function scoreTable(heading: string, rows: readonly ScoreRow[]): string {
   return lines.join('\n');
 }
 
-/** Mutants a plain incremental run would test again however nothing changed: Stryker re-tests an ignored mutant, and a pending one has no result. */
-export const unfinishedMutants = (report: MutationReport): number =>
+/** The reason Stryker gives a static mutant it does not test because the configuration sets `ignoreStatic`. */
+export const STATIC_IGNORED_REASON = 'Static mutant (and "ignoreStatic" was enabled)';
+
+/**
+ * Mutants a plain incremental run would test again however nothing changed: a pending one has no
+ * result, and an ignored one is tested unless the configuration ignores it again (a static mutant
+ * under `ignoreStatic`; one ignored by a run's own `--ignoreStatic` option is not).
+ */
+export const unfinishedMutants = (report: MutationReport, { ignoreStatic = false }: { readonly ignoreStatic?: boolean } = {}): number =>
   Object.values(report.files).reduce(
-    (n, { mutants }) => n + mutants.filter((mutant) => mutant.status === 'Ignored' || mutant.status === 'Pending').length,
+    (n, { mutants }) =>
+      n +
+      mutants.filter(
+        (mutant) =>
+          mutant.status === 'Pending' || (mutant.status === 'Ignored' && !(ignoreStatic && mutant.statusReason === STATIC_IGNORED_REASON)),
+      ).length,
     0,
   );

@@ -50,6 +50,8 @@ export default {
   ignorePatterns: (base.ignorePatterns ?? []).filter((pattern) => pattern !== '/test/lib/'),
   // The TypeScript checker's project is lambda/ (tsconfig.stryker.json); a mutant that does not compile fails its tests here.
   checkers: [],
+  // Unlike the main run's, a static mutant here costs one run of that one file, like any other.
+  ignoreStatic: false,
   disableTypeChecks: 'lib/workflow/**/*.ts',
   incrementalFile: 'tools/mutation/stryker-workflow-incremental.json',
   // No mutant here can hang a run (each execution is aborted after 10 s, each test after 15 s), while a

@@ -20,7 +20,13 @@ describe('the origin', () => {
   });
 
   test('plain http elsewhere, and what is no URL, are refused with what to give instead', () => {
-    for (const address of ['http://ls.example.com', 'http://localhost.example.com', 'http://127.0.0.10', 'ftp://localhost'])
+    for (const address of [
+      'http://ls.example.com',
+      'http://localhost.example.com',
+      'http://evil-localhost',
+      'http://127.0.0.10',
+      'ftp://localhost',
+    ])
       expect(() => parseOrigin(address)).toThrow(`--origin ${address}: Label Studio must be served over https (http only for localhost)`);
     expect(() => parseOrigin('not a url')).toThrow(
       '--origin "not a url" is not a URL: give the address browsers open Label Studio at, e.g. https://label-studio.example.com',

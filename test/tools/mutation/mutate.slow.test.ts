@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STATIC_IGNORED_REASON } from '../../../tools/mutation/scores';
 
 const SCRIPT = join(__dirname, '..', '..', '..', 'tools', 'mutation', 'mutate.ts');
 const TSX = require.resolve('tsx/cli');
 
 /** A repository of its own with a configuration, one mutated file and its results, and an `npx` on PATH that records its arguments in place of Stryker. */
-function project(statuses: string[] = ['Killed', 'Survived']) {
+function project(statuses: string[] = ['Killed', 'Survived'], { ignoreStatic = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mutate-'));
   spawnSync('git', ['init', '-q', dir]);
   mkdirSync(join(dir, 'src'));
@@ -18,11 +19,12 @@ function project(statuses: string[] = ['Killed', 'Survived']) {
   writeFileSync(join(dir, '.gitignore'), 'bin/\nstryker.log\n');
   writeFileSync(
     join(dir, 'stryker.config.mjs'),
-    "export default { incrementalFile: 'results.json', ignorePatterns: ['/docs/', '/bin/'] };\n",
+    `export default { incrementalFile: 'results.json', ignorePatterns: ['/docs/', '/bin/'], ignoreStatic: ${ignoreStatic} };\n`,
   );
   const mutants = statuses.map((status, id) => ({
     id: String(id),
     status,
+    ...(status === 'Ignored' ? { statusReason: STATIC_IGNORED_REASON } : {}),
     location: { start: { line: 1, column: 0 }, end: { line: 1, column: 1 } },
   }));
   writeFileSync(join(dir, 'results.json'), JSON.stringify({ schemaVersion: '1.0', files: { 'src/lib/a.ts': { mutants } }, testFiles: {} }));
@@ -109,6 +111,12 @@ test('results holding ignored mutants are not complete: Stryker tests them again
   const { run } = project(['Killed', 'Ignored']);
   run();
   expect(run().stryker).toBe('stryker run stryker.config.mjs');
+});
+
+test('static mutants the configuration ignores (ignoreStatic) are a final result: the next run reports without Stryker', () => {
+  const { run } = project(['Killed', 'Ignored'], { ignoreStatic: true });
+  expect(run().stryker).toBe('stryker run stryker.config.mjs');
+  expect(run().stryker).toBeUndefined();
 });
 
 test('a configuration that is missing, or names no results file, is refused in one line before anything runs', () => {

@@ -1,5 +1,5 @@
 import type { MutationReport } from '../../../tools/mutation/merge-results';
-import { folderOf, formatScore, scoreRows, scoreTable, unfinishedMutants } from '../../../tools/mutation/scores';
+import { folderOf, formatScore, STATIC_IGNORED_REASON, scoreRows, scoreTable, unfinishedMutants } from '../../../tools/mutation/scores';
 
 const mutants = (...statuses: string[]) => statuses.map((status, i) => ({ id: String(i), status }));
 const report = (files: Record<string, string[]>): MutationReport => ({
@@ -44,4 +44,14 @@ test('the table is the Markdown docs/mutation-scores.md has, counts with thousan
 test('ignored and pending mutants are unfinished: a plain run would test them again', () => {
   expect(unfinishedMutants(report({ 'a/b/c.ts': ['Killed', 'Survived', 'NoCoverage', 'Timeout', 'CompileError'] }))).toBe(0);
   expect(unfinishedMutants(report({ 'a/b/c.ts': ['Ignored', 'Killed'], 'a/b/d.ts': ['Pending'] }))).toBe(2);
+});
+
+test("a static mutant ignored under the configuration's ignoreStatic stays ignored; any other ignored one is tested again", () => {
+  const staticIgnored = { id: '0', status: 'Ignored', statusReason: STATIC_IGNORED_REASON };
+  const otherIgnored = { id: '1', status: 'Ignored', statusReason: 'Ignored by a disable comment' };
+  const results: MutationReport = { files: { 'a/b/c.ts': { mutants: [staticIgnored, otherIgnored, { id: '2', status: 'Pending' }] } } };
+  expect(unfinishedMutants(results, { ignoreStatic: true })).toBe(2);
+  expect(unfinishedMutants(results, { ignoreStatic: false })).toBe(3);
+  expect(unfinishedMutants(results)).toBe(3);
+  expect(unfinishedMutants({ files: { 'a.ts': { mutants: [staticIgnored] } } }, { ignoreStatic: true })).toBe(0);
 });
