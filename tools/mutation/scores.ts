@@ -58,8 +58,8 @@ export const STATIC_IGNORED_REASON = 'Static mutant (and "ignoreStatic" was enab
 
 /**
  * Mutants a plain incremental run would test again however nothing changed: a pending one has no
- * result, and an ignored one is tested unless the configuration ignores it again (a static mutant
- * under `ignoreStatic`; one ignored by a run's own `--ignoreStatic` option is not).
+ * result, and an ignored one is tested unless the configuration ignores it again: a static mutant
+ * while the configuration sets `ignoreStatic` (not when only a run's `--ignoreStatic` option did).
  */
 export const unfinishedMutants = (report: MutationReport, { ignoreStatic = false }: { readonly ignoreStatic?: boolean } = {}): number =>
   Object.values(report.files).reduce(
