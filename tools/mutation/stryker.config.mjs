@@ -60,7 +60,9 @@ export default {
       testSequencer: './tools/mutation/stryker.jest-sequencer.cjs',
       // This replaces package.json's list, so its slow suites are left out here again (the Label Studio
       // frontend's runs Chromium and the command-line bundle, which the sandbox does not build).
-      testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.test\\.ts$', '<rootDir>/test/(bin|lib|local|tools|workflow)/'],
+      // test/setup/ is left out too: its test runs npm test's prerequisite check, which installs Debian
+      // packages when they are missing, and on a new machine that raced the tests reading masks with PIL.
+      testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.test\\.ts$', '<rootDir>/test/(bin|lib|local|pytorch|setup|tools|workflow)/'],
     },
   },
   // Not copied into the sandbox: what the mutation run never loads.
@@ -68,6 +70,8 @@ export default {
     '/test/bin/',
     '/test/lib/',
     '/test/local/',
+    '/test/pytorch/',
+    '/test/setup/',
     '/test/tools/',
     '/test/workflow/',
     '/tools/bench/',
