@@ -1,10 +1,8 @@
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import sharp from 'sharp';
-import { decodeClassMask, predictMask } from '../../lambda/common/endpoint-mask';
+import { predictMask } from '../../lambda/common/endpoint-mask';
 import { encodeClassIndexPng } from '../../lambda/convert/codecs/mask';
 import { maskColour } from '../../lambda/evaluation/palette';
-
-export { decodeClassMask, predictMask };
 
 const IGNORE_LABEL = 255;
 

@@ -4,10 +4,10 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ENDPOINT_CONCURRENCY } from '../../lambda/common/defaults';
+import { predictMask } from '../../lambda/common/endpoint-mask';
 import { folderPrefix, isS3Uri, type ObjectStore } from '../../lambda/convert/stores/object-store';
 import { classesInMask } from '../../lambda/labelstudio/brush-rle';
 import { type LabelStudioTask, labelStudioTask, maskPrediction } from '../../lambda/labelstudio/tasks';
-import { predictMask } from '../predict/predict';
 import { CvatSegmentationZip } from './cvat-zip';
 
 const IMAGE = /\.(jpe?g|png)$/i;

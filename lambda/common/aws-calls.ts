@@ -1,21 +1,6 @@
-/** Error names AWS services use for throttling. */
-const THROTTLING_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-]);
-
 interface AwsError {
   readonly name?: string;
   readonly message?: string;
-  readonly $retryable?: { readonly throttling?: boolean };
-}
-
-export function isThrottling(err: unknown): boolean {
-  const error = err as AwsError | undefined;
-  return THROTTLING_NAMES.has(error?.name ?? '') || error?.$retryable?.throttling === true;
 }
 
 /**

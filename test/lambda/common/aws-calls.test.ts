@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { ADAPTIVE_RETRY } from '../../../lambda/common/aws-calls';
+import { ADAPTIVE_RETRY, isAccessDenied, isNotFound } from '../../../lambda/common/aws-calls';
 
 /**
  * The real SDK retry middleware, against a request handler that answers like SageMaker does when it
@@ -71,5 +71,32 @@ describe("segpipe's AWS clients retry as the SDK's adaptive mode does", () => {
     ]);
     await expect(client.send(new ListEndpointsCommand({}))).rejects.toThrow('bad name');
     expect(requests()).toBe(1);
+  });
+});
+
+describe('what an AWS error says', () => {
+  const named = (name: string, message?: string) => Object.assign(new Error(message), { name });
+
+  test('not found: the typed errors, and the ValidationException SageMaker answers for what no longer exists', () => {
+    expect(isNotFound(named('ResourceNotFound'))).toBe(true);
+    expect(isNotFound(named('ResourceNotFoundException'))).toBe(true);
+    expect(isNotFound(named('ValidationException', 'Could not find endpoint "segpipe-endpoint".'))).toBe(true);
+    expect(isNotFound(named('ValidationException', 'Model segpipe-1 does not exist.'))).toBe(true);
+    expect(isNotFound(named('ValidationException', 'Endpoint config not found'))).toBe(true);
+  });
+
+  test('not found: nothing else, and no error at all', () => {
+    expect(isNotFound(named('ValidationException', 'Value at instanceType failed to satisfy constraint'))).toBe(false);
+    expect(isNotFound(named('ValidationException'))).toBe(false);
+    expect(isNotFound(named('ResourceInUse', 'Could not find a free slot'))).toBe(false);
+    expect(isNotFound(named('ResourceNotFoundExceptionX'))).toBe(false);
+    expect(isNotFound(undefined)).toBe(false);
+  });
+
+  test('access denied: both names AWS services use, nothing else', () => {
+    expect(isAccessDenied(named('AccessDeniedException'))).toBe(true);
+    expect(isAccessDenied(named('AccessDenied'))).toBe(true);
+    expect(isAccessDenied(named('ValidationException', 'AccessDenied'))).toBe(false);
+    expect(isAccessDenied(undefined)).toBe(false);
   });
 });

@@ -108,4 +108,21 @@ describe("each handler's event, parsed before anything is read or written", () =
     const state = { batch: 'b', conversion: { export: 's3://x/y' }, labelStudioTasks: { chunks: 2 } };
     expect(parseEvent('finish-run', { status: 'failed', runId: 'r', state, startedAt: '2026-12-07T05:00:00Z' }).state).toEqual(state);
   });
+
+  test("an evaluation in the run report's state must be an evaluation result", () => {
+    const run = { status: 'deployed', runId: 'r', startedAt: '2026-12-07T05:00:00Z' };
+    const evaluation = { reason: 'the challenger is not worse', promote: true };
+    expect(parseEvent('finish-run', { ...run, state: { evaluation } }).state.evaluation).toEqual(evaluation);
+    for (const wrong of ['promoted', null, { reason: 3 }, {}]) {
+      expect(() => parseEvent('finish-run', { ...run, state: { evaluation: wrong } })).toThrow(
+        'state.evaluation: must be an evaluation result',
+      );
+    }
+  });
+
+  test('an event that is not an object is named as the whole event', () => {
+    expect(() => parseEvent('deploy-lock', 'lock')).toThrow(
+      `the deploy-lock Lambda's event (the whole event): Invalid input: expected object, received string (received "lock")`,
+    );
+  });
 });

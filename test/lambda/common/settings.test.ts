@@ -21,4 +21,30 @@ describe("a handler's settings, read once at start-up", () => {
     expect(read).toThrow(SettingsError);
     expect(read).toThrow(message);
   });
+
+  test('an empty value is not set either', () => {
+    expect(() => readHandlerSettings('check-quota', { SEGPIPE_SETTINGS: '' })).toThrow(
+      "the check-quota Lambda's SEGPIPE_SETTINGS is not set",
+    );
+  });
+
+  test('the error is named, and says each problem with the setting it is about', () => {
+    let error: unknown;
+    try {
+      readHandlerSettings('check-quota', { SEGPIPE_SETTINGS: '{"spot":true,"quietSeconds":3}' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as Error).name).toBe('SettingsError');
+    expect((error as Error).message).toBe(
+      "the check-quota Lambda's SEGPIPE_SETTINGS has 2 problems: setting trainingInstanceType: Invalid input: expected string, received undefined; has unknown settings quietSeconds",
+    );
+  });
+
+  test('a value that is not an object is named as the whole value', () => {
+    expect(() => readHandlerSettings('check-quota', { SEGPIPE_SETTINGS: '[]' })).toThrow(
+      "the check-quota Lambda's SEGPIPE_SETTINGS setting (the whole value): Invalid input: expected object, received array",
+    );
+  });
 });

@@ -53,3 +53,22 @@ describe('isValidSnsSubject', () => {
     expect(isValidSnsSubject('schön')).toBe(false);
   });
 });
+
+describe('snsSubject at the edges of its room', () => {
+  test('with nothing untrusted, what segpipe says alone', () => {
+    expect(snsSubject('segpipe: run started')).toBe('segpipe: run started');
+    expect(snsSubject('segpipe: ', 'b1')).toBe('segpipe: b1');
+  });
+  test('an untrusted part that just fits is not cut', () => {
+    const subject = snsSubject('a'.repeat(10), 'b'.repeat(89));
+    expect(subject).toBe(`${'a'.repeat(10)}${'b'.repeat(89)}`);
+  });
+  test('room for the ellipsis only: the untrusted part is left out, not replaced by dots', () => {
+    expect(snsSubject('a'.repeat(96), 'bbbbb')).toBe('a'.repeat(96));
+    expect(snsSubject('a'.repeat(97), 'bbbbb')).toBe('a'.repeat(97));
+    expect(snsSubject('a'.repeat(92), 'bbbbbbbb')).toBe(`${'a'.repeat(92)}bbbb...`);
+  });
+  test("what segpipe says is cut too when it alone is over SNS's limit", () => {
+    expect(snsSubject('c'.repeat(120), 'b', 'd')).toBe('c'.repeat(SNS_SUBJECT_MAX_LENGTH));
+  });
+});
