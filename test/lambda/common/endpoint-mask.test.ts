@@ -50,6 +50,13 @@ describe("an endpoint's class-index PNG", () => {
     expect(Array.from(await decodeClassMask(rgbMask, 4, 2))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
     expect(Array.from(await decodeClassMask(rgbMask, 2, 4))).toEqual([0, 1, 0, 1, 2, 3, 2, 3]);
   });
+
+  test('an interlaced PNG, which the direct reader leaves to the decoder, gives its values too', async () => {
+    const interlaced = await sharp(Buffer.from([0, 1, 2, 3]), { raw: { width: 2, height: 2, channels: 1 } })
+      .png({ progressive: true })
+      .toBuffer();
+    expect(Array.from(await decodeClassMask(interlaced, 2, 2))).toEqual([0, 1, 2, 3]);
+  });
 });
 
 describe('predictMask', () => {

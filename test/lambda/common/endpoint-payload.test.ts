@@ -66,6 +66,9 @@ describe('an image as an endpoint takes it', () => {
     await expect(prepareRequestImage(Buffer.from('not an image at all'))).rejects.toThrow(/unsupported image format/);
     const png = await sharp(scene.rgb, rgb).png().toBuffer();
     await expect(prepareRequestImage(png.subarray(0, png.length / 2))).rejects.not.toThrow(/precision/);
+    // An 8-bit JPEG that fails to decode is not said to be of another precision.
+    const jpeg = await sharp(scene.rgb, rgb).jpeg().toBuffer();
+    await expect(prepareRequestImage(jpeg.subarray(0, jpeg.length / 2))).rejects.toThrow(/premature end of JPEG/);
   });
 });
 
