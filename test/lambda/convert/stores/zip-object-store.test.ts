@@ -66,6 +66,26 @@ describe('a zip read in place', () => {
     expect(await zip.readStart('wrapper/labels.txt', 4)).toEqual({ data: Buffer.from('back'), size: 18 });
   });
 
+  test('the bounds are inclusive: a zip of exactly the entries allowed opens, an entry of exactly the bytes allowed is read', async () => {
+    const bounded = await ZipObjectStore.open(files, zipPath, statSync(zipPath).size, { maxEntries: 4, maxEntryBytes: big.length });
+    try {
+      expect((await bounded.read('wrapper/images/big.bin')).equals(big)).toBe(true);
+    } finally {
+      bounded.close();
+    }
+    await expect(ZipObjectStore.open(files, zipPath, statSync(zipPath).size, { maxEntries: 3 })).rejects.toMatchObject({
+      name: 'ZipRefusedError',
+    });
+  });
+
+  test('runs of slashes in a location are one', async () => {
+    expect(await zip.listUnder('wrapper//')).toEqual(['wrapper/images/big.bin', 'wrapper/labels.txt']);
+    expect(await zip.listUnder('//wrapper/images')).toEqual(['wrapper/images/big.bin']);
+    expect((await zip.read('//wrapper/labels.txt')).toString()).toBe('background\nturtle\n');
+    expect(zip.join('wrapper//', 'images', 'big.bin')).toBe('wrapper/images/big.bin');
+    expect(zip.join('wrapper/images/', 'big.bin')).toBe('wrapper/images/big.bin');
+  });
+
   test('entries are listed under a folder, sorted; a missing one is no object', async () => {
     expect(await zip.listUnder('wrapper/')).toEqual(['wrapper/images/big.bin', 'wrapper/labels.txt']);
     expect(await zip.listUnder('wrapper/images')).toEqual(['wrapper/images/big.bin']);
