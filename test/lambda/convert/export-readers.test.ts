@@ -8,6 +8,7 @@ import type { ConversionReport } from '../../../lambda/convert/conversion/report
 import { openExport, sniffFormat } from '../../../lambda/convert/export-input';
 import type { ExportFormat } from '../../../lambda/convert/export-item';
 import { checkOutputLocation, removeStaleOutput } from '../../../lambda/convert/output-folder';
+import { VOC_PALETTE } from '../../../lambda/convert/readers/voc';
 import { FolderObjectStore } from '../../../lambda/convert/stores/folder-object-store';
 import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
@@ -565,5 +566,85 @@ describe('recognising an export', () => {
     } catch (err) {
       expect((err as Error).message).not.toMatch(/[^\x20-\x7e]/);
     }
+  });
+});
+
+describe("a Pascal VOC folder's masks, checked before it is read", () => {
+  /** A VOC folder of one image per mask, named m00, m01, ... in the order given. */
+  async function vocFolder(name: string, masks: readonly Buffer[]): Promise<string> {
+    const dir = join(work, name);
+    mkdirSync(join(dir, 'JPEGImages'), { recursive: true });
+    mkdirSync(join(dir, 'SegmentationClass'), { recursive: true });
+    for (const [i, mask] of masks.entries()) {
+      const id = `m${String(i).padStart(2, '0')}`;
+      writeFileSync(join(dir, 'JPEGImages', `${id}.jpg`), await jpeg(50 + i));
+      writeFileSync(join(dir, 'SegmentationClass', `${id}.png`), mask);
+    }
+    return dir;
+  }
+  /** The classes of a VOC folder, as a conversion reads them first; the masks are checked then. */
+  async function declared(dir: string): Promise<string[]> {
+    const local = new FolderObjectStore();
+    const opened = await openExport({ input: dir, format: 'voc', local, sources: local });
+    try {
+      return (await opened.reader.declaredClasses()).map((c) => c.name);
+    } finally {
+      opened.close();
+    }
+  }
+  const rgbOf = (value: number) => [VOC_PALETTE[value] >> 16, (VOC_PALETTE[value] >> 8) & 255, VOC_PALETTE[value] & 255];
+  /** An RGB mask in VOC's colours (an editor re-saved it without its palette). */
+  const rgbMask = (values: Uint8Array) =>
+    sharp(Buffer.from(Array.from(values).flatMap(rgbOf)), { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer();
+  const greyMask = (values: Uint8Array) =>
+    sharp(Buffer.from(values), { raw: { width: W, height: H, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
+  const object = grid((x) => (x < 10 ? 0 : x === 10 ? 255 : 15));
+  const bordersOnly = grid((x) => (x === 10 ? 255 : 0));
+
+  test("masks in VOC's colours without their palette are VOC's: objects and borders", async () => {
+    const dir = await vocFolder('voc-rgb', [await rgbMask(object), await rgbMask(bordersOnly)]);
+    expect(await declared(dir)).toHaveLength(21);
+  });
+
+  test('masks that hold only the background and the border colour, every one, are refused as black-and-white', async () => {
+    const dir = await vocFolder('voc-rgb-borders', [await rgbMask(bordersOnly), await rgbMask(bordersOnly)]);
+    await expect(declared(dir)).rejects.toThrow(/its mask SegmentationClass\/m00\.png holds only 0 and 255, as every mask checked does/);
+  });
+
+  test('one mask with borders only beside another with an object is VOC', async () => {
+    const dir = await vocFolder('voc-grey-mixed', [await greyMask(bordersOnly), await greyMask(object)]);
+    expect(await declared(dir)).toHaveLength(21);
+  });
+
+  test("a class-number mask with values past VOC's 21 classes is refused, counting them", async () => {
+    const dir = await vocFolder('voc-grey-past', [await greyMask(grid((x) => (x < 4 ? 21 : 0)))]);
+    await expect(declared(dir)).rejects.toThrow(
+      `holds ${4 * H} pixels of values past VOC's 21 classes, which is none of Pascal VOC's classes`,
+    );
+  });
+
+  test('the masks checked are a sample spread over the export: of ten, every second', async () => {
+    const stranger = await greyMask(grid(() => 200));
+    const good = await greyMask(object);
+    const unchecked = await vocFolder('voc-sample-1', [good, stranger, good, good, good, good, good, good, good, good]);
+    expect(await declared(unchecked)).toHaveLength(21);
+    const checked = await vocFolder('voc-sample-2', [good, good, stranger, good, good, good, good, good, good, good]);
+    await expect(declared(checked)).rejects.toThrow(/its mask SegmentationClass\/m02\.png holds/);
+  });
+
+  test('only the PNGs directly in SegmentationClass/ are checked', async () => {
+    const dir = await vocFolder('voc-beside', [await greyMask(object)]);
+    const stranger = await greyMask(grid(() => 200));
+    mkdirSync(join(dir, 'SegmentationClass', 'old'), { recursive: true });
+    mkdirSync(join(dir, 'OldSegmentationClass'), { recursive: true });
+    writeFileSync(join(dir, 'SegmentationClass', 'old', 'm00.png'), stranger);
+    writeFileSync(join(dir, 'SegmentationClass', 'm00.png.orig'), stranger);
+    writeFileSync(join(dir, 'OldSegmentationClass', 'm00.png'), stranger);
+    expect(await declared(dir)).toHaveLength(21);
   });
 });
