@@ -3,6 +3,7 @@ import { S3ObjectStore } from '../../../lambda/convert/stores/s3-object-store';
 import { closeRound, queueCorrection, takeCorrectionsTurn } from '../../../lambda/labelstudio/corrections';
 import { readBatchState, takeBatchSnapshot } from '../../../lambda/workflow/batch';
 import { acquireDeployLock } from '../../../lambda/workflow/deploy-lock';
+import { takeImportTurn } from '../../../lambda/workflow/import-turns';
 import { runResourceNames } from '../../../lambda/workflow/names';
 import { reportUncaughtRunEnd } from '../../../lambda/workflow/run-ended';
 import { type EmbeddedS3Server, startEmbeddedS3Server } from '../../../local/embedded-s3-server';
@@ -174,6 +175,31 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     expect(await take(1)).toMatchObject({ turn: 'wait' });
     await end('ls-c0', { batch: 'ls', correctionsGeneration: 0 });
     expect(await take(1)).toMatchObject({ turn: 'taken', files: 1 });
+  });
+
+  test("an import's ended run ends its turn, so the export's next upload runs; an input naming no turn ends none", async () => {
+    const end = (name: string, input: unknown) =>
+      reportUncaughtRunEnd({
+        event: event(name, 'ABORTED', input),
+        store,
+        bucket: 'artifacts',
+        resourcePrefix: 'segpipe',
+        minimumMiou: 0.5,
+        labeling: false,
+        labelingJobExists: async () => false,
+        notify: async () => undefined,
+      });
+    const exportUri = 's3://inbox/labeled/imp/coco.json';
+    expect(await takeImportTurn(store, 'artifacts', 'imp', 'labeled/imp/coco.json', 0)).toBe('taken');
+    expect(await takeImportTurn(store, 'artifacts', 'imp', 'labeled/imp/coco.json', 1)).toBe('wait');
+    // Inputs that name no turn of this export: no batch, no export, no generation, an export that is no S3 location.
+    await end('imp-x1', { export: exportUri, importGeneration: 0 });
+    await end('imp-x2', { batch: 'imp', importGeneration: 0 });
+    await end('imp-x3', { batch: 'imp', export: exportUri });
+    await end('imp-x4', { batch: 'imp', export: '/home/me/coco.json', importGeneration: 0 });
+    expect(await takeImportTurn(store, 'artifacts', 'imp', 'labeled/imp/coco.json', 1)).toBe('wait');
+    await end('imp-0', { batch: 'imp', export: exportUri, importGeneration: 0 });
+    expect(await takeImportTurn(store, 'artifacts', 'imp', 'labeled/imp/coco.json', 1)).toBe('taken');
   });
 
   test('an import, or an input that is not JSON, is reported with nothing to give back', async () => {
