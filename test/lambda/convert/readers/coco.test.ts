@@ -232,3 +232,33 @@ describe('COCO reader: what the JSON holds that is not a class, an image or an a
     expect(items.map((i) => i.source)).toEqual(['a.jpg']);
   });
 });
+
+test('entries nested too deep are reported, not read: an image at its own line, an annotation or category after every image', async () => {
+  let deep: unknown = 0;
+  for (let i = 0; i < 105; i++) deep = [deep];
+  const items = await read({
+    categories: [
+      { id: 1, name: 'turtle' },
+      { id: 2, name: 'rock', extra: deep },
+    ],
+    images: [
+      { id: 1, file_name: 'a.jpg', width: 4, height: 2 },
+      { id: 2, file_name: 'b.jpg', extra: deep },
+      { id: 3, file_name: 'c.jpg', width: 4, height: 2 },
+    ],
+    annotations: [
+      { id: 1, image_id: 1, category_id: 1, segmentation: [0, 0, 4, 0, 4, 2] },
+      { id: 2, image_id: 1, category_id: 1, segmentation: deep },
+      { id: 3, image_id: 3, category_id: 1, segmentation: deep },
+    ],
+  });
+  const unread = ': not read (its image, unknown, is converted without it)';
+  expect(items.map((item) => ({ line: item.line, source: item.source, reason: 'reason' in item ? item.reason : undefined }))).toEqual([
+    { line: 2, source: null, reason: 'images[1] nests deeper than 100 levels: not read' },
+    { line: 1, source: 'a.jpg', reason: undefined },
+    { line: 3, source: 'c.jpg', reason: undefined },
+    { line: 4, source: null, reason: 'categories[1] nests deeper than 100 levels: not read' },
+    { line: 5, source: null, reason: `annotations[1] nests deeper than 100 levels${unread}` },
+    { line: 6, source: null, reason: `annotations[2] nests deeper than 100 levels${unread}` },
+  ]);
+});
