@@ -142,19 +142,22 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
     ]);
   });
 
+  /** An execution aborted with `input`, on a stack without a SageMaker workforce; nothing is notified. */
+  const aborted = (name: string, input: unknown, stack: { labelStudio?: boolean } = {}) =>
+    reportUncaughtRunEnd({
+      event: event(name, 'ABORTED', input),
+      store,
+      bucket: 'artifacts',
+      resourcePrefix: 'segpipe',
+      minimumMiou: 0.5,
+      labeling: false,
+      ...stack,
+      labelingJobExists: async () => false,
+      notify: async () => undefined,
+    });
+
   test("a Label Studio stack's ended run ends its round's conversion, or its corrections turn: the batch's corrections go on", async () => {
-    const end = (name: string, input: unknown) =>
-      reportUncaughtRunEnd({
-        event: event(name, 'ABORTED', input),
-        store,
-        bucket: 'artifacts',
-        resourcePrefix: 'segpipe',
-        minimumMiou: 0.5,
-        labeling: false,
-        labelStudio: true,
-        labelingJobExists: async () => false,
-        notify: async () => undefined,
-      });
+    const end = (name: string, input: unknown) => aborted(name, input, { labelStudio: true });
     const take = (generation: number) =>
       takeCorrectionsTurn({
         store,
@@ -178,17 +181,7 @@ describe('an execution that ended FAILED, TIMED_OUT or ABORTED', () => {
   });
 
   test("an import's ended run ends its turn, so the export's next upload runs; an input naming no turn ends none", async () => {
-    const end = (name: string, input: unknown) =>
-      reportUncaughtRunEnd({
-        event: event(name, 'ABORTED', input),
-        store,
-        bucket: 'artifacts',
-        resourcePrefix: 'segpipe',
-        minimumMiou: 0.5,
-        labeling: false,
-        labelingJobExists: async () => false,
-        notify: async () => undefined,
-      });
+    const end = (name: string, input: unknown) => aborted(name, input);
     const exportUri = 's3://inbox/labeled/imp/coco.json';
     expect(await takeImportTurn(store, 'artifacts', 'imp', 'labeled/imp/coco.json', 0)).toBe('taken');
     expect(await takeImportTurn(store, 'artifacts', 'imp', 'labeled/imp/coco.json', 1)).toBe('wait');
