@@ -31,7 +31,6 @@ describe("an endpoint's class-index PNG", () => {
     const mask = await decodeClassMask(await encodeClassIndexPng(small, request.sentWidth, request.sentHeight), 120, 90);
     expect(mask).toHaveLength(120 * 90);
     expect(new Set(mask)).toEqual(new Set(scene.classIndices));
-    expect(Buffer.from(mask).equals(await maskAt(120, 90))).toBe(false);
     expect(mask.filter((value, i) => value === scene.classIndices[i]).length / mask.length).toBeGreaterThan(0.9);
   });
 
